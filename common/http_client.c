@@ -1,0 +1,328 @@
+/*
+ * http_client - see http_client.h.
+ *
+ * curl tells us which sockets to watch (on_curl_socket) and when to call it
+ * back without activity (on_curl_timer, which only arms a loop timer: curl
+ * must not be re-entered from its own callbacks). Each readiness or timer
+ * event goes to curl_multi_socket_action(), after which finished transfers
+ * are collected with curl_multi_info_read().
+ */
+#include "http_client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+
+struct http_client {
+    struct event_loop *loop;
+    struct http_client_config config;
+    CURLM *multi;
+    struct event_timer curl_timer;
+    struct curl_slist *headers;
+    unsigned in_flight;
+    size_t queued;
+    struct transfer *queue_head;
+    struct transfer *queue_tail;
+    struct transfer *active;      /* transfers handed to curl */
+};
+
+struct transfer {
+    struct http_client *client;
+    CURL *easy;
+    http_client_callback callback;
+    void *data;
+    char *response;
+    size_t response_length;
+    size_t response_capacity;
+    bool response_too_large;
+    char error[CURL_ERROR_SIZE];
+    struct transfer *next;        /* in the queue, or in the active list */
+    struct transfer *previous;    /* in the active list */
+};
+
+struct curl_socket_watch {
+    struct event_watcher watcher;
+    struct http_client *client;
+};
+
+static void transfer_free(struct transfer *transfer)
+{
+    if (!transfer)
+        return;
+    if (transfer->easy)
+        curl_easy_cleanup(transfer->easy);
+    free(transfer->response);
+    free(transfer);
+}
+
+static size_t on_response_data(char *data, size_t size, size_t count, void *closure)
+{
+    struct transfer *transfer = closure;
+    size_t length = size * count;
+    if (transfer->response_length + length > transfer->client->config.max_response_bytes) {
+        transfer->response_too_large = true;
+        return 0; /* curl aborts with CURLE_WRITE_ERROR */
+    }
+    if (transfer->response_length + length + 1 > transfer->response_capacity) {
+        size_t capacity = transfer->response_capacity ? transfer->response_capacity : 512;
+        while (capacity < transfer->response_length + length + 1)
+            capacity *= 2;
+        char *response = realloc(transfer->response, capacity);
+        if (!response)
+            return 0;
+        transfer->response = response;
+        transfer->response_capacity = capacity;
+    }
+    memcpy(transfer->response + transfer->response_length, data, length);
+    transfer->response_length += length;
+    transfer->response[transfer->response_length] = '\0';
+    return length;
+}
+
+static void active_unlink(struct http_client *client, struct transfer *transfer)
+{
+    if (transfer->previous)
+        transfer->previous->next = transfer->next;
+    else
+        client->active = transfer->next;
+    if (transfer->next)
+        transfer->next->previous = transfer->previous;
+    transfer->next = transfer->previous = NULL;
+}
+
+static void complete(struct transfer *transfer, long status, const char *error)
+{
+    struct http_response response = {
+        .status = status,
+        .body = transfer->response ? transfer->response : "",
+        .body_length = transfer->response_length,
+        .error = error,
+    };
+    transfer->callback(&response, transfer->data);
+    transfer_free(transfer);
+}
+
+static void start_queued(struct http_client *client)
+{
+    while (client->queue_head && client->in_flight < client->config.max_in_flight) {
+        struct transfer *transfer = client->queue_head;
+        client->queue_head = transfer->next;
+        if (!client->queue_head)
+            client->queue_tail = NULL;
+        client->queued--;
+        transfer->next = client->active;
+        if (client->active)
+            client->active->previous = transfer;
+        client->active = transfer;
+        client->in_flight++;
+        if (curl_multi_add_handle(client->multi, transfer->easy) != CURLM_OK) {
+            client->in_flight--;
+            active_unlink(client, transfer);
+            complete(transfer, 0, "cannot start the transfer");
+        }
+    }
+}
+
+static void collect_finished(struct http_client *client)
+{
+    CURLMsg *message;
+    int remaining;
+    while ((message = curl_multi_info_read(client->multi, &remaining))) {
+        if (message->msg != CURLMSG_DONE)
+            continue;
+        struct transfer *transfer = NULL;
+        CURL *easy = message->easy_handle;
+        CURLcode result = message->data.result;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&transfer);
+        curl_multi_remove_handle(client->multi, easy);
+        client->in_flight--;
+        active_unlink(client, transfer);
+        long status = 0;
+        if (result == CURLE_OK)
+            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        const char *error = NULL;
+        if (result != CURLE_OK)
+            error = transfer->response_too_large ? "the response is too large"
+                    : transfer->error[0]         ? transfer->error
+                                                 : curl_easy_strerror(result);
+        complete(transfer, status, error);
+    }
+    start_queued(client);
+}
+
+static void on_socket_event(struct event_watcher *watcher, uint32_t events)
+{
+    struct curl_socket_watch *watch = watcher->data;
+    struct http_client *client = watch->client;
+    int action = 0, running;
+    if (events & EPOLLIN)
+        action |= CURL_CSELECT_IN;
+    if (events & EPOLLOUT)
+        action |= CURL_CSELECT_OUT;
+    if (events & (EPOLLERR | EPOLLHUP))
+        action |= CURL_CSELECT_ERR;
+    curl_multi_socket_action(client->multi, watcher->fd, action, &running);
+    collect_finished(client);
+}
+
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *closure, void *socket_closure)
+{
+    struct http_client *client = closure;
+    struct curl_socket_watch *watch = socket_closure;
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (watch) {
+            event_loop_unwatch(client->loop, &watch->watcher);
+            curl_multi_assign(client->multi, fd, NULL);
+            free(watch);
+        }
+        return 0;
+    }
+    if (!watch) {
+        watch = calloc(1, sizeof(*watch));
+        if (!watch)
+            return -1;
+        watch->client = client;
+        curl_multi_assign(client->multi, fd, watch);
+    }
+    uint32_t events = 0;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+        events |= EPOLLIN;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+        events |= EPOLLOUT;
+    return event_loop_watch(client->loop, &watch->watcher, fd, events, on_socket_event, watch) < 0 ? -1 : 0;
+}
+
+static void on_timer_due(struct event_timer *timer)
+{
+    struct http_client *client = timer->data;
+    int running;
+    curl_multi_socket_action(client->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    collect_finished(client);
+}
+
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *closure)
+{
+    struct http_client *client = closure;
+    (void)multi;
+    if (timeout_ms < 0) {
+        event_loop_timer_stop(client->loop, &client->curl_timer);
+        return 0;
+    }
+    return event_loop_timer_start(client->loop, &client->curl_timer, (uint64_t)timeout_ms, on_timer_due, client) < 0
+               ? -1
+               : 0;
+}
+
+int http_client_create(struct event_loop *loop, const struct http_client_config *config,
+                       struct http_client **client_out)
+{
+    struct http_client *client = calloc(1, sizeof(*client));
+    if (!client)
+        return -ENOMEM;
+    client->loop = loop;
+    client->config = *config;
+    client->multi = curl_multi_init();
+    client->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *with_expect = client->headers ? curl_slist_append(client->headers, "Expect:") : NULL;
+    if (!client->multi || !with_expect) {
+        http_client_destroy(client);
+        return -EIO;
+    }
+    client->headers = with_expect;
+    curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
+    curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
+    curl_multi_setopt(client->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)config->max_in_flight);
+    *client_out = client;
+    return 0;
+}
+
+static bool is_http_url(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+}
+
+static int configure_easy(struct transfer *transfer, const char *url, const char *body, size_t length,
+                          uint64_t timeout_ms)
+{
+    CURL *easy = transfer->easy;
+    long timeout = (long)timeout_ms;
+    bool ok = curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, timeout < 5000 ? timeout : 5000L) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->client->headers) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)length) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_response_data) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer) == CURLE_OK;
+    return ok ? 0 : -ENOMEM;
+}
+
+int http_client_post_json(struct http_client *client, const char *url, const char *body, size_t length,
+                          uint64_t timeout_ms, http_client_callback callback, void *data)
+{
+    if (!is_http_url(url))
+        return -EINVAL;
+    if (client->queued >= client->config.max_queued)
+        return -EAGAIN;
+    struct transfer *transfer = calloc(1, sizeof(*transfer));
+    if (!transfer)
+        return -ENOMEM;
+    transfer->client = client;
+    transfer->callback = callback;
+    transfer->data = data;
+    transfer->easy = curl_easy_init();
+    if (!transfer->easy || configure_easy(transfer, url, body, length, timeout_ms) < 0) {
+        transfer_free(transfer);
+        return -ENOMEM;
+    }
+    if (client->queue_tail)
+        client->queue_tail->next = transfer;
+    else
+        client->queue_head = transfer;
+    client->queue_tail = transfer;
+    client->queued++;
+    start_queued(client);
+    return 0;
+}
+
+size_t http_client_pending(const struct http_client *client)
+{
+    return client->in_flight + client->queued;
+}
+
+void http_client_destroy(struct http_client *client)
+{
+    if (!client)
+        return;
+    /* No new transfer may start while callbacks run below. */
+    client->config.max_in_flight = 0;
+    while (client->active) {
+        struct transfer *transfer = client->active;
+        active_unlink(client, transfer);
+        curl_multi_remove_handle(client->multi, transfer->easy);
+        client->in_flight--;
+        complete(transfer, 0, "cancelled: client shut down");
+    }
+    while (client->queue_head) {
+        struct transfer *transfer = client->queue_head;
+        client->queue_head = transfer->next;
+        client->queued--;
+        complete(transfer, 0, "cancelled: client shut down");
+    }
+    event_loop_timer_stop(client->loop, &client->curl_timer);
+    if (client->multi)
+        curl_multi_cleanup(client->multi);
+    curl_slist_free_all(client->headers);
+    free(client);
+}

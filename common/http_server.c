@@ -1,0 +1,512 @@
+/*
+ * http_server - see http_server.h.
+ *
+ * Life of a request: MHD calls access_handler() once after the headers
+ * (we allocate the request), once per body chunk (we append, up to the
+ * limit), and once when the body is complete (we dispatch to the route's
+ * handler). If the handler has not answered when it returns, the connection
+ * is suspended and a deadline timer armed; the answer (or the deadline)
+ * stores a response and resumes the connection, and MHD then calls
+ * access_handler() again, which queues the stored response.
+ *
+ * A request is freed when both sides are done with it: MHD has completed the
+ * connection's request (on_request_completed) and the handler has answered.
+ */
+#include "http_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "json_util.h"
+#include "log.h"
+
+struct http_server {
+    struct event_loop *loop;
+    struct MHD_Daemon *daemon;
+    struct event_watcher watcher;
+    struct event_hook hook;
+    struct http_server_config config;
+    const struct http_route *routes;
+    size_t route_count;
+    void *data;
+    size_t pending_requests;
+    struct http_request *live_requests;   /* every request not yet freed */
+};
+
+struct http_request {
+    struct http_server *server;
+    struct MHD_Connection *connection;
+    char *method;
+    char *path;
+    char *body;
+    size_t body_length;
+    size_t body_capacity;
+    bool body_too_large;
+    bool dispatched;          /* handed to a handler, which owes an answer */
+    bool in_handler;          /* the handler is running right now */
+    bool suspended;
+    bool answered;            /* the handler has answered */
+    bool deadline_expired;    /* a 503 was (or will be) sent in the handler's place */
+    bool connection_done;     /* MHD has finished with this request */
+    struct MHD_Response *response;
+    unsigned response_status;
+    struct event_timer deadline;
+    struct http_request *previous;
+    struct http_request *next;
+};
+
+static void request_unlink(struct http_request *request)
+{
+    struct http_server *server = request->server;
+    if (request->previous)
+        request->previous->next = request->next;
+    else
+        server->live_requests = request->next;
+    if (request->next)
+        request->next->previous = request->previous;
+}
+
+static void request_free(struct http_request *request)
+{
+    if (!request)
+        return;
+    event_loop_timer_stop(request->server->loop, &request->deadline);
+    if (request->response)
+        MHD_destroy_response(request->response);
+    request_unlink(request);
+    free(request->method);
+    free(request->path);
+    free(request->body);
+    free(request);
+}
+
+static struct http_request *request_create(struct http_server *server, struct MHD_Connection *connection,
+                                           const char *method, const char *url)
+{
+    struct http_request *request = calloc(1, sizeof(*request));
+    if (!request)
+        return NULL;
+    request->server = server;
+    request->connection = connection;
+    request->method = strdup(method);
+    request->path = strdup(url);
+    request->next = server->live_requests;
+    if (server->live_requests)
+        server->live_requests->previous = request;
+    server->live_requests = request;
+    if (!request->method || !request->path) {
+        request_free(request);
+        return NULL;
+    }
+    return request;
+}
+
+static struct MHD_Response *build_response(const char *content_type, const char *body, size_t length)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(length, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+    if (response && content_type)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    return response;
+}
+
+static struct MHD_Response *build_error_response(const char *code, const char *message)
+{
+    cJSON *error = json_error("error", code, message);
+    char *text = error ? json_print(error) : NULL;
+    struct MHD_Response *response = text ? build_response("application/json", text, strlen(text)) : NULL;
+    if (response)
+        MHD_add_response_header(response, "X-Amzn-ErrorType", code);
+    cJSON_free(text);
+    cJSON_Delete(error);
+    return response;
+}
+
+static enum MHD_Result queue_and_release(struct MHD_Connection *connection, unsigned status,
+                                         struct MHD_Response *response)
+{
+    if (!response)
+        return MHD_NO; /* out of memory: MHD closes the connection */
+    enum MHD_Result result = MHD_queue_response(connection, status, response);
+    MHD_destroy_response(response);
+    return result;
+}
+
+static enum MHD_Result queue_error(struct MHD_Connection *connection, unsigned status, const char *code,
+                                   const char *message)
+{
+    return queue_and_release(connection, status, build_error_response(code, message));
+}
+
+static void deliver_stored_response(struct http_request *request)
+{
+    if (request->in_handler)
+        return; /* access_handler() queues it when the handler returns */
+    if (request->suspended) {
+        request->suspended = false;
+        MHD_resume_connection(request->connection);
+    }
+}
+
+static void on_request_deadline(struct event_timer *timer)
+{
+    struct http_request *request = timer->data;
+    if (request->answered || request->connection_done)
+        return;
+    log_event(LOG_WARN, "request-deadline", "%s %s not answered within %llu ms, answering 503", request->method,
+              request->path, (unsigned long long)request->server->config.request_deadline_ms);
+    request->deadline_expired = true;
+    request->response_status = MHD_HTTP_SERVICE_UNAVAILABLE;
+    request->response = build_error_response("ServiceUnavailable", "The request could not be completed in time");
+    deliver_stored_response(request);
+}
+
+static const struct http_route *find_route(const struct http_server *server, const char *method,
+                                           const char *path, bool *path_known)
+{
+    *path_known = false;
+    for (size_t i = 0; i < server->route_count; i++) {
+        if (strcmp(server->routes[i].path, path) != 0)
+            continue;
+        *path_known = true;
+        if (strcmp(server->routes[i].method, method) == 0)
+            return &server->routes[i];
+    }
+    return NULL;
+}
+
+static enum MHD_Result append_body(struct http_request *request, const char *data, size_t size)
+{
+    size_t limit = request->server->config.max_body_bytes;
+    if (request->body_too_large || request->body_length + size > limit) {
+        request->body_too_large = true; /* keep draining; 413 once the body is complete */
+        return MHD_YES;
+    }
+    if (request->body_length + size + 1 > request->body_capacity) {
+        size_t capacity = request->body_capacity ? request->body_capacity : 1024;
+        while (capacity < request->body_length + size + 1)
+            capacity *= 2;
+        char *body = realloc(request->body, capacity);
+        if (!body)
+            return MHD_NO;
+        request->body = body;
+        request->body_capacity = capacity;
+    }
+    memcpy(request->body + request->body_length, data, size);
+    request->body_length += size;
+    request->body[request->body_length] = '\0';
+    return MHD_YES;
+}
+
+static bool content_length_too_large(struct MHD_Connection *connection, size_t limit)
+{
+    const char *declared = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!declared)
+        return false;
+    char *end;
+    unsigned long long length = strtoull(declared, &end, 10);
+    return *end == '\0' && length > limit;
+}
+
+static enum MHD_Result reject_body_too_large(struct http_request *request)
+{
+    char message[128];
+    snprintf(message, sizeof(message), "The request body is larger than the limit of %zu bytes",
+             request->server->config.max_body_bytes);
+    return queue_error(request->connection, 413, "PayloadTooLarge", message);
+}
+
+static enum MHD_Result dispatch(struct http_request *request)
+{
+    struct http_server *server = request->server;
+    bool path_known;
+    const struct http_route *route = find_route(server, request->method, request->path, &path_known);
+    char message[512];
+
+    if (!route) {
+        snprintf(message, sizeof(message), "No route for %.16s %.400s", request->method, request->path);
+        return queue_error(request->connection, path_known ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND,
+                           path_known ? "MethodNotAllowed" : "NotFound", message);
+    }
+    request->dispatched = true;
+    server->pending_requests++;
+    request->in_handler = true;
+    route->handler(request, server->data);
+    request->in_handler = false;
+    if (request->response) {
+        struct MHD_Response *response = request->response;
+        request->response = NULL;
+        return queue_and_release(request->connection, request->response_status, response);
+    }
+    request->suspended = true;
+    MHD_suspend_connection(request->connection);
+    event_loop_timer_start(server->loop, &request->deadline, server->config.request_deadline_ms,
+                           on_request_deadline, request);
+    return MHD_YES;
+}
+
+static enum MHD_Result access_handler(void *closure, struct MHD_Connection *connection, const char *url,
+                                      const char *method, const char *version, const char *upload_data,
+                                      size_t *upload_data_size, void **connection_closure)
+{
+    struct http_server *server = closure;
+    struct http_request *request = *connection_closure;
+    (void)version;
+
+    if (!request) {
+        request = request_create(server, connection, method, url);
+        if (!request)
+            return MHD_NO;
+        *connection_closure = request;
+        if (content_length_too_large(connection, server->config.max_body_bytes))
+            return reject_body_too_large(request);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        enum MHD_Result result = append_body(request, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return result;
+    }
+    if (request->response) { /* resumed with an answer or the deadline's 503 */
+        struct MHD_Response *response = request->response;
+        request->response = NULL;
+        return queue_and_release(connection, request->response_status, response);
+    }
+    if (request->dispatched)
+        return MHD_YES; /* spurious call while the answer is pending */
+    if (request->body_too_large)
+        return reject_body_too_large(request);
+    return dispatch(request);
+}
+
+static void on_request_completed(void *closure, struct MHD_Connection *connection, void **connection_closure,
+                                 enum MHD_RequestTerminationCode code)
+{
+    struct http_server *server = closure;
+    struct http_request *request = *connection_closure;
+    (void)connection;
+    (void)code;
+    if (!request)
+        return;
+    *connection_closure = NULL;
+    request->connection_done = true;
+    request->connection = NULL;
+    event_loop_timer_stop(server->loop, &request->deadline);
+    if (request->dispatched && !request->answered)
+        return; /* freed when the handler answers */
+    if (request->dispatched)
+        server->pending_requests--;
+    request_free(request);
+}
+
+/*
+ * Hands response (owned; may be NULL when out of memory) to the request as
+ * the handler's answer.
+ */
+static int answer(struct http_request *request, unsigned status, struct MHD_Response *response)
+{
+    struct http_server *server = request->server;
+    if (request->answered) {
+        if (response)
+            MHD_destroy_response(response);
+        return -EALREADY;
+    }
+    request->answered = true;
+    if (request->connection_done || request->deadline_expired) {
+        /* Nobody to tell any more, or the deadline's 503 went out in its place. */
+        if (response)
+            MHD_destroy_response(response);
+        if (request->connection_done) {
+            server->pending_requests--;
+            request_free(request);
+        }
+        return 0;
+    }
+    event_loop_timer_stop(server->loop, &request->deadline);
+    if (!response) {
+        response = build_error_response("InternalError", "Out of memory");
+        status = 500;
+    }
+    request->response = response;
+    request->response_status = status;
+    deliver_stored_response(request);
+    return response ? 0 : -ENOMEM;
+}
+
+int http_request_reply(struct http_request *request, unsigned status, const char *content_type,
+                       const char *body, size_t length)
+{
+    return answer(request, status, build_response(content_type, body, length));
+}
+
+int http_request_reply_json(struct http_request *request, unsigned status, cJSON *json)
+{
+    char *text = json ? json_print(json) : NULL;
+    cJSON_Delete(json);
+    struct MHD_Response *response = text ? build_response("application/json", text, strlen(text)) : NULL;
+    cJSON_free(text);
+    return answer(request, status, response);
+}
+
+int http_request_reply_error(struct http_request *request, unsigned status, const char *code,
+                             const char *format, ...)
+{
+    char message[4096];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(message, sizeof(message), format, arguments);
+    va_end(arguments);
+    return answer(request, status, build_error_response(code, message));
+}
+
+const char *http_request_method(const struct http_request *request)
+{
+    return request->method;
+}
+
+const char *http_request_path(const struct http_request *request)
+{
+    return request->path;
+}
+
+const char *http_request_header(const struct http_request *request, const char *name)
+{
+    if (request->connection_done)
+        return NULL;
+    return MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_query(const struct http_request *request, const char *name)
+{
+    if (request->connection_done)
+        return NULL;
+    return MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_request_body(const struct http_request *request, size_t *length)
+{
+    *length = request->body_length;
+    return request->body ? request->body : "";
+}
+
+size_t http_server_pending_requests(const struct http_server *server)
+{
+    return server->pending_requests;
+}
+
+static int64_t server_prepare(void *data)
+{
+    struct http_server *server = data;
+    MHD_UNSIGNED_LONG_LONG timeout_ms;
+    if (MHD_get_timeout(server->daemon, &timeout_ms) == MHD_YES)
+        return timeout_ms > INT32_MAX ? INT32_MAX : (int64_t)timeout_ms;
+    return -1;
+}
+
+static void server_check(void *data)
+{
+    struct http_server *server = data;
+    /* MHD wants MHD_run after every wait, whatever woke us (external mode contract). */
+    MHD_run(server->daemon);
+}
+
+static void on_daemon_readable(struct event_watcher *watcher, uint32_t events)
+{
+    (void)watcher;
+    (void)events; /* server_check() runs MHD after this iteration's events */
+}
+
+static void mhd_logger(void *closure, const char *format, va_list arguments)
+{
+    char message[512];
+    (void)closure;
+    vsnprintf(message, sizeof(message), format, arguments);
+    size_t length = strlen(message);
+    if (length > 0 && message[length - 1] == '\n')
+        message[length - 1] = '\0';
+    log_event(LOG_WARN, "http-server", "%s", message);
+}
+
+int http_server_start(struct event_loop *loop, const struct http_server_config *config,
+                      const struct http_route *routes, size_t route_count, void *data,
+                      struct http_server **server_out)
+{
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(config->port) };
+    if (inet_pton(AF_INET, config->bind_address, &address.sin_addr) != 1) {
+        log_event(LOG_ERROR, "http-server", "BIND_ADDRESS '%s' is not an IPv4 address", config->bind_address);
+        return -EINVAL;
+    }
+    struct http_server *server = calloc(1, sizeof(*server));
+    if (!server)
+        return -ENOMEM;
+    server->loop = loop;
+    server->config = *config;
+    server->routes = routes;
+    server->route_count = route_count;
+    server->data = data;
+    server->watcher.fd = -1;
+
+    server->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, config->port, NULL, NULL, access_handler,
+        server, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+        MHD_OPTION_CONNECTION_LIMIT, config->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        config->idle_timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, server,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, config->reuse_port ? 1u : 0u, MHD_OPTION_END);
+    if (!server->daemon) {
+        log_event(LOG_ERROR, "http-server", "cannot listen on %s:%u (address in use or not available)",
+                  config->bind_address, config->port);
+        free(server);
+        return -EIO;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    int result = event_loop_watch(loop, &server->watcher, info->epoll_fd, EPOLLIN, on_daemon_readable, server);
+    if (result < 0) {
+        MHD_stop_daemon(server->daemon);
+        free(server);
+        return result;
+    }
+    server->hook.prepare = server_prepare;
+    server->hook.check = server_check;
+    server->hook.data = server;
+    event_loop_add_hook(loop, &server->hook);
+    *server_out = server;
+    return 0;
+}
+
+void http_server_quiesce(struct http_server *server)
+{
+    int listen_fd = MHD_quiesce_daemon(server->daemon);
+    if (listen_fd >= 0)
+        close(listen_fd);
+}
+
+void http_server_destroy(struct http_server *server)
+{
+    if (!server)
+        return;
+    /* MHD must not be stopped with suspended connections: answer them first. */
+    for (struct http_request *request = server->live_requests; request; request = request->next) {
+        if (request->suspended && !request->response) {
+            request->deadline_expired = true;
+            request->response_status = MHD_HTTP_SERVICE_UNAVAILABLE;
+            request->response = build_error_response("ServiceUnavailable", "The server is shutting down");
+        }
+        event_loop_timer_stop(server->loop, &request->deadline);
+        deliver_stored_response(request);
+    }
+    MHD_run(server->daemon);
+    event_loop_remove_hook(server->loop, &server->hook);
+    event_loop_unwatch(server->loop, &server->watcher);
+    MHD_stop_daemon(server->daemon);
+    while (server->live_requests)
+        request_free(server->live_requests);
+    free(server);
+}

@@ -1,0 +1,36 @@
+/*
+ * json_util - small helpers around cJSON used by both servers.
+ */
+#ifndef JSON_UTIL_H
+#define JSON_UTIL_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Parses exactly length bytes (the text need not be NUL-terminated) as one
+ * JSON value. Returns 0 and a document the caller frees with cJSON_Delete, or
+ * -EINVAL for text that is not JSON (or has trailing garbage), -ENOMEM.
+ */
+int json_parse(const char *text, size_t length, cJSON **document);
+
+/* Prints unformatted; the caller frees with cJSON_free. NULL when out of memory. */
+char *json_print(const cJSON *value);
+
+/* The member's string value, or NULL when it is missing or not a string. */
+const char *json_string_member(const cJSON *object, const char *name);
+
+/* The member's object value, or NULL when it is missing or not an object. */
+const cJSON *json_object_member(const cJSON *object, const char *name);
+
+/*
+ * Builds {"<code_member>": code, "message": message}, the error body both
+ * servers answer with. Returns NULL when out of memory.
+ */
+cJSON *json_error(const char *code_member, const char *code, const char *message);
+
+/* Adds name: epoch seconds (a JSON number with milliseconds). Returns false when out of memory. */
+bool json_add_epoch_seconds(cJSON *object, const char *name, long long epoch_ms);
+
+#endif

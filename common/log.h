@@ -1,0 +1,26 @@
+/*
+ * log - one line per event on standard error, human-readable by default or
+ * JSON lines (LOG_FORMAT=json), so that the story of each request can be
+ * followed in a terminal or fed to a log tool.
+ *
+ * Human:  2026-11-21T10:00:00.123Z INFO  loan-processor token-stored: Task token stored under valuation:abc
+ * JSON:   {"time":"...","level":"info","service":"loan-processor","event":"token-stored","message":"..."}
+ */
+#ifndef LOG_H
+#define LOG_H
+
+#include <stdbool.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* Sets the service name shown on every line and the format. Call once at start. */
+void log_configure(const char *service_name, bool json_lines, enum log_level minimum_level);
+
+/*
+ * Writes one line. event is a short kebab-case name for machines
+ * ("token-stored"); the message is printf-formatted text for people.
+ */
+void log_event(enum log_level level, const char *event, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

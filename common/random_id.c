@@ -1,0 +1,50 @@
+/* random_id - see random_id.h. */
+#include "random_id.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/random.h>
+
+int random_id_fill(void *buffer, size_t length)
+{
+    uint8_t *bytes = buffer;
+    while (length > 0) {
+        ssize_t got = getrandom(bytes, length, 0);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        bytes += got;
+        length -= (size_t)got;
+    }
+    return 0;
+}
+
+int random_id_nanoid(char out[RANDOM_ID_NANOID_SIZE])
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    uint8_t bytes[RANDOM_ID_NANOID_SIZE - 1];
+    int result = random_id_fill(bytes, sizeof(bytes));
+    if (result < 0)
+        return result;
+    /* 64 symbols: masking to 6 bits keeps the distribution uniform. */
+    for (size_t i = 0; i < sizeof(bytes); i++)
+        out[i] = alphabet[bytes[i] & 63];
+    out[sizeof(bytes)] = '\0';
+    return 0;
+}
+
+int random_id_uuid(char out[37])
+{
+    uint8_t b[16];
+    int result = random_id_fill(b, sizeof(b));
+    if (result < 0)
+        return result;
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+             b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    return 0;
+}

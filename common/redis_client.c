@@ -1,0 +1,607 @@
+/*
+ * redis_client - see redis_client.h.
+ *
+ * Every command sent is recorded in a FIFO of pending commands. Redis
+ * answers in order, so the head is always the oldest command: the watchdog
+ * only has to look at the head to enforce the deadline.
+ *
+ * hiredis frees its context by itself after a failed connect or a lost
+ * connection (and calls every pending callback with NULL first). We clear
+ * client->context before any free we start ourselves, so a callback that
+ * tries to send during that cascade is refused instead of reaching a dying
+ * context.
+ */
+#include "redis_client.h"
+
+#include <errno.h>
+#include <hiredis/async.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "log.h"
+#include "random_id.h"
+
+#define MAX_SCRIPTS 16
+#define WATCHDOG_INTERVAL_MS 100
+#define RECONNECT_FIRST_DELAY_MS 100
+#define RECONNECT_MAX_DELAY_MS 5000
+
+struct pending_command {
+    struct redis_client *client;
+    redis_client_callback callback;
+    void *data;
+    uint64_t sent_ms;
+    /* For an EVALSHA: what is needed to send it again as EVAL on NOSCRIPT. */
+    struct redis_script *script;
+    int argc;
+    char **argv;
+    size_t *lengths;
+    struct pending_command *next;
+    struct pending_command *previous;
+};
+
+struct redis_client {
+    struct event_loop *loop;
+    struct redis_client_config config;
+    char host[INET6_ADDRSTRLEN];
+    int port;
+    char *password;
+    char database[16];
+
+    redisAsyncContext *context;    /* NULL while disconnected */
+    bool connected;
+    bool destroying;
+    uint64_t connect_started_ms;
+    uint64_t reconnect_delay_ms;
+    struct event_timer reconnect_timer;
+    struct event_timer watchdog_timer;
+    struct event_watcher watcher;
+
+    struct pending_command *oldest;
+    struct pending_command *newest;
+    size_t pending;
+
+    struct redis_script *scripts[MAX_SCRIPTS];
+    size_t script_count;
+
+    void (*on_change)(bool connected, void *data);
+    void *on_change_data;
+};
+
+static void connect_now(struct redis_client *client);
+
+/* ---- event-loop adapter for hiredis (the five hooks of redisAsyncContext.ev) ---- */
+
+static void on_socket_event(struct event_watcher *watcher, uint32_t events)
+{
+    struct redis_client *client = watcher->data;
+    redisAsyncContext *context = client->context;
+    if (!context)
+        return;
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        redisAsyncHandleRead(context);
+    /* The read may have freed the context (connection lost). */
+    if (client->context == context && (events & EPOLLOUT))
+        redisAsyncHandleWrite(context);
+}
+
+static void update_watch(struct redis_client *client, int fd, uint32_t events)
+{
+    if (events == 0) {
+        event_loop_unwatch(client->loop, &client->watcher);
+        return;
+    }
+    if (event_loop_watch(client->loop, &client->watcher, fd, events, on_socket_event, client) < 0)
+        log_event(LOG_ERROR, "redis", "cannot watch the Redis socket");
+}
+
+static void adapter_add_read(void *data)
+{
+    struct redis_client *client = data;
+    update_watch(client, client->context ? client->context->c.fd : client->watcher.fd, client->watcher.events | EPOLLIN);
+}
+
+static void adapter_del_read(void *data)
+{
+    struct redis_client *client = data;
+    uint32_t events = client->watcher.registered ? client->watcher.events & ~(uint32_t)EPOLLIN : 0;
+    update_watch(client, client->watcher.fd, events);
+}
+
+static void adapter_add_write(void *data)
+{
+    struct redis_client *client = data;
+    update_watch(client, client->context ? client->context->c.fd : client->watcher.fd, client->watcher.events | EPOLLOUT);
+}
+
+static void adapter_del_write(void *data)
+{
+    struct redis_client *client = data;
+    uint32_t events = client->watcher.registered ? client->watcher.events & ~(uint32_t)EPOLLOUT : 0;
+    update_watch(client, client->watcher.fd, events);
+}
+
+static void adapter_cleanup(void *data)
+{
+    struct redis_client *client = data;
+    event_loop_unwatch(client->loop, &client->watcher);
+    client->watcher.events = 0;
+}
+
+/* ---- pending commands ---- */
+
+static void pending_free(struct pending_command *command)
+{
+    if (command->argv) {
+        for (int i = 0; i < command->argc; i++)
+            free(command->argv[i]);
+    }
+    free(command->argv);
+    free(command->lengths);
+    free(command);
+}
+
+static void pending_unlink(struct redis_client *client, struct pending_command *command)
+{
+    if (command->previous)
+        command->previous->next = command->next;
+    else
+        client->oldest = command->next;
+    if (command->next)
+        command->next->previous = command->previous;
+    else
+        client->newest = command->previous;
+    command->next = command->previous = NULL;
+    client->pending--;
+}
+
+static void pending_append(struct redis_client *client, struct pending_command *command)
+{
+    command->previous = client->newest;
+    if (client->newest)
+        client->newest->next = command;
+    else
+        client->oldest = command;
+    client->newest = command;
+    client->pending++;
+}
+
+static int send_eval_source(struct pending_command *command);
+
+static bool is_noscript(const redisReply *reply)
+{
+    return reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0;
+}
+
+static void on_reply(redisAsyncContext *context, void *reply_pointer, void *privdata)
+{
+    struct pending_command *command = privdata;
+    struct redis_client *client = command->client;
+    redisReply *reply = reply_pointer;
+    (void)context;
+    pending_unlink(client, command);
+    if (is_noscript(reply) && command->script && !client->destroying) {
+        /* The server lost its script cache: send the source once, which also caches it again. */
+        if (send_eval_source(command) == 0)
+            return;
+        reply = NULL;
+    }
+    command->callback(reply, command->data);
+    pending_free(command);
+}
+
+static int send_argv(struct redis_client *client, struct pending_command *command, int argc, const char **argv,
+                     const size_t *lengths)
+{
+    if (!client->context || !client->connected)
+        return -ENOTCONN;
+    if (redisAsyncCommandArgv(client->context, on_reply, command, argc, argv, lengths) != REDIS_OK)
+        return -ENOMEM;
+    command->sent_ms = event_loop_now_ms();
+    pending_append(client, command);
+    return 0;
+}
+
+static int admit(const struct redis_client *client)
+{
+    if (!client->context || !client->connected)
+        return -ENOTCONN;
+    if (client->pending >= client->config.max_pending)
+        return -EAGAIN;
+    return 0;
+}
+
+int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                         const char **argv, const size_t *lengths)
+{
+    int result = admit(client);
+    if (result < 0)
+        return result;
+    struct pending_command *command = calloc(1, sizeof(*command));
+    if (!command)
+        return -ENOMEM;
+    command->client = client;
+    command->callback = callback;
+    command->data = data;
+    result = send_argv(client, command, argc, argv, lengths);
+    if (result < 0)
+        pending_free(command);
+    return result;
+}
+
+int redis_client_command_strings(struct redis_client *client, redis_client_callback callback, void *data,
+                                 int argc, const char **argv)
+{
+    size_t lengths[32];
+    if (argc > 32)
+        return -EINVAL;
+    for (int i = 0; i < argc; i++)
+        lengths[i] = strlen(argv[i]);
+    return redis_client_command(client, callback, data, argc, argv, lengths);
+}
+
+/* Keeps a copy of the script's arguments so that NOSCRIPT can be answered with EVAL. */
+static int remember_arguments(struct pending_command *command, int argc, const char **argv, const size_t *lengths)
+{
+    command->argv = calloc((size_t)argc, sizeof(*command->argv));
+    command->lengths = calloc((size_t)argc, sizeof(*command->lengths));
+    if (!command->argv || !command->lengths)
+        return -ENOMEM;
+    command->argc = argc;
+    for (int i = 0; i < argc; i++) {
+        command->argv[i] = malloc(lengths[i] + 1);
+        if (!command->argv[i])
+            return -ENOMEM;
+        memcpy(command->argv[i], argv[i], lengths[i]);
+        command->argv[i][lengths[i]] = '\0';
+        command->lengths[i] = lengths[i];
+    }
+    return 0;
+}
+
+/*
+ * Sends command's script as "EVAL|EVALSHA <source|sha> <key_count> args...":
+ * argv[0] of the remembered arguments is the key count.
+ */
+static int send_script(struct pending_command *command, bool with_source)
+{
+    struct redis_client *client = command->client;
+    int argc = command->argc + 2;
+    const char **argv = calloc((size_t)argc, sizeof(*argv));
+    size_t *lengths = calloc((size_t)argc, sizeof(*lengths));
+    int result = -ENOMEM;
+    if (argv && lengths) {
+        argv[0] = with_source ? "EVAL" : "EVALSHA";
+        argv[1] = with_source ? command->script->source : command->script->sha1;
+        for (int i = 0; i < 2; i++)
+            lengths[i] = strlen(argv[i]);
+        for (int i = 0; i < command->argc; i++) {
+            argv[i + 2] = command->argv[i];
+            lengths[i + 2] = command->lengths[i];
+        }
+        result = send_argv(client, command, argc, argv, lengths);
+    }
+    free(argv);
+    free(lengths);
+    return result;
+}
+
+static int send_eval_source(struct pending_command *command)
+{
+    log_event(LOG_INFO, "redis", "script %s missing from the server's cache (NOSCRIPT): sending its source",
+              command->script->name);
+    return send_script(command, true);
+}
+
+int redis_client_eval(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
+                      void *data, int key_count, int argc, const char **argv, const size_t *lengths)
+{
+    int result = admit(client);
+    if (result < 0)
+        return result;
+    struct pending_command *command = calloc(1, sizeof(*command));
+    if (!command)
+        return -ENOMEM;
+    command->client = client;
+    command->callback = callback;
+    command->data = data;
+    command->script = script;
+
+    char key_count_text[16];
+    snprintf(key_count_text, sizeof(key_count_text), "%d", key_count);
+    const char **all = calloc((size_t)argc + 1, sizeof(*all));
+    size_t *all_lengths = calloc((size_t)argc + 1, sizeof(*all_lengths));
+    result = -ENOMEM;
+    if (all && all_lengths) {
+        all[0] = key_count_text;
+        all_lengths[0] = strlen(key_count_text);
+        memcpy(all + 1, argv, (size_t)argc * sizeof(*argv));
+        memcpy(all_lengths + 1, lengths, (size_t)argc * sizeof(*lengths));
+        result = remember_arguments(command, argc + 1, all, all_lengths);
+    }
+    free(all);
+    free(all_lengths);
+    if (result == 0)
+        result = send_script(command, script->sha1[0] == '\0');
+    if (result < 0)
+        pending_free(command);
+    return result;
+}
+
+size_t redis_client_pending(const struct redis_client *client)
+{
+    return client->pending;
+}
+
+/* ---- connection life cycle ---- */
+
+static void notify_change(struct redis_client *client, bool connected)
+{
+    if (client->on_change)
+        client->on_change(connected, client->on_change_data);
+}
+
+static void on_reconnect_due(struct event_timer *timer)
+{
+    connect_now(timer->data);
+}
+
+static void schedule_reconnect(struct redis_client *client)
+{
+    if (client->destroying)
+        return;
+    uint64_t delay = client->reconnect_delay_ms;
+    uint32_t jitter = 0;
+    random_id_fill(&jitter, sizeof(jitter));
+    delay = delay / 2 + jitter % (delay / 2 + 1); /* "equal jitter": between half and all of the delay */
+    client->reconnect_delay_ms = client->reconnect_delay_ms * 2 > RECONNECT_MAX_DELAY_MS
+                                     ? RECONNECT_MAX_DELAY_MS
+                                     : client->reconnect_delay_ms * 2;
+    event_loop_timer_start(client->loop, &client->reconnect_timer, delay, on_reconnect_due, client);
+}
+
+/* The context is gone (hiredis freed it, or we are about to). */
+static void connection_lost(struct redis_client *client, const char *reason)
+{
+    bool was_connected = client->connected;
+    client->context = NULL;
+    client->connected = false;
+    if (was_connected) {
+        log_event(LOG_WARN, "redis-disconnected", "lost the connection to Redis at %s:%d (%s); reconnecting",
+                  client->host, client->port, reason);
+        notify_change(client, false);
+    }
+    schedule_reconnect(client);
+}
+
+static void drop_connection(struct redis_client *client, const char *reason)
+{
+    redisAsyncContext *context = client->context;
+    if (!context)
+        return;
+    connection_lost(client, reason);
+    redisAsyncFree(context); /* pending callbacks run with NULL; on_disconnected sees a foreign context */
+}
+
+static void on_script_loaded(redisReply *reply, void *data)
+{
+    struct redis_script *script = data;
+    if (reply && reply->type == REDIS_REPLY_STRING && reply->len == 40) {
+        memcpy(script->sha1, reply->str, 40);
+        script->sha1[40] = '\0';
+    } else if (reply) {
+        log_event(LOG_ERROR, "redis", "cannot load script %s: %s", script->name,
+                  reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+    }
+}
+
+static void on_setup_reply(redisReply *reply, void *data)
+{
+    const char *what = data;
+    if (reply && reply->type == REDIS_REPLY_ERROR)
+        log_event(LOG_ERROR, "redis", "%s failed: %s", what, reply->str);
+}
+
+static void send_setup_commands(struct redis_client *client)
+{
+    if (client->password) {
+        const char *argv[] = { "AUTH", client->password };
+        redis_client_command_strings(client, on_setup_reply, "AUTH", 2, argv);
+    }
+    if (client->database[0]) {
+        const char *argv[] = { "SELECT", client->database };
+        redis_client_command_strings(client, on_setup_reply, "SELECT", 2, argv);
+    }
+    for (size_t i = 0; i < client->script_count; i++) {
+        const char *argv[] = { "SCRIPT", "LOAD", client->scripts[i]->source };
+        redis_client_command_strings(client, on_script_loaded, client->scripts[i], 3, argv);
+    }
+}
+
+static void on_connected(const redisAsyncContext *context, int status)
+{
+    struct redis_client *client = context->ev.data;
+    if (context != client->context)
+        return;
+    if (status != REDIS_OK) {
+        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s:%d: %s", client->host,
+                  client->port, context->errstr);
+        connection_lost(client, context->errstr); /* hiredis frees the context after this returns */
+        return;
+    }
+    client->connected = true;
+    client->reconnect_delay_ms = RECONNECT_FIRST_DELAY_MS;
+    log_event(LOG_INFO, "redis-connected", "connected to Redis at %s:%d", client->host, client->port);
+    send_setup_commands(client);
+    notify_change(client, true);
+}
+
+static void on_disconnected(const redisAsyncContext *context, int status)
+{
+    struct redis_client *client = context->ev.data;
+    (void)status;
+    if (context == client->context)
+        connection_lost(client, context->errstr[0] ? context->errstr : "closed by the server");
+}
+
+static void connect_now(struct redis_client *client)
+{
+    redisAsyncContext *context = redisAsyncConnect(client->host, client->port);
+    if (!context || context->err) {
+        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s:%d: %s", client->host,
+                  client->port, context ? context->errstr : "out of memory");
+        if (context)
+            redisAsyncFree(context);
+        schedule_reconnect(client);
+        return;
+    }
+    context->ev.data = client;
+    context->ev.addRead = adapter_add_read;
+    context->ev.delRead = adapter_del_read;
+    context->ev.addWrite = adapter_add_write;
+    context->ev.delWrite = adapter_del_write;
+    context->ev.cleanup = adapter_cleanup;
+    client->context = context;
+    client->connect_started_ms = event_loop_now_ms();
+    redisAsyncSetConnectCallback(context, on_connected);
+    redisAsyncSetDisconnectCallback(context, on_disconnected);
+    /* The non-blocking connect completes when the socket becomes writable. */
+    adapter_add_write(client);
+}
+
+static void on_watchdog(struct event_timer *timer)
+{
+    struct redis_client *client = timer->data;
+    uint64_t now = event_loop_now_ms();
+    uint64_t limit = client->config.command_timeout_ms;
+    if (client->context && !client->connected && now - client->connect_started_ms > limit) {
+        log_event(LOG_WARN, "redis-unavailable", "connecting to Redis at %s:%d took over %llu ms; retrying",
+                  client->host, client->port, (unsigned long long)limit);
+        drop_connection(client, "connect timed out");
+    } else if (client->oldest && now - client->oldest->sent_ms > limit) {
+        drop_connection(client, "a command got no reply in time");
+    }
+    event_loop_timer_start(client->loop, &client->watchdog_timer, WATCHDOG_INTERVAL_MS, on_watchdog, client);
+}
+
+/* ---- set-up and teardown ---- */
+
+static int resolve_host(const char *name, char out[INET6_ADDRSTRLEN])
+{
+    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *found = NULL;
+    if (getaddrinfo(name, NULL, &hints, &found) != 0 || !found)
+        return -EINVAL;
+    inet_ntop(AF_INET, &((struct sockaddr_in *)found->ai_addr)->sin_addr, out, INET6_ADDRSTRLEN);
+    freeaddrinfo(found);
+    return 0;
+}
+
+/* Splits redis://[:password@]host[:port][/db]. */
+static int parse_url(struct redis_client *client, const char *url)
+{
+    const char *prefix = "redis://";
+    if (strncmp(url, prefix, strlen(prefix)) != 0)
+        return -EINVAL;
+    const char *rest = url + strlen(prefix);
+    const char *at = strchr(rest, '@');
+    if (at) {
+        const char *colon = memchr(rest, ':', (size_t)(at - rest));
+        const char *secret = colon ? colon + 1 : rest;
+        client->password = strndup(secret, (size_t)(at - secret));
+        if (!client->password)
+            return -ENOMEM;
+        rest = at + 1;
+    }
+    char host[256];
+    size_t host_length = strcspn(rest, ":/");
+    if (host_length == 0 || host_length >= sizeof(host))
+        return -EINVAL;
+    memcpy(host, rest, host_length);
+    host[host_length] = '\0';
+    rest += host_length;
+    client->port = 6379;
+    if (*rest == ':') {
+        char *end;
+        long port = strtol(rest + 1, &end, 10);
+        if (end == rest + 1 || port < 1 || port > 65535)
+            return -EINVAL;
+        client->port = (int)port;
+        rest = end;
+    }
+    if (*rest == '/' && rest[1]) {
+        size_t length = strspn(rest + 1, "0123456789");
+        if (length == 0 || length >= sizeof(client->database) || rest[1 + length])
+            return -EINVAL;
+        memcpy(client->database, rest + 1, length);
+    }
+    if (resolve_host(host, client->host) < 0) {
+        log_event(LOG_ERROR, "redis", "cannot resolve the Redis host '%s'", host);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int redis_client_create(struct event_loop *loop, const struct redis_client_config *config,
+                        struct redis_client **client_out)
+{
+    struct redis_client *client = calloc(1, sizeof(*client));
+    if (!client)
+        return -ENOMEM;
+    client->loop = loop;
+    client->config = *config;
+    client->watcher.fd = -1;
+    client->reconnect_delay_ms = RECONNECT_FIRST_DELAY_MS;
+    int result = parse_url(client, config->url);
+    if (result < 0) {
+        log_event(LOG_ERROR, "redis", "REDIS_URL '%s' is not redis://[:password@]host[:port][/db]", config->url);
+        redis_client_destroy(client);
+        return result;
+    }
+    connect_now(client);
+    event_loop_timer_start(loop, &client->watchdog_timer, WATCHDOG_INTERVAL_MS, on_watchdog, client);
+    *client_out = client;
+    return 0;
+}
+
+void redis_client_on_change(struct redis_client *client, void (*on_change)(bool connected, void *data),
+                            void *data)
+{
+    client->on_change = on_change;
+    client->on_change_data = data;
+}
+
+bool redis_client_connected(const struct redis_client *client)
+{
+    return client->connected;
+}
+
+int redis_client_add_script(struct redis_client *client, struct redis_script *script)
+{
+    if (client->script_count == MAX_SCRIPTS)
+        return -ENOSPC;
+    client->scripts[client->script_count++] = script;
+    if (client->connected) {
+        const char *argv[] = { "SCRIPT", "LOAD", script->source };
+        return redis_client_command_strings(client, on_script_loaded, script, 3, argv);
+    }
+    return 0;
+}
+
+void redis_client_destroy(struct redis_client *client)
+{
+    if (!client)
+        return;
+    client->destroying = true;
+    client->on_change = NULL;
+    event_loop_timer_stop(client->loop, &client->reconnect_timer);
+    event_loop_timer_stop(client->loop, &client->watchdog_timer);
+    drop_connection(client, "shutting down");
+    free(client->password);
+    free(client);
+}

@@ -1,0 +1,89 @@
+/*
+ * redis_client - one hiredis asynchronous connection on the event loop,
+ * kept alive: it reconnects with exponential backoff and jitter, bounds the
+ * commands waiting for replies, and gives every command a deadline (hiredis
+ * 0.14 has no timeouts of its own: a watchdog drops a connection whose
+ * oldest command has waited too long, which answers every pending command
+ * with "no reply" and starts a reconnect).
+ *
+ * While disconnected, commands are refused at once (-ENOTCONN) so that a
+ * server can answer 503 instead of hanging.
+ *
+ * Lua scripts are registered once and loaded on every (re)connection;
+ * redis_client_eval() uses EVALSHA and falls back to EVAL when the server
+ * answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+ */
+#ifndef REDIS_CLIENT_H
+#define REDIS_CLIENT_H
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event_loop.h"
+
+struct redis_client;
+
+/*
+ * reply is owned by the client and valid during the callback only. It is
+ * NULL when no reply came: the connection was lost, the deadline passed or
+ * the client is being destroyed. An error reply has type REDIS_REPLY_ERROR.
+ */
+typedef void (*redis_client_callback)(redisReply *reply, void *data);
+
+struct redis_client_config {
+    const char *url;              /* redis://[:password@]host[:port][/db] */
+    uint64_t command_timeout_ms;  /* also bounds connecting */
+    size_t max_pending;           /* commands awaiting replies; more get -EAGAIN */
+};
+
+struct redis_script {
+    const char *name;             /* for logs */
+    const char *source;           /* Lua; must stay valid while registered */
+    char sha1[41];                /* filled in by SCRIPT LOAD */
+};
+
+/*
+ * Parses the URL, resolves the host once (a blocking lookup, at start-up
+ * only) and starts connecting. Returns 0, -EINVAL for a bad URL or unknown
+ * host (logged), or -ENOMEM.
+ */
+int redis_client_create(struct event_loop *loop, const struct redis_client_config *config,
+                        struct redis_client **client);
+
+/* Registers on_change, called on the loop each time the connection comes up or goes down. */
+void redis_client_on_change(struct redis_client *client, void (*on_change)(bool connected, void *data),
+                            void *data);
+
+bool redis_client_connected(const struct redis_client *client);
+
+/* Registers a script (loaded on each connection). The script must outlive the client. */
+int redis_client_add_script(struct redis_client *client, struct redis_script *script);
+
+/*
+ * Sends one command given as argc arguments (binary-safe, lengths given).
+ * Returns 0 and later calls callback exactly once; or -ENOTCONN (not
+ * connected), -EAGAIN (too many pending) or -ENOMEM, and never calls it.
+ */
+int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                         const char **argv, const size_t *lengths);
+
+/* Like redis_client_command() with NUL-terminated arguments. */
+int redis_client_command_strings(struct redis_client *client, redis_client_callback callback, void *data,
+                                 int argc, const char **argv);
+
+/*
+ * Runs a registered script with key_count keys followed by the other
+ * arguments (argc in all). Same contract as redis_client_command().
+ */
+int redis_client_eval(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
+                      void *data, int key_count, int argc, const char **argv, const size_t *lengths);
+
+/* Commands sent and not answered yet. */
+size_t redis_client_pending(const struct redis_client *client);
+
+/* Closes the connection; every pending callback runs with NULL. Frees the client. */
+void redis_client_destroy(struct redis_client *client);
+
+#endif

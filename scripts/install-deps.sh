@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing the project needs, from
+# Debian's (or Ubuntu's) package archive. Installs only what is missing, so
+# it is cheap to call from every script. Used by demo.sh, test.sh and the
+# Dockerfile alike.
+#
+#   scripts/install-deps.sh            build + run + test packages
+#   scripts/install-deps.sh --runtime  only what the servers need at run time
+set -euo pipefail
+
+build_packages=(meson ninja-build pkg-config gcc libc6-dev
+                libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libhiredis-dev
+                python3 redis-server curl ca-certificates)
+runtime_packages=(libmicrohttpd12 libcurl4 libcjson1 libhiredis0.14 curl ca-certificates)
+
+packages=("${build_packages[@]}")
+if [ "${1:-}" = "--runtime" ]; then
+  packages=("${runtime_packages[@]}")
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing: ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

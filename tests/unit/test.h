@@ -1,0 +1,73 @@
+/*
+ * test.h - a tiny TAP producer for the unit-test programs.
+ *
+ * Each program defines test functions and lists them in main():
+ *
+ *     static void test_parses_root(void) { ASSERT_EQ_INT(0, ...); }
+ *     int main(void) { RUN(test_parses_root); return test_done(); }
+ *
+ * Every RUN() is one TAP test point ("ok N - name"), so meson counts the
+ * cases, not the programs. An assertion that fails prints a diagnostic and
+ * returns from the test function; the remaining tests still run.
+ */
+#ifndef TEST_H
+#define TEST_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int test_count;
+static int test_failures;
+static int test_current_failed;
+
+#define TEST_FAIL_(...)                                                    \
+    do {                                                                   \
+        printf("# %s:%d: ", __FILE__, __LINE__);                           \
+        printf(__VA_ARGS__);                                               \
+        printf("\n");                                                      \
+        test_current_failed = 1;                                           \
+        return;                                                            \
+    } while (0)
+
+#define ASSERT_TRUE(cond)                                                  \
+    do { if (!(cond)) TEST_FAIL_("expected true: %s", #cond); } while (0)
+
+#define ASSERT_EQ_INT(expected, actual)                                    \
+    do {                                                                   \
+        long long e_ = (long long)(expected), a_ = (long long)(actual);    \
+        if (e_ != a_)                                                      \
+            TEST_FAIL_("%s: expected %lld, got %lld", #actual, e_, a_);    \
+    } while (0)
+
+#define ASSERT_EQ_STR(expected, actual)                                    \
+    do {                                                                   \
+        const char *e_ = (expected), *a_ = (actual);                       \
+        if (!a_ || strcmp(e_, a_) != 0)                                    \
+            TEST_FAIL_("%s: expected \"%s\", got \"%s\"", #actual, e_,     \
+                       a_ ? a_ : "(null)");                                \
+    } while (0)
+
+#define ASSERT_NOT_NULL(p)                                                 \
+    do { if ((p) == NULL) TEST_FAIL_("expected non-NULL: %s", #p); } while (0)
+
+#define ASSERT_NULL(p)                                                     \
+    do { if ((p) != NULL) TEST_FAIL_("expected NULL: %s", #p); } while (0)
+
+#define RUN(fn)                                                            \
+    do {                                                                   \
+        test_current_failed = 0;                                           \
+        fn();                                                              \
+        test_count++;                                                      \
+        if (test_current_failed) test_failures++;                          \
+        printf("%s %d - %s\n", test_current_failed ? "not ok" : "ok",      \
+               test_count, #fn);                                           \
+        fflush(stdout);                                                    \
+    } while (0)
+
+static inline int test_done(void)
+{
+    printf("1..%d\n", test_count);
+    return test_failures ? 1 : 0;
+}
+
+#endif
