@@ -28,6 +28,7 @@ struct http_client {
     struct transfer *queue_head;
     struct transfer *queue_tail;
     struct transfer *active;      /* transfers handed to curl */
+    bool closed;
 };
 
 struct transfer {
@@ -271,6 +272,8 @@ static int configure_easy(struct transfer *transfer, const char *url, const char
 int http_client_post_json(struct http_client *client, const char *url, const char *body, size_t length,
                           uint64_t timeout_ms, http_client_callback callback, void *data)
 {
+    if (client->closed)
+        return -ECANCELED;
     if (!is_http_url(url))
         return -EINVAL;
     if (client->queued >= client->config.max_queued)
@@ -301,12 +304,11 @@ size_t http_client_pending(const struct http_client *client)
     return client->in_flight + client->queued;
 }
 
-void http_client_destroy(struct http_client *client)
+void http_client_close(struct http_client *client)
 {
-    if (!client)
+    if (!client || client->closed)
         return;
-    /* No new transfer may start while callbacks run below. */
-    client->config.max_in_flight = 0;
+    client->closed = true;
     while (client->active) {
         struct transfer *transfer = client->active;
         active_unlink(client, transfer);
@@ -317,10 +319,19 @@ void http_client_destroy(struct http_client *client)
     while (client->queue_head) {
         struct transfer *transfer = client->queue_head;
         client->queue_head = transfer->next;
+        if (!client->queue_head)
+            client->queue_tail = NULL;
         client->queued--;
         complete(transfer, 0, "cancelled: client shut down");
     }
     event_loop_timer_stop(client->loop, &client->curl_timer);
+}
+
+void http_client_destroy(struct http_client *client)
+{
+    if (!client)
+        return;
+    http_client_close(client);
     if (client->multi)
         curl_multi_cleanup(client->multi);
     curl_slist_free_all(client->headers);

@@ -39,8 +39,8 @@ int http_client_create(struct event_loop *loop, const struct http_client_config 
  * POSTs body (copied) to url with Content-Type: application/json. The whole
  * exchange, connect included, must finish within timeout_ms. Returns 0 and
  * later calls callback exactly once (never before returning); or returns
- * -EAGAIN when the queue is full, -EINVAL for a URL that is not http(s), or
- * -ENOMEM, and then never calls it.
+ * -EAGAIN when the queue is full, -EINVAL for a URL that is not http(s),
+ * -ECANCELED after http_client_close(), or -ENOMEM, and then never calls it.
  */
 int http_client_post_json(struct http_client *client, const char *url, const char *body, size_t length,
                           uint64_t timeout_ms, http_client_callback callback, void *data);
@@ -50,8 +50,12 @@ size_t http_client_pending(const struct http_client *client);
 
 /*
  * Cancels what is pending - each callback runs once with status 0 and the
- * error "cancelled: client shut down" - and frees the client.
+ * error "cancelled: client shut down" - and refuses new requests from then
+ * on (-ECANCELED). The client stays allocated until http_client_destroy().
  */
+void http_client_close(struct http_client *client);
+
+/* Closes (if not done yet) and frees the client; safe on NULL. */
 void http_client_destroy(struct http_client *client);
 
 #endif

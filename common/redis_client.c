@@ -593,15 +593,22 @@ int redis_client_add_script(struct redis_client *client, struct redis_script *sc
     return 0;
 }
 
-void redis_client_destroy(struct redis_client *client)
+void redis_client_close(struct redis_client *client)
 {
-    if (!client)
+    if (!client || client->destroying)
         return;
     client->destroying = true;
     client->on_change = NULL;
     event_loop_timer_stop(client->loop, &client->reconnect_timer);
     event_loop_timer_stop(client->loop, &client->watchdog_timer);
     drop_connection(client, "shutting down");
+}
+
+void redis_client_destroy(struct redis_client *client)
+{
+    if (!client)
+        return;
+    redis_client_close(client);
     free(client->password);
     free(client);
 }

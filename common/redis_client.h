@@ -83,7 +83,14 @@ int redis_client_eval(struct redis_client *client, struct redis_script *script, 
 /* Commands sent and not answered yet. */
 size_t redis_client_pending(const struct redis_client *client);
 
-/* Closes the connection; every pending callback runs with NULL. Frees the client. */
+/*
+ * Closes the connection for good: every pending callback runs with NULL and
+ * new commands are refused (-ENOTCONN). The client stays allocated until
+ * redis_client_destroy().
+ */
+void redis_client_close(struct redis_client *client);
+
+/* Closes (if not done yet) and frees the client; safe on NULL. */
 void redis_client_destroy(struct redis_client *client);
 
 #endif

@@ -422,7 +422,7 @@ static void test_result_path_out_of_memory_is_enomem_and_atomic(void)
     int unexpected_rc = 0;
     bool changed_on_failure = false, eventually_succeeded = true;
 
-    for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+    for (size_t path_index = 0; path_index < sizeof paths / sizeof paths[0]; path_index++) {
         bool succeeded = false;
         for (long allowed = 0; allowed < 50 && !succeeded; allowed++) {
             cJSON *document = cJSON_Parse("{\"a\":{\"x\":1},\"list\":[0]}");
@@ -430,7 +430,7 @@ static void test_result_path_out_of_memory_is_enomem_and_atomic(void)
             int rc;
 
             use_failing_allocator(allowed);
-            rc = asl_path_apply_result(&document, paths[p], result);
+            rc = asl_path_apply_result(&document, paths[path_index], result);
             use_normal_allocator();
             if (rc == 0)
                 succeeded = true;

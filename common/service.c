@@ -1,0 +1,138 @@
+/* service - see service.h. */
+#include "service.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <string.h>
+
+#include "json_util.h"
+#include "log.h"
+
+#define DRAIN_POLL_MS 20
+
+int service_configure_log(const char *name, const char *log_format)
+{
+    bool json = strcmp(log_format, "json") == 0;
+    if (!json && strcmp(log_format, "text") != 0)
+        return -EINVAL;
+    log_configure(name, json, LOG_INFO);
+    return 0;
+}
+
+static void finish_drain(struct service *service)
+{
+    event_loop_timer_stop(service->loop, &service->drain_timer);
+    event_loop_stop(service->loop);
+}
+
+static void on_drain_check(struct event_timer *timer)
+{
+    struct service *service = timer->data;
+    size_t requests = http_server_pending_requests(service->server);
+    size_t transfers = http_client_pending(service->http);
+    if (requests == 0 && transfers == 0) {
+        finish_drain(service);
+        return;
+    }
+    if (event_loop_now_ms() - service->drain_started_ms >= service->drain_ms) {
+        log_event(LOG_WARN, "shutdown", "drain deadline reached with %zu requests and %zu transfers in progress",
+                  requests, transfers);
+        finish_drain(service);
+        return;
+    }
+    event_loop_timer_start(service->loop, &service->drain_timer, DRAIN_POLL_MS, on_drain_check, service);
+}
+
+static void on_signal(int signal_number, void *data)
+{
+    struct service *service = data;
+    if (service->draining) {
+        log_event(LOG_WARN, "shutdown", "second signal: stopping now");
+        finish_drain(service);
+        return;
+    }
+    service->draining = true;
+    service->drain_started_ms = event_loop_now_ms();
+    log_event(LOG_INFO, "shutdown", "signal %d: no longer accepting connections, finishing requests in progress",
+              signal_number);
+    if (service->server)
+        http_server_quiesce(service->server);
+    event_loop_timer_start(service->loop, &service->drain_timer, 0, on_drain_check, service);
+}
+
+int service_init(struct service *service, const struct service_config *config)
+{
+    memset(service, 0, sizeof(*service));
+    service->name = config->name;
+    service->drain_ms = config->drain_ms;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -EIO;
+    int result = event_loop_create(&service->loop);
+    if (result == 0)
+        result = event_loop_handle_signals(service->loop, on_signal, service);
+    struct redis_client_config redis = {
+        .url = config->redis_url,
+        .command_timeout_ms = config->redis_timeout_ms,
+        .max_pending = config->redis_max_pending,
+    };
+    if (result == 0)
+        result = redis_client_create(service->loop, &redis, &service->redis);
+    if (result == 0)
+        result = http_client_create(service->loop, &config->client, &service->http);
+    if (result < 0)
+        service_cleanup(service);
+    return result;
+}
+
+int service_listen(struct service *service, const struct service_config *config, const struct http_route *routes,
+                   size_t route_count, void *data)
+{
+    int result = http_server_start(service->loop, &config->http, routes, route_count, data, &service->server);
+    if (result == 0)
+        log_event(LOG_INFO, "listening", "%s listening on http://%s:%u", service->name, config->http.bind_address,
+                  config->http.port);
+    return result;
+}
+
+int service_run(struct service *service)
+{
+    int result = event_loop_run(service->loop);
+    log_event(LOG_INFO, "shutdown", "%s stopped", service->name);
+    return result;
+}
+
+void service_cleanup(struct service *service)
+{
+    /*
+     * Clients first: their pending operations answer their requests (503) as
+     * they are cancelled. Both are closed before either is freed, because a
+     * cancelled operation of one may still try the other (and is refused).
+     */
+    http_client_close(service->http);
+    redis_client_close(service->redis);
+    http_client_close(service->http);
+    http_server_destroy(service->server);
+    service->server = NULL;
+    redis_client_destroy(service->redis);
+    service->redis = NULL;
+    http_client_destroy(service->http);
+    service->http = NULL;
+    if (service->loop) {
+        event_loop_timer_stop(service->loop, &service->drain_timer);
+        event_loop_destroy(service->loop);
+        service->loop = NULL;
+        curl_global_cleanup();
+    }
+}
+
+void service_reply_health(struct http_request *request, const struct service *service)
+{
+    bool connected = redis_client_connected(service->redis);
+    cJSON *health = cJSON_CreateObject();
+    if (health) {
+        cJSON_AddStringToObject(health, "status", connected ? "ok" : "unavailable");
+        cJSON_AddStringToObject(health, "service", service->name);
+        cJSON_AddStringToObject(health, "redis", connected ? "connected" : "disconnected");
+    }
+    http_request_reply_json(request, connected ? 200 : 503, health);
+}

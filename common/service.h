@@ -1,0 +1,68 @@
+/*
+ * service - the skeleton both servers share: one event loop, one Redis
+ * client, one HTTP client, one HTTP server, SIGINT/SIGTERM handling, a
+ * /health answer, and an orderly shutdown.
+ *
+ * Shutdown on SIGINT or SIGTERM: stop accepting connections, let requests
+ * and outgoing transfers in progress finish for up to drain_ms, then tear
+ * down in dependency order (Redis and HTTP client first, so that every
+ * pending operation answers its request, then the HTTP server) and return
+ * from service_run() with 0.
+ */
+#ifndef SERVICE_H
+#define SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event_loop.h"
+#include "http_client.h"
+#include "http_server.h"
+#include "redis_client.h"
+
+struct service {
+    const char *name;
+    struct event_loop *loop;
+    struct redis_client *redis;
+    struct http_client *http;
+    struct http_server *server;
+    uint64_t drain_ms;
+    uint64_t drain_started_ms;
+    bool draining;
+    struct event_timer drain_timer;
+};
+
+struct service_config {
+    const char *name;                     /* "loan-processor" */
+    const char *redis_url;
+    struct http_server_config http;
+    struct http_client_config client;
+    uint64_t redis_timeout_ms;
+    size_t redis_max_pending;
+    uint64_t drain_ms;
+};
+
+/*
+ * Creates the loop, the Redis client (which starts connecting) and the HTTP
+ * client, and installs the signal handling. Returns 0 or a negative code;
+ * on failure whatever was built is torn down again.
+ */
+int service_init(struct service *service, const struct service_config *config);
+
+/* Starts the HTTP server with routes (data goes to every handler). Returns 0 or a negative code. */
+int service_listen(struct service *service, const struct service_config *config, const struct http_route *routes,
+                   size_t route_count, void *data);
+
+/* Runs until SIGINT/SIGTERM and the drain that follows. Returns 0, or a negative code if the loop failed. */
+int service_run(struct service *service);
+
+/* Frees everything; safe on a half-initialised service. */
+void service_cleanup(struct service *service);
+
+/* Answers GET /health: 200 {"status":"ok","redis":"connected"} or 503 while Redis is unavailable. */
+void service_reply_health(struct http_request *request, const struct service *service);
+
+/* Reads LOG_FORMAT ("text" or "json") and configures the log for name. Returns 0 or -EINVAL. */
+int service_configure_log(const char *name, const char *log_format);
+
+#endif

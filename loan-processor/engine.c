@@ -1,0 +1,606 @@
+/* engine - see engine.h. */
+#include "engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "execution_store.h"
+#include "interpreter.h"
+#include "log.h"
+#include "random_id.h"
+#include "task_token.h"
+#include "wall_clock.h"
+
+/* A change that keeps losing races is given up after this many tries (reported as -EIO). */
+#define MAX_COMMIT_ATTEMPTS 8
+#define MAX_STATE_MACHINES 64
+
+struct registered_machine {
+    char name[81];
+    char arn[256];
+    char role_arn[256];
+    char *definition;
+    struct state_machine *machine;
+    int64_t created_ms;
+};
+
+struct engine {
+    struct redis_client *redis;
+    struct engine_config config;
+    struct registered_machine machines[MAX_STATE_MACHINES];
+    size_t machine_count;
+};
+
+/* ---- state machines ---- */
+
+static struct registered_machine *find_machine(struct engine *engine, const char *arn)
+{
+    for (size_t i = 0; i < engine->machine_count; i++) {
+        if (strcmp(engine->machines[i].arn, arn) == 0)
+            return &engine->machines[i];
+    }
+    return NULL;
+}
+
+void engine_state_machine_arn(const struct engine *engine, const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "arn:aws:states:%s:%s:stateMachine:%s", engine->config.region, engine->config.account,
+             name);
+}
+
+int engine_execution_arn(const char *state_machine_arn, const char *execution_name, char *out, size_t size)
+{
+    static const char marker[] = ":stateMachine:";
+    const char *found = strstr(state_machine_arn, marker);
+    if (!found)
+        return -EINVAL;
+    int length = snprintf(out, size, "%.*s:execution:%s:%s", (int)(found - state_machine_arn), state_machine_arn,
+                          found + sizeof(marker) - 1, execution_name);
+    return length < 0 || (size_t)length >= size ? -EINVAL : 0;
+}
+
+static void on_machine_stored(redisReply *reply, void *data)
+{
+    const char *name = data;
+    if (!reply || reply->type == REDIS_REPLY_ERROR)
+        log_event(LOG_WARN, "state-machine", "could not record state machine %s in Redis", name);
+}
+
+static void store_machine(struct engine *engine, struct registered_machine *entry)
+{
+    char key[128], created[32];
+    snprintf(key, sizeof(key), "sfn:state-machine:%s", entry->name);
+    snprintf(created, sizeof(created), "%lld", (long long)entry->created_ms);
+    const char *argv[] = { "HSET", key, "arn", entry->arn, "name", entry->name, "definition", entry->definition,
+                           "roleArn", entry->role_arn, "type", "STANDARD", "creationDate", created };
+    redis_client_command_strings(engine->redis, on_machine_stored, entry->name, 14, argv);
+}
+
+static void on_redis_change(bool connected, void *data)
+{
+    struct engine *engine = data;
+    if (!connected)
+        return;
+    for (size_t i = 0; i < engine->machine_count; i++)
+        store_machine(engine, &engine->machines[i]);
+}
+
+int engine_register_state_machine(struct engine *engine, const char *name, const char *definition, char *error,
+                                  size_t error_size)
+{
+    struct state_machine *machine = NULL;
+    int result = state_machine_parse(definition, strlen(definition), &machine, error, error_size);
+    if (result < 0)
+        return result;
+    char arn[256];
+    engine_state_machine_arn(engine, name, arn, sizeof(arn));
+    struct registered_machine *entry = find_machine(engine, arn);
+    if (!entry) {
+        if (engine->machine_count == MAX_STATE_MACHINES || strlen(name) > 80) {
+            state_machine_free(machine);
+            snprintf(error, error_size, "too many state machines, or a name over 80 characters");
+            return -EINVAL;
+        }
+        entry = &engine->machines[engine->machine_count++];
+        snprintf(entry->name, sizeof(entry->name), "%s", name);
+        snprintf(entry->arn, sizeof(entry->arn), "%s", arn);
+        snprintf(entry->role_arn, sizeof(entry->role_arn), "arn:aws:iam::%s:role/%sRole", engine->config.account,
+                 name);
+        entry->created_ms = wall_clock_now_ms();
+    }
+    char *copy = strdup(definition);
+    if (!copy) {
+        state_machine_free(machine);
+        return -ENOMEM;
+    }
+    free(entry->definition);
+    state_machine_free(entry->machine);
+    entry->definition = copy;
+    entry->machine = machine;
+    if (redis_client_connected(engine->redis))
+        store_machine(engine, entry);
+    return 0;
+}
+
+void engine_for_each_state_machine(const struct engine *engine,
+                                   void (*visit)(const char *arn, const char *name, int64_t created_ms, void *data),
+                                   void *data)
+{
+    for (size_t i = 0; i < engine->machine_count; i++)
+        visit(engine->machines[i].arn, engine->machines[i].name, engine->machines[i].created_ms, data);
+}
+
+int engine_create(struct redis_client *redis, const struct engine_config *config, struct engine **engine_out)
+{
+    struct engine *engine = calloc(1, sizeof(*engine));
+    if (!engine)
+        return -ENOMEM;
+    engine->redis = redis;
+    engine->config = *config;
+    int result = execution_store_init(redis);
+    if (result < 0) {
+        free(engine);
+        return result;
+    }
+    redis_client_on_change(redis, on_redis_change, engine);
+    *engine_out = engine;
+    return 0;
+}
+
+void engine_destroy(struct engine *engine)
+{
+    if (!engine)
+        return;
+    for (size_t i = 0; i < engine->machine_count; i++) {
+        free(engine->machines[i].definition);
+        state_machine_free(engine->machines[i].machine);
+    }
+    free(engine);
+}
+
+/* ---- turning a step into stored fields ---- */
+
+/* Field values of a step, with the buffers they point into. */
+struct step_fields {
+    struct store_field set[16];
+    size_t set_count;
+    const char *deletes[8];
+    size_t delete_count;
+    char last_event_id[24];
+    char entered_event_id[24];
+    char entered_ms[24];
+    char stop_ms[24];
+};
+
+static void field_set(struct step_fields *fields, const char *name, const char *value)
+{
+    fields->set[fields->set_count++] = (struct store_field){ name, value };
+}
+
+static void describe_step(const struct interpreter_step *step, struct step_fields *fields)
+{
+    static const char *const resting_fields[] = { "state", "stateEnteredEventId", "stateEnteredDate",
+                                                  "stateInput", "taskToken", "taskResource" };
+    memset(fields, 0, sizeof(*fields));
+    snprintf(fields->last_event_id, sizeof(fields->last_event_id), "%ld", step->history.last_event_id);
+    field_set(fields, "lastEventId", fields->last_event_id);
+    if (step->status == EXECUTION_RUNNING) {
+        snprintf(fields->entered_event_id, sizeof(fields->entered_event_id), "%ld", step->state_entered_event_id);
+        snprintf(fields->entered_ms, sizeof(fields->entered_ms), "%lld", (long long)step->state_entered_ms);
+        field_set(fields, "status", "RUNNING");
+        field_set(fields, "state", step->state_name);
+        field_set(fields, "stateEnteredEventId", fields->entered_event_id);
+        field_set(fields, "stateEnteredDate", fields->entered_ms);
+        field_set(fields, "stateInput", step->state_input);
+        field_set(fields, "taskToken", step->task.token);
+        field_set(fields, "taskResource", step->task.resource_arn);
+        return;
+    }
+    snprintf(fields->stop_ms, sizeof(fields->stop_ms), "%lld", (long long)step->history.timestamp_ms);
+    field_set(fields, "status", interpreter_status_name(step->status));
+    field_set(fields, "stopDate", fields->stop_ms);
+    if (step->output)
+        field_set(fields, "output", step->output);
+    if (step->error)
+        field_set(fields, "error", step->error);
+    if (step->cause)
+        field_set(fields, "cause", step->cause);
+    for (size_t i = 0; i < sizeof(resting_fields) / sizeof(resting_fields[0]); i++)
+        fields->deletes[fields->delete_count++] = resting_fields[i];
+}
+
+static void log_step(const struct interpreter_step *step, const char *execution_arn)
+{
+    if (step->status == EXECUTION_SUCCEEDED)
+        log_event(LOG_INFO, "execution-succeeded", "Execution %s SUCCEEDED with output %s", execution_arn,
+                  step->output);
+    else if (step->status != EXECUTION_RUNNING)
+        log_event(LOG_WARN, "execution-failed", "Execution %s %s: %s%s%s", execution_arn,
+                  interpreter_status_name(step->status), step->error ? step->error : "",
+                  step->cause ? ": " : "", step->cause ? step->cause : "");
+}
+
+/* ---- running tasks ---- */
+
+struct task_run {
+    struct engine *engine;
+    char *token;
+    char *execution_arn;
+};
+
+static int complete_task(struct engine *engine, const char *token, const struct task_outcome *outcome,
+                         engine_task_callback callback, void *data);
+
+static void on_internal_outcome_done(int status, const char *execution_arn, const char *execution_status,
+                                     void *data)
+{
+    char *what = data;
+    (void)execution_status;
+    if (status == -ETIMEDOUT)
+        log_event(LOG_INFO, "task-outcome-dropped", "%s for %s arrived after the task closed", what,
+                  execution_arn ? execution_arn : "an execution");
+    else if (status < 0)
+        log_event(LOG_ERROR, "task-outcome-lost", "could not record %s (Redis gave no answer)", what);
+    free(what);
+}
+
+static void on_task_outcome(const struct task_outcome *outcome, void *data)
+{
+    struct task_run *run = data;
+    static const char *const names[] = { "the task submission", "the task result", "the task failure" };
+    char *what = strdup(names[outcome->kind]);
+    int result = what ? complete_task(run->engine, run->token, outcome, on_internal_outcome_done, what) : -ENOMEM;
+    if (result < 0) {
+        log_event(LOG_ERROR, "task-outcome-lost", "could not record %s of %s (%s)", names[outcome->kind],
+                  run->execution_arn, strerror(-result));
+        free(what);
+    }
+    free(run->token);
+    free(run->execution_arn);
+    free(run);
+}
+
+static void start_task(struct engine *engine, const struct interpreter_step *step, const char *execution_arn)
+{
+    struct task_run *run = calloc(1, sizeof(*run));
+    struct task_invocation invocation = {
+        .execution_arn = execution_arn,
+        .resource_type = step->task.resource_type,
+        .resource = step->task.resource,
+        .parameters = step->task.parameters,
+    };
+    if (run) {
+        run->engine = engine;
+        run->token = strdup(step->task.token);
+        run->execution_arn = strdup(execution_arn);
+    }
+    if (!run || !run->token || !run->execution_arn
+        || task_functions_invoke(engine->config.functions, &invocation, on_task_outcome, run) < 0) {
+        log_event(LOG_ERROR, "task-not-started", "out of memory starting the task of %s", execution_arn);
+        if (run) {
+            free(run->token);
+            free(run->execution_arn);
+            free(run);
+        }
+    }
+}
+
+/* ---- StartExecution ---- */
+
+struct start_operation {
+    struct engine *engine;
+    engine_start_callback callback;
+    void *data;
+    char execution_arn[512];
+    char *input;
+    int64_t start_ms;
+    struct interpreter_step step;
+};
+
+static void start_operation_free(struct start_operation *operation)
+{
+    interpreter_step_release(&operation->step);
+    free(operation->input);
+    free(operation);
+}
+
+static void on_execution_created(int status, struct execution_record *existing, void *data)
+{
+    struct start_operation *operation = data;
+    if (status == 1) {
+        log_event(LOG_INFO, "execution-started", "Execution %s started with input %s", operation->execution_arn,
+                  operation->input);
+        operation->callback(0, operation->execution_arn, operation->start_ms, operation->data);
+        log_step(&operation->step, operation->execution_arn);
+        if (operation->step.has_task)
+            start_task(operation->engine, &operation->step, operation->execution_arn);
+    } else if (status == 0) {
+        /* Same name: AWS answers with the original execution if it runs with the same input. */
+        bool same = existing && existing->status && strcmp(existing->status, "RUNNING") == 0 && existing->input
+                    && strcmp(existing->input, operation->input) == 0;
+        operation->callback(same ? 0 : -EEXIST, operation->execution_arn, existing ? existing->start_ms : 0,
+                            operation->data);
+    } else {
+        operation->callback(-EIO, operation->execution_arn, 0, operation->data);
+    }
+    execution_store_record_free(existing);
+    start_operation_free(operation);
+}
+
+static int create_execution(struct engine *engine, struct start_operation *operation,
+                            const struct registered_machine *entry, const char *name, const char *execution_id)
+{
+    char *token = NULL;
+    int result = task_token_create(execution_id, &token);
+    if (result < 0)
+        return result;
+    struct execution_facts facts = {
+        .execution_arn = operation->execution_arn,
+        .execution_name = name,
+        .state_machine_arn = entry->arn,
+        .state_machine_name = entry->name,
+        .role_arn = entry->role_arn,
+        .region = engine->config.region,
+        .start_ms = operation->start_ms,
+        .input = operation->input,
+    };
+    result = interpreter_start(entry->machine, &facts, operation->start_ms, token, &operation->step);
+    free(token);
+    if (result < 0)
+        return result;
+
+    struct step_fields fields;
+    char start_ms[24];
+    describe_step(&operation->step, &fields);
+    snprintf(start_ms, sizeof(start_ms), "%lld", (long long)operation->start_ms);
+    struct store_field identity[] = {
+        { "arn", operation->execution_arn }, { "stateMachineArn", entry->arn }, { "name", name },
+        { "input", operation->input },       { "roleArn", entry->role_arn },    { "startDate", start_ms },
+    };
+    struct store_field all[32];
+    size_t count = 0;
+    for (size_t i = 0; i < sizeof(identity) / sizeof(identity[0]); i++)
+        all[count++] = identity[i];
+    for (size_t i = 0; i < fields.set_count; i++) {
+        if (fields.set[i].value)
+            all[count++] = fields.set[i];
+    }
+    return execution_store_create(engine->redis, execution_id, all, count, operation->step.history.events, entry->arn,
+                                  operation->start_ms, on_execution_created, operation);
+}
+
+int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name,
+                           const char *input, engine_start_callback callback, void *data)
+{
+    struct registered_machine *entry = find_machine(engine, state_machine_arn);
+    char generated_name[37], execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
+    if (!entry)
+        return -ENOENT;
+    if (!redis_client_connected(engine->redis))
+        return -ENOTCONN;
+    if (!name) {
+        int result = random_id_uuid(generated_name);
+        if (result < 0)
+            return result;
+        name = generated_name;
+    }
+    struct start_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation)
+        return -ENOMEM;
+    operation->engine = engine;
+    operation->callback = callback;
+    operation->data = data;
+    operation->start_ms = wall_clock_now_ms();
+    operation->input = strdup(input);
+    snprintf(execution_id, sizeof(execution_id), "%s:%s", entry->name, name);
+    int result = operation->input ? engine_execution_arn(entry->arn, name, operation->execution_arn,
+                                                         sizeof(operation->execution_arn))
+                                  : -ENOMEM;
+    if (result == 0)
+        result = create_execution(engine, operation, entry, name, execution_id);
+    if (result < 0)
+        start_operation_free(operation);
+    return result;
+}
+
+/* ---- task outcomes: SendTaskSuccess, SendTaskFailure, and what integrations report ---- */
+
+struct task_operation {
+    struct engine *engine;
+    engine_task_callback callback;
+    void *data;
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
+    char *token;
+    enum task_outcome_kind kind;
+    char *output;
+    char *error;
+    char *cause;
+    int attempts;
+    struct execution_record *record;
+    struct interpreter_step step;
+};
+
+static void task_operation_free(struct task_operation *operation)
+{
+    interpreter_step_release(&operation->step);
+    execution_store_record_free(operation->record);
+    free(operation->token);
+    free(operation->output);
+    free(operation->error);
+    free(operation->cause);
+    free(operation);
+}
+
+static void finish_task_operation(struct task_operation *operation, int status)
+{
+    const struct execution_record *record = operation->record;
+    const char *execution_status = status == 0 ? interpreter_status_name(operation->step.status) : NULL;
+    operation->callback(status, record ? record->arn : NULL, execution_status, operation->data);
+    task_operation_free(operation);
+}
+
+static int load_for_task(struct task_operation *operation);
+
+static void on_task_committed(int status, void *data)
+{
+    struct task_operation *operation = data;
+    const char *arn = operation->record->arn;
+    if (status == STORE_CHANGED && operation->attempts < MAX_COMMIT_ATTEMPTS) {
+        interpreter_step_release(&operation->step);
+        execution_store_record_free(operation->record);
+        operation->record = NULL;
+        if (load_for_task(operation) == 0)
+            return;
+        finish_task_operation(operation, -EIO);
+        return;
+    }
+    if (status != STORE_COMMITTED) {
+        finish_task_operation(operation, status == STORE_TASK_CLOSED || status == STORE_NO_EXECUTION ? -ETIMEDOUT
+                                                                                                       : -EIO);
+        return;
+    }
+    if (operation->kind == TASK_SUCCEEDED)
+        log_event(LOG_INFO, "resumed", "Execution %s resumed after its task %s succeeded", arn,
+                  operation->record->state);
+    log_step(&operation->step, arn);
+    if (operation->step.has_task)
+        start_task(operation->engine, &operation->step, arn);
+    finish_task_operation(operation, 0);
+}
+
+static bool task_is_open(const struct execution_record *record, const char *token)
+{
+    return record && record->status && strcmp(record->status, "RUNNING") == 0 && record->task_token
+           && strcmp(record->task_token, token) == 0 && record->state && record->task_resource;
+}
+
+static int interpret_outcome(struct task_operation *operation, const struct state_machine *machine,
+                             const struct execution_facts *facts, const struct execution_position *position)
+{
+    const char *resource = operation->record->task_resource;
+    int64_t now = wall_clock_now_ms();
+    if (operation->kind == TASK_SUBMITTED)
+        return interpreter_task_submitted(position, resource, operation->output, now, &operation->step);
+    if (operation->kind == TASK_FAILED)
+        return interpreter_task_failed(machine, facts, position, resource, operation->error, operation->cause, now,
+                                       &operation->step);
+    char *fresh_token = NULL;
+    int result = task_token_create(operation->execution_id, &fresh_token);
+    if (result == 0)
+        result = interpreter_task_succeeded(machine, facts, position, resource, operation->output, now, fresh_token,
+                                            &operation->step);
+    free(fresh_token);
+    return result;
+}
+
+static void on_record_for_task(int status, struct execution_record *record, void *data)
+{
+    struct task_operation *operation = data;
+    operation->record = record;
+    operation->attempts++;
+    if (status < 0) {
+        finish_task_operation(operation, -EIO);
+        return;
+    }
+    if (!task_is_open(record, operation->token)) {
+        finish_task_operation(operation, -ETIMEDOUT);
+        return;
+    }
+    struct registered_machine *entry = find_machine(operation->engine, record->state_machine_arn);
+    if (!entry) {
+        log_event(LOG_ERROR, "state-machine-missing", "execution %s belongs to %s, which is not loaded", record->arn,
+                  record->state_machine_arn);
+        finish_task_operation(operation, -EIO);
+        return;
+    }
+    struct execution_facts facts = {
+        .execution_arn = record->arn,
+        .execution_name = record->name,
+        .state_machine_arn = entry->arn,
+        .state_machine_name = entry->name,
+        .role_arn = entry->role_arn,
+        .region = operation->engine->config.region,
+        .start_ms = record->start_ms,
+        .input = record->input,
+    };
+    struct execution_position position = {
+        .last_event_id = record->last_event_id,
+        .state_name = record->state,
+        .state_entered_event_id = record->state_entered_event_id,
+        .state_entered_ms = record->state_entered_ms,
+        .state_input = record->state_input,
+    };
+    int result = interpret_outcome(operation, entry->machine, &facts, &position);
+    if (result < 0) {
+        finish_task_operation(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
+        return;
+    }
+    struct step_fields fields = { 0 };
+    if (operation->kind == TASK_SUBMITTED) {
+        snprintf(fields.last_event_id, sizeof(fields.last_event_id), "%ld", operation->step.history.last_event_id);
+        field_set(&fields, "lastEventId", fields.last_event_id);
+    } else {
+        describe_step(&operation->step, &fields);
+    }
+    size_t count = 0;
+    struct store_field set[16];
+    for (size_t i = 0; i < fields.set_count; i++) {
+        if (fields.set[i].value)
+            set[count++] = fields.set[i];
+        else if (fields.delete_count < 8)
+            fields.deletes[fields.delete_count++] = fields.set[i].name;
+    }
+    result = execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
+                                    operation->token, operation->step.history.events, set, count, fields.deletes,
+                                    fields.delete_count, on_task_committed, operation);
+    if (result < 0)
+        finish_task_operation(operation, -EIO);
+}
+
+static int load_for_task(struct task_operation *operation)
+{
+    return execution_store_load(operation->engine->redis, operation->execution_id, on_record_for_task, operation);
+}
+
+static int complete_task(struct engine *engine, const char *token, const struct task_outcome *outcome,
+                         engine_task_callback callback, void *data)
+{
+    struct task_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation)
+        return -ENOMEM;
+    if (task_token_parse(token, operation->execution_id) < 0) {
+        free(operation);
+        return -EINVAL;
+    }
+    operation->engine = engine;
+    operation->callback = callback;
+    operation->data = data;
+    operation->kind = outcome->kind;
+    operation->token = strdup(token);
+    operation->output = outcome->output ? strdup(outcome->output) : NULL;
+    operation->error = outcome->error ? strdup(outcome->error) : NULL;
+    operation->cause = outcome->cause ? strdup(outcome->cause) : NULL;
+    int result = -ENOMEM;
+    if (operation->token && (!outcome->output || operation->output) && (!outcome->error || operation->error)
+        && (!outcome->cause || operation->cause))
+        result = load_for_task(operation);
+    if (result < 0)
+        task_operation_free(operation);
+    return result;
+}
+
+int engine_send_task_success(struct engine *engine, const char *token, const char *output,
+                             engine_task_callback callback, void *data)
+{
+    struct task_outcome outcome = { TASK_SUCCEEDED, output, NULL, NULL };
+    return complete_task(engine, token, &outcome, callback, data);
+}
+
+int engine_send_task_failure(struct engine *engine, const char *token, const char *error, const char *cause,
+                             engine_task_callback callback, void *data)
+{
+    struct task_outcome outcome = { TASK_FAILED, NULL, error, cause };
+    return complete_task(engine, token, &outcome, callback, data);
+}

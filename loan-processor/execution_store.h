@@ -1,0 +1,113 @@
+/*
+ * execution_store - where executions live in Redis, and the atomic changes
+ * made to them.
+ *
+ * Keys (the braces are a Redis Cluster hash tag: all keys of one execution
+ * live in one slot, so one Lua script can change them together):
+ *   sfn:execution:{<stateMachine>:<execution>}          hash: the record below
+ *   sfn:execution:{<stateMachine>:<execution>}:history  list: history events (API JSON)
+ *   sfn:executions:<stateMachineArn>                    sorted set: execution ARNs by start time
+ *   sfn:state-machine:<name>                            hash: arn, name, definition, roleArn, type, creationDate
+ *
+ * Every change after creation is one call of the commit script, which
+ * applies only if the record's lastEventId is the one the change was
+ * computed from and, for task outcomes, only while the given task token is
+ * still the open one. So a callback, a failure report and a stop racing for
+ * one task have exactly one winner; the others see "closed" or "changed".
+ */
+#ifndef EXECUTION_STORE_H
+#define EXECUTION_STORE_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "redis_client.h"
+
+/* One execution's hash, as strings (NULL when the field is absent). */
+struct execution_record {
+    char *arn;
+    char *state_machine_arn;
+    char *name;
+    char *status;
+    char *input;
+    char *output;
+    char *error;
+    char *cause;
+    char *role_arn;
+    int64_t start_ms;
+    int64_t stop_ms;              /* 0 while running */
+    long last_event_id;
+    char *state;                  /* where a running execution rests */
+    long state_entered_event_id;
+    int64_t state_entered_ms;
+    char *state_input;
+    char *task_token;             /* the open task's token, or NULL */
+    char *task_resource;          /* the open task's Resource */
+};
+
+/* A field to set: name and NUL-terminated value. */
+struct store_field {
+    const char *name;
+    const char *value;
+};
+
+enum store_commit_result {
+    STORE_COMMITTED = 1,
+    STORE_CHANGED = 0,            /* lastEventId moved on: reload and recompute */
+    STORE_TASK_CLOSED = -1,       /* the required token is no longer open */
+    STORE_NO_EXECUTION = -2,
+};
+
+/* status: 0 and the record (NULL when there is no such execution), or -EIO when Redis gave no answer. */
+typedef void (*store_load_callback)(int status, struct execution_record *record, void *data);
+/* status: 1 created, 0 existed already (record is the existing one), or -EIO. */
+typedef void (*store_create_callback)(int status, struct execution_record *record, void *data);
+/* status: an enum store_commit_result, or -EIO. */
+typedef void (*store_commit_callback)(int status, void *data);
+
+/* Registers the store's Lua scripts with client; call once before use. */
+int execution_store_init(struct redis_client *client);
+
+/* Writes the Redis key of an execution's record (or its history) into out. */
+void execution_store_key(const char *execution_id, char *out, size_t size);
+void execution_store_history_key(const char *execution_id, char *out, size_t size);
+
+/*
+ * "<stateMachine>:<execution>" from an execution ARN
+ * (arn:aws:states:region:account:execution:<stateMachine>:<execution>).
+ * Returns 0 or -EINVAL.
+ */
+int execution_store_id_from_arn(const char *execution_arn, char *out, size_t size);
+
+/*
+ * Loads an execution's record. Same contract as redis_client_command():
+ * returns 0 and later calls callback once (the record belongs to the
+ * callback, free it with execution_store_record_free), or a negative code
+ * and never calls it.
+ */
+int execution_store_load(struct redis_client *client, const char *execution_id, store_load_callback callback,
+                         void *data);
+
+/*
+ * Creates an execution with fields and its first events, unless one with the
+ * same id exists (then the existing record is reported). Also adds it to its
+ * state machine's index. Same contract as above.
+ */
+int execution_store_create(struct redis_client *client, const char *execution_id, const struct store_field *fields,
+                           size_t field_count, const cJSON *events, const char *state_machine_arn,
+                           int64_t start_ms, store_create_callback callback, void *data);
+
+/*
+ * Appends events and sets/deletes fields, atomically, if the record's
+ * lastEventId is still expected_last_event_id and (when required_token is
+ * not NULL) that token is still the open one. Same contract as above.
+ */
+int execution_store_commit(struct redis_client *client, const char *execution_id, long expected_last_event_id,
+                           const char *required_token, const cJSON *events, const struct store_field *set,
+                           size_t set_count, const char *const *delete_fields, size_t delete_count,
+                           store_commit_callback callback, void *data);
+
+/* Frees a record; safe on NULL. */
+void execution_store_record_free(struct execution_record *record);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * loan-processor - runs Amazon States Language state machines, with the
+ * blog's loan workflow loaded at start, behind the AWS Step Functions JSON
+ * API (POST /) and the valuation webhook (POST /valuation-callback).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+#include "service.h"
+#include "sfn_api.h"
+#include "task_functions.h"
+#include "webhook.h"
+
+#ifndef DEFAULT_STATE_MACHINES_DIR
+#define DEFAULT_STATE_MACHINES_DIR "loan-processor/state-machines"
+#endif
+
+/* Largest definition file read at start (the API's own limit is 1 MiB). */
+#define MAX_DEFINITION_BYTES (1024 * 1024)
+
+static struct config_option options[] = {
+    { "LOAN_PROCESSOR_PORT", "--port", "8080", "TCP port of the API and the webhook", NULL },
+    { "BIND_ADDRESS", "--bind", "127.0.0.1", "IPv4 address to listen on (0.0.0.0 for all)", NULL },
+    { "REDIS_URL", "--redis-url", "redis://127.0.0.1:6379", "Redis server: redis://[:password@]host[:port][/db]", NULL },
+    { "VALUATION_SERVICE_URL", "--valuation-service-url", "http://127.0.0.1:8081/valuation-request",
+      "Where ValuationRequestFunction POSTs valuation requests", NULL },
+    { "CALLBACK_URL", "--callback-url", "http://127.0.0.1:8080/valuation-callback",
+      "The webhook URL given to the valuation service", NULL },
+    { "TIME_SCALE", "--time-scale", "1.0", "Factor applied to every delay, wait, timeout and heartbeat", NULL },
+    { "STATE_MACHINES_DIR", "--state-machines-dir", DEFAULT_STATE_MACHINES_DIR,
+      "Directory of <Name>.asl.json definitions loaded at start", NULL },
+    { "AWS_REGION", "--region", "us-east-1", "Region in the ARNs", NULL },
+    { "AWS_ACCOUNT_ID", "--account", "123456789012", "Account in the ARNs", NULL },
+    { "TOKEN_RETENTION_SECONDS", "--token-retention-seconds", "7776000",
+      "How long valuation:<ref> keys are kept (default 90 days)", NULL },
+    { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
+};
+#define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
+
+struct loan_processor {
+    struct service service;
+    struct engine *engine;
+    struct sfn_api api;
+    struct webhook webhook;
+    struct task_functions_environment functions;
+};
+
+static const char *option(const char *name)
+{
+    return config_value(options, OPTION_COUNT, name);
+}
+
+static void handle_health(struct http_request *request, void *data)
+{
+    struct loan_processor *processor = data;
+    service_reply_health(request, &processor->service);
+}
+
+static void handle_api(struct http_request *request, void *data)
+{
+    struct loan_processor *processor = data;
+    sfn_api_handle(request, &processor->api);
+}
+
+static void handle_callback(struct http_request *request, void *data)
+{
+    struct loan_processor *processor = data;
+    webhook_handle_valuation_callback(request, &processor->webhook);
+}
+
+static const struct http_route routes[] = {
+    { "POST", "/", handle_api },
+    { "POST", "/valuation-callback", handle_callback },
+    { "GET", "/health", handle_health },
+};
+
+static char *read_file(const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        return NULL;
+    char *text = malloc(MAX_DEFINITION_BYTES + 1);
+    size_t length = text ? fread(text, 1, MAX_DEFINITION_BYTES + 1, file) : 0;
+    fclose(file);
+    if (!text || length > MAX_DEFINITION_BYTES) {
+        free(text);
+        return NULL;
+    }
+    text[length] = '\0';
+    return text;
+}
+
+/* Loads every <Name>.asl.json of directory as state machine Name. Returns the number loaded, or -1. */
+static int load_state_machines(struct engine *engine, const char *directory)
+{
+    static const char suffix[] = ".asl.json";
+    DIR *listing = opendir(directory);
+    int loaded = 0;
+    if (!listing) {
+        log_event(LOG_ERROR, "state-machines", "cannot open STATE_MACHINES_DIR '%s': %s", directory, strerror(errno));
+        return -1;
+    }
+    for (struct dirent *entry; (entry = readdir(listing));) {
+        size_t length = strlen(entry->d_name);
+        if (length <= sizeof(suffix) - 1 || strcmp(entry->d_name + length - (sizeof(suffix) - 1), suffix) != 0)
+            continue;
+        char path[4096], name[128], error[1024];
+        snprintf(path, sizeof(path), "%s/%s", directory, entry->d_name);
+        snprintf(name, sizeof(name), "%.*s", (int)(length - (sizeof(suffix) - 1)), entry->d_name);
+        char *definition = read_file(path);
+        int result = definition ? engine_register_state_machine(engine, name, definition, error, sizeof(error)) : -EIO;
+        free(definition);
+        if (result < 0) {
+            log_event(LOG_ERROR, "state-machines", "%s: %s", path,
+                      result == -EINVAL ? error : "cannot read the file (missing, unreadable or over 1 MiB)");
+            closedir(listing);
+            return -1;
+        }
+        char arn[256];
+        engine_state_machine_arn(engine, name, arn, sizeof(arn));
+        log_event(LOG_INFO, "state-machine-loaded", "%s loaded from %s", arn, path);
+        loaded++;
+    }
+    closedir(listing);
+    return loaded;
+}
+
+static int configure(struct loan_processor *processor, struct service_config *config)
+{
+    uint16_t port;
+    double time_scale;
+    long long retention;
+    if (service_configure_log("loan-processor", option("LOG_FORMAT")) < 0) {
+        fprintf(stderr, "loan-processor: LOG_FORMAT must be text or json\n");
+        return -EINVAL;
+    }
+    if (config_to_port(option("LOAN_PROCESSOR_PORT"), &port) < 0
+        || config_to_positive_number(option("TIME_SCALE"), &time_scale) < 0
+        || config_to_integer(option("TOKEN_RETENTION_SECONDS"), 1, 400LL * 24 * 3600, &retention) < 0) {
+        fprintf(stderr, "loan-processor: LOAN_PROCESSOR_PORT must be 1-65535, TIME_SCALE a number > 0 and "
+                        "TOKEN_RETENTION_SECONDS a whole number of seconds\n");
+        return -EINVAL;
+    }
+    *config = (struct service_config){
+        .name = "loan-processor",
+        .redis_url = option("REDIS_URL"),
+        .http = {
+            .bind_address = option("BIND_ADDRESS"),
+            .port = port,
+            .max_body_bytes = 2 * 1024 * 1024,
+            .max_connections = 10000,
+            .idle_timeout_seconds = 60,
+            .request_deadline_ms = 30000,
+        },
+        .client = { .max_in_flight = 256, .max_queued = 100000, .max_response_bytes = 1024 * 1024 },
+        .redis_timeout_ms = 5000,
+        .redis_max_pending = 100000,
+        .drain_ms = 10000,
+    };
+    processor->functions = (struct task_functions_environment){
+        .valuation_service_url = option("VALUATION_SERVICE_URL"),
+        .callback_url = option("CALLBACK_URL"),
+        .token_retention_seconds = retention,
+    };
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct loan_processor processor = { 0 };
+    struct service_config config;
+    char error[256];
+    int parsed = config_parse(options, OPTION_COUNT, argc, argv,
+                              "Runs Amazon States Language state machines behind the AWS Step Functions API, "
+                              "with the loan workflow of 'Using Step Function Task Tokens with CDK'.",
+                              error, sizeof(error));
+    if (parsed != 0) {
+        if (parsed < 0)
+            fprintf(stderr, "loan-processor: %s\n", error);
+        return parsed < 0 ? 2 : 0;
+    }
+    if (configure(&processor, &config) < 0)
+        return 2;
+    if (service_init(&processor.service, &config) < 0)
+        return 1;
+    processor.functions.http = processor.service.http;
+    processor.functions.redis = processor.service.redis;
+    struct engine_config engine_config = {
+        .region = option("AWS_REGION"),
+        .account = option("AWS_ACCOUNT_ID"),
+        .functions = &processor.functions,
+    };
+    int status = 1;
+    if (engine_create(processor.service.redis, &engine_config, &processor.engine) < 0)
+        goto done;
+    if (load_state_machines(processor.engine, option("STATE_MACHINES_DIR")) < 0)
+        goto done;
+    processor.api = (struct sfn_api){ processor.engine, processor.service.redis };
+    processor.webhook = (struct webhook){ processor.engine, processor.service.redis };
+    if (service_listen(&processor.service, &config, routes, sizeof(routes) / sizeof(routes[0]), &processor) < 0)
+        goto done;
+    status = service_run(&processor.service) < 0 ? 1 : 0;
+done:
+    service_cleanup(&processor.service);
+    engine_destroy(processor.engine);
+    return status;
+}

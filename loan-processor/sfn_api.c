@@ -1,0 +1,541 @@
+/*
+ * sfn_api - see sfn_api.h.
+ *
+ * Each operation validates its request (shapes and limits of the service
+ * model), then calls the engine or reads Redis, and answers from the
+ * callback. The request pointer stays valid until answered (http_server's
+ * contract), so it is the only context most operations need.
+ */
+#include "sfn_api.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "execution_store.h"
+#include "json_util.h"
+#include "log.h"
+#include "task_token.h"
+
+#define TARGET_PREFIX "AWSStepFunctions."
+#define SERVICE_NAMESPACE "com.amazonaws.swf.service.v2.model#"
+/* SensitiveData: input and output are at most 256 KiB of UTF-8. */
+#define MAX_PAYLOAD_BYTES 262144
+#define MAX_ERROR_LENGTH 256
+#define MAX_CAUSE_LENGTH 32768
+
+static const char task_closed_message[] = "Task Timed Out: 'Provided task does not exist anymore'";
+
+void sfn_api_reply_error(struct http_request *request, unsigned status, const char *code, const char *format, ...)
+{
+    char message[4096], type[160];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(message, sizeof(message), format, arguments);
+    va_end(arguments);
+    if (strcmp(code, "ValidationException") == 0)
+        snprintf(type, sizeof(type), "com.amazon.coral.validate#%s", code);
+    else if (strcmp(code, "UnknownOperationException") == 0 || strcmp(code, "SerializationException") == 0)
+        snprintf(type, sizeof(type), "com.amazon.coral.service#%s", code);
+    else
+        snprintf(type, sizeof(type), SERVICE_NAMESPACE "%s", code);
+    http_request_reply_json(request, status, json_error("__type", type, message));
+}
+
+static void reply_unavailable(struct http_request *request, int result)
+{
+    if (result == -ENOMEM)
+        sfn_api_reply_error(request, 500, "InternalFailure", "Out of memory");
+    else
+        sfn_api_reply_error(request, 503, "ServiceUnavailable",
+                            "Redis is unavailable; the request was not carried out (retry later)");
+}
+
+static void reply_validation(struct http_request *request, const char *member, const char *constraint)
+{
+    sfn_api_reply_error(request, 400, "ValidationException",
+                        "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", member,
+                        constraint);
+}
+
+/* A required string member; answers the validation error itself and returns NULL when it is missing. */
+static const char *required_string(struct http_request *request, const cJSON *body, const char *member)
+{
+    const char *value = json_string_member(body, member);
+    if (!value) {
+        reply_validation(request, member, "Member must not be null");
+        return NULL;
+    }
+    return value;
+}
+
+/* Checks a string against the model's length limits; answers and returns false when it fails. */
+static bool check_length(struct http_request *request, const char *member, const char *value, size_t minimum,
+                         size_t maximum)
+{
+    size_t length = strlen(value);
+    char constraint[96];
+    if (length >= minimum && length <= maximum)
+        return true;
+    snprintf(constraint, sizeof(constraint), "Member must have length %s %zu",
+             length < minimum ? "greater than or equal to" : "less than or equal to",
+             length < minimum ? minimum : maximum);
+    reply_validation(request, member, constraint);
+    return false;
+}
+
+static bool valid_json_text(const char *text)
+{
+    cJSON *parsed = NULL;
+    if (json_parse(text, strlen(text), &parsed) < 0)
+        return false;
+    cJSON_Delete(parsed);
+    return true;
+}
+
+/* Name rules of the service model: 1-80 characters, none of the forbidden ones. */
+static bool valid_name(const char *name)
+{
+    size_t length = strlen(name);
+    if (length == 0 || length > 80)
+        return false;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        if (*c <= 0x20 || *c == 0x7f || strchr("<>{}[]?*\"#%\\^|~`$&,;:/", *c))
+            return false;
+    }
+    return true;
+}
+
+/* ---- StartExecution ---- */
+
+static void on_started(int status, const char *execution_arn, int64_t start_ms, void *data)
+{
+    struct http_request *request = data;
+    if (status == -EEXIST) {
+        sfn_api_reply_error(request, 400, "ExecutionAlreadyExists", "Execution Already Exists: '%s'", execution_arn);
+        return;
+    }
+    if (status < 0) {
+        reply_unavailable(request, status);
+        return;
+    }
+    cJSON *response = cJSON_CreateObject();
+    if (response && cJSON_AddStringToObject(response, "executionArn", execution_arn))
+        json_add_epoch_seconds(response, "startDate", start_ms);
+    http_request_reply_json(request, 200, response);
+}
+
+static void start_execution(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    const char *arn = required_string(request, body, "stateMachineArn");
+    const char *name = json_string_member(body, "name");
+    const cJSON *input_member = cJSON_GetObjectItemCaseSensitive(body, "input");
+    const char *input = cJSON_IsString(input_member) ? input_member->valuestring : "{}";
+    if (!arn || !check_length(request, "stateMachineArn", arn, 1, 256))
+        return;
+    if (name && !valid_name(name)) {
+        sfn_api_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
+        return;
+    }
+    if (strlen(input) > MAX_PAYLOAD_BYTES) {
+        reply_validation(request, "input", "Member must have length less than or equal to 262144");
+        return;
+    }
+    if (!valid_json_text(input)) {
+        sfn_api_reply_error(request, 400, "InvalidExecutionInput",
+                            "Invalid State Machine Execution Input: '%s'",
+                            input[0] ? "Unrecognized token: was expecting JSON" : "Invalid execution input.");
+        return;
+    }
+    if (strncmp(arn, "arn:", 4) != 0) {
+        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", arn);
+        return;
+    }
+    int result = engine_start_execution(api->engine, arn, name, input, on_started, request);
+    if (result == -ENOENT)
+        sfn_api_reply_error(request, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn);
+    else if (result < 0)
+        reply_unavailable(request, result);
+}
+
+/* ---- DescribeExecution ---- */
+
+static bool add_optional_string(cJSON *object, const char *name, const char *value)
+{
+    return !value || cJSON_AddStringToObject(object, name, value);
+}
+
+static cJSON *describe_record(const struct execution_record *record)
+{
+    cJSON *response = cJSON_CreateObject();
+    cJSON *input_details = cJSON_CreateObject();
+    bool succeeded = record->status && strcmp(record->status, "SUCCEEDED") == 0;
+    bool running = record->status && strcmp(record->status, "RUNNING") == 0;
+    bool ok = response && input_details && cJSON_AddBoolToObject(input_details, "included", true)
+              && cJSON_AddStringToObject(response, "executionArn", record->arn)
+              && cJSON_AddStringToObject(response, "stateMachineArn", record->state_machine_arn)
+              && cJSON_AddStringToObject(response, "name", record->name)
+              && cJSON_AddStringToObject(response, "status", record->status)
+              && json_add_epoch_seconds(response, "startDate", record->start_ms)
+              && (record->stop_ms == 0 || json_add_epoch_seconds(response, "stopDate", record->stop_ms))
+              && cJSON_AddStringToObject(response, "input", record->input ? record->input : "{}")
+              && cJSON_AddItemToObject(response, "inputDetails", input_details);
+    if (!ok) {
+        if (!cJSON_GetObjectItemCaseSensitive(response, "inputDetails"))
+            cJSON_Delete(input_details);
+        cJSON_Delete(response);
+        return NULL;
+    }
+    if (succeeded) {
+        cJSON *output_details = cJSON_AddObjectToObject(response, "outputDetails");
+        ok = add_optional_string(response, "output", record->output) && output_details
+             && cJSON_AddBoolToObject(output_details, "included", true);
+    }
+    ok = ok && add_optional_string(response, "error", record->error) && add_optional_string(response, "cause", record->cause)
+         && cJSON_AddNumberToObject(response, "redriveCount", 0)
+         && cJSON_AddStringToObject(response, "redriveStatus",
+                                    running || succeeded ? "NOT_REDRIVABLE" : "REDRIVABLE");
+    if (ok && !running && succeeded)
+        ok = cJSON_AddStringToObject(response, "redriveStatusReason", "Execution is SUCCEEDED and cannot be redriven")
+             != NULL;
+    if (!ok) {
+        cJSON_Delete(response);
+        return NULL;
+    }
+    return response;
+}
+
+/* Request context of the reads that need the ARN and options after Redis answers. */
+struct read_operation {
+    struct http_request *request;
+    struct sfn_api *api;
+    char execution_arn[512];
+    long max_results;
+    long offset;
+    bool reverse_order;
+    bool include_data;
+};
+
+static void on_described(int status, struct execution_record *record, void *data)
+{
+    struct read_operation *operation = data;
+    if (status < 0)
+        reply_unavailable(operation->request, status);
+    else if (!record)
+        sfn_api_reply_error(operation->request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
+                            operation->execution_arn);
+    else
+        http_request_reply_json(operation->request, 200, describe_record(record));
+    execution_store_record_free(record);
+    free(operation);
+}
+
+/* Reads executionArn into a new read operation; answers and returns NULL on a bad request. */
+static struct read_operation *begin_read(struct http_request *request, struct sfn_api *api, const cJSON *body,
+                                         char *execution_id, size_t id_size)
+{
+    const char *arn = required_string(request, body, "executionArn");
+    if (!arn || !check_length(request, "executionArn", arn, 1, 256))
+        return NULL;
+    if (execution_store_id_from_arn(arn, execution_id, id_size) < 0) {
+        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", arn);
+        return NULL;
+    }
+    struct read_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation) {
+        reply_unavailable(request, -ENOMEM);
+        return NULL;
+    }
+    operation->request = request;
+    operation->api = api;
+    snprintf(operation->execution_arn, sizeof(operation->execution_arn), "%s", arn);
+    return operation;
+}
+
+static void describe_execution(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE + 16];
+    struct read_operation *operation = begin_read(request, api, body, execution_id, sizeof(execution_id));
+    if (!operation)
+        return;
+    int result = execution_store_load(api->redis, execution_id, on_described, operation);
+    if (result < 0) {
+        free(operation);
+        reply_unavailable(request, result);
+    }
+}
+
+/* ---- GetExecutionHistory ---- */
+
+static cJSON *history_page(struct read_operation *operation, const redisReply *reply)
+{
+    cJSON *response = cJSON_CreateObject();
+    cJSON *events = cJSON_AddArrayToObject(response, "events");
+    long total = (long)reply->elements;
+    long end = operation->offset + operation->max_results;
+    if (!events)
+        goto failed;
+    for (long i = operation->offset; i < total && i < end; i++) {
+        long index = operation->reverse_order ? total - 1 - i : i;
+        const redisReply *text = reply->element[index];
+        cJSON *event = text->type == REDIS_REPLY_STRING ? cJSON_ParseWithLength(text->str, text->len) : NULL;
+        if (!event)
+            goto failed;
+        if (!operation->include_data) {
+            cJSON *details = event->child ? event->child->next : NULL;
+            for (; details; details = details->next) {
+                if (cJSON_IsObject(details)) {
+                    cJSON_DeleteItemFromObjectCaseSensitive(details, "input");
+                    cJSON_DeleteItemFromObjectCaseSensitive(details, "output");
+                    cJSON_DeleteItemFromObjectCaseSensitive(details, "parameters");
+                }
+            }
+        }
+        cJSON_AddItemToArray(events, event);
+    }
+    if (end < total) {
+        char next[32];
+        snprintf(next, sizeof(next), "%ld", end);
+        if (!cJSON_AddStringToObject(response, "nextToken", next))
+            goto failed;
+    }
+    return response;
+failed:
+    cJSON_Delete(response);
+    return NULL;
+}
+
+static void on_history(redisReply *reply, void *data)
+{
+    struct read_operation *operation = data;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY)
+        reply_unavailable(operation->request, -EIO);
+    else if (reply->elements == 0)
+        sfn_api_reply_error(operation->request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
+                            operation->execution_arn);
+    else
+        http_request_reply_json(operation->request, 200, history_page(operation, reply));
+    free(operation);
+}
+
+static bool read_page_options(struct http_request *request, const cJSON *body, struct read_operation *operation)
+{
+    const cJSON *max_results = cJSON_GetObjectItemCaseSensitive(body, "maxResults");
+    const char *next_token = json_string_member(body, "nextToken");
+    operation->max_results = 100;
+    if (max_results) {
+        if (!cJSON_IsNumber(max_results) || max_results->valuedouble < 0 || max_results->valuedouble > 1000) {
+            reply_validation(request, "maxResults", "Member must have value less than or equal to 1000");
+            return false;
+        }
+        if (max_results->valuedouble >= 1)
+            operation->max_results = (long)max_results->valuedouble;
+    }
+    if (next_token) {
+        char *end;
+        operation->offset = strtol(next_token, &end, 10);
+        if (*end || end == next_token || operation->offset < 0) {
+            sfn_api_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid nextToken'");
+            return false;
+        }
+    }
+    operation->reverse_order = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "reverseOrder"));
+    operation->include_data = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(body, "includeExecutionData"));
+    return true;
+}
+
+static void get_execution_history(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE + 16], key[256];
+    struct read_operation *operation = begin_read(request, api, body, execution_id, sizeof(execution_id));
+    if (!operation)
+        return;
+    if (!read_page_options(request, body, operation)) {
+        free(operation);
+        return;
+    }
+    execution_store_history_key(execution_id, key, sizeof(key));
+    const char *argv[] = { "LRANGE", key, "0", "-1" };
+    int result = redis_client_command_strings(api->redis, on_history, operation, 4, argv);
+    if (result < 0) {
+        free(operation);
+        reply_unavailable(request, result);
+    }
+}
+
+/* ---- SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat ---- */
+
+static void on_task_answered(int status, const char *execution_arn, const char *execution_status, void *data)
+{
+    struct http_request *request = data;
+    (void)execution_arn;
+    (void)execution_status;
+    if (status == -ETIMEDOUT)
+        sfn_api_reply_error(request, 400, "TaskTimedOut", "%s", task_closed_message);
+    else if (status < 0)
+        reply_unavailable(request, status);
+    else
+        http_request_reply(request, 200, "application/x-amz-json-1.0", "{}", 2);
+}
+
+/* Reads and checks taskToken; answers and returns NULL when it is missing or too long. */
+static const char *read_task_token(struct http_request *request, const cJSON *body)
+{
+    const char *token = required_string(request, body, "taskToken");
+    if (!token || !check_length(request, "taskToken", token, 1, TASK_TOKEN_MAX_LENGTH))
+        return NULL;
+    return token;
+}
+
+static void answer_engine_result(struct http_request *request, int result)
+{
+    if (result == -EINVAL)
+        sfn_api_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid token'");
+    else if (result < 0)
+        reply_unavailable(request, result);
+}
+
+static void send_task_success(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    const char *token = read_task_token(request, body);
+    if (!token)
+        return;
+    const char *output = required_string(request, body, "output");
+    if (!output || !check_length(request, "output", output, 0, MAX_PAYLOAD_BYTES))
+        return;
+    if (!valid_json_text(output)) {
+        sfn_api_reply_error(request, 400, "InvalidOutput", "Invalid Output: 'The output is not valid JSON'");
+        return;
+    }
+    answer_engine_result(request, engine_send_task_success(api->engine, token, output, on_task_answered, request));
+}
+
+static void send_task_failure(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    const char *token = read_task_token(request, body);
+    if (!token)
+        return;
+    const char *error = json_string_member(body, "error");
+    const char *cause = json_string_member(body, "cause");
+    if ((error && !check_length(request, "error", error, 0, MAX_ERROR_LENGTH))
+        || (cause && !check_length(request, "cause", cause, 0, MAX_CAUSE_LENGTH)))
+        return;
+    answer_engine_result(request,
+                         engine_send_task_failure(api->engine, token, error, cause, on_task_answered, request));
+}
+
+struct heartbeat_operation {
+    struct http_request *request;
+    char *token;
+};
+
+static void on_heartbeat_record(int status, struct execution_record *record, void *data)
+{
+    struct heartbeat_operation *operation = data;
+    bool open = record && record->status && strcmp(record->status, "RUNNING") == 0 && record->task_token
+                && strcmp(record->task_token, operation->token) == 0;
+    if (status < 0)
+        reply_unavailable(operation->request, status);
+    else if (!open)
+        sfn_api_reply_error(operation->request, 400, "TaskTimedOut", "%s", task_closed_message);
+    else
+        http_request_reply(operation->request, 200, "application/x-amz-json-1.0", "{}", 2);
+    execution_store_record_free(record);
+    free(operation->token);
+    free(operation);
+}
+
+static void send_task_heartbeat(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
+    const char *token = read_task_token(request, body);
+    if (!token)
+        return;
+    if (task_token_parse(token, execution_id) < 0) {
+        answer_engine_result(request, -EINVAL);
+        return;
+    }
+    struct heartbeat_operation *operation = calloc(1, sizeof(*operation));
+    int result = -ENOMEM;
+    if (operation && (operation->token = strdup(token))) {
+        operation->request = request;
+        result = execution_store_load(api->redis, execution_id, on_heartbeat_record, operation);
+    }
+    if (result < 0) {
+        if (operation)
+            free(operation->token);
+        free(operation);
+        reply_unavailable(request, result);
+    }
+}
+
+/* ---- state machines (read-only for now) ---- */
+
+static void add_machine_summary(const char *arn, const char *name, int64_t created_ms, void *data)
+{
+    cJSON *machines = data;
+    cJSON *machine = cJSON_CreateObject();
+    if (!machine || !cJSON_AddStringToObject(machine, "stateMachineArn", arn)
+        || !cJSON_AddStringToObject(machine, "name", name) || !cJSON_AddStringToObject(machine, "type", "STANDARD")
+        || !json_add_epoch_seconds(machine, "creationDate", created_ms)) {
+        cJSON_Delete(machine);
+        return;
+    }
+    cJSON_AddItemToArray(machines, machine);
+}
+
+static void list_state_machines(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    (void)body;
+    cJSON *response = cJSON_CreateObject();
+    cJSON *machines = cJSON_AddArrayToObject(response, "stateMachines");
+    if (machines)
+        engine_for_each_state_machine(api->engine, add_machine_summary, machines);
+    http_request_reply_json(request, 200, response);
+}
+
+/* ---- dispatch ---- */
+
+static const struct {
+    const char *name;
+    void (*handle)(struct http_request *request, struct sfn_api *api, const cJSON *body);
+} operations[] = {
+    { "StartExecution", start_execution },
+    { "DescribeExecution", describe_execution },
+    { "GetExecutionHistory", get_execution_history },
+    { "SendTaskSuccess", send_task_success },
+    { "SendTaskFailure", send_task_failure },
+    { "SendTaskHeartbeat", send_task_heartbeat },
+    { "ListStateMachines", list_state_machines },
+};
+
+void sfn_api_handle(struct http_request *request, void *data)
+{
+    struct sfn_api *api = data;
+    const char *target = http_request_header(request, "X-Amz-Target");
+    size_t length;
+    const char *text = http_request_body(request, &length);
+
+    if (!target || strncmp(target, TARGET_PREFIX, strlen(TARGET_PREFIX)) != 0) {
+        sfn_api_reply_error(request, 400, "UnknownOperationException",
+                            "Missing or unknown X-Amz-Target header: expected AWSStepFunctions.<Operation>");
+        return;
+    }
+    const char *operation = target + strlen(TARGET_PREFIX);
+    for (size_t i = 0; i < sizeof(operations) / sizeof(operations[0]); i++) {
+        if (strcmp(operations[i].name, operation) != 0)
+            continue;
+        cJSON *body = NULL;
+        if (json_parse(length ? text : "{}", length ? length : 2, &body) < 0 || !cJSON_IsObject(body)) {
+            cJSON_Delete(body);
+            sfn_api_reply_error(request, 400, "SerializationException", "The request body is not a JSON object");
+            return;
+        }
+        operations[i].handle(request, api, body);
+        cJSON_Delete(body);
+        return;
+    }
+    sfn_api_reply_error(request, 400, "UnknownOperationException", "Unknown operation %s", operation);
+}
