@@ -1,0 +1,213 @@
+/*
+ * valuation-service - the mock third party of the blog: POST
+ * /valuation-request answers 201 {"valuationReference"} and, after the
+ * delay, POSTs the ValuationResponse to the request's callbackUrl. Pending
+ * callbacks live in Redis (callback_queue), so a restart loses none.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callback_queue.h"
+#include "config.h"
+#include "json_util.h"
+#include "log.h"
+#include "random_id.h"
+#include "service.h"
+#include "valuation_request.h"
+
+static struct config_option options[] = {
+    { "VALUATION_SERVICE_PORT", "--port", "8081", "TCP port of the valuation API", NULL },
+    { "BIND_ADDRESS", "--bind", "127.0.0.1", "IPv4 address to listen on (0.0.0.0 for all)", NULL },
+    { "REDIS_URL", "--redis-url", "redis://127.0.0.1:6379", "Redis server: redis://[:password@]host[:port][/db]", NULL },
+    { "VALUATION_DELAY_SECONDS", "--delay-seconds", "6", "Seconds between a request and its callback", NULL },
+    { "TIME_SCALE", "--time-scale", "1.0", "Factor applied to every delay and retry interval", NULL },
+    { "CALLBACK_RETRY_DEADLINE_SECONDS", "--callback-retry-deadline-seconds", "300",
+      "How long a callback that gets no answer or a 5xx is retried before it is recorded as failed", NULL },
+    { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
+};
+#define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
+
+struct valuation_service {
+    struct service service;
+    struct callback_queue *queue;
+    double delay_seconds;
+    double time_scale;
+};
+
+struct pending_request {
+    struct http_request *request;
+    char reference[RANDOM_ID_NANOID_SIZE];
+};
+
+static const char *option(const char *name)
+{
+    return config_value(options, OPTION_COUNT, name);
+}
+
+static void reply_reference(struct http_request *request, const char *reference)
+{
+    cJSON *response = cJSON_CreateObject();
+    if (response)
+        cJSON_AddStringToObject(response, "valuationReference", reference);
+    http_request_reply_json(request, 201, response);
+}
+
+static void on_scheduled(int status, void *data)
+{
+    struct pending_request *pending = data;
+    if (status < 0)
+        http_request_reply_error(pending->request, 503, "ServiceUnavailable",
+                                 "Redis is unavailable; the valuation was not scheduled (retry later)");
+    else
+        reply_reference(pending->request, pending->reference);
+    free(pending);
+}
+
+static void schedule(struct valuation_service *service, struct http_request *request,
+                     const struct valuation_request *valuation, const char *reference)
+{
+    double seconds = valuation_request_delay_seconds(valuation, service->delay_seconds) * service->time_scale;
+    uint64_t delay_ms = (uint64_t)llround(seconds * 1000.0);
+    int copies = valuation_request_callback_count(valuation);
+    log_event(LOG_INFO, "valuation-requested",
+              "Valuation %s requested for '%s', '%s'; %d callback(s) to %s in %llu ms", reference,
+              valuation->name_or_number, valuation->postcode, copies, valuation->callback_url,
+              (unsigned long long)delay_ms);
+    if (copies == 0) {
+        reply_reference(request, reference); /* "No callback": the story of the follow-up post */
+        return;
+    }
+    struct pending_request *pending = calloc(1, sizeof(*pending));
+    char *body = valuation_request_response_body(valuation, reference);
+    int result = -ENOMEM;
+    if (pending && body) {
+        pending->request = request;
+        strcpy(pending->reference, reference);
+        result = callback_queue_schedule(service->queue, reference, valuation->callback_url, body, copies, delay_ms,
+                                         on_scheduled, pending);
+    }
+    cJSON_free(body);
+    if (result < 0) {
+        free(pending);
+        http_request_reply_error(request, result == -ENOMEM ? 500 : 503, "ServiceUnavailable",
+                                 "Redis is unavailable; the valuation was not scheduled (retry later)");
+    }
+}
+
+static void handle_valuation_request(struct http_request *request, void *data)
+{
+    struct valuation_service *service = data;
+    size_t length;
+    const char *text = http_request_body(request, &length);
+    cJSON *body = NULL;
+    char error[256], reference[RANDOM_ID_NANOID_SIZE];
+    struct valuation_request valuation;
+    if (json_parse(text, length, &body) < 0) {
+        http_request_reply_error(request, 400, "InvalidJson", "The body is not valid JSON");
+        return;
+    }
+    if (valuation_request_parse(body, &valuation, error, sizeof(error)) < 0)
+        http_request_reply_error(request, 400, "InvalidRequest", "%s", error);
+    else if (random_id_nanoid(reference) < 0)
+        http_request_reply_error(request, 500, "InternalError", "No random numbers available");
+    else
+        schedule(service, request, &valuation, reference);
+    cJSON_Delete(body);
+}
+
+static void handle_health(struct http_request *request, void *data)
+{
+    struct valuation_service *service = data;
+    service_reply_health(request, &service->service);
+}
+
+static const struct http_route routes[] = {
+    { "POST", "/valuation-request", handle_valuation_request },
+    { "GET", "/health", handle_health },
+};
+
+static uint64_t scaled_ms(double seconds, double time_scale)
+{
+    double ms = seconds * time_scale * 1000.0;
+    return ms < 1 ? 1 : (uint64_t)llround(ms);
+}
+
+static int configure(struct valuation_service *service, struct service_config *config,
+                     struct callback_queue_config *queue_config)
+{
+    uint16_t port;
+    double deadline;
+    if (service_configure_log("valuation-service", option("LOG_FORMAT")) < 0) {
+        fprintf(stderr, "valuation-service: LOG_FORMAT must be text or json\n");
+        return -EINVAL;
+    }
+    if (config_to_port(option("VALUATION_SERVICE_PORT"), &port) < 0
+        || config_to_positive_number(option("TIME_SCALE"), &service->time_scale) < 0
+        || config_to_positive_number(option("VALUATION_DELAY_SECONDS"), &service->delay_seconds) < 0
+        || config_to_positive_number(option("CALLBACK_RETRY_DEADLINE_SECONDS"), &deadline) < 0) {
+        fprintf(stderr, "valuation-service: VALUATION_SERVICE_PORT must be 1-65535; TIME_SCALE, "
+                        "VALUATION_DELAY_SECONDS and CALLBACK_RETRY_DEADLINE_SECONDS numbers > 0\n");
+        return -EINVAL;
+    }
+    *config = (struct service_config){
+        .name = "valuation-service",
+        .redis_url = option("REDIS_URL"),
+        .http = {
+            .bind_address = option("BIND_ADDRESS"),
+            .port = port,
+            .max_body_bytes = 64 * 1024,
+            .max_connections = 10000,
+            .idle_timeout_seconds = 60,
+            .request_deadline_ms = 30000,
+        },
+        .client = { .max_in_flight = 256, .max_queued = 1024, .max_response_bytes = 64 * 1024 },
+        .redis_timeout_ms = 5000,
+        .redis_max_pending = 100000,
+        .drain_ms = 10000,
+    };
+    *queue_config = (struct callback_queue_config){
+        .max_in_flight = 256,
+        .poll_interval_ms = 1000,
+        .delivery_timeout_ms = 10000,
+        .lease_ms = 30000,
+        .retry_first_delay_ms = scaled_ms(1, service->time_scale),
+        .retry_max_delay_ms = scaled_ms(60, service->time_scale),
+        .retry_deadline_ms = scaled_ms(deadline, service->time_scale),
+    };
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct valuation_service service = { 0 };
+    struct service_config config;
+    struct callback_queue_config queue_config;
+    char error[256];
+    int parsed = config_parse(options, OPTION_COUNT, argc, argv,
+                              "The mock valuation service of 'Using Step Function Task Tokens with CDK': answers "
+                              "201 {valuationReference} and calls back later.",
+                              error, sizeof(error));
+    if (parsed != 0) {
+        if (parsed < 0)
+            fprintf(stderr, "valuation-service: %s\n", error);
+        return parsed < 0 ? 2 : 0;
+    }
+    if (configure(&service, &config, &queue_config) < 0)
+        return 2;
+    if (service_init(&service.service, &config) < 0)
+        return 1;
+    int status = 1;
+    if (callback_queue_create(service.service.loop, service.service.redis, service.service.http, &queue_config,
+                              &service.queue) < 0)
+        goto done;
+    if (service_listen(&service.service, &config, routes, sizeof(routes) / sizeof(routes[0]), &service) < 0)
+        goto done;
+    status = service_run(&service.service) < 0 ? 1 : 0;
+done:
+    service_cleanup(&service.service);
+    callback_queue_destroy(service.queue);
+    return status;
+}
