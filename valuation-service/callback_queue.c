@@ -97,6 +97,7 @@ struct callback_queue {
     struct callback_queue_config config;
     struct event_timer wake_timer;
     bool claiming;
+    bool stopped;
     unsigned in_flight;
 };
 
@@ -119,6 +120,8 @@ static void on_wake(struct event_timer *timer)
 /* Wakes the queue in delay_ms, unless it is already due to wake sooner. */
 static void wake_in(struct callback_queue *queue, uint64_t delay_ms)
 {
+    if (queue->stopped)
+        return;
     uint64_t due = event_loop_now_ms() + delay_ms;
     if (queue->wake_timer.active && queue->wake_timer.due_ms <= due)
         return;
@@ -275,7 +278,7 @@ static void on_claimed(redisReply *reply, void *data)
 
 static void pump(struct callback_queue *queue)
 {
-    if (queue->claiming)
+    if (queue->claiming || queue->stopped)
         return;
     unsigned slots = queue->config.max_in_flight - queue->in_flight;
     if (slots > MAX_CLAIM_BATCH)
@@ -317,11 +320,16 @@ int callback_queue_create(struct event_loop *loop, struct redis_client *redis, s
     return 0;
 }
 
+void callback_queue_stop(struct callback_queue *queue)
+{
+    if (!queue || queue->stopped)
+        return;
+    queue->stopped = true;
+    event_loop_timer_stop(queue->loop, &queue->wake_timer);
+}
+
 void callback_queue_destroy(struct callback_queue *queue)
 {
-    if (!queue)
-        return;
-    event_loop_timer_stop(queue->loop, &queue->wake_timer);
     free(queue);
 }
 

@@ -43,7 +43,14 @@ typedef void (*callback_queue_done)(int status, void *data);
 int callback_queue_create(struct event_loop *loop, struct redis_client *redis, struct http_client *http,
                           const struct callback_queue_config *config, struct callback_queue **queue);
 
-/* Stops polling and frees the queue; deliveries in flight are left to their leases. */
+/*
+ * Stops polling and claiming; deliveries in flight are left to their leases.
+ * Call before the Redis and HTTP clients are closed: their cancelled
+ * operations still reach the queue, which then only counts them down.
+ */
+void callback_queue_stop(struct callback_queue *queue);
+
+/* Frees a stopped queue (it no longer touches the loop); safe on NULL. */
 void callback_queue_destroy(struct callback_queue *queue);
 
 /*

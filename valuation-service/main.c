@@ -207,6 +207,7 @@ int main(int argc, char **argv)
         goto done;
     status = service_run(&service.service) < 0 ? 1 : 0;
 done:
+    callback_queue_stop(service.queue);
     service_cleanup(&service.service);
     callback_queue_destroy(service.queue);
     return status;

@@ -1,0 +1,397 @@
+"""Shared harness for the end-to-end tests: real processes, real HTTP, real Redis.
+
+Each test case gets a private redis-server (free port, temporary directory)
+and the two real servers built by meson, started with a small TIME_SCALE.
+Nothing is mocked: the tests speak HTTP to the servers and RESP to Redis.
+
+Results are printed as TAP ("ok N - name") so meson counts each case.
+Every wait has a deadline; a server that does not exit cleanly on SIGTERM,
+or that printed a sanitizer report, fails the test that started it.
+"""
+
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import unittest
+import urllib.error
+import urllib.request
+
+LOAN_PROCESSOR = os.environ.get("LOAN_PROCESSOR_BIN", "build/loan-processor/loan-processor")
+VALUATION_SERVICE = os.environ.get("VALUATION_SERVICE_BIN", "build/valuation-service/valuation-service")
+STATE_MACHINES_DIR = os.environ.get("STATE_MACHINES_DIR_FOR_TESTS", "loan-processor/state-machines")
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+LOAN_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:LoanProcessorStateMachine"
+SAMPLE_APPLICATION = {"applicationReference": "app-ref", "property": {"nameOrNumber": "999", "postcode": "PO1 1CE"}}
+TASK_CLOSED = "Task Timed Out: 'Provided task does not exist anymore'"
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition, timeout, interval=0.02, what="condition"):
+    """Polls condition() until it returns a true value; fails after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def property_value(name_or_number, postcode):
+    """The valuation service's documented formula, written again independently."""
+    value = 2166136261
+    for byte in name_or_number.lower().encode() + b"|" + postcode.replace(" ", "").upper().encode():
+        value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
+    return 100000 + (value % 9001) * 100
+
+
+class Redis:
+    """A private redis-server and a minimal RESP client for assertions."""
+
+    def __init__(self, port=None, directory=None):
+        self.port = port or free_port()
+        self.directory = directory or tempfile.mkdtemp(prefix="e2e-redis-")
+        self.process = None
+
+    def start(self, appendonly=True):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory,
+             "--save", "", "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(self._answers_ping, 10, what=f"redis-server on port {self.port}")
+        return self
+
+    def _answers_ping(self):
+        try:
+            return self.command("PING") == "PONG"
+        except OSError:
+            return False
+
+    def stop(self, kill=False):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def cleanup(self):
+        self.stop(kill=True)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def command(self, *arguments):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as connection:
+            payload = f"*{len(arguments)}\r\n".encode()
+            for argument in arguments:
+                data = argument if isinstance(argument, bytes) else str(argument).encode()
+                payload += b"$%d\r\n%s\r\n" % (len(data), data)
+            connection.sendall(payload)
+            reader = connection.makefile("rb")
+            return self._read(reader)
+
+    def _read(self, reader):
+        line = reader.readline()
+        if not line:
+            raise OSError("connection closed")
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            length = int(rest)
+            if length < 0:
+                return None
+            data = reader.read(length + 2)[:-2]
+            return data.decode()
+        if kind == b"*":
+            count = int(rest)
+            return None if count < 0 else [self._read(reader) for _ in range(count)]
+        raise OSError(f"unexpected RESP reply {line!r}")
+
+
+class Server:
+    """One of the project's servers, started as a real process."""
+
+    def __init__(self, binary, port, environment, name):
+        self.binary = binary
+        self.port = port
+        self.environment = environment
+        self.name = name
+        self.process = None
+        self.log_path = tempfile.mktemp(prefix=f"e2e-{name}-", suffix=".log")
+
+    def start(self, wait_healthy=True):
+        environment = dict(os.environ)
+        environment.update(self.environment)
+        self.log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([self.binary], env=environment, stdout=self.log, stderr=self.log)
+        if wait_healthy:
+            wait_until(self.healthy, 10, what=f"{self.name} /health")
+        else:
+            wait_until(self.listening, 10, what=f"{self.name} listening")
+        return self
+
+    def listening(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def healthy(self):
+        try:
+            status, _ = request("GET", f"{self.base_url}/health")
+            return status == 200
+        except OSError:
+            return False
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def logs(self):
+        with open(self.log_path, "r", errors="replace") as log:
+            return log.read()
+
+    def stop(self, kill=False):
+        """Stops the process; a SIGTERM must end in exit status 0 within 15 s."""
+        if not self.process:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(f"{self.name} did not exit within 15 s of SIGTERM")
+        status = self.process.returncode
+        self.process = None
+        self.log.close()
+        return status
+
+    def check_clean_exit(self, status):
+        text = self.logs()
+        for marker in SANITIZER_MARKERS:
+            if marker in text:
+                raise AssertionError(f"{self.name} reported a sanitizer error:\n{text[-4000:]}")
+        if status not in (0, None):
+            raise AssertionError(f"{self.name} exited with status {status}:\n{text[-2000:]}")
+
+
+def request(method, url, body=None, headers=None, timeout=10):
+    """Sends an HTTP request; returns (status, body text). Never raises for HTTP errors."""
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    prepared = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None and "Content-Type" not in (headers or {}):
+        prepared.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(prepared, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def send_oversized(url, length, headers=None):
+    """Announces a body of length bytes and sends only its start; returns (status, body) of the answer."""
+    host_port = url.split("//", 1)[1].split("/", 1)
+    host, port = host_port[0].split(":")
+    path = "/" + (host_port[1] if len(host_port) > 1 else "")
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {length}",
+             "Content-Type: application/json"] + [f"{k}: {v}" for k, v in (headers or {}).items()]
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + b"x" * 1024)
+        reply = b""
+        while b"\r\n\r\n" not in reply or len(reply) < reply.find(b"\r\n\r\n") + 4 + 10:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body.decode(errors="replace")
+
+
+class CallbackReceiver:
+    """A plain HTTP server that records POSTs and answers with a chosen status."""
+
+    def __init__(self, status=200):
+        self.status = status
+        self.received = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                receiver.received.append((self.path, self.rfile.read(length).decode(), time.monotonic()))
+                body = b'{"ok":true}'
+                self.send_response(receiver.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *arguments):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class StackTestCase(unittest.TestCase):
+    """Starts Redis and, on request, the two servers; stops everything after each test."""
+
+    TIME_SCALE = "0.05"   # the six-second story in 0.3 s
+
+    def setUp(self):
+        self.redis = Redis().start()
+        self.servers = []
+
+    def tearDown(self):
+        failures = []
+        for server in self.servers:
+            try:
+                server.check_clean_exit(server.stop())
+            except AssertionError as error:
+                failures.append(str(error))
+        self.redis.cleanup()
+        if failures:
+            raise AssertionError("\n".join(failures))
+
+    def start_valuation_service(self, port=None, **environment):
+        port = port or free_port()
+        settings = {"VALUATION_SERVICE_PORT": str(port), "REDIS_URL": self.redis.url, "TIME_SCALE": self.TIME_SCALE}
+        settings.update(environment)
+        server = Server(VALUATION_SERVICE, port, settings, "valuation-service").start()
+        self.servers.append(server)
+        return server
+
+    def start_loan_processor(self, port=None, valuation_port=None, **environment):
+        port = port or free_port()
+        settings = {
+            "LOAN_PROCESSOR_PORT": str(port),
+            "REDIS_URL": self.redis.url,
+            "TIME_SCALE": self.TIME_SCALE,
+            "STATE_MACHINES_DIR": STATE_MACHINES_DIR,
+            "VALUATION_SERVICE_URL": f"http://127.0.0.1:{valuation_port or free_port()}/valuation-request",
+            "CALLBACK_URL": f"http://127.0.0.1:{port}/valuation-callback",
+        }
+        settings.update(environment)
+        server = Server(LOAN_PROCESSOR, port, settings, "loan-processor").start()
+        self.servers.append(server)
+        return server
+
+    def start_stack(self, **environment):
+        valuation = self.start_valuation_service(**environment)
+        loan = self.start_loan_processor(valuation_port=valuation.port, **environment)
+        return loan, valuation
+
+    def sfn(self, server, operation, body):
+        """Calls the Step Functions API; returns (status, parsed JSON body or None)."""
+        status, text = request("POST", f"{server.base_url}/", body,
+                               {"Content-Type": "application/x-amz-json-1.0",
+                                "X-Amz-Target": f"AWSStepFunctions.{operation}"})
+        return status, json.loads(text) if text else None
+
+    def start_execution(self, server, application=None, name=None):
+        body = {"stateMachineArn": LOAN_MACHINE_ARN, "input": json.dumps(application or SAMPLE_APPLICATION)}
+        if name:
+            body["name"] = name
+        status, response = self.sfn(server, "StartExecution", body)
+        self.assertEqual(200, status, response)
+        return response["executionArn"]
+
+    def describe(self, server, execution_arn):
+        status, response = self.sfn(server, "DescribeExecution", {"executionArn": execution_arn})
+        self.assertEqual(200, status, response)
+        return response
+
+    def wait_for_status(self, server, execution_arn, wanted, timeout=10):
+        def reached():
+            description = self.describe(server, execution_arn)
+            return description if description["status"] == wanted else None
+        return wait_until(reached, timeout, what=f"{execution_arn} to be {wanted}")
+
+    def history(self, server, execution_arn, **options):
+        status, response = self.sfn(server, "GetExecutionHistory", dict(executionArn=execution_arn, **options))
+        self.assertEqual(200, status, response)
+        return response["events"]
+
+    def assert_aws_error(self, status_and_body, code, message=None, status=400):
+        actual_status, body = status_and_body
+        self.assertEqual(status, actual_status, body)
+        self.assertEqual(code, body["__type"].split("#")[-1], body)
+        if message is not None:
+            self.assertEqual(message, body["message"])
+
+
+class TapResult(unittest.TestResult):
+    """Prints one TAP line per test case."""
+
+    def __init__(self):
+        super().__init__()
+        self.number = 0
+
+    def _line(self, test, ok, detail=None, directive=""):
+        self.number += 1
+        print(f"{'ok' if ok else 'not ok'} {self.number} - {test.id().split('.', 1)[-1]}{directive}", flush=True)
+        if detail:
+            for line in detail.rstrip().splitlines():
+                print(f"# {line}", flush=True)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._line(test, True)
+
+    def addFailure(self, test, error):
+        super().addFailure(test, error)
+        self._line(test, False, "".join(traceback.format_exception(*error)))
+
+    def addError(self, test, error):
+        super().addError(test, error)
+        self._line(test, False, "".join(traceback.format_exception(*error)))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._line(test, True, directive=f" # SKIP {reason}")
+
+
+def main():
+    """Runs the calling module's tests, printing TAP; exits non-zero on any failure."""
+    module = sys.modules["__main__"]
+    suite = unittest.defaultTestLoader.loadTestsFromModule(module)
+    result = TapResult()
+    suite.run(result)
+    print(f"1..{result.number}", flush=True)
+    sys.exit(0 if result.wasSuccessful() else 1)

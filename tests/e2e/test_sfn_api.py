@@ -1,0 +1,176 @@
+"""The AWS Step Functions JSON API: shapes, task-token answers and AWS's error texts."""
+
+import json
+import subprocess
+
+import harness
+from harness import LOAN_MACHINE_ARN, SAMPLE_APPLICATION, TASK_CLOSED, request
+
+EXECUTION_PREFIX = "arn:aws:states:us-east-1:123456789012:execution:LoanProcessorStateMachine:"
+
+
+class StepFunctionsApi(harness.StackTestCase):
+    def waiting_token(self, loan, arn):
+        """Waits until the execution's task is submitted; returns its task token."""
+        def submitted():
+            events = self.history(loan, arn)
+            return events if any(e["type"] == "TaskSubmitted" for e in events) else None
+        events = harness.wait_until(submitted, 5, what="TaskSubmitted")
+        return json.loads(events[2]["taskScheduledEventDetails"]["parameters"])["Payload"]["taskToken"]
+
+    def start_waiting_execution(self, name=None):
+        """A loan execution whose valuation never calls back ('No callback'), so the test answers the task."""
+        loan, _ = self.start_stack()
+        application = {"applicationReference": "manual", "property": {"nameOrNumber": "No callback",
+                                                                      "postcode": "PO1 1CE"}}
+        arn = self.start_execution(loan, application, name=name)
+        return loan, arn, self.waiting_token(loan, arn)
+
+    def test_send_task_success_by_hand_completes_the_execution(self):
+        loan, arn, token = self.start_waiting_execution()
+        self.assertEqual("RUNNING", self.describe(loan, arn)["status"])
+        status, body = self.sfn(loan, "SendTaskSuccess", {"taskToken": token, "output": '{"propertyValue": 1}'})
+        self.assertEqual((200, {}), (status, body))
+        done = self.describe(loan, arn)
+        self.assertEqual("SUCCEEDED", done["status"])
+        self.assertEqual({"propertyValue": 1}, json.loads(done["output"]))
+
+    def test_a_second_send_task_success_gets_task_timed_out(self):
+        loan, arn, token = self.start_waiting_execution()
+        self.assertEqual(200, self.sfn(loan, "SendTaskSuccess", {"taskToken": token, "output": "{}"})[0])
+        self.assert_aws_error(self.sfn(loan, "SendTaskSuccess", {"taskToken": token, "output": "{}"}),
+                              "TaskTimedOut", TASK_CLOSED)
+        self.assert_aws_error(self.sfn(loan, "SendTaskFailure", {"taskToken": token}), "TaskTimedOut", TASK_CLOSED)
+        self.assert_aws_error(self.sfn(loan, "SendTaskHeartbeat", {"taskToken": token}), "TaskTimedOut", TASK_CLOSED)
+        types = [e["type"] for e in self.history(loan, arn)]
+        self.assertEqual(1, types.count("TaskSucceeded"))
+
+    def test_send_task_failure_fails_the_execution_with_error_and_cause(self):
+        loan, arn, token = self.start_waiting_execution()
+        self.assertEqual(200, self.sfn(loan, "SendTaskHeartbeat", {"taskToken": token})[0])
+        status, _ = self.sfn(loan, "SendTaskFailure", {"taskToken": token, "error": "ValuationFailed",
+                                                       "cause": "The surveyor could not get in"})
+        self.assertEqual(200, status)
+        done = self.describe(loan, arn)
+        self.assertEqual(("FAILED", "ValuationFailed", "The surveyor could not get in"),
+                         (done["status"], done["error"], done["cause"]))
+        self.assertNotIn("output", done)
+        self.assertEqual("REDRIVABLE", done["redriveStatus"])
+        events = self.history(loan, arn)
+        self.assertEqual(["TaskFailed", "ExecutionFailed"], [e["type"] for e in events[-2:]])
+        self.assertEqual({"resourceType": "lambda", "resource": "invoke.waitForTaskToken", "error": "ValuationFailed",
+                          "cause": "The surveyor could not get in"}, events[-2]["taskFailedEventDetails"])
+
+    def test_invalid_tokens_and_outputs(self):
+        loan, arn, token = self.start_waiting_execution()
+        for bad in ["NoSuchTaskToken", "FakeTaskToken", "AAAA"]:
+            self.assert_aws_error(self.sfn(loan, "SendTaskSuccess", {"taskToken": bad, "output": "{}"}),
+                                  "InvalidToken", "Invalid Token: 'Invalid token'")
+        self.assert_aws_error(self.sfn(loan, "SendTaskSuccess", {"taskToken": token, "output": "not json"}),
+                              "InvalidOutput")
+        self.assert_aws_error(self.sfn(loan, "SendTaskSuccess", {"taskToken": token}), "ValidationException",
+                              "1 validation error detected: Value at 'output' failed to satisfy constraint: "
+                              "Member must not be null")
+        self.assert_aws_error(self.sfn(loan, "SendTaskSuccess", {"taskToken": "x" * 2049, "output": "{}"}),
+                              "ValidationException")
+        self.assert_aws_error(self.sfn(loan, "SendTaskFailure", {"taskToken": token, "error": "e" * 257}),
+                              "ValidationException")
+        self.assertEqual("RUNNING", self.describe(loan, arn)["status"])  # none of that touched the task
+
+    def test_start_execution_names_idempotency_and_inputs(self):
+        loan, _ = self.start_stack()
+        body = {"stateMachineArn": LOAN_MACHINE_ARN, "name": "same-name", "input": json.dumps(SAMPLE_APPLICATION)}
+        status, first = self.sfn(loan, "StartExecution", body)
+        self.assertEqual(200, status)
+        self.assertEqual(EXECUTION_PREFIX + "same-name", first["executionArn"])
+        self.assertIsInstance(first["startDate"], float)
+        status, again = self.sfn(loan, "StartExecution", body)  # same name and input while RUNNING
+        self.assertEqual((200, first), (status, again))
+        self.assert_aws_error(self.sfn(loan, "StartExecution", dict(body, input='{"other": 1}')),
+                              "ExecutionAlreadyExists", f"Execution Already Exists: '{EXECUTION_PREFIX}same-name'")
+        self.wait_for_status(loan, first["executionArn"], "SUCCEEDED")
+        self.assert_aws_error(self.sfn(loan, "StartExecution", body), "ExecutionAlreadyExists")
+        for name in ["has space", "a/b", "x" * 81, ""]:
+            self.assert_aws_error(self.sfn(loan, "StartExecution", dict(body, name=name)), "InvalidName")
+        self.assert_aws_error(self.sfn(loan, "StartExecution", dict(body, name="bad-input", input="not json")),
+                              "InvalidExecutionInput")
+        missing = LOAN_MACHINE_ARN + "Missing"
+        self.assert_aws_error(self.sfn(loan, "StartExecution", {"stateMachineArn": missing}),
+                              "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{missing}'")
+        self.assert_aws_error(self.sfn(loan, "StartExecution", {}), "ValidationException")
+        status, unnamed = self.sfn(loan, "StartExecution", {"stateMachineArn": LOAN_MACHINE_ARN,
+                                                            "input": json.dumps(SAMPLE_APPLICATION)})
+        self.assertEqual(200, status)
+        self.assertRegex(unnamed["executionArn"], EXECUTION_PREFIX + r"[0-9a-f]{8}-[0-9a-f]{4}-4")
+
+    def test_describe_and_history_errors(self):
+        loan, _ = self.start_stack()
+        missing = EXECUTION_PREFIX + "nope"
+        self.assert_aws_error(self.sfn(loan, "DescribeExecution", {"executionArn": missing}),
+                              "ExecutionDoesNotExist", f"Execution Does Not Exist: '{missing}'")
+        self.assert_aws_error(self.sfn(loan, "GetExecutionHistory", {"executionArn": missing}),
+                              "ExecutionDoesNotExist")
+        self.assert_aws_error(self.sfn(loan, "DescribeExecution", {"executionArn": "nonsense"}), "InvalidArn",
+                              "Invalid Arn: 'Invalid ARN prefix: nonsense'")
+
+    def test_history_paging_reverse_order_and_execution_data(self):
+        loan, _ = self.start_stack()
+        arn = self.start_execution(loan)
+        self.wait_for_status(loan, arn, "SUCCEEDED")
+        status, page = self.sfn(loan, "GetExecutionHistory", {"executionArn": arn, "maxResults": 3})
+        self.assertEqual([1, 2, 3], [e["id"] for e in page["events"]])
+        status, rest = self.sfn(loan, "GetExecutionHistory", {"executionArn": arn, "maxResults": 100,
+                                                              "nextToken": page["nextToken"]})
+        self.assertEqual(list(range(4, 9)), [e["id"] for e in rest["events"]])
+        self.assertNotIn("nextToken", rest)
+        backwards = self.history(loan, arn, reverseOrder=True)
+        self.assertEqual(list(range(8, 0, -1)), [e["id"] for e in backwards])
+        lean = self.history(loan, arn, includeExecutionData=False)
+        self.assertNotIn("input", lean[0]["executionStartedEventDetails"])
+        self.assertNotIn("output", lean[-1]["executionSucceededEventDetails"])
+
+    def test_unknown_operations_and_bad_bodies(self):
+        loan, _ = self.start_stack()
+        status, text = request("POST", f"{loan.base_url}/", b"{}", {"X-Amz-Target": "AWSStepFunctions.Nope"})
+        self.assertEqual(400, status)
+        self.assertEqual("UnknownOperationException", json.loads(text)["__type"].split("#")[-1])
+        status, text = request("POST", f"{loan.base_url}/", b"{}")
+        self.assertEqual(400, status)
+        status, text = request("POST", f"{loan.base_url}/", b"{oops",
+                               {"X-Amz-Target": "AWSStepFunctions.DescribeExecution"})
+        self.assertEqual(400, status)
+        self.assertEqual("SerializationException", json.loads(text)["__type"].split("#")[-1])
+        status, text = harness.send_oversized(f"{loan.base_url}/", 3 * 1024 * 1024,
+                                              {"X-Amz-Target": "AWSStepFunctions.StartExecution"})
+        self.assertEqual(413, status)
+        self.assertEqual("PayloadTooLarge", json.loads(text)["error"])
+        status, text = self.sfn(loan, "ListStateMachines", {})
+        self.assertEqual(200, status)
+        self.assertEqual([LOAN_MACHINE_ARN], [m["stateMachineArn"] for m in text["stateMachines"]])
+
+    def test_redis_down_answers_503_and_nothing_is_lost(self):
+        loan, arn, token = self.start_waiting_execution()
+        self.redis.stop()
+        harness.wait_until(lambda: request("GET", f"{loan.base_url}/health")[0] == 503, 5, what="health 503")
+        status, body = self.sfn(loan, "SendTaskSuccess", {"taskToken": token, "output": "{}"})
+        self.assertEqual(503, status, body)
+        status, body = self.sfn(loan, "StartExecution", {"stateMachineArn": LOAN_MACHINE_ARN})
+        self.assertEqual(503, status, body)
+        self.redis.start()
+        harness.wait_until(loan.healthy, 10, what="health 200 again")
+        self.assertEqual(200, self.sfn(loan, "SendTaskSuccess", {"taskToken": token, "output": "{}"})[0])
+        self.assertEqual("SUCCEEDED", self.describe(loan, arn)["status"])
+
+    def test_help_lists_every_setting(self):
+        output = subprocess.run([harness.LOAN_PROCESSOR, "--help"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(0, output.returncode)
+        for name in ["LOAN_PROCESSOR_PORT", "BIND_ADDRESS", "REDIS_URL", "VALUATION_SERVICE_URL", "CALLBACK_URL",
+                     "TIME_SCALE", "LOG_FORMAT"]:
+            self.assertIn(name, output.stdout)
+        bad = subprocess.run([harness.LOAN_PROCESSOR, "--time-scale", "zero"], capture_output=True, text=True,
+                             timeout=10)
+        self.assertEqual(2, bad.returncode)
+
+
+if __name__ == "__main__":
+    harness.main()

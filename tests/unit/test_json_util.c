@@ -1,0 +1,204 @@
+/*
+ * test_json_util.c - unit tests for common/json_util.c
+ */
+#include "json_util.h"
+#include "test.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+/* Parses text (its whole strlen) and returns the result code; *printed gets the re-printed document. */
+static int parse_text(const char *text, char **printed)
+{
+    cJSON *document = NULL;
+    int rc = json_parse(text, strlen(text), &document);
+    *printed = rc == 0 ? json_print(document) : NULL;
+    cJSON_Delete(document);
+    return rc;
+}
+
+static void test_parse_accepts_values_and_surrounding_whitespace(void)
+{
+    char *object = NULL, *spaced = NULL, *array = NULL, *number = NULL, *string = NULL;
+    int rc_object = parse_text("{\"a\":[1,2],\"b\":null}", &object);
+    int rc_spaced = parse_text(" \t\r\n{ \"a\" : 1 } \n\t\r ", &spaced);
+    int rc_array = parse_text("[true,false]\n", &array);
+    int rc_number = parse_text("42", &number);
+    int rc_string = parse_text("\"x\"", &string);
+    bool object_ok = object && strcmp(object, "{\"a\":[1,2],\"b\":null}") == 0;
+    bool spaced_ok = spaced && strcmp(spaced, "{\"a\":1}") == 0;
+    bool array_ok = array && strcmp(array, "[true,false]") == 0;
+    bool number_ok = number && strcmp(number, "42") == 0;
+    bool string_ok = string && strcmp(string, "\"x\"") == 0;
+
+    cJSON_free(object);
+    cJSON_free(spaced);
+    cJSON_free(array);
+    cJSON_free(number);
+    cJSON_free(string);
+    ASSERT_EQ_INT(0, rc_object);
+    ASSERT_EQ_INT(0, rc_spaced);
+    ASSERT_EQ_INT(0, rc_array);
+    ASSERT_EQ_INT(0, rc_number);
+    ASSERT_EQ_INT(0, rc_string);
+    ASSERT_TRUE(object_ok);
+    ASSERT_TRUE(spaced_ok);
+    ASSERT_TRUE(array_ok);
+    ASSERT_TRUE(number_ok);
+    ASSERT_TRUE(string_ok);
+}
+
+static void test_parse_rejects_trailing_garbage(void)
+{
+    char *printed = NULL;
+
+    ASSERT_EQ_INT(-EINVAL, parse_text("{} x", &printed));
+    ASSERT_EQ_INT(-EINVAL, parse_text("{}x", &printed));
+    ASSERT_EQ_INT(-EINVAL, parse_text("{}{}", &printed));
+    ASSERT_EQ_INT(-EINVAL, parse_text("[1] ,", &printed));
+    ASSERT_EQ_INT(-EINVAL, parse_text("1 2", &printed));
+    ASSERT_NULL(printed);
+}
+
+static void test_parse_rejects_empty_and_non_json(void)
+{
+    char *printed = NULL;
+    cJSON *document = NULL;
+
+    ASSERT_EQ_INT(-EINVAL, json_parse("", 0, &document));
+    ASSERT_EQ_INT(-EINVAL, json_parse("{}", 0, &document)); /* zero bytes, whatever follows */
+    ASSERT_EQ_INT(-EINVAL, parse_text("   ", &printed));
+    ASSERT_EQ_INT(-EINVAL, parse_text("hello", &printed));
+    ASSERT_EQ_INT(-EINVAL, parse_text("{\"a\":}", &printed));
+    ASSERT_EQ_INT(-EINVAL, parse_text("{\"a\":1", &printed));
+    ASSERT_EQ_INT(-EINVAL, parse_text("{'a':1}", &printed));
+    ASSERT_EQ_INT(-EINVAL, parse_text("[1,]", &printed));
+    ASSERT_NULL(printed);
+    ASSERT_NULL(document);
+}
+
+static void test_parse_uses_exactly_length_bytes(void)
+{
+    /* Not NUL-terminated where it ends: the bytes after length must be ignored. */
+    const char buffer[] = "{\"a\":1}garbage";
+    const char number_buffer[] = "12345";
+    cJSON *document = NULL, *number = NULL, *cut = NULL;
+    int rc = json_parse(buffer, 7, &document);
+    int rc_number = json_parse(number_buffer, 2, &number);
+    int rc_cut = json_parse(buffer, 6, &cut);
+    char *printed = rc == 0 ? json_print(document) : NULL;
+    double value = rc_number == 0 ? cJSON_GetNumberValue(number) : -1;
+    bool printed_ok = printed && strcmp(printed, "{\"a\":1}") == 0;
+
+    cJSON_free(printed);
+    cJSON_Delete(document);
+    cJSON_Delete(number);
+    cJSON_Delete(cut);
+    ASSERT_EQ_INT(0, rc);
+    ASSERT_TRUE(printed_ok);
+    ASSERT_EQ_INT(0, rc_number);
+    ASSERT_TRUE(value == 12);
+    ASSERT_EQ_INT(-EINVAL, rc_cut);
+}
+
+static void test_parse_rejects_a_nul_inside_the_length(void)
+{
+    const char buffer[] = "{}\0 ";
+    cJSON *document = NULL;
+
+    ASSERT_EQ_INT(-EINVAL, json_parse(buffer, 4, &document));
+    ASSERT_NULL(document);
+}
+
+static void test_string_member_type_checks(void)
+{
+    cJSON *object = cJSON_Parse("{\"s\":\"text\",\"n\":1,\"o\":{},\"z\":null,\"e\":\"\",\"S\":\"upper\"}");
+    const char *s = json_string_member(object, "s");
+    const char *e = json_string_member(object, "e");
+    const char *n = json_string_member(object, "n");
+    const char *o = json_string_member(object, "o");
+    const char *z = json_string_member(object, "z");
+    const char *missing = json_string_member(object, "missing");
+    const char *upper = json_string_member(object, "S");
+    bool s_ok = s && strcmp(s, "text") == 0;
+    bool e_ok = e && strcmp(e, "") == 0;
+    bool upper_ok = upper && strcmp(upper, "upper") == 0;
+
+    cJSON_Delete(object);
+    ASSERT_TRUE(s_ok);
+    ASSERT_TRUE(e_ok);
+    ASSERT_TRUE(upper_ok); /* case-sensitive lookup: "S" is not "s" */
+    ASSERT_NULL(n);
+    ASSERT_NULL(o);
+    ASSERT_NULL(z);
+    ASSERT_NULL(missing);
+}
+
+static void test_object_member_type_checks(void)
+{
+    cJSON *object = cJSON_Parse("{\"o\":{\"x\":1},\"a\":[],\"s\":\"{}\",\"z\":null}");
+    cJSON *array = cJSON_Parse("[{\"o\":{}}]");
+    const cJSON *o = json_object_member(object, "o");
+    bool o_ok = o && cJSON_GetObjectItemCaseSensitive(o, "x") != NULL;
+    const cJSON *a = json_object_member(object, "a");
+    const cJSON *s = json_object_member(object, "s");
+    const cJSON *z = json_object_member(object, "z");
+    const cJSON *missing = json_object_member(object, "missing");
+    const cJSON *from_array = json_object_member(array, "o");
+    const cJSON *from_null = json_object_member(NULL, "o");
+
+    cJSON_Delete(object);
+    cJSON_Delete(array);
+    ASSERT_TRUE(o_ok);
+    ASSERT_NULL(a);
+    ASSERT_NULL(s);
+    ASSERT_NULL(z);
+    ASSERT_NULL(missing);
+    ASSERT_NULL(from_array);
+    ASSERT_NULL(from_null);
+}
+
+static void test_error_shape(void)
+{
+    cJSON *error = json_error("__type", "InvalidToken", "Invalid token: \"x\"");
+    cJSON *other = json_error("code", "NotFound", "");
+    char *printed = error ? json_print(error) : NULL;
+    char *other_printed = other ? json_print(other) : NULL;
+    bool printed_ok = printed && strcmp(printed, "{\"__type\":\"InvalidToken\",\"message\":\"Invalid token: \\\"x\\\"\"}") == 0;
+    bool other_ok = other_printed && strcmp(other_printed, "{\"code\":\"NotFound\",\"message\":\"\"}") == 0;
+
+    if (!printed_ok)
+        printf("# got %s\n", printed ? printed : "(null)");
+    cJSON_free(printed);
+    cJSON_free(other_printed);
+    cJSON_Delete(error);
+    cJSON_Delete(other);
+    ASSERT_TRUE(printed_ok);
+    ASSERT_TRUE(other_ok);
+}
+
+static void test_add_epoch_seconds(void)
+{
+    cJSON *object = cJSON_CreateObject();
+    bool added = json_add_epoch_seconds(object, "creationDate", 1712345678123LL);
+    double value = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(object, "creationDate"));
+
+    cJSON_Delete(object);
+    ASSERT_TRUE(added);
+    ASSERT_TRUE(value > 1712345678.1225 && value < 1712345678.1235);
+}
+
+int main(void)
+{
+    RUN(test_parse_accepts_values_and_surrounding_whitespace);
+    RUN(test_parse_rejects_trailing_garbage);
+    RUN(test_parse_rejects_empty_and_non_json);
+    RUN(test_parse_uses_exactly_length_bytes);
+    RUN(test_parse_rejects_a_nul_inside_the_length);
+    RUN(test_string_member_type_checks);
+    RUN(test_object_member_type_checks);
+    RUN(test_error_shape);
+    RUN(test_add_epoch_seconds);
+    return test_done();
+}
