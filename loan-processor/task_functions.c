@@ -70,8 +70,12 @@ static void on_token_stored(redisReply *reply, void *data)
     log_event(LOG_INFO, "token-stored", "Task token stored under key %s", state->key);
     log_event(LOG_INFO, "waiting", "Execution %s is waiting for the valuation callback for %s",
               state->execution_arn, state->valuation_reference);
-    report(state, TASK_SUBMITTED, "{\"ExecutedVersion\":\"$LATEST\",\"Payload\":null,\"StatusCode\":200}", NULL,
-           NULL);
+    /* What the Lambda invoke returns: the function's result is the reference it stored the token under. */
+    char output[256];
+    snprintf(output, sizeof(output),
+             "{\"ExecutedVersion\":\"$LATEST\",\"Payload\":{\"valuationReference\":\"%s\"},\"StatusCode\":200}",
+             state->valuation_reference);
+    report(state, TASK_SUBMITTED, output, NULL, NULL);
 }
 
 static void store_token(struct invocation_state *state)

@@ -6,6 +6,9 @@
  *   "Parameters": {"FunctionName": "ValuationRequestFunction", "Payload": {...}}
  * FunctionName may also be a Lambda ARN ending in ":function:<name>".
  *
+ * ValuationRequestFunction reports SUBMITTED with a Lambda invoke response whose
+ * Payload is {"valuationReference": R}, so the history shows where the token is.
+ *
  * A function reports one outcome: SUBMITTED (the callback pattern: work
  * handed over, the token will come back through SendTask*), SUCCEEDED with
  * output, or FAILED with an error and cause.

@@ -73,6 +73,8 @@ class BlogFlow(harness.StackTestCase):
         events = self.history(loan, arn)
         token = json.loads(events[2]["taskScheduledEventDetails"]["parameters"])["Payload"]["taskToken"]
         self.assertEqual(token, self.redis.command("GET", f"valuation:{reference}"))
+        submitted = json.loads(events[4]["taskSubmittedEventDetails"]["output"])
+        self.assertEqual({"valuationReference": reference}, submitted["Payload"])
         self.assertGreater(self.redis.command("TTL", f"valuation:{reference}"), 0)
         # Opaque and long enough to be unguessable, within AWS's 2048 limit.
         self.assertTrue(40 <= len(token) <= 2048)

@@ -80,7 +80,7 @@ static void test_two_uuids_differ(void)
     ASSERT_TRUE(strcmp(first, second) != 0);
 }
 
-static void test_fill_writes_every_byte(void)
+static void test_fill_produces_random_bytes(void)
 {
     /* 64 random bytes all zero (or all unchanged) has probability 2^-512. */
     uint8_t buffer[64], zero[64];
@@ -99,6 +99,6 @@ int main(void)
     RUN(test_two_nanoids_differ);
     RUN(test_uuid_v4_format);
     RUN(test_two_uuids_differ);
-    RUN(test_fill_writes_every_byte);
+    RUN(test_fill_produces_random_bytes);
     return test_done();
 }

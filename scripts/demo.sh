@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The blog's story in one command: installs what is missing, builds, starts a
+# private Redis (unless REDIS_URL is set) and both servers, submits the
+# sample loan application, shows it waiting for the valuation callback, then
+# prints the result and the execution history. The services stay up for
+# exploring until Ctrl-C, which stops everything this script started.
+#
+# Settings (environment): LOAN_PROCESSOR_PORT (8080), VALUATION_SERVICE_PORT
+# (8081), REDIS_URL (a private redis-server by default), TIME_SCALE (1.0),
+# VALUATION_DELAY_SECONDS (6), DEMO_EXIT_AFTER_STORY=1 to stop after the story.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/install-deps.sh
+echo "Building..."
+BUILD_DIR=build scripts/build.sh
+
+export LOAN_PROCESSOR_PORT="${LOAN_PROCESSOR_PORT:-8080}"
+export VALUATION_SERVICE_PORT="${VALUATION_SERVICE_PORT:-8081}"
+export TIME_SCALE="${TIME_SCALE:-1.0}"
+export VALUATION_SERVICE_URL="${VALUATION_SERVICE_URL:-http://127.0.0.1:${VALUATION_SERVICE_PORT}/valuation-request}"
+export CALLBACK_URL="${CALLBACK_URL:-http://127.0.0.1:${LOAN_PROCESSOR_PORT}/valuation-callback}"
+export STATE_MACHINES_DIR="${STATE_MACHINES_DIR:-$root/loan-processor/state-machines}"
+api="http://127.0.0.1:${LOAN_PROCESSOR_PORT}/"
+logs="$root/demo-data/logs"
+mkdir -p "$logs"
+
+pids=()
+stop_everything() {
+  trap - EXIT INT TERM
+  echo
+  echo "Stopping..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  echo "Stopped. Logs are in $logs; Redis data (append-only file) in $root/demo-data/redis."
+}
+trap stop_everything EXIT INT TERM
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # url, what
+  for _ in $(seq 1 100); do
+    curl -fsS "$1" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "error: $2 did not become healthy within 10 s; see $logs" >&2
+  exit 1
+}
+
+for port in "$LOAN_PROCESSOR_PORT" "$VALUATION_SERVICE_PORT"; do
+  if port_in_use "$port"; then
+    echo "error: port $port is in use; set LOAN_PROCESSOR_PORT / VALUATION_SERVICE_PORT to free ports" >&2
+    exit 1
+  fi
+done
+
+if [ -z "${REDIS_URL:-}" ]; then
+  redis_port=6380
+  while port_in_use "$redis_port"; do redis_port=$((redis_port + 1)); done
+  mkdir -p "$root/demo-data/redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$root/demo-data/redis" \
+    --appendonly yes --appendfsync everysec --save "" >"$logs/redis.log" 2>&1 &
+  pids+=($!)
+  export REDIS_URL="redis://127.0.0.1:${redis_port}"
+  for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  echo "Private Redis on $REDIS_URL (append-only file in demo-data/redis)"
+fi
+
+build/valuation-service/valuation-service >"$logs/valuation-service.log" 2>&1 &
+pids+=($!)
+build/loan-processor/loan-processor >"$logs/loan-processor.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:${VALUATION_SERVICE_PORT}/health" "valuation-service"
+wait_for "http://127.0.0.1:${LOAN_PROCESSOR_PORT}/health" "loan-processor"
+echo "valuation-service on http://127.0.0.1:${VALUATION_SERVICE_PORT}, loan-processor on $api"
+
+sfn() { # operation, JSON body
+  curl -sS -X POST "$api" -H 'Content-Type: application/x-amz-json-1.0' \
+    -H "X-Amz-Target: AWSStepFunctions.$1" -d "$2"
+}
+
+application='{"applicationReference":"app-ref","property":{"nameOrNumber":"999","postcode":"PO1 1CE"}}'
+machine="arn:aws:states:us-east-1:123456789012:stateMachine:LoanProcessorStateMachine"
+input=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$application")
+echo
+echo "Submitting the sample loan application: $application"
+started=$(sfn StartExecution "{\"stateMachineArn\":\"$machine\",\"input\":$input}")
+arn=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["executionArn"])' "$started")
+echo "Execution: $arn"
+
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], ""))' "$1" "$2"; }
+begin=$(date +%s.%N)
+status=RUNNING
+while [ "$status" = RUNNING ]; do
+  description=$(sfn DescribeExecution "{\"executionArn\":\"$arn\"}")
+  status=$(field "$description" status)
+  elapsed=$(python3 -c "import time; print(f'{time.time() - $begin:4.1f}')")
+  if [ "$status" = RUNNING ]; then
+    token_key=$(sfn GetExecutionHistory "{\"executionArn\":\"$arn\"}" | python3 -c '
+import json, sys
+for event in json.load(sys.stdin)["events"]:
+    if event["type"] == "TaskSubmitted":
+        print("valuation:" + json.loads(event["taskSubmittedEventDetails"]["output"])["Payload"]["valuationReference"])')
+    printf '\r\033[K  %s s  RUNNING: RequestValuation is waiting for the valuation callback%s   ' "$elapsed" \
+      "${token_key:+ (token stored under $token_key)}"
+    sleep 0.5
+  fi
+done
+echo
+echo
+echo "Status: $status"
+python3 - "$description" "$(sfn GetExecutionHistory "{\"executionArn\":\"$arn\"}")" <<'PYTHON'
+import json, sys
+description, history = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+if "output" in description:
+    print("Output:", description["output"])
+if "error" in description:
+    print("Error:", description.get("error"), description.get("cause", ""))
+print()
+print(f"{'ID':>3}  {'Type':<20} {'Elapsed':>9}  Details")
+start = history["events"][0]["timestamp"]
+for event in history["events"]:
+    details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+    summary = details.get("name") or details.get("output") or details.get("error") or details.get("resource") or ""
+    print(f"{event['id']:>3}  {event['type']:<20} {(event['timestamp'] - start) * 1000:7.0f} ms  {summary[:90]}")
+PYTHON
+
+echo
+if [ "${DEMO_EXIT_AFTER_STORY:-0}" = 1 ]; then
+  exit 0
+fi
+cat <<EOF2
+The services stay up for exploring (Ctrl-C stops them):
+  loan-processor API and webhook:  $api  (AWS CLI: --endpoint-url $api)
+  valuation-service:               http://127.0.0.1:${VALUATION_SERVICE_PORT}/valuation-request
+  Redis:                           $REDIS_URL   (redis-cli -u $REDIS_URL keys '*')
+  Logs:                            $logs
+EOF2
+wait "${pids[@]}"

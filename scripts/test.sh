@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs every test, twice: in a normal build and in a build with
+# AddressSanitizer + UndefinedBehaviorSanitizer (leaks included). Installs
+# what is missing first. Ends with one line over all suites:
+#   N passed, N failed[, N skipped]
+# and exits non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+# Sanitizer reports fail the run: the harness also scans server logs for them.
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export LSAN_OPTIONS="exitcode=23"
+
+status=0
+logs=()
+for variant in build build-sanitize; do
+  arguments=()
+  if [ "$variant" = build-sanitize ]; then
+    arguments=(-Db_sanitize=address,undefined -Db_lundef=false)
+  fi
+  echo "== $variant: compiling"
+  if ! BUILD_DIR="$variant" scripts/build.sh "${arguments[@]}"; then
+    echo "== $variant: build failed"
+    status=1
+    continue
+  fi
+  echo "== $variant: testing"
+  rm -f "$variant/meson-logs/testlog.json"
+  meson test -C "$variant" --num-processes 2 --print-errorlogs || status=1
+  logs+=("$variant/meson-logs/testlog.json")
+done
+
+# Count TAP test points across both builds; a program that failed without
+# reporting a failing point (a crash, a timeout) counts as one failure.
+summary=$(python3 - "${logs[@]}" <<'PYTHON'
+import json, re, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        entries = [json.loads(line) for line in open(path) if line.strip()]
+    except OSError:
+        failed += 1
+        continue
+    for entry in entries:
+        points = [line for line in (entry.get("stdout") or "").splitlines() if re.match(r"(not )?ok\b", line)]
+        bad = sum(1 for line in points if line.startswith("not ok"))
+        skips = sum(1 for line in points if not line.startswith("not ok") and "# SKIP" in line)
+        passed += len(points) - bad - skips
+        skipped += skips
+        failed += bad
+        if entry.get("result") not in ("OK", "EXPECTEDFAIL", "SKIP") and bad == 0:
+            failed += 1
+print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+PYTHON
+)
+[ -n "$summary" ] || summary="0 passed, 1 failed"
+case "$summary" in
+  *" 0 failed"*) ;;
+  *) status=1 ;;
+esac
+echo
+echo "$summary"
+exit $status
