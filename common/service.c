@@ -60,6 +60,28 @@ static void on_signal(int signal_number, void *data)
     event_loop_timer_start(service->loop, &service->drain_timer, 0, on_drain_check, service);
 }
 
+void service_config_defaults(struct service_config *config, const char *name, const char *redis_url,
+                             const char *bind_address, uint16_t port)
+{
+    *config = (struct service_config){
+        .name = name,
+        .redis_url = redis_url,
+        .http = {
+            .bind_address = bind_address,
+            .port = port,
+            .max_body_bytes = 64 * 1024,
+            /* Waiting executions hold no connection, so this bounds concurrent clients only. */
+            .max_connections = 10000,
+            .idle_timeout_seconds = 60,
+            .request_deadline_ms = 30000,
+        },
+        .client = { .max_in_flight = 256, .max_queued = 100000, .max_response_bytes = 1024 * 1024 },
+        .redis_timeout_ms = 5000,
+        .redis_max_pending = 100000,
+        .drain_ms = 10000,
+    };
+}
+
 int service_init(struct service *service, const struct service_config *config)
 {
     memset(service, 0, sizeof(*service));

@@ -43,6 +43,14 @@ struct service_config {
 };
 
 /*
+ * Fills config with the limits both servers use (connections, timeouts,
+ * queue bounds, drain time) for a server called name; the caller then sets
+ * what differs, such as max_body_bytes.
+ */
+void service_config_defaults(struct service_config *config, const char *name, const char *redis_url,
+                             const char *bind_address, uint16_t port);
+
+/*
  * Creates the loop, the Redis client (which starts connecting) and the HTTP
  * client, and installs the signal handling. Returns 0 or a negative code;
  * on failure whatever was built is torn down again.

@@ -147,22 +147,8 @@ static int configure(struct loan_processor *processor, struct service_config *co
                         "TOKEN_RETENTION_SECONDS a whole number of seconds\n");
         return -EINVAL;
     }
-    *config = (struct service_config){
-        .name = "loan-processor",
-        .redis_url = option("REDIS_URL"),
-        .http = {
-            .bind_address = option("BIND_ADDRESS"),
-            .port = port,
-            .max_body_bytes = 2 * 1024 * 1024,
-            .max_connections = 10000,
-            .idle_timeout_seconds = 60,
-            .request_deadline_ms = 30000,
-        },
-        .client = { .max_in_flight = 256, .max_queued = 100000, .max_response_bytes = 1024 * 1024 },
-        .redis_timeout_ms = 5000,
-        .redis_max_pending = 100000,
-        .drain_ms = 10000,
-    };
+    service_config_defaults(config, "loan-processor", option("REDIS_URL"), option("BIND_ADDRESS"), port);
+    config->http.max_body_bytes = 2 * 1024 * 1024;
     processor->functions = (struct task_functions_environment){
         .valuation_service_url = option("VALUATION_SERVICE_URL"),
         .callback_url = option("CALLBACK_URL"),

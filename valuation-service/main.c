@@ -152,22 +152,10 @@ static int configure(struct valuation_service *service, struct service_config *c
                         "VALUATION_DELAY_SECONDS and CALLBACK_RETRY_DEADLINE_SECONDS numbers > 0\n");
         return -EINVAL;
     }
-    *config = (struct service_config){
-        .name = "valuation-service",
-        .redis_url = option("REDIS_URL"),
-        .http = {
-            .bind_address = option("BIND_ADDRESS"),
-            .port = port,
-            .max_body_bytes = 64 * 1024,
-            .max_connections = 10000,
-            .idle_timeout_seconds = 60,
-            .request_deadline_ms = 30000,
-        },
-        .client = { .max_in_flight = 256, .max_queued = 1024, .max_response_bytes = 64 * 1024 },
-        .redis_timeout_ms = 5000,
-        .redis_max_pending = 100000,
-        .drain_ms = 10000,
-    };
+    service_config_defaults(config, "valuation-service", option("REDIS_URL"), option("BIND_ADDRESS"), port);
+    config->http.max_body_bytes = 64 * 1024;
+    config->client.max_queued = 1024;
+    config->client.max_response_bytes = 64 * 1024;
     *queue_config = (struct callback_queue_config){
         .max_in_flight = 256,
         .poll_interval_ms = 1000,

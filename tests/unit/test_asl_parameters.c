@@ -2,6 +2,7 @@
  * test_asl_parameters.c - unit tests for loan-processor/asl_parameters.c
  */
 #include "asl_parameters.h"
+#include "failing_allocator.h"
 #include "test.h"
 
 #include <cjson/cJSON.h>
@@ -393,16 +394,6 @@ static void test_correctly_evaluated_blog_template_has_no_unresolved_key(void)
 
 /* ---- allocation failures ----------------------------------------------- */
 
-static long allocations_before_failure = -1;
-
-static void *failing_malloc(size_t size)
-{
-    if (allocations_before_failure == 0)
-        return NULL;
-    if (allocations_before_failure > 0)
-        allocations_before_failure--;
-    return malloc(size);
-}
 
 /* Runs evaluate() with cJSON's allocator failing after `allocations_allowed` allocations. */
 static void evaluate_with_allocation_limit(long allocations_allowed, const char *template_json,
@@ -411,16 +402,13 @@ static void evaluate_with_allocation_limit(long allocations_allowed, const char 
     cJSON *template_document = cJSON_Parse(template_json);
     cJSON *input = cJSON_Parse(input_json);
     cJSON *context = cJSON_Parse(blog_context_json);
-    cJSON_Hooks failing_hooks = { .malloc_fn = failing_malloc, .free_fn = free };
     cJSON sentinel = { 0 };
     cJSON *result = &sentinel;
 
-    allocations_before_failure = allocations_allowed;
-    cJSON_InitHooks(&failing_hooks);
+    use_failing_allocator(allocations_allowed);
     outcome->rc = asl_parameters_evaluate(template_document, input, context, &result,
                                           outcome->error, sizeof outcome->error);
-    allocations_before_failure = -1;
-    cJSON_InitHooks(NULL);
+    use_normal_allocator();
 
     outcome->result_untouched = result == &sentinel;
     outcome->printed = outcome->result_untouched ? NULL : cJSON_PrintUnformatted(result);

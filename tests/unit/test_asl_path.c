@@ -2,6 +2,7 @@
  * test_asl_path.c - unit tests for loan-processor/asl_path.c
  */
 #include "asl_path.h"
+#include "failing_allocator.h"
 #include "test.h"
 
 #include <cjson/cJSON.h>
@@ -390,30 +391,7 @@ static void test_result_path_rejects_bad_paths_and_frees_the_result(void)
 
 /* ---- allocation failures ----------------------------------------------- */
 
-static long allocations_before_failure = -1;
 
-static void *failing_malloc(size_t size)
-{
-    if (allocations_before_failure == 0)
-        return NULL;
-    if (allocations_before_failure > 0)
-        allocations_before_failure--;
-    return malloc(size);
-}
-
-static void use_failing_allocator(long allocations_allowed)
-{
-    cJSON_Hooks hooks = { .malloc_fn = failing_malloc, .free_fn = free };
-
-    allocations_before_failure = allocations_allowed;
-    cJSON_InitHooks(&hooks);
-}
-
-static void use_normal_allocator(void)
-{
-    allocations_before_failure = -1;
-    cJSON_InitHooks(NULL);
-}
 
 /* Every allocation failure gives -ENOMEM, leaves the document as it was and leaks nothing (ASan checks). */
 static void test_result_path_out_of_memory_is_enomem_and_atomic(void)
