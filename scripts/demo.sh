@@ -39,9 +39,14 @@ trap stop_everything EXIT INT TERM
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-wait_for() { # url, what
+wait_for() { # url, what, pid
   for _ in $(seq 1 100); do
     curl -fsS "$1" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "error: $2 stopped; its log ($logs/$2.log) ends with:" >&2
+      tail -n 3 "$logs/$2.log" >&2
+      exit 1
+    fi
     sleep 0.1
   done
   echo "error: $2 did not become healthy within 10 s; see $logs" >&2
@@ -68,11 +73,13 @@ if [ -z "${REDIS_URL:-}" ]; then
 fi
 
 build/valuation-service/valuation-service >"$logs/valuation-service.log" 2>&1 &
-pids+=($!)
+valuation_pid=$!
+pids+=($valuation_pid)
 build/loan-processor/loan-processor >"$logs/loan-processor.log" 2>&1 &
-pids+=($!)
-wait_for "http://127.0.0.1:${VALUATION_SERVICE_PORT}/health" "valuation-service"
-wait_for "http://127.0.0.1:${LOAN_PROCESSOR_PORT}/health" "loan-processor"
+loan_pid=$!
+pids+=($loan_pid)
+wait_for "http://127.0.0.1:${VALUATION_SERVICE_PORT}/health" valuation-service $valuation_pid
+wait_for "http://127.0.0.1:${LOAN_PROCESSOR_PORT}/health" loan-processor $loan_pid
 echo "valuation-service on http://127.0.0.1:${VALUATION_SERVICE_PORT}, loan-processor on $api"
 
 sfn() { # operation, JSON body
@@ -111,19 +118,20 @@ echo
 echo
 echo "Status: $status"
 python3 - "$description" "$(sfn GetExecutionHistory "{\"executionArn\":\"$arn\"}")" <<'PYTHON'
-import json, sys
+import datetime, json, sys
 description, history = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 if "output" in description:
     print("Output:", description["output"])
 if "error" in description:
     print("Error:", description.get("error"), description.get("cause", ""))
 print()
-print(f"{'ID':>3}  {'Type':<20} {'Elapsed':>9}  Details")
+print(f"{'ID':>3}  {'Type':<20} {'Timestamp (UTC)':<23} {'Elapsed':>9}  Details")
 start = history["events"][0]["timestamp"]
 for event in history["events"]:
     details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
     summary = details.get("name") or details.get("output") or details.get("error") or details.get("resource") or ""
-    print(f"{event['id']:>3}  {event['type']:<20} {(event['timestamp'] - start) * 1000:7.0f} ms  {summary[:90]}")
+    when = datetime.datetime.fromtimestamp(event["timestamp"], datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+    print(f"{event['id']:>3}  {event['type']:<20} {when:<23} {(event['timestamp'] - start) * 1000:7.0f} ms  {summary[:80]}")
 PYTHON
 
 echo
