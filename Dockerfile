@@ -14,13 +14,12 @@
 ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${BASE_IMAGE} AS base
-ENV DEBIAN_FRONTEND=noninteractive \
-    LANG=C.UTF-8
+ENV LANG=C.UTF-8
 
 # --- Redis, with the append-only file on, running as the redis user ----------
 FROM base AS redis
 RUN apt-get update \
- && apt-get install -y --no-install-recommends redis-server \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data \
  && chown redis:redis /data
@@ -51,8 +50,8 @@ FROM base AS runtime
 COPY scripts/install-deps.sh /tmp/install-deps.sh
 RUN /tmp/install-deps.sh --runtime \
  && rm -rf /var/lib/apt/lists/* /tmp/install-deps.sh \
- && groupadd --system --gid 10001 app \
- && useradd --system --uid 10001 --gid app --home-dir /nonexistent --no-create-home \
+ && groupadd --gid 10001 app \
+ && useradd --uid 10001 --gid app --home-dir /nonexistent --no-create-home \
             --shell /usr/sbin/nologin app
 COPY --from=build /src/build/loan-processor/loan-processor \
                   /src/build/valuation-service/valuation-service /usr/local/bin/

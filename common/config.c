@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,9 +71,18 @@ const char *config_value(const struct config_option *options, size_t count, cons
     return NULL;
 }
 
+/* strtoll and strtod skip leading white space and accept '+': settings must not. */
+static bool starts_like_a_number(const char *text)
+{
+    return (text[0] >= '0' && text[0] <= '9') || (text[0] == '-' && text[1] >= '0' && text[1] <= '9')
+           || text[0] == '.';
+}
+
 int config_to_integer(const char *text, long long minimum, long long maximum, long long *number)
 {
     char *end;
+    if (!starts_like_a_number(text))
+        return -EINVAL;
     errno = 0;
     long long value = strtoll(text, &end, 10);
     if (errno || end == text || *end || value < minimum || value > maximum)
@@ -93,6 +103,8 @@ int config_to_port(const char *text, uint16_t *port)
 int config_to_positive_number(const char *text, double *number)
 {
     char *end;
+    if (!starts_like_a_number(text))
+        return -EINVAL;
     errno = 0;
     double value = strtod(text, &end);
     if (errno || end == text || *end || !isfinite(value) || value <= 0)

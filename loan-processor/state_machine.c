@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "asl_parameters.h"
+#include "json_util.h"
 #include "asl_path.h"
 
 static const struct {
@@ -278,8 +279,7 @@ int state_machine_parse(const char *definition, size_t length, struct state_mach
     int result = -ENOMEM;
     if (!machine)
         return -ENOMEM;
-    machine->document = cJSON_ParseWithLength(definition, length);
-    if (!machine->document) {
+    if (json_parse(definition, length, &machine->document) < 0) {
         result = fail(error, error_size, "INVALID_JSON_DESCRIPTION: The definition is not valid JSON");
         goto failed;
     }

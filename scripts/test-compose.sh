@@ -209,6 +209,8 @@ valuation_reference="$(jq -r '.valuationReference // empty' <<<"$output" 2>/dev/
 # --- Redis -------------------------------------------------------------------
 redis_cli() { timeout 30 "${compose[@]}" exec -T redis redis-cli "$@" | tr -d '\r'; }
 [ "$(redis_cli CONFIG GET appendonly | sed -n 2p)" = yes ] || fail "Redis appendonly is not on"
-keys="$(redis_cli --scan --pattern "*${valuation_reference}*")"
-[ -n "$keys" ] || fail "no Redis key mentions valuation reference $valuation_reference"
-log "Redis keys for $valuation_reference: $(tr '\n' ' ' <<<"$keys")"
+# The loan-processor keeps the task token under valuation:<valuationReference>
+# (with a TTL) while it waits for the callback; the key outlives the callback.
+key="valuation:$valuation_reference"
+[ "$(redis_cli EXISTS "$key")" = 1 ] || fail "Redis key $key does not exist"
+log "Redis key $key exists (TTL $(redis_cli TTL "$key")s)"

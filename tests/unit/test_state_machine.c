@@ -3,7 +3,6 @@
  */
 #include "state_machine.h"
 #include "test.h"
-#include "test_todo.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -485,8 +484,7 @@ int main(void)
     RUN(test_type_names);
     RUN(test_free_is_safe_on_null);
     RUN(test_rejects_text_that_is_not_json);
-    RUN_TODO(test_rejects_trailing_garbage_after_the_definition,
-             "state_machine_parse ignores text after the JSON value");
+    RUN(test_rejects_trailing_garbage_after_the_definition);
     RUN(test_rejects_a_definition_that_is_not_an_object);
     RUN(test_rejects_missing_start_at_or_states);
     RUN(test_rejects_missing_start_at_target);
