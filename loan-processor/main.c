@@ -188,7 +188,7 @@ int main(int argc, char **argv)
     if (load_state_machines(processor.engine, option("STATE_MACHINES_DIR")) < 0)
         goto done;
     processor.api = (struct sfn_api){ processor.engine, processor.service.redis };
-    processor.webhook = (struct webhook){ processor.engine, processor.service.redis };
+    processor.webhook = (struct webhook){ processor.service.loop, processor.engine, processor.service.redis };
     if (service_listen(&processor.service, &config, routes, sizeof(routes) / sizeof(routes[0]), &processor) < 0)
         goto done;
     status = service_run(&processor.service) < 0 ? 1 : 0;

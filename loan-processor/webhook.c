@@ -10,12 +10,18 @@
 #include "log.h"
 #include "task_functions.h"
 
+/* Look-ups of an unknown reference before answering 404, and the pause between them. */
+#define UNKNOWN_REFERENCE_LOOKUPS 4
+#define UNKNOWN_REFERENCE_RETRY_MS 50
+
 struct callback_operation {
     struct http_request *request;
     struct webhook *webhook;
     char valuation_reference[128];
     char *output;         /* the ValuationResponse, as the task's output */
     bool failed;
+    int lookups;
+    struct event_timer retry_timer;
 };
 
 static void operation_free(struct callback_operation *operation)
@@ -49,6 +55,18 @@ static void on_task_completed(int status, const char *execution_arn, const char 
     operation_free(operation);
 }
 
+static int look_up_token(struct callback_operation *operation);
+
+static void on_retry_due(struct event_timer *timer)
+{
+    struct callback_operation *operation = timer->data;
+    if (look_up_token(operation) < 0) {
+        http_request_reply_error(operation->request, 503, "ServiceUnavailable",
+                                 "Redis is unavailable; retry the callback later");
+        operation_free(operation);
+    }
+}
+
 static void on_token_found(redisReply *reply, void *data)
 {
     struct callback_operation *operation = data;
@@ -57,6 +75,11 @@ static void on_token_found(redisReply *reply, void *data)
     if (!reply || reply->type == REDIS_REPLY_ERROR) {
         http_request_reply_error(request, 503, "ServiceUnavailable", "Redis is unavailable; retry the callback later");
         operation_free(operation);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_STRING && operation->lookups < UNKNOWN_REFERENCE_LOOKUPS) {
+        event_loop_timer_start(operation->webhook->loop, &operation->retry_timer, UNKNOWN_REFERENCE_RETRY_MS,
+                               on_retry_due, operation);
         return;
     }
     if (reply->type != REDIS_REPLY_STRING) {
@@ -78,6 +101,15 @@ static void on_token_found(redisReply *reply, void *data)
                                  "The task could not be completed (%s)", strerror(-result));
         operation_free(operation);
     }
+}
+
+static int look_up_token(struct callback_operation *operation)
+{
+    char key[192];
+    task_functions_valuation_key(operation->valuation_reference, key, sizeof(key));
+    const char *argv[] = { "GET", key };
+    operation->lookups++;
+    return redis_client_command_strings(operation->webhook->redis, on_token_found, operation, 2, argv);
 }
 
 /* Checks the ValuationResponse's shape; answers 400 and returns false when it is wrong. */
@@ -138,11 +170,7 @@ void webhook_handle_valuation_callback(struct http_request *request, void *data)
     }
     log_event(LOG_INFO, "callback-received", "Valuation callback received for %s: %s", operation->valuation_reference,
               operation->output);
-    char key[192];
-    task_functions_valuation_key(operation->valuation_reference, key, sizeof(key));
-    const char *argv[] = { "GET", key };
-    int result = redis_client_command_strings(webhook->redis, on_token_found, operation, 2, argv);
-    if (result < 0) {
+    if (look_up_token(operation) < 0) {
         operation_free(operation);
         http_request_reply_error(request, 503, "ServiceUnavailable", "Redis is unavailable; retry the callback later");
     }

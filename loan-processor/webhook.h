@@ -8,7 +8,10 @@
  * "failed": true. Answers:
  *   200 {"message","valuationReference","executionArn","executionStatus"}
  *   400 the body is not a ValuationResponse
- *   404 Unknown valuation reference
+ *   404 Unknown valuation reference (after a short grace period: at a tiny
+ *       TIME_SCALE the callback can arrive before the 201 that carried R was
+ *       processed and the token stored, so a miss is looked up again a few
+ *       times, on a timer, before it is final)
  *   409 the task is closed already (late or duplicate callback: TaskTimedOut)
  *   503 Redis is unavailable
  */
@@ -16,10 +19,12 @@
 #define WEBHOOK_H
 
 #include "engine.h"
+#include "event_loop.h"
 #include "http_server.h"
 #include "redis_client.h"
 
 struct webhook {
+    struct event_loop *loop;
     struct engine *engine;
     struct redis_client *redis;
 };

@@ -1,6 +1,7 @@
 """POST /valuation-callback: from valuationReference to the task token to a resumed execution."""
 
 import json
+import threading
 
 import harness
 from harness import TASK_CLOSED, request
@@ -57,6 +58,19 @@ class Webhook(harness.StackTestCase):
         done = self.wait_for_status(loan, arn, "FAILED")
         self.assertEqual("ValuationFailed", done["error"])
         self.assertEqual("TaskFailed", self.history(loan, arn)[-2]["type"])
+
+    def test_a_callback_that_beats_the_stored_token_still_resumes(self):
+        loan, _ = self.start_stack()
+        arn, reference = self.waiting_execution(loan)
+        key = f"valuation:{reference}"
+        token = self.redis.command("GET", key)
+        self.redis.command("DEL", key)  # as if the 201 had not been processed yet
+        restore = threading.Timer(0.08, lambda: self.redis.command("SET", key, token))
+        restore.start()
+        status, body = self.callback(loan, {"valuationReference": reference, "propertyValue": 5})
+        restore.join()
+        self.assertEqual((200, "SUCCEEDED"), (status, body["executionStatus"]))
+        self.assertEqual("SUCCEEDED", self.describe(loan, arn)["status"])
 
     def test_unknown_reference_is_404(self):
         loan, _ = self.start_stack()
