@@ -134,6 +134,86 @@ static struct execution_position position_after(const struct interpreter_step *s
     return position;
 }
 
+/* Runs over the step an interpreter call produced (ASSERTs inside fail the test). */
+typedef void (*step_check)(const struct interpreter_step *step);
+
+/* What the helpers below return when the definition does not parse (the interpreter never returns it). */
+#define NOT_PARSED (-1)
+
+/* Which interpreter entry point call_and_check calls, and with what. */
+enum step_entry { ENTRY_START, ENTRY_TASK_SUCCEEDED, ENTRY_TASK_FAILED };
+
+struct step_call {
+    enum step_entry entry;
+    const struct execution_facts *facts;
+    const struct execution_position *position; /* the Task entries */
+    const char *output;                        /* ENTRY_TASK_SUCCEEDED */
+    const char *error, *cause;                 /* ENTRY_TASK_FAILED */
+    int64_t now_ms;
+};
+
+/*
+ * Parses definition, makes call on it and, when that returns 0, runs check (if
+ * any) on the step while the machine is still alive. Releases everything and
+ * returns the call's result, or NOT_PARSED.
+ */
+static int call_and_check(const char *definition, const struct step_call *call, step_check check)
+{
+    struct state_machine *machine = parse_machine(definition);
+    struct interpreter_step step;
+    int rc = NOT_PARSED;
+
+    memset(&step, 0, sizeof(step));
+    if (machine) {
+        switch (call->entry) {
+        case ENTRY_START:
+            rc = interpreter_start(machine, call->facts, call->now_ms, TOKEN, &step);
+            break;
+        case ENTRY_TASK_SUCCEEDED:
+            rc = interpreter_task_succeeded(machine, call->facts, call->position, WAIT_RESOURCE_ARN, call->output,
+                                            call->now_ms, SECOND_TOKEN, &step);
+            break;
+        case ENTRY_TASK_FAILED:
+            rc = interpreter_task_failed(machine, call->facts, call->position, WAIT_RESOURCE_ARN, call->error,
+                                         call->cause, call->now_ms, &step);
+            break;
+        }
+        if (rc == 0 && check)
+            check(&step);
+    }
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+    return rc;
+}
+
+/* Parses definition, starts an execution with execution_facts at NOW_MS (token TOKEN) and runs check. */
+static int start_and_check(const char *definition, const struct execution_facts *execution_facts, step_check check)
+{
+    struct step_call call = { .entry = ENTRY_START, .facts = execution_facts, .now_ms = NOW_MS };
+    return call_and_check(definition, &call, check);
+}
+
+/* Parses definition, completes the Task waiting at position with output at NOW_MS, runs check. */
+static int succeed_task_and_check(const char *definition, const struct execution_position *position,
+                                  const char *output, step_check check)
+{
+    struct step_call call = {
+        .entry = ENTRY_TASK_SUCCEEDED, .facts = &facts, .position = position, .output = output, .now_ms = NOW_MS,
+    };
+    return call_and_check(definition, &call, check);
+}
+
+/* Parses definition, fails the Task waiting at position with error and cause at now_ms, runs check. */
+static int fail_task_and_check(const char *definition, const struct execution_position *position, const char *error,
+                               const char *cause, int64_t now_ms, step_check check)
+{
+    struct step_call call = {
+        .entry = ENTRY_TASK_FAILED, .facts = &facts, .position = position,
+        .error = error, .cause = cause, .now_ms = now_ms,
+    };
+    return call_and_check(definition, &call, check);
+}
+
 /* ---- the blog's execution ----------------------------------------------- */
 
 static void check_blog_start(const struct interpreter_step *step)
@@ -188,18 +268,7 @@ static void check_blog_start(const struct interpreter_step *step)
 
 static void test_start_schedules_the_valuation_task(void)
 {
-    struct state_machine *machine = parse_machine(blog_definition);
-    struct interpreter_step step;
-    int rc = -1;
-
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_start(machine, &facts, NOW_MS, TOKEN, &step);
-        if (rc == 0)
-            check_blog_start(&step);
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
+    int rc = start_and_check(blog_definition, &facts, check_blog_start);
     ASSERT_EQ_INT(0, rc);
 }
 
@@ -302,8 +371,6 @@ static void check_failed_without_error_and_cause(const struct interpreter_step *
 
 static void test_task_failed_fails_the_execution(void)
 {
-    struct state_machine *machine = parse_machine(blog_definition);
-    struct interpreter_step failed, bare;
     struct execution_position position = {
         .last_event_id = 5,
         .state_name = "RequestValuation",
@@ -311,23 +378,11 @@ static void test_task_failed_fails_the_execution(void)
         .state_entered_ms = NOW_MS,
         .state_input = LOAN_INPUT,
     };
-    int rc_failed = -1, rc_bare = -1;
+    int rc_failed = fail_task_and_check(blog_definition, &position, "Valuation.Failed",
+                                        "The valuation service failed", NOW_MS + 30, check_failed);
+    int rc_bare = fail_task_and_check(blog_definition, &position, NULL, NULL, NOW_MS + 30,
+                                      check_failed_without_error_and_cause);
 
-    memset(&failed, 0, sizeof(failed));
-    memset(&bare, 0, sizeof(bare));
-    if (machine) {
-        rc_failed = interpreter_task_failed(machine, &facts, &position, WAIT_RESOURCE_ARN, "Valuation.Failed",
-                                            "The valuation service failed", NOW_MS + 30, &failed);
-        if (rc_failed == 0)
-            check_failed(&failed);
-        rc_bare = interpreter_task_failed(machine, &facts, &position, WAIT_RESOURCE_ARN, NULL, NULL, NOW_MS + 30,
-                                          &bare);
-        if (rc_bare == 0)
-            check_failed_without_error_and_cause(&bare);
-    }
-    interpreter_step_release(&failed);
-    interpreter_step_release(&bare);
-    state_machine_free(machine);
     ASSERT_EQ_INT(0, rc_failed);
     ASSERT_EQ_INT(0, rc_bare);
 }
@@ -338,26 +393,14 @@ static void test_task_results_need_a_waiting_task(void)
         "{\"StartAt\":\"RequestValuation\",\"States\":{"
         "\"RequestValuation\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\",\"Next\":\"Done\"},"
         "\"Done\":{\"Type\":\"Succeed\"}}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step1, step2, step3;
     struct execution_position not_a_task = { 5, "Done", 2, NOW_MS, "{}" };
     struct execution_position unknown = { 5, "Nope", 2, NOW_MS, "{}" };
     struct execution_position nothing = { 5, NULL, 2, NOW_MS, "{}" };
-    int rc1 = 0, rc2 = 0, rc3 = 0;
+    int rc1 = succeed_task_and_check(definition, &not_a_task, "{}", NULL);
+    int rc2 = fail_task_and_check(definition, &unknown, "E", "C", NOW_MS, NULL);
+    int rc3 = succeed_task_and_check(definition, &nothing, "{}", NULL);
 
-    memset(&step1, 0, sizeof(step1));
-    memset(&step2, 0, sizeof(step2));
-    memset(&step3, 0, sizeof(step3));
-    if (machine) {
-        rc1 = interpreter_task_succeeded(machine, &facts, &not_a_task, WAIT_RESOURCE_ARN, "{}", NOW_MS, TOKEN, &step1);
-        rc2 = interpreter_task_failed(machine, &facts, &unknown, WAIT_RESOURCE_ARN, "E", "C", NOW_MS, &step2);
-        rc3 = interpreter_task_succeeded(machine, &facts, &nothing, WAIT_RESOURCE_ARN, "{}", NOW_MS, TOKEN, &step3);
-    }
-    interpreter_step_release(&step1);
-    interpreter_step_release(&step2);
-    interpreter_step_release(&step3);
-    state_machine_free(machine);
-    ASSERT_NOT_NULL(machine);
+    ASSERT_TRUE(rc1 != NOT_PARSED);
     ASSERT_EQ_INT(-EINVAL, rc1);
     ASSERT_EQ_INT(-EINVAL, rc2);
     ASSERT_EQ_INT(-EINVAL, rc3);
@@ -391,20 +434,10 @@ static void test_task_result_path_then_next_state(void)
         "\"RequestValuation\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\","
         "\"ResultPath\":\"$.valuation\",\"Next\":\"Done\"},"
         "\"Done\":{\"Type\":\"Succeed\"}}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
     struct execution_position position = { 5, "RequestValuation", 2, NOW_MS, LOAN_INPUT };
-    int rc = -1;
+    int rc = succeed_task_and_check(definition, &position, "{\"propertyValue\":250000}",
+                                    check_result_path_then_succeed);
 
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_task_succeeded(machine, &facts, &position, WAIT_RESOURCE_ARN, "{\"propertyValue\":250000}",
-                                        NOW_MS, SECOND_TOKEN, &step);
-        if (rc == 0)
-            check_result_path_then_succeed(&step);
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
     ASSERT_EQ_INT(0, rc);
 }
 
@@ -441,20 +474,9 @@ static void test_task_succeeded_enters_the_next_task_with_the_fresh_token(void)
         "\"First\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\",\"Next\":\"Notify\"},"
         "\"Notify\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::sqs:sendMessage.waitForTaskToken\","
         "\"Parameters\":{\"token.$\":\"$$.Task.Token\",\"value.$\":\"$.value\"},\"TimeoutSeconds\":300,\"End\":true}}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
     struct execution_position position = { 5, "First", 2, NOW_MS, "{}" };
-    int rc = -1;
+    int rc = succeed_task_and_check(definition, &position, "{\"value\":7}", check_second_task);
 
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_task_succeeded(machine, &facts, &position, WAIT_RESOURCE_ARN, "{\"value\":7}", NOW_MS,
-                                        SECOND_TOKEN, &step);
-        if (rc == 0)
-            check_second_task(&step);
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
     ASSERT_EQ_INT(0, rc);
 }
 
@@ -478,20 +500,9 @@ static void test_output_path_that_selects_nothing_fails_after_the_task(void)
         "{\"StartAt\":\"RequestValuation\",\"States\":{"
         "\"RequestValuation\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\","
         "\"OutputPath\":\"$.missing\",\"End\":true}}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
     struct execution_position position = { 5, "RequestValuation", 2, NOW_MS, LOAN_INPUT };
-    int rc = -1;
+    int rc = succeed_task_and_check(definition, &position, "{\"a\":1}", check_output_path_failure);
 
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_task_succeeded(machine, &facts, &position, WAIT_RESOURCE_ARN, "{\"a\":1}", NOW_MS,
-                                        SECOND_TOKEN, &step);
-        if (rc == 0)
-            check_output_path_failure(&step);
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
     ASSERT_EQ_INT(0, rc);
 }
 
@@ -530,19 +541,10 @@ static void test_pass_with_result_and_result_path_then_succeed(void)
         "\"Prepare\":{\"Type\":\"Pass\",\"Result\":{\"x\":[1,2]},\"ResultPath\":\"$.result\",\"Next\":\"Done\"},"
         "\"Done\":{\"Type\":\"Succeed\"}}}";
     struct execution_facts pass_facts = facts;
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
-    int rc = -1;
+    int rc;
 
     pass_facts.input = "{\"a\":1}";
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_start(machine, &pass_facts, NOW_MS, TOKEN, &step);
-        if (rc == 0)
-            check_pass_then_succeed(&step);
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
+    rc = start_and_check(definition, &pass_facts, check_pass_then_succeed);
     ASSERT_EQ_INT(0, rc);
 }
 
@@ -626,18 +628,8 @@ static void test_fail_state_fails_with_its_error_and_cause(void)
     static const char definition[] =
         "{\"StartAt\":\"Broken\",\"States\":{\"Broken\":{\"Type\":\"Fail\","
         "\"Error\":\"Valuation.Failed\",\"Cause\":\"The property could not be valued\"}}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
-    int rc = -1;
+    int rc = start_and_check(definition, &facts, check_fail_state);
 
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_start(machine, &facts, NOW_MS, TOKEN, &step);
-        if (rc == 0)
-            check_fail_state(&step);
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
     ASSERT_EQ_INT(0, rc);
 }
 
@@ -664,48 +656,27 @@ static void test_input_path_that_selects_nothing_fails_with_states_runtime(void)
     static const char definition[] =
         "{\"StartAt\":\"RequestValuation\",\"States\":{\"RequestValuation\":{\"Type\":\"Task\","
         "\"Resource\":\"" WAIT_RESOURCE_ARN "\",\"InputPath\":\"$.missing\",\"End\":true}}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
-    int rc = -1;
+    int rc = start_and_check(definition, &facts, check_input_path_failure);
 
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_start(machine, &facts, NOW_MS, TOKEN, &step);
-        if (rc == 0)
-            check_input_path_failure(&step);
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
     ASSERT_EQ_INT(0, rc);
+}
+
+static void check_pass_input_path_failure(const struct interpreter_step *step)
+{
+    ASSERT_EQ_INT(EXECUTION_FAILED, step->status);
+    ASSERT_EQ_STR("States.Runtime", step->error);
+    ASSERT_TRUE(starts_with(step->cause, "An error occurred while executing the state 'P' (entered at the event id "
+                                         "#2). Invalid path '$.missing' for the field 'InputPath'"));
+    ASSERT_EQ_INT(3, event_count(step)); /* ExecutionStarted, PassStateEntered, ExecutionFailed */
 }
 
 static void test_pass_input_path_that_selects_nothing_fails(void)
 {
     static const char definition[] =
         "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"InputPath\":\"$.missing\",\"End\":true}}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
-    int rc = -1;
-    enum execution_status status = EXECUTION_RUNNING;
-    bool error_ok = false, cause_ok = false;
-    int events = 0;
+    int rc = start_and_check(definition, &facts, check_pass_input_path_failure);
 
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_start(machine, &facts, NOW_MS, TOKEN, &step);
-        status = step.status;
-        error_ok = step.error && strcmp(step.error, "States.Runtime") == 0;
-        cause_ok = starts_with(step.cause, "An error occurred while executing the state 'P' (entered at the event id "
-                                           "#2). Invalid path '$.missing' for the field 'InputPath'");
-        events = event_count(&step);
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
     ASSERT_EQ_INT(0, rc);
-    ASSERT_EQ_INT(EXECUTION_FAILED, status);
-    ASSERT_TRUE(error_ok);
-    ASSERT_TRUE(cause_ok);
-    ASSERT_EQ_INT(3, events); /* ExecutionStarted, PassStateEntered, ExecutionFailed */
 }
 
 static void check_cdk_mistake(const struct interpreter_step *step)
@@ -734,20 +705,20 @@ static void test_cdk_double_suffix_mistake_fails_with_states_runtime(void)
         "\"Parameters\":{\"FunctionName\":\"ValuationRequestFunction\","
         "\"Payload\":{\"taskToken.$.$\":\"$$.Task.Token\",\"loanApplication.$\":\"$\"}},"
         "\"End\":true}}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
-    int rc = -1;
+    int rc = start_and_check(definition, &facts, check_cdk_mistake);
 
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_start(machine, &facts, NOW_MS, TOKEN, &step);
-        if (rc == 0)
-            check_cdk_mistake(&step);
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
-    ASSERT_NOT_NULL(machine);
+    ASSERT_TRUE(rc != NOT_PARSED);
     ASSERT_EQ_INT(0, rc);
+}
+
+static void check_parameters_path_failure(const struct interpreter_step *step)
+{
+    ASSERT_EQ_INT(EXECUTION_FAILED, step->status);
+    ASSERT_TRUE(!step->has_task);
+    ASSERT_EQ_STR("States.Runtime", step->error);
+    ASSERT_TRUE(starts_with(step->cause, "An error occurred while executing the state 'T' (entered at the event id "
+                                         "#2). The JSONPath '$.nope' specified for the field 'x.$' could not be "
+                                         "found in the input '"));
 }
 
 static void test_parameters_path_that_selects_nothing_fails(void)
@@ -755,29 +726,16 @@ static void test_parameters_path_that_selects_nothing_fails(void)
     static const char definition[] =
         "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\","
         "\"Parameters\":{\"x.$\":\"$.nope\"},\"End\":true}}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
-    int rc = -1;
-    enum execution_status status = EXECUTION_RUNNING;
-    bool error_ok = false, cause_ok = false, has_task = true;
+    int rc = start_and_check(definition, &facts, check_parameters_path_failure);
 
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_start(machine, &facts, NOW_MS, TOKEN, &step);
-        status = step.status;
-        has_task = step.has_task;
-        error_ok = step.error && strcmp(step.error, "States.Runtime") == 0;
-        cause_ok = starts_with(step.cause, "An error occurred while executing the state 'T' (entered at the event id "
-                                           "#2). The JSONPath '$.nope' specified for the field 'x.$' could not be "
-                                           "found in the input '");
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
     ASSERT_EQ_INT(0, rc);
-    ASSERT_EQ_INT(EXECUTION_FAILED, status);
-    ASSERT_TRUE(!has_task);
-    ASSERT_TRUE(error_ok);
-    ASSERT_TRUE(cause_ok);
+}
+
+static void check_pass_loop_stopped(const struct interpreter_step *step)
+{
+    ASSERT_EQ_INT(EXECUTION_FAILED, step->status);
+    ASSERT_EQ_STR("States.Runtime", step->error);
+    ASSERT_TRUE(step->cause && strstr(step->cause, "Too many state transitions without a wait") != NULL);
 }
 
 static void test_pass_loop_is_stopped(void)
@@ -785,28 +743,24 @@ static void test_pass_loop_is_stopped(void)
     static const char definition[] =
         "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},"
         "\"B\":{\"Type\":\"Pass\",\"Next\":\"A\"}}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
-    int rc = -1;
-    enum execution_status status = EXECUTION_RUNNING;
-    bool error_ok = false, cause_ok = false;
+    int rc = start_and_check(definition, &facts, check_pass_loop_stopped);
 
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_start(machine, &facts, NOW_MS, TOKEN, &step);
-        status = step.status;
-        error_ok = step.error && strcmp(step.error, "States.Runtime") == 0;
-        cause_ok = step.cause && strstr(step.cause, "Too many state transitions without a wait") != NULL;
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
     ASSERT_EQ_INT(0, rc);
-    ASSERT_EQ_INT(EXECUTION_FAILED, status);
-    ASSERT_TRUE(error_ok);
-    ASSERT_TRUE(cause_ok);
 }
 
 /* ---- the context object ---------------------------------------------------- */
+
+static void check_context_parameters(const struct interpreter_step *step)
+{
+    const char *expected = "{\"Payload\":{\"executionId\":\"" EXECUTION_ARN "\",\"executionName\":\"run-1\","
+                           "\"stateMachine\":\"LoanProcessor\",\"stateMachineId\":\"" STATE_MACHINE_ARN "\","
+                           "\"state\":\"RequestValuation\",\"entered\":\"2024-04-05T19:34:39.456Z\","
+                           "\"started\":\"2024-04-05T19:34:38.123Z\",\"role\":\"" ROLE_ARN "\","
+                           "\"reference\":\"app-ref\",\"token\":\"" TOKEN "\"}}";
+
+    ASSERT_TRUE(step->has_task && printed_equals(step->task.parameters, expected));
+    ASSERT_EQ_STR(expected, detail(step, 2, "taskScheduledEventDetails", "parameters"));
+}
 
 static void test_context_object_reaches_task_parameters(void)
 {
@@ -819,30 +773,9 @@ static void test_context_object_reaches_task_parameters(void)
         "\"started.$\":\"$$.Execution.StartTime\",\"role.$\":\"$$.Execution.RoleArn\","
         "\"reference.$\":\"$$.Execution.Input.applicationReference\",\"token.$\":\"$$.Task.Token\"}},"
         "\"End\":true}}}";
-    const char *expected = "{\"Payload\":{\"executionId\":\"" EXECUTION_ARN "\",\"executionName\":\"run-1\","
-                           "\"stateMachine\":\"LoanProcessor\",\"stateMachineId\":\"" STATE_MACHINE_ARN "\","
-                           "\"state\":\"RequestValuation\",\"entered\":\"2024-04-05T19:34:39.456Z\","
-                           "\"started\":\"2024-04-05T19:34:38.123Z\",\"role\":\"" ROLE_ARN "\","
-                           "\"reference\":\"app-ref\",\"token\":\"" TOKEN "\"}}";
-    struct state_machine *machine = parse_machine(definition);
-    struct interpreter_step step;
-    int rc = -1;
-    bool parameters_ok = false;
-    const char *scheduled = NULL;
-    bool scheduled_ok = false;
+    int rc = start_and_check(definition, &facts, check_context_parameters);
 
-    memset(&step, 0, sizeof(step));
-    if (machine) {
-        rc = interpreter_start(machine, &facts, NOW_MS, TOKEN, &step);
-        parameters_ok = step.has_task && printed_equals(step.task.parameters, expected);
-        scheduled = detail(&step, 2, "taskScheduledEventDetails", "parameters");
-        scheduled_ok = scheduled && strcmp(scheduled, expected) == 0;
-    }
-    interpreter_step_release(&step);
-    state_machine_free(machine);
     ASSERT_EQ_INT(0, rc);
-    ASSERT_TRUE(parameters_ok);
-    ASSERT_TRUE(scheduled_ok);
 }
 
 static void test_context_object_in_pass_parameters_has_no_task(void)
