@@ -30,13 +30,15 @@ static void on_drain_check(struct event_timer *timer)
     struct service *service = timer->data;
     size_t requests = http_server_pending_requests(service->server);
     size_t transfers = http_client_pending(service->http);
-    if (requests == 0 && transfers == 0) {
+    size_t commands = redis_client_pending(service->redis);
+    if (requests == 0 && transfers == 0 && commands == 0) {
         finish_drain(service);
         return;
     }
     if (event_loop_now_ms() - service->drain_started_ms >= service->drain_ms) {
-        log_event(LOG_WARN, "shutdown", "drain deadline reached with %zu requests and %zu transfers in progress",
-                  requests, transfers);
+        log_event(LOG_WARN, "shutdown",
+                  "drain deadline reached with %zu requests, %zu transfers and %zu Redis commands in progress",
+                  requests, transfers, commands);
         finish_drain(service);
         return;
     }
@@ -57,6 +59,8 @@ static void on_signal(int signal_number, void *data)
               signal_number);
     if (service->server)
         http_server_quiesce(service->server);
+    if (service->on_drain)
+        service->on_drain(service->on_drain_data);
     event_loop_timer_start(service->loop, &service->drain_timer, 0, on_drain_check, service);
 }
 

@@ -3,8 +3,11 @@
  * client, one HTTP client, one HTTP server, SIGINT/SIGTERM handling, a
  * /health answer, and an orderly shutdown.
  *
- * Shutdown on SIGINT or SIGTERM: stop accepting connections, let requests
- * and outgoing transfers in progress finish for up to drain_ms, then tear
+ * Shutdown on SIGINT or SIGTERM: stop accepting connections, call on_drain
+ * (so the server starts no new background work), let requests, outgoing
+ * transfers and Redis commands in progress finish for up to drain_ms - a
+ * write with no request attached, such as storing a task token after the
+ * valuation service's 201, is waited for too - then tear
  * down in dependency order (Redis and HTTP client first, so that every
  * pending operation answers its request, then the HTTP server) and return
  * from service_run() with 0.
@@ -30,6 +33,8 @@ struct service {
     uint64_t drain_started_ms;
     bool draining;
     struct event_timer drain_timer;
+    void (*on_drain)(void *data);     /* optional, set by the server after service_init() */
+    void *on_drain_data;
 };
 
 struct service_config {

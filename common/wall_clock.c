@@ -23,8 +23,3 @@ void wall_clock_format_iso8601(int64_t epoch_ms, char out[WALL_CLOCK_ISO8601_SIZ
     memcpy(out, text, WALL_CLOCK_ISO8601_SIZE - 1);
     out[WALL_CLOCK_ISO8601_SIZE - 1] = '\0';
 }
-
-double wall_clock_epoch_seconds(int64_t epoch_ms)
-{
-    return (double)epoch_ms / 1000.0;
-}

@@ -16,7 +16,4 @@ int64_t wall_clock_now_ms(void);
 /* Writes epoch_ms as ISO-8601 UTC with milliseconds into out. */
 void wall_clock_format_iso8601(int64_t epoch_ms, char out[WALL_CLOCK_ISO8601_SIZE]);
 
-/* Epoch milliseconds as the AWS JSON protocol's epoch seconds (1712345678.123). */
-double wall_clock_epoch_seconds(int64_t epoch_ms);
-
 #endif

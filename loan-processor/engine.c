@@ -174,9 +174,11 @@ struct step_fields {
     char stop_ms[24];
 };
 
+/* Adds a field to set; an absent (NULL) value is left out. */
 static void field_set(struct step_fields *fields, const char *name, const char *value)
 {
-    fields->set[fields->set_count++] = (struct store_field){ name, value };
+    if (value)
+        fields->set[fields->set_count++] = (struct store_field){ name, value };
 }
 
 static void describe_step(const struct interpreter_step *step, struct step_fields *fields)
@@ -201,12 +203,9 @@ static void describe_step(const struct interpreter_step *step, struct step_field
     snprintf(fields->stop_ms, sizeof(fields->stop_ms), "%lld", (long long)step->history.timestamp_ms);
     field_set(fields, "status", interpreter_status_name(step->status));
     field_set(fields, "stopDate", fields->stop_ms);
-    if (step->output)
-        field_set(fields, "output", step->output);
-    if (step->error)
-        field_set(fields, "error", step->error);
-    if (step->cause)
-        field_set(fields, "cause", step->cause);
+    field_set(fields, "output", step->output);
+    field_set(fields, "error", step->error);
+    field_set(fields, "cause", step->cause);
     for (size_t i = 0; i < sizeof(resting_fields) / sizeof(resting_fields[0]); i++)
         fields->deletes[fields->delete_count++] = resting_fields[i];
 }
@@ -355,20 +354,15 @@ static int create_execution(struct engine *engine, struct start_operation *opera
     char start_ms[24];
     describe_step(&operation->step, &fields);
     snprintf(start_ms, sizeof(start_ms), "%lld", (long long)operation->start_ms);
-    struct store_field identity[] = {
-        { "arn", operation->execution_arn }, { "stateMachineArn", entry->arn }, { "name", name },
-        { "input", operation->input },       { "roleArn", entry->role_arn },    { "startDate", start_ms },
-    };
-    struct store_field all[32];
-    size_t count = 0;
-    for (size_t i = 0; i < sizeof(identity) / sizeof(identity[0]); i++)
-        all[count++] = identity[i];
-    for (size_t i = 0; i < fields.set_count; i++) {
-        if (fields.set[i].value)
-            all[count++] = fields.set[i];
-    }
-    return execution_store_create(engine->redis, execution_id, all, count, operation->step.history.events, entry->arn,
-                                  operation->start_ms, on_execution_created, operation);
+    field_set(&fields, "arn", operation->execution_arn);
+    field_set(&fields, "stateMachineArn", entry->arn);
+    field_set(&fields, "name", name);
+    field_set(&fields, "input", operation->input);
+    field_set(&fields, "roleArn", entry->role_arn);
+    field_set(&fields, "startDate", start_ms);
+    return execution_store_create(engine->redis, execution_id, fields.set, fields.set_count,
+                                  operation->step.history.events, entry->arn, operation->start_ms,
+                                  on_execution_created, operation);
 }
 
 int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name,
@@ -544,17 +538,9 @@ static void on_record_for_task(int status, struct execution_record *record, void
     } else {
         describe_step(&operation->step, &fields);
     }
-    size_t count = 0;
-    struct store_field set[16];
-    for (size_t i = 0; i < fields.set_count; i++) {
-        if (fields.set[i].value)
-            set[count++] = fields.set[i];
-        else if (fields.delete_count < 8)
-            fields.deletes[fields.delete_count++] = fields.set[i].name;
-    }
     result = execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
-                                    operation->token, operation->step.history.events, set, count, fields.deletes,
-                                    fields.delete_count, on_task_committed, operation);
+                                    operation->token, operation->step.history.events, fields.set, fields.set_count,
+                                    fields.deletes, fields.delete_count, on_task_committed, operation);
     if (result < 0)
         finish_task_operation(operation, -EIO);
 }

@@ -165,9 +165,12 @@ static cJSON *build_context(const struct run *run, const struct state_definition
     cJSON *state_object = cJSON_AddObjectToObject(context, "State");
     cJSON *machine = cJSON_AddObjectToObject(context, "StateMachine");
     cJSON *input = parse_stored(facts->input);
+    if (input && (!execution || !cJSON_AddItemToObject(execution, "Input", input))) {
+        cJSON_Delete(input);
+        input = NULL;
+    }
     bool ok = execution && state_object && machine && input
               && cJSON_AddStringToObject(execution, "Id", facts->execution_arn)
-              && cJSON_AddItemToObject(execution, "Input", input)
               && cJSON_AddStringToObject(execution, "Name", facts->execution_name)
               && cJSON_AddStringToObject(execution, "RoleArn", facts->role_arn)
               && cJSON_AddStringToObject(execution, "StartTime", start_time)
@@ -182,9 +185,7 @@ static cJSON *build_context(const struct run *run, const struct state_definition
         ok = task && cJSON_AddStringToObject(task, "Token", token);
     }
     if (!ok) {
-        if (input && !cJSON_GetObjectItemCaseSensitive(execution, "Input"))
-            cJSON_Delete(input);
-        cJSON_Delete(context);
+        cJSON_Delete(context); /* input, when attached, goes with it */
         return NULL;
     }
     return context;

@@ -170,25 +170,18 @@ static bool add_optional_string(cJSON *object, const char *name, const char *val
 static cJSON *describe_record(const struct execution_record *record)
 {
     cJSON *response = cJSON_CreateObject();
-    cJSON *input_details = cJSON_CreateObject();
+    cJSON *input_details = cJSON_AddObjectToObject(response, "inputDetails");
     bool succeeded = record->status && strcmp(record->status, "SUCCEEDED") == 0;
     bool running = record->status && strcmp(record->status, "RUNNING") == 0;
-    bool ok = response && input_details && cJSON_AddBoolToObject(input_details, "included", true)
+    bool ok = input_details && cJSON_AddBoolToObject(input_details, "included", true)
               && cJSON_AddStringToObject(response, "executionArn", record->arn)
               && cJSON_AddStringToObject(response, "stateMachineArn", record->state_machine_arn)
               && cJSON_AddStringToObject(response, "name", record->name)
               && cJSON_AddStringToObject(response, "status", record->status)
               && json_add_epoch_seconds(response, "startDate", record->start_ms)
               && (record->stop_ms == 0 || json_add_epoch_seconds(response, "stopDate", record->stop_ms))
-              && cJSON_AddStringToObject(response, "input", record->input ? record->input : "{}")
-              && cJSON_AddItemToObject(response, "inputDetails", input_details);
-    if (!ok) {
-        if (!cJSON_GetObjectItemCaseSensitive(response, "inputDetails"))
-            cJSON_Delete(input_details);
-        cJSON_Delete(response);
-        return NULL;
-    }
-    if (succeeded) {
+              && cJSON_AddStringToObject(response, "input", record->input ? record->input : "{}");
+    if (ok && succeeded) {
         cJSON *output_details = cJSON_AddObjectToObject(response, "outputDetails");
         ok = add_optional_string(response, "output", record->output) && output_details
              && cJSON_AddBoolToObject(output_details, "included", true);
@@ -197,7 +190,7 @@ static cJSON *describe_record(const struct execution_record *record)
          && cJSON_AddNumberToObject(response, "redriveCount", 0)
          && cJSON_AddStringToObject(response, "redriveStatus",
                                     running || succeeded ? "NOT_REDRIVABLE" : "REDRIVABLE");
-    if (ok && !running && succeeded)
+    if (ok && succeeded)
         ok = cJSON_AddStringToObject(response, "redriveStatusReason", "Execution is SUCCEEDED and cannot be redriven")
              != NULL;
     if (!ok) {

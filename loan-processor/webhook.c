@@ -96,11 +96,14 @@ static void on_token_found(redisReply *reply, void *data)
     else
         result = engine_send_task_success(operation->webhook->engine, reply->str, operation->output,
                                           on_task_completed, operation);
-    if (result < 0) {
-        http_request_reply_error(request, result == -EINVAL ? 500 : 503, "ServiceUnavailable",
-                                 "The task could not be completed (%s)", strerror(-result));
+    if (result == -EINVAL)
+        http_request_reply_error(request, 500, "InvalidToken",
+                                 "The value stored under valuation:%s is not a task token: Invalid Token: 'Invalid token'",
+                                 operation->valuation_reference);
+    else if (result < 0)
+        http_request_reply_error(request, 503, "ServiceUnavailable", "Redis is unavailable; retry the callback later");
+    if (result < 0)
         operation_free(operation);
-    }
 }
 
 static int look_up_token(struct callback_operation *operation)

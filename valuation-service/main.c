@@ -124,6 +124,11 @@ static void handle_health(struct http_request *request, void *data)
     service_reply_health(request, &service->service);
 }
 
+static void stop_claiming(void *data)
+{
+    callback_queue_stop(data);
+}
+
 static const struct http_route routes[] = {
     { "POST", "/valuation-request", handle_valuation_request },
     { "GET", "/health", handle_health },
@@ -191,6 +196,8 @@ int main(int argc, char **argv)
     if (callback_queue_create(service.service.loop, service.service.redis, service.service.http, &queue_config,
                               &service.queue) < 0)
         goto done;
+    service.service.on_drain = stop_claiming;
+    service.service.on_drain_data = service.queue;
     if (service_listen(&service.service, &config, routes, sizeof(routes) / sizeof(routes[0]), &service) < 0)
         goto done;
     status = service_run(&service.service) < 0 ? 1 : 0;

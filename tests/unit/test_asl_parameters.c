@@ -34,9 +34,13 @@ struct evaluation_outcome {
     char error[512];
 };
 
-/* Evaluates template_json against input_json/context_json (NULL json = NULL document). */
-static void evaluate(const char *template_json, const char *input_json, const char *context_json,
-                     struct evaluation_outcome *outcome)
+/*
+ * Evaluates template_json against input_json/context_json (NULL json = NULL
+ * document), with cJSON's allocator failing after allocations_allowed
+ * allocations (-1: never).
+ */
+static void evaluate_limited(long allocations_allowed, const char *template_json, const char *input_json,
+                             const char *context_json, struct evaluation_outcome *outcome)
 {
     cJSON *template_document = cJSON_Parse(template_json);
     cJSON *input = input_json ? cJSON_Parse(input_json) : NULL;
@@ -45,8 +49,10 @@ static void evaluate(const char *template_json, const char *input_json, const ch
     cJSON *result = &sentinel;
 
     memset(outcome->error, 'x', sizeof outcome->error);
+    use_failing_allocator(allocations_allowed);
     outcome->rc = asl_parameters_evaluate(template_document, input, context, &result,
                                           outcome->error, sizeof outcome->error);
+    use_normal_allocator();
     outcome->result_untouched = result == &sentinel;
     outcome->printed = outcome->result_untouched ? NULL : cJSON_PrintUnformatted(result);
     if (!outcome->result_untouched)
@@ -54,6 +60,12 @@ static void evaluate(const char *template_json, const char *input_json, const ch
     cJSON_Delete(template_document);
     cJSON_Delete(input);
     cJSON_Delete(context);
+}
+
+static void evaluate(const char *template_json, const char *input_json, const char *context_json,
+                     struct evaluation_outcome *outcome)
+{
+    evaluate_limited(-1, template_json, input_json, context_json, outcome);
 }
 
 static int validate(const char *template_json, char *error, size_t error_size)
@@ -395,28 +407,11 @@ static void test_correctly_evaluated_blog_template_has_no_unresolved_key(void)
 /* ---- allocation failures ----------------------------------------------- */
 
 
-/* Runs evaluate() with cJSON's allocator failing after `allocations_allowed` allocations. */
+/* Runs evaluate() on the blog's context with cJSON's allocator failing after `allocations_allowed` allocations. */
 static void evaluate_with_allocation_limit(long allocations_allowed, const char *template_json,
                                            const char *input_json, struct evaluation_outcome *outcome)
 {
-    cJSON *template_document = cJSON_Parse(template_json);
-    cJSON *input = cJSON_Parse(input_json);
-    cJSON *context = cJSON_Parse(blog_context_json);
-    cJSON sentinel = { 0 };
-    cJSON *result = &sentinel;
-
-    use_failing_allocator(allocations_allowed);
-    outcome->rc = asl_parameters_evaluate(template_document, input, context, &result,
-                                          outcome->error, sizeof outcome->error);
-    use_normal_allocator();
-
-    outcome->result_untouched = result == &sentinel;
-    outcome->printed = outcome->result_untouched ? NULL : cJSON_PrintUnformatted(result);
-    if (!outcome->result_untouched)
-        cJSON_Delete(result);
-    cJSON_Delete(template_document);
-    cJSON_Delete(input);
-    cJSON_Delete(context);
+    evaluate_limited(allocations_allowed, template_json, input_json, blog_context_json, outcome);
 }
 
 /* Every allocation failure gives -ENOMEM with *result untouched and nothing leaked (ASan checks). */
