@@ -23,6 +23,7 @@ struct engine;
 struct engine_config {
     const char *region;                 /* "us-east-1" */
     const char *account;                /* "123456789012" */
+    double time_scale;                  /* factor on every timeout, heartbeat, Wait and retry interval */
     const struct task_functions_environment *functions;
 };
 

@@ -45,6 +45,7 @@ static struct config_option options[] = {
 
 struct loan_processor {
     struct service service;
+    double time_scale;
     struct engine *engine;
     struct sfn_api api;
     struct webhook webhook;
@@ -134,14 +135,13 @@ static int load_state_machines(struct engine *engine, const char *directory)
 static int configure(struct loan_processor *processor, struct service_config *config)
 {
     uint16_t port;
-    double time_scale;
     long long retention;
     if (service_configure_log("loan-processor", option("LOG_FORMAT")) < 0) {
         fprintf(stderr, "loan-processor: LOG_FORMAT must be text or json\n");
         return -EINVAL;
     }
     if (config_to_port(option("LOAN_PROCESSOR_PORT"), &port) < 0
-        || config_to_positive_number(option("TIME_SCALE"), &time_scale) < 0
+        || config_to_positive_number(option("TIME_SCALE"), &processor->time_scale) < 0
         || config_to_integer(option("TOKEN_RETENTION_SECONDS"), 1, 400LL * 24 * 3600, &retention) < 0) {
         fprintf(stderr, "loan-processor: LOAN_PROCESSOR_PORT must be 1-65535, TIME_SCALE a number > 0 and "
                         "TOKEN_RETENTION_SECONDS a whole number of seconds\n");
@@ -180,6 +180,7 @@ int main(int argc, char **argv)
     struct engine_config engine_config = {
         .region = option("AWS_REGION"),
         .account = option("AWS_ACCOUNT_ID"),
+        .time_scale = processor.time_scale,
         .functions = &processor.functions,
     };
     int status = 1;

@@ -31,9 +31,14 @@ STATE_MACHINES_DIR = os.environ.get("STATE_MACHINES_DIR_FOR_TESTS", "loan-proces
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 LOAN_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:LoanProcessorStateMachine"
+ERROR_TOPIC = "LoanProcessorErrorTopic"
 SAMPLE_APPLICATION = {"applicationReference": "app-ref", "property": {"nameOrNumber": "999", "postcode": "PO1 1CE"}}
 TASK_CLOSED = "Task Timed Out: 'Provided task does not exist anymore'"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def machine_arn(name):
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
 
 
 def free_port():
@@ -297,13 +302,26 @@ class StackTestCase(unittest.TestCase):
         self.servers.append(server)
         return server
 
-    def start_loan_processor(self, port=None, valuation_port=None, **environment):
+    def state_machines_dir(self, extra_state_machines):
+        """The shipped definitions plus extra ones ({name: ASL dict}) in a temporary directory."""
+        if not extra_state_machines:
+            return STATE_MACHINES_DIR
+        directory = tempfile.mkdtemp(prefix="e2e-state-machines-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        for name in os.listdir(STATE_MACHINES_DIR):
+            shutil.copy(os.path.join(STATE_MACHINES_DIR, name), directory)
+        for name, definition in extra_state_machines.items():
+            with open(os.path.join(directory, f"{name}.asl.json"), "w") as file:
+                json.dump(definition, file)
+        return directory
+
+    def start_loan_processor(self, port=None, valuation_port=None, extra_state_machines=None, **environment):
         port = port or free_port()
         settings = {
             "LOAN_PROCESSOR_PORT": str(port),
             "REDIS_URL": self.redis.url,
             "TIME_SCALE": self.TIME_SCALE,
-            "STATE_MACHINES_DIR": STATE_MACHINES_DIR,
+            "STATE_MACHINES_DIR": self.state_machines_dir(extra_state_machines),
             "VALUATION_SERVICE_URL": f"http://127.0.0.1:{valuation_port or free_port()}/valuation-request",
             "CALLBACK_URL": f"http://127.0.0.1:{port}/valuation-callback",
         }
@@ -312,10 +330,31 @@ class StackTestCase(unittest.TestCase):
         self.servers.append(server)
         return server
 
-    def start_stack(self, **environment):
+    def start_stack(self, extra_state_machines=None, **environment):
         valuation = self.start_valuation_service(**environment)
-        loan = self.start_loan_processor(valuation_port=valuation.port, **environment)
+        loan = self.start_loan_processor(valuation_port=valuation.port, extra_state_machines=extra_state_machines,
+                                         **environment)
         return loan, valuation
+
+    def topic_messages(self, topic=ERROR_TOPIC):
+        """The local SNS topic's record (its Redis stream), oldest first: one dict of fields per message."""
+        entries = self.redis.command("XRANGE", f"sns:{topic}", "-", "+") or []
+        messages = []
+        for entry_id, fields in entries:
+            message = dict(zip(fields[0::2], fields[1::2]))
+            message["id"] = entry_id
+            messages.append(message)
+        return messages
+
+    def topic_descriptions(self, topic=ERROR_TOPIC):
+        """The 'description' of each JSON message on the topic, oldest first."""
+        descriptions = []
+        for message in self.topic_messages(topic):
+            try:
+                descriptions.append(json.loads(message["Message"]).get("description"))
+            except (KeyError, ValueError, AttributeError):
+                descriptions.append(None)
+        return descriptions
 
     def sfn(self, server, operation, body):
         """Calls the Step Functions API; returns (status, parsed JSON body or None)."""
@@ -324,8 +363,8 @@ class StackTestCase(unittest.TestCase):
                                 "X-Amz-Target": f"AWSStepFunctions.{operation}"})
         return status, json.loads(text) if text else None
 
-    def start_execution(self, server, application=None, name=None):
-        body = {"stateMachineArn": LOAN_MACHINE_ARN, "input": json.dumps(application or SAMPLE_APPLICATION)}
+    def start_execution(self, server, application=None, name=None, state_machine_arn=LOAN_MACHINE_ARN):
+        body = {"stateMachineArn": state_machine_arn, "input": json.dumps(application or SAMPLE_APPLICATION)}
         if name:
             body["name"] = name
         status, response = self.sfn(server, "StartExecution", body)
