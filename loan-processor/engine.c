@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "execution_store.h"
+#include "execution_timers.h"
 #include "interpreter.h"
 #include "log.h"
 #include "random_id.h"
@@ -28,6 +29,7 @@ struct registered_machine {
 
 struct engine {
     struct redis_client *redis;
+    struct execution_timers *timers;
     struct engine_config config;
     struct registered_machine machines[MAX_STATE_MACHINES];
     size_t machine_count;
@@ -85,6 +87,7 @@ static void on_redis_change(bool connected, void *data)
         return;
     for (size_t i = 0; i < engine->machine_count; i++)
         store_machine(engine, &engine->machines[i]);
+    execution_timers_wake(engine->timers); /* timers that fell due while Redis or this process was away */
 }
 
 int engine_register_state_machine(struct engine *engine, const char *name, const char *definition, char *error,
@@ -132,7 +135,10 @@ void engine_for_each_state_machine(const struct engine *engine,
         visit(engine->machines[i].arn, engine->machines[i].name, engine->machines[i].created_ms, data);
 }
 
-int engine_create(struct redis_client *redis, const struct engine_config *config, struct engine **engine_out)
+static void on_timer_due(const char *execution_id, void *data);
+
+int engine_create(struct event_loop *loop, struct redis_client *redis, const struct engine_config *config,
+                  struct engine **engine_out)
 {
     struct engine *engine = calloc(1, sizeof(*engine));
     if (!engine)
@@ -140,6 +146,8 @@ int engine_create(struct redis_client *redis, const struct engine_config *config
     engine->redis = redis;
     engine->config = *config;
     int result = execution_store_init(redis);
+    if (result == 0)
+        result = execution_timers_create(loop, redis, on_timer_due, engine, &engine->timers);
     if (result < 0) {
         free(engine);
         return result;
@@ -149,10 +157,17 @@ int engine_create(struct redis_client *redis, const struct engine_config *config
     return 0;
 }
 
+void engine_stop(struct engine *engine)
+{
+    if (engine)
+        execution_timers_stop(engine->timers);
+}
+
 void engine_destroy(struct engine *engine)
 {
     if (!engine)
         return;
+    execution_timers_destroy(engine->timers);
     for (size_t i = 0; i < engine->machine_count; i++) {
         free(engine->machines[i].definition);
         state_machine_free(engine->machines[i].machine);
@@ -162,16 +177,27 @@ void engine_destroy(struct engine *engine)
 
 /* ---- turning a step into stored fields ---- */
 
+/* Fields of a record that describe where a running execution rests; all go when it ends. */
+static const char *const resting_fields[] = { "state", "stateEnteredEventId", "stateEnteredDate", "stateInput",
+                                              "resting", "retryCounts", "taskToken", "taskResource", "timerDue",
+                                              "taskTimeoutDate", "heartbeatDate", "heartbeatIntervalMs" };
+#define RESTING_FIELD_COUNT (sizeof(resting_fields) / sizeof(resting_fields[0]))
+
 /* Field values of a step, with the buffers they point into. */
 struct step_fields {
-    struct store_field set[16];
+    struct store_field set[32];
     size_t set_count;
-    const char *deletes[8];
+    const char *deletes[RESTING_FIELD_COUNT];
     size_t delete_count;
     char last_event_id[24];
     char entered_event_id[24];
     char entered_ms[24];
     char stop_ms[24];
+    char timer_due[24];
+    char task_timeout[24];
+    char heartbeat_due[24];
+    char heartbeat_interval[24];
+    int64_t timer_due_ms;           /* 0: the step sets no timer */
 };
 
 /* Adds a field to set; an absent (NULL) value is left out. */
@@ -181,10 +207,60 @@ static void field_set(struct step_fields *fields, const char *name, const char *
         fields->set[fields->set_count++] = (struct store_field){ name, value };
 }
 
-static void describe_step(const struct interpreter_step *step, struct step_fields *fields)
+/* Adds a time (ms) field unless it is 0. */
+static void field_set_ms(struct step_fields *fields, const char *name, char *buffer, size_t size, int64_t ms)
 {
-    static const char *const resting_fields[] = { "state", "stateEnteredEventId", "stateEnteredDate",
-                                                  "stateInput", "taskToken", "taskResource" };
+    if (!ms)
+        return;
+    snprintf(buffer, size, "%lld", (long long)ms);
+    field_set(fields, name, buffer);
+}
+
+/* A duration of the definition (ms) under TIME_SCALE; at least 1 ms. */
+static int64_t scaled_ms(const struct engine *engine, int64_t ms)
+{
+    double scaled = (double)ms * engine->config.time_scale;
+    return scaled < 1 ? 1 : (int64_t)scaled;
+}
+
+/* The deadlines of a resting point, written as fields; the timer is the earliest of them. */
+static void describe_deadlines(const struct engine *engine, const struct interpreter_step *step,
+                               struct step_fields *fields)
+{
+    int64_t now = step->history.timestamp_ms, timeout = 0, heartbeat = 0, interval = 0;
+    if (step->resting != RESTING_TASK) {
+        fields->timer_due_ms = now + scaled_ms(engine, step->delay_ms);
+    } else {
+        if (step->task.timeout_seconds)
+            timeout = now + scaled_ms(engine, (int64_t)step->task.timeout_seconds * 1000);
+        if (step->task.heartbeat_seconds) {
+            interval = scaled_ms(engine, (int64_t)step->task.heartbeat_seconds * 1000);
+            heartbeat = now + interval;
+        }
+        fields->timer_due_ms = timeout && (!heartbeat || timeout < heartbeat) ? timeout : heartbeat;
+    }
+    field_set_ms(fields, "timerDue", fields->timer_due, sizeof(fields->timer_due), fields->timer_due_ms);
+    field_set_ms(fields, "taskTimeoutDate", fields->task_timeout, sizeof(fields->task_timeout), timeout);
+    field_set_ms(fields, "heartbeatDate", fields->heartbeat_due, sizeof(fields->heartbeat_due), heartbeat);
+    field_set_ms(fields, "heartbeatIntervalMs", fields->heartbeat_interval, sizeof(fields->heartbeat_interval),
+                 interval);
+}
+
+/* Deletes every resting field the step does not set (a field must not be both set and deleted). */
+static void delete_unset_resting_fields(struct step_fields *fields)
+{
+    for (size_t i = 0; i < RESTING_FIELD_COUNT; i++) {
+        bool set = false;
+        for (size_t j = 0; j < fields->set_count && !set; j++)
+            set = strcmp(fields->set[j].name, resting_fields[i]) == 0;
+        if (!set)
+            fields->deletes[fields->delete_count++] = resting_fields[i];
+    }
+}
+
+static void describe_step(const struct engine *engine, const struct interpreter_step *step,
+                          struct step_fields *fields)
+{
     memset(fields, 0, sizeof(*fields));
     snprintf(fields->last_event_id, sizeof(fields->last_event_id), "%ld", step->history.last_event_id);
     field_set(fields, "lastEventId", fields->last_event_id);
@@ -196,18 +272,22 @@ static void describe_step(const struct interpreter_step *step, struct step_field
         field_set(fields, "stateEnteredEventId", fields->entered_event_id);
         field_set(fields, "stateEnteredDate", fields->entered_ms);
         field_set(fields, "stateInput", step->state_input);
-        field_set(fields, "taskToken", step->task.token);
-        field_set(fields, "taskResource", step->task.resource_arn);
-        return;
+        field_set(fields, "resting", interpreter_resting_name(step->resting));
+        field_set(fields, "retryCounts", step->retry_counts);
+        if (step->has_task) {
+            field_set(fields, "taskToken", step->task.token);
+            field_set(fields, "taskResource", step->task.resource_arn);
+        }
+        describe_deadlines(engine, step, fields);
+    } else {
+        snprintf(fields->stop_ms, sizeof(fields->stop_ms), "%lld", (long long)step->history.timestamp_ms);
+        field_set(fields, "status", interpreter_status_name(step->status));
+        field_set(fields, "stopDate", fields->stop_ms);
+        field_set(fields, "output", step->output);
+        field_set(fields, "error", step->error);
+        field_set(fields, "cause", step->cause);
     }
-    snprintf(fields->stop_ms, sizeof(fields->stop_ms), "%lld", (long long)step->history.timestamp_ms);
-    field_set(fields, "status", interpreter_status_name(step->status));
-    field_set(fields, "stopDate", fields->stop_ms);
-    field_set(fields, "output", step->output);
-    field_set(fields, "error", step->error);
-    field_set(fields, "cause", step->cause);
-    for (size_t i = 0; i < sizeof(resting_fields) / sizeof(resting_fields[0]); i++)
-        fields->deletes[fields->delete_count++] = resting_fields[i];
+    delete_unset_resting_fields(fields);
 }
 
 static void log_step(const struct interpreter_step *step, const char *execution_arn)
@@ -219,6 +299,20 @@ static void log_step(const struct interpreter_step *step, const char *execution_
         log_event(LOG_WARN, "execution-failed", "Execution %s %s: %s%s%s", execution_arn,
                   interpreter_status_name(step->status), step->error ? step->error : "",
                   step->cause ? ": " : "", step->cause ? step->cause : "");
+    else if (step->resting == RESTING_WAIT)
+        log_event(LOG_INFO, "waiting", "Execution %s waits in state %s for %lld ms (before TIME_SCALE)",
+                  execution_arn, step->state_name, (long long)step->delay_ms);
+    else if (step->resting == RESTING_RETRY)
+        log_event(LOG_INFO, "retrying", "Execution %s retries state %s in %lld ms (before TIME_SCALE)",
+                  execution_arn, step->state_name, (long long)step->delay_ms);
+}
+
+/* A uniform random fraction in [0, 1), for FULL-jitter retry delays. */
+static double random_fraction(void)
+{
+    uint32_t bits = 0;
+    random_id_fill(&bits, sizeof(bits));
+    return (double)bits / 4294967296.0;
 }
 
 /* ---- running tasks ---- */
@@ -286,6 +380,17 @@ static void start_task(struct engine *engine, const struct interpreter_step *ste
     }
 }
 
+/* What follows a committed step: its log lines, its timer and its task. */
+static void after_commit(struct engine *engine, const struct interpreter_step *step, const struct step_fields *fields,
+                         const char *execution_arn)
+{
+    log_step(step, execution_arn);
+    if (fields->timer_due_ms)
+        execution_timers_note_due(engine->timers, fields->timer_due_ms);
+    if (step->has_task)
+        start_task(engine, step, execution_arn);
+}
+
 /* ---- StartExecution ---- */
 
 struct start_operation {
@@ -296,6 +401,7 @@ struct start_operation {
     char *input;
     int64_t start_ms;
     struct interpreter_step step;
+    struct step_fields fields;
 };
 
 static void start_operation_free(struct start_operation *operation)
@@ -312,9 +418,7 @@ static void on_execution_created(int status, struct execution_record *existing, 
         log_event(LOG_INFO, "execution-started", "Execution %s started with input %s", operation->execution_arn,
                   operation->input);
         operation->callback(0, operation->execution_arn, operation->start_ms, operation->data);
-        log_step(&operation->step, operation->execution_arn);
-        if (operation->step.has_task)
-            start_task(operation->engine, &operation->step, operation->execution_arn);
+        after_commit(operation->engine, &operation->step, &operation->fields, operation->execution_arn);
     } else if (status == 0) {
         /* Same name: AWS answers with the original execution if it runs with the same input. */
         bool same = existing && existing->status && strcmp(existing->status, "RUNNING") == 0 && existing->input
@@ -345,22 +449,23 @@ static int create_execution(struct engine *engine, struct start_operation *opera
         .start_ms = operation->start_ms,
         .input = operation->input,
     };
-    result = interpreter_start(entry->machine, &facts, operation->start_ms, token, &operation->step);
+    struct step_environment environment = { operation->start_ms, token, random_fraction() };
+    result = interpreter_start(entry->machine, &facts, &environment, &operation->step);
     free(token);
     if (result < 0)
         return result;
 
-    struct step_fields fields;
+    struct step_fields *fields = &operation->fields;
     char start_ms[24];
-    describe_step(&operation->step, &fields);
+    describe_step(engine, &operation->step, fields);
     snprintf(start_ms, sizeof(start_ms), "%lld", (long long)operation->start_ms);
-    field_set(&fields, "arn", operation->execution_arn);
-    field_set(&fields, "stateMachineArn", entry->arn);
-    field_set(&fields, "name", name);
-    field_set(&fields, "input", operation->input);
-    field_set(&fields, "roleArn", entry->role_arn);
-    field_set(&fields, "startDate", start_ms);
-    return execution_store_create(engine->redis, execution_id, fields.set, fields.set_count,
+    field_set(fields, "arn", operation->execution_arn);
+    field_set(fields, "stateMachineArn", entry->arn);
+    field_set(fields, "name", name);
+    field_set(fields, "input", operation->input);
+    field_set(fields, "roleArn", entry->role_arn);
+    field_set(fields, "startDate", start_ms);
+    return execution_store_create(engine->redis, execution_id, fields->set, fields->set_count,
                                   operation->step.history.events, entry->arn, operation->start_ms,
                                   on_execution_created, operation);
 }
@@ -399,69 +504,83 @@ int engine_start_execution(struct engine *engine, const char *state_machine_arn,
     return result;
 }
 
-/* ---- task outcomes: SendTaskSuccess, SendTaskFailure, and what integrations report ---- */
+/*
+ * ---- changes of a running execution ----
+ *
+ * A task outcome (SendTaskSuccess/Failure, what an integration reports) or
+ * a due timer: load the record, let the interpreter compute the step,
+ * commit it with a compare-and-set, and recompute from the new record when
+ * another change won the race.
+ */
 
-struct task_operation {
+enum change_kind { CHANGE_TASK_OUTCOME, CHANGE_TIMER };
+
+/* What a due timer means for the record it belongs to. */
+enum timer_action { TIMER_RESTORE, TIMER_TASK_TIMED_OUT, TIMER_HEARTBEAT_MISSED, TIMER_ELAPSED };
+
+struct change_operation {
     struct engine *engine;
-    engine_task_callback callback;
+    enum change_kind kind;
+    engine_task_callback callback;  /* task outcomes */
     void *data;
     char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
-    char *token;
-    enum task_outcome_kind kind;
-    char *output;
-    char *error;
-    char *cause;
+    char *token;                    /* task outcomes: the token that must still be open */
+    struct task_outcome outcome;    /* its strings owned */
     int attempts;
     struct execution_record *record;
     struct interpreter_step step;
+    struct step_fields fields;
 };
 
-static void task_operation_free(struct task_operation *operation)
+static void change_operation_free(struct change_operation *operation)
 {
     interpreter_step_release(&operation->step);
     execution_store_record_free(operation->record);
     free(operation->token);
-    free(operation->output);
-    free(operation->error);
-    free(operation->cause);
+    free((char *)operation->outcome.output);
+    free((char *)operation->outcome.error);
+    free((char *)operation->outcome.cause);
     free(operation);
 }
 
-static void finish_task_operation(struct task_operation *operation, int status)
+/* Reports the end of a change (status 0, -ETIMEDOUT or -EIO) and frees it. */
+static void finish_change(struct change_operation *operation, int status)
 {
     const struct execution_record *record = operation->record;
-    const char *execution_status = status == 0 ? interpreter_status_name(operation->step.status) : NULL;
-    operation->callback(status, record ? record->arn : NULL, execution_status, operation->data);
-    task_operation_free(operation);
+    if (operation->kind == CHANGE_TIMER) {
+        if (status == -EIO)
+            log_event(LOG_WARN, "timer-deferred", "the timer of %s could not be handled now; it fires again later",
+                      operation->execution_id);
+        execution_timers_handled(operation->engine->timers);
+    } else {
+        const char *execution_status = status == 0 ? interpreter_status_name(operation->step.status) : NULL;
+        operation->callback(status, record ? record->arn : NULL, execution_status, operation->data);
+    }
+    change_operation_free(operation);
 }
 
-static int load_for_task(struct task_operation *operation);
+static int load_for_change(struct change_operation *operation);
 
-static void on_task_committed(int status, void *data)
+static void on_change_committed(int status, void *data)
 {
-    struct task_operation *operation = data;
-    const char *arn = operation->record->arn;
+    struct change_operation *operation = data;
     if (status == STORE_CHANGED && operation->attempts < MAX_COMMIT_ATTEMPTS) {
         interpreter_step_release(&operation->step);
         execution_store_record_free(operation->record);
         operation->record = NULL;
-        if (load_for_task(operation) == 0)
-            return;
-        finish_task_operation(operation, -EIO);
+        if (load_for_change(operation) < 0)
+            finish_change(operation, -EIO);
         return;
     }
     if (status != STORE_COMMITTED) {
-        finish_task_operation(operation, status == STORE_TASK_CLOSED || status == STORE_NO_EXECUTION ? -ETIMEDOUT
-                                                                                                       : -EIO);
+        finish_change(operation, status == STORE_TASK_CLOSED || status == STORE_NO_EXECUTION ? -ETIMEDOUT : -EIO);
         return;
     }
-    if (operation->kind == TASK_SUCCEEDED)
-        log_event(LOG_INFO, "resumed", "Execution %s resumed after its task %s succeeded", arn,
+    if (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == TASK_SUCCEEDED)
+        log_event(LOG_INFO, "resumed", "Execution %s resumed after its task %s succeeded", operation->record->arn,
                   operation->record->state);
-    log_step(&operation->step, arn);
-    if (operation->step.has_task)
-        start_task(operation->engine, &operation->step, arn);
-    finish_task_operation(operation, 0);
+    after_commit(operation->engine, &operation->step, &operation->fields, operation->record->arn);
+    finish_change(operation, 0);
 }
 
 static bool task_is_open(const struct execution_record *record, const char *token)
@@ -470,43 +589,98 @@ static bool task_is_open(const struct execution_record *record, const char *toke
            && strcmp(record->task_token, token) == 0 && record->state && record->task_resource;
 }
 
-static int interpret_outcome(struct task_operation *operation, const struct state_machine *machine,
-                             const struct execution_facts *facts, const struct execution_position *position)
+static enum timer_action decide_timer(const struct execution_record *record, int64_t now_ms)
 {
-    const char *resource = operation->record->task_resource;
-    int64_t now = wall_clock_now_ms();
-    if (operation->kind == TASK_SUBMITTED)
-        return interpreter_task_submitted(position, resource, operation->output, now, &operation->step);
-    if (operation->kind == TASK_FAILED)
-        return interpreter_task_failed(machine, facts, position, resource, operation->error, operation->cause, now,
-                                       &operation->step);
+    bool running = record && record->status && strcmp(record->status, "RUNNING") == 0;
+    if (!running || !record->timer_due_ms || record->timer_due_ms > now_ms)
+        return TIMER_RESTORE;
+    if (!record->resting || strcmp(record->resting, "task") != 0)
+        return TIMER_ELAPSED;
+    if (record->task_timeout_ms && now_ms >= record->task_timeout_ms)
+        return TIMER_TASK_TIMED_OUT;
+    if (record->heartbeat_due_ms && now_ms >= record->heartbeat_due_ms)
+        return TIMER_HEARTBEAT_MISSED;
+    return TIMER_RESTORE;
+}
+
+/* Computes the step of the change from the loaded record. Returns 0, -EINVAL (nothing to apply) or -ENOMEM. */
+static int interpret_change(struct change_operation *operation, const struct state_machine *machine,
+                            const struct execution_facts *facts, const struct execution_position *position,
+                            enum timer_action action)
+{
+    const struct task_outcome *outcome = &operation->outcome;
     char *fresh_token = NULL;
     int result = task_token_create(operation->execution_id, &fresh_token);
-    if (result == 0)
-        result = interpreter_task_succeeded(machine, facts, position, resource, operation->output, now, fresh_token,
+    struct step_environment environment = { wall_clock_now_ms(), fresh_token, random_fraction() };
+    if (result < 0)
+        return result;
+    if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED)
+        result = interpreter_timer_due(machine, facts, position, &environment, &operation->step);
+    else if (operation->kind == CHANGE_TIMER)
+        result = interpreter_task_timed_out(machine, facts, position, action == TIMER_HEARTBEAT_MISSED, &environment,
+                                            &operation->step);
+    else if (outcome->kind == TASK_SUBMITTED)
+        result = interpreter_task_submitted(machine, position, outcome->output, &environment, &operation->step);
+    else if (outcome->kind == TASK_FAILED)
+        result = interpreter_task_failed(machine, facts, position, outcome->error, outcome->cause, &environment,
+                                         &operation->step);
+    else
+        result = interpreter_task_succeeded(machine, facts, position, outcome->output, &environment,
                                             &operation->step);
     free(fresh_token);
     return result;
 }
 
-static void on_record_for_task(int status, struct execution_record *record, void *data)
+static void on_timer_restored(int status, void *data)
 {
-    struct task_operation *operation = data;
+    struct change_operation *operation = data;
+    finish_change(operation, status == STORE_COMMITTED ? 0 : -EIO);
+}
+
+/* Commits the computed step; a submission only moves lastEventId on. */
+static int commit_change(struct change_operation *operation)
+{
+    const struct execution_record *record = operation->record;
+    struct step_fields *fields = &operation->fields;
+    if (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == TASK_SUBMITTED) {
+        memset(fields, 0, sizeof(*fields));
+        snprintf(fields->last_event_id, sizeof(fields->last_event_id), "%ld", operation->step.history.last_event_id);
+        field_set(fields, "lastEventId", fields->last_event_id);
+    } else {
+        describe_step(operation->engine, &operation->step, fields);
+    }
+    return execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
+                                  operation->token, operation->step.history.events, fields->set, fields->set_count,
+                                  fields->deletes, fields->delete_count, on_change_committed, operation);
+}
+
+static void on_record_for_change(int status, struct execution_record *record, void *data)
+{
+    struct change_operation *operation = data;
+    enum timer_action action = TIMER_ELAPSED;
     operation->record = record;
     operation->attempts++;
     if (status < 0) {
-        finish_task_operation(operation, -EIO);
+        finish_change(operation, -EIO);
         return;
     }
-    if (!task_is_open(record, operation->token)) {
-        finish_task_operation(operation, -ETIMEDOUT);
+    if (operation->kind == CHANGE_TIMER)
+        action = decide_timer(record, wall_clock_now_ms());
+    if (action == TIMER_RESTORE) {
+        if (execution_store_restore_timer(operation->engine->redis, operation->execution_id, on_timer_restored,
+                                          operation) < 0)
+            finish_change(operation, -EIO);
+        return;
+    }
+    if (operation->kind == CHANGE_TASK_OUTCOME && !task_is_open(record, operation->token)) {
+        finish_change(operation, -ETIMEDOUT);
         return;
     }
     struct registered_machine *entry = find_machine(operation->engine, record->state_machine_arn);
     if (!entry) {
         log_event(LOG_ERROR, "state-machine-missing", "execution %s belongs to %s, which is not loaded", record->arn,
                   record->state_machine_arn);
-        finish_task_operation(operation, -EIO);
+        finish_change(operation, -EIO);
         return;
     }
     struct execution_facts facts = {
@@ -525,35 +699,35 @@ static void on_record_for_task(int status, struct execution_record *record, void
         .state_entered_event_id = record->state_entered_event_id,
         .state_entered_ms = record->state_entered_ms,
         .state_input = record->state_input,
+        .retry_counts = record->retry_counts,
     };
-    int result = interpret_outcome(operation, entry->machine, &facts, &position);
-    if (result < 0) {
-        finish_task_operation(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
-        return;
-    }
-    struct step_fields fields = { 0 };
-    if (operation->kind == TASK_SUBMITTED) {
-        snprintf(fields.last_event_id, sizeof(fields.last_event_id), "%ld", operation->step.history.last_event_id);
-        field_set(&fields, "lastEventId", fields.last_event_id);
-    } else {
-        describe_step(&operation->step, &fields);
-    }
-    result = execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
-                                    operation->token, operation->step.history.events, fields.set, fields.set_count,
-                                    fields.deletes, fields.delete_count, on_task_committed, operation);
+    if (interpreter_resting_from_name(record->resting ? record->resting : "task", &position.resting) < 0)
+        position.resting = RESTING_TASK;
+    int result = interpret_change(operation, entry->machine, &facts, &position, action);
+    if (result == 0)
+        result = commit_change(operation);
     if (result < 0)
-        finish_task_operation(operation, -EIO);
+        finish_change(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
 }
 
-static int load_for_task(struct task_operation *operation)
+static int load_for_change(struct change_operation *operation)
 {
-    return execution_store_load(operation->engine->redis, operation->execution_id, on_record_for_task, operation);
+    return execution_store_load(operation->engine->redis, operation->execution_id, on_record_for_change, operation);
+}
+
+static char *copy_or_null(const char *text, bool *failed)
+{
+    char *copy = text ? strdup(text) : NULL;
+    if (text && !copy)
+        *failed = true;
+    return copy;
 }
 
 static int complete_task(struct engine *engine, const char *token, const struct task_outcome *outcome,
                          engine_task_callback callback, void *data)
 {
-    struct task_operation *operation = calloc(1, sizeof(*operation));
+    struct change_operation *operation = calloc(1, sizeof(*operation));
+    bool failed = false;
     if (!operation)
         return -ENOMEM;
     if (task_token_parse(token, operation->execution_id) < 0) {
@@ -561,20 +735,37 @@ static int complete_task(struct engine *engine, const char *token, const struct 
         return -EINVAL;
     }
     operation->engine = engine;
+    operation->kind = CHANGE_TASK_OUTCOME;
     operation->callback = callback;
     operation->data = data;
-    operation->kind = outcome->kind;
-    operation->token = strdup(token);
-    operation->output = outcome->output ? strdup(outcome->output) : NULL;
-    operation->error = outcome->error ? strdup(outcome->error) : NULL;
-    operation->cause = outcome->cause ? strdup(outcome->cause) : NULL;
-    int result = -ENOMEM;
-    if (operation->token && (!outcome->output || operation->output) && (!outcome->error || operation->error)
-        && (!outcome->cause || operation->cause))
-        result = load_for_task(operation);
+    operation->outcome.kind = outcome->kind;
+    operation->token = copy_or_null(token, &failed);
+    operation->outcome.output = copy_or_null(outcome->output, &failed);
+    operation->outcome.error = copy_or_null(outcome->error, &failed);
+    operation->outcome.cause = copy_or_null(outcome->cause, &failed);
+    int result = failed ? -ENOMEM : load_for_change(operation);
     if (result < 0)
-        task_operation_free(operation);
+        change_operation_free(operation);
     return result;
+}
+
+static void on_timer_due(const char *execution_id, void *data)
+{
+    struct engine *engine = data;
+    struct change_operation *operation = calloc(1, sizeof(*operation));
+    int result = -ENOMEM;
+    if (operation && strlen(execution_id) < sizeof(operation->execution_id)) {
+        operation->engine = engine;
+        operation->kind = CHANGE_TIMER;
+        strcpy(operation->execution_id, execution_id);
+        result = load_for_change(operation);
+    }
+    if (result < 0) {
+        log_event(LOG_WARN, "timer-deferred", "the timer of %s could not be handled now (%s); it fires again later",
+                  execution_id, strerror(-result));
+        free(operation);
+        execution_timers_handled(engine->timers);
+    }
 }
 
 int engine_send_task_success(struct engine *engine, const char *token, const char *output,
@@ -589,4 +780,40 @@ int engine_send_task_failure(struct engine *engine, const char *token, const cha
 {
     struct task_outcome outcome = { TASK_FAILED, NULL, error, cause };
     return complete_task(engine, token, &outcome, callback, data);
+}
+
+/* ---- SendTaskHeartbeat ---- */
+
+struct heartbeat_operation {
+    engine_task_callback callback;
+    void *data;
+};
+
+static void on_heartbeat_recorded(int status, void *data)
+{
+    struct heartbeat_operation *operation = data;
+    int result = status == STORE_COMMITTED                                        ? 0
+                 : status == STORE_TASK_CLOSED || status == STORE_NO_EXECUTION ? -ETIMEDOUT
+                                                                                 : -EIO;
+    operation->callback(result, NULL, NULL, operation->data);
+    free(operation);
+}
+
+int engine_send_task_heartbeat(struct engine *engine, const char *token, engine_task_callback callback, void *data)
+{
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
+    if (task_token_parse(token, execution_id) < 0)
+        return -EINVAL;
+    if (!redis_client_connected(engine->redis))
+        return -ENOTCONN;
+    struct heartbeat_operation *operation = malloc(sizeof(*operation));
+    if (!operation)
+        return -ENOMEM;
+    operation->callback = callback;
+    operation->data = data;
+    int result = execution_store_heartbeat(engine->redis, execution_id, token, wall_clock_now_ms(),
+                                           on_heartbeat_recorded, operation);
+    if (result < 0)
+        free(operation);
+    return result;
 }

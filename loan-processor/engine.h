@@ -8,6 +8,10 @@
  * for task outcomes). A change that lost a race is recomputed from the new
  * record a few times; a task whose token is no longer open reports
  * -ETIMEDOUT, which the API answers with TaskTimedOut.
+ *
+ * Timers (task timeouts and heartbeats, Wait states, retry intervals) live
+ * in Redis (see execution_timers); every duration of a definition is
+ * multiplied by config.time_scale.
  */
 #ifndef ENGINE_H
 #define ENGINE_H
@@ -38,8 +42,15 @@ typedef void (*engine_start_callback)(int status, const char *execution_arn, int
 typedef void (*engine_task_callback)(int status, const char *execution_arn, const char *execution_status,
                                      void *data);
 
-/* Creates an engine. Returns 0 or -ENOMEM. */
-int engine_create(struct redis_client *redis, const struct engine_config *config, struct engine **engine);
+/*
+ * Creates an engine on loop and redis. Returns 0 or -ENOMEM. Its timers
+ * start firing once Redis is connected.
+ */
+int engine_create(struct event_loop *loop, struct redis_client *redis, const struct engine_config *config,
+                  struct engine **engine);
+
+/* Stops firing timers (shutdown: call before the loop goes away). Safe on NULL. */
+void engine_stop(struct engine *engine);
 
 /* Frees the engine. Operations still in flight must have been answered (destroy Redis first). */
 void engine_destroy(struct engine *engine);
@@ -83,5 +94,12 @@ int engine_send_task_success(struct engine *engine, const char *token, const cha
 /* SendTaskFailure: as above, with error and cause (either may be NULL). */
 int engine_send_task_failure(struct engine *engine, const char *token, const char *error, const char *cause,
                              engine_task_callback callback, void *data);
+
+/*
+ * SendTaskHeartbeat: restarts the heartbeat clock of the task waiting on
+ * token. Same returns as above; the callback gets 0, -ETIMEDOUT or -EIO
+ * (execution_arn and execution_status NULL).
+ */
+int engine_send_task_heartbeat(struct engine *engine, const char *token, engine_task_callback callback, void *data);
 
 #endif

@@ -6,41 +6,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TIMERS_KEY "sfn:timers"
+
 /*
- * KEYS[1] record, KEYS[2] history. ARGV[1] = number of events n, then n
- * events, then field/value pairs. Returns {1} when created, or {0, fields...}
- * (HGETALL of the existing record) when the id is taken.
+ * Makes the timers sorted set agree with a record: the execution is due at
+ * its timerDue while it runs and has one, and absent otherwise. Every script
+ * that changes a record ends with it, so the two never disagree.
+ */
+#define MIRROR_TIMER_LUA                                                                              \
+    "local function mirror_timer(record, timers, member)\n"                                         \
+    "  local due = redis.call('HGET', record, 'timerDue')\n"                                        \
+    "  if due and redis.call('HGET', record, 'status') == 'RUNNING' then\n"                        \
+    "    redis.call('ZADD', timers, due, member)\n"                                                 \
+    "  else\n"                                                                                      \
+    "    redis.call('ZREM', timers, member)\n"                                                      \
+    "  end\n"                                                                                       \
+    "end\n"
+
+/*
+ * KEYS[1] record, KEYS[2] history, KEYS[3] timers. ARGV[1] = the execution
+ * id (the timer's member), ARGV[2] = number of events n, then n events, then
+ * field/value pairs. Returns {1} when created, or {0, fields...} (HGETALL of
+ * the existing record) when the id is taken.
  */
 static struct redis_script create_script = {
     .name = "create-execution",
     .source =
+        MIRROR_TIMER_LUA
         "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
         "  local existing = redis.call('HGETALL', KEYS[1])\n"
         "  table.insert(existing, 1, 0)\n"
         "  return existing\n"
         "end\n"
-        "local n = tonumber(ARGV[1])\n"
-        "for i = 2, n + 1 do redis.call('RPUSH', KEYS[2], ARGV[i]) end\n"
+        "local n = tonumber(ARGV[2])\n"
+        "for i = 3, n + 2 do redis.call('RPUSH', KEYS[2], ARGV[i]) end\n"
         "local fields = {}\n"
-        "for i = n + 2, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
+        "for i = n + 3, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
         "redis.call('HSET', KEYS[1], unpack(fields))\n"
+        "mirror_timer(KEYS[1], KEYS[3], ARGV[1])\n"
         "return {1}\n",
 };
 
 /*
- * KEYS[1] record, KEYS[2] history. ARGV: expected lastEventId, required
- * token ('' for none), number of events, number of field/value pairs,
- * number of fields to delete, then the events, pairs and fields.
+ * KEYS[1] record, KEYS[2] history, KEYS[3] timers. ARGV: expected
+ * lastEventId, required token ('' for none), number of events, number of
+ * field/value pairs, number of fields to delete, the execution id, then the
+ * events, pairs and fields.
  */
 static struct redis_script commit_script = {
     .name = "commit-execution",
     .source =
+        MIRROR_TIMER_LUA
         "local last = redis.call('HGET', KEYS[1], 'lastEventId')\n"
         "if not last then return -2 end\n"
         "if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'taskToken') ~= ARGV[2] then return -1 end\n"
         "if last ~= ARGV[1] then return 0 end\n"
         "local events, pairs, deletes = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-        "local at = 6\n"
+        "local at = 7\n"
         "for i = 1, events do redis.call('RPUSH', KEYS[2], ARGV[at]); at = at + 1 end\n"
         "if pairs > 0 then\n"
         "  local fields = {}\n"
@@ -52,13 +74,71 @@ static struct redis_script commit_script = {
         "  for i = 1, deletes do fields[i] = ARGV[at]; at = at + 1 end\n"
         "  redis.call('HDEL', KEYS[1], unpack(fields))\n"
         "end\n"
+        "mirror_timer(KEYS[1], KEYS[3], ARGV[6])\n"
+        "return 1\n",
+};
+
+/*
+ * SendTaskHeartbeat. KEYS[1] record, KEYS[2] timers. ARGV: token, now (ms),
+ * the execution id. Moves the heartbeat deadline of the open task to now +
+ * its interval (and the timer to the earlier of that and the task's
+ * timeout). Returns 1, -1 when the token is not the open one, -2 when there
+ * is no such execution.
+ */
+static struct redis_script heartbeat_script = {
+    .name = "heartbeat-task",
+    .source =
+        MIRROR_TIMER_LUA
+        "if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end\n"
+        "local record = redis.call('HMGET', KEYS[1], 'status', 'taskToken', 'heartbeatIntervalMs', 'taskTimeoutDate')\n"
+        "if record[1] ~= 'RUNNING' or record[2] ~= ARGV[1] then return -1 end\n"
+        "if record[3] then\n"
+        "  local heartbeat = tonumber(ARGV[2]) + tonumber(record[3])\n"
+        "  local due = heartbeat\n"
+        "  if record[4] and tonumber(record[4]) < due then due = tonumber(record[4]) end\n"
+        "  redis.call('HSET', KEYS[1], 'heartbeatDate', string.format('%d', heartbeat), 'timerDue', string.format('%d', due))\n"
+        "  mirror_timer(KEYS[1], KEYS[2], ARGV[3])\n"
+        "end\n"
+        "return 1\n",
+};
+
+/*
+ * Claims the timers that are due. KEYS[1] timers. ARGV: now (ms), lease
+ * (ms), most to claim. Each claimed timer is pushed to now + lease, so that
+ * if its claimer dies it fires again then; handling it rewrites it from the
+ * record. Returns {ids..., next}: next is the earliest remaining due time,
+ * or '' when no timer is left.
+ */
+static struct redis_script claim_script = {
+    .name = "claim-timers",
+    .source =
+        "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))\n"
+        "local lease = string.format('%d', tonumber(ARGV[1]) + tonumber(ARGV[2]))\n"
+        "for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], lease, member) end\n"
+        "local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
+        "due[#due + 1] = head[2] or ''\n"
+        "return due\n",
+};
+
+/* Rewrites one execution's timer from its record. KEYS[1] record, KEYS[2] timers, ARGV[1] the id. */
+static struct redis_script restore_timer_script = {
+    .name = "restore-timer",
+    .source =
+        MIRROR_TIMER_LUA
+        "mirror_timer(KEYS[1], KEYS[2], ARGV[1])\n"
         "return 1\n",
 };
 
 int execution_store_init(struct redis_client *client)
 {
-    int result = redis_client_add_script(client, &create_script);
-    return result < 0 ? result : redis_client_add_script(client, &commit_script);
+    struct redis_script *scripts[] = { &create_script, &commit_script, &heartbeat_script, &claim_script,
+                                       &restore_timer_script };
+    for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+        int result = redis_client_add_script(client, scripts[i]);
+        if (result < 0)
+            return result;
+    }
+    return 0;
 }
 
 void execution_store_key(const char *execution_id, char *out, size_t size)
@@ -92,7 +172,7 @@ void execution_store_record_free(struct execution_record *record)
     char **strings[] = { &record->arn, &record->state_machine_arn, &record->name, &record->status,
                          &record->input, &record->output, &record->error, &record->cause,
                          &record->role_arn, &record->state, &record->state_input, &record->task_token,
-                         &record->task_resource };
+                         &record->task_resource, &record->resting, &record->retry_counts };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
     free(record);
@@ -118,6 +198,20 @@ static int record_set(struct execution_record *record, const char *name, const r
         { "stateInput", offsetof(struct execution_record, state_input) },
         { "taskToken", offsetof(struct execution_record, task_token) },
         { "taskResource", offsetof(struct execution_record, task_resource) },
+        { "resting", offsetof(struct execution_record, resting) },
+        { "retryCounts", offsetof(struct execution_record, retry_counts) },
+    };
+    static const struct {
+        const char *name;
+        size_t offset;
+    } time_fields[] = {
+        { "startDate", offsetof(struct execution_record, start_ms) },
+        { "stopDate", offsetof(struct execution_record, stop_ms) },
+        { "stateEnteredDate", offsetof(struct execution_record, state_entered_ms) },
+        { "timerDue", offsetof(struct execution_record, timer_due_ms) },
+        { "taskTimeoutDate", offsetof(struct execution_record, task_timeout_ms) },
+        { "heartbeatDate", offsetof(struct execution_record, heartbeat_due_ms) },
+        { "heartbeatIntervalMs", offsetof(struct execution_record, heartbeat_interval_ms) },
     };
     for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++) {
         if (strcmp(name, string_fields[i].name) == 0) {
@@ -128,16 +222,14 @@ static int record_set(struct execution_record *record, const char *name, const r
         }
     }
     long long number = strtoll(value->str, NULL, 10);
-    if (strcmp(name, "startDate") == 0)
-        record->start_ms = number;
-    else if (strcmp(name, "stopDate") == 0)
-        record->stop_ms = number;
-    else if (strcmp(name, "lastEventId") == 0)
+    for (size_t i = 0; i < sizeof(time_fields) / sizeof(time_fields[0]); i++) {
+        if (strcmp(name, time_fields[i].name) == 0)
+            *(int64_t *)(void *)((char *)record + time_fields[i].offset) = number;
+    }
+    if (strcmp(name, "lastEventId") == 0)
         record->last_event_id = (long)number;
     else if (strcmp(name, "stateEnteredEventId") == 0)
         record->state_entered_event_id = (long)number;
-    else if (strcmp(name, "stateEnteredDate") == 0)
-        record->state_entered_ms = number;
     return 0;
 }
 
@@ -261,11 +353,11 @@ static void arguments_release(struct argument_list *list)
     free(list->lengths);
 }
 
-static int run_script(struct redis_client *client, struct redis_script *script, struct argument_list *list,
-                      redis_client_callback callback, void *data)
+static int run_script(struct redis_client *client, struct redis_script *script, int key_count,
+                      struct argument_list *list, redis_client_callback callback, void *data)
 {
     int result = list->failed ? -ENOMEM
-                              : redis_client_eval(client, script, callback, data, 2, (int)list->count,
+                              : redis_client_eval(client, script, callback, data, key_count, (int)list->count,
                                                   (const char **)list->values, list->lengths);
     arguments_release(list);
     return result;
@@ -328,13 +420,15 @@ int execution_store_create(struct redis_client *client, const char *execution_id
     execution_store_history_key(execution_id, history_key, sizeof(history_key));
     arguments_add(&list, key);
     arguments_add(&list, history_key);
+    arguments_add(&list, TIMERS_KEY);
+    arguments_add(&list, execution_id);
     arguments_add_number(&list, cJSON_GetArraySize(events));
     arguments_add_events(&list, events);
     for (size_t i = 0; i < field_count; i++) {
         arguments_add(&list, fields[i].name);
         arguments_add(&list, fields[i].value);
     }
-    int result = request->arn ? run_script(client, &create_script, &list, on_created, request)
+    int result = request->arn ? run_script(client, &create_script, 3, &list, on_created, request)
                               : (arguments_release(&list), -EINVAL);
     if (result < 0) {
         free(request->arn);
@@ -372,11 +466,13 @@ int execution_store_commit(struct redis_client *client, const char *execution_id
     execution_store_history_key(execution_id, history_key, sizeof(history_key));
     arguments_add(&list, key);
     arguments_add(&list, history_key);
+    arguments_add(&list, TIMERS_KEY);
     arguments_add_number(&list, expected_last_event_id);
     arguments_add(&list, required_token ? required_token : "");
     arguments_add_number(&list, cJSON_GetArraySize(events));
     arguments_add_number(&list, (long long)set_count);
     arguments_add_number(&list, (long long)delete_count);
+    arguments_add(&list, execution_id);
     arguments_add_events(&list, events);
     for (size_t i = 0; i < set_count; i++) {
         arguments_add(&list, set[i].name);
@@ -384,7 +480,93 @@ int execution_store_commit(struct redis_client *client, const char *execution_id
     }
     for (size_t i = 0; i < delete_count; i++)
         arguments_add(&list, delete_fields[i]);
-    int result = run_script(client, &commit_script, &list, on_committed, request);
+    int result = run_script(client, &commit_script, 3, &list, on_committed, request);
+    if (result < 0)
+        free(request);
+    return result;
+}
+
+int execution_store_heartbeat(struct redis_client *client, const char *execution_id, const char *token,
+                              int64_t now_ms, store_commit_callback callback, void *data)
+{
+    struct commit_request *request = malloc(sizeof(*request));
+    struct argument_list list = { 0 };
+    char key[256];
+    if (!request)
+        return -ENOMEM;
+    request->callback = callback;
+    request->data = data;
+    execution_store_key(execution_id, key, sizeof(key));
+    arguments_add(&list, key);
+    arguments_add(&list, TIMERS_KEY);
+    arguments_add(&list, token);
+    arguments_add_number(&list, now_ms);
+    arguments_add(&list, execution_id);
+    int result = run_script(client, &heartbeat_script, 2, &list, on_committed, request);
+    if (result < 0)
+        free(request);
+    return result;
+}
+
+int execution_store_restore_timer(struct redis_client *client, const char *execution_id,
+                                  store_commit_callback callback, void *data)
+{
+    struct commit_request *request = malloc(sizeof(*request));
+    struct argument_list list = { 0 };
+    char key[256];
+    if (!request)
+        return -ENOMEM;
+    request->callback = callback;
+    request->data = data;
+    execution_store_key(execution_id, key, sizeof(key));
+    arguments_add(&list, key);
+    arguments_add(&list, TIMERS_KEY);
+    arguments_add(&list, execution_id);
+    int result = run_script(client, &restore_timer_script, 2, &list, on_committed, request);
+    if (result < 0)
+        free(request);
+    return result;
+}
+
+struct claim_request {
+    store_claim_callback callback;
+    void *data;
+};
+
+static void on_claimed(redisReply *reply, void *data)
+{
+    struct claim_request *request = data;
+    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1;
+    const char *ids[STORE_MAX_CLAIMED_TIMERS];
+    size_t count = 0;
+    int64_t next_due_ms = -1;
+    for (size_t i = 0; valid && i < reply->elements; i++)
+        valid = reply->element[i]->type == REDIS_REPLY_STRING;
+    if (valid) {
+        const redisReply *next = reply->element[reply->elements - 1];
+        if (next->len)
+            next_due_ms = strtoll(next->str, NULL, 10);
+        for (size_t i = 0; i + 1 < reply->elements && count < STORE_MAX_CLAIMED_TIMERS; i++)
+            ids[count++] = reply->element[i]->str;
+    }
+    request->callback(valid ? 0 : -EIO, ids, count, next_due_ms, request->data);
+    free(request);
+}
+
+int execution_store_claim_timers(struct redis_client *client, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                 store_claim_callback callback, void *data)
+{
+    struct claim_request *request = malloc(sizeof(*request));
+    struct argument_list list = { 0 };
+    if (!request)
+        return -ENOMEM;
+    request->callback = callback;
+    request->data = data;
+    arguments_add(&list, TIMERS_KEY);
+    arguments_add_number(&list, now_ms);
+    arguments_add_number(&list, lease_ms);
+    arguments_add_number(&list, (long long)(limit < STORE_MAX_CLAIMED_TIMERS ? limit : STORE_MAX_CLAIMED_TIMERS));
+    int result = run_script(client, &claim_script, 1, &list, on_claimed, request);
     if (result < 0)
         free(request);
     return result;

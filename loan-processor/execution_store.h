@@ -8,7 +8,12 @@
  *   sfn:execution:{<stateMachine>:<execution>}:history  list: history events (API JSON)
  *   sfn:executions:<stateMachineArn>                    sorted set: execution ARNs by start time
  *   sfn:state-machine:<name>                            hash: arn, name, definition, roleArn, type, creationDate
+ *   sfn:timers                                          sorted set: execution ids by the ms their timer is due
  *
+ * A running execution's timer (the earliest of its task's timeout and
+ * heartbeat deadline, the end of a Wait, the next attempt of a Retry) is
+ * the record's timerDue; every script that changes a record also mirrors
+ * timerDue into sfn:timers in the same step, so the two always agree.
  * Every change after creation is one call of the commit script, which
  * applies only if the record's lastEventId is the one the change was
  * computed from and, for task outcomes, only while the given task token is
@@ -43,6 +48,12 @@ struct execution_record {
     char *state_input;
     char *task_token;             /* the open task's token, or NULL */
     char *task_resource;          /* the open task's Resource */
+    char *resting;                /* "task", "wait" or "retry" */
+    char *retry_counts;           /* retries made per retrier in this state, "1,0" */
+    int64_t timer_due_ms;         /* 0 when the execution has no timer */
+    int64_t task_timeout_ms;      /* 0 when the open task has no timeout */
+    int64_t heartbeat_due_ms;     /* 0 when the open task has no heartbeat */
+    int64_t heartbeat_interval_ms;
 };
 
 /* A field to set: name and NUL-terminated value. */
@@ -64,6 +75,17 @@ typedef void (*store_load_callback)(int status, struct execution_record *record,
 typedef void (*store_create_callback)(int status, struct execution_record *record, void *data);
 /* status: an enum store_commit_result, or -EIO. */
 typedef void (*store_commit_callback)(int status, void *data);
+
+/* Most timers one claim returns. */
+#define STORE_MAX_CLAIMED_TIMERS 256
+
+/*
+ * status 0: ids (borrowed for the call) of the count executions whose timer
+ * is due, now claimed; next_due_ms is when the earliest remaining timer is
+ * due, -1 when none is left. -EIO when Redis gave no answer.
+ */
+typedef void (*store_claim_callback)(int status, const char *const *ids, size_t count, int64_t next_due_ms,
+                                     void *data);
 
 /* Registers the store's Lua scripts with client; call once before use. */
 int execution_store_init(struct redis_client *client);
@@ -106,6 +128,28 @@ int execution_store_commit(struct redis_client *client, const char *execution_id
                            const char *required_token, const cJSON *events, const struct store_field *set,
                            size_t set_count, const char *const *delete_fields, size_t delete_count,
                            store_commit_callback callback, void *data);
+
+/*
+ * SendTaskHeartbeat: if token is the open task's, moves its heartbeat
+ * deadline to now_ms plus its interval. The callback gets STORE_COMMITTED,
+ * STORE_TASK_CLOSED or STORE_NO_EXECUTION, or -EIO. Same contract as above.
+ */
+int execution_store_heartbeat(struct redis_client *client, const char *execution_id, const char *token,
+                              int64_t now_ms, store_commit_callback callback, void *data);
+
+/*
+ * Claims up to limit timers due at now_ms, pushing each to now_ms + lease_ms
+ * (so it fires again if its claimer dies before handling it). Same contract.
+ */
+int execution_store_claim_timers(struct redis_client *client, int64_t now_ms, int64_t lease_ms, size_t limit,
+                                 store_claim_callback callback, void *data);
+
+/*
+ * Rewrites an execution's timer from its record (after a claim found
+ * nothing due yet). The callback gets STORE_COMMITTED or -EIO.
+ */
+int execution_store_restore_timer(struct redis_client *client, const char *execution_id,
+                                  store_commit_callback callback, void *data);
 
 /* Frees a record; safe on NULL. */
 void execution_store_record_free(struct execution_record *record);

@@ -1,13 +1,20 @@
 /*
  * interpreter - runs an execution of a state machine from one resting point
  * to the next. Pure: no I/O, no clock, no randomness (the caller passes the
- * time and a fresh task token), so every step can be unit-tested alone.
+ * time, a fresh task token and a random fraction), so every step can be
+ * unit-tested alone.
  *
- * An execution rests only while a Task waits (for a callback or for its
- * integration's answer) or once it has ended. Each entry point produces one
- * interpreter_step: the history events to append, where the execution now
- * rests, and the task the caller must start, if any. The caller persists the
- * step atomically and then starts the task.
+ * An execution rests only while a Task waits for its outcome, a Wait state
+ * waits for its time, or a failed Task waits for its next attempt (Retry);
+ * otherwise it has ended. Each entry point produces one interpreter_step:
+ * the history events to append, where the execution now rests (and, for a
+ * timer, after how long), and the task the caller must start, if any. The
+ * caller persists the step atomically and then starts the task.
+ *
+ * Errors follow the ASL rules: a task's error goes to the first retrier
+ * whose ErrorEquals matches (while it has attempts left), else to the first
+ * matching catcher, else it fails the execution. States.Runtime is never
+ * caught.
  */
 #ifndef INTERPRETER_H
 #define INTERPRETER_H
@@ -26,8 +33,19 @@ enum execution_status {
     EXECUTION_ABORTED,
 };
 
+/* What a running execution waits for. */
+enum resting_kind {
+    RESTING_TASK,    /* a Task's outcome: SendTask*, the integration's answer, or its timeout */
+    RESTING_WAIT,    /* a Wait state's time */
+    RESTING_RETRY,   /* the next attempt of a failed Task */
+};
+
 /* "RUNNING", "SUCCEEDED", ... as in the API. */
 const char *interpreter_status_name(enum execution_status status);
+
+/* "task", "wait" or "retry", as stored; and back (-EINVAL for another name). */
+const char *interpreter_resting_name(enum resting_kind kind);
+int interpreter_resting_from_name(const char *name, enum resting_kind *kind);
 
 /* Facts of an execution that never change: the context object's Execution and StateMachine. */
 struct execution_facts {
@@ -48,6 +66,15 @@ struct execution_position {
     long state_entered_event_id;
     int64_t state_entered_ms;
     const char *state_input;        /* JSON text: the state's raw input */
+    enum resting_kind resting;
+    const char *retry_counts;       /* "1,0": retries made per retrier of the state; NULL for none */
+};
+
+/* What a step takes from the outside world. */
+struct step_environment {
+    int64_t now_ms;
+    const char *fresh_token;        /* the token of a Task attempt started in this step */
+    double jitter;                  /* uniform in [0, 1): places a FULL-jitter retry delay */
 };
 
 /* The Task a step leaves the execution waiting on. */
@@ -57,7 +84,7 @@ struct task_request {
     char resource[128];             /* "invoke.waitForTaskToken" */
     cJSON *parameters;              /* resolved Parameters, owned by the step */
     char *token;                    /* the task token, owned by the step */
-    long timeout_seconds;           /* 0 when not set */
+    long timeout_seconds;           /* resolved (TimeoutSeconds or its Path); 0 when not set */
     long heartbeat_seconds;
 };
 
@@ -72,44 +99,65 @@ struct interpreter_step {
     long state_entered_event_id;
     int64_t state_entered_ms;
     char *state_input;
-    bool has_task;
+    enum resting_kind resting;
+    int64_t delay_ms;               /* WAIT and RETRY: time until the timer, before any TIME_SCALE */
+    char *retry_counts;             /* NULL when no retry has been made in this state */
+    bool has_task;                  /* TASK: a new attempt was scheduled; the caller starts it */
     struct task_request task;
 };
 
 /*
- * Starts an execution: ExecutionStarted, then states from StartAt until a
- * Task waits or the execution ends. fresh_token becomes the token of the
- * first Task entered. Returns 0 (the step may describe a failed execution,
- * e.g. States.Runtime) or -ENOMEM. The step must be released with
- * interpreter_step_release() in every case.
+ * Starts an execution: ExecutionStarted, then states from StartAt until the
+ * execution rests or ends. Returns 0 (the step may describe a failed
+ * execution, e.g. States.Runtime) or -ENOMEM. Every entry point's step must
+ * be released with interpreter_step_release(), whatever it returned.
  */
-int interpreter_start(const struct state_machine *machine, const struct execution_facts *facts, int64_t now_ms,
-                      const char *fresh_token, struct interpreter_step *step);
+int interpreter_start(const struct state_machine *machine, const struct execution_facts *facts,
+                      const struct step_environment *environment, struct interpreter_step *step);
 
 /*
- * The waiting Task at position succeeded with output (JSON text, already
+ * The Task resting at position succeeded with output (JSON text, already
  * validated): TaskSucceeded, TaskStateExited, then on to the next states.
- * Returns 0, -ENOMEM, or -EINVAL when position does not name a Task.
+ * Returns 0, -ENOMEM, or -EINVAL when position is not a waiting Task.
  */
 int interpreter_task_succeeded(const struct state_machine *machine, const struct execution_facts *facts,
-                               const struct execution_position *position, const char *resource_arn,
-                               const char *output, int64_t now_ms, const char *fresh_token,
-                               struct interpreter_step *step);
+                               const struct execution_position *position, const char *output,
+                               const struct step_environment *environment, struct interpreter_step *step);
 
 /*
  * The waiting Task failed with error and cause (either may be NULL):
- * TaskFailed, then ExecutionFailed. Same returns as above.
+ * TaskFailed, then a retry, a catcher or ExecutionFailed. Same returns.
  */
 int interpreter_task_failed(const struct state_machine *machine, const struct execution_facts *facts,
-                            const struct execution_position *position, const char *resource_arn,
-                            const char *error, const char *cause, int64_t now_ms, struct interpreter_step *step);
+                            const struct execution_position *position, const char *error, const char *cause,
+                            const struct step_environment *environment, struct interpreter_step *step);
+
+/*
+ * The waiting Task ran past its TimeoutSeconds, or (heartbeat) missed its
+ * HeartbeatSeconds: TaskTimedOut with States.Timeout, as AWS records both,
+ * then a retry, a catcher or ExecutionFailed. Same returns.
+ */
+int interpreter_task_timed_out(const struct state_machine *machine, const struct execution_facts *facts,
+                               const struct execution_position *position, bool heartbeat,
+                               const struct step_environment *environment, struct interpreter_step *step);
 
 /*
  * The waiting Task's integration accepted the work (the callback pattern's
  * "submitted"): one TaskSubmitted event with the integration's response.
+ * Same returns.
  */
-int interpreter_task_submitted(const struct execution_position *position, const char *resource_arn,
-                               const char *output, int64_t now_ms, struct interpreter_step *step);
+int interpreter_task_submitted(const struct state_machine *machine, const struct execution_position *position,
+                               const char *output, const struct step_environment *environment,
+                               struct interpreter_step *step);
+
+/*
+ * The timer of a resting Wait state or Retry ran out: WaitStateExited and
+ * on, or the Task's next attempt (TaskScheduled, TaskStarted). Same
+ * returns; -EINVAL when position rests on no timer.
+ */
+int interpreter_timer_due(const struct state_machine *machine, const struct execution_facts *facts,
+                          const struct execution_position *position, const struct step_environment *environment,
+                          struct interpreter_step *step);
 
 /* Frees what a step owns; safe on a zeroed or half-built step. */
 void interpreter_step_release(struct interpreter_step *step);

@@ -75,6 +75,13 @@ static void handle_callback(struct http_request *request, void *data)
     webhook_handle_valuation_callback(request, &processor->webhook);
 }
 
+/* Shutdown has begun: no timer may fire any more. */
+static void stop_background_work(void *data)
+{
+    struct loan_processor *processor = data;
+    engine_stop(processor->engine);
+}
+
 static const struct http_route routes[] = {
     { "POST", "/", handle_api },
     { "POST", "/valuation-callback", handle_callback },
@@ -184,16 +191,19 @@ int main(int argc, char **argv)
         .functions = &processor.functions,
     };
     int status = 1;
-    if (engine_create(processor.service.redis, &engine_config, &processor.engine) < 0)
+    if (engine_create(processor.service.loop, processor.service.redis, &engine_config, &processor.engine) < 0)
         goto done;
     if (load_state_machines(processor.engine, option("STATE_MACHINES_DIR")) < 0)
         goto done;
+    processor.service.on_drain = stop_background_work;
+    processor.service.on_drain_data = &processor;
     processor.api = (struct sfn_api){ processor.engine, processor.service.redis };
     processor.webhook = (struct webhook){ processor.service.loop, processor.engine, processor.service.redis };
     if (service_listen(&processor.service, &config, routes, sizeof(routes) / sizeof(routes[0]), &processor) < 0)
         goto done;
     status = service_run(&processor.service) < 0 ? 1 : 0;
 done:
+    engine_stop(processor.engine);
     service_cleanup(&processor.service);
     engine_destroy(processor.engine);
     return status;

@@ -419,49 +419,11 @@ static void send_task_failure(struct http_request *request, struct sfn_api *api,
                          engine_send_task_failure(api->engine, token, error, cause, on_task_answered, request));
 }
 
-struct heartbeat_operation {
-    struct http_request *request;
-    char *token;
-};
-
-static void on_heartbeat_record(int status, struct execution_record *record, void *data)
-{
-    struct heartbeat_operation *operation = data;
-    bool open = record && record->status && strcmp(record->status, "RUNNING") == 0 && record->task_token
-                && strcmp(record->task_token, operation->token) == 0;
-    if (status < 0)
-        reply_unavailable(operation->request, status);
-    else if (!open)
-        sfn_api_reply_error(operation->request, 400, "TaskTimedOut", "%s", task_closed_message);
-    else
-        http_request_reply(operation->request, 200, "application/x-amz-json-1.0", "{}", 2);
-    execution_store_record_free(record);
-    free(operation->token);
-    free(operation);
-}
-
 static void send_task_heartbeat(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
-    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
     const char *token = read_task_token(request, body);
-    if (!token)
-        return;
-    if (task_token_parse(token, execution_id) < 0) {
-        answer_engine_result(request, -EINVAL);
-        return;
-    }
-    struct heartbeat_operation *operation = calloc(1, sizeof(*operation));
-    int result = -ENOMEM;
-    if (operation && (operation->token = strdup(token))) {
-        operation->request = request;
-        result = execution_store_load(api->redis, execution_id, on_heartbeat_record, operation);
-    }
-    if (result < 0) {
-        if (operation)
-            free(operation->token);
-        free(operation);
-        reply_unavailable(request, result);
-    }
+    if (token)
+        answer_engine_result(request, engine_send_task_heartbeat(api->engine, token, on_task_answered, request));
 }
 
 /* ---- state machines (read-only for now) ---- */

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "asl_parameters.h"
-#include "json_util.h"
 #include "asl_path.h"
+#include "choice_rule.h"
+#include "json_util.h"
+#include "wall_clock.h"
 
 static const struct {
     const char *name;
@@ -19,6 +21,16 @@ static const struct {
     { "Pass", STATE_PASS },
     { "Succeed", STATE_SUCCEED },
     { "Fail", STATE_FAIL },
+    { "Wait", STATE_WAIT },
+    { "Choice", STATE_CHOICE },
+};
+
+/* Error names of the States. namespace that a definition may list in ErrorEquals. */
+static const char *const predefined_errors[] = {
+    "States.ALL", "States.Timeout", "States.HeartbeatTimeout", "States.TaskFailed", "States.Permissions",
+    "States.ResultPathMatchFailure", "States.ParameterPathFailure", "States.BranchFailed",
+    "States.NoChoiceMatched", "States.IntrinsicFailure", "States.DataLimitExceeded", "States.Runtime",
+    "States.ExceedToleratedFailureThreshold", "States.ItemReaderFailed", "States.ResultWriterFailed",
 };
 
 static int fail(char *error, size_t error_size, const char *format, ...) __attribute__((format(printf, 3, 4)));
@@ -50,6 +62,30 @@ const struct state_definition *state_machine_find(const struct state_machine *ma
     return NULL;
 }
 
+static bool error_name_matches(const char *pattern, const char *error, bool heartbeat)
+{
+    bool terminal = error && (strcmp(error, "States.Runtime") == 0 || strcmp(error, "States.DataLimitExceeded") == 0);
+    bool timeout = error && strcmp(error, "States.Timeout") == 0;
+    if (strcmp(pattern, "States.ALL") == 0)
+        return !terminal;
+    if (strcmp(pattern, "States.TaskFailed") == 0)
+        return !terminal && !timeout;
+    if (strcmp(pattern, "States.HeartbeatTimeout") == 0)
+        return timeout && heartbeat;
+    return error && strcmp(pattern, error) == 0;
+}
+
+bool state_machine_error_matches(const cJSON *error_equals, const char *error, bool heartbeat)
+{
+    const cJSON *name;
+    cJSON_ArrayForEach(name, error_equals)
+    {
+        if (cJSON_IsString(name) && error_name_matches(name->valuestring, error, heartbeat))
+            return true;
+    }
+    return false;
+}
+
 int state_machine_split_resource(const char *resource, char *type, size_t type_size, char *name, size_t name_size)
 {
     static const char prefix[] = "arn:aws:states:::";
@@ -68,8 +104,8 @@ int state_machine_split_resource(const char *resource, char *type, size_t type_s
     return 0;
 }
 
-static int parse_path_field(const cJSON *state_json, const char *state_name, const char *field,
-                            struct state_path *path, char *error, size_t error_size)
+static int parse_path_field(const cJSON *state_json, const char *where, const char *field, struct state_path *path,
+                            char *error, size_t error_size)
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(state_json, field);
     path->path = "$";
@@ -83,25 +119,44 @@ static int parse_path_field(const cJSON *state_json, const char *state_name, con
     if (!cJSON_IsString(value) || asl_path_validate(value->valuestring) < 0
         || strncmp(value->valuestring, "$$", 2) == 0)
         return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a valid JSONPath at /States/%s/%s",
-                    field, state_name, field);
+                    "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a valid JSONPath at %s/%s",
+                    field, where, field);
     path->path = value->valuestring;
     return 0;
 }
 
-static int parse_positive_seconds(const cJSON *state_json, const char *state_name, const char *field, long *seconds,
-                                  char *error, size_t error_size)
+/*
+ * Reads an optional whole-number field of object into *number (left as is
+ * when absent). where is the object's location for the error text.
+ */
+static int parse_integer(const cJSON *object, const char *where, const char *field, long minimum, long maximum,
+                         long *number, char *error, size_t error_size)
 {
-    const cJSON *value = cJSON_GetObjectItemCaseSensitive(state_json, field);
-    *seconds = 0;
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(object, field);
     if (!value)
         return 0;
-    if (!cJSON_IsNumber(value) || value->valuedouble < 1 || value->valuedouble > 99999999
+    if (!cJSON_IsNumber(value) || value->valuedouble < (double)minimum || value->valuedouble > (double)maximum
         || value->valuedouble != (double)(long)value->valuedouble)
         return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a positive integer at /States/%s/%s",
-                    field, state_name, field);
-    *seconds = (long)value->valuedouble;
+                    "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be %s integer at %s/%s", field,
+                    minimum > 0 ? "a positive" : "a non-negative", where, field);
+    *number = (long)value->valuedouble;
+    return 0;
+}
+
+/* The optional path-valued field (e.g. TimeoutSecondsPath): a reference path into the input or context. */
+static int parse_reference_path(const cJSON *object, const char *where, const char *field, const char **path,
+                                char *error, size_t error_size)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(object, field);
+    *path = NULL;
+    if (!value)
+        return 0;
+    if (!cJSON_IsString(value) || asl_path_validate(value->valuestring) < 0)
+        return fail(error, error_size,
+                    "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a valid JSONPath at %s/%s",
+                    field, where, field);
+    *path = value->valuestring;
     return 0;
 }
 
@@ -122,7 +177,8 @@ static int parse_transition(const cJSON *state_json, struct state_definition *st
 {
     const cJSON *next = cJSON_GetObjectItemCaseSensitive(state_json, "Next");
     const cJSON *end = cJSON_GetObjectItemCaseSensitive(state_json, "End");
-    bool terminal_type = state->type == STATE_SUCCEED || state->type == STATE_FAIL;
+    /* Succeed and Fail end the execution; a Choice's transitions are in its rules. */
+    bool terminal_type = state->type == STATE_SUCCEED || state->type == STATE_FAIL || state->type == STATE_CHOICE;
 
     if (terminal_type) {
         if (next || end)
@@ -180,73 +236,286 @@ static int parse_optional_string(const cJSON *state_json, const char *state_name
     return 0;
 }
 
-static int parse_task_fields(const cJSON *state_json, struct state_definition *state, char *error,
-                             size_t error_size)
+/* Checks an ErrorEquals list (where names its location); last says whether its retrier/catcher is the last one. */
+static int parse_error_equals(const cJSON *entry, const char *where, bool last, const cJSON **names, char *error,
+                              size_t error_size)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(entry, "ErrorEquals");
+    const cJSON *name;
+    if (!list)
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: These fields are required: [ErrorEquals] at %s",
+                    where);
+    if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
+        return fail(error, error_size,
+                    "SCHEMA_VALIDATION_FAILED: The value for the field 'ErrorEquals' must be a non-empty array at %s/ErrorEquals",
+                    where);
+    cJSON_ArrayForEach(name, list)
+    {
+        if (!cJSON_IsString(name) || !name->valuestring[0])
+            return fail(error, error_size,
+                        "SCHEMA_VALIDATION_FAILED: Error names must be non-empty strings at %s/ErrorEquals", where);
+        bool known = strncmp(name->valuestring, "States.", 7) != 0;
+        for (size_t i = 0; !known && i < sizeof(predefined_errors) / sizeof(predefined_errors[0]); i++)
+            known = strcmp(name->valuestring, predefined_errors[i]) == 0;
+        if (!known)
+            return fail(error, error_size,
+                        "SCHEMA_VALIDATION_FAILED: '%s' is not a predefined error name; names starting with 'States.' are reserved at %s/ErrorEquals",
+                        name->valuestring, where);
+        if (strcmp(name->valuestring, "States.ALL") == 0 && (cJSON_GetArraySize(list) > 1 || !last))
+            return fail(error, error_size,
+                        "SCHEMA_VALIDATION_FAILED: 'States.ALL' must appear alone in ErrorEquals, and only in the last entry at %s/ErrorEquals",
+                        where);
+    }
+    *names = list;
+    return 0;
+}
+
+/* Reads a Retry or Catch array; entries are checked by parse_entry with their index. */
+static int parse_error_list(const cJSON *state_json, const char *state_name, const char *field, size_t entry_size,
+                            void **entries, size_t *count, char *error, size_t error_size)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(state_json, field);
+    *count = 0;
+    if (!list)
+        return 0;
+    if (!cJSON_IsArray(list))
+        return fail(error, error_size,
+                    "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be an array at /States/%s/%s", field,
+                    state_name, field);
+    if (cJSON_GetArraySize(list) > STATE_MACHINE_MAX_RETRIERS)
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: At most %d entries are allowed at /States/%s/%s",
+                    STATE_MACHINE_MAX_RETRIERS, state_name, field);
+    *entries = calloc((size_t)cJSON_GetArraySize(list) + 1, entry_size);
+    return *entries ? 0 : -ENOMEM;
+}
+
+static int parse_retrier(const cJSON *entry, const char *where, bool last, struct retrier *retrier, char *error,
+                         size_t error_size)
+{
+    long interval = 1, max_delay = 0;
+    const cJSON *backoff = cJSON_GetObjectItemCaseSensitive(entry, "BackoffRate");
+    const cJSON *jitter = cJSON_GetObjectItemCaseSensitive(entry, "JitterStrategy");
+    int result;
+    if (!cJSON_IsObject(entry))
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: A retrier must be a JSON object at %s", where);
+    retrier->max_attempts = 3;
+    retrier->backoff_rate = 2.0;
+    if ((result = parse_error_equals(entry, where, last, &retrier->error_equals, error, error_size)) < 0
+        || (result = parse_integer(entry, where, "IntervalSeconds", 1, 99999999, &interval, error, error_size)) < 0
+        || (result = parse_integer(entry, where, "MaxAttempts", 0, 99999999, &retrier->max_attempts, error,
+                                   error_size)) < 0
+        || (result = parse_integer(entry, where, "MaxDelaySeconds", 1, 31622400, &max_delay, error, error_size)) < 0)
+        return result;
+    if (backoff && (!cJSON_IsNumber(backoff) || backoff->valuedouble < 1.0))
+        return fail(error, error_size,
+                    "SCHEMA_VALIDATION_FAILED: The value for the field 'BackoffRate' must be a number of at least 1.0 at %s/BackoffRate",
+                    where);
+    if (jitter && (!cJSON_IsString(jitter) || (strcmp(jitter->valuestring, "FULL") != 0
+                                               && strcmp(jitter->valuestring, "NONE") != 0)))
+        return fail(error, error_size,
+                    "SCHEMA_VALIDATION_FAILED: The value for the field 'JitterStrategy' must be FULL or NONE at %s/JitterStrategy",
+                    where);
+    retrier->interval_seconds = (double)interval;
+    retrier->max_delay_seconds = max_delay;
+    if (backoff)
+        retrier->backoff_rate = backoff->valuedouble;
+    retrier->full_jitter = jitter && strcmp(jitter->valuestring, "FULL") == 0;
+    return 0;
+}
+
+static int parse_catcher(const cJSON *entry, const char *where, bool last, struct catcher *catcher, char *error,
+                         size_t error_size)
+{
+    int result;
+    if (!cJSON_IsObject(entry))
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: A catcher must be a JSON object at %s", where);
+    if ((result = parse_error_equals(entry, where, last, &catcher->error_equals, error, error_size)) < 0
+        || (result = parse_path_field(entry, where, "ResultPath", &catcher->result_path, error, error_size)) < 0)
+        return result;
+    const cJSON *next = cJSON_GetObjectItemCaseSensitive(entry, "Next");
+    if (!cJSON_IsString(next) || !next->valuestring[0])
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: These fields are required: [Next] at %s", where);
+    catcher->next = next->valuestring;
+    return 0;
+}
+
+static int parse_retry_and_catch(const cJSON *state_json, struct state_definition *state, char *error,
+                                 size_t error_size)
+{
+    char where[128];
+    int index = 0, result = parse_error_list(state_json, state->name, "Retry", sizeof(struct retrier),
+                                             (void **)&state->retriers, &state->retrier_count, error, error_size);
+    const cJSON *entry, *list = cJSON_GetObjectItemCaseSensitive(state_json, "Retry");
+    if (result < 0)
+        return result;
+    cJSON_ArrayForEach(entry, list)
+    {
+        snprintf(where, sizeof(where), "/States/%s/Retry/%d", state->name, index);
+        bool last = ++index == cJSON_GetArraySize(list);
+        if ((result = parse_retrier(entry, where, last, &state->retriers[state->retrier_count], error,
+                                    error_size)) < 0)
+            return result;
+        state->retrier_count++;
+    }
+    result = parse_error_list(state_json, state->name, "Catch", sizeof(struct catcher), (void **)&state->catchers,
+                              &state->catcher_count, error, error_size);
+    if (result < 0)
+        return result;
+    list = cJSON_GetObjectItemCaseSensitive(state_json, "Catch");
+    index = 0;
+    cJSON_ArrayForEach(entry, list)
+    {
+        snprintf(where, sizeof(where), "/States/%s/Catch/%d", state->name, index);
+        bool last = ++index == cJSON_GetArraySize(list);
+        if ((result = parse_catcher(entry, where, last, &state->catchers[state->catcher_count], error,
+                                    error_size)) < 0)
+            return result;
+        state->catcher_count++;
+    }
+    return 0;
+}
+
+static int parse_task_fields(const cJSON *state_json, struct state_definition *state, const char *where,
+                             char *error, size_t error_size)
 {
     char type[64], name[128];
     int result = parse_optional_string(state_json, state->name, "Resource", &state->resource, error, error_size);
     if (result < 0)
         return result;
     if (!state->resource)
-        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: These fields are required: [Resource] at /States/%s",
-                    state->name);
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: These fields are required: [Resource] at %s",
+                    where);
     if (state_machine_split_resource(state->resource, type, sizeof(type), name, sizeof(name)) < 0)
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at %s/Resource",
+                    where);
+    if ((result = parse_integer(state_json, where, "TimeoutSeconds", 1, 99999999, &state->timeout_seconds, error,
+                                error_size)) < 0
+        || (result = parse_integer(state_json, where, "HeartbeatSeconds", 1, 99999999, &state->heartbeat_seconds,
+                                   error, error_size)) < 0
+        || (result = parse_reference_path(state_json, where, "TimeoutSecondsPath", &state->timeout_seconds_path,
+                                          error, error_size)) < 0
+        || (result = parse_reference_path(state_json, where, "HeartbeatSecondsPath",
+                                          &state->heartbeat_seconds_path, error, error_size)) < 0
+        || (result = parse_template(state_json, state->name, "ResultSelector", &state->result_selector, error,
+                                    error_size)) < 0)
+        return result;
+    if ((state->timeout_seconds && state->timeout_seconds_path)
+        || (state->heartbeat_seconds && state->heartbeat_seconds_path))
         return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at /States/%s/Resource", state->name);
-    result = parse_positive_seconds(state_json, state->name, "TimeoutSeconds", &state->timeout_seconds, error,
-                                    error_size);
-    if (result == 0)
-        result = parse_positive_seconds(state_json, state->name, "HeartbeatSeconds", &state->heartbeat_seconds,
-                                        error, error_size);
-    if (result == 0 && state->timeout_seconds && state->heartbeat_seconds
-        && state->heartbeat_seconds >= state->timeout_seconds)
+                    "SCHEMA_VALIDATION_FAILED: Only one of '%s' or '%sPath' can be set at %s",
+                    state->timeout_seconds_path ? "TimeoutSeconds" : "HeartbeatSeconds",
+                    state->timeout_seconds_path ? "TimeoutSeconds" : "HeartbeatSeconds", where);
+    if (state->timeout_seconds && state->heartbeat_seconds && state->heartbeat_seconds >= state->timeout_seconds)
         return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds at /States/%s/HeartbeatSeconds",
-                    state->name);
-    return result;
+                    "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds at %s/HeartbeatSeconds",
+                    where);
+    return parse_retry_and_catch(state_json, state, error, error_size);
+}
+
+static int parse_fail_fields(const cJSON *state_json, struct state_definition *state, const char *where,
+                             char *error, size_t error_size)
+{
+    int result;
+    if ((result = parse_optional_string(state_json, state->name, "Error", &state->error, error, error_size)) < 0
+        || (result = parse_optional_string(state_json, state->name, "Cause", &state->cause, error, error_size)) < 0
+        || (result = parse_reference_path(state_json, where, "ErrorPath", &state->error_path, error, error_size)) < 0
+        || (result = parse_reference_path(state_json, where, "CausePath", &state->cause_path, error, error_size)) < 0)
+        return result;
+    if ((state->error && state->error_path) || (state->cause && state->cause_path))
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Only one of '%s' or '%sPath' can be set at %s",
+                    state->error_path ? "Error" : "Cause", state->error_path ? "Error" : "Cause", where);
+    return 0;
+}
+
+static int parse_wait_fields(const cJSON *state_json, struct state_definition *state, const char *where,
+                             char *error, size_t error_size)
+{
+    int64_t ignored;
+    int result, count;
+    state->wait_seconds = -1;
+    if ((result = parse_integer(state_json, where, "Seconds", 0, 99999999, &state->wait_seconds, error,
+                                error_size)) < 0
+        || (result = parse_reference_path(state_json, where, "SecondsPath", &state->wait_seconds_path, error,
+                                          error_size)) < 0
+        || (result = parse_optional_string(state_json, state->name, "Timestamp", &state->wait_timestamp, error,
+                                           error_size)) < 0
+        || (result = parse_reference_path(state_json, where, "TimestampPath", &state->wait_timestamp_path, error,
+                                          error_size)) < 0)
+        return result;
+    if (state->wait_timestamp && wall_clock_parse_iso8601(state->wait_timestamp, &ignored) < 0)
+        return fail(error, error_size,
+                    "SCHEMA_VALIDATION_FAILED: The value for the field 'Timestamp' must be an RFC 3339 timestamp at %s/Timestamp",
+                    where);
+    count = (state->wait_seconds >= 0) + (state->wait_seconds_path != NULL) + (state->wait_timestamp != NULL)
+            + (state->wait_timestamp_path != NULL);
+    if (count != 1)
+        return fail(error, error_size,
+                    "SCHEMA_VALIDATION_FAILED: Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be set at %s",
+                    where);
+    return 0;
 }
 
 static int parse_state(const cJSON *state_json, struct state_definition *state, char *error, size_t error_size)
 {
+    char where[128];
     int result;
     state->name = state_json->string;
     state->json = state_json;
+    snprintf(where, sizeof(where), "/States/%s", state->name);
     if (!cJSON_IsObject(state_json))
-        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: A state must be a JSON object at /States/%s",
-                    state->name);
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: A state must be a JSON object at %s", where);
     if ((result = parse_type(state_json, state, error, error_size)) < 0
         || (result = parse_transition(state_json, state, error, error_size)) < 0
-        || (result = parse_path_field(state_json, state->name, "InputPath", &state->input_path, error, error_size)) < 0
-        || (result = parse_path_field(state_json, state->name, "OutputPath", &state->output_path, error, error_size)) < 0
-        || (result = parse_path_field(state_json, state->name, "ResultPath", &state->result_path, error, error_size)) < 0
+        || (result = parse_path_field(state_json, where, "InputPath", &state->input_path, error, error_size)) < 0
+        || (result = parse_path_field(state_json, where, "OutputPath", &state->output_path, error, error_size)) < 0
+        || (result = parse_path_field(state_json, where, "ResultPath", &state->result_path, error, error_size)) < 0
         || (result = parse_template(state_json, state->name, "Parameters", &state->parameters, error, error_size)) < 0)
         return result;
     state->result = cJSON_GetObjectItemCaseSensitive(state_json, "Result");
     switch (state->type) {
     case STATE_TASK:
-        return parse_task_fields(state_json, state, error, error_size);
+        return parse_task_fields(state_json, state, where, error, error_size);
     case STATE_FAIL:
-        result = parse_optional_string(state_json, state->name, "Error", &state->error, error, error_size);
-        if (result == 0)
-            result = parse_optional_string(state_json, state->name, "Cause", &state->cause, error, error_size);
-        return result;
+        return parse_fail_fields(state_json, state, where, error, error_size);
+    case STATE_WAIT:
+        return parse_wait_fields(state_json, state, where, error, error_size);
+    case STATE_CHOICE:
+        return choice_state_parse(state_json, state->name, &state->choice, error, error_size);
     default:
         return 0;
     }
 }
 
+static int check_target(const struct state_machine *machine, const char *target, const char *state_name,
+                        const char *field, char *error, size_t error_size)
+{
+    if (state_machine_find(machine, target))
+        return 0;
+    return fail(error, error_size, "MISSING_TRANSITION_TARGET: Missing 'Next' target: %s at /States/%s/%s", target,
+                state_name, field);
+}
+
 static int check_transitions(const struct state_machine *machine, char *error, size_t error_size)
 {
+    char field[64];
+    int result = 0;
     if (!state_machine_find(machine, machine->start_at))
         return fail(error, error_size, "MISSING_TRANSITION_TARGET: Missing 'Next' target: %s at /StartAt",
                     machine->start_at);
-    for (size_t i = 0; i < machine->state_count; i++) {
+    for (size_t i = 0; i < machine->state_count && result == 0; i++) {
         const struct state_definition *state = &machine->states[i];
-        if (state->next && !state_machine_find(machine, state->next))
-            return fail(error, error_size, "MISSING_TRANSITION_TARGET: Missing 'Next' target: %s at /States/%s/Next",
-                        state->next, state->name);
+        if (state->next)
+            result = check_target(machine, state->next, state->name, "Next", error, error_size);
+        for (size_t c = 0; c < state->catcher_count && result == 0; c++) {
+            snprintf(field, sizeof(field), "Catch/%zu/Next", c);
+            result = check_target(machine, state->catchers[c].next, state->name, field, error, error_size);
+        }
+        size_t targets = state->choice ? choice_state_target_count(state->choice) : 0;
+        for (size_t t = 0; t < targets && result == 0; t++)
+            result = check_target(machine, choice_state_target(state->choice, t), state->name, "Choices", error,
+                                  error_size);
     }
-    return 0;
+    return result;
 }
 
 static int parse_states(struct state_machine *machine, const cJSON *states, char *error, size_t error_size)
@@ -309,6 +578,11 @@ void state_machine_free(struct state_machine *machine)
 {
     if (!machine)
         return;
+    for (size_t i = 0; machine->states && i < machine->state_count; i++) {
+        free(machine->states[i].retriers);
+        free(machine->states[i].catchers);
+        choice_state_free(machine->states[i].choice);
+    }
     free(machine->states);
     cJSON_Delete(machine->document);
     free(machine);

@@ -14,7 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum state_type { STATE_TASK, STATE_PASS, STATE_SUCCEED, STATE_FAIL };
+enum state_type { STATE_TASK, STATE_PASS, STATE_SUCCEED, STATE_FAIL, STATE_WAIT, STATE_CHOICE };
+
+struct choice_state;
 
 /*
  * A path field (InputPath, OutputPath, ResultPath): absent means "$"
@@ -24,6 +26,26 @@ struct state_path {
     const char *path;
     bool is_null;
 };
+
+/* One entry of a Task's Retry: what it retries and how often. */
+struct retrier {
+    const cJSON *error_equals;      /* non-empty array of error names, borrowed from the document */
+    double interval_seconds;        /* delay before the first retry (default 1) */
+    long max_attempts;              /* retries allowed (default 3; 0: never) */
+    double backoff_rate;            /* delay multiplier per retry (default 2.0) */
+    long max_delay_seconds;         /* cap on the delay; 0 when not set */
+    bool full_jitter;               /* JitterStrategy FULL: a random delay up to the computed one */
+};
+
+/* One entry of a Task's Catch: where an error that is not retried goes. */
+struct catcher {
+    const cJSON *error_equals;
+    const char *next;
+    struct state_path result_path;  /* where the error output goes in the state's input */
+};
+
+/* Most retriers or catchers one state may have (the retry counts are stored per retrier). */
+#define STATE_MACHINE_MAX_RETRIERS 32
 
 struct state_definition {
     const char *name;
@@ -35,11 +57,29 @@ struct state_definition {
     struct state_path result_path;
     const cJSON *parameters;        /* Task/Pass Parameters, or NULL */
     const cJSON *result;            /* Pass Result, or NULL */
-    const char *resource;           /* Task */
-    long timeout_seconds;           /* Task; 0 when not set */
-    long heartbeat_seconds;         /* Task; 0 when not set */
-    const char *error;              /* Fail */
-    const char *cause;              /* Fail */
+    /* Task */
+    const char *resource;
+    const cJSON *result_selector;   /* or NULL */
+    long timeout_seconds;           /* 0 when not set */
+    const char *timeout_seconds_path;
+    long heartbeat_seconds;         /* 0 when not set */
+    const char *heartbeat_seconds_path;
+    struct retrier *retriers;
+    size_t retrier_count;
+    struct catcher *catchers;
+    size_t catcher_count;
+    /* Fail: a fixed text or a path into the input, each optional */
+    const char *error;
+    const char *error_path;
+    const char *cause;
+    const char *cause_path;
+    /* Wait: exactly one of the four */
+    long wait_seconds;              /* -1 when not set */
+    const char *wait_seconds_path;
+    const char *wait_timestamp;
+    const char *wait_timestamp_path;
+    /* Choice */
+    struct choice_state *choice;
 };
 
 struct state_machine {
@@ -71,6 +111,16 @@ const char *state_machine_type_name(enum state_type type);
  * strings of at most type_size / name_size bytes.
  */
 int state_machine_split_resource(const char *resource, char *type, size_t type_size, char *name, size_t name_size);
+
+/*
+ * Whether an error matches one ErrorEquals list, by the ASL rules: a name
+ * matches itself; States.ALL matches every error but States.Runtime and
+ * States.DataLimitExceeded; States.TaskFailed matches the same except
+ * timeouts; States.Timeout matches a task timeout and a missed heartbeat;
+ * States.HeartbeatTimeout a missed heartbeat only. error may be NULL (a
+ * SendTaskFailure without one): only the wildcards match it.
+ */
+bool state_machine_error_matches(const cJSON *error_equals, const char *error, bool heartbeat);
 
 /* Frees a machine; safe on NULL and on a half-built one. */
 void state_machine_free(struct state_machine *machine);
