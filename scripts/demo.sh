@@ -5,12 +5,58 @@
 # prints the result and the execution history. The services stay up for
 # exploring until Ctrl-C, which stops everything this script started.
 #
+# Usage: scripts/demo.sh [--scenario NAME]
+#   NAME is one of the follow-up post's stories (the valuation service's switch):
+#     prompt     the callback arrives after 6 s: SUCCEEDED          ('999')
+#     late       it arrives after 45 s, the task timed out at 30 s   ('Late callback')
+#     duplicate  it arrives twice: the second gets TaskTimedOut      ('Duplicate response')
+#     none       it never arrives: timeout, error topic, FAILED       ('No callback')
+#     unknown    it names an unknown reference: 404, then timeout     ('Unknown reference')
+#     failed     it reports failed: true: SendTaskFailure, FAILED    ('Failed response')
+#     all        the six, one after the other
+#   Without --scenario the blog's story runs (the same as prompt).
+#
 # Settings (environment): LOAN_PROCESSOR_PORT (8080), VALUATION_SERVICE_PORT
 # (8081), REDIS_URL (a private redis-server by default), TIME_SCALE (1.0),
 # VALUATION_DELAY_SECONDS (6), DEMO_EXIT_AFTER_STORY=1 to stop after the story.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+
+scenario=prompt
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scenario) scenario="${2:-}"; shift 2 || { echo "error: --scenario needs a name" >&2; exit 2; } ;;
+    --scenario=*) scenario="${1#--scenario=}"; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "error: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+# name_or_number, then the error-topic descriptions the story ends with.
+scenario_switch() {
+  case "$1" in
+    prompt) echo "999" ;;
+    late) echo "Late callback" ;;
+    duplicate) echo "Duplicate response" ;;
+    none) echo "No callback" ;;
+    unknown) echo "Unknown reference" ;;
+    failed) echo "Failed response" ;;
+    *) return 1 ;;
+  esac
+}
+scenario_messages() { # how many error-topic messages the story ends with
+  case "$1" in
+    prompt) echo 0 ;; duplicate|none|failed) echo 1 ;; late|unknown) echo 2 ;;
+  esac
+}
+if [ "$scenario" = all ]; then
+  scenarios=(prompt late duplicate none unknown failed)
+elif scenario_switch "$scenario" >/dev/null; then
+  scenarios=("$scenario")
+else
+  echo "error: unknown scenario '$scenario': use prompt, late, duplicate, none, unknown, failed or all" >&2
+  exit 2
+fi
 
 scripts/install-deps.sh
 echo "Building..."
@@ -87,37 +133,61 @@ sfn() { # operation, JSON body
     -H "X-Amz-Target: AWSStepFunctions.$1" -d "$2"
 }
 
-application='{"applicationReference":"app-ref","property":{"nameOrNumber":"999","postcode":"PO1 1CE"}}'
 machine="arn:aws:states:us-east-1:123456789012:stateMachine:LoanProcessorStateMachine"
-input=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$application")
-echo
-echo "Submitting the sample loan application: $application"
-started=$(sfn StartExecution "{\"stateMachineArn\":\"$machine\",\"input\":$input}")
-arn=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["executionArn"])' "$started")
-echo "Execution: $arn"
-
+topic="sns:LoanProcessorErrorTopic"
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get(sys.argv[2], ""))' "$1" "$2"; }
-begin=$(date +%s.%N)
-status=RUNNING
-while [ "$status" = RUNNING ]; do
-  description=$(sfn DescribeExecution "{\"executionArn\":\"$arn\"}")
-  status=$(field "$description" status)
-  elapsed=$(python3 -c "import time; print(f'{time.time() - $begin:4.1f}')")
-  if [ "$status" = RUNNING ]; then
-    token_key=$(sfn GetExecutionHistory "{\"executionArn\":\"$arn\"}" | python3 -c '
+now() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
+topic_messages_since() { # stream id: the messages published after it, one JSON message per line
+  redis-cli -u "$REDIS_URL" --json XRANGE "$topic" "($1" + | python3 -c '
+import json, sys
+for entry_id, fields in json.load(sys.stdin) or []:
+    print(dict(zip(fields[0::2], fields[1::2]))["Message"])'
+}
+
+run_story() { # scenario
+  local name_or_number expected application input started arn begin status description elapsed token_key
+  local last_id count deadline
+  name_or_number=$(scenario_switch "$1")
+  expected=$(scenario_messages "$1")
+  last_id=$(redis-cli -u "$REDIS_URL" --json XREVRANGE "$topic" + - COUNT 1 |
+    python3 -c 'import json,sys; e=json.load(sys.stdin); print(e[0][0] if e else "0-0")')
+  application="{\"applicationReference\":\"app-$1\",\"property\":{\"nameOrNumber\":\"$name_or_number\",\"postcode\":\"PO1 1CE\"}}"
+  input=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$application")
+  echo
+  echo "=== Scenario '$1': the valuation service is asked to value '$name_or_number' ==="
+  echo "Submitting the loan application: $application"
+  started=$(sfn StartExecution "{\"stateMachineArn\":\"$machine\",\"input\":$input}")
+  arn=$(field "$started" executionArn)
+  echo "Execution: $arn"
+  begin=$(now)
+  status=RUNNING
+  while [ "$status" = RUNNING ]; do
+    description=$(sfn DescribeExecution "{\"executionArn\":\"$arn\"}")
+    status=$(field "$description" status)
+    elapsed=$(python3 -c "print(f'{$(now) - $begin:4.1f}')")
+    if [ "$status" = RUNNING ]; then
+      token_key=$(sfn GetExecutionHistory "{\"executionArn\":\"$arn\"}" | python3 -c '
 import json, sys
 for event in json.load(sys.stdin)["events"]:
-    if event["type"] == "TaskSubmitted":
+    if event["type"] == "TaskSubmitted" and "Payload" in event["taskSubmittedEventDetails"]["output"]:
         print("valuation:" + json.loads(event["taskSubmittedEventDetails"]["output"])["Payload"]["valuationReference"])')
-    printf '\r\033[K  %s s  RUNNING: RequestValuation is waiting for the valuation callback%s   ' "$elapsed" \
-      "${token_key:+ (token stored under $token_key)}"
+      printf '\r\033[K  %s s  RUNNING: RequestValuation waits for the valuation callback (times out after 30 s)%s   ' \
+        "$elapsed" "${token_key:+; token under $token_key}"
+      sleep 0.5
+    fi
+  done
+  echo
+  # Late and duplicate callbacks arrive after the execution has ended: wait for what the story publishes.
+  deadline=$(python3 -c "print($(now) + 60 * $TIME_SCALE + 5)")
+  count=$(topic_messages_since "$last_id" | wc -l)
+  while [ "$count" -lt "$expected" ] && python3 -c "import sys; sys.exit(0 if $(now) < $deadline else 1)"; do
+    printf '\r\033[K  waiting for the error topic: %s of %s messages so far   ' "$count" "$expected"
     sleep 0.5
-  fi
-done
-echo
-echo
-echo "Status: $status"
-python3 - "$description" "$(sfn GetExecutionHistory "{\"executionArn\":\"$arn\"}")" <<'PYTHON'
+    count=$(topic_messages_since "$last_id" | wc -l)
+  done
+  printf '\r\033[K'
+  echo "Status: $status"
+  python3 - "$description" "$(sfn GetExecutionHistory "{\"executionArn\":\"$arn\"}")" <<'PYTHON'
 import datetime, json, sys
 description, history = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 if "output" in description:
@@ -133,6 +203,22 @@ for event in history["events"]:
     when = datetime.datetime.fromtimestamp(event["timestamp"], datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3]
     print(f"{event['id']:>3}  {event['type']:<20} {when:<23} {(event['timestamp'] - start) * 1000:7.0f} ms  {summary[:80]}")
 PYTHON
+  echo
+  echo "Error topic ($topic) messages of this story:"
+  topic_messages_since "$last_id" | python3 -c '
+import json, sys
+lines = sys.stdin.read().splitlines()
+for line in lines:
+    message = json.loads(line)
+    extra = message.get("eventBody") or message.get("executionId") or ""
+    print(f"  - {message.get(\"description\")}   ({extra})")
+if not lines:
+    print("  (none)")'
+}
+
+for story in "${scenarios[@]}"; do
+  run_story "$story"
+done
 
 echo
 if [ "${DEMO_EXIT_AFTER_STORY:-0}" = 1 ]; then
@@ -143,6 +229,8 @@ The services stay up for exploring (Ctrl-C stops them):
   loan-processor API and webhook:  $api  (AWS CLI: --endpoint-url $api)
   valuation-service:               http://127.0.0.1:${VALUATION_SERVICE_PORT}/valuation-request
   Redis:                           $REDIS_URL   (redis-cli -u $REDIS_URL keys '*')
+  Error topic, live:               redis-cli -u $REDIS_URL subscribe $topic
+  Error topic, record:             redis-cli -u $REDIS_URL xrange $topic - +
   Logs:                            $logs
 EOF2
 wait "${pids[@]}"

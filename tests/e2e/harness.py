@@ -31,6 +31,7 @@ STATE_MACHINES_DIR = os.environ.get("STATE_MACHINES_DIR_FOR_TESTS", "loan-proces
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 LOAN_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:LoanProcessorStateMachine"
+PART1_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:LoanProcessorPart1StateMachine"
 ERROR_TOPIC = "LoanProcessorErrorTopic"
 SAMPLE_APPLICATION = {"applicationReference": "app-ref", "property": {"nameOrNumber": "999", "postcode": "PO1 1CE"}}
 TASK_CLOSED = "Task Timed Out: 'Provided task does not exist anymore'"

@@ -4,7 +4,7 @@ import json
 import subprocess
 
 import harness
-from harness import LOAN_MACHINE_ARN, SAMPLE_APPLICATION, TASK_CLOSED, request
+from harness import LOAN_MACHINE_ARN, PART1_MACHINE_ARN, SAMPLE_APPLICATION, TASK_CLOSED, request
 
 EXECUTION_PREFIX = "arn:aws:states:us-east-1:123456789012:execution:LoanProcessorStateMachine:"
 
@@ -19,11 +19,11 @@ class StepFunctionsApi(harness.StackTestCase):
         return json.loads(events[2]["taskScheduledEventDetails"]["parameters"])["Payload"]["taskToken"]
 
     def start_waiting_execution(self, name=None):
-        """A loan execution whose valuation never calls back ('No callback'), so the test answers the task."""
+        """A part-1 loan execution (no timeout) whose valuation never calls back, so the test answers the task."""
         loan, _ = self.start_stack()
         application = {"applicationReference": "manual", "property": {"nameOrNumber": "No callback",
                                                                       "postcode": "PO1 1CE"}}
-        arn = self.start_execution(loan, application, name=name)
+        arn = self.start_execution(loan, application, name=name, state_machine_arn=PART1_MACHINE_ARN)
         return loan, arn, self.waiting_token(loan, arn)
 
     def test_send_task_success_by_hand_completes_the_execution(self):
@@ -146,7 +146,8 @@ class StepFunctionsApi(harness.StackTestCase):
         self.assertEqual("PayloadTooLarge", json.loads(text)["error"])
         status, text = self.sfn(loan, "ListStateMachines", {})
         self.assertEqual(200, status)
-        self.assertEqual([LOAN_MACHINE_ARN], [m["stateMachineArn"] for m in text["stateMachines"]])
+        self.assertEqual([PART1_MACHINE_ARN, LOAN_MACHINE_ARN],
+                         sorted(m["stateMachineArn"] for m in text["stateMachines"]))
 
     def test_redis_down_answers_503_and_nothing_is_lost(self):
         loan, arn, token = self.start_waiting_execution()
