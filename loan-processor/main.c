@@ -11,10 +11,13 @@
 
 #include "config.h"
 #include "engine.h"
+#include "local_topic.h"
 #include "log.h"
 #include "service.h"
 #include "sfn_api.h"
+#include "sns_publish.h"
 #include "task_functions.h"
+#include "valuation_tokens.h"
 #include "webhook.h"
 
 #ifndef DEFAULT_STATE_MACHINES_DIR
@@ -39,6 +42,11 @@ static struct config_option options[] = {
     { "AWS_ACCOUNT_ID", "--account", "123456789012", "Account in the ARNs", NULL },
     { "TOKEN_RETENTION_SECONDS", "--token-retention-seconds", "7776000",
       "How long valuation:<ref> keys are kept (default 90 days)", NULL },
+    { "ERROR_TOPIC_ARN", "--error-topic-arn", "",
+      "SNS topic (ARN or name) the webhook publishes its errors to; empty: "
+      "arn:aws:sns:<AWS_REGION>:<AWS_ACCOUNT_ID>:LoanProcessorErrorTopic", NULL },
+    { "TOPIC_MAX_MESSAGES", "--topic-max-messages", "10000",
+      "About how many messages each local SNS topic's Redis stream (sns:<TopicName>) keeps", NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -50,6 +58,9 @@ struct loan_processor {
     struct sfn_api api;
     struct webhook webhook;
     struct task_functions_environment functions;
+    struct local_topics topics;
+    char error_topic_arn[SNS_TOPIC_ARN_SIZE];
+    char callback_function_arn[256];   /* the "source" of the webhook's error messages */
 };
 
 static const char *option(const char *name)
@@ -139,27 +150,51 @@ static int load_state_machines(struct engine *engine, const char *directory)
     return loaded;
 }
 
+/* The error topic's ARN (by default the one of the follow-up post) and the webhook's function ARN. */
+static int configure_error_topic(struct loan_processor *processor)
+{
+    const char *region = option("AWS_REGION"), *account = option("AWS_ACCOUNT_ID");
+    const char *topic = option("ERROR_TOPIC_ARN")[0] ? option("ERROR_TOPIC_ARN") : "LoanProcessorErrorTopic";
+    if (sns_topic_arn(topic, region, account, processor->error_topic_arn) < 0) {
+        fprintf(stderr, "loan-processor: ERROR_TOPIC_ARN must be arn:aws:sns:<region>:<account>:<TopicName> or a "
+                        "TopicName (1-256 of A-Z a-z 0-9 _ -, optionally ending in .fifo)\n");
+        return -EINVAL;
+    }
+    snprintf(processor->callback_function_arn, sizeof(processor->callback_function_arn),
+             "arn:aws:lambda:%s:%s:function:ValuationCallbackFunction", region, account);
+    return 0;
+}
+
 static int configure(struct loan_processor *processor, struct service_config *config)
 {
     uint16_t port;
-    long long retention;
+    long long retention, topic_max_messages;
     if (service_configure_log("loan-processor", option("LOG_FORMAT")) < 0) {
         fprintf(stderr, "loan-processor: LOG_FORMAT must be text or json\n");
         return -EINVAL;
     }
     if (config_to_port(option("LOAN_PROCESSOR_PORT"), &port) < 0
         || config_to_positive_number(option("TIME_SCALE"), &processor->time_scale) < 0
-        || config_to_integer(option("TOKEN_RETENTION_SECONDS"), 1, 400LL * 24 * 3600, &retention) < 0) {
-        fprintf(stderr, "loan-processor: LOAN_PROCESSOR_PORT must be 1-65535, TIME_SCALE a number > 0 and "
-                        "TOKEN_RETENTION_SECONDS a whole number of seconds\n");
+        || config_to_integer(option("TOKEN_RETENTION_SECONDS"), 1, 400LL * 24 * 3600, &retention) < 0
+        || config_to_integer(option("TOPIC_MAX_MESSAGES"), 1, 100000000, &topic_max_messages) < 0) {
+        fprintf(stderr, "loan-processor: LOAN_PROCESSOR_PORT must be 1-65535, TIME_SCALE a number > 0, "
+                        "TOKEN_RETENTION_SECONDS a whole number of seconds and TOPIC_MAX_MESSAGES 1-100000000\n");
         return -EINVAL;
     }
+    if (configure_error_topic(processor) < 0)
+        return -EINVAL;
     service_config_defaults(config, "loan-processor", option("REDIS_URL"), option("BIND_ADDRESS"), port);
     config->http.max_body_bytes = 2 * 1024 * 1024;
     processor->functions = (struct task_functions_environment){
         .valuation_service_url = option("VALUATION_SERVICE_URL"),
         .callback_url = option("CALLBACK_URL"),
         .token_retention_seconds = retention,
+        .topics = &processor->topics,
+    };
+    processor->topics = (struct local_topics){
+        .region = option("AWS_REGION"),
+        .account = option("AWS_ACCOUNT_ID"),
+        .max_messages = topic_max_messages,
     };
     return 0;
 }
@@ -184,6 +219,7 @@ int main(int argc, char **argv)
         return 1;
     processor.functions.http = processor.service.http;
     processor.functions.redis = processor.service.redis;
+    processor.topics.redis = processor.service.redis;
     struct engine_config engine_config = {
         .region = option("AWS_REGION"),
         .account = option("AWS_ACCOUNT_ID"),
@@ -191,6 +227,8 @@ int main(int argc, char **argv)
         .functions = &processor.functions,
     };
     int status = 1;
+    if (local_topic_init(&processor.topics) < 0 || valuation_tokens_init(processor.service.redis) < 0)
+        goto done;
     if (engine_create(processor.service.loop, processor.service.redis, &engine_config, &processor.engine) < 0)
         goto done;
     if (load_state_machines(processor.engine, option("STATE_MACHINES_DIR")) < 0)
@@ -198,12 +236,20 @@ int main(int argc, char **argv)
     processor.service.on_drain = stop_background_work;
     processor.service.on_drain_data = &processor;
     processor.api = (struct sfn_api){ processor.engine, processor.service.redis };
-    processor.webhook = (struct webhook){ processor.service.loop, processor.engine, processor.service.redis };
+    processor.webhook = (struct webhook){
+        .loop = processor.service.loop,
+        .engine = processor.engine,
+        .redis = processor.service.redis,
+        .topics = &processor.topics,
+        .error_topic = processor.error_topic_arn,
+        .source_arn = processor.callback_function_arn,
+    };
     if (service_listen(&processor.service, &config, routes, sizeof(routes) / sizeof(routes[0]), &processor) < 0)
         goto done;
     status = service_run(&processor.service) < 0 ? 1 : 0;
 done:
     engine_stop(processor.engine);
+    webhook_close(&processor.webhook); /* before the server goes: callbacks waiting for their token get 503 */
     service_cleanup(&processor.service);
     engine_destroy(processor.engine);
     return status;

@@ -7,39 +7,57 @@
  * valuation service, requires 201 {"valuationReference": R}, and stores
  * SET valuation:R T. The valuation service never sees the token: the
  * webhook finds it again through R.
+ *
+ * Before it POSTs, it registers the request as in flight and waits for Redis
+ * to acknowledge that; storing the token ends the registration, and so does
+ * every failure. A callback that outruns the stored token can then tell
+ * "not stored yet" from "unknown" (see valuation_tokens.h).
  */
 #include "task_functions.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_util.h"
 #include "log.h"
-
-/* How long the valuation service may take to answer the request itself. */
-#define VALUATION_REQUEST_TIMEOUT_MS 10000
+#include "random_id.h"
+#include "sns_publish.h"
+#include "valuation_tokens.h"
 
 struct invocation_state {
     const struct task_functions_environment *environment;
     task_outcome_callback callback;
     void *data;
     char *execution_arn;
+    /* ValuationRequestFunction */
     char *task_token;
+    char *request_body;         /* from json_print: cJSON_free */
+    char request_id[VALUATION_REQUEST_ID_SIZE];
     char valuation_reference[128];
-    char key[192];
+    /* sns:publish */
+    bool wait_for_task_token;
 };
+
+static void state_free(struct invocation_state *state)
+{
+    free(state->execution_arn);
+    free(state->task_token);
+    cJSON_free(state->request_body);
+    free(state);
+}
 
 static void report(struct invocation_state *state, enum task_outcome_kind kind, const char *output,
                    const char *error, const char *cause)
 {
     struct task_outcome outcome = { kind, output, error, cause };
     state->callback(&outcome, state->data);
-    free(state->execution_arn);
-    free(state->task_token);
-    free(state);
+    state_free(state);
 }
+
+/* ---- ValuationRequestFunction ---- */
 
 /* Fails like a Lambda function that threw: error "Error", cause its JSON error object. */
 static void report_function_error(struct invocation_state *state, const char *message)
@@ -55,19 +73,23 @@ static void report_function_error(struct invocation_state *state, const char *me
     cJSON_Delete(cause);
 }
 
-void task_functions_valuation_key(const char *valuation_reference, char *out, size_t size)
+/* A failure once the request may be registered as in flight: end the registration, then fail. */
+static void fail_valuation_request(struct invocation_state *state, const char *message)
 {
-    snprintf(out, size, "valuation:%s", valuation_reference);
+    valuation_tokens_release_request(state->environment->redis, state->request_id);
+    report_function_error(state, message);
 }
 
-static void on_token_stored(redisReply *reply, void *data)
+static void on_token_stored(int status, void *data)
 {
     struct invocation_state *state = data;
-    if (!reply || reply->type == REDIS_REPLY_ERROR) {
-        report_function_error(state, "Could not store the task token in Redis");
+    char key[192];
+    if (status < 0) {
+        fail_valuation_request(state, "Could not store the task token in Redis");
         return;
     }
-    log_event(LOG_INFO, "token-stored", "Task token stored under key %s", state->key);
+    valuation_tokens_key(state->valuation_reference, key, sizeof(key));
+    log_event(LOG_INFO, "token-stored", "Task token stored under key %s", key);
     log_event(LOG_INFO, "waiting", "Execution %s is waiting for the valuation callback for %s",
               state->execution_arn, state->valuation_reference);
     /* What the Lambda invoke returns: the function's result is the reference it stored the token under. */
@@ -80,12 +102,11 @@ static void on_token_stored(redisReply *reply, void *data)
 
 static void store_token(struct invocation_state *state)
 {
-    char seconds[32];
-    snprintf(seconds, sizeof(seconds), "%lld", state->environment->token_retention_seconds);
-    task_functions_valuation_key(state->valuation_reference, state->key, sizeof(state->key));
-    const char *argv[] = { "SET", state->key, state->task_token, "EX", seconds };
-    if (redis_client_command_strings(state->environment->redis, on_token_stored, state, 5, argv) < 0)
-        report_function_error(state, "Could not store the task token: Redis is unavailable");
+    if (valuation_tokens_store(state->environment->redis, state->valuation_reference, state->task_token,
+                               state->environment->token_retention_seconds, state->request_id, on_token_stored,
+                               state)
+        < 0)
+        fail_valuation_request(state, "Could not store the task token: Redis is unavailable");
 }
 
 static void on_valuation_response(const struct http_response *response, void *data)
@@ -95,13 +116,13 @@ static void on_valuation_response(const struct http_response *response, void *da
     if (response->status == 0) {
         snprintf(message, sizeof(message), "The valuation service at %s is unreachable: %s",
                  state->environment->valuation_service_url, response->error);
-        report_function_error(state, message);
+        fail_valuation_request(state, message);
         return;
     }
     if (response->status != 201) {
         snprintf(message, sizeof(message), "Unexpected response.status: %ld (expected 201) from %s: %.200s",
                  response->status, state->environment->valuation_service_url, response->body);
-        report_function_error(state, message);
+        fail_valuation_request(state, message);
         return;
     }
     cJSON *body = NULL;
@@ -110,12 +131,49 @@ static void on_valuation_response(const struct http_response *response, void *da
         reference = json_string_member(body, "valuationReference");
     if (!reference || !reference[0] || strlen(reference) >= sizeof(state->valuation_reference)) {
         cJSON_Delete(body);
-        report_function_error(state, "The valuation service answered 201 without a valuationReference");
+        fail_valuation_request(state, "The valuation service answered 201 without a valuationReference");
         return;
     }
     strcpy(state->valuation_reference, reference);
     cJSON_Delete(body);
     store_token(state);
+}
+
+static void on_request_registered(int status, void *data)
+{
+    struct invocation_state *state = data;
+    const struct task_functions_environment *environment = state->environment;
+    if (status < 0) {
+        fail_valuation_request(state, "Could not register the valuation request in Redis");
+        return;
+    }
+    log_event(LOG_INFO, "valuation-requested", "POST %s %s (execution %s)", environment->valuation_service_url,
+              state->request_body, state->execution_arn);
+    int result = http_client_post_json(environment->http, environment->valuation_service_url, state->request_body,
+                                       strlen(state->request_body), VALUATION_REQUEST_TIMEOUT_MS,
+                                       on_valuation_response, state);
+    if (result == -EAGAIN)
+        fail_valuation_request(state, "Too many valuation requests in flight; try again later");
+    else if (result == -EINVAL)
+        fail_valuation_request(state, "VALUATION_SERVICE_URL is not an http(s) URL");
+    else if (result < 0)
+        fail_valuation_request(state, "The valuation request could not be sent (out of memory or shutting down)");
+}
+
+/* {"property": ..., "callbackUrl": ...} for the valuation service; NULL when out of memory. */
+static char *valuation_request_body(const cJSON *property, const char *callback_url)
+{
+    cJSON *request = cJSON_CreateObject();
+    cJSON *property_copy = cJSON_Duplicate(property, true);
+    char *body = NULL;
+    if (request && property_copy && cJSON_AddItemToObject(request, "property", property_copy)) {
+        property_copy = NULL;
+        if (cJSON_AddStringToObject(request, "callbackUrl", callback_url))
+            body = json_print(request);
+    }
+    cJSON_Delete(property_copy);
+    cJSON_Delete(request);
+    return body;
 }
 
 static int request_valuation(struct invocation_state *state, const cJSON *payload)
@@ -132,32 +190,68 @@ static int request_valuation(struct invocation_state *state, const cJSON *payloa
         return 0;
     }
     state->task_token = strdup(token);
-    cJSON *request = cJSON_CreateObject();
-    cJSON *property_copy = cJSON_Duplicate(property, true);
-    char *body = NULL;
-    if (request && property_copy && cJSON_AddItemToObject(request, "property", property_copy)) {
-        property_copy = NULL;
-        if (cJSON_AddStringToObject(request, "callbackUrl", state->environment->callback_url))
-            body = json_print(request);
-    }
-    cJSON_Delete(property_copy);
-    cJSON_Delete(request);
-    if (!body || !state->task_token) {
-        cJSON_free(body);
+    state->request_body = valuation_request_body(property, state->environment->callback_url);
+    if (!state->task_token || !state->request_body)
         return -ENOMEM;
+    int result = valuation_tokens_register_request(state->environment->redis, state->request_id,
+                                                   on_request_registered, state);
+    if (result == -ENOMEM)
+        return result;
+    if (result < 0) {
+        char message[256];
+        snprintf(message, sizeof(message), "Could not register the valuation request in Redis: %s",
+                 strerror(-result));
+        report_function_error(state, message);
     }
-    log_event(LOG_INFO, "valuation-requested", "POST %s %s (execution %s)", state->environment->valuation_service_url,
-              body, state->execution_arn);
-    int result = http_client_post_json(state->environment->http, state->environment->valuation_service_url, body,
-                                       strlen(body), VALUATION_REQUEST_TIMEOUT_MS, on_valuation_response, state);
-    cJSON_free(body);
-    if (result == -EAGAIN || result == -EINVAL) {
-        report_function_error(state, result == -EAGAIN ? "Too many valuation requests in flight; try again later"
-                                                       : "VALUATION_SERVICE_URL is not an http(s) URL");
+    return 0;
+}
+
+/* ---- sns:publish ---- */
+
+static void on_published(int status, const char *message_id, void *data)
+{
+    struct invocation_state *state = data;
+    char request_id[37], output[256], cause[256];
+    if (status < 0) {
+        snprintf(cause, sizeof(cause),
+                 "The local topic's Redis did not confirm message %s, which may not have been published (see the "
+                 "loan-processor's log) (Service: AmazonSNS; Status Code: 500; Error Code: InternalError)",
+                 message_id);
+        report(state, TASK_FAILED, NULL, "SNS.InternalErrorException", cause);
+        return;
+    }
+    if (random_id_uuid(request_id) < 0 || sns_publish_output(message_id, request_id, output, sizeof(output)) < 0) {
+        report(state, TASK_FAILED, NULL, "SNS.InternalErrorException", "Could not build the Publish response");
+        return;
+    }
+    report(state, state->wait_for_task_token ? TASK_SUBMITTED : TASK_SUCCEEDED, output, NULL, NULL);
+}
+
+static int publish_to_topic(struct invocation_state *state, const cJSON *parameters)
+{
+    struct sns_publish_request request;
+    char cause[1024];
+    int result = sns_publish_parse(parameters, &request, cause, sizeof(cause));
+    if (result == -ENOMEM)
+        return result;
+    if (result < 0) {
+        log_event(LOG_WARN, "publish-refused", "%s (execution %s)", cause, state->execution_arn);
+        report(state, TASK_FAILED, NULL, SNS_INVALID_PARAMETER_ERROR, cause);
         return 0;
     }
-    return result;
+    struct local_topic_message message = { request.topic, request.message, request.subject, state->execution_arn };
+    result = local_topic_publish(state->environment->topics, &message, on_published, state);
+    sns_publish_request_release(&request);
+    if (result == -ENOMEM)
+        return result;
+    if (result < 0)
+        report(state, TASK_FAILED, NULL, "SNS.InternalErrorException",
+               "The local topics' Redis is unavailable: the message was not published (Service: AmazonSNS; "
+               "Status Code: 500; Error Code: InternalError)");
+    return 0;
 }
+
+/* ---- dispatch ---- */
 
 /* "ValuationRequestFunction" or "arn:aws:lambda:...:function:ValuationRequestFunction[:alias]". */
 static bool function_is(const char *function_name, const char *wanted)
@@ -166,6 +260,24 @@ static bool function_is(const char *function_name, const char *wanted)
     const char *name = marker ? marker + strlen(":function:") : function_name;
     size_t length = strcspn(name, ":");
     return length == strlen(wanted) && strncmp(name, wanted, length) == 0;
+}
+
+static bool resource_is(const struct task_invocation *invocation, const char *type, const char *resource)
+{
+    return strcmp(invocation->resource_type, type) == 0 && strcmp(invocation->resource, resource) == 0;
+}
+
+/* Fails a task this build cannot run, as a Lambda invoke of a missing function would. */
+static void report_unavailable(struct invocation_state *state, const struct task_invocation *invocation,
+                               bool is_lambda, const char *function_name)
+{
+    char cause[512];
+    if (!is_lambda)
+        snprintf(cause, sizeof(cause), "The resource 'arn:aws:states:::%s:%s' is not available in this local engine",
+                 invocation->resource_type, invocation->resource);
+    else
+        snprintf(cause, sizeof(cause), "Function not found: %s", function_name ? function_name : "(no FunctionName)");
+    report(state, TASK_FAILED, NULL, is_lambda ? "Lambda.ResourceNotFoundException" : "States.TaskFailed", cause);
 }
 
 int task_functions_invoke(const struct task_functions_environment *environment,
@@ -183,24 +295,16 @@ int task_functions_invoke(const struct task_functions_environment *environment,
         return -ENOMEM;
     }
     const char *function_name = json_string_member(invocation->parameters, "FunctionName");
-    bool is_lambda = strcmp(invocation->resource_type, "lambda") == 0
-                     && strcmp(invocation->resource, "invoke.waitForTaskToken") == 0;
-    if (is_lambda && function_name && function_is(function_name, "ValuationRequestFunction")) {
-        int result = request_valuation(state, cJSON_GetObjectItemCaseSensitive(invocation->parameters, "Payload"));
-        if (result < 0) {
-            free(state->execution_arn);
-            free(state->task_token);
-            free(state);
-        }
-        return result;
-    }
-
-    char cause[512];
-    if (!is_lambda)
-        snprintf(cause, sizeof(cause), "The resource 'arn:aws:states:::%s:%s' is not available in this local engine",
-                 invocation->resource_type, invocation->resource);
+    bool is_lambda = resource_is(invocation, "lambda", "invoke.waitForTaskToken");
+    state->wait_for_task_token = resource_is(invocation, "sns", "publish.waitForTaskToken");
+    int result = 0;
+    if (is_lambda && function_name && function_is(function_name, "ValuationRequestFunction"))
+        result = request_valuation(state, cJSON_GetObjectItemCaseSensitive(invocation->parameters, "Payload"));
+    else if (state->wait_for_task_token || resource_is(invocation, "sns", "publish"))
+        result = publish_to_topic(state, invocation->parameters);
     else
-        snprintf(cause, sizeof(cause), "Function not found: %s", function_name ? function_name : "(no FunctionName)");
-    report(state, TASK_FAILED, NULL, is_lambda ? "Lambda.ResourceNotFoundException" : "States.TaskFailed", cause);
-    return 0;
+        report_unavailable(state, invocation, is_lambda, function_name);
+    if (result < 0) /* nothing was reported: the state is still ours */
+        state_free(state);
+    return result;
 }

@@ -9,6 +9,17 @@
  * ValuationRequestFunction reports SUBMITTED with a Lambda invoke response whose
  * Payload is {"valuationReference": R}, so the history shows where the token is.
  *
+ * Amazon SNS's Publish runs against the local topics (local_topic):
+ *   "Resource": "arn:aws:states:::sns:publish"                   request-response:
+ *                                                                 SUCCEEDED once published
+ *   "Resource": "arn:aws:states:::sns:publish.waitForTaskToken"  SUBMITTED once published; the
+ *                                                                 token comes back through SendTask*
+ *   "Parameters": {"TopicArn": ARN or name, "Message": text or JSON, "Subject": optional}
+ * Both report SNS's answer {"MessageId","SdkHttpMetadata","SdkResponseMetadata"}
+ * and record the execution's ARN with the message. Refused parameters fail
+ * the task with SNS.InvalidParameterException, an unavailable Redis with
+ * SNS.InternalErrorException.
+ *
  * A function reports one outcome: SUBMITTED (the callback pattern: work
  * handed over, the token will come back through SendTask*), SUCCEEDED with
  * output, or FAILED with an error and cause.
@@ -19,6 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "http_client.h"
+#include "local_topic.h"
 #include "redis_client.h"
 
 enum task_outcome_kind { TASK_SUBMITTED, TASK_SUCCEEDED, TASK_FAILED };
@@ -36,6 +48,7 @@ typedef void (*task_outcome_callback)(const struct task_outcome *outcome, void *
 struct task_functions_environment {
     struct http_client *http;
     struct redis_client *redis;
+    const struct local_topics *topics;   /* where sns:publish publishes */
     const char *valuation_service_url;
     const char *callback_url;
     long long token_retention_seconds;   /* lifetime of valuation:<ref> keys */
@@ -43,8 +56,8 @@ struct task_functions_environment {
 
 struct task_invocation {
     const char *execution_arn;
-    const char *resource_type;           /* "lambda" */
-    const char *resource;                /* "invoke.waitForTaskToken" */
+    const char *resource_type;           /* "lambda", "sns" */
+    const char *resource;                /* "invoke.waitForTaskToken", "publish" */
     const cJSON *parameters;             /* resolved Parameters */
 };
 
@@ -57,8 +70,5 @@ struct task_invocation {
  */
 int task_functions_invoke(const struct task_functions_environment *environment,
                           const struct task_invocation *invocation, task_outcome_callback callback, void *data);
-
-/* The Redis key under which a valuationReference's task token is stored. */
-void task_functions_valuation_key(const char *valuation_reference, char *out, size_t size);
 
 #endif

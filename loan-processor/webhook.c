@@ -8,112 +8,236 @@
 
 #include "json_util.h"
 #include "log.h"
-#include "task_functions.h"
+#include "random_id.h"
+#include "valuation_tokens.h"
 
-/* Look-ups of an unknown reference before answering 404, and the pause between them. */
-#define UNKNOWN_REFERENCE_LOOKUPS 4
-#define UNKNOWN_REFERENCE_RETRY_MS 50
+/* How often an early callback looks for its token again, and for how long at most. */
+#define RECHECK_INTERVAL_MS 20
+#define EARLY_CALLBACK_WAIT_MS (VALUATION_REQUEST_TIMEOUT_MS + 1000)
+
+#define UNKNOWN_REFERENCE_DESCRIPTION "Unknown valuation reference"
+#define TASK_CLOSED_DESCRIPTION "Task Timed Out: 'Provided task does not exist anymore'"
+
+enum rejection { REJECTED_UNKNOWN_REFERENCE, REJECTED_TASK_CLOSED };
 
 struct callback_operation {
-    struct http_request *request;
     struct webhook *webhook;
+    struct http_request *request;
+    struct callback_operation *previous;  /* in webhook->operations */
+    struct callback_operation *next;
     char valuation_reference[128];
-    char *output;         /* the ValuationResponse, as the task's output */
+    char event_request_id[RANDOM_ID_NANOID_SIZE];
+    char *output;              /* the ValuationResponse, as the task's output (json_print) */
     bool failed;
-    int lookups;
-    struct event_timer retry_timer;
+    long long arrived_ms;      /* Redis time of the first look-up, 0 before it */
+    uint64_t wait_deadline_ms; /* monotonic: when an early callback stops waiting for its token */
+    bool waited;               /* the look-up has been repeated at least once */
+    struct event_timer recheck_timer;
+    enum rejection rejection;
 };
 
-static void operation_free(struct callback_operation *operation)
+static struct callback_operation *operation_create(struct webhook *webhook, struct http_request *request,
+                                                   const cJSON *body)
 {
-    free(operation->output);
+    struct callback_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation)
+        return NULL;
+    operation->output = json_print(body);
+    if (!operation->output || random_id_nanoid(operation->event_request_id) < 0) {
+        cJSON_free(operation->output);
+        free(operation);
+        return NULL;
+    }
+    operation->webhook = webhook;
+    operation->request = request;
+    operation->failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "failed"));
+    snprintf(operation->valuation_reference, sizeof(operation->valuation_reference), "%s",
+             json_string_member(body, "valuationReference"));
+    operation->wait_deadline_ms = event_loop_now_ms() + EARLY_CALLBACK_WAIT_MS;
+    operation->next = webhook->operations;
+    if (webhook->operations)
+        webhook->operations->previous = operation;
+    webhook->operations = operation;
+    return operation;
+}
+
+/* Unlinks and frees an operation whose request has been answered. */
+static void operation_finish(struct callback_operation *operation)
+{
+    struct webhook *webhook = operation->webhook;
+    event_loop_timer_stop(webhook->loop, &operation->recheck_timer);
+    if (operation->previous)
+        operation->previous->next = operation->next;
+    else
+        webhook->operations = operation->next;
+    if (operation->next)
+        operation->next->previous = operation->previous;
+    cJSON_free(operation->output);
     free(operation);
 }
+
+static void reply_unavailable(struct callback_operation *operation, const char *reason)
+{
+    http_request_reply_error(operation->request, 503, "ServiceUnavailable", "%s; retry the callback later", reason);
+    operation_finish(operation);
+}
+
+/* ---- errors: published to the error topic, then answered ---- */
+
+static void answer_rejection(struct callback_operation *operation)
+{
+    if (operation->rejection == REJECTED_UNKNOWN_REFERENCE)
+        http_request_reply_error(operation->request, 404, "UnknownValuationReference", "%s: %s",
+                                 UNKNOWN_REFERENCE_DESCRIPTION, operation->valuation_reference);
+    else
+        http_request_reply_error(operation->request, 409, "TaskTimedOut", "%s", TASK_CLOSED_DESCRIPTION);
+    operation_finish(operation);
+}
+
+static void on_rejection_published(int status, const char *message_id, void *data)
+{
+    struct callback_operation *operation = data;
+    if (status < 0)
+        log_event(LOG_ERROR, "error-not-published", "Could not publish the error of callback %s (message %s)",
+                  operation->event_request_id, message_id);
+    answer_rejection(operation);
+}
+
+/* The blog's error message: {"source","description","eventRequestId","eventBody"}; NULL when out of memory. */
+static char *error_message(const struct callback_operation *operation, const char *description)
+{
+    size_t length;
+    const char *body = http_request_body(operation->request, &length);
+    cJSON *message = cJSON_CreateObject();
+    char *text = NULL;
+    if (message && cJSON_AddStringToObject(message, "source", operation->webhook->source_arn)
+        && cJSON_AddStringToObject(message, "description", description)
+        && cJSON_AddStringToObject(message, "eventRequestId", operation->event_request_id)
+        && cJSON_AddStringToObject(message, "eventBody", body))
+        text = json_print(message);
+    cJSON_Delete(message);
+    return text;
+}
+
+/* Publishes the error to the error topic, then answers 404 or 409 (even if publishing fails). */
+static void reject(struct callback_operation *operation, enum rejection rejection, const char *execution_arn)
+{
+    struct webhook *webhook = operation->webhook;
+    const char *description =
+        rejection == REJECTED_UNKNOWN_REFERENCE ? UNKNOWN_REFERENCE_DESCRIPTION : TASK_CLOSED_DESCRIPTION;
+    char *text = error_message(operation, description);
+    operation->rejection = rejection;
+    struct local_topic_message message = { webhook->error_topic, text, NULL, execution_arn };
+    int result = text ? local_topic_publish(webhook->topics, &message, on_rejection_published, operation) : -ENOMEM;
+    cJSON_free(text);
+    if (result < 0) {
+        log_event(LOG_ERROR, "error-not-published", "Could not publish the error of callback %s: %s",
+                  operation->event_request_id, strerror(-result));
+        answer_rejection(operation);
+    }
+}
+
+/* ---- the task ---- */
 
 static void on_task_completed(int status, const char *execution_arn, const char *execution_status, void *data)
 {
     struct callback_operation *operation = data;
-    struct http_request *request = operation->request;
     if (status == -ETIMEDOUT) {
         log_event(LOG_WARN, "callback-rejected", "Callback for %s arrived after its task closed (late or duplicate)",
                   operation->valuation_reference);
-        http_request_reply_error(request, 409, "TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'");
-    } else if (status < 0) {
-        http_request_reply_error(request, 503, "ServiceUnavailable", "Redis is unavailable; retry the callback later");
-    } else {
-        cJSON *response = cJSON_CreateObject();
-        if (response)
-            cJSON_AddStringToObject(response, "message", operation->failed ? "Task failed" : "Task resumed");
-        if (response)
-            cJSON_AddStringToObject(response, "valuationReference", operation->valuation_reference);
-        if (response && execution_arn)
-            cJSON_AddStringToObject(response, "executionArn", execution_arn);
-        if (response && execution_status)
-            cJSON_AddStringToObject(response, "executionStatus", execution_status);
-        http_request_reply_json(request, 200, response);
+        reject(operation, REJECTED_TASK_CLOSED, execution_arn);
+        return;
     }
-    operation_free(operation);
+    if (status < 0) {
+        reply_unavailable(operation, "Redis is unavailable");
+        return;
+    }
+    cJSON *response = cJSON_CreateObject();
+    if (response)
+        cJSON_AddStringToObject(response, "message", operation->failed ? "Task failed" : "Task resumed");
+    if (response)
+        cJSON_AddStringToObject(response, "valuationReference", operation->valuation_reference);
+    if (response && execution_arn)
+        cJSON_AddStringToObject(response, "executionArn", execution_arn);
+    if (response && execution_status)
+        cJSON_AddStringToObject(response, "executionStatus", execution_status);
+    http_request_reply_json(operation->request, 200, response);
+    operation_finish(operation);
 }
+
+static void complete_task(struct callback_operation *operation, const char *token)
+{
+    struct engine *engine = operation->webhook->engine;
+    int result = operation->failed
+                     ? engine_send_task_failure(engine, token, "ValuationFailed", NULL, on_task_completed, operation)
+                     : engine_send_task_success(engine, token, operation->output, on_task_completed, operation);
+    if (result == -EINVAL) {
+        http_request_reply_error(operation->request, 500, "InvalidToken",
+                                 "The value stored under valuation:%s is not a task token: Invalid Token: "
+                                 "'Invalid token'",
+                                 operation->valuation_reference);
+        operation_finish(operation);
+    } else if (result < 0) {
+        reply_unavailable(operation, "Redis is unavailable");
+    }
+}
+
+/* ---- finding the token ---- */
 
 static int look_up_token(struct callback_operation *operation);
 
-static void on_retry_due(struct event_timer *timer)
+static void on_recheck_due(struct event_timer *timer)
 {
     struct callback_operation *operation = timer->data;
-    if (look_up_token(operation) < 0) {
-        http_request_reply_error(operation->request, 503, "ServiceUnavailable",
-                                 "Redis is unavailable; retry the callback later");
-        operation_free(operation);
-    }
+    if (look_up_token(operation) < 0)
+        reply_unavailable(operation, "Redis is unavailable");
 }
 
-static void on_token_found(redisReply *reply, void *data)
+/* No token yet: wait for the requests in flight, or give up. */
+static void on_token_missing(struct callback_operation *operation, long long requests_in_flight)
 {
-    struct callback_operation *operation = data;
-    struct http_request *request = operation->request;
-    int result;
-    if (!reply || reply->type == REDIS_REPLY_ERROR) {
-        http_request_reply_error(request, 503, "ServiceUnavailable", "Redis is unavailable; retry the callback later");
-        operation_free(operation);
-        return;
-    }
-    if (reply->type != REDIS_REPLY_STRING && operation->lookups < UNKNOWN_REFERENCE_LOOKUPS) {
-        event_loop_timer_start(operation->webhook->loop, &operation->retry_timer, UNKNOWN_REFERENCE_RETRY_MS,
-                               on_retry_due, operation);
-        return;
-    }
-    if (reply->type != REDIS_REPLY_STRING) {
+    struct webhook *webhook = operation->webhook;
+    if (requests_in_flight <= 0 || event_loop_now_ms() >= operation->wait_deadline_ms) {
         log_event(LOG_WARN, "unknown-reference", "Callback for unknown valuation reference %s",
                   operation->valuation_reference);
-        http_request_reply_error(request, 404, "UnknownValuationReference", "Unknown valuation reference: %s",
-                                 operation->valuation_reference);
-        operation_free(operation);
+        reject(operation, REJECTED_UNKNOWN_REFERENCE, NULL);
         return;
     }
-    if (operation->failed)
-        result = engine_send_task_failure(operation->webhook->engine, reply->str, "ValuationFailed", NULL,
-                                          on_task_completed, operation);
-    else
-        result = engine_send_task_success(operation->webhook->engine, reply->str, operation->output,
-                                          on_task_completed, operation);
-    if (result == -EINVAL)
-        http_request_reply_error(request, 500, "InvalidToken",
-                                 "The value stored under valuation:%s is not a task token: Invalid Token: 'Invalid token'",
-                                 operation->valuation_reference);
-    else if (result < 0)
-        http_request_reply_error(request, 503, "ServiceUnavailable", "Redis is unavailable; retry the callback later");
-    if (result < 0)
-        operation_free(operation);
+    if (webhook->closed) {
+        reply_unavailable(operation, "The server is shutting down");
+        return;
+    }
+    if (!operation->waited)
+        log_event(LOG_INFO, "callback-early",
+                  "Callback for %s came before its token was stored; waiting (%lld valuation requests in flight)",
+                  operation->valuation_reference, requests_in_flight);
+    operation->waited = true;
+    if (event_loop_timer_start(webhook->loop, &operation->recheck_timer, RECHECK_INTERVAL_MS, on_recheck_due,
+                               operation)
+        < 0)
+        reply_unavailable(operation, "Out of memory");
+}
+
+static void on_token_looked_up(int status, const struct valuation_token_lookup *result, void *data)
+{
+    struct callback_operation *operation = data;
+    if (status < 0)
+        reply_unavailable(operation, "Redis is unavailable");
+    else if (result->token)
+        complete_task(operation, result->token);
+    else {
+        operation->arrived_ms = result->arrived_ms;
+        on_token_missing(operation, result->requests_in_flight);
+    }
 }
 
 static int look_up_token(struct callback_operation *operation)
 {
-    char key[192];
-    task_functions_valuation_key(operation->valuation_reference, key, sizeof(key));
-    const char *argv[] = { "GET", key };
-    operation->lookups++;
-    return redis_client_command_strings(operation->webhook->redis, on_token_found, operation, 2, argv);
+    return valuation_tokens_look_up(operation->webhook->redis, operation->valuation_reference, operation->arrived_ms,
+                                    on_token_looked_up, operation);
 }
+
+/* ---- the request ---- */
 
 /* Checks the ValuationResponse's shape; answers 400 and returns false when it is wrong. */
 static bool check_response(struct http_request *request, const cJSON *body)
@@ -122,7 +246,8 @@ static bool check_response(struct http_request *request, const cJSON *body)
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, "propertyValue");
     const cJSON *failed = cJSON_GetObjectItemCaseSensitive(body, "failed");
     if (!cJSON_IsObject(body)) {
-        http_request_reply_error(request, 400, "InvalidRequest", "The body must be a JSON object (a ValuationResponse)");
+        http_request_reply_error(request, 400, "InvalidRequest",
+                                 "The body must be a JSON object (a ValuationResponse)");
         return false;
     }
     if (!reference || !reference[0] || strlen(reference) > 100) {
@@ -155,26 +280,33 @@ void webhook_handle_valuation_callback(struct http_request *request, void *data)
         cJSON_Delete(body);
         return;
     }
-    struct callback_operation *operation = calloc(1, sizeof(*operation));
-    if (operation) {
-        operation->request = request;
-        operation->webhook = webhook;
-        operation->failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "failed"));
-        snprintf(operation->valuation_reference, sizeof(operation->valuation_reference), "%s",
-                 json_string_member(body, "valuationReference"));
-        operation->output = json_print(body);
-    }
-    cJSON_Delete(body);
-    if (!operation || !operation->output) {
-        if (operation)
-            operation_free(operation);
-        http_request_reply_error(request, 500, "InternalError", "Out of memory");
+    if (webhook->closed) {
+        cJSON_Delete(body);
+        http_request_reply_error(request, 503, "ServiceUnavailable", "The server is shutting down; retry later");
         return;
     }
-    log_event(LOG_INFO, "callback-received", "Valuation callback received for %s: %s", operation->valuation_reference,
-              operation->output);
-    if (look_up_token(operation) < 0) {
-        operation_free(operation);
-        http_request_reply_error(request, 503, "ServiceUnavailable", "Redis is unavailable; retry the callback later");
+    struct callback_operation *operation = operation_create(webhook, request, body);
+    cJSON_Delete(body);
+    if (!operation) {
+        http_request_reply_error(request, 503, "ServiceUnavailable", "Out of memory; retry the callback later");
+        return;
+    }
+    log_event(LOG_INFO, "callback-received", "Valuation callback %s received for %s: %s",
+              operation->event_request_id, operation->valuation_reference, operation->output);
+    if (look_up_token(operation) < 0)
+        reply_unavailable(operation, "Redis is unavailable");
+}
+
+void webhook_close(struct webhook *webhook)
+{
+    webhook->closed = true;
+    struct callback_operation *next;
+    for (struct callback_operation *operation = webhook->operations; operation; operation = next) {
+        next = operation->next;
+        if (operation->recheck_timer.active) {
+            log_event(LOG_WARN, "callback-abandoned", "Callback for %s stops waiting for its token: shutting down",
+                      operation->valuation_reference);
+            reply_unavailable(operation, "The server is shutting down");
+        }
     }
 }

@@ -7,29 +7,61 @@
  * SendTaskFailure (error "ValuationFailed") when the response says
  * "failed": true. Answers:
  *   200 {"message","valuationReference","executionArn","executionStatus"}
- *   400 the body is not a ValuationResponse
- *   404 Unknown valuation reference (after a short grace period: at a tiny
- *       TIME_SCALE the callback can arrive before the 201 that carried R was
- *       processed and the token stored, so a miss is looked up again a few
- *       times, on a timer, before it is final)
- *   409 the task is closed already (late or duplicate callback: TaskTimedOut)
- *   503 Redis is unavailable
+ *   400 the body is not a ValuationResponse (413 when it is too large)
+ *   404 UnknownValuationReference
+ *   409 TaskTimedOut: the task is closed already (late or duplicate callback)
+ *   503 Redis is unavailable, or the server is shutting down
+ *
+ * Early callbacks: at a tiny TIME_SCALE the callback can arrive before the
+ * loan-processor has stored valuation:R. While a valuation request that was
+ * registered before the callback arrived is still in flight (see
+ * valuation_tokens.h), the look-up is repeated on a timer every 20 ms, until
+ * the token appears, no such request is left, or VALUATION_REQUEST_TIMEOUT_MS
+ * + 1 s have passed. With none in flight an unknown R is answered at once.
+ *
+ * Errors are published as the follow-up post's webhook does, to the error
+ * topic, before answering (so whoever sees the 404/409 can read the topic):
+ *   {"source": <source_arn>, "description": "Unknown valuation reference" or
+ *    "Task Timed Out: 'Provided task does not exist anymore'",
+ *    "eventRequestId": <fresh id>, "eventBody": <the body received>}
+ * with the execution's ARN recorded for a closed task. A failed publish is
+ * logged and the answer goes out all the same.
  */
 #ifndef WEBHOOK_H
 #define WEBHOOK_H
 
+#include <stdbool.h>
+
 #include "engine.h"
 #include "event_loop.h"
 #include "http_server.h"
+#include "local_topic.h"
 #include "redis_client.h"
 
+struct callback_operation;
+
 struct webhook {
+    /* Set by the owner; all must outlive the webhook's requests. */
     struct event_loop *loop;
     struct engine *engine;
     struct redis_client *redis;
+    const struct local_topics *topics;
+    const char *error_topic;               /* ARN (or name) of the error topic */
+    const char *source_arn;                /* "source" of error messages: the callback function's ARN */
+    /* Private: zero-initialise. */
+    struct callback_operation *operations; /* callbacks in progress */
+    bool closed;
 };
 
 /* The POST /valuation-callback handler; data is a struct webhook. */
 void webhook_handle_valuation_callback(struct http_request *request, void *data);
+
+/*
+ * For shutdown, before the HTTP server and Redis client are torn down:
+ * answers 503 to the callbacks waiting on a timer for their token and frees
+ * them; callbacks waiting on Redis finish when Redis is closed. From then
+ * on, early callbacks get 503 instead of waiting. Safe to call twice.
+ */
+void webhook_close(struct webhook *webhook);
 
 #endif

@@ -35,6 +35,10 @@ PART1_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:LoanProcess
 ERROR_TOPIC = "LoanProcessorErrorTopic"
 SAMPLE_APPLICATION = {"applicationReference": "app-ref", "property": {"nameOrNumber": "999", "postcode": "PO1 1CE"}}
 TASK_CLOSED = "Task Timed Out: 'Provided task does not exist anymore'"
+UNKNOWN_REFERENCE = "Unknown valuation reference"
+ERROR_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{ERROR_TOPIC}"
+CALLBACK_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ValuationCallbackFunction"
+IN_FLIGHT_KEY = "valuation:requests-in-flight"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
@@ -66,6 +70,73 @@ def property_value(name_or_number, postcode):
     for byte in name_or_number.lower().encode() + b"|" + postcode.replace(" ", "").upper().encode():
         value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
     return 100000 + (value % 9001) * 100
+
+
+def encode_command(*arguments):
+    """One command in RESP."""
+    payload = f"*{len(arguments)}\r\n".encode()
+    for argument in arguments:
+        data = argument if isinstance(argument, bytes) else str(argument).encode()
+        payload += b"$%d\r\n%s\r\n" % (len(data), data)
+    return payload
+
+
+def read_reply(reader):
+    """Reads one RESP reply from a binary file object; an error reply raises RuntimeError."""
+    line = reader.readline()
+    if not line:
+        raise OSError("connection closed")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        length = int(rest)
+        if length < 0:
+            return None
+        data = reader.read(length + 2)[:-2]
+        return data.decode()
+    if kind == b"*":
+        count = int(rest)
+        return None if count < 0 else [read_reply(reader) for _ in range(count)]
+    raise OSError(f"unexpected RESP reply {line!r}")
+
+
+class Subscription:
+    """A live SUBSCRIBE on one channel, over its own connection (what redis-cli SUBSCRIBE shows)."""
+
+    def __init__(self, port, channel):
+        self.channel = channel
+        self.connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.connection.sendall(encode_command("SUBSCRIBE", channel))
+        self.reader = self.connection.makefile("rb")
+        confirmation = read_reply(self.reader)
+        if confirmation[:2] != ["subscribe", channel]:
+            raise OSError(f"unexpected SUBSCRIBE answer {confirmation!r}")
+
+    def next_message(self, timeout=5):
+        """The next message published on the channel; fails after timeout seconds."""
+        self.connection.settimeout(timeout)
+        try:
+            kind, channel, payload = read_reply(self.reader)
+        except socket.timeout:
+            raise AssertionError(f"nothing published on {self.channel} within {timeout}s") from None
+        if (kind, channel) != ("message", self.channel):
+            raise OSError(f"unexpected push {kind!r} on {channel!r}")
+        return payload
+
+    def close(self):
+        self.reader.close()
+        self.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.close()
 
 
 class Redis:
@@ -106,35 +177,13 @@ class Redis:
 
     def command(self, *arguments):
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as connection:
-            payload = f"*{len(arguments)}\r\n".encode()
-            for argument in arguments:
-                data = argument if isinstance(argument, bytes) else str(argument).encode()
-                payload += b"$%d\r\n%s\r\n" % (len(data), data)
-            connection.sendall(payload)
+            connection.sendall(encode_command(*arguments))
             reader = connection.makefile("rb")
-            return self._read(reader)
+            return read_reply(reader)
 
-    def _read(self, reader):
-        line = reader.readline()
-        if not line:
-            raise OSError("connection closed")
-        kind, rest = line[:1], line[1:-2]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RuntimeError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            length = int(rest)
-            if length < 0:
-                return None
-            data = reader.read(length + 2)[:-2]
-            return data.decode()
-        if kind == b"*":
-            count = int(rest)
-            return None if count < 0 else [self._read(reader) for _ in range(count)]
-        raise OSError(f"unexpected RESP reply {line!r}")
+    def subscribe(self, channel):
+        """A live subscription to channel (use it in a with block)."""
+        return Subscription(self.port, channel)
 
 
 class Server:
@@ -240,9 +289,12 @@ def send_oversized(url, length, headers=None):
 
 
 class CallbackReceiver:
-    """A plain HTTP server that records POSTs and answers with a chosen status."""
+    """A plain HTTP server that records POSTs and answers with a chosen status.
 
-    def __init__(self, status=200):
+    on_receive(path, body), if given, runs as each POST arrives, before the answer.
+    """
+
+    def __init__(self, status=200, on_receive=None):
         self.status = status
         self.received = []
         receiver = self
@@ -250,7 +302,10 @@ class CallbackReceiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
-                receiver.received.append((self.path, self.rfile.read(length).decode(), time.monotonic()))
+                body = self.rfile.read(length).decode()
+                if on_receive:
+                    on_receive(self.path, body)
+                receiver.received.append((self.path, body, time.monotonic()))
                 body = b'{"ok":true}'
                 self.send_response(receiver.status)
                 self.send_header("Content-Type", "application/json")

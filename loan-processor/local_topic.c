@@ -1,0 +1,91 @@
+/* local_topic - see local_topic.h. */
+#include "local_topic.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "random_id.h"
+#include "sns_publish.h"
+#include "wall_clock.h"
+
+/*
+ * KEYS[1] the topic's stream and channel. ARGV: cap, MessageId, TopicArn,
+ * Message, Timestamp, Subject ('' for none), executionArn ('' for none).
+ * Returns the stream entry's id.
+ */
+static struct redis_script publish_script = {
+    .name = "publish-to-topic",
+    .source =
+        "local fields = {'MessageId', ARGV[2], 'TopicArn', ARGV[3], 'Message', ARGV[4]}\n"
+        "if ARGV[6] ~= '' then table.insert(fields, 'Subject'); table.insert(fields, ARGV[6]) end\n"
+        "if ARGV[7] ~= '' then table.insert(fields, 'executionArn'); table.insert(fields, ARGV[7]) end\n"
+        "table.insert(fields, 'Timestamp'); table.insert(fields, ARGV[5])\n"
+        "local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))\n"
+        "redis.call('PUBLISH', KEYS[1], ARGV[4])\n"
+        "return id\n",
+};
+
+struct publish_operation {
+    local_topic_callback callback;
+    void *data;
+    char message_id[37];
+    char topic_arn[SNS_TOPIC_ARN_SIZE];
+};
+
+int local_topic_init(const struct local_topics *topics)
+{
+    return redis_client_add_script(topics->redis, &publish_script);
+}
+
+static void on_published(redisReply *reply, void *data)
+{
+    struct publish_operation *operation = data;
+    int status = reply && reply->type == REDIS_REPLY_STRING ? 0 : -EIO;
+    if (status == 0)
+        log_event(LOG_INFO, "topic-published", "Message %s published to %s", operation->message_id,
+                  operation->topic_arn);
+    else
+        log_event(LOG_ERROR, "topic-publish-failed", "Message %s to %s: %s", operation->message_id,
+                  operation->topic_arn,
+                  reply && reply->type == REDIS_REPLY_ERROR ? reply->str : "Redis gave no answer");
+    operation->callback(status, operation->message_id, operation->data);
+    free(operation);
+}
+
+int local_topic_publish(const struct local_topics *topics, const struct local_topic_message *message,
+                        local_topic_callback callback, void *data)
+{
+    char name[SNS_TOPIC_NAME_SIZE], key[SNS_TOPIC_NAME_SIZE + 8], cap[32];
+    char timestamp[WALL_CLOCK_ISO8601_SIZE];
+    struct publish_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation)
+        return -ENOMEM;
+    int result = sns_topic_name(message->topic, name);
+    if (result == 0)
+        result = sns_topic_arn(message->topic, topics->region, topics->account, operation->topic_arn);
+    if (result == 0)
+        result = random_id_uuid(operation->message_id);
+    if (result < 0) {
+        free(operation);
+        return result;
+    }
+    operation->callback = callback;
+    operation->data = data;
+    snprintf(key, sizeof(key), "sns:%s", name);
+    snprintf(cap, sizeof(cap), "%lld", topics->max_messages);
+    wall_clock_format_iso8601(wall_clock_now_ms(), timestamp);
+    const char *argv[] = { key, cap, operation->message_id, operation->topic_arn, message->message, timestamp,
+                           message->subject ? message->subject : "",
+                           message->execution_arn ? message->execution_arn : "" };
+    size_t lengths[sizeof(argv) / sizeof(argv[0])];
+    for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
+        lengths[i] = strlen(argv[i]);
+    result = redis_client_eval(topics->redis, &publish_script, on_published, operation, 1,
+                               (int)(sizeof(argv) / sizeof(argv[0])), argv, lengths);
+    if (result < 0)
+        free(operation);
+    return result;
+}

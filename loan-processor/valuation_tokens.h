@@ -1,0 +1,85 @@
+/*
+ * valuation_tokens - where the task tokens of valuation requests live in
+ * Redis, and how the webhook finds them even when the callback is early.
+ *
+ * Keys:
+ *   valuation:<valuationReference>  string: the task token (expires after the retention)
+ *   valuation:requests-in-flight    sorted set: ids of valuation requests sent and not
+ *                                   finished, scored by lease expiry (Redis clock, ms)
+ *
+ * The race this closes: the valuation service answers 201 {R} and may call
+ * back at once (tiny TIME_SCALE), before the loan-processor has stored
+ * valuation:R. So ValuationRequestFunction registers each request as in
+ * flight before it POSTs (and waits for that to be acknowledged), and
+ * storing the token removes the registration in the same script. A callback
+ * for an unknown R therefore waits only while some request that was
+ * registered before the callback arrived is still in flight; with none, the
+ * reference is unknown for good and can be answered at once.
+ *
+ * Every "now" is Redis's TIME, so several processes share one clock.
+ */
+#ifndef VALUATION_TOKENS_H
+#define VALUATION_TOKENS_H
+
+#include "random_id.h"
+#include "redis_client.h"
+
+#define VALUATION_TOKENS_IN_FLIGHT_KEY "valuation:requests-in-flight"
+/* How long the valuation service may take to answer a valuation request (its HTTP timeout). */
+#define VALUATION_REQUEST_TIMEOUT_MS 10000
+/* An in-flight registration's lease: the request's timeout plus a margin to store the token. */
+#define VALUATION_REQUEST_LEASE_MS (VALUATION_REQUEST_TIMEOUT_MS + 5000)
+#define VALUATION_REQUEST_ID_SIZE RANDOM_ID_NANOID_SIZE
+
+/* status 0: done; -EIO: Redis gave no answer or refused. */
+typedef void (*valuation_tokens_callback)(int status, void *data);
+
+struct valuation_token_lookup {
+    const char *token;             /* the stored token (valid during the callback), or NULL */
+    long long requests_in_flight;  /* no token: requests registered before arrival and still in flight */
+    long long arrived_ms;          /* Redis time of the first look-up; give it to the next ones */
+};
+
+/* status 0 and the result, or -EIO (result NULL). */
+typedef void (*valuation_tokens_lookup_callback)(int status, const struct valuation_token_lookup *result,
+                                                 void *data);
+
+/* Registers the scripts with redis; call once before use. Returns 0 or -ENOSPC. */
+int valuation_tokens_init(struct redis_client *redis);
+
+/* Writes the Redis key of a valuationReference's token into out. */
+void valuation_tokens_key(const char *valuation_reference, char *out, size_t size);
+
+/*
+ * Registers a valuation request as in flight for VALUATION_REQUEST_LEASE_MS
+ * under a fresh random id, written into request_id (also dropping expired
+ * registrations). Same contract as redis_client_command(): returns 0 and
+ * later calls callback once, or a negative code (and -errno from the random
+ * source) and never calls it.
+ */
+int valuation_tokens_register_request(struct redis_client *redis, char request_id[VALUATION_REQUEST_ID_SIZE],
+                                      valuation_tokens_callback callback, void *data);
+
+/*
+ * Stores token under valuation:<reference> for retention_seconds and ends the
+ * request's in-flight registration, in one step. Same contract as above.
+ */
+int valuation_tokens_store(struct redis_client *redis, const char *valuation_reference, const char *token,
+                           long long retention_seconds, const char *request_id, valuation_tokens_callback callback,
+                           void *data);
+
+/*
+ * Ends a request's in-flight registration without a token (the request
+ * failed). Fire and forget: if Redis does not get it, the lease expires.
+ */
+void valuation_tokens_release_request(struct redis_client *redis, const char *request_id);
+
+/*
+ * Looks up valuation:<reference>; without a token, also counts the requests
+ * still in flight that were registered no later than arrived_ms (0 on the
+ * first look-up: now). Same contract as above.
+ */
+int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_reference, long long arrived_ms,
+                             valuation_tokens_lookup_callback callback, void *data);
+
+#endif
