@@ -454,12 +454,18 @@ int http_server_start(struct event_loop *loop, const struct http_server_config *
     server->data = data;
     server->watcher.fd = -1;
 
+    /*
+     * MHD sets SO_REUSEADDR (a restarted server may bind while old
+     * connections sit in TIME_WAIT) only when LISTENING_ADDRESS_REUSE is not
+     * given at all; given as 0 it turns reuse off. So the option ends the
+     * list unless SO_REUSEPORT is wanted.
+     */
     server->daemon = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, config->port, NULL, NULL, access_handler,
         server, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
         MHD_OPTION_CONNECTION_LIMIT, config->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         config->idle_timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, server,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, config->reuse_port ? 1u : 0u, MHD_OPTION_END);
+        config->reuse_port ? MHD_OPTION_LISTENING_ADDRESS_REUSE : MHD_OPTION_END, 1u, MHD_OPTION_END);
     if (!server->daemon) {
         log_event(LOG_ERROR, "http-server", "cannot listen on %s:%u (address in use or not available)",
                   config->bind_address, config->port);
