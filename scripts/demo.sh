@@ -211,7 +211,7 @@ lines = sys.stdin.read().splitlines()
 for line in lines:
     message = json.loads(line)
     extra = message.get("eventBody") or message.get("executionId") or ""
-    print(f"  - {message.get(\"description\")}   ({extra})")
+    print("  -", message.get("description"), f"  ({extra})")
 if not lines:
     print("  (none)")'
 }
