@@ -67,6 +67,9 @@ int history_add_payload(cJSON *details, const char *member, const char *text)
         cJSON_Delete(truncation);
         return -ENOMEM;
     }
-    cJSON_AddItemToObject(details, details_member, truncation);
+    if (!cJSON_AddItemToObject(details, details_member, truncation)) {
+        cJSON_Delete(truncation);
+        return -ENOMEM;
+    }
     return 0;
 }

@@ -458,7 +458,7 @@ static int build_task_request(struct run *run, const struct state_definition *st
     struct task_request *task = &run->step->task;
     cJSON *effective = select_path(&state->input_path, "InputPath", input, detail, detail_size);
     if (!effective)
-        return -EINVAL;
+        return detail[0] ? -EINVAL : -ENOMEM;
     int result = -ENOMEM;
     task->token = strdup(run->environment->fresh_token);
     cJSON *context = build_context(run, state, entered_ms, run->environment->fresh_token, retry_count);
@@ -491,7 +491,7 @@ static int start_task_attempt(struct run *run, const struct state_definition *st
                               int64_t entered_ms, const char *input_text, const struct retry_counts *counts)
 {
     struct interpreter_step *step = run->step;
-    char detail[4096];
+    char detail[4096] = "";
     cJSON *input = parse_stored(input_text);
     if (!input)
         return -ENOMEM;
@@ -532,7 +532,7 @@ static int fail_text(const char *fixed, const char *path, const char *field, con
 static int enter_fail(struct run *run, const struct state_definition *state, long entered_event_id,
                       const cJSON *input)
 {
-    char detail[4096];
+    char detail[4096] = "";
     const char *error = NULL, *cause = NULL;
     if (fail_text(state->error, state->error_path, "ErrorPath", input, &error, detail, sizeof(detail)) < 0
         || fail_text(state->cause, state->cause_path, "CausePath", input, &cause, detail, sizeof(detail)) < 0)
@@ -576,14 +576,16 @@ static int wait_delay(const struct state_definition *state, const cJSON *effecti
 static int enter_wait(struct run *run, const struct state_definition *state, long entered_event_id,
                       const cJSON *input, const char *input_text, cJSON **output)
 {
-    char detail[4096];
+    char detail[4096] = "";
     int64_t delay_ms = 0;
     cJSON *effective = select_path(&state->input_path, "InputPath", input, detail, sizeof(detail));
     int result = effective ? wait_delay(state, effective, run->environment->now_ms, &delay_ms, detail, sizeof(detail))
-                           : -EINVAL;
+                           : (detail[0] ? -EINVAL : -ENOMEM);
     cJSON_Delete(effective);
-    if (result < 0)
+    if (result == -EINVAL)
         return fail_runtime(run->step, state->name, entered_event_id, detail);
+    if (result < 0)
+        return result;
     if (delay_ms > 0) {
         run->step->delay_ms = delay_ms < MAX_DELAY_MS ? delay_ms : MAX_DELAY_MS;
         return rest_at(run, state, entered_event_id, run->step->history.timestamp_ms, input_text, RESTING_WAIT);
@@ -707,7 +709,7 @@ static int run_states(struct run *run, const struct state_definition *state, cJS
             result = -ENOMEM;
         else if (++run->transitions > MAX_TRANSITIONS_PER_STEP)
             result = fail_runtime(run->step, state->name, entered,
-                                  "Too many state transitions without a wait: is there a loop of Pass states?");
+                                  "Too many state transitions without a wait: is there a loop of states that never rest?");
         else
             result = enter_state(run, state, entered, input, input_text, &output, &next);
         cJSON_free(input_text);

@@ -152,7 +152,9 @@ static int parse_reference_path(const cJSON *object, const char *where, const ch
     *path = NULL;
     if (!value)
         return 0;
-    if (!cJSON_IsString(value) || asl_path_validate(value->valuestring) < 0)
+    /* These paths read the state's input; the context object ($$) is not available to them. */
+    if (!cJSON_IsString(value) || asl_path_validate(value->valuestring) < 0
+        || strncmp(value->valuestring, "$$", 2) == 0)
         return fail(error, error_size,
                     "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a valid JSONPath at %s/%s",
                     field, where, field);
@@ -234,6 +236,13 @@ static int parse_optional_string(const cJSON *state_json, const char *state_name
                     field, state_name, field);
     *value = member->valuestring;
     return 0;
+}
+
+/* A field given both as a value and as a path (e.g. TimeoutSeconds and TimeoutSecondsPath). */
+static int fail_both_forms(char *error, size_t error_size, const char *field, const char *where)
+{
+    return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Only one of '%s' or '%sPath' can be set at %s", field,
+                field, where);
 }
 
 /* Checks an ErrorEquals list (where names its location); last says whether its retrier/catcher is the last one. */
@@ -399,12 +408,10 @@ static int parse_task_fields(const cJSON *state_json, struct state_definition *s
         || (result = parse_template(state_json, state->name, "ResultSelector", &state->result_selector, error,
                                     error_size)) < 0)
         return result;
-    if ((state->timeout_seconds && state->timeout_seconds_path)
-        || (state->heartbeat_seconds && state->heartbeat_seconds_path))
-        return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: Only one of '%s' or '%sPath' can be set at %s",
-                    state->timeout_seconds_path ? "TimeoutSeconds" : "HeartbeatSeconds",
-                    state->timeout_seconds_path ? "TimeoutSeconds" : "HeartbeatSeconds", where);
+    if (state->timeout_seconds && state->timeout_seconds_path)
+        return fail_both_forms(error, error_size, "TimeoutSeconds", where);
+    if (state->heartbeat_seconds && state->heartbeat_seconds_path)
+        return fail_both_forms(error, error_size, "HeartbeatSeconds", where);
     if (state->timeout_seconds && state->heartbeat_seconds && state->heartbeat_seconds >= state->timeout_seconds)
         return fail(error, error_size,
                     "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds at %s/HeartbeatSeconds",
@@ -421,9 +428,10 @@ static int parse_fail_fields(const cJSON *state_json, struct state_definition *s
         || (result = parse_reference_path(state_json, where, "ErrorPath", &state->error_path, error, error_size)) < 0
         || (result = parse_reference_path(state_json, where, "CausePath", &state->cause_path, error, error_size)) < 0)
         return result;
-    if ((state->error && state->error_path) || (state->cause && state->cause_path))
-        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Only one of '%s' or '%sPath' can be set at %s",
-                    state->error_path ? "Error" : "Cause", state->error_path ? "Error" : "Cause", where);
+    if (state->error && state->error_path)
+        return fail_both_forms(error, error_size, "Error", where);
+    if (state->cause && state->cause_path)
+        return fail_both_forms(error, error_size, "Cause", where);
     return 0;
 }
 

@@ -13,7 +13,9 @@
 #error "SOURCE_ROOT must be defined by meson"
 #endif
 
-#define BLOG_DEFINITION_PATH SOURCE_ROOT "/loan-processor/state-machines/LoanProcessorStateMachine.asl.json"
+#define STATE_MACHINES_DIR SOURCE_ROOT "/loan-processor/state-machines/"
+#define BLOG_PART1_PATH STATE_MACHINES_DIR "LoanProcessorPart1StateMachine.asl.json"
+#define BLOG_PART2_PATH STATE_MACHINES_DIR "LoanProcessorStateMachine.asl.json"
 
 /* Reads a whole file; NULL on failure. The caller frees. */
 static char *read_file(const char *path, size_t *length)
@@ -61,13 +63,10 @@ static void parse_expecting_error(const char *definition, struct parse_outcome *
 
 /* ---- the blog's definition --------------------------------------------- */
 
-static void check_blog_machine(const struct state_machine *machine)
+/* The blog's valuation Task, as both parts define it (part 2 adds the timeout and the catchers). */
+static void check_request_valuation(const struct state_definition *state)
 {
-    ASSERT_EQ_STR("RequestValuation", machine->start_at);
-    ASSERT_EQ_INT(1, machine->state_count);
-    const struct state_definition *state = state_machine_find(machine, "RequestValuation");
     ASSERT_NOT_NULL(state);
-    ASSERT_TRUE(state == &machine->states[0]);
     ASSERT_EQ_STR("RequestValuation", state->name);
     ASSERT_EQ_INT(STATE_TASK, state->type);
     ASSERT_EQ_STR("arn:aws:states:::lambda:invoke.waitForTaskToken", state->resource);
@@ -84,16 +83,76 @@ static void check_blog_machine(const struct state_machine *machine)
     ASSERT_EQ_STR("$$.Task.Token", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(payload, "taskToken.$")));
     ASSERT_EQ_STR("$", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(payload, "loanApplication.$")));
     ASSERT_NULL(state->result);
-    ASSERT_EQ_INT(0, state->timeout_seconds);
+    ASSERT_NULL(state->result_selector);
     ASSERT_EQ_INT(0, state->heartbeat_seconds);
+    ASSERT_NULL(state->timeout_seconds_path);
+    /* Retry the Lambda service errors: 2 s, doubling, 6 times. */
+    ASSERT_EQ_INT(1, state->retrier_count);
+    ASSERT_EQ_INT(3, cJSON_GetArraySize(state->retriers[0].error_equals));
+    ASSERT_EQ_STR("Lambda.SdkClientException",
+                  cJSON_GetStringValue(cJSON_GetArrayItem(state->retriers[0].error_equals, 2)));
+    ASSERT_TRUE(state->retriers[0].interval_seconds == 2.0);
+    ASSERT_EQ_INT(6, state->retriers[0].max_attempts);
+    ASSERT_TRUE(state->retriers[0].backoff_rate == 2.0);
+    ASSERT_EQ_INT(0, state->retriers[0].max_delay_seconds);
+    ASSERT_TRUE(!state->retriers[0].full_jitter);
+}
+
+static void check_blog_part1_machine(const struct state_machine *machine)
+{
+    const struct state_definition *state = state_machine_find(machine, "RequestValuation");
+    ASSERT_EQ_STR("RequestValuation", machine->start_at);
+    ASSERT_EQ_INT(1, machine->state_count);
+    ASSERT_TRUE(state == &machine->states[0]);
+    check_request_valuation(state);
+    ASSERT_EQ_INT(0, state->timeout_seconds);
+    ASSERT_EQ_INT(0, state->catcher_count);
     ASSERT_NULL(state_machine_find(machine, "requestvaluation"));
     ASSERT_NULL(state_machine_find(machine, "Nope"));
 }
 
-static void test_parses_the_blog_definition_file(void)
+/* A part-2 publishing Task (SNS) going on to the Fail state fail_state, and that Fail state. */
+static void check_publish_then_fail(const struct state_machine *machine, const char *publish_state,
+                                    const char *fail_state)
+{
+    const struct state_definition *publish = state_machine_find(machine, publish_state);
+    const struct state_definition *failure = state_machine_find(machine, fail_state);
+    ASSERT_NOT_NULL(publish);
+    ASSERT_NOT_NULL(failure);
+    ASSERT_EQ_INT(STATE_TASK, publish->type);
+    ASSERT_EQ_STR("arn:aws:states:::sns:publish", publish->resource);
+    ASSERT_EQ_STR(fail_state, publish->next);
+    ASSERT_EQ_INT(0, publish->retrier_count);
+    ASSERT_EQ_INT(0, publish->catcher_count);
+    ASSERT_EQ_INT(STATE_FAIL, failure->type);
+    ASSERT_EQ_STR(fail_state, failure->error);
+    ASSERT_NULL(failure->cause);
+    ASSERT_NULL(failure->error_path);
+}
+
+static void check_blog_part2_machine(const struct state_machine *machine)
+{
+    const struct state_definition *state = state_machine_find(machine, "RequestValuation");
+    ASSERT_EQ_STR("RequestValuation", machine->start_at);
+    ASSERT_EQ_INT(5, machine->state_count);
+    check_request_valuation(state);
+    ASSERT_EQ_INT(30, state->timeout_seconds);
+    ASSERT_EQ_INT(2, state->catcher_count);
+    ASSERT_EQ_STR("States.Timeout", cJSON_GetStringValue(cJSON_GetArrayItem(state->catchers[0].error_equals, 0)));
+    ASSERT_EQ_STR("PublishValuationServiceTimeoutError", state->catchers[0].next);
+    ASSERT_EQ_STR("$", state->catchers[0].result_path.path);
+    ASSERT_TRUE(!state->catchers[0].result_path.is_null);
+    ASSERT_EQ_STR("ValuationFailed", cJSON_GetStringValue(cJSON_GetArrayItem(state->catchers[1].error_equals, 0)));
+    ASSERT_EQ_STR("PublishValuationFailedError", state->catchers[1].next);
+    check_publish_then_fail(machine, "PublishValuationServiceTimeoutError", "ValuationServiceTimedOut");
+    check_publish_then_fail(machine, "PublishValuationFailedError", "ValuationFailed");
+}
+
+/* Parses the definition file at path and runs check on the machine. */
+static void check_definition_file(const char *path, void (*check)(const struct state_machine *machine))
 {
     size_t length = 0;
-    char *definition = read_file(BLOG_DEFINITION_PATH, &length);
+    char *definition = read_file(path, &length);
     struct state_machine *machine = NULL;
     char error[512] = "";
     int rc = definition ? state_machine_parse(definition, length, &machine, error, sizeof(error)) : -1;
@@ -103,11 +162,21 @@ static void test_parses_the_blog_definition_file(void)
         memset(definition, ' ', length);
     free(definition);
     if (rc != 0)
-        printf("# error: %s\n", error);
+        printf("# %s: %s\n", path, error);
     if (machine)
-        check_blog_machine(machine);
+        check(machine);
     state_machine_free(machine);
     ASSERT_EQ_INT(0, rc);
+}
+
+static void test_parses_the_blog_part1_definition_file(void)
+{
+    check_definition_file(BLOG_PART1_PATH, check_blog_part1_machine);
+}
+
+static void test_parses_the_blog_part2_definition_file(void)
+{
+    check_definition_file(BLOG_PART2_PATH, check_blog_part2_machine);
 }
 
 static void check_every_state_type(const struct state_machine *machine)
@@ -198,6 +267,8 @@ static void test_type_names(void)
     ASSERT_EQ_STR("Pass", state_machine_type_name(STATE_PASS));
     ASSERT_EQ_STR("Succeed", state_machine_type_name(STATE_SUCCEED));
     ASSERT_EQ_STR("Fail", state_machine_type_name(STATE_FAIL));
+    ASSERT_EQ_STR("Wait", state_machine_type_name(STATE_WAIT));
+    ASSERT_EQ_STR("Choice", state_machine_type_name(STATE_CHOICE));
 }
 
 static void test_free_is_safe_on_null(void)
@@ -285,8 +356,10 @@ static void test_rejects_transitions_out_of_terminal_states(void)
 
 static void test_rejects_unknown_or_missing_type(void)
 {
-    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: 'Wait' is not a supported state type at /States/A/Type",
-                            "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Wait\",\"Seconds\":1,\"End\":true}}}");
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: 'Parallel' is not a supported state type at /States/A/Type",
+                            "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Parallel\",\"End\":true}}}");
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: 'Map' is not a supported state type at /States/A/Type",
+                            "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Map\",\"End\":true}}}");
     ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: 'task' is not a supported state type at /States/A/Type",
                             "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"task\",\"End\":true}}}");
     ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: These fields are required: [Type] at /States/A",
@@ -475,9 +548,438 @@ static void test_split_resource_respects_buffer_sizes(void)
                                                         sizeof(type), name, sizeof(name) - 1));
 }
 
+/* ---- Retry and Catch ------------------------------------------------------ */
+
+/* Task T (a Lambda invoke) with more fields, ending the execution; Succeed state After for catchers. */
+#define TASK_WITH(fields)                                                                                 \
+    "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\"," \
+    fields ",\"End\":true},\"After\":{\"Type\":\"Succeed\"}}}"
+
+/* Task T with one retrier whose other fields are given. */
+#define RETRIER(fields) TASK_WITH("\"Retry\":[{\"ErrorEquals\":[\"E\"]," fields "}]")
+
+#define SCHEMA_ERROR "SCHEMA_VALIDATION_FAILED: "
+
+/* Parses definition, expecting success; runs check on the machine. */
+static void check_parsed(const char *definition, void (*check)(const struct state_machine *machine))
+{
+    struct state_machine *machine = NULL;
+    char error[512] = "";
+    int rc = state_machine_parse(definition, strlen(definition), &machine, error, sizeof(error));
+    if (rc != 0)
+        printf("# error: %s\n", error);
+    if (machine)
+        check(machine);
+    state_machine_free(machine);
+    ASSERT_EQ_INT(0, rc);
+}
+
+static void check_retry_and_catch_fields(const struct state_machine *machine)
+{
+    const struct state_definition *state = state_machine_find(machine, "T");
+    ASSERT_NOT_NULL(state);
+    ASSERT_EQ_INT(2, state->retrier_count);
+    /* The defaults: 1 s, 3 attempts, rate 2.0, no cap, no jitter. */
+    ASSERT_TRUE(state->retriers[0].interval_seconds == 1.0);
+    ASSERT_EQ_INT(3, state->retriers[0].max_attempts);
+    ASSERT_TRUE(state->retriers[0].backoff_rate == 2.0);
+    ASSERT_EQ_INT(0, state->retriers[0].max_delay_seconds);
+    ASSERT_TRUE(!state->retriers[0].full_jitter);
+    ASSERT_TRUE(state->retriers[1].interval_seconds == 5.0);
+    ASSERT_EQ_INT(0, state->retriers[1].max_attempts);
+    ASSERT_TRUE(state->retriers[1].backoff_rate == 1.5);
+    ASSERT_EQ_INT(60, state->retriers[1].max_delay_seconds);
+    ASSERT_TRUE(state->retriers[1].full_jitter);
+    ASSERT_EQ_STR("States.ALL", cJSON_GetStringValue(cJSON_GetArrayItem(state->retriers[1].error_equals, 0)));
+    ASSERT_EQ_INT(3, state->catcher_count);
+    ASSERT_EQ_STR("After", state->catchers[0].next);
+    ASSERT_EQ_STR("$", state->catchers[0].result_path.path);
+    ASSERT_TRUE(!state->catchers[0].result_path.is_null);
+    ASSERT_EQ_STR("$.error", state->catchers[1].result_path.path);
+    ASSERT_TRUE(state->catchers[2].result_path.is_null);
+    ASSERT_EQ_STR("T", state->catchers[2].next);
+}
+
+static void test_parses_retry_and_catch(void)
+{
+    check_parsed(TASK_WITH("\"Retry\":[{\"ErrorEquals\":[\"A\",\"States.Timeout\"]},"
+                           "{\"ErrorEquals\":[\"States.ALL\"],\"IntervalSeconds\":5,\"MaxAttempts\":0,"
+                           "\"BackoffRate\":1.5,\"MaxDelaySeconds\":60,\"JitterStrategy\":\"FULL\"}],"
+                           "\"Catch\":[{\"ErrorEquals\":[\"States.HeartbeatTimeout\"],\"Next\":\"After\"},"
+                           "{\"ErrorEquals\":[\"States.TaskFailed\",\"My.Error\"],\"ResultPath\":\"$.error\","
+                           "\"Next\":\"After\"},"
+                           "{\"ErrorEquals\":[\"States.ALL\"],\"ResultPath\":null,\"Next\":\"T\"}]"),
+                 check_retry_and_catch_fields);
+}
+
+static void test_rejects_bad_error_equals(void)
+{
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "These fields are required: [ErrorEquals] at /States/T/Retry/0",
+                            TASK_WITH("\"Retry\":[{\"MaxAttempts\":1}]"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "These fields are required: [ErrorEquals] at /States/T/Catch/0",
+                            TASK_WITH("\"Catch\":[{\"Next\":\"After\"}]"));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'ErrorEquals' must be a non-empty array at /States/T/Retry/0/ErrorEquals",
+        TASK_WITH("\"Retry\":[{\"ErrorEquals\":[]}]"));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'ErrorEquals' must be a non-empty array at /States/T/Catch/0/ErrorEquals",
+        TASK_WITH("\"Catch\":[{\"ErrorEquals\":\"States.ALL\",\"Next\":\"After\"}]"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Error names must be non-empty strings at /States/T/Retry/0/ErrorEquals",
+                            TASK_WITH("\"Retry\":[{\"ErrorEquals\":[\"A\",7]}]"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Error names must be non-empty strings at /States/T/Catch/1/ErrorEquals",
+                            TASK_WITH("\"Catch\":[{\"ErrorEquals\":[\"A\"],\"Next\":\"After\"},"
+                                      "{\"ErrorEquals\":[\"\"],\"Next\":\"After\"}]"));
+}
+
+static void test_rejects_misplaced_states_all(void)
+{
+    static const char not_alone[] =
+        SCHEMA_ERROR "'States.ALL' must appear alone in ErrorEquals, and only in the last entry at "
+                     "/States/T/Retry/0/ErrorEquals";
+    ASSERT_DEFINITION_ERROR(not_alone, TASK_WITH("\"Retry\":[{\"ErrorEquals\":[\"States.ALL\",\"A\"]}]"));
+    ASSERT_DEFINITION_ERROR(not_alone, TASK_WITH("\"Retry\":[{\"ErrorEquals\":[\"A\",\"States.ALL\"]}]"));
+    ASSERT_DEFINITION_ERROR(not_alone, TASK_WITH("\"Retry\":[{\"ErrorEquals\":[\"States.ALL\"]},"
+                                                 "{\"ErrorEquals\":[\"A\"]}]"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "'States.ALL' must appear alone in ErrorEquals, and only in the last entry "
+                                         "at /States/T/Catch/0/ErrorEquals",
+                            TASK_WITH("\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"After\"},"
+                                      "{\"ErrorEquals\":[\"A\"],\"Next\":\"After\"}]"));
+}
+
+static void test_rejects_unknown_states_error_names(void)
+{
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "'States.Foo' is not a predefined error name; names starting with 'States.' "
+                                         "are reserved at /States/T/Retry/0/ErrorEquals",
+                            TASK_WITH("\"Retry\":[{\"ErrorEquals\":[\"States.Foo\"]}]"));
+    /* Error names are case-sensitive. */
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "'States.timeout' is not a predefined error name; names starting with "
+                                         "'States.' are reserved at /States/T/Catch/0/ErrorEquals",
+                            TASK_WITH("\"Catch\":[{\"ErrorEquals\":[\"States.timeout\"],\"Next\":\"After\"}]"));
+}
+
+static void test_rejects_bad_retrier_fields(void)
+{
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'IntervalSeconds' must be a positive integer at "
+                     "/States/T/Retry/0/IntervalSeconds",
+        RETRIER("\"IntervalSeconds\":0"));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'IntervalSeconds' must be a positive integer at "
+                     "/States/T/Retry/0/IntervalSeconds",
+        RETRIER("\"IntervalSeconds\":1.5"));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'MaxAttempts' must be a non-negative integer at "
+                     "/States/T/Retry/0/MaxAttempts",
+        RETRIER("\"MaxAttempts\":-1"));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'MaxAttempts' must be a non-negative integer at "
+                     "/States/T/Retry/0/MaxAttempts",
+        RETRIER("\"MaxAttempts\":\"3\""));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'MaxDelaySeconds' must be a positive integer at "
+                     "/States/T/Retry/0/MaxDelaySeconds",
+        RETRIER("\"MaxDelaySeconds\":0"));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'BackoffRate' must be a number of at least 1.0 at "
+                     "/States/T/Retry/0/BackoffRate",
+        RETRIER("\"BackoffRate\":0.5"));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'BackoffRate' must be a number of at least 1.0 at "
+                     "/States/T/Retry/0/BackoffRate",
+        RETRIER("\"BackoffRate\":\"2\""));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'JitterStrategy' must be FULL or NONE at "
+                     "/States/T/Retry/0/JitterStrategy",
+        RETRIER("\"JitterStrategy\":\"full\""));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'JitterStrategy' must be FULL or NONE at "
+                     "/States/T/Retry/0/JitterStrategy",
+        RETRIER("\"JitterStrategy\":true"));
+}
+
+static void test_rejects_bad_retry_and_catch_lists(void)
+{
+    char definition[4096];
+    size_t length;
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'Retry' must be an array at /States/T/Retry",
+                            TASK_WITH("\"Retry\":{\"ErrorEquals\":[\"A\"]}"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'Catch' must be an array at /States/T/Catch",
+                            TASK_WITH("\"Catch\":\"After\""));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "A retrier must be a JSON object at /States/T/Retry/0",
+                            TASK_WITH("\"Retry\":[\"A\"]"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "A catcher must be a JSON object at /States/T/Catch/0",
+                            TASK_WITH("\"Catch\":[[]]"));
+
+    /* 33 retriers: one more than the retry counts can hold. */
+    length = (size_t)snprintf(definition, sizeof(definition), "%s",
+                              "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+                              "\"Resource\":\"arn:aws:states:::lambda:invoke\",\"End\":true,\"Retry\":[");
+    for (int i = 0; i <= STATE_MACHINE_MAX_RETRIERS; i++)
+        length += (size_t)snprintf(definition + length, sizeof(definition) - length, "%s{\"ErrorEquals\":[\"E%d\"]}",
+                                   i ? "," : "", i);
+    snprintf(definition + length, sizeof(definition) - length, "]}}}");
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "At most 32 entries are allowed at /States/T/Retry", definition);
+}
+
+static void test_rejects_bad_catchers(void)
+{
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "These fields are required: [Next] at /States/T/Catch/0",
+                            TASK_WITH("\"Catch\":[{\"ErrorEquals\":[\"A\"]}]"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "These fields are required: [Next] at /States/T/Catch/0",
+                            TASK_WITH("\"Catch\":[{\"ErrorEquals\":[\"A\"],\"Next\":\"\"}]"));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'ResultPath' must be a valid JSONPath at /States/T/Catch/0/ResultPath",
+        TASK_WITH("\"Catch\":[{\"ErrorEquals\":[\"A\"],\"ResultPath\":\"error\",\"Next\":\"After\"}]"));
+    ASSERT_DEFINITION_ERROR("MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/T/Catch/1/Next",
+                            TASK_WITH("\"Catch\":[{\"ErrorEquals\":[\"A\"],\"Next\":\"After\"},"
+                                      "{\"ErrorEquals\":[\"B\"],\"Next\":\"Nowhere\"}]"));
+}
+
+static void test_rejects_a_timeout_and_its_path_together(void)
+{
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Only one of 'TimeoutSeconds' or 'TimeoutSecondsPath' can be set at /States/T",
+                            TASK_WITH("\"TimeoutSeconds\":30,\"TimeoutSecondsPath\":\"$.timeout\""));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "Only one of 'HeartbeatSeconds' or 'HeartbeatSecondsPath' can be set at /States/T",
+        TASK_WITH("\"HeartbeatSeconds\":30,\"HeartbeatSecondsPath\":\"$.heartbeat\""));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'TimeoutSecondsPath' must be a valid JSONPath at "
+                     "/States/T/TimeoutSecondsPath",
+        TASK_WITH("\"TimeoutSecondsPath\":\"timeout\""));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'HeartbeatSecondsPath' must be a valid JSONPath at "
+                     "/States/T/HeartbeatSecondsPath",
+        TASK_WITH("\"HeartbeatSecondsPath\":10"));
+}
+
+static void check_timeout_paths(const struct state_machine *machine)
+{
+    const struct state_definition *state = state_machine_find(machine, "T");
+    ASSERT_NOT_NULL(state);
+    ASSERT_EQ_STR("$.limits.timeout", state->timeout_seconds_path);
+    ASSERT_EQ_STR("$.limits.heartbeat", state->heartbeat_seconds_path);
+    ASSERT_EQ_INT(0, state->timeout_seconds);
+    ASSERT_EQ_INT(0, state->heartbeat_seconds);
+    ASSERT_NOT_NULL(state->result_selector);
+}
+
+static void test_parses_timeout_paths_and_result_selector(void)
+{
+    check_parsed(TASK_WITH("\"TimeoutSecondsPath\":\"$.limits.timeout\","
+                           "\"HeartbeatSecondsPath\":\"$.limits.heartbeat\","
+                           "\"ResultSelector\":{\"value.$\":\"$.Payload\"}"),
+                 check_timeout_paths);
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'v.$' must be a valid JSONPath or a valid intrinsic function call at "
+                     "/States/T/ResultSelector",
+        TASK_WITH("\"ResultSelector\":{\"v.$\":\"Payload\"}"));
+}
+
+/* ---- Wait, Fail and Choice -------------------------------------------------- */
+
+/* Wait state W with fields, then the Succeed state After. */
+#define WAIT_WITH(fields)                                                                                   \
+    "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\"," fields "\"Next\":\"After\"},"                  \
+    "\"After\":{\"Type\":\"Succeed\"}}}"
+
+#define EXACTLY_ONE_WAIT_FIELD                                                                              \
+    SCHEMA_ERROR "Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be set at /States/W"
+
+static void check_wait_fields(const struct state_machine *machine)
+{
+    const struct state_definition *seconds = state_machine_find(machine, "S");
+    const struct state_definition *seconds_path = state_machine_find(machine, "SP");
+    const struct state_definition *timestamp = state_machine_find(machine, "TS");
+    const struct state_definition *timestamp_path = state_machine_find(machine, "TP");
+    ASSERT_NOT_NULL(seconds);
+    ASSERT_NOT_NULL(seconds_path);
+    ASSERT_NOT_NULL(timestamp);
+    ASSERT_NOT_NULL(timestamp_path);
+    ASSERT_EQ_INT(STATE_WAIT, seconds->type);
+    ASSERT_EQ_INT(0, seconds->wait_seconds);
+    ASSERT_EQ_STR("SP", seconds->next);
+    ASSERT_EQ_INT(-1, seconds_path->wait_seconds);
+    ASSERT_EQ_STR("$.delay", seconds_path->wait_seconds_path);
+    ASSERT_EQ_STR("2016-03-14T01:59:00+02:00", timestamp->wait_timestamp);
+    ASSERT_NULL(timestamp->wait_timestamp_path);
+    ASSERT_EQ_STR("$.until", timestamp_path->wait_timestamp_path);
+    ASSERT_NULL(timestamp_path->wait_timestamp);
+    ASSERT_NULL(timestamp_path->next);
+}
+
+static void test_parses_wait_states(void)
+{
+    check_parsed("{\"StartAt\":\"S\",\"States\":{"
+                 "\"S\":{\"Type\":\"Wait\",\"Seconds\":0,\"Next\":\"SP\"},"
+                 "\"SP\":{\"Type\":\"Wait\",\"SecondsPath\":\"$.delay\",\"Next\":\"TS\"},"
+                 "\"TS\":{\"Type\":\"Wait\",\"Timestamp\":\"2016-03-14T01:59:00+02:00\",\"Next\":\"TP\"},"
+                 "\"TP\":{\"Type\":\"Wait\",\"TimestampPath\":\"$.until\",\"End\":true}}}",
+                 check_wait_fields);
+}
+
+static void test_rejects_wait_without_or_with_several_times(void)
+{
+    ASSERT_DEFINITION_ERROR(EXACTLY_ONE_WAIT_FIELD, WAIT_WITH(""));
+    ASSERT_DEFINITION_ERROR(EXACTLY_ONE_WAIT_FIELD, WAIT_WITH("\"Seconds\":1,\"SecondsPath\":\"$.s\","));
+    ASSERT_DEFINITION_ERROR(EXACTLY_ONE_WAIT_FIELD,
+                            WAIT_WITH("\"Timestamp\":\"2016-03-14T01:59:00Z\",\"TimestampPath\":\"$.t\","));
+    ASSERT_DEFINITION_ERROR(EXACTLY_ONE_WAIT_FIELD, WAIT_WITH("\"Seconds\":0,\"TimestampPath\":\"$.t\","));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'Seconds' must be a non-negative integer at /States/W/Seconds",
+        WAIT_WITH("\"Seconds\":-1,"));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'Seconds' must be a non-negative integer at /States/W/Seconds",
+        WAIT_WITH("\"Seconds\":\"5\","));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'SecondsPath' must be a valid JSONPath at /States/W/SecondsPath",
+        WAIT_WITH("\"SecondsPath\":\"delay\","));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "These fields are required: [Next | End] at /States/W",
+                            "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":1}}}");
+}
+
+static void test_rejects_a_bad_wait_timestamp(void)
+{
+    static const char not_rfc3339[] =
+        SCHEMA_ERROR "The value for the field 'Timestamp' must be an RFC 3339 timestamp at /States/W/Timestamp";
+    ASSERT_DEFINITION_ERROR(not_rfc3339, WAIT_WITH("\"Timestamp\":\"tomorrow\","));
+    ASSERT_DEFINITION_ERROR(not_rfc3339, WAIT_WITH("\"Timestamp\":\"2016-03-14 01:59:00Z\","));
+    ASSERT_DEFINITION_ERROR(not_rfc3339, WAIT_WITH("\"Timestamp\":\"2023-02-30T00:00:00Z\","));
+    ASSERT_DEFINITION_ERROR(not_rfc3339, WAIT_WITH("\"Timestamp\":\"2016-03-14T01:59Z\","));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'Timestamp' must be a string at /States/W/Timestamp",
+        WAIT_WITH("\"Timestamp\":1457920740,"));
+}
+
+/* Fail state F with fields. */
+#define FAIL_WITH(fields) "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\"," fields "}}}"
+
+static void check_fail_paths(const struct state_machine *machine)
+{
+    const struct state_definition *state = state_machine_find(machine, "F");
+    ASSERT_NOT_NULL(state);
+    ASSERT_NULL(state->error);
+    ASSERT_EQ_STR("$.problem.name", state->error_path);
+    ASSERT_EQ_STR("fixed", state->cause);
+    ASSERT_NULL(state->cause_path);
+}
+
+static void test_fail_error_and_cause_paths(void)
+{
+    check_parsed(FAIL_WITH("\"ErrorPath\":\"$.problem.name\",\"Cause\":\"fixed\""), check_fail_paths);
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Only one of 'Error' or 'ErrorPath' can be set at /States/F",
+                            FAIL_WITH("\"Error\":\"E\",\"ErrorPath\":\"$.e\""));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Only one of 'Cause' or 'CausePath' can be set at /States/F",
+                            FAIL_WITH("\"Cause\":\"C\",\"CausePath\":\"$.c\""));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'ErrorPath' must be a valid JSONPath at /States/F/ErrorPath",
+        FAIL_WITH("\"ErrorPath\":\"e\""));
+    ASSERT_DEFINITION_ERROR(
+        SCHEMA_ERROR "The value for the field 'Cause' must be a string at /States/F/Cause",
+        FAIL_WITH("\"Cause\":{}"));
+}
+
+/* Choice state C with rules and more fields, choosing between the Succeed states A and B. */
+#define CHOICE_WITH(fields)                                                                                  \
+    "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","                                               \
+    "\"Choices\":[{\"Variable\":\"$.x\",\"NumericEquals\":1,\"Next\":\"A\"}]" fields "},"                     \
+    "\"A\":{\"Type\":\"Succeed\"},\"B\":{\"Type\":\"Succeed\"}}}"
+
+static void check_choice_state(const struct state_machine *machine)
+{
+    const struct state_definition *state = state_machine_find(machine, "C");
+    ASSERT_NOT_NULL(state);
+    ASSERT_EQ_INT(STATE_CHOICE, state->type);
+    ASSERT_NULL(state->next);
+    ASSERT_NOT_NULL(state->choice);
+    ASSERT_EQ_STR("$.in", state->input_path.path);
+}
+
+static void test_choice_transitions(void)
+{
+    check_parsed(CHOICE_WITH(",\"Default\":\"B\",\"InputPath\":\"$.in\""), check_choice_state);
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Field 'Next' is not supported by a Choice state at /States/C/Next",
+                            CHOICE_WITH(",\"Next\":\"B\""));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Field 'End' is not supported by a Choice state at /States/C/End",
+                            CHOICE_WITH(",\"End\":true"));
+    ASSERT_DEFINITION_ERROR("MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/C/Choices",
+                            CHOICE_WITH(",\"Default\":\"Nowhere\""));
+    ASSERT_DEFINITION_ERROR(
+        "MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/C/Choices",
+        "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","
+        "\"Choices\":[{\"Variable\":\"$.x\",\"NumericEquals\":1,\"Next\":\"Nowhere\"}]}}}");
+}
+
+/* ---- matching errors ---------------------------------------------------------- */
+
+struct match_row {
+    const char *pattern;
+    const char *error;  /* NULL: a SendTaskFailure without an error */
+    bool heartbeat;
+    bool matches;
+};
+
+static void test_error_matches_truth_table(void)
+{
+    static const struct match_row rows[] = {
+        { "States.ALL", "Any.Error", false, true },
+        { "States.ALL", NULL, false, true },
+        { "States.ALL", "States.Timeout", false, true },
+        { "States.ALL", "States.Timeout", true, true },
+        { "States.ALL", "States.Runtime", false, false },
+        { "States.ALL", "States.DataLimitExceeded", false, false },
+        { "States.TaskFailed", "Any.Error", false, true },
+        { "States.TaskFailed", NULL, false, true },
+        { "States.TaskFailed", "States.Permissions", false, true },
+        { "States.TaskFailed", "States.Timeout", false, false },
+        { "States.TaskFailed", "States.Timeout", true, false },
+        { "States.TaskFailed", "States.Runtime", false, false },
+        { "States.Timeout", "States.Timeout", false, true },
+        { "States.Timeout", "States.Timeout", true, true },
+        { "States.Timeout", "Any.Error", false, false },
+        { "States.Timeout", NULL, false, false },
+        { "States.HeartbeatTimeout", "States.Timeout", true, true },
+        { "States.HeartbeatTimeout", "States.Timeout", false, false },
+        { "States.HeartbeatTimeout", "Any.Error", false, false },
+        { "States.HeartbeatTimeout", NULL, false, false },
+        { "States.Runtime", "States.Runtime", false, true },
+        { "Any.Error", "Any.Error", false, true },
+        { "Any.Error", "any.error", false, false },
+        { "Any.Error", "Any.Error2", false, false },
+        { "Any.Error", NULL, false, false },
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        cJSON *list = cJSON_CreateArray();
+        bool added = list && cJSON_AddItemToArray(list, cJSON_CreateString(rows[i].pattern));
+        bool matches = added && state_machine_error_matches(list, rows[i].error, rows[i].heartbeat);
+        cJSON_Delete(list);
+        if (matches != rows[i].matches)
+            printf("# row %zu: %s vs %s (heartbeat %d)\n", i, rows[i].pattern, rows[i].error ? rows[i].error : "null",
+                   (int)rows[i].heartbeat);
+        ASSERT_TRUE(added);
+        ASSERT_TRUE(matches == rows[i].matches);
+    }
+}
+
+static void test_error_matches_any_name_of_the_list(void)
+{
+    cJSON *list = cJSON_Parse("[\"A\",7,\"States.Timeout\",\"B\"]");
+    bool a = state_machine_error_matches(list, "A", false);
+    bool b = state_machine_error_matches(list, "B", false);
+    bool timeout = state_machine_error_matches(list, "States.Timeout", true);
+    bool other = state_machine_error_matches(list, "C", false);
+    bool empty = state_machine_error_matches(NULL, "A", false);
+    cJSON_Delete(list);
+    ASSERT_TRUE(a);
+    ASSERT_TRUE(b);
+    ASSERT_TRUE(timeout);
+    ASSERT_TRUE(!other);
+    ASSERT_TRUE(!empty);
+}
+
 int main(void)
 {
-    RUN(test_parses_the_blog_definition_file);
+    RUN(test_parses_the_blog_part1_definition_file);
+    RUN(test_parses_the_blog_part2_definition_file);
     RUN(test_parses_pass_task_and_succeed_fields);
     RUN(test_parses_a_fail_state);
     RUN(test_rejects_a_fail_state_with_a_non_string_error);
@@ -505,5 +1007,21 @@ int main(void)
     RUN(test_split_resource);
     RUN(test_split_resource_rejects_other_forms);
     RUN(test_split_resource_respects_buffer_sizes);
+    RUN(test_parses_retry_and_catch);
+    RUN(test_rejects_bad_error_equals);
+    RUN(test_rejects_misplaced_states_all);
+    RUN(test_rejects_unknown_states_error_names);
+    RUN(test_rejects_bad_retrier_fields);
+    RUN(test_rejects_bad_retry_and_catch_lists);
+    RUN(test_rejects_bad_catchers);
+    RUN(test_rejects_a_timeout_and_its_path_together);
+    RUN(test_parses_timeout_paths_and_result_selector);
+    RUN(test_parses_wait_states);
+    RUN(test_rejects_wait_without_or_with_several_times);
+    RUN(test_rejects_a_bad_wait_timestamp);
+    RUN(test_fail_error_and_cause_paths);
+    RUN(test_choice_transitions);
+    RUN(test_error_matches_truth_table);
+    RUN(test_error_matches_any_name_of_the_list);
     return test_done();
 }
