@@ -173,6 +173,17 @@ class ErrorHandling(harness.StackTestCase):
         self.assertEqual(1, len(self.events_of(arn, "ExecutionSucceeded")))
         self.assertEqual(3, len(self.events_of(arn, "WaitStateExited")))
 
+    def test_each_timer_fires_once_with_two_loan_processors_on_one_redis(self):
+        other = self.start_loan_processor(extra_state_machines=MACHINES)
+        arns = [self.start_execution(server, {"delay": 1}, state_machine_arn=machine_arn("Waits"))
+                for server in (self.loan, other) * 10]
+        for arn in arns:
+            self.assertEqual("SUCCEEDED", self.wait_finished(arn)["status"])
+            types = [e["type"] for e in self.history(other, arn)]
+            self.assertEqual(3, types.count("WaitStateExited"), types)
+            self.assertEqual(1, types.count("ExecutionSucceeded"), types)
+        self.assertEqual(0, self.redis.command("ZCARD", "sfn:timers"))
+
     def test_choice_takes_the_first_matching_rule_or_the_default(self):
         cases = [({"amount": 5000}, "large"), ({"amount": 500, "kind": "mortgage"}, "medium"),
                  ({"amount": 500, "kind": "loan"}, "small")]
