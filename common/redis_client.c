@@ -581,7 +581,7 @@ bool redis_client_connected(const struct redis_client *client)
     return client->connected;
 }
 
-int redis_client_add_script(struct redis_client *client, struct redis_script *script)
+static int add_script(struct redis_client *client, struct redis_script *script)
 {
     if (client->script_count == MAX_SCRIPTS)
         return -ENOSPC;
@@ -589,6 +589,16 @@ int redis_client_add_script(struct redis_client *client, struct redis_script *sc
     if (client->connected) {
         const char *argv[] = { "SCRIPT", "LOAD", script->source };
         return redis_client_command_strings(client, on_script_loaded, script, 3, argv);
+    }
+    return 0;
+}
+
+int redis_client_add_scripts(struct redis_client *client, struct redis_script *const *scripts, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        int result = add_script(client, scripts[i]);
+        if (result < 0)
+            return result;
     }
     return 0;
 }

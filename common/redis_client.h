@@ -58,8 +58,12 @@ void redis_client_on_change(struct redis_client *client, void (*on_change)(bool 
 
 bool redis_client_connected(const struct redis_client *client);
 
-/* Registers a script (loaded on each connection). The script must outlive the client. */
-int redis_client_add_script(struct redis_client *client, struct redis_script *script);
+/*
+ * Registers count scripts (each loaded on every connection). The scripts
+ * must outlive the client. Returns 0, -ENOSPC past the client's limit of
+ * scripts, or what loading one at once (when connected) returned.
+ */
+int redis_client_add_scripts(struct redis_client *client, struct redis_script *const *scripts, size_t count);
 
 /*
  * Sends one command given as argc arguments (binary-safe, lengths given).

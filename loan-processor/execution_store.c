@@ -131,14 +131,9 @@ static struct redis_script restore_timer_script = {
 
 int execution_store_init(struct redis_client *client)
 {
-    struct redis_script *scripts[] = { &create_script, &commit_script, &heartbeat_script, &claim_script,
-                                       &restore_timer_script };
-    for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
-        int result = redis_client_add_script(client, scripts[i]);
-        if (result < 0)
-            return result;
-    }
-    return 0;
+    struct redis_script *const scripts[] = { &create_script, &commit_script, &heartbeat_script, &claim_script,
+                                              &restore_timer_script };
+    return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
 
 void execution_store_key(const char *execution_id, char *out, size_t size)
@@ -450,18 +445,30 @@ static void on_committed(redisReply *reply, void *data)
     free(request);
 }
 
+/* Runs a script that answers one integer status (list is released in every case). Same contract as above. */
+static int run_status_script(struct redis_client *client, struct redis_script *script, int key_count,
+                             struct argument_list *list, store_commit_callback callback, void *data)
+{
+    struct commit_request *request = malloc(sizeof(*request));
+    if (!request) {
+        arguments_release(list);
+        return -ENOMEM;
+    }
+    request->callback = callback;
+    request->data = data;
+    int result = run_script(client, script, key_count, list, on_committed, request);
+    if (result < 0)
+        free(request);
+    return result;
+}
+
 int execution_store_commit(struct redis_client *client, const char *execution_id, long expected_last_event_id,
                            const char *required_token, const cJSON *events, const struct store_field *set,
                            size_t set_count, const char *const *delete_fields, size_t delete_count,
                            store_commit_callback callback, void *data)
 {
-    struct commit_request *request = malloc(sizeof(*request));
     struct argument_list list = { 0 };
     char key[256], history_key[256];
-    if (!request)
-        return -ENOMEM;
-    request->callback = callback;
-    request->data = data;
     execution_store_key(execution_id, key, sizeof(key));
     execution_store_history_key(execution_id, history_key, sizeof(history_key));
     arguments_add(&list, key);
@@ -480,52 +487,33 @@ int execution_store_commit(struct redis_client *client, const char *execution_id
     }
     for (size_t i = 0; i < delete_count; i++)
         arguments_add(&list, delete_fields[i]);
-    int result = run_script(client, &commit_script, 3, &list, on_committed, request);
-    if (result < 0)
-        free(request);
-    return result;
+    return run_status_script(client, &commit_script, 3, &list, callback, data);
 }
 
 int execution_store_heartbeat(struct redis_client *client, const char *execution_id, const char *token,
                               int64_t now_ms, store_commit_callback callback, void *data)
 {
-    struct commit_request *request = malloc(sizeof(*request));
     struct argument_list list = { 0 };
     char key[256];
-    if (!request)
-        return -ENOMEM;
-    request->callback = callback;
-    request->data = data;
     execution_store_key(execution_id, key, sizeof(key));
     arguments_add(&list, key);
     arguments_add(&list, TIMERS_KEY);
     arguments_add(&list, token);
     arguments_add_number(&list, now_ms);
     arguments_add(&list, execution_id);
-    int result = run_script(client, &heartbeat_script, 2, &list, on_committed, request);
-    if (result < 0)
-        free(request);
-    return result;
+    return run_status_script(client, &heartbeat_script, 2, &list, callback, data);
 }
 
 int execution_store_restore_timer(struct redis_client *client, const char *execution_id,
                                   store_commit_callback callback, void *data)
 {
-    struct commit_request *request = malloc(sizeof(*request));
     struct argument_list list = { 0 };
     char key[256];
-    if (!request)
-        return -ENOMEM;
-    request->callback = callback;
-    request->data = data;
     execution_store_key(execution_id, key, sizeof(key));
     arguments_add(&list, key);
     arguments_add(&list, TIMERS_KEY);
     arguments_add(&list, execution_id);
-    int result = run_script(client, &restore_timer_script, 2, &list, on_committed, request);
-    if (result < 0)
-        free(request);
-    return result;
+    return run_status_script(client, &restore_timer_script, 2, &list, callback, data);
 }
 
 struct claim_request {

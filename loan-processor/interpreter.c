@@ -903,8 +903,10 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
     return leave_state(&run, state, state_output, state->next);
 }
 
-int interpreter_task_failed(const struct state_machine *machine, const struct execution_facts *facts,
-                            const struct execution_position *position, const char *error, const char *cause,
+/* An error ends the waiting Task's attempt: the event of type (TaskFailed, TaskTimedOut), then its handling. */
+static int end_task_attempt(const struct state_machine *machine, const struct execution_facts *facts,
+                            const struct execution_position *position, const char *type, const char *details_member,
+                            const char *error, const char *cause, bool heartbeat,
                             const struct step_environment *environment, struct interpreter_step *step)
 {
     struct run run = { machine, facts, environment, step, 0 };
@@ -912,23 +914,25 @@ int interpreter_task_failed(const struct state_machine *machine, const struct ex
     const struct state_definition *state = begin_task_step(machine, position, environment, step, &result);
     if (!state)
         return result;
-    result = append_task_event(step, "TaskFailed", "taskFailedEventDetails",
-                               task_details(state, "error", error, "cause", cause));
-    return result < 0 ? result : handle_task_error(&run, state, position, error, cause, false);
+    result = append_task_event(step, type, details_member, task_details(state, "error", error, "cause", cause));
+    return result < 0 ? result : handle_task_error(&run, state, position, error, cause, heartbeat);
+}
+
+int interpreter_task_failed(const struct state_machine *machine, const struct execution_facts *facts,
+                            const struct execution_position *position, const char *error, const char *cause,
+                            const struct step_environment *environment, struct interpreter_step *step)
+{
+    return end_task_attempt(machine, facts, position, "TaskFailed", "taskFailedEventDetails", error, cause, false,
+                            environment, step);
 }
 
 int interpreter_task_timed_out(const struct state_machine *machine, const struct execution_facts *facts,
                                const struct execution_position *position, bool heartbeat,
                                const struct step_environment *environment, struct interpreter_step *step)
 {
-    struct run run = { machine, facts, environment, step, 0 };
-    int result;
-    const struct state_definition *state = begin_task_step(machine, position, environment, step, &result);
-    if (!state)
-        return result;
-    result = append_task_event(step, "TaskTimedOut", "taskTimedOutEventDetails",
-                               task_details(state, "error", "States.Timeout", NULL, NULL));
-    return result < 0 ? result : handle_task_error(&run, state, position, "States.Timeout", NULL, heartbeat);
+    /* AWS records a missed heartbeat as States.Timeout too, with no cause. */
+    return end_task_attempt(machine, facts, position, "TaskTimedOut", "taskTimedOutEventDetails", "States.Timeout",
+                            NULL, heartbeat, environment, step);
 }
 
 int interpreter_task_submitted(const struct state_machine *machine, const struct execution_position *position,

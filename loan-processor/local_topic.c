@@ -37,7 +37,8 @@ struct publish_operation {
 
 int local_topic_init(const struct local_topics *topics)
 {
-    return redis_client_add_script(topics->redis, &publish_script);
+    struct redis_script *const scripts[] = { &publish_script };
+    return redis_client_add_scripts(topics->redis, scripts, 1);
 }
 
 static void on_published(redisReply *reply, void *data)

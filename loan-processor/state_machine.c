@@ -104,6 +104,18 @@ int state_machine_split_resource(const char *resource, char *type, size_t type_s
     return 0;
 }
 
+/* A path field's value must be a reference path into the state's input: the context object ($$) is not. */
+static int check_input_path(const cJSON *value, const char *where, const char *field, char *error,
+                            size_t error_size)
+{
+    if (cJSON_IsString(value) && asl_path_validate(value->valuestring) == 0
+        && strncmp(value->valuestring, "$$", 2) != 0)
+        return 0;
+    return fail(error, error_size,
+                "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a valid JSONPath at %s/%s", field,
+                where, field);
+}
+
 static int parse_path_field(const cJSON *state_json, const char *where, const char *field, struct state_path *path,
                             char *error, size_t error_size)
 {
@@ -116,11 +128,8 @@ static int parse_path_field(const cJSON *state_json, const char *where, const ch
         path->is_null = true;
         return 0;
     }
-    if (!cJSON_IsString(value) || asl_path_validate(value->valuestring) < 0
-        || strncmp(value->valuestring, "$$", 2) == 0)
-        return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a valid JSONPath at %s/%s",
-                    field, where, field);
+    if (check_input_path(value, where, field, error, error_size) < 0)
+        return -EINVAL;
     path->path = value->valuestring;
     return 0;
 }
@@ -144,7 +153,7 @@ static int parse_integer(const cJSON *object, const char *where, const char *fie
     return 0;
 }
 
-/* The optional path-valued field (e.g. TimeoutSecondsPath): a reference path into the input or context. */
+/* The optional path-valued field (e.g. TimeoutSecondsPath): a reference path into the input. */
 static int parse_reference_path(const cJSON *object, const char *where, const char *field, const char **path,
                                 char *error, size_t error_size)
 {
@@ -152,12 +161,8 @@ static int parse_reference_path(const cJSON *object, const char *where, const ch
     *path = NULL;
     if (!value)
         return 0;
-    /* These paths read the state's input; the context object ($$) is not available to them. */
-    if (!cJSON_IsString(value) || asl_path_validate(value->valuestring) < 0
-        || strncmp(value->valuestring, "$$", 2) == 0)
-        return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a valid JSONPath at %s/%s",
-                    field, where, field);
+    if (check_input_path(value, where, field, error, error_size) < 0)
+        return -EINVAL;
     *path = value->valuestring;
     return 0;
 }
@@ -279,12 +284,11 @@ static int parse_error_equals(const cJSON *entry, const char *where, bool last, 
     return 0;
 }
 
-/* Reads a Retry or Catch array; entries are checked by parse_entry with their index. */
-static int parse_error_list(const cJSON *state_json, const char *state_name, const char *field, size_t entry_size,
-                            void **entries, size_t *count, char *error, size_t error_size)
+/* Checks that a Retry or Catch field is a short array and allocates room for its entries. */
+static int allocate_error_list(const cJSON *state_json, const char *state_name, const char *field,
+                               size_t entry_size, void **entries, char *error, size_t error_size)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(state_json, field);
-    *count = 0;
     if (!list)
         return 0;
     if (!cJSON_IsArray(list))
@@ -348,40 +352,55 @@ static int parse_catcher(const cJSON *entry, const char *where, bool last, struc
     return 0;
 }
 
+/* Parses entry number index of a Retry or Catch list into the state (where names its location). */
+typedef int (*error_entry_parser)(const cJSON *entry, const char *where, bool last, struct state_definition *state,
+                                  char *error, size_t error_size);
+
+static int parse_retry_entry(const cJSON *entry, const char *where, bool last, struct state_definition *state,
+                             char *error, size_t error_size)
+{
+    int result = parse_retrier(entry, where, last, &state->retriers[state->retrier_count], error, error_size);
+    state->retrier_count += result == 0;
+    return result;
+}
+
+static int parse_catch_entry(const cJSON *entry, const char *where, bool last, struct state_definition *state,
+                             char *error, size_t error_size)
+{
+    int result = parse_catcher(entry, where, last, &state->catchers[state->catcher_count], error, error_size);
+    state->catcher_count += result == 0;
+    return result;
+}
+
+static int parse_error_entries(const cJSON *state_json, struct state_definition *state, const char *field,
+                               error_entry_parser parse_entry, char *error, size_t error_size)
+{
+    char where[128];
+    int index = 0, result = 0;
+    const cJSON *entry, *list = cJSON_GetObjectItemCaseSensitive(state_json, field);
+    cJSON_ArrayForEach(entry, list)
+    {
+        snprintf(where, sizeof(where), "/States/%s/%s/%d", state->name, field, index);
+        bool last = ++index == cJSON_GetArraySize(list);
+        if ((result = parse_entry(entry, where, last, state, error, error_size)) < 0)
+            break;
+    }
+    return result;
+}
+
 static int parse_retry_and_catch(const cJSON *state_json, struct state_definition *state, char *error,
                                  size_t error_size)
 {
-    char where[128];
-    int index = 0, result = parse_error_list(state_json, state->name, "Retry", sizeof(struct retrier),
-                                             (void **)&state->retriers, &state->retrier_count, error, error_size);
-    const cJSON *entry, *list = cJSON_GetObjectItemCaseSensitive(state_json, "Retry");
-    if (result < 0)
-        return result;
-    cJSON_ArrayForEach(entry, list)
-    {
-        snprintf(where, sizeof(where), "/States/%s/Retry/%d", state->name, index);
-        bool last = ++index == cJSON_GetArraySize(list);
-        if ((result = parse_retrier(entry, where, last, &state->retriers[state->retrier_count], error,
-                                    error_size)) < 0)
-            return result;
-        state->retrier_count++;
-    }
-    result = parse_error_list(state_json, state->name, "Catch", sizeof(struct catcher), (void **)&state->catchers,
-                              &state->catcher_count, error, error_size);
-    if (result < 0)
-        return result;
-    list = cJSON_GetObjectItemCaseSensitive(state_json, "Catch");
-    index = 0;
-    cJSON_ArrayForEach(entry, list)
-    {
-        snprintf(where, sizeof(where), "/States/%s/Catch/%d", state->name, index);
-        bool last = ++index == cJSON_GetArraySize(list);
-        if ((result = parse_catcher(entry, where, last, &state->catchers[state->catcher_count], error,
-                                    error_size)) < 0)
-            return result;
-        state->catcher_count++;
-    }
-    return 0;
+    int result = allocate_error_list(state_json, state->name, "Retry", sizeof(struct retrier),
+                                     (void **)&state->retriers, error, error_size);
+    if (result == 0)
+        result = parse_error_entries(state_json, state, "Retry", parse_retry_entry, error, error_size);
+    if (result == 0)
+        result = allocate_error_list(state_json, state->name, "Catch", sizeof(struct catcher),
+                                     (void **)&state->catchers, error, error_size);
+    if (result == 0)
+        result = parse_error_entries(state_json, state, "Catch", parse_catch_entry, error, error_size);
+    return result;
 }
 
 static int parse_task_fields(const cJSON *state_json, struct state_definition *state, const char *where,

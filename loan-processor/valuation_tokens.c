@@ -55,13 +55,8 @@ struct script_call {
 
 int valuation_tokens_init(struct redis_client *redis)
 {
-    struct redis_script *scripts[] = { &register_script, &store_script, &look_up_script };
-    for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
-        int result = redis_client_add_script(redis, scripts[i]);
-        if (result < 0)
-            return result;
-    }
-    return 0;
+    struct redis_script *const scripts[] = { &register_script, &store_script, &look_up_script };
+    return redis_client_add_scripts(redis, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
 
 void valuation_tokens_key(const char *valuation_reference, char *out, size_t size)

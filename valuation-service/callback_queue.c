@@ -306,11 +306,8 @@ int callback_queue_create(struct event_loop *loop, struct redis_client *redis, s
     queue->redis = redis;
     queue->http = http;
     queue->config = *config;
-    int result = redis_client_add_script(redis, &schedule_script);
-    if (result == 0)
-        result = redis_client_add_script(redis, &claim_script);
-    if (result == 0)
-        result = redis_client_add_script(redis, &settle_script);
+    struct redis_script *const scripts[] = { &schedule_script, &claim_script, &settle_script };
+    int result = redis_client_add_scripts(redis, scripts, sizeof(scripts) / sizeof(scripts[0]));
     if (result < 0) {
         free(queue);
         return result;
