@@ -16,15 +16,12 @@
 
 #include "execution_store.h"
 #include "json_util.h"
+#include "sfn_api_request.h"
 #include "log.h"
 #include "task_token.h"
 
 #define TARGET_PREFIX "AWSStepFunctions."
 #define SERVICE_NAMESPACE "com.amazonaws.swf.service.v2.model#"
-/* SensitiveData: input and output are at most 256 KiB of UTF-8. */
-#define MAX_PAYLOAD_BYTES 262144
-#define MAX_ERROR_LENGTH 256
-#define MAX_CAUSE_LENGTH 32768
 
 static const char task_closed_message[] = "Task Timed Out: 'Provided task does not exist anymore'";
 
@@ -44,70 +41,6 @@ void sfn_api_reply_error(struct http_request *request, unsigned status, const ch
     http_request_reply_json(request, status, json_error("__type", type, message));
 }
 
-static void reply_unavailable(struct http_request *request, int result)
-{
-    if (result == -ENOMEM)
-        sfn_api_reply_error(request, 500, "InternalFailure", "Out of memory");
-    else
-        sfn_api_reply_error(request, 503, "ServiceUnavailable",
-                            "Redis is unavailable; the request was not carried out (retry later)");
-}
-
-static void reply_validation(struct http_request *request, const char *member, const char *constraint)
-{
-    sfn_api_reply_error(request, 400, "ValidationException",
-                        "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", member,
-                        constraint);
-}
-
-/* A required string member; answers the validation error itself and returns NULL when it is missing. */
-static const char *required_string(struct http_request *request, const cJSON *body, const char *member)
-{
-    const char *value = json_string_member(body, member);
-    if (!value) {
-        reply_validation(request, member, "Member must not be null");
-        return NULL;
-    }
-    return value;
-}
-
-/* Checks a string against the model's length limits; answers and returns false when it fails. */
-static bool check_length(struct http_request *request, const char *member, const char *value, size_t minimum,
-                         size_t maximum)
-{
-    size_t length = strlen(value);
-    char constraint[96];
-    if (length >= minimum && length <= maximum)
-        return true;
-    snprintf(constraint, sizeof(constraint), "Member must have length %s %zu",
-             length < minimum ? "greater than or equal to" : "less than or equal to",
-             length < minimum ? minimum : maximum);
-    reply_validation(request, member, constraint);
-    return false;
-}
-
-static bool valid_json_text(const char *text)
-{
-    cJSON *parsed = NULL;
-    if (json_parse(text, strlen(text), &parsed) < 0)
-        return false;
-    cJSON_Delete(parsed);
-    return true;
-}
-
-/* Name rules of the service model: 1-80 characters, none of the forbidden ones. */
-static bool valid_name(const char *name)
-{
-    size_t length = strlen(name);
-    if (length == 0 || length > 80)
-        return false;
-    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
-        if (*c <= 0x20 || *c == 0x7f || strchr("<>{}[]?*\"#%\\^|~`$&,;:/", *c))
-            return false;
-    }
-    return true;
-}
-
 /* ---- StartExecution ---- */
 
 static void on_started(int status, const char *execution_arn, int64_t start_ms, void *data)
@@ -118,7 +51,7 @@ static void on_started(int status, const char *execution_arn, int64_t start_ms, 
         return;
     }
     if (status < 0) {
-        reply_unavailable(request, status);
+        sfn_request_reply_unavailable(request, status);
         return;
     }
     cJSON *response = cJSON_CreateObject();
@@ -129,21 +62,21 @@ static void on_started(int status, const char *execution_arn, int64_t start_ms, 
 
 static void start_execution(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
-    const char *arn = required_string(request, body, "stateMachineArn");
+    const char *arn = sfn_request_required_string(request, body, "stateMachineArn");
     const char *name = json_string_member(body, "name");
     const cJSON *input_member = cJSON_GetObjectItemCaseSensitive(body, "input");
     const char *input = cJSON_IsString(input_member) ? input_member->valuestring : "{}";
-    if (!arn || !check_length(request, "stateMachineArn", arn, 1, 256))
+    if (!arn || !sfn_request_check_length(request, "stateMachineArn", arn, 1, 256))
         return;
-    if (name && !valid_name(name)) {
+    if (name && !sfn_request_valid_name(name)) {
         sfn_api_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
         return;
     }
-    if (strlen(input) > MAX_PAYLOAD_BYTES) {
-        reply_validation(request, "input", "Member must have length less than or equal to 262144");
+    if (strlen(input) > SFN_MAX_PAYLOAD_BYTES) {
+        sfn_request_reply_validation(request, "input", "Member must have length less than or equal to 262144");
         return;
     }
-    if (!valid_json_text(input)) {
+    if (!sfn_request_valid_json(input)) {
         sfn_api_reply_error(request, 400, "InvalidExecutionInput",
                             "Invalid State Machine Execution Input: '%s'",
                             input[0] ? "Unrecognized token: was expecting JSON" : "Invalid execution input.");
@@ -157,7 +90,7 @@ static void start_execution(struct http_request *request, struct sfn_api *api, c
     if (result == -ENOENT)
         sfn_api_reply_error(request, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn);
     else if (result < 0)
-        reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, result);
 }
 
 /* ---- DescribeExecution ---- */
@@ -215,7 +148,7 @@ static void on_described(int status, struct execution_record *record, void *data
 {
     struct read_operation *operation = data;
     if (status < 0)
-        reply_unavailable(operation->request, status);
+        sfn_request_reply_unavailable(operation->request, status);
     else if (!record)
         sfn_api_reply_error(operation->request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
                             operation->execution_arn);
@@ -229,8 +162,8 @@ static void on_described(int status, struct execution_record *record, void *data
 static struct read_operation *begin_read(struct http_request *request, struct sfn_api *api, const cJSON *body,
                                          char *execution_id, size_t id_size)
 {
-    const char *arn = required_string(request, body, "executionArn");
-    if (!arn || !check_length(request, "executionArn", arn, 1, 256))
+    const char *arn = sfn_request_required_string(request, body, "executionArn");
+    if (!arn || !sfn_request_check_length(request, "executionArn", arn, 1, 256))
         return NULL;
     if (execution_store_id_from_arn(arn, execution_id, id_size) < 0) {
         sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", arn);
@@ -238,7 +171,7 @@ static struct read_operation *begin_read(struct http_request *request, struct sf
     }
     struct read_operation *operation = calloc(1, sizeof(*operation));
     if (!operation) {
-        reply_unavailable(request, -ENOMEM);
+        sfn_request_reply_unavailable(request, -ENOMEM);
         return NULL;
     }
     operation->request = request;
@@ -256,7 +189,7 @@ static void describe_execution(struct http_request *request, struct sfn_api *api
     int result = execution_store_load(api->redis, execution_id, on_described, operation);
     if (result < 0) {
         free(operation);
-        reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, result);
     }
 }
 
@@ -304,7 +237,7 @@ static void on_history(redisReply *reply, void *data)
 {
     struct read_operation *operation = data;
     if (!reply || reply->type != REDIS_REPLY_ARRAY)
-        reply_unavailable(operation->request, -EIO);
+        sfn_request_reply_unavailable(operation->request, -EIO);
     else if (reply->elements == 0)
         sfn_api_reply_error(operation->request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
                             operation->execution_arn);
@@ -320,7 +253,7 @@ static bool read_page_options(struct http_request *request, const cJSON *body, s
     operation->max_results = 100;
     if (max_results) {
         if (!cJSON_IsNumber(max_results) || max_results->valuedouble < 0 || max_results->valuedouble > 1000) {
-            reply_validation(request, "maxResults", "Member must have value less than or equal to 1000");
+            sfn_request_reply_validation(request, "maxResults", "Member must have value less than or equal to 1000");
             return false;
         }
         if (max_results->valuedouble >= 1)
@@ -354,7 +287,7 @@ static void get_execution_history(struct http_request *request, struct sfn_api *
     int result = redis_client_command_strings(api->redis, on_history, operation, 4, argv);
     if (result < 0) {
         free(operation);
-        reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, result);
     }
 }
 
@@ -368,7 +301,7 @@ static void on_task_answered(int status, const char *execution_arn, const char *
     if (status == -ETIMEDOUT)
         sfn_api_reply_error(request, 400, "TaskTimedOut", "%s", task_closed_message);
     else if (status < 0)
-        reply_unavailable(request, status);
+        sfn_request_reply_unavailable(request, status);
     else
         http_request_reply(request, 200, "application/x-amz-json-1.0", "{}", 2);
 }
@@ -376,8 +309,8 @@ static void on_task_answered(int status, const char *execution_arn, const char *
 /* Reads and checks taskToken; answers and returns NULL when it is missing or too long. */
 static const char *read_task_token(struct http_request *request, const cJSON *body)
 {
-    const char *token = required_string(request, body, "taskToken");
-    if (!token || !check_length(request, "taskToken", token, 1, TASK_TOKEN_MAX_LENGTH))
+    const char *token = sfn_request_required_string(request, body, "taskToken");
+    if (!token || !sfn_request_check_length(request, "taskToken", token, 1, TASK_TOKEN_MAX_LENGTH))
         return NULL;
     return token;
 }
@@ -387,7 +320,7 @@ static void answer_engine_result(struct http_request *request, int result)
     if (result == -EINVAL)
         sfn_api_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid token'");
     else if (result < 0)
-        reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, result);
 }
 
 static void send_task_success(struct http_request *request, struct sfn_api *api, const cJSON *body)
@@ -395,10 +328,10 @@ static void send_task_success(struct http_request *request, struct sfn_api *api,
     const char *token = read_task_token(request, body);
     if (!token)
         return;
-    const char *output = required_string(request, body, "output");
-    if (!output || !check_length(request, "output", output, 0, MAX_PAYLOAD_BYTES))
+    const char *output = sfn_request_required_string(request, body, "output");
+    if (!output || !sfn_request_check_length(request, "output", output, 0, SFN_MAX_PAYLOAD_BYTES))
         return;
-    if (!valid_json_text(output)) {
+    if (!sfn_request_valid_json(output)) {
         sfn_api_reply_error(request, 400, "InvalidOutput", "Invalid Output: 'The output is not valid JSON'");
         return;
     }
@@ -412,8 +345,8 @@ static void send_task_failure(struct http_request *request, struct sfn_api *api,
         return;
     const char *error = json_string_member(body, "error");
     const char *cause = json_string_member(body, "cause");
-    if ((error && !check_length(request, "error", error, 0, MAX_ERROR_LENGTH))
-        || (cause && !check_length(request, "cause", cause, 0, MAX_CAUSE_LENGTH)))
+    if ((error && !sfn_request_check_length(request, "error", error, 0, SFN_MAX_ERROR_LENGTH))
+        || (cause && !sfn_request_check_length(request, "cause", cause, 0, SFN_MAX_CAUSE_LENGTH)))
         return;
     answer_engine_result(request,
                          engine_send_task_failure(api->engine, token, error, cause, on_task_answered, request));
