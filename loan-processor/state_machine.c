@@ -187,14 +187,8 @@ static int parse_transition(const cJSON *state_json, struct state_definition *st
     /* Succeed and Fail end the execution; a Choice's transitions are in its rules. */
     bool terminal_type = state->type == STATE_SUCCEED || state->type == STATE_FAIL || state->type == STATE_CHOICE;
 
-    if (terminal_type) {
-        if (next || end)
-            return fail(error, error_size,
-                        "SCHEMA_VALIDATION_FAILED: Field '%s' is not supported by a %s state at /States/%s/%s",
-                        next ? "Next" : "End", state_machine_type_name(state->type), state->name,
-                        next ? "Next" : "End");
-        return 0;
-    }
+    if (terminal_type)
+        return 0; /* check_fields() has refused Next and End on these */
     if (next && end)
         return fail(error, error_size,
                     "SCHEMA_VALIDATION_FAILED: Only one of 'Next' or 'End' can be set at /States/%s", state->name);
@@ -482,6 +476,64 @@ static int parse_wait_fields(const cJSON *state_json, struct state_definition *s
     return 0;
 }
 
+/*
+ * The fields each state type may have (JSONPath query language). Anything
+ * else is refused, as AWS refuses it, so that a definition that runs here
+ * also deploys.
+ */
+static const char *const common_fields[] = { "Type", "Comment", NULL };
+static const char *const task_fields[] = { "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
+                                           "ResultSelector", "Resource", "TimeoutSeconds", "TimeoutSecondsPath",
+                                           "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", NULL };
+static const char *const pass_fields[] = { "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
+                                           "Result", NULL };
+static const char *const wait_fields[] = { "Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath",
+                                           "Timestamp", "TimestampPath", NULL };
+static const char *const choice_fields[] = { "Choices", "Default", "InputPath", "OutputPath", NULL };
+static const char *const succeed_fields[] = { "InputPath", "OutputPath", NULL };
+static const char *const fail_fields[] = { "Error", "ErrorPath", "Cause", "CausePath", NULL };
+
+static bool listed(const char *const *names, const char *name)
+{
+    for (; *names; names++) {
+        if (strcmp(*names, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const char *const *fields_of(enum state_type type)
+{
+    switch (type) {
+    case STATE_TASK:
+        return task_fields;
+    case STATE_PASS:
+        return pass_fields;
+    case STATE_WAIT:
+        return wait_fields;
+    case STATE_CHOICE:
+        return choice_fields;
+    case STATE_SUCCEED:
+        return succeed_fields;
+    case STATE_FAIL:
+        return fail_fields;
+    }
+    return common_fields;
+}
+
+static int check_fields(const cJSON *state_json, const struct state_definition *state, char *error,
+                        size_t error_size)
+{
+    const cJSON *field;
+    cJSON_ArrayForEach(field, state_json)
+    {
+        if (!listed(common_fields, field->string) && !listed(fields_of(state->type), field->string))
+            return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Field '%s' is not supported at /States/%s",
+                        field->string, state->name);
+    }
+    return 0;
+}
+
 static int parse_state(const cJSON *state_json, struct state_definition *state, char *error, size_t error_size)
 {
     char where[128];
@@ -492,6 +544,7 @@ static int parse_state(const cJSON *state_json, struct state_definition *state, 
     if (!cJSON_IsObject(state_json))
         return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: A state must be a JSON object at %s", where);
     if ((result = parse_type(state_json, state, error, error_size)) < 0
+        || (result = check_fields(state_json, state, error, error_size)) < 0
         || (result = parse_transition(state_json, state, error, error_size)) < 0
         || (result = parse_path_field(state_json, where, "InputPath", &state->input_path, error, error_size)) < 0
         || (result = parse_path_field(state_json, where, "OutputPath", &state->output_path, error, error_size)) < 0
@@ -545,6 +598,41 @@ static int check_transitions(const struct state_machine *machine, char *error, s
     return result;
 }
 
+/* Marks state and every state it can lead to as reachable. */
+static void mark_reachable(const struct state_machine *machine, const struct state_definition *state,
+                           bool *reachable)
+{
+    size_t index = (size_t)(state - machine->states);
+    if (reachable[index])
+        return;
+    reachable[index] = true;
+    /* A definition has at most a few hundred states, so this recursion stays shallow enough. */
+    if (state->next)
+        mark_reachable(machine, state_machine_find(machine, state->next), reachable);
+    for (size_t c = 0; c < state->catcher_count; c++)
+        mark_reachable(machine, state_machine_find(machine, state->catchers[c].next), reachable);
+    size_t targets = state->choice ? choice_state_target_count(state->choice) : 0;
+    for (size_t t = 0; t < targets; t++)
+        mark_reachable(machine, state_machine_find(machine, choice_state_target(state->choice, t)), reachable);
+}
+
+/* Every state must be reachable from StartAt (transitions are known to exist). */
+static int check_reachable(const struct state_machine *machine, char *error, size_t error_size)
+{
+    bool *reachable = calloc(machine->state_count, sizeof(*reachable));
+    int result = 0;
+    if (!reachable)
+        return -ENOMEM;
+    mark_reachable(machine, state_machine_find(machine, machine->start_at), reachable);
+    for (size_t i = 0; i < machine->state_count && result == 0; i++) {
+        if (!reachable[i])
+            result = fail(error, error_size, "UNREACHABLE_STATE: State '%s' is not reachable at /States/%s",
+                          machine->states[i].name, machine->states[i].name);
+    }
+    free(reachable);
+    return result;
+}
+
 static int parse_states(struct state_machine *machine, const cJSON *states, char *error, size_t error_size)
 {
     size_t count = (size_t)cJSON_GetArraySize(states);
@@ -565,7 +653,27 @@ static int parse_states(struct state_machine *machine, const cJSON *states, char
         if (result < 0)
             return result;
     }
-    return check_transitions(machine, error, error_size);
+    int result = check_transitions(machine, error, error_size);
+    return result < 0 ? result : check_reachable(machine, error, error_size);
+}
+
+/* The top level: StartAt, States, Comment, Version, TimeoutSeconds, QueryLanguage (JSONPath only). */
+static int check_top_level(const cJSON *document, char *error, size_t error_size)
+{
+    static const char *const top_fields[] = { "StartAt", "States", "Comment", "Version", "TimeoutSeconds",
+                                              "QueryLanguage", NULL };
+    const cJSON *field;
+    cJSON_ArrayForEach(field, document)
+    {
+        if (!listed(top_fields, field->string))
+            return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Field '%s' is not supported at /",
+                        field->string);
+    }
+    const char *language = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(document, "QueryLanguage"));
+    if (cJSON_GetObjectItemCaseSensitive(document, "QueryLanguage") && (!language || strcmp(language, "JSONPath")))
+        return fail(error, error_size,
+                    "SCHEMA_VALIDATION_FAILED: This engine supports the JSONPath query language only at /QueryLanguage");
+    return 0;
 }
 
 int state_machine_parse(const char *definition, size_t length, struct state_machine **machine_out, char *error,
@@ -583,6 +691,8 @@ int state_machine_parse(const char *definition, size_t length, struct state_mach
         result = fail(error, error_size, "SCHEMA_VALIDATION_FAILED: The definition must be a JSON object at /");
         goto failed;
     }
+    if ((result = check_top_level(machine->document, error, error_size)) < 0)
+        goto failed;
     machine->start_at = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(machine->document, "StartAt"));
     const cJSON *states = cJSON_GetObjectItemCaseSensitive(machine->document, "States");
     if (!machine->start_at || !cJSON_IsObject(states) || cJSON_GetArraySize(states) == 0) {

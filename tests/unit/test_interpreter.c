@@ -1940,7 +1940,7 @@ static void test_wait_bad_paths_fail_with_states_runtime(void)
 static const char choice_definition[] =
     MACHINE("C", "\"C\":{\"Type\":\"Choice\"," CHOICE_RULES ",\"Default\":\"Other\"}," CHOICE_TARGETS);
 static const char choice_without_default_definition[] =
-    MACHINE("C", "\"C\":{\"Type\":\"Choice\"," CHOICE_RULES "}," CHOICE_TARGETS);
+    MACHINE("C", "\"C\":{\"Type\":\"Choice\"," CHOICE_RULES "}," END_PASS("Big") "," END_PASS("Small"));
 static const char choice_paths_definition[] =
     MACHINE("C", "\"C\":{\"Type\":\"Choice\",\"InputPath\":\"$.order\",\"OutputPath\":\"$.amount\"," CHOICE_RULES
                  ",\"Default\":\"Other\"}," CHOICE_TARGETS);

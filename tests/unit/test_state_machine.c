@@ -346,11 +346,40 @@ static void test_rejects_next_and_end_together_and_bad_next(void)
         "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":2}}}");
 }
 
+static void test_rejects_fields_a_state_type_does_not_support(void)
+{
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Field 'TimeoutSeconds' is not supported at /States/P",
+                            "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"TimeoutSeconds\":5,"
+                            "\"End\":true}}}");
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Field 'Catch' is not supported at /States/W",
+                            "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":1,\"Catch\":[],"
+                            "\"End\":true}}}");
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Field 'ResultPath' is not supported at /States/F",
+                            "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\",\"ResultPath\":\"$.x\"}}}");
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Field 'Resource' is not supported at /States/P",
+                            "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Resource\":\"x\","
+                            "\"End\":true}}}");
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Field 'Coment' is not supported at /",
+                            "{\"Coment\":\"typo\",\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+                            "\"End\":true}}}");
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: This engine supports the JSONPath query language only at "
+                            "/QueryLanguage",
+                            "{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+                            "\"End\":true}}}");
+}
+
+static void test_rejects_unreachable_states(void)
+{
+    ASSERT_DEFINITION_ERROR("UNREACHABLE_STATE: State 'Orphan' is not reachable at /States/Orphan",
+                            "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true},"
+                            "\"Orphan\":{\"Type\":\"Succeed\"}}}");
+}
+
 static void test_rejects_transitions_out_of_terminal_states(void)
 {
-    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Field 'Next' is not supported by a Succeed state at /States/S/Next",
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Field 'Next' is not supported at /States/S",
                             "{\"StartAt\":\"S\",\"States\":{\"S\":{\"Type\":\"Succeed\",\"Next\":\"S\"}}}");
-    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Field 'End' is not supported by a Fail state at /States/F/End",
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Field 'End' is not supported at /States/F",
                             "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\",\"End\":true}}}");
 }
 
@@ -553,7 +582,7 @@ static void test_split_resource_respects_buffer_sizes(void)
 /* Task T (a Lambda invoke) with more fields, ending the execution; Succeed state After for catchers. */
 #define TASK_WITH(fields)                                                                                 \
     "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\"," \
-    fields ",\"End\":true},\"After\":{\"Type\":\"Succeed\"}}}"
+    fields ",\"Next\":\"After\"},\"After\":{\"Type\":\"Succeed\"}}}"
 
 /* Task T with one retrier whose other fields are given. */
 #define RETRIER(fields) TASK_WITH("\"Retry\":[{\"ErrorEquals\":[\"E\"]," fields "}]")
@@ -882,7 +911,7 @@ static void test_fail_error_and_cause_paths(void)
 #define CHOICE_WITH(fields)                                                                                  \
     "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","                                               \
     "\"Choices\":[{\"Variable\":\"$.x\",\"NumericEquals\":1,\"Next\":\"A\"}]" fields "},"                     \
-    "\"A\":{\"Type\":\"Succeed\"},\"B\":{\"Type\":\"Succeed\"}}}"
+    "\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},\"B\":{\"Type\":\"Succeed\"}}}"
 
 static void check_choice_state(const struct state_machine *machine)
 {
@@ -897,9 +926,9 @@ static void check_choice_state(const struct state_machine *machine)
 static void test_choice_transitions(void)
 {
     check_parsed(CHOICE_WITH(",\"Default\":\"B\",\"InputPath\":\"$.in\""), check_choice_state);
-    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Field 'Next' is not supported by a Choice state at /States/C/Next",
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Field 'Next' is not supported at /States/C",
                             CHOICE_WITH(",\"Next\":\"B\""));
-    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Field 'End' is not supported by a Choice state at /States/C/End",
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Field 'End' is not supported at /States/C",
                             CHOICE_WITH(",\"End\":true"));
     ASSERT_DEFINITION_ERROR("MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/C/Choices",
                             CHOICE_WITH(",\"Default\":\"Nowhere\""));
@@ -994,6 +1023,8 @@ int main(void)
     RUN(test_rejects_missing_next_and_end);
     RUN(test_rejects_next_and_end_together_and_bad_next);
     RUN(test_rejects_transitions_out_of_terminal_states);
+    RUN(test_rejects_fields_a_state_type_does_not_support);
+    RUN(test_rejects_unreachable_states);
     RUN(test_rejects_unknown_or_missing_type);
     RUN(test_rejects_task_without_or_with_bad_resource);
     RUN(test_rejects_bad_timeouts);
