@@ -780,7 +780,7 @@ static int base64_decode_body(struct evaluation *evaluation, const struct functi
 {
     const char *text;
     char *padded = NULL, *decoded = NULL;
-    size_t length, decoded_length = 0;
+    size_t length, padded_length, capacity, decoded_length = 0;
     int rc = check_short_text(evaluation, function, arguments, 0);
 
     (void)count;
@@ -788,17 +788,18 @@ static int base64_decode_body(struct evaluation *evaluation, const struct functi
         return rc;
     text = arguments[0].value->valuestring;
     length = strlen(text);
-    padded = cJSON_malloc(length + 3);
-    decoded = padded != NULL ? cJSON_malloc(length / 4 * 3 + 3 + 1) : NULL;
+    padded_length = length % 4 >= 2 ? length + 4 - length % 4 : length;
+    capacity = padded_length / 4 * 3;
+    padded = cJSON_malloc(padded_length + 1);
+    decoded = padded != NULL ? cJSON_malloc(capacity + 1) : NULL;
     if (decoded == NULL) {
         rc = -ENOMEM;
         goto cleanup;
     }
     memcpy(padded, text, length);
-    while (length % 4 == 2 || length % 4 == 3)
-        padded[length++] = '=';
-    padded[length] = '\0';
-    if (base64_decode(padded, decoded, length / 4 * 3 + 3, &decoded_length) < 0)
+    memset(padded + length, '=', padded_length - length);
+    padded[padded_length] = '\0';
+    if (base64_decode(padded, decoded, capacity, &decoded_length) < 0)
         rc = fail(evaluation, "Invalid arguments in %s: the string is not base64", function->name);
     else if (!is_utf8_text((const unsigned char *)decoded, decoded_length))
         rc = fail(evaluation, "Invalid arguments in %s: the decoded bytes are not UTF-8 text", function->name);
