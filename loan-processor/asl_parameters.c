@@ -4,9 +4,9 @@
 #include "asl_parameters.h"
 
 #include "asl_path.h"
+#include "intrinsic_functions.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,12 +14,9 @@
 
 #define DYNAMIC_KEY_SUFFIX ".$"
 #define DYNAMIC_KEY_SUFFIX_LENGTH (sizeof DYNAMIC_KEY_SUFFIX - 1)
-#define INTRINSIC_PREFIX "States."
-#define INTRINSIC_PREFIX_LENGTH (sizeof INTRINSIC_PREFIX - 1)
 
 struct evaluation_scope {
-    const cJSON *input;
-    const cJSON *context;
+    const struct intrinsic_scope *values;
     char *error;
     size_t error_size;
 };
@@ -59,86 +56,13 @@ static bool is_dynamic_key(const char *key)
            strcmp(key + length - DYNAMIC_KEY_SUFFIX_LENGTH, DYNAMIC_KEY_SUFFIX) == 0;
 }
 
-static bool is_intrinsic_call(const char *text)
-{
-    return strncmp(text, INTRINSIC_PREFIX, INTRINSIC_PREFIX_LENGTH) == 0;
-}
-
-static bool is_letter(char character)
-{
-    return (character >= 'a' && character <= 'z') || (character >= 'A' && character <= 'Z');
-}
-
-static bool is_letter_or_digit(char character)
-{
-    return is_letter(character) || (character >= '0' && character <= '9');
-}
-
-/* ---- intrinsic syntax -------------------------------------------------- */
-
-/* Skips a quoted argument starting at the quote; returns the position after it or NULL if unterminated. */
-static const char *skip_quoted_text(const char *position)
-{
-    const char quote = *position++;
-
-    while (*position != quote) {
-        if (*position == '\0')
-            return NULL;
-        if (*position == '\\' && *++position == '\0')
-            return NULL;
-        position++;
-    }
-    return position + 1;
-}
-
-/* `position` is at '('; true if the parentheses balance and close exactly at the end of the text. */
-static bool has_balanced_arguments(const char *position)
-{
-    size_t depth = 0;
-
-    while (*position != '\0') {
-        if (*position == '\'' || *position == '"') {
-            position = skip_quoted_text(position);
-            if (position == NULL)
-                return false;
-            continue;
-        }
-        if (*position == '(')
-            depth++;
-        else if (*position == ')' && depth-- == 0)
-            return false;
-        position++;
-        if (depth == 0)
-            return *position == '\0';
-    }
-    return false;
-}
-
-/* "States." then a name like "Format" or "Array.Length" (no empty parts), then "(...)". */
-static bool is_valid_intrinsic_syntax(const char *text)
-{
-    const char *position = text + INTRINSIC_PREFIX_LENGTH;
-
-    if (!is_intrinsic_call(text))
-        return false;
-    for (;;) {
-        if (!is_letter(*position))
-            return false;
-        while (is_letter_or_digit(*position))
-            position++;
-        if (*position != '.')
-            break;
-        position++;
-    }
-    return *position == '(' && has_balanced_arguments(position);
-}
-
 static bool is_valid_dynamic_value(const cJSON *value)
 {
     if (!cJSON_IsString(value))
         return false;
-    return asl_path_validate(value->valuestring) == 0 ||
-           is_valid_intrinsic_syntax(value->valuestring);
+    if (intrinsic_is_call(value->valuestring))
+        return intrinsic_validate(value->valuestring) == 0;
+    return asl_path_validate(value->valuestring) == 0;
 }
 
 /* ---- validation -------------------------------------------------------- */
@@ -178,23 +102,15 @@ int asl_parameters_validate(const cJSON *template_json, char *error, size_t erro
 static int evaluate_node(const cJSON *template_node, const struct evaluation_scope *scope,
                          cJSON **evaluated);
 
-/*
- * The one place where intrinsic functions are evaluated. `call` is the whole
- * text, e.g. "States.Format('{}', $.name)". Not supported yet.
- */
-static int evaluate_intrinsic_call(const char *field_key, const char *call,
-                                   const struct evaluation_scope *scope, cJSON **evaluated)
+/* `call` is the whole text, e.g. "States.Format('{}', $.name)". */
+static int evaluate_intrinsic_call(const char *field_key, const char *call, const struct evaluation_scope *scope,
+                                   cJSON **evaluated)
 {
-    const char *open_parenthesis = strchr(call, '(');
-    size_t name_length = open_parenthesis != NULL ? (size_t)(open_parenthesis - call) : strlen(call);
+    int rc = intrinsic_evaluate(call, scope->values, evaluated, scope->error, scope->error_size);
 
-    (void)field_key;
-    (void)evaluated;
-    if (name_length > INT_MAX)
-        name_length = INT_MAX;
-    write_error(scope->error, scope->error_size, "The intrinsic function '%.*s' is not supported",
-                (int)name_length, call);
-    return -ENOTSUP;
+    if (rc == -EINVAL)
+        write_invalid_field_error(scope->error, scope->error_size, field_key);
+    return rc;
 }
 
 static int write_path_not_found_error(const char *field_key, const char *path,
@@ -202,8 +118,8 @@ static int write_path_not_found_error(const char *field_key, const char *path,
 {
     char *printed_input = NULL;
 
-    if (scope->input != NULL) {
-        printed_input = cJSON_PrintUnformatted(scope->input);
+    if (scope->values->input != NULL) {
+        printed_input = cJSON_PrintUnformatted(scope->values->input);
         if (printed_input == NULL)
             return -ENOMEM;
     }
@@ -219,7 +135,7 @@ static int evaluate_path(const char *field_key, const char *path,
 {
     const cJSON *selected = NULL;
     cJSON *copy;
-    int rc = asl_path_select(path, scope->input, scope->context, &selected);
+    int rc = asl_path_select(path, scope->values->input, scope->values->context, &selected);
 
     if (rc == -ENOENT)
         return write_path_not_found_error(field_key, path, scope);
@@ -242,13 +158,8 @@ static int evaluate_dynamic_field(const cJSON *field, const struct evaluation_sc
         write_invalid_field_error(scope->error, scope->error_size, field->string);
         return -EINVAL;
     }
-    if (is_intrinsic_call(field->valuestring)) {
-        if (!is_valid_intrinsic_syntax(field->valuestring)) {
-            write_invalid_field_error(scope->error, scope->error_size, field->string);
-            return -EINVAL;
-        }
+    if (intrinsic_is_call(field->valuestring))
         return evaluate_intrinsic_call(field->string, field->valuestring, scope, evaluated);
-    }
     return evaluate_path(field->string, field->valuestring, scope, evaluated);
 }
 
@@ -352,20 +263,27 @@ static int evaluate_node(const cJSON *template_node, const struct evaluation_sco
     return 0;
 }
 
-int asl_parameters_evaluate(const cJSON *template_json, const cJSON *input, const cJSON *context,
-                            cJSON **result, char *error, size_t error_size)
+int asl_parameters_evaluate_in(const cJSON *template_json, const struct intrinsic_scope *values, cJSON **result,
+                               char *error, size_t error_size)
 {
     struct evaluation_scope scope = {
-        .input = input,
-        .context = context,
+        .values = values,
         .error = error,
         .error_size = error_size,
     };
 
     clear_error(error, error_size);
-    if (template_json == NULL || result == NULL)
+    if (template_json == NULL || values == NULL || result == NULL)
         return -EINVAL;
     return evaluate_node(template_json, &scope, result);
+}
+
+int asl_parameters_evaluate(const cJSON *template_json, const cJSON *input, const cJSON *context,
+                            cJSON **result, char *error, size_t error_size)
+{
+    const struct intrinsic_scope values = { .input = input, .context = context, .random_bytes = NULL };
+
+    return asl_parameters_evaluate_in(template_json, &values, result, error, error_size);
 }
 
 /* ---- leftovers --------------------------------------------------------- */

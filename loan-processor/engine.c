@@ -449,7 +449,7 @@ static int create_execution(struct engine *engine, struct start_operation *opera
         .start_ms = operation->start_ms,
         .input = operation->input,
     };
-    struct step_environment environment = { operation->start_ms, token, random_fraction() };
+    struct step_environment environment = { operation->start_ms, token, random_fraction(), random_id_fill };
     result = interpreter_start(entry->machine, &facts, &environment, &operation->step);
     free(token);
     if (result < 0)
@@ -611,7 +611,7 @@ static int interpret_change(struct change_operation *operation, const struct sta
     const struct task_outcome *outcome = &operation->outcome;
     char *fresh_token = NULL;
     int result = task_token_create(operation->execution_id, &fresh_token);
-    struct step_environment environment = { wall_clock_now_ms(), fresh_token, random_fraction() };
+    struct step_environment environment = { wall_clock_now_ms(), fresh_token, random_fraction(), random_id_fill };
     if (result < 0)
         return result;
     if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED)

@@ -6,6 +6,8 @@
  * OutputPath. Any failure of that processing (a path that selects nothing, a
  * bad ResultPath target, the CDK "taskToken.$" mistake) fails the execution
  * with States.Runtime and AWS's cause text, as real Step Functions does.
+ * An intrinsic function that fails raises States.IntrinsicFailure instead,
+ * which a Task's Retry and Catch see like any error of the state.
  */
 #include "interpreter.h"
 
@@ -195,19 +197,47 @@ static int end_failed(struct interpreter_step *step, const char *error, const ch
                                                                                                             : 0;
 }
 
+/* AWS's cause for an error a state raises itself: its wording around detail. NULL when out of memory. */
+static char *state_error_cause(const char *state_name, long entered_event_id, const char *detail)
+{
+    size_t size = strlen(detail) + strlen(state_name) + 128;
+    char *cause = malloc(size);
+    if (cause)
+        snprintf(cause, size, "An error occurred while executing the state '%s' (entered at the event id #%ld). %s",
+                 state_name, entered_event_id, detail);
+    return cause;
+}
+
+/* Fails the execution with error (States.Runtime, States.IntrinsicFailure), AWS's wording around detail. */
+static int fail_state(struct interpreter_step *step, const char *error, const char *state_name,
+                      long entered_event_id, const char *detail)
+{
+    char *cause = state_error_cause(state_name, entered_event_id, detail);
+    if (!cause)
+        return -ENOMEM;
+    int result = end_failed(step, error, cause);
+    free(cause);
+    return result;
+}
+
 /* Fails the execution with States.Runtime, AWS's wording around detail. */
 static int fail_runtime(struct interpreter_step *step, const char *state_name, long entered_event_id,
                         const char *detail)
 {
-    size_t size = strlen(detail) + strlen(state_name) + 128;
-    char *cause = malloc(size);
-    if (!cause)
-        return -ENOMEM;
-    snprintf(cause, size, "An error occurred while executing the state '%s' (entered at the event id #%ld). %s",
-             state_name, entered_event_id, detail);
-    int result = end_failed(step, "States.Runtime", cause);
-    free(cause);
-    return result;
+    return fail_state(step, "States.Runtime", state_name, entered_event_id, detail);
+}
+
+/* The error a payload template's evaluation status stands for: -EDOM is an intrinsic function's failure. */
+static const char *template_error(int status)
+{
+    return status == -EDOM ? INTRINSIC_FAILURE_ERROR : "States.Runtime";
+}
+
+/* What a payload template reads: the effective input, the context object and the step's randomness. */
+static struct intrinsic_scope template_scope(const struct run *run, const cJSON *input, const cJSON *context)
+{
+    struct intrinsic_scope scope = { input, context, run->environment->random_bytes };
+    return scope;
 }
 
 /* ---- input and output processing ---- */
@@ -451,7 +481,11 @@ static int resolve_task_timeouts(const struct state_definition *state, const cJS
     return result;
 }
 
-/* Builds the Task's request (Parameters with a fresh token, timeouts); -EINVAL with detail on a runtime error. */
+/*
+ * Builds the Task's request (Parameters with a fresh token, timeouts);
+ * -EINVAL with detail on a runtime error, -EDOM with detail when an
+ * intrinsic function failed.
+ */
 static int build_task_request(struct run *run, const struct state_definition *state, int64_t entered_ms,
                               const cJSON *input, long retry_count, char *detail, size_t detail_size)
 {
@@ -463,9 +497,9 @@ static int build_task_request(struct run *run, const struct state_definition *st
     task->token = strdup(run->environment->fresh_token);
     cJSON *context = build_context(run, state, entered_ms, run->environment->fresh_token, retry_count);
     if (task->token && context) {
+        struct intrinsic_scope scope = template_scope(run, effective, context);
         if (state->parameters)
-            result = asl_parameters_evaluate(state->parameters, effective, context, &task->parameters, detail,
-                                             detail_size);
+            result = asl_parameters_evaluate_in(state->parameters, &scope, &task->parameters, detail, detail_size);
         else
             result = (task->parameters = cJSON_Duplicate(effective, true)) ? 0 : -ENOMEM;
     }
@@ -480,6 +514,48 @@ static int build_task_request(struct run *run, const struct state_definition *st
     task->resource_arn = state->resource;
     state_machine_split_resource(state->resource, task->resource_type, sizeof(task->resource_type), task->resource,
                                  sizeof(task->resource));
+    return result;
+}
+
+static int handle_task_error(struct run *run, const struct state_definition *state,
+                             const struct execution_position *position, const char *error, const char *cause,
+                             bool heartbeat);
+
+/* A Task raises error with AWS's cause around detail; its Retry and Catch handle it as they would a task's. */
+static int raise_task_error(struct run *run, const struct state_definition *state,
+                            const struct execution_position *position, const char *error, const char *detail)
+{
+    char *cause = state_error_cause(state->name, position->state_entered_event_id, detail);
+    if (!cause)
+        return -ENOMEM;
+    int result = handle_task_error(run, state, position, error, cause, false);
+    free(cause);
+    return result;
+}
+
+/* An attempt whose Parameters failed never starts: what its request holds goes, and the error is raised. */
+static int abandon_task_attempt(struct run *run, const struct state_definition *state, long entered_event_id,
+                                int64_t entered_ms, const char *input_text, const struct retry_counts *counts,
+                                const char *detail)
+{
+    struct task_request *task = &run->step->task;
+    char *retry_text = format_retry_counts(counts, state->retrier_count);
+    if (!retry_text)
+        return -ENOMEM;
+    struct execution_position position = {
+        .last_event_id = run->step->history.last_event_id,
+        .state_name = state->name,
+        .state_entered_event_id = entered_event_id,
+        .state_entered_ms = entered_ms,
+        .state_input = input_text,
+        .resting = RESTING_TASK,
+        .retry_counts = retry_text,
+    };
+    cJSON_Delete(task->parameters);
+    free(task->token);
+    memset(task, 0, sizeof(*task));
+    int result = raise_task_error(run, state, &position, INTRINSIC_FAILURE_ERROR, detail);
+    free(retry_text);
     return result;
 }
 
@@ -499,6 +575,8 @@ static int start_task_attempt(struct run *run, const struct state_definition *st
     cJSON_Delete(input);
     if (result == -EINVAL)
         return fail_runtime(step, state->name, entered_event_id, detail);
+    if (result == -EDOM)
+        return abandon_task_attempt(run, state, entered_event_id, entered_ms, input_text, counts, detail);
     if (result < 0)
         return result;
     if (counts->total && !(step->retry_counts = format_retry_counts(counts, state->retrier_count)))
@@ -624,9 +702,12 @@ static int enter_choice(struct run *run, const struct state_definition *state, l
     return end_failed(run->step, "States.NoChoiceMatched", detail);
 }
 
-/* Pass: Result (or Parameters, or the effective input) placed by ResultPath. */
-static cJSON *pass_output(struct run *run, const struct state_definition *state, const cJSON *input, char *detail,
-                          size_t detail_size)
+/*
+ * Pass: Result (or Parameters, or the effective input) placed by ResultPath.
+ * NULL with detail (and *error, the error to raise) on a failure.
+ */
+static cJSON *pass_output(struct run *run, const struct state_definition *state, const cJSON *input,
+                          const char **error, char *detail, size_t detail_size)
 {
     cJSON *effective = select_path(&state->input_path, "InputPath", input, detail, detail_size);
     cJSON *result = NULL;
@@ -636,8 +717,10 @@ static cJSON *pass_output(struct run *run, const struct state_definition *state,
         result = cJSON_Duplicate(state->result, true);
     } else if (state->parameters) {
         cJSON *context = build_context(run, state, run->step->history.timestamp_ms, NULL, 0);
+        struct intrinsic_scope scope = template_scope(run, effective, context);
         if (context)
-            asl_parameters_evaluate(state->parameters, effective, context, &result, detail, detail_size);
+            *error = template_error(asl_parameters_evaluate_in(state->parameters, &scope, &result, detail,
+                                                               detail_size));
         cJSON_Delete(context);
     } else {
         result = cJSON_Duplicate(effective, true);
@@ -658,6 +741,7 @@ static int enter_state(struct run *run, const struct state_definition *state, lo
 {
     static const struct retry_counts no_retries;
     char detail[4096] = "";
+    const char *error = "States.Runtime";
     *next = state->next;
     switch (state->type) {
     case STATE_TASK:
@@ -670,7 +754,7 @@ static int enter_state(struct run *run, const struct state_definition *state, lo
     case STATE_CHOICE:
         return enter_choice(run, state, entered_event_id, input, output, next);
     case STATE_PASS:
-        *output = pass_output(run, state, input, detail, sizeof(detail));
+        *output = pass_output(run, state, input, &error, detail, sizeof(detail));
         break;
     case STATE_SUCCEED:
         *next = NULL;
@@ -678,7 +762,7 @@ static int enter_state(struct run *run, const struct state_definition *state, lo
         break;
     }
     if (!*output)
-        return detail[0] ? fail_runtime(run->step, state->name, entered_event_id, detail) : -ENOMEM;
+        return detail[0] ? fail_state(run->step, error, state->name, entered_event_id, detail) : -ENOMEM;
     return 0;
 }
 
@@ -862,10 +946,13 @@ static const struct state_definition *begin_task_step(const struct state_machine
     return *result == 0 ? state : NULL;
 }
 
-/* ResultSelector, applied to the task's result (owned); returns the selected result or NULL with detail. */
+/*
+ * ResultSelector, applied to the task's result (owned); returns the selected
+ * result, or NULL with detail (and *error, the error to raise).
+ */
 static cJSON *select_result(struct run *run, const struct state_definition *state,
-                            const struct execution_position *position, cJSON *result, char *detail,
-                            size_t detail_size)
+                            const struct execution_position *position, cJSON *result, const char **error,
+                            char *detail, size_t detail_size)
 {
     if (!state->result_selector)
         return result;
@@ -873,8 +960,10 @@ static cJSON *select_result(struct run *run, const struct state_definition *stat
     cJSON *selected = NULL;
     parse_retry_counts(position->retry_counts, state->retrier_count, &counts);
     cJSON *context = build_context(run, state, position->state_entered_ms, NULL, counts.total);
+    struct intrinsic_scope scope = template_scope(run, result, context);
     if (context)
-        asl_parameters_evaluate(state->result_selector, result, context, &selected, detail, detail_size);
+        *error = template_error(asl_parameters_evaluate_in(state->result_selector, &scope, &selected, detail,
+                                                           detail_size));
     cJSON_Delete(context);
     cJSON_Delete(result);
     return selected;
@@ -893,11 +982,15 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
         return -ENOMEM;
 
     char detail[4096] = "";
+    const char *error = "States.Runtime";
     cJSON *state_input = parse_stored(position->state_input);
     cJSON *task_result = state_input ? cJSON_Parse(output) : NULL;
-    cJSON *selected = task_result ? select_result(&run, state, position, task_result, detail, sizeof(detail)) : NULL;
+    cJSON *selected = task_result ? select_result(&run, state, position, task_result, &error, detail, sizeof(detail))
+                                  : NULL;
     cJSON *state_output = selected ? process_result(state, state_input, selected, detail, sizeof(detail)) : NULL;
     cJSON_Delete(state_input);
+    if (!state_output && detail[0] && strcmp(error, INTRINSIC_FAILURE_ERROR) == 0)
+        return raise_task_error(&run, state, position, error, detail);
     if (!state_output)
         return detail[0] ? fail_runtime(step, state->name, position->state_entered_event_id, detail) : -ENOMEM;
     return leave_state(&run, state, state_output, state->next);

@@ -1,8 +1,8 @@
 /*
  * interpreter - runs an execution of a state machine from one resting point
  * to the next. Pure: no I/O, no clock, no randomness (the caller passes the
- * time, a fresh task token and a random fraction), so every step can be
- * unit-tested alone.
+ * time, a fresh task token, a random fraction and a source of random bytes
+ * for intrinsic functions), so every step can be unit-tested alone.
  *
  * An execution rests only while a Task waits for its outcome, a Wait state
  * waits for its time, or a failed Task waits for its next attempt (Retry);
@@ -20,6 +20,7 @@
 #define INTERPRETER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "history.h"
@@ -75,6 +76,8 @@ struct step_environment {
     int64_t now_ms;
     const char *fresh_token;        /* the token of a Task attempt started in this step */
     double jitter;                  /* uniform in [0, 1): places a FULL-jitter retry delay */
+    /* Fills length bytes with random data (random_id_fill): States.UUID, States.MathRandom. NULL: they fail. */
+    int (*random_bytes)(void *buffer, size_t length);
 };
 
 /* The Task a step leaves the execution waiting on. */

@@ -148,6 +148,10 @@ static void test_validate_rejects_bad_values(void)
         "{\"v.$\":\"States.Format('x') \"}",
         "{\"v.$\":\"States.Format(a)(b)\"}",
         "{\"v.$\":\"states.Format('x')\"}",
+        "{\"v.$\":\"States.Nope('x')\"}",
+        "{\"v.$\":\"States.Format()\"}",
+        "{\"v.$\":\"States.MathAdd(1)\"}",
+        "{\"v.$\":\"States.Array($..x)\"}",
     };
     char error[256];
 
@@ -271,15 +275,69 @@ static void test_evaluate_missing_context_path_reports_the_input(void)
                   outcome.error);
 }
 
-static void test_evaluate_intrinsic_is_not_supported_yet(void)
+static void test_evaluate_intrinsic_calls(void)
 {
     struct evaluation_outcome outcome;
 
-    evaluate("{\"a\":1,\"message.$\":\"States.Format('Hello {}', $.name)\"}", "{\"name\":\"n\"}", NULL,
-             &outcome);
-    ASSERT_EQ_INT(-ENOTSUP, outcome.rc);
+    evaluate("{\"a\":1,\"message.$\":\"States.Format('Hello, my name is {}.', $.name)\","
+             "\"nested\":[{\"n.$\":\"States.MathAdd($.n, 1)\",\"id.$\":\"States.Array($$.Task.Token)\"}]}",
+             "{\"name\":\"Arnav\",\"n\":41}", blog_context_json, &outcome);
+    ASSERT_EQ_INT(0, outcome.rc);
+    ASSERT_EQ_STR("{\"a\":1,\"message\":\"Hello, my name is Arnav.\",\"nested\":[{\"n\":42,\"id\":[\"TOKEN\"]}]}",
+                  outcome.printed);
+    ASSERT_EQ_STR("", outcome.error);
+    cJSON_free(outcome.printed);
+}
+
+static void test_evaluate_intrinsic_failure_is_edom(void)
+{
+    struct evaluation_outcome outcome;
+
+    evaluate("{\"ok.$\":\"$.s\",\"parsed.$\":\"States.StringToJson($.s)\"}", "{\"s\":\"{oops\"}", NULL, &outcome);
+    ASSERT_EQ_INT(-EDOM, outcome.rc);
     ASSERT_TRUE(outcome.result_untouched);
-    ASSERT_EQ_STR("The intrinsic function 'States.Format' is not supported", outcome.error);
+    ASSERT_EQ_STR("The function 'States.StringToJson($.s)' had the following error: Invalid arguments in "
+                  "States.StringToJson: the string is not a JSON text",
+                  outcome.error);
+}
+
+static void test_evaluate_intrinsic_path_not_found_is_enoent(void)
+{
+    struct evaluation_outcome outcome;
+
+    evaluate("{\"v.$\":\"States.Format('{}', $.nope)\"}", "{\"other\":1}", NULL, &outcome);
+    ASSERT_EQ_INT(-ENOENT, outcome.rc);
+    ASSERT_EQ_STR("The function 'States.Format('{}', $.nope)' had the following error: The JsonPath argument for the "
+                  "field '$.nope' could not be found in the input '{\"other\":1}'",
+                  outcome.error);
+}
+
+static int fixed_bytes(void *buffer, size_t length)
+{
+    memset(buffer, 0xab, length);
+    return 0;
+}
+
+static void test_evaluate_uuid_needs_randomness(void)
+{
+    struct evaluation_outcome without;
+    cJSON *template_document = cJSON_Parse("{\"id.$\":\"States.UUID()\"}");
+    const struct intrinsic_scope scope = { NULL, NULL, fixed_bytes };
+    cJSON *result = NULL;
+    char error[256];
+    int rc = asl_parameters_evaluate_in(template_document, &scope, &result, error, sizeof error);
+    char *printed = cJSON_PrintUnformatted(result);
+
+    cJSON_Delete(result);
+    cJSON_Delete(template_document);
+    ASSERT_EQ_INT(0, rc);
+    ASSERT_EQ_STR("{\"id\":\"abababab-abab-4bab-abab-abababababab\"}", printed);
+    cJSON_free(printed);
+    evaluate("{\"id.$\":\"States.UUID()\"}", "{}", NULL, &without);
+    ASSERT_EQ_INT(-ENOTSUP, without.rc);
+    ASSERT_TRUE(without.result_untouched);
+    ASSERT_EQ_STR("The function 'States.UUID()' had the following error: States.UUID needs a source of randomness",
+                  without.error);
 }
 
 static void test_evaluate_rejects_invalid_dynamic_values(void)
@@ -483,7 +541,10 @@ int main(void)
     RUN(test_evaluate_makes_a_deep_copy);
     RUN(test_evaluate_path_not_found_uses_the_aws_text);
     RUN(test_evaluate_missing_context_path_reports_the_input);
-    RUN(test_evaluate_intrinsic_is_not_supported_yet);
+    RUN(test_evaluate_intrinsic_calls);
+    RUN(test_evaluate_intrinsic_failure_is_edom);
+    RUN(test_evaluate_intrinsic_path_not_found_is_enoent);
+    RUN(test_evaluate_uuid_needs_randomness);
     RUN(test_evaluate_rejects_invalid_dynamic_values);
     RUN(test_evaluate_with_null_input_reports_null);
     RUN(test_evaluate_rejects_null_arguments);

@@ -660,8 +660,8 @@ static void test_submitted_then_succeeded_ends_the_execution(void)
 {
     struct state_machine *machine = parse_machine(blog_definition);
     struct interpreter_step start, submitted, succeeded;
-    struct step_environment at_start = { NOW_MS, TOKEN, 0 }, at_submitted = { NOW_MS + 10, NULL, 0 },
-                            at_succeeded = { NOW_MS + 20, SECOND_TOKEN, 0 };
+    struct step_environment at_start = { NOW_MS, TOKEN, 0, NULL }, at_submitted = { NOW_MS + 10, NULL, 0, NULL },
+                            at_succeeded = { NOW_MS + 20, SECOND_TOKEN, 0, NULL };
     int rc_start = -1, rc_submitted = -1, rc_succeeded = -1;
 
     memset(&start, 0, sizeof(start));
@@ -940,7 +940,7 @@ static char *run_to_output(const char *definition, const char *input, enum execu
     char *output = NULL;
 
     run_facts.input = input;
-    struct step_environment environment = { NOW_MS, TOKEN, 0 };
+    struct step_environment environment = { NOW_MS, TOKEN, 0, NULL };
     memset(&step, 0, sizeof(step));
     *status = EXECUTION_ABORTED;
     if (machine && interpreter_start(machine, &run_facts, &environment, &step) == 0) {
@@ -2336,6 +2336,182 @@ static void test_a_lone_allocation_failure_gives_enomem(void)
                                  "{\"inner\":{\"s\":3}}", calls, 1);
 }
 
+/* ---- intrinsic functions ------------------------------------------------------ */
+
+/* The caller's source of random bytes for States.UUID: always 0x5a, so that steps can be compared. */
+static int fixed_random_bytes(void *buffer, size_t length)
+{
+    memset(buffer, 0x5a, length);
+    return 0;
+}
+
+#define FIXED_UUID "5a5a5a5a-5a5a-4a5a-9a5a-5a5a5a5a5a5a"
+
+/* The cause AWS gives an error a state raises itself: its wording around detail. */
+#define STATE_CAUSE(state, id, detail) \
+    "An error occurred while executing the state '" state "' (entered at the event id #" #id "). " detail
+
+static const char intrinsic_pass_definition[] = MACHINE(
+    "P", "\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"greeting.$\":\"States.Format('Hello, {}.', $.name)\","
+         "\"id.$\":\"States.UUID()\",\"hash.$\":\"States.Hash($.name, 'MD5')\",\"run.$\":\"States.Array($$.Execution.Name)\"},"
+         "\"End\":true}");
+
+static const char bad_json_pass_definition[] =
+    MACHINE("P", "\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"parsed.$\":\"States.StringToJson($.text)\"},\"End\":true}");
+
+static const char missing_argument_pass_definition[] =
+    MACHINE("P", "\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"v.$\":\"States.Format('{}', $.nope)\"},\"End\":true}");
+
+/* A Task whose Parameters fail with States.IntrinsicFailure; a catcher takes it to After. */
+static const char intrinsic_catch_definition[] = MACHINE(
+    "T", WAIT_TASK("T", "\"Parameters\":{\"n.$\":\"States.MathAdd($.a, 'one')\"},"
+                        "\"Catch\":[{\"ErrorEquals\":[\"States.IntrinsicFailure\"],\"ResultPath\":\"$.error\","
+                        "\"Next\":\"After\"}],\"End\":true") "," END_PASS("After"));
+
+static const char intrinsic_uncaught_definition[] =
+    MACHINE("T", WAIT_TASK("T", "\"Parameters\":{\"n.$\":\"States.MathAdd($.a, 'one')\"},\"End\":true"));
+
+static const char intrinsic_retry_definition[] = MACHINE(
+    "T", WAIT_TASK("T", "\"Parameters\":{\"n.$\":\"States.MathAdd($.a, 'one')\"},"
+                        "\"Retry\":[{\"ErrorEquals\":[\"States.ALL\"],\"IntervalSeconds\":2,\"MaxAttempts\":1}],"
+                        "\"End\":true"));
+
+static const char result_selector_intrinsic_definition[] = MACHINE(
+    "T", WAIT_TASK("T", "\"ResultSelector\":{\"v.$\":\"States.ArrayGetItem($.list, 5)\"},"
+                        "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"After\"}],\"End\":true")
+             "," END_PASS("After"));
+
+#define MATH_ADD_FAILURE                                                                                          \
+    "The function 'States.MathAdd($.a, 'one')' had the following error: Invalid arguments in States.MathAdd: "   \
+    "argument 2 must be an integer, not a string"
+
+/* Starts definition on input with the fixed random source and runs check on the step. */
+static int start_with_randomness(const char *definition, const char *input, step_check check)
+{
+    struct execution_facts execution_facts = facts;
+    struct step_call call = {
+        .entry = ENTRY_START, .facts = &execution_facts, .environment = { NOW_MS, TOKEN, 0, fixed_random_bytes },
+    };
+    execution_facts.input = input;
+    return call_and_check(definition, &call, check);
+}
+
+static void check_intrinsic_pass(const struct interpreter_step *step)
+{
+    check_history(step, 1, NOW_MS, "ExecutionStarted PassStateEntered PassStateExited ExecutionSucceeded");
+    check_succeeded_execution(step, "{\"greeting\":\"Hello, Arnav.\",\"id\":\"" FIXED_UUID "\","
+                                    "\"hash\":\"af80e83aac905456e5ecdf7bdf306cea\",\"run\":[\"run-1\"]}");
+}
+
+static void test_pass_parameters_call_intrinsic_functions(void)
+{
+    ASSERT_EQ_INT(0, start_with_randomness(intrinsic_pass_definition, "{\"name\":\"Arnav\"}", check_intrinsic_pass));
+}
+
+static void check_bad_json_pass(const struct interpreter_step *step)
+{
+    check_history(step, 1, NOW_MS, "ExecutionStarted PassStateEntered ExecutionFailed");
+    check_failed_execution(step, "States.IntrinsicFailure",
+                           STATE_CAUSE("P", 2, "The function 'States.StringToJson($.text)' had the following error: "
+                                               "Invalid arguments in States.StringToJson: the string is not a JSON "
+                                               "text"));
+}
+
+static void check_missing_argument_pass(const struct interpreter_step *step)
+{
+    check_history(step, 1, NOW_MS, "ExecutionStarted PassStateEntered ExecutionFailed");
+    check_runtime_failure(step, "P", 2,
+                          "The function 'States.Format('{}', $.nope)' had the following error: The JsonPath argument "
+                          "for the field '$.nope' could not be found in the input '{\"a\":1}'");
+}
+
+/* An intrinsic failure fails a Pass state with States.IntrinsicFailure; a path it cannot find, with States.Runtime. */
+static void test_pass_intrinsic_failures(void)
+{
+    ASSERT_EQ_INT(0, start_with_randomness(bad_json_pass_definition, "{\"text\":\"{oops\"}", check_bad_json_pass));
+    ASSERT_EQ_INT(0, start_with_randomness(missing_argument_pass_definition, SMALL_INPUT, check_missing_argument_pass));
+}
+
+static void check_intrinsic_caught(const struct interpreter_step *step)
+{
+    const char *output = "{\"a\":1,\"error\":{\"Error\":\"States.IntrinsicFailure\","
+                         "\"Cause\":\"" STATE_CAUSE("T", 2, MATH_ADD_FAILURE) "\"}}";
+    check_history(step, 1, NOW_MS,
+                  "ExecutionStarted TaskStateEntered TaskStateExited PassStateEntered PassStateExited "
+                  "ExecutionSucceeded");
+    ASSERT_EQ_STR(output, detail(step, 2, "stateExitedEventDetails", "output"));
+    check_succeeded_execution(step, output);
+    ASSERT_NULL(step->task.token);
+    ASSERT_NULL(step->task.parameters);
+}
+
+static void check_intrinsic_uncaught(const struct interpreter_step *step)
+{
+    check_history(step, 1, NOW_MS, "ExecutionStarted TaskStateEntered ExecutionFailed");
+    check_failed_execution(step, "States.IntrinsicFailure", STATE_CAUSE("T", 2, MATH_ADD_FAILURE));
+}
+
+/* A Task's Parameters that fail raise States.IntrinsicFailure before any TaskScheduled; Catch handles it. */
+static void test_task_parameters_intrinsic_failure_is_caught(void)
+{
+    ASSERT_EQ_INT(0, start_with_randomness(intrinsic_catch_definition, SMALL_INPUT, check_intrinsic_caught));
+    ASSERT_EQ_INT(0, start_with_randomness(intrinsic_uncaught_definition, SMALL_INPUT, check_intrinsic_uncaught));
+}
+
+static void play_intrinsic_retry(struct session *session, const void *arguments)
+{
+    (void)arguments;
+    ASSERT_EQ_INT(0, session_start(session));
+    check_history(&session->step, 1, session->now_ms, "ExecutionStarted TaskStateEntered");
+    check_rest(&session->step, "T", 2, RESTING_RETRY, 2000, "1");
+    ASSERT_NULL(session->step.task.token);
+    session->now_ms += 2000;
+    ASSERT_EQ_INT(0, session_timer_due(session));
+    check_history(&session->step, 3, session->now_ms, "ExecutionFailed");
+    check_failed_execution(&session->step, "States.IntrinsicFailure", STATE_CAUSE("T", 2, MATH_ADD_FAILURE));
+}
+
+/* Retry sees States.IntrinsicFailure too (States.ALL matches it); the attempt after the interval fails alike. */
+static void test_task_parameters_intrinsic_failure_is_retried(void)
+{
+    run_scenario(intrinsic_retry_definition, SMALL_INPUT, play_intrinsic_retry, NULL);
+}
+
+static void play_result_selector_intrinsic(struct session *session, const void *arguments)
+{
+    const char *output = "{\"Error\":\"States.IntrinsicFailure\",\"Cause\":\"" STATE_CAUSE(
+        "T", 2, "The function 'States.ArrayGetItem($.list, 5)' had the following error: Invalid arguments in "
+                "States.ArrayGetItem: the index 5 is out of bounds for an array of 1 items") "\"}";
+    (void)arguments;
+    start_task_t(session);
+    ASSERT_EQ_INT(0, session_succeed(session, "{\"list\":[1]}"));
+    check_caught(&session->step, 5, session->now_ms, "TaskSucceeded", output);
+}
+
+/* An intrinsic failure in ResultSelector is the Task's error: its Catch takes it. */
+static void test_result_selector_intrinsic_failure_is_caught(void)
+{
+    run_scenario(result_selector_intrinsic_definition, SMALL_INPUT, play_result_selector_intrinsic, NULL);
+}
+
+static void test_allocation_failures_in_intrinsic_functions(void)
+{
+    static const struct step_call random_start[] = {
+        { .entry = ENTRY_START, .environment = { 0, NULL, 0, fixed_random_bytes } },
+    };
+    static const struct step_call retried[] = { { .entry = ENTRY_START }, { .entry = ENTRY_TIMER_DUE } };
+    static const struct step_call selected[] = {
+        { .entry = ENTRY_START },
+        { .entry = ENTRY_TASK_SUCCEEDED, .output = "{\"list\":[1]}" },
+    };
+    CHECK_ALLOCATION_FAILURES(intrinsic_pass_definition, "{\"name\":\"Arnav\"}", random_start);
+    CHECK_ALLOCATION_FAILURES(intrinsic_catch_definition, SMALL_INPUT, random_start);
+    CHECK_ALLOCATION_FAILURES(intrinsic_retry_definition, SMALL_INPUT, retried);
+    CHECK_ALLOCATION_FAILURES(result_selector_intrinsic_definition, SMALL_INPUT, selected);
+    check_allocation_failures_in(FAIL_ONLY_ONE, intrinsic_catch_definition, SMALL_INPUT, random_start, 1);
+    check_allocation_failures_in(FAIL_ONLY_ONE, intrinsic_pass_definition, "{\"name\":\"Arnav\"}", random_start, 1);
+}
+
 int main(void)
 {
     RUN(test_start_schedules_the_valuation_task);
@@ -2413,5 +2589,12 @@ int main(void)
     RUN(test_allocation_failures_in_choice_fail_and_result_selector);
     RUN(test_allocation_failures_in_a_task_with_input_path);
     RUN(test_a_lone_allocation_failure_gives_enomem);
+    /* intrinsic functions */
+    RUN(test_pass_parameters_call_intrinsic_functions);
+    RUN(test_pass_intrinsic_failures);
+    RUN(test_task_parameters_intrinsic_failure_is_caught);
+    RUN(test_task_parameters_intrinsic_failure_is_retried);
+    RUN(test_result_selector_intrinsic_failure_is_caught);
+    RUN(test_allocation_failures_in_intrinsic_functions);
     return test_done();
 }
