@@ -193,9 +193,10 @@ int engine_update_state_machine(struct engine *engine, const char *name, enum ma
 
 static void on_registration_timer(struct event_timer *timer);
 
+/* Tries again later; while Redis is away its return starts the next attempt instead. */
 static void schedule_registration(struct engine *engine)
 {
-    if (!engine->stopped)
+    if (!engine->stopped && redis_client_connected(engine->redis))
         event_loop_timer_start(engine->loop, &engine->registration_timer, REGISTRATION_RETRY_MS,
                                on_registration_timer, engine);
 }
