@@ -76,12 +76,12 @@ int engine_execution_arn(const char *state_machine_arn, const char *execution_na
 static int machine_name_from_arn(const struct engine *engine, const char *state_machine_arn, char *out,
                                  size_t size)
 {
-    static const char marker[] = ":stateMachine:";
-    char expected[2 * SFN_ARN_PART_SIZE];
-    const char *found = strstr(state_machine_arn, marker);
-    if (!found || strlen(found + sizeof(marker) - 1) >= size)
+    struct sfn_arn parsed;
+    char expected[2 * SFN_ARN_PART_SIZE], error[2 * SFN_ARN_PART_SIZE];
+    if (sfn_arn_parse(state_machine_arn, SFN_ARN_STATE_MACHINE, &parsed, error, sizeof(error)) < 0
+        || strlen(parsed.state_machine) >= size)
         return -ENOENT;
-    strcpy(out, found + sizeof(marker) - 1);
+    strcpy(out, parsed.state_machine);
     engine_state_machine_arn(engine, out, expected, sizeof(expected));
     return strcmp(expected, state_machine_arn) == 0 ? 0 : -ENOENT;
 }

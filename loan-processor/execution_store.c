@@ -161,7 +161,8 @@ static struct redis_script list_script = {
         "  if not (score == ARGV[1] and member >= ARGV[2]) then\n"
         "    if found == max then out[1] = last; return out end\n"
         "    local id = string.match(member, ':execution:(.+)$')\n"
-        "    local record = id and redis.call('HMGET', '" RECORD_KEY_PREFIX "{' .. id .. '}', 'name', 'status', 'startDate', 'stopDate')\n"
+        "    local record = id and redis.call('HMGET', '" RECORD_KEY_PREFIX "{' .. id .. '}',\n"
+        "                                     'name', 'status', 'startDate', 'stopDate')\n"
         "    if record and record[2] and (ARGV[4] == '' or record[2] == ARGV[4]) then\n"
         "      for _, value in ipairs({member, record[1] or '', record[2], record[3] or '0', record[4] or ''}) do\n"
         "        out[#out + 1] = value\n"
@@ -543,18 +544,25 @@ struct list_request {
     void *data;
 };
 
-/* Reads {next, then five strings per execution}; false when the reply has another shape. */
-static bool read_listing(const redisReply *reply, struct execution_summary *items, size_t *count)
+/* The number of executions in a listing's reply ({next, then five strings per execution}), or -1 for another shape. */
+static long listing_count(const redisReply *reply)
 {
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 || (reply->elements - 1) % 5 != 0
         || (reply->elements - 1) / 5 > EXECUTION_STORE_MAX_LISTED)
-        return false;
+        return -1;
     for (size_t i = 0; i < reply->elements; i++) {
         if (reply->element[i]->type != REDIS_REPLY_STRING)
-            return false;
+            return -1;
     }
-    *count = (reply->elements - 1) / 5;
-    for (size_t i = 0; i < *count; i++) {
+    return (long)((reply->elements - 1) / 5);
+}
+
+static void on_listed(redisReply *reply, void *data)
+{
+    struct list_request *request = data;
+    long count = listing_count(reply);
+    struct execution_summary *items = count >= 0 ? calloc((size_t)count + 1, sizeof(*items)) : NULL;
+    for (long i = 0; items && i < count; i++) {
         redisReply *const *fields = reply->element + 1 + 5 * i;
         items[i] = (struct execution_summary){
             .arn = fields[0]->str,
@@ -564,20 +572,11 @@ static bool read_listing(const redisReply *reply, struct execution_summary *item
             .stop_ms = strtoll(fields[4]->str, NULL, 10),
         };
     }
-    return true;
-}
-
-static void on_listed(redisReply *reply, void *data)
-{
-    struct list_request *request = data;
-    struct execution_summary *items = calloc(EXECUTION_STORE_MAX_LISTED, sizeof(*items));
-    size_t count = 0;
-    if (items && read_listing(reply, items, &count)) {
-        const char *next = reply->element[0]->len ? reply->element[0]->str : NULL;
-        request->callback(0, items, count, next, request->data);
-    } else {
-        request->callback(items ? -EIO : -ENOMEM, NULL, 0, NULL, request->data);
-    }
+    if (items)
+        request->callback(0, items, (size_t)count, reply->element[0]->len ? reply->element[0]->str : NULL,
+                          request->data);
+    else
+        request->callback(count >= 0 ? -ENOMEM : -EIO, NULL, 0, NULL, request->data);
     free(items);
     free(request);
 }

@@ -23,9 +23,7 @@
 #include "task_token.h"
 
 #define TARGET_PREFIX "AWSStepFunctions."
-/* The model's PageToken and ListExecutionsPageToken lengths. */
-#define SFN_MAX_PAGE_TOKEN_LENGTH 1024
-#define SFN_MAX_LIST_EXECUTIONS_TOKEN_LENGTH 3096
+
 #define SERVICE_NAMESPACE "com.amazonaws.swf.service.v2.model#"
 
 static const char task_closed_message[] = "Task Timed Out: 'Provided task does not exist anymore'";
@@ -184,7 +182,10 @@ static void on_described(int status, struct execution_record *record, void *data
     free(operation);
 }
 
-/* Reads executionArn (its store id into parsed) into a new read operation; answers and returns NULL on a bad request. */
+/*
+ * Reads executionArn (its store id into parsed) into a new read operation;
+ * answers and returns NULL on a bad request.
+ */
 static struct read_operation *begin_read(struct http_request *request, struct sfn_api *api, const cJSON *body,
                                          struct sfn_arn *parsed)
 {
@@ -475,7 +476,9 @@ static void on_machine_for_listing(int status, struct state_machine_record *mach
 
 static void list_executions(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
-    static const char *const statuses[] = { "SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE", "ABORTED", "FAILED", "RUNNING" };
+    /* In the order AWS lists them in its message (recorded). */
+    static const char *const statuses[] = { "SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE",
+                                            "ABORTED",   "FAILED",    "RUNNING" };
     static const char *const redrive_filters[] = { "REDRIVEN", "NOT_REDRIVEN" };
     const char *status, *redrive_filter, *next_token;
     size_t max_results;

@@ -49,6 +49,9 @@ bool sfn_request_valid_name(const char *name);
 /* The model's PageSize: maxResults is 0-1000, and 0 or none means 100. */
 #define SFN_DEFAULT_PAGE_SIZE 100
 #define SFN_MAX_PAGE_SIZE 1000
+/* The model's PageToken and ListExecutionsPageToken lengths. */
+#define SFN_MAX_PAGE_TOKEN_LENGTH 1024
+#define SFN_MAX_LIST_EXECUTIONS_TOKEN_LENGTH 3096
 
 /*
  * Answers 400 ValidationException about a member's value, as AWS words it

@@ -80,16 +80,20 @@ static const char *read_machine_arn(struct http_request *request, struct sfn_api
     return arn;
 }
 
-/* Reads an optional roleArn (1-256 characters, an ARN); answers and returns false when it is invalid. */
+/* Reads roleArn (1-256 characters; required or optional); answers and returns false when it is missing or too long. */
 static bool read_role_arn(struct http_request *request, const cJSON *body, bool required, const char **role_arn)
 {
-    char detail[512];
     *role_arn = required ? sfn_request_required_string(request, body, "roleArn") : json_string_member(body, "roleArn");
     if (!*role_arn)
         return !required;
-    if (!sfn_request_check_length(request, "roleArn", *role_arn, 1, 256))
-        return false;
-    if (sfn_arn_check(*role_arn, detail, sizeof(detail)) < 0) {
+    return sfn_request_check_length(request, "roleArn", *role_arn, 1, 256);
+}
+
+/* Checks that role_arn (when given) is an ARN; answers InvalidArn and returns false when it is not. */
+static bool check_role_arn(struct http_request *request, const char *role_arn)
+{
+    char detail[512];
+    if (role_arn && sfn_arn_check(role_arn, detail, sizeof(detail)) < 0) {
         sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: '%s'", detail);
         return false;
     }
@@ -222,6 +226,7 @@ void state_machine_api_create(struct http_request *request, struct sfn_api *api,
     const char *definition, *role_arn, *type_name;
     char error[1024];
     bool failed;
+    /* The model's constraints first (ValidationException), as AWS checks them, then the names and ARNs. */
     if (!name || !read_definition(request, body, true, &definition) || !read_role_arn(request, body, true, &role_arn)
         || !sfn_request_check_length(request, "name", name, 1, 80)
         || !sfn_request_enum(request, body, "type", types, 2, &type_name) || !refuse_versions(request, body))
@@ -230,6 +235,8 @@ void state_machine_api_create(struct http_request *request, struct sfn_api *api,
         sfn_api_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
         return;
     }
+    if (!check_role_arn(request, role_arn))
+        return;
     char *logging = read_logging(request, body, &failed);
     char *tracing = failed ? NULL : read_tracing(request, body, &failed);
     struct machine_context *context = failed ? NULL : new_context(request, api, NULL);
@@ -373,7 +380,7 @@ void state_machine_api_update(struct http_request *request, struct sfn_api *api,
     bool ours, failed;
     const char *arn = read_machine_arn(request, api, body, &parsed, &ours);
     if (!arn || !read_definition(request, body, false, &definition) || !read_role_arn(request, body, false, &role_arn)
-        || !refuse_versions(request, body))
+        || !refuse_versions(request, body) || !check_role_arn(request, role_arn))
         return;
     char *logging = read_logging(request, body, &failed);
     char *tracing = failed ? NULL : read_tracing(request, body, &failed);
@@ -474,7 +481,8 @@ void state_machine_api_list(struct http_request *request, struct sfn_api *api, c
 {
     size_t max_results;
     const char *next_token;
-    if (!sfn_request_page_size(request, body, &max_results) || !sfn_request_page_token(request, body, 1024, &next_token))
+    if (!sfn_request_page_size(request, body, &max_results)
+        || !sfn_request_page_token(request, body, SFN_MAX_PAGE_TOKEN_LENGTH, &next_token))
         return;
     /* A page's token is the last name it listed, so anything that cannot be a name is not one of ours. */
     if (next_token && !sfn_request_valid_name(next_token)) {

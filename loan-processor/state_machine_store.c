@@ -29,8 +29,9 @@ static struct redis_script create_script = {
         "  return {same and 1 or 0, m[5] or '0'}\n"
         "end\n"
         "redis.call('SET', KEYS[3], ARGV[3])\n"
-        "redis.call('HSET', KEYS[1], 'name', ARGV[1], 'arn', ARGV[2], 'definition', ARGV[3], 'definitionHash', ARGV[4],\n"
-        "           'roleArn', ARGV[5], 'type', ARGV[6], 'logging', ARGV[7], 'tracing', ARGV[8], 'creationDate', ARGV[9])\n"
+        "redis.call('HSET', KEYS[1], 'name', ARGV[1], 'arn', ARGV[2], 'definition', ARGV[3],\n"
+        "           'definitionHash', ARGV[4], 'roleArn', ARGV[5], 'type', ARGV[6], 'logging', ARGV[7],\n"
+        "           'tracing', ARGV[8], 'creationDate', ARGV[9])\n"
         "redis.call('ZADD', KEYS[2], 0, ARGV[1])\n"
         "return {2, ARGV[9]}\n",
 };
@@ -57,7 +58,8 @@ static struct redis_script update_script = {
         "redis.call('HSET', KEYS[1], unpack(fields))\n"
         "local m = redis.call('HMGET', KEYS[1], 'definitionHash', 'roleArn', 'logging', 'tracing')\n"
         "local d = redis.sha1hex(table.concat(m, '\\n'))\n"
-        "local revision = d:sub(1, 8) .. '-' .. d:sub(9, 12) .. '-' .. d:sub(13, 16) .. '-' .. d:sub(17, 20) .. '-' .. d:sub(21, 32)\n"
+        "local revision = d:sub(1, 8) .. '-' .. d:sub(9, 12) .. '-' .. d:sub(13, 16) .. '-' .. d:sub(17, 20)\n"
+        "                 .. '-' .. d:sub(21, 32)\n"
         "redis.call('HSET', KEYS[1], 'revisionId', revision)\n"
         "return {1, revision}\n",
 };

@@ -355,9 +355,11 @@ class SeveralLoanProcessors(StateMachineApiCase):
         environment = dict(os.environ, REDIS_URL=self.redis.url, STATE_MACHINES_DIR=directory,
                            LOAN_PROCESSOR_PORT=str(harness.free_port()))
         run = subprocess.run([LOAN_PROCESSOR], env=environment, capture_output=True, text=True, timeout=20)
-        self.assertNotEqual(0, run.returncode)
+        self.assertEqual(1, run.returncode, run.stdout + run.stderr)
         self.assertIn("SCHEMA_VALIDATION_FAILED: These fields are required: [Next | End] at /States/A",
                       run.stdout + run.stderr)
+        for marker in harness.SANITIZER_MARKERS:
+            self.assertNotIn(marker, run.stdout + run.stderr)
         self.assertEqual(0, self.redis.command("EXISTS", "{sfn}:state-machine:Broken"))
 
 
