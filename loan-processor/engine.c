@@ -100,6 +100,8 @@ static void on_machine_created(int status, int64_t creation_ms, void *data)
     int result = status == STATE_MACHINE_CREATED || status == STATE_MACHINE_UNCHANGED ? 0
                  : status == STATE_MACHINE_CONFLICT                                 ? -EEXIST
                                                                                     : -EIO;
+    if (status == STATE_MACHINE_CREATED)
+        log_event(LOG_INFO, "state-machine-created", "State machine %s created", operation->arn);
     operation->callback(result, operation->arn, NULL, creation_ms, operation->data);
     free(operation);
 }
@@ -107,6 +109,9 @@ static void on_machine_created(int status, int64_t creation_ms, void *data)
 static void on_machine_updated(int status, const char *revision_id, int64_t update_ms, void *data)
 {
     struct machine_operation *operation = data;
+    if (status == 0)
+        log_event(LOG_INFO, "state-machine-updated", "State machine %s updated to revision %s", operation->arn,
+                  revision_id);
     operation->callback(status, operation->arn, revision_id, update_ms, operation->data);
     free(operation);
 }

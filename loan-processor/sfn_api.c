@@ -5,6 +5,9 @@
  * model), then calls the engine or reads Redis, and answers from the
  * callback. The request pointer stays valid until answered (http_server's
  * contract), so it is the only context most operations need.
+ *
+ * This file has the dispatch and the execution and task operations; the
+ * state machine operations are in state_machine_api.c.
  */
 #include "sfn_api.h"
 
@@ -23,7 +26,6 @@
 #include "task_token.h"
 
 #define TARGET_PREFIX "AWSStepFunctions."
-
 #define SERVICE_NAMESPACE "com.amazonaws.swf.service.v2.model#"
 
 static const char task_closed_message[] = "Task Timed Out: 'Provided task does not exist anymore'";

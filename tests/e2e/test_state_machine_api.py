@@ -89,6 +89,13 @@ class StateMachineApi(StateMachineApiCase):
                           "creationDate": created["creationDate"], "loggingConfiguration": DEFAULT_LOGGING,
                           "tracingConfiguration": {"enabled": False}}, described)
 
+        status, lean = self.sfn(self.loan, "DescribeStateMachine", {"stateMachineArn": machine_arn("Simple"),
+                                                                    "includedData": "METADATA_ONLY"})
+        self.assertEqual((200, "{}"), (status, lean["definition"]))
+        self.assert_aws_error(self.sfn(self.loan, "DescribeStateMachine", {"stateMachineArn": machine_arn("Simple"),
+                                                                           "includedData": "SOME"}),
+                              "ValidationException")
+
         # The same name, definition and configuration is AWS's idempotent answer, even with another role.
         again = self.create("Simple", PASS_MACHINE, roleArn=f"arn:aws:iam::{ACCOUNT}:role/Other",
                             loggingConfiguration=DEFAULT_LOGGING)
