@@ -34,7 +34,8 @@ struct shipped_machine {
     char name[MACHINE_NAME_SIZE];
     char *definition;
     char hash[DEFINITION_HASH_SIZE];
-    bool registered;
+    bool registered;              /* once: the engine is ready when all are */
+    bool checked;                 /* since the last (re)connection to Redis */
     bool in_flight;
 };
 
@@ -194,6 +195,9 @@ int engine_update_state_machine(struct engine *engine, const char *name, enum ma
  * updated when it differs, nothing when it is the same (so several
  * loan-processors starting together agree). Until all are registered the
  * engine is not ready; a failed attempt is tried again a second later.
+ * After each reconnection a registered file is only created again if its
+ * machine is missing (a Redis that lost its data), so that an update made
+ * through the API meanwhile is not undone.
  */
 
 static void on_registration_timer(struct event_timer *timer);
@@ -210,8 +214,10 @@ static void finish_registration(struct shipped_machine *shipped, int status, con
 {
     shipped->in_flight = false;
     if (status == 0) {
+        if (!shipped->registered)
+            log_event(LOG_INFO, "state-machine-registered", "%s registered from STATE_MACHINES_DIR", arn);
         shipped->registered = true;
-        log_event(LOG_INFO, "state-machine-registered", "%s registered from STATE_MACHINES_DIR", arn);
+        shipped->checked = true;
     } else {
         schedule_registration(shipped->engine);
     }
@@ -251,7 +257,8 @@ static void on_shipped_loaded(int status, struct state_machine_record *record, v
     char arn[SFN_ARN_PART_SIZE], error[1024];
     int result = status;
     engine_state_machine_arn(shipped->engine, shipped->name, arn, sizeof(arn));
-    if (result == 0 && !(record && strcmp(record->definition_hash, shipped->hash) == 0)) {
+    bool current = record && (shipped->registered || strcmp(record->definition_hash, shipped->hash) == 0);
+    if (result == 0 && !current) {
         result = store_shipped(shipped, record, error, sizeof(error));
         if (result == 0) {
             state_machine_store_record_free(record);
@@ -270,7 +277,7 @@ static void on_shipped_loaded(int status, struct state_machine_record *record, v
 static void register_shipped(struct engine *engine)
 {
     for (struct shipped_machine *shipped = engine->shipped; shipped; shipped = shipped->next) {
-        if (shipped->registered || shipped->in_flight)
+        if (shipped->checked || shipped->in_flight)
             continue;
         shipped->in_flight = true;
         if (state_machine_store_load(engine->redis, shipped->name, on_shipped_loaded, shipped) < 0) {
@@ -325,6 +332,8 @@ static void on_redis_change(bool connected, void *data)
     struct engine *engine = data;
     if (!connected)
         return;
+    for (struct shipped_machine *shipped = engine->shipped; shipped; shipped = shipped->next)
+        shipped->checked = false;
     register_shipped(engine);
     execution_timers_wake(engine->timers); /* timers that fell due while Redis or this process was away */
 }

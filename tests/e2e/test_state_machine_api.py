@@ -343,6 +343,19 @@ class SeveralLoanProcessors(StateMachineApiCase):
         self.assertEqual(described, self.describe_machine(LOAN_MACHINE_ARN, other))
         self.assertEqual(self.describe_machine(PART1_MACHINE_ARN), self.describe_machine(PART1_MACHINE_ARN, other))
 
+    def test_after_redis_comes_back_a_lost_shipped_machine_is_created_and_an_updated_one_kept(self):
+        changed = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+        self.assertEqual(200, self.sfn(self.loan, "UpdateStateMachine", {
+            "stateMachineArn": PART1_MACHINE_ARN, "definition": json.dumps(changed)})[0])
+        self.redis.command("DEL", "{sfn}:state-machine:LoanProcessorStateMachine")  # as if Redis lost it
+        self.redis.stop()
+        self.redis.start()
+        def described(arn):
+            status, body = self.sfn(self.loan, "DescribeStateMachine", {"stateMachineArn": arn})
+            return body if status == 200 else None
+        harness.wait_until(lambda: described(LOAN_MACHINE_ARN), 10, what="the shipped machine created again")
+        self.assertEqual(json.dumps(changed), described(PART1_MACHINE_ARN)["definition"])
+
     def test_a_changed_shipped_file_updates_the_machine_at_start(self):
         self.loan.stop()
         self.servers.remove(self.loan)
