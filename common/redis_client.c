@@ -26,7 +26,7 @@
 #include "log.h"
 #include "random_id.h"
 
-#define MAX_SCRIPTS 16
+#define MAX_SCRIPTS 32
 #define WATCHDOG_INTERVAL_MS 100
 #define RECONNECT_FIRST_DELAY_MS 100
 #define RECONNECT_MAX_DELAY_MS 5000

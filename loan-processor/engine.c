@@ -6,45 +6,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "definition.h"
+#include "definition_cache.h"
 #include "execution_store.h"
 #include "execution_timers.h"
 #include "interpreter.h"
 #include "log.h"
 #include "random_id.h"
+#include "sfn_arn.h"
+#include "state_machine_store.h"
 #include "task_token.h"
 #include "wall_clock.h"
 
 /* A change that keeps losing races is given up after this many tries (reported as -EIO). */
 #define MAX_COMMIT_ATTEMPTS 8
-#define MAX_STATE_MACHINES 64
+/* Parsed definitions kept while unused (a few KB each; a deployment runs a handful of machines). */
+#define MAX_CACHED_DEFINITIONS 32
+/* A shipped definition whose registration failed (Redis away or slow) is tried again after this long. */
+#define REGISTRATION_RETRY_MS 1000
+/* State machine names are 1 to 80 characters. */
+#define MACHINE_NAME_SIZE 81
 
-struct registered_machine {
-    char name[81];
-    char arn[256];
-    char role_arn[256];
+/* A definition file of STATE_MACHINES_DIR, to be registered in Redis once it is connected. */
+struct shipped_machine {
+    struct shipped_machine *next;
+    struct engine *engine;
+    char name[MACHINE_NAME_SIZE];
     char *definition;
-    struct state_machine *machine;
-    int64_t created_ms;
+    char hash[DEFINITION_HASH_SIZE];
+    bool registered;              /* once: the engine is ready when all are */
+    bool checked;                 /* since the last (re)connection to Redis */
+    bool in_flight;
 };
 
 struct engine {
+    struct event_loop *loop;
     struct redis_client *redis;
     struct execution_timers *timers;
     struct engine_config config;
-    struct registered_machine machines[MAX_STATE_MACHINES];
-    size_t machine_count;
+    struct definition_cache definitions;
+    struct shipped_machine *shipped;
+    struct event_timer registration_timer;
+    bool stopped;
 };
 
-/* ---- state machines ---- */
-
-static struct registered_machine *find_machine(struct engine *engine, const char *arn)
-{
-    for (size_t i = 0; i < engine->machine_count; i++) {
-        if (strcmp(engine->machines[i].arn, arn) == 0)
-            return &engine->machines[i];
-    }
-    return NULL;
-}
+/* ---- names ---- */
 
 void engine_state_machine_arn(const struct engine *engine, const char *name, char *out, size_t size)
 {
@@ -63,21 +69,262 @@ int engine_execution_arn(const char *state_machine_arn, const char *execution_na
     return length < 0 || (size_t)length >= size ? -EINVAL : 0;
 }
 
-static void on_machine_stored(redisReply *reply, void *data)
+/*
+ * The name of the state machine state_machine_arn names in this engine's
+ * region and account (into out), or -ENOENT: an ARN of another region or
+ * account, or a qualified one, names nothing here.
+ */
+static int machine_name_from_arn(const struct engine *engine, const char *state_machine_arn, char *out,
+                                 size_t size)
 {
-    const char *name = data;
-    if (!reply || reply->type == REDIS_REPLY_ERROR)
-        log_event(LOG_WARN, "state-machine", "could not record state machine %s in Redis", name);
+    struct sfn_arn parsed;
+    char expected[2 * SFN_ARN_PART_SIZE], error[2 * SFN_ARN_PART_SIZE];
+    if (sfn_arn_parse(state_machine_arn, SFN_ARN_STATE_MACHINE, &parsed, error, sizeof(error)) < 0
+        || strlen(parsed.state_machine) >= size)
+        return -ENOENT;
+    strcpy(out, parsed.state_machine);
+    engine_state_machine_arn(engine, out, expected, sizeof(expected));
+    return strcmp(expected, state_machine_arn) == 0 ? 0 : -ENOENT;
 }
 
-static void store_machine(struct engine *engine, struct registered_machine *entry)
+/* ---- creating and updating state machines: the API and the shipped files alike ---- */
+
+struct machine_operation {
+    engine_machine_callback callback;
+    void *data;
+    char arn[SFN_ARN_PART_SIZE];
+};
+
+static void on_machine_created(int status, int64_t creation_ms, void *data)
 {
-    char key[128], created[32];
-    snprintf(key, sizeof(key), "sfn:state-machine:%s", entry->name);
-    snprintf(created, sizeof(created), "%lld", (long long)entry->created_ms);
-    const char *argv[] = { "HSET", key, "arn", entry->arn, "name", entry->name, "definition", entry->definition,
-                           "roleArn", entry->role_arn, "type", "STANDARD", "creationDate", created };
-    redis_client_command_strings(engine->redis, on_machine_stored, entry->name, 14, argv);
+    struct machine_operation *operation = data;
+    int result = status == STATE_MACHINE_CREATED || status == STATE_MACHINE_UNCHANGED ? 0
+                 : status == STATE_MACHINE_CONFLICT                                 ? -EEXIST
+                                                                                    : -EIO;
+    if (status == STATE_MACHINE_CREATED)
+        log_event(LOG_INFO, "state-machine-created", "State machine %s created", operation->arn);
+    operation->callback(result, operation->arn, NULL, creation_ms, operation->data);
+    free(operation);
+}
+
+static void on_machine_updated(int status, const char *revision_id, int64_t update_ms, void *data)
+{
+    struct machine_operation *operation = data;
+    if (status == 0)
+        log_event(LOG_INFO, "state-machine-updated", "State machine %s updated to revision %s", operation->arn,
+                  revision_id);
+    operation->callback(status, operation->arn, revision_id, update_ms, operation->data);
+    free(operation);
+}
+
+/* A new operation answering callback, for the machine called name. */
+static struct machine_operation *new_machine_operation(const struct engine *engine, const char *name,
+                                                       engine_machine_callback callback, void *data)
+{
+    struct machine_operation *operation = calloc(1, sizeof(*operation));
+    if (operation) {
+        operation->callback = callback;
+        operation->data = data;
+        engine_state_machine_arn(engine, name, operation->arn, sizeof(operation->arn));
+    }
+    return operation;
+}
+
+int engine_create_state_machine(struct engine *engine, const struct engine_machine_spec *spec, char *error,
+                                size_t error_size, engine_machine_callback callback, void *data)
+{
+    char hash[DEFINITION_HASH_SIZE];
+    int result = definition_check(spec->definition, spec->type, NULL, error, error_size);
+    if (result < 0)
+        return result;
+    struct machine_operation *operation = new_machine_operation(engine, spec->name, callback, data);
+    if (!operation)
+        return -ENOMEM;
+    definition_hash(spec->definition, hash);
+    struct state_machine_fields fields = {
+        .name = spec->name,
+        .arn = operation->arn,
+        .definition = spec->definition,
+        .definition_hash = hash,
+        .role_arn = spec->role_arn,
+        .type = definition_type_name(spec->type),
+        .logging = spec->logging ? spec->logging : ENGINE_DEFAULT_LOGGING,
+        .tracing = spec->tracing ? spec->tracing : ENGINE_DEFAULT_TRACING,
+        .now_ms = wall_clock_now_ms(),
+    };
+    result = state_machine_store_create(engine->redis, &fields, on_machine_created, operation);
+    if (result < 0)
+        free(operation);
+    return result;
+}
+
+int engine_update_state_machine(struct engine *engine, const char *name, enum machine_type type,
+                                const struct engine_machine_change *change, char *error, size_t error_size,
+                                engine_machine_callback callback, void *data)
+{
+    char hash[DEFINITION_HASH_SIZE] = "";
+    if (change->definition) {
+        int result = definition_check(change->definition, type, NULL, error, error_size);
+        if (result < 0)
+            return result;
+        definition_hash(change->definition, hash);
+    }
+    struct machine_operation *operation = new_machine_operation(engine, name, callback, data);
+    if (!operation)
+        return -ENOMEM;
+    struct state_machine_fields fields = {
+        .name = name,
+        .definition = change->definition,
+        .definition_hash = change->definition ? hash : NULL,
+        .role_arn = change->role_arn,
+        .logging = change->logging,
+        .tracing = change->tracing,
+        .now_ms = wall_clock_now_ms(),
+    };
+    int result = state_machine_store_update(engine->redis, &fields, on_machine_updated, operation);
+    if (result < 0)
+        free(operation);
+    return result;
+}
+
+/*
+ * ---- the shipped definitions ----
+ *
+ * Each file of STATE_MACHINES_DIR becomes a state machine through the same
+ * create and update as the API's: created when missing, its definition
+ * updated when it differs, nothing when it is the same (so several
+ * loan-processors starting together agree). Until all are registered the
+ * engine is not ready; a failed attempt is tried again a second later.
+ * After each reconnection a registered file is only created again if its
+ * machine is missing (a Redis that lost its data), so that an update made
+ * through the API meanwhile is not undone.
+ */
+
+static void on_registration_timer(struct event_timer *timer);
+
+/* Tries again later; while Redis is away its return starts the next attempt instead. */
+static void schedule_registration(struct engine *engine)
+{
+    if (!engine->stopped && redis_client_connected(engine->redis))
+        event_loop_timer_start(engine->loop, &engine->registration_timer, REGISTRATION_RETRY_MS,
+                               on_registration_timer, engine);
+}
+
+static void finish_registration(struct shipped_machine *shipped, int status, const char *arn)
+{
+    shipped->in_flight = false;
+    if (status == 0) {
+        if (!shipped->registered)
+            log_event(LOG_INFO, "state-machine-registered", "%s registered from STATE_MACHINES_DIR", arn);
+        shipped->registered = true;
+        shipped->checked = true;
+    } else {
+        schedule_registration(shipped->engine);
+    }
+}
+
+static void on_shipped_stored(int status, const char *arn, const char *revision_id, int64_t date_ms, void *data)
+{
+    (void)revision_id;
+    (void)date_ms;
+    /* -EEXIST (created elsewhere meanwhile) or -ENOENT (deleted meanwhile): the next attempt looks again. */
+    finish_registration(data, status, arn);
+}
+
+/* Creates the shipped machine, or updates its definition when record (the stored one) differs. */
+static int store_shipped(struct shipped_machine *shipped, const struct state_machine_record *record, char *error,
+                         size_t error_size)
+{
+    struct engine *engine = shipped->engine;
+    char role_arn[SFN_ARN_PART_SIZE];
+    enum machine_type type = MACHINE_STANDARD;
+    if (!record) {
+        snprintf(role_arn, sizeof(role_arn), "arn:aws:iam::%s:role/%sRole", engine->config.account, shipped->name);
+        struct engine_machine_spec spec = { .name = shipped->name, .definition = shipped->definition,
+                                            .role_arn = role_arn, .type = MACHINE_STANDARD };
+        return engine_create_state_machine(engine, &spec, error, error_size, on_shipped_stored, shipped);
+    }
+    struct engine_machine_change change = { .definition = shipped->definition };
+    if (definition_type_from_name(record->type, &type) < 0)
+        type = MACHINE_STANDARD;
+    return engine_update_state_machine(engine, shipped->name, type, &change, error, error_size, on_shipped_stored,
+                                       shipped);
+}
+
+static void on_shipped_loaded(int status, struct state_machine_record *record, void *data)
+{
+    struct shipped_machine *shipped = data;
+    char arn[SFN_ARN_PART_SIZE], error[1024];
+    int result = status;
+    engine_state_machine_arn(shipped->engine, shipped->name, arn, sizeof(arn));
+    bool current = record && (shipped->registered || strcmp(record->definition_hash, shipped->hash) == 0);
+    if (result == 0 && !current) {
+        result = store_shipped(shipped, record, error, sizeof(error));
+        if (result == 0) {
+            state_machine_store_record_free(record);
+            return;
+        }
+    }
+    if (result == -EINVAL) {
+        /* Only an EXPRESS machine of that name made through the API can refuse the file: retrying cannot help. */
+        log_event(LOG_ERROR, "state-machine-not-registered", "%s: %s", arn, error);
+        result = 0;
+    }
+    state_machine_store_record_free(record);
+    finish_registration(shipped, result, arn);
+}
+
+static void register_shipped(struct engine *engine)
+{
+    for (struct shipped_machine *shipped = engine->shipped; shipped; shipped = shipped->next) {
+        if (shipped->checked || shipped->in_flight)
+            continue;
+        shipped->in_flight = true;
+        if (state_machine_store_load(engine->redis, shipped->name, on_shipped_loaded, shipped) < 0) {
+            shipped->in_flight = false;
+            schedule_registration(engine);
+        }
+    }
+}
+
+static void on_registration_timer(struct event_timer *timer)
+{
+    register_shipped(timer->data);
+}
+
+int engine_register_state_machine(struct engine *engine, const char *name, const char *definition, char *error,
+                                  size_t error_size)
+{
+    size_t name_length = strlen(name);
+    if (name_length == 0 || name_length >= MACHINE_NAME_SIZE) {
+        snprintf(error, error_size, "a state machine name must be 1 to %d characters", MACHINE_NAME_SIZE - 1);
+        return -EINVAL;
+    }
+    int result = definition_check(definition, MACHINE_STANDARD, NULL, error, error_size);
+    if (result < 0)
+        return result;
+    struct shipped_machine *shipped = calloc(1, sizeof(*shipped));
+    if (!shipped || !(shipped->definition = strdup(definition))) {
+        free(shipped);
+        return -ENOMEM;
+    }
+    shipped->engine = engine;
+    memcpy(shipped->name, name, name_length + 1);
+    definition_hash(definition, shipped->hash);
+    shipped->next = engine->shipped;
+    engine->shipped = shipped;
+    if (redis_client_connected(engine->redis))
+        register_shipped(engine);
+    return 0;
+}
+
+bool engine_ready(const struct engine *engine)
+{
+    for (const struct shipped_machine *shipped = engine->shipped; shipped; shipped = shipped->next) {
+        if (!shipped->registered)
+            return false;
+    }
+    return true;
 }
 
 static void on_redis_change(bool connected, void *data)
@@ -85,55 +332,13 @@ static void on_redis_change(bool connected, void *data)
     struct engine *engine = data;
     if (!connected)
         return;
-    for (size_t i = 0; i < engine->machine_count; i++)
-        store_machine(engine, &engine->machines[i]);
+    for (struct shipped_machine *shipped = engine->shipped; shipped; shipped = shipped->next)
+        shipped->checked = false;
+    register_shipped(engine);
     execution_timers_wake(engine->timers); /* timers that fell due while Redis or this process was away */
 }
 
-int engine_register_state_machine(struct engine *engine, const char *name, const char *definition, char *error,
-                                  size_t error_size)
-{
-    struct state_machine *machine = NULL;
-    int result = state_machine_parse(definition, strlen(definition), &machine, error, error_size);
-    if (result < 0)
-        return result;
-    char arn[256];
-    engine_state_machine_arn(engine, name, arn, sizeof(arn));
-    struct registered_machine *entry = find_machine(engine, arn);
-    if (!entry) {
-        if (engine->machine_count == MAX_STATE_MACHINES || strlen(name) > 80) {
-            state_machine_free(machine);
-            snprintf(error, error_size, "too many state machines, or a name over 80 characters");
-            return -EINVAL;
-        }
-        entry = &engine->machines[engine->machine_count++];
-        snprintf(entry->name, sizeof(entry->name), "%s", name);
-        snprintf(entry->arn, sizeof(entry->arn), "%s", arn);
-        snprintf(entry->role_arn, sizeof(entry->role_arn), "arn:aws:iam::%s:role/%sRole", engine->config.account,
-                 name);
-        entry->created_ms = wall_clock_now_ms();
-    }
-    char *copy = strdup(definition);
-    if (!copy) {
-        state_machine_free(machine);
-        return -ENOMEM;
-    }
-    free(entry->definition);
-    state_machine_free(entry->machine);
-    entry->definition = copy;
-    entry->machine = machine;
-    if (redis_client_connected(engine->redis))
-        store_machine(engine, entry);
-    return 0;
-}
-
-void engine_for_each_state_machine(const struct engine *engine,
-                                   void (*visit)(const char *arn, const char *name, int64_t created_ms, void *data),
-                                   void *data)
-{
-    for (size_t i = 0; i < engine->machine_count; i++)
-        visit(engine->machines[i].arn, engine->machines[i].name, engine->machines[i].created_ms, data);
-}
+/* ---- the engine ---- */
 
 static void on_timer_due(const char *execution_id, void *data);
 
@@ -143,9 +348,13 @@ int engine_create(struct event_loop *loop, struct redis_client *redis, const str
     struct engine *engine = calloc(1, sizeof(*engine));
     if (!engine)
         return -ENOMEM;
+    engine->loop = loop;
     engine->redis = redis;
     engine->config = *config;
+    definition_cache_init(&engine->definitions, MAX_CACHED_DEFINITIONS);
     int result = execution_store_init(redis);
+    if (result == 0)
+        result = state_machine_store_init(redis);
     if (result == 0)
         result = execution_timers_create(loop, redis, on_timer_due, engine, &engine->timers);
     if (result < 0) {
@@ -159,8 +368,11 @@ int engine_create(struct event_loop *loop, struct redis_client *redis, const str
 
 void engine_stop(struct engine *engine)
 {
-    if (engine)
-        execution_timers_stop(engine->timers);
+    if (!engine)
+        return;
+    engine->stopped = true;
+    event_loop_timer_stop(engine->loop, &engine->registration_timer);
+    execution_timers_stop(engine->timers);
 }
 
 void engine_destroy(struct engine *engine)
@@ -168,9 +380,12 @@ void engine_destroy(struct engine *engine)
     if (!engine)
         return;
     execution_timers_destroy(engine->timers);
-    for (size_t i = 0; i < engine->machine_count; i++) {
-        free(engine->machines[i].definition);
-        state_machine_free(engine->machines[i].machine);
+    definition_cache_clear(&engine->definitions);
+    while (engine->shipped) {
+        struct shipped_machine *shipped = engine->shipped;
+        engine->shipped = shipped->next;
+        free(shipped->definition);
+        free(shipped);
     }
     free(engine);
 }
@@ -398,8 +613,12 @@ struct start_operation {
     engine_start_callback callback;
     void *data;
     char execution_arn[512];
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
+    char *name;
     char *input;
     int64_t start_ms;
+    struct state_machine_record *machine;      /* as loaded from Redis */
+    struct cached_definition *definition;      /* pinned while the operation lives */
     struct interpreter_step step;
     struct step_fields fields;
 };
@@ -407,8 +626,18 @@ struct start_operation {
 static void start_operation_free(struct start_operation *operation)
 {
     interpreter_step_release(&operation->step);
+    definition_cache_release(&operation->engine->definitions, operation->definition);
+    state_machine_store_record_free(operation->machine);
+    free(operation->name);
     free(operation->input);
     free(operation);
+}
+
+/* Reports how a start ended (status 0, -EEXIST, -ENOENT or -EIO) and frees the operation. */
+static void finish_start(struct start_operation *operation, int status, int64_t start_ms)
+{
+    operation->callback(status, operation->execution_arn, start_ms, operation->data);
+    start_operation_free(operation);
 }
 
 static void on_execution_created(int status, struct execution_record *existing, void *data)
@@ -419,38 +648,38 @@ static void on_execution_created(int status, struct execution_record *existing, 
                   operation->input);
         operation->callback(0, operation->execution_arn, operation->start_ms, operation->data);
         after_commit(operation->engine, &operation->step, &operation->fields, operation->execution_arn);
+        start_operation_free(operation);
     } else if (status == 0) {
         /* Same name: AWS answers with the original execution if it runs with the same input. */
         bool same = existing && existing->status && strcmp(existing->status, "RUNNING") == 0 && existing->input
                     && strcmp(existing->input, operation->input) == 0;
-        operation->callback(same ? 0 : -EEXIST, operation->execution_arn, existing ? existing->start_ms : 0,
-                            operation->data);
+        finish_start(operation, same ? 0 : -EEXIST, existing ? existing->start_ms : 0);
     } else {
-        operation->callback(-EIO, operation->execution_arn, 0, operation->data);
+        finish_start(operation, -EIO, 0);
     }
     execution_store_record_free(existing);
-    start_operation_free(operation);
 }
 
-static int create_execution(struct engine *engine, struct start_operation *operation,
-                            const struct registered_machine *entry, const char *name, const char *execution_id)
+/* Runs the machine's first steps and creates the execution with them. */
+static int create_execution(struct engine *engine, struct start_operation *operation)
 {
+    const struct state_machine_record *machine = operation->machine;
     char *token = NULL;
-    int result = task_token_create(execution_id, &token);
+    int result = task_token_create(operation->execution_id, &token);
     if (result < 0)
         return result;
     struct execution_facts facts = {
         .execution_arn = operation->execution_arn,
-        .execution_name = name,
-        .state_machine_arn = entry->arn,
-        .state_machine_name = entry->name,
-        .role_arn = entry->role_arn,
+        .execution_name = operation->name,
+        .state_machine_arn = machine->arn,
+        .state_machine_name = machine->name,
+        .role_arn = machine->role_arn,
         .region = engine->config.region,
         .start_ms = operation->start_ms,
         .input = operation->input,
     };
     struct step_environment environment = { operation->start_ms, token, random_fraction(), random_id_fill };
-    result = interpreter_start(entry->machine, &facts, &environment, &operation->step);
+    result = interpreter_start(operation->definition->machine, &facts, &environment, &operation->step);
     free(token);
     if (result < 0)
         return result;
@@ -460,22 +689,58 @@ static int create_execution(struct engine *engine, struct start_operation *opera
     describe_step(engine, &operation->step, fields);
     snprintf(start_ms, sizeof(start_ms), "%lld", (long long)operation->start_ms);
     field_set(fields, "arn", operation->execution_arn);
-    field_set(fields, "stateMachineArn", entry->arn);
-    field_set(fields, "name", name);
+    field_set(fields, "stateMachineArn", machine->arn);
+    field_set(fields, "name", operation->name);
     field_set(fields, "input", operation->input);
-    field_set(fields, "roleArn", entry->role_arn);
+    field_set(fields, "roleArn", machine->role_arn);
+    field_set(fields, "definitionHash", machine->definition_hash);
     field_set(fields, "startDate", start_ms);
-    return execution_store_create(engine->redis, execution_id, fields->set, fields->set_count,
-                                  operation->step.history.events, entry->arn, operation->start_ms,
+    return execution_store_create(engine->redis, operation->execution_id, fields->set, fields->set_count,
+                                  operation->step.history.events, machine->arn, operation->start_ms,
                                   on_execution_created, operation);
+}
+
+/* Pins the definition a loaded machine runs now, parsing it when it is not cached yet. */
+static int pin_machine_definition(struct engine *engine, const struct state_machine_record *machine,
+                                  struct cached_definition **definition)
+{
+    char error[1024];
+    *definition = definition_cache_acquire(&engine->definitions, machine->definition_hash);
+    if (*definition)
+        return 0;
+    int result = definition_cache_add(&engine->definitions, machine->definition_hash, machine->definition,
+                                      definition, error, sizeof(error));
+    if (result == -EINVAL)
+        log_event(LOG_ERROR, "definition-invalid", "the stored definition of %s does not parse: %s", machine->arn,
+                  error);
+    return result;
+}
+
+static void on_machine_for_start(int status, struct state_machine_record *machine, void *data)
+{
+    struct start_operation *operation = data;
+    struct engine *engine = operation->engine;
+    operation->machine = machine;
+    if (status < 0 || !machine) {
+        finish_start(operation, status < 0 ? -EIO : -ENOENT, 0);
+        return;
+    }
+    snprintf(operation->execution_id, sizeof(operation->execution_id), "%s:%s", machine->name, operation->name);
+    int result = engine_execution_arn(machine->arn, operation->name, operation->execution_arn,
+                                      sizeof(operation->execution_arn));
+    if (result == 0)
+        result = pin_machine_definition(engine, machine, &operation->definition);
+    if (result == 0)
+        result = create_execution(engine, operation);
+    if (result < 0)
+        finish_start(operation, -EIO, 0);
 }
 
 int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name,
                            const char *input, engine_start_callback callback, void *data)
 {
-    struct registered_machine *entry = find_machine(engine, state_machine_arn);
-    char generated_name[37], execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
-    if (!entry)
+    char machine_name[SFN_ARN_PART_SIZE], generated_name[37];
+    if (machine_name_from_arn(engine, state_machine_arn, machine_name, sizeof(machine_name)) < 0)
         return -ENOENT;
     if (!redis_client_connected(engine->redis))
         return -ENOTCONN;
@@ -492,13 +757,11 @@ int engine_start_execution(struct engine *engine, const char *state_machine_arn,
     operation->callback = callback;
     operation->data = data;
     operation->start_ms = wall_clock_now_ms();
+    operation->name = strdup(name);
     operation->input = strdup(input);
-    snprintf(execution_id, sizeof(execution_id), "%s:%s", entry->name, name);
-    int result = operation->input ? engine_execution_arn(entry->arn, name, operation->execution_arn,
-                                                         sizeof(operation->execution_arn))
-                                  : -ENOMEM;
-    if (result == 0)
-        result = create_execution(engine, operation, entry, name, execution_id);
+    int result = operation->name && operation->input
+                     ? state_machine_store_load(engine->redis, machine_name, on_machine_for_start, operation)
+                     : -ENOMEM;
     if (result < 0)
         start_operation_free(operation);
     return result;
@@ -528,14 +791,25 @@ struct change_operation {
     struct task_outcome outcome;    /* its strings owned */
     int attempts;
     struct execution_record *record;
+    enum timer_action action;       /* timers: what the loaded record says the timer means */
+    struct cached_definition *definition; /* the one the record runs, pinned */
     struct interpreter_step step;
     struct step_fields fields;
 };
 
-static void change_operation_free(struct change_operation *operation)
+/* Lets go of what one attempt loaded: the step, the record and the definition's pin. */
+static void release_attempt(struct change_operation *operation)
 {
     interpreter_step_release(&operation->step);
     execution_store_record_free(operation->record);
+    operation->record = NULL;
+    definition_cache_release(&operation->engine->definitions, operation->definition);
+    operation->definition = NULL;
+}
+
+static void change_operation_free(struct change_operation *operation)
+{
+    release_attempt(operation);
     free(operation->token);
     free((char *)operation->outcome.output);
     free((char *)operation->outcome.error);
@@ -565,9 +839,7 @@ static void on_change_committed(int status, void *data)
 {
     struct change_operation *operation = data;
     if (status == STORE_CHANGED && operation->attempts < MAX_COMMIT_ATTEMPTS) {
-        interpreter_step_release(&operation->step);
-        execution_store_record_free(operation->record);
-        operation->record = NULL;
+        release_attempt(operation);
         if (load_for_change(operation) < 0)
             finish_change(operation, -EIO);
         return;
@@ -654,41 +926,24 @@ static int commit_change(struct change_operation *operation)
                                   fields->deletes, fields->delete_count, on_change_committed, operation);
 }
 
-static void on_record_for_change(int status, struct execution_record *record, void *data)
+/* The state machine's name in an execution id "<stateMachine>:<execution>" (into out). */
+static void machine_name_of(const char *execution_id, char *out, size_t size)
 {
-    struct change_operation *operation = data;
-    enum timer_action action = TIMER_ELAPSED;
-    operation->record = record;
-    operation->attempts++;
-    if (status < 0) {
-        finish_change(operation, -EIO);
-        return;
-    }
-    if (operation->kind == CHANGE_TIMER)
-        action = decide_timer(record, wall_clock_now_ms());
-    if (action == TIMER_RESTORE) {
-        if (execution_store_restore_timer(operation->engine->redis, operation->execution_id, on_timer_restored,
-                                          operation) < 0)
-            finish_change(operation, -EIO);
-        return;
-    }
-    if (operation->kind == CHANGE_TASK_OUTCOME && !task_is_open(record, operation->token)) {
-        finish_change(operation, -ETIMEDOUT);
-        return;
-    }
-    struct registered_machine *entry = find_machine(operation->engine, record->state_machine_arn);
-    if (!entry) {
-        log_event(LOG_ERROR, "state-machine-missing", "execution %s belongs to %s, which is not loaded", record->arn,
-                  record->state_machine_arn);
-        finish_change(operation, -EIO);
-        return;
-    }
+    snprintf(out, size, "%.*s", (int)strcspn(execution_id, ":"), execution_id);
+}
+
+/* Computes the change from the loaded record and its definition, and commits it. */
+static void interpret_and_commit(struct change_operation *operation)
+{
+    const struct execution_record *record = operation->record;
+    char machine_name[TASK_TOKEN_EXECUTION_ID_SIZE];
+    machine_name_of(operation->execution_id, machine_name, sizeof(machine_name));
     struct execution_facts facts = {
         .execution_arn = record->arn,
         .execution_name = record->name,
-        .state_machine_arn = entry->arn,
-        .state_machine_name = entry->name,
-        .role_arn = entry->role_arn,
+        .state_machine_arn = record->state_machine_arn,
+        .state_machine_name = machine_name,
+        .role_arn = record->role_arn,
         .region = operation->engine->config.region,
         .start_ms = record->start_ms,
         .input = record->input,
@@ -703,11 +958,75 @@ static void on_record_for_change(int status, struct execution_record *record, vo
     };
     if (interpreter_resting_from_name(record->resting ? record->resting : "task", &position.resting) < 0)
         position.resting = RESTING_TASK;
-    int result = interpret_change(operation, entry->machine, &facts, &position, action);
+    int result = interpret_change(operation, operation->definition->machine, &facts, &position, operation->action);
     if (result == 0)
         result = commit_change(operation);
     if (result < 0)
         finish_change(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
+}
+
+static void on_definition_for_change(int status, const char *text, void *data)
+{
+    struct change_operation *operation = data;
+    const char *hash = operation->record->definition_hash;
+    char error[1024];
+    if (status == 0 && !text)
+        log_event(LOG_ERROR, "definition-missing", "the definition %s that %s runs is not in Redis", hash,
+                  operation->record->arn);
+    if (status < 0 || !text) {
+        finish_change(operation, -EIO);
+        return;
+    }
+    status = definition_cache_add(&operation->engine->definitions, hash, text, &operation->definition, error,
+                                  sizeof(error));
+    if (status == -EINVAL)
+        log_event(LOG_ERROR, "definition-invalid", "the definition %s does not parse: %s", hash, error);
+    if (status < 0)
+        finish_change(operation, -EIO);
+    else
+        interpret_and_commit(operation);
+}
+
+/* Pins the definition the record runs (cached, or loaded from Redis), then goes on with the change. */
+static void find_definition_for_change(struct change_operation *operation)
+{
+    const struct execution_record *record = operation->record;
+    if (!record->definition_hash) {
+        log_event(LOG_ERROR, "definition-missing", "execution %s records no definition", record->arn);
+        finish_change(operation, -EIO);
+        return;
+    }
+    operation->definition = definition_cache_acquire(&operation->engine->definitions, record->definition_hash);
+    if (operation->definition)
+        interpret_and_commit(operation);
+    else if (state_machine_store_load_definition(operation->engine->redis, record->definition_hash,
+                                                 on_definition_for_change, operation) < 0)
+        finish_change(operation, -EIO);
+}
+
+static void on_record_for_change(int status, struct execution_record *record, void *data)
+{
+    struct change_operation *operation = data;
+    operation->record = record;
+    operation->attempts++;
+    operation->action = TIMER_ELAPSED;
+    if (status < 0) {
+        finish_change(operation, -EIO);
+        return;
+    }
+    if (operation->kind == CHANGE_TIMER)
+        operation->action = decide_timer(record, wall_clock_now_ms());
+    if (operation->action == TIMER_RESTORE) {
+        if (execution_store_restore_timer(operation->engine->redis, operation->execution_id, on_timer_restored,
+                                          operation) < 0)
+            finish_change(operation, -EIO);
+        return;
+    }
+    if (operation->kind == CHANGE_TASK_OUTCOME && !task_is_open(record, operation->token)) {
+        finish_change(operation, -ETIMEDOUT);
+        return;
+    }
+    find_definition_for_change(operation);
 }
 
 static int load_for_change(struct change_operation *operation)
@@ -815,5 +1134,136 @@ int engine_send_task_heartbeat(struct engine *engine, const char *token, engine_
                                            on_heartbeat_recorded, operation);
     if (result < 0)
         free(operation);
+    return result;
+}
+
+/*
+ * ---- StopExecution ----
+ *
+ * Ends a running execution with ExecutionAborted: one commit like every
+ * other change, on the lastEventId it was computed from, that removes the
+ * open task's token and the execution's timer with the rest of where it
+ * rested. A callback or a timer racing the stop either commits first (the
+ * stop then reloads and stops what follows, or finds the execution closed)
+ * or finds its change refused (a late callback gets TaskTimedOut).
+ */
+
+struct stop_operation {
+    struct engine *engine;
+    engine_stop_callback callback;
+    void *data;
+    char execution_id[SFN_ARN_PART_SIZE];
+    char *error;
+    char *cause;
+    int attempts;
+    struct execution_record *record;
+    struct interpreter_step step;
+    struct step_fields fields;
+};
+
+static void stop_operation_free(struct stop_operation *operation)
+{
+    interpreter_step_release(&operation->step);
+    execution_store_record_free(operation->record);
+    free(operation->error);
+    free(operation->cause);
+    free(operation);
+}
+
+static void finish_stop(struct stop_operation *operation, int status, int64_t stop_ms)
+{
+    operation->callback(status, stop_ms, operation->data);
+    stop_operation_free(operation);
+}
+
+/*
+ * The abort as a step: ExecutionAborted with the given error and cause
+ * (either may be absent; AWS records {} without both), previousEventId 0
+ * as AWS records it, and the execution ABORTED.
+ */
+static int describe_abort(struct stop_operation *operation, int64_t now_ms)
+{
+    struct interpreter_step *step = &operation->step;
+    memset(step, 0, sizeof(*step));
+    step->status = EXECUTION_ABORTED;
+    if (history_batch_init(&step->history, operation->record->last_event_id, now_ms) < 0
+        || (operation->error && !(step->error = strdup(operation->error)))
+        || (operation->cause && !(step->cause = strdup(operation->cause))))
+        return -ENOMEM;
+    step->history.previous_event_id = 0;
+    cJSON *details = history_details("error", operation->error, "cause", operation->cause, NULL);
+    if (!details || history_append(&step->history, "ExecutionAborted", "executionAbortedEventDetails", details) < 0)
+        return -ENOMEM;
+    describe_step(operation->engine, step, &operation->fields);
+    return 0;
+}
+
+static int load_for_stop(struct stop_operation *operation);
+
+static void on_stop_committed(int status, void *data)
+{
+    struct stop_operation *operation = data;
+    if (status == STORE_CHANGED && operation->attempts < MAX_COMMIT_ATTEMPTS) {
+        interpreter_step_release(&operation->step);
+        execution_store_record_free(operation->record);
+        operation->record = NULL;
+        if (load_for_stop(operation) < 0)
+            finish_stop(operation, -EIO, 0);
+        return;
+    }
+    if (status == STORE_COMMITTED) {
+        log_step(&operation->step, operation->record->arn);
+        finish_stop(operation, 0, operation->step.history.timestamp_ms);
+    } else {
+        finish_stop(operation, status == STORE_NO_EXECUTION ? -ENOENT : -EIO, 0);
+    }
+}
+
+static void on_record_for_stop(int status, struct execution_record *record, void *data)
+{
+    struct stop_operation *operation = data;
+    operation->record = record;
+    operation->attempts++;
+    if (status < 0 || !record) {
+        finish_stop(operation, status < 0 ? -EIO : -ENOENT, 0);
+        return;
+    }
+    if (!record->status || strcmp(record->status, "RUNNING") != 0) {
+        finish_stop(operation, 0, record->stop_ms); /* already closed: nothing changes */
+        return;
+    }
+    int result = describe_abort(operation, wall_clock_now_ms());
+    if (result == 0)
+        result = execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
+                                        NULL, operation->step.history.events, operation->fields.set,
+                                        operation->fields.set_count, operation->fields.deletes,
+                                        operation->fields.delete_count, on_stop_committed, operation);
+    if (result < 0)
+        finish_stop(operation, -EIO, 0);
+}
+
+static int load_for_stop(struct stop_operation *operation)
+{
+    return execution_store_load(operation->engine->redis, operation->execution_id, on_record_for_stop, operation);
+}
+
+int engine_stop_execution(struct engine *engine, const char *execution_id, const char *error, const char *cause,
+                          engine_stop_callback callback, void *data)
+{
+    bool failed = false;
+    if (strlen(execution_id) >= SFN_ARN_PART_SIZE)
+        return -EINVAL;
+    struct stop_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation)
+        return -ENOMEM;
+    operation->engine = engine;
+    operation->callback = callback;
+    operation->data = data;
+    strcpy(operation->execution_id, execution_id);
+    operation->error = copy_or_null(error, &failed);
+    operation->cause = copy_or_null(cause, &failed);
+    int result = failed ? -ENOMEM : load_for_stop(operation);
+    if (result < 0)
+        stop_operation_free(operation);
     return result;
 }

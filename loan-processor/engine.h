@@ -12,12 +12,21 @@
  * Timers (task timeouts and heartbeats, Wait states, retry intervals) live
  * in Redis (see execution_timers); every duration of a definition is
  * multiplied by config.time_scale.
+ *
+ * State machines live in Redis (state_machine_store), so every
+ * loan-processor on one Redis sees the same ones. An execution records the
+ * content hash of the definition it started with (definition.h) and runs
+ * that one to its end, whatever UpdateStateMachine or DeleteStateMachine do
+ * meanwhile; the engine keeps recently used definitions parsed
+ * (definition_cache) and loads the others from Redis.
  */
 #ifndef ENGINE_H
 #define ENGINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "definition.h"
 #include "event_loop.h"
 #include "redis_client.h"
 #include "task_functions.h"
@@ -31,7 +40,10 @@ struct engine_config {
     const struct task_functions_environment *functions;
 };
 
-/* status 0: started (or the same running execution already existed); -EEXIST; -EIO. */
+/*
+ * status 0: started (or the same running execution already existed);
+ * -EEXIST; -ENOENT (no such state machine); -EIO.
+ */
 typedef void (*engine_start_callback)(int status, const char *execution_arn, int64_t start_ms, void *data);
 
 /*
@@ -55,13 +67,68 @@ void engine_stop(struct engine *engine);
 /* Frees the engine. Operations still in flight must have been answered (destroy Redis first). */
 void engine_destroy(struct engine *engine);
 
+/* The configuration AWS reports for a state machine created without one. */
+#define ENGINE_DEFAULT_LOGGING "{\"level\":\"OFF\",\"includeExecutionData\":false}"
+#define ENGINE_DEFAULT_TRACING "{\"enabled\":false}"
+
+/* CreateStateMachine's settings. */
+struct engine_machine_spec {
+    const char *name;             /* valid per the API's name rules */
+    const char *definition;       /* ASL text, checked here */
+    const char *role_arn;
+    enum machine_type type;
+    const char *logging;          /* loggingConfiguration as JSON text; NULL: ENGINE_DEFAULT_LOGGING */
+    const char *tracing;          /* tracingConfiguration as JSON text; NULL: ENGINE_DEFAULT_TRACING */
+};
+
+/* What UpdateStateMachine changes; NULL members are kept. */
+struct engine_machine_change {
+    const char *definition;
+    const char *role_arn;
+    const char *logging;
+    const char *tracing;
+};
+
 /*
- * Registers (or replaces) a state machine from its ASL definition and
- * records it in Redis (now if connected, else on the next connection).
- * Returns 0, or -EINVAL with AWS's definition error text in error.
+ * Create: status 0 with the machine's ARN and creation time (also when the
+ * same machine existed: AWS's idempotent answer), -EEXIST (the name is
+ * taken by another definition or configuration), -EIO.
+ * Update: status 0 with the ARN, the new revisionId and the update time,
+ * -ENOENT (no such machine), -EIO.
+ */
+typedef void (*engine_machine_callback)(int status, const char *arn, const char *revision_id, int64_t date_ms,
+                                        void *data);
+
+/*
+ * CreateStateMachine: checks spec->definition for spec->type, then stores
+ * the machine. Returns 0 and later calls callback once; or -EINVAL with
+ * AWS's definition error text in error, -ENOTCONN/-EAGAIN/-ENOMEM, and
+ * never calls it.
+ */
+int engine_create_state_machine(struct engine *engine, const struct engine_machine_spec *spec, char *error,
+                                size_t error_size, engine_machine_callback callback, void *data);
+
+/*
+ * UpdateStateMachine of the machine called name, of type type (a new
+ * definition is checked for it). Executions already running keep their
+ * definition. Same returns as engine_create_state_machine().
+ */
+int engine_update_state_machine(struct engine *engine, const char *name, enum machine_type type,
+                                const struct engine_machine_change *change, char *error, size_t error_size,
+                                engine_machine_callback callback, void *data);
+
+/*
+ * A definition shipped in STATE_MACHINES_DIR: checks it now (returns
+ * -EINVAL with AWS's definition error text in error, or -ENOMEM) and
+ * registers it in Redis as state machine name, through the same create and
+ * update as the API, as soon as Redis is connected (retried until it
+ * worked). Role: arn:aws:iam::<account>:role/<name>Role.
  */
 int engine_register_state_machine(struct engine *engine, const char *name, const char *definition,
                                   char *error, size_t error_size);
+
+/* Whether every shipped definition is registered (the server is ready). */
+bool engine_ready(const struct engine *engine);
 
 /* The ARN a state machine of this name has in this engine's region and account. */
 void engine_state_machine_arn(const struct engine *engine, const char *name, char *out, size_t size);
@@ -69,16 +136,12 @@ void engine_state_machine_arn(const struct engine *engine, const char *name, cha
 /* The execution ARN for an execution name of a state machine ARN. Returns 0 or -EINVAL. */
 int engine_execution_arn(const char *state_machine_arn, const char *execution_name, char *out, size_t size);
 
-/* Calls each registered state machine's ARN, for listings. */
-void engine_for_each_state_machine(const struct engine *engine,
-                                   void (*visit)(const char *arn, const char *name, int64_t created_ms, void *data),
-                                   void *data);
-
 /*
  * Starts an execution named name (a UUID when NULL) with input (JSON text,
- * already validated). Returns 0 and later calls callback once; or -ENOENT
- * (no such state machine), -ENOTCONN/-EAGAIN (Redis unavailable), -ENOMEM,
- * and never calls it.
+ * already validated), on the state machine's current definition. Returns 0
+ * and later calls callback once; or -ENOENT (an ARN of another region or
+ * account), -ENOTCONN/-EAGAIN (Redis unavailable), -ENOMEM, and never
+ * calls it.
  */
 int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name,
                            const char *input, engine_start_callback callback, void *data);
@@ -101,5 +164,19 @@ int engine_send_task_failure(struct engine *engine, const char *token, const cha
  * (execution_arn and execution_status NULL).
  */
 int engine_send_task_heartbeat(struct engine *engine, const char *token, engine_task_callback callback, void *data);
+
+/* status 0: stopped at stop_ms, or already closed (stop_ms its stopDate); -ENOENT (no such execution); -EIO. */
+typedef void (*engine_stop_callback)(int status, int64_t stop_ms, void *data);
+
+/*
+ * StopExecution of the execution execution_id ("<stateMachine>:<execution>"):
+ * writes ExecutionAborted with error and cause (either may be NULL) and
+ * makes it ABORTED, in one compare-and-set commit that also closes its
+ * open task (whose token then answers TaskTimedOut) and removes its timer.
+ * A closed execution is left as it is. Returns 0 and later calls callback
+ * once; or -ENOTCONN/-EAGAIN/-ENOMEM/-EINVAL and never calls it.
+ */
+int engine_stop_execution(struct engine *engine, const char *execution_id, const char *error, const char *cause,
+                          engine_stop_callback callback, void *data);
 
 #endif

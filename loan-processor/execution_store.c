@@ -6,7 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_arguments.h"
+
 #define TIMERS_KEY "sfn:timers"
+#define RECORD_KEY_PREFIX "sfn:execution:"
+/* A listing looks at most this many index entries beyond the page it returns (a status filter may skip them). */
+#define LIST_SCAN_EXTRA 1000
 
 /*
  * Makes the timers sorted set agree with a record: the execution is due at
@@ -24,8 +29,10 @@
     "end\n"
 
 /*
- * KEYS[1] record, KEYS[2] history, KEYS[3] timers. ARGV[1] = the execution
- * id (the timer's member), ARGV[2] = number of events n, then n events, then
+ * KEYS[1] record, KEYS[2] history, KEYS[3] timers, KEYS[4] the state
+ * machine's index. ARGV[1] = the execution id (the timer's member),
+ * ARGV[2] = its start (ms, the index's score), ARGV[3] = its ARN (the
+ * index's member), ARGV[4] = number of events n, then n events, then
  * field/value pairs. Returns {1} when created, or {0, fields...} (HGETALL of
  * the existing record) when the id is taken.
  */
@@ -38,11 +45,12 @@ static struct redis_script create_script = {
         "  table.insert(existing, 1, 0)\n"
         "  return existing\n"
         "end\n"
-        "local n = tonumber(ARGV[2])\n"
-        "for i = 3, n + 2 do redis.call('RPUSH', KEYS[2], ARGV[i]) end\n"
+        "local n = tonumber(ARGV[4])\n"
+        "for i = 5, n + 4 do redis.call('RPUSH', KEYS[2], ARGV[i]) end\n"
         "local fields = {}\n"
-        "for i = n + 3, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
+        "for i = n + 5, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
         "redis.call('HSET', KEYS[1], unpack(fields))\n"
+        "redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])\n"
         "mirror_timer(KEYS[1], KEYS[3], ARGV[1])\n"
         "return {1}\n",
 };
@@ -129,35 +137,60 @@ static struct redis_script restore_timer_script = {
         "return 1\n",
 };
 
+/*
+ * ListExecutions: one page of a state machine's index, newest first.
+ * KEYS[1] the index. ARGV: the cursor's score and member ('' for the
+ * newest), most to return, status to keep ('' for all), most index entries
+ * to look at. Returns {next, then arn, name, status, startDate, stopDate
+ * ('' while running) per execution}; next is "<score>:<member>" of the last
+ * entry looked at, or '' when the index has no more. Entries tied with the
+ * cursor's score come in reverse member order, so those at or above the
+ * cursor's member were on earlier pages. It reads the records (other keys)
+ * but changes nothing.
+ */
+static struct redis_script list_script = {
+    .name = "list-executions",
+    .source =
+        "local max, limit = tonumber(ARGV[3]), tonumber(ARGV[5])\n"
+        "local top = '+inf'\n"
+        "if ARGV[1] ~= '' then top = ARGV[1] end\n"
+        "local entries = redis.call('ZREVRANGEBYSCORE', KEYS[1], top, '-inf', 'WITHSCORES', 'LIMIT', 0, limit)\n"
+        "local out, found, last = {''}, 0, nil\n"
+        "for i = 1, #entries, 2 do\n"
+        "  local member, score = entries[i], entries[i + 1]\n"
+        "  if not (score == ARGV[1] and member >= ARGV[2]) then\n"
+        "    if found == max then out[1] = last; return out end\n"
+        "    local id = string.match(member, ':execution:(.+)$')\n"
+        "    local record = id and redis.call('HMGET', '" RECORD_KEY_PREFIX "{' .. id .. '}',\n"
+        "                                     'name', 'status', 'startDate', 'stopDate')\n"
+        "    if record and record[2] and (ARGV[4] == '' or record[2] == ARGV[4]) then\n"
+        "      for _, value in ipairs({member, record[1] or '', record[2], record[3] or '0', record[4] or ''}) do\n"
+        "        out[#out + 1] = value\n"
+        "      end\n"
+        "      found = found + 1\n"
+        "    end\n"
+        "    last = score .. ':' .. member\n"
+        "  end\n"
+        "end\n"
+        "if #entries == 2 * limit and last then out[1] = last end\n"
+        "return out\n",
+};
+
 int execution_store_init(struct redis_client *client)
 {
     struct redis_script *const scripts[] = { &create_script, &commit_script, &heartbeat_script, &claim_script,
-                                              &restore_timer_script };
+                                              &restore_timer_script, &list_script };
     return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
 
 void execution_store_key(const char *execution_id, char *out, size_t size)
 {
-    snprintf(out, size, "sfn:execution:{%s}", execution_id);
+    snprintf(out, size, RECORD_KEY_PREFIX "{%s}", execution_id);
 }
 
 void execution_store_history_key(const char *execution_id, char *out, size_t size)
 {
-    snprintf(out, size, "sfn:execution:{%s}:history", execution_id);
-}
-
-int execution_store_id_from_arn(const char *execution_arn, char *out, size_t size)
-{
-    static const char marker[] = ":execution:";
-    const char *found = execution_arn ? strstr(execution_arn, marker) : NULL;
-    if (!found || strncmp(execution_arn, "arn:", 4) != 0)
-        return -EINVAL;
-    const char *id = found + sizeof(marker) - 1;
-    const char *colon = strchr(id, ':');
-    if (!colon || colon == id || !colon[1] || strchr(colon + 1, ':') || strlen(id) >= size)
-        return -EINVAL;
-    strcpy(out, id);
-    return 0;
+    snprintf(out, size, RECORD_KEY_PREFIX "{%s}:history", execution_id);
 }
 
 void execution_store_record_free(struct execution_record *record)
@@ -167,7 +200,8 @@ void execution_store_record_free(struct execution_record *record)
     char **strings[] = { &record->arn, &record->state_machine_arn, &record->name, &record->status,
                          &record->input, &record->output, &record->error, &record->cause,
                          &record->role_arn, &record->state, &record->state_input, &record->task_token,
-                         &record->task_resource, &record->resting, &record->retry_counts };
+                         &record->task_resource, &record->resting, &record->retry_counts,
+                         &record->definition_hash };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
     free(record);
@@ -195,6 +229,7 @@ static int record_set(struct execution_record *record, const char *name, const r
         { "taskResource", offsetof(struct execution_record, task_resource) },
         { "resting", offsetof(struct execution_record, resting) },
         { "retryCounts", offsetof(struct execution_record, retry_counts) },
+        { "definitionHash", offsetof(struct execution_record, definition_hash) },
     };
     static const struct {
         const char *name;
@@ -283,49 +318,8 @@ int execution_store_load(struct redis_client *client, const char *execution_id, 
     return result;
 }
 
-/* Arguments for a script call, built up as owned strings. */
-struct argument_list {
-    char **values;
-    size_t *lengths;
-    size_t count;
-    size_t capacity;
-    bool failed;
-};
-
-static void arguments_add(struct argument_list *list, const char *value)
-{
-    if (list->failed)
-        return;
-    if (list->count == list->capacity) {
-        size_t capacity = list->capacity ? list->capacity * 2 : 16;
-        char **values = realloc(list->values, capacity * sizeof(*values));
-        size_t *lengths = values ? realloc(list->lengths, capacity * sizeof(*lengths)) : NULL;
-        if (values)
-            list->values = values;
-        if (!values || !lengths) {
-            list->failed = true;
-            return;
-        }
-        list->lengths = lengths;
-        list->capacity = capacity;
-    }
-    char *copy = strdup(value ? value : "");
-    if (!copy) {
-        list->failed = true;
-        return;
-    }
-    list->values[list->count] = copy;
-    list->lengths[list->count++] = strlen(copy);
-}
-
-static void arguments_add_number(struct argument_list *list, long long number)
-{
-    char text[32];
-    snprintf(text, sizeof(text), "%lld", number);
-    arguments_add(list, text);
-}
-
-static void arguments_add_events(struct argument_list *list, const cJSON *events)
+/* Appends each event of the array as JSON text. */
+static void arguments_add_events(struct store_arguments *list, const cJSON *events)
 {
     const cJSON *event;
     cJSON_ArrayForEach(event, events)
@@ -335,43 +329,15 @@ static void arguments_add_events(struct argument_list *list, const cJSON *events
             list->failed = true;
             return;
         }
-        arguments_add(list, text);
+        store_arguments_add(list, text);
         cJSON_free(text);
     }
 }
 
-static void arguments_release(struct argument_list *list)
-{
-    for (size_t i = 0; i < list->count; i++)
-        free(list->values[i]);
-    free(list->values);
-    free(list->lengths);
-}
-
-static int run_script(struct redis_client *client, struct redis_script *script, int key_count,
-                      struct argument_list *list, redis_client_callback callback, void *data)
-{
-    int result = list->failed ? -ENOMEM
-                              : redis_client_eval(client, script, callback, data, key_count, (int)list->count,
-                                                  (const char **)list->values, list->lengths);
-    arguments_release(list);
-    return result;
-}
-
 struct create_request {
-    struct redis_client *client;
     store_create_callback callback;
     void *data;
-    char index_key[320];
-    char start_score[32];
-    char *arn;
 };
-
-static void on_indexed(redisReply *reply, void *data)
-{
-    (void)reply; /* the index only serves listings; a lost ZADD is not worth failing a start for */
-    (void)data;
-}
 
 static void on_created(redisReply *reply, void *data)
 {
@@ -384,13 +350,13 @@ static void on_created(redisReply *reply, void *data)
         if (status == 0 && record_from_reply(reply, 1, &record) < 0)
             status = -EIO;
     }
-    if (status == 1) {
-        const char *argv[] = { "ZADD", request->index_key, request->start_score, request->arn };
-        redis_client_command_strings(request->client, on_indexed, NULL, 4, argv);
-    }
     request->callback(status, record, request->data);
-    free(request->arn);
     free(request);
+}
+
+void execution_store_index_key(const char *state_machine_arn, char *out, size_t size)
+{
+    snprintf(out, size, "sfn:executions:%s", state_machine_arn);
 }
 
 int execution_store_create(struct redis_client *client, const char *execution_id, const struct store_field *fields,
@@ -398,37 +364,37 @@ int execution_store_create(struct redis_client *client, const char *execution_id
                            int64_t start_ms, store_create_callback callback, void *data)
 {
     struct create_request *request = calloc(1, sizeof(*request));
-    struct argument_list list = { 0 };
-    char key[256], history_key[256];
+    struct store_arguments list = { 0 };
+    char key[256], history_key[256], index_key[320];
+    const char *arn = NULL;
     if (!request)
         return -ENOMEM;
-    request->client = client;
     request->callback = callback;
     request->data = data;
-    snprintf(request->index_key, sizeof(request->index_key), "sfn:executions:%s", state_machine_arn);
-    snprintf(request->start_score, sizeof(request->start_score), "%lld", (long long)start_ms);
     for (size_t i = 0; i < field_count; i++) {
         if (strcmp(fields[i].name, "arn") == 0)
-            request->arn = strdup(fields[i].value);
+            arn = fields[i].value;
     }
     execution_store_key(execution_id, key, sizeof(key));
     execution_store_history_key(execution_id, history_key, sizeof(history_key));
-    arguments_add(&list, key);
-    arguments_add(&list, history_key);
-    arguments_add(&list, TIMERS_KEY);
-    arguments_add(&list, execution_id);
-    arguments_add_number(&list, cJSON_GetArraySize(events));
+    execution_store_index_key(state_machine_arn, index_key, sizeof(index_key));
+    store_arguments_add(&list, key);
+    store_arguments_add(&list, history_key);
+    store_arguments_add(&list, TIMERS_KEY);
+    store_arguments_add(&list, index_key);
+    store_arguments_add(&list, execution_id);
+    store_arguments_add_number(&list, start_ms);
+    store_arguments_add(&list, arn);
+    store_arguments_add_number(&list, cJSON_GetArraySize(events));
     arguments_add_events(&list, events);
     for (size_t i = 0; i < field_count; i++) {
-        arguments_add(&list, fields[i].name);
-        arguments_add(&list, fields[i].value);
+        store_arguments_add(&list, fields[i].name);
+        store_arguments_add(&list, fields[i].value);
     }
-    int result = request->arn ? run_script(client, &create_script, 3, &list, on_created, request)
-                              : (arguments_release(&list), -EINVAL);
-    if (result < 0) {
-        free(request->arn);
+    int result = arn ? store_arguments_eval(client, &create_script, 4, &list, on_created, request)
+                     : (store_arguments_release(&list), -EINVAL);
+    if (result < 0)
         free(request);
-    }
     return result;
 }
 
@@ -447,16 +413,16 @@ static void on_committed(redisReply *reply, void *data)
 
 /* Runs a script that answers one integer status (list is released in every case). Same contract as above. */
 static int run_status_script(struct redis_client *client, struct redis_script *script, int key_count,
-                             struct argument_list *list, store_commit_callback callback, void *data)
+                             struct store_arguments *list, store_commit_callback callback, void *data)
 {
     struct commit_request *request = malloc(sizeof(*request));
     if (!request) {
-        arguments_release(list);
+        store_arguments_release(list);
         return -ENOMEM;
     }
     request->callback = callback;
     request->data = data;
-    int result = run_script(client, script, key_count, list, on_committed, request);
+    int result = store_arguments_eval(client, script, key_count, list, on_committed, request);
     if (result < 0)
         free(request);
     return result;
@@ -467,52 +433,52 @@ int execution_store_commit(struct redis_client *client, const char *execution_id
                            size_t set_count, const char *const *delete_fields, size_t delete_count,
                            store_commit_callback callback, void *data)
 {
-    struct argument_list list = { 0 };
+    struct store_arguments list = { 0 };
     char key[256], history_key[256];
     execution_store_key(execution_id, key, sizeof(key));
     execution_store_history_key(execution_id, history_key, sizeof(history_key));
-    arguments_add(&list, key);
-    arguments_add(&list, history_key);
-    arguments_add(&list, TIMERS_KEY);
-    arguments_add_number(&list, expected_last_event_id);
-    arguments_add(&list, required_token ? required_token : "");
-    arguments_add_number(&list, cJSON_GetArraySize(events));
-    arguments_add_number(&list, (long long)set_count);
-    arguments_add_number(&list, (long long)delete_count);
-    arguments_add(&list, execution_id);
+    store_arguments_add(&list, key);
+    store_arguments_add(&list, history_key);
+    store_arguments_add(&list, TIMERS_KEY);
+    store_arguments_add_number(&list, expected_last_event_id);
+    store_arguments_add(&list, required_token ? required_token : "");
+    store_arguments_add_number(&list, cJSON_GetArraySize(events));
+    store_arguments_add_number(&list, (long long)set_count);
+    store_arguments_add_number(&list, (long long)delete_count);
+    store_arguments_add(&list, execution_id);
     arguments_add_events(&list, events);
     for (size_t i = 0; i < set_count; i++) {
-        arguments_add(&list, set[i].name);
-        arguments_add(&list, set[i].value);
+        store_arguments_add(&list, set[i].name);
+        store_arguments_add(&list, set[i].value);
     }
     for (size_t i = 0; i < delete_count; i++)
-        arguments_add(&list, delete_fields[i]);
+        store_arguments_add(&list, delete_fields[i]);
     return run_status_script(client, &commit_script, 3, &list, callback, data);
 }
 
 int execution_store_heartbeat(struct redis_client *client, const char *execution_id, const char *token,
                               int64_t now_ms, store_commit_callback callback, void *data)
 {
-    struct argument_list list = { 0 };
+    struct store_arguments list = { 0 };
     char key[256];
     execution_store_key(execution_id, key, sizeof(key));
-    arguments_add(&list, key);
-    arguments_add(&list, TIMERS_KEY);
-    arguments_add(&list, token);
-    arguments_add_number(&list, now_ms);
-    arguments_add(&list, execution_id);
+    store_arguments_add(&list, key);
+    store_arguments_add(&list, TIMERS_KEY);
+    store_arguments_add(&list, token);
+    store_arguments_add_number(&list, now_ms);
+    store_arguments_add(&list, execution_id);
     return run_status_script(client, &heartbeat_script, 2, &list, callback, data);
 }
 
 int execution_store_restore_timer(struct redis_client *client, const char *execution_id,
                                   store_commit_callback callback, void *data)
 {
-    struct argument_list list = { 0 };
+    struct store_arguments list = { 0 };
     char key[256];
     execution_store_key(execution_id, key, sizeof(key));
-    arguments_add(&list, key);
-    arguments_add(&list, TIMERS_KEY);
-    arguments_add(&list, execution_id);
+    store_arguments_add(&list, key);
+    store_arguments_add(&list, TIMERS_KEY);
+    store_arguments_add(&list, execution_id);
     return run_status_script(client, &restore_timer_script, 2, &list, callback, data);
 }
 
@@ -545,16 +511,104 @@ int execution_store_claim_timers(struct redis_client *client, int64_t now_ms, in
                                  store_claim_callback callback, void *data)
 {
     struct claim_request *request = malloc(sizeof(*request));
-    struct argument_list list = { 0 };
+    struct store_arguments list = { 0 };
     if (!request)
         return -ENOMEM;
     request->callback = callback;
     request->data = data;
-    arguments_add(&list, TIMERS_KEY);
-    arguments_add_number(&list, now_ms);
-    arguments_add_number(&list, lease_ms);
-    arguments_add_number(&list, (long long)(limit < STORE_MAX_CLAIMED_TIMERS ? limit : STORE_MAX_CLAIMED_TIMERS));
-    int result = run_script(client, &claim_script, 1, &list, on_claimed, request);
+    store_arguments_add(&list, TIMERS_KEY);
+    store_arguments_add_number(&list, now_ms);
+    store_arguments_add_number(&list, lease_ms);
+    store_arguments_add_number(&list, (long long)(limit < STORE_MAX_CLAIMED_TIMERS ? limit : STORE_MAX_CLAIMED_TIMERS));
+    int result = store_arguments_eval(client, &claim_script, 1, &list, on_claimed, request);
+    if (result < 0)
+        free(request);
+    return result;
+}
+
+bool execution_store_cursor_valid(const char *cursor, const char *execution_arn_prefix)
+{
+    const char *colon = strchr(cursor, ':');
+    if (!colon || colon == cursor || (size_t)(colon - cursor) > 19)
+        return false;
+    for (const char *digit = cursor; digit < colon; digit++) {
+        if (*digit < '0' || *digit > '9')
+            return false;
+    }
+    return strncmp(colon + 1, execution_arn_prefix, strlen(execution_arn_prefix)) == 0
+           && strlen(colon + 1) > strlen(execution_arn_prefix);
+}
+
+struct list_request {
+    store_list_callback callback;
+    void *data;
+};
+
+/* The number of executions in a listing's reply ({next, then five strings per execution}), or -1 for another shape. */
+static long listing_count(const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 || (reply->elements - 1) % 5 != 0
+        || (reply->elements - 1) / 5 > EXECUTION_STORE_MAX_LISTED)
+        return -1;
+    for (size_t i = 0; i < reply->elements; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_STRING)
+            return -1;
+    }
+    return (long)((reply->elements - 1) / 5);
+}
+
+static void on_listed(redisReply *reply, void *data)
+{
+    struct list_request *request = data;
+    long count = listing_count(reply);
+    struct execution_summary *items = count >= 0 ? calloc((size_t)count + 1, sizeof(*items)) : NULL;
+    for (long i = 0; items && i < count; i++) {
+        redisReply *const *fields = reply->element + 1 + 5 * i;
+        items[i] = (struct execution_summary){
+            .arn = fields[0]->str,
+            .name = fields[1]->str,
+            .status = fields[2]->str,
+            .start_ms = strtoll(fields[3]->str, NULL, 10),
+            .stop_ms = strtoll(fields[4]->str, NULL, 10),
+        };
+    }
+    if (items)
+        request->callback(0, items, (size_t)count, reply->element[0]->len ? reply->element[0]->str : NULL,
+                          request->data);
+    else
+        request->callback(count >= 0 ? -ENOMEM : -EIO, NULL, 0, NULL, request->data);
+    free(items);
+    free(request);
+}
+
+int execution_store_list(struct redis_client *client, const char *state_machine_arn, const char *cursor,
+                         size_t max_results, const char *status, store_list_callback callback, void *data)
+{
+    struct list_request *request = malloc(sizeof(*request));
+    struct store_arguments list = { 0 };
+    char index_key[320], score[24] = "";
+    const char *member = "";
+    if (!request)
+        return -ENOMEM;
+    if (max_results == 0 || max_results > EXECUTION_STORE_MAX_LISTED)
+        max_results = EXECUTION_STORE_MAX_LISTED;
+    if (cursor) {
+        const char *colon = strchr(cursor, ':');
+        if (colon && (size_t)(colon - cursor) < sizeof(score)) {
+            snprintf(score, sizeof(score), "%.*s", (int)(colon - cursor), cursor);
+            member = colon + 1;
+        }
+    }
+    request->callback = callback;
+    request->data = data;
+    execution_store_index_key(state_machine_arn, index_key, sizeof(index_key));
+    store_arguments_add(&list, index_key);
+    store_arguments_add(&list, score);
+    store_arguments_add(&list, member);
+    store_arguments_add_number(&list, (long long)max_results);
+    store_arguments_add(&list, status ? status : "");
+    store_arguments_add_number(&list, (long long)(max_results + LIST_SCAN_EXTRA));
+    int result = store_arguments_eval(client, &list_script, 1, &list, on_listed, request);
     if (result < 0)
         free(request);
     return result;

@@ -6,9 +6,10 @@
  * live in one slot, so one Lua script can change them together):
  *   sfn:execution:{<stateMachine>:<execution>}          hash: the record below
  *   sfn:execution:{<stateMachine>:<execution>}:history  list: history events (API JSON)
- *   sfn:executions:<stateMachineArn>                    sorted set: execution ARNs by start time
- *   sfn:state-machine:<name>                            hash: arn, name, definition, roleArn, type, creationDate
+ *   sfn:executions:<stateMachineArn>                    sorted set: execution ARNs by start time (ms),
+ *                                                       added by the script that creates the execution
  *   sfn:timers                                          sorted set: execution ids by the ms their timer is due
+ * (State machines and their definitions live in state_machine_store.)
  *
  * A running execution's timer (the earliest of its task's timeout and
  * heartbeat deadline, the end of a Wait, the next attempt of a Retry) is
@@ -24,6 +25,7 @@
 #define EXECUTION_STORE_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "redis_client.h"
@@ -39,6 +41,7 @@ struct execution_record {
     char *error;
     char *cause;
     char *role_arn;
+    char *definition_hash;        /* the content hash of the definition it runs (see definition.h) */
     int64_t start_ms;
     int64_t stop_ms;              /* 0 while running */
     long last_event_id;
@@ -87,6 +90,26 @@ typedef void (*store_commit_callback)(int status, void *data);
 typedef void (*store_claim_callback)(int status, const char *const *ids, size_t count, int64_t next_due_ms,
                                      void *data);
 
+/* Most executions one listing returns (the model's PageSize maximum). */
+#define EXECUTION_STORE_MAX_LISTED 1000
+
+/* One execution of a listing; the strings are borrowed for the callback. */
+struct execution_summary {
+    const char *arn;
+    const char *name;
+    const char *status;
+    int64_t start_ms;
+    int64_t stop_ms;              /* 0 while running */
+};
+
+/*
+ * status 0: count executions, newest first, and next, the cursor of the
+ * following page (NULL when there is none; borrowed for the call). -EIO
+ * when Redis gave no answer, -ENOMEM.
+ */
+typedef void (*store_list_callback)(int status, const struct execution_summary *items, size_t count,
+                                    const char *next, void *data);
+
 /* Registers the store's Lua scripts with client; call once before use. */
 int execution_store_init(struct redis_client *client);
 
@@ -94,12 +117,8 @@ int execution_store_init(struct redis_client *client);
 void execution_store_key(const char *execution_id, char *out, size_t size);
 void execution_store_history_key(const char *execution_id, char *out, size_t size);
 
-/*
- * "<stateMachine>:<execution>" from an execution ARN
- * (arn:aws:states:region:account:execution:<stateMachine>:<execution>).
- * Returns 0 or -EINVAL.
- */
-int execution_store_id_from_arn(const char *execution_arn, char *out, size_t size);
+/* Writes the key of a state machine's index of executions into out. */
+void execution_store_index_key(const char *state_machine_arn, char *out, size_t size);
 
 /*
  * Loads an execution's record. Same contract as redis_client_command():
@@ -112,8 +131,8 @@ int execution_store_load(struct redis_client *client, const char *execution_id, 
 
 /*
  * Creates an execution with fields and its first events, unless one with the
- * same id exists (then the existing record is reported). Also adds it to its
- * state machine's index. Same contract as above.
+ * same id exists (then the existing record is reported), and adds it to its
+ * state machine's index, in one step. Same contract as above.
  */
 int execution_store_create(struct redis_client *client, const char *execution_id, const struct store_field *fields,
                            size_t field_count, const cJSON *events, const char *state_machine_arn,
@@ -150,6 +169,24 @@ int execution_store_claim_timers(struct redis_client *client, int64_t now_ms, in
  */
 int execution_store_restore_timer(struct redis_client *client, const char *execution_id,
                                   store_commit_callback callback, void *data);
+
+/*
+ * ListExecutions: one page of state_machine_arn's executions, newest first,
+ * from cursor (a previous page's next; NULL for the newest), at most
+ * max_results (1-1000; 0 means 1000) of them, only those whose status is
+ * status when it is not NULL. A page may hold fewer than max_results even
+ * when more follow: a listing looks at most max_results + 1000 index
+ * entries, so that a status filter cannot make one call scan everything.
+ * Same contract as execution_store_load().
+ */
+int execution_store_list(struct redis_client *client, const char *state_machine_arn, const char *cursor,
+                         size_t max_results, const char *status, store_list_callback callback, void *data);
+
+/*
+ * Whether cursor has the shape of a listing's next ("<ms>:<executionArn>")
+ * for executions whose ARNs start with execution_arn_prefix.
+ */
+bool execution_store_cursor_valid(const char *cursor, const char *execution_arn_prefix);
 
 /* Frees a record; safe on NULL. */
 void execution_store_record_free(struct execution_record *record);

@@ -68,9 +68,25 @@ static const char *option(const char *name)
     return config_value(options, OPTION_COUNT, name);
 }
 
+/*
+ * GET /health: 503 until the shipped state machines are registered in
+ * Redis (so that nothing is started on a machine not there yet), then the
+ * service's answer (Redis connected or not).
+ */
 static void handle_health(struct http_request *request, void *data)
 {
     struct loan_processor *processor = data;
+    if (redis_client_connected(processor->service.redis) && !engine_ready(processor->engine)) {
+        cJSON *health = cJSON_CreateObject();
+        if (health) {
+            cJSON_AddStringToObject(health, "status", "starting");
+            cJSON_AddStringToObject(health, "service", "loan-processor");
+            cJSON_AddStringToObject(health, "redis", "connected");
+            cJSON_AddStringToObject(health, "stateMachines", "registering");
+        }
+        http_request_reply_json(request, 503, health);
+        return;
+    }
     service_reply_health(request, &processor->service);
 }
 
@@ -115,7 +131,11 @@ static char *read_file(const char *path)
     return text;
 }
 
-/* Loads every <Name>.asl.json of directory as state machine Name. Returns the number loaded, or -1. */
+/*
+ * Checks every <Name>.asl.json of directory and hands it to the engine,
+ * which registers it in Redis as state machine Name (created, or its
+ * definition updated) once connected. Returns the number found, or -1.
+ */
 static int load_state_machines(struct engine *engine, const char *directory)
 {
     static const char suffix[] = ".asl.json";
@@ -141,9 +161,9 @@ static int load_state_machines(struct engine *engine, const char *directory)
             closedir(listing);
             return -1;
         }
-        char arn[256];
+        char arn[320];
         engine_state_machine_arn(engine, name, arn, sizeof(arn));
-        log_event(LOG_INFO, "state-machine-loaded", "%s loaded from %s", arn, path);
+        log_event(LOG_INFO, "state-machine-loaded", "%s read from %s", arn, path);
         loaded++;
     }
     closedir(listing);

@@ -5,6 +5,9 @@
  * model), then calls the engine or reads Redis, and answers from the
  * callback. The request pointer stays valid until answered (http_server's
  * contract), so it is the only context most operations need.
+ *
+ * This file has the dispatch and the execution and task operations; the
+ * state machine operations are in state_machine_api.c.
  */
 #include "sfn_api.h"
 
@@ -16,8 +19,10 @@
 
 #include "execution_store.h"
 #include "json_util.h"
-#include "sfn_api_request.h"
 #include "log.h"
+#include "sfn_api_request.h"
+#include "state_machine_api.h"
+#include "state_machine_store.h"
 #include "task_token.h"
 
 #define TARGET_PREFIX "AWSStepFunctions."
@@ -43,21 +48,34 @@ void sfn_api_reply_error(struct http_request *request, unsigned status, const ch
 
 /* ---- StartExecution ---- */
 
+/* A request and the state machine ARN it names, kept for an answer that comes later. */
+struct start_context {
+    struct http_request *request;
+    char state_machine_arn[SFN_ARN_PART_SIZE];
+};
+
+static void reply_no_state_machine(struct http_request *request, const char *arn)
+{
+    sfn_api_reply_error(request, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn);
+}
+
 static void on_started(int status, const char *execution_arn, int64_t start_ms, void *data)
 {
-    struct http_request *request = data;
+    struct start_context *context = data;
+    struct http_request *request = context->request;
     if (status == -EEXIST) {
         sfn_api_reply_error(request, 400, "ExecutionAlreadyExists", "Execution Already Exists: '%s'", execution_arn);
-        return;
-    }
-    if (status < 0) {
+    } else if (status == -ENOENT) {
+        reply_no_state_machine(request, context->state_machine_arn);
+    } else if (status < 0) {
         sfn_request_reply_unavailable(request, status);
-        return;
+    } else {
+        cJSON *response = cJSON_CreateObject();
+        if (response && cJSON_AddStringToObject(response, "executionArn", execution_arn))
+            json_add_epoch_seconds(response, "startDate", start_ms);
+        http_request_reply_json(request, 200, response);
     }
-    cJSON *response = cJSON_CreateObject();
-    if (response && cJSON_AddStringToObject(response, "executionArn", execution_arn))
-        json_add_epoch_seconds(response, "startDate", start_ms);
-    http_request_reply_json(request, 200, response);
+    free(context);
 }
 
 static void start_execution(struct http_request *request, struct sfn_api *api, const cJSON *body)
@@ -66,6 +84,7 @@ static void start_execution(struct http_request *request, struct sfn_api *api, c
     const char *name = json_string_member(body, "name");
     const cJSON *input_member = cJSON_GetObjectItemCaseSensitive(body, "input");
     const char *input = cJSON_IsString(input_member) ? input_member->valuestring : "{}";
+    struct sfn_arn parsed;
     if (!arn || !sfn_request_check_length(request, "stateMachineArn", arn, 1, 256))
         return;
     if (name && !sfn_request_valid_name(name)) {
@@ -82,15 +101,22 @@ static void start_execution(struct http_request *request, struct sfn_api *api, c
                             input[0] ? "Unrecognized token: was expecting JSON" : "Invalid execution input.");
         return;
     }
-    if (strncmp(arn, "arn:", 4) != 0) {
-        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", arn);
+    if (!sfn_request_arn(request, body, "stateMachineArn", SFN_ARN_STATE_MACHINE, &parsed))
+        return;
+    struct start_context *context = calloc(1, sizeof(*context));
+    if (!context) {
+        sfn_request_reply_unavailable(request, -ENOMEM);
         return;
     }
-    int result = engine_start_execution(api->engine, arn, name, input, on_started, request);
+    context->request = request;
+    snprintf(context->state_machine_arn, sizeof(context->state_machine_arn), "%s", arn);
+    int result = engine_start_execution(api->engine, arn, name, input, on_started, context);
     if (result == -ENOENT)
-        sfn_api_reply_error(request, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn);
+        reply_no_state_machine(request, arn);
     else if (result < 0)
         sfn_request_reply_unavailable(request, result);
+    if (result < 0)
+        free(context);
 }
 
 /* ---- DescribeExecution ---- */
@@ -158,17 +184,16 @@ static void on_described(int status, struct execution_record *record, void *data
     free(operation);
 }
 
-/* Reads executionArn into a new read operation; answers and returns NULL on a bad request. */
+/*
+ * Reads executionArn (its store id into parsed) into a new read operation;
+ * answers and returns NULL on a bad request.
+ */
 static struct read_operation *begin_read(struct http_request *request, struct sfn_api *api, const cJSON *body,
-                                         char *execution_id, size_t id_size)
+                                         struct sfn_arn *parsed)
 {
-    const char *arn = sfn_request_required_string(request, body, "executionArn");
-    if (!arn || !sfn_request_check_length(request, "executionArn", arn, 1, 256))
+    const char *arn = sfn_request_arn(request, body, "executionArn", SFN_ARN_EXECUTION, parsed);
+    if (!arn)
         return NULL;
-    if (execution_store_id_from_arn(arn, execution_id, id_size) < 0) {
-        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", arn);
-        return NULL;
-    }
     struct read_operation *operation = calloc(1, sizeof(*operation));
     if (!operation) {
         sfn_request_reply_unavailable(request, -ENOMEM);
@@ -182,11 +207,11 @@ static struct read_operation *begin_read(struct http_request *request, struct sf
 
 static void describe_execution(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
-    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE + 16];
-    struct read_operation *operation = begin_read(request, api, body, execution_id, sizeof(execution_id));
+    struct sfn_arn parsed;
+    struct read_operation *operation = begin_read(request, api, body, &parsed);
     if (!operation)
         return;
-    int result = execution_store_load(api->redis, execution_id, on_described, operation);
+    int result = execution_store_load(api->redis, parsed.execution_id, on_described, operation);
     if (result < 0) {
         free(operation);
         sfn_request_reply_unavailable(request, result);
@@ -248,17 +273,12 @@ static void on_history(redisReply *reply, void *data)
 
 static bool read_page_options(struct http_request *request, const cJSON *body, struct read_operation *operation)
 {
-    const cJSON *max_results = cJSON_GetObjectItemCaseSensitive(body, "maxResults");
-    const char *next_token = json_string_member(body, "nextToken");
-    operation->max_results = 100;
-    if (max_results) {
-        if (!cJSON_IsNumber(max_results) || max_results->valuedouble < 0 || max_results->valuedouble > 1000) {
-            sfn_request_reply_validation(request, "maxResults", "Member must have value less than or equal to 1000");
-            return false;
-        }
-        if (max_results->valuedouble >= 1)
-            operation->max_results = (long)max_results->valuedouble;
-    }
+    size_t page_size;
+    const char *next_token;
+    if (!sfn_request_page_size(request, body, &page_size)
+        || !sfn_request_page_token(request, body, SFN_MAX_PAGE_TOKEN_LENGTH, &next_token))
+        return false;
+    operation->max_results = (long)page_size;
     if (next_token) {
         char *end;
         operation->offset = strtol(next_token, &end, 10);
@@ -274,15 +294,16 @@ static bool read_page_options(struct http_request *request, const cJSON *body, s
 
 static void get_execution_history(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
-    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE + 16], key[256];
-    struct read_operation *operation = begin_read(request, api, body, execution_id, sizeof(execution_id));
+    struct sfn_arn parsed;
+    char key[320];
+    struct read_operation *operation = begin_read(request, api, body, &parsed);
     if (!operation)
         return;
     if (!read_page_options(request, body, operation)) {
         free(operation);
         return;
     }
-    execution_store_history_key(execution_id, key, sizeof(key));
+    execution_store_history_key(parsed.execution_id, key, sizeof(key));
     const char *argv[] = { "LRANGE", key, "0", "-1" };
     int result = redis_client_command_strings(api->redis, on_history, operation, 4, argv);
     if (result < 0) {
@@ -359,29 +380,199 @@ static void send_task_heartbeat(struct http_request *request, struct sfn_api *ap
         answer_engine_result(request, engine_send_task_heartbeat(api->engine, token, on_task_answered, request));
 }
 
-/* ---- state machines (read-only for now) ---- */
+/* ---- ListExecutions ---- */
 
-static void add_machine_summary(const char *arn, const char *name, int64_t created_ms, void *data)
+static const char invalid_page_token[] = "Invalid Token: 'Invalid nextToken'";
+
+/* A ListExecutions request, between the state machine's check and the listing. */
+struct list_operation {
+    struct http_request *request;
+    struct sfn_api *api;
+    char state_machine_arn[SFN_ARN_PART_SIZE];
+    size_t max_results;
+    const char *status;           /* one of the static enum names, or NULL */
+    bool redriven_only;           /* redriveFilter REDRIVEN: none is */
+    char *next_token;
+};
+
+static void list_operation_free(struct list_operation *operation)
 {
-    cJSON *machines = data;
-    cJSON *machine = cJSON_CreateObject();
-    if (!machine || !cJSON_AddStringToObject(machine, "stateMachineArn", arn)
-        || !cJSON_AddStringToObject(machine, "name", name) || !cJSON_AddStringToObject(machine, "type", "STANDARD")
-        || !json_add_epoch_seconds(machine, "creationDate", created_ms)) {
-        cJSON_Delete(machine);
-        return;
-    }
-    cJSON_AddItemToArray(machines, machine);
+    free(operation->next_token);
+    free(operation);
 }
 
-static void list_state_machines(struct http_request *request, struct sfn_api *api, const cJSON *body)
+static bool add_execution_item(cJSON *executions, const char *state_machine_arn,
+                               const struct execution_summary *item)
 {
-    (void)body;
+    cJSON *entry = cJSON_CreateObject();
+    bool ok = entry && cJSON_AddStringToObject(entry, "executionArn", item->arn)
+              && cJSON_AddStringToObject(entry, "stateMachineArn", state_machine_arn)
+              && cJSON_AddStringToObject(entry, "name", item->name)
+              && cJSON_AddStringToObject(entry, "status", item->status)
+              && json_add_epoch_seconds(entry, "startDate", item->start_ms)
+              && (item->stop_ms == 0 || json_add_epoch_seconds(entry, "stopDate", item->stop_ms))
+              && cJSON_AddNumberToObject(entry, "redriveCount", 0);
+    if (!ok) {
+        cJSON_Delete(entry);
+        return false;
+    }
+    cJSON_AddItemToArray(executions, entry);
+    return true;
+}
+
+static void on_executions_listed(int status, const struct execution_summary *items, size_t count,
+                                 const char *next, void *data)
+{
+    struct list_operation *operation = data;
+    if (status < 0) {
+        sfn_request_reply_unavailable(operation->request, status);
+        list_operation_free(operation);
+        return;
+    }
     cJSON *response = cJSON_CreateObject();
-    cJSON *machines = cJSON_AddArrayToObject(response, "stateMachines");
-    if (machines)
-        engine_for_each_state_machine(api->engine, add_machine_summary, machines);
-    http_request_reply_json(request, 200, response);
+    cJSON *executions = cJSON_AddArrayToObject(response, "executions");
+    bool ok = executions != NULL;
+    for (size_t i = 0; ok && i < count; i++)
+        ok = add_execution_item(executions, operation->state_machine_arn, &items[i]);
+    if (ok && next)
+        ok = cJSON_AddStringToObject(response, "nextToken", next) != NULL;
+    if (!ok) {
+        cJSON_Delete(response);
+        response = NULL;
+    }
+    http_request_reply_json(operation->request, 200, response);
+    list_operation_free(operation);
+}
+
+static void on_machine_for_listing(int status, struct state_machine_record *machine, void *data)
+{
+    struct list_operation *operation = data;
+    struct http_request *request = operation->request;
+    char prefix[SFN_ARN_PART_SIZE + 16];
+    int result = 0;
+    if (status < 0) {
+        sfn_request_reply_unavailable(request, status);
+    } else if (!machine || strcmp(machine->arn, operation->state_machine_arn) != 0) {
+        reply_no_state_machine(request, operation->state_machine_arn);
+    } else if (strcmp(machine->type, "EXPRESS") == 0) {
+        sfn_api_reply_error(request, 400, "StateMachineTypeNotSupported",
+                            "This operation is not supported by this type of state machine");
+    } else if (operation->next_token && (engine_execution_arn(machine->arn, "", prefix, sizeof(prefix)) < 0
+                                         || !execution_store_cursor_valid(operation->next_token, prefix))) {
+        sfn_api_reply_error(request, 400, "InvalidToken", "%s", invalid_page_token);
+    } else if (operation->redriven_only) {
+        on_executions_listed(0, NULL, 0, NULL, operation);
+        operation = NULL;
+    } else {
+        result = execution_store_list(operation->api->redis, machine->arn, operation->next_token,
+                                      operation->max_results, operation->status, on_executions_listed, operation);
+        if (result == 0)
+            operation = NULL;
+        else
+            sfn_request_reply_unavailable(request, result);
+    }
+    state_machine_store_record_free(machine);
+    if (operation)
+        list_operation_free(operation);
+}
+
+static void list_executions(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    /* In the order AWS lists them in its message (recorded). */
+    static const char *const statuses[] = { "SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE",
+                                            "ABORTED",   "FAILED",    "RUNNING" };
+    static const char *const redrive_filters[] = { "REDRIVEN", "NOT_REDRIVEN" };
+    const char *status, *redrive_filter, *next_token;
+    size_t max_results;
+    struct sfn_arn parsed;
+    const char *map_run_arn = json_string_member(body, "mapRunArn");
+    bool has_machine = cJSON_GetObjectItemCaseSensitive(body, "stateMachineArn") != NULL;
+    if (map_run_arn && has_machine) {
+        sfn_api_reply_error(request, 400, "ValidationException",
+                            "1 validation error detected: Provide either a StateMachine ARN or a MapRun ARN, not both");
+        return;
+    }
+    if (map_run_arn) { /* no Map state runs here, so no Map Run exists */
+        sfn_api_reply_error(request, 400, "ResourceNotFound", "Resource not found: '%s'", map_run_arn);
+        return;
+    }
+    if (!has_machine) {
+        sfn_api_reply_error(request, 400, "ValidationException",
+                            "1 validation error detected: Must provide a StateMachine ARN or MapRun ARN");
+        return;
+    }
+    const char *arn = sfn_request_arn(request, body, "stateMachineArn", SFN_ARN_STATE_MACHINE, &parsed);
+    if (!arn || !sfn_request_enum(request, body, "statusFilter", statuses, 6, &status)
+        || !sfn_request_enum(request, body, "redriveFilter", redrive_filters, 2, &redrive_filter)
+        || !sfn_request_page_size(request, body, &max_results)
+        || !sfn_request_page_token(request, body, SFN_MAX_LIST_EXECUTIONS_TOKEN_LENGTH, &next_token))
+        return;
+    struct list_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation || (next_token && !(operation->next_token = strdup(next_token)))) {
+        free(operation);
+        sfn_request_reply_unavailable(request, -ENOMEM);
+        return;
+    }
+    operation->request = request;
+    operation->api = api;
+    snprintf(operation->state_machine_arn, sizeof(operation->state_machine_arn), "%s", arn);
+    operation->max_results = max_results;
+    operation->status = status;
+    operation->redriven_only = redrive_filter && strcmp(redrive_filter, "REDRIVEN") == 0;
+    int result = state_machine_store_load(api->redis, parsed.state_machine, on_machine_for_listing, operation);
+    if (result < 0) {
+        list_operation_free(operation);
+        sfn_request_reply_unavailable(request, result);
+    }
+}
+
+/* ---- StopExecution ---- */
+
+struct stop_context {
+    struct http_request *request;
+    char execution_arn[SFN_ARN_PART_SIZE];
+};
+
+static void on_stopped(int status, int64_t stop_ms, void *data)
+{
+    struct stop_context *context = data;
+    if (status == -ENOENT) {
+        sfn_api_reply_error(context->request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
+                            context->execution_arn);
+    } else if (status < 0) {
+        sfn_request_reply_unavailable(context->request, status);
+    } else {
+        cJSON *response = cJSON_CreateObject();
+        if (response)
+            json_add_epoch_seconds(response, "stopDate", stop_ms);
+        http_request_reply_json(context->request, 200, response);
+    }
+    free(context);
+}
+
+static void stop_execution(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    struct sfn_arn parsed;
+    const char *arn = sfn_request_arn(request, body, "executionArn", SFN_ARN_EXECUTION, &parsed);
+    if (!arn)
+        return;
+    const char *error = json_string_member(body, "error");
+    const char *cause = json_string_member(body, "cause");
+    if ((error && !sfn_request_check_length(request, "error", error, 0, SFN_MAX_ERROR_LENGTH))
+        || (cause && !sfn_request_check_length(request, "cause", cause, 0, SFN_MAX_CAUSE_LENGTH)))
+        return;
+    struct stop_context *context = calloc(1, sizeof(*context));
+    if (!context) {
+        sfn_request_reply_unavailable(request, -ENOMEM);
+        return;
+    }
+    context->request = request;
+    snprintf(context->execution_arn, sizeof(context->execution_arn), "%s", arn);
+    int result = engine_stop_execution(api->engine, parsed.execution_id, error, cause, on_stopped, context);
+    if (result < 0) {
+        free(context);
+        sfn_request_reply_unavailable(request, result);
+    }
 }
 
 /* ---- dispatch ---- */
@@ -396,7 +587,13 @@ static const struct {
     { "SendTaskSuccess", send_task_success },
     { "SendTaskFailure", send_task_failure },
     { "SendTaskHeartbeat", send_task_heartbeat },
-    { "ListStateMachines", list_state_machines },
+    { "ListExecutions", list_executions },
+    { "StopExecution", stop_execution },
+    { "CreateStateMachine", state_machine_api_create },
+    { "DescribeStateMachine", state_machine_api_describe },
+    { "UpdateStateMachine", state_machine_api_update },
+    { "DeleteStateMachine", state_machine_api_delete },
+    { "ListStateMachines", state_machine_api_list },
 };
 
 void sfn_api_handle(struct http_request *request, void *data)

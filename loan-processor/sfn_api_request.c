@@ -72,3 +72,90 @@ bool sfn_request_valid_name(const char *name)
     }
     return true;
 }
+
+void sfn_request_reply_invalid_value(struct http_request *request, const char *member, const char *value,
+                                     const char *constraint)
+{
+    sfn_api_reply_error(request, 400, "ValidationException",
+                        "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value,
+                        member, constraint);
+}
+
+bool sfn_request_page_size(struct http_request *request, const cJSON *body, size_t *page_size)
+{
+    const cJSON *member = cJSON_GetObjectItemCaseSensitive(body, "maxResults");
+    char value[64];
+    *page_size = SFN_DEFAULT_PAGE_SIZE;
+    if (!member)
+        return true;
+    double number = cJSON_IsNumber(member) ? member->valuedouble : -1;
+    if (cJSON_IsNumber(member) && number >= 0 && number <= SFN_MAX_PAGE_SIZE && number == (double)(long)number) {
+        if (number >= 1)
+            *page_size = (size_t)number;
+        return true;
+    }
+    if (cJSON_IsNumber(member))
+        snprintf(value, sizeof(value), "%.15g", number);
+    else
+        snprintf(value, sizeof(value), "%s", cJSON_IsString(member) ? member->valuestring : "?");
+    sfn_request_reply_invalid_value(request, "maxResults", value,
+                                    number < 0 ? "Member must have value greater than or equal to 0"
+                                               : "Member must have value less than or equal to 1000");
+    return false;
+}
+
+bool sfn_request_page_token(struct http_request *request, const cJSON *body, size_t max_length,
+                            const char **token)
+{
+    const cJSON *member = cJSON_GetObjectItemCaseSensitive(body, "nextToken");
+    char constraint[96];
+    *token = NULL;
+    if (!member || cJSON_IsNull(member))
+        return true;
+    size_t length = cJSON_IsString(member) ? strlen(member->valuestring) : 0;
+    if (length >= 1 && length <= max_length) {
+        *token = member->valuestring;
+        return true;
+    }
+    snprintf(constraint, sizeof(constraint), "Member must have length %s %zu",
+             length ? "less than or equal to" : "greater than or equal to", length ? max_length : 1);
+    sfn_request_reply_invalid_value(request, "nextToken", cJSON_IsString(member) ? member->valuestring : "",
+                                    constraint);
+    return false;
+}
+
+bool sfn_request_enum(struct http_request *request, const cJSON *body, const char *member,
+                      const char *const *allowed, size_t count, const char **value)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, member);
+    char constraint[256] = "Member must satisfy enum value set: [";
+    *value = NULL;
+    if (!item || cJSON_IsNull(item))
+        return true;
+    for (size_t i = 0; cJSON_IsString(item) && i < count; i++) {
+        if (strcmp(item->valuestring, allowed[i]) == 0) {
+            *value = allowed[i];
+            return true;
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        strncat(constraint, allowed[i], sizeof(constraint) - strlen(constraint) - 1);
+        strncat(constraint, i + 1 < count ? ", " : "]", sizeof(constraint) - strlen(constraint) - 1);
+    }
+    sfn_request_reply_invalid_value(request, member, cJSON_IsString(item) ? item->valuestring : "", constraint);
+    return false;
+}
+
+const char *sfn_request_arn(struct http_request *request, const cJSON *body, const char *member,
+                            enum sfn_arn_type type, struct sfn_arn *arn)
+{
+    char detail[512];
+    const char *text = sfn_request_required_string(request, body, member);
+    if (!text || !sfn_request_check_length(request, member, text, 1, 256))
+        return NULL;
+    if (sfn_arn_parse(text, type, arn, detail, sizeof(detail)) < 0) {
+        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: '%s'", detail);
+        return NULL;
+    }
+    return text;
+}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "http_server.h"
+#include "sfn_arn.h"
 
 /* SensitiveData: input and output are at most 256 KiB of UTF-8. */
 #define SFN_MAX_PAYLOAD_BYTES 262144
@@ -44,5 +45,51 @@ bool sfn_request_valid_json(const char *text);
 
 /* The model's name rules: 1-80 characters, no white space, control or forbidden characters. */
 bool sfn_request_valid_name(const char *name);
+
+/* The model's PageSize: maxResults is 0-1000, and 0 or none means 100. */
+#define SFN_DEFAULT_PAGE_SIZE 100
+#define SFN_MAX_PAGE_SIZE 1000
+/* The model's PageToken and ListExecutionsPageToken lengths. */
+#define SFN_MAX_PAGE_TOKEN_LENGTH 1024
+#define SFN_MAX_LIST_EXECUTIONS_TOKEN_LENGTH 3096
+
+/*
+ * Answers 400 ValidationException about a member's value, as AWS words it
+ * (recorded): "1 validation error detected: Value '<value>' at '<member>'
+ * failed to satisfy constraint: <constraint>".
+ */
+void sfn_request_reply_invalid_value(struct http_request *request, const char *member, const char *value,
+                                     const char *constraint);
+
+/*
+ * Reads the optional maxResults into page_size (SFN_DEFAULT_PAGE_SIZE when
+ * absent or 0); answers the validation error and returns false when it is
+ * not a whole number of 0-1000.
+ */
+bool sfn_request_page_size(struct http_request *request, const cJSON *body, size_t *page_size);
+
+/*
+ * Reads the optional nextToken (NULL when absent) into token; answers the
+ * validation error and returns false when it is not a string of 1 to
+ * max_length characters.
+ */
+bool sfn_request_page_token(struct http_request *request, const cJSON *body, size_t max_length,
+                            const char **token);
+
+/*
+ * Reads the optional member (NULL when absent) into value; answers the
+ * validation error and returns false when it is not one of the count
+ * allowed values (listed in the message in the order given).
+ */
+bool sfn_request_enum(struct http_request *request, const cJSON *body, const char *member,
+                      const char *const *allowed, size_t count, const char **value);
+
+/*
+ * Reads the required ARN member (1-256 characters) as an ARN of type into
+ * arn and returns its text; answers (ValidationException, or InvalidArn
+ * "Invalid Arn: '<detail>'") and returns NULL when it is missing or invalid.
+ */
+const char *sfn_request_arn(struct http_request *request, const cJSON *body, const char *member,
+                            enum sfn_arn_type type, struct sfn_arn *arn);
 
 #endif

@@ -158,7 +158,7 @@ class Redis:
     def _answers_ping(self):
         try:
             return self.command("PING") == "PONG"
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: "LOADING" while it reads its append-only file back
             return False
 
     def stop(self, kill=False):

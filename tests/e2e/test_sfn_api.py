@@ -2,6 +2,8 @@
 
 import json
 import subprocess
+import threading
+import time
 
 import harness
 from harness import LOAN_MACHINE_ARN, PART1_MACHINE_ARN, SAMPLE_APPLICATION, TASK_CLOSED, request
@@ -148,6 +150,156 @@ class StepFunctionsApi(harness.StackTestCase):
         self.assertEqual(200, status)
         self.assertEqual([PART1_MACHINE_ARN, LOAN_MACHINE_ARN],
                          sorted(m["stateMachineArn"] for m in text["stateMachines"]))
+
+    def waiting_execution(self, loan, name=None, state_machine_arn=PART1_MACHINE_ARN):
+        """An execution whose valuation never calls back; returns its ARN and task token."""
+        application = {"applicationReference": "manual", "property": {"nameOrNumber": "No callback",
+                                                                      "postcode": "PO1 1CE"}}
+        arn = self.start_execution(loan, application, name=name, state_machine_arn=state_machine_arn)
+        return arn, self.waiting_token(loan, arn)
+
+    def test_stop_a_waiting_execution_then_its_token_is_closed(self):
+        loan, _ = self.start_stack()
+        arn, token = self.waiting_execution(loan, "to-stop", state_machine_arn=LOAN_MACHINE_ARN)
+        execution_id = arn.split(":execution:")[1]
+        self.assertIsNotNone(self.redis.command("ZSCORE", "sfn:timers", execution_id))  # its 30 s task timeout
+        status, stopped = self.sfn(loan, "StopExecution", {"executionArn": arn, "error": "Operator",
+                                                           "cause": "Stopped by hand"})
+        self.assertEqual(200, status, stopped)
+        self.assertEqual({"stopDate"}, set(stopped))
+        described = self.describe(loan, arn)
+        self.assertEqual(("ABORTED", "Operator", "Stopped by hand", stopped["stopDate"]),
+                         (described["status"], described["error"], described["cause"], described["stopDate"]))
+        self.assertNotIn("output", described)
+        events = self.history(loan, arn)
+        self.assertEqual({"timestamp": stopped["stopDate"], "type": "ExecutionAborted", "id": len(events),
+                          "previousEventId": 0,
+                          "executionAbortedEventDetails": {"error": "Operator", "cause": "Stopped by hand"}},
+                         events[-1])
+        self.assertIsNone(self.redis.command("ZSCORE", "sfn:timers", execution_id))  # no timeout fires later
+        self.assertIsNone(self.redis.command("HGET", f"sfn:execution:{{{execution_id}}}", "taskToken"))
+        for operation, body in [("SendTaskSuccess", {"taskToken": token, "output": "{}"}),
+                                ("SendTaskFailure", {"taskToken": token}),
+                                ("SendTaskHeartbeat", {"taskToken": token})]:
+            self.assert_aws_error(self.sfn(loan, operation, body), "TaskTimedOut", TASK_CLOSED)
+        # Stopping a closed execution changes nothing and answers its stopDate.
+        self.assertEqual((200, stopped), self.sfn(loan, "StopExecution", {"executionArn": arn, "error": "Again"}))
+        self.assertEqual(len(events), len(self.history(loan, arn)))
+        self.assertEqual("Operator", self.describe(loan, arn)["error"])
+
+    def test_stop_without_error_or_cause_and_stop_errors(self):
+        loan, _ = self.start_stack()
+        arn, _ = self.waiting_execution(loan)
+        self.assertEqual(200, self.sfn(loan, "StopExecution", {"executionArn": arn})[0])
+        described = self.describe(loan, arn)
+        self.assertEqual("ABORTED", described["status"])
+        self.assertNotIn("error", described)
+        self.assertNotIn("cause", described)
+        self.assertEqual({}, self.history(loan, arn)[-1]["executionAbortedEventDetails"])  # AWS-recorded shape
+        missing = EXECUTION_PREFIX + "nope"
+        self.assert_aws_error(self.sfn(loan, "StopExecution", {"executionArn": missing}),
+                              "ExecutionDoesNotExist", f"Execution Does Not Exist: '{missing}'")
+        self.assert_aws_error(self.sfn(loan, "StopExecution", {"executionArn": "nonsense"}), "InvalidArn",
+                              "Invalid Arn: 'Invalid ARN prefix: nonsense'")
+        self.assert_aws_error(self.sfn(loan, "StopExecution", {}), "ValidationException")
+        self.assert_aws_error(self.sfn(loan, "StopExecution", {"executionArn": arn, "error": "e" * 257}),
+                              "ValidationException")
+        self.assert_aws_error(self.sfn(loan, "StopExecution", {"executionArn": arn, "cause": "c" * 32769}),
+                              "ValidationException")
+
+    def test_a_callback_racing_a_stop_has_exactly_one_winner(self):
+        loan, _ = self.start_stack()
+        waiting = [self.waiting_execution(loan) for _ in range(8)]
+        answers = {}
+
+        def answer(arn, token):
+            answers[arn, "success"] = self.sfn(loan, "SendTaskSuccess", {"taskToken": token, "output": "{}"})[0]
+
+        def stop(arn):
+            answers[arn, "stop"] = self.sfn(loan, "StopExecution", {"executionArn": arn})[0]
+
+        threads = []
+        for arn, token in waiting:  # each pair started together, the stop first: both kinds of winner happen
+            threads += [threading.Thread(target=stop, args=(arn,)), threading.Thread(target=answer, args=(arn, token))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        for arn, _ in waiting:
+            self.assertEqual(200, answers[arn, "stop"])
+            status = self.describe(loan, arn)["status"]
+            types = [e["type"] for e in self.history(loan, arn)]
+            if answers[arn, "success"] == 200:       # the callback won: the stop found it closed
+                self.assertEqual(("SUCCEEDED", 0), (status, types.count("ExecutionAborted")), types)
+            else:                                    # the stop won: the callback found the task closed
+                self.assertEqual(400, answers[arn, "success"])
+                self.assertEqual(("ABORTED", 0), (status, types.count("TaskSucceeded")), types)
+            self.assertEqual(1, sum(types.count(t) for t in ["ExecutionSucceeded", "ExecutionAborted"]), types)
+
+    def test_list_executions_newest_first_with_paging_and_status_filter(self):
+        loan, _ = self.start_stack()
+        arns = []
+        for number in range(5):
+            arns.append(self.waiting_execution(loan, f"listed-{number}")[0])
+            time.sleep(0.005)  # distinct start times
+        for arn in arns[1::2]:
+            self.assertEqual(200, self.sfn(loan, "StopExecution", {"executionArn": arn})[0])
+        newest_first = list(reversed(arns))
+
+        status, everything = self.sfn(loan, "ListExecutions", {"stateMachineArn": PART1_MACHINE_ARN})
+        self.assertEqual(200, status, everything)
+        self.assertEqual(newest_first, [e["executionArn"] for e in everything["executions"]])
+        self.assertNotIn("nextToken", everything)
+        running, aborted = everything["executions"][0], everything["executions"][1]
+        self.assertEqual({"executionArn", "stateMachineArn", "name", "status", "startDate", "redriveCount"},
+                         set(running))
+        self.assertEqual((PART1_MACHINE_ARN, "listed-4", "RUNNING", 0),
+                         (running["stateMachineArn"], running["name"], running["status"], running["redriveCount"]))
+        self.assertEqual(self.describe(loan, arns[4])["startDate"], running["startDate"])
+        self.assertEqual(("ABORTED", self.describe(loan, arns[3])["stopDate"]), (aborted["status"], aborted["stopDate"]))
+
+        pages, body = [], {"stateMachineArn": PART1_MACHINE_ARN, "maxResults": 2}
+        while True:
+            status, page = self.sfn(loan, "ListExecutions", body)
+            self.assertEqual(200, status, page)
+            pages.append([e["executionArn"] for e in page["executions"]])
+            if "nextToken" not in page:
+                break
+            body["nextToken"] = page["nextToken"]
+        self.assertEqual([newest_first[0:2], newest_first[2:4], newest_first[4:]], pages)
+
+        def listed(status_filter):
+            body = {"stateMachineArn": PART1_MACHINE_ARN, "statusFilter": status_filter}
+            return [e["executionArn"] for e in self.sfn(loan, "ListExecutions", body)[1]["executions"]]
+        self.assertEqual([arns[3], arns[1]], listed("ABORTED"))
+        self.assertEqual([arns[4], arns[2], arns[0]], listed("RUNNING"))
+        self.assertEqual([], listed("SUCCEEDED"))
+        self.assertEqual([], self.sfn(loan, "ListExecutions", {"stateMachineArn": LOAN_MACHINE_ARN})[1]["executions"])
+
+    def test_list_executions_errors(self):
+        loan, _ = self.start_stack()
+        body = {"stateMachineArn": PART1_MACHINE_ARN}
+        self.assert_aws_error(self.sfn(loan, "ListExecutions", dict(body, statusFilter="succeeded")),
+                              "ValidationException",
+                              "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy "
+                              "constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, "
+                              "PENDING_REDRIVE, ABORTED, FAILED, RUNNING]")
+        self.assert_aws_error(self.sfn(loan, "ListExecutions", dict(body, maxResults=1001)), "ValidationException",
+                              "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy "
+                              "constraint: Member must have value less than or equal to 1000")
+        long_token = "t" * 3097
+        self.assert_aws_error(self.sfn(loan, "ListExecutions", dict(body, nextToken=long_token)),
+                              "ValidationException",
+                              f"1 validation error detected: Value '{long_token}' at 'nextToken' failed to satisfy "
+                              "constraint: Member must have length less than or equal to 3096")
+        self.assert_aws_error(self.sfn(loan, "ListExecutions", dict(body, nextToken="garbage")), "InvalidToken")
+        self.assert_aws_error(self.sfn(loan, "ListExecutions", {"stateMachineArn": "invalid_state_machine_arn"}),
+                              "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: invalid_state_machine_arn'")
+        missing = LOAN_MACHINE_ARN + "Missing"
+        self.assert_aws_error(self.sfn(loan, "ListExecutions", {"stateMachineArn": missing}),
+                              "StateMachineDoesNotExist", f"State Machine Does Not Exist: '{missing}'")
+        self.assert_aws_error(self.sfn(loan, "ListExecutions", {}), "ValidationException")
+        self.assertEqual([], self.sfn(loan, "ListExecutions", dict(body, redriveFilter="REDRIVEN"))[1]["executions"])
 
     def test_redis_down_answers_503_and_nothing_is_lost(self):
         loan, arn, token = self.start_waiting_execution()

@@ -1,0 +1,417 @@
+/* state_machine_store - see state_machine_store.h. */
+#include "state_machine_store.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_arguments.h"
+
+#define MACHINE_KEY_PREFIX "{sfn}:state-machine:"
+#define INDEX_KEY "{sfn}:state-machines"
+#define DEFINITION_KEY_PREFIX "{sfn}:definition:"
+
+/*
+ * KEYS[1] the machine, KEYS[2] the index, KEYS[3] the definition. ARGV:
+ * name, arn, definition, definitionHash, roleArn, type, logging, tracing,
+ * now (ms). Returns {status, creationDate}: 2 created; 1 the same machine
+ * exists (the roleArn is not compared: AWS ignores it too); 0 the name is
+ * taken.
+ */
+static struct redis_script create_script = {
+    .name = "create-state-machine",
+    .source =
+        "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
+        "  local m = redis.call('HMGET', KEYS[1], 'definitionHash', 'type', 'logging', 'tracing', 'creationDate')\n"
+        "  local same = m[1] == ARGV[4] and m[2] == ARGV[6] and m[3] == ARGV[7] and m[4] == ARGV[8]\n"
+        "  return {same and 1 or 0, m[5] or '0'}\n"
+        "end\n"
+        "redis.call('SET', KEYS[3], ARGV[3])\n"
+        "redis.call('HSET', KEYS[1], 'name', ARGV[1], 'arn', ARGV[2], 'definition', ARGV[3],\n"
+        "           'definitionHash', ARGV[4], 'roleArn', ARGV[5], 'type', ARGV[6], 'logging', ARGV[7],\n"
+        "           'tracing', ARGV[8], 'creationDate', ARGV[9])\n"
+        "redis.call('ZADD', KEYS[2], 0, ARGV[1])\n"
+        "return {2, ARGV[9]}\n",
+};
+
+/*
+ * KEYS[1] the machine, KEYS[2] the new definition's key (only with a new
+ * definition). ARGV: definition, definitionHash, roleArn, logging, tracing
+ * ('' for each: keep), now (ms). The revisionId is a UUID-shaped digest of
+ * what executions would now run with. Returns {1, revisionId}, or {0} when
+ * there is no such machine.
+ */
+static struct redis_script update_script = {
+    .name = "update-state-machine",
+    .source =
+        "if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end\n"
+        "local fields = {'updateDate', ARGV[6]}\n"
+        "if ARGV[1] ~= '' then\n"
+        "  redis.call('SET', KEYS[2], ARGV[1])\n"
+        "  for _, v in ipairs({'definition', ARGV[1], 'definitionHash', ARGV[2]}) do fields[#fields + 1] = v end\n"
+        "end\n"
+        "for i, name in ipairs({'roleArn', 'logging', 'tracing'}) do\n"
+        "  if ARGV[i + 2] ~= '' then fields[#fields + 1] = name; fields[#fields + 1] = ARGV[i + 2] end\n"
+        "end\n"
+        "redis.call('HSET', KEYS[1], unpack(fields))\n"
+        "local m = redis.call('HMGET', KEYS[1], 'definitionHash', 'roleArn', 'logging', 'tracing')\n"
+        "local d = redis.sha1hex(table.concat(m, '\\n'))\n"
+        "local revision = d:sub(1, 8) .. '-' .. d:sub(9, 12) .. '-' .. d:sub(13, 16) .. '-' .. d:sub(17, 20)\n"
+        "                 .. '-' .. d:sub(21, 32)\n"
+        "redis.call('HSET', KEYS[1], 'revisionId', revision)\n"
+        "return {1, revision}\n",
+};
+
+/* KEYS[1] the machine, KEYS[2] the index; ARGV[1] its name. */
+static struct redis_script delete_script = {
+    .name = "delete-state-machine",
+    .source =
+        "redis.call('DEL', KEYS[1])\n"
+        "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+        "return 1\n",
+};
+
+/*
+ * KEYS[1] the index. ARGV: the name to start after ('' for the first), most
+ * to return. Returns {next, then name, arn, type, creationDate per
+ * machine}; next is the last name returned when more follow, else ''. It
+ * reads the machines' hashes (same slot) but changes nothing.
+ */
+static struct redis_script list_script = {
+    .name = "list-state-machines",
+    .source =
+        "local max = tonumber(ARGV[2])\n"
+        "local start = '-'\n"
+        "if ARGV[1] ~= '' then start = '(' .. ARGV[1] end\n"
+        "local names = redis.call('ZRANGEBYLEX', KEYS[1], start, '+', 'LIMIT', 0, max + 1)\n"
+        "local out = {''}\n"
+        "for i, name in ipairs(names) do\n"
+        "  if i > max then out[1] = names[max]; break end\n"
+        "  local m = redis.call('HMGET', '" MACHINE_KEY_PREFIX "' .. name, 'arn', 'type', 'creationDate')\n"
+        "  if m[1] then\n"
+        "    for _, v in ipairs({name, m[1], m[2] or 'STANDARD', m[3] or '0'}) do out[#out + 1] = v end\n"
+        "  end\n"
+        "end\n"
+        "return out\n",
+};
+
+int state_machine_store_init(struct redis_client *client)
+{
+    struct redis_script *const scripts[] = { &create_script, &update_script, &delete_script, &list_script };
+    return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
+}
+
+static void machine_key(const char *name, char *out, size_t size)
+{
+    snprintf(out, size, MACHINE_KEY_PREFIX "%s", name);
+}
+
+static void definition_key(const char *hash, char *out, size_t size)
+{
+    snprintf(out, size, DEFINITION_KEY_PREFIX "%s", hash);
+}
+
+/* The callback and its data, for every request of this store. */
+struct store_request {
+    void (*callback)(void);       /* cast back to the operation's type */
+    void *data;
+};
+
+static struct store_request *new_request(void (*callback)(void), void *data)
+{
+    struct store_request *request = malloc(sizeof(*request));
+    if (request) {
+        request->callback = callback;
+        request->data = data;
+    }
+    return request;
+}
+
+/* Runs a script for request (any request struct); frees request when it cannot be sent. */
+static int run(struct redis_client *client, struct redis_script *script, int key_count,
+               struct store_arguments *list, redis_client_callback on_reply, void *request)
+{
+    int result = request ? store_arguments_eval(client, script, key_count, list, on_reply, request)
+                         : (store_arguments_release(list), -ENOMEM);
+    if (result < 0)
+        free(request);
+    return result;
+}
+
+/* Runs a plain command for request; frees request when it cannot be sent. */
+static int command(struct redis_client *client, int argc, const char **argv, redis_client_callback on_reply,
+                   struct store_request *request)
+{
+    int result = request ? redis_client_command_strings(client, on_reply, request, argc, argv) : -ENOMEM;
+    if (result < 0)
+        free(request);
+    return result;
+}
+
+/* Whether reply is an array of at least minimum elements, the first an integer. */
+static bool status_array(const redisReply *reply, size_t minimum)
+{
+    return reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= minimum
+           && reply->element[0]->type == REDIS_REPLY_INTEGER;
+}
+
+static const char *element_string(const redisReply *reply, size_t index)
+{
+    return index < reply->elements && reply->element[index]->type == REDIS_REPLY_STRING ? reply->element[index]->str
+                                                                                        : NULL;
+}
+
+static int64_t element_ms(const redisReply *reply, size_t index)
+{
+    const char *text = element_string(reply, index);
+    return text ? strtoll(text, NULL, 10) : 0;
+}
+
+/* ---- create ---- */
+
+static void on_created(redisReply *reply, void *data)
+{
+    struct store_request *request = data;
+    state_machine_create_callback callback = (state_machine_create_callback)request->callback;
+    if (status_array(reply, 2))
+        callback((int)reply->element[0]->integer, element_ms(reply, 1), request->data);
+    else
+        callback(-EIO, 0, request->data);
+    free(request);
+}
+
+int state_machine_store_create(struct redis_client *client, const struct state_machine_fields *fields,
+                               state_machine_create_callback callback, void *data)
+{
+    struct store_arguments list = { 0 };
+    char key[320], definition[128];
+    machine_key(fields->name, key, sizeof(key));
+    definition_key(fields->definition_hash, definition, sizeof(definition));
+    const char *values[] = { key, INDEX_KEY, definition, fields->name, fields->arn, fields->definition,
+                             fields->definition_hash, fields->role_arn, fields->type, fields->logging,
+                             fields->tracing };
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        store_arguments_add(&list, values[i]);
+    store_arguments_add_number(&list, fields->now_ms);
+    return run(client, &create_script, 3, &list, on_created, new_request((void (*)(void))callback, data));
+}
+
+/* ---- update ---- */
+
+/* The update's time goes back to its callback: the script does not return it. */
+struct update_request {
+    state_machine_update_callback callback;
+    void *data;
+    int64_t now_ms;
+};
+
+static void on_updated(redisReply *reply, void *data)
+{
+    struct update_request *request = data;
+    const char *revision_id = NULL;
+    int status = -EIO;
+    if (status_array(reply, 1) && reply->element[0]->integer == 0)
+        status = -ENOENT;
+    else if (status_array(reply, 2) && (revision_id = element_string(reply, 1)))
+        status = 0;
+    request->callback(status, revision_id, status == 0 ? request->now_ms : 0, request->data);
+    free(request);
+}
+
+int state_machine_store_update(struct redis_client *client, const struct state_machine_fields *fields,
+                               state_machine_update_callback callback, void *data)
+{
+    struct store_arguments list = { 0 };
+    char key[320], definition[128];
+    struct update_request *request = malloc(sizeof(*request));
+    if (request)
+        *request = (struct update_request){ callback, data, fields->now_ms };
+    machine_key(fields->name, key, sizeof(key));
+    store_arguments_add(&list, key);
+    if (fields->definition) {
+        definition_key(fields->definition_hash, definition, sizeof(definition));
+        store_arguments_add(&list, definition);
+    }
+    const char *values[] = { fields->definition, fields->definition_hash, fields->role_arn, fields->logging,
+                             fields->tracing };
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        store_arguments_add(&list, values[i]);
+    store_arguments_add_number(&list, fields->now_ms);
+    return run(client, &update_script, fields->definition ? 2 : 1, &list, on_updated, request);
+}
+
+/* ---- delete ---- */
+
+static void on_deleted(redisReply *reply, void *data)
+{
+    struct store_request *request = data;
+    state_machine_delete_callback callback = (state_machine_delete_callback)request->callback;
+    callback(reply && reply->type == REDIS_REPLY_INTEGER ? 0 : -EIO, request->data);
+    free(request);
+}
+
+int state_machine_store_delete(struct redis_client *client, const char *name, state_machine_delete_callback callback,
+                               void *data)
+{
+    struct store_arguments list = { 0 };
+    char key[320];
+    machine_key(name, key, sizeof(key));
+    store_arguments_add(&list, key);
+    store_arguments_add(&list, INDEX_KEY);
+    store_arguments_add(&list, name);
+    return run(client, &delete_script, 2, &list, on_deleted, new_request((void (*)(void))callback, data));
+}
+
+/* ---- load ---- */
+
+void state_machine_store_record_free(struct state_machine_record *record)
+{
+    if (!record)
+        return;
+    char *strings[] = { record->name, record->arn, record->definition, record->definition_hash, record->role_arn,
+                        record->type, record->logging, record->tracing, record->revision_id };
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        free(strings[i]);
+    free(record);
+}
+
+/* Maps one hash field onto the record; unknown fields are ignored. */
+static int record_set(struct state_machine_record *record, const char *name, const redisReply *value)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } string_fields[] = {
+        { "name", offsetof(struct state_machine_record, name) },
+        { "arn", offsetof(struct state_machine_record, arn) },
+        { "definition", offsetof(struct state_machine_record, definition) },
+        { "definitionHash", offsetof(struct state_machine_record, definition_hash) },
+        { "roleArn", offsetof(struct state_machine_record, role_arn) },
+        { "type", offsetof(struct state_machine_record, type) },
+        { "logging", offsetof(struct state_machine_record, logging) },
+        { "tracing", offsetof(struct state_machine_record, tracing) },
+        { "revisionId", offsetof(struct state_machine_record, revision_id) },
+    };
+    for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++) {
+        if (strcmp(name, string_fields[i].name) == 0) {
+            char **slot = (char **)((char *)record + string_fields[i].offset);
+            free(*slot);
+            *slot = strndup(value->str, value->len);
+            return *slot ? 0 : -ENOMEM;
+        }
+    }
+    if (strcmp(name, "creationDate") == 0)
+        record->creation_ms = strtoll(value->str, NULL, 10);
+    else if (strcmp(name, "updateDate") == 0)
+        record->update_ms = strtoll(value->str, NULL, 10);
+    return 0;
+}
+
+/* Builds a record from HGETALL's flat name/value array. Returns 0, or -EIO when a required field is missing. */
+static int record_from_reply(const redisReply *reply, struct state_machine_record **record_out)
+{
+    struct state_machine_record *record = calloc(1, sizeof(*record));
+    if (!record)
+        return -ENOMEM;
+    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+        const redisReply *name = reply->element[i], *value = reply->element[i + 1];
+        if (name->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING)
+            continue;
+        if (record_set(record, name->str, value) < 0) {
+            state_machine_store_record_free(record);
+            return -ENOMEM;
+        }
+    }
+    if (!record->name || !record->arn || !record->definition || !record->definition_hash || !record->role_arn
+        || !record->type) {
+        state_machine_store_record_free(record);
+        return -EIO;
+    }
+    *record_out = record;
+    return 0;
+}
+
+static void on_loaded(redisReply *reply, void *data)
+{
+    struct store_request *request = data;
+    state_machine_load_callback callback = (state_machine_load_callback)request->callback;
+    struct state_machine_record *record = NULL;
+    int status = -EIO;
+    if (reply && reply->type == REDIS_REPLY_ARRAY)
+        status = reply->elements == 0 ? 0 : record_from_reply(reply, &record);
+    callback(status < 0 ? -EIO : 0, record, request->data);
+    free(request);
+}
+
+int state_machine_store_load(struct redis_client *client, const char *name, state_machine_load_callback callback,
+                             void *data)
+{
+    char key[320];
+    machine_key(name, key, sizeof(key));
+    const char *argv[] = { "HGETALL", key };
+    return command(client, 2, argv, on_loaded, new_request((void (*)(void))callback, data));
+}
+
+static void on_definition(redisReply *reply, void *data)
+{
+    struct store_request *request = data;
+    state_machine_definition_callback callback = (state_machine_definition_callback)request->callback;
+    if (reply && reply->type == REDIS_REPLY_STRING)
+        callback(0, reply->str, request->data);
+    else
+        callback(reply && reply->type == REDIS_REPLY_NIL ? 0 : -EIO, NULL, request->data);
+    free(request);
+}
+
+int state_machine_store_load_definition(struct redis_client *client, const char *hash,
+                                        state_machine_definition_callback callback, void *data)
+{
+    char key[128];
+    definition_key(hash, key, sizeof(key));
+    const char *argv[] = { "GET", key };
+    return command(client, 2, argv, on_definition, new_request((void (*)(void))callback, data));
+}
+
+/* ---- list ---- */
+
+static void on_listed(redisReply *reply, void *data)
+{
+    struct store_request *request = data;
+    state_machine_list_callback callback = (state_machine_list_callback)request->callback;
+    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 && (reply->elements - 1) % 4 == 0
+                 && (reply->elements - 1) / 4 <= STATE_MACHINE_STORE_MAX_LISTED;
+    for (size_t i = 0; valid && i < reply->elements; i++)
+        valid = reply->element[i]->type == REDIS_REPLY_STRING;
+    struct state_machine_summary *items = valid ? calloc((reply->elements - 1) / 4 + 1, sizeof(*items)) : NULL;
+    if (!items) {
+        callback(valid ? -ENOMEM : -EIO, NULL, 0, NULL, request->data);
+        free(request);
+        return;
+    }
+    size_t count = (reply->elements - 1) / 4;
+    for (size_t i = 0; i < count; i++) {
+        items[i] = (struct state_machine_summary){
+            .name = element_string(reply, 1 + 4 * i),
+            .arn = element_string(reply, 2 + 4 * i),
+            .type = element_string(reply, 3 + 4 * i),
+            .creation_ms = element_ms(reply, 4 + 4 * i),
+        };
+    }
+    callback(0, items, count, reply->element[0]->len ? reply->element[0]->str : NULL, request->data);
+    free(items);
+    free(request);
+}
+
+int state_machine_store_list(struct redis_client *client, const char *after, size_t max_results,
+                             state_machine_list_callback callback, void *data)
+{
+    struct store_arguments list = { 0 };
+    if (max_results == 0 || max_results > STATE_MACHINE_STORE_MAX_LISTED)
+        max_results = STATE_MACHINE_STORE_MAX_LISTED;
+    store_arguments_add(&list, INDEX_KEY);
+    store_arguments_add(&list, after ? after : "");
+    store_arguments_add_number(&list, (long long)max_results);
+    return run(client, &list_script, 1, &list, on_listed, new_request((void (*)(void))callback, data));
+}
