@@ -12,12 +12,18 @@
  * Timers (task timeouts and heartbeats, Wait states, retry intervals) live
  * in Redis (see execution_timers); every duration of a definition is
  * multiplied by config.time_scale.
+ *
+ * A Task whose Resource is an activity's ARN is queued for the activity's
+ * workers (see activities) once its ActivityScheduled is committed; the
+ * activity must exist when the task is scheduled, else the execution fails
+ * with States.Runtime as on AWS.
  */
 #ifndef ENGINE_H
 #define ENGINE_H
 
 #include <stdint.h>
 
+#include "activities.h"
 #include "event_loop.h"
 #include "redis_client.h"
 #include "task_functions.h"
@@ -29,6 +35,7 @@ struct engine_config {
     const char *account;                /* "123456789012" */
     double time_scale;                  /* factor on every timeout, heartbeat, Wait and retry interval */
     const struct task_functions_environment *functions;
+    struct activities *activities;      /* where activity tasks are queued for their workers */
 };
 
 /* status 0: started (or the same running execution already existed); -EEXIST; -EIO. */
@@ -94,6 +101,15 @@ int engine_send_task_success(struct engine *engine, const char *token, const cha
 /* SendTaskFailure: as above, with error and cause (either may be NULL). */
 int engine_send_task_failure(struct engine *engine, const char *token, const char *error, const char *cause,
                              engine_task_callback callback, void *data);
+
+/*
+ * GetActivityTask: a worker (worker_name, NULL for none) took the activity
+ * task waiting on token; records ActivityStarted and restarts the task's
+ * heartbeat clock. Same returns as engine_send_task_success(); the
+ * callback gets 0, -ETIMEDOUT (the task is closed: skip it) or -EIO.
+ */
+int engine_activity_started(struct engine *engine, const char *token, const char *worker_name,
+                            engine_task_callback callback, void *data);
 
 /*
  * SendTaskHeartbeat: restarts the heartbeat clock of the task waiting on

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activity_api.h"
 #include "execution_store.h"
 #include "json_util.h"
 #include "sfn_api_request.h"
@@ -248,25 +249,8 @@ static void on_history(redisReply *reply, void *data)
 
 static bool read_page_options(struct http_request *request, const cJSON *body, struct read_operation *operation)
 {
-    const cJSON *max_results = cJSON_GetObjectItemCaseSensitive(body, "maxResults");
-    const char *next_token = json_string_member(body, "nextToken");
-    operation->max_results = 100;
-    if (max_results) {
-        if (!cJSON_IsNumber(max_results) || max_results->valuedouble < 0 || max_results->valuedouble > 1000) {
-            sfn_request_reply_validation(request, "maxResults", "Member must have value less than or equal to 1000");
-            return false;
-        }
-        if (max_results->valuedouble >= 1)
-            operation->max_results = (long)max_results->valuedouble;
-    }
-    if (next_token) {
-        char *end;
-        operation->offset = strtol(next_token, &end, 10);
-        if (*end || end == next_token || operation->offset < 0) {
-            sfn_api_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid nextToken'");
-            return false;
-        }
-    }
+    if (!sfn_request_page(request, body, &operation->max_results, &operation->offset))
+        return false;
     operation->reverse_order = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "reverseOrder"));
     operation->include_data = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(body, "includeExecutionData"));
     return true;
@@ -397,6 +381,11 @@ static const struct {
     { "SendTaskFailure", send_task_failure },
     { "SendTaskHeartbeat", send_task_heartbeat },
     { "ListStateMachines", list_state_machines },
+    { "CreateActivity", activity_api_create },
+    { "DescribeActivity", activity_api_describe },
+    { "ListActivities", activity_api_list },
+    { "DeleteActivity", activity_api_delete },
+    { "GetActivityTask", activity_api_get_task },
 };
 
 void sfn_api_handle(struct http_request *request, void *data)

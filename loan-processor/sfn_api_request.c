@@ -51,6 +51,31 @@ bool sfn_request_check_length(struct http_request *request, const char *member, 
     return false;
 }
 
+bool sfn_request_page(struct http_request *request, const cJSON *body, long *max_results, long *offset)
+{
+    const cJSON *limit = cJSON_GetObjectItemCaseSensitive(body, "maxResults");
+    const char *next_token = json_string_member(body, "nextToken");
+    *max_results = 100;
+    *offset = 0;
+    if (limit) {
+        if (!cJSON_IsNumber(limit) || limit->valuedouble < 0 || limit->valuedouble > 1000) {
+            sfn_request_reply_validation(request, "maxResults", "Member must have value less than or equal to 1000");
+            return false;
+        }
+        if (limit->valuedouble >= 1)
+            *max_results = (long)limit->valuedouble;
+    }
+    if (next_token) {
+        char *end;
+        *offset = strtol(next_token, &end, 10);
+        if (*end || end == next_token || *offset < 0) {
+            sfn_api_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid nextToken'");
+            return false;
+        }
+    }
+    return true;
+}
+
 bool sfn_request_valid_json(const char *text)
 {
     cJSON *parsed = NULL;
