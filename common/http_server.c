@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "json_util.h"
@@ -389,6 +390,21 @@ const char *http_request_query(const struct http_request *request, const char *n
     if (request->connection_done)
         return NULL;
     return MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool http_request_client_connected(const struct http_request *request)
+{
+    if (request->connection_done || request->deadline_expired || request->answered)
+        return false;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(request->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!info)
+        return true;
+    char byte;
+    ssize_t peeked = recv(info->connect_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (peeked > 0)
+        return true; /* the client already sent more (a pipelined request): still there */
+    return peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
 }
 
 const char *http_request_body(const struct http_request *request, size_t *length)

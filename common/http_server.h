@@ -77,6 +77,16 @@ const char *http_request_header(const struct http_request *request, const char *
 /* A query-string argument's value, or NULL. */
 const char *http_request_query(const struct http_request *request, const char *name);
 
+/*
+ * Whether the client still waits for the answer to request: false once the
+ * connection is closed, the deadline has answered 503, or the client has
+ * closed its end of the socket (a non-blocking peek; a suspended connection
+ * is not watched by MHD, so this is how a long wait notices a client that
+ * gave up). A client that half-closes after sending its request counts as
+ * gone.
+ */
+bool http_request_client_connected(const struct http_request *request);
+
 /* The body (NUL-terminated for convenience) and its length. */
 const char *http_request_body(const struct http_request *request, size_t *length);
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activities.h"
+#include "activity_arn.h"
 #include "definition.h"
 #include "definition_cache.h"
 #include "execution_store.h"
@@ -536,10 +538,51 @@ struct task_run {
     struct engine *engine;
     char *token;
     char *execution_arn;
+    char *activity_arn;             /* an activity task: the activity it is queued for */
 };
+
+static void task_run_free(struct task_run *run)
+{
+    if (!run)
+        return;
+    free(run->token);
+    free(run->execution_arn);
+    free(run->activity_arn);
+    free(run);
+}
+
+/* The run of the task a committed step started; NULL when out of memory. */
+static struct task_run *task_run_create(struct engine *engine, const struct interpreter_step *step,
+                                        const char *execution_arn)
+{
+    struct task_run *run = calloc(1, sizeof(*run));
+    if (!run)
+        return NULL;
+    run->engine = engine;
+    run->token = strdup(step->task.token);
+    run->execution_arn = strdup(execution_arn);
+    run->activity_arn = step->task.is_activity ? strdup(step->task.resource_arn) : NULL;
+    if (!run->token || !run->execution_arn || (step->task.is_activity && !run->activity_arn)) {
+        task_run_free(run);
+        return NULL;
+    }
+    return run;
+}
+
+/* What happened to a waiting activity task (changes of kind CHANGE_ACTIVITY). */
+enum activity_change {
+    ACTIVITY_STARTED,           /* a worker took it: ActivityStarted */
+    ACTIVITY_MISSING,           /* its activity was deleted before it could be queued */
+    ACTIVITY_SCHEDULE_FAILED,   /* its activity's queue is full: ActivityScheduleFailed */
+};
+
+/* The error of an activity task that found its activity's queue full (bounded by ACTIVITY_MAX_QUEUED_TASKS). */
+#define ACTIVITY_QUEUE_FULL_ERROR "ActivityQueueFull"
 
 static int complete_task(struct engine *engine, const char *token, const struct task_outcome *outcome,
                          engine_task_callback callback, void *data);
+static int change_activity_task(struct engine *engine, const char *token, enum activity_change change,
+                                const struct task_outcome *outcome, engine_task_callback callback, void *data);
 
 static void on_internal_outcome_done(int status, const char *execution_arn, const char *execution_status,
                                      void *data)
@@ -565,33 +608,70 @@ static void on_task_outcome(const struct task_outcome *outcome, void *data)
                   run->execution_arn, strerror(-result));
         free(what);
     }
-    free(run->token);
-    free(run->execution_arn);
-    free(run);
+    task_run_free(run);
+}
+
+/* The queue refused the activity task of run (status -ENOENT: its activity is gone; -ENOSPC: it is full). */
+static void report_unqueued_activity_task(struct task_run *run, int status)
+{
+    char cause[ACTIVITY_ARN_SIZE + 64];
+    snprintf(cause, sizeof(cause), "Too many tasks of the activity %s wait for a worker", run->activity_arn);
+    struct task_outcome outcome = { TASK_FAILED, NULL, ACTIVITY_QUEUE_FULL_ERROR, cause };
+    char *what = strdup(status == -ENOENT ? "the deletion of the task's activity" : "the full activity queue");
+    int result = what ? change_activity_task(run->engine, run->token,
+                                             status == -ENOENT ? ACTIVITY_MISSING : ACTIVITY_SCHEDULE_FAILED,
+                                             &outcome, on_internal_outcome_done, what)
+                      : -ENOMEM;
+    if (result < 0) {
+        log_event(LOG_ERROR, "task-outcome-lost", "could not record that the task of %s was not queued for %s (%s)",
+                  run->execution_arn, run->activity_arn, strerror(-result));
+        free(what);
+    }
+}
+
+static void on_activity_task_queued(int status, void *data)
+{
+    struct task_run *run = data;
+    if (status == 0)
+        log_event(LOG_INFO, "activity-task-queued", "The task of %s waits for a worker of %s", run->execution_arn,
+                  run->activity_arn);
+    else if (status == -ENOENT || status == -ENOSPC)
+        report_unqueued_activity_task(run, status);
+    else
+        log_event(LOG_ERROR, "task-not-started",
+                  "could not queue the task of %s for %s (Redis gave no answer); its timeouts will close it",
+                  run->execution_arn, run->activity_arn);
+    task_run_free(run);
+}
+
+/* Hands an activity task to its workers: the queue takes its token and input (the effective input). */
+static int queue_activity_task(struct task_run *run, const struct interpreter_step *step)
+{
+    char *input = cJSON_PrintUnformatted(step->task.parameters);
+    int result = input ? activities_enqueue(run->engine->config.activities, run->activity_arn, run->token, input,
+                                            on_activity_task_queued, run)
+                       : -ENOMEM;
+    cJSON_free(input);
+    return result;
 }
 
 static void start_task(struct engine *engine, const struct interpreter_step *step, const char *execution_arn)
 {
-    struct task_run *run = calloc(1, sizeof(*run));
+    struct task_run *run = task_run_create(engine, step, execution_arn);
     struct task_invocation invocation = {
         .execution_arn = execution_arn,
         .resource_type = step->task.resource_type,
         .resource = step->task.resource,
         .parameters = step->task.parameters,
     };
-    if (run) {
-        run->engine = engine;
-        run->token = strdup(step->task.token);
-        run->execution_arn = strdup(execution_arn);
-    }
-    if (!run || !run->token || !run->execution_arn
-        || task_functions_invoke(engine->config.functions, &invocation, on_task_outcome, run) < 0) {
-        log_event(LOG_ERROR, "task-not-started", "out of memory starting the task of %s", execution_arn);
-        if (run) {
-            free(run->token);
-            free(run->execution_arn);
-            free(run);
-        }
+    int result = !run                      ? -ENOMEM
+                 : step->task.is_activity ? queue_activity_task(run, step)
+                                          : task_functions_invoke(engine->config.functions, &invocation,
+                                                                  on_task_outcome, run);
+    if (result < 0) {
+        log_event(LOG_ERROR, "task-not-started", "could not start the task of %s (%s); its timeouts will close it",
+                  execution_arn, strerror(-result));
+        task_run_free(run);
     }
 }
 
@@ -604,6 +684,45 @@ static void after_commit(struct engine *engine, const struct interpreter_step *s
         execution_timers_note_due(engine->timers, fields->timer_due_ms);
     if (step->has_task)
         start_task(engine, step, execution_arn);
+}
+
+/*
+ * ---- activities a step schedules ----
+ *
+ * AWS fails an execution at once (States.Runtime, no ActivityScheduled)
+ * when a Task's activity does not exist. So a step that schedules an
+ * activity task is committed only after the activity was found; when it is
+ * missing, the step is computed again with that knowledge.
+ */
+
+/* The activity whose task a step schedules (its ARN, borrowed from the step), or NULL. */
+static const char *scheduled_activity(const struct interpreter_step *step)
+{
+    return step->status == EXECUTION_RUNNING && step->has_task && step->task.is_activity ? step->task.resource_arn
+                                                                                          : NULL;
+}
+
+/*
+ * Checks that the activity step schedules exists, unless it schedules none
+ * or a missing one is already known. Returns 1 (nothing to check: commit
+ * now), 0 (callback follows), or a negative code.
+ */
+static int check_scheduled_activity(struct engine *engine, const struct interpreter_step *step,
+                                    const char *known_missing, activity_status_callback callback, void *data)
+{
+    const char *activity = scheduled_activity(step);
+    if (!activity || known_missing)
+        return 1;
+    int result = activities_check(engine->config.activities, activity, callback, data);
+    return result < 0 ? result : 0;
+}
+
+/* Keeps the ARN of the activity step scheduled, found missing, in *missing. Returns 0 or -ENOMEM. */
+static int note_missing_activity(char **missing, const struct interpreter_step *step)
+{
+    free(*missing);
+    *missing = strdup(scheduled_activity(step));
+    return *missing ? 0 : -ENOMEM;
 }
 
 /* ---- StartExecution ---- */
@@ -619,6 +738,7 @@ struct start_operation {
     int64_t start_ms;
     struct state_machine_record *machine;      /* as loaded from Redis */
     struct cached_definition *definition;      /* pinned while the operation lives */
+    char *missing_activity;                    /* an activity the first step scheduled and found missing */
     struct interpreter_step step;
     struct step_fields fields;
 };
@@ -630,6 +750,7 @@ static void start_operation_free(struct start_operation *operation)
     state_machine_store_record_free(operation->machine);
     free(operation->name);
     free(operation->input);
+    free(operation->missing_activity);
     free(operation);
 }
 
@@ -660,8 +781,8 @@ static void on_execution_created(int status, struct execution_record *existing, 
     execution_store_record_free(existing);
 }
 
-/* Runs the machine's first steps and creates the execution with them. */
-static int create_execution(struct engine *engine, struct start_operation *operation)
+/* Computes the execution's first step. Returns 0 or -ENOMEM. */
+static int interpret_start(struct start_operation *operation)
 {
     const struct state_machine_record *machine = operation->machine;
     char *token = NULL;
@@ -674,19 +795,29 @@ static int create_execution(struct engine *engine, struct start_operation *opera
         .state_machine_arn = machine->arn,
         .state_machine_name = machine->name,
         .role_arn = machine->role_arn,
-        .region = engine->config.region,
+        .region = operation->engine->config.region,
         .start_ms = operation->start_ms,
         .input = operation->input,
     };
-    struct step_environment environment = { operation->start_ms, token, random_fraction(), random_id_fill };
+    struct step_environment environment = {
+        .now_ms = operation->start_ms,
+        .fresh_token = token,
+        .jitter = random_fraction(),
+        .random_bytes = random_id_fill,
+        .missing_activity = operation->missing_activity,
+    };
     result = interpreter_start(operation->definition->machine, &facts, &environment, &operation->step);
     free(token);
-    if (result < 0)
-        return result;
+    return result;
+}
 
+/* Creates the execution in Redis from its first step. Same returns as execution_store_create(). */
+static int store_execution(struct start_operation *operation)
+{
+    const struct state_machine_record *machine = operation->machine;
     struct step_fields *fields = &operation->fields;
     char start_ms[24];
-    describe_step(engine, &operation->step, fields);
+    describe_step(operation->engine, &operation->step, fields);
     snprintf(start_ms, sizeof(start_ms), "%lld", (long long)operation->start_ms);
     field_set(fields, "arn", operation->execution_arn);
     field_set(fields, "stateMachineArn", machine->arn);
@@ -695,9 +826,35 @@ static int create_execution(struct engine *engine, struct start_operation *opera
     field_set(fields, "roleArn", machine->role_arn);
     field_set(fields, "definitionHash", machine->definition_hash);
     field_set(fields, "startDate", start_ms);
-    return execution_store_create(engine->redis, operation->execution_id, fields->set, fields->set_count,
+    return execution_store_create(operation->engine->redis, operation->execution_id, fields->set, fields->set_count,
                                   operation->step.history.events, machine->arn, operation->start_ms,
                                   on_execution_created, operation);
+}
+
+static void on_start_activity_checked(int status, void *data)
+{
+    struct start_operation *operation = data;
+    int result = status;
+    if (status == -ENOENT) {
+        result = note_missing_activity(&operation->missing_activity, &operation->step);
+        interpreter_step_release(&operation->step);
+        if (result == 0)
+            result = interpret_start(operation);
+    }
+    if (result == 0)
+        result = store_execution(operation);
+    if (result < 0)
+        finish_start(operation, -EIO, 0);
+}
+
+/* Runs the machine's first steps (checking an activity they schedule) and creates the execution with them. */
+static int create_execution(struct engine *engine, struct start_operation *operation)
+{
+    int result = interpret_start(operation);
+    if (result == 0)
+        result = check_scheduled_activity(engine, &operation->step, operation->missing_activity,
+                                          on_start_activity_checked, operation);
+    return result == 1 ? store_execution(operation) : result;
 }
 
 /* Pins the definition a loaded machine runs now, parsing it when it is not cached yet. */
@@ -770,13 +927,13 @@ int engine_start_execution(struct engine *engine, const char *state_machine_arn,
 /*
  * ---- changes of a running execution ----
  *
- * A task outcome (SendTaskSuccess/Failure, what an integration reports) or
- * a due timer: load the record, let the interpreter compute the step,
- * commit it with a compare-and-set, and recompute from the new record when
- * another change won the race.
+ * A task outcome (SendTaskSuccess/Failure, what an integration reports),
+ * what happened to an activity task, or a due timer: load the record, let
+ * the interpreter compute the step, commit it with a compare-and-set, and
+ * recompute from the new record when another change won the race.
  */
 
-enum change_kind { CHANGE_TASK_OUTCOME, CHANGE_TIMER };
+enum change_kind { CHANGE_TASK_OUTCOME, CHANGE_ACTIVITY, CHANGE_TIMER };
 
 /* What a due timer means for the record it belongs to. */
 enum timer_action { TIMER_RESTORE, TIMER_TASK_TIMED_OUT, TIMER_HEARTBEAT_MISSED, TIMER_ELAPSED };
@@ -784,11 +941,13 @@ enum timer_action { TIMER_RESTORE, TIMER_TASK_TIMED_OUT, TIMER_HEARTBEAT_MISSED,
 struct change_operation {
     struct engine *engine;
     enum change_kind kind;
-    engine_task_callback callback;  /* task outcomes */
+    enum activity_change activity;  /* CHANGE_ACTIVITY */
+    engine_task_callback callback;  /* task outcomes and activity changes */
     void *data;
     char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
     char *token;                    /* task outcomes: the token that must still be open */
-    struct task_outcome outcome;    /* its strings owned */
+    struct task_outcome outcome;    /* its strings owned; for ACTIVITY_STARTED, output is the worker's name */
+    char *missing_activity;         /* an activity the step scheduled and found missing */
     int attempts;
     struct execution_record *record;
     enum timer_action action;       /* timers: what the loaded record says the timer means */
@@ -810,6 +969,7 @@ static void release_attempt(struct change_operation *operation)
 static void change_operation_free(struct change_operation *operation)
 {
     release_attempt(operation);
+    free(operation->missing_activity);
     free(operation->token);
     free((char *)operation->outcome.output);
     free((char *)operation->outcome.error);
@@ -875,6 +1035,24 @@ static enum timer_action decide_timer(const struct execution_record *record, int
     return TIMER_RESTORE;
 }
 
+/* The step of an activity change (the interpreter's returns). */
+static int interpret_activity_change(struct change_operation *operation, const struct state_machine *machine,
+                                     const struct execution_facts *facts, const struct execution_position *position,
+                                     const struct step_environment *environment)
+{
+    const struct task_outcome *outcome = &operation->outcome;
+    switch (operation->activity) {
+    case ACTIVITY_STARTED:
+        return interpreter_activity_started(machine, position, outcome->output, environment, &operation->step);
+    case ACTIVITY_MISSING:
+        return interpreter_activity_missing(machine, position, environment, &operation->step);
+    case ACTIVITY_SCHEDULE_FAILED:
+        return interpreter_activity_schedule_failed(machine, facts, position, outcome->error, outcome->cause,
+                                                    environment, &operation->step);
+    }
+    return -EINVAL;
+}
+
 /* Computes the step of the change from the loaded record. Returns 0, -EINVAL (nothing to apply) or -ENOMEM. */
 static int interpret_change(struct change_operation *operation, const struct state_machine *machine,
                             const struct execution_facts *facts, const struct execution_position *position,
@@ -883,7 +1061,13 @@ static int interpret_change(struct change_operation *operation, const struct sta
     const struct task_outcome *outcome = &operation->outcome;
     char *fresh_token = NULL;
     int result = task_token_create(operation->execution_id, &fresh_token);
-    struct step_environment environment = { wall_clock_now_ms(), fresh_token, random_fraction(), random_id_fill };
+    struct step_environment environment = {
+        .now_ms = wall_clock_now_ms(),
+        .fresh_token = fresh_token,
+        .jitter = random_fraction(),
+        .random_bytes = random_id_fill,
+        .missing_activity = operation->missing_activity,
+    };
     if (result < 0)
         return result;
     if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED)
@@ -891,6 +1075,8 @@ static int interpret_change(struct change_operation *operation, const struct sta
     else if (operation->kind == CHANGE_TIMER)
         result = interpreter_task_timed_out(machine, facts, position, action == TIMER_HEARTBEAT_MISSED, &environment,
                                             &operation->step);
+    else if (operation->kind == CHANGE_ACTIVITY)
+        result = interpret_activity_change(operation, machine, facts, position, &environment);
     else if (outcome->kind == TASK_SUBMITTED)
         result = interpreter_task_submitted(machine, position, outcome->output, &environment, &operation->step);
     else if (outcome->kind == TASK_FAILED)
@@ -909,15 +1095,39 @@ static void on_timer_restored(int status, void *data)
     finish_change(operation, status == STORE_COMMITTED ? 0 : -EIO);
 }
 
-/* Commits the computed step; a submission only moves lastEventId on. */
+/* Whether the change only appends events (a submission, a worker taking an activity task): the task still waits. */
+static bool appends_only(const struct change_operation *operation)
+{
+    return (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == TASK_SUBMITTED)
+           || (operation->kind == CHANGE_ACTIVITY && operation->activity == ACTIVITY_STARTED);
+}
+
+/*
+ * A worker took the activity task: its heartbeat clock starts again, as if
+ * the worker had sent a heartbeat (it could not before it had the token).
+ */
+static void restart_heartbeat(const struct execution_record *record, int64_t now_ms, struct step_fields *fields)
+{
+    if (!record->heartbeat_interval_ms)
+        return;
+    int64_t heartbeat = now_ms + record->heartbeat_interval_ms;
+    fields->timer_due_ms = record->task_timeout_ms && record->task_timeout_ms < heartbeat ? record->task_timeout_ms
+                                                                                          : heartbeat;
+    field_set_ms(fields, "heartbeatDate", fields->heartbeat_due, sizeof(fields->heartbeat_due), heartbeat);
+    field_set_ms(fields, "timerDue", fields->timer_due, sizeof(fields->timer_due), fields->timer_due_ms);
+}
+
+/* Commits the computed step; a change that only appends events moves lastEventId on. */
 static int commit_change(struct change_operation *operation)
 {
     const struct execution_record *record = operation->record;
     struct step_fields *fields = &operation->fields;
-    if (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == TASK_SUBMITTED) {
+    if (appends_only(operation)) {
         memset(fields, 0, sizeof(*fields));
         snprintf(fields->last_event_id, sizeof(fields->last_event_id), "%ld", operation->step.history.last_event_id);
         field_set(fields, "lastEventId", fields->last_event_id);
+        if (operation->kind == CHANGE_ACTIVITY)
+            restart_heartbeat(record, operation->step.history.timestamp_ms, fields);
     } else {
         describe_step(operation->engine, &operation->step, fields);
     }
@@ -932,8 +1142,8 @@ static void machine_name_of(const char *execution_id, char *out, size_t size)
     snprintf(out, size, "%.*s", (int)strcspn(execution_id, ":"), execution_id);
 }
 
-/* Computes the change from the loaded record and its definition, and commits it. */
-static void interpret_and_commit(struct change_operation *operation)
+/* Computes the change's step from its loaded record and definition. Returns 0, -EINVAL (nothing to apply) or -ENOMEM. */
+static int interpret_record(struct change_operation *operation)
 {
     const struct execution_record *record = operation->record;
     char machine_name[TASK_TOKEN_EXECUTION_ID_SIZE];
@@ -958,11 +1168,42 @@ static void interpret_and_commit(struct change_operation *operation)
     };
     if (interpreter_resting_from_name(record->resting ? record->resting : "task", &position.resting) < 0)
         position.resting = RESTING_TASK;
-    int result = interpret_change(operation, operation->definition->machine, &facts, &position, operation->action);
+    return interpret_change(operation, operation->definition->machine, &facts, &position, operation->action);
+}
+
+/* The change failed with result (-EINVAL: it no longer applies, as for a closed task). */
+static void abandon_change(struct change_operation *operation, int result)
+{
+    finish_change(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
+}
+
+static void on_change_activity_checked(int status, void *data)
+{
+    struct change_operation *operation = data;
+    int result = status;
+    if (status == -ENOENT) {
+        result = note_missing_activity(&operation->missing_activity, &operation->step);
+        interpreter_step_release(&operation->step);
+        if (result == 0)
+            result = interpret_record(operation);
+    }
     if (result == 0)
         result = commit_change(operation);
     if (result < 0)
-        finish_change(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
+        abandon_change(operation, result);
+}
+
+/* Computes the change (checking an activity it schedules) and commits it. */
+static void interpret_and_commit(struct change_operation *operation)
+{
+    int result = interpret_record(operation);
+    if (result == 0)
+        result = check_scheduled_activity(operation->engine, &operation->step, operation->missing_activity,
+                                          on_change_activity_checked, operation);
+    if (result == 1)
+        result = commit_change(operation);
+    if (result < 0)
+        abandon_change(operation, result);
 }
 
 static void on_definition_for_change(int status, const char *text, void *data)
@@ -1022,7 +1263,7 @@ static void on_record_for_change(int status, struct execution_record *record, vo
             finish_change(operation, -EIO);
         return;
     }
-    if (operation->kind == CHANGE_TASK_OUTCOME && !task_is_open(record, operation->token)) {
+    if (operation->kind != CHANGE_TIMER && !task_is_open(record, operation->token)) {
         finish_change(operation, -ETIMEDOUT);
         return;
     }
@@ -1042,8 +1283,13 @@ static char *copy_or_null(const char *text, bool *failed)
     return copy;
 }
 
-static int complete_task(struct engine *engine, const char *token, const struct task_outcome *outcome,
-                         engine_task_callback callback, void *data)
+/*
+ * Starts a change of kind (and activity, for CHANGE_ACTIVITY) to the task
+ * waiting on token, with outcome (copied). Same contract as complete_task().
+ */
+static int change_task(struct engine *engine, const char *token, enum change_kind kind,
+                       enum activity_change activity, const struct task_outcome *outcome,
+                       engine_task_callback callback, void *data)
 {
     struct change_operation *operation = calloc(1, sizeof(*operation));
     bool failed = false;
@@ -1054,7 +1300,8 @@ static int complete_task(struct engine *engine, const char *token, const struct 
         return -EINVAL;
     }
     operation->engine = engine;
-    operation->kind = CHANGE_TASK_OUTCOME;
+    operation->kind = kind;
+    operation->activity = activity;
     operation->callback = callback;
     operation->data = data;
     operation->outcome.kind = outcome->kind;
@@ -1066,6 +1313,26 @@ static int complete_task(struct engine *engine, const char *token, const struct 
     if (result < 0)
         change_operation_free(operation);
     return result;
+}
+
+static int complete_task(struct engine *engine, const char *token, const struct task_outcome *outcome,
+                         engine_task_callback callback, void *data)
+{
+    return change_task(engine, token, CHANGE_TASK_OUTCOME, ACTIVITY_STARTED /* unused */, outcome, callback, data);
+}
+
+/* What happened to the activity task waiting on token; outcome carries the worker's name or the error. */
+static int change_activity_task(struct engine *engine, const char *token, enum activity_change change,
+                                const struct task_outcome *outcome, engine_task_callback callback, void *data)
+{
+    return change_task(engine, token, CHANGE_ACTIVITY, change, outcome, callback, data);
+}
+
+int engine_activity_started(struct engine *engine, const char *token, const char *worker_name,
+                            engine_task_callback callback, void *data)
+{
+    struct task_outcome outcome = { TASK_SUBMITTED, worker_name, NULL, NULL };
+    return change_activity_task(engine, token, ACTIVITY_STARTED, &outcome, callback, data);
 }
 
 static void on_timer_due(const char *execution_id, void *data)

@@ -19,6 +19,11 @@
  * that one to its end, whatever UpdateStateMachine or DeleteStateMachine do
  * meanwhile; the engine keeps recently used definitions parsed
  * (definition_cache) and loads the others from Redis.
+ *
+ * A Task whose Resource is an activity's ARN is queued for the activity's
+ * workers (see activities) once its ActivityScheduled is committed; the
+ * activity must exist when the task is scheduled, else the execution fails
+ * with States.Runtime as on AWS.
  */
 #ifndef ENGINE_H
 #define ENGINE_H
@@ -27,6 +32,7 @@
 #include <stdint.h>
 
 #include "definition.h"
+#include "activities.h"
 #include "event_loop.h"
 #include "redis_client.h"
 #include "task_functions.h"
@@ -38,6 +44,7 @@ struct engine_config {
     const char *account;                /* "123456789012" */
     double time_scale;                  /* factor on every timeout, heartbeat, Wait and retry interval */
     const struct task_functions_environment *functions;
+    struct activities *activities;      /* where activity tasks are queued for their workers */
 };
 
 /*
@@ -157,6 +164,15 @@ int engine_send_task_success(struct engine *engine, const char *token, const cha
 /* SendTaskFailure: as above, with error and cause (either may be NULL). */
 int engine_send_task_failure(struct engine *engine, const char *token, const char *error, const char *cause,
                              engine_task_callback callback, void *data);
+
+/*
+ * GetActivityTask: a worker (worker_name, NULL for none) took the activity
+ * task waiting on token; records ActivityStarted and restarts the task's
+ * heartbeat clock. Same returns as engine_send_task_success(); the
+ * callback gets 0, -ETIMEDOUT (the task is closed: skip it) or -EIO.
+ */
+int engine_activity_started(struct engine *engine, const char *token, const char *worker_name,
+                            engine_task_callback callback, void *data);
 
 /*
  * SendTaskHeartbeat: restarts the heartbeat clock of the task waiting on

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activity_arn.h"
 #include "asl_parameters.h"
 #include "asl_path.h"
 #include "choice_rule.h"
@@ -144,11 +145,23 @@ static int append_state_exited(struct interpreter_step *step, const struct state
     return append_payload_event(step, type, "stateExitedEventDetails", state->name, "output", output);
 }
 
-/* {"resourceType": ..., "resource": ...} of a Task, plus up to two more string members (NULL: left out). */
-static cJSON *task_details(const struct state_definition *state, const char *first_member, const char *first_value,
-                           const char *second_member, const char *second_value)
+/* Whether a Task state hands its work to an activity's workers rather than to a service integration. */
+static bool runs_activity(const struct state_definition *state)
+{
+    return activity_arn_is_activity(state->resource);
+}
+
+/*
+ * The details of an event of a Task's attempt: {"resourceType", "resource"}
+ * for a service integration (an activity's events have neither), plus up
+ * to two more string members (NULL: left out).
+ */
+static cJSON *attempt_details(const struct state_definition *state, const char *first_member,
+                              const char *first_value, const char *second_member, const char *second_value)
 {
     char type[64] = "", name[128] = "";
+    if (runs_activity(state))
+        return history_details(first_member, first_value, second_member, second_value, NULL);
     state_machine_split_resource(state->resource, type, sizeof(type), name, sizeof(name));
     return history_details("resourceType", type, "resource", name, first_member, first_value, second_member,
                            second_value, NULL);
@@ -162,15 +175,30 @@ static int append_task_event(struct interpreter_step *step, const char *type, co
     return history_append(&step->history, type, details_member, details) < 0 ? -ENOMEM : 0;
 }
 
-static int append_task_payload_event(struct interpreter_step *step, const struct state_definition *state,
-                                     const char *type, const char *details_member, const char *output)
+/*
+ * Appends the event of an attempt's outcome what ("Succeeded", "Failed",
+ * ...): Task<what> with taskXxxEventDetails, or Activity<what> with
+ * activityXxxEventDetails for an activity. Takes ownership of details.
+ */
+static int append_attempt_event(struct interpreter_step *step, const struct state_definition *state,
+                                const char *what, cJSON *details)
 {
-    cJSON *details = task_details(state, NULL, NULL, NULL, NULL);
+    bool activity = runs_activity(state);
+    char type[64], details_member[96];
+    snprintf(type, sizeof(type), "%s%s", activity ? "Activity" : "Task", what);
+    snprintf(details_member, sizeof(details_member), "%s%sEventDetails", activity ? "activity" : "task", what);
+    return append_task_event(step, type, details_member, details);
+}
+
+static int append_attempt_payload_event(struct interpreter_step *step, const struct state_definition *state,
+                                        const char *what, const char *output)
+{
+    cJSON *details = attempt_details(state, NULL, NULL, NULL, NULL);
     if (details && history_add_payload(details, "output", output) < 0) {
         cJSON_Delete(details);
         return -ENOMEM;
     }
-    return append_task_event(step, type, details_member, details);
+    return append_attempt_event(step, state, what, details);
 }
 
 static int end_succeeded(struct interpreter_step *step, const char *output)
@@ -419,6 +447,18 @@ static int rest_at(struct run *run, const struct state_definition *state, long e
 
 /* ---- Task ---- */
 
+/* Adds timeoutInSeconds and heartbeatInSeconds to a scheduled event, each only when the Task sets it. */
+static bool add_task_timeouts(cJSON *scheduled, const struct task_request *task)
+{
+    bool ok = true;
+    if (task->timeout_seconds)
+        ok = cJSON_AddNumberToObject(scheduled, "timeoutInSeconds", (double)task->timeout_seconds) != NULL;
+    if (ok && task->heartbeat_seconds)
+        ok = cJSON_AddNumberToObject(scheduled, "heartbeatInSeconds", (double)task->heartbeat_seconds) != NULL;
+    return ok;
+}
+
+/* TaskScheduled and TaskStarted: a service integration's attempt begins. */
 static int schedule_task_events(struct interpreter_step *step, const char *region)
 {
     struct task_request *task = &step->task;
@@ -426,12 +466,9 @@ static int schedule_task_events(struct interpreter_step *step, const char *regio
     cJSON *scheduled = parameters ? history_details("resourceType", task->resource_type, "resource", task->resource,
                                                     "region", region, NULL)
                                   : NULL;
-    bool ok = scheduled && cJSON_AddStringToObject(scheduled, "parameters", parameters);
+    bool ok = scheduled && cJSON_AddStringToObject(scheduled, "parameters", parameters)
+              && add_task_timeouts(scheduled, task);
     cJSON_free(parameters);
-    if (ok && task->timeout_seconds)
-        ok = cJSON_AddNumberToObject(scheduled, "timeoutInSeconds", (double)task->timeout_seconds) != NULL;
-    if (ok && task->heartbeat_seconds)
-        ok = cJSON_AddNumberToObject(scheduled, "heartbeatInSeconds", (double)task->heartbeat_seconds) != NULL;
     if (!ok) {
         cJSON_Delete(scheduled);
         return -ENOMEM;
@@ -440,6 +477,36 @@ static int schedule_task_events(struct interpreter_step *step, const char *regio
         return -ENOMEM;
     return append_task_event(step, "TaskStarted", "taskStartedEventDetails",
                              history_details("resourceType", task->resource_type, "resource", task->resource, NULL));
+}
+
+/*
+ * ActivityScheduled: an activity's attempt waits for a worker. Its input is
+ * the effective input (after InputPath and Parameters); ActivityStarted
+ * follows when a worker takes the task.
+ */
+static int schedule_activity_event(struct interpreter_step *step)
+{
+    struct task_request *task = &step->task;
+    char *input = print_document(task->parameters);
+    cJSON *scheduled = input ? history_details("resource", task->resource_arn, NULL) : NULL;
+    bool ok = scheduled && history_add_payload(scheduled, "input", input) == 0 && add_task_timeouts(scheduled, task);
+    cJSON_free(input);
+    if (!ok) {
+        cJSON_Delete(scheduled);
+        return -ENOMEM;
+    }
+    return history_append(&step->history, "ActivityScheduled", "activityScheduledEventDetails", scheduled) < 0
+               ? -ENOMEM
+               : 0;
+}
+
+/* Fails the execution because the activity of state does not exist, in AWS's words. */
+static int fail_missing_activity(struct interpreter_step *step, const struct state_definition *state,
+                                 long entered_event_id)
+{
+    char detail[ACTIVITY_ARN_SIZE + 64];
+    snprintf(detail, sizeof(detail), "The activity %s does not exist.", state->resource);
+    return fail_runtime(step, state->name, entered_event_id, detail);
 }
 
 /* The resolved Parameters must not still hold a ".$" key (the CDK mistake); -EINVAL with AWS's detail if so. */
@@ -512,8 +579,10 @@ static int build_task_request(struct run *run, const struct state_definition *st
     cJSON_Delete(context);
     cJSON_Delete(effective);
     task->resource_arn = state->resource;
-    state_machine_split_resource(state->resource, task->resource_type, sizeof(task->resource_type), task->resource,
-                                 sizeof(task->resource));
+    task->is_activity = runs_activity(state);
+    if (!task->is_activity)
+        state_machine_split_resource(state->resource, task->resource_type, sizeof(task->resource_type),
+                                     task->resource, sizeof(task->resource));
     return result;
 }
 
@@ -561,7 +630,9 @@ static int abandon_task_attempt(struct run *run, const struct state_definition *
 
 /*
  * Starts an attempt of the Task state (its first, or a retry): TaskScheduled
- * and TaskStarted, and the execution rests waiting for the outcome.
+ * and TaskStarted (ActivityScheduled for an activity), and the execution
+ * rests waiting for the outcome. An activity the caller found missing fails
+ * the execution instead.
  */
 static int start_task_attempt(struct run *run, const struct state_definition *state, long entered_event_id,
                               int64_t entered_ms, const char *input_text, const struct retry_counts *counts)
@@ -579,9 +650,13 @@ static int start_task_attempt(struct run *run, const struct state_definition *st
         return abandon_task_attempt(run, state, entered_event_id, entered_ms, input_text, counts, detail);
     if (result < 0)
         return result;
+    const char *missing = run->environment->missing_activity;
+    if (step->task.is_activity && missing && strcmp(missing, state->resource) == 0)
+        return fail_missing_activity(step, state, entered_event_id);
     if (counts->total && !(step->retry_counts = format_retry_counts(counts, state->retrier_count)))
         return -ENOMEM;
-    if ((result = schedule_task_events(step, run->facts->region)) < 0)
+    result = step->task.is_activity ? schedule_activity_event(step) : schedule_task_events(step, run->facts->region);
+    if (result < 0)
         return result;
     step->has_task = true;
     return rest_at(run, state, entered_event_id, entered_ms, input_text, RESTING_TASK);
@@ -933,15 +1008,22 @@ static const struct state_definition *resting_state(const struct state_machine *
     return state->type == (wanted == RESTING_WAIT ? STATE_WAIT : STATE_TASK) ? state : NULL;
 }
 
-/* Starts the step of an outcome of the waiting Task; the state, or NULL with *result set. */
+/* Which waiting Tasks an entry point applies to. */
+enum task_scope { ANY_TASK, SERVICE_TASK, ACTIVITY_TASK };
+
+/*
+ * Starts the step of an outcome of the waiting Task; the state, or NULL
+ * with *result set (-EINVAL when no Task of scope waits at position).
+ */
 static const struct state_definition *begin_task_step(const struct state_machine *machine,
                                                       const struct execution_position *position,
+                                                      enum task_scope scope,
                                                       const struct step_environment *environment,
                                                       struct interpreter_step *step, int *result)
 {
     const struct state_definition *state = resting_state(machine, position, RESTING_TASK);
     *result = step_init(step, position->last_event_id, environment->now_ms) < 0 ? -ENOMEM : 0;
-    if (*result == 0 && !state)
+    if (*result == 0 && (!state || (scope != ANY_TASK && runs_activity(state) != (scope == ACTIVITY_TASK))))
         *result = -EINVAL;
     return *result == 0 ? state : NULL;
 }
@@ -975,10 +1057,10 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
 {
     struct run run = { machine, facts, environment, step, 0 };
     int result;
-    const struct state_definition *state = begin_task_step(machine, position, environment, step, &result);
+    const struct state_definition *state = begin_task_step(machine, position, ANY_TASK, environment, step, &result);
     if (!state)
         return result;
-    if (append_task_payload_event(step, state, "TaskSucceeded", "taskSucceededEventDetails", output) < 0)
+    if (append_attempt_payload_event(step, state, "Succeeded", output) < 0)
         return -ENOMEM;
 
     char detail[4096] = "";
@@ -996,18 +1078,21 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
     return leave_state(&run, state, state_output, state->next);
 }
 
-/* An error ends the waiting Task's attempt: the event of type (TaskFailed, TaskTimedOut), then its handling. */
+/*
+ * An error ends the waiting Task's attempt: the event of outcome what
+ * ("Failed": TaskFailed or ActivityFailed, ...), then its handling.
+ */
 static int end_task_attempt(const struct state_machine *machine, const struct execution_facts *facts,
-                            const struct execution_position *position, const char *type, const char *details_member,
+                            const struct execution_position *position, enum task_scope scope, const char *what,
                             const char *error, const char *cause, bool heartbeat,
                             const struct step_environment *environment, struct interpreter_step *step)
 {
     struct run run = { machine, facts, environment, step, 0 };
     int result;
-    const struct state_definition *state = begin_task_step(machine, position, environment, step, &result);
+    const struct state_definition *state = begin_task_step(machine, position, scope, environment, step, &result);
     if (!state)
         return result;
-    result = append_task_event(step, type, details_member, task_details(state, "error", error, "cause", cause));
+    result = append_attempt_event(step, state, what, attempt_details(state, "error", error, "cause", cause));
     return result < 0 ? result : handle_task_error(&run, state, position, error, cause, heartbeat);
 }
 
@@ -1015,8 +1100,7 @@ int interpreter_task_failed(const struct state_machine *machine, const struct ex
                             const struct execution_position *position, const char *error, const char *cause,
                             const struct step_environment *environment, struct interpreter_step *step)
 {
-    return end_task_attempt(machine, facts, position, "TaskFailed", "taskFailedEventDetails", error, cause, false,
-                            environment, step);
+    return end_task_attempt(machine, facts, position, ANY_TASK, "Failed", error, cause, false, environment, step);
 }
 
 int interpreter_task_timed_out(const struct state_machine *machine, const struct execution_facts *facts,
@@ -1024,8 +1108,8 @@ int interpreter_task_timed_out(const struct state_machine *machine, const struct
                                const struct step_environment *environment, struct interpreter_step *step)
 {
     /* AWS records a missed heartbeat as States.Timeout too, with no cause. */
-    return end_task_attempt(machine, facts, position, "TaskTimedOut", "taskTimedOutEventDetails", "States.Timeout",
-                            NULL, heartbeat, environment, step);
+    return end_task_attempt(machine, facts, position, ANY_TASK, "TimedOut", "States.Timeout", NULL, heartbeat,
+                            environment, step);
 }
 
 int interpreter_task_submitted(const struct state_machine *machine, const struct execution_position *position,
@@ -1033,10 +1117,46 @@ int interpreter_task_submitted(const struct state_machine *machine, const struct
                                struct interpreter_step *step)
 {
     int result;
-    const struct state_definition *state = begin_task_step(machine, position, environment, step, &result);
+    const struct state_definition *state = begin_task_step(machine, position, SERVICE_TASK, environment, step,
+                                                           &result);
     if (!state)
         return result;
-    return append_task_payload_event(step, state, "TaskSubmitted", "taskSubmittedEventDetails", output);
+    return append_attempt_payload_event(step, state, "Submitted", output);
+}
+
+/* ---- activities ---- */
+
+int interpreter_activity_started(const struct state_machine *machine, const struct execution_position *position,
+                                 const char *worker_name, const struct step_environment *environment,
+                                 struct interpreter_step *step)
+{
+    int result;
+    const struct state_definition *state = begin_task_step(machine, position, ACTIVITY_TASK, environment, step,
+                                                           &result);
+    if (!state)
+        return result;
+    return append_task_event(step, "ActivityStarted", "activityStartedEventDetails",
+                             history_details("workerName", worker_name, NULL));
+}
+
+int interpreter_activity_missing(const struct state_machine *machine, const struct execution_position *position,
+                                 const struct step_environment *environment, struct interpreter_step *step)
+{
+    int result;
+    const struct state_definition *state = begin_task_step(machine, position, ACTIVITY_TASK, environment, step,
+                                                           &result);
+    if (!state)
+        return result;
+    return fail_missing_activity(step, state, position->state_entered_event_id);
+}
+
+int interpreter_activity_schedule_failed(const struct state_machine *machine, const struct execution_facts *facts,
+                                         const struct execution_position *position, const char *error,
+                                         const char *cause, const struct step_environment *environment,
+                                         struct interpreter_step *step)
+{
+    return end_task_attempt(machine, facts, position, ACTIVITY_TASK, "ScheduleFailed", error, cause, false,
+                            environment, step);
 }
 
 int interpreter_timer_due(const struct state_machine *machine, const struct execution_facts *facts,

@@ -15,6 +15,12 @@
  * whose ErrorEquals matches (while it has attempts left), else to the first
  * matching catcher, else it fails the execution. States.Runtime is never
  * caught.
+ *
+ * A Task's attempt is recorded the way AWS records it: TaskScheduled,
+ * TaskStarted, TaskSubmitted, TaskSucceeded/TaskFailed/TaskTimedOut for a
+ * service integration; ActivityScheduled, ActivityStarted (when a worker
+ * takes the task), ActivitySucceeded/ActivityFailed/ActivityTimedOut or
+ * ActivityScheduleFailed when the Resource is an activity's ARN.
  */
 #ifndef INTERPRETER_H
 #define INTERPRETER_H
@@ -78,14 +84,17 @@ struct step_environment {
     double jitter;                  /* uniform in [0, 1): places a FULL-jitter retry delay */
     /* Fills length bytes with random data (random_id_fill): States.UUID, States.MathRandom. NULL: they fail. */
     int (*random_bytes)(void *buffer, size_t length);
+    const char *missing_activity;   /* an activity ARN found not to exist: a Task scheduling it
+                                       fails the execution with States.Runtime, as AWS does; or NULL */
 };
 
 /* The Task a step leaves the execution waiting on. */
 struct task_request {
     const char *resource_arn;       /* as in the definition; borrowed from the machine */
-    char resource_type[64];         /* "lambda" */
-    char resource[128];             /* "invoke.waitForTaskToken" */
-    cJSON *parameters;              /* resolved Parameters, owned by the step */
+    bool is_activity;               /* resource_arn is an activity's: the caller queues the task for its workers */
+    char resource_type[64];         /* "lambda" ("" for an activity) */
+    char resource[128];             /* "invoke.waitForTaskToken" ("" for an activity) */
+    cJSON *parameters;              /* resolved Parameters (an activity's input), owned by the step */
     char *token;                    /* the task token, owned by the step */
     long timeout_seconds;           /* resolved (TimeoutSeconds or its Path); 0 when not set */
     long heartbeat_seconds;
@@ -120,7 +129,8 @@ int interpreter_start(const struct state_machine *machine, const struct executio
 
 /*
  * The Task resting at position succeeded with output (JSON text, already
- * validated): TaskSucceeded, TaskStateExited, then on to the next states.
+ * validated): TaskSucceeded (ActivitySucceeded for an activity),
+ * TaskStateExited, then on to the next states.
  * Returns 0, -ENOMEM, or -EINVAL when position is not a waiting Task.
  */
 int interpreter_task_succeeded(const struct state_machine *machine, const struct execution_facts *facts,
@@ -129,7 +139,8 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
 
 /*
  * The waiting Task failed with error and cause (either may be NULL):
- * TaskFailed, then a retry, a catcher or ExecutionFailed. Same returns.
+ * TaskFailed (ActivityFailed), then a retry, a catcher or ExecutionFailed.
+ * Same returns.
  */
 int interpreter_task_failed(const struct state_machine *machine, const struct execution_facts *facts,
                             const struct execution_position *position, const char *error, const char *cause,
@@ -137,8 +148,9 @@ int interpreter_task_failed(const struct state_machine *machine, const struct ex
 
 /*
  * The waiting Task ran past its TimeoutSeconds, or (heartbeat) missed its
- * HeartbeatSeconds: TaskTimedOut with States.Timeout, as AWS records both,
- * then a retry, a catcher or ExecutionFailed. Same returns.
+ * HeartbeatSeconds: TaskTimedOut (ActivityTimedOut) with States.Timeout,
+ * as AWS records both, then a retry, a catcher or ExecutionFailed. Same
+ * returns.
  */
 int interpreter_task_timed_out(const struct state_machine *machine, const struct execution_facts *facts,
                                const struct execution_position *position, bool heartbeat,
@@ -147,7 +159,7 @@ int interpreter_task_timed_out(const struct state_machine *machine, const struct
 /*
  * The waiting Task's integration accepted the work (the callback pattern's
  * "submitted"): one TaskSubmitted event with the integration's response.
- * Same returns.
+ * Same returns; -EINVAL for an activity's task.
  */
 int interpreter_task_submitted(const struct state_machine *machine, const struct execution_position *position,
                                const char *output, const struct step_environment *environment,
@@ -155,12 +167,41 @@ int interpreter_task_submitted(const struct state_machine *machine, const struct
 
 /*
  * The timer of a resting Wait state or Retry ran out: WaitStateExited and
- * on, or the Task's next attempt (TaskScheduled, TaskStarted). Same
+ * on, or the Task's next attempt (TaskScheduled, TaskStarted; or
+ * ActivityScheduled). Same
  * returns; -EINVAL when position rests on no timer.
  */
 int interpreter_timer_due(const struct state_machine *machine, const struct execution_facts *facts,
                           const struct execution_position *position, const struct step_environment *environment,
                           struct interpreter_step *step);
+
+/*
+ * A worker took the waiting activity task (GetActivityTask): one
+ * ActivityStarted event naming worker_name (NULL: an empty details object,
+ * as AWS records a worker without a name). Same returns; -EINVAL when
+ * position is not a waiting activity task.
+ */
+int interpreter_activity_started(const struct state_machine *machine, const struct execution_position *position,
+                                 const char *worker_name, const struct step_environment *environment,
+                                 struct interpreter_step *step);
+
+/*
+ * The waiting activity task could not be queued because its activity no
+ * longer exists (deleted after it was scheduled): the execution fails with
+ * States.Runtime, as when it is missing at scheduling. Same returns.
+ */
+int interpreter_activity_missing(const struct state_machine *machine, const struct execution_position *position,
+                                 const struct step_environment *environment, struct interpreter_step *step);
+
+/*
+ * The waiting activity task could not be queued (error and cause say why):
+ * ActivityScheduleFailed, then a retry, a catcher or ExecutionFailed, as
+ * for a failed task. Same returns.
+ */
+int interpreter_activity_schedule_failed(const struct state_machine *machine, const struct execution_facts *facts,
+                                         const struct execution_position *position, const char *error,
+                                         const char *cause, const struct step_environment *environment,
+                                         struct interpreter_step *step);
 
 /* Frees what a step owns; safe on a zeroed or half-built step. */
 void interpreter_step_release(struct interpreter_step *step);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activities.h"
 #include "config.h"
 #include "engine.h"
 #include "local_topic.h"
@@ -26,6 +27,16 @@
 
 /* Largest definition file read at start (the API's own limit is 1 MiB). */
 #define MAX_DEFINITION_BYTES (1024 * 1024)
+
+/* AWS's quota of activities per account and region. */
+#define MAX_ACTIVITIES 10000
+/*
+ * How often waiting GetActivityTask polls look in Redis for tasks queued by
+ * other loan-processors (tasks queued by this one wake them at once).
+ */
+#define ACTIVITY_POLL_INTERVAL_MS 100
+/* A request's deadline is at least this much longer than a long poll, so a poll ends by itself. */
+#define POLL_DEADLINE_MARGIN_MS 10000
 
 static struct config_option options[] = {
     { "LOAN_PROCESSOR_PORT", "--port", "8080", "TCP port of the API and the webhook", NULL },
@@ -47,6 +58,13 @@ static struct config_option options[] = {
       "arn:aws:sns:<AWS_REGION>:<AWS_ACCOUNT_ID>:LoanProcessorErrorTopic", NULL },
     { "TOPIC_MAX_MESSAGES", "--topic-max-messages", "10000",
       "About how many messages each local SNS topic's Redis stream (sns:<TopicName>) keeps", NULL },
+    { "ACTIVITY_POLL_SECONDS", "--activity-poll-seconds", "60",
+      "How long GetActivityTask waits for a task before answering without one (AWS: 60; not scaled by TIME_SCALE)",
+      NULL },
+    { "ACTIVITY_MAX_POLLERS", "--activity-max-pollers", "1000",
+      "GetActivityTask requests that may wait at once in this process; more get ActivityWorkerLimitExceeded", NULL },
+    { "ACTIVITY_MAX_QUEUED_TASKS", "--activity-max-queued-tasks", "10000",
+      "Tasks that may wait for a worker per activity; more fail with ActivityScheduleFailed", NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -55,6 +73,8 @@ struct loan_processor {
     struct service service;
     double time_scale;
     struct engine *engine;
+    struct activities *activities;
+    struct activities_config activities_config;
     struct sfn_api api;
     struct webhook webhook;
     struct task_functions_environment functions;
@@ -102,11 +122,12 @@ static void handle_callback(struct http_request *request, void *data)
     webhook_handle_valuation_callback(request, &processor->webhook);
 }
 
-/* Shutdown has begun: no timer may fire any more. */
+/* Shutdown has begun: no timer may fire any more, and waiting GetActivityTask polls end without a task. */
 static void stop_background_work(void *data)
 {
     struct loan_processor *processor = data;
     engine_stop(processor->engine);
+    activities_stop(processor->activities);
 }
 
 static const struct http_route routes[] = {
@@ -185,6 +206,33 @@ static int configure_error_topic(struct loan_processor *processor)
     return 0;
 }
 
+/* The activity settings; a long poll must end before its request's deadline. */
+static int configure_activities(struct loan_processor *processor, struct service_config *config)
+{
+    double poll_seconds;
+    long long max_pollers, max_queued_tasks;
+    if (config_to_positive_number(option("ACTIVITY_POLL_SECONDS"), &poll_seconds) < 0 || poll_seconds > 3600
+        || config_to_integer(option("ACTIVITY_MAX_POLLERS"), 1, 100000, &max_pollers) < 0
+        || config_to_integer(option("ACTIVITY_MAX_QUEUED_TASKS"), 1, 100000000, &max_queued_tasks) < 0) {
+        fprintf(stderr, "loan-processor: ACTIVITY_POLL_SECONDS must be a number of seconds > 0 and <= 3600, "
+                        "ACTIVITY_MAX_POLLERS 1-100000 and ACTIVITY_MAX_QUEUED_TASKS 1-100000000\n");
+        return -EINVAL;
+    }
+    processor->activities_config = (struct activities_config){
+        .region = option("AWS_REGION"),
+        .account = option("AWS_ACCOUNT_ID"),
+        .poll_timeout_ms = (uint64_t)(poll_seconds * 1000.0),
+        .poll_interval_ms = ACTIVITY_POLL_INTERVAL_MS,
+        .max_pollers = (size_t)max_pollers,
+        .max_activities = MAX_ACTIVITIES,
+        .max_queued_tasks = max_queued_tasks,
+    };
+    uint64_t deadline_ms = processor->activities_config.poll_timeout_ms + POLL_DEADLINE_MARGIN_MS;
+    if (config->http.request_deadline_ms < deadline_ms)
+        config->http.request_deadline_ms = deadline_ms;
+    return 0;
+}
+
 static int configure(struct loan_processor *processor, struct service_config *config)
 {
     uint16_t port;
@@ -205,6 +253,8 @@ static int configure(struct loan_processor *processor, struct service_config *co
         return -EINVAL;
     service_config_defaults(config, "loan-processor", option("REDIS_URL"), option("BIND_ADDRESS"), port);
     config->http.max_body_bytes = 2 * 1024 * 1024;
+    if (configure_activities(processor, config) < 0)
+        return -EINVAL;
     processor->functions = (struct task_functions_environment){
         .valuation_service_url = option("VALUATION_SERVICE_URL"),
         .callback_url = option("CALLBACK_URL"),
@@ -249,13 +299,17 @@ int main(int argc, char **argv)
     int status = 1;
     if (local_topic_init(&processor.topics) < 0 || valuation_tokens_init(processor.service.redis) < 0)
         goto done;
+    if (activities_create(processor.service.loop, processor.service.redis, &processor.activities_config,
+                          &processor.activities) < 0)
+        goto done;
+    engine_config.activities = processor.activities;
     if (engine_create(processor.service.loop, processor.service.redis, &engine_config, &processor.engine) < 0)
         goto done;
     if (load_state_machines(processor.engine, option("STATE_MACHINES_DIR")) < 0)
         goto done;
     processor.service.on_drain = stop_background_work;
     processor.service.on_drain_data = &processor;
-    processor.api = (struct sfn_api){ processor.engine, processor.service.redis };
+    processor.api = (struct sfn_api){ processor.engine, processor.service.redis, processor.activities };
     processor.webhook = (struct webhook){
         .loop = processor.service.loop,
         .engine = processor.engine,
@@ -269,8 +323,10 @@ int main(int argc, char **argv)
     status = service_run(&processor.service) < 0 ? 1 : 0;
 done:
     engine_stop(processor.engine);
+    activities_stop(processor.activities); /* before the server goes: waiting polls end without a task */
     webhook_close(&processor.webhook); /* before the server goes: callbacks waiting for their token get 503 */
     service_cleanup(&processor.service);
     engine_destroy(processor.engine);
+    activities_destroy(processor.activities);
     return status;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activity_api.h"
 #include "execution_store.h"
 #include "json_util.h"
 #include "log.h"
@@ -273,20 +274,8 @@ static void on_history(redisReply *reply, void *data)
 
 static bool read_page_options(struct http_request *request, const cJSON *body, struct read_operation *operation)
 {
-    size_t page_size;
-    const char *next_token;
-    if (!sfn_request_page_size(request, body, &page_size)
-        || !sfn_request_page_token(request, body, SFN_MAX_PAGE_TOKEN_LENGTH, &next_token))
+    if (!sfn_request_page(request, body, &operation->max_results, &operation->offset))
         return false;
-    operation->max_results = (long)page_size;
-    if (next_token) {
-        char *end;
-        operation->offset = strtol(next_token, &end, 10);
-        if (*end || end == next_token || operation->offset < 0) {
-            sfn_api_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid nextToken'");
-            return false;
-        }
-    }
     operation->reverse_order = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "reverseOrder"));
     operation->include_data = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(body, "includeExecutionData"));
     return true;
@@ -594,6 +583,11 @@ static const struct {
     { "UpdateStateMachine", state_machine_api_update },
     { "DeleteStateMachine", state_machine_api_delete },
     { "ListStateMachines", state_machine_api_list },
+    { "CreateActivity", activity_api_create },
+    { "DescribeActivity", activity_api_describe },
+    { "ListActivities", activity_api_list },
+    { "DeleteActivity", activity_api_delete },
+    { "GetActivityTask", activity_api_get_task },
 };
 
 void sfn_api_handle(struct http_request *request, void *data)

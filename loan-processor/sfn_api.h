@@ -9,6 +9,7 @@
 #ifndef SFN_API_H
 #define SFN_API_H
 
+#include "activities.h"
 #include "engine.h"
 #include "http_server.h"
 #include "redis_client.h"
@@ -16,6 +17,7 @@
 struct sfn_api {
     struct engine *engine;
     struct redis_client *redis;
+    struct activities *activities;
 };
 
 /* The POST / handler; data is a struct sfn_api. */

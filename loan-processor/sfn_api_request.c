@@ -159,3 +159,23 @@ const char *sfn_request_arn(struct http_request *request, const cJSON *body, con
     }
     return text;
 }
+
+bool sfn_request_page(struct http_request *request, const cJSON *body, long *max_results, long *offset)
+{
+    size_t page_size;
+    const char *next_token;
+    *offset = 0;
+    if (!sfn_request_page_size(request, body, &page_size)
+        || !sfn_request_page_token(request, body, SFN_MAX_PAGE_TOKEN_LENGTH, &next_token))
+        return false;
+    *max_results = (long)page_size;
+    if (next_token) {
+        char *end;
+        *offset = strtol(next_token, &end, 10);
+        if (*end || end == next_token || *offset < 0) {
+            sfn_api_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid nextToken'");
+            return false;
+        }
+    }
+    return true;
+}

@@ -40,6 +40,13 @@ const char *sfn_request_required_string(struct http_request *request, const cJSO
 bool sfn_request_check_length(struct http_request *request, const char *member, const char *value, size_t minimum,
                               size_t maximum);
 
+/*
+ * The model's paging members: maxResults (0-1000; 0 or absent: 100) and
+ * nextToken (an offset this API handed out). Answers ValidationException
+ * or InvalidToken and returns false when one is wrong.
+ */
+bool sfn_request_page(struct http_request *request, const cJSON *body, long *max_results, long *offset);
+
 /* Whether text is one JSON value. */
 bool sfn_request_valid_json(const char *text);
 

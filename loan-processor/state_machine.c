@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "activity_arn.h"
 #include "asl_parameters.h"
 #include "asl_path.h"
 #include "choice_rule.h"
@@ -407,7 +408,8 @@ static int parse_task_fields(const cJSON *state_json, struct state_definition *s
     if (!state->resource)
         return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: These fields are required: [Resource] at %s",
                     where);
-    if (state_machine_split_resource(state->resource, type, sizeof(type), name, sizeof(name)) < 0)
+    if (state_machine_split_resource(state->resource, type, sizeof(type), name, sizeof(name)) < 0
+        && !activity_arn_is_activity(state->resource))
         return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at %s/Resource",
                     where);
     if ((result = parse_integer(state_json, where, "TimeoutSeconds", 1, 99999999, &state->timeout_seconds, error,

@@ -58,7 +58,7 @@ struct state_definition {
     const cJSON *parameters;        /* Task/Pass Parameters, or NULL */
     const cJSON *result;            /* Pass Result, or NULL */
     /* Task */
-    const char *resource;
+    const char *resource;           /* arn:aws:states:::<service>:<api>, or an activity's ARN */
     const cJSON *result_selector;   /* or NULL */
     long timeout_seconds;           /* 0 when not set */
     const char *timeout_seconds_path;

@@ -294,6 +294,9 @@ enum step_entry {
     ENTRY_TASK_TIMED_OUT,
     ENTRY_TASK_SUBMITTED,
     ENTRY_TIMER_DUE,
+    ENTRY_ACTIVITY_STARTED,
+    ENTRY_ACTIVITY_MISSING,
+    ENTRY_ACTIVITY_SCHEDULE_FAILED,
 };
 
 struct step_call {
@@ -301,7 +304,8 @@ struct step_call {
     const struct execution_facts *facts;
     const struct execution_position *position; /* all but ENTRY_START */
     const char *output;                        /* ENTRY_TASK_SUCCEEDED, ENTRY_TASK_SUBMITTED */
-    const char *error, *cause;                 /* ENTRY_TASK_FAILED */
+    const char *error, *cause;                 /* ENTRY_TASK_FAILED, ENTRY_ACTIVITY_SCHEDULE_FAILED */
+    const char *worker_name;                   /* ENTRY_ACTIVITY_STARTED */
     bool heartbeat;                            /* ENTRY_TASK_TIMED_OUT */
     struct step_environment environment;
 };
@@ -323,6 +327,13 @@ static int invoke(const struct state_machine *machine, const struct step_call *c
         return interpreter_task_submitted(machine, call->position, call->output, environment, step);
     case ENTRY_TIMER_DUE:
         return interpreter_timer_due(machine, call->facts, call->position, environment, step);
+    case ENTRY_ACTIVITY_STARTED:
+        return interpreter_activity_started(machine, call->position, call->worker_name, environment, step);
+    case ENTRY_ACTIVITY_MISSING:
+        return interpreter_activity_missing(machine, call->position, environment, step);
+    case ENTRY_ACTIVITY_SCHEDULE_FAILED:
+        return interpreter_activity_schedule_failed(machine, call->facts, call->position, call->error, call->cause,
+                                                    environment, step);
     }
     return NOT_PARSED;
 }
@@ -468,6 +479,24 @@ static int session_timer_due(struct session *session)
 {
     struct step_call call = { .entry = ENTRY_TIMER_DUE };
     return session_advance(session, &call);
+}
+
+/*
+ * Makes a call that only appends events while the Task keeps waiting (a
+ * submission, a worker taking an activity task) and runs check on its step:
+ * the session keeps its resting point, with the new last event.
+ */
+static int session_append(struct session *session, const struct step_call *call, step_check check)
+{
+    struct interpreter_step appended;
+    int rc = session_invoke(session, call, &appended);
+    if (rc == 0) {
+        check(&appended);
+        session->position.last_event_id = appended.history.last_event_id;
+    }
+    interpreter_step_release(&appended);
+    session->calls++;
+    return rc;
 }
 
 /* The id the next step's first event gets. */
@@ -660,8 +689,9 @@ static void test_submitted_then_succeeded_ends_the_execution(void)
 {
     struct state_machine *machine = parse_machine(blog_definition);
     struct interpreter_step start, submitted, succeeded;
-    struct step_environment at_start = { NOW_MS, TOKEN, 0, NULL }, at_submitted = { NOW_MS + 10, NULL, 0, NULL },
-                            at_succeeded = { NOW_MS + 20, SECOND_TOKEN, 0, NULL };
+    struct step_environment at_start = { .now_ms = NOW_MS, .fresh_token = TOKEN },
+                            at_submitted = { .now_ms = NOW_MS + 10 },
+                            at_succeeded = { .now_ms = NOW_MS + 20, .fresh_token = SECOND_TOKEN };
     int rc_start = -1, rc_submitted = -1, rc_succeeded = -1;
 
     memset(&start, 0, sizeof(start));
@@ -940,7 +970,7 @@ static char *run_to_output(const char *definition, const char *input, enum execu
     char *output = NULL;
 
     run_facts.input = input;
-    struct step_environment environment = { NOW_MS, TOKEN, 0, NULL };
+    struct step_environment environment = { .now_ms = NOW_MS, .fresh_token = TOKEN };
     memset(&step, 0, sizeof(step));
     *status = EXECUTION_ABORTED;
     if (machine && interpreter_start(machine, &run_facts, &environment, &step) == 0) {
@@ -2118,6 +2148,224 @@ static void test_result_selector_path_that_selects_nothing_fails(void)
     run_scenario(result_selector_definition, SMALL_INPUT, play_result_selector, &expected);
 }
 
+/* ---- activities ------------------------------------------------------------- */
+
+#define ACTIVITY_ARN "arn:aws:states:eu-west-2:123456789012:activity:Valuer"
+
+/* A Task state on the activity ACTIVITY_ARN with more fields (the last one Next or End). */
+#define ACTIVITY_TASK(name, fields) "\"" name "\":{\"Type\":\"Task\",\"Resource\":\"" ACTIVITY_ARN "\"," fields "}"
+
+/* Activity Task T with fields (each ending with a comma), going on to the Pass state After. */
+#define ACTIVITY_THEN_AFTER(fields)                                                                               \
+    MACHINE("T", ACTIVITY_TASK("T", fields "\"Next\":\"After\"") "," END_PASS("After"))
+
+static const char activity_definition[] = ACTIVITY_THEN_AFTER(
+    "\"InputPath\":\"$.inner\",\"Parameters\":{\"b.$\":\"$.b\",\"token.$\":\"$$.Task.Token\"},"
+    "\"TimeoutSeconds\":60,\"HeartbeatSeconds\":10,");
+
+#define ACTIVITY_INPUT "{\"inner\":{\"b\":2}}"
+
+static const char activity_retry_definition[] = ACTIVITY_THEN_AFTER(
+    "\"Retry\":[{\"ErrorEquals\":[\"ActivityQueueFull\"],\"MaxAttempts\":1}],"
+    "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"ResultPath\":\"$.error\",\"Next\":\"After\"}],");
+
+/* An activity's events carry no resourceType/resource (nor TaskScheduled's region and parameters). */
+static void check_no_task_members(const struct interpreter_step *step, int index, const char *details_member)
+{
+    ASSERT_TRUE(!has_detail(step, index, details_member, "resourceType"));
+    ASSERT_TRUE(!has_detail(step, index, details_member, "region"));
+    ASSERT_TRUE(!has_detail(step, index, details_member, "parameters"));
+}
+
+/* Starts the session on activity_definition and checks the task waits for a worker (token "token-1"). */
+static void start_activity_task(struct session *session)
+{
+    const char *input = "{\"b\":2,\"token\":\"token-1\"}";
+    const struct interpreter_step *step = &session->step;
+    ASSERT_EQ_INT(0, session_start(session));
+    check_history(step, 1, session->now_ms, "ExecutionStarted TaskStateEntered ActivityScheduled");
+    ASSERT_EQ_STR(ACTIVITY_ARN, detail(step, 2, "activityScheduledEventDetails", "resource"));
+    ASSERT_EQ_STR(input, detail(step, 2, "activityScheduledEventDetails", "input"));
+    check_untruncated(step, 2, "activityScheduledEventDetails", "input");
+    ASSERT_EQ_INT(60, detail_number(step, 2, "activityScheduledEventDetails", "timeoutInSeconds"));
+    ASSERT_EQ_INT(10, detail_number(step, 2, "activityScheduledEventDetails", "heartbeatInSeconds"));
+    check_no_task_members(step, 2, "activityScheduledEventDetails");
+    check_rest(step, "T", 2, RESTING_TASK, 0, NULL);
+    ASSERT_TRUE(step->task.is_activity);
+    ASSERT_EQ_STR(ACTIVITY_ARN, step->task.resource_arn);
+    ASSERT_EQ_STR("", step->task.resource_type);
+    ASSERT_EQ_STR("token-1", step->task.token);
+    ASSERT_TRUE(printed_equals(step->task.parameters, input));
+    ASSERT_EQ_INT(60, step->task.timeout_seconds);
+    ASSERT_EQ_INT(10, step->task.heartbeat_seconds);
+}
+
+static void play_activity_schedule(struct session *session, const void *unused)
+{
+    (void)unused;
+    start_activity_task(session);
+}
+
+static void test_activity_task_is_scheduled_for_its_workers(void)
+{
+    run_scenario(activity_definition, ACTIVITY_INPUT, play_activity_schedule, NULL);
+}
+
+static void check_started_by_valuer(const struct interpreter_step *step)
+{
+    check_history(step, 4, NOW_MS + 1000, "ActivityStarted");
+    ASSERT_EQ_STR("valuer-1", detail(step, 0, "activityStartedEventDetails", "workerName"));
+    /* Only an event: the Task keeps waiting where it was. */
+    ASSERT_EQ_INT(EXECUTION_RUNNING, step->status);
+    ASSERT_NULL(step->state_name);
+    ASSERT_TRUE(!step->has_task);
+}
+
+static void check_started_without_a_name(const struct interpreter_step *step)
+{
+    const cJSON *details = cJSON_GetObjectItemCaseSensitive(event_at(step, 0), "activityStartedEventDetails");
+    check_history(step, 4, NOW_MS + 1000, "ActivityStarted");
+    ASSERT_TRUE(printed_equals(details, "{}"));
+}
+
+static void play_activity_started_then_succeeded(struct session *session, const void *arguments)
+{
+    const char *worker_name = arguments;
+    struct step_call started = { .entry = ENTRY_ACTIVITY_STARTED, .worker_name = worker_name };
+    start_activity_task(session);
+    session->now_ms += 1000;
+    ASSERT_EQ_INT(0, session_append(session, &started,
+                                     worker_name ? check_started_by_valuer : check_started_without_a_name));
+    session->now_ms += 1000;
+    ASSERT_EQ_INT(0, session_succeed(session, "{\"value\":7}"));
+    check_history(&session->step, 5, session->now_ms,
+                  "ActivitySucceeded TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded");
+    ASSERT_EQ_STR("{\"value\":7}", detail(&session->step, 0, "activitySucceededEventDetails", "output"));
+    check_untruncated(&session->step, 0, "activitySucceededEventDetails", "output");
+    check_no_task_members(&session->step, 0, "activitySucceededEventDetails");
+    check_succeeded_execution(&session->step, "{\"value\":7}");
+}
+
+static void test_activity_started_then_succeeded(void)
+{
+    run_scenario(activity_definition, ACTIVITY_INPUT, play_activity_started_then_succeeded, "valuer-1");
+    run_scenario(activity_definition, ACTIVITY_INPUT, play_activity_started_then_succeeded, NULL);
+}
+
+static void play_activity_failed(struct session *session, const void *unused)
+{
+    (void)unused;
+    start_activity_task(session);
+    ASSERT_EQ_INT(0, session_fail(session, "Programmatic Error", "it broke"));
+    check_history(&session->step, 4, session->now_ms, "ActivityFailed ExecutionFailed");
+    ASSERT_EQ_STR("Programmatic Error", detail(&session->step, 0, "activityFailedEventDetails", "error"));
+    ASSERT_EQ_STR("it broke", detail(&session->step, 0, "activityFailedEventDetails", "cause"));
+    check_no_task_members(&session->step, 0, "activityFailedEventDetails");
+    check_failed_execution(&session->step, "Programmatic Error", "it broke");
+}
+
+static void play_activity_timed_out(struct session *session, const void *unused)
+{
+    (void)unused;
+    start_activity_task(session);
+    ASSERT_EQ_INT(0, session_time_out(session, true));
+    check_history(&session->step, 4, session->now_ms, "ActivityTimedOut ExecutionFailed");
+    ASSERT_EQ_STR("States.Timeout", detail(&session->step, 0, "activityTimedOutEventDetails", "error"));
+    ASSERT_TRUE(!has_detail(&session->step, 0, "activityTimedOutEventDetails", "cause"));
+    check_no_task_members(&session->step, 0, "activityTimedOutEventDetails");
+    check_failed_execution(&session->step, "States.Timeout", NULL);
+}
+
+static void test_activity_failed_and_timed_out_are_activity_events(void)
+{
+    run_scenario(activity_definition, ACTIVITY_INPUT, play_activity_failed, NULL);
+    run_scenario(activity_definition, ACTIVITY_INPUT, play_activity_timed_out, NULL);
+}
+
+/* AWS's cause when the activity of state T (entered at event 2) does not exist. */
+#define MISSING_ACTIVITY_DETAIL "The activity " ACTIVITY_ARN " does not exist."
+
+static void play_activity_missing_at_start(struct session *session, const void *unused)
+{
+    struct step_call start = { .entry = ENTRY_START, .environment = { .missing_activity = ACTIVITY_ARN } };
+    (void)unused;
+    ASSERT_EQ_INT(0, session_advance(session, &start));
+    check_history(&session->step, 1, session->now_ms, "ExecutionStarted TaskStateEntered ExecutionFailed");
+    check_runtime_failure(&session->step, "T", 2, MISSING_ACTIVITY_DETAIL);
+}
+
+static void play_other_activity_missing(struct session *session, const void *unused)
+{
+    struct step_call start = {
+        .entry = ENTRY_START,
+        .environment = { .missing_activity = "arn:aws:states:eu-west-2:123456789012:activity:Other" },
+    };
+    (void)unused;
+    ASSERT_EQ_INT(0, session_advance(session, &start));
+    check_history(&session->step, 1, session->now_ms, "ExecutionStarted TaskStateEntered ActivityScheduled");
+}
+
+static void play_activity_missing_when_queued(struct session *session, const void *unused)
+{
+    struct step_call missing = { .entry = ENTRY_ACTIVITY_MISSING };
+    (void)unused;
+    start_activity_task(session);
+    ASSERT_EQ_INT(0, session_advance(session, &missing));
+    check_history(&session->step, 4, session->now_ms, "ExecutionFailed");
+    check_runtime_failure(&session->step, "T", 2, MISSING_ACTIVITY_DETAIL);
+}
+
+static void test_missing_activity_fails_with_states_runtime(void)
+{
+    run_scenario(activity_definition, ACTIVITY_INPUT, play_activity_missing_at_start, NULL);
+    run_scenario(activity_definition, ACTIVITY_INPUT, play_other_activity_missing, NULL);
+    run_scenario(activity_definition, ACTIVITY_INPUT, play_activity_missing_when_queued, NULL);
+}
+
+static void play_schedule_failed_retried_then_caught(struct session *session, const void *unused)
+{
+    struct step_call full = { .entry = ENTRY_ACTIVITY_SCHEDULE_FAILED, .error = "ActivityQueueFull", .cause = "full" };
+    const char *output = "{\"a\":1,\"error\":{\"Error\":\"ActivityQueueFull\",\"Cause\":\"full\"}}";
+    (void)unused;
+    ASSERT_EQ_INT(0, session_start(session));
+    check_history(&session->step, 1, session->now_ms, "ExecutionStarted TaskStateEntered ActivityScheduled");
+    ASSERT_EQ_INT(0, session_advance(session, &full));
+    check_history(&session->step, 4, session->now_ms, "ActivityScheduleFailed");
+    ASSERT_EQ_STR("ActivityQueueFull", detail(&session->step, 0, "activityScheduleFailedEventDetails", "error"));
+    ASSERT_EQ_STR("full", detail(&session->step, 0, "activityScheduleFailedEventDetails", "cause"));
+    check_rest(&session->step, "T", 2, RESTING_RETRY, 1000, "1");
+    ASSERT_EQ_INT(0, session_timer_due(session));
+    check_history(&session->step, 5, session->now_ms, "ActivityScheduled");
+    check_rest(&session->step, "T", 2, RESTING_TASK, 0, "1");
+    ASSERT_EQ_INT(0, session_advance(session, &full));
+    check_history(&session->step, 6, session->now_ms,
+                  "ActivityScheduleFailed TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded");
+    check_succeeded_execution(&session->step, output);
+}
+
+static void test_activity_schedule_failure_is_retried_and_caught(void)
+{
+    run_scenario(activity_retry_definition, SMALL_INPUT, play_schedule_failed_retried_then_caught, NULL);
+}
+
+static void test_activity_entry_points_need_a_waiting_activity_task(void)
+{
+    const char *service_definition = TASK_THEN_AFTER("");
+    struct execution_position waiting = { 3, "T", 2, NOW_MS, "{}", RESTING_TASK, NULL };
+    struct execution_position retrying = { 3, "T", 2, NOW_MS, "{}", RESTING_RETRY, "1" };
+
+    ASSERT_EQ_INT(-EINVAL, call_at(activity_definition, ENTRY_TASK_SUBMITTED, &waiting));
+    ASSERT_EQ_INT(-EINVAL, call_at(service_definition, ENTRY_ACTIVITY_STARTED, &waiting));
+    ASSERT_EQ_INT(-EINVAL, call_at(service_definition, ENTRY_ACTIVITY_MISSING, &waiting));
+    ASSERT_EQ_INT(-EINVAL, call_at(service_definition, ENTRY_ACTIVITY_SCHEDULE_FAILED, &waiting));
+    ASSERT_EQ_INT(-EINVAL, call_at(activity_definition, ENTRY_ACTIVITY_STARTED, &retrying));
+    ASSERT_EQ_INT(-EINVAL, call_at(activity_definition, ENTRY_ACTIVITY_MISSING, &retrying));
+    ASSERT_EQ_INT(0, call_at(activity_definition, ENTRY_ACTIVITY_STARTED, &waiting));
+    ASSERT_EQ_INT(0, call_at(activity_definition, ENTRY_ACTIVITY_MISSING, &waiting));
+    ASSERT_EQ_INT(0, call_at(activity_definition, ENTRY_ACTIVITY_SCHEDULE_FAILED, &waiting));
+    ASSERT_EQ_INT(0, call_at(activity_definition, ENTRY_TASK_SUCCEEDED, &waiting));
+}
+
 /* ---- allocation failures ------------------------------------------------------ */
 
 static bool same_text(const char *a, const char *b)
@@ -2317,6 +2565,33 @@ static void test_allocation_failures_in_a_task_with_input_path(void)
     static const struct step_call calls[] = { { .entry = ENTRY_START } };
     CHECK_ALLOCATION_FAILURES(TASK_THEN_AFTER("\"InputPath\":\"$.inner\",\"TimeoutSecondsPath\":\"$.timeout\","),
                               "{\"inner\":{\"timeout\":9}}", calls);
+}
+
+static void test_allocation_failures_in_activity_tasks(void)
+{
+    static const struct step_call started[] = {
+        { .entry = ENTRY_START },
+        { .entry = ENTRY_ACTIVITY_STARTED, .worker_name = "valuer-1" },
+    };
+    static const struct step_call succeeded[] = {
+        { .entry = ENTRY_START },
+        { .entry = ENTRY_TASK_SUCCEEDED, .output = "{\"value\":7}" },
+    };
+    static const struct step_call missing[] = {
+        { .entry = ENTRY_START, .environment = { .missing_activity = ACTIVITY_ARN } },
+    };
+    static const struct step_call missing_later[] = { { .entry = ENTRY_START }, { .entry = ENTRY_ACTIVITY_MISSING } };
+    static const struct step_call schedule_failed[] = {
+        { .entry = ENTRY_START },
+        { .entry = ENTRY_ACTIVITY_SCHEDULE_FAILED, .error = "ActivityQueueFull", .cause = "full" },
+        { .entry = ENTRY_TIMER_DUE },
+        { .entry = ENTRY_ACTIVITY_SCHEDULE_FAILED, .error = "ActivityQueueFull", .cause = "full" },
+    };
+    CHECK_ALLOCATION_FAILURES(activity_definition, ACTIVITY_INPUT, started);
+    CHECK_ALLOCATION_FAILURES(activity_definition, ACTIVITY_INPUT, succeeded);
+    CHECK_ALLOCATION_FAILURES(activity_definition, ACTIVITY_INPUT, missing);
+    CHECK_ALLOCATION_FAILURES(activity_definition, ACTIVITY_INPUT, missing_later);
+    CHECK_ALLOCATION_FAILURES(activity_retry_definition, SMALL_INPUT, schedule_failed);
 }
 
 /*
@@ -2582,12 +2857,20 @@ int main(void)
     RUN(test_fail_paths_that_select_no_string_fail_with_states_runtime);
     RUN(test_result_selector_applies_before_result_path);
     RUN(test_result_selector_path_that_selects_nothing_fails);
+    /* activities */
+    RUN(test_activity_task_is_scheduled_for_its_workers);
+    RUN(test_activity_started_then_succeeded);
+    RUN(test_activity_failed_and_timed_out_are_activity_events);
+    RUN(test_missing_activity_fails_with_states_runtime);
+    RUN(test_activity_schedule_failure_is_retried_and_caught);
+    RUN(test_activity_entry_points_need_a_waiting_activity_task);
     /* allocation failures */
     RUN(test_allocation_failures_in_retry_and_catch);
     RUN(test_allocation_failures_in_timeouts);
     RUN(test_allocation_failures_in_wait);
     RUN(test_allocation_failures_in_choice_fail_and_result_selector);
     RUN(test_allocation_failures_in_a_task_with_input_path);
+    RUN(test_allocation_failures_in_activity_tasks);
     RUN(test_a_lone_allocation_failure_gives_enomem);
     /* intrinsic functions */
     RUN(test_pass_parameters_call_intrinsic_functions);

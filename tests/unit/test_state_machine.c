@@ -408,6 +408,32 @@ static void test_rejects_task_without_or_with_bad_resource(void)
                             "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":\"lambda\",\"End\":true}}}");
 }
 
+static void test_accepts_an_activity_arn_as_resource(void)
+{
+    static const char definition[] =
+        "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\","
+        "\"Resource\":\"arn:aws:states:us-east-1:123456789012:activity:valuer.v2\",\"HeartbeatSeconds\":5,"
+        "\"End\":true}}}";
+    struct state_machine *machine = NULL;
+    char error[256] = "";
+    int rc = state_machine_parse(definition, strlen(definition), &machine, error, sizeof(error));
+    const struct state_definition *state = machine ? state_machine_find(machine, "A") : NULL;
+    bool parsed = rc == 0 && state
+                  && strcmp(state->resource, "arn:aws:states:us-east-1:123456789012:activity:valuer.v2") == 0
+                  && state->heartbeat_seconds == 5;
+    state_machine_free(machine);
+    if (rc != 0)
+        printf("# %s\n", error);
+    ASSERT_TRUE(parsed);
+    /* A broken activity ARN is no resource either. */
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at /States/A/Resource",
+                            "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":"
+                            "\"arn:aws:states:us-east-1:12345:activity:valuer\",\"End\":true}}}");
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at /States/A/Resource",
+                            "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":"
+                            "\"arn:aws:states:us-east-1:123456789012:activity:\",\"End\":true}}}");
+}
+
 static void test_rejects_bad_timeouts(void)
 {
     ASSERT_DEFINITION_ERROR(
@@ -1027,6 +1053,7 @@ int main(void)
     RUN(test_rejects_unreachable_states);
     RUN(test_rejects_unknown_or_missing_type);
     RUN(test_rejects_task_without_or_with_bad_resource);
+    RUN(test_accepts_an_activity_arn_as_resource);
     RUN(test_rejects_bad_timeouts);
     RUN(test_rejects_bad_paths);
     RUN(test_rejects_a_dollar_key_without_a_path_at_the_field);

@@ -1,0 +1,152 @@
+/*
+ * activities - Step Functions activities in Redis: the activities
+ * themselves, the tasks queued for their workers, and the workers waiting
+ * for a task (GetActivityTask's long poll).
+ *
+ * Keys (the braces are a Redis Cluster hash tag, so an activity's keys
+ * share a slot):
+ *   sfn:activity:{<name>}        hash: arn, name, creationDate (ms)
+ *   sfn:activity:{<name>}:tasks  list: queued tasks, oldest first, each the JSON
+ *                                {"taskToken","input"} a worker receives; at most
+ *                                max_queued_tasks
+ *   sfn:activities               sorted set: activity names by creation time (ms)
+ * Several loan-processors share them: a task queued by one is handed to a
+ * worker polling another.
+ *
+ * A poll waits on its suspended HTTP request: no thread, no blocking Redis
+ * call (the connection is shared, so no BLPOP). Pollers of one activity
+ * wait in a FIFO; at most one Redis take is in flight per activity and
+ * process. A take happens when the poll arrives, when this process queues
+ * a task for the activity, and every poll_interval_ms while pollers wait
+ * (for tasks other processes queued). A task taken is first claimed for the
+ * poller (the engine records ActivityStarted, which also tells whether the
+ * task is still open); a poller whose client has gone does not swallow it:
+ * the task goes back to the head of the queue.
+ */
+#ifndef ACTIVITIES_H
+#define ACTIVITIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event_loop.h"
+#include "redis_client.h"
+
+struct activities;
+
+struct activities_config {
+    const char *region;             /* of the ARNs; borrowed, must outlive the activities */
+    const char *account;
+    uint64_t poll_timeout_ms;       /* how long a poll waits for a task (AWS: 60 s) */
+    uint64_t poll_interval_ms;      /* how often waiting pollers look for tasks queued elsewhere */
+    size_t max_pollers;             /* polls waiting in this process; more get -EBUSY */
+    long long max_activities;       /* AWS's quota: 10,000 per account and region */
+    long long max_queued_tasks;     /* per activity */
+};
+
+/* An activity as stored; the strings are borrowed for the callback. */
+struct activity_description {
+    const char *arn;
+    const char *name;
+    int64_t created_ms;
+};
+
+/* status: 0, or a negative code (see each operation); activity is NULL unless stated otherwise. */
+typedef void (*activity_callback)(int status, const struct activity_description *activity, void *data);
+typedef void (*activity_status_callback)(int status, void *data);
+/* status 0: count activities from the requested offset, and whether more follow. */
+typedef void (*activity_list_callback)(int status, const struct activity_description *activities, size_t count,
+                                       bool more, void *data);
+
+/* How a poller's claim on a task ended: 0 claimed; -ETIMEDOUT the task is closed; other < 0: not recorded. */
+typedef void (*activity_claim_done)(int status, void *context);
+
+/* One GetActivityTask. The strings are copied; data is passed to every function. */
+struct activity_poll {
+    const char *name;               /* the activity's (valid) name */
+    const char *worker_name;        /* NULL: none */
+    /* Whether the poller's client still waits for the answer. */
+    bool (*still_wanted)(void *data);
+    /*
+     * Records that worker_name takes the task of token (ActivityStarted).
+     * Returns 0 and later calls done(status, context) once, or a negative
+     * code and never calls it.
+     */
+    int (*claim)(const char *token, const char *worker_name, activity_claim_done done, void *context, void *data);
+    /*
+     * The poll's end, called exactly once: status 0 with the task (token and
+     * input, borrowed) or without one (NULL, NULL: nothing came in time, or
+     * shutdown); -ENOENT the activity does not exist; -ECANCELED the client
+     * went away; -EIO Redis is unavailable.
+     */
+    void (*answer)(int status, const char *token, const char *input, void *data);
+    void *data;
+};
+
+/*
+ * Creates the activities of one process and registers their Lua scripts.
+ * Returns 0, or -ENOMEM / -ENOSPC (script registration), and nothing is
+ * left allocated.
+ */
+int activities_create(struct event_loop *loop, struct redis_client *redis, const struct activities_config *config,
+                      struct activities **activities);
+
+/*
+ * Shutdown: answers every waiting poll without a task and refuses new ones
+ * (-ESHUTDOWN). Takes and claims in flight finish normally. Safe on NULL.
+ */
+void activities_stop(struct activities *activities);
+
+/* Frees the activities; call once Redis is destroyed (every poll has been answered then). Safe on NULL. */
+void activities_destroy(struct activities *activities);
+
+/* The ARN of activity name in this process's region and account. Returns 0 or -ENAMETOOLONG. */
+int activities_arn(const struct activities *activities, const char *name, char *out, size_t size);
+
+/*
+ * The operations below return 0 and later call callback exactly once; or
+ * -ENOTCONN / -EAGAIN (Redis unavailable), -ENOMEM, and never call it.
+ * A Redis failure after sending reaches the callback as -EIO.
+ */
+
+/*
+ * CreateActivity: creates activity name (a valid name), or finds the one
+ * that exists (idempotent). The callback gets 0 and the activity, or
+ * -EDQUOT (max_activities reached), -EIO.
+ */
+int activities_create_activity(struct activities *activities, const char *name, activity_callback callback,
+                               void *data);
+
+/* DescribeActivity: 0 and the activity, or 0 and NULL when it does not exist; -EIO. */
+int activities_describe(struct activities *activities, const char *name, activity_callback callback, void *data);
+
+/* ListActivities: up to limit activities from offset, oldest first. */
+int activities_list(struct activities *activities, long offset, long limit, activity_list_callback callback,
+                    void *data);
+
+/* DeleteActivity: deletes the activity and its queued tasks (0 also when there was none); -EIO. */
+int activities_delete(struct activities *activities, const char *name, activity_status_callback callback,
+                      void *data);
+
+/* Whether the activity of arn exists: 0, -ENOENT, or -EIO. */
+int activities_check(struct activities *activities, const char *arn, activity_status_callback callback, void *data);
+
+/*
+ * Queues a task (token and input, JSON text) for the workers of the
+ * activity of arn and wakes this process's pollers of it. The callback gets
+ * 0, -ENOENT (no such activity), -ENOSPC (max_queued_tasks are queued) or -EIO.
+ */
+int activities_enqueue(struct activities *activities, const char *arn, const char *token, const char *input,
+                       activity_status_callback callback, void *data);
+
+/*
+ * GetActivityTask: waits up to poll_timeout_ms for a task of the activity.
+ * Returns 0 and calls poll->answer exactly once, later or (when Redis
+ * refuses the first take) before returning; or -EBUSY (max_pollers already
+ * wait), -ESHUTDOWN (stopping), -ENOTCONN (Redis unavailable), -ENOMEM,
+ * and never calls it.
+ */
+int activities_poll(struct activities *activities, const struct activity_poll *poll);
+
+#endif
