@@ -79,7 +79,8 @@ fi
 
 arn="arn:aws:states:${AWS_DEFAULT_REGION}:123456789012:stateMachine:${machine}"
 echo "aws stepfunctions start-execution --state-machine-arn $arn --input '$input'"
-execution=$(stepfunctions start-execution --state-machine-arn "$arn" --input "$input" --query executionArn --output text)
+execution=$(stepfunctions start-execution --state-machine-arn "$arn" --input "$input" \
+  --query executionArn --output text)
 status=RUNNING
 for _ in $(seq 1 120); do
   status=$(stepfunctions describe-execution --execution-arn "$execution" --query status --output text)

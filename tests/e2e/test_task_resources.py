@@ -19,6 +19,7 @@ from harness import free_port, machine_arn
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/Orders"
+INVOKE_AND_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 
 class FunctionWorker:
@@ -165,9 +166,19 @@ class TaskResources(harness.StackTestCase):
         self.assertEqual(worker.url, json.loads(events[0][1]["parameters"])["FunctionName"])
         self.assertEqual(output, json.loads(events[2][1]["output"]))
 
+    def test_the_payload_alone_is_selected_as_payload_response_only_would_give_it(self):
+        worker = self.worker([(200, '{"tracking_number": "TRK-9"}')])
+        selector = {"tracking.$": "$.Payload.tracking_number"}
+        self.start_with({"PayloadOnly": invoke_machine(worker.url, ResultSelector=selector, ResultPath="$.shipping"),
+                         "OutputPayload": invoke_machine(worker.url, OutputPath="$.Payload")})
+        selected = self.finished(self.start("PayloadOnly", {"order": 9}))
+        self.assertEqual({"order": 9, "shipping": {"tracking": "TRK-9"}}, json.loads(selected["output"]))
+        payload = self.finished(self.start("OutputPayload", {"order": 9}))
+        self.assertEqual({"tracking_number": "TRK-9"}, json.loads(payload["output"]))
+
     def test_lambda_url_wait_for_task_token_is_submitted_then_answered_through_send_task_success(self):
         worker = self.worker([(202, '{"status": "shipping"}')])
-        self.start_with({"InvokeAndWait": invoke_machine(worker.url, "arn:aws:states:::lambda:invoke.waitForTaskToken")})
+        self.start_with({"InvokeAndWait": invoke_machine(worker.url, INVOKE_AND_WAIT)})
         arn = self.start("InvokeAndWait")
         harness.wait_until(lambda: any(kind == "TaskSubmitted" for kind, _ in self.task_events(arn)), 5,
                            what="TaskSubmitted")
@@ -190,7 +201,7 @@ class TaskResources(harness.StackTestCase):
     def test_a_worker_answering_500_fails_the_task_with_lambda_service_exception(self):
         worker = self.worker([(500, "database down")])
         self.start_with({"Invoke": invoke_machine(worker.url),
-                         "InvokeAndWait": invoke_machine(worker.url, "arn:aws:states:::lambda:invoke.waitForTaskToken")})
+                         "InvokeAndWait": invoke_machine(worker.url, INVOKE_AND_WAIT)})
         for machine in ("Invoke", "InvokeAndWait"):
             arn = self.start(machine)
             done = self.finished(arn)

@@ -122,7 +122,8 @@ static void expect_failure(long status, const char *body, const char *transport_
 static void test_an_error_type_in_a_failed_answer_is_a_function_error(void)
 {
     expect_failure(500, "{\"errorType\": \"ShippingUnavailable\", \"errorMessage\": \"No courier today\"}", NULL,
-                   "ShippingUnavailable", "{\"errorType\":\"ShippingUnavailable\",\"errorMessage\":\"No courier today\"}");
+                   "ShippingUnavailable",
+                   "{\"errorType\":\"ShippingUnavailable\",\"errorMessage\":\"No courier today\"}");
     expect_failure(400, "{\"errorMessage\":\"bad\",\"errorType\":\"Error\"}", NULL, "Error",
                    "{\"errorMessage\":\"bad\",\"errorType\":\"Error\"}");
     /* A 2xx answer with an errorType is a result like any other. */
@@ -178,7 +179,8 @@ static void test_no_answer_is_a_client_error(void)
                    "Lambda.ClientExecutionTimeoutException",
                    "Client execution did not complete before the specified timeout configuration: Operation timed out "
                    "after 1000 milliseconds with 0 bytes received (POST " URL ")");
-    expect_failure(0, "", NULL, "Lambda.SdkClientException", "Unable to execute HTTP request: no answer (POST " URL ")");
+    expect_failure(0, "", NULL, "Lambda.SdkClientException",
+                   "Unable to execute HTTP request: no answer (POST " URL ")");
 }
 
 static void test_a_result_over_256_kib_exceeds_the_data_limit(void)

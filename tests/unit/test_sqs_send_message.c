@@ -128,7 +128,7 @@ static void test_delay_seconds_0_to_900_are_accepted(void)
     parsed_release(&parsed);
 }
 
-/* The parameters must be refused with -EINVAL, a cause containing wanted and SQS's error code, and nothing to release. */
+/* The parameters must be refused: -EINVAL, a cause with wanted and SQS's error code, nothing to release. */
 static void expect_refused(const char *parameters, const char *wanted, const char *error_code)
 {
     struct parsed parsed;
@@ -258,7 +258,8 @@ static void test_bad_message_attributes_are_refused(void)
     expect_attributes_refused("{\"a\":{\"StringValue\":\"v\"}}", "must contain a non-empty message attribute type");
     expect_attributes_refused("{\"a\":{\"DataType\":\"Strin\",\"StringValue\":\"v\"}}",
                               "the set of supported type prefixes is Binary, Number, and String");
-    expect_attributes_refused("{\"a\":{\"DataType\":\"Integer\",\"StringValue\":\"1\"}}", "invalid message attribute type");
+    expect_attributes_refused("{\"a\":{\"DataType\":\"Integer\",\"StringValue\":\"1\"}}",
+                              "invalid message attribute type");
     expect_attributes_refused("{\"a\":{\"DataType\":\"String\"}}",
                               "must contain non-empty message attribute value for message attribute type 'String'");
     expect_attributes_refused("{\"a\":{\"DataType\":\"String\",\"StringValue\":\"\"}}", "non-empty");
