@@ -12,6 +12,7 @@
 #include "activities.h"
 #include "config.h"
 #include "engine.h"
+#include "local_queue.h"
 #include "local_topic.h"
 #include "log.h"
 #include "service.h"
@@ -65,6 +66,10 @@ static struct config_option options[] = {
       "GetActivityTask requests that may wait at once in this process; more get ActivityWorkerLimitExceeded", NULL },
     { "ACTIVITY_MAX_QUEUED_TASKS", "--activity-max-queued-tasks", "10000",
       "Tasks that may wait for a worker per activity; more fail with ActivityScheduleFailed", NULL },
+    { "QUEUE_MAX_MESSAGES", "--queue-max-messages", "10000",
+      "Most messages each local SQS queue's Redis list (sqs:<QueueName>) holds; a send to a full one fails", NULL },
+    { "FUNCTION_URL_TIMEOUT_SECONDS", "--function-url-timeout-seconds", "60",
+      "How long a lambda:invoke of an http(s) FunctionName may take (not scaled by TIME_SCALE)", NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -79,6 +84,7 @@ struct loan_processor {
     struct webhook webhook;
     struct task_functions_environment functions;
     struct local_topics topics;
+    struct local_queues queues;
     char error_topic_arn[SNS_TOPIC_ARN_SIZE];
     char callback_function_arn[256];   /* the "source" of the webhook's error messages */
 };
@@ -236,7 +242,7 @@ static int configure_activities(struct loan_processor *processor, struct service
 static int configure(struct loan_processor *processor, struct service_config *config)
 {
     uint16_t port;
-    long long retention, topic_max_messages;
+    long long retention, topic_max_messages, queue_max_messages, function_url_timeout;
     if (service_configure_log("loan-processor", option("LOG_FORMAT")) < 0) {
         fprintf(stderr, "loan-processor: LOG_FORMAT must be text or json\n");
         return -EINVAL;
@@ -244,9 +250,12 @@ static int configure(struct loan_processor *processor, struct service_config *co
     if (config_to_port(option("LOAN_PROCESSOR_PORT"), &port) < 0
         || config_to_positive_number(option("TIME_SCALE"), &processor->time_scale) < 0
         || config_to_integer(option("TOKEN_RETENTION_SECONDS"), 1, 400LL * 24 * 3600, &retention) < 0
-        || config_to_integer(option("TOPIC_MAX_MESSAGES"), 1, 100000000, &topic_max_messages) < 0) {
+        || config_to_integer(option("TOPIC_MAX_MESSAGES"), 1, 100000000, &topic_max_messages) < 0
+        || config_to_integer(option("QUEUE_MAX_MESSAGES"), 1, 100000000, &queue_max_messages) < 0
+        || config_to_integer(option("FUNCTION_URL_TIMEOUT_SECONDS"), 1, 900, &function_url_timeout) < 0) {
         fprintf(stderr, "loan-processor: LOAN_PROCESSOR_PORT must be 1-65535, TIME_SCALE a number > 0, "
-                        "TOKEN_RETENTION_SECONDS a whole number of seconds and TOPIC_MAX_MESSAGES 1-100000000\n");
+                        "TOKEN_RETENTION_SECONDS a whole number of seconds, TOPIC_MAX_MESSAGES and QUEUE_MAX_MESSAGES "
+                        "1-100000000 and FUNCTION_URL_TIMEOUT_SECONDS 1-900\n");
         return -EINVAL;
     }
     if (configure_error_topic(processor) < 0)
@@ -260,7 +269,10 @@ static int configure(struct loan_processor *processor, struct service_config *co
         .callback_url = option("CALLBACK_URL"),
         .token_retention_seconds = retention,
         .topics = &processor->topics,
+        .queues = &processor->queues,
+        .function_url_timeout_ms = function_url_timeout * 1000,
     };
+    processor->queues = (struct local_queues){ .max_messages = queue_max_messages };
     processor->topics = (struct local_topics){
         .region = option("AWS_REGION"),
         .account = option("AWS_ACCOUNT_ID"),
@@ -290,6 +302,7 @@ int main(int argc, char **argv)
     processor.functions.http = processor.service.http;
     processor.functions.redis = processor.service.redis;
     processor.topics.redis = processor.service.redis;
+    processor.queues.redis = processor.service.redis;
     struct engine_config engine_config = {
         .region = option("AWS_REGION"),
         .account = option("AWS_ACCOUNT_ID"),
@@ -297,7 +310,8 @@ int main(int argc, char **argv)
         .functions = &processor.functions,
     };
     int status = 1;
-    if (local_topic_init(&processor.topics) < 0 || valuation_tokens_init(processor.service.redis) < 0)
+    if (local_topic_init(&processor.topics) < 0 || local_queue_init(&processor.queues) < 0
+        || valuation_tokens_init(processor.service.redis) < 0)
         goto done;
     if (activities_create(processor.service.loop, processor.service.redis, &processor.activities_config,
                           &processor.activities) < 0)

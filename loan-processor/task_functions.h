@@ -20,6 +20,23 @@
  * the task with SNS.InvalidParameterException, an unavailable Redis with
  * SNS.InternalErrorException.
  *
+ * A Lambda whose FunctionName is an http:// or https:// URL is a worker of
+ * yours: the Payload's JSON is POSTed there (lambda_invoke.h says what the
+ * answer becomes), with either resource:
+ *   "Resource": "arn:aws:states:::lambda:invoke"                    SUCCEEDED with the invoke response
+ *   "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken"   SUBMITTED with it; the worker
+ *                                                                     answers later through SendTask*
+ * At most function_url_timeout_ms passes before an unanswered POST fails
+ * the task (Lambda.ClientExecutionTimeoutException).
+ *
+ * Amazon SQS's SendMessage runs against the local queues (local_queue):
+ *   "Resource": "arn:aws:states:::sqs:sendMessage[.waitForTaskToken]"
+ *   "Parameters": {"QueueUrl": URL ending in /<QueueName>, "MessageBody": text or JSON,
+ *                  "DelaySeconds": optional, "MessageAttributes": optional}
+ * Both report SQS's answer {"MD5OfMessageBody","MessageId","SdkHttpMetadata",
+ * "SdkResponseMetadata"}. Refused parameters and a full queue fail the task
+ * with SQS.AmazonSQSException, an unavailable Redis with SQS.SdkClientException.
+ *
  * A function reports one outcome: SUBMITTED (the callback pattern: work
  * handed over, the token will come back through SendTask*), SUCCEEDED with
  * output, or FAILED with an error and cause.
@@ -30,6 +47,7 @@
 #include <cjson/cJSON.h>
 
 #include "http_client.h"
+#include "local_queue.h"
 #include "local_topic.h"
 #include "redis_client.h"
 
@@ -49,6 +67,8 @@ struct task_functions_environment {
     struct http_client *http;
     struct redis_client *redis;
     const struct local_topics *topics;   /* where sns:publish publishes */
+    const struct local_queues *queues;   /* where sqs:sendMessage sends */
+    long long function_url_timeout_ms;   /* how long a lambda:invoke of a URL may take */
     const char *valuation_service_url;
     const char *callback_url;
     long long token_retention_seconds;   /* lifetime of valuation:<ref> keys */
@@ -56,8 +76,8 @@ struct task_functions_environment {
 
 struct task_invocation {
     const char *execution_arn;
-    const char *resource_type;           /* "lambda", "sns" */
-    const char *resource;                /* "invoke.waitForTaskToken", "publish" */
+    const char *resource_type;           /* "lambda", "sns", "sqs" */
+    const char *resource;                /* "invoke.waitForTaskToken", "publish", "sendMessage", ... */
     const cJSON *parameters;             /* resolved Parameters */
 };
 

@@ -8,9 +8,11 @@
 #   scripts/install-deps.sh --runtime  only what the servers need at run time
 set -euo pipefail
 
+# awscli (Debian's AWS CLI v2) is what the examples' workers answer Step Functions with, and what their
+# end-to-end tests run.
 build_packages=(meson ninja-build pkg-config gcc libc6-dev
                 libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libhiredis-dev
-                python3 redis-server curl ca-certificates)
+                python3 redis-server curl ca-certificates awscli)
 runtime_packages=(libmicrohttpd12 libcurl4 libcjson1 libhiredis0.14 curl ca-certificates)
 
 packages=("${build_packages[@]}")
