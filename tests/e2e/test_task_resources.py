@@ -74,14 +74,23 @@ def invoke_machine(url, resource="arn:aws:states:::lambda:invoke", **task_fields
     ship = {"Type": "Task", "Resource": resource, "Parameters": {"FunctionName": url, "Payload": payload},
             "End": True}
     ship.update(task_fields)
-    return {"StartAt": "Ship", "States": {"Ship": ship, "Caught": {"Type": "Pass", "End": True}}}
+    return with_catch_target("Ship", ship)
 
 
 def send_machine(parameters, resource="arn:aws:states:::sqs:sendMessage", **task_fields):
     """Send (sqs:sendMessage with parameters) -> End, with a Pass state "Caught" for catchers."""
     send = {"Type": "Task", "Resource": resource, "Parameters": parameters, "End": True}
     send.update(task_fields)
-    return {"StartAt": "Send", "States": {"Send": send, "Caught": {"Type": "Pass", "End": True}}}
+    return with_catch_target("Send", send)
+
+
+def with_catch_target(name, task):
+    """A machine of task alone, plus the Pass state "Caught" when the task's catchers lead there
+    (an unreachable state is refused, as AWS refuses it)."""
+    states = {name: task}
+    if any(catcher.get("Next") == "Caught" for catcher in task.get("Catch", [])):
+        states["Caught"] = {"Type": "Pass", "End": True}
+    return {"StartAt": name, "States": states}
 
 
 def md5_of_attributes(attributes):
