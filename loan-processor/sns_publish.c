@@ -7,35 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws_resource_name.h"
 #include "json_util.h"
 
 #define ARN_PREFIX "arn:aws:sns:"
 /* How SNS and Step Functions end the cause of a refused request. */
 #define INVALID_PARAMETER_SUFFIX " (Service: AmazonSNS; Status Code: 400; Error Code: InvalidParameter)"
-
-static bool is_name_character(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-/* A TopicName: 1-256 characters, [A-Za-z0-9_-] with an optional ".fifo" ending. */
-static bool is_topic_name(const char *name)
-{
-    static const char fifo[] = ".fifo";
-    size_t length = strlen(name);
-    size_t base = length;
-    if (length > SNS_TOPIC_NAME_MAX)
-        return false;
-    if (length > sizeof(fifo) - 1 && strcmp(name + length - (sizeof(fifo) - 1), fifo) == 0)
-        base = length - (sizeof(fifo) - 1);
-    if (base == 0)
-        return false;
-    for (size_t i = 0; i < base; i++) {
-        if (!is_name_character(name[i]))
-            return false;
-    }
-    return true;
-}
 
 /* Skips one non-empty ARN field of the allowed characters and its ':'; NULL when there is none. */
 static const char *skip_field(const char *text, const char *allowed)
@@ -57,7 +34,7 @@ int sns_topic_name(const char *topic, char name[SNS_TOPIC_NAME_SIZE])
 {
     const char *candidate = strncmp(topic, "arn:", 4) == 0 ? name_in_arn(topic) : topic;
     name[0] = '\0';
-    if (!candidate || !is_topic_name(candidate))
+    if (!candidate || !aws_resource_name_valid(candidate, SNS_TOPIC_NAME_MAX))
         return -EINVAL;
     strcpy(name, candidate);
     return 0;

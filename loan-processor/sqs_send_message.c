@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aws_resource_name.h"
 #include "base64.h"
 #include "digest.h"
 #include "json_util.h"
@@ -26,30 +27,6 @@ static void md5_hex(const void *data, size_t length, char out[SQS_MD5_HEX_SIZE])
     digest_hex(DIGEST_MD5, data, length, hex);
     memcpy(out, hex, SQS_MD5_HEX_SIZE);
 }
-static bool is_name_character(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
-/* A QueueName: 1-80 characters, [A-Za-z0-9_-] with an optional ".fifo" ending. */
-static bool is_queue_name(const char *name)
-{
-    static const char fifo[] = ".fifo";
-    size_t length = strlen(name);
-    size_t base = length;
-    if (length > SQS_QUEUE_NAME_MAX)
-        return false;
-    if (length > sizeof(fifo) - 1 && strcmp(name + length - (sizeof(fifo) - 1), fifo) == 0)
-        base = length - (sizeof(fifo) - 1);
-    if (base == 0)
-        return false;
-    for (size_t i = 0; i < base; i++) {
-        if (!is_name_character(name[i]))
-            return false;
-    }
-    return true;
-}
-
 int sqs_queue_name(const char *queue_url, char name[SQS_QUEUE_NAME_SIZE])
 {
     const char *rest = strncmp(queue_url, "http://", 7) == 0    ? queue_url + 7
@@ -60,7 +37,7 @@ int sqs_queue_name(const char *queue_url, char name[SQS_QUEUE_NAME_SIZE])
     if (!host_end || host_end == rest)
         return -EINVAL;
     const char *last = strrchr(host_end, '/') + 1;
-    if (!is_queue_name(last))
+    if (!aws_resource_name_valid(last, SQS_QUEUE_NAME_MAX))
         return -EINVAL;
     strcpy(name, last);
     return 0;
@@ -180,7 +157,7 @@ static bool is_attribute_name(const char *name)
         || strstr(name, "..") || strncasecmp(name, "AWS.", 4) == 0 || strncasecmp(name, "Amazon.", 7) == 0)
         return false;
     for (size_t i = 0; i < length; i++) {
-        if (!is_name_character(name[i]) && name[i] != '.')
+        if (!aws_resource_name_character(name[i]) && name[i] != '.')
             return false;
     }
     return true;
