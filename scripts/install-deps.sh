@@ -5,6 +5,8 @@
 # Dockerfile alike.
 #
 #   scripts/install-deps.sh            build + run + test packages
+#   scripts/install-deps.sh --test     the same, plus Node.js and npm for the
+#                                      AWS SDK for JavaScript suite (tests/sdk)
 #   scripts/install-deps.sh --runtime  only what the servers need at run time
 set -euo pipefail
 
@@ -26,6 +28,15 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
+
+# Node.js and npm are looked for as commands, not as packages: a Node.js
+# installed some other way (a vendor's nodejs package bundles npm and conflicts
+# with Debian's) is used as it is. Debian 12's nodejs is 18.x, which the SDK
+# suite supports.
+if [ "${1:-}" = "--test" ]; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "Installing: ${missing[*]}" >&2

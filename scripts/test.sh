@@ -7,7 +7,18 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+scripts/install-deps.sh --test || { echo "0 passed, 1 failed"; exit 1; }
+
+# The AWS SDK for JavaScript suite's packages (tests/sdk/node_modules), from the
+# committed lockfile, installed only when missing or stale. Without Node.js 18
+# or later the suite skips itself; a failed install makes it fail, saying why.
+node_is_recent() {
+  node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' 2>/dev/null
+}
+if command -v npm >/dev/null 2>&1 && node_is_recent && ! node tests/sdk/installed.mjs >/dev/null 2>&1; then
+  echo "== tests/sdk: npm ci"
+  (cd tests/sdk && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || echo "== tests/sdk: npm ci failed"
+fi
 
 # Sanitizer reports fail the run: the harness also scans server logs for them.
 export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23"
