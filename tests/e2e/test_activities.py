@@ -300,7 +300,7 @@ class ActivityTaskTest(ActivityTestCase):
         server = self.start()
         self.create_activity(server)
         self.run_machine(server, "ActivityMachine")
-        self.assertEqual(1, self.redis.command("LLEN", QUEUE_KEY))
+        wait_until(lambda: self.redis.command("LLEN", QUEUE_KEY) == 1, 5, what="the task in the activity's queue")
         self.assertEqual((200, {}), self.sfn(server, "DeleteActivity", {"activityArn": ACTIVITY_ARN}))
         self.assertEqual(0, self.redis.command("EXISTS", QUEUE_KEY))
         self.assert_aws_error(self.poll(server), "ActivityDoesNotExist")
@@ -309,6 +309,7 @@ class ActivityTaskTest(ActivityTestCase):
         server = self.start(ACTIVITY_MAX_QUEUED_TASKS="1")
         self.create_activity(server)
         self.run_machine(server, "ActivityMachine", execution="queued")
+        wait_until(lambda: self.redis.command("LLEN", QUEUE_KEY) == 1, 5, what="the first task in the queue")
         execution = self.run_machine(server, "ActivityMachine", execution="refused")
         failed = self.wait_for_status(server, execution, "FAILED")
         cause = f"Too many tasks of the activity {ACTIVITY_ARN} wait for a worker"
