@@ -79,6 +79,30 @@ static void on_started(int status, const char *execution_arn, int64_t start_ms, 
     free(context);
 }
 
+/*
+ * InvalidExecutionInput in the words of AWS's JSON parser: an unknown word
+ * is quoted ("Unrecognized token 'not': was expecting ..."); an empty input
+ * is "Invalid execution input."
+ */
+static void reply_invalid_input(struct http_request *request, const char *input)
+{
+    const char *start = input + strspn(input, " \t\r\n");
+    size_t token = strcspn(start, " \t\r\n{}[],:\"");
+    if (!*start) {
+        sfn_api_reply_error(request, 400, "InvalidExecutionInput",
+                            "Invalid State Machine Execution Input: 'Invalid execution input.'");
+    } else if (token > 0 && !strchr("{[\"", *start)) {
+        sfn_api_reply_error(request, 400, "InvalidExecutionInput",
+                            "Invalid State Machine Execution Input: 'Unrecognized token '%.*s': was expecting (JSON "
+                            "String, Number, Array, Object or token 'null', 'true' or 'false')'",
+                            (int)(token < 256 ? token : 256), start);
+    } else {
+        sfn_api_reply_error(request, 400, "InvalidExecutionInput",
+                            "Invalid State Machine Execution Input: 'Unexpected character or end of input: the input "
+                            "is not one JSON value'");
+    }
+}
+
 static void start_execution(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
     const char *arn = sfn_request_required_string(request, body, "stateMachineArn");
@@ -92,14 +116,10 @@ static void start_execution(struct http_request *request, struct sfn_api *api, c
         sfn_api_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
         return;
     }
-    if (strlen(input) > SFN_MAX_PAYLOAD_BYTES) {
-        sfn_request_reply_validation(request, "input", "Member must have length less than or equal to 262144");
+    if (!sfn_request_check_payload(request, "input", input))
         return;
-    }
     if (!sfn_request_valid_json(input)) {
-        sfn_api_reply_error(request, 400, "InvalidExecutionInput",
-                            "Invalid State Machine Execution Input: '%s'",
-                            input[0] ? "Unrecognized token: was expecting JSON" : "Invalid execution input.");
+        reply_invalid_input(request, input);
         return;
     }
     if (!sfn_request_arn(request, body, "stateMachineArn", SFN_ARN_STATE_MACHINE, &parsed))
@@ -339,7 +359,7 @@ static void send_task_success(struct http_request *request, struct sfn_api *api,
     if (!token)
         return;
     const char *output = sfn_request_required_string(request, body, "output");
-    if (!output || !sfn_request_check_length(request, "output", output, 0, SFN_MAX_PAYLOAD_BYTES))
+    if (!output || !sfn_request_check_payload(request, "output", output))
         return;
     if (!sfn_request_valid_json(output)) {
         sfn_api_reply_error(request, 400, "InvalidOutput", "Invalid Output: 'The output is not valid JSON'");

@@ -36,11 +36,18 @@ const char *sfn_request_required_string(struct http_request *request, const cJSO
     return value;
 }
 
-/* Checks a string against the model's length limits; answers and returns false when it fails. */
-bool sfn_request_check_length(struct http_request *request, const char *member, const char *value, size_t minimum,
-                         size_t maximum)
+/* Characters (Unicode code points) of UTF-8 text: every byte that does not continue a sequence. */
+static size_t utf8_characters(const char *text)
 {
-    size_t length = strlen(value);
+    size_t count = 0;
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+        count += (*c & 0xC0) != 0x80;
+    return count;
+}
+
+static bool check_measure(struct http_request *request, const char *member, size_t length, size_t minimum,
+                          size_t maximum)
+{
     char constraint[96];
     if (length >= minimum && length <= maximum)
         return true;
@@ -49,6 +56,18 @@ bool sfn_request_check_length(struct http_request *request, const char *member, 
              length < minimum ? minimum : maximum);
     sfn_request_reply_validation(request, member, constraint);
     return false;
+}
+
+/* The model's string lengths count characters, as AWS counts them (not UTF-8 bytes). */
+bool sfn_request_check_length(struct http_request *request, const char *member, const char *value, size_t minimum,
+                              size_t maximum)
+{
+    return check_measure(request, member, utf8_characters(value), minimum, maximum);
+}
+
+bool sfn_request_check_payload(struct http_request *request, const char *member, const char *value)
+{
+    return check_measure(request, member, strlen(value), 0, SFN_MAX_PAYLOAD_BYTES);
 }
 
 bool sfn_request_valid_json(const char *text)

@@ -36,7 +36,10 @@ void sfn_request_reply_validation(struct http_request *request, const char *memb
 /* A required string member; answers the validation error and returns NULL when it is missing. */
 const char *sfn_request_required_string(struct http_request *request, const cJSON *body, const char *member);
 
-/* Checks a string against the model's length limits; answers and returns false when it fails. */
+/*
+ * Checks a string against the model's length limits, counted in characters
+ * as AWS counts them; answers and returns false when it fails.
+ */
 bool sfn_request_check_length(struct http_request *request, const char *member, const char *value, size_t minimum,
                               size_t maximum);
 
@@ -46,6 +49,9 @@ bool sfn_request_check_length(struct http_request *request, const char *member, 
  * or InvalidToken and returns false when one is wrong.
  */
 bool sfn_request_page(struct http_request *request, const cJSON *body, long *max_results, long *offset);
+
+/* Checks input or output against SensitiveData's limit: 256 KiB of UTF-8 bytes. Answers and returns false when over. */
+bool sfn_request_check_payload(struct http_request *request, const char *member, const char *value);
 
 /* Whether text is one JSON value. */
 bool sfn_request_valid_json(const char *text);

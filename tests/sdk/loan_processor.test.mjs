@@ -387,8 +387,7 @@ test("limits: error and cause are measured in characters, not UTF-8 bytes", asyn
   await sfn.sendTaskFailure({ taskToken: token, error, cause });
   const done = await sfn.describeExecution({ executionArn: arn });
   assert.deepEqual([done.status, done.error, done.cause], ["FAILED", error, cause]);
-}, { knownDeviation: "the server counts the error (max 256) and cause (max 32768) lengths in UTF-8 bytes, "
-                     + "AWS's model counts characters" });
+});
 
 // ---- StartExecution ----
 
@@ -454,8 +453,7 @@ test("StartExecution with input that is not JSON: InvalidExecutionInput with the
                     "InvalidExecutionInput",
                     "Invalid State Machine Execution Input: 'Unrecognized token 'not': was expecting (JSON String, "
                     + "Number, Array, Object or token 'null', 'true' or 'false')'");
-}, { knownDeviation: "the server answers \"Invalid State Machine Execution Input: 'Unrecognized token: was expecting "
-                     + "JSON'\", without the token and the list AWS's parser gives" });
+});
 
 // ---- DescribeExecution and GetExecutionHistory errors ----
 
