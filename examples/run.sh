@@ -27,7 +27,7 @@ case "$example" in
   *) echo "error: unknown example '$example': use order-callbacks or wait-for-callback" >&2; exit 2 ;;
 esac
 
-scripts/install-deps.sh
+scripts/install-deps.sh --examples
 echo "Building..."
 BUILD_DIR=build scripts/build.sh
 

@@ -368,15 +368,23 @@ static void send_task_success(struct http_request *request, struct sfn_api *api,
     answer_engine_result(request, engine_send_task_success(api->engine, token, output, on_task_answered, request));
 }
 
+/* The optional error (256 characters at most) and cause (32768); answers and returns false when one is too long. */
+static bool read_error_and_cause(struct http_request *request, const cJSON *body, const char **error,
+                                 const char **cause)
+{
+    *error = json_string_member(body, "error");
+    *cause = json_string_member(body, "cause");
+    return (!*error || sfn_request_check_length(request, "error", *error, 0, SFN_MAX_ERROR_LENGTH))
+           && (!*cause || sfn_request_check_length(request, "cause", *cause, 0, SFN_MAX_CAUSE_LENGTH));
+}
+
 static void send_task_failure(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
     const char *token = read_task_token(request, body);
     if (!token)
         return;
-    const char *error = json_string_member(body, "error");
-    const char *cause = json_string_member(body, "cause");
-    if ((error && !sfn_request_check_length(request, "error", error, 0, SFN_MAX_ERROR_LENGTH))
-        || (cause && !sfn_request_check_length(request, "cause", cause, 0, SFN_MAX_CAUSE_LENGTH)))
+    const char *error, *cause;
+    if (!read_error_and_cause(request, body, &error, &cause))
         return;
     answer_engine_result(request,
                          engine_send_task_failure(api->engine, token, error, cause, on_task_answered, request));
@@ -565,10 +573,8 @@ static void stop_execution(struct http_request *request, struct sfn_api *api, co
     const char *arn = sfn_request_arn(request, body, "executionArn", SFN_ARN_EXECUTION, &parsed);
     if (!arn)
         return;
-    const char *error = json_string_member(body, "error");
-    const char *cause = json_string_member(body, "cause");
-    if ((error && !sfn_request_check_length(request, "error", error, 0, SFN_MAX_ERROR_LENGTH))
-        || (cause && !sfn_request_check_length(request, "cause", cause, 0, SFN_MAX_CAUSE_LENGTH)))
+    const char *error, *cause;
+    if (!read_error_and_cause(request, body, &error, &cause))
         return;
     struct stop_context *context = calloc(1, sizeof(*context));
     if (!context) {

@@ -4,23 +4,25 @@
 # it is cheap to call from every script. Used by demo.sh, test.sh and the
 # Dockerfile alike.
 #
-#   scripts/install-deps.sh            build + run + test packages
+#   scripts/install-deps.sh            build + run packages (demo.sh, the Dockerfile)
+#   scripts/install-deps.sh --examples the same, plus the AWS CLI the examples' workers answer with
 #   scripts/install-deps.sh --test     the same, plus Node.js and npm for the
 #                                      AWS SDK for JavaScript suite (tests/sdk)
 #   scripts/install-deps.sh --runtime  only what the servers need at run time
 set -euo pipefail
 
-# awscli (Debian's AWS CLI v2) is what the examples' workers answer Step Functions with, and what their
-# end-to-end tests run.
 build_packages=(meson ninja-build pkg-config gcc libc6-dev
                 libmicrohttpd-dev libcurl4-openssl-dev libcjson-dev libhiredis-dev
-                python3 redis-server curl ca-certificates awscli)
+                python3 redis-server curl ca-certificates)
 runtime_packages=(libmicrohttpd12 libcurl4 libcjson1 libhiredis0.14 curl ca-certificates)
 
 packages=("${build_packages[@]}")
-if [ "${1:-}" = "--runtime" ]; then
-  packages=("${runtime_packages[@]}")
-fi
+case "${1:-}" in
+  --runtime) packages=("${runtime_packages[@]}") ;;
+  # awscli (Debian's AWS CLI v2, large) is what the examples' workers answer Step Functions with, and
+  # what their end-to-end tests run; the demo and the images do not need it.
+  --examples|--test) packages+=(awscli) ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do
