@@ -41,6 +41,7 @@ struct transfer {
     size_t response_capacity;
     bool response_too_large;
     char error[CURL_ERROR_SIZE];
+    uint64_t deadline_ms;         /* event_loop_now_ms() by which the answer is due, queue time included */
     struct transfer *next;        /* in the queue, or in the active list */
     struct transfer *previous;    /* in the active list */
 };
@@ -95,16 +96,33 @@ static void active_unlink(struct http_client *client, struct transfer *transfer)
     transfer->next = transfer->previous = NULL;
 }
 
-static void complete(struct transfer *transfer, long status, const char *error)
+static void complete(struct transfer *transfer, long status, const char *error, bool timed_out)
 {
     struct http_response response = {
         .status = status,
         .body = transfer->response ? transfer->response : "",
         .body_length = transfer->response_length,
         .error = error,
+        .timed_out = timed_out,
     };
     transfer->callback(&response, transfer->data);
     transfer_free(transfer);
+}
+
+/*
+ * Gives curl what is left of the transfer's time: a transfer's timeout
+ * counts from http_client_post_json(), so time spent waiting for a slot is
+ * not added on top. Returns false when nothing is left.
+ */
+static bool set_remaining_time(struct transfer *transfer)
+{
+    uint64_t now = event_loop_now_ms();
+    if (now >= transfer->deadline_ms)
+        return false;
+    long remaining = (long)(transfer->deadline_ms - now);
+    return curl_easy_setopt(transfer->easy, CURLOPT_TIMEOUT_MS, remaining) == CURLE_OK
+           && curl_easy_setopt(transfer->easy, CURLOPT_CONNECTTIMEOUT_MS, remaining < 5000 ? remaining : 5000L)
+                  == CURLE_OK;
 }
 
 static void start_queued(struct http_client *client)
@@ -115,6 +133,10 @@ static void start_queued(struct http_client *client)
         if (!client->queue_head)
             client->queue_tail = NULL;
         client->queued--;
+        if (!set_remaining_time(transfer)) {
+            complete(transfer, 0, "Operation timed out while waiting for a free connection", true);
+            continue;
+        }
         transfer->next = client->active;
         if (client->active)
             client->active->previous = transfer;
@@ -123,7 +145,7 @@ static void start_queued(struct http_client *client)
         if (curl_multi_add_handle(client->multi, transfer->easy) != CURLM_OK) {
             client->in_flight--;
             active_unlink(client, transfer);
-            complete(transfer, 0, "cannot start the transfer");
+            complete(transfer, 0, "cannot start the transfer", false);
         }
     }
 }
@@ -150,7 +172,7 @@ static void collect_finished(struct http_client *client)
             error = transfer->response_too_large ? "the response is too large"
                     : transfer->error[0]         ? transfer->error
                                                  : curl_easy_strerror(result);
-        complete(transfer, status, error);
+        complete(transfer, status, error, result == CURLE_OPERATION_TIMEDOUT);
     }
     start_queued(client);
 }
@@ -249,16 +271,12 @@ static bool is_http_url(const char *url)
     return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
 }
 
-static int configure_easy(struct transfer *transfer, const char *url, const char *body, size_t length,
-                          uint64_t timeout_ms)
+static int configure_easy(struct transfer *transfer, const char *url, const char *body, size_t length)
 {
     CURL *easy = transfer->easy;
-    long timeout = (long)timeout_ms;
     bool ok = curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
-              && curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, timeout) == CURLE_OK
-              && curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, timeout < 5000 ? timeout : 5000L) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->client->headers) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)length) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body) == CURLE_OK
@@ -284,8 +302,9 @@ int http_client_post_json(struct http_client *client, const char *url, const cha
     transfer->client = client;
     transfer->callback = callback;
     transfer->data = data;
+    transfer->deadline_ms = event_loop_now_ms() + timeout_ms;
     transfer->easy = curl_easy_init();
-    if (!transfer->easy || configure_easy(transfer, url, body, length, timeout_ms) < 0) {
+    if (!transfer->easy || configure_easy(transfer, url, body, length) < 0) {
         transfer_free(transfer);
         return -ENOMEM;
     }
@@ -314,7 +333,7 @@ void http_client_close(struct http_client *client)
         active_unlink(client, transfer);
         curl_multi_remove_handle(client->multi, transfer->easy);
         client->in_flight--;
-        complete(transfer, 0, "cancelled: client shut down");
+        complete(transfer, 0, "cancelled: client shut down", false);
     }
     while (client->queue_head) {
         struct transfer *transfer = client->queue_head;
@@ -322,7 +341,7 @@ void http_client_close(struct http_client *client)
         if (!client->queue_head)
             client->queue_tail = NULL;
         client->queued--;
-        complete(transfer, 0, "cancelled: client shut down");
+        complete(transfer, 0, "cancelled: client shut down", false);
     }
     event_loop_timer_stop(client->loop, &client->curl_timer);
 }

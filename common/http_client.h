@@ -9,6 +9,7 @@
 #ifndef HTTP_CLIENT_H
 #define HTTP_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,7 @@ struct http_response {
     const char *body;         /* NUL-terminated; valid during the callback only */
     size_t body_length;
     const char *error;        /* why no answer came (status 0), else NULL */
+    bool timed_out;           /* no answer came within the request's timeout (waiting in the queue included) */
 };
 
 typedef void (*http_client_callback)(const struct http_response *response, void *data);

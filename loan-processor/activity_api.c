@@ -305,8 +305,9 @@ void activity_api_get_task(struct http_request *request, struct sfn_api *api, co
     struct activity_arn parsed;
     const char *arn;
     bool ours;
-    const char *worker_name = json_string_member(body, "workerName");
-    if (!read_activity_arn(request, api, body, &arn, &parsed, &ours)
+    const char *worker_name;
+    if (!sfn_request_optional_string(request, body, "workerName", &worker_name)
+        || !read_activity_arn(request, api, body, &arn, &parsed, &ours)
         || (worker_name && !sfn_request_check_length(request, "workerName", worker_name, 1, 80)))
         return;
     if (!ours) {

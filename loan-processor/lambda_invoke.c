@@ -81,11 +81,12 @@ static int fail(struct lambda_invoke_result *result, const char *error, char *ca
     return -ENOMEM;
 }
 
-/* No answer came: the SDK's client-side errors. curl's messages for CURLE_OPERATION_TIMEDOUT say "timed out". */
-static int fail_unanswered(const char *url, const char *transport_error, struct lambda_invoke_result *result)
+/* No answer came: the SDK's client-side errors. */
+static int fail_unanswered(const char *url, const struct lambda_invoke_answer *answer,
+                           struct lambda_invoke_result *result)
 {
-    const char *reason = transport_error ? transport_error : "no answer";
-    if (strstr(reason, "timed out") || strstr(reason, "Timeout"))
+    const char *reason = answer->transport_error ? answer->transport_error : "no answer";
+    if (answer->timed_out)
         return fail(result, "Lambda.ClientExecutionTimeoutException",
                     format_text("Client execution did not complete before the specified timeout configuration: %s "
                                 "(POST %s)",
@@ -211,7 +212,7 @@ int lambda_invoke_result(const char *url, const struct lambda_invoke_answer *ans
 {
     memset(result, 0, sizeof(*result));
     if (answer->status == 0)
-        return fail_unanswered(url, answer->transport_error, result);
+        return fail_unanswered(url, answer, result);
     if (answer->status >= 200 && answer->status < 300)
         return succeed(url, answer, request_id, result);
     int handled = fail_with_function_error(answer, result);

@@ -61,6 +61,7 @@ struct lambda_invoke_answer {
     const char *body;            /* NUL-terminated */
     size_t body_length;
     const char *transport_error; /* why no answer came (status 0) */
+    bool timed_out;              /* no answer came within the timeout */
 };
 
 /* What the Task reports: output when it succeeded, else error and cause. All from cJSON's allocator. */

@@ -134,6 +134,7 @@ static void stop_background_work(void *data)
     struct loan_processor *processor = data;
     engine_stop(processor->engine);
     activities_stop(processor->activities);
+    webhook_close(&processor->webhook); /* callbacks waiting for their token get 503 now, not after the drain */
 }
 
 static const struct http_route routes[] = {

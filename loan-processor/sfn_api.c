@@ -106,12 +106,14 @@ static void reply_invalid_input(struct http_request *request, const char *input)
 static void start_execution(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
     const char *arn = sfn_request_required_string(request, body, "stateMachineArn");
-    const char *name = json_string_member(body, "name");
-    const cJSON *input_member = cJSON_GetObjectItemCaseSensitive(body, "input");
-    const char *input = cJSON_IsString(input_member) ? input_member->valuestring : "{}";
+    const char *name, *input;
     struct sfn_arn parsed;
-    if (!arn || !sfn_request_check_length(request, "stateMachineArn", arn, 1, 256))
+    if (!arn || !sfn_request_check_length(request, "stateMachineArn", arn, 1, 256)
+        || !sfn_request_optional_string(request, body, "name", &name)
+        || !sfn_request_optional_string(request, body, "input", &input))
         return;
+    if (!input)
+        input = "{}";
     if (name && !sfn_request_valid_name(name)) {
         sfn_api_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
         return;
@@ -372,9 +374,9 @@ static void send_task_success(struct http_request *request, struct sfn_api *api,
 static bool read_error_and_cause(struct http_request *request, const cJSON *body, const char **error,
                                  const char **cause)
 {
-    *error = json_string_member(body, "error");
-    *cause = json_string_member(body, "cause");
-    return (!*error || sfn_request_check_length(request, "error", *error, 0, SFN_MAX_ERROR_LENGTH))
+    return sfn_request_optional_string(request, body, "error", error)
+           && sfn_request_optional_string(request, body, "cause", cause)
+           && (!*error || sfn_request_check_length(request, "error", *error, 0, SFN_MAX_ERROR_LENGTH))
            && (!*cause || sfn_request_check_length(request, "cause", *cause, 0, SFN_MAX_CAUSE_LENGTH));
 }
 
@@ -502,7 +504,9 @@ static void list_executions(struct http_request *request, struct sfn_api *api, c
     const char *status, *redrive_filter, *next_token;
     size_t max_results;
     struct sfn_arn parsed;
-    const char *map_run_arn = json_string_member(body, "mapRunArn");
+    const char *map_run_arn;
+    if (!sfn_request_optional_string(request, body, "mapRunArn", &map_run_arn))
+        return;
     bool has_machine = cJSON_GetObjectItemCaseSensitive(body, "stateMachineArn") != NULL;
     if (map_run_arn && has_machine) {
         sfn_api_reply_error(request, 400, "ValidationException",

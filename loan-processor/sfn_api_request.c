@@ -2,6 +2,7 @@
 #include "sfn_api_request.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +26,26 @@ void sfn_request_reply_validation(struct http_request *request, const char *memb
                         constraint);
 }
 
-/* A required string member; answers the validation error itself and returns NULL when it is missing. */
+bool sfn_request_optional_string(struct http_request *request, const cJSON *body, const char *member,
+                                 const char **value)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, member);
+    *value = cJSON_IsString(item) ? item->valuestring : NULL;
+    if (item && !cJSON_IsString(item) && !cJSON_IsNull(item)) {
+        sfn_api_reply_error(request, 400, "SerializationException", "The value of '%s' must be a JSON string",
+                            member);
+        return false;
+    }
+    return true;
+}
+
 const char *sfn_request_required_string(struct http_request *request, const cJSON *body, const char *member)
 {
-    const char *value = json_string_member(body, member);
-    if (!value) {
-        sfn_request_reply_validation(request, member, "Member must not be null");
+    const char *value;
+    if (!sfn_request_optional_string(request, body, member, &value))
         return NULL;
-    }
+    if (!value)
+        sfn_request_reply_validation(request, member, "Member must not be null");
     return value;
 }
 
@@ -190,8 +203,10 @@ bool sfn_request_page(struct http_request *request, const cJSON *body, long *max
     *max_results = (long)page_size;
     if (next_token) {
         char *end;
+        errno = 0;
         *offset = strtol(next_token, &end, 10);
-        if (*end || end == next_token || *offset < 0) {
+        /* Tokens this API hands out are offsets into a list; a bound keeps offset + page from overflowing. */
+        if (*end || end == next_token || errno || *offset < 0 || *offset > INT_MAX) {
             sfn_api_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid nextToken'");
             return false;
         }

@@ -33,7 +33,18 @@ void sfn_request_reply_unavailable(struct http_request *request, int result);
 /* Answers 400 ValidationException: "1 validation error detected: Value at '<member>' failed to satisfy constraint: <constraint>". */
 void sfn_request_reply_validation(struct http_request *request, const char *member, const char *constraint);
 
-/* A required string member; answers the validation error and returns NULL when it is missing. */
+/*
+ * An optional string member into *value (NULL when absent or null).
+ * Answers SerializationException and returns false when it is there but
+ * not a string (e.g. "input": {...} instead of its JSON text).
+ */
+bool sfn_request_optional_string(struct http_request *request, const cJSON *body, const char *member,
+                                 const char **value);
+
+/*
+ * A required string member; answers ValidationException when it is missing
+ * (SerializationException when it is not a string) and returns NULL.
+ */
 const char *sfn_request_required_string(struct http_request *request, const cJSON *body, const char *member);
 
 /*

@@ -83,7 +83,10 @@ static const char *read_machine_arn(struct http_request *request, struct sfn_api
 /* Reads roleArn (1-256 characters; required or optional); answers and returns false when it is missing or too long. */
 static bool read_role_arn(struct http_request *request, const cJSON *body, bool required, const char **role_arn)
 {
-    *role_arn = required ? sfn_request_required_string(request, body, "roleArn") : json_string_member(body, "roleArn");
+    if (required)
+        *role_arn = sfn_request_required_string(request, body, "roleArn");
+    else if (!sfn_request_optional_string(request, body, "roleArn", role_arn))
+        return false;
     if (!*role_arn)
         return !required;
     return sfn_request_check_length(request, "roleArn", *role_arn, 1, 256);
@@ -103,8 +106,10 @@ static bool check_role_arn(struct http_request *request, const char *role_arn)
 /* Reads an optional definition (1 to 1048576 characters); answers and returns false when it is too long or empty. */
 static bool read_definition(struct http_request *request, const cJSON *body, bool required, const char **definition)
 {
-    *definition = required ? sfn_request_required_string(request, body, "definition")
-                           : json_string_member(body, "definition");
+    if (required)
+        *definition = sfn_request_required_string(request, body, "definition");
+    else if (!sfn_request_optional_string(request, body, "definition", definition))
+        return false;
     if (!*definition)
         return !required;
     return sfn_request_check_length(request, "definition", *definition, 1, DEFINITION_MAX_LENGTH);
@@ -384,10 +389,11 @@ void state_machine_api_update(struct http_request *request, struct sfn_api *api,
         return;
     char *logging = read_logging(request, body, &failed);
     char *tracing = failed ? NULL : read_tracing(request, body, &failed);
-    if (failed)
-        return;
-    if (!definition && !role_arn && !logging && !tracing) {
-        sfn_api_reply_error(request, 400, "MissingRequiredParameter", "%s", missing_parameter_message);
+    if (failed || (!definition && !role_arn && !logging && !tracing)) {
+        if (!failed)
+            sfn_api_reply_error(request, 400, "MissingRequiredParameter", "%s", missing_parameter_message);
+        free(logging);
+        free(tracing);
         return;
     }
     struct machine_context *context = ours ? new_context(request, api, arn) : NULL;

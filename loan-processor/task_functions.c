@@ -39,7 +39,7 @@ struct invocation_state {
     char *task_token;
     char *request_body;         /* from json_print: cJSON_free */
     char request_id[VALUATION_REQUEST_ID_SIZE];
-    char valuation_reference[128];
+    char valuation_reference[VALUATION_REFERENCE_MAX_LENGTH + 1];
     /* lambda:invoke of a URL */
     char *function_url;
     /* sqs:sendMessage */
@@ -109,11 +109,19 @@ static void on_token_stored(int status, void *data)
     log_event(LOG_INFO, "waiting", "Execution %s is waiting for the valuation callback for %s",
               state->execution_arn, state->valuation_reference);
     /* What the Lambda invoke returns: the function's result is the reference it stored the token under. */
-    char output[256];
-    snprintf(output, sizeof(output),
-             "{\"ExecutedVersion\":\"$LATEST\",\"Payload\":{\"valuationReference\":\"%s\"},\"StatusCode\":200}",
-             state->valuation_reference);
-    report(state, TASK_SUBMITTED, output, NULL, NULL);
+    cJSON *output = cJSON_CreateObject(), *payload = NULL;
+    char *text = NULL;
+    if (output && cJSON_AddStringToObject(output, "ExecutedVersion", "$LATEST")
+        && (payload = cJSON_AddObjectToObject(output, "Payload"))
+        && cJSON_AddStringToObject(payload, "valuationReference", state->valuation_reference)
+        && cJSON_AddNumberToObject(output, "StatusCode", 200))
+        text = json_print(output);
+    cJSON_Delete(output);
+    if (text)
+        report(state, TASK_SUBMITTED, text, NULL, NULL);
+    else
+        report_function_error(state, "Out of memory reporting the stored token");
+    cJSON_free(text);
 }
 
 static void store_token(struct invocation_state *state)
@@ -145,9 +153,10 @@ static void on_valuation_response(const struct http_response *response, void *da
     const char *reference = NULL;
     if (json_parse(response->body, response->body_length, &body) == 0)
         reference = json_string_member(body, "valuationReference");
-    if (!reference || !reference[0] || strlen(reference) >= sizeof(state->valuation_reference)) {
+    if (!reference || !reference[0] || strlen(reference) > VALUATION_REFERENCE_MAX_LENGTH) {
         cJSON_Delete(body);
-        fail_valuation_request(state, "The valuation service answered 201 without a valuationReference");
+        fail_valuation_request(state, "The valuation service answered 201 without a valuationReference of 1 to "
+                                      "100 characters");
         return;
     }
     strcpy(state->valuation_reference, reference);
@@ -272,7 +281,8 @@ static int publish_to_topic(struct invocation_state *state, const cJSON *paramet
 static void on_function_answer(const struct http_response *response, void *data)
 {
     struct invocation_state *state = data;
-    struct lambda_invoke_answer answer = { response->status, response->body, response->body_length, response->error };
+    struct lambda_invoke_answer answer = { response->status, response->body, response->body_length, response->error,
+                                           response->timed_out };
     struct lambda_invoke_result result;
     char request_id[37];
     if (random_id_uuid(request_id) < 0 || lambda_invoke_result(state->function_url, &answer, request_id, &result) < 0) {

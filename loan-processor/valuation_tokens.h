@@ -30,6 +30,8 @@
 /* An in-flight registration's lease: the request's timeout plus a margin to store the token. */
 #define VALUATION_REQUEST_LEASE_MS (VALUATION_REQUEST_TIMEOUT_MS + 5000)
 #define VALUATION_REQUEST_ID_SIZE RANDOM_ID_NANOID_SIZE
+/* The longest valuationReference taken from the service and accepted back by the webhook. */
+#define VALUATION_REFERENCE_MAX_LENGTH 100
 
 /* status 0: done; -EIO: Redis gave no answer or refused. */
 typedef void (*valuation_tokens_callback)(int status, void *data);

@@ -25,7 +25,7 @@ struct callback_operation {
     struct http_request *request;
     struct callback_operation *previous;  /* in webhook->operations */
     struct callback_operation *next;
-    char valuation_reference[128];
+    char valuation_reference[VALUATION_REFERENCE_MAX_LENGTH + 1];
     char event_request_id[RANDOM_ID_NANOID_SIZE];
     char *output;              /* the ValuationResponse, as the task's output (json_print) */
     bool failed;
@@ -250,7 +250,7 @@ static bool check_response(struct http_request *request, const cJSON *body)
                                  "The body must be a JSON object (a ValuationResponse)");
         return false;
     }
-    if (!reference || !reference[0] || strlen(reference) > 100) {
+    if (!reference || !reference[0] || strlen(reference) > VALUATION_REFERENCE_MAX_LENGTH) {
         http_request_reply_error(request, 400, "InvalidRequest",
                                  "'valuationReference' must be a non-empty string of at most 100 characters");
         return false;

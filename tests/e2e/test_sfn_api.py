@@ -142,6 +142,13 @@ class StepFunctionsApi(harness.StackTestCase):
                                {"X-Amz-Target": "AWSStepFunctions.DescribeExecution"})
         self.assertEqual(400, status)
         self.assertEqual("SerializationException", json.loads(text)["__type"].split("#")[-1])
+        # The input is JSON *text*; an object in its place is refused, not replaced by "{}".
+        self.assert_aws_error(self.sfn(loan, "StartExecution", {"stateMachineArn": LOAN_MACHINE_ARN,
+                                                                 "input": SAMPLE_APPLICATION}),
+                              "SerializationException", "The value of 'input' must be a JSON string")
+        self.assert_aws_error(self.sfn(loan, "SendTaskFailure", {"taskToken": "x", "error": 7}),
+                              "SerializationException", "The value of 'error' must be a JSON string")
+        self.assertEqual([], self.redis.command("KEYS", "sfn:execution:*"))
         status, text = harness.send_oversized(f"{loan.base_url}/", 3 * 1024 * 1024,
                                               {"X-Amz-Target": "AWSStepFunctions.StartExecution"})
         self.assertEqual(413, status)

@@ -73,7 +73,9 @@ struct outcome {
 
 static void outcome_of(long status, const char *body, const char *transport_error, struct outcome *outcome)
 {
-    struct lambda_invoke_answer answer = { status, body, strlen(body), transport_error };
+    /* As http_client reports a timeout: curl's CURLE_OPERATION_TIMEDOUT, whose text says "timed out". */
+    bool timed_out = transport_error && strstr(transport_error, "timed out");
+    struct lambda_invoke_answer answer = { status, body, strlen(body), transport_error, timed_out };
     struct lambda_invoke_result result;
     outcome->result = lambda_invoke_result(URL, &answer, "r-1", &result);
     snprintf(outcome->output, sizeof(outcome->output), "%s", result.output ? result.output : "(none)");
@@ -215,7 +217,7 @@ static void test_out_of_memory_gives_enomem_and_leaks_nothing(void)
             struct lambda_invoke_request request;
             struct lambda_invoke_result result;
             struct lambda_invoke_answer answer = { answers[i].status, answers[i].body, strlen(answers[i].body),
-                                                   "Connection refused" };
+                                                   "Connection refused", false };
             use_failing_allocator(allowed);
             int parsed = lambda_invoke_parse(parameters, &request);
             int status = parsed == 0 ? lambda_invoke_result(URL, &answer, "r-1", &result) : parsed;
