@@ -282,7 +282,7 @@ static void register_shipped(struct engine *engine)
         if (shipped->checked || shipped->in_flight)
             continue;
         shipped->in_flight = true;
-        if (state_machine_store_load(engine->redis, shipped->name, on_shipped_loaded, shipped) < 0) {
+        if (state_machine_store_load(engine->redis, shipped->name, false, on_shipped_loaded, shipped) < 0) {
             shipped->in_flight = false;
             schedule_registration(engine);
         }
@@ -725,6 +725,63 @@ static int note_missing_activity(char **missing, const struct interpreter_step *
     return *missing ? 0 : -ENOMEM;
 }
 
+/* ---- definitions: parsed once, cached by content hash ---- */
+
+typedef void (*definition_pinned_callback)(int status, struct cached_definition *definition, void *data);
+
+struct definition_load {
+    struct engine *engine;
+    char hash[DEFINITION_HASH_SIZE];
+    char owner[SFN_ARN_PART_SIZE];       /* the machine or execution that runs it, for the log */
+    definition_pinned_callback callback;
+    void *data;
+};
+
+static void on_definition_text(int status, const char *text, void *data)
+{
+    struct definition_load *load = data;
+    struct cached_definition *definition = NULL;
+    char error[1024];
+    if (status == 0 && !text)
+        log_event(LOG_ERROR, "definition-missing", "the definition %s that %s runs is not in Redis", load->hash,
+                  load->owner);
+    if (status == 0 && text) {
+        status = definition_cache_add(&load->engine->definitions, load->hash, text, &definition, error,
+                                      sizeof(error));
+        if (status == -EINVAL)
+            log_event(LOG_ERROR, "definition-invalid", "the definition %s of %s does not parse: %s", load->hash,
+                      load->owner, error);
+    }
+    load->callback(status == 0 && definition ? 0 : -EIO, definition, load->data);
+    free(load);
+}
+
+/*
+ * Pins the parsed definition whose content hash is hash (owner names who
+ * runs it, for the log): from the cache at once (returns 1, *definition
+ * set), or loaded from Redis and parsed (returns 0; callback follows with
+ * it, or -EIO). Returns a negative code, and never calls back, on failure.
+ */
+static int pin_definition(struct engine *engine, const char *hash, const char *owner,
+                          struct cached_definition **definition, definition_pinned_callback callback, void *data)
+{
+    *definition = definition_cache_acquire(&engine->definitions, hash);
+    if (*definition)
+        return 1;
+    struct definition_load *load = calloc(1, sizeof(*load));
+    if (!load)
+        return -ENOMEM;
+    load->engine = engine;
+    load->callback = callback;
+    load->data = data;
+    snprintf(load->hash, sizeof(load->hash), "%s", hash);
+    snprintf(load->owner, sizeof(load->owner), "%s", owner);
+    int result = state_machine_store_load_definition(engine->redis, hash, on_definition_text, load);
+    if (result < 0)
+        free(load);
+    return result < 0 ? result : 0;
+}
+
 /* ---- StartExecution ---- */
 
 struct start_operation {
@@ -857,20 +914,12 @@ static int create_execution(struct engine *engine, struct start_operation *opera
     return result == 1 ? store_execution(operation) : result;
 }
 
-/* Pins the definition a loaded machine runs now, parsing it when it is not cached yet. */
-static int pin_machine_definition(struct engine *engine, const struct state_machine_record *machine,
-                                  struct cached_definition **definition)
+static void on_definition_for_start(int status, struct cached_definition *definition, void *data)
 {
-    char error[1024];
-    *definition = definition_cache_acquire(&engine->definitions, machine->definition_hash);
-    if (*definition)
-        return 0;
-    int result = definition_cache_add(&engine->definitions, machine->definition_hash, machine->definition,
-                                      definition, error, sizeof(error));
-    if (result == -EINVAL)
-        log_event(LOG_ERROR, "definition-invalid", "the stored definition of %s does not parse: %s", machine->arn,
-                  error);
-    return result;
+    struct start_operation *operation = data;
+    operation->definition = definition;
+    if (status < 0 || create_execution(operation->engine, operation) < 0)
+        finish_start(operation, -EIO, 0);
 }
 
 static void on_machine_for_start(int status, struct state_machine_record *machine, void *data)
@@ -886,8 +935,9 @@ static void on_machine_for_start(int status, struct state_machine_record *machin
     int result = engine_execution_arn(machine->arn, operation->name, operation->execution_arn,
                                       sizeof(operation->execution_arn));
     if (result == 0)
-        result = pin_machine_definition(engine, machine, &operation->definition);
-    if (result == 0)
+        result = pin_definition(engine, machine->definition_hash, machine->arn, &operation->definition,
+                                on_definition_for_start, operation);
+    if (result == 1)
         result = create_execution(engine, operation);
     if (result < 0)
         finish_start(operation, -EIO, 0);
@@ -917,7 +967,7 @@ int engine_start_execution(struct engine *engine, const char *state_machine_arn,
     operation->name = strdup(name);
     operation->input = strdup(input);
     int result = operation->name && operation->input
-                     ? state_machine_store_load(engine->redis, machine_name, on_machine_for_start, operation)
+                     ? state_machine_store_load(engine->redis, machine_name, false, on_machine_for_start, operation)
                      : -ENOMEM;
     if (result < 0)
         start_operation_free(operation);
@@ -1206,22 +1256,10 @@ static void interpret_and_commit(struct change_operation *operation)
         abandon_change(operation, result);
 }
 
-static void on_definition_for_change(int status, const char *text, void *data)
+static void on_definition_for_change(int status, struct cached_definition *definition, void *data)
 {
     struct change_operation *operation = data;
-    const char *hash = operation->record->definition_hash;
-    char error[1024];
-    if (status == 0 && !text)
-        log_event(LOG_ERROR, "definition-missing", "the definition %s that %s runs is not in Redis", hash,
-                  operation->record->arn);
-    if (status < 0 || !text) {
-        finish_change(operation, -EIO);
-        return;
-    }
-    status = definition_cache_add(&operation->engine->definitions, hash, text, &operation->definition, error,
-                                  sizeof(error));
-    if (status == -EINVAL)
-        log_event(LOG_ERROR, "definition-invalid", "the definition %s does not parse: %s", hash, error);
+    operation->definition = definition;
     if (status < 0)
         finish_change(operation, -EIO);
     else
@@ -1232,16 +1270,15 @@ static void on_definition_for_change(int status, const char *text, void *data)
 static void find_definition_for_change(struct change_operation *operation)
 {
     const struct execution_record *record = operation->record;
-    if (!record->definition_hash) {
+    int result = -EIO;
+    if (!record->definition_hash)
         log_event(LOG_ERROR, "definition-missing", "execution %s records no definition", record->arn);
-        finish_change(operation, -EIO);
-        return;
-    }
-    operation->definition = definition_cache_acquire(&operation->engine->definitions, record->definition_hash);
-    if (operation->definition)
+    else
+        result = pin_definition(operation->engine, record->definition_hash, record->arn, &operation->definition,
+                                on_definition_for_change, operation);
+    if (result == 1)
         interpret_and_commit(operation);
-    else if (state_machine_store_load_definition(operation->engine->redis, record->definition_hash,
-                                                 on_definition_for_change, operation) < 0)
+    else if (result < 0)
         finish_change(operation, -EIO);
 }
 

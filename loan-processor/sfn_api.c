@@ -540,7 +540,7 @@ static void list_executions(struct http_request *request, struct sfn_api *api, c
     operation->max_results = max_results;
     operation->status = status;
     operation->redriven_only = redrive_filter && strcmp(redrive_filter, "REDRIVEN") == 0;
-    int result = state_machine_store_load(api->redis, parsed.state_machine, on_machine_for_listing, operation);
+    int result = state_machine_store_load(api->redis, parsed.state_machine, false, on_machine_for_listing, operation);
     if (result < 0) {
         list_operation_free(operation);
         sfn_request_reply_unavailable(request, result);

@@ -318,7 +318,7 @@ void state_machine_api_describe(struct http_request *request, struct sfn_api *ap
     if (!context)
         return;
     context->metadata_only = included_data && strcmp(included_data, "METADATA_ONLY") == 0;
-    int result = state_machine_store_load(api->redis, parsed.state_machine, on_described, context);
+    int result = state_machine_store_load(api->redis, parsed.state_machine, true, on_described, context);
     if (result < 0) {
         context_free(context);
         sfn_request_reply_unavailable(request, result);
@@ -407,7 +407,7 @@ void state_machine_api_update(struct http_request *request, struct sfn_api *api,
     context->change.logging = logging;
     context->change.tracing = tracing;
     int result = keep_change(context, definition, role_arn)
-                     ? state_machine_store_load(api->redis, parsed.state_machine, on_machine_for_update, context)
+                     ? state_machine_store_load(api->redis, parsed.state_machine, false, on_machine_for_update, context)
                      : -ENOMEM;
     if (result < 0) {
         context_free(context);

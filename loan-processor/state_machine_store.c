@@ -309,23 +309,36 @@ static int record_set(struct state_machine_record *record, const char *name, con
     return 0;
 }
 
-/* Builds a record from HGETALL's flat name/value array. Returns 0, or -EIO when a required field is missing. */
-static int record_from_reply(const redisReply *reply, struct state_machine_record **record_out)
+/* The fields a load reads, in HMGET's order; the definition, the large one, comes last. */
+static const char *const loaded_fields[] = { "name",    "arn",     "definitionHash", "roleArn",      "type",
+                                             "logging", "tracing", "revisionId",     "creationDate", "updateDate",
+                                             "definition" };
+#define LOADED_FIELD_COUNT (sizeof(loaded_fields) / sizeof(loaded_fields[0]))
+
+/*
+ * Builds a record from HMGET's values of loaded_fields (the first count of
+ * them). Returns 0 and NULL when the machine does not exist, -ENOMEM, or
+ * -EIO when a required field is missing.
+ */
+static int record_from_reply(const redisReply *reply, size_t count, struct state_machine_record **record_out)
 {
     struct state_machine_record *record = calloc(1, sizeof(*record));
+    *record_out = NULL;
     if (!record)
         return -ENOMEM;
-    for (size_t i = 0; i + 1 < reply->elements; i += 2) {
-        const redisReply *name = reply->element[i], *value = reply->element[i + 1];
-        if (name->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING)
-            continue;
-        if (record_set(record, name->str, value) < 0) {
+    for (size_t i = 0; i < count && i < reply->elements; i++) {
+        const redisReply *value = reply->element[i];
+        if (value->type == REDIS_REPLY_STRING && record_set(record, loaded_fields[i], value) < 0) {
             state_machine_store_record_free(record);
             return -ENOMEM;
         }
     }
-    if (!record->name || !record->arn || !record->definition || !record->definition_hash || !record->role_arn
-        || !record->type) {
+    if (!record->name) { /* HMGET of a missing key: every value nil */
+        state_machine_store_record_free(record);
+        return 0;
+    }
+    if (!record->arn || !record->definition_hash || !record->role_arn || !record->type
+        || (count == LOADED_FIELD_COUNT && !record->definition)) {
         state_machine_store_record_free(record);
         return -EIO;
     }
@@ -340,18 +353,21 @@ static void on_loaded(redisReply *reply, void *data)
     struct state_machine_record *record = NULL;
     int status = -EIO;
     if (reply && reply->type == REDIS_REPLY_ARRAY)
-        status = reply->elements == 0 ? 0 : record_from_reply(reply, &record);
+        status = record_from_reply(reply, reply->elements, &record);
     callback(status < 0 ? -EIO : 0, record, request->data);
     free(request);
 }
 
-int state_machine_store_load(struct redis_client *client, const char *name, state_machine_load_callback callback,
-                             void *data)
+int state_machine_store_load(struct redis_client *client, const char *name, bool with_definition,
+                             state_machine_load_callback callback, void *data)
 {
     char key[320];
+    const char *argv[2 + LOADED_FIELD_COUNT] = { "HMGET", key };
+    size_t count = with_definition ? LOADED_FIELD_COUNT : LOADED_FIELD_COUNT - 1;
     machine_key(name, key, sizeof(key));
-    const char *argv[] = { "HGETALL", key };
-    return command(client, 2, argv, on_loaded, new_request((void (*)(void))callback, data));
+    for (size_t i = 0; i < count; i++)
+        argv[2 + i] = loaded_fields[i];
+    return command(client, (int)(2 + count), argv, on_loaded, new_request((void (*)(void))callback, data));
 }
 
 static void on_definition(redisReply *reply, void *data)

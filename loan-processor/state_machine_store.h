@@ -21,6 +21,7 @@
 #define STATE_MACHINE_STORE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "redis_client.h"
@@ -110,9 +111,13 @@ int state_machine_store_update(struct redis_client *client, const struct state_m
 int state_machine_store_delete(struct redis_client *client, const char *name, state_machine_delete_callback callback,
                                void *data);
 
-/* Loads the machine called name. */
-int state_machine_store_load(struct redis_client *client, const char *name, state_machine_load_callback callback,
-                             void *data);
+/*
+ * Loads the machine called name. Its definition text (up to 1 MiB) comes
+ * along only when with_definition is set: starting an execution needs just
+ * the definitionHash, whose parsed definition is usually cached.
+ */
+int state_machine_store_load(struct redis_client *client, const char *name, bool with_definition,
+                             state_machine_load_callback callback, void *data);
 
 /* Loads the definition whose content hash is hash. */
 int state_machine_store_load_definition(struct redis_client *client, const char *hash,
