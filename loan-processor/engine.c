@@ -725,6 +725,22 @@ static int note_missing_activity(char **missing, const struct interpreter_step *
     return *missing ? 0 : -ENOMEM;
 }
 
+/*
+ * What the check of the activity a step schedules leads to: status 0 (it
+ * exists) goes on as it is; -ENOENT keeps the activity's ARN in *missing and
+ * computes the step again with recompute(owner), which then fails the
+ * execution as AWS does. Returns 0 to commit the step, or a negative code.
+ */
+static int settle_activity_check(int status, char **missing, struct interpreter_step *step,
+                                 int (*recompute)(void *owner), void *owner)
+{
+    if (status != -ENOENT)
+        return status;
+    int result = note_missing_activity(missing, step);
+    interpreter_step_release(step);
+    return result == 0 ? recompute(owner) : result;
+}
+
 /* ---- definitions: parsed once, cached by content hash ---- */
 
 typedef void (*definition_pinned_callback)(int status, struct cached_definition *definition, void *data);
@@ -888,16 +904,16 @@ static int store_execution(struct start_operation *operation)
                                   on_execution_created, operation);
 }
 
+static int recompute_start(void *operation)
+{
+    return interpret_start(operation);
+}
+
 static void on_start_activity_checked(int status, void *data)
 {
     struct start_operation *operation = data;
-    int result = status;
-    if (status == -ENOENT) {
-        result = note_missing_activity(&operation->missing_activity, &operation->step);
-        interpreter_step_release(&operation->step);
-        if (result == 0)
-            result = interpret_start(operation);
-    }
+    int result = settle_activity_check(status, &operation->missing_activity, &operation->step, recompute_start,
+                                       operation);
     if (result == 0)
         result = store_execution(operation);
     if (result < 0)
@@ -1227,16 +1243,16 @@ static void abandon_change(struct change_operation *operation, int result)
     finish_change(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
 }
 
+static int recompute_change(void *operation)
+{
+    return interpret_record(operation);
+}
+
 static void on_change_activity_checked(int status, void *data)
 {
     struct change_operation *operation = data;
-    int result = status;
-    if (status == -ENOENT) {
-        result = note_missing_activity(&operation->missing_activity, &operation->step);
-        interpreter_step_release(&operation->step);
-        if (result == 0)
-            result = interpret_record(operation);
-    }
+    int result = settle_activity_check(status, &operation->missing_activity, &operation->step, recompute_change,
+                                       operation);
     if (result == 0)
         result = commit_change(operation);
     if (result < 0)
