@@ -34,7 +34,8 @@ static struct redis_script store_script = {
  * KEYS[1] valuation:<ref>, KEYS[2] the in-flight set. ARGV[1] lease (ms),
  * ARGV[2] arrival time (ms) or '' for now. Returns {1, token}, or
  * {0, requests registered by the arrival time and not expired, arrival time}.
- * A registration's time is its score minus the lease.
+ * A registration's time is its score minus the lease. Read-only: expired
+ * registrations are dropped by the register script, not by every look-up.
  */
 static struct redis_script look_up_script = {
     .name = "look-up-valuation-token",
@@ -43,8 +44,7 @@ static struct redis_script look_up_script = {
         "if token then return {1, token} end\n"
         LUA_NOW_MS
         "local arrived = ARGV[2] == '' and now or tonumber(ARGV[2])\n"
-        "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
-        "return {0, redis.call('ZCOUNT', KEYS[2], '-inf', arrived + tonumber(ARGV[1])), arrived}\n",
+        "return {0, redis.call('ZCOUNT', KEYS[2], '(' .. now, arrived + tonumber(ARGV[1])), arrived}\n",
 };
 
 struct script_call {

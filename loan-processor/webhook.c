@@ -12,7 +12,9 @@
 #include "valuation_tokens.h"
 
 /* How often an early callback looks for its token again, and for how long at most. */
+/* The first re-check of a callback waiting for its token, doubling up to the longest. */
 #define RECHECK_INTERVAL_MS 20
+#define RECHECK_LONGEST_INTERVAL_MS 320
 #define EARLY_CALLBACK_WAIT_MS (VALUATION_REQUEST_TIMEOUT_MS + 1000)
 
 #define UNKNOWN_REFERENCE_DESCRIPTION "Unknown valuation reference"
@@ -33,6 +35,7 @@ struct callback_operation {
     uint64_t wait_deadline_ms; /* monotonic: when an early callback stops waiting for its token */
     bool waited;               /* the look-up has been repeated at least once */
     struct event_timer recheck_timer;
+    uint64_t recheck_interval_ms;
     enum rejection rejection;
 };
 
@@ -189,7 +192,9 @@ static int look_up_token(struct callback_operation *operation);
 static void on_recheck_due(struct event_timer *timer)
 {
     struct callback_operation *operation = timer->data;
-    if (look_up_token(operation) < 0)
+    if (!http_request_client_connected(operation->request))
+        reply_unavailable(operation, "The caller went away"); /* nobody reads it; the request is done with */
+    else if (look_up_token(operation) < 0)
         reply_unavailable(operation, "Redis is unavailable");
 }
 
@@ -212,8 +217,12 @@ static void on_token_missing(struct callback_operation *operation, long long req
                   "Callback for %s came before its token was stored; waiting (%lld valuation requests in flight)",
                   operation->valuation_reference, requests_in_flight);
     operation->waited = true;
-    if (event_loop_timer_start(webhook->loop, &operation->recheck_timer, RECHECK_INTERVAL_MS, on_recheck_due,
-                               operation)
+    operation->recheck_interval_ms = operation->recheck_interval_ms ? operation->recheck_interval_ms * 2
+                                                                    : RECHECK_INTERVAL_MS;
+    if (operation->recheck_interval_ms > RECHECK_LONGEST_INTERVAL_MS)
+        operation->recheck_interval_ms = RECHECK_LONGEST_INTERVAL_MS;
+    if (event_loop_timer_start(webhook->loop, &operation->recheck_timer, operation->recheck_interval_ms,
+                               on_recheck_due, operation)
         < 0)
         reply_unavailable(operation, "Out of memory");
 }

@@ -15,9 +15,9 @@
  * Early callbacks: at a tiny TIME_SCALE the callback can arrive before the
  * loan-processor has stored valuation:R. While a valuation request that was
  * registered before the callback arrived is still in flight (see
- * valuation_tokens.h), the look-up is repeated on a timer every 20 ms, until
- * the token appears, no such request is left, or VALUATION_REQUEST_TIMEOUT_MS
- * + 1 s have passed. With none in flight an unknown R is answered at once.
+ * valuation_tokens.h), the look-up is repeated on a timer (after 20 ms,
+ * doubling up to 320 ms), until the token appears, no such request is left,
+ * the caller hangs up, or VALUATION_REQUEST_TIMEOUT_MS + 1 s have passed. With none in flight an unknown R is answered at once.
  *
  * Errors are published as the follow-up post's webhook does, to the error
  * topic, before answering (so whoever sees the 404/409 can read the topic):
