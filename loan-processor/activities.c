@@ -550,9 +550,16 @@ static void on_claimed(int status, void *context)
             take_task(group);
     } else if (status < 0) {
         put_task_back(group, -EIO);
-    } else if (!still_wanted(group->serving)) {
-        put_task_back(group, -ECANCELED);
     } else {
+        /*
+         * ActivityStarted is recorded: the task is this worker's now, as on
+         * AWS. If its client has just gone, the answer is lost and the task's
+         * heartbeat or timeout closes it; putting it back would start it twice.
+         */
+        if (!still_wanted(group->serving))
+            log_event(LOG_WARN, "activity-task-orphaned",
+                      "the worker that took a task of activity %s went away; its timeouts will close it",
+                      group->name);
         finish_serving(group, 0, group->token, group->input);
         drop_task(group);
         serve_next(group); /* more tasks may wait for the pollers behind */
@@ -560,11 +567,13 @@ static void on_claimed(int status, void *context)
     release_group_if_idle(group);
 }
 
-/* Keeps the task taken (reply->str) for the served poller and claims it; 0, or -EINVAL for a corrupt task. */
+/* Keeps the task taken (reply->str) for the served poller; 0, -ENOMEM, or -EINVAL for a corrupt task. */
 static int keep_task(struct poller_group *group, const redisReply *reply)
 {
     group->task = strdup(reply->str);
-    if (!group->task || json_parse(reply->str, reply->len, &group->parsed_task) < 0)
+    if (!group->task)
+        return -ENOMEM;
+    if (json_parse(reply->str, reply->len, &group->parsed_task) < 0)
         return -EINVAL;
     group->token = json_string_member(group->parsed_task, "taskToken");
     group->input = json_string_member(group->parsed_task, "input");
@@ -585,6 +594,7 @@ static void claim_task(struct poller_group *group)
 static void on_taken(redisReply *reply, void *data)
 {
     struct poller_group *group = data;
+    int kept;
     group->busy = false;
     if (!reply || reply->type == REDIS_REPLY_ERROR) {
         finish_serving(group, -EIO, NULL, NULL);
@@ -605,7 +615,15 @@ static void on_taken(redisReply *reply, void *data)
             if (!group->tail)
                 group->tail = poller;
         }
-    } else if (keep_task(group, reply) < 0) {
+    } else if ((kept = keep_task(group, reply)) == -ENOMEM) {
+        /* Out of memory: the poller gets an error and the task goes back, from the reply itself. */
+        drop_task(group);
+        finish_serving(group, -ENOMEM, NULL, NULL);
+        if (send_take(group, reply->str, on_put_back) < 0)
+            log_event(LOG_WARN, "activity-task-lost",
+                      "a task of activity %s could not be put back in its queue; its timeouts will close it",
+                      group->name);
+    } else if (kept < 0) {
         log_event(LOG_WARN, "activity-task-dropped", "a task of activity %s was not valid JSON and was dropped",
                   group->name);
         drop_task(group);
