@@ -101,6 +101,7 @@ struct activities {
     struct poller_group *groups;
     size_t poller_count;            /* waiting and being served */
     struct event_timer tick;
+    unsigned ticks;               /* counts ticks, to look at clients only every CLIENT_CHECK_TICKS */
     bool stopped;
 };
 
@@ -652,25 +653,29 @@ static void serve_next(struct poller_group *group)
     take_task(group);
 }
 
-/* Answers the waiting pollers of group that are out of time or whose client went away. */
-static void expire_waiting(struct poller_group *group)
+/*
+ * A client's connection is looked at (one recv() per waiting poller) only
+ * every this many ticks: it costs a system call, and a task taken for a
+ * vanished poller is put back anyway.
+ */
+#define CLIENT_CHECK_TICKS 10
+
+/* Answers the waiting pollers of group that are out of time or (when check_clients) whose client went away. */
+static void expire_waiting(struct poller_group *group, bool check_clients)
 {
+    struct poller *last = NULL;
     for (struct poller **link = &group->head; *link;) {
         struct poller *poller = *link;
-        bool expired = out_of_time(poller), gone = !expired && !still_wanted(poller);
+        bool expired = out_of_time(poller), gone = !expired && check_clients && !still_wanted(poller);
         if (!expired && !gone) {
+            last = poller;
             link = &poller->next;
             continue;
         }
         *link = poller->next;
-        if (group->tail == poller)
-            group->tail = NULL;
         finish_poller(poller, expired ? 0 : -ECANCELED, NULL, NULL);
     }
-    if (!group->tail) {
-        for (struct poller *poller = group->head; poller; poller = poller->next)
-            group->tail = poller;
-    }
+    group->tail = last;
 }
 
 static void start_ticking(struct activities *activities);
@@ -679,9 +684,10 @@ static void start_ticking(struct activities *activities);
 static void on_tick(struct event_timer *timer)
 {
     struct activities *activities = timer->data;
+    bool check_clients = ++activities->ticks % CLIENT_CHECK_TICKS == 0;
     for (struct poller_group *group = activities->groups, *next; group; group = next) {
         next = group->next;
-        expire_waiting(group);
+        expire_waiting(group, check_clients);
         serve_next(group);
         release_group_if_idle(group);
     }
