@@ -28,19 +28,6 @@ static void reply_no_such_activity(struct http_request *request, const char *arn
     sfn_api_reply_error(request, 400, "ActivityDoesNotExist", "Activity Does Not Exist: '%s'", arn);
 }
 
-/* Answers the InvalidArn AWS gives for arn (parsed is what activity_arn_parse() made of it). */
-static void reply_invalid_arn(struct http_request *request, const char *arn, enum activity_arn_status status,
-                              const struct activity_arn *parsed)
-{
-    if (strncmp(arn, "arn:", 4) != 0)
-        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", arn);
-    else if (status == ACTIVITY_ARN_OTHER_RESOURCE)
-        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: %s'",
-                            parsed->resource_type);
-    else
-        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: '%s'", arn);
-}
-
 /*
  * Reads and checks activityArn into *arn and the activity's name into
  * parsed. *ours tells whether it is an ARN of this region and account (any
@@ -48,18 +35,17 @@ static void reply_invalid_arn(struct http_request *request, const char *arn, enu
  * is missing or not an activity's ARN.
  */
 static bool read_activity_arn(struct http_request *request, const struct sfn_api *api, const cJSON *body,
-                              const char **arn, struct activity_arn *parsed, bool *ours)
+                              const char **arn, struct sfn_arn *parsed, bool *ours)
 {
     char expected[ACTIVITY_ARN_SIZE];
-    *arn = sfn_request_required_string(request, body, "activityArn");
-    if (!*arn || !sfn_request_check_length(request, "activityArn", *arn, 1, 256))
+    *arn = sfn_request_arn(request, body, "activityArn", SFN_ARN_ACTIVITY, parsed);
+    if (!*arn)
         return false;
-    enum activity_arn_status status = activity_arn_parse(*arn, parsed);
-    if (status != ACTIVITY_ARN_VALID || !sfn_request_valid_name(parsed->name)) {
-        reply_invalid_arn(request, *arn, status, parsed);
+    if (!sfn_request_valid_name(parsed->activity)) {
+        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", *arn);
         return false;
     }
-    *ours = activities_arn(api->activities, parsed->name, expected, sizeof(expected)) == 0
+    *ours = activities_arn(api->activities, parsed->activity, expected, sizeof(expected)) == 0
             && strcmp(expected, *arn) == 0;
     return true;
 }
@@ -153,7 +139,7 @@ static void on_activity_described(int status, const struct activity_description 
 
 void activity_api_describe(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
-    struct activity_arn parsed;
+    struct sfn_arn parsed;
     const char *arn;
     bool ours;
     if (!read_activity_arn(request, api, body, &arn, &parsed, &ours))
@@ -163,7 +149,7 @@ void activity_api_describe(struct http_request *request, struct sfn_api *api, co
         return;
     }
     struct activity_request *context = new_activity_request(request, api, arn);
-    int result = context ? activities_describe(api->activities, parsed.name, on_activity_described, context) : 0;
+    int result = context ? activities_describe(api->activities, parsed.activity, on_activity_described, context) : 0;
     if (result < 0)
         fail_activity_request(context, result);
 }
@@ -233,7 +219,7 @@ static void on_activity_deleted(int status, void *data)
 
 void activity_api_delete(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
-    struct activity_arn parsed;
+    struct sfn_arn parsed;
     const char *arn;
     bool ours;
     if (!read_activity_arn(request, api, body, &arn, &parsed, &ours))
@@ -243,7 +229,7 @@ void activity_api_delete(struct http_request *request, struct sfn_api *api, cons
         return;
     }
     struct activity_request *context = new_activity_request(request, api, arn);
-    int result = context ? activities_delete(api->activities, parsed.name, on_activity_deleted, context) : 0;
+    int result = context ? activities_delete(api->activities, parsed.activity, on_activity_deleted, context) : 0;
     if (result < 0)
         fail_activity_request(context, result);
 }
@@ -302,7 +288,7 @@ static void poll_answer(int status, const char *token, const char *input, void *
 
 void activity_api_get_task(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
-    struct activity_arn parsed;
+    struct sfn_arn parsed;
     const char *arn;
     bool ours;
     const char *worker_name;
@@ -318,7 +304,7 @@ void activity_api_get_task(struct http_request *request, struct sfn_api *api, co
     if (!context)
         return;
     struct activity_poll poll = {
-        .name = parsed.name,
+        .name = parsed.activity,
         .worker_name = worker_name,
         .still_wanted = poll_still_wanted,
         .claim = poll_claim,

@@ -85,7 +85,8 @@ int sfn_arn_parse(const char *text, enum sfn_arn_type type, struct sfn_arn *arn,
     if (!colon || colon == resource)
         return invalid_prefix(text, error, error_size);
     size_t type_length = (size_t)(colon - resource);
-    const char *expected = type == SFN_ARN_STATE_MACHINE ? "stateMachine" : "execution";
+    static const char *const type_names[] = { "stateMachine", "execution", "activity" };
+    const char *expected = type_names[type];
     if (!field_is(resource, type_length, expected)) {
         char resource_type[SFN_ARN_PART_SIZE];
         for (size_t i = 0; i < type_length && i + 1 < sizeof(resource_type); i++)
@@ -98,6 +99,8 @@ int sfn_arn_parse(const char *text, enum sfn_arn_type type, struct sfn_arn *arn,
     const char *name = colon + 1;
     if (type == SFN_ARN_STATE_MACHINE)
         return copy_name(name, arn->state_machine) ? 0 : invalid_prefix(text, error, error_size);
+    if (type == SFN_ARN_ACTIVITY)
+        return !strchr(name, ':') && copy_name(name, arn->activity) ? 0 : invalid_prefix(text, error, error_size);
     /* execution:<stateMachine>:<execution> */
     const char *separator = strchr(name, ':');
     if (!separator || separator == name || !separator[1] || !copy_name(name, arn->execution_id))

@@ -166,10 +166,10 @@ class ActivityApiTest(ActivityTestCase):
             self.assert_aws_error(self.sfn(server, operation, {"activityArn": "not_an_activity_arn"}), "InvalidArn",
                                   "Invalid Arn: 'Invalid ARN prefix: not_an_activity_arn'")
             self.assert_aws_error(self.sfn(server, operation, {"activityArn": machine_arn("ActivityMachine")}),
-                                  "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: stateMachine'")
+                                  "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: statemachine'")
             broken = f"arn:aws:states:{REGION}:{ACCOUNT}:activity:"
             self.assert_aws_error(self.sfn(server, operation, {"activityArn": broken}), "InvalidArn",
-                                  f"Invalid Arn: '{broken}'")
+                                  f"Invalid Arn: 'Invalid ARN prefix: {broken}'")
             self.assert_aws_error(self.sfn(server, operation, {}), "ValidationException")
 
         self.create_activity(server)

@@ -75,6 +75,23 @@ static void test_resource_type_not_valid_in_this_context(void)
     ASSERT_EQ_STR("Resource type not valid in this context: express", error);
 }
 
+static void test_activity_arns(void)
+{
+    struct sfn_arn arn;
+    char error[256] = "";
+    ASSERT_EQ_INT(0, sfn_arn_parse("arn:aws:states:us-east-1:123456789012:activity:valuer", SFN_ARN_ACTIVITY, &arn,
+                                   error, sizeof(error)));
+    ASSERT_EQ_STR("valuer", arn.activity);
+    ASSERT_EQ_INT(-EINVAL, sfn_arn_parse("arn:aws:states:us-east-1:123456789012:activity:", SFN_ARN_ACTIVITY, &arn,
+                                         error, sizeof(error)));
+    ASSERT_EQ_STR("Invalid ARN prefix: arn:aws:states:us-east-1:123456789012:activity:", error);
+    ASSERT_EQ_INT(-EINVAL, sfn_arn_parse("arn:aws:states:us-east-1:123456789012:activity:a:b", SFN_ARN_ACTIVITY,
+                                         &arn, error, sizeof(error)));
+    ASSERT_EQ_STR("Invalid ARN prefix: arn:aws:states:us-east-1:123456789012:activity:a:b", error);
+    ASSERT_EQ_INT(-EINVAL, sfn_arn_parse(MACHINE, SFN_ARN_ACTIVITY, &arn, error, sizeof(error)));
+    ASSERT_EQ_STR("Resource type not valid in this context: statemachine", error);
+}
+
 static void test_role_arns(void)
 {
     char error[256] = "";
@@ -102,6 +119,7 @@ int main(void)
     RUN(test_other_partitions_and_qualified_names_parse);
     RUN(test_invalid_prefix);
     RUN(test_resource_type_not_valid_in_this_context);
+    RUN(test_activity_arns);
     RUN(test_role_arns);
     RUN(test_error_text_is_always_terminated);
     return test_done();
