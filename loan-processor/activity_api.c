@@ -18,10 +18,6 @@
 #include "json_util.h"
 #include "sfn_api.h"
 
-static void reply_empty(struct http_request *request)
-{
-    http_request_reply(request, 200, "application/x-amz-json-1.0", "{}", 2);
-}
 
 static void reply_no_such_activity(struct http_request *request, const char *arn)
 {
@@ -213,7 +209,7 @@ static void on_activity_deleted(int status, void *data)
     if (status < 0)
         sfn_request_reply_unavailable(context->request, status);
     else
-        reply_empty(context->request);
+        sfn_request_reply_empty(context->request);
     free(context);
 }
 
@@ -225,7 +221,7 @@ void activity_api_delete(struct http_request *request, struct sfn_api *api, cons
     if (!read_activity_arn(request, api, body, &arn, &parsed, &ours))
         return;
     if (!ours) {
-        reply_empty(request); /* nothing of that ARN here: deleting it changes nothing, as on AWS */
+        sfn_request_reply_empty(request); /* nothing of that ARN here: deleting it changes nothing, as on AWS */
         return;
     }
     struct activity_request *context = new_activity_request(request, api, arn);
@@ -278,7 +274,7 @@ static void poll_answer(int status, const char *token, const char *input, void *
     if (status == 0 && token)
         http_request_reply_json(context->request, 200, activity_task(token, input));
     else if (status == 0 || status == -ECANCELED)
-        reply_empty(context->request); /* nothing came in time, or nobody reads it: the client went away */
+        sfn_request_reply_empty(context->request); /* nothing came in time, or nobody reads it: the client went away */
     else if (status == -ENOENT)
         reply_no_such_activity(context->request, context->arn);
     else
@@ -317,7 +313,7 @@ void activity_api_get_task(struct http_request *request, struct sfn_api *api, co
                             "Activity Worker Limit Exceeded: 'Too many workers are waiting for activity tasks on "
                             "this loan-processor (ACTIVITY_MAX_POLLERS); retry later'");
     else if (result == -ESHUTDOWN)
-        reply_empty(request); /* shutting down: no task for this worker here */
+        sfn_request_reply_empty(request); /* shutting down: no task for this worker here */
     else if (result < 0)
         sfn_request_reply_unavailable(request, result);
     if (result < 0)

@@ -55,11 +55,6 @@ struct start_context {
     char state_machine_arn[SFN_ARN_PART_SIZE];
 };
 
-static void reply_no_state_machine(struct http_request *request, const char *arn)
-{
-    sfn_api_reply_error(request, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn);
-}
-
 static void on_started(int status, const char *execution_arn, int64_t start_ms, void *data)
 {
     struct start_context *context = data;
@@ -67,7 +62,7 @@ static void on_started(int status, const char *execution_arn, int64_t start_ms, 
     if (status == -EEXIST) {
         sfn_api_reply_error(request, 400, "ExecutionAlreadyExists", "Execution Already Exists: '%s'", execution_arn);
     } else if (status == -ENOENT) {
-        reply_no_state_machine(request, context->state_machine_arn);
+        sfn_request_reply_no_state_machine(request, context->state_machine_arn);
     } else if (status < 0) {
         sfn_request_reply_unavailable(request, status);
     } else {
@@ -135,7 +130,7 @@ static void start_execution(struct http_request *request, struct sfn_api *api, c
     snprintf(context->state_machine_arn, sizeof(context->state_machine_arn), "%s", arn);
     int result = engine_start_execution(api->engine, arn, name, input, on_started, context);
     if (result == -ENOENT)
-        reply_no_state_machine(request, arn);
+        sfn_request_reply_no_state_machine(request, arn);
     else if (result < 0)
         sfn_request_reply_unavailable(request, result);
     if (result < 0)
@@ -199,8 +194,7 @@ static void on_described(int status, struct execution_record *record, void *data
     if (status < 0)
         sfn_request_reply_unavailable(operation->request, status);
     else if (!record)
-        sfn_api_reply_error(operation->request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
-                            operation->execution_arn);
+        sfn_request_reply_no_execution(operation->request, operation->execution_arn);
     else
         http_request_reply_json(operation->request, 200, describe_record(record));
     execution_store_record_free(record);
@@ -287,8 +281,7 @@ static void on_history(redisReply *reply, void *data)
     if (!reply || reply->type != REDIS_REPLY_ARRAY)
         sfn_request_reply_unavailable(operation->request, -EIO);
     else if (reply->elements == 0)
-        sfn_api_reply_error(operation->request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
-                            operation->execution_arn);
+        sfn_request_reply_no_execution(operation->request, operation->execution_arn);
     else
         http_request_reply_json(operation->request, 200, history_page(operation, reply));
     free(operation);
@@ -335,7 +328,7 @@ static void on_task_answered(int status, const char *execution_arn, const char *
     else if (status < 0)
         sfn_request_reply_unavailable(request, status);
     else
-        http_request_reply(request, 200, "application/x-amz-json-1.0", "{}", 2);
+        sfn_request_reply_empty(request);
 }
 
 /* Reads and checks taskToken; answers and returns NULL when it is missing or too long. */
@@ -472,7 +465,7 @@ static void on_machine_for_listing(int status, struct state_machine_record *mach
     if (status < 0) {
         sfn_request_reply_unavailable(request, status);
     } else if (!machine || strcmp(machine->arn, operation->state_machine_arn) != 0) {
-        reply_no_state_machine(request, operation->state_machine_arn);
+        sfn_request_reply_no_state_machine(request, operation->state_machine_arn);
     } else if (strcmp(machine->type, "EXPRESS") == 0) {
         sfn_api_reply_error(request, 400, "StateMachineTypeNotSupported",
                             "This operation is not supported by this type of state machine");
@@ -558,8 +551,7 @@ static void on_stopped(int status, int64_t stop_ms, void *data)
 {
     struct stop_context *context = data;
     if (status == -ENOENT) {
-        sfn_api_reply_error(context->request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
-                            context->execution_arn);
+        sfn_request_reply_no_execution(context->request, context->execution_arn);
     } else if (status < 0) {
         sfn_request_reply_unavailable(context->request, status);
     } else {

@@ -10,6 +10,21 @@
 #include "json_util.h"
 #include "sfn_api.h"
 
+void sfn_request_reply_empty(struct http_request *request)
+{
+    http_request_reply(request, 200, "application/x-amz-json-1.0", "{}", 2);
+}
+
+void sfn_request_reply_no_state_machine(struct http_request *request, const char *arn)
+{
+    sfn_api_reply_error(request, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn);
+}
+
+void sfn_request_reply_no_execution(struct http_request *request, const char *arn)
+{
+    sfn_api_reply_error(request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
+}
+
 void sfn_request_reply_unavailable(struct http_request *request, int result)
 {
     if (result == -ENOMEM)

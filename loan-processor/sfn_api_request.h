@@ -27,6 +27,13 @@ struct sfn_api;
 /* One operation: validates body (a JSON object) and answers request, now or from a callback. */
 typedef void sfn_operation(struct http_request *request, struct sfn_api *api, const cJSON *body);
 
+/* Answers 200 with the empty result {} (StopExecution-like operations that return nothing). */
+void sfn_request_reply_empty(struct http_request *request);
+
+/* Answers StateMachineDoesNotExist / ExecutionDoesNotExist in AWS's words for arn. */
+void sfn_request_reply_no_state_machine(struct http_request *request, const char *arn);
+void sfn_request_reply_no_execution(struct http_request *request, const char *arn);
+
 /* Answers 503 (Redis unavailable) or, for -ENOMEM, 500. */
 void sfn_request_reply_unavailable(struct http_request *request, int result);
 

@@ -52,11 +52,6 @@ static void context_free(struct machine_context *context)
     free(context);
 }
 
-static void reply_no_machine(struct http_request *request, const char *arn)
-{
-    sfn_api_reply_error(request, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn);
-}
-
 static void reply_invalid_definition(struct http_request *request, const char *detail)
 {
     sfn_api_reply_error(request, 400, "InvalidDefinition", "Invalid State Machine Definition: '%s'", detail);
@@ -294,7 +289,7 @@ static void on_described(int status, struct state_machine_record *machine, void 
     if (status < 0)
         sfn_request_reply_unavailable(context->request, status);
     else if (!machine)
-        reply_no_machine(context->request, context->arn);
+        sfn_request_reply_no_state_machine(context->request, context->arn);
     else
         http_request_reply_json(context->request, 200, describe_machine(machine, context->metadata_only));
     state_machine_store_record_free(machine);
@@ -311,7 +306,7 @@ void state_machine_api_describe(struct http_request *request, struct sfn_api *ap
     if (!arn || !sfn_request_enum(request, body, "includedData", included, 2, &included_data))
         return;
     if (!ours) {
-        reply_no_machine(request, arn);
+        sfn_request_reply_no_state_machine(request, arn);
         return;
     }
     struct machine_context *context = new_context(request, api, arn);
@@ -332,7 +327,7 @@ static void on_updated(int status, const char *arn, const char *revision_id, int
     struct machine_context *context = data;
     (void)arn;
     if (status == -ENOENT) {
-        reply_no_machine(context->request, context->arn);
+        sfn_request_reply_no_state_machine(context->request, context->arn);
     } else if (status < 0) {
         sfn_request_reply_unavailable(context->request, status);
     } else {
@@ -361,7 +356,7 @@ static void on_machine_for_update(int status, struct state_machine_record *machi
     if (result == 0)
         return;
     if (result == -ENOENT)
-        reply_no_machine(context->request, context->arn);
+        sfn_request_reply_no_state_machine(context->request, context->arn);
     else if (result == -EINVAL)
         reply_invalid_definition(context->request, error);
     else
@@ -398,7 +393,7 @@ void state_machine_api_update(struct http_request *request, struct sfn_api *api,
     }
     struct machine_context *context = ours ? new_context(request, api, arn) : NULL;
     if (!ours)
-        reply_no_machine(request, arn);
+        sfn_request_reply_no_state_machine(request, arn);
     if (!context) {
         free(logging);
         free(tracing);
@@ -423,7 +418,7 @@ static void on_deleted(int status, void *data)
     if (status < 0)
         sfn_request_reply_unavailable(context->request, status);
     else
-        http_request_reply(context->request, 200, "application/x-amz-json-1.0", "{}", 2);
+        sfn_request_reply_empty(context->request);
     context_free(context);
 }
 
@@ -435,7 +430,7 @@ void state_machine_api_delete(struct http_request *request, struct sfn_api *api,
     if (!arn)
         return;
     if (!ours) { /* AWS answers a delete of nothing with 200 too (recorded) */
-        http_request_reply(request, 200, "application/x-amz-json-1.0", "{}", 2);
+        sfn_request_reply_empty(request);
         return;
     }
     struct machine_context *context = new_context(request, api, arn);
