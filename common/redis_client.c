@@ -234,15 +234,25 @@ int redis_client_command(struct redis_client *client, redis_client_callback call
     return result;
 }
 
-int redis_client_command_strings(struct redis_client *client, redis_client_callback callback, void *data,
-                                 int argc, const char **argv)
+/* Most NUL-terminated arguments the _strings variants take. */
+#define MAX_STRING_ARGUMENTS 32
+
+/* Fills lengths with the lengths of argc NUL-terminated arguments; -EINVAL when there are too many. */
+static int measure_arguments(int argc, const char **argv, size_t lengths[MAX_STRING_ARGUMENTS])
 {
-    size_t lengths[32];
-    if (argc > 32)
+    if (argc < 0 || argc > MAX_STRING_ARGUMENTS)
         return -EINVAL;
     for (int i = 0; i < argc; i++)
         lengths[i] = strlen(argv[i]);
-    return redis_client_command(client, callback, data, argc, argv, lengths);
+    return 0;
+}
+
+int redis_client_command_strings(struct redis_client *client, redis_client_callback callback, void *data,
+                                 int argc, const char **argv)
+{
+    size_t lengths[MAX_STRING_ARGUMENTS];
+    int result = measure_arguments(argc, argv, lengths);
+    return result < 0 ? result : redis_client_command(client, callback, data, argc, argv, lengths);
 }
 
 /* Keeps a copy of the script's arguments so that NOSCRIPT can be answered with EVAL. */
@@ -331,6 +341,14 @@ int redis_client_eval(struct redis_client *client, struct redis_script *script, 
     if (result < 0)
         pending_free(command);
     return result;
+}
+
+int redis_client_eval_strings(struct redis_client *client, struct redis_script *script,
+                              redis_client_callback callback, void *data, int key_count, int argc, const char **argv)
+{
+    size_t lengths[MAX_STRING_ARGUMENTS];
+    int result = measure_arguments(argc, argv, lengths);
+    return result < 0 ? result : redis_client_eval(client, script, callback, data, key_count, argc, argv, lengths);
 }
 
 size_t redis_client_pending(const struct redis_client *client)

@@ -84,6 +84,10 @@ int redis_client_command_strings(struct redis_client *client, redis_client_callb
 int redis_client_eval(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
                       void *data, int key_count, int argc, const char **argv, const size_t *lengths);
 
+/* Like redis_client_eval() with NUL-terminated arguments (at most 32). */
+int redis_client_eval_strings(struct redis_client *client, struct redis_script *script,
+                              redis_client_callback callback, void *data, int key_count, int argc, const char **argv);
+
 /* Commands sent and not answered yet. */
 size_t redis_client_pending(const struct redis_client *client);
 

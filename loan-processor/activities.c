@@ -172,10 +172,7 @@ static int sent(struct store_request *request, int result)
 static int run_script(struct activities *activities, struct redis_script *script, redis_client_callback callback,
                       void *data, int key_count, int argc, const char **argv)
 {
-    size_t lengths[8];
-    for (int i = 0; i < argc; i++)
-        lengths[i] = strlen(argv[i]);
-    return redis_client_eval(activities->redis, script, callback, data, key_count, argc, argv, lengths);
+    return redis_client_eval_strings(activities->redis, script, callback, data, key_count, argc, argv);
 }
 
 static bool is_integer(const redisReply *reply)

@@ -62,8 +62,7 @@ int local_queue_send(const struct local_queues *queues, const struct sqs_send_me
         snprintf(operation->key, sizeof(operation->key), "sqs:%s", request->queue_name);
         snprintf(cap, sizeof(cap), "%lld", queues->max_messages);
         const char *argv[] = { operation->key, cap, record };
-        const size_t lengths[] = { strlen(operation->key), strlen(cap), strlen(record) };
-        result = redis_client_eval(queues->redis, &send_script, on_sent, operation, 1, 3, argv, lengths);
+        result = redis_client_eval_strings(queues->redis, &send_script, on_sent, operation, 1, 3, argv);
     }
     cJSON_free(record);
     if (result < 0)

@@ -81,11 +81,8 @@ int local_topic_publish(const struct local_topics *topics, const struct local_to
     const char *argv[] = { key, cap, operation->message_id, operation->topic_arn, message->message, timestamp,
                            message->subject ? message->subject : "",
                            message->execution_arn ? message->execution_arn : "" };
-    size_t lengths[sizeof(argv) / sizeof(argv[0])];
-    for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
-        lengths[i] = strlen(argv[i]);
-    result = redis_client_eval(topics->redis, &publish_script, on_published, operation, 1,
-                               (int)(sizeof(argv) / sizeof(argv[0])), argv, lengths);
+    result = redis_client_eval_strings(topics->redis, &publish_script, on_published, operation, 1,
+                                       (int)(sizeof(argv) / sizeof(argv[0])), argv);
     if (result < 0)
         free(operation);
     return result;

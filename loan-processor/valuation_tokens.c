@@ -102,15 +102,12 @@ static void on_looked_up(redisReply *reply, void *data)
 static int run(struct redis_client *redis, struct redis_script *script, int key_count, int argc, const char **argv,
                struct script_call call)
 {
-    size_t lengths[8];
     struct script_call *copy = malloc(sizeof(*copy));
     if (!copy)
         return -ENOMEM;
     *copy = call;
-    for (int i = 0; i < argc; i++)
-        lengths[i] = strlen(argv[i]);
-    int result = redis_client_eval(redis, script, call.found ? on_looked_up : on_done, copy, key_count, argc, argv,
-                                   lengths);
+    int result = redis_client_eval_strings(redis, script, call.found ? on_looked_up : on_done, copy, key_count, argc,
+                                           argv);
     if (result < 0)
         free(copy);
     return result;
