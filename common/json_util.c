@@ -56,3 +56,14 @@ bool json_add_epoch_seconds(cJSON *object, const char *name, long long epoch_ms)
 {
     return cJSON_AddNumberToObject(object, name, (double)epoch_ms / 1000.0) != NULL;
 }
+
+char *json_text_of(const cJSON *value)
+{
+    if (!cJSON_IsString(value))
+        return json_print(value);
+    size_t size = strlen(value->valuestring) + 1;
+    char *copy = cJSON_malloc(size);
+    if (copy)
+        memcpy(copy, value->valuestring, size);
+    return copy;
+}

@@ -18,6 +18,13 @@ int json_parse(const char *text, size_t length, cJSON **document);
 /* Prints unformatted; the caller frees with cJSON_free. NULL when out of memory. */
 char *json_print(const cJSON *value);
 
+/*
+ * A value as the text a service sends it: a string as it is, any other
+ * value as its JSON text (as Step Functions sends an SNS Message or an SQS
+ * MessageBody). The caller frees with cJSON_free. NULL when out of memory.
+ */
+char *json_text_of(const cJSON *value);
+
 /* The member's string value, or NULL when it is missing or not a string. */
 const char *json_string_member(const cJSON *object, const char *name);
 

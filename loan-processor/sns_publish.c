@@ -90,23 +90,13 @@ static int check_subject(const cJSON *subject, char *cause, size_t cause_size)
     return 0;
 }
 
-/* A copy of text from cJSON's allocator (so that every message is freed with cJSON_free); NULL when out of memory. */
-static char *copy_text(const char *text)
-{
-    size_t size = strlen(text) + 1;
-    char *copy = cJSON_malloc(size);
-    if (copy)
-        memcpy(copy, text, size);
-    return copy;
-}
-
 /* The text SNS sends: a string as is, any other value as its JSON text. Returns 0, -EINVAL or -ENOMEM. */
 static int message_text(const cJSON *message, char **text, char *cause, size_t cause_size)
 {
     *text = NULL;
     if (!message || cJSON_IsNull(message))
         return refuse(cause, cause_size, "Invalid parameter: Message Reason: no value for required parameter");
-    *text = cJSON_IsString(message) ? copy_text(message->valuestring) : json_print(message);
+    *text = json_text_of(message);
     if (!*text)
         return -ENOMEM;
     const char *reason = !(*text)[0]                              ? "Invalid parameter: Empty message"

@@ -73,16 +73,6 @@ static int read_queue(const cJSON *queue_url, char name[SQS_QUEUE_NAME_SIZE], ch
                   queue_url->valuestring);
 }
 
-/* A copy of text from cJSON's allocator (every body is freed with cJSON_free); NULL when out of memory. */
-static char *copy_text(const char *text)
-{
-    size_t size = strlen(text) + 1;
-    char *copy = cJSON_malloc(size);
-    if (copy)
-        memcpy(copy, text, size);
-    return copy;
-}
-
 /* SQS accepts #x9 | #xA | #xD | #x20 and up; returns the first other character, or 0. */
 static unsigned char first_invalid_character(const char *text)
 {
@@ -117,7 +107,7 @@ static int read_body(const cJSON *message_body, char **text, char *cause, size_t
     *text = NULL;
     if (!message_body || cJSON_IsNull(message_body))
         return refuse(cause, cause_size, "MissingParameter", "The request must contain the parameter MessageBody.");
-    *text = cJSON_IsString(message_body) ? copy_text(message_body->valuestring) : json_print(message_body);
+    *text = json_text_of(message_body);
     if (!*text)
         return -ENOMEM;
     int result = check_body(*text, cause, cause_size);

@@ -189,6 +189,19 @@ static void test_add_epoch_seconds(void)
     ASSERT_TRUE(value > 1712345678.1225 && value < 1712345678.1235);
 }
 
+static void test_text_of_a_value(void)
+{
+    cJSON *object = cJSON_Parse("{\"a\":[1,\"x\"]}");
+    cJSON *string = cJSON_CreateString("plain \"text\"");
+    char *object_text = json_text_of(object), *string_text = json_text_of(string);
+    ASSERT_EQ_STR("{\"a\":[1,\"x\"]}", object_text);
+    ASSERT_EQ_STR("plain \"text\"", string_text);
+    cJSON_free(object_text);
+    cJSON_free(string_text);
+    cJSON_Delete(object);
+    cJSON_Delete(string);
+}
+
 int main(void)
 {
     RUN(test_parse_accepts_values_and_surrounding_whitespace);
@@ -200,5 +213,6 @@ int main(void)
     RUN(test_object_member_type_checks);
     RUN(test_error_shape);
     RUN(test_add_epoch_seconds);
+    RUN(test_text_of_a_value);
     return test_done();
 }
