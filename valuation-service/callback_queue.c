@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json_util.h"
 #include "log.h"
 #include "random_id.h"
+#include "wall_clock.h"
 
 #define DUE_KEY "{valuation-service}:due"
 #define IN_FLIGHT_KEY "{valuation-service}:in-flight"
@@ -17,13 +19,19 @@
 #define JOB_KEY_PREFIX "{valuation-service}:callback:"
 /* Largest number of callbacks taken in one claim (Lua's unpack and reply sizes stay small). */
 #define MAX_CLAIM_BATCH 100
+/* Failure records kept in FAILED_KEY (the newest); callback_queue_report() shows at most these. */
+#define MAX_FAILURE_RECORDS 1000
+
+/* The clock every script reads: Redis' own, in ms, so that every instance agrees. */
+#define LUA_NOW                                                                                                  \
+    "local t = redis.call('TIME')\n"                                                                             \
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 
 /* KEYS[1] due, KEYS[2..] job keys. ARGV[1] delay ms, ARGV[2] url, then (id, body) per job. */
 static struct redis_script schedule_script = {
     .name = "schedule-callback",
     .source =
-        "local t = redis.call('TIME')\n"
-        "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+        LUA_NOW
         "for i = 2, #KEYS do\n"
         "  local id, body = ARGV[1 + 2 * (i - 1)], ARGV[2 + 2 * (i - 1)]\n"
         "  redis.call('HSET', KEYS[i], 'url', ARGV[2], 'body', body, 'attempts', 0, 'created', now)\n"
@@ -34,14 +42,16 @@ static struct redis_script schedule_script = {
 
 /*
  * KEYS[1] due, KEYS[2] in-flight. ARGV[1] batch, ARGV[2] lease ms, ARGV[3]
- * job key prefix. Returns {ms until the next due callback or -1, {{id, url,
- * body, attempts, created}...}, Redis' clock in ms}.
+ * job key prefix, ARGV[4] this claim's lease token. First puts callbacks
+ * whose lease ran out back in due, then moves up to batch due ones to
+ * in-flight, marking each with the token. Returns {ms until the next due
+ * callback or lease expiry, or -1; {{id, url, body, attempts, created}...};
+ * Redis' clock in ms}.
  */
 static struct redis_script claim_script = {
     .name = "claim-callbacks",
     .source =
-        "local t = redis.call('TIME')\n"
-        "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+        LUA_NOW
         "local expired = redis.call('ZRANGE', KEYS[2], '-inf', now, 'BYSCORE', 'LIMIT', 0, 100)\n"
         "for _, id in ipairs(expired) do\n"
         "  redis.call('ZREM', KEYS[2], id)\n"
@@ -53,41 +63,66 @@ static struct redis_script claim_script = {
         "  local due = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, batch)\n"
         "  for _, id in ipairs(due) do\n"
         "    redis.call('ZREM', KEYS[1], id)\n"
-        "    local job = redis.call('HMGET', ARGV[3] .. id, 'url', 'body', 'attempts', 'created')\n"
-        "    if job[1] then\n"
+        "    local key = ARGV[3] .. id\n"
+        "    local job = redis.call('HMGET', key, 'url', 'body', 'attempts', 'created')\n"
+        "    if job[1] and job[2] then\n"
         "      redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), id)\n"
+        "      redis.call('HSET', key, 'lease', ARGV[4])\n"
         "      claimed[#claimed + 1] = {id, job[1], job[2], job[3], job[4]}\n"
+        "    else\n"
+        "      redis.call('DEL', key)\n"
         "    end\n"
         "  end\n"
         "end\n"
-        "local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
         "local wait = -1\n"
-        "if #head > 0 then wait = math.max(0, tonumber(head[2]) - now) end\n"
+        "for _, key in ipairs(KEYS) do\n"
+        "  local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')\n"
+        "  if #head > 0 then\n"
+        "    local until_head = math.max(0, tonumber(head[2]) - now)\n"
+        "    if wait < 0 or until_head < wait then wait = until_head end\n"
+        "  end\n"
+        "end\n"
         "return {wait, claimed, now}\n",
 };
 
 /*
  * KEYS[1] due, KEYS[2] in-flight, KEYS[3] job, KEYS[4] failed list.
  * ARGV[1] id, ARGV[2] 'done' | 'retry' | 'failed', ARGV[3] retry delay ms,
- * ARGV[4] failure record.
+ * ARGV[4] failure record, ARGV[5] the lease token of the claim. Returns 1,
+ * or 0 (nothing changed) when the callback is no longer held under that
+ * token: another claim took it over after the lease ran out, or it is gone.
+ * A held callback is taken out of due too: its lease may have run out and
+ * put it back there without anybody claiming it since.
  */
 static struct redis_script settle_script = {
     .name = "settle-callback",
     .source =
+        "if redis.call('HGET', KEYS[3], 'lease') ~= ARGV[5] then return 0 end\n"
         "redis.call('ZREM', KEYS[2], ARGV[1])\n"
+        "redis.call('ZREM', KEYS[1], ARGV[1])\n"
         "if ARGV[2] == 'retry' then\n"
-        "  local t = redis.call('TIME')\n"
-        "  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+        LUA_NOW
         "  redis.call('HINCRBY', KEYS[3], 'attempts', 1)\n"
+        "  redis.call('HDEL', KEYS[3], 'lease')\n"
         "  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])\n"
         "  return 1\n"
         "end\n"
         "redis.call('DEL', KEYS[3])\n"
         "if ARGV[2] == 'failed' then\n"
         "  redis.call('LPUSH', KEYS[4], ARGV[4])\n"
-        "  redis.call('LTRIM', KEYS[4], 0, 999)\n"
+        "  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[6]) - 1)\n"
         "end\n"
         "return 1\n",
+};
+
+/* KEYS[1] due, KEYS[2] in-flight, KEYS[3] failed. ARGV[1] failure records wanted. Returns {due, in flight, records}. */
+static struct redis_script report_script = {
+    .name = "report-callbacks",
+    .source =
+        "local records = {}\n"
+        "local wanted = tonumber(ARGV[1])\n"
+        "if wanted > 0 then records = redis.call('LRANGE', KEYS[3], 0, wanted - 1) end\n"
+        "return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), records}\n",
 };
 
 struct callback_queue {
@@ -95,22 +130,34 @@ struct callback_queue {
     struct redis_client *redis;
     struct http_client *http;
     struct callback_queue_config config;
+    uint64_t lease_ms;
     struct event_timer wake_timer;
     bool claiming;
     bool stopped;
+    unsigned claim_batch;                    /* what the claim in progress asked for */
+    char claim_token[RANDOM_ID_NANOID_SIZE]; /* the lease token of the claim in progress */
     unsigned in_flight;
+    unsigned long long delivered, retried, failed;
 };
 
 struct delivery {
     struct callback_queue *queue;
     char *id;
     char *url;
-    long attempts;
+    char lease_token[RANDOM_ID_NANOID_SIZE];
+    long attempts;             /* before this one */
     int64_t created_ms;
     int64_t redis_now_ms;      /* Redis' clock when claimed, for the retry deadline */
+    bool retrying;             /* the outcome being recorded is a retry ... */
+    uint64_t retry_delay_ms;   /* ... due this much later */
 };
 
 static void pump(struct callback_queue *queue);
+
+uint64_t callback_queue_lease_ms(const struct callback_queue_config *config)
+{
+    return 2 * (config->delivery_timeout_ms + config->redis_timeout_ms);
+}
 
 static void on_wake(struct event_timer *timer)
 {
@@ -142,37 +189,56 @@ static void on_settled(redisReply *reply, void *data)
         log_event(LOG_WARN, "callback-unsettled",
                   "could not record the outcome of callback %s; its lease will expire and it may be sent again",
                   delivery->id);
+    else if (reply->type == REDIS_REPLY_INTEGER && reply->integer == 0)
+        log_event(LOG_WARN, "callback-lease-lost",
+                  "the lease on callback %s ran out before its outcome was recorded; it may be sent again",
+                  delivery->id);
+    else if (delivery->retrying)
+        /* A claim already in progress may not have seen the retry: wake for it in any case. */
+        wake_in(delivery->queue, delivery->retry_delay_ms);
     delivery->queue->in_flight--;
     pump(delivery->queue);
     delivery_free(delivery);
 }
 
+/* Records the delivery's outcome in Redis; the delivery is freed once Redis answered (or did not). */
 static void settle(struct delivery *delivery, const char *action, uint64_t retry_delay_ms, const char *failure)
 {
-    char job_key[256], delay[32];
+    char job_key[256], delay[32], max_records[16];
     snprintf(job_key, sizeof(job_key), JOB_KEY_PREFIX "%s", delivery->id);
     snprintf(delay, sizeof(delay), "%llu", (unsigned long long)retry_delay_ms);
+    snprintf(max_records, sizeof(max_records), "%d", MAX_FAILURE_RECORDS);
+    delivery->retrying = strcmp(action, "retry") == 0;
+    delivery->retry_delay_ms = retry_delay_ms;
     const char *argv[] = { DUE_KEY, IN_FLIGHT_KEY, job_key, FAILED_KEY, delivery->id, action, delay,
-                           failure ? failure : "" };
-    size_t lengths[8];
-    for (int i = 0; i < 8; i++)
-        lengths[i] = strlen(argv[i]);
-    if (redis_client_eval(delivery->queue->redis, &settle_script, on_settled, delivery, 4, 8, argv, lengths) < 0)
+                           failure ? failure : "", delivery->lease_token, max_records };
+    if (redis_client_eval_strings(delivery->queue->redis, &settle_script, on_settled, delivery, 4,
+                                  (int)(sizeof(argv) / sizeof(argv[0])), argv) < 0)
         on_settled(NULL, delivery);
 }
 
-static char *failure_record(const struct delivery *delivery, const char *reason)
+/* {"id", "url", "reason", "attempts", "status" (when the receiver answered), "failedAt"} as JSON text, or NULL. */
+static char *failure_record(const struct delivery *delivery, long status, const char *reason)
 {
+    char failed_at[WALL_CLOCK_ISO8601_SIZE];
+    wall_clock_format_iso8601(wall_clock_now_ms(), failed_at);
     cJSON *record = cJSON_CreateObject();
     char *text = NULL;
     if (record && cJSON_AddStringToObject(record, "id", delivery->id) && cJSON_AddStringToObject(record, "url", delivery->url)
         && cJSON_AddStringToObject(record, "reason", reason)
-        && cJSON_AddNumberToObject(record, "attempts", (double)delivery->attempts + 1))
+        && cJSON_AddNumberToObject(record, "attempts", (double)delivery->attempts + 1)
+        && (status == 0 || cJSON_AddNumberToObject(record, "status", (double)status))
+        && cJSON_AddStringToObject(record, "failedAt", failed_at))
         text = json_print(record);
     cJSON_Delete(record);
     return text;
 }
 
+/*
+ * The delay before the retry that follows attempts failed attempts: "full
+ * jitter", uniform in [0, ceiling], where the ceiling starts at
+ * retry_first_delay_ms and doubles per attempt up to retry_max_delay_ms.
+ */
 static uint64_t retry_delay(const struct callback_queue *queue, long attempts)
 {
     uint64_t ceiling = queue->config.retry_first_delay_ms;
@@ -182,73 +248,101 @@ static uint64_t retry_delay(const struct callback_queue *queue, long attempts)
         ceiling = queue->config.retry_max_delay_ms;
     uint64_t random = 0;
     random_id_fill(&random, sizeof(random));
-    return ceiling ? random % (ceiling + 1) : 0; /* "full jitter" */
+    return ceiling ? random % (ceiling + 1) : 0;
 }
 
-static void give_up(struct delivery *delivery, const char *reason)
+static void give_up(struct delivery *delivery, long status, const char *reason)
 {
-    char *record = failure_record(delivery, reason);
-    log_event(LOG_WARN, "callback-failed", "Callback %s to %s given up: %s", delivery->id, delivery->url, reason);
+    char *record = failure_record(delivery, status, reason);
+    log_event(LOG_WARN, "callback-failed", "Callback %s to %s given up after %ld attempt(s): %s", delivery->id,
+              delivery->url, delivery->attempts + 1, reason);
+    delivery->queue->failed++;
     settle(delivery, "failed", 0, record);
     cJSON_free(record);
+}
+
+/* No answer or a 5xx: retried after a jittered delay, unless the retry deadline has passed. */
+static void retry_or_give_up(struct delivery *delivery, long status, const char *reason)
+{
+    struct callback_queue *queue = delivery->queue;
+    int64_t age = delivery->redis_now_ms - delivery->created_ms;
+    if (age >= (int64_t)queue->config.retry_deadline_ms) {
+        give_up(delivery, status, reason);
+        return;
+    }
+    /* No retry later than the deadline: the last one falls on it, and its failure is final. */
+    uint64_t delay = retry_delay(queue, delivery->attempts);
+    uint64_t left = queue->config.retry_deadline_ms - (uint64_t)age;
+    if (delay > left)
+        delay = left;
+    log_event(LOG_WARN, "callback-retry", "Callback %s to %s failed (%s); retry %ld in %llu ms", delivery->id,
+              delivery->url, reason, delivery->attempts + 1, (unsigned long long)delay);
+    queue->retried++;
+    settle(delivery, "retry", delay, NULL);
 }
 
 static void on_delivered(const struct http_response *response, void *data)
 {
     struct delivery *delivery = data;
-    struct callback_queue *queue = delivery->queue;
     char reason[512];
     if (response->status >= 200 && response->status < 300) {
         log_event(LOG_INFO, "callback-sent", "Callback %s delivered to %s: %ld %.200s", delivery->id, delivery->url,
                   response->status, response->body);
+        delivery->queue->delivered++;
         settle(delivery, "done", 0, NULL);
-        return;
-    }
-    if (response->status >= 400 && response->status < 500) {
+    } else if (response->status >= 400 && response->status < 500) {
         snprintf(reason, sizeof(reason), "the receiver answered %ld (not retried): %.300s", response->status,
                  response->body);
-        give_up(delivery, reason);
-        return;
+        give_up(delivery, response->status, reason);
+    } else {
+        if (response->status)
+            snprintf(reason, sizeof(reason), "the receiver answered %ld", response->status);
+        else
+            snprintf(reason, sizeof(reason), "no answer: %s", response->error);
+        retry_or_give_up(delivery, response->status, reason);
     }
-    if (response->status)
-        snprintf(reason, sizeof(reason), "the receiver answered %ld", response->status);
-    else
-        snprintf(reason, sizeof(reason), "no answer: %s", response->error);
-    int64_t age = delivery->redis_now_ms - delivery->created_ms;
-    if (age >= (int64_t)queue->config.retry_deadline_ms) {
-        give_up(delivery, reason);
-        return;
-    }
-    uint64_t delay = retry_delay(queue, delivery->attempts);
-    log_event(LOG_WARN, "callback-retry", "Callback %s to %s failed (%s); retry %ld in %llu ms", delivery->id,
-              delivery->url, reason, delivery->attempts + 1, (unsigned long long)delay);
-    settle(delivery, "retry", delay, NULL);
 }
 
-static void deliver(struct callback_queue *queue, const redisReply *job, int64_t redis_now_ms)
+/* A claimed job {id, url, body, attempts, created} as a delivery, or NULL (malformed, or out of memory). */
+static struct delivery *delivery_create(struct callback_queue *queue, const redisReply *job, int64_t redis_now_ms)
 {
-    if (job->type != REDIS_REPLY_ARRAY || job->elements < 5 || job->element[0]->type != REDIS_REPLY_STRING
-        || job->element[1]->type != REDIS_REPLY_STRING || job->element[2]->type != REDIS_REPLY_STRING)
-        return;
+    if (job->type != REDIS_REPLY_ARRAY || job->elements < 5)
+        return NULL;
+    for (size_t i = 0; i < 3; i++)
+        if (job->element[i]->type != REDIS_REPLY_STRING)
+            return NULL;
     struct delivery *delivery = calloc(1, sizeof(*delivery));
     if (!delivery)
-        return;
+        return NULL;
     delivery->queue = queue;
     delivery->id = strdup(job->element[0]->str);
     delivery->url = strdup(job->element[1]->str);
+    strcpy(delivery->lease_token, queue->claim_token);
     if (job->element[3]->type == REDIS_REPLY_STRING)
         delivery->attempts = strtol(job->element[3]->str, NULL, 10);
     if (job->element[4]->type == REDIS_REPLY_STRING)
         delivery->created_ms = strtoll(job->element[4]->str, NULL, 10);
     delivery->redis_now_ms = redis_now_ms;
+    if (!delivery->id || !delivery->url) {
+        delivery_free(delivery);
+        return NULL;
+    }
+    return delivery;
+}
+
+/* Starts POSTing one claimed job. What cannot be started is left to its lease, which brings it back. */
+static void deliver(struct callback_queue *queue, const redisReply *job, int64_t redis_now_ms)
+{
+    struct delivery *delivery = delivery_create(queue, job, redis_now_ms);
+    if (!delivery)
+        return;
     const redisReply *body = job->element[2];
     queue->in_flight++;
-    int result = delivery->id && delivery->url
-                     ? http_client_post_json(queue->http, delivery->url, body->str, body->len,
-                                             queue->config.delivery_timeout_ms, on_delivered, delivery)
-                     : -ENOMEM;
-    if (result < 0) {
-        /* Not sent: the lease will bring it back. */
+    int result = http_client_post_json(queue->http, delivery->url, body->str, body->len,
+                                       queue->config.delivery_timeout_ms, on_delivered, delivery);
+    if (result == -EINVAL) {
+        give_up(delivery, 0, "the callback URL cannot be used (not http or https)");
+    } else if (result < 0) {
         queue->in_flight--;
         delivery_free(delivery);
     }
@@ -257,25 +351,31 @@ static void deliver(struct callback_queue *queue, const redisReply *job, int64_t
 static void on_claimed(redisReply *reply, void *data)
 {
     struct callback_queue *queue = data;
-    queue->claiming = false;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3
         || reply->element[0]->type != REDIS_REPLY_INTEGER || reply->element[1]->type != REDIS_REPLY_ARRAY
         || reply->element[2]->type != REDIS_REPLY_INTEGER) {
+        queue->claiming = false;
         wake_in(queue, queue->config.poll_interval_ms);
         return;
     }
     long long wait = reply->element[0]->integer;
     const redisReply *claimed = reply->element[1];
+    /* Still "claiming" meanwhile: a delivery settled at once must not start another claim (and a new token). */
     for (size_t i = 0; i < claimed->elements; i++)
         deliver(queue, claimed->element[i], reply->element[2]->integer);
-    if (claimed->elements == MAX_CLAIM_BATCH && queue->in_flight < queue->config.max_in_flight)
-        wake_in(queue, 0);
+    queue->claiming = false;
+    if (queue->in_flight >= queue->config.max_in_flight)
+        /* No room: a finishing delivery pumps again; until then only look for expired leases now and then. */
+        wake_in(queue, queue->config.poll_interval_ms);
+    else if (claimed->elements == queue->claim_batch)
+        wake_in(queue, 0); /* the batch was full: more may be due */
     else if (wait >= 0 && (uint64_t)wait < queue->config.poll_interval_ms)
         wake_in(queue, (uint64_t)wait);
     else
         wake_in(queue, queue->config.poll_interval_ms);
 }
 
+/* Claims what is due, as much as there is room for; with no room, only puts expired leases back. */
 static void pump(struct callback_queue *queue)
 {
     if (queue->claiming || queue->stopped)
@@ -283,17 +383,21 @@ static void pump(struct callback_queue *queue)
     unsigned slots = queue->config.max_in_flight - queue->in_flight;
     if (slots > MAX_CLAIM_BATCH)
         slots = MAX_CLAIM_BATCH;
+    if (random_id_nanoid(queue->claim_token) < 0) {
+        wake_in(queue, queue->config.poll_interval_ms);
+        return;
+    }
     char batch[16], lease[32];
     snprintf(batch, sizeof(batch), "%u", slots);
-    snprintf(lease, sizeof(lease), "%llu", (unsigned long long)queue->config.lease_ms);
-    const char *argv[] = { DUE_KEY, IN_FLIGHT_KEY, batch, lease, JOB_KEY_PREFIX };
-    size_t lengths[5];
-    for (int i = 0; i < 5; i++)
-        lengths[i] = strlen(argv[i]);
-    if (redis_client_eval(queue->redis, &claim_script, on_claimed, queue, 2, 5, argv, lengths) == 0)
+    snprintf(lease, sizeof(lease), "%llu", (unsigned long long)queue->lease_ms);
+    const char *argv[] = { DUE_KEY, IN_FLIGHT_KEY, batch, lease, JOB_KEY_PREFIX, queue->claim_token };
+    if (redis_client_eval_strings(queue->redis, &claim_script, on_claimed, queue, 2,
+                                  (int)(sizeof(argv) / sizeof(argv[0])), argv) == 0) {
         queue->claiming = true;
-    else
+        queue->claim_batch = slots;
+    } else {
         wake_in(queue, queue->config.poll_interval_ms);
+    }
 }
 
 int callback_queue_create(struct event_loop *loop, struct redis_client *redis, struct http_client *http,
@@ -306,7 +410,8 @@ int callback_queue_create(struct event_loop *loop, struct redis_client *redis, s
     queue->redis = redis;
     queue->http = http;
     queue->config = *config;
-    struct redis_script *const scripts[] = { &schedule_script, &claim_script, &settle_script };
+    queue->lease_ms = callback_queue_lease_ms(config);
+    struct redis_script *const scripts[] = { &schedule_script, &claim_script, &settle_script, &report_script };
     int result = redis_client_add_scripts(redis, scripts, sizeof(scripts) / sizeof(scripts[0]));
     if (result < 0) {
         free(queue);
@@ -340,10 +445,10 @@ struct schedule_request {
 static void on_scheduled(redisReply *reply, void *data)
 {
     struct schedule_request *request = data;
-    bool ok = reply && reply->type == REDIS_REPLY_INTEGER;
-    if (ok)
+    int status = !reply ? -ETIMEDOUT : reply->type == REDIS_REPLY_INTEGER ? 0 : -EIO;
+    if (status == 0)
         wake_in(request->queue, request->delay_ms);
-    request->done(ok ? 0 : -EIO, request->data);
+    request->done(status, request->data);
     free(request);
 }
 
@@ -377,6 +482,93 @@ int callback_queue_schedule(struct callback_queue *queue, const char *reference,
         lengths[i] = strlen(argv[i]);
     int result = redis_client_eval(queue->redis, &schedule_script, on_scheduled, request, 1 + copies, argc, argv,
                                    lengths);
+    if (result < 0)
+        free(request);
+    return result;
+}
+
+struct report_request {
+    struct callback_queue *queue;
+    callback_queue_report_done done;
+    void *data;
+};
+
+/* A failure record as stored (JSON text); kept as a string if it does not parse. */
+static cJSON *parse_record(const redisReply *record)
+{
+    cJSON *parsed = NULL;
+    if (record->type != REDIS_REPLY_STRING)
+        return cJSON_CreateNull();
+    if (json_parse(record->str, record->len, &parsed) == 0)
+        return parsed;
+    return cJSON_CreateString(record->str);
+}
+
+static cJSON *instance_report(const struct callback_queue *queue)
+{
+    cJSON *instance = cJSON_CreateObject();
+    if (instance
+        && (!cJSON_AddNumberToObject(instance, "pid", (double)getpid())
+            || !cJSON_AddNumberToObject(instance, "delivering", queue->in_flight)
+            || !cJSON_AddNumberToObject(instance, "delivered", (double)queue->delivered)
+            || !cJSON_AddNumberToObject(instance, "retried", (double)queue->retried)
+            || !cJSON_AddNumberToObject(instance, "failed", (double)queue->failed))) {
+        cJSON_Delete(instance);
+        return NULL;
+    }
+    return instance;
+}
+
+/* Builds the report from the report script's reply {due, in flight, records}; NULL when out of memory. */
+static cJSON *build_report(const struct callback_queue *queue, const redisReply *reply)
+{
+    cJSON *report = cJSON_CreateObject();
+    cJSON *failed = cJSON_CreateArray();
+    cJSON *instance = instance_report(queue);
+    bool ok = report && failed && instance;
+    const redisReply *records = reply->element[2];
+    for (size_t i = 0; ok && i < records->elements; i++) {
+        cJSON *record = parse_record(records->element[i]);
+        ok = record && cJSON_AddItemToArray(failed, record);
+        if (!ok)
+            cJSON_Delete(record);
+    }
+    if (ok && cJSON_AddNumberToObject(report, "due", (double)reply->element[0]->integer)
+        && cJSON_AddNumberToObject(report, "inFlight", (double)reply->element[1]->integer)
+        && cJSON_AddItemToObject(report, "failed", failed)) {
+        failed = NULL;
+        if (cJSON_AddItemToObject(report, "instance", instance))
+            return report;
+    }
+    cJSON_Delete(failed);
+    cJSON_Delete(instance);
+    cJSON_Delete(report);
+    return NULL;
+}
+
+static void on_report(redisReply *reply, void *data)
+{
+    struct report_request *request = data;
+    cJSON *report = NULL;
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
+        && reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_INTEGER
+        && reply->element[2]->type == REDIS_REPLY_ARRAY)
+        report = build_report(request->queue, reply);
+    request->done(report ? 0 : -EIO, report, request->data);
+    free(request);
+}
+
+int callback_queue_report(struct callback_queue *queue, unsigned max_failed, callback_queue_report_done done,
+                          void *data)
+{
+    char wanted[16];
+    snprintf(wanted, sizeof(wanted), "%u", max_failed < MAX_FAILURE_RECORDS ? max_failed : MAX_FAILURE_RECORDS);
+    struct report_request *request = malloc(sizeof(*request));
+    if (!request)
+        return -ENOMEM;
+    *request = (struct report_request){ queue, done, data };
+    const char *argv[] = { DUE_KEY, IN_FLIGHT_KEY, FAILED_KEY, wanted };
+    int result = redis_client_eval_strings(queue->redis, &report_script, on_report, request, 3, 4, argv);
     if (result < 0)
         free(request);
     return result;

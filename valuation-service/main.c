@@ -26,6 +26,12 @@ static struct config_option options[] = {
     { "TIME_SCALE", "--time-scale", "1.0", "Factor applied to every delay and retry interval", NULL },
     { "CALLBACK_RETRY_DEADLINE_SECONDS", "--callback-retry-deadline-seconds", "300",
       "How long a callback that gets no answer or a 5xx is retried before it is recorded as failed", NULL },
+    { "CALLBACK_TIMEOUT_SECONDS", "--callback-timeout-seconds", "10",
+      "How long one callback POST may take, connect included (1-600; not scaled by TIME_SCALE)", NULL },
+    { "REDIS_TIMEOUT_MS", "--redis-timeout-ms", "5000",
+      "Deadline of every Redis command and connection attempt (100-60000 ms; not scaled by TIME_SCALE)", NULL },
+    { "REUSE_PORT", "--reuse-port", "0",
+      "1 to let several instances listen on the same port (SO_REUSEPORT; every one of them must set it)", NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -55,12 +61,22 @@ static void reply_reference(struct http_request *request, const char *reference)
     http_request_reply_json(request, 201, response);
 }
 
+/* The 503 of a valuation request Redis refused (status < 0 from callback_queue_schedule or its callback). */
+static void reply_not_scheduled(struct http_request *request, int status)
+{
+    if (status == -ETIMEDOUT)
+        http_request_reply_error(request, 503, "ServiceUnavailable",
+                                 "Redis did not confirm that the valuation was scheduled (retry later)");
+    else
+        http_request_reply_error(request, 503, "ServiceUnavailable",
+                                 "Redis is unavailable; the valuation was not scheduled (retry later)");
+}
+
 static void on_scheduled(int status, void *data)
 {
     struct pending_request *pending = data;
     if (status < 0)
-        http_request_reply_error(pending->request, 503, "ServiceUnavailable",
-                                 "Redis is unavailable; the valuation was not scheduled (retry later)");
+        reply_not_scheduled(pending->request, status);
     else
         reply_reference(pending->request, pending->reference);
     free(pending);
@@ -90,11 +106,12 @@ static void schedule(struct valuation_service *service, struct http_request *req
                                          on_scheduled, pending);
     }
     cJSON_free(body);
-    if (result < 0) {
+    if (result == -ENOMEM)
+        http_request_reply_error(request, 500, "InternalError", "Out of memory");
+    else if (result < 0)
+        reply_not_scheduled(request, result);
+    if (result < 0)
         free(pending);
-        http_request_reply_error(request, result == -ENOMEM ? 500 : 503, "ServiceUnavailable",
-                                 "Redis is unavailable; the valuation was not scheduled (retry later)");
-    }
 }
 
 static void handle_valuation_request(struct http_request *request, void *data)
@@ -124,6 +141,28 @@ static void handle_health(struct http_request *request, void *data)
     service_reply_health(request, &service->service);
 }
 
+/* Failure records GET /callbacks shows: the newest ones (Redis keeps 1000). */
+#define REPORTED_FAILURES 100
+
+static void on_report(int status, cJSON *report, void *data)
+{
+    struct http_request *request = data;
+    if (status < 0)
+        http_request_reply_error(request, 503, "ServiceUnavailable", "Redis is unavailable (retry later)");
+    else
+        http_request_reply_json(request, 200, report);
+}
+
+static void handle_callbacks(struct http_request *request, void *data)
+{
+    struct valuation_service *service = data;
+    int result = callback_queue_report(service->queue, REPORTED_FAILURES, on_report, request);
+    if (result == -ENOMEM)
+        http_request_reply_error(request, 500, "InternalError", "Out of memory");
+    else if (result < 0)
+        http_request_reply_error(request, 503, "ServiceUnavailable", "Redis is unavailable (retry later)");
+}
+
 static void stop_claiming(void *data)
 {
     callback_queue_stop(data);
@@ -132,6 +171,7 @@ static void stop_claiming(void *data)
 static const struct http_route routes[] = {
     { "POST", "/valuation-request", handle_valuation_request },
     { "GET", "/health", handle_health },
+    { "GET", "/callbacks", handle_callbacks },
 };
 
 static uint64_t scaled_ms(double seconds, double time_scale)
@@ -145,6 +185,7 @@ static int configure(struct valuation_service *service, struct service_config *c
 {
     uint16_t port;
     double deadline;
+    long long delivery_timeout_seconds, redis_timeout_ms, reuse_port;
     if (service_configure_log("valuation-service", option("LOG_FORMAT")) < 0) {
         fprintf(stderr, "valuation-service: LOG_FORMAT must be text or json\n");
         return -EINVAL;
@@ -152,20 +193,28 @@ static int configure(struct valuation_service *service, struct service_config *c
     if (config_to_port(option("VALUATION_SERVICE_PORT"), &port) < 0
         || config_to_positive_number(option("TIME_SCALE"), &service->time_scale) < 0
         || config_to_positive_number(option("VALUATION_DELAY_SECONDS"), &service->delay_seconds) < 0
-        || config_to_positive_number(option("CALLBACK_RETRY_DEADLINE_SECONDS"), &deadline) < 0) {
+        || config_to_positive_number(option("CALLBACK_RETRY_DEADLINE_SECONDS"), &deadline) < 0
+        || config_to_integer(option("CALLBACK_TIMEOUT_SECONDS"), 1, 600, &delivery_timeout_seconds) < 0
+        || config_to_integer(option("REDIS_TIMEOUT_MS"), 100, 60000, &redis_timeout_ms) < 0
+        || config_to_integer(option("REUSE_PORT"), 0, 1, &reuse_port) < 0) {
         fprintf(stderr, "valuation-service: VALUATION_SERVICE_PORT must be 1-65535; TIME_SCALE, "
-                        "VALUATION_DELAY_SECONDS and CALLBACK_RETRY_DEADLINE_SECONDS numbers > 0\n");
+                        "VALUATION_DELAY_SECONDS and CALLBACK_RETRY_DEADLINE_SECONDS numbers > 0; "
+                        "CALLBACK_TIMEOUT_SECONDS 1-600, REDIS_TIMEOUT_MS 100-60000 and REUSE_PORT 0 or 1\n");
         return -EINVAL;
     }
     service_config_defaults(config, "valuation-service", option("REDIS_URL"), option("BIND_ADDRESS"), port);
+    /* The Redis watchdog looks every 100 ms, hence the lower bound of REDIS_TIMEOUT_MS. */
+    config->redis_timeout_ms = (uint64_t)redis_timeout_ms;
+    config->http.reuse_port = reuse_port == 1;
     config->http.max_body_bytes = 64 * 1024;
     config->client.max_queued = 1024;
     config->client.max_response_bytes = 64 * 1024;
     *queue_config = (struct callback_queue_config){
         .max_in_flight = 256,
         .poll_interval_ms = 1000,
-        .delivery_timeout_ms = 10000,
-        .lease_ms = 30000,
+        .delivery_timeout_ms = (uint64_t)delivery_timeout_seconds * 1000,
+        /* The lease is derived from both deadlines (callback_queue_lease_ms): 30 s with the defaults. */
+        .redis_timeout_ms = config->redis_timeout_ms,
         .retry_first_delay_ms = scaled_ms(1, service->time_scale),
         .retry_max_delay_ms = scaled_ms(60, service->time_scale),
         .retry_deadline_ms = scaled_ms(deadline, service->time_scale),

@@ -490,3 +490,73 @@ def main():
     suite.run(result)
     print(f"1..{result.number}", flush=True)
     sys.exit(0 if result.wasSuccessful() else 1)
+
+
+class ScriptedReceiver:
+    """A real HTTP server for callbacks whose answers a test scripts.
+
+    answer(body, attempt) gives the status of each POST as it arrives: body is the parsed JSON (or the text when it
+    is not JSON), attempt counts the POSTs of that same body, from 1. It may block to hold the request open (the
+    server has a thread per connection). port=0 picks a free port; a given port lets a test start the receiver
+    where callbacks were already failing to connect. received lists {"body", "attempt", "arrived"} in arrival order,
+    recorded before the answer.
+    """
+
+    def __init__(self, answer=None, port=0):
+        self.answer = answer or (lambda body, attempt: 200)
+        self.received = []
+        self._attempts = {}
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                text = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                try:
+                    body = json.loads(text)
+                except ValueError:
+                    body = text
+                with receiver._lock:
+                    attempt = receiver._attempts[text] = receiver._attempts.get(text, 0) + 1
+                    receiver.received.append({"body": body, "attempt": attempt, "arrived": time.monotonic()})
+                status = receiver.answer(body, attempt)
+                reply = b'{"ok":true}' if status < 300 else b'{"error":"scripted"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *arguments):
+                pass
+
+        class QuietServer(http.server.ThreadingHTTPServer):
+            request_queue_size = 512  # the default backlog of 5 drops SYNs of simultaneous callbacks: 1 s retransmits
+
+            def handle_error(self, request, client_address):
+                pass  # a client that went away (a killed server) while its request was held
+
+        self.server = QuietServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def references(self):
+        """How many POSTs each valuationReference got."""
+        counts = {}
+        for entry in list(self.received):
+            reference = entry["body"]["valuationReference"]
+            counts[reference] = counts.get(reference, 0) + 1
+        return counts
+
+    def arrivals(self, reference):
+        """The arrival times of the POSTs for reference, in order."""
+        return [entry["arrived"] for entry in list(self.received) if entry["body"]["valuationReference"] == reference]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
