@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "config.h"
 #include "json_util.h"
 #include "log.h"
 
@@ -84,6 +85,16 @@ void service_config_defaults(struct service_config *config, const char *name, co
         .redis_max_pending = 100000,
         .drain_ms = 10000,
     };
+}
+
+int service_config_from_options(struct service_config *config, const char *redis_timeout_ms, const char *reuse_port)
+{
+    long long timeout_ms, reuse;
+    if (config_to_integer(redis_timeout_ms, 100, 600000, &timeout_ms) < 0 || config_to_integer(reuse_port, 0, 1, &reuse) < 0)
+        return -EINVAL;
+    config->redis_timeout_ms = (uint64_t)timeout_ms;
+    config->http.reuse_port = reuse == 1;
+    return 0;
 }
 
 int service_init(struct service *service, const struct service_config *config)

@@ -55,6 +55,16 @@ struct service_config {
 void service_config_defaults(struct service_config *config, const char *name, const char *redis_url,
                              const char *bind_address, uint16_t port);
 
+/* What service_config_from_options() refused, for the server's error message. */
+#define SERVICE_OPTIONS_ERROR "REDIS_TIMEOUT_MS must be 100-600000 and REUSE_PORT 0 or 1"
+
+/*
+ * Applies the options both servers take: REDIS_TIMEOUT_MS (the deadline of
+ * every Redis command) and REUSE_PORT ("1": SO_REUSEPORT). Returns 0, or
+ * -EINVAL for a value out of range (config is then unchanged).
+ */
+int service_config_from_options(struct service_config *config, const char *redis_timeout_ms, const char *reuse_port);
+
 /*
  * Creates the loop, the Redis client (which starts connecting) and the HTTP
  * client, and installs the signal handling. Returns 0 or a negative code;

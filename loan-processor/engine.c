@@ -13,6 +13,7 @@
 #include "execution_store.h"
 #include "execution_timers.h"
 #include "interpreter.h"
+#include "json_util.h"
 #include "log.h"
 #include "random_id.h"
 #include "sfn_arn.h"
@@ -397,7 +398,8 @@ void engine_destroy(struct engine *engine)
 /* Fields of a record that describe where a running execution rests; all go when it ends. */
 static const char *const resting_fields[] = { "state", "stateEnteredEventId", "stateEnteredDate", "stateInput",
                                               "resting", "retryCounts", "taskToken", "taskResource", "timerDue",
-                                              "taskTimeoutDate", "heartbeatDate", "heartbeatIntervalMs" };
+                                              "taskTimeoutDate", "heartbeatDate", "heartbeatIntervalMs",
+                                              "taskStartDue", "taskParameters" };
 #define RESTING_FIELD_COUNT (sizeof(resting_fields) / sizeof(resting_fields[0]))
 
 /* Field values of a step, with the buffers they point into. */
@@ -414,8 +416,23 @@ struct step_fields {
     char task_timeout[24];
     char heartbeat_due[24];
     char heartbeat_interval[24];
+    char task_start_due[24];
+    char *task_parameters;          /* owned: the new task's Parameters as JSON text */
     int64_t timer_due_ms;           /* 0: the step sets no timer */
 };
+
+/* Frees what the fields own and empties them. */
+static void step_fields_reset(struct step_fields *fields)
+{
+    cJSON_free(fields->task_parameters);
+    memset(fields, 0, sizeof(*fields));
+}
+
+/* The earlier of two deadlines, where 0 means "none". */
+static int64_t earliest(int64_t a, int64_t b)
+{
+    return !a || (b && b < a) ? b : a;
+}
 
 /* Adds a field to set; an absent (NULL) value is left out. */
 static void field_set(struct step_fields *fields, const char *name, const char *value)
@@ -440,6 +457,22 @@ static int64_t scaled_ms(const struct engine *engine, int64_t ms)
     return scaled < 1 ? 1 : (int64_t)scaled;
 }
 
+/*
+ * A task just scheduled is started by this process after the commit. Until
+ * its start is confirmed (it was submitted, answered or queued), the record
+ * holds its Parameters and a start lease; if the lease runs out first - this
+ * process died in between - the timer starts the task again elsewhere.
+ */
+static void describe_start_lease(const struct engine *engine, const struct interpreter_step *step,
+                                 struct step_fields *fields)
+{
+    int64_t start_due = step->history.timestamp_ms + engine->config.task_start_lease_ms;
+    fields->timer_due_ms = earliest(fields->timer_due_ms, start_due);
+    field_set_ms(fields, "taskStartDue", fields->task_start_due, sizeof(fields->task_start_due), start_due);
+    fields->task_parameters = cJSON_PrintUnformatted(step->task.parameters);
+    field_set(fields, "taskParameters", fields->task_parameters); /* out of memory: only the timeouts close it */
+}
+
 /* The deadlines of a resting point, written as fields; the timer is the earliest of them. */
 static void describe_deadlines(const struct engine *engine, const struct interpreter_step *step,
                                struct step_fields *fields)
@@ -454,7 +487,9 @@ static void describe_deadlines(const struct engine *engine, const struct interpr
             interval = scaled_ms(engine, (int64_t)step->task.heartbeat_seconds * 1000);
             heartbeat = now + interval;
         }
-        fields->timer_due_ms = timeout && (!heartbeat || timeout < heartbeat) ? timeout : heartbeat;
+        fields->timer_due_ms = earliest(timeout, heartbeat);
+        if (step->has_task)
+            describe_start_lease(engine, step, fields);
     }
     field_set_ms(fields, "timerDue", fields->timer_due, sizeof(fields->timer_due), fields->timer_due_ms);
     field_set_ms(fields, "taskTimeoutDate", fields->task_timeout, sizeof(fields->task_timeout), timeout);
@@ -478,7 +513,7 @@ static void delete_unset_resting_fields(struct step_fields *fields)
 static void describe_step(const struct engine *engine, const struct interpreter_step *step,
                           struct step_fields *fields)
 {
-    memset(fields, 0, sizeof(*fields));
+    step_fields_reset(fields);
     snprintf(fields->last_event_id, sizeof(fields->last_event_id), "%ld", step->history.last_event_id);
     field_set(fields, "lastEventId", fields->last_event_id);
     if (step->status == EXECUTION_RUNNING) {
@@ -551,18 +586,18 @@ static void task_run_free(struct task_run *run)
     free(run);
 }
 
-/* The run of the task a committed step started; NULL when out of memory. */
-static struct task_run *task_run_create(struct engine *engine, const struct interpreter_step *step,
+/* The run of a task being started; NULL when out of memory. */
+static struct task_run *task_run_create(struct engine *engine, const struct task_request *task,
                                         const char *execution_arn)
 {
     struct task_run *run = calloc(1, sizeof(*run));
     if (!run)
         return NULL;
     run->engine = engine;
-    run->token = strdup(step->task.token);
+    run->token = strdup(task->token);
     run->execution_arn = strdup(execution_arn);
-    run->activity_arn = step->task.is_activity ? strdup(step->task.resource_arn) : NULL;
-    if (!run->token || !run->execution_arn || (step->task.is_activity && !run->activity_arn)) {
+    run->activity_arn = task->is_activity ? strdup(task->resource_arn) : NULL;
+    if (!run->token || !run->execution_arn || (task->is_activity && !run->activity_arn)) {
         task_run_free(run);
         return NULL;
     }
@@ -574,6 +609,7 @@ enum activity_change {
     ACTIVITY_STARTED,           /* a worker took it: ActivityStarted */
     ACTIVITY_MISSING,           /* its activity was deleted before it could be queued */
     ACTIVITY_SCHEDULE_FAILED,   /* its activity's queue is full: ActivityScheduleFailed */
+    ACTIVITY_QUEUED,            /* it is in its activity's queue: its start is confirmed */
 };
 
 /* The error of an activity task that found its activity's queue full (bounded by ACTIVITY_MAX_QUEUED_TASKS). */
@@ -601,6 +637,12 @@ static void on_task_outcome(const struct task_outcome *outcome, void *data)
 {
     struct task_run *run = data;
     static const char *const names[] = { "the task submission", "the task result", "the task failure" };
+    if (outcome->kind == TASK_NOT_STARTED) {
+        log_event(LOG_WARN, "task-not-started", "The task of %s could not be started (%s); it is started again when "
+                  "its start lease runs out", run->execution_arn, outcome->cause);
+        task_run_free(run);
+        return;
+    }
     char *what = strdup(names[outcome->kind]);
     int result = what ? complete_task(run->engine, run->token, outcome, on_internal_outcome_done, what) : -ENOMEM;
     if (result < 0) {
@@ -629,25 +671,41 @@ static void report_unqueued_activity_task(struct task_run *run, int status)
     }
 }
 
+/* The task of run is in its activity's queue: confirms its start, so that its start lease lets go. */
+static void confirm_activity_task_queued(struct task_run *run)
+{
+    struct task_outcome outcome = { TASK_SUBMITTED, NULL, NULL, NULL };
+    char *what = strdup("the queueing of the activity task");
+    int result = what ? change_activity_task(run->engine, run->token, ACTIVITY_QUEUED, &outcome,
+                                             on_internal_outcome_done, what)
+                      : -ENOMEM;
+    if (result < 0) {
+        log_event(LOG_WARN, "task-start-unconfirmed", "could not confirm that the task of %s was queued (%s); it is "
+                  "queued again when its start lease runs out", run->execution_arn, strerror(-result));
+        free(what);
+    }
+}
+
 static void on_activity_task_queued(int status, void *data)
 {
     struct task_run *run = data;
-    if (status == 0)
+    if (status == 0) {
         log_event(LOG_INFO, "activity-task-queued", "The task of %s waits for a worker of %s", run->execution_arn,
                   run->activity_arn);
-    else if (status == -ENOENT || status == -ENOSPC)
+        confirm_activity_task_queued(run);
+    } else if (status == -ENOENT || status == -ENOSPC) {
         report_unqueued_activity_task(run, status);
-    else
-        log_event(LOG_ERROR, "task-not-started",
-                  "could not queue the task of %s for %s (Redis gave no answer); its timeouts will close it",
-                  run->execution_arn, run->activity_arn);
+    } else {
+        log_event(LOG_ERROR, "task-not-started", "could not queue the task of %s for %s (Redis gave no answer); it is "
+                  "queued again when its start lease runs out", run->execution_arn, run->activity_arn);
+    }
     task_run_free(run);
 }
 
 /* Hands an activity task to its workers: the queue takes its token and input (the effective input). */
-static int queue_activity_task(struct task_run *run, const struct interpreter_step *step)
+static int queue_activity_task(struct task_run *run, const struct task_request *task)
 {
-    char *input = cJSON_PrintUnformatted(step->task.parameters);
+    char *input = cJSON_PrintUnformatted(task->parameters);
     int result = input ? activities_enqueue(run->engine->config.activities, run->activity_arn, run->token, input,
                                             on_activity_task_queued, run)
                        : -ENOMEM;
@@ -655,22 +713,23 @@ static int queue_activity_task(struct task_run *run, const struct interpreter_st
     return result;
 }
 
-static void start_task(struct engine *engine, const struct interpreter_step *step, const char *execution_arn)
+/* Starts task (runs its integration or queues it for its activity's workers); its outcome is committed later. */
+static void start_task(struct engine *engine, const struct task_request *task, const char *execution_arn)
 {
-    struct task_run *run = task_run_create(engine, step, execution_arn);
+    struct task_run *run = task_run_create(engine, task, execution_arn);
     struct task_invocation invocation = {
         .execution_arn = execution_arn,
-        .resource_type = step->task.resource_type,
-        .resource = step->task.resource,
-        .parameters = step->task.parameters,
+        .resource_type = task->resource_type,
+        .resource = task->resource,
+        .parameters = task->parameters,
     };
-    int result = !run                      ? -ENOMEM
-                 : step->task.is_activity ? queue_activity_task(run, step)
-                                          : task_functions_invoke(engine->config.functions, &invocation,
-                                                                  on_task_outcome, run);
+    int result = !run              ? -ENOMEM
+                 : task->is_activity ? queue_activity_task(run, task)
+                                     : task_functions_invoke(engine->config.functions, &invocation, on_task_outcome,
+                                                             run);
     if (result < 0) {
-        log_event(LOG_ERROR, "task-not-started", "could not start the task of %s (%s); its timeouts will close it",
-                  execution_arn, strerror(-result));
+        log_event(LOG_ERROR, "task-not-started", "could not start the task of %s (%s); it is started again when "
+                  "its start lease runs out", execution_arn, strerror(-result));
         task_run_free(run);
     }
 }
@@ -683,7 +742,7 @@ static void after_commit(struct engine *engine, const struct interpreter_step *s
     if (fields->timer_due_ms)
         execution_timers_note_due(engine->timers, fields->timer_due_ms);
     if (step->has_task)
-        start_task(engine, step, execution_arn);
+        start_task(engine, &step->task, execution_arn);
 }
 
 /*
@@ -819,6 +878,7 @@ struct start_operation {
 static void start_operation_free(struct start_operation *operation)
 {
     interpreter_step_release(&operation->step);
+    step_fields_reset(&operation->fields);
     definition_cache_release(&operation->engine->definitions, operation->definition);
     state_machine_store_record_free(operation->machine);
     free(operation->name);
@@ -1002,7 +1062,13 @@ int engine_start_execution(struct engine *engine, const char *state_machine_arn,
 enum change_kind { CHANGE_TASK_OUTCOME, CHANGE_ACTIVITY, CHANGE_TIMER };
 
 /* What a due timer means for the record it belongs to. */
-enum timer_action { TIMER_RESTORE, TIMER_TASK_TIMED_OUT, TIMER_HEARTBEAT_MISSED, TIMER_ELAPSED };
+enum timer_action {
+    TIMER_RESTORE,              /* nothing is due yet: put the timer back as the record says */
+    TIMER_TASK_TIMED_OUT,
+    TIMER_HEARTBEAT_MISSED,
+    TIMER_TASK_START_EXPIRED,   /* the open task's start was not confirmed within its lease: start it again */
+    TIMER_ELAPSED,              /* a Wait or a Retry interval ended */
+};
 
 struct change_operation {
     struct engine *engine;
@@ -1026,6 +1092,7 @@ struct change_operation {
 static void release_attempt(struct change_operation *operation)
 {
     interpreter_step_release(&operation->step);
+    step_fields_reset(&operation->fields);
     execution_store_record_free(operation->record);
     operation->record = NULL;
     definition_cache_release(&operation->engine->definitions, operation->definition);
@@ -1098,6 +1165,8 @@ static enum timer_action decide_timer(const struct execution_record *record, int
         return TIMER_TASK_TIMED_OUT;
     if (record->heartbeat_due_ms && now_ms >= record->heartbeat_due_ms)
         return TIMER_HEARTBEAT_MISSED;
+    if (record->task_start_due_ms && now_ms >= record->task_start_due_ms)
+        return TIMER_TASK_START_EXPIRED;
     return TIMER_RESTORE;
 }
 
@@ -1115,6 +1184,8 @@ static int interpret_activity_change(struct change_operation *operation, const s
     case ACTIVITY_SCHEDULE_FAILED:
         return interpreter_activity_schedule_failed(machine, facts, position, outcome->error, outcome->cause,
                                                     environment, &operation->step);
+    case ACTIVITY_QUEUED:
+        break; /* no event: see change_start_lease() */
     }
     return -EINVAL;
 }
@@ -1169,6 +1240,109 @@ static bool appends_only(const struct change_operation *operation)
 }
 
 /*
+ * Fields that confirm the open task's start (see describe_start_lease): its
+ * lease and Parameters go, and unless the change set the timer itself it
+ * falls back to the task's own deadlines.
+ */
+static void confirm_start(const struct execution_record *record, struct step_fields *fields)
+{
+    if (!record->task_start_due_ms)
+        return;
+    fields->deletes[fields->delete_count++] = "taskStartDue";
+    fields->deletes[fields->delete_count++] = "taskParameters";
+    if (fields->timer_due_ms)
+        return;
+    fields->timer_due_ms = earliest(record->task_timeout_ms, record->heartbeat_due_ms);
+    if (fields->timer_due_ms)
+        field_set_ms(fields, "timerDue", fields->timer_due, sizeof(fields->timer_due), fields->timer_due_ms);
+    else
+        fields->deletes[fields->delete_count++] = "timerDue";
+}
+
+/* Fields that give the open task's start a new lease, from now_ms. */
+static void renew_start_lease(const struct engine *engine, const struct execution_record *record, int64_t now_ms,
+                              struct step_fields *fields)
+{
+    int64_t start_due = now_ms + engine->config.task_start_lease_ms;
+    fields->timer_due_ms = earliest(earliest(record->task_timeout_ms, record->heartbeat_due_ms), start_due);
+    field_set_ms(fields, "taskStartDue", fields->task_start_due, sizeof(fields->task_start_due), start_due);
+    field_set_ms(fields, "timerDue", fields->timer_due, sizeof(fields->timer_due), fields->timer_due_ms);
+}
+
+/* Starts the open task of record again, from what the record kept of it. */
+static void restart_task(struct engine *engine, const struct execution_record *record)
+{
+    struct task_request task = {
+        .resource_arn = record->task_resource,
+        .is_activity = activity_arn_is_activity(record->task_resource),
+        .token = record->task_token,
+    };
+    int result = record->task_parameters
+                     ? json_parse(record->task_parameters, strlen(record->task_parameters), &task.parameters)
+                     : -EINVAL;
+    if (result == 0 && !task.is_activity)
+        result = state_machine_split_resource(record->task_resource, task.resource_type, sizeof(task.resource_type),
+                                              task.resource, sizeof(task.resource));
+    if (result < 0) {
+        log_event(LOG_ERROR, "task-not-restarted", "the task of %s cannot be started again (its Parameters were not "
+                  "recorded); its timeouts will close it", record->arn);
+    } else {
+        log_event(LOG_WARN, "task-restarted", "The start of the task of %s (state %s) was not confirmed within its "
+                  "lease (its process may have died); starting it again", record->arn, record->state);
+        start_task(engine, &task, record->arn);
+    }
+    cJSON_Delete(task.parameters);
+}
+
+static void on_start_lease_committed(int status, void *data)
+{
+    struct change_operation *operation = data;
+    if (status == STORE_CHANGED && operation->attempts < MAX_COMMIT_ATTEMPTS) {
+        release_attempt(operation);
+        if (load_for_change(operation) < 0)
+            finish_change(operation, -EIO);
+        return;
+    }
+    if (status == STORE_COMMITTED && operation->kind == CHANGE_TIMER) {
+        execution_timers_note_due(operation->engine->timers, operation->fields.timer_due_ms);
+        restart_task(operation->engine, operation->record);
+    }
+    if (status == STORE_COMMITTED)
+        finish_change(operation, 0);
+    else
+        finish_change(operation, status == STORE_TASK_CLOSED || status == STORE_NO_EXECUTION ? -ETIMEDOUT : -EIO);
+}
+
+/*
+ * A change of the open task's start lease alone, with no event: its renewal
+ * when it ran out (a timer), or its release when an activity task was
+ * queued. Committed on the record's lastEventId and the task's token.
+ */
+static void change_start_lease(struct change_operation *operation)
+{
+    const struct execution_record *record = operation->record;
+    struct step_fields *fields = &operation->fields;
+    step_fields_reset(fields);
+    if (operation->kind == CHANGE_TIMER)
+        renew_start_lease(operation->engine, record, wall_clock_now_ms(), fields);
+    else
+        confirm_start(record, fields);
+    if (execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
+                               record->task_token, NULL, fields->set, fields->set_count, fields->deletes,
+                               fields->delete_count, on_start_lease_committed, operation)
+        < 0)
+        finish_change(operation, -EIO);
+}
+
+/* Whether the change confirms the start of a task whose start is already confirmed (a second start's report). */
+static bool confirms_confirmed_start(const struct change_operation *operation)
+{
+    bool confirms = (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == TASK_SUBMITTED)
+                    || (operation->kind == CHANGE_ACTIVITY && operation->activity == ACTIVITY_QUEUED);
+    return confirms && !operation->record->task_start_due_ms;
+}
+
+/*
  * A worker took the activity task: its heartbeat clock starts again, as if
  * the worker had sent a heartbeat (it could not before it had the token).
  */
@@ -1189,11 +1363,12 @@ static int commit_change(struct change_operation *operation)
     const struct execution_record *record = operation->record;
     struct step_fields *fields = &operation->fields;
     if (appends_only(operation)) {
-        memset(fields, 0, sizeof(*fields));
+        step_fields_reset(fields);
         snprintf(fields->last_event_id, sizeof(fields->last_event_id), "%ld", operation->step.history.last_event_id);
         field_set(fields, "lastEventId", fields->last_event_id);
         if (operation->kind == CHANGE_ACTIVITY)
             restart_heartbeat(record, operation->step.history.timestamp_ms, fields);
+        confirm_start(record, fields);
     } else {
         describe_step(operation->engine, &operation->step, fields);
     }
@@ -1318,6 +1493,15 @@ static void on_record_for_change(int status, struct execution_record *record, vo
     }
     if (operation->kind != CHANGE_TIMER && !task_is_open(record, operation->token)) {
         finish_change(operation, -ETIMEDOUT);
+        return;
+    }
+    if (confirms_confirmed_start(operation)) {
+        finish_change(operation, 0);
+        return;
+    }
+    if (operation->action == TIMER_TASK_START_EXPIRED
+        || (operation->kind == CHANGE_ACTIVITY && operation->activity == ACTIVITY_QUEUED)) {
+        change_start_lease(operation);
         return;
     }
     find_definition_for_change(operation);
@@ -1484,6 +1668,7 @@ struct stop_operation {
 static void stop_operation_free(struct stop_operation *operation)
 {
     interpreter_step_release(&operation->step);
+    step_fields_reset(&operation->fields);
     execution_store_record_free(operation->record);
     free(operation->error);
     free(operation->cause);

@@ -13,6 +13,16 @@
  * in Redis (see execution_timers); every duration of a definition is
  * multiplied by config.time_scale.
  *
+ * Starting a task is the one piece of work a process holds between two
+ * commits: the step that schedules a task is committed first, then the task
+ * is started (its integration runs, or it is queued for its activity's
+ * workers). The record keeps the task's Parameters and a start lease
+ * (config.task_start_lease_ms) until the start is confirmed - the
+ * integration reported, or the activity task is in its queue. If the lease
+ * runs out first (the process died, or Redis was away), whichever instance
+ * claims the timer starts the task again with the same token: a task is
+ * started at least once, and a second start's report is dropped.
+ *
  * State machines live in Redis (state_machine_store), so every
  * loan-processor on one Redis sees the same ones. An execution records the
  * content hash of the definition it started with (definition.h) and runs
@@ -45,6 +55,7 @@ struct engine_config {
     double time_scale;                  /* factor on every timeout, heartbeat, Wait and retry interval */
     const struct task_functions_environment *functions;
     struct activities *activities;      /* where activity tasks are queued for their workers */
+    int64_t task_start_lease_ms;        /* a task start not confirmed by then is started again (not scaled) */
 };
 
 /*

@@ -90,20 +90,22 @@ static struct redis_script commit_script = {
  * SendTaskHeartbeat. KEYS[1] record, KEYS[2] timers. ARGV: token, now (ms),
  * the execution id. Moves the heartbeat deadline of the open task to now +
  * its interval (and the timer to the earlier of that and the task's
- * timeout). Returns 1, -1 when the token is not the open one, -2 when there
- * is no such execution.
+ * timeout and its start lease, if any). Returns 1, -1 when the token is
+ * not the open one, -2 when there is no such execution.
  */
 static struct redis_script heartbeat_script = {
     .name = "heartbeat-task",
     .source =
         MIRROR_TIMER_LUA
         "if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end\n"
-        "local record = redis.call('HMGET', KEYS[1], 'status', 'taskToken', 'heartbeatIntervalMs', 'taskTimeoutDate')\n"
+        "local record = redis.call('HMGET', KEYS[1], 'status', 'taskToken', 'heartbeatIntervalMs', 'taskTimeoutDate',\n"
+        "                          'taskStartDue')\n"
         "if record[1] ~= 'RUNNING' or record[2] ~= ARGV[1] then return -1 end\n"
         "if record[3] then\n"
         "  local heartbeat = tonumber(ARGV[2]) + tonumber(record[3])\n"
         "  local due = heartbeat\n"
         "  if record[4] and tonumber(record[4]) < due then due = tonumber(record[4]) end\n"
+        "  if record[5] and tonumber(record[5]) < due then due = tonumber(record[5]) end\n"
         "  redis.call('HSET', KEYS[1], 'heartbeatDate', string.format('%d', heartbeat), 'timerDue', string.format('%d', due))\n"
         "  mirror_timer(KEYS[1], KEYS[2], ARGV[3])\n"
         "end\n"
@@ -201,7 +203,7 @@ void execution_store_record_free(struct execution_record *record)
                          &record->input, &record->output, &record->error, &record->cause,
                          &record->role_arn, &record->state, &record->state_input, &record->task_token,
                          &record->task_resource, &record->resting, &record->retry_counts,
-                         &record->definition_hash };
+                         &record->definition_hash, &record->task_parameters };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
     free(record);
@@ -230,6 +232,7 @@ static int record_set(struct execution_record *record, const char *name, const r
         { "resting", offsetof(struct execution_record, resting) },
         { "retryCounts", offsetof(struct execution_record, retry_counts) },
         { "definitionHash", offsetof(struct execution_record, definition_hash) },
+        { "taskParameters", offsetof(struct execution_record, task_parameters) },
     };
     static const struct {
         const char *name;
@@ -242,6 +245,7 @@ static int record_set(struct execution_record *record, const char *name, const r
         { "taskTimeoutDate", offsetof(struct execution_record, task_timeout_ms) },
         { "heartbeatDate", offsetof(struct execution_record, heartbeat_due_ms) },
         { "heartbeatIntervalMs", offsetof(struct execution_record, heartbeat_interval_ms) },
+        { "taskStartDue", offsetof(struct execution_record, task_start_due_ms) },
     };
     for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++) {
         if (strcmp(name, string_fields[i].name) == 0) {

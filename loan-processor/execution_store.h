@@ -57,6 +57,8 @@ struct execution_record {
     int64_t task_timeout_ms;      /* 0 when the open task has no timeout */
     int64_t heartbeat_due_ms;     /* 0 when the open task has no heartbeat */
     int64_t heartbeat_interval_ms;
+    int64_t task_start_due_ms;    /* the open task's start is unconfirmed until then (0: confirmed) */
+    char *task_parameters;        /* while unconfirmed: the task's resolved Parameters (JSON), to start it again */
 };
 
 /* A field to set: name and NUL-terminated value. */

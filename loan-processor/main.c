@@ -70,6 +70,14 @@ static struct config_option options[] = {
       "Most messages each local SQS queue's Redis list (sqs:<QueueName>) holds; a send to a full one fails", NULL },
     { "FUNCTION_URL_TIMEOUT_SECONDS", "--function-url-timeout-seconds", "60",
       "How long a lambda:invoke of an http(s) FunctionName may take (not scaled by TIME_SCALE)", NULL },
+    { "TASK_START_LEASE_SECONDS", "--task-start-lease-seconds", "90",
+      "A task whose start (the valuation request, a function URL call, a queueing) is not confirmed within this "
+      "long - its process died - is started again by any instance; keep it above the slowest start "
+      "(FUNCTION_URL_TIMEOUT_SECONDS, 10 s for the valuation request; not scaled by TIME_SCALE)", NULL },
+    { "REDIS_TIMEOUT_MS", "--redis-timeout-ms", "5000",
+      "Deadline of every Redis command (and of connecting); past it the connection is dropped and re-made", NULL },
+    { "REUSE_PORT", "--reuse-port", "0", "1: listen with SO_REUSEPORT, so that several instances share one port",
+      NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -77,6 +85,7 @@ static struct config_option options[] = {
 struct loan_processor {
     struct service service;
     double time_scale;
+    int64_t task_start_lease_ms;
     struct engine *engine;
     struct activities *activities;
     struct activities_config activities_config;
@@ -213,6 +222,24 @@ static int configure_error_topic(struct loan_processor *processor)
     return 0;
 }
 
+/* TASK_START_LEASE_SECONDS; a lease shorter than the slowest start only warns (it makes a slow start run twice). */
+static int configure_task_start_lease(struct loan_processor *processor, long long function_url_timeout_seconds)
+{
+    double seconds;
+    if (config_to_positive_number(option("TASK_START_LEASE_SECONDS"), &seconds) < 0 || seconds > 86400) {
+        fprintf(stderr, "loan-processor: TASK_START_LEASE_SECONDS must be a number of seconds > 0 and <= 86400\n");
+        return -EINVAL;
+    }
+    processor->task_start_lease_ms = (int64_t)(seconds * 1000.0);
+    double slowest = (double)function_url_timeout_seconds;
+    if (slowest < VALUATION_REQUEST_TIMEOUT_MS / 1000.0)
+        slowest = VALUATION_REQUEST_TIMEOUT_MS / 1000.0;
+    if (seconds <= slowest)
+        log_event(LOG_WARN, "configuration", "TASK_START_LEASE_SECONDS (%g) is not above the slowest task start "
+                  "(%g s): a slow start may be made twice", seconds, slowest);
+    return 0;
+}
+
 /* The activity settings; a long poll must end before its request's deadline. */
 static int configure_activities(struct loan_processor *processor, struct service_config *config)
 {
@@ -259,9 +286,13 @@ static int configure(struct loan_processor *processor, struct service_config *co
                         "1-100000000 and FUNCTION_URL_TIMEOUT_SECONDS 1-900\n");
         return -EINVAL;
     }
-    if (configure_error_topic(processor) < 0)
+    if (configure_error_topic(processor) < 0 || configure_task_start_lease(processor, function_url_timeout) < 0)
         return -EINVAL;
     service_config_defaults(config, "loan-processor", option("REDIS_URL"), option("BIND_ADDRESS"), port);
+    if (service_config_from_options(config, option("REDIS_TIMEOUT_MS"), option("REUSE_PORT")) < 0) {
+        fprintf(stderr, "loan-processor: %s\n", SERVICE_OPTIONS_ERROR);
+        return -EINVAL;
+    }
     config->http.max_body_bytes = 2 * 1024 * 1024;
     if (configure_activities(processor, config) < 0)
         return -EINVAL;
@@ -309,6 +340,7 @@ int main(int argc, char **argv)
         .account = option("AWS_ACCOUNT_ID"),
         .time_scale = processor.time_scale,
         .functions = &processor.functions,
+        .task_start_lease_ms = processor.task_start_lease_ms,
     };
     int status = 1;
     if (local_topic_init(&processor.topics) < 0 || local_queue_init(&processor.queues) < 0

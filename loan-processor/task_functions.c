@@ -96,12 +96,23 @@ static void fail_valuation_request(struct invocation_state *state, const char *m
     report_function_error(state, message);
 }
 
+/*
+ * The loan-processor's own Redis failed the request (the blog's Lambda would
+ * have failed on DynamoDB): not the task's fault, so nothing is recorded and
+ * the engine starts the task again when its start lease runs out.
+ */
+static void postpone_valuation_request(struct invocation_state *state, const char *message)
+{
+    valuation_tokens_release_request(state->environment->redis, state->request_id);
+    report(state, TASK_NOT_STARTED, NULL, NULL, message);
+}
+
 static void on_token_stored(int status, void *data)
 {
     struct invocation_state *state = data;
     char key[192];
     if (status < 0) {
-        fail_valuation_request(state, "Could not store the task token in Redis");
+        postpone_valuation_request(state, "could not store the task token in Redis");
         return;
     }
     valuation_tokens_key(state->valuation_reference, key, sizeof(key));
@@ -130,17 +141,22 @@ static void store_token(struct invocation_state *state)
                                state->environment->token_retention_seconds, state->request_id, on_token_stored,
                                state)
         < 0)
-        fail_valuation_request(state, "Could not store the task token: Redis is unavailable");
+        postpone_valuation_request(state, "could not store the task token: Redis is unavailable");
 }
 
 static void on_valuation_response(const struct http_response *response, void *data)
 {
     struct invocation_state *state = data;
     char message[512];
-    if (response->status == 0) {
-        snprintf(message, sizeof(message), "The valuation service at %s is unreachable: %s",
-                 state->environment->valuation_service_url, response->error);
-        fail_valuation_request(state, message);
+    if (response->status == 0 || response->status == 503) {
+        /* Unavailable (no answer, or "retry later"): ask again when the start lease runs out. */
+        if (response->status)
+            snprintf(message, sizeof(message), "the valuation service at %s answered 503: %.200s",
+                     state->environment->valuation_service_url, response->body);
+        else
+            snprintf(message, sizeof(message), "the valuation service at %s is unreachable: %s",
+                     state->environment->valuation_service_url, response->error);
+        postpone_valuation_request(state, message);
         return;
     }
     if (response->status != 201) {
@@ -169,7 +185,7 @@ static void on_request_registered(int status, void *data)
     struct invocation_state *state = data;
     const struct task_functions_environment *environment = state->environment;
     if (status < 0) {
-        fail_valuation_request(state, "Could not register the valuation request in Redis");
+        postpone_valuation_request(state, "could not register the valuation request in Redis");
         return;
     }
     log_event(LOG_INFO, "valuation-requested", "POST %s %s (execution %s)", environment->valuation_service_url,
@@ -224,9 +240,9 @@ static int request_valuation(struct invocation_state *state, const cJSON *payloa
         return result;
     if (result < 0) {
         char message[256];
-        snprintf(message, sizeof(message), "Could not register the valuation request in Redis: %s",
+        snprintf(message, sizeof(message), "could not register the valuation request in Redis: %s",
                  strerror(-result));
-        report_function_error(state, message);
+        report(state, TASK_NOT_STARTED, NULL, NULL, message);
     }
     return 0;
 }

@@ -39,7 +39,12 @@
  *
  * A function reports one outcome: SUBMITTED (the callback pattern: work
  * handed over, the token will come back through SendTask*), SUCCEEDED with
- * output, or FAILED with an error and cause.
+ * output, FAILED with an error and cause, or NOT_STARTED - then the engine
+ * starts it again when its start lease runs out (until the task's own
+ * timeout closes it). ValuationRequestFunction reports NOT_STARTED when the
+ * valuation service is unavailable (no answer, or 503 "retry later") and
+ * when the loan-processor's own Redis fails it (its token table stands in
+ * for the blog's DynamoDB); any other answer but 201 fails the task.
  */
 #ifndef TASK_FUNCTIONS_H
 #define TASK_FUNCTIONS_H
@@ -51,7 +56,13 @@
 #include "local_topic.h"
 #include "redis_client.h"
 
-enum task_outcome_kind { TASK_SUBMITTED, TASK_SUCCEEDED, TASK_FAILED };
+enum task_outcome_kind {
+    TASK_SUBMITTED,
+    TASK_SUCCEEDED,
+    TASK_FAILED,
+    TASK_NOT_STARTED,       /* it could not be started now: nothing is recorded, the engine starts it again
+                               when its start lease runs out; cause says why */
+};
 
 struct task_outcome {
     enum task_outcome_kind kind;

@@ -307,11 +307,14 @@ class CallbackReceiver:
                     on_receive(self.path, body)
                 receiver.received.append((self.path, body, time.monotonic()))
                 body = b'{"ok":true}'
-                self.send_response(receiver.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(receiver.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass                                 # the caller gave up (or was killed) meanwhile
 
             def log_message(self, *arguments):
                 pass
