@@ -56,11 +56,12 @@ void service_config_defaults(struct service_config *config, const char *name, co
                              const char *bind_address, uint16_t port);
 
 /* What service_config_from_options() refused, for the server's error message. */
-#define SERVICE_OPTIONS_ERROR "REDIS_TIMEOUT_MS must be 100-600000 and REUSE_PORT 0 or 1"
+#define SERVICE_OPTIONS_ERROR "REDIS_TIMEOUT_MS must be 100-60000 and REUSE_PORT 0 or 1"
 
 /*
  * Applies the options both servers take: REDIS_TIMEOUT_MS (the deadline of
- * every Redis command) and REUSE_PORT ("1": SO_REUSEPORT). Returns 0, or
+ * every Redis command; at least 100 ms, as the Redis watchdog looks every
+ * 100 ms) and REUSE_PORT ("1": SO_REUSEPORT). Returns 0, or
  * -EINVAL for a value out of range (config is then unchanged).
  */
 int service_config_from_options(struct service_config *config, const char *redis_timeout_ms, const char *reuse_port);

@@ -185,7 +185,7 @@ static int configure(struct valuation_service *service, struct service_config *c
 {
     uint16_t port;
     double deadline;
-    long long delivery_timeout_seconds, redis_timeout_ms, reuse_port;
+    long long delivery_timeout_seconds;
     if (service_configure_log("valuation-service", option("LOG_FORMAT")) < 0) {
         fprintf(stderr, "valuation-service: LOG_FORMAT must be text or json\n");
         return -EINVAL;
@@ -194,18 +194,17 @@ static int configure(struct valuation_service *service, struct service_config *c
         || config_to_positive_number(option("TIME_SCALE"), &service->time_scale) < 0
         || config_to_positive_number(option("VALUATION_DELAY_SECONDS"), &service->delay_seconds) < 0
         || config_to_positive_number(option("CALLBACK_RETRY_DEADLINE_SECONDS"), &deadline) < 0
-        || config_to_integer(option("CALLBACK_TIMEOUT_SECONDS"), 1, 600, &delivery_timeout_seconds) < 0
-        || config_to_integer(option("REDIS_TIMEOUT_MS"), 100, 60000, &redis_timeout_ms) < 0
-        || config_to_integer(option("REUSE_PORT"), 0, 1, &reuse_port) < 0) {
+        || config_to_integer(option("CALLBACK_TIMEOUT_SECONDS"), 1, 600, &delivery_timeout_seconds) < 0) {
         fprintf(stderr, "valuation-service: VALUATION_SERVICE_PORT must be 1-65535; TIME_SCALE, "
                         "VALUATION_DELAY_SECONDS and CALLBACK_RETRY_DEADLINE_SECONDS numbers > 0; "
-                        "CALLBACK_TIMEOUT_SECONDS 1-600, REDIS_TIMEOUT_MS 100-60000 and REUSE_PORT 0 or 1\n");
+                        "CALLBACK_TIMEOUT_SECONDS 1-600\n");
         return -EINVAL;
     }
     service_config_defaults(config, "valuation-service", option("REDIS_URL"), option("BIND_ADDRESS"), port);
-    /* The Redis watchdog looks every 100 ms, hence the lower bound of REDIS_TIMEOUT_MS. */
-    config->redis_timeout_ms = (uint64_t)redis_timeout_ms;
-    config->http.reuse_port = reuse_port == 1;
+    if (service_config_from_options(config, option("REDIS_TIMEOUT_MS"), option("REUSE_PORT")) < 0) {
+        fprintf(stderr, "valuation-service: %s\n", SERVICE_OPTIONS_ERROR);
+        return -EINVAL;
+    }
     config->http.max_body_bytes = 64 * 1024;
     config->client.max_queued = 1024;
     config->client.max_response_bytes = 64 * 1024;
