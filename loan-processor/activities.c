@@ -12,8 +12,10 @@
 #include "log.h"
 #include "wall_clock.h"
 
-#define INDEX_KEY "sfn:activities"
-/* "sfn:activity:{" + an 80-character name + "}:tasks" */
+/* Every activity key shares one hash tag (see activities.h). */
+#define KEY_TAG "{sfn:activities}"
+#define INDEX_KEY KEY_TAG ":index"
+/* KEY_TAG ":activity:" + an 80-character name, the longest key */
 #define KEY_SIZE 112
 
 /*
@@ -109,12 +111,12 @@ struct activities {
 
 static void activity_key(const char *name, char *out)
 {
-    snprintf(out, KEY_SIZE, "sfn:activity:{%s}", name);
+    snprintf(out, KEY_SIZE, KEY_TAG ":activity:%s", name);
 }
 
 static void queue_key(const char *name, char *out)
 {
-    snprintf(out, KEY_SIZE, "sfn:activity:{%s}:tasks", name);
+    snprintf(out, KEY_SIZE, KEY_TAG ":tasks:%s", name);
 }
 
 int activities_arn(const struct activities *activities, const char *name, char *out, size_t size)

@@ -3,13 +3,15 @@
  * themselves, the tasks queued for their workers, and the workers waiting
  * for a task (GetActivityTask's long poll).
  *
- * Keys (the braces are a Redis Cluster hash tag, so an activity's keys
- * share a slot):
- *   sfn:activity:{<name>}        hash: arn, name, creationDate (ms)
- *   sfn:activity:{<name>}:tasks  list: queued tasks, oldest first, each the JSON
- *                                {"taskToken","input"} a worker receives; at most
- *                                max_queued_tasks
- *   sfn:activities               sorted set: activity names by creation time (ms)
+ * Keys (the braces are a Redis Cluster hash tag: all activity keys share
+ * one slot, because CreateActivity checks the quota on the index and adds
+ * to it in the script that creates the activity, and DeleteActivity drops
+ * both in one step):
+ *   {sfn:activities}:activity:<name>  hash: arn, name, creationDate (ms)
+ *   {sfn:activities}:tasks:<name>     list: queued tasks, oldest first, each the JSON
+ *                                     {"taskToken","input"} a worker receives; at most
+ *                                     max_queued_tasks
+ *   {sfn:activities}:index            sorted set: activity names by creation time (ms)
  * Several loan-processors share them: a task queued by one is handed to a
  * worker polling another.
  *

@@ -8,10 +8,21 @@
 
 #include "store_arguments.h"
 
-#define TIMERS_KEY "sfn:timers"
-#define RECORD_KEY_PREFIX "sfn:execution:"
+/* The keys of shard NN share the hash tag {sfn:NN}; see execution_store.h. */
+#define RECORD_KEY_FORMAT "{sfn:%02u}:execution:%s"
+#define HISTORY_KEY_FORMAT "{sfn:%02u}:history:%s"
+#define TIMERS_KEY_FORMAT "{sfn:%02u}:timers"
+#define INDEX_KEY_PREFIX "{sfn}:executions:"
+/* What an execution ARN holds before the execution's id ("<stateMachine>:<execution>"). */
+#define EXECUTION_ARN_ID_MARKER ":execution:"
 /* A listing looks at most this many index entries beyond the page it returns (a status filter may skip them). */
 #define LIST_SCAN_EXTRA 1000
+/*
+ * Fewest index entries whose records one listing round fetches: a round
+ * asks for what the page still lacks, but not less, so that a status filter
+ * that skips most entries needs a few rounds, not one per entry.
+ */
+#define LIST_ROUND_MIN 100
 
 /*
  * Makes the timers sorted set agree with a record: the execution is due at
@@ -29,12 +40,12 @@
     "end\n"
 
 /*
- * KEYS[1] record, KEYS[2] history, KEYS[3] timers, KEYS[4] the state
- * machine's index. ARGV[1] = the execution id (the timer's member),
- * ARGV[2] = its start (ms, the index's score), ARGV[3] = its ARN (the
- * index's member), ARGV[4] = number of events n, then n events, then
- * field/value pairs. Returns {1} when created, or {0, fields...} (HGETALL of
- * the existing record) when the id is taken.
+ * KEYS[1] record, KEYS[2] history, KEYS[3] the shard's timers. ARGV[1] =
+ * the execution id (the timer's member), ARGV[2] = number of events n, then
+ * n events, then field/value pairs. Returns {1} when created, or
+ * {0, fields...} (HGETALL of the existing record) when the id is taken.
+ * (The state machine's index is in another slot: execution_store_create()
+ * writes it before.)
  */
 static struct redis_script create_script = {
     .name = "create-execution",
@@ -45,18 +56,17 @@ static struct redis_script create_script = {
         "  table.insert(existing, 1, 0)\n"
         "  return existing\n"
         "end\n"
-        "local n = tonumber(ARGV[4])\n"
-        "for i = 5, n + 4 do redis.call('RPUSH', KEYS[2], ARGV[i]) end\n"
+        "local n = tonumber(ARGV[2])\n"
+        "for i = 3, n + 2 do redis.call('RPUSH', KEYS[2], ARGV[i]) end\n"
         "local fields = {}\n"
-        "for i = n + 5, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
+        "for i = n + 3, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
         "redis.call('HSET', KEYS[1], unpack(fields))\n"
-        "redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])\n"
         "mirror_timer(KEYS[1], KEYS[3], ARGV[1])\n"
         "return {1}\n",
 };
 
 /*
- * KEYS[1] record, KEYS[2] history, KEYS[3] timers. ARGV: expected
+ * KEYS[1] record, KEYS[2] history, KEYS[3] the shard's timers. ARGV: expected
  * lastEventId, required token ('' for none), number of events, number of
  * field/value pairs, number of fields to delete, the execution id, then the
  * events, pairs and fields.
@@ -87,11 +97,11 @@ static struct redis_script commit_script = {
 };
 
 /*
- * SendTaskHeartbeat. KEYS[1] record, KEYS[2] timers. ARGV: token, now (ms),
- * the execution id. Moves the heartbeat deadline of the open task to now +
- * its interval (and the timer to the earlier of that and the task's
- * timeout and its start lease, if any). Returns 1, -1 when the token is
- * not the open one, -2 when there is no such execution.
+ * SendTaskHeartbeat. KEYS[1] record, KEYS[2] the shard's timers. ARGV:
+ * token, now (ms), the execution id. Moves the heartbeat deadline of the
+ * open task to now + its interval (and the timer to the earlier of that,
+ * the task's timeout and its start lease, if any). Returns 1, -1 when the
+ * token is not the open one, -2 when there is no such execution.
  */
 static struct redis_script heartbeat_script = {
     .name = "heartbeat-task",
@@ -113,10 +123,10 @@ static struct redis_script heartbeat_script = {
 };
 
 /*
- * Claims the timers that are due. KEYS[1] timers. ARGV: now (ms), lease
- * (ms), most to claim. Each claimed timer is pushed to now + lease, so that
- * if its claimer dies it fires again then; handling it rewrites it from the
- * record. Returns {ids..., next}: next is the earliest remaining due time,
+ * Claims the timers that are due. KEYS[1] a shard's timers. ARGV: now (ms),
+ * lease (ms), most to claim. Each claimed timer is pushed to now + lease, so
+ * that if its claimer dies it fires again then; handling it rewrites it from
+ * the record. Returns {ids..., next}: next is the earliest remaining due time,
  * or '' when no timer is left.
  */
 static struct redis_script claim_script = {
@@ -130,7 +140,7 @@ static struct redis_script claim_script = {
         "return due\n",
 };
 
-/* Rewrites one execution's timer from its record. KEYS[1] record, KEYS[2] timers, ARGV[1] the id. */
+/* Rewrites one execution's timer from its record. KEYS[1] record, KEYS[2] the shard's timers, ARGV[1] the id. */
 static struct redis_script restore_timer_script = {
     .name = "restore-timer",
     .source =
@@ -140,59 +150,55 @@ static struct redis_script restore_timer_script = {
 };
 
 /*
- * ListExecutions: one page of a state machine's index, newest first.
- * KEYS[1] the index. ARGV: the cursor's score and member ('' for the
- * newest), most to return, status to keep ('' for all), most index entries
- * to look at. Returns {next, then arn, name, status, startDate, stopDate
- * ('' while running) per execution}; next is "<score>:<member>" of the last
- * entry looked at, or '' when the index has no more. Entries tied with the
- * cursor's score come in reverse member order, so those at or above the
- * cursor's member were on earlier pages. It reads the records (other keys)
- * but changes nothing.
+ * ListExecutions' look at records: KEYS are records of one shard. Returns
+ * name, status, startDate and stopDate of each, in order, '' for a field
+ * (or a record) that is absent. Changes nothing.
  */
-static struct redis_script list_script = {
-    .name = "list-executions",
+static struct redis_script fetch_summaries_script = {
+    .name = "fetch-execution-summaries",
     .source =
-        "local max, limit = tonumber(ARGV[3]), tonumber(ARGV[5])\n"
-        "local top = '+inf'\n"
-        "if ARGV[1] ~= '' then top = ARGV[1] end\n"
-        "local entries = redis.call('ZREVRANGEBYSCORE', KEYS[1], top, '-inf', 'WITHSCORES', 'LIMIT', 0, limit)\n"
-        "local out, found, last = {''}, 0, nil\n"
-        "for i = 1, #entries, 2 do\n"
-        "  local member, score = entries[i], entries[i + 1]\n"
-        "  if not (score == ARGV[1] and member >= ARGV[2]) then\n"
-        "    if found == max then out[1] = last; return out end\n"
-        "    local id = string.match(member, ':execution:(.+)$')\n"
-        "    local record = id and redis.call('HMGET', '" RECORD_KEY_PREFIX "{' .. id .. '}',\n"
-        "                                     'name', 'status', 'startDate', 'stopDate')\n"
-        "    if record and record[2] and (ARGV[4] == '' or record[2] == ARGV[4]) then\n"
-        "      for _, value in ipairs({member, record[1] or '', record[2], record[3] or '0', record[4] or ''}) do\n"
-        "        out[#out + 1] = value\n"
-        "      end\n"
-        "      found = found + 1\n"
-        "    end\n"
-        "    last = score .. ':' .. member\n"
-        "  end\n"
+        "local out = {}\n"
+        "for _, key in ipairs(KEYS) do\n"
+        "  local record = redis.call('HMGET', key, 'name', 'status', 'startDate', 'stopDate')\n"
+        "  for i = 1, 4 do out[#out + 1] = record[i] or '' end\n"
         "end\n"
-        "if #entries == 2 * limit and last then out[1] = last end\n"
         "return out\n",
 };
 
 int execution_store_init(struct redis_client *client)
 {
     struct redis_script *const scripts[] = { &create_script, &commit_script, &heartbeat_script, &claim_script,
-                                              &restore_timer_script, &list_script };
+                                              &restore_timer_script, &fetch_summaries_script };
     return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
+}
+
+unsigned execution_store_shard(const char *execution_id)
+{
+    uint32_t hash = 2166136261u;
+    for (const unsigned char *byte = (const unsigned char *)execution_id; *byte; byte++)
+        hash = (hash ^ *byte) * 16777619u;
+    return hash % EXECUTION_STORE_SHARDS;
 }
 
 void execution_store_key(const char *execution_id, char *out, size_t size)
 {
-    snprintf(out, size, RECORD_KEY_PREFIX "{%s}", execution_id);
+    snprintf(out, size, RECORD_KEY_FORMAT, execution_store_shard(execution_id), execution_id);
 }
 
 void execution_store_history_key(const char *execution_id, char *out, size_t size)
 {
-    snprintf(out, size, RECORD_KEY_PREFIX "{%s}:history", execution_id);
+    snprintf(out, size, HISTORY_KEY_FORMAT, execution_store_shard(execution_id), execution_id);
+}
+
+void execution_store_timers_key(unsigned shard, char *out, size_t size)
+{
+    snprintf(out, size, TIMERS_KEY_FORMAT, shard);
+}
+
+/* Writes the key of the timers of execution_id's shard into out. */
+static void timers_key_of(const char *execution_id, char *out, size_t size)
+{
+    execution_store_timers_key(execution_store_shard(execution_id), out, size);
 }
 
 void execution_store_record_free(struct execution_record *record)
@@ -360,7 +366,25 @@ static void on_created(redisReply *reply, void *data)
 
 void execution_store_index_key(const char *state_machine_arn, char *out, size_t size)
 {
-    snprintf(out, size, "sfn:executions:%s", state_machine_arn);
+    snprintf(out, size, INDEX_KEY_PREFIX "%s", state_machine_arn);
+}
+
+/* The index entry's own reply tells nothing the create script's (which comes after it) does not. */
+static void on_indexed(redisReply *reply, void *data)
+{
+    (void)reply;
+    (void)data;
+}
+
+/* Sends ZADD NX of the execution's index entry. Same contract as redis_client_command(), no callback. */
+static int add_index_entry(struct redis_client *client, const char *state_machine_arn, const char *arn,
+                           int64_t start_ms)
+{
+    char index_key[320], score[24];
+    execution_store_index_key(state_machine_arn, index_key, sizeof(index_key));
+    snprintf(score, sizeof(score), "%lld", (long long)start_ms);
+    const char *argv[] = { "ZADD", index_key, "NX", score, arn };
+    return redis_client_command_strings(client, on_indexed, NULL, 5, argv);
 }
 
 int execution_store_create(struct redis_client *client, const char *execution_id, const struct store_field *fields,
@@ -369,7 +393,7 @@ int execution_store_create(struct redis_client *client, const char *execution_id
 {
     struct create_request *request = calloc(1, sizeof(*request));
     struct store_arguments list = { 0 };
-    char key[256], history_key[256], index_key[320];
+    char key[256], history_key[256], timers_key[32];
     const char *arn = NULL;
     if (!request)
         return -ENOMEM;
@@ -381,22 +405,22 @@ int execution_store_create(struct redis_client *client, const char *execution_id
     }
     execution_store_key(execution_id, key, sizeof(key));
     execution_store_history_key(execution_id, history_key, sizeof(history_key));
-    execution_store_index_key(state_machine_arn, index_key, sizeof(index_key));
+    timers_key_of(execution_id, timers_key, sizeof(timers_key));
     store_arguments_add(&list, key);
     store_arguments_add(&list, history_key);
-    store_arguments_add(&list, TIMERS_KEY);
-    store_arguments_add(&list, index_key);
+    store_arguments_add(&list, timers_key);
     store_arguments_add(&list, execution_id);
-    store_arguments_add_number(&list, start_ms);
-    store_arguments_add(&list, arn);
     store_arguments_add_number(&list, cJSON_GetArraySize(events));
     arguments_add_events(&list, events);
     for (size_t i = 0; i < field_count; i++) {
         store_arguments_add(&list, fields[i].name);
         store_arguments_add(&list, fields[i].value);
     }
-    int result = arn ? store_arguments_eval(client, &create_script, 4, &list, on_created, request)
-                     : (store_arguments_release(&list), -EINVAL);
+    int result = !arn ? -EINVAL : list.failed ? -ENOMEM : add_index_entry(client, state_machine_arn, arn, start_ms);
+    if (result == 0)
+        result = store_arguments_eval(client, &create_script, 3, &list, on_created, request);
+    else
+        store_arguments_release(&list);
     if (result < 0)
         free(request);
     return result;
@@ -438,12 +462,13 @@ int execution_store_commit(struct redis_client *client, const char *execution_id
                            store_commit_callback callback, void *data)
 {
     struct store_arguments list = { 0 };
-    char key[256], history_key[256];
+    char key[256], history_key[256], timers_key[32];
     execution_store_key(execution_id, key, sizeof(key));
     execution_store_history_key(execution_id, history_key, sizeof(history_key));
+    timers_key_of(execution_id, timers_key, sizeof(timers_key));
     store_arguments_add(&list, key);
     store_arguments_add(&list, history_key);
-    store_arguments_add(&list, TIMERS_KEY);
+    store_arguments_add(&list, timers_key);
     store_arguments_add_number(&list, expected_last_event_id);
     store_arguments_add(&list, required_token ? required_token : "");
     store_arguments_add_number(&list, cJSON_GetArraySize(events));
@@ -464,10 +489,11 @@ int execution_store_heartbeat(struct redis_client *client, const char *execution
                               int64_t now_ms, store_commit_callback callback, void *data)
 {
     struct store_arguments list = { 0 };
-    char key[256];
+    char key[256], timers_key[32];
     execution_store_key(execution_id, key, sizeof(key));
+    timers_key_of(execution_id, timers_key, sizeof(timers_key));
     store_arguments_add(&list, key);
-    store_arguments_add(&list, TIMERS_KEY);
+    store_arguments_add(&list, timers_key);
     store_arguments_add(&list, token);
     store_arguments_add_number(&list, now_ms);
     store_arguments_add(&list, execution_id);
@@ -478,10 +504,11 @@ int execution_store_restore_timer(struct redis_client *client, const char *execu
                                   store_commit_callback callback, void *data)
 {
     struct store_arguments list = { 0 };
-    char key[256];
+    char key[256], timers_key[32];
     execution_store_key(execution_id, key, sizeof(key));
+    timers_key_of(execution_id, timers_key, sizeof(timers_key));
     store_arguments_add(&list, key);
-    store_arguments_add(&list, TIMERS_KEY);
+    store_arguments_add(&list, timers_key);
     store_arguments_add(&list, execution_id);
     return run_status_script(client, &restore_timer_script, 2, &list, callback, data);
 }
@@ -511,16 +538,18 @@ static void on_claimed(redisReply *reply, void *data)
     free(request);
 }
 
-int execution_store_claim_timers(struct redis_client *client, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                 store_claim_callback callback, void *data)
+int execution_store_claim_timers(struct redis_client *client, unsigned shard, int64_t now_ms, int64_t lease_ms,
+                                 size_t limit, store_claim_callback callback, void *data)
 {
     struct claim_request *request = malloc(sizeof(*request));
     struct store_arguments list = { 0 };
+    char timers_key[32];
     if (!request)
         return -ENOMEM;
     request->callback = callback;
     request->data = data;
-    store_arguments_add(&list, TIMERS_KEY);
+    execution_store_timers_key(shard, timers_key, sizeof(timers_key));
+    store_arguments_add(&list, timers_key);
     store_arguments_add_number(&list, now_ms);
     store_arguments_add_number(&list, lease_ms);
     store_arguments_add_number(&list, (long long)(limit < STORE_MAX_CLAIMED_TIMERS ? limit : STORE_MAX_CLAIMED_TIMERS));
@@ -543,77 +572,302 @@ bool execution_store_cursor_valid(const char *cursor, const char *execution_arn_
            && strlen(colon + 1) > strlen(execution_arn_prefix);
 }
 
-struct list_request {
-    store_list_callback callback;
-    void *data;
+/* ---- ListExecutions ---- */
+
+/* One index entry of a listing and, once looked at, its record's summary (status NULL: no record). */
+struct listed_entry {
+    char *arn;                   /* the index's member */
+    char *score;                 /* its start (ms), as the index has it */
+    int shard;                   /* of its execution; -1 when the ARN names none */
+    char *name;
+    char *status;
+    int64_t start_ms;
+    int64_t stop_ms;
 };
 
-/* The number of executions in a listing's reply ({next, then five strings per execution}), or -1 for another shape. */
-static long listing_count(const redisReply *reply)
+/* A listing until its callback is called; entries come from the index, newest first. */
+struct listing {
+    struct redis_client *client;
+    store_list_callback callback;
+    void *data;
+    char *filter;                /* the status to keep, or NULL */
+    size_t max_results;
+    char *cursor;                /* the previous page's next, or NULL; split into score and member */
+    const char *cursor_member;
+    struct listed_entry *entries;
+    size_t entry_count;
+    bool index_full;             /* the index read filled its limit: it may hold more */
+    size_t examined;             /* entries looked at for the page */
+    size_t fetched;              /* entries whose records have been (or are being) fetched */
+    size_t awaiting;             /* record fetches sent and not answered, plus one while sending */
+    bool failed;
+    struct execution_summary *items;
+    size_t found;
+};
+
+static void listing_free(struct listing *listing)
 {
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 || (reply->elements - 1) % 5 != 0
-        || (reply->elements - 1) / 5 > EXECUTION_STORE_MAX_LISTED)
-        return -1;
-    for (size_t i = 0; i < reply->elements; i++) {
-        if (reply->element[i]->type != REDIS_REPLY_STRING)
-            return -1;
+    for (size_t i = 0; i < listing->entry_count; i++) {
+        struct listed_entry *entry = &listing->entries[i];
+        free(entry->arn);
+        free(entry->score);
+        free(entry->name);
+        free(entry->status);
     }
-    return (long)((reply->elements - 1) / 5);
+    free(listing->entries);
+    free(listing->items);
+    free(listing->cursor);
+    free(listing->filter);
+    free(listing);
 }
 
-static void on_listed(redisReply *reply, void *data)
+/* Calls the listing's callback (with the page when status is 0) and frees the listing. */
+static void listing_finish(struct listing *listing, int status)
 {
-    struct list_request *request = data;
-    long count = listing_count(reply);
-    struct execution_summary *items = count >= 0 ? calloc((size_t)count + 1, sizeof(*items)) : NULL;
-    for (long i = 0; items && i < count; i++) {
-        redisReply *const *fields = reply->element + 1 + 5 * i;
-        items[i] = (struct execution_summary){
-            .arn = fields[0]->str,
-            .name = fields[1]->str,
-            .status = fields[2]->str,
-            .start_ms = strtoll(fields[3]->str, NULL, 10),
-            .stop_ms = strtoll(fields[4]->str, NULL, 10),
-        };
+    char *next = NULL;
+    bool more = listing->examined < listing->entry_count || listing->index_full;
+    if (status == 0 && more && listing->examined > 0) {
+        const struct listed_entry *last = &listing->entries[listing->examined - 1];
+        size_t size = strlen(last->score) + strlen(last->arn) + 2;
+        next = malloc(size);
+        if (next)
+            snprintf(next, size, "%s:%s", last->score, last->arn);
+        else
+            status = -ENOMEM;
     }
-    if (items)
-        request->callback(0, items, (size_t)count, reply->element[0]->len ? reply->element[0]->str : NULL,
-                          request->data);
+    if (status == 0)
+        listing->callback(0, listing->items, listing->found, next, listing->data);
     else
-        request->callback(count >= 0 ? -ENOMEM : -EIO, NULL, 0, NULL, request->data);
-    free(items);
-    free(request);
+        listing->callback(status, NULL, 0, NULL, listing->data);
+    free(next);
+    listing_free(listing);
+}
+
+/* Whether an entry whose record has been fetched belongs on the page. */
+static bool entry_listed(const struct listing *listing, const struct listed_entry *entry)
+{
+    return entry->status && (!listing->filter || strcmp(entry->status, listing->filter) == 0);
+}
+
+static void fetch_round(struct listing *listing);
+
+/* One fetch of a round is over: once all are, takes what the round found and finishes or starts another. */
+static void round_answered(struct listing *listing)
+{
+    if (--listing->awaiting > 0)
+        return;
+    if (listing->failed) {
+        listing_finish(listing, -EIO);
+        return;
+    }
+    while (listing->examined < listing->fetched && listing->found < listing->max_results) {
+        const struct listed_entry *entry = &listing->entries[listing->examined++];
+        if (entry_listed(listing, entry))
+            listing->items[listing->found++] = (struct execution_summary){
+                .arn = entry->arn,
+                .name = entry->name,
+                .status = entry->status,
+                .start_ms = entry->start_ms,
+                .stop_ms = entry->stop_ms,
+            };
+    }
+    if (listing->found == listing->max_results || listing->examined == listing->entry_count)
+        listing_finish(listing, 0);
+    else
+        fetch_round(listing);
+}
+
+/* The fetch of one shard's records in a round. */
+struct shard_fetch {
+    struct listing *listing;
+    size_t count;
+    size_t entries[];            /* indexes into listing->entries */
+};
+
+/* Copies one summary ({name, status, startDate, stopDate}, '' when absent) into entry; false when out of memory. */
+static bool entry_take_summary(struct listed_entry *entry, redisReply *const *fields)
+{
+    if (fields[1]->len == 0)
+        return true; /* no record (a creation that did not get past its index entry) */
+    entry->name = strndup(fields[0]->str, fields[0]->len);
+    entry->status = strndup(fields[1]->str, fields[1]->len);
+    entry->start_ms = strtoll(fields[2]->str, NULL, 10);
+    entry->stop_ms = strtoll(fields[3]->str, NULL, 10);
+    return entry->name && entry->status;
+}
+
+static void on_summaries_fetched(redisReply *reply, void *data)
+{
+    struct shard_fetch *fetch = data;
+    struct listing *listing = fetch->listing;
+    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 * fetch->count;
+    for (size_t i = 0; valid && i < reply->elements; i++)
+        valid = reply->element[i]->type == REDIS_REPLY_STRING;
+    for (size_t i = 0; valid && i < fetch->count; i++)
+        valid = entry_take_summary(&listing->entries[fetch->entries[i]], reply->element + 4 * i);
+    if (!valid)
+        listing->failed = true;
+    free(fetch);
+    round_answered(listing);
+}
+
+/* Sends the fetch of shard's records among the round's entries [from, to), if it has any. */
+static void fetch_shard(struct listing *listing, unsigned shard, size_t from, size_t to)
+{
+    struct shard_fetch *fetch = malloc(sizeof(*fetch) + (to - from) * sizeof(fetch->entries[0]));
+    struct store_arguments list = { 0 };
+    char key[256];
+    if (!fetch) {
+        listing->failed = true;
+        return;
+    }
+    fetch->listing = listing;
+    fetch->count = 0;
+    for (size_t i = from; i < to; i++) {
+        if (listing->entries[i].shard != (int)shard)
+            continue;
+        fetch->entries[fetch->count++] = i;
+        const char *id = strstr(listing->entries[i].arn, EXECUTION_ARN_ID_MARKER) + strlen(EXECUTION_ARN_ID_MARKER);
+        execution_store_key(id, key, sizeof(key));
+        store_arguments_add(&list, key);
+    }
+    if (fetch->count == 0) {
+        free(fetch);
+        return;
+    }
+    if (store_arguments_eval(listing->client, &fetch_summaries_script, (int)fetch->count, &list,
+                             on_summaries_fetched, fetch) < 0) {
+        free(fetch);
+        listing->failed = true;
+        return;
+    }
+    listing->awaiting++;
+}
+
+/* Fetches the records of the next entries, as many as the page lacks but at least LIST_ROUND_MIN. */
+static void fetch_round(struct listing *listing)
+{
+    size_t wanted = listing->max_results - listing->found;
+    if (wanted < LIST_ROUND_MIN)
+        wanted = LIST_ROUND_MIN;
+    size_t from = listing->examined;
+    listing->fetched = listing->entry_count - from < wanted ? listing->entry_count : from + wanted;
+    listing->awaiting = 1; /* this function's own hold, so that the round ends once, after every send */
+    for (unsigned shard = 0; shard < EXECUTION_STORE_SHARDS; shard++)
+        fetch_shard(listing, shard, from, listing->fetched);
+    round_answered(listing);
+}
+
+/* The shard of the execution an index member (an execution ARN) names, or -1. */
+static int shard_of_arn(const char *arn)
+{
+    const char *marker = strstr(arn, EXECUTION_ARN_ID_MARKER);
+    if (!marker || marker[strlen(EXECUTION_ARN_ID_MARKER)] == '\0')
+        return -1;
+    return (int)execution_store_shard(marker + strlen(EXECUTION_ARN_ID_MARKER));
+}
+
+/*
+ * Whether an index entry came on an earlier page: entries tied with the
+ * cursor's score come in reverse member order, so those at or above the
+ * cursor's member were listed before.
+ */
+static bool before_cursor(const struct listing *listing, const redisReply *member, const redisReply *score)
+{
+    return listing->cursor && strcmp(score->str, listing->cursor) == 0
+           && strcmp(member->str, listing->cursor_member) >= 0;
+}
+
+/* Whether reply is what ZREVRANGEBYSCORE ... WITHSCORES answers: member and score strings. */
+static bool is_scored_members(const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements % 2 != 0)
+        return false;
+    for (size_t i = 0; i < reply->elements; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_STRING)
+            return false;
+    }
+    return true;
+}
+
+/* Keeps the index entries of the page's range (WITHSCORES pairs). Returns 0 or -ENOMEM. */
+static int take_index_entries(struct listing *listing, const redisReply *reply)
+{
+    size_t pairs = reply->elements / 2;
+    listing->entries = calloc(pairs + 1, sizeof(*listing->entries));
+    listing->items = calloc((pairs < listing->max_results ? pairs : listing->max_results) + 1,
+                            sizeof(*listing->items));
+    if (!listing->entries || !listing->items)
+        return -ENOMEM;
+    for (size_t i = 0; i < pairs; i++) {
+        const redisReply *member = reply->element[2 * i], *score = reply->element[2 * i + 1];
+        if (before_cursor(listing, member, score))
+            continue;
+        struct listed_entry *entry = &listing->entries[listing->entry_count++];
+        entry->arn = strndup(member->str, member->len);
+        entry->score = strndup(score->str, score->len);
+        if (!entry->arn || !entry->score)
+            return -ENOMEM;
+        entry->shard = shard_of_arn(entry->arn);
+    }
+    return 0;
+}
+
+static void on_index_read(redisReply *reply, void *data)
+{
+    struct listing *listing = data;
+    int status = is_scored_members(reply) ? take_index_entries(listing, reply) : -EIO;
+    if (status < 0) {
+        listing_finish(listing, status);
+        return;
+    }
+    listing->index_full = reply->elements / 2 == listing->max_results + LIST_SCAN_EXTRA;
+    if (listing->entry_count == 0)
+        listing_finish(listing, 0);
+    else
+        fetch_round(listing);
+}
+
+/* A listing of max_results from cursor ("<score>:<member>"; NULL for the newest), or NULL when out of memory. */
+static struct listing *listing_new(struct redis_client *client, const char *cursor, size_t max_results,
+                                   const char *status, store_list_callback callback, void *data)
+{
+    struct listing *listing = calloc(1, sizeof(*listing));
+    if (!listing)
+        return NULL;
+    *listing = (struct listing){ .client = client, .callback = callback, .data = data, .max_results = max_results };
+    listing->filter = status ? strdup(status) : NULL;
+    listing->cursor = cursor ? strdup(cursor) : NULL;
+    char *colon = listing->cursor ? strchr(listing->cursor, ':') : NULL;
+    if ((status && !listing->filter) || (cursor && !listing->cursor)) {
+        listing_free(listing);
+        return NULL;
+    }
+    if (colon) {
+        *colon = '\0';
+        listing->cursor_member = colon + 1;
+    } else {
+        free(listing->cursor); /* not a cursor (the API checks them first): from the newest */
+        listing->cursor = NULL;
+    }
+    return listing;
 }
 
 int execution_store_list(struct redis_client *client, const char *state_machine_arn, const char *cursor,
                          size_t max_results, const char *status, store_list_callback callback, void *data)
 {
-    struct list_request *request = malloc(sizeof(*request));
-    struct store_arguments list = { 0 };
-    char index_key[320], score[24] = "";
-    const char *member = "";
-    if (!request)
-        return -ENOMEM;
+    char index_key[320], limit[24];
     if (max_results == 0 || max_results > EXECUTION_STORE_MAX_LISTED)
         max_results = EXECUTION_STORE_MAX_LISTED;
-    if (cursor) {
-        const char *colon = strchr(cursor, ':');
-        if (colon && (size_t)(colon - cursor) < sizeof(score)) {
-            snprintf(score, sizeof(score), "%.*s", (int)(colon - cursor), cursor);
-            member = colon + 1;
-        }
-    }
-    request->callback = callback;
-    request->data = data;
+    struct listing *listing = listing_new(client, cursor, max_results, status, callback, data);
+    if (!listing)
+        return -ENOMEM;
     execution_store_index_key(state_machine_arn, index_key, sizeof(index_key));
-    store_arguments_add(&list, index_key);
-    store_arguments_add(&list, score);
-    store_arguments_add(&list, member);
-    store_arguments_add_number(&list, (long long)max_results);
-    store_arguments_add(&list, status ? status : "");
-    store_arguments_add_number(&list, (long long)(max_results + LIST_SCAN_EXTRA));
-    int result = store_arguments_eval(client, &list_script, 1, &list, on_listed, request);
+    snprintf(limit, sizeof(limit), "%zu", max_results + LIST_SCAN_EXTRA);
+    const char *argv[] = { "ZREVRANGEBYSCORE", index_key, listing->cursor ? listing->cursor : "+inf", "-inf",
+                           "WITHSCORES", "LIMIT", "0", limit };
+    int result = redis_client_command_strings(client, on_index_read, listing, 8, argv);
     if (result < 0)
-        free(request);
+        listing_free(listing);
     return result;
 }

@@ -2,19 +2,28 @@
  * execution_store - where executions live in Redis, and the atomic changes
  * made to them.
  *
- * Keys (the braces are a Redis Cluster hash tag: all keys of one execution
- * live in one slot, so one Lua script can change them together):
- *   sfn:execution:{<stateMachine>:<execution>}          hash: the record below
- *   sfn:execution:{<stateMachine>:<execution>}:history  list: history events (API JSON)
- *   sfn:executions:<stateMachineArn>                    sorted set: execution ARNs by start time (ms),
- *                                                       added by the script that creates the execution
- *   sfn:timers                                          sorted set: execution ids by the ms their timer is due
- * (State machines and their definitions live in state_machine_store.)
+ * Keys. Executions are spread over EXECUTION_STORE_SHARDS shards (an
+ * execution's shard is a hash of its id); the keys of one shard share the
+ * Redis Cluster hash tag {sfn:<shard>} (two digits, e.g. {sfn:07}), so one
+ * Lua script can change an execution and its shard's timers together, in a
+ * cluster too:
+ *   {sfn:NN}:execution:<stateMachine>:<execution>  hash: the record below
+ *   {sfn:NN}:history:<stateMachine>:<execution>    list: history events (API JSON)
+ *   {sfn:NN}:timers                                sorted set: the shard's execution ids by the ms
+ *                                                  their timer is due
+ *   {sfn}:executions:<stateMachineArn>             sorted set: execution ARNs by start time (ms)
+ * (State machines and their definitions live in state_machine_store, also
+ * under {sfn}.) The index of a state machine's executions lives in another
+ * slot than the executions, so no script can write both: creating an
+ * execution adds its index entry first (ZADD NX) and then runs the script
+ * that creates the record. A crash between the two leaves an index entry
+ * without a record, which listings skip; never a record missing from the
+ * index.
  *
  * A running execution's timer (the earliest of its task's timeout and
  * heartbeat deadline, the end of a Wait, the next attempt of a Retry) is
  * the record's timerDue; every script that changes a record also mirrors
- * timerDue into sfn:timers in the same step, so the two always agree.
+ * timerDue into its shard's timers in the same step, so the two always agree.
  * Every change after creation is one call of the commit script, which
  * applies only if the record's lastEventId is the one the change was
  * computed from and, for task outcomes, only while the given task token is
@@ -112,12 +121,28 @@ struct execution_summary {
 typedef void (*store_list_callback)(int status, const struct execution_summary *items, size_t count,
                                     const char *next, void *data);
 
+/*
+ * How many shards executions are spread over. Changing it orphans what
+ * Redis holds: executions, histories and timers would be looked for under
+ * another shard's keys than the ones they were written to.
+ */
+#define EXECUTION_STORE_SHARDS 16
+
 /* Registers the store's Lua scripts with client; call once before use. */
 int execution_store_init(struct redis_client *client);
 
-/* Writes the Redis key of an execution's record (or its history) into out. */
+/* The shard of an execution: FNV-1a (32 bits) of its id, modulo EXECUTION_STORE_SHARDS. */
+unsigned execution_store_shard(const char *execution_id);
+
+/*
+ * Write the Redis key of an execution's record (or its history) into out;
+ * the only place these keys are built. A key that does not fit is cut short.
+ */
 void execution_store_key(const char *execution_id, char *out, size_t size);
 void execution_store_history_key(const char *execution_id, char *out, size_t size);
+
+/* Writes the key of a shard's timers (shard < EXECUTION_STORE_SHARDS) into out. */
+void execution_store_timers_key(unsigned shard, char *out, size_t size);
 
 /* Writes the key of a state machine's index of executions into out. */
 void execution_store_index_key(const char *state_machine_arn, char *out, size_t size);
@@ -132,9 +157,13 @@ int execution_store_load(struct redis_client *client, const char *execution_id, 
                          void *data);
 
 /*
- * Creates an execution with fields and its first events, unless one with the
- * same id exists (then the existing record is reported), and adds it to its
- * state machine's index, in one step. Same contract as above.
+ * Adds an execution to its state machine's index (unless it is there), then
+ * creates it with fields (among them its "arn") and its first events, in
+ * one step, unless one with the same id exists (then the existing record is
+ * reported). The two commands go out back to back on the one connection, so
+ * Redis runs them in that order. Same contract as above; -EINVAL without an
+ * "arn" field. A failure after the index entry was sent leaves that entry
+ * alone: listings skip an entry without a record.
  */
 int execution_store_create(struct redis_client *client, const char *execution_id, const struct store_field *fields,
                            size_t field_count, const cJSON *events, const char *state_machine_arn,
@@ -159,11 +188,12 @@ int execution_store_heartbeat(struct redis_client *client, const char *execution
                               int64_t now_ms, store_commit_callback callback, void *data);
 
 /*
- * Claims up to limit timers due at now_ms, pushing each to now_ms + lease_ms
- * (so it fires again if its claimer dies before handling it). Same contract.
+ * Claims up to limit timers of one shard due at now_ms, pushing each to
+ * now_ms + lease_ms (so it fires again if its claimer dies before handling
+ * it); next_due_ms is the shard's. Same contract.
  */
-int execution_store_claim_timers(struct redis_client *client, int64_t now_ms, int64_t lease_ms, size_t limit,
-                                 store_claim_callback callback, void *data);
+int execution_store_claim_timers(struct redis_client *client, unsigned shard, int64_t now_ms, int64_t lease_ms,
+                                 size_t limit, store_claim_callback callback, void *data);
 
 /*
  * Rewrites an execution's timer from its record (after a claim found
@@ -179,7 +209,10 @@ int execution_store_restore_timer(struct redis_client *client, const char *execu
  * status when it is not NULL. A page may hold fewer than max_results even
  * when more follow: a listing looks at most max_results + 1000 index
  * entries, so that a status filter cannot make one call scan everything.
- * Same contract as execution_store_load().
+ * It reads the index, then the records of its entries in rounds sized to
+ * what the page still lacks (one read-only script per shard and round),
+ * skipping entries without a record. Same contract as
+ * execution_store_load().
  */
 int execution_store_list(struct redis_client *client, const char *state_machine_arn, const char *cursor,
                          size_t max_results, const char *status, store_list_callback callback, void *data);

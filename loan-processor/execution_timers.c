@@ -15,8 +15,16 @@
 #define CLAIM_LEASE_MS 5000
 /* Most timers being handled at once; further due ones wait for the next claim. */
 #define MAX_IN_FLIGHT 512
+/* Most timers one claim takes from one shard. */
 #define CLAIM_BATCH 128
 
+/*
+ * A claim is a round of claims, one per shard, sent together. Each takes at
+ * most the round's limit, so that the round cannot take more timers than
+ * there is room for in flight; when the room is smaller than the number of
+ * shards, a round claims from that many shards only, and the next round
+ * starts where this one stopped.
+ */
 struct execution_timers {
     struct event_loop *loop;
     struct redis_client *redis;
@@ -25,7 +33,11 @@ struct execution_timers {
     struct event_timer wakeup;
     int64_t wakeup_due_ms;       /* wall clock; 0 when the wake-up is not armed */
     size_t in_flight;
-    bool claiming;               /* a claim is waiting for its answer */
+    size_t claims_pending;       /* claims of the round waiting for their answer */
+    size_t claim_limit;          /* most timers each claim of the round takes */
+    unsigned next_shard;         /* the shard the next round starts with */
+    bool round_full;             /* a claim of the round took its limit: more may be due */
+    int64_t round_next_due_ms;   /* earliest remaining due time the round's claims saw, -1 for none */
     bool claim_again;            /* a wake-up came while claiming */
     bool stopped;
 };
@@ -52,47 +64,65 @@ static void arm(struct execution_timers *timers, int64_t due_ms)
         timers->wakeup_due_ms = due_ms;
 }
 
+/* Every claim of the round has answered: plans the next one (a failed claim is retried within a poll interval). */
+static void round_over(struct execution_timers *timers)
+{
+    int64_t now = wall_clock_now_ms();
+    if (timers->claim_again || timers->round_full) {
+        timers->claim_again = false;
+        arm(timers, now);
+    } else {
+        arm(timers, timers->round_next_due_ms >= 0 ? timers->round_next_due_ms : now + POLL_INTERVAL_MS);
+    }
+}
+
 static void on_claimed(int status, const char *const *ids, size_t count, int64_t next_due_ms, void *data)
 {
     struct execution_timers *timers = data;
-    timers->claiming = false;
-    if (status < 0) {
-        arm(timers, wall_clock_now_ms() + POLL_INTERVAL_MS);
-        return;
+    timers->claims_pending--;
+    if (status == 0) {
+        for (size_t i = 0; i < count; i++) {
+            timers->in_flight++;
+            timers->callback(ids[i], timers->data);
+        }
+        if (count == timers->claim_limit)
+            timers->round_full = true;
+        if (next_due_ms >= 0 && (timers->round_next_due_ms < 0 || next_due_ms < timers->round_next_due_ms))
+            timers->round_next_due_ms = next_due_ms;
     }
-    for (size_t i = 0; i < count; i++) {
-        timers->in_flight++;
-        timers->callback(ids[i], timers->data);
-    }
-    if (timers->claim_again || count == CLAIM_BATCH) {
-        timers->claim_again = false;
-        arm(timers, wall_clock_now_ms());
-    } else {
-        arm(timers, next_due_ms >= 0 ? next_due_ms : wall_clock_now_ms() + POLL_INTERVAL_MS);
-    }
+    if (timers->claims_pending == 0)
+        round_over(timers);
 }
 
 static void claim(struct execution_timers *timers)
 {
     if (timers->stopped)
         return;
-    if (timers->claiming) {
+    if (timers->claims_pending) {
         timers->claim_again = true;
         return;
     }
+    int64_t now = wall_clock_now_ms();
     if (!redis_client_connected(timers->redis)) {
-        arm(timers, wall_clock_now_ms() + POLL_INTERVAL_MS);
+        arm(timers, now + POLL_INTERVAL_MS);
         return;
     }
     size_t room = timers->in_flight < MAX_IN_FLIGHT ? MAX_IN_FLIGHT - timers->in_flight : 0;
     if (room == 0)
         return; /* execution_timers_handled() claims again when there is room */
-    int result = execution_store_claim_timers(timers->redis, wall_clock_now_ms(), CLAIM_LEASE_MS,
-                                              room < CLAIM_BATCH ? room : CLAIM_BATCH, on_claimed, timers);
-    if (result < 0)
-        arm(timers, wall_clock_now_ms() + POLL_INTERVAL_MS);
-    else
-        timers->claiming = true;
+    size_t shards = room < EXECUTION_STORE_SHARDS ? room : EXECUTION_STORE_SHARDS;
+    timers->claim_limit = room / shards < CLAIM_BATCH ? room / shards : CLAIM_BATCH;
+    timers->round_full = false;
+    timers->round_next_due_ms = -1;
+    for (size_t i = 0; i < shards; i++) {
+        unsigned shard = (timers->next_shard + (unsigned)i) % EXECUTION_STORE_SHARDS;
+        if (execution_store_claim_timers(timers->redis, shard, now, CLAIM_LEASE_MS, timers->claim_limit, on_claimed,
+                                         timers) == 0)
+            timers->claims_pending++;
+    }
+    timers->next_shard = (timers->next_shard + (unsigned)shards) % EXECUTION_STORE_SHARDS;
+    if (timers->claims_pending == 0)
+        arm(timers, now + POLL_INTERVAL_MS);
 }
 
 int execution_timers_create(struct event_loop *loop, struct redis_client *redis, execution_timer_callback callback,

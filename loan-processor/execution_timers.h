@@ -4,12 +4,13 @@
  * keeps in Redis, so that they survive restarts and fire once across
  * several instances.
  *
- * It claims the due timers in batches and hands each execution id to a
- * callback, which reports back with execution_timers_handled() when done.
+ * It claims the due timers in batches, from every shard of executions at
+ * once (see execution_store.h), and hands each execution id to a callback,
+ * which reports back with execution_timers_handled() when done.
  * A local event-loop timer is armed for the earliest due time known (from
- * the last claim, or from execution_timers_note_due() when this process sets
- * a timer), but never further away than a poll interval, so that timers set
- * by other instances are found too.
+ * the last claim, over all shards, or from execution_timers_note_due() when
+ * this process sets a timer), but never further away than a poll interval,
+ * so that timers set by other instances are found too.
  */
 #ifndef EXECUTION_TIMERS_H
 #define EXECUTION_TIMERS_H

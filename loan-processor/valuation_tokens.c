@@ -21,41 +21,24 @@ static struct redis_script register_script = {
         "return 1\n",
 };
 
-/* KEYS[1] valuation:<ref>, KEYS[2] the in-flight set. ARGV[1] token, ARGV[2] retention (s), ARGV[3] request id. */
-static struct redis_script store_script = {
-    .name = "store-valuation-token",
-    .source =
-        "redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])\n"
-        "redis.call('ZREM', KEYS[2], ARGV[3])\n"
-        "return 1\n",
-};
-
 /*
- * KEYS[1] valuation:<ref>, KEYS[2] the in-flight set. ARGV[1] lease (ms),
- * ARGV[2] arrival time (ms) or '' for now. Returns {1, token}, or
- * {0, requests registered by the arrival time and not expired, arrival time}.
- * A registration's time is its score minus the lease. Read-only: expired
- * registrations are dropped by the register script, not by every look-up.
+ * The look-up's count. KEYS[1] the in-flight set. ARGV[1] lease (ms),
+ * ARGV[2] arrival time (ms) or '' for now. Returns {requests registered by
+ * the arrival time and not expired, arrival time}. A registration's time is
+ * its score minus the lease. Read-only: expired registrations are dropped
+ * by the register script, not by every look-up.
+ *
+ * It is sent whole, with EVAL, not registered for EVALSHA: a NOSCRIPT answer
+ * would make the client send it again after the GET that follows it, and
+ * the look-up relies on the count running first.
  */
-static struct redis_script look_up_script = {
-    .name = "look-up-valuation-token",
-    .source =
-        "local token = redis.call('GET', KEYS[1])\n"
-        "if token then return {1, token} end\n"
-        LUA_NOW_MS
-        "local arrived = ARGV[2] == '' and now or tonumber(ARGV[2])\n"
-        "return {0, redis.call('ZCOUNT', KEYS[2], '(' .. now, arrived + tonumber(ARGV[1])), arrived}\n",
-};
-
-struct script_call {
-    valuation_tokens_callback done;
-    valuation_tokens_lookup_callback found;
-    void *data;
-};
+static const char count_requests_source[] = LUA_NOW_MS
+    "local arrived = ARGV[2] == '' and now or tonumber(ARGV[2])\n"
+    "return {redis.call('ZCOUNT', KEYS[1], '(' .. now, arrived + tonumber(ARGV[1])), arrived}\n";
 
 int valuation_tokens_init(struct redis_client *redis)
 {
-    struct redis_script *const scripts[] = { &register_script, &store_script, &look_up_script };
+    struct redis_script *const scripts[] = { &register_script };
     return redis_client_add_scripts(redis, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
 
@@ -64,53 +47,18 @@ void valuation_tokens_key(const char *valuation_reference, char *out, size_t siz
     snprintf(out, size, "valuation:%s", valuation_reference);
 }
 
-static void on_done(redisReply *reply, void *data)
+/* ---- registering a request ---- */
+
+struct register_call {
+    valuation_tokens_callback callback;
+    void *data;
+};
+
+static void on_registered(redisReply *reply, void *data)
 {
-    struct script_call *call = data;
-    call->done(reply && reply->type != REDIS_REPLY_ERROR ? 0 : -EIO, call->data);
+    struct register_call *call = data;
+    call->callback(reply && reply->type != REDIS_REPLY_ERROR ? 0 : -EIO, call->data);
     free(call);
-}
-
-/* Reads {1, token} or {0, in flight, arrived} into result; false when the reply is neither. */
-static bool read_lookup(const redisReply *reply, struct valuation_token_lookup *result)
-{
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
-        || reply->element[0]->type != REDIS_REPLY_INTEGER)
-        return false;
-    if (reply->element[0]->integer == 1) {
-        result->token = reply->element[1]->type == REDIS_REPLY_STRING ? reply->element[1]->str : NULL;
-        return result->token != NULL;
-    }
-    if (reply->elements != 3 || reply->element[1]->type != REDIS_REPLY_INTEGER
-        || reply->element[2]->type != REDIS_REPLY_INTEGER)
-        return false;
-    result->requests_in_flight = reply->element[1]->integer;
-    result->arrived_ms = reply->element[2]->integer;
-    return true;
-}
-
-static void on_looked_up(redisReply *reply, void *data)
-{
-    struct script_call *call = data;
-    struct valuation_token_lookup result = { 0 };
-    bool valid = read_lookup(reply, &result);
-    call->found(valid ? 0 : -EIO, valid ? &result : NULL, call->data);
-    free(call);
-}
-
-/* Runs script with two keys at most (given as NUL-terminated strings) and the call's callbacks. */
-static int run(struct redis_client *redis, struct redis_script *script, int key_count, int argc, const char **argv,
-               struct script_call call)
-{
-    struct script_call *copy = malloc(sizeof(*copy));
-    if (!copy)
-        return -ENOMEM;
-    *copy = call;
-    int result = redis_client_eval_strings(redis, script, call.found ? on_looked_up : on_done, copy, key_count, argc,
-                                           argv);
-    if (result < 0)
-        free(copy);
-    return result;
 }
 
 int valuation_tokens_register_request(struct redis_client *redis, char request_id[VALUATION_REQUEST_ID_SIZE],
@@ -120,20 +68,108 @@ int valuation_tokens_register_request(struct redis_client *redis, char request_i
     int result = random_id_nanoid(request_id);
     if (result < 0)
         return result;
+    struct register_call *call = malloc(sizeof(*call));
+    if (!call)
+        return -ENOMEM;
+    *call = (struct register_call){ callback, data };
     snprintf(lease, sizeof(lease), "%d", VALUATION_REQUEST_LEASE_MS);
     const char *argv[] = { VALUATION_TOKENS_IN_FLIGHT_KEY, lease, request_id };
-    return run(redis, &register_script, 1, 3, argv, (struct script_call){ callback, NULL, data });
+    result = redis_client_eval_strings(redis, &register_script, on_registered, call, 1, 3, argv);
+    if (result < 0)
+        free(call);
+    return result;
 }
 
+/* ---- two commands in order ---- */
+
+/*
+ * Two single-key commands sent back to back on the one connection: Redis
+ * runs them in that order, and answers them in that order, so the first's
+ * reply always comes before the second's (both NULL, in order, when the
+ * connection is lost). The call is answered once, on the second's reply.
+ */
+struct ordered_pair {
+    valuation_tokens_callback stored;          /* valuation_tokens_store() */
+    valuation_tokens_lookup_callback found;    /* valuation_tokens_look_up() */
+    void *data;
+    bool abandoned;              /* the second could not be sent: the first's reply only frees the pair */
+    bool first_valid;            /* the first's reply was the one expected */
+    long long requests_in_flight;              /* look-up: from the count */
+    long long arrived_ms;
+};
+
+/*
+ * Sends both commands; on_first must begin with first_reply_wanted(). Same
+ * contract as redis_client_command() for the pair (freed when not sent).
+ */
+static int send_ordered_pair(struct redis_client *redis, struct ordered_pair *pair, redis_client_callback on_first,
+                             int first_argc, const char **first_argv, redis_client_callback on_second,
+                             int second_argc, const char **second_argv)
+{
+    int result = redis_client_command_strings(redis, on_first, pair, first_argc, first_argv);
+    if (result < 0) {
+        free(pair);
+        return result;
+    }
+    result = redis_client_command_strings(redis, on_second, pair, second_argc, second_argv);
+    if (result < 0)
+        pair->abandoned = true; /* nobody is told; the first's reply frees the pair */
+    return result;
+}
+
+/* Whether the first reply still matters; frees an abandoned pair. */
+static bool first_reply_wanted(struct ordered_pair *pair)
+{
+    if (!pair->abandoned)
+        return true;
+    free(pair);
+    return false;
+}
+
+static struct ordered_pair *ordered_pair_new(valuation_tokens_callback stored, valuation_tokens_lookup_callback found,
+                                             void *data)
+{
+    struct ordered_pair *pair = malloc(sizeof(*pair));
+    if (pair)
+        *pair = (struct ordered_pair){ .stored = stored, .found = found, .data = data };
+    return pair;
+}
+
+/* ---- storing a token ---- */
+
+static void on_token_set(redisReply *reply, void *data)
+{
+    struct ordered_pair *pair = data;
+    if (first_reply_wanted(pair))
+        pair->first_valid = reply && reply->type == REDIS_REPLY_STATUS;
+}
+
+static void on_registration_ended(redisReply *reply, void *data)
+{
+    struct ordered_pair *pair = data;
+    pair->stored(pair->first_valid && reply && reply->type == REDIS_REPLY_INTEGER ? 0 : -EIO, pair->data);
+    free(pair);
+}
+
+/*
+ * SET valuation:<reference>, then ZREM of the registration, in that order
+ * (see valuation_tokens.h for why the order matters). If the ZREM cannot be
+ * sent after the SET was, the call fails and the registration simply
+ * expires with its lease.
+ */
 int valuation_tokens_store(struct redis_client *redis, const char *valuation_reference, const char *token,
                            long long retention_seconds, const char *request_id, valuation_tokens_callback callback,
                            void *data)
 {
     char key[192], retention[32];
+    struct ordered_pair *pair = ordered_pair_new(callback, NULL, data);
+    if (!pair)
+        return -ENOMEM;
     valuation_tokens_key(valuation_reference, key, sizeof(key));
     snprintf(retention, sizeof(retention), "%lld", retention_seconds);
-    const char *argv[] = { key, VALUATION_TOKENS_IN_FLIGHT_KEY, token, retention, request_id };
-    return run(redis, &store_script, 2, 5, argv, (struct script_call){ callback, NULL, data });
+    const char *set[] = { "SET", key, token, "EX", retention };
+    const char *end_registration[] = { "ZREM", VALUATION_TOKENS_IN_FLIGHT_KEY, request_id };
+    return send_ordered_pair(redis, pair, on_token_set, 5, set, on_registration_ended, 3, end_registration);
 }
 
 static void on_released(redisReply *reply, void *data)
@@ -148,14 +184,48 @@ void valuation_tokens_release_request(struct redis_client *redis, const char *re
     redis_client_command_strings(redis, on_released, NULL, 3, argv);
 }
 
+/* ---- looking a token up ---- */
+
+static void on_requests_counted(redisReply *reply, void *data)
+{
+    struct ordered_pair *pair = data;
+    if (!first_reply_wanted(pair))
+        return;
+    pair->first_valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+                        && reply->element[0]->type == REDIS_REPLY_INTEGER
+                        && reply->element[1]->type == REDIS_REPLY_INTEGER;
+    if (pair->first_valid) {
+        pair->requests_in_flight = reply->element[0]->integer;
+        pair->arrived_ms = reply->element[1]->integer;
+    }
+}
+
+static void on_token_read(redisReply *reply, void *data)
+{
+    struct ordered_pair *pair = data;
+    bool valid = pair->first_valid && reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_NIL);
+    struct valuation_token_lookup result = {
+        .token = valid && reply->type == REDIS_REPLY_STRING ? reply->str : NULL,
+        .requests_in_flight = pair->requests_in_flight,
+        .arrived_ms = pair->arrived_ms,
+    };
+    pair->found(valid ? 0 : -EIO, valid ? &result : NULL, pair->data);
+    free(pair);
+}
+
+/* The count of requests in flight, then GET valuation:<reference>, in that order (see valuation_tokens.h). */
 int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_reference, long long arrived_ms,
                              valuation_tokens_lookup_callback callback, void *data)
 {
     char key[192], lease[32], arrived[32] = "";
+    struct ordered_pair *pair = ordered_pair_new(NULL, callback, data);
+    if (!pair)
+        return -ENOMEM;
     valuation_tokens_key(valuation_reference, key, sizeof(key));
     snprintf(lease, sizeof(lease), "%d", VALUATION_REQUEST_LEASE_MS);
     if (arrived_ms > 0)
         snprintf(arrived, sizeof(arrived), "%lld", arrived_ms);
-    const char *argv[] = { key, VALUATION_TOKENS_IN_FLIGHT_KEY, lease, arrived };
-    return run(redis, &look_up_script, 2, 4, argv, (struct script_call){ NULL, callback, data });
+    const char *count[] = { "EVAL", count_requests_source, "1", VALUATION_TOKENS_IN_FLIGHT_KEY, lease, arrived };
+    const char *get[] = { "GET", key };
+    return send_ordered_pair(redis, pair, on_requests_counted, 6, count, on_token_read, 2, get);
 }

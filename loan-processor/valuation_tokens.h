@@ -10,11 +10,25 @@
  * The race this closes: the valuation service answers 201 {R} and may call
  * back at once (tiny TIME_SCALE), before the loan-processor has stored
  * valuation:R. So ValuationRequestFunction registers each request as in
- * flight before it POSTs (and waits for that to be acknowledged), and
- * storing the token removes the registration in the same script. A callback
- * for an unknown R therefore waits only while some request that was
- * registered before the callback arrived is still in flight; with none, the
- * reference is unknown for good and can be answered at once.
+ * flight before it POSTs (and waits for that to be acknowledged), and ends
+ * the registration only after storing the token. A callback for an unknown
+ * R therefore waits only while some request that was registered before the
+ * callback arrived is still in flight; with none, the reference is unknown
+ * for good and can be answered at once.
+ *
+ * The two keys are in different Redis Cluster slots, so no script touches
+ * both; single-key commands in a safe order do instead. Two commands sent
+ * back to back on one connection run in that order. Storing is SET
+ * valuation:R, then ZREM of the registration; a look-up counts the
+ * registrations (made by its arrival, not expired), then GETs valuation:R.
+ * A look-up can only answer "unknown" (no token, count 0) wrongly if the
+ * count missed the registration of R's request and the GET missed R's
+ * token. The registration was made before the POST, so before the 201 and
+ * before any callback for R: it is counted unless it has ended (or its lease
+ * expired: the request is over). If it ended by storing R's token, the SET
+ * came before the ZREM, which came before the count, which came before the
+ * GET: the GET sees the token. If it ended without a token (the request
+ * failed), R is indeed unknown.
  *
  * Every "now" is Redis's TIME, so several processes share one clock.
  */
@@ -63,8 +77,9 @@ int valuation_tokens_register_request(struct redis_client *redis, char request_i
                                       valuation_tokens_callback callback, void *data);
 
 /*
- * Stores token under valuation:<reference> for retention_seconds and ends the
- * request's in-flight registration, in one step. Same contract as above.
+ * Stores token under valuation:<reference> for retention_seconds, then ends
+ * the request's in-flight registration (in that order, see above). Same
+ * contract as above; the callback gets -EIO unless both were done.
  */
 int valuation_tokens_store(struct redis_client *redis, const char *valuation_reference, const char *token,
                            long long retention_seconds, const char *request_id, valuation_tokens_callback callback,
@@ -77,9 +92,9 @@ int valuation_tokens_store(struct redis_client *redis, const char *valuation_ref
 void valuation_tokens_release_request(struct redis_client *redis, const char *request_id);
 
 /*
- * Looks up valuation:<reference>; without a token, also counts the requests
- * still in flight that were registered no later than arrived_ms (0 on the
- * first look-up: now). Same contract as above.
+ * Counts the requests still in flight that were registered no later than
+ * arrived_ms (0 on the first look-up: now), then looks up
+ * valuation:<reference> (in that order, see above). Same contract as above.
  */
 int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_reference, long long arrived_ms,
                              valuation_tokens_lookup_callback callback, void *data);

@@ -4,11 +4,16 @@ Each test case gets a private redis-server (free port, temporary directory)
 and the two real servers built by meson, started with a small TIME_SCALE.
 Nothing is mocked: the tests speak HTTP to the servers and RESP to Redis.
 
+With E2E_REDIS_CLUSTER=1 in the environment, every redis-server runs in cluster
+mode as a one-node cluster that owns all 16384 slots: it refuses any command or
+script whose keys are in different slots, as a Redis Cluster does.
+
 Results are printed as TAP ("ok N - name") so meson counts each case.
 Every wait has a deadline; a server that does not exit cleanly on SIGTERM,
 or that printed a sanitizer report, fails the test that started it.
 """
 
+import atexit
 import http.server
 import json
 import os
@@ -40,6 +45,7 @@ ERROR_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{ERROR_TOPIC}"
 CALLBACK_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ValuationCallbackFunction"
 IN_FLIGHT_KEY = "valuation:requests-in-flight"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+REDIS_CLUSTER = os.environ.get("E2E_REDIS_CLUSTER") == "1"
 
 
 def machine_arn(name):
@@ -64,11 +70,17 @@ def wait_until(condition, timeout, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def fnv1a_32(data):
+    """FNV-1a, 32 bits, of bytes."""
+    value = 2166136261
+    for byte in data:
+        value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
+    return value
+
+
 def property_value(name_or_number, postcode):
     """The valuation service's documented formula, written again independently."""
-    value = 2166136261
-    for byte in name_or_number.lower().encode() + b"|" + postcode.replace(" ", "").upper().encode():
-        value = ((value ^ byte) * 16777619) & 0xFFFFFFFF
+    value = fnv1a_32(name_or_number.lower().encode() + b"|" + postcode.replace(" ", "").upper().encode())
     return 100000 + (value % 9001) * 100
 
 
@@ -140,20 +152,66 @@ class Subscription:
 
 
 class Redis:
-    """A private redis-server and a minimal RESP client for assertions."""
+    """A private redis-server and a minimal RESP client for assertions.
+
+    In cluster mode (E2E_REDIS_CLUSTER=1) it is a one-node cluster; its nodes.conf
+    lives in its directory, so a restart keeps the slots.
+    """
 
     def __init__(self, port=None, directory=None):
         self.port = port or free_port()
         self.directory = directory or tempfile.mkdtemp(prefix="e2e-redis-")
         self.process = None
+        self.cluster = REDIS_CLUSTER
+        self.cluster_port = free_port() if self.cluster else None  # the cluster bus (by default port + 10000)
 
     def start(self, appendonly=True):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory,
-             "--save", "", "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self._answers_ping, 10, what=f"redis-server on port {self.port}")
+        return self.launch(appendonly).wait_ready()
+
+    def launch(self, appendonly=True):
+        """Starts redis-server without waiting for it (see wait_ready)."""
+        arguments = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory,
+                     "--save", "", "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec"]
+        if self.cluster:
+            arguments += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                          "--cluster-port", str(self.cluster_port), "--cluster-node-timeout", "500"]
+        self.process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
+
+    def wait_ready(self):
+        """Waits until the launched server answers (and, as a cluster node, serves every slot)."""
+        wait_until(self._answers_ping, 10, what=f"redis-server on port {self.port}")
+        if self.cluster:
+            self._own_every_slot()
+        return self
+
+    def _own_every_slot(self):
+        """Assigns all slots to this node (unless a restart kept them) and waits for cluster_state:ok.
+
+        Redis keeps a master node's cluster state "fail" for 2 s after it starts (CLUSTER_WRITABLE_DELAY,
+        not configurable) and for a node timeout (at least 0.5 s) after it last lacked slots;
+        fresh_redis() hides these waits.
+        """
+        self._claim_slots()
+        wait_until(lambda: self.cluster_info()["cluster_state"] == "ok", 10, what="cluster_state:ok")
+
+    def _claim_slots(self):
+        if self.cluster_info()["cluster_slots_assigned"] == "0":
+            self.command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+
+    def claim_slots_if_up(self):
+        """A launched cluster node that answers already gets its slots now (without waiting for anything)."""
+        if self.cluster and self._answers_ping():
+            self._claim_slots()
+
+    def cluster_info(self):
+        """CLUSTER INFO as a dict of strings."""
+        lines = self.command("CLUSTER", "INFO").splitlines()
+        return dict(line.split(":", 1) for line in lines if ":" in line)
+
+    def key_slot(self, key):
+        """The key's hash slot: Redis's own answer on a cluster, else key_slot() computed here."""
+        return self.command("CLUSTER", "KEYSLOT", key) if self.cluster else key_slot(key)
 
     def _answers_ping(self):
         try:
@@ -184,6 +242,31 @@ class Redis:
     def subscribe(self, channel):
         """A live subscription to channel (use it in a with block)."""
         return Subscription(self.port, channel)
+
+
+# Cluster mode: Redis servers launched ahead of the tests that will use them, so that their 2 s to turn
+# writable pass while earlier tests run. Each test still gets a server of its own.
+SPARE_CLUSTER_NODES = 4
+_spare_redis = []
+
+
+def _clean_up_spare_redis():
+    for spare in _spare_redis:
+        spare.cleanup()
+
+
+atexit.register(_clean_up_spare_redis)
+
+
+def fresh_redis():
+    """A started Redis of its own for one test (in cluster mode, one launched a few tests earlier)."""
+    if not REDIS_CLUSTER:
+        return Redis().start()
+    for spare in _spare_redis:
+        spare.claim_slots_if_up()
+    while len(_spare_redis) <= SPARE_CLUSTER_NODES:
+        _spare_redis.append(Redis().launch())
+    return _spare_redis.pop(0).wait_ready()
 
 
 class Server:
@@ -339,7 +422,7 @@ class StackTestCase(unittest.TestCase):
     TIME_SCALE = "0.05"   # the six-second story in 0.3 s
 
     def setUp(self):
-        self.redis = Redis().start()
+        self.redis = fresh_redis()
         self.servers = []
 
     def tearDown(self):
@@ -563,3 +646,38 @@ class ScriptedReceiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+# ---- the Redis key layout, written again independently of execution_store.c ----
+
+EXECUTION_SHARDS = 16
+
+
+def execution_shard(execution_id):
+    """The shard of an execution ("<stateMachine>:<execution>"): FNV-1a 32 of its id, modulo 16."""
+    return fnv1a_32(execution_id.encode()) % EXECUTION_SHARDS
+
+
+def execution_key(execution_id, kind="execution"):
+    """The key of an execution's record (kind "execution") or history (kind "history")."""
+    return f"{{sfn:{execution_shard(execution_id):02d}}}:{kind}:{execution_id}"
+
+
+def timers_key(execution_id):
+    """The key of the timers of an execution's shard."""
+    return f"{{sfn:{execution_shard(execution_id):02d}}}:timers"
+
+
+def key_slot(key):
+    """A key's Redis Cluster hash slot: CRC16 (XMODEM) of its hash tag (or of the key), modulo 16384."""
+    start = key.find("{")
+    if start >= 0:
+        end = key.find("}", start + 1)
+        if end > start + 1:
+            key = key[start + 1:end]
+    crc = 0
+    for byte in key.encode():
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+    return crc % 16384

@@ -46,8 +46,9 @@ MACHINES = {
     },
 }
 
-QUEUE_KEY = f"sfn:activity:{{{ACTIVITY}}}:tasks"
-ACTIVITY_KEY = f"sfn:activity:{{{ACTIVITY}}}"
+QUEUE_KEY = f"{{sfn:activities}}:tasks:{ACTIVITY}"
+ACTIVITY_KEY = f"{{sfn:activities}}:activity:{ACTIVITY}"
+ACTIVITIES_INDEX_KEY = "{sfn:activities}:index"
 
 
 def untruncated():
@@ -121,7 +122,7 @@ class ActivityApiTest(ActivityTestCase):
         self.assertEqual({"activityArn": ACTIVITY_ARN, "name": ACTIVITY, "creationDate": created["creationDate"]},
                          described)
         self.assertEqual(ACTIVITY_ARN, self.redis.command("HGET", ACTIVITY_KEY, "arn"))
-        self.assertIsNotNone(self.redis.command("ZSCORE", "sfn:activities", ACTIVITY))
+        self.assertIsNotNone(self.redis.command("ZSCORE", ACTIVITIES_INDEX_KEY, ACTIVITY))
 
         status, body = self.sfn(server, "DeleteActivity", {"activityArn": ACTIVITY_ARN})
         self.assertEqual((200, {}), (status, body))
@@ -131,7 +132,7 @@ class ActivityApiTest(ActivityTestCase):
                               "ActivityDoesNotExist", f"Activity Does Not Exist: '{ACTIVITY_ARN}'")
         self.assert_aws_error(self.poll(server), "ActivityDoesNotExist", f"Activity Does Not Exist: '{ACTIVITY_ARN}'")
         self.assertEqual(0, self.redis.command("EXISTS", ACTIVITY_KEY))
-        self.assertIsNone(self.redis.command("ZSCORE", "sfn:activities", ACTIVITY))
+        self.assertIsNone(self.redis.command("ZSCORE", ACTIVITIES_INDEX_KEY, ACTIVITY))
 
     def test_list_activities_pages_oldest_first(self):
         server = self.start()

@@ -79,10 +79,25 @@ class BlogFlow(harness.StackTestCase):
         self.assertGreater(self.redis.command("TTL", f"valuation:{reference}"), 0)
         # Opaque and long enough to be unguessable, within AWS's 2048 limit.
         self.assertTrue(40 <= len(token) <= 2048)
-        record = self.redis.command("HGETALL", "sfn:execution:{LoanProcessorStateMachine:%s}" % arn.split(":")[-1])
+        record = self.redis.command("HGETALL", harness.execution_key(arn.split(":execution:")[1]))
         fields = dict(zip(record[::2], record[1::2]))
         self.assertEqual("SUCCEEDED", fields["status"])
         self.assertNotIn("taskToken", fields)
+
+    def test_the_keys_of_an_execution_and_its_shards_timers_share_one_slot(self):
+        loan, _ = self.start_stack()
+        arn = self.start_execution(loan, name="app-ref-1")
+        execution_id = arn.split(":execution:")[1]
+        timers = harness.timers_key(execution_id)
+        self.assertIsNotNone(self.redis.command("ZSCORE", timers, execution_id))  # the task's timeout, while it waits
+        self.wait_for_status(loan, arn, "SUCCEEDED")
+        record, history = harness.execution_key(execution_id), harness.execution_key(execution_id, "history")
+        self.assertEqual([record], self.redis.command("KEYS", "*:execution:*"))
+        self.assertEqual([history], self.redis.command("KEYS", "*:history:*"))
+        self.assertEqual(12739, self.redis.key_slot("123456789"))  # CRC16/XMODEM's check value
+        self.assertEqual(1, len({self.redis.key_slot(key) for key in (record, history, timers)}))
+        self.assertEqual([arn], self.redis.command("ZRANGE", f"{{sfn}}:executions:{LOAN_MACHINE_ARN}", 0, -1))
+        self.assertEqual([], self.redis.command("KEYS", "sfn:*"))  # nothing of the old layout
 
     def test_the_story_is_logged_one_line_per_step(self):
         loan, valuation = self.start_stack()

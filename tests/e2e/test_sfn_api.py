@@ -148,7 +148,7 @@ class StepFunctionsApi(harness.StackTestCase):
                               "SerializationException", "The value of 'input' must be a JSON string")
         self.assert_aws_error(self.sfn(loan, "SendTaskFailure", {"taskToken": "x", "error": 7}),
                               "SerializationException", "The value of 'error' must be a JSON string")
-        self.assertEqual([], self.redis.command("KEYS", "sfn:execution:*"))
+        self.assertEqual([], self.redis.command("KEYS", "{sfn:*}:execution:*"))
         status, text = harness.send_oversized(f"{loan.base_url}/", 3 * 1024 * 1024,
                                               {"X-Amz-Target": "AWSStepFunctions.StartExecution"})
         self.assertEqual(413, status)
@@ -169,7 +169,7 @@ class StepFunctionsApi(harness.StackTestCase):
         loan, _ = self.start_stack()
         arn, token = self.waiting_execution(loan, "to-stop", state_machine_arn=LOAN_MACHINE_ARN)
         execution_id = arn.split(":execution:")[1]
-        self.assertIsNotNone(self.redis.command("ZSCORE", "sfn:timers", execution_id))  # its 30 s task timeout
+        self.assertIsNotNone(self.redis.command("ZSCORE", harness.timers_key(execution_id), execution_id))  # its 30 s task timeout
         status, stopped = self.sfn(loan, "StopExecution", {"executionArn": arn, "error": "Operator",
                                                            "cause": "Stopped by hand"})
         self.assertEqual(200, status, stopped)
@@ -183,8 +183,8 @@ class StepFunctionsApi(harness.StackTestCase):
                           "previousEventId": 0,
                           "executionAbortedEventDetails": {"error": "Operator", "cause": "Stopped by hand"}},
                          events[-1])
-        self.assertIsNone(self.redis.command("ZSCORE", "sfn:timers", execution_id))  # no timeout fires later
-        self.assertIsNone(self.redis.command("HGET", f"sfn:execution:{{{execution_id}}}", "taskToken"))
+        self.assertIsNone(self.redis.command("ZSCORE", harness.timers_key(execution_id), execution_id))  # no timeout fires later
+        self.assertIsNone(self.redis.command("HGET", harness.execution_key(execution_id), "taskToken"))
         for operation, body in [("SendTaskSuccess", {"taskToken": token, "output": "{}"}),
                                 ("SendTaskFailure", {"taskToken": token}),
                                 ("SendTaskHeartbeat", {"taskToken": token})]:
@@ -282,6 +282,34 @@ class StepFunctionsApi(harness.StackTestCase):
         self.assertEqual([arns[4], arns[2], arns[0]], listed("RUNNING"))
         self.assertEqual([], listed("SUCCEEDED"))
         self.assertEqual([], self.sfn(loan, "ListExecutions", {"stateMachineArn": LOAN_MACHINE_ARN})[1]["executions"])
+
+    def test_list_executions_skips_index_entries_without_an_execution(self):
+        """What a crash between StartExecution's two writes (index entry, then execution) leaves is not listed."""
+        loan, _ = self.start_stack()
+        arns = []
+        for number in range(3):
+            arns.append(self.waiting_execution(loan, f"kept-{number}")[0])
+            time.sleep(0.005)  # distinct start times
+        self.assertEqual(200, self.sfn(loan, "StopExecution", {"executionArn": arns[1]})[0])
+        index = f"{{sfn}}:executions:{PART1_MACHINE_ARN}"
+        newest = int(self.redis.command("ZRANGE", index, -1, -1, "WITHSCORES")[1])
+        prefix = arns[0].rsplit(":", 1)[0]
+        orphans = []  # newer than the real ones, and enough to take several rounds of record look-ups
+        for number in range(250):
+            orphans += [newest + 1 + number, f"{prefix}:crashed-{number}"]
+        self.assertEqual(250, self.redis.command("ZADD", index, *orphans))
+
+        def listed(**options):
+            status, body = self.sfn(loan, "ListExecutions", dict(stateMachineArn=PART1_MACHINE_ARN, **options))
+            self.assertEqual(200, status, body)
+            return [e["executionArn"] for e in body["executions"]], body.get("nextToken")
+        self.assertEqual((arns[::-1], None), listed())
+        self.assertEqual(([arns[2], arns[0]], None), listed(statusFilter="RUNNING"))
+        first, next_token = listed(maxResults=1)
+        self.assertEqual([arns[2]], first)
+        second, next_token = listed(maxResults=1, nextToken=next_token, statusFilter="ABORTED")
+        self.assertEqual([arns[1]], second)
+        self.assertEqual(([], None), listed(maxResults=1, nextToken=next_token, statusFilter="ABORTED"))
 
     def test_list_executions_errors(self):
         loan, _ = self.start_stack()

@@ -121,7 +121,7 @@ class StateMachineApi(StateMachineApiCase):
                          self.redis.command("ZRANGE", "{sfn}:state-machines", 0, -1))
         arn = self.start_execution(self.loan, {"loan": 1}, state_machine_arn=machine_arn("Stored"))
         execution_id = arn.split(":execution:")[1]
-        self.assertEqual(digest, self.redis.command("HGET", f"sfn:execution:{{{execution_id}}}", "definitionHash"))
+        self.assertEqual(digest, self.redis.command("HGET", harness.execution_key(execution_id), "definitionHash"))
         self.assertEqual(0, self.redis.command("EXISTS", "sfn:state-machine:Stored"))  # the old key is gone
 
     def test_create_refuses_bad_requests_with_aws_errors(self):

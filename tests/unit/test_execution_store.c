@@ -1,0 +1,93 @@
+/*
+ * test_execution_store.c - unit tests for the pure part of
+ * loan-processor/execution_store.c: the shards and the key layout (nothing
+ * here talks to Redis).
+ */
+#include "execution_store.h"
+#include "test.h"
+
+#include <stdio.h>
+
+#define EXECUTION_ID "LoanProcessorStateMachine:my-loan"
+#define EXECUTION_PREFIX "arn:aws:states:us-east-1:123456789012:execution:LoanProcessorStateMachine:"
+
+/* FNV-1a 32 of the published test vectors, modulo 16. */
+static void test_shard_is_fnv1a_modulo_the_shard_count(void)
+{
+    ASSERT_EQ_INT(16, EXECUTION_STORE_SHARDS);
+    ASSERT_EQ_INT(0x811c9dc5u % 16, execution_store_shard(""));
+    ASSERT_EQ_INT(0xe40c292cu % 16, execution_store_shard("a"));
+    ASSERT_EQ_INT(0xbf9cf968u % 16, execution_store_shard("foobar"));
+    ASSERT_EQ_INT(2, execution_store_shard(EXECUTION_ID)); /* FNV-1a 0xcc74ba92 */
+}
+
+static void test_executions_spread_over_every_shard(void)
+{
+    unsigned counts[EXECUTION_STORE_SHARDS] = { 0 };
+    char id[64];
+    for (int i = 0; i < 1600; i++) {
+        snprintf(id, sizeof(id), "LoanProcessorStateMachine:application-%d", i);
+        unsigned shard = execution_store_shard(id);
+        ASSERT_TRUE(shard < EXECUTION_STORE_SHARDS);
+        counts[shard]++;
+    }
+    for (unsigned shard = 0; shard < EXECUTION_STORE_SHARDS; shard++)
+        ASSERT_TRUE(counts[shard] > 50 && counts[shard] < 150);
+}
+
+static void test_keys_of_an_execution_share_its_shards_hash_tag(void)
+{
+    char key[256], history[256], timers[32];
+    execution_store_key(EXECUTION_ID, key, sizeof(key));
+    execution_store_history_key(EXECUTION_ID, history, sizeof(history));
+    execution_store_timers_key(execution_store_shard(EXECUTION_ID), timers, sizeof(timers));
+    ASSERT_EQ_STR("{sfn:02}:execution:" EXECUTION_ID, key);
+    ASSERT_EQ_STR("{sfn:02}:history:" EXECUTION_ID, history);
+    ASSERT_EQ_STR("{sfn:02}:timers", timers);
+}
+
+static void test_timers_keys_have_two_digits(void)
+{
+    char timers[32];
+    execution_store_timers_key(0, timers, sizeof(timers));
+    ASSERT_EQ_STR("{sfn:00}:timers", timers);
+    execution_store_timers_key(EXECUTION_STORE_SHARDS - 1, timers, sizeof(timers));
+    ASSERT_EQ_STR("{sfn:15}:timers", timers);
+}
+
+static void test_index_is_in_the_sfn_slot(void)
+{
+    char index[320];
+    execution_store_index_key("arn:aws:states:us-east-1:123456789012:stateMachine:M", index, sizeof(index));
+    ASSERT_EQ_STR("{sfn}:executions:arn:aws:states:us-east-1:123456789012:stateMachine:M", index);
+}
+
+static void test_a_key_too_long_for_its_buffer_is_cut_short(void)
+{
+    char key[12];
+    execution_store_key(EXECUTION_ID, key, sizeof(key));
+    ASSERT_EQ_STR("{sfn:02}:ex", key);
+}
+
+static void test_cursor_shape(void)
+{
+    ASSERT_TRUE(execution_store_cursor_valid("1700000000000:" EXECUTION_PREFIX "x", EXECUTION_PREFIX));
+    ASSERT_TRUE(!execution_store_cursor_valid("1700000000000:" EXECUTION_PREFIX, EXECUTION_PREFIX));
+    ASSERT_TRUE(!execution_store_cursor_valid("17x:" EXECUTION_PREFIX "x", EXECUTION_PREFIX));
+    ASSERT_TRUE(!execution_store_cursor_valid(":" EXECUTION_PREFIX "x", EXECUTION_PREFIX));
+    ASSERT_TRUE(!execution_store_cursor_valid("12345678901234567890:" EXECUTION_PREFIX "x", EXECUTION_PREFIX));
+    ASSERT_TRUE(!execution_store_cursor_valid("1:arn:aws:states:us-east-1:123456789012:execution:Other:x",
+                                              EXECUTION_PREFIX));
+}
+
+int main(void)
+{
+    RUN(test_shard_is_fnv1a_modulo_the_shard_count);
+    RUN(test_executions_spread_over_every_shard);
+    RUN(test_keys_of_an_execution_share_its_shards_hash_tag);
+    RUN(test_timers_keys_have_two_digits);
+    RUN(test_index_is_in_the_sfn_slot);
+    RUN(test_a_key_too_long_for_its_buffer_is_cut_short);
+    RUN(test_cursor_shape);
+    return test_done();
+}
