@@ -186,7 +186,8 @@ class ActivityTaskTest(ActivityTestCase):
         server = self.start()
         self.create_activity(server)
         execution = self.run_machine(server, "ActivityMachine")
-        self.assertEqual(1, self.redis.command("LLEN", QUEUE_KEY), "the task waits in its activity's queue")
+        # The task is queued just after its ActivityScheduled is committed.
+        wait_until(lambda: self.redis.command("LLEN", QUEUE_KEY) == 1, 5, what="the task in its activity's queue")
         task = self.take_task(server, "worker-1")
         self.assertEqual(INPUT, json.loads(task["input"]))
         self.assertEqual(0, self.redis.command("LLEN", QUEUE_KEY))

@@ -195,10 +195,12 @@ class ValuationResilience(harness.StackTestCase):
             delays = [callback_gaps[retry] for callback_gaps in gaps]
             self.assertLessEqual(max(delays), ceiling + SLACK, f"retry {retry + 1}: a delay over its ceiling")
         # Full jitter: each delay is uniform in [0, ceiling], so the mean delay doubles per retry (50, 100, 200,
-        # 400 ms here, plus a constant overhead). Over 40 callbacks each mean is known within about 5 %.
+        # 400 ms here, plus an overhead that is the same for each). Over 40 callbacks a mean's standard error is
+        # about 5 % of its ceiling (20 ms for the 400 ms one), and a loaded machine adds noise: the margins below
+        # are a third of the expected growth, far above what a delay that did not grow could reach.
         means = [sum(callback_gaps[retry] for callback_gaps in gaps) / callbacks for retry in range(failures)]
-        self.assertGreater(means[2] - means[0], 0.1, f"mean delays {means}")  # 0.15 expected
-        self.assertGreater(means[3] - means[1], 0.2, f"mean delays {means}")  # 0.3 expected
+        self.assertGreater(means[2] - means[0], 0.05, f"mean delays {means}")  # 0.15 expected
+        self.assertGreater(means[3] - means[1], 0.1, f"mean delays {means}")  # 0.3 expected
         last = [callback_gaps[-1] for callback_gaps in gaps]  # ceiling 0.8 s: spread over all of it
         self.assertLess(min(last), 0.3, last)
         self.assertGreater(max(last), 0.6, last)
