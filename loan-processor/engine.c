@@ -1128,19 +1128,31 @@ static void finish_change(struct change_operation *operation, int status)
 
 static int load_for_change(struct change_operation *operation);
 
-static void on_change_committed(int status, void *data)
+/*
+ * What follows a commit that did not apply: a lost race is computed again
+ * from the reloaded record (up to MAX_COMMIT_ATTEMPTS loads), a closed task
+ * or a missing execution ends the change with -ETIMEDOUT, anything else
+ * with -EIO. Returns false when status says the commit applied.
+ */
+static bool commit_not_applied(struct change_operation *operation, int status)
 {
-    struct change_operation *operation = data;
+    if (status == STORE_COMMITTED)
+        return false;
     if (status == STORE_CHANGED && operation->attempts < MAX_COMMIT_ATTEMPTS) {
         release_attempt(operation);
         if (load_for_change(operation) < 0)
             finish_change(operation, -EIO);
-        return;
-    }
-    if (status != STORE_COMMITTED) {
+    } else {
         finish_change(operation, status == STORE_TASK_CLOSED || status == STORE_NO_EXECUTION ? -ETIMEDOUT : -EIO);
-        return;
     }
+    return true;
+}
+
+static void on_change_committed(int status, void *data)
+{
+    struct change_operation *operation = data;
+    if (commit_not_applied(operation, status))
+        return;
     if (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == TASK_SUCCEEDED)
         log_event(LOG_INFO, "resumed", "Execution %s resumed after its task %s succeeded", operation->record->arn,
                   operation->record->state);
@@ -1297,20 +1309,13 @@ static void restart_task(struct engine *engine, const struct execution_record *r
 static void on_start_lease_committed(int status, void *data)
 {
     struct change_operation *operation = data;
-    if (status == STORE_CHANGED && operation->attempts < MAX_COMMIT_ATTEMPTS) {
-        release_attempt(operation);
-        if (load_for_change(operation) < 0)
-            finish_change(operation, -EIO);
+    if (commit_not_applied(operation, status))
         return;
-    }
-    if (status == STORE_COMMITTED && operation->kind == CHANGE_TIMER) {
+    if (operation->kind == CHANGE_TIMER) {
         execution_timers_note_due(operation->engine->timers, operation->fields.timer_due_ms);
         restart_task(operation->engine, operation->record);
     }
-    if (status == STORE_COMMITTED)
-        finish_change(operation, 0);
-    else
-        finish_change(operation, status == STORE_TASK_CLOSED || status == STORE_NO_EXECUTION ? -ETIMEDOUT : -EIO);
+    finish_change(operation, 0);
 }
 
 /*

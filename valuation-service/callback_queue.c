@@ -457,7 +457,6 @@ int callback_queue_schedule(struct callback_queue *queue, const char *reference,
 {
     char ids[2][64], job_keys[2][128], delay[32];
     const char *argv[9];
-    size_t lengths[9];
     int argc = 0;
     if (copies < 1 || copies > 2)
         return -EINVAL;
@@ -478,10 +477,8 @@ int callback_queue_schedule(struct callback_queue *queue, const char *reference,
         argv[argc++] = ids[i];
         argv[argc++] = body;
     }
-    for (int i = 0; i < argc; i++)
-        lengths[i] = strlen(argv[i]);
-    int result = redis_client_eval(queue->redis, &schedule_script, on_scheduled, request, 1 + copies, argc, argv,
-                                   lengths);
+    int result = redis_client_eval_strings(queue->redis, &schedule_script, on_scheduled, request, 1 + copies, argc,
+                                           argv);
     if (result < 0)
         free(request);
     return result;

@@ -371,7 +371,34 @@ def send_oversized(url, length, headers=None):
     return int(head.split(b" ")[1]), body.decode(errors="replace")
 
 
-class CallbackReceiver:
+class _ReceiverServer(http.server.ThreadingHTTPServer):
+    """The HTTP server under both receivers (a thread per connection)."""
+
+    request_queue_size = 512  # the default backlog of 5 drops SYNs of simultaneous callbacks: 1 s retransmits
+
+    def handle_error(self, request, client_address):
+        pass  # a client that went away (a killed server) while its request was held
+
+
+class _Receiver:
+    """Serves handler on 127.0.0.1:port (0: a free port) until close()."""
+
+    def _serve(self, handler, port=0):
+        self.server = _ReceiverServer(("127.0.0.1", port), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class CallbackReceiver(_Receiver):
     """A plain HTTP server that records POSTs and answers with a chosen status.
 
     on_receive(path, body), if given, runs as each POST arrives, before the answer.
@@ -390,30 +417,16 @@ class CallbackReceiver:
                     on_receive(self.path, body)
                 receiver.received.append((self.path, body, time.monotonic()))
                 body = b'{"ok":true}'
-                try:
-                    self.send_response(receiver.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass                                 # the caller gave up (or was killed) meanwhile
+                self.send_response(receiver.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *arguments):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
 
 class StackTestCase(unittest.TestCase):
@@ -578,7 +591,7 @@ def main():
     sys.exit(0 if result.wasSuccessful() else 1)
 
 
-class ScriptedReceiver:
+class ScriptedReceiver(_Receiver):
     """A real HTTP server for callbacks whose answers a test scripts.
 
     answer(body, attempt) gives the status of each POST as it arrives: body is the parsed JSON (or the text when it
@@ -616,20 +629,7 @@ class ScriptedReceiver:
             def log_message(self, *arguments):
                 pass
 
-        class QuietServer(http.server.ThreadingHTTPServer):
-            request_queue_size = 512  # the default backlog of 5 drops SYNs of simultaneous callbacks: 1 s retransmits
-
-            def handle_error(self, request, client_address):
-                pass  # a client that went away (a killed server) while its request was held
-
-        self.server = QuietServer(("127.0.0.1", port), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}/hook"
+        self._serve(Handler, port)
 
     def references(self):
         """How many POSTs each valuationReference got."""
@@ -642,10 +642,6 @@ class ScriptedReceiver:
     def arrivals(self, reference):
         """The arrival times of the POSTs for reference, in order."""
         return [entry["arrived"] for entry in list(self.received) if entry["body"]["valuationReference"] == reference]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # ---- the Redis key layout, written again independently of execution_store.c ----
