@@ -310,8 +310,11 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def logs(self):
-        with open(self.log_path, "r", errors="replace") as log:
-            return log.read()
+        try:
+            with open(self.log_path, "r", errors="replace") as log:
+                return log.read()
+        except FileNotFoundError:  # never started
+            return ""
 
     def stop(self, kill=False):
         """Stops the process; a SIGTERM must end in exit status 0 within 15 s."""
@@ -437,6 +440,7 @@ class StackTestCase(unittest.TestCase):
     def setUp(self):
         self.redis = fresh_redis()
         self.servers = []
+        self.started_servers = []  # every server this test started, for the logs shown when it fails
 
     def tearDown(self):
         failures = []
@@ -453,8 +457,9 @@ class StackTestCase(unittest.TestCase):
         port = port or free_port()
         settings = {"VALUATION_SERVICE_PORT": str(port), "REDIS_URL": self.redis.url, "TIME_SCALE": self.TIME_SCALE}
         settings.update(environment)
-        server = Server(VALUATION_SERVICE, port, settings, "valuation-service").start()
-        self.servers.append(server)
+        server = Server(VALUATION_SERVICE, port, settings, "valuation-service")
+        self.started_servers.append(server)
+        self.servers.append(server.start())
         return server
 
     def state_machines_dir(self, extra_state_machines):
@@ -481,8 +486,9 @@ class StackTestCase(unittest.TestCase):
             "CALLBACK_URL": f"http://127.0.0.1:{port}/valuation-callback",
         }
         settings.update(environment)
-        server = Server(LOAN_PROCESSOR, port, settings, "loan-processor").start()
-        self.servers.append(server)
+        server = Server(LOAN_PROCESSOR, port, settings, "loan-processor")
+        self.started_servers.append(server)
+        self.servers.append(server.start())
         return server
 
     def start_stack(self, extra_state_machines=None, **environment):
@@ -551,7 +557,11 @@ class StackTestCase(unittest.TestCase):
 
 
 class TapResult(unittest.TestResult):
-    """Prints one TAP line per test case."""
+    """Prints one TAP line per test case.
+
+    A failure's traceback follows its line as TAP comments and also goes to stderr, with the end of the log of
+    each server the test started, so that `meson test --print-errorlogs` (and CI) shows why it failed.
+    """
 
     def __init__(self):
         super().__init__()
@@ -568,13 +578,22 @@ class TapResult(unittest.TestResult):
         super().addSuccess(test)
         self._line(test, True)
 
+    def _failed(self, test, error):
+        detail = "".join(traceback.format_exception(*error))
+        self._line(test, False, detail)
+        print(f"FAILED {test.id().split('.', 1)[-1]}\n{detail}", file=sys.stderr)
+        for server in getattr(test, "started_servers", []):
+            tail = "\n".join(server.logs().splitlines()[-40:])
+            print(f"--- last lines of {server.name} (port {server.port}) ---\n{tail}", file=sys.stderr)
+        sys.stderr.flush()
+
     def addFailure(self, test, error):
         super().addFailure(test, error)
-        self._line(test, False, "".join(traceback.format_exception(*error)))
+        self._failed(test, error)
 
     def addError(self, test, error):
         super().addError(test, error)
-        self._line(test, False, "".join(traceback.format_exception(*error)))
+        self._failed(test, error)
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
