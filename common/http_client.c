@@ -241,6 +241,29 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *closure)
                : 0;
 }
 
+/* Content-Type (unless config->headers gives one), no "Expect: 100-continue", then config->headers. */
+static int append_headers(struct http_client *client)
+{
+    const char *const defaults[] = { "Content-Type: application/json", "Expect:" };
+    const char *const *extra = client->config.headers;
+    bool own_content_type = false;
+    for (size_t i = 0; extra && extra[i]; i++)
+        own_content_type |= strncasecmp(extra[i], "Content-Type:", 13) == 0;
+    for (size_t i = own_content_type ? 1 : 0; i < 2; i++) {
+        struct curl_slist *appended = curl_slist_append(client->headers, defaults[i]);
+        if (!appended)
+            return -ENOMEM;
+        client->headers = appended;
+    }
+    for (size_t i = 0; extra && extra[i]; i++) {
+        struct curl_slist *appended = curl_slist_append(client->headers, extra[i]);
+        if (!appended)
+            return -ENOMEM;
+        client->headers = appended;
+    }
+    return 0;
+}
+
 int http_client_create(struct event_loop *loop, const struct http_client_config *config,
                        struct http_client **client_out)
 {
@@ -250,13 +273,10 @@ int http_client_create(struct event_loop *loop, const struct http_client_config 
     client->loop = loop;
     client->config = *config;
     client->multi = curl_multi_init();
-    client->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    struct curl_slist *with_expect = client->headers ? curl_slist_append(client->headers, "Expect:") : NULL;
-    if (!client->multi || !with_expect) {
+    if (!client->multi || append_headers(client) < 0) {
         http_client_destroy(client);
         return -EIO;
     }
-    client->headers = with_expect;
     curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
     curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client);
     curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);

@@ -31,14 +31,17 @@ struct http_client_config {
     unsigned max_in_flight;
     size_t max_queued;
     size_t max_response_bytes;  /* longer answers fail with an error */
+    /* NULL, or "Name: value" lines sent with every request, NULL-terminated (copied at create);
+     * a Content-Type here replaces the default application/json. */
+    const char *const *headers;
 };
 
-/* Creates a client on loop. Returns 0, or -ENOMEM / -EIO (curl setup failed). */
+/* Creates a client on loop. Returns 0, or -ENOMEM / -EIO (curl setup failed, or a header list allocation). */
 int http_client_create(struct event_loop *loop, const struct http_client_config *config,
                        struct http_client **client);
 
 /*
- * POSTs body (copied) to url with Content-Type: application/json. The whole
+ * POSTs body (copied) to url with the client's headers (Content-Type: application/json by default). The whole
  * exchange, connect included, must finish within timeout_ms. Returns 0 and
  * later calls callback exactly once (never before returning); or returns
  * -EAGAIN when the queue is full, -EINVAL for a URL that is not http(s),

@@ -71,9 +71,16 @@ struct redis_client {
 
     void (*on_change)(bool connected, void *data);
     void *on_change_data;
+
+    /* A subscriber's channel (NULL for an ordinary client) and what receives its messages. */
+    char *channel;
+    redis_client_message_callback on_message;
+    void *on_message_data;
+    bool subscribed;               /* SUBSCRIBE sent on this connection: hiredis takes no other command */
 };
 
 static void connect_now(struct redis_client *client);
+static void drop_connection(struct redis_client *client, const char *reason);
 
 /* ---- event-loop adapter for hiredis (the five hooks of redisAsyncContext.ev) ---- */
 
@@ -209,6 +216,8 @@ static int send_argv(struct redis_client *client, struct pending_command *comman
 
 static int admit(const struct redis_client *client)
 {
+    if (client->subscribed)
+        return -EBUSY;
     if (!client->context || !client->connected)
         return -ENOTCONN;
     if (client->pending >= client->config.max_pending)
@@ -356,6 +365,45 @@ size_t redis_client_pending(const struct redis_client *client)
     return client->pending;
 }
 
+/* ---- subscriptions ---- */
+
+/* hiredis calls this for the SUBSCRIBE confirmation, for every message, and with NULL when the connection goes. */
+static void on_subscription_push(redisAsyncContext *context, void *reply_pointer, void *privdata)
+{
+    struct redis_client *client = privdata;
+    redisReply *reply = reply_pointer;
+    (void)context;
+    if (!reply || client->destroying || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
+        return;
+    const redisReply *kind = reply->element[0], *payload = reply->element[2];
+    if (kind->type == REDIS_REPLY_STRING && strcmp(kind->str, "message") == 0 && payload->type == REDIS_REPLY_STRING)
+        client->on_message(payload->str, payload->len, client->on_message_data);
+}
+
+static void send_subscribe(struct redis_client *client)
+{
+    if (redisAsyncCommand(client->context, on_subscription_push, client, "SUBSCRIBE %s", client->channel)
+        == REDIS_OK)
+        client->subscribed = true;
+    else
+        drop_connection(client, "cannot send SUBSCRIBE");
+}
+
+int redis_client_subscribe(struct redis_client *client, const char *channel, redis_client_message_callback on_message,
+                           void *data)
+{
+    if (client->channel || client->pending > 0)
+        return -EBUSY;
+    client->channel = strdup(channel);
+    if (!client->channel)
+        return -ENOMEM;
+    client->on_message = on_message;
+    client->on_message_data = data;
+    if (client->context && client->connected)
+        send_subscribe(client);
+    return 0;
+}
+
 /* ---- connection life cycle ---- */
 
 static void notify_change(struct redis_client *client, bool connected)
@@ -389,6 +437,7 @@ static void connection_lost(struct redis_client *client, const char *reason)
     bool was_connected = client->connected;
     client->context = NULL;
     client->connected = false;
+    client->subscribed = false;
     if (was_connected) {
         log_event(LOG_WARN, "redis-disconnected", "lost the connection to Redis at %s:%d (%s); reconnecting",
                   client->host, client->port, reason);
@@ -439,6 +488,8 @@ static void send_setup_commands(struct redis_client *client)
         const char *argv[] = { "SCRIPT", "LOAD", client->scripts[i]->source };
         redis_client_command_strings(client, on_script_loaded, client->scripts[i], 3, argv);
     }
+    if (client->channel)
+        send_subscribe(client);
 }
 
 static void on_connected(const redisAsyncContext *context, int status)
@@ -638,5 +689,6 @@ void redis_client_destroy(struct redis_client *client)
         return;
     redis_client_close(client);
     free(client->password);
+    free(client->channel);
     free(client);
 }

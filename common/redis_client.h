@@ -7,7 +7,8 @@
  * with "no reply" and starts a reconnect).
  *
  * While disconnected, commands are refused at once (-ENOTCONN) so that a
- * server can answer 503 instead of hanging.
+ * server can answer 503 instead of hanging. A client can instead be a
+ * subscriber of one Pub/Sub channel (redis_client_subscribe()).
  *
  * Lua scripts are registered once and loaded on every (re)connection;
  * redis_client_eval() uses EVALSHA and falls back to EVAL when the server
@@ -31,6 +32,9 @@ struct redis_client;
  * the client is being destroyed. An error reply has type REDIS_REPLY_ERROR.
  */
 typedef void (*redis_client_callback)(redisReply *reply, void *data);
+
+/* A message published on a subscriber's channel; message is valid during the callback only. */
+typedef void (*redis_client_message_callback)(const char *message, size_t length, void *data);
 
 struct redis_client_config {
     const char *url;              /* redis://[:password@]host[:port][/db] */
@@ -87,6 +91,17 @@ int redis_client_eval(struct redis_client *client, struct redis_script *script, 
 /* Like redis_client_eval() with NUL-terminated arguments (at most 32). */
 int redis_client_eval_strings(struct redis_client *client, struct redis_script *script,
                               redis_client_callback callback, void *data, int key_count, int argc, const char **argv);
+
+/*
+ * Makes client a subscriber of channel: on_message runs for each message
+ * published on it. The client subscribes again after each reconnect
+ * (messages published while it was disconnected are lost, as with any
+ * Redis subscriber) and from the SUBSCRIBE on refuses other commands
+ * (-EBUSY). Returns 0, -EBUSY when it already subscribes or has commands
+ * pending, or -ENOMEM.
+ */
+int redis_client_subscribe(struct redis_client *client, const char *channel, redis_client_message_callback on_message,
+                           void *data);
 
 /* Commands sent and not answered yet. */
 size_t redis_client_pending(const struct redis_client *client);

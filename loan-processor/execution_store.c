@@ -40,6 +40,18 @@
     "end\n"
 
 /*
+ * Announces a committed change of an execution on EXECUTION_STORE_CHANGES_CHANNEL
+ * (see execution_store.h), from inside the script that made it: nothing is
+ * announced that was not committed.
+ */
+#define PUBLISH_CHANGE_LUA                                                                            \
+    "local function publish_change(record)\n"                                                       \
+    "  local state = redis.call('HMGET', record, 'arn', 'status', 'lastEventId')\n"                 \
+    "  redis.call('PUBLISH', '" EXECUTION_STORE_CHANGES_CHANNEL "', cjson.encode({executionArn = state[1],\n" \
+    "    status = state[2], lastEventId = tonumber(state[3])}))\n"                                 \
+    "end\n"
+
+/*
  * KEYS[1] record, KEYS[2] history, KEYS[3] the shard's timers. ARGV[1] =
  * the execution id (the timer's member), ARGV[2] = number of events n, then
  * n events, then field/value pairs. Returns {1} when created, or
@@ -51,6 +63,7 @@ static struct redis_script create_script = {
     .name = "create-execution",
     .source =
         MIRROR_TIMER_LUA
+        PUBLISH_CHANGE_LUA
         "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
         "  local existing = redis.call('HGETALL', KEYS[1])\n"
         "  table.insert(existing, 1, 0)\n"
@@ -62,6 +75,7 @@ static struct redis_script create_script = {
         "for i = n + 3, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
         "redis.call('HSET', KEYS[1], unpack(fields))\n"
         "mirror_timer(KEYS[1], KEYS[3], ARGV[1])\n"
+        "publish_change(KEYS[1])\n"
         "return {1}\n",
 };
 
@@ -75,6 +89,7 @@ static struct redis_script commit_script = {
     .name = "commit-execution",
     .source =
         MIRROR_TIMER_LUA
+        PUBLISH_CHANGE_LUA
         "local last = redis.call('HGET', KEYS[1], 'lastEventId')\n"
         "if not last then return -2 end\n"
         "if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'taskToken') ~= ARGV[2] then return -1 end\n"
@@ -93,6 +108,7 @@ static struct redis_script commit_script = {
         "  redis.call('HDEL', KEYS[1], unpack(fields))\n"
         "end\n"
         "mirror_timer(KEYS[1], KEYS[3], ARGV[6])\n"
+        "if events > 0 then publish_change(KEYS[1]) end\n"
         "return 1\n",
 };
 

@@ -128,6 +128,16 @@ typedef void (*store_list_callback)(int status, const struct execution_summary *
  */
 #define EXECUTION_STORE_SHARDS 16
 
+/*
+ * The Redis Pub/Sub channel on which every change that adds history events
+ * (a start included) is announced, by the script that commits it, as
+ * {"executionArn":"...","status":"RUNNING|SUCCEEDED|...","lastEventId":N}.
+ * Watchers (the benchmark, live views) subscribe to it rather than poll; a
+ * message is lost while a watcher is disconnected, so a watcher reads the
+ * execution again after it reconnects.
+ */
+#define EXECUTION_STORE_CHANGES_CHANNEL "sfn:execution-changes"
+
 /* Registers the store's Lua scripts with client; call once before use. */
 int execution_store_init(struct redis_client *client);
 

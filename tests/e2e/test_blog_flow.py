@@ -39,6 +39,19 @@ class BlogFlow(harness.StackTestCase):
         self.assertLess(waited, 2.0)
         self.assertGreaterEqual(done["stopDate"] - done["startDate"], 0.29)
 
+    def test_each_committed_change_is_announced_on_the_changes_channel(self):
+        loan, _ = self.start_stack()
+        with self.redis.subscribe("sfn:execution-changes") as changes:
+            arn = self.start_execution(loan, name="announced")
+            announced = []
+            while not announced or announced[-1]["status"] == "RUNNING":
+                announced.append(json.loads(changes.next_message(timeout=5)))
+        self.assertEqual({arn}, {message["executionArn"] for message in announced})
+        self.assertEqual(["RUNNING"] * (len(announced) - 1) + ["SUCCEEDED"], [m["status"] for m in announced])
+        # Started (1-4: started, entered, scheduled, started task), submitted (5), then the callback (6-8).
+        self.assertEqual([4, 5, 8], [message["lastEventId"] for message in announced])
+        self.assertEqual(8, len(self.history(loan, arn)))
+
     def test_history_has_the_events_of_a_callback_task_in_order(self):
         loan, _ = self.start_stack()
         arn = self.start_execution(loan)
