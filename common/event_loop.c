@@ -40,11 +40,16 @@ struct event_loop {
     void *signal_data;
 };
 
-uint64_t event_loop_now_ms(void)
+uint64_t event_loop_now_us(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
+uint64_t event_loop_now_ms(void)
+{
+    return event_loop_now_us() / 1000u;
 }
 
 int event_loop_create(struct event_loop **loop_out)

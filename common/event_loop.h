@@ -66,6 +66,9 @@ void event_loop_destroy(struct event_loop *loop);
 /* Milliseconds on the monotonic clock; only differences are meaningful. */
 uint64_t event_loop_now_ms(void);
 
+/* The same clock in microseconds. */
+uint64_t event_loop_now_us(void);
+
 /*
  * Watches fd for events (EPOLLIN and/or EPOLLOUT; EPOLLERR and EPOLLHUP are
  * always reported). Calling it again on a registered watcher changes the

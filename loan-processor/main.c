@@ -125,6 +125,30 @@ static void handle_health(struct http_request *request, void *data)
     service_reply_health(request, &processor->service);
 }
 
+/*
+ * GET /stats: this instance's own counters since it started, for
+ * benchmarks and curious users; see the README.
+ */
+static void handle_stats(struct http_request *request, void *data)
+{
+    struct loan_processor *processor = data;
+    const struct webhook_statistics *statistics = &processor->webhook.statistics;
+    cJSON *stats = cJSON_CreateObject();
+    cJSON *webhook = cJSON_AddObjectToObject(stats, "webhook");
+    cJSON *latency = latency_histogram_to_json(&statistics->resume_latency);
+    if (!stats || !webhook || !latency || !cJSON_AddStringToObject(stats, "service", "loan-processor")
+        || !cJSON_AddNumberToObject(webhook, "received", (double)statistics->received)
+        || !cJSON_AddNumberToObject(webhook, "resumed", (double)statistics->resumed)
+        || !cJSON_AddNumberToObject(webhook, "rejected", (double)statistics->rejected)
+        || !cJSON_AddItemToObject(webhook, "resumeLatencyMicroseconds", latency)) {
+        cJSON_Delete(latency);
+        cJSON_Delete(stats);
+        http_request_reply_error(request, 503, "ServiceUnavailable", "Out of memory");
+        return;
+    }
+    http_request_reply_json(request, 200, stats);
+}
+
 static void handle_api(struct http_request *request, void *data)
 {
     struct loan_processor *processor = data;
@@ -150,6 +174,7 @@ static const struct http_route routes[] = {
     { "POST", "/", handle_api },
     { "POST", "/valuation-callback", handle_callback },
     { "GET", "/health", handle_health },
+    { "GET", "/stats", handle_stats },
 };
 
 static char *read_file(const char *path)

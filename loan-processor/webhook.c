@@ -37,6 +37,7 @@ struct callback_operation {
     struct event_timer recheck_timer;
     uint64_t recheck_interval_ms;
     enum rejection rejection;
+    uint64_t received_us;      /* monotonic: when the whole request had been read */
 };
 
 static struct callback_operation *operation_create(struct webhook *webhook, struct http_request *request,
@@ -53,6 +54,7 @@ static struct callback_operation *operation_create(struct webhook *webhook, stru
     }
     operation->webhook = webhook;
     operation->request = request;
+    operation->received_us = event_loop_now_us();
     operation->failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "failed"));
     snprintf(operation->valuation_reference, sizeof(operation->valuation_reference), "%s",
              json_string_member(body, "valuationReference"));
@@ -89,6 +91,7 @@ static void reply_unavailable(struct callback_operation *operation, const char *
 
 static void answer_rejection(struct callback_operation *operation)
 {
+    operation->webhook->statistics.rejected++;
     if (operation->rejection == REJECTED_UNKNOWN_REFERENCE)
         http_request_reply_error(operation->request, 404, "UnknownValuationReference", "%s: %s",
                                  UNKNOWN_REFERENCE_DESCRIPTION, operation->valuation_reference);
@@ -155,6 +158,9 @@ static void on_task_completed(int status, const char *execution_arn, const char 
         reply_unavailable(operation, "Redis is unavailable");
         return;
     }
+    struct webhook_statistics *statistics = &operation->webhook->statistics;
+    statistics->resumed++;
+    latency_histogram_record(&statistics->resume_latency, event_loop_now_us() - operation->received_us);
     cJSON *response = cJSON_CreateObject();
     if (response)
         cJSON_AddStringToObject(response, "message", operation->failed ? "Task failed" : "Task resumed");
@@ -300,6 +306,7 @@ void webhook_handle_valuation_callback(struct http_request *request, void *data)
         http_request_reply_error(request, 503, "ServiceUnavailable", "Out of memory; retry the callback later");
         return;
     }
+    webhook->statistics.received++;
     log_event(LOG_INFO, "callback-received", "Valuation callback %s received for %s: %s",
               operation->event_request_id, operation->valuation_reference, operation->output);
     if (look_up_token(operation) < 0)

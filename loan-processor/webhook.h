@@ -31,10 +31,12 @@
 #define WEBHOOK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "engine.h"
 #include "event_loop.h"
 #include "http_server.h"
+#include "latency_histogram.h"
 #include "local_topic.h"
 #include "redis_client.h"
 
@@ -51,6 +53,15 @@ struct webhook {
     /* Private: zero-initialise. */
     struct callback_operation *operations; /* callbacks in progress */
     bool closed;
+    /* Read-only for the owner (GET /stats). */
+    struct webhook_statistics {
+        uint64_t received;                 /* well-formed callbacks */
+        uint64_t resumed;                  /* ... that completed their task */
+        uint64_t rejected;                 /* ... answered 404 (unknown reference) or 409 (task closed) */
+        /* Callback received (the whole request read) → its task's outcome committed (for the blog's flow,
+         * ExecutionSucceeded written); resumed callbacks only. */
+        struct latency_histogram resume_latency;
+    } statistics;
 };
 
 /* The POST /valuation-callback handler; data is a struct webhook. */

@@ -101,6 +101,30 @@ class Webhook(harness.StackTestCase):
         self.assert_error_message(message, TASK_CLOSED, json.dumps(body))
         self.assertEqual(arn, message["executionArn"])
 
+    def test_stats_count_callbacks_and_time_each_resume(self):
+        loan, _ = self.start_stack()
+        arn, reference = self.waiting_execution(loan)
+        body = {"valuationReference": reference, "propertyValue": 1}
+        started = time.monotonic()
+        self.assertEqual(200, self.callback(loan, body)[0])
+        took_us = (time.monotonic() - started) * 1e6
+        self.assertEqual(409, self.callback(loan, body)[0])
+        self.assertEqual(404, self.callback(loan, {"valuationReference": "nobody", "propertyValue": 1})[0])
+        status, text = request("GET", f"{loan.base_url}/stats")
+        self.assertEqual(200, status, text)
+        stats = json.loads(text)
+        self.assertEqual("loan-processor", stats["service"])
+        webhook = stats["webhook"]
+        self.assertEqual((3, 1, 2), (webhook["received"], webhook["resumed"], webhook["rejected"]))
+        latency = webhook["resumeLatencyMicroseconds"]
+        self.assertEqual(1, latency["count"])
+        # One resume, measured inside the server: more than nothing, less than the whole exchange the client saw.
+        self.assertGreater(latency["max"], 0)
+        self.assertLess(latency["max"], took_us)
+        self.assertEqual(latency["max"], latency["p50"])
+        [[lower, upper, count]] = latency["buckets"]
+        self.assertTrue(lower <= latency["max"] <= upper and count == 1, latency)
+
     def test_duplicate_response_scenario_succeeds_once(self):
         loan, valuation = self.start_stack()
         application = {"applicationReference": "d", "property": {"nameOrNumber": "Duplicate response",
