@@ -282,6 +282,9 @@ int http_client_create(struct event_loop *loop, const struct http_client_config 
     curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client);
     curl_multi_setopt(client->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)config->max_in_flight);
+    /* Keep every idle connection for reuse: by default curl keeps 4 per transfer in progress, so after a busy
+     * moment it closes most of them and the next burst pays a connect (and TIME_WAIT) for each. */
+    curl_multi_setopt(client->multi, CURLMOPT_MAXCONNECTS, (long)config->max_in_flight);
     *client_out = client;
     return 0;
 }

@@ -19,6 +19,18 @@ void log_configure(const char *service_name, bool json_lines, enum log_level min
     log_minimum_level = minimum_level;
 }
 
+void log_buffer_lines(void)
+{
+    static char buffer[LOG_BUFFER_BYTES];
+    fflush(stderr);
+    setvbuf(stderr, buffer, _IOFBF, sizeof(buffer));
+}
+
+void log_flush(void)
+{
+    fflush(stderr);
+}
+
 static const char *level_name(enum log_level level)
 {
     switch (level) {
@@ -61,4 +73,6 @@ void log_event(enum log_level level, const char *event, const char *format, ...)
         static const char *const labels[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
         fprintf(stderr, "%s %s %s %s: %s\n", time, labels[level], log_service, event, message);
     }
+    if (level >= LOG_ERROR)
+        fflush(stderr);
 }

@@ -9,7 +9,7 @@
 /* nanoid's default: 21 characters of A-Za-z0-9_- (126 random bits), plus NUL. */
 #define RANDOM_ID_NANOID_SIZE 22
 
-/* Fills buffer with length random bytes. Returns 0 or -errno (buffer undefined). */
+/* Fills buffer with length bytes from the kernel's CSPRNG (through a per-thread pool, see random_id.c). Returns 0 or -errno (buffer undefined). */
 int random_id_fill(void *buffer, size_t length);
 
 /* Writes a 21-character nanoid-style id into out. Returns 0 or -errno. */

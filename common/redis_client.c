@@ -61,6 +61,9 @@ struct redis_client {
     struct event_timer reconnect_timer;
     struct event_timer watchdog_timer;
     struct event_watcher watcher;
+    struct event_hook write_hook;  /* sends the commands of a loop turn together, see adapter_add_write() */
+    bool write_deferred;           /* commands wait in hiredis's buffer for write_hook */
+    bool writing_deferred;         /* write_hook is writing them */
 
     struct pending_command *oldest;
     struct pending_command *newest;
@@ -120,17 +123,43 @@ static void adapter_del_read(void *data)
     update_watch(client, client->watcher.fd, events);
 }
 
+/*
+ * hiredis asks for a writable socket after each command. Watching for
+ * EPOLLOUT would cost two epoll_ctl calls and a write per command; instead,
+ * while connected, the commands of one loop turn stay in hiredis's buffer
+ * and write_hook sends them with one write just before the loop waits.
+ * Only what that write cannot take waits for EPOLLOUT. (While connecting,
+ * hiredis needs EPOLLOUT to learn that the connection is up.)
+ */
 static void adapter_add_write(void *data)
 {
     struct redis_client *client = data;
+    if (client->connected && !client->writing_deferred) {
+        client->write_deferred = true;
+        return;
+    }
     update_watch(client, client->context ? client->context->c.fd : client->watcher.fd, client->watcher.events | EPOLLOUT);
 }
 
 static void adapter_del_write(void *data)
 {
     struct redis_client *client = data;
-    uint32_t events = client->watcher.registered ? client->watcher.events & ~(uint32_t)EPOLLOUT : 0;
-    update_watch(client, client->watcher.fd, events);
+    client->write_deferred = false;
+    if (!client->watcher.registered || !(client->watcher.events & EPOLLOUT))
+        return;
+    update_watch(client, client->watcher.fd, client->watcher.events & ~(uint32_t)EPOLLOUT);
+}
+
+static int64_t write_deferred_commands(void *data)
+{
+    struct redis_client *client = data;
+    if (client->write_deferred && client->context) {
+        client->write_deferred = false;
+        client->writing_deferred = true;
+        redisAsyncHandleWrite(client->context); /* may lose the connection, and free the context */
+        client->writing_deferred = false;
+    }
+    return -1;
 }
 
 static void adapter_cleanup(void *data)
@@ -138,6 +167,7 @@ static void adapter_cleanup(void *data)
     struct redis_client *client = data;
     event_loop_unwatch(client->loop, &client->watcher);
     client->watcher.events = 0;
+    client->write_deferred = false;
 }
 
 /* ---- pending commands ---- */
@@ -632,6 +662,8 @@ int redis_client_create(struct event_loop *loop, const struct redis_client_confi
         redis_client_destroy(client);
         return result;
     }
+    client->write_hook = (struct event_hook){ .prepare = write_deferred_commands, .data = client };
+    event_loop_add_hook(loop, &client->write_hook);
     connect_now(client);
     event_loop_timer_start(loop, &client->watchdog_timer, WATCHDOG_INTERVAL_MS, on_watchdog, client);
     *client_out = client;
@@ -688,6 +720,7 @@ void redis_client_destroy(struct redis_client *client)
     if (!client)
         return;
     redis_client_close(client);
+    event_loop_remove_hook(client->loop, &client->write_hook);
     free(client->password);
     free(client->channel);
     free(client);

@@ -97,6 +97,13 @@ int service_config_from_options(struct service_config *config, const char *redis
     return 0;
 }
 
+static int64_t flush_log_before_waiting(void *data)
+{
+    (void)data;
+    log_flush();
+    return -1;
+}
+
 int service_init(struct service *service, const struct service_config *config)
 {
     memset(service, 0, sizeof(*service));
@@ -107,6 +114,11 @@ int service_init(struct service *service, const struct service_config *config)
     int result = event_loop_create(&service->loop);
     if (result == 0)
         result = event_loop_handle_signals(service->loop, on_signal, service);
+    if (result == 0) {
+        service->log_hook = (struct event_hook){ .prepare = flush_log_before_waiting };
+        event_loop_add_hook(service->loop, &service->log_hook);
+        log_buffer_lines();
+    }
     struct redis_client_config redis = {
         .url = config->redis_url,
         .command_timeout_ms = config->redis_timeout_ms,
@@ -135,6 +147,7 @@ int service_run(struct service *service)
 {
     int result = event_loop_run(service->loop);
     log_event(LOG_INFO, "shutdown", "%s stopped", service->name);
+    log_flush();
     return result;
 }
 

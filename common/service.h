@@ -35,6 +35,7 @@ struct service {
     struct event_timer drain_timer;
     void (*on_drain)(void *data);     /* optional, set by the server after service_init() */
     void *on_drain_data;
+    struct event_hook log_hook;       /* writes the buffered log lines before each wait */
 };
 
 struct service_config {

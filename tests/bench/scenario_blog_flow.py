@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Scenarios 1 and 2 of the benchmark: the blog's flow at scale, and its throughput.
+
+1. The blog flow at scale: 10,000 loan applications (LoanProcessorStateMachine) started as fast as the API
+   takes them, with the real six-second valuation delay (TIME_SCALE=1), until all have SUCCEEDED.
+2. Throughput: full flows with a tiny TIME_SCALE for 20 s, 64 and then 512 applications at a time.
+
+The load comes from tests/bench/load_driver.c, which learns of each end from the loan-processor's
+announcements on Redis (sfn:execution-changes). Resume latency is the loan-processor's own measure
+(GET /stats: callback read -> ExecutionSucceeded committed).
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+
+import bench_harness as bench
+from bench_harness import harness
+
+STATE_MACHINE = harness.LOAN_MACHINE_ARN
+STATE_MACHINES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "loan-processor",
+                                  "state-machines")
+MIB = 1024 * 1024
+
+
+class Stack:
+    """Private Redis, valuation-service and loan-processor of the optimised build, logs in the work folder."""
+
+    def __init__(self, build, work, valuation_time_scale):
+        """valuation_time_scale scales the valuation service's six-second delay; the loan-processor runs at
+        TIME_SCALE 1, so that the task's 30 s timeout never fires first."""
+        self.work = work
+        self.redis = bench.start_redis(work)
+        self.valuation_port, self.loan_port = harness.free_port(), harness.free_port()
+        common = {"REDIS_URL": self.redis.url, "TIME_SCALE": "1"}
+        self.valuation, _ = bench.start_and_time_first_answer(
+            [bench.binary(build, "valuation-service")],
+            dict(common, VALUATION_SERVICE_PORT=str(self.valuation_port), TIME_SCALE=str(valuation_time_scale)),
+            f"http://127.0.0.1:{self.valuation_port}/health", log_path=os.path.join(work, "valuation-service.log"))
+        self.loan, _ = bench.start_and_time_first_answer(
+            [bench.binary(build, "loan-processor")],
+            dict(common, LOAN_PROCESSOR_PORT=str(self.loan_port), STATE_MACHINES_DIR=STATE_MACHINES_DIR,
+                 VALUATION_SERVICE_URL=f"http://127.0.0.1:{self.valuation_port}/valuation-request",
+                 CALLBACK_URL=f"http://127.0.0.1:{self.loan_port}/valuation-callback"),
+            f"http://127.0.0.1:{self.loan_port}/health", log_path=os.path.join(work, "loan-processor.log"))
+        harness.wait_until(lambda: bench.answers_http(f"{self.loan_url}/health") and self.healthy(), 10,
+                           what="loan-processor healthy")
+
+    @property
+    def loan_url(self):
+        return f"http://127.0.0.1:{self.loan_port}"
+
+    def healthy(self):
+        status, _ = harness.request("GET", f"{self.loan_url}/health")
+        return status == 200
+
+    def processes(self):
+        """{name: pid} of the servers and Redis."""
+        return {"loan-processor": self.loan.pid, "valuation-service": self.valuation.pid,
+                "redis-server": self.redis.process.pid}
+
+    def cpu_seconds(self):
+        return {name: bench.cpu_seconds(pid) for name, pid in self.processes().items()}
+
+    def used_memory(self):
+        return int(bench.redis_info(self.redis, "memory")["used_memory"])
+
+    def stats(self):
+        return bench.get_json(f"{self.loan_url}/stats")
+
+    def close(self):
+        for process in (self.loan, self.valuation):
+            bench.stop(process)
+        self.redis.cleanup()
+
+
+def run_driver(build, stack, samples_path, arguments, deadline):
+    """Runs load-driver; returns (summary dict, samples list of (index, sent, answered, ended, status))."""
+    command = [bench.binary(build, "load-driver"), "--api", f"{stack.loan_url}/", "--redis", stack.redis.url,
+               "--state-machine-arn", STATE_MACHINE, "--samples", samples_path, "--deadline", str(deadline)]
+    finished = subprocess.run(command + arguments, capture_output=True, text=True, timeout=deadline + 30)
+    if finished.returncode != 0:
+        raise RuntimeError(f"load-driver failed ({finished.returncode}): {finished.stderr[-2000:]}"
+                           f" {finished.stdout[-500:]}")
+    samples = []
+    with open(samples_path) as lines:
+        for line in lines:
+            index, sent, answered, ended, status = line.split()
+            samples.append((int(index), int(sent), int(answered), int(ended), status))
+    return json.loads(finished.stdout.strip().splitlines()[-1]), samples
+
+
+class MemorySampler:
+    """Samples Redis used_memory and the servers' RSS every 50 ms on a thread, with monotonic times."""
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.points = []  # (monotonic seconds, used_memory, {name: rss KiB})
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            try:
+                rss = {name: bench.memory_kib(pid)["rss"] for name, pid in self.stack.processes().items()}
+                self.points.append((time.monotonic(), self.stack.used_memory(), rss))
+            except (OSError, RuntimeError):
+                pass
+            self.stopping.wait(0.05)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(5)
+        return self.points
+
+
+def key_breakdown(stack):
+    """MEMORY USAGE of each key that one finished application leaves, by kind."""
+    kinds = {}
+    for key in stack.redis.command("SCAN", 0, "COUNT", 100000)[1][:5000]:
+        kind = key.split(":")[0] if not key.startswith("{sfn:") else "{sfn:NN}:" + key.split(":")[2]
+        size = stack.redis.command("MEMORY", "USAGE", key, "SAMPLES", "0") or 0
+        total, count = kinds.get(kind, (0, 0))
+        kinds[kind] = (total + size, count + 1)
+    return {kind: round(total / count) for kind, (total, count) in kinds.items()}
+
+
+def scenario_at_scale(build, work, report, quick):
+    count = 500 if quick else 10000
+    stack = Stack(build, work, valuation_time_scale=1)
+    try:
+        baseline = stack.used_memory()
+        for pid in stack.processes().values():
+            bench.reset_peak_rss(pid)
+        sampler = MemorySampler(stack)
+        summary, samples = run_driver(build, stack, os.path.join(work, "scale-samples.txt"), ["--count", str(count)],
+                                      deadline=60)
+        points = sampler.stop()
+        after = stack.used_memory()
+        peaks = {name: bench.memory_kib(pid)["peak"] for name, pid in stack.processes().items()}
+        stats = stack.stats()["webhook"]["resumeLatencyMicroseconds"]
+        breakdown = key_breakdown(stack)
+    finally:
+        stack.close()
+
+    succeeded = [s for s in samples if s[4] == "SUCCEEDED"]
+    last_answered_s = max(s[2] for s in samples) / 1e6
+    first_end_s = min(s[3] for s in succeeded) / 1e6
+    last_end_s = max(s[3] for s in succeeded) / 1e6
+    # The driver's clock starts at its first start, some time after it was launched; Redis is "all waiting"
+    # between the last start's answer and the first end.
+    origin = summary["originMonotonicSeconds"]
+    waiting = [p for p in points if last_answered_s + 0.2 < p[0] - origin < first_end_s - 0.1]
+    waiting_bytes = (max(p[1] for p in waiting) - baseline) / count if waiting else None
+
+    report.figure("applications SUCCEEDED", len(succeeded), "executions", reference=count,
+                  reference_label="applications started", target=f"all {count}", met=len(succeeded) == count)
+    report.figure("first start → last SUCCEEDED", last_end_s, "s", reference=6.0,
+                  reference_label="the ideal: the 6 s valuation delay", target="≤ 7.5 s (6 s + 1.5 s)",
+                  met=last_end_s <= 7.5)
+    report.figure("all starts answered after", last_answered_s, "s", reference=count / last_answered_s,
+                  reference_label="(reference column: starts per second)")
+    report.figure("completions per second (first to last SUCCEEDED)", count / max(last_end_s - first_end_s, 1e-3),
+                  "per s", reference=count / last_answered_s, reference_label="starts per second")
+    for name, key in (("p50", "p50"), ("p99", "p99"), ("max", "max")):
+        report.figure(f"resume latency {name} (callback read → ExecutionSucceeded written)", stats[key] / 1000, "ms",
+                      target="≤ 5 ms" if name == "p99" else None,
+                      met=stats[key] <= 5000 if name == "p99" else None)
+    for name in ("loan-processor", "valuation-service"):
+        report.figure(f"peak RSS of {name}", peaks[name] / 1024, "MiB", reference=peaks["redis-server"] / 1024,
+                      reference_label="redis-server's peak RSS", target="≤ 64 MiB", met=peaks[name] <= 64 * 1024)
+    report.figure("Redis memory per waiting application", waiting_bytes, "bytes", target="≤ 2048 bytes",
+                  met=waiting_bytes is not None and waiting_bytes <= 2048, digits=4)
+    report.figure("Redis memory per finished application", (after - baseline) / count, "bytes", digits=4)
+    report.note(f"Scenario 1: Redis bytes per key kind after the run (MEMORY USAGE, mean): {json.dumps(breakdown)}")
+    report.series("resume_latency_buckets", stats["buckets"])
+    report.series("completions", sorted(s[3] / 1e6 for s in succeeded))
+    report.series("starts", sorted(s[2] / 1e6 for s in samples))
+
+
+def reference_redis_rate(stack, clients, quick):
+    """redis-benchmark's PING rate at the same number of clients on this machine (a yardstick)."""
+    output = subprocess.run(["redis-benchmark", "-p", str(stack.redis.port), "-c", str(clients), "-n",
+                             "20000" if quick else "200000", "-t", "ping_mbulk", "--csv"],
+                            capture_output=True, text=True, timeout=120).stdout
+    for line in output.splitlines():
+        if line.startswith('"PING_MBULK"'):
+            return float(line.split(",")[1].strip('"'))
+    return None
+
+
+def scenario_throughput(build, work, report, quick):
+    seconds = 2 if quick else 20
+    for concurrency in (64, 512):
+        stack = Stack(build, work, valuation_time_scale=0.0001)  # the six-second valuation delay: 0.6 ms
+        try:
+            before = stack.cpu_seconds()
+            summary, samples = run_driver(build, stack, os.path.join(work, f"throughput-{concurrency}.txt"),
+                                          ["--concurrency", str(concurrency), "--seconds", str(seconds)],
+                                          deadline=seconds + 60)
+            after = stack.cpu_seconds()
+            reference = reference_redis_rate(stack, concurrency, quick)
+        finally:
+            stack.close()
+        ended = [s for s in samples if s[4] == "SUCCEEDED"]
+        window = [s for s in ended if s[3] <= seconds * 1e6]
+        rate = len(window) / seconds
+        latencies = [(s[3] - s[1]) / 1000 for s in ended]
+        servers_cpu = sum(after[n] - before[n] for n in ("loan-processor", "valuation-service"))
+        redis_cpu = after["redis-server"] - before["redis-server"]
+        target = concurrency == 64
+        report.figure(f"full flows per second at {concurrency} concurrent applications", rate, "flows/s",
+                      reference=reference, reference_label=f"redis-benchmark PINGs per second at {concurrency} clients",
+                      target="≥ 5000 flows/s" if target else None, met=rate >= 5000 if target else None)
+        report.figure(f"server CPU per 1,000 flows at {concurrency} (loan-processor + valuation-service)",
+                      servers_cpu * 1000 / len(ended), "CPU s", reference=redis_cpu * 1000 / len(ended),
+                      reference_label="redis-server's CPU per 1,000 flows")
+        report.figure(f"end-to-end latency p99 at {concurrency} (StartExecution sent → SUCCEEDED announced)",
+                      bench.percentile(latencies, 0.99), "ms", reference=bench.percentile(latencies, 0.5),
+                      reference_label="p50")
+        if summary["failedStarts"]:
+            report.note(f"Scenario 2 at {concurrency}: {summary['failedStarts']} StartExecution calls failed")
+
+
+def main():
+    arguments = bench.parse_arguments(__doc__.splitlines()[0], extra=lambda parser: parser.add_argument(
+        "--only", choices=["scale", "throughput"], help="run one of the two scenarios"))
+    work = arguments.work or tempfile.mkdtemp(prefix="bench-blog-flow-")
+    os.makedirs(work, exist_ok=True)
+    scale = bench.ScenarioReport(1, "The blog flow at scale", arguments.quick)
+    throughput = bench.ScenarioReport(2, "Throughput", arguments.quick)
+    if arguments.only in (None, "scale"):
+        scenario_at_scale(arguments.build, work, scale, arguments.quick)
+    if arguments.only in (None, "throughput"):
+        scenario_throughput(arguments.build, work, throughput, arguments.quick)
+    with open(arguments.output, "w") as output:
+        json.dump([scale.document, throughput.document], output, indent=1)
+
+
+if __name__ == "__main__":
+    main()
