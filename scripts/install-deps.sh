@@ -8,6 +8,8 @@
 #   scripts/install-deps.sh --examples the same, plus the AWS CLI the examples' workers answer with
 #   scripts/install-deps.sh --test     the same, plus Node.js and npm for the
 #                                      AWS SDK for JavaScript suite (tests/sdk)
+#   scripts/install-deps.sh --bench    the same as --test, plus gnuplot (the plots) and wrk (the webhook
+#                                      scenario) for scripts/bench.sh
 #   scripts/install-deps.sh --runtime  only what the servers need at run time
 set -euo pipefail
 
@@ -22,6 +24,7 @@ case "${1:-}" in
   # awscli (Debian's AWS CLI v2, large) is what the examples' workers answer Step Functions with, and
   # what their end-to-end tests run; the demo and the images do not need it.
   --examples|--test) packages+=(awscli) ;;
+  --bench) packages+=(awscli gnuplot-nox wrk) ;;
 esac
 
 missing=()
@@ -35,7 +38,7 @@ done
 # installed some other way (a vendor's nodejs package bundles npm and conflicts
 # with Debian's) is used as it is. Debian 12's nodejs is 18.x, which the SDK
 # suite supports.
-if [ "${1:-}" = "--test" ]; then
+if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
 fi

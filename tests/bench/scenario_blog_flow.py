@@ -162,10 +162,11 @@ def scenario_at_scale(build, work, report, quick):
     report.figure("first start → last SUCCEEDED", last_end_s, "s", reference=6.0,
                   reference_label="the ideal: the 6 s valuation delay", target="≤ 7.5 s (6 s + 1.5 s)",
                   met=last_end_s <= 7.5)
-    report.figure("all starts answered after", last_answered_s, "s", reference=count / last_answered_s,
-                  reference_label="(reference column: starts per second)")
+    report.figure("StartExecution calls answered per second", count / last_answered_s, "per s",
+                  reference=count / max(last_end_s - first_end_s, 1e-3),
+                  reference_label="completions per second (first to last SUCCEEDED)")
     report.figure("completions per second (first to last SUCCEEDED)", count / max(last_end_s - first_end_s, 1e-3),
-                  "per s", reference=count / last_answered_s, reference_label="starts per second")
+                  "per s", reference=count / last_answered_s, reference_label="StartExecution answers per second")
     for name, key in (("p50", "p50"), ("p99", "p99"), ("max", "max")):
         report.figure(f"resume latency {name} (callback read → ExecutionSucceeded written)", stats[key] / 1000, "ms",
                       target="≤ 5 ms" if name == "p99" else None,

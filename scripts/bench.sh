@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The benchmark (see bench/results.md for the last full run and README "Benchmark").
+#
+#   scripts/bench.sh           every scenario at full size (about 5 minutes); writes bench/results.md,
+#                              bench/results.json and the plots bench/*.png
+#   scripts/bench.sh --quick   a smoke run with small loads (under a minute); writes build-bench/quick/
+#
+# Installs what it needs (Debian packages; the peer's npm package goes to a scratch folder), builds the
+# servers with optimisation into build-bench, runs each scenario (tests/bench/scenario_*.py) against private
+# Redis and servers, and turns their documents into the report (tests/bench/report.py). Exits non-zero when a
+# scenario fails to run; a missed target is reported, not an error.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+quick=()
+output_dir=bench
+if [ "${1:-}" = "--quick" ]; then
+  quick=(--quick)
+  output_dir=build-bench/quick
+elif [ -n "${1:-}" ]; then
+  echo "usage: scripts/bench.sh [--quick]" >&2
+  exit 2
+fi
+
+scripts/install-deps.sh --bench || exit 1
+BUILD_DIR=build-bench scripts/build.sh --buildtype=release || { echo "bench: build failed" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+status=0
+documents=()
+for scenario in blog_flow webhook peer startup; do
+  program="tests/bench/scenario_$scenario.py"
+  [ -f "$program" ] || continue
+  echo "== bench: $scenario"
+  mkdir -p "$work/$scenario"
+  if python3 "$program" --build build-bench --output "$work/$scenario.json" --work "$work/$scenario" "${quick[@]}"; then
+    documents+=("$work/$scenario.json")
+  else
+    echo "== bench: $scenario failed" >&2
+    status=1
+  fi
+done
+[ ${#documents[@]} -gt 0 ] && python3 tests/bench/report.py --output-dir "$output_dir" "${documents[@]}" || status=1
+exit $status
