@@ -111,7 +111,7 @@ if [ -z "${REDIS_URL:-}" ]; then
   while port_in_use "$redis_port"; do redis_port=$((redis_port + 1)); done
   mkdir -p "$root/demo-data/redis"
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$root/demo-data/redis" \
-    --appendonly yes --appendfsync everysec --save "" >"$logs/redis.log" 2>&1 &
+    --appendonly yes --appendfsync everysec --save "" --hash-max-listpack-value 512 >"$logs/redis.log" 2>&1 &
   pids+=($!)
   export REDIS_URL="redis://127.0.0.1:${redis_port}"
   for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done

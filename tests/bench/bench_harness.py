@@ -150,11 +150,18 @@ def stop(process, timeout=15):
     return process.returncode
 
 
+# What scripts/demo.sh and the compose stack's Redis run with besides the append-only file (see the Dockerfile).
+SHIPPED_REDIS_SETTINGS = ("hash-max-listpack-value", "512")
+
+
 def start_redis(work):
-    """A private redis-server as the shipped configurations run it (append-only file, fsync every second)."""
+    """A private redis-server as the shipped configurations run it (append-only file, fsync every second,
+    SHIPPED_REDIS_SETTINGS)."""
     redis = harness.Redis(directory=os.path.join(work, f"redis-{harness.free_port()}"))
     os.makedirs(redis.directory, exist_ok=True)
-    return redis.start(appendonly=True)
+    redis.start(appendonly=True)
+    redis.command("CONFIG", "SET", *SHIPPED_REDIS_SETTINGS)
+    return redis
 
 
 def redis_info(redis, section):
