@@ -22,6 +22,7 @@ case "${1:-}" in
   # awscli (Debian's AWS CLI v2, large) is what the examples' workers answer Step Functions with, and
   # what their end-to-end tests run; the demo and the images do not need it.
   --examples|--test) packages+=(awscli) ;;
+  --bench) packages+=(wrk strace) ;;  # scenario 3 (tests/bench/scenario_webhook.py): wrk drives, strace counts
 esac
 
 missing=()
