@@ -215,3 +215,169 @@ def _round(value, digits):
     if isinstance(value, float):
         return float(f"{value:.{digits}g}") if abs(value) < 10 ** digits else round(value)
     return value
+
+
+# ---- tools installed at bench time, and wrk ----
+
+import collections  # noqa: E402  (imported here so that additions stay at the end of the file)
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+
+REPOSITORY = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def require_commands(*commands):
+    """Installs the benchmark's packages (scripts/install-deps.sh --bench) when one of commands is missing."""
+    if all(shutil.which(command) for command in commands):
+        return
+    subprocess.run([os.path.join(REPOSITORY, "scripts", "install-deps.sh"), "--bench"], check=True, timeout=600)
+    missing = [command for command in commands if not shutil.which(command)]
+    if missing:
+        raise RuntimeError(f"still missing after scripts/install-deps.sh --bench: {' '.join(missing)}")
+
+
+def children_cpu_seconds():
+    """User + system CPU seconds of this process's children that have been waited for (RUSAGE_CHILDREN)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_wrk(url, script, script_arguments=(), threads=2, connections=32, duration_seconds=5.0, headers=(),
+            environment=None, log_path=None):
+    """Runs wrk against url with a Lua script whose done() prints one line "WRK_RESULT {json}".
+
+    Returns that JSON object, plus "cpu_seconds" (wrk's own CPU time) and "requests_per_second" (requests over
+    wrk's own duration). duration_seconds is rounded up to whole seconds. headers are "Name: value" strings
+    (wrk -H). wrk's output goes to log_path when given.
+    The deadline is the duration plus 60 s (a script may stop earlier, never later). Raises when wrk fails or
+    prints no result.
+    """
+    duration_seconds = max(1, math.ceil(duration_seconds))  # wrk takes whole seconds
+    command = ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{duration_seconds}s", "-s", script]
+    for header in headers:
+        command += ["-H", header]
+    command += [url, "--", *script_arguments]
+    full_environment = dict(os.environ)
+    full_environment.update(environment or {})
+    cpu_before = children_cpu_seconds()
+    finished = subprocess.run(command, env=full_environment, capture_output=True, text=True,
+                              timeout=duration_seconds + 60)
+    cpu = children_cpu_seconds() - cpu_before
+    if log_path:
+        with open(log_path, "a") as log:
+            log.write(f"$ {' '.join(command)}\n{finished.stdout}{finished.stderr}\n")
+    lines = [line for line in finished.stdout.splitlines() if line.startswith("WRK_RESULT ")]
+    if finished.returncode != 0 or not lines:
+        output = (finished.stdout + finished.stderr).strip()
+        raise RuntimeError(f"wrk failed (status {finished.returncode}): {output[-500:]}")
+    result = json.loads(lines[-1].split(" ", 1)[1])
+    result["cpu_seconds"] = cpu
+    result["requests_per_second"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def cpu_seconds_of(processes):
+    """{name: CPU seconds so far} of a {name: pid} dict."""
+    return {name: cpu_seconds(pid) for name, pid in processes.items()}
+
+
+def median(values):
+    """The median of a non-empty list (the mean of the middle two for an even count)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def machine_cpu_jiffies():
+    """(all, idle) CPU time of the whole machine so far, in clock ticks (the "cpu" line of /proc/stat)."""
+    with open("/proc/stat") as stat:
+        values = [int(value) for value in stat.readline().split()[1:9]]
+    return sum(values), values[3] + values[4]
+
+
+def busy_fraction(before, after):
+    """How busy the machine's CPUs were between two machine_cpu_jiffies() readings (0..1)."""
+    elapsed = after[0] - before[0]
+    return 1 - (after[1] - before[1]) / elapsed if elapsed else 0.0
+
+
+def redis_command_stats(redis):
+    """INFO commandstats of a harness.Redis: {command: {"calls": n, "usec": total microseconds}}."""
+    stats = {}
+    for name, value in redis_info(redis, "commandstats").items():
+        fields = dict(item.split("=", 1) for item in value.split(","))
+        stats[name.replace("cmdstat_", "", 1)] = {"calls": int(fields["calls"]), "usec": int(fields["usec"])}
+    return stats
+
+
+# ---- profiling a running process (perf, strace), for the limit of a missed target ----
+
+class Attached:
+    """A tool attached to a running process for the length of a with block, stopped with SIGINT at its end.
+
+    arguments is the tool's command line; its output goes to files named in it. usable is False (and the block
+    runs without it) when the tool is missing or exits at once (not allowed to attach, say).
+    """
+
+    def __init__(self, arguments, settle_seconds=0.3):
+        self.arguments = arguments
+        self.settle_seconds = settle_seconds
+        self.process = None
+        self.usable = False
+
+    def __enter__(self):
+        if shutil.which(self.arguments[0]):
+            self.process = subprocess.Popen(self.arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(self.settle_seconds)  # attaching takes a moment
+            self.usable = self.process.poll() is None
+        return self
+
+    def __exit__(self, *exception):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return False
+
+
+def strace_counts(path):
+    """{syscall: calls} from the summary strace -c wrote to path."""
+    counts = {}
+    with open(path) as summary:
+        for line in summary:
+            fields = line.split()
+            if len(fields) >= 5 and fields[0][0].isdigit() and fields[-1] != "total":
+                counts[fields[-1]] = int(fields[3])
+    return counts
+
+
+def perf_stack_shares(data_path, symbols):
+    """{symbol: share of the samples in a perf.data whose call stack holds a frame naming it}, with "samples".
+
+    Shares are inclusive (a sample counts for every symbol on its stack), so they overlap. Needs call stacks
+    (perf record --call-graph dwarf where the binaries have no frame pointers). None when perf script fails.
+    """
+    script = subprocess.run(["perf", "script", "-i", data_path, "-F", "ip,sym"], capture_output=True, text=True,
+                            timeout=300)
+    if script.returncode != 0:
+        return None
+    hits, samples, stack = collections.Counter(), 0, []
+    for line in script.stdout.splitlines() + [""]:
+        if line.strip():
+            stack.append(line.strip().split(None, 1)[-1])
+            continue
+        if stack:
+            samples += 1
+            for symbol in symbols:
+                if any(symbol in frame for frame in stack):
+                    hits[symbol] += 1
+            stack = []
+    if not samples:
+        return None
+    shares = {symbol: hits[symbol] / samples for symbol in symbols}
+    shares["samples"] = samples
+    return shares
