@@ -24,7 +24,7 @@ case "${1:-}" in
   # awscli (Debian's AWS CLI v2, large) is what the examples' workers answer Step Functions with, and
   # what their end-to-end tests run; the demo and the images do not need it.
   --examples|--test) packages+=(awscli) ;;
-  --bench) packages+=(awscli gnuplot-nox wrk) ;;
+  --bench) packages+=(awscli gnuplot-nox wrk strace) ;;
 esac
 
 missing=()
