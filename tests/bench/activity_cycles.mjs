@@ -46,7 +46,7 @@ const client = new sdk.SFNClient({
   credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
   signer: { sign: async (request) => request },
   cacheMiddleware: true,
-  maxAttempts: 1, // an error is counted, never hidden by a retry
+  maxAttempts: 1, // an error ends the run: none is hidden by a retry
   requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: options.requestTimeoutMs },
 });
 

@@ -412,11 +412,12 @@ MEMORY_GROUPS = (
 def memory_breakdown(pid):
     """Resident memory of process pid by group of mappings (see MEMORY_GROUPS), from /proc/<pid>/smaps.
 
-    Returns a list of {"group", "rss", "pss", "private"} in KiB (rss counts shared library pages in full, pss
-    divides them among the processes that map them, private is what this process alone holds), largest rss
-    first, groups with nothing resident left out.
+    Returns a list of {"group", "rss", "pss", "dirty"} in KiB, largest rss first, groups with nothing resident
+    left out. rss counts every resident page; pss divides shared pages among the processes that map them; dirty
+    is what the process wrote (heap, stacks, libraries' relocated data): the rest are clean pages of files (code,
+    read-only data), which every process mapping the same file shares and the kernel can drop and read again.
     """
-    totals = {group: {"group": group, "rss": 0, "pss": 0, "private": 0} for group, _ in MEMORY_GROUPS}
+    totals = {group: {"group": group, "rss": 0, "pss": 0, "dirty": 0} for group, _ in MEMORY_GROUPS}
     current = None
     with open(f"/proc/{pid}/smaps") as smaps:
         for line in smaps:
@@ -430,8 +431,8 @@ def memory_breakdown(pid):
                 current["rss"] += int(fields[1])
             elif fields[0] == "Pss:":
                 current["pss"] += int(fields[1])
-            elif fields[0] in ("Private_Clean:", "Private_Dirty:"):
-                current["private"] += int(fields[1])
+            elif fields[0] in ("Private_Dirty:", "Shared_Dirty:"):
+                current["dirty"] += int(fields[1])
     return sorted((group for group in totals.values() if group["rss"]), key=lambda group: -group["rss"])
 
 

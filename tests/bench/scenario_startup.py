@@ -116,14 +116,18 @@ def measure_reference(work, settings):
     return measured
 
 
+def dirty_kib(measured):
+    return sum(group["dirty"] for group in measured["breakdown"])
+
+
 def breakdown_text(measured):
-    """What the resident memory is made of, largest first (MiB), and how much of it the process alone holds."""
+    """What the resident memory is made of, largest first (MiB), and how much of it the process wrote."""
     groups = "; ".join(f"{group['group']} {group['rss'] / KIB_PER_MIB:.1f}" for group in measured["breakdown"])
-    private = sum(group["private"] for group in measured["breakdown"]) / KIB_PER_MIB
-    pss = sum(group["pss"] for group in measured["breakdown"]) / KIB_PER_MIB
-    return (f"VmRSS {measured['rss_kib'] / KIB_PER_MIB:.1f} MiB by mapping (smaps): {groups}. Only {private:.1f} MiB "
-            f"is private to the process; the rest are pages of shared libraries, counted in full by RSS (PSS, "
-            f"which splits them among the processes mapping them: {pss:.1f} MiB)")
+    dirty = dirty_kib(measured) / KIB_PER_MIB
+    return (f"VmRSS {measured['rss_kib'] / KIB_PER_MIB:.1f} MiB by mapping (smaps): {groups}. Of it, {dirty:.1f} MiB "
+            f"is dirty (heap, stacks, the libraries' relocated data: memory of the process's own); the rest are "
+            f"clean pages of the program's and its shared libraries' files, which every process mapping the same "
+            f"files shares and the kernel can drop and read again")
 
 
 def write_figures(report, servers, reference):
@@ -141,6 +145,9 @@ def write_figures(report, servers, reference):
         report.figure(f"Idle RSS of the {name}", rss_mib, "MiB", reference=reference["rss_kib"] / KIB_PER_MIB,
                       reference_label=reference_label, target=f"≤ {RSS_TARGET_MIB} MiB", met=met,
                       limit=None if met else breakdown_text(measured))
+        report.figure(f"Idle dirty memory of the {name} (its own pages: heap, stacks, written library data)",
+                      dirty_kib(measured) / KIB_PER_MIB, "MiB", reference=dirty_kib(reference) / KIB_PER_MIB,
+                      reference_label=reference_label)
     for name, measured in servers.items():
         report.figure(f"Idle CPU of the {name}", measured["cpu_percent"], "% of a core",
                       reference=reference["cpu_percent"], reference_label=reference_label, digits=2)
