@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -256,11 +257,21 @@ def http_status(method, url, body=None, headers=None, timeout=1.0):
 
 
 def median_run_seconds(arguments, runs, timeout=10):
-    """The median wall time (seconds) of running arguments to completion, runs times (output discarded)."""
+    """The median wall time (seconds) of running arguments to completion, runs times (output discarded).
+
+    Each run is waited for with a blocking wait (Popen.wait with a timeout polls at growing intervals, which
+    would round a run of a few milliseconds up to the next poll); a timer kills a run that exceeds timeout.
+    """
     durations = []
     for _ in range(runs):
         started = time.monotonic()
-        subprocess.run(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+        process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        try:
+            process.wait()
+        finally:
+            watchdog.cancel()
         durations.append(time.monotonic() - started)
     return sorted(durations)[len(durations) // 2]
 
