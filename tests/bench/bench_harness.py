@@ -11,17 +11,23 @@ the servers' own answers. Every wait has a deadline.
 """
 
 import argparse
+import collections
 import json
 import math
 import os
+import resource
+import selectors
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-import harness  # noqa: E402  (Redis, free_port, wait_until, request)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
@@ -219,10 +225,6 @@ def _round(value, digits):
 
 # ---- tools installed at bench time, and wrk ----
 
-import collections  # noqa: E402  (imported here so that additions stay at the end of the file)
-import resource  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
 
 REPOSITORY = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
@@ -381,3 +383,307 @@ def perf_stack_shares(data_path, symbols):
     shares = {symbol: hits[symbol] / samples for symbol in symbols}
     shares["samples"] = samples
     return shares
+
+
+
+
+# ---- more processes: readiness, npm packages, drivers' output (scenarios 4 and 5) ----
+
+def start_and_time_until(arguments, environment, ready, deadline_seconds=30, log_path=None, cwd=None):
+    """Like start_and_time_first_answer, with any readiness test: ready() is polled every 0.5 ms.
+
+    Returns (process, seconds from exec to the first time ready() was true). Raises when the process exits or
+    the deadline passes first (the process is then killed).
+    """
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    full_environment = dict(os.environ)
+    full_environment.update(environment)
+    started = time.monotonic()
+    process = subprocess.Popen(arguments, env=full_environment, stdout=log, stderr=log, cwd=cwd)
+    if log_path:
+        log.close()  # the child has its own descriptor
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{arguments[0]} exited with status {process.returncode} before it was ready")
+        if ready():
+            return process, time.monotonic() - started
+        if time.monotonic() - started > deadline_seconds:
+            stop(process, timeout=5)
+            raise RuntimeError(f"{arguments[0]} was not ready within {deadline_seconds} s")
+        time.sleep(0.0005)
+
+
+def http_status(method, url, body=None, headers=None, timeout=1.0):
+    """The status of one HTTP request (0 when nothing answered)."""
+    try:
+        status, _ = harness.request(method, url, body=body, headers=headers, timeout=timeout)
+        return status
+    except OSError:
+        return 0
+
+
+def median_run_seconds(arguments, runs, timeout=10):
+    """The median wall time (seconds) of running arguments to completion, runs times (output discarded).
+
+    Each run is waited for with a blocking wait (Popen.wait with a timeout polls at growing intervals, which
+    would round a run of a few milliseconds up to the next poll); a timer kills a run that exceeds timeout.
+    """
+    durations = []
+    for _ in range(runs):
+        started = time.monotonic()
+        process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        try:
+            process.wait()
+        finally:
+            watchdog.cancel()
+        durations.append(time.monotonic() - started)
+    return sorted(durations)[len(durations) // 2]
+
+
+def node_version():
+    """The major version of the node on PATH, or 0 when there is none."""
+    try:
+        output = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=10).stdout
+        return int(output.strip().lstrip("v").split(".")[0])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return 0
+
+
+def npm_install(package_directory, destination, timeout=600):
+    """The packages pinned by package_directory's package.json and package-lock.json, installed under destination.
+
+    Runs `npm ci` (no install scripts) in destination unless what is there already matches the lockfile
+    (version and integrity of every package), so a reused scratch folder installs once. Returns
+    (node_modules path, seconds the install took, 0 when nothing was installed). Raises when npm fails.
+    """
+    os.makedirs(destination, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        with open(os.path.join(package_directory, name), "rb") as source:
+            content = source.read()
+        with open(os.path.join(destination, name), "wb") as copy:
+            copy.write(content)
+    modules = os.path.join(destination, "node_modules")
+    if _npm_install_matches(destination):
+        return modules, 0.0
+    started = time.monotonic()
+    subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+                   cwd=destination, check=True, timeout=timeout, stdout=subprocess.DEVNULL)
+    return modules, time.monotonic() - started
+
+
+def _npm_install_matches(destination):
+    try:
+        with open(os.path.join(destination, "package-lock.json")) as wanted_file:
+            wanted = json.load(wanted_file).get("packages", {})
+        with open(os.path.join(destination, "node_modules", ".package-lock.json")) as installed_file:
+            installed = json.load(installed_file).get("packages", {})
+    except (OSError, ValueError):
+        return False
+    wanted = {location: entry for location, entry in wanted.items() if location}
+    if set(wanted) != set(installed):
+        return False
+    return all(installed[location].get("version") == entry.get("version")
+               and installed[location].get("integrity") == entry.get("integrity")
+               for location, entry in wanted.items())
+
+
+def read_json_lines(process, on_object, deadline_seconds):
+    """Reads process's stdout (a pipe) as one JSON object per line, calling on_object(object) as each arrives.
+
+    Returns the process's exit status once its stdout closes and it exits; kills it and raises when that takes
+    longer than deadline_seconds. Lines that are not JSON objects are ignored.
+    """
+    deadline = time.monotonic() + deadline_seconds
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    buffer = b""
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                process.kill()
+                process.wait()
+                raise RuntimeError(f"{process.args[0]} did not finish within {deadline_seconds} s")
+            if not selector.select(timeout=remaining):
+                continue
+            chunk = os.read(process.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                try:
+                    parsed = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(parsed, dict):
+                    on_object(parsed)
+    finally:
+        selector.close()
+    return process.wait(timeout=max(1.0, deadline - time.monotonic()))
+
+
+def cpu_of(processes):
+    """{name: CPU seconds so far} of a {name: pid} dict."""
+    return {name: cpu_seconds(pid) for name, pid in processes.items()}
+
+
+def idle_activity(pid, seconds):
+    """What process pid does over the next seconds: {"cpu_percent": of one core, "wakeups_per_second"}.
+
+    CPU time comes from /proc/<pid>/schedstat (nanoseconds; /proc/<pid>/stat counts 10 ms ticks, too coarse for
+    an idle process) when the kernel has it; wake-ups are context switches (voluntary + involuntary).
+    """
+    def sample():
+        return _cpu_nanoseconds(pid), _context_switches(pid), time.monotonic()
+    cpu_before, switches_before, started = sample()
+    time.sleep(seconds)
+    cpu_after, switches_after, ended = sample()
+    elapsed = ended - started
+    return {"cpu_percent": 100.0 * (cpu_after - cpu_before) / 1e9 / elapsed,
+            "wakeups_per_second": (switches_after - switches_before) / elapsed}
+
+
+def _cpu_nanoseconds(pid):
+    try:
+        with open(f"/proc/{pid}/schedstat") as schedstat:
+            return int(schedstat.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return int(cpu_seconds(pid) * 1e9)
+
+
+def _context_switches(pid):
+    total = 0
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                total += int(line.split()[1])
+    return total
+
+
+# What a process's resident memory is made of: each mapping of /proc/<pid>/smaps goes into the first group whose
+# test matches its name (the file mapped, or [heap], [stack], ... or "" for anonymous memory).
+MEMORY_GROUPS = (
+    ("heap and other anonymous memory (malloc, thread stacks)", lambda name: name in ("[heap]", "")),
+    ("main thread stack", lambda name: name == "[stack]"),
+    ("TLS and crypto libraries (OpenSSL, GnuTLS, nettle, gmp, p11-kit, ...)",
+     lambda name: any(part in name for part in ("libcrypto", "libssl", "libgnutls", "libnettle", "libhogweed",
+                                                 "libgmp", "libp11-kit", "libtasn1", "libffi", "libidn2",
+                                                 "libunistring"))),
+    ("libcurl and the libraries only it needs (krb5, ldap, ssh2, nghttp2, rtmp, psl, zstd, brotli, ...)",
+     lambda name: any(part in name for part in ("libcurl", "libkrb", "libk5crypto", "libgssapi", "libcom_err",
+                                                 "libkeyutils", "libldap", "liblber", "libsasl", "libssh",
+                                                 "libnghttp", "librtmp", "libpsl", "libzstd", "libbrotli",
+                                                 "libz.so", "libresolv"))),
+    ("libmicrohttpd, hiredis, cJSON", lambda name: any(part in name for part in ("libmicrohttpd", "libhiredis",
+                                                                                  "libcjson"))),
+    ("C library, libm, the dynamic loader", lambda name: any(part in name for part in ("libc.so", "libm.so",
+                                                                                      "ld-linux"))),
+    ("other shared libraries", lambda name: ".so" in name),
+    ("the program itself, other mappings", lambda name: True),
+)
+
+
+def memory_breakdown(pid):
+    """Resident memory of process pid by group of mappings (see MEMORY_GROUPS), from /proc/<pid>/smaps.
+
+    Returns a list of {"group", "rss", "pss", "dirty"} in KiB, largest rss first, groups with nothing resident
+    left out. rss counts every resident page; pss divides shared pages among the processes that map them; dirty
+    is what the process wrote (heap, stacks, libraries' relocated data): the rest are clean pages of files (code,
+    read-only data), which every process mapping the same file shares and the kernel can drop and read again.
+    """
+    totals = {group: {"group": group, "rss": 0, "pss": 0, "dirty": 0} for group, _ in MEMORY_GROUPS}
+    current = None
+    with open(f"/proc/{pid}/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if not fields:
+                continue
+            if not fields[0].endswith(":"):  # a mapping's header: address perms offset device inode [name]
+                name = " ".join(fields[5:])
+                current = next(totals[group] for group, matches in MEMORY_GROUPS if matches(name))
+            elif fields[0] == "Rss:":
+                current["rss"] += int(fields[1])
+            elif fields[0] == "Pss:":
+                current["pss"] += int(fields[1])
+            elif fields[0] in ("Private_Dirty:", "Shared_Dirty:"):
+                current["dirty"] += int(fields[1])
+    return sorted((group for group in totals.values() if group["rss"]), key=lambda group: -group["rss"])
+
+
+class SyscallCounter:
+    """Counts the system calls of a running process with `strace -c -f -p` while it is attached.
+
+    start() returns False (and the counter does nothing) when strace is missing or cannot attach (no ptrace
+    permission); stop() detaches and returns {syscall: calls}. strace slows the process down: use the counts
+    per unit of work, not the throughput measured meanwhile.
+    """
+
+    def __init__(self, pid, output_path):
+        self.pid = pid
+        self.output_path = output_path
+        self.process = None
+
+    def start(self, deadline_seconds=5):
+        try:
+            self.process = subprocess.Popen(["strace", "-c", "-f", "-p", str(self.pid), "-o", self.output_path],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except OSError:
+            return False
+        started = time.monotonic()
+        while time.monotonic() - started < deadline_seconds:
+            if self.process.poll() is not None:
+                self.process = None
+                return False
+            if _tracer_pid(self.pid) == self.process.pid:
+                return True
+            time.sleep(0.005)
+        self.stop()
+        return False
+
+    def stop(self):
+        if not self.process:
+            return {}
+        self.process.send_signal(2)  # SIGINT: detach and write the summary
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return {}
+        finally:
+            self.process = None
+        counts = {}
+        with open(self.output_path) as summary:
+            for line in summary:
+                fields = line.split()
+                if len(fields) >= 5 and fields[-1] != "total" and fields[3].isdigit():
+                    counts[fields[-1]] = int(fields[3])
+        return counts
+
+
+def _tracer_pid(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1])
+    return 0
+
+
+class ScratchDirectory:
+    """The scenario's scratch folder: --work when given (left in place), else a new temporary folder that is
+    removed on exit (a scenario may install large npm packages there). Use it in a with block."""
+
+    def __init__(self, arguments, prefix):
+        self.created = arguments.work is None
+        self.path = os.path.abspath(arguments.work or tempfile.mkdtemp(prefix=prefix))
+
+    def __enter__(self):
+        os.makedirs(self.path, exist_ok=True)
+        return self.path
+
+    def __exit__(self, *exception):
+        if self.created:
+            shutil.rmtree(self.path, ignore_errors=True)
