@@ -102,6 +102,8 @@ static void on_socket_event(struct event_watcher *watcher, uint32_t events)
 
 static void update_watch(struct redis_client *client, int fd, uint32_t events)
 {
+    if (client->watcher.registered && client->watcher.fd == fd && client->watcher.events == events)
+        return; /* hiredis asks for read interest after every write: nothing to change */
     if (events == 0) {
         event_loop_unwatch(client->loop, &client->watcher);
         return;

@@ -25,8 +25,8 @@ fi
 scripts/install-deps.sh --bench || exit 1
 BUILD_DIR=build-bench scripts/build.sh --buildtype=release || { echo "bench: build failed" >&2; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Scratch space: logs and data of the last run; the peer's npm packages (npm/) are kept for the next run.
+work=build-bench/bench-work
 status=0
 documents=()
 for scenario in blog_flow webhook peer startup; do
@@ -34,6 +34,7 @@ for scenario in blog_flow webhook peer startup; do
   [ -f "$program" ] || continue
   echo "== bench: $scenario"
   mkdir -p "$work/$scenario"
+  find "$work/$scenario" -mindepth 1 -maxdepth 1 ! -name npm -exec rm -rf {} +
   if python3 "$program" --build build-bench --output "$work/$scenario.json" --work "$work/$scenario" "${quick[@]}"; then
     documents+=("$work/$scenario.json")
   else
