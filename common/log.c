@@ -2,9 +2,12 @@
 #include "log.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "wall_clock.h"
 
@@ -19,16 +22,50 @@ void log_configure(const char *service_name, bool json_lines, enum log_level min
     log_minimum_level = minimum_level;
 }
 
-void log_buffer_lines(void)
+/* Lines held by log_buffer_lines() until log_flush(). */
+static char held[LOG_BUFFER_BYTES];
+static size_t held_length;
+static bool holding;
+
+static void write_all(const char *text, size_t length)
 {
-    static char buffer[LOG_BUFFER_BYTES];
-    fflush(stderr);
-    setvbuf(stderr, buffer, _IOFBF, sizeof(buffer));
+    while (length > 0) {
+        ssize_t written = write(STDERR_FILENO, text, length);
+        if (written < 0) {
+            if (errno == EINTR)
+                continue;
+            return; /* nowhere to report it */
+        }
+        text += written;
+        length -= (size_t)written;
+    }
 }
 
 void log_flush(void)
 {
-    fflush(stderr);
+    write_all(held, held_length);
+    held_length = 0;
+}
+
+void log_buffer_lines(void)
+{
+    if (!holding)
+        atexit(log_flush);
+    holding = true;
+}
+
+/* Writes text now, or holds it while buffering (writing what is held first when it would not fit). */
+static void emit(const char *text, size_t length)
+{
+    if (!holding || length > sizeof(held)) {
+        log_flush();
+        write_all(text, length);
+        return;
+    }
+    if (held_length + length > sizeof(held))
+        log_flush();
+    memcpy(held + held_length, text, length);
+    held_length += length;
 }
 
 static const char *level_name(enum log_level level)
@@ -49,8 +86,10 @@ static void write_json_line(const char *time, enum log_level level, const char *
         && cJSON_AddStringToObject(line, "service", log_service) && cJSON_AddStringToObject(line, "event", event)
         && cJSON_AddStringToObject(line, "message", message))
         text = cJSON_PrintUnformatted(line);
-    if (text)
-        fprintf(stderr, "%s\n", text);
+    if (text) {
+        emit(text, strlen(text));
+        emit("\n", 1);
+    }
     cJSON_free(text);
     cJSON_Delete(line);
 }
@@ -71,8 +110,16 @@ void log_event(enum log_level level, const char *event, const char *format, ...)
         write_json_line(time, level, event, message);
     } else {
         static const char *const labels[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
-        fprintf(stderr, "%s %s %s %s: %s\n", time, labels[level], log_service, event, message);
+        char line[sizeof(message) + 256];
+        int length = snprintf(line, sizeof(line), "%s %s %s %s: %s\n", time, labels[level], log_service, event,
+                              message);
+        if ((size_t)length >= sizeof(line)) { /* cut: keep the line a line */
+            length = (int)sizeof(line) - 1;
+            line[length - 1] = '\n';
+        }
+        if (length > 0)
+            emit(line, (size_t)length);
     }
     if (level >= LOG_ERROR)
-        fflush(stderr);
+        log_flush();
 }

@@ -17,9 +17,10 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 void log_configure(const char *service_name, bool json_lines, enum log_level minimum_level);
 
 /*
- * Lines are written as they are logged unless log_buffer_lines() was
- * called: then they collect in a buffer of LOG_BUFFER_BYTES that is written
- * when full, by log_flush() and at exit (ERROR lines at once). A server
+ * Lines are written (one write(2) each) as they are logged unless
+ * log_buffer_lines() was called: then they collect in a buffer of
+ * LOG_BUFFER_BYTES that is written when full, by log_flush() and at exit
+ * (ERROR lines at once). A server
  * calls it at start and flushes before each wait of its event loop
  * (service.c), so that a busy loop writes its lines with one system call
  * per turn instead of one per line; a crash loses at most one turn's lines.

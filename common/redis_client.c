@@ -131,7 +131,11 @@ static void adapter_del_read(void *data)
  * while connected, the commands of one loop turn stay in hiredis's buffer
  * and write_hook sends them with one write just before the loop waits.
  * Only what that write cannot take waits for EPOLLOUT. (While connecting,
- * hiredis needs EPOLLOUT to learn that the connection is up.)
+ * hiredis needs EPOLLOUT to learn that the connection is up.) Commands are
+ * sent from event callbacks, timers and check hooks, all of which run
+ * before the next turn's prepare hooks; one sent from another prepare hook
+ * that runs after this one would wait for the next turn, at most the
+ * watchdog's 100 ms away.
  */
 static void adapter_add_write(void *data)
 {
@@ -470,12 +474,14 @@ static void connection_lost(struct redis_client *client, const char *reason)
     client->context = NULL;
     client->connected = false;
     client->subscribed = false;
-    if (was_connected) {
+    if (was_connected && client->destroying) {
+        log_event(LOG_INFO, "redis-closed", "closed the connection to Redis at %s:%d", client->host, client->port);
+    } else if (was_connected) {
         log_event(LOG_WARN, "redis-disconnected", "lost the connection to Redis at %s:%d (%s); reconnecting",
                   client->host, client->port, reason);
         notify_change(client, false);
     }
-    schedule_reconnect(client);
+    schedule_reconnect(client); /* not when destroying */
 }
 
 static void drop_connection(struct redis_client *client, const char *reason)

@@ -19,7 +19,6 @@ import resource
 import selectors
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 import harness  # noqa: E402  (Redis, free_port, wait_until, request)
 
+REPOSITORY = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
@@ -99,50 +99,23 @@ def percentile(values, fraction):
 
 # ---- processes ----
 
-def answers_http(url, timeout=1.0):
-    """True when a GET of url gets any HTTP answer."""
-    try:
-        status, _ = harness.request("GET", url, timeout=timeout)
-        return status > 0
-    except OSError:
-        return False
+def health_ok(port):
+    """A readiness test: GET /health on port answers 200."""
+    return lambda: http_status("GET", f"http://127.0.0.1:{port}/health") == 200
 
 
-def start_and_time_first_answer(arguments, environment, url, deadline_seconds=30, log_path=None, cwd=None):
-    """Starts a process and polls url (every 0.5 ms) until it answers.
+def server_environment(name, port, redis_url, valuation_url=None):
+    """The environment one of the project's servers (loan-processor, valuation-service) runs with here.
 
-    Returns (process, seconds from exec to the first answer). The log (stdout and stderr) goes to log_path
-    or is discarded. Raises when the process exits or the deadline passes first.
+    A loan-processor runs the shipped state machines and is called back on its own port; without valuation_url it
+    is given a valuation service that nobody runs (for scenarios that never request a valuation).
     """
-    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    full_environment = dict(os.environ)
-    full_environment.update(environment)
-    started = time.monotonic()
-    process = subprocess.Popen(arguments, env=full_environment, stdout=log, stderr=log, cwd=cwd)
-    host, port = _host_port(url)
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{arguments[0]} exited with status {process.returncode} before answering")
-        if _accepts(host, port) and answers_http(url):
-            return process, time.monotonic() - started
-        if time.monotonic() - started > deadline_seconds:
-            process.kill()
-            raise RuntimeError(f"{arguments[0]} did not answer {url} within {deadline_seconds} s")
-        time.sleep(0.0005)
-
-
-def _host_port(url):
-    rest = url.split("://", 1)[1].split("/", 1)[0]
-    host, _, port = rest.rpartition(":")
-    return host, int(port)
-
-
-def _accepts(host, port):
-    try:
-        with socket.create_connection((host, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+    if name == "valuation-service":
+        return {"VALUATION_SERVICE_PORT": str(port), "REDIS_URL": redis_url}
+    return {"LOAN_PROCESSOR_PORT": str(port), "REDIS_URL": redis_url,
+            "STATE_MACHINES_DIR": os.path.join(REPOSITORY, "loan-processor", "state-machines"),
+            "VALUATION_SERVICE_URL": valuation_url or f"http://127.0.0.1:{harness.free_port()}/valuation-request",
+            "CALLBACK_URL": f"http://127.0.0.1:{port}/valuation-callback"}
 
 
 def stop(process, timeout=15):
@@ -227,7 +200,6 @@ def _round(value, digits):
 # ---- tools installed at bench time, and wrk ----
 
 
-REPOSITORY = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 
 def require_commands(*commands):
@@ -391,7 +363,7 @@ def perf_stack_shares(data_path, symbols):
 # ---- more processes: readiness, npm packages, drivers' output (scenarios 4 and 5) ----
 
 def start_and_time_until(arguments, environment, ready, deadline_seconds=30, log_path=None, cwd=None):
-    """Like start_and_time_first_answer, with any readiness test: ready() is polled every 0.5 ms.
+    """Starts a process and polls ready() every 0.5 ms (e.g. health_ok(port)).
 
     Returns (process, seconds from exec to the first time ready() was true). Raises when the process exits or
     the deadline passes first (the process is then killed).
@@ -524,11 +496,6 @@ def read_json_lines(process, on_object, deadline_seconds):
     finally:
         selector.close()
     return process.wait(timeout=max(1.0, deadline - time.monotonic()))
-
-
-def cpu_of(processes):
-    """{name: CPU seconds so far} of a {name: pid} dict."""
-    return {name: cpu_seconds(pid) for name, pid in processes.items()}
 
 
 def idle_activity(pid, seconds):

@@ -12,7 +12,6 @@ announcements on Redis (sfn:execution-changes). Resume latency is the loan-proce
 
 import json
 import os
-import resource
 import subprocess
 import tempfile
 import threading
@@ -22,8 +21,6 @@ import bench_harness as bench
 from bench_harness import harness
 
 STATE_MACHINE = harness.LOAN_MACHINE_ARN
-STATE_MACHINES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "loan-processor",
-                                  "state-machines")
 MIB = 1024 * 1024
 
 
@@ -36,27 +33,21 @@ class Stack:
         self.work = work
         self.redis = bench.start_redis(work)
         self.valuation_port, self.loan_port = harness.free_port(), harness.free_port()
-        common = {"REDIS_URL": self.redis.url, "TIME_SCALE": "1"}
-        self.valuation, _ = bench.start_and_time_first_answer(
+        self.valuation, _ = bench.start_and_time_until(
             [bench.binary(build, "valuation-service")],
-            dict(common, VALUATION_SERVICE_PORT=str(self.valuation_port), TIME_SCALE=str(valuation_time_scale)),
-            f"http://127.0.0.1:{self.valuation_port}/health", log_path=os.path.join(work, "valuation-service.log"))
-        self.loan, _ = bench.start_and_time_first_answer(
+            dict(bench.server_environment("valuation-service", self.valuation_port, self.redis.url),
+                 TIME_SCALE=str(valuation_time_scale)),
+            bench.health_ok(self.valuation_port), log_path=os.path.join(work, "valuation-service.log"))
+        self.loan, _ = bench.start_and_time_until(
             [bench.binary(build, "loan-processor")],
-            dict(common, LOAN_PROCESSOR_PORT=str(self.loan_port), STATE_MACHINES_DIR=STATE_MACHINES_DIR,
-                 VALUATION_SERVICE_URL=f"http://127.0.0.1:{self.valuation_port}/valuation-request",
-                 CALLBACK_URL=f"http://127.0.0.1:{self.loan_port}/valuation-callback"),
-            f"http://127.0.0.1:{self.loan_port}/health", log_path=os.path.join(work, "loan-processor.log"))
-        harness.wait_until(lambda: bench.answers_http(f"{self.loan_url}/health") and self.healthy(), 10,
-                           what="loan-processor healthy")
+            dict(bench.server_environment("loan-processor", self.loan_port, self.redis.url,
+                                          f"http://127.0.0.1:{self.valuation_port}/valuation-request"),
+                 TIME_SCALE="1"),
+            bench.health_ok(self.loan_port), log_path=os.path.join(work, "loan-processor.log"))
 
     @property
     def loan_url(self):
         return f"http://127.0.0.1:{self.loan_port}"
-
-    def healthy(self):
-        status, _ = harness.request("GET", f"{self.loan_url}/health")
-        return status == 200
 
     def processes(self):
         """{name: pid} of the servers and Redis."""
@@ -64,7 +55,7 @@ class Stack:
                 "redis-server": self.redis.process.pid}
 
     def cpu_seconds(self):
-        return {name: bench.cpu_seconds(pid) for name, pid in self.processes().items()}
+        return bench.cpu_seconds_of(self.processes())
 
     def used_memory(self):
         return int(bench.redis_info(self.redis, "memory")["used_memory"])
@@ -220,12 +211,12 @@ def scenario_throughput(build, work, report, quick):
         stack = Stack(build, work, valuation_time_scale=0.0001)  # the six-second valuation delay: 0.6 ms
         try:
             before = stack.cpu_seconds()
-            driver_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            driver_before = bench.children_cpu_seconds()
             summary, samples = run_driver(build, stack, os.path.join(work, f"throughput-{concurrency}.txt"),
                                           ["--concurrency", str(concurrency), "--seconds", str(seconds)],
                                           deadline=seconds + 60)
             after = stack.cpu_seconds()
-            driver_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            driver_after = bench.children_cpu_seconds()
             reference = reference_redis_rate(stack, concurrency, quick)
         finally:
             stack.close()
@@ -235,7 +226,7 @@ def scenario_throughput(build, work, report, quick):
         latencies = [(s[3] - s[1]) / 1000 for s in ended]
         servers_cpu = sum(after[n] - before[n] for n in ("loan-processor", "valuation-service"))
         redis_cpu = after["redis-server"] - before["redis-server"]
-        driver_cpu = (driver_after.ru_utime + driver_after.ru_stime) - (driver_before.ru_utime + driver_before.ru_stime)
+        driver_cpu = driver_after - driver_before
         per_flow_ms = (servers_cpu + redis_cpu + driver_cpu) * 1000 / len(ended)
         target = concurrency == 64
         report.figure(f"full flows per second at {concurrency} concurrent applications", rate, "flows/s",

@@ -27,7 +27,6 @@ import bench_harness as bench  # noqa: E402
 import harness  # noqa: E402  (tests/e2e/harness.py, put on the path by bench_harness)
 
 BENCH_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
-REPOSITORY = os.path.dirname(os.path.dirname(BENCH_DIRECTORY))
 DRIVER = os.path.join(BENCH_DIRECTORY, "activity_cycles.mjs")
 CONCURRENCY = 16
 POLL_INTERVAL_MS = 1
@@ -73,14 +72,9 @@ class LoanProcessor:
         if not self.redis:
             self.redis = bench.start_redis(self.work)
         self.port = harness.free_port()
-        environment = {
-            "LOAN_PROCESSOR_PORT": str(self.port), "REDIS_URL": self.redis.url,
-            "STATE_MACHINES_DIR": os.path.join(REPOSITORY, "loan-processor", "state-machines"),
-            "VALUATION_SERVICE_URL": f"http://127.0.0.1:{harness.free_port()}/valuation-request",
-            "CALLBACK_URL": f"http://127.0.0.1:{self.port}/valuation-callback",
-            # A GetActivityTask that finds nothing answers {} before the driver's request timeout.
-            "ACTIVITY_POLL_SECONDS": "10",
-        }
+        environment = bench.server_environment("loan-processor", self.port, self.redis.url)
+        # A GetActivityTask that finds nothing answers {} before the driver's request timeout.
+        environment["ACTIVITY_POLL_SECONDS"] = "10"
         self.process, seconds = bench.start_and_time_until(
             [self.binary], environment, api_answers(self.port),
             log_path=os.path.join(self.work, "loan-processor.log"))
@@ -173,7 +167,7 @@ def run_driver(server, modules, settings, profile_seconds):
 
     def on_object(message):
         if "mark" in message:
-            marks[message["mark"]] = (time.monotonic(), bench.cpu_of(processes))
+            marks[message["mark"]] = (time.monotonic(), bench.cpu_seconds_of(processes))
             server.on_mark(message["mark"], driver)
         elif "result" in message:
             outcome.update(message["result"])

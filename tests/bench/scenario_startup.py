@@ -18,7 +18,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_harness as bench  # noqa: E402
 import harness  # noqa: E402  (tests/e2e/harness.py, put on the path by bench_harness)
 
-REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KIB_PER_MIB = 1024.0
 STARTUP_TARGET_MS = 20
 RSS_TARGET_MIB = 8
@@ -28,26 +27,11 @@ FULL = {"starts": 10, "idle_seconds": 3.0, "idle_cpu_seconds": 3.0}
 QUICK = {"starts": 3, "idle_seconds": 0.5, "idle_cpu_seconds": 0.5}
 
 
-def health_ok(port):
-    """A readiness test: GET /health on port answers 200."""
-    return lambda: bench.http_status("GET", f"http://127.0.0.1:{port}/health") == 200
-
-
-def server_settings(name, redis, port):
-    """The environment one of the project's servers runs with here."""
-    if name == "loan-processor":
-        return {"LOAN_PROCESSOR_PORT": str(port), "REDIS_URL": redis.url,
-                "STATE_MACHINES_DIR": os.path.join(REPOSITORY, "loan-processor", "state-machines"),
-                "VALUATION_SERVICE_URL": f"http://127.0.0.1:{harness.free_port()}/valuation-request",
-                "CALLBACK_URL": f"http://127.0.0.1:{port}/valuation-callback"}
-    return {"VALUATION_SERVICE_PORT": str(port), "REDIS_URL": redis.url}
-
-
 def start_server(build, name, redis, work):
     """Starts one of the project's servers; returns (process, seconds from exec to /health answering 200)."""
     port = harness.free_port()
-    return bench.start_and_time_until([bench.binary(build, name)], server_settings(name, redis, port),
-                                      health_ok(port), log_path=os.path.join(work, f"{name}.log"))
+    return bench.start_and_time_until([bench.binary(build, name)], bench.server_environment(name, port, redis.url),
+                                      bench.health_ok(port), log_path=os.path.join(work, f"{name}.log"))
 
 
 def start_reference_redis(work):

@@ -72,21 +72,16 @@ class Stack:
         self.redis = bench_harness.start_redis(self.work)
         hello_port, valuation_port, loan_port = harness.free_port(), harness.free_port(), harness.free_port()
         self._start("hello-server", hello_port, [bench_harness.binary(self.build, "hello-server"), str(hello_port)],
-                    {})
-        self._start("valuation-service", valuation_port, [bench_harness.binary(self.build, "valuation-service")],
-                    {"VALUATION_SERVICE_PORT": str(valuation_port), "REDIS_URL": self.redis.url})
-        self._start("loan-processor", loan_port, [bench_harness.binary(self.build, "loan-processor")],
-                    {"LOAN_PROCESSOR_PORT": str(loan_port), "REDIS_URL": self.redis.url,
-                     "VALUATION_SERVICE_URL": f"{self.urls['valuation-service']}/valuation-request",
-                     "CALLBACK_URL": f"http://127.0.0.1:{loan_port}/valuation-callback"})
-        for name in ("valuation-service", "loan-processor"):
-            harness.wait_until(lambda name=name: harness.request("GET", f"{self.urls[name]}/health")[0] == 200, 20,
-                               what=f"{name} /health")
+                    {}, lambda: bench_harness.http_status("GET", f"{self.urls['hello-server']}/health") > 0)
+        for name, port in (("valuation-service", valuation_port), ("loan-processor", loan_port)):
+            environment = bench_harness.server_environment(
+                name, port, self.redis.url, f"http://127.0.0.1:{valuation_port}/valuation-request")
+            self._start(name, port, [bench_harness.binary(self.build, name)], environment,
+                        bench_harness.health_ok(port))
 
-    def _start(self, name, port, arguments, environment):
+    def _start(self, name, port, arguments, environment, ready):
         self.urls[name] = f"http://127.0.0.1:{port}"
-        process, _ = bench_harness.start_and_time_first_answer(arguments, environment, f"{self.urls[name]}/health",
-                                                               log_path=self.log_path(name))
+        process, _ = bench_harness.start_and_time_until(arguments, environment, ready, log_path=self.log_path(name))
         self.processes[name] = process
 
     def log_path(self, name):
