@@ -43,9 +43,9 @@ def main():
         with open(path, "rb") as file:
             data = file.read()
         parts.append(f"static const unsigned char file_{index}[] = {{\n{c_bytes(data)}\n    0x00\n}};")
-        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
-        entries.append(f'    {{ "/console/{name}", "{CONTENT_TYPES[extension]}", {etag!r}, file_{index}, {len(data)} }},'
-                       .replace("'", ""))
+        etag = hashlib.sha256(data).hexdigest()[:16]
+        entries.append(f'    {{ "/console/{name}", "{CONTENT_TYPES[extension]}", "\\"{etag}\\"", file_{index}, '
+                       f'{len(data)} }},')
     parts.append("")
     parts.append("const struct console_file console_files[] = {")
     parts.extend(entries)
