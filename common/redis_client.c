@@ -52,6 +52,7 @@ struct redis_client {
     int port;
     char *password;
     char database[16];
+    char name[64];                 /* CLIENT SETNAME on every connection; empty: none */
 
     redisAsyncContext *context;    /* NULL while disconnected */
     bool connected;
@@ -542,6 +543,10 @@ static void send_setup_commands(struct redis_client *client)
         const char *argv[] = { "SELECT", client->database };
         redis_client_command_strings(client, on_setup_reply, "SELECT", 2, argv);
     }
+    if (client->name[0]) {
+        const char *argv[] = { "CLIENT", "SETNAME", client->name };
+        redis_client_command_strings(client, on_setup_reply, "CLIENT SETNAME", 3, argv);
+    }
     for (size_t i = 0; i < client->script_count; i++) {
         const char *argv[] = { "SCRIPT", "LOAD", client->scripts[i]->source };
         redis_client_command_strings(client, on_script_loaded, client->scripts[i], 3, argv);
@@ -682,6 +687,9 @@ int redis_client_create(struct event_loop *loop, const struct redis_client_confi
         return -ENOMEM;
     client->loop = loop;
     client->config = *config;
+    client->config.name = NULL;
+    if (config->name)
+        snprintf(client->name, sizeof(client->name), "%s", config->name);
     client->watcher.fd = -1;
     client->reconnect_delay_ms = RECONNECT_FIRST_DELAY_MS;
     int result = parse_url(client, config->url);

@@ -43,6 +43,7 @@ struct redis_client_config {
     const char *url;              /* redis://[:password@]host[:port][/db] */
     uint64_t command_timeout_ms;  /* also bounds connecting */
     size_t max_pending;           /* commands awaiting replies; more get -EAGAIN */
+    const char *name;             /* NULL, or the connection's CLIENT SETNAME (no spaces; copied), for CLIENT LIST */
 };
 
 struct redis_script {

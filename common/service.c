@@ -123,6 +123,7 @@ int service_init(struct service *service, const struct service_config *config)
         .url = config->redis_url,
         .command_timeout_ms = config->redis_timeout_ms,
         .max_pending = config->redis_max_pending,
+        .name = config->name,
     };
     if (result == 0)
         result = redis_client_create(service->loop, &redis, &service->redis);

@@ -185,7 +185,7 @@ int console_events_create(struct event_loop *loop, const struct console_events_c
     snprintf(events->topic_channel, sizeof(events->topic_channel), TOPIC_CHANNEL_PREFIX "%s", config->topic_name);
     events->streams = calloc(config->max_streams ? config->max_streams : 1, sizeof(*events->streams));
     struct redis_client_config redis = { .url = config->redis_url, .command_timeout_ms = config->redis_timeout_ms,
-                                         .max_pending = 8 };
+                                         .max_pending = 8, .name = "loan-processor-console-events" };
     int result = events->streams ? redis_client_create(loop, &redis, &events->subscriber) : -ENOMEM;
     if (result == 0) {
         const char *channels[] = { EXECUTION_STORE_CHANGES_CHANNEL, events->topic_channel };

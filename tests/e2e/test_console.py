@@ -258,6 +258,11 @@ class ConsoleEvents(ConsoleCase):
             self.assertEqual("text/event-stream", stream.headers["content-type"])
             self.assertEqual("no-cache", stream.headers["cache-control"])
             self.assertEqual(["retry: 2000", ": connected"], stream.next_block())
+            # Its own named connection subscribes; the loan-processor's main one is named too (CLIENT LIST).
+            clients = self.redis.command("CLIENT", "LIST").splitlines()
+            self.assertTrue([line for line in clients
+                             if " name=loan-processor-console-events " in line and "cmd=subscribe" in line], clients)
+            self.assertTrue([line for line in clients if " name=loan-processor " in line], clients)
             arn = self.start_execution(loan, NO_CALLBACK, name="watched")
             changes, topic = [], None
             while topic is None:

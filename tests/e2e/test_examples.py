@@ -98,9 +98,10 @@ class Examples(harness.StackTestCase):
                 raise AssertionError(f"the worker did not stop within 10 s of SIGTERM:\n{self.worker_log(process)}")
 
     def waiting_clients(self):
-        """The Redis clients blocked in BLPOP or subscribed (the workers' redis-cli)."""
+        """The Redis clients blocked in BLPOP or subscribed (the workers' redis-cli; not the servers' own)."""
         clients = self.redis.command("CLIENT", "LIST").splitlines()
-        return [line for line in clients if "cmd=blpop" in line or "cmd=subscribe" in line]
+        return [line for line in clients
+                if ("cmd=blpop" in line or "cmd=subscribe" in line) and " name=loan-processor" not in line]
 
     def wait_finished(self, arn, timeout=30):
         def finished():
