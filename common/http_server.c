@@ -40,6 +40,7 @@ struct http_server {
     void *data;
     size_t pending_requests;
     struct http_request *live_requests;   /* every request not yet freed */
+    struct http_stream *live_streams;     /* every stream MHD has not released yet */
 };
 
 struct http_request {
@@ -59,9 +60,33 @@ struct http_request {
     bool connection_done;     /* MHD has finished with this request */
     struct MHD_Response *response;
     unsigned response_status;
+    struct http_stream *stream;  /* the stream answering it, until MHD has finished with the connection */
     struct event_timer deadline;
     struct http_request *previous;
     struct http_request *next;
+};
+
+/*
+ * A streamed answer. MHD's content reader takes bytes from buffer; with none
+ * there and the stream not ended, it suspends the connection, which a write
+ * or the end resumes. MHD frees the stream through the response's free
+ * callback (stream_release), after the connection is finished with.
+ */
+struct http_stream {
+    struct http_server *server;
+    struct MHD_Connection *connection;   /* NULL once MHD has finished with the request */
+    char *buffer;
+    size_t sent;                         /* bytes of buffer already handed to MHD */
+    size_t length;
+    size_t capacity;
+    size_t max_buffered;
+    bool suspended;                      /* by the reader, for lack of data */
+    bool ended;                          /* nothing more will come: end once buffer is sent */
+    bool owner_gone;                     /* the owner ended it: on_closed is not called */
+    http_stream_closed_callback on_closed;
+    void *data;
+    struct http_stream *previous;
+    struct http_stream *next;
 };
 
 static void request_unlink(struct http_request *request)
@@ -170,12 +195,21 @@ static void on_request_deadline(struct event_timer *timer)
     deliver_stored_response(request);
 }
 
+/* Whether a route's path matches path: exactly, or, ending in "*", as a prefix. */
+static bool route_matches(const char *route_path, const char *path)
+{
+    size_t length = strlen(route_path);
+    if (length > 0 && route_path[length - 1] == '*')
+        return strncmp(route_path, path, length - 1) == 0;
+    return strcmp(route_path, path) == 0;
+}
+
 static const struct http_route *find_route(const struct http_server *server, const char *method,
                                            const char *path, bool *path_known)
 {
     *path_known = false;
     for (size_t i = 0; i < server->route_count; i++) {
-        if (strcmp(server->routes[i].path, path) != 0)
+        if (!route_matches(server->routes[i].path, path))
             continue;
         *path_known = true;
         if (strcmp(server->routes[i].method, method) == 0)
@@ -300,6 +334,11 @@ static void on_request_completed(void *closure, struct MHD_Connection *connectio
     *connection_closure = NULL;
     request->connection_done = true;
     request->connection = NULL;
+    if (request->stream) {
+        request->stream->connection = NULL;
+        request->stream->suspended = false;
+        request->stream = NULL;
+    }
     event_loop_timer_stop(server->loop, &request->deadline);
     if (request->dispatched && !request->answered)
         return; /* freed when the handler answers */
@@ -346,6 +385,160 @@ int http_request_reply(struct http_request *request, unsigned status, const char
                        const char *body, size_t length)
 {
     return answer(request, status, build_response(content_type, body, length));
+}
+
+static bool add_headers(struct MHD_Response *response, const struct http_header *headers, size_t header_count)
+{
+    for (size_t i = 0; i < header_count; i++) {
+        if (MHD_add_response_header(response, headers[i].name, headers[i].value) != MHD_YES)
+            return false;
+    }
+    return true;
+}
+
+int http_request_reply_static(struct http_request *request, unsigned status, const char *content_type,
+                              const struct http_header *headers, size_t header_count, const void *body,
+                              size_t length)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(length, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
+    if (response && ((content_type && MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type)
+                                          != MHD_YES)
+                     || !add_headers(response, headers, header_count))) {
+        MHD_destroy_response(response);
+        response = NULL;
+    }
+    return answer(request, status, response);
+}
+
+/* ---- streams ---- */
+
+static void stream_wake(struct http_stream *stream)
+{
+    if (stream->suspended && stream->connection) {
+        stream->suspended = false;
+        MHD_resume_connection(stream->connection);
+    }
+}
+
+/* MHD wants more of the body: hand it what is buffered, or park the connection until there is some. */
+static ssize_t stream_read(void *closure, uint64_t position, char *out, size_t max)
+{
+    struct http_stream *stream = closure;
+    (void)position;
+    size_t available = stream->length - stream->sent;
+    if (available == 0) {
+        if (stream->ended || !stream->connection)
+            return stream->ended ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+        /* Returning 0 alone would make MHD ask again at once (a busy loop); suspended, it waits for a write. */
+        stream->suspended = true;
+        MHD_suspend_connection(stream->connection);
+        return 0;
+    }
+    size_t count = available < max ? available : max;
+    memcpy(out, stream->buffer + stream->sent, count);
+    stream->sent += count;
+    if (stream->sent == stream->length)
+        stream->sent = stream->length = 0;
+    return (ssize_t)count;
+}
+
+static void stream_unlink(struct http_stream *stream)
+{
+    struct http_server *server = stream->server;
+    if (stream->previous)
+        stream->previous->next = stream->next;
+    else
+        server->live_streams = stream->next;
+    if (stream->next)
+        stream->next->previous = stream->previous;
+}
+
+/* MHD has released the response: the stream is over, whoever ended it. */
+static void stream_release(void *closure)
+{
+    struct http_stream *stream = closure;
+    stream_unlink(stream);
+    if (!stream->owner_gone)
+        stream->on_closed(stream, stream->data);
+    free(stream->buffer);
+    free(stream);
+}
+
+int http_request_reply_stream(struct http_request *request, const char *content_type,
+                              const struct http_header *headers, size_t header_count, size_t max_buffered_bytes,
+                              http_stream_closed_callback on_closed, void *data, struct http_stream **stream_out)
+{
+    if (request->answered)
+        return -EALREADY;
+    if (request->connection_done || request->deadline_expired) {
+        answer(request, 503, NULL); /* completes the bookkeeping; nobody reads it */
+        return -EPIPE;
+    }
+    struct http_stream *stream = calloc(1, sizeof(*stream));
+    if (!stream) {
+        answer(request, 500, NULL);
+        return -ENOMEM;
+    }
+    struct http_server *server = request->server;
+    *stream = (struct http_stream){ .server = server, .connection = request->connection,
+                                    .max_buffered = max_buffered_bytes, .on_closed = on_closed, .data = data,
+                                    .next = server->live_streams };
+    struct MHD_Response *response =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, stream, stream_release);
+    if (!response) {
+        free(stream);
+        answer(request, 500, NULL);
+        return -ENOMEM;
+    }
+    if (server->live_streams)
+        server->live_streams->previous = stream;
+    server->live_streams = stream; /* from here on, stream_release() frees it */
+    if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES
+        || !add_headers(response, headers, header_count)) {
+        stream->owner_gone = true;
+        MHD_destroy_response(response);
+        answer(request, 500, NULL);
+        return -ENOMEM;
+    }
+    request->stream = stream;
+    answer(request, 200, response);
+    *stream_out = stream;
+    return 0;
+}
+
+int http_stream_write(struct http_stream *stream, const char *bytes, size_t length)
+{
+    if (stream->length - stream->sent + length > stream->max_buffered)
+        return -ENOBUFS;
+    if (stream->length + length > stream->capacity) {
+        if (stream->sent > 0) { /* reclaim the part already sent first */
+            memmove(stream->buffer, stream->buffer + stream->sent, stream->length - stream->sent);
+            stream->length -= stream->sent;
+            stream->sent = 0;
+        }
+        size_t capacity = stream->capacity ? stream->capacity : 4096;
+        while (capacity < stream->length + length)
+            capacity *= 2;
+        if (capacity != stream->capacity) {
+            char *buffer = realloc(stream->buffer, capacity);
+            if (!buffer)
+                return -ENOMEM;
+            stream->buffer = buffer;
+            stream->capacity = capacity;
+        }
+    }
+    memcpy(stream->buffer + stream->length, bytes, length);
+    stream->length += length;
+    stream_wake(stream);
+    return 0;
+}
+
+void http_stream_end(struct http_stream *stream)
+{
+    stream->owner_gone = true;
+    stream->ended = true;
+    stream_wake(stream);
 }
 
 int http_request_reply_json(struct http_request *request, unsigned status, cJSON *json)
@@ -514,7 +707,11 @@ void http_server_destroy(struct http_server *server)
 {
     if (!server)
         return;
-    /* MHD must not be stopped with suspended connections: answer them first. */
+    /* MHD must not be stopped with suspended connections: end the streams and answer the requests first. */
+    for (struct http_stream *stream = server->live_streams; stream; stream = stream->next) {
+        stream->ended = true;
+        stream_wake(stream);
+    }
     for (struct http_request *request = server->live_requests; request; request = request->next) {
         if (request->suspended && !request->response) {
             request->deadline_expired = true;

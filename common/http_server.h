@@ -30,9 +30,27 @@ typedef void (*http_handler)(struct http_request *request, void *data);
 
 struct http_route {
     const char *method;           /* "GET", "POST", ... */
-    const char *path;             /* exact path, query string excluded */
+    const char *path;             /* exact, query string excluded; ending in "*": every path it prefixes */
     http_handler handler;
 };
+
+/* An extra response header. */
+struct http_header {
+    const char *name;
+    const char *value;
+};
+
+/*
+ * An answer sent in pieces as they come, such as a stream of Server-Sent
+ * Events; see http_request_reply_stream().
+ */
+struct http_stream;
+
+/*
+ * The client went away or the server is shutting down: the stream is gone
+ * (do not use it any more). Not called for a stream its owner ended.
+ */
+typedef void (*http_stream_closed_callback)(struct http_stream *stream, void *data);
 
 struct http_server_config {
     const char *bind_address;     /* IPv4 address, e.g. "127.0.0.1" or "0.0.0.0" */
@@ -97,6 +115,47 @@ const char *http_request_body(const struct http_request *request, size_t *length
  */
 int http_request_reply(struct http_request *request, unsigned status, const char *content_type,
                        const char *body, size_t length);
+
+/*
+ * Like http_request_reply(), with extra headers (copied) and a body that is
+ * not copied: it must stay valid and unchanged for the server's whole life
+ * (embedded files).
+ */
+int http_request_reply_static(struct http_request *request, unsigned status, const char *content_type,
+                              const struct http_header *headers, size_t header_count, const void *body,
+                              size_t length);
+
+/*
+ * Answers with status 200, content_type, the extra headers (copied) and a
+ * body of unknown length (chunked) written later with http_stream_write()
+ * until the owner ends it with http_stream_end(). While nothing is to be
+ * sent the connection is suspended: an open stream costs no CPU. An open
+ * stream counts as a pending request, so a server that shuts down ends its
+ * streams first. on_closed runs (once) if the client goes away - noticed on
+ * the next write, so a stream that must notice dead clients writes
+ * something now and then - or the server is destroyed.
+ * max_buffered_bytes bounds what is written and not yet sent.
+ * Returns 0 and the stream. On failure the request is answered (500 when
+ * out of memory), on_closed is never called, and it returns -ENOMEM, or
+ * -EALREADY if the request was answered already, or -EPIPE if the client
+ * is gone.
+ */
+int http_request_reply_stream(struct http_request *request, const char *content_type,
+                              const struct http_header *headers, size_t header_count, size_t max_buffered_bytes,
+                              http_stream_closed_callback on_closed, void *data, struct http_stream **stream);
+
+/*
+ * Queues bytes (copied) for the client. Returns 0, -ENOBUFS if they would
+ * take more than the stream's bound (nothing is queued: end the stream),
+ * or -ENOMEM.
+ */
+int http_stream_write(struct http_stream *stream, const char *bytes, size_t length);
+
+/*
+ * Ends the stream once what is queued has been sent. The owner lets go of
+ * stream: on_closed is not called and stream must not be used any more.
+ */
+void http_stream_end(struct http_stream *stream);
 
 /* Answers with a JSON document; takes ownership of json (freed on every path). */
 int http_request_reply_json(struct http_request *request, unsigned status, cJSON *json);

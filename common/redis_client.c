@@ -75,8 +75,9 @@ struct redis_client {
     void (*on_change)(bool connected, void *data);
     void *on_change_data;
 
-    /* A subscriber's channel (NULL for an ordinary client) and what receives its messages. */
-    char *channel;
+    /* A subscriber's channels (none for an ordinary client) and what receives their messages. */
+    char *channels[REDIS_CLIENT_MAX_CHANNELS];
+    size_t channel_count;
     redis_client_message_callback on_message;
     void *on_message_data;
     bool subscribed;               /* SUBSCRIBE sent on this connection: hiredis takes no other command */
@@ -412,27 +413,46 @@ static void on_subscription_push(redisAsyncContext *context, void *reply_pointer
     if (!reply || client->destroying || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
         return;
     const redisReply *kind = reply->element[0], *payload = reply->element[2];
-    if (kind->type == REDIS_REPLY_STRING && strcmp(kind->str, "message") == 0 && payload->type == REDIS_REPLY_STRING)
-        client->on_message(payload->str, payload->len, client->on_message_data);
+    const redisReply *channel = reply->element[1];
+    if (kind->type == REDIS_REPLY_STRING && strcmp(kind->str, "message") == 0 && payload->type == REDIS_REPLY_STRING
+        && channel->type == REDIS_REPLY_STRING)
+        client->on_message(channel->str, payload->str, payload->len, client->on_message_data);
 }
 
 static void send_subscribe(struct redis_client *client)
 {
-    if (redisAsyncCommand(client->context, on_subscription_push, client, "SUBSCRIBE %s", client->channel)
+    const char *argv[1 + REDIS_CLIENT_MAX_CHANNELS] = { "SUBSCRIBE" };
+    for (size_t i = 0; i < client->channel_count; i++)
+        argv[1 + i] = client->channels[i];
+    if (redisAsyncCommandArgv(client->context, on_subscription_push, client, (int)(1 + client->channel_count), argv,
+                              NULL)
         == REDIS_OK)
         client->subscribed = true;
     else
         drop_connection(client, "cannot send SUBSCRIBE");
 }
 
-int redis_client_subscribe(struct redis_client *client, const char *channel, redis_client_message_callback on_message,
-                           void *data)
+static void free_channels(struct redis_client *client)
 {
-    if (client->channel || client->pending > 0)
+    for (size_t i = 0; i < client->channel_count; i++)
+        free(client->channels[i]);
+    client->channel_count = 0;
+}
+
+int redis_client_subscribe(struct redis_client *client, const char *const *channels, size_t channel_count,
+                           redis_client_message_callback on_message, void *data)
+{
+    if (client->channel_count > 0 || client->pending > 0)
         return -EBUSY;
-    client->channel = strdup(channel);
-    if (!client->channel)
-        return -ENOMEM;
+    if (channel_count == 0 || channel_count > REDIS_CLIENT_MAX_CHANNELS)
+        return -EINVAL;
+    for (; client->channel_count < channel_count; client->channel_count++) {
+        client->channels[client->channel_count] = strdup(channels[client->channel_count]);
+        if (!client->channels[client->channel_count]) {
+            free_channels(client);
+            return -ENOMEM;
+        }
+    }
     client->on_message = on_message;
     client->on_message_data = data;
     if (client->context && client->connected)
@@ -526,7 +546,7 @@ static void send_setup_commands(struct redis_client *client)
         const char *argv[] = { "SCRIPT", "LOAD", client->scripts[i]->source };
         redis_client_command_strings(client, on_script_loaded, client->scripts[i], 3, argv);
     }
-    if (client->channel)
+    if (client->channel_count > 0)
         send_subscribe(client);
 }
 
@@ -730,6 +750,6 @@ void redis_client_destroy(struct redis_client *client)
     redis_client_close(client);
     event_loop_remove_hook(client->loop, &client->write_hook);
     free(client->password);
-    free(client->channel);
+    free_channels(client);
     free(client);
 }

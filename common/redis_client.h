@@ -8,7 +8,7 @@
  *
  * While disconnected, commands are refused at once (-ENOTCONN) so that a
  * server can answer 503 instead of hanging. A client can instead be a
- * subscriber of one Pub/Sub channel (redis_client_subscribe()).
+ * subscriber of Pub/Sub channels (redis_client_subscribe()).
  *
  * Lua scripts are registered once and loaded on every (re)connection;
  * redis_client_eval() uses EVALSHA and falls back to EVAL when the server
@@ -33,8 +33,11 @@ struct redis_client;
  */
 typedef void (*redis_client_callback)(redisReply *reply, void *data);
 
-/* A message published on a subscriber's channel; message is valid during the callback only. */
-typedef void (*redis_client_message_callback)(const char *message, size_t length, void *data);
+/* A message published on one of a subscriber's channels; both strings are valid during the callback only. */
+typedef void (*redis_client_message_callback)(const char *channel, const char *message, size_t length, void *data);
+
+/* Most channels one subscriber listens to. */
+#define REDIS_CLIENT_MAX_CHANNELS 8
 
 struct redis_client_config {
     const char *url;              /* redis://[:password@]host[:port][/db] */
@@ -93,15 +96,16 @@ int redis_client_eval_strings(struct redis_client *client, struct redis_script *
                               redis_client_callback callback, void *data, int key_count, int argc, const char **argv);
 
 /*
- * Makes client a subscriber of channel: on_message runs for each message
- * published on it. The client subscribes again after each reconnect
- * (messages published while it was disconnected are lost, as with any
- * Redis subscriber) and from the SUBSCRIBE on refuses other commands
- * (-EBUSY). Returns 0, -EBUSY when it already subscribes or has commands
- * pending, or -ENOMEM.
+ * Makes client a subscriber of channels (copied): on_message runs for each
+ * message published on one of them. The client subscribes again after each
+ * reconnect (messages published while it was disconnected are lost, as with
+ * any Redis subscriber: redis_client_on_change() tells when to catch up)
+ * and from the SUBSCRIBE on refuses other commands (-EBUSY). Returns 0,
+ * -EBUSY when it already subscribes or has commands pending, -EINVAL for
+ * no channel or more than REDIS_CLIENT_MAX_CHANNELS, or -ENOMEM.
  */
-int redis_client_subscribe(struct redis_client *client, const char *channel, redis_client_message_callback on_message,
-                           void *data);
+int redis_client_subscribe(struct redis_client *client, const char *const *channels, size_t channel_count,
+                           redis_client_message_callback on_message, void *data);
 
 /* Commands sent and not answered yet. */
 size_t redis_client_pending(const struct redis_client *client);

@@ -11,6 +11,9 @@
 
 #include "activities.h"
 #include "config.h"
+#include "console_api.h"
+#include "console_events.h"
+#include "console_static.h"
 #include "engine.h"
 #include "local_queue.h"
 #include "local_topic.h"
@@ -36,6 +39,9 @@
  * other loan-processors (tasks queued by this one wake them at once).
  */
 #define ACTIVITY_POLL_INTERVAL_MS 100
+/* The web console's live streams: a client that leaves this much unread is dropped; a comment keeps them alive. */
+#define CONSOLE_MAX_UNSENT_BYTES (256 * 1024)
+#define CONSOLE_KEEP_ALIVE_MS 15000
 /* A request's deadline is at least this much longer than a long poll, so a poll ends by itself. */
 #define POLL_DEADLINE_MARGIN_MS 10000
 
@@ -78,6 +84,8 @@ static struct config_option options[] = {
       "Deadline of every Redis command (and of connecting); past it the connection is dropped and re-made", NULL },
     { "REUSE_PORT", "--reuse-port", "0", "1: listen with SO_REUSEPORT, so that several instances share one port",
       NULL },
+    { "CONSOLE_MAX_STREAMS", "--console-max-streams", "64",
+      "Web consoles this process keeps live at once (their GET /console/events streams); more get 503", NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -94,6 +102,9 @@ struct loan_processor {
     struct task_functions_environment functions;
     struct local_topics topics;
     struct local_queues queues;
+    struct console_api console_api;
+    struct console_events *console_events;
+    struct console_events_config console_events_config;
     char error_topic_arn[SNS_TOPIC_ARN_SIZE];
     char callback_function_arn[256];   /* the "source" of the webhook's error messages */
 };
@@ -161,6 +172,36 @@ static void handle_callback(struct http_request *request, void *data)
     webhook_handle_valuation_callback(request, &processor->webhook);
 }
 
+static void handle_console_file(struct http_request *request, void *data)
+{
+    (void)data;
+    console_static_handle(request);
+}
+
+static void handle_console_graph(struct http_request *request, void *data)
+{
+    struct loan_processor *processor = data;
+    console_api_graph(request, &processor->console_api);
+}
+
+static void handle_console_execution(struct http_request *request, void *data)
+{
+    struct loan_processor *processor = data;
+    console_api_execution(request, &processor->console_api);
+}
+
+static void handle_console_valuation(struct http_request *request, void *data)
+{
+    struct loan_processor *processor = data;
+    console_api_valuation(request, &processor->console_api);
+}
+
+static void handle_console_events(struct http_request *request, void *data)
+{
+    struct loan_processor *processor = data;
+    console_events_handle(request, processor->console_events);
+}
+
 /* Shutdown has begun: no timer may fire any more, and waiting GetActivityTask polls end without a task. */
 static void stop_background_work(void *data)
 {
@@ -168,6 +209,7 @@ static void stop_background_work(void *data)
     engine_stop(processor->engine);
     activities_stop(processor->activities);
     webhook_close(&processor->webhook); /* callbacks waiting for their token get 503 now, not after the drain */
+    console_events_close(processor->console_events); /* open streams would hold the drain up to its deadline */
 }
 
 static const struct http_route routes[] = {
@@ -175,6 +217,12 @@ static const struct http_route routes[] = {
     { "POST", "/valuation-callback", handle_callback },
     { "GET", "/health", handle_health },
     { "GET", "/stats", handle_stats },
+    { "GET", "/", handle_console_file },
+    { "GET", "/console/api/graph", handle_console_graph },
+    { "GET", "/console/api/execution", handle_console_execution },
+    { "GET", "/console/api/valuation", handle_console_valuation },
+    { "GET", "/console/events", handle_console_events },
+    { "GET", "/console/*", handle_console_file }, /* after the exact console routes: the first match wins */
 };
 
 static char *read_file(const char *path)
@@ -292,6 +340,27 @@ static int configure_activities(struct loan_processor *processor, struct service
     return 0;
 }
 
+/* The console's live streams, and the error topic whose messages it shows (named as in sns:<TopicName>). */
+static int configure_console(struct loan_processor *processor, const struct service_config *config)
+{
+    long long max_streams;
+    if (config_to_integer(option("CONSOLE_MAX_STREAMS"), 1, 10000, &max_streams) < 0) {
+        fprintf(stderr, "loan-processor: CONSOLE_MAX_STREAMS must be 1-10000\n");
+        return -EINVAL;
+    }
+    const char *topic_name = strrchr(processor->error_topic_arn, ':') + 1; /* the ARN is well formed by now */
+    processor->console_api = (struct console_api){ .topic_name = topic_name };
+    processor->console_events_config = (struct console_events_config){
+        .redis_url = config->redis_url,
+        .redis_timeout_ms = config->redis_timeout_ms,
+        .topic_name = topic_name,
+        .max_streams = (unsigned)max_streams,
+        .max_unsent_bytes = CONSOLE_MAX_UNSENT_BYTES,
+        .keep_alive_ms = CONSOLE_KEEP_ALIVE_MS,
+    };
+    return 0;
+}
+
 static int configure(struct loan_processor *processor, struct service_config *config)
 {
     uint16_t port;
@@ -330,6 +399,8 @@ static int configure(struct loan_processor *processor, struct service_config *co
         .function_url_timeout_ms = function_url_timeout * 1000,
     };
     processor->queues = (struct local_queues){ .max_messages = queue_max_messages };
+    if (configure_console(processor, config) < 0)
+        return -EINVAL;
     processor->topics = (struct local_topics){
         .region = option("AWS_REGION"),
         .account = option("AWS_ACCOUNT_ID"),
@@ -382,6 +453,10 @@ int main(int argc, char **argv)
     processor.service.on_drain = stop_background_work;
     processor.service.on_drain_data = &processor;
     processor.api = (struct sfn_api){ processor.engine, processor.service.redis, processor.activities };
+    processor.console_api.redis = processor.service.redis;
+    if (console_events_create(processor.service.loop, &processor.console_events_config, &processor.console_events)
+        < 0)
+        goto done;
     processor.webhook = (struct webhook){
         .loop = processor.service.loop,
         .engine = processor.engine,
@@ -397,6 +472,7 @@ done:
     engine_stop(processor.engine);
     activities_stop(processor.activities); /* before the server goes: waiting polls end without a task */
     webhook_close(&processor.webhook); /* before the server goes: callbacks waiting for their token get 503 */
+    console_events_destroy(processor.console_events); /* its streams end and its Redis client goes before the loop */
     service_cleanup(&processor.service);
     engine_destroy(processor.engine);
     activities_destroy(processor.activities);

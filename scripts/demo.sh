@@ -2,8 +2,10 @@
 # The blog's story in one command: installs what is missing, builds, starts a
 # private Redis (unless REDIS_URL is set) and both servers, submits the
 # sample loan application, shows it waiting for the valuation callback, then
-# prints the result and the execution history. The services stay up for
-# exploring until Ctrl-C, which stops everything this script started.
+# prints the result and the execution history. It prints the web console's
+# URL first (the same story, live, in a browser) and, on a terminal, waits up
+# to 15 s for Enter so that there is time to open it. The services stay up
+# for exploring until Ctrl-C, which stops everything this script started.
 #
 # Usage: scripts/demo.sh [--scenario NAME]
 #   NAME is one of the follow-up post's stories (the valuation service's switch):
@@ -127,6 +129,11 @@ pids+=($loan_pid)
 wait_for "http://127.0.0.1:${VALUATION_SERVICE_PORT}/health" valuation-service $valuation_pid
 wait_for "http://127.0.0.1:${LOAN_PROCESSOR_PORT}/health" loan-processor $loan_pid
 echo "valuation-service on http://127.0.0.1:${VALUATION_SERVICE_PORT}, loan-processor on $api"
+echo
+echo "Web console: $api   (open it to watch the execution wait for its callback, live)"
+if [ -t 0 ] && [ "${DEMO_EXIT_AFTER_STORY:-0}" != 1 ]; then
+  read -r -t 15 -p "Press Enter to start the story (it starts by itself in 15 s)... " _ || echo
+fi
 
 sfn() { # operation, JSON body
   curl -sS -X POST "$api" -H 'Content-Type: application/x-amz-json-1.0' \
@@ -226,6 +233,7 @@ if [ "${DEMO_EXIT_AFTER_STORY:-0}" = 1 ]; then
 fi
 cat <<EOF2
 The services stay up for exploring (Ctrl-C stops them):
+  Web console:                     $api  (start applications and send callbacks by hand there)
   loan-processor API and webhook:  $api  (AWS CLI: --endpoint-url $api)
   valuation-service:               http://127.0.0.1:${VALUATION_SERVICE_PORT}/valuation-request
   Redis:                           $REDIS_URL   (redis-cli -u $REDIS_URL keys '*')

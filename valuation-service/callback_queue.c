@@ -11,12 +11,13 @@
 #include "json_util.h"
 #include "log.h"
 #include "random_id.h"
+#include "valuation_keys.h"
 #include "wall_clock.h"
 
-#define DUE_KEY "{valuation-service}:due"
-#define IN_FLIGHT_KEY "{valuation-service}:in-flight"
-#define FAILED_KEY "{valuation-service}:failed"
-#define JOB_KEY_PREFIX "{valuation-service}:callback:"
+#define DUE_KEY VALUATION_KEYS_DUE
+#define IN_FLIGHT_KEY VALUATION_KEYS_IN_FLIGHT
+#define FAILED_KEY VALUATION_KEYS_FAILED
+#define JOB_KEY_PREFIX VALUATION_KEYS_CALLBACK_PREFIX
 /* Largest number of callbacks taken in one claim (Lua's unpack and reply sizes stay small). */
 #define MAX_CLAIM_BATCH 100
 /* Failure records kept in FAILED_KEY (the newest); callback_queue_report() shows at most these. */
@@ -455,10 +456,10 @@ static void on_scheduled(redisReply *reply, void *data)
 int callback_queue_schedule(struct callback_queue *queue, const char *reference, const char *url, const char *body,
                             int copies, uint64_t delay_ms, callback_queue_done done, void *data)
 {
-    char ids[2][64], job_keys[2][128], delay[32];
+    char ids[VALUATION_KEYS_MAX_COPIES][64], job_keys[VALUATION_KEYS_MAX_COPIES][128], delay[32];
     const char *argv[9];
     int argc = 0;
-    if (copies < 1 || copies > 2)
+    if (copies < 1 || copies > VALUATION_KEYS_MAX_COPIES)
         return -EINVAL;
     struct schedule_request *request = malloc(sizeof(*request));
     if (!request)
@@ -467,7 +468,7 @@ int callback_queue_schedule(struct callback_queue *queue, const char *reference,
     snprintf(delay, sizeof(delay), "%llu", (unsigned long long)delay_ms);
     argv[argc++] = DUE_KEY;
     for (int i = 0; i < copies; i++) {
-        snprintf(ids[i], sizeof(ids[i]), "%.40s:%d", reference, i + 1);
+        snprintf(ids[i], sizeof(ids[i]), VALUATION_KEYS_CALLBACK_ID_FORMAT, reference, i + 1);
         snprintf(job_keys[i], sizeof(job_keys[i]), JOB_KEY_PREFIX "%.60s", ids[i]);
         argv[argc++] = job_keys[i];
     }

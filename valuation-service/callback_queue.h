@@ -2,11 +2,8 @@
  * callback_queue - delayed HTTP callbacks that survive restarts: pending
  * callbacks live in Redis, not in this process.
  *
- * Keys (one hash tag, so they share a Redis Cluster slot):
- *   {valuation-service}:due            sorted set: callback id -> due time (Redis clock, ms)
- *   {valuation-service}:in-flight      sorted set: callback id -> lease expiry (ms)
- *   {valuation-service}:callback:<id>  hash: url, body, attempts, created, lease (who holds it)
- *   {valuation-service}:failed         list: the last 1000 callbacks given up on (JSON), newest first
+ * Keys: see common/valuation_keys.h (the loan-processor's console reads them
+ * too); the failed list keeps the last 1000.
  *
  * A process claims due callbacks atomically (one Lua script moves them to
  * in-flight with a lease and marks them with a token of its own), POSTs

@@ -173,9 +173,10 @@ static long index_of(const struct driver *driver, const char *arn)
     return *end == '\0' && index >= 0 && index < driver->started ? index : -1;
 }
 
-static void on_change(const char *message, size_t length, void *data)
+static void on_change(const char *channel, const char *message, size_t length, void *data)
 {
     struct driver *driver = data;
+    (void)channel;
     if (!driver->ready) {
         driver->ready = length == strlen(READY_MESSAGE) && memcmp(message, READY_MESSAGE, length) == 0;
         if (driver->ready) {
@@ -314,7 +315,10 @@ static int set_up(struct driver *driver)
     if (result == 0)
         result = redis_client_create(driver->loop, &redis, &driver->publisher);
     if (result == 0)
-        result = redis_client_subscribe(driver->subscriber, CHANGES_CHANNEL, on_change, driver);
+    {
+        const char *channels[] = { CHANGES_CHANNEL };
+        result = redis_client_subscribe(driver->subscriber, channels, 1, on_change, driver);
+    }
     return result;
 }
 

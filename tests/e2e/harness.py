@@ -151,6 +151,75 @@ class Subscription:
         self.close()
 
 
+class EventStream:
+    """A live GET /console/events (Server-Sent Events) of a loan-processor, over its own connection."""
+
+    def __init__(self, base_url, timeout=5):
+        host, port = base_url.split("//", 1)[1].split(":")
+        self.connection = socket.create_connection((host, int(port)), timeout=timeout)
+        self.connection.sendall(f"GET /console/events HTTP/1.1\r\nHost: {host}\r\n"
+                                "Accept: text/event-stream\r\n\r\n".encode())
+        self.reader = self.connection.makefile("rb")
+        status_line = self.reader.readline().decode()
+        self.status = int(status_line.split()[1])
+        self.headers = {}
+        while True:
+            line = self.reader.readline().decode().strip()
+            if not line:
+                break
+            name, value = line.split(":", 1)
+            self.headers[name.strip().lower()] = value.strip()
+        self.pending = b""
+
+    def _read_chunk(self):
+        """One chunk of the chunked body; b"" at its end."""
+        size = int(self.reader.readline().split(b";")[0], 16)
+        data = self.reader.read(size + 2)[:-2] if size else b""
+        if size == 0:
+            self.reader.readline()
+        return data
+
+    def next_block(self, timeout=5):
+        """The next event block (the lines before a blank line), as a list of lines; None when the stream ended."""
+        self.connection.settimeout(timeout)
+        while b"\n\n" not in self.pending:
+            try:
+                chunk = self._read_chunk()
+            except socket.timeout:
+                raise AssertionError(f"no server-sent event within {timeout}s") from None
+            if not chunk:
+                return None
+            self.pending += chunk
+        block, self.pending = self.pending.split(b"\n\n", 1)
+        return block.decode().split("\n")
+
+    def next_event(self, timeout=5):
+        """The next event as (name, parsed data), skipping comments and retry lines; None when the stream ended."""
+        deadline = time.monotonic() + timeout
+        while True:
+            block = self.next_block(max(0.01, deadline - time.monotonic()))
+            if block is None:
+                return None
+            fields = {}
+            for line in block:
+                if line.startswith(":") or ":" not in line:
+                    continue
+                name, value = line.split(":", 1)
+                fields[name] = value[1:] if value.startswith(" ") else value
+            if "data" in fields:
+                return fields.get("event", "message"), json.loads(fields["data"])
+
+    def close(self):
+        self.reader.close()
+        self.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.close()
+
+
 class Redis:
     """A private redis-server and a minimal RESP client for assertions.
 

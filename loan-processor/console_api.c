@@ -1,0 +1,571 @@
+/*
+ * console_api - see console_api.h.
+ */
+#include "console_api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "execution_store.h"
+#include "graph_layout.h"
+#include "log.h"
+#include "sfn_arn.h"
+#include "state_machine.h"
+#include "state_machine_store.h"
+#include "valuation_keys.h"
+#include "valuation_tokens.h"
+#include "wall_clock.h"
+
+/* Error-topic messages read per execution view: the stream is read from the execution's start, this many at most. */
+#define MAX_TOPIC_MESSAGES_READ 1000
+
+/* One view being built: the request it answers and what the steps so far found. */
+struct view_operation {
+    struct http_request *request;
+    struct console_api *api;
+    struct execution_record *record;
+    char arn[2 * SFN_ARN_PART_SIZE + 64];
+};
+
+static void reply_unavailable(struct http_request *request)
+{
+    http_request_reply_error(request, 503, "ServiceUnavailable", "Redis is unavailable; try again shortly");
+}
+
+static void reply_out_of_memory(struct http_request *request)
+{
+    http_request_reply_error(request, 503, "ServiceUnavailable", "Out of memory");
+}
+
+/* Answers a failed start of a Redis step (nothing was sent). */
+static void reply_start_failure(struct http_request *request, int result)
+{
+    if (result == -ENOMEM)
+        reply_out_of_memory(request);
+    else
+        reply_unavailable(request);
+}
+
+static struct view_operation *view_operation_create(struct http_request *request, struct console_api *api,
+                                                    const char *arn)
+{
+    struct view_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation) {
+        reply_out_of_memory(request);
+        return NULL;
+    }
+    operation->request = request;
+    operation->api = api;
+    snprintf(operation->arn, sizeof(operation->arn), "%s", arn);
+    return operation;
+}
+
+static void view_operation_free(struct view_operation *operation)
+{
+    execution_store_record_free(operation->record);
+    free(operation);
+}
+
+/* ---- graph ---- */
+
+static void reply_layout(struct http_request *request, const char *definition)
+{
+    struct state_machine *machine = NULL;
+    struct graph_layout *layout = NULL;
+    char error[512];
+    int result = state_machine_parse(definition, strlen(definition), &machine, error, sizeof(error));
+    if (result == 0)
+        result = graph_layout_compute(machine, &layout);
+    cJSON *json = result == 0 ? graph_layout_to_json(layout) : NULL;
+    if (json)
+        http_request_reply_json(request, 200, json);
+    else if (result == -EINVAL)
+        http_request_reply_error(request, 400, "InvalidDefinition", "The definition cannot be drawn: %s", error);
+    else if (result == -E2BIG)
+        http_request_reply_error(request, 400, "InvalidDefinition", "The definition has too many states to draw");
+    else
+        reply_out_of_memory(request);
+    graph_layout_free(layout);
+    state_machine_free(machine);
+}
+
+static void on_machine_loaded(int status, struct state_machine_record *record, void *data)
+{
+    struct view_operation *operation = data;
+    if (status < 0)
+        reply_unavailable(operation->request);
+    else if (!record || !record->definition)
+        http_request_reply_error(operation->request, 404, "StateMachineDoesNotExist",
+                                 "State Machine Does Not Exist: '%s'", operation->arn);
+    else
+        reply_layout(operation->request, record->definition);
+    state_machine_store_record_free(record);
+    view_operation_free(operation);
+}
+
+static void on_definition_loaded(int status, const char *definition, void *data)
+{
+    struct view_operation *operation = data;
+    if (status < 0 || !definition)
+        reply_unavailable(operation->request); /* an execution's definition is never deleted */
+    else
+        reply_layout(operation->request, definition);
+    view_operation_free(operation);
+}
+
+static void on_graph_execution_loaded(int status, struct execution_record *record, void *data)
+{
+    struct view_operation *operation = data;
+    operation->record = record;
+    if (status < 0) {
+        reply_unavailable(operation->request);
+    } else if (!record) {
+        http_request_reply_error(operation->request, 404, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
+                                 operation->arn);
+    } else {
+        int result = state_machine_store_load_definition(operation->api->redis, record->definition_hash,
+                                                         on_definition_loaded, operation);
+        if (result == 0)
+            return;
+        reply_start_failure(operation->request, result);
+    }
+    view_operation_free(operation);
+}
+
+/*
+ * Reads the query parameter name and parses it as an ARN of type into arn.
+ * Returns the ARN text, or NULL after answering 400.
+ */
+static const char *arn_parameter(struct http_request *request, const char *name, enum sfn_arn_type type,
+                                 struct sfn_arn *arn)
+{
+    const char *text = http_request_query(request, name);
+    char error[512];
+    if (!text || !*text) {
+        http_request_reply_error(request, 400, "InvalidArn", "Invalid Arn: the query parameter '%s' is missing", name);
+        return NULL;
+    }
+    if (sfn_arn_parse(text, type, arn, error, sizeof(error)) < 0) {
+        http_request_reply_error(request, 400, "InvalidArn", "%s", error);
+        return NULL;
+    }
+    return text;
+}
+
+void console_api_graph(struct http_request *request, struct console_api *api)
+{
+    bool of_execution = http_request_query(request, "executionArn") != NULL;
+    if (of_execution == (http_request_query(request, "stateMachineArn") != NULL)) {
+        http_request_reply_error(request, 400, "InvalidParameter",
+                                 "Give exactly one of the query parameters stateMachineArn and executionArn");
+        return;
+    }
+    struct sfn_arn arn;
+    const char *text = of_execution ? arn_parameter(request, "executionArn", SFN_ARN_EXECUTION, &arn)
+                                    : arn_parameter(request, "stateMachineArn", SFN_ARN_STATE_MACHINE, &arn);
+    struct view_operation *operation = text ? view_operation_create(request, api, text) : NULL;
+    if (!operation)
+        return;
+    int result = of_execution
+                     ? execution_store_load(api->redis, arn.execution_id, on_graph_execution_loaded, operation)
+                     : state_machine_store_load(api->redis, arn.state_machine, true, on_machine_loaded, operation);
+    if (result < 0) {
+        reply_start_failure(request, result);
+        view_operation_free(operation);
+    }
+}
+
+/* ---- execution ---- */
+
+static bool add_time_or_null(cJSON *object, const char *name, int64_t epoch_ms)
+{
+    return epoch_ms > 0 ? cJSON_AddNumberToObject(object, name, (double)epoch_ms) != NULL
+                        : cJSON_AddNullToObject(object, name) != NULL;
+}
+
+static bool add_string_or_null(cJSON *object, const char *name, const char *value)
+{
+    return value ? cJSON_AddStringToObject(object, name, value) != NULL : cJSON_AddNullToObject(object, name) != NULL;
+}
+
+/* Where a running execution rests: null unless it is RUNNING and rests in a state. */
+static bool add_waiting(cJSON *view, const struct execution_record *record)
+{
+    if (!record->status || strcmp(record->status, "RUNNING") != 0 || !record->state || !record->resting)
+        return cJSON_AddNullToObject(view, "waiting") != NULL;
+    cJSON *waiting = cJSON_AddObjectToObject(view, "waiting");
+    return waiting && cJSON_AddStringToObject(waiting, "state", record->state)
+           && cJSON_AddStringToObject(waiting, "kind", record->resting)
+           && add_time_or_null(waiting, "enteredAt", record->state_entered_ms)
+           && add_string_or_null(waiting, "resource", record->task_resource)
+           && add_string_or_null(waiting, "taskToken", record->task_token)
+           && add_time_or_null(waiting, "timeoutAt", record->task_timeout_ms)
+           && add_time_or_null(waiting, "heartbeatAt", record->heartbeat_due_ms)
+           && add_time_or_null(waiting, "timerDueAt", record->timer_due_ms);
+}
+
+static const char *field_of(const redisReply *fields, const char *name)
+{
+    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        const redisReply *key = fields->element[i], *value = fields->element[i + 1];
+        if (key->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_STRING && strcmp(key->str, name) == 0)
+            return value->str;
+    }
+    return NULL;
+}
+
+/* The messages of an XRANGE reply that name execution_arn, oldest first. */
+static cJSON *topic_messages_of(const redisReply *entries, const char *execution_arn)
+{
+    cJSON *messages = cJSON_CreateArray();
+    for (size_t i = 0; messages && i < entries->elements; i++) {
+        const redisReply *entry = entries->element[i];
+        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY)
+            continue;
+        const redisReply *fields = entry->element[1];
+        const char *arn = field_of(fields, "executionArn");
+        if (!arn || strcmp(arn, execution_arn) != 0)
+            continue;
+        cJSON *message = cJSON_CreateObject();
+        if (!message || !cJSON_AddItemToArray(messages, message)
+            || !add_string_or_null(message, "messageId", field_of(fields, "MessageId"))
+            || !add_string_or_null(message, "timestamp", field_of(fields, "Timestamp"))
+            || !add_string_or_null(message, "subject", field_of(fields, "Subject"))
+            || !add_string_or_null(message, "message", field_of(fields, "Message"))) {
+            cJSON_Delete(messages);
+            return NULL;
+        }
+    }
+    return messages;
+}
+
+static cJSON *execution_view(const struct console_api *api, const struct execution_record *record,
+                             const redisReply *entries)
+{
+    struct sfn_arn arn;
+    char error[256], execution_key[1024], history_key[1024];
+    if (sfn_arn_parse(record->arn, SFN_ARN_EXECUTION, &arn, error, sizeof(error)) < 0)
+        return NULL;
+    execution_store_key(arn.execution_id, execution_key, sizeof(execution_key));
+    execution_store_history_key(arn.execution_id, history_key, sizeof(history_key));
+    cJSON *view = cJSON_CreateObject();
+    cJSON *keys = view ? cJSON_CreateObject() : NULL;
+    if (!keys || !cJSON_AddStringToObject(view, "executionArn", record->arn)
+        || !add_string_or_null(view, "status", record->status)
+        || !cJSON_AddNumberToObject(view, "now", (double)wall_clock_now_ms())
+        || !cJSON_AddItemToObject(view, "redisKeys", keys)) {
+        cJSON_Delete(keys);
+        cJSON_Delete(view);
+        return NULL;
+    }
+    cJSON *messages = NULL;
+    if (!cJSON_AddStringToObject(keys, "execution", execution_key)
+        || !cJSON_AddStringToObject(keys, "history", history_key) || !add_waiting(view, record)
+        || !cJSON_AddStringToObject(view, "topic", api->topic_name)
+        || !(messages = topic_messages_of(entries, record->arn))
+        || !cJSON_AddItemToObject(view, "topicMessages", messages)) {
+        cJSON_Delete(messages); /* cJSON_AddItemToObject fails only before attaching it */
+        cJSON_Delete(view);
+        return NULL;
+    }
+    return view;
+}
+
+static void on_topic_range(redisReply *reply, void *data)
+{
+    struct view_operation *operation = data;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+        reply_unavailable(operation->request);
+    } else {
+        cJSON *view = execution_view(operation->api, operation->record, reply);
+        if (view)
+            http_request_reply_json(operation->request, 200, view);
+        else
+            reply_out_of_memory(operation->request);
+    }
+    view_operation_free(operation);
+}
+
+static void on_view_execution_loaded(int status, struct execution_record *record, void *data)
+{
+    struct view_operation *operation = data;
+    operation->record = record;
+    if (status < 0) {
+        reply_unavailable(operation->request);
+    } else if (!record) {
+        http_request_reply_error(operation->request, 404, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
+                                 operation->arn);
+    } else {
+        /* Stream ids start with the ms they were added: the execution's messages come after its start. */
+        char stream[300], first_id[32], count[16];
+        snprintf(stream, sizeof(stream), "sns:%s", operation->api->topic_name);
+        snprintf(first_id, sizeof(first_id), "%lld", (long long)record->start_ms);
+        snprintf(count, sizeof(count), "%d", MAX_TOPIC_MESSAGES_READ);
+        const char *argv[] = { "XRANGE", stream, first_id, "+", "COUNT", count };
+        int result = redis_client_command_strings(operation->api->redis, on_topic_range, operation, 6, argv);
+        if (result == 0)
+            return;
+        reply_start_failure(operation->request, result);
+    }
+    view_operation_free(operation);
+}
+
+void console_api_execution(struct http_request *request, struct console_api *api)
+{
+    struct sfn_arn arn;
+    const char *text = arn_parameter(request, "executionArn", SFN_ARN_EXECUTION, &arn);
+    struct view_operation *operation = text ? view_operation_create(request, api, text) : NULL;
+    if (!operation)
+        return;
+    int result = execution_store_load(api->redis, arn.execution_id, on_view_execution_loaded, operation);
+    if (result < 0) {
+        reply_start_failure(request, result);
+        view_operation_free(operation);
+    }
+}
+
+/* ---- valuation ---- */
+
+enum valuation_read_kind { READ_TOKEN, READ_TOKEN_TTL, READ_TIME, READ_CALLBACK, READ_DUE, READ_LEASE };
+
+struct pending_callback {
+    char *url;
+    char *body;
+    long long attempts;
+    long long due_ms;              /* -1: not in the due set */
+    bool delivering;               /* in the in-flight set: being POSTed now */
+};
+
+struct valuation_view;
+
+/* One Redis read of the view and where its answer goes. */
+struct valuation_read {
+    struct valuation_view *view;
+    enum valuation_read_kind kind;
+    int copy;                      /* the callback copy, 0-based, for the callback reads */
+};
+
+/* The reads go out together (one write) and the view is answered when the last reply is in. */
+#define VALUATION_READS (3 + 3 * VALUATION_KEYS_MAX_COPIES)
+
+struct valuation_view {
+    struct http_request *request;
+    struct redis_client *redis;
+    char reference[VALUATION_REFERENCE_MAX_LENGTH + 1];
+    struct valuation_read reads[VALUATION_READS];
+    int sent;
+    int outstanding;                /* sent and not answered yet */
+    bool failed;
+    char *token;
+    long long token_ttl_ms;        /* -1: no expiry or no key */
+    long long now_ms;              /* Redis's clock: the callbacks' due times are on it */
+    struct pending_callback callbacks[VALUATION_KEYS_MAX_COPIES];
+};
+
+static void valuation_view_free(struct valuation_view *view)
+{
+    free(view->token);
+    for (int i = 0; i < VALUATION_KEYS_MAX_COPIES; i++) {
+        free(view->callbacks[i].url);
+        free(view->callbacks[i].body);
+    }
+    free(view);
+}
+
+static char *copy_string_reply(const redisReply *reply)
+{
+    return reply->type == REDIS_REPLY_STRING ? strdup(reply->str) : NULL;
+}
+
+static long long score_of(const redisReply *reply)
+{
+    return reply->type == REDIS_REPLY_STRING ? strtoll(reply->str, NULL, 10) : -1;
+}
+
+static void store_callback_fields(struct pending_callback *callback, const redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0)
+        return;
+    const char *url = field_of(reply, "url"), *body = field_of(reply, "body"), *attempts = field_of(reply, "attempts");
+    callback->url = url ? strdup(url) : NULL;
+    callback->body = body ? strdup(body) : NULL;
+    callback->attempts = attempts ? strtoll(attempts, NULL, 10) : 0;
+}
+
+static void store_read(struct valuation_read *read, const redisReply *reply)
+{
+    struct valuation_view *view = read->view;
+    struct pending_callback *callback = &view->callbacks[read->copy];
+    switch (read->kind) {
+    case READ_TOKEN:
+        view->token = copy_string_reply(reply);
+        break;
+    case READ_TOKEN_TTL:
+        view->token_ttl_ms = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
+        break;
+    case READ_TIME:
+        if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
+            view->now_ms = strtoll(reply->element[0]->str, NULL, 10) * 1000
+                           + strtoll(reply->element[1]->str, NULL, 10) / 1000;
+        break;
+    case READ_CALLBACK:
+        store_callback_fields(callback, reply);
+        break;
+    case READ_DUE:
+        callback->due_ms = score_of(reply);
+        break;
+    case READ_LEASE:
+        callback->delivering = score_of(reply) >= 0;
+        break;
+    }
+}
+
+/* The valuation service's id and hash key of a reference's callback copy (0-based). */
+static void callback_id_and_key(const char *reference, int copy, char id[128], char key[256])
+{
+    snprintf(id, 128, VALUATION_KEYS_CALLBACK_ID_FORMAT, reference, copy + 1);
+    snprintf(key, 256, VALUATION_KEYS_CALLBACK_PREFIX "%s", id);
+}
+
+static cJSON *callback_json(const struct valuation_view *view, int copy)
+{
+    const struct pending_callback *callback = &view->callbacks[copy];
+    char id[128], key[256];
+    callback_id_and_key(view->reference, copy, id, key);
+    cJSON *body = NULL;
+    cJSON *json = cJSON_CreateObject();
+    if (!json || !cJSON_AddStringToObject(json, "key", key) || !add_string_or_null(json, "url", callback->url))
+        goto failed;
+    body = callback->body ? cJSON_Parse(callback->body) : NULL;
+    if (!body)
+        body = callback->body ? cJSON_CreateString(callback->body) : cJSON_CreateNull();
+    if (!body || !cJSON_AddItemToObject(json, "body", body)) {
+        cJSON_Delete(body);
+        goto failed;
+    }
+    if (!add_time_or_null(json, "dueAt", callback->due_ms)
+        || !cJSON_AddNumberToObject(json, "attempts", (double)callback->attempts)
+        || !cJSON_AddBoolToObject(json, "delivering", callback->delivering))
+        goto failed;
+    return json;
+failed:
+    cJSON_Delete(json);
+    return NULL;
+}
+
+static cJSON *valuation_json(const struct valuation_view *view)
+{
+    char token_key[256];
+    valuation_tokens_key(view->reference, token_key, sizeof(token_key));
+    cJSON *json = cJSON_CreateObject();
+    cJSON *callbacks = cJSON_AddArrayToObject(json, "pendingCallbacks");
+    long long expires_ms = view->token && view->token_ttl_ms >= 0 ? view->now_ms + view->token_ttl_ms : 0;
+    if (!json || !callbacks || !cJSON_AddStringToObject(json, "reference", view->reference)
+        || !cJSON_AddStringToObject(json, "tokenKey", token_key) || !add_string_or_null(json, "taskToken", view->token)
+        || !add_time_or_null(json, "tokenExpiresAt", expires_ms)
+        || !cJSON_AddNumberToObject(json, "now", (double)view->now_ms)) {
+        cJSON_Delete(json);
+        return NULL;
+    }
+    for (int copy = 0; copy < VALUATION_KEYS_MAX_COPIES; copy++) {
+        if (!view->callbacks[copy].body)
+            continue; /* no such callback: delivered, given up on, or never scheduled */
+        cJSON *callback = callback_json(view, copy);
+        if (!callback || !cJSON_AddItemToArray(callbacks, callback)) {
+            cJSON_Delete(callback);
+            cJSON_Delete(json);
+            return NULL;
+        }
+    }
+    return json;
+}
+
+static void finish_valuation_view(struct valuation_view *view)
+{
+    cJSON *json = view->failed ? NULL : valuation_json(view);
+    if (json)
+        http_request_reply_json(view->request, 200, json);
+    else if (view->failed)
+        reply_unavailable(view->request);
+    else
+        reply_out_of_memory(view->request);
+    valuation_view_free(view);
+}
+
+static void on_valuation_read(redisReply *reply, void *data)
+{
+    struct valuation_read *read = data;
+    struct valuation_view *view = read->view;
+    if (!reply || reply->type == REDIS_REPLY_ERROR)
+        view->failed = true;
+    else
+        store_read(read, reply);
+    if (--view->outstanding == 0)
+        finish_valuation_view(view);
+}
+
+/* Sends one read unless one has failed already; a read that cannot be sent fails the view. */
+static void send_read(struct valuation_view *view, enum valuation_read_kind kind, int copy, int argc,
+                      const char **argv)
+{
+    if (view->failed)
+        return;
+    struct valuation_read *read = &view->reads[view->sent];
+    *read = (struct valuation_read){ view, kind, copy };
+    if (redis_client_command_strings(view->redis, on_valuation_read, read, argc, argv) < 0) {
+        view->failed = true;
+        return;
+    }
+    view->sent++;
+    view->outstanding++;
+}
+
+static bool valid_reference(const char *reference)
+{
+    size_t length = reference ? strlen(reference) : 0;
+    if (length == 0 || length > VALUATION_REFERENCE_MAX_LENGTH)
+        return false;
+    for (size_t i = 0; i < length; i++) {
+        if (reference[i] <= ' ' || reference[i] > '~')
+            return false;
+    }
+    return true;
+}
+
+void console_api_valuation(struct http_request *request, struct console_api *api)
+{
+    const char *reference = http_request_query(request, "reference");
+    if (!valid_reference(reference)) {
+        http_request_reply_error(request, 400, "InvalidParameter",
+                                 "The query parameter 'reference' must be a valuationReference: 1-%d printable "
+                                 "characters without spaces",
+                                 VALUATION_REFERENCE_MAX_LENGTH);
+        return;
+    }
+    struct valuation_view *view = calloc(1, sizeof(*view));
+    if (!view) {
+        reply_out_of_memory(request);
+        return;
+    }
+    view->request = request;
+    view->redis = api->redis;
+    view->token_ttl_ms = -1;
+    snprintf(view->reference, sizeof(view->reference), "%s", reference);
+    char token_key[256];
+    valuation_tokens_key(view->reference, token_key, sizeof(token_key));
+    send_read(view, READ_TOKEN, 0, 2, (const char *[]){ "GET", token_key });
+    send_read(view, READ_TOKEN_TTL, 0, 2, (const char *[]){ "PTTL", token_key });
+    send_read(view, READ_TIME, 0, 1, (const char *[]){ "TIME" });
+    for (int copy = 0; copy < VALUATION_KEYS_MAX_COPIES; copy++) {
+        char id[128], key[256];
+        view->callbacks[copy].due_ms = -1;
+        callback_id_and_key(view->reference, copy, id, key);
+        send_read(view, READ_CALLBACK, copy, 2, (const char *[]){ "HGETALL", key });
+        send_read(view, READ_DUE, copy, 3, (const char *[]){ "ZSCORE", VALUATION_KEYS_DUE, id });
+        send_read(view, READ_LEASE, copy, 3, (const char *[]){ "ZSCORE", VALUATION_KEYS_IN_FLIGHT, id });
+    }
+    if (view->outstanding == 0) /* nothing went out: no reply will come */
+        finish_valuation_view(view);
+}
