@@ -75,22 +75,34 @@ function nodeElement(node, onSelect) {
   return group;
 }
 
+/** The layout's size: as the server gives it, or the nodes' bounds when it gives none. */
+function layoutSize(layout) {
+  const right = Math.max(...layout.nodes.map((node) => node.x + node.width)) + 20;
+  const bottom = Math.max(...layout.nodes.map((node) => node.y + node.height)) + 20;
+  return { width: Number(layout.width) || right, height: Number(layout.height) || bottom };
+}
+
 /**
  * Draws layout ({width, height, nodes, edges}) into container, replacing what
  * was there; onSelectState(name) is called when a state is clicked. Every node
  * starts not started (see paintGraph).
  */
 export function drawGraph(container, layout, onSelectState) {
+  if (!layout || !Array.isArray(layout.nodes) || layout.nodes.length === 0) {
+    showGraphMessage(container, "The server sent no graph to draw.");
+    return;
+  }
+  const { width, height } = layoutSize(layout);
   const svg = svgElement("svg", {
     class: "graph-svg",
-    viewBox: `0 0 ${layout.width} ${layout.height}`,
-    width: layout.width,
-    height: layout.height,
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
     role: "group",
     "aria-label": "State machine graph",
   },
   svgElement("defs", {}, arrowMarker("arrow")),
-  svgElement("g", { class: "edges" }, layout.edges.map(edgeElement)),
+  svgElement("g", { class: "edges" }, (layout.edges || []).map(edgeElement)),
   svgElement("g", { class: "nodes" }, layout.nodes.map((node) => nodeElement(node, onSelectState))));
   replaceChildren(container, svg);
   fitLabels(svg);
