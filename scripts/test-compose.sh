@@ -172,6 +172,12 @@ for url in "$lp/health" "$vs/health"; do
   curl -fsS --max-time 5 "$url" | jq -e '.status == "ok"' >/dev/null || fail "GET $url: status is not \"ok\""
 done
 
+# The web console is served by the loan-processor itself, through the same published port.
+curl -fsS --max-time 5 "$lp/" | grep -q '<html' || fail "GET $lp/ did not serve the web console"
+curl -fsS --max-time 5 "$lp/console/api/graph?stateMachineArn=arn:aws:states:us-east-1:123456789012:stateMachine:LoanProcessorStateMachine" |
+  jq -e '[.nodes[].id] | index("RequestValuation") != null' >/dev/null || fail "the console's graph view did not answer"
+log "web console served on $lp/"
+
 # --- Happy path --------------------------------------------------------------
 sfn() { # sfn ACTION JSON_BODY
   curl -sS --max-time 10 -X POST "$lp/" \

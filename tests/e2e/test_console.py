@@ -71,7 +71,8 @@ class ConsoleFiles(ConsoleCase):
         status, page = request("GET", f"{self.loan.base_url}/")
         self.assertEqual(200, status)
         names = re.findall(r'(?:src|href)="(/console/[^"]+)"', page)
-        types = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+        types = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+                 ".css": "text/css; charset=utf-8",
                  ".svg": "image/svg+xml", ".html": "text/html; charset=utf-8"}
         for name in names:
             with harness.urllib.request.urlopen(f"{self.loan.base_url}{name}", timeout=5) as response:
