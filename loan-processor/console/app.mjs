@@ -53,6 +53,7 @@ const ui = {
   topicMessages: byId("topic-messages"),
   history: byId("history"),
   live: byId("live-status"),
+  pageError: byId("page-error"),
 };
 
 const startForm = createStartForm(byId("start-form"), startExecution);
@@ -98,13 +99,13 @@ function updateClockTimer() {
 }
 
 function tickClocks() {
+  const now = Date.now();
   const waiting = page.inside && page.inside.waiting;
-  const text = waiting ? `${waiting.state}: ${describeWaitingClock(waitingClock(waiting, page.clockOffsetMs, Date.now()))}` : "";
+  const text = waiting ? describeWaitingClock(waitingClock(waiting, page.clockOffsetMs, now)) : "";
   ui.waitingClock.hidden = !waiting;
-  ui.waitingClock.textContent = text;
-  setNodeClock(ui.graph, waiting ? waiting.state : null,
-    waiting ? describeWaitingClock(waitingClock(waiting, page.clockOffsetMs, Date.now())).replace("waiting ", "") : "");
-  plumbing.tick(Date.now());
+  ui.waitingClock.textContent = waiting ? `${waiting.state}: ${text}` : "";
+  setNodeClock(ui.graph, waiting ? waiting.state : null, text.replace(/^waiting /, ""));
+  plumbing.tick(now);
 }
 
 // ---- fetching ----
@@ -150,6 +151,7 @@ async function loadMoreExecutions() {
 
 const refreshEverything = singleFlight(async () => {
   await fetchMachines();
+  ui.pageError.hidden = true;
   await Promise.all([refreshExecutions(), refreshSelected()]);
 }, showFailure);
 
@@ -206,11 +208,13 @@ function showMachineGraph() {
 async function loadSelected(withHistory) {
   const arn = page.selectedArn;
   if (!arn) return;
-  const [history, inside] = await Promise.all([
-    withHistory ? fetchHistory(arn) : page.history,
+  const [fetched, inside] = await Promise.all([
+    withHistory ? fetchHistory(arn) : null,
     fetchInside(arn),
     ensureGraph(arn),
   ]);
+  if (arn !== page.selectedArn) return;
+  const history = fetched || page.history;
   const reference = valuationReferenceOf(history);
   const valuation = await fetchValuation(reference);
   if (arn !== page.selectedArn) return;
@@ -227,8 +231,25 @@ function showSelectionFailure(error) {
     cause: error.message });
 }
 
-const refreshSelected = singleFlight(() => loadSelected(true), showSelectionFailure);
-const refreshInside = singleFlight(() => loadSelected(false), showSelectionFailure);
+// One loader for the selected execution, so that answers never arrive out of order; a run refetches the
+// history only when a call since the last run asked for it.
+let historyWanted = false;
+const selectedLoader = singleFlight(() => {
+  const withHistory = historyWanted;
+  historyWanted = false;
+  return loadSelected(withHistory);
+}, showSelectionFailure);
+
+/** Refetches everything the selected execution shows (its history changed). */
+function refreshSelected() {
+  historyWanted = true;
+  return selectedLoader();
+}
+
+/** Refetches the selected execution's inside view and valuation only (an error-topic message, a task answer). */
+function refreshInside() {
+  return selectedLoader();
+}
 
 // ---- user actions ----
 
@@ -295,10 +316,11 @@ async function answerTask(kind, token, fields) {
   refreshInside();
 }
 
+/** Says why the page could not load something (the next live event or user action tries again). */
 function showFailure(error) {
   console.error(error);
-  ui.startResult.textContent = `The console could not load: ${error.message}`;
-  ui.startResult.dataset.outcome = "error";
+  ui.pageError.textContent = `The console could not load: ${error.message}`;
+  ui.pageError.hidden = false;
 }
 
 // ---- live events ----
@@ -322,9 +344,15 @@ async function addExecution(executionArn) {
   }
 }
 
+/** Whether the selected execution's history on screen already reaches the change's last event. */
+function alreadyShown(change) {
+  const last = page.history[page.history.length - 1];
+  return Boolean(last) && Number.isInteger(change.lastEventId) && last.id >= change.lastEventId;
+}
+
 function onExecutionChange(change) {
   if (!change.executionArn) return;
-  if (change.executionArn === page.selectedArn) refreshSelected();
+  if (change.executionArn === page.selectedArn && !alreadyShown(change)) refreshSelected();
   if (machineArnOfExecution(change.executionArn) !== page.machineArn) return;
   if (findExecution(page.executions, change.executionArn)) {
     page.executions = upsertExecution(page.executions, { executionArn: change.executionArn, status: change.status },

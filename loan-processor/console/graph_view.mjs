@@ -108,16 +108,17 @@ export function drawGraph(container, layout, onSelectState) {
   fitLabels(svg);
 }
 
-/** Squeezes a state's name that is wider than its box (the layout sizes boxes from an estimate). */
+/** Squeezes a state's name or resource that is wider than its box (the layout sizes boxes from an estimate). */
 function fitLabels(svg) {
   for (const node of svg.querySelectorAll("g.node")) {
     const shape = node.querySelector("rect");
-    const label = node.querySelector("text.node-label");
-    if (!shape || !label || typeof label.getComputedTextLength !== "function") continue;
+    if (!shape) continue;
     const room = Number(shape.getAttribute("width")) - 12;
-    if (label.getComputedTextLength() > room) {
-      label.setAttribute("textLength", room);
-      label.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    for (const text of node.querySelectorAll("text.node-label, text.node-detail")) {
+      if (typeof text.getComputedTextLength === "function" && text.getComputedTextLength() > room) {
+        text.setAttribute("textLength", room);
+        text.setAttribute("lengthAdjust", "spacingAndGlyphs");
+      }
     }
   }
 }

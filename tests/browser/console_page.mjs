@@ -75,6 +75,7 @@ export async function describePage(page) {
       return [
         `URL: ${location.href}`,
         `live: ${text('[data-testid="live-status"]')}`,
+        `page error: ${text('[data-testid="page-error"]')}`,
         `execution: ${text('[data-testid="execution-summary"]').replace(/\s+/g, " ")}`,
         `graph: ${nodes.join(", ") || text('[data-testid="graph"]')}`,
         `history: ${events.join(", ")}`,

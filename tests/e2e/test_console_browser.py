@@ -32,8 +32,14 @@ BROWSER_FILES = [
 
 
 def screenshot_directory():
-    directory = os.environ.get("BROWSER_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="console-browser-")
+    """BROWSER_SCREENSHOT_DIR emptied of an earlier run's screenshots, or a new temporary directory."""
+    directory = os.environ.get("BROWSER_SCREENSHOT_DIR")
+    if not directory:
+        return tempfile.mkdtemp(prefix="console-browser-")
     os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".png"):
+            os.remove(os.path.join(directory, name))
     return directory
 
 
