@@ -144,7 +144,9 @@ const refreshExecutions = singleFlight(async () => {
 async function loadMoreExecutions() {
   if (!page.executionsNextToken) return;
   const answer = await callAws("ListExecutions", listRequest(page.executionsNextToken));
-  for (const execution of answer.executions || []) page.executions = upsertExecution(page.executions, execution, page.statusFilter);
+  for (const execution of answer.executions || []) {
+    page.executions = upsertExecution(page.executions, execution, page.statusFilter);
+  }
   page.executionsNextToken = answer.nextToken || null;
   renderList();
 }
@@ -219,7 +221,8 @@ async function loadSelected(withHistory) {
   const valuation = await fetchValuation(reference);
   if (arn !== page.selectedArn) return;
   const firstFetch = page.history.length === 0;
-  Object.assign(page, { history, inside: inside.inside, clockOffsetMs: inside.clockOffsetMs || 0, reference, valuation });
+  Object.assign(page, { history, reference, valuation });
+  Object.assign(page, { inside: inside.inside, clockOffsetMs: inside.clockOffsetMs || 0 });
   page.view = deriveStatuses(history);
   showHistory(ui.history, history, firstFetch);
   renderSelected();

@@ -43,9 +43,12 @@ export function renderExecutionSummary(container, arn, outcome) {
   }
   const parts = [
     element("h2", { class: "execution-name", title: arn }, arn.split(":").pop()),
-    element("span", { class: "badge", "data-status": outcome.status, "data-testid": "execution-status" }, outcome.status),
+    element("span", { class: "badge", "data-status": outcome.status, "data-testid": "execution-status" },
+      outcome.status),
   ];
-  if (outcome.startDate !== undefined) parts.push(element("span", { class: "subtle" }, `started ${formatClockTime(outcome.startDate)}`));
+  if (outcome.startDate !== undefined) {
+    parts.push(element("span", { class: "subtle" }, `started ${formatClockTime(outcome.startDate)}`));
+  }
   if (outcome.stopDate !== undefined) {
     parts.push(element("span", { class: "subtle" },
       `took ${formatSinceStart((outcome.stopDate - outcome.startDate) * 1000)}`));

@@ -39,8 +39,8 @@ function nodeShape(node) {
 function nodeLabels(node) {
   const middle = node.width / 2;
   if (PSEUDO_TYPES.has(node.type)) {
-    return [svgElement("text", { x: middle, y: node.height / 2 + 4, class: "node-label pseudo", "text-anchor": "middle" },
-      node.label)];
+    const attributes = { x: middle, y: node.height / 2 + 4, class: "node-label pseudo", "text-anchor": "middle" };
+    return [svgElement("text", attributes, node.label)];
   }
   const detail = node.resource ? shortResource(node.resource) : node.type;
   return [

@@ -29,7 +29,8 @@ function tokenLine(token) {
   copy.addEventListener("click", () => copyToClipboard(token, copy));
   return element("p", { class: "kv" },
     element("span", { class: "k" }, "Task token"),
-    element("code", { class: "token", title: token, "data-token": token, "data-testid": "task-token" }, shortenToken(token)),
+    element("code", { class: "token", title: token, "data-token": token, "data-testid": "task-token" },
+      shortenToken(token)),
     copy);
 }
 
@@ -67,7 +68,9 @@ function redisKeys(inside) {
 function tokenKeyLine(valuation, waiting) {
   const stored = Boolean(valuation.taskToken);
   const same = stored && waiting && waiting.taskToken === valuation.taskToken;
-  const text = !stored ? "empty: no token stored" : same ? "holds this task's token" : "holds a token";
+  const text = !stored ? "is empty: no token stored"
+    : same ? "holds this task's token"
+      : "holds a token no task waits for now (a callback gets TaskTimedOut)";
   return element("p", { class: "kv", "data-testid": "token-key", "data-stored": String(stored) },
     element("span", { class: "k" }, "Token key"), element("code", {}, valuation.tokenKey), ` ${text}`);
 }
@@ -155,7 +158,9 @@ export function renderTopicMessages(container, inside) {
     return;
   }
   if (messages.length === 0) {
-    replaceChildren(container, element("p", { class: "subtle" }, `Nothing published to ${inside.topic || "the error topic"} about this execution.`));
+    const topic = inside.topic || "the error topic";
+    replaceChildren(container,
+      element("p", { class: "subtle" }, `Nothing published to ${topic} about this execution.`));
     return;
   }
   replaceChildren(container, element("ol", { class: "topic-messages" }, messages.map((message) =>

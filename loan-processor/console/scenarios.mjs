@@ -20,7 +20,7 @@ export function scenarioById(id) {
   return SCENARIOS.find((scenario) => scenario.id === id) || SCENARIOS[0];
 }
 
-/** The loan application the blog submits, for a scenario id: {applicationReference, property: {nameOrNumber, postcode}}. */
+/** The blog's loan application for a scenario id: {applicationReference, property: {nameOrNumber, postcode}}. */
 export function loanApplication({ applicationReference, postcode, scenario }) {
   return {
     applicationReference: applicationReference || SAMPLE_APPLICATION_DEFAULTS.applicationReference,

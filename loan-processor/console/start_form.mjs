@@ -19,8 +19,9 @@ function loanFields() {
   const input = () => JSON.stringify(loanApplication({
     applicationReference: reference.value.trim(), postcode: postcode.value.trim(), scenario: scenario.value,
   }));
-  return { controls: [field("Application reference", reference), field("Postcode", postcode), field("Scenario", scenario)],
-    input };
+  const controls = [field("Application reference", reference), field("Postcode", postcode),
+    field("Scenario", scenario)];
+  return { controls, input };
 }
 
 function jsonFields() {

@@ -20,7 +20,8 @@ function jsonBlock(title, value, testId) {
  */
 export function renderStateDetails(container, name, state) {
   if (!name) {
-    replaceChildren(container, element("p", { class: "subtle" }, "Click a state in the graph to see its input and output."));
+    replaceChildren(container,
+      element("p", { class: "subtle" }, "Click a state in the graph to see its input and output."));
     return;
   }
   const status = state ? state.status : STATUS.NOT_STARTED;

@@ -16,6 +16,7 @@ import {
 } from "./console_page.mjs";
 
 const CASE_DEADLINE_MS = 60000;
+const SUCCEEDED_BADGE = '[data-testid="execution-status"][data-status="SUCCEEDED"]';
 let browser;
 
 before(async () => {
@@ -45,7 +46,7 @@ test("the blog's flow: RequestValuation waits, then succeeds after the callback,
     await screenshot(page, "waiting");
 
     await waitForState(page, "RequestValuation", "succeeded", 15000);
-    await waitForSelector(page, '[data-testid="execution-status"][data-status="SUCCEEDED"]', "the execution shows SUCCEEDED", 5000);
+    await waitForSelector(page, SUCCEEDED_BADGE, "the execution shows SUCCEEDED", 5000);
     await waitForSelector(page, '#history tr[data-type="TaskSucceeded"]', "the history shows TaskSucceeded", 5000);
     await screenshot(page, "succeeded");
 
@@ -71,7 +72,8 @@ test("Send success by hand completes a waiting task; the execution ends SUCCEEDE
     const token = await page.getAttribute('[data-testid="task-token"]', "data-token");
     assert.ok(token.length > 20, token);
     const shown = await page.textContent('[data-testid="task-token"]');
-    assert.ok(shown.includes("…") && token.startsWith(shown.split("…")[0]) && token.endsWith(shown.split("…")[1]), shown);
+    const [head, tail] = shown.split("…");
+    assert.ok(tail !== undefined && token.startsWith(head) && token.endsWith(tail), shown);
     await page.click('[data-testid="copy-token"]');
     await waitForPage(page, () => document.querySelector('[data-testid="copy-token"]').textContent !== "Copy", null,
       "the copy button answers", 3000);
@@ -85,12 +87,12 @@ test("Send success by hand completes a waiting task; the execution ends SUCCEEDE
     const output = { valuationReference: reference, propertyValue: 424242 };
     await page.fill('[data-testid="success-output"]', JSON.stringify(output));
     await page.click('[data-testid="send-success"]');
-    await waitForPage(page, () => document.querySelector('[data-testid="send-result"]').textContent.startsWith("SendTaskSuccess"),
-      null, "SendTaskSuccess answers", 5000);
+    await waitForPage(page, (selector) => document.querySelector(selector).textContent.startsWith("SendTaskSuccess"),
+      '[data-testid="send-result"]', "SendTaskSuccess answers", 5000);
     assert.equal(await page.textContent('[data-testid="send-result"]'), "SendTaskSuccess: accepted");
 
     await waitForState(page, "RequestValuation", "succeeded", 5000);
-    await waitForSelector(page, '[data-testid="execution-status"][data-status="SUCCEEDED"]', "the execution shows SUCCEEDED", 5000);
+    await waitForSelector(page, SUCCEEDED_BADGE, "the execution shows SUCCEEDED", 5000);
     assert.equal(await page.textContent('[data-testid="execution-output"]'), JSON.stringify(output));
     await waitForSelector(page, '[data-testid="no-waiting-task"]', "the plumbing says no task waits", 5000);
 
@@ -123,6 +125,7 @@ test("no polling: while an execution waits the page requests nothing; another lo
     const item = `[data-testid="execution-item"][data-execution-arn="${started.executionArn}"]`;
     await waitForSelector(page, item, "the execution started through the second loan-processor is listed", 5000);
     await waitForSelector(page, `${item}[data-status="SUCCEEDED"]`, "its status turns SUCCEEDED in the list", 15000);
-    const names = await page.$$eval('[data-testid="execution-item"] .name', (nodes) => nodes.map((node) => node.textContent));
+    const names = await page.$$eval('[data-testid="execution-item"] .name',
+      (nodes) => nodes.map((node) => node.textContent));
     assert.equal(names[0], name, "the newest execution comes first");
   }));

@@ -56,7 +56,9 @@ export async function openConsole(context, hash = "") {
   page.problems = [];
   page.on("request", (request) => page.requests.push({ url: request.url(), method: request.method(), at: Date.now() }));
   page.on("console", (message) => {
-    if (message.type() === "error" || message.type() === "warning") page.problems.push(`console ${message.type()}: ${message.text()}`);
+    if (message.type() === "error" || message.type() === "warning") {
+      page.problems.push(`console ${message.type()}: ${message.text()}`);
+    }
   });
   page.on("pageerror", (error) => page.problems.push(`page error: ${error.message}`));
   await page.goto(`${CONSOLE_URL}/${hash}`, { timeout: 10000 });
@@ -70,7 +72,8 @@ export async function describePage(page) {
   try {
     const shown = await page.evaluate(() => {
       const text = (selector) => (document.querySelector(selector)?.innerText || "").trim();
-      const nodes = [...document.querySelectorAll("g.node")].map((node) => `${node.dataset.state}=${node.dataset.status}`);
+      const nodes = [...document.querySelectorAll("g.node")]
+        .map((node) => `${node.dataset.state}=${node.dataset.status}`);
       const events = [...document.querySelectorAll("#history tbody tr")].map((row) => row.dataset.type);
       return [
         `URL: ${location.href}`,
@@ -143,7 +146,7 @@ export async function startFromForm(page, scenario) {
   return decodeURIComponent(await page.evaluate(() => location.hash.slice("#execution=".length)));
 }
 
-/** Calls an AWS Step Functions operation on a loan-processor (baseUrl) from outside the page; resolves to [status, body]. */
+/** Calls an AWS Step Functions operation on a loan-processor (baseUrl) from outside the page: [status, body]. */
 export async function callAws(baseUrl, operation, request) {
   const response = await fetch(`${baseUrl}/`, {
     method: "POST",

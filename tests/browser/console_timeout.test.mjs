@@ -33,7 +33,8 @@ test("No callback: the task is caught, the error is published, the Fail state fa
       await waitForState(page, "PublishValuationServiceTimeoutError", "succeeded", 1000);
       await waitForState(page, "PublishValuationFailedError", "not-started", 1000);
       await waitForState(page, "ValuationFailed", "not-started", 1000);
-      await waitForSelector(page, '[data-testid="execution-status"][data-status="FAILED"]', "the execution shows FAILED", 5000);
+      const failedBadge = '[data-testid="execution-status"][data-status="FAILED"]';
+      await waitForSelector(page, failedBadge, "the execution shows FAILED", 5000);
       assert.equal(await page.textContent('[data-testid="execution-error"]'), "ValuationServiceTimedOut");
 
       const catchEdge = 'g.edge[data-from="RequestValuation"][data-to="PublishValuationServiceTimeoutError"]';
@@ -45,11 +46,12 @@ test("No callback: the task is caught, the error is published, the Fail state fa
       assert.match(await page.textContent('[data-testid="topic-messages"]'), /The valuation service timed out/);
 
       await page.click('g.node[data-state="RequestValuation"]');
-      await waitForPage(page, () => document.querySelector('[data-testid="selected-state"]')?.textContent === "RequestValuation",
-        null, "RequestValuation's details show", 3000);
+      await waitForPage(page, (selector) => document.querySelector(selector)?.textContent === "RequestValuation",
+        '[data-testid="selected-state"]', "RequestValuation's details show", 3000);
       assert.deepEqual(JSON.parse(await page.textContent('[data-testid="state-output"]')),
         { Error: "States.Timeout", Cause: null });
-      assert.equal(JSON.parse(await page.textContent('[data-testid="state-input"]')).property.nameOrNumber, "No callback");
+      const input = JSON.parse(await page.textContent('[data-testid="state-input"]'));
+      assert.equal(input.property.nameOrNumber, "No callback");
       const types = await page.$$eval("#history tbody tr", (rows) => rows.map((row) => row.dataset.type));
       assert.deepEqual(types.slice(4, 7), ["TaskSubmitted", "TaskTimedOut", "TaskStateExited"]);
       await screenshot(page, "timeout");

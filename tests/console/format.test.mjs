@@ -29,7 +29,8 @@ test("durations: tenths under ten seconds, whole seconds, minutes, hours", () =>
 });
 
 test("tokens are shortened to their ends; short ones stay whole", () => {
-  const token = "AUrVTzKF93JNSv1QhF6hvStMb2FuUHJvY2Vzc29yU3RhdGVNYWNoaW5lOjE0YmU5OGExLWE1NzktNDY0OS04YjUwLWE3ZjA4NWUzN2MxMg==";
+  const token = "AUrVTzKF93JNSv1QhF6hvStMb2FuUHJvY2Vzc29yU3RhdGVNYWNoaW5lOjE0YmU5OGExLWE1NzktNDY0OS04YjUw"
+    + "LWE3ZjA4NWUzN2MxMg==";
   assert.equal(shortenToken(token), `${token.slice(0, 6)}…${token.slice(-6)}`);
   assert.equal(shortenToken("abc"), "abc");
   assert.equal(shortenToken(null), "");

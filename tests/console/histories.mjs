@@ -6,7 +6,7 @@
 
 const START = 1795247765.343;
 
-/** An event: id, type, seconds after the start, and its details under "<type with a lower-case first letter>EventDetails". */
+/** An event: id, type, seconds after the start, details under detailsKey (default: "<type>EventDetails", camelCase). */
 export function event(id, type, seconds, details, detailsKey) {
   const key = detailsKey || `${type[0].toLowerCase()}${type.slice(1)}EventDetails`;
   const result = { timestamp: START + seconds, type, id, previousEventId: id - 1 };
@@ -14,15 +14,16 @@ export function event(id, type, seconds, details, detailsKey) {
   return result;
 }
 
-const entered = (id, type, seconds, name, input = "{}") =>
-  event(id, `${type}StateEntered`, seconds, { name, input, inputDetails: { truncated: false } }, "stateEnteredEventDetails");
-const exited = (id, type, seconds, name, output = "{}") =>
-  event(id, `${type}StateExited`, seconds, { name, output, outputDetails: { truncated: false } }, "stateExitedEventDetails");
+const entered = (id, type, seconds, name, input = "{}") => event(id, `${type}StateEntered`, seconds,
+  { name, input, inputDetails: { truncated: false } }, "stateEnteredEventDetails");
+const exited = (id, type, seconds, name, output = "{}") => event(id, `${type}StateExited`, seconds,
+  { name, output, outputDetails: { truncated: false } }, "stateExitedEventDetails");
 const lambda = { resourceType: "lambda", resource: "invoke.waitForTaskToken" };
 const sns = { resourceType: "sns", resource: "publish" };
 
 const APPLICATION = '{"applicationReference":"app-ref","property":{"nameOrNumber":"999","postcode":"PO1 1CE"}}';
-const SUBMITTED = '{"ExecutedVersion":"$LATEST","Payload":{"valuationReference":"2SBQpDXgmFTwMQEIyfPfd"},"StatusCode":200}';
+const SUBMITTED = JSON.stringify({ ExecutedVersion: "$LATEST", Payload: { valuationReference: "2SBQpDXgmFTwMQEIyfPfd" },
+  StatusCode: 200 });
 const VALUATION = '{"valuationReference":"2SBQpDXgmFTwMQEIyfPfd","propertyValue":153500}';
 const PUBLISHED = '{"MessageId":"5991e68e-e205-437c-9b8c-8c22b91b74a9","SdkHttpMetadata":{"HttpStatusCode":200}}';
 

@@ -41,7 +41,8 @@ test("task answers are the AWS requests a user's SDK sends", () => {
     { operation: "SendTaskFailure", request: { taskToken: "T", error: "ValuationFailed" } });
   assert.deepEqual(taskAnswerRequest("failure", "T", { error: "E", cause: "C" }).request,
     { taskToken: "T", error: "E", cause: "C" });
-  assert.deepEqual(taskAnswerRequest("heartbeat", "T"), { operation: "SendTaskHeartbeat", request: { taskToken: "T" } });
+  assert.deepEqual(taskAnswerRequest("heartbeat", "T"),
+    { operation: "SendTaskHeartbeat", request: { taskToken: "T" } });
   assert.throws(() => taskAnswerRequest("maybe", "T"), /unknown task answer/);
 });
 

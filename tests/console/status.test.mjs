@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { deriveStatuses, END_NODE, nodeStatus, START_NODE, STATUS, transitionKey } from "../../loan-processor/console/status.mjs";
+import {
+  deriveStatuses, END_NODE, nodeStatus, START_NODE, STATUS, transitionKey,
+} from "../../loan-processor/console/status.mjs";
 import * as histories from "./histories.mjs";
 
 const statusesOf = (events, ...names) => {
@@ -50,7 +52,8 @@ test("no callback: the timed-out task is caught, the publisher succeeded, the Fa
 });
 
 test("a failed response (TaskFailed) is caught the same way", () => {
-  assert.deepEqual(statusesOf(histories.FAILED_AND_CAUGHT, "RequestValuation", "PublishValuationFailedError", "ValuationFailed"),
+  const names = ["RequestValuation", "PublishValuationFailedError", "ValuationFailed"];
+  assert.deepEqual(statusesOf(histories.FAILED_AND_CAUGHT, ...names),
     { RequestValuation: STATUS.CAUGHT, PublishValuationFailedError: STATUS.SUCCEEDED, ValuationFailed: STATUS.FAILED });
 });
 

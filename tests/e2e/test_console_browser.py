@@ -51,7 +51,8 @@ def starter(time_scale, second_instance, screenshots):
         environment.update({"CONSOLE_URL": loan.base_url, "TIME_SCALE": time_scale, "SCREENSHOT_DIR": screenshots,
                             "CHROMIUM": CHROMIUM})
         if second_instance:
-            environment["SECOND_LOAN_PROCESSOR_URL"] = stack.start_loan_processor(valuation_port=valuation.port).base_url
+            second = stack.start_loan_processor(valuation_port=valuation.port)
+            environment["SECOND_LOAN_PROCESSOR_URL"] = second.base_url
         return environment
     return start
 
