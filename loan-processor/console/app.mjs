@@ -172,10 +172,12 @@ async function fetchInside(arn) {
   }
 }
 
+/** The valuation view of reference, with its clockOffsetMs (its times are on Redis's clock), or null. */
 async function fetchValuation(reference) {
   if (!reference) return null;
   try {
-    return await getConsoleView("valuation", { reference });
+    const valuation = await getConsoleView("valuation", { reference });
+    return { ...valuation, clockOffsetMs: Date.now() - valuation.now };
   } catch (error) {
     return null;
   }

@@ -102,8 +102,9 @@ function valuationSection(reference, valuation, waiting) {
 /**
  * The plumbing panel in container, answering tasks through send(kind, token,
  * fields) (a promise: see app.mjs). Returns {reset(), render(data), showResult(text, ok), tick(localNowMs)}:
- * render takes {inside, valuation, reference, clockOffsetMs} and keeps the
- * answer forms (and what was typed) while the same task waits.
+ * render takes {inside, valuation, reference} (valuation with its
+ * clockOffsetMs: local time minus Redis's, the clock of its due times) and
+ * keeps the answer forms (and what was typed) while the same task waits.
  */
 export function createPlumbingView(container, send) {
   const taskHost = element("div", { class: "task-host" });
@@ -120,8 +121,8 @@ export function createPlumbingView(container, send) {
     }
   }
 
-  function render({ inside, valuation, reference, clockOffsetMs: offset }) {
-    clockOffsetMs = offset || 0;
+  function render({ inside, valuation, reference }) {
+    clockOffsetMs = (valuation && valuation.clockOffsetMs) || 0;
     const waiting = inside && inside.waiting;
     const token = waiting && waiting.kind === "task" && waiting.taskToken ? waiting.taskToken : null;
     if (token !== shownToken) {
