@@ -7,7 +7,8 @@
 #   scripts/install-deps.sh            build + run packages (demo.sh, the Dockerfile)
 #   scripts/install-deps.sh --examples the same, plus the AWS CLI the examples' workers answer with
 #   scripts/install-deps.sh --test     the same, plus Node.js and npm for the
-#                                      AWS SDK for JavaScript suite (tests/sdk)
+#                                      AWS SDK for JavaScript suite (tests/sdk) and
+#                                      Debian's chromium for the web console's browser tests
 #   scripts/install-deps.sh --bench    the same as --test, plus gnuplot (the plots) and wrk (the webhook
 #                                      scenario) for scripts/bench.sh
 #   scripts/install-deps.sh --runtime  only what the servers need at run time
@@ -43,6 +44,10 @@ done
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--bench" ]; then
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
+# The browser tests (tests/browser) drive /usr/bin/chromium, Debian's package.
+if [ "${1:-}" = "--test" ] && [ ! -x /usr/bin/chromium ]; then
+  missing+=(chromium)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

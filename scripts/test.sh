@@ -9,15 +9,20 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh --test || { echo "0 passed, 1 failed"; exit 1; }
 
-# The AWS SDK for JavaScript suite's packages (tests/sdk/node_modules), from the
-# committed lockfile, installed only when missing or stale. Without Node.js 18
-# or later the suite skips itself; a failed install makes it fail, saying why.
+# The npm packages of the suites written in JavaScript (tests/sdk: the AWS SDK
+# for JavaScript; tests/browser: playwright-core, which drives Debian's
+# chromium), from their committed lockfiles, installed only when missing or
+# stale. Without Node.js 18 or later those suites skip themselves; a failed
+# install makes them fail, saying why.
 node_is_recent() {
   node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' 2>/dev/null
 }
-if command -v npm >/dev/null 2>&1 && node_is_recent && ! node tests/sdk/installed.mjs >/dev/null 2>&1; then
-  echo "== tests/sdk: npm ci"
-  (cd tests/sdk && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || echo "== tests/sdk: npm ci failed"
+if command -v npm >/dev/null 2>&1 && node_is_recent; then
+  for packages in tests/sdk tests/browser; do
+    node tests/npm_installed.mjs "$packages" >/dev/null 2>&1 && continue
+    echo "== $packages: npm ci"
+    (cd "$packages" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || echo "== $packages: npm ci failed"
+  done
 fi
 
 # Sanitizer reports fail the run: the harness also scans server logs for them.

@@ -1,0 +1,35 @@
+// The selected state's details (right column): its status, and its input and
+// output in the selected execution (from its StateEntered/StateExited events).
+
+import { element, replaceChildren } from "./dom.mjs";
+import { prettyJson } from "./format.mjs";
+import { STATUS } from "./status.mjs";
+
+function jsonBlock(title, value, testId) {
+  return element("div", { class: "io" },
+    element("h3", {}, title),
+    value === undefined
+      ? element("p", { class: "subtle" }, "not yet")
+      : element("pre", { class: "json", "data-testid": testId }, prettyJson(value)));
+}
+
+/**
+ * Shows state name's details in container: state is its entry of the derived
+ * view (status.mjs), undefined when the execution has not reached it; a null
+ * name shows the hint to click a state.
+ */
+export function renderStateDetails(container, name, state) {
+  if (!name) {
+    replaceChildren(container,
+      element("p", { class: "subtle" }, "Click a state in the graph to see its input and output."));
+    return;
+  }
+  const status = state ? state.status : STATUS.NOT_STARTED;
+  replaceChildren(container,
+    element("p", { class: "state-title" },
+      element("strong", { "data-testid": "selected-state" }, name), " ",
+      element("span", { class: "badge", "data-status": status }, status.replace("-", " "))),
+    state
+      ? [jsonBlock("Input", state.input, "state-input"), jsonBlock("Output", state.output, "state-output")]
+      : element("p", { class: "subtle" }, "This execution has not reached this state."));
+}
