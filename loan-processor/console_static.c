@@ -30,6 +30,10 @@ void console_static_handle(struct http_request *request)
         { "ETag", file->etag },
         { "Cache-Control", "no-cache" },
         { "X-Content-Type-Options", "nosniff" },
+        /* The page loads nothing from elsewhere and runs no inline script; it may not be framed. */
+        { "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                                     "form-action 'none'; frame-ancestors 'none'" },
+        { "Referrer-Policy", "no-referrer" },
     };
     size_t header_count = sizeof(headers) / sizeof(headers[0]);
     const char *known = http_request_header(request, "If-None-Match");

@@ -31,6 +31,7 @@ async function withConsole(fn) {
   const page = await openConsole(browser.context);
   try {
     await fn(page);
+    assert.deepEqual(page.problems, [], "the page logged no error or warning (a CSP violation included)");
   } finally {
     await page.close();
   }

@@ -55,6 +55,7 @@ test("No callback: the task is caught, the error is published, the Fail state fa
       const types = await page.$$eval("#history tbody tr", (rows) => rows.map((row) => row.dataset.type));
       assert.deepEqual(types.slice(4, 7), ["TaskSubmitted", "TaskTimedOut", "TaskStateExited"]);
       await screenshot(page, "timeout");
+      assert.deepEqual(page.problems, [], "the page logged no error or warning (a CSP violation included)");
     } finally {
       await page.close();
     }

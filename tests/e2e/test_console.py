@@ -55,6 +55,7 @@ class ConsoleFiles(ConsoleCase):
             self.assertEqual(200, response.status)
             self.assertEqual("text/html; charset=utf-8", response.headers["Content-Type"])
             self.assertEqual("no-cache", response.headers["Cache-Control"])
+            self.assertIn("default-src 'self'", response.headers["Content-Security-Policy"])
             etag = response.headers["ETag"]
             page = response.read().decode()
         self.assertRegex(etag, r'^"[0-9a-f]{16}"$')
@@ -67,18 +68,29 @@ class ConsoleFiles(ConsoleCase):
         status, again = request("GET", f"{self.loan.base_url}/", headers={"If-None-Match": '"0000000000000000"'})
         self.assertEqual((200, page), (status, again))
 
-    def test_every_file_the_page_names_is_served_with_its_content_type(self):
+    def test_every_file_the_page_loads_is_served_with_its_content_type(self):
+        """The page's files and every module they import: a file missing from the build breaks the page."""
+        types = {".mjs": "text/javascript; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
         status, page = request("GET", f"{self.loan.base_url}/")
         self.assertEqual(200, status)
-        names = re.findall(r'(?:src|href)="(/console/[^"]+)"', page)
-        types = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
-                 ".css": "text/css; charset=utf-8",
-                 ".svg": "image/svg+xml", ".html": "text/html; charset=utf-8"}
-        for name in names:
+        waiting = re.findall(r'(?:src|href)="(/console/[^"]+)"', page)
+        seen = set()
+        while waiting:
+            name = waiting.pop()
+            if name in seen:
+                continue
+            seen.add(name)
             with harness.urllib.request.urlopen(f"{self.loan.base_url}{name}", timeout=5) as response:
                 self.assertEqual(200, response.status, name)
                 self.assertEqual(types[name[name.rindex("."):]], response.headers["Content-Type"], name)
-                self.assertTrue(response.read(), name)
+                text = response.read().decode()
+            self.assertTrue(text, name)
+            for imported in re.findall(r'(?:from|import)\s+"\./([^"]+)"', text):
+                waiting.append(f"/console/{imported}")
+        self.assertIn("/console/app.mjs", seen)
+        self.assertIn("/console/console.css", seen)
+        self.assertGreater(len(seen), 10, seen)
 
     def test_an_unknown_console_file_is_404_json_and_the_api_stays_on_post_root(self):
         self.assert_console_error(self.get_json(self.loan, "/console/no-such-file.js"), 404, "NotFound")
