@@ -1,6 +1,8 @@
 // The console page: what is selected, what was fetched, and when to fetch it.
 // It fetches on load, on user actions and on live events only (live.mjs): never
-// on a timer. The one timer here ticks the waiting clocks on screen.
+// on a timer. The one timer here ticks the waiting clocks on screen. Opened
+// without an execution in its URL, it follows the newest execution (so a demo
+// shows its story as it starts) until the user picks one.
 
 import { ApiError, callAws, callAwsAllPages, getConsoleView } from "./api.mjs";
 import { byId } from "./dom.mjs";
@@ -30,6 +32,7 @@ const page = {
   executions: [],
   executionsNextToken: null,
   selectedArn: null,
+  following: false,       // select each new execution as it appears (until the user picks one)
   selectedState: null,
   graphKey: null,
   history: [],
@@ -45,6 +48,7 @@ const ui = {
   statusFilter: byId("status-filter"),
   list: byId("execution-list"),
   moreExecutions: byId("more-executions"),
+  follow: byId("follow-newest"),
   startResult: byId("start-result"),
   summary: byId("execution-summary"),
   waitingClock: byId("waiting-clock"),
@@ -63,7 +67,7 @@ let clockTimer = null;
 // ---- rendering ----
 
 function renderList() {
-  renderExecutionList(ui.list, page.executions, page.selectedArn, selectExecution);
+  renderExecutionList(ui.list, page.executions, page.selectedArn, chooseExecution);
   ui.moreExecutions.hidden = !page.executionsNextToken;
 }
 
@@ -139,6 +143,7 @@ const refreshExecutions = singleFlight(async () => {
   page.executions = answer.executions || [];
   page.executionsNextToken = answer.nextToken || null;
   renderList();
+  followNewest();
 }, showFailure);
 
 async function loadMoreExecutions() {
@@ -258,6 +263,22 @@ function refreshInside() {
 
 // ---- user actions ----
 
+/** Following: shows the newest execution of the list (it comes first). */
+function followNewest() {
+  if (page.following && page.executions.length) selectExecution(page.executions[0].executionArn);
+}
+
+function setFollowing(following) {
+  page.following = following;
+  ui.follow.checked = following;
+}
+
+/** The user picked an execution: it stays selected, new ones no longer take its place. */
+function chooseExecution(arn) {
+  setFollowing(false);
+  selectExecution(arn);
+}
+
 function selectExecution(arn) {
   if (arn === page.selectedArn) return;
   const machineArn = machineArnOfExecution(arn);
@@ -342,6 +363,7 @@ async function addExecution(executionArn) {
     page.executions = upsertExecution(page.executions, { executionArn, name: described.name,
       status: described.status, startDate: described.startDate, stopDate: described.stopDate }, page.statusFilter);
     renderList();
+    followNewest();
   } catch (error) {
     console.warn(error);
   } finally {
@@ -385,10 +407,15 @@ ui.statusFilter.addEventListener("change", () => {
 ui.moreExecutions.addEventListener("click", () => loadMoreExecutions().catch(showFailure));
 window.addEventListener("hashchange", () => {
   const wanted = parseHash(location.hash).execution;
-  if (wanted !== page.selectedArn) selectExecution(wanted);
+  if (wanted !== page.selectedArn) chooseExecution(wanted);
+});
+ui.follow.addEventListener("change", () => {
+  setFollowing(ui.follow.checked);
+  followNewest();
 });
 
 page.selectedArn = parseHash(location.hash).execution;
+setFollowing(!page.selectedArn); // a link to one execution shows that one; the bare URL follows the newest
 plumbing.reset();
 renderSelected();
 connectLive({

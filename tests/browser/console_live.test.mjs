@@ -103,6 +103,31 @@ test("Send success by hand completes a waiting task; the execution ends SUCCEEDE
     assert.deepEqual(JSON.parse(described.output), output);
   }));
 
+test("opened without a selection, the console follows each new execution until one is picked by hand",
+  { timeout: CASE_DEADLINE_MS }, () => withConsole(async (page) => {
+    assert.equal(await page.isChecked('[data-testid="follow-newest"]'), true);
+    const start = async (name) => {
+      const [status, started] = await callAws(CONSOLE_URL, "StartExecution", {
+        stateMachineArn: LOAN_MACHINE_ARN, name, input: JSON.stringify(loanApplication("No callback")),
+      });
+      assert.equal(status, 200, JSON.stringify(started));
+      return started.executionArn;
+    };
+    const first = await start(`followed-${process.pid}`);
+    await waitForPage(page, (arn) => decodeURIComponent(location.hash) === `#execution=${arn}`, first,
+      "the execution started through the API is selected", 5000);
+    await waitForState(page, "RequestValuation", "waiting", 5000);
+
+    const older = `[data-testid="execution-item"]:not([data-execution-arn="${first}"])`;
+    await page.click(older);
+    assert.equal(await page.isChecked('[data-testid="follow-newest"]'), false, "picking one stops following");
+    const picked = decodeURIComponent(await page.evaluate(() => location.hash));
+    const second = await start(`not-followed-${process.pid}`);
+    const item = `[data-testid="execution-item"][data-execution-arn="${second}"]`;
+    await waitForSelector(page, item, "the new execution is listed", 5000);
+    assert.equal(decodeURIComponent(await page.evaluate(() => location.hash)), picked, "the selection stays");
+  }));
+
 test("no polling: while an execution waits the page requests nothing; another loan-processor's change arrives live",
   { timeout: CASE_DEADLINE_MS }, () => withConsole(async (page) => {
     await startFromForm(page, "none");
