@@ -239,6 +239,7 @@ class Redis:
 
     def launch(self, appendonly=True):
         """Starts redis-server without waiting for it (see wait_ready)."""
+        self.appendonly = appendonly
         arguments = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory,
                      "--save", "", "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec"]
         if self.cluster:
@@ -247,9 +248,22 @@ class Redis:
         self.process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
 
-    def wait_ready(self):
-        """Waits until the launched server answers (and, as a cluster node, serves every slot)."""
-        wait_until(self._answers_ping, 10, what=f"redis-server on port {self.port}")
+    def wait_ready(self, may_move=False):
+        """Waits until the launched server answers (and, as a cluster node, serves every slot).
+
+        With may_move (a first start: nobody knows its URL yet), a server that exited at once - another
+        process took one of its free ports between free_port() and its bind - is launched again on new ports.
+        """
+        for _ in range(3):
+            wait_until(lambda: self._answers_ping() or self.process.poll() is not None, 10,
+                       what=f"redis-server on port {self.port}")
+            if self.process.poll() is None or not may_move:
+                break
+            self.port = free_port()
+            self.cluster_port = free_port() if self.cluster else None
+            self.launch(self.appendonly)
+        if self.process.poll() is not None:
+            raise AssertionError(f"redis-server on port {self.port} exited at start (status {self.process.poll()})")
         if self.cluster:
             self._own_every_slot()
         return self
@@ -330,12 +344,12 @@ atexit.register(_clean_up_spare_redis)
 def fresh_redis():
     """A started Redis of its own for one test (in cluster mode, one launched a few tests earlier)."""
     if not REDIS_CLUSTER:
-        return Redis().start()
+        return Redis().launch().wait_ready(may_move=True)
     for spare in _spare_redis:
         spare.claim_slots_if_up()
     while len(_spare_redis) <= SPARE_CLUSTER_NODES:
         _spare_redis.append(Redis().launch())
-    return _spare_redis.pop(0).wait_ready()
+    return _spare_redis.pop(0).wait_ready(may_move=True)
 
 
 class Server:
