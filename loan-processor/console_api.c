@@ -10,6 +10,7 @@
 
 #include "execution_store.h"
 #include "graph_layout.h"
+#include "local_topic.h"
 #include "log.h"
 #include "sfn_arn.h"
 #include "state_machine.h"
@@ -115,16 +116,25 @@ static void on_definition_loaded(int status, const char *definition, void *data)
     view_operation_free(operation);
 }
 
+/*
+ * Keeps a loaded execution record in operation. Returns whether there is
+ * one; if not, answers (503 without Redis, 404 for no such execution).
+ */
+static bool execution_loaded(struct view_operation *operation, int status, struct execution_record *record)
+{
+    operation->record = record;
+    if (status < 0)
+        reply_unavailable(operation->request);
+    else if (!record)
+        http_request_reply_error(operation->request, 404, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
+                                 operation->arn);
+    return status >= 0 && record;
+}
+
 static void on_graph_execution_loaded(int status, struct execution_record *record, void *data)
 {
     struct view_operation *operation = data;
-    operation->record = record;
-    if (status < 0) {
-        reply_unavailable(operation->request);
-    } else if (!record) {
-        http_request_reply_error(operation->request, 404, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
-                                 operation->arn);
-    } else {
+    if (execution_loaded(operation, status, record)) {
         int result = state_machine_store_load_definition(operation->api->redis, record->definition_hash,
                                                          on_definition_loaded, operation);
         if (result == 0)
@@ -291,16 +301,10 @@ static void on_topic_range(redisReply *reply, void *data)
 static void on_view_execution_loaded(int status, struct execution_record *record, void *data)
 {
     struct view_operation *operation = data;
-    operation->record = record;
-    if (status < 0) {
-        reply_unavailable(operation->request);
-    } else if (!record) {
-        http_request_reply_error(operation->request, 404, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
-                                 operation->arn);
-    } else {
+    if (execution_loaded(operation, status, record)) {
         /* Stream ids start with the ms they were added: the execution's messages come after its start. */
         char stream[300], first_id[32], count[16];
-        snprintf(stream, sizeof(stream), "sns:%s", operation->api->topic_name);
+        local_topic_key(operation->api->topic_name, stream, sizeof(stream));
         snprintf(first_id, sizeof(first_id), "%lld", (long long)record->start_ms);
         snprintf(count, sizeof(count), "%d", MAX_TOPIC_MESSAGES_READ);
         const char *argv[] = { "XRANGE", stream, first_id, "+", "COUNT", count };

@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "execution_store.h"
+#include "local_topic.h"
 #include "log.h"
 
 /* EventSource waits this long before reconnecting after the stream ends. */
 #define RECONNECT_DELAY_TEXT "2000"
-#define TOPIC_CHANNEL_PREFIX "sns:"
 #define TOPIC_NAME_SIZE 257
 
 struct console_events {
@@ -28,7 +28,7 @@ struct console_events {
     bool closed;
     bool was_connected;             /* the subscriber has been connected before: a new connection is a resync */
     char topic_name[TOPIC_NAME_SIZE];
-    char topic_channel[sizeof(TOPIC_CHANNEL_PREFIX) + TOPIC_NAME_SIZE];
+    char topic_channel[TOPIC_NAME_SIZE + 16];
 };
 
 static void forget_stream(struct console_events *events, size_t index)
@@ -182,7 +182,7 @@ int console_events_create(struct event_loop *loop, const struct console_events_c
     events->loop = loop;
     events->config = *config;
     snprintf(events->topic_name, sizeof(events->topic_name), "%s", config->topic_name);
-    snprintf(events->topic_channel, sizeof(events->topic_channel), TOPIC_CHANNEL_PREFIX "%s", config->topic_name);
+    local_topic_key(config->topic_name, events->topic_channel, sizeof(events->topic_channel));
     events->streams = calloc(config->max_streams ? config->max_streams : 1, sizeof(*events->streams));
     struct redis_client_config redis = { .url = config->redis_url, .command_timeout_ms = config->redis_timeout_ms,
                                          .max_pending = 8, .name = "loan-processor-console-events" };

@@ -35,6 +35,11 @@ struct publish_operation {
     char topic_arn[SNS_TOPIC_ARN_SIZE];
 };
 
+void local_topic_key(const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "sns:%s", name);
+}
+
 int local_topic_init(const struct local_topics *topics)
 {
     struct redis_script *const scripts[] = { &publish_script };
@@ -75,7 +80,7 @@ int local_topic_publish(const struct local_topics *topics, const struct local_to
     }
     operation->callback = callback;
     operation->data = data;
-    snprintf(key, sizeof(key), "sns:%s", name);
+    local_topic_key(name, key, sizeof(key));
     snprintf(cap, sizeof(cap), "%lld", topics->max_messages);
     wall_clock_format_iso8601(wall_clock_now_ms(), timestamp);
     const char *argv[] = { key, cap, operation->message_id, operation->topic_arn, message->message, timestamp,

@@ -41,6 +41,12 @@ struct local_topic_message {
  */
 typedef void (*local_topic_callback)(int status, const char *message_id, void *data);
 
+/*
+ * Writes the Redis key of topic name's stream - also the name of its
+ * Pub/Sub channel - into out: sns:<name>.
+ */
+void local_topic_key(const char *name, char *out, size_t size);
+
 /* Registers the publish script with topics->redis; call once before publishing. Returns 0 or -ENOSPC. */
 int local_topic_init(const struct local_topics *topics);
 

@@ -117,7 +117,21 @@ def read_reply(reader):
     raise OSError(f"unexpected RESP reply {line!r}")
 
 
-class Subscription:
+class _LiveConnection:
+    """A connection that stays open to receive what a server pushes (self.connection, read through self.reader)."""
+
+    def close(self):
+        self.reader.close()
+        self.connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.close()
+
+
+class Subscription(_LiveConnection):
     """A live SUBSCRIBE on one channel, over its own connection (what redis-cli SUBSCRIBE shows)."""
 
     def __init__(self, port, channel):
@@ -140,18 +154,8 @@ class Subscription:
             raise OSError(f"unexpected push {kind!r} on {channel!r}")
         return payload
 
-    def close(self):
-        self.reader.close()
-        self.connection.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception):
-        self.close()
-
-
-class EventStream:
+class EventStream(_LiveConnection):
     """A live GET /console/events (Server-Sent Events) of a loan-processor, over its own connection."""
 
     def __init__(self, base_url, timeout=5):
@@ -208,16 +212,6 @@ class EventStream:
                 fields[name] = value[1:] if value.startswith(" ") else value
             if "data" in fields:
                 return fields.get("event", "message"), json.loads(fields["data"])
-
-    def close(self):
-        self.reader.close()
-        self.connection.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exception):
-        self.close()
 
 
 class Redis:

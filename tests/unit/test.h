@@ -14,6 +14,7 @@
 #define TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int test_count;
@@ -63,6 +64,23 @@ static int test_current_failed;
                test_count, #fn);                                           \
         fflush(stdout);                                                    \
     } while (0)
+
+/* Reads a whole file (NUL-terminated; its length in *length); NULL on failure. The caller frees. */
+static inline char *test_read_file(const char *path, size_t *length)
+{
+    FILE *file = fopen(path, "rb");
+    char *text = NULL;
+    long size;
+    if (!file)
+        return NULL;
+    if (fseek(file, 0, SEEK_END) == 0 && (size = ftell(file)) >= 0 && fseek(file, 0, SEEK_SET) == 0
+        && (text = malloc((size_t)size + 1)) != NULL) {
+        *length = fread(text, 1, (size_t)size, file);
+        text[*length] = '\0';
+    }
+    fclose(file);
+    return text;
+}
 
 static inline int test_done(void)
 {

@@ -39,23 +39,6 @@ static const char choice_loop_definition[] =
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* Reads a whole file; NULL on failure. The caller frees. */
-static char *read_file(const char *path, size_t *length)
-{
-    FILE *file = fopen(path, "rb");
-    char *text = NULL;
-    long size;
-    if (!file)
-        return NULL;
-    if (fseek(file, 0, SEEK_END) == 0 && (size = ftell(file)) >= 0 && fseek(file, 0, SEEK_SET) == 0
-        && (text = malloc((size_t)size + 1)) != NULL) {
-        *length = fread(text, 1, (size_t)size, file);
-        text[*length] = '\0';
-    }
-    fclose(file);
-    return text;
-}
-
 /* Parses a definition (with the normal allocator); NULL and a diagnostic when it does not parse. */
 static struct state_machine *parse(const char *definition)
 {
@@ -69,7 +52,7 @@ static struct state_machine *parse(const char *definition)
 static struct state_machine *parse_file(const char *path)
 {
     size_t length = 0;
-    char *definition = read_file(path, &length);
+    char *definition = test_read_file(path, &length);
     struct state_machine *machine = definition ? parse(definition) : NULL;
     free(definition);
     return machine;
@@ -797,7 +780,7 @@ static void check_allocation_failures(const char *definition)
 static void test_allocation_failures_are_clean(void)
 {
     size_t length = 0;
-    char *blog = read_file(BLOG_PART2_PATH, &length);
+    char *blog = test_read_file(BLOG_PART2_PATH, &length);
     ASSERT_NOT_NULL(blog);
     check_allocation_failures(blog);
     free(blog);

@@ -17,23 +17,6 @@
 #define BLOG_PART1_PATH STATE_MACHINES_DIR "LoanProcessorPart1StateMachine.asl.json"
 #define BLOG_PART2_PATH STATE_MACHINES_DIR "LoanProcessorStateMachine.asl.json"
 
-/* Reads a whole file; NULL on failure. The caller frees. */
-static char *read_file(const char *path, size_t *length)
-{
-    FILE *file = fopen(path, "rb");
-    char *text = NULL;
-    long size;
-    if (!file)
-        return NULL;
-    if (fseek(file, 0, SEEK_END) == 0 && (size = ftell(file)) >= 0 && fseek(file, 0, SEEK_SET) == 0
-        && (text = malloc((size_t)size + 1)) != NULL) {
-        *length = fread(text, 1, (size_t)size, file);
-        text[*length] = '\0';
-    }
-    fclose(file);
-    return text;
-}
-
 struct parse_outcome {
     int rc;
     bool machine_untouched;
@@ -152,7 +135,7 @@ static void check_blog_part2_machine(const struct state_machine *machine)
 static void check_definition_file(const char *path, void (*check)(const struct state_machine *machine))
 {
     size_t length = 0;
-    char *definition = read_file(path, &length);
+    char *definition = test_read_file(path, &length);
     struct state_machine *machine = NULL;
     char error[512] = "";
     int rc = definition ? state_machine_parse(definition, length, &machine, error, sizeof(error)) : -1;
