@@ -15,14 +15,13 @@
 
 #include <errno.h>
 #include <hiredis/async.h>
-#include <netdb.h>
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "host_lookup.h"
 #include "log.h"
 #include "random_id.h"
 
@@ -48,7 +47,10 @@ struct pending_command {
 struct redis_client {
     struct event_loop *loop;
     struct redis_client_config config;
-    char host[INET6_ADDRSTRLEN];
+    char host[256];                /* as REDIS_URL names it */
+    char address[HOST_LOOKUP_ADDRESS_LENGTH]; /* what host resolved to last; empty before the first answer */
+    struct host_lookup *lookup;    /* resolving host for the next connection attempt, or NULL */
+    char location[sizeof("[] ()") + 256 + HOST_LOOKUP_ADDRESS_LENGTH + 6]; /* "host:port (address)", for logs */
     int port;
     char *password;
     char database[16];
@@ -496,10 +498,9 @@ static void connection_lost(struct redis_client *client, const char *reason)
     client->connected = false;
     client->subscribed = false;
     if (was_connected && client->destroying) {
-        log_event(LOG_INFO, "redis-closed", "closed the connection to Redis at %s:%d", client->host, client->port);
+        log_event(LOG_INFO, "redis-closed", "closed the connection to Redis at %s", client->location);
     } else if (was_connected) {
-        log_event(LOG_WARN, "redis-disconnected", "lost the connection to Redis at %s:%d (%s); reconnecting",
-                  client->host, client->port, reason);
+        log_event(LOG_WARN, "redis-disconnected", "lost the connection to Redis at %s (%s); reconnecting", client->location, reason);
         notify_change(client, false);
     }
     schedule_reconnect(client); /* not when destroying */
@@ -561,14 +562,13 @@ static void on_connected(const redisAsyncContext *context, int status)
     if (context != client->context)
         return;
     if (status != REDIS_OK) {
-        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s:%d: %s", client->host,
-                  client->port, context->errstr);
+        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s: %s", client->location, context->errstr);
         connection_lost(client, context->errstr); /* hiredis frees the context after this returns */
         return;
     }
     client->connected = true;
     client->reconnect_delay_ms = RECONNECT_FIRST_DELAY_MS;
-    log_event(LOG_INFO, "redis-connected", "connected to Redis at %s:%d", client->host, client->port);
+    log_event(LOG_INFO, "redis-connected", "connected to Redis at %s", client->location);
     send_setup_commands(client);
     notify_change(client, true);
 }
@@ -581,12 +581,12 @@ static void on_disconnected(const redisAsyncContext *context, int status)
         connection_lost(client, context->errstr[0] ? context->errstr : "closed by the server");
 }
 
-static void connect_now(struct redis_client *client)
+/* Starts a non-blocking connect to client->address. */
+static void connect_to_address(struct redis_client *client)
 {
-    redisAsyncContext *context = redisAsyncConnect(client->host, client->port);
+    redisAsyncContext *context = redisAsyncConnect(client->address, client->port);
     if (!context || context->err) {
-        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s:%d: %s", client->host,
-                  client->port, context ? context->errstr : "out of memory");
+        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s: %s", client->location, context ? context->errstr : "out of memory");
         if (context)
             redisAsyncFree(context);
         schedule_reconnect(client);
@@ -606,14 +606,63 @@ static void connect_now(struct redis_client *client)
     adapter_add_write(client);
 }
 
+static void describe_location(struct redis_client *client)
+{
+    bool bracket = strchr(client->host, ':') != NULL;  /* an IPv6 literal */
+    int length = snprintf(client->location, sizeof(client->location), "%s%s%s:%d", bracket ? "[" : "", client->host,
+                          bracket ? "]" : "", client->port);
+    if (strcmp(client->host, client->address) != 0 && client->address[0] && length > 0)
+        snprintf(client->location + length, sizeof(client->location) - (size_t)length, " (%s)", client->address);
+}
+
+static void on_host_resolved(int result, const char *address, const char *reason, void *data)
+{
+    struct redis_client *client = data;
+    client->lookup = NULL;
+    if (result < 0) {
+        log_event(LOG_WARN, "redis-unavailable", "cannot resolve the Redis host '%s': %s; retrying", client->host,
+                  reason);
+        schedule_reconnect(client);
+        return;
+    }
+    if (strcmp(address, client->address) != 0) {
+        if (client->address[0])
+            log_event(LOG_INFO, "redis-address", "the Redis host '%s' now resolves to %s (was %s)", client->host,
+                      address, client->address);
+        snprintf(client->address, sizeof(client->address), "%s", address);
+        describe_location(client);
+    }
+    connect_to_address(client);
+}
+
+/*
+ * A connection attempt: a host name is looked up again every time, so that
+ * a Redis that moved (a re-created container) is found at its new address.
+ */
+static void connect_now(struct redis_client *client)
+{
+    if (client->lookup)
+        return;
+    if (host_lookup_is_numeric(client->host)) {
+        connect_to_address(client);
+        return;
+    }
+    int result = host_lookup_start(client->loop, client->host, client->config.command_timeout_ms, on_host_resolved,
+                                   client, &client->lookup);
+    if (result < 0) {
+        log_event(LOG_WARN, "redis-unavailable", "cannot start resolving the Redis host '%s' (%s); retrying",
+                  client->host, strerror(-result));
+        schedule_reconnect(client);
+    }
+}
+
 static void on_watchdog(struct event_timer *timer)
 {
     struct redis_client *client = timer->data;
     uint64_t now = event_loop_now_ms();
     uint64_t limit = client->config.command_timeout_ms;
     if (client->context && !client->connected && now - client->connect_started_ms > limit) {
-        log_event(LOG_WARN, "redis-unavailable", "connecting to Redis at %s:%d took over %llu ms; retrying",
-                  client->host, client->port, (unsigned long long)limit);
+        log_event(LOG_WARN, "redis-unavailable", "connecting to Redis at %s took over %llu ms; retrying", client->location, (unsigned long long)limit);
         drop_connection(client, "connect timed out");
     } else if (client->oldest && now - client->oldest->sent_ms > limit) {
         drop_connection(client, "a command got no reply in time");
@@ -623,18 +672,7 @@ static void on_watchdog(struct event_timer *timer)
 
 /* ---- set-up and teardown ---- */
 
-static int resolve_host(const char *name, char out[INET6_ADDRSTRLEN])
-{
-    struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
-    struct addrinfo *found = NULL;
-    if (getaddrinfo(name, NULL, &hints, &found) != 0 || !found)
-        return -EINVAL;
-    inet_ntop(AF_INET, &((struct sockaddr_in *)found->ai_addr)->sin_addr, out, INET6_ADDRSTRLEN);
-    freeaddrinfo(found);
-    return 0;
-}
-
-/* Splits redis://[:password@]host[:port][/db]. */
+/* Splits redis://[:password@]host[:port][/db]; host may be a name, an IPv4 address or an [IPv6] address. */
 static int parse_url(struct redis_client *client, const char *url)
 {
     const char *prefix = "redis://";
@@ -650,13 +688,15 @@ static int parse_url(struct redis_client *client, const char *url)
             return -ENOMEM;
         rest = at + 1;
     }
-    char host[256];
-    size_t host_length = strcspn(rest, ":/");
-    if (host_length == 0 || host_length >= sizeof(host))
+    bool bracketed = *rest == '[';
+    size_t host_length = bracketed ? strcspn(rest + 1, "]") : strcspn(rest, ":/");
+    if (host_length == 0 || host_length >= sizeof(client->host) || (bracketed && rest[1 + host_length] != ']'))
         return -EINVAL;
-    memcpy(host, rest, host_length);
-    host[host_length] = '\0';
-    rest += host_length;
+    memcpy(client->host, rest + bracketed, host_length);
+    client->host[host_length] = '\0';
+    if (bracketed && !host_lookup_is_numeric(client->host))
+        return -EINVAL;
+    rest += host_length + (bracketed ? 2 : 0);
     client->port = 6379;
     if (*rest == ':') {
         char *end;
@@ -672,10 +712,11 @@ static int parse_url(struct redis_client *client, const char *url)
             return -EINVAL;
         memcpy(client->database, rest + 1, length);
     }
-    if (resolve_host(host, client->host) < 0) {
-        log_event(LOG_ERROR, "redis", "cannot resolve the Redis host '%s'", host);
+    if (*rest == '/' ? rest[1 + strlen(client->database)] != '\0' : *rest != '\0')
         return -EINVAL;
-    }
+    if (host_lookup_is_numeric(client->host))
+        snprintf(client->address, sizeof(client->address), "%.*s", (int)sizeof(client->address) - 1, client->host);
+    describe_location(client);
     return 0;
 }
 
@@ -748,6 +789,8 @@ void redis_client_close(struct redis_client *client)
     client->on_change = NULL;
     event_loop_timer_stop(client->loop, &client->reconnect_timer);
     event_loop_timer_stop(client->loop, &client->watchdog_timer);
+    host_lookup_cancel(client->lookup);
+    client->lookup = NULL;
     drop_connection(client, "shutting down");
 }
 

@@ -40,7 +40,7 @@ typedef void (*redis_client_message_callback)(const char *channel, const char *m
 #define REDIS_CLIENT_MAX_CHANNELS 8
 
 struct redis_client_config {
-    const char *url;              /* redis://[:password@]host[:port][/db] */
+    const char *url;              /* redis://[:password@]host[:port][/db]; host: a name, IPv4 or [IPv6] */
     uint64_t command_timeout_ms;  /* also bounds connecting */
     size_t max_pending;           /* commands awaiting replies; more get -EAGAIN */
     const char *name;             /* NULL, or the connection's CLIENT SETNAME (no spaces; copied), for CLIENT LIST */
@@ -53,9 +53,11 @@ struct redis_script {
 };
 
 /*
- * Parses the URL, resolves the host once (a blocking lookup, at start-up
- * only) and starts connecting. Returns 0, -EINVAL for a bad URL or unknown
- * host (logged), or -ENOMEM.
+ * Parses the URL and starts connecting. A host name is resolved again
+ * before every connection attempt, without blocking (host_lookup), so a name
+ * that does not resolve yet or that moves to another address is retried
+ * like a Redis that is down. Returns 0, -EINVAL for a bad URL (logged), or
+ * -ENOMEM.
  */
 int redis_client_create(struct event_loop *loop, const struct redis_client_config *config,
                         struct redis_client **client);

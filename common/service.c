@@ -6,10 +6,13 @@
 #include <string.h>
 
 #include "config.h"
+#include "host_lookup.h"
 #include "json_util.h"
 #include "log.h"
 
 #define DRAIN_POLL_MS 20
+/* How long exit waits for a Redis host lookup that could not be cancelled (glibc's resolver times out by itself). */
+#define ABANDONED_LOOKUP_WAIT_MS 1000
 
 int service_configure_log(const char *name, const char *log_format)
 {
@@ -174,6 +177,9 @@ void service_cleanup(struct service *service)
         service->loop = NULL;
         curl_global_cleanup();
     }
+    /* A Redis host lookup given up while glibc was still resolving it holds memory until it finishes. */
+    if (host_lookup_release_abandoned(ABANDONED_LOOKUP_WAIT_MS) > 0)
+        log_event(LOG_WARN, "shutdown", "a Redis host lookup was still running at exit");
 }
 
 void service_reply_health(struct http_request *request, const struct service *service)

@@ -530,13 +530,14 @@ class StackTestCase(unittest.TestCase):
         if failures:
             raise AssertionError("\n".join(failures))
 
-    def start_valuation_service(self, port=None, **environment):
+    def start_valuation_service(self, port=None, wait_healthy=True, **environment):
+        """Starts a valuation-service on this test's Redis; waits for /health 200 (or only for its port)."""
         port = port or free_port()
         settings = {"VALUATION_SERVICE_PORT": str(port), "REDIS_URL": self.redis.url, "TIME_SCALE": self.TIME_SCALE}
         settings.update(environment)
         server = Server(VALUATION_SERVICE, port, settings, "valuation-service")
         self.started_servers.append(server)
-        self.servers.append(server.start())
+        self.servers.append(server.start(wait_healthy))
         return server
 
     def state_machines_dir(self, extra_state_machines):
@@ -552,7 +553,9 @@ class StackTestCase(unittest.TestCase):
                 json.dump(definition, file)
         return directory
 
-    def start_loan_processor(self, port=None, valuation_port=None, extra_state_machines=None, **environment):
+    def start_loan_processor(self, port=None, valuation_port=None, extra_state_machines=None, wait_healthy=True,
+                             **environment):
+        """Starts a loan-processor on this test's Redis; waits for /health 200 (or only for its port)."""
         port = port or free_port()
         settings = {
             "LOAN_PROCESSOR_PORT": str(port),
@@ -565,7 +568,7 @@ class StackTestCase(unittest.TestCase):
         settings.update(environment)
         server = Server(LOAN_PROCESSOR, port, settings, "loan-processor")
         self.started_servers.append(server)
-        self.servers.append(server.start())
+        self.servers.append(server.start(wait_healthy))
         return server
 
     def start_stack(self, extra_state_machines=None, **environment):

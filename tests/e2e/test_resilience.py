@@ -9,8 +9,10 @@ request took longer than its deadline.
 
 import concurrent.futures
 import json
+import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 import unittest
@@ -292,6 +294,53 @@ class ResilienceTest(StackTestCase):
         self.assert_completed_once(loan, [before])
         after = self.start_execution(loan, application(2), name="after")
         self.assert_completed_once(loan, [after])
+
+    def test_a_redis_named_by_host_name_is_found_when_it_starts_after_the_servers(self):
+        self.redis.stop()
+        by_name = self.redis.url.replace("127.0.0.1", "localhost")
+        settings = {"REDIS_URL": by_name, "REDIS_TIMEOUT_MS": str(REDIS_TIMEOUT_MS), "TIME_SCALE": "0.05"}
+        valuation = self.start_valuation_service(wait_healthy=False, **settings)
+        loan = self.start_loan_processor(valuation_port=valuation.port, wait_healthy=False, **settings)
+        durations = []
+        for server in (loan, valuation):
+            status, text = self.timed_request(durations, "GET", f"{server.base_url}/health")
+            self.assertEqual((503, "unavailable"), (status, json.loads(text)["status"]), text)
+        status, body = self.timed_sfn(durations, loan, "StartExecution", {"stateMachineArn": LOAN_MACHINE_ARN,
+                                                                         "input": json.dumps(application(1))})
+        self.assertEqual((503, "ServiceUnavailable"), (status, body["__type"].split("#")[-1]), body)
+        self.assertLess(max(durations), REQUEST_DEADLINE_S)
+        self.redis.start()
+        for server in (loan, valuation):
+            wait_until(server.healthy, 10, what=f"{server.name} connected to Redis by name")
+            self.assertIn(f"connected to Redis at localhost:{self.redis.port} (127.0.0.1)", server.logs())
+        arn = self.start_execution(loan, application(2))
+        self.assert_completed_once(loan, [arn])
+
+    def test_a_redis_host_that_does_not_resolve_is_answered_503_and_looked_up_again(self):
+        loan = self.start_loan_processor(REDIS_URL="redis://no-such-host.invalid:6379",
+                                         REDIS_TIMEOUT_MS=str(REDIS_TIMEOUT_MS), wait_healthy=False)
+        durations = []
+        status, text = self.timed_request(durations, "GET", f"{loan.base_url}/health")
+        self.assertEqual((503, "unavailable"), (status, json.loads(text)["status"]), text)
+        status, body = self.timed_sfn(durations, loan, "DescribeExecution", {
+            "executionArn": LOAN_MACHINE_ARN.replace(":stateMachine:", ":execution:") + ":app-1"})
+        self.assertEqual((503, "ServiceUnavailable"), (status, body["__type"].split("#")[-1]), body)
+        self.assertIn("Redis is unavailable", body["message"])
+        self.assertLess(max(durations), REQUEST_DEADLINE_S)
+        looked_up = "cannot resolve the Redis host 'no-such-host.invalid'"
+        wait_until(lambda: loan.logs().count(looked_up) >= 3, 5, what="three lookups of the Redis host")
+        self.assertIsNone(loan.process.poll(), "the loan-processor exited")
+
+    def test_a_malformed_redis_url_is_refused_at_start(self):
+        for url in ["http://127.0.0.1:6379", "redis://[::1", "redis://127.0.0.1:6379x", "redis://127.0.0.1:70000",
+                    "redis://127.0.0.1:6379/db"]:
+            with self.subTest(url=url):
+                environment = dict(os.environ, REDIS_URL=url, LOAN_PROCESSOR_PORT=str(harness.free_port()),
+                                   STATE_MACHINES_DIR=harness.STATE_MACHINES_DIR)
+                ended = subprocess.run([harness.LOAN_PROCESSOR], env=environment, capture_output=True, text=True,
+                                       timeout=10)
+                self.assertEqual(1, ended.returncode, ended.stderr)
+                self.assertIn(f"REDIS_URL '{url}' is not redis://[:password@]host[:port][/db]", ended.stderr)
 
     # ---- shutting down ----
 
