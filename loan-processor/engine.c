@@ -21,7 +21,10 @@
 #include "task_token.h"
 #include "wall_clock.h"
 
-/* A change that keeps losing races is given up after this many tries (reported as -EIO). */
+/*
+ * A change that keeps losing compare-and-set races to other changes of the
+ * same execution is given up after this many tries (reported as -EBUSY).
+ */
 #define MAX_COMMIT_ATTEMPTS 8
 /* Parsed definitions kept while unused (a few KB each; a deployment runs a handful of machines). */
 #define MAX_CACHED_DEFINITIONS 32
@@ -1110,12 +1113,12 @@ static void change_operation_free(struct change_operation *operation)
     free(operation);
 }
 
-/* Reports the end of a change (status 0, -ETIMEDOUT or -EIO) and frees it. */
+/* Reports the end of a change (status 0, -ETIMEDOUT, -EBUSY or -EIO) and frees it. */
 static void finish_change(struct change_operation *operation, int status)
 {
     const struct execution_record *record = operation->record;
     if (operation->kind == CHANGE_TIMER) {
-        if (status == -EIO)
+        if (status == -EIO || status == -EBUSY)
             log_event(LOG_WARN, "timer-deferred", "the timer of %s could not be handled now; it fires again later",
                       operation->execution_id);
         execution_timers_handled(operation->engine->timers);
@@ -1130,9 +1133,9 @@ static int load_for_change(struct change_operation *operation);
 
 /*
  * What follows a commit that did not apply: a lost race is computed again
- * from the reloaded record (up to MAX_COMMIT_ATTEMPTS loads), a closed task
- * or a missing execution ends the change with -ETIMEDOUT, anything else
- * with -EIO. Returns false when status says the commit applied.
+ * from the reloaded record (up to MAX_COMMIT_ATTEMPTS loads, then -EBUSY), a
+ * closed task or a missing execution ends the change with -ETIMEDOUT,
+ * anything else with -EIO. Returns false when status says the commit applied.
  */
 static bool commit_not_applied(struct change_operation *operation, int status)
 {
@@ -1143,7 +1146,9 @@ static bool commit_not_applied(struct change_operation *operation, int status)
         if (load_for_change(operation) < 0)
             finish_change(operation, -EIO);
     } else {
-        finish_change(operation, status == STORE_TASK_CLOSED || status == STORE_NO_EXECUTION ? -ETIMEDOUT : -EIO);
+        finish_change(operation, status == STORE_TASK_CLOSED || status == STORE_NO_EXECUTION ? -ETIMEDOUT
+                                 : status == STORE_CHANGED                                   ? -EBUSY
+                                                                                             : -EIO);
     }
     return true;
 }
@@ -1725,7 +1730,7 @@ static void on_stop_committed(int status, void *data)
         log_step(&operation->step, operation->record->arn);
         finish_stop(operation, 0, operation->step.history.timestamp_ms);
     } else {
-        finish_stop(operation, status == STORE_NO_EXECUTION ? -ENOENT : -EIO, 0);
+        finish_stop(operation, status == STORE_NO_EXECUTION ? -ENOENT : status == STORE_CHANGED ? -EBUSY : -EIO, 0);
     }
 }
 

@@ -67,7 +67,8 @@ typedef void (*engine_start_callback)(int status, const char *execution_arn, int
 /*
  * status 0: done; execution_status is the execution's status afterwards.
  * -ETIMEDOUT: the task is closed (answered, timed out or its execution ended).
- * -EIO: Redis gave no answer.
+ * -EBUSY: other changes of the execution kept winning the compare-and-set
+ * (8 tries); nothing was applied. -EIO: Redis gave no answer.
  */
 typedef void (*engine_task_callback)(int status, const char *execution_arn, const char *execution_status,
                                      void *data);
@@ -192,7 +193,10 @@ int engine_activity_started(struct engine *engine, const char *token, const char
  */
 int engine_send_task_heartbeat(struct engine *engine, const char *token, engine_task_callback callback, void *data);
 
-/* status 0: stopped at stop_ms, or already closed (stop_ms its stopDate); -ENOENT (no such execution); -EIO. */
+/*
+ * status 0: stopped at stop_ms, or already closed (stop_ms its stopDate);
+ * -ENOENT (no such execution); -EBUSY (other changes kept winning); -EIO.
+ */
 typedef void (*engine_stop_callback)(int status, int64_t stop_ms, void *data);
 
 /*

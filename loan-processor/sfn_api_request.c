@@ -29,6 +29,10 @@ void sfn_request_reply_unavailable(struct http_request *request, int result)
 {
     if (result == -ENOMEM)
         sfn_api_reply_error(request, 500, "InternalFailure", "Out of memory");
+    else if (result == -EBUSY)
+        sfn_api_reply_error(request, 503, "ServiceUnavailable",
+                            "The execution kept changing while this request was being applied; it was not "
+                            "carried out (retry)");
     else
         sfn_api_reply_error(request, 503, "ServiceUnavailable",
                             "Redis is unavailable; the request was not carried out (retry later)");

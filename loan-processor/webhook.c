@@ -155,7 +155,9 @@ static void on_task_completed(int status, const char *execution_arn, const char 
         return;
     }
     if (status < 0) {
-        reply_unavailable(operation, "Redis is unavailable");
+        reply_unavailable(operation, status == -EBUSY ? "The execution kept changing while the callback was being "
+                                                        "applied; it was not carried out (retry)"
+                                                      : "Redis is unavailable");
         return;
     }
     struct webhook_statistics *statistics = &operation->webhook->statistics;
