@@ -33,6 +33,8 @@ import urllib.request
 LOAN_PROCESSOR = os.environ.get("LOAN_PROCESSOR_BIN", "build/loan-processor/loan-processor")
 VALUATION_SERVICE = os.environ.get("VALUATION_SERVICE_BIN", "build/valuation-service/valuation-service")
 STATE_MACHINES_DIR = os.environ.get("STATE_MACHINES_DIR_FOR_TESTS", "loan-processor/state-machines")
+# The servers' REDIS_TIMEOUT_MS when a test does not set it (common/service.c).
+DEFAULT_REDIS_TIMEOUT_MS = 5000
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 LOAN_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:LoanProcessorStateMachine"
@@ -419,17 +421,26 @@ class Server:
             raise AssertionError(f"{self.name} exited with status {status}:\n{text[-2000:]}")
 
 
+# Every request() since the current test began, as (seconds it took, method, url); see StackTestCase.
+_request_log = []
+_request_log_lock = threading.Lock()
+
+
 def request(method, url, body=None, headers=None, timeout=10):
     """Sends an HTTP request; returns (status, body text). Never raises for HTTP errors."""
     data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
     prepared = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None and "Content-Type" not in (headers or {}):
         prepared.add_header("Content-Type", "application/json")
+    started = time.monotonic()
     try:
         with urllib.request.urlopen(prepared, timeout=timeout) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+    finally:
+        with _request_log_lock:
+            _request_log.append((time.monotonic() - started, method, url))
 
 
 def send_oversized(url, length, headers=None):
@@ -513,11 +524,32 @@ class StackTestCase(unittest.TestCase):
     """Starts Redis and, on request, the two servers; stops everything after each test."""
 
     TIME_SCALE = "0.05"   # the six-second story in 0.3 s
+    # A suite that sets this checks after each test that every request() the test made was answered within the
+    # Redis deadline of the servers it started (REDIS_TIMEOUT_MS) plus this many seconds: whatever the fault, no
+    # request hangs. None: not checked (suites with long polls and streams).
+    REQUEST_DEADLINE_MARGIN_S = None
 
     def setUp(self):
         self.redis = fresh_redis()
         self.servers = []
         self.started_servers = []  # every server this test started, for the logs shown when it fails
+        with _request_log_lock:
+            _request_log.clear()
+
+    def request_deadline_s(self):
+        """How long any request of this test may take: its servers' longest Redis deadline plus the margin."""
+        timeouts = [int(server.environment.get("REDIS_TIMEOUT_MS", DEFAULT_REDIS_TIMEOUT_MS))
+                    for server in self.started_servers]
+        return max(timeouts, default=DEFAULT_REDIS_TIMEOUT_MS) / 1000 + (self.REQUEST_DEADLINE_MARGIN_S or 0)
+
+    def assert_requests_answered_in_time(self):
+        """Fails if any request() made so far in this test took longer than request_deadline_s()."""
+        deadline = self.request_deadline_s()
+        with _request_log_lock:
+            slow = sorted(entry for entry in _request_log if entry[0] > deadline)
+            count = len(_request_log)
+        self.assertEqual([], [f"{method} {url} took {seconds:.2f} s" for seconds, method, url in slow[-5:]],
+                         f"{len(slow)} of {count} requests outlasted the {deadline:.1f} s deadline")
 
     def tearDown(self):
         failures = []
@@ -527,6 +559,11 @@ class StackTestCase(unittest.TestCase):
             except AssertionError as error:
                 failures.append(str(error))
         self.redis.cleanup()
+        if self.REQUEST_DEADLINE_MARGIN_S is not None:
+            try:
+                self.assert_requests_answered_in_time()
+            except AssertionError as error:
+                failures.append(str(error))
         if failures:
             raise AssertionError("\n".join(failures))
 
