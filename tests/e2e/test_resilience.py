@@ -282,6 +282,16 @@ class ResilienceTest(StackTestCase):
         after = self.start_execution(loan, application(2), name="after")
         self.assert_completed_once(loan, [after])
 
+    def test_scripts_flushed_from_redis_are_sent_again_and_nothing_fails(self):
+        loan, valuation = self.start_stack()
+        first = self.start_execution(loan, application(1))
+        self.assert_completed_once(loan, [first])
+        self.assertEqual("OK", self.redis.command("SCRIPT", "FLUSH"))   # what a Redis restart without AOF also does
+        arns = self.start_many(loan, 10, start=2)
+        self.assert_completed_once(loan, arns)
+        for server in (loan, valuation):
+            self.assertIn("missing from the server's cache (NOSCRIPT): sending its source", server.logs())
+
     def test_a_redis_named_by_host_name_is_found_when_it_starts_after_the_servers(self):
         self.redis.stop()
         by_name = self.redis.url.replace("127.0.0.1", "localhost")
