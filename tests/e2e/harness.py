@@ -136,9 +136,9 @@ class _LiveConnection:
 class Subscription(_LiveConnection):
     """A live SUBSCRIBE on one channel, over its own connection (what redis-cli SUBSCRIBE shows)."""
 
-    def __init__(self, port, channel):
+    def __init__(self, address, port, channel):
         self.channel = channel
-        self.connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.connection = socket.create_connection((address, port), timeout=5)
         self.connection.sendall(encode_command("SUBSCRIBE", channel))
         self.reader = self.connection.makefile("rb")
         confirmation = read_reply(self.reader)
@@ -224,6 +224,7 @@ class Redis:
     """
 
     def __init__(self, port=None, directory=None):
+        self.address = "127.0.0.1"   # a test may move it (another loopback address) between stop() and start()
         self.port = port or free_port()
         self.directory = directory or tempfile.mkdtemp(prefix="e2e-redis-")
         self.process = None
@@ -236,7 +237,7 @@ class Redis:
     def launch(self, appendonly=True):
         """Starts redis-server without waiting for it (see wait_ready)."""
         self.appendonly = appendonly
-        arguments = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.directory,
+        arguments = ["redis-server", "--port", str(self.port), "--bind", self.address, "--dir", self.directory,
                      "--save", "", "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec"]
         if self.cluster:
             arguments += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
@@ -310,17 +311,17 @@ class Redis:
 
     @property
     def url(self):
-        return f"redis://127.0.0.1:{self.port}"
+        return f"redis://{self.address}:{self.port}"
 
     def command(self, *arguments):
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as connection:
+        with socket.create_connection((self.address, self.port), timeout=5) as connection:
             connection.sendall(encode_command(*arguments))
             reader = connection.makefile("rb")
             return read_reply(reader)
 
     def subscribe(self, channel):
         """A live subscription to channel (use it in a with block)."""
-        return Subscription(self.port, channel)
+        return Subscription(self.address, self.port, channel)
 
 
 # Cluster mode: Redis servers launched ahead of the tests that will use them, so that their 2 s to turn
@@ -348,11 +349,29 @@ def fresh_redis():
     return _spare_redis.pop(0).wait_ready(may_move=True)
 
 
+def with_hosts_file(path):
+    """A command prefix that runs a server in a mount namespace of its own, where /etc/hosts is the file at path.
+
+    The file is bind-mounted, so rewriting it in place (open(path, "w")) changes what the server's lookups find:
+    a host name can move to another address while the server runs. Needs root; see can_replace_hosts_file().
+    """
+    return ["unshare", "--mount", "--", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', path]
+
+
+def can_replace_hosts_file():
+    """Whether with_hosts_file() works here (root, unshare and mount namespaces)."""
+    try:
+        return subprocess.run(with_hosts_file("/etc/hosts") + ["true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
 class Server:
     """One of the project's servers, started as a real process."""
 
-    def __init__(self, binary, port, environment, name):
+    def __init__(self, binary, port, environment, name, command_prefix=None):
         self.binary = binary
+        self.command_prefix = command_prefix or []  # e.g. with_hosts_file(): runs the binary through another program
         self.port = port
         self.environment = environment
         self.name = name
@@ -363,7 +382,8 @@ class Server:
         environment = dict(os.environ)
         environment.update(self.environment)
         self.log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([self.binary], env=environment, stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen(self.command_prefix + [self.binary], env=environment, stdout=self.log,
+                                        stderr=self.log)
         if wait_healthy:
             wait_until(self.healthy, 10, what=f"{self.name} /health")
         else:
@@ -567,12 +587,12 @@ class StackTestCase(unittest.TestCase):
         if failures:
             raise AssertionError("\n".join(failures))
 
-    def start_valuation_service(self, port=None, wait_healthy=True, **environment):
+    def start_valuation_service(self, port=None, wait_healthy=True, command_prefix=None, **environment):
         """Starts a valuation-service on this test's Redis; waits for /health 200 (or only for its port)."""
         port = port or free_port()
         settings = {"VALUATION_SERVICE_PORT": str(port), "REDIS_URL": self.redis.url, "TIME_SCALE": self.TIME_SCALE}
         settings.update(environment)
-        server = Server(VALUATION_SERVICE, port, settings, "valuation-service")
+        server = Server(VALUATION_SERVICE, port, settings, "valuation-service", command_prefix)
         self.started_servers.append(server)
         self.servers.append(server.start(wait_healthy))
         return server
@@ -591,7 +611,7 @@ class StackTestCase(unittest.TestCase):
         return directory
 
     def start_loan_processor(self, port=None, valuation_port=None, extra_state_machines=None, wait_healthy=True,
-                             **environment):
+                             command_prefix=None, **environment):
         """Starts a loan-processor on this test's Redis; waits for /health 200 (or only for its port)."""
         port = port or free_port()
         settings = {
@@ -603,7 +623,7 @@ class StackTestCase(unittest.TestCase):
             "CALLBACK_URL": f"http://127.0.0.1:{port}/valuation-callback",
         }
         settings.update(environment)
-        server = Server(LOAN_PROCESSOR, port, settings, "loan-processor")
+        server = Server(LOAN_PROCESSOR, port, settings, "loan-processor", command_prefix)
         self.started_servers.append(server)
         self.servers.append(server.start(wait_healthy))
         return server

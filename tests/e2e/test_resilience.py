@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -311,6 +312,33 @@ class ResilienceTest(StackTestCase):
             self.assertIn(f"connected to Redis at localhost:{self.redis.port} (127.0.0.1)", server.logs())
         arn = self.start_execution(loan, application(2))
         self.assert_completed_once(loan, [arn])
+
+    def test_a_redis_that_moves_to_another_address_is_found_there(self):
+        if harness.REDIS_CLUSTER:
+            self.skipTest("about addresses, not the key layout")
+        if not harness.can_replace_hosts_file():
+            self.skipTest("needs root and mount namespaces (unshare) to give the servers their own /etc/hosts")
+        hosts = tempfile.NamedTemporaryFile("w", prefix="e2e-hosts-", delete=False)
+        self.addCleanup(os.unlink, hosts.name)
+        hosts.write("127.0.0.1 localhost\n127.0.0.1 redis-moving\n")
+        hosts.close()
+        settings = {"REDIS_URL": f"redis://redis-moving:{self.redis.port}", "REDIS_TIMEOUT_MS": str(REDIS_TIMEOUT_MS),
+                    "TIME_SCALE": "0.5", "command_prefix": harness.with_hosts_file(hosts.name)}
+        valuation = self.start_valuation_service(**settings)          # callbacks 3 s after each request
+        loan = self.start_loan_processor(valuation_port=valuation.port, **settings)
+        arns = self.start_many(loan, 20)
+        wait_until(lambda: len(self.stored_tokens()) == 20, 10, what="20 stored task tokens")
+        self.redis.stop()
+        self.redis.address = "127.0.0.2"                               # a re-created container: same data, new address
+        self.redis.start()
+        with open(hosts.name, "w") as rewritten:                       # in place: the servers see the bind-mounted file
+            rewritten.write("127.0.0.1 localhost\n127.0.0.2 redis-moving\n")
+        for server in (loan, valuation):
+            wait_until(server.healthy, 10, what=f"{server.name} connected to Redis at its new address")
+        self.assert_completed_once(loan, arns)
+        for server in (loan, valuation):
+            self.assertIn("the Redis host 'redis-moving' now resolves to 127.0.0.2 (was 127.0.0.1)", server.logs())
+            self.assertIn(f"connected to Redis at redis-moving:{self.redis.port} (127.0.0.2)", server.logs())
 
     def test_a_redis_host_that_does_not_resolve_is_answered_503_and_looked_up_again(self):
         loan = self.start_loan_processor(REDIS_URL="redis://no-such-host.invalid:6379",
