@@ -195,7 +195,6 @@ int host_lookup_start(struct event_loop *loop, const char *name, uint64_t timeou
         return started == EAI_MEMORY ? -ENOMEM : -EAGAIN;
     }
     if (event_loop_timer_start(loop, &lookup->poll_timer, FIRST_POLL_MS, on_poll, lookup) < 0) {
-        lookup->callback = NULL;
         host_lookup_cancel(lookup);
         return -ENOMEM;
     }
