@@ -73,6 +73,17 @@ class ResilienceTest(StackTestCase):
     def stored_tokens(self):
         return [key for key in self.redis.command("KEYS", "valuation:*") if key != harness.IN_FLIGHT_KEY]
 
+    def all_executions(self, server, state_machine_arn):
+        """Every execution of the state machine, through ListExecutions' pages."""
+        arns, body = [], {"stateMachineArn": state_machine_arn, "maxResults": 100}
+        while True:
+            status, page = self.sfn(server, "ListExecutions", body)
+            self.assertEqual(200, status, page)
+            arns += [execution["executionArn"] for execution in page["executions"]]
+            if not page.get("nextToken"):
+                return arns
+            body["nextToken"] = page["nextToken"]
+
     def restart_loan_processor(self, server, **environment):
         self.servers.remove(server)
         return self.start_loan_processor(port=server.port, **environment)
@@ -93,6 +104,28 @@ class ResilienceTest(StackTestCase):
         time.sleep(3)                                    # the callbacks fall due while no loan-processor runs
         loan = self.restart_loan_processor(loan, valuation_port=valuation.port, TIME_SCALE="0.5")
         self.assert_completed_once(loan, arns)
+
+    def test_kill_9_while_executions_are_starting_leaves_none_running_forever(self):
+        valuation = self.start_valuation_service(TIME_SCALE="0.2")           # callbacks 1.2 s after each request
+        settings = {"valuation_port": valuation.port, "TIME_SCALE": "0.2", "TASK_START_LEASE_SECONDS": "2"}
+        loan = self.start_loan_processor(**settings)
+        acknowledged = []
+
+        def start(number):
+            try:
+                acknowledged.append(self.start_execution(loan, application(number), name=f"app-{number}"))
+            except (OSError, AssertionError):                                # the process died under this request
+                pass
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            pending = [pool.submit(start, number) for number in range(300)]
+            wait_until(lambda: len(acknowledged) >= 60, 20, what="60 executions started")
+            loan.stop(kill=True)                                             # in the middle of starts and tasks
+            concurrent.futures.wait(pending)
+        loan = self.restart_loan_processor(loan, **settings)
+        existing = self.all_executions(loan, LOAN_MACHINE_ARN)
+        self.assertLessEqual(set(acknowledged), set(existing))
+        self.assertLess(len(existing), 300, "the kill came after every start")
+        self.assert_completed_once(loan, existing)
 
     def test_a_task_whose_process_died_before_starting_it_is_started_by_another_instance(self):
         calls, release = [], threading.Event()
