@@ -104,9 +104,10 @@ static int pick_address(const struct addrinfo *found, char address[HOST_LOOKUP_A
         for (const struct addrinfo *entry = found; entry; entry = entry->ai_next) {
             if (entry->ai_family != families[i])
                 continue;
+            const void *socket_address = entry->ai_addr;
             const void *raw = families[i] == AF_INET
-                                  ? (const void *)&((const struct sockaddr_in *)(const void *)entry->ai_addr)->sin_addr
-                                  : (const void *)&((const struct sockaddr_in6 *)(const void *)entry->ai_addr)->sin6_addr;
+                                  ? (const void *)&((const struct sockaddr_in *)socket_address)->sin_addr
+                                  : (const void *)&((const struct sockaddr_in6 *)socket_address)->sin6_addr;
             if (inet_ntop(families[i], raw, address, HOST_LOOKUP_ADDRESS_LENGTH))
                 return 0;
         }

@@ -500,7 +500,8 @@ static void connection_lost(struct redis_client *client, const char *reason)
     if (was_connected && client->destroying) {
         log_event(LOG_INFO, "redis-closed", "closed the connection to Redis at %s", client->location);
     } else if (was_connected) {
-        log_event(LOG_WARN, "redis-disconnected", "lost the connection to Redis at %s (%s); reconnecting", client->location, reason);
+        log_event(LOG_WARN, "redis-disconnected", "lost the connection to Redis at %s (%s); reconnecting",
+                  client->location, reason);
         notify_change(client, false);
     }
     schedule_reconnect(client); /* not when destroying */
@@ -562,7 +563,8 @@ static void on_connected(const redisAsyncContext *context, int status)
     if (context != client->context)
         return;
     if (status != REDIS_OK) {
-        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s: %s", client->location, context->errstr);
+        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s: %s", client->location,
+                  context->errstr);
         connection_lost(client, context->errstr); /* hiredis frees the context after this returns */
         return;
     }
@@ -586,7 +588,8 @@ static void connect_to_address(struct redis_client *client)
 {
     redisAsyncContext *context = redisAsyncConnect(client->address, client->port);
     if (!context || context->err) {
-        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s: %s", client->location, context ? context->errstr : "out of memory");
+        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s: %s", client->location,
+                  context ? context->errstr : "out of memory");
         if (context)
             redisAsyncFree(context);
         schedule_reconnect(client);
@@ -662,7 +665,8 @@ static void on_watchdog(struct event_timer *timer)
     uint64_t now = event_loop_now_ms();
     uint64_t limit = client->config.command_timeout_ms;
     if (client->context && !client->connected && now - client->connect_started_ms > limit) {
-        log_event(LOG_WARN, "redis-unavailable", "connecting to Redis at %s took over %llu ms; retrying", client->location, (unsigned long long)limit);
+        log_event(LOG_WARN, "redis-unavailable", "connecting to Redis at %s took over %llu ms; retrying",
+                  client->location, (unsigned long long)limit);
         drop_connection(client, "connect timed out");
     } else if (client->oldest && now - client->oldest->sent_ms > limit) {
         drop_connection(client, "a command got no reply in time");
