@@ -351,6 +351,11 @@ class ResilienceTest(StackTestCase):
             self.skipTest("about addresses, not the key layout")
         if not harness.can_replace_hosts_file():
             self.skipTest("needs root and mount namespaces (unshare) to give the servers their own /etc/hosts")
+        try:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.2", 0))
+        except OSError:
+            self.skipTest("127.0.0.2 is not a loopback address here")
         hosts = tempfile.NamedTemporaryFile("w", prefix="e2e-hosts-", delete=False)
         self.addCleanup(os.unlink, hosts.name)
         hosts.write("127.0.0.1 localhost\n127.0.0.1 redis-moving\n")
