@@ -556,6 +556,12 @@ class StackTestCase(unittest.TestCase):
         with _request_log_lock:
             _request_log.clear()
 
+    def assert_epoch_seconds_of_now(self, value):
+        """value is a date as the AWS JSON protocol sends it: epoch seconds (a JSON number; whole seconds may come
+        without a fraction) within a minute of now."""
+        self.assertIsInstance(value, (int, float))
+        self.assertAlmostEqual(time.time(), value, delta=60)
+
     def request_deadline_s(self):
         """How long any request of this test may take: its servers' longest Redis deadline plus the margin."""
         timeouts = [int(server.environment.get("REDIS_TIMEOUT_MS", DEFAULT_REDIS_TIMEOUT_MS))

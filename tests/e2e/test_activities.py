@@ -114,7 +114,7 @@ class ActivityApiTest(ActivityTestCase):
         server = self.start()
         created = self.create_activity(server)
         self.assertEqual(ACTIVITY_ARN, created["activityArn"])
-        self.assertIsInstance(created["creationDate"], (int, float))
+        self.assert_epoch_seconds_of_now(created["creationDate"])
         self.assertEqual(created, self.create_activity(server), "CreateActivity is idempotent on the name")
 
         status, described = self.sfn(server, "DescribeActivity", {"activityArn": ACTIVITY_ARN})

@@ -85,7 +85,7 @@ class StepFunctionsApi(harness.StackTestCase):
         status, first = self.sfn(loan, "StartExecution", body)
         self.assertEqual(200, status)
         self.assertEqual(EXECUTION_PREFIX + "same-name", first["executionArn"])
-        self.assertIsInstance(first["startDate"], float)
+        self.assert_epoch_seconds_of_now(first["startDate"])
         status, again = self.sfn(loan, "StartExecution", body)  # same name and input while RUNNING
         self.assertEqual((200, first), (status, again))
         self.assert_aws_error(self.sfn(loan, "StartExecution", dict(body, input='{"other": 1}')),

@@ -81,7 +81,7 @@ class StateMachineApi(StateMachineApiCase):
         self.assertEqual(200, status)
         self.assertEqual({"stateMachineArn", "creationDate"}, set(created))
         self.assertEqual(machine_arn("Simple"), created["stateMachineArn"])
-        self.assertIsInstance(created["creationDate"], float)
+        self.assert_epoch_seconds_of_now(created["creationDate"])
 
         described = self.describe_machine(created["stateMachineArn"])
         self.assertEqual({"stateMachineArn": machine_arn("Simple"), "name": "Simple", "status": "ACTIVE",
