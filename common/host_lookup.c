@@ -5,7 +5,10 @@
  * until gai_error() stops saying EAI_INPROGRESS, so its memory may only be
  * freed once the request is finished or cancelled. A lookup given up while
  * glibc is still working on it (gai_cancel() answers EAI_NOTCANCELED) goes
- * on a list of abandoned lookups that later calls reap.
+ * on a list of abandoned lookups that later calls reap. The list stays
+ * short: glibc's resolver gives up by itself (resolv.conf's timeout and
+ * attempts, 10 s by default), and a caller retrying with backoff starts at
+ * most a few lookups in that time.
  */
 #include "host_lookup.h"
 

@@ -632,7 +632,9 @@ static void on_internal_outcome_done(int status, const char *execution_arn, cons
         log_event(LOG_INFO, "task-outcome-dropped", "%s for %s arrived after the task closed", what,
                   execution_arn ? execution_arn : "an execution");
     else if (status < 0)
-        log_event(LOG_ERROR, "task-outcome-lost", "could not record %s (Redis gave no answer)", what);
+        log_event(LOG_ERROR, "task-outcome-lost", "could not record %s (%s)", what,
+                  status == -EBUSY ? "other changes of the execution kept winning the compare-and-set"
+                                   : "Redis gave no answer");
     free(what);
 }
 

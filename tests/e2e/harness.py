@@ -491,7 +491,25 @@ class _ReceiverServer(http.server.ThreadingHTTPServer):
         pass  # a client that went away (a killed server) while its request was held
 
 
-class _Receiver:
+class QuietJsonHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler for the test receivers: answers with JSON and logs nothing."""
+
+    def reply_json(self, status, data):
+        """Sends status with data (bytes of JSON); a caller that went away meanwhile is ignored."""
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass
+
+    def log_message(self, *arguments):
+        pass
+
+
+class Receiver:
     """Serves handler on 127.0.0.1:port (0: a free port) until close()."""
 
     def _serve(self, handler, port=0):
@@ -509,7 +527,7 @@ class _Receiver:
         self.server.server_close()
 
 
-class CallbackReceiver(_Receiver):
+class CallbackReceiver(Receiver):
     """A plain HTTP server that records POSTs and answers with a chosen status.
 
     on_receive(path, body), if given, runs as each POST arrives, before the answer.
@@ -520,22 +538,14 @@ class CallbackReceiver(_Receiver):
         self.received = []
         receiver = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietJsonHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length).decode()
                 if on_receive:
                     on_receive(self.path, body)
                 receiver.received.append((self.path, body, time.monotonic()))
-                body = b'{"ok":true}'
-                self.send_response(receiver.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *arguments):
-                pass
+                self.reply_json(receiver.status, b'{"ok":true}')
 
         self._serve(Handler)
 
@@ -753,7 +763,7 @@ def main():
     sys.exit(0 if result.wasSuccessful() else 1)
 
 
-class ScriptedReceiver(_Receiver):
+class ScriptedReceiver(Receiver):
     """A real HTTP server for callbacks whose answers a test scripts.
 
     answer(body, attempt) gives the status of each POST as it arrives: body is the parsed JSON (or the text when it
@@ -770,7 +780,7 @@ class ScriptedReceiver(_Receiver):
         self._lock = threading.Lock()
         receiver = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietJsonHandler):
             def do_POST(self):
                 text = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 try:
@@ -781,15 +791,7 @@ class ScriptedReceiver(_Receiver):
                     attempt = receiver._attempts[text] = receiver._attempts.get(text, 0) + 1
                     receiver.received.append({"body": body, "attempt": attempt, "arrived": time.monotonic()})
                 status = receiver.answer(body, attempt)
-                reply = b'{"ok":true}' if status < 300 else b'{"error":"scripted"}'
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *arguments):
-                pass
+                self.reply_json(status, b'{"ok":true}' if status < 300 else b'{"error":"scripted"}')
 
         self._serve(Handler, port)
 

@@ -7,11 +7,9 @@ LPOP on sqs:<QueueName> for the queue. TIME_SCALE 0.05 makes Retry intervals sho
 """
 
 import hashlib
-import http.server
 import json
 import re
 import struct
-import threading
 import time
 
 import harness
@@ -22,7 +20,7 @@ QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/Orders"
 INVOKE_AND_WAIT = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 
-class FunctionWorker:
+class FunctionWorker(harness.Receiver):
     """An HTTP worker for lambda:invoke: records each POST and answers from a script of (status, body) pairs.
 
     The last pair answers everything after the script runs out; delay (seconds) holds every answer back.
@@ -33,37 +31,20 @@ class FunctionWorker:
         self.received = []
         worker = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(harness.QuietJsonHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 worker.received.append({"path": self.path, "body": body,
                                         "content_type": self.headers.get("Content-Type")})
                 status, answer = worker.answers[min(len(worker.received), len(worker.answers)) - 1]
                 time.sleep(delay)
-                data = answer.encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except OSError:
-                    pass  # the loan-processor gave up waiting
+                self.reply_json(status, answer.encode())  # ignored if the loan-processor gave up waiting
 
-            def log_message(self, *arguments):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._serve(Handler)
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.server.server_address[1]}/functions/ship"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        return f"http://127.0.0.1:{self.port}/functions/ship"
 
 
 def invoke_machine(url, resource="arn:aws:states:::lambda:invoke", **task_fields):

@@ -82,6 +82,16 @@ static inline char *test_read_file(const char *path, size_t *length)
     return text;
 }
 
+/*
+ * The blog's shipped definitions, for the programs that meson gives
+ * -DSOURCE_ROOT (unit_test_c_args in tests/unit/meson.build).
+ */
+#ifdef SOURCE_ROOT
+#define TEST_STATE_MACHINES_DIR SOURCE_ROOT "/loan-processor/state-machines/"
+#define TEST_BLOG_PART1_PATH TEST_STATE_MACHINES_DIR "LoanProcessorPart1StateMachine.asl.json"
+#define TEST_BLOG_PART2_PATH TEST_STATE_MACHINES_DIR "LoanProcessorStateMachine.asl.json"
+#endif
+
 static inline int test_done(void)
 {
     printf("1..%d\n", test_count);

@@ -15,13 +15,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#ifndef SOURCE_ROOT
+#ifndef TEST_BLOG_PART1_PATH
 #error "SOURCE_ROOT must be defined by meson"
 #endif
-
-#define STATE_MACHINES_DIR SOURCE_ROOT "/loan-processor/state-machines/"
-#define BLOG_PART1_PATH STATE_MACHINES_DIR "LoanProcessorPart1StateMachine.asl.json"
-#define BLOG_PART2_PATH STATE_MACHINES_DIR "LoanProcessorStateMachine.asl.json"
 
 #define MARGIN 20
 
@@ -315,7 +311,7 @@ static bool check_geometry(const cJSON *json, char *problem, size_t size)
 
 static void test_lays_out_the_blog_part1_definition(void)
 {
-    struct state_machine *machine = parse_file(BLOG_PART1_PATH);
+    struct state_machine *machine = parse_file(TEST_BLOG_PART1_PATH);
     cJSON *json = layout_json(machine);
     char nodes[512], edges[1024];
     state_machine_free(machine);
@@ -346,7 +342,7 @@ static void test_lays_out_the_blog_part1_definition(void)
 
 static void test_lays_out_the_blog_part2_definition(void)
 {
-    struct state_machine *machine = parse_file(BLOG_PART2_PATH);
+    struct state_machine *machine = parse_file(TEST_BLOG_PART2_PATH);
     cJSON *json = layout_json(machine);
     char nodes[512], edges[2048];
     state_machine_free(machine);
@@ -673,7 +669,8 @@ static void test_json_has_the_contract_fields(void)
 
 static void test_layout_is_deterministic(void)
 {
-    struct state_machine *first_machine = parse_file(BLOG_PART2_PATH), *second_machine = parse_file(BLOG_PART2_PATH);
+    struct state_machine *first_machine = parse_file(TEST_BLOG_PART2_PATH);
+    struct state_machine *second_machine = parse_file(TEST_BLOG_PART2_PATH);
     cJSON *first = layout_json(first_machine), *second = layout_json(second_machine);
     cJSON *loop_first = layout_json_of(choice_loop_definition), *loop_second = layout_json_of(choice_loop_definition);
     char *texts[4] = { print(first), print(second), print(loop_first), print(loop_second) };
@@ -780,7 +777,7 @@ static void check_allocation_failures(const char *definition)
 static void test_allocation_failures_are_clean(void)
 {
     size_t length = 0;
-    char *blog = test_read_file(BLOG_PART2_PATH, &length);
+    char *blog = test_read_file(TEST_BLOG_PART2_PATH, &length);
     ASSERT_NOT_NULL(blog);
     check_allocation_failures(blog);
     free(blog);

@@ -1687,25 +1687,18 @@ static void test_bad_timeout_paths_fail_with_states_runtime(void)
 
 /* ---- the blog's part 2: timeouts and failures published, then Fail --------------- */
 
-#ifndef SOURCE_ROOT
+#ifndef TEST_BLOG_PART2_PATH
 #error "SOURCE_ROOT must be defined by meson"
 #endif
-#define PART2_FILE SOURCE_ROOT "/loan-processor/state-machines/LoanProcessorStateMachine.asl.json"
 #define TOPIC_ARN "arn:aws:sns:us-east-1:123456789012:LoanProcessorErrorTopic"
 
-/* The definition in PART2_FILE (a static buffer), or NULL with a diagnostic. */
+/* The definition in TEST_BLOG_PART2_PATH (read once, kept until exit), or NULL with a diagnostic. */
 static const char *part2_definition(void)
 {
-    static char text[65536];
-    FILE *file = fopen(PART2_FILE, "rb");
+    static char *text;
     size_t length;
-    if (!file) {
-        printf("# cannot open %s\n", PART2_FILE);
-        return NULL;
-    }
-    length = fread(text, 1, sizeof(text) - 1, file);
-    fclose(file);
-    text[length] = '\0';
+    if (!text && !(text = test_read_file(TEST_BLOG_PART2_PATH, &length)))
+        printf("# cannot open %s\n", TEST_BLOG_PART2_PATH);
     return text;
 }
 
@@ -1717,7 +1710,7 @@ static bool is_part2(const struct session *session)
                  && state_machine_find(session->machine, "PublishValuationServiceTimeoutError")
                  && state_machine_find(session->machine, "PublishValuationFailedError");
     if (!part2)
-        printf("# %s is not the blog's part-2 state machine\n", PART2_FILE);
+        printf("# %s is not the blog's part-2 state machine\n", TEST_BLOG_PART2_PATH);
     return part2;
 }
 

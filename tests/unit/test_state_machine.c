@@ -9,13 +9,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#ifndef SOURCE_ROOT
+#ifndef TEST_BLOG_PART1_PATH
 #error "SOURCE_ROOT must be defined by meson"
 #endif
-
-#define STATE_MACHINES_DIR SOURCE_ROOT "/loan-processor/state-machines/"
-#define BLOG_PART1_PATH STATE_MACHINES_DIR "LoanProcessorPart1StateMachine.asl.json"
-#define BLOG_PART2_PATH STATE_MACHINES_DIR "LoanProcessorStateMachine.asl.json"
 
 struct parse_outcome {
     int rc;
@@ -154,12 +150,12 @@ static void check_definition_file(const char *path, void (*check)(const struct s
 
 static void test_parses_the_blog_part1_definition_file(void)
 {
-    check_definition_file(BLOG_PART1_PATH, check_blog_part1_machine);
+    check_definition_file(TEST_BLOG_PART1_PATH, check_blog_part1_machine);
 }
 
 static void test_parses_the_blog_part2_definition_file(void)
 {
-    check_definition_file(BLOG_PART2_PATH, check_blog_part2_machine);
+    check_definition_file(TEST_BLOG_PART2_PATH, check_blog_part2_machine);
 }
 
 static void check_every_state_type(const struct state_machine *machine)
