@@ -45,8 +45,8 @@ WORKDIR /src
 COPY scripts/install-deps.sh scripts/install-deps.sh
 RUN scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN BUILD_DIR=build scripts/build.sh -Dbuildtype=release \
- && strip build/loan-processor/loan-processor build/valuation-service/valuation-service
+RUN BUILD_DIR=build scripts/build.sh -Dbuildtype=release -Dprefix=/usr/local \
+ && meson install -C build --destdir /install --strip >/dev/null
 
 # --- Runtime: runtime libraries only, non-root --------------------------------
 FROM base AS runtime
@@ -56,13 +56,10 @@ RUN /tmp/install-deps.sh --runtime \
  && groupadd --gid 10001 app \
  && useradd --uid 10001 --gid app --home-dir /nonexistent --no-create-home \
             --shell /usr/sbin/nologin app
-COPY --from=build /src/build/loan-processor/loan-processor \
-                  /src/build/valuation-service/valuation-service /usr/local/bin/
-COPY --from=build /src/loan-processor/state-machines/ /usr/share/loan-processor/state-machines/
+COPY --from=build /install/usr/local/ /usr/local/
 ENV BIND_ADDRESS=0.0.0.0 \
     LOAN_PROCESSOR_PORT=8080 \
     VALUATION_SERVICE_PORT=8081 \
-    STATE_MACHINES_DIR=/usr/share/loan-processor/state-machines \
     REDIS_URL=redis://redis:6379 \
     VALUATION_SERVICE_URL=http://valuation-service:8081/valuation-request \
     CALLBACK_URL=http://loan-processor:8080/valuation-callback

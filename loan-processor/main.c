@@ -22,11 +22,17 @@
 #include "sfn_api.h"
 #include "sns_publish.h"
 #include "task_functions.h"
+#include "valuation_request_function.h"
 #include "valuation_tokens.h"
 #include "webhook.h"
 
+/*
+ * Where the shipped state machines are: installed under share/ by `meson
+ * install`; a binary run from its build tree before any install finds them in
+ * the source tree instead (SOURCE_STATE_MACHINES_DIR).
+ */
 #ifndef DEFAULT_STATE_MACHINES_DIR
-#define DEFAULT_STATE_MACHINES_DIR "loan-processor/state-machines"
+#define DEFAULT_STATE_MACHINES_DIR "/usr/local/share/loan-processor/state-machines"
 #endif
 
 /* Largest definition file read at start (the API's own limit is 1 MiB). */
@@ -100,6 +106,8 @@ struct loan_processor {
     struct sfn_api api;
     struct webhook webhook;
     struct task_functions_environment functions;
+    struct valuation_request_function valuation_function;
+    struct task_function function_table[1];
     struct local_topics topics;
     struct local_queues queues;
     struct console_api console_api;
@@ -251,6 +259,12 @@ static int load_state_machines(struct engine *engine, const char *directory)
     static const char suffix[] = ".asl.json";
     DIR *listing = opendir(directory);
     int loaded = 0;
+#ifdef SOURCE_STATE_MACHINES_DIR
+    if (!listing && errno == ENOENT && strcmp(directory, DEFAULT_STATE_MACHINES_DIR) == 0) {
+        directory = SOURCE_STATE_MACHINES_DIR;
+        listing = opendir(directory);
+    }
+#endif
     if (!listing) {
         log_event(LOG_ERROR, "state-machines", "cannot open STATE_MACHINES_DIR '%s': %s", directory, strerror(errno));
         return -1;
@@ -390,10 +404,19 @@ static int configure(struct loan_processor *processor, struct service_config *co
     config->http.max_body_bytes = 2 * 1024 * 1024;
     if (configure_activities(processor, config) < 0)
         return -EINVAL;
-    processor->functions = (struct task_functions_environment){
+    processor->valuation_function = (struct valuation_request_function){
         .valuation_service_url = option("VALUATION_SERVICE_URL"),
         .callback_url = option("CALLBACK_URL"),
         .token_retention_seconds = retention,
+    };
+    processor->function_table[0] = (struct task_function){
+        .name = VALUATION_REQUEST_FUNCTION_NAME,
+        .invoke = valuation_request_function_invoke,
+        .context = &processor->valuation_function,
+    };
+    processor->functions = (struct task_functions_environment){
+        .functions = processor->function_table,
+        .function_count = sizeof(processor->function_table) / sizeof(processor->function_table[0]),
         .topics = &processor->topics,
         .queues = &processor->queues,
         .function_url_timeout_ms = function_url_timeout * 1000,
@@ -429,6 +452,8 @@ int main(int argc, char **argv)
         return 1;
     processor.functions.http = processor.service.http;
     processor.functions.redis = processor.service.redis;
+    processor.valuation_function.http = processor.service.http;
+    processor.valuation_function.redis = processor.service.redis;
     processor.topics.redis = processor.service.redis;
     processor.queues.redis = processor.service.redis;
     struct engine_config engine_config = {

@@ -8,7 +8,8 @@
 #   scripts/install-deps.sh --examples the same, plus the AWS CLI the examples' workers answer with
 #   scripts/install-deps.sh --test     the same, plus Node.js and npm for the
 #                                      AWS SDK for JavaScript suite (tests/sdk) and
-#                                      Debian's chromium for the web console's browser tests
+#                                      Debian's chromium for the web console's browser tests,
+#                                      and clang-format for the formatting check
 #   scripts/install-deps.sh --bench    the same as --test, plus gnuplot (the plots) and wrk (the webhook
 #                                      scenario) for scripts/bench.sh
 #   scripts/install-deps.sh --runtime  only what the servers need at run time
@@ -24,7 +25,9 @@ case "${1:-}" in
   --runtime) packages=("${runtime_packages[@]}") ;;
   # awscli (Debian's AWS CLI v2, large) is what the examples' workers answer Step Functions with, and
   # what their end-to-end tests run; the demo and the images do not need it.
-  --examples|--test) packages+=(awscli) ;;
+  --examples) packages+=(awscli) ;;
+  # clang-format checks the one formatting dialect (.clang-format) in scripts/test.sh.
+  --test) packages+=(awscli clang-format) ;;
   # scripts/bench.sh: gnuplot draws the plots, wrk drives the webhook scenario, strace and perf count system calls
   # and profile a missed target.
   --bench) packages+=(awscli gnuplot-nox wrk strace linux-perf) ;;

@@ -33,9 +33,9 @@ export LSAN_OPTIONS="exitcode=23"
 status=0
 logs=()
 for variant in build build-sanitize; do
-  arguments=()
+  arguments=(-Dwerror=true)
   if [ "$variant" = build-sanitize ]; then
-    arguments=(-Db_sanitize=address,undefined -Db_lundef=false)
+    arguments+=(-Db_sanitize=address,undefined -Db_lundef=false)
   fi
   echo "== $variant: compiling"
   if ! BUILD_DIR="$variant" scripts/build.sh "${arguments[@]}"; then

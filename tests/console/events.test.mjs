@@ -5,7 +5,7 @@ import test from "node:test";
 import {
   eventDetails, eventStates, executionOutcome, readableDetails, sinceStartMs, summarizeEvent, topicMessageSummary,
   truncate, valuationReferenceOf,
-} from "../../loan-processor/console/events.mjs";
+} from "../../loan-processor/console/page/events.mjs";
 import * as histories from "./histories.mjs";
 
 const byType = (events, type) => events.find((event) => event.type === type);

@@ -5,7 +5,7 @@ import test from "node:test";
 import {
   describeWaitingClock, formatClockTime, formatDueIn, formatDuration, formatSinceStart, prettyJson, shortenToken,
   waitingClock,
-} from "../../loan-processor/console/format.mjs";
+} from "../../loan-processor/console/page/format.mjs";
 
 test("time since start: ms under a second, then seconds with milliseconds, then minutes", () => {
   assert.equal(formatSinceStart(0), "0 ms");

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { polylineMidpoint, polylinePath, shortResource } from "../../loan-processor/console/graph_geometry.mjs";
+import { polylineMidpoint, polylinePath, shortResource } from "../../loan-processor/console/page/graph_geometry.mjs";
 
 test("a polyline becomes SVG path data", () => {
   assert.equal(polylinePath([[260, 60], [260, 100]]), "M 260 60 L 260 100");

@@ -4,8 +4,8 @@ import test from "node:test";
 
 import {
   loanApplication, sampleValuationResponse, SCENARIOS, scenarioById, takesLoanApplication,
-} from "../../loan-processor/console/scenarios.mjs";
-import { describeTaskAnswer, taskAnswerRequest } from "../../loan-processor/console/task_answer.mjs";
+} from "../../loan-processor/console/page/scenarios.mjs";
+import { describeTaskAnswer, taskAnswerRequest } from "../../loan-processor/console/page/task_answer.mjs";
 
 test("the six stories and their valuation-service switches, as scripts/demo.sh names them", () => {
   assert.deepEqual(SCENARIOS.map((scenario) => [scenario.id, scenario.nameOrNumber]), [

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { formatHash, machineArnOfExecution, nameOfArn, parseHash } from "../../loan-processor/console/selection.mjs";
-import { findExecution, matchesFilter, upsertExecution } from "../../loan-processor/console/execution_list.mjs";
+import { formatHash, machineArnOfExecution, nameOfArn, parseHash } from "../../loan-processor/console/page/selection.mjs";
+import { findExecution, matchesFilter, upsertExecution } from "../../loan-processor/console/page/execution_list.mjs";
 
 const EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:LoanProcessorStateMachine:my-loan";
 const MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:LoanProcessorStateMachine";

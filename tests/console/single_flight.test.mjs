@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { singleFlight } from "../../loan-processor/console/single_flight.mjs";
+import { singleFlight } from "../../loan-processor/console/page/single_flight.mjs";
 
 function gate() {
   let open;

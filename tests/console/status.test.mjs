@@ -4,7 +4,7 @@ import test from "node:test";
 
 import {
   deriveStatuses, END_NODE, nodeStatus, START_NODE, STATUS, transitionKey,
-} from "../../loan-processor/console/status.mjs";
+} from "../../loan-processor/console/page/status.mjs";
 import * as histories from "./histories.mjs";
 
 const statusesOf = (events, ...names) => {

@@ -1,17 +1,9 @@
 /*
  * task_functions - see task_functions.h.
  *
- * ValuationRequestFunction mirrors the blog's Lambda: it receives
- * {"taskToken": T, "loanApplication": {...}}, POSTs
- * {"property": loanApplication.property, "callbackUrl": CALLBACK_URL} to the
- * valuation service, requires 201 {"valuationReference": R}, and stores
- * SET valuation:R T. The valuation service never sees the token: the
- * webhook finds it again through R.
- *
- * Before it POSTs, it registers the request as in flight and waits for Redis
- * to acknowledge that; storing the token ends the registration, and so does
- * every failure. A callback that outruns the stored token can then tell
- * "not stored yet" from "unknown" (see valuation_tokens.h).
+ * The dispatch: a lambda:invoke of an http(s) URL is POSTed there; a named
+ * function of the environment's table runs in-process; sns:publish and
+ * sqs:sendMessage go to the local topics and queues.
  */
 #include "task_functions.h"
 
@@ -26,7 +18,6 @@
 #include "log.h"
 #include "random_id.h"
 #include "sns_publish.h"
-#include "valuation_tokens.h"
 
 #define WAIT_FOR_TASK_TOKEN ".waitForTaskToken"
 
@@ -35,11 +26,6 @@ struct invocation_state {
     task_outcome_callback callback;
     void *data;
     char *execution_arn;
-    /* ValuationRequestFunction */
-    char *task_token;
-    char *request_body;         /* from json_print: cJSON_free */
-    char request_id[VALUATION_REQUEST_ID_SIZE];
-    char valuation_reference[VALUATION_REFERENCE_MAX_LENGTH + 1];
     /* lambda:invoke of a URL */
     char *function_url;
     /* sqs:sendMessage */
@@ -51,8 +37,6 @@ struct invocation_state {
 static void state_free(struct invocation_state *state)
 {
     free(state->execution_arn);
-    free(state->task_token);
-    cJSON_free(state->request_body);
     free(state->function_url);
     sqs_send_message_request_release(&state->message);
     free(state);
@@ -71,180 +55,6 @@ static void report(struct invocation_state *state, enum task_outcome_kind kind, 
 static void report_accepted(struct invocation_state *state, const char *output)
 {
     report(state, state->wait_for_task_token ? TASK_SUBMITTED : TASK_SUCCEEDED, output, NULL, NULL);
-}
-
-/* ---- ValuationRequestFunction ---- */
-
-/* Fails like a Lambda function that threw: error "Error", cause its JSON error object. */
-static void report_function_error(struct invocation_state *state, const char *message)
-{
-    cJSON *cause = cJSON_CreateObject();
-    char *text = NULL;
-    if (cause && cJSON_AddStringToObject(cause, "errorType", "Error")
-        && cJSON_AddStringToObject(cause, "errorMessage", message))
-        text = json_print(cause);
-    log_event(LOG_WARN, "valuation-request-failed", "%s (execution %s)", message, state->execution_arn);
-    report(state, TASK_FAILED, NULL, "Error", text ? text : message);
-    cJSON_free(text);
-    cJSON_Delete(cause);
-}
-
-/* A failure once the request may be registered as in flight: end the registration, then fail. */
-static void fail_valuation_request(struct invocation_state *state, const char *message)
-{
-    valuation_tokens_release_request(state->environment->redis, state->request_id);
-    report_function_error(state, message);
-}
-
-/*
- * The loan-processor's own Redis failed the request (the blog's Lambda would
- * have failed on DynamoDB): not the task's fault, so nothing is recorded and
- * the engine starts the task again when its start lease runs out.
- */
-static void postpone_valuation_request(struct invocation_state *state, const char *message)
-{
-    valuation_tokens_release_request(state->environment->redis, state->request_id);
-    report(state, TASK_NOT_STARTED, NULL, NULL, message);
-}
-
-static void on_token_stored(int status, void *data)
-{
-    struct invocation_state *state = data;
-    char key[192];
-    if (status < 0) {
-        postpone_valuation_request(state, "could not store the task token in Redis");
-        return;
-    }
-    valuation_tokens_key(state->valuation_reference, key, sizeof(key));
-    log_event(LOG_INFO, "token-stored", "Task token stored under key %s", key);
-    log_event(LOG_INFO, "waiting", "Execution %s is waiting for the valuation callback for %s",
-              state->execution_arn, state->valuation_reference);
-    /* What the Lambda invoke returns: the function's result is the reference it stored the token under. */
-    cJSON *output = cJSON_CreateObject(), *payload = NULL;
-    char *text = NULL;
-    if (output && cJSON_AddStringToObject(output, "ExecutedVersion", "$LATEST")
-        && (payload = cJSON_AddObjectToObject(output, "Payload"))
-        && cJSON_AddStringToObject(payload, "valuationReference", state->valuation_reference)
-        && cJSON_AddNumberToObject(output, "StatusCode", 200))
-        text = json_print(output);
-    cJSON_Delete(output);
-    if (text)
-        report(state, TASK_SUBMITTED, text, NULL, NULL);
-    else
-        report_function_error(state, "Out of memory reporting the stored token");
-    cJSON_free(text);
-}
-
-static void store_token(struct invocation_state *state)
-{
-    if (valuation_tokens_store(state->environment->redis, state->valuation_reference, state->task_token,
-                               state->environment->token_retention_seconds, state->request_id, on_token_stored,
-                               state)
-        < 0)
-        postpone_valuation_request(state, "could not store the task token: Redis is unavailable");
-}
-
-static void on_valuation_response(const struct http_response *response, void *data)
-{
-    struct invocation_state *state = data;
-    char message[512];
-    if (response->status == 0 || response->status == 503) {
-        /* Unavailable (no answer, or "retry later"): ask again when the start lease runs out. */
-        if (response->status)
-            snprintf(message, sizeof(message), "the valuation service at %s answered 503: %.200s",
-                     state->environment->valuation_service_url, response->body);
-        else
-            snprintf(message, sizeof(message), "the valuation service at %s is unreachable: %s",
-                     state->environment->valuation_service_url, response->error);
-        postpone_valuation_request(state, message);
-        return;
-    }
-    if (response->status != 201) {
-        snprintf(message, sizeof(message), "Unexpected response.status: %ld (expected 201) from %s: %.200s",
-                 response->status, state->environment->valuation_service_url, response->body);
-        fail_valuation_request(state, message);
-        return;
-    }
-    cJSON *body = NULL;
-    const char *reference = NULL;
-    if (json_parse(response->body, response->body_length, &body) == 0)
-        reference = json_string_member(body, "valuationReference");
-    if (!reference || !reference[0] || strlen(reference) > VALUATION_REFERENCE_MAX_LENGTH) {
-        cJSON_Delete(body);
-        fail_valuation_request(state, "The valuation service answered 201 without a valuationReference of 1 to "
-                                      "100 characters");
-        return;
-    }
-    strcpy(state->valuation_reference, reference);
-    cJSON_Delete(body);
-    store_token(state);
-}
-
-static void on_request_registered(int status, void *data)
-{
-    struct invocation_state *state = data;
-    const struct task_functions_environment *environment = state->environment;
-    if (status < 0) {
-        postpone_valuation_request(state, "could not register the valuation request in Redis");
-        return;
-    }
-    log_event(LOG_INFO, "valuation-requested", "POST %s %s (execution %s)", environment->valuation_service_url,
-              state->request_body, state->execution_arn);
-    int result = http_client_post_json(environment->http, environment->valuation_service_url, state->request_body,
-                                       strlen(state->request_body), VALUATION_REQUEST_TIMEOUT_MS,
-                                       on_valuation_response, state);
-    if (result == -EAGAIN)
-        fail_valuation_request(state, "Too many valuation requests in flight; try again later");
-    else if (result == -EINVAL)
-        fail_valuation_request(state, "VALUATION_SERVICE_URL is not an http(s) URL");
-    else if (result < 0)
-        fail_valuation_request(state, "The valuation request could not be sent (out of memory or shutting down)");
-}
-
-/* {"property": ..., "callbackUrl": ...} for the valuation service; NULL when out of memory. */
-static char *valuation_request_body(const cJSON *property, const char *callback_url)
-{
-    cJSON *request = cJSON_CreateObject();
-    cJSON *property_copy = cJSON_Duplicate(property, true);
-    char *body = NULL;
-    if (request && property_copy && cJSON_AddItemToObject(request, "property", property_copy)) {
-        property_copy = NULL;
-        if (cJSON_AddStringToObject(request, "callbackUrl", callback_url))
-            body = json_print(request);
-    }
-    cJSON_Delete(property_copy);
-    cJSON_Delete(request);
-    return body;
-}
-
-static int request_valuation(struct invocation_state *state, const cJSON *payload)
-{
-    const char *token = json_string_member(payload, "taskToken");
-    const cJSON *application = json_object_member(payload, "loanApplication");
-    const cJSON *property = application ? cJSON_GetObjectItemCaseSensitive(application, "property") : NULL;
-    if (!token) {
-        report_function_error(state, "The payload has no taskToken: the task cannot be called back");
-        return 0;
-    }
-    if (!property) {
-        report_function_error(state, "The payload's loanApplication has no property to value");
-        return 0;
-    }
-    state->task_token = strdup(token);
-    state->request_body = valuation_request_body(property, state->environment->callback_url);
-    if (!state->task_token || !state->request_body)
-        return -ENOMEM;
-    int result = valuation_tokens_register_request(state->environment->redis, state->request_id,
-                                                   on_request_registered, state);
-    if (result == -ENOMEM)
-        return result;
-    if (result < 0) {
-        char message[256];
-        snprintf(message, sizeof(message), "could not register the valuation request in Redis: %s",
-                 strerror(-result));
-        report(state, TASK_NOT_STARTED, NULL, NULL, message);
-    }
-    return 0;
 }
 
 /* ---- sns:publish ---- */
@@ -406,6 +216,16 @@ static bool function_is(const char *function_name, const char *wanted)
     return length == strlen(wanted) && strncmp(name, wanted, length) == 0;
 }
 
+/* The environment's in-process function called function_name, or NULL. */
+static const struct task_function *find_function(const struct task_functions_environment *environment,
+                                                 const char *function_name)
+{
+    for (size_t i = 0; i < environment->function_count; i++)
+        if (function_is(function_name, environment->functions[i].name))
+            return &environment->functions[i];
+    return NULL;
+}
+
 /* Whether the invocation runs service:api, request-response or .waitForTaskToken. */
 static bool resource_is(const struct task_invocation *invocation, const char *type, const char *api)
 {
@@ -433,27 +253,31 @@ static void report_unavailable(struct invocation_state *state, const struct task
 int task_functions_invoke(const struct task_functions_environment *environment,
                           const struct task_invocation *invocation, task_outcome_callback callback, void *data)
 {
+    const char *function_name = json_string_member(invocation->parameters, "FunctionName");
+    const char *suffix = strstr(invocation->resource, WAIT_FOR_TASK_TOKEN);
+    bool is_lambda = resource_is(invocation, "lambda", "invoke");
+    bool wait_for_task_token = suffix && strcmp(suffix, WAIT_FOR_TASK_TOKEN) == 0;
+    const struct task_function *named = is_lambda && wait_for_task_token && function_name
+                                            ? find_function(environment, function_name)
+                                            : NULL;
+    if (named && !lambda_invoke_is_url(function_name))
+        return named->invoke(named->context, invocation->execution_arn,
+                             cJSON_GetObjectItemCaseSensitive(invocation->parameters, "Payload"), callback, data);
     struct invocation_state *state = calloc(1, sizeof(*state));
     if (!state)
         return -ENOMEM;
     state->environment = environment;
     state->callback = callback;
     state->data = data;
+    state->wait_for_task_token = wait_for_task_token;
     state->execution_arn = strdup(invocation->execution_arn);
     if (!state->execution_arn) {
         free(state);
         return -ENOMEM;
     }
-    const char *function_name = json_string_member(invocation->parameters, "FunctionName");
-    const char *suffix = strstr(invocation->resource, WAIT_FOR_TASK_TOKEN);
-    bool is_lambda = resource_is(invocation, "lambda", "invoke");
-    state->wait_for_task_token = suffix && strcmp(suffix, WAIT_FOR_TASK_TOKEN) == 0;
     int result = 0;
     if (is_lambda && function_name && lambda_invoke_is_url(function_name))
         result = invoke_function_url(state, invocation->parameters);
-    else if (is_lambda && state->wait_for_task_token && function_name
-             && function_is(function_name, "ValuationRequestFunction"))
-        result = request_valuation(state, cJSON_GetObjectItemCaseSensitive(invocation->parameters, "Payload"));
     else if (resource_is(invocation, "sns", "publish"))
         result = publish_to_topic(state, invocation->parameters);
     else if (resource_is(invocation, "sqs", "sendMessage"))

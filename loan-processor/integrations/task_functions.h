@@ -1,13 +1,11 @@
 /*
- * task_functions - what a Task's Resource runs. The built-in stand-ins for
- * the blog's Lambda functions live here, looked up by FunctionName, so
- * that a workflow names them exactly as the CDK app did:
+ * task_functions - what a Task's Resource runs. In-process stand-ins for
+ * Lambda functions (the blog's ValuationRequestFunction, see valuation/) are
+ * given in the environment's table and looked up by FunctionName, so that a
+ * workflow names them exactly as the CDK app did:
  *   "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
  *   "Parameters": {"FunctionName": "ValuationRequestFunction", "Payload": {...}}
  * FunctionName may also be a Lambda ARN ending in ":function:<name>".
- *
- * ValuationRequestFunction reports SUBMITTED with a Lambda invoke response whose
- * Payload is {"valuationReference": R}, so the history shows where the token is.
  *
  * Amazon SNS's Publish runs against the local topics (local_topic):
  *   "Resource": "arn:aws:states:::sns:publish"                   request-response:
@@ -41,10 +39,7 @@
  * handed over, the token will come back through SendTask*), SUCCEEDED with
  * output, FAILED with an error and cause, or NOT_STARTED - then the engine
  * starts it again when its start lease runs out (until the task's own
- * timeout closes it). ValuationRequestFunction reports NOT_STARTED when the
- * valuation service is unavailable (no answer, or 503 "retry later") and
- * when the loan-processor's own Redis fails it (its token table stands in
- * for the blog's DynamoDB); any other answer but 201 fails the task.
+ * timeout closes it).
  */
 #ifndef TASK_FUNCTIONS_H
 #define TASK_FUNCTIONS_H
@@ -73,6 +68,20 @@ struct task_outcome {
 
 typedef void (*task_outcome_callback)(const struct task_outcome *outcome, void *data);
 
+/*
+ * A Lambda function run in-process, for lambda:invoke.waitForTaskToken with
+ * this FunctionName (the blog's ValuationRequestFunction, see valuation/).
+ * invoke gets the function's own context and the invocation's Payload; it
+ * returns 0 and later calls callback exactly once, or a negative errno and
+ * never calls it.
+ */
+struct task_function {
+    const char *name;
+    int (*invoke)(void *context, const char *execution_arn, const cJSON *payload, task_outcome_callback callback,
+                  void *data);
+    void *context;
+};
+
 /* What the built-in functions may use. */
 struct task_functions_environment {
     struct http_client *http;
@@ -80,9 +89,8 @@ struct task_functions_environment {
     const struct local_topics *topics;   /* where sns:publish publishes */
     const struct local_queues *queues;   /* where sqs:sendMessage sends */
     long long function_url_timeout_ms;   /* how long a lambda:invoke of a URL may take */
-    const char *valuation_service_url;
-    const char *callback_url;
-    long long token_retention_seconds;   /* lifetime of valuation:<ref> keys */
+    const struct task_function *functions; /* the in-process functions, by name */
+    size_t function_count;
 };
 
 struct task_invocation {
