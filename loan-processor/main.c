@@ -146,7 +146,7 @@ static void handle_health(struct http_request *request, void *data)
 
 /*
  * GET /stats: this instance's own counters since it started, for
- * benchmarks and curious users; see the README.
+ * benchmarks and curious users; see docs/api.md.
  */
 static void handle_stats(struct http_request *request, void *data)
 {

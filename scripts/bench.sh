@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (see bench/results.md for the last full run and README "Benchmark").
+# The benchmark (see bench/results.md for the last full run and docs/benchmark.md).
 #
 #   scripts/bench.sh           every scenario at full size (about 5 minutes); writes bench/results.md,
 #                              bench/results.json and the plots bench/*.png
