@@ -85,7 +85,9 @@ cJSON *interpreter_attempt_details(const struct state_definition *state, const c
     char type[64] = "", name[128] = "";
     if (interpreter_runs_activity(state))
         return history_details(first_member, first_value, second_member, second_value, NULL);
-    state_machine_split_resource(state->resource, type, sizeof(type), name, sizeof(name));
+    /* state_machine_parse accepted the Resource, so it splits; were it not to, both stay empty. */
+    if (state_machine_split_resource(state->resource, type, sizeof(type), name, sizeof(name)) < 0)
+        type[0] = name[0] = '\0';
     return history_details("resourceType", type, "resource", name, first_member, first_value, second_member,
                            second_value, NULL);
 }

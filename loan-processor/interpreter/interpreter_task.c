@@ -151,9 +151,13 @@ static int build_task_request(struct run *run, const struct state_definition *st
     cJSON_Delete(effective);
     task->resource_arn = state->resource;
     task->is_activity = interpreter_runs_activity(state);
-    if (!task->is_activity)
-        state_machine_split_resource(state->resource, task->resource_type, sizeof(task->resource_type), task->resource,
-                                     sizeof(task->resource));
+    /* state_machine_parse accepted the Resource, so it splits; were it not to, both stay empty. */
+    if (!task->is_activity) {
+        int split = state_machine_split_resource(state->resource, task->resource_type, sizeof(task->resource_type),
+                                                 task->resource, sizeof(task->resource));
+        if (split < 0)
+            task->resource_type[0] = task->resource[0] = '\0';
+    }
     return result;
 }
 
