@@ -33,8 +33,8 @@ struct argument_list {
 
 struct parser {
     const char *position;
-    struct evaluation *evaluation;   /* NULL while only validating */
-    unsigned calls;                  /* parsed so far, nested ones included */
+    struct evaluation *evaluation; /* NULL while only validating */
+    unsigned calls;                /* parsed so far, nested ones included */
 };
 
 /* ---- messages ------------------------------------------------------------ */
@@ -108,11 +108,12 @@ static bool add_weight(const cJSON *value, size_t limit, size_t *total)
 {
     const cJSON *child;
 
-    *total += 8 + (value->string != NULL ? strlen(value->string) : 0) +
-              (cJSON_IsString(value) ? strlen(value->valuestring) : 0);
+    *total += 8 + (value->string != NULL ? strlen(value->string) : 0)
+              + (cJSON_IsString(value) ? strlen(value->valuestring) : 0);
     if (*total > limit)
         return false;
-    cJSON_ArrayForEach(child, value) {
+    cJSON_ArrayForEach(child, value)
+    {
         if (!add_weight(child, limit, total))
             return false;
     }
@@ -126,31 +127,31 @@ static double round_half_up(double number)
 }
 
 int intrinsic_integer_argument(const struct evaluation *evaluation, const struct function *function,
-                            const struct argument *arguments, size_t index, long long minimum, long long maximum,
-                            long long *integer)
+                               const struct argument *arguments, size_t index, long long minimum, long long maximum,
+                               long long *integer)
 {
     const cJSON *value = arguments[index].value;
     double rounded;
 
     if (!cJSON_IsNumber(value))
-        return intrinsic_fail(evaluation, "Invalid arguments in %s: argument %zu must be an integer, not %s", function->name,
-                    index + 1, type_name(value));
+        return intrinsic_fail(evaluation, "Invalid arguments in %s: argument %zu must be an integer, not %s",
+                              function->name, index + 1, type_name(value));
     rounded = round_half_up(value->valuedouble);
     if (!(rounded >= (double)minimum && rounded <= (double)maximum))
         return intrinsic_fail(evaluation, "Invalid arguments in %s: argument %zu must be an integer from %lld to %lld",
-                    function->name, index + 1, minimum, maximum);
+                              function->name, index + 1, minimum, maximum);
     *integer = (long long)rounded;
     return 0;
 }
 
 int intrinsic_check_type(const struct evaluation *evaluation, const struct function *function,
-                      const struct argument *arguments, size_t index, cJSON_bool (*test)(const cJSON *),
-                      const char *wanted)
+                         const struct argument *arguments, size_t index, cJSON_bool (*test)(const cJSON *),
+                         const char *wanted)
 {
     if (test(arguments[index].value))
         return 0;
-    return intrinsic_fail(evaluation, "Invalid arguments in %s: argument %zu must be %s, not %s", function->name, index + 1,
-                wanted, type_name(arguments[index].value));
+    return intrinsic_fail(evaluation, "Invalid arguments in %s: argument %zu must be %s, not %s", function->name,
+                          index + 1, wanted, type_name(arguments[index].value));
 }
 
 /* ---- the functions ------------------------------------------------------- */
@@ -173,8 +174,8 @@ static const struct function *parse_function_name(struct parser *parser)
     for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
         const struct function *functions = groups[g]->functions;
         for (size_t i = 0; i < groups[g]->count; i++) {
-            if (strlen(functions[i].name) == (size_t)(end - start) &&
-                strncmp(functions[i].name, start, (size_t)(end - start)) == 0) {
+            if (strlen(functions[i].name) == (size_t)(end - start)
+                && strncmp(functions[i].name, start, (size_t)(end - start)) == 0) {
                 parser->position = end;
                 return &functions[i];
             }
@@ -221,8 +222,8 @@ static int append_argument(struct argument_list *arguments, struct argument *arg
 
 static void skip_spaces(struct parser *parser)
 {
-    while (*parser->position == ' ' || *parser->position == '\t' || *parser->position == '\n' ||
-           *parser->position == '\r')
+    while (*parser->position == ' ' || *parser->position == '\t' || *parser->position == '\n'
+           || *parser->position == '\r')
         parser->position++;
 }
 
@@ -295,9 +296,9 @@ static int write_path_not_found(struct evaluation *evaluation, const char *path)
     if (input != NULL && printed == NULL)
         return -ENOMEM;
     intrinsic_write_error(evaluation,
-                "The function '%s' had the following error: "
-                "The JsonPath argument for the field '%s' could not be found in the input '%s'",
-                evaluation->call, path, printed != NULL ? printed : "null");
+                          "The function '%s' had the following error: "
+                          "The JsonPath argument for the field '%s' could not be found in the input '%s'",
+                          evaluation->call, path, printed != NULL ? printed : "null");
     cJSON_free(printed);
     return -ENOENT;
 }
@@ -310,8 +311,7 @@ static int parse_path(struct parser *parser, struct argument *argument)
     char *path;
     int rc;
 
-    while (*end != '\0' && *end != ',' && *end != ')' && *end != ' ' && *end != '\t' && *end != '\n' &&
-           *end != '\r') {
+    while (*end != '\0' && *end != ',' && *end != ')' && *end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
         end = *end == '[' ? skip_bracket(end) : end + 1;
         if (end == NULL)
             return -EINVAL;
@@ -438,15 +438,16 @@ static int parse_arguments(struct parser *parser, struct argument_list *argument
 }
 
 /* Runs function on its evaluated arguments, once they are known not to be too large together. */
-static int run_function(struct evaluation *evaluation, const struct function *function,
-                        struct argument_list *arguments, cJSON **result)
+static int run_function(struct evaluation *evaluation, const struct function *function, struct argument_list *arguments,
+                        cJSON **result)
 {
     size_t weight = 0;
 
     for (size_t i = 0; i < arguments->count; i++) {
         if (!add_weight(arguments->items[i].value, INTRINSIC_MAX_ARGUMENT_BYTES, &weight))
-            return intrinsic_fail(evaluation, "Invalid arguments in %s: the arguments are larger than %d bytes together",
-                        function->name, INTRINSIC_MAX_ARGUMENT_BYTES);
+            return intrinsic_fail(evaluation,
+                                  "Invalid arguments in %s: the arguments are larger than %d bytes together",
+                                  function->name, INTRINSIC_MAX_ARGUMENT_BYTES);
     }
     return function->body(evaluation, function, arguments->items, arguments->count, result);
 }

@@ -41,8 +41,8 @@ struct function;
  * intrinsic_evaluate) and leaves *result untouched. It may move an owned
  * argument's value out (intrinsic_take_value).
  */
-typedef int function_body(struct evaluation *evaluation, const struct function *function,
-                          struct argument *arguments, size_t count, cJSON **result);
+typedef int function_body(struct evaluation *evaluation, const struct function *function, struct argument *arguments,
+                          size_t count, cJSON **result);
 
 struct function {
     const char *name;
@@ -69,8 +69,7 @@ __attribute__((format(printf, 2, 3))) void intrinsic_write_error(const struct ev
                                                                  const char *format, ...);
 
 /* Reports an intrinsic failure of the whole call, with AWS's prefix; returns -EDOM. */
-__attribute__((format(printf, 2, 3))) int intrinsic_fail(const struct evaluation *evaluation, const char *format,
-                                                         ...);
+__attribute__((format(printf, 2, 3))) int intrinsic_fail(const struct evaluation *evaluation, const char *format, ...);
 
 /* A deep copy without the member name the original may carry; NULL when out of memory. */
 cJSON *intrinsic_duplicate_value(const cJSON *value);

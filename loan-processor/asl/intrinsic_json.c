@@ -23,8 +23,7 @@ static void drop_negative_zeros(cJSON *value)
 
     if (cJSON_IsNumber(value) && value->valuedouble == 0)
         cJSON_SetNumberValue(value, 0);
-    cJSON_ArrayForEach(child, value)
-        drop_negative_zeros(child);
+    cJSON_ArrayForEach(child, value) drop_negative_zeros(child);
 }
 
 /* Blank text gives null, as AWS answers; anything but one JSON value is an intrinsic failure. */
@@ -71,8 +70,8 @@ static int json_to_string_body(struct evaluation *evaluation, const struct funct
 }
 
 /* Shallow merge: the second object's members replace the first's. Deep merging is not supported, as on AWS. */
-static int json_merge_body(struct evaluation *evaluation, const struct function *function,
-                           struct argument *arguments, size_t count, cJSON **result)
+static int json_merge_body(struct evaluation *evaluation, const struct function *function, struct argument *arguments,
+                           size_t count, cJSON **result)
 {
     cJSON *merged;
     const cJSON *member;
@@ -84,19 +83,21 @@ static int json_merge_body(struct evaluation *evaluation, const struct function 
     if (rc == 0)
         rc = intrinsic_check_type(evaluation, function, arguments, 2, cJSON_IsBool, "a boolean");
     if (rc == 0 && cJSON_IsTrue(arguments[2].value))
-        rc = intrinsic_fail(evaluation, "Invalid arguments in %s: deep merging is not supported, the third argument must be false",
-                  function->name);
+        rc = intrinsic_fail(evaluation,
+                            "Invalid arguments in %s: deep merging is not supported, the third argument must be false",
+                            function->name);
     if (rc < 0)
         return rc;
     merged = intrinsic_take_value(&arguments[0]);
     if (merged == NULL)
         return -ENOMEM;
-    cJSON_ArrayForEach(member, arguments[1].value) {
+    cJSON_ArrayForEach(member, arguments[1].value)
+    {
         cJSON *copy = intrinsic_duplicate_value(member);
-        bool placed = copy != NULL &&
-            (cJSON_GetObjectItemCaseSensitive(merged, member->string) != NULL
-                 ? cJSON_ReplaceItemInObjectCaseSensitive(merged, member->string, copy)
-                 : cJSON_AddItemToObject(merged, member->string, copy));
+        bool placed = copy != NULL
+                      && (cJSON_GetObjectItemCaseSensitive(merged, member->string) != NULL
+                              ? cJSON_ReplaceItemInObjectCaseSensitive(merged, member->string, copy)
+                              : cJSON_AddItemToObject(merged, member->string, copy));
         if (!placed) {
             cJSON_Delete(copy);
             cJSON_Delete(merged);
@@ -146,7 +147,8 @@ static int array_partition_body(struct evaluation *evaluation, const struct func
     chunks = cJSON_CreateArray();
     if (chunks == NULL)
         return -ENOMEM;
-    cJSON_ArrayForEach(item, arguments[0].value) {
+    cJSON_ArrayForEach(item, arguments[0].value)
+    {
         cJSON *copy;
         if (in_chunk == 0) {
             chunk = cJSON_CreateArray();
@@ -178,7 +180,8 @@ static int array_contains_body(struct evaluation *evaluation, const struct funct
     (void)count;
     if (rc < 0)
         return rc;
-    cJSON_ArrayForEach(item, arguments[0].value) {
+    cJSON_ArrayForEach(item, arguments[0].value)
+    {
         if (cJSON_Compare(item, arguments[1].value, true)) {
             found = true;
             break;
@@ -189,8 +192,8 @@ static int array_contains_body(struct evaluation *evaluation, const struct funct
 }
 
 /* From start to end (both included when the steps land on it), by step; at most INTRINSIC_MAX_RANGE_ITEMS. */
-static int array_range_body(struct evaluation *evaluation, const struct function *function,
-                            struct argument *arguments, size_t count, cJSON **result)
+static int array_range_body(struct evaluation *evaluation, const struct function *function, struct argument *arguments,
+                            size_t count, cJSON **result)
 {
     long long start = 0, end = 0, step = 0, items = 0;
     cJSON *array;
@@ -209,7 +212,7 @@ static int array_range_body(struct evaluation *evaluation, const struct function
         items = (end - start) / step + 1;
     if (items > INTRINSIC_MAX_RANGE_ITEMS)
         return intrinsic_fail(evaluation, "Invalid arguments in %s: the array would have %lld items, more than %d",
-                    function->name, items, INTRINSIC_MAX_RANGE_ITEMS);
+                              function->name, items, INTRINSIC_MAX_RANGE_ITEMS);
     array = cJSON_CreateArray();
     for (long long i = 0; array != NULL && i < items; i++) {
         cJSON *number = cJSON_CreateNumber((double)(start + i * step));
@@ -234,16 +237,17 @@ static int array_get_item_body(struct evaluation *evaluation, const struct funct
     if (rc == 0)
         rc = intrinsic_integer_argument(evaluation, function, arguments, 1, 0, LARGEST_INTEGER, &index);
     if (rc == 0 && index >= length)
-        rc = intrinsic_fail(evaluation, "Invalid arguments in %s: the index %lld is out of bounds for an array of %d items",
-                  function->name, index, length);
+        rc = intrinsic_fail(evaluation,
+                            "Invalid arguments in %s: the index %lld is out of bounds for an array of %d items",
+                            function->name, index, length);
     if (rc < 0)
         return rc;
     *result = intrinsic_duplicate_value(cJSON_GetArrayItem(arguments[0].value, (int)index));
     return *result != NULL ? 0 : -ENOMEM;
 }
 
-static int array_length_body(struct evaluation *evaluation, const struct function *function,
-                             struct argument *arguments, size_t count, cJSON **result)
+static int array_length_body(struct evaluation *evaluation, const struct function *function, struct argument *arguments,
+                             size_t count, cJSON **result)
 {
     int rc = intrinsic_check_type(evaluation, function, arguments, 0, cJSON_IsArray, "an array");
 
@@ -276,7 +280,8 @@ static uint64_t value_hash(const cJSON *value)
             hash = (hash ^ *byte) * 1099511628211ull;
         return hash;
     }
-    cJSON_ArrayForEach(child, value) {
+    cJSON_ArrayForEach(child, value)
+    {
         uint64_t child_hash = value_hash(child);
         if (cJSON_IsObject(value)) {
             for (const unsigned char *byte = (const unsigned char *)child->string; *byte; byte++)
@@ -290,8 +295,8 @@ static uint64_t value_hash(const cJSON *value)
 }
 
 /* Keeps the first of equal items, in order; a hash table keeps it linear. */
-static int array_unique_body(struct evaluation *evaluation, const struct function *function,
-                             struct argument *arguments, size_t count, cJSON **result)
+static int array_unique_body(struct evaluation *evaluation, const struct function *function, struct argument *arguments,
+                             size_t count, cJSON **result)
 {
     const cJSON *item;
     const cJSON **table = NULL;
@@ -309,7 +314,8 @@ static int array_unique_body(struct evaluation *evaluation, const struct functio
     if (unique == NULL)
         goto out_of_memory;
     memset(table, 0, slots * sizeof *table);
-    cJSON_ArrayForEach(item, arguments[0].value) {
+    cJSON_ArrayForEach(item, arguments[0].value)
+    {
         size_t slot = (size_t)value_hash(item) & (slots - 1);
         cJSON *copy;
         while (table[slot] != NULL && !cJSON_Compare(table[slot], item, true))
@@ -335,16 +341,11 @@ out_of_memory:
 /* ---- the table ---------------------------------------------------------- */
 
 static const struct function functions[] = {
-    { "States.StringToJson", 1, 1, string_to_json_body },
-    { "States.JsonToString", 1, 1, json_to_string_body },
-    { "States.JsonMerge", 3, 3, json_merge_body },
-    { "States.Array", 0, ANY_NUMBER, array_body },
-    { "States.ArrayPartition", 2, 2, array_partition_body },
-    { "States.ArrayContains", 2, 2, array_contains_body },
-    { "States.ArrayRange", 3, 3, array_range_body },
-    { "States.ArrayGetItem", 2, 2, array_get_item_body },
-    { "States.ArrayLength", 1, 1, array_length_body },
-    { "States.ArrayUnique", 1, 1, array_unique_body },
+    { "States.StringToJson", 1, 1, string_to_json_body },    { "States.JsonToString", 1, 1, json_to_string_body },
+    { "States.JsonMerge", 3, 3, json_merge_body },           { "States.Array", 0, ANY_NUMBER, array_body },
+    { "States.ArrayPartition", 2, 2, array_partition_body }, { "States.ArrayContains", 2, 2, array_contains_body },
+    { "States.ArrayRange", 3, 3, array_range_body },         { "States.ArrayGetItem", 2, 2, array_get_item_body },
+    { "States.ArrayLength", 1, 1, array_length_body },       { "States.ArrayUnique", 1, 1, array_unique_body },
 };
 
 const struct function_group intrinsic_json_functions = { functions, sizeof functions / sizeof functions[0] };

@@ -11,8 +11,8 @@
 
 /* ---- numbers and randomness ---------------------------------------------- */
 
-static int math_add_body(struct evaluation *evaluation, const struct function *function,
-                         struct argument *arguments, size_t count, cJSON **result)
+static int math_add_body(struct evaluation *evaluation, const struct function *function, struct argument *arguments,
+                         size_t count, cJSON **result)
 {
     long long first = 0, second = 0;
     int rc = intrinsic_integer_argument(evaluation, function, arguments, 0, SMALLEST_INTEGER, LARGEST_INTEGER, &first);
@@ -37,20 +37,19 @@ static uint64_t split_mix(uint64_t *state)
 }
 
 /* Random bytes from the scope; -ENOTSUP without a source. */
-static int draw_random(struct evaluation *evaluation, const struct function *function, void *buffer,
-                        size_t length)
+static int draw_random(struct evaluation *evaluation, const struct function *function, void *buffer, size_t length)
 {
     if (evaluation->scope->random_bytes == NULL) {
         intrinsic_write_error(evaluation, "The function '%s' had the following error: %s needs a source of randomness",
-                    evaluation->call, function->name);
+                              evaluation->call, function->name);
         return -ENOTSUP;
     }
     return evaluation->scope->random_bytes(buffer, length);
 }
 
 /* An integer from start (included) to end (excluded); the same for the same seed. */
-static int math_random_body(struct evaluation *evaluation, const struct function *function,
-                            struct argument *arguments, size_t count, cJSON **result)
+static int math_random_body(struct evaluation *evaluation, const struct function *function, struct argument *arguments,
+                            size_t count, cJSON **result)
 {
     long long start = 0, end = 0, seed = 0;
     uint64_t random = 0;

@@ -25,8 +25,11 @@
 static size_t utf8_unit(const unsigned char *bytes, size_t remaining, uint32_t *code_point)
 {
     static const uint32_t smallest[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-    size_t length = bytes[0] < 0x80 ? 1 : bytes[0] >= 0xc2 && bytes[0] < 0xe0 ? 2
-                  : bytes[0] >= 0xe0 && bytes[0] < 0xf0 ? 3 : bytes[0] >= 0xf0 && bytes[0] < 0xf5 ? 4 : 0;
+    size_t length = bytes[0] < 0x80                       ? 1
+                    : bytes[0] >= 0xc2 && bytes[0] < 0xe0 ? 2
+                    : bytes[0] >= 0xe0 && bytes[0] < 0xf0 ? 3
+                    : bytes[0] >= 0xf0 && bytes[0] < 0xf5 ? 4
+                                                          : 0;
     uint32_t decoded;
 
     if (length == 1) {
@@ -89,8 +92,8 @@ static int check_short_text(const struct evaluation *evaluation, const struct fu
     int rc = intrinsic_check_type(evaluation, function, arguments, index, cJSON_IsString, "a string");
 
     if (rc == 0 && utf8_length(arguments[index].value->valuestring) > INTRINSIC_MAX_TEXT_CHARACTERS)
-        return intrinsic_fail(evaluation, "Invalid arguments in %s: argument %zu is longer than %d characters", function->name,
-                    index + 1, INTRINSIC_MAX_TEXT_CHARACTERS);
+        return intrinsic_fail(evaluation, "Invalid arguments in %s: argument %zu is longer than %d characters",
+                              function->name, index + 1, INTRINSIC_MAX_TEXT_CHARACTERS);
     return rc;
 }
 
@@ -168,7 +171,8 @@ static int append_rendered(struct text_builder *builder, const cJSON *value)
     if (!is_object && !cJSON_IsArray(value))
         return append_string(builder, "null");
     rc = append_string(builder, is_object ? "{" : "[");
-    cJSON_ArrayForEach(child, value) {
+    cJSON_ArrayForEach(child, value)
+    {
         if (rc == 0 && child != value->child)
             rc = append_string(builder, ", ");
         if (rc == 0 && is_object)
@@ -234,8 +238,9 @@ static int format_body(struct evaluation *evaluation, const struct function *fun
     for (cursor = template_of(&arguments[0]); next_template_piece(&cursor, &placeholder, &byte);)
         placeholders += placeholder;
     if (placeholders != count - 1)
-        return intrinsic_fail(evaluation, "Invalid arguments in %s: the number of arguments does not match the occurrences of {}",
-                    function->name);
+        return intrinsic_fail(evaluation,
+                              "Invalid arguments in %s: the number of arguments does not match the occurrences of {}",
+                              function->name);
     rc = append_text(&builder, "", 0);
     placeholders = 0;
     for (cursor = template_of(&arguments[0]); rc == 0 && next_template_piece(&cursor, &placeholder, &byte);)
@@ -246,7 +251,7 @@ static int format_body(struct evaluation *evaluation, const struct function *fun
         rc = *result != NULL ? 0 : -ENOMEM;
     } else if (rc == -E2BIG) {
         rc = intrinsic_fail(evaluation, "Invalid arguments in %s: the result is longer than %d bytes", function->name,
-                  INTRINSIC_MAX_FORMAT_BYTES);
+                            INTRINSIC_MAX_FORMAT_BYTES);
     }
     cJSON_free(builder.text);
     return rc;
@@ -302,7 +307,8 @@ static int base64_decode_body(struct evaluation *evaluation, const struct functi
     if (base64_decode(padded, decoded, capacity, &decoded_length) < 0)
         rc = intrinsic_fail(evaluation, "Invalid arguments in %s: the string is not base64", function->name);
     else if (!is_utf8_text((const unsigned char *)decoded, decoded_length))
-        rc = intrinsic_fail(evaluation, "Invalid arguments in %s: the decoded bytes are not UTF-8 text", function->name);
+        rc =
+            intrinsic_fail(evaluation, "Invalid arguments in %s: the decoded bytes are not UTF-8 text", function->name);
     if (rc == 0) {
         decoded[decoded_length] = '\0';
         *result = cJSON_CreateString(decoded);
@@ -327,8 +333,9 @@ static int hash_body(struct evaluation *evaluation, const struct function *funct
     if (rc == 0)
         rc = intrinsic_check_type(evaluation, function, arguments, 1, cJSON_IsString, "a string");
     if (rc == 0 && digest_algorithm_from_name(arguments[1].value->valuestring, &algorithm) < 0)
-        rc = intrinsic_fail(evaluation, "Invalid arguments in %s: the algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512",
-                  function->name);
+        rc = intrinsic_fail(
+            evaluation, "Invalid arguments in %s: the algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512",
+            function->name);
     if (rc < 0)
         return rc;
     data = arguments[0].value->valuestring;
@@ -368,8 +375,8 @@ static int add_part(cJSON *parts, const char *text, size_t length)
 }
 
 /* Splits the string at every character that appears in the delimiter string; empty parts are dropped. */
-static int string_split_body(struct evaluation *evaluation, const struct function *function,
-                             struct argument *arguments, size_t count, cJSON **result)
+static int string_split_body(struct evaluation *evaluation, const struct function *function, struct argument *arguments,
+                             size_t count, cJSON **result)
 {
     const unsigned char *text, *delimiters, *part_start;
     size_t remaining, delimiter_count = 0;
@@ -421,10 +428,8 @@ out_of_memory:
 /* ---- the table ---------------------------------------------------------- */
 
 static const struct function functions[] = {
-    { "States.Format", 1, ANY_NUMBER, format_body },
-    { "States.Base64Encode", 1, 1, base64_encode_body },
-    { "States.Base64Decode", 1, 1, base64_decode_body },
-    { "States.Hash", 2, 2, hash_body },
+    { "States.Format", 1, ANY_NUMBER, format_body },     { "States.Base64Encode", 1, 1, base64_encode_body },
+    { "States.Base64Decode", 1, 1, base64_decode_body }, { "States.Hash", 2, 2, hash_body },
     { "States.StringSplit", 2, 2, string_split_body },
 };
 

@@ -40,7 +40,7 @@ static size_t end_node(const struct graph_layout *layout)
 static bool is_terminal(const struct state_definition *state)
 {
     return state->type == STATE_SUCCEED || state->type == STATE_FAIL
-        || (state->type != STATE_CHOICE && state->next == NULL);
+           || (state->type != STATE_CHOICE && state->next == NULL);
 }
 
 static size_t choice_target_count(const struct state_definition *state)
@@ -261,11 +261,11 @@ static void add_bends(struct graph_layout *layout, size_t e)
 
 static void work_free(struct layout_work *work)
 {
-    void *arrays[] = { work->out_start, work->visit, work->cursor, work->stack, work->preorder, work->postorder,
-                       work->layer_start, work->members, work->best_members, work->up_start, work->up_list,
-                       work->down_start, work->down_list, work->key, work->records, work->fenwick,
-                       work->target, work->weight, work->offset, work->block_sum, work->block_weight,
-                       work->block_end, work->layer_top, work->layer_height, work->ports };
+    void *arrays[] = { work->out_start,    work->visit,       work->cursor,    work->stack,        work->preorder,
+                       work->postorder,    work->layer_start, work->members,   work->best_members, work->up_start,
+                       work->up_list,      work->down_start,  work->down_list, work->key,          work->records,
+                       work->fenwick,      work->target,      work->weight,    work->offset,       work->block_sum,
+                       work->block_weight, work->block_end,   work->layer_top, work->layer_height, work->ports };
     for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
         cJSON_free(arrays[i]);
 }
@@ -280,9 +280,8 @@ static int allocate_search_work(const struct graph_layout *layout, struct layout
     work->stack = allocate_array(nodes, sizeof(*work->stack));
     work->preorder = allocate_array(nodes, sizeof(*work->preorder));
     work->postorder = allocate_array(nodes, sizeof(*work->postorder));
-    return work->out_start && work->visit && work->cursor && work->stack && work->preorder && work->postorder
-               ? 0
-               : -ENOMEM;
+    return work->out_start && work->visit && work->cursor && work->stack && work->preorder && work->postorder ? 0
+                                                                                                              : -ENOMEM;
 }
 
 /* Scratch arrays for ordering and placing (sized by all nodes, bend points included). */
@@ -406,4 +405,3 @@ void graph_layout_free(struct graph_layout *layout)
     cJSON_free(layout->nodes);
     cJSON_free(layout);
 }
-

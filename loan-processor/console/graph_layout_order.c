@@ -267,8 +267,8 @@ static void place_layer(struct graph_layout *layout, struct layout_work *work, s
     const size_t *members = work->members + work->layer_start[layer];
     size_t count = work->layer_start[layer + 1] - work->layer_start[layer], blocks = 0;
     for (size_t i = 0; i < count; i++) {
-        work->offset[i] = i == 0 ? 0 : work->offset[i - 1] + spacing(&layout->nodes[members[i - 1]],
-                                                                     &layout->nodes[members[i]]);
+        work->offset[i] =
+            i == 0 ? 0 : work->offset[i - 1] + spacing(&layout->nodes[members[i - 1]], &layout->nodes[members[i]]);
         if (layout->nodes[members[i]].glued) {
             /* as close as allowed to its owner (just before it), wherever the owner goes */
             work->target[i] = work->target[i - 1];
@@ -281,8 +281,9 @@ static void place_layer(struct graph_layout *layout, struct layout_work *work, s
         work->block_sum[blocks] = work->target[i] * work->weight[i];
         work->block_weight[blocks] = work->weight[i];
         work->block_end[blocks++] = i + 1;
-        while (blocks > 1 && work->block_sum[blocks - 2] / work->block_weight[blocks - 2]
-                                 > work->block_sum[blocks - 1] / work->block_weight[blocks - 1]) {
+        while (blocks > 1
+               && work->block_sum[blocks - 2] / work->block_weight[blocks - 2]
+                      > work->block_sum[blocks - 1] / work->block_weight[blocks - 1]) {
             work->block_sum[blocks - 2] += work->block_sum[blocks - 1];
             work->block_weight[blocks - 2] += work->block_weight[blocks - 1];
             work->block_end[blocks - 2] = work->block_end[blocks - 1];
@@ -356,4 +357,3 @@ void graph_layout_settle_horizontally(struct graph_layout *layout)
     }
     layout->width = right + MARGIN;
 }
-

@@ -38,10 +38,10 @@ static void assign_vertical_ports(struct graph_layout *layout, struct layout_wor
         if (edge->back)
             continue;
         size_t near_bend = at_bottom ? edge->first_bend : edge->first_bend + edge->bend_count - 1;
-        const struct node *other = edge->bend_count > 0 ? &layout->nodes[near_bend]
-                                                        : &layout->nodes[at_bottom ? edge->to : edge->from];
-        work->ports[count++] = (struct port_record){ .node = at_bottom ? edge->from : edge->to,
-                                                     .key = centre_of(other), .edge = e };
+        const struct node *other =
+            edge->bend_count > 0 ? &layout->nodes[near_bend] : &layout->nodes[at_bottom ? edge->to : edge->from];
+        work->ports[count++] =
+            (struct port_record){ .node = at_bottom ? edge->from : edge->to, .key = centre_of(other), .edge = e };
     }
     qsort(work->ports, count, sizeof(*work->ports), compare_port_records);
     for (size_t first = 0, next; first < count; first = next) {
@@ -98,8 +98,7 @@ static void assign_all_right_ports(struct graph_layout *layout, const struct lay
         size_t owner = work->members[m], count = 0;
         if (layout->nodes[owner].kind == NODE_BEND)
             continue;
-        while (m + 1 + count < work->layer_start[work->layer_count]
-               && layout->nodes[work->members[m + 1 + count]].glued
+        while (m + 1 + count < work->layer_start[work->layer_count] && layout->nodes[work->members[m + 1 + count]].glued
                && layout->nodes[work->members[m + 1 + count]].owner == owner)
             count++;
         if (count > 0)
@@ -175,7 +174,7 @@ static const char *node_id(const struct node *node)
 static const char *node_type(const struct node *node)
 {
     return node->kind == NODE_START ? "Start"
-         : node->kind == NODE_END   ? "End"
+           : node->kind == NODE_END ? "End"
                                     : state_machine_type_name(node->state->type);
 }
 
@@ -188,11 +187,11 @@ static cJSON *node_to_json(const struct node *node)
 {
     cJSON *object = cJSON_CreateObject();
     bool ok = object && cJSON_AddStringToObject(object, "id", node_id(node))
-           && cJSON_AddStringToObject(object, "type", node_type(node))
-           && cJSON_AddStringToObject(object, "label", node_label(node))
-           && cJSON_AddNumberToObject(object, "x", node->x) && cJSON_AddNumberToObject(object, "y", node->y)
-           && cJSON_AddNumberToObject(object, "width", node->width)
-           && cJSON_AddNumberToObject(object, "height", node->height);
+              && cJSON_AddStringToObject(object, "type", node_type(node))
+              && cJSON_AddStringToObject(object, "label", node_label(node))
+              && cJSON_AddNumberToObject(object, "x", node->x) && cJSON_AddNumberToObject(object, "y", node->y)
+              && cJSON_AddNumberToObject(object, "width", node->width)
+              && cJSON_AddNumberToObject(object, "height", node->height);
     if (ok && node->kind == NODE_STATE && node->state->type == STATE_TASK && node->state->resource)
         ok = cJSON_AddStringToObject(object, "resource", node->state->resource) != NULL;
     if (!ok) {
@@ -213,8 +212,8 @@ static char *catch_label(const struct catcher *catcher)
 {
     size_t length = 1;
     const cJSON *name;
-    cJSON_ArrayForEach(name, catcher->error_equals)
-        length += (cJSON_IsString(name) ? strlen(name->valuestring) : 0) + 2;
+    cJSON_ArrayForEach(name, catcher->error_equals) length +=
+        (cJSON_IsString(name) ? strlen(name->valuestring) : 0) + 2;
     char *label = cJSON_malloc(length);
     if (!label)
         return NULL;
@@ -269,9 +268,9 @@ static cJSON *edge_to_json(const struct graph_layout *layout, const struct edge 
 {
     cJSON *object = cJSON_CreateObject();
     bool ok = object && cJSON_AddStringToObject(object, "from", node_id(&layout->nodes[edge->from]))
-           && cJSON_AddStringToObject(object, "to", node_id(&layout->nodes[edge->to]))
-           && cJSON_AddStringToObject(object, "kind", edge_kind_name(edge->kind))
-           && add_edge_label(layout, edge, object) && (!edge->back || cJSON_AddTrueToObject(object, "back"));
+              && cJSON_AddStringToObject(object, "to", node_id(&layout->nodes[edge->to]))
+              && cJSON_AddStringToObject(object, "kind", edge_kind_name(edge->kind))
+              && add_edge_label(layout, edge, object) && (!edge->back || cJSON_AddTrueToObject(object, "back"));
     cJSON *points = ok ? points_to_json(edge) : NULL;
     if (!points || !cJSON_AddItemToObject(object, "points", points)) {
         cJSON_Delete(points);
@@ -296,7 +295,7 @@ cJSON *graph_layout_to_json(const struct graph_layout *layout)
         return NULL;
     cJSON *root = cJSON_CreateObject();
     bool ok = root && cJSON_AddNumberToObject(root, "width", layout->width)
-           && cJSON_AddNumberToObject(root, "height", layout->height);
+              && cJSON_AddNumberToObject(root, "height", layout->height);
     cJSON *nodes = ok ? cJSON_AddArrayToObject(root, "nodes") : NULL;
     cJSON *edges = nodes ? cJSON_AddArrayToObject(root, "edges") : NULL;
     ok = nodes && edges;
