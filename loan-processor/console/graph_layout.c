@@ -1,7 +1,8 @@
 /*
  * graph_layout.c - a layered drawing of a state machine's graph.
  *
- * The steps, each a section below:
+ * The steps, each a section below (1-3), in graph_layout_order.c (4-5) or in
+ * graph_layout_route.c (6):
  *   1. edges: one per transition, in definition order, grouped by source;
  *   2. back edges (depth-first search) and layers (longest path from #start);
  *   3. bend points: a chain of them for every edge spanning layers, and for
