@@ -34,12 +34,14 @@ enum activity_arn_status {
  * NULL). The name part is checked for its length (1-80) and for colons
  * only; the caller applies the name rules where AWS does.
  */
-enum activity_arn_status activity_arn_parse(const char *arn, struct activity_arn *parsed);
+__attribute__((warn_unused_result)) enum activity_arn_status activity_arn_parse(const char *arn,
+                                                                                struct activity_arn *parsed);
 
 /* Whether a Task's Resource names an activity. */
 bool activity_arn_is_activity(const char *resource);
 
 /* Writes the ARN of activity name in region and account. Returns 0, or -ENAMETOOLONG when it does not fit. */
-int activity_arn_format(const char *region, const char *account, const char *name, char *out, size_t size);
+__attribute__((warn_unused_result)) int activity_arn_format(const char *region, const char *account, const char *name,
+                                                            char *out, size_t size);
 
 #endif

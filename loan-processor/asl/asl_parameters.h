@@ -28,7 +28,8 @@
  * where KEY.$ is the first offending key as written. -EINVAL without a
  * message if template_json is NULL.
  */
-int asl_parameters_validate(const cJSON *template_json, char *error, size_t error_size);
+__attribute__((warn_unused_result)) int asl_parameters_validate(const cJSON *template_json, char *error,
+                                                                size_t error_size);
 
 /*
  * Evaluates a template in a scope (all borrowed): the effective input, the
@@ -53,12 +54,14 @@ int asl_parameters_validate(const cJSON *template_json, char *error, size_t erro
  *   -ENOMEM   allocation failure (error empty)
  *   other     what values->random_bytes returned (error empty)
  */
-int asl_parameters_evaluate_in(const cJSON *template_json, const struct intrinsic_scope *values, cJSON **result,
-                               char *error, size_t error_size);
+__attribute__((warn_unused_result)) int asl_parameters_evaluate_in(const cJSON *template_json,
+                                                                   const struct intrinsic_scope *values, cJSON **result,
+                                                                   char *error, size_t error_size);
 
 /* asl_parameters_evaluate_in with no randomness: for templates without States.UUID or an unseeded States.MathRandom. */
-int asl_parameters_evaluate(const cJSON *template_json, const cJSON *input, const cJSON *context,
-                            cJSON **result, char *error, size_t error_size);
+__attribute__((warn_unused_result)) int asl_parameters_evaluate(const cJSON *template_json, const cJSON *input,
+                                                                const cJSON *context, cJSON **result, char *error,
+                                                                size_t error_size);
 
 /*
  * Finds a key ending in ".$" left in already-resolved parameters (anywhere,
@@ -69,6 +72,6 @@ int asl_parameters_evaluate(const cJSON *template_json, const cJSON *input, cons
  * `resolved`) in *field if one is found, -ENOENT if none, -EINVAL if field
  * is NULL.
  */
-int asl_parameters_find_unresolved_key(const cJSON *resolved, const char **field);
+__attribute__((warn_unused_result)) int asl_parameters_find_unresolved_key(const cJSON *resolved, const char **field);
 
 #endif

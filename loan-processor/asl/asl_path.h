@@ -23,7 +23,7 @@
  * Checks the syntax of `path` (see above). Allocates nothing.
  * Returns 0 if valid, -EINVAL otherwise (including path == NULL).
  */
-int asl_path_validate(const char *path);
+__attribute__((warn_unused_result)) int asl_path_validate(const char *path);
 
 /*
  * Selects the node `path` points to: "$..." paths are applied to `input`,
@@ -33,8 +33,8 @@ int asl_path_validate(const char *path);
  * Returns -EINVAL for bad syntax (or selected == NULL), -ENOENT when the path
  * does not match anything; *selected is left untouched on failure.
  */
-int asl_path_select(const char *path, const cJSON *input, const cJSON *context,
-                    const cJSON **selected);
+__attribute__((warn_unused_result)) int asl_path_select(const char *path, const cJSON *input, const cJSON *context,
+                                                        const cJSON **selected);
 
 /*
  * Applies a ResultPath: places `result` into *document at `result_path`, a
@@ -50,6 +50,6 @@ int asl_path_select(const char *path, const cJSON *input, const cJSON *context,
  * or NULL arguments, -ENOMEM on allocation failure.
  * On any failure *document is left exactly as it was.
  */
-int asl_path_apply_result(cJSON **document, const char *result_path, cJSON *result);
+__attribute__((warn_unused_result)) int asl_path_apply_result(cJSON **document, const char *result_path, cJSON *result);
 
 #endif

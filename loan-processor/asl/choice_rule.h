@@ -53,8 +53,9 @@ struct choice_state;
  *            (also for NULL state_json, state_name or choice, without a message)
  *   -ENOMEM  allocation failure
  */
-int choice_state_parse(const cJSON *state_json, const char *state_name, struct choice_state **choice,
-                       char *error, size_t error_size);
+__attribute__((warn_unused_result)) int choice_state_parse(const cJSON *state_json, const char *state_name,
+                                                           struct choice_state **choice, char *error,
+                                                           size_t error_size);
 
 /*
  * Evaluates the rules in order against input ("$..." paths) and context
@@ -69,8 +70,9 @@ int choice_state_parse(const cJSON *state_json, const char *state_name, struct c
  *   Invalid path '$.x': The choice state's condition path references an invalid value.
  * and *next is untouched. -EINVAL without a message for NULL choice or next.
  */
-int choice_state_evaluate(const struct choice_state *choice, const cJSON *input, const cJSON *context,
-                          const char **next, char *detail, size_t detail_size);
+__attribute__((warn_unused_result)) int choice_state_evaluate(const struct choice_state *choice, const cJSON *input,
+                                                              const cJSON *context, const char **next, char *detail,
+                                                              size_t detail_size);
 
 /* Number of transition targets: one per top-level rule, plus one if Default is set. */
 size_t choice_state_target_count(const struct choice_state *choice);

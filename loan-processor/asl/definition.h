@@ -26,7 +26,7 @@ enum machine_type { MACHINE_STANDARD, MACHINE_EXPRESS };
 const char *definition_type_name(enum machine_type type);
 
 /* Reads a type name of the API. Returns 0, or -EINVAL for anything but STANDARD and EXPRESS. */
-int definition_type_from_name(const char *name, enum machine_type *type);
+__attribute__((warn_unused_result)) int definition_type_from_name(const char *name, enum machine_type *type);
 
 /* The definition's content hash (64 hex digits) into out. */
 void definition_hash(const char *text, char out[DEFINITION_HASH_SIZE]);
@@ -41,7 +41,8 @@ void definition_hash(const char *text, char out[DEFINITION_HASH_SIZE]);
  *   '.waitForTaskToken' service integration  at /States/<State>/Resource
  * -ENOMEM when out of memory.
  */
-int definition_check(const char *text, enum machine_type type, struct state_machine **machine, char *error,
-                     size_t error_size);
+__attribute__((warn_unused_result)) int definition_check(const char *text, enum machine_type type,
+                                                         struct state_machine **machine, char *error,
+                                                         size_t error_size);
 
 #endif

@@ -80,7 +80,7 @@ bool intrinsic_is_call(const char *text);
  * values are checked at run time. Returns 0 if valid, -EINVAL if not (NULL
  * too), -ENOMEM when out of memory.
  */
-int intrinsic_validate(const char *call);
+__attribute__((warn_unused_result)) int intrinsic_validate(const char *call);
 
 /*
  * Evaluates call in scope (borrowed). On success stores a new value the
@@ -96,7 +96,7 @@ int intrinsic_validate(const char *call);
  *   -ENOMEM   allocation failure (error empty)
  *   other     what scope->random_bytes returned (error empty)
  */
-int intrinsic_evaluate(const char *call, const struct intrinsic_scope *scope, cJSON **result, char *error,
-                       size_t error_size);
+__attribute__((warn_unused_result)) int intrinsic_evaluate(const char *call, const struct intrinsic_scope *scope,
+                                                           cJSON **result, char *error, size_t error_size);
 
 #endif

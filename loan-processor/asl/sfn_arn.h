@@ -37,7 +37,8 @@ struct sfn_arn {
  * Parses text as an ARN of type. Returns 0 and fills arn, or -EINVAL and
  * writes the InvalidArn detail (always NUL-terminated) into error.
  */
-int sfn_arn_parse(const char *text, enum sfn_arn_type type, struct sfn_arn *arn, char *error, size_t error_size);
+__attribute__((warn_unused_result)) int sfn_arn_parse(const char *text, enum sfn_arn_type type, struct sfn_arn *arn,
+                                                      char *error, size_t error_size);
 
 /*
  * Checks that text has the shape of an ARN,
@@ -45,6 +46,6 @@ int sfn_arn_parse(const char *text, enum sfn_arn_type type, struct sfn_arn *arn,
  * service and resource not empty (a role ARN: arn:aws:iam::123456789012:role/Name).
  * Returns 0, or -EINVAL with the InvalidArn detail in error.
  */
-int sfn_arn_check(const char *text, char *error, size_t error_size);
+__attribute__((warn_unused_result)) int sfn_arn_check(const char *text, char *error, size_t error_size);
 
 #endif

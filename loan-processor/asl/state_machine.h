@@ -95,8 +95,9 @@ struct state_machine {
  * definition error returns -EINVAL and writes AWS's detail text into error
  * (always NUL-terminated); -ENOMEM when out of memory.
  */
-int state_machine_parse(const char *definition, size_t length, struct state_machine **machine, char *error,
-                        size_t error_size);
+__attribute__((warn_unused_result)) int state_machine_parse(const char *definition, size_t length,
+                                                            struct state_machine **machine, char *error,
+                                                            size_t error_size);
 
 /* The state called name, or NULL. */
 const struct state_definition *state_machine_find(const struct state_machine *machine, const char *name);
@@ -110,7 +111,8 @@ const char *state_machine_type_name(enum state_type type);
  * Returns 0, or -EINVAL for a Resource of another form. Writes NUL-terminated
  * strings of at most type_size / name_size bytes.
  */
-int state_machine_split_resource(const char *resource, char *type, size_t type_size, char *name, size_t name_size);
+__attribute__((warn_unused_result)) int state_machine_split_resource(const char *resource, char *type, size_t type_size,
+                                                                     char *name, size_t name_size);
 
 /*
  * Whether an error matches one ErrorEquals list, by the ASL rules: a name

@@ -23,13 +23,14 @@
  * string the caller frees, or -EINVAL (id too long), -ENOMEM, or -errno
  * from the random source.
  */
-int task_token_create(const char *execution_id, char **token);
+__attribute__((warn_unused_result)) int task_token_create(const char *execution_id, char **token);
 
 /*
  * Reads the execution id out of token into execution_id. Returns 0, or
  * -EINVAL when token is not one of ours (wrong length, not base64, wrong
  * version): the API answers that with InvalidToken.
  */
-int task_token_parse(const char *token, char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE]);
+__attribute__((warn_unused_result)) int task_token_parse(const char *token,
+                                                         char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE]);
 
 #endif

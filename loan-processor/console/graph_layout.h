@@ -51,7 +51,8 @@ struct graph_layout;
  *            than GRAPH_LAYOUT_MAX_BEND_POINTS bend points
  *   -ENOMEM  out of memory
  */
-int graph_layout_compute(const struct state_machine *machine, struct graph_layout **layout);
+__attribute__((warn_unused_result)) int graph_layout_compute(const struct state_machine *machine,
+                                                             struct graph_layout **layout);
 
 /*
  * The layout as the console's JSON document (see the console contract):
@@ -65,7 +66,7 @@ int graph_layout_compute(const struct state_machine *machine, struct graph_layou
  * entries and edge to #end). The caller frees the result with cJSON_Delete;
  * NULL when out of memory (or for a NULL layout).
  */
-cJSON *graph_layout_to_json(const struct graph_layout *layout);
+__attribute__((warn_unused_result)) cJSON *graph_layout_to_json(const struct graph_layout *layout);
 
 /* Frees a layout; safe on NULL and on a half-built one. */
 void graph_layout_free(struct graph_layout *layout);

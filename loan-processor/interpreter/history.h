@@ -22,7 +22,8 @@ struct history_batch {
  * Starts a batch after the event last_event_id. Returns 0 or -ENOMEM.
  * The batch must be released with history_batch_release().
  */
-int history_batch_init(struct history_batch *batch, long last_event_id, int64_t timestamp_ms);
+__attribute__((warn_unused_result)) int history_batch_init(struct history_batch *batch, long last_event_id,
+                                                           int64_t timestamp_ms);
 
 /* Frees what the batch still owns. */
 void history_batch_release(struct history_batch *batch);
@@ -32,15 +33,16 @@ void history_batch_release(struct history_batch *batch);
  * ownership of details, which may be NULL for an empty object). Returns the
  * new event's id, or -ENOMEM (details freed).
  */
-long history_append(struct history_batch *batch, const char *type, const char *details_member, cJSON *details);
+__attribute__((warn_unused_result)) long history_append(struct history_batch *batch, const char *type,
+                                                        const char *details_member, cJSON *details);
 
 /*
  * Builds a details object from name/value string pairs ending with NULL;
  * a NULL value leaves the member out. Returns NULL when out of memory.
  */
-cJSON *history_details(const char *name, ...) __attribute__((sentinel));
+__attribute__((warn_unused_result)) cJSON *history_details(const char *name, ...) __attribute__((sentinel));
 
 /* Adds "<member>": text and "<member>Details": {"truncated": false}. Returns 0 or -ENOMEM. */
-int history_add_payload(cJSON *details, const char *member, const char *text);
+__attribute__((warn_unused_result)) int history_add_payload(cJSON *details, const char *member, const char *text);
 
 #endif

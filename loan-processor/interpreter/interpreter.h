@@ -52,7 +52,7 @@ const char *interpreter_status_name(enum execution_status status);
 
 /* "task", "wait" or "retry", as stored; and back (-EINVAL for another name). */
 const char *interpreter_resting_name(enum resting_kind kind);
-int interpreter_resting_from_name(const char *name, enum resting_kind *kind);
+__attribute__((warn_unused_result)) int interpreter_resting_from_name(const char *name, enum resting_kind *kind);
 
 /* Facts of an execution that never change: the context object's Execution and StateMachine. */
 struct execution_facts {
@@ -124,8 +124,10 @@ struct interpreter_step {
  * execution, e.g. States.Runtime) or -ENOMEM. Every entry point's step must
  * be released with interpreter_step_release(), whatever it returned.
  */
-int interpreter_start(const struct state_machine *machine, const struct execution_facts *facts,
-                      const struct step_environment *environment, struct interpreter_step *step);
+__attribute__((warn_unused_result)) int interpreter_start(const struct state_machine *machine,
+                                                          const struct execution_facts *facts,
+                                                          const struct step_environment *environment,
+                                                          struct interpreter_step *step);
 
 /*
  * The Task resting at position succeeded with output (JSON text, already
@@ -133,18 +135,20 @@ int interpreter_start(const struct state_machine *machine, const struct executio
  * TaskStateExited, then on to the next states.
  * Returns 0, -ENOMEM, or -EINVAL when position is not a waiting Task.
  */
-int interpreter_task_succeeded(const struct state_machine *machine, const struct execution_facts *facts,
-                               const struct execution_position *position, const char *output,
-                               const struct step_environment *environment, struct interpreter_step *step);
+__attribute__((warn_unused_result)) int
+interpreter_task_succeeded(const struct state_machine *machine, const struct execution_facts *facts,
+                           const struct execution_position *position, const char *output,
+                           const struct step_environment *environment, struct interpreter_step *step);
 
 /*
  * The waiting Task failed with error and cause (either may be NULL):
  * TaskFailed (ActivityFailed), then a retry, a catcher or ExecutionFailed.
  * Same returns.
  */
-int interpreter_task_failed(const struct state_machine *machine, const struct execution_facts *facts,
-                            const struct execution_position *position, const char *error, const char *cause,
-                            const struct step_environment *environment, struct interpreter_step *step);
+__attribute__((warn_unused_result)) int
+interpreter_task_failed(const struct state_machine *machine, const struct execution_facts *facts,
+                        const struct execution_position *position, const char *error, const char *cause,
+                        const struct step_environment *environment, struct interpreter_step *step);
 
 /*
  * The waiting Task ran past its TimeoutSeconds, or (heartbeat) missed its
@@ -152,18 +156,21 @@ int interpreter_task_failed(const struct state_machine *machine, const struct ex
  * as AWS records both, then a retry, a catcher or ExecutionFailed. Same
  * returns.
  */
-int interpreter_task_timed_out(const struct state_machine *machine, const struct execution_facts *facts,
-                               const struct execution_position *position, bool heartbeat,
-                               const struct step_environment *environment, struct interpreter_step *step);
+__attribute__((warn_unused_result)) int
+interpreter_task_timed_out(const struct state_machine *machine, const struct execution_facts *facts,
+                           const struct execution_position *position, bool heartbeat,
+                           const struct step_environment *environment, struct interpreter_step *step);
 
 /*
  * The waiting Task's integration accepted the work (the callback pattern's
  * "submitted"): one TaskSubmitted event with the integration's response.
  * Same returns; -EINVAL for an activity's task.
  */
-int interpreter_task_submitted(const struct state_machine *machine, const struct execution_position *position,
-                               const char *output, const struct step_environment *environment,
-                               struct interpreter_step *step);
+__attribute__((warn_unused_result)) int interpreter_task_submitted(const struct state_machine *machine,
+                                                                   const struct execution_position *position,
+                                                                   const char *output,
+                                                                   const struct step_environment *environment,
+                                                                   struct interpreter_step *step);
 
 /*
  * The timer of a resting Wait state or Retry ran out: WaitStateExited and
@@ -171,9 +178,11 @@ int interpreter_task_submitted(const struct state_machine *machine, const struct
  * ActivityScheduled). Same
  * returns; -EINVAL when position rests on no timer.
  */
-int interpreter_timer_due(const struct state_machine *machine, const struct execution_facts *facts,
-                          const struct execution_position *position, const struct step_environment *environment,
-                          struct interpreter_step *step);
+__attribute__((warn_unused_result)) int interpreter_timer_due(const struct state_machine *machine,
+                                                              const struct execution_facts *facts,
+                                                              const struct execution_position *position,
+                                                              const struct step_environment *environment,
+                                                              struct interpreter_step *step);
 
 /*
  * A worker took the waiting activity task (GetActivityTask): one
@@ -181,27 +190,31 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
  * as AWS records a worker without a name). Same returns; -EINVAL when
  * position is not a waiting activity task.
  */
-int interpreter_activity_started(const struct state_machine *machine, const struct execution_position *position,
-                                 const char *worker_name, const struct step_environment *environment,
-                                 struct interpreter_step *step);
+__attribute__((warn_unused_result)) int interpreter_activity_started(const struct state_machine *machine,
+                                                                     const struct execution_position *position,
+                                                                     const char *worker_name,
+                                                                     const struct step_environment *environment,
+                                                                     struct interpreter_step *step);
 
 /*
  * The waiting activity task could not be queued because its activity no
  * longer exists (deleted after it was scheduled): the execution fails with
  * States.Runtime, as when it is missing at scheduling. Same returns.
  */
-int interpreter_activity_missing(const struct state_machine *machine, const struct execution_position *position,
-                                 const struct step_environment *environment, struct interpreter_step *step);
+__attribute__((warn_unused_result)) int interpreter_activity_missing(const struct state_machine *machine,
+                                                                     const struct execution_position *position,
+                                                                     const struct step_environment *environment,
+                                                                     struct interpreter_step *step);
 
 /*
  * The waiting activity task could not be queued (error and cause say why):
  * ActivityScheduleFailed, then a retry, a catcher or ExecutionFailed, as
  * for a failed task. Same returns.
  */
-int interpreter_activity_schedule_failed(const struct state_machine *machine, const struct execution_facts *facts,
-                                         const struct execution_position *position, const char *error,
-                                         const char *cause, const struct step_environment *environment,
-                                         struct interpreter_step *step);
+__attribute__((warn_unused_result)) int
+interpreter_activity_schedule_failed(const struct state_machine *machine, const struct execution_facts *facts,
+                                     const struct execution_position *position, const char *error, const char *cause,
+                                     const struct step_environment *environment, struct interpreter_step *step);
 
 /* Frees what a step owns; safe on a zeroed or half-built step. */
 void interpreter_step_release(struct interpreter_step *step);

@@ -99,10 +99,10 @@ static void test_two_tokens_for_one_execution_differ(void)
     int rc_first = task_token_create(EXECUTION_ID, &first);
     int rc_second = task_token_create(EXECUTION_ID, &second);
     bool differ = first && second && strcmp(first, second) != 0;
-    if (first)
-        task_token_parse(first, first_id);
-    if (second)
-        task_token_parse(second, second_id);
+    if (first && task_token_parse(first, first_id) < 0)
+        first_id[0] = '\0';
+    if (second && task_token_parse(second, second_id) < 0)
+        second_id[0] = '\0';
 
     free(first);
     free(second);

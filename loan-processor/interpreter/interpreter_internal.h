@@ -1,0 +1,209 @@
+/*
+ * interpreter_internal - what the files of the interpreter share:
+ * interpreter.c (the entry points and the states other than Task),
+ * interpreter_task.c (Task, Retry, Catch) and interpreter_events.c (history
+ * events, input and output processing, resting). Private to interpreter/.
+ */
+#ifndef INTERPRETER_INTERNAL_H
+#define INTERPRETER_INTERNAL_H
+
+#include "interpreter.h"
+
+#include "asl_path.h"
+#include "intrinsic_functions.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* States run in one step without a wait; beyond this a Pass loop is assumed. */
+#define MAX_TRANSITIONS_PER_STEP 1000
+
+/* The longest a Wait or retry may rest: AWS's one-year limit on an execution. */
+#define MAX_DELAY_MS (366LL * 24 * 3600 * 1000)
+
+struct run {
+    const struct state_machine *machine;
+    const struct execution_facts *facts;
+    const struct step_environment *environment;
+    struct interpreter_step *step;
+    int transitions;
+};
+
+/* Retries made so far in the current state, per retrier. */
+struct retry_counts {
+    long made[STATE_MACHINE_MAX_RETRIERS];
+    long total;
+};
+
+/* ---- interpreter_events.c ---- */
+
+/* Reads stored retry counts ("2,0,1", one per retrier); missing or bad ones count 0. */
+void interpreter_parse_retry_counts(const char *text, size_t retrier_count, struct retry_counts *counts);
+
+/* The retry counts as stored ("2,0,1"); a malloc'd text, NULL when out of memory. */
+char *interpreter_format_retry_counts(const struct retry_counts *counts, size_t retrier_count);
+
+/* Appends <Type>StateEntered with input; the new event's id, or -ENOMEM. */
+long interpreter_append_state_entered(struct interpreter_step *step, const struct state_definition *state,
+                                      const char *input);
+
+/* Appends <Type>StateExited with output; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_append_state_exited(struct interpreter_step *step,
+                                                                        const struct state_definition *state,
+                                                                        const char *output);
+
+/* Whether a Task state hands its work to an activity's workers rather than to a service integration. */
+bool interpreter_runs_activity(const struct state_definition *state);
+
+/*
+ * The details of an event of a Task's attempt: {"resourceType", "resource"}
+ * for a service integration (an activity's events have neither), plus up
+ * to two more string members (NULL: left out).
+ */
+cJSON *interpreter_attempt_details(const struct state_definition *state, const char *first_member,
+                                   const char *first_value, const char *second_member, const char *second_value);
+
+/* Appends an event with details (owned; NULL stands for out of memory); 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_append_task_event(struct interpreter_step *step, const char *type,
+                                                                      const char *details_member, cJSON *details);
+
+/*
+ * Appends the event of an attempt's outcome what ("Succeeded", "Failed",
+ * ...): Task<what> with taskXxxEventDetails, or Activity<what> with
+ * activityXxxEventDetails for an activity. Takes ownership of details.
+ */
+__attribute__((warn_unused_result)) int interpreter_append_attempt_event(struct interpreter_step *step,
+                                                                         const struct state_definition *state,
+                                                                         const char *what, cJSON *details);
+
+/* Appends the event of an attempt's outcome what (see above) with output as its payload; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_append_attempt_payload_event(struct interpreter_step *step,
+                                                                                 const struct state_definition *state,
+                                                                                 const char *what, const char *output);
+
+/* Ends the execution as succeeded with output: ExecutionSucceeded; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_end_succeeded(struct interpreter_step *step, const char *output);
+
+/* Ends the execution as failed with error and cause (either may be NULL): ExecutionFailed; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_end_failed(struct interpreter_step *step, const char *error,
+                                                               const char *cause);
+
+/* AWS's cause for an error a state raises itself: its wording around detail. NULL when out of memory. */
+char *interpreter_state_error_cause(const char *state_name, long entered_event_id, const char *detail);
+
+/* Fails the execution with error (States.Runtime, States.IntrinsicFailure), AWS's wording around detail. */
+__attribute__((warn_unused_result)) int interpreter_fail_state(struct interpreter_step *step, const char *error,
+                                                               const char *state_name, long entered_event_id,
+                                                               const char *detail);
+
+/* Fails the execution with States.Runtime, AWS's wording around detail. */
+__attribute__((warn_unused_result)) int interpreter_fail_runtime(struct interpreter_step *step, const char *state_name,
+                                                                 long entered_event_id, const char *detail);
+
+/* The error a payload template's evaluation status stands for: -EDOM is an intrinsic function's failure. */
+const char *interpreter_template_error(int status);
+
+/* What a payload template reads: the effective input, the context object and the step's randomness. */
+struct intrinsic_scope interpreter_template_scope(const struct run *run, const cJSON *input, const cJSON *context);
+
+/* Parses JSON text the engine stored or validated; NULL only when out of memory or corrupt. */
+cJSON *interpreter_parse_stored(const char *text);
+
+/* document as compact JSON text, which the caller frees (cJSON_free); NULL when out of memory. */
+char *interpreter_print_document(const cJSON *document);
+
+/*
+ * Applies an InputPath or OutputPath to document, returning a new document
+ * (null path: {}), or NULL with detail filled when the path selects nothing.
+ */
+cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document, char *detail,
+                               size_t detail_size);
+
+/*
+ * The context object ($$) while state runs. token is the Task's token
+ * (NULL outside a Task); retry_count appears only for a Task, as AWS
+ * records it.
+ */
+cJSON *interpreter_build_context(const struct run *run, const struct state_definition *state, int64_t entered_ms,
+                                 const char *token, long retry_count);
+
+/*
+ * Places result at result_path in a copy of state_input (a null path keeps
+ * the input). Takes ownership of result. Returns the new document, or NULL
+ * with detail filled (or, out of memory, an empty detail).
+ */
+cJSON *interpreter_place_result(const struct state_path *result_path, const cJSON *state_input, cJSON *result,
+                                char *detail, size_t detail_size);
+
+/* ResultPath then OutputPath: the output of a state that produced result (owned). */
+cJSON *interpreter_process_result(const struct state_definition *state, const cJSON *state_input, cJSON *result,
+                                  char *detail, size_t detail_size);
+
+/* InputPath then OutputPath, for states that pass their input on (Succeed, Wait, Choice). */
+cJSON *interpreter_pass_through_output(const struct state_definition *state, const cJSON *input, char *detail,
+                                       size_t detail_size);
+
+/*
+ * Selects what path points to in input for field (e.g. SecondsPath).
+ * Returns the borrowed node, or NULL with detail filled.
+ */
+const cJSON *interpreter_select_field(const char *path, const char *field, const cJSON *input, char *detail,
+                                      size_t detail_size);
+
+/* A whole number of at least minimum selected by path for field; -EINVAL with detail otherwise. */
+__attribute__((warn_unused_result)) int interpreter_select_whole_number(const char *path, const char *field,
+                                                                        long minimum, const cJSON *input, long *number,
+                                                                        char *detail, size_t detail_size);
+
+/*
+ * Ends the step resting in state (entered at entered_event_id and
+ * entered_ms, with input_text) until the trigger resting stands for; 0 or
+ * -ENOMEM.
+ */
+__attribute__((warn_unused_result)) int interpreter_rest_at(struct run *run, const struct state_definition *state,
+                                                            long entered_event_id, int64_t entered_ms,
+                                                            const char *input_text, enum resting_kind resting);
+
+/* ---- interpreter_task.c ---- */
+
+/* Fails the execution because the activity of state does not exist, in AWS's words. */
+__attribute__((warn_unused_result)) int interpreter_fail_missing_activity(struct interpreter_step *step,
+                                                                          const struct state_definition *state,
+                                                                          long entered_event_id);
+
+/* A Task raises error with AWS's cause around detail; its Retry and Catch handle it as they would a task's. */
+__attribute__((warn_unused_result)) int interpreter_raise_task_error(struct run *run,
+                                                                     const struct state_definition *state,
+                                                                     const struct execution_position *position,
+                                                                     const char *error, const char *detail);
+
+/*
+ * Starts an attempt of the Task state (its first, or a retry): TaskScheduled
+ * and TaskStarted (ActivityScheduled for an activity), and the execution
+ * rests waiting for the outcome. An activity the caller found missing fails
+ * the execution instead.
+ */
+__attribute__((warn_unused_result)) int
+interpreter_start_task_attempt(struct run *run, const struct state_definition *state, long entered_event_id,
+                               int64_t entered_ms, const char *input_text, const struct retry_counts *counts);
+
+/*
+ * After a Task attempt's TaskFailed or TaskTimedOut: the first retrier that
+ * matches retries while it has attempts left; otherwise the first matching
+ * catcher takes over; otherwise the execution fails with the error.
+ */
+__attribute__((warn_unused_result)) int interpreter_handle_task_error(struct run *run,
+                                                                      const struct state_definition *state,
+                                                                      const struct execution_position *position,
+                                                                      const char *error, const char *cause,
+                                                                      bool heartbeat);
+
+/* ---- interpreter.c ---- */
+
+/* Leaves the resting state with output (owned) and runs on from next (NULL: the execution succeeds). */
+__attribute__((warn_unused_result)) int interpreter_leave_state(struct run *run, const struct state_definition *state,
+                                                                cJSON *output, const char *next);
+
+#endif

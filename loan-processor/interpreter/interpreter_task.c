@@ -1,0 +1,302 @@
+/*
+ * interpreter_task - a Task state (see interpreter.c): its request, its
+ * attempts, and its errors handled by Retry, Catch, or the end of the
+ * execution.
+ */
+#include "interpreter_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "activity_arn.h"
+#include "asl_parameters.h"
+#include "asl_path.h"
+#include "choice_rule.h"
+#include "wall_clock.h"
+
+/* ---- Task ---- */
+
+/* Adds timeoutInSeconds and heartbeatInSeconds to a scheduled event, each only when the Task sets it. */
+static bool add_task_timeouts(cJSON *scheduled, const struct task_request *task)
+{
+    bool ok = true;
+    if (task->timeout_seconds)
+        ok = cJSON_AddNumberToObject(scheduled, "timeoutInSeconds", (double)task->timeout_seconds) != NULL;
+    if (ok && task->heartbeat_seconds)
+        ok = cJSON_AddNumberToObject(scheduled, "heartbeatInSeconds", (double)task->heartbeat_seconds) != NULL;
+    return ok;
+}
+
+/* TaskScheduled and TaskStarted: a service integration's attempt begins. */
+static int schedule_task_events(struct interpreter_step *step, const char *region)
+{
+    struct task_request *task = &step->task;
+    char *parameters = interpreter_print_document(task->parameters);
+    cJSON *scheduled = parameters ? history_details("resourceType", task->resource_type, "resource", task->resource,
+                                                    "region", region, NULL)
+                                  : NULL;
+    bool ok =
+        scheduled && cJSON_AddStringToObject(scheduled, "parameters", parameters) && add_task_timeouts(scheduled, task);
+    cJSON_free(parameters);
+    if (!ok) {
+        cJSON_Delete(scheduled);
+        return -ENOMEM;
+    }
+    if (history_append(&step->history, "TaskScheduled", "taskScheduledEventDetails", scheduled) < 0)
+        return -ENOMEM;
+    return interpreter_append_task_event(
+        step, "TaskStarted", "taskStartedEventDetails",
+        history_details("resourceType", task->resource_type, "resource", task->resource, NULL));
+}
+
+/*
+ * ActivityScheduled: an activity's attempt waits for a worker. Its input is
+ * the effective input (after InputPath and Parameters); ActivityStarted
+ * follows when a worker takes the task.
+ */
+static int schedule_activity_event(struct interpreter_step *step)
+{
+    struct task_request *task = &step->task;
+    char *input = interpreter_print_document(task->parameters);
+    cJSON *scheduled = input ? history_details("resource", task->resource_arn, NULL) : NULL;
+    bool ok = scheduled && history_add_payload(scheduled, "input", input) == 0 && add_task_timeouts(scheduled, task);
+    cJSON_free(input);
+    if (!ok) {
+        cJSON_Delete(scheduled);
+        return -ENOMEM;
+    }
+    return history_append(&step->history, "ActivityScheduled", "activityScheduledEventDetails", scheduled) < 0 ? -ENOMEM
+                                                                                                               : 0;
+}
+
+int interpreter_fail_missing_activity(struct interpreter_step *step, const struct state_definition *state,
+                                      long entered_event_id)
+{
+    char detail[ACTIVITY_ARN_SIZE + 64];
+    snprintf(detail, sizeof(detail), "The activity %s does not exist.", state->resource);
+    return interpreter_fail_runtime(step, state->name, entered_event_id, detail);
+}
+
+/* The resolved Parameters must not still hold a ".$" key (the CDK mistake); -EINVAL with AWS's detail if so. */
+static int check_resolved_parameters(const cJSON *parameters, char *detail, size_t detail_size)
+{
+    const char *unresolved = NULL;
+    if (asl_parameters_find_unresolved_key(parameters, &unresolved) != 0)
+        return 0;
+    char *text = interpreter_print_document(parameters);
+    if (!text)
+        return -ENOMEM;
+    snprintf(detail, detail_size,
+             "The Parameters '%s' could not be used to start the Task: [The value for the field '%s' must be a valid "
+             "JSONPath or a valid intrinsic function call]",
+             text, unresolved);
+    cJSON_free(text);
+    return -EINVAL;
+}
+
+/* TimeoutSeconds/HeartbeatSeconds, or their Path forms resolved against the effective input. */
+static int resolve_task_timeouts(const struct state_definition *state, const cJSON *effective,
+                                 struct task_request *task, char *detail, size_t detail_size)
+{
+    int result = 0;
+    task->timeout_seconds = state->timeout_seconds;
+    task->heartbeat_seconds = state->heartbeat_seconds;
+    if (state->timeout_seconds_path)
+        result = interpreter_select_whole_number(state->timeout_seconds_path, "TimeoutSecondsPath", 1, effective,
+                                                 &task->timeout_seconds, detail, detail_size);
+    if (result == 0 && state->heartbeat_seconds_path)
+        result = interpreter_select_whole_number(state->heartbeat_seconds_path, "HeartbeatSecondsPath", 1, effective,
+                                                 &task->heartbeat_seconds, detail, detail_size);
+    if (result == 0 && task->timeout_seconds && task->heartbeat_seconds
+        && task->heartbeat_seconds >= task->timeout_seconds) {
+        snprintf(detail, detail_size, "The heartbeat (%ld s) must be shorter than the timeout (%ld s)",
+                 task->heartbeat_seconds, task->timeout_seconds);
+        result = -EINVAL;
+    }
+    return result;
+}
+
+/*
+ * Builds the Task's request (Parameters with a fresh token, timeouts);
+ * -EINVAL with detail on a runtime error, -EDOM with detail when an
+ * intrinsic function failed.
+ */
+static int build_task_request(struct run *run, const struct state_definition *state, int64_t entered_ms,
+                              const cJSON *input, long retry_count, char *detail, size_t detail_size)
+{
+    struct task_request *task = &run->step->task;
+    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, detail_size);
+    if (!effective)
+        return detail[0] ? -EINVAL : -ENOMEM;
+    int result = -ENOMEM;
+    task->token = strdup(run->environment->fresh_token);
+    cJSON *context = interpreter_build_context(run, state, entered_ms, run->environment->fresh_token, retry_count);
+    if (task->token && context) {
+        struct intrinsic_scope scope = interpreter_template_scope(run, effective, context);
+        if (state->parameters)
+            result = asl_parameters_evaluate_in(state->parameters, &scope, &task->parameters, detail, detail_size);
+        else
+            result = (task->parameters = cJSON_Duplicate(effective, true)) ? 0 : -ENOMEM;
+    }
+    if (result == -ENOTSUP || result == -ENOENT)
+        result = -EINVAL;
+    if (result == 0)
+        result = check_resolved_parameters(task->parameters, detail, detail_size);
+    if (result == 0)
+        result = resolve_task_timeouts(state, effective, task, detail, detail_size);
+    cJSON_Delete(context);
+    cJSON_Delete(effective);
+    task->resource_arn = state->resource;
+    task->is_activity = interpreter_runs_activity(state);
+    /* state_machine_parse accepted the Resource, so it splits; were it not to, both stay empty. */
+    if (!task->is_activity) {
+        int split = state_machine_split_resource(state->resource, task->resource_type, sizeof(task->resource_type),
+                                                 task->resource, sizeof(task->resource));
+        if (split < 0)
+            task->resource_type[0] = task->resource[0] = '\0';
+    }
+    return result;
+}
+
+int interpreter_raise_task_error(struct run *run, const struct state_definition *state,
+                                 const struct execution_position *position, const char *error, const char *detail)
+{
+    char *cause = interpreter_state_error_cause(state->name, position->state_entered_event_id, detail);
+    if (!cause)
+        return -ENOMEM;
+    int result = interpreter_handle_task_error(run, state, position, error, cause, false);
+    free(cause);
+    return result;
+}
+
+/* An attempt whose Parameters failed never starts: what its request holds goes, and the error is raised. */
+static int abandon_task_attempt(struct run *run, const struct state_definition *state, long entered_event_id,
+                                int64_t entered_ms, const char *input_text, const struct retry_counts *counts,
+                                const char *detail)
+{
+    struct task_request *task = &run->step->task;
+    char *retry_text = interpreter_format_retry_counts(counts, state->retrier_count);
+    if (!retry_text)
+        return -ENOMEM;
+    struct execution_position position = {
+        .last_event_id = run->step->history.last_event_id,
+        .state_name = state->name,
+        .state_entered_event_id = entered_event_id,
+        .state_entered_ms = entered_ms,
+        .state_input = input_text,
+        .resting = RESTING_TASK,
+        .retry_counts = retry_text,
+    };
+    cJSON_Delete(task->parameters);
+    free(task->token);
+    memset(task, 0, sizeof(*task));
+    int result = interpreter_raise_task_error(run, state, &position, INTRINSIC_FAILURE_ERROR, detail);
+    free(retry_text);
+    return result;
+}
+
+int interpreter_start_task_attempt(struct run *run, const struct state_definition *state, long entered_event_id,
+                                   int64_t entered_ms, const char *input_text, const struct retry_counts *counts)
+{
+    struct interpreter_step *step = run->step;
+    char detail[4096] = "";
+    cJSON *input = interpreter_parse_stored(input_text);
+    if (!input)
+        return -ENOMEM;
+    int result = build_task_request(run, state, entered_ms, input, counts->total, detail, sizeof(detail));
+    cJSON_Delete(input);
+    if (result == -EINVAL)
+        return interpreter_fail_runtime(step, state->name, entered_event_id, detail);
+    if (result == -EDOM)
+        return abandon_task_attempt(run, state, entered_event_id, entered_ms, input_text, counts, detail);
+    if (result < 0)
+        return result;
+    const char *missing = run->environment->missing_activity;
+    if (step->task.is_activity && missing && strcmp(missing, state->resource) == 0)
+        return interpreter_fail_missing_activity(step, state, entered_event_id);
+    if (counts->total && !(step->retry_counts = interpreter_format_retry_counts(counts, state->retrier_count)))
+        return -ENOMEM;
+    result = step->task.is_activity ? schedule_activity_event(step) : schedule_task_events(step, run->facts->region);
+    if (result < 0)
+        return result;
+    step->has_task = true;
+    return interpreter_rest_at(run, state, entered_event_id, entered_ms, input_text, RESTING_TASK);
+}
+
+/* ---- errors of a Task: Retry, Catch, or the end ---- */
+
+/* How long before retry number attempt (0 for the first) under retrier, in ms. */
+static int64_t retry_delay_ms(const struct retrier *retrier, long attempt, double jitter)
+{
+    double seconds = retrier->interval_seconds * pow(retrier->backoff_rate, (double)attempt);
+    if (retrier->max_delay_seconds && seconds > (double)retrier->max_delay_seconds)
+        seconds = (double)retrier->max_delay_seconds;
+    if (retrier->full_jitter)
+        seconds *= jitter;
+    double ms = seconds * 1000.0;
+    return ms < (double)MAX_DELAY_MS ? (int64_t)ms : MAX_DELAY_MS;
+}
+
+/* The error output a catcher places: {"Error": error, "Cause": cause}, null for a missing one. */
+static cJSON *error_output(const char *error, const char *cause)
+{
+    cJSON *output = cJSON_CreateObject();
+    cJSON *error_value = error ? cJSON_CreateString(error) : cJSON_CreateNull();
+    cJSON *cause_value = cause ? cJSON_CreateString(cause) : cJSON_CreateNull();
+    if (output && error_value && cJSON_AddItemToObject(output, "Error", error_value)) {
+        error_value = NULL;
+        if (cause_value && cJSON_AddItemToObject(output, "Cause", cause_value))
+            return output;
+    }
+    cJSON_Delete(error_value);
+    cJSON_Delete(cause_value);
+    cJSON_Delete(output);
+    return NULL;
+}
+
+static int catch_error(struct run *run, const struct state_definition *state, const struct execution_position *position,
+                       const struct catcher *catcher, const char *error, const char *cause)
+{
+    char detail[1024];
+    cJSON *input = interpreter_parse_stored(position->state_input);
+    cJSON *result = input ? error_output(error, cause) : NULL;
+    cJSON *output =
+        result ? interpreter_place_result(&catcher->result_path, input, result, detail, sizeof(detail)) : NULL;
+    if (!result)
+        detail[0] = '\0';
+    cJSON_Delete(input);
+    if (!output)
+        return detail[0] ? interpreter_fail_runtime(run->step, state->name, position->state_entered_event_id, detail)
+                         : -ENOMEM;
+    return interpreter_leave_state(run, state, output, catcher->next);
+}
+
+int interpreter_handle_task_error(struct run *run, const struct state_definition *state,
+                                  const struct execution_position *position, const char *error, const char *cause,
+                                  bool heartbeat)
+{
+    struct retry_counts counts;
+    interpreter_parse_retry_counts(position->retry_counts, state->retrier_count, &counts);
+    for (size_t i = 0; i < state->retrier_count; i++) {
+        const struct retrier *retrier = &state->retriers[i];
+        if (!state_machine_error_matches(retrier->error_equals, error, heartbeat))
+            continue;
+        if (counts.made[i] >= retrier->max_attempts)
+            break;
+        run->step->delay_ms = retry_delay_ms(retrier, counts.made[i], run->environment->jitter);
+        counts.made[i]++;
+        run->step->retry_counts = interpreter_format_retry_counts(&counts, state->retrier_count);
+        if (!run->step->retry_counts)
+            return -ENOMEM;
+        return interpreter_rest_at(run, state, position->state_entered_event_id, position->state_entered_ms,
+                                   position->state_input, RESTING_RETRY);
+    }
+    for (size_t i = 0; i < state->catcher_count; i++) {
+        if (state_machine_error_matches(state->catchers[i].error_equals, error, heartbeat))
+            return catch_error(run, state, position, &state->catchers[i], error, cause);
+    }
+    return interpreter_end_failed(run->step, error, cause);
+}
