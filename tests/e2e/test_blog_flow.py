@@ -4,7 +4,7 @@ import json
 import time
 
 import harness
-from harness import LOAN_MACHINE_ARN, SAMPLE_APPLICATION, property_value
+from harness import LOAN_MACHINE_ARN, SAMPLE_APPLICATION, property_value, wait_until
 
 
 class BlogFlow(harness.StackTestCase):
@@ -120,7 +120,9 @@ class BlogFlow(harness.StackTestCase):
         for event in ["execution-started", "valuation-requested", "token-stored", "waiting", "callback-received",
                       "resumed", "execution-succeeded"]:
             self.assertIn(f" {event}: ", logs)
-        self.assertIn("callback-sent", valuation.logs())
+        # The valuation service logs the delivery once the webhook's answer is back, which may be just after the
+        # execution's end is committed.
+        wait_until(lambda: "callback-sent" in valuation.logs(), 5, what="the valuation service's callback-sent line")
 
     def test_json_log_lines(self):
         loan, _ = self.start_stack(LOG_FORMAT="json")
