@@ -2,7 +2,8 @@
  * sfn_api_request - what every operation of the Step Functions API does
  * with its request: read members, check them against the service model's
  * limits, and answer the errors AWS answers (ValidationException texts,
- * 503 when Redis is away). Shared by the files that implement operations.
+ * 503 when Redis is away). Shared by the files that implement operations;
+ * depends on no other file of the API.
  *
  * The functions that take a request answer it themselves when a check
  * fails; the caller then just returns.
@@ -22,10 +23,26 @@
 #define SFN_MAX_ERROR_LENGTH 256
 #define SFN_MAX_CAUSE_LENGTH 32768
 
-struct sfn_api;
+struct activities;
+struct engine;
+struct redis_client;
+
+/* What every operation works with; set by the owner, outlives every request. */
+struct sfn_api {
+    struct engine *engine;
+    struct redis_client *redis;
+    struct activities *activities;
+};
 
 /* One operation: validates body (a JSON object) and answers request, now or from a callback. */
 typedef void sfn_operation(struct http_request *request, struct sfn_api *api, const cJSON *body);
+
+/*
+ * Answers an AWS-style error: 400 (or status) with {"__type":
+ * "<namespace>#<code>", "message"} in the namespace AWS uses for code.
+ */
+void sfn_request_reply_error(struct http_request *request, unsigned status, const char *code, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Answers 200 with the empty result {} (StopExecution-like operations that return nothing). */
 void sfn_request_reply_empty(struct http_request *request);
@@ -71,6 +88,14 @@ bool sfn_request_page(struct http_request *request, const cJSON *body, long *max
 /* Checks input or output against SensitiveData's limit: 256 KiB of UTF-8 bytes. Answers and returns false when over. */
 bool sfn_request_check_payload(struct http_request *request, const char *member, const char *value);
 
+/*
+ * The optional error (at most SFN_MAX_ERROR_LENGTH characters) and cause
+ * (SFN_MAX_CAUSE_LENGTH) of SendTaskFailure and StopExecution, NULL when
+ * absent; answers and returns false when one is not a string or too long.
+ */
+bool sfn_request_error_and_cause(struct http_request *request, const cJSON *body, const char **error,
+                                 const char **cause);
+
 /* Whether text is one JSON value. */
 bool sfn_request_valid_json(const char *text);
 
@@ -104,23 +129,22 @@ bool sfn_request_page_size(struct http_request *request, const cJSON *body, size
  * validation error and returns false when it is not a string of 1 to
  * max_length characters.
  */
-bool sfn_request_page_token(struct http_request *request, const cJSON *body, size_t max_length,
-                            const char **token);
+bool sfn_request_page_token(struct http_request *request, const cJSON *body, size_t max_length, const char **token);
 
 /*
  * Reads the optional member (NULL when absent) into value; answers the
  * validation error and returns false when it is not one of the count
  * allowed values (listed in the message in the order given).
  */
-bool sfn_request_enum(struct http_request *request, const cJSON *body, const char *member,
-                      const char *const *allowed, size_t count, const char **value);
+bool sfn_request_enum(struct http_request *request, const cJSON *body, const char *member, const char *const *allowed,
+                      size_t count, const char **value);
 
 /*
  * Reads the required ARN member (1-256 characters) as an ARN of type into
  * arn and returns its text; answers (ValidationException, or InvalidArn
  * "Invalid Arn: '<detail>'") and returns NULL when it is missing or invalid.
  */
-const char *sfn_request_arn(struct http_request *request, const cJSON *body, const char *member,
-                            enum sfn_arn_type type, struct sfn_arn *arn);
+const char *sfn_request_arn(struct http_request *request, const cJSON *body, const char *member, enum sfn_arn_type type,
+                            struct sfn_arn *arn);
 
 #endif
