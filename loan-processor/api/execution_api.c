@@ -211,18 +211,17 @@ void execution_api_describe(struct http_request *request, struct sfn_api *api, c
 
 /* ---- GetExecutionHistory ---- */
 
-static cJSON *history_page(struct read_operation *operation, const redisReply *reply)
+static cJSON *history_page(struct read_operation *operation, const char *const *texts, size_t count)
 {
     cJSON *response = cJSON_CreateObject();
     cJSON *events = cJSON_AddArrayToObject(response, "events");
-    long total = (long)reply->elements;
+    long total = (long)count;
     long end = operation->offset + operation->max_results;
     if (!events)
         goto failed;
     for (long i = operation->offset; i < total && i < end; i++) {
         long index = operation->reverse_order ? total - 1 - i : i;
-        const redisReply *text = reply->element[index];
-        cJSON *event = text->type == REDIS_REPLY_STRING ? cJSON_ParseWithLength(text->str, text->len) : NULL;
+        cJSON *event = cJSON_Parse(texts[index]);
         if (!event)
             goto failed;
         if (!operation->include_data) {
@@ -249,15 +248,15 @@ failed:
     return NULL;
 }
 
-static void on_history(redisReply *reply, void *data)
+static void on_history(int status, const char *const *events, size_t count, void *data)
 {
     struct read_operation *operation = data;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY)
-        sfn_request_reply_unavailable(operation->request, -EIO);
-    else if (reply->elements == 0)
+    if (status < 0)
+        sfn_request_reply_unavailable(operation->request, status);
+    else if (count == 0)
         sfn_request_reply_no_execution(operation->request, operation->execution_arn);
     else
-        http_request_reply_json(operation->request, 200, history_page(operation, reply));
+        http_request_reply_json(operation->request, 200, history_page(operation, events, count));
     free(operation);
 }
 
@@ -273,7 +272,6 @@ static bool read_page_options(struct http_request *request, const cJSON *body, s
 void execution_api_get_history(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
     struct sfn_arn parsed;
-    char key[320];
     struct read_operation *operation = begin_read(request, api, body, &parsed);
     if (!operation)
         return;
@@ -281,9 +279,7 @@ void execution_api_get_history(struct http_request *request, struct sfn_api *api
         free(operation);
         return;
     }
-    execution_store_history_key(parsed.execution_id, key, sizeof(key));
-    const char *argv[] = { "LRANGE", key, "0", "-1" };
-    int result = redis_client_command_strings(api->redis, on_history, operation, 4, argv);
+    int result = execution_store_read_history(api->redis, parsed.execution_id, on_history, operation);
     if (result < 0) {
         free(operation);
         sfn_request_reply_unavailable(request, result);
