@@ -54,7 +54,10 @@ void sfn_request_reply_no_execution(struct http_request *request, const char *ar
 /* Answers 503 (Redis unavailable; for -EBUSY, the execution kept changing) or, for -ENOMEM, 500. */
 void sfn_request_reply_unavailable(struct http_request *request, int result);
 
-/* Answers 400 ValidationException: "1 validation error detected: Value at '<member>' failed to satisfy constraint: <constraint>". */
+/*
+ * Answers 400 ValidationException: "1 validation error detected: Value at
+ * '<member>' failed to satisfy constraint: <constraint>".
+ */
 void sfn_request_reply_validation(struct http_request *request, const char *member, const char *constraint);
 
 /*
