@@ -16,12 +16,11 @@
 #include "activity_arn.h"
 #include "engine.h"
 #include "json_util.h"
-#include "sfn_api.h"
-
+#include "sfn_api_request.h"
 
 static void reply_no_such_activity(struct http_request *request, const char *arn)
 {
-    sfn_api_reply_error(request, 400, "ActivityDoesNotExist", "Activity Does Not Exist: '%s'", arn);
+    sfn_request_reply_error(request, 400, "ActivityDoesNotExist", "Activity Does Not Exist: '%s'", arn);
 }
 
 /*
@@ -38,7 +37,7 @@ static bool read_activity_arn(struct http_request *request, const struct sfn_api
     if (!*arn)
         return false;
     if (!sfn_request_valid_name(parsed->activity)) {
-        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", *arn);
+        sfn_request_reply_error(request, 400, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: %s'", *arn);
         return false;
     }
     *ours = activities_arn(api->activities, parsed->activity, expected, sizeof(expected)) == 0
@@ -51,14 +50,13 @@ struct activity_request {
     struct http_request *request;
     struct sfn_api *api;
     char arn[ACTIVITY_ARN_SIZE];
-    long offset;                      /* ListActivities: the page's first activity */
-    activity_claim_done claim_done;   /* GetActivityTask: the claim in flight, if any */
+    long offset;                    /* ListActivities: the page's first activity */
+    activity_claim_done claim_done; /* GetActivityTask: the claim in flight, if any */
     void *claim_context;
 };
 
 /* A context for request and arn; answers 500 and returns NULL when out of memory. */
-static struct activity_request *new_activity_request(struct http_request *request, struct sfn_api *api,
-                                                     const char *arn)
+static struct activity_request *new_activity_request(struct http_request *request, struct sfn_api *api, const char *arn)
 {
     struct activity_request *context = calloc(1, sizeof(*context));
     if (!context) {
@@ -97,8 +95,8 @@ static void on_activity_created(int status, const struct activity_description *a
 {
     struct http_request *request = data;
     if (status == -EDQUOT)
-        sfn_api_reply_error(request, 400, "ActivityLimitExceeded",
-                            "Activity Limit Exceeded: 'The maximum number of activities has been reached'");
+        sfn_request_reply_error(request, 400, "ActivityLimitExceeded",
+                                "Activity Limit Exceeded: 'The maximum number of activities has been reached'");
     else if (status < 0)
         sfn_request_reply_unavailable(request, status);
     else
@@ -111,7 +109,7 @@ void activity_api_create(struct http_request *request, struct sfn_api *api, cons
     if (!name || !sfn_request_check_length(request, "name", name, 1, 80))
         return;
     if (!sfn_request_valid_name(name)) {
-        sfn_api_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
+        sfn_request_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
         return;
     }
     int result = activities_create_activity(api->activities, name, on_activity_created, request);
@@ -176,8 +174,8 @@ static cJSON *activity_page(const struct activity_description *activities, size_
     return response;
 }
 
-static void on_activities_listed(int status, const struct activity_description *activities, size_t count,
-                                 bool more, void *data)
+static void on_activities_listed(int status, const struct activity_description *activities, size_t count, bool more,
+                                 void *data)
 {
     struct activity_request *context = data;
     if (status < 0)
@@ -309,9 +307,9 @@ void activity_api_get_task(struct http_request *request, struct sfn_api *api, co
     };
     int result = activities_poll(api->activities, &poll);
     if (result == -EBUSY)
-        sfn_api_reply_error(request, 400, "ActivityWorkerLimitExceeded",
-                            "Activity Worker Limit Exceeded: 'Too many workers are waiting for activity tasks on "
-                            "this loan-processor (ACTIVITY_MAX_POLLERS); retry later'");
+        sfn_request_reply_error(request, 400, "ActivityWorkerLimitExceeded",
+                                "Activity Worker Limit Exceeded: 'Too many workers are waiting for activity tasks on "
+                                "this loan-processor (ACTIVITY_MAX_POLLERS); retry later'");
     else if (result == -ESHUTDOWN)
         sfn_request_reply_empty(request); /* shutting down: no task for this worker here */
     else if (result < 0)

@@ -5,29 +5,17 @@
  * Requests carry X-Amz-Target: AWSStepFunctions.<Operation> and a JSON
  * body; errors are HTTP 400 with {"__type": "<namespace>#<Code>", "message"}
  * in AWS's wording; timestamps are epoch seconds. Signatures are ignored.
+ * This module is the dispatch table (operation name -> handler); the
+ * operations are in one file per group (execution_api, task_api,
+ * state_machine_api, activity_api), which share sfn_api_request.
  */
 #ifndef SFN_API_H
 #define SFN_API_H
 
-#include "activities.h"
-#include "engine.h"
 #include "http_server.h"
-#include "redis_client.h"
+#include "sfn_api_request.h"
 
-struct sfn_api {
-    struct engine *engine;
-    struct redis_client *redis;
-    struct activities *activities;
-};
-
-/* The POST / handler; data is a struct sfn_api. */
+/* The POST / handler; data is a struct sfn_api (see sfn_api_request.h). Answers the request exactly once. */
 void sfn_api_handle(struct http_request *request, void *data);
-
-/*
- * Answers an AWS-style error: 400 (or status) with __type and message.
- * Used by the webhook too, for the same TaskTimedOut wording.
- */
-void sfn_api_reply_error(struct http_request *request, unsigned status, const char *code, const char *format, ...)
-    __attribute__((format(printf, 4, 5)));
 
 #endif

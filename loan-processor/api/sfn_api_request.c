@@ -3,12 +3,30 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_util.h"
-#include "sfn_api.h"
+
+#define SERVICE_NAMESPACE "com.amazonaws.swf.service.v2.model#"
+
+void sfn_request_reply_error(struct http_request *request, unsigned status, const char *code, const char *format, ...)
+{
+    char message[4096], type[160];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(message, sizeof(message), format, arguments);
+    va_end(arguments);
+    if (strcmp(code, "ValidationException") == 0)
+        snprintf(type, sizeof(type), "com.amazon.coral.validate#%s", code);
+    else if (strcmp(code, "UnknownOperationException") == 0 || strcmp(code, "SerializationException") == 0)
+        snprintf(type, sizeof(type), "com.amazon.coral.service#%s", code);
+    else
+        snprintf(type, sizeof(type), SERVICE_NAMESPACE "%s", code);
+    http_request_reply_json(request, status, json_error("__type", type, message));
+}
 
 void sfn_request_reply_empty(struct http_request *request)
 {
@@ -17,32 +35,32 @@ void sfn_request_reply_empty(struct http_request *request)
 
 void sfn_request_reply_no_state_machine(struct http_request *request, const char *arn)
 {
-    sfn_api_reply_error(request, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn);
+    sfn_request_reply_error(request, 400, "StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", arn);
 }
 
 void sfn_request_reply_no_execution(struct http_request *request, const char *arn)
 {
-    sfn_api_reply_error(request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
+    sfn_request_reply_error(request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
 }
 
 void sfn_request_reply_unavailable(struct http_request *request, int result)
 {
     if (result == -ENOMEM)
-        sfn_api_reply_error(request, 500, "InternalFailure", "Out of memory");
+        sfn_request_reply_error(request, 500, "InternalFailure", "Out of memory");
     else if (result == -EBUSY)
-        sfn_api_reply_error(request, 503, "ServiceUnavailable",
-                            "The execution kept changing while this request was being applied; it was not "
-                            "carried out (retry)");
+        sfn_request_reply_error(request, 503, "ServiceUnavailable",
+                                "The execution kept changing while this request was being applied; it was not "
+                                "carried out (retry)");
     else
-        sfn_api_reply_error(request, 503, "ServiceUnavailable",
-                            "Redis is unavailable; the request was not carried out (retry later)");
+        sfn_request_reply_error(request, 503, "ServiceUnavailable",
+                                "Redis is unavailable; the request was not carried out (retry later)");
 }
 
 void sfn_request_reply_validation(struct http_request *request, const char *member, const char *constraint)
 {
-    sfn_api_reply_error(request, 400, "ValidationException",
-                        "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", member,
-                        constraint);
+    sfn_request_reply_error(request, 400, "ValidationException",
+                            "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", member,
+                            constraint);
 }
 
 bool sfn_request_optional_string(struct http_request *request, const cJSON *body, const char *member,
@@ -51,8 +69,8 @@ bool sfn_request_optional_string(struct http_request *request, const cJSON *body
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, member);
     *value = cJSON_IsString(item) ? item->valuestring : NULL;
     if (item && !cJSON_IsString(item) && !cJSON_IsNull(item)) {
-        sfn_api_reply_error(request, 400, "SerializationException", "The value of '%s' must be a JSON string",
-                            member);
+        sfn_request_reply_error(request, 400, "SerializationException", "The value of '%s' must be a JSON string",
+                                member);
         return false;
     }
     return true;
@@ -127,9 +145,9 @@ bool sfn_request_valid_name(const char *name)
 void sfn_request_reply_invalid_value(struct http_request *request, const char *member, const char *value,
                                      const char *constraint)
 {
-    sfn_api_reply_error(request, 400, "ValidationException",
-                        "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value,
-                        member, constraint);
+    sfn_request_reply_error(request, 400, "ValidationException",
+                            "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value,
+                            member, constraint);
 }
 
 bool sfn_request_page_size(struct http_request *request, const cJSON *body, size_t *page_size)
@@ -155,8 +173,7 @@ bool sfn_request_page_size(struct http_request *request, const cJSON *body, size
     return false;
 }
 
-bool sfn_request_page_token(struct http_request *request, const cJSON *body, size_t max_length,
-                            const char **token)
+bool sfn_request_page_token(struct http_request *request, const cJSON *body, size_t max_length, const char **token)
 {
     const cJSON *member = cJSON_GetObjectItemCaseSensitive(body, "nextToken");
     char constraint[96];
@@ -175,8 +192,8 @@ bool sfn_request_page_token(struct http_request *request, const cJSON *body, siz
     return false;
 }
 
-bool sfn_request_enum(struct http_request *request, const cJSON *body, const char *member,
-                      const char *const *allowed, size_t count, const char **value)
+bool sfn_request_enum(struct http_request *request, const cJSON *body, const char *member, const char *const *allowed,
+                      size_t count, const char **value)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(body, member);
     char constraint[256] = "Member must satisfy enum value set: [";
@@ -197,15 +214,15 @@ bool sfn_request_enum(struct http_request *request, const cJSON *body, const cha
     return false;
 }
 
-const char *sfn_request_arn(struct http_request *request, const cJSON *body, const char *member,
-                            enum sfn_arn_type type, struct sfn_arn *arn)
+const char *sfn_request_arn(struct http_request *request, const cJSON *body, const char *member, enum sfn_arn_type type,
+                            struct sfn_arn *arn)
 {
     char detail[512];
     const char *text = sfn_request_required_string(request, body, member);
     if (!text || !sfn_request_check_length(request, member, text, 1, 256))
         return NULL;
     if (sfn_arn_parse(text, type, arn, detail, sizeof(detail)) < 0) {
-        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: '%s'", detail);
+        sfn_request_reply_error(request, 400, "InvalidArn", "Invalid Arn: '%s'", detail);
         return NULL;
     }
     return text;
@@ -226,9 +243,18 @@ bool sfn_request_page(struct http_request *request, const cJSON *body, long *max
         *offset = strtol(next_token, &end, 10);
         /* Tokens this API hands out are offsets into a list; a bound keeps offset + page from overflowing. */
         if (*end || end == next_token || errno || *offset < 0 || *offset > INT_MAX) {
-            sfn_api_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid nextToken'");
+            sfn_request_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid nextToken'");
             return false;
         }
     }
     return true;
+}
+
+bool sfn_request_error_and_cause(struct http_request *request, const cJSON *body, const char **error,
+                                 const char **cause)
+{
+    return sfn_request_optional_string(request, body, "error", error)
+           && sfn_request_optional_string(request, body, "cause", cause)
+           && (!*error || sfn_request_check_length(request, "error", *error, 0, SFN_MAX_ERROR_LENGTH))
+           && (!*cause || sfn_request_check_length(request, "cause", *cause, 0, SFN_MAX_CAUSE_LENGTH));
 }

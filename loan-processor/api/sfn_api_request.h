@@ -2,7 +2,8 @@
  * sfn_api_request - what every operation of the Step Functions API does
  * with its request: read members, check them against the service model's
  * limits, and answer the errors AWS answers (ValidationException texts,
- * 503 when Redis is away). Shared by the files that implement operations.
+ * 503 when Redis is away). Shared by the files that implement operations;
+ * depends on no other file of the API.
  *
  * The functions that take a request answer it themselves when a check
  * fails; the caller then just returns.
@@ -22,10 +23,26 @@
 #define SFN_MAX_ERROR_LENGTH 256
 #define SFN_MAX_CAUSE_LENGTH 32768
 
-struct sfn_api;
+struct activities;
+struct engine;
+struct redis_client;
+
+/* What every operation works with; set by the owner, outlives every request. */
+struct sfn_api {
+    struct engine *engine;
+    struct redis_client *redis;
+    struct activities *activities;
+};
 
 /* One operation: validates body (a JSON object) and answers request, now or from a callback. */
 typedef void sfn_operation(struct http_request *request, struct sfn_api *api, const cJSON *body);
+
+/*
+ * Answers an AWS-style error: 400 (or status) with {"__type":
+ * "<namespace>#<code>", "message"} in the namespace AWS uses for code.
+ */
+void sfn_request_reply_error(struct http_request *request, unsigned status, const char *code, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Answers 200 with the empty result {} (StopExecution-like operations that return nothing). */
 void sfn_request_reply_empty(struct http_request *request);
@@ -37,7 +54,10 @@ void sfn_request_reply_no_execution(struct http_request *request, const char *ar
 /* Answers 503 (Redis unavailable; for -EBUSY, the execution kept changing) or, for -ENOMEM, 500. */
 void sfn_request_reply_unavailable(struct http_request *request, int result);
 
-/* Answers 400 ValidationException: "1 validation error detected: Value at '<member>' failed to satisfy constraint: <constraint>". */
+/*
+ * Answers 400 ValidationException: "1 validation error detected: Value at
+ * '<member>' failed to satisfy constraint: <constraint>".
+ */
 void sfn_request_reply_validation(struct http_request *request, const char *member, const char *constraint);
 
 /*
@@ -45,31 +65,42 @@ void sfn_request_reply_validation(struct http_request *request, const char *memb
  * Answers SerializationException and returns false when it is there but
  * not a string (e.g. "input": {...} instead of its JSON text).
  */
-bool sfn_request_optional_string(struct http_request *request, const cJSON *body, const char *member,
-                                 const char **value);
+__attribute__((warn_unused_result)) bool sfn_request_optional_string(struct http_request *request, const cJSON *body,
+                                                                     const char *member, const char **value);
 
 /*
  * A required string member; answers ValidationException when it is missing
  * (SerializationException when it is not a string) and returns NULL.
  */
-const char *sfn_request_required_string(struct http_request *request, const cJSON *body, const char *member);
+__attribute__((warn_unused_result)) const char *sfn_request_required_string(struct http_request *request,
+                                                                            const cJSON *body, const char *member);
 
 /*
  * Checks a string against the model's length limits, counted in characters
  * as AWS counts them; answers and returns false when it fails.
  */
-bool sfn_request_check_length(struct http_request *request, const char *member, const char *value, size_t minimum,
-                              size_t maximum);
+__attribute__((warn_unused_result)) bool sfn_request_check_length(struct http_request *request, const char *member,
+                                                                  const char *value, size_t minimum, size_t maximum);
 
 /*
  * The model's paging members: maxResults (0-1000; 0 or absent: 100) and
  * nextToken (an offset this API handed out). Answers ValidationException
  * or InvalidToken and returns false when one is wrong.
  */
-bool sfn_request_page(struct http_request *request, const cJSON *body, long *max_results, long *offset);
+__attribute__((warn_unused_result)) bool sfn_request_page(struct http_request *request, const cJSON *body,
+                                                          long *max_results, long *offset);
 
 /* Checks input or output against SensitiveData's limit: 256 KiB of UTF-8 bytes. Answers and returns false when over. */
-bool sfn_request_check_payload(struct http_request *request, const char *member, const char *value);
+__attribute__((warn_unused_result)) bool sfn_request_check_payload(struct http_request *request, const char *member,
+                                                                   const char *value);
+
+/*
+ * The optional error (at most SFN_MAX_ERROR_LENGTH characters) and cause
+ * (SFN_MAX_CAUSE_LENGTH) of SendTaskFailure and StopExecution, NULL when
+ * absent; answers and returns false when one is not a string or too long.
+ */
+__attribute__((warn_unused_result)) bool sfn_request_error_and_cause(struct http_request *request, const cJSON *body,
+                                                                     const char **error, const char **cause);
 
 /* Whether text is one JSON value. */
 bool sfn_request_valid_json(const char *text);
@@ -97,30 +128,33 @@ void sfn_request_reply_invalid_value(struct http_request *request, const char *m
  * absent or 0); answers the validation error and returns false when it is
  * not a whole number of 0-1000.
  */
-bool sfn_request_page_size(struct http_request *request, const cJSON *body, size_t *page_size);
+__attribute__((warn_unused_result)) bool sfn_request_page_size(struct http_request *request, const cJSON *body,
+                                                               size_t *page_size);
 
 /*
  * Reads the optional nextToken (NULL when absent) into token; answers the
  * validation error and returns false when it is not a string of 1 to
  * max_length characters.
  */
-bool sfn_request_page_token(struct http_request *request, const cJSON *body, size_t max_length,
-                            const char **token);
+__attribute__((warn_unused_result)) bool sfn_request_page_token(struct http_request *request, const cJSON *body,
+                                                                size_t max_length, const char **token);
 
 /*
  * Reads the optional member (NULL when absent) into value; answers the
  * validation error and returns false when it is not one of the count
  * allowed values (listed in the message in the order given).
  */
-bool sfn_request_enum(struct http_request *request, const cJSON *body, const char *member,
-                      const char *const *allowed, size_t count, const char **value);
+__attribute__((warn_unused_result)) bool sfn_request_enum(struct http_request *request, const cJSON *body,
+                                                          const char *member, const char *const *allowed, size_t count,
+                                                          const char **value);
 
 /*
  * Reads the required ARN member (1-256 characters) as an ARN of type into
  * arn and returns its text; answers (ValidationException, or InvalidArn
  * "Invalid Arn: '<detail>'") and returns NULL when it is missing or invalid.
  */
-const char *sfn_request_arn(struct http_request *request, const cJSON *body, const char *member,
-                            enum sfn_arn_type type, struct sfn_arn *arn);
+__attribute__((warn_unused_result)) const char *sfn_request_arn(struct http_request *request, const cJSON *body,
+                                                                const char *member, enum sfn_arn_type type,
+                                                                struct sfn_arn *arn);
 
 #endif

@@ -15,7 +15,7 @@
 #include "definition.h"
 #include "engine.h"
 #include "json_util.h"
-#include "sfn_api.h"
+#include "sfn_api_request.h"
 #include "state_machine_store.h"
 
 static const char missing_parameter_message[] =
@@ -26,7 +26,7 @@ struct machine_context {
     struct http_request *request;
     struct sfn_api *api;
     char arn[SFN_ARN_PART_SIZE];
-    bool metadata_only;           /* DescribeStateMachine: includedData METADATA_ONLY */
+    bool metadata_only;                  /* DescribeStateMachine: includedData METADATA_ONLY */
     struct engine_machine_change change; /* UpdateStateMachine: owned copies */
 };
 
@@ -54,7 +54,7 @@ static void context_free(struct machine_context *context)
 
 static void reply_invalid_definition(struct http_request *request, const char *detail)
 {
-    sfn_api_reply_error(request, 400, "InvalidDefinition", "Invalid State Machine Definition: '%s'", detail);
+    sfn_request_reply_error(request, 400, "InvalidDefinition", "Invalid State Machine Definition: '%s'", detail);
 }
 
 /*
@@ -92,7 +92,7 @@ static bool check_role_arn(struct http_request *request, const char *role_arn)
 {
     char detail[512];
     if (role_arn && sfn_arn_check(role_arn, detail, sizeof(detail)) < 0) {
-        sfn_api_reply_error(request, 400, "InvalidArn", "Invalid Arn: '%s'", detail);
+        sfn_request_reply_error(request, 400, "InvalidArn", "Invalid Arn: '%s'", detail);
         return false;
     }
     return true;
@@ -114,13 +114,13 @@ static bool read_definition(struct http_request *request, const cJSON *body, boo
 static bool refuse_versions(struct http_request *request, const cJSON *body)
 {
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "publish"))) {
-        sfn_api_reply_error(request, 400, "ValidationException",
-                            "publish is not supported by this implementation: it has no state machine versions");
+        sfn_request_reply_error(request, 400, "ValidationException",
+                                "publish is not supported by this implementation: it has no state machine versions");
         return false;
     }
     if (json_string_member(body, "versionDescription")) {
-        sfn_api_reply_error(request, 400, "ValidationException",
-                            "Version description can only be set when publish is true");
+        sfn_request_reply_error(request, 400, "ValidationException",
+                                "Version description can only be set when publish is true");
         return false;
     }
     return true;
@@ -148,8 +148,8 @@ static char *read_logging(struct http_request *request, const cJSON *body, bool 
     const cJSON *destinations = cJSON_GetObjectItemCaseSensitive(logging, "destinations");
     int destination_count = cJSON_IsArray(destinations) ? cJSON_GetArraySize(destinations) : 0;
     if (!cJSON_IsObject(logging) || destination_count > 1 || (strcmp(level, "OFF") != 0 && destination_count == 0)) {
-        sfn_api_reply_error(request, 400, "InvalidLoggingConfiguration",
-                            "Invalid Logging Configuration: Must specify exactly one Log Destination.");
+        sfn_request_reply_error(request, 400, "InvalidLoggingConfiguration",
+                                "Invalid Logging Configuration: Must specify exactly one Log Destination.");
         *failed = true;
         return NULL;
     }
@@ -177,8 +177,8 @@ static char *read_tracing(struct http_request *request, const cJSON *body, bool 
         return NULL;
     const cJSON *enabled = cJSON_GetObjectItemCaseSensitive(tracing, "enabled");
     if (!cJSON_IsObject(tracing) || (enabled && !cJSON_IsBool(enabled))) {
-        sfn_api_reply_error(request, 400, "InvalidTracingConfiguration",
-                            "Invalid Tracing Configuration: enabled must be true or false");
+        sfn_request_reply_error(request, 400, "InvalidTracingConfiguration",
+                                "Invalid Tracing Configuration: enabled must be true or false");
         *failed = true;
         return NULL;
     }
@@ -206,8 +206,8 @@ static void on_created(int status, const char *arn, const char *revision_id, int
     struct machine_context *context = data;
     (void)revision_id;
     if (status == -EEXIST) {
-        sfn_api_reply_error(context->request, 400, "StateMachineAlreadyExists", "State Machine Already Exists: '%s'",
-                            arn);
+        sfn_request_reply_error(context->request, 400, "StateMachineAlreadyExists",
+                                "State Machine Already Exists: '%s'", arn);
     } else if (status < 0) {
         sfn_request_reply_unavailable(context->request, status);
     } else {
@@ -232,7 +232,7 @@ void state_machine_api_create(struct http_request *request, struct sfn_api *api,
         || !sfn_request_enum(request, body, "type", types, 2, &type_name) || !refuse_versions(request, body))
         return;
     if (!sfn_request_valid_name(name)) {
-        sfn_api_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
+        sfn_request_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
         return;
     }
     if (!check_role_arn(request, role_arn))
@@ -386,7 +386,7 @@ void state_machine_api_update(struct http_request *request, struct sfn_api *api,
     char *tracing = failed ? NULL : read_tracing(request, body, &failed);
     if (failed || (!definition && !role_arn && !logging && !tracing)) {
         if (!failed)
-            sfn_api_reply_error(request, 400, "MissingRequiredParameter", "%s", missing_parameter_message);
+            sfn_request_reply_error(request, 400, "MissingRequiredParameter", "%s", missing_parameter_message);
         free(logging);
         free(tracing);
         return;
@@ -445,8 +445,7 @@ void state_machine_api_delete(struct http_request *request, struct sfn_api *api,
 
 /* ---- ListStateMachines ---- */
 
-static void on_listed(int status, const struct state_machine_summary *items, size_t count, const char *next,
-                      void *data)
+static void on_listed(int status, const struct state_machine_summary *items, size_t count, const char *next, void *data)
 {
     struct machine_context *context = data;
     if (status < 0) {
@@ -487,7 +486,7 @@ void state_machine_api_list(struct http_request *request, struct sfn_api *api, c
         return;
     /* A page's token is the last name it listed, so anything that cannot be a name is not one of ours. */
     if (next_token && !sfn_request_valid_name(next_token)) {
-        sfn_api_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid nextToken'");
+        sfn_request_reply_error(request, 400, "InvalidToken", "Invalid Token: 'Invalid nextToken'");
         return;
     }
     struct machine_context *context = new_context(request, api, NULL);

@@ -216,34 +216,20 @@ static bool add_waiting(cJSON *view, const struct execution_record *record)
            && add_time_or_null(waiting, "timerDueAt", record->timer_due_ms);
 }
 
-static const char *field_of(const redisReply *fields, const char *name)
-{
-    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-        const redisReply *key = fields->element[i], *value = fields->element[i + 1];
-        if (key->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_STRING && strcmp(key->str, name) == 0)
-            return value->str;
-    }
-    return NULL;
-}
-
-/* The messages of an XRANGE reply that name execution_arn, oldest first. */
-static cJSON *topic_messages_of(const redisReply *entries, const char *execution_arn)
+/* The topic's messages that name execution_arn, oldest first. */
+static cJSON *topic_messages_of(const struct local_topic_entry *entries, size_t count, const char *execution_arn)
 {
     cJSON *messages = cJSON_CreateArray();
-    for (size_t i = 0; messages && i < entries->elements; i++) {
-        const redisReply *entry = entries->element[i];
-        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY)
-            continue;
-        const redisReply *fields = entry->element[1];
-        const char *arn = field_of(fields, "executionArn");
-        if (!arn || strcmp(arn, execution_arn) != 0)
+    for (size_t i = 0; messages && i < count; i++) {
+        const struct local_topic_entry *entry = &entries[i];
+        if (!entry->execution_arn || strcmp(entry->execution_arn, execution_arn) != 0)
             continue;
         cJSON *message = cJSON_CreateObject();
         if (!message || !cJSON_AddItemToArray(messages, message)
-            || !add_string_or_null(message, "messageId", field_of(fields, "MessageId"))
-            || !add_string_or_null(message, "timestamp", field_of(fields, "Timestamp"))
-            || !add_string_or_null(message, "subject", field_of(fields, "Subject"))
-            || !add_string_or_null(message, "message", field_of(fields, "Message"))) {
+            || !add_string_or_null(message, "messageId", entry->message_id)
+            || !add_string_or_null(message, "timestamp", entry->timestamp)
+            || !add_string_or_null(message, "subject", entry->subject)
+            || !add_string_or_null(message, "message", entry->message)) {
             cJSON_Delete(messages);
             return NULL;
         }
@@ -252,7 +238,7 @@ static cJSON *topic_messages_of(const redisReply *entries, const char *execution
 }
 
 static cJSON *execution_view(const struct console_api *api, const struct execution_record *record,
-                             const redisReply *entries)
+                             const struct local_topic_entry *entries, size_t count)
 {
     struct sfn_arn arn;
     char error[256], execution_key[1024], history_key[1024];
@@ -274,7 +260,7 @@ static cJSON *execution_view(const struct console_api *api, const struct executi
     if (!cJSON_AddStringToObject(keys, "execution", execution_key)
         || !cJSON_AddStringToObject(keys, "history", history_key) || !add_waiting(view, record)
         || !cJSON_AddStringToObject(view, "topic", api->topic_name)
-        || !(messages = topic_messages_of(entries, record->arn))
+        || !(messages = topic_messages_of(entries, count, record->arn))
         || !cJSON_AddItemToObject(view, "topicMessages", messages)) {
         cJSON_Delete(messages); /* cJSON_AddItemToObject fails only before attaching it */
         cJSON_Delete(view);
@@ -283,13 +269,13 @@ static cJSON *execution_view(const struct console_api *api, const struct executi
     return view;
 }
 
-static void on_topic_range(redisReply *reply, void *data)
+static void on_topic_read(int status, const struct local_topic_entry *entries, size_t count, void *data)
 {
     struct view_operation *operation = data;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
-        reply_unavailable(operation->request);
+    if (status < 0) {
+        reply_start_failure(operation->request, status);
     } else {
-        cJSON *view = execution_view(operation->api, operation->record, reply);
+        cJSON *view = execution_view(operation->api, operation->record, entries, count);
         if (view)
             http_request_reply_json(operation->request, 200, view);
         else
@@ -302,13 +288,9 @@ static void on_view_execution_loaded(int status, struct execution_record *record
 {
     struct view_operation *operation = data;
     if (execution_loaded(operation, status, record)) {
-        /* Stream ids start with the ms they were added: the execution's messages come after its start. */
-        char stream[300], first_id[32], count[16];
-        local_topic_key(operation->api->topic_name, stream, sizeof(stream));
-        snprintf(first_id, sizeof(first_id), "%lld", (long long)record->start_ms);
-        snprintf(count, sizeof(count), "%d", MAX_TOPIC_MESSAGES_READ);
-        const char *argv[] = { "XRANGE", stream, first_id, "+", "COUNT", count };
-        int result = redis_client_command_strings(operation->api->redis, on_topic_range, operation, 6, argv);
+        /* The execution's messages were published after its start. */
+        int result = local_topic_read(operation->api->redis, operation->api->topic_name, (long long)record->start_ms,
+                                      MAX_TOPIC_MESSAGES_READ, on_topic_read, operation);
         if (result == 0)
             return;
         reply_start_failure(operation->request, result);
@@ -332,14 +314,14 @@ void console_api_execution(struct http_request *request, struct console_api *api
 
 /* ---- valuation ---- */
 
-enum valuation_read_kind { READ_TOKEN, READ_TOKEN_TTL, READ_TIME, READ_CALLBACK, READ_DUE, READ_LEASE };
+enum valuation_read_kind { READ_TIME, READ_CALLBACK, READ_DUE, READ_LEASE };
 
 struct pending_callback {
     char *url;
     char *body;
     long long attempts;
-    long long due_ms;              /* -1: not in the due set */
-    bool delivering;               /* in the in-flight set: being POSTed now */
+    long long due_ms; /* -1: not in the due set */
+    bool delivering;  /* in the in-flight set: being POSTed now */
 };
 
 struct valuation_view;
@@ -348,11 +330,15 @@ struct valuation_view;
 struct valuation_read {
     struct valuation_view *view;
     enum valuation_read_kind kind;
-    int copy;                      /* the callback copy, 0-based, for the callback reads */
+    int copy; /* the callback copy, 0-based, for the callback reads */
 };
 
-/* The reads go out together (one write) and the view is answered when the last reply is in. */
-#define VALUATION_READS (3 + 3 * VALUATION_KEYS_MAX_COPIES)
+/*
+ * The reads go out together (one write) and the view is answered when the
+ * last reply is in: the token's (valuation_tokens_peek), Redis's clock, and
+ * three per callback copy.
+ */
+#define VALUATION_READS (1 + 3 * VALUATION_KEYS_MAX_COPIES)
 
 struct valuation_view {
     struct http_request *request;
@@ -360,11 +346,11 @@ struct valuation_view {
     char reference[VALUATION_REFERENCE_MAX_LENGTH + 1];
     struct valuation_read reads[VALUATION_READS];
     int sent;
-    int outstanding;                /* sent and not answered yet */
+    int outstanding; /* sent and not answered yet */
     bool failed;
     char *token;
-    long long token_ttl_ms;        /* -1: no expiry or no key */
-    long long now_ms;              /* Redis's clock: the callbacks' due times are on it */
+    long long token_ttl_ms; /* -1: no expiry or no key */
+    long long now_ms;       /* Redis's clock: the callbacks' due times are on it */
     struct pending_callback callbacks[VALUATION_KEYS_MAX_COPIES];
 };
 
@@ -388,14 +374,14 @@ static long long score_of(const redisReply *reply)
     return reply->type == REDIS_REPLY_STRING ? strtoll(reply->str, NULL, 10) : -1;
 }
 
+/* The reply to HMGET <callback> url body attempts. */
 static void store_callback_fields(struct pending_callback *callback, const redisReply *reply)
 {
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0)
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
         return;
-    const char *url = field_of(reply, "url"), *body = field_of(reply, "body"), *attempts = field_of(reply, "attempts");
-    callback->url = url ? strdup(url) : NULL;
-    callback->body = body ? strdup(body) : NULL;
-    callback->attempts = attempts ? strtoll(attempts, NULL, 10) : 0;
+    callback->url = copy_string_reply(reply->element[0]);
+    callback->body = copy_string_reply(reply->element[1]);
+    callback->attempts = reply->element[2]->type == REDIS_REPLY_STRING ? strtoll(reply->element[2]->str, NULL, 10) : 0;
 }
 
 static void store_read(struct valuation_read *read, const redisReply *reply)
@@ -403,16 +389,10 @@ static void store_read(struct valuation_read *read, const redisReply *reply)
     struct valuation_view *view = read->view;
     struct pending_callback *callback = &view->callbacks[read->copy];
     switch (read->kind) {
-    case READ_TOKEN:
-        view->token = copy_string_reply(reply);
-        break;
-    case READ_TOKEN_TTL:
-        view->token_ttl_ms = reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1;
-        break;
     case READ_TIME:
         if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
-            view->now_ms = strtoll(reply->element[0]->str, NULL, 10) * 1000
-                           + strtoll(reply->element[1]->str, NULL, 10) / 1000;
+            view->now_ms =
+                strtoll(reply->element[0]->str, NULL, 10) * 1000 + strtoll(reply->element[1]->str, NULL, 10) / 1000;
         break;
     case READ_CALLBACK:
         store_callback_fields(callback, reply);
@@ -498,21 +478,33 @@ static void finish_valuation_view(struct valuation_view *view)
     valuation_view_free(view);
 }
 
-static void on_valuation_read(redisReply *reply, void *data)
+static void valuation_read_done(struct valuation_view *view)
 {
-    struct valuation_read *read = data;
-    struct valuation_view *view = read->view;
-    if (!reply || reply->type == REDIS_REPLY_ERROR)
-        view->failed = true;
-    else
-        store_read(read, reply);
     if (--view->outstanding == 0)
         finish_valuation_view(view);
 }
 
+static void on_valuation_read(redisReply *reply, void *data)
+{
+    struct valuation_read *read = data;
+    if (!reply || reply->type == REDIS_REPLY_ERROR)
+        read->view->failed = true;
+    else
+        store_read(read, reply);
+    valuation_read_done(read->view);
+}
+
+static void on_token_peeked(int status, const char *token, long long ttl_ms, void *data)
+{
+    struct valuation_view *view = data;
+    if (status < 0 || (token && !(view->token = strdup(token))))
+        view->failed = true;
+    view->token_ttl_ms = ttl_ms;
+    valuation_read_done(view);
+}
+
 /* Sends one read unless one has failed already; a read that cannot be sent fails the view. */
-static void send_read(struct valuation_view *view, enum valuation_read_kind kind, int copy, int argc,
-                      const char **argv)
+static void send_read(struct valuation_view *view, enum valuation_read_kind kind, int copy, int argc, const char **argv)
 {
     if (view->failed)
         return;
@@ -557,16 +549,16 @@ void console_api_valuation(struct http_request *request, struct console_api *api
     view->redis = api->redis;
     view->token_ttl_ms = -1;
     snprintf(view->reference, sizeof(view->reference), "%s", reference);
-    char token_key[256];
-    valuation_tokens_key(view->reference, token_key, sizeof(token_key));
-    send_read(view, READ_TOKEN, 0, 2, (const char *[]){ "GET", token_key });
-    send_read(view, READ_TOKEN_TTL, 0, 2, (const char *[]){ "PTTL", token_key });
+    if (valuation_tokens_peek(view->redis, view->reference, on_token_peeked, view) < 0)
+        view->failed = true;
+    else
+        view->outstanding++;
     send_read(view, READ_TIME, 0, 1, (const char *[]){ "TIME" });
     for (int copy = 0; copy < VALUATION_KEYS_MAX_COPIES; copy++) {
         char id[128], key[256];
         view->callbacks[copy].due_ms = -1;
         callback_id_and_key(view->reference, copy, id, key);
-        send_read(view, READ_CALLBACK, copy, 2, (const char *[]){ "HGETALL", key });
+        send_read(view, READ_CALLBACK, copy, 5, (const char *[]){ "HMGET", key, "url", "body", "attempts" });
         send_read(view, READ_DUE, copy, 3, (const char *[]){ "ZSCORE", VALUATION_KEYS_DUE, id });
         send_read(view, READ_LEASE, copy, 3, (const char *[]){ "ZSCORE", VALUATION_KEYS_IN_FLIGHT, id });
     }

@@ -30,9 +30,9 @@ struct console_events;
 struct console_events_config {
     const char *redis_url;
     uint64_t redis_timeout_ms;
-    const char *topic_name;         /* the error topic's name: its channel is sns:<topic_name> */
-    unsigned max_streams;           /* open streams at once; more get 503 TooManyStreams */
-    size_t max_unsent_bytes;        /* a client that lets more pile up is disconnected */
+    const char *topic_name;  /* the error topic's name (its channel: local_topic_key) */
+    unsigned max_streams;    /* open streams at once; more get 503 TooManyStreams */
+    size_t max_unsent_bytes; /* a client that lets more pile up is disconnected */
     uint64_t keep_alive_ms;
 };
 
@@ -41,8 +41,9 @@ struct console_events_config {
  * background). Returns 0, -ENOMEM, or what creating the Redis client
  * returned (-EINVAL: a bad URL).
  */
-int console_events_create(struct event_loop *loop, const struct console_events_config *config,
-                          struct console_events **events);
+__attribute__((warn_unused_result)) int console_events_create(struct event_loop *loop,
+                                                              const struct console_events_config *config,
+                                                              struct console_events **events);
 
 /* Answers GET /console/events with a stream that stays open, or 503 (shutting down, too many streams). */
 void console_events_handle(struct http_request *request, struct console_events *events);

@@ -92,3 +92,77 @@ int local_topic_publish(const struct local_topics *topics, const struct local_to
         free(operation);
     return result;
 }
+
+/* ---- reads for the API and the console ---- */
+
+struct topic_read {
+    local_topic_read_callback callback;
+    void *data;
+};
+
+static const char *field_of(const redisReply *fields, const char *name)
+{
+    for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+        const redisReply *key = fields->element[i], *value = fields->element[i + 1];
+        if (key->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_STRING && strcmp(key->str, name) == 0)
+            return value->str;
+    }
+    return NULL;
+}
+
+/* Fills entries from an XRANGE reply (entries [id, [field, value, ...]]); returns how many it filled. */
+static size_t entries_of(const redisReply *reply, struct local_topic_entry *entries)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < reply->elements; i++) {
+        const redisReply *entry = reply->element[i];
+        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[1]->type != REDIS_REPLY_ARRAY)
+            continue;
+        const redisReply *fields = entry->element[1];
+        entries[count++] = (struct local_topic_entry){
+            .message_id = field_of(fields, "MessageId"),
+            .timestamp = field_of(fields, "Timestamp"),
+            .subject = field_of(fields, "Subject"),
+            .message = field_of(fields, "Message"),
+            .execution_arn = field_of(fields, "executionArn"),
+        };
+    }
+    return count;
+}
+
+static void on_topic_read(redisReply *reply, void *data)
+{
+    struct topic_read *read = data;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+        read->callback(-EIO, NULL, 0, read->data);
+    } else {
+        struct local_topic_entry *entries = calloc(reply->elements ? reply->elements : 1, sizeof(*entries));
+        if (entries)
+            read->callback(0, entries, entries_of(reply, entries), read->data);
+        else
+            read->callback(-ENOMEM, NULL, 0, read->data);
+        free(entries);
+    }
+    free(read);
+}
+
+int local_topic_read(struct redis_client *redis, const char *name, long long since_ms, size_t max_messages,
+                     local_topic_read_callback callback, void *data)
+{
+    char key[SNS_TOPIC_NAME_SIZE + 8], first_id[32], count[32];
+    if (max_messages == 0)
+        return -EINVAL;
+    struct topic_read *read = malloc(sizeof(*read));
+    if (!read)
+        return -ENOMEM;
+    *read = (struct topic_read){ callback, data };
+    local_topic_key(name, key, sizeof(key));
+    /* A stream entry's id starts with the ms it was added at. */
+    snprintf(first_id, sizeof(first_id), "%lld", since_ms);
+    snprintf(count, sizeof(count), "%zu", max_messages);
+    const char *argv[] = { "XRANGE", key, first_id, "+", "COUNT", count };
+    int result = redis_client_command_strings(redis, on_topic_read, read, 6, argv);
+    if (result < 0)
+        free(read);
+    return result;
+}

@@ -58,4 +58,32 @@ int local_topic_init(const struct local_topics *topics);
 int local_topic_publish(const struct local_topics *topics, const struct local_topic_message *message,
                         local_topic_callback callback, void *data);
 
+/* ---- reads for the API and the console ---- */
+
+/* One recorded message of a topic's stream; the strings are borrowed for the callback, NULL when absent. */
+struct local_topic_entry {
+    const char *message_id;
+    const char *timestamp;
+    const char *subject;
+    const char *message;
+    const char *execution_arn;
+};
+
+/*
+ * status 0: the count messages read, oldest first. -EIO when Redis gave no
+ * answer or refused, -ENOMEM.
+ */
+typedef void (*local_topic_read_callback)(int status, const struct local_topic_entry *entries, size_t count,
+                                          void *data);
+
+/*
+ * Reads up to max_messages (at least 1) of topic name's recorded messages,
+ * oldest first, from those published at since_ms (epoch ms) on. Returns 0
+ * and later calls callback once, or a negative errno (-ENOTCONN / -EAGAIN:
+ * Redis unavailable, -ENOMEM, -EINVAL: max_messages is 0) and never calls it.
+ */
+__attribute__((warn_unused_result)) int local_topic_read(struct redis_client *redis, const char *name,
+                                                         long long since_ms, size_t max_messages,
+                                                         local_topic_read_callback callback, void *data);
+
 #endif

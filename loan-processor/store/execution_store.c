@@ -887,3 +887,47 @@ int execution_store_list(struct redis_client *client, const char *state_machine_
         listing_free(listing);
     return result;
 }
+
+/* ---- reads for the API and the console ---- */
+
+struct history_read {
+    store_history_callback callback;
+    void *data;
+};
+
+static void on_history_read(redisReply *reply, void *data)
+{
+    struct history_read *read = data;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
+        read->callback(-EIO, NULL, 0, read->data);
+        free(read);
+        return;
+    }
+    const char **events = calloc(reply->elements ? reply->elements : 1, sizeof(*events));
+    int status = events ? 0 : -ENOMEM;
+    for (size_t i = 0; status == 0 && i < reply->elements; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_STRING)
+            status = -EIO;
+        else
+            events[i] = reply->element[i]->str;
+    }
+    read->callback(status, status == 0 ? events : NULL, status == 0 ? reply->elements : 0, read->data);
+    free(events);
+    free(read);
+}
+
+int execution_store_read_history(struct redis_client *client, const char *execution_id, store_history_callback callback,
+                                 void *data)
+{
+    char key[256];
+    struct history_read *read = malloc(sizeof(*read));
+    if (!read)
+        return -ENOMEM;
+    *read = (struct history_read){ callback, data };
+    execution_store_history_key(execution_id, key, sizeof(key));
+    const char *argv[] = { "LRANGE", key, "0", "-1" };
+    int result = redis_client_command_strings(client, on_history_read, read, 4, argv);
+    if (result < 0)
+        free(read);
+    return result;
+}

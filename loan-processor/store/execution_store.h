@@ -236,4 +236,22 @@ bool execution_store_cursor_valid(const char *cursor, const char *execution_arn_
 /* Frees a record; safe on NULL. */
 void execution_store_record_free(struct execution_record *record);
 
+/* ---- reads for the API and the console ---- */
+
+/*
+ * status 0: the count events of an execution's history, oldest first, as
+ * JSON texts (the API's HistoryEvent shape) borrowed for the call; count 0
+ * when there is no such execution. -EIO when Redis gave no answer, -ENOMEM.
+ */
+typedef void (*store_history_callback)(int status, const char *const *events, size_t count, void *data);
+
+/*
+ * Reads an execution's whole history. Returns 0 and later calls callback
+ * once, or a negative errno (-ENOTCONN / -EAGAIN: Redis unavailable,
+ * -ENOMEM) and never calls it.
+ */
+__attribute__((warn_unused_result)) int execution_store_read_history(struct redis_client *client,
+                                                                     const char *execution_id,
+                                                                     store_history_callback callback, void *data);
+
 #endif

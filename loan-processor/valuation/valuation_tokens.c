@@ -229,3 +229,71 @@ int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_r
     const char *get[] = { "GET", key };
     return send_ordered_pair(redis, pair, on_requests_counted, 6, count, on_token_read, 2, get);
 }
+
+/* ---- reads for the API and the console ---- */
+
+/* A peek's two commands, GET and PTTL, sent back to back; the callback comes with the last reply. */
+struct peek_call {
+    valuation_tokens_peek_callback callback;
+    void *data;
+    int pending;    /* commands sent and not answered */
+    bool abandoned; /* sending the second failed: nobody is called */
+    int status;
+    char *token;
+    long long ttl_ms;
+};
+
+static void peek_answered(struct peek_call *call)
+{
+    if (--call->pending > 0)
+        return;
+    if (!call->abandoned)
+        call->callback(call->status, call->status == 0 ? call->token : NULL, call->status == 0 ? call->ttl_ms : -1,
+                       call->data);
+    free(call->token);
+    free(call);
+}
+
+static void on_token_peeked(redisReply *reply, void *data)
+{
+    struct peek_call *call = data;
+    if (!reply || (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_NIL))
+        call->status = -EIO;
+    else if (reply->type == REDIS_REPLY_STRING && !(call->token = strdup(reply->str)))
+        call->status = -ENOMEM;
+    peek_answered(call);
+}
+
+static void on_ttl_peeked(redisReply *reply, void *data)
+{
+    struct peek_call *call = data;
+    if (!reply || reply->type != REDIS_REPLY_INTEGER)
+        call->status = -EIO;
+    else
+        call->ttl_ms = reply->integer >= 0 ? reply->integer : -1;
+    peek_answered(call);
+}
+
+int valuation_tokens_peek(struct redis_client *redis, const char *valuation_reference,
+                          valuation_tokens_peek_callback callback, void *data)
+{
+    char key[192];
+    struct peek_call *call = calloc(1, sizeof(*call));
+    if (!call)
+        return -ENOMEM;
+    *call = (struct peek_call){ .callback = callback, .data = data, .ttl_ms = -1 };
+    valuation_tokens_key(valuation_reference, key, sizeof(key));
+    int result = redis_client_command_strings(redis, on_token_peeked, call, 2, (const char *[]){ "GET", key });
+    if (result < 0) {
+        free(call);
+        return result;
+    }
+    call->pending = 1;
+    result = redis_client_command_strings(redis, on_ttl_peeked, call, 2, (const char *[]){ "PTTL", key });
+    if (result < 0) {
+        call->abandoned = true; /* the GET's reply frees it */
+        return result;
+    }
+    call->pending = 2;
+    return 0;
+}

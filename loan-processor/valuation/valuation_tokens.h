@@ -99,4 +99,23 @@ void valuation_tokens_release_request(struct redis_client *redis, const char *re
 int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_reference, long long arrived_ms,
                              valuation_tokens_lookup_callback callback, void *data);
 
+/* ---- reads for the API and the console ---- */
+
+/*
+ * status 0: the token stored for the reference (borrowed for the call;
+ * NULL when there is none) and how long it is kept still, in ms (-1: no
+ * token or no expiry). -EIO when Redis gave no answer or refused, -ENOMEM.
+ */
+typedef void (*valuation_tokens_peek_callback)(int status, const char *token, long long ttl_ms, void *data);
+
+/*
+ * Reads valuation:<reference> and its time to live, for a view (it is not
+ * a look-up: no in-flight request is counted). Returns 0 and later calls
+ * callback once, or a negative errno (-ENOTCONN / -EAGAIN: Redis
+ * unavailable, -ENOMEM) and never calls it.
+ */
+__attribute__((warn_unused_result)) int valuation_tokens_peek(struct redis_client *redis,
+                                                              const char *valuation_reference,
+                                                              valuation_tokens_peek_callback callback, void *data);
+
 #endif

@@ -1,0 +1,30 @@
+/*
+ * execution_api - the Step Functions API's execution operations:
+ * StartExecution, DescribeExecution, GetExecutionHistory, ListExecutions
+ * and StopExecution, with AWS's shapes, limits, error codes and messages.
+ * Listed in sfn_api.c's operations table.
+ *
+ * Executions run in the engine; their records and histories are read from
+ * execution_store.
+ */
+#ifndef EXECUTION_API_H
+#define EXECUTION_API_H
+
+#include "sfn_api_request.h"
+
+/* StartExecution {stateMachineArn, name?, input?}: {executionArn, startDate}. */
+sfn_operation execution_api_start;
+
+/* DescribeExecution {executionArn}: the execution's record, or ExecutionDoesNotExist. */
+sfn_operation execution_api_describe;
+
+/* GetExecutionHistory {executionArn, maxResults?, nextToken?, reverseOrder?, includeExecutionData?}: {events}. */
+sfn_operation execution_api_get_history;
+
+/* ListExecutions {stateMachineArn, statusFilter?, redriveFilter?, maxResults?, nextToken?}: {executions}. */
+sfn_operation execution_api_list;
+
+/* StopExecution {executionArn, error?, cause?}: {stopDate}. */
+sfn_operation execution_api_stop;
+
+#endif
