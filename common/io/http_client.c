@@ -236,9 +236,8 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *closure)
         event_loop_timer_stop(client->loop, &client->curl_timer);
         return 0;
     }
-    return event_loop_timer_start(client->loop, &client->curl_timer, (uint64_t)timeout_ms, on_timer_due, client) < 0
-               ? -1
-               : 0;
+    event_loop_timer_start(client->loop, &client->curl_timer, (uint64_t)timeout_ms, on_timer_due, client);
+    return 0;
 }
 
 /* Content-Type (unless config->headers gives one), no "Expect: 100-continue", then config->headers. */

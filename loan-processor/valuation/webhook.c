@@ -229,10 +229,8 @@ static void on_token_missing(struct callback_operation *operation, long long req
                                                                     : RECHECK_INTERVAL_MS;
     if (operation->recheck_interval_ms > RECHECK_LONGEST_INTERVAL_MS)
         operation->recheck_interval_ms = RECHECK_LONGEST_INTERVAL_MS;
-    if (event_loop_timer_start(webhook->loop, &operation->recheck_timer, operation->recheck_interval_ms,
-                               on_recheck_due, operation)
-        < 0)
-        reply_unavailable(operation, "Out of memory");
+    event_loop_timer_start(webhook->loop, &operation->recheck_timer, operation->recheck_interval_ms, on_recheck_due,
+                           operation);
 }
 
 static void on_token_looked_up(int status, const struct valuation_token_lookup *result, void *data)
