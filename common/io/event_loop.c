@@ -28,7 +28,7 @@ struct event_loop {
     size_t timer_count;
     uint64_t next_sequence;
 
-    struct event_hook *hooks;
+    LIST_HEAD(, event_hook) hooks;
 
     /* The batch being dispatched, so that unwatch can drop stale entries. */
     struct epoll_event batch[EVENT_BATCH_SIZE];
@@ -249,19 +249,19 @@ void event_loop_timer_start(struct event_loop *loop, struct event_timer *timer, 
 
 void event_loop_add_hook(struct event_loop *loop, struct event_hook *hook)
 {
-    hook->next = loop->hooks;
-    loop->hooks = hook;
+    if (hook->registered)
+        return;
+    LIST_INSERT_HEAD(&loop->hooks, hook, link);
+    hook->registered = true;
 }
 
 void event_loop_remove_hook(struct event_loop *loop, struct event_hook *hook)
 {
-    for (struct event_hook **link = &loop->hooks; *link; link = &(*link)->next) {
-        if (*link == hook) {
-            *link = hook->next;
-            hook->next = NULL;
-            return;
-        }
-    }
+    (void)loop; /* the hook's links are enough */
+    if (!hook->registered)
+        return;
+    LIST_REMOVE(hook, link);
+    hook->registered = false;
 }
 
 static int64_t shorter_wait(int64_t current, int64_t candidate)
@@ -276,7 +276,9 @@ static int64_t shorter_wait(int64_t current, int64_t candidate)
 static int64_t compute_wait_ms(struct event_loop *loop, int64_t max_wait_ms)
 {
     int64_t wait_ms = max_wait_ms;
-    for (struct event_hook *hook = loop->hooks; hook; hook = hook->next) {
+    struct event_hook *hook;
+    LIST_FOREACH(hook, &loop->hooks, link)
+    {
         if (hook->prepare)
             wait_ms = shorter_wait(wait_ms, hook->prepare(hook->data));
     }
@@ -328,8 +330,8 @@ int event_loop_run_once(struct event_loop *loop, int64_t max_wait_ms)
     loop->batch_length = count;
     dispatch_batch(loop);
     fire_due_timers(loop);
-    for (struct event_hook *hook = loop->hooks, *next; hook; hook = next) {
-        next = hook->next;
+    for (struct event_hook *hook = LIST_FIRST(&loop->hooks), *next; hook; hook = next) {
+        next = LIST_NEXT(hook, link);
         if (hook->check)
             hook->check(hook->data);
     }

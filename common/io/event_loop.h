@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 struct event_loop;
 struct event_watcher;
@@ -58,7 +59,8 @@ struct event_hook {
     int64_t (*prepare)(void *data);
     void (*check)(void *data);
     void *data;
-    struct event_hook *next; /* private */
+    LIST_ENTRY(event_hook) link; /* private */
+    bool registered;             /* private */
 };
 
 /* Creates a loop. Returns 0, or -errno when epoll_create1 or malloc fails. */
@@ -97,7 +99,7 @@ void event_loop_timer_start(struct event_loop *loop, struct event_timer *timer, 
 /* Disarms timer in O(log n). Safe on a timer that is not active (or never armed). */
 void event_loop_timer_stop(struct event_loop *loop, struct event_timer *timer);
 
-/* Registers a hook; it stays until event_loop_remove_hook(). */
+/* Registers a hook (once: again does nothing); it stays until event_loop_remove_hook(). */
 void event_loop_add_hook(struct event_loop *loop, struct event_hook *hook);
 
 /* Unregisters a hook. Safe on a hook that is not registered. */

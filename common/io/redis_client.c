@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 
 #include "host_lookup.h"
 #include "log.h"
@@ -40,8 +41,7 @@ struct pending_command {
     int argc;
     char **argv;
     size_t *lengths;
-    struct pending_command *next;
-    struct pending_command *previous;
+    TAILQ_ENTRY(pending_command) link; /* in client->pending_commands */
 };
 
 struct redis_client {
@@ -68,8 +68,7 @@ struct redis_client {
     bool write_deferred;           /* commands wait in hiredis's buffer for write_hook */
     bool writing_deferred;         /* write_hook is writing them */
 
-    struct pending_command *oldest;
-    struct pending_command *newest;
+    TAILQ_HEAD(, pending_command) pending_commands; /* sent, awaiting a reply; oldest first */
     size_t pending;
 
     struct redis_script *scripts[MAX_SCRIPTS];
@@ -195,26 +194,13 @@ static void pending_free(struct pending_command *command)
 
 static void pending_unlink(struct redis_client *client, struct pending_command *command)
 {
-    if (command->previous)
-        command->previous->next = command->next;
-    else
-        client->oldest = command->next;
-    if (command->next)
-        command->next->previous = command->previous;
-    else
-        client->newest = command->previous;
-    command->next = command->previous = NULL;
+    TAILQ_REMOVE(&client->pending_commands, command, link);
     client->pending--;
 }
 
 static void pending_append(struct redis_client *client, struct pending_command *command)
 {
-    command->previous = client->newest;
-    if (client->newest)
-        client->newest->next = command;
-    else
-        client->oldest = command;
-    client->newest = command;
+    TAILQ_INSERT_TAIL(&client->pending_commands, command, link);
     client->pending++;
 }
 
@@ -668,7 +654,8 @@ static void on_watchdog(struct event_timer *timer)
         log_event(LOG_WARN, "redis-unavailable", "connecting to Redis at %s took over %llu ms; retrying",
                   client->location, (unsigned long long)limit);
         drop_connection(client, "connect timed out");
-    } else if (client->oldest && now - client->oldest->sent_ms > limit) {
+    } else if (!TAILQ_EMPTY(&client->pending_commands)
+               && now - TAILQ_FIRST(&client->pending_commands)->sent_ms > limit) {
         drop_connection(client, "a command got no reply in time");
     }
     event_loop_timer_start(client->loop, &client->watchdog_timer, WATCHDOG_INTERVAL_MS, on_watchdog, client);
@@ -733,6 +720,7 @@ int redis_client_create(struct event_loop *loop, const struct redis_client_confi
     client->loop = loop;
     client->config = *config;
     client->config.name = NULL;
+    TAILQ_INIT(&client->pending_commands);
     if (config->name)
         snprintf(client->name, sizeof(client->name), "%s", config->name);
     client->watcher.fd = -1;

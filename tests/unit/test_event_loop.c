@@ -499,7 +499,7 @@ static void check_hooks(struct event_loop *loop, struct event_hook *hook, struct
 static void test_hooks_run_around_the_poll(void)
 {
     struct event_loop *loop = NULL;
-    struct event_hook hook = { prepare_no_wait, on_check, NULL, NULL };
+    struct event_hook hook = { .prepare = prepare_no_wait, .check = on_check };
     struct event_timer timer, safety;
 
     memset(&timer, 0, sizeof(timer));
@@ -539,7 +539,7 @@ static void check_run_until_stop(struct event_loop *loop, struct event_hook *hoo
 
 static void test_stop_ends_run(void)
 {
-    struct event_hook hook = { prepare_count_iterations, NULL, NULL, NULL };
+    struct event_hook hook = { .prepare = prepare_count_iterations };
     struct event_timer timer;
 
     memset(&timer, 0, sizeof(timer));
