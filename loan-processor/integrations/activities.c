@@ -10,6 +10,7 @@
 
 #include "activity_arn.h"
 #include "json_util.h"
+#include "integrations_scripts.h"
 #include "log.h"
 #include "wall_clock.h"
 
@@ -19,53 +20,19 @@
 /* KEY_TAG ":activity:" + an 80-character name, the longest key */
 #define KEY_SIZE 112
 
-/*
- * CreateActivity. KEYS[1] the activity, KEYS[2] the index. ARGV: arn, name,
- * now (ms), most activities. Returns {1, arn, creationDate} for the new or
- * existing activity, {0} when the quota is reached.
- */
-static struct redis_script create_script = {
-    .name = "create-activity",
-    .source = "local existing = redis.call('HMGET', KEYS[1], 'arn', 'creationDate')\n"
-              "if existing[1] then return {1, existing[1], existing[2]} end\n"
-              "if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return {0} end\n"
-              "redis.call('HSET', KEYS[1], 'arn', ARGV[1], 'name', ARGV[2], 'creationDate', ARGV[3])\n"
-              "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])\n"
-              "return {1, ARGV[1], ARGV[3]}\n",
-};
+/* scripts/create_activity.lua */
+static struct redis_script create_script = { .name = "create-activity", .source = integrations_create_activity_lua };
 
-/* DeleteActivity. KEYS[1] the activity, KEYS[2] its queue, KEYS[3] the index. ARGV[1] the name. */
-static struct redis_script delete_script = {
-    .name = "delete-activity",
-    .source = "redis.call('DEL', KEYS[1], KEYS[2])\n"
-              "redis.call('ZREM', KEYS[3], ARGV[1])\n"
-              "return 1\n",
-};
+/* scripts/delete_activity.lua */
+static struct redis_script delete_script = { .name = "delete-activity", .source = integrations_delete_activity_lua };
 
-/*
- * Queues a task. KEYS[1] the activity, KEYS[2] its queue. ARGV: arn, task,
- * most queued. Returns -1 when no activity of that ARN exists, 0 when the
- * queue is full, else the queue's new length.
- */
-static struct redis_script enqueue_script = {
-    .name = "enqueue-activity-task",
-    .source = "if redis.call('HGET', KEYS[1], 'arn') ~= ARGV[1] then return -1 end\n"
-              "if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[3]) then return 0 end\n"
-              "return redis.call('RPUSH', KEYS[2], ARGV[2])\n",
-};
+/* scripts/enqueue_activity_task.lua */
+static struct redis_script enqueue_script = { .name = "enqueue-activity-task",
+                                              .source = integrations_enqueue_activity_task_lua };
 
-/*
- * Takes the oldest queued task, or puts one back at the head. KEYS[1] the
- * activity, KEYS[2] its queue. ARGV: arn, the task to put back ('' to
- * take). Returns -1 when no activity of that ARN exists; taking: the task
- * or nil; putting back: the queue's new length.
- */
-static struct redis_script take_script = {
-    .name = "take-activity-task",
-    .source = "if redis.call('HGET', KEYS[1], 'arn') ~= ARGV[1] then return -1 end\n"
-              "if ARGV[2] ~= '' then return redis.call('LPUSH', KEYS[2], ARGV[2]) end\n"
-              "return redis.call('LPOP', KEYS[2])\n",
-};
+/* scripts/take_activity_task.lua */
+static struct redis_script take_script = { .name = "take-activity-task",
+                                           .source = integrations_take_activity_task_lua };
 
 struct poller_group;
 
