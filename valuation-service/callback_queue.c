@@ -162,7 +162,8 @@ static uint64_t retry_delay(const struct callback_queue *queue, long attempts)
     if (ceiling > queue->config.retry_max_delay_ms)
         ceiling = queue->config.retry_max_delay_ms;
     uint64_t random = 0;
-    random_id_fill(&random, sizeof(random));
+    if (random_id_fill(&random, sizeof(random)) < 0)
+        random = ceiling / 2; /* no randomness to be had: the middle of the range */
     return ceiling ? random % (ceiling + 1) : 0;
 }
 

@@ -468,7 +468,8 @@ static void schedule_reconnect(struct redis_client *client)
         return;
     uint64_t delay = client->reconnect_delay_ms;
     uint32_t jitter = 0;
-    random_id_fill(&jitter, sizeof(jitter));
+    if (random_id_fill(&jitter, sizeof(jitter)) < 0)
+        jitter = 0; /* no randomness to be had: wait half the delay */
     delay = delay / 2 + jitter % (delay / 2 + 1); /* "equal jitter": between half and all of the delay */
     client->reconnect_delay_ms = client->reconnect_delay_ms * 2 > RECONNECT_MAX_DELAY_MS
                                      ? RECONNECT_MAX_DELAY_MS
@@ -521,23 +522,32 @@ static void on_setup_reply(redisReply *reply, void *data)
         log_event(LOG_ERROR, "redis", "%s failed: %s", what, reply->str);
 }
 
+/* Sends one command of a new connection's set-up; a command that cannot be sent is logged as failed. */
+static void send_setup_command(struct redis_client *client, redis_client_callback callback, void *data,
+                               const char *what, int argc, const char **argv)
+{
+    int result = redis_client_command_strings(client, callback, data, argc, argv);
+    if (result < 0)
+        log_event(LOG_ERROR, "redis", "%s could not be sent: %s", what, strerror(-result));
+}
+
 static void send_setup_commands(struct redis_client *client)
 {
     if (client->password) {
         const char *argv[] = { "AUTH", client->password };
-        redis_client_command_strings(client, on_setup_reply, "AUTH", 2, argv);
+        send_setup_command(client, on_setup_reply, "AUTH", "AUTH", 2, argv);
     }
     if (client->database[0]) {
         const char *argv[] = { "SELECT", client->database };
-        redis_client_command_strings(client, on_setup_reply, "SELECT", 2, argv);
+        send_setup_command(client, on_setup_reply, "SELECT", "SELECT", 2, argv);
     }
     if (client->name[0]) {
         const char *argv[] = { "CLIENT", "SETNAME", client->name };
-        redis_client_command_strings(client, on_setup_reply, "CLIENT SETNAME", 3, argv);
+        send_setup_command(client, on_setup_reply, "CLIENT SETNAME", "CLIENT SETNAME", 3, argv);
     }
     for (size_t i = 0; i < client->script_count; i++) {
         const char *argv[] = { "SCRIPT", "LOAD", client->scripts[i]->source };
-        redis_client_command_strings(client, on_script_loaded, client->scripts[i], 3, argv);
+        send_setup_command(client, on_script_loaded, client->scripts[i], "SCRIPT LOAD", 3, argv);
     }
     if (client->channel_count > 0)
         send_subscribe(client);

@@ -158,7 +158,8 @@ static void on_released(redisReply *reply, void *data)
 void valuation_tokens_release_request(struct redis_client *redis, const char *request_id)
 {
     const char *argv[] = { "ZREM", VALUATION_TOKENS_IN_FLIGHT_KEY, request_id };
-    redis_client_command_strings(redis, on_released, NULL, 3, argv);
+    if (redis_client_command_strings(redis, on_released, NULL, 3, argv) < 0)
+        return; /* not sent: like a lost ZREM, the registration expires with its lease */
 }
 
 /* ---- looking a token up ---- */

@@ -48,8 +48,8 @@ static const char symbols[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 static void run_until_recorded(struct event_loop *loop, size_t count)
 {
     uint64_t deadline = event_loop_now_ms() + 2000;
-    while (recorded.count < count && event_loop_now_ms() < deadline)
-        event_loop_run_once(loop, 50);
+    while (recorded.count < count && event_loop_now_ms() < deadline && event_loop_run_once(loop, 50) == 0)
+        continue;
 }
 
 static struct event_loop *callback_loop_for_restart;
@@ -638,8 +638,8 @@ static void on_timer_note(struct event_timer *timer)
 static void run_until_fired(struct event_loop *loop, size_t count)
 {
     uint64_t deadline = event_loop_now_ms() + 2000;
-    while (fired.count < count && event_loop_now_ms() < deadline)
-        event_loop_run_once(loop, 5);
+    while (fired.count < count && event_loop_now_ms() < deadline && event_loop_run_once(loop, 5) == 0)
+        continue;
 }
 
 static bool fired_in_order(void)
