@@ -108,7 +108,7 @@ static void test_many_timers_fire_sorted_by_due_time(void)
 
 static void check_fifo_after_stops(struct event_loop *loop, struct event_timer timers[150])
 {
-    /* More than the heap's first capacity, all due now; stopping every third
+    /* Many timers (a heap eight levels deep), all due now; stopping every third
      * one reshuffles the heap, but the rest must still fire in arming order. */
     static const char cycle[] = "0123456789";
     char expected[151];
