@@ -11,6 +11,7 @@
 #include "json_util.h"
 #include "log.h"
 #include "random_id.h"
+#include "valuation_service_scripts.h"
 #include "valuation_keys.h"
 #include "wall_clock.h"
 
@@ -23,108 +24,21 @@
 /* Failure records kept in FAILED_KEY (the newest); callback_queue_report() shows at most these. */
 #define MAX_FAILURE_RECORDS 1000
 
-/* The clock every script reads: Redis' own, in ms, so that every instance agrees. */
-#define LUA_NOW                                                                                                  \
-    "local t = redis.call('TIME')\n"                                                                             \
-    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+/* scripts/schedule_callback.lua */
+static struct redis_script schedule_script = { .name = "schedule-callback",
+                                               .source = valuation_service_schedule_callback_lua };
 
-/* KEYS[1] due, KEYS[2..] job keys. ARGV[1] delay ms, ARGV[2] url, then (id, body) per job. */
-static struct redis_script schedule_script = {
-    .name = "schedule-callback",
-    .source =
-        LUA_NOW
-        "for i = 2, #KEYS do\n"
-        "  local id, body = ARGV[1 + 2 * (i - 1)], ARGV[2 + 2 * (i - 1)]\n"
-        "  redis.call('HSET', KEYS[i], 'url', ARGV[2], 'body', body, 'attempts', 0, 'created', now)\n"
-        "  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), id)\n"
-        "end\n"
-        "return now\n",
-};
+/* scripts/claim_callbacks.lua */
+static struct redis_script claim_script = { .name = "claim-callbacks",
+                                            .source = valuation_service_claim_callbacks_lua };
 
-/*
- * KEYS[1] due, KEYS[2] in-flight. ARGV[1] batch, ARGV[2] lease ms, ARGV[3]
- * job key prefix, ARGV[4] this claim's lease token. First puts callbacks
- * whose lease ran out back in due, then moves up to batch due ones to
- * in-flight, marking each with the token. Returns {ms until the next due
- * callback or lease expiry, or -1; {{id, url, body, attempts, created}...};
- * Redis' clock in ms}.
- */
-static struct redis_script claim_script = {
-    .name = "claim-callbacks",
-    .source =
-        LUA_NOW
-        "local expired = redis.call('ZRANGE', KEYS[2], '-inf', now, 'BYSCORE', 'LIMIT', 0, 100)\n"
-        "for _, id in ipairs(expired) do\n"
-        "  redis.call('ZREM', KEYS[2], id)\n"
-        "  redis.call('ZADD', KEYS[1], now, id)\n"
-        "end\n"
-        "local claimed = {}\n"
-        "local batch = tonumber(ARGV[1])\n"
-        "if batch > 0 then\n"
-        "  local due = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, batch)\n"
-        "  for _, id in ipairs(due) do\n"
-        "    redis.call('ZREM', KEYS[1], id)\n"
-        "    local key = ARGV[3] .. id\n"
-        "    local job = redis.call('HMGET', key, 'url', 'body', 'attempts', 'created')\n"
-        "    if job[1] and job[2] then\n"
-        "      redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), id)\n"
-        "      redis.call('HSET', key, 'lease', ARGV[4])\n"
-        "      claimed[#claimed + 1] = {id, job[1], job[2], job[3], job[4]}\n"
-        "    else\n"
-        "      redis.call('DEL', key)\n"
-        "    end\n"
-        "  end\n"
-        "end\n"
-        "local wait = -1\n"
-        "for _, key in ipairs(KEYS) do\n"
-        "  local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')\n"
-        "  if #head > 0 then\n"
-        "    local until_head = math.max(0, tonumber(head[2]) - now)\n"
-        "    if wait < 0 or until_head < wait then wait = until_head end\n"
-        "  end\n"
-        "end\n"
-        "return {wait, claimed, now}\n",
-};
+/* scripts/settle_callback.lua */
+static struct redis_script settle_script = { .name = "settle-callback",
+                                             .source = valuation_service_settle_callback_lua };
 
-/*
- * KEYS[1] due, KEYS[2] in-flight, KEYS[3] job, KEYS[4] failed list.
- * ARGV[1] id, ARGV[2] 'done' | 'retry' | 'failed', ARGV[3] retry delay ms,
- * ARGV[4] failure record, ARGV[5] the lease token of the claim. Returns 1,
- * or 0 (nothing changed) when the callback is no longer held under that
- * token: another claim took it over after the lease ran out, or it is gone.
- * A held callback is taken out of due too: its lease may have run out and
- * put it back there without anybody claiming it since.
- */
-static struct redis_script settle_script = {
-    .name = "settle-callback",
-    .source =
-        "if redis.call('HGET', KEYS[3], 'lease') ~= ARGV[5] then return 0 end\n"
-        "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-        "redis.call('ZREM', KEYS[1], ARGV[1])\n"
-        "if ARGV[2] == 'retry' then\n"
-        LUA_NOW
-        "  redis.call('HINCRBY', KEYS[3], 'attempts', 1)\n"
-        "  redis.call('HDEL', KEYS[3], 'lease')\n"
-        "  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])\n"
-        "  return 1\n"
-        "end\n"
-        "redis.call('DEL', KEYS[3])\n"
-        "if ARGV[2] == 'failed' then\n"
-        "  redis.call('LPUSH', KEYS[4], ARGV[4])\n"
-        "  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[6]) - 1)\n"
-        "end\n"
-        "return 1\n",
-};
-
-/* KEYS[1] due, KEYS[2] in-flight, KEYS[3] failed. ARGV[1] failure records wanted. Returns {due, in flight, records}. */
-static struct redis_script report_script = {
-    .name = "report-callbacks",
-    .source =
-        "local records = {}\n"
-        "local wanted = tonumber(ARGV[1])\n"
-        "if wanted > 0 then records = redis.call('LRANGE', KEYS[3], 0, wanted - 1) end\n"
-        "return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), records}\n",
-};
+/* scripts/report_callbacks.lua */
+static struct redis_script report_script = { .name = "report-callbacks",
+                                             .source = valuation_service_report_callbacks_lua };
 
 struct callback_queue {
     struct event_loop *loop;
@@ -248,7 +162,8 @@ static uint64_t retry_delay(const struct callback_queue *queue, long attempts)
     if (ceiling > queue->config.retry_max_delay_ms)
         ceiling = queue->config.retry_max_delay_ms;
     uint64_t random = 0;
-    random_id_fill(&random, sizeof(random));
+    if (random_id_fill(&random, sizeof(random)) < 0)
+        random = ceiling / 2; /* no randomness to be had: the middle of the range */
     return ceiling ? random % (ceiling + 1) : 0;
 }
 

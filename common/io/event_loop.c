@@ -1,9 +1,10 @@
 /*
  * event_loop - see event_loop.h.
  *
- * Timers live in a binary min-heap ordered by (due_ms, sequence), as in
- * libuv: O(log n) to arm or disarm, and timers due at the same millisecond
- * fire in the order they were armed.
+ * Timers live in an intrusive binary min-heap ordered by (due_ms, sequence),
+ * as libuv's heap-inl.h: each timer carries its left/right/parent links, so
+ * arming never allocates; O(log n) to arm or disarm, and timers due at the
+ * same millisecond fire in the order they were armed.
  */
 #include "event_loop.h"
 
@@ -23,12 +24,11 @@ struct event_loop {
     int epoll_fd;
     bool stopping;
 
-    struct event_timer **heap;
-    size_t heap_length;
-    size_t heap_capacity;
+    struct event_timer *timer_root; /* intrusive min-heap of the active timers */
+    size_t timer_count;
     uint64_t next_sequence;
 
-    struct event_hook *hooks;
+    LIST_HEAD(, event_hook) hooks;
 
     /* The batch being dispatched, so that unwatch can drop stale entries. */
     struct epoll_event batch[EVENT_BATCH_SIZE];
@@ -76,12 +76,11 @@ void event_loop_destroy(struct event_loop *loop)
         close(loop->signal_watcher.fd);
     if (loop->epoll_fd >= 0)
         close(loop->epoll_fd);
-    free(loop->heap);
     free(loop);
 }
 
-int event_loop_watch(struct event_loop *loop, struct event_watcher *watcher, int fd,
-                     uint32_t events, event_watcher_callback callback, void *data)
+int event_loop_watch(struct event_loop *loop, struct event_watcher *watcher, int fd, uint32_t events,
+                     event_watcher_callback callback, void *data)
 {
     struct epoll_event event = { .events = events, .data.ptr = watcher };
     int operation = watcher->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
@@ -120,97 +119,149 @@ static bool timer_before(const struct event_timer *a, const struct event_timer *
     return a->sequence < b->sequence;
 }
 
-static void heap_place(struct event_loop *loop, size_t index, struct event_timer *timer)
+/* Points the link that held old_child (its parent's, or the root) at new_child. */
+static void heap_relink_parent(struct event_loop *loop, struct event_timer *parent, struct event_timer *old_child,
+                               struct event_timer *new_child)
 {
-    loop->heap[index] = timer;
-    timer->heap_index = index;
+    if (!parent)
+        loop->timer_root = new_child;
+    else if (parent->heap_left == old_child)
+        parent->heap_left = new_child;
+    else
+        parent->heap_right = new_child;
 }
 
-static void heap_sift_up(struct event_loop *loop, size_t index)
+/* Exchanges child with its parent in the tree (the timers stay where they are in memory). */
+static void heap_swap_with_parent(struct event_loop *loop, struct event_timer *parent, struct event_timer *child)
 {
-    struct event_timer *timer = loop->heap[index];
-    while (index > 0) {
-        size_t parent = (index - 1) / 2;
-        if (!timer_before(timer, loop->heap[parent]))
-            break;
-        heap_place(loop, index, loop->heap[parent]);
-        index = parent;
+    struct event_timer *left = parent->heap_left, *right = parent->heap_right, *grandparent = parent->heap_parent;
+    struct event_timer *sibling = left == child ? right : left;
+
+    parent->heap_left = child->heap_left;
+    parent->heap_right = child->heap_right;
+    parent->heap_parent = child;
+    child->heap_left = left == child ? parent : left;
+    child->heap_right = right == child ? parent : right;
+    child->heap_parent = grandparent;
+    if (sibling)
+        sibling->heap_parent = child;
+    if (parent->heap_left)
+        parent->heap_left->heap_parent = parent;
+    if (parent->heap_right)
+        parent->heap_right->heap_parent = parent;
+    heap_relink_parent(loop, grandparent, parent, child);
+}
+
+/*
+ * The link (in the root or in a node) that holds, or would hold, the node at
+ * 1-based position `position` in level order: the bits of position below its
+ * highest one, read from the top, say left (0) or right (1) from the root.
+ * Sets *parent to the node owning that link (NULL for the root).
+ */
+static struct event_timer **heap_link_at(struct event_loop *loop, size_t position, struct event_timer **parent)
+{
+    size_t path = 0, depth = 0;
+    for (size_t n = position; n >= 2; n /= 2, depth++)
+        path = (path << 1) | (n & 1);
+    struct event_timer **link = &loop->timer_root;
+    *parent = NULL;
+    for (; depth > 0; depth--, path >>= 1) {
+        *parent = *link;
+        link = (path & 1) ? &(*link)->heap_right : &(*link)->heap_left;
     }
-    heap_place(loop, index, timer);
+    return link;
 }
 
-static void heap_sift_down(struct event_loop *loop, size_t index)
+static void heap_sift_up(struct event_loop *loop, struct event_timer *timer)
 {
-    struct event_timer *timer = loop->heap[index];
+    while (timer->heap_parent && timer_before(timer, timer->heap_parent))
+        heap_swap_with_parent(loop, timer->heap_parent, timer);
+}
+
+static void heap_sift_down(struct event_loop *loop, struct event_timer *timer)
+{
     for (;;) {
-        size_t smallest = index;
-        size_t left = 2 * index + 1, right = left + 1;
-        const struct event_timer *candidate = timer;
-        if (left < loop->heap_length && timer_before(loop->heap[left], candidate)) {
-            smallest = left;
-            candidate = loop->heap[left];
-        }
-        if (right < loop->heap_length && timer_before(loop->heap[right], candidate))
-            smallest = right;
-        if (smallest == index)
-            break;
-        heap_place(loop, index, loop->heap[smallest]);
-        index = smallest;
+        struct event_timer *smallest = timer;
+        if (timer->heap_left && timer_before(timer->heap_left, smallest))
+            smallest = timer->heap_left;
+        if (timer->heap_right && timer_before(timer->heap_right, smallest))
+            smallest = timer->heap_right;
+        if (smallest == timer)
+            return;
+        heap_swap_with_parent(loop, timer, smallest);
     }
-    heap_place(loop, index, timer);
+}
+
+static void heap_insert(struct event_loop *loop, struct event_timer *timer)
+{
+    struct event_timer *parent;
+    struct event_timer **link = heap_link_at(loop, loop->timer_count + 1, &parent);
+    timer->heap_left = timer->heap_right = NULL;
+    timer->heap_parent = parent;
+    *link = timer;
+    loop->timer_count++;
+    heap_sift_up(loop, timer);
+}
+
+/* Moves the last node (in level order) into timer's place, then restores the order around it. */
+static void heap_remove(struct event_loop *loop, struct event_timer *timer)
+{
+    struct event_timer *last_parent;
+    struct event_timer **last_link = heap_link_at(loop, loop->timer_count, &last_parent);
+    struct event_timer *last = *last_link;
+
+    *last_link = NULL;
+    loop->timer_count--;
+    if (last == timer)
+        return;
+    last->heap_left = timer->heap_left;
+    last->heap_right = timer->heap_right;
+    last->heap_parent = timer->heap_parent;
+    if (last->heap_left)
+        last->heap_left->heap_parent = last;
+    if (last->heap_right)
+        last->heap_right->heap_parent = last;
+    heap_relink_parent(loop, timer->heap_parent, timer, last);
+    heap_sift_down(loop, last);
+    heap_sift_up(loop, last);
 }
 
 void event_loop_timer_stop(struct event_loop *loop, struct event_timer *timer)
 {
     if (!timer->active)
         return;
-    size_t index = timer->heap_index;
-    struct event_timer *last = loop->heap[--loop->heap_length];
+    heap_remove(loop, timer);
+    timer->heap_left = timer->heap_right = timer->heap_parent = NULL;
     timer->active = false;
-    if (last == timer)
-        return;
-    heap_place(loop, index, last);
-    heap_sift_down(loop, index);
-    heap_sift_up(loop, last->heap_index);
 }
 
-int event_loop_timer_start(struct event_loop *loop, struct event_timer *timer, uint64_t delay_ms,
-                           event_timer_callback callback, void *data)
+void event_loop_timer_start(struct event_loop *loop, struct event_timer *timer, uint64_t delay_ms,
+                            event_timer_callback callback, void *data)
 {
     event_loop_timer_stop(loop, timer);
-    if (loop->heap_length == loop->heap_capacity) {
-        size_t capacity = loop->heap_capacity ? loop->heap_capacity * 2 : 64;
-        struct event_timer **heap = realloc(loop->heap, capacity * sizeof(*heap));
-        if (!heap)
-            return -ENOMEM;
-        loop->heap = heap;
-        loop->heap_capacity = capacity;
-    }
     timer->due_ms = event_loop_now_ms() + delay_ms;
     timer->sequence = loop->next_sequence++;
     timer->callback = callback;
     timer->data = data;
     timer->active = true;
-    heap_place(loop, loop->heap_length++, timer);
-    heap_sift_up(loop, timer->heap_index);
-    return 0;
+    heap_insert(loop, timer);
 }
 
 void event_loop_add_hook(struct event_loop *loop, struct event_hook *hook)
 {
-    hook->next = loop->hooks;
-    loop->hooks = hook;
+    if (hook->registered)
+        return;
+    LIST_INSERT_HEAD(&loop->hooks, hook, link);
+    hook->registered = true;
 }
 
 void event_loop_remove_hook(struct event_loop *loop, struct event_hook *hook)
 {
-    for (struct event_hook **link = &loop->hooks; *link; link = &(*link)->next) {
-        if (*link == hook) {
-            *link = hook->next;
-            hook->next = NULL;
-            return;
-        }
-    }
+    (void)loop; /* the hook's links are enough */
+    if (!hook->registered)
+        return;
+    LIST_REMOVE(hook, link);
+    hook->registered = false;
 }
 
 static int64_t shorter_wait(int64_t current, int64_t candidate)
@@ -225,13 +276,15 @@ static int64_t shorter_wait(int64_t current, int64_t candidate)
 static int64_t compute_wait_ms(struct event_loop *loop, int64_t max_wait_ms)
 {
     int64_t wait_ms = max_wait_ms;
-    for (struct event_hook *hook = loop->hooks; hook; hook = hook->next) {
+    struct event_hook *hook;
+    LIST_FOREACH(hook, &loop->hooks, link)
+    {
         if (hook->prepare)
             wait_ms = shorter_wait(wait_ms, hook->prepare(hook->data));
     }
-    if (loop->heap_length > 0) {
+    if (loop->timer_root) {
         uint64_t now = event_loop_now_ms();
-        uint64_t due = loop->heap[0]->due_ms;
+        uint64_t due = loop->timer_root->due_ms;
         wait_ms = shorter_wait(wait_ms, due > now ? (int64_t)(due - now) : 0);
     }
     if (wait_ms > 60000)
@@ -244,8 +297,8 @@ static void fire_due_timers(struct event_loop *loop)
     uint64_t now = event_loop_now_ms();
     /* Timers armed by callbacks with delay 0 wait for the next iteration. */
     uint64_t last_sequence = loop->next_sequence;
-    while (loop->heap_length > 0) {
-        struct event_timer *timer = loop->heap[0];
+    while (loop->timer_root) {
+        struct event_timer *timer = loop->timer_root;
         if (timer->due_ms > now || timer->sequence >= last_sequence)
             break;
         event_loop_timer_stop(loop, timer);
@@ -277,8 +330,8 @@ int event_loop_run_once(struct event_loop *loop, int64_t max_wait_ms)
     loop->batch_length = count;
     dispatch_batch(loop);
     fire_due_timers(loop);
-    for (struct event_hook *hook = loop->hooks, *next; hook; hook = next) {
-        next = hook->next;
+    for (struct event_hook *hook = LIST_FIRST(&loop->hooks), *next; hook; hook = next) {
+        next = LIST_NEXT(hook, link);
         if (hook->check)
             hook->check(hook->data);
     }
@@ -310,8 +363,7 @@ static void on_signal_readable(struct event_watcher *watcher, uint32_t events)
         loop->signal_callback((int)info.ssi_signo, loop->signal_data);
 }
 
-int event_loop_handle_signals(struct event_loop *loop, void (*callback)(int signal_number, void *data),
-                              void *data)
+int event_loop_handle_signals(struct event_loop *loop, void (*callback)(int signal_number, void *data), void *data)
 {
     sigset_t signals;
     sigemptyset(&signals);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 struct event_loop;
 struct event_watcher;
@@ -29,18 +30,22 @@ typedef void (*event_timer_callback)(struct event_timer *timer);
 
 struct event_watcher {
     int fd;
-    uint32_t events;             /* EPOLLIN | EPOLLOUT as registered */
+    uint32_t events; /* EPOLLIN | EPOLLOUT as registered */
     event_watcher_callback callback;
-    void *data;                  /* for the owner */
+    void *data; /* for the owner */
     bool registered;
 };
 
+/*
+ * A timer is embedded by its owner in its own object; the loop links it into
+ * its timer heap through the private links, so arming one never allocates.
+ */
 struct event_timer {
-    uint64_t due_ms;             /* monotonic, see event_loop_now_ms() */
-    uint64_t sequence;           /* keeps timers with equal due times FIFO */
-    size_t heap_index;
+    uint64_t due_ms;                                          /* monotonic, see event_loop_now_ms() */
+    uint64_t sequence;                                        /* keeps timers with equal due times FIFO */
+    struct event_timer *heap_left, *heap_right, *heap_parent; /* private */
     event_timer_callback callback;
-    void *data;                  /* for the owner */
+    void *data; /* for the owner */
     bool active;
 };
 
@@ -54,11 +59,12 @@ struct event_hook {
     int64_t (*prepare)(void *data);
     void (*check)(void *data);
     void *data;
-    struct event_hook *next;     /* private */
+    LIST_ENTRY(event_hook) link; /* private */
+    bool registered;             /* private */
 };
 
 /* Creates a loop. Returns 0, or -errno when epoll_create1 or malloc fails. */
-int event_loop_create(struct event_loop **loop);
+int event_loop_create(struct event_loop **loop) __attribute__((warn_unused_result));
 
 /* Frees the loop. Handles still registered are simply forgotten. */
 void event_loop_destroy(struct event_loop *loop);
@@ -75,23 +81,25 @@ uint64_t event_loop_now_us(void);
  * events. Returns 0 or -errno from epoll_ctl; on failure nothing is
  * registered and the callback will not be called.
  */
-int event_loop_watch(struct event_loop *loop, struct event_watcher *watcher, int fd,
-                     uint32_t events, event_watcher_callback callback, void *data);
+int event_loop_watch(struct event_loop *loop, struct event_watcher *watcher, int fd, uint32_t events,
+                     event_watcher_callback callback, void *data) __attribute__((warn_unused_result));
 
 /* Stops watching. Safe on a watcher that is not registered. Does not close fd. */
 void event_loop_unwatch(struct event_loop *loop, struct event_watcher *watcher);
 
 /*
  * Arms timer to fire once, delay_ms from now (0: on the next iteration).
- * Re-arming an active timer moves it. Returns 0 or -ENOMEM (timer not armed).
+ * Re-arming an active timer moves it; a callback may re-arm its own timer.
+ * Cannot fail: the timer's storage is the caller's, which keeps it valid
+ * until it fires or is stopped. O(log n).
  */
-int event_loop_timer_start(struct event_loop *loop, struct event_timer *timer, uint64_t delay_ms,
-                           event_timer_callback callback, void *data);
+void event_loop_timer_start(struct event_loop *loop, struct event_timer *timer, uint64_t delay_ms,
+                            event_timer_callback callback, void *data);
 
-/* Disarms timer. Safe on a timer that is not active. */
+/* Disarms timer in O(log n). Safe on a timer that is not active (or never armed). */
 void event_loop_timer_stop(struct event_loop *loop, struct event_timer *timer);
 
-/* Registers a hook; it stays until event_loop_remove_hook(). */
+/* Registers a hook (once: again does nothing); it stays until event_loop_remove_hook(). */
 void event_loop_add_hook(struct event_loop *loop, struct event_hook *hook);
 
 /* Unregisters a hook. Safe on a hook that is not registered. */
@@ -101,10 +109,10 @@ void event_loop_remove_hook(struct event_loop *loop, struct event_hook *hook);
  * Runs the loop until event_loop_stop() is called. Returns 0, or -errno if
  * epoll_wait fails for a reason other than EINTR.
  */
-int event_loop_run(struct event_loop *loop);
+int event_loop_run(struct event_loop *loop) __attribute__((warn_unused_result));
 
 /* Runs a single iteration, waiting at most max_wait_ms (-1: as long as needed). */
-int event_loop_run_once(struct event_loop *loop, int64_t max_wait_ms);
+int event_loop_run_once(struct event_loop *loop, int64_t max_wait_ms) __attribute__((warn_unused_result));
 
 /* Makes event_loop_run() return after the current iteration. */
 void event_loop_stop(struct event_loop *loop);
@@ -115,7 +123,7 @@ void event_loop_stop(struct event_loop *loop);
  * Also ignores SIGPIPE (OpenSSL under curl can raise it). Call once, before
  * any thread starts. Returns 0 or -errno.
  */
-int event_loop_handle_signals(struct event_loop *loop, void (*callback)(int signal_number, void *data),
-                              void *data);
+int event_loop_handle_signals(struct event_loop *loop, void (*callback)(int signal_number, void *data), void *data)
+    __attribute__((warn_unused_result));
 
 #endif

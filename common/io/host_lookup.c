@@ -169,8 +169,7 @@ static void on_poll(struct event_timer *timer)
     uint64_t delay = lookup->poll_interval_ms;
     if (delay > lookup->deadline_ms - now)
         delay = lookup->deadline_ms - now;
-    if (event_loop_timer_start(lookup->loop, &lookup->poll_timer, delay, on_poll, lookup) < 0)
-        give_up(lookup);
+    event_loop_timer_start(lookup->loop, &lookup->poll_timer, delay, on_poll, lookup);
 }
 
 int host_lookup_start(struct event_loop *loop, const char *name, uint64_t timeout_ms, host_lookup_callback callback,
@@ -198,10 +197,7 @@ int host_lookup_start(struct event_loop *loop, const char *name, uint64_t timeou
         free(lookup);
         return started == EAI_MEMORY ? -ENOMEM : -EAGAIN;
     }
-    if (event_loop_timer_start(loop, &lookup->poll_timer, FIRST_POLL_MS, on_poll, lookup) < 0) {
-        host_lookup_cancel(lookup);
-        return -ENOMEM;
-    }
+    event_loop_timer_start(loop, &lookup->poll_timer, FIRST_POLL_MS, on_poll, lookup);
     *lookup_out = lookup;
     return 0;
 }

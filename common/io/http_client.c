@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 
 struct http_client {
     struct event_loop *loop;
@@ -25,9 +26,8 @@ struct http_client {
     struct curl_slist *headers;
     unsigned in_flight;
     size_t queued;
-    struct transfer *queue_head;
-    struct transfer *queue_tail;
-    struct transfer *active;      /* transfers handed to curl */
+    TAILQ_HEAD(, transfer) queue;  /* waiting for a free connection, oldest first */
+    TAILQ_HEAD(, transfer) active; /* transfers handed to curl */
     bool closed;
 };
 
@@ -42,8 +42,7 @@ struct transfer {
     bool response_too_large;
     char error[CURL_ERROR_SIZE];
     uint64_t deadline_ms;         /* event_loop_now_ms() by which the answer is due, queue time included */
-    struct transfer *next;        /* in the queue, or in the active list */
-    struct transfer *previous;    /* in the active list */
+    TAILQ_ENTRY(transfer) link;   /* in the queue, or in the active list */
 };
 
 struct curl_socket_watch {
@@ -85,17 +84,6 @@ static size_t on_response_data(char *data, size_t size, size_t count, void *clos
     return length;
 }
 
-static void active_unlink(struct http_client *client, struct transfer *transfer)
-{
-    if (transfer->previous)
-        transfer->previous->next = transfer->next;
-    else
-        client->active = transfer->next;
-    if (transfer->next)
-        transfer->next->previous = transfer->previous;
-    transfer->next = transfer->previous = NULL;
-}
-
 static void complete(struct transfer *transfer, long status, const char *error, bool timed_out)
 {
     struct http_response response = {
@@ -127,24 +115,19 @@ static bool set_remaining_time(struct transfer *transfer)
 
 static void start_queued(struct http_client *client)
 {
-    while (client->queue_head && client->in_flight < client->config.max_in_flight) {
-        struct transfer *transfer = client->queue_head;
-        client->queue_head = transfer->next;
-        if (!client->queue_head)
-            client->queue_tail = NULL;
+    while (!TAILQ_EMPTY(&client->queue) && client->in_flight < client->config.max_in_flight) {
+        struct transfer *transfer = TAILQ_FIRST(&client->queue);
+        TAILQ_REMOVE(&client->queue, transfer, link);
         client->queued--;
         if (!set_remaining_time(transfer)) {
             complete(transfer, 0, "Operation timed out while waiting for a free connection", true);
             continue;
         }
-        transfer->next = client->active;
-        if (client->active)
-            client->active->previous = transfer;
-        client->active = transfer;
+        TAILQ_INSERT_HEAD(&client->active, transfer, link);
         client->in_flight++;
         if (curl_multi_add_handle(client->multi, transfer->easy) != CURLM_OK) {
             client->in_flight--;
-            active_unlink(client, transfer);
+            TAILQ_REMOVE(&client->active, transfer, link);
             complete(transfer, 0, "cannot start the transfer", false);
         }
     }
@@ -163,7 +146,7 @@ static void collect_finished(struct http_client *client)
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&transfer);
         curl_multi_remove_handle(client->multi, easy);
         client->in_flight--;
-        active_unlink(client, transfer);
+        TAILQ_REMOVE(&client->active, transfer, link);
         long status = 0;
         if (result == CURLE_OK)
             curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
@@ -236,9 +219,8 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *closure)
         event_loop_timer_stop(client->loop, &client->curl_timer);
         return 0;
     }
-    return event_loop_timer_start(client->loop, &client->curl_timer, (uint64_t)timeout_ms, on_timer_due, client) < 0
-               ? -1
-               : 0;
+    event_loop_timer_start(client->loop, &client->curl_timer, (uint64_t)timeout_ms, on_timer_due, client);
+    return 0;
 }
 
 /* Content-Type (unless config->headers gives one), no "Expect: 100-continue", then config->headers. */
@@ -272,6 +254,8 @@ int http_client_create(struct event_loop *loop, const struct http_client_config 
         return -ENOMEM;
     client->loop = loop;
     client->config = *config;
+    TAILQ_INIT(&client->queue);
+    TAILQ_INIT(&client->active);
     client->multi = curl_multi_init();
     if (!client->multi || append_headers(client) < 0) {
         http_client_destroy(client);
@@ -331,11 +315,7 @@ int http_client_post_json(struct http_client *client, const char *url, const cha
         transfer_free(transfer);
         return -ENOMEM;
     }
-    if (client->queue_tail)
-        client->queue_tail->next = transfer;
-    else
-        client->queue_head = transfer;
-    client->queue_tail = transfer;
+    TAILQ_INSERT_TAIL(&client->queue, transfer, link);
     client->queued++;
     start_queued(client);
     return 0;
@@ -351,18 +331,16 @@ void http_client_close(struct http_client *client)
     if (!client || client->closed)
         return;
     client->closed = true;
-    while (client->active) {
-        struct transfer *transfer = client->active;
-        active_unlink(client, transfer);
+    while (!TAILQ_EMPTY(&client->active)) {
+        struct transfer *transfer = TAILQ_FIRST(&client->active);
+        TAILQ_REMOVE(&client->active, transfer, link);
         curl_multi_remove_handle(client->multi, transfer->easy);
         client->in_flight--;
         complete(transfer, 0, "cancelled: client shut down", false);
     }
-    while (client->queue_head) {
-        struct transfer *transfer = client->queue_head;
-        client->queue_head = transfer->next;
-        if (!client->queue_head)
-            client->queue_tail = NULL;
+    while (!TAILQ_EMPTY(&client->queue)) {
+        struct transfer *transfer = TAILQ_FIRST(&client->queue);
+        TAILQ_REMOVE(&client->queue, transfer, link);
         client->queued--;
         complete(transfer, 0, "cancelled: client shut down", false);
     }

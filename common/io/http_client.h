@@ -37,8 +37,8 @@ struct http_client_config {
 };
 
 /* Creates a client on loop. Returns 0, or -ENOMEM / -EIO (curl setup failed, or a header list allocation). */
-int http_client_create(struct event_loop *loop, const struct http_client_config *config,
-                       struct http_client **client);
+int http_client_create(struct event_loop *loop, const struct http_client_config *config, struct http_client **client)
+    __attribute__((warn_unused_result));
 
 /*
  * POSTs body (copied) to url with the client's headers (Content-Type: application/json by default). The whole
@@ -48,7 +48,8 @@ int http_client_create(struct event_loop *loop, const struct http_client_config 
  * -ECANCELED after http_client_close(), or -ENOMEM, and then never calls it.
  */
 int http_client_post_json(struct http_client *client, const char *url, const char *body, size_t length,
-                          uint64_t timeout_ms, http_client_callback callback, void *data);
+                          uint64_t timeout_ms, http_client_callback callback, void *data)
+    __attribute__((warn_unused_result));
 
 /* Transfers started or queued and not completed yet. */
 size_t http_client_pending(const struct http_client *client);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,8 +40,8 @@ struct http_server {
     size_t route_count;
     void *data;
     size_t pending_requests;
-    struct http_request *live_requests;   /* every request not yet freed */
-    struct http_stream *live_streams;     /* every stream MHD has not released yet */
+    LIST_HEAD(, http_request) live_requests; /* every request not yet freed */
+    LIST_HEAD(, http_stream) live_streams;   /* every stream MHD has not released yet */
 };
 
 struct http_request {
@@ -62,8 +63,7 @@ struct http_request {
     unsigned response_status;
     struct http_stream *stream;  /* the stream answering it, until MHD has finished with the connection */
     struct event_timer deadline;
-    struct http_request *previous;
-    struct http_request *next;
+    LIST_ENTRY(http_request) live_link;
 };
 
 /*
@@ -85,20 +85,8 @@ struct http_stream {
     bool owner_gone;                     /* the owner ended it: on_closed is not called */
     http_stream_closed_callback on_closed;
     void *data;
-    struct http_stream *previous;
-    struct http_stream *next;
+    LIST_ENTRY(http_stream) live_link;
 };
-
-static void request_unlink(struct http_request *request)
-{
-    struct http_server *server = request->server;
-    if (request->previous)
-        request->previous->next = request->next;
-    else
-        server->live_requests = request->next;
-    if (request->next)
-        request->next->previous = request->previous;
-}
 
 static void request_free(struct http_request *request)
 {
@@ -107,7 +95,7 @@ static void request_free(struct http_request *request)
     event_loop_timer_stop(request->server->loop, &request->deadline);
     if (request->response)
         MHD_destroy_response(request->response);
-    request_unlink(request);
+    LIST_REMOVE(request, live_link);
     free(request->method);
     free(request->path);
     free(request->body);
@@ -124,10 +112,7 @@ static struct http_request *request_create(struct http_server *server, struct MH
     request->connection = connection;
     request->method = strdup(method);
     request->path = strdup(url);
-    request->next = server->live_requests;
-    if (server->live_requests)
-        server->live_requests->previous = request;
-    server->live_requests = request;
+    LIST_INSERT_HEAD(&server->live_requests, request, live_link);
     if (!request->method || !request->path) {
         request_free(request);
         return NULL;
@@ -443,22 +428,11 @@ static ssize_t stream_read(void *closure, uint64_t position, char *out, size_t m
     return (ssize_t)count;
 }
 
-static void stream_unlink(struct http_stream *stream)
-{
-    struct http_server *server = stream->server;
-    if (stream->previous)
-        stream->previous->next = stream->next;
-    else
-        server->live_streams = stream->next;
-    if (stream->next)
-        stream->next->previous = stream->previous;
-}
-
 /* MHD has released the response: the stream is over, whoever ended it. */
 static void stream_release(void *closure)
 {
     struct http_stream *stream = closure;
-    stream_unlink(stream);
+    LIST_REMOVE(stream, live_link);
     if (!stream->owner_gone)
         stream->on_closed(stream, stream->data);
     free(stream->buffer);
@@ -482,8 +456,7 @@ int http_request_reply_stream(struct http_request *request, const char *content_
     }
     struct http_server *server = request->server;
     *stream = (struct http_stream){ .server = server, .connection = request->connection,
-                                    .max_buffered = max_buffered_bytes, .on_closed = on_closed, .data = data,
-                                    .next = server->live_streams };
+                                    .max_buffered = max_buffered_bytes, .on_closed = on_closed, .data = data };
     struct MHD_Response *response =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, stream, stream_release);
     if (!response) {
@@ -491,9 +464,7 @@ int http_request_reply_stream(struct http_request *request, const char *content_
         answer(request, 500, NULL);
         return -ENOMEM;
     }
-    if (server->live_streams)
-        server->live_streams->previous = stream;
-    server->live_streams = stream; /* from here on, stream_release() frees it */
+    LIST_INSERT_HEAD(&server->live_streams, stream, live_link); /* from here on, stream_release() frees it */
     if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES
         || !add_headers(response, headers, header_count)) {
         stream->owner_gone = true;
@@ -708,11 +679,13 @@ void http_server_destroy(struct http_server *server)
     if (!server)
         return;
     /* MHD must not be stopped with suspended connections: end the streams and answer the requests first. */
-    for (struct http_stream *stream = server->live_streams; stream; stream = stream->next) {
+    struct http_stream *stream;
+    LIST_FOREACH (stream, &server->live_streams, live_link) {
         stream->ended = true;
         stream_wake(stream);
     }
-    for (struct http_request *request = server->live_requests; request; request = request->next) {
+    struct http_request *request;
+    LIST_FOREACH (request, &server->live_requests, live_link) {
         if (request->suspended && !request->response) {
             request->deadline_expired = true;
             request->response_status = MHD_HTTP_SERVICE_UNAVAILABLE;
@@ -725,7 +698,7 @@ void http_server_destroy(struct http_server *server)
     event_loop_remove_hook(server->loop, &server->hook);
     event_loop_unwatch(server->loop, &server->watcher);
     MHD_stop_daemon(server->daemon);
-    while (server->live_requests)
-        request_free(server->live_requests);
+    while (!LIST_EMPTY(&server->live_requests))
+        request_free(LIST_FIRST(&server->live_requests));
     free(server);
 }

@@ -67,9 +67,8 @@ struct http_server_config {
  * Returns 0 and the server, or a negative code (-EADDRINUSE and the like are
  * reported as -EIO with a log line) and nothing is left running.
  */
-int http_server_start(struct event_loop *loop, const struct http_server_config *config,
-                      const struct http_route *routes, size_t route_count, void *data,
-                      struct http_server **server);
+int http_server_start(struct event_loop *loop, const struct http_server_config *config, const struct http_route *routes,
+                      size_t route_count, void *data, struct http_server **server) __attribute__((warn_unused_result));
 
 /* Stops accepting new connections; requests in progress carry on. */
 void http_server_quiesce(struct http_server *server);
@@ -112,6 +111,8 @@ const char *http_request_body(const struct http_request *request, size_t *length
  * Answers with status, content type and a body copied from body/length.
  * Returns 0, -EALREADY if the request was already answered by the handler,
  * or -ENOMEM. After the deadline has answered 503, returns 0 and drops it.
+ * The request is answered on every path (500 when out of memory), so this
+ * and the other http_request_reply*() but the stream may go unchecked.
  */
 int http_request_reply(struct http_request *request, unsigned status, const char *content_type,
                        const char *body, size_t length);
@@ -140,16 +141,16 @@ int http_request_reply_static(struct http_request *request, unsigned status, con
  * -EALREADY if the request was answered already, or -EPIPE if the client
  * is gone.
  */
-int http_request_reply_stream(struct http_request *request, const char *content_type,
-                              const struct http_header *headers, size_t header_count, size_t max_buffered_bytes,
-                              http_stream_closed_callback on_closed, void *data, struct http_stream **stream);
+int http_request_reply_stream(struct http_request *request, const char *content_type, const struct http_header *headers,
+                              size_t header_count, size_t max_buffered_bytes, http_stream_closed_callback on_closed,
+                              void *data, struct http_stream **stream) __attribute__((warn_unused_result));
 
 /*
  * Queues bytes (copied) for the client. Returns 0, -ENOBUFS if they would
  * take more than the stream's bound (nothing is queued: end the stream),
  * or -ENOMEM.
  */
-int http_stream_write(struct http_stream *stream, const char *bytes, size_t length);
+int http_stream_write(struct http_stream *stream, const char *bytes, size_t length) __attribute__((warn_unused_result));
 
 /*
  * Ends the stream once what is queued has been sent. The owner lets go of

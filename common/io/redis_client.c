@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 
 #include "host_lookup.h"
 #include "log.h"
@@ -40,8 +41,7 @@ struct pending_command {
     int argc;
     char **argv;
     size_t *lengths;
-    struct pending_command *next;
-    struct pending_command *previous;
+    TAILQ_ENTRY(pending_command) link; /* in client->pending_commands */
 };
 
 struct redis_client {
@@ -68,8 +68,7 @@ struct redis_client {
     bool write_deferred;           /* commands wait in hiredis's buffer for write_hook */
     bool writing_deferred;         /* write_hook is writing them */
 
-    struct pending_command *oldest;
-    struct pending_command *newest;
+    TAILQ_HEAD(, pending_command) pending_commands; /* sent, awaiting a reply; oldest first */
     size_t pending;
 
     struct redis_script *scripts[MAX_SCRIPTS];
@@ -195,26 +194,13 @@ static void pending_free(struct pending_command *command)
 
 static void pending_unlink(struct redis_client *client, struct pending_command *command)
 {
-    if (command->previous)
-        command->previous->next = command->next;
-    else
-        client->oldest = command->next;
-    if (command->next)
-        command->next->previous = command->previous;
-    else
-        client->newest = command->previous;
-    command->next = command->previous = NULL;
+    TAILQ_REMOVE(&client->pending_commands, command, link);
     client->pending--;
 }
 
 static void pending_append(struct redis_client *client, struct pending_command *command)
 {
-    command->previous = client->newest;
-    if (client->newest)
-        client->newest->next = command;
-    else
-        client->oldest = command;
-    client->newest = command;
+    TAILQ_INSERT_TAIL(&client->pending_commands, command, link);
     client->pending++;
 }
 
@@ -482,7 +468,8 @@ static void schedule_reconnect(struct redis_client *client)
         return;
     uint64_t delay = client->reconnect_delay_ms;
     uint32_t jitter = 0;
-    random_id_fill(&jitter, sizeof(jitter));
+    if (random_id_fill(&jitter, sizeof(jitter)) < 0)
+        jitter = 0; /* no randomness to be had: wait half the delay */
     delay = delay / 2 + jitter % (delay / 2 + 1); /* "equal jitter": between half and all of the delay */
     client->reconnect_delay_ms = client->reconnect_delay_ms * 2 > RECONNECT_MAX_DELAY_MS
                                      ? RECONNECT_MAX_DELAY_MS
@@ -535,23 +522,32 @@ static void on_setup_reply(redisReply *reply, void *data)
         log_event(LOG_ERROR, "redis", "%s failed: %s", what, reply->str);
 }
 
+/* Sends one command of a new connection's set-up; a command that cannot be sent is logged as failed. */
+static void send_setup_command(struct redis_client *client, redis_client_callback callback, void *data,
+                               const char *what, int argc, const char **argv)
+{
+    int result = redis_client_command_strings(client, callback, data, argc, argv);
+    if (result < 0)
+        log_event(LOG_ERROR, "redis", "%s could not be sent: %s", what, strerror(-result));
+}
+
 static void send_setup_commands(struct redis_client *client)
 {
     if (client->password) {
         const char *argv[] = { "AUTH", client->password };
-        redis_client_command_strings(client, on_setup_reply, "AUTH", 2, argv);
+        send_setup_command(client, on_setup_reply, "AUTH", "AUTH", 2, argv);
     }
     if (client->database[0]) {
         const char *argv[] = { "SELECT", client->database };
-        redis_client_command_strings(client, on_setup_reply, "SELECT", 2, argv);
+        send_setup_command(client, on_setup_reply, "SELECT", "SELECT", 2, argv);
     }
     if (client->name[0]) {
         const char *argv[] = { "CLIENT", "SETNAME", client->name };
-        redis_client_command_strings(client, on_setup_reply, "CLIENT SETNAME", 3, argv);
+        send_setup_command(client, on_setup_reply, "CLIENT SETNAME", "CLIENT SETNAME", 3, argv);
     }
     for (size_t i = 0; i < client->script_count; i++) {
         const char *argv[] = { "SCRIPT", "LOAD", client->scripts[i]->source };
-        redis_client_command_strings(client, on_script_loaded, client->scripts[i], 3, argv);
+        send_setup_command(client, on_script_loaded, client->scripts[i], "SCRIPT LOAD", 3, argv);
     }
     if (client->channel_count > 0)
         send_subscribe(client);
@@ -668,7 +664,8 @@ static void on_watchdog(struct event_timer *timer)
         log_event(LOG_WARN, "redis-unavailable", "connecting to Redis at %s took over %llu ms; retrying",
                   client->location, (unsigned long long)limit);
         drop_connection(client, "connect timed out");
-    } else if (client->oldest && now - client->oldest->sent_ms > limit) {
+    } else if (!TAILQ_EMPTY(&client->pending_commands)
+               && now - TAILQ_FIRST(&client->pending_commands)->sent_ms > limit) {
         drop_connection(client, "a command got no reply in time");
     }
     event_loop_timer_start(client->loop, &client->watchdog_timer, WATCHDOG_INTERVAL_MS, on_watchdog, client);
@@ -733,6 +730,7 @@ int redis_client_create(struct event_loop *loop, const struct redis_client_confi
     client->loop = loop;
     client->config = *config;
     client->config.name = NULL;
+    TAILQ_INIT(&client->pending_commands);
     if (config->name)
         snprintf(client->name, sizeof(client->name), "%s", config->name);
     client->watcher.fd = -1;

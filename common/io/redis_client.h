@@ -59,8 +59,8 @@ struct redis_script {
  * like a Redis that is down. Returns 0, -EINVAL for a bad URL (logged), or
  * -ENOMEM.
  */
-int redis_client_create(struct event_loop *loop, const struct redis_client_config *config,
-                        struct redis_client **client);
+int redis_client_create(struct event_loop *loop, const struct redis_client_config *config, struct redis_client **client)
+    __attribute__((warn_unused_result));
 
 /* Registers on_change, called on the loop each time the connection comes up or goes down. */
 void redis_client_on_change(struct redis_client *client, void (*on_change)(bool connected, void *data),
@@ -73,7 +73,8 @@ bool redis_client_connected(const struct redis_client *client);
  * must outlive the client. Returns 0, -ENOSPC past the client's limit of
  * scripts, or what loading one at once (when connected) returned.
  */
-int redis_client_add_scripts(struct redis_client *client, struct redis_script *const *scripts, size_t count);
+int redis_client_add_scripts(struct redis_client *client, struct redis_script *const *scripts, size_t count)
+    __attribute__((warn_unused_result));
 
 /*
  * Sends one command given as argc arguments (binary-safe, lengths given).
@@ -81,22 +82,24 @@ int redis_client_add_scripts(struct redis_client *client, struct redis_script *c
  * connected), -EAGAIN (too many pending) or -ENOMEM, and never calls it.
  */
 int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
-                         const char **argv, const size_t *lengths);
+                         const char **argv, const size_t *lengths) __attribute__((warn_unused_result));
 
 /* Like redis_client_command() with NUL-terminated arguments. */
-int redis_client_command_strings(struct redis_client *client, redis_client_callback callback, void *data,
-                                 int argc, const char **argv);
+int redis_client_command_strings(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                                 const char **argv) __attribute__((warn_unused_result));
 
 /*
  * Runs a registered script with key_count keys followed by the other
  * arguments (argc in all). Same contract as redis_client_command().
  */
 int redis_client_eval(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
-                      void *data, int key_count, int argc, const char **argv, const size_t *lengths);
+                      void *data, int key_count, int argc, const char **argv, const size_t *lengths)
+    __attribute__((warn_unused_result));
 
 /* Like redis_client_eval() with NUL-terminated arguments (at most 32). */
-int redis_client_eval_strings(struct redis_client *client, struct redis_script *script,
-                              redis_client_callback callback, void *data, int key_count, int argc, const char **argv);
+int redis_client_eval_strings(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
+                              void *data, int key_count, int argc, const char **argv)
+    __attribute__((warn_unused_result));
 
 /*
  * Makes client a subscriber of channels (copied): on_message runs for each
@@ -108,7 +111,7 @@ int redis_client_eval_strings(struct redis_client *client, struct redis_script *
  * no channel or more than REDIS_CLIENT_MAX_CHANNELS, or -ENOMEM.
  */
 int redis_client_subscribe(struct redis_client *client, const char *const *channels, size_t channel_count,
-                           redis_client_message_callback on_message, void *data);
+                           redis_client_message_callback on_message, void *data) __attribute__((warn_unused_result));
 
 /* Commands sent and not answered yet. */
 size_t redis_client_pending(const struct redis_client *client);

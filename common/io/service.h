@@ -65,21 +65,22 @@ void service_config_defaults(struct service_config *config, const char *name, co
  * 100 ms) and REUSE_PORT ("1": SO_REUSEPORT). Returns 0, or
  * -EINVAL for a value out of range (config is then unchanged).
  */
-int service_config_from_options(struct service_config *config, const char *redis_timeout_ms, const char *reuse_port);
+int service_config_from_options(struct service_config *config, const char *redis_timeout_ms, const char *reuse_port)
+    __attribute__((warn_unused_result));
 
 /*
  * Creates the loop, the Redis client (which starts connecting) and the HTTP
  * client, and installs the signal handling. Returns 0 or a negative code;
  * on failure whatever was built is torn down again.
  */
-int service_init(struct service *service, const struct service_config *config);
+int service_init(struct service *service, const struct service_config *config) __attribute__((warn_unused_result));
 
 /* Starts the HTTP server with routes (data goes to every handler). Returns 0 or a negative code. */
 int service_listen(struct service *service, const struct service_config *config, const struct http_route *routes,
-                   size_t route_count, void *data);
+                   size_t route_count, void *data) __attribute__((warn_unused_result));
 
 /* Runs until SIGINT/SIGTERM and the drain that follows. Returns 0, or a negative code if the loop failed. */
-int service_run(struct service *service);
+int service_run(struct service *service) __attribute__((warn_unused_result));
 
 /* Frees everything; safe on a half-initialised service. */
 void service_cleanup(struct service *service);
@@ -88,6 +89,6 @@ void service_cleanup(struct service *service);
 void service_reply_health(struct http_request *request, const struct service *service);
 
 /* Reads LOG_FORMAT ("text" or "json") and configures the log for name. Returns 0 or -EINVAL. */
-int service_configure_log(const char *name, const char *log_format);
+int service_configure_log(const char *name, const char *log_format) __attribute__((warn_unused_result));
 
 #endif

@@ -39,8 +39,11 @@ static void on_started(int status, const char *execution_arn, int64_t start_ms, 
         sfn_request_reply_unavailable(request, status);
     } else {
         cJSON *response = cJSON_CreateObject();
-        if (response && cJSON_AddStringToObject(response, "executionArn", execution_arn))
-            json_add_epoch_seconds(response, "startDate", start_ms);
+        if (!response || !cJSON_AddStringToObject(response, "executionArn", execution_arn)
+            || !json_add_epoch_seconds(response, "startDate", start_ms)) {
+            cJSON_Delete(response);
+            response = NULL; /* answered 500: out of memory */
+        }
         http_request_reply_json(request, 200, response);
     }
     free(context);
@@ -452,8 +455,10 @@ static void on_stopped(int status, int64_t stop_ms, void *data)
         sfn_request_reply_unavailable(context->request, status);
     } else {
         cJSON *response = cJSON_CreateObject();
-        if (response)
-            json_add_epoch_seconds(response, "stopDate", stop_ms);
+        if (response && !json_add_epoch_seconds(response, "stopDate", stop_ms)) {
+            cJSON_Delete(response);
+            response = NULL; /* answered 500: out of memory */
+        }
         http_request_reply_json(context->request, 200, response);
     }
     free(context);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json_util.h"
+#include "utf8.h"
 
 #define SERVICE_NAMESPACE "com.amazonaws.swf.service.v2.model#"
 
@@ -86,15 +87,6 @@ const char *sfn_request_required_string(struct http_request *request, const cJSO
     return value;
 }
 
-/* Characters (Unicode code points) of UTF-8 text: every byte that does not continue a sequence. */
-static size_t utf8_characters(const char *text)
-{
-    size_t count = 0;
-    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
-        count += (*c & 0xC0) != 0x80;
-    return count;
-}
-
 static bool check_measure(struct http_request *request, const char *member, size_t length, size_t minimum,
                           size_t maximum)
 {
@@ -112,7 +104,7 @@ static bool check_measure(struct http_request *request, const char *member, size
 bool sfn_request_check_length(struct http_request *request, const char *member, const char *value, size_t minimum,
                               size_t maximum)
 {
-    return check_measure(request, member, utf8_characters(value), minimum, maximum);
+    return check_measure(request, member, utf8_count_text(value), minimum, maximum);
 }
 
 bool sfn_request_check_payload(struct http_request *request, const char *member, const char *value)

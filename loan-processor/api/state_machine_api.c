@@ -194,9 +194,9 @@ static char *read_tracing(struct http_request *request, const cJSON *body, bool 
 static bool add_configuration(cJSON *object, const char *member, const char *text, const char *fallback)
 {
     cJSON *value = NULL;
-    if (!text || json_parse(text, strlen(text), &value) < 0)
-        json_parse(fallback, strlen(fallback), &value);
-    return value && cJSON_AddItemToObject(object, member, value);
+    if ((!text || json_parse(text, strlen(text), &value) < 0) && json_parse(fallback, strlen(fallback), &value) < 0)
+        return false;
+    return cJSON_AddItemToObject(object, member, value);
 }
 
 /* ---- CreateStateMachine ---- */
@@ -212,8 +212,11 @@ static void on_created(int status, const char *arn, const char *revision_id, int
         sfn_request_reply_unavailable(context->request, status);
     } else {
         cJSON *response = cJSON_CreateObject();
-        if (response && cJSON_AddStringToObject(response, "stateMachineArn", arn))
-            json_add_epoch_seconds(response, "creationDate", creation_ms);
+        if (!response || !cJSON_AddStringToObject(response, "stateMachineArn", arn)
+            || !json_add_epoch_seconds(response, "creationDate", creation_ms)) {
+            cJSON_Delete(response);
+            response = NULL; /* answered 500: out of memory */
+        }
         http_request_reply_json(context->request, 200, response);
     }
     context_free(context);

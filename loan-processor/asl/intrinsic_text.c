@@ -6,6 +6,7 @@
 
 #include "base64.h"
 #include "digest.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -15,83 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- UTF-8 --------------------------------------------------------------- */
-
-/*
- * Decodes the unit of text at bytes (remaining > 0): a well-formed UTF-8
- * sequence gives its code point, any other byte stands alone as 0x110000 +
- * byte so that it can still be compared. Returns the unit's length in bytes.
- */
-static size_t utf8_unit(const unsigned char *bytes, size_t remaining, uint32_t *code_point)
-{
-    static const uint32_t smallest[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-    size_t length = bytes[0] < 0x80                       ? 1
-                    : bytes[0] >= 0xc2 && bytes[0] < 0xe0 ? 2
-                    : bytes[0] >= 0xe0 && bytes[0] < 0xf0 ? 3
-                    : bytes[0] >= 0xf0 && bytes[0] < 0xf5 ? 4
-                                                          : 0;
-    uint32_t decoded;
-
-    if (length == 1) {
-        *code_point = bytes[0];
-        return 1;
-    }
-    if (length == 0 || length > remaining)
-        goto invalid;
-    decoded = bytes[0] & (0x7fu >> length);
-    for (size_t i = 1; i < length; i++) {
-        if ((bytes[i] & 0xc0) != 0x80)
-            goto invalid;
-        decoded = decoded << 6 | (bytes[i] & 0x3fu);
-    }
-    if (decoded < smallest[length] || decoded > 0x10ffff || (decoded >= 0xd800 && decoded <= 0xdfff))
-        goto invalid;
-    *code_point = decoded;
-    return length;
-
-invalid:
-    *code_point = 0x110000u + bytes[0];
-    return 1;
-}
-
-/* Characters (code points) in text, counting a stray byte as one. */
-static size_t utf8_length(const char *text)
-{
-    const unsigned char *bytes = (const unsigned char *)text;
-    size_t remaining = strlen(text), count = 0;
-    uint32_t code_point;
-
-    while (remaining > 0) {
-        size_t length = utf8_unit(bytes, remaining, &code_point);
-        bytes += length;
-        remaining -= length;
-        count++;
-    }
-    return count;
-}
-
-/* True when length bytes are well-formed UTF-8 text without a NUL. */
-static bool is_utf8_text(const unsigned char *bytes, size_t length)
-{
-    uint32_t code_point;
-
-    while (length > 0) {
-        size_t unit = utf8_unit(bytes, length, &code_point);
-        if (code_point == 0 || code_point > 0x10ffff)
-            return false;
-        bytes += unit;
-        length -= unit;
-    }
-    return true;
-}
-
 /* A string argument of at most INTRINSIC_MAX_TEXT_CHARACTERS characters. */
 static int check_short_text(const struct evaluation *evaluation, const struct function *function,
                             const struct argument *arguments, size_t index)
 {
     int rc = intrinsic_check_type(evaluation, function, arguments, index, cJSON_IsString, "a string");
 
-    if (rc == 0 && utf8_length(arguments[index].value->valuestring) > INTRINSIC_MAX_TEXT_CHARACTERS)
+    if (rc == 0 && utf8_count_text(arguments[index].value->valuestring) > INTRINSIC_MAX_TEXT_CHARACTERS)
         return intrinsic_fail(evaluation, "Invalid arguments in %s: argument %zu is longer than %d characters",
                               function->name, index + 1, INTRINSIC_MAX_TEXT_CHARACTERS);
     return rc;
@@ -306,7 +237,7 @@ static int base64_decode_body(struct evaluation *evaluation, const struct functi
     padded[padded_length] = '\0';
     if (base64_decode(padded, decoded, capacity, &decoded_length) < 0)
         rc = intrinsic_fail(evaluation, "Invalid arguments in %s: the string is not base64", function->name);
-    else if (!is_utf8_text((const unsigned char *)decoded, decoded_length))
+    else if (!utf8_is_valid(decoded, decoded_length) || memchr(decoded, 0, decoded_length))
         rc =
             intrinsic_fail(evaluation, "Invalid arguments in %s: the decoded bytes are not UTF-8 text", function->name);
     if (rc == 0) {
@@ -396,7 +327,7 @@ static int string_split_body(struct evaluation *evaluation, const struct functio
     if (parts == NULL)
         goto out_of_memory;
     while (remaining > 0) {
-        size_t length = utf8_unit(delimiters, remaining, &set[delimiter_count++]);
+        size_t length = utf8_next((const char *)delimiters, remaining, &set[delimiter_count++]);
         delimiters += length;
         remaining -= length;
     }
@@ -404,7 +335,7 @@ static int string_split_body(struct evaluation *evaluation, const struct functio
     text = part_start = (const unsigned char *)arguments[0].value->valuestring;
     remaining = strlen((const char *)text);
     while (remaining > 0) {
-        size_t length = utf8_unit(text, remaining, &code_point);
+        size_t length = utf8_next((const char *)text, remaining, &code_point);
         if (bsearch(&code_point, set, delimiter_count, sizeof *set, compare_code_points) != NULL) {
             if (add_part(parts, (const char *)part_start, (size_t)(text - part_start)) < 0)
                 goto out_of_memory;

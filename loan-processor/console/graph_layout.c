@@ -22,6 +22,7 @@
 
 #include "choice_rule.h"
 #include "graph_layout_internal.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -49,19 +50,10 @@ static size_t choice_target_count(const struct state_definition *state)
     return state->type == STATE_CHOICE && state->choice ? choice_state_target_count(state->choice) : 0;
 }
 
-/* Characters (not bytes) of a UTF-8 text. */
-static size_t utf8_length(const char *text)
-{
-    size_t length = 0;
-    for (; *text; text++)
-        length += ((unsigned char)*text & 0xC0) != 0x80;
-    return length;
-}
-
 /* Even, so that a box's middle is a whole pixel and a box centred under another lines up exactly. */
 static int state_width(const char *name)
 {
-    int width = 2 * round_to_int((LABEL_CHAR_WIDTH * (double)utf8_length(name) + LABEL_PADDING) / 2);
+    int width = 2 * round_to_int((LABEL_CHAR_WIDTH * (double)utf8_count_text(name) + LABEL_PADDING) / 2);
     return width < STATE_MIN_WIDTH ? STATE_MIN_WIDTH : width > STATE_MAX_WIDTH ? STATE_MAX_WIDTH : width;
 }
 

@@ -566,7 +566,8 @@ static void log_step(const struct interpreter_step *step, const char *execution_
 static double random_fraction(void)
 {
     uint32_t bits = 0;
-    random_id_fill(&bits, sizeof(bits));
+    if (random_id_fill(&bits, sizeof(bits)) < 0)
+        return 0.5; /* no randomness to be had: the middle of the range */
     return (double)bits / 4294967296.0;
 }
 

@@ -59,9 +59,9 @@ static void arm(struct execution_timers *timers, int64_t due_ms)
         return;
     if (due_ms > now + POLL_INTERVAL_MS)
         due_ms = now + POLL_INTERVAL_MS;
-    if (event_loop_timer_start(timers->loop, &timers->wakeup, due_ms > now ? (uint64_t)(due_ms - now) : 0,
-                               on_wakeup, timers) == 0)
-        timers->wakeup_due_ms = due_ms;
+    event_loop_timer_start(timers->loop, &timers->wakeup, due_ms > now ? (uint64_t)(due_ms - now) : 0, on_wakeup,
+                           timers);
+    timers->wakeup_due_ms = due_ms;
 }
 
 /* Every claim of the round has answered: plans the next one (a failed claim is retried within a poll interval). */

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "activity_arn.h"
 #include "json_util.h"
+#include "integrations_scripts.h"
 #include "log.h"
 #include "wall_clock.h"
 
@@ -18,60 +20,26 @@
 /* KEY_TAG ":activity:" + an 80-character name, the longest key */
 #define KEY_SIZE 112
 
-/*
- * CreateActivity. KEYS[1] the activity, KEYS[2] the index. ARGV: arn, name,
- * now (ms), most activities. Returns {1, arn, creationDate} for the new or
- * existing activity, {0} when the quota is reached.
- */
-static struct redis_script create_script = {
-    .name = "create-activity",
-    .source = "local existing = redis.call('HMGET', KEYS[1], 'arn', 'creationDate')\n"
-              "if existing[1] then return {1, existing[1], existing[2]} end\n"
-              "if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return {0} end\n"
-              "redis.call('HSET', KEYS[1], 'arn', ARGV[1], 'name', ARGV[2], 'creationDate', ARGV[3])\n"
-              "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])\n"
-              "return {1, ARGV[1], ARGV[3]}\n",
-};
+/* scripts/create_activity.lua */
+static struct redis_script create_script = { .name = "create-activity", .source = integrations_create_activity_lua };
 
-/* DeleteActivity. KEYS[1] the activity, KEYS[2] its queue, KEYS[3] the index. ARGV[1] the name. */
-static struct redis_script delete_script = {
-    .name = "delete-activity",
-    .source = "redis.call('DEL', KEYS[1], KEYS[2])\n"
-              "redis.call('ZREM', KEYS[3], ARGV[1])\n"
-              "return 1\n",
-};
+/* scripts/delete_activity.lua */
+static struct redis_script delete_script = { .name = "delete-activity", .source = integrations_delete_activity_lua };
 
-/*
- * Queues a task. KEYS[1] the activity, KEYS[2] its queue. ARGV: arn, task,
- * most queued. Returns -1 when no activity of that ARN exists, 0 when the
- * queue is full, else the queue's new length.
- */
-static struct redis_script enqueue_script = {
-    .name = "enqueue-activity-task",
-    .source = "if redis.call('HGET', KEYS[1], 'arn') ~= ARGV[1] then return -1 end\n"
-              "if redis.call('LLEN', KEYS[2]) >= tonumber(ARGV[3]) then return 0 end\n"
-              "return redis.call('RPUSH', KEYS[2], ARGV[2])\n",
-};
+/* scripts/enqueue_activity_task.lua */
+static struct redis_script enqueue_script = { .name = "enqueue-activity-task",
+                                              .source = integrations_enqueue_activity_task_lua };
 
-/*
- * Takes the oldest queued task, or puts one back at the head. KEYS[1] the
- * activity, KEYS[2] its queue. ARGV: arn, the task to put back ('' to
- * take). Returns -1 when no activity of that ARN exists; taking: the task
- * or nil; putting back: the queue's new length.
- */
-static struct redis_script take_script = {
-    .name = "take-activity-task",
-    .source = "if redis.call('HGET', KEYS[1], 'arn') ~= ARGV[1] then return -1 end\n"
-              "if ARGV[2] ~= '' then return redis.call('LPUSH', KEYS[2], ARGV[2]) end\n"
-              "return redis.call('LPOP', KEYS[2])\n",
-};
+/* scripts/take_activity_task.lua */
+static struct redis_script take_script = { .name = "take-activity-task",
+                                           .source = integrations_take_activity_task_lua };
 
 struct poller_group;
 
 /* One waiting GetActivityTask. */
 struct poller {
     struct activities *activities;
-    struct poller *next;            /* in its group's FIFO */
+    TAILQ_ENTRY(poller) link;       /* in its group's FIFO */
     struct activity_poll request;   /* callbacks and data (name and worker_name point below) */
     char name[ACTIVITY_NAME_SIZE];
     char *worker_name;
@@ -85,10 +53,10 @@ struct poller {
  */
 struct poller_group {
     struct activities *activities;
-    struct poller_group *previous, *next;
+    LIST_ENTRY(poller_group) link;  /* in activities->groups */
     char name[ACTIVITY_NAME_SIZE];
     char arn[ACTIVITY_ARN_SIZE];
-    struct poller *head, *tail;     /* waiting */
+    TAILQ_HEAD(, poller) waiting;   /* the head is served first */
     struct poller *serving;         /* the poller a take or claim is for, or NULL */
     bool busy;                      /* an operation is in flight */
     char *task;                     /* the task taken and not handed over yet: JSON text */
@@ -100,7 +68,7 @@ struct activities {
     struct event_loop *loop;
     struct redis_client *redis;
     struct activities_config config;
-    struct poller_group *groups;
+    LIST_HEAD(, poller_group) groups;
     size_t poller_count;            /* waiting and being served */
     struct event_timer tick;
     unsigned ticks;               /* counts ticks, to look at clients only every CLIENT_CHECK_TICKS */
@@ -390,7 +358,8 @@ int activities_enqueue(struct activities *activities, const char *arn, const cha
 
 static struct poller_group *find_group(const struct activities *activities, const char *name)
 {
-    for (struct poller_group *group = activities->groups; group; group = group->next) {
+    struct poller_group *group;
+    LIST_FOREACH (group, &activities->groups, link) {
         if (strcmp(group->name, name) == 0)
             return group;
     }
@@ -411,10 +380,8 @@ static struct poller_group *find_or_add_group(struct activities *activities, con
     }
     group->activities = activities;
     snprintf(group->name, sizeof(group->name), "%s", name);
-    group->next = activities->groups;
-    if (group->next)
-        group->next->previous = group;
-    activities->groups = group;
+    TAILQ_INIT(&group->waiting);
+    LIST_INSERT_HEAD(&activities->groups, group, link);
     return group;
 }
 
@@ -430,38 +397,23 @@ static void drop_task(struct poller_group *group)
 /* Frees group once nobody waits in it and nothing is in flight for it. */
 static void release_group_if_idle(struct poller_group *group)
 {
-    struct activities *activities = group->activities;
-    if (group->head || group->serving || group->busy)
+    if (!TAILQ_EMPTY(&group->waiting) || group->serving || group->busy)
         return;
-    if (group->previous)
-        group->previous->next = group->next;
-    else
-        activities->groups = group->next;
-    if (group->next)
-        group->next->previous = group->previous;
+    LIST_REMOVE(group, link);
     drop_task(group);
     free(group);
 }
 
 static void append_poller(struct poller_group *group, struct poller *poller)
 {
-    poller->next = NULL;
-    if (group->tail)
-        group->tail->next = poller;
-    else
-        group->head = poller;
-    group->tail = poller;
+    TAILQ_INSERT_TAIL(&group->waiting, poller, link);
 }
 
 static struct poller *pop_poller(struct poller_group *group)
 {
-    struct poller *poller = group->head;
-    if (poller) {
-        group->head = poller->next;
-        if (!group->head)
-            group->tail = NULL;
-        poller->next = NULL;
-    }
+    struct poller *poller = TAILQ_FIRST(&group->waiting);
+    if (poller)
+        TAILQ_REMOVE(&group->waiting, poller, link);
     return poller;
 }
 
@@ -610,10 +562,7 @@ static void on_taken(redisReply *reply, void *data)
             finish_serving(group, 0, NULL, NULL);
         } else {
             group->serving = NULL;
-            poller->next = group->head;
-            group->head = poller;
-            if (!group->tail)
-                group->tail = poller;
+            TAILQ_INSERT_HEAD(&group->waiting, poller, link);
         }
     } else if ((kept = keep_task(group, reply)) == -ENOMEM) {
         /* Out of memory: the poller gets an error and the task goes back, from the reply itself. */
@@ -646,7 +595,7 @@ static void take_task(struct poller_group *group)
 /* Serves the first waiting poller of group, unless an operation is in flight for the group. */
 static void serve_next(struct poller_group *group)
 {
-    if (group->busy || group->serving || group->activities->stopped || !group->head)
+    if (group->busy || group->serving || group->activities->stopped || TAILQ_EMPTY(&group->waiting))
         return;
     group->serving = pop_poller(group);
     take_task(group);
@@ -662,19 +611,14 @@ static void serve_next(struct poller_group *group)
 /* Answers the waiting pollers of group that are out of time or (when check_clients) whose client went away. */
 static void expire_waiting(struct poller_group *group, bool check_clients)
 {
-    struct poller *last = NULL;
-    for (struct poller **link = &group->head; *link;) {
-        struct poller *poller = *link;
+    for (struct poller *poller = TAILQ_FIRST(&group->waiting), *next; poller; poller = next) {
+        next = TAILQ_NEXT(poller, link);
         bool expired = out_of_time(poller), gone = !expired && check_clients && !still_wanted(poller);
-        if (!expired && !gone) {
-            last = poller;
-            link = &poller->next;
-            continue;
+        if (expired || gone) {
+            TAILQ_REMOVE(&group->waiting, poller, link);
+            finish_poller(poller, expired ? 0 : -ECANCELED, NULL, NULL);
         }
-        *link = poller->next;
-        finish_poller(poller, expired ? 0 : -ECANCELED, NULL, NULL);
     }
-    group->tail = last;
 }
 
 static void start_ticking(struct activities *activities);
@@ -684,8 +628,8 @@ static void on_tick(struct event_timer *timer)
 {
     struct activities *activities = timer->data;
     bool check_clients = ++activities->ticks % CLIENT_CHECK_TICKS == 0;
-    for (struct poller_group *group = activities->groups, *next; group; group = next) {
-        next = group->next;
+    for (struct poller_group *group = LIST_FIRST(&activities->groups), *next; group; group = next) {
+        next = LIST_NEXT(group, link);
         expire_waiting(group, check_clients);
         serve_next(group);
         release_group_if_idle(group);
@@ -761,8 +705,8 @@ void activities_stop(struct activities *activities)
         return;
     activities->stopped = true;
     event_loop_timer_stop(activities->loop, &activities->tick);
-    for (struct poller_group *group = activities->groups, *next; group; group = next) {
-        next = group->next;
+    for (struct poller_group *group = LIST_FIRST(&activities->groups), *next; group; group = next) {
+        next = LIST_NEXT(group, link);
         for (struct poller *poller; (poller = pop_poller(group));)
             finish_poller(poller, 0, NULL, NULL);
         release_group_if_idle(group);
@@ -774,8 +718,8 @@ void activities_destroy(struct activities *activities)
     if (!activities)
         return;
     event_loop_timer_stop(activities->loop, &activities->tick);
-    while (activities->groups) {
-        struct poller_group *group = activities->groups;
+    while (!LIST_EMPTY(&activities->groups)) {
+        struct poller_group *group = LIST_FIRST(&activities->groups);
         for (struct poller *poller; (poller = pop_poller(group));)
             finish_poller(poller, 0, NULL, NULL);
         if (group->serving)

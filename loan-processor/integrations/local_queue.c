@@ -6,17 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integrations_scripts.h"
 #include "log.h"
 #include "random_id.h"
 #include "wall_clock.h"
 
-/* KEYS[1] the queue's list. ARGV: cap, the record. Returns the list's new length, or 0 when it is full. */
-static struct redis_script send_script = {
-    .name = "send-to-queue",
-    .source =
-        "if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end\n"
-        "return redis.call('RPUSH', KEYS[1], ARGV[2])\n",
-};
+/* scripts/send_to_queue.lua */
+static struct redis_script send_script = { .name = "send-to-queue", .source = integrations_send_to_queue_lua };
 
 struct send_operation {
     local_queue_callback callback;

@@ -6,27 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integrations_scripts.h"
 #include "log.h"
 #include "random_id.h"
 #include "sns_publish.h"
 #include "wall_clock.h"
 
-/*
- * KEYS[1] the topic's stream and channel. ARGV: cap, MessageId, TopicArn,
- * Message, Timestamp, Subject ('' for none), executionArn ('' for none).
- * Returns the stream entry's id.
- */
-static struct redis_script publish_script = {
-    .name = "publish-to-topic",
-    .source =
-        "local fields = {'MessageId', ARGV[2], 'TopicArn', ARGV[3], 'Message', ARGV[4]}\n"
-        "if ARGV[6] ~= '' then table.insert(fields, 'Subject'); table.insert(fields, ARGV[6]) end\n"
-        "if ARGV[7] ~= '' then table.insert(fields, 'executionArn'); table.insert(fields, ARGV[7]) end\n"
-        "table.insert(fields, 'Timestamp'); table.insert(fields, ARGV[5])\n"
-        "local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))\n"
-        "redis.call('PUBLISH', KEYS[1], ARGV[4])\n"
-        "return id\n",
-};
+/* scripts/publish_to_topic.lua */
+static struct redis_script publish_script = { .name = "publish-to-topic", .source = integrations_publish_to_topic_lua };
 
 struct publish_operation {
     local_topic_callback callback;

@@ -7,34 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Lua: Redis's TIME in milliseconds, as the local "now". */
-#define LUA_NOW_MS                                                                                            \
-    "local time = redis.call('TIME')\n"                                                                       \
-    "local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)\n"
+#include "valuation_scripts.h"
 
-/* KEYS[1] the in-flight set. ARGV[1] lease (ms), ARGV[2] request id. */
-static struct redis_script register_script = {
-    .name = "register-valuation-request",
-    .source = LUA_NOW_MS
-        "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)\n"
-        "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])\n"
-        "return 1\n",
-};
-
-/*
- * The look-up's count. KEYS[1] the in-flight set. ARGV[1] lease (ms),
- * ARGV[2] arrival time (ms) or '' for now. Returns {requests registered by
- * the arrival time and not expired, arrival time}. A registration's time is
- * its score minus the lease. Read-only: expired registrations are dropped
- * by the register script, not by every look-up.
- *
- * It is sent whole, with EVAL, not registered for EVALSHA: a NOSCRIPT answer
- * would make the client send it again after the GET that follows it, and
- * the look-up relies on the count running first.
- */
-static const char count_requests_source[] = LUA_NOW_MS
-    "local arrived = ARGV[2] == '' and now or tonumber(ARGV[2])\n"
-    "return {redis.call('ZCOUNT', KEYS[1], '(' .. now, arrived + tonumber(ARGV[1])), arrived}\n";
+/* scripts/register_valuation_request.lua */
+static struct redis_script register_script = { .name = "register-valuation-request",
+                                               .source = valuation_register_valuation_request_lua };
 
 int valuation_tokens_init(struct redis_client *redis)
 {
@@ -181,7 +158,8 @@ static void on_released(redisReply *reply, void *data)
 void valuation_tokens_release_request(struct redis_client *redis, const char *request_id)
 {
     const char *argv[] = { "ZREM", VALUATION_TOKENS_IN_FLIGHT_KEY, request_id };
-    redis_client_command_strings(redis, on_released, NULL, 3, argv);
+    if (redis_client_command_strings(redis, on_released, NULL, 3, argv) < 0)
+        return; /* not sent: like a lost ZREM, the registration expires with its lease */
 }
 
 /* ---- looking a token up ---- */
@@ -225,7 +203,13 @@ int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_r
     snprintf(lease, sizeof(lease), "%d", VALUATION_REQUEST_LEASE_MS);
     if (arrived_ms > 0)
         snprintf(arrived, sizeof(arrived), "%lld", arrived_ms);
-    const char *count[] = { "EVAL", count_requests_source, "1", VALUATION_TOKENS_IN_FLIGHT_KEY, lease, arrived };
+    /*
+     * Sent whole, with EVAL, not registered for EVALSHA: a NOSCRIPT answer
+     * would make the client send it again after the GET that follows it, and
+     * the look-up relies on the count running first.
+     */
+    const char *count[] = { "EVAL", valuation_count_valuation_requests_lua, "1", VALUATION_TOKENS_IN_FLIGHT_KEY,
+                            lease, arrived };
     const char *get[] = { "GET", key };
     return send_ordered_pair(redis, pair, on_requests_counted, 6, count, on_token_read, 2, get);
 }

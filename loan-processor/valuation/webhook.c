@@ -25,8 +25,7 @@ enum rejection { REJECTED_UNKNOWN_REFERENCE, REJECTED_TASK_CLOSED };
 struct callback_operation {
     struct webhook *webhook;
     struct http_request *request;
-    struct callback_operation *previous;  /* in webhook->operations */
-    struct callback_operation *next;
+    LIST_ENTRY(callback_operation) link; /* in webhook->operations */
     char valuation_reference[VALUATION_REFERENCE_MAX_LENGTH + 1];
     char event_request_id[RANDOM_ID_NANOID_SIZE];
     char *output;              /* the ValuationResponse, as the task's output (json_print) */
@@ -59,10 +58,7 @@ static struct callback_operation *operation_create(struct webhook *webhook, stru
     snprintf(operation->valuation_reference, sizeof(operation->valuation_reference), "%s",
              json_string_member(body, "valuationReference"));
     operation->wait_deadline_ms = event_loop_now_ms() + EARLY_CALLBACK_WAIT_MS;
-    operation->next = webhook->operations;
-    if (webhook->operations)
-        webhook->operations->previous = operation;
-    webhook->operations = operation;
+    LIST_INSERT_HEAD(&webhook->operations, operation, link);
     return operation;
 }
 
@@ -71,12 +67,7 @@ static void operation_finish(struct callback_operation *operation)
 {
     struct webhook *webhook = operation->webhook;
     event_loop_timer_stop(webhook->loop, &operation->recheck_timer);
-    if (operation->previous)
-        operation->previous->next = operation->next;
-    else
-        webhook->operations = operation->next;
-    if (operation->next)
-        operation->next->previous = operation->previous;
+    LIST_REMOVE(operation, link);
     cJSON_free(operation->output);
     free(operation);
 }
@@ -229,10 +220,8 @@ static void on_token_missing(struct callback_operation *operation, long long req
                                                                     : RECHECK_INTERVAL_MS;
     if (operation->recheck_interval_ms > RECHECK_LONGEST_INTERVAL_MS)
         operation->recheck_interval_ms = RECHECK_LONGEST_INTERVAL_MS;
-    if (event_loop_timer_start(webhook->loop, &operation->recheck_timer, operation->recheck_interval_ms,
-                               on_recheck_due, operation)
-        < 0)
-        reply_unavailable(operation, "Out of memory");
+    event_loop_timer_start(webhook->loop, &operation->recheck_timer, operation->recheck_interval_ms, on_recheck_due,
+                           operation);
 }
 
 static void on_token_looked_up(int status, const struct valuation_token_lookup *result, void *data)
@@ -319,8 +308,8 @@ void webhook_close(struct webhook *webhook)
 {
     webhook->closed = true;
     struct callback_operation *next;
-    for (struct callback_operation *operation = webhook->operations; operation; operation = next) {
-        next = operation->next;
+    for (struct callback_operation *operation = LIST_FIRST(&webhook->operations); operation; operation = next) {
+        next = LIST_NEXT(operation, link);
         if (operation->recheck_timer.active) {
             log_event(LOG_WARN, "callback-abandoned", "Callback for %s stops waiting for its token: shutting down",
                       operation->valuation_reference);

@@ -32,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "engine.h"
 #include "event_loop.h"
@@ -51,7 +52,7 @@ struct webhook {
     const char *error_topic;               /* ARN (or name) of the error topic */
     const char *source_arn;                /* "source" of error messages: the callback function's ARN */
     /* Private: zero-initialise. */
-    struct callback_operation *operations; /* callbacks in progress */
+    LIST_HEAD(, callback_operation) operations; /* callbacks in progress (zero is an empty list) */
     bool closed;
     /* Read-only for the owner (GET /stats). */
     struct webhook_statistics {

@@ -216,7 +216,8 @@ static void on_ready_check(struct event_timer *timer)
 {
     struct driver *driver = timer->data;
     const char *argv[] = { "PUBLISH", CHANGES_CHANNEL, READY_MESSAGE };
-    redis_client_command_strings(driver->publisher, on_ready_published, NULL, 3, argv);
+    if (redis_client_command_strings(driver->publisher, on_ready_published, NULL, 3, argv) < 0)
+        fprintf(stderr, "load-driver: the ready message could not be sent; trying again\n");
     event_loop_timer_start(driver->loop, &driver->ready_timer, 50, on_ready_check, driver);
 }
 
@@ -346,7 +347,10 @@ int main(int argc, char **argv)
     event_loop_timer_start(driver.loop, &driver.ready_timer, 0, on_ready_check, &driver);
     event_loop_timer_start(driver.loop, &driver.deadline_timer, (uint64_t)driver.deadline_seconds * 1000,
                            on_deadline, &driver);
-    event_loop_run(driver.loop);
+    if (event_loop_run(driver.loop) < 0) {
+        fprintf(stderr, "load-driver: the event loop failed\n");
+        driver.exit_status = 1;
+    }
     double elapsed = driver.ready ? (double)since_origin_us(&driver) / 1e6 : 0;
     if (driver.ended + driver.failed_starts < driver.started || driver.failed_starts > 0 || !driver.ready)
         driver.exit_status = 1;

@@ -48,9 +48,11 @@ static const char symbols[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW
 static void run_until_recorded(struct event_loop *loop, size_t count)
 {
     uint64_t deadline = event_loop_now_ms() + 2000;
-    while (recorded.count < count && event_loop_now_ms() < deadline)
-        event_loop_run_once(loop, 50);
+    while (recorded.count < count && event_loop_now_ms() < deadline && event_loop_run_once(loop, 50) == 0)
+        continue;
 }
+
+static struct event_loop *callback_loop_for_restart;
 
 /* ---- timers ------------------------------------------------------------ */
 
@@ -59,7 +61,7 @@ static void check_due_order_and_fifo(struct event_loop *loop, struct event_timer
     /* Armed in the order a..f; due: b, d, f now (FIFO among them), then c, e at +50 ms, then a at +100 ms. */
     static const uint64_t delays[6] = { 100, 0, 50, 0, 50, 0 };
     for (size_t i = 0; i < 6; i++)
-        ASSERT_EQ_INT(0, event_loop_timer_start(loop, &timers[i], delays[i], on_timer_record, (void *)&symbols[i]));
+        event_loop_timer_start(loop, &timers[i], delays[i], on_timer_record, (void *)&symbols[i]);
     ASSERT_EQ_INT(0, event_loop_run_once(loop, 0));
     ASSERT_EQ_STR("bdf", recorded.order);
     run_until_recorded(loop, 6);
@@ -84,8 +86,7 @@ static void check_many_timers_sorted(struct event_loop *loop, struct event_timer
     static const int slots[20] = { 7, 19, 0, 12, 3, 15, 9, 1, 18, 5, 11, 2, 16, 8, 13, 4, 17, 10, 6, 14 };
     char expected[21];
     for (size_t i = 0; i < 20; i++) {
-        ASSERT_EQ_INT(0, event_loop_timer_start(loop, &timers[i], (uint64_t)slots[i] * 5, on_timer_record,
-                                                (void *)&symbols[i]));
+        event_loop_timer_start(loop, &timers[i], (uint64_t)slots[i] * 5, on_timer_record, (void *)&symbols[i]);
         expected[slots[i]] = symbols[i];
     }
     expected[20] = '\0';
@@ -107,13 +108,13 @@ static void test_many_timers_fire_sorted_by_due_time(void)
 
 static void check_fifo_after_stops(struct event_loop *loop, struct event_timer timers[150])
 {
-    /* More than the heap's first capacity, all due now; stopping every third
+    /* Many timers (a heap eight levels deep), all due now; stopping every third
      * one reshuffles the heap, but the rest must still fire in arming order. */
     static const char cycle[] = "0123456789";
     char expected[151];
     size_t expected_length = 0;
     for (size_t i = 0; i < 150; i++)
-        ASSERT_EQ_INT(0, event_loop_timer_start(loop, &timers[i], 0, on_timer_record, (void *)&cycle[i % 10]));
+        event_loop_timer_start(loop, &timers[i], 0, on_timer_record, (void *)&cycle[i % 10]);
     for (size_t i = 0; i < 150; i++) {
         if (i % 3 == 1)
             event_loop_timer_stop(loop, &timers[i]);
@@ -142,9 +143,9 @@ static void test_equal_due_timers_stay_fifo_after_stops(void)
 static void check_timer_stop(struct event_loop *loop, struct event_timer *a, struct event_timer *b,
                              struct event_timer *c)
 {
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, a, 0, on_timer_record, (void *)&symbols[0]));
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, b, 0, on_timer_record, (void *)&symbols[1]));
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, c, 0, on_timer_record, (void *)&symbols[2]));
+    event_loop_timer_start(loop, a, 0, on_timer_record, (void *)&symbols[0]);
+    event_loop_timer_start(loop, b, 0, on_timer_record, (void *)&symbols[1]);
+    event_loop_timer_start(loop, c, 0, on_timer_record, (void *)&symbols[2]);
     event_loop_timer_stop(loop, a);
     ASSERT_TRUE(!a->active);
     event_loop_timer_stop(loop, a); /* safe on an inactive timer */
@@ -180,8 +181,8 @@ static void on_timer_stops_target(struct event_timer *timer)
 static void check_stop_from_callback(struct event_loop *loop, struct event_timer *first)
 {
     /* Both due in the same iteration; the first callback disarms the second. */
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, first, 0, on_timer_stops_target, (void *)&symbols[0]));
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, &stop_target, 0, on_timer_record, (void *)&symbols[1]));
+    event_loop_timer_start(loop, first, 0, on_timer_stops_target, (void *)&symbols[0]);
+    event_loop_timer_start(loop, &stop_target, 0, on_timer_record, (void *)&symbols[1]);
     ASSERT_EQ_INT(0, event_loop_run_once(loop, 0));
     ASSERT_EQ_INT(0, event_loop_run_once(loop, 20));
     ASSERT_EQ_STR("a", recorded.order);
@@ -200,18 +201,18 @@ static void test_timer_stopped_by_an_earlier_callback_does_not_fire(void)
     callback_loop = NULL;
 }
 
-static void check_rearm(struct event_loop *loop, struct event_timer *a, struct event_timer *b,
-                        struct event_timer *late, struct event_timer *early)
+static void check_rearm(struct event_loop *loop, struct event_timer *a, struct event_timer *b, struct event_timer *late,
+                        struct event_timer *early)
 {
     /* a re-armed after b with the same delay moves behind b. */
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, a, 0, on_timer_record, (void *)&symbols[0]));
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, b, 0, on_timer_record, (void *)&symbols[1]));
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, a, 0, on_timer_record, (void *)&symbols[0]));
+    event_loop_timer_start(loop, a, 0, on_timer_record, (void *)&symbols[0]);
+    event_loop_timer_start(loop, b, 0, on_timer_record, (void *)&symbols[1]);
+    event_loop_timer_start(loop, a, 0, on_timer_record, (void *)&symbols[0]);
     /* late was due now, re-armed to 10 s; early was due in 10 s, re-armed to now. */
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, late, 0, on_timer_record, (void *)&symbols[11]));
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, early, 10000, on_timer_record, (void *)&symbols[4]));
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, late, 10000, on_timer_record, (void *)&symbols[11]));
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, early, 0, on_timer_record, (void *)&symbols[4]));
+    event_loop_timer_start(loop, late, 0, on_timer_record, (void *)&symbols[11]);
+    event_loop_timer_start(loop, early, 10000, on_timer_record, (void *)&symbols[4]);
+    event_loop_timer_start(loop, late, 10000, on_timer_record, (void *)&symbols[11]);
+    event_loop_timer_start(loop, early, 0, on_timer_record, (void *)&symbols[4]);
     ASSERT_EQ_INT(0, event_loop_run_once(loop, 0));
     ASSERT_EQ_STR("bae", recorded.order);
     ASSERT_TRUE(late->active);
@@ -244,7 +245,7 @@ static void on_timer_arms_another(struct event_timer *timer)
 
 static void check_chained(struct event_loop *loop, struct event_timer *first)
 {
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, first, 0, on_timer_arms_another, (void *)&symbols[0]));
+    event_loop_timer_start(loop, first, 0, on_timer_arms_another, (void *)&symbols[0]);
     ASSERT_EQ_INT(0, event_loop_run_once(loop, 0));
     ASSERT_EQ_STR("a", recorded.order);
     ASSERT_TRUE(chained_timer.active);
@@ -269,7 +270,7 @@ static void check_timer_bounds_wait(struct event_loop *loop, struct event_timer 
 {
     /* With an unlimited max wait the loop must still wake for the timer. */
     uint64_t start = event_loop_now_ms();
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, timer, 30, on_timer_record, (void *)&symbols[0]));
+    event_loop_timer_start(loop, timer, 30, on_timer_record, (void *)&symbols[0]);
     ASSERT_EQ_INT(0, event_loop_run_once(loop, -1));
     uint64_t elapsed = event_loop_now_ms() - start;
     ASSERT_EQ_STR("a", recorded.order);
@@ -430,8 +431,8 @@ static void on_readable_unwatch_rival(struct event_watcher *watcher, uint32_t ev
 static void check_unwatch_in_batch(struct event_loop *loop, struct pipe_pair pairs[2])
 {
     for (int i = 0; i < 2; i++) {
-        ASSERT_EQ_INT(0, event_loop_watch(loop, &rival_watchers[i], pairs[i].read_fd, EPOLLIN,
-                                          on_readable_unwatch_rival, NULL));
+        ASSERT_EQ_INT(
+            0, event_loop_watch(loop, &rival_watchers[i], pairs[i].read_fd, EPOLLIN, on_readable_unwatch_rival, NULL));
         /* Both readable before the poll, so one epoll_wait returns both. */
         ASSERT_EQ_INT(1, write(pairs[i].write_fd, "z", 1));
     }
@@ -481,8 +482,8 @@ static void check_hooks(struct event_loop *loop, struct event_hook *hook, struct
 {
     /* prepare() returning 0 keeps an unlimited wait from blocking; the
      * safety timer bounds the test if it did block. */
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, safety, 2000, on_timer_record, (void *)&symbols[18]));
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, timer, 0, on_timer_record, (void *)&symbols[19]));
+    event_loop_timer_start(loop, safety, 2000, on_timer_record, (void *)&symbols[18]);
+    event_loop_timer_start(loop, timer, 0, on_timer_record, (void *)&symbols[19]);
     event_loop_add_hook(loop, hook);
     uint64_t start = event_loop_now_ms();
     ASSERT_EQ_INT(0, event_loop_run_once(loop, -1));
@@ -498,7 +499,7 @@ static void check_hooks(struct event_loop *loop, struct event_hook *hook, struct
 static void test_hooks_run_around_the_poll(void)
 {
     struct event_loop *loop = NULL;
-    struct event_hook hook = { prepare_no_wait, on_check, NULL, NULL };
+    struct event_hook hook = { .prepare = prepare_no_wait, .check = on_check };
     struct event_timer timer, safety;
 
     memset(&timer, 0, sizeof(timer));
@@ -527,7 +528,7 @@ static void on_timer_stop_loop(struct event_timer *timer)
 static void check_run_until_stop(struct event_loop *loop, struct event_hook *hook, struct event_timer *timer)
 {
     event_loop_add_hook(loop, hook);
-    ASSERT_EQ_INT(0, event_loop_timer_start(loop, timer, 30, on_timer_stop_loop, (void *)&symbols[18]));
+    event_loop_timer_start(loop, timer, 30, on_timer_stop_loop, (void *)&symbols[18]);
     uint64_t start = event_loop_now_ms();
     ASSERT_EQ_INT(0, event_loop_run(loop));
     uint64_t elapsed = event_loop_now_ms() - start;
@@ -538,7 +539,7 @@ static void check_run_until_stop(struct event_loop *loop, struct event_hook *hoo
 
 static void test_stop_ends_run(void)
 {
-    struct event_hook hook = { prepare_count_iterations, NULL, NULL, NULL };
+    struct event_hook hook = { .prepare = prepare_count_iterations };
     struct event_timer timer;
 
     memset(&timer, 0, sizeof(timer));
@@ -562,6 +563,234 @@ static void test_now_is_monotonic_milliseconds(void)
     ASSERT_TRUE(after < before + 1000);
 }
 
+/* ---- the intrusive timer heap ------------------------------------------ */
+
+static bool timer_precedes(const struct event_timer *a, const struct event_timer *b)
+{
+    return a->due_ms != b->due_ms ? a->due_ms < b->due_ms : a->sequence < b->sequence;
+}
+
+/* Counts the nodes under root, checking links and order; returns -1 if broken. */
+static long heap_check_subtree(const struct event_timer *node)
+{
+    if (!node)
+        return 0;
+    if (!node->active)
+        return -1;
+    const struct event_timer *children[2] = { node->heap_left, node->heap_right };
+    long count = 1;
+    for (int i = 0; i < 2; i++) {
+        if (!children[i])
+            continue;
+        if (children[i]->heap_parent != node || timer_precedes(children[i], node))
+            return -1;
+        long below = heap_check_subtree(children[i]);
+        if (below < 0)
+            return -1;
+        count += below;
+    }
+    return count;
+}
+
+/* The heap's root found among timers (the only active one without a parent), or NULL; *roots counts them. */
+static struct event_timer *heap_root_of(struct event_timer *timers, size_t count, size_t *roots)
+{
+    struct event_timer *root = NULL;
+    *roots = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (timers[i].active && !timers[i].heap_parent) {
+            root = &timers[i];
+            (*roots)++;
+        }
+    }
+    return root;
+}
+
+/* True when the active ones among timers form one well-ordered heap holding exactly them. */
+static bool heap_is_valid(struct event_timer *timers, size_t count)
+{
+    size_t roots, active = 0;
+    struct event_timer *root = heap_root_of(timers, count, &roots);
+    for (size_t i = 0; i < count; i++)
+        active += timers[i].active;
+    if (active == 0)
+        return roots == 0;
+    return roots == 1 && heap_check_subtree(root) == (long)active;
+}
+
+struct fired {
+    uint64_t due_ms[1024];
+    uint64_t sequence[1024];
+    size_t count;
+};
+
+static struct fired fired;
+
+static void on_timer_note(struct event_timer *timer)
+{
+    if (fired.count < 1024) {
+        fired.due_ms[fired.count] = timer->due_ms;
+        fired.sequence[fired.count] = timer->sequence;
+        fired.count++;
+    }
+}
+
+static void run_until_fired(struct event_loop *loop, size_t count)
+{
+    uint64_t deadline = event_loop_now_ms() + 2000;
+    while (fired.count < count && event_loop_now_ms() < deadline && event_loop_run_once(loop, 5) == 0)
+        continue;
+}
+
+static bool fired_in_order(void)
+{
+    for (size_t i = 1; i < fired.count; i++) {
+        if (fired.due_ms[i] < fired.due_ms[i - 1]
+            || (fired.due_ms[i] == fired.due_ms[i - 1] && fired.sequence[i] < fired.sequence[i - 1]))
+            return false;
+    }
+    return true;
+}
+
+static void test_heap_orders_many_timers_with_equal_and_different_due_times(void)
+{
+    static struct event_timer timers[600];
+    struct event_loop *loop = NULL;
+
+    memset(timers, 0, sizeof(timers));
+    memset(&fired, 0, sizeof(fired));
+    ASSERT_EQ_INT(0, event_loop_create(&loop));
+    for (size_t i = 0; i < 600; i++)
+        event_loop_timer_start(loop, &timers[i], (i * 7) % 5, on_timer_note, NULL);
+    ASSERT_TRUE(heap_is_valid(timers, 600));
+    run_until_fired(loop, 600);
+    ASSERT_EQ_INT(600, fired.count);
+    ASSERT_TRUE(fired_in_order());
+    ASSERT_TRUE(heap_is_valid(timers, 600));
+    event_loop_destroy(loop);
+}
+
+static struct event_timer *find_node(struct event_timer *timers, size_t count, bool leaf)
+{
+    for (size_t i = 0; i < count; i++) {
+        struct event_timer *t = &timers[i];
+        bool has_children = t->heap_left || t->heap_right;
+        if (t->active && t->heap_parent && has_children != leaf)
+            return t;
+    }
+    return NULL;
+}
+
+/* Stops one node, stops it again, and checks the heap stays whole. */
+static void check_stop(struct event_loop *loop, struct event_timer *timers, size_t count, struct event_timer *node)
+{
+    ASSERT_NOT_NULL(node);
+    event_loop_timer_stop(loop, node);
+    ASSERT_TRUE(!node->active);
+    ASSERT_TRUE(heap_is_valid(timers, count));
+    event_loop_timer_stop(loop, node);
+    ASSERT_TRUE(heap_is_valid(timers, count));
+}
+
+static void test_heap_stops_the_root_a_leaf_and_a_middle_node(void)
+{
+    struct event_timer timers[31];
+    struct event_loop *loop = NULL;
+    size_t roots;
+
+    memset(timers, 0, sizeof(timers));
+    memset(&fired, 0, sizeof(fired));
+    ASSERT_EQ_INT(0, event_loop_create(&loop));
+    for (size_t i = 0; i < 31; i++)
+        event_loop_timer_start(loop, &timers[i], 1 + (i * 11) % 31, on_timer_note, NULL);
+    ASSERT_TRUE(heap_is_valid(timers, 31));
+    check_stop(loop, timers, 31, heap_root_of(timers, 31, &roots));
+    check_stop(loop, timers, 31, find_node(timers, 31, true));
+    check_stop(loop, timers, 31, find_node(timers, 31, false));
+    run_until_fired(loop, 28);
+    ASSERT_EQ_INT(28, fired.count);
+    ASSERT_TRUE(fired_in_order());
+    event_loop_destroy(loop);
+}
+
+static int restarts_left;
+
+static void on_timer_restarts_itself(struct event_timer *timer)
+{
+    record('r');
+    if (restarts_left-- > 0)
+        event_loop_timer_start(callback_loop_for_restart, timer, 0, on_timer_restarts_itself, NULL);
+}
+
+static void test_timer_restarts_from_its_own_callback(void)
+{
+    struct event_timer timer, other;
+    struct event_loop *loop = NULL;
+
+    memset(&timer, 0, sizeof(timer));
+    memset(&other, 0, sizeof(other));
+    reset_recorder();
+    ASSERT_EQ_INT(0, event_loop_create(&loop));
+    callback_loop_for_restart = loop;
+    restarts_left = 3;
+    event_loop_timer_start(loop, &other, 0, on_timer_record, (void *)&symbols[0]);
+    event_loop_timer_start(loop, &timer, 0, on_timer_restarts_itself, NULL);
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ_INT(0, event_loop_run_once(loop, 0));
+        ASSERT_TRUE(timer.active);
+    }
+    ASSERT_EQ_STR("arrr", recorded.order);
+    ASSERT_EQ_INT(0, event_loop_run_once(loop, 0));
+    ASSERT_EQ_STR("arrrr", recorded.order);
+    ASSERT_TRUE(!timer.active);
+    event_loop_destroy(loop);
+}
+
+static uint32_t random_state = 12345;
+
+static uint32_t next_random(void)
+{
+    random_state = random_state * 1103515245u + 12345u;
+    return random_state >> 8;
+}
+
+static void test_heap_matches_a_model_over_random_starts_and_stops(void)
+{
+    enum { TIMERS = 64, OPERATIONS = 10000 };
+    struct event_timer timers[TIMERS];
+    bool model[TIMERS] = { false };
+    struct event_loop *loop = NULL;
+    size_t active = 0;
+
+    memset(timers, 0, sizeof(timers));
+    memset(&fired, 0, sizeof(fired));
+    ASSERT_EQ_INT(0, event_loop_create(&loop));
+    for (int op = 0; op < OPERATIONS; op++) {
+        size_t i = next_random() % TIMERS;
+        if (next_random() % 2) {
+            event_loop_timer_start(loop, &timers[i], 1000 + next_random() % 50, on_timer_note, NULL);
+            active += !model[i];
+            model[i] = true;
+        } else {
+            event_loop_timer_stop(loop, &timers[i]);
+            active -= model[i];
+            model[i] = false;
+        }
+        for (size_t j = 0; j < TIMERS; j++)
+            ASSERT_TRUE(timers[j].active == model[j]);
+        ASSERT_TRUE(heap_is_valid(timers, TIMERS));
+    }
+    for (size_t j = 0; j < TIMERS; j++) {
+        if (model[j])
+            event_loop_timer_start(loop, &timers[j], timers[j].due_ms % 5, on_timer_note, NULL);
+    }
+    run_until_fired(loop, active);
+    ASSERT_EQ_INT(active, fired.count);
+    ASSERT_TRUE(fired_in_order());
+    ASSERT_TRUE(heap_is_valid(timers, TIMERS));
+    event_loop_destroy(loop);
+}
+
 int main(void)
 {
     RUN(test_timers_fire_in_due_order_and_fifo_for_equal_times);
@@ -579,5 +808,9 @@ int main(void)
     RUN(test_hooks_run_around_the_poll);
     RUN(test_stop_ends_run);
     RUN(test_now_is_monotonic_milliseconds);
+    RUN(test_heap_orders_many_timers_with_equal_and_different_due_times);
+    RUN(test_heap_stops_the_root_a_leaf_and_a_middle_node);
+    RUN(test_timer_restarts_from_its_own_callback);
+    RUN(test_heap_matches_a_model_over_random_starts_and_stops);
     return test_done();
 }

@@ -1,0 +1,6 @@
+-- DeleteActivity.
+-- KEYS[1] the activity's hash, KEYS[2] its queue, KEYS[3] the index. ARGV[1] the name.
+-- Returns 1.
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
