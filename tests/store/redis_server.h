@@ -90,6 +90,14 @@ redisReply *redis_server_command_argv(struct redis_server *server, int argc, con
 /* FLUSHALL and SCRIPT FLUSH: a clean server for the next test. Returns 0 or -EIO. */
 int redis_server_flush(struct redis_server *server) __attribute__((warn_unused_result));
 
+/* For tests/unit/test.h programs: RUN(fn) on an empty Redis (FLUSHALL, SCRIPT FLUSH). */
+#define REDIS_SERVER_RUN_FLUSHED(server, fn)                                                                      \
+    do {                                                                                                          \
+        if (redis_server_flush(server) < 0)                                                                       \
+            printf("# cannot flush Redis before %s\n", #fn);                                                     \
+        RUN(fn);                                                                                                  \
+    } while (0)
+
 /*
  * Runs the loop until done(data) is true or timeout_ms have passed.
  * Returns whether done(data) became true.
