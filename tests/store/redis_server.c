@@ -292,8 +292,7 @@ char *redis_server_string(struct redis_server *server, const char *format, ...)
     return value;
 }
 
-redisReply *redis_server_command_argv(struct redis_server *server, int argc, const char **argv,
-                                      const size_t *lengths)
+redisReply *redis_server_command_argv(struct redis_server *server, int argc, const char **argv, const size_t *lengths)
 {
     redisContext *context = blocking_context(server);
     return context ? redisCommandArgv(context, argc, argv, lengths) : NULL;

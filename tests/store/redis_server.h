@@ -32,11 +32,11 @@
 #define REDIS_SERVER_DEADLINE_MS 5000
 
 struct redis_server {
-    pid_t pid;                  /* 0 while not running */
+    pid_t pid; /* 0 while not running */
     int port;
-    char dir[64];               /* the temporary directory, --dir */
-    char url[64];               /* redis://127.0.0.1:<port>, for redis_client */
-    redisContext *context;      /* the blocking connection of redis_server_command(), or NULL */
+    char dir[64];          /* the temporary directory, --dir */
+    char url[64];          /* redis://127.0.0.1:<port>, for redis_client */
+    redisContext *context; /* the blocking connection of redis_server_command(), or NULL */
 };
 
 /*
@@ -84,18 +84,17 @@ long long redis_server_integer(struct redis_server *server, const char *format, 
 char *redis_server_string(struct redis_server *server, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 /* Like redis_server_command() with argc binary-safe arguments (lengths NULL: NUL-terminated). */
-redisReply *redis_server_command_argv(struct redis_server *server, int argc, const char **argv,
-                                      const size_t *lengths);
+redisReply *redis_server_command_argv(struct redis_server *server, int argc, const char **argv, const size_t *lengths);
 
 /* FLUSHALL and SCRIPT FLUSH: a clean server for the next test. Returns 0 or -EIO. */
 int redis_server_flush(struct redis_server *server) __attribute__((warn_unused_result));
 
 /* For tests/unit/test.h programs: RUN(fn) on an empty Redis (FLUSHALL, SCRIPT FLUSH). */
-#define REDIS_SERVER_RUN_FLUSHED(server, fn)                                                                      \
-    do {                                                                                                          \
-        if (redis_server_flush(server) < 0)                                                                       \
-            printf("# cannot flush Redis before %s\n", #fn);                                                     \
-        RUN(fn);                                                                                                  \
+#define REDIS_SERVER_RUN_FLUSHED(server, fn)                 \
+    do {                                                     \
+        if (redis_server_flush(server) < 0)                  \
+            printf("# cannot flush Redis before %s\n", #fn); \
+        RUN(fn);                                             \
     } while (0)
 
 /*
@@ -127,14 +126,14 @@ bool redis_server_client_ready(struct event_loop *loop, struct redis_client *cli
  * assertions: give redis_server_capture and a zeroed capture to a command.
  */
 struct redis_server_reply {
-    bool done;                  /* the callback ran */
-    int calls;                  /* how many times it ran (a contract says once) */
-    bool null;                  /* no reply: lost connection, deadline, close */
-    int type;                   /* REDIS_REPLY_* */
+    bool done; /* the callback ran */
+    int calls; /* how many times it ran (a contract says once) */
+    bool null; /* no reply: lost connection, deadline, close */
+    int type;  /* REDIS_REPLY_* */
     long long integer;
-    char str[1024];             /* a string, status or error reply (truncated), NUL-terminated */
-    size_t len;                 /* its full length */
-    uint64_t at_ms;             /* event_loop_now_ms() when it came */
+    char str[1024]; /* a string, status or error reply (truncated), NUL-terminated */
+    size_t len;     /* its full length */
+    uint64_t at_ms; /* event_loop_now_ms() when it came */
 };
 
 /* A redis_client_callback that fills the struct redis_server_reply given as data. */

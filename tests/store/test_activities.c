@@ -92,8 +92,8 @@ static bool enqueue(const char *name, const char *token, const char *input)
 /* ---- a poller ---- */
 
 struct poller {
-    bool wanted;                 /* still_wanted() answers this */
-    int claim_status;            /* what the claim reports (0, -ETIMEDOUT, ...) */
+    bool wanted;      /* still_wanted() answers this */
+    int claim_status; /* what the claim reports (0, -ETIMEDOUT, ...) */
     int claims;
     char claimed_token[64];
     char claimed_worker[64];
@@ -119,8 +119,7 @@ static void on_claim_recorded(struct event_timer *timer)
     poller->claim_done(poller->claim_status, poller->claim_context);
 }
 
-static int poller_claim(const char *token, const char *worker_name, activity_claim_done done, void *context,
-                        void *data)
+static int poller_claim(const char *token, const char *worker_name, activity_claim_done done, void *context, void *data)
 {
     struct poller *poller = data;
     poller->claims++;

@@ -93,7 +93,8 @@ static void test_arguments_are_binary_safe(void)
     ASSERT_EQ_INT(0, redis_client_command(client, redis_server_capture, &reply, 3, argv, lengths));
     ASSERT_TRUE(redis_server_run_until_flag(loop, &reply.done, WAIT_MS));
     redisReply *stored = redis_server_command(&server, "GET binary");
-    ASSERT_TRUE(stored && stored->type == REDIS_REPLY_STRING && stored->len == 3 && memcmp(stored->str, "a\0b", 3) == 0);
+    ASSERT_TRUE(stored && stored->type == REDIS_REPLY_STRING && stored->len == 3
+                && memcmp(stored->str, "a\0b", 3) == 0);
     freeReplyObject(stored);
 }
 
@@ -294,8 +295,7 @@ static void test_subscriber_gets_published_messages_also_after_a_restart(void)
                  && published_and_received(&received);
     int busy = redis_client_command_strings(subscriber, redis_server_capture, &refused, 1, ping);
     struct received before_restart = received;
-    bool again = redis_server_restart(&server) == 0
-                 && redis_server_run_until(loop, subscribed, "store-test:b", WAIT_MS)
+    bool again = redis_server_restart(&server) == 0 && redis_server_run_until(loop, subscribed, "store-test:b", WAIT_MS)
                  && published_and_received(&received);
     redis_client_destroy(subscriber);
     ASSERT_EQ_INT(0, result);

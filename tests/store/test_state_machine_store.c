@@ -200,8 +200,9 @@ static bool uuid_shaped(const char *text)
 static void test_update_changes_the_definition_and_sets_a_revision(void)
 {
     ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
-    struct state_machine_fields change = { .name = "Alpha", .definition = DEFINITION_B, .definition_hash = "hash-b",
-                                           .now_ms = 1700000005000 };
+    struct state_machine_fields change = {
+        .name = "Alpha", .definition = DEFINITION_B, .definition_hash = "hash-b", .now_ms = 1700000005000
+    };
     ASSERT_TRUE(update(&change));
     ASSERT_EQ_INT(0, outcome.status);
     ASSERT_EQ_INT(1700000005000, outcome.ms);
@@ -221,7 +222,8 @@ static void test_update_changes_the_definition_and_sets_a_revision(void)
     change.now_ms = 1700000006000;
     ASSERT_TRUE(update(&change));
     ASSERT_EQ_STR(first_revision, outcome.revision_id);
-    struct state_machine_fields role = { .name = "Alpha", .role_arn = "arn:aws:iam::123456789012:role/Other",
+    struct state_machine_fields role = { .name = "Alpha",
+                                         .role_arn = "arn:aws:iam::123456789012:role/Other",
                                          .now_ms = 1700000007000 };
     ASSERT_TRUE(update(&role));
     ASSERT_EQ_INT(0, outcome.status);
@@ -232,7 +234,8 @@ static void test_update_changes_the_definition_and_sets_a_revision(void)
 
 static void test_update_of_a_missing_machine_is_enoent(void)
 {
-    struct state_machine_fields change = { .name = "Missing", .role_arn = "arn:aws:iam::123456789012:role/Other",
+    struct state_machine_fields change = { .name = "Missing",
+                                           .role_arn = "arn:aws:iam::123456789012:role/Other",
                                            .now_ms = 1700000005000 };
     ASSERT_TRUE(update(&change));
     ASSERT_EQ_INT(-ENOENT, outcome.status);
