@@ -331,6 +331,12 @@ static void test_a_closed_task_is_skipped(void)
     ASSERT_EQ_INT(0, redis_server_integer(&server, "LLEN {sfn:activities}:tasks:Approve"));
 }
 
+static bool task_queued(void *data)
+{
+    (void)data;
+    return redis_server_integer(&server, "LLEN {sfn:activities}:tasks:Approve") == 1;
+}
+
 static void test_a_task_taken_for_a_vanished_poller_goes_back(void)
 {
     struct poller poller = { .wanted = false };
@@ -340,7 +346,7 @@ static void test_a_task_taken_for_a_vanished_poller_goes_back(void)
     ASSERT_TRUE(redis_server_run_until_flag(loop, &poller.answered, WAIT_MS));
     ASSERT_EQ_INT(-ECANCELED, poller.status);
     ASSERT_EQ_INT(0, poller.claims);
-    redis_server_run_for(loop, 50); /* the put-back */
+    ASSERT_TRUE(redis_server_run_until(loop, task_queued, NULL, WAIT_MS)); /* the put-back */
     char *task = redis_server_string(&server, "LINDEX {sfn:activities}:tasks:Approve 0");
     bool back = task && strstr(task, "\"token-1\"");
     free(task);

@@ -13,7 +13,7 @@
 
 /* The shared client's deadline; the watchdog looks every 100 ms. */
 #define COMMAND_TIMEOUT_MS 500
-#define WATCHDOG_MARGIN_MS 250
+#define WATCHDOG_MARGIN_MS 400
 #define WAIT_MS 5000
 
 static struct redis_server server;

@@ -168,6 +168,11 @@ static void test_an_unknown_reference_with_nothing_in_flight_is_unknown_at_once(
     ASSERT_EQ_INT(0, outcome.requests_in_flight);
 }
 
+static bool redis_clock_passed(void *data)
+{
+    return redis_now_ms() > *(const long long *)data;
+}
+
 static void test_released_and_later_registrations_are_not_counted(void)
 {
     char released[VALUATION_REQUEST_ID_SIZE], later[VALUATION_REQUEST_ID_SIZE];
@@ -177,8 +182,7 @@ static void test_released_and_later_registrations_are_not_counted(void)
     ASSERT_EQ_INT(0, lease_expiry(released));
     ASSERT_EQ_INT(0, outcome.requests_in_flight);
     long long arrived = outcome.arrived_ms;
-    while (redis_now_ms() <= arrived)
-        redis_server_run_for(loop, 1);
+    ASSERT_TRUE(redis_server_run_until(loop, redis_clock_passed, &arrived, WAIT_MS));
     ASSERT_TRUE(register_request(later));
     ASSERT_TRUE(look_up("REF-1", arrived));
     ASSERT_EQ_INT(0, outcome.requests_in_flight);
