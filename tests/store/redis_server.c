@@ -1,0 +1,396 @@
+/* redis_server - see redis_server.h. */
+#include "redis_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POLL_STEP_MS 10
+#define START_ATTEMPTS 3
+
+static void sleep_ms(long ms)
+{
+    struct timespec delay = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&delay, &delay) < 0 && errno == EINTR) {
+    }
+}
+
+/* A port nobody listens on right now (the kernel's pick); 0 on failure. */
+static int free_port(void)
+{
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t length = sizeof(address);
+    int port = 0, fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    if (bind(fd, (struct sockaddr *)&address, sizeof(address)) == 0
+        && getsockname(fd, (struct sockaddr *)&address, &length) == 0)
+        port = ntohs(address.sin_port);
+    close(fd);
+    return port;
+}
+
+static void close_context(struct redis_server *server)
+{
+    if (server->context)
+        redisFree(server->context);
+    server->context = NULL;
+}
+
+/* Forks redis-server; its stdout and stderr go to <dir>/redis.out. */
+static int spawn(struct redis_server *server)
+{
+    char port[16], output[96];
+    snprintf(port, sizeof(port), "%d", server->port);
+    snprintf(output, sizeof(output), "%s/redis.out", server->dir);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int fd = open(output, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", server->dir, "--save",
+               "", "--appendonly", "no", "--daemonize", "no", "--logfile", "redis.log", (char *)NULL);
+        _exit(127);
+    }
+    server->pid = pid;
+    return 0;
+}
+
+/* Whether the server answers PING on a fresh connection. */
+static bool answers_ping(const struct redis_server *server)
+{
+    struct timeval timeout = { 0, 200000 };
+    redisContext *context = redisConnectWithTimeout("127.0.0.1", server->port, timeout);
+    bool pong = false;
+    if (context && !context->err && redisSetTimeout(context, timeout) == REDIS_OK) {
+        redisReply *reply = redisCommand(context, "PING");
+        pong = reply && reply->type == REDIS_REPLY_STATUS && strcmp(reply->str, "PONG") == 0;
+        if (reply)
+            freeReplyObject(reply);
+    }
+    if (context)
+        redisFree(context);
+    return pong;
+}
+
+/* Reaps the server if it has exited; returns whether it has. */
+static bool reaped(struct redis_server *server)
+{
+    int status;
+    if (server->pid == 0)
+        return true;
+    if (waitpid(server->pid, &status, WNOHANG) != server->pid)
+        return false;
+    server->pid = 0;
+    return true;
+}
+
+static void print_log(const struct redis_server *server)
+{
+    char path[96], line[512];
+    snprintf(path, sizeof(path), "%s/redis.log", server->dir);
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        snprintf(path, sizeof(path), "%s/redis.out", server->dir);
+        file = fopen(path, "r");
+    }
+    if (!file)
+        return;
+    while (fgets(line, sizeof(line), file))
+        fprintf(stderr, "# redis: %s", line);
+    fclose(file);
+}
+
+static int wait_ready(struct redis_server *server)
+{
+    for (int waited = 0; waited < REDIS_SERVER_DEADLINE_MS; waited += POLL_STEP_MS) {
+        if (reaped(server))
+            return -ECHILD;
+        if (answers_ping(server))
+            return 0;
+        sleep_ms(POLL_STEP_MS);
+    }
+    return -ETIMEDOUT;
+}
+
+/* Sends signal_number and waits for the server to exit; SIGKILL once the deadline has passed. */
+static void end_process(struct redis_server *server, int signal_number)
+{
+    close_context(server);
+    if (server->pid == 0)
+        return;
+    kill(server->pid, signal_number);
+    kill(server->pid, SIGCONT); /* a paused server cannot handle SIGTERM */
+    for (int waited = 0; !reaped(server); waited += POLL_STEP_MS) {
+        if (waited >= REDIS_SERVER_DEADLINE_MS) {
+            kill(server->pid, SIGKILL);
+            waitpid(server->pid, NULL, 0);
+            server->pid = 0;
+            return;
+        }
+        sleep_ms(POLL_STEP_MS);
+    }
+}
+
+static int remove_entry(const char *path, const struct stat *status, int flag, struct FTW *walk)
+{
+    (void)status;
+    (void)flag;
+    (void)walk;
+    return remove(path);
+}
+
+static void remove_dir(struct redis_server *server)
+{
+    if (server->dir[0])
+        nftw(server->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    server->dir[0] = '\0';
+}
+
+/* Starts the server on its port and waits for PING; on failure it is stopped (the directory stays). */
+static int launch(struct redis_server *server)
+{
+    int result = spawn(server);
+    if (result == 0)
+        result = wait_ready(server);
+    if (result < 0) {
+        print_log(server);
+        end_process(server, SIGKILL);
+    }
+    return result;
+}
+
+int redis_server_start(struct redis_server *server)
+{
+    int result = -EADDRINUSE;
+    *server = (struct redis_server){ 0 };
+    snprintf(server->dir, sizeof(server->dir), "/tmp/store-test-redis-XXXXXX");
+    if (!mkdtemp(server->dir)) {
+        server->dir[0] = '\0';
+        return -errno;
+    }
+    /* Another process may take the free port before redis-server binds it: try again on another. */
+    for (int attempt = 0; attempt < START_ATTEMPTS && result < 0; attempt++) {
+        server->port = free_port();
+        if (server->port == 0)
+            continue;
+        snprintf(server->url, sizeof(server->url), "redis://127.0.0.1:%d", server->port);
+        result = launch(server);
+    }
+    if (result < 0)
+        remove_dir(server);
+    return result;
+}
+
+void redis_server_stop(struct redis_server *server)
+{
+    end_process(server, SIGTERM);
+}
+
+void redis_server_kill(struct redis_server *server)
+{
+    end_process(server, SIGKILL);
+}
+
+void redis_server_pause(struct redis_server *server)
+{
+    if (server->pid)
+        kill(server->pid, SIGSTOP);
+}
+
+void redis_server_resume(struct redis_server *server)
+{
+    if (server->pid)
+        kill(server->pid, SIGCONT);
+}
+
+int redis_server_restart(struct redis_server *server)
+{
+    redis_server_stop(server);
+    return launch(server);
+}
+
+void redis_server_destroy(struct redis_server *server)
+{
+    redis_server_stop(server);
+    remove_dir(server);
+}
+
+static redisContext *blocking_context(struct redis_server *server)
+{
+    if (server->context && server->context->err)
+        close_context(server);
+    if (!server->context && server->pid) {
+        struct timeval timeout = { 2, 0 };
+        server->context = redisConnectWithTimeout("127.0.0.1", server->port, timeout);
+        if (server->context && (server->context->err || redisSetTimeout(server->context, timeout) != REDIS_OK))
+            close_context(server);
+    }
+    return server->context;
+}
+
+static redisReply *vcommand(struct redis_server *server, const char *format, va_list arguments)
+    __attribute__((format(printf, 2, 0)));
+
+static redisReply *vcommand(struct redis_server *server, const char *format, va_list arguments)
+{
+    redisContext *context = blocking_context(server);
+    return context ? redisvCommand(context, format, arguments) : NULL;
+}
+
+redisReply *redis_server_command(struct redis_server *server, const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    redisReply *reply = vcommand(server, format, arguments);
+    va_end(arguments);
+    return reply;
+}
+
+long long redis_server_integer(struct redis_server *server, const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    redisReply *reply = vcommand(server, format, arguments);
+    va_end(arguments);
+    long long value = reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : REDIS_SERVER_NO_INTEGER;
+    if (reply)
+        freeReplyObject(reply);
+    return value;
+}
+
+char *redis_server_string(struct redis_server *server, const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    redisReply *reply = vcommand(server, format, arguments);
+    va_end(arguments);
+    char *value = reply && reply->type == REDIS_REPLY_STRING ? strndup(reply->str, reply->len) : NULL;
+    if (reply)
+        freeReplyObject(reply);
+    return value;
+}
+
+redisReply *redis_server_command_argv(struct redis_server *server, int argc, const char **argv, const size_t *lengths)
+{
+    redisContext *context = blocking_context(server);
+    return context ? redisCommandArgv(context, argc, argv, lengths) : NULL;
+}
+
+/* Runs a command whose reply should be +OK. */
+static int command_ok(struct redis_server *server, const char *command)
+{
+    redisReply *reply = redis_server_command(server, "%s", command);
+    int result = reply && reply->type == REDIS_REPLY_STATUS ? 0 : -EIO;
+    if (reply)
+        freeReplyObject(reply);
+    return result;
+}
+
+int redis_server_flush(struct redis_server *server)
+{
+    int result = command_ok(server, "FLUSHALL");
+    return result < 0 ? result : command_ok(server, "SCRIPT FLUSH");
+}
+
+bool redis_server_run_until(struct event_loop *loop, bool (*done)(void *data), void *data, uint64_t timeout_ms)
+{
+    uint64_t deadline = event_loop_now_ms() + timeout_ms;
+    while (!done(data)) {
+        uint64_t now = event_loop_now_ms();
+        if (now >= deadline)
+            return false;
+        uint64_t wait = deadline - now < POLL_STEP_MS ? deadline - now : POLL_STEP_MS;
+        if (event_loop_run_once(loop, (int64_t)wait) < 0)
+            return done(data);
+    }
+    return true;
+}
+
+static bool flag_set(void *data)
+{
+    return *(const bool *)data;
+}
+
+bool redis_server_run_until_flag(struct event_loop *loop, const bool *flag, uint64_t timeout_ms)
+{
+    return redis_server_run_until(loop, flag_set, (void *)flag, timeout_ms);
+}
+
+static bool never(void *data)
+{
+    (void)data;
+    return false;
+}
+
+void redis_server_run_for(struct event_loop *loop, uint64_t duration_ms)
+{
+    redis_server_run_until(loop, never, NULL, duration_ms);
+}
+
+static bool client_ready(void *data)
+{
+    const struct redis_client *client = data;
+    return redis_client_connected(client) && redis_client_pending(client) == 0;
+}
+
+bool redis_server_client_ready(struct event_loop *loop, struct redis_client *client, uint64_t timeout_ms)
+{
+    return redis_server_run_until(loop, client_ready, client, timeout_ms);
+}
+
+int redis_server_client(struct redis_server *server, struct event_loop *loop, uint64_t command_timeout_ms,
+                        size_t max_pending, struct redis_client **client)
+{
+    struct redis_client_config config = {
+        .url = server->url,
+        .command_timeout_ms = command_timeout_ms ? command_timeout_ms : 1000,
+        .max_pending = max_pending ? max_pending : 64,
+    };
+    int result = redis_client_create(loop, &config, client);
+    if (result < 0)
+        return result;
+    if (!redis_server_client_ready(loop, *client, REDIS_SERVER_DEADLINE_MS)) {
+        redis_client_destroy(*client);
+        *client = NULL;
+        return -ETIMEDOUT;
+    }
+    return 0;
+}
+
+void redis_server_capture(redisReply *reply, void *data)
+{
+    struct redis_server_reply *capture = data;
+    capture->done = true;
+    capture->calls++;
+    capture->at_ms = event_loop_now_ms();
+    capture->null = reply == NULL;
+    if (!reply)
+        return;
+    capture->type = reply->type;
+    capture->integer = reply->integer;
+    capture->len = reply->str ? reply->len : 0;
+    if (reply->str)
+        snprintf(capture->str, sizeof(capture->str), "%.*s", (int)reply->len, reply->str);
+}

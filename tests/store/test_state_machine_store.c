@@ -1,0 +1,392 @@
+/*
+ * test_state_machine_store.c - loan-processor/store/state_machine_store's
+ * Lua scripts and reads against a real redis-server: what each operation
+ * answers and what it leaves in Redis.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "redis_server.h"
+#include "state_machine_store.h"
+#include "test.h"
+
+#define WAIT_MS 5000
+#define ARN_PREFIX "arn:aws:states:us-east-1:123456789012:stateMachine:"
+#define DEFINITION_A "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"End\":true}}}"
+#define DEFINITION_B "{\"StartAt\":\"B\",\"States\":{\"B\":{\"Type\":\"Succeed\"}}}"
+#define LOGGING "{\"level\":\"OFF\"}"
+#define TRACING "{\"enabled\":false}"
+
+static struct redis_server server;
+static struct event_loop *loop;
+static struct redis_client *client;
+
+/* What a store callback reported. */
+static struct outcome {
+    bool done;
+    int calls;
+    int status;
+    int64_t ms;
+    char revision_id[64];
+    struct state_machine_record *record;
+    char definition[256];
+    bool definition_found;
+    char names[4][64];
+    size_t count;
+    char next[64];
+    bool has_next;
+} outcome;
+
+static void reset(void)
+{
+    state_machine_store_record_free(outcome.record);
+    outcome = (struct outcome){ 0 };
+}
+
+static void finish(int status)
+{
+    outcome.done = true;
+    outcome.calls++;
+    outcome.status = status;
+}
+
+static void on_create(int status, int64_t creation_ms, void *data)
+{
+    (void)data;
+    finish(status);
+    outcome.ms = creation_ms;
+}
+
+static void on_update(int status, const char *revision_id, int64_t update_ms, void *data)
+{
+    (void)data;
+    finish(status);
+    outcome.ms = update_ms;
+    snprintf(outcome.revision_id, sizeof(outcome.revision_id), "%s", revision_id ? revision_id : "");
+}
+
+static void on_load(int status, struct state_machine_record *record, void *data)
+{
+    (void)data;
+    finish(status);
+    outcome.record = record;
+}
+
+static void on_definition(int status, const char *definition, void *data)
+{
+    (void)data;
+    finish(status);
+    outcome.definition_found = definition != NULL;
+    snprintf(outcome.definition, sizeof(outcome.definition), "%s", definition ? definition : "");
+}
+
+static void on_delete(int status, void *data)
+{
+    (void)data;
+    finish(status);
+}
+
+static void on_list(int status, const struct state_machine_summary *items, size_t count, const char *next, void *data)
+{
+    (void)data;
+    finish(status);
+    outcome.count = count;
+    for (size_t i = 0; i < count && i < 4; i++)
+        snprintf(outcome.names[i], sizeof(outcome.names[i]), "%s", items[i].name);
+    outcome.has_next = next != NULL;
+    snprintf(outcome.next, sizeof(outcome.next), "%s", next ? next : "");
+}
+
+/* Waits for the callback of an operation that returned result; false when it was not sent or not answered. */
+static bool answered(int result)
+{
+    return result == 0 && redis_server_run_until_flag(loop, &outcome.done, WAIT_MS) && outcome.calls == 1;
+}
+
+static struct state_machine_fields machine(const char *name, const char *definition, const char *hash, int64_t now_ms)
+{
+    static char arn[128];
+    snprintf(arn, sizeof(arn), ARN_PREFIX "%s", name);
+    return (struct state_machine_fields){
+        .name = name,
+        .arn = arn,
+        .definition = definition,
+        .definition_hash = hash,
+        .role_arn = "arn:aws:iam::123456789012:role/StepFunctions",
+        .type = "STANDARD",
+        .logging = LOGGING,
+        .tracing = TRACING,
+        .now_ms = now_ms,
+    };
+}
+
+static bool create(const char *name, const char *definition, const char *hash, int64_t now_ms)
+{
+    struct state_machine_fields fields = machine(name, definition, hash, now_ms);
+    reset();
+    return answered(state_machine_store_create(client, &fields, on_create, NULL));
+}
+
+/* The string of field in a machine's hash, or "" (static buffer). */
+static const char *stored_field(const char *name, const char *field)
+{
+    static char value[256];
+    char *text = redis_server_string(&server, "HGET {sfn}:state-machine:%s %s", name, field);
+    snprintf(value, sizeof(value), "%s", text ? text : "");
+    free(text);
+    return value;
+}
+
+static void test_create_writes_the_machine_its_index_entry_and_definition(void)
+{
+    ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
+    ASSERT_EQ_INT(STATE_MACHINE_CREATED, outcome.status);
+    ASSERT_EQ_INT(1700000000123, outcome.ms);
+    ASSERT_EQ_STR("Alpha", stored_field("Alpha", "name"));
+    ASSERT_EQ_STR(ARN_PREFIX "Alpha", stored_field("Alpha", "arn"));
+    ASSERT_EQ_STR(DEFINITION_A, stored_field("Alpha", "definition"));
+    ASSERT_EQ_STR("hash-a", stored_field("Alpha", "definitionHash"));
+    ASSERT_EQ_STR("arn:aws:iam::123456789012:role/StepFunctions", stored_field("Alpha", "roleArn"));
+    ASSERT_EQ_STR("STANDARD", stored_field("Alpha", "type"));
+    ASSERT_EQ_STR(LOGGING, stored_field("Alpha", "logging"));
+    ASSERT_EQ_STR(TRACING, stored_field("Alpha", "tracing"));
+    ASSERT_EQ_STR("1700000000123", stored_field("Alpha", "creationDate"));
+    ASSERT_EQ_STR("", stored_field("Alpha", "revisionId"));
+    ASSERT_EQ_INT(1, redis_server_integer(&server, "ZCARD {sfn}:state-machines"));
+    char *score = redis_server_string(&server, "ZSCORE {sfn}:state-machines Alpha");
+    ASSERT_TRUE(score && strcmp(score, "0") == 0);
+    free(score);
+    char *definition = redis_server_string(&server, "GET {sfn}:definition:hash-a");
+    ASSERT_TRUE(definition && strcmp(definition, DEFINITION_A) == 0);
+    free(definition);
+}
+
+static void test_the_same_create_again_is_unchanged_with_the_first_creation_date(void)
+{
+    ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
+    ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000009999));
+    ASSERT_EQ_INT(STATE_MACHINE_UNCHANGED, outcome.status);
+    ASSERT_EQ_INT(1700000000123, outcome.ms);
+    ASSERT_EQ_STR("1700000000123", stored_field("Alpha", "creationDate"));
+}
+
+static void test_a_taken_name_is_a_conflict_and_changes_nothing(void)
+{
+    ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
+    ASSERT_TRUE(create("Alpha", DEFINITION_B, "hash-b", 1700000009999));
+    ASSERT_EQ_INT(STATE_MACHINE_CONFLICT, outcome.status);
+    ASSERT_EQ_STR("hash-a", stored_field("Alpha", "definitionHash"));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn}:definition:hash-b"));
+}
+
+static bool update(const struct state_machine_fields *fields)
+{
+    reset();
+    return answered(state_machine_store_update(client, fields, on_update, NULL));
+}
+
+static bool uuid_shaped(const char *text)
+{
+    if (strlen(text) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? text[i] != '-' : strchr("0123456789abcdef", text[i]) == NULL)
+            return false;
+    }
+    return true;
+}
+
+static void test_update_changes_the_definition_and_sets_a_revision(void)
+{
+    ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
+    struct state_machine_fields change = {
+        .name = "Alpha", .definition = DEFINITION_B, .definition_hash = "hash-b", .now_ms = 1700000005000
+    };
+    ASSERT_TRUE(update(&change));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(1700000005000, outcome.ms);
+    ASSERT_TRUE(uuid_shaped(outcome.revision_id));
+    char first_revision[64];
+    snprintf(first_revision, sizeof(first_revision), "%s", outcome.revision_id);
+    ASSERT_EQ_STR(first_revision, stored_field("Alpha", "revisionId"));
+    ASSERT_EQ_STR("hash-b", stored_field("Alpha", "definitionHash"));
+    ASSERT_EQ_STR(DEFINITION_B, stored_field("Alpha", "definition"));
+    ASSERT_EQ_STR("1700000005000", stored_field("Alpha", "updateDate"));
+    ASSERT_EQ_STR("1700000000123", stored_field("Alpha", "creationDate"));
+    ASSERT_EQ_STR("arn:aws:iam::123456789012:role/StepFunctions", stored_field("Alpha", "roleArn"));
+    /* Executions started on the old definition still run it. */
+    ASSERT_EQ_INT(1, redis_server_integer(&server, "EXISTS {sfn}:definition:hash-a"));
+    ASSERT_EQ_INT(1, redis_server_integer(&server, "EXISTS {sfn}:definition:hash-b"));
+
+    change.now_ms = 1700000006000;
+    ASSERT_TRUE(update(&change));
+    ASSERT_EQ_STR(first_revision, outcome.revision_id);
+    struct state_machine_fields role = { .name = "Alpha",
+                                         .role_arn = "arn:aws:iam::123456789012:role/Other",
+                                         .now_ms = 1700000007000 };
+    ASSERT_TRUE(update(&role));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_TRUE(strcmp(first_revision, outcome.revision_id) != 0);
+    ASSERT_EQ_STR("arn:aws:iam::123456789012:role/Other", stored_field("Alpha", "roleArn"));
+    ASSERT_EQ_STR("hash-b", stored_field("Alpha", "definitionHash"));
+}
+
+static void test_update_of_a_missing_machine_is_enoent(void)
+{
+    struct state_machine_fields change = { .name = "Missing",
+                                           .role_arn = "arn:aws:iam::123456789012:role/Other",
+                                           .now_ms = 1700000005000 };
+    ASSERT_TRUE(update(&change));
+    ASSERT_EQ_INT(-ENOENT, outcome.status);
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn}:state-machine:Missing"));
+}
+
+static void test_load_reads_the_record_with_or_without_its_definition(void)
+{
+    ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_load(client, "Alpha", true, on_load, NULL)));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_NOT_NULL(outcome.record);
+    ASSERT_EQ_STR("Alpha", outcome.record->name);
+    ASSERT_EQ_STR(ARN_PREFIX "Alpha", outcome.record->arn);
+    ASSERT_EQ_STR(DEFINITION_A, outcome.record->definition);
+    ASSERT_EQ_STR("hash-a", outcome.record->definition_hash);
+    ASSERT_EQ_STR("STANDARD", outcome.record->type);
+    ASSERT_EQ_STR(LOGGING, outcome.record->logging);
+    ASSERT_EQ_STR(TRACING, outcome.record->tracing);
+    ASSERT_NULL(outcome.record->revision_id);
+    ASSERT_EQ_INT(1700000000123, outcome.record->creation_ms);
+    ASSERT_EQ_INT(0, outcome.record->update_ms);
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_load(client, "Alpha", false, on_load, NULL)));
+    ASSERT_NOT_NULL(outcome.record);
+    ASSERT_NULL(outcome.record->definition);
+    ASSERT_EQ_STR("hash-a", outcome.record->definition_hash);
+}
+
+static void test_load_of_a_missing_machine_is_no_record(void)
+{
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_load(client, "Missing", true, on_load, NULL)));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_NULL(outcome.record);
+}
+
+static void test_a_machine_missing_required_fields_is_eio(void)
+{
+    redisReply *reply = redis_server_command(&server, "HSET {sfn}:state-machine:Broken name Broken");
+    freeReplyObject(reply);
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_load(client, "Broken", false, on_load, NULL)));
+    ASSERT_EQ_INT(-EIO, outcome.status);
+    ASSERT_NULL(outcome.record);
+}
+
+static void test_load_definition_by_hash(void)
+{
+    ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_load_definition(client, "hash-a", on_definition, NULL)));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_TRUE(outcome.definition_found);
+    ASSERT_EQ_STR(DEFINITION_A, outcome.definition);
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_load_definition(client, "hash-missing", on_definition, NULL)));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_TRUE(!outcome.definition_found);
+}
+
+static void test_list_pages_by_name(void)
+{
+    ASSERT_TRUE(create("Charlie", DEFINITION_A, "hash-a", 1700000000003));
+    ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000001));
+    ASSERT_TRUE(create("Bravo", DEFINITION_B, "hash-b", 1700000000002));
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_list(client, NULL, 2, on_list, NULL)));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(2, outcome.count);
+    ASSERT_EQ_STR("Alpha", outcome.names[0]);
+    ASSERT_EQ_STR("Bravo", outcome.names[1]);
+    ASSERT_TRUE(outcome.has_next);
+    ASSERT_EQ_STR("Bravo", outcome.next);
+    char after[64];
+    snprintf(after, sizeof(after), "%s", outcome.next);
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_list(client, after, 2, on_list, NULL)));
+    ASSERT_EQ_INT(1, outcome.count);
+    ASSERT_EQ_STR("Charlie", outcome.names[0]);
+    ASSERT_TRUE(!outcome.has_next);
+}
+
+static void test_delete_keeps_the_definition(void)
+{
+    ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_delete(client, "Alpha", on_delete, NULL)));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn}:state-machine:Alpha"));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "ZCARD {sfn}:state-machines"));
+    ASSERT_EQ_INT(1, redis_server_integer(&server, "EXISTS {sfn}:definition:hash-a"));
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_delete(client, "Alpha", on_delete, NULL)));
+    ASSERT_EQ_INT(0, outcome.status);
+    /* The name is free again. */
+    ASSERT_TRUE(create("Alpha", DEFINITION_B, "hash-b", 1700000009999));
+    ASSERT_EQ_INT(STATE_MACHINE_CREATED, outcome.status);
+}
+
+static bool disconnected(void *data)
+{
+    return !redis_client_connected(data);
+}
+
+static void test_nothing_is_sent_while_redis_is_down(void)
+{
+    struct state_machine_fields fields = machine("Alpha", DEFINITION_A, "hash-a", 1700000000123);
+    reset();
+    redis_server_stop(&server);
+    bool down = redis_server_run_until(loop, disconnected, client, WAIT_MS);
+    int result = state_machine_store_create(client, &fields, on_create, NULL);
+    int restarted = redis_server_restart(&server);
+    bool ready = restarted == 0 && redis_server_client_ready(loop, client, WAIT_MS);
+    ASSERT_TRUE(down);
+    ASSERT_EQ_INT(-ENOTCONN, result);
+    ASSERT_TRUE(!outcome.done);
+    ASSERT_EQ_INT(0, restarted);
+    ASSERT_TRUE(ready);
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn}:state-machine:Alpha"));
+}
+
+int main(void)
+{
+    if (redis_server_start(&server) < 0) {
+        printf("Bail out! cannot start redis-server\n");
+        return 1;
+    }
+    if (event_loop_create(&loop) < 0 || redis_server_client(&server, loop, 1000, 0, &client) < 0
+        || state_machine_store_init(client) < 0) {
+        printf("Bail out! cannot connect to redis-server\n");
+        redis_client_destroy(client);
+        event_loop_destroy(loop);
+        redis_server_destroy(&server);
+        return 1;
+    }
+    REDIS_SERVER_RUN_FLUSHED(&server, test_create_writes_the_machine_its_index_entry_and_definition);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_the_same_create_again_is_unchanged_with_the_first_creation_date);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_taken_name_is_a_conflict_and_changes_nothing);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_update_changes_the_definition_and_sets_a_revision);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_update_of_a_missing_machine_is_enoent);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_load_reads_the_record_with_or_without_its_definition);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_load_of_a_missing_machine_is_no_record);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_machine_missing_required_fields_is_eio);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_load_definition_by_hash);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_list_pages_by_name);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_delete_keeps_the_definition);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_nothing_is_sent_while_redis_is_down);
+    redis_client_destroy(client);
+    event_loop_destroy(loop);
+    redis_server_destroy(&server);
+    return test_done();
+}
