@@ -127,7 +127,8 @@ static int poller_claim(const char *token, const char *worker_name, activity_cla
     snprintf(poller->claimed_worker, sizeof(poller->claimed_worker), "%s", worker_name ? worker_name : "");
     poller->claim_done = done;
     poller->claim_context = context;
-    return event_loop_timer_start(loop, &poller->claim_timer, 1, on_claim_recorded, poller);
+    event_loop_timer_start(loop, &poller->claim_timer, 1, on_claim_recorded, poller);
+    return 0;
 }
 
 static void poller_answer(int status, const char *token, const char *input, void *data)
