@@ -2,7 +2,9 @@
 """Fails (TAP "not ok") when the module graph of the sources has a cycle.
 
 A module is a file name without its extension; a.c or a.h including "b.h"
-(b != a) is an edge a -> b. Reads common/, loan-processor/ and
+(b != a) is an edge a -> b. A private header shared by the files of one
+module split in several (x_internal.h) is part of each file that includes
+it: its includes count as theirs. Reads common/, loan-processor/ and
 valuation-service/ under the source root given as the only argument.
 """
 import os
@@ -13,8 +15,12 @@ FOLDERS = ("common", "loan-processor", "valuation-service")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
 
 
+def is_private(module):
+    return module.endswith("_internal")
+
+
 def module_graph(root):
-    graph = {}
+    includes = {}
     for folder in FOLDERS:
         for directory, _, names in os.walk(os.path.join(root, folder)):
             for name in names:
@@ -23,11 +29,21 @@ def module_graph(root):
                     continue
                 with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as source:
                     text = source.read()
-                edges = graph.setdefault(module, set())
+                targets = includes.setdefault(module, set())
                 for included in INCLUDE.findall(text):
                     target, target_extension = os.path.splitext(os.path.basename(included))
-                    if target_extension == ".h" and target != module:
-                        edges.add(target)
+                    if target_extension == ".h":
+                        targets.add(target)
+    graph = {}
+    for module, targets in includes.items():
+        if is_private(module):
+            continue
+        edges = graph.setdefault(module, set())
+        for target in targets:
+            # a private header's includes count as the includer's own
+            edges.update(includes.get(target, set()) if is_private(target) else {target})
+        edges.discard(module)
+        edges -= {target for target in edges if is_private(target)}
     return graph
 
 
