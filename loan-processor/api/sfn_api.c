@@ -307,7 +307,11 @@ static void get_execution_history(struct http_request *request, struct sfn_api *
         free(operation);
         return;
     }
-    execution_store_history_key(parsed.execution_id, key, sizeof(key));
+    if (execution_store_history_key(parsed.execution_id, key, sizeof(key)) < 0) {
+        sfn_request_reply_no_execution(request, operation->execution_arn); /* no execution has a key that long */
+        free(operation);
+        return;
+    }
     const char *argv[] = { "LRANGE", key, "0", "-1" };
     int result = redis_client_command_strings(api->redis, on_history, operation, 4, argv);
     if (result < 0) {
