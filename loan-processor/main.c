@@ -253,7 +253,7 @@ static void relay_queued(int status, void *data)
 {
     struct task_relay *relay = data;
     struct engine_task_report report = {
-        .kind = status == 0          ? ENGINE_TASK_QUEUED
+        .kind = status == 0         ? ENGINE_TASK_QUEUED
                 : status == -ENOENT ? ENGINE_TASK_ACTIVITY_MISSING
                 : status == -ENOSPC ? ENGINE_TASK_QUEUE_FULL
                                     : ENGINE_TASK_NOT_STARTED,
@@ -274,8 +274,8 @@ static int start_task(void *context, const struct engine_task *task, engine_task
     if (task->is_activity) {
         char *input = cJSON_PrintUnformatted(task->parameters); /* the activity task's input */
         if (input)
-            result = activities_enqueue(processor->activities, task->resource_arn, task->token, input, relay_queued,
-                                        relay);
+            result =
+                activities_enqueue(processor->activities, task->resource_arn, task->token, input, relay_queued, relay);
         cJSON_free(input);
     } else {
         struct task_invocation invocation = { task->execution_arn, task->resource_type, task->resource,

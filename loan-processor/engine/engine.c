@@ -23,6 +23,8 @@ static void on_redis_change(bool connected, void *data)
 int engine_create(struct event_loop *loop, struct redis_client *redis, const struct engine_config *config,
                   struct engine **engine_out)
 {
+    if (!config->tasks.start || !config->tasks.check_activity)
+        return -EINVAL;
     struct engine *engine = calloc(1, sizeof(*engine));
     if (!engine)
         return -ENOMEM;

@@ -122,8 +122,9 @@ typedef void (*engine_start_callback)(int status, const char *execution_arn, int
 typedef void (*engine_task_callback)(int status, const char *execution_arn, const char *execution_status, void *data);
 
 /*
- * Creates an engine on loop and redis. Returns 0 or -ENOMEM. Its timers
- * start firing once Redis is connected.
+ * Creates an engine on loop and redis. Returns 0, -EINVAL (the task starter
+ * lacks a function) or -ENOMEM. Its timers start firing once Redis is
+ * connected.
  */
 __attribute__((warn_unused_result)) int engine_create(struct event_loop *loop, struct redis_client *redis,
                                                       const struct engine_config *config, struct engine **engine);

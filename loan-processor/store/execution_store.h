@@ -7,7 +7,7 @@
  * Redis Cluster hash tag {sfn:<shard>} (two digits, e.g. {sfn:07}), so one
  * Lua script can change an execution and its shard's timers together, in a
  * cluster too:
- *   {sfn:NN}:execution:<stateMachine>:<execution>  hash: the record below
+ *   {sfn:NN}:execution:<stateMachine>:<execution>  hash: the record (its fields: execution_record.h)
  *   {sfn:NN}:history:<stateMachine>:<execution>    list: history events (API JSON)
  *   {sfn:NN}:timers                                sorted set: the shard's execution ids by the ms
  *                                                  their timer is due
