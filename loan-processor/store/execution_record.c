@@ -44,17 +44,29 @@ static const struct {
     { "taskParameters", FIELD_STRING, offsetof(struct execution_record, task_parameters) },
 };
 
-#define FIELD_AT(record, i) ((char *)(record) + fields_table[i].offset)
+_Static_assert(EXECUTION_FIELD_TASK_PARAMETERS == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
+               "one table entry per bit of enum execution_record_field");
+
+/* The address of field i of record. */
+static void *field_at(struct execution_record *record, size_t i)
+{
+    return (char *)record + fields_table[i].offset;
+}
+
+static const void *const_field_at(const struct execution_record *record, size_t i)
+{
+    return (const char *)record + fields_table[i].offset;
+}
 
 static char **string_slot(struct execution_record *record, size_t i)
 {
-    return (char **)(void *)FIELD_AT(record, i);
+    return field_at(record, i);
 }
 
 /* The number field i of record. */
 static long long number_of(const struct execution_record *record, size_t i)
 {
-    const void *slot = FIELD_AT(record, i);
+    const void *slot = const_field_at(record, i);
     return fields_table[i].kind == FIELD_LONG ? *(const long *)slot : *(const int64_t *)slot;
 }
 
@@ -67,7 +79,7 @@ void execution_record_fields(const struct execution_record *record, unsigned mas
             continue;
         const char *value = NULL;
         if (fields_table[i].kind == FIELD_STRING) {
-            value = *string_slot((struct execution_record *)record, i);
+            value = *(char *const *)const_field_at(record, i);
         } else if (number_of(record, i) != 0) {
             snprintf(fields->numbers[i], sizeof(fields->numbers[i]), "%lld", number_of(record, i));
             value = fields->numbers[i];
@@ -105,9 +117,9 @@ static int record_set(struct execution_record *record, size_t i, const struct ex
     if (!parse_number(entry->value, entry->value_length, &number))
         return -EINVAL;
     if (fields_table[i].kind == FIELD_LONG)
-        *(long *)(void *)FIELD_AT(record, i) = (long)number;
+        *(long *)field_at(record, i) = (long)number;
     else
-        *(int64_t *)(void *)FIELD_AT(record, i) = number;
+        *(int64_t *)field_at(record, i) = number;
     return 0;
 }
 
