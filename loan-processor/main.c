@@ -220,6 +220,79 @@ static void stop_background_work(void *data)
     console_events_close(processor->console_events); /* open streams would hold the drain up to its deadline */
 }
 
+/*
+ * ---- the engine's task starter ----
+ *
+ * The engine starts tasks through this hook: an activity's task is queued
+ * for its workers (activities), any other runs its integration
+ * (task_functions). What they report is translated into the engine's terms.
+ */
+
+/* A task being started, until its integration or queue reports. */
+struct task_relay {
+    engine_task_report_callback report;
+    void *data;
+};
+
+static void relay_outcome(const struct task_outcome *outcome, void *data)
+{
+    struct task_relay *relay = data;
+    static const enum engine_task_report_kind kinds[] = {
+        [TASK_SUBMITTED] = ENGINE_TASK_SUBMITTED,
+        [TASK_SUCCEEDED] = ENGINE_TASK_SUCCEEDED,
+        [TASK_FAILED] = ENGINE_TASK_FAILED,
+        [TASK_NOT_STARTED] = ENGINE_TASK_NOT_STARTED,
+    };
+    struct engine_task_report report = { kinds[outcome->kind], outcome->output, outcome->error, outcome->cause };
+    relay->report(&report, relay->data);
+    free(relay);
+}
+
+/* activities_enqueue()'s status: 0 queued, -ENOENT no such activity, -ENOSPC its queue is full, else not queued. */
+static void relay_queued(int status, void *data)
+{
+    struct task_relay *relay = data;
+    struct engine_task_report report = {
+        .kind = status == 0         ? ENGINE_TASK_QUEUED
+                : status == -ENOENT ? ENGINE_TASK_ACTIVITY_MISSING
+                : status == -ENOSPC ? ENGINE_TASK_QUEUE_FULL
+                                    : ENGINE_TASK_NOT_STARTED,
+        .cause = "the activity task could not be queued: Redis gave no answer",
+    };
+    relay->report(&report, relay->data);
+    free(relay);
+}
+
+static int start_task(void *context, const struct engine_task *task, engine_task_report_callback report, void *data)
+{
+    struct loan_processor *processor = context;
+    struct task_relay *relay = malloc(sizeof(*relay));
+    int result = -ENOMEM;
+    if (!relay)
+        return -ENOMEM;
+    *relay = (struct task_relay){ report, data };
+    if (task->is_activity) {
+        char *input = cJSON_PrintUnformatted(task->parameters); /* the activity task's input */
+        if (input)
+            result =
+                activities_enqueue(processor->activities, task->resource_arn, task->token, input, relay_queued, relay);
+        cJSON_free(input);
+    } else {
+        struct task_invocation invocation = { task->execution_arn, task->resource_type, task->resource,
+                                              task->parameters };
+        result = task_functions_invoke(&processor->functions, &invocation, relay_outcome, relay);
+    }
+    if (result < 0)
+        free(relay);
+    return result;
+}
+
+static int check_activity(void *context, const char *activity_arn, engine_status_callback callback, void *data)
+{
+    struct loan_processor *processor = context;
+    return activities_check(processor->activities, activity_arn, callback, data);
+}
+
 static const struct http_route routes[] = {
     { "POST", "/", handle_api },
     { "POST", "/valuation-callback", handle_callback },
@@ -460,7 +533,7 @@ int main(int argc, char **argv)
         .region = option("AWS_REGION"),
         .account = option("AWS_ACCOUNT_ID"),
         .time_scale = processor.time_scale,
-        .functions = &processor.functions,
+        .tasks = { start_task, check_activity, &processor },
         .task_start_lease_ms = processor.task_start_lease_ms,
     };
     int status = 1;
@@ -470,7 +543,6 @@ int main(int argc, char **argv)
     if (activities_create(processor.service.loop, processor.service.redis, &processor.activities_config,
                           &processor.activities) < 0)
         goto done;
-    engine_config.activities = processor.activities;
     if (engine_create(processor.service.loop, processor.service.redis, &engine_config, &processor.engine) < 0)
         goto done;
     if (load_state_machines(processor.engine, option("STATE_MACHINES_DIR")) < 0)

@@ -283,10 +283,12 @@ void execution_api_get_history(struct http_request *request, struct sfn_api *api
         return;
     }
     int result = execution_store_read_history(api->redis, parsed.execution_id, on_history, operation);
-    if (result < 0) {
-        free(operation);
+    if (result == -ENAMETOOLONG) /* no execution has a key that long */
+        sfn_request_reply_no_execution(request, operation->execution_arn);
+    else if (result < 0)
         sfn_request_reply_unavailable(request, result);
-    }
+    if (result < 0)
+        free(operation);
 }
 
 /* ---- ListExecutions ---- */

@@ -242,10 +242,10 @@ static cJSON *execution_view(const struct console_api *api, const struct executi
 {
     struct sfn_arn arn;
     char error[256], execution_key[1024], history_key[1024];
-    if (sfn_arn_parse(record->arn, SFN_ARN_EXECUTION, &arn, error, sizeof(error)) < 0)
+    if (sfn_arn_parse(record->arn, SFN_ARN_EXECUTION, &arn, error, sizeof(error)) < 0
+        || execution_store_key(arn.execution_id, execution_key, sizeof(execution_key)) < 0
+        || execution_store_history_key(arn.execution_id, history_key, sizeof(history_key)) < 0)
         return NULL;
-    execution_store_key(arn.execution_id, execution_key, sizeof(execution_key));
-    execution_store_history_key(arn.execution_id, history_key, sizeof(history_key));
     cJSON *view = cJSON_CreateObject();
     cJSON *keys = view ? cJSON_CreateObject() : NULL;
     if (!keys || !cJSON_AddStringToObject(view, "executionArn", record->arn)

@@ -21,17 +21,17 @@
 
 struct cached_definition {
     char hash[DEFINITION_HASH_SIZE];
-    struct state_machine *machine;     /* owned by the cache */
-    unsigned users;                    /* pins */
+    struct state_machine *machine; /* owned by the cache */
+    unsigned users;                /* pins */
     uint64_t last_used;
-    struct cached_definition *next;    /* private */
+    struct cached_definition *next; /* private */
 };
 
 struct definition_cache {
     struct cached_definition *entries; /* private */
     size_t count;
     size_t capacity;
-    uint64_t clock;                    /* private: orders uses for LRU */
+    uint64_t clock; /* private: orders uses for LRU */
 };
 
 /* An empty cache keeping at most capacity unpinned entries. */

@@ -1,7 +1,8 @@
 /*
  * engine - runs executions: starts them, completes their waiting tasks and
  * starts the tasks they wait on. It joins the pure interpreter to the
- * Redis store (execution_store) and to what tasks run (task_functions).
+ * Redis store (execution_store) and to what starts tasks (the task starter
+ * of its configuration, which main.c joins to the integrations).
  *
  * Every change is computed from the stored record and committed with a
  * compare-and-set on the record's lastEventId (and on the open task token
@@ -31,9 +32,9 @@
  * (definition_cache) and loads the others from Redis.
  *
  * A Task whose Resource is an activity's ARN is queued for the activity's
- * workers (see activities) once its ActivityScheduled is committed; the
- * activity must exist when the task is scheduled, else the execution fails
- * with States.Runtime as on AWS.
+ * workers (by the task starter) once its ActivityScheduled is committed; the
+ * activity must exist when the task is scheduled (the task starter's
+ * check_activity), else the execution fails with States.Runtime as on AWS.
  */
 #ifndef ENGINE_H
 #define ENGINE_H
@@ -41,21 +42,69 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "definition.h"
-#include "activities.h"
 #include "event_loop.h"
 #include "redis_client.h"
-#include "task_functions.h"
 
 struct engine;
 
+/* What became of a task the engine asked its task starter to start. */
+enum engine_task_report_kind {
+    ENGINE_TASK_SUBMITTED,        /* started; its result comes later (SendTaskSuccess/Failure); output may be set */
+    ENGINE_TASK_SUCCEEDED,        /* output: JSON text */
+    ENGINE_TASK_FAILED,           /* error and cause (either may be NULL) */
+    ENGINE_TASK_NOT_STARTED,      /* not started now (cause says why): started again when its start lease runs out */
+    ENGINE_TASK_QUEUED,           /* an activity task is in its activity's queue */
+    ENGINE_TASK_ACTIVITY_MISSING, /* its activity was deleted before the task could be queued */
+    ENGINE_TASK_QUEUE_FULL,       /* its activity's queue is full */
+};
+
+/* A task starter's report; strings borrowed for the call. */
+struct engine_task_report {
+    enum engine_task_report_kind kind;
+    const char *output;
+    const char *error;
+    const char *cause;
+};
+
+typedef void (*engine_task_report_callback)(const struct engine_task_report *report, void *data);
+typedef void (*engine_status_callback)(int status, void *data);
+
+/* A task to start; everything borrowed for the call. */
+struct engine_task {
+    const char *execution_arn;
+    const char *token;
+    const char *resource_arn;  /* as in the definition */
+    bool is_activity;          /* resource_arn is an activity's: queue the task for its workers */
+    const char *resource_type; /* "lambda", "sns", "sqs" ("" for an activity) */
+    const char *resource;      /* "invoke.waitForTaskToken", ... ("" for an activity) */
+    const cJSON *parameters;   /* resolved Parameters (an activity task's input) */
+};
+
+/* What starts tasks for the engine (main.c joins it to the integrations). */
+struct engine_task_starter {
+    /*
+     * Starts task: returns 0 and later calls report exactly once, or a
+     * negative errno and never calls it.
+     */
+    int (*start)(void *context, const struct engine_task *task, engine_task_report_callback report, void *data);
+    /*
+     * Whether the activity of activity_arn exists: returns 0 and later calls
+     * callback once with 0, -ENOENT or -EIO; or a negative errno and never
+     * calls it.
+     */
+    int (*check_activity)(void *context, const char *activity_arn, engine_status_callback callback, void *data);
+    void *context;
+};
+
 struct engine_config {
-    const char *region;                 /* "us-east-1" */
-    const char *account;                /* "123456789012" */
-    double time_scale;                  /* factor on every timeout, heartbeat, Wait and retry interval */
-    const struct task_functions_environment *functions;
-    struct activities *activities;      /* where activity tasks are queued for their workers */
-    int64_t task_start_lease_ms;        /* a task start not confirmed by then is started again (not scaled) */
+    const char *region;               /* "us-east-1" */
+    const char *account;              /* "123456789012" */
+    double time_scale;                /* factor on every timeout, heartbeat, Wait and retry interval */
+    struct engine_task_starter tasks; /* what starts tasks and knows activities */
+    int64_t task_start_lease_ms;      /* a task start not confirmed by then is started again (not scaled) */
 };
 
 /*
@@ -70,15 +119,15 @@ typedef void (*engine_start_callback)(int status, const char *execution_arn, int
  * -EBUSY: other changes of the execution kept winning the compare-and-set
  * (8 tries); nothing was applied. -EIO: Redis gave no answer.
  */
-typedef void (*engine_task_callback)(int status, const char *execution_arn, const char *execution_status,
-                                     void *data);
+typedef void (*engine_task_callback)(int status, const char *execution_arn, const char *execution_status, void *data);
 
 /*
- * Creates an engine on loop and redis. Returns 0 or -ENOMEM. Its timers
- * start firing once Redis is connected.
+ * Creates an engine on loop and redis. Returns 0, -EINVAL (the task starter
+ * lacks a function) or -ENOMEM. Its timers start firing once Redis is
+ * connected.
  */
-int engine_create(struct event_loop *loop, struct redis_client *redis, const struct engine_config *config,
-                  struct engine **engine);
+__attribute__((warn_unused_result)) int engine_create(struct event_loop *loop, struct redis_client *redis,
+                                                      const struct engine_config *config, struct engine **engine);
 
 /* Stops firing timers (shutdown: call before the loop goes away). Safe on NULL. */
 void engine_stop(struct engine *engine);
@@ -92,12 +141,12 @@ void engine_destroy(struct engine *engine);
 
 /* CreateStateMachine's settings. */
 struct engine_machine_spec {
-    const char *name;             /* valid per the API's name rules */
-    const char *definition;       /* ASL text, checked here */
+    const char *name;       /* valid per the API's name rules */
+    const char *definition; /* ASL text, checked here */
     const char *role_arn;
     enum machine_type type;
-    const char *logging;          /* loggingConfiguration as JSON text; NULL: ENGINE_DEFAULT_LOGGING */
-    const char *tracing;          /* tracingConfiguration as JSON text; NULL: ENGINE_DEFAULT_TRACING */
+    const char *logging; /* loggingConfiguration as JSON text; NULL: ENGINE_DEFAULT_LOGGING */
+    const char *tracing; /* tracingConfiguration as JSON text; NULL: ENGINE_DEFAULT_TRACING */
 };
 
 /* What UpdateStateMachine changes; NULL members are kept. */
@@ -124,17 +173,21 @@ typedef void (*engine_machine_callback)(int status, const char *arn, const char 
  * AWS's definition error text in error, -ENOTCONN/-EAGAIN/-ENOMEM, and
  * never calls it.
  */
-int engine_create_state_machine(struct engine *engine, const struct engine_machine_spec *spec, char *error,
-                                size_t error_size, engine_machine_callback callback, void *data);
+__attribute__((warn_unused_result)) int engine_create_state_machine(struct engine *engine,
+                                                                    const struct engine_machine_spec *spec, char *error,
+                                                                    size_t error_size, engine_machine_callback callback,
+                                                                    void *data);
 
 /*
  * UpdateStateMachine of the machine called name, of type type (a new
  * definition is checked for it). Executions already running keep their
  * definition. Same returns as engine_create_state_machine().
  */
-int engine_update_state_machine(struct engine *engine, const char *name, enum machine_type type,
-                                const struct engine_machine_change *change, char *error, size_t error_size,
-                                engine_machine_callback callback, void *data);
+__attribute__((warn_unused_result)) int engine_update_state_machine(struct engine *engine, const char *name,
+                                                                    enum machine_type type,
+                                                                    const struct engine_machine_change *change,
+                                                                    char *error, size_t error_size,
+                                                                    engine_machine_callback callback, void *data);
 
 /*
  * A definition shipped in STATE_MACHINES_DIR: checks it now (returns
@@ -143,8 +196,9 @@ int engine_update_state_machine(struct engine *engine, const char *name, enum ma
  * update as the API, as soon as Redis is connected (retried until it
  * worked). Role: arn:aws:iam::<account>:role/<name>Role.
  */
-int engine_register_state_machine(struct engine *engine, const char *name, const char *definition,
-                                  char *error, size_t error_size);
+__attribute__((warn_unused_result)) int engine_register_state_machine(struct engine *engine, const char *name,
+                                                                      const char *definition, char *error,
+                                                                      size_t error_size);
 
 /* Whether every shipped definition is registered (the server is ready). */
 bool engine_ready(const struct engine *engine);
@@ -153,7 +207,8 @@ bool engine_ready(const struct engine *engine);
 void engine_state_machine_arn(const struct engine *engine, const char *name, char *out, size_t size);
 
 /* The execution ARN for an execution name of a state machine ARN. Returns 0 or -EINVAL. */
-int engine_execution_arn(const char *state_machine_arn, const char *execution_name, char *out, size_t size);
+__attribute__((warn_unused_result)) int engine_execution_arn(const char *state_machine_arn, const char *execution_name,
+                                                             char *out, size_t size);
 
 /*
  * Starts an execution named name (a UUID when NULL) with input (JSON text,
@@ -162,20 +217,23 @@ int engine_execution_arn(const char *state_machine_arn, const char *execution_na
  * account), -ENOTCONN/-EAGAIN (Redis unavailable), -ENOMEM, and never
  * calls it.
  */
-int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name,
-                           const char *input, engine_start_callback callback, void *data);
+__attribute__((warn_unused_result)) int engine_start_execution(struct engine *engine, const char *state_machine_arn,
+                                                               const char *name, const char *input,
+                                                               engine_start_callback callback, void *data);
 
 /*
  * SendTaskSuccess: completes the task waiting on token with output (JSON
  * text, already validated). Returns 0 and later calls callback once; or
  * -EINVAL (token malformed), -ENOTCONN/-EAGAIN, -ENOMEM, and never calls it.
  */
-int engine_send_task_success(struct engine *engine, const char *token, const char *output,
-                             engine_task_callback callback, void *data);
+__attribute__((warn_unused_result)) int engine_send_task_success(struct engine *engine, const char *token,
+                                                                 const char *output, engine_task_callback callback,
+                                                                 void *data);
 
 /* SendTaskFailure: as above, with error and cause (either may be NULL). */
-int engine_send_task_failure(struct engine *engine, const char *token, const char *error, const char *cause,
-                             engine_task_callback callback, void *data);
+__attribute__((warn_unused_result)) int engine_send_task_failure(struct engine *engine, const char *token,
+                                                                 const char *error, const char *cause,
+                                                                 engine_task_callback callback, void *data);
 
 /*
  * GetActivityTask: a worker (worker_name, NULL for none) took the activity
@@ -183,15 +241,17 @@ int engine_send_task_failure(struct engine *engine, const char *token, const cha
  * heartbeat clock. Same returns as engine_send_task_success(); the
  * callback gets 0, -ETIMEDOUT (the task is closed: skip it) or -EIO.
  */
-int engine_activity_started(struct engine *engine, const char *token, const char *worker_name,
-                            engine_task_callback callback, void *data);
+__attribute__((warn_unused_result)) int engine_activity_started(struct engine *engine, const char *token,
+                                                                const char *worker_name, engine_task_callback callback,
+                                                                void *data);
 
 /*
  * SendTaskHeartbeat: restarts the heartbeat clock of the task waiting on
  * token. Same returns as above; the callback gets 0, -ETIMEDOUT or -EIO
  * (execution_arn and execution_status NULL).
  */
-int engine_send_task_heartbeat(struct engine *engine, const char *token, engine_task_callback callback, void *data);
+__attribute__((warn_unused_result)) int engine_send_task_heartbeat(struct engine *engine, const char *token,
+                                                                   engine_task_callback callback, void *data);
 
 /*
  * status 0: stopped at stop_ms, or already closed (stop_ms its stopDate);
@@ -207,7 +267,8 @@ typedef void (*engine_stop_callback)(int status, int64_t stop_ms, void *data);
  * A closed execution is left as it is. Returns 0 and later calls callback
  * once; or -ENOTCONN/-EAGAIN/-ENOMEM/-EINVAL and never calls it.
  */
-int engine_stop_execution(struct engine *engine, const char *execution_id, const char *error, const char *cause,
-                          engine_stop_callback callback, void *data);
+__attribute__((warn_unused_result)) int engine_stop_execution(struct engine *engine, const char *execution_id,
+                                                              const char *error, const char *cause,
+                                                              engine_stop_callback callback, void *data);
 
 #endif

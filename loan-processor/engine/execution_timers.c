@@ -31,14 +31,14 @@ struct execution_timers {
     execution_timer_callback callback;
     void *data;
     struct event_timer wakeup;
-    int64_t wakeup_due_ms;       /* wall clock; 0 when the wake-up is not armed */
+    int64_t wakeup_due_ms; /* wall clock; 0 when the wake-up is not armed */
     size_t in_flight;
-    size_t claims_pending;       /* claims of the round waiting for their answer */
-    size_t claim_limit;          /* most timers each claim of the round takes */
-    unsigned next_shard;         /* the shard the next round starts with */
-    bool round_full;             /* a claim of the round took its limit: more may be due */
-    int64_t round_next_due_ms;   /* earliest remaining due time the round's claims saw, -1 for none */
-    bool claim_again;            /* a wake-up came while claiming */
+    size_t claims_pending;     /* claims of the round waiting for their answer */
+    size_t claim_limit;        /* most timers each claim of the round takes */
+    unsigned next_shard;       /* the shard the next round starts with */
+    bool round_full;           /* a claim of the round took its limit: more may be due */
+    int64_t round_next_due_ms; /* earliest remaining due time the round's claims saw, -1 for none */
+    bool claim_again;          /* a wake-up came while claiming */
     bool stopped;
 };
 
@@ -117,7 +117,8 @@ static void claim(struct execution_timers *timers)
     for (size_t i = 0; i < shards; i++) {
         unsigned shard = (timers->next_shard + (unsigned)i) % EXECUTION_STORE_SHARDS;
         if (execution_store_claim_timers(timers->redis, shard, now, CLAIM_LEASE_MS, timers->claim_limit, on_claimed,
-                                         timers) == 0)
+                                         timers)
+            == 0)
             timers->claims_pending++;
     }
     timers->next_shard = (timers->next_shard + (unsigned)shards) % EXECUTION_STORE_SHARDS;

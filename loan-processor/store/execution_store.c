@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "execution_record.h"
 #include "store_arguments.h"
+#include "store_scripts.h"
 
 /* The keys of shard NN share the hash tag {sfn:NN}; see execution_store.h. */
 #define RECORD_KEY_FORMAT "{sfn:%02u}:execution:%s"
@@ -24,167 +26,24 @@
  */
 #define LIST_ROUND_MIN 100
 
-/*
- * Makes the timers sorted set agree with a record: the execution is due at
- * its timerDue while it runs and has one, and absent otherwise. Every script
- * that changes a record ends with it, so the two never disagree.
- */
-#define MIRROR_TIMER_LUA                                                                              \
-    "local function mirror_timer(record, timers, member)\n"                                         \
-    "  local due = redis.call('HGET', record, 'timerDue')\n"                                        \
-    "  if due and redis.call('HGET', record, 'status') == 'RUNNING' then\n"                        \
-    "    redis.call('ZADD', timers, due, member)\n"                                                 \
-    "  else\n"                                                                                      \
-    "    redis.call('ZREM', timers, member)\n"                                                      \
-    "  end\n"                                                                                       \
-    "end\n"
+/* The Lua scripts; scripts/<name>.lua says what each takes and returns. */
+static struct redis_script create_script = { .name = "create-execution", .source = store_create_execution_lua };
 
-/*
- * Announces a committed change of an execution on EXECUTION_STORE_CHANGES_CHANNEL
- * (see execution_store.h), from inside the script that made it: nothing is
- * announced that was not committed.
- */
-#define PUBLISH_CHANGE_LUA                                                                            \
-    "local function publish_change(record)\n"                                                       \
-    "  local state = redis.call('HMGET', record, 'arn', 'status', 'lastEventId')\n"                 \
-    "  redis.call('PUBLISH', '" EXECUTION_STORE_CHANGES_CHANNEL "', cjson.encode({executionArn = state[1],\n" \
-    "    status = state[2], lastEventId = tonumber(state[3])}))\n"                                 \
-    "end\n"
+static struct redis_script commit_script = { .name = "commit-execution", .source = store_commit_execution_lua };
 
-/*
- * KEYS[1] record, KEYS[2] history, KEYS[3] the shard's timers. ARGV[1] =
- * the execution id (the timer's member), ARGV[2] = number of events n, then
- * n events, then field/value pairs. Returns {1} when created, or
- * {0, fields...} (HGETALL of the existing record) when the id is taken.
- * (The state machine's index is in another slot: execution_store_create()
- * writes it before.)
- */
-static struct redis_script create_script = {
-    .name = "create-execution",
-    .source =
-        MIRROR_TIMER_LUA
-        PUBLISH_CHANGE_LUA
-        "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
-        "  local existing = redis.call('HGETALL', KEYS[1])\n"
-        "  table.insert(existing, 1, 0)\n"
-        "  return existing\n"
-        "end\n"
-        "local n = tonumber(ARGV[2])\n"
-        "for i = 3, n + 2 do redis.call('RPUSH', KEYS[2], ARGV[i]) end\n"
-        "local fields = {}\n"
-        "for i = n + 3, #ARGV do fields[#fields + 1] = ARGV[i] end\n"
-        "redis.call('HSET', KEYS[1], unpack(fields))\n"
-        "mirror_timer(KEYS[1], KEYS[3], ARGV[1])\n"
-        "publish_change(KEYS[1])\n"
-        "return {1}\n",
-};
+static struct redis_script heartbeat_script = { .name = "heartbeat-task", .source = store_heartbeat_task_lua };
 
-/*
- * KEYS[1] record, KEYS[2] history, KEYS[3] the shard's timers. ARGV: expected
- * lastEventId, required token ('' for none), number of events, number of
- * field/value pairs, number of fields to delete, the execution id, then the
- * events, pairs and fields.
- */
-static struct redis_script commit_script = {
-    .name = "commit-execution",
-    .source =
-        MIRROR_TIMER_LUA
-        PUBLISH_CHANGE_LUA
-        "local last = redis.call('HGET', KEYS[1], 'lastEventId')\n"
-        "if not last then return -2 end\n"
-        "if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'taskToken') ~= ARGV[2] then return -1 end\n"
-        "if last ~= ARGV[1] then return 0 end\n"
-        "local events, pairs, deletes = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-        "local at = 7\n"
-        "for i = 1, events do redis.call('RPUSH', KEYS[2], ARGV[at]); at = at + 1 end\n"
-        "if pairs > 0 then\n"
-        "  local fields = {}\n"
-        "  for i = 1, pairs * 2 do fields[i] = ARGV[at]; at = at + 1 end\n"
-        "  redis.call('HSET', KEYS[1], unpack(fields))\n"
-        "end\n"
-        "if deletes > 0 then\n"
-        "  local fields = {}\n"
-        "  for i = 1, deletes do fields[i] = ARGV[at]; at = at + 1 end\n"
-        "  redis.call('HDEL', KEYS[1], unpack(fields))\n"
-        "end\n"
-        "mirror_timer(KEYS[1], KEYS[3], ARGV[6])\n"
-        "if events > 0 then publish_change(KEYS[1]) end\n"
-        "return 1\n",
-};
+static struct redis_script claim_script = { .name = "claim-timers", .source = store_claim_timers_lua };
 
-/*
- * SendTaskHeartbeat. KEYS[1] record, KEYS[2] the shard's timers. ARGV:
- * token, now (ms), the execution id. Moves the heartbeat deadline of the
- * open task to now + its interval (and the timer to the earlier of that,
- * the task's timeout and its start lease, if any). Returns 1, -1 when the
- * token is not the open one, -2 when there is no such execution.
- */
-static struct redis_script heartbeat_script = {
-    .name = "heartbeat-task",
-    .source =
-        MIRROR_TIMER_LUA
-        "if redis.call('EXISTS', KEYS[1]) == 0 then return -2 end\n"
-        "local record = redis.call('HMGET', KEYS[1], 'status', 'taskToken', 'heartbeatIntervalMs', 'taskTimeoutDate',\n"
-        "                          'taskStartDue')\n"
-        "if record[1] ~= 'RUNNING' or record[2] ~= ARGV[1] then return -1 end\n"
-        "if record[3] then\n"
-        "  local heartbeat = tonumber(ARGV[2]) + tonumber(record[3])\n"
-        "  local due = heartbeat\n"
-        "  if record[4] and tonumber(record[4]) < due then due = tonumber(record[4]) end\n"
-        "  if record[5] and tonumber(record[5]) < due then due = tonumber(record[5]) end\n"
-        "  redis.call('HSET', KEYS[1], 'heartbeatDate', string.format('%d', heartbeat), 'timerDue', string.format('%d', due))\n"
-        "  mirror_timer(KEYS[1], KEYS[2], ARGV[3])\n"
-        "end\n"
-        "return 1\n",
-};
+static struct redis_script restore_timer_script = { .name = "restore-timer", .source = store_restore_timer_lua };
 
-/*
- * Claims the timers that are due. KEYS[1] a shard's timers. ARGV: now (ms),
- * lease (ms), most to claim. Each claimed timer is pushed to now + lease, so
- * that if its claimer dies it fires again then; handling it rewrites it from
- * the record. Returns {ids..., next}: next is the earliest remaining due time,
- * or '' when no timer is left.
- */
-static struct redis_script claim_script = {
-    .name = "claim-timers",
-    .source =
-        "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))\n"
-        "local lease = string.format('%d', tonumber(ARGV[1]) + tonumber(ARGV[2]))\n"
-        "for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], lease, member) end\n"
-        "local head = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
-        "due[#due + 1] = head[2] or ''\n"
-        "return due\n",
-};
-
-/* Rewrites one execution's timer from its record. KEYS[1] record, KEYS[2] the shard's timers, ARGV[1] the id. */
-static struct redis_script restore_timer_script = {
-    .name = "restore-timer",
-    .source =
-        MIRROR_TIMER_LUA
-        "mirror_timer(KEYS[1], KEYS[2], ARGV[1])\n"
-        "return 1\n",
-};
-
-/*
- * ListExecutions' look at records: KEYS are records of one shard. Returns
- * name, status, startDate and stopDate of each, in order, '' for a field
- * (or a record) that is absent. Changes nothing.
- */
-static struct redis_script fetch_summaries_script = {
-    .name = "fetch-execution-summaries",
-    .source =
-        "local out = {}\n"
-        "for _, key in ipairs(KEYS) do\n"
-        "  local record = redis.call('HMGET', key, 'name', 'status', 'startDate', 'stopDate')\n"
-        "  for i = 1, 4 do out[#out + 1] = record[i] or '' end\n"
-        "end\n"
-        "return out\n",
-};
+static struct redis_script fetch_summaries_script = { .name = "fetch-execution-summaries",
+                                                      .source = store_fetch_execution_summaries_lua };
 
 int execution_store_init(struct redis_client *client)
 {
-    struct redis_script *const scripts[] = { &create_script, &commit_script, &heartbeat_script, &claim_script,
-                                              &restore_timer_script, &fetch_summaries_script };
+    struct redis_script *const scripts[] = { &create_script, &commit_script,        &heartbeat_script,
+                                             &claim_script,  &restore_timer_script, &fetch_summaries_script };
     return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
 
@@ -196,116 +55,70 @@ unsigned execution_store_shard(const char *execution_id)
     return hash % EXECUTION_STORE_SHARDS;
 }
 
-void execution_store_key(const char *execution_id, char *out, size_t size)
+/* The return of a key builder whose snprintf() gave length. */
+static int key_result(int length, size_t size)
 {
-    snprintf(out, size, RECORD_KEY_FORMAT, execution_store_shard(execution_id), execution_id);
+    return length < 0 ? -EINVAL : (size_t)length >= size ? -ENAMETOOLONG : 0;
 }
 
-void execution_store_history_key(const char *execution_id, char *out, size_t size)
+int execution_store_key(const char *execution_id, char *out, size_t size)
 {
-    snprintf(out, size, HISTORY_KEY_FORMAT, execution_store_shard(execution_id), execution_id);
+    return key_result(snprintf(out, size, RECORD_KEY_FORMAT, execution_store_shard(execution_id), execution_id), size);
 }
 
-void execution_store_timers_key(unsigned shard, char *out, size_t size)
+int execution_store_history_key(const char *execution_id, char *out, size_t size)
 {
-    snprintf(out, size, TIMERS_KEY_FORMAT, shard);
+    return key_result(snprintf(out, size, HISTORY_KEY_FORMAT, execution_store_shard(execution_id), execution_id), size);
 }
 
-/* Writes the key of the timers of execution_id's shard into out. */
-static void timers_key_of(const char *execution_id, char *out, size_t size)
+int execution_store_timers_key(unsigned shard, char *out, size_t size)
 {
-    execution_store_timers_key(execution_store_shard(execution_id), out, size);
+    return key_result(snprintf(out, size, TIMERS_KEY_FORMAT, shard), size);
+}
+
+int execution_store_index_key(const char *state_machine_arn, char *out, size_t size)
+{
+    return key_result(snprintf(out, size, INDEX_KEY_PREFIX "%s", state_machine_arn), size);
+}
+
+/* The keys one execution's scripts touch. */
+struct execution_keys {
+    char record[EXECUTION_STORE_KEY_SIZE];
+    char history[EXECUTION_STORE_KEY_SIZE];
+    char timers[32];
+};
+
+/* Builds the keys of execution_id. Returns 0 or -ENAMETOOLONG. */
+static int execution_keys_of(const char *execution_id, struct execution_keys *keys)
+{
+    int result = execution_store_key(execution_id, keys->record, sizeof(keys->record));
+    if (result == 0)
+        result = execution_store_history_key(execution_id, keys->history, sizeof(keys->history));
+    if (result == 0)
+        result = execution_store_timers_key(execution_store_shard(execution_id), keys->timers, sizeof(keys->timers));
+    return result;
 }
 
 void execution_store_record_free(struct execution_record *record)
 {
-    if (!record)
-        return;
-    char **strings[] = { &record->arn, &record->state_machine_arn, &record->name, &record->status,
-                         &record->input, &record->output, &record->error, &record->cause,
-                         &record->role_arn, &record->state, &record->state_input, &record->task_token,
-                         &record->task_resource, &record->resting, &record->retry_counts,
-                         &record->definition_hash, &record->task_parameters };
-    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-        free(*strings[i]);
-    free(record);
+    execution_record_free(record);
 }
 
-/* Maps one hash field onto the record; unknown fields are ignored. */
-static int record_set(struct execution_record *record, const char *name, const redisReply *value)
-{
-    static const struct {
-        const char *name;
-        size_t offset;
-    } string_fields[] = {
-        { "arn", offsetof(struct execution_record, arn) },
-        { "stateMachineArn", offsetof(struct execution_record, state_machine_arn) },
-        { "name", offsetof(struct execution_record, name) },
-        { "status", offsetof(struct execution_record, status) },
-        { "input", offsetof(struct execution_record, input) },
-        { "output", offsetof(struct execution_record, output) },
-        { "error", offsetof(struct execution_record, error) },
-        { "cause", offsetof(struct execution_record, cause) },
-        { "roleArn", offsetof(struct execution_record, role_arn) },
-        { "state", offsetof(struct execution_record, state) },
-        { "stateInput", offsetof(struct execution_record, state_input) },
-        { "taskToken", offsetof(struct execution_record, task_token) },
-        { "taskResource", offsetof(struct execution_record, task_resource) },
-        { "resting", offsetof(struct execution_record, resting) },
-        { "retryCounts", offsetof(struct execution_record, retry_counts) },
-        { "definitionHash", offsetof(struct execution_record, definition_hash) },
-        { "taskParameters", offsetof(struct execution_record, task_parameters) },
-    };
-    static const struct {
-        const char *name;
-        size_t offset;
-    } time_fields[] = {
-        { "startDate", offsetof(struct execution_record, start_ms) },
-        { "stopDate", offsetof(struct execution_record, stop_ms) },
-        { "stateEnteredDate", offsetof(struct execution_record, state_entered_ms) },
-        { "timerDue", offsetof(struct execution_record, timer_due_ms) },
-        { "taskTimeoutDate", offsetof(struct execution_record, task_timeout_ms) },
-        { "heartbeatDate", offsetof(struct execution_record, heartbeat_due_ms) },
-        { "heartbeatIntervalMs", offsetof(struct execution_record, heartbeat_interval_ms) },
-        { "taskStartDue", offsetof(struct execution_record, task_start_due_ms) },
-    };
-    for (size_t i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++) {
-        if (strcmp(name, string_fields[i].name) == 0) {
-            char **slot = (char **)((char *)record + string_fields[i].offset);
-            free(*slot);
-            *slot = strndup(value->str, value->len);
-            return *slot ? 0 : -ENOMEM;
-        }
-    }
-    long long number = strtoll(value->str, NULL, 10);
-    for (size_t i = 0; i < sizeof(time_fields) / sizeof(time_fields[0]); i++) {
-        if (strcmp(name, time_fields[i].name) == 0)
-            *(int64_t *)(void *)((char *)record + time_fields[i].offset) = number;
-    }
-    if (strcmp(name, "lastEventId") == 0)
-        record->last_event_id = (long)number;
-    else if (strcmp(name, "stateEnteredEventId") == 0)
-        record->state_entered_event_id = (long)number;
-    return 0;
-}
-
-/* Builds a record from HGETALL's flat name/value array, starting at first. */
+/* Builds a record from HGETALL's flat name/value array, starting at first. Returns 0, -EINVAL or -ENOMEM. */
 static int record_from_reply(const redisReply *reply, size_t first, struct execution_record **record_out)
 {
-    struct execution_record *record = calloc(1, sizeof(*record));
-    if (!record)
+    size_t count = 0;
+    struct execution_hash_entry *entries = calloc(reply->elements / 2 + 1, sizeof(*entries));
+    if (!entries)
         return -ENOMEM;
     for (size_t i = first; i + 1 < reply->elements; i += 2) {
         const redisReply *name = reply->element[i], *value = reply->element[i + 1];
-        if (name->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING)
-            continue;
-        if (record_set(record, name->str, value) < 0) {
-            execution_store_record_free(record);
-            return -ENOMEM;
-        }
+        if (name->type == REDIS_REPLY_STRING && value->type == REDIS_REPLY_STRING)
+            entries[count++] = (struct execution_hash_entry){ name->str, value->str, value->len };
     }
-    *record_out = record;
-    return 0;
+    int result = execution_record_from_hash(entries, count, record_out);
+    free(entries);
+    return result;
 }
 
 struct load_request {
@@ -330,15 +143,17 @@ static void on_loaded(redisReply *reply, void *data)
 int execution_store_load(struct redis_client *client, const char *execution_id, store_load_callback callback,
                          void *data)
 {
-    char key[256];
-    execution_store_key(execution_id, key, sizeof(key));
+    char key[EXECUTION_STORE_KEY_SIZE];
+    int result = execution_store_key(execution_id, key, sizeof(key));
+    if (result < 0)
+        return result;
     struct load_request *request = malloc(sizeof(*request));
     if (!request)
         return -ENOMEM;
     request->callback = callback;
     request->data = data;
     const char *argv[] = { "HGETALL", key };
-    int result = redis_client_command_strings(client, on_loaded, request, 2, argv);
+    result = redis_client_command_strings(client, on_loaded, request, 2, argv);
     if (result < 0)
         free(request);
     return result;
@@ -360,6 +175,14 @@ static void arguments_add_events(struct store_arguments *list, const cJSON *even
     }
 }
 
+/* Appends the keys of one execution: record, history, timers. */
+static void arguments_add_keys(struct store_arguments *list, const struct execution_keys *keys)
+{
+    store_arguments_add(list, keys->record);
+    store_arguments_add(list, keys->history);
+    store_arguments_add(list, keys->timers);
+}
+
 struct create_request {
     store_create_callback callback;
     void *data;
@@ -370,19 +193,14 @@ static void on_created(redisReply *reply, void *data)
     struct create_request *request = data;
     struct execution_record *record = NULL;
     int status = -EIO;
+    bool created = false;
     if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1
         && reply->element[0]->type == REDIS_REPLY_INTEGER) {
-        status = (int)reply->element[0]->integer;
-        if (status == 0 && record_from_reply(reply, 1, &record) < 0)
-            status = -EIO;
+        created = reply->element[0]->integer == 1;
+        status = created || record_from_reply(reply, 1, &record) == 0 ? 0 : -EIO;
     }
-    request->callback(status, record, request->data);
+    request->callback(status, created, record, request->data);
     free(request);
-}
-
-void execution_store_index_key(const char *state_machine_arn, char *out, size_t size)
-{
-    snprintf(out, size, INDEX_KEY_PREFIX "%s", state_machine_arn);
 }
 
 /* The index entry's own reply tells nothing the create script's (which comes after it) does not. */
@@ -396,43 +214,41 @@ static void on_indexed(redisReply *reply, void *data)
 static int add_index_entry(struct redis_client *client, const char *state_machine_arn, const char *arn,
                            int64_t start_ms)
 {
-    char index_key[320], score[24];
-    execution_store_index_key(state_machine_arn, index_key, sizeof(index_key));
+    char index_key[EXECUTION_STORE_INDEX_KEY_SIZE], score[24];
+    int result = execution_store_index_key(state_machine_arn, index_key, sizeof(index_key));
+    if (result < 0)
+        return result;
     snprintf(score, sizeof(score), "%lld", (long long)start_ms);
     const char *argv[] = { "ZADD", index_key, "NX", score, arn };
     return redis_client_command_strings(client, on_indexed, NULL, 5, argv);
 }
 
-int execution_store_create(struct redis_client *client, const char *execution_id, const struct store_field *fields,
-                           size_t field_count, const cJSON *events, const char *state_machine_arn,
-                           int64_t start_ms, store_create_callback callback, void *data)
+int execution_store_create(struct redis_client *client, const char *execution_id, const struct execution_record *record,
+                           const cJSON *events, store_create_callback callback, void *data)
 {
-    struct create_request *request = calloc(1, sizeof(*request));
     struct store_arguments list = { 0 };
-    char key[256], history_key[256], timers_key[32];
-    const char *arn = NULL;
+    struct execution_keys keys;
+    struct execution_fields fields;
+    if (!record->arn || !record->state_machine_arn)
+        return -EINVAL;
+    int result = execution_keys_of(execution_id, &keys);
+    if (result < 0)
+        return result;
+    struct create_request *request = calloc(1, sizeof(*request));
     if (!request)
         return -ENOMEM;
     request->callback = callback;
     request->data = data;
-    for (size_t i = 0; i < field_count; i++) {
-        if (strcmp(fields[i].name, "arn") == 0)
-            arn = fields[i].value;
-    }
-    execution_store_key(execution_id, key, sizeof(key));
-    execution_store_history_key(execution_id, history_key, sizeof(history_key));
-    timers_key_of(execution_id, timers_key, sizeof(timers_key));
-    store_arguments_add(&list, key);
-    store_arguments_add(&list, history_key);
-    store_arguments_add(&list, timers_key);
+    execution_record_fields(record, EXECUTION_FIELDS_ALL, &fields);
+    arguments_add_keys(&list, &keys);
     store_arguments_add(&list, execution_id);
     store_arguments_add_number(&list, cJSON_GetArraySize(events));
     arguments_add_events(&list, events);
-    for (size_t i = 0; i < field_count; i++) {
-        store_arguments_add(&list, fields[i].name);
-        store_arguments_add(&list, fields[i].value);
+    for (size_t i = 0; i < fields.set_count; i++) {
+        store_arguments_add(&list, fields.set[i].name);
+        store_arguments_add(&list, fields.set[i].value);
     }
-    int result = !arn ? -EINVAL : list.failed ? -ENOMEM : add_index_entry(client, state_machine_arn, arn, start_ms);
+    result = list.failed ? -ENOMEM : add_index_entry(client, record->state_machine_arn, record->arn, record->start_ms);
     if (result == 0)
         result = store_arguments_eval(client, &create_script, 3, &list, on_created, request);
     else
@@ -447,15 +263,24 @@ struct commit_request {
     void *data;
 };
 
+/* What a commit-like script's integer reply means (see scripts/commit_execution.lua). */
+static enum execution_commit_outcome outcome_of(long long reply)
+{
+    return reply == 1    ? EXECUTION_COMMITTED
+           : reply == -1 ? EXECUTION_TASK_CLOSED
+           : reply == -2 ? EXECUTION_MISSING
+                         : EXECUTION_CHANGED;
+}
+
 static void on_committed(redisReply *reply, void *data)
 {
     struct commit_request *request = data;
-    int status = reply && reply->type == REDIS_REPLY_INTEGER ? (int)reply->integer : -EIO;
-    request->callback(status, request->data);
+    bool valid = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= -2 && reply->integer <= 1;
+    request->callback(valid ? 0 : -EIO, valid ? outcome_of(reply->integer) : EXECUTION_CHANGED, request->data);
     free(request);
 }
 
-/* Runs a script that answers one integer status (list is released in every case). Same contract as above. */
+/* Runs a script that answers one integer outcome (list is released in every case). Same contract as above. */
 static int run_status_script(struct redis_client *client, struct redis_script *script, int key_count,
                              struct store_arguments *list, store_commit_callback callback, void *data)
 {
@@ -473,60 +298,61 @@ static int run_status_script(struct redis_client *client, struct redis_script *s
 }
 
 int execution_store_commit(struct redis_client *client, const char *execution_id, long expected_last_event_id,
-                           const char *required_token, const cJSON *events, const struct store_field *set,
-                           size_t set_count, const char *const *delete_fields, size_t delete_count,
+                           const char *required_token, const cJSON *events, const struct execution_fields *fields,
                            store_commit_callback callback, void *data)
 {
     struct store_arguments list = { 0 };
-    char key[256], history_key[256], timers_key[32];
-    execution_store_key(execution_id, key, sizeof(key));
-    execution_store_history_key(execution_id, history_key, sizeof(history_key));
-    timers_key_of(execution_id, timers_key, sizeof(timers_key));
-    store_arguments_add(&list, key);
-    store_arguments_add(&list, history_key);
-    store_arguments_add(&list, timers_key);
+    struct execution_keys keys;
+    int result = execution_keys_of(execution_id, &keys);
+    if (result < 0)
+        return result;
+    arguments_add_keys(&list, &keys);
     store_arguments_add_number(&list, expected_last_event_id);
     store_arguments_add(&list, required_token ? required_token : "");
     store_arguments_add_number(&list, cJSON_GetArraySize(events));
-    store_arguments_add_number(&list, (long long)set_count);
-    store_arguments_add_number(&list, (long long)delete_count);
+    store_arguments_add_number(&list, (long long)fields->set_count);
+    store_arguments_add_number(&list, (long long)fields->delete_count);
     store_arguments_add(&list, execution_id);
     arguments_add_events(&list, events);
-    for (size_t i = 0; i < set_count; i++) {
-        store_arguments_add(&list, set[i].name);
-        store_arguments_add(&list, set[i].value);
+    for (size_t i = 0; i < fields->set_count; i++) {
+        store_arguments_add(&list, fields->set[i].name);
+        store_arguments_add(&list, fields->set[i].value);
     }
-    for (size_t i = 0; i < delete_count; i++)
-        store_arguments_add(&list, delete_fields[i]);
+    for (size_t i = 0; i < fields->delete_count; i++)
+        store_arguments_add(&list, fields->deletes[i]);
     return run_status_script(client, &commit_script, 3, &list, callback, data);
 }
 
-int execution_store_heartbeat(struct redis_client *client, const char *execution_id, const char *token,
-                              int64_t now_ms, store_commit_callback callback, void *data)
+/* Runs script on KEYS record and timers of execution_id, with ARGV extra (count of them) and then the id. */
+static int run_on_record_and_timers(struct redis_client *client, struct redis_script *script, const char *execution_id,
+                                    const char *const *extra, size_t count, store_commit_callback callback, void *data)
 {
     struct store_arguments list = { 0 };
-    char key[256], timers_key[32];
-    execution_store_key(execution_id, key, sizeof(key));
-    timers_key_of(execution_id, timers_key, sizeof(timers_key));
-    store_arguments_add(&list, key);
-    store_arguments_add(&list, timers_key);
-    store_arguments_add(&list, token);
-    store_arguments_add_number(&list, now_ms);
+    struct execution_keys keys;
+    int result = execution_keys_of(execution_id, &keys);
+    if (result < 0)
+        return result;
+    store_arguments_add(&list, keys.record);
+    store_arguments_add(&list, keys.timers);
+    for (size_t i = 0; i < count; i++)
+        store_arguments_add(&list, extra[i]);
     store_arguments_add(&list, execution_id);
-    return run_status_script(client, &heartbeat_script, 2, &list, callback, data);
+    return run_status_script(client, script, 2, &list, callback, data);
 }
 
-int execution_store_restore_timer(struct redis_client *client, const char *execution_id,
-                                  store_commit_callback callback, void *data)
+int execution_store_heartbeat(struct redis_client *client, const char *execution_id, const char *token, int64_t now_ms,
+                              store_commit_callback callback, void *data)
 {
-    struct store_arguments list = { 0 };
-    char key[256], timers_key[32];
-    execution_store_key(execution_id, key, sizeof(key));
-    timers_key_of(execution_id, timers_key, sizeof(timers_key));
-    store_arguments_add(&list, key);
-    store_arguments_add(&list, timers_key);
-    store_arguments_add(&list, execution_id);
-    return run_status_script(client, &restore_timer_script, 2, &list, callback, data);
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+    const char *extra[] = { token, now };
+    return run_on_record_and_timers(client, &heartbeat_script, execution_id, extra, 2, callback, data);
+}
+
+int execution_store_restore_timer(struct redis_client *client, const char *execution_id, store_commit_callback callback,
+                                  void *data)
+{
+    return run_on_record_and_timers(client, &restore_timer_script, execution_id, NULL, 0, callback, data);
 }
 
 struct claim_request {
@@ -564,7 +390,10 @@ int execution_store_claim_timers(struct redis_client *client, unsigned shard, in
         return -ENOMEM;
     request->callback = callback;
     request->data = data;
-    execution_store_timers_key(shard, timers_key, sizeof(timers_key));
+    if (execution_store_timers_key(shard, timers_key, sizeof(timers_key)) < 0) {
+        free(request);
+        return -EINVAL;
+    }
     store_arguments_add(&list, timers_key);
     store_arguments_add_number(&list, now_ms);
     store_arguments_add_number(&list, lease_ms);
@@ -592,9 +421,9 @@ bool execution_store_cursor_valid(const char *cursor, const char *execution_arn_
 
 /* One index entry of a listing and, once looked at, its record's summary (status NULL: no record). */
 struct listed_entry {
-    char *arn;                   /* the index's member */
-    char *score;                 /* its start (ms), as the index has it */
-    int shard;                   /* of its execution; -1 when the ARN names none */
+    char *arn;   /* the index's member */
+    char *score; /* its start (ms), as the index has it */
+    int shard;   /* of its execution; -1 when the ARN names none */
     char *name;
     char *status;
     int64_t start_ms;
@@ -606,16 +435,16 @@ struct listing {
     struct redis_client *client;
     store_list_callback callback;
     void *data;
-    char *filter;                /* the status to keep, or NULL */
+    char *filter; /* the status to keep, or NULL */
     size_t max_results;
-    char *cursor;                /* the previous page's next, or NULL; split into score and member */
+    char *cursor; /* the previous page's next, or NULL; split into score and member */
     const char *cursor_member;
     struct listed_entry *entries;
     size_t entry_count;
-    bool index_full;             /* the index read filled its limit: it may hold more */
-    size_t examined;             /* entries looked at for the page */
-    size_t fetched;              /* entries whose records have been (or are being) fetched */
-    size_t awaiting;             /* record fetches sent and not answered, plus one while sending */
+    bool index_full; /* the index read filled its limit: it may hold more */
+    size_t examined; /* entries looked at for the page */
+    size_t fetched;  /* entries whose records have been (or are being) fetched */
+    size_t awaiting; /* record fetches sent and not answered, plus one while sending */
     bool failed;
     struct execution_summary *items;
     size_t found;
@@ -697,7 +526,7 @@ static void round_answered(struct listing *listing)
 struct shard_fetch {
     struct listing *listing;
     size_t count;
-    size_t entries[];            /* indexes into listing->entries */
+    size_t entries[]; /* indexes into listing->entries */
 };
 
 /* Copies one summary ({name, status, startDate, stopDate}, '' when absent) into entry; false when out of memory. */
@@ -732,7 +561,7 @@ static void fetch_shard(struct listing *listing, unsigned shard, size_t from, si
 {
     struct shard_fetch *fetch = malloc(sizeof(*fetch) + (to - from) * sizeof(fetch->entries[0]));
     struct store_arguments list = { 0 };
-    char key[256];
+    char key[EXECUTION_STORE_KEY_SIZE];
     if (!fetch) {
         listing->failed = true;
         return;
@@ -742,17 +571,19 @@ static void fetch_shard(struct listing *listing, unsigned shard, size_t from, si
     for (size_t i = from; i < to; i++) {
         if (listing->entries[i].shard != (int)shard)
             continue;
-        fetch->entries[fetch->count++] = i;
         const char *id = strstr(listing->entries[i].arn, EXECUTION_ARN_ID_MARKER) + strlen(EXECUTION_ARN_ID_MARKER);
-        execution_store_key(id, key, sizeof(key));
+        if (execution_store_key(id, key, sizeof(key)) < 0)
+            continue; /* no record can have a key that long: the entry is skipped like one without a record */
+        fetch->entries[fetch->count++] = i;
         store_arguments_add(&list, key);
     }
     if (fetch->count == 0) {
         free(fetch);
         return;
     }
-    if (store_arguments_eval(listing->client, &fetch_summaries_script, (int)fetch->count, &list,
-                             on_summaries_fetched, fetch) < 0) {
+    if (store_arguments_eval(listing->client, &fetch_summaries_script, (int)fetch->count, &list, on_summaries_fetched,
+                             fetch)
+        < 0) {
         free(fetch);
         listing->failed = true;
         return;
@@ -811,8 +642,7 @@ static int take_index_entries(struct listing *listing, const redisReply *reply)
 {
     size_t pairs = reply->elements / 2;
     listing->entries = calloc(pairs + 1, sizeof(*listing->entries));
-    listing->items = calloc((pairs < listing->max_results ? pairs : listing->max_results) + 1,
-                            sizeof(*listing->items));
+    listing->items = calloc((pairs < listing->max_results ? pairs : listing->max_results) + 1, sizeof(*listing->items));
     if (!listing->entries || !listing->items)
         return -ENOMEM;
     for (size_t i = 0; i < pairs; i++) {
@@ -872,17 +702,25 @@ static struct listing *listing_new(struct redis_client *client, const char *curs
 int execution_store_list(struct redis_client *client, const char *state_machine_arn, const char *cursor,
                          size_t max_results, const char *status, store_list_callback callback, void *data)
 {
-    char index_key[320], limit[24];
+    char index_key[EXECUTION_STORE_INDEX_KEY_SIZE], limit[24];
     if (max_results == 0 || max_results > EXECUTION_STORE_MAX_LISTED)
         max_results = EXECUTION_STORE_MAX_LISTED;
+    int result = execution_store_index_key(state_machine_arn, index_key, sizeof(index_key));
+    if (result < 0)
+        return result;
     struct listing *listing = listing_new(client, cursor, max_results, status, callback, data);
     if (!listing)
         return -ENOMEM;
-    execution_store_index_key(state_machine_arn, index_key, sizeof(index_key));
     snprintf(limit, sizeof(limit), "%zu", max_results + LIST_SCAN_EXTRA);
-    const char *argv[] = { "ZREVRANGEBYSCORE", index_key, listing->cursor ? listing->cursor : "+inf", "-inf",
-                           "WITHSCORES", "LIMIT", "0", limit };
-    int result = redis_client_command_strings(client, on_index_read, listing, 8, argv);
+    const char *argv[] = { "ZREVRANGEBYSCORE",
+                           index_key,
+                           listing->cursor ? listing->cursor : "+inf",
+                           "-inf",
+                           "WITHSCORES",
+                           "LIMIT",
+                           "0",
+                           limit };
+    result = redis_client_command_strings(client, on_index_read, listing, 8, argv);
     if (result < 0)
         listing_free(listing);
     return result;
@@ -920,13 +758,15 @@ int execution_store_read_history(struct redis_client *client, const char *execut
                                  void *data)
 {
     char key[256];
+    int result = execution_store_history_key(execution_id, key, sizeof(key));
+    if (result < 0)
+        return result;
     struct history_read *read = malloc(sizeof(*read));
     if (!read)
         return -ENOMEM;
     *read = (struct history_read){ callback, data };
-    execution_store_history_key(execution_id, key, sizeof(key));
     const char *argv[] = { "LRANGE", key, "0", "-1" };
-    int result = redis_client_command_strings(client, on_history_read, read, 4, argv);
+    result = redis_client_command_strings(client, on_history_read, read, 4, argv);
     if (result < 0)
         free(read);
     return result;

@@ -7,7 +7,7 @@
  * Redis Cluster hash tag {sfn:<shard>} (two digits, e.g. {sfn:07}), so one
  * Lua script can change an execution and its shard's timers together, in a
  * cluster too:
- *   {sfn:NN}:execution:<stateMachine>:<execution>  hash: the record below
+ *   {sfn:NN}:execution:<stateMachine>:<execution>  hash: the record (its fields: execution_record.h)
  *   {sfn:NN}:history:<stateMachine>:<execution>    list: history events (API JSON)
  *   {sfn:NN}:timers                                sorted set: the shard's execution ids by the ms
  *                                                  their timer is due
@@ -37,58 +37,31 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "execution_record.h"
 #include "redis_client.h"
 
-/* One execution's hash, as strings (NULL when the field is absent). */
-struct execution_record {
-    char *arn;
-    char *state_machine_arn;
-    char *name;
-    char *status;
-    char *input;
-    char *output;
-    char *error;
-    char *cause;
-    char *role_arn;
-    char *definition_hash;        /* the content hash of the definition it runs (see definition.h) */
-    int64_t start_ms;
-    int64_t stop_ms;              /* 0 while running */
-    long last_event_id;
-    char *state;                  /* where a running execution rests */
-    long state_entered_event_id;
-    int64_t state_entered_ms;
-    char *state_input;
-    char *task_token;             /* the open task's token, or NULL */
-    char *task_resource;          /* the open task's Resource */
-    char *resting;                /* "task", "wait" or "retry" */
-    char *retry_counts;           /* retries made per retrier in this state, "1,0" */
-    int64_t timer_due_ms;         /* 0 when the execution has no timer */
-    int64_t task_timeout_ms;      /* 0 when the open task has no timeout */
-    int64_t heartbeat_due_ms;     /* 0 when the open task has no heartbeat */
-    int64_t heartbeat_interval_ms;
-    int64_t task_start_due_ms;    /* the open task's start is unconfirmed until then (0: confirmed) */
-    char *task_parameters;        /* while unconfirmed: the task's resolved Parameters (JSON), to start it again */
+/* What a commit (or a heartbeat, or a timer's restoration) found; delivered beside the errno status. */
+enum execution_commit_outcome {
+    EXECUTION_COMMITTED,
+    EXECUTION_CHANGED,     /* lastEventId moved on: reload and recompute */
+    EXECUTION_TASK_CLOSED, /* the required token is no longer open */
+    EXECUTION_MISSING,     /* there is no such execution */
 };
 
-/* A field to set: name and NUL-terminated value. */
-struct store_field {
-    const char *name;
-    const char *value;
-};
-
-enum store_commit_result {
-    STORE_COMMITTED = 1,
-    STORE_CHANGED = 0,            /* lastEventId moved on: reload and recompute */
-    STORE_TASK_CLOSED = -1,       /* the required token is no longer open */
-    STORE_NO_EXECUTION = -2,
-};
+/* Room for an execution's record or history key; a longer one is -ENAMETOOLONG. */
+#define EXECUTION_STORE_KEY_SIZE 256
+/* Room for a state machine's index key. */
+#define EXECUTION_STORE_INDEX_KEY_SIZE 320
 
 /* status: 0 and the record (NULL when there is no such execution), or -EIO when Redis gave no answer. */
 typedef void (*store_load_callback)(int status, struct execution_record *record, void *data);
-/* status: 1 created, 0 existed already (record is the existing one), or -EIO. */
-typedef void (*store_create_callback)(int status, struct execution_record *record, void *data);
-/* status: an enum store_commit_result, or -EIO. */
-typedef void (*store_commit_callback)(int status, void *data);
+/*
+ * status 0: created (existing NULL), or not created because the id is taken
+ * (existing is that record; the callback frees it); -EIO.
+ */
+typedef void (*store_create_callback)(int status, bool created, struct execution_record *existing, void *data);
+/* status 0 and what the script found (outcome), or -EIO when Redis gave no answer (outcome meaningless). */
+typedef void (*store_commit_callback)(int status, enum execution_commit_outcome outcome, void *data);
 
 /* Most timers one claim returns. */
 #define STORE_MAX_CLAIMED_TIMERS 256
@@ -98,8 +71,7 @@ typedef void (*store_commit_callback)(int status, void *data);
  * is due, now claimed; next_due_ms is when the earliest remaining timer is
  * due, -1 when none is left. -EIO when Redis gave no answer.
  */
-typedef void (*store_claim_callback)(int status, const char *const *ids, size_t count, int64_t next_due_ms,
-                                     void *data);
+typedef void (*store_claim_callback)(int status, const char *const *ids, size_t count, int64_t next_due_ms, void *data);
 
 /* Most executions one listing returns (the model's PageSize maximum). */
 #define EXECUTION_STORE_MAX_LISTED 1000
@@ -110,7 +82,7 @@ struct execution_summary {
     const char *name;
     const char *status;
     int64_t start_ms;
-    int64_t stop_ms;              /* 0 while running */
+    int64_t stop_ms; /* 0 while running */
 };
 
 /*
@@ -118,8 +90,8 @@ struct execution_summary {
  * following page (NULL when there is none; borrowed for the call). -EIO
  * when Redis gave no answer, -ENOMEM.
  */
-typedef void (*store_list_callback)(int status, const struct execution_summary *items, size_t count,
-                                    const char *next, void *data);
+typedef void (*store_list_callback)(int status, const struct execution_summary *items, size_t count, const char *next,
+                                    void *data);
 
 /*
  * How many shards executions are spread over. Changing it orphans what
@@ -138,24 +110,27 @@ typedef void (*store_list_callback)(int status, const struct execution_summary *
  */
 #define EXECUTION_STORE_CHANGES_CHANNEL "sfn:execution-changes"
 
-/* Registers the store's Lua scripts with client; call once before use. */
-int execution_store_init(struct redis_client *client);
+/* Registers the store's Lua scripts with client; call once before use. Returns 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int execution_store_init(struct redis_client *client);
 
 /* The shard of an execution: FNV-1a (32 bits) of its id, modulo EXECUTION_STORE_SHARDS. */
 unsigned execution_store_shard(const char *execution_id);
 
 /*
  * Write the Redis key of an execution's record (or its history) into out;
- * the only place these keys are built. A key that does not fit is cut short.
+ * the only place these keys are built. Return 0, or -ENAMETOOLONG when the
+ * key does not fit in size (out then holds no usable key: two executions
+ * must never share one).
  */
-void execution_store_key(const char *execution_id, char *out, size_t size);
-void execution_store_history_key(const char *execution_id, char *out, size_t size);
+__attribute__((warn_unused_result)) int execution_store_key(const char *execution_id, char *out, size_t size);
+__attribute__((warn_unused_result)) int execution_store_history_key(const char *execution_id, char *out, size_t size);
 
-/* Writes the key of a shard's timers (shard < EXECUTION_STORE_SHARDS) into out. */
-void execution_store_timers_key(unsigned shard, char *out, size_t size);
+/* Writes the key of a shard's timers (shard < EXECUTION_STORE_SHARDS) into out. Same returns. */
+__attribute__((warn_unused_result)) int execution_store_timers_key(unsigned shard, char *out, size_t size);
 
-/* Writes the key of a state machine's index of executions into out. */
-void execution_store_index_key(const char *state_machine_arn, char *out, size_t size);
+/* Writes the key of a state machine's index of executions into out. Same returns. */
+__attribute__((warn_unused_result)) int execution_store_index_key(const char *state_machine_arn, char *out,
+                                                                  size_t size);
 
 /*
  * Loads an execution's record. Same contract as redis_client_command():
@@ -163,54 +138,62 @@ void execution_store_index_key(const char *state_machine_arn, char *out, size_t 
  * callback, free it with execution_store_record_free), or a negative code
  * and never calls it.
  */
-int execution_store_load(struct redis_client *client, const char *execution_id, store_load_callback callback,
-                         void *data);
+__attribute__((warn_unused_result)) int execution_store_load(struct redis_client *client, const char *execution_id,
+                                                             store_load_callback callback, void *data);
 
 /*
  * Adds an execution to its state machine's index (unless it is there), then
- * creates it with fields (among them its "arn") and its first events, in
- * one step, unless one with the same id exists (then the existing record is
- * reported). The two commands go out back to back on the one connection, so
- * Redis runs them in that order. Same contract as above; -EINVAL without an
- * "arn" field. A failure after the index entry was sent leaves that entry
- * alone: listings skip an entry without a record.
+ * creates it with record's fields (those it has; among them its arn,
+ * stateMachineArn and startDate) and its first events, in one step, unless
+ * one with the same id exists (then the existing record is reported). The
+ * two commands go out back to back on the one connection, so Redis runs
+ * them in that order. Same contract as above; -EINVAL without an arn or a
+ * stateMachineArn, -ENAMETOOLONG when a key does not fit. A failure after
+ * the index entry was sent leaves that entry alone: listings skip an entry
+ * without a record.
  */
-int execution_store_create(struct redis_client *client, const char *execution_id, const struct store_field *fields,
-                           size_t field_count, const cJSON *events, const char *state_machine_arn,
-                           int64_t start_ms, store_create_callback callback, void *data);
+__attribute__((warn_unused_result)) int execution_store_create(struct redis_client *client, const char *execution_id,
+                                                               const struct execution_record *record,
+                                                               const cJSON *events, store_create_callback callback,
+                                                               void *data);
 
 /*
- * Appends events and sets/deletes fields, atomically, if the record's
- * lastEventId is still expected_last_event_id and (when required_token is
- * not NULL) that token is still the open one. Same contract as above.
+ * Appends events and writes fields (see execution_record_fields()),
+ * atomically, if the record's lastEventId is still expected_last_event_id
+ * and (when required_token is not NULL) that token is still the open one.
+ * Same contract as above.
  */
-int execution_store_commit(struct redis_client *client, const char *execution_id, long expected_last_event_id,
-                           const char *required_token, const cJSON *events, const struct store_field *set,
-                           size_t set_count, const char *const *delete_fields, size_t delete_count,
-                           store_commit_callback callback, void *data);
+__attribute__((warn_unused_result)) int execution_store_commit(struct redis_client *client, const char *execution_id,
+                                                               long expected_last_event_id, const char *required_token,
+                                                               const cJSON *events,
+                                                               const struct execution_fields *fields,
+                                                               store_commit_callback callback, void *data);
 
 /*
  * SendTaskHeartbeat: if token is the open task's, moves its heartbeat
- * deadline to now_ms plus its interval. The callback gets STORE_COMMITTED,
- * STORE_TASK_CLOSED or STORE_NO_EXECUTION, or -EIO. Same contract as above.
+ * deadline to now_ms plus its interval. The outcome is EXECUTION_COMMITTED,
+ * EXECUTION_TASK_CLOSED or EXECUTION_MISSING. Same contract as above.
  */
-int execution_store_heartbeat(struct redis_client *client, const char *execution_id, const char *token,
-                              int64_t now_ms, store_commit_callback callback, void *data);
+__attribute__((warn_unused_result)) int execution_store_heartbeat(struct redis_client *client, const char *execution_id,
+                                                                  const char *token, int64_t now_ms,
+                                                                  store_commit_callback callback, void *data);
 
 /*
  * Claims up to limit timers of one shard due at now_ms, pushing each to
  * now_ms + lease_ms (so it fires again if its claimer dies before handling
  * it); next_due_ms is the shard's. Same contract.
  */
-int execution_store_claim_timers(struct redis_client *client, unsigned shard, int64_t now_ms, int64_t lease_ms,
-                                 size_t limit, store_claim_callback callback, void *data);
+__attribute__((warn_unused_result)) int execution_store_claim_timers(struct redis_client *client, unsigned shard,
+                                                                     int64_t now_ms, int64_t lease_ms, size_t limit,
+                                                                     store_claim_callback callback, void *data);
 
 /*
  * Rewrites an execution's timer from its record (after a claim found
- * nothing due yet). The callback gets STORE_COMMITTED or -EIO.
+ * nothing due yet). The callback gets 0 with EXECUTION_COMMITTED, or -EIO.
  */
-int execution_store_restore_timer(struct redis_client *client, const char *execution_id,
-                                  store_commit_callback callback, void *data);
+__attribute__((warn_unused_result)) int execution_store_restore_timer(struct redis_client *client,
+                                                                      const char *execution_id,
+                                                                      store_commit_callback callback, void *data);
 
 /*
  * ListExecutions: one page of state_machine_arn's executions, newest first,
@@ -224,8 +207,9 @@ int execution_store_restore_timer(struct redis_client *client, const char *execu
  * skipping entries without a record. Same contract as
  * execution_store_load().
  */
-int execution_store_list(struct redis_client *client, const char *state_machine_arn, const char *cursor,
-                         size_t max_results, const char *status, store_list_callback callback, void *data);
+__attribute__((warn_unused_result)) int execution_store_list(struct redis_client *client, const char *state_machine_arn,
+                                                             const char *cursor, size_t max_results, const char *status,
+                                                             store_list_callback callback, void *data);
 
 /*
  * Whether cursor has the shape of a listing's next ("<ms>:<executionArn>")
@@ -233,7 +217,7 @@ int execution_store_list(struct redis_client *client, const char *state_machine_
  */
 bool execution_store_cursor_valid(const char *cursor, const char *execution_arn_prefix);
 
-/* Frees a record; safe on NULL. */
+/* Frees a record (execution_record_free()); safe on NULL. */
 void execution_store_record_free(struct execution_record *record);
 
 /* ---- reads for the API and the console ---- */
@@ -248,7 +232,7 @@ typedef void (*store_history_callback)(int status, const char *const *events, si
 /*
  * Reads an execution's whole history. Returns 0 and later calls callback
  * once, or a negative errno (-ENOTCONN / -EAGAIN: Redis unavailable,
- * -ENOMEM) and never calls it.
+ * -ENOMEM, -ENAMETOOLONG: no execution has an id that long) and never calls it.
  */
 __attribute__((warn_unused_result)) int execution_store_read_history(struct redis_client *client,
                                                                      const char *execution_id,

@@ -8,94 +8,20 @@
 #include <string.h>
 
 #include "store_arguments.h"
+#include "store_scripts.h"
 
-#define MACHINE_KEY_PREFIX "{sfn}:state-machine:"
+#define MACHINE_KEY_PREFIX "{sfn}:state-machine:" /* also spelled in scripts/list_state_machines.lua */
 #define INDEX_KEY "{sfn}:state-machines"
 #define DEFINITION_KEY_PREFIX "{sfn}:definition:"
 
-/*
- * KEYS[1] the machine, KEYS[2] the index, KEYS[3] the definition. ARGV:
- * name, arn, definition, definitionHash, roleArn, type, logging, tracing,
- * now (ms). Returns {status, creationDate}: 2 created; 1 the same machine
- * exists (the roleArn is not compared: AWS ignores it too); 0 the name is
- * taken.
- */
-static struct redis_script create_script = {
-    .name = "create-state-machine",
-    .source =
-        "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
-        "  local m = redis.call('HMGET', KEYS[1], 'definitionHash', 'type', 'logging', 'tracing', 'creationDate')\n"
-        "  local same = m[1] == ARGV[4] and m[2] == ARGV[6] and m[3] == ARGV[7] and m[4] == ARGV[8]\n"
-        "  return {same and 1 or 0, m[5] or '0'}\n"
-        "end\n"
-        "redis.call('SET', KEYS[3], ARGV[3])\n"
-        "redis.call('HSET', KEYS[1], 'name', ARGV[1], 'arn', ARGV[2], 'definition', ARGV[3],\n"
-        "           'definitionHash', ARGV[4], 'roleArn', ARGV[5], 'type', ARGV[6], 'logging', ARGV[7],\n"
-        "           'tracing', ARGV[8], 'creationDate', ARGV[9])\n"
-        "redis.call('ZADD', KEYS[2], 0, ARGV[1])\n"
-        "return {2, ARGV[9]}\n",
-};
+/* The Lua scripts; scripts/<name>.lua says what each takes and returns. */
+static struct redis_script create_script = { .name = "create-state-machine", .source = store_create_state_machine_lua };
 
-/*
- * KEYS[1] the machine, KEYS[2] the new definition's key (only with a new
- * definition). ARGV: definition, definitionHash, roleArn, logging, tracing
- * ('' for each: keep), now (ms). The revisionId is a UUID-shaped digest of
- * what executions would now run with. Returns {1, revisionId}, or {0} when
- * there is no such machine.
- */
-static struct redis_script update_script = {
-    .name = "update-state-machine",
-    .source =
-        "if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end\n"
-        "local fields = {'updateDate', ARGV[6]}\n"
-        "if ARGV[1] ~= '' then\n"
-        "  redis.call('SET', KEYS[2], ARGV[1])\n"
-        "  for _, v in ipairs({'definition', ARGV[1], 'definitionHash', ARGV[2]}) do fields[#fields + 1] = v end\n"
-        "end\n"
-        "for i, name in ipairs({'roleArn', 'logging', 'tracing'}) do\n"
-        "  if ARGV[i + 2] ~= '' then fields[#fields + 1] = name; fields[#fields + 1] = ARGV[i + 2] end\n"
-        "end\n"
-        "redis.call('HSET', KEYS[1], unpack(fields))\n"
-        "local m = redis.call('HMGET', KEYS[1], 'definitionHash', 'roleArn', 'logging', 'tracing')\n"
-        "local d = redis.sha1hex(table.concat(m, '\\n'))\n"
-        "local revision = d:sub(1, 8) .. '-' .. d:sub(9, 12) .. '-' .. d:sub(13, 16) .. '-' .. d:sub(17, 20)\n"
-        "                 .. '-' .. d:sub(21, 32)\n"
-        "redis.call('HSET', KEYS[1], 'revisionId', revision)\n"
-        "return {1, revision}\n",
-};
+static struct redis_script update_script = { .name = "update-state-machine", .source = store_update_state_machine_lua };
 
-/* KEYS[1] the machine, KEYS[2] the index; ARGV[1] its name. */
-static struct redis_script delete_script = {
-    .name = "delete-state-machine",
-    .source =
-        "redis.call('DEL', KEYS[1])\n"
-        "redis.call('ZREM', KEYS[2], ARGV[1])\n"
-        "return 1\n",
-};
+static struct redis_script delete_script = { .name = "delete-state-machine", .source = store_delete_state_machine_lua };
 
-/*
- * KEYS[1] the index. ARGV: the name to start after ('' for the first), most
- * to return. Returns {next, then name, arn, type, creationDate per
- * machine}; next is the last name returned when more follow, else ''. It
- * reads the machines' hashes (same slot) but changes nothing.
- */
-static struct redis_script list_script = {
-    .name = "list-state-machines",
-    .source =
-        "local max = tonumber(ARGV[2])\n"
-        "local start = '-'\n"
-        "if ARGV[1] ~= '' then start = '(' .. ARGV[1] end\n"
-        "local names = redis.call('ZRANGEBYLEX', KEYS[1], start, '+', 'LIMIT', 0, max + 1)\n"
-        "local out = {''}\n"
-        "for i, name in ipairs(names) do\n"
-        "  if i > max then out[1] = names[max]; break end\n"
-        "  local m = redis.call('HMGET', '" MACHINE_KEY_PREFIX "' .. name, 'arn', 'type', 'creationDate')\n"
-        "  if m[1] then\n"
-        "    for _, v in ipairs({name, m[1], m[2] or 'STANDARD', m[3] or '0'}) do out[#out + 1] = v end\n"
-        "  end\n"
-        "end\n"
-        "return out\n",
-};
+static struct redis_script list_script = { .name = "list-state-machines", .source = store_list_state_machines_lua };
 
 int state_machine_store_init(struct redis_client *client)
 {
@@ -103,19 +29,30 @@ int state_machine_store_init(struct redis_client *client)
     return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
 
-static void machine_key(const char *name, char *out, size_t size)
+/* Room for a machine's key and a definition's key; a longer one is -ENAMETOOLONG. */
+#define MACHINE_KEY_SIZE 320
+#define DEFINITION_KEY_SIZE 128
+
+/* Writes prefix and name into out. Returns 0 or -ENAMETOOLONG (never a key cut short). */
+static int build_key(const char *prefix, const char *name, char *out, size_t size)
 {
-    snprintf(out, size, MACHINE_KEY_PREFIX "%s", name);
+    int length = snprintf(out, size, "%s%s", prefix, name);
+    return length < 0 || (size_t)length >= size ? -ENAMETOOLONG : 0;
 }
 
-static void definition_key(const char *hash, char *out, size_t size)
+static int machine_key(const char *name, char *out)
 {
-    snprintf(out, size, DEFINITION_KEY_PREFIX "%s", hash);
+    return build_key(MACHINE_KEY_PREFIX, name, out, MACHINE_KEY_SIZE);
+}
+
+static int definition_key(const char *hash, char *out)
+{
+    return build_key(DEFINITION_KEY_PREFIX, hash, out, DEFINITION_KEY_SIZE);
 }
 
 /* The callback and its data, for every request of this store. */
 struct store_request {
-    void (*callback)(void);       /* cast back to the operation's type */
+    void (*callback)(void); /* cast back to the operation's type */
     void *data;
 };
 
@@ -130,8 +67,8 @@ static struct store_request *new_request(void (*callback)(void), void *data)
 }
 
 /* Runs a script for request (any request struct); frees request when it cannot be sent. */
-static int run(struct redis_client *client, struct redis_script *script, int key_count,
-               struct store_arguments *list, redis_client_callback on_reply, void *request)
+static int run(struct redis_client *client, struct redis_script *script, int key_count, struct store_arguments *list,
+               redis_client_callback on_reply, void *request)
 {
     int result = request ? store_arguments_eval(client, script, key_count, list, on_reply, request)
                          : (store_arguments_release(list), -ENOMEM);
@@ -175,10 +112,15 @@ static void on_created(redisReply *reply, void *data)
 {
     struct store_request *request = data;
     state_machine_create_callback callback = (state_machine_create_callback)request->callback;
-    if (status_array(reply, 2))
-        callback((int)reply->element[0]->integer, element_ms(reply, 1), request->data);
+    long long status = status_array(reply, 2) ? reply->element[0]->integer : -1;
+    if (status >= 0 && status <= 2)
+        callback(0,
+                 status == 2   ? STATE_MACHINE_CREATED
+                 : status == 1 ? STATE_MACHINE_UNCHANGED
+                               : STATE_MACHINE_CONFLICT,
+                 element_ms(reply, 1), request->data);
     else
-        callback(-EIO, 0, request->data);
+        callback(-EIO, STATE_MACHINE_CONFLICT, 0, request->data);
     free(request);
 }
 
@@ -186,11 +128,19 @@ int state_machine_store_create(struct redis_client *client, const struct state_m
                                state_machine_create_callback callback, void *data)
 {
     struct store_arguments list = { 0 };
-    char key[320], definition[128];
-    machine_key(fields->name, key, sizeof(key));
-    definition_key(fields->definition_hash, definition, sizeof(definition));
-    const char *values[] = { key, INDEX_KEY, definition, fields->name, fields->arn, fields->definition,
-                             fields->definition_hash, fields->role_arn, fields->type, fields->logging,
+    char key[MACHINE_KEY_SIZE], definition[DEFINITION_KEY_SIZE];
+    if (machine_key(fields->name, key) < 0 || definition_key(fields->definition_hash, definition) < 0)
+        return -ENAMETOOLONG;
+    const char *values[] = { key,
+                             INDEX_KEY,
+                             definition,
+                             fields->name,
+                             fields->arn,
+                             fields->definition,
+                             fields->definition_hash,
+                             fields->role_arn,
+                             fields->type,
+                             fields->logging,
                              fields->tracing };
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
         store_arguments_add(&list, values[i]);
@@ -224,16 +174,16 @@ int state_machine_store_update(struct redis_client *client, const struct state_m
                                state_machine_update_callback callback, void *data)
 {
     struct store_arguments list = { 0 };
-    char key[320], definition[128];
+    char key[MACHINE_KEY_SIZE], definition[DEFINITION_KEY_SIZE];
+    if (machine_key(fields->name, key) < 0
+        || (fields->definition && definition_key(fields->definition_hash, definition) < 0))
+        return -ENAMETOOLONG;
     struct update_request *request = malloc(sizeof(*request));
     if (request)
         *request = (struct update_request){ callback, data, fields->now_ms };
-    machine_key(fields->name, key, sizeof(key));
     store_arguments_add(&list, key);
-    if (fields->definition) {
-        definition_key(fields->definition_hash, definition, sizeof(definition));
+    if (fields->definition)
         store_arguments_add(&list, definition);
-    }
     const char *values[] = { fields->definition, fields->definition_hash, fields->role_arn, fields->logging,
                              fields->tracing };
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
@@ -256,8 +206,9 @@ int state_machine_store_delete(struct redis_client *client, const char *name, st
                                void *data)
 {
     struct store_arguments list = { 0 };
-    char key[320];
-    machine_key(name, key, sizeof(key));
+    char key[MACHINE_KEY_SIZE];
+    if (machine_key(name, key) < 0)
+        return -ENAMETOOLONG;
     store_arguments_add(&list, key);
     store_arguments_add(&list, INDEX_KEY);
     store_arguments_add(&list, name);
@@ -270,8 +221,8 @@ void state_machine_store_record_free(struct state_machine_record *record)
 {
     if (!record)
         return;
-    char *strings[] = { record->name, record->arn, record->definition, record->definition_hash, record->role_arn,
-                        record->type, record->logging, record->tracing, record->revision_id };
+    char *strings[] = { record->name, record->arn,     record->definition, record->definition_hash, record->role_arn,
+                        record->type, record->logging, record->tracing,    record->revision_id };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(strings[i]);
     free(record);
@@ -310,9 +261,9 @@ static int record_set(struct state_machine_record *record, const char *name, con
 }
 
 /* The fields a load reads, in HMGET's order; the definition, the large one, comes last. */
-static const char *const loaded_fields[] = { "name",    "arn",     "definitionHash", "roleArn",      "type",
-                                             "logging", "tracing", "revisionId",     "creationDate", "updateDate",
-                                             "definition" };
+static const char *const loaded_fields[] = { "name",         "arn",        "definitionHash", "roleArn",
+                                             "type",         "logging",    "tracing",        "revisionId",
+                                             "creationDate", "updateDate", "definition" };
 #define LOADED_FIELD_COUNT (sizeof(loaded_fields) / sizeof(loaded_fields[0]))
 
 /*
@@ -361,10 +312,11 @@ static void on_loaded(redisReply *reply, void *data)
 int state_machine_store_load(struct redis_client *client, const char *name, bool with_definition,
                              state_machine_load_callback callback, void *data)
 {
-    char key[320];
+    char key[MACHINE_KEY_SIZE];
     const char *argv[2 + LOADED_FIELD_COUNT] = { "HMGET", key };
     size_t count = with_definition ? LOADED_FIELD_COUNT : LOADED_FIELD_COUNT - 1;
-    machine_key(name, key, sizeof(key));
+    if (machine_key(name, key) < 0)
+        return -ENAMETOOLONG;
     for (size_t i = 0; i < count; i++)
         argv[2 + i] = loaded_fields[i];
     return command(client, (int)(2 + count), argv, on_loaded, new_request((void (*)(void))callback, data));
@@ -384,8 +336,9 @@ static void on_definition(redisReply *reply, void *data)
 int state_machine_store_load_definition(struct redis_client *client, const char *hash,
                                         state_machine_definition_callback callback, void *data)
 {
-    char key[128];
-    definition_key(hash, key, sizeof(key));
+    char key[DEFINITION_KEY_SIZE];
+    if (definition_key(hash, key) < 0)
+        return -ENAMETOOLONG;
     const char *argv[] = { "GET", key };
     return command(client, 2, argv, on_definition, new_request((void (*)(void))callback, data));
 }

@@ -33,12 +33,12 @@ struct state_machine_record {
     char *definition;
     char *definition_hash;
     char *role_arn;
-    char *type;                  /* "STANDARD" or "EXPRESS" */
-    char *logging;               /* loggingConfiguration, JSON text */
-    char *tracing;               /* tracingConfiguration, JSON text */
-    char *revision_id;           /* set by updates only, as AWS does */
+    char *type;        /* "STANDARD" or "EXPRESS" */
+    char *logging;     /* loggingConfiguration, JSON text */
+    char *tracing;     /* tracingConfiguration, JSON text */
+    char *revision_id; /* set by updates only, as AWS does */
     int64_t creation_ms;
-    int64_t update_ms;           /* 0 until updated */
+    int64_t update_ms; /* 0 until updated */
 };
 
 /* What CreateStateMachine writes, or what UpdateStateMachine changes (NULL: keep). */
@@ -54,10 +54,11 @@ struct state_machine_fields {
     int64_t now_ms;
 };
 
-enum state_machine_create_status {
-    STATE_MACHINE_CREATED = 2,
-    STATE_MACHINE_UNCHANGED = 1,  /* the same name, definition, type and configuration: AWS's idempotent answer */
-    STATE_MACHINE_CONFLICT = 0,   /* the name is taken by another definition */
+/* What CreateStateMachine found; delivered beside the errno status. */
+enum state_machine_create_outcome {
+    STATE_MACHINE_CREATED,
+    STATE_MACHINE_UNCHANGED, /* the same name, definition, type and configuration: AWS's idempotent answer */
+    STATE_MACHINE_CONFLICT,  /* the name is taken by another definition */
 };
 
 /* One state machine of a listing; strings borrowed for the callback. */
@@ -71,8 +72,9 @@ struct state_machine_summary {
 /* Most state machines one listing returns (the model's PageSize maximum). */
 #define STATE_MACHINE_STORE_MAX_LISTED 1000
 
-/* status: an enum state_machine_create_status and the machine's creation time, or -EIO. */
-typedef void (*state_machine_create_callback)(int status, int64_t creation_ms, void *data);
+/* status 0 with the outcome and the machine's creation time, or -EIO (outcome and time meaningless). */
+typedef void (*state_machine_create_callback)(int status, enum state_machine_create_outcome outcome,
+                                              int64_t creation_ms, void *data);
 /* status: 0 with the new revisionId (borrowed) and update time, -ENOENT (no such machine), or -EIO. */
 typedef void (*state_machine_update_callback)(int status, const char *revision_id, int64_t update_ms, void *data);
 /* status: 0 and the record (NULL when there is no such machine; the callback frees it), or -EIO. */
@@ -86,17 +88,19 @@ typedef void (*state_machine_list_callback)(int status, const struct state_machi
                                             const char *next, void *data);
 
 /* Registers the store's Lua scripts with client; call once before use. */
-int state_machine_store_init(struct redis_client *client);
+__attribute__((warn_unused_result)) int state_machine_store_init(struct redis_client *client);
 
 /*
  * All functions below follow redis_client_command()'s contract: they
  * return 0 and later call callback exactly once, or return a negative code
- * (-ENOTCONN, -EAGAIN, -ENOMEM) and never call it.
+ * (-ENOTCONN, -EAGAIN, -ENOMEM, -ENAMETOOLONG when a name makes a key too
+ * long) and never call it.
  */
 
 /* CreateStateMachine: writes fields (all set) unless the name is taken. */
-int state_machine_store_create(struct redis_client *client, const struct state_machine_fields *fields,
-                               state_machine_create_callback callback, void *data);
+__attribute__((warn_unused_result)) int state_machine_store_create(struct redis_client *client,
+                                                                   const struct state_machine_fields *fields,
+                                                                   state_machine_create_callback callback, void *data);
 
 /*
  * UpdateStateMachine: changes the fields that are set (definition with its
@@ -104,28 +108,33 @@ int state_machine_store_create(struct redis_client *client, const struct state_m
  * derived from the resulting definition, role and configuration (so the
  * same update twice gives the same revisionId, as AWS's does).
  */
-int state_machine_store_update(struct redis_client *client, const struct state_machine_fields *fields,
-                               state_machine_update_callback callback, void *data);
+__attribute__((warn_unused_result)) int state_machine_store_update(struct redis_client *client,
+                                                                   const struct state_machine_fields *fields,
+                                                                   state_machine_update_callback callback, void *data);
 
 /* DeleteStateMachine: removes the machine and its index entry; its definitions stay. */
-int state_machine_store_delete(struct redis_client *client, const char *name, state_machine_delete_callback callback,
-                               void *data);
+__attribute__((warn_unused_result)) int state_machine_store_delete(struct redis_client *client, const char *name,
+                                                                   state_machine_delete_callback callback, void *data);
 
 /*
  * Loads the machine called name. Its definition text (up to 1 MiB) comes
  * along only when with_definition is set: starting an execution needs just
  * the definitionHash, whose parsed definition is usually cached.
  */
-int state_machine_store_load(struct redis_client *client, const char *name, bool with_definition,
-                             state_machine_load_callback callback, void *data);
+__attribute__((warn_unused_result)) int state_machine_store_load(struct redis_client *client, const char *name,
+                                                                 bool with_definition,
+                                                                 state_machine_load_callback callback, void *data);
 
 /* Loads the definition whose content hash is hash. */
-int state_machine_store_load_definition(struct redis_client *client, const char *hash,
-                                        state_machine_definition_callback callback, void *data);
+__attribute__((warn_unused_result)) int state_machine_store_load_definition(struct redis_client *client,
+                                                                            const char *hash,
+                                                                            state_machine_definition_callback callback,
+                                                                            void *data);
 
 /* ListStateMachines: up to max_results (1-1000) machines by name, after the name after (NULL: from the first). */
-int state_machine_store_list(struct redis_client *client, const char *after, size_t max_results,
-                             state_machine_list_callback callback, void *data);
+__attribute__((warn_unused_result)) int state_machine_store_list(struct redis_client *client, const char *after,
+                                                                 size_t max_results,
+                                                                 state_machine_list_callback callback, void *data);
 
 /* Frees a record; safe on NULL. */
 void state_machine_store_record_free(struct state_machine_record *record);

@@ -17,7 +17,7 @@ struct store_arguments {
     size_t *lengths;
     size_t count;
     size_t capacity;
-    bool failed;                 /* an allocation failed: running reports -ENOMEM */
+    bool failed; /* an allocation failed: running reports -ENOMEM */
 };
 
 /* Appends a copy of value (NULL is added as ""). */
@@ -34,7 +34,8 @@ void store_arguments_release(struct store_arguments *list);
  * keys, and releases the list in every case. Same contract as
  * redis_client_eval(); -ENOMEM when building the list failed.
  */
-int store_arguments_eval(struct redis_client *client, struct redis_script *script, int key_count,
-                         struct store_arguments *list, redis_client_callback callback, void *data);
+__attribute__((warn_unused_result)) int store_arguments_eval(struct redis_client *client, struct redis_script *script,
+                                                             int key_count, struct store_arguments *list,
+                                                             redis_client_callback callback, void *data);
 
 #endif

@@ -26,6 +26,7 @@ static struct outcome {
     bool done;
     int calls;
     int status;
+    enum state_machine_create_outcome created; /* create's outcome, when status is 0 */
     int64_t ms;
     char revision_id[64];
     struct state_machine_record *record;
@@ -50,10 +51,11 @@ static void finish(int status)
     outcome.status = status;
 }
 
-static void on_create(int status, int64_t creation_ms, void *data)
+static void on_create(int status, enum state_machine_create_outcome created, int64_t creation_ms, void *data)
 {
     (void)data;
     finish(status);
+    outcome.created = created;
     outcome.ms = creation_ms;
 }
 
@@ -140,7 +142,8 @@ static const char *stored_field(const char *name, const char *field)
 static void test_create_writes_the_machine_its_index_entry_and_definition(void)
 {
     ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
-    ASSERT_EQ_INT(STATE_MACHINE_CREATED, outcome.status);
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(STATE_MACHINE_CREATED, outcome.created);
     ASSERT_EQ_INT(1700000000123, outcome.ms);
     ASSERT_EQ_STR("Alpha", stored_field("Alpha", "name"));
     ASSERT_EQ_STR(ARN_PREFIX "Alpha", stored_field("Alpha", "arn"));
@@ -165,7 +168,8 @@ static void test_the_same_create_again_is_unchanged_with_the_first_creation_date
 {
     ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
     ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000009999));
-    ASSERT_EQ_INT(STATE_MACHINE_UNCHANGED, outcome.status);
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(STATE_MACHINE_UNCHANGED, outcome.created);
     ASSERT_EQ_INT(1700000000123, outcome.ms);
     ASSERT_EQ_STR("1700000000123", stored_field("Alpha", "creationDate"));
 }
@@ -174,7 +178,8 @@ static void test_a_taken_name_is_a_conflict_and_changes_nothing(void)
 {
     ASSERT_TRUE(create("Alpha", DEFINITION_A, "hash-a", 1700000000123));
     ASSERT_TRUE(create("Alpha", DEFINITION_B, "hash-b", 1700000009999));
-    ASSERT_EQ_INT(STATE_MACHINE_CONFLICT, outcome.status);
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(STATE_MACHINE_CONFLICT, outcome.created);
     ASSERT_EQ_STR("hash-a", stored_field("Alpha", "definitionHash"));
     ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn}:definition:hash-b"));
 }
@@ -334,7 +339,8 @@ static void test_delete_keeps_the_definition(void)
     ASSERT_EQ_INT(0, outcome.status);
     /* The name is free again. */
     ASSERT_TRUE(create("Alpha", DEFINITION_B, "hash-b", 1700000009999));
-    ASSERT_EQ_INT(STATE_MACHINE_CREATED, outcome.status);
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(STATE_MACHINE_CREATED, outcome.created);
 }
 
 static bool disconnected(void *data)

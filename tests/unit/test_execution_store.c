@@ -6,6 +6,7 @@
 #include "execution_store.h"
 #include "test.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 #define EXECUTION_ID "LoanProcessorStateMachine:my-loan"
@@ -38,9 +39,9 @@ static void test_executions_spread_over_every_shard(void)
 static void test_keys_of_an_execution_share_its_shards_hash_tag(void)
 {
     char key[256], history[256], timers[32];
-    execution_store_key(EXECUTION_ID, key, sizeof(key));
-    execution_store_history_key(EXECUTION_ID, history, sizeof(history));
-    execution_store_timers_key(execution_store_shard(EXECUTION_ID), timers, sizeof(timers));
+    ASSERT_EQ_INT(0, execution_store_key(EXECUTION_ID, key, sizeof(key)));
+    ASSERT_EQ_INT(0, execution_store_history_key(EXECUTION_ID, history, sizeof(history)));
+    ASSERT_EQ_INT(0, execution_store_timers_key(execution_store_shard(EXECUTION_ID), timers, sizeof(timers)));
     ASSERT_EQ_STR("{sfn:02}:execution:" EXECUTION_ID, key);
     ASSERT_EQ_STR("{sfn:02}:history:" EXECUTION_ID, history);
     ASSERT_EQ_STR("{sfn:02}:timers", timers);
@@ -49,24 +50,30 @@ static void test_keys_of_an_execution_share_its_shards_hash_tag(void)
 static void test_timers_keys_have_two_digits(void)
 {
     char timers[32];
-    execution_store_timers_key(0, timers, sizeof(timers));
+    ASSERT_EQ_INT(0, execution_store_timers_key(0, timers, sizeof(timers)));
     ASSERT_EQ_STR("{sfn:00}:timers", timers);
-    execution_store_timers_key(EXECUTION_STORE_SHARDS - 1, timers, sizeof(timers));
+    ASSERT_EQ_INT(0, execution_store_timers_key(EXECUTION_STORE_SHARDS - 1, timers, sizeof(timers)));
     ASSERT_EQ_STR("{sfn:15}:timers", timers);
 }
 
 static void test_index_is_in_the_sfn_slot(void)
 {
     char index[320];
-    execution_store_index_key("arn:aws:states:us-east-1:123456789012:stateMachine:M", index, sizeof(index));
+    ASSERT_EQ_INT(
+        0, execution_store_index_key("arn:aws:states:us-east-1:123456789012:stateMachine:M", index, sizeof(index)));
     ASSERT_EQ_STR("{sfn}:executions:arn:aws:states:us-east-1:123456789012:stateMachine:M", index);
 }
 
-static void test_a_key_too_long_for_its_buffer_is_cut_short(void)
+/* A key cut short could alias two executions: a key builder refuses instead. */
+static void test_a_key_too_long_for_its_buffer_is_an_error(void)
 {
-    char key[12];
-    execution_store_key(EXECUTION_ID, key, sizeof(key));
-    ASSERT_EQ_STR("{sfn:02}:ex", key);
+    char key[12], exact[sizeof("{sfn:02}:execution:" EXECUTION_ID)];
+    ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_key(EXECUTION_ID, key, sizeof(key)));
+    ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_history_key(EXECUTION_ID, key, sizeof(key)));
+    ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_timers_key(0, key, 8));
+    ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_index_key("arn:aws:states:x", key, sizeof(key)));
+    ASSERT_EQ_INT(0, execution_store_key(EXECUTION_ID, exact, sizeof(exact)));
+    ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_key(EXECUTION_ID, exact, sizeof(exact) - 1));
 }
 
 static void test_cursor_shape(void)
@@ -76,8 +83,8 @@ static void test_cursor_shape(void)
     ASSERT_TRUE(!execution_store_cursor_valid("17x:" EXECUTION_PREFIX "x", EXECUTION_PREFIX));
     ASSERT_TRUE(!execution_store_cursor_valid(":" EXECUTION_PREFIX "x", EXECUTION_PREFIX));
     ASSERT_TRUE(!execution_store_cursor_valid("12345678901234567890:" EXECUTION_PREFIX "x", EXECUTION_PREFIX));
-    ASSERT_TRUE(!execution_store_cursor_valid("1:arn:aws:states:us-east-1:123456789012:execution:Other:x",
-                                              EXECUTION_PREFIX));
+    ASSERT_TRUE(
+        !execution_store_cursor_valid("1:arn:aws:states:us-east-1:123456789012:execution:Other:x", EXECUTION_PREFIX));
 }
 
 int main(void)
@@ -87,7 +94,7 @@ int main(void)
     RUN(test_keys_of_an_execution_share_its_shards_hash_tag);
     RUN(test_timers_keys_have_two_digits);
     RUN(test_index_is_in_the_sfn_slot);
-    RUN(test_a_key_too_long_for_its_buffer_is_cut_short);
+    RUN(test_a_key_too_long_for_its_buffer_is_an_error);
     RUN(test_cursor_shape);
     return test_done();
 }

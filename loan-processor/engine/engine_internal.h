@@ -1,0 +1,181 @@
+/*
+ * engine_internal - what the engine's own files share (see engine.h for
+ * what the engine does). Not for use outside engine/.
+ *
+ *   engine.c            the engine's life, and definitions pinned by hash
+ *   engine_names.c      ARNs of state machines and executions
+ *   machine_registry.c  CreateStateMachine, UpdateStateMachine, the shipped files
+ *   step_record.c       a step of the interpreter as the record a commit writes
+ *   task_start.c        starting tasks through the task starter, their start leases
+ *   execution_start.c   StartExecution
+ *   execution_change.c  task outcomes, activity changes and due timers
+ *   execution_stop.c    SendTaskHeartbeat and StopExecution
+ */
+#ifndef ENGINE_INTERNAL_H
+#define ENGINE_INTERNAL_H
+
+#include "definition_cache.h"
+#include "engine.h"
+#include "execution_store.h"
+#include "execution_timers.h"
+#include "interpreter.h"
+#include "state_machine_store.h"
+
+/*
+ * A change that keeps losing compare-and-set races to other changes of the
+ * same execution is given up after this many tries (reported as -EBUSY).
+ */
+#define ENGINE_MAX_COMMIT_ATTEMPTS 8
+
+struct shipped_machine;
+
+struct engine {
+    struct event_loop *loop;
+    struct redis_client *redis;
+    struct execution_timers *timers;
+    struct engine_config config;
+    struct definition_cache definitions;
+    struct shipped_machine *shipped;
+    struct event_timer registration_timer;
+    bool stopped;
+};
+
+/* ---- engine_names.c ---- */
+
+/*
+ * The name of the state machine state_machine_arn names in this engine's
+ * region and account (into out), or -ENOENT: an ARN of another region or
+ * account, or a qualified one, names nothing here.
+ */
+__attribute__((warn_unused_result)) int
+engine_machine_name_from_arn(const struct engine *engine, const char *state_machine_arn, char *out, size_t size);
+
+/* ---- machine_registry.c ---- */
+
+/* After a (re)connection to Redis: looks at every shipped definition again. */
+void machine_registry_recheck(struct engine *engine);
+
+/* Frees the shipped definitions. */
+void machine_registry_free(struct engine *engine);
+
+/* ---- engine.c: definitions, parsed once, cached by content hash ---- */
+
+typedef void (*definition_pinned_callback)(int status, struct cached_definition *definition, void *data);
+
+/*
+ * Pins the parsed definition whose content hash is hash (owner names who
+ * runs it, for the log): from the cache at once (returns 1, *definition
+ * set), or loaded from Redis and parsed (returns 0; callback follows with
+ * it, or -EIO). Returns a negative code, and never calls back, on failure.
+ */
+__attribute__((warn_unused_result)) int engine_pin_definition(struct engine *engine, const char *hash,
+                                                              const char *owner, struct cached_definition **definition,
+                                                              definition_pinned_callback callback, void *data);
+
+/* ---- step_record.c ---- */
+
+/*
+ * What one commit writes: the record's new values (strings borrowed from
+ * the step or the loaded record, except task_parameters) and which of its
+ * fields the commit writes (those absent are deleted).
+ */
+struct step_record {
+    struct execution_record record;
+    unsigned mask;
+    char *task_parameters; /* owned: the new task's Parameters as JSON text */
+    struct execution_fields fields;
+};
+
+/* Frees what the step record owns and empties it. */
+void step_record_reset(struct step_record *next);
+
+/* The fields to commit (next->fields), from next's record and mask; returns them. */
+const struct execution_fields *step_record_fields(struct step_record *next);
+
+/* The record a step leaves behind: where it rests (and its deadlines), or how it ended. */
+void step_record_describe(const struct engine *engine, const struct interpreter_step *step, struct step_record *next);
+
+/* Only lastEventId moves on (a change that only appends events). */
+void step_record_append_only(const struct interpreter_step *step, struct step_record *next);
+
+/*
+ * Confirms the open task's start (see task_start.c): its lease and
+ * Parameters go, and unless next sets the timer itself it falls back to the
+ * task's own deadlines.
+ */
+void step_record_confirm_start(const struct execution_record *record, struct step_record *next);
+
+/* Gives the open task's start a new lease, from now_ms. */
+void step_record_renew_start_lease(const struct engine *engine, const struct execution_record *record, int64_t now_ms,
+                                   struct step_record *next);
+
+/*
+ * A worker took the activity task: its heartbeat clock starts again, as if
+ * the worker had sent a heartbeat (it could not before it had the token).
+ */
+void step_record_restart_heartbeat(const struct execution_record *record, int64_t now_ms, struct step_record *next);
+
+/* Logs how a committed step left the execution. */
+void step_record_log(const struct interpreter_step *step, const char *execution_arn);
+
+/* A uniform random fraction in [0, 1), for FULL-jitter retry delays. */
+double step_record_random_fraction(void);
+
+/* ---- task_start.c ---- */
+
+/* What happened to a waiting activity task (changes of kind CHANGE_ACTIVITY). */
+enum activity_change {
+    ACTIVITY_STARTED,         /* a worker took it: ActivityStarted */
+    ACTIVITY_MISSING,         /* its activity was deleted before it could be queued */
+    ACTIVITY_SCHEDULE_FAILED, /* its activity's queue is full: ActivityScheduleFailed */
+    ACTIVITY_QUEUED,          /* it is in its activity's queue: its start is confirmed */
+};
+
+/* What follows a committed step: its log lines, its timer and its task. */
+void task_start_after_commit(struct engine *engine, const struct interpreter_step *step, const struct step_record *next,
+                             const char *execution_arn);
+
+/* Starts the open task of record again, from what the record kept of it. */
+void task_start_again(struct engine *engine, const struct execution_record *record);
+
+/*
+ * Checks that the activity step schedules exists, unless it schedules none
+ * or a missing one is already known. Returns 1 (nothing to check: commit
+ * now), 0 (callback follows), or a negative code.
+ */
+__attribute__((warn_unused_result)) int task_start_check_activity(struct engine *engine,
+                                                                  const struct interpreter_step *step,
+                                                                  const char *known_missing,
+                                                                  engine_status_callback callback, void *data);
+
+/*
+ * What the check of the activity a step schedules leads to: status 0 (it
+ * exists) goes on as it is; -ENOENT keeps the activity's ARN in *missing and
+ * computes the step again with recompute(owner), which then fails the
+ * execution as AWS does. Returns 0 to commit the step, or a negative code.
+ */
+__attribute__((warn_unused_result)) int task_start_settle_activity_check(int status, char **missing,
+                                                                         struct interpreter_step *step,
+                                                                         int (*recompute)(void *owner), void *owner);
+
+/* ---- execution_change.c ---- */
+
+enum change_kind { CHANGE_TASK_OUTCOME, CHANGE_ACTIVITY, CHANGE_TIMER };
+
+/*
+ * Starts a change of kind (and activity, for CHANGE_ACTIVITY) to the task
+ * waiting on token, with report (copied; for ACTIVITY_STARTED its output is
+ * the worker's name). Same contract as engine_send_task_success().
+ */
+__attribute__((warn_unused_result)) int execution_change_task(struct engine *engine, const char *token,
+                                                              enum change_kind kind, enum activity_change activity,
+                                                              const struct engine_task_report *report,
+                                                              engine_task_callback callback, void *data);
+
+/* A timer of execution_id is due (execution_timers' callback; data is the engine). */
+void execution_change_timer_due(const char *execution_id, void *data);
+
+/* A copy of text (NULL stays NULL); sets *failed when out of memory. */
+char *engine_copy_or_null(const char *text, bool *failed);
+
+#endif

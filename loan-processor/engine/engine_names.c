@@ -1,0 +1,35 @@
+/* engine_names - the ARNs of state machines and executions (see engine.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "sfn_arn.h"
+
+void engine_state_machine_arn(const struct engine *engine, const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "arn:aws:states:%s:%s:stateMachine:%s", engine->config.region, engine->config.account, name);
+}
+
+int engine_execution_arn(const char *state_machine_arn, const char *execution_name, char *out, size_t size)
+{
+    static const char marker[] = ":stateMachine:";
+    const char *found = strstr(state_machine_arn, marker);
+    if (!found)
+        return -EINVAL;
+    int length = snprintf(out, size, "%.*s:execution:%s:%s", (int)(found - state_machine_arn), state_machine_arn,
+                          found + sizeof(marker) - 1, execution_name);
+    return length < 0 || (size_t)length >= size ? -EINVAL : 0;
+}
+
+int engine_machine_name_from_arn(const struct engine *engine, const char *state_machine_arn, char *out, size_t size)
+{
+    struct sfn_arn parsed;
+    char expected[2 * SFN_ARN_PART_SIZE], error[2 * SFN_ARN_PART_SIZE];
+    if (sfn_arn_parse(state_machine_arn, SFN_ARN_STATE_MACHINE, &parsed, error, sizeof(error)) < 0
+        || strlen(parsed.state_machine) >= size)
+        return -ENOENT;
+    strcpy(out, parsed.state_machine);
+    engine_state_machine_arn(engine, out, expected, sizeof(expected));
+    return strcmp(expected, state_machine_arn) == 0 ? 0 : -ENOENT;
+}

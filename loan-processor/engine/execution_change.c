@@ -1,0 +1,485 @@
+/*
+ * execution_change - the changes of a running execution: task outcomes
+ * (SendTaskSuccess/Failure, what a task starter reports), what happened to
+ * an activity task, due timers, and the start leases of tasks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "log.h"
+#include "random_id.h"
+#include "task_token.h"
+#include "wall_clock.h"
+
+/*
+ * ---- changes of a running execution ----
+ *
+ * A task outcome (SendTaskSuccess/Failure, what an integration reports),
+ * what happened to an activity task, or a due timer: load the record, let
+ * the interpreter compute the step, commit it with a compare-and-set, and
+ * recompute from the new record when another change won the race.
+ */
+
+/* What a due timer means for the record it belongs to. */
+enum timer_action {
+    TIMER_RESTORE, /* nothing is due yet: put the timer back as the record says */
+    TIMER_TASK_TIMED_OUT,
+    TIMER_HEARTBEAT_MISSED,
+    TIMER_TASK_START_EXPIRED, /* the open task's start was not confirmed within its lease: start it again */
+    TIMER_ELAPSED,            /* a Wait or a Retry interval ended */
+};
+
+struct change_operation {
+    struct engine *engine;
+    enum change_kind kind;
+    enum activity_change activity; /* CHANGE_ACTIVITY */
+    engine_task_callback callback; /* task outcomes and activity changes */
+    void *data;
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
+    char *token;                       /* task outcomes: the token that must still be open */
+    struct engine_task_report outcome; /* its strings owned; for ACTIVITY_STARTED, output is the worker's name */
+    char *missing_activity;            /* an activity the step scheduled and found missing */
+    int attempts;
+    struct execution_record *record;
+    enum timer_action action;             /* timers: what the loaded record says the timer means */
+    struct cached_definition *definition; /* the one the record runs, pinned */
+    struct interpreter_step step;
+    struct step_record next;
+};
+
+/* Lets go of what one attempt loaded: the step, the record and the definition's pin. */
+static void release_attempt(struct change_operation *operation)
+{
+    interpreter_step_release(&operation->step);
+    step_record_reset(&operation->next);
+    execution_store_record_free(operation->record);
+    operation->record = NULL;
+    definition_cache_release(&operation->engine->definitions, operation->definition);
+    operation->definition = NULL;
+}
+
+static void change_operation_free(struct change_operation *operation)
+{
+    release_attempt(operation);
+    free(operation->missing_activity);
+    free(operation->token);
+    free((char *)operation->outcome.output);
+    free((char *)operation->outcome.error);
+    free((char *)operation->outcome.cause);
+    free(operation);
+}
+
+/* Reports the end of a change (status 0, -ETIMEDOUT, -EBUSY or -EIO) and frees it. */
+static void finish_change(struct change_operation *operation, int status)
+{
+    const struct execution_record *record = operation->record;
+    if (operation->kind == CHANGE_TIMER) {
+        if (status == -EIO || status == -EBUSY)
+            log_event(LOG_WARN, "timer-deferred", "the timer of %s could not be handled now; it fires again later",
+                      operation->execution_id);
+        execution_timers_handled(operation->engine->timers);
+    } else {
+        const char *execution_status = status == 0 ? interpreter_status_name(operation->step.status) : NULL;
+        operation->callback(status, record ? record->arn : NULL, execution_status, operation->data);
+    }
+    change_operation_free(operation);
+}
+
+static int load_for_change(struct change_operation *operation);
+
+/*
+ * What follows a commit that did not apply: a lost race is computed again
+ * from the reloaded record (up to ENGINE_MAX_COMMIT_ATTEMPTS loads, then -EBUSY), a
+ * closed task or a missing execution ends the change with -ETIMEDOUT,
+ * anything else with -EIO. Returns false when status says the commit applied.
+ */
+static bool commit_not_applied(struct change_operation *operation, int status, enum execution_commit_outcome outcome)
+{
+    if (status == 0 && outcome == EXECUTION_COMMITTED)
+        return false;
+    if (status == 0 && outcome == EXECUTION_CHANGED && operation->attempts < ENGINE_MAX_COMMIT_ATTEMPTS) {
+        release_attempt(operation);
+        if (load_for_change(operation) < 0)
+            finish_change(operation, -EIO);
+    } else {
+        finish_change(operation, status < 0 ? -EIO : outcome == EXECUTION_CHANGED ? -EBUSY : -ETIMEDOUT);
+    }
+    return true;
+}
+
+static void on_change_committed(int status, enum execution_commit_outcome outcome, void *data)
+{
+    struct change_operation *operation = data;
+    if (commit_not_applied(operation, status, outcome))
+        return;
+    if (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == ENGINE_TASK_SUCCEEDED)
+        log_event(LOG_INFO, "resumed", "Execution %s resumed after its task %s succeeded", operation->record->arn,
+                  operation->record->state);
+    task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->record->arn);
+    finish_change(operation, 0);
+}
+
+static bool task_is_open(const struct execution_record *record, const char *token)
+{
+    return record && record->status && strcmp(record->status, "RUNNING") == 0 && record->task_token
+           && strcmp(record->task_token, token) == 0 && record->state && record->task_resource;
+}
+
+static enum timer_action decide_timer(const struct execution_record *record, int64_t now_ms)
+{
+    bool running = record && record->status && strcmp(record->status, "RUNNING") == 0;
+    if (!running || !record->timer_due_ms || record->timer_due_ms > now_ms)
+        return TIMER_RESTORE;
+    if (!record->resting || strcmp(record->resting, "task") != 0)
+        return TIMER_ELAPSED;
+    if (record->task_timeout_ms && now_ms >= record->task_timeout_ms)
+        return TIMER_TASK_TIMED_OUT;
+    if (record->heartbeat_due_ms && now_ms >= record->heartbeat_due_ms)
+        return TIMER_HEARTBEAT_MISSED;
+    if (record->task_start_due_ms && now_ms >= record->task_start_due_ms)
+        return TIMER_TASK_START_EXPIRED;
+    return TIMER_RESTORE;
+}
+
+/* The step of an activity change (the interpreter's returns). */
+static int interpret_activity_change(struct change_operation *operation, const struct state_machine *machine,
+                                     const struct execution_facts *facts, const struct execution_position *position,
+                                     const struct step_environment *environment)
+{
+    const struct engine_task_report *outcome = &operation->outcome;
+    switch (operation->activity) {
+    case ACTIVITY_STARTED:
+        return interpreter_activity_started(machine, position, outcome->output, environment, &operation->step);
+    case ACTIVITY_MISSING:
+        return interpreter_activity_missing(machine, position, environment, &operation->step);
+    case ACTIVITY_SCHEDULE_FAILED:
+        return interpreter_activity_schedule_failed(machine, facts, position, outcome->error, outcome->cause,
+                                                    environment, &operation->step);
+    case ACTIVITY_QUEUED:
+        break; /* no event: see change_start_lease() */
+    }
+    return -EINVAL;
+}
+
+/* Computes the step of the change from the loaded record. Returns 0, -EINVAL (nothing to apply) or -ENOMEM. */
+static int interpret_change(struct change_operation *operation, const struct state_machine *machine,
+                            const struct execution_facts *facts, const struct execution_position *position,
+                            enum timer_action action)
+{
+    const struct engine_task_report *outcome = &operation->outcome;
+    char *fresh_token = NULL;
+    int result = task_token_create(operation->execution_id, &fresh_token);
+    struct step_environment environment = {
+        .now_ms = wall_clock_now_ms(),
+        .fresh_token = fresh_token,
+        .jitter = step_record_random_fraction(),
+        .random_bytes = random_id_fill,
+        .missing_activity = operation->missing_activity,
+    };
+    if (result < 0)
+        return result;
+    if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED)
+        result = interpreter_timer_due(machine, facts, position, &environment, &operation->step);
+    else if (operation->kind == CHANGE_TIMER)
+        result = interpreter_task_timed_out(machine, facts, position, action == TIMER_HEARTBEAT_MISSED, &environment,
+                                            &operation->step);
+    else if (operation->kind == CHANGE_ACTIVITY)
+        result = interpret_activity_change(operation, machine, facts, position, &environment);
+    else if (outcome->kind == ENGINE_TASK_SUBMITTED)
+        result = interpreter_task_submitted(machine, position, outcome->output, &environment, &operation->step);
+    else if (outcome->kind == ENGINE_TASK_FAILED)
+        result = interpreter_task_failed(machine, facts, position, outcome->error, outcome->cause, &environment,
+                                         &operation->step);
+    else
+        result = interpreter_task_succeeded(machine, facts, position, outcome->output, &environment, &operation->step);
+    free(fresh_token);
+    return result;
+}
+
+static void on_timer_restored(int status, enum execution_commit_outcome outcome, void *data)
+{
+    struct change_operation *operation = data;
+    finish_change(operation, status == 0 && outcome == EXECUTION_COMMITTED ? 0 : -EIO);
+}
+
+/* Whether the change only appends events (a submission, a worker taking an activity task): the task still waits. */
+static bool appends_only(const struct change_operation *operation)
+{
+    return (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == ENGINE_TASK_SUBMITTED)
+           || (operation->kind == CHANGE_ACTIVITY && operation->activity == ACTIVITY_STARTED);
+}
+
+static void on_start_lease_committed(int status, enum execution_commit_outcome outcome, void *data)
+{
+    struct change_operation *operation = data;
+    if (commit_not_applied(operation, status, outcome))
+        return;
+    if (operation->kind == CHANGE_TIMER) {
+        execution_timers_note_due(operation->engine->timers, operation->next.record.timer_due_ms);
+        task_start_again(operation->engine, operation->record);
+    }
+    finish_change(operation, 0);
+}
+
+/*
+ * A change of the open task's start lease alone, with no event: its renewal
+ * when it ran out (a timer), or its release when an activity task was
+ * queued. Committed on the record's lastEventId and the task's token.
+ */
+static void change_start_lease(struct change_operation *operation)
+{
+    const struct execution_record *record = operation->record;
+    struct step_record *next = &operation->next;
+    step_record_reset(next);
+    if (operation->kind == CHANGE_TIMER)
+        step_record_renew_start_lease(operation->engine, record, wall_clock_now_ms(), next);
+    else
+        step_record_confirm_start(record, next);
+    if (execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
+                               record->task_token, NULL, step_record_fields(next), on_start_lease_committed, operation)
+        < 0)
+        finish_change(operation, -EIO);
+}
+
+/* Whether the change confirms the start of a task whose start is already confirmed (a second start's report). */
+static bool confirms_confirmed_start(const struct change_operation *operation)
+{
+    bool confirms = (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == ENGINE_TASK_SUBMITTED)
+                    || (operation->kind == CHANGE_ACTIVITY && operation->activity == ACTIVITY_QUEUED);
+    return confirms && !operation->record->task_start_due_ms;
+}
+
+/* Commits the computed step; a change that only appends events moves lastEventId on. */
+static int commit_change(struct change_operation *operation)
+{
+    const struct execution_record *record = operation->record;
+    struct step_record *next = &operation->next;
+    if (appends_only(operation)) {
+        step_record_append_only(&operation->step, next);
+        if (operation->kind == CHANGE_ACTIVITY)
+            step_record_restart_heartbeat(record, operation->step.history.timestamp_ms, next);
+        step_record_confirm_start(record, next);
+    } else {
+        step_record_describe(operation->engine, &operation->step, next);
+    }
+    return execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
+                                  operation->token, operation->step.history.events, step_record_fields(next),
+                                  on_change_committed, operation);
+}
+
+/* The state machine's name in an execution id "<stateMachine>:<execution>" (into out). */
+static void machine_name_of(const char *execution_id, char *out, size_t size)
+{
+    snprintf(out, size, "%.*s", (int)strcspn(execution_id, ":"), execution_id);
+}
+
+/* Computes the change's step from its loaded record and definition. Returns 0, -EINVAL (nothing to apply) or -ENOMEM. */
+static int interpret_record(struct change_operation *operation)
+{
+    const struct execution_record *record = operation->record;
+    char machine_name[TASK_TOKEN_EXECUTION_ID_SIZE];
+    machine_name_of(operation->execution_id, machine_name, sizeof(machine_name));
+    struct execution_facts facts = {
+        .execution_arn = record->arn,
+        .execution_name = record->name,
+        .state_machine_arn = record->state_machine_arn,
+        .state_machine_name = machine_name,
+        .role_arn = record->role_arn,
+        .region = operation->engine->config.region,
+        .start_ms = record->start_ms,
+        .input = record->input,
+    };
+    struct execution_position position = {
+        .last_event_id = record->last_event_id,
+        .state_name = record->state,
+        .state_entered_event_id = record->state_entered_event_id,
+        .state_entered_ms = record->state_entered_ms,
+        .state_input = record->state_input,
+        .retry_counts = record->retry_counts,
+    };
+    if (interpreter_resting_from_name(record->resting ? record->resting : "task", &position.resting) < 0)
+        position.resting = RESTING_TASK;
+    return interpret_change(operation, operation->definition->machine, &facts, &position, operation->action);
+}
+
+/* The change failed with result (-EINVAL: it no longer applies, as for a closed task). */
+static void abandon_change(struct change_operation *operation, int result)
+{
+    finish_change(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
+}
+
+static int recompute_change(void *operation)
+{
+    return interpret_record(operation);
+}
+
+static void on_change_activity_checked(int status, void *data)
+{
+    struct change_operation *operation = data;
+    int result = task_start_settle_activity_check(status, &operation->missing_activity, &operation->step,
+                                                  recompute_change, operation);
+    if (result == 0)
+        result = commit_change(operation);
+    if (result < 0)
+        abandon_change(operation, result);
+}
+
+/* Computes the change (checking an activity it schedules) and commits it. */
+static void interpret_and_commit(struct change_operation *operation)
+{
+    int result = interpret_record(operation);
+    if (result == 0)
+        result = task_start_check_activity(operation->engine, &operation->step, operation->missing_activity,
+                                           on_change_activity_checked, operation);
+    if (result == 1)
+        result = commit_change(operation);
+    if (result < 0)
+        abandon_change(operation, result);
+}
+
+static void on_definition_for_change(int status, struct cached_definition *definition, void *data)
+{
+    struct change_operation *operation = data;
+    operation->definition = definition;
+    if (status < 0)
+        finish_change(operation, -EIO);
+    else
+        interpret_and_commit(operation);
+}
+
+/* Pins the definition the record runs (cached, or loaded from Redis), then goes on with the change. */
+static void find_definition_for_change(struct change_operation *operation)
+{
+    const struct execution_record *record = operation->record;
+    int result = -EIO;
+    if (!record->definition_hash)
+        log_event(LOG_ERROR, "definition-missing", "execution %s records no definition", record->arn);
+    else
+        result = engine_pin_definition(operation->engine, record->definition_hash, record->arn, &operation->definition,
+                                       on_definition_for_change, operation);
+    if (result == 1)
+        interpret_and_commit(operation);
+    else if (result < 0)
+        finish_change(operation, -EIO);
+}
+
+static void on_record_for_change(int status, struct execution_record *record, void *data)
+{
+    struct change_operation *operation = data;
+    operation->record = record;
+    operation->attempts++;
+    operation->action = TIMER_ELAPSED;
+    if (status < 0) {
+        finish_change(operation, -EIO);
+        return;
+    }
+    if (operation->kind == CHANGE_TIMER)
+        operation->action = decide_timer(record, wall_clock_now_ms());
+    if (operation->action == TIMER_RESTORE) {
+        if (execution_store_restore_timer(operation->engine->redis, operation->execution_id, on_timer_restored,
+                                          operation)
+            < 0)
+            finish_change(operation, -EIO);
+        return;
+    }
+    if (operation->kind != CHANGE_TIMER && !task_is_open(record, operation->token)) {
+        finish_change(operation, -ETIMEDOUT);
+        return;
+    }
+    if (confirms_confirmed_start(operation)) {
+        finish_change(operation, 0);
+        return;
+    }
+    if (operation->action == TIMER_TASK_START_EXPIRED
+        || (operation->kind == CHANGE_ACTIVITY && operation->activity == ACTIVITY_QUEUED)) {
+        change_start_lease(operation);
+        return;
+    }
+    find_definition_for_change(operation);
+}
+
+static int load_for_change(struct change_operation *operation)
+{
+    return execution_store_load(operation->engine->redis, operation->execution_id, on_record_for_change, operation);
+}
+
+char *engine_copy_or_null(const char *text, bool *failed)
+{
+    char *copy = text ? strdup(text) : NULL;
+    if (text && !copy)
+        *failed = true;
+    return copy;
+}
+
+int execution_change_task(struct engine *engine, const char *token, enum change_kind kind,
+                          enum activity_change activity, const struct engine_task_report *outcome,
+                          engine_task_callback callback, void *data)
+{
+    struct change_operation *operation = calloc(1, sizeof(*operation));
+    bool failed = false;
+    if (!operation)
+        return -ENOMEM;
+    if (task_token_parse(token, operation->execution_id) < 0) {
+        free(operation);
+        return -EINVAL;
+    }
+    operation->engine = engine;
+    operation->kind = kind;
+    operation->activity = activity;
+    operation->callback = callback;
+    operation->data = data;
+    operation->outcome.kind = outcome->kind;
+    operation->token = engine_copy_or_null(token, &failed);
+    operation->outcome.output = engine_copy_or_null(outcome->output, &failed);
+    operation->outcome.error = engine_copy_or_null(outcome->error, &failed);
+    operation->outcome.cause = engine_copy_or_null(outcome->cause, &failed);
+    int result = failed ? -ENOMEM : load_for_change(operation);
+    if (result < 0)
+        change_operation_free(operation);
+    return result;
+}
+
+int engine_activity_started(struct engine *engine, const char *token, const char *worker_name,
+                            engine_task_callback callback, void *data)
+{
+    struct engine_task_report outcome = { ENGINE_TASK_SUBMITTED, worker_name, NULL, NULL };
+    return execution_change_task(engine, token, CHANGE_ACTIVITY, ACTIVITY_STARTED, &outcome, callback, data);
+}
+
+void execution_change_timer_due(const char *execution_id, void *data)
+{
+    struct engine *engine = data;
+    struct change_operation *operation = calloc(1, sizeof(*operation));
+    int result = -ENOMEM;
+    if (operation && strlen(execution_id) < sizeof(operation->execution_id)) {
+        operation->engine = engine;
+        operation->kind = CHANGE_TIMER;
+        strcpy(operation->execution_id, execution_id);
+        result = load_for_change(operation);
+    }
+    if (result < 0) {
+        log_event(LOG_WARN, "timer-deferred", "the timer of %s could not be handled now (%s); it fires again later",
+                  execution_id, strerror(-result));
+        free(operation);
+        execution_timers_handled(engine->timers);
+    }
+}
+
+int engine_send_task_success(struct engine *engine, const char *token, const char *output,
+                             engine_task_callback callback, void *data)
+{
+    struct engine_task_report outcome = { ENGINE_TASK_SUCCEEDED, output, NULL, NULL };
+    return execution_change_task(engine, token, CHANGE_TASK_OUTCOME, ACTIVITY_STARTED /* unused */, &outcome, callback,
+                                 data);
+}
+
+int engine_send_task_failure(struct engine *engine, const char *token, const char *error, const char *cause,
+                             engine_task_callback callback, void *data)
+{
+    struct engine_task_report outcome = { ENGINE_TASK_FAILED, NULL, error, cause };
+    return execution_change_task(engine, token, CHANGE_TASK_OUTCOME, ACTIVITY_STARTED /* unused */, &outcome, callback,
+                                 data);
+}

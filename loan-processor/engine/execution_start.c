@@ -1,0 +1,201 @@
+/* execution_start - StartExecution (see engine.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "log.h"
+#include "random_id.h"
+#include "sfn_arn.h"
+#include "task_token.h"
+#include "wall_clock.h"
+
+struct start_operation {
+    struct engine *engine;
+    engine_start_callback callback;
+    void *data;
+    char execution_arn[512];
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
+    char *name;
+    char *input;
+    int64_t start_ms;
+    struct state_machine_record *machine; /* as loaded from Redis */
+    struct cached_definition *definition; /* pinned while the operation lives */
+    char *missing_activity;               /* an activity the first step scheduled and found missing */
+    struct interpreter_step step;
+    struct step_record next;
+};
+
+static void start_operation_free(struct start_operation *operation)
+{
+    interpreter_step_release(&operation->step);
+    step_record_reset(&operation->next);
+    definition_cache_release(&operation->engine->definitions, operation->definition);
+    state_machine_store_record_free(operation->machine);
+    free(operation->name);
+    free(operation->input);
+    free(operation->missing_activity);
+    free(operation);
+}
+
+/* Reports how a start ended (status 0, -EEXIST, -ENOENT or -EIO) and frees the operation. */
+static void finish_start(struct start_operation *operation, int status, int64_t start_ms)
+{
+    operation->callback(status, operation->execution_arn, start_ms, operation->data);
+    start_operation_free(operation);
+}
+
+static void on_execution_created(int status, bool created, struct execution_record *existing, void *data)
+{
+    struct start_operation *operation = data;
+    if (status == 0 && created) {
+        log_event(LOG_INFO, "execution-started", "Execution %s started with input %s", operation->execution_arn,
+                  operation->input);
+        operation->callback(0, operation->execution_arn, operation->start_ms, operation->data);
+        task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->execution_arn);
+        start_operation_free(operation);
+    } else if (status == 0 && existing) {
+        /* Same name: AWS answers with the original execution if it runs with the same input. */
+        bool same = existing && existing->status && strcmp(existing->status, "RUNNING") == 0 && existing->input
+                    && strcmp(existing->input, operation->input) == 0;
+        finish_start(operation, same ? 0 : -EEXIST, existing ? existing->start_ms : 0);
+    } else {
+        finish_start(operation, -EIO, 0);
+    }
+    execution_store_record_free(existing);
+}
+
+/* Computes the execution's first step. Returns 0 or -ENOMEM. */
+static int interpret_start(struct start_operation *operation)
+{
+    const struct state_machine_record *machine = operation->machine;
+    char *token = NULL;
+    int result = task_token_create(operation->execution_id, &token);
+    if (result < 0)
+        return result;
+    struct execution_facts facts = {
+        .execution_arn = operation->execution_arn,
+        .execution_name = operation->name,
+        .state_machine_arn = machine->arn,
+        .state_machine_name = machine->name,
+        .role_arn = machine->role_arn,
+        .region = operation->engine->config.region,
+        .start_ms = operation->start_ms,
+        .input = operation->input,
+    };
+    struct step_environment environment = {
+        .now_ms = operation->start_ms,
+        .fresh_token = token,
+        .jitter = step_record_random_fraction(),
+        .random_bytes = random_id_fill,
+        .missing_activity = operation->missing_activity,
+    };
+    result = interpreter_start(operation->definition->machine, &facts, &environment, &operation->step);
+    free(token);
+    return result;
+}
+
+/* Creates the execution in Redis from its first step. Same returns as execution_store_create(). */
+static int store_execution(struct start_operation *operation)
+{
+    const struct state_machine_record *machine = operation->machine;
+    struct execution_record *record = &operation->next.record;
+    step_record_describe(operation->engine, &operation->step, &operation->next);
+    /* Borrowed, as the step's strings are. */
+    record->arn = operation->execution_arn;
+    record->state_machine_arn = machine->arn;
+    record->name = operation->name;
+    record->input = operation->input;
+    record->role_arn = machine->role_arn;
+    record->definition_hash = machine->definition_hash;
+    record->start_ms = operation->start_ms;
+    return execution_store_create(operation->engine->redis, operation->execution_id, record,
+                                  operation->step.history.events, on_execution_created, operation);
+}
+
+static int recompute_start(void *operation)
+{
+    return interpret_start(operation);
+}
+
+static void on_start_activity_checked(int status, void *data)
+{
+    struct start_operation *operation = data;
+    int result = task_start_settle_activity_check(status, &operation->missing_activity, &operation->step,
+                                                  recompute_start, operation);
+    if (result == 0)
+        result = store_execution(operation);
+    if (result < 0)
+        finish_start(operation, -EIO, 0);
+}
+
+/* Runs the machine's first steps (checking an activity they schedule) and creates the execution with them. */
+static int create_execution(struct engine *engine, struct start_operation *operation)
+{
+    int result = interpret_start(operation);
+    if (result == 0)
+        result = task_start_check_activity(engine, &operation->step, operation->missing_activity,
+                                           on_start_activity_checked, operation);
+    return result == 1 ? store_execution(operation) : result;
+}
+
+static void on_definition_for_start(int status, struct cached_definition *definition, void *data)
+{
+    struct start_operation *operation = data;
+    operation->definition = definition;
+    if (status < 0 || create_execution(operation->engine, operation) < 0)
+        finish_start(operation, -EIO, 0);
+}
+
+static void on_machine_for_start(int status, struct state_machine_record *machine, void *data)
+{
+    struct start_operation *operation = data;
+    struct engine *engine = operation->engine;
+    operation->machine = machine;
+    if (status < 0 || !machine) {
+        finish_start(operation, status < 0 ? -EIO : -ENOENT, 0);
+        return;
+    }
+    snprintf(operation->execution_id, sizeof(operation->execution_id), "%s:%s", machine->name, operation->name);
+    int result =
+        engine_execution_arn(machine->arn, operation->name, operation->execution_arn, sizeof(operation->execution_arn));
+    if (result == 0)
+        result = engine_pin_definition(engine, machine->definition_hash, machine->arn, &operation->definition,
+                                       on_definition_for_start, operation);
+    if (result == 1)
+        result = create_execution(engine, operation);
+    if (result < 0)
+        finish_start(operation, -EIO, 0);
+}
+
+int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name, const char *input,
+                           engine_start_callback callback, void *data)
+{
+    char machine_name[SFN_ARN_PART_SIZE], generated_name[37];
+    if (engine_machine_name_from_arn(engine, state_machine_arn, machine_name, sizeof(machine_name)) < 0)
+        return -ENOENT;
+    if (!redis_client_connected(engine->redis))
+        return -ENOTCONN;
+    if (!name) {
+        int result = random_id_uuid(generated_name);
+        if (result < 0)
+            return result;
+        name = generated_name;
+    }
+    struct start_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation)
+        return -ENOMEM;
+    operation->engine = engine;
+    operation->callback = callback;
+    operation->data = data;
+    operation->start_ms = wall_clock_now_ms();
+    operation->name = strdup(name);
+    operation->input = strdup(input);
+    int result = operation->name && operation->input
+                     ? state_machine_store_load(engine->redis, machine_name, false, on_machine_for_start, operation)
+                     : -ENOMEM;
+    if (result < 0)
+        start_operation_free(operation);
+    return result;
+}

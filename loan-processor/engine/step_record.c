@@ -1,0 +1,162 @@
+/*
+ * step_record - a step of the interpreter as the record a commit writes
+ * (see engine_internal.h); the record's field names are execution_record's.
+ */
+#include <string.h>
+
+#include "engine_internal.h"
+#include "log.h"
+#include "random_id.h"
+
+void step_record_reset(struct step_record *next)
+{
+    cJSON_free(next->task_parameters);
+    memset(next, 0, sizeof(*next));
+}
+
+const struct execution_fields *step_record_fields(struct step_record *next)
+{
+    execution_record_fields(&next->record, next->mask, &next->fields);
+    return &next->fields;
+}
+
+/* The earlier of two deadlines, where 0 means "none". */
+static int64_t earliest(int64_t a, int64_t b)
+{
+    return !a || (b && b < a) ? b : a;
+}
+
+/* A duration of the definition (ms) under TIME_SCALE; at least 1 ms. */
+static int64_t scaled_ms(const struct engine *engine, int64_t ms)
+{
+    double scaled = (double)ms * engine->config.time_scale;
+    return scaled < 1 ? 1 : (int64_t)scaled;
+}
+
+/*
+ * A task just scheduled is started by this process after the commit. Until
+ * its start is confirmed (it was submitted, answered or queued), the record
+ * holds its Parameters and a start lease; if the lease runs out first - this
+ * process died in between - the timer starts the task again elsewhere.
+ */
+static void describe_start_lease(const struct engine *engine, const struct interpreter_step *step,
+                                 struct step_record *next)
+{
+    int64_t start_due = step->history.timestamp_ms + engine->config.task_start_lease_ms;
+    next->record.timer_due_ms = earliest(next->record.timer_due_ms, start_due);
+    next->record.task_start_due_ms = start_due;
+    next->task_parameters = cJSON_PrintUnformatted(step->task.parameters);
+    next->record.task_parameters = next->task_parameters; /* out of memory: only the timeouts close it */
+}
+
+/* The deadlines of a resting point; the timer is the earliest of them. */
+static void describe_deadlines(const struct engine *engine, const struct interpreter_step *step,
+                               struct step_record *next)
+{
+    struct execution_record *record = &next->record;
+    int64_t now = step->history.timestamp_ms;
+    if (step->resting != RESTING_TASK) {
+        record->timer_due_ms = now + scaled_ms(engine, step->delay_ms);
+        return;
+    }
+    if (step->task.timeout_seconds)
+        record->task_timeout_ms = now + scaled_ms(engine, (int64_t)step->task.timeout_seconds * 1000);
+    if (step->task.heartbeat_seconds) {
+        record->heartbeat_interval_ms = scaled_ms(engine, (int64_t)step->task.heartbeat_seconds * 1000);
+        record->heartbeat_due_ms = now + record->heartbeat_interval_ms;
+    }
+    record->timer_due_ms = earliest(record->task_timeout_ms, record->heartbeat_due_ms);
+    if (step->has_task)
+        describe_start_lease(engine, step, next);
+}
+
+void step_record_describe(const struct engine *engine, const struct interpreter_step *step, struct step_record *next)
+{
+    struct execution_record *record = &next->record;
+    step_record_reset(next);
+    record->last_event_id = step->history.last_event_id;
+    /* The record's strings are borrowed here, never freed: the casts only fit execution_record's type. */
+    record->status = (char *)interpreter_status_name(step->status);
+    next->mask = EXECUTION_FIELD_LAST_EVENT_ID | EXECUTION_FIELD_STATUS | EXECUTION_FIELDS_RESTING;
+    if (step->status == EXECUTION_RUNNING) {
+        record->state = step->state_name;
+        record->state_entered_event_id = step->state_entered_event_id;
+        record->state_entered_ms = step->state_entered_ms;
+        record->state_input = step->state_input;
+        record->resting = (char *)interpreter_resting_name(step->resting);
+        record->retry_counts = step->retry_counts;
+        if (step->has_task) {
+            record->task_token = step->task.token;
+            record->task_resource = (char *)step->task.resource_arn;
+        }
+        describe_deadlines(engine, step, next);
+    } else {
+        record->stop_ms = step->history.timestamp_ms;
+        record->output = step->output;
+        record->error = step->error;
+        record->cause = step->cause;
+        next->mask |= EXECUTION_FIELD_STOP | EXECUTION_FIELD_OUTPUT | EXECUTION_FIELD_ERROR | EXECUTION_FIELD_CAUSE;
+    }
+}
+
+void step_record_append_only(const struct interpreter_step *step, struct step_record *next)
+{
+    step_record_reset(next);
+    next->record.last_event_id = step->history.last_event_id;
+    next->mask = EXECUTION_FIELD_LAST_EVENT_ID;
+}
+
+void step_record_confirm_start(const struct execution_record *record, struct step_record *next)
+{
+    if (!record->task_start_due_ms)
+        return;
+    next->mask |= EXECUTION_FIELD_TASK_START_DUE | EXECUTION_FIELD_TASK_PARAMETERS; /* absent: deleted */
+    if (next->mask & EXECUTION_FIELD_TIMER_DUE)
+        return;
+    next->record.timer_due_ms = earliest(record->task_timeout_ms, record->heartbeat_due_ms);
+    next->mask |= EXECUTION_FIELD_TIMER_DUE;
+}
+
+void step_record_renew_start_lease(const struct engine *engine, const struct execution_record *record, int64_t now_ms,
+                                   struct step_record *next)
+{
+    int64_t start_due = now_ms + engine->config.task_start_lease_ms;
+    next->record.timer_due_ms = earliest(earliest(record->task_timeout_ms, record->heartbeat_due_ms), start_due);
+    next->record.task_start_due_ms = start_due;
+    next->mask |= EXECUTION_FIELD_TASK_START_DUE | EXECUTION_FIELD_TIMER_DUE;
+}
+
+void step_record_restart_heartbeat(const struct execution_record *record, int64_t now_ms, struct step_record *next)
+{
+    if (!record->heartbeat_interval_ms)
+        return;
+    int64_t heartbeat = now_ms + record->heartbeat_interval_ms;
+    next->record.timer_due_ms = earliest(record->task_timeout_ms, heartbeat);
+    next->record.heartbeat_due_ms = heartbeat;
+    next->mask |= EXECUTION_FIELD_HEARTBEAT_DUE | EXECUTION_FIELD_TIMER_DUE;
+}
+
+void step_record_log(const struct interpreter_step *step, const char *execution_arn)
+{
+    if (step->status == EXECUTION_SUCCEEDED)
+        log_event(LOG_INFO, "execution-succeeded", "Execution %s SUCCEEDED with output %s", execution_arn,
+                  step->output);
+    else if (step->status != EXECUTION_RUNNING)
+        log_event(LOG_WARN, "execution-failed", "Execution %s %s: %s%s%s", execution_arn,
+                  interpreter_status_name(step->status), step->error ? step->error : "", step->cause ? ": " : "",
+                  step->cause ? step->cause : "");
+    else if (step->resting == RESTING_WAIT)
+        log_event(LOG_INFO, "waiting", "Execution %s waits in state %s for %lld ms (before TIME_SCALE)", execution_arn,
+                  step->state_name, (long long)step->delay_ms);
+    else if (step->resting == RESTING_RETRY)
+        log_event(LOG_INFO, "retrying", "Execution %s retries state %s in %lld ms (before TIME_SCALE)", execution_arn,
+                  step->state_name, (long long)step->delay_ms);
+}
+
+double step_record_random_fraction(void)
+{
+    uint32_t bits = 0;
+    if (random_id_fill(&bits, sizeof(bits)) < 0)
+        return 0.5; /* no randomness to be had: the middle of the range */
+    return (double)bits / 4294967296.0;
+}

@@ -1,0 +1,134 @@
+/*
+ * execution_record - the one place that spells the fields of an execution's
+ * Redis hash (see execution_store.h for where the hash lives). Pure: it
+ * turns a record into the field/value pairs a commit writes and deletes,
+ * and a hash read back (HGETALL) into a record.
+ */
+#ifndef EXECUTION_RECORD_H
+#define EXECUTION_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One execution's hash, as strings (NULL when the field is absent) and numbers (0 when absent). */
+struct execution_record {
+    char *arn;
+    char *state_machine_arn;
+    char *name;
+    char *status;
+    char *input;
+    char *output;
+    char *error;
+    char *cause;
+    char *role_arn;
+    char *definition_hash; /* the content hash of the definition it runs (see definition.h) */
+    int64_t start_ms;
+    int64_t stop_ms; /* 0 while running */
+    long last_event_id;
+    char *state; /* where a running execution rests */
+    long state_entered_event_id;
+    int64_t state_entered_ms;
+    char *state_input;
+    char *task_token;         /* the open task's token, or NULL */
+    char *task_resource;      /* the open task's Resource */
+    char *resting;            /* "task", "wait" or "retry" */
+    char *retry_counts;       /* retries made per retrier in this state, "1,0" */
+    int64_t timer_due_ms;     /* 0 when the execution has no timer */
+    int64_t task_timeout_ms;  /* 0 when the open task has no timeout */
+    int64_t heartbeat_due_ms; /* 0 when the open task has no heartbeat */
+    int64_t heartbeat_interval_ms;
+    int64_t task_start_due_ms; /* the open task's start is unconfirmed until then (0: confirmed) */
+    char *task_parameters;     /* while unconfirmed: the task's resolved Parameters (JSON), to start it again */
+};
+
+/* The fields of a record, as bits of a mask. */
+enum execution_record_field {
+    EXECUTION_FIELD_ARN = 1u << 0,
+    EXECUTION_FIELD_STATE_MACHINE_ARN = 1u << 1,
+    EXECUTION_FIELD_NAME = 1u << 2,
+    EXECUTION_FIELD_STATUS = 1u << 3,
+    EXECUTION_FIELD_INPUT = 1u << 4,
+    EXECUTION_FIELD_OUTPUT = 1u << 5,
+    EXECUTION_FIELD_ERROR = 1u << 6,
+    EXECUTION_FIELD_CAUSE = 1u << 7,
+    EXECUTION_FIELD_ROLE_ARN = 1u << 8,
+    EXECUTION_FIELD_DEFINITION_HASH = 1u << 9,
+    EXECUTION_FIELD_START = 1u << 10,
+    EXECUTION_FIELD_STOP = 1u << 11,
+    EXECUTION_FIELD_LAST_EVENT_ID = 1u << 12,
+    EXECUTION_FIELD_STATE = 1u << 13,
+    EXECUTION_FIELD_STATE_ENTERED_EVENT_ID = 1u << 14,
+    EXECUTION_FIELD_STATE_ENTERED = 1u << 15,
+    EXECUTION_FIELD_STATE_INPUT = 1u << 16,
+    EXECUTION_FIELD_TASK_TOKEN = 1u << 17,
+    EXECUTION_FIELD_TASK_RESOURCE = 1u << 18,
+    EXECUTION_FIELD_RESTING = 1u << 19,
+    EXECUTION_FIELD_RETRY_COUNTS = 1u << 20,
+    EXECUTION_FIELD_TIMER_DUE = 1u << 21,
+    EXECUTION_FIELD_TASK_TIMEOUT = 1u << 22,
+    EXECUTION_FIELD_HEARTBEAT_DUE = 1u << 23,
+    EXECUTION_FIELD_HEARTBEAT_INTERVAL = 1u << 24,
+    EXECUTION_FIELD_TASK_START_DUE = 1u << 25,
+    EXECUTION_FIELD_TASK_PARAMETERS = 1u << 26,
+};
+
+#define EXECUTION_RECORD_FIELD_COUNT 27
+
+/* Every field of a record. */
+#define EXECUTION_FIELDS_ALL ((1u << EXECUTION_RECORD_FIELD_COUNT) - 1)
+
+/* The fields that say where a running execution rests; all go when it ends. */
+#define EXECUTION_FIELDS_RESTING                                                                         \
+    (EXECUTION_FIELD_STATE | EXECUTION_FIELD_STATE_ENTERED_EVENT_ID | EXECUTION_FIELD_STATE_ENTERED      \
+     | EXECUTION_FIELD_STATE_INPUT | EXECUTION_FIELD_RESTING | EXECUTION_FIELD_RETRY_COUNTS              \
+     | EXECUTION_FIELD_TASK_TOKEN | EXECUTION_FIELD_TASK_RESOURCE | EXECUTION_FIELD_TIMER_DUE            \
+     | EXECUTION_FIELD_TASK_TIMEOUT | EXECUTION_FIELD_HEARTBEAT_DUE | EXECUTION_FIELD_HEARTBEAT_INTERVAL \
+     | EXECUTION_FIELD_TASK_START_DUE | EXECUTION_FIELD_TASK_PARAMETERS)
+
+/* The fields set when an execution is created, besides those of its first step. */
+#define EXECUTION_FIELDS_IDENTITY                                                                           \
+    (EXECUTION_FIELD_ARN | EXECUTION_FIELD_STATE_MACHINE_ARN | EXECUTION_FIELD_NAME | EXECUTION_FIELD_INPUT \
+     | EXECUTION_FIELD_ROLE_ARN | EXECUTION_FIELD_DEFINITION_HASH | EXECUTION_FIELD_START)
+
+/* A field to set: name and NUL-terminated value. */
+struct store_field {
+    const char *name;
+    const char *value;
+};
+
+/* What one write of a record sets and deletes; values point into the record and into numbers. */
+struct execution_fields {
+    struct store_field set[EXECUTION_RECORD_FIELD_COUNT];
+    size_t set_count;
+    const char *deletes[EXECUTION_RECORD_FIELD_COUNT];
+    size_t delete_count;
+    char numbers[EXECUTION_RECORD_FIELD_COUNT][24];
+};
+
+/*
+ * The write of the fields in mask: each one the record has (a string that
+ * is not NULL, a number that is not 0) is set, each other is deleted. The
+ * values borrow record's strings: keep it alive while fields is used.
+ */
+void execution_record_fields(const struct execution_record *record, unsigned mask, struct execution_fields *fields);
+
+/* A hash field read back: name and value (value_length bytes, not necessarily NUL-terminated). */
+struct execution_hash_entry {
+    const char *name;
+    const char *value;
+    size_t value_length;
+};
+
+/*
+ * Builds a record (owned by the caller: execution_record_free) from the
+ * fields of a hash; unknown fields are ignored, absent ones stay NULL or 0.
+ * Returns 0, -EINVAL when a number field is not a decimal integer, or
+ * -ENOMEM; *record is set only on 0.
+ */
+__attribute__((warn_unused_result)) int execution_record_from_hash(const struct execution_hash_entry *entries,
+                                                                   size_t count, struct execution_record **record);
+
+/* Frees a record built by execution_record_from_hash(); safe on NULL. */
+void execution_record_free(struct execution_record *record);
+
+#endif
