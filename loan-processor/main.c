@@ -54,7 +54,8 @@
 static struct config_option options[] = {
     { "LOAN_PROCESSOR_PORT", "--port", "8080", "TCP port of the API and the webhook", NULL },
     { "BIND_ADDRESS", "--bind", "127.0.0.1", "IPv4 address to listen on (0.0.0.0 for all)", NULL },
-    { "REDIS_URL", "--redis-url", "redis://127.0.0.1:6379", "Redis server: redis://[:password@]host[:port][/db]", NULL },
+    { "REDIS_URL", "--redis-url", "redis://127.0.0.1:6379", "Redis server: redis://[:password@]host[:port][/db]",
+      NULL },
     { "VALUATION_SERVICE_URL", "--valuation-service-url", "http://127.0.0.1:8081/valuation-request",
       "Where ValuationRequestFunction POSTs valuation requests", NULL },
     { "CALLBACK_URL", "--callback-url", "http://127.0.0.1:8080/valuation-callback",
@@ -68,7 +69,8 @@ static struct config_option options[] = {
       "How long valuation:<ref> keys are kept (default 90 days)", NULL },
     { "ERROR_TOPIC_ARN", "--error-topic-arn", "",
       "SNS topic (ARN or name) the webhook publishes its errors to; empty: "
-      "arn:aws:sns:<AWS_REGION>:<AWS_ACCOUNT_ID>:LoanProcessorErrorTopic", NULL },
+      "arn:aws:sns:<AWS_REGION>:<AWS_ACCOUNT_ID>:LoanProcessorErrorTopic",
+      NULL },
     { "TOPIC_MAX_MESSAGES", "--topic-max-messages", "10000",
       "About how many messages each local SNS topic's Redis stream (sns:<TopicName>) keeps", NULL },
     { "ACTIVITY_POLL_SECONDS", "--activity-poll-seconds", "60",
@@ -85,7 +87,8 @@ static struct config_option options[] = {
     { "TASK_START_LEASE_SECONDS", "--task-start-lease-seconds", "90",
       "A task whose start (the valuation request, a function URL call, a queueing) is not confirmed within this "
       "long - its process died - is started again by any instance; keep it above the slowest start "
-      "(FUNCTION_URL_TIMEOUT_SECONDS, 10 s for the valuation request; not scaled by TIME_SCALE)", NULL },
+      "(FUNCTION_URL_TIMEOUT_SECONDS, 10 s for the valuation request; not scaled by TIME_SCALE)",
+      NULL },
     { "REDIS_TIMEOUT_MS", "--redis-timeout-ms", "5000",
       "Deadline of every Redis command (and of connecting); past it the connection is dropped and re-made", NULL },
     { "REUSE_PORT", "--reuse-port", "0", "1: listen with SO_REUSEPORT, so that several instances share one port",
@@ -114,7 +117,7 @@ struct loan_processor {
     struct console_events *console_events;
     struct console_events_config console_events_config;
     char error_topic_arn[SNS_TOPIC_ARN_SIZE];
-    char callback_function_arn[256];   /* the "source" of the webhook's error messages */
+    char callback_function_arn[256]; /* the "source" of the webhook's error messages */
 };
 
 static const char *option(const char *name)
@@ -395,8 +398,10 @@ static int configure_task_start_lease(struct loan_processor *processor, long lon
     if (slowest < VALUATION_REQUEST_TIMEOUT_MS / 1000.0)
         slowest = VALUATION_REQUEST_TIMEOUT_MS / 1000.0;
     if (seconds <= slowest)
-        log_event(LOG_WARN, "configuration", "TASK_START_LEASE_SECONDS (%g) is not above the slowest task start "
-                  "(%g s): a slow start may be made twice", seconds, slowest);
+        log_event(LOG_WARN, "configuration",
+                  "TASK_START_LEASE_SECONDS (%g) is not above the slowest task start "
+                  "(%g s): a slow start may be made twice",
+                  seconds, slowest);
     return 0;
 }
 
@@ -541,7 +546,8 @@ int main(int argc, char **argv)
         || valuation_tokens_init(processor.service.redis) < 0)
         goto done;
     if (activities_create(processor.service.loop, processor.service.redis, &processor.activities_config,
-                          &processor.activities) < 0)
+                          &processor.activities)
+        < 0)
         goto done;
     if (engine_create(processor.service.loop, processor.service.redis, &engine_config, &processor.engine) < 0)
         goto done;
@@ -551,8 +557,7 @@ int main(int argc, char **argv)
     processor.service.on_drain_data = &processor;
     processor.api = (struct sfn_api){ processor.engine, processor.service.redis, processor.activities };
     processor.console_api.redis = processor.service.redis;
-    if (console_events_create(processor.service.loop, &processor.console_events_config, &processor.console_events)
-        < 0)
+    if (console_events_create(processor.service.loop, &processor.console_events_config, &processor.console_events) < 0)
         goto done;
     processor.webhook = (struct webhook){
         .loop = processor.service.loop,
@@ -568,7 +573,7 @@ int main(int argc, char **argv)
 done:
     engine_stop(processor.engine);
     activities_stop(processor.activities); /* before the server goes: waiting polls end without a task */
-    webhook_close(&processor.webhook); /* before the server goes: callbacks waiting for their token get 503 */
+    webhook_close(&processor.webhook);     /* before the server goes: callbacks waiting for their token get 503 */
     console_events_destroy(processor.console_events); /* its streams end and its Redis client goes before the loop */
     service_cleanup(&processor.service);
     engine_destroy(processor.engine);

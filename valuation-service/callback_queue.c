@@ -60,11 +60,11 @@ struct delivery {
     char *id;
     char *url;
     char lease_token[RANDOM_ID_NANOID_SIZE];
-    long attempts;             /* before this one */
+    long attempts; /* before this one */
     int64_t created_ms;
-    int64_t redis_now_ms;      /* Redis' clock when claimed, for the retry deadline */
-    bool retrying;             /* the outcome being recorded is a retry ... */
-    uint64_t retry_delay_ms;   /* ... due this much later */
+    int64_t redis_now_ms;    /* Redis' clock when claimed, for the retry deadline */
+    bool retrying;           /* the outcome being recorded is a retry ... */
+    uint64_t retry_delay_ms; /* ... due this much later */
 };
 
 static void pump(struct callback_queue *queue);
@@ -125,10 +125,13 @@ static void settle(struct delivery *delivery, const char *action, uint64_t retry
     snprintf(max_records, sizeof(max_records), "%d", MAX_FAILURE_RECORDS);
     delivery->retrying = strcmp(action, "retry") == 0;
     delivery->retry_delay_ms = retry_delay_ms;
-    const char *argv[] = { DUE_KEY, IN_FLIGHT_KEY, job_key, FAILED_KEY, delivery->id, action, delay,
-                           failure ? failure : "", delivery->lease_token, max_records };
+    const char *argv[] = { DUE_KEY,    IN_FLIGHT_KEY,          job_key,
+                           FAILED_KEY, delivery->id,           action,
+                           delay,      failure ? failure : "", delivery->lease_token,
+                           max_records };
     if (redis_client_eval_strings(delivery->queue->redis, &settle_script, on_settled, delivery, 4,
-                                  (int)(sizeof(argv) / sizeof(argv[0])), argv) < 0)
+                                  (int)(sizeof(argv) / sizeof(argv[0])), argv)
+        < 0)
         on_settled(NULL, delivery);
 }
 
@@ -139,8 +142,8 @@ static char *failure_record(const struct delivery *delivery, long status, const 
     wall_clock_format_iso8601(wall_clock_now_ms(), failed_at);
     cJSON *record = cJSON_CreateObject();
     char *text = NULL;
-    if (record && cJSON_AddStringToObject(record, "id", delivery->id) && cJSON_AddStringToObject(record, "url", delivery->url)
-        && cJSON_AddStringToObject(record, "reason", reason)
+    if (record && cJSON_AddStringToObject(record, "id", delivery->id)
+        && cJSON_AddStringToObject(record, "url", delivery->url) && cJSON_AddStringToObject(record, "reason", reason)
         && cJSON_AddNumberToObject(record, "attempts", (double)delivery->attempts + 1)
         && (status == 0 || cJSON_AddNumberToObject(record, "status", (double)status))
         && cJSON_AddStringToObject(record, "failedAt", failed_at))
@@ -308,7 +311,8 @@ static void pump(struct callback_queue *queue)
     snprintf(lease, sizeof(lease), "%llu", (unsigned long long)queue->lease_ms);
     const char *argv[] = { DUE_KEY, IN_FLIGHT_KEY, batch, lease, JOB_KEY_PREFIX, queue->claim_token };
     if (redis_client_eval_strings(queue->redis, &claim_script, on_claimed, queue, 2,
-                                  (int)(sizeof(argv) / sizeof(argv[0])), argv) == 0) {
+                                  (int)(sizeof(argv) / sizeof(argv[0])), argv)
+        == 0) {
         queue->claiming = true;
         queue->claim_batch = slots;
     } else {
@@ -393,8 +397,8 @@ int callback_queue_schedule(struct callback_queue *queue, const char *reference,
         argv[argc++] = ids[i];
         argv[argc++] = body;
     }
-    int result = redis_client_eval_strings(queue->redis, &schedule_script, on_scheduled, request, 1 + copies, argc,
-                                           argv);
+    int result =
+        redis_client_eval_strings(queue->redis, &schedule_script, on_scheduled, request, 1 + copies, argc, argv);
     if (result < 0)
         free(request);
     return result;

@@ -33,9 +33,9 @@
 struct callback_queue;
 
 struct callback_queue_config {
-    unsigned max_in_flight;          /* callbacks being POSTed at once by this process */
-    uint64_t poll_interval_ms;       /* how often to look for callbacks scheduled elsewhere */
-    uint64_t delivery_timeout_ms;    /* one POST, connect included */
+    unsigned max_in_flight;       /* callbacks being POSTed at once by this process */
+    uint64_t poll_interval_ms;    /* how often to look for callbacks scheduled elsewhere */
+    uint64_t delivery_timeout_ms; /* one POST, connect included */
     /*
      * The deadline of one Redis command (the client's command timeout). With
      * delivery_timeout_ms it sets the lease: 2 x (delivery_timeout_ms +
@@ -44,9 +44,9 @@ struct callback_queue_config {
      * its deadline) with as much again to spare.
      */
     uint64_t redis_timeout_ms;
-    uint64_t retry_first_delay_ms;   /* the ceiling of the first retry's delay; it doubles per attempt */
-    uint64_t retry_max_delay_ms;     /* the largest ceiling */
-    uint64_t retry_deadline_ms;      /* from scheduling; no retry is scheduled later, then it is recorded as failed */
+    uint64_t retry_first_delay_ms; /* the ceiling of the first retry's delay; it doubles per attempt */
+    uint64_t retry_max_delay_ms;   /* the largest ceiling */
+    uint64_t retry_deadline_ms;    /* from scheduling; no retry is scheduled later, then it is recorded as failed */
 };
 
 /* status: 0 scheduled; -EIO when Redis refused it; -ETIMEDOUT when no answer came (it may have been scheduled). */

@@ -21,7 +21,8 @@
 static struct config_option options[] = {
     { "VALUATION_SERVICE_PORT", "--port", "8081", "TCP port of the valuation API", NULL },
     { "BIND_ADDRESS", "--bind", "127.0.0.1", "IPv4 address to listen on (0.0.0.0 for all)", NULL },
-    { "REDIS_URL", "--redis-url", "redis://127.0.0.1:6379", "Redis server: redis://[:password@]host[:port][/db]", NULL },
+    { "REDIS_URL", "--redis-url", "redis://127.0.0.1:6379", "Redis server: redis://[:password@]host[:port][/db]",
+      NULL },
     { "VALUATION_DELAY_SECONDS", "--delay-seconds", "6", "Seconds between a request and its callback", NULL },
     { "TIME_SCALE", "--time-scale", "1.0", "Factor applied to every delay and retry interval", NULL },
     { "CALLBACK_RETRY_DEADLINE_SECONDS", "--callback-retry-deadline-seconds", "300",
@@ -88,9 +89,8 @@ static void schedule(struct valuation_service *service, struct http_request *req
     double seconds = valuation_request_delay_seconds(valuation, service->delay_seconds) * service->time_scale;
     uint64_t delay_ms = (uint64_t)llround(seconds * 1000.0);
     int copies = valuation_request_callback_count(valuation);
-    log_event(LOG_INFO, "valuation-requested",
-              "Valuation %s requested for '%s', '%s'; %d callback(s) to %s in %llu ms", reference,
-              valuation->name_or_number, valuation->postcode, copies, valuation->callback_url,
+    log_event(LOG_INFO, "valuation-requested", "Valuation %s requested for '%s', '%s'; %d callback(s) to %s in %llu ms",
+              reference, valuation->name_or_number, valuation->postcode, copies, valuation->callback_url,
               (unsigned long long)delay_ms);
     if (copies == 0) {
         reply_reference(request, reference); /* "No callback": the story of the follow-up post */
@@ -242,7 +242,8 @@ int main(int argc, char **argv)
         return 1;
     int status = 1;
     if (callback_queue_create(service.service.loop, service.service.redis, service.service.http, &queue_config,
-                              &service.queue) < 0)
+                              &service.queue)
+        < 0)
         goto done;
     service.service.on_drain = stop_claiming;
     service.service.on_drain_data = service.queue;

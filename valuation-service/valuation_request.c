@@ -27,8 +27,7 @@ static int invalid(char *error, size_t error_size, const char *message)
     return -EINVAL;
 }
 
-static int check_text_field(const cJSON *property, const char *name, const char **value, char *error,
-                            size_t error_size)
+static int check_text_field(const cJSON *property, const char *name, const char **value, char *error, size_t error_size)
 {
     const cJSON *member = cJSON_GetObjectItemCaseSensitive(property, name);
     if (!member) {
@@ -76,7 +75,8 @@ int valuation_request_parse(const cJSON *body, struct valuation_request *request
     if (!url)
         return invalid(error, error_size, "'callbackUrl' is required");
     if (!cJSON_IsString(url) || strlen(url->valuestring) > VALUATION_MAX_URL_LENGTH || !is_http_url(url->valuestring))
-        return invalid(error, error_size, "'callbackUrl' must be an http:// or https:// URL of at most 2048 characters");
+        return invalid(error, error_size,
+                       "'callbackUrl' must be an http:// or https:// URL of at most 2048 characters");
     request->callback_url = url->valuestring;
     request->scenario = SCENARIO_NORMAL;
     for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
@@ -121,9 +121,12 @@ char *valuation_request_response_body(const struct valuation_request *request, c
 int valuation_request_callback_count(const struct valuation_request *request)
 {
     switch (request->scenario) {
-    case SCENARIO_NO_CALLBACK: return 0;
-    case SCENARIO_DUPLICATE_RESPONSE: return 2;
-    default: return 1;
+    case SCENARIO_NO_CALLBACK:
+        return 0;
+    case SCENARIO_DUPLICATE_RESPONSE:
+        return 2;
+    default:
+        return 1;
     }
 }
 

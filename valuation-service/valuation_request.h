@@ -36,7 +36,7 @@ enum valuation_scenario {
 };
 
 struct valuation_request {
-    const char *name_or_number;   /* borrowed from the parsed body */
+    const char *name_or_number; /* borrowed from the parsed body */
     const char *postcode;
     const char *callback_url;
     enum valuation_scenario scenario;

@@ -64,7 +64,7 @@ struct event_hook {
 };
 
 /* Creates a loop. Returns 0, or -errno when epoll_create1 or malloc fails. */
-int event_loop_create(struct event_loop **loop) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int event_loop_create(struct event_loop **loop);
 
 /* Frees the loop. Handles still registered are simply forgotten. */
 void event_loop_destroy(struct event_loop *loop);
@@ -81,8 +81,8 @@ uint64_t event_loop_now_us(void);
  * events. Returns 0 or -errno from epoll_ctl; on failure nothing is
  * registered and the callback will not be called.
  */
-int event_loop_watch(struct event_loop *loop, struct event_watcher *watcher, int fd, uint32_t events,
-                     event_watcher_callback callback, void *data) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int event_loop_watch(struct event_loop *loop, struct event_watcher *watcher, int fd,
+                                                         uint32_t events, event_watcher_callback callback, void *data);
 
 /* Stops watching. Safe on a watcher that is not registered. Does not close fd. */
 void event_loop_unwatch(struct event_loop *loop, struct event_watcher *watcher);
@@ -109,10 +109,10 @@ void event_loop_remove_hook(struct event_loop *loop, struct event_hook *hook);
  * Runs the loop until event_loop_stop() is called. Returns 0, or -errno if
  * epoll_wait fails for a reason other than EINTR.
  */
-int event_loop_run(struct event_loop *loop) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int event_loop_run(struct event_loop *loop);
 
 /* Runs a single iteration, waiting at most max_wait_ms (-1: as long as needed). */
-int event_loop_run_once(struct event_loop *loop, int64_t max_wait_ms) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int event_loop_run_once(struct event_loop *loop, int64_t max_wait_ms);
 
 /* Makes event_loop_run() return after the current iteration. */
 void event_loop_stop(struct event_loop *loop);
@@ -123,7 +123,7 @@ void event_loop_stop(struct event_loop *loop);
  * Also ignores SIGPIPE (OpenSSL under curl can raise it). Call once, before
  * any thread starts. Returns 0 or -errno.
  */
-int event_loop_handle_signals(struct event_loop *loop, void (*callback)(int signal_number, void *data), void *data)
-    __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int
+event_loop_handle_signals(struct event_loop *loop, void (*callback)(int signal_number, void *data), void *data);
 
 #endif

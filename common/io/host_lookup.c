@@ -136,7 +136,7 @@ static void finish(struct host_lookup *lookup, int status)
 static void give_up(struct host_lookup *lookup)
 {
     int cancelled = gai_cancel(&lookup->request);
-    if (cancelled == EAI_ALLDONE) {             /* it finished just now */
+    if (cancelled == EAI_ALLDONE) { /* it finished just now */
         finish(lookup, gai_error(&lookup->request));
         return;
     }

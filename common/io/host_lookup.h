@@ -43,8 +43,9 @@ typedef void (*host_lookup_callback)(int result, const char *address, const char
  * host_lookup_cancel() comes first; or -EINVAL (name empty or too long),
  * -ENOMEM or -EAGAIN (glibc could not start the lookup) and never calls it.
  */
-int host_lookup_start(struct event_loop *loop, const char *name, uint64_t timeout_ms, host_lookup_callback callback,
-                      void *data, struct host_lookup **lookup) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int host_lookup_start(struct event_loop *loop, const char *name,
+                                                          uint64_t timeout_ms, host_lookup_callback callback,
+                                                          void *data, struct host_lookup **lookup);
 
 /*
  * Stops a lookup that has not called back: its callback never runs. A lookup

@@ -41,8 +41,8 @@ struct transfer {
     size_t response_capacity;
     bool response_too_large;
     char error[CURL_ERROR_SIZE];
-    uint64_t deadline_ms;         /* event_loop_now_ms() by which the answer is due, queue time included */
-    TAILQ_ENTRY(transfer) link;   /* in the queue, or in the active list */
+    uint64_t deadline_ms;       /* event_loop_now_ms() by which the answer is due, queue time included */
+    TAILQ_ENTRY(transfer) link; /* in the queue, or in the active list */
 };
 
 struct curl_socket_watch {

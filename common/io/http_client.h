@@ -18,11 +18,11 @@
 struct http_client;
 
 struct http_response {
-    long status;              /* HTTP status, or 0 when no answer came */
-    const char *body;         /* NUL-terminated; valid during the callback only */
+    long status;      /* HTTP status, or 0 when no answer came */
+    const char *body; /* NUL-terminated; valid during the callback only */
     size_t body_length;
-    const char *error;        /* why no answer came (status 0), else NULL */
-    bool timed_out;           /* no answer came within the request's timeout (waiting in the queue included) */
+    const char *error; /* why no answer came (status 0), else NULL */
+    bool timed_out;    /* no answer came within the request's timeout (waiting in the queue included) */
 };
 
 typedef void (*http_client_callback)(const struct http_response *response, void *data);
@@ -30,15 +30,15 @@ typedef void (*http_client_callback)(const struct http_response *response, void 
 struct http_client_config {
     unsigned max_in_flight;
     size_t max_queued;
-    size_t max_response_bytes;  /* longer answers fail with an error */
+    size_t max_response_bytes; /* longer answers fail with an error */
     /* NULL, or "Name: value" lines sent with every request, NULL-terminated (copied at create);
      * a Content-Type here replaces the default application/json. */
     const char *const *headers;
 };
 
 /* Creates a client on loop. Returns 0, or -ENOMEM / -EIO (curl setup failed, or a header list allocation). */
-int http_client_create(struct event_loop *loop, const struct http_client_config *config, struct http_client **client)
-    __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int
+http_client_create(struct event_loop *loop, const struct http_client_config *config, struct http_client **client);
 
 /*
  * POSTs body (copied) to url with the client's headers (Content-Type: application/json by default). The whole
@@ -47,9 +47,9 @@ int http_client_create(struct event_loop *loop, const struct http_client_config 
  * -EAGAIN when the queue is full, -EINVAL for a URL that is not http(s),
  * -ECANCELED after http_client_close(), or -ENOMEM, and then never calls it.
  */
-int http_client_post_json(struct http_client *client, const char *url, const char *body, size_t length,
-                          uint64_t timeout_ms, http_client_callback callback, void *data)
-    __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int http_client_post_json(struct http_client *client, const char *url,
+                                                              const char *body, size_t length, uint64_t timeout_ms,
+                                                              http_client_callback callback, void *data);
 
 /* Transfers started or queued and not completed yet. */
 size_t http_client_pending(const struct http_client *client);

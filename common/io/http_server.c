@@ -53,15 +53,15 @@ struct http_request {
     size_t body_length;
     size_t body_capacity;
     bool body_too_large;
-    bool dispatched;          /* handed to a handler, which owes an answer */
-    bool in_handler;          /* the handler is running right now */
+    bool dispatched; /* handed to a handler, which owes an answer */
+    bool in_handler; /* the handler is running right now */
     bool suspended;
-    bool answered;            /* the handler has answered */
-    bool deadline_expired;    /* a 503 was (or will be) sent in the handler's place */
-    bool connection_done;     /* MHD has finished with this request */
+    bool answered;         /* the handler has answered */
+    bool deadline_expired; /* a 503 was (or will be) sent in the handler's place */
+    bool connection_done;  /* MHD has finished with this request */
     struct MHD_Response *response;
     unsigned response_status;
-    struct http_stream *stream;  /* the stream answering it, until MHD has finished with the connection */
+    struct http_stream *stream; /* the stream answering it, until MHD has finished with the connection */
     struct event_timer deadline;
     LIST_ENTRY(http_request) live_link;
 };
@@ -74,15 +74,15 @@ struct http_request {
  */
 struct http_stream {
     struct http_server *server;
-    struct MHD_Connection *connection;   /* NULL once MHD has finished with the request */
+    struct MHD_Connection *connection; /* NULL once MHD has finished with the request */
     char *buffer;
-    size_t sent;                         /* bytes of buffer already handed to MHD */
+    size_t sent; /* bytes of buffer already handed to MHD */
     size_t length;
     size_t capacity;
     size_t max_buffered;
-    bool suspended;                      /* by the reader, for lack of data */
-    bool ended;                          /* nothing more will come: end once buffer is sent */
-    bool owner_gone;                     /* the owner ended it: on_closed is not called */
+    bool suspended;  /* by the reader, for lack of data */
+    bool ended;      /* nothing more will come: end once buffer is sent */
+    bool owner_gone; /* the owner ended it: on_closed is not called */
     http_stream_closed_callback on_closed;
     void *data;
     LIST_ENTRY(http_stream) live_link;
@@ -189,8 +189,8 @@ static bool route_matches(const char *route_path, const char *path)
     return strcmp(route_path, path) == 0;
 }
 
-static const struct http_route *find_route(const struct http_server *server, const char *method,
-                                           const char *path, bool *path_known)
+static const struct http_route *find_route(const struct http_server *server, const char *method, const char *path,
+                                           bool *path_known)
 {
     *path_known = false;
     for (size_t i = 0; i < server->route_count; i++) {
@@ -268,8 +268,8 @@ static enum MHD_Result dispatch(struct http_request *request)
     }
     request->suspended = true;
     MHD_suspend_connection(request->connection);
-    event_loop_timer_start(server->loop, &request->deadline, server->config.request_deadline_ms,
-                           on_request_deadline, request);
+    event_loop_timer_start(server->loop, &request->deadline, server->config.request_deadline_ms, on_request_deadline,
+                           request);
     return MHD_YES;
 }
 
@@ -366,8 +366,8 @@ static int answer(struct http_request *request, unsigned status, struct MHD_Resp
     return response ? 0 : -ENOMEM;
 }
 
-int http_request_reply(struct http_request *request, unsigned status, const char *content_type,
-                       const char *body, size_t length)
+int http_request_reply(struct http_request *request, unsigned status, const char *content_type, const char *body,
+                       size_t length)
 {
     return answer(request, status, build_response(content_type, body, length));
 }
@@ -382,14 +382,13 @@ static bool add_headers(struct MHD_Response *response, const struct http_header 
 }
 
 int http_request_reply_static(struct http_request *request, unsigned status, const char *content_type,
-                              const struct http_header *headers, size_t header_count, const void *body,
-                              size_t length)
+                              const struct http_header *headers, size_t header_count, const void *body, size_t length)
 {
     struct MHD_Response *response =
         MHD_create_response_from_buffer(length, (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
-    if (response && ((content_type && MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type)
-                                          != MHD_YES)
-                     || !add_headers(response, headers, header_count))) {
+    if (response
+        && ((content_type && MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type) != MHD_YES)
+            || !add_headers(response, headers, header_count))) {
         MHD_destroy_response(response);
         response = NULL;
     }
@@ -439,9 +438,9 @@ static void stream_release(void *closure)
     free(stream);
 }
 
-int http_request_reply_stream(struct http_request *request, const char *content_type,
-                              const struct http_header *headers, size_t header_count, size_t max_buffered_bytes,
-                              http_stream_closed_callback on_closed, void *data, struct http_stream **stream_out)
+int http_request_reply_stream(struct http_request *request, const char *content_type, const struct http_header *headers,
+                              size_t header_count, size_t max_buffered_bytes, http_stream_closed_callback on_closed,
+                              void *data, struct http_stream **stream_out)
 {
     if (request->answered)
         return -EALREADY;
@@ -455,8 +454,11 @@ int http_request_reply_stream(struct http_request *request, const char *content_
         return -ENOMEM;
     }
     struct http_server *server = request->server;
-    *stream = (struct http_stream){ .server = server, .connection = request->connection,
-                                    .max_buffered = max_buffered_bytes, .on_closed = on_closed, .data = data };
+    *stream = (struct http_stream){ .server = server,
+                                    .connection = request->connection,
+                                    .max_buffered = max_buffered_bytes,
+                                    .on_closed = on_closed,
+                                    .data = data };
     struct MHD_Response *response =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, stream, stream_release);
     if (!response) {
@@ -521,8 +523,7 @@ int http_request_reply_json(struct http_request *request, unsigned status, cJSON
     return answer(request, status, response);
 }
 
-int http_request_reply_error(struct http_request *request, unsigned status, const char *code,
-                             const char *format, ...)
+int http_request_reply_error(struct http_request *request, unsigned status, const char *code, const char *format, ...)
 {
     char message[4096];
     va_list arguments;
@@ -615,9 +616,8 @@ static void mhd_logger(void *closure, const char *format, va_list arguments)
     log_event(LOG_WARN, "http-server", "%s", message);
 }
 
-int http_server_start(struct event_loop *loop, const struct http_server_config *config,
-                      const struct http_route *routes, size_t route_count, void *data,
-                      struct http_server **server_out)
+int http_server_start(struct event_loop *loop, const struct http_server_config *config, const struct http_route *routes,
+                      size_t route_count, void *data, struct http_server **server_out)
 {
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons(config->port) };
     if (inet_pton(AF_INET, config->bind_address, &address.sin_addr) != 1) {
@@ -641,8 +641,8 @@ int http_server_start(struct event_loop *loop, const struct http_server_config *
      * list unless SO_REUSEPORT is wanted.
      */
     server->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, config->port, NULL, NULL, access_handler,
-        server, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, config->port, NULL, NULL, access_handler, server,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
         MHD_OPTION_CONNECTION_LIMIT, config->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         config->idle_timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, server,
         config->reuse_port ? MHD_OPTION_LISTENING_ADDRESS_REUSE : MHD_OPTION_END, 1u, MHD_OPTION_END);
@@ -680,12 +680,14 @@ void http_server_destroy(struct http_server *server)
         return;
     /* MHD must not be stopped with suspended connections: end the streams and answer the requests first. */
     struct http_stream *stream;
-    LIST_FOREACH (stream, &server->live_streams, live_link) {
+    LIST_FOREACH(stream, &server->live_streams, live_link)
+    {
         stream->ended = true;
         stream_wake(stream);
     }
     struct http_request *request;
-    LIST_FOREACH (request, &server->live_requests, live_link) {
+    LIST_FOREACH(request, &server->live_requests, live_link)
+    {
         if (request->suspended && !request->response) {
             request->deadline_expired = true;
             request->response_status = MHD_HTTP_SERVICE_UNAVAILABLE;

@@ -29,8 +29,8 @@ struct http_request;
 typedef void (*http_handler)(struct http_request *request, void *data);
 
 struct http_route {
-    const char *method;           /* "GET", "POST", ... */
-    const char *path;             /* exact, query string excluded; ending in "*": every path it prefixes */
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* exact, query string excluded; ending in "*": every path it prefixes */
     http_handler handler;
 };
 
@@ -53,9 +53,9 @@ struct http_stream;
 typedef void (*http_stream_closed_callback)(struct http_stream *stream, void *data);
 
 struct http_server_config {
-    const char *bind_address;     /* IPv4 address, e.g. "127.0.0.1" or "0.0.0.0" */
+    const char *bind_address; /* IPv4 address, e.g. "127.0.0.1" or "0.0.0.0" */
     uint16_t port;
-    size_t max_body_bytes;        /* larger bodies get 413 */
+    size_t max_body_bytes; /* larger bodies get 413 */
     unsigned max_connections;
     unsigned idle_timeout_seconds;
     uint64_t request_deadline_ms; /* unanswered requests get 503 after this */
@@ -67,8 +67,10 @@ struct http_server_config {
  * Returns 0 and the server, or a negative code (-EADDRINUSE and the like are
  * reported as -EIO with a log line) and nothing is left running.
  */
-int http_server_start(struct event_loop *loop, const struct http_server_config *config, const struct http_route *routes,
-                      size_t route_count, void *data, struct http_server **server) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int http_server_start(struct event_loop *loop,
+                                                          const struct http_server_config *config,
+                                                          const struct http_route *routes, size_t route_count,
+                                                          void *data, struct http_server **server);
 
 /* Stops accepting new connections; requests in progress carry on. */
 void http_server_quiesce(struct http_server *server);
@@ -114,8 +116,8 @@ const char *http_request_body(const struct http_request *request, size_t *length
  * The request is answered on every path (500 when out of memory), so this
  * and the other http_request_reply*() but the stream may go unchecked.
  */
-int http_request_reply(struct http_request *request, unsigned status, const char *content_type,
-                       const char *body, size_t length);
+int http_request_reply(struct http_request *request, unsigned status, const char *content_type, const char *body,
+                       size_t length);
 
 /*
  * Like http_request_reply(), with extra headers (copied) and a body that is
@@ -123,8 +125,7 @@ int http_request_reply(struct http_request *request, unsigned status, const char
  * (embedded files).
  */
 int http_request_reply_static(struct http_request *request, unsigned status, const char *content_type,
-                              const struct http_header *headers, size_t header_count, const void *body,
-                              size_t length);
+                              const struct http_header *headers, size_t header_count, const void *body, size_t length);
 
 /*
  * Answers with status 200, content_type, the extra headers (copied) and a
@@ -141,16 +142,17 @@ int http_request_reply_static(struct http_request *request, unsigned status, con
  * -EALREADY if the request was answered already, or -EPIPE if the client
  * is gone.
  */
-int http_request_reply_stream(struct http_request *request, const char *content_type, const struct http_header *headers,
-                              size_t header_count, size_t max_buffered_bytes, http_stream_closed_callback on_closed,
-                              void *data, struct http_stream **stream) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int
+http_request_reply_stream(struct http_request *request, const char *content_type, const struct http_header *headers,
+                          size_t header_count, size_t max_buffered_bytes, http_stream_closed_callback on_closed,
+                          void *data, struct http_stream **stream);
 
 /*
  * Queues bytes (copied) for the client. Returns 0, -ENOBUFS if they would
  * take more than the stream's bound (nothing is queued: end the stream),
  * or -ENOMEM.
  */
-int http_stream_write(struct http_stream *stream, const char *bytes, size_t length) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int http_stream_write(struct http_stream *stream, const char *bytes, size_t length);
 
 /*
  * Ends the stream once what is queued has been sent. The owner lets go of
@@ -166,7 +168,7 @@ int http_request_reply_json(struct http_request *request, unsigned status, cJSON
  * printf-formatted, and the header X-Amzn-ErrorType: code (which is where
  * AWS SDKs look first for an error's code).
  */
-int http_request_reply_error(struct http_request *request, unsigned status, const char *code,
-                             const char *format, ...) __attribute__((format(printf, 4, 5)));
+int http_request_reply_error(struct http_request *request, unsigned status, const char *code, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

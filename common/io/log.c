@@ -71,10 +71,14 @@ static void emit(const char *text, size_t length)
 static const char *level_name(enum log_level level)
 {
     switch (level) {
-    case LOG_DEBUG: return "debug";
-    case LOG_INFO: return "info";
-    case LOG_WARN: return "warn";
-    default: return "error";
+    case LOG_DEBUG:
+        return "debug";
+    case LOG_INFO:
+        return "info";
+    case LOG_WARN:
+        return "warn";
+    default:
+        return "error";
     }
 }
 
@@ -111,8 +115,8 @@ void log_event(enum log_level level, const char *event, const char *format, ...)
     } else {
         static const char *const labels[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
         char line[sizeof(message) + 256];
-        int length = snprintf(line, sizeof(line), "%s %s %s %s: %s\n", time, labels[level], log_service, event,
-                              message);
+        int length =
+            snprintf(line, sizeof(line), "%s %s %s %s: %s\n", time, labels[level], log_service, event, message);
         if ((size_t)length >= sizeof(line)) { /* cut: keep the line a line */
             length = (int)sizeof(line) - 1;
             line[length - 1] = '\n';

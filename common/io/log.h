@@ -35,7 +35,6 @@ void log_flush(void);
  * Writes one line. event is a short kebab-case name for machines
  * ("token-stored"); the message is printf-formatted text for people.
  */
-void log_event(enum log_level level, const char *event, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+void log_event(enum log_level level, const char *event, const char *format, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -47,16 +47,16 @@ struct pending_command {
 struct redis_client {
     struct event_loop *loop;
     struct redis_client_config config;
-    char host[256];                /* as REDIS_URL names it */
+    char host[256];                           /* as REDIS_URL names it */
     char address[HOST_LOOKUP_ADDRESS_LENGTH]; /* what host resolved to last; empty before the first answer */
-    struct host_lookup *lookup;    /* resolving host for the next connection attempt, or NULL */
+    struct host_lookup *lookup;               /* resolving host for the next connection attempt, or NULL */
     char location[sizeof("[] ()") + 256 + HOST_LOOKUP_ADDRESS_LENGTH + 6]; /* "host:port (address)", for logs */
     int port;
     char *password;
     char database[16];
-    char name[64];                 /* CLIENT SETNAME on every connection; empty: none */
+    char name[64]; /* CLIENT SETNAME on every connection; empty: none */
 
-    redisAsyncContext *context;    /* NULL while disconnected */
+    redisAsyncContext *context; /* NULL while disconnected */
     bool connected;
     bool destroying;
     uint64_t connect_started_ms;
@@ -64,9 +64,9 @@ struct redis_client {
     struct event_timer reconnect_timer;
     struct event_timer watchdog_timer;
     struct event_watcher watcher;
-    struct event_hook write_hook;  /* sends the commands of a loop turn together, see adapter_add_write() */
-    bool write_deferred;           /* commands wait in hiredis's buffer for write_hook */
-    bool writing_deferred;         /* write_hook is writing them */
+    struct event_hook write_hook; /* sends the commands of a loop turn together, see adapter_add_write() */
+    bool write_deferred;          /* commands wait in hiredis's buffer for write_hook */
+    bool writing_deferred;        /* write_hook is writing them */
 
     TAILQ_HEAD(, pending_command) pending_commands; /* sent, awaiting a reply; oldest first */
     size_t pending;
@@ -82,7 +82,7 @@ struct redis_client {
     size_t channel_count;
     redis_client_message_callback on_message;
     void *on_message_data;
-    bool subscribed;               /* SUBSCRIBE sent on this connection: hiredis takes no other command */
+    bool subscribed; /* SUBSCRIBE sent on this connection: hiredis takes no other command */
 };
 
 static void connect_now(struct redis_client *client);
@@ -118,7 +118,8 @@ static void update_watch(struct redis_client *client, int fd, uint32_t events)
 static void adapter_add_read(void *data)
 {
     struct redis_client *client = data;
-    update_watch(client, client->context ? client->context->c.fd : client->watcher.fd, client->watcher.events | EPOLLIN);
+    update_watch(client, client->context ? client->context->c.fd : client->watcher.fd,
+                 client->watcher.events | EPOLLIN);
 }
 
 static void adapter_del_read(void *data)
@@ -147,7 +148,8 @@ static void adapter_add_write(void *data)
         client->write_deferred = true;
         return;
     }
-    update_watch(client, client->context ? client->context->c.fd : client->watcher.fd, client->watcher.events | EPOLLOUT);
+    update_watch(client, client->context ? client->context->c.fd : client->watcher.fd,
+                 client->watcher.events | EPOLLOUT);
 }
 
 static void adapter_del_write(void *data)
@@ -282,8 +284,8 @@ static int measure_arguments(int argc, const char **argv, size_t lengths[MAX_STR
     return 0;
 }
 
-int redis_client_command_strings(struct redis_client *client, redis_client_callback callback, void *data,
-                                 int argc, const char **argv)
+int redis_client_command_strings(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                                 const char **argv)
 {
     size_t lengths[MAX_STRING_ARGUMENTS];
     int result = measure_arguments(argc, argv, lengths);
@@ -378,8 +380,8 @@ int redis_client_eval(struct redis_client *client, struct redis_script *script, 
     return result;
 }
 
-int redis_client_eval_strings(struct redis_client *client, struct redis_script *script,
-                              redis_client_callback callback, void *data, int key_count, int argc, const char **argv)
+int redis_client_eval_strings(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
+                              void *data, int key_count, int argc, const char **argv)
 {
     size_t lengths[MAX_STRING_ARGUMENTS];
     int result = measure_arguments(argc, argv, lengths);
@@ -469,7 +471,7 @@ static void schedule_reconnect(struct redis_client *client)
     uint64_t delay = client->reconnect_delay_ms;
     uint32_t jitter = 0;
     if (random_id_fill(&jitter, sizeof(jitter)) < 0)
-        jitter = 0; /* no randomness to be had: wait half the delay */
+        jitter = 0;                               /* no randomness to be had: wait half the delay */
     delay = delay / 2 + jitter % (delay / 2 + 1); /* "equal jitter": between half and all of the delay */
     client->reconnect_delay_ms = client->reconnect_delay_ms * 2 > RECONNECT_MAX_DELAY_MS
                                      ? RECONNECT_MAX_DELAY_MS
@@ -607,7 +609,7 @@ static void connect_to_address(struct redis_client *client)
 
 static void describe_location(struct redis_client *client)
 {
-    bool bracket = strchr(client->host, ':') != NULL;  /* an IPv6 literal */
+    bool bracket = strchr(client->host, ':') != NULL; /* an IPv6 literal */
     int length = snprintf(client->location, sizeof(client->location), "%s%s%s:%d", bracket ? "[" : "", client->host,
                           bracket ? "]" : "", client->port);
     if (strcmp(client->host, client->address) != 0 && client->address[0] && length > 0)
@@ -749,8 +751,7 @@ int redis_client_create(struct event_loop *loop, const struct redis_client_confi
     return 0;
 }
 
-void redis_client_on_change(struct redis_client *client, void (*on_change)(bool connected, void *data),
-                            void *data)
+void redis_client_on_change(struct redis_client *client, void (*on_change)(bool connected, void *data), void *data)
 {
     client->on_change = on_change;
     client->on_change_data = data;

@@ -40,16 +40,16 @@ typedef void (*redis_client_message_callback)(const char *channel, const char *m
 #define REDIS_CLIENT_MAX_CHANNELS 8
 
 struct redis_client_config {
-    const char *url;              /* redis://[:password@]host[:port][/db]; host: a name, IPv4 or [IPv6] */
-    uint64_t command_timeout_ms;  /* also bounds connecting */
-    size_t max_pending;           /* commands awaiting replies; more get -EAGAIN */
-    const char *name;             /* NULL, or the connection's CLIENT SETNAME (no spaces; copied), for CLIENT LIST */
+    const char *url;             /* redis://[:password@]host[:port][/db]; host: a name, IPv4 or [IPv6] */
+    uint64_t command_timeout_ms; /* also bounds connecting */
+    size_t max_pending;          /* commands awaiting replies; more get -EAGAIN */
+    const char *name;            /* NULL, or the connection's CLIENT SETNAME (no spaces; copied), for CLIENT LIST */
 };
 
 struct redis_script {
-    const char *name;             /* for logs */
-    const char *source;           /* Lua; must stay valid while registered */
-    char sha1[41];                /* filled in by SCRIPT LOAD */
+    const char *name;   /* for logs */
+    const char *source; /* Lua; must stay valid while registered */
+    char sha1[41];      /* filled in by SCRIPT LOAD */
 };
 
 /*
@@ -59,12 +59,11 @@ struct redis_script {
  * like a Redis that is down. Returns 0, -EINVAL for a bad URL (logged), or
  * -ENOMEM.
  */
-int redis_client_create(struct event_loop *loop, const struct redis_client_config *config, struct redis_client **client)
-    __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int
+redis_client_create(struct event_loop *loop, const struct redis_client_config *config, struct redis_client **client);
 
 /* Registers on_change, called on the loop each time the connection comes up or goes down. */
-void redis_client_on_change(struct redis_client *client, void (*on_change)(bool connected, void *data),
-                            void *data);
+void redis_client_on_change(struct redis_client *client, void (*on_change)(bool connected, void *data), void *data);
 
 bool redis_client_connected(const struct redis_client *client);
 
@@ -73,33 +72,36 @@ bool redis_client_connected(const struct redis_client *client);
  * must outlive the client. Returns 0, -ENOSPC past the client's limit of
  * scripts, or what loading one at once (when connected) returned.
  */
-int redis_client_add_scripts(struct redis_client *client, struct redis_script *const *scripts, size_t count)
-    __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int redis_client_add_scripts(struct redis_client *client,
+                                                                 struct redis_script *const *scripts, size_t count);
 
 /*
  * Sends one command given as argc arguments (binary-safe, lengths given).
  * Returns 0 and later calls callback exactly once; or -ENOTCONN (not
  * connected), -EAGAIN (too many pending) or -ENOMEM, and never calls it.
  */
-int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
-                         const char **argv, const size_t *lengths) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int redis_client_command(struct redis_client *client,
+                                                             redis_client_callback callback, void *data, int argc,
+                                                             const char **argv, const size_t *lengths);
 
 /* Like redis_client_command() with NUL-terminated arguments. */
-int redis_client_command_strings(struct redis_client *client, redis_client_callback callback, void *data, int argc,
-                                 const char **argv) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int redis_client_command_strings(struct redis_client *client,
+                                                                     redis_client_callback callback, void *data,
+                                                                     int argc, const char **argv);
 
 /*
  * Runs a registered script with key_count keys followed by the other
  * arguments (argc in all). Same contract as redis_client_command().
  */
-int redis_client_eval(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
-                      void *data, int key_count, int argc, const char **argv, const size_t *lengths)
-    __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int redis_client_eval(struct redis_client *client, struct redis_script *script,
+                                                          redis_client_callback callback, void *data, int key_count,
+                                                          int argc, const char **argv, const size_t *lengths);
 
 /* Like redis_client_eval() with NUL-terminated arguments (at most 32). */
-int redis_client_eval_strings(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
-                              void *data, int key_count, int argc, const char **argv)
-    __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int redis_client_eval_strings(struct redis_client *client,
+                                                                  struct redis_script *script,
+                                                                  redis_client_callback callback, void *data,
+                                                                  int key_count, int argc, const char **argv);
 
 /*
  * Makes client a subscriber of channels (copied): on_message runs for each
@@ -110,8 +112,9 @@ int redis_client_eval_strings(struct redis_client *client, struct redis_script *
  * -EBUSY when it already subscribes or has commands pending, -EINVAL for
  * no channel or more than REDIS_CLIENT_MAX_CHANNELS, or -ENOMEM.
  */
-int redis_client_subscribe(struct redis_client *client, const char *const *channels, size_t channel_count,
-                           redis_client_message_callback on_message, void *data) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int redis_client_subscribe(struct redis_client *client, const char *const *channels,
+                                                               size_t channel_count,
+                                                               redis_client_message_callback on_message, void *data);
 
 /* Commands sent and not answered yet. */
 size_t redis_client_pending(const struct redis_client *client);

@@ -93,7 +93,8 @@ void service_config_defaults(struct service_config *config, const char *name, co
 int service_config_from_options(struct service_config *config, const char *redis_timeout_ms, const char *reuse_port)
 {
     long long timeout_ms, reuse;
-    if (config_to_integer(redis_timeout_ms, 100, 60000, &timeout_ms) < 0 || config_to_integer(reuse_port, 0, 1, &reuse) < 0)
+    if (config_to_integer(redis_timeout_ms, 100, 60000, &timeout_ms) < 0
+        || config_to_integer(reuse_port, 0, 1, &reuse) < 0)
         return -EINVAL;
     config->redis_timeout_ms = (uint64_t)timeout_ms;
     config->http.reuse_port = reuse == 1;

@@ -33,13 +33,13 @@ struct service {
     uint64_t drain_started_ms;
     bool draining;
     struct event_timer drain_timer;
-    void (*on_drain)(void *data);     /* optional, set by the server after service_init() */
+    void (*on_drain)(void *data); /* optional, set by the server after service_init() */
     void *on_drain_data;
-    struct event_hook log_hook;       /* writes the buffered log lines before each wait */
+    struct event_hook log_hook; /* writes the buffered log lines before each wait */
 };
 
 struct service_config {
-    const char *name;                     /* "loan-processor" */
+    const char *name; /* "loan-processor" */
     const char *redis_url;
     struct http_server_config http;
     struct http_client_config client;
@@ -65,22 +65,22 @@ void service_config_defaults(struct service_config *config, const char *name, co
  * 100 ms) and REUSE_PORT ("1": SO_REUSEPORT). Returns 0, or
  * -EINVAL for a value out of range (config is then unchanged).
  */
-int service_config_from_options(struct service_config *config, const char *redis_timeout_ms, const char *reuse_port)
-    __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int
+service_config_from_options(struct service_config *config, const char *redis_timeout_ms, const char *reuse_port);
 
 /*
  * Creates the loop, the Redis client (which starts connecting) and the HTTP
  * client, and installs the signal handling. Returns 0 or a negative code;
  * on failure whatever was built is torn down again.
  */
-int service_init(struct service *service, const struct service_config *config) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int service_init(struct service *service, const struct service_config *config);
 
 /* Starts the HTTP server with routes (data goes to every handler). Returns 0 or a negative code. */
-int service_listen(struct service *service, const struct service_config *config, const struct http_route *routes,
-                   size_t route_count, void *data) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int service_listen(struct service *service, const struct service_config *config,
+                                                       const struct http_route *routes, size_t route_count, void *data);
 
 /* Runs until SIGINT/SIGTERM and the drain that follows. Returns 0, or a negative code if the loop failed. */
-int service_run(struct service *service) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int service_run(struct service *service);
 
 /* Frees everything; safe on a half-initialised service. */
 void service_cleanup(struct service *service);
@@ -89,6 +89,6 @@ void service_cleanup(struct service *service);
 void service_reply_health(struct http_request *request, const struct service *service);
 
 /* Reads LOG_FORMAT ("text" or "json") and configures the log for name. Returns 0 or -EINVAL. */
-int service_configure_log(const char *name, const char *log_format) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int service_configure_log(const char *name, const char *log_format);
 
 #endif

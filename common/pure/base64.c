@@ -63,8 +63,8 @@ int base64_decode(const char *text, void *out, size_t out_capacity, size_t *out_
         /* Canonical form only: the bits that padding drops must be zero. */
         if ((padding == 1 && (values[2] & 3)) || (padding == 2 && (values[1] & 15)))
             return -EINVAL;
-        uint32_t group = (uint32_t)values[0] << 18 | (uint32_t)values[1] << 12 | (uint32_t)values[2] << 6
-                         | (uint32_t)values[3];
+        uint32_t group =
+            (uint32_t)values[0] << 18 | (uint32_t)values[1] << 12 | (uint32_t)values[2] << 6 | (uint32_t)values[3];
         size_t count = (size_t)(3 - padding);
         if (written + count > out_capacity)
             return -ENOSPC;

@@ -18,7 +18,7 @@ void base64_encode(const void *data, size_t length, char *out);
  * Returns 0, or -EINVAL for text that is not canonical padded base64, or
  * -ENOSPC when out is too small. Never reads past the text's NUL.
  */
-int base64_decode(const char *text, void *out, size_t out_capacity, size_t *out_length)
-    __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int base64_decode(const char *text, void *out, size_t out_capacity,
+                                                      size_t *out_length);
 
 #endif

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void print_usage(const struct config_option *options, size_t count, const char *program,
-                        const char *summary)
+static void print_usage(const struct config_option *options, size_t count, const char *program, const char *summary)
 {
     printf("Usage: %s [options]\n\n%s\n\nOptions (each also read from the environment variable shown):\n", program,
            summary);
@@ -30,8 +29,8 @@ static struct config_option *find_flag(struct config_option *options, size_t cou
     return NULL;
 }
 
-int config_parse(struct config_option *options, size_t count, int argc, char **argv, const char *summary,
-                 char *error, size_t error_size)
+int config_parse(struct config_option *options, size_t count, int argc, char **argv, const char *summary, char *error,
+                 size_t error_size)
 {
     for (size_t i = 0; i < count; i++) {
         const char *from_environment = getenv(options[i].environment_name);
@@ -74,8 +73,7 @@ const char *config_value(const struct config_option *options, size_t count, cons
 /* strtoll and strtod skip leading white space and accept '+': settings must not. */
 static bool starts_like_a_number(const char *text)
 {
-    return (text[0] >= '0' && text[0] <= '9') || (text[0] == '-' && text[1] >= '0' && text[1] <= '9')
-           || text[0] == '.';
+    return (text[0] >= '0' && text[0] <= '9') || (text[0] == '-' && text[1] >= '0' && text[1] <= '9') || text[0] == '.';
 }
 
 int config_to_integer(const char *text, long long minimum, long long maximum, long long *number)

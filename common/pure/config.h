@@ -15,11 +15,11 @@
 #include <stdint.h>
 
 struct config_option {
-    const char *environment_name;   /* e.g. "TIME_SCALE" */
-    const char *flag;               /* e.g. "--time-scale"; takes a value */
+    const char *environment_name; /* e.g. "TIME_SCALE" */
+    const char *flag;             /* e.g. "--time-scale"; takes a value */
     const char *default_value;
     const char *help;
-    const char *value;              /* set by config_parse(); borrowed from argv/environ/default */
+    const char *value; /* set by config_parse(); borrowed from argv/environ/default */
 };
 
 /*
@@ -27,20 +27,20 @@ struct config_option {
  * Returns 0; 1 after printing usage for --help (the caller exits 0); or
  * -EINVAL with a one-line reason in error for an unknown flag or a missing value.
  */
-int config_parse(struct config_option *options, size_t count, int argc, char **argv, const char *summary, char *error,
-                 size_t error_size) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int config_parse(struct config_option *options, size_t count, int argc, char **argv,
+                                                     const char *summary, char *error, size_t error_size);
 
 /* The value of the option with this environment name, or NULL. */
 const char *config_value(const struct config_option *options, size_t count, const char *environment_name);
 
 /* Parses a TCP port (1-65535). Returns 0 or -EINVAL. */
-int config_to_port(const char *text, uint16_t *port) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int config_to_port(const char *text, uint16_t *port);
 
 /* Parses a finite number > 0. Returns 0 or -EINVAL. */
-int config_to_positive_number(const char *text, double *number) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int config_to_positive_number(const char *text, double *number);
 
 /* Parses a whole number in [minimum, maximum]. Returns 0 or -EINVAL. */
-int config_to_integer(const char *text, long long minimum, long long maximum, long long *number)
-    __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int config_to_integer(const char *text, long long minimum, long long maximum,
+                                                          long long *number);
 
 #endif

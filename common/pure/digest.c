@@ -15,9 +15,9 @@ union chaining_value {
 /* What the Merkle-Damgard driver needs to know about an algorithm. */
 struct algorithm_shape {
     const char *name;
-    size_t block_size;          /* 64 or 128 bytes */
-    size_t length_field_size;   /* the message length in bits closes the padding: 8 or 16 bytes */
-    bool little_endian;         /* MD5 stores its length and words little-endian, SHA big-endian */
+    size_t block_size;        /* 64 or 128 bytes */
+    size_t length_field_size; /* the message length in bits closes the padding: 8 or 16 bytes */
+    bool little_endian;       /* MD5 stores its length and words little-endian, SHA big-endian */
     size_t digest_size;
     void (*compress)(union chaining_value *value, const unsigned char *block);
     void (*initialize)(union chaining_value *value);
@@ -194,10 +194,9 @@ static void sha256_compress(union chaining_value *value, const unsigned char *bl
     for (unsigned t = 0; t < 16; t++)
         schedule[t] = load32_big(block + 4 * t);
     for (unsigned t = 16; t < 64; t++) {
-        uint32_t s0 = rotate_right32(schedule[t - 15], 7) ^ rotate_right32(schedule[t - 15], 18) ^
-                      schedule[t - 15] >> 3;
-        uint32_t s1 = rotate_right32(schedule[t - 2], 17) ^ rotate_right32(schedule[t - 2], 19) ^
-                      schedule[t - 2] >> 10;
+        uint32_t s0 =
+            rotate_right32(schedule[t - 15], 7) ^ rotate_right32(schedule[t - 15], 18) ^ schedule[t - 15] >> 3;
+        uint32_t s1 = rotate_right32(schedule[t - 2], 17) ^ rotate_right32(schedule[t - 2], 19) ^ schedule[t - 2] >> 10;
         schedule[t] = s1 + schedule[t - 7] + s0 + schedule[t - 16];
     }
     memcpy(working, value->words32, sizeof(working));
@@ -239,17 +238,19 @@ static const uint64_t sha512_constants[80] = {
 
 static void sha384_initialize(union chaining_value *value)
 {
-    static const uint64_t initial[8] = { 0xcbbb9d5dc1059ed8, 0x629a292a367cd507, 0x9159015a3070dd17,
-                                         0x152fecd8f70e5939, 0x67332667ffc00b31, 0x8eb44a8768581511,
-                                         0xdb0c2e0d64f98fa7, 0x47b5481dbefa4fa4 };
+    static const uint64_t initial[8] = {
+        0xcbbb9d5dc1059ed8, 0x629a292a367cd507, 0x9159015a3070dd17, 0x152fecd8f70e5939,
+        0x67332667ffc00b31, 0x8eb44a8768581511, 0xdb0c2e0d64f98fa7, 0x47b5481dbefa4fa4
+    };
     memcpy(value->words64, initial, sizeof(initial));
 }
 
 static void sha512_initialize(union chaining_value *value)
 {
-    static const uint64_t initial[8] = { 0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b,
-                                         0xa54ff53a5f1d36f1, 0x510e527fade682d1, 0x9b05688c2b3e6c1f,
-                                         0x1f83d9abfb41bd6b, 0x5be0cd19137e2179 };
+    static const uint64_t initial[8] = {
+        0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
+        0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179
+    };
     memcpy(value->words64, initial, sizeof(initial));
 }
 
@@ -260,10 +261,8 @@ static void sha512_compress(union chaining_value *value, const unsigned char *bl
     for (unsigned t = 0; t < 16; t++)
         schedule[t] = load64_big(block + 8 * t);
     for (unsigned t = 16; t < 80; t++) {
-        uint64_t s0 = rotate_right64(schedule[t - 15], 1) ^ rotate_right64(schedule[t - 15], 8) ^
-                      schedule[t - 15] >> 7;
-        uint64_t s1 = rotate_right64(schedule[t - 2], 19) ^ rotate_right64(schedule[t - 2], 61) ^
-                      schedule[t - 2] >> 6;
+        uint64_t s0 = rotate_right64(schedule[t - 15], 1) ^ rotate_right64(schedule[t - 15], 8) ^ schedule[t - 15] >> 7;
+        uint64_t s1 = rotate_right64(schedule[t - 2], 19) ^ rotate_right64(schedule[t - 2], 61) ^ schedule[t - 2] >> 6;
         schedule[t] = s1 + schedule[t - 7] + s0 + schedule[t - 16];
     }
     memcpy(working, value->words64, sizeof(working));
@@ -318,8 +317,8 @@ static void compress_message(const struct algorithm_shape *shape, union chaining
     unsigned char tail[2 * 128];
     size_t whole = length - length % shape->block_size;
     size_t rest = length - whole;
-    size_t tail_size = rest + 1 + shape->length_field_size <= shape->block_size ? shape->block_size
-                                                                                 : 2 * shape->block_size;
+    size_t tail_size =
+        rest + 1 + shape->length_field_size <= shape->block_size ? shape->block_size : 2 * shape->block_size;
     uint64_t length64 = (uint64_t)length;
     unsigned char *length_field = tail + tail_size - shape->length_field_size;
 

@@ -27,7 +27,7 @@ enum digest_algorithm {
  * "SHA-256", "SHA-384" or "SHA-512" (case-sensitive). Returns 0, or -EINVAL
  * for another name (or NULL).
  */
-int digest_algorithm_from_name(const char *name, enum digest_algorithm *algorithm) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int digest_algorithm_from_name(const char *name, enum digest_algorithm *algorithm);
 
 /* The digest's size in bytes: 16, 20, 32, 48 or 64. */
 size_t digest_size(enum digest_algorithm algorithm);

@@ -13,7 +13,7 @@
  * JSON value. Returns 0 and a document the caller frees with cJSON_Delete, or
  * -EINVAL for text that is not JSON (or has trailing garbage), -ENOMEM.
  */
-int json_parse(const char *text, size_t length, cJSON **document) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int json_parse(const char *text, size_t length, cJSON **document);
 
 /* Prints unformatted; the caller frees with cJSON_free. NULL when out of memory. */
 char *json_print(const cJSON *value);
@@ -38,6 +38,6 @@ const cJSON *json_object_member(const cJSON *object, const char *name);
 cJSON *json_error(const char *code_member, const char *code, const char *message);
 
 /* Adds name: epoch seconds (a JSON number with milliseconds). Returns false when out of memory. */
-bool json_add_epoch_seconds(cJSON *object, const char *name, long long epoch_ms) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) bool json_add_epoch_seconds(cJSON *object, const char *name, long long epoch_ms);
 
 #endif

@@ -25,8 +25,9 @@ void latency_histogram_bucket_range(size_t index, uint64_t *lower_us, uint64_t *
     unsigned power = (unsigned)(index / LATENCY_HISTOGRAM_SUB_BUCKETS) - 1;
     uint64_t sub_bucket = index % LATENCY_HISTOGRAM_SUB_BUCKETS;
     *lower_us = (LATENCY_HISTOGRAM_SUB_BUCKETS + sub_bucket) << power;
-    *upper_us = index == LATENCY_HISTOGRAM_BUCKETS - 1 ? UINT64_MAX
-                                                      : ((LATENCY_HISTOGRAM_SUB_BUCKETS + sub_bucket + 1) << power) - 1;
+    *upper_us = index == LATENCY_HISTOGRAM_BUCKETS - 1
+                    ? UINT64_MAX
+                    : ((LATENCY_HISTOGRAM_SUB_BUCKETS + sub_bucket + 1) << power) - 1;
 }
 
 void latency_histogram_record(struct latency_histogram *histogram, uint64_t microseconds)

@@ -10,12 +10,12 @@
 #define RANDOM_ID_NANOID_SIZE 22
 
 /* Fills buffer with length bytes from the kernel's CSPRNG (through a per-thread pool, see random_id.c). Returns 0 or -errno (buffer undefined). */
-int random_id_fill(void *buffer, size_t length) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int random_id_fill(void *buffer, size_t length);
 
 /* Writes a 21-character nanoid-style id into out. Returns 0 or -errno. */
-int random_id_nanoid(char out[RANDOM_ID_NANOID_SIZE]) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int random_id_nanoid(char out[RANDOM_ID_NANOID_SIZE]);
 
 /* Writes a random RFC 4122 version-4 UUID (36 characters + NUL) into out. */
-int random_id_uuid(char out[37]) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int random_id_uuid(char out[37]);
 
 #endif

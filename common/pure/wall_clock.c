@@ -34,8 +34,8 @@ void wall_clock_format_iso8601(int64_t epoch_ms, char out[WALL_CLOCK_ISO8601_SIZ
     struct tm utc;
     gmtime_r(&seconds, &utc);
     char text[64]; /* roomy enough for any int, so the compiler can prove no truncation */
-    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-             utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, (int)(epoch_ms % 1000));
+    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+             utc.tm_hour, utc.tm_min, utc.tm_sec, (int)(epoch_ms % 1000));
     memcpy(out, text, WALL_CLOCK_ISO8601_SIZE - 1);
     out[WALL_CLOCK_ISO8601_SIZE - 1] = '\0';
 }
@@ -91,9 +91,9 @@ static int days_in_month(int year, int month)
 /* "YYYY-MM-DD", a date that exists. */
 static bool read_date(const char **cursor, struct timestamp_fields *fields)
 {
-    return read_number_in_range(cursor, 4, 0, 9999, &fields->year) && read_separator(cursor, '-') &&
-           read_number_in_range(cursor, 2, 1, 12, &fields->month) && read_separator(cursor, '-') &&
-           read_number_in_range(cursor, 2, 1, days_in_month(fields->year, fields->month), &fields->day);
+    return read_number_in_range(cursor, 4, 0, 9999, &fields->year) && read_separator(cursor, '-')
+           && read_number_in_range(cursor, 2, 1, 12, &fields->month) && read_separator(cursor, '-')
+           && read_number_in_range(cursor, 2, 1, days_in_month(fields->year, fields->month), &fields->day);
 }
 
 /* Optional ".d..." (1 to MAX_FRACTION_DIGITS digits); keeps the milliseconds. */
@@ -118,10 +118,9 @@ static bool read_fraction(const char **cursor, int *millisecond)
 /* "hh:mm:ss" then an optional fraction. */
 static bool read_time(const char **cursor, struct timestamp_fields *fields)
 {
-    return read_number_in_range(cursor, 2, 0, 23, &fields->hour) && read_separator(cursor, ':') &&
-           read_number_in_range(cursor, 2, 0, 59, &fields->minute) && read_separator(cursor, ':') &&
-           read_number_in_range(cursor, 2, 0, 59, &fields->second) &&
-           read_fraction(cursor, &fields->millisecond);
+    return read_number_in_range(cursor, 2, 0, 23, &fields->hour) && read_separator(cursor, ':')
+           && read_number_in_range(cursor, 2, 0, 59, &fields->minute) && read_separator(cursor, ':')
+           && read_number_in_range(cursor, 2, 0, 59, &fields->second) && read_fraction(cursor, &fields->millisecond);
 }
 
 /* "Z", "+hh:mm" or "-hh:mm". */
@@ -137,8 +136,8 @@ static bool read_offset(const char **cursor, int *offset_minutes)
         return false;
     sign = **cursor == '-' ? -1 : 1;
     (*cursor)++;
-    if (!read_number_in_range(cursor, 2, 0, 23, &hours) || !read_separator(cursor, ':') ||
-        !read_number_in_range(cursor, 2, 0, 59, &minutes))
+    if (!read_number_in_range(cursor, 2, 0, 23, &hours) || !read_separator(cursor, ':')
+        || !read_number_in_range(cursor, 2, 0, 59, &minutes))
         return false;
     *offset_minutes = sign * (hours * 60 + minutes);
     return true;
@@ -147,9 +146,9 @@ static bool read_offset(const char **cursor, int *offset_minutes)
 /* Days from 1970-01-01 to year-month-day in the proleptic Gregorian calendar (H. Hinnant's algorithm). */
 static int64_t days_from_civil(int year, int month, int day)
 {
-    const int64_t shifted_year = month <= 2 ? year - 1 : year;       /* years start in March */
+    const int64_t shifted_year = month <= 2 ? year - 1 : year; /* years start in March */
     const int64_t era = (shifted_year >= 0 ? shifted_year : shifted_year - 399) / 400;
-    const int64_t year_of_era = shifted_year - era * 400;             /* [0, 399] */
+    const int64_t year_of_era = shifted_year - era * 400; /* [0, 399] */
     const int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
     const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
 
@@ -158,9 +157,9 @@ static int64_t days_from_civil(int year, int month, int day)
 
 static int64_t fields_to_epoch_ms(const struct timestamp_fields *fields)
 {
-    int64_t seconds = days_from_civil(fields->year, fields->month, fields->day) * SECONDS_PER_DAY +
-                      (int64_t)fields->hour * 3600 + fields->minute * SECONDS_PER_MINUTE + fields->second -
-                      (int64_t)fields->offset_minutes * SECONDS_PER_MINUTE;
+    int64_t seconds = days_from_civil(fields->year, fields->month, fields->day) * SECONDS_PER_DAY
+                      + (int64_t)fields->hour * 3600 + fields->minute * SECONDS_PER_MINUTE + fields->second
+                      - (int64_t)fields->offset_minutes * SECONDS_PER_MINUTE;
 
     return seconds * MILLISECONDS_PER_SECOND + fields->millisecond;
 }
@@ -172,8 +171,8 @@ int wall_clock_parse_iso8601(const char *text, int64_t *epoch_ms)
 
     if (text == NULL || epoch_ms == NULL)
         return -EINVAL;
-    if (!read_date(&cursor, &fields) || !read_separator(&cursor, 'T') || !read_time(&cursor, &fields) ||
-        !read_offset(&cursor, &fields.offset_minutes) || *cursor != '\0')
+    if (!read_date(&cursor, &fields) || !read_separator(&cursor, 'T') || !read_time(&cursor, &fields)
+        || !read_offset(&cursor, &fields.offset_minutes) || *cursor != '\0')
         return -EINVAL;
     *epoch_ms = fields_to_epoch_ms(&fields);
     return 0;

@@ -27,6 +27,6 @@ void wall_clock_format_iso8601(int64_t epoch_ms, char out[WALL_CLOCK_ISO8601_SIZ
  * impossible dates such as 2023-02-30, hours > 23, minutes or seconds > 59
  * (no leap second), offsets above 23:59.
  */
-int wall_clock_parse_iso8601(const char *text, int64_t *epoch_ms) __attribute__((warn_unused_result));
+__attribute__((warn_unused_result)) int wall_clock_parse_iso8601(const char *text, int64_t *epoch_ms);
 
 #endif

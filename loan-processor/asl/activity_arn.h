@@ -20,13 +20,13 @@ struct activity_arn {
     char region[64];
     char account[13];
     char name[ACTIVITY_NAME_SIZE];
-    char resource_type[64];     /* "activity"; for ACTIVITY_ARN_OTHER_RESOURCE the type found instead */
+    char resource_type[64]; /* "activity"; for ACTIVITY_ARN_OTHER_RESOURCE the type found instead */
 };
 
 enum activity_arn_status {
     ACTIVITY_ARN_VALID,
-    ACTIVITY_ARN_MALFORMED,       /* not arn:aws:states:<region>:<12-digit account>:<type>:<name> */
-    ACTIVITY_ARN_OTHER_RESOURCE,  /* a Step Functions ARN of another resource type (stateMachine, execution...) */
+    ACTIVITY_ARN_MALFORMED,      /* not arn:aws:states:<region>:<12-digit account>:<type>:<name> */
+    ACTIVITY_ARN_OTHER_RESOURCE, /* a Step Functions ARN of another resource type (stateMachine, execution...) */
 };
 
 /*

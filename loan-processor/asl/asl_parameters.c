@@ -23,8 +23,7 @@ struct evaluation_scope {
 
 /* ---- helpers ----------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4)))
-static void write_error(char *error, size_t error_size, const char *format, ...)
+__attribute__((format(printf, 3, 4))) static void write_error(char *error, size_t error_size, const char *format, ...)
 {
     va_list arguments;
 
@@ -44,16 +43,15 @@ static void clear_error(char *error, size_t error_size)
 static void write_invalid_field_error(char *error, size_t error_size, const char *key)
 {
     write_error(error, error_size,
-                "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call",
-                key);
+                "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", key);
 }
 
 static bool is_dynamic_key(const char *key)
 {
     size_t length = key != NULL ? strlen(key) : 0;
 
-    return length >= DYNAMIC_KEY_SUFFIX_LENGTH &&
-           strcmp(key + length - DYNAMIC_KEY_SUFFIX_LENGTH, DYNAMIC_KEY_SUFFIX) == 0;
+    return length >= DYNAMIC_KEY_SUFFIX_LENGTH
+           && strcmp(key + length - DYNAMIC_KEY_SUFFIX_LENGTH, DYNAMIC_KEY_SUFFIX) == 0;
 }
 
 static bool is_valid_dynamic_value(const cJSON *value)
@@ -74,7 +72,8 @@ static int validate_node(const cJSON *node, char *error, size_t error_size)
 
     if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
         return 0;
-    cJSON_ArrayForEach(child, node) {
+    cJSON_ArrayForEach(child, node)
+    {
         if (cJSON_IsObject(node) && is_dynamic_key(child->string)) {
             if (!is_valid_dynamic_value(child)) {
                 write_invalid_field_error(error, error_size, child->string);
@@ -99,8 +98,7 @@ int asl_parameters_validate(const cJSON *template_json, char *error, size_t erro
 
 /* ---- evaluation -------------------------------------------------------- */
 
-static int evaluate_node(const cJSON *template_node, const struct evaluation_scope *scope,
-                         cJSON **evaluated);
+static int evaluate_node(const cJSON *template_node, const struct evaluation_scope *scope, cJSON **evaluated);
 
 /* `call` is the whole text, e.g. "States.Format('{}', $.name)". */
 static int evaluate_intrinsic_call(const char *field_key, const char *call, const struct evaluation_scope *scope,
@@ -113,8 +111,7 @@ static int evaluate_intrinsic_call(const char *field_key, const char *call, cons
     return rc;
 }
 
-static int write_path_not_found_error(const char *field_key, const char *path,
-                                      const struct evaluation_scope *scope)
+static int write_path_not_found_error(const char *field_key, const char *path, const struct evaluation_scope *scope)
 {
     char *printed_input = NULL;
 
@@ -124,14 +121,14 @@ static int write_path_not_found_error(const char *field_key, const char *path,
             return -ENOMEM;
     }
     write_error(scope->error, scope->error_size,
-                "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'",
-                path, field_key, printed_input != NULL ? printed_input : "null");
+                "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", path, field_key,
+                printed_input != NULL ? printed_input : "null");
     cJSON_free(printed_input);
     return -ENOENT;
 }
 
-static int evaluate_path(const char *field_key, const char *path,
-                         const struct evaluation_scope *scope, cJSON **evaluated)
+static int evaluate_path(const char *field_key, const char *path, const struct evaluation_scope *scope,
+                         cJSON **evaluated)
 {
     const cJSON *selected = NULL;
     cJSON *copy;
@@ -151,8 +148,7 @@ static int evaluate_path(const char *field_key, const char *path,
 }
 
 /* `field` has a key ending in ".$". */
-static int evaluate_dynamic_field(const cJSON *field, const struct evaluation_scope *scope,
-                                  cJSON **evaluated)
+static int evaluate_dynamic_field(const cJSON *field, const struct evaluation_scope *scope, cJSON **evaluated)
 {
     if (!cJSON_IsString(field)) {
         write_invalid_field_error(scope->error, scope->error_size, field->string);
@@ -186,16 +182,14 @@ static int add_evaluated_field(cJSON *object, const char *key, cJSON *value)
     return 0;
 }
 
-static int evaluate_field(const cJSON *field, const struct evaluation_scope *scope,
-                          cJSON **evaluated)
+static int evaluate_field(const cJSON *field, const struct evaluation_scope *scope, cJSON **evaluated)
 {
     if (is_dynamic_key(field->string))
         return evaluate_dynamic_field(field, scope, evaluated);
     return evaluate_node(field, scope, evaluated);
 }
 
-static int evaluate_object(const cJSON *template_object, const struct evaluation_scope *scope,
-                           cJSON **evaluated)
+static int evaluate_object(const cJSON *template_object, const struct evaluation_scope *scope, cJSON **evaluated)
 {
     cJSON *object = cJSON_CreateObject();
     const cJSON *field;
@@ -204,7 +198,8 @@ static int evaluate_object(const cJSON *template_object, const struct evaluation
 
     if (object == NULL)
         return -ENOMEM;
-    cJSON_ArrayForEach(field, template_object) {
+    cJSON_ArrayForEach(field, template_object)
+    {
         if (field->string == NULL) {
             rc = -EINVAL;
             goto fail;
@@ -224,8 +219,7 @@ fail:
     return rc;
 }
 
-static int evaluate_array(const cJSON *template_array, const struct evaluation_scope *scope,
-                          cJSON **evaluated)
+static int evaluate_array(const cJSON *template_array, const struct evaluation_scope *scope, cJSON **evaluated)
 {
     cJSON *array = cJSON_CreateArray();
     const cJSON *element;
@@ -234,7 +228,8 @@ static int evaluate_array(const cJSON *template_array, const struct evaluation_s
 
     if (array == NULL)
         return -ENOMEM;
-    cJSON_ArrayForEach(element, template_array) {
+    cJSON_ArrayForEach(element, template_array)
+    {
         rc = evaluate_node(element, scope, &value);
         if (rc < 0) {
             cJSON_Delete(array);
@@ -246,8 +241,7 @@ static int evaluate_array(const cJSON *template_array, const struct evaluation_s
     return 0;
 }
 
-static int evaluate_node(const cJSON *template_node, const struct evaluation_scope *scope,
-                         cJSON **evaluated)
+static int evaluate_node(const cJSON *template_node, const struct evaluation_scope *scope, cJSON **evaluated)
 {
     cJSON *copy;
 
@@ -278,8 +272,8 @@ int asl_parameters_evaluate_in(const cJSON *template_json, const struct intrinsi
     return evaluate_node(template_json, &scope, result);
 }
 
-int asl_parameters_evaluate(const cJSON *template_json, const cJSON *input, const cJSON *context,
-                            cJSON **result, char *error, size_t error_size)
+int asl_parameters_evaluate(const cJSON *template_json, const cJSON *input, const cJSON *context, cJSON **result,
+                            char *error, size_t error_size)
 {
     const struct intrinsic_scope values = { .input = input, .context = context, .random_bytes = NULL };
 
@@ -295,7 +289,8 @@ static const cJSON *find_dynamic_key(const cJSON *node)
 
     if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
         return NULL;
-    cJSON_ArrayForEach(child, node) {
+    cJSON_ArrayForEach(child, node)
+    {
         if (cJSON_IsObject(node) && is_dynamic_key(child->string))
             return child;
         found = find_dynamic_key(child);

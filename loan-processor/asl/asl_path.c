@@ -21,7 +21,7 @@ enum path_segment_kind {
 
 struct path_segment {
     enum path_segment_kind kind;
-    const char *raw_name;   /* member name as written (escapes kept), inside the path */
+    const char *raw_name; /* member name as written (escapes kept), inside the path */
     size_t raw_name_length;
     size_t array_index;
 };
@@ -207,7 +207,8 @@ static cJSON *find_object_member(const cJSON *node, const struct path_segment *s
 
     if (!cJSON_IsObject(node))
         return NULL;
-    cJSON_ArrayForEach(child, node) {
+    cJSON_ArrayForEach(child, node)
+    {
         if (child->string != NULL && member_name_equals(child->string, segment))
             return child;
     }
@@ -239,8 +240,7 @@ int asl_path_validate(const char *path)
     return check_segments(cursor);
 }
 
-int asl_path_select(const char *path, const cJSON *input, const cJSON *context,
-                    const cJSON **selected)
+int asl_path_select(const char *path, const cJSON *input, const cJSON *context, const cJSON **selected)
 {
     const char *cursor;
     bool is_context_path;
@@ -360,8 +360,8 @@ static int build_branch(const char *cursor, cJSON *item, cJSON **branch)
 }
 
 /* `segment` is missing from `container`; creates it and everything after it. Takes ownership of `item`. */
-static int attach_new_branch(cJSON *container, const struct path_segment *segment,
-                             const char *rest_of_path, cJSON *item)
+static int attach_new_branch(cJSON *container, const struct path_segment *segment, const char *rest_of_path,
+                             cJSON *item)
 {
     cJSON *branch;
     int rc;

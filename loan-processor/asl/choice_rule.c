@@ -29,7 +29,7 @@ enum value_family {
     FAMILY_NUMERIC,
     FAMILY_BOOLEAN,
     FAMILY_TIMESTAMP,
-    FAMILY_TYPE_TEST,   /* IsNull, IsPresent, ...: the value is true or false */
+    FAMILY_TYPE_TEST, /* IsNull, IsPresent, ...: the value is true or false */
 };
 
 enum comparison {
@@ -38,7 +38,7 @@ enum comparison {
     COMPARE_GREATER_THAN,
     COMPARE_LESS_THAN_EQUALS,
     COMPARE_GREATER_THAN_EQUALS,
-    COMPARE_MATCHES,    /* StringMatches */
+    COMPARE_MATCHES, /* StringMatches */
 };
 
 enum type_test {
@@ -52,32 +52,37 @@ enum type_test {
 
 /* Where the value compared with the Variable comes from. */
 enum operand_source {
-    OPERAND_LITERAL,    /* the operator's own value */
-    OPERAND_PATH,       /* "...Path" operators: the value a path selects */
+    OPERAND_LITERAL, /* the operator's own value */
+    OPERAND_PATH,    /* "...Path" operators: the value a path selects */
 };
 
 struct choice_operator {
     const char *name;
     enum value_family family;
     enum operand_source source;
-    enum comparison comparison;  /* all families but FAMILY_TYPE_TEST */
-    enum type_test test;         /* FAMILY_TYPE_TEST */
+    enum comparison comparison; /* all families but FAMILY_TYPE_TEST */
+    enum type_test test;        /* FAMILY_TYPE_TEST */
 };
 
 /* The five orderings of one family, each with and without the "Path" suffix. */
-#define ORDERING_OPERATORS(prefix, family)                                                   \
-    { prefix "Equals", family, OPERAND_LITERAL, COMPARE_EQUALS, 0 },                         \
-    { prefix "EqualsPath", family, OPERAND_PATH, COMPARE_EQUALS, 0 },                        \
-    { prefix "LessThan", family, OPERAND_LITERAL, COMPARE_LESS_THAN, 0 },                    \
-    { prefix "LessThanPath", family, OPERAND_PATH, COMPARE_LESS_THAN, 0 },                   \
-    { prefix "GreaterThan", family, OPERAND_LITERAL, COMPARE_GREATER_THAN, 0 },              \
-    { prefix "GreaterThanPath", family, OPERAND_PATH, COMPARE_GREATER_THAN, 0 },             \
-    { prefix "LessThanEquals", family, OPERAND_LITERAL, COMPARE_LESS_THAN_EQUALS, 0 },       \
-    { prefix "LessThanEqualsPath", family, OPERAND_PATH, COMPARE_LESS_THAN_EQUALS, 0 },      \
-    { prefix "GreaterThanEquals", family, OPERAND_LITERAL, COMPARE_GREATER_THAN_EQUALS, 0 }, \
-    { prefix "GreaterThanEqualsPath", family, OPERAND_PATH, COMPARE_GREATER_THAN_EQUALS, 0 }
+#define ORDERING_OPERATORS(prefix, family)                                                       \
+    { prefix "Equals", family, OPERAND_LITERAL, COMPARE_EQUALS, 0 },                             \
+        { prefix "EqualsPath", family, OPERAND_PATH, COMPARE_EQUALS, 0 },                        \
+        { prefix "LessThan", family, OPERAND_LITERAL, COMPARE_LESS_THAN, 0 },                    \
+        { prefix "LessThanPath", family, OPERAND_PATH, COMPARE_LESS_THAN, 0 },                   \
+        { prefix "GreaterThan", family, OPERAND_LITERAL, COMPARE_GREATER_THAN, 0 },              \
+        { prefix "GreaterThanPath", family, OPERAND_PATH, COMPARE_GREATER_THAN, 0 },             \
+        { prefix "LessThanEquals", family, OPERAND_LITERAL, COMPARE_LESS_THAN_EQUALS, 0 },       \
+        { prefix "LessThanEqualsPath", family, OPERAND_PATH, COMPARE_LESS_THAN_EQUALS, 0 },      \
+        { prefix "GreaterThanEquals", family, OPERAND_LITERAL, COMPARE_GREATER_THAN_EQUALS, 0 }, \
+    {                                                                                            \
+        prefix "GreaterThanEqualsPath", family, OPERAND_PATH, COMPARE_GREATER_THAN_EQUALS, 0     \
+    }
 
-#define TYPE_TEST_OPERATOR(name, test) { name, FAMILY_TYPE_TEST, OPERAND_LITERAL, COMPARE_EQUALS, test }
+#define TYPE_TEST_OPERATOR(name, test)                                \
+    {                                                                 \
+        name, FAMILY_TYPE_TEST, OPERAND_LITERAL, COMPARE_EQUALS, test \
+    }
 
 static const struct choice_operator choice_operators[] = {
     ORDERING_OPERATORS("String", FAMILY_STRING),
@@ -123,11 +128,11 @@ static const struct {
 
 struct choice_rule {
     enum rule_kind kind;
-    const char *next;                        /* top-level rules only */
+    const char *next; /* top-level rules only */
     /* RULE_COMPARISON */
     const char *variable;
     const struct choice_operator *operator;
-    const cJSON *operand;                    /* the operator's value: a literal or a path string */
+    const cJSON *operand; /* the operator's value: a literal or a path string */
     /* RULE_AND, RULE_OR, RULE_NOT (one child) */
     struct choice_rule *children;
     size_t child_count;
@@ -136,7 +141,7 @@ struct choice_rule {
 struct choice_state {
     struct choice_rule *rules;
     size_t rule_count;
-    const char *default_target;              /* NULL when not set */
+    const char *default_target; /* NULL when not set */
 };
 
 /* Frees what a rule owns (not the rule itself). Fine on a zeroed or half-built rule. */
@@ -220,8 +225,8 @@ struct parse_scope {
 };
 
 /* Writes "SCHEMA_VALIDATION_FAILED: <detail> at <location>" and returns -EINVAL. */
-__attribute__((format(printf, 3, 4)))
-static int schema_error(const struct parse_scope *scope, const struct location *location, const char *format, ...)
+__attribute__((format(printf, 3, 4))) static int schema_error(const struct parse_scope *scope,
+                                                              const struct location *location, const char *format, ...)
 {
     char detail[ERROR_DETAIL_SIZE], where[ERROR_LOCATION_SIZE];
     va_list arguments;
@@ -250,8 +255,8 @@ static int required_field_error(const struct parse_scope *scope, const struct lo
     return schema_error(scope, location, "These fields are required: [%s]", field);
 }
 
-static int unsupported_field_error(const struct parse_scope *scope, const struct location *parent,
-                                   const char *field, const char *owner)
+static int unsupported_field_error(const struct parse_scope *scope, const struct location *parent, const char *field,
+                                   const char *owner)
 {
     struct location at = member_location(parent, field);
 
@@ -289,7 +294,7 @@ static bool is_combinator(const char *field, enum rule_kind *kind)
 }
 
 /* Checks that the operator's value has the type its family needs. */
-static int validate_operand(const struct choice_operator *operator, const cJSON *operand,
+static int validate_operand(const struct choice_operator *operator, const cJSON * operand,
                             const struct location *rule_location, const struct parse_scope *scope)
 {
     bool valid;
@@ -337,17 +342,18 @@ static int classify_rule(const cJSON *rule_json, const struct location *location
     const cJSON *field;
     size_t decisive_count = 0;
 
-    cJSON_ArrayForEach(field, rule_json) {
-        const struct choice_operator *operator = find_operator(field->string);
+    cJSON_ArrayForEach(field, rule_json)
+    {
+        const struct choice_operator *operator= find_operator(field->string);
         enum rule_kind kind = RULE_COMPARISON;
 
         if (is_plain_field(field->string))
             continue;
-        if (operator == NULL && !is_combinator(field->string, &kind))
+        if (operator== NULL && !is_combinator(field->string, &kind))
             return unsupported_field_error(scope, location, field->string, "a Choice Rule");
         if (decisive_count++ == 0) {
             rule->kind = kind;
-            rule->operator = operator;
+            rule->operator= operator;
             *decisive_field = field;
         }
     }
@@ -409,7 +415,8 @@ static int parse_rule_list(const cJSON *list, bool top_level, const struct locat
     if (*rules == NULL)
         return -ENOMEM;
     *count = (size_t)cJSON_GetArraySize(list);
-    cJSON_ArrayForEach(rule_json, list) {
+    cJSON_ArrayForEach(rule_json, list)
+    {
         struct location rule_location = index_location(&list_location, index);
         int rc = parse_rule(rule_json, top_level, &rule_location, scope, &(*rules)[index++]);
 
@@ -482,8 +489,8 @@ static int parse_default(const cJSON *state_json, const struct location *state_l
     return 0;
 }
 
-int choice_state_parse(const cJSON *state_json, const char *state_name, struct choice_state **choice,
-                       char *error, size_t error_size)
+int choice_state_parse(const cJSON *state_json, const char *state_name, struct choice_state **choice, char *error,
+                       size_t error_size)
 {
     const struct parse_scope scope = { error, error_size };
     const struct location state_location = { .field = state_name };
@@ -661,7 +668,7 @@ static bool passes_type_test(enum type_test test, const cJSON *value)
 
 static int evaluate_comparison(const struct choice_rule *rule, const struct evaluation_scope *scope, bool *matched)
 {
-    const struct choice_operator *operator = rule->operator;
+    const struct choice_operator *operator= rule->operator;
     const cJSON *value = NULL, *comparand = rule->operand;
     bool is_presence_test = operator->family == FAMILY_TYPE_TEST && operator->test == TEST_PRESENT;
     int ordering = 0;
@@ -676,11 +683,12 @@ static int evaluate_comparison(const struct choice_rule *rule, const struct eval
         *matched = cJSON_IsString(value) && string_matches(value->valuestring, rule->operand->valuestring);
         return 0;
     }
-    if (operator->source == OPERAND_PATH &&
-        asl_path_select(rule->operand->valuestring, scope->input, scope->context, &comparand) < 0)
+    if (operator->source == OPERAND_PATH && asl_path_select(rule->operand->valuestring, scope->input, scope->context,
+                                                            &comparand)
+        < 0)
         return invalid_path_error(rule->operand->valuestring, scope);
-    *matched = order_values(operator->family, value, comparand, &ordering) &&
-               ordering_satisfies(ordering, operator->comparison);
+    *matched = order_values(operator->family, value, comparand, &ordering)
+               && ordering_satisfies(ordering, operator->comparison);
     return 0;
 }
 

@@ -60,8 +60,8 @@
 
 /* What an evaluation reads. */
 struct intrinsic_scope {
-    const cJSON *input;     /* "$..." paths; may be NULL (matches nothing) */
-    const cJSON *context;   /* "$$..." paths; may be NULL */
+    const cJSON *input;   /* "$..." paths; may be NULL (matches nothing) */
+    const cJSON *context; /* "$$..." paths; may be NULL */
     /*
      * Fills length bytes with random data, returning 0 or a negative errno
      * (random_id_fill does). States.UUID and an unseeded States.MathRandom

@@ -21,16 +21,16 @@
 #define SFN_ARN_PART_SIZE 257
 
 enum sfn_arn_type {
-    SFN_ARN_STATE_MACHINE,   /* arn:aws:states:<region>:<account>:stateMachine:<name> */
-    SFN_ARN_EXECUTION,       /* arn:aws:states:<region>:<account>:execution:<stateMachine>:<name> */
-    SFN_ARN_ACTIVITY,        /* arn:aws:states:<region>:<account>:activity:<name> */
+    SFN_ARN_STATE_MACHINE, /* arn:aws:states:<region>:<account>:stateMachine:<name> */
+    SFN_ARN_EXECUTION,     /* arn:aws:states:<region>:<account>:execution:<stateMachine>:<name> */
+    SFN_ARN_ACTIVITY,      /* arn:aws:states:<region>:<account>:activity:<name> */
 };
 
 /* What an ARN names. */
 struct sfn_arn {
-    char state_machine[SFN_ARN_PART_SIZE];  /* the state machine's name (may hold ':' for qualified ARNs) */
-    char execution_id[SFN_ARN_PART_SIZE];   /* executions: "<stateMachine>:<execution>", the store's id */
-    char activity[SFN_ARN_PART_SIZE];       /* activities: the activity's name */
+    char state_machine[SFN_ARN_PART_SIZE]; /* the state machine's name (may hold ':' for qualified ARNs) */
+    char execution_id[SFN_ARN_PART_SIZE];  /* executions: "<stateMachine>:<execution>", the store's id */
+    char activity[SFN_ARN_PART_SIZE];      /* activities: the activity's name */
 };
 
 /*

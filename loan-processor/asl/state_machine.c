@@ -18,20 +18,27 @@ static const struct {
     const char *name;
     enum state_type type;
 } state_types[] = {
-    { "Task", STATE_TASK },
-    { "Pass", STATE_PASS },
-    { "Succeed", STATE_SUCCEED },
-    { "Fail", STATE_FAIL },
-    { "Wait", STATE_WAIT },
-    { "Choice", STATE_CHOICE },
+    { "Task", STATE_TASK }, { "Pass", STATE_PASS }, { "Succeed", STATE_SUCCEED },
+    { "Fail", STATE_FAIL }, { "Wait", STATE_WAIT }, { "Choice", STATE_CHOICE },
 };
 
 /* Error names of the States. namespace that a definition may list in ErrorEquals. */
 static const char *const predefined_errors[] = {
-    "States.ALL", "States.Timeout", "States.HeartbeatTimeout", "States.TaskFailed", "States.Permissions",
-    "States.ResultPathMatchFailure", "States.ParameterPathFailure", "States.BranchFailed",
-    "States.NoChoiceMatched", "States.IntrinsicFailure", "States.DataLimitExceeded", "States.Runtime",
-    "States.ExceedToleratedFailureThreshold", "States.ItemReaderFailed", "States.ResultWriterFailed",
+    "States.ALL",
+    "States.Timeout",
+    "States.HeartbeatTimeout",
+    "States.TaskFailed",
+    "States.Permissions",
+    "States.ResultPathMatchFailure",
+    "States.ParameterPathFailure",
+    "States.BranchFailed",
+    "States.NoChoiceMatched",
+    "States.IntrinsicFailure",
+    "States.DataLimitExceeded",
+    "States.Runtime",
+    "States.ExceedToleratedFailureThreshold",
+    "States.ItemReaderFailed",
+    "States.ResultWriterFailed",
 };
 
 static int fail(char *error, size_t error_size, const char *format, ...) __attribute__((format(printf, 3, 4)));
@@ -106,8 +113,7 @@ int state_machine_split_resource(const char *resource, char *type, size_t type_s
 }
 
 /* A path field's value must be a reference path into the state's input: the context object ($$) is not. */
-static int check_input_path(const cJSON *value, const char *where, const char *field, char *error,
-                            size_t error_size)
+static int check_input_path(const cJSON *value, const char *where, const char *field, char *error, size_t error_size)
 {
     if (cJSON_IsString(value) && asl_path_validate(value->valuestring) == 0
         && strncmp(value->valuestring, "$$", 2) != 0)
@@ -180,8 +186,7 @@ static int parse_template(const cJSON *state_json, const char *state_name, const
     return 0;
 }
 
-static int parse_transition(const cJSON *state_json, struct state_definition *state, char *error,
-                            size_t error_size)
+static int parse_transition(const cJSON *state_json, struct state_definition *state, char *error, size_t error_size)
 {
     const cJSON *next = cJSON_GetObjectItemCaseSensitive(state_json, "Next");
     const cJSON *end = cJSON_GetObjectItemCaseSensitive(state_json, "End");
@@ -191,12 +196,13 @@ static int parse_transition(const cJSON *state_json, struct state_definition *st
     if (terminal_type)
         return 0; /* check_fields() has refused Next and End on these */
     if (next && end)
-        return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: Only one of 'Next' or 'End' can be set at /States/%s", state->name);
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Only one of 'Next' or 'End' can be set at /States/%s",
+                    state->name);
     if (next) {
         if (!cJSON_IsString(next) || !next->valuestring[0])
             return fail(error, error_size,
-                        "SCHEMA_VALIDATION_FAILED: The value for the field 'Next' must be a non-empty string at /States/%s/Next",
+                        "SCHEMA_VALIDATION_FAILED: The value for the field 'Next' must be a non-empty string at "
+                        "/States/%s/Next",
                         state->name);
         state->next = next->valuestring;
         return 0;
@@ -223,8 +229,8 @@ static int parse_type(const cJSON *state_json, struct state_definition *state, c
                 type, state->name);
 }
 
-static int parse_optional_string(const cJSON *state_json, const char *state_name, const char *field,
-                                 const char **value, char *error, size_t error_size)
+static int parse_optional_string(const cJSON *state_json, const char *state_name, const char *field, const char **value,
+                                 char *error, size_t error_size)
 {
     const cJSON *member = cJSON_GetObjectItemCaseSensitive(state_json, field);
     *value = NULL;
@@ -232,8 +238,8 @@ static int parse_optional_string(const cJSON *state_json, const char *state_name
         return 0;
     if (!cJSON_IsString(member))
         return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a string at /States/%s/%s",
-                    field, state_name, field);
+                    "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a string at /States/%s/%s", field,
+                    state_name, field);
     *value = member->valuestring;
     return 0;
 }
@@ -256,7 +262,8 @@ static int parse_error_equals(const cJSON *entry, const char *where, bool last, 
                     where);
     if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0)
         return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: The value for the field 'ErrorEquals' must be a non-empty array at %s/ErrorEquals",
+                    "SCHEMA_VALIDATION_FAILED: The value for the field 'ErrorEquals' must be a non-empty array at "
+                    "%s/ErrorEquals",
                     where);
     cJSON_ArrayForEach(name, list)
     {
@@ -268,11 +275,13 @@ static int parse_error_equals(const cJSON *entry, const char *where, bool last, 
             known = strcmp(name->valuestring, predefined_errors[i]) == 0;
         if (!known)
             return fail(error, error_size,
-                        "SCHEMA_VALIDATION_FAILED: '%s' is not a predefined error name; names starting with 'States.' are reserved at %s/ErrorEquals",
+                        "SCHEMA_VALIDATION_FAILED: '%s' is not a predefined error name; names starting with 'States.' "
+                        "are reserved at %s/ErrorEquals",
                         name->valuestring, where);
         if (strcmp(name->valuestring, "States.ALL") == 0 && (cJSON_GetArraySize(list) > 1 || !last))
             return fail(error, error_size,
-                        "SCHEMA_VALIDATION_FAILED: 'States.ALL' must appear alone in ErrorEquals, and only in the last entry at %s/ErrorEquals",
+                        "SCHEMA_VALIDATION_FAILED: 'States.ALL' must appear alone in ErrorEquals, and only in the last "
+                        "entry at %s/ErrorEquals",
                         where);
     }
     *names = list;
@@ -280,8 +289,8 @@ static int parse_error_equals(const cJSON *entry, const char *where, bool last, 
 }
 
 /* Checks that a Retry or Catch field is a short array and allocates room for its entries. */
-static int allocate_error_list(const cJSON *state_json, const char *state_name, const char *field,
-                               size_t entry_size, void **entries, char *error, size_t error_size)
+static int allocate_error_list(const cJSON *state_json, const char *state_name, const char *field, size_t entry_size,
+                               void **entries, char *error, size_t error_size)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(state_json, field);
     if (!list)
@@ -310,18 +319,21 @@ static int parse_retrier(const cJSON *entry, const char *where, bool last, struc
     retrier->backoff_rate = 2.0;
     if ((result = parse_error_equals(entry, where, last, &retrier->error_equals, error, error_size)) < 0
         || (result = parse_integer(entry, where, "IntervalSeconds", 1, 99999999, &interval, error, error_size)) < 0
-        || (result = parse_integer(entry, where, "MaxAttempts", 0, 99999999, &retrier->max_attempts, error,
-                                   error_size)) < 0
+        || (result = parse_integer(entry, where, "MaxAttempts", 0, 99999999, &retrier->max_attempts, error, error_size))
+               < 0
         || (result = parse_integer(entry, where, "MaxDelaySeconds", 1, 31622400, &max_delay, error, error_size)) < 0)
         return result;
     if (backoff && (!cJSON_IsNumber(backoff) || backoff->valuedouble < 1.0))
         return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: The value for the field 'BackoffRate' must be a number of at least 1.0 at %s/BackoffRate",
+                    "SCHEMA_VALIDATION_FAILED: The value for the field 'BackoffRate' must be a number of at least 1.0 "
+                    "at %s/BackoffRate",
                     where);
-    if (jitter && (!cJSON_IsString(jitter) || (strcmp(jitter->valuestring, "FULL") != 0
-                                               && strcmp(jitter->valuestring, "NONE") != 0)))
+    if (jitter
+        && (!cJSON_IsString(jitter)
+            || (strcmp(jitter->valuestring, "FULL") != 0 && strcmp(jitter->valuestring, "NONE") != 0)))
         return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: The value for the field 'JitterStrategy' must be FULL or NONE at %s/JitterStrategy",
+                    "SCHEMA_VALIDATION_FAILED: The value for the field 'JitterStrategy' must be FULL or NONE at "
+                    "%s/JitterStrategy",
                     where);
     retrier->interval_seconds = (double)interval;
     retrier->max_delay_seconds = max_delay;
@@ -398,44 +410,49 @@ static int parse_retry_and_catch(const cJSON *state_json, struct state_definitio
     return result;
 }
 
-static int parse_task_fields(const cJSON *state_json, struct state_definition *state, const char *where,
-                             char *error, size_t error_size)
+static int parse_task_fields(const cJSON *state_json, struct state_definition *state, const char *where, char *error,
+                             size_t error_size)
 {
     char type[64], name[128];
     int result = parse_optional_string(state_json, state->name, "Resource", &state->resource, error, error_size);
     if (result < 0)
         return result;
     if (!state->resource)
-        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: These fields are required: [Resource] at %s",
-                    where);
+        return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: These fields are required: [Resource] at %s", where);
     if (state_machine_split_resource(state->resource, type, sizeof(type), name, sizeof(name)) < 0
         && !activity_arn_is_activity(state->resource))
         return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at %s/Resource",
                     where);
     if ((result = parse_integer(state_json, where, "TimeoutSeconds", 1, 99999999, &state->timeout_seconds, error,
-                                error_size)) < 0
-        || (result = parse_integer(state_json, where, "HeartbeatSeconds", 1, 99999999, &state->heartbeat_seconds,
-                                   error, error_size)) < 0
-        || (result = parse_reference_path(state_json, where, "TimeoutSecondsPath", &state->timeout_seconds_path,
-                                          error, error_size)) < 0
-        || (result = parse_reference_path(state_json, where, "HeartbeatSecondsPath",
-                                          &state->heartbeat_seconds_path, error, error_size)) < 0
-        || (result = parse_template(state_json, state->name, "ResultSelector", &state->result_selector, error,
-                                    error_size)) < 0)
+                                error_size))
+            < 0
+        || (result = parse_integer(state_json, where, "HeartbeatSeconds", 1, 99999999, &state->heartbeat_seconds, error,
+                                   error_size))
+               < 0
+        || (result = parse_reference_path(state_json, where, "TimeoutSecondsPath", &state->timeout_seconds_path, error,
+                                          error_size))
+               < 0
+        || (result = parse_reference_path(state_json, where, "HeartbeatSecondsPath", &state->heartbeat_seconds_path,
+                                          error, error_size))
+               < 0
+        || (result =
+                parse_template(state_json, state->name, "ResultSelector", &state->result_selector, error, error_size))
+               < 0)
         return result;
     if (state->timeout_seconds && state->timeout_seconds_path)
         return fail_both_forms(error, error_size, "TimeoutSeconds", where);
     if (state->heartbeat_seconds && state->heartbeat_seconds_path)
         return fail_both_forms(error, error_size, "HeartbeatSeconds", where);
     if (state->timeout_seconds && state->heartbeat_seconds && state->heartbeat_seconds >= state->timeout_seconds)
-        return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds at %s/HeartbeatSeconds",
-                    where);
+        return fail(
+            error, error_size,
+            "SCHEMA_VALIDATION_FAILED: HeartbeatSeconds must be smaller than TimeoutSeconds at %s/HeartbeatSeconds",
+            where);
     return parse_retry_and_catch(state_json, state, error, error_size);
 }
 
-static int parse_fail_fields(const cJSON *state_json, struct state_definition *state, const char *where,
-                             char *error, size_t error_size)
+static int parse_fail_fields(const cJSON *state_json, struct state_definition *state, const char *where, char *error,
+                             size_t error_size)
 {
     int result;
     if ((result = parse_optional_string(state_json, state->name, "Error", &state->error, error, error_size)) < 0
@@ -450,30 +467,34 @@ static int parse_fail_fields(const cJSON *state_json, struct state_definition *s
     return 0;
 }
 
-static int parse_wait_fields(const cJSON *state_json, struct state_definition *state, const char *where,
-                             char *error, size_t error_size)
+static int parse_wait_fields(const cJSON *state_json, struct state_definition *state, const char *where, char *error,
+                             size_t error_size)
 {
     int64_t ignored;
     int result, count;
     state->wait_seconds = -1;
-    if ((result = parse_integer(state_json, where, "Seconds", 0, 99999999, &state->wait_seconds, error,
-                                error_size)) < 0
-        || (result = parse_reference_path(state_json, where, "SecondsPath", &state->wait_seconds_path, error,
-                                          error_size)) < 0
-        || (result = parse_optional_string(state_json, state->name, "Timestamp", &state->wait_timestamp, error,
-                                           error_size)) < 0
+    if ((result = parse_integer(state_json, where, "Seconds", 0, 99999999, &state->wait_seconds, error, error_size)) < 0
+        || (result =
+                parse_reference_path(state_json, where, "SecondsPath", &state->wait_seconds_path, error, error_size))
+               < 0
+        || (result =
+                parse_optional_string(state_json, state->name, "Timestamp", &state->wait_timestamp, error, error_size))
+               < 0
         || (result = parse_reference_path(state_json, where, "TimestampPath", &state->wait_timestamp_path, error,
-                                          error_size)) < 0)
+                                          error_size))
+               < 0)
         return result;
     if (state->wait_timestamp && wall_clock_parse_iso8601(state->wait_timestamp, &ignored) < 0)
         return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: The value for the field 'Timestamp' must be an RFC 3339 timestamp at %s/Timestamp",
+                    "SCHEMA_VALIDATION_FAILED: The value for the field 'Timestamp' must be an RFC 3339 timestamp at "
+                    "%s/Timestamp",
                     where);
     count = (state->wait_seconds >= 0) + (state->wait_seconds_path != NULL) + (state->wait_timestamp != NULL)
             + (state->wait_timestamp_path != NULL);
     if (count != 1)
         return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be set at %s",
+                    "SCHEMA_VALIDATION_FAILED: Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' "
+                    "must be set at %s",
                     where);
     return 0;
 }
@@ -484,13 +505,25 @@ static int parse_wait_fields(const cJSON *state_json, struct state_definition *s
  * also deploys.
  */
 static const char *const common_fields[] = { "Type", "Comment", NULL };
-static const char *const task_fields[] = { "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
-                                           "ResultSelector", "Resource", "TimeoutSeconds", "TimeoutSecondsPath",
-                                           "HeartbeatSeconds", "HeartbeatSecondsPath", "Retry", "Catch", NULL };
-static const char *const pass_fields[] = { "Next", "End", "InputPath", "OutputPath", "ResultPath", "Parameters",
-                                           "Result", NULL };
-static const char *const wait_fields[] = { "Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath",
-                                           "Timestamp", "TimestampPath", NULL };
+static const char *const task_fields[] = { "Next",
+                                           "End",
+                                           "InputPath",
+                                           "OutputPath",
+                                           "ResultPath",
+                                           "Parameters",
+                                           "ResultSelector",
+                                           "Resource",
+                                           "TimeoutSeconds",
+                                           "TimeoutSecondsPath",
+                                           "HeartbeatSeconds",
+                                           "HeartbeatSecondsPath",
+                                           "Retry",
+                                           "Catch",
+                                           NULL };
+static const char *const pass_fields[] = { "Next",       "End",        "InputPath", "OutputPath",
+                                           "ResultPath", "Parameters", "Result",    NULL };
+static const char *const wait_fields[] = { "Next",        "End",       "InputPath",     "OutputPath", "Seconds",
+                                           "SecondsPath", "Timestamp", "TimestampPath", NULL };
 static const char *const choice_fields[] = { "Choices", "Default", "InputPath", "OutputPath", NULL };
 static const char *const succeed_fields[] = { "InputPath", "OutputPath", NULL };
 static const char *const fail_fields[] = { "Error", "ErrorPath", "Cause", "CausePath", NULL };
@@ -523,8 +556,7 @@ static const char *const *fields_of(enum state_type type)
     return common_fields;
 }
 
-static int check_fields(const cJSON *state_json, const struct state_definition *state, char *error,
-                        size_t error_size)
+static int check_fields(const cJSON *state_json, const struct state_definition *state, char *error, size_t error_size)
 {
     const cJSON *field;
     cJSON_ArrayForEach(field, state_json)
@@ -594,15 +626,14 @@ static int check_transitions(const struct state_machine *machine, char *error, s
         }
         size_t targets = state->choice ? choice_state_target_count(state->choice) : 0;
         for (size_t t = 0; t < targets && result == 0; t++)
-            result = check_target(machine, choice_state_target(state->choice, t), state->name, "Choices", error,
-                                  error_size);
+            result =
+                check_target(machine, choice_state_target(state->choice, t), state->name, "Choices", error, error_size);
     }
     return result;
 }
 
 /* Marks state and every state it can lead to as reachable. */
-static void mark_reachable(const struct state_machine *machine, const struct state_definition *state,
-                           bool *reachable)
+static void mark_reachable(const struct state_machine *machine, const struct state_definition *state, bool *reachable)
 {
     size_t index = (size_t)(state - machine->states);
     if (reachable[index])
@@ -662,19 +693,19 @@ static int parse_states(struct state_machine *machine, const cJSON *states, char
 /* The top level: StartAt, States, Comment, Version, TimeoutSeconds, QueryLanguage (JSONPath only). */
 static int check_top_level(const cJSON *document, char *error, size_t error_size)
 {
-    static const char *const top_fields[] = { "StartAt", "States", "Comment", "Version", "TimeoutSeconds",
-                                              "QueryLanguage", NULL };
+    static const char *const top_fields[] = { "StartAt",        "States",        "Comment", "Version",
+                                              "TimeoutSeconds", "QueryLanguage", NULL };
     const cJSON *field;
     cJSON_ArrayForEach(field, document)
     {
         if (!listed(top_fields, field->string))
-            return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Field '%s' is not supported at /",
-                        field->string);
+            return fail(error, error_size, "SCHEMA_VALIDATION_FAILED: Field '%s' is not supported at /", field->string);
     }
     const char *language = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(document, "QueryLanguage"));
     if (cJSON_GetObjectItemCaseSensitive(document, "QueryLanguage") && (!language || strcmp(language, "JSONPath")))
-        return fail(error, error_size,
-                    "SCHEMA_VALIDATION_FAILED: This engine supports the JSONPath query language only at /QueryLanguage");
+        return fail(
+            error, error_size,
+            "SCHEMA_VALIDATION_FAILED: This engine supports the JSONPath query language only at /QueryLanguage");
     return 0;
 }
 

@@ -29,19 +29,19 @@ struct state_path {
 
 /* One entry of a Task's Retry: what it retries and how often. */
 struct retrier {
-    const cJSON *error_equals;      /* non-empty array of error names, borrowed from the document */
-    double interval_seconds;        /* delay before the first retry (default 1) */
-    long max_attempts;              /* retries allowed (default 3; 0: never) */
-    double backoff_rate;            /* delay multiplier per retry (default 2.0) */
-    long max_delay_seconds;         /* cap on the delay; 0 when not set */
-    bool full_jitter;               /* JitterStrategy FULL: a random delay up to the computed one */
+    const cJSON *error_equals; /* non-empty array of error names, borrowed from the document */
+    double interval_seconds;   /* delay before the first retry (default 1) */
+    long max_attempts;         /* retries allowed (default 3; 0: never) */
+    double backoff_rate;       /* delay multiplier per retry (default 2.0) */
+    long max_delay_seconds;    /* cap on the delay; 0 when not set */
+    bool full_jitter;          /* JitterStrategy FULL: a random delay up to the computed one */
 };
 
 /* One entry of a Task's Catch: where an error that is not retried goes. */
 struct catcher {
     const cJSON *error_equals;
     const char *next;
-    struct state_path result_path;  /* where the error output goes in the state's input */
+    struct state_path result_path; /* where the error output goes in the state's input */
 };
 
 /* Most retriers or catchers one state may have (the retry counts are stored per retrier). */
@@ -50,19 +50,19 @@ struct catcher {
 struct state_definition {
     const char *name;
     enum state_type type;
-    const cJSON *json;              /* the state's object, borrowed from the document */
-    const char *next;               /* NULL for a terminal state */
+    const cJSON *json; /* the state's object, borrowed from the document */
+    const char *next;  /* NULL for a terminal state */
     struct state_path input_path;
     struct state_path output_path;
     struct state_path result_path;
-    const cJSON *parameters;        /* Task/Pass Parameters, or NULL */
-    const cJSON *result;            /* Pass Result, or NULL */
+    const cJSON *parameters; /* Task/Pass Parameters, or NULL */
+    const cJSON *result;     /* Pass Result, or NULL */
     /* Task */
-    const char *resource;           /* arn:aws:states:::<service>:<api>, or an activity's ARN */
-    const cJSON *result_selector;   /* or NULL */
-    long timeout_seconds;           /* 0 when not set */
+    const char *resource;         /* arn:aws:states:::<service>:<api>, or an activity's ARN */
+    const cJSON *result_selector; /* or NULL */
+    long timeout_seconds;         /* 0 when not set */
     const char *timeout_seconds_path;
-    long heartbeat_seconds;         /* 0 when not set */
+    long heartbeat_seconds; /* 0 when not set */
     const char *heartbeat_seconds_path;
     struct retrier *retriers;
     size_t retrier_count;
@@ -74,7 +74,7 @@ struct state_definition {
     const char *cause;
     const char *cause_path;
     /* Wait: exactly one of the four */
-    long wait_seconds;              /* -1 when not set */
+    long wait_seconds; /* -1 when not set */
     const char *wait_seconds_path;
     const char *wait_timestamp;
     const char *wait_timestamp_path;

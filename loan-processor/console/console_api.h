@@ -18,7 +18,7 @@
 
 struct console_api {
     struct redis_client *redis;
-    const char *topic_name;      /* the error topic whose messages an execution view lists */
+    const char *topic_name; /* the error topic whose messages an execution view lists */
 };
 
 /* GET /console/api/graph?stateMachineArn=<arn> or ?executionArn=<arn> (the definition that execution runs). */

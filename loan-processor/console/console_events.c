@@ -21,12 +21,12 @@ struct console_events {
     struct event_loop *loop;
     struct console_events_config config;
     struct redis_client *subscriber;
-    struct http_stream **streams;   /* config.max_streams slots, the first stream_count in use */
+    struct http_stream **streams; /* config.max_streams slots, the first stream_count in use */
     size_t stream_count;
     struct event_timer keep_alive;
     bool keep_alive_armed;
     bool closed;
-    bool was_connected;             /* the subscriber has been connected before: a new connection is a resync */
+    bool was_connected; /* the subscriber has been connected before: a new connection is a resync */
     char topic_name[TOPIC_NAME_SIZE];
     char topic_channel[TOPIC_NAME_SIZE + 16];
 };
@@ -138,8 +138,7 @@ static void on_stream_closed(struct http_stream *stream, void *data)
 void console_events_handle(struct http_request *request, struct console_events *events)
 {
     static const struct http_header headers[] = {
-        { "Cache-Control", "no-cache" },
-        { "X-Accel-Buffering", "no" }, /* a proxy in front must not hold events back */
+        { "Cache-Control", "no-cache" }, { "X-Accel-Buffering", "no" }, /* a proxy in front must not hold events back */
     };
     static const char greeting[] = "retry: " RECONNECT_DELAY_TEXT "\n: connected\n\n";
     if (events->closed) {
@@ -184,8 +183,10 @@ int console_events_create(struct event_loop *loop, const struct console_events_c
     snprintf(events->topic_name, sizeof(events->topic_name), "%s", config->topic_name);
     local_topic_key(config->topic_name, events->topic_channel, sizeof(events->topic_channel));
     events->streams = calloc(config->max_streams ? config->max_streams : 1, sizeof(*events->streams));
-    struct redis_client_config redis = { .url = config->redis_url, .command_timeout_ms = config->redis_timeout_ms,
-                                         .max_pending = 8, .name = "loan-processor-console-events" };
+    struct redis_client_config redis = { .url = config->redis_url,
+                                         .command_timeout_ms = config->redis_timeout_ms,
+                                         .max_pending = 8,
+                                         .name = "loan-processor-console-events" };
     int result = events->streams ? redis_client_create(loop, &redis, &events->subscriber) : -ENOMEM;
     if (result == 0) {
         const char *channels[] = { EXECUTION_STORE_CHANGES_CHANNEL, events->topic_channel };

@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 struct console_file {
-    const char *path;            /* "/console/index.html" */
+    const char *path; /* "/console/index.html" */
     const char *content_type;
-    const char *etag;            /* quoted, as sent in the ETag header */
+    const char *etag; /* quoted, as sent in the ETag header */
     const unsigned char *bytes;
     size_t length;
 };

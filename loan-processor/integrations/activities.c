@@ -39,11 +39,11 @@ struct poller_group;
 /* One waiting GetActivityTask. */
 struct poller {
     struct activities *activities;
-    TAILQ_ENTRY(poller) link;       /* in its group's FIFO */
-    struct activity_poll request;   /* callbacks and data (name and worker_name point below) */
+    TAILQ_ENTRY(poller) link;     /* in its group's FIFO */
+    struct activity_poll request; /* callbacks and data (name and worker_name point below) */
     char name[ACTIVITY_NAME_SIZE];
     char *worker_name;
-    uint64_t deadline_ms;           /* monotonic */
+    uint64_t deadline_ms; /* monotonic */
 };
 
 /*
@@ -53,14 +53,14 @@ struct poller {
  */
 struct poller_group {
     struct activities *activities;
-    LIST_ENTRY(poller_group) link;  /* in activities->groups */
+    LIST_ENTRY(poller_group) link; /* in activities->groups */
     char name[ACTIVITY_NAME_SIZE];
     char arn[ACTIVITY_ARN_SIZE];
-    TAILQ_HEAD(, poller) waiting;   /* the head is served first */
-    struct poller *serving;         /* the poller a take or claim is for, or NULL */
-    bool busy;                      /* an operation is in flight */
-    char *task;                     /* the task taken and not handed over yet: JSON text */
-    const char *token, *input;      /* in parsed_task */
+    TAILQ_HEAD(, poller) waiting; /* the head is served first */
+    struct poller *serving;       /* the poller a take or claim is for, or NULL */
+    bool busy;                    /* an operation is in flight */
+    char *task;                   /* the task taken and not handed over yet: JSON text */
+    const char *token, *input;    /* in parsed_task */
     cJSON *parsed_task;
 };
 
@@ -69,9 +69,9 @@ struct activities {
     struct redis_client *redis;
     struct activities_config config;
     LIST_HEAD(, poller_group) groups;
-    size_t poller_count;            /* waiting and being served */
+    size_t poller_count; /* waiting and being served */
     struct event_timer tick;
-    unsigned ticks;               /* counts ticks, to look at clients only every CLIENT_CHECK_TICKS */
+    unsigned ticks; /* counts ticks, to look at clients only every CLIENT_CHECK_TICKS */
     bool stopped;
 };
 
@@ -105,8 +105,7 @@ struct store_request {
 };
 
 /* A request for the activity name (or, with arn, the activity of that ARN). NULL when out of memory or invalid. */
-static struct store_request *new_request(struct activities *activities, const char *name, const char *arn,
-                                         void *data)
+static struct store_request *new_request(struct activities *activities, const char *name, const char *arn, void *data)
 {
     struct activity_arn parsed;
     if (arn) {
@@ -155,8 +154,7 @@ static bool is_integer(const redisReply *reply)
 static void on_created(redisReply *reply, void *data)
 {
     struct store_request *request = data;
-    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1
-                 && is_integer(reply->element[0]);
+    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 && is_integer(reply->element[0]);
     if (valid && reply->element[0]->integer == 0) {
         request->on_activity(-EDQUOT, NULL, request->data);
     } else if (valid && reply->elements == 3 && reply->element[1]->type == REDIS_REPLY_STRING
@@ -170,8 +168,7 @@ static void on_created(redisReply *reply, void *data)
     free(request);
 }
 
-int activities_create_activity(struct activities *activities, const char *name, activity_callback callback,
-                               void *data)
+int activities_create_activity(struct activities *activities, const char *name, activity_callback callback, void *data)
 {
     struct store_request *request = new_request(activities, name, NULL, data);
     char key[KEY_SIZE], now[24], most[24];
@@ -217,7 +214,7 @@ static void on_listed(redisReply *reply, void *data)
 {
     struct store_request *request = data;
     struct activity_description *items = NULL;
-    char (*arns)[ACTIVITY_ARN_SIZE] = NULL;
+    char(*arns)[ACTIVITY_ARN_SIZE] = NULL;
     size_t count = 0;
     int status = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements % 2 == 0 ? 0 : -EIO;
     size_t found = status == 0 ? reply->elements / 2 : 0;
@@ -242,8 +239,7 @@ static void on_listed(redisReply *reply, void *data)
     free(request);
 }
 
-int activities_list(struct activities *activities, long offset, long limit, activity_list_callback callback,
-                    void *data)
+int activities_list(struct activities *activities, long offset, long limit, activity_list_callback callback, void *data)
 {
     struct store_request *request = new_request(activities, NULL, NULL, data);
     char start[24], stop[24];
@@ -264,8 +260,7 @@ static void on_status_reply(redisReply *reply, void *data)
     free(request);
 }
 
-int activities_delete(struct activities *activities, const char *name, activity_status_callback callback,
-                      void *data)
+int activities_delete(struct activities *activities, const char *name, activity_status_callback callback, void *data)
 {
     struct store_request *request = new_request(activities, name, NULL, data);
     char key[KEY_SIZE], queue[KEY_SIZE];
@@ -359,7 +354,8 @@ int activities_enqueue(struct activities *activities, const char *arn, const cha
 static struct poller_group *find_group(const struct activities *activities, const char *name)
 {
     struct poller_group *group;
-    LIST_FOREACH (group, &activities->groups, link) {
+    LIST_FOREACH(group, &activities->groups, link)
+    {
         if (strcmp(group->name, name) == 0)
             return group;
     }
@@ -463,8 +459,7 @@ static void on_put_back(redisReply *reply, void *data)
     group->busy = false;
     if (!is_integer(reply) || reply->integer < 0)
         log_event(LOG_WARN, "activity-task-lost",
-                  "a task of activity %s could not be put back in its queue; its timeouts will close it",
-                  group->name);
+                  "a task of activity %s could not be put back in its queue; its timeouts will close it", group->name);
     drop_task(group);
     serve_next(group);
     release_group_if_idle(group);
@@ -510,8 +505,7 @@ static void on_claimed(int status, void *context)
          */
         if (!still_wanted(group->serving))
             log_event(LOG_WARN, "activity-task-orphaned",
-                      "the worker that took a task of activity %s went away; its timeouts will close it",
-                      group->name);
+                      "the worker that took a task of activity %s went away; its timeouts will close it", group->name);
         finish_serving(group, 0, group->token, group->input);
         drop_task(group);
         serve_next(group); /* more tasks may wait for the pollers behind */

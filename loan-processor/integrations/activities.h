@@ -38,13 +38,13 @@
 struct activities;
 
 struct activities_config {
-    const char *region;             /* of the ARNs; borrowed, must outlive the activities */
+    const char *region; /* of the ARNs; borrowed, must outlive the activities */
     const char *account;
-    uint64_t poll_timeout_ms;       /* how long a poll waits for a task (AWS: 60 s) */
-    uint64_t poll_interval_ms;      /* how often waiting pollers look for tasks queued elsewhere */
-    size_t max_pollers;             /* polls waiting in this process; more get -EBUSY */
-    long long max_activities;       /* AWS's quota: 10,000 per account and region */
-    long long max_queued_tasks;     /* per activity */
+    uint64_t poll_timeout_ms;   /* how long a poll waits for a task (AWS: 60 s) */
+    uint64_t poll_interval_ms;  /* how often waiting pollers look for tasks queued elsewhere */
+    size_t max_pollers;         /* polls waiting in this process; more get -EBUSY */
+    long long max_activities;   /* AWS's quota: 10,000 per account and region */
+    long long max_queued_tasks; /* per activity */
 };
 
 /* An activity as stored; the strings are borrowed for the callback. */
@@ -66,8 +66,8 @@ typedef void (*activity_claim_done)(int status, void *context);
 
 /* One GetActivityTask. The strings are copied; data is passed to every function. */
 struct activity_poll {
-    const char *name;               /* the activity's (valid) name */
-    const char *worker_name;        /* NULL: none */
+    const char *name;        /* the activity's (valid) name */
+    const char *worker_name; /* NULL: none */
     /* Whether the poller's client still waits for the answer. */
     bool (*still_wanted)(void *data);
     /*
@@ -117,8 +117,7 @@ int activities_arn(const struct activities *activities, const char *name, char *
  * that exists (idempotent). The callback gets 0 and the activity, or
  * -EDQUOT (max_activities reached), -EIO.
  */
-int activities_create_activity(struct activities *activities, const char *name, activity_callback callback,
-                               void *data);
+int activities_create_activity(struct activities *activities, const char *name, activity_callback callback, void *data);
 
 /* DescribeActivity: 0 and the activity, or 0 and NULL when it does not exist; -EIO. */
 int activities_describe(struct activities *activities, const char *name, activity_callback callback, void *data);
@@ -128,8 +127,7 @@ int activities_list(struct activities *activities, long offset, long limit, acti
                     void *data);
 
 /* DeleteActivity: deletes the activity and its queued tasks (0 also when there was none); -EIO. */
-int activities_delete(struct activities *activities, const char *name, activity_status_callback callback,
-                      void *data);
+int activities_delete(struct activities *activities, const char *name, activity_status_callback callback, void *data);
 
 /* Whether the activity of arn exists: 0, -ENOENT, or -EIO. */
 int activities_check(struct activities *activities, const char *arn, activity_status_callback callback, void *data);

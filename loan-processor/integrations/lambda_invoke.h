@@ -39,8 +39,8 @@ bool lambda_invoke_is_url(const char *function_name);
 
 /* An Invoke read from a Task's resolved Parameters. */
 struct lambda_invoke_request {
-    const char *url;     /* FunctionName, borrowed from the parameters */
-    char *payload;       /* the JSON text to POST, owned, from cJSON's allocator */
+    const char *url; /* FunctionName, borrowed from the parameters */
+    char *payload;   /* the JSON text to POST, owned, from cJSON's allocator */
 };
 
 /*
@@ -57,8 +57,8 @@ void lambda_invoke_request_release(struct lambda_invoke_request *request);
 
 /* What the worker answered. */
 struct lambda_invoke_answer {
-    long status;                 /* HTTP status, 0 when no answer came */
-    const char *body;            /* NUL-terminated */
+    long status;      /* HTTP status, 0 when no answer came */
+    const char *body; /* NUL-terminated */
     size_t body_length;
     const char *transport_error; /* why no answer came (status 0) */
     bool timed_out;              /* no answer came within the timeout */

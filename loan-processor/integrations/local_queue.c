@@ -32,8 +32,8 @@ static void on_sent(redisReply *reply, void *data)
     struct send_operation *operation = data;
     int status = !reply || reply->type != REDIS_REPLY_INTEGER ? -EIO : reply->integer == 0 ? -ENOSPC : 0;
     if (status == 0)
-        log_event(LOG_INFO, "queue-sent", "Message %s sent to %s (%lld waiting)", operation->message_id,
-                  operation->key, reply->integer);
+        log_event(LOG_INFO, "queue-sent", "Message %s sent to %s (%lld waiting)", operation->message_id, operation->key,
+                  reply->integer);
     else if (status == -ENOSPC)
         log_event(LOG_WARN, "queue-full", "Message %s not sent: %s is full", operation->message_id, operation->key);
     else

@@ -25,7 +25,7 @@
 /* What sending needs; set by the owner, outlives every send. */
 struct local_queues {
     struct redis_client *redis;
-    long long max_messages;      /* each list holds at most this many messages */
+    long long max_messages; /* each list holds at most this many messages */
 };
 
 /*

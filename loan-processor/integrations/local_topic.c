@@ -70,7 +70,12 @@ int local_topic_publish(const struct local_topics *topics, const struct local_to
     local_topic_key(name, key, sizeof(key));
     snprintf(cap, sizeof(cap), "%lld", topics->max_messages);
     wall_clock_format_iso8601(wall_clock_now_ms(), timestamp);
-    const char *argv[] = { key, cap, operation->message_id, operation->topic_arn, message->message, timestamp,
+    const char *argv[] = { key,
+                           cap,
+                           operation->message_id,
+                           operation->topic_arn,
+                           message->message,
+                           timestamp,
                            message->subject ? message->subject : "",
                            message->execution_arn ? message->execution_arn : "" };
     result = redis_client_eval_strings(topics->redis, &publish_script, on_published, operation, 1,

@@ -21,16 +21,16 @@
 /* What publishing needs; set by the owner, outlives every publish. */
 struct local_topics {
     struct redis_client *redis;
-    const char *region;          /* for the ARN of a topic given by bare name */
+    const char *region; /* for the ARN of a topic given by bare name */
     const char *account;
-    long long max_messages;      /* each stream keeps about this many messages */
+    long long max_messages; /* each stream keeps about this many messages */
 };
 
 struct local_topic_message {
-    const char *topic;           /* ARN or bare TopicName */
-    const char *message;         /* the text, sent as is */
-    const char *subject;         /* NULL: none */
-    const char *execution_arn;   /* the execution that published it; NULL: none */
+    const char *topic;         /* ARN or bare TopicName */
+    const char *message;       /* the text, sent as is */
+    const char *subject;       /* NULL: none */
+    const char *execution_arn; /* the execution that published it; NULL: none */
 };
 
 /*

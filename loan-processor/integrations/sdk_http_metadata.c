@@ -16,8 +16,7 @@ static bool add_header(cJSON *all_headers, cJSON *headers, const char *name, con
     return cJSON_AddStringToObject(headers, name, value) != NULL;
 }
 
-int sdk_http_metadata_add(cJSON *output, const struct sdk_http_header *headers, size_t count,
-                          const char *request_id)
+int sdk_http_metadata_add(cJSON *output, const struct sdk_http_header *headers, size_t count, const char *request_id)
 {
     cJSON *http = cJSON_AddObjectToObject(output, "SdkHttpMetadata");
     cJSON *all_headers = http ? cJSON_AddObjectToObject(http, "AllHttpHeaders") : NULL;

@@ -99,7 +99,7 @@ static int message_text(const cJSON *message, char **text, char *cause, size_t c
     *text = json_text_of(message);
     if (!*text)
         return -ENOMEM;
-    const char *reason = !(*text)[0]                              ? "Invalid parameter: Empty message"
+    const char *reason = !(*text)[0]                             ? "Invalid parameter: Empty message"
                          : strlen(*text) > SNS_MESSAGE_MAX_BYTES ? "Invalid parameter: Message too long"
                                                                  : NULL;
     if (!reason)
@@ -109,8 +109,7 @@ static int message_text(const cJSON *message, char **text, char *cause, size_t c
     return refuse(cause, cause_size, reason);
 }
 
-int sns_publish_parse(const cJSON *parameters, struct sns_publish_request *request, char *cause,
-                      size_t cause_size)
+int sns_publish_parse(const cJSON *parameters, struct sns_publish_request *request, char *cause, size_t cause_size)
 {
     const cJSON *topic = cJSON_GetObjectItemCaseSensitive(parameters, "TopicArn");
     const cJSON *subject = cJSON_GetObjectItemCaseSensitive(parameters, "Subject");
@@ -119,8 +118,8 @@ int sns_publish_parse(const cJSON *parameters, struct sns_publish_request *reque
     if (result == 0)
         result = check_subject(subject, cause, cause_size);
     if (result == 0)
-        result = message_text(cJSON_GetObjectItemCaseSensitive(parameters, "Message"), &request->message, cause,
-                              cause_size);
+        result =
+            message_text(cJSON_GetObjectItemCaseSensitive(parameters, "Message"), &request->message, cause, cause_size);
     if (result < 0)
         return result;
     request->topic = topic->valuestring;

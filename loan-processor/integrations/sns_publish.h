@@ -39,9 +39,9 @@ int sns_topic_arn(const char *topic, const char *region, const char *account, ch
 
 /* A Publish request read from a Task's resolved Parameters. */
 struct sns_publish_request {
-    const char *topic;       /* TopicArn, borrowed from the parameters */
-    char *message;           /* the text to send, owned, from cJSON's allocator (see sns_publish_request_release) */
-    const char *subject;     /* borrowed; NULL when there is none */
+    const char *topic;   /* TopicArn, borrowed from the parameters */
+    char *message;       /* the text to send, owned, from cJSON's allocator (see sns_publish_request_release) */
+    const char *subject; /* borrowed; NULL when there is none */
 };
 
 /*
@@ -51,8 +51,7 @@ struct sns_publish_request {
  * request filled in; -EINVAL with SNS's reason in cause (the request holds
  * nothing to release); or -ENOMEM.
  */
-int sns_publish_parse(const cJSON *parameters, struct sns_publish_request *request, char *cause,
-                      size_t cause_size);
+int sns_publish_parse(const cJSON *parameters, struct sns_publish_request *request, char *cause, size_t cause_size);
 
 /* Frees what sns_publish_parse() allocated; safe on a zeroed request. */
 void sns_publish_request_release(struct sns_publish_request *request);

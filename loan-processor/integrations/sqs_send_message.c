@@ -19,7 +19,6 @@
 #define ATTRIBUTE_NAME_MAX 256
 #define ATTRIBUTE_TYPE_MAX 256
 
-
 /* The MD5 of length bytes of data as SQS writes it: 32 lower-case hex digits. */
 static void md5_hex(const void *data, size_t length, char out[SQS_MD5_HEX_SIZE])
 {
@@ -31,7 +30,7 @@ int sqs_queue_name(const char *queue_url, char name[SQS_QUEUE_NAME_SIZE])
 {
     const char *rest = strncmp(queue_url, "http://", 7) == 0    ? queue_url + 7
                        : strncmp(queue_url, "https://", 8) == 0 ? queue_url + 8
-                                                                 : NULL;
+                                                                : NULL;
     name[0] = '\0';
     const char *host_end = rest ? strchr(rest, '/') : NULL;
     if (!host_end || host_end == rest)
@@ -143,8 +142,8 @@ static int read_delay(const cJSON *delay, long *seconds, char *cause, size_t cau
 static bool is_attribute_name(const char *name)
 {
     size_t length = strlen(name);
-    if (length == 0 || length > ATTRIBUTE_NAME_MAX || name[0] == '.' || name[length - 1] == '.'
-        || strstr(name, "..") || strncasecmp(name, "AWS.", 4) == 0 || strncasecmp(name, "Amazon.", 7) == 0)
+    if (length == 0 || length > ATTRIBUTE_NAME_MAX || name[0] == '.' || name[length - 1] == '.' || strstr(name, "..")
+        || strncasecmp(name, "AWS.", 4) == 0 || strncasecmp(name, "Amazon.", 7) == 0)
         return false;
     for (size_t i = 0; i < length; i++) {
         if (!aws_resource_name_character(name[i]) && name[i] != '.')
@@ -318,16 +317,16 @@ int sqs_send_message_parse(const cJSON *parameters, struct sqs_send_message_requ
 {
     const cJSON *attributes = cJSON_GetObjectItemCaseSensitive(parameters, "MessageAttributes");
     memset(request, 0, sizeof(*request));
-    int result = read_queue(cJSON_GetObjectItemCaseSensitive(parameters, "QueueUrl"), request->queue_name, cause,
-                            cause_size);
+    int result =
+        read_queue(cJSON_GetObjectItemCaseSensitive(parameters, "QueueUrl"), request->queue_name, cause, cause_size);
     if (result == 0)
         result = read_delay(cJSON_GetObjectItemCaseSensitive(parameters, "DelaySeconds"), &request->delay_seconds,
                             cause, cause_size);
     if (result == 0)
         result = read_attributes(attributes, request->md5_of_message_attributes, cause, cause_size);
     if (result == 0)
-        result = read_body(cJSON_GetObjectItemCaseSensitive(parameters, "MessageBody"), &request->body, cause,
-                           cause_size);
+        result =
+            read_body(cJSON_GetObjectItemCaseSensitive(parameters, "MessageBody"), &request->body, cause, cause_size);
     if (result < 0) {
         memset(request, 0, sizeof(*request));
         return result;

@@ -15,7 +15,6 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-
 #define SQS_QUEUE_NAME_MAX 80
 #define SQS_QUEUE_NAME_SIZE (SQS_QUEUE_NAME_MAX + 1)
 /* SQS's limits: a body of at most 256 KiB, DelaySeconds 0-900, 10 message attributes. */
@@ -41,11 +40,11 @@ int sqs_queue_name(const char *queue_url, char name[SQS_QUEUE_NAME_SIZE]);
 
 struct sqs_send_message_request {
     char queue_name[SQS_QUEUE_NAME_SIZE];
-    char *body;                       /* the text to send, owned, from cJSON's allocator */
-    long delay_seconds;               /* 0 when absent; checked, not honoured (see local_queue.h) */
-    const cJSON *message_attributes;  /* borrowed from the parameters; NULL when there are none */
+    char *body;                      /* the text to send, owned, from cJSON's allocator */
+    long delay_seconds;              /* 0 when absent; checked, not honoured (see local_queue.h) */
+    const cJSON *message_attributes; /* borrowed from the parameters; NULL when there are none */
     char md5_of_body[SQS_MD5_HEX_SIZE];
-    char md5_of_message_attributes[SQS_MD5_HEX_SIZE];  /* "" when there are no attributes */
+    char md5_of_message_attributes[SQS_MD5_HEX_SIZE]; /* "" when there are no attributes */
 };
 
 /*

@@ -42,9 +42,8 @@ static void state_free(struct invocation_state *state)
     free(state);
 }
 
-
-static void report(struct invocation_state *state, enum task_outcome_kind kind, const char *output,
-                   const char *error, const char *cause)
+static void report(struct invocation_state *state, enum task_outcome_kind kind, const char *output, const char *error,
+                   const char *cause)
 {
     struct task_outcome outcome = { kind, output, error, cause };
     state->callback(&outcome, state->data);
@@ -175,8 +174,8 @@ static void on_queued(int status, const char *message_id, void *data)
         report(state, TASK_FAILED, NULL, SQS_CLIENT_ERROR, cause);
         return;
     }
-    char *output = random_id_uuid(request_id) == 0 ? sqs_send_message_output(&state->message, message_id, request_id)
-                                                   : NULL;
+    char *output =
+        random_id_uuid(request_id) == 0 ? sqs_send_message_output(&state->message, message_id, request_id) : NULL;
     if (output)
         report_accepted(state, output);
     else
@@ -235,8 +234,8 @@ static bool resource_is(const struct task_invocation *invocation, const char *ty
 }
 
 /* Fails a task this build cannot run, as a Lambda invoke of a missing function would. */
-static void report_unavailable(struct invocation_state *state, const struct task_invocation *invocation,
-                               bool is_lambda, const char *function_name)
+static void report_unavailable(struct invocation_state *state, const struct task_invocation *invocation, bool is_lambda,
+                               const char *function_name)
 {
     char cause[512];
     if (!is_lambda)
@@ -257,9 +256,8 @@ int task_functions_invoke(const struct task_functions_environment *environment,
     const char *suffix = strstr(invocation->resource, WAIT_FOR_TASK_TOKEN);
     bool is_lambda = resource_is(invocation, "lambda", "invoke");
     bool wait_for_task_token = suffix && strcmp(suffix, WAIT_FOR_TASK_TOKEN) == 0;
-    const struct task_function *named = is_lambda && wait_for_task_token && function_name
-                                            ? find_function(environment, function_name)
-                                            : NULL;
+    const struct task_function *named =
+        is_lambda && wait_for_task_token && function_name ? find_function(environment, function_name) : NULL;
     if (named && !lambda_invoke_is_url(function_name))
         return named->invoke(named->context, invocation->execution_arn,
                              cJSON_GetObjectItemCaseSensitive(invocation->parameters, "Payload"), callback, data);

@@ -55,15 +55,15 @@ enum task_outcome_kind {
     TASK_SUBMITTED,
     TASK_SUCCEEDED,
     TASK_FAILED,
-    TASK_NOT_STARTED,       /* it could not be started now: nothing is recorded, the engine starts it again
+    TASK_NOT_STARTED, /* it could not be started now: nothing is recorded, the engine starts it again
                                when its start lease runs out; cause says why */
 };
 
 struct task_outcome {
     enum task_outcome_kind kind;
-    const char *output;     /* SUBMITTED/SUCCEEDED: JSON text */
-    const char *error;      /* FAILED */
-    const char *cause;      /* FAILED */
+    const char *output; /* SUBMITTED/SUCCEEDED: JSON text */
+    const char *error;  /* FAILED */
+    const char *cause;  /* FAILED */
 };
 
 typedef void (*task_outcome_callback)(const struct task_outcome *outcome, void *data);
@@ -86,18 +86,18 @@ struct task_function {
 struct task_functions_environment {
     struct http_client *http;
     struct redis_client *redis;
-    const struct local_topics *topics;   /* where sns:publish publishes */
-    const struct local_queues *queues;   /* where sqs:sendMessage sends */
-    long long function_url_timeout_ms;   /* how long a lambda:invoke of a URL may take */
+    const struct local_topics *topics;     /* where sns:publish publishes */
+    const struct local_queues *queues;     /* where sqs:sendMessage sends */
+    long long function_url_timeout_ms;     /* how long a lambda:invoke of a URL may take */
     const struct task_function *functions; /* the in-process functions, by name */
     size_t function_count;
 };
 
 struct task_invocation {
     const char *execution_arn;
-    const char *resource_type;           /* "lambda", "sns", "sqs" */
-    const char *resource;                /* "invoke.waitForTaskToken", "publish", "sendMessage", ... */
-    const cJSON *parameters;             /* resolved Parameters */
+    const char *resource_type; /* "lambda", "sns", "sqs" */
+    const char *resource;      /* "invoke.waitForTaskToken", "publish", "sendMessage", ... */
+    const cJSON *parameters;   /* resolved Parameters */
 };
 
 /*

@@ -42,9 +42,9 @@ enum execution_status {
 
 /* What a running execution waits for. */
 enum resting_kind {
-    RESTING_TASK,    /* a Task's outcome: SendTask*, the integration's answer, or its timeout */
-    RESTING_WAIT,    /* a Wait state's time */
-    RESTING_RETRY,   /* the next attempt of a failed Task */
+    RESTING_TASK,  /* a Task's outcome: SendTask*, the integration's answer, or its timeout */
+    RESTING_WAIT,  /* a Wait state's time */
+    RESTING_RETRY, /* the next attempt of a failed Task */
 };
 
 /* "RUNNING", "SUCCEEDED", ... as in the API. */
@@ -63,7 +63,7 @@ struct execution_facts {
     const char *role_arn;
     const char *region;
     int64_t start_ms;
-    const char *input;              /* JSON text */
+    const char *input; /* JSON text */
 };
 
 /* Where a running execution rests, as stored between steps. */
@@ -72,49 +72,49 @@ struct execution_position {
     const char *state_name;
     long state_entered_event_id;
     int64_t state_entered_ms;
-    const char *state_input;        /* JSON text: the state's raw input */
+    const char *state_input; /* JSON text: the state's raw input */
     enum resting_kind resting;
-    const char *retry_counts;       /* "1,0": retries made per retrier of the state; NULL for none */
+    const char *retry_counts; /* "1,0": retries made per retrier of the state; NULL for none */
 };
 
 /* What a step takes from the outside world. */
 struct step_environment {
     int64_t now_ms;
-    const char *fresh_token;        /* the token of a Task attempt started in this step */
-    double jitter;                  /* uniform in [0, 1): places a FULL-jitter retry delay */
+    const char *fresh_token; /* the token of a Task attempt started in this step */
+    double jitter;           /* uniform in [0, 1): places a FULL-jitter retry delay */
     /* Fills length bytes with random data (random_id_fill): States.UUID, States.MathRandom. NULL: they fail. */
     int (*random_bytes)(void *buffer, size_t length);
-    const char *missing_activity;   /* an activity ARN found not to exist: a Task scheduling it
+    const char *missing_activity; /* an activity ARN found not to exist: a Task scheduling it
                                        fails the execution with States.Runtime, as AWS does; or NULL */
 };
 
 /* The Task a step leaves the execution waiting on. */
 struct task_request {
-    const char *resource_arn;       /* as in the definition; borrowed from the machine */
-    bool is_activity;               /* resource_arn is an activity's: the caller queues the task for its workers */
-    char resource_type[64];         /* "lambda" ("" for an activity) */
-    char resource[128];             /* "invoke.waitForTaskToken" ("" for an activity) */
-    cJSON *parameters;              /* resolved Parameters (an activity's input), owned by the step */
-    char *token;                    /* the task token, owned by the step */
-    long timeout_seconds;           /* resolved (TimeoutSeconds or its Path); 0 when not set */
+    const char *resource_arn; /* as in the definition; borrowed from the machine */
+    bool is_activity;         /* resource_arn is an activity's: the caller queues the task for its workers */
+    char resource_type[64];   /* "lambda" ("" for an activity) */
+    char resource[128];       /* "invoke.waitForTaskToken" ("" for an activity) */
+    cJSON *parameters;        /* resolved Parameters (an activity's input), owned by the step */
+    char *token;              /* the task token, owned by the step */
+    long timeout_seconds;     /* resolved (TimeoutSeconds or its Path); 0 when not set */
     long heartbeat_seconds;
 };
 
 struct interpreter_step {
     struct history_batch history;
     enum execution_status status;
-    char *output;                   /* SUCCEEDED: JSON text */
-    char *error;                    /* FAILED: may be NULL */
-    char *cause;                    /* FAILED: may be NULL */
+    char *output; /* SUCCEEDED: JSON text */
+    char *error;  /* FAILED: may be NULL */
+    char *cause;  /* FAILED: may be NULL */
     /* RUNNING: the new resting point */
     char *state_name;
     long state_entered_event_id;
     int64_t state_entered_ms;
     char *state_input;
     enum resting_kind resting;
-    int64_t delay_ms;               /* WAIT and RETRY: time until the timer, before any TIME_SCALE */
-    char *retry_counts;             /* NULL when no retry has been made in this state */
-    bool has_task;                  /* TASK: a new attempt was scheduled; the caller starts it */
+    int64_t delay_ms;   /* WAIT and RETRY: time until the timer, before any TIME_SCALE */
+    char *retry_counts; /* NULL when no retry has been made in this state */
+    bool has_task;      /* TASK: a new attempt was scheduled; the caller starts it */
     struct task_request task;
 };
 

@@ -32,14 +32,13 @@ static void state_free(struct invocation_state *state)
     free(state);
 }
 
-static void report(struct invocation_state *state, enum task_outcome_kind kind, const char *output,
-                   const char *error, const char *cause)
+static void report(struct invocation_state *state, enum task_outcome_kind kind, const char *output, const char *error,
+                   const char *cause)
 {
     struct task_outcome outcome = { kind, output, error, cause };
     state->callback(&outcome, state->data);
     state_free(state);
 }
-
 
 /* Fails like a Lambda function that threw: error "Error", cause its JSON error object. */
 static void report_function_error(struct invocation_state *state, const char *message)
@@ -83,8 +82,8 @@ static void on_token_stored(int status, void *data)
     }
     valuation_tokens_key(state->valuation_reference, key, sizeof(key));
     log_event(LOG_INFO, "token-stored", "Task token stored under key %s", key);
-    log_event(LOG_INFO, "waiting", "Execution %s is waiting for the valuation callback for %s",
-              state->execution_arn, state->valuation_reference);
+    log_event(LOG_INFO, "waiting", "Execution %s is waiting for the valuation callback for %s", state->execution_arn,
+              state->valuation_reference);
     /* What the Lambda invoke returns: the function's result is the reference it stored the token under. */
     cJSON *output = cJSON_CreateObject(), *payload = NULL;
     char *text = NULL;
@@ -104,8 +103,7 @@ static void on_token_stored(int status, void *data)
 static void store_token(struct invocation_state *state)
 {
     if (valuation_tokens_store(state->function->redis, state->valuation_reference, state->task_token,
-                               state->function->token_retention_seconds, state->request_id, on_token_stored,
-                               state)
+                               state->function->token_retention_seconds, state->request_id, on_token_stored, state)
         < 0)
         postpone_valuation_request(state, "could not store the task token: Redis is unavailable");
 }
@@ -156,9 +154,9 @@ static void on_request_registered(int status, void *data)
     }
     log_event(LOG_INFO, "valuation-requested", "POST %s %s (execution %s)", function->valuation_service_url,
               state->request_body, state->execution_arn);
-    int result = http_client_post_json(function->http, function->valuation_service_url, state->request_body,
-                                       strlen(state->request_body), VALUATION_REQUEST_TIMEOUT_MS,
-                                       on_valuation_response, state);
+    int result =
+        http_client_post_json(function->http, function->valuation_service_url, state->request_body,
+                              strlen(state->request_body), VALUATION_REQUEST_TIMEOUT_MS, on_valuation_response, state);
     if (result == -EAGAIN)
         fail_valuation_request(state, "Too many valuation requests in flight; try again later");
     else if (result == -EINVAL)
@@ -200,14 +198,13 @@ static int request_valuation(struct invocation_state *state, const cJSON *payloa
     state->request_body = valuation_request_body(property, state->function->callback_url);
     if (!state->task_token || !state->request_body)
         return -ENOMEM;
-    int result = valuation_tokens_register_request(state->function->redis, state->request_id,
-                                                   on_request_registered, state);
+    int result =
+        valuation_tokens_register_request(state->function->redis, state->request_id, on_request_registered, state);
     if (result == -ENOMEM)
         return result;
     if (result < 0) {
         char message[256];
-        snprintf(message, sizeof(message), "could not register the valuation request in Redis: %s",
-                 strerror(-result));
+        snprintf(message, sizeof(message), "could not register the valuation request in Redis: %s", strerror(-result));
         report(state, TASK_NOT_STARTED, NULL, NULL, message);
     }
     return 0;

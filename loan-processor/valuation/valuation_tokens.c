@@ -66,12 +66,12 @@ int valuation_tokens_register_request(struct redis_client *redis, char request_i
  * connection is lost). The call is answered once, on the second's reply.
  */
 struct ordered_pair {
-    valuation_tokens_callback stored;          /* valuation_tokens_store() */
-    valuation_tokens_lookup_callback found;    /* valuation_tokens_look_up() */
+    valuation_tokens_callback stored;       /* valuation_tokens_store() */
+    valuation_tokens_lookup_callback found; /* valuation_tokens_look_up() */
     void *data;
-    bool abandoned;              /* the second could not be sent: the first's reply only frees the pair */
-    bool first_valid;            /* the first's reply was the one expected */
-    long long requests_in_flight;              /* look-up: from the count */
+    bool abandoned;               /* the second could not be sent: the first's reply only frees the pair */
+    bool first_valid;             /* the first's reply was the one expected */
+    long long requests_in_flight; /* look-up: from the count */
     long long arrived_ms;
 };
 
@@ -80,8 +80,8 @@ struct ordered_pair {
  * contract as redis_client_command() for the pair (freed when not sent).
  */
 static int send_ordered_pair(struct redis_client *redis, struct ordered_pair *pair, redis_client_callback on_first,
-                             int first_argc, const char **first_argv, redis_client_callback on_second,
-                             int second_argc, const char **second_argv)
+                             int first_argc, const char **first_argv, redis_client_callback on_second, int second_argc,
+                             const char **second_argv)
 {
     int result = redis_client_command_strings(redis, on_first, pair, first_argc, first_argv);
     if (result < 0) {
@@ -208,8 +208,8 @@ int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_r
      * would make the client send it again after the GET that follows it, and
      * the look-up relies on the count running first.
      */
-    const char *count[] = { "EVAL", valuation_count_valuation_requests_lua, "1", VALUATION_TOKENS_IN_FLIGHT_KEY,
-                            lease, arrived };
+    const char *count[] = { "EVAL", valuation_count_valuation_requests_lua, "1", VALUATION_TOKENS_IN_FLIGHT_KEY, lease,
+                            arrived };
     const char *get[] = { "GET", key };
     return send_ordered_pair(redis, pair, on_requests_counted, 6, count, on_token_read, 2, get);
 }

@@ -51,14 +51,13 @@
 typedef void (*valuation_tokens_callback)(int status, void *data);
 
 struct valuation_token_lookup {
-    const char *token;             /* the stored token (valid during the callback), or NULL */
-    long long requests_in_flight;  /* no token: requests registered before arrival and still in flight */
-    long long arrived_ms;          /* Redis time of the first look-up; give it to the next ones */
+    const char *token;            /* the stored token (valid during the callback), or NULL */
+    long long requests_in_flight; /* no token: requests registered before arrival and still in flight */
+    long long arrived_ms;         /* Redis time of the first look-up; give it to the next ones */
 };
 
 /* status 0 and the result, or -EIO (result NULL). */
-typedef void (*valuation_tokens_lookup_callback)(int status, const struct valuation_token_lookup *result,
-                                                 void *data);
+typedef void (*valuation_tokens_lookup_callback)(int status, const struct valuation_token_lookup *result, void *data);
 
 /* Registers the scripts with redis; call once before use. Returns 0 or -ENOSPC. */
 int valuation_tokens_init(struct redis_client *redis);

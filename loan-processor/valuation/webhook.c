@@ -28,7 +28,7 @@ struct callback_operation {
     LIST_ENTRY(callback_operation) link; /* in webhook->operations */
     char valuation_reference[VALUATION_REFERENCE_MAX_LENGTH + 1];
     char event_request_id[RANDOM_ID_NANOID_SIZE];
-    char *output;              /* the ValuationResponse, as the task's output (json_print) */
+    char *output; /* the ValuationResponse, as the task's output (json_print) */
     bool failed;
     long long arrived_ms;      /* Redis time of the first look-up, 0 before it */
     uint64_t wait_deadline_ms; /* monotonic: when an early callback stops waiting for its token */
@@ -36,7 +36,7 @@ struct callback_operation {
     struct event_timer recheck_timer;
     uint64_t recheck_interval_ms;
     enum rejection rejection;
-    uint64_t received_us;      /* monotonic: when the whole request had been read */
+    uint64_t received_us; /* monotonic: when the whole request had been read */
 };
 
 static struct callback_operation *operation_create(struct webhook *webhook, struct http_request *request,
@@ -216,8 +216,8 @@ static void on_token_missing(struct callback_operation *operation, long long req
                   "Callback for %s came before its token was stored; waiting (%lld valuation requests in flight)",
                   operation->valuation_reference, requests_in_flight);
     operation->waited = true;
-    operation->recheck_interval_ms = operation->recheck_interval_ms ? operation->recheck_interval_ms * 2
-                                                                    : RECHECK_INTERVAL_MS;
+    operation->recheck_interval_ms =
+        operation->recheck_interval_ms ? operation->recheck_interval_ms * 2 : RECHECK_INTERVAL_MS;
     if (operation->recheck_interval_ms > RECHECK_LONGEST_INTERVAL_MS)
         operation->recheck_interval_ms = RECHECK_LONGEST_INTERVAL_MS;
     event_loop_timer_start(webhook->loop, &operation->recheck_timer, operation->recheck_interval_ms, on_recheck_due,
@@ -298,8 +298,8 @@ void webhook_handle_valuation_callback(struct http_request *request, void *data)
         return;
     }
     webhook->statistics.received++;
-    log_event(LOG_INFO, "callback-received", "Valuation callback %s received for %s: %s",
-              operation->event_request_id, operation->valuation_reference, operation->output);
+    log_event(LOG_INFO, "callback-received", "Valuation callback %s received for %s: %s", operation->event_request_id,
+              operation->valuation_reference, operation->output);
     if (look_up_token(operation) < 0)
         reply_unavailable(operation, "Redis is unavailable");
 }

@@ -49,16 +49,16 @@ struct webhook {
     struct engine *engine;
     struct redis_client *redis;
     const struct local_topics *topics;
-    const char *error_topic;               /* ARN (or name) of the error topic */
-    const char *source_arn;                /* "source" of error messages: the callback function's ARN */
+    const char *error_topic; /* ARN (or name) of the error topic */
+    const char *source_arn;  /* "source" of error messages: the callback function's ARN */
     /* Private: zero-initialise. */
     LIST_HEAD(, callback_operation) operations; /* callbacks in progress (zero is an empty list) */
     bool closed;
     /* Read-only for the owner (GET /stats). */
     struct webhook_statistics {
-        uint64_t received;                 /* well-formed callbacks */
-        uint64_t resumed;                  /* ... that completed their task */
-        uint64_t rejected;                 /* ... answered 404 (unknown reference) or 409 (task closed) */
+        uint64_t received; /* well-formed callbacks */
+        uint64_t resumed;  /* ... that completed their task */
+        uint64_t rejected; /* ... answered 404 (unknown reference) or 409 (task closed) */
         /* Callback received (the whole request read) → its task's outcome committed (for the blog's flow,
          * ExecutionSucceeded written); resumed callbacks only. */
         struct latency_histogram resume_latency;

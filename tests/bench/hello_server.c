@@ -35,7 +35,7 @@
 
 struct hello_server {
     struct MHD_Daemon *daemon;
-    int epoll_fd;     /* ours: MHD's epoll fd and the signal fd */
+    int epoll_fd; /* ours: MHD's epoll fd and the signal fd */
     int signal_fd;
 };
 
@@ -129,11 +129,11 @@ static int hello_server_start(struct hello_server *server, uint16_t port)
         result = -errno;
         goto cleanup;
     }
-    server->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, NULL, NULL, access_handler, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address, MHD_OPTION_CONNECTION_LIMIT, MAX_CONNECTIONS,
-        MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_SECONDS, MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, NULL,
-        MHD_OPTION_END);
+    server->daemon =
+        MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, port, NULL, NULL, access_handler,
+                         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address, MHD_OPTION_CONNECTION_LIMIT,
+                         MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_SECONDS,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, NULL, MHD_OPTION_END);
     if (!server->daemon) {
         result = -EADDRINUSE;
         goto cleanup;

@@ -44,7 +44,7 @@ struct execution {
     int64_t start_sent_us;
     int64_t start_answered_us;
     int64_t ended_us;
-    char status[16];             /* "" while running (or never answered), else how it ended */
+    char status[16]; /* "" while running (or never answered), else how it ended */
 };
 
 struct driver {
@@ -60,19 +60,19 @@ struct driver {
     struct event_timer ready_timer;
     struct event_timer stop_starting_timer;
 
-    char run_id[16];             /* execution names are "<run_id>-<index>" */
-    char name_marker[64];        /* ":<run_id>-": what precedes the index in an ARN */
+    char run_id[16];      /* execution names are "<run_id>-<index>" */
+    char name_marker[64]; /* ":<run_id>-": what precedes the index in an ARN */
     struct execution *executions;
     long capacity;
-    long started;                /* StartExecution requests sent */
-    long answered;               /* ... and answered 200 */
-    long failed_starts;          /* ... answered otherwise */
+    long started;       /* StartExecution requests sent */
+    long answered;      /* ... and answered 200 */
+    long failed_starts; /* ... answered otherwise */
     long ended;
     long succeeded;
-    long running;                /* answered or in flight, not ended */
+    long running; /* answered or in flight, not ended */
     bool ready;
     bool stop_starting;
-    uint64_t origin_us;          /* the first start */
+    uint64_t origin_us; /* the first start */
     int exit_status;
 };
 
@@ -136,8 +136,8 @@ static int send_start(struct driver *driver, long index)
     }
     *request = (struct start_request){ driver, index };
     driver->executions[index].start_sent_us = since_origin_us(driver);
-    int result = http_client_post_json(driver->http, driver->api_url, body, strlen(body), START_TIMEOUT_MS,
-                                       on_started, request);
+    int result =
+        http_client_post_json(driver->http, driver->api_url, body, strlen(body), START_TIMEOUT_MS, on_started, request);
     cJSON_free(body);
     if (result < 0)
         free(request);
@@ -224,8 +224,8 @@ static void on_ready_check(struct event_timer *timer)
 static void on_deadline(struct event_timer *timer)
 {
     struct driver *driver = timer->data;
-    fprintf(stderr, "load-driver: deadline reached (%s)\n", driver->ready ? "executions still running"
-                                                                           : "never subscribed");
+    fprintf(stderr, "load-driver: deadline reached (%s)\n",
+            driver->ready ? "executions still running" : "never subscribed");
     driver->exit_status = 1;
     event_loop_stop(driver->loop);
 }
@@ -255,8 +255,8 @@ static void print_summary(const struct driver *driver, double elapsed_seconds)
 {
     printf("{\"started\":%ld,\"answered\":%ld,\"failedStarts\":%ld,\"ended\":%ld,\"succeeded\":%ld,"
            "\"elapsedSeconds\":%.6f,\"originMonotonicSeconds\":%.6f,\"runId\":\"%s\"}\n",
-           driver->started, driver->answered, driver->failed_starts, driver->ended, driver->succeeded,
-           elapsed_seconds, (double)driver->origin_us / 1e6, driver->run_id);
+           driver->started, driver->answered, driver->failed_starts, driver->ended, driver->succeeded, elapsed_seconds,
+           (double)driver->origin_us / 1e6, driver->run_id);
 }
 
 static int usage(void)
@@ -273,21 +273,31 @@ static int parse_options(struct driver *driver, int argc, char **argv)
                     "\"postcode\":\"PO1 1CE\"}}";
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *name = argv[i], *value = argv[i + 1];
-        if (strcmp(name, "--api") == 0) driver->api_url = value;
-        else if (strcmp(name, "--redis") == 0) driver->redis_url = value;
-        else if (strcmp(name, "--state-machine-arn") == 0) driver->state_machine_arn = value;
-        else if (strcmp(name, "--samples") == 0) driver->samples_path = value;
-        else if (strcmp(name, "--input") == 0) driver->input = value;
-        else if (strcmp(name, "--count") == 0) driver->count = strtol(value, NULL, 10);
-        else if (strcmp(name, "--concurrency") == 0) driver->concurrency = strtol(value, NULL, 10);
-        else if (strcmp(name, "--seconds") == 0) driver->seconds = strtol(value, NULL, 10);
-        else if (strcmp(name, "--deadline") == 0) driver->deadline_seconds = strtol(value, NULL, 10);
-        else return -EINVAL;
+        if (strcmp(name, "--api") == 0)
+            driver->api_url = value;
+        else if (strcmp(name, "--redis") == 0)
+            driver->redis_url = value;
+        else if (strcmp(name, "--state-machine-arn") == 0)
+            driver->state_machine_arn = value;
+        else if (strcmp(name, "--samples") == 0)
+            driver->samples_path = value;
+        else if (strcmp(name, "--input") == 0)
+            driver->input = value;
+        else if (strcmp(name, "--count") == 0)
+            driver->count = strtol(value, NULL, 10);
+        else if (strcmp(name, "--concurrency") == 0)
+            driver->concurrency = strtol(value, NULL, 10);
+        else if (strcmp(name, "--seconds") == 0)
+            driver->seconds = strtol(value, NULL, 10);
+        else if (strcmp(name, "--deadline") == 0)
+            driver->deadline_seconds = strtol(value, NULL, 10);
+        else
+            return -EINVAL;
     }
     bool burst = driver->count > 0 && driver->count <= MAX_EXECUTIONS && driver->concurrency == 0;
     bool closed = driver->count == 0 && driver->concurrency > 0 && driver->seconds > 0;
-    if (argc % 2 == 0 || !driver->api_url || !driver->redis_url || !driver->state_machine_arn
-        || !driver->samples_path || !(burst || closed) || driver->deadline_seconds <= 0)
+    if (argc % 2 == 0 || !driver->api_url || !driver->redis_url || !driver->state_machine_arn || !driver->samples_path
+        || !(burst || closed) || driver->deadline_seconds <= 0)
         return -EINVAL;
     /* A closed loop runs at most MAX_EXECUTIONS flows; its table is sized for that, lazily touched. */
     driver->capacity = burst ? driver->count : MAX_EXECUTIONS;
@@ -298,8 +308,9 @@ static int set_up(struct driver *driver)
 {
     static const char *const headers[] = { "Content-Type: application/x-amz-json-1.0",
                                            "X-Amz-Target: AWSStepFunctions.StartExecution", NULL };
-    struct http_client_config http = { .max_in_flight = BURST_IN_FLIGHT, .max_queued = 1024,
-                                       .max_response_bytes = 64 * 1024, .headers = headers };
+    struct http_client_config http = {
+        .max_in_flight = BURST_IN_FLIGHT, .max_queued = 1024, .max_response_bytes = 64 * 1024, .headers = headers
+    };
     struct redis_client_config redis = { .url = driver->redis_url, .command_timeout_ms = 5000, .max_pending = 16 };
     if (driver->concurrency > BURST_IN_FLIGHT)
         http.max_in_flight = (unsigned)driver->concurrency;
@@ -315,8 +326,7 @@ static int set_up(struct driver *driver)
         result = redis_client_create(driver->loop, &redis, &driver->subscriber);
     if (result == 0)
         result = redis_client_create(driver->loop, &redis, &driver->publisher);
-    if (result == 0)
-    {
+    if (result == 0) {
         const char *channels[] = { CHANGES_CHANNEL };
         result = redis_client_subscribe(driver->subscriber, channels, 1, on_change, driver);
     }
@@ -345,8 +355,8 @@ int main(int argc, char **argv)
         return 1;
     }
     event_loop_timer_start(driver.loop, &driver.ready_timer, 0, on_ready_check, &driver);
-    event_loop_timer_start(driver.loop, &driver.deadline_timer, (uint64_t)driver.deadline_seconds * 1000,
-                           on_deadline, &driver);
+    event_loop_timer_start(driver.loop, &driver.deadline_timer, (uint64_t)driver.deadline_seconds * 1000, on_deadline,
+                           &driver);
     if (event_loop_run(driver.loop) < 0) {
         fprintf(stderr, "load-driver: the event loop failed\n");
         driver.exit_status = 1;

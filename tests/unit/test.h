@@ -21,48 +21,56 @@ static int test_count;
 static int test_failures;
 static int test_current_failed;
 
-#define TEST_FAIL_(...)                                                    \
-    do {                                                                   \
-        printf("# %s:%d: ", __FILE__, __LINE__);                           \
-        printf(__VA_ARGS__);                                               \
-        printf("\n");                                                      \
-        test_current_failed = 1;                                           \
-        return;                                                            \
+#define TEST_FAIL_(...)                          \
+    do {                                         \
+        printf("# %s:%d: ", __FILE__, __LINE__); \
+        printf(__VA_ARGS__);                     \
+        printf("\n");                            \
+        test_current_failed = 1;                 \
+        return;                                  \
     } while (0)
 
-#define ASSERT_TRUE(cond)                                                  \
-    do { if (!(cond)) TEST_FAIL_("expected true: %s", #cond); } while (0)
-
-#define ASSERT_EQ_INT(expected, actual)                                    \
-    do {                                                                   \
-        long long e_ = (long long)(expected), a_ = (long long)(actual);    \
-        if (e_ != a_)                                                      \
-            TEST_FAIL_("%s: expected %lld, got %lld", #actual, e_, a_);    \
+#define ASSERT_TRUE(cond)                           \
+    do {                                            \
+        if (!(cond))                                \
+            TEST_FAIL_("expected true: %s", #cond); \
     } while (0)
 
-#define ASSERT_EQ_STR(expected, actual)                                    \
-    do {                                                                   \
-        const char *e_ = (expected), *a_ = (actual);                       \
-        if (!a_ || strcmp(e_, a_) != 0)                                    \
-            TEST_FAIL_("%s: expected \"%s\", got \"%s\"", #actual, e_,     \
-                       a_ ? a_ : "(null)");                                \
+#define ASSERT_EQ_INT(expected, actual)                                 \
+    do {                                                                \
+        long long e_ = (long long)(expected), a_ = (long long)(actual); \
+        if (e_ != a_)                                                   \
+            TEST_FAIL_("%s: expected %lld, got %lld", #actual, e_, a_); \
     } while (0)
 
-#define ASSERT_NOT_NULL(p)                                                 \
-    do { if ((p) == NULL) TEST_FAIL_("expected non-NULL: %s", #p); } while (0)
+#define ASSERT_EQ_STR(expected, actual)                                                     \
+    do {                                                                                    \
+        const char *e_ = (expected), *a_ = (actual);                                        \
+        if (!a_ || strcmp(e_, a_) != 0)                                                     \
+            TEST_FAIL_("%s: expected \"%s\", got \"%s\"", #actual, e_, a_ ? a_ : "(null)"); \
+    } while (0)
 
-#define ASSERT_NULL(p)                                                     \
-    do { if ((p) != NULL) TEST_FAIL_("expected NULL: %s", #p); } while (0)
+#define ASSERT_NOT_NULL(p)                           \
+    do {                                             \
+        if ((p) == NULL)                             \
+            TEST_FAIL_("expected non-NULL: %s", #p); \
+    } while (0)
 
-#define RUN(fn)                                                            \
-    do {                                                                   \
-        test_current_failed = 0;                                           \
-        fn();                                                              \
-        test_count++;                                                      \
-        if (test_current_failed) test_failures++;                          \
-        printf("%s %d - %s\n", test_current_failed ? "not ok" : "ok",      \
-               test_count, #fn);                                           \
-        fflush(stdout);                                                    \
+#define ASSERT_NULL(p)                           \
+    do {                                         \
+        if ((p) != NULL)                         \
+            TEST_FAIL_("expected NULL: %s", #p); \
+    } while (0)
+
+#define RUN(fn)                                                                         \
+    do {                                                                                \
+        test_current_failed = 0;                                                        \
+        fn();                                                                           \
+        test_count++;                                                                   \
+        if (test_current_failed)                                                        \
+            test_failures++;                                                            \
+        printf("%s %d - %s\n", test_current_failed ? "not ok" : "ok", test_count, #fn); \
+        fflush(stdout);                                                                 \
     } while (0)
 
 /* Reads a whole file (NUL-terminated; its length in *length); NULL on failure. The caller frees. */

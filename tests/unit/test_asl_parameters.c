@@ -15,21 +15,19 @@ static const char *const blog_template_json =
     "{\"FunctionName\":\"ValuationRequestFunction\","
     "\"Payload\":{\"taskToken.$\":\"$$.Task.Token\",\"loanApplication.$\":\"$\"}}";
 
-static const char *const blog_input_json =
-    "{\"applicationReference\":\"app-ref\","
-    "\"property\":{\"nameOrNumber\":\"999\",\"postcode\":\"PO1 1CE\"}}";
+static const char *const blog_input_json = "{\"applicationReference\":\"app-ref\","
+                                           "\"property\":{\"nameOrNumber\":\"999\",\"postcode\":\"PO1 1CE\"}}";
 
 static const char *const blog_context_json = "{\"Task\":{\"Token\":\"TOKEN\"}}";
 
-static const char *const blog_expected_json =
-    "{\"FunctionName\":\"ValuationRequestFunction\","
-    "\"Payload\":{\"taskToken\":\"TOKEN\",\"loanApplication\":"
-    "{\"applicationReference\":\"app-ref\","
-    "\"property\":{\"nameOrNumber\":\"999\",\"postcode\":\"PO1 1CE\"}}}}";
+static const char *const blog_expected_json = "{\"FunctionName\":\"ValuationRequestFunction\","
+                                              "\"Payload\":{\"taskToken\":\"TOKEN\",\"loanApplication\":"
+                                              "{\"applicationReference\":\"app-ref\","
+                                              "\"property\":{\"nameOrNumber\":\"999\",\"postcode\":\"PO1 1CE\"}}}}";
 
 struct evaluation_outcome {
     int rc;
-    char *printed;  /* the result printed unformatted, or NULL; cJSON_free it */
+    char *printed; /* the result printed unformatted, or NULL; cJSON_free it */
     bool result_untouched;
     char error[512];
 };
@@ -50,8 +48,8 @@ static void evaluate_limited(long allocations_allowed, const char *template_json
 
     memset(outcome->error, 'x', sizeof outcome->error);
     use_failing_allocator(allocations_allowed);
-    outcome->rc = asl_parameters_evaluate(template_document, input, context, &result,
-                                          outcome->error, sizeof outcome->error);
+    outcome->rc =
+        asl_parameters_evaluate(template_document, input, context, &result, outcome->error, sizeof outcome->error);
     use_normal_allocator();
     outcome->result_untouched = result == &sentinel;
     outcome->printed = outcome->result_untouched ? NULL : cJSON_PrintUnformatted(result);
@@ -82,16 +80,15 @@ static int validate(const char *template_json, char *error, size_t error_size)
 static void test_validate_accepts_paths_intrinsics_and_literals(void)
 {
     char error[256] = "stale";
-    int rc = validate(
-        "{\"FunctionName\":\"ValuationRequestFunction\","
-        "\"Payload\":{\"taskToken.$\":\"$$.Task.Token\",\"loanApplication.$\":\"$\"},"
-        "\"literal\":\"$.not.checked here\",\"number\":3,\"nothing\":null,"
-        "\"list\":[{\"a.$\":\"$.items[0]['x y']\"},[{\"b.$\":\"$$.Execution.Id\"}],\"text\"],"
-        "\"message.$\":\"States.Format('Hello {} (and {})', $.name, States.JsonToString($.o))\","
-        "\"encoded.$\":\"States.Base64Encode($.data)\","
-        "\"uuid.$\":\"States.UUID()\","
-        "\"quoted.$\":\"States.Format('it\\\\'s {}', $.x)\"}",
-        error, sizeof error);
+    int rc = validate("{\"FunctionName\":\"ValuationRequestFunction\","
+                      "\"Payload\":{\"taskToken.$\":\"$$.Task.Token\",\"loanApplication.$\":\"$\"},"
+                      "\"literal\":\"$.not.checked here\",\"number\":3,\"nothing\":null,"
+                      "\"list\":[{\"a.$\":\"$.items[0]['x y']\"},[{\"b.$\":\"$$.Execution.Id\"}],\"text\"],"
+                      "\"message.$\":\"States.Format('Hello {} (and {})', $.name, States.JsonToString($.o))\","
+                      "\"encoded.$\":\"States.Base64Encode($.data)\","
+                      "\"uuid.$\":\"States.UUID()\","
+                      "\"quoted.$\":\"States.Format('it\\\\'s {}', $.x)\"}",
+                      error, sizeof error);
 
     ASSERT_EQ_INT(0, rc);
     ASSERT_EQ_STR("", error);
@@ -192,11 +189,10 @@ static void test_evaluate_copies_plain_keys_literally(void)
 {
     struct evaluation_outcome outcome;
 
-    evaluate("{\"taskToken\":\"$$.Task.Token\",\"input\":\"$\",\"n\":1.5,\"t\":true,\"z\":null}",
-             blog_input_json, blog_context_json, &outcome);
+    evaluate("{\"taskToken\":\"$$.Task.Token\",\"input\":\"$\",\"n\":1.5,\"t\":true,\"z\":null}", blog_input_json,
+             blog_context_json, &outcome);
     ASSERT_EQ_INT(0, outcome.rc);
-    ASSERT_EQ_STR("{\"taskToken\":\"$$.Task.Token\",\"input\":\"$\",\"n\":1.5,\"t\":true,\"z\":null}",
-                  outcome.printed);
+    ASSERT_EQ_STR("{\"taskToken\":\"$$.Task.Token\",\"input\":\"$\",\"n\":1.5,\"t\":true,\"z\":null}", outcome.printed);
     cJSON_free(outcome.printed);
 }
 
@@ -206,8 +202,8 @@ static void test_evaluate_nested_objects_and_arrays(void)
 
     evaluate("{\"items\":[{\"v.$\":\"$.a\"},[{\"w.$\":\"$.b[1]\"},\"lit\"],3,null,[]],"
              "\"deep\":{\"x\":{\"id.$\":\"$$.Execution.Id\",\"obj.$\":\"$.o\"}},\"empty\":{}}",
-             "{\"a\":\"A\",\"b\":[10,20],\"o\":{\"k\":[true,false]}}",
-             "{\"Execution\":{\"Id\":\"exec-arn\"}}", &outcome);
+             "{\"a\":\"A\",\"b\":[10,20],\"o\":{\"k\":[true,false]}}", "{\"Execution\":{\"Id\":\"exec-arn\"}}",
+             &outcome);
     ASSERT_EQ_INT(0, outcome.rc);
     ASSERT_EQ_STR("{\"items\":[{\"v\":\"A\"},[{\"w\":20},\"lit\"],3,null,[]],"
                   "\"deep\":{\"x\":{\"id\":\"exec-arn\",\"obj\":{\"k\":[true,false]}}},\"empty\":{}}",
@@ -236,8 +232,9 @@ static void test_evaluate_makes_a_deep_copy(void)
     cJSON *result = NULL;
     char error[128];
     int rc = asl_parameters_evaluate(template_document, input, NULL, &result, error, sizeof error);
-    bool shares_nothing = result != NULL &&
-        cJSON_GetObjectItemCaseSensitive(result, "copy") != cJSON_GetObjectItemCaseSensitive(input, "o");
+    bool shares_nothing =
+        result != NULL
+        && cJSON_GetObjectItemCaseSensitive(result, "copy") != cJSON_GetObjectItemCaseSensitive(input, "o");
     char *printed;
 
     cJSON_Delete(input);
@@ -386,9 +383,9 @@ static void test_evaluate_rejects_null_arguments(void)
 
 static void test_double_suffix_key_is_left_unresolved(void)
 {
-    cJSON *template_document = cJSON_Parse(
-        "{\"FunctionName\":\"ValuationRequestFunction\","
-        "\"Payload\":{\"taskToken.$.$\":\"$$.Task.Token\",\"loanApplication.$\":\"$\"}}");
+    cJSON *template_document =
+        cJSON_Parse("{\"FunctionName\":\"ValuationRequestFunction\","
+                    "\"Payload\":{\"taskToken.$.$\":\"$$.Task.Token\",\"loanApplication.$\":\"$\"}}");
     cJSON *input = cJSON_Parse(blog_input_json);
     cJSON *context = cJSON_Parse(blog_context_json);
     cJSON *resolved = NULL;
@@ -422,8 +419,8 @@ static void test_find_unresolved_key_searches_everywhere(void)
     int rc_deep = asl_parameters_find_unresolved_key(in_array, &deep);
     int rc_clean = asl_parameters_find_unresolved_key(clean, &none);
     int rc_nested = asl_parameters_find_unresolved_key(top_level_array, &in_nested_array);
-    int rc_scalar = asl_parameters_find_unresolved_key(cJSON_GetArrayItem(cJSON_GetObjectItem(in_array, "a"), 0),
-                                                       &none);
+    int rc_scalar =
+        asl_parameters_find_unresolved_key(cJSON_GetArrayItem(cJSON_GetObjectItem(in_array, "a"), 0), &none);
     int rc_null = asl_parameters_find_unresolved_key(NULL, &none);
     int rc_no_field = asl_parameters_find_unresolved_key(in_array, NULL);
     bool deep_matches = deep != NULL && strcmp(deep, "deep.$") == 0;
@@ -464,10 +461,9 @@ static void test_correctly_evaluated_blog_template_has_no_unresolved_key(void)
 
 /* ---- allocation failures ----------------------------------------------- */
 
-
 /* Runs evaluate() on the blog's context with cJSON's allocator failing after `allocations_allowed` allocations. */
-static void evaluate_with_allocation_limit(long allocations_allowed, const char *template_json,
-                                           const char *input_json, struct evaluation_outcome *outcome)
+static void evaluate_with_allocation_limit(long allocations_allowed, const char *template_json, const char *input_json,
+                                           struct evaluation_outcome *outcome)
 {
     evaluate_limited(allocations_allowed, template_json, input_json, blog_context_json, outcome);
 }
@@ -510,8 +506,8 @@ static void test_path_not_found_out_of_memory_is_enomem(void)
     long allowed;
 
     for (allowed = 0; allowed < 100; allowed++) {
-        evaluate_with_allocation_limit(allowed, "{\"ok.$\":\"$\",\"value.$\":\"$.missing\"}",
-                                       "{\"a\":[1,2,3]}", &outcome);
+        evaluate_with_allocation_limit(allowed, "{\"ok.$\":\"$\",\"value.$\":\"$.missing\"}", "{\"a\":[1,2,3]}",
+                                       &outcome);
         if (outcome.rc == -ENOENT)
             break;
         if (outcome.rc != -ENOMEM || !outcome.result_untouched)

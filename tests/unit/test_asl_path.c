@@ -117,8 +117,10 @@ static void test_select_bracket_members(void)
     int rc_backslash = asl_path_select("$['odd keys']['back\\\\slash']", input, NULL, &backslash);
     int rc_mixed = asl_path_select("$[\"property\"].nameOrNumber", input, NULL, &mixed);
     int values[4] = {
-        space ? space->valueint : -1, apostrophe ? apostrophe->valueint : -1,
-        quotes ? quotes->valueint : -1, backslash ? backslash->valueint : -1,
+        space ? space->valueint : -1,
+        apostrophe ? apostrophe->valueint : -1,
+        quotes ? quotes->valueint : -1,
+        backslash ? backslash->valueint : -1,
     };
     bool mixed_matches = mixed && strcmp(cJSON_GetStringValue(mixed), "999") == 0;
 
@@ -164,8 +166,10 @@ static void test_select_context_paths(void)
     int rc_id = asl_path_select("$$.Execution.Id", input, context, &execution_id);
     int rc_whole = asl_path_select("$$", input, context, &whole);
     bool token_matches = token && strcmp(cJSON_GetStringValue(token), "AQCwAAAAKgAAAAMAAAAAAAAAAZ83+/=") == 0;
-    bool id_matches = execution_id && strcmp(cJSON_GetStringValue(execution_id),
-        "arn:aws:states:eu-west-2:123456789012:execution:LoanProcessor:run-1") == 0;
+    bool id_matches = execution_id
+                      && strcmp(cJSON_GetStringValue(execution_id),
+                                "arn:aws:states:eu-west-2:123456789012:execution:LoanProcessor:run-1")
+                             == 0;
     bool whole_is_context = whole == context;
 
     cJSON_Delete(input);
@@ -227,8 +231,7 @@ static void test_select_bad_syntax_is_einval_even_after_a_missing_member(void)
 /* ---- ResultPath -------------------------------------------------------- */
 
 /* Parses `document_json`, applies `result_json` at `path`, returns rc and the printed document. */
-static int apply_and_print(const char *document_json, const char *path, const char *result_json,
-                           char **printed)
+static int apply_and_print(const char *document_json, const char *path, const char *result_json, char **printed)
 {
     cJSON *document = cJSON_Parse(document_json);
     int rc = asl_path_apply_result(&document, path, cJSON_Parse(result_json));
@@ -263,10 +266,12 @@ static void test_result_path_root_on_scalar_document(void)
 static void test_result_path_creates_nested_members(void)
 {
     char *printed = NULL;
-    int rc = apply_and_print("{\"applicationReference\":\"app-ref\"}", "$.valuation.result['the value']",
-                             "250000", &printed);
-    bool matches = printed && strcmp(printed,
-        "{\"applicationReference\":\"app-ref\",\"valuation\":{\"result\":{\"the value\":250000}}}") == 0;
+    int rc = apply_and_print("{\"applicationReference\":\"app-ref\"}", "$.valuation.result['the value']", "250000",
+                             &printed);
+    bool matches =
+        printed
+        && strcmp(printed, "{\"applicationReference\":\"app-ref\",\"valuation\":{\"result\":{\"the value\":250000}}}")
+               == 0;
 
     cJSON_free(printed);
     ASSERT_EQ_INT(0, rc);
@@ -340,11 +345,10 @@ static void test_result_path_on_non_object_is_enotdir(void)
     int rc_array = apply_and_print("[1,2]", "$.x", "1", &array_document);
     int rc_new_index = apply_and_print("{\"a\":1}", "$.b.c[0]", "1", &new_index);
     int rc_out_of_range = apply_and_print("{\"l\":[1]}", "$.l[1]", "1", &index_out_of_range);
-    bool all_unchanged = string_document && strcmp(string_document, "\"loan\"") == 0 &&
-                         nested_string && strcmp(nested_string, "{\"a\":\"s\"}") == 0 &&
-                         array_document && strcmp(array_document, "[1,2]") == 0 &&
-                         new_index && strcmp(new_index, "{\"a\":1}") == 0 &&
-                         index_out_of_range && strcmp(index_out_of_range, "{\"l\":[1]}") == 0;
+    bool all_unchanged = string_document && strcmp(string_document, "\"loan\"") == 0 && nested_string
+                         && strcmp(nested_string, "{\"a\":\"s\"}") == 0 && array_document
+                         && strcmp(array_document, "[1,2]") == 0 && new_index && strcmp(new_index, "{\"a\":1}") == 0
+                         && index_out_of_range && strcmp(index_out_of_range, "{\"l\":[1]}") == 0;
 
     cJSON_free(string_document);
     cJSON_free(nested_string);
@@ -375,9 +379,8 @@ static void test_result_path_rejects_bad_paths_and_frees_the_result(void)
     int rc_context = apply_and_print("{\"a\":1}", "$$.Task", "{\"big\":[1,2,3]}", &context_path);
     int rc_empty = apply_and_print("{\"a\":1}", "", "{\"big\":[1,2,3]}", &empty);
     int rc_null_document = asl_path_apply_result(NULL, "$", cJSON_CreateString("freed"));
-    bool all_unchanged = bad_syntax && strcmp(bad_syntax, "{\"a\":1}") == 0 &&
-                         context_path && strcmp(context_path, "{\"a\":1}") == 0 &&
-                         empty && strcmp(empty, "{\"a\":1}") == 0;
+    bool all_unchanged = bad_syntax && strcmp(bad_syntax, "{\"a\":1}") == 0 && context_path
+                         && strcmp(context_path, "{\"a\":1}") == 0 && empty && strcmp(empty, "{\"a\":1}") == 0;
 
     cJSON_free(bad_syntax);
     cJSON_free(context_path);
@@ -390,8 +393,6 @@ static void test_result_path_rejects_bad_paths_and_frees_the_result(void)
 }
 
 /* ---- allocation failures ----------------------------------------------- */
-
-
 
 /* Every allocation failure gives -ENOMEM, leaves the document as it was and leaks nothing (ASan checks). */
 static void test_result_path_out_of_memory_is_enomem_and_atomic(void)

@@ -111,7 +111,7 @@ static void test_rejects_misplaced_padding(void)
     ASSERT_EQ_INT(-EINVAL, decode("Z==="));
     ASSERT_EQ_INT(-EINVAL, decode("=Zm9"));
     ASSERT_EQ_INT(-EINVAL, decode("Zm=v"));
-    ASSERT_EQ_INT(-EINVAL, decode("Zg==Zg=="));   /* padding before the last group */
+    ASSERT_EQ_INT(-EINVAL, decode("Zg==Zg==")); /* padding before the last group */
     ASSERT_EQ_INT(-EINVAL, decode("Zm8=Zm9v"));
 }
 

@@ -18,13 +18,12 @@
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 /* The ChoiceStateX example of AWS's Choice state documentation. */
-static const char *const aws_example_state =
-    "{'Type':'Choice','Choices':["
-    "{'Not':{'Variable':'$.type','StringEquals':'Private'},'Next':'Public'},"
-    "{'Variable':'$.value','NumericEquals':0,'Next':'ValueIsZero'},"
-    "{'And':[{'Variable':'$.value','NumericGreaterThanEquals':20},"
-    "{'Variable':'$.value','NumericLessThan':30}],'Next':'ValueInTwenties'}],"
-    "'Default':'DefaultState'}";
+static const char *const aws_example_state = "{'Type':'Choice','Choices':["
+                                             "{'Not':{'Variable':'$.type','StringEquals':'Private'},'Next':'Public'},"
+                                             "{'Variable':'$.value','NumericEquals':0,'Next':'ValueIsZero'},"
+                                             "{'And':[{'Variable':'$.value','NumericGreaterThanEquals':20},"
+                                             "{'Variable':'$.value','NumericLessThan':30}],'Next':'ValueInTwenties'}],"
+                                             "'Default':'DefaultState'}";
 
 /* Parses single-quoted JSON (see above); NULL text gives NULL. The caller deletes the result. */
 static cJSON *parse_quoted_json(const char *text)
@@ -68,8 +67,7 @@ static void release_state(struct parsed_state *parsed)
  * nothing matched and there is no Default, "error: <detail>" for a runtime
  * error. The text lives in a static buffer.
  */
-static const char *evaluate_parsed(const struct parsed_state *parsed, const char *input_text,
-                                   const char *context_text)
+static const char *evaluate_parsed(const struct parsed_state *parsed, const char *input_text, const char *context_text)
 {
     static char outcome[OUTCOME_SIZE];
     cJSON *input = parse_quoted_json(input_text);
@@ -98,8 +96,8 @@ static const char *choose_with_context(const char *rule_fields, const char *inpu
     char state_text[TEXT_SIZE];
     struct parsed_state parsed;
 
-    snprintf(state_text, sizeof state_text,
-             "{'Type':'Choice','Choices':[{%s,'Next':'Match'}],'Default':'NoMatch'}", rule_fields);
+    snprintf(state_text, sizeof state_text, "{'Type':'Choice','Choices':[{%s,'Next':'Match'}],'Default':'NoMatch'}",
+             rule_fields);
     parse_state(state_text, &parsed);
     if (parsed.rc < 0)
         snprintf(outcome, sizeof outcome, "parse: %s", parsed.error);
@@ -150,8 +148,8 @@ static void check_parse_errors(const struct parse_error_case *cases, size_t coun
         untouched = parsed.choice == NULL;
         release_state(&parsed);
         if (rc != -EINVAL || !untouched || strcmp(cases[i].expected_error, parsed.error) != 0)
-            TEST_FAIL_("%s: expected -EINVAL and \"%s\", got %d and \"%s\"", cases[i].state,
-                       cases[i].expected_error, rc, parsed.error);
+            TEST_FAIL_("%s: expected -EINVAL and \"%s\", got %d and \"%s\"", cases[i].state, cases[i].expected_error,
+                       rc, parsed.error);
     }
 }
 
@@ -250,12 +248,12 @@ static void test_rejects_rules_without_exactly_one_operator(void)
 
 static void test_rejects_operator_values_of_the_wrong_type(void)
 {
-#define OPERATOR_ERROR(operator, requirement)                                                                 \
-    "SCHEMA_VALIDATION_FAILED: The value for the field '" operator "' must be " requirement                  \
-    " at /States/Check/Choices/0/" operator
+#define OPERATOR_ERROR(operator, requirement)                                                    \
+    "SCHEMA_VALIDATION_FAILED: The value for the field '" operator"' must be " requirement       \
+                                                                  " at /States/Check/Choices/0/" \
+                                                                  operator
     static const struct parse_error_case cases[] = {
-        { "{'Choices':[{'Variable':'$.a','StringEquals':1,'Next':'A'}]}",
-          OPERATOR_ERROR("StringEquals", "a string") },
+        { "{'Choices':[{'Variable':'$.a','StringEquals':1,'Next':'A'}]}", OPERATOR_ERROR("StringEquals", "a string") },
         { "{'Choices':[{'Variable':'$.a','StringGreaterThanEquals':null,'Next':'A'}]}",
           OPERATOR_ERROR("StringGreaterThanEquals", "a string") },
         { "{'Choices':[{'Variable':'$.a','StringMatches':['x'],'Next':'A'}]}",
@@ -536,20 +534,15 @@ static void test_timestamp_operators(void)
 {
     static const struct choice_case cases[] = {
         { "'Variable':'$.a','TimestampEquals':'2016-03-14T01:59:00Z'", "{'a':'2016-03-14T01:59:00Z'}", "Match" },
-        { "'Variable':'$.a','TimestampEquals':'2016-03-14T01:59:00Z'", "{'a':'2016-03-14T03:59:00+02:00'}",
-          "Match" },
-        { "'Variable':'$.a','TimestampEquals':'2016-03-14T01:59:00Z'", "{'a':'2016-03-14T01:59:00.000Z'}",
-          "Match" },
-        { "'Variable':'$.a','TimestampEquals':'2016-03-14T01:59:00Z'", "{'a':'2016-03-14T01:59:00.001Z'}",
-          "NoMatch" },
+        { "'Variable':'$.a','TimestampEquals':'2016-03-14T01:59:00Z'", "{'a':'2016-03-14T03:59:00+02:00'}", "Match" },
+        { "'Variable':'$.a','TimestampEquals':'2016-03-14T01:59:00Z'", "{'a':'2016-03-14T01:59:00.000Z'}", "Match" },
+        { "'Variable':'$.a','TimestampEquals':'2016-03-14T01:59:00Z'", "{'a':'2016-03-14T01:59:00.001Z'}", "NoMatch" },
         { "'Variable':'$.a','TimestampLessThan':'2025-01-02T00:00:00.000Z'", "{'a':'2025-01-01T23:59:59.999Z'}",
           "Match" },
-        { "'Variable':'$.a','TimestampLessThan':'2025-01-02T00:00:00Z'", "{'a':'2025-01-02T00:00:00Z'}",
-          "NoMatch" },
+        { "'Variable':'$.a','TimestampLessThan':'2025-01-02T00:00:00Z'", "{'a':'2025-01-02T00:00:00Z'}", "NoMatch" },
         { "'Variable':'$.a','TimestampGreaterThan':'2025-01-01T00:00:00Z'", "{'a':'2025-01-01T00:00:00-00:01'}",
           "Match" },
-        { "'Variable':'$.a','TimestampGreaterThan':'2025-01-01T00:00:00Z'", "{'a':'2024-12-31T23:59:59Z'}",
-          "NoMatch" },
+        { "'Variable':'$.a','TimestampGreaterThan':'2025-01-01T00:00:00Z'", "{'a':'2024-12-31T23:59:59Z'}", "NoMatch" },
         { "'Variable':'$.a','TimestampLessThanEquals':'2025-01-01T00:00:00Z'", "{'a':'2025-01-01T00:00:00Z'}",
           "Match" },
         { "'Variable':'$.a','TimestampLessThanEquals':'2025-01-01T00:00:00Z'", "{'a':'2025-01-01T00:00:01Z'}",
@@ -568,8 +561,7 @@ static void test_timestamp_operators_on_non_timestamps_are_false(void)
     static const struct choice_case cases[] = {
         { "'Variable':'$.a','TimestampLessThan':'2025-01-01T00:00:00Z'", "{'a':'not-a-timestamp'}", "NoMatch" },
         { "'Variable':'$.a','TimestampGreaterThan':'2025-01-01T00:00:00Z'", "{'a':'2026-01-01'}", "NoMatch" },
-        { "'Variable':'$.a','TimestampLessThan':'2025-01-01T00:00:00Z'", "{'a':'2023-02-30T00:00:00Z'}",
-          "NoMatch" },
+        { "'Variable':'$.a','TimestampLessThan':'2025-01-01T00:00:00Z'", "{'a':'2023-02-30T00:00:00Z'}", "NoMatch" },
         { "'Variable':'$.a','TimestampLessThan':'2025-01-01T00:00:00Z'", "{'a':0}", "NoMatch" },
         { "'Variable':'$.a','TimestampEquals':'2025-01-01T00:00:00Z'", "{'a':null}", "NoMatch" },
     };
@@ -634,15 +626,14 @@ static void test_path_operators(void)
         { "'Variable':'$.a','NumericEqualsPath':'$.b'", "{'a':8,'b':8.0}", "Match" },
         { "'Variable':'$.a','NumericLessThanPath':'$.b'", "{'a':7,'b':8}", "Match" },
         { "'Variable':'$.a','NumericGreaterThanPath':'$.b'", "{'a':7,'b':8}", "NoMatch" },
-        { "'Variable':'$.p.low','NumericLessThanEqualsPath':'$.p.high'", "{'p':{'low':-2.25,'high':-2.25}}",
-          "Match" },
+        { "'Variable':'$.p.low','NumericLessThanEqualsPath':'$.p.high'", "{'p':{'low':-2.25,'high':-2.25}}", "Match" },
         { "'Variable':'$.a','NumericGreaterThanEqualsPath':'$.b'", "{'a':9,'b':8}", "Match" },
         { "'Variable':'$.a','BooleanEqualsPath':'$.b'", "{'a':true,'b':true}", "Match" },
         { "'Variable':'$.a','BooleanEqualsPath':'$.b'", "{'a':true,'b':false}", "NoMatch" },
         { "'Variable':'$.a','TimestampEqualsPath':'$.b'",
           "{'a':'2016-03-14T01:59:00Z','b':'2016-03-13T20:59:00-05:00'}", "Match" },
-        { "'Variable':'$.a','TimestampLessThanPath':'$.b'",
-          "{'a':'2016-03-14T01:59:00Z','b':'2016-03-14T01:59:01Z'}", "Match" },
+        { "'Variable':'$.a','TimestampLessThanPath':'$.b'", "{'a':'2016-03-14T01:59:00Z','b':'2016-03-14T01:59:01Z'}",
+          "Match" },
         { "'Variable':'$.a','TimestampGreaterThanPath':'$.b'",
           "{'a':'2016-03-14T01:59:00Z','b':'2016-03-14T01:59:01Z'}", "NoMatch" },
         { "'Variable':'$.a','TimestampLessThanEqualsPath':'$.b'",
@@ -784,8 +775,7 @@ static void test_and(void)
         { in_twenties, "{'value':30}", "NoMatch" },
         { "'And':[{'Variable':'$.a','IsNull':true}]", "{'a':null}", "Match" },
         /* stops at the first false operand: the missing variable after it is not looked at */
-        { "'And':[{'Variable':'$.a','IsNull':false},{'Variable':'$.missing','IsNull':true}]", "{'a':null}",
-          "NoMatch" },
+        { "'And':[{'Variable':'$.a','IsNull':false},{'Variable':'$.missing','IsNull':true}]", "{'a':null}", "NoMatch" },
         { "'And':[{'Variable':'$.a','IsNull':true},{'Variable':'$.missing','IsNull':true}]", "{'a':null}",
           "error -22 (next untouched): Invalid path '$.missing': The choice state's condition path references an "
           "invalid value." },
@@ -834,10 +824,8 @@ static void test_nested_combinators(void)
         "'Or':[{'And':[{'Variable':'$.a','StringEquals':'x'},{'Not':{'Variable':'$.b','BooleanEquals':true}}]},"
         "{'And':[{'Variable':'$.n','NumericGreaterThanEquals':1},{'Variable':'$.n','NumericLessThanEquals':5}]}]";
     static const struct choice_case cases[] = {
-        { rule, "{'a':'x','b':false,'n':0}", "Match" },
-        { rule, "{'a':'x','b':true,'n':3}", "Match" },
-        { rule, "{'a':'y','b':false,'n':5}", "Match" },
-        { rule, "{'a':'x','b':true,'n':6}", "NoMatch" },
+        { rule, "{'a':'x','b':false,'n':0}", "Match" },   { rule, "{'a':'x','b':true,'n':3}", "Match" },
+        { rule, "{'a':'y','b':false,'n':5}", "Match" },   { rule, "{'a':'x','b':true,'n':6}", "NoMatch" },
         { rule, "{'a':'y','b':false,'n':0}", "NoMatch" },
     };
 

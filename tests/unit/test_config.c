@@ -165,8 +165,8 @@ static void test_error_message_is_truncated_to_the_buffer(void)
 }
 
 /* Runs config_parse with stdout captured into captured (NUL-terminated). */
-static int parse_capturing_stdout(struct config_option options[OPTION_COUNT], int argc, char **argv,
-                                  char *captured, size_t captured_size)
+static int parse_capturing_stdout(struct config_option options[OPTION_COUNT], int argc, char **argv, char *captured,
+                                  size_t captured_size)
 {
     FILE *capture = tmpfile();
     char error[128] = "";

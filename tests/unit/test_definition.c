@@ -6,7 +6,7 @@
 
 #include <errno.h>
 
-#define CALLBACK_TASK(resource)                                                                      \
+#define CALLBACK_TASK(resource)                                                                    \
     "{\"StartAt\":\"Publish\",\"States\":{\"Publish\":{\"Type\":\"Task\",\"Resource\":\"" resource \
     "\",\"Parameters\":{\"TopicArn\":\"T\",\"Message.$\":\"$\"},\"End\":true}}}"
 
@@ -38,8 +38,8 @@ static void test_standard_machines_may_wait_for_callbacks(void)
 {
     struct state_machine *machine = NULL;
     char error[512] = "";
-    ASSERT_EQ_INT(0, definition_check(CALLBACK_TASK("arn:aws:states:::sns:publish.waitForTaskToken"),
-                                      MACHINE_STANDARD, &machine, error, sizeof(error)));
+    ASSERT_EQ_INT(0, definition_check(CALLBACK_TASK("arn:aws:states:::sns:publish.waitForTaskToken"), MACHINE_STANDARD,
+                                      &machine, error, sizeof(error)));
     ASSERT_NOT_NULL(machine);
     ASSERT_EQ_STR("Publish", machine->start_at);
     state_machine_free(machine);
@@ -53,8 +53,8 @@ static void test_express_machines_refuse_callbacks_with_aws_text(void)
     ASSERT_EQ_STR("SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' service "
                   "integration  at /States/Publish/Resource",
                   error);
-    ASSERT_EQ_INT(-EINVAL, definition_check(CALLBACK_TASK("arn:aws:states:::lambda:invoke.sync"), MACHINE_EXPRESS,
-                                            NULL, error, sizeof(error)));
+    ASSERT_EQ_INT(-EINVAL, definition_check(CALLBACK_TASK("arn:aws:states:::lambda:invoke.sync"), MACHINE_EXPRESS, NULL,
+                                            error, sizeof(error)));
     ASSERT_EQ_STR("SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at "
                   "/States/Publish/Resource",
                   error);

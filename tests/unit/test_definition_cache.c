@@ -120,8 +120,9 @@ static void test_a_definition_that_does_not_parse_is_not_added(void)
     char error[256] = "";
     definition_cache_init(&cache, 2);
     int rc = definition_cache_add(&cache, "abc", "{\"StartAt\":\"A\"}", &entry, error, sizeof(error));
-    int rc_bad_hash = definition_cache_add(&cache, "0123456789012345678901234567890123456789012345678901234567890123456789",
-                                           "{}", &entry, error, sizeof(error));
+    int rc_bad_hash =
+        definition_cache_add(&cache, "0123456789012345678901234567890123456789012345678901234567890123456789", "{}",
+                             &entry, error, sizeof(error));
     size_t count = cache.count;
     definition_cache_clear(&cache);
     ASSERT_EQ_INT(-EINVAL, rc);

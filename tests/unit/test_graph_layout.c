@@ -253,8 +253,8 @@ static bool check_edge_geometry(const cJSON *json, const cJSON *edge, char *prob
         bool first_ok = index != 0 || (on_border(source, x, y) && (back ? x == source.right : y == source.bottom));
         bool last_ok = index != count - 1 || (on_border(target, x, y) && (back ? x == target.right : y == target.top));
         if (!first_ok || !last_ok) {
-            snprintf(problem, size, "edge %s>%s: point %d not on the %s's border", text(edge, "from"),
-                     text(edge, "to"), index, index == 0 ? "source" : "target");
+            snprintf(problem, size, "edge %s>%s: point %d not on the %s's border", text(edge, "from"), text(edge, "to"),
+                     index, index == 0 ? "source" : "target");
             return false;
         }
         previous_x = x;
@@ -299,12 +299,12 @@ static bool check_geometry(const cJSON *json, char *problem, size_t size)
     return true;
 }
 
-#define ASSERT_GEOMETRY(json)                                              \
-    do {                                                                   \
-        char problem_[256];                                                \
-        bool ok_ = check_geometry((json), problem_, sizeof(problem_));     \
-        if (!ok_)                                                          \
-            TEST_FAIL_("geometry: %s", problem_);                          \
+#define ASSERT_GEOMETRY(json)                                          \
+    do {                                                               \
+        char problem_[256];                                            \
+        bool ok_ = check_geometry((json), problem_, sizeof(problem_)); \
+        if (!ok_)                                                      \
+            TEST_FAIL_("geometry: %s", problem_);                      \
     } while (0)
 
 /* ---- the shipped definitions --------------------------------------------- */
@@ -321,7 +321,7 @@ static void test_lays_out_the_blog_part1_definition(void)
     const cJSON *start = find_node(json, "#start"), *task = find_node(json, "RequestValuation");
     int start_size[2] = { start ? number(start, "width") : 0, start ? number(start, "height") : -1 };
     bool resource_ok = task && text(task, "resource")
-                    && strcmp(text(task, "resource"), "arn:aws:states:::lambda:invoke.waitForTaskToken") == 0;
+                       && strcmp(text(task, "resource"), "arn:aws:states:::lambda:invoke.waitForTaskToken") == 0;
     int middles[3] = { middle_y(json, "#start"), middle_y(json, "RequestValuation"), middle_y(json, "#end") };
     int centres[3] = { middle_x(json, "#start"), middle_x(json, "RequestValuation"), middle_x(json, "#end") };
     char problem[256];
@@ -402,14 +402,14 @@ static void test_a_choice_looping_back_is_a_back_edge(void)
 
 static void test_a_long_edge_bends_round_the_layers_it_skips(void)
 {
-    cJSON *json = layout_json_of(
-        "{\"StartAt\":\"Check\",\"States\":{"
-        "\"Check\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.quick\",\"BooleanEquals\":true,"
-        "\"Next\":\"Done\"}],\"Default\":\"Step1\"},"
-        "\"Step1\":{\"Type\":\"Pass\",\"Next\":\"Step2\"},"
-        "\"Step2\":{\"Type\":\"Pass\",\"Next\":\"Step3\"},"
-        "\"Step3\":{\"Type\":\"Pass\",\"Next\":\"Done\"},"
-        "\"Done\":{\"Type\":\"Succeed\"}}}");
+    cJSON *json =
+        layout_json_of("{\"StartAt\":\"Check\",\"States\":{"
+                       "\"Check\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.quick\",\"BooleanEquals\":true,"
+                       "\"Next\":\"Done\"}],\"Default\":\"Step1\"},"
+                       "\"Step1\":{\"Type\":\"Pass\",\"Next\":\"Step2\"},"
+                       "\"Step2\":{\"Type\":\"Pass\",\"Next\":\"Step3\"},"
+                       "\"Step3\":{\"Type\":\"Pass\",\"Next\":\"Done\"},"
+                       "\"Done\":{\"Type\":\"Succeed\"}}}");
     ASSERT_NOT_NULL(json);
     const cJSON *skip = find_edge(json, "Check", "Done", "choice");
     ASSERT_NOT_NULL(skip);
@@ -445,15 +445,15 @@ static void test_a_chain_of_pass_and_wait_states_is_one_column(void)
 
 static void test_a_state_looping_to_itself(void)
 {
-    cJSON *json = layout_json_of(
-        "{\"StartAt\":\"Poll\",\"States\":{"
-        "\"Poll\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::sqs:sendMessage\","
-        "\"Catch\":[{\"ErrorEquals\":[\"States.Timeout\",\"States.TaskFailed\"],\"Next\":\"Poll\"}],"
-        "\"Next\":\"Again\"},"
-        "\"Again\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.more\",\"BooleanEquals\":true,"
-        "\"Next\":\"Again\"},{\"Variable\":\"$.retry\",\"BooleanEquals\":true,\"Next\":\"Poll\"}],"
-        "\"Default\":\"Done\"},"
-        "\"Done\":{\"Type\":\"Succeed\"}}}");
+    cJSON *json =
+        layout_json_of("{\"StartAt\":\"Poll\",\"States\":{"
+                       "\"Poll\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::sqs:sendMessage\","
+                       "\"Catch\":[{\"ErrorEquals\":[\"States.Timeout\",\"States.TaskFailed\"],\"Next\":\"Poll\"}],"
+                       "\"Next\":\"Again\"},"
+                       "\"Again\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.more\",\"BooleanEquals\":true,"
+                       "\"Next\":\"Again\"},{\"Variable\":\"$.retry\",\"BooleanEquals\":true,\"Next\":\"Poll\"}],"
+                       "\"Default\":\"Done\"},"
+                       "\"Done\":{\"Type\":\"Succeed\"}}}");
     char edges[2048];
     ASSERT_NOT_NULL(json);
     describe_edges(json, edges, sizeof(edges));
@@ -472,12 +472,11 @@ static void test_a_state_looping_to_itself(void)
 
 static void test_two_rules_to_one_state_are_two_edges(void)
 {
-    cJSON *json = layout_json_of(
-        "{\"StartAt\":\"Check\",\"States\":{"
-        "\"Check\":{\"Type\":\"Choice\",\"Choices\":["
-        "{\"Variable\":\"$.a\",\"IsPresent\":true,\"Next\":\"Done\"},"
-        "{\"Variable\":\"$.b\",\"IsPresent\":true,\"Next\":\"Done\"}],\"Default\":\"Done\"},"
-        "\"Done\":{\"Type\":\"Succeed\"}}}");
+    cJSON *json = layout_json_of("{\"StartAt\":\"Check\",\"States\":{"
+                                 "\"Check\":{\"Type\":\"Choice\",\"Choices\":["
+                                 "{\"Variable\":\"$.a\",\"IsPresent\":true,\"Next\":\"Done\"},"
+                                 "{\"Variable\":\"$.b\",\"IsPresent\":true,\"Next\":\"Done\"}],\"Default\":\"Done\"},"
+                                 "\"Done\":{\"Type\":\"Succeed\"}}}");
     char edges[1024];
     ASSERT_NOT_NULL(json);
     describe_edges(json, edges, sizeof(edges));

@@ -15,8 +15,8 @@
 
 struct answer {
     int calls;
-    int calls_from_start;                            /* calls made within host_lookup_start() itself */
-    uint64_t elapsed_ms;                             /* from the start to the end of the wait */
+    int calls_from_start; /* calls made within host_lookup_start() itself */
+    uint64_t elapsed_ms;  /* from the start to the end of the wait */
     int result;
     char address[HOST_LOOKUP_ADDRESS_LENGTH];
     char reason[128];
@@ -83,7 +83,7 @@ static void test_localhost_resolves_to_its_ipv4_address_once(void)
 {
     struct answer answer = { 0 };
     ASSERT_EQ_INT(0, resolve_once("localhost", 2000, &answer));
-    ASSERT_EQ_INT(0, answer.calls_from_start);       /* never from within host_lookup_start() */
+    ASSERT_EQ_INT(0, answer.calls_from_start); /* never from within host_lookup_start() */
     ASSERT_EQ_INT(1, answer.calls);
     ASSERT_EQ_INT(0, answer.result);
     ASSERT_EQ_STR("127.0.0.1", answer.address);

@@ -23,7 +23,7 @@
 /* 2024-04-05T19:34:39.456Z */
 #define NOW_MS 1712345679456LL
 
-#define LOAN_INPUT                                                                                 \
+#define LOAN_INPUT \
     "{\"applicationReference\":\"app-ref\",\"property\":{\"nameOrNumber\":\"999\",\"postcode\":\"PO1 1CE\"}}"
 
 /* The input of the small machines below. */
@@ -94,15 +94,13 @@ static const cJSON *event_member(const struct interpreter_step *step, int index,
 }
 
 /* A string member of the event's details object (details_member). */
-static const char *detail(const struct interpreter_step *step, int index, const char *details_member,
-                          const char *name)
+static const char *detail(const struct interpreter_step *step, int index, const char *details_member, const char *name)
 {
     return cJSON_GetStringValue(event_member(step, index, details_member, name));
 }
 
 /* A number member of the event's details object; -1 when it is not a number. */
-static long detail_number(const struct interpreter_step *step, int index, const char *details_member,
-                          const char *name)
+static long detail_number(const struct interpreter_step *step, int index, const char *details_member, const char *name)
 {
     const cJSON *member = event_member(step, index, details_member, name);
     return cJSON_IsNumber(member) ? (long)member->valuedouble : -1;
@@ -206,8 +204,8 @@ static void check_failed_execution(const struct interpreter_step *step, const ch
 {
     int last = event_count(step) - 1;
     ASSERT_EQ_INT(EXECUTION_FAILED, step->status);
-    ASSERT_EQ_STR("ExecutionFailed", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(event_at(step, last),
-                                                                                            "type")));
+    ASSERT_EQ_STR("ExecutionFailed",
+                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(event_at(step, last), "type")));
     check_text(error, step->error);
     check_text(cause, step->cause);
     check_optional_detail(step, last, "executionFailedEventDetails", "error", error);
@@ -368,11 +366,14 @@ static int start_and_check(const char *definition, const struct execution_facts 
 }
 
 /* Parses definition, completes the Task waiting at position with output at NOW_MS, runs check. */
-static int succeed_task_and_check(const char *definition, const struct execution_position *position,
-                                  const char *output, step_check check)
+static int succeed_task_and_check(const char *definition, const struct execution_position *position, const char *output,
+                                  step_check check)
 {
     struct step_call call = {
-        .entry = ENTRY_TASK_SUCCEEDED, .facts = &facts, .position = position, .output = output,
+        .entry = ENTRY_TASK_SUCCEEDED,
+        .facts = &facts,
+        .position = position,
+        .output = output,
         .environment = { NOW_MS, SECOND_TOKEN, 0 },
     };
     return call_and_check(definition, &call, check);
@@ -383,8 +384,12 @@ static int fail_task_and_check(const char *definition, const struct execution_po
                                const char *cause, int64_t now_ms, step_check check)
 {
     struct step_call call = {
-        .entry = ENTRY_TASK_FAILED, .facts = &facts, .position = position,
-        .error = error, .cause = cause, .environment = { now_ms, SECOND_TOKEN, 0 },
+        .entry = ENTRY_TASK_FAILED,
+        .facts = &facts,
+        .position = position,
+        .error = error,
+        .cause = cause,
+        .environment = { now_ms, SECOND_TOKEN, 0 },
     };
     return call_and_check(definition, &call, check);
 }
@@ -399,12 +404,12 @@ static int fail_task_and_check(const char *definition, const struct execution_po
 struct session {
     struct state_machine *machine;
     struct execution_facts facts;
-    struct interpreter_step step;        /* the latest step */
-    struct execution_position position;  /* where it left the execution (borrows step) */
+    struct interpreter_step step;       /* the latest step */
+    struct execution_position position; /* where it left the execution (borrows step) */
     int64_t now_ms;
     double jitter;
     int calls;
-    char token[32];                      /* the token of the latest call */
+    char token[32]; /* the token of the latest call */
 };
 
 static bool session_open(struct session *session, const char *definition, const char *input)
@@ -532,8 +537,8 @@ static void start_task_t(struct session *session)
  * catcher took the error to the Pass state After: the Task state exits
  * with output, After passes it on and the execution succeeds.
  */
-static void check_caught(const struct interpreter_step *step, long first_id, long long now_ms,
-                         const char *first_type, const char *output)
+static void check_caught(const struct interpreter_step *step, long first_id, long long now_ms, const char *first_type,
+                         const char *output)
 {
     char types[128];
     snprintf(types, sizeof(types), "%s TaskStateExited PassStateEntered PassStateExited ExecutionSucceeded",
@@ -571,7 +576,7 @@ static void fail_and_expect_failed_execution(struct session *session, const char
 struct runtime_case {
     const char *entered_type; /* "Wait": WaitStateEntered */
     const char *state;
-    const char *detail;       /* the cause after AWS's "An error occurred ..." prefix */
+    const char *detail; /* the cause after AWS's "An error occurred ..." prefix */
 };
 
 static void play_runtime_failure_at_start(struct session *session, const void *arguments)
@@ -699,14 +704,14 @@ static void test_submitted_then_succeeded_ends_the_execution(void)
     memset(&succeeded, 0, sizeof(succeeded));
     if (machine && (rc_start = interpreter_start(machine, &facts, &at_start, &start)) == 0) {
         struct execution_position position = position_after(&start);
-        rc_submitted = interpreter_task_submitted(machine, &position, "{\"StatusCode\":200}", &at_submitted,
-                                                  &submitted);
+        rc_submitted =
+            interpreter_task_submitted(machine, &position, "{\"StatusCode\":200}", &at_submitted, &submitted);
         if (rc_submitted == 0)
             check_submitted(&submitted);
         position.last_event_id = submitted.history.last_event_id;
-        rc_succeeded = interpreter_task_succeeded(machine, &facts, &position,
-                                                  "{\"valuationReference\":\"R\",\"propertyValue\":1}",
-                                                  &at_succeeded, &succeeded);
+        rc_succeeded =
+            interpreter_task_succeeded(machine, &facts, &position, "{\"valuationReference\":\"R\",\"propertyValue\":1}",
+                                       &at_succeeded, &succeeded);
         if (rc_succeeded == 0)
             check_succeeded(&succeeded);
     }
@@ -761,10 +766,10 @@ static void test_task_failed_fails_the_execution(void)
         .state_input = LOAN_INPUT,
         .resting = RESTING_TASK,
     };
-    int rc_failed = fail_task_and_check(blog_definition, &position, "Valuation.Failed",
-                                        "The valuation service failed", NOW_MS + 30, check_failed);
-    int rc_bare = fail_task_and_check(blog_definition, &position, NULL, NULL, NOW_MS + 30,
-                                      check_failed_without_error_and_cause);
+    int rc_failed = fail_task_and_check(blog_definition, &position, "Valuation.Failed", "The valuation service failed",
+                                        NOW_MS + 30, check_failed);
+    int rc_bare =
+        fail_task_and_check(blog_definition, &position, NULL, NULL, NOW_MS + 30, check_failed_without_error_and_cause);
 
     ASSERT_EQ_INT(0, rc_failed);
     ASSERT_EQ_INT(0, rc_bare);
@@ -774,7 +779,12 @@ static void test_task_failed_fails_the_execution(void)
 static int call_at(const char *definition, enum step_entry entry, const struct execution_position *position)
 {
     struct step_call call = {
-        .entry = entry, .facts = &facts, .position = position, .output = "{}", .error = "E", .cause = "C",
+        .entry = entry,
+        .facts = &facts,
+        .position = position,
+        .output = "{}",
+        .error = "E",
+        .cause = "C",
         .environment = { NOW_MS, SECOND_TOKEN, 0.5 },
     };
     return call_and_check(definition, &call, NULL);
@@ -782,9 +792,11 @@ static int call_at(const char *definition, enum step_entry entry, const struct e
 
 static void test_task_results_need_a_waiting_task(void)
 {
-    static const char definition[] =
-        MACHINE("RequestValuation", WAIT_TASK("RequestValuation", "\"Next\":\"Pause\"") ","
-                "\"Pause\":{\"Type\":\"Wait\",\"Seconds\":5,\"Next\":\"Done\"},\"Done\":{\"Type\":\"Succeed\"}");
+    static const char definition[] = MACHINE(
+        "RequestValuation",
+        WAIT_TASK("RequestValuation", "\"Next\":\"Pause\"") ","
+                                                            "\"Pause\":{\"Type\":\"Wait\",\"Seconds\":5,\"Next\":"
+                                                            "\"Done\"},\"Done\":{\"Type\":\"Succeed\"}");
     struct execution_position not_a_task = { 5, "Done", 2, NOW_MS, "{}", RESTING_TASK, NULL };
     struct execution_position unknown = { 5, "Nope", 2, NOW_MS, "{}", RESTING_TASK, NULL };
     struct execution_position nothing = { 5, NULL, 2, NOW_MS, "{}", RESTING_TASK, NULL };
@@ -842,14 +854,13 @@ static void check_result_path_then_succeed(const struct interpreter_step *step)
 
 static void test_task_result_path_then_next_state(void)
 {
-    static const char definition[] =
-        "{\"StartAt\":\"RequestValuation\",\"States\":{"
-        "\"RequestValuation\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\","
-        "\"ResultPath\":\"$.valuation\",\"Next\":\"Done\"},"
-        "\"Done\":{\"Type\":\"Succeed\"}}}";
+    static const char definition[] = "{\"StartAt\":\"RequestValuation\",\"States\":{"
+                                     "\"RequestValuation\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\","
+                                     "\"ResultPath\":\"$.valuation\",\"Next\":\"Done\"},"
+                                     "\"Done\":{\"Type\":\"Succeed\"}}}";
     struct execution_position position = { 5, "RequestValuation", 2, NOW_MS, LOAN_INPUT, RESTING_TASK, NULL };
-    int rc = succeed_task_and_check(definition, &position, "{\"propertyValue\":250000}",
-                                    check_result_path_then_succeed);
+    int rc =
+        succeed_task_and_check(definition, &position, "{\"propertyValue\":250000}", check_result_path_then_succeed);
 
     ASSERT_EQ_INT(0, rc);
 }
@@ -867,10 +878,10 @@ static void check_second_task(const struct interpreter_step *step)
     ASSERT_EQ_STR("sendMessage.waitForTaskToken", detail(step, 3, "taskScheduledEventDetails", "resource"));
     ASSERT_EQ_STR("{\"token\":\"" SECOND_TOKEN "\",\"value\":7}",
                   detail(step, 3, "taskScheduledEventDetails", "parameters"));
-    ASSERT_TRUE(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-                    cJSON_GetObjectItemCaseSensitive(event_at(step, 3), "taskScheduledEventDetails"),
-                    "timeoutInSeconds"))
-                == 300);
+    ASSERT_TRUE(
+        cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(event_at(step, 3), "taskScheduledEventDetails"), "timeoutInSeconds"))
+        == 300);
     check_event(step, 4, "TaskStarted", 10, 9, NOW_MS);
     ASSERT_TRUE(step->has_task);
     ASSERT_EQ_STR(SECOND_TOKEN, step->task.token);
@@ -900,19 +911,18 @@ static void check_output_path_failure(const struct interpreter_step *step)
     check_event(step, 0, "TaskSucceeded", 6, 5, NOW_MS);
     check_event(step, 1, "ExecutionFailed", 7, 6, NOW_MS);
     ASSERT_EQ_STR("States.Runtime", step->error);
-    ASSERT_TRUE(starts_with(step->cause,
-                            "An error occurred while executing the state 'RequestValuation' (entered at the event id #2). "
-                            "Invalid path '$.missing' for the field 'OutputPath'"));
+    ASSERT_TRUE(starts_with(
+        step->cause, "An error occurred while executing the state 'RequestValuation' (entered at the event id #2). "
+                     "Invalid path '$.missing' for the field 'OutputPath'"));
     ASSERT_EQ_STR("States.Runtime", detail(step, 1, "executionFailedEventDetails", "error"));
     ASSERT_EQ_STR(step->cause, detail(step, 1, "executionFailedEventDetails", "cause"));
 }
 
 static void test_output_path_that_selects_nothing_fails_after_the_task(void)
 {
-    static const char definition[] =
-        "{\"StartAt\":\"RequestValuation\",\"States\":{"
-        "\"RequestValuation\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\","
-        "\"OutputPath\":\"$.missing\",\"End\":true}}}";
+    static const char definition[] = "{\"StartAt\":\"RequestValuation\",\"States\":{"
+                                     "\"RequestValuation\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\","
+                                     "\"OutputPath\":\"$.missing\",\"End\":true}}}";
     struct execution_position position = { 5, "RequestValuation", 2, NOW_MS, LOAN_INPUT, RESTING_TASK, NULL };
     int rc = succeed_task_and_check(definition, &position, "{\"a\":1}", check_output_path_failure);
 
@@ -1039,9 +1049,8 @@ static void check_fail_state(const struct interpreter_step *step)
 
 static void test_fail_state_fails_with_its_error_and_cause(void)
 {
-    static const char definition[] =
-        "{\"StartAt\":\"Broken\",\"States\":{\"Broken\":{\"Type\":\"Fail\","
-        "\"Error\":\"Valuation.Failed\",\"Cause\":\"The property could not be valued\"}}}";
+    static const char definition[] = "{\"StartAt\":\"Broken\",\"States\":{\"Broken\":{\"Type\":\"Fail\","
+                                     "\"Error\":\"Valuation.Failed\",\"Cause\":\"The property could not be valued\"}}}";
     int rc = start_and_check(definition, &facts, check_fail_state);
 
     ASSERT_EQ_INT(0, rc);
@@ -1057,9 +1066,9 @@ static void check_input_path_failure(const struct interpreter_step *step)
     check_event(step, 2, "ExecutionFailed", 3, 2, NOW_MS);
     ASSERT_EQ_STR("States.Runtime", step->error);
     ASSERT_TRUE(starts_with(step->cause, "An error occurred while executing the state '"));
-    ASSERT_TRUE(starts_with(step->cause,
-                            "An error occurred while executing the state 'RequestValuation' (entered at the event id #2). "
-                            "Invalid path '$.missing' for the field 'InputPath'"));
+    ASSERT_TRUE(starts_with(
+        step->cause, "An error occurred while executing the state 'RequestValuation' (entered at the event id #2). "
+                     "Invalid path '$.missing' for the field 'InputPath'"));
     ASSERT_EQ_STR("States.Runtime", detail(step, 2, "executionFailedEventDetails", "error"));
     ASSERT_EQ_STR(step->cause, detail(step, 2, "executionFailedEventDetails", "cause"));
     ASSERT_TRUE(!step->has_task);
@@ -1100,9 +1109,9 @@ static void check_cdk_mistake(const struct interpreter_step *step)
     check_event(step, 1, "TaskStateEntered", 2, 0, NOW_MS);
     check_event(step, 2, "ExecutionFailed", 3, 2, NOW_MS);
     ASSERT_EQ_STR("States.Runtime", step->error);
-    ASSERT_TRUE(starts_with(step->cause,
-                            "An error occurred while executing the state 'RequestValuation' (entered at the event id #2). "
-                            "The Parameters '"));
+    ASSERT_TRUE(starts_with(
+        step->cause, "An error occurred while executing the state 'RequestValuation' (entered at the event id #2). "
+                     "The Parameters '"));
     ASSERT_NOT_NULL(strstr(step->cause, "The value for the field 'taskToken.$' must be a valid JSONPath or a valid "
                                         "intrinsic function call"));
     /* The resolved parameters in the cause show the token under the mistaken key. */
@@ -1154,9 +1163,8 @@ static void check_pass_loop_stopped(const struct interpreter_step *step)
 
 static void test_pass_loop_is_stopped(void)
 {
-    static const char definition[] =
-        "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},"
-        "\"B\":{\"Type\":\"Pass\",\"Next\":\"A\"}}}";
+    static const char definition[] = "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},"
+                                     "\"B\":{\"Type\":\"Pass\",\"Next\":\"A\"}}}";
     int rc = start_and_check(definition, &facts, check_pass_loop_stopped);
 
     ASSERT_EQ_INT(0, rc);
@@ -1200,8 +1208,10 @@ static void test_context_object_in_pass_parameters_has_no_task(void)
         "\"id.$\":\"$$.Execution.Id\",\"machine.$\":\"$$.StateMachine.Name\",\"ref.$\":\"$.applicationReference\","
         "\"fixed\":\"literal\"},\"End\":true}}}",
         LOAN_INPUT, &status);
-    bool output_ok = output && strcmp(output, "{\"id\":\"" EXECUTION_ARN "\",\"machine\":\"LoanProcessor\","
-                                              "\"ref\":\"app-ref\",\"fixed\":\"literal\"}") == 0;
+    bool output_ok = output
+                     && strcmp(output, "{\"id\":\"" EXECUTION_ARN "\",\"machine\":\"LoanProcessor\","
+                                       "\"ref\":\"app-ref\",\"fixed\":\"literal\"}")
+                            == 0;
     enum execution_status no_token_status;
     char *no_token = run_to_output(
         "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"t.$\":\"$$.Task.Token\"},"
@@ -1263,8 +1273,8 @@ static void test_release_is_safe_on_a_zeroed_step(void)
 /* One retrier: 3 s, then 4.5 s, then the error fails the execution. */
 static const char retry_once_definition[] =
     MACHINE("T", WAIT_TASK("T", ATTEMPT_PARAMETERS
-                                "\"Retry\":[{\"ErrorEquals\":[\"Transient\"],\"IntervalSeconds\":3,\"MaxAttempts\":2,"
-                                "\"BackoffRate\":1.5}],\"End\":true"));
+                           "\"Retry\":[{\"ErrorEquals\":[\"Transient\"],\"IntervalSeconds\":3,\"MaxAttempts\":2,"
+                           "\"BackoffRate\":1.5}],\"End\":true"));
 
 /*
  * Several retriers (only the first that matches an error applies) and a
@@ -1272,17 +1282,16 @@ static const char retry_once_definition[] =
  */
 static const char retriers_definition[] =
     MACHINE("T", WAIT_TASK("T", ATTEMPT_PARAMETERS
-                                "\"Retry\":["
-                                "{\"ErrorEquals\":[\"Transient\"],\"IntervalSeconds\":3,\"MaxAttempts\":1},"
-                                "{\"ErrorEquals\":[\"Transient\",\"Capped\"],\"IntervalSeconds\":10,\"BackoffRate\":4,"
-                                "\"MaxDelaySeconds\":25,\"MaxAttempts\":5},"
-                                "{\"ErrorEquals\":[\"Jittery\"],\"IntervalSeconds\":4,\"JitterStrategy\":\"FULL\"},"
-                                "{\"ErrorEquals\":[\"Never\"],\"MaxAttempts\":0},"
-                                "{\"ErrorEquals\":[\"States.ALL\"],\"MaxAttempts\":1}],"
-                                "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"ResultPath\":\"$.error\","
-                                "\"Next\":\"After\"}],"
-                                "\"Next\":\"Done\"") ","
-            END_PASS("After") ",\"Done\":{\"Type\":\"Succeed\"}");
+                           "\"Retry\":["
+                           "{\"ErrorEquals\":[\"Transient\"],\"IntervalSeconds\":3,\"MaxAttempts\":1},"
+                           "{\"ErrorEquals\":[\"Transient\",\"Capped\"],\"IntervalSeconds\":10,\"BackoffRate\":4,"
+                           "\"MaxDelaySeconds\":25,\"MaxAttempts\":5},"
+                           "{\"ErrorEquals\":[\"Jittery\"],\"IntervalSeconds\":4,\"JitterStrategy\":\"FULL\"},"
+                           "{\"ErrorEquals\":[\"Never\"],\"MaxAttempts\":0},"
+                           "{\"ErrorEquals\":[\"States.ALL\"],\"MaxAttempts\":1}],"
+                           "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"ResultPath\":\"$.error\","
+                           "\"Next\":\"After\"}],"
+                           "\"Next\":\"Done\"") "," END_PASS("After") ",\"Done\":{\"Type\":\"Succeed\"}");
 
 /* What retriers_definition's catcher makes of SMALL_INPUT and error. */
 static void caught_output(char *output, size_t size, const char *error)
@@ -1674,15 +1683,15 @@ static void test_bad_timeout_paths_fail_with_states_runtime(void)
                                    "T",
                                    "The value selected by '$.limits.timeout' for the field 'TimeoutSecondsPath' must "
                                    "be a positive integer");
-    check_runtime_failure_at_start(timeout_paths_definition, "{\"limits\":{\"timeout\":40,\"heartbeat\":2.5}}",
-                                   "Task", "T",
+    check_runtime_failure_at_start(timeout_paths_definition, "{\"limits\":{\"timeout\":40,\"heartbeat\":2.5}}", "Task",
+                                   "T",
                                    "The value selected by '$.limits.heartbeat' for the field 'HeartbeatSecondsPath' "
                                    "must be a positive integer");
     check_runtime_failure_at_start(timeout_paths_definition, "{\"limits\":{\"timeout\":40}}", "Task", "T",
                                    "The JSONPath '$.limits.heartbeat' specified for the field 'HeartbeatSecondsPath' "
                                    "could not be found in the input '{\"limits\":{\"timeout\":40}}'");
-    check_runtime_failure_at_start(timeout_paths_definition, "{\"limits\":{\"timeout\":40,\"heartbeat\":40}}",
-                                   "Task", "T", "The heartbeat (40 s) must be shorter than the timeout (40 s)");
+    check_runtime_failure_at_start(timeout_paths_definition, "{\"limits\":{\"timeout\":40,\"heartbeat\":40}}", "Task",
+                                   "T", "The heartbeat (40 s) must be shorter than the timeout (40 s)");
 }
 
 /* ---- the blog's part 2: timeouts and failures published, then Fail --------------- */
@@ -1727,8 +1736,8 @@ struct part2_case {
     const char *error, *cause; /* NULL error: the valuation times out */
     const char *error_output;  /* what the catcher passes on */
     const char *publish_state;
-    const char *description;   /* in the published message */
-    const char *fail_state;    /* and the execution's error */
+    const char *description; /* in the published message */
+    const char *fail_state;  /* and the execution's error */
 };
 
 /* The valuation Task waits with the blog's Parameters and its 30 s timeout. */
@@ -1806,7 +1815,11 @@ static void play_part2(struct session *session, const void *arguments)
 static void test_part2_timeout_is_published_then_fails(void)
 {
     static const struct part2_case expected = {
-        NULL, NULL, TIMEOUT_OUTPUT, "PublishValuationServiceTimeoutError", "The valuation service timed out",
+        NULL,
+        NULL,
+        TIMEOUT_OUTPUT,
+        "PublishValuationServiceTimeoutError",
+        "The valuation service timed out",
         "ValuationServiceTimedOut",
     };
     run_part2(play_part2, &expected);
@@ -1815,9 +1828,12 @@ static void test_part2_timeout_is_published_then_fails(void)
 static void test_part2_valuation_failure_is_published_then_fails(void)
 {
     static const struct part2_case expected = {
-        "ValuationFailed", "The property could not be valued",
+        "ValuationFailed",
+        "The property could not be valued",
         "{\"Error\":\"ValuationFailed\",\"Cause\":\"The property could not be valued\"}",
-        "PublishValuationFailedError", "The valuation failed", "ValuationFailed",
+        "PublishValuationFailedError",
+        "The valuation failed",
+        "ValuationFailed",
     };
     run_part2(play_part2, &expected);
 }
@@ -1955,8 +1971,8 @@ static void test_wait_bad_paths_fail_with_states_runtime(void)
 
 /* ---- Choice ----------------------------------------------------------------- */
 
-#define CHOICE_RULES                                                                                   \
-    "\"Choices\":[{\"Variable\":\"$.amount\",\"NumericGreaterThan\":100,\"Next\":\"Big\"},"            \
+#define CHOICE_RULES                                                                        \
+    "\"Choices\":[{\"Variable\":\"$.amount\",\"NumericGreaterThan\":100,\"Next\":\"Big\"}," \
     "{\"Variable\":\"$.kind\",\"StringEquals\":\"small\",\"Next\":\"Small\"}]"
 #define CHOICE_TARGETS END_PASS("Big") "," END_PASS("Small") "," END_PASS("Other")
 
@@ -2027,8 +2043,7 @@ static void play_no_choice_matched(struct session *session, const void *unused)
 
 static void test_choice_without_match_or_default_fails(void)
 {
-    run_scenario(choice_without_default_definition, "{\"amount\":5,\"kind\":\"large\"}", play_no_choice_matched,
-                 NULL);
+    run_scenario(choice_without_default_definition, "{\"amount\":5,\"kind\":\"large\"}", play_no_choice_matched, NULL);
 }
 
 static void test_choice_variable_that_selects_nothing_fails_with_states_runtime(void)
@@ -2125,7 +2140,8 @@ static void play_result_selector(struct session *session, const void *arguments)
 static void test_result_selector_applies_before_result_path(void)
 {
     static const struct result_case expected = {
-        SELECTED_RESULT, "{\"a\":1,\"result\":{\"value\":42,\"fixed\":1,\"entered\":\"2024-04-05T19:34:39.456Z\"}}",
+        SELECTED_RESULT,
+        "{\"a\":1,\"result\":{\"value\":42,\"fixed\":1,\"entered\":\"2024-04-05T19:34:39.456Z\"}}",
         NULL,
     };
     run_scenario(result_selector_definition, SMALL_INPUT, play_result_selector, &expected);
@@ -2134,7 +2150,8 @@ static void test_result_selector_applies_before_result_path(void)
 static void test_result_selector_path_that_selects_nothing_fails(void)
 {
     static const struct result_case expected = {
-        "{\"StatusCode\":200}", NULL,
+        "{\"StatusCode\":200}",
+        NULL,
         "The JSONPath '$.Payload.value' specified for the field 'value.$' could not be found in the input "
         "'{\"StatusCode\":200}'",
     };
@@ -2149,12 +2166,11 @@ static void test_result_selector_path_that_selects_nothing_fails(void)
 #define ACTIVITY_TASK(name, fields) "\"" name "\":{\"Type\":\"Task\",\"Resource\":\"" ACTIVITY_ARN "\"," fields "}"
 
 /* Activity Task T with fields (each ending with a comma), going on to the Pass state After. */
-#define ACTIVITY_THEN_AFTER(fields)                                                                               \
-    MACHINE("T", ACTIVITY_TASK("T", fields "\"Next\":\"After\"") "," END_PASS("After"))
+#define ACTIVITY_THEN_AFTER(fields) MACHINE("T", ACTIVITY_TASK("T", fields "\"Next\":\"After\"") "," END_PASS("After"))
 
-static const char activity_definition[] = ACTIVITY_THEN_AFTER(
-    "\"InputPath\":\"$.inner\",\"Parameters\":{\"b.$\":\"$.b\",\"token.$\":\"$$.Task.Token\"},"
-    "\"TimeoutSeconds\":60,\"HeartbeatSeconds\":10,");
+static const char activity_definition[] =
+    ACTIVITY_THEN_AFTER("\"InputPath\":\"$.inner\",\"Parameters\":{\"b.$\":\"$.b\",\"token.$\":\"$$.Task.Token\"},"
+                        "\"TimeoutSeconds\":60,\"HeartbeatSeconds\":10,");
 
 #define ACTIVITY_INPUT "{\"inner\":{\"b\":2}}"
 
@@ -2227,8 +2243,8 @@ static void play_activity_started_then_succeeded(struct session *session, const 
     struct step_call started = { .entry = ENTRY_ACTIVITY_STARTED, .worker_name = worker_name };
     start_activity_task(session);
     session->now_ms += 1000;
-    ASSERT_EQ_INT(0, session_append(session, &started,
-                                     worker_name ? check_started_by_valuer : check_started_without_a_name));
+    ASSERT_EQ_INT(
+        0, session_append(session, &started, worker_name ? check_started_by_valuer : check_started_without_a_name));
     session->now_ms += 1000;
     ASSERT_EQ_INT(0, session_succeed(session, "{\"value\":7}"));
     check_history(&session->step, 5, session->now_ms,
@@ -2379,9 +2395,8 @@ static bool same_step(const struct interpreter_step *a, const struct interpreter
     bool same = events_a && events_b && strcmp(events_a, events_b) == 0 && same_text(parameters_a, parameters_b)
                 && a->status == b->status && same_text(a->output, b->output) && same_text(a->error, b->error)
                 && same_text(a->cause, b->cause) && same_text(a->state_name, b->state_name)
-                && a->state_entered_event_id == b->state_entered_event_id
-                && a->state_entered_ms == b->state_entered_ms && same_text(a->state_input, b->state_input)
-                && a->resting == b->resting && a->delay_ms == b->delay_ms
+                && a->state_entered_event_id == b->state_entered_event_id && a->state_entered_ms == b->state_entered_ms
+                && same_text(a->state_input, b->state_input) && a->resting == b->resting && a->delay_ms == b->delay_ms
                 && same_text(a->retry_counts, b->retry_counts) && a->has_task == b->has_task
                 && same_text(a->task.token, b->task.token) && a->task.timeout_seconds == b->task.timeout_seconds
                 && a->task.heartbeat_seconds == b->task.heartbeat_seconds;
@@ -2492,7 +2507,7 @@ static void check_allocation_failures(const char *definition, const char *input,
     check_allocation_failures_in(FAIL_FROM_THEN_ON, definition, input, calls, count);
 }
 
-#define CHECK_ALLOCATION_FAILURES(definition, input, calls)                                                       \
+#define CHECK_ALLOCATION_FAILURES(definition, input, calls) \
     check_allocation_failures((definition), (input), (calls), sizeof(calls) / sizeof((calls)[0]))
 
 static const struct step_call start_call = { .entry = ENTRY_START };
@@ -2598,8 +2613,8 @@ static void test_a_lone_allocation_failure_gives_enomem(void)
         { .entry = ENTRY_START },
         { .entry = ENTRY_TASK_SUCCEEDED, .output = "{\"done\":true}" },
     };
-    check_allocation_failures_in(FAIL_ONLY_ONE, TASK_THEN_AFTER("\"InputPath\":\"$.inner\","),
-                                 "{\"inner\":{\"b\":2}}", calls, 2);
+    check_allocation_failures_in(FAIL_ONLY_ONE, TASK_THEN_AFTER("\"InputPath\":\"$.inner\","), "{\"inner\":{\"b\":2}}",
+                                 calls, 2);
     check_allocation_failures_in(FAIL_ONLY_ONE, WAIT_MACHINE("\"InputPath\":\"$.inner\",\"SecondsPath\":\"$.s\","),
                                  "{\"inner\":{\"s\":3}}", calls, 1);
 }
@@ -2619,22 +2634,23 @@ static int fixed_random_bytes(void *buffer, size_t length)
 #define STATE_CAUSE(state, id, detail) \
     "An error occurred while executing the state '" state "' (entered at the event id #" #id "). " detail
 
-static const char intrinsic_pass_definition[] = MACHINE(
-    "P", "\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"greeting.$\":\"States.Format('Hello, {}.', $.name)\","
-         "\"id.$\":\"States.UUID()\",\"hash.$\":\"States.Hash($.name, 'MD5')\",\"run.$\":\"States.Array($$.Execution.Name)\"},"
-         "\"End\":true}");
+static const char intrinsic_pass_definition[] =
+    MACHINE("P", "\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"greeting.$\":\"States.Format('Hello, {}.', $.name)\","
+                 "\"id.$\":\"States.UUID()\",\"hash.$\":\"States.Hash($.name, "
+                 "'MD5')\",\"run.$\":\"States.Array($$.Execution.Name)\"},"
+                 "\"End\":true}");
 
-static const char bad_json_pass_definition[] =
-    MACHINE("P", "\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"parsed.$\":\"States.StringToJson($.text)\"},\"End\":true}");
+static const char bad_json_pass_definition[] = MACHINE(
+    "P", "\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"parsed.$\":\"States.StringToJson($.text)\"},\"End\":true}");
 
 static const char missing_argument_pass_definition[] =
     MACHINE("P", "\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"v.$\":\"States.Format('{}', $.nope)\"},\"End\":true}");
 
 /* A Task whose Parameters fail with States.IntrinsicFailure; a catcher takes it to After. */
-static const char intrinsic_catch_definition[] = MACHINE(
-    "T", WAIT_TASK("T", "\"Parameters\":{\"n.$\":\"States.MathAdd($.a, 'one')\"},"
-                        "\"Catch\":[{\"ErrorEquals\":[\"States.IntrinsicFailure\"],\"ResultPath\":\"$.error\","
-                        "\"Next\":\"After\"}],\"End\":true") "," END_PASS("After"));
+static const char intrinsic_catch_definition[] =
+    MACHINE("T", WAIT_TASK("T", "\"Parameters\":{\"n.$\":\"States.MathAdd($.a, 'one')\"},"
+                                "\"Catch\":[{\"ErrorEquals\":[\"States.IntrinsicFailure\"],\"ResultPath\":\"$.error\","
+                                "\"Next\":\"After\"}],\"End\":true") "," END_PASS("After"));
 
 static const char intrinsic_uncaught_definition[] =
     MACHINE("T", WAIT_TASK("T", "\"Parameters\":{\"n.$\":\"States.MathAdd($.a, 'one')\"},\"End\":true"));
@@ -2645,12 +2661,13 @@ static const char intrinsic_retry_definition[] = MACHINE(
                         "\"End\":true"));
 
 static const char result_selector_intrinsic_definition[] = MACHINE(
-    "T", WAIT_TASK("T", "\"ResultSelector\":{\"v.$\":\"States.ArrayGetItem($.list, 5)\"},"
-                        "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"After\"}],\"End\":true")
-             "," END_PASS("After"));
+    "T",
+    WAIT_TASK("T",
+              "\"ResultSelector\":{\"v.$\":\"States.ArrayGetItem($.list, 5)\"},"
+              "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"After\"}],\"End\":true") "," END_PASS("After"));
 
-#define MATH_ADD_FAILURE                                                                                          \
-    "The function 'States.MathAdd($.a, 'one')' had the following error: Invalid arguments in States.MathAdd: "   \
+#define MATH_ADD_FAILURE                                                                                       \
+    "The function 'States.MathAdd($.a, 'one')' had the following error: Invalid arguments in States.MathAdd: " \
     "argument 2 must be an integer, not a string"
 
 /* Starts definition on input with the fixed random source and runs check on the step. */
@@ -2658,7 +2675,9 @@ static int start_with_randomness(const char *definition, const char *input, step
 {
     struct execution_facts execution_facts = facts;
     struct step_call call = {
-        .entry = ENTRY_START, .facts = &execution_facts, .environment = { NOW_MS, TOKEN, 0, fixed_random_bytes },
+        .entry = ENTRY_START,
+        .facts = &execution_facts,
+        .environment = { NOW_MS, TOKEN, 0, fixed_random_bytes },
     };
     execution_facts.input = input;
     return call_and_check(definition, &call, check);
@@ -2680,9 +2699,10 @@ static void check_bad_json_pass(const struct interpreter_step *step)
 {
     check_history(step, 1, NOW_MS, "ExecutionStarted PassStateEntered ExecutionFailed");
     check_failed_execution(step, "States.IntrinsicFailure",
-                           STATE_CAUSE("P", 2, "The function 'States.StringToJson($.text)' had the following error: "
-                                               "Invalid arguments in States.StringToJson: the string is not a JSON "
-                                               "text"));
+                           STATE_CAUSE("P", 2,
+                                       "The function 'States.StringToJson($.text)' had the following error: "
+                                       "Invalid arguments in States.StringToJson: the string is not a JSON "
+                                       "text"));
 }
 
 static void check_missing_argument_pass(const struct interpreter_step *step)
@@ -2748,8 +2768,9 @@ static void test_task_parameters_intrinsic_failure_is_retried(void)
 static void play_result_selector_intrinsic(struct session *session, const void *arguments)
 {
     const char *output = "{\"Error\":\"States.IntrinsicFailure\",\"Cause\":\"" STATE_CAUSE(
-        "T", 2, "The function 'States.ArrayGetItem($.list, 5)' had the following error: Invalid arguments in "
-                "States.ArrayGetItem: the index 5 is out of bounds for an array of 1 items") "\"}";
+        "T", 2,
+        "The function 'States.ArrayGetItem($.list, 5)' had the following error: Invalid arguments in "
+        "States.ArrayGetItem: the index 5 is out of bounds for an array of 1 items") "\"}";
     (void)arguments;
     start_task_t(session);
     ASSERT_EQ_INT(0, session_succeed(session, "{\"list\":[1]}"));

@@ -35,7 +35,7 @@ static int broken_bytes(void *buffer, size_t length)
 struct outcome {
     int rc;
     bool result_untouched;
-    char *printed;      /* the result printed unformatted, or NULL; cJSON_free it */
+    char *printed; /* the result printed unformatted, or NULL; cJSON_free it */
     char error[1024];
 };
 
@@ -126,8 +126,7 @@ static void test_format_aws_examples(void)
 {
     check_value("States.Format('Hello, my name is {}.', $.name)", arnav, "\"Hello, my name is Arnav.\"");
     check_value("States.Format($.template, $.name)", arnav, "\"Hello, my name is Arnav.\"");
-    check_value("States.Format('create-pay-review-{}', $$.Execution.Name)", "{}",
-                "\"create-pay-review-my-execution\"");
+    check_value("States.Format('create-pay-review-{}', $$.Execution.Name)", "{}", "\"create-pay-review-my-execution\"");
     check_value("States.Format('no placeholders')", "{}", "\"no placeholders\"");
 }
 
@@ -348,7 +347,8 @@ static void test_base64(void)
 
 static void test_base64_failures(void)
 {
-    check_failure("States.Base64Decode('@@@@')", "{}", "Invalid arguments in States.Base64Decode: the string is not base64");
+    check_failure("States.Base64Decode('@@@@')", "{}",
+                  "Invalid arguments in States.Base64Decode: the string is not base64");
     check_failure("States.Base64Decode('A')", "{}", NULL);
     check_failure("States.Base64Decode('/w==')", "{}",
                   "Invalid arguments in States.Base64Decode: the decoded bytes are not UTF-8 text");
@@ -488,7 +488,10 @@ static void test_string_split(void)
                 "{\"inputString\":\"This.is+a,test=string\",\"splitter\":\".+,=\"}",
                 "[\"This\",\"is\",\"a\",\"test\",\"string\"]");
     check_value("States.StringSplit(',a,,b,', ',')", "{}", "[\"a\",\"b\"]");
-    check_value("States.StringSplit('a\xe2\x86\x92" "b\xe2\x86\x92" "c', '\xe2\x86\x92')", "{}", "[\"a\",\"b\",\"c\"]");
+    check_value("States.StringSplit('a\xe2\x86\x92"
+                "b\xe2\x86\x92"
+                "c', '\xe2\x86\x92')",
+                "{}", "[\"a\",\"b\",\"c\"]");
     check_value("States.StringSplit('abc', '')", "{}", "[\"abc\"]");
     check_value("States.StringSplit('', ',')", "{}", "[]");
     check_failure("States.StringSplit('a', 1)", "{}",
@@ -501,8 +504,10 @@ static void test_nested_calls_as_in_the_aws_example(void)
 {
     /* AWS's myArn example, with as many placeholders as arguments. */
     check_value("States.Format('{}.{}', "
-                "States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), 2), '.'), 0), "
-                "States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), 2), '.'), 1))",
+                "States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, "
+                "'/'), 2), '.'), 0), "
+                "States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, "
+                "'/'), 2), '.'), 1))",
                 "{\"ImageRecipe\":{\"Arn\":\"arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/recipe/1.0.0\"}}",
                 "\"1.0\"");
 }

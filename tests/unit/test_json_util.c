@@ -165,7 +165,8 @@ static void test_error_shape(void)
     cJSON *other = json_error("code", "NotFound", "");
     char *printed = error ? json_print(error) : NULL;
     char *other_printed = other ? json_print(other) : NULL;
-    bool printed_ok = printed && strcmp(printed, "{\"__type\":\"InvalidToken\",\"message\":\"Invalid token: \\\"x\\\"\"}") == 0;
+    bool printed_ok =
+        printed && strcmp(printed, "{\"__type\":\"InvalidToken\",\"message\":\"Invalid token: \\\"x\\\"\"}") == 0;
     bool other_ok = other_printed && strcmp(other_printed, "{\"code\":\"NotFound\",\"message\":\"\"}") == 0;
 
     if (!printed_ok)

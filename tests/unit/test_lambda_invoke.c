@@ -143,18 +143,18 @@ static void test_other_failed_answers_are_lambda_service_errors(void)
     expect_failure(413, "", NULL, "Lambda.RequestTooLargeException",
                    "The function at " URL " answered HTTP 413" SERVICE_SUFFIX("413", "RequestTooLargeException"));
     expect_failure(429, "slow down", NULL, "Lambda.TooManyRequestsException",
-                   "The function at " URL " answered HTTP 429: slow down"
-                   SERVICE_SUFFIX("429", "TooManyRequestsException"));
+                   "The function at " URL
+                   " answered HTTP 429: slow down" SERVICE_SUFFIX("429", "TooManyRequestsException"));
     expect_failure(403, "{\"message\":\"no\"}", NULL, "Lambda.AWSLambdaException",
-                   "The function at " URL " answered HTTP 403: {\"message\":\"no\"}"
-                   SERVICE_SUFFIX("403", "AWSLambdaException"));
+                   "The function at " URL
+                   " answered HTTP 403: {\"message\":\"no\"}" SERVICE_SUFFIX("403", "AWSLambdaException"));
     /* An errorType that is not a usable error name does not make a function error. */
     expect_failure(500, "{\"errorType\":5}", NULL, "Lambda.ServiceException",
-                   "The function at " URL " answered HTTP 500: {\"errorType\":5}"
-                   SERVICE_SUFFIX("500", "ServiceException"));
+                   "The function at " URL
+                   " answered HTTP 500: {\"errorType\":5}" SERVICE_SUFFIX("500", "ServiceException"));
     expect_failure(500, "{\"errorType\":\"\"}", NULL, "Lambda.ServiceException",
-                   "The function at " URL " answered HTTP 500: {\"errorType\":\"\"}"
-                   SERVICE_SUFFIX("500", "ServiceException"));
+                   "The function at " URL
+                   " answered HTTP 500: {\"errorType\":\"\"}" SERVICE_SUFFIX("500", "ServiceException"));
 }
 
 static void test_cause_quotes_at_most_512_printable_bytes_of_the_body(void)
@@ -208,7 +208,10 @@ static void test_out_of_memory_gives_enomem_and_leaks_nothing(void)
         long status;
         const char *body;
     } answers[] = {
-        { 200, "{\"a\":[1,2,3]}" }, { 500, "{\"errorType\":\"E\",\"errorMessage\":\"m\"}" }, { 503, "down" }, { 0, "" },
+        { 200, "{\"a\":[1,2,3]}" },
+        { 500, "{\"errorType\":\"E\",\"errorMessage\":\"m\"}" },
+        { 503, "down" },
+        { 0, "" },
     };
     cJSON *parameters = cJSON_Parse("{\"FunctionName\":\"" URL "\",\"Payload\":{\"a\":[1,2,3]}}");
     for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {

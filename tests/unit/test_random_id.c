@@ -66,8 +66,8 @@ static void test_uuid_v4_format(void)
             else
                 ASSERT_TRUE(is_lower_hex(uuid[i]));
         }
-        ASSERT_EQ_INT('4', uuid[14]);                     /* version 4 */
-        ASSERT_TRUE(strchr("89ab", uuid[19]) != NULL);   /* RFC 4122 variant */
+        ASSERT_EQ_INT('4', uuid[14]);                  /* version 4 */
+        ASSERT_TRUE(strchr("89ab", uuid[19]) != NULL); /* RFC 4122 variant */
     }
 }
 

@@ -31,8 +31,8 @@ static void test_other_partitions_and_qualified_names_parse(void)
 {
     struct sfn_arn arn;
     char error[256] = "";
-    ASSERT_EQ_INT(0, sfn_arn_parse("arn:aws-cn:states:cn-north-1:123456789012:stateMachine:M:1",
-                                   SFN_ARN_STATE_MACHINE, &arn, error, sizeof(error)));
+    ASSERT_EQ_INT(0, sfn_arn_parse("arn:aws-cn:states:cn-north-1:123456789012:stateMachine:M:1", SFN_ARN_STATE_MACHINE,
+                                   &arn, error, sizeof(error)));
     ASSERT_EQ_STR("M:1", arn.state_machine); /* a version: a name that never exists here */
 }
 
@@ -70,8 +70,8 @@ static void test_resource_type_not_valid_in_this_context(void)
     ASSERT_EQ_STR("Resource type not valid in this context: execution", error);
     ASSERT_EQ_INT(-EINVAL, sfn_arn_parse(MACHINE, SFN_ARN_EXECUTION, &arn, error, sizeof(error)));
     ASSERT_EQ_STR("Resource type not valid in this context: statemachine", error);
-    ASSERT_EQ_INT(-EINVAL, sfn_arn_parse("arn:aws:states:us-east-1:123456789012:express:M:e:uuid",
-                                         SFN_ARN_EXECUTION, &arn, error, sizeof(error)));
+    ASSERT_EQ_INT(-EINVAL, sfn_arn_parse("arn:aws:states:us-east-1:123456789012:express:M:e:uuid", SFN_ARN_EXECUTION,
+                                         &arn, error, sizeof(error)));
     ASSERT_EQ_STR("Resource type not valid in this context: express", error);
 }
 
@@ -85,8 +85,8 @@ static void test_activity_arns(void)
     ASSERT_EQ_INT(-EINVAL, sfn_arn_parse("arn:aws:states:us-east-1:123456789012:activity:", SFN_ARN_ACTIVITY, &arn,
                                          error, sizeof(error)));
     ASSERT_EQ_STR("Invalid ARN prefix: arn:aws:states:us-east-1:123456789012:activity:", error);
-    ASSERT_EQ_INT(-EINVAL, sfn_arn_parse("arn:aws:states:us-east-1:123456789012:activity:a:b", SFN_ARN_ACTIVITY,
-                                         &arn, error, sizeof(error)));
+    ASSERT_EQ_INT(-EINVAL, sfn_arn_parse("arn:aws:states:us-east-1:123456789012:activity:a:b", SFN_ARN_ACTIVITY, &arn,
+                                         error, sizeof(error)));
     ASSERT_EQ_STR("Invalid ARN prefix: arn:aws:states:us-east-1:123456789012:activity:a:b", error);
     ASSERT_EQ_INT(-EINVAL, sfn_arn_parse(MACHINE, SFN_ARN_ACTIVITY, &arn, error, sizeof(error)));
     ASSERT_EQ_STR("Resource type not valid in this context: statemachine", error);
@@ -107,8 +107,8 @@ static void test_error_text_is_always_terminated(void)
 {
     struct sfn_arn arn;
     char error[8];
-    ASSERT_EQ_INT(-EINVAL, sfn_arn_parse("a very long value that is not an ARN", SFN_ARN_EXECUTION, &arn, error,
-                                         sizeof(error)));
+    ASSERT_EQ_INT(-EINVAL,
+                  sfn_arn_parse("a very long value that is not an ARN", SFN_ARN_EXECUTION, &arn, error, sizeof(error)));
     ASSERT_EQ_STR("Invalid", error);
 }
 

@@ -81,8 +81,7 @@ static void parse(struct parsed *parsed, const char *parameters_json)
 {
     parsed->cause[0] = '\0';
     parsed->parameters = cJSON_Parse(parameters_json);
-    parsed->result = sqs_send_message_parse(parsed->parameters, &parsed->request, parsed->cause,
-                                            sizeof(parsed->cause));
+    parsed->result = sqs_send_message_parse(parsed->parameters, &parsed->request, parsed->cause, sizeof(parsed->cause));
 }
 
 static void parsed_release(struct parsed *parsed)

@@ -25,19 +25,18 @@ static void parse_expecting_error(const char *definition, struct parse_outcome *
     struct state_machine *machine = NULL;
     memset(outcome->error, 'x', sizeof(outcome->error) - 1);
     outcome->error[sizeof(outcome->error) - 1] = '\0';
-    outcome->rc = state_machine_parse(definition, strlen(definition), &machine, outcome->error,
-                                      sizeof(outcome->error));
+    outcome->rc = state_machine_parse(definition, strlen(definition), &machine, outcome->error, sizeof(outcome->error));
     outcome->machine_untouched = machine == NULL;
     state_machine_free(machine);
 }
 
-#define ASSERT_DEFINITION_ERROR(expected_error, definition)                 \
-    do {                                                                   \
-        struct parse_outcome outcome_;                                     \
-        parse_expecting_error((definition), &outcome_);                    \
-        ASSERT_EQ_INT(-EINVAL, outcome_.rc);                               \
-        ASSERT_TRUE(outcome_.machine_untouched);                           \
-        ASSERT_EQ_STR((expected_error), outcome_.error);                   \
+#define ASSERT_DEFINITION_ERROR(expected_error, definition) \
+    do {                                                    \
+        struct parse_outcome outcome_;                      \
+        parse_expecting_error((definition), &outcome_);     \
+        ASSERT_EQ_INT(-EINVAL, outcome_.rc);                \
+        ASSERT_TRUE(outcome_.machine_untouched);            \
+        ASSERT_EQ_STR((expected_error), outcome_.error);    \
     } while (0)
 
 /* ---- the blog's definition --------------------------------------------- */
@@ -383,8 +382,9 @@ static void test_rejects_task_without_or_with_bad_resource(void)
     ASSERT_DEFINITION_ERROR(
         "SCHEMA_VALIDATION_FAILED: The value for the field 'Resource' must be a string at /States/A/Resource",
         "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":7,\"End\":true}}}");
-    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at /States/A/Resource",
-                            "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":\"lambda\",\"End\":true}}}");
+    ASSERT_DEFINITION_ERROR(
+        "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at /States/A/Resource",
+        "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":\"lambda\",\"End\":true}}}");
 }
 
 static void test_accepts_an_activity_arn_as_resource(void)
@@ -416,15 +416,18 @@ static void test_accepts_an_activity_arn_as_resource(void)
 static void test_rejects_bad_timeouts(void)
 {
     ASSERT_DEFINITION_ERROR(
-        "SCHEMA_VALIDATION_FAILED: The value for the field 'TimeoutSeconds' must be a positive integer at /States/A/TimeoutSeconds",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'TimeoutSeconds' must be a positive integer at "
+        "/States/A/TimeoutSeconds",
         "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\","
         "\"TimeoutSeconds\":0,\"End\":true}}}");
     ASSERT_DEFINITION_ERROR(
-        "SCHEMA_VALIDATION_FAILED: The value for the field 'TimeoutSeconds' must be a positive integer at /States/A/TimeoutSeconds",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'TimeoutSeconds' must be a positive integer at "
+        "/States/A/TimeoutSeconds",
         "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\","
         "\"TimeoutSeconds\":1.5,\"End\":true}}}");
     ASSERT_DEFINITION_ERROR(
-        "SCHEMA_VALIDATION_FAILED: The value for the field 'HeartbeatSeconds' must be a positive integer at /States/A/HeartbeatSeconds",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'HeartbeatSeconds' must be a positive integer at "
+        "/States/A/HeartbeatSeconds",
         "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\","
         "\"HeartbeatSeconds\":\"60\",\"End\":true}}}");
     ASSERT_DEFINITION_ERROR(
@@ -442,10 +445,12 @@ static void test_rejects_bad_paths(void)
         "SCHEMA_VALIDATION_FAILED: The value for the field 'InputPath' must be a valid JSONPath at /States/A/InputPath",
         "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"InputPath\":5,\"End\":true}}}");
     ASSERT_DEFINITION_ERROR(
-        "SCHEMA_VALIDATION_FAILED: The value for the field 'OutputPath' must be a valid JSONPath at /States/A/OutputPath",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'OutputPath' must be a valid JSONPath at "
+        "/States/A/OutputPath",
         "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"OutputPath\":\"$.\",\"End\":true}}}");
     ASSERT_DEFINITION_ERROR(
-        "SCHEMA_VALIDATION_FAILED: The value for the field 'ResultPath' must be a valid JSONPath at /States/A/ResultPath",
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'ResultPath' must be a valid JSONPath at "
+        "/States/A/ResultPath",
         "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"ResultPath\":\"$$.Task\",\"End\":true}}}");
 }
 
@@ -468,11 +473,10 @@ static void test_rejects_a_dollar_key_without_a_path_at_the_field(void)
 static void test_accepts_the_cdk_double_suffix_and_intrinsics_at_definition_time(void)
 {
     /* "taskToken.$.$" is a valid key at definition time: it only fails when run. */
-    static const char definition[] =
-        "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\","
-        "\"Resource\":\"arn:aws:states:::lambda:invoke.waitForTaskToken\","
-        "\"Parameters\":{\"Payload\":{\"taskToken.$.$\":\"$$.Task.Token\","
-        "\"greeting.$\":\"States.Format('Hello {}', $.name)\"}},\"End\":true}}}";
+    static const char definition[] = "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\","
+                                     "\"Resource\":\"arn:aws:states:::lambda:invoke.waitForTaskToken\","
+                                     "\"Parameters\":{\"Payload\":{\"taskToken.$.$\":\"$$.Task.Token\","
+                                     "\"greeting.$\":\"States.Format('Hello {}', $.name)\"}},\"End\":true}}}";
     struct state_machine *machine = NULL;
     char error[512] = "";
     int rc = state_machine_parse(definition, sizeof(definition) - 1, &machine, error, sizeof(error));
@@ -485,8 +489,9 @@ static void test_accepts_the_cdk_double_suffix_and_intrinsics_at_definition_time
 
 static void test_rejects_duplicate_state_names(void)
 {
-    ASSERT_DEFINITION_ERROR("DUPLICATE_STATE_NAME: Duplicate State name: A at /States",
-                            "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Succeed\"},\"A\":{\"Type\":\"Succeed\"}}}");
+    ASSERT_DEFINITION_ERROR(
+        "DUPLICATE_STATE_NAME: Duplicate State name: A at /States",
+        "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Succeed\"},\"A\":{\"Type\":\"Succeed\"}}}");
 }
 
 static void test_rejects_bad_state_names(void)
@@ -539,12 +544,12 @@ static void test_split_resource(void)
 {
     char type[64], name[128];
 
-    ASSERT_EQ_INT(0, state_machine_split_resource("arn:aws:states:::lambda:invoke.waitForTaskToken", type,
-                                                  sizeof(type), name, sizeof(name)));
+    ASSERT_EQ_INT(0, state_machine_split_resource("arn:aws:states:::lambda:invoke.waitForTaskToken", type, sizeof(type),
+                                                  name, sizeof(name)));
     ASSERT_EQ_STR("lambda", type);
     ASSERT_EQ_STR("invoke.waitForTaskToken", name);
-    ASSERT_EQ_INT(0, state_machine_split_resource("arn:aws:states:::sqs:sendMessage", type, sizeof(type), name,
-                                                  sizeof(name)));
+    ASSERT_EQ_INT(
+        0, state_machine_split_resource("arn:aws:states:::sqs:sendMessage", type, sizeof(type), name, sizeof(name)));
     ASSERT_EQ_STR("sqs", type);
     ASSERT_EQ_STR("sendMessage", name);
 }
@@ -555,12 +560,12 @@ static void test_split_resource_rejects_other_forms(void)
 
     ASSERT_EQ_INT(-EINVAL, state_machine_split_resource("arn:aws:lambda:eu-west-2:123456789012:function:f", type,
                                                         sizeof(type), name, sizeof(name)));
-    ASSERT_EQ_INT(-EINVAL, state_machine_split_resource("arn:aws:states:::lambda", type, sizeof(type), name,
-                                                        sizeof(name)));
-    ASSERT_EQ_INT(-EINVAL, state_machine_split_resource("arn:aws:states:::lambda:", type, sizeof(type), name,
-                                                        sizeof(name)));
-    ASSERT_EQ_INT(-EINVAL, state_machine_split_resource("arn:aws:states::::invoke", type, sizeof(type), name,
-                                                        sizeof(name)));
+    ASSERT_EQ_INT(-EINVAL,
+                  state_machine_split_resource("arn:aws:states:::lambda", type, sizeof(type), name, sizeof(name)));
+    ASSERT_EQ_INT(-EINVAL,
+                  state_machine_split_resource("arn:aws:states:::lambda:", type, sizeof(type), name, sizeof(name)));
+    ASSERT_EQ_INT(-EINVAL,
+                  state_machine_split_resource("arn:aws:states::::invoke", type, sizeof(type), name, sizeof(name)));
     ASSERT_EQ_INT(-EINVAL, state_machine_split_resource("", type, sizeof(type), name, sizeof(name)));
     ASSERT_EQ_INT(-EINVAL, state_machine_split_resource("arn:aws:states::", type, sizeof(type), name, sizeof(name)));
     ASSERT_EQ_STR("", type);
@@ -572,8 +577,8 @@ static void test_split_resource_respects_buffer_sizes(void)
     char type[7] = "", name[24] = "";
 
     /* "lambda" needs 7 bytes, "invoke.waitForTaskToken" 24: both fit exactly. */
-    ASSERT_EQ_INT(0, state_machine_split_resource("arn:aws:states:::lambda:invoke.waitForTaskToken", type,
-                                                  sizeof(type), name, sizeof(name)));
+    ASSERT_EQ_INT(0, state_machine_split_resource("arn:aws:states:::lambda:invoke.waitForTaskToken", type, sizeof(type),
+                                                  name, sizeof(name)));
     ASSERT_EQ_STR("lambda", type);
     ASSERT_EQ_STR("invoke.waitForTaskToken", name);
     ASSERT_EQ_INT(-EINVAL, state_machine_split_resource("arn:aws:states:::lambda:invoke.waitForTaskToken", type,
@@ -585,9 +590,9 @@ static void test_split_resource_respects_buffer_sizes(void)
 /* ---- Retry and Catch ------------------------------------------------------ */
 
 /* Task T (a Lambda invoke) with more fields, ending the execution; Succeed state After for catchers. */
-#define TASK_WITH(fields)                                                                                 \
-    "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\"," \
-    fields ",\"Next\":\"After\"},\"After\":{\"Type\":\"Succeed\"}}}"
+#define TASK_WITH(fields)                                                                                             \
+    "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\"," fields \
+    ",\"Next\":\"After\"},\"After\":{\"Type\":\"Succeed\"}}}"
 
 /* Task T with one retrier whose other fields are given. */
 #define RETRIER(fields) TASK_WITH("\"Retry\":[{\"ErrorEquals\":[\"E\"]," fields "}]")
@@ -693,42 +698,33 @@ static void test_rejects_unknown_states_error_names(void)
 
 static void test_rejects_bad_retrier_fields(void)
 {
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'IntervalSeconds' must be a positive integer at "
-                     "/States/T/Retry/0/IntervalSeconds",
-        RETRIER("\"IntervalSeconds\":0"));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'IntervalSeconds' must be a positive integer at "
-                     "/States/T/Retry/0/IntervalSeconds",
-        RETRIER("\"IntervalSeconds\":1.5"));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'MaxAttempts' must be a non-negative integer at "
-                     "/States/T/Retry/0/MaxAttempts",
-        RETRIER("\"MaxAttempts\":-1"));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'MaxAttempts' must be a non-negative integer at "
-                     "/States/T/Retry/0/MaxAttempts",
-        RETRIER("\"MaxAttempts\":\"3\""));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'MaxDelaySeconds' must be a positive integer at "
-                     "/States/T/Retry/0/MaxDelaySeconds",
-        RETRIER("\"MaxDelaySeconds\":0"));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'BackoffRate' must be a number of at least 1.0 at "
-                     "/States/T/Retry/0/BackoffRate",
-        RETRIER("\"BackoffRate\":0.5"));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'BackoffRate' must be a number of at least 1.0 at "
-                     "/States/T/Retry/0/BackoffRate",
-        RETRIER("\"BackoffRate\":\"2\""));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'JitterStrategy' must be FULL or NONE at "
-                     "/States/T/Retry/0/JitterStrategy",
-        RETRIER("\"JitterStrategy\":\"full\""));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'JitterStrategy' must be FULL or NONE at "
-                     "/States/T/Retry/0/JitterStrategy",
-        RETRIER("\"JitterStrategy\":true"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'IntervalSeconds' must be a positive integer at "
+                                         "/States/T/Retry/0/IntervalSeconds",
+                            RETRIER("\"IntervalSeconds\":0"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'IntervalSeconds' must be a positive integer at "
+                                         "/States/T/Retry/0/IntervalSeconds",
+                            RETRIER("\"IntervalSeconds\":1.5"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'MaxAttempts' must be a non-negative integer at "
+                                         "/States/T/Retry/0/MaxAttempts",
+                            RETRIER("\"MaxAttempts\":-1"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'MaxAttempts' must be a non-negative integer at "
+                                         "/States/T/Retry/0/MaxAttempts",
+                            RETRIER("\"MaxAttempts\":\"3\""));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'MaxDelaySeconds' must be a positive integer at "
+                                         "/States/T/Retry/0/MaxDelaySeconds",
+                            RETRIER("\"MaxDelaySeconds\":0"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'BackoffRate' must be a number of at least 1.0 at "
+                                         "/States/T/Retry/0/BackoffRate",
+                            RETRIER("\"BackoffRate\":0.5"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'BackoffRate' must be a number of at least 1.0 at "
+                                         "/States/T/Retry/0/BackoffRate",
+                            RETRIER("\"BackoffRate\":\"2\""));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'JitterStrategy' must be FULL or NONE at "
+                                         "/States/T/Retry/0/JitterStrategy",
+                            RETRIER("\"JitterStrategy\":\"full\""));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'JitterStrategy' must be FULL or NONE at "
+                                         "/States/T/Retry/0/JitterStrategy",
+                            RETRIER("\"JitterStrategy\":true"));
 }
 
 static void test_rejects_bad_retry_and_catch_lists(void)
@@ -773,17 +769,15 @@ static void test_rejects_a_timeout_and_its_path_together(void)
 {
     ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Only one of 'TimeoutSeconds' or 'TimeoutSecondsPath' can be set at /States/T",
                             TASK_WITH("\"TimeoutSeconds\":30,\"TimeoutSecondsPath\":\"$.timeout\""));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "Only one of 'HeartbeatSeconds' or 'HeartbeatSecondsPath' can be set at /States/T",
-        TASK_WITH("\"HeartbeatSeconds\":30,\"HeartbeatSecondsPath\":\"$.heartbeat\""));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'TimeoutSecondsPath' must be a valid JSONPath at "
-                     "/States/T/TimeoutSecondsPath",
-        TASK_WITH("\"TimeoutSecondsPath\":\"timeout\""));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'HeartbeatSecondsPath' must be a valid JSONPath at "
-                     "/States/T/HeartbeatSecondsPath",
-        TASK_WITH("\"HeartbeatSecondsPath\":10"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR
+                            "Only one of 'HeartbeatSeconds' or 'HeartbeatSecondsPath' can be set at /States/T",
+                            TASK_WITH("\"HeartbeatSeconds\":30,\"HeartbeatSecondsPath\":\"$.heartbeat\""));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'TimeoutSecondsPath' must be a valid JSONPath at "
+                                         "/States/T/TimeoutSecondsPath",
+                            TASK_WITH("\"TimeoutSecondsPath\":\"timeout\""));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'HeartbeatSecondsPath' must be a valid JSONPath at "
+                                         "/States/T/HeartbeatSecondsPath",
+                            TASK_WITH("\"HeartbeatSecondsPath\":10"));
 }
 
 static void check_timeout_paths(const struct state_machine *machine)
@@ -812,11 +806,11 @@ static void test_parses_timeout_paths_and_result_selector(void)
 /* ---- Wait, Fail and Choice -------------------------------------------------- */
 
 /* Wait state W with fields, then the Succeed state After. */
-#define WAIT_WITH(fields)                                                                                   \
-    "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\"," fields "\"Next\":\"After\"},"                  \
+#define WAIT_WITH(fields)                                                                    \
+    "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\"," fields "\"Next\":\"After\"}," \
     "\"After\":{\"Type\":\"Succeed\"}}}"
 
-#define EXACTLY_ONE_WAIT_FIELD                                                                              \
+#define EXACTLY_ONE_WAIT_FIELD \
     SCHEMA_ERROR "Exactly one of 'Seconds', 'SecondsPath', 'Timestamp' or 'TimestampPath' must be set at /States/W"
 
 static void check_wait_fields(const struct state_machine *machine)
@@ -858,15 +852,15 @@ static void test_rejects_wait_without_or_with_several_times(void)
     ASSERT_DEFINITION_ERROR(EXACTLY_ONE_WAIT_FIELD,
                             WAIT_WITH("\"Timestamp\":\"2016-03-14T01:59:00Z\",\"TimestampPath\":\"$.t\","));
     ASSERT_DEFINITION_ERROR(EXACTLY_ONE_WAIT_FIELD, WAIT_WITH("\"Seconds\":0,\"TimestampPath\":\"$.t\","));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'Seconds' must be a non-negative integer at /States/W/Seconds",
-        WAIT_WITH("\"Seconds\":-1,"));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'Seconds' must be a non-negative integer at /States/W/Seconds",
-        WAIT_WITH("\"Seconds\":\"5\","));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'SecondsPath' must be a valid JSONPath at /States/W/SecondsPath",
-        WAIT_WITH("\"SecondsPath\":\"delay\","));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR
+                            "The value for the field 'Seconds' must be a non-negative integer at /States/W/Seconds",
+                            WAIT_WITH("\"Seconds\":-1,"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR
+                            "The value for the field 'Seconds' must be a non-negative integer at /States/W/Seconds",
+                            WAIT_WITH("\"Seconds\":\"5\","));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR
+                            "The value for the field 'SecondsPath' must be a valid JSONPath at /States/W/SecondsPath",
+                            WAIT_WITH("\"SecondsPath\":\"delay\","));
     ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "These fields are required: [Next | End] at /States/W",
                             "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":1}}}");
 }
@@ -879,9 +873,8 @@ static void test_rejects_a_bad_wait_timestamp(void)
     ASSERT_DEFINITION_ERROR(not_rfc3339, WAIT_WITH("\"Timestamp\":\"2016-03-14 01:59:00Z\","));
     ASSERT_DEFINITION_ERROR(not_rfc3339, WAIT_WITH("\"Timestamp\":\"2023-02-30T00:00:00Z\","));
     ASSERT_DEFINITION_ERROR(not_rfc3339, WAIT_WITH("\"Timestamp\":\"2016-03-14T01:59Z\","));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'Timestamp' must be a string at /States/W/Timestamp",
-        WAIT_WITH("\"Timestamp\":1457920740,"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'Timestamp' must be a string at /States/W/Timestamp",
+                            WAIT_WITH("\"Timestamp\":1457920740,"));
 }
 
 /* Fail state F with fields. */
@@ -904,18 +897,17 @@ static void test_fail_error_and_cause_paths(void)
                             FAIL_WITH("\"Error\":\"E\",\"ErrorPath\":\"$.e\""));
     ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Only one of 'Cause' or 'CausePath' can be set at /States/F",
                             FAIL_WITH("\"Cause\":\"C\",\"CausePath\":\"$.c\""));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'ErrorPath' must be a valid JSONPath at /States/F/ErrorPath",
-        FAIL_WITH("\"ErrorPath\":\"e\""));
-    ASSERT_DEFINITION_ERROR(
-        SCHEMA_ERROR "The value for the field 'Cause' must be a string at /States/F/Cause",
-        FAIL_WITH("\"Cause\":{}"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR
+                            "The value for the field 'ErrorPath' must be a valid JSONPath at /States/F/ErrorPath",
+                            FAIL_WITH("\"ErrorPath\":\"e\""));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "The value for the field 'Cause' must be a string at /States/F/Cause",
+                            FAIL_WITH("\"Cause\":{}"));
 }
 
 /* Choice state C with rules and more fields, choosing between the Succeed states A and B. */
-#define CHOICE_WITH(fields)                                                                                  \
-    "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","                                               \
-    "\"Choices\":[{\"Variable\":\"$.x\",\"NumericEquals\":1,\"Next\":\"A\"}]" fields "},"                     \
+#define CHOICE_WITH(fields)                                                               \
+    "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","                          \
+    "\"Choices\":[{\"Variable\":\"$.x\",\"NumericEquals\":1,\"Next\":\"A\"}]" fields "}," \
     "\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},\"B\":{\"Type\":\"Succeed\"}}}"
 
 static void check_choice_state(const struct state_machine *machine)
@@ -931,23 +923,20 @@ static void check_choice_state(const struct state_machine *machine)
 static void test_choice_transitions(void)
 {
     check_parsed(CHOICE_WITH(",\"Default\":\"B\",\"InputPath\":\"$.in\""), check_choice_state);
-    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Field 'Next' is not supported at /States/C",
-                            CHOICE_WITH(",\"Next\":\"B\""));
-    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Field 'End' is not supported at /States/C",
-                            CHOICE_WITH(",\"End\":true"));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Field 'Next' is not supported at /States/C", CHOICE_WITH(",\"Next\":\"B\""));
+    ASSERT_DEFINITION_ERROR(SCHEMA_ERROR "Field 'End' is not supported at /States/C", CHOICE_WITH(",\"End\":true"));
     ASSERT_DEFINITION_ERROR("MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/C/Choices",
                             CHOICE_WITH(",\"Default\":\"Nowhere\""));
-    ASSERT_DEFINITION_ERROR(
-        "MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/C/Choices",
-        "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","
-        "\"Choices\":[{\"Variable\":\"$.x\",\"NumericEquals\":1,\"Next\":\"Nowhere\"}]}}}");
+    ASSERT_DEFINITION_ERROR("MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere at /States/C/Choices",
+                            "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","
+                            "\"Choices\":[{\"Variable\":\"$.x\",\"NumericEquals\":1,\"Next\":\"Nowhere\"}]}}}");
 }
 
 /* ---- matching errors ---------------------------------------------------------- */
 
 struct match_row {
     const char *pattern;
-    const char *error;  /* NULL: a SendTaskFailure without an error */
+    const char *error; /* NULL: a SendTaskFailure without an error */
     bool heartbeat;
     bool matches;
 };

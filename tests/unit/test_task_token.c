@@ -44,7 +44,8 @@ static void test_token_is_base64_within_aws_limit(void)
     size_t raw_length = 0;
     int rc_create = task_token_create(EXECUTION_ID, &token);
     size_t length = token ? strlen(token) : 0;
-    size_t base64_characters = token ? strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") : 0;
+    size_t base64_characters =
+        token ? strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") : 0;
     int rc_decode = token ? base64_decode(token, raw, sizeof(raw), &raw_length) : -1;
 
     free(token);
@@ -130,7 +131,7 @@ static void test_parse_rejects_what_is_not_a_token(void)
     ASSERT_EQ_INT(-EINVAL, task_token_parse("NoSuchTaskToken", id));
     ASSERT_EQ_INT(-EINVAL, task_token_parse("", id));
     ASSERT_EQ_INT(-EINVAL, task_token_parse("not base64!", id));
-    ASSERT_EQ_INT(-EINVAL, task_token_parse("AQID-_-_", id));   /* base64url, not base64 */
+    ASSERT_EQ_INT(-EINVAL, task_token_parse("AQID-_-_", id)); /* base64url, not base64 */
     ASSERT_EQ_INT(-EINVAL, task_token_parse("AQIDBA==\n", id));
     ASSERT_EQ_STR("untouched", id);
 }
@@ -153,15 +154,15 @@ static void test_parse_rejects_bad_execution_ids(void)
     char long_id[300];
     char id[TASK_TOKEN_EXECUTION_ID_SIZE] = "untouched";
 
-    forge_token(0x01, "smexec", 6, token);           /* no ':' */
+    forge_token(0x01, "smexec", 6, token); /* no ':' */
     ASSERT_EQ_INT(-EINVAL, task_token_parse(token, id));
-    forge_token(0x01, "", 0, token);                 /* no id at all */
+    forge_token(0x01, "", 0, token); /* no id at all */
     ASSERT_EQ_INT(-EINVAL, task_token_parse(token, id));
-    forge_token(0x01, "sm:e\0x", 6, token);          /* NUL inside the id */
+    forge_token(0x01, "sm:e\0x", 6, token); /* NUL inside the id */
     ASSERT_EQ_INT(-EINVAL, task_token_parse(token, id));
     memset(long_id, 'a', sizeof(long_id));
     long_id[10] = ':';
-    forge_token(0x01, long_id, TASK_TOKEN_EXECUTION_ID_SIZE, token);   /* id of 162 bytes */
+    forge_token(0x01, long_id, TASK_TOKEN_EXECUTION_ID_SIZE, token); /* id of 162 bytes */
     ASSERT_EQ_INT(-EINVAL, task_token_parse(token, id));
     forge_token(0x01, long_id, sizeof(long_id), token);
     ASSERT_EQ_INT(-EINVAL, task_token_parse(token, id));

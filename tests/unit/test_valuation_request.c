@@ -48,12 +48,12 @@ static void parse_property(const char *name_or_number, const char *postcode, str
     parse(body, outcome);
 }
 
-#define ASSERT_REJECTED(expected_error, body_json)                          \
-    do {                                                                   \
-        struct parse_outcome outcome_;                                     \
-        parse((body_json), &outcome_);                                     \
-        ASSERT_EQ_INT(-EINVAL, outcome_.rc);                               \
-        ASSERT_EQ_STR((expected_error), outcome_.error);                   \
+#define ASSERT_REJECTED(expected_error, body_json)       \
+    do {                                                 \
+        struct parse_outcome outcome_;                   \
+        parse((body_json), &outcome_);                   \
+        ASSERT_EQ_INT(-EINVAL, outcome_.rc);             \
+        ASSERT_EQ_STR((expected_error), outcome_.error); \
     } while (0)
 
 /* ---- validation ---------------------------------------------------------- */
@@ -121,8 +121,7 @@ static void test_postcode_is_required_and_a_string(void)
                     "{\"property\":{\"nameOrNumber\":\"999\",\"postcode\":[\"PO1\"]},\"callbackUrl\":\"" CALLBACK_URL
                     "\"}");
     ASSERT_REJECTED("'property.postcode' must be a non-empty string of at most 200 characters",
-                    "{\"property\":{\"nameOrNumber\":\"999\",\"postcode\":null},\"callbackUrl\":\"" CALLBACK_URL
-                    "\"}");
+                    "{\"property\":{\"nameOrNumber\":\"999\",\"postcode\":null},\"callbackUrl\":\"" CALLBACK_URL "\"}");
 }
 
 static void test_field_length_limit(void)
@@ -209,7 +208,8 @@ static long documented_value(const char *name_or_number, const char *postcode)
 static void test_value_follows_the_documented_formula(void)
 {
     ASSERT_EQ_INT(documented_value("999", "PO1 1CE"), valuation_request_property_value("999", "PO1 1CE"));
-    ASSERT_EQ_INT(documented_value("Flat 2, 10", "SW1A 1AA"), valuation_request_property_value("Flat 2, 10", "SW1A 1AA"));
+    ASSERT_EQ_INT(documented_value("Flat 2, 10", "SW1A 1AA"),
+                  valuation_request_property_value("Flat 2, 10", "SW1A 1AA"));
     ASSERT_EQ_INT(documented_value("", ""), valuation_request_property_value("", ""));
 }
 
@@ -223,8 +223,8 @@ static void test_value_is_deterministic(void)
 
 static void test_value_is_in_range_and_a_multiple_of_100(void)
 {
-    static const char *const postcodes[] = { "PO1 1CE", "SW1A 1AA", "EC1A 1BB", "W1A 0AX", "M1 1AE", "B33 8TH",
-                                             "CR2 6XH", "DN55 1PT", "", "X" };
+    static const char *const postcodes[] = { "PO1 1CE", "SW1A 1AA", "EC1A 1BB", "W1A 0AX", "M1 1AE",
+                                             "B33 8TH", "CR2 6XH",  "DN55 1PT", "",        "X" };
     for (size_t i = 0; i < sizeof(postcodes) / sizeof(postcodes[0]); i++) {
         for (int number = 1; number <= 50; number++) {
             char name[16];

@@ -170,27 +170,27 @@ static void test_rejects_malformed_text(void)
 {
     static const char *const rejected[] = {
         "",
-        "2016-03-14",                   /* no time */
-        "2016-03-14T01:59Z",            /* no seconds */
-        "2016-03-14T01:59:00",          /* no zone */
-        "2016-03-14t01:59:00Z",         /* lowercase t */
-        "2016-03-14T01:59:00z",         /* lowercase z */
-        "2016-03-14 01:59:00Z",         /* space instead of T */
-        "16-03-14T01:59:00Z",           /* two-digit year */
-        "12016-03-14T01:59:00Z",        /* five-digit year */
-        "2016-3-14T01:59:00Z",          /* one-digit month */
-        "2016-03-4T01:59:00Z",          /* one-digit day */
-        "2016-03-14T1:59:00Z",          /* one-digit hour */
-        "2016/03/14T01:59:00Z",         /* wrong separators */
+        "2016-03-14",            /* no time */
+        "2016-03-14T01:59Z",     /* no seconds */
+        "2016-03-14T01:59:00",   /* no zone */
+        "2016-03-14t01:59:00Z",  /* lowercase t */
+        "2016-03-14T01:59:00z",  /* lowercase z */
+        "2016-03-14 01:59:00Z",  /* space instead of T */
+        "16-03-14T01:59:00Z",    /* two-digit year */
+        "12016-03-14T01:59:00Z", /* five-digit year */
+        "2016-3-14T01:59:00Z",   /* one-digit month */
+        "2016-03-4T01:59:00Z",   /* one-digit day */
+        "2016-03-14T1:59:00Z",   /* one-digit hour */
+        "2016/03/14T01:59:00Z",  /* wrong separators */
         "2016-03-14T01.59.00Z",
-        "20160314T015900Z",             /* basic format */
-        " 2016-03-14T01:59:00Z",        /* surrounding text */
+        "20160314T015900Z",      /* basic format */
+        " 2016-03-14T01:59:00Z", /* surrounding text */
         "2016-03-14T01:59:00Z ",
         "2016-03-14T01:59:00ZZ",
-        "2016-03-14T01:59:00.Z",        /* empty fraction */
+        "2016-03-14T01:59:00.Z",           /* empty fraction */
         "2016-03-14T01:59:00.1234567890Z", /* ten fraction digits */
-        "2016-03-14T01:59:00,5Z",       /* comma fraction */
-        "2016-03-14T01:59:00+0200",     /* offset without colon */
+        "2016-03-14T01:59:00,5Z",          /* comma fraction */
+        "2016-03-14T01:59:00+0200",        /* offset without colon */
         "2016-03-14T01:59:00+02",
         "2016-03-14T01:59:00+2:00",
         "2016-03-14T01:59:00+02:0",
@@ -211,16 +211,14 @@ static void test_rejects_malformed_text(void)
 static void test_rejects_out_of_range_fields(void)
 {
     static const char *const rejected[] = {
-        "2016-00-14T01:59:00Z", /* month 0 */
-        "2016-13-14T01:59:00Z", /* month 13 */
-        "2016-03-00T01:59:00Z", /* day 0 */
-        "2016-03-14T24:00:00Z", /* hour 24 */
-        "2016-03-14T25:59:00Z",
-        "2016-03-14T01:60:00Z", /* minute 60 */
-        "2016-03-14T01:59:60Z", /* leap second */
-        "2016-03-14T01:59:99Z",
-        "2016-03-14T01:59:00+24:00", /* offset hour 24 */
-        "2016-03-14T01:59:00-01:60", /* offset minute 60 */
+        "2016-00-14T01:59:00Z",                                   /* month 0 */
+        "2016-13-14T01:59:00Z",                                   /* month 13 */
+        "2016-03-00T01:59:00Z",                                   /* day 0 */
+        "2016-03-14T24:00:00Z",                                   /* hour 24 */
+        "2016-03-14T25:59:00Z",      "2016-03-14T01:60:00Z",      /* minute 60 */
+        "2016-03-14T01:59:60Z",                                   /* leap second */
+        "2016-03-14T01:59:99Z",      "2016-03-14T01:59:00+24:00", /* offset hour 24 */
+        "2016-03-14T01:59:00-01:60",                              /* offset minute 60 */
     };
 
     for (size_t i = 0; i < sizeof rejected / sizeof rejected[0]; i++) {
