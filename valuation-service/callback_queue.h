@@ -53,8 +53,10 @@ struct callback_queue_config {
 typedef void (*callback_queue_done)(int status, void *data);
 
 /* Creates the queue and starts polling. Returns 0, -ENOMEM or what registering the scripts returned. */
-int callback_queue_create(struct event_loop *loop, struct redis_client *redis, struct http_client *http,
-                          const struct callback_queue_config *config, struct callback_queue **queue);
+__attribute__((warn_unused_result)) int callback_queue_create(struct event_loop *loop, struct redis_client *redis,
+                                                              struct http_client *http,
+                                                              const struct callback_queue_config *config,
+                                                              struct callback_queue **queue);
 
 /* The lease a claim takes, derived from the config as described there. */
 uint64_t callback_queue_lease_ms(const struct callback_queue_config *config);
@@ -75,8 +77,10 @@ void callback_queue_destroy(struct callback_queue *queue);
  * callbacks get ids "<reference>:<n>". Returns 0 and later calls done once;
  * or -EINVAL/-ENOTCONN/-EAGAIN/-ENOMEM and never calls it.
  */
-int callback_queue_schedule(struct callback_queue *queue, const char *reference, const char *url, const char *body,
-                            int copies, uint64_t delay_ms, callback_queue_done done, void *data);
+__attribute__((warn_unused_result)) int callback_queue_schedule(struct callback_queue *queue, const char *reference,
+                                                                const char *url, const char *body, int copies,
+                                                                uint64_t delay_ms, callback_queue_done done,
+                                                                void *data);
 
 /*
  * report (owned by the callee, who must cJSON_Delete it) is
@@ -93,7 +97,7 @@ typedef void (*callback_queue_report_done)(int status, cJSON *report, void *data
  * (the records kept). Returns 0 and later calls done once; or
  * -ENOTCONN/-EAGAIN/-ENOMEM and never calls it.
  */
-int callback_queue_report(struct callback_queue *queue, unsigned max_failed, callback_queue_report_done done,
-                          void *data);
+__attribute__((warn_unused_result)) int callback_queue_report(struct callback_queue *queue, unsigned max_failed,
+                                                              callback_queue_report_done done, void *data);
 
 #endif

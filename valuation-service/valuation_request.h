@@ -46,7 +46,8 @@ struct valuation_request {
  * Validates a parsed ValuationRequest and fills request with pointers into
  * body. Returns 0, or -EINVAL with a message for the client in error.
  */
-int valuation_request_parse(const cJSON *body, struct valuation_request *request, char *error, size_t error_size);
+__attribute__((warn_unused_result)) int valuation_request_parse(const cJSON *body, struct valuation_request *request,
+                                                                char *error, size_t error_size);
 
 /* The property's value (see above). */
 long valuation_request_property_value(const char *name_or_number, const char *postcode);

@@ -9,12 +9,15 @@
 void definition_cache_init(struct definition_cache *cache, size_t capacity)
 {
     memset(cache, 0, sizeof(*cache));
+    LIST_INIT(&cache->entries);
     cache->capacity = capacity;
 }
 
 static struct cached_definition *find(const struct definition_cache *cache, const char *hash)
 {
-    for (struct cached_definition *entry = cache->entries; entry; entry = entry->next) {
+    struct cached_definition *entry;
+    LIST_FOREACH(entry, &cache->entries, link)
+    {
         if (strcmp(entry->hash, hash) == 0)
             return entry;
     }
@@ -44,17 +47,17 @@ static void free_entry(struct cached_definition *entry)
 static void evict(struct definition_cache *cache)
 {
     while (cache->count > cache->capacity) {
-        struct cached_definition **oldest = NULL;
-        for (struct cached_definition **link = &cache->entries; *link; link = &(*link)->next) {
-            if ((*link)->users == 0 && (!oldest || (*link)->last_used < (*oldest)->last_used))
-                oldest = link;
+        struct cached_definition *entry, *oldest = NULL;
+        LIST_FOREACH(entry, &cache->entries, link)
+        {
+            if (entry->users == 0 && (!oldest || entry->last_used < oldest->last_used))
+                oldest = entry;
         }
         if (!oldest)
             return; /* everything left is in use */
-        struct cached_definition *victim = *oldest;
-        *oldest = victim->next;
+        LIST_REMOVE(oldest, link);
         cache->count--;
-        free_entry(victim);
+        free_entry(oldest);
     }
 }
 
@@ -79,8 +82,7 @@ int definition_cache_add(struct definition_cache *cache, const char *hash, const
         return result;
     }
     strcpy(entry->hash, hash);
-    entry->next = cache->entries;
-    cache->entries = entry;
+    LIST_INSERT_HEAD(&cache->entries, entry, link);
     cache->count++;
     *entry_out = pin(cache, entry);
     evict(cache);
@@ -98,9 +100,9 @@ void definition_cache_release(struct definition_cache *cache, struct cached_defi
 
 void definition_cache_clear(struct definition_cache *cache)
 {
-    while (cache->entries) {
-        struct cached_definition *entry = cache->entries;
-        cache->entries = entry->next;
+    while (!LIST_EMPTY(&cache->entries)) {
+        struct cached_definition *entry = LIST_FIRST(&cache->entries);
+        LIST_REMOVE(entry, link);
         free_entry(entry);
     }
     cache->count = 0;

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "definition.h"
 #include "state_machine.h"
@@ -24,11 +25,11 @@ struct cached_definition {
     struct state_machine *machine; /* owned by the cache */
     unsigned users;                /* pins */
     uint64_t last_used;
-    struct cached_definition *next; /* private */
+    LIST_ENTRY(cached_definition) link; /* private */
 };
 
 struct definition_cache {
-    struct cached_definition *entries; /* private */
+    LIST_HEAD(, cached_definition) entries; /* private */
     size_t count;
     size_t capacity;
     uint64_t clock; /* private: orders uses for LRU */
@@ -47,8 +48,9 @@ struct cached_definition *definition_cache_acquire(struct definition_cache *cach
  * stored definition that no longer parses); -ENOMEM. Nothing is pinned on
  * failure.
  */
-int definition_cache_add(struct definition_cache *cache, const char *hash, const char *text,
-                         struct cached_definition **entry, char *error, size_t error_size);
+__attribute__((warn_unused_result)) int definition_cache_add(struct definition_cache *cache, const char *hash,
+                                                             const char *text, struct cached_definition **entry,
+                                                             char *error, size_t error_size);
 
 /* Unpins entry (safe on NULL), then evicts beyond capacity. */
 void definition_cache_release(struct definition_cache *cache, struct cached_definition *entry);

@@ -14,6 +14,8 @@
 #ifndef ENGINE_INTERNAL_H
 #define ENGINE_INTERNAL_H
 
+#include <sys/queue.h>
+
 #include "definition_cache.h"
 #include "engine.h"
 #include "execution_store.h"
@@ -35,7 +37,7 @@ struct engine {
     struct execution_timers *timers;
     struct engine_config config;
     struct definition_cache definitions;
-    struct shipped_machine *shipped;
+    SLIST_HEAD(, shipped_machine) shipped; /* zeroed: empty */
     struct event_timer registration_timer;
     bool stopped;
 };

@@ -26,8 +26,9 @@ struct execution_timers;
 typedef void (*execution_timer_callback)(const char *execution_id, void *data);
 
 /* Creates the timers of one process. Returns 0 or -ENOMEM. Nothing is claimed before execution_timers_wake(). */
-int execution_timers_create(struct event_loop *loop, struct redis_client *redis, execution_timer_callback callback,
-                            void *data, struct execution_timers **timers);
+__attribute__((warn_unused_result)) int execution_timers_create(struct event_loop *loop, struct redis_client *redis,
+                                                                execution_timer_callback callback, void *data,
+                                                                struct execution_timers **timers);
 
 /* Claims due timers now (at start and whenever Redis reconnects). */
 void execution_timers_wake(struct execution_timers *timers);

@@ -20,7 +20,7 @@
 
 /* A definition file of STATE_MACHINES_DIR, to be registered in Redis once it is connected. */
 struct shipped_machine {
-    struct shipped_machine *next;
+    SLIST_ENTRY(shipped_machine) link;
     struct engine *engine;
     char name[MACHINE_NAME_SIZE];
     char *definition;
@@ -216,7 +216,9 @@ static void on_shipped_loaded(int status, struct state_machine_record *record, v
 
 static void register_shipped(struct engine *engine)
 {
-    for (struct shipped_machine *shipped = engine->shipped; shipped; shipped = shipped->next) {
+    struct shipped_machine *shipped;
+    SLIST_FOREACH(shipped, &engine->shipped, link)
+    {
         if (shipped->checked || shipped->in_flight)
             continue;
         shipped->in_flight = true;
@@ -251,8 +253,7 @@ int engine_register_state_machine(struct engine *engine, const char *name, const
     shipped->engine = engine;
     memcpy(shipped->name, name, name_length + 1);
     definition_hash(definition, shipped->hash);
-    shipped->next = engine->shipped;
-    engine->shipped = shipped;
+    SLIST_INSERT_HEAD(&engine->shipped, shipped, link);
     if (redis_client_connected(engine->redis))
         register_shipped(engine);
     return 0;
@@ -260,7 +261,9 @@ int engine_register_state_machine(struct engine *engine, const char *name, const
 
 bool engine_ready(const struct engine *engine)
 {
-    for (const struct shipped_machine *shipped = engine->shipped; shipped; shipped = shipped->next) {
+    const struct shipped_machine *shipped;
+    SLIST_FOREACH(shipped, &engine->shipped, link)
+    {
         if (!shipped->registered)
             return false;
     }
@@ -269,16 +272,17 @@ bool engine_ready(const struct engine *engine)
 
 void machine_registry_recheck(struct engine *engine)
 {
-    for (struct shipped_machine *shipped = engine->shipped; shipped; shipped = shipped->next)
-        shipped->checked = false;
+    struct shipped_machine *shipped;
+    SLIST_FOREACH(shipped, &engine->shipped, link)
+    shipped->checked = false;
     register_shipped(engine);
 }
 
 void machine_registry_free(struct engine *engine)
 {
-    while (engine->shipped) {
-        struct shipped_machine *shipped = engine->shipped;
-        engine->shipped = shipped->next;
+    while (!SLIST_EMPTY(&engine->shipped)) {
+        struct shipped_machine *shipped = SLIST_FIRST(&engine->shipped);
+        SLIST_REMOVE_HEAD(&engine->shipped, link);
         free(shipped->definition);
         free(shipped);
     }

@@ -59,6 +59,7 @@ struct poller_group {
     TAILQ_HEAD(, poller) waiting; /* the head is served first */
     struct poller *serving;       /* the poller a take or claim is for, or NULL */
     bool busy;                    /* an operation is in flight */
+    bool claiming;                /* inside the claim hook: a claim answered at once must not free the group */
     char *task;                   /* the task taken and not handed over yet: JSON text */
     const char *token, *input;    /* in parsed_task */
     cJSON *parsed_task;
@@ -393,7 +394,7 @@ static void drop_task(struct poller_group *group)
 /* Frees group once nobody waits in it and nothing is in flight for it. */
 static void release_group_if_idle(struct poller_group *group)
 {
-    if (!TAILQ_EMPTY(&group->waiting) || group->serving || group->busy)
+    if (!TAILQ_EMPTY(&group->waiting) || group->serving || group->busy || group->claiming)
         return;
     LIST_REMOVE(group, link);
     drop_task(group);
@@ -530,7 +531,9 @@ static void claim_task(struct poller_group *group)
 {
     struct poller *poller = group->serving;
     group->busy = true;
+    group->claiming = true; /* the caller releases the group once this returns */
     int result = poller->request.claim(group->token, poller->worker_name, on_claimed, group, poller->request.data);
+    group->claiming = false;
     if (result < 0) {
         group->busy = false;
         put_task_back(group, -EIO);

@@ -91,8 +91,9 @@ struct activity_poll {
  * Returns 0, or -ENOMEM / -ENOSPC (script registration), and nothing is
  * left allocated.
  */
-int activities_create(struct event_loop *loop, struct redis_client *redis, const struct activities_config *config,
-                      struct activities **activities);
+__attribute__((warn_unused_result)) int activities_create(struct event_loop *loop, struct redis_client *redis,
+                                                          const struct activities_config *config,
+                                                          struct activities **activities);
 
 /*
  * Shutdown: answers every waiting poll without a task and refuses new ones
@@ -104,7 +105,8 @@ void activities_stop(struct activities *activities);
 void activities_destroy(struct activities *activities);
 
 /* The ARN of activity name in this process's region and account. Returns 0 or -ENAMETOOLONG. */
-int activities_arn(const struct activities *activities, const char *name, char *out, size_t size);
+__attribute__((warn_unused_result)) int activities_arn(const struct activities *activities, const char *name, char *out,
+                                                       size_t size);
 
 /*
  * The operations below return 0 and later call callback exactly once; or
@@ -117,28 +119,33 @@ int activities_arn(const struct activities *activities, const char *name, char *
  * that exists (idempotent). The callback gets 0 and the activity, or
  * -EDQUOT (max_activities reached), -EIO.
  */
-int activities_create_activity(struct activities *activities, const char *name, activity_callback callback, void *data);
+__attribute__((warn_unused_result)) int activities_create_activity(struct activities *activities, const char *name,
+                                                                   activity_callback callback, void *data);
 
 /* DescribeActivity: 0 and the activity, or 0 and NULL when it does not exist; -EIO. */
-int activities_describe(struct activities *activities, const char *name, activity_callback callback, void *data);
+__attribute__((warn_unused_result)) int activities_describe(struct activities *activities, const char *name,
+                                                            activity_callback callback, void *data);
 
 /* ListActivities: up to limit activities from offset, oldest first. */
-int activities_list(struct activities *activities, long offset, long limit, activity_list_callback callback,
-                    void *data);
+__attribute__((warn_unused_result)) int activities_list(struct activities *activities, long offset, long limit,
+                                                        activity_list_callback callback, void *data);
 
 /* DeleteActivity: deletes the activity and its queued tasks (0 also when there was none); -EIO. */
-int activities_delete(struct activities *activities, const char *name, activity_status_callback callback, void *data);
+__attribute__((warn_unused_result)) int activities_delete(struct activities *activities, const char *name,
+                                                          activity_status_callback callback, void *data);
 
 /* Whether the activity of arn exists: 0, -ENOENT, or -EIO. */
-int activities_check(struct activities *activities, const char *arn, activity_status_callback callback, void *data);
+__attribute__((warn_unused_result)) int activities_check(struct activities *activities, const char *arn,
+                                                         activity_status_callback callback, void *data);
 
 /*
  * Queues a task (token and input, JSON text) for the workers of the
  * activity of arn and wakes this process's pollers of it. The callback gets
  * 0, -ENOENT (no such activity), -ENOSPC (max_queued_tasks are queued) or -EIO.
  */
-int activities_enqueue(struct activities *activities, const char *arn, const char *token, const char *input,
-                       activity_status_callback callback, void *data);
+__attribute__((warn_unused_result)) int activities_enqueue(struct activities *activities, const char *arn,
+                                                           const char *token, const char *input,
+                                                           activity_status_callback callback, void *data);
 
 /*
  * GetActivityTask: waits up to poll_timeout_ms for a task of the activity.
@@ -147,6 +154,7 @@ int activities_enqueue(struct activities *activities, const char *arn, const cha
  * wait), -ESHUTDOWN (stopping), -ENOTCONN (Redis unavailable), -ENOMEM,
  * and never calls it.
  */
-int activities_poll(struct activities *activities, const struct activity_poll *poll);
+__attribute__((warn_unused_result)) int activities_poll(struct activities *activities,
+                                                        const struct activity_poll *poll);
 
 #endif

@@ -50,7 +50,8 @@ struct lambda_invoke_request {
  * -EINVAL when FunctionName is not an http(s) URL; or -ENOMEM (the request
  * then holds nothing to release).
  */
-int lambda_invoke_parse(const cJSON *parameters, struct lambda_invoke_request *request);
+__attribute__((warn_unused_result)) int lambda_invoke_parse(const cJSON *parameters,
+                                                            struct lambda_invoke_request *request);
 
 /* Frees what lambda_invoke_parse() allocated; safe on a zeroed request. */
 void lambda_invoke_request_release(struct lambda_invoke_request *request);
@@ -76,8 +77,9 @@ struct lambda_invoke_result {
  * is the SdkResponseMetadata's RequestId. Returns 0, or -ENOMEM (result then
  * holds nothing).
  */
-int lambda_invoke_result(const char *url, const struct lambda_invoke_answer *answer, const char *request_id,
-                         struct lambda_invoke_result *result);
+__attribute__((warn_unused_result)) int lambda_invoke_result(const char *url, const struct lambda_invoke_answer *answer,
+                                                             const char *request_id,
+                                                             struct lambda_invoke_result *result);
 
 /* Frees a result; safe on a zeroed one. */
 void lambda_invoke_result_release(struct lambda_invoke_result *result);

@@ -37,14 +37,15 @@ struct local_queues {
 typedef void (*local_queue_callback)(int status, const char *message_id, void *data);
 
 /* Registers the send script with queues->redis; call once before sending. Returns 0 or -ENOSPC. */
-int local_queue_init(const struct local_queues *queues);
+__attribute__((warn_unused_result)) int local_queue_init(const struct local_queues *queues);
 
 /*
  * Sends request's message (copied) with a fresh MessageId. Returns 0 and
  * later calls callback exactly once; or -ENOTCONN / -EAGAIN (Redis
  * unavailable), -ENOMEM, and never calls it.
  */
-int local_queue_send(const struct local_queues *queues, const struct sqs_send_message_request *request,
-                     local_queue_callback callback, void *data);
+__attribute__((warn_unused_result)) int local_queue_send(const struct local_queues *queues,
+                                                         const struct sqs_send_message_request *request,
+                                                         local_queue_callback callback, void *data);
 
 #endif

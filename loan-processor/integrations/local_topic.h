@@ -48,15 +48,16 @@ typedef void (*local_topic_callback)(int status, const char *message_id, void *d
 void local_topic_key(const char *name, char *out, size_t size);
 
 /* Registers the publish script with topics->redis; call once before publishing. Returns 0 or -ENOSPC. */
-int local_topic_init(const struct local_topics *topics);
+__attribute__((warn_unused_result)) int local_topic_init(const struct local_topics *topics);
 
 /*
  * Publishes message (its strings are copied). Returns 0 and later calls
  * callback exactly once; or -EINVAL (topic is not an SNS topic ARN or
  * name), -ENOTCONN / -EAGAIN (Redis unavailable), -ENOMEM, and never calls it.
  */
-int local_topic_publish(const struct local_topics *topics, const struct local_topic_message *message,
-                        local_topic_callback callback, void *data);
+__attribute__((warn_unused_result)) int local_topic_publish(const struct local_topics *topics,
+                                                            const struct local_topic_message *message,
+                                                            local_topic_callback callback, void *data);
 
 /* ---- reads for the API and the console ---- */
 

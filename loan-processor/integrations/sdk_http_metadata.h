@@ -25,6 +25,7 @@ struct sdk_http_header {
  * (request_id) among the headers. Returns 0, or -ENOMEM (output may then
  * hold part of them: the caller deletes it).
  */
-int sdk_http_metadata_add(cJSON *output, const struct sdk_http_header *headers, size_t count, const char *request_id);
+__attribute__((warn_unused_result)) int sdk_http_metadata_add(cJSON *output, const struct sdk_http_header *headers,
+                                                              size_t count, const char *request_id);
 
 #endif

@@ -28,14 +28,15 @@
  * Writes the TopicName of topic (an ARN or a bare name) into name.
  * Returns 0, or -EINVAL when topic is neither (name is then "").
  */
-int sns_topic_name(const char *topic, char name[SNS_TOPIC_NAME_SIZE]);
+__attribute__((warn_unused_result)) int sns_topic_name(const char *topic, char name[SNS_TOPIC_NAME_SIZE]);
 
 /*
  * Writes topic's ARN into arn: topic itself when it is an ARN, else
  * arn:aws:sns:<region>:<account>:<topic> for a bare name. Returns 0, or
  * -EINVAL when topic is neither, or region/account would not fit.
  */
-int sns_topic_arn(const char *topic, const char *region, const char *account, char arn[SNS_TOPIC_ARN_SIZE]);
+__attribute__((warn_unused_result)) int sns_topic_arn(const char *topic, const char *region, const char *account,
+                                                      char arn[SNS_TOPIC_ARN_SIZE]);
 
 /* A Publish request read from a Task's resolved Parameters. */
 struct sns_publish_request {
@@ -51,7 +52,8 @@ struct sns_publish_request {
  * request filled in; -EINVAL with SNS's reason in cause (the request holds
  * nothing to release); or -ENOMEM.
  */
-int sns_publish_parse(const cJSON *parameters, struct sns_publish_request *request, char *cause, size_t cause_size);
+__attribute__((warn_unused_result)) int sns_publish_parse(const cJSON *parameters, struct sns_publish_request *request,
+                                                          char *cause, size_t cause_size);
 
 /* Frees what sns_publish_parse() allocated; safe on a zeroed request. */
 void sns_publish_request_release(struct sns_publish_request *request);
@@ -61,6 +63,7 @@ void sns_publish_request_release(struct sns_publish_request *request);
  * {"MessageId":..,"SdkHttpMetadata":{"HttpStatusCode":200},"SdkResponseMetadata":{"RequestId":..}}.
  * Returns 0, or -ENOSPC when it does not fit in size bytes.
  */
-int sns_publish_output(const char *message_id, const char *request_id, char *out, size_t size);
+__attribute__((warn_unused_result)) int sns_publish_output(const char *message_id, const char *request_id, char *out,
+                                                           size_t size);
 
 #endif

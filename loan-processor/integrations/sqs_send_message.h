@@ -32,7 +32,7 @@
  * queue_url is not an http(s) URL whose last path segment is a queue name
  * (name is then "").
  */
-int sqs_queue_name(const char *queue_url, char name[SQS_QUEUE_NAME_SIZE]);
+__attribute__((warn_unused_result)) int sqs_queue_name(const char *queue_url, char name[SQS_QUEUE_NAME_SIZE]);
 
 /* A SendMessage request read from a Task's resolved Parameters. */
 /* An MD5 as 32 lower-case hex digits and a NUL, as SQS answers them. */
@@ -57,8 +57,9 @@ struct sqs_send_message_request {
  * request filled in; -EINVAL with SQS's reason in cause (the request holds
  * nothing to release); or -ENOMEM.
  */
-int sqs_send_message_parse(const cJSON *parameters, struct sqs_send_message_request *request, char *cause,
-                           size_t cause_size);
+__attribute__((warn_unused_result)) int sqs_send_message_parse(const cJSON *parameters,
+                                                               struct sqs_send_message_request *request, char *cause,
+                                                               size_t cause_size);
 
 /* Frees what sqs_send_message_parse() allocated; safe on a zeroed request. */
 void sqs_send_message_request_release(struct sqs_send_message_request *request);

@@ -107,7 +107,8 @@ struct task_invocation {
  * FAILED with a clear error, as a Lambda invoke of a missing function would.
  * Returns -ENOMEM when out of memory.
  */
-int task_functions_invoke(const struct task_functions_environment *environment,
-                          const struct task_invocation *invocation, task_outcome_callback callback, void *data);
+__attribute__((warn_unused_result)) int task_functions_invoke(const struct task_functions_environment *environment,
+                                                              const struct task_invocation *invocation,
+                                                              task_outcome_callback callback, void *data);
 
 #endif

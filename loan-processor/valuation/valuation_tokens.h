@@ -60,7 +60,7 @@ struct valuation_token_lookup {
 typedef void (*valuation_tokens_lookup_callback)(int status, const struct valuation_token_lookup *result, void *data);
 
 /* Registers the scripts with redis; call once before use. Returns 0 or -ENOSPC. */
-int valuation_tokens_init(struct redis_client *redis);
+__attribute__((warn_unused_result)) int valuation_tokens_init(struct redis_client *redis);
 
 /* Writes the Redis key of a valuationReference's token into out. */
 void valuation_tokens_key(const char *valuation_reference, char *out, size_t size);
@@ -72,17 +72,20 @@ void valuation_tokens_key(const char *valuation_reference, char *out, size_t siz
  * later calls callback once, or a negative code (and -errno from the random
  * source) and never calls it.
  */
-int valuation_tokens_register_request(struct redis_client *redis, char request_id[VALUATION_REQUEST_ID_SIZE],
-                                      valuation_tokens_callback callback, void *data);
+__attribute__((warn_unused_result)) int valuation_tokens_register_request(struct redis_client *redis,
+                                                                          char request_id[VALUATION_REQUEST_ID_SIZE],
+                                                                          valuation_tokens_callback callback,
+                                                                          void *data);
 
 /*
  * Stores token under valuation:<reference> for retention_seconds, then ends
  * the request's in-flight registration (in that order, see above). Same
  * contract as above; the callback gets -EIO unless both were done.
  */
-int valuation_tokens_store(struct redis_client *redis, const char *valuation_reference, const char *token,
-                           long long retention_seconds, const char *request_id, valuation_tokens_callback callback,
-                           void *data);
+__attribute__((warn_unused_result)) int valuation_tokens_store(struct redis_client *redis,
+                                                               const char *valuation_reference, const char *token,
+                                                               long long retention_seconds, const char *request_id,
+                                                               valuation_tokens_callback callback, void *data);
 
 /*
  * Ends a request's in-flight registration without a token (the request
@@ -95,8 +98,9 @@ void valuation_tokens_release_request(struct redis_client *redis, const char *re
  * arrived_ms (0 on the first look-up: now), then looks up
  * valuation:<reference> (in that order, see above). Same contract as above.
  */
-int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_reference, long long arrived_ms,
-                             valuation_tokens_lookup_callback callback, void *data);
+__attribute__((warn_unused_result)) int valuation_tokens_look_up(struct redis_client *redis,
+                                                                 const char *valuation_reference, long long arrived_ms,
+                                                                 valuation_tokens_lookup_callback callback, void *data);
 
 /* ---- reads for the API and the console ---- */
 

@@ -103,6 +103,7 @@ struct poller {
     char token[64];
     char input[128];
     bool got_task;
+    bool claim_at_once;             /* reports the claim before the hook returns */
     struct event_timer claim_timer; /* reports the claim later, as the contract says */
     activity_claim_done claim_done;
     void *claim_context;
@@ -127,7 +128,10 @@ static int poller_claim(const char *token, const char *worker_name, activity_cla
     snprintf(poller->claimed_worker, sizeof(poller->claimed_worker), "%s", worker_name ? worker_name : "");
     poller->claim_done = done;
     poller->claim_context = context;
-    event_loop_timer_start(loop, &poller->claim_timer, 1, on_claim_recorded, poller);
+    if (poller->claim_at_once)
+        done(poller->claim_status, context);
+    else
+        event_loop_timer_start(loop, &poller->claim_timer, 1, on_claim_recorded, poller);
     return 0;
 }
 
@@ -291,6 +295,21 @@ static void test_a_poll_takes_the_oldest_task_and_claims_it(void)
     ASSERT_EQ_INT(1, redis_server_integer(&server, "LLEN {sfn:activities}:tasks:Approve"));
 }
 
+/* A claim hook that reports before it returns must not free the poll's state under the module (ASan checks). */
+static void test_a_claim_answered_at_once_is_served(void)
+{
+    struct poller poller = { .wanted = true, .claim_at_once = true };
+    ASSERT_TRUE(create("Approve"));
+    ASSERT_TRUE(enqueue("Approve", "token-1", "{\"n\":1}") && outcome.status == 0);
+    ASSERT_EQ_INT(0, poll_for("Approve", &poller));
+    ASSERT_TRUE(redis_server_run_until_flag(loop, &poller.answered, WAIT_MS));
+    ASSERT_EQ_INT(0, poller.status);
+    ASSERT_EQ_STR("token-1", poller.token);
+    ASSERT_EQ_INT(1, poller.claims);
+    ASSERT_EQ_INT(1, poller.answers);
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "LLEN {sfn:activities}:tasks:Approve"));
+}
+
 static void test_a_waiting_poll_gets_a_task_queued_by_another_process(void)
 {
     struct poller poller = { .wanted = true };
@@ -402,6 +421,7 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_the_queue_bound_is_enospc);
     REDIS_SERVER_RUN_FLUSHED(&server, test_enqueue_for_a_missing_activity_is_enoent);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_poll_takes_the_oldest_task_and_claims_it);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_claim_answered_at_once_is_served);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_waiting_poll_gets_a_task_queued_by_another_process);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_poll_without_a_task_ends_empty_after_its_timeout);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_closed_task_is_skipped);

@@ -99,7 +99,7 @@ static void test_pinned_entries_stay_beyond_capacity_until_released(void)
     definition_cache_init(&cache, 1);
     for (int i = 0; i < 3; i++) {
         definition_of(i, text, sizeof(text), hash);
-        definition_cache_add(&cache, hash, text, &pinned[i], error, sizeof(error));
+        ASSERT_EQ_INT(0, definition_cache_add(&cache, hash, text, &pinned[i], error, sizeof(error)));
     }
     size_t while_pinned = cache.count;
     char still_valid[16];
