@@ -253,8 +253,9 @@ static int admit(const struct redis_client *client)
     return 0;
 }
 
-int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
-                         const char **argv, const size_t *lengths)
+/* A new command for callback, once the client can take one: 0, -EBUSY/-ENOTCONN/-EAGAIN (see admit()), -ENOMEM. */
+static int pending_new(struct redis_client *client, redis_client_callback callback, void *data,
+                       struct pending_command **out)
 {
     int result = admit(client);
     if (result < 0)
@@ -265,6 +266,17 @@ int redis_client_command(struct redis_client *client, redis_client_callback call
     command->client = client;
     command->callback = callback;
     command->data = data;
+    *out = command;
+    return 0;
+}
+
+int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                         const char **argv, const size_t *lengths)
+{
+    struct pending_command *command;
+    int result = pending_new(client, callback, data, &command);
+    if (result < 0)
+        return result;
     result = send_argv(client, command, argc, argv, lengths);
     if (result < 0)
         pending_free(command);
@@ -348,15 +360,10 @@ static int send_eval_source(struct pending_command *command)
 int redis_client_eval(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
                       void *data, int key_count, int argc, const char **argv, const size_t *lengths)
 {
-    int result = admit(client);
+    struct pending_command *command;
+    int result = pending_new(client, callback, data, &command);
     if (result < 0)
         return result;
-    struct pending_command *command = calloc(1, sizeof(*command));
-    if (!command)
-        return -ENOMEM;
-    command->client = client;
-    command->callback = callback;
-    command->data = data;
     command->script = script;
 
     char key_count_text[16];
