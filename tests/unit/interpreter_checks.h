@@ -112,10 +112,13 @@ void interpreter_checks_report_to(int *current_test_failed);
 
 extern const struct execution_facts facts;
 
+/* The parsed definition (the caller frees it), or NULL with the parser's error as a TAP comment. */
 struct state_machine *parse_machine(const char *definition);
 
+/* How many events the step appended. */
 int event_count(const struct interpreter_step *step);
 
+/* The step's event at index (borrowed), or NULL. */
 const cJSON *event_at(const struct interpreter_step *step, int index);
 
 /* A string member of the event's details object (details_member). */
@@ -124,6 +127,7 @@ const char *detail(const struct interpreter_step *step, int index, const char *d
 /* A number member of the event's details object; -1 when it is not a number. */
 long detail_number(const struct interpreter_step *step, int index, const char *details_member, const char *name);
 
+/* Whether the event's details object has the member name. */
 bool has_detail(const struct interpreter_step *step, int index, const char *details_member, const char *name);
 
 /* Checks type, id and previousEventId of the event at index, and the batch's timestamp. */
@@ -142,8 +146,10 @@ void check_history(const struct interpreter_step *step, long first_id, long long
 void check_untruncated(const struct interpreter_step *step, int index, const char *details_member,
                        const char *payload_member);
 
+/* Whether document prints as expected (a TAP comment shows both when not). */
 bool printed_equals(const cJSON *document, const char *expected);
 
+/* Whether text (may be NULL) starts with prefix. */
 bool starts_with(const char *text, const char *prefix);
 
 /* Checks a text that may be missing: expected NULL means actual must be NULL too. */
@@ -192,8 +198,10 @@ int succeed_task_and_check(const char *definition, const struct execution_positi
 int fail_task_and_check(const char *definition, const struct execution_position *position, const char *error,
                         const char *cause, int64_t now_ms, step_check check);
 
+/* Opens a session on definition with input (NOW_MS, jitter 0.5); false if it does not parse. Close it anyway. */
 bool session_open(struct session *session, const char *definition, const char *input);
 
+/* Releases the session's step and machine. */
 void session_close(struct session *session);
 
 /* Makes call from the session's position, with its facts, clock and next token, into step (not kept). */
@@ -202,6 +210,7 @@ int session_invoke(struct session *session, const struct step_call *call, struct
 /* Makes call and moves the session on to the step it produced. */
 int session_advance(struct session *session, const struct step_call *call);
 
+/* The session-wide entry points: each makes one call and moves the session on; the call's result. */
 int session_start(struct session *session);
 
 int session_succeed(struct session *session, const char *output);
@@ -246,9 +255,11 @@ void fail_and_expect_failed_execution(struct session *session, const char *error
 void check_runtime_failure_at_start(const char *definition, const char *input, const char *entered_type,
                                     const char *state, const char *expected_detail);
 
+/* Runs calls in turn on definition with input, each first under allocation failures of the given mode. */
 void check_allocation_failures_in(enum failure_mode mode, const char *definition, const char *input,
                                   const struct step_call *calls, size_t count);
 
+/* check_allocation_failures_in() with FAIL_FROM_THEN_ON. */
 void check_allocation_failures(const char *definition, const char *input, const struct step_call *calls, size_t count);
 
 #endif
