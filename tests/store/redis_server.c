@@ -298,10 +298,10 @@ redisReply *redis_server_command_argv(struct redis_server *server, int argc, con
     return context ? redisCommandArgv(context, argc, argv, lengths) : NULL;
 }
 
-/* Runs a command whose reply should be +OK. */
-static int command_ok(struct redis_server *server, const char *command)
+/* Runs a command (argc words) whose reply should be +OK. */
+static int command_ok(struct redis_server *server, int argc, const char **argv)
 {
-    redisReply *reply = redis_server_command(server, "%s", command);
+    redisReply *reply = redis_server_command_argv(server, argc, argv, NULL);
     int result = reply && reply->type == REDIS_REPLY_STATUS ? 0 : -EIO;
     if (reply)
         freeReplyObject(reply);
@@ -310,8 +310,9 @@ static int command_ok(struct redis_server *server, const char *command)
 
 int redis_server_flush(struct redis_server *server)
 {
-    int result = command_ok(server, "FLUSHALL");
-    return result < 0 ? result : command_ok(server, "SCRIPT FLUSH");
+    const char *flush_all[] = { "FLUSHALL" }, *script_flush[] = { "SCRIPT", "FLUSH" };
+    int result = command_ok(server, 1, flush_all);
+    return result < 0 ? result : command_ok(server, 2, script_flush);
 }
 
 bool redis_server_run_until(struct event_loop *loop, bool (*done)(void *data), void *data, uint64_t timeout_ms)
