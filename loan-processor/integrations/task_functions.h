@@ -35,6 +35,13 @@
  * "SdkResponseMetadata"}. Refused parameters and a full queue fail the task
  * with SQS.AmazonSQSException, an unavailable Redis with SQS.SdkClientException.
  *
+ * Where each lives: task_functions.c holds task_functions_invoke() and its
+ * table of integrations (resource type, API, matcher, start), walked in order,
+ * and the named in-process functions, looked up when no row matches (so a URL
+ * FunctionName wins over a name); one file per integration, sharing
+ * task_functions_internal.h: function_url_task.c (lambda:invoke of a URL),
+ * sns_task.c (sns:publish), sqs_task.c (sqs:sendMessage).
+ *
  * A function reports one outcome: SUBMITTED (the callback pattern: work
  * handed over, the token will come back through SendTask*), SUCCEEDED with
  * output, FAILED with an error and cause, or NOT_STARTED - then the engine
