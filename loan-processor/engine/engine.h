@@ -52,7 +52,7 @@ struct engine;
 
 /* What became of a task the engine asked its task starter to start. */
 enum engine_task_report_kind {
-    ENGINE_TASK_SUBMITTED,        /* started; its result comes later (SendTaskSuccess/Failure); output may be set */
+    ENGINE_TASK_SUBMITTED,        /* started; its result comes later (SendTaskSuccess/Failure); output: JSON text */
     ENGINE_TASK_SUCCEEDED,        /* output: JSON text */
     ENGINE_TASK_FAILED,           /* error and cause (either may be NULL) */
     ENGINE_TASK_NOT_STARTED,      /* not started now (cause says why): started again when its start lease runs out */
@@ -61,7 +61,7 @@ enum engine_task_report_kind {
     ENGINE_TASK_QUEUE_FULL,       /* its activity's queue is full */
 };
 
-/* A task starter's report; strings borrowed for the call. */
+/* A task starter's report; strings borrowed for the call. A NULL output of SUBMITTED or SUCCEEDED is taken as {}. */
 struct engine_task_report {
     enum engine_task_report_kind kind;
     const char *output;

@@ -94,6 +94,12 @@ static void on_task_report(const struct engine_task_report *report, void *data)
 {
     struct task_run *run = data;
     static const struct engine_task_report queued = { ENGINE_TASK_SUBMITTED, NULL, NULL, NULL };
+    struct engine_task_report with_output;
+    if ((report->kind == ENGINE_TASK_SUBMITTED || report->kind == ENGINE_TASK_SUCCEEDED) && !report->output) {
+        with_output = *report; /* a starter that answered nothing: its output is the empty object */
+        with_output.output = "{}";
+        report = &with_output;
+    }
     switch (report->kind) {
     case ENGINE_TASK_NOT_STARTED:
         log_event(LOG_WARN, "task-not-started",

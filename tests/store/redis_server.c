@@ -380,6 +380,40 @@ int redis_server_client(struct redis_server *server, struct event_loop *loop, ui
     return 0;
 }
 
+int redis_server_open(struct redis_server *server, struct event_loop **loop, struct redis_client **client,
+                      int (*init)(void *data), void *data)
+{
+    *loop = NULL;
+    *client = NULL;
+    if (redis_server_start(server) < 0) {
+        printf("Bail out! cannot start redis-server\n");
+        return -1;
+    }
+    const char *why = NULL;
+    if (event_loop_create(loop) < 0)
+        why = "cannot create an event loop";
+    else if (redis_server_client(server, *loop, 1000, 0, client) < 0)
+        why = "cannot connect to redis-server";
+    else if (init && init(data) < 0)
+        why = "the module under test cannot start";
+    else if (!redis_server_client_ready(*loop, *client, REDIS_SERVER_DEADLINE_MS))
+        why = "the module's set-up got no answer from redis-server";
+    if (!why)
+        return 0;
+    printf("Bail out! %s\n", why);
+    redis_server_close(server, *loop, *client);
+    *loop = NULL;
+    *client = NULL;
+    return -1;
+}
+
+void redis_server_close(struct redis_server *server, struct event_loop *loop, struct redis_client *client)
+{
+    redis_client_destroy(client);
+    event_loop_destroy(loop);
+    redis_server_destroy(server);
+}
+
 void redis_server_capture(redisReply *reply, void *data)
 {
     struct redis_server_reply *capture = data;

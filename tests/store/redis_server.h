@@ -118,6 +118,20 @@ void redis_server_run_for(struct event_loop *loop, uint64_t duration_ms);
 int redis_server_client(struct redis_server *server, struct event_loop *loop, uint64_t command_timeout_ms,
                         size_t max_pending, struct redis_client **client) __attribute__((warn_unused_result));
 
+/*
+ * The usual start of a test program: starts server, creates *loop and a
+ * client on it (command timeout 1 s), then runs init(data) when given (the
+ * module's own set-up, which may use *loop and *client; 0 or a negative
+ * errno) and waits until the client has nothing pending. Returns 0, or -1
+ * after printing "Bail out! <why>" with everything undone but what init made.
+ */
+__attribute__((warn_unused_result)) int redis_server_open(struct redis_server *server, struct event_loop **loop,
+                                                          struct redis_client **client, int (*init)(void *data),
+                                                          void *data);
+
+/* Undoes redis_server_open(): the client, then the loop, then the server. Safe on NULLs. */
+void redis_server_close(struct redis_server *server, struct event_loop *loop, struct redis_client *client);
+
 /* Runs the loop until client is connected with nothing pending. Returns whether it is, within timeout_ms. */
 bool redis_server_client_ready(struct event_loop *loop, struct redis_client *client, uint64_t timeout_ms);
 

@@ -389,6 +389,11 @@ static void test_delete_drops_the_activity_and_its_queue(void)
     ASSERT_EQ_INT(-ENOENT, poller.status);
 }
 
+static int init_activities(void *config)
+{
+    return activities_create(loop, client, config, &activities);
+}
+
 int main(void)
 {
     struct activities_config config = {
@@ -400,18 +405,8 @@ int main(void)
         .max_activities = MAX_ACTIVITIES,
         .max_queued_tasks = MAX_QUEUED_TASKS,
     };
-    if (redis_server_start(&server) < 0) {
-        printf("Bail out! cannot start redis-server\n");
+    if (redis_server_open(&server, &loop, &client, init_activities, &config) < 0)
         return 1;
-    }
-    if (event_loop_create(&loop) < 0 || redis_server_client(&server, loop, 1000, 0, &client) < 0
-        || activities_create(loop, client, &config, &activities) < 0) {
-        printf("Bail out! cannot connect to redis-server\n");
-        redis_client_destroy(client);
-        event_loop_destroy(loop);
-        redis_server_destroy(&server);
-        return 1;
-    }
     REDIS_SERVER_RUN_FLUSHED(&server, test_create_activity_stores_it_and_indexes_it);
     REDIS_SERVER_RUN_FLUSHED(&server, test_create_activity_again_finds_the_same_one);
     REDIS_SERVER_RUN_FLUSHED(&server, test_the_quota_of_activities_is_edquot);
@@ -428,9 +423,7 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_task_taken_for_a_vanished_poller_goes_back);
     REDIS_SERVER_RUN_FLUSHED(&server, test_delete_drops_the_activity_and_its_queue);
     activities_stop(activities);
-    redis_client_destroy(client);
+    redis_server_close(&server, loop, client);
     activities_destroy(activities);
-    event_loop_destroy(loop);
-    redis_server_destroy(&server);
     return test_done();
 }

@@ -48,11 +48,15 @@ static struct started {
     struct event_timer timer;
 } started;
 
+/* Whether the starter reports its submissions without an output (engine.h: taken as {}). */
+static bool submit_without_output;
+
 static void on_submit_due(struct event_timer *timer)
 {
     (void)timer;
-    /* What lambda:invoke answers for an asynchronous start (a NULL output is refused today: see the report). */
-    struct engine_task_report report = { ENGINE_TASK_SUBMITTED, "{\"StatusCode\":202}", NULL, NULL };
+    /* What lambda:invoke answers for an asynchronous start. */
+    struct engine_task_report report = { ENGINE_TASK_SUBMITTED, submit_without_output ? NULL : "{\"StatusCode\":202}",
+                                         NULL, NULL };
     engine_task_report_callback callback = started.report;
     started.report = NULL;
     callback(&report, started.data);
@@ -291,6 +295,19 @@ static void test_a_task_token_completes_its_execution_once(void)
     ASSERT_EQ_INT(1, started.calls);
 }
 
+static void test_a_submission_without_output_is_recorded_with_the_empty_object(void)
+{
+    struct outcome outcome;
+    submit_without_output = true;
+    bool waiting = start("no-output");
+    submit_without_output = false;
+    ASSERT_TRUE(waiting);
+    ASSERT_EQ_STR("{}", event_detail("no-output", "TaskSubmitted", "taskSubmittedEventDetails", "output"));
+    ASSERT_TRUE(send_success(started.token, &outcome));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_STR("SUCCEEDED", outcome.execution_status);
+}
+
 static bool both_done(void *data)
 {
     const struct outcome *outcomes = data;
@@ -478,6 +495,11 @@ static void test_a_task_failure_fails_the_execution_with_its_error_and_cause(voi
     ASSERT_EQ_INT(-ETIMEDOUT, outcome.status);
 }
 
+static int init_engine(void *config)
+{
+    return engine_create(loop, client, config, &engine);
+}
+
 int main(void)
 {
     struct engine_config config = {
@@ -487,20 +509,12 @@ int main(void)
         .tasks = { .start = start_task, .check_activity = check_activity },
         .task_start_lease_ms = 60000,
     };
-    if (redis_server_start(&server) < 0) {
-        printf("Bail out! cannot start redis-server\n");
-        return 1;
-    }
-    if (event_loop_create(&loop) < 0 || redis_server_client(&server, loop, 1000, 0, &client) < 0
-        || engine_create(loop, client, &config, &engine) < 0 || !redis_server_client_ready(loop, client, WAIT_MS)) {
-        printf("Bail out! cannot start the engine\n");
+    if (redis_server_open(&server, &loop, &client, init_engine, &config) < 0) {
         engine_destroy(engine);
-        redis_client_destroy(client);
-        event_loop_destroy(loop);
-        redis_server_destroy(&server);
         return 1;
     }
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_task_token_completes_its_execution_once);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_submission_without_output_is_recorded_with_the_empty_object);
     REDIS_SERVER_RUN_FLUSHED(&server, test_two_outcomes_racing_for_one_task_have_one_winner);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_commit_that_lost_its_race_is_computed_again_and_applied);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_change_that_loses_every_race_is_busy_and_applies_nothing);
@@ -508,9 +522,8 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_task_failure_fails_the_execution_with_its_error_and_cause);
     engine_stop(engine);
     redis_server_run_for(loop, 20);
-    redis_client_destroy(client);
+    redis_client_destroy(client); /* before the engine: its operations in flight are answered */
     engine_destroy(engine);
-    event_loop_destroy(loop);
-    redis_server_destroy(&server);
+    redis_server_close(&server, loop, NULL);
     return test_done();
 }

@@ -674,20 +674,16 @@ static void test_an_over_long_id_is_refused_before_anything_is_sent(void)
     ASSERT_EQ_INT(0, redis_server_integer(&server, "DBSIZE"));
 }
 
+static int init_store(void *data)
+{
+    (void)data;
+    return execution_store_init(client);
+}
+
 int main(void)
 {
-    if (redis_server_start(&server) < 0) {
-        printf("Bail out! cannot start redis-server\n");
+    if (redis_server_open(&server, &loop, &client, init_store, NULL) < 0)
         return 1;
-    }
-    if (event_loop_create(&loop) < 0 || redis_server_client(&server, loop, 1000, 0, &client) < 0
-        || execution_store_init(client) < 0 || !redis_server_client_ready(loop, client, WAIT_MS)) {
-        printf("Bail out! cannot connect to redis-server\n");
-        redis_client_destroy(client);
-        event_loop_destroy(loop);
-        redis_server_destroy(&server);
-        return 1;
-    }
     REDIS_SERVER_RUN_FLUSHED(&server, test_create_writes_the_record_history_index_entry_and_timer);
     REDIS_SERVER_RUN_FLUSHED(&server, test_create_without_a_timer_leaves_no_timer);
     REDIS_SERVER_RUN_FLUSHED(&server, test_create_of_a_taken_id_returns_the_existing_record);
@@ -706,8 +702,6 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_list_pages_newest_first_and_skips_entries_without_a_record);
     REDIS_SERVER_RUN_FLUSHED(&server, test_read_history_returns_the_events_in_order);
     REDIS_SERVER_RUN_FLUSHED(&server, test_an_over_long_id_is_refused_before_anything_is_sent);
-    redis_client_destroy(client);
-    event_loop_destroy(loop);
-    redis_server_destroy(&server);
+    redis_server_close(&server, loop, client);
     return test_done();
 }

@@ -164,28 +164,22 @@ static void test_a_wrong_type_key_is_eio(void)
     ASSERT_EQ_INT(-EIO, outcome.status);
 }
 
+static int init_queues(void *data)
+{
+    (void)data;
+    queues = (struct local_queues){ .redis = client, .max_messages = MAX_MESSAGES };
+    return local_queue_init(&queues);
+}
+
 int main(void)
 {
-    if (redis_server_start(&server) < 0) {
-        printf("Bail out! cannot start redis-server\n");
+    if (redis_server_open(&server, &loop, &client, init_queues, NULL) < 0)
         return 1;
-    }
-    queues.max_messages = MAX_MESSAGES;
-    if (event_loop_create(&loop) < 0 || redis_server_client(&server, loop, 1000, 0, &client) < 0
-        || (queues.redis = client, local_queue_init(&queues) < 0)) {
-        printf("Bail out! cannot connect to redis-server\n");
-        redis_client_destroy(client);
-        event_loop_destroy(loop);
-        redis_server_destroy(&server);
-        return 1;
-    }
     REDIS_SERVER_RUN_FLUSHED(&server, test_send_queues_a_record_shaped_like_receive_message);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_string_body_is_sent_as_is_with_its_md5);
     REDIS_SERVER_RUN_FLUSHED(&server, test_message_attributes_are_kept);
     REDIS_SERVER_RUN_FLUSHED(&server, test_messages_queue_in_order_until_the_bound);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_wrong_type_key_is_eio);
-    redis_client_destroy(client);
-    event_loop_destroy(loop);
-    redis_server_destroy(&server);
+    redis_server_close(&server, loop, client);
     return test_done();
 }

@@ -175,29 +175,24 @@ static void test_a_subscriber_receives_the_message_itself(void)
     ASSERT_EQ_STR("{\"live\":true}", received.message);
 }
 
+static int init_topics(void *data)
+{
+    (void)data;
+    topics.redis = client;
+    return local_topic_init(&topics);
+}
+
 int main(void)
 {
     topics = (struct local_topics){ .region = "us-east-1", .account = "123456789012", .max_messages = 100 };
-    if (redis_server_start(&server) < 0) {
-        printf("Bail out! cannot start redis-server\n");
+    if (redis_server_open(&server, &loop, &client, init_topics, NULL) < 0)
         return 1;
-    }
-    if (event_loop_create(&loop) < 0 || redis_server_client(&server, loop, 1000, 0, &client) < 0
-        || (topics.redis = client, local_topic_init(&topics) < 0)) {
-        printf("Bail out! cannot connect to redis-server\n");
-        redis_client_destroy(client);
-        event_loop_destroy(loop);
-        redis_server_destroy(&server);
-        return 1;
-    }
     RUN(test_key_is_the_topic_name);
     REDIS_SERVER_RUN_FLUSHED(&server, test_publish_records_a_stream_entry);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_bare_name_gets_the_arn_and_no_optional_fields);
     REDIS_SERVER_RUN_FLUSHED(&server, test_an_invalid_topic_is_refused);
     REDIS_SERVER_RUN_FLUSHED(&server, test_the_stream_is_capped);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_subscriber_receives_the_message_itself);
-    redis_client_destroy(client);
-    event_loop_destroy(loop);
-    redis_server_destroy(&server);
+    redis_server_close(&server, loop, client);
     return test_done();
 }

@@ -365,20 +365,16 @@ static void test_nothing_is_sent_while_redis_is_down(void)
     ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn}:state-machine:Alpha"));
 }
 
+static int init_store(void *data)
+{
+    (void)data;
+    return state_machine_store_init(client);
+}
+
 int main(void)
 {
-    if (redis_server_start(&server) < 0) {
-        printf("Bail out! cannot start redis-server\n");
+    if (redis_server_open(&server, &loop, &client, init_store, NULL) < 0)
         return 1;
-    }
-    if (event_loop_create(&loop) < 0 || redis_server_client(&server, loop, 1000, 0, &client) < 0
-        || state_machine_store_init(client) < 0) {
-        printf("Bail out! cannot connect to redis-server\n");
-        redis_client_destroy(client);
-        event_loop_destroy(loop);
-        redis_server_destroy(&server);
-        return 1;
-    }
     REDIS_SERVER_RUN_FLUSHED(&server, test_create_writes_the_machine_its_index_entry_and_definition);
     REDIS_SERVER_RUN_FLUSHED(&server, test_the_same_create_again_is_unchanged_with_the_first_creation_date);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_taken_name_is_a_conflict_and_changes_nothing);
@@ -391,8 +387,6 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_list_pages_by_name);
     REDIS_SERVER_RUN_FLUSHED(&server, test_delete_keeps_the_definition);
     REDIS_SERVER_RUN_FLUSHED(&server, test_nothing_is_sent_while_redis_is_down);
-    redis_client_destroy(client);
-    event_loop_destroy(loop);
-    redis_server_destroy(&server);
+    redis_server_close(&server, loop, client);
     return test_done();
 }

@@ -190,20 +190,16 @@ static void test_released_and_later_registrations_are_not_counted(void)
     ASSERT_EQ_INT(1, outcome.requests_in_flight);
 }
 
+static int init_tokens(void *data)
+{
+    (void)data;
+    return valuation_tokens_init(client);
+}
+
 int main(void)
 {
-    if (redis_server_start(&server) < 0) {
-        printf("Bail out! cannot start redis-server\n");
+    if (redis_server_open(&server, &loop, &client, init_tokens, NULL) < 0)
         return 1;
-    }
-    if (event_loop_create(&loop) < 0 || redis_server_client(&server, loop, 1000, 0, &client) < 0
-        || valuation_tokens_init(client) < 0) {
-        printf("Bail out! cannot connect to redis-server\n");
-        redis_client_destroy(client);
-        event_loop_destroy(loop);
-        redis_server_destroy(&server);
-        return 1;
-    }
     RUN(test_key_of_a_reference);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_registration_is_leased_on_redis_time);
     REDIS_SERVER_RUN_FLUSHED(&server, test_registering_drops_expired_registrations);
@@ -212,8 +208,6 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_an_early_callback_waits_while_a_request_is_in_flight);
     REDIS_SERVER_RUN_FLUSHED(&server, test_an_unknown_reference_with_nothing_in_flight_is_unknown_at_once);
     REDIS_SERVER_RUN_FLUSHED(&server, test_released_and_later_registrations_are_not_counted);
-    redis_client_destroy(client);
-    event_loop_destroy(loop);
-    redis_server_destroy(&server);
+    redis_server_close(&server, loop, client);
     return test_done();
 }
