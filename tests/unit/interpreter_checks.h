@@ -2,7 +2,7 @@
  * interpreter_checks.h - what the test_interpreter*.c programs share: the
  * execution facts and small machines they run, checks of the steps the
  * interpreter makes (an ASSERT in them fails the test the program is
- * running, see interpreter_checks_report_to), sessions that drive one
+ * running: test.h's counters are one per program), sessions that drive one
  * execution step after step, and runs under allocation failures.
  */
 #ifndef INTERPRETER_CHECKS_H
@@ -102,13 +102,6 @@ enum failure_mode { FAIL_FROM_THEN_ON, FAIL_ONLY_ONE };
 
 #define CHECK_ALLOCATION_FAILURES(definition, input, calls) \
     check_allocation_failures((definition), (input), (calls), sizeof(calls) / sizeof((calls)[0]))
-
-/*
- * Makes the ASSERTs of these helpers mark the running test as failed in
- * current_test_failed: test.h's flag in the program's main file (test.h
- * keeps one per file). Call it first in main().
- */
-void interpreter_checks_report_to(int *current_test_failed);
 
 extern const struct execution_facts facts;
 

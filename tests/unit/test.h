@@ -17,9 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int test_count;
-static int test_failures;
-static int test_current_failed;
+/*
+ * One set of counters per program, whichever of its files assert: each file
+ * that includes this header defines them weakly, and the linker keeps one.
+ */
+__attribute__((weak)) int test_count;
+__attribute__((weak)) int test_failures;
+__attribute__((weak)) int test_current_failed;
 
 #define TEST_FAIL_(...)                          \
     do {                                         \

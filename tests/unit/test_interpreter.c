@@ -467,7 +467,6 @@ static void test_a_lone_allocation_failure_gives_enomem(void)
 
 int main(void)
 {
-    interpreter_checks_report_to(&test_current_failed);
     RUN(test_pass_with_result_and_result_path_then_succeed);
     RUN(test_fail_state_fails_with_its_error_and_cause);
     RUN(test_pass_loop_is_stopped);

@@ -447,7 +447,6 @@ static void test_allocation_failures_in_intrinsic_functions(void)
 
 int main(void)
 {
-    interpreter_checks_report_to(&test_current_failed);
     RUN(test_output_path_that_selects_nothing_fails_after_the_task);
     RUN(test_pass_input_output_and_null_result_paths);
     RUN(test_input_path_that_selects_nothing_fails_with_states_runtime);

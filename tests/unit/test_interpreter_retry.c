@@ -650,7 +650,6 @@ static void test_allocation_failures_in_timeouts(void)
 
 int main(void)
 {
-    interpreter_checks_report_to(&test_current_failed);
     /* Retry */
     RUN(test_retry_rests_then_starts_a_new_attempt_with_backoff);
     RUN(test_retry_delay_is_capped_by_max_delay_seconds);

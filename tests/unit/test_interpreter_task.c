@@ -574,7 +574,6 @@ static void test_allocation_failures_in_activity_tasks(void)
 
 int main(void)
 {
-    interpreter_checks_report_to(&test_current_failed);
     RUN(test_start_schedules_the_valuation_task);
     RUN(test_submitted_then_succeeded_ends_the_execution);
     RUN(test_task_failed_fails_the_execution);
