@@ -2,7 +2,7 @@
  * callback_queue - delayed HTTP callbacks that survive restarts: pending
  * callbacks live in Redis, not in this process.
  *
- * Keys: see common/valuation_keys.h (the loan-processor's console reads them
+ * Keys: see valuation-service/include/valuation_keys.h (the loan-processor's console reads them
  * too); the failed list keeps the last 1000.
  *
  * A process claims due callbacks atomically (one Lua script moves them to

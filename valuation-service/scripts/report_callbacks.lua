@@ -1,4 +1,4 @@
--- The queue's state for GET /stats.
+-- The queue's state for GET /callbacks.
 -- KEYS[1] the due set, KEYS[2] the in-flight set, KEYS[3] the failed list. ARGV[1] failure records wanted.
 -- Returns {due count, in-flight count, the newest failure records}.
 local records = {}
