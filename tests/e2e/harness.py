@@ -366,6 +366,14 @@ def can_replace_hosts_file():
         return False
 
 
+class ServerDidNotStart(AssertionError):
+    """A server process that exited before it was up; address_in_use when its port was taken meanwhile."""
+
+    def __init__(self, name, status, logs):
+        super().__init__(f"{name} exited with status {status} before it was up:\n{logs[-2000:]}")
+        self.address_in_use = "address in use" in logs
+
+
 class Server:
     """One of the project's servers, started as a real process."""
 
@@ -384,11 +392,16 @@ class Server:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.command_prefix + [self.binary], env=environment, stdout=self.log,
                                         stderr=self.log)
-        if wait_healthy:
-            wait_until(self.healthy, 10, what=f"{self.name} /health")
-        else:
-            wait_until(self.listening, 10, what=f"{self.name} listening")
+        up, what = (self.healthy, "/health") if wait_healthy else (self.listening, "listening")
+        wait_until(lambda: self.exited_early() or up(), 10, what=f"{self.name} {what}")
         return self
+
+    def exited_early(self):
+        """False while the process runs; raises ServerDidNotStart once it has exited."""
+        if self.process.poll() is None:
+            return False
+        status = self.stop()
+        raise ServerDidNotStart(self.name, status, self.logs())
 
     def listening(self):
         try:
@@ -603,15 +616,26 @@ class StackTestCase(unittest.TestCase):
         if failures:
             raise AssertionError("\n".join(failures))
 
+    def start_server(self, make, port, wait_healthy):
+        """Starts make(port); a port found free (port None) that another process took meanwhile is chosen again."""
+        for attempt in range(3):
+            server = make(port or free_port())
+            self.started_servers.append(server)
+            try:
+                self.servers.append(server.start(wait_healthy))
+                return server
+            except ServerDidNotStart as error:
+                if port or not error.address_in_use or attempt == 2:
+                    raise
+
     def start_valuation_service(self, port=None, wait_healthy=True, command_prefix=None, **environment):
         """Starts a valuation-service on this test's Redis; waits for /health 200 (or only for its port)."""
-        port = port or free_port()
-        settings = {"VALUATION_SERVICE_PORT": str(port), "REDIS_URL": self.redis.url, "TIME_SCALE": self.TIME_SCALE}
-        settings.update(environment)
-        server = Server(VALUATION_SERVICE, port, settings, "valuation-service", command_prefix)
-        self.started_servers.append(server)
-        self.servers.append(server.start(wait_healthy))
-        return server
+        def make(port):
+            settings = {"VALUATION_SERVICE_PORT": str(port), "REDIS_URL": self.redis.url,
+                        "TIME_SCALE": self.TIME_SCALE}
+            settings.update(environment)
+            return Server(VALUATION_SERVICE, port, settings, "valuation-service", command_prefix)
+        return self.start_server(make, port, wait_healthy)
 
     def state_machines_dir(self, extra_state_machines):
         """The shipped definitions plus extra ones ({name: ASL dict}) in a temporary directory."""
@@ -629,20 +653,21 @@ class StackTestCase(unittest.TestCase):
     def start_loan_processor(self, port=None, valuation_port=None, extra_state_machines=None, wait_healthy=True,
                              command_prefix=None, **environment):
         """Starts a loan-processor on this test's Redis; waits for /health 200 (or only for its port)."""
-        port = port or free_port()
-        settings = {
-            "LOAN_PROCESSOR_PORT": str(port),
-            "REDIS_URL": self.redis.url,
-            "TIME_SCALE": self.TIME_SCALE,
-            "STATE_MACHINES_DIR": self.state_machines_dir(extra_state_machines),
-            "VALUATION_SERVICE_URL": f"http://127.0.0.1:{valuation_port or free_port()}/valuation-request",
-            "CALLBACK_URL": f"http://127.0.0.1:{port}/valuation-callback",
-        }
-        settings.update(environment)
-        server = Server(LOAN_PROCESSOR, port, settings, "loan-processor", command_prefix)
-        self.started_servers.append(server)
-        self.servers.append(server.start(wait_healthy))
-        return server
+        state_machines_dir = self.state_machines_dir(extra_state_machines)
+        valuation_url = f"http://127.0.0.1:{valuation_port or free_port()}/valuation-request"
+
+        def make(port):
+            settings = {
+                "LOAN_PROCESSOR_PORT": str(port),
+                "REDIS_URL": self.redis.url,
+                "TIME_SCALE": self.TIME_SCALE,
+                "STATE_MACHINES_DIR": state_machines_dir,
+                "VALUATION_SERVICE_URL": valuation_url,
+                "CALLBACK_URL": f"http://127.0.0.1:{port}/valuation-callback",
+            }
+            settings.update(environment)
+            return Server(LOAN_PROCESSOR, port, settings, "loan-processor", command_prefix)
+        return self.start_server(make, port, wait_healthy)
 
     def start_stack(self, extra_state_machines=None, **environment):
         valuation = self.start_valuation_service(**environment)
