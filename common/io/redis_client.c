@@ -68,6 +68,10 @@ struct redis_client {
     bool write_deferred;          /* commands wait in hiredis's buffer for write_hook */
     bool writing_deferred;        /* write_hook is writing them */
 
+    uint64_t out_of_memory_ms;        /* monotonic: the last OOM error reply, 0 for none */
+    uint64_t out_of_memory_logged_ms; /* monotonic: when one was last logged */
+    unsigned long out_of_memory_replies; /* OOM replies since the last log line */
+
     TAILQ_HEAD(, pending_command) pending_commands; /* sent, awaiting a reply; oldest first */
     size_t pending;
 
@@ -213,6 +217,28 @@ static bool is_noscript(const redisReply *reply)
     return reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0;
 }
 
+/* Notes (and logs, at most once a second) a command Redis refused because it reached maxmemory. */
+static void note_out_of_memory(struct redis_client *client, const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ERROR || strncmp(reply->str, "OOM ", 4) != 0)
+        return;
+    uint64_t now = event_loop_now_ms();
+    client->out_of_memory_ms = now;
+    client->out_of_memory_replies++;
+    if (client->out_of_memory_logged_ms && now - client->out_of_memory_logged_ms < 1000)
+        return;
+    log_event(LOG_ERROR, "redis-out-of-memory",
+              "Redis at %s is out of memory (maxmemory): %lu command(s) refused: %.200s", client->location,
+              client->out_of_memory_replies, reply->str);
+    client->out_of_memory_logged_ms = now;
+    client->out_of_memory_replies = 0;
+}
+
+bool redis_client_out_of_memory(const struct redis_client *client)
+{
+    return client->out_of_memory_ms && event_loop_now_ms() - client->out_of_memory_ms < REDIS_CLIENT_OUT_OF_MEMORY_MS;
+}
+
 static void on_reply(redisAsyncContext *context, void *reply_pointer, void *privdata)
 {
     struct pending_command *command = privdata;
@@ -220,6 +246,7 @@ static void on_reply(redisAsyncContext *context, void *reply_pointer, void *priv
     redisReply *reply = reply_pointer;
     (void)context;
     pending_unlink(client, command);
+    note_out_of_memory(client, reply);
     if (is_noscript(reply) && command->script && !client->destroying) {
         /* The server lost its script cache: send the source once, which also caches it again. */
         if (send_eval_source(command) == 0)

@@ -67,6 +67,17 @@ void redis_client_on_change(struct redis_client *client, void (*on_change)(bool 
 
 bool redis_client_connected(const struct redis_client *client);
 
+/* How long after Redis refused a command for maxmemory (an "OOM ..." error reply) it counts as out of memory. */
+#define REDIS_CLIENT_OUT_OF_MEMORY_MS 10000
+
+/*
+ * True when Redis answered a command with an OOM error (used memory above
+ * maxmemory) within the last REDIS_CLIENT_OUT_OF_MEMORY_MS: a failure now is
+ * most likely that. Each such reply is logged as redis-out-of-memory (at most
+ * one line a second).
+ */
+bool redis_client_out_of_memory(const struct redis_client *client);
+
 /*
  * Registers count scripts (each loaded on every connection). The scripts
  * must outlive the client. Returns 0, -ENOSPC past the client's limit of

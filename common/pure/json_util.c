@@ -2,8 +2,23 @@
 #include "json_util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "utf8.h"
+
+/* cJSON turns a number beyond a double's range into an infinity (printed as null): such a document is refused. */
+static bool all_numbers_finite(const cJSON *value)
+{
+    if (cJSON_IsNumber(value))
+        return isfinite(value->valuedouble);
+    for (const cJSON *child = value->child; child; child = child->next) {
+        if (!all_numbers_finite(child))
+            return false;
+    }
+    return true;
+}
 
 int json_parse(const char *text, size_t length, cJSON **document)
 {
@@ -13,15 +28,71 @@ int json_parse(const char *text, size_t length, cJSON **document)
     cJSON *parsed = cJSON_ParseWithLengthOpts(text, length, &end, false);
     if (!parsed)
         return -EINVAL;
-    /* cJSON stops after the first value; anything but white space after it is an error. */
-    while (end && (size_t)(end - text) < length && strchr(" \t\r\n", *end) && *end)
+    /* cJSON stops after the first value; anything but white space after it (a NUL included) is an error. */
+    while (end && (size_t)(end - text) < length && *end && strchr(" \t\r\n", *end))
         end++;
-    if (end && (size_t)(end - text) < length) {
+    if (!end || (size_t)(end - text) < length || !all_numbers_finite(parsed)) {
         cJSON_Delete(parsed);
         return -EINVAL;
     }
     *document = parsed;
     return 0;
+}
+
+/*
+ * Copies the length bytes of text into out (room for length bytes), each
+ * \u0000 escape of a string as JSON_NUL_MARK. Returns the bytes written, or
+ * 0 when a string holds a NUL byte (JSON wants it escaped).
+ */
+static size_t mark_nul_escapes(const char *text, size_t length, char *out)
+{
+    static const char nul_escape[] = "\\u0000";
+    size_t written = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < length; i++) {
+        if (in_string && text[i] == '\0')
+            return 0;
+        if (in_string && text[i] == '\\' && length - i >= 6 && memcmp(text + i, nul_escape, 6) == 0) {
+            memcpy(out + written, JSON_NUL_MARK, 2);
+            written += 2;
+            i += 5;
+            continue;
+        }
+        if (in_string && text[i] == '\\' && i + 1 < length) {
+            out[written++] = text[i++]; /* the escaped character, a quote included, is copied below */
+        } else if (text[i] == '"') {
+            in_string = !in_string;
+        }
+        out[written++] = text[i];
+    }
+    return written;
+}
+
+int json_parse_request(const char *text, size_t length, cJSON **document)
+{
+    if (!utf8_is_valid(text, length))
+        return -EILSEQ;
+    if (length == 0)
+        return -EINVAL;
+    char *marked = malloc(length);
+    if (!marked)
+        return -ENOMEM;
+    size_t marked_length = mark_nul_escapes(text, length, marked);
+    int result = marked_length ? json_parse(marked, marked_length, document) : -EINVAL;
+    free(marked);
+    return result;
+}
+
+bool json_has_nul(const cJSON *value)
+{
+    if ((value->string && strstr(value->string, JSON_NUL_MARK))
+        || (cJSON_IsString(value) && strstr(value->valuestring, JSON_NUL_MARK)))
+        return true;
+    for (const cJSON *child = value->child; child; child = child->next) {
+        if (json_has_nul(child))
+            return true;
+    }
+    return false;
 }
 
 char *json_print(const cJSON *value)

@@ -11,9 +11,30 @@
 /*
  * Parses exactly length bytes (the text need not be NUL-terminated) as one
  * JSON value. Returns 0 and a document the caller frees with cJSON_Delete, or
- * -EINVAL for text that is not JSON (or has trailing garbage), -ENOMEM.
+ * -EINVAL for text that is not JSON (trailing bytes after the value, a NUL
+ * byte, a number beyond a double's range such as 1e400), -ENOMEM.
  */
 __attribute__((warn_unused_result)) int json_parse(const char *text, size_t length, cJSON **document);
+
+/*
+ * Marks, in a document from json_parse_request(), where the request had a
+ * \u0000 escape: cJSON's strings end at a NUL, so the escape is decoded as
+ * this two-byte sequence instead (the overlong form of U+0000, never valid
+ * UTF-8, so it cannot come from the request itself).
+ */
+#define JSON_NUL_MARK "\xc0\x80"
+
+/*
+ * Parses a request body as json_parse() does, after checking that it is
+ * UTF-8, and decodes each \u0000 escape as JSON_NUL_MARK (json_has_nul()
+ * finds them). Returns 0 and a document the caller frees with cJSON_Delete,
+ * -EILSEQ for a body that is not well-formed UTF-8, -EINVAL for one that is
+ * not JSON, or -ENOMEM.
+ */
+__attribute__((warn_unused_result)) int json_parse_request(const char *text, size_t length, cJSON **document);
+
+/* True when a string or member name anywhere in value holds JSON_NUL_MARK (a \u0000 of the request). */
+bool json_has_nul(const cJSON *value);
 
 /* Prints unformatted; the caller frees with cJSON_free. NULL when out of memory. */
 char *json_print(const cJSON *value);

@@ -45,17 +45,22 @@ stray:
     return 1;
 }
 
-bool utf8_is_valid(const char *bytes, size_t length)
+size_t utf8_first_invalid(const char *bytes, size_t length)
 {
     uint32_t code_point;
-    while (length > 0) {
-        size_t unit = utf8_next(bytes, length, &code_point);
+    size_t offset = 0;
+    while (offset < length) {
+        size_t unit = utf8_next(bytes + offset, length - offset, &code_point);
         if (code_point >= UTF8_STRAY_BYTE)
-            return false;
-        bytes += unit;
-        length -= unit;
+            return offset;
+        offset += unit;
     }
-    return true;
+    return length;
+}
+
+bool utf8_is_valid(const char *bytes, size_t length)
+{
+    return utf8_first_invalid(bytes, length) == length;
 }
 
 size_t utf8_count(const char *bytes, size_t length)
@@ -74,4 +79,24 @@ size_t utf8_count(const char *bytes, size_t length)
 size_t utf8_count_text(const char *text)
 {
     return utf8_count(text, strlen(text));
+}
+
+size_t utf8_quote(char *out, size_t size, const char *value, size_t length)
+{
+    size_t written = 0;
+    uint32_t code_point;
+    while (length > 0) {
+        size_t unit = utf8_next(value, length, &code_point);
+        bool replaced = code_point >= UTF8_STRAY_BYTE || code_point == 0;
+        const char *bytes = replaced ? UTF8_REPLACEMENT : value;
+        size_t count = replaced ? sizeof(UTF8_REPLACEMENT) - 1 : unit;
+        if (written + count >= size)
+            break;
+        memcpy(out + written, bytes, count);
+        written += count;
+        value += unit;
+        length -= unit;
+    }
+    out[written] = '\0';
+    return written;
 }

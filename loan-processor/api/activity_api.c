@@ -60,7 +60,7 @@ static struct activity_request *new_activity_request(struct http_request *reques
 {
     struct activity_request *context = calloc(1, sizeof(*context));
     if (!context) {
-        sfn_request_reply_unavailable(request, -ENOMEM);
+        sfn_request_reply_unavailable(request, api, -ENOMEM);
         return NULL;
     }
     context->request = request;
@@ -72,7 +72,7 @@ static struct activity_request *new_activity_request(struct http_request *reques
 /* An operation's call failed with result before sending anything: answers and frees context. */
 static void fail_activity_request(struct activity_request *context, int result)
 {
-    sfn_request_reply_unavailable(context->request, result);
+    sfn_request_reply_unavailable(context->request, context->api, result);
     free(context);
 }
 
@@ -93,14 +93,15 @@ static cJSON *describe_activity(const struct activity_description *activity, boo
 
 static void on_activity_created(int status, const struct activity_description *activity, void *data)
 {
-    struct http_request *request = data;
+    struct activity_request *context = data;
     if (status == -EDQUOT)
-        sfn_request_reply_error(request, 400, "ActivityLimitExceeded",
+        sfn_request_reply_error(context->request, 400, "ActivityLimitExceeded",
                                 "Activity Limit Exceeded: 'The maximum number of activities has been reached'");
     else if (status < 0)
-        sfn_request_reply_unavailable(request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
     else
-        http_request_reply_json(request, 200, describe_activity(activity, false));
+        http_request_reply_json(context->request, 200, describe_activity(activity, false));
+    free(context);
 }
 
 void activity_api_create(struct http_request *request, struct sfn_api *api, const cJSON *body)
@@ -112,9 +113,12 @@ void activity_api_create(struct http_request *request, struct sfn_api *api, cons
         sfn_request_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
         return;
     }
-    int result = activities_create_activity(api->activities, name, on_activity_created, request);
+    struct activity_request *context = new_activity_request(request, api, "");
+    if (!context)
+        return;
+    int result = activities_create_activity(api->activities, name, on_activity_created, context);
     if (result < 0)
-        sfn_request_reply_unavailable(request, result);
+        fail_activity_request(context, result);
 }
 
 /* ---- DescribeActivity ---- */
@@ -123,7 +127,7 @@ static void on_activity_described(int status, const struct activity_description 
 {
     struct activity_request *context = data;
     if (status < 0)
-        sfn_request_reply_unavailable(context->request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
     else if (!activity)
         reply_no_such_activity(context->request, context->arn);
     else
@@ -179,7 +183,7 @@ static void on_activities_listed(int status, const struct activity_description *
 {
     struct activity_request *context = data;
     if (status < 0)
-        sfn_request_reply_unavailable(context->request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
     else
         http_request_reply_json(context->request, 200, activity_page(activities, count, more, context->offset));
     free(context);
@@ -205,7 +209,7 @@ static void on_activity_deleted(int status, void *data)
 {
     struct activity_request *context = data;
     if (status < 0)
-        sfn_request_reply_unavailable(context->request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
     else
         sfn_request_reply_empty(context->request);
     free(context);
@@ -276,7 +280,7 @@ static void poll_answer(int status, const char *token, const char *input, void *
     else if (status == -ENOENT)
         reply_no_such_activity(context->request, context->arn);
     else
-        sfn_request_reply_unavailable(context->request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
     free(context);
 }
 
@@ -313,7 +317,7 @@ void activity_api_get_task(struct http_request *request, struct sfn_api *api, co
     else if (result == -ESHUTDOWN)
         sfn_request_reply_empty(request); /* shutting down: no task for this worker here */
     else if (result < 0)
-        sfn_request_reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, api, result);
     if (result < 0)
         free(context);
 }

@@ -23,6 +23,7 @@
 /* A request and the state machine ARN it names, kept for an answer that comes later. */
 struct start_context {
     struct http_request *request;
+    struct sfn_api *api;
     char state_machine_arn[SFN_ARN_PART_SIZE];
 };
 
@@ -36,7 +37,7 @@ static void on_started(int status, const char *execution_arn, int64_t start_ms, 
     } else if (status == -ENOENT) {
         sfn_request_reply_no_state_machine(request, context->state_machine_arn);
     } else if (status < 0) {
-        sfn_request_reply_unavailable(request, status);
+        sfn_request_reply_unavailable(request, context->api, status);
     } else {
         cJSON *response = cJSON_CreateObject();
         if (!response || !cJSON_AddStringToObject(response, "executionArn", execution_arn)
@@ -100,16 +101,17 @@ void execution_api_start(struct http_request *request, struct sfn_api *api, cons
         return;
     struct start_context *context = calloc(1, sizeof(*context));
     if (!context) {
-        sfn_request_reply_unavailable(request, -ENOMEM);
+        sfn_request_reply_unavailable(request, api, -ENOMEM);
         return;
     }
     context->request = request;
+    context->api = api;
     snprintf(context->state_machine_arn, sizeof(context->state_machine_arn), "%s", arn);
     int result = engine_start_execution(api->engine, arn, name, input, on_started, context);
     if (result == -ENOENT)
         sfn_request_reply_no_state_machine(request, arn);
     else if (result < 0)
-        sfn_request_reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, api, result);
     if (result < 0)
         free(context);
 }
@@ -169,7 +171,7 @@ static void on_described(int status, struct execution_record *record, void *data
 {
     struct read_operation *operation = data;
     if (status < 0)
-        sfn_request_reply_unavailable(operation->request, status);
+        sfn_request_reply_unavailable(operation->request, operation->api, status);
     else if (!record)
         sfn_request_reply_no_execution(operation->request, operation->execution_arn);
     else
@@ -190,7 +192,7 @@ static struct read_operation *begin_read(struct http_request *request, struct sf
         return NULL;
     struct read_operation *operation = calloc(1, sizeof(*operation));
     if (!operation) {
-        sfn_request_reply_unavailable(request, -ENOMEM);
+        sfn_request_reply_unavailable(request, api, -ENOMEM);
         return NULL;
     }
     operation->request = request;
@@ -208,7 +210,7 @@ void execution_api_describe(struct http_request *request, struct sfn_api *api, c
     int result = execution_store_load(api->redis, parsed.execution_id, on_described, operation);
     if (result < 0) {
         free(operation);
-        sfn_request_reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, api, result);
     }
 }
 
@@ -255,7 +257,7 @@ static void on_history(int status, const char *const *events, size_t count, void
 {
     struct read_operation *operation = data;
     if (status < 0)
-        sfn_request_reply_unavailable(operation->request, status);
+        sfn_request_reply_unavailable(operation->request, operation->api, status);
     else if (count == 0)
         sfn_request_reply_no_execution(operation->request, operation->execution_arn);
     else
@@ -286,7 +288,7 @@ void execution_api_get_history(struct http_request *request, struct sfn_api *api
     if (result == -ENAMETOOLONG) /* no execution has a key that long */
         sfn_request_reply_no_execution(request, operation->execution_arn);
     else if (result < 0)
-        sfn_request_reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, api, result);
     if (result < 0)
         free(operation);
 }
@@ -335,7 +337,7 @@ static void on_executions_listed(int status, const struct execution_summary *ite
 {
     struct list_operation *operation = data;
     if (status < 0) {
-        sfn_request_reply_unavailable(operation->request, status);
+        sfn_request_reply_unavailable(operation->request, operation->api, status);
         list_operation_free(operation);
         return;
     }
@@ -361,7 +363,7 @@ static void on_machine_for_listing(int status, struct state_machine_record *mach
     char prefix[SFN_ARN_PART_SIZE + 16];
     int result = 0;
     if (status < 0) {
-        sfn_request_reply_unavailable(request, status);
+        sfn_request_reply_unavailable(request, operation->api, status);
     } else if (!machine || strcmp(machine->arn, operation->state_machine_arn) != 0) {
         sfn_request_reply_no_state_machine(request, operation->state_machine_arn);
     } else if (strcmp(machine->type, "EXPRESS") == 0) {
@@ -380,7 +382,7 @@ static void on_machine_for_listing(int status, struct state_machine_record *mach
         if (result == 0)
             operation = NULL;
         else
-            sfn_request_reply_unavailable(request, result);
+            sfn_request_reply_unavailable(request, operation->api, result);
     }
     state_machine_store_record_free(machine);
     if (operation)
@@ -425,7 +427,7 @@ void execution_api_list(struct http_request *request, struct sfn_api *api, const
     struct list_operation *operation = calloc(1, sizeof(*operation));
     if (!operation || (next_token && !(operation->next_token = strdup(next_token)))) {
         free(operation);
-        sfn_request_reply_unavailable(request, -ENOMEM);
+        sfn_request_reply_unavailable(request, api, -ENOMEM);
         return;
     }
     operation->request = request;
@@ -437,7 +439,7 @@ void execution_api_list(struct http_request *request, struct sfn_api *api, const
     int result = state_machine_store_load(api->redis, parsed.state_machine, false, on_machine_for_listing, operation);
     if (result < 0) {
         list_operation_free(operation);
-        sfn_request_reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, api, result);
     }
 }
 
@@ -445,6 +447,7 @@ void execution_api_list(struct http_request *request, struct sfn_api *api, const
 
 struct stop_context {
     struct http_request *request;
+    struct sfn_api *api;
     char execution_arn[SFN_ARN_PART_SIZE];
 };
 
@@ -454,7 +457,7 @@ static void on_stopped(int status, int64_t stop_ms, void *data)
     if (status == -ENOENT) {
         sfn_request_reply_no_execution(context->request, context->execution_arn);
     } else if (status < 0) {
-        sfn_request_reply_unavailable(context->request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
     } else {
         cJSON *response = cJSON_CreateObject();
         if (response && !json_add_epoch_seconds(response, "stopDate", stop_ms)) {
@@ -477,14 +480,15 @@ void execution_api_stop(struct http_request *request, struct sfn_api *api, const
         return;
     struct stop_context *context = calloc(1, sizeof(*context));
     if (!context) {
-        sfn_request_reply_unavailable(request, -ENOMEM);
+        sfn_request_reply_unavailable(request, api, -ENOMEM);
         return;
     }
     context->request = request;
+    context->api = api;
     snprintf(context->execution_arn, sizeof(context->execution_arn), "%s", arn);
     int result = engine_stop_execution(api->engine, parsed.execution_id, error, cause, on_stopped, context);
     if (result < 0) {
         free(context);
-        sfn_request_reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, api, result);
     }
 }

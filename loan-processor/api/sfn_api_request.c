@@ -9,17 +9,21 @@
 #include <string.h>
 
 #include "json_util.h"
+#include "redis_client.h"
 #include "utf8.h"
 
 #define SERVICE_NAMESPACE "com.amazonaws.swf.service.v2.model#"
 
 void sfn_request_reply_error(struct http_request *request, unsigned status, const char *code, const char *format, ...)
 {
-    char message[4096], type[160];
+    char formatted[8192], message[4096], type[160];
     va_list arguments;
     va_start(arguments, format);
-    vsnprintf(message, sizeof(message), format, arguments);
+    int length = vsnprintf(formatted, sizeof(formatted), format, arguments);
     va_end(arguments);
+    /* Quoted values are cut on a character boundary and any byte that is not UTF-8 is replaced. */
+    utf8_quote(message, sizeof(message), formatted,
+               length < 0 ? 0 : (size_t)length < sizeof(formatted) ? (size_t)length : sizeof(formatted) - 1);
     if (strcmp(code, "ValidationException") == 0)
         snprintf(type, sizeof(type), "com.amazon.coral.validate#%s", code);
     else if (strcmp(code, "UnknownOperationException") == 0 || strcmp(code, "SerializationException") == 0)
@@ -44,7 +48,7 @@ void sfn_request_reply_no_execution(struct http_request *request, const char *ar
     sfn_request_reply_error(request, 400, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", arn);
 }
 
-void sfn_request_reply_unavailable(struct http_request *request, int result)
+void sfn_request_reply_unavailable(struct http_request *request, const struct sfn_api *api, int result)
 {
     if (result == -ENOMEM)
         sfn_request_reply_error(request, 500, "InternalFailure", "Out of memory");
@@ -52,6 +56,9 @@ void sfn_request_reply_unavailable(struct http_request *request, int result)
         sfn_request_reply_error(request, 503, "ServiceUnavailable",
                                 "The execution kept changing while this request was being applied; it was not "
                                 "carried out (retry)");
+    else if (api && redis_client_out_of_memory(api->redis))
+        sfn_request_reply_error(request, 503, "ServiceUnavailable",
+                                "Redis is out of memory (maxmemory); the request was not carried out (retry later)");
     else
         sfn_request_reply_error(request, 503, "ServiceUnavailable",
                                 "Redis is unavailable; the request was not carried out (retry later)");

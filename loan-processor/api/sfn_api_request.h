@@ -51,8 +51,12 @@ void sfn_request_reply_empty(struct http_request *request);
 void sfn_request_reply_no_state_machine(struct http_request *request, const char *arn);
 void sfn_request_reply_no_execution(struct http_request *request, const char *arn);
 
-/* Answers 503 (Redis unavailable; for -EBUSY, the execution kept changing) or, for -ENOMEM, 500. */
-void sfn_request_reply_unavailable(struct http_request *request, int result);
+/*
+ * Answers 503 (Redis unavailable, or out of memory when api's Redis client
+ * saw it refuse a write for maxmemory lately; for -EBUSY, the execution kept
+ * changing) or, for -ENOMEM, 500 (api may be NULL then).
+ */
+void sfn_request_reply_unavailable(struct http_request *request, const struct sfn_api *api, int result);
 
 /*
  * Answers 400 ValidationException: "1 validation error detected: Value at

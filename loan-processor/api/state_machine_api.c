@@ -34,7 +34,7 @@ static struct machine_context *new_context(struct http_request *request, struct 
 {
     struct machine_context *context = calloc(1, sizeof(*context));
     if (!context) {
-        sfn_request_reply_unavailable(request, -ENOMEM);
+        sfn_request_reply_unavailable(request, api, -ENOMEM);
         return NULL;
     }
     context->request = request;
@@ -162,7 +162,7 @@ static char *read_logging(struct http_request *request, const cJSON *body, bool 
         text = json_print(normal);
     cJSON_Delete(normal);
     if (!text) {
-        sfn_request_reply_unavailable(request, -ENOMEM);
+        sfn_request_reply_unavailable(request, NULL, -ENOMEM);
         *failed = true;
     }
     return text;
@@ -184,7 +184,7 @@ static char *read_tracing(struct http_request *request, const cJSON *body, bool 
     }
     char *text = strdup(cJSON_IsTrue(enabled) ? "{\"enabled\":true}" : ENGINE_DEFAULT_TRACING);
     if (!text) {
-        sfn_request_reply_unavailable(request, -ENOMEM);
+        sfn_request_reply_unavailable(request, NULL, -ENOMEM);
         *failed = true;
     }
     return text;
@@ -209,7 +209,7 @@ static void on_created(int status, const char *arn, const char *revision_id, int
         sfn_request_reply_error(context->request, 400, "StateMachineAlreadyExists",
                                 "State Machine Already Exists: '%s'", arn);
     } else if (status < 0) {
-        sfn_request_reply_unavailable(context->request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
     } else {
         cJSON *response = cJSON_CreateObject();
         if (!response || !cJSON_AddStringToObject(response, "stateMachineArn", arn)
@@ -256,7 +256,7 @@ void state_machine_api_create(struct http_request *request, struct sfn_api *api,
         if (result == -EINVAL)
             reply_invalid_definition(request, error);
         else if (result < 0)
-            sfn_request_reply_unavailable(request, result);
+            sfn_request_reply_unavailable(request, api, result);
         if (result < 0)
             context_free(context);
     }
@@ -290,7 +290,7 @@ static void on_described(int status, struct state_machine_record *machine, void 
 {
     struct machine_context *context = data;
     if (status < 0)
-        sfn_request_reply_unavailable(context->request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
     else if (!machine)
         sfn_request_reply_no_state_machine(context->request, context->arn);
     else
@@ -319,7 +319,7 @@ void state_machine_api_describe(struct http_request *request, struct sfn_api *ap
     int result = state_machine_store_load(api->redis, parsed.state_machine, true, on_described, context);
     if (result < 0) {
         context_free(context);
-        sfn_request_reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, api, result);
     }
 }
 
@@ -332,7 +332,7 @@ static void on_updated(int status, const char *arn, const char *revision_id, int
     if (status == -ENOENT) {
         sfn_request_reply_no_state_machine(context->request, context->arn);
     } else if (status < 0) {
-        sfn_request_reply_unavailable(context->request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
     } else {
         cJSON *response = cJSON_CreateObject();
         if (response && json_add_epoch_seconds(response, "updateDate", update_ms))
@@ -363,7 +363,7 @@ static void on_machine_for_update(int status, struct state_machine_record *machi
     else if (result == -EINVAL)
         reply_invalid_definition(context->request, error);
     else
-        sfn_request_reply_unavailable(context->request, result);
+        sfn_request_reply_unavailable(context->request, context->api, result);
     context_free(context);
 }
 
@@ -409,7 +409,7 @@ void state_machine_api_update(struct http_request *request, struct sfn_api *api,
                      : -ENOMEM;
     if (result < 0) {
         context_free(context);
-        sfn_request_reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, api, result);
     }
 }
 
@@ -419,7 +419,7 @@ static void on_deleted(int status, void *data)
 {
     struct machine_context *context = data;
     if (status < 0)
-        sfn_request_reply_unavailable(context->request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
     else
         sfn_request_reply_empty(context->request);
     context_free(context);
@@ -442,7 +442,7 @@ void state_machine_api_delete(struct http_request *request, struct sfn_api *api,
     int result = state_machine_store_delete(api->redis, parsed.state_machine, on_deleted, context);
     if (result < 0) {
         context_free(context);
-        sfn_request_reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, api, result);
     }
 }
 
@@ -452,7 +452,7 @@ static void on_listed(int status, const struct state_machine_summary *items, siz
 {
     struct machine_context *context = data;
     if (status < 0) {
-        sfn_request_reply_unavailable(context->request, status);
+        sfn_request_reply_unavailable(context->request, context->api, status);
         context_free(context);
         return;
     }
@@ -498,6 +498,6 @@ void state_machine_api_list(struct http_request *request, struct sfn_api *api, c
     int result = state_machine_store_list(api->redis, next_token, max_results, on_listed, context);
     if (result < 0) {
         context_free(context);
-        sfn_request_reply_unavailable(request, result);
+        sfn_request_reply_unavailable(request, api, result);
     }
 }
