@@ -122,8 +122,8 @@ static void handle_valuation_request(struct http_request *request, void *data)
     cJSON *body = NULL;
     char error[256], reference[RANDOM_ID_NANOID_SIZE];
     struct valuation_request valuation;
-    if (json_parse(text, length, &body) < 0) {
-        http_request_reply_error(request, 400, "InvalidJson", "The body is not valid JSON");
+    if (json_parse_body(text, length, &body, error, sizeof(error)) < 0) {
+        http_request_reply_error(request, 400, "InvalidJson", "%s", error);
         return;
     }
     if (valuation_request_parse(body, &valuation, error, sizeof(error)) < 0)

@@ -29,6 +29,7 @@
 
 #include "json_util.h"
 #include "log.h"
+#include "utf8.h"
 
 struct http_server {
     struct event_loop *loop;
@@ -525,11 +526,14 @@ int http_request_reply_json(struct http_request *request, unsigned status, cJSON
 
 int http_request_reply_error(struct http_request *request, unsigned status, const char *code, const char *format, ...)
 {
-    char message[4096];
+    char formatted[8192], message[4096];
     va_list arguments;
     va_start(arguments, format);
-    vsnprintf(message, sizeof(message), format, arguments);
+    int length = vsnprintf(formatted, sizeof(formatted), format, arguments);
     va_end(arguments);
+    /* A quoted value is cut on a character boundary; bytes that are not UTF-8 are replaced. */
+    utf8_quote(message, sizeof(message), formatted,
+               length < 0 ? 0 : (size_t)length < sizeof(formatted) ? (size_t)length : sizeof(formatted) - 1);
     return answer(request, status, build_error_response(code, message));
 }
 

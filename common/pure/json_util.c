@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,27 @@ int json_parse_request(const char *text, size_t length, cJSON **document)
     int result = marked_length ? json_parse(marked, marked_length, document) : -EINVAL;
     free(marked);
     return result;
+}
+
+int json_parse_body(const char *text, size_t length, cJSON **document, char *problem, size_t size)
+{
+    cJSON *parsed = NULL;
+    int result = json_parse_request(text, length, &parsed);
+    if (result == -EILSEQ)
+        snprintf(problem, size, "The body is not UTF-8: invalid byte 0x%02x at offset %zu",
+                 (unsigned char)text[utf8_first_invalid(text, length)], utf8_first_invalid(text, length));
+    else if (result == -ENOMEM)
+        snprintf(problem, size, "Out of memory");
+    else if (result < 0)
+        snprintf(problem, size, "The body is not valid JSON");
+    else if (json_has_nul(parsed))
+        snprintf(problem, size, "The body is not valid JSON: a string holds a NUL character (\\u0000)");
+    else {
+        *document = parsed;
+        return 0;
+    }
+    cJSON_Delete(parsed);
+    return result == -ENOMEM ? -ENOMEM : -EINVAL;
 }
 
 bool json_has_nul(const cJSON *value)

@@ -36,6 +36,15 @@ __attribute__((warn_unused_result)) int json_parse_request(const char *text, siz
 /* True when a string or member name anywhere in value holds JSON_NUL_MARK (a \u0000 of the request). */
 bool json_has_nul(const cJSON *value);
 
+/*
+ * Parses a request body that must be UTF-8 JSON without a NUL character
+ * (raw or \u0000). Returns 0 and a document the caller frees with
+ * cJSON_Delete, or -EINVAL (-ENOMEM) and the reason in problem (size > 0
+ * bytes), e.g. "The body is not valid JSON".
+ */
+__attribute__((warn_unused_result)) int json_parse_body(const char *text, size_t length, cJSON **document,
+                                                        char *problem, size_t size);
+
 /* Prints unformatted; the caller frees with cJSON_free. NULL when out of memory. */
 char *json_print(const cJSON *value);
 

@@ -23,7 +23,9 @@ void sfn_request_reply_error(struct http_request *request, unsigned status, cons
     va_end(arguments);
     /* Quoted values are cut on a character boundary and any byte that is not UTF-8 is replaced. */
     utf8_quote(message, sizeof(message), formatted,
-               length < 0 ? 0 : (size_t)length < sizeof(formatted) ? (size_t)length : sizeof(formatted) - 1);
+               length < 0                           ? 0
+               : (size_t)length < sizeof(formatted) ? (size_t)length
+                                                    : sizeof(formatted) - 1);
     if (strcmp(code, "ValidationException") == 0)
         snprintf(type, sizeof(type), "com.amazon.coral.validate#%s", code);
     else if (strcmp(code, "UnknownOperationException") == 0 || strcmp(code, "SerializationException") == 0)

@@ -518,25 +518,13 @@ static void send_read(struct valuation_view *view, enum valuation_read_kind kind
     view->outstanding++;
 }
 
-static bool valid_reference(const char *reference)
-{
-    size_t length = reference ? strlen(reference) : 0;
-    if (length == 0 || length > VALUATION_REFERENCE_MAX_LENGTH)
-        return false;
-    for (size_t i = 0; i < length; i++) {
-        if (reference[i] <= ' ' || reference[i] > '~')
-            return false;
-    }
-    return true;
-}
-
 void console_api_valuation(struct http_request *request, struct console_api *api)
 {
     const char *reference = http_request_query(request, "reference");
-    if (!valid_reference(reference)) {
+    if (!reference || !valuation_tokens_valid_reference(reference)) {
         http_request_reply_error(request, 400, "InvalidParameter",
-                                 "The query parameter 'reference' must be a valuationReference: 1-%d printable "
-                                 "characters without spaces",
+                                 "The query parameter 'reference' must be a valuationReference: 1-%d characters of "
+                                 "A-Z, a-z, 0-9, '_' and '-'",
                                  VALUATION_REFERENCE_MAX_LENGTH);
         return;
     }

@@ -19,6 +19,12 @@ int valuation_tokens_init(struct redis_client *redis)
     return redis_client_add_scripts(redis, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
 
+bool valuation_tokens_valid_reference(const char *reference)
+{
+    size_t length = strspn(reference, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+    return length > 0 && length <= VALUATION_REFERENCE_MAX_LENGTH && reference[length] == '\0';
+}
+
 void valuation_tokens_key(const char *valuation_reference, char *out, size_t size)
 {
     snprintf(out, size, "valuation:%s", valuation_reference);

@@ -4,8 +4,12 @@
  *
  * Keys:
  *   valuation:<valuationReference>  string: the task token (expires after the retention)
- *   valuation:requests-in-flight    sorted set: ids of valuation requests sent and not
+ *   valuation-requests-in-flight    sorted set: ids of valuation requests sent and not
  *                                   finished, scored by lease expiry (Redis clock, ms)
+ *
+ * A reference is 1-VALUATION_REFERENCE_MAX_LENGTH characters of the valuation
+ * service's alphabet (A-Z a-z 0-9 _ -); the in-flight key is outside the
+ * "valuation:" namespace, so no reference can name it.
  *
  * The race this closes: the valuation service answers 201 {R} and may call
  * back at once (tiny TIME_SCALE), before the loan-processor has stored
@@ -38,7 +42,7 @@
 #include "random_id.h"
 #include "redis_client.h"
 
-#define VALUATION_TOKENS_IN_FLIGHT_KEY "valuation:requests-in-flight"
+#define VALUATION_TOKENS_IN_FLIGHT_KEY "valuation-requests-in-flight"
 /* How long the valuation service may take to answer a valuation request (its HTTP timeout). */
 #define VALUATION_REQUEST_TIMEOUT_MS 10000
 /* An in-flight registration's lease: the request's timeout plus a margin to store the token. */
@@ -61,6 +65,9 @@ typedef void (*valuation_tokens_lookup_callback)(int status, const struct valuat
 
 /* Registers the scripts with redis; call once before use. Returns 0 or -ENOSPC. */
 __attribute__((warn_unused_result)) int valuation_tokens_init(struct redis_client *redis);
+
+/* True when reference is 1-VALUATION_REFERENCE_MAX_LENGTH characters of A-Z, a-z, 0-9, '_' and '-'. */
+bool valuation_tokens_valid_reference(const char *reference);
 
 /* Writes the Redis key of a valuationReference's token into out. */
 void valuation_tokens_key(const char *valuation_reference, char *out, size_t size);

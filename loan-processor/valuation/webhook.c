@@ -256,9 +256,10 @@ static bool check_response(struct http_request *request, const cJSON *body)
                                  "The body must be a JSON object (a ValuationResponse)");
         return false;
     }
-    if (!reference || !reference[0] || strlen(reference) > VALUATION_REFERENCE_MAX_LENGTH) {
+    if (!reference || !valuation_tokens_valid_reference(reference)) {
         http_request_reply_error(request, 400, "InvalidRequest",
-                                 "'valuationReference' must be a non-empty string of at most 100 characters");
+                                 "'valuationReference' must be 1-%d characters of A-Z, a-z, 0-9, '_' and '-'",
+                                 VALUATION_REFERENCE_MAX_LENGTH);
         return false;
     }
     if (failed && !cJSON_IsBool(failed) && !cJSON_IsNull(failed)) {
@@ -278,8 +279,9 @@ void webhook_handle_valuation_callback(struct http_request *request, void *data)
     size_t length;
     const char *text = http_request_body(request, &length);
     cJSON *body = NULL;
-    if (json_parse(text, length, &body) < 0) {
-        http_request_reply_error(request, 400, "InvalidJson", "The body is not valid JSON");
+    char problem[128];
+    if (json_parse_body(text, length, &body, problem, sizeof(problem)) < 0) {
+        http_request_reply_error(request, 400, "InvalidJson", "%s", problem);
         return;
     }
     if (!check_response(request, body)) {

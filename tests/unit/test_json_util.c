@@ -203,8 +203,77 @@ static void test_text_of_a_value(void)
     cJSON_Delete(string);
 }
 
+static void test_parse_refuses_numbers_beyond_a_double(void)
+{
+    char *printed = NULL;
+    ASSERT_EQ_INT(-EINVAL, parse_text("1e400", &printed));
+    ASSERT_EQ_INT(-EINVAL, parse_text("{\"a\":[1,{\"b\":-1e400}]}", &printed));
+    ASSERT_EQ_INT(0, parse_text("[1e308,1e-400]", &printed));
+    ASSERT_NOT_NULL(printed);
+    cJSON_free(printed);
+}
+
+/* Parses text with json_parse_request: the result, and whether the document holds a \u0000. */
+static int parse_request(const char *text, size_t length, bool *has_nul)
+{
+    cJSON *document = NULL;
+    int rc = json_parse_request(text, length, &document);
+    *has_nul = rc == 0 && json_has_nul(document);
+    cJSON_Delete(document);
+    return rc;
+}
+
+static void test_request_must_be_utf8(void)
+{
+    bool has_nul;
+    ASSERT_EQ_INT(-EILSEQ, parse_request("{\"name\":\"bad\xff\xfe\"}", 16, &has_nul));
+    ASSERT_EQ_INT(-EILSEQ, parse_request("{\"a\":\"\xc0\x80\"}", 10, &has_nul)); /* the NUL mark itself */
+    ASSERT_EQ_INT(0, parse_request("{\"a\":\"caf\xc3\xa9\"}", 13, &has_nul));
+    ASSERT_TRUE(!has_nul);
+    ASSERT_EQ_INT(-EINVAL, parse_request("", 0, &has_nul));
+}
+
+static void test_request_nul_escapes_are_marked(void)
+{
+    bool has_nul;
+    const char *in_value = "{\"name\":\"abc\\u0000def\"}";
+    const char *in_key = "{\"a\\u0000\":1}";
+    const char *escaped_backslash = "{\"a\":\"\\\\u0000\"}"; /* a backslash, then the text u0000 */
+    const char *other_escapes = "{\"a\":\"\\\"\\u0001\\u00e9\"}";
+    ASSERT_EQ_INT(0, parse_request(in_value, strlen(in_value), &has_nul));
+    ASSERT_TRUE(has_nul);
+    ASSERT_EQ_INT(0, parse_request(in_key, strlen(in_key), &has_nul));
+    ASSERT_TRUE(has_nul);
+    ASSERT_EQ_INT(0, parse_request(escaped_backslash, strlen(escaped_backslash), &has_nul));
+    ASSERT_TRUE(!has_nul);
+    ASSERT_EQ_INT(0, parse_request(other_escapes, strlen(other_escapes), &has_nul));
+    ASSERT_TRUE(!has_nul);
+    ASSERT_EQ_INT(-EINVAL, parse_request("{\"a\":\"x\0y\"}", 10, &has_nul)); /* a raw NUL in a string */
+    ASSERT_EQ_INT(-EINVAL, parse_request("{}\0", 3, &has_nul));
+}
+
+static void test_body_names_the_problem(void)
+{
+    cJSON *document = NULL;
+    char problem[128] = "";
+    ASSERT_EQ_INT(-EINVAL, json_parse_body("{\"a\":\"\xff\"}", 8, &document, problem, sizeof(problem)));
+    ASSERT_EQ_STR("The body is not UTF-8: invalid byte 0xff at offset 6", problem);
+    ASSERT_EQ_INT(-EINVAL, json_parse_body("{\"a\":1e400}", 11, &document, problem, sizeof(problem)));
+    ASSERT_EQ_STR("The body is not valid JSON", problem);
+    ASSERT_EQ_INT(-EINVAL, json_parse_body("{\"a\":\"\\u0000\"}", 14, &document, problem, sizeof(problem)));
+    ASSERT_EQ_STR("The body is not valid JSON: a string holds a NUL character (\\u0000)", problem);
+    ASSERT_NULL(document);
+    ASSERT_EQ_INT(0, json_parse_body("{\"a\":1}", 7, &document, problem, sizeof(problem)));
+    ASSERT_NOT_NULL(document);
+    cJSON_Delete(document);
+}
+
 int main(void)
 {
+    RUN(test_parse_refuses_numbers_beyond_a_double);
+    RUN(test_request_must_be_utf8);
+    RUN(test_request_nul_escapes_are_marked);
+    RUN(test_body_names_the_problem);
     RUN(test_parse_accepts_values_and_surrounding_whitespace);
     RUN(test_parse_rejects_trailing_garbage);
     RUN(test_parse_rejects_empty_and_non_json);

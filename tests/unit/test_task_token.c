@@ -206,8 +206,37 @@ static void test_parse_rejects_over_2048_characters(void)
     ASSERT_EQ_INT(-EINVAL, rc);
 }
 
+/* Only the exact form the server issues: padded, standard alphabet, nothing after it. */
+static void test_parse_accepts_only_the_issued_form(void)
+{
+    char *token = NULL;
+    char id[TASK_TOKEN_EXECUTION_ID_SIZE] = "untouched";
+    char variant[TASK_TOKEN_MAX_LENGTH + 8];
+    ASSERT_EQ_INT(0, task_token_create("sm:exec1", &token)); /* 25 bytes: ends in "==" */
+    size_t length = strlen(token);
+    int rc_issued = task_token_parse(token, id);
+    snprintf(variant, sizeof(variant), "%.*s", (int)(length - 2), token);
+    int rc_unpadded = task_token_parse(variant, id);
+    snprintf(variant, sizeof(variant), "%s=", token);
+    int rc_extra_padding = task_token_parse(variant, id);
+    snprintf(variant, sizeof(variant), "%sAAAA", token);
+    int rc_trailing = task_token_parse(variant, id);
+    snprintf(variant, sizeof(variant), "%s", token);
+    for (char *c = variant; *c; c++)
+        *c = *c == '+' ? '-' : *c == '/' ? '_' : *c;
+    int rc_url_safe = strcmp(variant, token) != 0 ? task_token_parse(variant, id) : -EINVAL;
+    free(token);
+    ASSERT_EQ_INT(0, rc_issued);
+    ASSERT_EQ_STR("sm:exec1", id);
+    ASSERT_EQ_INT(-EINVAL, rc_unpadded);
+    ASSERT_EQ_INT(-EINVAL, rc_extra_padding);
+    ASSERT_EQ_INT(-EINVAL, rc_trailing);
+    ASSERT_EQ_INT(-EINVAL, rc_url_safe);
+}
+
 int main(void)
 {
+    RUN(test_parse_accepts_only_the_issued_form);
     RUN(test_create_parse_round_trip);
     RUN(test_token_is_base64_within_aws_limit);
     RUN(test_longest_execution_id_fits);

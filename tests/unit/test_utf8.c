@@ -94,8 +94,45 @@ static void test_counts_code_points_and_stray_bytes(void)
     ASSERT_EQ_INT(3, utf8_count("a\0\xc3\xa9", 4));
 }
 
+static void test_first_invalid_byte(void)
+{
+    ASSERT_EQ_INT(0, utf8_first_invalid("", 0));
+    ASSERT_EQ_INT(5, utf8_first_invalid("caf\xc3\xa9", 5));
+    ASSERT_EQ_INT(3, utf8_first_invalid("bad\xff\xfe", 5));
+    ASSERT_EQ_INT(1, utf8_first_invalid("a\xc3(", 3));
+}
+
+static void test_quote_cuts_on_character_boundaries(void)
+{
+    char out[6];
+    ASSERT_EQ_INT(5, utf8_quote(out, sizeof(out), "hello world", 11));
+    ASSERT_EQ_STR("hello", out);
+    /* "ab" and the euro sign (3 bytes) fill the 5 bytes of room exactly. */
+    ASSERT_EQ_INT(5, utf8_quote(out, sizeof(out), "ab\xe2\x82\xac", 5));
+    ASSERT_EQ_STR("ab\xe2\x82\xac", out);
+    ASSERT_EQ_INT(3, utf8_quote(out, sizeof(out), "abc\xe2\x82\xac", 6)); /* 6 bytes needed: stops before it */
+    ASSERT_EQ_STR("abc", out);
+    ASSERT_TRUE(utf8_is_valid(out, strlen(out)));
+}
+
+static void test_quote_replaces_stray_bytes_and_nul(void)
+{
+    char out[32];
+    ASSERT_EQ_INT(9, utf8_quote(out, sizeof(out), "bad\xff\xfe", 5));
+    ASSERT_EQ_STR("bad" UTF8_REPLACEMENT UTF8_REPLACEMENT, out);
+    ASSERT_EQ_INT(5, utf8_quote(out, sizeof(out), "a\0b", 3));
+    ASSERT_EQ_STR("a" UTF8_REPLACEMENT "b", out);
+    ASSERT_EQ_INT(2, utf8_quote(out, 4, "ab\xff", 3)); /* the replacement does not fit: cut before it */
+    ASSERT_EQ_STR("ab", out);
+    ASSERT_EQ_INT(0, utf8_quote(out, 1, "abc", 3));
+    ASSERT_EQ_STR("", out);
+}
+
 int main(void)
 {
+    RUN(test_first_invalid_byte);
+    RUN(test_quote_cuts_on_character_boundaries);
+    RUN(test_quote_replaces_stray_bytes_and_nul);
     RUN(test_decodes_each_length_at_its_boundaries);
     RUN(test_overlong_forms_are_stray_bytes);
     RUN(test_surrogates_are_stray_bytes);
