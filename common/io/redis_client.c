@@ -68,8 +68,8 @@ struct redis_client {
     bool write_deferred;          /* commands wait in hiredis's buffer for write_hook */
     bool writing_deferred;        /* write_hook is writing them */
 
-    uint64_t out_of_memory_ms;        /* monotonic: the last OOM error reply, 0 for none */
-    uint64_t out_of_memory_logged_ms; /* monotonic: when one was last logged */
+    uint64_t out_of_memory_ms;           /* monotonic: the last OOM error reply, 0 for none */
+    uint64_t out_of_memory_logged_ms;    /* monotonic: when one was last logged */
     unsigned long out_of_memory_replies; /* OOM replies since the last log line */
 
     TAILQ_HEAD(, pending_command) pending_commands; /* sent, awaiting a reply; oldest first */
@@ -220,7 +220,8 @@ static bool is_noscript(const redisReply *reply)
 /* Notes (and logs, at most once a second) a command Redis refused because it reached maxmemory. */
 static void note_out_of_memory(struct redis_client *client, const redisReply *reply)
 {
-    if (!reply || reply->type != REDIS_REPLY_ERROR || strncmp(reply->str, "OOM ", 4) != 0)
+    /* "OOM command not allowed ...", alone or inside a script's error */
+    if (!reply || reply->type != REDIS_REPLY_ERROR || !strstr(reply->str, "OOM command not allowed"))
         return;
     uint64_t now = event_loop_now_ms();
     client->out_of_memory_ms = now;

@@ -45,7 +45,7 @@ TASK_CLOSED = "Task Timed Out: 'Provided task does not exist anymore'"
 UNKNOWN_REFERENCE = "Unknown valuation reference"
 ERROR_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{ERROR_TOPIC}"
 CALLBACK_FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ValuationCallbackFunction"
-IN_FLIGHT_KEY = "valuation:requests-in-flight"
+IN_FLIGHT_KEY = "valuation-requests-in-flight"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 REDIS_CLUSTER = os.environ.get("E2E_REDIS_CLUSTER") == "1"
 
@@ -776,6 +776,12 @@ class TapResult(unittest.TestResult):
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
         self._line(test, True, directive=f" # SKIP {reason}")
+
+    def addSubTest(self, test, subtest, error):
+        """A failed subTest gets its own "not ok" line (its test case's line alone would say ok)."""
+        super().addSubTest(test, subtest, error)
+        if error is not None:
+            self._failed(subtest, error)
 
 
 def main():
