@@ -533,7 +533,9 @@ int http_request_reply_error(struct http_request *request, unsigned status, cons
     va_end(arguments);
     /* A quoted value is cut on a character boundary; bytes that are not UTF-8 are replaced. */
     utf8_quote(message, sizeof(message), formatted,
-               length < 0 ? 0 : (size_t)length < sizeof(formatted) ? (size_t)length : sizeof(formatted) - 1);
+               length < 0                           ? 0
+               : (size_t)length < sizeof(formatted) ? (size_t)length
+                                                    : sizeof(formatted) - 1);
     return answer(request, status, build_error_response(code, message));
 }
 
