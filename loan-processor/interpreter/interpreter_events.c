@@ -170,6 +170,20 @@ int interpreter_fail_runtime(struct interpreter_step *step, const char *state_na
     return interpreter_fail_state(step, "States.Runtime", state_name, entered_event_id, detail);
 }
 
+bool interpreter_over_data_limit(struct interpreter_step *step, const struct state_definition *state, const char *text,
+                                 int *result)
+{
+    char cause[256];
+
+    if (strlen(text) <= INTERPRETER_MAX_PAYLOAD_BYTES)
+        return false;
+    snprintf(cause, sizeof cause,
+             "The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.",
+             state->name);
+    *result = interpreter_end_failed(step, "States.DataLimitExceeded", cause);
+    return true;
+}
+
 const char *interpreter_template_error(int status)
 {
     return status == -EDOM ? INTRINSIC_FAILURE_ERROR : "States.Runtime";

@@ -198,6 +198,23 @@ static int abandon_task_attempt(struct run *run, const struct state_definition *
     return result;
 }
 
+/* Parameters over the data limit: the attempt never starts and the execution fails (States.DataLimitExceeded). */
+static bool parameters_over_data_limit(struct interpreter_step *step, const struct state_definition *state, int *result)
+{
+    char *text = interpreter_print_document(step->task.parameters);
+    bool over = text == NULL || interpreter_over_data_limit(step, state, text, result);
+
+    if (text == NULL)
+        *result = -ENOMEM;
+    cJSON_free(text);
+    if (over) {
+        cJSON_Delete(step->task.parameters);
+        free(step->task.token);
+        memset(&step->task, 0, sizeof step->task);
+    }
+    return over;
+}
+
 int interpreter_start_task_attempt(struct run *run, const struct state_definition *state, long entered_event_id,
                                    int64_t entered_ms, const char *input_text, const struct retry_counts *counts)
 {
@@ -217,6 +234,8 @@ int interpreter_start_task_attempt(struct run *run, const struct state_definitio
     const char *missing = run->environment->missing_activity;
     if (step->task.is_activity && missing && strcmp(missing, state->resource) == 0)
         return interpreter_fail_missing_activity(step, state, entered_event_id);
+    if (parameters_over_data_limit(step, state, &result))
+        return result;
     if (counts->total && !(step->retry_counts = interpreter_format_retry_counts(counts, state->retrier_count)))
         return -ENOMEM;
     result = step->task.is_activity ? schedule_activity_event(step) : schedule_task_events(step, run->facts->region);
