@@ -258,9 +258,14 @@ static int enter_state(struct run *run, const struct state_definition *state, lo
 static int record_exit(struct run *run, const struct state_definition *state, const cJSON *output, const char *next,
                        bool *ended)
 {
-    char *text = interpreter_print_document(output);
-    int result = text ? 0 : -ENOMEM;
+    int result = 0;
+    char *text = NULL;
 
+    *ended = interpreter_over_nesting_limit(run->step, state, output, &result);
+    if (*ended)
+        return result;
+    text = interpreter_print_document(output);
+    result = text ? 0 : -ENOMEM;
     *ended = text && interpreter_over_data_limit(run->step, state, text, &result);
     if (result == 0 && !*ended)
         result = interpreter_append_state_exited(run->step, state, text);

@@ -53,6 +53,17 @@ enum resting_kind {
 /* A state's input or output, a task's Parameters or result: at most 256 KiB of JSON text, as at AWS. */
 #define INTERPRETER_MAX_PAYLOAD_BYTES 262144
 
+/*
+ * The deepest nesting of arrays and objects a state's input, output or
+ * Parameters may have: Redis's Lua JSON decoder refuses documents deeper
+ * than 1,000 levels, and a stored document sits inside a few more. Deeper
+ * data fails the execution (States.Runtime) where it would be built.
+ */
+#define INTERPRETER_MAX_NESTING 512
+
+/* Whether value nests arrays and objects more than limit levels deep (a scalar is 0 deep, [] 1 deep). */
+bool interpreter_nesting_over(const cJSON *value, int limit);
+
 /* The events of one execution's history, at most, as at AWS; beyond it the execution fails (States.Runtime). */
 #define INTERPRETER_MAX_HISTORY_EVENTS 25000
 

@@ -113,6 +113,15 @@ __attribute__((warn_unused_result)) int interpreter_fail_state(struct interprete
 bool interpreter_over_data_limit(struct interpreter_step *step, const struct state_definition *state, const char *text,
                                  int *result);
 
+/*
+ * Whether document (a state's output, a task's Parameters) nests deeper
+ * than INTERPRETER_MAX_NESTING; if so the execution fails with
+ * States.Runtime naming state, and *result says how that went (0 or
+ * -ENOMEM).
+ */
+bool interpreter_over_nesting_limit(struct interpreter_step *step, const struct state_definition *state,
+                                    const cJSON *document, int *result);
+
 /* Fails the execution with States.Runtime, AWS's wording around detail. */
 __attribute__((warn_unused_result)) int interpreter_fail_runtime(struct interpreter_step *step, const char *state_name,
                                                                  long entered_event_id, const char *detail);

@@ -198,13 +198,17 @@ static int abandon_task_attempt(struct run *run, const struct state_definition *
     return result;
 }
 
-/* Parameters over the data limit: the attempt never starts and the execution fails (States.DataLimitExceeded). */
+/*
+ * Parameters over the data limit (States.DataLimitExceeded) or nested too
+ * deep (States.Runtime): the attempt never starts and the execution fails.
+ */
 static bool parameters_over_data_limit(struct interpreter_step *step, const struct state_definition *state, int *result)
 {
-    char *text = interpreter_print_document(step->task.parameters);
-    bool over = text == NULL || interpreter_over_data_limit(step, state, text, result);
+    bool deep = interpreter_over_nesting_limit(step, state, step->task.parameters, result);
+    char *text = deep ? NULL : interpreter_print_document(step->task.parameters);
+    bool over = deep || text == NULL || interpreter_over_data_limit(step, state, text, result);
 
-    if (text == NULL)
+    if (!deep && text == NULL)
         *result = -ENOMEM;
     cJSON_free(text);
     if (over) {

@@ -154,6 +154,42 @@ static void test_doubling_outputs_stop_at_the_data_limit(void)
     session_close(&session);
 }
 
+/* The issue's ResultPath "$.a.a....": refused before the document is built (Redis could not decode it). */
+static void test_result_path_nesting_too_deep_fails(void)
+{
+    char definition[8192];
+    size_t used = (size_t)snprintf(definition, sizeof definition,
+                                   "{\"StartAt\":\"Deep\",\"States\":{\"Deep\":{\"Type\":\"Pass\",\"ResultPath\":\"$");
+    struct session session;
+
+    for (int i = 0; i < 1100; i++)
+        used += (size_t)snprintf(definition + used, sizeof definition - used, ".a");
+    snprintf(definition + used, sizeof definition - used,
+             "\",\"Next\":\"W\"},\"W\":{\"Type\":\"Wait\",\"Seconds\":1,"
+             "\"End\":true}}}");
+    ASSERT_TRUE(session_open(&session, definition, "{}"));
+    ASSERT_EQ_INT(0, session_start(&session));
+    check_history(&session.step, 1, NOW_MS, "ExecutionStarted PassStateEntered ExecutionFailed");
+    ASSERT_EQ_STR("States.Runtime", session.step.error);
+    ASSERT_TRUE(strstr(session.step.cause, "nested more than 512 levels deep") != NULL);
+    session_close(&session);
+}
+
+static void test_nesting_depth(void)
+{
+    cJSON *value = cJSON_CreateNumber(1);
+
+    ASSERT_TRUE(!interpreter_nesting_over(value, 0));
+    for (int i = 0; i < 512; i++) {
+        cJSON *outer = cJSON_CreateArray();
+        cJSON_AddItemToArray(outer, value);
+        value = outer;
+    }
+    ASSERT_TRUE(!interpreter_nesting_over(value, 512));
+    ASSERT_TRUE(interpreter_nesting_over(value, 511));
+    cJSON_Delete(value);
+}
+
 static void test_status_names(void)
 {
     ASSERT_EQ_STR("RUNNING", interpreter_status_name(EXECUTION_RUNNING));
@@ -534,6 +570,8 @@ int main(void)
     RUN(test_pass_loop_yields_then_fills_the_history);
     RUN(test_output_over_the_data_limit_fails);
     RUN(test_doubling_outputs_stop_at_the_data_limit);
+    RUN(test_result_path_nesting_too_deep_fails);
+    RUN(test_nesting_depth);
     RUN(test_status_names);
     RUN(test_resting_names);
     RUN(test_release_is_safe_on_a_zeroed_step);
