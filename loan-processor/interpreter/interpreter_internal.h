@@ -23,7 +23,7 @@
  * run never holds the event loop for long, and each batch is committed.
  */
 #define TRANSITIONS_PER_STEP 100
-#define INPUT_BYTES_PER_STEP (2 * 1024 * 1024)
+#define INPUT_BYTES_PER_STEP (256 * 1024)
 
 /* The longest a Wait or retry may rest: AWS's one-year limit on an execution. */
 #define MAX_DELAY_MS (366LL * 24 * 3600 * 1000)
