@@ -576,6 +576,7 @@ done:
     webhook_close(&processor.webhook);     /* before the server goes: callbacks waiting for their token get 503 */
     console_events_destroy(processor.console_events); /* its streams end and its Redis client goes before the loop */
     service_cleanup(&processor.service);
+    console_api_clear(&processor.console_api);
     engine_destroy(processor.engine);
     activities_destroy(processor.activities);
     return status;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ERROR_PREFIX "SCHEMA_VALIDATION_FAILED: "
@@ -533,50 +534,81 @@ static int invalid_path_error(const char *path, const struct evaluation_scope *s
     return -EINVAL;
 }
 
-/* The next token of a StringMatches pattern: an unescaped '*' or one literal byte. */
-struct pattern_token {
-    bool is_star;
-    char literal;
-    const char *rest;
+/*
+ * A StringMatches pattern split at its unescaped stars: the literal bytes of
+ * every segment one after another ("\\*" is a literal star, "\\\\" a literal
+ * backslash, any other backslash is itself), and where each segment ends.
+ */
+struct pattern_segments {
+    char *literals;
+    size_t *ends;
+    size_t count;
 };
 
-static struct pattern_token read_pattern_token(const char *pattern)
+static void pattern_segments_free(struct pattern_segments *segments)
 {
-    if (pattern[0] == '*')
-        return (struct pattern_token){ .is_star = true, .rest = pattern + 1 };
-    if (pattern[0] == '\\' && (pattern[1] == '*' || pattern[1] == '\\'))
-        return (struct pattern_token){ .literal = pattern[1], .rest = pattern + 2 };
-    return (struct pattern_token){ .literal = pattern[0], .rest = pattern + 1 };
+    free(segments->literals);
+    free(segments->ends);
+}
+
+static int pattern_segments_split(const char *pattern, struct pattern_segments *segments)
+{
+    size_t length = strlen(pattern), used = 0;
+
+    segments->count = 0;
+    segments->literals = malloc(length + 1);
+    segments->ends = malloc((length + 1) * sizeof *segments->ends);
+    if (segments->literals == NULL || segments->ends == NULL) {
+        pattern_segments_free(segments);
+        return -ENOMEM;
+    }
+    for (const char *cursor = pattern; *cursor != '\0'; cursor++) {
+        if (*cursor == '*') {
+            segments->ends[segments->count++] = used;
+            continue;
+        }
+        if (cursor[0] == '\\' && (cursor[1] == '*' || cursor[1] == '\\'))
+            cursor++;
+        segments->literals[used++] = *cursor;
+    }
+    segments->ends[segments->count++] = used;
+    return 0;
 }
 
 /*
  * StringMatches: '*' matches any run of bytes (so any run of UTF-8
- * characters). Greedy scan that remembers the last star and, on a mismatch,
- * lets that star swallow one more byte: linear in practice, no recursion.
+ * characters). The first segment must be a prefix, the last a suffix, and the
+ * ones between are found left-most in order (memmem is linear), so matching
+ * is linear in the text and the pattern whatever they hold.
  */
-static bool string_matches(const char *text, const char *pattern)
+static int string_matches(const char *text, const char *pattern, bool *matched)
 {
-    const char *star_rest = NULL, *star_text = NULL;
+    struct pattern_segments segments;
+    size_t text_length = strlen(text), first_length, last_start, last_length, position;
+    int rc = pattern_segments_split(pattern, &segments);
 
-    while (*text != '\0') {
-        struct pattern_token token = read_pattern_token(pattern);
+    if (rc < 0)
+        return rc;
+    first_length = segments.ends[0];
+    last_start = segments.count > 1 ? segments.ends[segments.count - 2] : 0;
+    last_length = segments.ends[segments.count - 1] - last_start;
+    if (segments.count == 1)
+        *matched = text_length == first_length && memcmp(text, segments.literals, first_length) == 0;
+    else
+        *matched = text_length >= first_length + last_length && memcmp(text, segments.literals, first_length) == 0
+                   && memcmp(text + text_length - last_length, segments.literals + last_start, last_length) == 0;
+    position = first_length;
+    for (size_t index = 1; *matched && index + 1 < segments.count; index++) {
+        size_t start = segments.ends[index - 1], length = segments.ends[index] - start;
+        size_t window = text_length - last_length - position;
+        const char *found = memmem(text + position, window, segments.literals + start, length);
 
-        if (*pattern != '\0' && token.is_star) {
-            star_rest = pattern = token.rest;
-            star_text = text;
-        } else if (*pattern != '\0' && token.literal == *text) {
-            pattern = token.rest;
-            text++;
-        } else if (star_rest != NULL) {
-            pattern = star_rest;
-            text = ++star_text;
-        } else {
-            return false;
-        }
+        *matched = found != NULL;
+        if (found != NULL)
+            position = (size_t)(found - text) + length;
     }
-    while (*pattern != '\0' && read_pattern_token(pattern).is_star)
-        pattern = read_pattern_token(pattern).rest;
-    return *pattern == '\0';
+    pattern_segments_free(&segments);
+    return 0;
 }
 
 static bool is_timestamp_string(const cJSON *value, int64_t *epoch_ms)
@@ -680,8 +712,8 @@ static int evaluate_comparison(const struct choice_rule *rule, const struct eval
         return 0;
     }
     if (operator->comparison == COMPARE_MATCHES) {
-        *matched = cJSON_IsString(value) && string_matches(value->valuestring, rule->operand->valuestring);
-        return 0;
+        *matched = false;
+        return cJSON_IsString(value) ? string_matches(value->valuestring, rule->operand->valuestring, matched) : 0;
     }
     if (operator->source == OPERAND_PATH && asl_path_select(rule->operand->valuestring, scope->input, scope->context,
                                                             &comparand)

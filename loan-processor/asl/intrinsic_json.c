@@ -294,6 +294,19 @@ static uint64_t value_hash(const cJSON *value)
     return hash;
 }
 
+/*
+ * Spreads every bit of a hash over the low bits that pick a slot: the bits of
+ * small whole numbers as doubles all sit high, and would share one slot.
+ */
+static size_t slot_of(const cJSON *value, size_t slots)
+{
+    uint64_t hash = value_hash(value);
+
+    hash = (hash ^ hash >> 30) * 0xbf58476d1ce4e5b9ull;
+    hash = (hash ^ hash >> 27) * 0x94d049bb133111ebull;
+    return (size_t)(hash ^ hash >> 31) & (slots - 1);
+}
+
 /* Keeps the first of equal items, in order; a hash table keeps it linear. */
 static int array_unique_body(struct evaluation *evaluation, const struct function *function, struct argument *arguments,
                              size_t count, cJSON **result)
@@ -316,7 +329,7 @@ static int array_unique_body(struct evaluation *evaluation, const struct functio
     memset(table, 0, slots * sizeof *table);
     cJSON_ArrayForEach(item, arguments[0].value)
     {
-        size_t slot = (size_t)value_hash(item) & (slots - 1);
+        size_t slot = slot_of(item, slots);
         cJSON *copy;
         while (table[slot] != NULL && !cJSON_Compare(table[slot], item, true))
             slot = (slot + 1) & (slots - 1);

@@ -63,7 +63,21 @@ const char *state_machine_type_name(enum state_type type)
 
 const struct state_definition *state_machine_find(const struct state_machine *machine, const char *name)
 {
-    for (size_t i = 0; i < machine->state_count; i++) {
+    size_t low = 0, high = machine->state_count;
+
+    while (machine->by_name != NULL && low < high) {
+        size_t middle = low + (high - low) / 2;
+        const struct state_definition *state = &machine->states[machine->by_name[middle]];
+        int order = strcmp(state->name, name);
+
+        if (order == 0)
+            return state;
+        if (order < 0)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    for (size_t i = 0; machine->by_name == NULL && i < machine->state_count; i++) {
         if (strcmp(machine->states[i].name, name) == 0)
             return &machine->states[i];
     }
@@ -632,21 +646,40 @@ static int check_transitions(const struct state_machine *machine, char *error, s
     return result;
 }
 
-/* Marks state and every state it can lead to as reachable. */
-static void mark_reachable(const struct state_machine *machine, const struct state_definition *state, bool *reachable)
+/* Marks target reachable and, the first time, pushes it to be walked (targets are known to exist). */
+static void push_target(const struct state_machine *machine, const char *target, bool *reachable, size_t *stack,
+                        size_t *depth)
 {
-    size_t index = (size_t)(state - machine->states);
+    size_t index = (size_t)(state_machine_find(machine, target) - machine->states);
+
     if (reachable[index])
         return;
     reachable[index] = true;
-    /* A definition has at most a few hundred states, so this recursion stays shallow enough. */
-    if (state->next)
-        mark_reachable(machine, state_machine_find(machine, state->next), reachable);
-    for (size_t c = 0; c < state->catcher_count; c++)
-        mark_reachable(machine, state_machine_find(machine, state->catchers[c].next), reachable);
-    size_t targets = state->choice ? choice_state_target_count(state->choice) : 0;
-    for (size_t t = 0; t < targets; t++)
-        mark_reachable(machine, state_machine_find(machine, choice_state_target(state->choice, t)), reachable);
+    stack[(*depth)++] = index;
+}
+
+/* Marks every state that StartAt leads to as reachable: a walk with an explicit stack (each state pushed once). */
+static int mark_reachable(const struct state_machine *machine, bool *reachable)
+{
+    size_t *stack = malloc(machine->state_count * sizeof *stack);
+    size_t depth = 0;
+
+    if (stack == NULL)
+        return -ENOMEM;
+    push_target(machine, machine->start_at, reachable, stack, &depth);
+    while (depth > 0) {
+        const struct state_definition *state = &machine->states[stack[--depth]];
+        size_t targets = state->choice ? choice_state_target_count(state->choice) : 0;
+
+        if (state->next)
+            push_target(machine, state->next, reachable, stack, &depth);
+        for (size_t c = 0; c < state->catcher_count; c++)
+            push_target(machine, state->catchers[c].next, reachable, stack, &depth);
+        for (size_t t = 0; t < targets; t++)
+            push_target(machine, choice_state_target(state->choice, t), reachable, stack, &depth);
+    }
+    free(stack);
+    return 0;
 }
 
 /* Every state must be reachable from StartAt (transitions are known to exist). */
@@ -654,9 +687,10 @@ static int check_reachable(const struct state_machine *machine, char *error, siz
 {
     bool *reachable = calloc(machine->state_count, sizeof(*reachable));
     int result = 0;
-    if (!reachable)
+    if (!reachable || mark_reachable(machine, reachable) < 0) {
+        free(reachable);
         return -ENOMEM;
-    mark_reachable(machine, state_machine_find(machine, machine->start_at), reachable);
+    }
     for (size_t i = 0; i < machine->state_count && result == 0; i++) {
         if (!reachable[i])
             result = fail(error, error_size, "UNREACHABLE_STATE: State '%s' is not reachable at /States/%s",
@@ -666,16 +700,42 @@ static int check_reachable(const struct state_machine *machine, char *error, siz
     return result;
 }
 
-static int parse_states(struct state_machine *machine, const cJSON *states, char *error, size_t error_size)
+static int compare_names(const void *left, const void *right, void *machine_pointer)
 {
-    size_t count = (size_t)cJSON_GetArraySize(states);
-    machine->states = calloc(count ? count : 1, sizeof(*machine->states));
-    if (!machine->states)
+    const struct state_machine *machine = machine_pointer;
+    size_t left_index = *(const size_t *)left, right_index = *(const size_t *)right;
+    int order = strcmp(machine->states[left_index].name, machine->states[right_index].name);
+
+    return order != 0 ? order : (left_index > right_index) - (left_index < right_index);
+}
+
+/*
+ * Sorts the states' indices by name into machine->by_name and flags in
+ * duplicate[] every state whose name an earlier state already has.
+ */
+static int index_names(struct state_machine *machine, bool *duplicate)
+{
+    machine->by_name = malloc((machine->state_count ? machine->state_count : 1) * sizeof *machine->by_name);
+    if (machine->by_name == NULL)
         return -ENOMEM;
+    for (size_t i = 0; i < machine->state_count; i++)
+        machine->by_name[i] = i;
+    qsort_r(machine->by_name, machine->state_count, sizeof *machine->by_name, compare_names, machine);
+    for (size_t i = 1; i < machine->state_count; i++)
+        duplicate[machine->by_name[i]] =
+            strcmp(machine->states[machine->by_name[i - 1]].name, machine->states[machine->by_name[i]].name) == 0;
+    return 0;
+}
+
+static int parse_each_state(struct state_machine *machine, const cJSON *states, const bool *duplicate, char *error,
+                            size_t error_size)
+{
     const cJSON *state_json;
+    size_t index = 0;
+
     cJSON_ArrayForEach(state_json, states)
     {
-        if (state_machine_find(machine, state_json->string))
+        if (duplicate[index++])
             return fail(error, error_size, "DUPLICATE_STATE_NAME: Duplicate State name: %s at /States",
                         state_json->string);
         if (strlen(state_json->string) == 0 || strlen(state_json->string) > 80)
@@ -686,8 +746,33 @@ static int parse_states(struct state_machine *machine, const cJSON *states, char
         if (result < 0)
             return result;
     }
-    int result = check_transitions(machine, error, error_size);
-    return result < 0 ? result : check_reachable(machine, error, error_size);
+    return 0;
+}
+
+/* Names are indexed first (a state's name is its key), so every lookup below is a binary search. */
+static int parse_states(struct state_machine *machine, const cJSON *states, char *error, size_t error_size)
+{
+    size_t count = (size_t)cJSON_GetArraySize(states), index = 0;
+    bool *duplicate = calloc(count ? count : 1, sizeof *duplicate);
+    const cJSON *state_json;
+    int result = -ENOMEM;
+
+    machine->states = calloc(count ? count : 1, sizeof(*machine->states));
+    if (!machine->states || !duplicate)
+        goto done;
+    cJSON_ArrayForEach(state_json, states) machine->states[index++].name = state_json->string;
+    machine->state_count = count;
+    result = index_names(machine, duplicate);
+    machine->state_count = 0;
+    if (result == 0)
+        result = parse_each_state(machine, states, duplicate, error, error_size);
+    if (result == 0)
+        result = check_transitions(machine, error, error_size);
+    if (result == 0)
+        result = check_reachable(machine, error, error_size);
+done:
+    free(duplicate);
+    return result;
 }
 
 /* The top level: StartAt, States, Comment, Version, TimeoutSeconds, QueryLanguage (JSONPath only). */
@@ -754,6 +839,7 @@ void state_machine_free(struct state_machine *machine)
         choice_state_free(machine->states[i].choice);
     }
     free(machine->states);
+    free(machine->by_name);
     cJSON_Delete(machine->document);
     free(machine);
 }

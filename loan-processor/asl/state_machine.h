@@ -87,6 +87,7 @@ struct state_machine {
     const char *start_at;
     struct state_definition *states;
     size_t state_count;
+    size_t *by_name; /* the states' indices sorted by name, for state_machine_find; NULL: search in order */
 };
 
 /*

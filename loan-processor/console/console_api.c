@@ -71,25 +71,105 @@ static void view_operation_free(struct view_operation *operation)
 
 /* ---- graph ---- */
 
-static void reply_layout(struct http_request *request, const char *definition)
+/* The kept answer for hash, or NULL. */
+static struct console_graph_answer *kept_graph(struct console_api *api, const char *hash)
+{
+    for (size_t i = 0; i < CONSOLE_API_GRAPH_CACHE_SIZE; i++) {
+        if (api->graphs[i].body != NULL && strcmp(api->graphs[i].hash, hash) == 0) {
+            api->graphs[i].last_used = ++api->graph_clock;
+            return &api->graphs[i];
+        }
+    }
+    return NULL;
+}
+
+/* Keeps body (taking it) as the answer for hash, in a free slot or the least recently used one. */
+static void keep_graph(struct console_api *api, const char *hash, unsigned status, char *body)
+{
+    struct console_graph_answer *slot = &api->graphs[0];
+
+    for (size_t i = 1; i < CONSOLE_API_GRAPH_CACHE_SIZE && slot->body != NULL; i++) {
+        if (api->graphs[i].body == NULL || api->graphs[i].last_used < slot->last_used)
+            slot = &api->graphs[i];
+    }
+    free(slot->body);
+    snprintf(slot->hash, sizeof slot->hash, "%s", hash);
+    slot->status = status;
+    slot->body = body;
+    slot->last_used = ++api->graph_clock;
+}
+
+void console_api_clear(struct console_api *api)
+{
+    for (size_t i = 0; i < CONSOLE_API_GRAPH_CACHE_SIZE; i++) {
+        free(api->graphs[i].body);
+        api->graphs[i] = (struct console_graph_answer){ 0 };
+    }
+}
+
+/*
+ * The graph answer for definition: status 200 and the layout's JSON text,
+ * or 400 and the message refusing to draw it. The caller frees body with
+ * free(). -ENOMEM when out of memory.
+ */
+static int compute_graph(const char *definition, unsigned *status, char **body)
 {
     struct state_machine *machine = NULL;
     struct graph_layout *layout = NULL;
+    cJSON *json = NULL;
     char error[512];
     int result = state_machine_parse(definition, strlen(definition), &machine, error, sizeof(error));
+
     if (result == 0)
         result = graph_layout_compute(machine, &layout);
-    cJSON *json = result == 0 ? graph_layout_to_json(layout) : NULL;
-    if (json)
-        http_request_reply_json(request, 200, json);
-    else if (result == -EINVAL)
-        http_request_reply_error(request, 400, "InvalidDefinition", "The definition cannot be drawn: %s", error);
-    else if (result == -E2BIG)
-        http_request_reply_error(request, 400, "InvalidDefinition", "The definition has too many states to draw");
-    else
-        reply_out_of_memory(request);
+    if (result == 0 && (json = graph_layout_to_json(layout)) == NULL)
+        result = -ENOMEM;
+    *status = result == 0 ? 200 : 400;
+    *body = NULL;
+    if (result == 0) {
+        char *printed = cJSON_PrintUnformatted(json);
+        *body = printed != NULL ? strdup(printed) : NULL;
+        cJSON_free(printed);
+    } else if (result == -EINVAL && asprintf(body, "The definition cannot be drawn: %s", error) < 0) {
+        *body = NULL;
+    } else if (result == -E2BIG) {
+        *body = strdup("The definition has too many states to draw");
+    }
+    cJSON_Delete(json);
     graph_layout_free(layout);
     state_machine_free(machine);
+    return *body != NULL ? 0 : -ENOMEM;
+}
+
+static void reply_graph(struct http_request *request, unsigned status, const char *body)
+{
+    if (status == 200)
+        http_request_reply(request, 200, "application/json", body, strlen(body));
+    else
+        http_request_reply_error(request, status, "InvalidDefinition", "%s", body);
+}
+
+/* Answers with the graph of definition (whose content hash is hash), computed once and kept. */
+static void reply_layout(struct http_request *request, struct console_api *api, const char *hash,
+                         const char *definition)
+{
+    struct console_graph_answer *kept = hash != NULL ? kept_graph(api, hash) : NULL;
+    unsigned status;
+    char *body;
+
+    if (kept != NULL) {
+        reply_graph(request, kept->status, kept->body);
+        return;
+    }
+    if (compute_graph(definition, &status, &body) < 0) {
+        reply_out_of_memory(request);
+        return;
+    }
+    reply_graph(request, status, body);
+    if (hash != NULL)
+        keep_graph(api, hash, status, body);
+    else
+        free(body);
 }
 
 static void on_machine_loaded(int status, struct state_machine_record *record, void *data)
@@ -101,7 +181,7 @@ static void on_machine_loaded(int status, struct state_machine_record *record, v
         http_request_reply_error(operation->request, 404, "StateMachineDoesNotExist",
                                  "State Machine Does Not Exist: '%s'", operation->arn);
     else
-        reply_layout(operation->request, record->definition);
+        reply_layout(operation->request, operation->api, record->definition_hash, record->definition);
     state_machine_store_record_free(record);
     view_operation_free(operation);
 }
@@ -112,7 +192,7 @@ static void on_definition_loaded(int status, const char *definition, void *data)
     if (status < 0 || !definition)
         reply_unavailable(operation->request); /* an execution's definition is never deleted */
     else
-        reply_layout(operation->request, definition);
+        reply_layout(operation->request, operation->api, operation->record->definition_hash, definition);
     view_operation_free(operation);
 }
 

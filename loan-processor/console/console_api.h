@@ -13,13 +13,32 @@
 #ifndef CONSOLE_API_H
 #define CONSOLE_API_H
 
+#include <stdint.h>
+
+#include "definition.h"
 #include "http_server.h"
 #include "redis_client.h"
+
+/* Graph answers kept, by definition hash: a repeated graph request neither parses nor lays out again. */
+#define CONSOLE_API_GRAPH_CACHE_SIZE 32
+
+/* One graph answer (the layout, or the refusal to draw): private to console_api. */
+struct console_graph_answer {
+    char hash[DEFINITION_HASH_SIZE]; /* "" when the slot is free */
+    unsigned status;
+    char *body;
+    uint64_t last_used;
+};
 
 struct console_api {
     struct redis_client *redis;
     const char *topic_name; /* the error topic whose messages an execution view lists */
+    struct console_graph_answer graphs[CONSOLE_API_GRAPH_CACHE_SIZE]; /* private; zeroed: empty */
+    uint64_t graph_clock;                                             /* private */
 };
+
+/* Frees the graph answers kept (teardown; the api may be used again, it starts empty). */
+void console_api_clear(struct console_api *api);
 
 /* GET /console/api/graph?stateMachineArn=<arn> or ?executionArn=<arn> (the definition that execution runs). */
 void console_api_graph(struct http_request *request, struct console_api *api);

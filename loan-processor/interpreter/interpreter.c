@@ -31,7 +31,7 @@ const char *interpreter_status_name(enum execution_status status)
     return names[status];
 }
 
-static const char *const resting_names[] = { "task", "wait", "retry" };
+static const char *const resting_names[] = { "task", "wait", "retry", "continue" };
 
 const char *interpreter_resting_name(enum resting_kind kind)
 {
@@ -251,43 +251,85 @@ static int enter_state(struct run *run, const struct state_definition *state, lo
     return 0;
 }
 
-/* StateExited with output, and ExecutionSucceeded when there is no next state. */
-static int record_exit(struct run *run, const struct state_definition *state, const cJSON *output, const char *next)
+/*
+ * StateExited with output, and ExecutionSucceeded when there is no next
+ * state; an output over the data limit fails the execution instead (*ended).
+ */
+static int record_exit(struct run *run, const struct state_definition *state, const cJSON *output, const char *next,
+                       bool *ended)
 {
-    char *text = interpreter_print_document(output);
-    int result = text ? interpreter_append_state_exited(run->step, state, text) : -ENOMEM;
-    if (result == 0 && !next)
+    int result = 0;
+    char *text = NULL;
+
+    *ended = interpreter_over_nesting_limit(run->step, state, output, &result);
+    if (*ended)
+        return result;
+    text = interpreter_print_document(output);
+    result = text ? 0 : -ENOMEM;
+    *ended = text && interpreter_over_data_limit(run->step, state, text, &result);
+    if (result == 0 && !*ended)
+        result = interpreter_append_state_exited(run->step, state, text);
+    if (result == 0 && !*ended && !next)
         result = interpreter_end_succeeded(run->step, text);
     cJSON_free(text);
     return result;
 }
 
+/* The history has no room for a state's events: the execution fails, as AWS fails one at its limit. */
+static int fail_history_full(struct run *run)
+{
+    char cause[160];
+
+    snprintf(cause, sizeof cause, "The execution reached the maximum number of history events (%d).",
+             INTERPRETER_MAX_HISTORY_EVENTS);
+    return interpreter_end_failed(run->step, "States.Runtime", cause);
+}
+
+/* The step has run its share: the execution rests, to enter state with input_text when its zero-delay timer fires. */
+static int yield_before(struct run *run, const struct state_definition *state, const char *input_text)
+{
+    run->step->delay_ms = 0;
+    return interpreter_rest_at(run, state, 0, run->step->history.timestamp_ms, input_text, RESTING_CONTINUE);
+}
+
+/* Whether the step has run its share of states (see TRANSITIONS_PER_STEP). */
+static bool step_is_full(const struct run *run)
+{
+    return run->transitions >= TRANSITIONS_PER_STEP || run->input_bytes >= INPUT_BYTES_PER_STEP;
+}
+
 /*
  * Runs states from state with input (owned) until the execution rests or
- * ends. Iterative, so a long chain of states costs no stack.
+ * ends, or the step has run its share and yields. Iterative, so a long
+ * chain of states costs no stack.
  */
 static int run_states(struct run *run, const struct state_definition *state, cJSON *input)
 {
     int result = 0;
-    while (state && result == 0) {
+    bool ended = false;
+    while (state && result == 0 && !ended) {
         char *input_text = interpreter_print_document(input);
-        long entered = input_text ? interpreter_append_state_entered(run->step, state, input_text) : -ENOMEM;
+        long entered = 0;
         cJSON *output = NULL;
         const char *next = NULL;
-        if (entered < 0)
+        if (!input_text) {
             result = -ENOMEM;
-        else if (++run->transitions > MAX_TRANSITIONS_PER_STEP)
-            result = interpreter_fail_runtime(
-                run->step, state->name, entered,
-                "Too many state transitions without a wait: is there a loop of states that never rest?");
-        else
-            result = enter_state(run, state, entered, input, input_text, &output, &next);
+        } else if (step_is_full(run)) {
+            result = yield_before(run, state, input_text);
+        } else if (run->step->history.last_event_id + 2 > INTERPRETER_MAX_HISTORY_EVENTS) {
+            result = fail_history_full(run);
+        } else {
+            run->transitions++;
+            run->input_bytes += strlen(input_text);
+            entered = interpreter_append_state_entered(run->step, state, input_text);
+            result = entered < 0 ? -ENOMEM : enter_state(run, state, entered, input, input_text, &output, &next);
+        }
         cJSON_free(input_text);
         cJSON_Delete(input);
         input = output;
         if (result < 0 || !output)
             break;
-        result = record_exit(run, state, output, next);
+        result = record_exit(run, state, output, next, &ended);
         state = next ? state_machine_find(run->machine, next) : NULL;
     }
     cJSON_Delete(input);
@@ -296,8 +338,9 @@ static int run_states(struct run *run, const struct state_definition *state, cJS
 
 int interpreter_leave_state(struct run *run, const struct state_definition *state, cJSON *output, const char *next)
 {
-    int result = record_exit(run, state, output, next);
-    if (result < 0 || !next) {
+    bool ended = false;
+    int result = record_exit(run, state, output, next, &ended);
+    if (result < 0 || !next || ended) {
         cJSON_Delete(output);
         return result;
     }
@@ -309,7 +352,7 @@ int interpreter_leave_state(struct run *run, const struct state_definition *stat
 int interpreter_start(const struct state_machine *machine, const struct execution_facts *facts,
                       const struct step_environment *environment, struct interpreter_step *step)
 {
-    struct run run = { machine, facts, environment, step, 0 };
+    struct run run = { machine, facts, environment, step, 0, 0 };
     if (step_init(step, 0, environment->now_ms) < 0)
         return -ENOMEM;
     cJSON *details = history_details("roleArn", facts->role_arn, NULL);
@@ -384,7 +427,7 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
                                const struct execution_position *position, const char *output,
                                const struct step_environment *environment, struct interpreter_step *step)
 {
-    struct run run = { machine, facts, environment, step, 0 };
+    struct run run = { machine, facts, environment, step, 0, 0 };
     int result;
     const struct state_definition *state = begin_task_step(machine, position, ANY_TASK, environment, step, &result);
     if (!state)
@@ -418,7 +461,7 @@ static int end_task_attempt(const struct state_machine *machine, const struct ex
                             const char *error, const char *cause, bool heartbeat,
                             const struct step_environment *environment, struct interpreter_step *step)
 {
-    struct run run = { machine, facts, environment, step, 0 };
+    struct run run = { machine, facts, environment, step, 0, 0 };
     int result;
     const struct state_definition *state = begin_task_step(machine, position, scope, environment, step, &result);
     if (!state)
@@ -490,15 +533,29 @@ int interpreter_activity_schedule_failed(const struct state_machine *machine, co
                             step);
 }
 
+/* A run that yielded goes on: it enters the state it rested before, with the input it kept. */
+static int go_on(struct run *run, const struct execution_position *position)
+{
+    const struct state_definition *state =
+        position->state_name ? state_machine_find(run->machine, position->state_name) : NULL;
+    cJSON *input = state ? interpreter_parse_stored(position->state_input) : NULL;
+
+    if (!state)
+        return -EINVAL;
+    return input ? run_states(run, state, input) : -ENOMEM;
+}
+
 int interpreter_timer_due(const struct state_machine *machine, const struct execution_facts *facts,
                           const struct execution_position *position, const struct step_environment *environment,
                           struct interpreter_step *step)
 {
-    struct run run = { machine, facts, environment, step, 0 };
+    struct run run = { machine, facts, environment, step, 0, 0 };
     const struct state_definition *wait = resting_state(machine, position, RESTING_WAIT);
     const struct state_definition *retry = resting_state(machine, position, RESTING_RETRY);
     if (step_init(step, position->last_event_id, environment->now_ms) < 0)
         return -ENOMEM;
+    if (position->resting == RESTING_CONTINUE)
+        return go_on(&run, position);
     if (retry) {
         struct retry_counts counts;
         interpreter_parse_retry_counts(position->retry_counts, retry->retrier_count, &counts);

@@ -5,8 +5,9 @@
  * for intrinsic functions), so every step can be unit-tested alone.
  *
  * An execution rests only while a Task waits for its outcome, a Wait state
- * waits for its time, or a failed Task waits for its next attempt (Retry);
- * otherwise it has ended. Each entry point produces one interpreter_step:
+ * waits for its time, a failed Task waits for its next attempt (Retry), or
+ * a long run of states yields to other work (continue); otherwise it has
+ * ended. Each entry point produces one interpreter_step:
  * the history events to append, where the execution now rests (and, for a
  * timer, after how long), and the task the caller must start, if any. The
  * caller persists the step atomically and then starts the task.
@@ -42,15 +43,34 @@ enum execution_status {
 
 /* What a running execution waits for. */
 enum resting_kind {
-    RESTING_TASK,  /* a Task's outcome: SendTask*, the integration's answer, or its timeout */
-    RESTING_WAIT,  /* a Wait state's time */
-    RESTING_RETRY, /* the next attempt of a failed Task */
+    RESTING_TASK,     /* a Task's outcome: SendTask*, the integration's answer, or its timeout */
+    RESTING_WAIT,     /* a Wait state's time */
+    RESTING_RETRY,    /* the next attempt of a failed Task */
+    RESTING_CONTINUE, /* a long run of states yields: it goes on, entering state_name with state_input, when the
+                         (zero-delay) timer fires */
 };
+
+/* A state's input or output, a task's Parameters or result: at most 256 KiB of JSON text, as at AWS. */
+#define INTERPRETER_MAX_PAYLOAD_BYTES 262144
+
+/*
+ * The deepest nesting of arrays and objects a state's input, output or
+ * Parameters may have: Redis's Lua JSON decoder refuses documents deeper
+ * than 1,000 levels, and a stored document sits inside a few more. Deeper
+ * data fails the execution (States.Runtime) where it would be built.
+ */
+#define INTERPRETER_MAX_NESTING 512
+
+/* Whether value nests arrays and objects more than limit levels deep (a scalar is 0 deep, [] 1 deep). */
+bool interpreter_nesting_over(const cJSON *value, int limit);
+
+/* The events of one execution's history, at most, as at AWS; beyond it the execution fails (States.Runtime). */
+#define INTERPRETER_MAX_HISTORY_EVENTS 25000
 
 /* "RUNNING", "SUCCEEDED", ... as in the API. */
 const char *interpreter_status_name(enum execution_status status);
 
-/* "task", "wait" or "retry", as stored; and back (-EINVAL for another name). */
+/* "task", "wait", "retry" or "continue", as stored; and back (-EINVAL for another name). */
 const char *interpreter_resting_name(enum resting_kind kind);
 __attribute__((warn_unused_result)) int interpreter_resting_from_name(const char *name, enum resting_kind *kind);
 
@@ -175,7 +195,7 @@ __attribute__((warn_unused_result)) int interpreter_task_submitted(const struct 
 /*
  * The timer of a resting Wait state or Retry ran out: WaitStateExited and
  * on, or the Task's next attempt (TaskScheduled, TaskStarted; or
- * ActivityScheduled). Same
+ * ActivityScheduled); or a yielding run goes on with its next state. Same
  * returns; -EINVAL when position rests on no timer.
  */
 __attribute__((warn_unused_result)) int interpreter_timer_due(const struct state_machine *machine,

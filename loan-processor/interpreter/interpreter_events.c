@@ -170,6 +170,33 @@ int interpreter_fail_runtime(struct interpreter_step *step, const char *state_na
     return interpreter_fail_state(step, "States.Runtime", state_name, entered_event_id, detail);
 }
 
+bool interpreter_over_nesting_limit(struct interpreter_step *step, const struct state_definition *state,
+                                    const cJSON *document, int *result)
+{
+    char cause[256];
+
+    if (!interpreter_nesting_over(document, INTERPRETER_MAX_NESTING))
+        return false;
+    snprintf(cause, sizeof cause, "The state/task '%s' returned a result nested more than %d levels deep.", state->name,
+             INTERPRETER_MAX_NESTING);
+    *result = interpreter_end_failed(step, "States.Runtime", cause);
+    return true;
+}
+
+bool interpreter_over_data_limit(struct interpreter_step *step, const struct state_definition *state, const char *text,
+                                 int *result)
+{
+    char cause[256];
+
+    if (strlen(text) <= INTERPRETER_MAX_PAYLOAD_BYTES)
+        return false;
+    snprintf(cause, sizeof cause,
+             "The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.",
+             state->name);
+    *result = interpreter_end_failed(step, "States.DataLimitExceeded", cause);
+    return true;
+}
+
 const char *interpreter_template_error(int status)
 {
     return status == -EDOM ? INTRINSIC_FAILURE_ERROR : "States.Runtime";
@@ -250,6 +277,32 @@ cJSON *interpreter_build_context(const struct run *run, const struct state_defin
     return context;
 }
 
+bool interpreter_nesting_over(const cJSON *value, int limit)
+{
+    const cJSON *child;
+
+    if (!cJSON_IsArray(value) && !cJSON_IsObject(value))
+        return false;
+    if (limit < 1)
+        return true;
+    cJSON_ArrayForEach(child, value)
+    {
+        if (interpreter_nesting_over(child, limit - 1))
+            return true;
+    }
+    return false;
+}
+
+/* How many levels a ResultPath may add at most: one per member or index it names. */
+static int path_levels(const char *path)
+{
+    int levels = 0;
+
+    for (; *path != '\0'; path++)
+        levels += *path == '.' || *path == '[';
+    return levels;
+}
+
 cJSON *interpreter_place_result(const struct state_path *result_path, const cJSON *state_input, cJSON *result,
                                 char *detail, size_t detail_size)
 {
@@ -258,6 +311,16 @@ cJSON *interpreter_place_result(const struct state_path *result_path, const cJSO
     if (!document || result_path->is_null) {
         cJSON_Delete(result);
         return document;
+    }
+    int levels = path_levels(result_path->path);
+    if (levels >= INTERPRETER_MAX_NESTING || interpreter_nesting_over(result, INTERPRETER_MAX_NESTING - levels)) {
+        snprintf(
+            detail, detail_size,
+            "Unable to apply ResultPath '%.200s' to the input: the result would be nested more than %d levels deep",
+            result_path->path, INTERPRETER_MAX_NESTING);
+        cJSON_Delete(result);
+        cJSON_Delete(document);
+        return NULL;
     }
     int status = asl_path_apply_result(&document, result_path->path, result);
     if (status < 0) {

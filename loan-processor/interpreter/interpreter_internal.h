@@ -17,8 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* States run in one step without a wait; beyond this a Pass loop is assumed. */
-#define MAX_TRANSITIONS_PER_STEP 1000
+/*
+ * A step runs at most this many states, or states whose inputs add up to
+ * this many bytes of JSON text, then yields (RESTING_CONTINUE): one long
+ * run never holds the event loop for long, and each batch is committed.
+ */
+#define TRANSITIONS_PER_STEP 100
+#define INPUT_BYTES_PER_STEP (256 * 1024)
 
 /* The longest a Wait or retry may rest: AWS's one-year limit on an execution. */
 #define MAX_DELAY_MS (366LL * 24 * 3600 * 1000)
@@ -29,6 +34,7 @@ struct run {
     const struct step_environment *environment;
     struct interpreter_step *step;
     int transitions;
+    size_t input_bytes; /* of the states run in this step */
 };
 
 /* Retries made so far in the current state, per retrier. */
@@ -97,6 +103,24 @@ char *interpreter_state_error_cause(const char *state_name, long entered_event_i
 __attribute__((warn_unused_result)) int interpreter_fail_state(struct interpreter_step *step, const char *error,
                                                                const char *state_name, long entered_event_id,
                                                                const char *detail);
+
+/*
+ * Whether text (a state's output, a task's Parameters) is over
+ * INTERPRETER_MAX_PAYLOAD_BYTES; if so the execution fails with
+ * States.DataLimitExceeded, in AWS's words, naming state, and *result says
+ * how that went (0 or -ENOMEM).
+ */
+bool interpreter_over_data_limit(struct interpreter_step *step, const struct state_definition *state, const char *text,
+                                 int *result);
+
+/*
+ * Whether document (a state's output, a task's Parameters) nests deeper
+ * than INTERPRETER_MAX_NESTING; if so the execution fails with
+ * States.Runtime naming state, and *result says how that went (0 or
+ * -ENOMEM).
+ */
+bool interpreter_over_nesting_limit(struct interpreter_step *step, const struct state_definition *state,
+                                    const cJSON *document, int *result);
 
 /* Fails the execution with States.Runtime, AWS's wording around detail. */
 __attribute__((warn_unused_result)) int interpreter_fail_runtime(struct interpreter_step *step, const char *state_name,

@@ -198,6 +198,27 @@ static int abandon_task_attempt(struct run *run, const struct state_definition *
     return result;
 }
 
+/*
+ * Parameters over the data limit (States.DataLimitExceeded) or nested too
+ * deep (States.Runtime): the attempt never starts and the execution fails.
+ */
+static bool parameters_over_data_limit(struct interpreter_step *step, const struct state_definition *state, int *result)
+{
+    bool deep = interpreter_over_nesting_limit(step, state, step->task.parameters, result);
+    char *text = deep ? NULL : interpreter_print_document(step->task.parameters);
+    bool over = deep || text == NULL || interpreter_over_data_limit(step, state, text, result);
+
+    if (!deep && text == NULL)
+        *result = -ENOMEM;
+    cJSON_free(text);
+    if (over) {
+        cJSON_Delete(step->task.parameters);
+        free(step->task.token);
+        memset(&step->task, 0, sizeof step->task);
+    }
+    return over;
+}
+
 int interpreter_start_task_attempt(struct run *run, const struct state_definition *state, long entered_event_id,
                                    int64_t entered_ms, const char *input_text, const struct retry_counts *counts)
 {
@@ -217,6 +238,8 @@ int interpreter_start_task_attempt(struct run *run, const struct state_definitio
     const char *missing = run->environment->missing_activity;
     if (step->task.is_activity && missing && strcmp(missing, state->resource) == 0)
         return interpreter_fail_missing_activity(step, state, entered_event_id);
+    if (parameters_over_data_limit(step, state, &result))
+        return result;
     if (counts->total && !(step->retry_counts = interpreter_format_retry_counts(counts, state->retrier_count)))
         return -ENOMEM;
     result = step->task.is_activity ? schedule_activity_event(step) : schedule_task_events(step, run->facts->region);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define TEXT_SIZE 1024
 #define OUTCOME_SIZE (2 * TEXT_SIZE) /* room for a prefix and a whole TEXT_SIZE message */
@@ -476,6 +477,89 @@ static void test_string_matches_escapes(void)
         { "'Variable':'$.a','StringMatches':'a\\\\\\\\*'", "{'a':'a\\\\anything'}", "Match" },
         { "'Variable':'$.a','StringMatches':'a\\\\b'", "{'a':'a\\\\b'}", "Match" },
         { "'Variable':'$.a','StringMatches':'a\\\\'", "{'a':'a\\\\'}", "Match" },
+    };
+
+    check_cases(cases, COUNT(cases));
+}
+
+/* Evaluates {"Variable":"$.a","StringMatches":pattern} on {"a":text}: "Match" or "NoMatch". */
+static const char *match_long(const char *pattern, const char *text)
+{
+    cJSON *state = cJSON_CreateObject(), *rule, *input = cJSON_CreateObject();
+    struct choice_state *choice = NULL;
+    const char *next = NULL;
+    char error[TEXT_SIZE];
+
+    cJSON_AddStringToObject(state, "Type", "Choice");
+    rule = cJSON_CreateObject();
+    cJSON_AddStringToObject(rule, "Variable", "$.a");
+    cJSON_AddStringToObject(rule, "StringMatches", pattern);
+    cJSON_AddStringToObject(rule, "Next", "Match");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(state, "Choices"), rule);
+    cJSON_AddStringToObject(state, "Default", "NoMatch");
+    cJSON_AddStringToObject(input, "a", text);
+    if (choice_state_parse(state, "Check", &choice, error, sizeof error) < 0
+        || choice_state_evaluate(choice, input, NULL, &next, error, sizeof error) < 0)
+        next = "error";
+    next = strcmp(next, "Match") == 0 ? "Match" : strcmp(next, "NoMatch") == 0 ? "NoMatch" : "error";
+    choice_state_free(choice);
+    cJSON_Delete(input);
+    cJSON_Delete(state);
+    return next;
+}
+
+static char *repeated(char byte, size_t count, const char *prefix, const char *suffix)
+{
+    char *text = malloc(strlen(prefix) + count + strlen(suffix) + 1);
+
+    strcpy(text, prefix);
+    memset(text + strlen(prefix), byte, count);
+    strcpy(text + strlen(prefix) + count, suffix);
+    return text;
+}
+
+/* The pathological cases: each takes milliseconds, not seconds (the segment matcher is linear). */
+static void test_string_matches_long_texts_are_linear(void)
+{
+    char *text = repeated('a', 250000, "", "");
+    char *star_as_b = repeated('a', 125000, "*", "b");
+    char *star_as_star = repeated('a', 125000, "*", "*b*");
+    size_t length = 100000;
+    char *many_stars = malloc(length + 2);
+
+    ASSERT_EQ_STR("NoMatch", match_long(star_as_b, text));
+    ASSERT_EQ_STR("NoMatch", match_long(star_as_star, text));
+    for (size_t i = 0; i < length; i += 2) {
+        many_stars[i] = 'a';
+        many_stars[i + 1] = '*';
+    }
+    many_stars[length] = 'b';
+    many_stars[length + 1] = '\0';
+    ASSERT_EQ_STR("NoMatch", match_long(many_stars, text));
+    text[249999] = 'b';
+    ASSERT_EQ_STR("Match", match_long(star_as_b, text));
+    ASSERT_EQ_STR("Match", match_long(many_stars, text));
+    ASSERT_EQ_STR("Match", match_long("*ab", text));
+    ASSERT_EQ_STR("NoMatch", match_long("*ab*ab", text));
+    ASSERT_EQ_STR("Match", match_long("a*a*a*a*ab", text));
+    free(many_stars);
+    free(star_as_star);
+    free(star_as_b);
+    free(text);
+}
+
+/* Segments never overlap: the prefix, the middle segments in order, the suffix. */
+static void test_string_matches_segments_do_not_overlap(void)
+{
+    static const struct choice_case cases[] = {
+        { "'Variable':'$.a','StringMatches':'ab*ba'", "{'a':'aba'}", "NoMatch" },
+        { "'Variable':'$.a','StringMatches':'ab*ba'", "{'a':'abba'}", "Match" },
+        { "'Variable':'$.a','StringMatches':'a*b*b*a'", "{'a':'aba'}", "NoMatch" },
+        { "'Variable':'$.a','StringMatches':'a*bb*a'", "{'a':'abba'}", "Match" },
+        { "'Variable':'$.a','StringMatches':'*x*y*'", "{'a':'yx'}", "NoMatch" },
+        { "'Variable':'$.a','StringMatches':'*x*y*'", "{'a':'xy'}", "Match" },
+        { "'Variable':'$.a','StringMatches':'*\\\\**'", "{'a':'a*b'}", "Match" },
+        { "'Variable':'$.a','StringMatches':'*\\\\**'", "{'a':'ab'}", "NoMatch" },
     };
 
     check_cases(cases, COUNT(cases));
@@ -999,6 +1083,8 @@ int main(void)
     RUN(test_string_operators_on_other_types_are_false);
     RUN(test_string_matches);
     RUN(test_string_matches_escapes);
+    RUN(test_string_matches_long_texts_are_linear);
+    RUN(test_string_matches_segments_do_not_overlap);
     RUN(test_numeric_operators);
     RUN(test_numeric_operators_on_other_types_are_false);
     RUN(test_boolean_equals);

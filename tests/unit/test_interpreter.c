@@ -77,20 +77,117 @@ static void test_fail_state_fails_with_its_error_and_cause(void)
     ASSERT_EQ_INT(0, rc);
 }
 
-static void check_pass_loop_stopped(const struct interpreter_step *step)
-{
-    ASSERT_EQ_INT(EXECUTION_FAILED, step->status);
-    ASSERT_EQ_STR("States.Runtime", step->error);
-    ASSERT_TRUE(step->cause && strstr(step->cause, "Too many state transitions without a wait") != NULL);
-}
-
-static void test_pass_loop_is_stopped(void)
+/*
+ * A loop of Pass states never rests, yet AWS runs it until the history is
+ * full: each step runs a batch of states and yields (continue, zero delay),
+ * and the execution fails when the next state would pass 25,000 events.
+ */
+static void test_pass_loop_yields_then_fills_the_history(void)
 {
     static const char definition[] = "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},"
                                      "\"B\":{\"Type\":\"Pass\",\"Next\":\"A\"}}}";
-    int rc = start_and_check(definition, &facts, check_pass_loop_stopped);
+    struct session session;
+    int steps = 1;
 
-    ASSERT_EQ_INT(0, rc);
+    ASSERT_TRUE(session_open(&session, definition, "{\"n\":1}"));
+    ASSERT_EQ_INT(0, session_start(&session));
+    ASSERT_EQ_INT(EXECUTION_RUNNING, session.step.status);
+    ASSERT_EQ_INT(RESTING_CONTINUE, session.step.resting);
+    ASSERT_EQ_INT(0, (int)session.step.delay_ms);
+    ASSERT_EQ_STR("A", session.step.state_name);
+    ASSERT_EQ_STR("{\"n\":1}", session.step.state_input);
+    ASSERT_EQ_INT(1 + 2 * 100, (int)session.step.history.last_event_id);
+    while (session.step.status == EXECUTION_RUNNING && steps++ < 200)
+        ASSERT_EQ_INT(0, session_timer_due(&session));
+    ASSERT_EQ_INT(EXECUTION_FAILED, session.step.status);
+    ASSERT_EQ_STR("States.Runtime", session.step.error);
+    ASSERT_EQ_STR("The execution reached the maximum number of history events (25000).", session.step.cause);
+    ASSERT_EQ_INT(25000, (int)session.step.history.last_event_id);
+    ASSERT_EQ_INT(125, steps);
+    session_close(&session);
+}
+
+/* AWS's test_start_large_input: a state whose output is over 256 KiB fails the execution, with no StateExited. */
+static void test_output_over_the_data_limit_fails(void)
+{
+    size_t size = 257 * 1024;
+    char *definition = malloc(size + 200);
+    struct session session;
+
+    snprintf(definition, size + 200,
+             "{\"StartAt\":\"State_1\",\"States\":{\"State_1\":{\"Type\":\"Pass\","
+             "\"Result\":{\"Arg1\":\"%0*d\"},\"End\":true}}}",
+             (int)size, 0);
+    ASSERT_TRUE(session_open(&session, definition, "{}"));
+    ASSERT_EQ_INT(0, session_start(&session));
+    check_history(&session.step, 1, NOW_MS, "ExecutionStarted PassStateEntered ExecutionFailed");
+    ASSERT_EQ_STR("States.DataLimitExceeded", session.step.error);
+    ASSERT_EQ_STR("The state/task 'State_1' returned a result with a size exceeding the maximum number of bytes "
+                  "service limit.",
+                  session.step.cause);
+    session_close(&session);
+    free(definition);
+}
+
+/* The issue's doubling Pass states: the first output over 256 KiB ends it, long before megabytes are built. */
+static void test_doubling_outputs_stop_at_the_data_limit(void)
+{
+    char definition[4096] = "{\"StartAt\":\"S0\",\"States\":{";
+    size_t used = strlen(definition);
+    struct session session;
+
+    for (int i = 0; i < 17; i++) {
+        used += (size_t)snprintf(definition + used, sizeof definition - used,
+                                 "%s\"S%d\":{\"Type\":\"Pass\",\"Parameters\":{\"a.$\":\"$\",\"b.$\":\"$\"},",
+                                 i ? "," : "", i);
+        used += (size_t)(i < 16 ? snprintf(definition + used, sizeof definition - used, "\"Next\":\"S%d\"}", i + 1)
+                                : snprintf(definition + used, sizeof definition - used, "\"End\":true}"));
+    }
+    snprintf(definition + used, sizeof definition - used, "}}");
+    ASSERT_TRUE(session_open(&session, definition, "{\"x\":\"0123456789\"}"));
+    ASSERT_EQ_INT(0, session_start(&session));
+    ASSERT_EQ_INT(EXECUTION_FAILED, session.step.status);
+    ASSERT_EQ_STR("States.DataLimitExceeded", session.step.error);
+    ASSERT_EQ_STR("The state/task 'S13' returned a result with a size exceeding the maximum number of bytes service "
+                  "limit.",
+                  session.step.cause);
+    session_close(&session);
+}
+
+/* The issue's ResultPath "$.a.a....": refused before the document is built (Redis could not decode it). */
+static void test_result_path_nesting_too_deep_fails(void)
+{
+    char definition[8192];
+    size_t used = (size_t)snprintf(definition, sizeof definition,
+                                   "{\"StartAt\":\"Deep\",\"States\":{\"Deep\":{\"Type\":\"Pass\",\"ResultPath\":\"$");
+    struct session session;
+
+    for (int i = 0; i < 1100; i++)
+        used += (size_t)snprintf(definition + used, sizeof definition - used, ".a");
+    snprintf(definition + used, sizeof definition - used,
+             "\",\"Next\":\"W\"},\"W\":{\"Type\":\"Wait\",\"Seconds\":1,"
+             "\"End\":true}}}");
+    ASSERT_TRUE(session_open(&session, definition, "{}"));
+    ASSERT_EQ_INT(0, session_start(&session));
+    check_history(&session.step, 1, NOW_MS, "ExecutionStarted PassStateEntered ExecutionFailed");
+    ASSERT_EQ_STR("States.Runtime", session.step.error);
+    ASSERT_TRUE(strstr(session.step.cause, "nested more than 512 levels deep") != NULL);
+    session_close(&session);
+}
+
+static void test_nesting_depth(void)
+{
+    cJSON *value = cJSON_CreateNumber(1);
+
+    ASSERT_TRUE(!interpreter_nesting_over(value, 0));
+    for (int i = 0; i < 512; i++) {
+        cJSON *outer = cJSON_CreateArray();
+        cJSON_AddItemToArray(outer, value);
+        value = outer;
+    }
+    ASSERT_TRUE(!interpreter_nesting_over(value, 512));
+    ASSERT_TRUE(interpreter_nesting_over(value, 511));
+    cJSON_Delete(value);
 }
 
 static void test_status_names(void)
@@ -108,6 +205,7 @@ static void test_resting_names(void)
     ASSERT_EQ_STR("task", interpreter_resting_name(RESTING_TASK));
     ASSERT_EQ_STR("wait", interpreter_resting_name(RESTING_WAIT));
     ASSERT_EQ_STR("retry", interpreter_resting_name(RESTING_RETRY));
+    ASSERT_EQ_STR("continue", interpreter_resting_name(RESTING_CONTINUE));
     ASSERT_EQ_INT(0, interpreter_resting_from_name("retry", &kind));
     ASSERT_EQ_INT(RESTING_RETRY, kind);
     ASSERT_EQ_INT(0, interpreter_resting_from_name("wait", &kind));
@@ -469,7 +567,11 @@ int main(void)
 {
     RUN(test_pass_with_result_and_result_path_then_succeed);
     RUN(test_fail_state_fails_with_its_error_and_cause);
-    RUN(test_pass_loop_is_stopped);
+    RUN(test_pass_loop_yields_then_fills_the_history);
+    RUN(test_output_over_the_data_limit_fails);
+    RUN(test_doubling_outputs_stop_at_the_data_limit);
+    RUN(test_result_path_nesting_too_deep_fails);
+    RUN(test_nesting_depth);
     RUN(test_status_names);
     RUN(test_resting_names);
     RUN(test_release_is_safe_on_a_zeroed_step);

@@ -334,6 +334,27 @@ static void test_array_unique_of_many_items(void)
     cJSON_Delete(input);
 }
 
+/* The 40,000 distinct whole numbers: milliseconds, where a hash that ignored their low bits took seconds. */
+static void test_array_unique_of_many_whole_numbers(void)
+{
+    cJSON *input = cJSON_CreateObject();
+    cJSON *values = cJSON_AddArrayToObject(input, "values");
+    char *text;
+    struct outcome outcome;
+
+    for (int i = 0; i < 40000; i++)
+        cJSON_AddItemToArray(values, cJSON_CreateNumber(i));
+    for (int i = 0; i < 40000; i += 7)
+        cJSON_AddItemToArray(values, cJSON_CreateNumber(i));
+    text = cJSON_PrintUnformatted(input);
+    evaluate("States.ArrayLength(States.ArrayUnique($.values))", text, &outcome);
+    ASSERT_EQ_INT(0, outcome.rc);
+    ASSERT_EQ_STR("40000", outcome.printed);
+    cJSON_free(outcome.printed);
+    cJSON_free(text);
+    cJSON_Delete(input);
+}
+
 /* ---- encoding and hashing ------------------------------------------------ */
 
 static void test_base64(void)
@@ -740,6 +761,7 @@ int main(void)
     RUN(test_array_length);
     RUN(test_array_unique);
     RUN(test_array_unique_of_many_items);
+    RUN(test_array_unique_of_many_whole_numbers);
     RUN(test_base64);
     RUN(test_base64_failures);
     RUN(test_text_arguments_are_at_most_10000_characters);

@@ -999,6 +999,57 @@ static void test_error_matches_any_name_of_the_list(void)
     ASSERT_TRUE(!empty);
 }
 
+/* A chain of count Pass states S0 -> S1 -> ... ; the last one ends. The caller frees the text. */
+static char *chain_definition(size_t count)
+{
+    size_t size = 64 + count * 64, used;
+    char *text = malloc(size);
+
+    used = (size_t)snprintf(text, size, "{\"StartAt\":\"S0\",\"States\":{");
+    for (size_t i = 0; i < count; i++) {
+        if (i + 1 < count)
+            used +=
+                (size_t)snprintf(text + used, size - used, "\"S%zu\":{\"Type\":\"Pass\",\"Next\":\"S%zu\"},", i, i + 1);
+        else
+            used += (size_t)snprintf(text + used, size - used, "\"S%zu\":{\"Type\":\"Pass\",\"End\":true}}}", i);
+    }
+    return text;
+}
+
+/*
+ * 26,000 states: names are looked up by binary search and the reachability
+ * walk uses an explicit stack (a recursive walk of this chain would be 26,000
+ * frames deep). Seconds before, milliseconds now.
+ */
+static void test_parses_a_huge_chain(void)
+{
+    char *text = chain_definition(26000);
+    struct state_machine *machine = NULL;
+    char error[256];
+
+    ASSERT_EQ_INT(0, state_machine_parse(text, strlen(text), &machine, error, sizeof error));
+    ASSERT_EQ_INT(26000, (int)machine->state_count);
+    ASSERT_EQ_STR("S25999", state_machine_find(machine, "S25999")->name);
+    ASSERT_EQ_STR("S12345", state_machine_find(machine, state_machine_find(machine, "S12344")->next)->name);
+    ASSERT_NULL(state_machine_find(machine, "S26000"));
+    state_machine_free(machine);
+    free(text);
+}
+
+/* Duplicates are found through the name index, yet reported in document order among the other errors. */
+static void test_duplicate_names_in_document_order(void)
+{
+    ASSERT_DEFINITION_ERROR("DUPLICATE_STATE_NAME: Duplicate State name: A at /States",
+                            "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},"
+                            "\"B\":{\"Type\":\"Succeed\"},\"A\":{\"Type\":\"Pass\"}}}");
+    ASSERT_DEFINITION_ERROR("DUPLICATE_STATE_NAME: Duplicate State name: B at /States",
+                            "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"End\":true},"
+                            "\"B\":{\"Type\":\"Succeed\"},\"B\":{\"Type\":\"Nope\"}}}");
+    ASSERT_DEFINITION_ERROR("UNREACHABLE_STATE: State 'B' is not reachable at /States/B",
+                            "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Succeed\"},"
+                            "\"B\":{\"Type\":\"Succeed\"}}}");
+}
+
 int main(void)
 {
     RUN(test_parses_the_blog_part1_definition_file);
@@ -1049,5 +1100,7 @@ int main(void)
     RUN(test_choice_transitions);
     RUN(test_error_matches_truth_table);
     RUN(test_error_matches_any_name_of_the_list);
+    RUN(test_parses_a_huge_chain);
+    RUN(test_duplicate_names_in_document_order);
     return test_done();
 }
