@@ -3,6 +3,8 @@
  * /valuation-request answers 201 {"valuationReference"} and, after the
  * delay, POSTs the ValuationResponse to the request's callbackUrl. Pending
  * callbacks live in Redis (callback_queue), so a restart loses none.
+ * Only callback URLs CALLBACK_ALLOWED_HOSTS allows are accepted (callback_hosts.h); with
+ * CALLBACK_SIGNING_SECRET set, every callback is signed (webhook_signature.h).
  */
 #include <errno.h>
 #include <math.h>
