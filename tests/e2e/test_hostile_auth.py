@@ -135,7 +135,8 @@ class HostileAuth(harness.StackTestCase):
         arn = self.start_execution(loan, application, state_machine_arn=PART1_MACHINE_ARN)
 
         def reference():
-            keys = [key for key in self.redis.command("KEYS", "valuation:*") if key != IN_FLIGHT_KEY and key not in seen]
+            keys = [key for key in self.redis.command("KEYS", "valuation:*")
+                    if key != IN_FLIGHT_KEY and key not in seen]
             return keys[0].split(":", 1)[1] if keys else None
         return arn, harness.wait_until(reference, 5, what="the stored token")
 
