@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access_token.h"
 #include "activities.h"
 #include "config.h"
 #include "console_api.h"
@@ -96,6 +97,18 @@ static struct config_option options[] = {
     { "CONSOLE_MAX_STREAMS", "--console-max-streams", "64",
       "Web consoles this process keeps live at once (their GET /console/events streams); more get 503", NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
+    { "CALLBACK_SIGNING_SECRET", "--callback-signing-secret", "",
+      "Comma-separated secrets: POST /valuation-callback then requires an X-Valuation-Signature made with one of "
+      "them (empty: callbacks are not checked)",
+      NULL },
+    { "API_TOKEN", "--api-token", "",
+      "When set (16-256 of A-Z a-z 0-9 - . _ ~), the Step Functions API at POST / requires "
+      "Authorization: Bearer <token> (the AWS CLI cannot send it: for a proxy in front of an exposed server)",
+      NULL },
+    { "CONSOLE_TOKEN", "--console-token", "",
+      "When set (16-256 of A-Z a-z 0-9 - . _ ~), the console's pages, /console/api/* and /console/events require "
+      "Authorization: Bearer <token>, the cookie token=<token>, or ?token=<token> (open the console at /?token=...)",
+      NULL },
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 
@@ -108,6 +121,7 @@ struct loan_processor {
     struct activities_config activities_config;
     struct sfn_api api;
     struct webhook webhook;
+    const char *console_token; /* CONSOLE_TOKEN; empty: the console is open */
     struct task_functions_environment functions;
     struct valuation_request_function valuation_function;
     struct task_function function_table[1];
@@ -171,6 +185,42 @@ static void handle_stats(struct http_request *request, void *data)
     http_request_reply_json(request, 200, stats);
 }
 
+/*
+ * With CONSOLE_TOKEN set: whether the request carries it (bearer header, "token" cookie or query); answers 401
+ * when it does not.
+ */
+static bool console_allowed(struct http_request *request, const char *token)
+{
+    if (!token[0] || access_token_bearer_matches(token, http_request_header(request, "Authorization"))
+        || access_token_cookie_matches(token, http_request_header(request, "Cookie"), "token")
+        || access_token_equal(token, http_request_query(request, "token")))
+        return true;
+    http_request_reply_error(request, 401, "Unauthorized",
+                             "The console requires its token (CONSOLE_TOKEN): open /?token=<token>, or send "
+                             "Authorization: Bearer <token> or the cookie token=<token>");
+    return false;
+}
+
+/*
+ * A page opened with a valid ?token= is sent again without it (out of the address bar and history) and the
+ * token is kept in a cookie that the page's own requests then carry. Returns true when it answered so.
+ */
+static bool redirected_to_cookie(struct http_request *request, const char *token)
+{
+    char cookie[ACCESS_TOKEN_MAX_LENGTH + 64];
+    if (!token[0] || !access_token_equal(token, http_request_query(request, "token")))
+        return false;
+    snprintf(cookie, sizeof(cookie), "token=%s; Path=/; HttpOnly; SameSite=Strict", token);
+    const struct http_header headers[] = {
+        { "Location", http_request_path(request) },
+        { "Set-Cookie", cookie },
+        { "Cache-Control", "no-store" },
+        { "Referrer-Policy", "no-referrer" },
+    };
+    http_request_reply_static(request, 303, "text/plain", headers, sizeof(headers) / sizeof(headers[0]), "", 0);
+    return true;
+}
+
 static void handle_api(struct http_request *request, void *data)
 {
     struct loan_processor *processor = data;
@@ -185,32 +235,37 @@ static void handle_callback(struct http_request *request, void *data)
 
 static void handle_console_file(struct http_request *request, void *data)
 {
-    (void)data;
-    console_static_handle(request);
+    struct loan_processor *processor = data;
+    if (console_allowed(request, processor->console_token) && !redirected_to_cookie(request, processor->console_token))
+        console_static_handle(request);
 }
 
 static void handle_console_graph(struct http_request *request, void *data)
 {
     struct loan_processor *processor = data;
-    console_api_graph(request, &processor->console_api);
+    if (console_allowed(request, processor->console_token))
+        console_api_graph(request, &processor->console_api);
 }
 
 static void handle_console_execution(struct http_request *request, void *data)
 {
     struct loan_processor *processor = data;
-    console_api_execution(request, &processor->console_api);
+    if (console_allowed(request, processor->console_token))
+        console_api_execution(request, &processor->console_api);
 }
 
 static void handle_console_valuation(struct http_request *request, void *data)
 {
     struct loan_processor *processor = data;
-    console_api_valuation(request, &processor->console_api);
+    if (console_allowed(request, processor->console_token))
+        console_api_valuation(request, &processor->console_api);
 }
 
 static void handle_console_events(struct http_request *request, void *data)
 {
     struct loan_processor *processor = data;
-    console_events_handle(request, processor->console_events);
+    if (console_allowed(request, processor->console_token))
+        console_events_handle(request, processor->console_events);
 }
 
 /* Shutdown has begun: no timer may fire any more, and waiting GetActivityTask polls end without a task. */
@@ -474,6 +529,12 @@ static int configure(struct loan_processor *processor, struct service_config *co
     }
     if (configure_error_topic(processor) < 0 || configure_task_start_lease(processor, function_url_timeout) < 0)
         return -EINVAL;
+    if (access_token_check(option("API_TOKEN")) < 0 || access_token_check(option("CONSOLE_TOKEN")) < 0) {
+        fprintf(stderr, "loan-processor: API_TOKEN and CONSOLE_TOKEN must be empty or 16-256 characters of "
+                        "A-Z a-z 0-9 - . _ ~ (e.g. openssl rand -hex 32)\n");
+        return -EINVAL;
+    }
+    processor->console_token = option("CONSOLE_TOKEN");
     service_config_defaults(config, "loan-processor", option("REDIS_URL"), option("BIND_ADDRESS"), port);
     if (service_config_from_options(config, option("REDIS_TIMEOUT_MS"), option("REUSE_PORT")) < 0) {
         fprintf(stderr, "loan-processor: %s\n", SERVICE_OPTIONS_ERROR);
@@ -555,7 +616,8 @@ int main(int argc, char **argv)
         goto done;
     processor.service.on_drain = stop_background_work;
     processor.service.on_drain_data = &processor;
-    processor.api = (struct sfn_api){ processor.engine, processor.service.redis, processor.activities };
+    processor.api = (struct sfn_api){ processor.engine, processor.service.redis, processor.activities,
+                                      option("API_TOKEN"), processor.console_token };
     processor.console_api.redis = processor.service.redis;
     if (console_events_create(processor.service.loop, &processor.console_events_config, &processor.console_events) < 0)
         goto done;
@@ -566,6 +628,7 @@ int main(int argc, char **argv)
         .topics = &processor.topics,
         .error_topic = processor.error_topic_arn,
         .source_arn = processor.callback_function_arn,
+        .signing_secrets = option("CALLBACK_SIGNING_SECRET"),
     };
     if (service_listen(&processor.service, &config, routes, sizeof(routes) / sizeof(routes[0]), &processor) < 0)
         goto done;

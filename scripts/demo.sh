@@ -15,12 +15,17 @@
 #     none       it never arrives: timeout, error topic, FAILED       ('No callback')
 #     unknown    it names an unknown reference: 404, then timeout     ('Unknown reference')
 #     failed     it reports failed: true: SendTaskFailure, FAILED    ('Failed response')
-#     all        the six, one after the other
+#     forged     someone who learnt the valuationReference sends a forged callback first: 401
+#                InvalidSignature, published to the error topic, the execution still waits; the real,
+#                signed callback then completes it: SUCCEEDED                            ('999')
+#     all        the seven, one after the other
 #   Without --scenario the blog's story runs (the same as prompt).
 #
 # Settings (environment): LOAN_PROCESSOR_PORT (8080), VALUATION_SERVICE_PORT
 # (8081), REDIS_URL (a private redis-server by default), TIME_SCALE (1.0),
-# VALUATION_DELAY_SECONDS (6), DEMO_EXIT_AFTER_STORY=1 to stop after the story.
+# VALUATION_DELAY_SECONDS (6), DEMO_EXIT_AFTER_STORY=1 to stop after the story,
+# CALLBACK_SIGNING_SECRET (a random one by default: the valuation service signs
+# its callbacks with it and the loan-processor refuses any that is not signed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -43,20 +48,21 @@ scenario_switch() {
     none) echo "No callback" ;;
     unknown) echo "Unknown reference" ;;
     failed) echo "Failed response" ;;
+    forged) echo "999" ;;
     *) return 1 ;;
   esac
 }
 scenario_messages() { # how many error-topic messages the story ends with
   case "$1" in
-    prompt) echo 0 ;; duplicate|none|failed) echo 1 ;; late|unknown) echo 2 ;;
+    prompt) echo 0 ;; duplicate|none|failed|forged) echo 1 ;; late|unknown) echo 2 ;;
   esac
 }
 if [ "$scenario" = all ]; then
-  scenarios=(prompt late duplicate none unknown failed)
+  scenarios=(prompt late duplicate none unknown failed forged)
 elif scenario_switch "$scenario" >/dev/null; then
   scenarios=("$scenario")
 else
-  echo "error: unknown scenario '$scenario': use prompt, late, duplicate, none, unknown, failed or all" >&2
+  echo "error: unknown scenario '$scenario': use prompt, late, duplicate, none, unknown, failed, forged or all" >&2
   exit 2
 fi
 
@@ -69,6 +75,8 @@ export VALUATION_SERVICE_PORT="${VALUATION_SERVICE_PORT:-8081}"
 export TIME_SCALE="${TIME_SCALE:-1.0}"
 export VALUATION_SERVICE_URL="${VALUATION_SERVICE_URL:-http://127.0.0.1:${VALUATION_SERVICE_PORT}/valuation-request}"
 export CALLBACK_URL="${CALLBACK_URL:-http://127.0.0.1:${LOAN_PROCESSOR_PORT}/valuation-callback}"
+# Callbacks are signed (X-Valuation-Signature); a fresh random secret per run unless one is given.
+export CALLBACK_SIGNING_SECRET="${CALLBACK_SIGNING_SECRET:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}"
 export STATE_MACHINES_DIR="${STATE_MACHINES_DIR:-$root/loan-processor/state-machines}"
 api="http://127.0.0.1:${LOAN_PROCESSOR_PORT}/"
 logs="$root/demo-data/logs"
@@ -151,9 +159,34 @@ for entry_id, fields in json.load(sys.stdin) or []:
     print(dict(zip(fields[0::2], fields[1::2]))["Message"])'
 }
 
+# The forged story: a callback for the waiting task, signed with a guessed secret, then the execution's status.
+forge_callback() { # token key (valuation:<reference>), execution ARN
+  local body t signature answer status
+  body="{\"valuationReference\":\"${1#valuation:}\",\"propertyValue\":1}"
+  t=$(date +%s)
+  if command -v openssl >/dev/null 2>&1; then
+    signature="t=$t,v1=$(printf '%s' "$t.$body" | openssl dgst -sha256 -hmac a-guessed-secret | sed 's/.* //')"
+  else
+    signature="t=$t,v1=$(python3 -c 'import hashlib, hmac, sys
+print(hmac.new(b"a-guessed-secret", sys.argv[1].encode(), hashlib.sha256).hexdigest())' "$t.$body")"
+  fi
+  answer=$(curl -sS -w ' (HTTP %{http_code})' -X POST "${api}valuation-callback" -H 'Content-Type: application/json' \
+    -H "X-Valuation-Signature: $signature" -d "$body")
+  status=$(field "$(sfn DescribeExecution "{\"executionArn\":\"$2\"}")" status)
+  printf '\r\033[K'
+  echo "  Forged callback $body"
+  echo "    with X-Valuation-Signature: $signature"
+  echo "    answer: $answer"
+  if [ "$status" = RUNNING ]; then
+    echo "  The execution is still RUNNING: the task waits for the real, signed callback."
+  else
+    echo "  (The real callback had already arrived: the execution is $status. A larger TIME_SCALE shows the wait.)"
+  fi
+}
+
 run_story() { # scenario
   local name_or_number expected application input started arn begin status description elapsed token_key
-  local last_id count deadline
+  local last_id count deadline forged=0
   name_or_number=$(scenario_switch "$1")
   expected=$(scenario_messages "$1")
   last_id=$(redis-cli -u "$REDIS_URL" --json XREVRANGE "$topic" + - COUNT 1 |
@@ -178,6 +211,10 @@ import json, sys
 for event in json.load(sys.stdin)["events"]:
     if event["type"] == "TaskSubmitted" and "Payload" in event["taskSubmittedEventDetails"]["output"]:
         print("valuation:" + json.loads(event["taskSubmittedEventDetails"]["output"])["Payload"]["valuationReference"])')
+      if [ "$1" = forged ] && [ "$forged" = 0 ] && [ -n "$token_key" ]; then
+        forge_callback "$token_key" "$arn"
+        forged=1
+      fi
       printf '\r\033[K  %s s  RUNNING: RequestValuation waits for the valuation callback (times out after 30 s)%s   ' \
         "$elapsed" "${token_key:+; token under $token_key}"
       sleep 0.5

@@ -135,6 +135,9 @@ free_port() {
 lp_port="${TEST_LOAN_PROCESSOR_PORT:-$(free_port 18080)}"
 vs_port="${TEST_VALUATION_SERVICE_PORT:-$(free_port $(( lp_port + 1 )))}"
 export LOAN_PROCESSOR_PORT="$lp_port" VALUATION_SERVICE_PORT="$vs_port" TIME_SCALE="$time_scale"
+# Signed callbacks with a secret of this run (the compose file's default is a published development value).
+CALLBACK_SIGNING_SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+export CALLBACK_SIGNING_SECRET
 
 # --- Build and start ---------------------------------------------------------
 log "building images"
@@ -211,6 +214,12 @@ log "SUCCEEDED, output: $output"
 jq -e '.propertyValue != null' <<<"$output" >/dev/null 2>&1 || fail "output has no propertyValue"
 valuation_reference="$(jq -r '.valuationReference // empty' <<<"$output" 2>/dev/null)" || true
 [ -n "$valuation_reference" ] || fail "output has no valuationReference"
+
+# --- Signed callbacks: the happy path above was signed; an unsigned one is refused ---
+forged_status="$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -X POST "$lp/valuation-callback" \
+  -H 'Content-Type: application/json' -d "{\"valuationReference\":\"$valuation_reference\",\"propertyValue\":1}")"
+[ "$forged_status" = 401 ] || fail "an unsigned callback got HTTP $forged_status, not 401"
+log "an unsigned callback is refused with 401"
 
 # --- Redis -------------------------------------------------------------------
 redis_cli() { timeout 30 "${compose[@]}" exec -T redis redis-cli "$@" | tr -d '\r'; }

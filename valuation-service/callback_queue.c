@@ -14,6 +14,7 @@
 #include "valuation_service_scripts.h"
 #include "valuation_keys.h"
 #include "wall_clock.h"
+#include "webhook_signature.h"
 
 #define DUE_KEY VALUATION_KEYS_DUE
 #define IN_FLIGHT_KEY VALUATION_KEYS_IN_FLIGHT
@@ -249,6 +250,24 @@ static struct delivery *delivery_create(struct callback_queue *queue, const redi
     return delivery;
 }
 
+/* POSTs the body, signed when the queue has a secret. Returns what http_client_post_json returns. */
+static int post(struct callback_queue *queue, struct delivery *delivery, const redisReply *body)
+{
+    char signature[WEBHOOK_SIGNATURE_SIZE];
+    char header[sizeof(WEBHOOK_SIGNATURE_HEADER ": ") + WEBHOOK_SIGNATURE_SIZE];
+    const char *line = NULL;
+    if (webhook_signature_has_secret(queue->config.signing_secrets)) {
+        int result = webhook_signature_sign(queue->config.signing_secrets, wall_clock_now_ms() / 1000, body->str,
+                                            body->len, signature);
+        if (result < 0)
+            return result == -EINVAL ? -EIO : result; /* -EINVAL would mean a bad URL to the caller */
+        snprintf(header, sizeof(header), "%s: %s", WEBHOOK_SIGNATURE_HEADER, signature);
+        line = header;
+    }
+    return http_client_post_json_with_header(queue->http, delivery->url, body->str, body->len, line,
+                                             queue->config.delivery_timeout_ms, on_delivered, delivery);
+}
+
 /* Starts POSTing one claimed job. What cannot be started is left to its lease, which brings it back. */
 static void deliver(struct callback_queue *queue, const redisReply *job, int64_t redis_now_ms)
 {
@@ -257,8 +276,7 @@ static void deliver(struct callback_queue *queue, const redisReply *job, int64_t
         return;
     const redisReply *body = job->element[2];
     queue->in_flight++;
-    int result = http_client_post_json(queue->http, delivery->url, body->str, body->len,
-                                       queue->config.delivery_timeout_ms, on_delivered, delivery);
+    int result = post(queue, delivery, body);
     if (result == -EINVAL) {
         give_up(delivery, 0, "the callback URL cannot be used (not http or https)");
     } else if (result < 0) {

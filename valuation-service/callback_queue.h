@@ -47,6 +47,9 @@ struct callback_queue_config {
     uint64_t retry_first_delay_ms; /* the ceiling of the first retry's delay; it doubles per attempt */
     uint64_t retry_max_delay_ms;   /* the largest ceiling */
     uint64_t retry_deadline_ms;    /* from scheduling; no retry is scheduled later, then it is recorded as failed */
+    /* NULL, or a CALLBACK_SIGNING_SECRET list (webhook_signature.h; must outlive the queue): every POST carries
+     * X-Valuation-Signature, signed with the first secret when it is sent (each retry anew). */
+    const char *signing_secrets;
 };
 
 /* status: 0 scheduled; -EIO when Redis refused it; -ETIMEDOUT when no answer came (it may have been scheduled). */

@@ -3,6 +3,8 @@
  * /valuation-request answers 201 {"valuationReference"} and, after the
  * delay, POSTs the ValuationResponse to the request's callbackUrl. Pending
  * callbacks live in Redis (callback_queue), so a restart loses none.
+ * Only callback URLs CALLBACK_ALLOWED_HOSTS allows are accepted (callback_hosts.h); with
+ * CALLBACK_SIGNING_SECRET set, every callback is signed (webhook_signature.h).
  */
 #include <errno.h>
 #include <math.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callback_hosts.h"
 #include "callback_queue.h"
 #include "config.h"
 #include "json_util.h"
@@ -34,12 +37,18 @@ static struct config_option options[] = {
     { "REUSE_PORT", "--reuse-port", "0",
       "1 to let several instances listen on the same port (SO_REUSEPORT; every one of them must set it)", NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
+    { "CALLBACK_SIGNING_SECRET", "--callback-signing-secret", "",
+      "Comma-separated secrets; every callback carries X-Valuation-Signature signed with the first (empty: unsigned)",
+      NULL },
+    { "CALLBACK_ALLOWED_HOSTS", "--callback-allowed-hosts", CALLBACK_HOSTS_DEFAULT,
+      "Comma-separated [http://|https://]host:port entries (host or port may be *) a callbackUrl must match", NULL },
 };
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
 
 struct valuation_service {
     struct service service;
     struct callback_queue *queue;
+    const char *allowed_hosts; /* CALLBACK_ALLOWED_HOSTS */
     double delay_seconds;
     double time_scale;
 };
@@ -128,6 +137,10 @@ static void handle_valuation_request(struct http_request *request, void *data)
     }
     if (valuation_request_parse(body, &valuation, error, sizeof(error)) < 0)
         http_request_reply_error(request, 400, "InvalidRequest", "%s", error);
+    else if (!callback_hosts_allow(service->allowed_hosts, valuation.callback_url))
+        http_request_reply_error(request, 400, "CallbackUrlNotAllowed",
+                                 "'callbackUrl' must name a scheme, host and port that CALLBACK_ALLOWED_HOSTS allows "
+                                 "(and no user@, blank or backslash); this one is not allowed");
     else if (random_id_nanoid(reference) < 0)
         http_request_reply_error(request, 500, "InternalError", "No random numbers available");
     else
@@ -184,6 +197,7 @@ static int configure(struct valuation_service *service, struct service_config *c
                      struct callback_queue_config *queue_config)
 {
     uint16_t port;
+    char error[256];
     double deadline;
     long long delivery_timeout_seconds;
     if (service_configure_log("valuation-service", option("LOG_FORMAT")) < 0) {
@@ -200,6 +214,11 @@ static int configure(struct valuation_service *service, struct service_config *c
                         "CALLBACK_TIMEOUT_SECONDS 1-600\n");
         return -EINVAL;
     }
+    if (callback_hosts_check(option("CALLBACK_ALLOWED_HOSTS"), error, sizeof(error)) < 0) {
+        fprintf(stderr, "valuation-service: %s\n", error);
+        return -EINVAL;
+    }
+    service->allowed_hosts = option("CALLBACK_ALLOWED_HOSTS");
     service_config_defaults(config, "valuation-service", option("REDIS_URL"), option("BIND_ADDRESS"), port);
     if (service_config_from_options(config, option("REDIS_TIMEOUT_MS"), option("REUSE_PORT")) < 0) {
         fprintf(stderr, "valuation-service: %s\n", SERVICE_OPTIONS_ERROR);
@@ -217,6 +236,7 @@ static int configure(struct valuation_service *service, struct service_config *c
         .retry_first_delay_ms = scaled_ms(1, service->time_scale),
         .retry_max_delay_ms = scaled_ms(60, service->time_scale),
         .retry_deadline_ms = scaled_ms(deadline, service->time_scale),
+        .signing_secrets = option("CALLBACK_SIGNING_SECRET"),
     };
     return 0;
 }

@@ -41,6 +41,7 @@ struct transfer {
     size_t response_capacity;
     bool response_too_large;
     char error[CURL_ERROR_SIZE];
+    struct curl_slist *headers; /* the client's headers and this request's own; NULL: the client's */
     uint64_t deadline_ms;       /* event_loop_now_ms() by which the answer is due, queue time included */
     TAILQ_ENTRY(transfer) link; /* in the queue, or in the active list */
 };
@@ -56,6 +57,7 @@ static void transfer_free(struct transfer *transfer)
         return;
     if (transfer->easy)
         curl_easy_cleanup(transfer->easy);
+    curl_slist_free_all(transfer->headers);
     free(transfer->response);
     free(transfer);
 }
@@ -278,13 +280,32 @@ static bool is_http_url(const char *url)
     return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
 }
 
+/* The client's header lines followed by header (one "Name: value" line); NULL when out of memory. */
+static struct curl_slist *headers_with(const struct http_client *client, const char *header)
+{
+    struct curl_slist *list = NULL;
+    for (const struct curl_slist *line = client->headers; line; line = line->next) {
+        struct curl_slist *appended = curl_slist_append(list, line->data);
+        if (!appended) {
+            curl_slist_free_all(list);
+            return NULL;
+        }
+        list = appended;
+    }
+    struct curl_slist *appended = curl_slist_append(list, header);
+    if (!appended)
+        curl_slist_free_all(list);
+    return appended;
+}
+
 static int configure_easy(struct transfer *transfer, const char *url, const char *body, size_t length)
 {
     CURL *easy = transfer->easy;
+    struct curl_slist *headers = transfer->headers ? transfer->headers : transfer->client->headers;
     bool ok = curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
-              && curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->client->headers) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)length) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_response_data) == CURLE_OK
@@ -296,6 +317,13 @@ static int configure_easy(struct transfer *transfer, const char *url, const char
 
 int http_client_post_json(struct http_client *client, const char *url, const char *body, size_t length,
                           uint64_t timeout_ms, http_client_callback callback, void *data)
+{
+    return http_client_post_json_with_header(client, url, body, length, NULL, timeout_ms, callback, data);
+}
+
+int http_client_post_json_with_header(struct http_client *client, const char *url, const char *body, size_t length,
+                                      const char *header, uint64_t timeout_ms, http_client_callback callback,
+                                      void *data)
 {
     if (client->closed)
         return -ECANCELED;
@@ -311,7 +339,9 @@ int http_client_post_json(struct http_client *client, const char *url, const cha
     transfer->data = data;
     transfer->deadline_ms = event_loop_now_ms() + timeout_ms;
     transfer->easy = curl_easy_init();
-    if (!transfer->easy || configure_easy(transfer, url, body, length) < 0) {
+    if (header)
+        transfer->headers = headers_with(client, header);
+    if (!transfer->easy || (header && !transfer->headers) || configure_easy(transfer, url, body, length) < 0) {
         transfer_free(transfer);
         return -ENOMEM;
     }

@@ -51,6 +51,15 @@ __attribute__((warn_unused_result)) int http_client_post_json(struct http_client
                                                               const char *body, size_t length, uint64_t timeout_ms,
                                                               http_client_callback callback, void *data);
 
+/*
+ * Like http_client_post_json(), with one more header line ("Name: value",
+ * copied) sent with this request only; NULL sends the client's headers alone.
+ */
+__attribute__((warn_unused_result)) int http_client_post_json_with_header(struct http_client *client, const char *url,
+                                                                          const char *body, size_t length,
+                                                                          const char *header, uint64_t timeout_ms,
+                                                                          http_client_callback callback, void *data);
+
 /* Transfers started or queued and not completed yet. */
 size_t http_client_pending(const struct http_client *client);
 

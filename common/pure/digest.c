@@ -312,14 +312,14 @@ size_t digest_size(enum digest_algorithm algorithm)
  * the message, 0x80, zeros, and the length in bits, in one or two blocks.
  */
 static void compress_message(const struct algorithm_shape *shape, union chaining_value *value,
-                             const unsigned char *data, size_t length)
+                             const unsigned char *data, size_t length, size_t length_before)
 {
     unsigned char tail[2 * 128];
     size_t whole = length - length % shape->block_size;
     size_t rest = length - whole;
     size_t tail_size =
         rest + 1 + shape->length_field_size <= shape->block_size ? shape->block_size : 2 * shape->block_size;
-    uint64_t length64 = (uint64_t)length;
+    uint64_t length64 = (uint64_t)length + (uint64_t)length_before;
     unsigned char *length_field = tail + tail_size - shape->length_field_size;
 
     for (size_t offset = 0; offset < whole; offset += shape->block_size)
@@ -335,20 +335,58 @@ static void compress_message(const struct algorithm_shape *shape, union chaining
         shape->compress(value, tail + offset);
 }
 
+/* Writes the chaining value as the digest's bytes. */
+static void store_digest(const struct algorithm_shape *shape, const union chaining_value *value,
+                         unsigned char out[DIGEST_MAX_SIZE])
+{
+    bool wide = shape->block_size == 128;
+    size_t word_size = wide ? 8 : 4;
+
+    for (size_t i = 0; i < shape->digest_size / word_size; i++) {
+        uint64_t word = wide ? value->words64[i] : value->words32[i];
+        store_bytes(word, word_size, shape->little_endian, out + i * word_size);
+    }
+}
+
+/* The digest of one block (already compressed: the HMAC's padded key), then length bytes of data. */
+static void compute_after_block(const struct algorithm_shape *shape, const unsigned char *block, const void *data,
+                                size_t length, unsigned char out[DIGEST_MAX_SIZE])
+{
+    union chaining_value value;
+
+    shape->initialize(&value);
+    shape->compress(&value, block);
+    compress_message(shape, &value, data, length, shape->block_size);
+    store_digest(shape, &value, out);
+}
+
 void digest_compute(enum digest_algorithm algorithm, const void *data, size_t length,
                     unsigned char out[DIGEST_MAX_SIZE])
 {
     const struct algorithm_shape *shape = &shapes[algorithm];
     union chaining_value value;
-    bool wide = shape->block_size == 128;
-    size_t word_size = wide ? 8 : 4;
 
     shape->initialize(&value);
-    compress_message(shape, &value, data, length);
-    for (size_t i = 0; i < shape->digest_size / word_size; i++) {
-        uint64_t word = wide ? value.words64[i] : value.words32[i];
-        store_bytes(word, word_size, shape->little_endian, out + i * word_size);
-    }
+    compress_message(shape, &value, data, length, 0);
+    store_digest(shape, &value, out);
+}
+
+void digest_hmac(enum digest_algorithm algorithm, const void *key, size_t key_length, const void *data, size_t length,
+                 unsigned char out[DIGEST_MAX_SIZE])
+{
+    const struct algorithm_shape *shape = &shapes[algorithm];
+    unsigned char padded_key[128] = { 0 }, block[128], inner[DIGEST_MAX_SIZE];
+
+    if (key_length > shape->block_size)
+        digest_compute(algorithm, key, key_length, padded_key);
+    else if (key_length > 0)
+        memcpy(padded_key, key, key_length);
+    for (size_t i = 0; i < shape->block_size; i++)
+        block[i] = padded_key[i] ^ 0x36;
+    compute_after_block(shape, block, data, length, inner);
+    for (size_t i = 0; i < shape->block_size; i++)
+        block[i] = padded_key[i] ^ 0x5c;
+    compute_after_block(shape, block, inner, shape->digest_size, out);
 }
 
 void digest_hex(enum digest_algorithm algorithm, const void *data, size_t length, char out[DIGEST_MAX_HEX_SIZE])

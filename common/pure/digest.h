@@ -1,6 +1,7 @@
 /*
  * digest - message digests: MD5 (RFC 1321), SHA-1, SHA-256, SHA-384 and
- * SHA-512 (FIPS 180-4), the algorithms of the States.Hash intrinsic.
+ * SHA-512 (FIPS 180-4), the algorithms of the States.Hash intrinsic, and
+ * their HMAC (RFC 2104), which signs the valuation service's callbacks.
  *
  * Pure: no I/O, no allocation, no global state. One-shot only: the whole
  * message is in memory (States.Hash hashes at most 10,000 characters).
@@ -35,6 +36,13 @@ size_t digest_size(enum digest_algorithm algorithm);
 /* Writes the digest of length bytes of data into out (digest_size(algorithm) bytes). */
 void digest_compute(enum digest_algorithm algorithm, const void *data, size_t length,
                     unsigned char out[DIGEST_MAX_SIZE]);
+
+/*
+ * Writes the HMAC (RFC 2104) of length bytes of data under the key
+ * (key_length bytes, any length) into out (digest_size(algorithm) bytes).
+ */
+void digest_hmac(enum digest_algorithm algorithm, const void *key, size_t key_length, const void *data, size_t length,
+                 unsigned char out[DIGEST_MAX_SIZE]);
 
 /* Writes the digest as lower-case hex, NUL-terminated, into out. */
 void digest_hex(enum digest_algorithm algorithm, const void *data, size_t length, char out[DIGEST_MAX_HEX_SIZE]);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "access_token.h"
 #include "activity_api.h"
 #include "execution_api.h"
 #include "json_util.h"
@@ -126,9 +127,24 @@ static cJSON *read_body(struct http_request *request)
     return body;
 }
 
+/* With API_TOKEN set: whether the request carries it (or the console's cookie); answers 401 when it does not. */
+static bool authorized(struct http_request *request, const struct sfn_api *api)
+{
+    if (!api->api_token || !api->api_token[0]
+        || access_token_bearer_matches(api->api_token, http_request_header(request, "Authorization"))
+        || (api->console_token && api->console_token[0]
+            && access_token_cookie_matches(api->console_token, http_request_header(request, "Cookie"), "token")))
+        return true;
+    sfn_request_reply_error(request, 401, "UnrecognizedClientException",
+                            "The security token included in the request is invalid.");
+    return false;
+}
+
 void sfn_api_handle(struct http_request *request, void *data)
 {
     struct sfn_api *api = data;
+    if (!authorized(request, api))
+        return;
     const char *target = http_request_header(request, "X-Amz-Target");
 
     if (!target || strncmp(target, TARGET_PREFIX, strlen(TARGET_PREFIX)) != 0) {

@@ -4,7 +4,9 @@
  *
  * Requests carry X-Amz-Target: AWSStepFunctions.<Operation> and a JSON
  * body; errors are HTTP 400 with {"__type": "<namespace>#<Code>", "message"}
- * in AWS's wording; timestamps are epoch seconds. Signatures are ignored.
+ * in AWS's wording; timestamps are epoch seconds. Signatures are ignored;
+ * with API_TOKEN set, a request without "Authorization: Bearer <API_TOKEN>"
+ * (or the console's token cookie) gets 401 UnrecognizedClientException.
  * This module is the dispatch table (operation name -> handler); the
  * operations are in one file per group (execution_api, task_api,
  * state_machine_api, activity_api), which share sfn_api_request.

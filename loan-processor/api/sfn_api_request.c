@@ -28,7 +28,8 @@ void sfn_request_reply_error(struct http_request *request, unsigned status, cons
                                                     : sizeof(formatted) - 1);
     if (strcmp(code, "ValidationException") == 0)
         snprintf(type, sizeof(type), "com.amazon.coral.validate#%s", code);
-    else if (strcmp(code, "UnknownOperationException") == 0 || strcmp(code, "SerializationException") == 0)
+    else if (strcmp(code, "UnknownOperationException") == 0 || strcmp(code, "SerializationException") == 0
+             || strcmp(code, "UnrecognizedClientException") == 0)
         snprintf(type, sizeof(type), "com.amazon.coral.service#%s", code);
     else
         snprintf(type, sizeof(type), SERVICE_NAMESPACE "%s", code);

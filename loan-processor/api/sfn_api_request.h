@@ -32,6 +32,8 @@ struct sfn_api {
     struct engine *engine;
     struct redis_client *redis;
     struct activities *activities;
+    const char *api_token;     /* NULL or empty: open; else POST / requires Authorization: Bearer <api_token> ... */
+    const char *console_token; /* ... or the console's cookie token=<console_token> (when that is set) */
 };
 
 /* One operation: validates body (a JSON object) and answers request, now or from a callback. */

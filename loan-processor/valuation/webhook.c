@@ -10,6 +10,7 @@
 #include "log.h"
 #include "random_id.h"
 #include "valuation_tokens.h"
+#include "wall_clock.h"
 
 /* How often an early callback looks for its token again, and for how long at most. */
 /* The first re-check of a callback waiting for its token, doubling up to the longest. */
@@ -19,8 +20,9 @@
 
 #define UNKNOWN_REFERENCE_DESCRIPTION "Unknown valuation reference"
 #define TASK_CLOSED_DESCRIPTION "Task Timed Out: 'Provided task does not exist anymore'"
+#define INVALID_SIGNATURE_DESCRIPTION "Invalid signature"
 
-enum rejection { REJECTED_UNKNOWN_REFERENCE, REJECTED_TASK_CLOSED };
+enum rejection { REJECTED_UNKNOWN_REFERENCE, REJECTED_TASK_CLOSED, REJECTED_INVALID_SIGNATURE };
 
 struct callback_operation {
     struct webhook *webhook;
@@ -36,17 +38,19 @@ struct callback_operation {
     struct event_timer recheck_timer;
     uint64_t recheck_interval_ms;
     enum rejection rejection;
-    uint64_t received_us; /* monotonic: when the whole request had been read */
+    enum webhook_signature_verdict verdict; /* why a REJECTED_INVALID_SIGNATURE was */
+    uint64_t received_us;                   /* monotonic: when the whole request had been read */
 };
 
+/* body is the parsed ValuationResponse, or NULL for a callback refused before it was parsed (its signature). */
 static struct callback_operation *operation_create(struct webhook *webhook, struct http_request *request,
                                                    const cJSON *body)
 {
     struct callback_operation *operation = calloc(1, sizeof(*operation));
     if (!operation)
         return NULL;
-    operation->output = json_print(body);
-    if (!operation->output || random_id_nanoid(operation->event_request_id) < 0) {
+    operation->output = body ? json_print(body) : NULL;
+    if ((body && !operation->output) || random_id_nanoid(operation->event_request_id) < 0) {
         cJSON_free(operation->output);
         free(operation);
         return NULL;
@@ -54,9 +58,11 @@ static struct callback_operation *operation_create(struct webhook *webhook, stru
     operation->webhook = webhook;
     operation->request = request;
     operation->received_us = event_loop_now_us();
-    operation->failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "failed"));
-    snprintf(operation->valuation_reference, sizeof(operation->valuation_reference), "%s",
-             json_string_member(body, "valuationReference"));
+    if (body) {
+        operation->failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "failed"));
+        snprintf(operation->valuation_reference, sizeof(operation->valuation_reference), "%s",
+                 json_string_member(body, "valuationReference"));
+    }
     operation->wait_deadline_ms = event_loop_now_ms() + EARLY_CALLBACK_WAIT_MS;
     LIST_INSERT_HEAD(&webhook->operations, operation, link);
     return operation;
@@ -86,8 +92,11 @@ static void answer_rejection(struct callback_operation *operation)
     if (operation->rejection == REJECTED_UNKNOWN_REFERENCE)
         http_request_reply_error(operation->request, 404, "UnknownValuationReference", "%s: %s",
                                  UNKNOWN_REFERENCE_DESCRIPTION, operation->valuation_reference);
-    else
+    else if (operation->rejection == REJECTED_TASK_CLOSED)
         http_request_reply_error(operation->request, 409, "TaskTimedOut", "%s", TASK_CLOSED_DESCRIPTION);
+    else
+        http_request_reply_error(operation->request, 401, "InvalidSignature", "%s; the callback was not applied",
+                                 webhook_signature_verdict_text(operation->verdict));
     operation_finish(operation);
 }
 
@@ -116,12 +125,24 @@ static char *error_message(const struct callback_operation *operation, const cha
     return text;
 }
 
-/* Publishes the error to the error topic, then answers 404 or 409 (even if publishing fails). */
+/* The error message's "description" of a rejection. */
+static void describe(const struct callback_operation *operation, enum rejection rejection, char *out, size_t size)
+{
+    if (rejection == REJECTED_UNKNOWN_REFERENCE)
+        snprintf(out, size, "%s", UNKNOWN_REFERENCE_DESCRIPTION);
+    else if (rejection == REJECTED_TASK_CLOSED)
+        snprintf(out, size, "%s", TASK_CLOSED_DESCRIPTION);
+    else
+        snprintf(out, size, "%s: %s", INVALID_SIGNATURE_DESCRIPTION,
+                 webhook_signature_verdict_text(operation->verdict));
+}
+
+/* Publishes the error to the error topic, then answers 401, 404 or 409 (even if publishing fails). */
 static void reject(struct callback_operation *operation, enum rejection rejection, const char *execution_arn)
 {
     struct webhook *webhook = operation->webhook;
-    const char *description =
-        rejection == REJECTED_UNKNOWN_REFERENCE ? UNKNOWN_REFERENCE_DESCRIPTION : TASK_CLOSED_DESCRIPTION;
+    char description[256];
+    describe(operation, rejection, description, sizeof(description));
     char *text = error_message(operation, description);
     operation->rejection = rejection;
     struct local_topic_message message = { webhook->error_topic, text, NULL, execution_arn };
@@ -273,12 +294,40 @@ static bool check_response(struct http_request *request, const cJSON *body)
     return true;
 }
 
+/*
+ * With a secret set, checks the request's signature over the raw body. Returns true when it is valid (or no
+ * secret is set); otherwise answers - 401 after publishing the rejection, or 503 - and returns false.
+ */
+static bool check_signature(struct webhook *webhook, struct http_request *request, const char *body, size_t length)
+{
+    enum webhook_signature_verdict verdict;
+    if (!webhook_signature_has_secret(webhook->signing_secrets))
+        return true;
+    int result = webhook_signature_verify(
+        webhook->signing_secrets, http_request_header(request, WEBHOOK_SIGNATURE_HEADER), wall_clock_now_ms() / 1000,
+        WEBHOOK_SIGNATURE_TOLERANCE_SECONDS, body, length, &verdict);
+    if (result == 0 && verdict == WEBHOOK_SIGNATURE_VALID)
+        return true;
+    struct callback_operation *operation = result == 0 ? operation_create(webhook, request, NULL) : NULL;
+    if (!operation) {
+        http_request_reply_error(request, 503, "ServiceUnavailable", "Out of memory; retry the callback later");
+        return false;
+    }
+    operation->verdict = verdict;
+    log_event(LOG_WARN, "callback-signature-refused", "Callback %s refused: %s", operation->event_request_id,
+              webhook_signature_verdict_text(verdict));
+    reject(operation, REJECTED_INVALID_SIGNATURE, NULL);
+    return false;
+}
+
 void webhook_handle_valuation_callback(struct http_request *request, void *data)
 {
     struct webhook *webhook = data;
     size_t length;
     const char *text = http_request_body(request, &length);
     cJSON *body = NULL;
+    if (!check_signature(webhook, request, text, length))
+        return;
     char problem[128];
     if (json_parse_body(text, length, &body, problem, sizeof(problem)) < 0) {
         http_request_reply_error(request, 400, "InvalidJson", "%s", problem);

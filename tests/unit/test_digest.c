@@ -170,6 +170,56 @@ static void test_algorithm_names(void)
     ASSERT_EQ_INT(DIGEST_SHA512, algorithm);
 }
 
+/* Hex of the HMAC of data under key; the first size bytes are compared (RFC 4231 case 5 is truncated). */
+static void check_hmac(enum digest_algorithm algorithm, const void *key, size_t key_length, const void *data,
+                       size_t length, const char *expected)
+{
+    static const char hex_digits[] = "0123456789abcdef";
+    unsigned char raw[DIGEST_MAX_SIZE];
+    char hex[DIGEST_MAX_HEX_SIZE] = "";
+    size_t size = strlen(expected) / 2;
+
+    digest_hmac(algorithm, key, key_length, data, length, raw);
+    for (size_t i = 0; i < size; i++) {
+        hex[2 * i] = hex_digits[raw[i] >> 4];
+        hex[2 * i + 1] = hex_digits[raw[i] & 15];
+    }
+    hex[2 * size] = '\0';
+    ASSERT_EQ_STR(expected, hex);
+}
+
+/* RFC 4231, test cases 1 to 7, HMAC-SHA-256 (and the first bytes of HMAC-SHA-512). */
+static void test_rfc4231_hmac_sha256(void)
+{
+    unsigned char key[131], data[50];
+    static const char large_key_text[] = "Test Using Larger Than Block-Size Key - Hash Key First";
+    static const char large_both_text[] =
+        "This is a test using a larger than block-size key and a larger than block-size data. The key needs to be "
+        "hashed before being used by the HMAC algorithm.";
+
+    memset(key, 0x0b, 20);
+    check_hmac(DIGEST_SHA256, key, 20, "Hi There", 8,
+               "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    check_hmac(DIGEST_SHA512, key, 20, "Hi There", 8, "87aa7cdea5ef619d4ff0b4241a1d6cb0");
+    check_hmac(DIGEST_SHA256, "Jefe", 4, "what do ya want for nothing?", 28,
+               "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    memset(key, 0xaa, 20);
+    memset(data, 0xdd, 50);
+    check_hmac(DIGEST_SHA256, key, 20, data, 50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+    for (int i = 0; i < 25; i++)
+        key[i] = (unsigned char)(i + 1);
+    memset(data, 0xcd, 50);
+    check_hmac(DIGEST_SHA256, key, 25, data, 50, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+    memset(key, 0x0c, 20);
+    check_hmac(DIGEST_SHA256, key, 20, "Test With Truncation", 20, "a3b6167473100ee06e0c796c2955552b");
+    memset(key, 0xaa, 131);
+    check_hmac(DIGEST_SHA256, key, 131, large_key_text, strlen(large_key_text),
+               "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    check_hmac(DIGEST_SHA256, key, 131, large_both_text, strlen(large_both_text),
+               "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+    check_hmac(DIGEST_SHA512, key, 131, large_both_text, strlen(large_both_text), "e37b6a775dc87dbaa4dfa9f96e5e3ffd");
+}
+
 int main(void)
 {
     RUN(test_rfc1321_md5_suite);
@@ -181,5 +231,6 @@ int main(void)
     RUN(test_padding_boundaries);
     RUN(test_raw_digest_and_sizes);
     RUN(test_algorithm_names);
+    RUN(test_rfc4231_hmac_sha256);
     return test_done();
 }
