@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -46,6 +47,8 @@ struct http_server {
     LIST_HEAD(, http_stream) live_streams;    /* every stream MHD has not released yet */
     LIST_HEAD(, http_connection) connections; /* every open connection */
     struct event_timer sweep;                 /* closes late requests, notices streams whose client left */
+    LIST_HEAD(, lingering_close) lingering;
+    unsigned lingering_count;
 };
 
 /*
@@ -58,7 +61,23 @@ struct http_connection {
     struct http_server *server;
     int fd;
     uint64_t receive_deadline_ms; /* 0: no request being received */
+    uint64_t linger_bytes;        /* a refused body still coming: read this much of it after MHD closes */
     LIST_ENTRY(http_connection) link;
+};
+
+/*
+ * A lingering close: MHD refused a request before reading its body and
+ * closed the connection; closing a socket with unread data resets it, and
+ * the client, still sending, would lose the answer. So the socket is kept
+ * (a duplicate of MHD's descriptor), its sending side shut, and what comes
+ * is read and dropped until the client closes, the body's end, or a deadline.
+ */
+struct lingering_close {
+    struct http_server *server;
+    struct event_watcher watcher;
+    struct event_timer deadline;
+    uint64_t left;
+    LIST_ENTRY(lingering_close) link;
 };
 
 struct http_request {
@@ -131,6 +150,62 @@ static void connection_receive_within(struct MHD_Connection *connection, unsigne
         state->receive_deadline_ms = deadline;
 }
 
+#define MAX_LINGERING_CLOSES 64
+#define LINGER_MS 5000
+
+static void linger_end(struct lingering_close *linger)
+{
+    event_loop_unwatch(linger->server->loop, &linger->watcher);
+    event_loop_timer_stop(linger->server->loop, &linger->deadline);
+    close(linger->watcher.fd);
+    LIST_REMOVE(linger, link);
+    linger->server->lingering_count--;
+    free(linger);
+}
+
+static void on_linger_deadline(struct event_timer *timer)
+{
+    linger_end(timer->data);
+}
+
+static void on_linger_readable(struct event_watcher *watcher, uint32_t events)
+{
+    struct lingering_close *linger = watcher->data;
+    char discard[16384];
+    (void)events;
+    for (;;) {
+        ssize_t count = recv(watcher->fd, discard, sizeof(discard), MSG_DONTWAIT);
+        if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (count == 0 || count < 0 || (uint64_t)count >= linger->left) {
+            linger_end(linger);
+            return;
+        }
+        linger->left -= (uint64_t)count;
+    }
+}
+
+/* Keeps reading (and dropping) up to bytes from the socket MHD is about to close; see struct lingering_close. */
+static void linger_start(struct http_server *server, int connection_fd, uint64_t bytes)
+{
+    if (server->lingering_count >= MAX_LINGERING_CLOSES)
+        return;
+    struct lingering_close *linger = calloc(1, sizeof(*linger));
+    int fd = linger ? fcntl(connection_fd, F_DUPFD_CLOEXEC, 0) : -1;
+    if (fd < 0 || event_loop_watch(server->loop, &linger->watcher, fd, EPOLLIN, on_linger_readable, linger) < 0) {
+        if (fd >= 0)
+            close(fd);
+        free(linger);
+        return;
+    }
+    shutdown(fd, SHUT_WR); /* the answer is sent: the client sees its end now */
+    linger->server = server;
+    linger->left = bytes;
+    LIST_INSERT_HEAD(&server->lingering, linger, link);
+    server->lingering_count++;
+    event_loop_timer_start(server->loop, &linger->deadline, LINGER_MS, on_linger_deadline, linger);
+}
+
 static void on_connection_notify(void *closure, struct MHD_Connection *connection, void **socket_context,
                                  enum MHD_ConnectionNotificationCode code)
 {
@@ -138,6 +213,8 @@ static void on_connection_notify(void *closure, struct MHD_Connection *connectio
     struct http_connection *state = *socket_context;
     if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         if (state) {
+            if (state->linger_bytes > 0)
+                linger_start(server, state->fd, state->linger_bytes);
             LIST_REMOVE(state, link);
             free(state);
             *socket_context = NULL;
@@ -470,29 +547,32 @@ static enum MHD_Result dispatch(struct http_request *request)
 
 /*
  * The head has arrived: refuse it at once if it is malformed or announces a
- * body too large to be worth reading; a body somewhat too large is read and
- * discarded first (unless the client waits for "100 Continue"), so that the
- * client, still sending, sees the 413 rather than a broken pipe.
+ * body over the limit; unless the client waits for "100 Continue", the body
+ * it may still be sending is read and dropped after the answer.
  */
 static enum MHD_Result start_request(struct http_request *request, const char *url)
 {
     struct MHD_Connection *connection = request->connection;
     size_t limit = request->server->config.max_body_bytes;
+    uint64_t drain_limit = (uint64_t)limit * HTTP_SERVER_DRAIN_FACTOR;
     struct head_scan scan = { 0 };
     unsigned status;
     const char *code;
     char message[256];
     MHD_get_connection_values(connection, MHD_HEADER_KIND, scan_header, &scan);
-    if (!head_acceptable(connection, url, &scan, &status, &code, message, sizeof(message))) {
+    bool acceptable = head_acceptable(connection, url, &scan, &status, &code, message, sizeof(message));
+    if (acceptable && (scan.content_lengths == 0 || scan.content_length <= limit))
+        return MHD_YES;
+    /* Refused before its body: read what comes of the body after the answer (see struct lingering_close). */
+    struct http_connection *state = connection_of(connection);
+    if (state && !expects_continue(connection))
+        state->linger_bytes =
+            scan.content_lengths == 1 && scan.content_length < drain_limit ? scan.content_length : drain_limit;
+    if (!acceptable) {
         connection_receive_within(connection, 0, false);
         return queue_error(connection, status, code, message);
     }
-    if (scan.content_lengths == 0 || scan.content_length <= limit)
-        return MHD_YES;
-    if (expects_continue(connection) || scan.content_length / HTTP_SERVER_DRAIN_FACTOR > limit)
-        return reject_body_too_large(request);
-    request->body_too_large = true;
-    return MHD_YES;
+    return reject_body_too_large(request);
 }
 
 static enum MHD_Result access_handler(void *closure, struct MHD_Connection *connection, const char *url,
@@ -898,6 +978,8 @@ int http_server_start(struct event_loop *loop, const struct http_server_config *
     int result = event_loop_watch(loop, &server->watcher, info->epoll_fd, EPOLLIN, on_daemon_readable, server);
     if (result < 0) {
         MHD_stop_daemon(server->daemon);
+        while (!LIST_EMPTY(&server->lingering)) /* after MHD, whose last closes may have started some */
+            linger_end(LIST_FIRST(&server->lingering));
         free(server);
         return result;
     }
@@ -944,6 +1026,8 @@ void http_server_destroy(struct http_server *server)
     event_loop_remove_hook(server->loop, &server->hook);
     event_loop_unwatch(server->loop, &server->watcher);
     MHD_stop_daemon(server->daemon);
+    while (!LIST_EMPTY(&server->lingering)) /* after MHD, whose last closes may have started some */
+        linger_end(LIST_FIRST(&server->lingering));
     while (!LIST_EMPTY(&server->connections)) { /* MHD reports every close; this only guards against one it did not */
         struct http_connection *state = LIST_FIRST(&server->connections);
         LIST_REMOVE(state, link);

@@ -19,9 +19,11 @@
  * sees them: a malformed, conflicting or chunked-with Content-Length (400), a
  * URL longer than HTTP_SERVER_MAX_URL_BYTES or with more than
  * HTTP_SERVER_MAX_QUERY_ARGUMENTS arguments (414), headers larger than
- * HTTP_SERVER_MAX_HEADER_BYTES (431), and a body over the limit (413; a body
- * sent without "Expect: 100-continue" is read and discarded first, up to
- * HTTP_SERVER_DRAIN_FACTOR times the limit, so the client sees the answer).
+ * HTTP_SERVER_MAX_HEADER_BYTES (431), and a body over the limit (413). A
+ * request refused before its body was read is answered at once, and what
+ * comes of its body (up to HTTP_SERVER_DRAIN_FACTOR times the body limit,
+ * for a few seconds) is read and dropped after the answer, so that a client
+ * still sending sees the answer rather than a reset connection.
  * What libmicrohttpd 0.9.75 refuses before the server sees the request (a
  * request line it cannot parse, an unsupported HTTP version, a request head
  * larger than its memory pool) still gets its own short HTML page.
