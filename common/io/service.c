@@ -142,8 +142,11 @@ int service_init(struct service *service, const struct service_config *config)
     return result;
 }
 
-/* Descriptors kept free of incoming connections beyond the outgoing transfers: Redis, the loop, logs, lookups. */
-#define SPARE_DESCRIPTORS 64
+/*
+ * Descriptors kept free of incoming connections beyond the outgoing transfers: Redis, the loop, logs, lookups,
+ * and the HTTP server's lingering closes (at most 64).
+ */
+#define SPARE_DESCRIPTORS 128
 
 /*
  * Raises the open-files limit to its hard limit and lowers http's connection
