@@ -16,15 +16,18 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "json_util.h"
@@ -41,8 +44,41 @@ struct http_server {
     size_t route_count;
     void *data;
     size_t pending_requests;
-    LIST_HEAD(, http_request) live_requests; /* every request not yet freed */
-    LIST_HEAD(, http_stream) live_streams;   /* every stream MHD has not released yet */
+    LIST_HEAD(, http_request) live_requests;  /* every request not yet freed */
+    LIST_HEAD(, http_stream) live_streams;    /* every stream MHD has not released yet */
+    LIST_HEAD(, http_connection) connections; /* every open connection */
+    struct event_timer sweep;                 /* closes late requests, notices streams whose client left */
+    LIST_HEAD(, lingering_close) lingering;
+    unsigned lingering_count;
+};
+
+/*
+ * An open TCP connection (MHD's socket context). receive_deadline_ms is when
+ * the request being received must be complete: set when the connection opens
+ * and when a request ends (the next one must arrive within the idle timeout),
+ * tightened when a request line arrives, cleared once a request is complete.
+ */
+struct http_connection {
+    struct http_server *server;
+    int fd;
+    uint64_t receive_deadline_ms; /* 0: no request being received */
+    uint64_t linger_bytes;        /* a refused body still coming: read this much of it after MHD closes */
+    LIST_ENTRY(http_connection) link;
+};
+
+/*
+ * A lingering close: MHD refused a request before reading its body and
+ * closed the connection; closing a socket with unread data resets it, and
+ * the client, still sending, would lose the answer. So the socket is kept
+ * (a duplicate of MHD's descriptor), its sending side shut, and what comes
+ * is read and dropped until the client closes, the body's end, or a deadline.
+ */
+struct lingering_close {
+    struct http_server *server;
+    struct event_watcher watcher;
+    struct event_timer deadline;
+    uint64_t left;
+    LIST_ENTRY(lingering_close) link;
 };
 
 struct http_request {
@@ -81,13 +117,178 @@ struct http_stream {
     size_t length;
     size_t capacity;
     size_t max_buffered;
-    bool suspended;  /* by the reader, for lack of data */
-    bool ended;      /* nothing more will come: end once buffer is sent */
-    bool owner_gone; /* the owner ended it: on_closed is not called */
+    bool suspended;   /* by the reader, for lack of data */
+    bool ended;       /* nothing more will come: end once buffer is sent */
+    bool owner_gone;  /* the owner ended it: on_closed is not called */
+    bool client_gone; /* the client closed its end: the next read ends the response */
     http_stream_closed_callback on_closed;
     void *data;
     LIST_ENTRY(http_stream) live_link;
 };
+
+#define SWEEP_INTERVAL_MS 500
+/* MHD's per-connection memory: request head, URL arguments and headers must fit (larger gets MHD's own page). */
+#define CONNECTION_MEMORY_LIMIT (256 * 1024)
+
+static struct http_connection *connection_of(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+/* The connection's current or next request must be fully received within seconds (0: no deadline). */
+static void connection_receive_within(struct MHD_Connection *connection, unsigned seconds, bool only_tighten)
+{
+    struct http_connection *state = connection ? connection_of(connection) : NULL;
+    if (!state)
+        return;
+    if (seconds == 0 || state->server->config.receive_deadline_seconds == 0) {
+        state->receive_deadline_ms = 0;
+        return;
+    }
+    uint64_t deadline = event_loop_now_ms() + (uint64_t)seconds * 1000;
+    if (!only_tighten || state->receive_deadline_ms == 0 || deadline < state->receive_deadline_ms)
+        state->receive_deadline_ms = deadline;
+}
+
+#define MAX_LINGERING_CLOSES 64
+#define LINGER_MS 5000
+
+static void linger_end(struct lingering_close *linger)
+{
+    event_loop_unwatch(linger->server->loop, &linger->watcher);
+    event_loop_timer_stop(linger->server->loop, &linger->deadline);
+    close(linger->watcher.fd);
+    LIST_REMOVE(linger, link);
+    linger->server->lingering_count--;
+    free(linger);
+}
+
+static void on_linger_deadline(struct event_timer *timer)
+{
+    linger_end(timer->data);
+}
+
+static void on_linger_readable(struct event_watcher *watcher, uint32_t events)
+{
+    struct lingering_close *linger = watcher->data;
+    char discard[16384];
+    (void)events;
+    for (;;) {
+        ssize_t count = recv(watcher->fd, discard, sizeof(discard), MSG_DONTWAIT);
+        if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (count == 0 || count < 0 || (uint64_t)count >= linger->left) {
+            linger_end(linger);
+            return;
+        }
+        linger->left -= (uint64_t)count;
+    }
+}
+
+/* Keeps reading (and dropping) up to bytes from the socket MHD is about to close; see struct lingering_close. */
+static void linger_start(struct http_server *server, int connection_fd, uint64_t bytes)
+{
+    if (server->lingering_count >= MAX_LINGERING_CLOSES)
+        return;
+    struct lingering_close *linger = calloc(1, sizeof(*linger));
+    int fd = linger ? fcntl(connection_fd, F_DUPFD_CLOEXEC, 0) : -1;
+    if (fd < 0 || event_loop_watch(server->loop, &linger->watcher, fd, EPOLLIN, on_linger_readable, linger) < 0) {
+        if (fd >= 0)
+            close(fd);
+        free(linger);
+        return;
+    }
+    shutdown(fd, SHUT_WR); /* the answer is sent: the client sees its end now */
+    linger->server = server;
+    linger->left = bytes;
+    LIST_INSERT_HEAD(&server->lingering, linger, link);
+    server->lingering_count++;
+    event_loop_timer_start(server->loop, &linger->deadline, LINGER_MS, on_linger_deadline, linger);
+}
+
+static void on_connection_notify(void *closure, struct MHD_Connection *connection, void **socket_context,
+                                 enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *server = closure;
+    struct http_connection *state = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        if (state) {
+            if (state->linger_bytes > 0)
+                linger_start(server, state->fd, state->linger_bytes);
+            LIST_REMOVE(state, link);
+            free(state);
+            *socket_context = NULL;
+        }
+        return;
+    }
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    state = info ? calloc(1, sizeof(*state)) : NULL;
+    if (!state)
+        return; /* untracked: only the idle timeout bounds it */
+    *state = (struct http_connection){ .server = server, .fd = info->connect_fd };
+    LIST_INSERT_HEAD(&server->connections, state, link);
+    *socket_context = state;
+    connection_receive_within(connection, server->config.receive_deadline_seconds, false);
+}
+
+/* MHD has read a request line: the rest of that request must follow within the receive deadline. */
+static void *on_request_line(void *closure, const char *uri, struct MHD_Connection *connection)
+{
+    struct http_server *server = closure;
+    (void)uri;
+    connection_receive_within(connection, server->config.receive_deadline_seconds, true);
+    return NULL;
+}
+
+/* Whether the peer of a connected socket has closed its end or the socket failed (a non-blocking peek). */
+static bool socket_peer_gone(int fd)
+{
+    char byte;
+    ssize_t peeked = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (peeked > 0)
+        return false;
+    return peeked == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+static void stream_wake(struct http_stream *stream);
+
+/*
+ * Closes the connections whose request is late (the socket is shut down, so
+ * MHD sees the end and closes it itself), and ends the parked streams whose
+ * client has gone.
+ */
+static void on_sweep(struct event_timer *timer)
+{
+    struct http_server *server = timer->data;
+    uint64_t now = event_loop_now_ms();
+    unsigned closed = 0;
+    struct http_connection *state;
+    LIST_FOREACH(state, &server->connections, link)
+    {
+        if (state->receive_deadline_ms != 0 && now >= state->receive_deadline_ms) {
+            state->receive_deadline_ms = 0;
+            shutdown(state->fd, SHUT_RDWR);
+            closed++;
+        }
+    }
+    if (closed > 0)
+        log_event(LOG_WARN, "request-too-slow", "closed %u connection(s) whose request was not received within %u s",
+                  closed, server->config.receive_deadline_seconds);
+    struct http_stream *stream;
+    LIST_FOREACH(stream, &server->live_streams, live_link)
+    {
+        if (!stream->suspended || !stream->connection)
+            continue;
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(stream->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info && socket_peer_gone(info->connect_fd)) {
+            stream->client_gone = true;
+            stream_wake(stream);
+        }
+    }
+    event_loop_timer_start(server->loop, &server->sweep, SWEEP_INTERVAL_MS, on_sweep, server);
+}
 
 static void request_free(struct http_request *request)
 {
@@ -193,6 +394,7 @@ static bool route_matches(const char *route_path, const char *path)
 static const struct http_route *find_route(const struct http_server *server, const char *method, const char *path,
                                            bool *path_known)
 {
+    const struct http_route *head_as_get = NULL;
     *path_known = false;
     for (size_t i = 0; i < server->route_count; i++) {
         if (!route_matches(server->routes[i].path, path))
@@ -200,8 +402,11 @@ static const struct http_route *find_route(const struct http_server *server, con
         *path_known = true;
         if (strcmp(server->routes[i].method, method) == 0)
             return &server->routes[i];
+        if (!head_as_get && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0
+            && strcmp(server->routes[i].method, MHD_HTTP_METHOD_GET) == 0)
+            head_as_get = &server->routes[i]; /* MHD leaves the body out */
     }
-    return NULL;
+    return head_as_get;
 }
 
 static enum MHD_Result append_body(struct http_request *request, const char *data, size_t size)
@@ -227,14 +432,79 @@ static enum MHD_Result append_body(struct http_request *request, const char *dat
     return MHD_YES;
 }
 
-static bool content_length_too_large(struct MHD_Connection *connection, size_t limit)
+/* What the request's headers say about its framing and size, gathered in one pass. */
+struct head_scan {
+    unsigned content_lengths;
+    bool content_length_malformed;
+    bool content_length_conflict;
+    bool transfer_encoding;
+    unsigned long long content_length;
+};
+
+static enum MHD_Result scan_header(void *closure, enum MHD_ValueKind kind, const char *name, const char *value)
 {
-    const char *declared = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (!declared)
-        return false;
-    char *end;
-    unsigned long long length = strtoull(declared, &end, 10);
-    return *end == '\0' && length > limit;
+    struct head_scan *scan = closure;
+    (void)kind;
+    if (strcasecmp(name, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        scan->transfer_encoding = true;
+    if (strcasecmp(name, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+        return MHD_YES;
+    size_t digits = strspn(value, "0123456789");
+    unsigned long long length = 0;
+    if (digits == 0 || value[digits] != '\0' || digits > 19)
+        scan->content_length_malformed = true;
+    else
+        length = strtoull(value, NULL, 10);
+    if (scan->content_lengths++ > 0 && length != scan->content_length)
+        scan->content_length_conflict = true;
+    scan->content_length = length;
+    return MHD_YES;
+}
+
+static enum MHD_Result count_bytes(void *closure, enum MHD_ValueKind kind, const char *name, const char *value)
+{
+    size_t *bytes = closure;
+    (void)kind;
+    *bytes += strlen(name) + (value ? strlen(value) + 1 : 0) + 1;
+    return MHD_YES;
+}
+
+/*
+ * Checks what MHD let through about the request's head; on a refusal fills
+ * status, code and message and returns false.
+ */
+static bool head_acceptable(struct MHD_Connection *connection, const char *url, const struct head_scan *scan,
+                            unsigned *status, const char **code, char *message, size_t size)
+{
+    size_t url_bytes = strlen(url);
+    int arguments = MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, count_bytes, &url_bytes);
+    const union MHD_ConnectionInfo *head = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    *status = MHD_HTTP_BAD_REQUEST;
+    *code = "BadRequest";
+    if (scan->content_length_malformed)
+        snprintf(message, size, "The Content-Length header is not a decimal number of bytes");
+    else if (scan->content_length_conflict)
+        snprintf(message, size, "The request has several Content-Length headers with different values");
+    else if (scan->content_lengths > 0 && scan->transfer_encoding)
+        snprintf(message, size, "The request has both Content-Length and Transfer-Encoding");
+    else if (arguments > HTTP_SERVER_MAX_QUERY_ARGUMENTS || url_bytes > HTTP_SERVER_MAX_URL_BYTES) {
+        *status = MHD_HTTP_URI_TOO_LONG;
+        *code = "UriTooLong";
+        snprintf(message, size, "The URL is longer than %d bytes or has more than %d query arguments",
+                 HTTP_SERVER_MAX_URL_BYTES, HTTP_SERVER_MAX_QUERY_ARGUMENTS);
+    } else if (head && head->header_size > HTTP_SERVER_MAX_HEADER_BYTES) {
+        *status = MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
+        *code = "RequestHeaderFieldsTooLarge";
+        snprintf(message, size, "The request's headers are larger than %d bytes", HTTP_SERVER_MAX_HEADER_BYTES);
+    } else
+        return true;
+    return false;
+}
+
+static bool expects_continue(struct MHD_Connection *connection)
+{
+    const char *expect = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    return expect && strcasestr(expect, "100-continue") != NULL;
 }
 
 static enum MHD_Result reject_body_too_large(struct http_request *request)
@@ -242,6 +512,7 @@ static enum MHD_Result reject_body_too_large(struct http_request *request)
     char message[128];
     snprintf(message, sizeof(message), "The request body is larger than the limit of %zu bytes",
              request->server->config.max_body_bytes);
+    connection_receive_within(request->connection, 0, false);
     return queue_error(request->connection, 413, "PayloadTooLarge", message);
 }
 
@@ -252,6 +523,7 @@ static enum MHD_Result dispatch(struct http_request *request)
     const struct http_route *route = find_route(server, request->method, request->path, &path_known);
     char message[512];
 
+    connection_receive_within(request->connection, 0, false);
     if (!route) {
         snprintf(message, sizeof(message), "No route for %.16s %.400s", request->method, request->path);
         return queue_error(request->connection, path_known ? MHD_HTTP_METHOD_NOT_ALLOWED : MHD_HTTP_NOT_FOUND,
@@ -274,6 +546,36 @@ static enum MHD_Result dispatch(struct http_request *request)
     return MHD_YES;
 }
 
+/*
+ * The head has arrived: refuse it at once if it is malformed or announces a
+ * body over the limit; unless the client waits for "100 Continue", the body
+ * it may still be sending is read and dropped after the answer.
+ */
+static enum MHD_Result start_request(struct http_request *request, const char *url)
+{
+    struct MHD_Connection *connection = request->connection;
+    size_t limit = request->server->config.max_body_bytes;
+    uint64_t drain_limit = (uint64_t)limit * HTTP_SERVER_DRAIN_FACTOR;
+    struct head_scan scan = { 0 };
+    unsigned status;
+    const char *code;
+    char message[256];
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, scan_header, &scan);
+    bool acceptable = head_acceptable(connection, url, &scan, &status, &code, message, sizeof(message));
+    if (acceptable && (scan.content_lengths == 0 || scan.content_length <= limit))
+        return MHD_YES;
+    /* Refused before its body: read what comes of the body after the answer (see struct lingering_close). */
+    struct http_connection *state = connection_of(connection);
+    if (state && !expects_continue(connection))
+        state->linger_bytes =
+            scan.content_lengths == 1 && scan.content_length < drain_limit ? scan.content_length : drain_limit;
+    if (!acceptable) {
+        connection_receive_within(connection, 0, false);
+        return queue_error(connection, status, code, message);
+    }
+    return reject_body_too_large(request);
+}
+
 static enum MHD_Result access_handler(void *closure, struct MHD_Connection *connection, const char *url,
                                       const char *method, const char *version, const char *upload_data,
                                       size_t *upload_data_size, void **connection_closure)
@@ -287,9 +589,7 @@ static enum MHD_Result access_handler(void *closure, struct MHD_Connection *conn
         if (!request)
             return MHD_NO;
         *connection_closure = request;
-        if (content_length_too_large(connection, server->config.max_body_bytes))
-            return reject_body_too_large(request);
-        return MHD_YES;
+        return start_request(request, url);
     }
     if (*upload_data_size > 0) {
         enum MHD_Result result = append_body(request, upload_data, *upload_data_size);
@@ -313,8 +613,8 @@ static void on_request_completed(void *closure, struct MHD_Connection *connectio
 {
     struct http_server *server = closure;
     struct http_request *request = *connection_closure;
-    (void)connection;
-    (void)code;
+    if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK) /* keep-alive: the next request must come within the idle time */
+        connection_receive_within(connection, server->config.idle_timeout_seconds, false);
     if (!request)
         return;
     *connection_closure = NULL;
@@ -412,6 +712,8 @@ static ssize_t stream_read(void *closure, uint64_t position, char *out, size_t m
     struct http_stream *stream = closure;
     (void)position;
     size_t available = stream->length - stream->sent;
+    if (stream->client_gone)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
     if (available == 0) {
         if (stream->ended || !stream->connection)
             return stream->ended ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
@@ -571,11 +873,28 @@ bool http_request_client_connected(const struct http_request *request)
         MHD_get_connection_info(request->connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (!info)
         return true;
-    char byte;
-    ssize_t peeked = recv(info->connect_fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (peeked > 0)
-        return true; /* the client already sent more (a pipelined request): still there */
-    return peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+    return !socket_peer_gone(info->connect_fd); /* more bytes (a pipelined request) count as still there */
+}
+
+int http_request_client_address(const struct http_request *request, char *out, size_t size)
+{
+    if (size > 0)
+        out[0] = '\0';
+    const union MHD_ConnectionInfo *info =
+        request->connection_done ? NULL
+                                 : MHD_get_connection_info(request->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!info || !info->client_addr)
+        return -ENOTCONN;
+    const struct sockaddr *address = info->client_addr;
+    const void *bytes = address->sa_family == AF_INET6
+                            ? (const void *)&((const struct sockaddr_in6 *)address)->sin6_addr
+                            : (const void *)&((const struct sockaddr_in *)address)->sin_addr;
+    if (inet_ntop(address->sa_family, bytes, out, (socklen_t)size) == NULL) {
+        if (size > 0)
+            out[0] = '\0';
+        return -ENOSPC;
+    }
+    return 0;
 }
 
 const char *http_request_body(const struct http_request *request, size_t *length)
@@ -651,6 +970,9 @@ int http_server_start(struct event_loop *loop, const struct http_server_config *
         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
         MHD_OPTION_CONNECTION_LIMIT, config->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         config->idle_timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, server,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection_notify, server, MHD_OPTION_URI_LOG_CALLBACK, on_request_line,
+        server, MHD_OPTION_PER_IP_CONNECTION_LIMIT, config->max_connections_per_address,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
         config->reuse_port ? MHD_OPTION_LISTENING_ADDRESS_REUSE : MHD_OPTION_END, 1u, MHD_OPTION_END);
     if (!server->daemon) {
         log_event(LOG_ERROR, "http-server", "cannot listen on %s:%u (address in use or not available)",
@@ -662,9 +984,12 @@ int http_server_start(struct event_loop *loop, const struct http_server_config *
     int result = event_loop_watch(loop, &server->watcher, info->epoll_fd, EPOLLIN, on_daemon_readable, server);
     if (result < 0) {
         MHD_stop_daemon(server->daemon);
+        while (!LIST_EMPTY(&server->lingering)) /* after MHD, whose last closes may have started some */
+            linger_end(LIST_FIRST(&server->lingering));
         free(server);
         return result;
     }
+    event_loop_timer_start(loop, &server->sweep, SWEEP_INTERVAL_MS, on_sweep, server);
     server->hook.prepare = server_prepare;
     server->hook.check = server_check;
     server->hook.data = server;
@@ -703,9 +1028,17 @@ void http_server_destroy(struct http_server *server)
         deliver_stored_response(request);
     }
     MHD_run(server->daemon);
+    event_loop_timer_stop(server->loop, &server->sweep);
     event_loop_remove_hook(server->loop, &server->hook);
     event_loop_unwatch(server->loop, &server->watcher);
     MHD_stop_daemon(server->daemon);
+    while (!LIST_EMPTY(&server->lingering)) /* after MHD, whose last closes may have started some */
+        linger_end(LIST_FIRST(&server->lingering));
+    while (!LIST_EMPTY(&server->connections)) { /* MHD reports every close; this only guards against one it did not */
+        struct http_connection *state = LIST_FIRST(&server->connections);
+        LIST_REMOVE(state, link);
+        free(state);
+    }
     while (!LIST_EMPTY(&server->live_requests))
         request_free(LIST_FIRST(&server->live_requests));
     free(server);

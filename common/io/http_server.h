@@ -10,8 +10,24 @@
  * client went away or the request deadline already produced a 503, so a
  * late answer is always safe (it is then dropped).
  *
- * Bounds: body size (413), simultaneous connections, idle connection timeout,
- * and a deadline per request (503 if the handler has not answered by then).
+ * Bounds: body size (413), simultaneous connections (in all and per client
+ * address), idle connection timeout, a deadline for receiving each request
+ * (request line, headers and body; past it the connection is closed), and a
+ * deadline per request (503 if the handler has not answered by then).
+ *
+ * Malformed requests get a JSON error {"error","message"} wherever the server
+ * sees them: a malformed, conflicting or chunked-with Content-Length (400), a
+ * URL longer than HTTP_SERVER_MAX_URL_BYTES or with more than
+ * HTTP_SERVER_MAX_QUERY_ARGUMENTS arguments (414), headers larger than
+ * HTTP_SERVER_MAX_HEADER_BYTES (431), and a body over the limit (413). A
+ * request refused before its body was read is answered at once, and what
+ * comes of its body (up to HTTP_SERVER_DRAIN_FACTOR times the body limit,
+ * for a few seconds) is read and dropped after the answer, so that a client
+ * still sending sees the answer rather than a reset connection.
+ * What libmicrohttpd 0.9.75 refuses before the server sees the request (a
+ * request line it cannot parse, an unsupported HTTP version, a request head
+ * larger than its memory pool) still gets its own short HTML page.
+ * HEAD is answered by the GET route of the same path, without the body.
  */
 #ifndef HTTP_SERVER_H
 #define HTTP_SERVER_H
@@ -25,6 +41,11 @@
 
 struct http_server;
 struct http_request;
+
+#define HTTP_SERVER_MAX_URL_BYTES 8192
+#define HTTP_SERVER_MAX_QUERY_ARGUMENTS 256
+#define HTTP_SERVER_MAX_HEADER_BYTES 32768
+#define HTTP_SERVER_DRAIN_FACTOR 16
 
 typedef void (*http_handler)(struct http_request *request, void *data);
 
@@ -58,8 +79,10 @@ struct http_server_config {
     size_t max_body_bytes; /* larger bodies get 413 */
     unsigned max_connections;
     unsigned idle_timeout_seconds;
-    uint64_t request_deadline_ms; /* unanswered requests get 503 after this */
-    bool reuse_port;              /* SO_REUSEPORT, for several processes on one port */
+    uint64_t request_deadline_ms;         /* unanswered requests get 503 after this */
+    unsigned max_connections_per_address; /* 0: no limit */
+    unsigned receive_deadline_seconds;    /* a request not fully received by then closes its connection; 0: none */
+    bool reuse_port;                      /* SO_REUSEPORT, for several processes on one port */
 };
 
 /*
@@ -105,6 +128,13 @@ const char *http_request_query(const struct http_request *request, const char *n
  * gone.
  */
 bool http_request_client_connected(const struct http_request *request);
+
+/*
+ * Writes the client's address (e.g. "127.0.0.1") into out (size bytes).
+ * Returns 0, or -ENOTCONN once the connection is gone (out is then "").
+ */
+__attribute__((warn_unused_result)) int http_request_client_address(const struct http_request *request, char *out,
+                                                                    size_t size);
 
 /* The body (NUL-terminated for convenience) and its length. */
 const char *http_request_body(const struct http_request *request, size_t *length);

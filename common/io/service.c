@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config.h"
 #include "host_lookup.h"
@@ -82,6 +83,9 @@ void service_config_defaults(struct service_config *config, const char *name, co
             .max_connections = 10000,
             .idle_timeout_seconds = 60,
             .request_deadline_ms = 30000,
+            .max_connections_per_address = 256,
+            /* A slow client (one byte now and then) is closed once this has passed without a complete request. */
+            .receive_deadline_seconds = 10,
         },
         .client = { .max_in_flight = 256, .max_queued = 100000, .max_response_bytes = 1024 * 1024 },
         .redis_timeout_ms = 5000,
@@ -138,10 +142,47 @@ int service_init(struct service *service, const struct service_config *config)
     return result;
 }
 
+/*
+ * Descriptors kept free of incoming connections beyond the outgoing transfers: Redis, the loop, logs, lookups,
+ * and the HTTP server's lingering closes (at most 64).
+ */
+#define SPARE_DESCRIPTORS 128
+
+/*
+ * Raises the open-files limit to its hard limit and lowers http's connection
+ * limit below it, leaving room for outgoing transfers (outgoing) and the
+ * rest, so that accept() never meets EMFILE: MHD would stop accepting until
+ * one of its connections closes.
+ */
+static void fit_connections_to_open_files(struct http_server_config *http, unsigned outgoing)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        struct rlimit raised = { .rlim_cur = limit.rlim_max, .rlim_max = limit.rlim_max };
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            limit = raised;
+    }
+    if (limit.rlim_cur == RLIM_INFINITY)
+        return;
+    rlim_t reserve = (rlim_t)outgoing + SPARE_DESCRIPTORS;
+    if (reserve > limit.rlim_cur / 2)
+        reserve = limit.rlim_cur / 2;
+    rlim_t fit = limit.rlim_cur - reserve;
+    if (fit < http->max_connections) {
+        log_event(LOG_WARN, "open-files-limit", "at most %llu open files: serving at most %llu connections at once",
+                  (unsigned long long)limit.rlim_cur, (unsigned long long)fit);
+        http->max_connections = (unsigned)fit;
+    }
+}
+
 int service_listen(struct service *service, const struct service_config *config, const struct http_route *routes,
                    size_t route_count, void *data)
 {
-    int result = http_server_start(service->loop, &config->http, routes, route_count, data, &service->server);
+    struct http_server_config http = config->http;
+    fit_connections_to_open_files(&http, config->client.max_in_flight);
+    int result = http_server_start(service->loop, &http, routes, route_count, data, &service->server);
     if (result == 0)
         log_event(LOG_INFO, "listening", "%s listening on http://%s:%u", service->name, config->http.bind_address,
                   config->http.port);

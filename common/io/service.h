@@ -75,7 +75,12 @@ service_config_from_options(struct service_config *config, const char *redis_tim
  */
 __attribute__((warn_unused_result)) int service_init(struct service *service, const struct service_config *config);
 
-/* Starts the HTTP server with routes (data goes to every handler). Returns 0 or a negative code. */
+/*
+ * Starts the HTTP server with routes (data goes to every handler). First
+ * raises the open-files limit to its hard limit and, if needed, lowers the
+ * connection limit below it (room kept for outgoing transfers and Redis).
+ * Returns 0 or a negative code.
+ */
 __attribute__((warn_unused_result)) int service_listen(struct service *service, const struct service_config *config,
                                                        const struct http_route *routes, size_t route_count, void *data);
 

@@ -3,6 +3,7 @@
  */
 #include "console_events.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,11 +18,15 @@
 #define RECONNECT_DELAY_TEXT "2000"
 #define TOPIC_NAME_SIZE 257
 
+/* The address of a stream's client, to keep one address from taking every place. */
+typedef char client_address[INET6_ADDRSTRLEN];
+
 struct console_events {
     struct event_loop *loop;
     struct console_events_config config;
     struct redis_client *subscriber;
     struct http_stream **streams; /* config.max_streams slots, the first stream_count in use */
+    client_address *addresses;    /* the client of each stream, slot for slot */
     size_t stream_count;
     struct event_timer keep_alive;
     bool keep_alive_armed;
@@ -33,7 +38,9 @@ struct console_events {
 
 static void forget_stream(struct console_events *events, size_t index)
 {
-    events->streams[index] = events->streams[--events->stream_count];
+    events->stream_count--;
+    events->streams[index] = events->streams[events->stream_count];
+    memcpy(events->addresses[index], events->addresses[events->stream_count], sizeof(client_address));
     if (events->stream_count == 0 && events->keep_alive_armed) {
         event_loop_timer_stop(events->loop, &events->keep_alive);
         events->keep_alive_armed = false;
@@ -135,6 +142,20 @@ static void on_stream_closed(struct http_stream *stream, void *data)
         forget_stream(events, index);
 }
 
+/* One address may hold three quarters of the places (all of them when there are fewer than four). */
+static unsigned max_streams_per_address(const struct console_events *events)
+{
+    return events->config.max_streams - events->config.max_streams / 4;
+}
+
+static unsigned streams_from(const struct console_events *events, const char *address)
+{
+    unsigned count = 0;
+    for (size_t i = 0; i < events->stream_count; i++)
+        count += strcmp(events->addresses[i], address) == 0;
+    return count;
+}
+
 void console_events_handle(struct http_request *request, struct console_events *events)
 {
     static const struct http_header headers[] = {
@@ -151,11 +172,22 @@ void console_events_handle(struct http_request *request, struct console_events *
                                  events->config.max_streams);
         return;
     }
+    client_address address;
+    if (http_request_client_address(request, address, sizeof(address)) < 0)
+        address[0] = '\0';
+    unsigned per_address = max_streams_per_address(events);
+    if (streams_from(events, address) >= per_address) {
+        http_request_reply_error(request, 503, "TooManyStreams",
+                                 "Your address already has %u live consoles open here; close one and reload",
+                                 per_address);
+        return;
+    }
     struct http_stream *stream;
     if (http_request_reply_stream(request, "text/event-stream", headers, sizeof(headers) / sizeof(headers[0]),
                                   events->config.max_unsent_bytes, on_stream_closed, events, &stream)
         < 0)
         return;
+    memcpy(events->addresses[events->stream_count], address, sizeof(address));
     events->streams[events->stream_count++] = stream;
     if (!events->keep_alive_armed) {
         event_loop_timer_start(events->loop, &events->keep_alive, events->config.keep_alive_ms, on_keep_alive, events);
@@ -182,12 +214,15 @@ int console_events_create(struct event_loop *loop, const struct console_events_c
     events->config = *config;
     snprintf(events->topic_name, sizeof(events->topic_name), "%s", config->topic_name);
     local_topic_key(config->topic_name, events->topic_channel, sizeof(events->topic_channel));
-    events->streams = calloc(config->max_streams ? config->max_streams : 1, sizeof(*events->streams));
+    size_t slots = config->max_streams ? config->max_streams : 1;
+    events->streams = calloc(slots, sizeof(*events->streams));
+    events->addresses = calloc(slots, sizeof(*events->addresses));
     struct redis_client_config redis = { .url = config->redis_url,
                                          .command_timeout_ms = config->redis_timeout_ms,
                                          .max_pending = 8,
                                          .name = "loan-processor-console-events" };
-    int result = events->streams ? redis_client_create(loop, &redis, &events->subscriber) : -ENOMEM;
+    int result =
+        events->streams && events->addresses ? redis_client_create(loop, &redis, &events->subscriber) : -ENOMEM;
     if (result == 0) {
         const char *channels[] = { EXECUTION_STORE_CHANGES_CHANNEL, events->topic_channel };
         result = redis_client_subscribe(events->subscriber, channels, 2, on_message, events);
@@ -221,5 +256,6 @@ void console_events_destroy(struct console_events *events)
     console_events_close(events);
     redis_client_destroy(events->subscriber);
     free(events->streams);
+    free(events->addresses);
     free(events);
 }

@@ -9,8 +9,8 @@
  *   topic      {"topic","message"}: a message published on the error topic
  *   resync     {}: the subscription was re-made after Redis was lost, so
  *              changes may have been missed; read again what is shown
- * and a ": keep-alive" comment every keep_alive_ms, which is also how a
- * client that went away is noticed (a suspended connection is not watched).
+ * and a ": keep-alive" comment every keep_alive_ms. A client that went away
+ * frees its place within about a second (the HTTP server notices it).
  *
  * Its own Redis connection subscribes; the process's main connection is not
  * involved.
@@ -31,7 +31,7 @@ struct console_events_config {
     const char *redis_url;
     uint64_t redis_timeout_ms;
     const char *topic_name;  /* the error topic's name (its channel: local_topic_key) */
-    unsigned max_streams;    /* open streams at once; more get 503 TooManyStreams */
+    unsigned max_streams;    /* open streams at once (one address: 3/4 of them); more get 503 TooManyStreams */
     size_t max_unsent_bytes; /* a client that lets more pile up is disconnected */
     uint64_t keep_alive_ms;
 };
