@@ -9,7 +9,8 @@
 #   scripts/install-deps.sh --test     the same, plus Node.js and npm for the
 #                                      AWS SDK for JavaScript suite (tests/sdk) and
 #                                      Debian's chromium for the web console's browser tests,
-#                                      and clang-format for the formatting check
+#                                      and clang-format for the formatting check, and clang with
+#                                      libFuzzer (libclang-rt-dev) for the fuzz targets (scripts/fuzz.sh)
 #   scripts/install-deps.sh --bench    the same as --test, plus gnuplot (the plots) and wrk (the webhook
 #                                      scenario) for scripts/bench.sh
 #   scripts/install-deps.sh --runtime  only what the servers need at run time
@@ -26,8 +27,10 @@ case "${1:-}" in
   # awscli (Debian's AWS CLI v2, large) is what the examples' workers answer Step Functions with, and
   # what their end-to-end tests run; the demo and the images do not need it.
   --examples) packages+=(awscli) ;;
-  # clang-format checks the one formatting dialect (.clang-format) in scripts/test.sh.
-  --test) packages+=(awscli clang-format) ;;
+  # clang-format checks the one formatting dialect (.clang-format) in scripts/test.sh; clang builds the fuzz
+  # targets, whose libFuzzer runtime is in libclang-rt-dev (only recommended by clang, and recommends are not
+  # installed).
+  --test) packages+=(awscli clang-format clang libclang-rt-dev) ;;
   # scripts/bench.sh: gnuplot draws the plots, wrk drives the webhook scenario, strace and perf count system calls
   # and profile a missed target.
   --bench) packages+=(awscli gnuplot-nox wrk strace linux-perf) ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test, twice: in a normal build and in a build with
-# AddressSanitizer + UndefinedBehaviorSanitizer (leaks included). Installs
+# AddressSanitizer + UndefinedBehaviorSanitizer (leaks included); then each
+# fuzz target for a few seconds (scripts/fuzz.sh, a clang build). Installs
 # what is missing first. Ends with one line over all suites:
 #   N passed, N failed[, N skipped]
 # and exits non-zero when anything failed.
@@ -49,22 +50,47 @@ for variant in build build-sanitize; do
   logs+=("$variant/meson-logs/testlog.json")
 done
 
-# Count TAP test points across both builds; a program that failed without
+# The fuzz targets, a few seconds each over their corpus (regressions; see docs/fuzzing.md): one TAP point per
+# target, in a third build (clang, libFuzzer). Without clang and libFuzzer, one skipped point.
+echo "== build-fuzz: fuzzing each target for 3 s"
+mkdir -p build-fuzz
+scripts/fuzz.sh 3 | tee build-fuzz/fuzz.tap
+case "${PIPESTATUS[0]}" in
+  0 | 77) ;;
+  *) status=1 ;;
+esac
+logs+=("build-fuzz/fuzz.tap")
+
+# Count TAP test points across the builds (meson's testlogs, and the fuzz run's TAP); a program that failed without
 # reporting a failing point (a crash, a timeout) counts as one failure.
 summary=$(python3 - "${logs[@]}" <<'PYTHON'
 import json, re, sys
 passed = failed = skipped = 0
+
+def count(lines):
+    points = [line for line in lines if re.match(r"(not )?ok\b", line)]
+    bad = sum(1 for line in points if line.startswith("not ok"))
+    skips = sum(1 for line in points if not line.startswith("not ok") and "# SKIP" in line)
+    return len(points) - bad - skips, bad, skips
+
 for path in sys.argv[1:]:
+    if path.endswith(".tap"):
+        try:
+            good, bad, skips = count(open(path).read().splitlines())
+        except OSError:
+            good, bad, skips = 0, 0, 0
+        passed += good
+        failed += bad if good + bad + skips else 1
+        skipped += skips
+        continue
     try:
         entries = [json.loads(line) for line in open(path) if line.strip()]
     except OSError:
         failed += 1
         continue
     for entry in entries:
-        points = [line for line in (entry.get("stdout") or "").splitlines() if re.match(r"(not )?ok\b", line)]
-        bad = sum(1 for line in points if line.startswith("not ok"))
-        skips = sum(1 for line in points if not line.startswith("not ok") and "# SKIP" in line)
-        passed += len(points) - bad - skips
+        good, bad, skips = count((entry.get("stdout") or "").splitlines())
+        passed += good
         skipped += skips
         failed += bad
         if entry.get("result") not in ("OK", "EXPECTEDFAIL", "SKIP") and bad == 0:
