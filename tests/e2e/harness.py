@@ -60,6 +60,24 @@ def free_port():
         return probe.getsockname()[1]
 
 
+_sanitizer_build = None
+
+
+def health_limit_s():
+    """How long a second client's GET /health may take while a hostile request runs: 100 ms, times 4 for a
+    sanitizer build of the servers (AddressSanitizer makes every request slower) and times the machine's overload
+    (load average per core, when above 1). The stalls this guards against last 1 s or more."""
+    global _sanitizer_build
+    if _sanitizer_build is None:
+        try:
+            with open(LOAN_PROCESSOR, "rb") as binary:
+                _sanitizer_build = b"__asan_init" in binary.read()
+        except OSError:
+            _sanitizer_build = False
+    overload = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return 0.1 * (4 if _sanitizer_build else 1) * max(1.0, overload)
+
+
 def wait_until(condition, timeout, interval=0.02, what="condition"):
     """Polls condition() until it returns a true value; fails after timeout seconds."""
     deadline = time.monotonic() + timeout
