@@ -133,10 +133,11 @@ static void on_valuation_response(const struct http_response *response, void *da
     const char *reference = NULL;
     if (json_parse(response->body, response->body_length, &body) == 0)
         reference = json_string_member(body, "valuationReference");
-    if (!reference || !reference[0] || strlen(reference) > VALUATION_REFERENCE_MAX_LENGTH) {
+    if (!reference || !valuation_tokens_valid_reference(reference)) {
         cJSON_Delete(body);
         fail_valuation_request(state, "The valuation service answered 201 without a valuationReference of 1 to "
-                                      "100 characters");
+                                      "100 characters of A-Z, a-z, 0-9, '_' and '-' (the only ones its callback "
+                                      "may name)");
         return;
     }
     strcpy(state->valuation_reference, reference);

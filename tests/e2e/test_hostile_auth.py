@@ -5,7 +5,6 @@ Every hostile request is checked for its status, its JSON error and for the serv
 client's GET /health is answered within harness.health_limit_s() (100 ms, scaled for sanitizer builds and load) while and after it runs (HealthWatch).
 """
 
-import contextlib
 import hashlib
 import hmac
 import http.client
@@ -116,14 +115,6 @@ class HostileAuth(harness.StackTestCase):
     REQUEST_DEADLINE_MARGIN_S = 5
 
     # ---- helpers ----
-
-    @contextlib.contextmanager
-    def subTest(self, **parameters):
-        """A failing case fails the test at once, naming the case (harness.TapResult reports no sub-tests)."""
-        try:
-            yield
-        except AssertionError as error:
-            raise AssertionError(f"{parameters}: {error}") from error
 
     def watch(self, *servers):
         return HealthWatch(self, *servers)

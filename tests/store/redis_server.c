@@ -27,8 +27,7 @@ static void sleep_ms(long ms)
     }
 }
 
-/* A port nobody listens on right now (the kernel's pick); 0 on failure. */
-static int free_port(void)
+int redis_server_free_port(void)
 {
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t length = sizeof(address);
@@ -192,7 +191,7 @@ int redis_server_start(struct redis_server *server)
     }
     /* Another process may take the free port before redis-server binds it: try again on another. */
     for (int attempt = 0; attempt < START_ATTEMPTS && result < 0; attempt++) {
-        server->port = free_port();
+        server->port = redis_server_free_port();
         if (server->port == 0)
             continue;
         snprintf(server->url, sizeof(server->url), "redis://127.0.0.1:%d", server->port);

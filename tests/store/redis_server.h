@@ -39,6 +39,9 @@ struct redis_server {
     redisContext *context; /* the blocking connection of redis_server_command(), or NULL */
 };
 
+/* A TCP port on 127.0.0.1 that nobody listens on right now (the kernel's pick); 0 on failure. */
+int redis_server_free_port(void);
+
 /*
  * Starts redis-server on a free port in a fresh temporary directory and
  * waits until it answers PING. Returns 0, or a negative errno (nothing left

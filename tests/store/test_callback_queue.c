@@ -86,21 +86,6 @@ static long long redis_now_ms(void)
     return now;
 }
 
-/* A port nobody listens on right now; 0 on failure. */
-static int free_port(void)
-{
-    struct sockaddr_in address = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t length = sizeof(address);
-    int port = 0, fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    if (bind(fd, (struct sockaddr *)&address, sizeof(address)) == 0
-        && getsockname(fd, (struct sockaddr *)&address, &length) == 0)
-        port = ntohs(address.sin_port);
-    close(fd);
-    return port;
-}
-
 static void copy(char *target, size_t size, const char *text)
 {
     snprintf(target, size, "%s", text ? text : "");
@@ -140,7 +125,7 @@ static int receiver_start(void)
     static const struct http_route routes[] = { { "POST", "/callback*", on_callback } };
     int result = -EIO;
     for (int attempt = 0; attempt < 3 && result < 0; attempt++) {
-        receiver.port = free_port();
+        receiver.port = redis_server_free_port();
         struct http_server_config config = { .bind_address = "127.0.0.1",
                                              .port = (uint16_t)receiver.port,
                                              .max_body_bytes = 65536,
@@ -507,7 +492,7 @@ static void test_a_5xx_answer_is_retried_until_the_deadline_then_recorded(void)
 static void test_an_unreachable_receiver_is_retried_until_the_deadline_then_recorded(void)
 {
     char url[96];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/callback", free_port());
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/callback", redis_server_free_port());
     check_retried_until_the_deadline(url, 0);
 }
 
