@@ -91,7 +91,8 @@ void execution_api_start(struct http_request *request, struct sfn_api *api, cons
         sfn_request_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
         return;
     }
-    if (!sfn_request_check_payload(request, "input", input))
+    if (!sfn_request_check_document(request, "input", input, "InvalidExecutionInput",
+                                    "Invalid State Machine Execution Input"))
         return;
     if (!sfn_request_valid_json(input)) {
         reply_invalid_input(request, input);
