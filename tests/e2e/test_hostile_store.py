@@ -19,12 +19,18 @@ ACTIVITY = "StoreActivity"
 ACTIVITY_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:activity:{ACTIVITY}"
 ACTIVITY_MACHINE = "StoreActivityMachine"
 ACTIVITY_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{ACTIVITY_MACHINE}"
+COPY_MACHINE = "StoreCopyMachine"
+COPY_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{COPY_MACHINE}"
 PASS_MACHINE = "StorePassMachine"
 PASS_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{PASS_MACHINE}"
 MACHINES = {
     ACTIVITY_MACHINE: {"StartAt": "Work", "States": {
         "Work": {"Type": "Task", "Resource": ACTIVITY_ARN, "TimeoutSeconds": 600, "End": True}}},
     PASS_MACHINE: {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+    # 1,000 copies of the input: 200 MB built from a 200 KiB input, were it built.
+    COPY_MACHINE: {"StartAt": "Copy", "States": {
+        "Copy": {"Type": "Task", "Resource": ACTIVITY_ARN, "TimeoutSeconds": 600, "End": True,
+                 "Parameters": {f"k{i}.$": "$" for i in range(1000)}}}},
 }
 
 
@@ -139,6 +145,26 @@ class DeepDocuments(StoreCase):
         self.assertEqual(400, status, answer)
         self.assertEqual("InvalidRequest", answer["error"])
         self.assertIn(f"more than {MAX_NESTING} levels deep", answer["message"])
+
+
+class ParametersSize(StoreCase):
+    def test_a_template_copying_a_big_input_many_times_fails_at_the_data_limit_quickly(self):
+        status, body = self.sfn(self.loan, "CreateActivity", {"name": ACTIVITY})
+        self.assertEqual(200, status, body)
+        document = json.dumps({"blob": "x" * (200 * 1024)})
+        started = time.monotonic()
+        status, body = self.sfn_call("StartExecution", {"stateMachineArn": COPY_MACHINE_ARN, "input": document})
+        self.assertEqual(200, status, body)
+        arn = body["executionArn"]
+        description = self.responsive(lambda: self.wait_for_status(self.loan, arn, "FAILED"))
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual("States.DataLimitExceeded", description.get("error"), description)
+        failed = [event for event in self.history(self.loan, arn) if event["type"] == "ExecutionFailed"]
+        self.assertEqual(1, len(failed))
+        details = failed[0]["executionFailedEventDetails"]
+        self.assertEqual("States.DataLimitExceeded", details["error"])
+        self.assertEqual("The state/task 'Copy' returned a result with a size exceeding the maximum number of bytes "
+                         "service limit.", details["cause"])
 
 
 if __name__ == "__main__":
