@@ -36,6 +36,10 @@ static void on_started(int status, const char *execution_arn, int64_t start_ms, 
                                 execution_arn);
     } else if (status == -ENOENT) {
         sfn_request_reply_no_state_machine(request, context->state_machine_arn);
+    } else if (status == -EPROTO) {
+        sfn_request_reply_error(request, 400, "InvalidExecutionInput",
+                                "Invalid State Machine Execution Input: 'The store refused the execution (see the "
+                                "server's store-refused log); it cannot be started as it is'");
     } else if (status < 0) {
         sfn_request_reply_unavailable(request, context->api, status);
     } else {

@@ -56,6 +56,10 @@ void sfn_request_reply_unavailable(struct http_request *request, const struct sf
 {
     if (result == -ENOMEM)
         sfn_request_reply_error(request, 500, "InternalFailure", "Out of memory");
+    else if (result == -EPROTO)
+        sfn_request_reply_error(request, 500, "InternalFailure",
+                                "The store refused the change (see the server's store-refused log); retrying will not "
+                                "help");
     else if (result == -EBUSY)
         sfn_request_reply_error(request, 503, "ServiceUnavailable",
                                 "The execution kept changing while this request was being applied; it was not "

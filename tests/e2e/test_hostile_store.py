@@ -167,5 +167,34 @@ class ParametersSize(StoreCase):
                          "service limit.", details["cause"])
 
 
+def history_key(machine, name):
+    execution_id = f"{machine}:{name}"
+    return f"{{sfn:{harness.fnv1a_32(execution_id.encode()) % 16:02d}}}:history:{machine}:{name}"
+
+
+class RefusedChanges(StoreCase):
+    """A key of the wrong type planted in Redis: every script that writes it fails the same way (WRONGTYPE)."""
+
+    def test_a_start_redis_refuses_is_a_400_not_a_503(self):
+        self.redis.command("SET", history_key(PASS_MACHINE, "planted"), "not a list")
+        answer = self.sfn_call("StartExecution", {"stateMachineArn": PASS_MACHINE_ARN, "name": "planted"})
+        self.assert_sfn_error(answer, 400, "InvalidExecutionInput", "The store refused the execution")
+        wait_until(lambda: "store-refused" in self.loan.logs(), 5, what="the store-refused log line")
+        status, body = self.sfn_call("StartExecution", {"stateMachineArn": PASS_MACHINE_ARN, "name": "fine"})
+        self.assertEqual(200, status, body)
+
+    def test_a_task_answer_redis_refuses_is_a_500_not_a_503(self):
+        status, body = self.sfn(self.loan, "CreateActivity", {"name": ACTIVITY})
+        self.assertEqual(200, status, body)
+        self.start_execution(self.loan, {"a": 1}, name="refused", state_machine_arn=ACTIVITY_MACHINE_ARN)
+        status, task = self.sfn(self.loan, "GetActivityTask", {"activityArn": ACTIVITY_ARN})
+        self.assertEqual(200, status, task)
+        key = history_key(ACTIVITY_MACHINE, "refused")
+        self.redis.command("DEL", key)
+        self.redis.command("SET", key, "not a list")
+        answer = self.sfn_call("SendTaskSuccess", {"taskToken": task["taskToken"], "output": "{}"})
+        self.assert_sfn_error(answer, 500, "InternalFailure", "The store refused the change", "retrying will not help")
+
+
 if __name__ == "__main__":
     harness.main()
