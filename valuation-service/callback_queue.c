@@ -63,7 +63,8 @@ struct delivery {
     char lease_token[RANDOM_ID_NANOID_SIZE];
     long attempts; /* before this one */
     int64_t created_ms;
-    int64_t redis_now_ms;    /* Redis' clock when claimed, for the retry deadline */
+    int64_t redis_now_ms;    /* Redis' clock when claimed, for the retry deadline ... */
+    uint64_t claimed_ms;     /* ... and the loop's clock then, to add the time the POST took */
     bool retrying;           /* the outcome being recorded is a retry ... */
     uint64_t retry_delay_ms; /* ... due this much later */
 };
@@ -185,7 +186,7 @@ static void give_up(struct delivery *delivery, long status, const char *reason)
 static void retry_or_give_up(struct delivery *delivery, long status, const char *reason)
 {
     struct callback_queue *queue = delivery->queue;
-    int64_t age = delivery->redis_now_ms - delivery->created_ms;
+    int64_t age = delivery->redis_now_ms - delivery->created_ms + (int64_t)(event_loop_now_ms() - delivery->claimed_ms);
     if (age >= (int64_t)queue->config.retry_deadline_ms) {
         give_up(delivery, status, reason);
         return;
@@ -243,6 +244,7 @@ static struct delivery *delivery_create(struct callback_queue *queue, const redi
     if (job->element[4]->type == REDIS_REPLY_STRING)
         delivery->created_ms = strtoll(job->element[4]->str, NULL, 10);
     delivery->redis_now_ms = redis_now_ms;
+    delivery->claimed_ms = event_loop_now_ms();
     if (!delivery->id || !delivery->url) {
         delivery_free(delivery);
         return NULL;
@@ -297,6 +299,14 @@ static void on_claimed(redisReply *reply, void *data)
     }
     long long wait = reply->element[0]->integer;
     const redisReply *claimed = reply->element[1];
+    if (queue->stopped) {
+        /* Stopped while the claim was on its way: what it took is left to its leases, as at an exit. */
+        queue->claiming = false;
+        if (claimed->elements)
+            log_event(LOG_INFO, "callback-claim-dropped",
+                      "%zu callback(s) claimed as the queue stopped are left to their leases", claimed->elements);
+        return;
+    }
     /* Still "claiming" meanwhile: a delivery settled at once must not start another claim (and a new token). */
     for (size_t i = 0; i < claimed->elements; i++)
         deliver(queue, claimed->element[i], reply->element[2]->integer);
@@ -341,6 +351,9 @@ static void pump(struct callback_queue *queue)
 int callback_queue_create(struct event_loop *loop, struct redis_client *redis, struct http_client *http,
                           const struct callback_queue_config *config, struct callback_queue **queue_out)
 {
+    if (config->retry_first_delay_ms < CALLBACK_QUEUE_MIN_RETRY_DELAY_MS
+        || config->retry_max_delay_ms < config->retry_first_delay_ms)
+        return -EINVAL;
     struct callback_queue *queue = calloc(1, sizeof(*queue));
     if (!queue)
         return -ENOMEM;
@@ -383,7 +396,10 @@ struct schedule_request {
 static void on_scheduled(redisReply *reply, void *data)
 {
     struct schedule_request *request = data;
-    int status = !reply ? -ETIMEDOUT : reply->type == REDIS_REPLY_INTEGER ? 0 : -EIO;
+    int status = !reply                                                     ? -ETIMEDOUT
+                 : reply->type == REDIS_REPLY_INTEGER && reply->integer < 0 ? -EEXIST
+                 : reply->type == REDIS_REPLY_INTEGER                       ? 0
+                                                                            : -EIO;
     if (status == 0)
         wake_in(request->queue, request->delay_ms);
     request->done(status, request->data);

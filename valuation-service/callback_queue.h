@@ -32,6 +32,9 @@
 
 struct callback_queue;
 
+/* The smallest retry_first_delay_ms: a receiver that fails at once is not hammered. */
+#define CALLBACK_QUEUE_MIN_RETRY_DELAY_MS 1
+
 struct callback_queue_config {
     unsigned max_in_flight;       /* callbacks being POSTed at once by this process */
     uint64_t poll_interval_ms;    /* how often to look for callbacks scheduled elsewhere */
@@ -44,18 +47,32 @@ struct callback_queue_config {
      * its deadline) with as much again to spare.
      */
     uint64_t redis_timeout_ms;
-    uint64_t retry_first_delay_ms; /* the ceiling of the first retry's delay; it doubles per attempt */
-    uint64_t retry_max_delay_ms;   /* the largest ceiling */
-    uint64_t retry_deadline_ms;    /* from scheduling; no retry is scheduled later, then it is recorded as failed */
+    /* The ceiling of the first retry's delay (at least CALLBACK_QUEUE_MIN_RETRY_DELAY_MS); it doubles per attempt. */
+    uint64_t retry_first_delay_ms;
+    uint64_t retry_max_delay_ms; /* the largest ceiling; not below retry_first_delay_ms */
+    /*
+     * From scheduling; no retry is due later (the time the failed POST took
+     * counts), and a failure at or after it is recorded as failed.
+     */
+    uint64_t retry_deadline_ms;
     /* NULL, or a CALLBACK_SIGNING_SECRET list (webhook_signature.h; must outlive the queue): every POST carries
      * X-Valuation-Signature, signed with the first secret when it is sent (each retry anew). */
     const char *signing_secrets;
 };
 
-/* status: 0 scheduled; -EIO when Redis refused it; -ETIMEDOUT when no answer came (it may have been scheduled). */
+/*
+ * status: 0 scheduled; -EEXIST when a callback with one of the ids is still
+ * pending (nothing was scheduled: the pending one is kept as it is); -EIO
+ * when Redis refused it; -ETIMEDOUT when no answer came (it may have been
+ * scheduled).
+ */
 typedef void (*callback_queue_done)(int status, void *data);
 
-/* Creates the queue and starts polling. Returns 0, -ENOMEM or what registering the scripts returned. */
+/*
+ * Creates the queue and starts polling. Returns 0, -EINVAL for a config
+ * whose retry delays are out of bounds, -ENOMEM or what registering the
+ * scripts returned.
+ */
 __attribute__((warn_unused_result)) int callback_queue_create(struct event_loop *loop, struct redis_client *redis,
                                                               struct http_client *http,
                                                               const struct callback_queue_config *config,
@@ -65,7 +82,8 @@ __attribute__((warn_unused_result)) int callback_queue_create(struct event_loop 
 uint64_t callback_queue_lease_ms(const struct callback_queue_config *config);
 
 /*
- * Stops polling and claiming; deliveries in flight are left to finish (or,
+ * Stops polling and claiming (callbacks a claim answered after the stop
+ * are not sent: their leases bring them back); deliveries in flight are left to finish (or,
  * if the process exits first, to their leases). Call before the Redis and
  * HTTP clients are closed: their cancelled operations still reach the queue,
  * which then only counts them down.

@@ -71,10 +71,12 @@ static void reply_reference(struct http_request *request, const char *reference)
     http_request_reply_json(request, 201, response);
 }
 
-/* The 503 of a valuation request Redis refused (status < 0 from callback_queue_schedule or its callback). */
+/* The 503 (409 for a reference already pending) of a valuation request Redis refused (status < 0 from callback_queue_schedule or its callback). */
 static void reply_not_scheduled(struct http_request *request, int status)
 {
-    if (status == -ETIMEDOUT)
+    if (status == -EEXIST)
+        http_request_reply_error(request, 409, "Conflict", "A valuation with this reference is already scheduled");
+    else if (status == -ETIMEDOUT)
         http_request_reply_error(request, 503, "ServiceUnavailable",
                                  "Redis did not confirm that the valuation was scheduled (retry later)");
     else

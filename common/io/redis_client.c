@@ -240,6 +240,33 @@ bool redis_client_out_of_memory(const struct redis_client *client)
     return client->out_of_memory_ms && event_loop_now_ms() - client->out_of_memory_ms < REDIS_CLIENT_OUT_OF_MEMORY_MS;
 }
 
+/* Error prefixes (as in "ERR Error running script ...: @user_script:1: OOM ..." too) of a Redis that may take the same
+ * command later. */
+static const char *const transient_errors[] = { "OOM ",        "BUSY ",     "LOADING ",  "TRYAGAIN ", "CLUSTERDOWN ",
+                                                "MASTERDOWN ", "READONLY ", "MOVED ",    "ASK ",      "NOSCRIPT ",
+                                                "NOREPLICAS ", "BUSYKEY ",  "UNBLOCKED " };
+
+int redis_client_reply_status(const redisReply *reply)
+{
+    if (!reply)
+        return -EIO;
+    if (reply->type != REDIS_REPLY_ERROR)
+        return 0;
+    if (strstr(reply->str, "OOM command not allowed"))
+        return -EIO;
+    for (size_t i = 0; i < sizeof(transient_errors) / sizeof(transient_errors[0]); i++) {
+        size_t length = strlen(transient_errors[i]);
+        if (strncmp(reply->str, transient_errors[i], length) == 0)
+            return -EIO;
+        /* A command a script ran reports its error inside the script's: "... @user_script:12: OOM ..." */
+        const char *inside = strstr(reply->str, ": ");
+        for (; inside; inside = strstr(inside + 2, ": "))
+            if (strncmp(inside + 2, transient_errors[i], length) == 0)
+                return -EIO;
+    }
+    return -EPROTO;
+}
+
 static void on_reply(redisAsyncContext *context, void *reply_pointer, void *privdata)
 {
     struct pending_command *command = privdata;

@@ -79,6 +79,22 @@ bool redis_client_connected(const struct redis_client *client);
 bool redis_client_out_of_memory(const struct redis_client *client);
 
 /*
+ * What a reply means for the command that got it, as a code every caller
+ * can pass on:
+ *   0        a reply that is not an error (its type is the caller's to check);
+ *   -EIO     no reply (connection lost, deadline passed), or an error that
+ *            says Redis cannot take commands now and may later: out of memory
+ *            (OOM, maxmemory), BUSY (a script runs), LOADING, TRYAGAIN,
+ *            CLUSTERDOWN, MASTERDOWN, READONLY, MOVED/ASK, NOSCRIPT: retry;
+ *   -EPROTO  any other error, e.g. WRONGTYPE or a Lua runtime error such as
+ *            cjson's "Cannot serialise/decode ... excessively nested": the
+ *            same command fails the same way every time, so it must not be
+ *            retried; the caller gives up on it.
+ * The error's text is reply->str (logged by the caller).
+ */
+int redis_client_reply_status(const redisReply *reply);
+
+/*
  * Registers count scripts (each loaded on every connection). The scripts
  * must outlive the client. Returns 0, -ENOSPC past the client's limit of
  * scripts, or what loading one at once (when connected) returned.

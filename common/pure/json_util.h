@@ -70,4 +70,12 @@ cJSON *json_error(const char *code_member, const char *code, const char *message
 /* Adds name: epoch seconds (a JSON number with milliseconds). Returns false when out of memory. */
 __attribute__((warn_unused_result)) bool json_add_epoch_seconds(cJSON *object, const char *name, long long epoch_ms);
 
+/*
+ * Whether JSON text (length bytes, not necessarily valid) nests arrays and
+ * objects more than limit levels deep, counting the brackets outside
+ * strings; one pass, no parse, so it also measures what a parser with a
+ * lower nesting limit would refuse.
+ */
+bool json_text_nesting_over(const char *text, size_t length, int limit);
+
 #endif

@@ -36,6 +36,10 @@ static void on_started(int status, const char *execution_arn, int64_t start_ms, 
                                 execution_arn);
     } else if (status == -ENOENT) {
         sfn_request_reply_no_state_machine(request, context->state_machine_arn);
+    } else if (status == -EPROTO) {
+        sfn_request_reply_error(request, 400, "InvalidExecutionInput",
+                                "Invalid State Machine Execution Input: 'The store refused the execution (see the "
+                                "server's store-refused log); it cannot be started as it is'");
     } else if (status < 0) {
         sfn_request_reply_unavailable(request, context->api, status);
     } else {
@@ -91,7 +95,8 @@ void execution_api_start(struct http_request *request, struct sfn_api *api, cons
         sfn_request_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
         return;
     }
-    if (!sfn_request_check_payload(request, "input", input))
+    if (!sfn_request_check_document(request, "input", input, "InvalidExecutionInput",
+                                    "Invalid State Machine Execution Input"))
         return;
     if (!sfn_request_valid_json(input)) {
         reply_invalid_input(request, input);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interpreter.h"
 #include "json_util.h"
 #include "redis_client.h"
 #include "utf8.h"
@@ -55,6 +56,10 @@ void sfn_request_reply_unavailable(struct http_request *request, const struct sf
 {
     if (result == -ENOMEM)
         sfn_request_reply_error(request, 500, "InternalFailure", "Out of memory");
+    else if (result == -EPROTO)
+        sfn_request_reply_error(request, 500, "InternalFailure",
+                                "The store refused the change (see the server's store-refused log); retrying will not "
+                                "help");
     else if (result == -EBUSY)
         sfn_request_reply_error(request, 503, "ServiceUnavailable",
                                 "The execution kept changing while this request was being applied; it was not "
@@ -120,6 +125,18 @@ bool sfn_request_check_length(struct http_request *request, const char *member, 
 bool sfn_request_check_payload(struct http_request *request, const char *member, const char *value)
 {
     return check_measure(request, member, strlen(value), 0, SFN_MAX_PAYLOAD_BYTES);
+}
+
+bool sfn_request_check_document(struct http_request *request, const char *member, const char *text,
+                                const char *error_code, const char *message_prefix)
+{
+    if (!sfn_request_check_payload(request, member, text))
+        return false;
+    if (!json_text_nesting_over(text, strlen(text), INTERPRETER_MAX_NESTING))
+        return true;
+    sfn_request_reply_error(request, 400, error_code, "%s: 'The %s nests arrays and objects more than %d levels deep'",
+                            message_prefix, member, INTERPRETER_MAX_NESTING);
+    return false;
 }
 
 bool sfn_request_valid_json(const char *text)

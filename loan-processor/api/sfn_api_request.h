@@ -111,6 +111,19 @@ __attribute__((warn_unused_result)) bool sfn_request_error_and_cause(struct http
 /* Whether text is one JSON value. */
 bool sfn_request_valid_json(const char *text);
 
+/*
+ * Checks a JSON document the API stores (an execution's input, a task's
+ * output), given as member's string value: its size (SFN_MAX_PAYLOAD_BYTES)
+ * and nesting (INTERPRETER_MAX_NESTING levels of arrays and objects: the
+ * store could not hold deeper, and no state could take it). Answers 400
+ * (ValidationException for the size, error_code with message_prefix
+ * otherwise) and returns false when it fails; it does not check that text is
+ * JSON (each caller words that error its own way).
+ */
+__attribute__((warn_unused_result)) bool sfn_request_check_document(struct http_request *request, const char *member,
+                                                                    const char *text, const char *error_code,
+                                                                    const char *message_prefix);
+
 /* The model's name rules: 1-80 characters, no white space, control or forbidden characters. */
 bool sfn_request_valid_name(const char *name);
 

@@ -75,7 +75,7 @@ void task_api_success(struct http_request *request, struct sfn_api *api, const c
     if (!token)
         return;
     const char *output = sfn_request_required_string(request, body, "output");
-    if (!output || !sfn_request_check_payload(request, "output", output))
+    if (!output || !sfn_request_check_document(request, "output", output, "InvalidOutput", "Invalid Output"))
         return;
     if (!sfn_request_valid_json(output)) {
         sfn_request_reply_error(request, 400, "InvalidOutput", "Invalid Output: 'The output is not valid JSON'");

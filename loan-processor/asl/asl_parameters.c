@@ -19,6 +19,7 @@ struct evaluation_scope {
     const struct intrinsic_scope *values;
     char *error;
     size_t error_size;
+    size_t built; /* at least this many bytes of JSON text selected so far (see selected_size) */
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -98,16 +99,59 @@ int asl_parameters_validate(const cJSON *template_json, char *error, size_t erro
 
 /* ---- evaluation -------------------------------------------------------- */
 
-static int evaluate_node(const cJSON *template_node, const struct evaluation_scope *scope, cJSON **evaluated);
+static int evaluate_node(const cJSON *template_node, struct evaluation_scope *scope, cJSON **evaluated);
+
+/*
+ * A lower bound of the length of node's unformatted JSON text (a string
+ * without its escapes, a number as one digit), counted only until it passes
+ * cap: the walk stops there, so a huge node costs no more than the budget.
+ */
+static size_t selected_size(const cJSON *node, size_t cap)
+{
+    const cJSON *child;
+    size_t size;
+
+    if (cJSON_IsString(node))
+        return strlen(node->valuestring) + 2;
+    if (cJSON_IsNumber(node))
+        return 1;
+    if (cJSON_IsTrue(node) || cJSON_IsNull(node))
+        return 4;
+    if (cJSON_IsFalse(node))
+        return 5;
+    size = 2;
+    cJSON_ArrayForEach(child, node)
+    {
+        if (cJSON_IsObject(node) && child->string)
+            size += strlen(child->string) + 3;
+        size += (child != node->child) + selected_size(child, cap - (size < cap ? size : cap));
+        if (size > cap)
+            break;
+    }
+    return size;
+}
+
+/* Counts a selected value against ASL_PARAMETERS_MAX_BYTES: -E2BIG (error written) once the total passes it. */
+static int count_selected(struct evaluation_scope *scope, const cJSON *value)
+{
+    scope->built += selected_size(value, ASL_PARAMETERS_MAX_BYTES - scope->built);
+    if (scope->built <= ASL_PARAMETERS_MAX_BYTES)
+        return 0;
+    write_error(scope->error, scope->error_size, "The values selected exceed the maximum of %d bytes",
+                ASL_PARAMETERS_MAX_BYTES);
+    return -E2BIG;
+}
 
 /* `call` is the whole text, e.g. "States.Format('{}', $.name)". */
-static int evaluate_intrinsic_call(const char *field_key, const char *call, const struct evaluation_scope *scope,
+static int evaluate_intrinsic_call(const char *field_key, const char *call, struct evaluation_scope *scope,
                                    cJSON **evaluated)
 {
     int rc = intrinsic_evaluate(call, scope->values, evaluated, scope->error, scope->error_size);
 
     if (rc == -EINVAL)
         write_invalid_field_error(scope->error, scope->error_size, field_key);
+    if (rc == 0 && (rc = count_selected(scope, *evaluated)) < 0)
+        cJSON_Delete(*evaluated);
     return rc;
 }
 
@@ -127,8 +171,7 @@ static int write_path_not_found_error(const char *field_key, const char *path, c
     return -ENOENT;
 }
 
-static int evaluate_path(const char *field_key, const char *path, const struct evaluation_scope *scope,
-                         cJSON **evaluated)
+static int evaluate_path(const char *field_key, const char *path, struct evaluation_scope *scope, cJSON **evaluated)
 {
     const cJSON *selected = NULL;
     cJSON *copy;
@@ -140,6 +183,9 @@ static int evaluate_path(const char *field_key, const char *path, const struct e
         write_invalid_field_error(scope->error, scope->error_size, field_key);
         return rc;
     }
+    rc = count_selected(scope, selected);
+    if (rc < 0)
+        return rc;
     copy = cJSON_Duplicate(selected, true);
     if (copy == NULL)
         return -ENOMEM;
@@ -148,7 +194,7 @@ static int evaluate_path(const char *field_key, const char *path, const struct e
 }
 
 /* `field` has a key ending in ".$". */
-static int evaluate_dynamic_field(const cJSON *field, const struct evaluation_scope *scope, cJSON **evaluated)
+static int evaluate_dynamic_field(const cJSON *field, struct evaluation_scope *scope, cJSON **evaluated)
 {
     if (!cJSON_IsString(field)) {
         write_invalid_field_error(scope->error, scope->error_size, field->string);
@@ -182,14 +228,14 @@ static int add_evaluated_field(cJSON *object, const char *key, cJSON *value)
     return 0;
 }
 
-static int evaluate_field(const cJSON *field, const struct evaluation_scope *scope, cJSON **evaluated)
+static int evaluate_field(const cJSON *field, struct evaluation_scope *scope, cJSON **evaluated)
 {
     if (is_dynamic_key(field->string))
         return evaluate_dynamic_field(field, scope, evaluated);
     return evaluate_node(field, scope, evaluated);
 }
 
-static int evaluate_object(const cJSON *template_object, const struct evaluation_scope *scope, cJSON **evaluated)
+static int evaluate_object(const cJSON *template_object, struct evaluation_scope *scope, cJSON **evaluated)
 {
     cJSON *object = cJSON_CreateObject();
     const cJSON *field;
@@ -219,7 +265,7 @@ fail:
     return rc;
 }
 
-static int evaluate_array(const cJSON *template_array, const struct evaluation_scope *scope, cJSON **evaluated)
+static int evaluate_array(const cJSON *template_array, struct evaluation_scope *scope, cJSON **evaluated)
 {
     cJSON *array = cJSON_CreateArray();
     const cJSON *element;
@@ -241,7 +287,7 @@ static int evaluate_array(const cJSON *template_array, const struct evaluation_s
     return 0;
 }
 
-static int evaluate_node(const cJSON *template_node, const struct evaluation_scope *scope, cJSON **evaluated)
+static int evaluate_node(const cJSON *template_node, struct evaluation_scope *scope, cJSON **evaluated)
 {
     cJSON *copy;
 

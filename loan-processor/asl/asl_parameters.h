@@ -32,6 +32,13 @@ __attribute__((warn_unused_result)) int asl_parameters_validate(const cJSON *tem
                                                                 size_t error_size);
 
 /*
+ * The most JSON text the values a template selects (paths and intrinsic
+ * calls) may add up to: AWS's payload limit (256 KiB). Past it evaluation
+ * stops, so a template that copies a big input many times never builds it.
+ */
+#define ASL_PARAMETERS_MAX_BYTES 262144
+
+/*
  * Evaluates a template in a scope (all borrowed): the effective input, the
  * context object and the randomness intrinsic functions draw on. Keys
  * ending in ".$" are replaced by the key without the suffix, holding a deep
@@ -51,6 +58,10 @@ __attribute__((warn_unused_result)) int asl_parameters_validate(const cJSON *tem
  *             values->random_bytes; error says so
  *   -EINVAL   a ".$" value that is not a string / not a path or valid call
  *             (same text as asl_parameters_validate), or NULL arguments
+ *   -E2BIG    the values selected add up to more than
+ *             ASL_PARAMETERS_MAX_BYTES of JSON text (a lower bound of their
+ *             serialised size, so the document would be over it too);
+ *             error says so (States.DataLimitExceeded)
  *   -ENOMEM   allocation failure (error empty)
  *   other     what values->random_bytes returned (error empty)
  */

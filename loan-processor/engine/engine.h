@@ -109,7 +109,9 @@ struct engine_config {
 
 /*
  * status 0: started (or the same running execution already existed);
- * -EEXIST; -ENOENT (no such state machine); -EIO.
+ * -EEXIST; -ENOENT (no such state machine); -EIO (Redis unavailable: may
+ * work later); -EPROTO (Redis refused to store it, e.g. a document it cannot
+ * decode: never works; see execution_store.h).
  */
 typedef void (*engine_start_callback)(int status, const char *execution_arn, int64_t start_ms, void *data);
 
@@ -117,7 +119,9 @@ typedef void (*engine_start_callback)(int status, const char *execution_arn, int
  * status 0: done; execution_status is the execution's status afterwards.
  * -ETIMEDOUT: the task is closed (answered, timed out or its execution ended).
  * -EBUSY: other changes of the execution kept winning the compare-and-set
- * (8 tries); nothing was applied. -EIO: Redis gave no answer.
+ * (8 tries); nothing was applied. -EIO: Redis gave no answer (or cannot
+ * take commands now). -EPROTO: Redis refused the change (execution_store.h):
+ * it will fail the same way again.
  */
 typedef void (*engine_task_callback)(int status, const char *execution_arn, const char *execution_status, void *data);
 

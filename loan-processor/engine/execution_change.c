@@ -72,13 +72,16 @@ static void change_operation_free(struct change_operation *operation)
     free(operation);
 }
 
-/* Reports the end of a change (status 0, -ETIMEDOUT, -EBUSY or -EIO) and frees it. */
+/* Reports the end of a change (status 0, -ETIMEDOUT, -EBUSY, -EIO or -EPROTO) and frees it. */
 static void finish_change(struct change_operation *operation, int status)
 {
     const struct execution_record *record = operation->record;
     if (operation->kind == CHANGE_TIMER) {
         if (status == -EIO || status == -EBUSY)
             log_event(LOG_WARN, "timer-deferred", "the timer of %s could not be handled now; it fires again later",
+                      operation->execution_id);
+        else if (status == -EPROTO)
+            log_event(LOG_ERROR, "timer-refused", "Redis refused the change the timer of %s makes (see store-refused)",
                       operation->execution_id);
         execution_timers_handled(operation->engine->timers);
     } else {
@@ -93,8 +96,8 @@ static int load_for_change(struct change_operation *operation);
 /*
  * What follows a commit that did not apply: a lost race is computed again
  * from the reloaded record (up to ENGINE_MAX_COMMIT_ATTEMPTS loads, then -EBUSY), a
- * closed task or a missing execution ends the change with -ETIMEDOUT,
- * anything else with -EIO. Returns false when status says the commit applied.
+ * closed task or a missing execution ends the change with -ETIMEDOUT, a
+ * change Redis refused with -EPROTO, anything else with -EIO. Returns false when status says the commit applied.
  */
 static bool commit_not_applied(struct change_operation *operation, int status, enum execution_commit_outcome outcome)
 {
@@ -105,7 +108,10 @@ static bool commit_not_applied(struct change_operation *operation, int status, e
         if (load_for_change(operation) < 0)
             finish_change(operation, -EIO);
     } else {
-        finish_change(operation, status < 0 ? -EIO : outcome == EXECUTION_CHANGED ? -EBUSY : -ETIMEDOUT);
+        finish_change(operation, status == -EPROTO              ? -EPROTO
+                                 : status < 0                   ? -EIO
+                                 : outcome == EXECUTION_CHANGED ? -EBUSY
+                                                                : -ETIMEDOUT);
     }
     return true;
 }

@@ -39,7 +39,7 @@ static void start_operation_free(struct start_operation *operation)
     free(operation);
 }
 
-/* Reports how a start ended (status 0, -EEXIST, -ENOENT or -EIO) and frees the operation. */
+/* Reports how a start ended (status 0, -EEXIST, -ENOENT, -EIO or -EPROTO) and frees the operation. */
 static void finish_start(struct start_operation *operation, int status, int64_t start_ms)
 {
     operation->callback(status, operation->execution_arn, start_ms, operation->data);
@@ -61,7 +61,7 @@ static void on_execution_created(int status, bool created, struct execution_reco
                     && strcmp(existing->input, operation->input) == 0;
         finish_start(operation, same ? 0 : -EEXIST, existing ? existing->start_ms : 0);
     } else {
-        finish_start(operation, -EIO, 0);
+        finish_start(operation, status == -EPROTO ? -EPROTO : -EIO, 0);
     }
     execution_store_record_free(existing);
 }

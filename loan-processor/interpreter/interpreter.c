@@ -246,6 +246,8 @@ static int enter_state(struct run *run, const struct state_definition *state, lo
         *output = interpreter_pass_through_output(state, input, detail, sizeof(detail));
         break;
     }
+    if (!*output && strcmp(error, "States.DataLimitExceeded") == 0)
+        return interpreter_fail_data_limit(run->step, state);
     if (!*output)
         return detail[0] ? interpreter_fail_state(run->step, error, state->name, entered_event_id, detail) : -ENOMEM;
     return 0;
@@ -444,6 +446,8 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
     cJSON *state_output =
         selected ? interpreter_process_result(state, state_input, selected, detail, sizeof(detail)) : NULL;
     cJSON_Delete(state_input);
+    if (!state_output && strcmp(error, "States.DataLimitExceeded") == 0)
+        return interpreter_fail_data_limit(step, state);
     if (!state_output && detail[0] && strcmp(error, INTRINSIC_FAILURE_ERROR) == 0)
         return interpreter_raise_task_error(&run, state, position, error, detail);
     if (!state_output)

@@ -183,23 +183,30 @@ bool interpreter_over_nesting_limit(struct interpreter_step *step, const struct 
     return true;
 }
 
-bool interpreter_over_data_limit(struct interpreter_step *step, const struct state_definition *state, const char *text,
-                                 int *result)
+_Static_assert(ASL_PARAMETERS_MAX_BYTES == INTERPRETER_MAX_PAYLOAD_BYTES, "one payload limit");
+
+int interpreter_fail_data_limit(struct interpreter_step *step, const struct state_definition *state)
 {
     char cause[256];
 
-    if (strlen(text) <= INTERPRETER_MAX_PAYLOAD_BYTES)
-        return false;
     snprintf(cause, sizeof cause,
              "The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.",
              state->name);
-    *result = interpreter_end_failed(step, "States.DataLimitExceeded", cause);
+    return interpreter_end_failed(step, "States.DataLimitExceeded", cause);
+}
+
+bool interpreter_over_data_limit(struct interpreter_step *step, const struct state_definition *state, const char *text,
+                                 int *result)
+{
+    if (strlen(text) <= INTERPRETER_MAX_PAYLOAD_BYTES)
+        return false;
+    *result = interpreter_fail_data_limit(step, state);
     return true;
 }
 
 const char *interpreter_template_error(int status)
 {
-    return status == -EDOM ? INTRINSIC_FAILURE_ERROR : "States.Runtime";
+    return status == -EDOM ? INTRINSIC_FAILURE_ERROR : status == -E2BIG ? "States.DataLimitExceeded" : "States.Runtime";
 }
 
 struct intrinsic_scope interpreter_template_scope(const struct run *run, const cJSON *input, const cJSON *context)

@@ -113,6 +113,10 @@ __attribute__((warn_unused_result)) int interpreter_fail_state(struct interprete
 bool interpreter_over_data_limit(struct interpreter_step *step, const struct state_definition *state, const char *text,
                                  int *result);
 
+/* Fails the execution with States.DataLimitExceeded in AWS's words, naming state. Returns 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_fail_data_limit(struct interpreter_step *step,
+                                                                    const struct state_definition *state);
+
 /*
  * Whether document (a state's output, a task's Parameters) nests deeper
  * than INTERPRETER_MAX_NESTING; if so the execution fails with
@@ -126,7 +130,10 @@ bool interpreter_over_nesting_limit(struct interpreter_step *step, const struct 
 __attribute__((warn_unused_result)) int interpreter_fail_runtime(struct interpreter_step *step, const char *state_name,
                                                                  long entered_event_id, const char *detail);
 
-/* The error a payload template's evaluation status stands for: -EDOM is an intrinsic function's failure. */
+/*
+ * The error a payload template's evaluation status stands for: -EDOM is an
+ * intrinsic function's failure, -E2BIG States.DataLimitExceeded.
+ */
 const char *interpreter_template_error(int status);
 
 /* What a payload template reads: the effective input, the context object and the step's randomness. */

@@ -233,6 +233,8 @@ int interpreter_start_task_attempt(struct run *run, const struct state_definitio
         return interpreter_fail_runtime(step, state->name, entered_event_id, detail);
     if (result == -EDOM)
         return abandon_task_attempt(run, state, entered_event_id, entered_ms, input_text, counts, detail);
+    if (result == -E2BIG)
+        return interpreter_fail_data_limit(step, state);
     if (result < 0)
         return result;
     const char *missing = run->environment->missing_activity;

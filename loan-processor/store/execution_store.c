@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "execution_record.h"
+#include "log.h"
 #include "store_arguments.h"
 #include "store_scripts.h"
 
@@ -198,6 +199,9 @@ static void on_created(redisReply *reply, void *data)
         && reply->element[0]->type == REDIS_REPLY_INTEGER) {
         created = reply->element[0]->integer == 1;
         status = created || record_from_reply(reply, 1, &record) == 0 ? 0 : -EIO;
+    } else if (redis_client_reply_status(reply) == -EPROTO) {
+        log_event(LOG_ERROR, "store-refused", "Redis refused to create an execution: %.300s", reply->str);
+        status = -EPROTO;
     }
     request->callback(status, created, record, request->data);
     free(request);
@@ -276,7 +280,12 @@ static void on_committed(redisReply *reply, void *data)
 {
     struct commit_request *request = data;
     bool valid = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= -2 && reply->integer <= 1;
-    request->callback(valid ? 0 : -EIO, valid ? outcome_of(reply->integer) : EXECUTION_CHANGED, request->data);
+    int status = valid ? 0 : -EIO;
+    if (!valid && redis_client_reply_status(reply) == -EPROTO) {
+        log_event(LOG_ERROR, "store-refused", "Redis refused a change of an execution: %.300s", reply->str);
+        status = -EPROTO;
+    }
+    request->callback(status, valid ? outcome_of(reply->integer) : EXECUTION_CHANGED, request->data);
     free(request);
 }
 

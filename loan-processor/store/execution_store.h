@@ -56,11 +56,20 @@ enum execution_commit_outcome {
 /* status: 0 and the record (NULL when there is no such execution), or -EIO when Redis gave no answer. */
 typedef void (*store_load_callback)(int status, struct execution_record *record, void *data);
 /*
+ * The status of a store callback that failed (redis_client_reply_status()):
+ * -EIO when Redis gave no answer or cannot take commands now (down, busy,
+ * out of memory, loading, failing over): the same change may succeed later;
+ * -EPROTO when Redis refused the change itself (a script's runtime error such
+ * as a document its JSON decoder cannot take, a key of the wrong type): it
+ * fails the same way every time, so it must not be retried.
+ */
+
+/*
  * status 0: created (existing NULL), or not created because the id is taken
- * (existing is that record; the callback frees it); -EIO.
+ * (existing is that record; the callback frees it); -EIO or -EPROTO.
  */
 typedef void (*store_create_callback)(int status, bool created, struct execution_record *existing, void *data);
-/* status 0 and what the script found (outcome), or -EIO when Redis gave no answer (outcome meaningless). */
+/* status 0 and what the script found (outcome), or -EIO/-EPROTO (see above; outcome meaningless). */
 typedef void (*store_commit_callback)(int status, enum execution_commit_outcome outcome, void *data);
 
 /* Most timers one claim returns. */

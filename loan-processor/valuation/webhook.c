@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interpreter.h"
 #include "json_util.h"
 #include "log.h"
 #include "random_id.h"
@@ -328,6 +329,11 @@ void webhook_handle_valuation_callback(struct http_request *request, void *data)
     cJSON *body = NULL;
     if (!check_signature(webhook, request, text, length))
         return;
+    if (json_text_nesting_over(text, length, INTERPRETER_MAX_NESTING)) {
+        http_request_reply_error(request, 400, "InvalidRequest",
+                                 "The body nests arrays and objects more than %d levels deep", INTERPRETER_MAX_NESTING);
+        return;
+    }
     char problem[128];
     if (json_parse_body(text, length, &body, problem, sizeof(problem)) < 0) {
         http_request_reply_error(request, 400, "InvalidJson", "%s", problem);

@@ -233,7 +233,13 @@ class HostileLanguage(harness.StackTestCase):
                                 {"stateMachineArn": machine, "input": "[" * 1100 + "]" * 1100})
         self.assertEqual(400, status, body)
         self.assertEqual("InvalidExecutionInput", body["__type"].split("#")[-1])
-        arn = self.start_execution(self.loan, json.loads("[" * 600 + "]" * 600), state_machine_arn=machine)
+        # Over the 512 levels the API takes, refused too (issue 15); one level under it, nested once more by a state:
+        status, body = self.sfn(self.loan, "StartExecution",
+                                {"stateMachineArn": machine, "input": "[" * 600 + "]" * 600})
+        self.assertEqual(400, status, body)
+        machine = self.create("NestedDeeper", {"StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Parameters": {"x.$": "$"}, "End": True}}})
+        arn = self.start_execution(self.loan, json.loads("[" * 512 + "]" * 512), state_machine_arn=machine)
         done = harness.wait_until(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
             self.describe(self.loan, arn)), 10, what="the nested execution to end")
         self.assertEqual("FAILED", done["status"], done)

@@ -496,6 +496,82 @@ static void test_an_unreachable_receiver_is_retried_until_the_deadline_then_reco
     check_retried_until_the_deadline(url, 0);
 }
 
+/* Every attempt times out (the receiver never answers): none is sent after the retry deadline. */
+static void test_no_retry_is_due_after_the_deadline_counting_the_time_the_post_took(void)
+{
+    struct callback_queue_config config = base_config;
+    config.delivery_timeout_ms = 300;
+    config.retry_deadline_ms = 600;
+    char url[96];
+    receiver_url(url, sizeof(url), "/callback");
+    receiver.hold = true;
+    ASSERT_TRUE(instance_open(&instances[0], &config));
+    ASSERT_TRUE(schedule(&instances[0], "REF-1", url, 1, 0));
+    long long created = job_number("REF-1:1", "created");
+    ASSERT_TRUE(wait_failures(1));
+    redis_server_run_for(loop, 300);
+    ASSERT_TRUE(receiver.count >= 1 && receiver.count <= MAX_HELD);
+    for (int i = 0; i < receiver.count; i++)
+        ASSERT_TRUE(receiver.requests[i].redis_ms < created + 600);
+    ASSERT_TRUE(queue_empty(NULL));
+}
+
+static void test_a_first_retry_delay_of_zero_is_refused(void)
+{
+    struct callback_queue_config config = base_config;
+    config.retry_first_delay_ms = 0;
+    ASSERT_TRUE(redis_server_client(&server, loop, config.redis_timeout_ms, 0, &instances[0].redis) == 0);
+    ASSERT_EQ_INT(-EINVAL, callback_queue_create(loop, instances[0].redis, NULL, &config, &instances[0].queue));
+    config.retry_first_delay_ms = base_config.retry_max_delay_ms + 1;
+    ASSERT_EQ_INT(-EINVAL, callback_queue_create(loop, instances[0].redis, NULL, &config, &instances[0].queue));
+    ASSERT_TRUE(instances[0].queue == NULL);
+}
+
+static void test_an_id_still_pending_is_not_scheduled_again(void)
+{
+    char url[96], other_url[96];
+    receiver_url(url, sizeof(url), "/callback");
+    receiver_url(other_url, sizeof(other_url), "/callback/other");
+    ASSERT_TRUE(instance_open(&instances[0], &base_config));
+    ASSERT_TRUE(schedule(&instances[0], "REF-1", url, 1, 60000));
+    long long due = score(VALUATION_KEYS_DUE, "REF-1:1");
+    outcome.done = false;
+    outcome.calls = 0;
+    ASSERT_TRUE(answered(callback_queue_schedule(instances[0].queue, "REF-1", other_url, "{}", 2, 0, on_done, NULL)));
+    ASSERT_EQ_INT(-EEXIST, outcome.status);
+    ASSERT_TRUE(job_field_is("REF-1:1", "url", url));
+    ASSERT_TRUE(job_field_is("REF-1:1", "body", BODY));
+    ASSERT_EQ_INT(due, score(VALUATION_KEYS_DUE, "REF-1:1"));
+    ASSERT_EQ_INT(0, job_exists("REF-1:2"));
+    redis_server_run_for(loop, 200);
+    ASSERT_EQ_INT(0, receiver.count);
+}
+
+/* Redis is paused while the claim is on its way; the queue stops before the answer comes. */
+static void test_a_claim_answered_after_the_stop_delivers_nothing(void)
+{
+    struct callback_queue_config config = base_config;
+    config.redis_timeout_ms = 3000;
+    char url[96];
+    receiver_url(url, sizeof(url), "/callback");
+    ASSERT_TRUE(instance_open(&instances[0], &config));
+    ASSERT_TRUE(schedule(&instances[0], "REF-1", url, 1, 60000));
+    redisReply *reply = redis_server_command(&server, "ZADD " VALUATION_KEYS_DUE " 0 REF-1:1");
+    if (reply)
+        freeReplyObject(reply);
+    reply = redis_server_command(&server, "CLIENT PAUSE 600");
+    bool paused = reply && reply->type == REDIS_REPLY_STATUS;
+    if (reply)
+        freeReplyObject(reply);
+    ASSERT_TRUE(paused);
+    redis_server_run_for(loop, 200); /* several polls: a claim waits for Redis */
+    callback_queue_stop(instances[0].queue);
+    redis_server_run_for(loop, 800);
+    ASSERT_EQ_INT(0, receiver.count);
+    ASSERT_EQ_INT(1, job_exists("REF-1:1"));
+    ASSERT_EQ_INT(1, redis_server_integer(&server, "ZCARD " VALUATION_KEYS_IN_FLIGHT));
+}
+
 static void test_a_claimed_callback_is_left_to_its_holder_until_the_lease_runs_out(void)
 {
     struct callback_queue_config config = base_config;
@@ -589,6 +665,10 @@ int main(void)
     RUN_CASE(test_a_4xx_answer_is_recorded_once_and_not_retried);
     RUN_CASE(test_a_5xx_answer_is_retried_until_the_deadline_then_recorded);
     RUN_CASE(test_an_unreachable_receiver_is_retried_until_the_deadline_then_recorded);
+    RUN_CASE(test_no_retry_is_due_after_the_deadline_counting_the_time_the_post_took);
+    RUN_CASE(test_a_first_retry_delay_of_zero_is_refused);
+    RUN_CASE(test_an_id_still_pending_is_not_scheduled_again);
+    RUN_CASE(test_a_claim_answered_after_the_stop_delivers_nothing);
     RUN_CASE(test_a_claimed_callback_is_left_to_its_holder_until_the_lease_runs_out);
     RUN_CASE(test_report_counts_due_in_flight_and_the_newest_failures);
     http_server_destroy(receiver.server);

@@ -680,6 +680,73 @@ static int init_store(void *data)
     return execution_store_init(client);
 }
 
+/* Makes key a string, so that every script writing it as a list or hash fails with WRONGTYPE. */
+static bool plant_string(const char *key)
+{
+    redisReply *reply = redis_server_command(&server, "SET %s planted", key);
+    bool ok = reply && reply->type == REDIS_REPLY_STATUS;
+    if (reply)
+        freeReplyObject(reply);
+    return ok;
+}
+
+static void test_a_change_redis_refuses_is_eproto_not_eio(void)
+{
+    static const char *const types[] = { "TaskSucceeded", "ExecutionSucceeded" };
+    static const char *const start_types[] = { "ExecutionStarted" };
+    char history[EXECUTION_STORE_KEY_SIZE];
+    const char *id = "Machine:exec-1";
+    ASSERT_TRUE(create(id, START_MS, TIMER_MS));
+    ASSERT_EQ_INT(0, execution_store_history_key(id, history, sizeof(history)));
+    ASSERT_TRUE(plant_string(history));
+    struct execution_record next = succeeded();
+    ASSERT_TRUE(commit(id, 2, TOKEN, types, 2, &next, EXECUTION_FIELD_STATUS | EXECUTION_FIELD_LAST_EVENT_ID));
+    ASSERT_EQ_INT(-EPROTO, outcome.status);
+    ASSERT_EQ_STR("RUNNING", stored_field(id, "status"));
+    /* A create whose history key is taken by a string is refused the same way. */
+    const char *other = "Machine:exec-2";
+    ASSERT_EQ_INT(0, execution_store_history_key(other, history, sizeof(history)));
+    ASSERT_TRUE(plant_string(history));
+    struct execution_record record = running(other, START_MS, TIMER_MS);
+    cJSON *events = events_from(1, start_types, 1);
+    reset();
+    bool sent = answered(execution_store_create(client, other, &record, events, on_create, NULL));
+    cJSON_Delete(events);
+    ASSERT_TRUE(sent);
+    ASSERT_EQ_INT(-EPROTO, outcome.status);
+    ASSERT_TRUE(!outcome.created);
+}
+
+static void test_reply_status_tells_transient_from_permanent_errors(void)
+{
+    static const struct {
+        const char *text;
+        int status;
+    } cases[] = {
+        { "OOM command not allowed when used memory > 'maxmemory'.", -EIO },
+        { "ERR Error running script (call to f_x): @user_script:3: @user_script: 3: -OOM command not allowed", -EIO },
+        { "BUSY Redis is busy running a script.", -EIO },
+        { "LOADING Redis is loading the dataset in memory", -EIO },
+        { "TRYAGAIN Multiple keys request during rehashing of slot", -EIO },
+        { "CLUSTERDOWN The cluster is down", -EIO },
+        { "MASTERDOWN Link with MASTER is down", -EIO },
+        { "READONLY You can't write against a read only replica.", -EIO },
+        { "WRONGTYPE Operation against a key holding the wrong kind of value", -EPROTO },
+        { "ERR Error running script (call to f_x): @user_script:1: user_script:1: Cannot serialise, excessive nesting "
+          "(1001)",
+          -EPROTO },
+        { "ERR Error running script: @user_script:5: Cannot decode JSON: Found too many nested data structures",
+          -EPROTO },
+    };
+    ASSERT_EQ_INT(-EIO, redis_client_reply_status(NULL));
+    redisReply reply = { .type = REDIS_REPLY_INTEGER };
+    ASSERT_EQ_INT(0, redis_client_reply_status(&reply));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        reply = (redisReply){ .type = REDIS_REPLY_ERROR, .str = (char *)cases[i].text, .len = strlen(cases[i].text) };
+        ASSERT_EQ_INT(cases[i].status, redis_client_reply_status(&reply));
+    }
+}
+
 int main(void)
 {
     if (redis_server_open(&server, &loop, &client, init_store, NULL) < 0)
@@ -702,6 +769,8 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_list_pages_newest_first_and_skips_entries_without_a_record);
     REDIS_SERVER_RUN_FLUSHED(&server, test_read_history_returns_the_events_in_order);
     REDIS_SERVER_RUN_FLUSHED(&server, test_an_over_long_id_is_refused_before_anything_is_sent);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_change_redis_refuses_is_eproto_not_eio);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_reply_status_tells_transient_from_permanent_errors);
     redis_server_close(&server, loop, client);
     return test_done();
 }

@@ -8,7 +8,9 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The template from the blog's RequestValuation Task. */
 static const char *const blog_template_json =
@@ -522,8 +524,73 @@ static void test_path_not_found_out_of_memory_is_enomem(void)
                   outcome.error);
 }
 
+/* A template of count keys "kN.$": "$" against an input holding one string of string_bytes characters. */
+static int evaluate_copies(int count, size_t string_bytes, cJSON **result, char *error, size_t error_size)
+{
+    cJSON *template_json = cJSON_CreateObject();
+    cJSON *input = cJSON_CreateObject();
+    char *text = malloc(string_bytes + 1);
+    char key[32];
+    int rc = -ENOMEM;
+
+    if (template_json && input && text) {
+        memset(text, 'x', string_bytes);
+        text[string_bytes] = '\0';
+        cJSON_AddStringToObject(input, "s", text);
+        for (int i = 0; i < count; i++) {
+            snprintf(key, sizeof key, "k%d.$", i);
+            cJSON_AddStringToObject(template_json, key, "$");
+        }
+        rc = asl_parameters_evaluate(template_json, input, NULL, result, error, error_size);
+    }
+    free(text);
+    cJSON_Delete(input);
+    cJSON_Delete(template_json);
+    return rc;
+}
+
+static void test_evaluation_stops_once_the_selected_values_pass_the_payload_limit(void)
+{
+    cJSON *result = NULL;
+    char error[256];
+    char expected[128];
+
+    /* 1,000 copies of a 200 KiB input would build 200 MB: the second copy already passes the limit. */
+    ASSERT_EQ_INT(-E2BIG, evaluate_copies(1000, 200 * 1024, &result, error, sizeof error));
+    ASSERT_TRUE(result == NULL);
+    snprintf(expected, sizeof expected, "The values selected exceed the maximum of %d bytes", ASL_PARAMETERS_MAX_BYTES);
+    ASSERT_EQ_STR(expected, error);
+    /* Just under the limit passes: 2 x ({"s":"<x * n>"} = n + 8 bytes). */
+    ASSERT_EQ_INT(0, evaluate_copies(2, ASL_PARAMETERS_MAX_BYTES / 2 - 8, &result, error, sizeof error));
+    cJSON_Delete(result);
+    result = NULL;
+    ASSERT_EQ_INT(-E2BIG, evaluate_copies(2, ASL_PARAMETERS_MAX_BYTES / 2 - 7, &result, error, sizeof error));
+}
+
+static void test_intrinsic_results_count_against_the_payload_limit(void)
+{
+    cJSON *template_json = cJSON_Parse("{\"a.$\":\"States.Array($, $)\",\"b.$\":\"States.Array($, $)\"}");
+    cJSON *input = cJSON_CreateObject();
+    char *text = calloc(1, 100 * 1024 + 1);
+    cJSON *result = NULL;
+    char error[256];
+
+    ASSERT_NOT_NULL(template_json);
+    ASSERT_NOT_NULL(text);
+    memset(text, 'x', 100 * 1024);
+    cJSON_AddStringToObject(input, "s", text);
+    free(text);
+    /* Each call builds two copies of a 100 KiB input (the path arguments themselves are not counted). */
+    ASSERT_EQ_INT(-E2BIG, asl_parameters_evaluate(template_json, input, NULL, &result, error, sizeof error));
+    ASSERT_TRUE(result == NULL);
+    cJSON_Delete(input);
+    cJSON_Delete(template_json);
+}
+
 int main(void)
 {
+    RUN(test_evaluation_stops_once_the_selected_values_pass_the_payload_limit);
+    RUN(test_intrinsic_results_count_against_the_payload_limit);
     RUN(test_validate_accepts_paths_intrinsics_and_literals);
     RUN(test_validate_accepts_the_double_suffix_key_at_definition_time);
     RUN(test_validate_error_text_names_the_field);
