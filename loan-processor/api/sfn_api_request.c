@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,18 +175,19 @@ bool sfn_request_page_size(struct http_request *request, const cJSON *body, size
     const cJSON *member = cJSON_GetObjectItemCaseSensitive(body, "maxResults");
     char value[64];
     *page_size = SFN_DEFAULT_PAGE_SIZE;
-    if (!member)
+    if (!member || cJSON_IsNull(member))
         return true;
-    double number = cJSON_IsNumber(member) ? member->valuedouble : -1;
-    if (cJSON_IsNumber(member) && number >= 0 && number <= SFN_MAX_PAGE_SIZE && number == (double)(long)number) {
+    double number = member->valuedouble;
+    if (!cJSON_IsNumber(member) || number != floor(number)) {
+        sfn_request_reply_error(request, 400, "SerializationException", "The value of 'maxResults' must be an integer");
+        return false;
+    }
+    if (number >= 0 && number <= SFN_MAX_PAGE_SIZE) {
         if (number >= 1)
             *page_size = (size_t)number;
         return true;
     }
-    if (cJSON_IsNumber(member))
-        snprintf(value, sizeof(value), "%.15g", number);
-    else
-        snprintf(value, sizeof(value), "%s", cJSON_IsString(member) ? member->valuestring : "?");
+    snprintf(value, sizeof(value), "%.15g", number);
     sfn_request_reply_invalid_value(request, "maxResults", value,
                                     number < 0 ? "Member must have value greater than or equal to 0"
                                                : "Member must have value less than or equal to 1000");
@@ -199,15 +201,19 @@ bool sfn_request_page_token(struct http_request *request, const cJSON *body, siz
     *token = NULL;
     if (!member || cJSON_IsNull(member))
         return true;
-    size_t length = cJSON_IsString(member) ? strlen(member->valuestring) : 0;
+    if (!cJSON_IsString(member)) {
+        sfn_request_reply_error(request, 400, "SerializationException",
+                                "The value of 'nextToken' must be a JSON string");
+        return false;
+    }
+    size_t length = strlen(member->valuestring);
     if (length >= 1 && length <= max_length) {
         *token = member->valuestring;
         return true;
     }
     snprintf(constraint, sizeof(constraint), "Member must have length %s %zu",
              length ? "less than or equal to" : "greater than or equal to", length ? max_length : 1);
-    sfn_request_reply_invalid_value(request, "nextToken", cJSON_IsString(member) ? member->valuestring : "",
-                                    constraint);
+    sfn_request_reply_invalid_value(request, "nextToken", member->valuestring, constraint);
     return false;
 }
 
@@ -219,7 +225,12 @@ bool sfn_request_enum(struct http_request *request, const cJSON *body, const cha
     *value = NULL;
     if (!item || cJSON_IsNull(item))
         return true;
-    for (size_t i = 0; cJSON_IsString(item) && i < count; i++) {
+    if (!cJSON_IsString(item)) {
+        sfn_request_reply_error(request, 400, "SerializationException", "The value of '%s' must be a JSON string",
+                                member);
+        return false;
+    }
+    for (size_t i = 0; i < count; i++) {
         if (strcmp(item->valuestring, allowed[i]) == 0) {
             *value = allowed[i];
             return true;
@@ -229,7 +240,7 @@ bool sfn_request_enum(struct http_request *request, const cJSON *body, const cha
         strncat(constraint, allowed[i], sizeof(constraint) - strlen(constraint) - 1);
         strncat(constraint, i + 1 < count ? ", " : "]", sizeof(constraint) - strlen(constraint) - 1);
     }
-    sfn_request_reply_invalid_value(request, member, cJSON_IsString(item) ? item->valuestring : "", constraint);
+    sfn_request_reply_invalid_value(request, member, item->valuestring, constraint);
     return false;
 }
 

@@ -76,7 +76,9 @@ class HealthWatch:
         return max(self.latencies, default=0.0)
 
 
-class HostileLanguage(harness.StackTestCase):
+class LanguageCase(harness.StackTestCase):
+    """One loan-processor per test, and the helpers that create, run and watch a state machine."""
+
     REQUEST_DEADLINE_MARGIN_S = 5
 
     def setUp(self):
@@ -110,13 +112,15 @@ class HostileLanguage(harness.StackTestCase):
     def event_types(self, arn):
         return [event["type"] for event in self.history(self.loan, arn, maxResults=1000)]
 
-    # ---- 1. StringMatches ----
-
     def string_matches_machine(self, pattern):
         return {"StartAt": "Check", "States": {
             "Check": {"Type": "Choice", "Choices": [{"Variable": "$.s", "StringMatches": pattern, "Next": "Yes"}],
                       "Default": "No"},
             "Yes": {"Type": "Succeed"}, "No": {"Type": "Fail", "Error": "NoMatch"}}}
+
+
+class HostileLanguage(LanguageCase):
+    # ---- 1. StringMatches ----
 
     def test_string_matches_a_pathological_pattern_quickly(self):
         with HealthWatch(self.loan.base_url) as watch:
@@ -266,6 +270,155 @@ class HostileLanguage(harness.StackTestCase):
         self.assertEqual("The execution reached the maximum number of history events (25000).", done["cause"])
         last = self.history(self.loan, arn, maxResults=1, reverseOrder=True)[0]
         self.assertEqual(25000, last["id"])
+        self.assert_responsive(watch)
+
+
+def nested_rule(operator, depth):
+    """A Choice definition (text: too deep for Python's json) whose one rule nests operator depth times."""
+    inner = '{"Variable":"$.a","NumericEquals":1}'
+    if operator == "Not":
+        rule = '{"Not":' * depth + inner + "}" * depth
+    else:
+        rule = f'{{"{operator}":[' * depth + inner + "]}" * depth
+    return ('{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[' + rule[:-1] + ',"Next":"Y"}],'
+            '"Default":"N"},"Y":{"Type":"Succeed"},"N":{"Type":"Fail","Error":"No"}}}')
+
+
+def pass_with(parameters):
+    return {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": parameters, "End": True}}}
+
+
+def wait_on(field, path="$.v"):
+    return {"StartAt": "W", "States": {"W": {"Type": "Wait", field: path, "End": True}}}
+
+
+class HostileLanguageNeighbours(LanguageCase):
+    """The neighbours of items 1-4 and 7: each expensive corner of the language answers quickly and as AWS does."""
+
+    def create_text(self, name, text):
+        return self.sfn(self.loan, "CreateStateMachine", {"name": name, "definition": text, "roleArn": ROLE})
+
+    def test_deeply_nested_choice_rules(self):
+        with HealthWatch(self.loan.base_url) as watch:
+            for operator in ("And", "Or", "Not"):
+                with self.subTest(operator=operator, depth=1000):
+                    status, body = self.create_text(f"Deep{operator}", nested_rule(operator, 1000))
+                    self.assertEqual(400, status, body)
+                    self.assertEqual("InvalidDefinition", body["__type"].split("#")[-1])
+                    self.assertIn("INVALID_JSON_DESCRIPTION", body["message"])
+                with self.subTest(operator=operator, depth=100):
+                    arn = self.create(f"Nested{operator}", json.loads(nested_rule(operator, 100)))
+                    status, body = self.sfn(self.loan, "StartExecution", {"stateMachineArn": arn, "input": '{"a":1}'})
+                    self.assertEqual(200, status, body)
+                    done = harness.wait_until(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
+                        self.describe(self.loan, body["executionArn"])), 10, what="the nested Choice")
+                    # Not applied an even number of times is the rule itself
+                    self.assertEqual("SUCCEEDED", done["status"], done)
+        self.assert_responsive(watch)
+
+    def test_ten_thousand_choices(self):
+        choices = [{"Variable": "$.a", "NumericEquals": k, "Next": "Y"} for k in range(10000)]
+        definition = {"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": choices, "Default": "N"},
+                                                 "Y": {"Type": "Succeed"}, "N": {"Type": "Fail", "Error": "No"}}}
+        with HealthWatch(self.loan.base_url) as watch:
+            _, done = self.run_to_end("TenThousandChoices", definition, {"a": 9999})
+        self.assertEqual("SUCCEEDED", done["status"], done)
+        self.assert_responsive(watch)
+
+    def test_string_matches_with_ten_thousand_stars(self):
+        with HealthWatch(self.loan.base_url) as watch:
+            for label, pattern, text, status in (
+                    ("stars only", "*" * 10000, "a" * 100000, "SUCCEEDED"),
+                    ("stars then a missing letter", "*" * 10000 + "b", "a" * 100000, "FAILED"),
+                    ("alternating", "*a" * 5000 + "c", "a" * 100000, "FAILED"),
+                    ("escaped stars", "\\*" * 1000, "*" * 1000, "SUCCEEDED")):
+                with self.subTest(pattern=label):
+                    _, done = self.run_to_end(f"Stars{len(label)}{status}", self.string_matches_machine(pattern),
+                                              {"s": text})
+                    self.assertEqual(status, done["status"], done)
+        self.assert_responsive(watch)
+
+    def test_huge_json_paths_fail_the_state(self):
+        with HealthWatch(self.loan.base_url) as watch:
+            for label, path in (("20000 steps", "$" + ".a" * 20000), ("a 200000-character name",
+                                                                     "$['" + "x" * 200000 + "']")):
+                with self.subTest(path=label):
+                    _, done = self.run_to_end(f"Path{len(path)}", pass_with({"v.$": path}), {})
+                    self.assertEqual(("FAILED", "States.Runtime"), (done["status"], done["error"]), done)
+                    self.assertIn("The JSONPath '$", done["cause"])
+                    self.assertLess(len(done["cause"]), 32769)
+        self.assert_responsive(watch)
+
+    def test_intrinsics_nested_too_deep_are_refused_at_creation(self):
+        for depth in (100, 1000):
+            with self.subTest(depth=depth):
+                text = "States.Format('{}', " * depth + "'x'" + ")" * depth
+                status, body = self.sfn(self.loan, "CreateStateMachine", {
+                    "name": f"Format{depth}", "definition": json.dumps(pass_with({"v.$": text})), "roleArn": ROLE})
+                self.assertEqual(400, status, body)
+                self.assertEqual("InvalidDefinition", body["__type"].split("#")[-1])
+                self.assertIn("SCHEMA_VALIDATION_FAILED", body["message"])
+        _, done = self.run_to_end("FormatTwo", pass_with({"v.$": "States.Format('<{}>', States.Format('{}', 'x'))"}),
+                                  {})
+        self.assertEqual({"v": "<x>"}, json.loads(done["output"]))
+
+    def test_intrinsic_arguments_out_of_range_fail_with_intrinsic_failure(self):
+        cases = {
+            "ArrayRange with a huge count": ("States.ArrayRange(0, 1000000000, 1)", {}),
+            "ArrayRange with step 0": ("States.ArrayRange(0, 10, 0)", {}),
+            "Hash of 256 KiB": ("States.Hash($.s, 'SHA-256')", {"s": "x" * (256 * 1024 - 100)}),
+            "Hash with an unknown algorithm": ("States.Hash($.s, 'MD4')", {"s": "x"}),
+            "Base64Decode of garbage": ("States.Base64Decode($.s)", {"s": "!!!not base64***"}),
+            "Base64Encode of 200000 characters": ("States.Base64Encode($.s)", {"s": "x" * 200000}),
+            "MathAdd beyond a double": ("States.MathAdd($.a, $.b)", {"a": 1e308, "b": 1e308}),
+            "ArrayPartition of size 0": ("States.ArrayPartition($.a, 0)", {"a": [1, 2, 3]}),
+            "ArrayPartition of a negative size": ("States.ArrayPartition($.a, -1)", {"a": [1, 2, 3]}),
+            "ArrayGetItem far past the end": ("States.ArrayGetItem($.a, 1000000)", {"a": [1]}),
+            "StringToJson nested 2000 deep": ("States.StringToJson($.s)", {"s": "[" * 2000 + "]" * 2000}),
+            "MathRandom with start above end": ("States.MathRandom(10, 1)", {}),
+        }
+        with HealthWatch(self.loan.base_url) as watch:
+            for index, (label, (call, execution_input)) in enumerate(cases.items()):
+                with self.subTest(case=label):
+                    _, done = self.run_to_end(f"Intrinsic{index}", pass_with({"v.$": call}), execution_input)
+                    self.assertEqual(("FAILED", "States.IntrinsicFailure"), (done["status"], done["error"]), done)
+                    self.assertIn("had the following error", done["cause"])
+        self.assert_responsive(watch)
+
+    def test_intrinsics_at_their_edges_succeed(self):
+        cases = {
+            "StringSplit into 200001 empty parts": ("States.ArrayLength(States.StringSplit($.s, ','))",
+                                                    {"s": "," * 200000}, 0),
+            "MathAdd past a 32-bit integer": ("States.MathAdd($.a, 1)", {"a": 2147483647}, 2147483648),
+            "Array of 50000 arguments": ("States.ArrayLength(States.Array(" + ",".join(["1"] * 50000) + "))", {},
+                                         50000),
+            "ArrayRange of 1000 items": ("States.ArrayLength(States.ArrayRange(1, 1000, 1))", {}, 1000),
+        }
+        with HealthWatch(self.loan.base_url) as watch:
+            for index, (label, (call, execution_input, expected)) in enumerate(cases.items()):
+                with self.subTest(case=label):
+                    _, done = self.run_to_end(f"Edge{index}", pass_with({"v.$": call}), execution_input)
+                    self.assertEqual("SUCCEEDED", done["status"], done)
+                    self.assertEqual(expected, json.loads(done["output"])["v"])
+        self.assert_responsive(watch)
+
+    def test_wait_paths_with_hostile_values(self):
+        cases = [("SecondsPath", 1e300, "must be a non-negative int"), ("SecondsPath", -1, "must be a non-negative int"),
+                 ("SecondsPath", "NaN", "must be a non-negative int"), ("SecondsPath", 1.5, "must be a non-negative int"),
+                 ("SecondsPath", None, "must be a non-negative int"),
+                 ("TimestampPath", "not a date", "must be an RFC 3339 timestamp"),
+                 ("TimestampPath", 5, "must be an RFC 3339 timestamp"),
+                 ("TimestampPath", "99999-01-01T00:00:00Z", "must be an RFC 3339 timestamp"),
+                 ("TimestampPath", "2024-13-01T00:00:00Z", "must be an RFC 3339 timestamp"),
+                 ("TimestampPath", "2024-02-30T25:61:00Z", "must be an RFC 3339 timestamp")]
+        with HealthWatch(self.loan.base_url) as watch:
+            for index, (field, value, why) in enumerate(cases):
+                with self.subTest(field=field, value=value):
+                    _, done = self.run_to_end(f"Wait{index}", wait_on(field), {"v": value})
+                    self.assertEqual(("FAILED", "States.Runtime"), (done["status"], done["error"]), done)
+                    self.assertIn(why, done["cause"])
+            _, done = self.run_to_end("WaitPast", wait_on("TimestampPath"), {"v": "1970-01-01T00:00:00Z"})
+            self.assertEqual("SUCCEEDED", done["status"], done)
         self.assert_responsive(watch)
 
 
