@@ -363,9 +363,10 @@ static void test_rejects_transitions_out_of_terminal_states(void)
 
 static void test_rejects_unknown_or_missing_type(void)
 {
-    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: 'Parallel' is not a supported state type at /States/A/Type",
+    /* Parallel and Map parse now (test_state_machine_forks.c); definition_check refuses them (test_definition.c). */
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: These fields are required: [Branches] at /States/A",
                             "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Parallel\",\"End\":true}}}");
-    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: 'Map' is not a supported state type at /States/A/Type",
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: These fields are required: [ItemProcessor | Iterator] at /States/A",
                             "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Map\",\"End\":true}}}");
     ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: 'task' is not a supported state type at /States/A/Type",
                             "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"task\",\"End\":true}}}");
