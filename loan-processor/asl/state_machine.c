@@ -851,7 +851,7 @@ static int parse_processor_config(const cJSON *processor, const char *where, str
     return 0;
 }
 
-/* The Map's ItemProcessor or legacy Iterator: its ProcessorConfig and its scope. */
+/* The Map's ItemProcessor or legacy Iterator (AWS takes a ProcessorConfig in either): its config and its scope. */
 static int parse_processor(struct parser *parser, const cJSON *state_json, struct state_definition *state)
 {
     const cJSON *processor = cJSON_GetObjectItemCaseSensitive(state_json, "ItemProcessor");
@@ -876,7 +876,7 @@ static int parse_processor(struct parser *parser, const cJSON *state_json, struc
         return fail(parser->error, parser->error_size,
                     "SCHEMA_VALIDATION_FAILED: The value for the field '%s' must be a JSON object at %s", field,
                     state->processor->where);
-    if ((result = parse_scope(parser, processor, state->processor, iterator ? branch_fields : processor_fields)) < 0)
+    if ((result = parse_scope(parser, processor, state->processor, processor_fields)) < 0)
         return result;
     return parse_processor_config(processor, state->processor->where, &state->map, parser->error, parser->error_size);
 }

@@ -171,7 +171,8 @@ static void test_legacy_iterator_and_defaults(void)
     struct state_machine *machine =
         parse_ok("{'StartAt':'M','States':{'M':{'Type':'Map','End':true,'Parameters':{'i.$':'$$.Map.Item.Index'},"
                  "'MaxConcurrencyPath':'$.c','ItemsPath':'$$.Execution.Input.items',"
-                 "'Iterator':{'StartAt':'I','States':{'I':{'Type':'Pass','End':true}}}}}}");
+                 "'Iterator':{'StartAt':'I','States':{'I':{'Type':'Pass','End':true}},"
+                 "'ProcessorConfig':{'Mode':'DISTRIBUTED','ExecutionType':'STANDARD'}}}}}");
     ASSERT_NOT_NULL(machine);
     const struct state_definition *map = state_machine_find(machine, "M");
     ASSERT_NULL(map->parameters);
@@ -181,7 +182,7 @@ static void test_legacy_iterator_and_defaults(void)
     ASSERT_EQ_STR("$.c", map->map.max_concurrency_path);
     ASSERT_TRUE(map->map.tolerated_failure_percentage == -1);
     ASSERT_EQ_INT(-1, map->map.tolerated_failure_count);
-    ASSERT_TRUE(!map->map.distributed && !map->map.express);
+    ASSERT_TRUE(map->map.distributed && !map->map.express); /* AWS takes a ProcessorConfig in an Iterator too */
     ASSERT_NULL(map->map.label);
     ASSERT_EQ_STR("/States/M/Iterator", map->processor->where);
     state_machine_free(machine);
@@ -379,8 +380,8 @@ static void test_map_refusals(void)
     ASSERT_EQ_STR(SVF "Field 'Foo' is not supported at /States/M/ItemProcessor",
                   refusal(MAP(",'ItemProcessor':{'Foo':1,'StartAt':'I','States':{'I':{'Type':'Pass','End':true}}}")));
     ASSERT_EQ_STR(
-        SVF "Field 'ProcessorConfig' is not supported at /States/M/Iterator",
-        refusal(MAP(",'Iterator':{'ProcessorConfig':{},'StartAt':'I','States':{'I':{'Type':'Pass','End':true}}}")));
+        SVF "Field 'Version' is not supported at /States/M/Iterator",
+        refusal(MAP(",'Iterator':{'Version':'1.0','StartAt':'I','States':{'I':{'Type':'Pass','End':true}}}")));
     ASSERT_EQ_STR(
         SVF "Field 'Foo' is not supported at /States/M/ItemProcessor/ProcessorConfig",
         refusal(MAP(
