@@ -45,8 +45,8 @@ struct state_scope {
     const struct state_definition *fork; /* the Parallel or Map holding this scope; NULL at the top level */
     size_t branch_index;                 /* the position in the Parallel's Branches; 0 for a Map's processor */
     unsigned depth;                      /* forks around this scope: 0 at the top level */
-    char *
-        where; /* its location in error texts: "" at the top level, "/States/P/Branches[0]", "/States/M/ItemProcessor" */
+    /* its location in error texts: "" at the top level, "/States/P/Branches[0]", "/States/M/ItemProcessor" */
+    char *where;
 };
 
 /* A Map state's own fields (JSONPath). */
