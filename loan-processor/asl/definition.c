@@ -53,15 +53,26 @@ static const char *express_refusal(const char *resource)
 
 static int check_express(const struct state_machine *machine, char *error, size_t error_size)
 {
-    for (size_t i = 0; i < machine->state_count; i++) {
-        const struct state_definition *state = &machine->states[i];
+    for (size_t i = 0; i < machine->all_state_count; i++) {
+        const struct state_definition *state = machine->all_states[i];
         const char *refusal = state->type == STATE_TASK && state->resource ? express_refusal(state->resource) : NULL;
         if (refusal) {
-            snprintf(error, error_size, "SCHEMA_VALIDATION_FAILED: %s /States/%s/Resource", refusal, state->name);
+            snprintf(error, error_size, "SCHEMA_VALIDATION_FAILED: %s %s/Resource", refusal, state->where);
             return -EINVAL;
         }
     }
     return 0;
+}
+
+/* The engine does not run Parallel and Map yet: the one place that refuses them (the parser takes them). */
+static int check_forks(const struct state_machine *machine, char *error, size_t error_size)
+{
+    const struct state_definition *fork = state_machine_first_fork(machine);
+    if (!fork)
+        return 0;
+    snprintf(error, error_size, "SCHEMA_VALIDATION_FAILED: '%s' states are not supported by this engine yet at %s/Type",
+             state_machine_type_name(fork->type), fork->where);
+    return -EINVAL;
 }
 
 int definition_check(const char *text, enum machine_type type, struct state_machine **machine_out, char *error,
@@ -69,6 +80,8 @@ int definition_check(const char *text, enum machine_type type, struct state_mach
 {
     struct state_machine *machine = NULL;
     int result = state_machine_parse(text, strlen(text), &machine, error, error_size);
+    if (result == 0)
+        result = check_forks(machine, error, error_size);
     if (result == 0 && type == MACHINE_EXPRESS)
         result = check_express(machine, error, error_size);
     if (result == 0 && machine_out) {

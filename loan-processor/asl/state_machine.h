@@ -14,9 +14,56 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum state_type { STATE_TASK, STATE_PASS, STATE_SUCCEED, STATE_FAIL, STATE_WAIT, STATE_CHOICE };
+enum state_type {
+    STATE_TASK,
+    STATE_PASS,
+    STATE_SUCCEED,
+    STATE_FAIL,
+    STATE_WAIT,
+    STATE_CHOICE,
+    STATE_PARALLEL,
+    STATE_MAP
+};
 
 struct choice_state;
+struct state_definition;
+
+/* The static limits of forks (docs/execution-model.md, Limits): refused as definition errors. */
+#define STATE_MACHINE_MAX_NESTING 8    /* Parallel/Map states inside one another */
+#define STATE_MACHINE_MAX_BRANCHES 100 /* entries of one Parallel's Branches */
+
+/*
+ * A scope: one table of states with its StartAt. The top level is a scope,
+ * so is each entry of a Parallel's Branches and each Map's ItemProcessor (or
+ * legacy Iterator). Transitions (Next, Catch, Choice) stay within a scope.
+ */
+struct state_scope {
+    const char *start_at;
+    struct state_definition *states; /* in document order */
+    size_t state_count;
+    size_t *by_name;                     /* the states' indices sorted by name; NULL: search in order */
+    const struct state_definition *fork; /* the Parallel or Map holding this scope; NULL at the top level */
+    size_t branch_index;                 /* the position in the Parallel's Branches; 0 for a Map's processor */
+    unsigned depth;                      /* forks around this scope: 0 at the top level */
+    /* its location in error texts: "" at the top level, "/States/P/Branches[0]", "/States/M/ItemProcessor" */
+    char *where;
+};
+
+/* A Map state's own fields (JSONPath). */
+struct map_definition {
+    const char *items_path;     /* "$" when absent */
+    const cJSON *item_selector; /* ItemSelector, or the legacy Parameters; NULL when neither */
+    bool distributed;           /* ProcessorConfig.Mode DISTRIBUTED (default INLINE) */
+    bool express;               /* ProcessorConfig.ExecutionType EXPRESS (default STANDARD) */
+    long max_concurrency;       /* 0: no limit (the default) */
+    const char *max_concurrency_path;
+    double tolerated_failure_percentage; /* -1 when not set */
+    const char *tolerated_failure_percentage_path;
+    long tolerated_failure_count; /* -1 when not set */
+    const char *tolerated_failure_count_path;
+    const char *label;         /* or NULL */
+    const cJSON *item_batcher; /* kept as given, or NULL */
+};
 
 /*
  * A path field (InputPath, OutputPath, ResultPath): absent means "$"
@@ -50,21 +97,24 @@ struct catcher {
 struct state_definition {
     const char *name;
     enum state_type type;
-    const cJSON *json; /* the state's object, borrowed from the document */
-    const char *next;  /* NULL for a terminal state */
+    const cJSON *json;               /* the state's object, borrowed from the document */
+    size_t number;                   /* its index in machine->all_states: document order, nested states included */
+    const struct state_scope *scope; /* the scope it belongs to */
+    char *where;                     /* its location in error texts: "/States/A", "/States/P/Branches[0]/States/B" */
+    const char *next;                /* NULL for a terminal state */
     struct state_path input_path;
     struct state_path output_path;
     struct state_path result_path;
-    const cJSON *parameters; /* Task/Pass Parameters, or NULL */
+    const cJSON *parameters; /* Task/Pass/Parallel Parameters, or NULL (a Map's are its map.item_selector) */
     const cJSON *result;     /* Pass Result, or NULL */
     /* Task */
     const char *resource;         /* arn:aws:states:::<service>:<api>, or an activity's ARN */
-    const cJSON *result_selector; /* or NULL */
+    const cJSON *result_selector; /* Task, Parallel, Map; or NULL */
     long timeout_seconds;         /* 0 when not set */
     const char *timeout_seconds_path;
     long heartbeat_seconds; /* 0 when not set */
     const char *heartbeat_seconds_path;
-    struct retrier *retriers;
+    struct retrier *retriers; /* Task, Parallel, Map: Retry and Catch */
     size_t retrier_count;
     struct catcher *catchers;
     size_t catcher_count;
@@ -80,14 +130,31 @@ struct state_definition {
     const char *wait_timestamp_path;
     /* Choice */
     struct choice_state *choice;
+    /* Parallel: one scope per entry of Branches */
+    struct state_scope *branches;
+    size_t branch_count;
+    /* Map: the ItemProcessor (or Iterator) and the Map's fields */
+    struct state_scope *processor;
+    struct map_definition map;
 };
 
+/*
+ * A parsed machine. root is the top-level scope; start_at, states and
+ * state_count are the same as root's (kept for the callers that only know
+ * the top level, and for hand-built machines, whose root is empty).
+ * all_states lists every state of the definition, nested ones included, by
+ * its number (document order: a Parallel or Map comes before its own
+ * states, which come before its next sibling). State names are unique in
+ * the whole machine, as the States Language requires.
+ */
 struct state_machine {
     cJSON *document;
     const char *start_at;
     struct state_definition *states;
     size_t state_count;
-    size_t *by_name; /* the states' indices sorted by name, for state_machine_find; NULL: search in order */
+    struct state_scope root;
+    struct state_definition **all_states;
+    size_t all_state_count;
 };
 
 /*
@@ -100,8 +167,31 @@ __attribute__((warn_unused_result)) int state_machine_parse(const char *definiti
                                                             struct state_machine **machine, char *error,
                                                             size_t error_size);
 
-/* The state called name, or NULL. */
+/* The top-level state called name, or NULL. */
 const struct state_definition *state_machine_find(const struct state_machine *machine, const char *name);
+
+/* The state called name within scope (not in the scopes nested in it), or NULL. */
+const struct state_definition *state_machine_scope_find(const struct state_scope *scope, const char *name);
+
+/* The state numbered number (its document-order index, see struct state_machine), or NULL when out of range. */
+const struct state_definition *state_machine_state_by_number(const struct state_machine *machine, size_t number);
+
+/*
+ * The scope a child branch of fork runs: a Parallel's Branches entry index
+ * (NULL when out of range), or a Map's processor whatever the index (the
+ * item's index). NULL when fork is neither.
+ */
+const struct state_scope *state_machine_fork_scope(const struct state_definition *fork, size_t index);
+
+/*
+ * The scope of a branch id (docs/execution-model.md): "" is the top level,
+ * "4.0/9.17" the scope of branch 17 of state 9 forked in branch 0 of state
+ * 4. NULL when the id is malformed or names no fork of the scope it is in.
+ */
+const struct state_scope *state_machine_branch_scope(const struct state_machine *machine, const char *branch_id);
+
+/* The first Parallel or Map state in document order (always a top-level one), or NULL when there is none. */
+const struct state_definition *state_machine_first_fork(const struct state_machine *machine);
 
 /* "Task", "Pass", ... as used in history event types (TaskStateEntered, PassStateExited). */
 const char *state_machine_type_name(enum state_type type);

@@ -245,6 +245,10 @@ static int enter_state(struct run *run, const struct state_definition *state, lo
         *next = NULL;
         *output = interpreter_pass_through_output(state, input, detail, sizeof(detail));
         break;
+    case STATE_PARALLEL:
+    case STATE_MAP: /* definition_check refuses them until forks run (issue 16) */
+        snprintf(detail, sizeof(detail), "'%s' states are not supported yet", state_machine_type_name(state->type));
+        break;
     }
     if (!*output && strcmp(error, "States.DataLimitExceeded") == 0)
         return interpreter_fail_data_limit(run->step, state);
