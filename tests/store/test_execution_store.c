@@ -373,6 +373,83 @@ static void test_commit_of_a_running_execution_mirrors_its_new_timer(void)
     ASSERT_EQ_INT(3, history_length(id));
 }
 
+/*
+ * Another branch's commit: events pushed to id's history without its record
+ * (the branches of one execution share one history).
+ */
+static bool push_other_events(const char *id, int count)
+{
+    bool ok = true;
+    for (int i = 0; ok && i < count; i++) {
+        long long length = history_length(id);
+        redisReply *reply =
+            redis_server_command(&server, "RPUSH %s {\"id\":%lld,\"type\":\"Other\"}", history_key(id), length + 1);
+        ok = reply && reply->type == REDIS_REPLY_INTEGER;
+        if (reply)
+            freeReplyObject(reply);
+    }
+    return ok;
+}
+
+/*
+ * A step computed from lastEventId 2 commits after the history grew under
+ * it: its events still get the next dense ids, the first follows the
+ * record's own last event, and the placeholders (in a body and in the
+ * flagged fields) become the ids given; an unflagged field is left alone.
+ */
+static void test_a_commit_numbers_its_events_after_what_the_history_grew_to(void)
+{
+    const char *id = "Machine:exec-1";
+    static const char *const bodies[] = { "{\"type\":\"ChoiceStateEntered\"}",
+                                          "{\"type\":\"ExecutionFailed\",\"cause\":\"#\x01"
+                                          "1\x01 of \x01"
+                                          "2\x01\"}",
+                                          "{\"type\":\"Branch\"}" };
+    const struct execution_event items[] = { { "", bodies[0] }, { "", bodies[1] }, { "@1", bodies[2] } };
+    const struct execution_events events = { items, 3, true,
+                                             EXECUTION_FIELD_STATE_ENTERED_EVENT_ID | EXECUTION_FIELD_CAUSE };
+    struct execution_record next = { .status = "FAILED",
+                                     .cause = "at #\x01"
+                                              "1\x01",
+                                     .output = "\x01"
+                                               "1\x01" };
+    struct execution_fields fields;
+    ASSERT_TRUE(create(id, START_MS, TIMER_MS));
+    /* Computed now, from lastEventId 2 ... */
+    execution_record_fields(&next, EXECUTION_FIELD_STATUS | EXECUTION_FIELD_CAUSE | EXECUTION_FIELD_OUTPUT, &fields);
+    execution_record_fields_override(&fields, EXECUTION_FIELD_STATE_ENTERED_EVENT_ID,
+                                     "\x01"
+                                     "1\x01");
+    /* ... while another branch commits two events. */
+    ASSERT_TRUE(push_other_events(id, 2));
+    reset();
+    ASSERT_TRUE(answered(execution_store_commit(client, id, 2, NULL, &events, &fields, on_commit_events, NULL)));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(EXECUTION_COMMITTED, outcome.commit);
+    ASSERT_EQ_INT(5, outcome.first_event_id);
+    ASSERT_EQ_INT(7, history_length(id));
+    ASSERT_EQ_STR("{\"id\":4,\"type\":\"Other\"}", stored_event(id, 3));
+    ASSERT_EQ_STR("{\"id\":5,\"previousEventId\":2,\"type\":\"ChoiceStateEntered\"}", stored_event(id, 4));
+    ASSERT_EQ_STR("{\"id\":6,\"previousEventId\":5,\"type\":\"ExecutionFailed\",\"cause\":\"#5 of 6\"}",
+                  stored_event(id, 5));
+    ASSERT_EQ_STR("{\"id\":7,\"previousEventId\":5,\"type\":\"Branch\"}", stored_event(id, 6));
+    ASSERT_EQ_STR("7", stored_field(id, "lastEventId"));
+    ASSERT_EQ_STR("5", stored_field(id, "stateEnteredEventId"));
+    ASSERT_EQ_STR("at #5", stored_field(id, "cause"));
+    ASSERT_EQ_STR("\x01"
+                  "1\x01",
+                  stored_field(id, "output"));
+    /* The next commit follows the record's lastEventId, with an explicit previous. */
+    const struct execution_event last[] = { { "0", "{\"type\":\"ExecutionAborted\"}" } };
+    const struct execution_events abort_events = { last, 1, false, 0 };
+    execution_record_fields(&next, EXECUTION_FIELD_STATUS, &fields);
+    reset();
+    ASSERT_TRUE(answered(execution_store_commit(client, id, 7, NULL, &abort_events, &fields, on_commit_events, NULL)));
+    ASSERT_EQ_INT(EXECUTION_COMMITTED, outcome.commit);
+    ASSERT_EQ_INT(8, outcome.first_event_id);
+    ASSERT_EQ_STR("{\"id\":8,\"previousEventId\":0,\"type\":\"ExecutionAborted\"}", stored_event(id, 7));
+}
+
 /* Asserts that id is as create() left it. */
 static void assert_unchanged(const char *id)
 {
@@ -769,6 +846,7 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server,
                              test_commit_appends_events_writes_the_mask_and_drops_the_timer_of_an_ended_execution);
     REDIS_SERVER_RUN_FLUSHED(&server, test_commit_of_a_running_execution_mirrors_its_new_timer);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_commit_numbers_its_events_after_what_the_history_grew_to);
     REDIS_SERVER_RUN_FLUSHED(&server, test_commit_on_a_moved_last_event_id_is_changed_and_writes_nothing);
     REDIS_SERVER_RUN_FLUSHED(&server, test_commit_for_a_closed_task_is_task_closed_and_writes_nothing);
     REDIS_SERVER_RUN_FLUSHED(&server, test_commit_of_a_missing_execution_is_missing_and_creates_nothing);
