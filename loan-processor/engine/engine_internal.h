@@ -76,15 +76,26 @@ __attribute__((warn_unused_result)) int engine_pin_definition(struct engine *eng
 
 /* ---- step_record.c ---- */
 
+/* One event of a step as the commit takes it (see execution_store.h). */
+struct step_event {
+    char previous[HISTORY_REF_TEXT_SIZE];
+    char *body; /* owned */
+};
+
 /*
  * What one commit writes: the record's new values (strings borrowed from
  * the step or the loaded record, except task_parameters) and which of its
- * fields the commit writes (those absent are deleted).
+ * fields the commit writes (those absent are deleted); the commit sets
+ * lastEventId itself. The events are the step's, as the commit takes them.
  */
 struct step_record {
     struct execution_record record;
     unsigned mask;
-    char *task_parameters; /* owned: the new task's Parameters as JSON text */
+    char *task_parameters;                     /* owned: the new task's Parameters as JSON text */
+    char state_entered[HISTORY_REF_TEXT_SIZE]; /* stateEnteredEventId when it is an event of the step */
+    struct step_event *step_events;            /* owned, events.count of them */
+    struct execution_event *items;             /* owned: events.items */
+    struct execution_events events;
     struct execution_fields fields;
 };
 
@@ -94,11 +105,21 @@ void step_record_reset(struct step_record *next);
 /* The fields to commit (next->fields), from next's record and mask; returns them. */
 const struct execution_fields *step_record_fields(struct step_record *next);
 
+/*
+ * The events of step as the commit takes them (next->events, built from
+ * the step's batch: keep step alive while they are used), with what next
+ * describes (call it after step_record_describe()/append_only()). Returns 0
+ * (*events set) or -ENOMEM.
+ */
+__attribute__((warn_unused_result)) int step_record_events(const struct interpreter_step *step,
+                                                           struct step_record *next,
+                                                           const struct execution_events **events);
+
 /* The record a step leaves behind: where it rests (and its deadlines), or how it ended. */
 void step_record_describe(const struct engine *engine, const struct interpreter_step *step, struct step_record *next);
 
-/* Only lastEventId moves on (a change that only appends events). */
-void step_record_append_only(const struct interpreter_step *step, struct step_record *next);
+/* A change that only appends events: no field but lastEventId (which the commit sets) changes. */
+void step_record_append_only(struct step_record *next);
 
 /*
  * Confirms the open task's start (see task_start.c): its lease and

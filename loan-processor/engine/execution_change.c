@@ -116,9 +116,10 @@ static bool commit_not_applied(struct change_operation *operation, int status, e
     return true;
 }
 
-static void on_change_committed(int status, enum execution_commit_outcome outcome, void *data)
+static void on_change_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
 {
     struct change_operation *operation = data;
+    (void)first_event_id; /* what follows needs no id: the record and the change channel have them */
     if (commit_not_applied(operation, status, outcome))
         return;
     if (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == ENGINE_TASK_SUCCEEDED)
@@ -218,9 +219,10 @@ static bool appends_only(const struct change_operation *operation)
            || (operation->kind == CHANGE_ACTIVITY && operation->activity == ACTIVITY_STARTED);
 }
 
-static void on_start_lease_committed(int status, enum execution_commit_outcome outcome, void *data)
+static void on_start_lease_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
 {
     struct change_operation *operation = data;
+    (void)first_event_id; /* no event */
     if (commit_not_applied(operation, status, outcome))
         return;
     if (operation->kind == CHANGE_TIMER) {
@@ -263,17 +265,20 @@ static int commit_change(struct change_operation *operation)
 {
     const struct execution_record *record = operation->record;
     struct step_record *next = &operation->next;
+    const struct execution_events *events = NULL;
     if (appends_only(operation)) {
-        step_record_append_only(&operation->step, next);
+        step_record_append_only(next);
         if (operation->kind == CHANGE_ACTIVITY)
             step_record_restart_heartbeat(record, operation->step.history.timestamp_ms, next);
         step_record_confirm_start(record, next);
     } else {
         step_record_describe(operation->engine, &operation->step, next);
     }
+    int result = step_record_events(&operation->step, next, &events);
+    if (result < 0)
+        return result;
     return execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
-                                  operation->token, operation->step.history.events, step_record_fields(next),
-                                  on_change_committed, operation);
+                                  operation->token, events, step_record_fields(next), on_change_committed, operation);
 }
 
 /* The state machine's name in an execution id "<stateMachine>:<execution>" (into out). */
@@ -299,9 +304,9 @@ static int interpret_record(struct change_operation *operation)
         .input = record->input,
     };
     struct execution_position position = {
-        .last_event_id = record->last_event_id,
+        .stored_events = record->last_event_id,
         .state_name = record->state,
-        .state_entered_event_id = record->state_entered_event_id,
+        .state_entered = history_ref_stored(record->state_entered_event_id),
         .state_entered_ms = record->state_entered_ms,
         .state_input = record->state_input,
         .retry_counts = record->retry_counts,

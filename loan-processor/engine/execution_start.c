@@ -101,7 +101,11 @@ static int store_execution(struct start_operation *operation)
 {
     const struct state_machine_record *machine = operation->machine;
     struct execution_record *record = &operation->next.record;
+    const struct execution_events *events = NULL;
     step_record_describe(operation->engine, &operation->step, &operation->next);
+    int result = step_record_events(&operation->step, &operation->next, &events);
+    if (result < 0)
+        return result;
     /* Borrowed, as the step's strings are. */
     record->arn = operation->execution_arn;
     record->state_machine_arn = machine->arn;
@@ -110,8 +114,9 @@ static int store_execution(struct start_operation *operation)
     record->role_arn = machine->role_arn;
     record->definition_hash = machine->definition_hash;
     record->start_ms = operation->start_ms;
+    operation->next.mask = EXECUTION_FIELDS_ALL;
     return execution_store_create(operation->engine->redis, operation->execution_id, record,
-                                  operation->step.history.events, on_execution_created, operation);
+                                  step_record_fields(&operation->next), events, on_execution_created, operation);
 }
 
 static int recompute_start(void *operation)

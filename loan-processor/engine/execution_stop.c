@@ -102,7 +102,7 @@ static int describe_abort(struct stop_operation *operation, int64_t now_ms)
         || (operation->error && !(step->error = strdup(operation->error)))
         || (operation->cause && !(step->cause = strdup(operation->cause))))
         return -ENOMEM;
-    step->history.previous_event_id = 0;
+    history_set_previous(&step->history, history_ref_stored(0));
     cJSON *details = history_details("error", operation->error, "cause", operation->cause, NULL);
     if (!details || history_append(&step->history, "ExecutionAborted", "executionAbortedEventDetails", details) < 0)
         return -ENOMEM;
@@ -112,9 +112,10 @@ static int describe_abort(struct stop_operation *operation, int64_t now_ms)
 
 static int load_for_stop(struct stop_operation *operation);
 
-static void on_stop_committed(int status, enum execution_commit_outcome outcome, void *data)
+static void on_stop_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
 {
     struct stop_operation *operation = data;
+    (void)first_event_id; /* the log and the answer need no id */
     if (status == 0 && outcome == EXECUTION_CHANGED && operation->attempts < ENGINE_MAX_COMMIT_ATTEMPTS) {
         interpreter_step_release(&operation->step);
         execution_store_record_free(operation->record);
@@ -149,11 +150,13 @@ static void on_record_for_stop(int status, struct execution_record *record, void
         finish_stop(operation, 0, record->stop_ms); /* already closed: nothing changes */
         return;
     }
+    const struct execution_events *events = NULL;
     int result = describe_abort(operation, wall_clock_now_ms());
     if (result == 0)
+        result = step_record_events(&operation->step, &operation->next, &events);
+    if (result == 0)
         result = execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id, NULL,
-                                        operation->step.history.events, step_record_fields(&operation->next),
-                                        on_stop_committed, operation);
+                                        events, step_record_fields(&operation->next), on_stop_committed, operation);
     if (result < 0)
         finish_stop(operation, -EIO, 0);
 }

@@ -2,6 +2,8 @@
  * step_record - a step of the interpreter as the record a commit writes
  * (see engine_internal.h); the record's field names are execution_record's.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine_internal.h"
@@ -11,13 +13,43 @@
 void step_record_reset(struct step_record *next)
 {
     cJSON_free(next->task_parameters);
+    for (size_t i = 0; next->step_events && i < next->events.count; i++)
+        free(next->step_events[i].body);
+    free(next->step_events);
+    free(next->items);
     memset(next, 0, sizeof(*next));
 }
 
 const struct execution_fields *step_record_fields(struct step_record *next)
 {
     execution_record_fields(&next->record, next->mask, &next->fields);
+    if (next->state_entered[0] && (next->mask & EXECUTION_FIELD_STATE_ENTERED_EVENT_ID))
+        execution_record_fields_override(&next->fields, EXECUTION_FIELD_STATE_ENTERED_EVENT_ID, next->state_entered);
     return &next->fields;
+}
+
+int step_record_events(const struct interpreter_step *step, struct step_record *next,
+                       const struct execution_events **events)
+{
+    size_t count = history_batch_count(&step->history);
+    next->step_events = calloc(count ? count : 1, sizeof(*next->step_events));
+    next->items = calloc(count ? count : 1, sizeof(*next->items));
+    if (!next->step_events || !next->items)
+        return -ENOMEM;
+    for (; next->events.count < count; next->events.count++) {
+        struct step_event *event = &next->step_events[next->events.count];
+        if (history_wire_event(&step->history, next->events.count, event->previous, &event->body) < 0)
+            return -ENOMEM;
+        next->items[next->events.count] = (struct execution_event){ event->previous, event->body };
+    }
+    next->events.items = next->items;
+    if (next->state_entered[0])
+        next->events.placeholder_fields |= EXECUTION_FIELD_STATE_ENTERED_EVENT_ID;
+    if (step->cause_has_placeholders && (next->mask & EXECUTION_FIELD_CAUSE))
+        next->events.placeholder_fields |= EXECUTION_FIELD_CAUSE;
+    next->events.has_placeholders = next->events.placeholder_fields || history_batch_has_placeholders(&step->history);
+    *events = &next->events;
+    return 0;
 }
 
 /* The earlier of two deadlines, where 0 means "none". */
@@ -74,13 +106,14 @@ void step_record_describe(const struct engine *engine, const struct interpreter_
 {
     struct execution_record *record = &next->record;
     step_record_reset(next);
-    record->last_event_id = step->history.last_event_id;
     /* The record's strings are borrowed here, never freed: the casts only fit execution_record's type. */
     record->status = (char *)interpreter_status_name(step->status);
-    next->mask = EXECUTION_FIELD_LAST_EVENT_ID | EXECUTION_FIELD_STATUS | EXECUTION_FIELDS_RESTING;
+    next->mask = EXECUTION_FIELD_STATUS | EXECUTION_FIELDS_RESTING;
     if (step->status == EXECUTION_RUNNING) {
         record->state = step->state_name;
-        record->state_entered_event_id = step->state_entered_event_id;
+        record->state_entered_event_id = step->state_entered.batch_index > 0 ? 0 : step->state_entered.id;
+        if (step->state_entered.batch_index > 0)
+            history_format_ref(step->state_entered, next->state_entered);
         record->state_entered_ms = step->state_entered_ms;
         record->state_input = step->state_input;
         record->resting = (char *)interpreter_resting_name(step->resting);
@@ -99,11 +132,9 @@ void step_record_describe(const struct engine *engine, const struct interpreter_
     }
 }
 
-void step_record_append_only(const struct interpreter_step *step, struct step_record *next)
+void step_record_append_only(struct step_record *next)
 {
     step_record_reset(next);
-    next->record.last_event_id = step->history.last_event_id;
-    next->mask = EXECUTION_FIELD_LAST_EVENT_ID;
 }
 
 void step_record_confirm_start(const struct execution_record *record, struct step_record *next)

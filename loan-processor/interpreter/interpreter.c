@@ -63,11 +63,11 @@ void interpreter_step_release(struct interpreter_step *step)
     memset(step, 0, sizeof(*step));
 }
 
-static int step_init(struct interpreter_step *step, long last_event_id, int64_t now_ms)
+static int step_init(struct interpreter_step *step, long stored_events, int64_t now_ms)
 {
     memset(step, 0, sizeof(*step));
     step->status = EXECUTION_RUNNING;
-    return history_batch_init(&step->history, last_event_id, now_ms);
+    return history_batch_init(&step->history, stored_events, now_ms);
 }
 
 /* ---- Fail, Wait, Choice, Pass, Succeed ---- */
@@ -90,13 +90,14 @@ static int fail_text(const char *fixed, const char *path, const char *field, con
     return 0;
 }
 
-static int enter_fail(struct run *run, const struct state_definition *state, long entered_event_id, const cJSON *input)
+static int enter_fail(struct run *run, const struct state_definition *state, struct history_ref entered,
+                      const cJSON *input)
 {
     char detail[4096] = "";
     const char *error = NULL, *cause = NULL;
     if (fail_text(state->error, state->error_path, "ErrorPath", input, &error, detail, sizeof(detail)) < 0
         || fail_text(state->cause, state->cause_path, "CausePath", input, &cause, detail, sizeof(detail)) < 0)
-        return interpreter_fail_runtime(run->step, state->name, entered_event_id, detail);
+        return interpreter_fail_runtime(run->step, state->name, entered, detail);
     return interpreter_end_failed(run->step, error, cause);
 }
 
@@ -135,8 +136,8 @@ static int wait_delay(const struct state_definition *state, const cJSON *effecti
  * A Wait state: rests until its time, or (a time already past) passes its
  * input on at once through *output.
  */
-static int enter_wait(struct run *run, const struct state_definition *state, long entered_event_id, const cJSON *input,
-                      const char *input_text, cJSON **output)
+static int enter_wait(struct run *run, const struct state_definition *state, struct history_ref entered,
+                      const cJSON *input, const char *input_text, cJSON **output)
 {
     char detail[4096] = "";
     int64_t delay_ms = 0;
@@ -145,27 +146,26 @@ static int enter_wait(struct run *run, const struct state_definition *state, lon
                            : (detail[0] ? -EINVAL : -ENOMEM);
     cJSON_Delete(effective);
     if (result == -EINVAL)
-        return interpreter_fail_runtime(run->step, state->name, entered_event_id, detail);
+        return interpreter_fail_runtime(run->step, state->name, entered, detail);
     if (result < 0)
         return result;
     if (delay_ms > 0) {
         run->step->delay_ms = delay_ms < MAX_DELAY_MS ? delay_ms : MAX_DELAY_MS;
-        return interpreter_rest_at(run, state, entered_event_id, run->step->history.timestamp_ms, input_text,
-                                   RESTING_WAIT);
+        return interpreter_rest_at(run, state, entered, run->step->history.timestamp_ms, input_text, RESTING_WAIT);
     }
     *output = interpreter_pass_through_output(state, input, detail, sizeof(detail));
     if (!*output)
-        return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered_event_id, detail) : -ENOMEM;
+        return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
     return 0;
 }
 
-static int enter_choice(struct run *run, const struct state_definition *state, long entered_event_id,
+static int enter_choice(struct run *run, const struct state_definition *state, struct history_ref entered,
                         const cJSON *input, cJSON **output, const char **next)
 {
     char detail[4096] = "";
     cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, sizeof(detail));
     if (!effective)
-        return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered_event_id, detail) : -ENOMEM;
+        return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
     cJSON *context = interpreter_build_context(run, state, run->step->history.timestamp_ms, NULL, 0);
     int result =
         context ? choice_state_evaluate(state->choice, effective, context, next, detail, sizeof(detail)) : -ENOMEM;
@@ -177,14 +177,15 @@ static int enter_choice(struct run *run, const struct state_definition *state, l
     }
     cJSON_Delete(effective);
     if (result == -EINVAL)
-        return interpreter_fail_runtime(run->step, state->name, entered_event_id, detail);
+        return interpreter_fail_runtime(run->step, state->name, entered, detail);
     if (result < 0 || *next)
         return result;
+    char id[HISTORY_REF_TEXT_SIZE];
     snprintf(detail, sizeof(detail),
-             "An error occurred while executing the state '%s' (entered at the event id #%ld). No Choice Rule matched "
+             "An error occurred while executing the state '%s' (entered at the event id #%s). No Choice Rule matched "
              "the input and the state has no Default",
-             state->name, entered_event_id);
-    return interpreter_end_failed(run->step, "States.NoChoiceMatched", detail);
+             state->name, history_format_ref(entered, id));
+    return interpreter_end_failed_quoting(run->step, "States.NoChoiceMatched", detail, entered.batch_index > 0);
 }
 
 /*
@@ -221,8 +222,8 @@ static cJSON *pass_output(struct run *run, const struct state_definition *state,
  * by the caller) and *next when the run goes straight on; leaves *output
  * NULL when the execution now rests or has ended.
  */
-static int enter_state(struct run *run, const struct state_definition *state, long entered_event_id, const cJSON *input,
-                       const char *input_text, cJSON **output, const char **next)
+static int enter_state(struct run *run, const struct state_definition *state, struct history_ref entered,
+                       const cJSON *input, const char *input_text, cJSON **output, const char **next)
 {
     static const struct retry_counts no_retries;
     char detail[4096] = "";
@@ -230,14 +231,14 @@ static int enter_state(struct run *run, const struct state_definition *state, lo
     *next = state->next;
     switch (state->type) {
     case STATE_TASK:
-        return interpreter_start_task_attempt(run, state, entered_event_id, run->step->history.timestamp_ms, input_text,
+        return interpreter_start_task_attempt(run, state, entered, run->step->history.timestamp_ms, input_text,
                                               &no_retries);
     case STATE_FAIL:
-        return enter_fail(run, state, entered_event_id, input);
+        return enter_fail(run, state, entered, input);
     case STATE_WAIT:
-        return enter_wait(run, state, entered_event_id, input, input_text, output);
+        return enter_wait(run, state, entered, input, input_text, output);
     case STATE_CHOICE:
-        return enter_choice(run, state, entered_event_id, input, output, next);
+        return enter_choice(run, state, entered, input, output, next);
     case STATE_PASS:
         *output = pass_output(run, state, input, &error, detail, sizeof(detail));
         break;
@@ -253,7 +254,7 @@ static int enter_state(struct run *run, const struct state_definition *state, lo
     if (!*output && strcmp(error, "States.DataLimitExceeded") == 0)
         return interpreter_fail_data_limit(run->step, state);
     if (!*output)
-        return detail[0] ? interpreter_fail_state(run->step, error, state->name, entered_event_id, detail) : -ENOMEM;
+        return detail[0] ? interpreter_fail_state(run->step, error, state->name, entered, detail) : -ENOMEM;
     return 0;
 }
 
@@ -295,7 +296,8 @@ static int fail_history_full(struct run *run)
 static int yield_before(struct run *run, const struct state_definition *state, const char *input_text)
 {
     run->step->delay_ms = 0;
-    return interpreter_rest_at(run, state, 0, run->step->history.timestamp_ms, input_text, RESTING_CONTINUE);
+    return interpreter_rest_at(run, state, history_ref_stored(0), run->step->history.timestamp_ms, input_text,
+                               RESTING_CONTINUE);
 }
 
 /* Whether the step has run its share of states (see TRANSITIONS_PER_STEP). */
@@ -315,20 +317,21 @@ static int run_states(struct run *run, const struct state_definition *state, cJS
     bool ended = false;
     while (state && result == 0 && !ended) {
         char *input_text = interpreter_print_document(input);
-        long entered = 0;
+        struct history_ref entered;
         cJSON *output = NULL;
         const char *next = NULL;
         if (!input_text) {
             result = -ENOMEM;
         } else if (step_is_full(run)) {
             result = yield_before(run, state, input_text);
-        } else if (run->step->history.last_event_id + 2 > INTERPRETER_MAX_HISTORY_EVENTS) {
+        } else if (history_total_events(&run->step->history) + 2 > INTERPRETER_MAX_HISTORY_EVENTS) {
             result = fail_history_full(run);
         } else {
             run->transitions++;
             run->input_bytes += strlen(input_text);
-            entered = interpreter_append_state_entered(run->step, state, input_text);
-            result = entered < 0 ? -ENOMEM : enter_state(run, state, entered, input, input_text, &output, &next);
+            result = interpreter_append_state_entered(run->step, state, input_text, &entered);
+            if (result == 0)
+                result = enter_state(run, state, entered, input, input_text, &output, &next);
         }
         cJSON_free(input_text);
         cJSON_Delete(input);
@@ -369,7 +372,7 @@ int interpreter_start(const struct state_machine *machine, const struct executio
     if (history_append(&step->history, "ExecutionStarted", "executionStartedEventDetails", details) < 0)
         return -ENOMEM;
     /* AWS records the first state as following event 0, not ExecutionStarted. */
-    step->history.previous_event_id = 0;
+    history_set_previous(&step->history, history_ref_stored(0));
     cJSON *input = interpreter_parse_stored(facts->input);
     if (!input)
         return -ENOMEM;
@@ -400,7 +403,7 @@ static const struct state_definition *begin_task_step(const struct state_machine
                                                       struct interpreter_step *step, int *result)
 {
     const struct state_definition *state = resting_state(machine, position, RESTING_TASK);
-    *result = step_init(step, position->last_event_id, environment->now_ms) < 0 ? -ENOMEM : 0;
+    *result = step_init(step, position->stored_events, environment->now_ms) < 0 ? -ENOMEM : 0;
     if (*result == 0 && (!state || (scope != ANY_TASK && interpreter_runs_activity(state) != (scope == ACTIVITY_TASK))))
         *result = -EINVAL;
     return *result == 0 ? state : NULL;
@@ -455,8 +458,7 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
     if (!state_output && detail[0] && strcmp(error, INTRINSIC_FAILURE_ERROR) == 0)
         return interpreter_raise_task_error(&run, state, position, error, detail);
     if (!state_output)
-        return detail[0] ? interpreter_fail_runtime(step, state->name, position->state_entered_event_id, detail)
-                         : -ENOMEM;
+        return detail[0] ? interpreter_fail_runtime(step, state->name, position->state_entered, detail) : -ENOMEM;
     return interpreter_leave_state(&run, state, state_output, state->next);
 }
 
@@ -476,7 +478,7 @@ static int end_task_attempt(const struct state_machine *machine, const struct ex
         return result;
     result = interpreter_append_attempt_event(step, state, what,
                                               interpreter_attempt_details(state, "error", error, "cause", cause));
-    return result < 0 ? result : interpreter_handle_task_error(&run, state, position, error, cause, heartbeat);
+    return result < 0 ? result : interpreter_handle_task_error(&run, state, position, error, cause, heartbeat, false);
 }
 
 int interpreter_task_failed(const struct state_machine *machine, const struct execution_facts *facts,
@@ -529,7 +531,7 @@ int interpreter_activity_missing(const struct state_machine *machine, const stru
         begin_task_step(machine, position, ACTIVITY_TASK, environment, step, &result);
     if (!state)
         return result;
-    return interpreter_fail_missing_activity(step, state, position->state_entered_event_id);
+    return interpreter_fail_missing_activity(step, state, position->state_entered);
 }
 
 int interpreter_activity_schedule_failed(const struct state_machine *machine, const struct execution_facts *facts,
@@ -560,14 +562,14 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
     struct run run = { machine, facts, environment, step, 0, 0 };
     const struct state_definition *wait = resting_state(machine, position, RESTING_WAIT);
     const struct state_definition *retry = resting_state(machine, position, RESTING_RETRY);
-    if (step_init(step, position->last_event_id, environment->now_ms) < 0)
+    if (step_init(step, position->stored_events, environment->now_ms) < 0)
         return -ENOMEM;
     if (position->resting == RESTING_CONTINUE)
         return go_on(&run, position);
     if (retry) {
         struct retry_counts counts;
         interpreter_parse_retry_counts(position->retry_counts, retry->retrier_count, &counts);
-        return interpreter_start_task_attempt(&run, retry, position->state_entered_event_id, position->state_entered_ms,
+        return interpreter_start_task_attempt(&run, retry, position->state_entered, position->state_entered_ms,
                                               position->state_input, &counts);
     }
     if (!wait)
@@ -577,7 +579,6 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
     cJSON *output = input ? interpreter_pass_through_output(wait, input, detail, sizeof(detail)) : NULL;
     cJSON_Delete(input);
     if (!output)
-        return detail[0] ? interpreter_fail_runtime(step, wait->name, position->state_entered_event_id, detail)
-                         : -ENOMEM;
+        return detail[0] ? interpreter_fail_runtime(step, wait->name, position->state_entered, detail) : -ENOMEM;
     return interpreter_leave_state(&run, wait, output, wait->next);
 }

@@ -88,9 +88,9 @@ struct execution_facts {
 
 /* Where a running execution rests, as stored between steps. */
 struct execution_position {
-    long last_event_id;
+    long stored_events; /* how many events its history holds (the record's lastEventId while one branch writes) */
     const char *state_name;
-    long state_entered_event_id;
+    struct history_ref state_entered; /* its StateEntered event: stored, or (a position built in a step) in the batch */
     int64_t state_entered_ms;
     const char *state_input; /* JSON text: the state's raw input */
     enum resting_kind resting;
@@ -120,15 +120,21 @@ struct task_request {
     long heartbeat_seconds;
 };
 
+/*
+ * A step's events carry no ids (see history.h): where the step quotes an id
+ * of its own batch (state_entered, and cause when cause_has_placeholders),
+ * the commit replaces the placeholder by the id.
+ */
 struct interpreter_step {
     struct history_batch history;
     enum execution_status status;
-    char *output; /* SUCCEEDED: JSON text */
-    char *error;  /* FAILED: may be NULL */
-    char *cause;  /* FAILED: may be NULL */
+    char *output;                /* SUCCEEDED: JSON text */
+    char *error;                 /* FAILED: may be NULL */
+    char *cause;                 /* FAILED: may be NULL */
+    bool cause_has_placeholders; /* FAILED: cause quotes an event of the batch (history_format_ref) */
     /* RUNNING: the new resting point */
     char *state_name;
-    long state_entered_event_id;
+    struct history_ref state_entered;
     int64_t state_entered_ms;
     char *state_input;
     enum resting_kind resting;

@@ -56,14 +56,15 @@ static int append_payload_event(struct interpreter_step *step, const char *type,
     return history_append(&step->history, type, details_member, details) < 0 ? -ENOMEM : 0;
 }
 
-long interpreter_append_state_entered(struct interpreter_step *step, const struct state_definition *state,
-                                      const char *input)
+int interpreter_append_state_entered(struct interpreter_step *step, const struct state_definition *state,
+                                     const char *input, struct history_ref *entered)
 {
     char type[64];
     snprintf(type, sizeof(type), "%sStateEntered", state_machine_type_name(state->type));
     if (append_payload_event(step, type, "stateEnteredEventDetails", state->name, "input", input) < 0)
         return -ENOMEM;
-    return step->history.last_event_id;
+    *entered = history_last(&step->history);
+    return 0;
 }
 
 int interpreter_append_state_exited(struct interpreter_step *step, const struct state_definition *state,
@@ -132,7 +133,14 @@ int interpreter_end_succeeded(struct interpreter_step *step, const char *output)
 
 int interpreter_end_failed(struct interpreter_step *step, const char *error, const char *cause)
 {
+    return interpreter_end_failed_quoting(step, error, cause, false);
+}
+
+int interpreter_end_failed_quoting(struct interpreter_step *step, const char *error, const char *cause,
+                                   bool quotes_batch)
+{
     step->status = EXECUTION_FAILED;
+    step->cause_has_placeholders = quotes_batch && cause;
     step->error = error ? strdup(error) : NULL;
     step->cause = cause ? strdup(cause) : NULL;
     if ((error && !step->error) || (cause && !step->cause))
@@ -140,34 +148,44 @@ int interpreter_end_failed(struct interpreter_step *step, const char *error, con
     cJSON *details = history_details("error", error, "cause", cause, NULL);
     if (!details)
         return -ENOMEM;
-    return history_append(&step->history, "ExecutionFailed", "executionFailedEventDetails", details) < 0 ? -ENOMEM : 0;
+    if (history_append(&step->history, "ExecutionFailed", "executionFailedEventDetails", details) < 0)
+        return -ENOMEM;
+    if (step->cause_has_placeholders)
+        history_mark_placeholders(&step->history);
+    return 0;
 }
 
-char *interpreter_state_error_cause(const char *state_name, long entered_event_id, const char *detail)
+char *interpreter_state_error_cause(const char *state_name, struct history_ref entered, const char *detail)
 {
+    char id[HISTORY_REF_TEXT_SIZE];
     size_t size = strlen(detail) + strlen(state_name) + 128;
     char *cause = malloc(size);
     if (cause)
-        snprintf(cause, size, "An error occurred while executing the state '%s' (entered at the event id #%ld). %s",
-                 state_name, entered_event_id, detail);
+        snprintf(cause, size, "An error occurred while executing the state '%s' (entered at the event id #%s). %s",
+                 state_name, history_format_ref(entered, id), detail);
     return cause;
 }
 
-int interpreter_fail_state(struct interpreter_step *step, const char *error, const char *state_name,
-                           long entered_event_id, const char *detail)
+char *interpreter_cause_as_data(const struct interpreter_step *step, const char *cause, bool quotes_batch)
 {
-    char *cause = interpreter_state_error_cause(state_name, entered_event_id, detail);
+    return quotes_batch ? history_resolve_text(cause, step->history.stored_events) : strdup(cause);
+}
+
+int interpreter_fail_state(struct interpreter_step *step, const char *error, const char *state_name,
+                           struct history_ref entered, const char *detail)
+{
+    char *cause = interpreter_state_error_cause(state_name, entered, detail);
     if (!cause)
         return -ENOMEM;
-    int result = interpreter_end_failed(step, error, cause);
+    int result = interpreter_end_failed_quoting(step, error, cause, entered.batch_index > 0);
     free(cause);
     return result;
 }
 
-int interpreter_fail_runtime(struct interpreter_step *step, const char *state_name, long entered_event_id,
+int interpreter_fail_runtime(struct interpreter_step *step, const char *state_name, struct history_ref entered,
                              const char *detail)
 {
-    return interpreter_fail_state(step, "States.Runtime", state_name, entered_event_id, detail);
+    return interpreter_fail_state(step, "States.Runtime", state_name, entered, detail);
 }
 
 bool interpreter_over_nesting_limit(struct interpreter_step *step, const struct state_definition *state,
@@ -394,14 +412,14 @@ int interpreter_select_whole_number(const char *path, const char *field, long mi
 
 /* ---- resting ---- */
 
-int interpreter_rest_at(struct run *run, const struct state_definition *state, long entered_event_id,
+int interpreter_rest_at(struct run *run, const struct state_definition *state, struct history_ref entered,
                         int64_t entered_ms, const char *input_text, enum resting_kind resting)
 {
     struct interpreter_step *step = run->step;
     step->resting = resting;
     step->state_name = strdup(state->name);
     step->state_input = strdup(input_text);
-    step->state_entered_event_id = entered_event_id;
+    step->state_entered = entered;
     step->state_entered_ms = entered_ms;
     return step->state_name && step->state_input ? 0 : -ENOMEM;
 }

@@ -51,9 +51,11 @@ void interpreter_parse_retry_counts(const char *text, size_t retrier_count, stru
 /* The retry counts as stored ("2,0,1"); a malloc'd text, NULL when out of memory. */
 char *interpreter_format_retry_counts(const struct retry_counts *counts, size_t retrier_count);
 
-/* Appends <Type>StateEntered with input; the new event's id, or -ENOMEM. */
-long interpreter_append_state_entered(struct interpreter_step *step, const struct state_definition *state,
-                                      const char *input);
+/* Appends <Type>StateEntered with input; 0 (*entered names the new event) or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_append_state_entered(struct interpreter_step *step,
+                                                                         const struct state_definition *state,
+                                                                         const char *input,
+                                                                         struct history_ref *entered);
 
 /* Appends <Type>StateExited with output; 0 or -ENOMEM. */
 __attribute__((warn_unused_result)) int interpreter_append_state_exited(struct interpreter_step *step,
@@ -96,12 +98,30 @@ __attribute__((warn_unused_result)) int interpreter_end_succeeded(struct interpr
 __attribute__((warn_unused_result)) int interpreter_end_failed(struct interpreter_step *step, const char *error,
                                                                const char *cause);
 
-/* AWS's cause for an error a state raises itself: its wording around detail. NULL when out of memory. */
-char *interpreter_state_error_cause(const char *state_name, long entered_event_id, const char *detail);
+/*
+ * As interpreter_end_failed(); quotes_batch says that cause quotes an event
+ * of the batch (a placeholder), which the commit replaces by its id.
+ */
+__attribute__((warn_unused_result)) int interpreter_end_failed_quoting(struct interpreter_step *step, const char *error,
+                                                                       const char *cause, bool quotes_batch);
+
+/*
+ * AWS's cause for an error a state raises itself: its wording around detail,
+ * quoting the state's entered event (a placeholder when it is in the batch).
+ * NULL when out of memory.
+ */
+char *interpreter_state_error_cause(const char *state_name, struct history_ref entered, const char *detail);
+
+/*
+ * A cause as it goes into data (a Catch's output): its placeholders replaced
+ * by the ids the batch's events get when nothing else is committed before it
+ * (exact while one branch writes the history). malloc'd; NULL when out of memory.
+ */
+char *interpreter_cause_as_data(const struct interpreter_step *step, const char *cause, bool quotes_batch);
 
 /* Fails the execution with error (States.Runtime, States.IntrinsicFailure), AWS's wording around detail. */
 __attribute__((warn_unused_result)) int interpreter_fail_state(struct interpreter_step *step, const char *error,
-                                                               const char *state_name, long entered_event_id,
+                                                               const char *state_name, struct history_ref entered,
                                                                const char *detail);
 
 /*
@@ -128,7 +148,7 @@ bool interpreter_over_nesting_limit(struct interpreter_step *step, const struct 
 
 /* Fails the execution with States.Runtime, AWS's wording around detail. */
 __attribute__((warn_unused_result)) int interpreter_fail_runtime(struct interpreter_step *step, const char *state_name,
-                                                                 long entered_event_id, const char *detail);
+                                                                 struct history_ref entered, const char *detail);
 
 /*
  * The error a payload template's evaluation status stands for: -EDOM is an
@@ -189,12 +209,12 @@ __attribute__((warn_unused_result)) int interpreter_select_whole_number(const ch
                                                                         char *detail, size_t detail_size);
 
 /*
- * Ends the step resting in state (entered at entered_event_id and
+ * Ends the step resting in state (entered at the event entered and
  * entered_ms, with input_text) until the trigger resting stands for; 0 or
  * -ENOMEM.
  */
 __attribute__((warn_unused_result)) int interpreter_rest_at(struct run *run, const struct state_definition *state,
-                                                            long entered_event_id, int64_t entered_ms,
+                                                            struct history_ref entered, int64_t entered_ms,
                                                             const char *input_text, enum resting_kind resting);
 
 /* ---- interpreter_task.c ---- */
@@ -202,9 +222,12 @@ __attribute__((warn_unused_result)) int interpreter_rest_at(struct run *run, con
 /* Fails the execution because the activity of state does not exist, in AWS's words. */
 __attribute__((warn_unused_result)) int interpreter_fail_missing_activity(struct interpreter_step *step,
                                                                           const struct state_definition *state,
-                                                                          long entered_event_id);
+                                                                          struct history_ref entered);
 
-/* A Task raises error with AWS's cause around detail; its Retry and Catch handle it as they would a task's. */
+/*
+ * A Task raises error with AWS's cause around detail (quoting the state's
+ * entered event); its Retry and Catch handle it as they would a task's.
+ */
 __attribute__((warn_unused_result)) int interpreter_raise_task_error(struct run *run,
                                                                      const struct state_definition *state,
                                                                      const struct execution_position *position,
@@ -217,19 +240,21 @@ __attribute__((warn_unused_result)) int interpreter_raise_task_error(struct run 
  * the execution instead.
  */
 __attribute__((warn_unused_result)) int
-interpreter_start_task_attempt(struct run *run, const struct state_definition *state, long entered_event_id,
+interpreter_start_task_attempt(struct run *run, const struct state_definition *state, struct history_ref entered,
                                int64_t entered_ms, const char *input_text, const struct retry_counts *counts);
 
 /*
  * After a Task attempt's TaskFailed or TaskTimedOut: the first retrier that
  * matches retries while it has attempts left; otherwise the first matching
  * catcher takes over; otherwise the execution fails with the error.
+ * cause_quotes_batch: cause holds a placeholder of the batch (see
+ * interpreter_state_error_cause()).
  */
 __attribute__((warn_unused_result)) int interpreter_handle_task_error(struct run *run,
                                                                       const struct state_definition *state,
                                                                       const struct execution_position *position,
                                                                       const char *error, const char *cause,
-                                                                      bool heartbeat);
+                                                                      bool heartbeat, bool cause_quotes_batch);
 
 /* ---- interpreter.c ---- */
 

@@ -73,11 +73,11 @@ static int schedule_activity_event(struct interpreter_step *step)
 }
 
 int interpreter_fail_missing_activity(struct interpreter_step *step, const struct state_definition *state,
-                                      long entered_event_id)
+                                      struct history_ref entered)
 {
     char detail[ACTIVITY_ARN_SIZE + 64];
     snprintf(detail, sizeof(detail), "The activity %s does not exist.", state->resource);
-    return interpreter_fail_runtime(step, state->name, entered_event_id, detail);
+    return interpreter_fail_runtime(step, state->name, entered, detail);
 }
 
 /* The resolved Parameters must not still hold a ".$" key (the CDK mistake); -EINVAL with AWS's detail if so. */
@@ -164,16 +164,17 @@ static int build_task_request(struct run *run, const struct state_definition *st
 int interpreter_raise_task_error(struct run *run, const struct state_definition *state,
                                  const struct execution_position *position, const char *error, const char *detail)
 {
-    char *cause = interpreter_state_error_cause(state->name, position->state_entered_event_id, detail);
+    char *cause = interpreter_state_error_cause(state->name, position->state_entered, detail);
     if (!cause)
         return -ENOMEM;
-    int result = interpreter_handle_task_error(run, state, position, error, cause, false);
+    int result = interpreter_handle_task_error(run, state, position, error, cause, false,
+                                               position->state_entered.batch_index > 0);
     free(cause);
     return result;
 }
 
 /* An attempt whose Parameters failed never starts: what its request holds goes, and the error is raised. */
-static int abandon_task_attempt(struct run *run, const struct state_definition *state, long entered_event_id,
+static int abandon_task_attempt(struct run *run, const struct state_definition *state, struct history_ref entered,
                                 int64_t entered_ms, const char *input_text, const struct retry_counts *counts,
                                 const char *detail)
 {
@@ -182,9 +183,9 @@ static int abandon_task_attempt(struct run *run, const struct state_definition *
     if (!retry_text)
         return -ENOMEM;
     struct execution_position position = {
-        .last_event_id = run->step->history.last_event_id,
+        .stored_events = run->step->history.stored_events,
         .state_name = state->name,
-        .state_entered_event_id = entered_event_id,
+        .state_entered = entered,
         .state_entered_ms = entered_ms,
         .state_input = input_text,
         .resting = RESTING_TASK,
@@ -219,7 +220,7 @@ static bool parameters_over_data_limit(struct interpreter_step *step, const stru
     return over;
 }
 
-int interpreter_start_task_attempt(struct run *run, const struct state_definition *state, long entered_event_id,
+int interpreter_start_task_attempt(struct run *run, const struct state_definition *state, struct history_ref entered,
                                    int64_t entered_ms, const char *input_text, const struct retry_counts *counts)
 {
     struct interpreter_step *step = run->step;
@@ -230,16 +231,16 @@ int interpreter_start_task_attempt(struct run *run, const struct state_definitio
     int result = build_task_request(run, state, entered_ms, input, counts->total, detail, sizeof(detail));
     cJSON_Delete(input);
     if (result == -EINVAL)
-        return interpreter_fail_runtime(step, state->name, entered_event_id, detail);
+        return interpreter_fail_runtime(step, state->name, entered, detail);
     if (result == -EDOM)
-        return abandon_task_attempt(run, state, entered_event_id, entered_ms, input_text, counts, detail);
+        return abandon_task_attempt(run, state, entered, entered_ms, input_text, counts, detail);
     if (result == -E2BIG)
         return interpreter_fail_data_limit(step, state);
     if (result < 0)
         return result;
     const char *missing = run->environment->missing_activity;
     if (step->task.is_activity && missing && strcmp(missing, state->resource) == 0)
-        return interpreter_fail_missing_activity(step, state, entered_event_id);
+        return interpreter_fail_missing_activity(step, state, entered);
     if (parameters_over_data_limit(step, state, &result))
         return result;
     if (counts->total && !(step->retry_counts = interpreter_format_retry_counts(counts, state->retrier_count)))
@@ -248,7 +249,7 @@ int interpreter_start_task_attempt(struct run *run, const struct state_definitio
     if (result < 0)
         return result;
     step->has_task = true;
-    return interpreter_rest_at(run, state, entered_event_id, entered_ms, input_text, RESTING_TASK);
+    return interpreter_rest_at(run, state, entered, entered_ms, input_text, RESTING_TASK);
 }
 
 /* ---- errors of a Task: Retry, Catch, or the end ---- */
@@ -283,25 +284,26 @@ static cJSON *error_output(const char *error, const char *cause)
 }
 
 static int catch_error(struct run *run, const struct state_definition *state, const struct execution_position *position,
-                       const struct catcher *catcher, const char *error, const char *cause)
+                       const struct catcher *catcher, const char *error, const char *cause, bool cause_quotes_batch)
 {
     char detail[1024];
-    cJSON *input = interpreter_parse_stored(position->state_input);
-    cJSON *result = input ? error_output(error, cause) : NULL;
+    char *data_cause = cause ? interpreter_cause_as_data(run->step, cause, cause_quotes_batch) : NULL;
+    cJSON *input = !cause || data_cause ? interpreter_parse_stored(position->state_input) : NULL;
+    cJSON *result = input ? error_output(error, data_cause) : NULL;
+    free(data_cause);
     cJSON *output =
         result ? interpreter_place_result(&catcher->result_path, input, result, detail, sizeof(detail)) : NULL;
     if (!result)
         detail[0] = '\0';
     cJSON_Delete(input);
     if (!output)
-        return detail[0] ? interpreter_fail_runtime(run->step, state->name, position->state_entered_event_id, detail)
-                         : -ENOMEM;
+        return detail[0] ? interpreter_fail_runtime(run->step, state->name, position->state_entered, detail) : -ENOMEM;
     return interpreter_leave_state(run, state, output, catcher->next);
 }
 
 int interpreter_handle_task_error(struct run *run, const struct state_definition *state,
                                   const struct execution_position *position, const char *error, const char *cause,
-                                  bool heartbeat)
+                                  bool heartbeat, bool cause_quotes_batch)
 {
     struct retry_counts counts;
     interpreter_parse_retry_counts(position->retry_counts, state->retrier_count, &counts);
@@ -316,12 +318,12 @@ int interpreter_handle_task_error(struct run *run, const struct state_definition
         run->step->retry_counts = interpreter_format_retry_counts(&counts, state->retrier_count);
         if (!run->step->retry_counts)
             return -ENOMEM;
-        return interpreter_rest_at(run, state, position->state_entered_event_id, position->state_entered_ms,
+        return interpreter_rest_at(run, state, position->state_entered, position->state_entered_ms,
                                    position->state_input, RESTING_RETRY);
     }
     for (size_t i = 0; i < state->catcher_count; i++) {
         if (state_machine_error_matches(state->catchers[i].error_equals, error, heartbeat))
-            return catch_error(run, state, position, &state->catchers[i], error, cause);
+            return catch_error(run, state, position, &state->catchers[i], error, cause, cause_quotes_batch);
     }
-    return interpreter_end_failed(run->step, error, cause);
+    return interpreter_end_failed_quoting(run->step, error, cause, cause_quotes_batch);
 }

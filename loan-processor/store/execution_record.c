@@ -91,6 +91,34 @@ void execution_record_fields(const struct execution_record *record, unsigned mas
     }
 }
 
+const char *execution_record_field_name(enum execution_record_field field)
+{
+    for (size_t i = 0; i < EXECUTION_RECORD_FIELD_COUNT; i++)
+        if (field == 1u << i)
+            return fields_table[i].name;
+    return NULL;
+}
+
+void execution_record_fields_override(struct execution_fields *fields, enum execution_record_field field,
+                                      const char *value)
+{
+    const char *name = execution_record_field_name(field);
+    size_t kept = 0;
+    if (!name)
+        return;
+    for (size_t i = 0; i < fields->delete_count; i++)
+        if (fields->deletes[i] != name)
+            fields->deletes[kept++] = fields->deletes[i];
+    fields->delete_count = kept;
+    for (size_t i = 0; i < fields->set_count; i++) {
+        if (fields->set[i].name == name) {
+            fields->set[i].value = value;
+            return;
+        }
+    }
+    fields->set[fields->set_count++] = (struct store_field){ name, value };
+}
+
 /* Parses a decimal integer of length bytes. */
 static bool parse_number(const char *text, size_t length, long long *number)
 {

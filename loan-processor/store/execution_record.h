@@ -112,6 +112,16 @@ struct execution_fields {
  */
 void execution_record_fields(const struct execution_record *record, unsigned mask, struct execution_fields *fields);
 
+/* The name in the hash of field (one bit of enum execution_record_field). */
+const char *execution_record_field_name(enum execution_record_field field);
+
+/*
+ * Makes fields set field to value (borrowed) instead of what
+ * execution_record_fields() chose for it (another value, or a deletion).
+ */
+void execution_record_fields_override(struct execution_fields *fields, enum execution_record_field field,
+                                      const char *value);
+
 /* A hash field read back: name and value (value_length bytes, not necessarily NUL-terminated). */
 struct execution_hash_entry {
     const char *name;

@@ -160,19 +160,33 @@ int execution_store_load(struct redis_client *client, const char *execution_id, 
     return result;
 }
 
-/* Appends each event of the array as JSON text. */
-static void arguments_add_events(struct store_arguments *list, const cJSON *events)
+/* The events of a commit or a create: none when events is NULL. */
+static const struct execution_events *events_or_none(const struct execution_events *events)
 {
-    const cJSON *event;
-    cJSON_ArrayForEach(event, events)
-    {
-        char *text = cJSON_PrintUnformatted(event);
-        if (!text) {
-            list->failed = true;
-            return;
-        }
-        store_arguments_add(list, text);
-        cJSON_free(text);
+    static const struct execution_events none = { 0 };
+    return events ? events : &none;
+}
+
+/* Appends the placeholder flag and the names of the fields holding placeholders (see _append_events.lua). */
+static void arguments_add_placeholders(struct store_arguments *list, const struct execution_events *events)
+{
+    char names[512] = "";
+    size_t length = 0;
+    for (size_t i = 0; events->has_placeholders && i < EXECUTION_RECORD_FIELD_COUNT; i++) {
+        const char *name = (events->placeholder_fields & (1u << i)) ? execution_record_field_name(1u << i) : NULL;
+        if (name)
+            length += (size_t)snprintf(names + length, sizeof(names) - length, "%s%s", length ? "," : "", name);
+    }
+    store_arguments_add(list, events->has_placeholders ? "1" : "");
+    store_arguments_add(list, names);
+}
+
+/* Appends each event: its previous reference and its JSON text. */
+static void arguments_add_events(struct store_arguments *list, const struct execution_events *events)
+{
+    for (size_t i = 0; i < events->count; i++) {
+        store_arguments_add(list, events->items[i].previous);
+        store_arguments_add(list, events->items[i].body);
     }
 }
 
@@ -189,7 +203,7 @@ struct create_request {
     void *data;
 };
 
-static void on_created(redisReply *reply, void *data)
+static void on_created(redisReply *reply, void *data) /* see scripts/create_execution.lua */
 {
     struct create_request *request = data;
     struct execution_record *record = NULL;
@@ -228,11 +242,12 @@ static int add_index_entry(struct redis_client *client, const char *state_machin
 }
 
 int execution_store_create(struct redis_client *client, const char *execution_id, const struct execution_record *record,
-                           const cJSON *events, store_create_callback callback, void *data)
+                           const struct execution_fields *fields, const struct execution_events *events,
+                           store_create_callback callback, void *data)
 {
     struct store_arguments list = { 0 };
+    events = events_or_none(events);
     struct execution_keys keys;
-    struct execution_fields fields;
     if (!record->arn || !record->state_machine_arn)
         return -EINVAL;
     int result = execution_keys_of(execution_id, &keys);
@@ -243,14 +258,14 @@ int execution_store_create(struct redis_client *client, const char *execution_id
         return -ENOMEM;
     request->callback = callback;
     request->data = data;
-    execution_record_fields(record, EXECUTION_FIELDS_ALL, &fields);
     arguments_add_keys(&list, &keys);
     store_arguments_add(&list, execution_id);
-    store_arguments_add_number(&list, cJSON_GetArraySize(events));
+    store_arguments_add_number(&list, (long long)events->count);
+    arguments_add_placeholders(&list, events);
     arguments_add_events(&list, events);
-    for (size_t i = 0; i < fields.set_count; i++) {
-        store_arguments_add(&list, fields.set[i].name);
-        store_arguments_add(&list, fields.set[i].value);
+    for (size_t i = 0; i < fields->set_count; i++) {
+        store_arguments_add(&list, fields->set[i].name);
+        store_arguments_add(&list, fields->set[i].value);
     }
     result = list.failed ? -ENOMEM : add_index_entry(client, record->state_machine_arn, record->arn, record->start_ms);
     if (result == 0)
@@ -262,15 +277,21 @@ int execution_store_create(struct redis_client *client, const char *execution_id
     return result;
 }
 
+/* Who hears of a commit-like script's outcome: one of the two callbacks. */
 struct commit_request {
     store_commit_callback callback;
+    store_events_callback events_callback;
     void *data;
 };
 
-/* What a commit-like script's integer reply means (see scripts/commit_execution.lua). */
+/*
+ * What a commit-like script's integer reply means (see
+ * scripts/commit_execution.lua: a commit answers its first event's id,
+ * which is at least 1, the other scripts 1).
+ */
 static enum execution_commit_outcome outcome_of(long long reply)
 {
-    return reply == 1    ? EXECUTION_COMMITTED
+    return reply >= 1    ? EXECUTION_COMMITTED
            : reply == -1 ? EXECUTION_TASK_CLOSED
            : reply == -2 ? EXECUTION_MISSING
                          : EXECUTION_CHANGED;
@@ -279,27 +300,34 @@ static enum execution_commit_outcome outcome_of(long long reply)
 static void on_committed(redisReply *reply, void *data)
 {
     struct commit_request *request = data;
-    bool valid = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= -2 && reply->integer <= 1;
+    bool valid = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= -2;
     int status = valid ? 0 : -EIO;
     if (!valid && redis_client_reply_status(reply) == -EPROTO) {
         log_event(LOG_ERROR, "store-refused", "Redis refused a change of an execution: %.300s", reply->str);
         status = -EPROTO;
     }
-    request->callback(status, valid ? outcome_of(reply->integer) : EXECUTION_CHANGED, request->data);
+    enum execution_commit_outcome outcome = valid ? outcome_of(reply->integer) : EXECUTION_CHANGED;
+    if (request->events_callback)
+        request->events_callback(status, outcome, valid && reply->integer >= 1 ? (long)reply->integer : 0,
+                                 request->data);
+    else
+        request->callback(status, outcome, request->data);
     free(request);
 }
 
-/* Runs a script that answers one integer outcome (list is released in every case). Same contract as above. */
+/*
+ * Runs a script that answers one integer outcome (list is released in every
+ * case); one of callback and events_callback hears of it. Same contract as above.
+ */
 static int run_status_script(struct redis_client *client, struct redis_script *script, int key_count,
-                             struct store_arguments *list, store_commit_callback callback, void *data)
+                             struct store_arguments *list, const struct commit_request *hearer)
 {
     struct commit_request *request = malloc(sizeof(*request));
     if (!request) {
         store_arguments_release(list);
         return -ENOMEM;
     }
-    request->callback = callback;
-    request->data = data;
+    *request = *hearer;
     int result = store_arguments_eval(client, script, key_count, list, on_committed, request);
     if (result < 0)
         free(request);
@@ -307,21 +335,24 @@ static int run_status_script(struct redis_client *client, struct redis_script *s
 }
 
 int execution_store_commit(struct redis_client *client, const char *execution_id, long expected_last_event_id,
-                           const char *required_token, const cJSON *events, const struct execution_fields *fields,
-                           store_commit_callback callback, void *data)
+                           const char *required_token, const struct execution_events *events,
+                           const struct execution_fields *fields, store_events_callback callback, void *data)
 {
     struct store_arguments list = { 0 };
     struct execution_keys keys;
+    const struct commit_request hearer = { NULL, callback, data };
     int result = execution_keys_of(execution_id, &keys);
+    events = events_or_none(events);
     if (result < 0)
         return result;
     arguments_add_keys(&list, &keys);
     store_arguments_add_number(&list, expected_last_event_id);
     store_arguments_add(&list, required_token ? required_token : "");
-    store_arguments_add_number(&list, cJSON_GetArraySize(events));
+    store_arguments_add_number(&list, (long long)events->count);
     store_arguments_add_number(&list, (long long)fields->set_count);
     store_arguments_add_number(&list, (long long)fields->delete_count);
     store_arguments_add(&list, execution_id);
+    arguments_add_placeholders(&list, events);
     arguments_add_events(&list, events);
     for (size_t i = 0; i < fields->set_count; i++) {
         store_arguments_add(&list, fields->set[i].name);
@@ -329,7 +360,7 @@ int execution_store_commit(struct redis_client *client, const char *execution_id
     }
     for (size_t i = 0; i < fields->delete_count; i++)
         store_arguments_add(&list, fields->deletes[i]);
-    return run_status_script(client, &commit_script, 3, &list, callback, data);
+    return run_status_script(client, &commit_script, 3, &list, &hearer);
 }
 
 /* Runs script on KEYS record and timers of execution_id, with ARGV extra (count of them) and then the id. */
@@ -338,6 +369,7 @@ static int run_on_record_and_timers(struct redis_client *client, struct redis_sc
 {
     struct store_arguments list = { 0 };
     struct execution_keys keys;
+    const struct commit_request hearer = { callback, NULL, data };
     int result = execution_keys_of(execution_id, &keys);
     if (result < 0)
         return result;
@@ -346,7 +378,7 @@ static int run_on_record_and_timers(struct redis_client *client, struct redis_sc
     for (size_t i = 0; i < count; i++)
         store_arguments_add(&list, extra[i]);
     store_arguments_add(&list, execution_id);
-    return run_status_script(client, script, 2, &list, callback, data);
+    return run_status_script(client, script, 2, &list, &hearer);
 }
 
 int execution_store_heartbeat(struct redis_client *client, const char *execution_id, const char *token, int64_t now_ms,

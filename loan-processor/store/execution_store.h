@@ -72,6 +72,34 @@ typedef void (*store_create_callback)(int status, bool created, struct execution
 /* status 0 and what the script found (outcome), or -EIO/-EPROTO (see above; outcome meaningless). */
 typedef void (*store_commit_callback)(int status, enum execution_commit_outcome outcome, void *data);
 
+/*
+ * As store_commit_callback, for a commit of events: when committed,
+ * first_event_id is the id the commit gave the first of them (the id the
+ * next event will get when there were none); 0 otherwise.
+ */
+typedef void (*store_events_callback)(int status, enum execution_commit_outcome outcome, long first_event_id,
+                                      void *data);
+
+/*
+ * One history event as a commit takes it. The commit numbers it (see
+ * scripts/_append_events.lua and docs/execution-model.md): the k-th event of
+ * a commit gets the history's length before it plus k.
+ */
+struct execution_event {
+    const char *previous; /* "": the default (the record's lastEventId for the first event, the one before it for
+                             the others); "@k": the k-th event of the same commit; or an id's digits */
+    const char *body;     /* its JSON object text without "id" and "previousEventId"; a placeholder \x01k\x01 in it
+                             stands for the k-th event's id */
+};
+
+/* The events of one commit. */
+struct execution_events {
+    const struct execution_event *items;
+    size_t count;
+    bool has_placeholders;       /* some body or field value holds placeholders (else none is looked for) */
+    unsigned placeholder_fields; /* the record fields (execution_record_field bits) whose values may hold them */
+};
+
 /* Most timers one claim returns. */
 #define STORE_MAX_CLAIMED_TIMERS 256
 
@@ -152,8 +180,10 @@ __attribute__((warn_unused_result)) int execution_store_load(struct redis_client
 
 /*
  * Adds an execution to its state machine's index (unless it is there), then
- * creates it with record's fields (those it has; among them its arn,
- * stateMachineArn and startDate) and its first events, in one step, unless
+ * creates it with fields (those set: record's, execution_record_fields()
+ * with EXECUTION_FIELDS_ALL, maybe overridden; among them its arn,
+ * stateMachineArn and startDate; its lastEventId is set to its last
+ * event's id) and its first events (the first follows event 0), in one step, unless
  * one with the same id exists (then the existing record is reported). The
  * two commands go out back to back on the one connection, so Redis runs
  * them in that order. Same contract as above; -EINVAL without an arn or a
@@ -163,20 +193,22 @@ __attribute__((warn_unused_result)) int execution_store_load(struct redis_client
  */
 __attribute__((warn_unused_result)) int execution_store_create(struct redis_client *client, const char *execution_id,
                                                                const struct execution_record *record,
-                                                               const cJSON *events, store_create_callback callback,
-                                                               void *data);
+                                                               const struct execution_fields *fields,
+                                                               const struct execution_events *events,
+                                                               store_create_callback callback, void *data);
 
 /*
- * Appends events and writes fields (see execution_record_fields()),
- * atomically, if the record's lastEventId is still expected_last_event_id
- * and (when required_token is not NULL) that token is still the open one.
- * Same contract as above.
+ * Appends events (NULL: none) and writes fields (see
+ * execution_record_fields()), atomically, if the record's lastEventId is
+ * still expected_last_event_id and (when required_token is not NULL) that
+ * token is still the open one; the record's lastEventId becomes the id of
+ * the last event appended. Same contract as above.
  */
 __attribute__((warn_unused_result)) int execution_store_commit(struct redis_client *client, const char *execution_id,
                                                                long expected_last_event_id, const char *required_token,
-                                                               const cJSON *events,
+                                                               const struct execution_events *events,
                                                                const struct execution_fields *fields,
-                                                               store_commit_callback callback, void *data);
+                                                               store_events_callback callback, void *data);
 
 /*
  * SendTaskHeartbeat: if token is the open task's, moves its heartbeat

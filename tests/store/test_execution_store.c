@@ -29,6 +29,7 @@ static struct outcome {
     int status;
     bool created;
     enum execution_commit_outcome commit;
+    long first_event_id;
     struct execution_record *record;
     char ids[4][64];
     size_t count;
@@ -73,6 +74,12 @@ static void on_commit(int status, enum execution_commit_outcome result, void *da
     (void)data;
     finish(status);
     outcome.commit = result;
+}
+
+static void on_commit_events(int status, enum execution_commit_outcome result, long first_event_id, void *data)
+{
+    on_commit(status, result, data);
+    outcome.first_event_id = first_event_id;
 }
 
 static void on_claim(int status, const char *const *ids, size_t count, int64_t next_due_ms, void *data)
@@ -169,17 +176,28 @@ static long long history_length(const char *id)
     return redis_server_integer(&server, "LLEN %s", history_key(id));
 }
 
-/* Events {"id":first,"type":type0}, {"id":first+1,...}: count of them. */
-static cJSON *events_from(int first, const char *const *types, int count)
+/* Most events one helper call commits. */
+#define MAX_TEST_EVENTS 4
+
+/* Events {"type":type0}, ...: count of them, each following the one before (borrowed until the next call). */
+static struct execution_events events_from(const char *const *types, int count)
 {
-    cJSON *events = cJSON_CreateArray();
-    for (int i = 0; events && i < count; i++) {
-        cJSON *event = cJSON_CreateObject();
-        cJSON_AddItemToArray(events, event);
-        cJSON_AddNumberToObject(event, "id", first + i);
-        cJSON_AddStringToObject(event, "type", types[i]);
+    static char bodies[MAX_TEST_EVENTS][128];
+    static struct execution_event items[MAX_TEST_EVENTS];
+    for (int i = 0; i < count && i < MAX_TEST_EVENTS; i++) {
+        snprintf(bodies[i], sizeof(bodies[i]), "{\"type\":\"%s\"}", types[i]);
+        items[i] = (struct execution_event){ "", bodies[i] };
     }
-    return events;
+    return (struct execution_events){ items, (size_t)count, false, 0 };
+}
+
+/* Creates id with record and events; whether the call was answered. */
+static bool create_with(const char *id, const struct execution_record *record, const struct execution_events *events)
+{
+    struct execution_fields fields;
+    execution_record_fields(record, EXECUTION_FIELDS_ALL, &fields);
+    reset();
+    return answered(execution_store_create(client, id, record, &fields, events, on_create, NULL));
 }
 
 /* A running execution resting in a task (timer_ms 0: no timer), as created after its first two events. */
@@ -213,10 +231,8 @@ static bool create(const char *id, int64_t start_ms, int64_t timer_ms)
 {
     static const char *const types[] = { "ExecutionStarted", "TaskStateEntered" };
     struct execution_record record = running(id, start_ms, timer_ms);
-    cJSON *events = events_from(1, types, 2);
-    reset();
-    bool ok = answered(execution_store_create(client, id, &record, events, on_create, NULL));
-    cJSON_Delete(events);
+    struct execution_events events = events_from(types, 2);
+    bool ok = create_with(id, &record, &events);
     return ok && outcome.status == 0 && outcome.created;
 }
 
@@ -237,8 +253,8 @@ static void test_create_writes_the_record_history_index_entry_and_timer(void)
     ASSERT_EQ_INT(0, redis_server_integer(&server, "HEXISTS %s output", record_key(id)));
     ASSERT_EQ_INT(0, redis_server_integer(&server, "HEXISTS %s stopDate", record_key(id)));
     ASSERT_EQ_INT(2, history_length(id));
-    ASSERT_EQ_STR("{\"id\":1,\"type\":\"ExecutionStarted\"}", stored_event(id, 0));
-    ASSERT_EQ_STR("{\"id\":2,\"type\":\"TaskStateEntered\"}", stored_event(id, 1));
+    ASSERT_EQ_STR("{\"id\":1,\"previousEventId\":0,\"type\":\"ExecutionStarted\"}", stored_event(id, 0));
+    ASSERT_EQ_STR("{\"id\":2,\"previousEventId\":1,\"type\":\"TaskStateEntered\"}", stored_event(id, 1));
     ASSERT_EQ_INT(START_MS, stored_score("{sfn}:executions:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
     ASSERT_EQ_INT(TIMER_MS, stored_score(timers_key(id), id));
 }
@@ -258,10 +274,8 @@ static void test_create_of_a_taken_id_returns_the_existing_record(void)
     ASSERT_TRUE(create(id, START_MS, TIMER_MS));
     struct execution_record record = running(id, START_MS + 5000, 0);
     record.input = "{\"amount\":2}";
-    cJSON *events = events_from(1, types, 1);
-    reset();
-    bool sent = answered(execution_store_create(client, id, &record, events, on_create, NULL));
-    cJSON_Delete(events);
+    struct execution_events events = events_from(types, 1);
+    bool sent = create_with(id, &record, &events);
     ASSERT_TRUE(sent);
     ASSERT_EQ_INT(0, outcome.status);
     ASSERT_TRUE(!outcome.created);
@@ -300,12 +314,10 @@ static bool commit(const char *id, long expected, const char *token, const char 
                    const struct execution_record *next, unsigned mask)
 {
     struct execution_fields fields;
-    cJSON *events = events_from(3, types, count);
+    struct execution_events events = events_from(types, count);
     execution_record_fields(next, mask, &fields);
     reset();
-    bool ok = answered(execution_store_commit(client, id, expected, token, events, &fields, on_commit, NULL));
-    cJSON_Delete(events);
-    return ok;
+    return answered(execution_store_commit(client, id, expected, token, &events, &fields, on_commit_events, NULL));
 }
 
 /* The end of the running execution: TaskSucceeded, ExecutionSucceeded. */
@@ -327,10 +339,11 @@ static void test_commit_appends_events_writes_the_mask_and_drops_the_timer_of_an
     ASSERT_TRUE(commit(id, 2, TOKEN, types, 2, &next, mask));
     ASSERT_EQ_INT(0, outcome.status);
     ASSERT_EQ_INT(EXECUTION_COMMITTED, outcome.commit);
+    ASSERT_EQ_INT(3, outcome.first_event_id);
     ASSERT_EQ_INT(4, history_length(id));
-    ASSERT_EQ_STR("{\"id\":1,\"type\":\"ExecutionStarted\"}", stored_event(id, 0));
-    ASSERT_EQ_STR("{\"id\":3,\"type\":\"TaskSucceeded\"}", stored_event(id, 2));
-    ASSERT_EQ_STR("{\"id\":4,\"type\":\"ExecutionSucceeded\"}", stored_event(id, 3));
+    ASSERT_EQ_STR("{\"id\":1,\"previousEventId\":0,\"type\":\"ExecutionStarted\"}", stored_event(id, 0));
+    ASSERT_EQ_STR("{\"id\":3,\"previousEventId\":2,\"type\":\"TaskSucceeded\"}", stored_event(id, 2));
+    ASSERT_EQ_STR("{\"id\":4,\"previousEventId\":3,\"type\":\"ExecutionSucceeded\"}", stored_event(id, 3));
     ASSERT_EQ_STR("SUCCEEDED", stored_field(id, "status"));
     ASSERT_EQ_STR("{\"ok\":true}", stored_field(id, "output"));
     ASSERT_EQ_STR("1700000009000", stored_field(id, "stopDate"));
@@ -358,6 +371,83 @@ static void test_commit_of_a_running_execution_mirrors_its_new_timer(void)
     ASSERT_EQ_STR(TOKEN, stored_field(id, "taskToken"));
     ASSERT_EQ_INT(TIMER_MS + 7000, stored_score(timers_key(id), id));
     ASSERT_EQ_INT(3, history_length(id));
+}
+
+/*
+ * Another branch's commit: events pushed to id's history without its record
+ * (the branches of one execution share one history).
+ */
+static bool push_other_events(const char *id, int count)
+{
+    bool ok = true;
+    for (int i = 0; ok && i < count; i++) {
+        long long length = history_length(id);
+        redisReply *reply =
+            redis_server_command(&server, "RPUSH %s {\"id\":%lld,\"type\":\"Other\"}", history_key(id), length + 1);
+        ok = reply && reply->type == REDIS_REPLY_INTEGER;
+        if (reply)
+            freeReplyObject(reply);
+    }
+    return ok;
+}
+
+/*
+ * A step computed from lastEventId 2 commits after the history grew under
+ * it: its events still get the next dense ids, the first follows the
+ * record's own last event, and the placeholders (in a body and in the
+ * flagged fields) become the ids given; an unflagged field is left alone.
+ */
+static void test_a_commit_numbers_its_events_after_what_the_history_grew_to(void)
+{
+    const char *id = "Machine:exec-1";
+    static const char *const bodies[] = { "{\"type\":\"ChoiceStateEntered\"}",
+                                          "{\"type\":\"ExecutionFailed\",\"cause\":\"#\x01"
+                                          "1\x01 of \x01"
+                                          "2\x01\"}",
+                                          "{\"type\":\"Branch\"}" };
+    const struct execution_event items[] = { { "", bodies[0] }, { "", bodies[1] }, { "@1", bodies[2] } };
+    const struct execution_events events = { items, 3, true,
+                                             EXECUTION_FIELD_STATE_ENTERED_EVENT_ID | EXECUTION_FIELD_CAUSE };
+    struct execution_record next = { .status = "FAILED",
+                                     .cause = "at #\x01"
+                                              "1\x01",
+                                     .output = "\x01"
+                                               "1\x01" };
+    struct execution_fields fields;
+    ASSERT_TRUE(create(id, START_MS, TIMER_MS));
+    /* Computed now, from lastEventId 2 ... */
+    execution_record_fields(&next, EXECUTION_FIELD_STATUS | EXECUTION_FIELD_CAUSE | EXECUTION_FIELD_OUTPUT, &fields);
+    execution_record_fields_override(&fields, EXECUTION_FIELD_STATE_ENTERED_EVENT_ID,
+                                     "\x01"
+                                     "1\x01");
+    /* ... while another branch commits two events. */
+    ASSERT_TRUE(push_other_events(id, 2));
+    reset();
+    ASSERT_TRUE(answered(execution_store_commit(client, id, 2, NULL, &events, &fields, on_commit_events, NULL)));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(EXECUTION_COMMITTED, outcome.commit);
+    ASSERT_EQ_INT(5, outcome.first_event_id);
+    ASSERT_EQ_INT(7, history_length(id));
+    ASSERT_EQ_STR("{\"id\":4,\"type\":\"Other\"}", stored_event(id, 3));
+    ASSERT_EQ_STR("{\"id\":5,\"previousEventId\":2,\"type\":\"ChoiceStateEntered\"}", stored_event(id, 4));
+    ASSERT_EQ_STR("{\"id\":6,\"previousEventId\":5,\"type\":\"ExecutionFailed\",\"cause\":\"#5 of 6\"}",
+                  stored_event(id, 5));
+    ASSERT_EQ_STR("{\"id\":7,\"previousEventId\":5,\"type\":\"Branch\"}", stored_event(id, 6));
+    ASSERT_EQ_STR("7", stored_field(id, "lastEventId"));
+    ASSERT_EQ_STR("5", stored_field(id, "stateEnteredEventId"));
+    ASSERT_EQ_STR("at #5", stored_field(id, "cause"));
+    ASSERT_EQ_STR("\x01"
+                  "1\x01",
+                  stored_field(id, "output"));
+    /* The next commit follows the record's lastEventId, with an explicit previous. */
+    const struct execution_event last[] = { { "0", "{\"type\":\"ExecutionAborted\"}" } };
+    const struct execution_events abort_events = { last, 1, false, 0 };
+    execution_record_fields(&next, EXECUTION_FIELD_STATUS, &fields);
+    reset();
+    ASSERT_TRUE(answered(execution_store_commit(client, id, 7, NULL, &abort_events, &fields, on_commit_events, NULL)));
+    ASSERT_EQ_INT(EXECUTION_COMMITTED, outcome.commit);
+    ASSERT_EQ_INT(8, outcome.first_event_id);
+    ASSERT_EQ_STR("{\"id\":8,\"previousEventId\":0,\"type\":\"ExecutionAborted\"}", stored_event(id, 7));
 }
 
 /* Asserts that id is as create() left it. */
@@ -585,8 +675,8 @@ static void test_changes_with_events_are_published(void)
     ASSERT_TRUE(is_change(start_message, EXECUTION_ARN_PREFIX "Machine:exec-1", "RUNNING", 2));
     ASSERT_EQ_INT(1, after_quiet);
     ASSERT_EQ_INT(2, received.count);
-    /* lastEventId is outside that commit's mask: the record keeps 2. */
-    ASSERT_TRUE(is_change(received.message, EXECUTION_ARN_PREFIX "Machine:exec-1", "SUCCEEDED", 2));
+    /* The commit sets lastEventId to its last event's id, whatever its mask. */
+    ASSERT_TRUE(is_change(received.message, EXECUTION_ARN_PREFIX "Machine:exec-1", "SUCCEEDED", 4));
 }
 
 static bool list(const char *cursor, size_t max_results, const char *status)
@@ -638,8 +728,8 @@ static void test_read_history_returns_the_events_in_order(void)
     ASSERT_TRUE(answered(execution_store_read_history(client, id, on_history, NULL)));
     ASSERT_EQ_INT(0, outcome.status);
     ASSERT_EQ_INT(2, outcome.count);
-    ASSERT_EQ_STR("{\"id\":1,\"type\":\"ExecutionStarted\"}", outcome.events[0]);
-    ASSERT_EQ_STR("{\"id\":2,\"type\":\"TaskStateEntered\"}", outcome.events[1]);
+    ASSERT_EQ_STR("{\"id\":1,\"previousEventId\":0,\"type\":\"ExecutionStarted\"}", outcome.events[0]);
+    ASSERT_EQ_STR("{\"id\":2,\"previousEventId\":1,\"type\":\"TaskStateEntered\"}", outcome.events[1]);
     reset();
     ASSERT_TRUE(answered(execution_store_read_history(client, "Machine:missing", on_history, NULL)));
     ASSERT_EQ_INT(0, outcome.status);
@@ -661,10 +751,10 @@ static void test_an_over_long_id_is_refused_before_anything_is_sent(void)
     ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_index_key(machine_arn, index, sizeof(index)));
 
     struct execution_record record = running("Machine:exec-1", START_MS, TIMER_MS);
-    cJSON *events = cJSON_CreateArray();
+    struct execution_fields fields;
+    execution_record_fields(&record, EXECUTION_FIELDS_ALL, &fields);
     reset();
-    int created = execution_store_create(client, id, &record, events, on_create, NULL);
-    cJSON_Delete(events);
+    int created = execution_store_create(client, id, &record, &fields, NULL, on_create, NULL);
     ASSERT_EQ_INT(-ENAMETOOLONG, created);
     ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_load(client, id, on_load, NULL));
     ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_read_history(client, id, on_history, NULL));
@@ -708,10 +798,8 @@ static void test_a_change_redis_refuses_is_eproto_not_eio(void)
     ASSERT_EQ_INT(0, execution_store_history_key(other, history, sizeof(history)));
     ASSERT_TRUE(plant_string(history));
     struct execution_record record = running(other, START_MS, TIMER_MS);
-    cJSON *events = events_from(1, start_types, 1);
-    reset();
-    bool sent = answered(execution_store_create(client, other, &record, events, on_create, NULL));
-    cJSON_Delete(events);
+    struct execution_events events = events_from(start_types, 1);
+    bool sent = create_with(other, &record, &events);
     ASSERT_TRUE(sent);
     ASSERT_EQ_INT(-EPROTO, outcome.status);
     ASSERT_TRUE(!outcome.created);
@@ -758,6 +846,7 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server,
                              test_commit_appends_events_writes_the_mask_and_drops_the_timer_of_an_ended_execution);
     REDIS_SERVER_RUN_FLUSHED(&server, test_commit_of_a_running_execution_mirrors_its_new_timer);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_commit_numbers_its_events_after_what_the_history_grew_to);
     REDIS_SERVER_RUN_FLUSHED(&server, test_commit_on_a_moved_last_event_id_is_changed_and_writes_nothing);
     REDIS_SERVER_RUN_FLUSHED(&server, test_commit_for_a_closed_task_is_task_closed_and_writes_nothing);
     REDIS_SERVER_RUN_FLUSHED(&server, test_commit_of_a_missing_execution_is_missing_and_creates_nothing);

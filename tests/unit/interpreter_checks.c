@@ -185,7 +185,8 @@ void check_rest(const struct interpreter_step *step, const char *state, long ent
 {
     ASSERT_EQ_INT(EXECUTION_RUNNING, step->status);
     ASSERT_EQ_STR(state, step->state_name);
-    ASSERT_EQ_INT(entered_id, step->state_entered_event_id);
+    ASSERT_EQ_INT(0, step->state_entered.batch_index);
+    ASSERT_EQ_INT(entered_id, step->state_entered.id);
     ASSERT_EQ_INT(resting, step->resting);
     ASSERT_EQ_INT(delay_ms, step->delay_ms);
     ASSERT_EQ_INT(resting == RESTING_TASK, step->has_task);
@@ -208,9 +209,9 @@ void check_scheduled_timeouts(const struct interpreter_step *step, int index, lo
 struct execution_position position_after(const struct interpreter_step *step)
 {
     struct execution_position position = {
-        .last_event_id = step->history.last_event_id,
+        .stored_events = history_total_events(&step->history),
         .state_name = step->state_name,
-        .state_entered_event_id = step->state_entered_event_id,
+        .state_entered = step->state_entered,
         .state_entered_ms = step->state_entered_ms,
         .state_input = step->state_input,
         .resting = step->resting,
@@ -219,7 +220,30 @@ struct execution_position position_after(const struct interpreter_step *step)
     return position;
 }
 
-static int invoke(const struct state_machine *machine, const struct step_call *call, struct interpreter_step *step)
+int render_step(struct interpreter_step *step)
+{
+    long base = step->history.stored_events;
+    cJSON *events = history_batch_render(&step->history, base, base);
+    char *cause = step->cause_has_placeholders ? history_resolve_text(step->cause, base) : NULL;
+    if (!events || (step->cause_has_placeholders && !cause)) {
+        cJSON_Delete(events);
+        free(cause);
+        return -ENOMEM;
+    }
+    cJSON_Delete(step->history.events);
+    step->history.events = events;
+    if (cause) {
+        free(step->cause);
+        step->cause = cause;
+        step->cause_has_placeholders = false;
+    }
+    if (step->state_entered.batch_index > 0)
+        step->state_entered = history_ref_stored(base + step->state_entered.batch_index);
+    return 0;
+}
+
+static int invoke_unrendered(const struct state_machine *machine, const struct step_call *call,
+                             struct interpreter_step *step)
 {
     const struct step_environment *environment = &call->environment;
     switch (call->entry) {
@@ -245,6 +269,13 @@ static int invoke(const struct state_machine *machine, const struct step_call *c
                                                     environment, step);
     }
     return NOT_PARSED;
+}
+
+/* Makes call, and renders the step's batch as the commit stores it (render_step()). */
+static int invoke(const struct state_machine *machine, const struct step_call *call, struct interpreter_step *step)
+{
+    int rc = invoke_unrendered(machine, call, step);
+    return rc == 0 ? render_step(step) : rc;
 }
 
 int call_and_check(const char *definition, const struct step_call *call, step_check check)
@@ -377,7 +408,7 @@ int session_append(struct session *session, const struct step_call *call, step_c
     int rc = session_invoke(session, call, &appended);
     if (rc == 0) {
         check(&appended);
-        session->position.last_event_id = appended.history.last_event_id;
+        session->position.stored_events = history_total_events(&appended.history);
     }
     interpreter_step_release(&appended);
     session->calls++;
@@ -386,7 +417,7 @@ int session_append(struct session *session, const struct step_call *call, step_c
 
 long session_next_id(const struct session *session)
 {
-    return session->position.last_event_id + 1;
+    return session->position.stored_events + 1;
 }
 
 void run_scenario(const char *definition, const char *input, scenario play, const void *arguments)
@@ -481,14 +512,15 @@ static bool same_step(const struct interpreter_step *a, const struct interpreter
 {
     char *events_a = print_or_null(a->history.events), *events_b = print_or_null(b->history.events);
     char *parameters_a = print_or_null(a->task.parameters), *parameters_b = print_or_null(b->task.parameters);
-    bool same = events_a && events_b && strcmp(events_a, events_b) == 0 && same_text(parameters_a, parameters_b)
-                && a->status == b->status && same_text(a->output, b->output) && same_text(a->error, b->error)
-                && same_text(a->cause, b->cause) && same_text(a->state_name, b->state_name)
-                && a->state_entered_event_id == b->state_entered_event_id && a->state_entered_ms == b->state_entered_ms
-                && same_text(a->state_input, b->state_input) && a->resting == b->resting && a->delay_ms == b->delay_ms
-                && same_text(a->retry_counts, b->retry_counts) && a->has_task == b->has_task
-                && same_text(a->task.token, b->task.token) && a->task.timeout_seconds == b->task.timeout_seconds
-                && a->task.heartbeat_seconds == b->task.heartbeat_seconds;
+    bool same =
+        events_a && events_b && strcmp(events_a, events_b) == 0 && same_text(parameters_a, parameters_b)
+        && a->status == b->status && same_text(a->output, b->output) && same_text(a->error, b->error)
+        && same_text(a->cause, b->cause) && same_text(a->state_name, b->state_name)
+        && a->state_entered.id == b->state_entered.id && a->state_entered.batch_index == b->state_entered.batch_index
+        && a->state_entered_ms == b->state_entered_ms && same_text(a->state_input, b->state_input)
+        && a->resting == b->resting && a->delay_ms == b->delay_ms && same_text(a->retry_counts, b->retry_counts)
+        && a->has_task == b->has_task && same_text(a->task.token, b->task.token)
+        && a->task.timeout_seconds == b->task.timeout_seconds && a->task.heartbeat_seconds == b->task.heartbeat_seconds;
     if (!same && report)
         printf("# expected %s\n#      got %s\n", events_a ? events_a : "(null)", events_b ? events_b : "(null)");
     cJSON_free(events_a);

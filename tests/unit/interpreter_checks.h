@@ -170,6 +170,14 @@ void check_rest(const struct interpreter_step *step, const char *state, long ent
 void check_scheduled_timeouts(const struct interpreter_step *step, int index, long timeout_seconds,
                               long heartbeat_seconds);
 
+/*
+ * Renders step's batch as the commit stores it (history_batch_render() at
+ * the base the step was computed from, the branch's last event being the
+ * last stored one): its events get ids, its cause and state_entered the
+ * ids they quote. Returns 0 or -ENOMEM.
+ */
+int render_step(struct interpreter_step *step);
+
 /* The position a step left the execution in (borrowing the step's strings). */
 struct execution_position position_after(const struct interpreter_step *step);
 

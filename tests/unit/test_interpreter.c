@@ -96,13 +96,13 @@ static void test_pass_loop_yields_then_fills_the_history(void)
     ASSERT_EQ_INT(0, (int)session.step.delay_ms);
     ASSERT_EQ_STR("A", session.step.state_name);
     ASSERT_EQ_STR("{\"n\":1}", session.step.state_input);
-    ASSERT_EQ_INT(1 + 2 * 100, (int)session.step.history.last_event_id);
+    ASSERT_EQ_INT(1 + 2 * 100, (int)history_total_events(&session.step.history));
     while (session.step.status == EXECUTION_RUNNING && steps++ < 200)
         ASSERT_EQ_INT(0, session_timer_due(&session));
     ASSERT_EQ_INT(EXECUTION_FAILED, session.step.status);
     ASSERT_EQ_STR("States.Runtime", session.step.error);
     ASSERT_EQ_STR("The execution reached the maximum number of history events (25000).", session.step.cause);
-    ASSERT_EQ_INT(25000, (int)session.step.history.last_event_id);
+    ASSERT_EQ_INT(25000, (int)history_total_events(&session.step.history));
     ASSERT_EQ_INT(125, steps);
     session_close(&session);
 }

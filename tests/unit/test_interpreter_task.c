@@ -55,9 +55,9 @@ static void check_blog_start(const struct interpreter_step *step)
     ASSERT_EQ_STR("invoke.waitForTaskToken", detail(step, 3, "taskStartedEventDetails", "resource"));
 
     /* Where the execution rests, and the task the caller must start. */
-    ASSERT_EQ_INT(4, step->history.last_event_id);
+    ASSERT_EQ_INT(4, history_total_events(&step->history));
     ASSERT_EQ_STR("RequestValuation", step->state_name);
-    ASSERT_EQ_INT(2, step->state_entered_event_id);
+    ASSERT_EQ_INT(2, step->state_entered.id);
     ASSERT_EQ_INT(NOW_MS, step->state_entered_ms);
     ASSERT_EQ_STR(LOAN_INPUT, step->state_input);
     ASSERT_TRUE(step->has_task);
@@ -86,7 +86,7 @@ static void check_submitted(const struct interpreter_step *step)
     ASSERT_EQ_STR("invoke.waitForTaskToken", detail(step, 0, "taskSubmittedEventDetails", "resource"));
     ASSERT_EQ_STR("{\"StatusCode\":200}", detail(step, 0, "taskSubmittedEventDetails", "output"));
     check_untruncated(step, 0, "taskSubmittedEventDetails", "output");
-    ASSERT_EQ_INT(5, step->history.last_event_id);
+    ASSERT_EQ_INT(5, history_total_events(&step->history));
     ASSERT_EQ_INT(EXECUTION_RUNNING, step->status);
 }
 
@@ -124,16 +124,21 @@ static void test_submitted_then_succeeded_ends_the_execution(void)
     memset(&start, 0, sizeof(start));
     memset(&submitted, 0, sizeof(submitted));
     memset(&succeeded, 0, sizeof(succeeded));
-    if (machine && (rc_start = interpreter_start(machine, &facts, &at_start, &start)) == 0) {
+    if (machine && (rc_start = interpreter_start(machine, &facts, &at_start, &start)) == 0
+        && (rc_start = render_step(&start)) == 0) {
         struct execution_position position = position_after(&start);
         rc_submitted =
             interpreter_task_submitted(machine, &position, "{\"StatusCode\":200}", &at_submitted, &submitted);
         if (rc_submitted == 0)
+            rc_submitted = render_step(&submitted);
+        if (rc_submitted == 0)
             check_submitted(&submitted);
-        position.last_event_id = submitted.history.last_event_id;
+        position.stored_events = history_total_events(&submitted.history);
         rc_succeeded =
             interpreter_task_succeeded(machine, &facts, &position, "{\"valuationReference\":\"R\",\"propertyValue\":1}",
                                        &at_succeeded, &succeeded);
+        if (rc_succeeded == 0)
+            rc_succeeded = render_step(&succeeded);
         if (rc_succeeded == 0)
             check_succeeded(&succeeded);
     }
@@ -181,9 +186,9 @@ static void check_failed_without_error_and_cause(const struct interpreter_step *
 static void test_task_failed_fails_the_execution(void)
 {
     struct execution_position position = {
-        .last_event_id = 5,
+        .stored_events = 5,
         .state_name = "RequestValuation",
-        .state_entered_event_id = 2,
+        .state_entered = { 2, 0 },
         .state_entered_ms = NOW_MS,
         .state_input = LOAN_INPUT,
         .resting = RESTING_TASK,
@@ -219,15 +224,15 @@ static void test_task_results_need_a_waiting_task(void)
         WAIT_TASK("RequestValuation", "\"Next\":\"Pause\"") ","
                                                             "\"Pause\":{\"Type\":\"Wait\",\"Seconds\":5,\"Next\":"
                                                             "\"Done\"},\"Done\":{\"Type\":\"Succeed\"}");
-    struct execution_position not_a_task = { 5, "Done", 2, NOW_MS, "{}", RESTING_TASK, NULL };
-    struct execution_position unknown = { 5, "Nope", 2, NOW_MS, "{}", RESTING_TASK, NULL };
-    struct execution_position nothing = { 5, NULL, 2, NOW_MS, "{}", RESTING_TASK, NULL };
-    struct execution_position waiting_task = { 5, "RequestValuation", 2, NOW_MS, "{}", RESTING_TASK, NULL };
-    struct execution_position retrying_task = { 5, "RequestValuation", 2, NOW_MS, "{}", RESTING_RETRY, "1" };
-    struct execution_position task_as_wait = { 5, "RequestValuation", 2, NOW_MS, "{}", RESTING_WAIT, NULL };
-    struct execution_position waiting_wait = { 5, "Pause", 2, NOW_MS, "{}", RESTING_WAIT, NULL };
-    struct execution_position wait_as_task = { 5, "Pause", 2, NOW_MS, "{}", RESTING_TASK, NULL };
-    struct execution_position wait_as_retry = { 5, "Pause", 2, NOW_MS, "{}", RESTING_RETRY, NULL };
+    struct execution_position not_a_task = { 5, "Done", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL };
+    struct execution_position unknown = { 5, "Nope", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL };
+    struct execution_position nothing = { 5, NULL, { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL };
+    struct execution_position waiting_task = { 5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL };
+    struct execution_position retrying_task = { 5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, "1" };
+    struct execution_position task_as_wait = { 5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_WAIT, NULL };
+    struct execution_position waiting_wait = { 5, "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_WAIT, NULL };
+    struct execution_position wait_as_task = { 5, "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL };
+    struct execution_position wait_as_retry = { 5, "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, NULL };
 
     ASSERT_EQ_INT(-EINVAL, call_at(definition, ENTRY_TASK_SUCCEEDED, &not_a_task));
     ASSERT_EQ_INT(-EINVAL, call_at(definition, ENTRY_TASK_FAILED, &unknown));
@@ -280,7 +285,7 @@ static void test_task_result_path_then_next_state(void)
                                      "\"RequestValuation\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\","
                                      "\"ResultPath\":\"$.valuation\",\"Next\":\"Done\"},"
                                      "\"Done\":{\"Type\":\"Succeed\"}}}";
-    struct execution_position position = { 5, "RequestValuation", 2, NOW_MS, LOAN_INPUT, RESTING_TASK, NULL };
+    struct execution_position position = { 5, "RequestValuation", { 2, 0 }, NOW_MS, LOAN_INPUT, RESTING_TASK, NULL };
     int rc =
         succeed_task_and_check(definition, &position, "{\"propertyValue\":250000}", check_result_path_then_succeed);
 
@@ -309,7 +314,7 @@ static void check_second_task(const struct interpreter_step *step)
     ASSERT_EQ_STR(SECOND_TOKEN, step->task.token);
     ASSERT_EQ_INT(300, step->task.timeout_seconds);
     ASSERT_EQ_STR("Notify", step->state_name);
-    ASSERT_EQ_INT(8, step->state_entered_event_id);
+    ASSERT_EQ_INT(8, step->state_entered.id);
     ASSERT_EQ_STR("{\"value\":7}", step->state_input);
 }
 
@@ -320,7 +325,7 @@ static void test_task_succeeded_enters_the_next_task_with_the_fresh_token(void)
         "\"First\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\",\"Next\":\"Notify\"},"
         "\"Notify\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::sqs:sendMessage.waitForTaskToken\","
         "\"Parameters\":{\"token.$\":\"$$.Task.Token\",\"value.$\":\"$.value\"},\"TimeoutSeconds\":300,\"End\":true}}}";
-    struct execution_position position = { 5, "First", 2, NOW_MS, "{}", RESTING_TASK, NULL };
+    struct execution_position position = { 5, "First", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL };
     int rc = succeed_task_and_check(definition, &position, "{\"value\":7}", check_second_task);
 
     ASSERT_EQ_INT(0, rc);
@@ -528,8 +533,8 @@ static void test_activity_schedule_failure_is_retried_and_caught(void)
 static void test_activity_entry_points_need_a_waiting_activity_task(void)
 {
     const char *service_definition = TASK_THEN_AFTER("");
-    struct execution_position waiting = { 3, "T", 2, NOW_MS, "{}", RESTING_TASK, NULL };
-    struct execution_position retrying = { 3, "T", 2, NOW_MS, "{}", RESTING_RETRY, "1" };
+    struct execution_position waiting = { 3, "T", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL };
+    struct execution_position retrying = { 3, "T", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, "1" };
 
     ASSERT_EQ_INT(-EINVAL, call_at(activity_definition, ENTRY_TASK_SUBMITTED, &waiting));
     ASSERT_EQ_INT(-EINVAL, call_at(service_definition, ENTRY_ACTIVITY_STARTED, &waiting));
