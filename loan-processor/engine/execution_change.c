@@ -23,6 +23,11 @@
  * recompute from the new record when another change won the race.
  */
 
+/* The cause of an execution failed because Redis refused, for good, the step its timer would have taken. */
+#define STORE_REFUSED_CAUSE                                                                              \
+    "The execution's next step could not be stored: Redis refused the change (see the loan-processor's " \
+    "store-refused log)"
+
 /* What a due timer means for the record it belongs to. */
 enum timer_action {
     TIMER_RESTORE, /* nothing is due yet: put the timer back as the record says */
@@ -43,6 +48,7 @@ struct change_operation {
     struct engine_task_report outcome; /* its strings owned; for ACTIVITY_STARTED, output is the worker's name */
     char *missing_activity;            /* an activity the step scheduled and found missing */
     int attempts;
+    bool failing_refused; /* timers: Redis refused the step; the execution now fails instead (once) */
     struct execution_record *record;
     enum timer_action action;             /* timers: what the loaded record says the timer means */
     struct cached_definition *definition; /* the one the record runs, pinned */
@@ -81,7 +87,8 @@ static void finish_change(struct change_operation *operation, int status)
             log_event(LOG_WARN, "timer-deferred", "the timer of %s could not be handled now; it fires again later",
                       operation->execution_id);
         else if (status == -EPROTO)
-            log_event(LOG_ERROR, "timer-refused", "Redis refused the change the timer of %s makes (see store-refused)",
+            log_event(LOG_ERROR, "timer-refused",
+                      "Redis refused even the failure of %s (see store-refused); its timer fires again later",
                       operation->execution_id);
         execution_timers_handled(operation->engine->timers);
     } else {
@@ -103,7 +110,16 @@ static bool commit_not_applied(struct change_operation *operation, int status, e
 {
     if (status == 0 && outcome == EXECUTION_COMMITTED)
         return false;
-    if (status == 0 && outcome == EXECUTION_CHANGED && operation->attempts < ENGINE_MAX_COMMIT_ATTEMPTS) {
+    if (status == -EPROTO && operation->kind == CHANGE_TIMER && !operation->failing_refused) {
+        /* Refused for good, so refused again at every firing: the execution fails instead of resting for ever. */
+        log_event(LOG_ERROR, "timer-refused",
+                  "Redis refused the change the timer of %s makes (see store-refused); the execution fails",
+                  operation->execution_id);
+        operation->failing_refused = true;
+        release_attempt(operation);
+        if (load_for_change(operation) < 0)
+            finish_change(operation, -EIO);
+    } else if (status == 0 && outcome == EXECUTION_CHANGED && operation->attempts < ENGINE_MAX_COMMIT_ATTEMPTS) {
         release_attempt(operation);
         if (load_for_change(operation) < 0)
             finish_change(operation, -EIO);
@@ -188,7 +204,10 @@ static int interpret_change(struct change_operation *operation, const struct sta
     };
     if (result < 0)
         return result;
-    if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED)
+    if (operation->failing_refused)
+        result =
+            interpreter_fail_execution(position, "States.Runtime", STORE_REFUSED_CAUSE, &environment, &operation->step);
+    else if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED)
         result = interpreter_timer_due(machine, facts, position, &environment, &operation->step);
     else if (operation->kind == CHANGE_TIMER)
         result = interpreter_task_timed_out(machine, facts, position, action == TIMER_HEARTBEAT_MISSED, &environment,

@@ -582,3 +582,11 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
         return detail[0] ? interpreter_fail_runtime(step, wait->name, position->state_entered, detail) : -ENOMEM;
     return interpreter_leave_state(&run, wait, output, wait->next);
 }
+
+int interpreter_fail_execution(const struct execution_position *position, const char *error, const char *cause,
+                               const struct step_environment *environment, struct interpreter_step *step)
+{
+    if (step_init(step, position->stored_events, environment->now_ms) < 0)
+        return -ENOMEM;
+    return interpreter_end_failed(step, error, cause);
+}

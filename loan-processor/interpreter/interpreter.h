@@ -242,6 +242,17 @@ interpreter_activity_schedule_failed(const struct state_machine *machine, const 
                                      const struct execution_position *position, const char *error, const char *cause,
                                      const struct step_environment *environment, struct interpreter_step *step);
 
+/*
+ * The execution at position fails at once with error and cause (either may
+ * be NULL): one ExecutionFailed event. For a change the store refuses for
+ * good (the engine cannot record the step the execution would take). Same
+ * returns.
+ */
+__attribute__((warn_unused_result)) int interpreter_fail_execution(const struct execution_position *position,
+                                                                   const char *error, const char *cause,
+                                                                   const struct step_environment *environment,
+                                                                   struct interpreter_step *step);
+
 /* Frees what a step owns; safe on a zeroed or half-built step. */
 void interpreter_step_release(struct interpreter_step *step);
 

@@ -23,7 +23,11 @@ COPY_MACHINE = "StoreCopyMachine"
 COPY_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{COPY_MACHINE}"
 PASS_MACHINE = "StorePassMachine"
 PASS_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{PASS_MACHINE}"
+WAIT_MACHINE = "StoreWaitMachine"
+WAIT_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{WAIT_MACHINE}"
 MACHINES = {
+    WAIT_MACHINE: {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+                                              "P": {"Type": "Pass", "End": True}}},
     ACTIVITY_MACHINE: {"StartAt": "Work", "States": {
         "Work": {"Type": "Task", "Resource": ACTIVITY_ARN, "TimeoutSeconds": 600, "End": True}}},
     PASS_MACHINE: {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
@@ -194,6 +198,22 @@ class RefusedChanges(StoreCase):
         self.redis.command("SET", key, "not a list")
         answer = self.sfn_call("SendTaskSuccess", {"taskToken": task["taskToken"], "output": "{}"})
         self.assert_sfn_error(answer, 500, "InternalFailure", "The store refused the change", "retrying will not help")
+
+    def test_a_timer_change_redis_refuses_fails_the_execution_or_is_logged(self):
+        """The Wait's end cannot be stored: the engine tries to fail the execution instead of retrying for ever;
+        with the history itself unwritable even that is refused, and said so in the log (never a crash or a stall)."""
+        status, body = self.sfn_call("StartExecution", {"stateMachineArn": WAIT_MACHINE_ARN, "name": "waits"})
+        self.assertEqual(200, status, body)
+        key = history_key(WAIT_MACHINE, "waits")
+        self.redis.command("DEL", key)
+        self.redis.command("SET", key, "not a list")
+        self.responsive(lambda: wait_until(lambda: "Redis refused even the failure" in self.loan.logs(), 30,
+                                           what="the refused failure's log line"))
+        logs = self.loan.logs()
+        self.assertIn("the execution fails", logs)
+        status, description = self.sfn(self.loan, "DescribeExecution", {"executionArn": body["executionArn"]})
+        self.assertEqual(200, status, description)
+        self.assertEqual("RUNNING", description["status"])
 
 
 if __name__ == "__main__":
