@@ -506,6 +506,7 @@ static enum MHD_Result append_body(struct http_request *request, const char *dat
 #define MESSAGE_CONTENT_LENGTH_AND_TRANSFER_ENCODING "The request has both Content-Length and Transfer-Encoding"
 #define MESSAGE_URL_TOO_LONG "The URL is longer than %d bytes or has more than %d query arguments"
 #define MESSAGE_HEADERS_TOO_LARGE "The request's headers are larger than %d bytes"
+#define MESSAGE_REQUEST_LINE_MALFORMED "The request line is not METHOD SP request-target SP HTTP-version"
 #define MESSAGE_BODY_TOO_LARGE "The request body is larger than the limit of %zu bytes"
 
 /* What the request's headers say about its framing and size, gathered in one pass. */
@@ -1078,7 +1079,7 @@ static enum head_verdict judge_request_line(const char *line, size_t length, str
         target++;
     if (method == 0 || method >= length || line[method] != ' ' || target == method + 1 || target >= length
         || line[target] != ' ')
-        return refuse(refusal, 400, "BadRequest", "The request line is not METHOD SP target SP HTTP/1.1");
+        return refuse(refusal, 400, "BadRequest", MESSAGE_REQUEST_LINE_MALFORMED);
     if (target - method - 1 > HTTP_SERVER_MAX_URL_BYTES)
         return refuse(refusal, 414, "UriTooLong", MESSAGE_URL_TOO_LONG, HTTP_SERVER_MAX_URL_BYTES,
                       HTTP_SERVER_MAX_QUERY_ARGUMENTS);
@@ -1088,9 +1089,10 @@ static enum head_verdict judge_request_line(const char *line, size_t length, str
         return HEAD_ACCEPTABLE;
     if (version_length > 5 && version_length <= 16 && memcmp(version, "HTTP/", 5) == 0
         && strspn(version + 5, "0123456789.") >= version_length - 5)
-        return refuse(refusal, 505, "HttpVersionNotSupported", "HTTP/%.*s is not supported: use HTTP/1.1 or HTTP/1.0",
-                      (int)version_length - 5, version + 5);
-    return refuse(refusal, 400, "BadRequest", "The request line is not METHOD SP target SP HTTP/1.1");
+        return refuse(refusal, 505, "HttpVersionNotSupported",
+                      "HTTP/%.*s is not supported (only versions 1.0 and 1.1 are)", (int)version_length - 5,
+                      version + 5);
+    return refuse(refusal, 400, "BadRequest", MESSAGE_REQUEST_LINE_MALFORMED);
 }
 
 /* What the header lines say about the body's framing, gathered line by line. */
@@ -1179,6 +1181,8 @@ static enum head_verdict head_judge(const char *bytes, size_t length, size_t max
     if (have_line)
         verdict = bare_cr ? refuse(refusal, 400, "BadRequest", "The request line contains a carriage return")
                           : judge_request_line(line, line_length, refusal);
+    if (verdict == HEAD_ACCEPTABLE)
+        verdict = HEAD_INCOMPLETE; /* so far */
     struct framing framing = { 0 };
     while (verdict != HEAD_REFUSED && have_line) {
         if (!next_line(bytes, length, &position, &line, &line_length, &bare_cr))
@@ -1194,12 +1198,16 @@ static enum head_verdict head_judge(const char *bytes, size_t length, size_t max
         }
         verdict = judge_header_line(line, line_length, &framing, max_body_bytes, refusal);
     }
-    if (verdict == HEAD_REFUSED)
+    if (verdict == HEAD_REFUSED || length <= SCREEN_MAX_HEAD_BYTES)
         return verdict;
-    if (length > SCREEN_MAX_HEAD_BYTES)
-        return refuse(refusal, 431, "RequestHeaderFieldsTooLarge", MESSAGE_HEADERS_TOO_LARGE,
-                      HTTP_SERVER_MAX_HEADER_BYTES);
-    return HEAD_INCOMPLETE;
+    if (!have_line) { /* a request line this long is a long URL, or garbage */
+        size_t method = token_length(bytes + position, length - position);
+        if (method == 0 || position + method >= length || bytes[position + method] != ' ')
+            return refuse(refusal, 400, "BadRequest", MESSAGE_REQUEST_LINE_MALFORMED);
+        return refuse(refusal, 414, "UriTooLong", MESSAGE_URL_TOO_LONG, HTTP_SERVER_MAX_URL_BYTES,
+                      HTTP_SERVER_MAX_QUERY_ARGUMENTS);
+    }
+    return refuse(refusal, 431, "RequestHeaderFieldsTooLarge", MESSAGE_HEADERS_TOO_LARGE, HTTP_SERVER_MAX_HEADER_BYTES);
 }
 
 static void listen_resume(struct event_timer *timer);
