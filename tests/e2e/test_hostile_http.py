@@ -9,6 +9,7 @@ line it cannot parse, an HTTP version it does not support, a malformed Content-L
 cases assert what can be asserted (status, prompt close, responsiveness).
 """
 import json
+import os
 import socket
 import threading
 import time
@@ -422,6 +423,34 @@ class FirstRequestHeads(HostileHttpTestCase):
                 time.sleep(0.05)
             reply, _ = read_until_closed(connection)
             self.assertEqual(200, parse_response(reply)[0], reply[:300])
+
+    def server_cpu_seconds(self):
+        fields = open(f"/proc/{self.loan.process.pid}/stat").read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def test_heads_waited_for_cost_no_cpu(self):
+        # The first look peeks without reading: a watcher that woke while unread bytes wait would spin.
+        connections = []
+        try:
+            with self.watch():
+                for index in range(60):
+                    connection = connect(self.port, LOOPBACK)
+                    connection.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * (index * 500))
+                    connections.append(connection)
+                before = self.server_cpu_seconds()
+                ends = time.monotonic() + 2
+                while time.monotonic() < ends:  # a third of them trickle a byte every 20 ms
+                    for connection in connections[:20]:
+                        connection.send(b"p")
+                    time.sleep(0.02)
+                self.assertLess(self.server_cpu_seconds() - before, 0.5)
+                for connection in connections[:5]:  # and they still complete normally
+                    connection.sendall(b"\r\nConnection: close\r\n\r\n")
+                    reply, _ = read_until_closed(connection)
+                    self.assertEqual(200, parse_response(reply)[0], reply[:200])
+        finally:
+            for connection in connections:
+                connection.close()
 
 
 class ConfiguredLimits(HostileHttpTestCase):
