@@ -1219,13 +1219,16 @@ static void listen_pause(struct http_server *server)
     event_loop_timer_start(server->loop, &server->listen_pause, LISTEN_PAUSE_MS, listen_resume, server);
 }
 
-static void screen_close(struct screened_connection *screened, bool keep_socket)
+/* Ends the screening; unless the socket was handed over (with its place per address), closes it and frees its place. */
+static void screen_close(struct screened_connection *screened, bool handed_over)
 {
     struct http_server *server = screened->server;
     event_loop_unwatch(server->loop, &screened->watcher);
     event_loop_timer_stop(server->loop, &screened->next_peek);
-    if (!keep_socket)
+    if (!handed_over) {
         close(screened->watcher.fd);
+        address_release(server, screened->address.sin_addr.s_addr);
+    }
     LIST_REMOVE(screened, link);
     server->screening_count--;
     free(screened);
@@ -1252,7 +1255,6 @@ static void screen_refuse(struct screened_connection *screened, const struct hea
             linger_start(server, fd, (uint64_t)server->config.max_body_bytes * HTTP_SERVER_DRAIN_FACTOR);
         cJSON_free(body);
     }
-    address_release(server, screened->address.sin_addr.s_addr);
     screen_close(screened, false);
 }
 
@@ -1291,7 +1293,6 @@ static void screen_peek(struct screened_connection *screened, bool peer_closed)
     else if (verdict == HEAD_REFUSED)
         screen_refuse(screened, &refusal);
     else if (peer_closed) { /* gone before its head was complete */
-        address_release(server, screened->address.sin_addr.s_addr);
         screen_close(screened, false);
     }
 }
@@ -1396,7 +1397,6 @@ static unsigned screen_sweep(struct http_server *server, uint64_t now)
     while (screened) {
         struct screened_connection *next = LIST_NEXT(screened, link);
         if (screened->receive_deadline_ms != 0 && now >= screened->receive_deadline_ms) {
-            address_release(server, screened->address.sin_addr.s_addr);
             screen_close(screened, false);
             closed++;
         }
@@ -1555,7 +1555,6 @@ void http_server_destroy(struct http_server *server)
     http_server_quiesce(server);
     while (!LIST_EMPTY(&server->screening)) {
         struct screened_connection *screened = LIST_FIRST(&server->screening);
-        address_release(server, screened->address.sin_addr.s_addr);
         screen_close(screened, false);
     }
     event_loop_timer_stop(server->loop, &server->sweep);
