@@ -94,6 +94,11 @@ static struct config_option options[] = {
       "Deadline of every Redis command (and of connecting); past it the connection is dropped and re-made", NULL },
     { "REUSE_PORT", "--reuse-port", "0", "1: listen with SO_REUSEPORT, so that several instances share one port",
       NULL },
+    { "MAX_CONNECTIONS_PER_ADDRESS", "--max-connections-per-address", "256",
+      "Connections one client address may hold open (0-1000000; 0: no limit); more are closed at once", NULL },
+    { "REQUEST_RECEIVE_TIMEOUT_SECONDS", "--request-receive-timeout-seconds", "10",
+      "A request (line, headers, body) not fully received this long after it began closes its connection (1-3600)",
+      NULL },
     { "CONSOLE_MAX_STREAMS", "--console-max-streams", "64",
       "Web consoles this process keeps live at once (their GET /console/events streams); more get 503", NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
@@ -536,7 +541,13 @@ static int configure(struct loan_processor *processor, struct service_config *co
     }
     processor->console_token = option("CONSOLE_TOKEN");
     service_config_defaults(config, "loan-processor", option("REDIS_URL"), option("BIND_ADDRESS"), port);
-    if (service_config_from_options(config, option("REDIS_TIMEOUT_MS"), option("REUSE_PORT")) < 0) {
+    const struct service_options service_options = {
+        .redis_timeout_ms = option("REDIS_TIMEOUT_MS"),
+        .reuse_port = option("REUSE_PORT"),
+        .max_connections_per_address = option("MAX_CONNECTIONS_PER_ADDRESS"),
+        .request_receive_timeout_seconds = option("REQUEST_RECEIVE_TIMEOUT_SECONDS"),
+    };
+    if (service_config_from_options(config, &service_options) < 0) {
         fprintf(stderr, "loan-processor: %s\n", SERVICE_OPTIONS_ERROR);
         return -EINVAL;
     }

@@ -36,6 +36,11 @@ static struct config_option options[] = {
       "Deadline of every Redis command and connection attempt (100-60000 ms; not scaled by TIME_SCALE)", NULL },
     { "REUSE_PORT", "--reuse-port", "0",
       "1 to let several instances listen on the same port (SO_REUSEPORT; every one of them must set it)", NULL },
+    { "MAX_CONNECTIONS_PER_ADDRESS", "--max-connections-per-address", "256",
+      "Connections one client address may hold open (0-1000000; 0: no limit); more are closed at once", NULL },
+    { "REQUEST_RECEIVE_TIMEOUT_SECONDS", "--request-receive-timeout-seconds", "10",
+      "A request (line, headers, body) not fully received this long after it began closes its connection (1-3600)",
+      NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
     { "CALLBACK_SIGNING_SECRET", "--callback-signing-secret", "",
       "Comma-separated secrets; every callback carries X-Valuation-Signature signed with the first (empty: unsigned)",
@@ -222,7 +227,13 @@ static int configure(struct valuation_service *service, struct service_config *c
     }
     service->allowed_hosts = option("CALLBACK_ALLOWED_HOSTS");
     service_config_defaults(config, "valuation-service", option("REDIS_URL"), option("BIND_ADDRESS"), port);
-    if (service_config_from_options(config, option("REDIS_TIMEOUT_MS"), option("REUSE_PORT")) < 0) {
+    const struct service_options service_options = {
+        .redis_timeout_ms = option("REDIS_TIMEOUT_MS"),
+        .reuse_port = option("REUSE_PORT"),
+        .max_connections_per_address = option("MAX_CONNECTIONS_PER_ADDRESS"),
+        .request_receive_timeout_seconds = option("REQUEST_RECEIVE_TIMEOUT_SECONDS"),
+    };
+    if (service_config_from_options(config, &service_options) < 0) {
         fprintf(stderr, "valuation-service: %s\n", SERVICE_OPTIONS_ERROR);
         return -EINVAL;
     }

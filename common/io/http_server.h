@@ -24,9 +24,12 @@
  * comes of its body (up to HTTP_SERVER_DRAIN_FACTOR times the body limit,
  * for a few seconds) is read and dropped after the answer, so that a client
  * still sending sees the answer rather than a reset connection.
- * What libmicrohttpd 0.9.75 refuses before the server sees the request (a
- * request line it cannot parse, an unsupported HTTP version, a request head
- * larger than its memory pool) still gets its own short HTML page.
+ * The server accepts connections itself and judges each connection's first
+ * request head before libmicrohttpd does (which answers some malformed heads
+ * with HTML or twice): a malformed request line or header line (400), an HTTP
+ * version other than 1.0/1.1 (505), a head over 48 KiB (431) get the JSON
+ * error with Connection: close. Later requests on a kept-alive connection
+ * are libmicrohttpd's alone, and it still answers those malformed heads itself.
  * HEAD is answered by the GET route of the same path, without the body.
  */
 #ifndef HTTP_SERVER_H

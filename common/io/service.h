@@ -57,16 +57,28 @@ void service_config_defaults(struct service_config *config, const char *name, co
                              const char *bind_address, uint16_t port);
 
 /* What service_config_from_options() refused, for the server's error message. */
-#define SERVICE_OPTIONS_ERROR "REDIS_TIMEOUT_MS must be 100-60000 and REUSE_PORT 0 or 1"
+#define SERVICE_OPTIONS_ERROR                                                                           \
+    "REDIS_TIMEOUT_MS must be 100-60000, REUSE_PORT 0 or 1, MAX_CONNECTIONS_PER_ADDRESS 0-1000000 and " \
+    "REQUEST_RECEIVE_TIMEOUT_SECONDS 1-3600"
+
+/* The options both servers take, as given (environment or command line). */
+struct service_options {
+    const char *redis_timeout_ms;
+    const char *reuse_port;
+    const char *max_connections_per_address;
+    const char *request_receive_timeout_seconds;
+};
 
 /*
  * Applies the options both servers take: REDIS_TIMEOUT_MS (the deadline of
  * every Redis command; at least 100 ms, as the Redis watchdog looks every
- * 100 ms) and REUSE_PORT ("1": SO_REUSEPORT). Returns 0, or
- * -EINVAL for a value out of range (config is then unchanged).
+ * 100 ms), REUSE_PORT ("1": SO_REUSEPORT), MAX_CONNECTIONS_PER_ADDRESS (0:
+ * no limit) and REQUEST_RECEIVE_TIMEOUT_SECONDS (see struct
+ * http_server_config). Returns 0, or -EINVAL for a value out of range
+ * (config is then unchanged).
  */
-__attribute__((warn_unused_result)) int
-service_config_from_options(struct service_config *config, const char *redis_timeout_ms, const char *reuse_port);
+__attribute__((warn_unused_result)) int service_config_from_options(struct service_config *config,
+                                                                    const struct service_options *options);
 
 /*
  * Creates the loop, the Redis client (which starts connecting) and the HTTP

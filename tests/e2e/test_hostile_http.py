@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Hostile HTTP (issue 15, items 5, 9, 10, 13, 14): floods, slow clients, malformed framing, oversized parts.
 
-Every case asserts the status, the JSON error where the server can give one, and that a second client's GET /health
+Every case asserts the status, the JSON error (one answer: each connection's first request head is judged by the
+server before libmicrohttpd sees it), and that a second client's GET /health
 was answered within harness.health_limit_s() (100 ms, scaled for sanitizer builds and load) while and after the hostile request ran (HealthWatch). Raw sockets everywhere, each with
 a timeout; every loop is bounded. What libmicrohttpd 0.9.75 answers before the server sees a request (a request
 line it cannot parse, an HTTP version it does not support, a malformed Content-Length) is its own HTML page; those
 cases assert what can be asserted (status, prompt close, responsiveness).
 """
 import json
+import os
 import socket
 import threading
 import time
@@ -339,6 +341,183 @@ class RequestHeads(HostileHttpTestCase):
             reply, elapsed, _ = exchange(self.port, b"GET /health HTTP/3.0\r\nHost: x\r\n\r\n")
             self.assertEqual(505, parse_response(reply)[0])
             self.assertLess(elapsed, 2)
+
+
+class FirstRequestHeads(HostileHttpTestCase):
+    """Items 10 and 13: the server judges each connection's first request head before libmicrohttpd, so a malformed
+    one gets one JSON answer (Connection: close), never libmicrohttpd's doubled or HTML answer or a silent close."""
+
+    def assert_refused(self, data, status, code, message_part):
+        with self.watch():
+            reply, elapsed, ended = exchange(self.port, data)
+            self.assert_json_error(reply, status, code, message_part)
+            self.assertEqual("close", parse_response(reply)[1].get("connection"))
+            self.assertIn(ended, ("closed", "reset"))
+            self.assertLess(elapsed, 2)
+
+    def test_malformed_content_lengths_get_one_json_400(self):
+        for value in ("2x", "-1", "+5", "5 ", " 5 ", "0x10", "1e3", "", "5,5", "1 2", "0.5",
+                      "\u0663".encode().decode("latin-1")):
+            with self.subTest(value=value):
+                self.assert_refused(f"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length:{value}\r\n\r\n"
+                                    .encode("latin-1"), 400, "BadRequest", "Content-Length")
+
+    def test_content_lengths_beyond_64_bits_get_one_json_413(self):
+        for value in ("99999999999999999999", "18446744073709551616", "1" * 40):
+            with self.subTest(value=value):
+                self.assert_refused(f"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: {value}\r\n\r\n".encode(),
+                                    413, "PayloadTooLarge", "larger than the limit")
+
+    def test_garbage_request_lines_get_one_json_400(self):
+        for line in (b"GARBAGE", b"GET /health", b"GET  /health HTTP/1.1", b"G\x01T /health HTTP/1.1",
+                     b"GET /he\x00alth HTTP/1.1", b"GET /health FOO/1.1", b"(GET) /health HTTP/1.1",
+                     b"GET /health HTTP/1.1 extra", b"\x01\x02\x03\x04", b"GET /health HTTP/1.1\rX"):
+            with self.subTest(line=line):
+                self.assert_refused(line + b"\r\nHost: x\r\n\r\n", 400, "BadRequest", "request line")
+
+    def test_an_empty_line_flood_gets_one_json_400(self):
+        self.assert_refused(b"\r\n" * 2000 + b"GET /health HTTP/1.1\r\n\r\n", 400, "BadRequest", "empty lines")
+
+    def test_one_leading_empty_line_is_ignored(self):
+        with self.watch():
+            reply, _, _ = exchange(self.port, b"\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            self.assertEqual(200, parse_response(reply)[0], reply[:300])
+
+    def test_malformed_header_lines_get_one_json_400(self):
+        for line, part in ((b"NoColon", "name:value"), (b"Bad Name: x", "name:value"), (b" folded", "folding"),
+                           (b"X-A: a\x00b", "control characters"), (b"X-A: a\rb", "carriage return")):
+            with self.subTest(line=line):
+                self.assert_refused(b"GET /health HTTP/1.1\r\nHost: x\r\n" + line + b"\r\n\r\n", 400, "BadRequest",
+                                    part)
+
+    def test_unsupported_http_versions_get_one_json_505(self):
+        for version in ("0.9", "2.0", "1.2", "3"):
+            with self.subTest(version=version):
+                self.assert_refused(f"GET /health HTTP/{version}\r\nHost: x\r\n\r\n".encode(), 505,
+                                    "HttpVersionNotSupported", f"HTTP/{version} is not supported")
+
+    def test_a_head_of_300_kib_gets_one_json_431(self):
+        self.assert_refused(f"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {'b' * 300 * 1024}\r\n\r\n".encode(), 431,
+                            "RequestHeaderFieldsTooLarge", "larger than")
+
+    def test_a_request_line_of_100_kib_gets_one_json_414(self):
+        self.assert_refused(f"GET /{'a' * 100 * 1024} HTTP/1.1\r\nHost: x\r\n\r\n".encode(), 414, "UriTooLong",
+                            "longer than")
+
+    def test_conflicting_lengths_are_refused_by_the_first_look(self):
+        self.assert_refused(b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\ncontent-length: 3\r\n\r\n{}",
+                            400, "BadRequest", "several Content-Length")
+        self.assert_refused(b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked"
+                            b"\r\n\r\n{}", 400, "BadRequest", "Transfer-Encoding")
+
+    def test_a_pipelined_second_request_after_a_good_first_one_is_answered(self):
+        with self.watch():
+            reply, _, _ = exchange(self.port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                                              b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            self.assertEqual(2, reply.count(b"HTTP/1.1 200 "), reply[:600])
+
+    def test_a_head_sent_in_pieces_is_judged_once_complete(self):
+        with self.watch(), connect(self.port) as connection:
+            for piece in (b"GET /hea", b"lth HTTP/1.1\r\nHo", b"st: x\r\nConnection: close\r\n", b"\r\n"):
+                connection.sendall(piece)
+                time.sleep(0.05)
+            reply, _ = read_until_closed(connection)
+            self.assertEqual(200, parse_response(reply)[0], reply[:300])
+
+    def server_cpu_seconds(self):
+        fields = open(f"/proc/{self.loan.process.pid}/stat").read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def test_heads_waited_for_cost_no_cpu(self):
+        # The first look peeks without reading: a watcher that woke while unread bytes wait would spin.
+        connections = []
+        try:
+            with self.watch():
+                for index in range(60):
+                    connection = connect(self.port, LOOPBACK)
+                    connection.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * (index * 500))
+                    connections.append(connection)
+                before = self.server_cpu_seconds()
+                ends = time.monotonic() + 2
+                while time.monotonic() < ends:  # a third of them trickle a byte every 20 ms
+                    for connection in connections[:20]:
+                        connection.send(b"p")
+                    time.sleep(0.02)
+                self.assertLess(self.server_cpu_seconds() - before, 0.5)
+                for connection in connections[:5]:  # and they still complete normally
+                    connection.sendall(b"\r\nConnection: close\r\n\r\n")
+                    reply, _ = read_until_closed(connection)
+                    self.assertEqual(200, parse_response(reply)[0], reply[:200])
+        finally:
+            for connection in connections:
+                connection.close()
+
+
+class ConfiguredLimits(HostileHttpTestCase):
+    """MAX_CONNECTIONS_PER_ADDRESS and REQUEST_RECEIVE_TIMEOUT_SECONDS, with connections being screened counted."""
+
+    LOAN_ENVIRONMENT = {"MAX_CONNECTIONS_PER_ADDRESS": "3", "REQUEST_RECEIVE_TIMEOUT_SECONDS": "1"}
+
+    def setUp(self):
+        if SECOND_CLIENT == LOOPBACK:
+            self.skipTest(f"cannot bind a client socket to {OTHER_ADDRESS}")
+        super().setUp()
+
+    def test_a_fourth_connection_from_one_address_is_closed_at_once(self):
+        connections = []
+        try:
+            with self.watch():
+                for _ in range(2):  # two kept alive by libmicrohttpd after a request
+                    connection = connect(self.port, LOOPBACK)
+                    connection.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                    self.assertIn(b"HTTP/1.1 200 ", connection.recv(4096))
+                    connections.append(connection)
+                third = connect(self.port, LOOPBACK)  # one whose head is still arriving
+                third.sendall(b"GET /health HTTP/1.1\r\n")
+                connections.append(third)
+                time.sleep(0.1)
+                fourth = connect(self.port, LOOPBACK, timeout=2)
+                connections.append(fourth)
+                try:
+                    fourth.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                    self.assertEqual(b"", fourth.recv(4096))
+                except (ConnectionResetError, BrokenPipeError):
+                    pass
+                connections[0].close()
+                wait_until(lambda: get_health(self.port, LOOPBACK, timeout=1)[0] == 200, 3, interval=0.05,
+                           what="a place freed by a closed connection")
+        finally:
+            for connection in connections:
+                connection.close()
+
+    def test_a_head_arriving_one_byte_at_a_time_is_closed_after_the_timeout(self):
+        with self.watch(), connect(self.port, LOOPBACK, timeout=0.05) as connection:
+            started = time.monotonic()
+            closed_after = None
+            for byte in b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200:
+                try:
+                    connection.send(bytes([byte]))
+                    if connection.recv(4096) == b"":
+                        closed_after = time.monotonic() - started
+                        break
+                except socket.timeout:
+                    continue
+                except OSError:
+                    closed_after = time.monotonic() - started
+                    break
+            self.assertIsNotNone(closed_after, "still open after every byte")
+            self.assertGreater(closed_after, 0.9)
+            self.assertLess(closed_after, 2.2)
+        self.assertIn("request-too-slow", self.loan.logs())
+
+    def test_a_silent_slow_head_is_closed_after_the_timeout(self):
+        with self.watch(), connect(self.port, LOOPBACK, timeout=4) as connection:
+            connection.sendall(b"POST /health HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            reply, ended = read_until_closed(connection)
+            self.assertEqual(b"", reply)
+            self.assertIn(ended, ("closed", "reset"))
+            self.assertLess(time.monotonic() - started, 2.2)
 
 
 class SlowClients(HostileHttpTestCase):
