@@ -16,7 +16,7 @@
 --       [19] the abort's branch id prefix ('' no abort), [20] the prefix of branch record keys, [21] the prefix
 --       of results keys, [22] the prefix of child timer members; then the events (two entries each, see
 --       append_events), pairs and fields to delete; then per child its branch id, its last event (as [9]), its
---       number of field/value pairs and the pairs.
+--       number of field/value pairs and the pairs (its record is exactly those and lastEventId).
 -- The abort deletes records, timers and results of the subtree's nested forks that it finds in [5]: their keys
 -- are built here from [20]-[22], under the execution's hash tag (the slot of every key above).
 -- Returns the id of the first event appended (the next id when there is none): committed; 0 lastEventId moved
@@ -102,6 +102,7 @@ for c = 1, children do
   if resolve then resolve_fields(fields, ARGV[8], base) end
   fields[#fields + 1] = 'lastEventId'
   fields[#fields + 1] = reference(ref, tostring(base + events))
+  redis.call('DEL', KEYS[key])
   redis.call('HSET', KEYS[key], unpack(fields))
   redis.call('ZADD', branches, 0, id)
   local due = redis.call('HGET', KEYS[key], 'timerDue')
