@@ -14,7 +14,7 @@ static const struct {
     const char *name;
     enum field_kind kind;
     size_t offset;
-} fields_table[EXECUTION_RECORD_FIELD_COUNT] = {
+} fields_table[EXECUTION_RECORD_ALL_FIELD_COUNT] = {
     { "arn", FIELD_STRING, offsetof(struct execution_record, arn) },
     { "stateMachineArn", FIELD_STRING, offsetof(struct execution_record, state_machine_arn) },
     { "name", FIELD_STRING, offsetof(struct execution_record, name) },
@@ -42,10 +42,22 @@ static const struct {
     { "heartbeatIntervalMs", FIELD_INT64, offsetof(struct execution_record, heartbeat_interval_ms) },
     { "taskStartDue", FIELD_INT64, offsetof(struct execution_record, task_start_due_ms) },
     { "taskParameters", FIELD_STRING, offsetof(struct execution_record, task_parameters) },
+    /* the branch fields, in the order of enum execution_branch_field */
+    { "mapIndex", FIELD_STRING, offsetof(struct execution_record, map_index) },
+    { "mapItem", FIELD_STRING, offsetof(struct execution_record, map_item) },
+    { "forkState", FIELD_STRING, offsetof(struct execution_record, fork_state) },
+    { "forkLength", FIELD_LONG, offsetof(struct execution_record, fork_length) },
+    { "forkStarted", FIELD_LONG, offsetof(struct execution_record, fork_started) },
+    { "forkRunning", FIELD_LONG, offsetof(struct execution_record, fork_running) },
+    { "forkSucceeded", FIELD_LONG, offsetof(struct execution_record, fork_succeeded) },
+    { "forkFailed", FIELD_LONG, offsetof(struct execution_record, fork_failed) },
+    { "forkSignals", FIELD_LONG, offsetof(struct execution_record, fork_signals) },
 };
 
 _Static_assert(EXECUTION_FIELD_TASK_PARAMETERS == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_record_field");
+_Static_assert(EXECUTION_BRANCH_FIELD_FORK_SIGNALS == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
+               "one table entry per bit of enum execution_branch_field");
 
 /* The address of field i of record. */
 static void *field_at(struct execution_record *record, size_t i)
@@ -70,12 +82,12 @@ static long long number_of(const struct execution_record *record, size_t i)
     return fields_table[i].kind == FIELD_LONG ? *(const long *)slot : *(const int64_t *)slot;
 }
 
-void execution_record_fields(const struct execution_record *record, unsigned mask, struct execution_fields *fields)
+/* Adds the write of the table's fields [first, first + count) whose bit (counted from first) is in mask. */
+static void add_fields(const struct execution_record *record, size_t first, size_t count, unsigned mask,
+                       struct execution_fields *fields)
 {
-    fields->set_count = 0;
-    fields->delete_count = 0;
-    for (size_t i = 0; i < EXECUTION_RECORD_FIELD_COUNT; i++) {
-        if (!(mask & (1u << i)))
+    for (size_t i = first; i < first + count; i++) {
+        if (!(mask & (1u << (i - first))))
             continue;
         const char *value = NULL;
         if (fields_table[i].kind == FIELD_STRING) {
@@ -89,6 +101,19 @@ void execution_record_fields(const struct execution_record *record, unsigned mas
         else
             fields->deletes[fields->delete_count++] = fields_table[i].name;
     }
+}
+
+void execution_record_fields(const struct execution_record *record, unsigned mask, struct execution_fields *fields)
+{
+    fields->set_count = 0;
+    fields->delete_count = 0;
+    add_fields(record, 0, EXECUTION_RECORD_FIELD_COUNT, mask, fields);
+}
+
+void execution_record_branch_fields(const struct execution_record *record, unsigned branch_mask,
+                                    struct execution_fields *fields)
+{
+    add_fields(record, EXECUTION_RECORD_FIELD_COUNT, EXECUTION_RECORD_BRANCH_FIELD_COUNT, branch_mask, fields);
 }
 
 const char *execution_record_field_name(enum execution_record_field field)
@@ -157,7 +182,7 @@ int execution_record_from_hash(const struct execution_hash_entry *entries, size_
     struct execution_record *record = calloc(1, sizeof(*record));
     int result = record ? 0 : -ENOMEM;
     for (size_t entry = 0; entry < count && result == 0; entry++) {
-        for (size_t i = 0; i < EXECUTION_RECORD_FIELD_COUNT; i++) {
+        for (size_t i = 0; i < EXECUTION_RECORD_ALL_FIELD_COUNT; i++) {
             if (strcmp(entries[entry].name, fields_table[i].name) == 0) {
                 result = record_set(record, i, &entries[entry]);
                 break;
@@ -176,7 +201,7 @@ void execution_record_free(struct execution_record *record)
 {
     if (!record)
         return;
-    for (size_t i = 0; i < EXECUTION_RECORD_FIELD_COUNT; i++) {
+    for (size_t i = 0; i < EXECUTION_RECORD_ALL_FIELD_COUNT; i++) {
         if (fields_table[i].kind == FIELD_STRING)
             free(*string_slot(record, i));
     }

@@ -39,6 +39,17 @@ struct execution_record {
     int64_t heartbeat_interval_ms;
     int64_t task_start_due_ms; /* the open task's start is unconfirmed until then (0: confirmed) */
     char *task_parameters;     /* while unconfirmed: the task's resolved Parameters (JSON), to start it again */
+    /* A child branch's own (see docs/execution-model.md; branch fields, outside the mask above): */
+    char *map_index; /* an iteration's index, decimal text (index 0 is a value), or NULL */
+    char *map_item;  /* an iteration's item (JSON), or NULL */
+    /* A branch resting at a fork ("resting" is "fork"): */
+    char *fork_state; /* the fork's state number, decimal text (state 0 is a value) */
+    long fork_length; /* children in all */
+    long fork_started;
+    long fork_running;
+    long fork_succeeded;
+    long fork_failed;
+    long fork_signals; /* children ended since the fork was entered (docs/execution-model.md, "Joins and signals") */
 };
 
 /* The fields of a record, as bits of a mask. */
@@ -74,6 +85,34 @@ enum execution_record_field {
 
 #define EXECUTION_RECORD_FIELD_COUNT 27
 
+/*
+ * The fields of branches and forks, as bits of a second mask: they are
+ * written by execution_record_branch_fields() only, so the writes of the
+ * mask above (the root branch's resting fields, today's commits) stay what
+ * they were.
+ */
+enum execution_branch_field {
+    EXECUTION_BRANCH_FIELD_MAP_INDEX = 1u << 0,
+    EXECUTION_BRANCH_FIELD_MAP_ITEM = 1u << 1,
+    EXECUTION_BRANCH_FIELD_FORK_STATE = 1u << 2,
+    EXECUTION_BRANCH_FIELD_FORK_LENGTH = 1u << 3,
+    EXECUTION_BRANCH_FIELD_FORK_STARTED = 1u << 4,
+    EXECUTION_BRANCH_FIELD_FORK_RUNNING = 1u << 5,
+    EXECUTION_BRANCH_FIELD_FORK_SUCCEEDED = 1u << 6,
+    EXECUTION_BRANCH_FIELD_FORK_FAILED = 1u << 7,
+    EXECUTION_BRANCH_FIELD_FORK_SIGNALS = 1u << 8,
+};
+
+#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 9
+
+/* The branch fields of an iteration, and the fork fields of a branch resting at a fork. */
+#define EXECUTION_BRANCH_FIELDS_ITERATION (EXECUTION_BRANCH_FIELD_MAP_INDEX | EXECUTION_BRANCH_FIELD_MAP_ITEM)
+#define EXECUTION_BRANCH_FIELDS_FORK \
+    ((1u << EXECUTION_RECORD_BRANCH_FIELD_COUNT) - 1 - EXECUTION_BRANCH_FIELDS_ITERATION)
+
+/* Every field of both masks. */
+#define EXECUTION_RECORD_ALL_FIELD_COUNT (EXECUTION_RECORD_FIELD_COUNT + EXECUTION_RECORD_BRANCH_FIELD_COUNT)
+
 /* Every field of a record. */
 #define EXECUTION_FIELDS_ALL ((1u << EXECUTION_RECORD_FIELD_COUNT) - 1)
 
@@ -98,11 +137,11 @@ struct store_field {
 
 /* What one write of a record sets and deletes; values point into the record and into numbers. */
 struct execution_fields {
-    struct store_field set[EXECUTION_RECORD_FIELD_COUNT];
+    struct store_field set[EXECUTION_RECORD_ALL_FIELD_COUNT];
     size_t set_count;
-    const char *deletes[EXECUTION_RECORD_FIELD_COUNT];
+    const char *deletes[EXECUTION_RECORD_ALL_FIELD_COUNT];
     size_t delete_count;
-    char numbers[EXECUTION_RECORD_FIELD_COUNT][24];
+    char numbers[EXECUTION_RECORD_ALL_FIELD_COUNT][24];
 };
 
 /*
@@ -111,6 +150,15 @@ struct execution_fields {
  * values borrow record's strings: keep it alive while fields is used.
  */
 void execution_record_fields(const struct execution_record *record, unsigned mask, struct execution_fields *fields);
+
+/*
+ * Adds to fields (as execution_record_fields() filled them) the write of
+ * the branch fields in branch_mask (bits of enum execution_branch_field):
+ * each one the record has is set, each other deleted. Each field is added
+ * once: call it once per fields.
+ */
+void execution_record_branch_fields(const struct execution_record *record, unsigned branch_mask,
+                                    struct execution_fields *fields);
 
 /* The name in the hash of field (one bit of enum execution_record_field). */
 const char *execution_record_field_name(enum execution_record_field field);

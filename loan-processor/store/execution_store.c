@@ -41,10 +41,15 @@ static struct redis_script restore_timer_script = { .name = "restore-timer", .so
 static struct redis_script fetch_summaries_script = { .name = "fetch-execution-summaries",
                                                       .source = store_fetch_execution_summaries_lua };
 
+static struct redis_script load_branch_script = { .name = "load-branch", .source = store_load_branch_lua };
+
+static struct redis_script commit_branch_script = { .name = "commit-branch", .source = store_commit_branch_lua };
+
 int execution_store_init(struct redis_client *client)
 {
-    struct redis_script *const scripts[] = { &create_script, &commit_script,        &heartbeat_script,
-                                             &claim_script,  &restore_timer_script, &fetch_summaries_script };
+    struct redis_script *const scripts[] = { &create_script,      &commit_script,        &heartbeat_script,
+                                             &claim_script,       &restore_timer_script, &fetch_summaries_script,
+                                             &load_branch_script, &commit_branch_script };
     return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
 
@@ -294,13 +299,14 @@ static enum execution_commit_outcome outcome_of(long long reply)
     return reply >= 1    ? EXECUTION_COMMITTED
            : reply == -1 ? EXECUTION_TASK_CLOSED
            : reply == -2 ? EXECUTION_MISSING
+           : reply == -3 ? EXECUTION_ORPHANED
                          : EXECUTION_CHANGED;
 }
 
 static void on_committed(redisReply *reply, void *data)
 {
     struct commit_request *request = data;
-    bool valid = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= -2;
+    bool valid = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= -3;
     int status = valid ? 0 : -EIO;
     if (!valid && redis_client_reply_status(reply) == -EPROTO) {
         log_event(LOG_ERROR, "store-refused", "Redis refused a change of an execution: %.300s", reply->str);
@@ -808,6 +814,373 @@ int execution_store_read_history(struct redis_client *client, const char *execut
     *read = (struct history_read){ callback, data };
     const char *argv[] = { "LRANGE", key, "0", "-1" };
     result = redis_client_command_strings(client, on_history_read, read, 4, argv);
+    if (result < 0)
+        free(read);
+    return result;
+}
+
+/* ---- branches ---- */
+
+/* A child branch's keys and timer member; see execution_store.h. */
+#define BRANCH_KEY_FORMAT "{sfn:%02u}:%s:%s%c%s" /* kind ("branch", "results"), execution id, '|', part */
+#define BRANCH_RECORD_KIND "branch"
+#define RESULTS_KIND "results"
+#define BRANCHES_KEY_FORMAT "{sfn:%02u}:branches:%s"
+/* What separates an execution id from a branch id in the keys and timer members above. */
+#define BRANCH_SEPARATOR '|'
+
+/* Writes the key "{sfn:NN}:<kind>:<execution_id>|<suffix>" into out. Same returns. */
+static int prefixed_key(const char *kind, const char *execution_id, const char *suffix, char *out, size_t size)
+{
+    return key_result(snprintf(out, size, BRANCH_KEY_FORMAT, execution_store_shard(execution_id), kind, execution_id,
+                               BRANCH_SEPARATOR, suffix),
+                      size);
+}
+
+int execution_store_branch_key(const char *execution_id, const char *branch_id, char *out, size_t size)
+{
+    if (!*branch_id)
+        return execution_store_key(execution_id, out, size);
+    return prefixed_key(BRANCH_RECORD_KIND, execution_id, branch_id, out, size);
+}
+
+int execution_store_branches_key(const char *execution_id, char *out, size_t size)
+{
+    return key_result(snprintf(out, size, BRANCHES_KEY_FORMAT, execution_store_shard(execution_id), execution_id),
+                      size);
+}
+
+int execution_store_results_key(const char *execution_id, const char *fork_key_part, char *out, size_t size)
+{
+    return prefixed_key(RESULTS_KIND, execution_id, fork_key_part, out, size);
+}
+
+int execution_store_timer_member(const char *execution_id, const char *branch_id, char *out, size_t size)
+{
+    if (!*branch_id)
+        return key_result(snprintf(out, size, "%s", execution_id), size);
+    return key_result(snprintf(out, size, "%s%c%s", execution_id, BRANCH_SEPARATOR, branch_id), size);
+}
+
+int execution_store_parse_timer_member(const char *member, char *execution_id, size_t id_size, char *branch_id,
+                                       size_t branch_size)
+{
+    const char *separator = strchr(member, BRANCH_SEPARATOR);
+    size_t id_length = separator ? (size_t)(separator - member) : strlen(member);
+    const char *branch = separator ? separator + 1 : "";
+    if (id_length == 0 || (separator && !*branch))
+        return -EINVAL;
+    if (id_length >= id_size || strlen(branch) >= branch_size)
+        return -ENAMETOOLONG;
+    memcpy(execution_id, member, id_length);
+    execution_id[id_length] = '\0';
+    memcpy(branch_id, branch, strlen(branch) + 1);
+    return 0;
+}
+
+/* The fields load_branch reads of the execution (see execution_store.h). */
+static const enum execution_record_field identity_fields[] = {
+    EXECUTION_FIELD_ARN,      EXECUTION_FIELD_STATE_MACHINE_ARN, EXECUTION_FIELD_NAME,  EXECUTION_FIELD_INPUT,
+    EXECUTION_FIELD_ROLE_ARN, EXECUTION_FIELD_DEFINITION_HASH,   EXECUTION_FIELD_START, EXECUTION_FIELD_STATUS,
+};
+#define IDENTITY_FIELD_COUNT (sizeof(identity_fields) / sizeof(identity_fields[0]))
+
+struct branch_load_request {
+    store_branch_load_callback callback;
+    void *data;
+};
+
+/* Builds the identity record from HMGET's values (NULL record when the execution has no arn). Returns 0 or < 0. */
+static int identity_from_reply(const redisReply *values, struct execution_record **record)
+{
+    struct execution_hash_entry entries[IDENTITY_FIELD_COUNT];
+    size_t count = 0;
+    *record = NULL;
+    for (size_t i = 0; i < IDENTITY_FIELD_COUNT; i++) {
+        const redisReply *value = values->element[i];
+        if (value->type == REDIS_REPLY_STRING)
+            entries[count++] = (struct execution_hash_entry){ execution_record_field_name(identity_fields[i]),
+                                                              value->str, value->len };
+    }
+    if (values->element[0]->type != REDIS_REPLY_STRING)
+        return 0;
+    return execution_record_from_hash(entries, count, record);
+}
+
+/* Whether reply is what load_branch.lua answers. */
+static bool is_branch_load_reply(const redisReply *reply)
+{
+    return reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
+           && reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_ARRAY
+           && reply->element[1]->elements == IDENTITY_FIELD_COUNT && reply->element[2]->type == REDIS_REPLY_ARRAY;
+}
+
+static void on_branch_loaded(redisReply *reply, void *data)
+{
+    struct branch_load_request *request = data;
+    struct execution_record *execution = NULL, *branch = NULL;
+    long stored_events = 0;
+    int status = -EIO;
+    if (is_branch_load_reply(reply)) {
+        stored_events = (long)reply->element[0]->integer;
+        status = identity_from_reply(reply->element[1], &execution);
+        if (status == 0 && reply->element[2]->elements > 0)
+            status = record_from_reply(reply->element[2], 0, &branch);
+        if (status < 0) {
+            execution_record_free(execution);
+            execution = NULL;
+            status = -EIO;
+        }
+    }
+    request->callback(status, execution, branch, stored_events, request->data);
+    free(request);
+}
+
+int execution_store_load_branch(struct redis_client *client, const char *execution_id, const char *branch_id,
+                                store_branch_load_callback callback, void *data)
+{
+    struct execution_keys keys;
+    char branch_key[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    struct store_arguments list = { 0 };
+    int result = execution_keys_of(execution_id, &keys);
+    if (result == 0)
+        result = execution_store_branch_key(execution_id, branch_id, branch_key, sizeof(branch_key));
+    if (result < 0)
+        return result;
+    struct branch_load_request *request = malloc(sizeof(*request));
+    if (!request)
+        return -ENOMEM;
+    *request = (struct branch_load_request){ callback, data };
+    store_arguments_add(&list, keys.record);
+    store_arguments_add(&list, branch_key);
+    store_arguments_add(&list, keys.history);
+    for (size_t i = 0; i < IDENTITY_FIELD_COUNT; i++)
+        store_arguments_add(&list, execution_record_field_name(identity_fields[i]));
+    result = store_arguments_eval(client, &load_branch_script, 3, &list, on_branch_loaded, request);
+    if (result < 0)
+        free(request);
+    return result;
+}
+
+/* Whether a commit does nothing but what execution_store_commit() does (the root's step of today). */
+static bool is_plain_root_commit(const struct execution_branch_commit *commit)
+{
+    return !*commit->branch_id && (!commit->last_event || !*commit->last_event) && commit->child_count == 0
+           && !commit->end && !commit->continuation && commit->fork_running_delta == 0 && !commit->abort;
+}
+
+/* Writes "<branch>/<fork state>" (a fork's part of its results key) into out. Same returns. */
+static int fork_key_part(const char *branch_id, const char *fork_state, char *out, size_t size)
+{
+    return key_result(snprintf(out, size, "%s/%s", branch_id, fork_state), size);
+}
+
+/* Appends the key named by builder(execution_id, part); a key that does not fit fails the list. Returns 0 or < 0. */
+static int add_key(struct store_arguments *list, int (*builder)(const char *, const char *, char *, size_t),
+                   const char *execution_id, const char *part)
+{
+    char key[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    int result = builder(execution_id, part, key, sizeof(key));
+    if (result == 0)
+        store_arguments_add(list, key);
+    return result;
+}
+
+/* Appends the results key of the fork fork_state of branch_id. Returns 0 or < 0. */
+static int add_results_key(struct store_arguments *list, const char *execution_id, const char *branch_id,
+                           const char *fork_state)
+{
+    char part[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    int result = fork_key_part(branch_id, fork_state, part, sizeof(part));
+    return result < 0 ? result : add_key(list, execution_store_results_key, execution_id, part);
+}
+
+/* Appends the KEYS of commit_branch.lua. Returns 0 or -ENAMETOOLONG. */
+static int add_branch_commit_keys(struct store_arguments *list, const char *execution_id,
+                                  const struct execution_branch_commit *commit)
+{
+    struct execution_keys keys;
+    char branches[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    int result = execution_keys_of(execution_id, &keys);
+    if (result == 0)
+        result = execution_store_branches_key(execution_id, branches, sizeof(branches));
+    if (result == 0)
+        result = add_key(list, execution_store_branch_key, execution_id, commit->branch_id);
+    if (result < 0)
+        return result;
+    store_arguments_add(list, keys.history);
+    store_arguments_add(list, keys.timers);
+    store_arguments_add(list, keys.record);
+    store_arguments_add(list, branches);
+    if (commit->end) {
+        result = add_key(list, execution_store_branch_key, execution_id, commit->end->parent_branch_id);
+        if (result == 0)
+            result = add_results_key(list, execution_id, commit->end->parent_branch_id, commit->end->fork_state);
+    }
+    for (size_t i = 0; result == 0 && i < commit->child_count; i++)
+        result = add_key(list, execution_store_branch_key, execution_id, commit->children[i].branch_id);
+    if (result == 0 && commit->abort)
+        result = add_results_key(list, execution_id, commit->abort->fork_branch_id, commit->abort->fork_state);
+    return result;
+}
+
+/* Appends the prefix of an execution's keys of kind (ARGV [20] and [21] of commit_branch.lua). */
+static void add_prefix(struct store_arguments *list, const char *kind, const char *execution_id)
+{
+    char prefix[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    if (prefixed_key(kind, execution_id, "", prefix, sizeof(prefix)) < 0)
+        list->failed = true;
+    else
+        store_arguments_add(list, prefix);
+}
+
+/* Appends ARGV [14]-[17] of commit_branch.lua: the end of a child, or four empty strings. */
+static void add_child_end(struct store_arguments *list, const char *execution_id, const struct execution_child_end *end)
+{
+    char field[64], member[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    if (!end) {
+        for (int i = 0; i < 4; i++)
+            store_arguments_add(list, "");
+        return;
+    }
+    if (key_result(snprintf(field, sizeof(field), "%s%s", end->failed ? "!" : "", end->index), sizeof(field)) < 0
+        || execution_store_timer_member(execution_id, end->parent_branch_id, member, sizeof(member)) < 0)
+        list->failed = true;
+    store_arguments_add(list, field);
+    store_arguments_add(list, end->result);
+    store_arguments_add(list, member);
+    store_arguments_add(list, end->fork_state);
+}
+
+/* Appends ARGV [19] of commit_branch.lua: the branch id prefix of an abort's subtree ('' without one). */
+static void add_abort_prefix(struct store_arguments *list, const struct execution_abort *abort)
+{
+    char prefix[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    if (!abort)
+        store_arguments_add(list, "");
+    else if (key_result(snprintf(prefix, sizeof(prefix), "%s%s%s.", abort->fork_branch_id,
+                                 *abort->fork_branch_id ? "/" : "", abort->fork_state),
+                        sizeof(prefix))
+             < 0)
+        list->failed = true;
+    else
+        store_arguments_add(list, prefix);
+}
+
+/* Appends the set pairs of fields. */
+static void add_set_pairs(struct store_arguments *list, const struct execution_fields *fields)
+{
+    for (size_t i = 0; i < fields->set_count; i++) {
+        store_arguments_add(list, fields->set[i].name);
+        store_arguments_add(list, fields->set[i].value);
+    }
+}
+
+/* Appends the ARGV of commit_branch.lua (see its header). */
+static void add_branch_commit_arguments(struct store_arguments *list, const char *execution_id,
+                                        const struct execution_branch_commit *commit,
+                                        const struct execution_events *events, const struct execution_fields *fields)
+{
+    char member[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    if (execution_store_timer_member(execution_id, commit->branch_id, member, sizeof(member)) < 0)
+        list->failed = true;
+    store_arguments_add_number(list, commit->expected_last_event_id);
+    store_arguments_add(list, commit->required_token ? commit->required_token : "");
+    store_arguments_add_number(list, (long long)events->count);
+    store_arguments_add_number(list, (long long)fields->set_count);
+    store_arguments_add_number(list, (long long)fields->delete_count);
+    store_arguments_add(list, member);
+    arguments_add_placeholders(list, events);
+    store_arguments_add(list, commit->last_event ? commit->last_event : "");
+    store_arguments_add(list, commit->branch_id);
+    store_arguments_add_number(list, (long long)commit->now_ms);
+    if (commit->continuation)
+        store_arguments_add_number(list, commit->expected_fork_signals);
+    else
+        store_arguments_add(list, "");
+    store_arguments_add_number(list, commit->fork_running_delta);
+    add_child_end(list, execution_id, commit->end);
+    store_arguments_add_number(list, (long long)commit->child_count);
+    add_abort_prefix(list, commit->abort);
+    add_prefix(list, BRANCH_RECORD_KIND, execution_id);
+    add_prefix(list, RESULTS_KIND, execution_id);
+    if (key_result(snprintf(member, sizeof(member), "%s%c", execution_id, BRANCH_SEPARATOR), sizeof(member)) < 0)
+        list->failed = true;
+    store_arguments_add(list, member);
+    arguments_add_events(list, events);
+    add_set_pairs(list, fields);
+    for (size_t i = 0; i < fields->delete_count; i++)
+        store_arguments_add(list, fields->deletes[i]);
+    for (size_t i = 0; i < commit->child_count; i++) {
+        const struct execution_child *child = &commit->children[i];
+        store_arguments_add(list, child->branch_id);
+        store_arguments_add(list, child->last_event ? child->last_event : "");
+        store_arguments_add_number(list, (long long)child->fields->set_count);
+        add_set_pairs(list, child->fields);
+    }
+}
+
+int execution_store_commit_branch(struct redis_client *client, const char *execution_id,
+                                  const struct execution_branch_commit *commit, store_events_callback callback,
+                                  void *data)
+{
+    static const struct execution_fields no_fields = { 0 };
+    const struct execution_fields *fields = commit->fields && !commit->end ? commit->fields : &no_fields;
+    const struct execution_events *events = events_or_none(commit->events);
+    struct store_arguments list = { 0 };
+    if (is_plain_root_commit(commit))
+        return execution_store_commit(client, execution_id, commit->expected_last_event_id, commit->required_token,
+                                      events, fields, callback, data);
+    if (commit->end && !*commit->branch_id)
+        return -EINVAL;
+    int result = add_branch_commit_keys(&list, execution_id, commit);
+    if (result < 0) {
+        store_arguments_release(&list);
+        return result;
+    }
+    int key_count = (int)list.count;
+    add_branch_commit_arguments(&list, execution_id, commit, events, fields);
+    const struct commit_request hearer = { NULL, callback, data };
+    return run_status_script(client, &commit_branch_script, key_count, &list, &hearer);
+}
+
+struct results_read {
+    store_results_callback callback;
+    void *data;
+};
+
+static void on_results_read(redisReply *reply, void *data)
+{
+    struct results_read *read = data;
+    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements % 2 == 0;
+    size_t count = valid ? reply->elements / 2 : 0;
+    struct execution_hash_entry *entries = valid ? calloc(count + 1, sizeof(*entries)) : NULL;
+    int status = !valid ? -EIO : !entries ? -ENOMEM : 0;
+    for (size_t i = 0; status == 0 && i < count; i++) {
+        const redisReply *name = reply->element[2 * i], *value = reply->element[2 * i + 1];
+        if (name->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING)
+            status = -EIO;
+        else
+            entries[i] = (struct execution_hash_entry){ name->str, value->str, value->len };
+    }
+    read->callback(status, status == 0 ? entries : NULL, status == 0 ? count : 0, read->data);
+    free(entries);
+    free(read);
+}
+
+int execution_store_read_results(struct redis_client *client, const char *execution_id, const char *fork_key_part,
+                                 store_results_callback callback, void *data)
+{
+    char key[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    int result = execution_store_results_key(execution_id, fork_key_part, key, sizeof(key));
+    if (result < 0)
+        return result;
+    struct results_read *read = malloc(sizeof(*read));
+    if (!read)
+        return -ENOMEM;
+    *read = (struct results_read){ callback, data };
+    const char *argv[] = { "HGETALL", key };
+    result = redis_client_command_strings(client, on_results_read, read, 2, argv);
     if (result < 0)
         free(read);
     return result;

@@ -12,6 +12,21 @@
  *   {sfn:NN}:timers                                sorted set: the shard's execution ids by the ms
  *                                                  their timer is due
  *   {sfn}:executions:<stateMachineArn>             sorted set: execution ARNs by start time (ms)
+ *   {sfn:NN}:branch:<execution>|<branch>           hash: a child branch's record (docs/execution-model.md):
+ *                                                  the resting fields of execution_record.h, its own
+ *                                                  lastEventId, an iteration's mapIndex and mapItem, and
+ *                                                  while it rests at a fork forkState and the fork counters
+ *   {sfn:NN}:branches:<execution>                  sorted set (scores 0): the ids of the live child branches,
+ *                                                  so that a subtree is one ZRANGEBYLEX on its id's prefix
+ *   {sfn:NN}:results:<execution>|<branch>/<fork>   hash: the ended children of the fork <fork> (its state
+ *                                                  number) of branch <branch> ("" for the root):
+ *                                                  <index> -> output JSON, !<index> -> {"Error","Cause"}
+ * A branch id is "" for the root, "<fork>.<index>" for a root's child and
+ * "<parent>/<fork>.<index>" deeper down. The root's record is the
+ * execution's, and its timer member is the execution id; a child's timer
+ * member is "<execution>|<branch>". '|' separates them: no execution id
+ * holds one (names are checked by sfn_request_valid_name(), which refuses
+ * '|'), nor does a branch id (digits, '.' and '/').
  * (State machines and their definitions live in state_machine_store, also
  * under {sfn}.) The index of a state machine's executions lives in another
  * slot than the executions, so no script can write both: creating an
@@ -46,10 +61,15 @@ enum execution_commit_outcome {
     EXECUTION_CHANGED,     /* lastEventId moved on: reload and recompute */
     EXECUTION_TASK_CLOSED, /* the required token is no longer open */
     EXECUTION_MISSING,     /* there is no such execution */
+    EXECUTION_ORPHANED,    /* a child's end whose parent no longer rests at its fork: nothing was written */
 };
 
 /* Room for an execution's record or history key; a longer one is -ENAMETOOLONG. */
 #define EXECUTION_STORE_KEY_SIZE 256
+/* Room for a branch's record key, a fork's results key or a timer member (a branch id is at most ~90 bytes). */
+#define EXECUTION_STORE_BRANCH_KEY_SIZE 384
+/* Room for a branch id read from a timer member. */
+#define EXECUTION_STORE_BRANCH_ID_SIZE 128
 /* Room for a state machine's index key. */
 #define EXECUTION_STORE_INDEX_KEY_SIZE 320
 
@@ -278,5 +298,123 @@ typedef void (*store_history_callback)(int status, const char *const *events, si
 __attribute__((warn_unused_result)) int execution_store_read_history(struct redis_client *client,
                                                                      const char *execution_id,
                                                                      store_history_callback callback, void *data);
+
+/* ---- branches (Parallel and Map; docs/execution-model.md) ---- */
+
+/*
+ * Write the key of a branch's record (branch_id "": the execution's
+ * record), of an execution's live branches, of a fork's results
+ * (fork_key_part "<fork branch id>/<fork state number>"), or a branch's
+ * timer member, into out. Same returns as execution_store_key().
+ */
+__attribute__((warn_unused_result)) int execution_store_branch_key(const char *execution_id, const char *branch_id,
+                                                                   char *out, size_t size);
+__attribute__((warn_unused_result)) int execution_store_branches_key(const char *execution_id, char *out, size_t size);
+__attribute__((warn_unused_result)) int execution_store_results_key(const char *execution_id, const char *fork_key_part,
+                                                                    char *out, size_t size);
+__attribute__((warn_unused_result)) int execution_store_timer_member(const char *execution_id, const char *branch_id,
+                                                                     char *out, size_t size);
+
+/*
+ * Splits a timer member (as claim_timers reports it) into its execution id
+ * and branch id ("" for the root). Pure. Returns 0, -EINVAL when the member
+ * names no execution, or -ENAMETOOLONG when a part does not fit.
+ */
+__attribute__((warn_unused_result)) int execution_store_parse_timer_member(const char *member, char *execution_id,
+                                                                           size_t id_size, char *branch_id,
+                                                                           size_t branch_size);
+
+/*
+ * status 0: execution holds the execution's identity fields (arn,
+ * stateMachineArn, name, input, roleArn, definitionHash, startDate,
+ * status; NULL when there is no such execution), branch the branch's record
+ * (the whole execution record for the root; NULL when there is no such
+ * branch), stored_events the history's length. Both records belong to the
+ * callback (execution_store_record_free). -EIO when Redis gave no answer.
+ */
+typedef void (*store_branch_load_callback)(int status, struct execution_record *execution,
+                                           struct execution_record *branch, long stored_events, void *data);
+
+/* Loads a branch (one read-only script). Same contract as execution_store_load(). */
+__attribute__((warn_unused_result)) int execution_store_load_branch(struct redis_client *client,
+                                                                    const char *execution_id, const char *branch_id,
+                                                                    store_branch_load_callback callback, void *data);
+
+/* A child branch a commit creates: its record is fields' set values plus lastEventId. */
+struct execution_child {
+    const char *branch_id;
+    const char *last_event; /* its lastEventId: "@k" the k-th event of the commit, digits, or "" the commit's last */
+    const struct execution_fields *fields; /* only the set values are used */
+};
+
+/* The end of the committing branch, a child of a fork. */
+struct execution_child_end {
+    const char *parent_branch_id; /* the fork's branch ("" the root) */
+    const char *fork_state;       /* the fork's state number (the parent's forkState) */
+    const char *index;            /* the child's index in the fork */
+    bool failed;                  /* result is {"Error","Cause"}, else the child's output */
+    const char *result;
+};
+
+/* A fork whose subtree a commit deletes: every child branch of it (and theirs), their timers and results. */
+struct execution_abort {
+    const char *fork_branch_id; /* the branch resting at the fork ("" the root) */
+    const char *fork_state;
+};
+
+/* One commit of a branch (execution_store_commit_branch()); NULL or 0 for what it does not do. */
+struct execution_branch_commit {
+    const char *branch_id; /* "" the root */
+    long expected_last_event_id;
+    const char *required_token;             /* NULL: none */
+    const struct execution_events *events;  /* NULL: none */
+    const char *last_event;                 /* the branch's lastEventId afterwards, as a child's; NULL: the last */
+    const struct execution_fields *fields;  /* the branch's writes (ignored when it ends) */
+    const struct execution_child *children; /* children to create */
+    size_t child_count;
+    const struct execution_child_end *end; /* the branch ends as a child: its record goes */
+    bool continuation;                     /* a fork's continuation computed from expected_fork_signals */
+    long expected_fork_signals;
+    long fork_running_delta;             /* added to the branch's forkRunning (HINCRBY: never lost) */
+    const struct execution_abort *abort; /* a subtree to delete */
+    int64_t now_ms;                      /* the time of a signal (end, stale continuation) */
+};
+
+/*
+ * Commits a branch's step atomically (scripts/commit_branch.lua): when the
+ * branch's record exists, its lastEventId is expected_last_event_id and
+ * (when required_token is not NULL) that token is still its open one,
+ * appends events (the first follows the branch's lastEventId unless it
+ * names its previous), then either writes fields and mirrors the branch's
+ * timer or, with end, writes the child's result into the fork's results,
+ * counts it in the parent's forkRunning, forkSucceeded or forkFailed and
+ * forkSignals, sets the parent's timer to now_ms and deletes the child's
+ * record, timer and entry in the live branches (only if the parent still
+ * rests at this fork: otherwise EXECUTION_ORPHANED and nothing is written).
+ * A continuation whose expected_fork_signals is not the branch's
+ * forkSignals any more keeps the branch's timer due at now_ms, while it
+ * still rests at a fork. Then deletes abort's subtree and creates children
+ * (records, live branch entries, timers). A root commit that does none of
+ * the branch things is execution_store_commit(). Same contract as
+ * execution_store_commit(); -ENAMETOOLONG when a key does not fit.
+ */
+__attribute__((warn_unused_result)) int execution_store_commit_branch(struct redis_client *client,
+                                                                      const char *execution_id,
+                                                                      const struct execution_branch_commit *commit,
+                                                                      store_events_callback callback, void *data);
+
+/*
+ * status 0: the count entries of a fork's results (name "<index>" or
+ * "!<index>", value the JSON; borrowed for the call; none when there are
+ * none). -EIO when Redis gave no answer, -ENOMEM.
+ */
+typedef void (*store_results_callback)(int status, const struct execution_hash_entry *entries, size_t count,
+                                       void *data);
+
+/* Reads a fork's results (HGETALL). Same contract as execution_store_load(). */
+__attribute__((warn_unused_result)) int execution_store_read_results(struct redis_client *client,
+                                                                     const char *execution_id,
+                                                                     const char *fork_key_part,
+                                                                     store_results_callback callback, void *data);
 
 #endif

@@ -87,6 +87,44 @@ static void test_cursor_shape(void)
         !execution_store_cursor_valid("1:arn:aws:states:us-east-1:123456789012:execution:Other:x", EXECUTION_PREFIX));
 }
 
+static void test_branch_keys_share_the_executions_hash_tag(void)
+{
+    char key[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    ASSERT_EQ_INT(0, execution_store_branch_key(EXECUTION_ID, "", key, sizeof(key)));
+    ASSERT_EQ_STR("{sfn:02}:execution:" EXECUTION_ID, key);
+    ASSERT_EQ_INT(0, execution_store_branch_key(EXECUTION_ID, "4.0/9.17", key, sizeof(key)));
+    ASSERT_EQ_STR("{sfn:02}:branch:" EXECUTION_ID "|4.0/9.17", key);
+    ASSERT_EQ_INT(0, execution_store_branches_key(EXECUTION_ID, key, sizeof(key)));
+    ASSERT_EQ_STR("{sfn:02}:branches:" EXECUTION_ID, key);
+    ASSERT_EQ_INT(0, execution_store_results_key(EXECUTION_ID, "4.0/9", key, sizeof(key)));
+    ASSERT_EQ_STR("{sfn:02}:results:" EXECUTION_ID "|4.0/9", key);
+    ASSERT_EQ_INT(0, execution_store_results_key(EXECUTION_ID, "/4", key, sizeof(key)));
+    ASSERT_EQ_STR("{sfn:02}:results:" EXECUTION_ID "|/4", key);
+    ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_branch_key(EXECUTION_ID, "4.0", key, 30));
+    ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_results_key(EXECUTION_ID, "4.0/9", key, 30));
+}
+
+static void test_timer_members_round_trip(void)
+{
+    char member[EXECUTION_STORE_BRANCH_KEY_SIZE], id[200], branch[EXECUTION_STORE_BRANCH_ID_SIZE];
+    ASSERT_EQ_INT(0, execution_store_timer_member(EXECUTION_ID, "", member, sizeof(member)));
+    ASSERT_EQ_STR(EXECUTION_ID, member);
+    ASSERT_EQ_INT(0, execution_store_parse_timer_member(member, id, sizeof(id), branch, sizeof(branch)));
+    ASSERT_EQ_STR(EXECUTION_ID, id);
+    ASSERT_EQ_STR("", branch);
+    ASSERT_EQ_INT(0, execution_store_timer_member(EXECUTION_ID, "4.0/9.17", member, sizeof(member)));
+    ASSERT_EQ_STR(EXECUTION_ID "|4.0/9.17", member);
+    ASSERT_EQ_INT(0, execution_store_parse_timer_member(member, id, sizeof(id), branch, sizeof(branch)));
+    ASSERT_EQ_STR(EXECUTION_ID, id);
+    ASSERT_EQ_STR("4.0/9.17", branch);
+    ASSERT_EQ_INT(-EINVAL, execution_store_parse_timer_member("", id, sizeof(id), branch, sizeof(branch)));
+    ASSERT_EQ_INT(-EINVAL, execution_store_parse_timer_member("|4.0", id, sizeof(id), branch, sizeof(branch)));
+    ASSERT_EQ_INT(-EINVAL, execution_store_parse_timer_member("sm:e|", id, sizeof(id), branch, sizeof(branch)));
+    ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_parse_timer_member("sm:e|4.0", id, 4, branch, sizeof(branch)));
+    ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_parse_timer_member("sm:e|4.0", id, sizeof(id), branch, 3));
+    ASSERT_EQ_INT(-ENAMETOOLONG, execution_store_timer_member(EXECUTION_ID, "4.0", member, 10));
+}
+
 int main(void)
 {
     RUN(test_shard_is_fnv1a_modulo_the_shard_count);
@@ -96,5 +134,7 @@ int main(void)
     RUN(test_index_is_in_the_sfn_slot);
     RUN(test_a_key_too_long_for_its_buffer_is_an_error);
     RUN(test_cursor_shape);
+    RUN(test_branch_keys_share_the_executions_hash_tag);
+    RUN(test_timer_members_round_trip);
     return test_done();
 }

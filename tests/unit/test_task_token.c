@@ -234,6 +234,101 @@ static void test_parse_accepts_only_the_issued_form(void)
     ASSERT_EQ_INT(-EINVAL, rc_url_safe);
 }
 
+static void test_branch_token_round_trip(void)
+{
+    char *token = NULL, *root = NULL;
+    char id[TASK_TOKEN_EXECUTION_ID_SIZE] = "", branch[TASK_TOKEN_BRANCH_ID_SIZE] = "x";
+    char root_id[TASK_TOKEN_EXECUTION_ID_SIZE] = "", root_branch[TASK_TOKEN_BRANCH_ID_SIZE] = "x";
+    char old_id[TASK_TOKEN_EXECUTION_ID_SIZE] = "untouched";
+    int rc_create = task_token_create_for_branch(EXECUTION_ID, "4.0/9.17", &token);
+    int rc_parse = token ? task_token_parse_branch(token, id, branch) : -1;
+    int rc_old = token ? task_token_parse(token, old_id) : -1;
+    int rc_root = task_token_create_for_branch(EXECUTION_ID, "", &root);
+    int rc_root_parse = root ? task_token_parse_branch(root, root_id, root_branch) : -1;
+    uint8_t raw[512];
+    size_t raw_length = 0;
+    int rc_decode = root ? base64_decode(root, raw, sizeof(raw), &raw_length) : -1;
+
+    free(token);
+    free(root);
+    ASSERT_EQ_INT(0, rc_create);
+    ASSERT_EQ_INT(0, rc_parse);
+    ASSERT_EQ_STR(EXECUTION_ID, id);
+    ASSERT_EQ_STR("4.0/9.17", branch);
+    ASSERT_EQ_INT(-EINVAL, rc_old); /* a caller that knows no branches never takes it for the root's */
+    ASSERT_EQ_STR("untouched", old_id);
+    ASSERT_EQ_INT(0, rc_root);
+    ASSERT_EQ_INT(0, rc_root_parse);
+    ASSERT_EQ_STR(EXECUTION_ID, root_id);
+    ASSERT_EQ_STR("", root_branch);
+    ASSERT_EQ_INT(0, rc_decode); /* the root's token is today's: version 1 */
+    ASSERT_EQ_INT(0x01, raw[0]);
+    ASSERT_EQ_INT(1 + 16 + strlen(EXECUTION_ID), raw_length);
+}
+
+static void test_old_tokens_parse_with_the_root_branch(void)
+{
+    char token[512];
+    char id[TASK_TOKEN_EXECUTION_ID_SIZE] = "", branch[TASK_TOKEN_BRANCH_ID_SIZE] = "x";
+
+    forge_token(0x01, "sm:exec", 7, token);
+    ASSERT_EQ_INT(0, task_token_parse_branch(token, id, branch));
+    ASSERT_EQ_STR("sm:exec", id);
+    ASSERT_EQ_STR("", branch);
+}
+
+static void test_deepest_branch_token_fits_the_limit(void)
+{
+    char id[TASK_TOKEN_EXECUTION_ID_SIZE], deep[TASK_TOKEN_BRANCH_ID_SIZE] = "";
+    char parsed[TASK_TOKEN_EXECUTION_ID_SIZE] = "", branch[TASK_TOKEN_BRANCH_ID_SIZE] = "";
+    char *token = NULL;
+    memset(id, 'm', 80);
+    id[80] = ':';
+    memset(id + 81, 'e', 80);
+    id[161] = '\0';
+    for (int level = 0; level < 8; level++) /* 8 nestings of a 4-digit state and a 5-digit index */
+        snprintf(deep + strlen(deep), sizeof(deep) - strlen(deep), "%s9999.99999", level ? "/" : "");
+    int rc_create = task_token_create_for_branch(id, deep, &token);
+    size_t length = token ? strlen(token) : 0;
+    int rc_parse = token ? task_token_parse_branch(token, parsed, branch) : -1;
+
+    free(token);
+    ASSERT_EQ_INT(0, rc_create);
+    ASSERT_TRUE(length > 0 && length <= TASK_TOKEN_MAX_LENGTH);
+    ASSERT_EQ_INT(0, rc_parse);
+    ASSERT_EQ_STR(id, parsed);
+    ASSERT_EQ_STR(deep, branch);
+}
+
+static void test_branch_tokens_refuse_bad_branch_ids(void)
+{
+    char token[512], *made = NULL;
+    char id[TASK_TOKEN_EXECUTION_ID_SIZE] = "untouched", branch[TASK_TOKEN_BRANCH_ID_SIZE] = "untouched";
+    char long_branch[TASK_TOKEN_BRANCH_ID_SIZE + 1];
+    memset(long_branch, '1', TASK_TOKEN_BRANCH_ID_SIZE);
+    long_branch[TASK_TOKEN_BRANCH_ID_SIZE] = '\0';
+
+    ASSERT_EQ_INT(-EINVAL, task_token_create_for_branch("sm:exec", "4.a", &made));
+    ASSERT_EQ_INT(-EINVAL, task_token_create_for_branch("sm:exec", "4|0", &made));
+    ASSERT_EQ_INT(-EINVAL, task_token_create_for_branch("sm|x:exec", "4.0", &made));
+    ASSERT_EQ_INT(-EINVAL, task_token_create_for_branch("sm:exec", long_branch, &made));
+    ASSERT_TRUE(made == NULL);
+    forge_token(0x02, "sm:exec|", 8, token); /* an empty branch id */
+    ASSERT_EQ_INT(-EINVAL, task_token_parse_branch(token, id, branch));
+    forge_token(0x02, "sm:exec|4.x", 11, token);
+    ASSERT_EQ_INT(-EINVAL, task_token_parse_branch(token, id, branch));
+    forge_token(0x02, "sm:exec|4.0|1", 13, token);
+    ASSERT_EQ_INT(-EINVAL, task_token_parse_branch(token, id, branch));
+    forge_token(0x02, "smexec|4.0", 10, token); /* no ':' in the execution id */
+    ASSERT_EQ_INT(-EINVAL, task_token_parse_branch(token, id, branch));
+    forge_token(0x01, "sm:exec|4.0", 11, token); /* a '|' in a version 1 token */
+    ASSERT_EQ_INT(-EINVAL, task_token_parse_branch(token, id, branch));
+    forge_token(0x03, "sm:exec|4.0", 11, token);
+    ASSERT_EQ_INT(-EINVAL, task_token_parse_branch(token, id, branch));
+    ASSERT_EQ_STR("untouched", id);
+    ASSERT_EQ_STR("untouched", branch);
+}
+
 int main(void)
 {
     RUN(test_parse_accepts_only_the_issued_form);
@@ -248,5 +343,9 @@ int main(void)
     RUN(test_parse_rejects_bad_execution_ids);
     RUN(test_parse_rejects_a_truncated_token);
     RUN(test_parse_rejects_over_2048_characters);
+    RUN(test_branch_token_round_trip);
+    RUN(test_old_tokens_parse_with_the_root_branch);
+    RUN(test_deepest_branch_token_fits_the_limit);
+    RUN(test_branch_tokens_refuse_bad_branch_ids);
     return test_done();
 }

@@ -1,0 +1,117 @@
+-- A branch's step (see docs/execution-model.md, "What each commit checks"): commit_execution.lua generalised to
+-- any branch, which may also create child branches, end the branch as a child of a fork, signal-check a fork's
+-- continuation and abort a fork's subtree. Applies only if the branch's record exists, its lastEventId is the
+-- expected one and (when a token is given) that token is still the open one; a child's end applies only if its
+-- parent still rests at this fork.
+-- KEYS: [1] the branch's record (the execution's for the root), [2] history, [3] the shard's timers, [4] the
+--       execution's record, [5] the execution's live branches, then with an end [6] the parent's record and [7]
+--       the fork's results, then one record per child created, then with an abort the aborted fork's results.
+-- ARGV: [1] expected lastEventId, [2] required token ('' none), [3] number of events, [4] number of field/value
+--       pairs, [5] number of fields to delete, [6] the branch's timer member, [7] '1' when the events or fields
+--       hold placeholders, [8] the fields whose values hold them (comma-separated), [9] the branch's last event
+--       after the commit ('' the commit's last; '@k'; or digits), [10] the branch id, [11] now (ms), [12] with a
+--       continuation the forkSignals it was computed from ('' none), [13] forkRunning's change ('' or a number),
+--       [14] with an end the results field ('<index>', '!<index>' when it failed; '' no end), [15] its value,
+--       [16] the parent's timer member, [17] the fork's state number, [18] the number of children created,
+--       [19] the abort's branch id prefix ('' no abort), [20] the prefix of branch record keys, [21] the prefix
+--       of results keys, [22] the prefix of child timer members; then the events (two entries each, see
+--       append_events), pairs and fields to delete; then per child its branch id, its last event (as [9]), its
+--       number of field/value pairs and the pairs (its record is exactly those and lastEventId).
+-- The abort deletes records, timers and results of the subtree's nested forks that it finds in [5]: their keys
+-- are built here from [20]-[22], under the execution's hash tag (the slot of every key above).
+-- Returns the id of the first event appended (the next id when there is none): committed; 0 lastEventId moved
+-- on, -1 the token is not the open one, -2 no such record, -3 the child's fork was left (nothing written).
+-- include: _append_events.lua
+-- include: _mirror_timer.lua
+local record, history, timers, execution, branches = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local ending, key = ARGV[14] ~= '', 6
+local now = ARGV[11]
+if ending then
+  local at = redis.call('HMGET', KEYS[6], 'resting', 'forkState')
+  if at[1] ~= 'fork' or at[2] ~= ARGV[17] then return -3 end
+  key = 8
+end
+local last = redis.call('HGET', record, 'lastEventId')
+if not last then return -2 end
+if ARGV[2] ~= '' and redis.call('HGET', record, 'taskToken') ~= ARGV[2] then return -1 end
+if last ~= ARGV[1] then return 0 end
+local events, pairs, deletes = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local resolve = ARGV[7] == '1'
+local base, at = append_events(history, last, events, 23, resolve)
+local function reference(ref, default)
+  if ref == '' then return default end
+  if string.sub(ref, 1, 1) == '@' then return tostring(base + tonumber(string.sub(ref, 2))) end
+  return ref
+end
+local function take(count)
+  local list = {}
+  for i = 1, count do list[i] = ARGV[at]; at = at + 1 end
+  return list
+end
+local sets, removes = take(pairs * 2), take(deletes)
+if ending then
+  local parent, results = KEYS[6], KEYS[7]
+  redis.call('HSET', results, ARGV[14], ARGV[15])
+  redis.call('HINCRBY', parent, 'forkRunning', -1)
+  redis.call('HINCRBY', parent, string.sub(ARGV[14], 1, 1) == '!' and 'forkFailed' or 'forkSucceeded', 1)
+  redis.call('HINCRBY', parent, 'forkSignals', 1)
+  redis.call('HSET', parent, 'timerDue', now)
+  redis.call('ZADD', timers, now, ARGV[16])
+  redis.call('DEL', record)
+  redis.call('ZREM', timers, ARGV[6])
+  redis.call('ZREM', branches, ARGV[10])
+else
+  if pairs > 0 then
+    if resolve then resolve_fields(sets, ARGV[8], base) end
+    redis.call('HSET', record, unpack(sets))
+  end
+  if deletes > 0 then redis.call('HDEL', record, unpack(removes)) end
+  if events > 0 then redis.call('HSET', record, 'lastEventId', reference(ARGV[9], tostring(base + events))) end
+  if ARGV[13] ~= '' and ARGV[13] ~= '0' then redis.call('HINCRBY', record, 'forkRunning', tonumber(ARGV[13])) end
+  if record == execution then
+    mirror_timer(record, timers, ARGV[6])
+  else
+    local due = redis.call('HGET', record, 'timerDue')
+    if due then redis.call('ZADD', timers, due, ARGV[6]) else redis.call('ZREM', timers, ARGV[6]) end
+  end
+  if ARGV[12] ~= '' then
+    local state = redis.call('HMGET', record, 'resting', 'forkSignals')
+    if state[1] == 'fork' and (state[2] or '0') ~= ARGV[12] then
+      redis.call('HSET', record, 'timerDue', now)
+      redis.call('ZADD', timers, now, ARGV[6])
+    end
+  end
+end
+local prefix = ARGV[19]
+local children = tonumber(ARGV[18])
+if prefix ~= '' then
+  for _, id in ipairs(redis.call('ZRANGEBYLEX', branches, '[' .. prefix, '[' .. prefix .. '\255')) do
+    local child = ARGV[20] .. id
+    local fork = redis.call('HGET', child, 'forkState')
+    if fork then redis.call('DEL', ARGV[21] .. id .. '/' .. fork) end
+    redis.call('DEL', child)
+    redis.call('ZREM', timers, ARGV[22] .. id)
+    redis.call('ZREM', branches, id)
+  end
+  redis.call('DEL', KEYS[key + children])
+end
+for c = 1, children do
+  local id, ref, count = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2])
+  at = at + 3
+  local fields = take(count * 2)
+  if resolve then resolve_fields(fields, ARGV[8], base) end
+  fields[#fields + 1] = 'lastEventId'
+  fields[#fields + 1] = reference(ref, tostring(base + events))
+  redis.call('DEL', KEYS[key])
+  redis.call('HSET', KEYS[key], unpack(fields))
+  redis.call('ZADD', branches, 0, id)
+  local due = redis.call('HGET', KEYS[key], 'timerDue')
+  if due then redis.call('ZADD', timers, due, ARGV[22] .. id) end
+  key = key + 1
+end
+if events > 0 then
+  local state = redis.call('HMGET', execution, 'arn', 'status')
+  redis.call('PUBLISH', 'sfn:execution-changes', cjson.encode({executionArn = state[1], status = state[2],
+    lastEventId = base + events}))
+end
+return base + 1
