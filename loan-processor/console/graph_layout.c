@@ -15,8 +15,12 @@
  *      squares, pool-adjacent-violators) to the mean of the neighbours;
  *   6. ports and points: where each edge meets its boxes, and its polyline.
  *
- * Node indexes: 0 is #start, 1..state_count the states in definition order,
- * state_count + 1 is #end, bend points follow.
+ * Each scope - the top level, every Parallel branch, every Map processor -
+ * goes through these steps on its own (lay_out_scope); a fork's branches
+ * first, so that its box (a node of its scope) has its size.
+ *
+ * Node indexes: 0 is #start, 1..state_count the states of the scope in
+ * definition order, state_count + 1 is #end, bend points follow.
  */
 #include "graph_layout.h"
 
@@ -386,7 +390,7 @@ static const struct state_scope *fork_branch(const struct state_definition *stat
 
 /*
  * Sizes a fork's box from its branches (side by side under the title, their
- * tops aligned) and places each branch in it; the box is at least as wide as
+ * tops aligned, all as tall as the tallest) and places each branch in it; the box is at least as wide as
  * the state's own box would be, and of even width like it.
  */
 static void arrange_branches(struct fork_layout *fork, const struct state_definition *state)
@@ -406,6 +410,7 @@ static void arrange_branches(struct fork_layout *fork, const struct state_defini
     for (size_t b = 0; b < fork->branch_count; b++) {
         fork->branches[b].x = x;
         fork->branches[b].y = CONTAINER_TITLE_HEIGHT;
+        fork->branches[b].height = tallest;
         x += fork->branches[b].width + BRANCH_GAP;
     }
 }
