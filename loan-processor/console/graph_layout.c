@@ -15,8 +15,12 @@
  *      squares, pool-adjacent-violators) to the mean of the neighbours;
  *   6. ports and points: where each edge meets its boxes, and its polyline.
  *
- * Node indexes: 0 is #start, 1..state_count the states in definition order,
- * state_count + 1 is #end, bend points follow.
+ * Each scope - the top level, every Parallel branch, every Map processor -
+ * goes through these steps on its own (lay_out_scope); a fork's branches
+ * first, so that its box (a node of its scope) has its size.
+ *
+ * Node indexes: 0 is #start, 1..state_count the states of the scope in
+ * definition order, state_count + 1 is #end, bend points follow.
  */
 #include "graph_layout.h"
 
@@ -59,11 +63,11 @@ static int state_width(const char *name)
 
 /* ---- 1. edges ----------------------------------------------------------- */
 
-static size_t count_edges(const struct state_machine *machine)
+static size_t count_edges(const struct state_scope *scope)
 {
     size_t count = 1; /* #start -> StartAt */
-    for (size_t i = 0; i < machine->state_count; i++) {
-        const struct state_definition *state = &machine->states[i];
+    for (size_t i = 0; i < scope->state_count; i++) {
+        const struct state_definition *state = &scope->states[i];
         count += (state->next != NULL) + state->catcher_count + choice_target_count(state) + is_terminal(state);
     }
     return count;
@@ -72,11 +76,11 @@ static size_t count_edges(const struct state_machine *machine)
 /* Appends an edge from node from to the state called target; -EINVAL when there is no such state. */
 static int add_edge(struct graph_layout *layout, size_t from, const char *target, enum edge_kind kind, size_t index)
 {
-    const struct state_definition *state = target ? state_machine_find(layout->machine, target) : NULL;
+    const struct state_definition *state = target ? state_machine_scope_find(layout->scope, target) : NULL;
     if (!state)
         return -EINVAL;
     layout->edges[layout->edge_count++] = (struct edge){
-        .from = from, .to = STATE_NODE((size_t)(state - layout->machine->states)), .kind = kind, .index = index
+        .from = from, .to = STATE_NODE((size_t)(state - layout->scope->states)), .kind = kind, .index = index
     };
     return 0;
 }
@@ -84,7 +88,7 @@ static int add_edge(struct graph_layout *layout, size_t from, const char *target
 /* A state's edges, in definition order: Next, Choice rules, Default, Catch entries, the edge to #end. */
 static int add_state_edges(struct graph_layout *layout, size_t state_index)
 {
-    const struct state_definition *state = &layout->machine->states[state_index];
+    const struct state_definition *state = &layout->scope->states[state_index];
     size_t from = STATE_NODE(state_index);
     size_t targets = choice_target_count(state);
     bool has_default = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(state->json, "Default"));
@@ -104,10 +108,10 @@ static int add_state_edges(struct graph_layout *layout, size_t state_index)
 /* All edges, grouped by source node in node order (so work->out_start indexes them). */
 static int add_edges(struct graph_layout *layout, struct layout_work *work)
 {
-    const struct state_machine *machine = layout->machine;
-    int result = add_edge(layout, START_NODE, machine->start_at, EDGE_NEXT, 0);
+    const struct state_scope *scope = layout->scope;
+    int result = add_edge(layout, START_NODE, scope->start_at, EDGE_NEXT, 0);
     work->out_start[START_NODE] = 0;
-    for (size_t i = 0; i < machine->state_count && result == 0; i++) {
+    for (size_t i = 0; i < scope->state_count && result == 0; i++) {
         work->out_start[STATE_NODE(i)] = layout->edge_count;
         result = add_state_edges(layout, i);
     }
@@ -193,14 +197,16 @@ static size_t bends_needed(const struct graph_layout *layout, const struct edge 
     return edge->back ? from_layer - to_layer + 1 : to_layer - from_layer - 1;
 }
 
-static int count_bends(const struct graph_layout *layout, size_t *bends)
+/* Counts this scope's bend points into budget->bends (all scopes share the limit). */
+static int count_bends(const struct graph_layout *layout, struct layout_budget *budget, size_t *bends)
 {
     *bends = 0;
     for (size_t e = 0; e < layout->edge_count; e++) {
         *bends += bends_needed(layout, &layout->edges[e]);
-        if (*bends > GRAPH_LAYOUT_MAX_BEND_POINTS)
+        if (budget->bends + *bends > GRAPH_LAYOUT_MAX_BEND_POINTS)
             return -E2BIG;
     }
+    budget->bends += *bends;
     return 0;
 }
 
@@ -212,10 +218,11 @@ static void describe_base_nodes(struct graph_layout *layout)
             n->kind = node == START_NODE ? NODE_START : NODE_END;
             n->width = n->height = PSEUDO_NODE_SIZE;
         } else {
+            const struct fork_layout *fork = &layout->forks[node - 1];
             n->kind = NODE_STATE;
-            n->state = &layout->machine->states[node - 1];
-            n->width = state_width(n->state->name);
-            n->height = STATE_HEIGHT;
+            n->state = &layout->scope->states[node - 1];
+            n->width = fork->branch_count ? fork->width : state_width(n->state->name);
+            n->height = fork->branch_count ? fork->height : STATE_HEIGHT;
         }
     }
 }
@@ -318,12 +325,12 @@ static int allocate_layer_work(struct layout_work *work)
 }
 
 /* Edges, back edges, layers; then the node array with room for the bend points. */
-static int build_graph(struct graph_layout *layout, struct layout_work *work)
+static int build_graph(struct graph_layout *layout, struct layout_work *work, struct layout_budget *budget)
 {
     size_t bends = 0;
     struct node *base_nodes;
     int result;
-    layout->edges = allocate_array(count_edges(layout->machine), sizeof(*layout->edges));
+    layout->edges = allocate_array(count_edges(layout->scope), sizeof(*layout->edges));
     base_nodes = allocate_array(layout->base_node_count, sizeof(*base_nodes));
     layout->nodes = base_nodes;
     if (!layout->edges || !base_nodes)
@@ -332,7 +339,7 @@ static int build_graph(struct graph_layout *layout, struct layout_work *work)
         return result;
     find_back_edges(layout, work);
     assign_layers(layout, work);
-    if ((result = count_bends(layout, &bends)) < 0)
+    if ((result = count_bends(layout, budget, &bends)) < 0)
         return result;
     layout->nodes = allocate_array(layout->base_node_count + bends, sizeof(*layout->nodes));
     if (!layout->nodes) {
@@ -348,9 +355,10 @@ static int build_graph(struct graph_layout *layout, struct layout_work *work)
     return 0;
 }
 
-static int lay_out(struct graph_layout *layout, struct layout_work *work)
+/* The Sugiyama steps on one scope whose forks are laid out already. */
+static int lay_out_graph(struct graph_layout *layout, struct layout_work *work, struct layout_budget *budget)
 {
-    int result = build_graph(layout, work);
+    int result = build_graph(layout, work, budget);
     if (result < 0 || (result = allocate_ordering_work(layout, work)) < 0)
         return result;
     graph_layout_index_layers(layout, work);
@@ -364,22 +372,123 @@ static int lay_out(struct graph_layout *layout, struct layout_work *work)
     return graph_layout_route_edges(layout, work);
 }
 
+static int lay_out_scope(struct graph_layout *layout, struct layout_budget *budget);
+
+/* ---- forks: Parallel and Map boxes ------------------------------------- */
+
+static size_t fork_branch_count(const struct state_definition *state)
+{
+    if (state->type == STATE_PARALLEL)
+        return state->branches ? state->branch_count : 0;
+    return state->type == STATE_MAP && state->processor ? 1 : 0;
+}
+
+static const struct state_scope *fork_branch(const struct state_definition *state, size_t index)
+{
+    return state->type == STATE_PARALLEL ? &state->branches[index] : state->processor;
+}
+
+/*
+ * Sizes a fork's box from its branches (side by side under the title, their
+ * tops aligned, all as tall as the tallest) and places each branch in it; the box is at least as wide as
+ * the state's own box would be, and of even width like it.
+ */
+static void arrange_branches(struct fork_layout *fork, const struct state_definition *state)
+{
+    int content = 0, tallest = 0, x;
+    for (size_t b = 0; b < fork->branch_count; b++) {
+        content += fork->branches[b].width + (b > 0 ? BRANCH_GAP : 0);
+        if (fork->branches[b].height > tallest)
+            tallest = fork->branches[b].height;
+    }
+    fork->width = content + 2 * CONTAINER_PADDING;
+    if (fork->width < state_width(state->name))
+        fork->width = state_width(state->name);
+    fork->width += fork->width & 1;
+    fork->height = CONTAINER_TITLE_HEIGHT + tallest + CONTAINER_PADDING;
+    x = (fork->width - content) / 2;
+    for (size_t b = 0; b < fork->branch_count; b++) {
+        fork->branches[b].x = x;
+        fork->branches[b].y = CONTAINER_TITLE_HEIGHT;
+        fork->branches[b].height = tallest;
+        x += fork->branches[b].width + BRANCH_GAP;
+    }
+}
+
+/* Lays out the branches of one fork state of layout's scope (each its own scope, recursively) and sizes its box. */
+static int lay_out_fork(struct graph_layout *layout, size_t state_index, struct layout_budget *budget)
+{
+    const struct state_definition *state = &layout->scope->states[state_index];
+    struct fork_layout *fork = &layout->forks[state_index];
+    size_t count = fork_branch_count(state);
+    if (count == 0)
+        return 0;
+    if (layout->depth >= GRAPH_LAYOUT_MAX_NESTING)
+        return -E2BIG;
+    fork->branches = allocate_array(count, sizeof(*fork->branches));
+    if (!fork->branches)
+        return -ENOMEM;
+    for (size_t b = 0; b < count; b++) {
+        int result;
+        fork->branches[b].scope = fork_branch(state, b);
+        fork->branches[b].depth = layout->depth + 1;
+        fork->branch_count = b + 1;
+        if ((result = lay_out_scope(&fork->branches[b], budget)) < 0)
+            return result;
+    }
+    arrange_branches(fork, state);
+    return 0;
+}
+
+/* Lays out a scope: its forks' branches first (their boxes' sizes), then its own graph. */
+static int lay_out_scope(struct graph_layout *layout, struct layout_budget *budget)
+{
+    const struct state_scope *scope = layout->scope;
+    struct layout_work work = { 0 };
+    int result = 0;
+    if (!scope || !scope->start_at || (scope->state_count > 0 && !scope->states))
+        return -EINVAL;
+    if (scope->state_count > GRAPH_LAYOUT_MAX_STATES - budget->states)
+        return -E2BIG;
+    budget->states += scope->state_count;
+    layout->base_node_count = scope->state_count + 2;
+    layout->forks = allocate_array(scope->state_count, sizeof(*layout->forks));
+    if (!layout->forks)
+        return -ENOMEM;
+    layout->fork_count = scope->state_count;
+    for (size_t i = 0; i < scope->state_count && result == 0; i++)
+        result = lay_out_fork(layout, i, budget);
+    if (result == 0)
+        result = lay_out_graph(layout, &work, budget);
+    work_free(&work);
+    return result;
+}
+
+/* The machine's top level: its root scope, or for a hand-built machine (empty root) its start_at and states. */
+static const struct state_scope *top_scope(const struct state_machine *machine, struct graph_layout *layout)
+{
+    if (machine->root.start_at)
+        return &machine->root;
+    layout->top = (struct state_scope){ .start_at = machine->start_at,
+                                        .states = machine->states,
+                                        .state_count = machine->state_count };
+    return &layout->top;
+}
+
 int graph_layout_compute(const struct state_machine *machine, struct graph_layout **layout_out)
 {
-    struct layout_work work = { 0 };
+    struct layout_budget budget = { 0 };
     struct graph_layout *layout;
     int result;
     if (!machine || !layout_out || !machine->start_at || (machine->state_count > 0 && !machine->states))
         return -EINVAL;
-    if (machine->state_count > GRAPH_LAYOUT_MAX_STATES)
+    if (machine->state_count > GRAPH_LAYOUT_MAX_STATES || machine->all_state_count > GRAPH_LAYOUT_MAX_STATES)
         return -E2BIG;
     layout = allocate_array(1, sizeof(*layout));
     if (!layout)
         return -ENOMEM;
-    layout->machine = machine;
-    layout->base_node_count = machine->state_count + 2;
-    result = lay_out(layout, &work);
-    work_free(&work);
+    layout->scope = top_scope(machine, layout);
+    result = lay_out_scope(layout, &budget);
     if (result < 0) {
         graph_layout_free(layout);
         return result;
@@ -388,13 +497,25 @@ int graph_layout_compute(const struct state_machine *machine, struct graph_layou
     return 0;
 }
 
-void graph_layout_free(struct graph_layout *layout)
+/* Frees what a layout holds (its branches' layouts too), not the layout itself. */
+static void layout_clear(struct graph_layout *layout)
 {
-    if (!layout)
-        return;
+    for (size_t i = 0; layout->forks && i < layout->fork_count; i++) {
+        for (size_t b = 0; b < layout->forks[i].branch_count; b++)
+            layout_clear(&layout->forks[i].branches[b]);
+        cJSON_free(layout->forks[i].branches);
+    }
+    cJSON_free(layout->forks);
     for (size_t e = 0; layout->edges && e < layout->edge_count; e++)
         cJSON_free(layout->edges[e].points);
     cJSON_free(layout->edges);
     cJSON_free(layout->nodes);
+}
+
+void graph_layout_free(struct graph_layout *layout)
+{
+    if (!layout)
+        return;
+    layout_clear(layout);
     cJSON_free(layout);
 }

@@ -30,6 +30,10 @@
 #define NODE_SPACING 40  /* between two boxes of a layer */
 #define BEND_SPACING 20  /* between a bend point and its neighbour */
 #define GLUED_WEIGHT 0.1 /* a glued bend point follows its owner without pulling it */
+/* A Parallel's or Map's box: a title as tall as a state's box, then its branches side by side. */
+#define CONTAINER_TITLE_HEIGHT STATE_HEIGHT
+#define CONTAINER_PADDING 8 /* round the branches (each has its own MARGIN inside) */
+#define BRANCH_GAP 8
 
 /* Passes of the crossing reduction (each one down and one up) and of the placement. */
 #define ORDERING_ROUNDS 4
@@ -85,8 +89,29 @@ struct edge {
     size_t point_count;
 };
 
+/*
+ * A Parallel's or Map's sub-graphs: one laid-out scope per branch (a Map's
+ * processor is one), side by side under the box's title.
+ */
+struct fork_layout {
+    struct graph_layout *branches;
+    size_t branch_count; /* 0: not a fork (or one without branches), drawn as a plain box */
+    int width;           /* the box */
+    int height;
+};
+
+/*
+ * The layout of one scope: the top level, or a branch of a fork (then x, y
+ * place it in its container's box, relative to the box's top-left corner).
+ */
 struct graph_layout {
-    const struct state_machine *machine;
+    const struct state_scope *scope;
+    struct state_scope top;    /* the top level of a hand-built machine, whose root scope is empty */
+    unsigned depth;            /* forks around the scope */
+    struct fork_layout *forks; /* per state of the scope */
+    size_t fork_count;
+    int x;
+    int y;
     struct node *nodes;
     size_t node_count;
     size_t base_node_count; /* #start, the states, #end */
@@ -94,6 +119,12 @@ struct graph_layout {
     size_t edge_count;
     int width;
     int height;
+};
+
+/* What all the scopes of one computation share: the limits count every scope. */
+struct layout_budget {
+    size_t states;
+    size_t bends;
 };
 
 /* Sorting keys (qsort has no context argument, so records carry what they are sorted by). */

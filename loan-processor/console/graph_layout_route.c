@@ -183,17 +183,61 @@ static const char *node_label(const struct node *node)
     return node->kind == NODE_START ? "Start" : node->kind == NODE_END ? "End" : node->state->name;
 }
 
-static cJSON *node_to_json(const struct node *node)
+static bool scope_to_json(const struct graph_layout *layout, struct point origin, cJSON *object);
+
+/* A fork's branches, each placed in its box at box (absolute); NULL when out of memory. */
+static cJSON *branches_to_json(const struct fork_layout *fork, struct point box)
 {
+    cJSON *children = cJSON_CreateArray();
+    for (size_t b = 0; children && b < fork->branch_count; b++) {
+        const struct graph_layout *branch = &fork->branches[b];
+        struct point origin = { box.x + branch->x, box.y + branch->y };
+        cJSON *child = cJSON_CreateObject();
+        bool ok = child && cJSON_AddItemToArray(children, child);
+        if (!ok)
+            cJSON_Delete(child);
+        ok = ok && cJSON_AddNumberToObject(child, "branch", (double)b) && cJSON_AddNumberToObject(child, "x", origin.x)
+             && cJSON_AddNumberToObject(child, "y", origin.y) && cJSON_AddNumberToObject(child, "width", branch->width)
+             && cJSON_AddNumberToObject(child, "height", branch->height) && scope_to_json(branch, origin, child);
+        if (!ok) {
+            cJSON_Delete(children);
+            return NULL;
+        }
+    }
+    return children;
+}
+
+/* A Map's Label and a container's branches (nothing for other states); false when out of memory. */
+static bool add_fork_fields(const struct graph_layout *layout, const struct node *node, struct point box, cJSON *object)
+{
+    const struct fork_layout *fork = &layout->forks[node - layout->nodes - STATE_NODE(0)];
+    if (node->state->type == STATE_MAP && node->state->map.label
+        && !cJSON_AddStringToObject(object, "mapLabel", node->state->map.label))
+        return false;
+    if (fork->branch_count == 0)
+        return true;
+    cJSON *children = branches_to_json(fork, box);
+    if (!children || !cJSON_AddItemToObject(object, "children", children)) {
+        cJSON_Delete(children);
+        return false;
+    }
+    return true;
+}
+
+static cJSON *node_to_json(const struct graph_layout *layout, const struct node *node, struct point origin)
+{
+    struct point box = { origin.x + node->x, origin.y + node->y };
     cJSON *object = cJSON_CreateObject();
     bool ok = object && cJSON_AddStringToObject(object, "id", node_id(node))
               && cJSON_AddStringToObject(object, "type", node_type(node))
               && cJSON_AddStringToObject(object, "label", node_label(node))
-              && cJSON_AddNumberToObject(object, "x", node->x) && cJSON_AddNumberToObject(object, "y", node->y)
+              && cJSON_AddNumberToObject(object, "x", box.x) && cJSON_AddNumberToObject(object, "y", box.y)
               && cJSON_AddNumberToObject(object, "width", node->width)
               && cJSON_AddNumberToObject(object, "height", node->height);
     if (ok && node->kind == NODE_STATE && node->state->type == STATE_TASK && node->state->resource)
         ok = cJSON_AddStringToObject(object, "resource", node->state->resource) != NULL;
+    if (ok && node->kind == NODE_STATE)
+        ok = add_fork_fields(layout, node, box, object);
     if (!ok) {
         cJSON_Delete(object);
         return NULL;
@@ -249,11 +293,11 @@ static bool add_edge_label(const struct graph_layout *layout, const struct edge 
     return ok;
 }
 
-static cJSON *points_to_json(const struct edge *edge)
+static cJSON *points_to_json(const struct edge *edge, struct point origin)
 {
     cJSON *points = cJSON_CreateArray();
     for (size_t i = 0; points && i < edge->point_count; i++) {
-        int pair[2] = { edge->points[i].x, edge->points[i].y };
+        int pair[2] = { origin.x + edge->points[i].x, origin.y + edge->points[i].y };
         cJSON *point = cJSON_CreateIntArray(pair, 2);
         if (!point || !cJSON_AddItemToArray(points, point)) {
             cJSON_Delete(point);
@@ -264,14 +308,14 @@ static cJSON *points_to_json(const struct edge *edge)
     return points;
 }
 
-static cJSON *edge_to_json(const struct graph_layout *layout, const struct edge *edge)
+static cJSON *edge_to_json(const struct graph_layout *layout, const struct edge *edge, struct point origin)
 {
     cJSON *object = cJSON_CreateObject();
     bool ok = object && cJSON_AddStringToObject(object, "from", node_id(&layout->nodes[edge->from]))
               && cJSON_AddStringToObject(object, "to", node_id(&layout->nodes[edge->to]))
               && cJSON_AddStringToObject(object, "kind", edge_kind_name(edge->kind))
               && add_edge_label(layout, edge, object) && (!edge->back || cJSON_AddTrueToObject(object, "back"));
-    cJSON *points = ok ? points_to_json(edge) : NULL;
+    cJSON *points = ok ? points_to_json(edge, origin) : NULL;
     if (!points || !cJSON_AddItemToObject(object, "points", points)) {
         cJSON_Delete(points);
         cJSON_Delete(object);
@@ -289,20 +333,27 @@ static bool append(cJSON *array, cJSON *item)
     return false;
 }
 
+/* Adds a scope's "nodes" and "edges", offset by origin, to object; false when out of memory. */
+static bool scope_to_json(const struct graph_layout *layout, struct point origin, cJSON *object)
+{
+    cJSON *nodes = cJSON_AddArrayToObject(object, "nodes");
+    cJSON *edges = nodes ? cJSON_AddArrayToObject(object, "edges") : NULL;
+    bool ok = nodes && edges;
+    for (size_t n = 0; ok && n < layout->base_node_count; n++)
+        ok = append(nodes, node_to_json(layout, &layout->nodes[n], origin));
+    for (size_t e = 0; ok && e < layout->edge_count; e++)
+        ok = append(edges, edge_to_json(layout, &layout->edges[e], origin));
+    return ok;
+}
+
 cJSON *graph_layout_to_json(const struct graph_layout *layout)
 {
     if (!layout)
         return NULL;
     cJSON *root = cJSON_CreateObject();
     bool ok = root && cJSON_AddNumberToObject(root, "width", layout->width)
-              && cJSON_AddNumberToObject(root, "height", layout->height);
-    cJSON *nodes = ok ? cJSON_AddArrayToObject(root, "nodes") : NULL;
-    cJSON *edges = nodes ? cJSON_AddArrayToObject(root, "edges") : NULL;
-    ok = nodes && edges;
-    for (size_t n = 0; ok && n < layout->base_node_count; n++)
-        ok = append(nodes, node_to_json(&layout->nodes[n]));
-    for (size_t e = 0; ok && e < layout->edge_count; e++)
-        ok = append(edges, edge_to_json(layout, &layout->edges[e]));
+              && cJSON_AddNumberToObject(root, "height", layout->height)
+              && scope_to_json(layout, (struct point){ 0, 0 }, root);
     if (!ok) {
         cJSON_Delete(root);
         return NULL;

@@ -84,6 +84,12 @@ static int number(const cJSON *object, const char *name)
     return (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(object, name));
 }
 
+/* A scope's top-left corner: a branch's "x" or "y"; 0 for the top level, which has none. */
+static int origin(const cJSON *scope, const char *name)
+{
+    return cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(scope, name)) ? number(scope, name) : 0;
+}
+
 static const char *text(const cJSON *object, const char *name)
 {
     return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(object, name));
@@ -215,7 +221,8 @@ static bool check_edge_geometry(const cJSON *json, const cJSON *edge, char *prob
 {
     const cJSON *from = find_node(json, text(edge, "from")), *to = find_node(json, text(edge, "to"));
     const cJSON *points = cJSON_GetObjectItemCaseSensitive(edge, "points"), *point, *node;
-    int count = cJSON_GetArraySize(points), width = number(json, "width"), height = number(json, "height");
+    int count = cJSON_GetArraySize(points), left = origin(json, "x"), top = origin(json, "y");
+    int right = left + number(json, "width"), bottom = top + number(json, "height");
     bool back = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(edge, "back"));
     double previous_x = 0, previous_y = 0;
     int index = 0;
@@ -231,7 +238,7 @@ static bool check_edge_geometry(const cJSON *json, const cJSON *edge, char *prob
             return false;
         }
         double x = px->valuedouble, y = py->valuedouble;
-        if (x < MARGIN || x > width - MARGIN || y < MARGIN || y > height - MARGIN) {
+        if (x < left + MARGIN || x > right - MARGIN || y < top + MARGIN || y > bottom - MARGIN) {
             snprintf(problem, size, "edge %s>%s: point %d outside", text(edge, "from"), text(edge, "to"), index);
             return false;
         }
@@ -272,14 +279,16 @@ static bool check_edge_geometry(const cJSON *json, const cJSON *edge, char *prob
 static bool check_geometry(const cJSON *json, char *problem, size_t size)
 {
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(json, "nodes"), *node, *other, *edge;
-    int width = number(json, "width"), height = number(json, "height");
+    int left = origin(json, "x"), top = origin(json, "y");
+    int right = left + number(json, "width"), bottom = top + number(json, "height");
     problem[0] = '\0';
     cJSON_ArrayForEach(node, nodes)
     {
         struct box box = box_of(node);
         if (!is_integer(cJSON_GetObjectItemCaseSensitive(node, "x"))
-            || !is_integer(cJSON_GetObjectItemCaseSensitive(node, "y")) || box.left < MARGIN || box.top < MARGIN
-            || box.right > width - MARGIN || box.bottom > height - MARGIN || box.right <= box.left) {
+            || !is_integer(cJSON_GetObjectItemCaseSensitive(node, "y")) || box.left < left + MARGIN
+            || box.top < top + MARGIN || box.right > right - MARGIN || box.bottom > bottom - MARGIN
+            || box.right <= box.left) {
             snprintf(problem, size, "node %s outside the drawing", text(node, "id"));
             return false;
         }
@@ -783,6 +792,235 @@ static void test_allocation_failures_are_clean(void)
     check_allocation_failures(choice_loop_definition);
 }
 
+/* ---- Parallel and Map: containers ------------------------------------------------- */
+
+/* A Parallel of two branches (A1 -> A2, B1), then Done. */
+static const char parallel_definition[] =
+    "{\"StartAt\":\"Fan\",\"States\":{"
+    "\"Fan\":{\"Type\":\"Parallel\",\"Next\":\"Done\",\"Branches\":["
+    "{\"StartAt\":\"A1\",\"States\":{\"A1\":{\"Type\":\"Pass\",\"Next\":\"A2\"},\"A2\":{\"Type\":\"Pass\",\"End\":true}"
+    "}},"
+    "{\"StartAt\":\"B1\",\"States\":{\"B1\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::sns:publish\","
+    "\"End\":true}}}]},"
+    "\"Done\":{\"Type\":\"Succeed\"}}}";
+
+/* A Map (labelled) whose processor is a chain of three states. */
+static const char map_definition[] =
+    "{\"StartAt\":\"Each\",\"States\":{"
+    "\"Each\":{\"Type\":\"Map\",\"Label\":\"Items\",\"End\":true,\"ItemProcessor\":{\"StartAt\":\"P1\",\"States\":{"
+    "\"P1\":{\"Type\":\"Pass\",\"Next\":\"P2\"},\"P2\":{\"Type\":\"Wait\",\"Seconds\":1,\"Next\":\"P3\"},"
+    "\"P3\":{\"Type\":\"Pass\",\"End\":true}}}}}}";
+
+/* A Map whose processor runs a Parallel of two branches, one of them catching into a Fail. */
+static const char parallel_in_map_definition[] =
+    "{\"StartAt\":\"Before\",\"States\":{\"Before\":{\"Type\":\"Pass\",\"Next\":\"Outer\"},"
+    "\"Outer\":{\"Type\":\"Map\",\"Next\":\"After\",\"ItemProcessor\":{\"StartAt\":\"Inner\",\"States\":{"
+    "\"Inner\":{\"Type\":\"Parallel\",\"Next\":\"Tail\",\"Branches\":["
+    "{\"StartAt\":\"X1\",\"States\":{\"X1\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::sns:publish\","
+    "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"X2\"}],\"End\":true},"
+    "\"X2\":{\"Type\":\"Fail\",\"Error\":\"Bad\"}}},"
+    "{\"StartAt\":\"Y1\",\"States\":{\"Y1\":{\"Type\":\"Pass\",\"End\":true}}}]},"
+    "\"Tail\":{\"Type\":\"Pass\",\"End\":true}}}},"
+    "\"After\":{\"Type\":\"Succeed\"}}}";
+
+static const cJSON *children_of(const cJSON *node)
+{
+    return cJSON_GetObjectItemCaseSensitive(node, "children");
+}
+
+static bool encloses(struct box outer, struct box inner)
+{
+    return inner.left >= outer.left && inner.top >= outer.top && inner.right <= outer.right
+           && inner.bottom <= outer.bottom;
+}
+
+/*
+ * Checks a scope and, recursively, every container in it: its branches
+ * inside its box under the title, in order and apart, each numbered and
+ * with clean geometry of its own (its edges among its own nodes).
+ */
+static bool check_nested(const cJSON *scope, int depth, int *deepest, char *problem, size_t size)
+{
+    const cJSON *node, *child;
+    if (!check_geometry(scope, problem, size))
+        return false;
+    if (depth > *deepest)
+        *deepest = depth;
+    cJSON_ArrayForEach(node, cJSON_GetObjectItemCaseSensitive(scope, "nodes"))
+    {
+        struct box box = box_of(node);
+        double previous_right = box.left;
+        int index = 0;
+        box.top += 44; /* the title */
+        cJSON_ArrayForEach(child, children_of(node))
+        {
+            struct box branch = box_of(child);
+            if (number(child, "branch") != index++ || !encloses(box, branch) || branch.left < previous_right) {
+                snprintf(problem, size, "branch %d of %s misplaced", index - 1, text(node, "id"));
+                return false;
+            }
+            previous_right = branch.right;
+            if (!check_nested(child, depth + 1, deepest, problem, size))
+                return false;
+        }
+    }
+    return true;
+}
+
+#define ASSERT_NESTED(json, expected_depth)                                        \
+    do {                                                                           \
+        char problem_[256];                                                        \
+        int deepest_ = 0;                                                          \
+        bool ok_ = check_nested((json), 0, &deepest_, problem_, sizeof(problem_)); \
+        if (!ok_)                                                                  \
+            TEST_FAIL_("nested geometry: %s", problem_);                           \
+        ASSERT_EQ_INT((expected_depth), deepest_);                                 \
+    } while (0)
+
+static void test_a_parallel_is_a_box_holding_its_branches(void)
+{
+    cJSON *json = layout_json_of(parallel_definition);
+    char nodes[256], edges[512];
+    ASSERT_NOT_NULL(json);
+    const cJSON *fan = find_node(json, "Fan"), *branches = children_of(fan);
+    describe_nodes(json, nodes, sizeof(nodes));
+    describe_edges(json, edges, sizeof(edges));
+    ASSERT_EQ_STR("#start:Start Fan:Parallel Done:Succeed #end:End", nodes);
+    ASSERT_EQ_STR("#start>Fan:next Fan>Done:next Done>#end:next", edges);
+    ASSERT_EQ_INT(2, cJSON_GetArraySize(branches));
+    describe_nodes(cJSON_GetArrayItem(branches, 0), nodes, sizeof(nodes));
+    describe_edges(cJSON_GetArrayItem(branches, 0), edges, sizeof(edges));
+    ASSERT_EQ_STR("#start:Start A1:Pass A2:Pass #end:End", nodes);
+    ASSERT_EQ_STR("#start>A1:next A1>A2:next A2>#end:next", edges);
+    describe_nodes(cJSON_GetArrayItem(branches, 1), nodes, sizeof(nodes));
+    describe_edges(cJSON_GetArrayItem(branches, 1), edges, sizeof(edges));
+    ASSERT_EQ_STR("#start:Start B1:Task #end:End", nodes);
+    ASSERT_EQ_STR("#start>B1:next B1>#end:next", edges);
+    ASSERT_EQ_STR("arn:aws:states:::sns:publish", text(find_node(cJSON_GetArrayItem(branches, 1), "B1"), "resource"));
+    /* side by side, tops aligned; the box is taller than a state's */
+    ASSERT_EQ_INT(number(cJSON_GetArrayItem(branches, 0), "y"), number(cJSON_GetArrayItem(branches, 1), "y"));
+    ASSERT_TRUE(number(fan, "height") > 44 + number(cJSON_GetArrayItem(branches, 0), "height"));
+    ASSERT_TRUE(middle_y(json, "Fan") < middle_y(json, "Done"));
+    ASSERT_NESTED(json, 1);
+    cJSON_Delete(json);
+}
+
+static void test_a_map_holds_its_processor_once(void)
+{
+    cJSON *json = layout_json_of(map_definition);
+    char nodes[256], names[256];
+    ASSERT_NOT_NULL(json);
+    const cJSON *each = find_node(json, "Each"), *branches = children_of(each);
+    const cJSON *processor = cJSON_GetArrayItem(branches, 0);
+    ASSERT_EQ_STR("Map", text(each, "type"));
+    ASSERT_EQ_STR("Items", text(each, "mapLabel"));
+    ASSERT_EQ_INT(1, cJSON_GetArraySize(branches));
+    describe_nodes(processor, nodes, sizeof(nodes));
+    ASSERT_EQ_STR("#start:Start P1:Pass P2:Wait P3:Pass #end:End", nodes);
+    member_names(each, names, sizeof(names));
+    ASSERT_EQ_STR("id,type,label,x,y,width,height,mapLabel,children", names);
+    member_names(processor, names, sizeof(names));
+    ASSERT_EQ_STR("branch,x,y,width,height,nodes,edges", names);
+    /* a chain is one column */
+    ASSERT_EQ_INT(middle_x(processor, "P1"), middle_x(processor, "P3"));
+    ASSERT_NESTED(json, 1);
+    cJSON_Delete(json);
+}
+
+static void test_a_parallel_inside_a_map(void)
+{
+    cJSON *json = layout_json_of(parallel_in_map_definition);
+    char nodes[256], edges[512], names[256];
+    ASSERT_NOT_NULL(json);
+    const cJSON *processor = cJSON_GetArrayItem(children_of(find_node(json, "Outer")), 0);
+    const cJSON *inner = find_node(processor, "Inner");
+    describe_nodes(processor, nodes, sizeof(nodes));
+    ASSERT_EQ_STR("#start:Start Inner:Parallel Tail:Pass #end:End", nodes);
+    ASSERT_EQ_INT(2, cJSON_GetArraySize(children_of(inner)));
+    describe_edges(cJSON_GetArrayItem(children_of(inner), 0), edges, sizeof(edges));
+    ASSERT_EQ_STR("#start>X1:next X1>X2:catch:States.ALL X1>#end:next X2>#end:next", edges);
+    member_names(find_node(json, "Outer"), names, sizeof(names));
+    ASSERT_EQ_STR("id,type,label,x,y,width,height,children", names);
+    member_names(inner, names, sizeof(names));
+    ASSERT_EQ_STR("id,type,label,x,y,width,height,children", names);
+    ASSERT_NESTED(json, 2);
+    cJSON_Delete(json);
+    check_allocation_failures(parallel_in_map_definition);
+}
+
+/* Forks nested depth deep (Parallel and Map in turn, each after a Pass), around one Pass. */
+static char *nested_definition(int depth)
+{
+    size_t size = 256 + (size_t)depth * 256, used;
+    char *definition = malloc(size);
+    used = (size_t)snprintf(definition, size, "{\"StartAt\":\"S0\",\"States\":{");
+    for (int i = 0; i < depth; i++)
+        used += (size_t)snprintf(
+            definition + used, size - used,
+            "\"S%d\":{\"Type\":\"Pass\",\"Next\":\"F%d\"},\"F%d\":{\"End\":true,%s{\"StartAt\":\"S%d\",\"States\":{", i,
+            i, i, i % 2 ? "\"Type\":\"Map\",\"ItemProcessor\":" : "\"Type\":\"Parallel\",\"Branches\":[", i + 1);
+    used += (size_t)snprintf(definition + used, size - used, "\"S%d\":{\"Type\":\"Pass\",\"End\":true}}", depth);
+    for (int i = depth - 1; i >= 0; i--)
+        used += (size_t)snprintf(definition + used, size - used, "}%s}}", i % 2 ? "" : "]");
+    snprintf(definition + used, size - used, "}");
+    return definition;
+}
+
+static void test_eight_nested_forks(void)
+{
+    char *definition = nested_definition(GRAPH_LAYOUT_MAX_NESTING);
+    cJSON *json = layout_json_of(definition);
+    free(definition);
+    ASSERT_NOT_NULL(json);
+    ASSERT_NESTED(json, GRAPH_LAYOUT_MAX_NESTING);
+    cJSON_Delete(json);
+}
+
+/* The parser refuses a ninth fork inside eight; built by hand, the layout refuses it. */
+static void test_refuses_nine_nested_forks(void)
+{
+    enum { FORKS = GRAPH_LAYOUT_MAX_NESTING + 1 };
+    static const char *const names[FORKS] = { "F0", "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8" };
+    struct state_definition forks[FORKS], leaf = { .name = "Leaf", .type = STATE_PASS };
+    struct state_scope scopes[FORKS];
+    for (int i = 0; i < FORKS; i++) {
+        forks[i] = (struct state_definition){
+            .name = names[i], .type = STATE_PARALLEL, .branches = &scopes[i], .branch_count = 1
+        };
+        scopes[i] = (struct state_scope){ .start_at = i + 1 < FORKS ? names[i + 1] : "Leaf",
+                                          .states = i + 1 < FORKS ? &forks[i + 1] : &leaf,
+                                          .state_count = 1 };
+    }
+    struct state_machine nine = { .start_at = "F0", .states = forks, .state_count = 1 };
+    struct state_machine eight = { .start_at = "F1", .states = &forks[1], .state_count = 1 };
+    struct graph_layout *layout = NULL;
+    ASSERT_EQ_INT(-E2BIG, graph_layout_compute(&nine, &layout));
+    ASSERT_TRUE(layout == NULL);
+    ASSERT_EQ_INT(0, graph_layout_compute(&eight, &layout));
+    graph_layout_free(layout);
+}
+
+/* The state limit counts the states of every scope. */
+static void test_limits_count_nested_states(void)
+{
+    size_t size = 128 + GRAPH_LAYOUT_MAX_STATES * 48;
+    char *definition = malloc(size);
+    size_t used = (size_t)snprintf(definition, size,
+                                   "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"End\":true,"
+                                   "\"ItemProcessor\":{\"StartAt\":\"S0\",\"States\":{");
+    for (size_t i = 0; i + 1 < GRAPH_LAYOUT_MAX_STATES; i++)
+        used += (size_t)snprintf(definition + used, size - used, "\"S%zu\":{\"Type\":\"Pass\",\"Next\":\"S%zu\"},", i,
+                                 i + 1);
+    snprintf(definition + used, size - used, "\"S%d\":{\"Type\":\"Succeed\"}}}}}}", GRAPH_LAYOUT_MAX_STATES - 1);
+    struct state_machine *machine = parse(definition);
+    struct graph_layout *layout = NULL;
+    free(definition);
+    ASSERT_NOT_NULL(machine);
+    ASSERT_EQ_INT(-E2BIG, graph_layout_compute(machine, &layout));
+    ASSERT_TRUE(layout == NULL);
+    state_machine_free(machine);
+}
+
 int main(void)
 {
     RUN(test_lays_out_the_blog_part1_definition);
@@ -801,5 +1039,11 @@ int main(void)
     RUN(test_limits_the_number_of_states);
     RUN(test_limits_the_number_of_bend_points);
     RUN(test_allocation_failures_are_clean);
+    RUN(test_a_parallel_is_a_box_holding_its_branches);
+    RUN(test_a_map_holds_its_processor_once);
+    RUN(test_a_parallel_inside_a_map);
+    RUN(test_eight_nested_forks);
+    RUN(test_refuses_nine_nested_forks);
+    RUN(test_limits_count_nested_states);
     return test_done();
 }

@@ -37,3 +37,34 @@ export function shortResource(resource) {
   const parts = text.split(":");
   return parts.length > 1 ? `${parts[parts.length - 2]}:${parts[parts.length - 1]}` : text;
 }
+
+/**
+ * The layout's parts in painting order, nested scopes included (the server
+ * gives every coordinate in the one drawing's space): containers - Parallel
+ * and Map boxes, each before the ones inside it - then every scope's edges,
+ * then its plain nodes. Each part is the server's object plus depth (0 at the
+ * top level) and scope (the id of the container it is in, null at the top).
+ */
+export function flattenGraph(layout) {
+  const parts = { containers: [], edges: [], nodes: [] };
+  const visit = (scope, depth, container) => {
+    for (const edge of scope.edges || []) parts.edges.push({ ...edge, depth, scope: container });
+    for (const node of scope.nodes || []) {
+      if (!Array.isArray(node.children)) {
+        parts.nodes.push({ ...node, depth, scope: container });
+        continue;
+      }
+      parts.containers.push({ ...node, depth, scope: container });
+      for (const branch of node.children) visit(branch, depth + 1, node.id);
+    }
+  };
+  if (layout) visit(layout, 0, null);
+  return parts;
+}
+
+/** The second line of a container's title: "Parallel · 2 branches", "Map", "Map · <its Label>". */
+export function containerDetail(node) {
+  if (node.type === "Map") return node.mapLabel ? `Map · ${node.mapLabel}` : "Map";
+  const count = Array.isArray(node.children) ? node.children.length : 0;
+  return `${node.type} · ${count} ${count === 1 ? "branch" : "branches"}`;
+}

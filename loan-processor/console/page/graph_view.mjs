@@ -2,9 +2,16 @@
 // computes (/console/api/graph), its states coloured by their status in the
 // selected execution. Nodes carry data-state="<name>" and
 // data-status="not-started|in-progress|waiting|succeeded|failed|caught".
+// A Parallel or Map state is a container (g.node.node-container): a rounded
+// frame titled with its name and "Parallel · N branches" / "Map · <Label>",
+// holding its branches (dashed frames) side by side, their states and edges
+// drawn like the top level's. Nested states are g.node[data-state] too (names
+// are unique machine-wide); a node or edge inside a container also carries
+// data-scope="<the container's name>", and a branch's #start and #end take
+// their container's status.
 
 import { svgElement, replaceChildren, element } from "./dom.mjs";
-import { polylinePath, polylineMidpoint, shortResource } from "./graph_geometry.mjs";
+import { containerDetail, flattenGraph, polylinePath, polylineMidpoint, shortResource } from "./graph_geometry.mjs";
 import { nodeStatus, transitionKey, STATUS } from "./status.mjs";
 
 const PSEUDO_TYPES = new Set(["Start", "End"]);
@@ -19,7 +26,7 @@ function arrowMarker(id) {
 function edgeElement(edge) {
   const group = svgElement("g", {
     class: `edge edge-${edge.kind}${edge.back ? " edge-back" : ""}`,
-    "data-from": edge.from, "data-to": edge.to, "data-kind": edge.kind,
+    "data-from": edge.from, "data-to": edge.to, "data-kind": edge.kind, "data-scope": edge.scope || undefined,
   }, svgElement("path", { d: polylinePath(edge.points), "marker-end": "url(#arrow)" }));
   if (edge.label) {
     const [x, y] = polylineMidpoint(edge.points);
@@ -49,19 +56,35 @@ function nodeLabels(node) {
   ];
 }
 
+/** A container's title (its name, then what it is) and its branches' frames, relative to its box. */
+function containerParts(node) {
+  const middle = node.width / 2;
+  return [
+    svgElement("rect", { class: "container-frame", width: node.width, height: node.height, rx: 10, ry: 10 }),
+    svgElement("text", { x: middle, y: 20, class: "node-label", "text-anchor": "middle" }, node.label),
+    svgElement("text", { x: middle, y: 34, class: "node-detail", "text-anchor": "middle" }, containerDetail(node)),
+    ...node.children.map((branch) => svgElement("rect", {
+      class: "branch-frame", x: branch.x - node.x, y: branch.y - node.y, width: branch.width, height: branch.height,
+      rx: 6, ry: 6, "data-branch": branch.branch,
+    })),
+  ];
+}
+
 function nodeElement(node, onSelect) {
   const selectable = !PSEUDO_TYPES.has(node.type);
+  const container = Array.isArray(node.children);
   const title = node.resource ? `${node.id} (${node.type}: ${node.resource})` : `${node.id} (${node.type})`;
   const group = svgElement("g", {
-    class: `node node-${node.type.toLowerCase()}`,
+    class: `node node-${node.type.toLowerCase()}${container ? " node-container" : ""}`,
     transform: `translate(${node.x} ${node.y})`,
     "data-state": node.id,
     "data-type": node.type,
+    "data-scope": node.scope || undefined,
     "data-status": STATUS.NOT_STARTED,
     tabindex: selectable ? 0 : undefined,
     role: selectable ? "button" : undefined,
     "aria-label": selectable ? title : undefined,
-  }, svgElement("title", {}, title), nodeShape(node), nodeLabels(node),
+  }, svgElement("title", {}, title), container ? containerParts(node) : [nodeShape(node), ...nodeLabels(node)],
   svgElement("text", { x: node.width / 2, y: node.height + 15, class: "node-clock", "text-anchor": "middle" }));
   if (selectable) {
     group.addEventListener("click", () => onSelect(node.id));
@@ -83,9 +106,10 @@ function layoutSize(layout) {
 }
 
 /**
- * Draws layout ({width, height, nodes, edges}) into container, replacing what
- * was there; onSelectState(name) is called when a state is clicked. Every node
- * starts not started (see paintGraph).
+ * Draws layout ({width, height, nodes, edges}, a container node holding its
+ * branches' graphs in "children") into container, replacing what was there;
+ * onSelectState(name) is called when a state is clicked. Every node starts
+ * not started (see paintGraph).
  */
 export function drawGraph(container, layout, onSelectState) {
   if (!layout || !Array.isArray(layout.nodes) || layout.nodes.length === 0) {
@@ -93,6 +117,7 @@ export function drawGraph(container, layout, onSelectState) {
     return;
   }
   const { width, height } = layoutSize(layout);
+  const parts = flattenGraph(layout);
   const svg = svgElement("svg", {
     class: "graph-svg",
     viewBox: `0 0 ${width} ${height}`,
@@ -102,8 +127,9 @@ export function drawGraph(container, layout, onSelectState) {
     "aria-label": "State machine graph",
   },
   svgElement("defs", {}, arrowMarker("arrow")),
-  svgElement("g", { class: "edges" }, (layout.edges || []).map(edgeElement)),
-  svgElement("g", { class: "nodes" }, layout.nodes.map((node) => nodeElement(node, onSelectState))));
+  svgElement("g", { class: "containers" }, parts.containers.map((node) => nodeElement(node, onSelectState))),
+  svgElement("g", { class: "edges" }, parts.edges.map(edgeElement)),
+  svgElement("g", { class: "nodes" }, parts.nodes.map((node) => nodeElement(node, onSelectState))));
   replaceChildren(container, svg);
   fitLabels(svg);
 }
@@ -134,7 +160,8 @@ export function showGraphMessage(container, text) {
  */
 export function paintGraph(container, view, selectedState) {
   for (const node of container.querySelectorAll("g.node")) {
-    node.dataset.status = nodeStatus(view, node.dataset.state);
+    const branchEnd = node.dataset.scope && PSEUDO_TYPES.has(node.dataset.type);
+    node.dataset.status = nodeStatus(view, branchEnd ? node.dataset.scope : node.dataset.state);
     node.classList.toggle("selected", node.dataset.state === selectedState);
   }
   for (const edge of container.querySelectorAll("g.edge")) {
