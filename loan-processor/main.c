@@ -541,13 +541,7 @@ static int configure(struct loan_processor *processor, struct service_config *co
     }
     processor->console_token = option("CONSOLE_TOKEN");
     service_config_defaults(config, "loan-processor", option("REDIS_URL"), option("BIND_ADDRESS"), port);
-    const struct service_options service_options = {
-        .redis_timeout_ms = option("REDIS_TIMEOUT_MS"),
-        .reuse_port = option("REUSE_PORT"),
-        .max_connections_per_address = option("MAX_CONNECTIONS_PER_ADDRESS"),
-        .request_receive_timeout_seconds = option("REQUEST_RECEIVE_TIMEOUT_SECONDS"),
-    };
-    if (service_config_from_options(config, &service_options) < 0) {
+    if (service_config_from_options(config, option) < 0) {
         fprintf(stderr, "loan-processor: %s\n", SERVICE_OPTIONS_ERROR);
         return -EINVAL;
     }

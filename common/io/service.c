@@ -94,13 +94,13 @@ void service_config_defaults(struct service_config *config, const char *name, co
     };
 }
 
-int service_config_from_options(struct service_config *config, const struct service_options *options)
+int service_config_from_options(struct service_config *config, const char *(*option)(const char *name))
 {
     long long timeout_ms, reuse, per_address, receive_seconds;
-    if (config_to_integer(options->redis_timeout_ms, 100, 60000, &timeout_ms) < 0
-        || config_to_integer(options->reuse_port, 0, 1, &reuse) < 0
-        || config_to_integer(options->max_connections_per_address, 0, 1000000, &per_address) < 0
-        || config_to_integer(options->request_receive_timeout_seconds, 1, 3600, &receive_seconds) < 0)
+    if (config_to_integer(option("REDIS_TIMEOUT_MS"), 100, 60000, &timeout_ms) < 0
+        || config_to_integer(option("REUSE_PORT"), 0, 1, &reuse) < 0
+        || config_to_integer(option("MAX_CONNECTIONS_PER_ADDRESS"), 0, 1000000, &per_address) < 0
+        || config_to_integer(option("REQUEST_RECEIVE_TIMEOUT_SECONDS"), 1, 3600, &receive_seconds) < 0)
         return -EINVAL;
     config->redis_timeout_ms = (uint64_t)timeout_ms;
     config->http.reuse_port = reuse == 1;

@@ -62,15 +62,10 @@ void service_config_defaults(struct service_config *config, const char *name, co
     "REQUEST_RECEIVE_TIMEOUT_SECONDS 1-3600"
 
 /* The options both servers take, as given (environment or command line). */
-struct service_options {
-    const char *redis_timeout_ms;
-    const char *reuse_port;
-    const char *max_connections_per_address;
-    const char *request_receive_timeout_seconds;
-};
 
 /*
- * Applies the options both servers take: REDIS_TIMEOUT_MS (the deadline of
+ * Applies the options both servers take, each read with option (the server's
+ * lookup by name, from its command line or environment): REDIS_TIMEOUT_MS (the deadline of
  * every Redis command; at least 100 ms, as the Redis watchdog looks every
  * 100 ms), REUSE_PORT ("1": SO_REUSEPORT), MAX_CONNECTIONS_PER_ADDRESS (0:
  * no limit) and REQUEST_RECEIVE_TIMEOUT_SECONDS (see struct
@@ -78,7 +73,7 @@ struct service_options {
  * (config is then unchanged).
  */
 __attribute__((warn_unused_result)) int service_config_from_options(struct service_config *config,
-                                                                    const struct service_options *options);
+                                                                    const char *(*option)(const char *name));
 
 /*
  * Creates the loop, the Redis client (which starts connecting) and the HTTP

@@ -55,6 +55,9 @@ char *json_print(const cJSON *value);
  */
 char *json_text_of(const cJSON *value);
 
+/* The formatted text, from cJSON's allocator (the caller frees with cJSON_free). NULL when out of memory. */
+char *json_format_text(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
 /* The member's string value, or NULL when it is missing or not a string. */
 const char *json_string_member(const cJSON *object, const char *name);
 

@@ -700,24 +700,6 @@ static const char *const processor_config_fields[] = { "Mode", "ExecutionType", 
 static int parse_scope(struct parser *parser, const cJSON *scope_json, struct state_scope *scope,
                        const char *const *fields);
 
-static char *format_text(const char *format, ...) __attribute__((format(printf, 1, 2)));
-
-/* A heap copy of the formatted text, or NULL when out of memory. */
-static char *format_text(const char *format, ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    int length = vsnprintf(NULL, 0, format, arguments);
-    va_end(arguments);
-    char *text = length >= 0 ? malloc((size_t)length + 1) : NULL;
-    if (text) {
-        va_start(arguments, format);
-        vsnprintf(text, (size_t)length + 1, format, arguments);
-        va_end(arguments);
-    }
-    return text;
-}
-
 /* Gives state the next number in machine->all_states (which doubles whenever its count reaches a power of two). */
 static int number_state(struct state_machine *machine, struct state_definition *state)
 {
@@ -791,7 +773,7 @@ static int parse_parallel_fields(struct parser *parser, const cJSON *state_json,
     cJSON_ArrayForEach(branch, branches)
     {
         struct state_scope *scope = &state->branches[index];
-        if ((result = open_scope(scope, state, index, format_text("%s/Branches[%zu]", state->where, index))) < 0)
+        if ((result = open_scope(scope, state, index, json_format_text("%s/Branches[%zu]", state->where, index))) < 0)
             return result;
         index++;
         if (!cJSON_IsObject(branch))
@@ -870,7 +852,7 @@ static int parse_processor(struct parser *parser, const cJSON *state_json, struc
     state->processor = calloc(1, sizeof *state->processor);
     if (!state->processor)
         return -ENOMEM;
-    if ((result = open_scope(state->processor, state, 0, format_text("%s/%s", state->where, field))) < 0)
+    if ((result = open_scope(state->processor, state, 0, json_format_text("%s/%s", state->where, field))) < 0)
         return result;
     if (!cJSON_IsObject(processor))
         return fail(parser->error, parser->error_size,
@@ -1004,7 +986,7 @@ static int parse_state(struct parser *parser, struct state_scope *scope, const c
     state->name = state_json->string;
     state->json = state_json;
     state->scope = scope;
-    if (!(state->where = format_text("%s/States/%s", scope->where, state->name)))
+    if (!(state->where = json_format_text("%s/States/%s", scope->where, state->name)))
         return -ENOMEM;
     if ((result = number_state(parser->machine, state)) < 0)
         return result;
@@ -1271,7 +1253,7 @@ int state_machine_parse(const char *definition, size_t length, struct state_mach
     int result = -ENOMEM;
     if (!machine)
         return -ENOMEM;
-    if (!(machine->root.where = strdup("")))
+    if (!(machine->root.where = json_format_text("%s", "")))
         goto failed;
     if (json_parse(definition, length, &machine->document) < 0) {
         result = fail(error, error_size, "INVALID_JSON_DESCRIPTION: The definition is not valid JSON");
@@ -1303,7 +1285,7 @@ static void free_state(struct state_definition *state)
     free(state->retriers);
     free(state->catchers);
     choice_state_free(state->choice);
-    free(state->where);
+    cJSON_free(state->where);
     for (size_t i = 0; state->branches && i < state->branch_count; i++)
         free_scope(&state->branches[i]);
     free(state->branches);
@@ -1319,7 +1301,7 @@ static void free_scope(struct state_scope *scope)
         free_state(&scope->states[i]);
     free(scope->states);
     free(scope->by_name);
-    free(scope->where);
+    cJSON_free(scope->where);
 }
 
 void state_machine_free(struct state_machine *machine)

@@ -52,28 +52,10 @@ void lambda_invoke_result_release(struct lambda_invoke_result *result)
     memset(result, 0, sizeof(*result));
 }
 
-/* The formatted text, from cJSON's allocator; NULL when out of memory. */
-static char *format_text(const char *format, ...) __attribute__((format(printf, 1, 2)));
-
-static char *format_text(const char *format, ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    int length = vsnprintf(NULL, 0, format, arguments);
-    va_end(arguments);
-    char *text = length >= 0 ? cJSON_malloc((size_t)length + 1) : NULL;
-    if (text) {
-        va_start(arguments, format);
-        vsnprintf(text, (size_t)length + 1, format, arguments);
-        va_end(arguments);
-    }
-    return text;
-}
-
 /* Fails the Task with error and cause (owned, may be NULL when out of memory). Returns 0 or -ENOMEM. */
 static int fail(struct lambda_invoke_result *result, const char *error, char *cause)
 {
-    result->error = format_text("%s", error);
+    result->error = json_format_text("%s", error);
     result->cause = cause;
     if (result->error && result->cause)
         return 0;
@@ -88,11 +70,11 @@ static int fail_unanswered(const char *url, const struct lambda_invoke_answer *a
     const char *reason = answer->transport_error ? answer->transport_error : "no answer";
     if (answer->timed_out)
         return fail(result, "Lambda.ClientExecutionTimeoutException",
-                    format_text("Client execution did not complete before the specified timeout configuration: %s "
-                                "(POST %s)",
-                                reason, url));
+                    json_format_text("Client execution did not complete before the specified timeout configuration: %s "
+                                     "(POST %s)",
+                                     reason, url));
     return fail(result, "Lambda.SdkClientException",
-                format_text("Unable to execute HTTP request: %s (POST %s)", reason, url));
+                json_format_text("Unable to execute HTTP request: %s (POST %s)", reason, url));
 }
 
 /* Lambda's service error for an HTTP status, without the "Lambda." prefix. */
@@ -130,9 +112,10 @@ static int fail_with_status(const char *url, const struct lambda_invoke_answer *
     else
         snprintf(message, sizeof(message), "The function at %s answered HTTP %ld%s%s", url, answer->status,
                  excerpt[0] ? ": " : "", excerpt);
-    return fail(result, error,
-                format_text("%s (Service: AWSLambda; Status Code: %ld; Error Code: %s; Request ID: %s; Proxy: null)",
-                            message, answer->status, code, request_id));
+    return fail(
+        result, error,
+        json_format_text("%s (Service: AWSLambda; Status Code: %ld; Error Code: %s; Request ID: %s; Proxy: null)",
+                         message, answer->status, code, request_id));
 }
 
 /*
@@ -197,10 +180,11 @@ static int succeed(const char *url, const struct lambda_invoke_answer *answer, c
     cJSON_Delete(output);
     if (result->output && strlen(result->output) > LAMBDA_INVOKE_MAX_OUTPUT_BYTES) {
         lambda_invoke_result_release(result);
-        return fail(result, "States.DataLimitExceeded",
-                    format_text("The state/task '%s' returned a result with a size exceeding the maximum number of "
-                                "bytes service limit.",
-                                url));
+        return fail(
+            result, "States.DataLimitExceeded",
+            json_format_text("The state/task '%s' returned a result with a size exceeding the maximum number of "
+                             "bytes service limit.",
+                             url));
     }
     if (result->output)
         status = 0;
