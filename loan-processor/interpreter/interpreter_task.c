@@ -167,7 +167,7 @@ int interpreter_raise_task_error(struct run *run, const struct state_definition 
     char *cause = interpreter_state_error_cause(state->name, position->state_entered, detail);
     if (!cause)
         return -ENOMEM;
-    int result = interpreter_handle_task_error(run, state, position, error, cause, false,
+    int result = interpreter_handle_state_error(run, state, position, error, cause, false,
                                                position->state_entered.batch_index > 0);
     free(cause);
     return result;
@@ -301,7 +301,18 @@ static int catch_error(struct run *run, const struct state_definition *state, co
     return interpreter_leave_state(run, state, output, catcher->next);
 }
 
-int interpreter_handle_task_error(struct run *run, const struct state_definition *state,
+bool interpreter_will_retry(const struct state_definition *state, const char *retry_counts, const char *error)
+{
+    struct retry_counts counts;
+    interpreter_parse_retry_counts(retry_counts, state->retrier_count, &counts);
+    for (size_t i = 0; i < state->retrier_count; i++) {
+        if (state_machine_error_matches(state->retriers[i].error_equals, error, false))
+            return counts.made[i] < state->retriers[i].max_attempts;
+    }
+    return false;
+}
+
+int interpreter_handle_state_error(struct run *run, const struct state_definition *state,
                                   const struct execution_position *position, const char *error, const char *cause,
                                   bool heartbeat, bool cause_quotes_batch)
 {
