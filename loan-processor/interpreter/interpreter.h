@@ -120,6 +120,14 @@ struct step_environment {
     int (*random_bytes)(void *buffer, size_t length);
     const char *missing_activity; /* an activity ARN found not to exist: a Task scheduling it
                                        fails the execution with States.Runtime, as AWS does; or NULL */
+    /*
+     * The token of a Task attempt started in child branch branch_id (each
+     * branch waits on its own token): writes it into out (size bytes,
+     * NUL-terminated) and returns 0, or a negative errno. NULL: every
+     * branch's attempt gets fresh_token.
+     */
+    int (*branch_token)(void *context, const char *branch_id, char *out, size_t size);
+    void *token_context;
 };
 
 /* The Task a step leaves the execution waiting on. */

@@ -195,7 +195,7 @@ static int child_input(struct fork *fork, long index, const char *item_text, cJS
 static int reserve_children(struct fork *fork)
 {
     struct interpreter_step *step = fork->run->step;
-    long room = is_map(fork) ? fork->length - fork->started : fork->length;
+    long room = fork->length - fork->started;
     if (is_map(fork) && room > INTERPRETER_ITERATIONS_PER_STEP)
         room = INTERPRETER_ITERATIONS_PER_STEP;
     step->children = calloc((size_t)room + 1, sizeof(*step->children));
@@ -261,7 +261,9 @@ static int take_turn(struct fork *fork, struct child_run *run, int (*what)(struc
     memset(&parent->history, 0, sizeof(parent->history));
     history_set_previous(&child->history, run->last);
     result = what(&run->run, &run->cursor);
-    if (history_batch_count(&child->history) > before)
+    if (child->history.next_previous.batch_index != -1)
+        run->last = child->history.next_previous; /* its next event follows another (a joined fork's exit) */
+    else if (history_batch_count(&child->history) > before)
         run->last = history_last(&child->history);
     parent->history = child->history;
     memset(&child->history, 0, sizeof(child->history));
@@ -499,8 +501,10 @@ static int run_fork(struct fork *fork, cJSON **output)
 {
     char detail[4096] = "";
     int result = reserve_children(fork);
-    if (result == 0)
-        result = is_map(fork) ? run_iterations(fork, detail, sizeof(detail)) : run_branches(fork, detail, sizeof(detail));
+    if (result == 0 && is_map(fork))
+        result = run_iterations(fork, detail, sizeof(detail));
+    else if (result == 0 && fork->started == 0)
+        result = run_branches(fork, detail, sizeof(detail));
     if (result == -EINVAL)
         return interpreter_fail_runtime(fork->run->step, fork->state->name, fork->entered, detail);
     if (result == -EDOM) {

@@ -25,6 +25,9 @@
 #define TRANSITIONS_PER_STEP 100
 #define INPUT_BYTES_PER_STEP (256 * 1024)
 
+/* Room for a child branch's task token (step_environment.branch_token). */
+#define INTERPRETER_MAX_TOKEN_BYTES 1024
+
 /* The longest a Wait or retry may rest: AWS's one-year limit on an execution. */
 #define MAX_DELAY_MS (366LL * 24 * 3600 * 1000)
 

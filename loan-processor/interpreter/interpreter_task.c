@@ -132,8 +132,19 @@ static int build_task_request(struct run *run, const struct state_definition *st
     if (!effective)
         return detail[0] ? -EINVAL : -ENOMEM;
     int result = -ENOMEM;
-    task->token = strdup(run->environment->fresh_token);
-    cJSON *context = interpreter_build_context(run, state, entered_ms, run->environment->fresh_token, retry_count);
+    const struct step_environment *environment = run->environment;
+    char branch_token[INTERPRETER_MAX_TOKEN_BYTES];
+    const char *token = environment->fresh_token;
+    if (run->branch_id[0] && environment->branch_token) {
+        if (environment->branch_token(environment->token_context, run->branch_id, branch_token, sizeof(branch_token))
+            < 0) {
+            cJSON_Delete(effective);
+            return -ENOMEM;
+        }
+        token = branch_token;
+    }
+    task->token = strdup(token);
+    cJSON *context = interpreter_build_context(run, state, entered_ms, token, retry_count);
     if (task->token && context) {
         struct intrinsic_scope scope = interpreter_template_scope(run, effective, context);
         if (state->parameters)
