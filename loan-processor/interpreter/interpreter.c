@@ -332,8 +332,8 @@ int interpreter_cursor_enter(struct run *run, struct state_cursor *cursor)
         run->budget->input_bytes += strlen(input_text);
         result = interpreter_append_state_entered(run->step, cursor->state, input_text, &entered);
         if (result == 0)
-            result = enter_state(run, cursor->state, entered, cursor->input, input_text, &cursor->output,
-                                 &cursor->next);
+            result =
+                enter_state(run, cursor->state, entered, cursor->input, input_text, &cursor->output, &cursor->next);
     }
     cJSON_free(input_text);
     cJSON_Delete(cursor->input);
@@ -432,7 +432,14 @@ static int begin_branch_step(const struct state_machine *machine, const struct e
         return -ENOMEM;
     if (!scope)
         return -EINVAL;
-    *run = (struct run){ machine, facts, environment, step, budget, scope, branch_id, iteration ? position->map_index : -1,
+    *run = (struct run){ machine,
+                         facts,
+                         environment,
+                         step,
+                         budget,
+                         scope,
+                         branch_id,
+                         iteration ? position->map_index : -1,
                          iteration ? position->map_item : NULL };
     step->in_child = branch_id[0] != '\0';
     step->iteration_of = iteration ? scope->fork->name : NULL;
@@ -633,7 +640,7 @@ static int retry_state(struct run *run, const struct state_definition *state, co
         return interpreter_start_task_attempt(run, state, position->state_entered, position->state_entered_ms,
                                               position->state_input, &counts);
     int result = interpreter_enter_fork(run, state, position->state_entered, position->state_entered_ms,
-                                       position->state_input, position->retry_counts, &output);
+                                        position->state_input, position->retry_counts, &output);
     if (result < 0 || !output) {
         cJSON_Delete(output);
         return result;
@@ -668,12 +675,10 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
 }
 
 /* Sets up the step of the fork resting at position; the fork's state, or NULL with *result set. */
-const struct state_definition *interpreter_begin_fork_step(const struct state_machine *machine,
-                                                           const struct execution_facts *facts,
-                                                           const struct execution_position *position,
-                                                           const struct step_environment *environment,
-                                                           struct step_budget *budget, struct interpreter_step *step,
-                                                           struct run *run, int *result)
+const struct state_definition *
+interpreter_begin_fork_step(const struct state_machine *machine, const struct execution_facts *facts,
+                            const struct execution_position *position, const struct step_environment *environment,
+                            struct step_budget *budget, struct interpreter_step *step, struct run *run, int *result)
 {
     const struct state_definition *state = NULL;
     *result = begin_branch_step(machine, facts, position, environment, budget, step, run);

@@ -17,6 +17,17 @@
  * matching catcher, else it fails the execution. States.Runtime is never
  * caught.
  *
+ * An execution is a tree of branches (docs/execution-model.md): a
+ * Parallel or inline Map state forks child branches, which the step that
+ * entered it starts and runs at once (Parallel branches round-robin, one
+ * state each per round; Map iterations one after another) until each rests
+ * or ends; all their events go into the step's one history batch. When
+ * every child ended the fork joins within the step; otherwise it rests
+ * (RESTING_FORK) and interpreter_fork_continue() goes on once the engine
+ * saw children end. A position names its branch; every entry point works
+ * in a child branch too, whose end is reported in the step (the child's
+ * output, or error and cause) rather than ending the execution.
+ *
  * A Task's attempt is recorded the way AWS records it: TaskScheduled,
  * TaskStarted, TaskSubmitted, TaskSucceeded/TaskFailed/TaskTimedOut for a
  * service integration; ActivityScheduled, ActivityStarted (when a worker
@@ -332,12 +343,10 @@ interpreter_activity_schedule_failed(const struct state_machine *machine, const 
  * again. Returns 0, -ENOMEM, or -EINVAL when position is not a resting
  * fork or progress does not fit it.
  */
-__attribute__((warn_unused_result)) int interpreter_fork_continue(const struct state_machine *machine,
-                                                                  const struct execution_facts *facts,
-                                                                  const struct execution_position *position,
-                                                                  const struct fork_progress *progress,
-                                                                  const struct step_environment *environment,
-                                                                  struct interpreter_step *step);
+__attribute__((warn_unused_result)) int
+interpreter_fork_continue(const struct state_machine *machine, const struct execution_facts *facts,
+                          const struct execution_position *position, const struct fork_progress *progress,
+                          const struct step_environment *environment, struct interpreter_step *step);
 
 /* Frees what a step owns; safe on a zeroed or half-built step. */
 void interpreter_step_release(struct interpreter_step *step);

@@ -338,7 +338,8 @@ int interpreter_add_map_item(cJSON *context, long index, const char *item_text)
     cJSON *item = map ? cJSON_AddObjectToObject(map, "Item") : NULL;
     cJSON *value = item ? cJSON_Parse(item_text) : NULL;
 
-    if (!value || !cJSON_AddNumberToObject(item, "Index", (double)index) || !cJSON_AddItemToObject(item, "Value", value)) {
+    if (!value || !cJSON_AddNumberToObject(item, "Index", (double)index)
+        || !cJSON_AddItemToObject(item, "Value", value)) {
         cJSON_Delete(value);
         return -ENOMEM;
     }

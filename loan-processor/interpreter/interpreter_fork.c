@@ -45,8 +45,8 @@ struct fork {
     cJSON *effective;         /* after InputPath (and a Parallel's Parameters) */
     const cJSON *items;       /* a Map's items, in effective */
     long length, max_concurrency, started, ended;
-    char **outputs;           /* [length]: the outputs of the children that succeeded (copies) */
-    bool *failed;             /* [length] */
+    char **outputs;            /* [length]: the outputs of the children that succeeded (copies) */
+    bool *failed;              /* [length] */
     struct history_ref cursor; /* what the next child's first event follows */
     /* the first failure seen */
     long failed_index;
@@ -123,8 +123,9 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
     }
     fork->length = cJSON_GetArraySize(fork->items);
     if (fork->length > INTERPRETER_MAX_MAP_ITEMS) {
-        snprintf(detail, detail_size, "The Map state's items number %ld, more than the %d an inline Map may iterate over",
-                 fork->length, INTERPRETER_MAX_MAP_ITEMS);
+        snprintf(detail, detail_size,
+                 "The Map state's items number %ld, more than the %d an inline Map may iterate over", fork->length,
+                 INTERPRETER_MAX_MAP_ITEMS);
         return -EINVAL;
     }
     if (map->max_concurrency_path
@@ -132,9 +133,9 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
                                            &concurrency, detail, detail_size)
                < 0)
         return -EINVAL;
-    fork->max_concurrency =
-        concurrency <= 0 || concurrency > INTERPRETER_MAX_INLINE_CONCURRENCY ? INTERPRETER_MAX_INLINE_CONCURRENCY
-                                                                             : concurrency;
+    fork->max_concurrency = concurrency <= 0 || concurrency > INTERPRETER_MAX_INLINE_CONCURRENCY
+                                ? INTERPRETER_MAX_INLINE_CONCURRENCY
+                                : concurrency;
     return 0;
 }
 
@@ -160,8 +161,8 @@ static int prepare_fork(struct fork *fork, char *detail, size_t detail_size)
         fork->max_concurrency = fork->length;
         if (state->parameters) {
             cJSON *parameters = NULL;
-            result = evaluate_template(fork, state->parameters, fork->effective, -1, NULL, &parameters, detail,
-                                       detail_size);
+            result =
+                evaluate_template(fork, state->parameters, fork->effective, -1, NULL, &parameters, detail, detail_size);
             if (result == 0) {
                 cJSON_Delete(fork->effective);
                 fork->effective = parameters;
@@ -240,8 +241,8 @@ static int start_child(struct fork *fork, long index, char *detail, size_t detai
     child->step->iteration_of = is_map(fork) ? fork->state->name : NULL;
     child->step->map_index = child->map_index;
     run->child = child;
-    run->run = (struct run){ parent->machine, parent->facts, parent->environment, child->step, parent->budget, scope,
-                             child->branch_id,   child->map_index, child->map_item };
+    run->run = (struct run){ parent->machine, parent->facts,    parent->environment, child->step,    parent->budget,
+                             scope,           child->branch_id, child->map_index,    child->map_item };
     run->last = fork->cursor;
     run->cursor.state = state_machine_scope_find(scope, scope->start_at);
     fork->started++;
@@ -278,24 +279,18 @@ static int iteration_started(struct run *run, struct state_cursor *cursor)
     return interpreter_append_iteration_event(run->step, "Started", run->step->iteration_of, run->map_index);
 }
 
-/* Notes what a child whose cursor stopped came to: its output, its failure, or (resting) nothing. */
-static void note_child_end(struct fork *fork, struct child_run *run)
+/* Notes what a child whose cursor stopped came to: its output, its failure, or (resting) nothing. 0 or -ENOMEM. */
+static int note_child_end(struct fork *fork, struct child_run *run)
 {
     struct interpreter_step *child = run->child->step;
     long index = is_map(fork) ? run->child->map_index : (long)(run - fork->runs);
     /* an iteration's last event is its MapIteration...; the one before is its last state event */
-    struct history_ref last_state =
-        child->iteration_of ? history_ref_in_batch(run->last.batch_index - 1) : run->last;
+    struct history_ref last_state = child->iteration_of ? history_ref_in_batch(run->last.batch_index - 1) : run->last;
 
     run->done = true;
     if (child->status == EXECUTION_SUCCEEDED) {
-        fork->outputs[index] = child->output;
-        child->output = strdup(child->output); /* the report keeps its own */
-        if (!child->output) {
-            child->output = fork->outputs[index];
-            fork->outputs[index] = NULL;
-            return;
-        }
+        if (!(fork->outputs[index] = strdup(child->output)))
+            return -ENOMEM;
         fork->ended++;
         fork->cursor = last_state;
     } else if (child->status == EXECUTION_FAILED) {
@@ -310,6 +305,7 @@ static void note_child_end(struct fork *fork, struct child_run *run)
             fork->failed_last = last_state;
         }
     }
+    return 0;
 }
 
 /* Runs a child's turns until it rests or ends. */
@@ -339,7 +335,7 @@ static int run_iterations(struct fork *fork, char *detail, size_t detail_size)
         if (result == 0)
             result = run_child_through(fork, run);
         if (result == 0 && !run->cursor.state)
-            note_child_end(fork, run);
+            result = note_child_end(fork, run);
     }
     return result;
 }
@@ -357,14 +353,14 @@ static int run_branches(struct fork *fork, char *detail, size_t detail_size)
             if (fork->runs[i].cursor.state)
                 result = take_turn(fork, &fork->runs[i], interpreter_cursor_enter);
             if (result == 0 && !fork->runs[i].cursor.state && !fork->runs[i].done)
-                note_child_end(fork, &fork->runs[i]);
+                result = note_child_end(fork, &fork->runs[i]);
         }
         for (size_t i = 0; i < count && result == 0; i++) {
             if (!fork->runs[i].cursor.state)
                 continue;
             result = take_turn(fork, &fork->runs[i], interpreter_cursor_exit);
             if (result == 0 && !fork->runs[i].cursor.state)
-                note_child_end(fork, &fork->runs[i]);
+                result = note_child_end(fork, &fork->runs[i]);
             active = active || fork->runs[i].cursor.state;
         }
     }
@@ -445,8 +441,8 @@ static cJSON *joined_result(struct fork *fork, const char **error, char *detail,
     if (!results || !fork->state->result_selector)
         return results;
     cJSON *selected = NULL;
-    *error = interpreter_template_error(evaluate_template(fork, fork->state->result_selector, results, -1, NULL,
-                                                          &selected, detail, detail_size));
+    *error = interpreter_template_error(
+        evaluate_template(fork, fork->state->result_selector, results, -1, NULL, &selected, detail, detail_size));
     cJSON_Delete(results);
     return selected;
 }
@@ -492,8 +488,7 @@ static int settle_fork(struct fork *fork, cJSON **output)
                                             fork->started };
     if (fork->retry_counts && !(step->retry_counts = strdup(fork->retry_counts)))
         return -ENOMEM;
-    return interpreter_rest_at(fork->run, fork->state, fork->entered, fork->entered_ms, fork->input_text,
-                               RESTING_FORK);
+    return interpreter_rest_at(fork->run, fork->state, fork->entered, fork->entered_ms, fork->input_text, RESTING_FORK);
 }
 
 /* Runs the children the fork may run now, then settles it; an error of its input fails the state. */
@@ -532,8 +527,13 @@ static int open_fork(struct fork *fork, bool *failed)
 int interpreter_enter_fork(struct run *run, const struct state_definition *state, struct history_ref entered,
                            int64_t entered_ms, const char *input_text, const char *retry_counts, cJSON **output)
 {
-    struct fork fork = { .run = run, .state = state, .entered = entered, .entered_ms = entered_ms,
-                         .input_text = input_text, .retry_counts = retry_counts, .failed_index = -1,
+    struct fork fork = { .run = run,
+                         .state = state,
+                         .entered = entered,
+                         .entered_ms = entered_ms,
+                         .input_text = input_text,
+                         .retry_counts = retry_counts,
+                         .failed_index = -1,
                          .failed_last = default_ref };
     struct interpreter_step *step = run->step;
     bool failed = false;
@@ -595,9 +595,14 @@ int interpreter_fork_continue(const struct state_machine *machine, const struct 
         interpreter_begin_fork_step(machine, facts, position, environment, &budget, step, &run, &result);
     if (!state)
         return result;
-    struct fork fork = { .run = &run, .state = state, .entered = position->state_entered,
-                         .entered_ms = position->state_entered_ms, .input_text = position->state_input,
-                         .retry_counts = position->retry_counts, .failed_index = -1, .failed_last = default_ref,
+    struct fork fork = { .run = &run,
+                         .state = state,
+                         .entered = position->state_entered,
+                         .entered_ms = position->state_entered_ms,
+                         .input_text = position->state_input,
+                         .retry_counts = position->retry_counts,
+                         .failed_index = -1,
+                         .failed_last = default_ref,
                          .cursor = default_ref };
     bool failed = false;
     cJSON *output = NULL;

@@ -34,8 +34,8 @@
 /* What one step has spent, shared by every branch it runs. */
 struct step_budget {
     int transitions;
-    size_t input_bytes;        /* of the states run in this step */
-    long iterations_started;   /* Map iterations started in this step */
+    size_t input_bytes;      /* of the states run in this step */
+    long iterations_started; /* Map iterations started in this step */
 };
 
 /* One branch being run in a step. */
@@ -118,9 +118,8 @@ __attribute__((warn_unused_result)) int interpreter_append_attempt_payload_event
                                                                                  const char *what, const char *output);
 
 /* Appends MapIteration<what> ("Started", "Succeeded", ...) {"index", "name"} of map_name; 0 or -ENOMEM. */
-__attribute__((warn_unused_result)) int interpreter_append_iteration_event(struct interpreter_step *step,
-                                                                           const char *what, const char *map_name,
-                                                                           long index);
+__attribute__((warn_unused_result)) int
+interpreter_append_iteration_event(struct interpreter_step *step, const char *what, const char *map_name, long index);
 
 /* Adds $$.Map.Item {"Index", "Value"} (item_text: JSON) to context; 0 or -ENOMEM. */
 __attribute__((warn_unused_result)) int interpreter_add_map_item(cJSON *context, long index, const char *item_text);
@@ -293,10 +292,10 @@ interpreter_start_task_attempt(struct run *run, const struct state_definition *s
  * interpreter_state_error_cause()).
  */
 __attribute__((warn_unused_result)) int interpreter_handle_state_error(struct run *run,
-                                                                      const struct state_definition *state,
-                                                                      const struct execution_position *position,
-                                                                      const char *error, const char *cause,
-                                                                      bool heartbeat, bool cause_quotes_batch);
+                                                                       const struct state_definition *state,
+                                                                       const struct execution_position *position,
+                                                                       const char *error, const char *cause,
+                                                                       bool heartbeat, bool cause_quotes_batch);
 
 /* Whether error, raised in state with retry_counts made, would be retried by one of its retriers. */
 bool interpreter_will_retry(const struct state_definition *state, const char *retry_counts, const char *error);
@@ -320,12 +319,10 @@ __attribute__((warn_unused_result)) int interpreter_cursor_exit(struct run *run,
  * Sets up *run and step for the fork resting at position: its state, or
  * NULL with *result set (-EINVAL when position rests at no fork).
  */
-const struct state_definition *interpreter_begin_fork_step(const struct state_machine *machine,
-                                                           const struct execution_facts *facts,
-                                                           const struct execution_position *position,
-                                                           const struct step_environment *environment,
-                                                           struct step_budget *budget, struct interpreter_step *step,
-                                                           struct run *run, int *result);
+const struct state_definition *
+interpreter_begin_fork_step(const struct state_machine *machine, const struct execution_facts *facts,
+                            const struct execution_position *position, const struct step_environment *environment,
+                            struct step_budget *budget, struct interpreter_step *step, struct run *run, int *result);
 
 /* Whether the step has run its share of states (see TRANSITIONS_PER_STEP). */
 bool interpreter_step_is_full(const struct run *run);

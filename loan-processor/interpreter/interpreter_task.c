@@ -179,7 +179,7 @@ int interpreter_raise_task_error(struct run *run, const struct state_definition 
     if (!cause)
         return -ENOMEM;
     int result = interpreter_handle_state_error(run, state, position, error, cause, false,
-                                               position->state_entered.batch_index > 0);
+                                                position->state_entered.batch_index > 0);
     free(cause);
     return result;
 }
@@ -324,8 +324,8 @@ bool interpreter_will_retry(const struct state_definition *state, const char *re
 }
 
 int interpreter_handle_state_error(struct run *run, const struct state_definition *state,
-                                  const struct execution_position *position, const char *error, const char *cause,
-                                  bool heartbeat, bool cause_quotes_batch)
+                                   const struct execution_position *position, const char *error, const char *cause,
+                                   bool heartbeat, bool cause_quotes_batch)
 {
     struct retry_counts counts;
     interpreter_parse_retry_counts(position->retry_counts, state->retrier_count, &counts);

@@ -125,15 +125,15 @@ static struct state_machine *start(const char *definition, const struct executio
     return machine;
 }
 
-#define PASS_BRANCH(name, result)                                                                                \
+#define PASS_BRANCH(name, result) \
     "{\"StartAt\":\"" name "\",\"States\":{\"" name "\":{\"Type\":\"Pass\",\"Result\":" result ",\"End\":true}}}"
 
 static void test_parallel_of_four_pass_branches(void)
 {
     static const char definition[] =
-        "{\"StartAt\":\"StartState\",\"States\":{\"StartState\":{\"Type\":\"Parallel\",\"End\":true,\"Branches\":["
-        PASS_BRANCH("Branch0", "{\"branch\":0}") "," PASS_BRANCH("Branch1", "{\"branch\":1}") ","
-        PASS_BRANCH("Branch2", "{\"branch\":2}") "," PASS_BRANCH("Branch3", "{\"branch\":3}") "]}}}";
+        "{\"StartAt\":\"StartState\",\"States\":{\"StartState\":{\"Type\":\"Parallel\",\"End\":true,\"Branches\":"
+        "[" PASS_BRANCH("Branch0", "{\"branch\":0}") "," PASS_BRANCH("Branch1", "{\"branch\":1}") "," PASS_BRANCH(
+            "Branch2", "{\"branch\":2}") "," PASS_BRANCH("Branch3", "{\"branch\":3}") "]}}}";
     struct execution_facts with = facts_with("{}");
     struct interpreter_step step;
     struct state_machine *machine = start(definition, &with, &step);
@@ -176,9 +176,9 @@ static void test_nested_parallel(void)
 }
 
 #define ARR "[1,\"Hello\",{},null,3.3,3,4,5]"
-#define MAP_OF(processor, fields)                                                                                 \
-    "{\"StartAt\":\"StartState\",\"States\":{\"StartState\":{\"Type\":\"Pass\",\"Result\":{\"arr\":" ARR "},"    \
-    "\"Next\":\"MapState\"},\"MapState\":{\"Type\":\"Map\",\"ItemsPath\":\"$.arr\"," fields                       \
+#define MAP_OF(processor, fields)                                                                             \
+    "{\"StartAt\":\"StartState\",\"States\":{\"StartState\":{\"Type\":\"Pass\",\"Result\":{\"arr\":" ARR "}," \
+    "\"Next\":\"MapState\"},\"MapState\":{\"Type\":\"Map\",\"ItemsPath\":\"$.arr\"," fields                   \
     "\"ItemProcessor\":" processor ",\"Next\":\"Final\"},\"Final\":{\"Type\":\"Pass\",\"End\":true}}}"
 #define HANDLE_ITEM "{\"StartAt\":\"HandleItem\",\"States\":{\"HandleItem\":{\"Type\":\"Pass\",\"End\":true}}}"
 
@@ -246,10 +246,10 @@ static void test_map_legacy_parameters_and_iterator(void)
                        "Iterator");
 }
 
-#define FAIL_ITEM                                                                                                \
-    "{\"StartAt\":\"HandleItemFail\",\"States\":{\"HandleItemFail\":{\"Type\":\"Fail\",\"Error\":"              \
+#define FAIL_ITEM                                                                                  \
+    "{\"StartAt\":\"HandleItemFail\",\"States\":{\"HandleItemFail\":{\"Type\":\"Fail\",\"Error\":" \
     "\"HandleItemFailError\",\"Cause\":\"HandleItemFailCause\"}}}"
-#define MAP_OF_ONE(fields)                                                                                        \
+#define MAP_OF_ONE(fields)                                                                                       \
     "{\"StartAt\":\"StartState\",\"States\":{\"StartState\":{\"Type\":\"Pass\",\"Result\":{\"arr\":[1]},"        \
     "\"Next\":\"MapState\"},\"MapState\":{\"Type\":\"Map\",\"ItemsPath\":\"$.arr\",\"ItemProcessor\":" FAIL_ITEM \
     "," fields "},\"FinalCaught\":{\"Type\":\"Pass\",\"End\":true}}}"
@@ -274,9 +274,9 @@ static void test_map_iteration_failure_caught_by_the_map(void)
 
 static void test_map_retried_then_failed(void)
 {
-    static const char definition[] = MAP_OF_ONE(
-        "\"Retry\":[{\"ErrorEquals\":[\"States.ALL\"],\"IntervalSeconds\":1,\"MaxAttempts\":1}],"
-        "\"Catch\":[{\"ErrorEquals\":[\"Other\"],\"Next\":\"FinalCaught\"}],\"End\":true");
+    static const char definition[] =
+        MAP_OF_ONE("\"Retry\":[{\"ErrorEquals\":[\"States.ALL\"],\"IntervalSeconds\":1,\"MaxAttempts\":1}],"
+                   "\"Catch\":[{\"ErrorEquals\":[\"Other\"],\"Next\":\"FinalCaught\"}],\"End\":true");
     struct execution_facts with = facts_with("{}");
     struct interpreter_step step, retried;
     struct state_machine *machine = start(definition, &with, &step);
@@ -314,8 +314,8 @@ static void test_map_items_not_an_array(void)
 
 static void test_map_over_too_many_items(void)
 {
-    static const char definition[] = "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemProcessor\":"
-                                     HANDLE_ITEM ",\"End\":true}}}";
+    static const char definition[] =
+        "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemProcessor\":" HANDLE_ITEM ",\"End\":true}}}";
     size_t size = (INTERPRETER_MAX_MAP_ITEMS + 1) * 2 + 8;
     char *input = malloc(size);
     ASSERT_NOT_NULL(input);
@@ -341,8 +341,8 @@ static void test_parallel_with_a_task_branch(void)
 {
     static const char definition[] =
         "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"Next\":\"Done\",\"Branches\":["
-        "{\"StartAt\":\"T\",\"States\":{" CALLBACK_TASK("T") "}},"
-        PASS_BRANCH("B", "{\"b\":1}") "]},\"Done\":{\"Type\":\"Succeed\"}}}";
+        "{\"StartAt\":\"T\",\"States\":{" CALLBACK_TASK("T") "}}," PASS_BRANCH(
+            "B", "{\"b\":1}") "]},\"Done\":{\"Type\":\"Succeed\"}}}";
     struct execution_facts with = facts_with("{}");
     struct interpreter_step step, answered, joined;
     struct state_machine *machine = start(definition, &with, &step);
@@ -392,8 +392,8 @@ out:
     state_machine_free(machine);
 }
 
-#define CALLBACK_MAP(fields)                                                                                      \
-    "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\"," fields "\"ItemProcessor\":{\"StartAt\":\"T\","   \
+#define CALLBACK_MAP(fields)                                                                                 \
+    "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\"," fields "\"ItemProcessor\":{\"StartAt\":\"T\"," \
     "\"States\":{" CALLBACK_TASK("T") "}},\"End\":true}}}"
 
 static void test_map_of_callbacks_answered_out_of_order(void)
@@ -487,8 +487,9 @@ static void test_map_failed_iteration_aborts_the_running_ones(void)
     static const char definition[] =
         "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"C\",\"States\":{"
         "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$\",\"NumericEquals\":1,\"Next\":\"F\"}],"
-        "\"Default\":\"T\"},\"F\":{\"Type\":\"Fail\",\"Error\":\"E\",\"Cause\":\"C\"}," CALLBACK_TASK("T") "}},"
-        "\"End\":true}}}";
+        "\"Default\":\"T\"},\"F\":{\"Type\":\"Fail\",\"Error\":\"E\",\"Cause\":\"C\"}," CALLBACK_TASK(
+            "T") "}},"
+                 "\"End\":true}}}";
     struct execution_facts with = facts_with("[0,1,2]");
     struct interpreter_step step;
     struct state_machine *machine = start(definition, &with, &step);
@@ -512,8 +513,8 @@ static void test_map_failed_iteration_aborts_the_running_ones(void)
 
 static void test_map_of_150_passes_goes_on_in_continuations(void)
 {
-    static const char definition[] = "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemProcessor\":"
-                                     HANDLE_ITEM ",\"End\":true}}}";
+    static const char definition[] =
+        "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemProcessor\":" HANDLE_ITEM ",\"End\":true}}}";
     char input[1024] = "[", expected[1024] = "[";
     for (int i = 0; i < 150; i++) {
         snprintf(input + strlen(input), sizeof(input) - strlen(input), "%s%d", i ? "," : "", i % 10);
@@ -572,6 +573,32 @@ static void test_fork_continue_needs_a_resting_fork(void)
     state_machine_free(machine);
 }
 
+static void test_allocation_failures_in_forks(void)
+{
+    static const char parallel[] =
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"End\":true,\"Branches\":[" PASS_BRANCH(
+            "B0", "{\"b\":0}") "," PASS_BRANCH("B1", "{\"b\":1}") "]}}}";
+    static const char selector[] =
+        "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemsPath\":\"$.items\",\"ItemSelector\":"
+        "{\"i.$\":\"$$.Map.Item.Index\",\"v.$\":\"$$.Map.Item.Value\"},\"ItemProcessor\":" HANDLE_ITEM
+        ",\"ResultSelector\":{\"all.$\":\"$\"},\"End\":true}}}";
+    static const char caught[] =
+        MAP_OF_ONE("\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"FinalCaught\"}],\"End\":true");
+    static const char retried[] =
+        MAP_OF_ONE("\"Retry\":[{\"ErrorEquals\":[\"States.ALL\"],\"IntervalSeconds\":1,\"MaxAttempts\":1}],"
+                   "\"Catch\":[{\"ErrorEquals\":[\"Other\"],\"Next\":\"FinalCaught\"}],\"End\":true");
+    static const char callbacks[] = CALLBACK_MAP("");
+    static const struct step_call start_only[] = { { .entry = ENTRY_START } };
+    static const struct step_call retry[] = { { .entry = ENTRY_START }, { .entry = ENTRY_TIMER_DUE } };
+    CHECK_ALLOCATION_FAILURES(parallel, SMALL_INPUT, start_only);
+    CHECK_ALLOCATION_FAILURES(selector, "{\"items\":[1,2,3]}", start_only);
+    CHECK_ALLOCATION_FAILURES(caught, SMALL_INPUT, start_only);
+    CHECK_ALLOCATION_FAILURES(retried, SMALL_INPUT, retry);
+    CHECK_ALLOCATION_FAILURES(callbacks, "[1,2]", start_only);
+    check_allocation_failures_in(FAIL_ONLY_ONE, selector, "{\"items\":[1,2,3]}", start_only, 1);
+    check_allocation_failures_in(FAIL_ONLY_ONE, parallel, SMALL_INPUT, start_only, 1);
+}
+
 int main(void)
 {
     RUN(test_parallel_of_four_pass_branches);
@@ -589,5 +616,6 @@ int main(void)
     RUN(test_map_failed_iteration_aborts_the_running_ones);
     RUN(test_map_of_150_passes_goes_on_in_continuations);
     RUN(test_fork_continue_needs_a_resting_fork);
+    RUN(test_allocation_failures_in_forks);
     return test_done();
 }
