@@ -45,10 +45,14 @@ struct fork {
     cJSON *effective;         /* after InputPath (and a Parallel's Parameters) */
     const cJSON *items;       /* a Map's items, in effective */
     long length, max_concurrency, started, ended;
-    char **outputs;            /* [length]: the outputs of the children that succeeded (copies) */
-    bool *failed;              /* [length] */
-    struct history_ref cursor; /* what the next child's first event follows */
-    /* the first failure seen */
+    char **outputs;              /* [length]: the outputs of the children that succeeded (copies) */
+    bool *failed;                /* [length] */
+    struct history_ref cursor;   /* what the next child's first event follows */
+    long tolerated_count;        /* failures the Map tolerates; -1: not set */
+    double tolerated_percentage; /* the same as a percentage of its items; -1: not set */
+    long failures;
+    bool failing; /* failures beyond what is tolerated: the fork fails */
+    /* the failure the fork fails with: the first child's, or (beyond a tolerance) the threshold's */
     long failed_index;
     const char *error, *cause;
     bool cause_quotes_batch;
@@ -105,6 +109,97 @@ static int evaluate_template(struct fork *fork, const cJSON *template, const cJS
     return status;
 }
 
+/* ToleratedFailureCount and ToleratedFailurePercentage, or their Paths; -EINVAL with detail on a bad value. */
+static int tolerance(struct fork *fork, char *detail, size_t detail_size)
+{
+    const struct map_definition *map = &fork->state->map;
+    fork->tolerated_count = map->tolerated_failure_count;
+    fork->tolerated_percentage = map->tolerated_failure_percentage;
+    if (map->tolerated_failure_count_path
+        && interpreter_select_whole_number(map->tolerated_failure_count_path, "ToleratedFailureCountPath", 0,
+                                           fork->effective, &fork->tolerated_count, detail, detail_size)
+               < 0)
+        return -EINVAL;
+    if (!map->tolerated_failure_percentage_path)
+        return 0;
+    const cJSON *value = interpreter_select_field(
+        map->tolerated_failure_percentage_path, "ToleratedFailurePercentagePath", fork->effective, detail, detail_size);
+    if (!value)
+        return -EINVAL;
+    if (!cJSON_IsNumber(value) || value->valuedouble < 0 || value->valuedouble > 100) {
+        snprintf(detail, detail_size,
+                 "The value selected by '%s' for the field 'ToleratedFailurePercentagePath' must be a number between "
+                 "0 and 100",
+                 map->tolerated_failure_percentage_path);
+        return -EINVAL;
+    }
+    fork->tolerated_percentage = value->valuedouble;
+    return 0;
+}
+
+/* Whether the failures so far are more than the Map tolerates (without a tolerance: any). */
+static bool over_tolerance(const struct fork *fork)
+{
+    if (fork->failures == 0)
+        return false;
+    if (fork->tolerated_count < 0 && fork->tolerated_percentage < 0)
+        return true;
+    return (fork->tolerated_count >= 0 && fork->failures > fork->tolerated_count)
+           || (fork->tolerated_percentage >= 0
+               && (double)fork->failures * 100.0 > fork->tolerated_percentage * (double)fork->length);
+}
+
+/* The error output of a failed child: {"Error": error, "Cause": cause} as text (NULL when out of memory). */
+static char *error_text(const char *error, const char *cause)
+{
+    cJSON *object = cJSON_CreateObject();
+    cJSON *error_value = error ? cJSON_CreateString(error) : cJSON_CreateNull();
+    cJSON *cause_value = cause ? cJSON_CreateString(cause) : cJSON_CreateNull();
+    char *text = NULL;
+    if (object && error_value && cJSON_AddItemToObject(object, "Error", error_value)) {
+        error_value = NULL;
+        if (cause_value && cJSON_AddItemToObject(object, "Cause", cause_value)) {
+            cause_value = NULL;
+            text = interpreter_print_document(object);
+        }
+    }
+    cJSON_Delete(error_value);
+    cJSON_Delete(cause_value);
+    cJSON_Delete(object);
+    return text;
+}
+
+/*
+ * Child index failed with error and cause (quotes_batch: cause quotes an
+ * event of the batch; last: its last state event). A tolerated failure's
+ * error output takes its place among the outputs. 0 or -ENOMEM.
+ */
+static int note_failure(struct fork *fork, long index, const char *error, const char *cause, bool quotes_batch,
+                        struct history_ref last)
+{
+    bool tolerant = fork->tolerated_count >= 0 || fork->tolerated_percentage >= 0;
+    fork->failed[index] = true;
+    fork->ended++;
+    fork->failures++;
+    if (fork->failed_index < 0) {
+        fork->failed_index = index;
+        fork->error = error;
+        fork->cause = cause;
+        fork->cause_quotes_batch = quotes_batch;
+        fork->failed_last = last;
+    }
+    if (tolerant && !(fork->outputs[index] = error_text(error, cause)))
+        return -ENOMEM;
+    fork->failing = over_tolerance(fork);
+    if (fork->failing && tolerant) {
+        fork->error = "States.ExceedToleratedFailureThreshold";
+        fork->cause = "The specified tolerated failure threshold was exceeded";
+        fork->cause_quotes_batch = false;
+        fork->failed_last = last;
+    }
+    return 0;
+}
+
 /* A Map's items and MaxConcurrency; -EINVAL with detail when its input does not give them. */
 static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
 {
@@ -136,7 +231,7 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
     fork->max_concurrency = concurrency <= 0 || concurrency > INTERPRETER_MAX_INLINE_CONCURRENCY
                                 ? INTERPRETER_MAX_INLINE_CONCURRENCY
                                 : concurrency;
-    return 0;
+    return tolerance(fork, detail, detail_size);
 }
 
 /*
@@ -159,6 +254,8 @@ static int prepare_fork(struct fork *fork, char *detail, size_t detail_size)
     } else {
         fork->length = (long)state->branch_count;
         fork->max_concurrency = fork->length;
+        fork->tolerated_count = -1;
+        fork->tolerated_percentage = -1;
         if (state->parameters) {
             cJSON *parameters = NULL;
             result =
@@ -294,16 +391,8 @@ static int note_child_end(struct fork *fork, struct child_run *run)
         fork->ended++;
         fork->cursor = last_state;
     } else if (child->status == EXECUTION_FAILED) {
-        fork->failed[index] = true;
-        fork->ended++;
         fork->cursor = last_state;
-        if (fork->failed_index < 0) {
-            fork->failed_index = index;
-            fork->error = child->error;
-            fork->cause = child->cause;
-            fork->cause_quotes_batch = child->cause_has_placeholders;
-            fork->failed_last = last_state;
-        }
+        return note_failure(fork, index, child->error, child->cause, child->cause_has_placeholders, last_state);
     }
     return 0;
 }
@@ -325,7 +414,7 @@ static int run_iterations(struct fork *fork, char *detail, size_t detail_size)
 {
     struct step_budget *budget = fork->run->budget;
     int result = 0;
-    while (result == 0 && fork->failed_index < 0 && fork->started < fork->length
+    while (result == 0 && !fork->failing && fork->started < fork->length
            && fork->started - fork->ended < fork->max_concurrency
            && budget->iterations_started < INTERPRETER_ITERATIONS_PER_STEP && !interpreter_step_is_full(fork->run)) {
         struct child_run *run = &fork->runs[fork->run->step->child_count];
@@ -347,7 +436,7 @@ static int run_branches(struct fork *fork, char *detail, size_t detail_size)
     int result = 0;
     for (long i = 0; i < fork->length && result == 0; i++, count++)
         result = start_child(fork, i, detail, detail_size);
-    for (bool active = true; result == 0 && active && fork->failed_index < 0;) {
+    for (bool active = true; result == 0 && active && !fork->failing;) {
         active = false;
         for (size_t i = 0; i < count && result == 0; i++) {
             if (fork->runs[i].cursor.state)
@@ -479,7 +568,7 @@ static int join_fork(struct fork *fork, cJSON **output)
 static int settle_fork(struct fork *fork, cJSON **output)
 {
     struct interpreter_step *step = fork->run->step;
-    if (fork->failed_index >= 0)
+    if (fork->failing)
         return fail_fork(fork);
     if (fork->ended == fork->length)
         return join_fork(fork, output);
@@ -568,13 +657,10 @@ static int take_progress(struct fork *fork, const struct fork_progress *progress
     fork->started = progress->started;
     for (long i = 0; i < fork->length; i++) {
         if (progress->failed[i]) {
-            fork->failed[i] = true;
-            fork->ended++;
-            if (fork->failed_index < 0) {
-                fork->failed_index = i;
-                fork->error = progress->errors ? progress->errors[i] : NULL;
-                fork->cause = progress->causes ? progress->causes[i] : NULL;
-            }
+            if (note_failure(fork, i, progress->errors ? progress->errors[i] : NULL,
+                             progress->causes ? progress->causes[i] : NULL, false, default_ref)
+                < 0)
+                return -ENOMEM;
         } else if (progress->outputs[i]) {
             if (!(fork->outputs[i] = strdup(progress->outputs[i])))
                 return -ENOMEM;

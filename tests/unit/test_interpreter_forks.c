@@ -573,6 +573,129 @@ static void test_fork_continue_needs_a_resting_fork(void)
     state_machine_free(machine);
 }
 
+static void test_parallel_branch_failure_fails_the_parallel(void)
+{
+    static const char definition[] =
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"End\":true,\"Branches\":["
+        "{\"StartAt\":\"T\",\"States\":{" CALLBACK_TASK(
+            "T") "}},"
+                 "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\",\"Error\":\"E\",\"Cause\":\"C\"}}}]}}}";
+    struct execution_facts with = facts_with("{}");
+    struct interpreter_step step;
+    struct state_machine *machine = start(definition, &with, &step);
+    check_sequence(&step, "1 0 ExecutionStarted\n2 0 ParallelStateEntered\n3 2 ParallelStateStarted\n"
+                          "4 3 TaskStateEntered\n5 4 TaskScheduled\n6 5 TaskStarted\n7 3 FailStateEntered\n"
+                          "8 7 ParallelStateFailed\n9 8 ExecutionFailed\n");
+    check_failed_execution(&step, "E", "C");
+    ASSERT_EQ_INT(EXECUTION_ABORTED, step.child_count == 2 ? (int)step.children[0].step->status : -1);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
+/* Answers the callback of child index of step with a failure; the failed child's step (rendered) in *failed. */
+static void fail_child(const struct state_machine *machine, const struct execution_facts *with,
+                       const struct interpreter_step *step, size_t index, long stored, struct interpreter_step *failed)
+{
+    struct execution_position position = child_position(step, &step->children[index], stored);
+    struct step_environment later = environment_at(NOW_MS + 10);
+    memset(failed, 0, sizeof(*failed));
+    ASSERT_EQ_INT(0, interpreter_task_failed(machine, with, &position, "Boom", "it broke", &later, failed));
+    ASSERT_EQ_INT(0, render_step(failed));
+}
+
+static void test_failed_child_reported_then_the_fork_fails(void)
+{
+    static const char definition[] = CALLBACK_MAP("");
+    struct execution_facts with = facts_with("[1,2,3]");
+    struct interpreter_step step, failed, continued;
+    struct state_machine *machine = start(definition, &with, &step);
+    memset(&failed, 0, sizeof(failed));
+    memset(&continued, 0, sizeof(continued));
+    if (!machine || step.child_count != 3)
+        goto out;
+    fail_child(machine, &with, &step, 1, 15, &failed);
+    check_sequence(&failed, "16 15 TaskFailed\n17 16 MapIterationFailed\n");
+    ASSERT_EQ_INT(EXECUTION_FAILED, failed.status);
+    ASSERT_EQ_STR("Boom", failed.error);
+    ASSERT_EQ_STR("it broke", failed.cause);
+    const char *outputs[3] = { NULL, NULL, NULL }, *errors[3] = { NULL, "Boom", NULL },
+               *causes[3] = { NULL, "it broke", NULL };
+    const bool failures[3] = { false, true, false };
+    struct fork_progress progress = { 3, 3, outputs, failures, errors, causes };
+    struct execution_position fork = position_after(&step);
+    struct step_environment later = environment_at(NOW_MS + 20);
+    fork.stored_events = 17;
+    ASSERT_EQ_INT(0, interpreter_fork_continue(machine, &with, &fork, &progress, &later, &continued));
+    ASSERT_EQ_INT(0, render_step(&continued));
+    check_sequence(&continued, "18 17 MapIterationAborted\n19 18 MapIterationAborted\n20 19 MapStateFailed\n"
+                               "21 20 ExecutionFailed\n");
+    ASSERT_EQ_STR("{\"index\":2,\"name\":\"M\"}", details_text(&continued, 1, "mapIterationAbortedEventDetails"));
+    check_failed_execution(&continued, "Boom", "it broke");
+out:
+    interpreter_step_release(&continued);
+    interpreter_step_release(&failed);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
+#define FAIL_ON_ONE(fields)                                                                                  \
+    "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\"," fields "\"ItemProcessor\":{\"StartAt\":\"C\"," \
+    "\"States\":{\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$\",\"NumericEquals\":1,"           \
+    "\"Next\":\"F\"}],\"Default\":\"P\"},\"F\":{\"Type\":\"Fail\",\"Error\":\"E\",\"Cause\":\"C\"},"         \
+    "\"P\":{\"Type\":\"Pass\",\"End\":true}}},\"End\":true}}}"
+
+static void test_map_tolerated_failures(void)
+{
+    struct execution_facts with = facts_with("[1,2,1]");
+    struct interpreter_step step;
+    struct state_machine *machine = start(FAIL_ON_ONE("\"ToleratedFailureCount\":2,"), &with, &step);
+    check_succeeded_execution(&step, "[{\"Error\":\"E\",\"Cause\":\"C\"},2,{\"Error\":\"E\",\"Cause\":\"C\"}]");
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+
+    machine = start(FAIL_ON_ONE("\"ToleratedFailurePercentage\":50,"), &with, &step);
+    check_failed_execution(&step, "States.ExceedToleratedFailureThreshold",
+                           "The specified tolerated failure threshold was exceeded");
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+
+    struct execution_facts counted = facts_with("{\"n\":0,\"items\":[2,1]}");
+    machine = start(FAIL_ON_ONE("\"ItemsPath\":\"$.items\",\"ToleratedFailureCountPath\":\"$.n\","), &counted, &step);
+    check_failed_execution(&step, "States.ExceedToleratedFailureThreshold",
+                           "The specified tolerated failure threshold was exceeded");
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
+static void test_parallel_branches_yield_and_go_on(void)
+{
+    static const char definition[] =
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"End\":true,\"Branches\":["
+        "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},\"B\":{\"Type\":\"Pass\","
+        "\"Next\":\"A\"}}}," PASS_BRANCH("Q", "1") "]}}}";
+    struct execution_facts with = facts_with("{}");
+    struct interpreter_step step, next;
+    struct state_machine *machine = start(definition, &with, &step);
+    memset(&next, 0, sizeof(next));
+    ASSERT_EQ_INT(RESTING_FORK, step.resting);
+    if (!machine || step.child_count != 2)
+        goto out;
+    struct fork_child *looping = &step.children[0];
+    ASSERT_EQ_INT(EXECUTION_RUNNING, looping->step->status);
+    ASSERT_EQ_INT(RESTING_CONTINUE, looping->step->resting);
+    ASSERT_EQ_INT(EXECUTION_SUCCEEDED, step.children[1].step->status);
+    struct execution_position position = child_position(&step, looping, history_total_events(&step.history));
+    struct step_environment later = environment_at(NOW_MS + 10);
+    ASSERT_EQ_INT(0, interpreter_timer_due(machine, &with, &position, &later, &next));
+    ASSERT_EQ_INT(RESTING_CONTINUE, next.resting);
+    ASSERT_TRUE(next.in_child);
+    ASSERT_EQ_INT(2 * 100, event_count(&next));
+out:
+    interpreter_step_release(&next);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
 static void test_allocation_failures_in_forks(void)
 {
     static const char parallel[] =
@@ -616,6 +739,10 @@ int main(void)
     RUN(test_map_failed_iteration_aborts_the_running_ones);
     RUN(test_map_of_150_passes_goes_on_in_continuations);
     RUN(test_fork_continue_needs_a_resting_fork);
+    RUN(test_parallel_branch_failure_fails_the_parallel);
+    RUN(test_failed_child_reported_then_the_fork_fails);
+    RUN(test_map_tolerated_failures);
+    RUN(test_parallel_branches_yield_and_go_on);
     RUN(test_allocation_failures_in_forks);
     return test_done();
 }
