@@ -169,17 +169,17 @@ struct fork_description {
     long started;           /* children started so far (iterations start in index order) */
 };
 
-/* A child branch started in a step. */
+/* A child branch started in a step by the fork the step rests at (a fork that joins or fails within the step
+   leaves no children in it: their events are all they wrote). */
 struct fork_child {
     char *branch_id; /* "<parent>/<fork number>.<index>" ("4.0" under the root) */
     long map_index;  /* an iteration: its item's index; -1 for a Parallel's branch */
     char *map_item;  /* an iteration: its item's JSON text; NULL for a Parallel's branch */
     /*
      * Its outcome in the step: RUNNING with its own resting point (and
-     * task request, or nested fork), SUCCEEDED with output, FAILED with
-     * error and cause, or ABORTED (its fork failed in the same step). Its
-     * events are in the history of the step that started it: its own
-     * history is empty.
+     * task request, or nested fork and children), SUCCEEDED with output,
+     * or FAILED with error and cause. Its events are in the history of
+     * the step that started it: its own history is empty.
      */
     struct interpreter_step *step;
 };
@@ -211,7 +211,7 @@ struct interpreter_step {
     bool in_child;
     const char *iteration_of; /* in_child within a Map: the Map state's name (borrowed); NULL otherwise */
     long map_index;           /* iteration_of: the item's index */
-    /* FORK: the fork entered (or continued) in this step, and the children it started in it */
+    /* FORK: the fork the branch rests at, entered (or continued) in this step, and the children it started in it */
     bool has_fork;
     struct fork_description fork;
     struct fork_child *children;

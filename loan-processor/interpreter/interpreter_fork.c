@@ -54,10 +54,11 @@ struct fork {
     bool failing; /* failures beyond what is tolerated: the fork fails */
     /* the failure the fork fails with: the first child's, or (beyond a tolerance) the threshold's */
     long failed_index;
-    const char *error, *cause;
+    char *error, *cause; /* owned copies (the children go before the fork fails) */
     bool cause_quotes_batch;
     struct history_ref failed_last; /* the failed child's last state event (default_ref: not in the batch) */
     struct child_run *runs;         /* the children started in this step */
+    size_t run_count;
 };
 
 static bool is_map(const struct fork *fork)
@@ -71,7 +72,9 @@ static void fork_release(struct fork *fork)
         free(fork->outputs[i]);
     free(fork->outputs);
     free(fork->failed);
-    for (size_t i = 0; fork->runs && i < fork->run->step->child_count; i++)
+    free(fork->error);
+    free(fork->cause);
+    for (size_t i = 0; fork->runs && i < fork->run_count; i++)
         interpreter_cursor_release(&fork->runs[i].cursor);
     free(fork->runs);
     cJSON_Delete(fork->effective);
@@ -181,23 +184,24 @@ static int note_failure(struct fork *fork, long index, const char *error, const 
     fork->failed[index] = true;
     fork->ended++;
     fork->failures++;
-    if (fork->failed_index < 0) {
-        fork->failed_index = index;
-        fork->error = error;
-        fork->cause = cause;
-        fork->cause_quotes_batch = quotes_batch;
-        fork->failed_last = last;
-    }
     if (tolerant && !(fork->outputs[index] = error_text(error, cause)))
         return -ENOMEM;
     fork->failing = over_tolerance(fork);
     if (fork->failing && tolerant) {
-        fork->error = "States.ExceedToleratedFailureThreshold";
-        fork->cause = "The specified tolerated failure threshold was exceeded";
-        fork->cause_quotes_batch = false;
-        fork->failed_last = last;
+        error = "States.ExceedToleratedFailureThreshold";
+        cause = "The specified tolerated failure threshold was exceeded";
+        quotes_batch = false;
+    } else if (fork->failed_index >= 0) {
+        return 0;
     }
-    return 0;
+    fork->failed_index = index;
+    fork->failed_last = last;
+    fork->cause_quotes_batch = quotes_batch;
+    free(fork->error);
+    free(fork->cause);
+    fork->error = error ? strdup(error) : NULL;
+    fork->cause = cause ? strdup(cause) : NULL;
+    return (error && !fork->error) || (cause && !fork->cause) ? -ENOMEM : 0;
 }
 
 /* A Map's items and MaxConcurrency; -EINVAL with detail when its input does not give them. */
@@ -294,6 +298,7 @@ static int reserve_children(struct fork *fork)
 {
     struct interpreter_step *step = fork->run->step;
     long room = fork->length - fork->started;
+    interpreter_release_children(step);
     if (is_map(fork) && room > INTERPRETER_ITERATIONS_PER_STEP)
         room = INTERPRETER_ITERATIONS_PER_STEP;
     step->children = calloc((size_t)room + 1, sizeof(*step->children));
@@ -321,7 +326,7 @@ static int start_child(struct fork *fork, long index, char *detail, size_t detai
 {
     struct interpreter_step *step = fork->run->step;
     struct fork_child *child = &step->children[step->child_count];
-    struct child_run *run = &fork->runs[step->child_count];
+    struct child_run *run = &fork->runs[fork->run_count++];
     const struct run *parent = fork->run;
     const struct state_scope *scope = state_machine_fork_scope(fork->state, (size_t)index);
 
@@ -417,7 +422,7 @@ static int run_iterations(struct fork *fork, char *detail, size_t detail_size)
     while (result == 0 && !fork->failing && fork->started < fork->length
            && fork->started - fork->ended < fork->max_concurrency
            && budget->iterations_started < INTERPRETER_ITERATIONS_PER_STEP && !interpreter_step_is_full(fork->run)) {
-        struct child_run *run = &fork->runs[fork->run->step->child_count];
+        struct child_run *run = &fork->runs[fork->run_count];
         result = start_child(fork, fork->started, detail, detail_size);
         if (result == 0)
             result = take_turn(fork, run, iteration_started);
@@ -479,13 +484,6 @@ static struct execution_position fork_position(const struct fork *fork)
 static int abort_children(struct fork *fork)
 {
     struct interpreter_step *step = fork->run->step;
-    for (size_t i = 0; i < step->child_count; i++) {
-        struct interpreter_step *child = step->children[i].step;
-        if (child->status != EXECUTION_RUNNING)
-            continue;
-        child->status = EXECUTION_ABORTED;
-        child->has_task = false;
-    }
     for (long i = 0; is_map(fork) && i < fork->started; i++) {
         if (fork->outputs[i] || fork->failed[i])
             continue;
@@ -568,6 +566,9 @@ static int join_fork(struct fork *fork, cJSON **output)
 static int settle_fork(struct fork *fork, cJSON **output)
 {
     struct interpreter_step *step = fork->run->step;
+    /* a fork that fails or joins in the step leaves no child for the caller: their events are all it wrote */
+    if (fork->failing || fork->ended == fork->length)
+        interpreter_release_children(step);
     if (fork->failing)
         return fail_fork(fork);
     if (fork->ended == fork->length)
