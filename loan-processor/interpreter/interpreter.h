@@ -179,7 +179,9 @@ struct fork_child {
      * Its outcome in the step: RUNNING with its own resting point (and
      * task request, or nested fork and children), SUCCEEDED with output,
      * or FAILED with error and cause. Its events are in the history of
-     * the step that started it: its own history is empty.
+     * the step that started it (its own history is empty; its
+     * state_entered names an event of that batch). Owned: released with
+     * the step that holds it.
      */
     struct interpreter_step *step;
 };
@@ -223,7 +225,9 @@ struct interpreter_step {
  * as in fork_description; for each index below length, outputs[i] is the
  * output (JSON text) of a child that succeeded, failed[i] says the child
  * failed (errors[i] and causes[i], either may be NULL), both empty for a
- * child still running or not started.
+ * child still running or not started. A Map's ToleratedFailureCount and
+ * ToleratedFailurePercentage decide which failures fail the fork; a
+ * tolerated one's {"Error","Cause"} takes its place among the outputs.
  */
 struct fork_progress {
     long length;
