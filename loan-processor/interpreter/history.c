@@ -73,11 +73,14 @@ int history_append(struct history_batch *batch, const char *type, const char *de
         details = cJSON_CreateObject();
     if (!event || !details || reserve_entry(batch) < 0
         || !cJSON_AddNumberToObject(event, "timestamp", (double)batch->timestamp_ms / 1000.0)
-        || !cJSON_AddStringToObject(event, "type", type) || !cJSON_AddItemToObject(event, details_member, details)) {
+        || !cJSON_AddStringToObject(event, "type", type)
+        || (details_member && !cJSON_AddItemToObject(event, details_member, details))) {
         cJSON_Delete(event);
         cJSON_Delete(details);
         return -ENOMEM;
     }
+    if (!details_member)
+        cJSON_Delete(details);
     batch->entries[history_batch_count(batch)] = (struct history_entry){ batch->next_previous, false };
     cJSON_AddItemToArray(batch->events, event);
     batch->next_previous = default_previous;

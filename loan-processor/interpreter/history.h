@@ -74,8 +74,9 @@ long history_total_events(const struct history_batch *batch);
 
 /*
  * Appends an event of type with details under details_member (takes
- * ownership of details, which may be NULL for an empty object). Returns 0,
- * or -ENOMEM (details freed).
+ * ownership of details, which may be NULL for an empty object; a NULL
+ * details_member: an event without details, as ParallelStateStarted).
+ * Returns 0, or -ENOMEM (details freed).
  */
 __attribute__((warn_unused_result)) int history_append(struct history_batch *batch, const char *type,
                                                        const char *details_member, cJSON *details);

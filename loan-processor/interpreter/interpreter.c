@@ -31,7 +31,7 @@ const char *interpreter_status_name(enum execution_status status)
     return names[status];
 }
 
-static const char *const resting_names[] = { "task", "wait", "retry", "continue" };
+static const char *const resting_names[] = { "task", "wait", "retry", "continue", "fork" };
 
 const char *interpreter_resting_name(enum resting_kind kind)
 {
@@ -60,10 +60,11 @@ void interpreter_step_release(struct interpreter_step *step)
     free(step->retry_counts);
     cJSON_Delete(step->task.parameters);
     free(step->task.token);
+    interpreter_release_children(step);
     memset(step, 0, sizeof(*step));
 }
 
-static int step_init(struct interpreter_step *step, long stored_events, int64_t now_ms)
+int interpreter_step_init(struct interpreter_step *step, long stored_events, int64_t now_ms)
 {
     memset(step, 0, sizeof(*step));
     step->status = EXECUTION_RUNNING;
@@ -247,9 +248,8 @@ static int enter_state(struct run *run, const struct state_definition *state, st
         *output = interpreter_pass_through_output(state, input, detail, sizeof(detail));
         break;
     case STATE_PARALLEL:
-    case STATE_MAP: /* definition_check refuses them until forks run (issue 16) */
-        snprintf(detail, sizeof(detail), "'%s' states are not supported yet", state_machine_type_name(state->type));
-        break;
+    case STATE_MAP:
+        return interpreter_enter_fork(run, state, entered, run->step->history.timestamp_ms, input_text, NULL, output);
     }
     if (!*output && strcmp(error, "States.DataLimitExceeded") == 0)
         return interpreter_fail_data_limit(run->step, state);
@@ -300,48 +300,83 @@ static int yield_before(struct run *run, const struct state_definition *state, c
                                RESTING_CONTINUE);
 }
 
-/* Whether the step has run its share of states (see TRANSITIONS_PER_STEP). */
-static bool step_is_full(const struct run *run)
+bool interpreter_step_is_full(const struct run *run)
 {
-    return run->transitions >= TRANSITIONS_PER_STEP || run->input_bytes >= INPUT_BYTES_PER_STEP;
+    return run->budget->transitions >= TRANSITIONS_PER_STEP || run->budget->input_bytes >= INPUT_BYTES_PER_STEP;
+}
+
+const struct state_definition *interpreter_find_state(const struct run *run, const char *name)
+{
+    if (!name)
+        return NULL;
+    return run->scope == &run->machine->root ? state_machine_find(run->machine, name)
+                                             : state_machine_scope_find(run->scope, name);
+}
+
+int interpreter_cursor_enter(struct run *run, struct state_cursor *cursor)
+{
+    char *input_text = interpreter_print_document(cursor->input);
+    struct history_ref entered;
+    int result;
+
+    cursor->output = NULL;
+    cursor->next = NULL;
+    if (!input_text) {
+        result = -ENOMEM;
+    } else if (interpreter_step_is_full(run)) {
+        result = yield_before(run, cursor->state, input_text);
+    } else if (history_total_events(&run->step->history) + 2 > INTERPRETER_MAX_HISTORY_EVENTS) {
+        result = fail_history_full(run);
+    } else {
+        run->budget->transitions++;
+        run->budget->input_bytes += strlen(input_text);
+        result = interpreter_append_state_entered(run->step, cursor->state, input_text, &entered);
+        if (result == 0)
+            result =
+                enter_state(run, cursor->state, entered, cursor->input, input_text, &cursor->output, &cursor->next);
+    }
+    cJSON_free(input_text);
+    cJSON_Delete(cursor->input);
+    cursor->input = NULL;
+    if (result < 0 || !cursor->output)
+        cursor->state = NULL;
+    return result;
+}
+
+int interpreter_cursor_exit(struct run *run, struct state_cursor *cursor)
+{
+    bool ended = false;
+    int result = record_exit(run, cursor->state, cursor->output, cursor->next, &ended);
+
+    cursor->input = cursor->output;
+    cursor->output = NULL;
+    cursor->state = result == 0 && !ended ? interpreter_find_state(run, cursor->next) : NULL;
+    return result;
+}
+
+void interpreter_cursor_release(struct state_cursor *cursor)
+{
+    cJSON_Delete(cursor->input);
+    cJSON_Delete(cursor->output);
+    memset(cursor, 0, sizeof(*cursor));
 }
 
 /*
- * Runs states from state with input (owned) until the execution rests or
+ * Runs states from state with input (owned) until the branch rests or
  * ends, or the step has run its share and yields. Iterative, so a long
  * chain of states costs no stack.
  */
 static int run_states(struct run *run, const struct state_definition *state, cJSON *input)
 {
+    struct state_cursor cursor = { state, input, NULL, NULL };
     int result = 0;
-    bool ended = false;
-    while (state && result == 0 && !ended) {
-        char *input_text = interpreter_print_document(input);
-        struct history_ref entered;
-        cJSON *output = NULL;
-        const char *next = NULL;
-        if (!input_text) {
-            result = -ENOMEM;
-        } else if (step_is_full(run)) {
-            result = yield_before(run, state, input_text);
-        } else if (history_total_events(&run->step->history) + 2 > INTERPRETER_MAX_HISTORY_EVENTS) {
-            result = fail_history_full(run);
-        } else {
-            run->transitions++;
-            run->input_bytes += strlen(input_text);
-            result = interpreter_append_state_entered(run->step, state, input_text, &entered);
-            if (result == 0)
-                result = enter_state(run, state, entered, input, input_text, &output, &next);
-        }
-        cJSON_free(input_text);
-        cJSON_Delete(input);
-        input = output;
-        if (result < 0 || !output)
-            break;
-        result = record_exit(run, state, output, next, &ended);
-        state = next ? state_machine_find(run->machine, next) : NULL;
+
+    while (cursor.state && result == 0) {
+        result = interpreter_cursor_enter(run, &cursor);
+        if (result == 0 && cursor.state)
+            result = interpreter_cursor_exit(run, &cursor);
     }
-    cJSON_Delete(input);
+    interpreter_cursor_release(&cursor);
     return result;
 }
 
@@ -353,7 +388,7 @@ int interpreter_leave_state(struct run *run, const struct state_definition *stat
         cJSON_Delete(output);
         return result;
     }
-    return run_states(run, state_machine_find(run->machine, next), output);
+    return run_states(run, interpreter_find_state(run, next), output);
 }
 
 /* ---- entry points ---- */
@@ -361,8 +396,9 @@ int interpreter_leave_state(struct run *run, const struct state_definition *stat
 int interpreter_start(const struct state_machine *machine, const struct execution_facts *facts,
                       const struct step_environment *environment, struct interpreter_step *step)
 {
-    struct run run = { machine, facts, environment, step, 0, 0 };
-    if (step_init(step, 0, environment->now_ms) < 0)
+    struct step_budget budget = { 0 };
+    struct run run = { machine, facts, environment, step, &budget, &machine->root, "", -1, NULL };
+    if (interpreter_step_init(step, 0, environment->now_ms) < 0)
         return -ENOMEM;
     cJSON *details = history_details("roleArn", facts->role_arn, NULL);
     if (!details || history_add_payload(details, "input", facts->input) < 0) {
@@ -376,17 +412,52 @@ int interpreter_start(const struct state_machine *machine, const struct executio
     cJSON *input = interpreter_parse_stored(facts->input);
     if (!input)
         return -ENOMEM;
-    return run_states(&run, state_machine_find(machine, machine->start_at), input);
+    return run_states(&run, interpreter_find_state(&run, machine->start_at), input);
+}
+
+/*
+ * Starts the step of position's branch: *run runs it (within budget) and
+ * step reports a child's end as such. Returns 0, -ENOMEM, or -EINVAL for a
+ * branch id that names no branch of machine.
+ */
+static int begin_branch_step(const struct state_machine *machine, const struct execution_facts *facts,
+                             const struct execution_position *position, const struct step_environment *environment,
+                             struct step_budget *budget, struct interpreter_step *step, struct run *run)
+{
+    const char *branch_id = position->branch_id ? position->branch_id : "";
+    const struct state_scope *scope = state_machine_branch_scope(machine, branch_id);
+    bool iteration = scope && scope->fork && scope->fork->type == STATE_MAP;
+
+    if (interpreter_step_init(step, position->stored_events, environment->now_ms) < 0)
+        return -ENOMEM;
+    if (!scope)
+        return -EINVAL;
+    *run = (struct run){ machine,
+                         facts,
+                         environment,
+                         step,
+                         budget,
+                         scope,
+                         branch_id,
+                         iteration ? position->map_index : -1,
+                         iteration ? position->map_item : NULL };
+    step->in_child = branch_id[0] != '\0';
+    step->iteration_of = iteration ? scope->fork->name : NULL;
+    step->map_index = run->map_index;
+    return 0;
 }
 
 /* The state position rests at, if it rests there the way wanted; NULL otherwise. */
-static const struct state_definition *resting_state(const struct state_machine *machine,
-                                                    const struct execution_position *position, enum resting_kind wanted)
+static const struct state_definition *resting_state(const struct run *run, const struct execution_position *position,
+                                                    enum resting_kind wanted)
 {
-    const struct state_definition *state =
-        position->state_name ? state_machine_find(machine, position->state_name) : NULL;
+    const struct state_definition *state = interpreter_find_state(run, position->state_name);
     if (!state || position->resting != wanted)
         return NULL;
+    if (wanted == RESTING_RETRY)
+        return state->type == STATE_TASK || state->type == STATE_PARALLEL || state->type == STATE_MAP ? state : NULL;
+    if (wanted == RESTING_FORK)
+        return state->type == STATE_PARALLEL || state->type == STATE_MAP ? state : NULL;
     return state->type == (wanted == RESTING_WAIT ? STATE_WAIT : STATE_TASK) ? state : NULL;
 }
 
@@ -394,16 +465,14 @@ static const struct state_definition *resting_state(const struct state_machine *
 enum task_scope { ANY_TASK, SERVICE_TASK, ACTIVITY_TASK };
 
 /*
- * Starts the step of an outcome of the waiting Task; the state, or NULL
- * with *result set (-EINVAL when no Task of scope waits at position).
+ * Starts the step of an outcome of the waiting Task (run set up for its
+ * branch); the state, or NULL with *result set (-EINVAL when no Task of
+ * scope waits at position).
  */
-static const struct state_definition *begin_task_step(const struct state_machine *machine,
-                                                      const struct execution_position *position, enum task_scope scope,
-                                                      const struct step_environment *environment,
-                                                      struct interpreter_step *step, int *result)
+static const struct state_definition *begin_task_step(struct run *run, const struct execution_position *position,
+                                                      enum task_scope scope, int *result)
 {
-    const struct state_definition *state = resting_state(machine, position, RESTING_TASK);
-    *result = step_init(step, position->stored_events, environment->now_ms) < 0 ? -ENOMEM : 0;
+    const struct state_definition *state = *result == 0 ? resting_state(run, position, RESTING_TASK) : NULL;
     if (*result == 0 && (!state || (scope != ANY_TASK && interpreter_runs_activity(state) != (scope == ACTIVITY_TASK))))
         *result = -EINVAL;
     return *result == 0 ? state : NULL;
@@ -436,9 +505,10 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
                                const struct execution_position *position, const char *output,
                                const struct step_environment *environment, struct interpreter_step *step)
 {
-    struct run run = { machine, facts, environment, step, 0, 0 };
-    int result;
-    const struct state_definition *state = begin_task_step(machine, position, ANY_TASK, environment, step, &result);
+    struct step_budget budget = { 0 };
+    struct run run;
+    int result = begin_branch_step(machine, facts, position, environment, &budget, step, &run);
+    const struct state_definition *state = begin_task_step(&run, position, ANY_TASK, &result);
     if (!state)
         return result;
     if (interpreter_append_attempt_payload_event(step, state, "Succeeded", output) < 0)
@@ -471,14 +541,15 @@ static int end_task_attempt(const struct state_machine *machine, const struct ex
                             const char *error, const char *cause, bool heartbeat,
                             const struct step_environment *environment, struct interpreter_step *step)
 {
-    struct run run = { machine, facts, environment, step, 0, 0 };
-    int result;
-    const struct state_definition *state = begin_task_step(machine, position, scope, environment, step, &result);
+    struct step_budget budget = { 0 };
+    struct run run;
+    int result = begin_branch_step(machine, facts, position, environment, &budget, step, &run);
+    const struct state_definition *state = begin_task_step(&run, position, scope, &result);
     if (!state)
         return result;
     result = interpreter_append_attempt_event(step, state, what,
                                               interpreter_attempt_details(state, "error", error, "cause", cause));
-    return result < 0 ? result : interpreter_handle_task_error(&run, state, position, error, cause, heartbeat, false);
+    return result < 0 ? result : interpreter_handle_state_error(&run, state, position, error, cause, heartbeat, false);
 }
 
 int interpreter_task_failed(const struct state_machine *machine, const struct execution_facts *facts,
@@ -501,8 +572,10 @@ int interpreter_task_submitted(const struct state_machine *machine, const struct
                                const char *output, const struct step_environment *environment,
                                struct interpreter_step *step)
 {
-    int result;
-    const struct state_definition *state = begin_task_step(machine, position, SERVICE_TASK, environment, step, &result);
+    struct step_budget budget = { 0 };
+    struct run run;
+    int result = begin_branch_step(machine, NULL, position, environment, &budget, step, &run);
+    const struct state_definition *state = begin_task_step(&run, position, SERVICE_TASK, &result);
     if (!state)
         return result;
     return interpreter_append_attempt_payload_event(step, state, "Submitted", output);
@@ -514,9 +587,10 @@ int interpreter_activity_started(const struct state_machine *machine, const stru
                                  const char *worker_name, const struct step_environment *environment,
                                  struct interpreter_step *step)
 {
-    int result;
-    const struct state_definition *state =
-        begin_task_step(machine, position, ACTIVITY_TASK, environment, step, &result);
+    struct step_budget budget = { 0 };
+    struct run run;
+    int result = begin_branch_step(machine, NULL, position, environment, &budget, step, &run);
+    const struct state_definition *state = begin_task_step(&run, position, ACTIVITY_TASK, &result);
     if (!state)
         return result;
     return interpreter_append_task_event(step, "ActivityStarted", "activityStartedEventDetails",
@@ -526,9 +600,10 @@ int interpreter_activity_started(const struct state_machine *machine, const stru
 int interpreter_activity_missing(const struct state_machine *machine, const struct execution_position *position,
                                  const struct step_environment *environment, struct interpreter_step *step)
 {
-    int result;
-    const struct state_definition *state =
-        begin_task_step(machine, position, ACTIVITY_TASK, environment, step, &result);
+    struct step_budget budget = { 0 };
+    struct run run;
+    int result = begin_branch_step(machine, NULL, position, environment, &budget, step, &run);
+    const struct state_definition *state = begin_task_step(&run, position, ACTIVITY_TASK, &result);
     if (!state)
         return result;
     return interpreter_fail_missing_activity(step, state, position->state_entered);
@@ -546,8 +621,7 @@ int interpreter_activity_schedule_failed(const struct state_machine *machine, co
 /* A run that yielded goes on: it enters the state it rested before, with the input it kept. */
 static int go_on(struct run *run, const struct execution_position *position)
 {
-    const struct state_definition *state =
-        position->state_name ? state_machine_find(run->machine, position->state_name) : NULL;
+    const struct state_definition *state = interpreter_find_state(run, position->state_name);
     cJSON *input = state ? interpreter_parse_stored(position->state_input) : NULL;
 
     if (!state)
@@ -555,23 +629,40 @@ static int go_on(struct run *run, const struct execution_position *position)
     return input ? run_states(run, state, input) : -ENOMEM;
 }
 
+/* The timer of a retry ran out: a Task's next attempt, or a Parallel's or Map's next run of its children. */
+static int retry_state(struct run *run, const struct state_definition *state, const struct execution_position *position)
+{
+    struct retry_counts counts;
+    cJSON *output = NULL;
+
+    interpreter_parse_retry_counts(position->retry_counts, state->retrier_count, &counts);
+    if (state->type == STATE_TASK)
+        return interpreter_start_task_attempt(run, state, position->state_entered, position->state_entered_ms,
+                                              position->state_input, &counts);
+    int result = interpreter_enter_fork(run, state, position->state_entered, position->state_entered_ms,
+                                        position->state_input, position->retry_counts, &output);
+    if (result < 0 || !output) {
+        cJSON_Delete(output);
+        return result;
+    }
+    return interpreter_leave_state(run, state, output, state->next);
+}
+
 int interpreter_timer_due(const struct state_machine *machine, const struct execution_facts *facts,
                           const struct execution_position *position, const struct step_environment *environment,
                           struct interpreter_step *step)
 {
-    struct run run = { machine, facts, environment, step, 0, 0 };
-    const struct state_definition *wait = resting_state(machine, position, RESTING_WAIT);
-    const struct state_definition *retry = resting_state(machine, position, RESTING_RETRY);
-    if (step_init(step, position->stored_events, environment->now_ms) < 0)
-        return -ENOMEM;
+    struct step_budget budget = { 0 };
+    struct run run;
+    int result = begin_branch_step(machine, facts, position, environment, &budget, step, &run);
+    if (result < 0)
+        return result;
+    const struct state_definition *wait = resting_state(&run, position, RESTING_WAIT);
+    const struct state_definition *retry = resting_state(&run, position, RESTING_RETRY);
     if (position->resting == RESTING_CONTINUE)
         return go_on(&run, position);
-    if (retry) {
-        struct retry_counts counts;
-        interpreter_parse_retry_counts(position->retry_counts, retry->retrier_count, &counts);
-        return interpreter_start_task_attempt(&run, retry, position->state_entered, position->state_entered_ms,
-                                              position->state_input, &counts);
-    }
+    if (retry)
+        return retry_state(&run, retry, position);
     if (!wait)
         return -EINVAL;
     char detail[4096] = "";
@@ -586,7 +677,20 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
 int interpreter_fail_execution(const struct execution_position *position, const char *error, const char *cause,
                                const struct step_environment *environment, struct interpreter_step *step)
 {
-    if (step_init(step, position->stored_events, environment->now_ms) < 0)
+    if (interpreter_step_init(step, position->stored_events, environment->now_ms) < 0)
         return -ENOMEM;
     return interpreter_end_failed(step, error, cause);
+}
+
+/* Sets up the step of the fork resting at position; the fork's state, or NULL with *result set. */
+const struct state_definition *
+interpreter_begin_fork_step(const struct state_machine *machine, const struct execution_facts *facts,
+                            const struct execution_position *position, const struct step_environment *environment,
+                            struct step_budget *budget, struct interpreter_step *step, struct run *run, int *result)
+{
+    const struct state_definition *state = NULL;
+    *result = begin_branch_step(machine, facts, position, environment, budget, step, run);
+    if (*result == 0 && !(state = resting_state(run, position, RESTING_FORK)))
+        *result = -EINVAL;
+    return state;
 }

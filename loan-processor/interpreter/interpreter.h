@@ -17,6 +17,17 @@
  * matching catcher, else it fails the execution. States.Runtime is never
  * caught.
  *
+ * An execution is a tree of branches (docs/execution-model.md): a
+ * Parallel or inline Map state forks child branches, which the step that
+ * entered it starts and runs at once (Parallel branches round-robin, one
+ * state each per round; Map iterations one after another) until each rests
+ * or ends; all their events go into the step's one history batch. When
+ * every child ended the fork joins within the step; otherwise it rests
+ * (RESTING_FORK) and interpreter_fork_continue() goes on once the engine
+ * saw children end. A position names its branch; every entry point works
+ * in a child branch too, whose end is reported in the step (the child's
+ * output, or error and cause) rather than ending the execution.
+ *
  * A Task's attempt is recorded the way AWS records it: TaskScheduled,
  * TaskStarted, TaskSubmitted, TaskSucceeded/TaskFailed/TaskTimedOut for a
  * service integration; ActivityScheduled, ActivityStarted (when a worker
@@ -48,7 +59,17 @@ enum resting_kind {
     RESTING_RETRY,    /* the next attempt of a failed Task */
     RESTING_CONTINUE, /* a long run of states yields: it goes on, entering state_name with state_input, when the
                          (zero-delay) timer fires */
+    RESTING_FORK,     /* a Parallel or Map state waits for its child branches (interpreter_fork_continue) */
 };
+
+/* Items of one inline Map, at most (docs/execution-model.md, Limits); more fail the state (States.Runtime). */
+#define INTERPRETER_MAX_MAP_ITEMS 10000
+
+/* Iterations of an inline Map a step starts, at most; the rest start in the fork's continuations. */
+#define INTERPRETER_ITERATIONS_PER_STEP 100
+
+/* Iterations of an inline Map running at once, at most (MaxConcurrency 0 or above it means it). */
+#define INTERPRETER_MAX_INLINE_CONCURRENCY 40
 
 /* A state's input or output, a task's Parameters or result: at most 256 KiB of JSON text, as at AWS. */
 #define INTERPRETER_MAX_PAYLOAD_BYTES 262144
@@ -70,7 +91,7 @@ bool interpreter_nesting_over(const cJSON *value, int limit);
 /* "RUNNING", "SUCCEEDED", ... as in the API. */
 const char *interpreter_status_name(enum execution_status status);
 
-/* "task", "wait", "retry" or "continue", as stored; and back (-EINVAL for another name). */
+/* "task", "wait", "retry", "continue" or "fork", as stored; and back (-EINVAL for another name). */
 const char *interpreter_resting_name(enum resting_kind kind);
 __attribute__((warn_unused_result)) int interpreter_resting_from_name(const char *name, enum resting_kind *kind);
 
@@ -95,6 +116,10 @@ struct execution_position {
     const char *state_input; /* JSON text: the state's raw input */
     enum resting_kind resting;
     const char *retry_counts; /* "1,0": retries made per retrier of the state; NULL for none */
+    /* The branch it rests in (docs/execution-model.md, Branches): NULL or "" for the root, "4.0/9.17" for a child. */
+    const char *branch_id;
+    long map_index;       /* an iteration of a Map: the item's index (-1, or anything, for another branch) */
+    const char *map_item; /* an iteration of a Map: the item's JSON text ($$.Map.Item.Value); NULL otherwise */
 };
 
 /* What a step takes from the outside world. */
@@ -106,6 +131,14 @@ struct step_environment {
     int (*random_bytes)(void *buffer, size_t length);
     const char *missing_activity; /* an activity ARN found not to exist: a Task scheduling it
                                        fails the execution with States.Runtime, as AWS does; or NULL */
+    /*
+     * The token of a Task attempt started in child branch branch_id (each
+     * branch waits on its own token): writes it into out (size bytes,
+     * NUL-terminated) and returns 0, or a negative errno. NULL: every
+     * branch's attempt gets fresh_token.
+     */
+    int (*branch_token)(void *context, const char *branch_id, char *out, size_t size);
+    void *token_context;
 };
 
 /* The Task a step leaves the execution waiting on. */
@@ -125,6 +158,34 @@ struct task_request {
  * of its own batch (state_entered, and cause when cause_has_placeholders),
  * the commit replaces the placeholder by the id.
  */
+struct interpreter_step;
+
+/* The Parallel or Map state a step entered and rests at (resting RESTING_FORK), forking children. */
+struct fork_description {
+    const char *state_name; /* borrowed from the machine */
+    enum state_type kind;   /* STATE_PARALLEL or STATE_MAP */
+    long length;            /* children in all: the Parallel's branches, the Map's items */
+    long max_concurrency;   /* children running at once, at most (a Parallel: length) */
+    long started;           /* children started so far (iterations start in index order) */
+};
+
+/* A child branch started in a step by the fork the step rests at (a fork that joins or fails within the step
+   leaves no children in it: their events are all they wrote). */
+struct fork_child {
+    char *branch_id; /* "<parent>/<fork number>.<index>" ("4.0" under the root) */
+    long map_index;  /* an iteration: its item's index; -1 for a Parallel's branch */
+    char *map_item;  /* an iteration: its item's JSON text; NULL for a Parallel's branch */
+    /*
+     * Its outcome in the step: RUNNING with its own resting point (and
+     * task request, or nested fork and children), SUCCEEDED with output,
+     * or FAILED with error and cause. Its events are in the history of
+     * the step that started it (its own history is empty; its
+     * state_entered names an event of that batch). Owned: released with
+     * the step that holds it.
+     */
+    struct interpreter_step *step;
+};
+
 struct interpreter_step {
     struct history_batch history;
     enum execution_status status;
@@ -142,6 +203,39 @@ struct interpreter_step {
     char *retry_counts; /* NULL when no retry has been made in this state */
     bool has_task;      /* TASK: a new attempt was scheduled; the caller starts it */
     struct task_request task;
+    /*
+     * The step ran a child branch (its position's branch_id is not the
+     * root's): SUCCEEDED and FAILED are that branch's end (output, or error
+     * and cause, for its fork), not the execution's; no ExecutionSucceeded
+     * or ExecutionFailed is written (a Map's iteration writes
+     * MapIterationSucceeded or MapIterationFailed).
+     */
+    bool in_child;
+    const char *iteration_of; /* in_child within a Map: the Map state's name (borrowed); NULL otherwise */
+    long map_index;           /* iteration_of: the item's index */
+    /* FORK: the fork the branch rests at, entered (or continued) in this step, and the children it started in it */
+    bool has_fork;
+    struct fork_description fork;
+    struct fork_child *children;
+    size_t child_count;
+};
+
+/*
+ * What the engine knows of a resting fork's children: length and started
+ * as in fork_description; for each index below length, outputs[i] is the
+ * output (JSON text) of a child that succeeded, failed[i] says the child
+ * failed (errors[i] and causes[i], either may be NULL), both empty for a
+ * child still running or not started. A Map's ToleratedFailureCount and
+ * ToleratedFailurePercentage decide which failures fail the fork; a
+ * tolerated one's {"Error","Cause"} takes its place among the outputs.
+ */
+struct fork_progress {
+    long length;
+    long started;
+    const char *const *outputs;
+    const bool *failed;
+    const char *const *errors;
+    const char *const *causes;
 };
 
 /*
@@ -252,6 +346,22 @@ __attribute__((warn_unused_result)) int interpreter_fail_execution(const struct 
                                                                    const char *error, const char *cause,
                                                                    const struct step_environment *environment,
                                                                    struct interpreter_step *step);
+
+/*
+ * The fork resting at position (RESTING_FORK) goes on with progress: when
+ * a child failed, the fork fails (MapIterationAborted for the iterations
+ * still running, ParallelStateFailed/MapStateFailed, then its Retry, Catch
+ * or the branch's end); when all children ended, it joins
+ * (...StateSucceeded, ...StateExited with the outputs in index order) and
+ * the branch goes on; otherwise a Map starts its next iterations (up to its
+ * MaxConcurrency and INTERPRETER_ITERATIONS_PER_STEP) and the fork rests
+ * again. Returns 0, -ENOMEM, or -EINVAL when position is not a resting
+ * fork or progress does not fit it.
+ */
+__attribute__((warn_unused_result)) int
+interpreter_fork_continue(const struct state_machine *machine, const struct execution_facts *facts,
+                          const struct execution_position *position, const struct fork_progress *progress,
+                          const struct step_environment *environment, struct interpreter_step *step);
 
 /* Frees what a step owns; safe on a zeroed or half-built step. */
 void interpreter_step_release(struct interpreter_step *step);

@@ -122,12 +122,38 @@ int interpreter_append_attempt_payload_event(struct interpreter_step *step, cons
     return interpreter_append_attempt_event(step, state, what, details);
 }
 
+int interpreter_append_iteration_event(struct interpreter_step *step, const char *what, const char *map_name,
+                                       long index)
+{
+    char type[64], member[96];
+    cJSON *details = cJSON_CreateObject();
+
+    snprintf(type, sizeof(type), "MapIteration%s", what);
+    snprintf(member, sizeof(member), "mapIteration%sEventDetails", what);
+    if (!details || !cJSON_AddNumberToObject(details, "index", (double)index)
+        || !cJSON_AddStringToObject(details, "name", map_name)) {
+        cJSON_Delete(details);
+        return -ENOMEM;
+    }
+    return history_append(&step->history, type, member, details) < 0 ? -ENOMEM : 0;
+}
+
+/* A child branch ended (what: "Succeeded" or "Failed"): an iteration says so; a Parallel's branch writes nothing. */
+static int end_child(struct interpreter_step *step, const char *what)
+{
+    if (!step->iteration_of)
+        return 0;
+    return interpreter_append_iteration_event(step, what, step->iteration_of, step->map_index);
+}
+
 int interpreter_end_succeeded(struct interpreter_step *step, const char *output)
 {
     step->status = EXECUTION_SUCCEEDED;
     step->output = strdup(output);
     if (!step->output)
         return -ENOMEM;
+    if (step->in_child)
+        return end_child(step, "Succeeded");
     return append_payload_event(step, "ExecutionSucceeded", "executionSucceededEventDetails", NULL, "output", output);
 }
 
@@ -145,6 +171,8 @@ int interpreter_end_failed_quoting(struct interpreter_step *step, const char *er
     step->cause = cause ? strdup(cause) : NULL;
     if ((error && !step->error) || (cause && !step->cause))
         return -ENOMEM;
+    if (step->in_child)
+        return end_child(step, "Failed");
     cJSON *details = history_details("error", error, "cause", cause, NULL);
     if (!details)
         return -ENOMEM;
@@ -295,11 +323,27 @@ cJSON *interpreter_build_context(const struct run *run, const struct state_defin
         cJSON *task = cJSON_AddObjectToObject(context, "Task");
         ok = task && cJSON_AddStringToObject(task, "Token", token);
     }
+    if (ok && run->map_item)
+        ok = interpreter_add_map_item(context, run->map_index, run->map_item) == 0;
     if (!ok) {
         cJSON_Delete(context); /* input, when attached, goes with it */
         return NULL;
     }
     return context;
+}
+
+int interpreter_add_map_item(cJSON *context, long index, const char *item_text)
+{
+    cJSON *map = cJSON_AddObjectToObject(context, "Map");
+    cJSON *item = map ? cJSON_AddObjectToObject(map, "Item") : NULL;
+    cJSON *value = item ? cJSON_Parse(item_text) : NULL;
+
+    if (!value || !cJSON_AddNumberToObject(item, "Index", (double)index)
+        || !cJSON_AddItemToObject(item, "Value", value)) {
+        cJSON_Delete(value);
+        return -ENOMEM;
+    }
+    return 0;
 }
 
 bool interpreter_nesting_over(const cJSON *value, int limit)

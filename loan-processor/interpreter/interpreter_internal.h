@@ -25,16 +25,38 @@
 #define TRANSITIONS_PER_STEP 100
 #define INPUT_BYTES_PER_STEP (256 * 1024)
 
+/* Room for a child branch's task token (step_environment.branch_token). */
+#define INTERPRETER_MAX_TOKEN_BYTES 1024
+
 /* The longest a Wait or retry may rest: AWS's one-year limit on an execution. */
 #define MAX_DELAY_MS (366LL * 24 * 3600 * 1000)
 
+/* What one step has spent, shared by every branch it runs. */
+struct step_budget {
+    int transitions;
+    size_t input_bytes;      /* of the states run in this step */
+    long iterations_started; /* Map iterations started in this step */
+};
+
+/* One branch being run in a step. */
 struct run {
     const struct state_machine *machine;
     const struct execution_facts *facts;
     const struct step_environment *environment;
-    struct interpreter_step *step;
-    int transitions;
-    size_t input_bytes; /* of the states run in this step */
+    struct interpreter_step *step; /* the branch's outcome; holds the step's history while the branch runs */
+    struct step_budget *budget;
+    const struct state_scope *scope; /* the states the branch runs */
+    const char *branch_id;           /* "" for the root */
+    long map_index;                  /* an iteration: its index */
+    const char *map_item;            /* an iteration: its item (JSON text); NULL for another branch */
+};
+
+/* A branch's way through its states, one state at a time (Parallel branches advance round-robin). */
+struct state_cursor {
+    const struct state_definition *state; /* the state to enter next (or, after entering, to exit); NULL: done */
+    cJSON *input;                         /* owned: the input of state */
+    cJSON *output;                        /* owned: state's output once entered, when it goes straight on */
+    const char *next;                     /* where it goes once exited; NULL: the branch ends */
 };
 
 /* Retries made so far in the current state, per retrier. */
@@ -44,6 +66,10 @@ struct retry_counts {
 };
 
 /* ---- interpreter_events.c ---- */
+
+/* Starts a step of a branch (in_child: a child's, whose end is reported rather than ending the execution). */
+__attribute__((warn_unused_result)) int interpreter_step_init(struct interpreter_step *step, long stored_events,
+                                                              int64_t now_ms);
 
 /* Reads stored retry counts ("2,0,1", one per retrier); missing or bad ones count 0. */
 void interpreter_parse_retry_counts(const char *text, size_t retrier_count, struct retry_counts *counts);
@@ -91,10 +117,24 @@ __attribute__((warn_unused_result)) int interpreter_append_attempt_payload_event
                                                                                  const struct state_definition *state,
                                                                                  const char *what, const char *output);
 
-/* Ends the execution as succeeded with output: ExecutionSucceeded; 0 or -ENOMEM. */
+/* Appends MapIteration<what> ("Started", "Succeeded", ...) {"index", "name"} of map_name; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int
+interpreter_append_iteration_event(struct interpreter_step *step, const char *what, const char *map_name, long index);
+
+/* Adds $$.Map.Item {"Index", "Value"} (item_text: JSON) to context; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_add_map_item(cJSON *context, long index, const char *item_text);
+
+/*
+ * Ends the branch as succeeded with output: ExecutionSucceeded for the root;
+ * a child's end is reported (MapIterationSucceeded for an iteration). 0 or -ENOMEM.
+ */
 __attribute__((warn_unused_result)) int interpreter_end_succeeded(struct interpreter_step *step, const char *output);
 
-/* Ends the execution as failed with error and cause (either may be NULL): ExecutionFailed; 0 or -ENOMEM. */
+/*
+ * Ends the branch as failed with error and cause (either may be NULL):
+ * ExecutionFailed for the root; a child's end is reported (MapIterationFailed
+ * for an iteration). 0 or -ENOMEM.
+ */
 __attribute__((warn_unused_result)) int interpreter_end_failed(struct interpreter_step *step, const char *error,
                                                                const char *cause);
 
@@ -244,19 +284,68 @@ interpreter_start_task_attempt(struct run *run, const struct state_definition *s
                                int64_t entered_ms, const char *input_text, const struct retry_counts *counts);
 
 /*
- * After a Task attempt's TaskFailed or TaskTimedOut: the first retrier that
+ * After a Task attempt's TaskFailed or TaskTimedOut, or a failed Parallel
+ * or Map (any state with Retry and Catch): the first retrier that
  * matches retries while it has attempts left; otherwise the first matching
  * catcher takes over; otherwise the execution fails with the error.
  * cause_quotes_batch: cause holds a placeholder of the batch (see
  * interpreter_state_error_cause()).
  */
-__attribute__((warn_unused_result)) int interpreter_handle_task_error(struct run *run,
-                                                                      const struct state_definition *state,
-                                                                      const struct execution_position *position,
-                                                                      const char *error, const char *cause,
-                                                                      bool heartbeat, bool cause_quotes_batch);
+__attribute__((warn_unused_result)) int interpreter_handle_state_error(struct run *run,
+                                                                       const struct state_definition *state,
+                                                                       const struct execution_position *position,
+                                                                       const char *error, const char *cause,
+                                                                       bool heartbeat, bool cause_quotes_batch);
+
+/* Whether error, raised in state with retry_counts made, would be retried by one of its retriers. */
+bool interpreter_will_retry(const struct state_definition *state, const char *retry_counts, const char *error);
 
 /* ---- interpreter.c ---- */
+
+/* The state called name in the branch's scope, or NULL. */
+const struct state_definition *interpreter_find_state(const struct run *run, const char *name);
+
+/*
+ * Enters cursor->state (its StateEntered event and what the state does):
+ * when it goes straight on, cursor->output and next are set; otherwise the
+ * branch rests or ended and cursor->state becomes NULL. Returns 0 or -ENOMEM.
+ */
+__attribute__((warn_unused_result)) int interpreter_cursor_enter(struct run *run, struct state_cursor *cursor);
+
+/* Exits the entered cursor->state (StateExited, or the branch's end) and moves to its next state. 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_cursor_exit(struct run *run, struct state_cursor *cursor);
+
+/*
+ * Sets up *run and step for the fork resting at position: its state, or
+ * NULL with *result set (-EINVAL when position rests at no fork).
+ */
+const struct state_definition *
+interpreter_begin_fork_step(const struct state_machine *machine, const struct execution_facts *facts,
+                            const struct execution_position *position, const struct step_environment *environment,
+                            struct step_budget *budget, struct interpreter_step *step, struct run *run, int *result);
+
+/* Whether the step has run its share of states (see TRANSITIONS_PER_STEP). */
+bool interpreter_step_is_full(const struct run *run);
+
+/* Frees what a cursor still owns. */
+void interpreter_cursor_release(struct state_cursor *cursor);
+
+/* ---- interpreter_fork.c ---- */
+
+/*
+ * Runs the Parallel or Map state entered at entered with input_text (its
+ * first attempt, or a retry with retry_counts): forks its children and runs
+ * them within the step. Sets *output (owned) when every child ended and the
+ * fork joined; leaves it NULL when the fork rests (RESTING_FORK), or failed
+ * (then its Retry, Catch or the branch's end). Returns 0 or -ENOMEM.
+ */
+__attribute__((warn_unused_result)) int interpreter_enter_fork(struct run *run, const struct state_definition *state,
+                                                               struct history_ref entered, int64_t entered_ms,
+                                                               const char *input_text, const char *retry_counts,
+                                                               cJSON **output);
+
+/* Frees the children a step owns. */
+void interpreter_release_children(struct interpreter_step *step);
 
 /* Leaves the resting state with output (owned) and runs on from next (NULL: the execution succeeds). */
 __attribute__((warn_unused_result)) int interpreter_leave_state(struct run *run, const struct state_definition *state,

@@ -132,8 +132,19 @@ static int build_task_request(struct run *run, const struct state_definition *st
     if (!effective)
         return detail[0] ? -EINVAL : -ENOMEM;
     int result = -ENOMEM;
-    task->token = strdup(run->environment->fresh_token);
-    cJSON *context = interpreter_build_context(run, state, entered_ms, run->environment->fresh_token, retry_count);
+    const struct step_environment *environment = run->environment;
+    char branch_token[INTERPRETER_MAX_TOKEN_BYTES];
+    const char *token = environment->fresh_token;
+    if (run->branch_id[0] && environment->branch_token) {
+        if (environment->branch_token(environment->token_context, run->branch_id, branch_token, sizeof(branch_token))
+            < 0) {
+            cJSON_Delete(effective);
+            return -ENOMEM;
+        }
+        token = branch_token;
+    }
+    task->token = strdup(token);
+    cJSON *context = interpreter_build_context(run, state, entered_ms, token, retry_count);
     if (task->token && context) {
         struct intrinsic_scope scope = interpreter_template_scope(run, effective, context);
         if (state->parameters)
@@ -167,8 +178,8 @@ int interpreter_raise_task_error(struct run *run, const struct state_definition 
     char *cause = interpreter_state_error_cause(state->name, position->state_entered, detail);
     if (!cause)
         return -ENOMEM;
-    int result = interpreter_handle_task_error(run, state, position, error, cause, false,
-                                               position->state_entered.batch_index > 0);
+    int result = interpreter_handle_state_error(run, state, position, error, cause, false,
+                                                position->state_entered.batch_index > 0);
     free(cause);
     return result;
 }
@@ -301,9 +312,20 @@ static int catch_error(struct run *run, const struct state_definition *state, co
     return interpreter_leave_state(run, state, output, catcher->next);
 }
 
-int interpreter_handle_task_error(struct run *run, const struct state_definition *state,
-                                  const struct execution_position *position, const char *error, const char *cause,
-                                  bool heartbeat, bool cause_quotes_batch)
+bool interpreter_will_retry(const struct state_definition *state, const char *retry_counts, const char *error)
+{
+    struct retry_counts counts;
+    interpreter_parse_retry_counts(retry_counts, state->retrier_count, &counts);
+    for (size_t i = 0; i < state->retrier_count; i++) {
+        if (state_machine_error_matches(state->retriers[i].error_equals, error, false))
+            return counts.made[i] < state->retriers[i].max_attempts;
+    }
+    return false;
+}
+
+int interpreter_handle_state_error(struct run *run, const struct state_definition *state,
+                                   const struct execution_position *position, const char *error, const char *cause,
+                                   bool heartbeat, bool cause_quotes_batch)
 {
     struct retry_counts counts;
     interpreter_parse_retry_counts(position->retry_counts, state->retrier_count, &counts);
