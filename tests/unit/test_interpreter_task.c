@@ -227,12 +227,20 @@ static void test_task_results_need_a_waiting_task(void)
     struct execution_position not_a_task = { 5, "Done", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
     struct execution_position unknown = { 5, "Nope", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
     struct execution_position nothing = { 5, NULL, { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
-    struct execution_position waiting_task = { 5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
-    struct execution_position retrying_task = { 5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, "1", NULL, -1, NULL };
-    struct execution_position task_as_wait = { 5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_WAIT, NULL, NULL, -1, NULL };
+    struct execution_position waiting_task = {
+        5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL
+    };
+    struct execution_position retrying_task = {
+        5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, "1", NULL, -1, NULL
+    };
+    struct execution_position task_as_wait = {
+        5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_WAIT, NULL, NULL, -1, NULL
+    };
     struct execution_position waiting_wait = { 5, "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_WAIT, NULL, NULL, -1, NULL };
     struct execution_position wait_as_task = { 5, "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
-    struct execution_position wait_as_retry = { 5, "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, NULL, NULL, -1, NULL };
+    struct execution_position wait_as_retry = {
+        5, "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, NULL, NULL, -1, NULL
+    };
 
     ASSERT_EQ_INT(-EINVAL, call_at(definition, ENTRY_TASK_SUCCEEDED, &not_a_task));
     ASSERT_EQ_INT(-EINVAL, call_at(definition, ENTRY_TASK_FAILED, &unknown));
@@ -285,7 +293,9 @@ static void test_task_result_path_then_next_state(void)
                                      "\"RequestValuation\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\","
                                      "\"ResultPath\":\"$.valuation\",\"Next\":\"Done\"},"
                                      "\"Done\":{\"Type\":\"Succeed\"}}}";
-    struct execution_position position = { 5, "RequestValuation", { 2, 0 }, NOW_MS, LOAN_INPUT, RESTING_TASK, NULL, NULL, -1, NULL };
+    struct execution_position position = {
+        5, "RequestValuation", { 2, 0 }, NOW_MS, LOAN_INPUT, RESTING_TASK, NULL, NULL, -1, NULL
+    };
     int rc =
         succeed_task_and_check(definition, &position, "{\"propertyValue\":250000}", check_result_path_then_succeed);
 
