@@ -11,44 +11,40 @@
  *
  * A request is freed when both sides are done with it: MHD has completed the
  * connection's request (on_request_completed) and the handler has answered.
+ *
+ * Sockets reach MHD from the acceptor (http_accept.c), which owns them until
+ * their first head is judged sound, and gets back, when MHD closes one, its
+ * place per client address and any lingering close of a refused body.
  */
 #include "http_server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "http_accept.h"
+#include "http_head.h"
 #include "json_util.h"
 #include "log.h"
 #include "utf8.h"
-
-#define ADDRESS_BUCKETS 1024
 
 struct http_server {
     struct event_loop *loop;
     struct MHD_Daemon *daemon;
     struct event_watcher watcher;
-    int listen_fd;                 /* -1 once quiesced */
-    struct event_watcher listener; /* registered unless paused (connection limit, out of descriptors) */
-    struct event_timer listen_pause;
-    LIST_HEAD(, screened_connection) screening; /* accepted, first request head not judged yet */
-    unsigned screening_count;
-    struct address_count *addresses[ADDRESS_BUCKETS]; /* open connections (screened or MHD's) per client address */
-    bool handing_over; /* MHD_add_connection() runs; its STARTED notice takes handover_address */
+    struct http_acceptor *acceptor; /* the listening socket, first heads, limits, lingering closes */
+    bool handing_over;              /* MHD_add_connection() runs; its STARTED notice takes handover_address */
     uint32_t handover_address;
     struct event_hook hook;
     struct http_server_config config;
@@ -60,8 +56,6 @@ struct http_server {
     LIST_HEAD(, http_stream) live_streams;    /* every stream MHD has not released yet */
     LIST_HEAD(, http_connection) connections; /* every open connection */
     struct event_timer sweep;                 /* closes late requests, notices streams whose client left */
-    LIST_HEAD(, lingering_close) lingering;
-    unsigned lingering_count;
 };
 
 /*
@@ -73,26 +67,11 @@ struct http_server {
 struct http_connection {
     struct http_server *server;
     int fd;
-    bool counted;                 /* holds a place of address in the server's count per address */
+    bool counted;                 /* holds a place of address in the acceptor's count per address */
     uint32_t address;             /* IPv4, network order */
     uint64_t receive_deadline_ms; /* 0: no request being received */
-    uint64_t linger_bytes;        /* a refused body still coming: read this much of it after MHD closes */
+    uint64_t linger_bytes;        /* a refused body still coming: read this much of it after MHD closes (lingers) */
     LIST_ENTRY(http_connection) link;
-};
-
-/*
- * A lingering close: MHD refused a request before reading its body and
- * closed the connection; closing a socket with unread data resets it, and
- * the client, still sending, would lose the answer. So the socket is kept
- * (a duplicate of MHD's descriptor), its sending side shut, and what comes
- * is read and dropped until the client closes, the body's end, or a deadline.
- */
-struct lingering_close {
-    struct http_server *server;
-    struct event_watcher watcher;
-    struct event_timer deadline;
-    uint64_t left;
-    LIST_ENTRY(lingering_close) link;
 };
 
 struct http_request {
@@ -165,109 +144,6 @@ static void connection_receive_within(struct MHD_Connection *connection, unsigne
         state->receive_deadline_ms = deadline;
 }
 
-#define MAX_LINGERING_CLOSES 64
-#define LINGER_MS 5000
-
-static void linger_end(struct lingering_close *linger)
-{
-    event_loop_unwatch(linger->server->loop, &linger->watcher);
-    event_loop_timer_stop(linger->server->loop, &linger->deadline);
-    close(linger->watcher.fd);
-    LIST_REMOVE(linger, link);
-    linger->server->lingering_count--;
-    free(linger);
-}
-
-static void on_linger_deadline(struct event_timer *timer)
-{
-    linger_end(timer->data);
-}
-
-static void on_linger_readable(struct event_watcher *watcher, uint32_t events)
-{
-    struct lingering_close *linger = watcher->data;
-    char discard[16384];
-    (void)events;
-    for (;;) {
-        ssize_t count = recv(watcher->fd, discard, sizeof(discard), MSG_DONTWAIT);
-        if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
-        if (count == 0 || count < 0 || (uint64_t)count >= linger->left) {
-            linger_end(linger);
-            return;
-        }
-        linger->left -= (uint64_t)count;
-    }
-}
-
-/* Keeps reading (and dropping) up to bytes from the socket MHD is about to close; see struct lingering_close. */
-static void linger_start(struct http_server *server, int connection_fd, uint64_t bytes)
-{
-    if (server->lingering_count >= MAX_LINGERING_CLOSES)
-        return;
-    struct lingering_close *linger = calloc(1, sizeof(*linger));
-    int fd = linger ? fcntl(connection_fd, F_DUPFD_CLOEXEC, 0) : -1;
-    if (fd < 0 || event_loop_watch(server->loop, &linger->watcher, fd, EPOLLIN, on_linger_readable, linger) < 0) {
-        if (fd >= 0)
-            close(fd);
-        free(linger);
-        return;
-    }
-    shutdown(fd, SHUT_WR); /* the answer is sent: the client sees its end now */
-    linger->server = server;
-    linger->left = bytes;
-    LIST_INSERT_HEAD(&server->lingering, linger, link);
-    server->lingering_count++;
-    event_loop_timer_start(server->loop, &linger->deadline, LINGER_MS, on_linger_deadline, linger);
-}
-
-/* ---- open connections per client address (screened and MHD's) ---- */
-
-struct address_count {
-    uint32_t address;
-    unsigned count;
-    struct address_count *next;
-};
-
-static struct address_count **address_bucket(struct http_server *server, uint32_t address)
-{
-    uint32_t hash = address * 2654435761u;
-    return &server->addresses[(hash >> 16) % ADDRESS_BUCKETS];
-}
-
-/* Takes a place for one more connection from address; false over the limit per address or out of memory. */
-static bool address_take(struct http_server *server, uint32_t address)
-{
-    struct address_count **bucket = address_bucket(server, address);
-    struct address_count *entry = *bucket;
-    while (entry && entry->address != address)
-        entry = entry->next;
-    unsigned limit = server->config.max_connections_per_address;
-    if (entry && limit > 0 && entry->count >= limit)
-        return false;
-    if (!entry) {
-        entry = calloc(1, sizeof(*entry));
-        if (!entry)
-            return false;
-        *entry = (struct address_count){ .address = address, .next = *bucket };
-        *bucket = entry;
-    }
-    entry->count++;
-    return true;
-}
-
-static void address_release(struct http_server *server, uint32_t address)
-{
-    struct address_count **link = address_bucket(server, address);
-    while (*link && (*link)->address != address)
-        link = &(*link)->next;
-    struct address_count *entry = *link;
-    if (!entry || --entry->count > 0)
-        return;
-    *link = entry->next;
-    free(entry);
-}
-
 static void on_connection_notify(void *closure, struct MHD_Connection *connection, void **socket_context,
                                  enum MHD_ConnectionNotificationCode code)
 {
@@ -276,9 +152,9 @@ static void on_connection_notify(void *closure, struct MHD_Connection *connectio
     if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         if (state) {
             if (state->linger_bytes > 0)
-                linger_start(server, state->fd, state->linger_bytes);
+                http_acceptor_linger(server->acceptor, state->fd, state->linger_bytes);
             if (state->counted)
-                address_release(server, state->address);
+                http_acceptor_release(server->acceptor, state->address);
             LIST_REMOVE(state, link);
             free(state);
             *socket_context = NULL;
@@ -320,7 +196,6 @@ static bool socket_peer_gone(int fd)
 }
 
 static void stream_wake(struct http_stream *stream);
-static unsigned screen_sweep(struct http_server *server, uint64_t now);
 
 /*
  * Closes the connections whose request is late (the socket is shut down, so
@@ -331,7 +206,7 @@ static void on_sweep(struct event_timer *timer)
 {
     struct http_server *server = timer->data;
     uint64_t now = event_loop_now_ms();
-    unsigned closed = screen_sweep(server, now);
+    unsigned closed = http_acceptor_close_late(server->acceptor, now);
     struct http_connection *state;
     LIST_FOREACH(state, &server->connections, link)
     {
@@ -501,14 +376,6 @@ static enum MHD_Result append_body(struct http_request *request, const char *dat
     return MHD_YES;
 }
 
-#define MESSAGE_CONTENT_LENGTH_MALFORMED "The Content-Length header is not a decimal number of bytes"
-#define MESSAGE_CONTENT_LENGTH_CONFLICT "The request has several Content-Length headers with different values"
-#define MESSAGE_CONTENT_LENGTH_AND_TRANSFER_ENCODING "The request has both Content-Length and Transfer-Encoding"
-#define MESSAGE_URL_TOO_LONG "The URL is longer than %d bytes or has more than %d query arguments"
-#define MESSAGE_HEADERS_TOO_LARGE "The request's headers are larger than %d bytes"
-#define MESSAGE_REQUEST_LINE_MALFORMED "The request line is not METHOD SP request-target SP HTTP-version"
-#define MESSAGE_BODY_TOO_LARGE "The request body is larger than the limit of %zu bytes"
-
 /* What the request's headers say about its framing and size, gathered in one pass. */
 struct head_scan {
     unsigned content_lengths;
@@ -559,19 +426,20 @@ static bool head_acceptable(struct MHD_Connection *connection, const char *url, 
     *status = MHD_HTTP_BAD_REQUEST;
     *code = "BadRequest";
     if (scan->content_length_malformed)
-        snprintf(message, size, MESSAGE_CONTENT_LENGTH_MALFORMED);
+        snprintf(message, size, HTTP_HEAD_MESSAGE_CONTENT_LENGTH_MALFORMED);
     else if (scan->content_length_conflict)
-        snprintf(message, size, MESSAGE_CONTENT_LENGTH_CONFLICT);
+        snprintf(message, size, HTTP_HEAD_MESSAGE_CONTENT_LENGTH_CONFLICT);
     else if (scan->content_lengths > 0 && scan->transfer_encoding)
-        snprintf(message, size, MESSAGE_CONTENT_LENGTH_AND_TRANSFER_ENCODING);
+        snprintf(message, size, HTTP_HEAD_MESSAGE_CONTENT_LENGTH_AND_TRANSFER_ENCODING);
     else if (arguments > HTTP_SERVER_MAX_QUERY_ARGUMENTS || url_bytes > HTTP_SERVER_MAX_URL_BYTES) {
         *status = MHD_HTTP_URI_TOO_LONG;
         *code = "UriTooLong";
-        snprintf(message, size, MESSAGE_URL_TOO_LONG, HTTP_SERVER_MAX_URL_BYTES, HTTP_SERVER_MAX_QUERY_ARGUMENTS);
+        snprintf(message, size, HTTP_HEAD_MESSAGE_URL_TOO_LONG, HTTP_SERVER_MAX_URL_BYTES,
+                 HTTP_SERVER_MAX_QUERY_ARGUMENTS);
     } else if (head && head->header_size > HTTP_SERVER_MAX_HEADER_BYTES) {
         *status = MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE;
         *code = "RequestHeaderFieldsTooLarge";
-        snprintf(message, size, MESSAGE_HEADERS_TOO_LARGE, HTTP_SERVER_MAX_HEADER_BYTES);
+        snprintf(message, size, HTTP_HEAD_MESSAGE_HEADERS_TOO_LARGE, HTTP_SERVER_MAX_HEADER_BYTES);
     } else
         return true;
     return false;
@@ -586,7 +454,7 @@ static bool expects_continue(struct MHD_Connection *connection)
 static enum MHD_Result reject_body_too_large(struct http_request *request)
 {
     char message[128];
-    snprintf(message, sizeof(message), MESSAGE_BODY_TOO_LARGE, request->server->config.max_body_bytes);
+    snprintf(message, sizeof(message), HTTP_HEAD_MESSAGE_BODY_TOO_LARGE, request->server->config.max_body_bytes);
     connection_receive_within(request->connection, 0, false);
     return queue_error(request->connection, 413, "PayloadTooLarge", message);
 }
@@ -639,7 +507,7 @@ static enum MHD_Result start_request(struct http_request *request, const char *u
     bool acceptable = head_acceptable(connection, url, &scan, &status, &code, message, sizeof(message));
     if (acceptable && (scan.content_lengths == 0 || scan.content_length <= limit))
         return MHD_YES;
-    /* Refused before its body: read what comes of the body after the answer (see struct lingering_close). */
+    /* Refused before its body: read what comes of the body after the answer (see http_acceptor_linger()). */
     struct http_connection *state = connection_of(connection);
     if (state && !expects_continue(connection))
         state->linger_bytes =
@@ -983,444 +851,44 @@ size_t http_server_pending_requests(const struct http_server *server)
     return server->pending_requests;
 }
 
-/*
- * ---- the first request head of every connection, judged before MHD sees it ----
- *
- * libmicrohttpd 0.9.75 answers some malformed heads itself, badly (an HTML
- * page, a status line sent twice, or no answer at all). So the server accepts
- * connections itself, peeks at the first request head and answers the
- * malformed ones with JSON; a sound head goes to MHD with the socket, unread.
- * Later requests on a kept-alive connection are MHD's alone.
- */
+/* ---- connections from the acceptor (http_accept), whose first head it has judged sound ---- */
 
-/* A head this large is refused anyway (URL and headers limits): no need to see more of it. */
-#define SCREEN_MAX_HEAD_BYTES (HTTP_SERVER_MAX_URL_BYTES + HTTP_SERVER_MAX_HEADER_BYTES + 8192)
-#define SCREEN_MAX_EMPTY_LINES 8
-#define ACCEPTS_PER_WAKEUP 64
-#define LISTEN_PAUSE_MS 50
-#define REFUSAL_MESSAGE_BYTES 192
-
-/* An accepted connection whose first request head has not been judged yet. */
-struct screened_connection {
-    struct http_server *server;
-    struct event_watcher watcher; /* edge-triggered: the unread head would wake a level-triggered one forever */
-    struct event_timer next_peek; /* a large head growing slowly is peeked at most once per its size in KiB ms */
-    struct sockaddr_in address;
-    uint64_t receive_deadline_ms; /* 0: none */
-    uint64_t last_peek_ms;
-    size_t peeked; /* bytes the last peek saw */
-    LIST_ENTRY(screened_connection) link;
-};
-
-/* Why a head is refused. */
-struct head_refusal {
-    unsigned status;
-    const char *code;
-    char message[REFUSAL_MESSAGE_BYTES];
-};
-
-enum head_verdict { HEAD_INCOMPLETE, HEAD_ACCEPTABLE, HEAD_REFUSED };
-
-static bool is_token_char(unsigned char c)
+static unsigned server_open_connections(void *data)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-static size_t token_length(const char *text, size_t length)
-{
-    size_t i = 0;
-    while (i < length && is_token_char((unsigned char)text[i]))
-        i++;
-    return i;
-}
-
-static enum head_verdict refuse(struct head_refusal *refusal, unsigned status, const char *code, const char *format,
-                                ...) __attribute__((format(printf, 4, 5)));
-
-static enum head_verdict refuse(struct head_refusal *refusal, unsigned status, const char *code, const char *format,
-                                ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(refusal->message, sizeof(refusal->message), format, arguments);
-    va_end(arguments);
-    refusal->status = status;
-    refusal->code = code;
-    return HEAD_REFUSED;
-}
-
-/*
- * The next complete line from *position (without its LF and a CR before it);
- * false when no LF has arrived yet. *bare_cr: a CR inside the line.
- */
-static bool next_line(const char *bytes, size_t length, size_t *position, const char **line, size_t *line_length,
-                      bool *bare_cr)
-{
-    const char *start = bytes + *position;
-    const char *end = memchr(start, '\n', length - *position);
-    if (!end)
-        return false;
-    size_t count = (size_t)(end - start);
-    *position += count + 1;
-    if (count > 0 && start[count - 1] == '\r')
-        count--;
-    *line = start;
-    *line_length = count;
-    *bare_cr = memchr(start, '\r', count) != NULL;
-    return true;
-}
-
-static enum head_verdict judge_request_line(const char *line, size_t length, struct head_refusal *refusal)
-{
-    size_t method = token_length(line, length);
-    size_t target = method + 1;
-    while (target < length && (unsigned char)line[target] > ' ' && line[target] != 0x7f)
-        target++;
-    if (method == 0 || method >= length || line[method] != ' ' || target == method + 1 || target >= length
-        || line[target] != ' ')
-        return refuse(refusal, 400, "BadRequest", MESSAGE_REQUEST_LINE_MALFORMED);
-    if (target - method - 1 > HTTP_SERVER_MAX_URL_BYTES)
-        return refuse(refusal, 414, "UriTooLong", MESSAGE_URL_TOO_LONG, HTTP_SERVER_MAX_URL_BYTES,
-                      HTTP_SERVER_MAX_QUERY_ARGUMENTS);
-    const char *version = line + target + 1;
-    size_t version_length = length - target - 1;
-    if (version_length == 8 && (memcmp(version, "HTTP/1.1", 8) == 0 || memcmp(version, "HTTP/1.0", 8) == 0))
-        return HEAD_ACCEPTABLE;
-    if (version_length > 5 && version_length <= 16 && memcmp(version, "HTTP/", 5) == 0
-        && strspn(version + 5, "0123456789.") >= version_length - 5)
-        return refuse(refusal, 505, "HttpVersionNotSupported",
-                      "HTTP/%.*s is not supported (only versions 1.0 and 1.1 are)", (int)version_length - 5,
-                      version + 5);
-    return refuse(refusal, 400, "BadRequest", MESSAGE_REQUEST_LINE_MALFORMED);
-}
-
-/* What the header lines say about the body's framing, gathered line by line. */
-struct framing {
-    unsigned content_lengths;
-    uint64_t content_length;
-    bool transfer_encoding;
-};
-
-static bool header_named(const char *line, size_t name_length, const char *name)
-{
-    return name_length == strlen(name) && strncasecmp(line, name, name_length) == 0;
-}
-
-/* Content-Length: 1*DIGIT after optional blanks, nothing after; *too_large when it does not fit 64 bits. */
-static bool parse_content_length(const char *value, size_t length, uint64_t *result, bool *too_large)
-{
-    *result = 0;
-    *too_large = false;
-    if (length == 0)
-        return false;
-    for (size_t i = 0; i < length; i++) {
-        if (value[i] < '0' || value[i] > '9')
-            return false;
-        unsigned digit = (unsigned)(value[i] - '0');
-        if (*result > (UINT64_MAX - digit) / 10)
-            *too_large = true;
-        else
-            *result = *result * 10 + digit;
-    }
-    return true;
-}
-
-static enum head_verdict judge_header_line(const char *line, size_t length, struct framing *framing,
-                                           size_t max_body_bytes, struct head_refusal *refusal)
-{
-    if (line[0] == ' ' || line[0] == '\t')
-        return refuse(refusal, 400, "BadRequest", "A header line starts with blanks (obsolete line folding)");
-    size_t name = token_length(line, length);
-    if (name == 0 || name >= length || line[name] != ':')
-        return refuse(refusal, 400, "BadRequest", "A header line is not name:value");
-    size_t start = name + 1;
-    while (start < length && (line[start] == ' ' || line[start] == '\t'))
-        start++;
-    for (size_t i = start; i < length; i++) {
-        unsigned char c = (unsigned char)line[i];
-        if ((c < ' ' && c != '\t') || c == 0x7f)
-            return refuse(refusal, 400, "BadRequest", "A header value contains control characters");
-    }
-    if (header_named(line, name, "Transfer-Encoding"))
-        framing->transfer_encoding = true;
-    if (!header_named(line, name, "Content-Length"))
-        return HEAD_INCOMPLETE;
-    uint64_t value;
-    bool too_large;
-    if (!parse_content_length(line + start, length - start, &value, &too_large))
-        return refuse(refusal, 400, "BadRequest", MESSAGE_CONTENT_LENGTH_MALFORMED);
-    if (too_large || value > max_body_bytes)
-        return refuse(refusal, 413, "PayloadTooLarge", MESSAGE_BODY_TOO_LARGE, max_body_bytes);
-    if (framing->content_lengths++ > 0 && value != framing->content_length)
-        return refuse(refusal, 400, "BadRequest", MESSAGE_CONTENT_LENGTH_CONFLICT);
-    framing->content_length = value;
-    return HEAD_INCOMPLETE;
-}
-
-/*
- * Judges the request head at the start of bytes: a refusal as soon as a
- * complete line shows one, acceptable once the whole head is there and sound,
- * incomplete otherwise (refused as too large past SCREEN_MAX_HEAD_BYTES).
- */
-static enum head_verdict head_judge(const char *bytes, size_t length, size_t max_body_bytes,
-                                    struct head_refusal *refusal)
-{
-    size_t position = 0, line_length;
-    const char *line;
-    bool bare_cr;
-    unsigned empty_lines = 0;
-    bool have_line;
-    while ((have_line = next_line(bytes, length, &position, &line, &line_length, &bare_cr)) && line_length == 0
-           && !bare_cr) {
-        if (++empty_lines > SCREEN_MAX_EMPTY_LINES)
-            return refuse(refusal, 400, "BadRequest", "The request starts with more than %d empty lines",
-                          SCREEN_MAX_EMPTY_LINES);
-    }
-    enum head_verdict verdict = HEAD_INCOMPLETE;
-    if (have_line)
-        verdict = bare_cr ? refuse(refusal, 400, "BadRequest", "The request line contains a carriage return")
-                          : judge_request_line(line, line_length, refusal);
-    if (verdict == HEAD_ACCEPTABLE)
-        verdict = HEAD_INCOMPLETE; /* so far */
-    struct framing framing = { 0 };
-    while (verdict != HEAD_REFUSED && have_line) {
-        if (!next_line(bytes, length, &position, &line, &line_length, &bare_cr))
-            break;
-        if (bare_cr)
-            return refuse(refusal, 400, "BadRequest", "A header line contains a carriage return");
-        if (line_length == 0) {
-            if (framing.content_lengths > 0 && framing.transfer_encoding)
-                return refuse(refusal, 400, "BadRequest", MESSAGE_CONTENT_LENGTH_AND_TRANSFER_ENCODING);
-            return position > SCREEN_MAX_HEAD_BYTES ? refuse(refusal, 431, "RequestHeaderFieldsTooLarge",
-                                                             MESSAGE_HEADERS_TOO_LARGE, HTTP_SERVER_MAX_HEADER_BYTES)
-                                                    : HEAD_ACCEPTABLE;
-        }
-        verdict = judge_header_line(line, line_length, &framing, max_body_bytes, refusal);
-    }
-    if (verdict == HEAD_REFUSED || length <= SCREEN_MAX_HEAD_BYTES)
-        return verdict;
-    if (!have_line) { /* a request line this long is a long URL, or garbage */
-        size_t method = token_length(bytes + position, length - position);
-        if (method == 0 || position + method >= length || bytes[position + method] != ' ')
-            return refuse(refusal, 400, "BadRequest", MESSAGE_REQUEST_LINE_MALFORMED);
-        return refuse(refusal, 414, "UriTooLong", MESSAGE_URL_TOO_LONG, HTTP_SERVER_MAX_URL_BYTES,
-                      HTTP_SERVER_MAX_QUERY_ARGUMENTS);
-    }
-    return refuse(refusal, 431, "RequestHeaderFieldsTooLarge", MESSAGE_HEADERS_TOO_LARGE, HTTP_SERVER_MAX_HEADER_BYTES);
-}
-
-static void listen_resume(struct event_timer *timer);
-
-/* Stops accepting for a moment (at the connection limit, or out of descriptors): the backlog waits. */
-static void listen_pause(struct http_server *server)
-{
-    event_loop_unwatch(server->loop, &server->listener);
-    event_loop_timer_start(server->loop, &server->listen_pause, LISTEN_PAUSE_MS, listen_resume, server);
-}
-
-/* Ends the screening; unless the socket was handed over (with its place per address), closes it and frees its place. */
-static void screen_close(struct screened_connection *screened, bool handed_over)
-{
-    struct http_server *server = screened->server;
-    event_loop_unwatch(server->loop, &screened->watcher);
-    event_loop_timer_stop(server->loop, &screened->next_peek);
-    if (!handed_over) {
-        close(screened->watcher.fd);
-        address_release(server, screened->address.sin_addr.s_addr);
-    }
-    LIST_REMOVE(screened, link);
-    server->screening_count--;
-    free(screened);
-}
-
-/* Sends the refusal (Connection: close) and closes, reading what the client still sends so that it sees it. */
-static void screen_refuse(struct screened_connection *screened, const struct head_refusal *refusal)
-{
-    struct http_server *server = screened->server;
-    int fd = screened->watcher.fd;
-    cJSON *error = json_error("error", refusal->code, refusal->message);
-    char *body = error ? json_print(error) : NULL;
-    cJSON_Delete(error);
-    if (body) {
-        const char *reason = MHD_get_reason_phrase_for(refusal->status);
-        char head[512];
-        int head_length = snprintf(head, sizeof(head),
-                                   "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                                   "X-Amzn-ErrorType: %s\r\nContent-Length: %zu\r\n\r\n",
-                                   refusal->status, reason, refusal->code, strlen(body));
-        struct iovec parts[] = { { head, (size_t)head_length }, { body, strlen(body) } };
-        struct msghdr message = { .msg_iov = parts, .msg_iovlen = 2 };
-        if (sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT) > 0)
-            linger_start(server, fd, (uint64_t)server->config.max_body_bytes * HTTP_SERVER_DRAIN_FACTOR);
-        cJSON_free(body);
-    }
-    screen_close(screened, false);
-}
-
-/* The head is sound: the socket, unread, goes to MHD (which closes it if it cannot take it). */
-static void screen_hand_over(struct screened_connection *screened)
-{
-    struct http_server *server = screened->server;
-    int fd = screened->watcher.fd;
-    struct sockaddr_in address = screened->address;
-    screen_close(screened, true);
-    server->handing_over = true;
-    server->handover_address = address.sin_addr.s_addr;
-    if (MHD_add_connection(server->daemon, fd, (struct sockaddr *)&address, sizeof(address)) != MHD_YES)
-        log_event(LOG_WARN, "http-server", "libmicrohttpd could not take a connection: %s", strerror(errno));
-    if (server->handing_over) { /* not taken (or untracked): its place is free again */
-        server->handing_over = false;
-        address_release(server, address.sin_addr.s_addr);
-    }
-}
-
-static void screen_peek(struct screened_connection *screened, bool peer_closed)
-{
-    struct http_server *server = screened->server;
-    char buffer[SCREEN_MAX_HEAD_BYTES + 1];
-    ssize_t count = recv(screened->watcher.fd, buffer, sizeof(buffer), MSG_PEEK | MSG_DONTWAIT);
-    if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        count = 0;
-    else if (count <= 0)
-        peer_closed = true;
-    screened->peeked = count > 0 ? (size_t)count : 0;
-    screened->last_peek_ms = event_loop_now_ms();
-    struct head_refusal refusal;
-    enum head_verdict verdict = head_judge(buffer, screened->peeked, server->config.max_body_bytes, &refusal);
-    if (verdict == HEAD_ACCEPTABLE)
-        screen_hand_over(screened);
-    else if (verdict == HEAD_REFUSED)
-        screen_refuse(screened, &refusal);
-    else if (peer_closed) { /* gone before its head was complete */
-        screen_close(screened, false);
-    }
-}
-
-static void on_screen_next_peek(struct event_timer *timer)
-{
-    screen_peek(timer->data, false);
-}
-
-static void on_screen_readable(struct event_watcher *watcher, uint32_t events)
-{
-    struct screened_connection *screened = watcher->data;
-    bool peer_closed = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
-    if (screened->next_peek.active && !peer_closed)
-        return; /* a peek is due soon anyway */
-    uint64_t spacing_ms = screened->peeked / 1024;
-    uint64_t now = event_loop_now_ms();
-    if (!peer_closed && spacing_ms > 0 && now < screened->last_peek_ms + spacing_ms) {
-        event_loop_timer_start(screened->server->loop, &screened->next_peek, screened->last_peek_ms + spacing_ms - now,
-                               on_screen_next_peek, screened);
-        return;
-    }
-    event_loop_timer_stop(screened->server->loop, &screened->next_peek);
-    screen_peek(screened, peer_closed);
-}
-
-static unsigned server_connection_count(const struct http_server *server)
-{
+    struct http_server *server = data;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    return server->screening_count + (info ? info->num_connections : 0);
+    return info ? info->num_connections : 0;
 }
 
-/* Starts screening an accepted socket (owned; closed on failure). */
-static void screen_start(struct http_server *server, int fd, const struct sockaddr_in *address)
+/* The socket goes to MHD, whose STARTED notice (on_connection_notify) takes its place per address. */
+static bool server_hand_over(void *data, int fd, const struct sockaddr_in *address)
 {
-    if (!address_take(server, address->sin_addr.s_addr)) {
-        close(fd); /* over the limit per address */
-        return;
-    }
-    struct screened_connection *screened = calloc(1, sizeof(*screened));
-    if (!screened
-        || event_loop_watch(server->loop, &screened->watcher, fd, EPOLLIN | EPOLLRDHUP | EPOLLET, on_screen_readable,
-                            screened)
-               < 0) {
-        free(screened);
-        address_release(server, address->sin_addr.s_addr);
-        close(fd);
-        return;
-    }
-    screened->server = server;
-    screened->address = *address;
-    if (server->config.receive_deadline_seconds > 0)
-        screened->receive_deadline_ms = event_loop_now_ms() + (uint64_t)server->config.receive_deadline_seconds * 1000;
-    LIST_INSERT_HEAD(&server->screening, screened, link);
-    server->screening_count++;
-    screen_peek(screened, false); /* with TCP_DEFER_ACCEPT the head is usually there already */
+    struct http_server *server = data;
+    server->handing_over = true;
+    server->handover_address = address->sin_addr.s_addr;
+    if (MHD_add_connection(server->daemon, fd, (const struct sockaddr *)address, sizeof(*address)) != MHD_YES)
+        log_event(LOG_WARN, "http-server", "libmicrohttpd could not take a connection: %s", strerror(errno));
+    bool kept = !server->handing_over; /* not taken (or untracked): the place stays the acceptor's to free */
+    server->handing_over = false;
+    return kept;
 }
 
-static void on_listen_readable(struct event_watcher *watcher, uint32_t events)
+static int acceptor_open(struct http_server *server, const struct sockaddr_in *address)
 {
-    struct http_server *server = watcher->data;
-    (void)events;
-    for (unsigned i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-        if (server->listen_fd < 0)
-            return;
-        if (server_connection_count(server) >= server->config.max_connections) {
-            listen_pause(server);
-            return;
-        }
-        struct sockaddr_in address;
-        socklen_t length = sizeof(address);
-        int fd = accept4(server->listen_fd, (struct sockaddr *)&address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                log_event(LOG_WARN, "http-server", "accept: %s; pausing for %d ms", strerror(errno), LISTEN_PAUSE_MS);
-                listen_pause(server);
-            }
-            return; /* EAGAIN, or an aborted connection: the next wakeup goes on */
-        }
-        if (length != sizeof(address) || address.sin_family != AF_INET) {
-            close(fd);
-            continue;
-        }
-        screen_start(server, fd, &address);
-    }
-}
-
-static void listen_resume(struct event_timer *timer)
-{
-    struct http_server *server = timer->data;
-    if (server->listen_fd >= 0 && !server->listener.registered
-        && event_loop_watch(server->loop, &server->listener, server->listen_fd, EPOLLIN, on_listen_readable, server)
-               < 0)
-        event_loop_timer_start(server->loop, &server->listen_pause, LISTEN_PAUSE_MS, listen_resume, server);
-}
-
-/* Closes the screened connections whose head is late (called by the sweep); returns how many. */
-static unsigned screen_sweep(struct http_server *server, uint64_t now)
-{
-    unsigned closed = 0;
-    struct screened_connection *screened = LIST_FIRST(&server->screening);
-    while (screened) {
-        struct screened_connection *next = LIST_NEXT(screened, link);
-        if (screened->receive_deadline_ms != 0 && now >= screened->receive_deadline_ms) {
-            screen_close(screened, false);
-            closed++;
-        }
-        screened = next;
-    }
-    return closed;
-}
-
-/* The listening socket: SO_REUSEADDR (restarts while old connections sit in TIME_WAIT), TCP_DEFER_ACCEPT. */
-static int listen_socket_open(const struct http_server_config *config, const struct sockaddr_in *address)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    int on = 1, defer_seconds = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0
-        || (config->reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
-        || setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof(defer_seconds)) < 0
-        || bind(fd, (const struct sockaddr *)address, sizeof(*address)) < 0 || listen(fd, SOMAXCONN) < 0) {
-        int error = -errno;
-        close(fd);
-        return error;
-    }
-    return fd;
+    const struct http_server_config *config = &server->config;
+    struct http_acceptor_config acceptor_config = {
+        .address = *address,
+        .reuse_port = config->reuse_port,
+        .max_connections = config->max_connections,
+        .max_connections_per_address = config->max_connections_per_address,
+        .receive_deadline_seconds = config->receive_deadline_seconds,
+        .max_body_bytes = config->max_body_bytes,
+        .linger_bytes = (uint64_t)config->max_body_bytes * HTTP_SERVER_DRAIN_FACTOR,
+    };
+    struct http_acceptor_owner owner = { .open_connections = server_open_connections,
+                                         .hand_over = server_hand_over,
+                                         .data = server };
+    return http_acceptor_open(server->loop, &acceptor_config, &owner, &server->acceptor);
 }
 
 static int64_t server_prepare(void *data)
@@ -1473,14 +941,12 @@ int http_server_start(struct event_loop *loop, const struct http_server_config *
     server->route_count = route_count;
     server->data = data;
     server->watcher.fd = -1;
-    server->listen_fd = listen_socket_open(config, &address);
-    if (server->listen_fd < 0) {
-        log_event(LOG_ERROR, "http-server", "cannot listen on %s:%u (%s)", config->bind_address, config->port,
-                  strerror(-server->listen_fd));
+    int result = acceptor_open(server, &address);
+    if (result < 0) {
         free(server);
-        return -EIO;
+        return result;
     }
-    /* Connections come from on_listen_readable() through MHD_add_connection(), once their first head is judged. */
+    /* Connections come from the acceptor through MHD_add_connection(), once their first head is judged. */
     server->daemon = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET, 0, NULL, NULL,
         access_handler, server, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_CONNECTION_LIMIT,
@@ -1489,15 +955,13 @@ int http_server_start(struct event_loop *loop, const struct http_server_config *
         server, MHD_OPTION_URI_LOG_CALLBACK, on_request_line, server, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         config->max_connections_per_address, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY_LIMIT,
         MHD_OPTION_END);
-    int result = -EIO;
+    result = -EIO;
     if (!server->daemon) {
         log_event(LOG_ERROR, "http-server", "libmicrohttpd did not start");
         goto fail;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_EPOLL_FD);
     result = event_loop_watch(loop, &server->watcher, info->epoll_fd, EPOLLIN, on_daemon_readable, server);
-    if (result == 0)
-        result = event_loop_watch(loop, &server->listener, server->listen_fd, EPOLLIN, on_listen_readable, server);
     if (result < 0)
         goto fail;
     event_loop_timer_start(loop, &server->sweep, SWEEP_INTERVAL_MS, on_sweep, server);
@@ -1512,21 +976,14 @@ fail:
     event_loop_unwatch(loop, &server->watcher);
     if (server->daemon)
         MHD_stop_daemon(server->daemon);
-    while (!LIST_EMPTY(&server->lingering)) /* after MHD, whose last closes may have started some */
-        linger_end(LIST_FIRST(&server->lingering));
-    close(server->listen_fd);
+    http_acceptor_destroy(server->acceptor); /* after MHD, whose last closes may linger */
     free(server);
     return result;
 }
 
 void http_server_quiesce(struct http_server *server)
 {
-    if (server->listen_fd < 0)
-        return;
-    event_loop_unwatch(server->loop, &server->listener);
-    event_loop_timer_stop(server->loop, &server->listen_pause);
-    close(server->listen_fd);
-    server->listen_fd = -1;
+    http_acceptor_stop_listening(server->acceptor);
 }
 
 void http_server_destroy(struct http_server *server)
@@ -1553,16 +1010,11 @@ void http_server_destroy(struct http_server *server)
     }
     MHD_run(server->daemon);
     http_server_quiesce(server);
-    while (!LIST_EMPTY(&server->screening)) {
-        struct screened_connection *screened = LIST_FIRST(&server->screening);
-        screen_close(screened, false);
-    }
     event_loop_timer_stop(server->loop, &server->sweep);
     event_loop_remove_hook(server->loop, &server->hook);
     event_loop_unwatch(server->loop, &server->watcher);
     MHD_stop_daemon(server->daemon);
-    while (!LIST_EMPTY(&server->lingering)) /* after MHD, whose last closes may have started some */
-        linger_end(LIST_FIRST(&server->lingering));
+    http_acceptor_destroy(server->acceptor);    /* after MHD, whose last closes may linger or free places */
     while (!LIST_EMPTY(&server->connections)) { /* MHD reports every close; this only guards against one it did not */
         struct http_connection *state = LIST_FIRST(&server->connections);
         LIST_REMOVE(state, link);
@@ -1570,12 +1022,5 @@ void http_server_destroy(struct http_server *server)
     }
     while (!LIST_EMPTY(&server->live_requests))
         request_free(LIST_FIRST(&server->live_requests));
-    for (size_t i = 0; i < ADDRESS_BUCKETS; i++) {
-        while (server->addresses[i]) {
-            struct address_count *entry = server->addresses[i];
-            server->addresses[i] = entry->next;
-            free(entry);
-        }
-    }
     free(server);
 }

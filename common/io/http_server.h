@@ -24,12 +24,18 @@
  * comes of its body (up to HTTP_SERVER_DRAIN_FACTOR times the body limit,
  * for a few seconds) is read and dropped after the answer, so that a client
  * still sending sees the answer rather than a reset connection.
- * The server accepts connections itself and judges each connection's first
- * request head before libmicrohttpd does (which answers some malformed heads
- * with HTML or twice): a malformed request line or header line (400), an HTTP
- * version other than 1.0/1.1 (505), a head over 48 KiB (431) get the JSON
- * error with Connection: close. Later requests on a kept-alive connection
- * are libmicrohttpd's alone, and it still answers those malformed heads itself.
+ * The server accepts connections itself (http_accept) and judges each
+ * connection's first request head (http_head) before libmicrohttpd does
+ * (which answers some malformed heads with HTML or twice): a malformed request
+ * line or header line (400), an HTTP version other than 1.0/1.1 (505), a head
+ * over 48 KiB (431) get the JSON error with Connection: close. Later requests
+ * on a kept-alive connection are libmicrohttpd's alone, and it still answers
+ * those malformed heads itself.
+ *
+ * Files: http_server.c is the libmicrohttpd glue (requests, answers,
+ * suspend/resume, deadlines, streams); http_accept.c owns the sockets MHD
+ * does not (listening, accepting, connection limits, the wait for the first
+ * head, lingering closes); common/pure/http_head.c judges a head's bytes.
  * HEAD is answered by the GET route of the same path, without the body.
  */
 #ifndef HTTP_SERVER_H
@@ -41,13 +47,14 @@
 #include <stdint.h>
 
 #include "event_loop.h"
+#include "http_head.h"
 
 struct http_server;
 struct http_request;
 
-#define HTTP_SERVER_MAX_URL_BYTES 8192
-#define HTTP_SERVER_MAX_QUERY_ARGUMENTS 256
-#define HTTP_SERVER_MAX_HEADER_BYTES 32768
+#define HTTP_SERVER_MAX_URL_BYTES HTTP_HEAD_MAX_URL_BYTES
+#define HTTP_SERVER_MAX_QUERY_ARGUMENTS HTTP_HEAD_MAX_QUERY_ARGUMENTS
+#define HTTP_SERVER_MAX_HEADER_BYTES HTTP_HEAD_MAX_HEADER_BYTES
 #define HTTP_SERVER_DRAIN_FACTOR 16
 
 typedef void (*http_handler)(struct http_request *request, void *data);
