@@ -45,11 +45,13 @@ static struct redis_script load_branch_script = { .name = "load-branch", .source
 
 static struct redis_script commit_branch_script = { .name = "commit-branch", .source = store_commit_branch_lua };
 
+static struct redis_script read_branches_script = { .name = "read-branches", .source = store_read_branches_lua };
+
 int execution_store_init(struct redis_client *client)
 {
     struct redis_script *const scripts[] = { &create_script,      &commit_script,        &heartbeat_script,
                                              &claim_script,       &restore_timer_script, &fetch_summaries_script,
-                                             &load_branch_script, &commit_branch_script };
+                                             &load_branch_script, &commit_branch_script, &read_branches_script };
     return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
 
@@ -1181,6 +1183,84 @@ int execution_store_read_results(struct redis_client *client, const char *execut
     *read = (struct results_read){ callback, data };
     const char *argv[] = { "HGETALL", key };
     result = redis_client_command_strings(client, on_results_read, read, 2, argv);
+    if (result < 0)
+        free(read);
+    return result;
+}
+
+struct branches_read {
+    store_branches_callback callback;
+    void *data;
+};
+
+/* Whether reply is what read_branches.lua answers. */
+static bool is_branches_reply(const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements % 2 != 1
+        || reply->element[0]->type != REDIS_REPLY_INTEGER)
+        return false;
+    for (size_t i = 1; i + 1 < reply->elements; i += 2) {
+        if (reply->element[i]->type != REDIS_REPLY_STRING || reply->element[i + 1]->type != REDIS_REPLY_ARRAY)
+            return false;
+    }
+    return true;
+}
+
+/* Fills entries from a read_branches reply, skipping ids without a record; *count is how many. Returns 0 or < 0. */
+static int branches_from_reply(const redisReply *reply, struct execution_branch_entry *entries, size_t *count)
+{
+    *count = 0;
+    for (size_t i = 1; i + 1 < reply->elements; i += 2) {
+        struct execution_record *record = NULL;
+        if (reply->element[i + 1]->elements == 0)
+            continue; /* ended between the two reads of the set: cannot happen in one script, kept harmless */
+        int result = record_from_reply(reply->element[i + 1], 0, &record);
+        if (result < 0)
+            return result;
+        entries[(*count)++] = (struct execution_branch_entry){ reply->element[i]->str, record };
+    }
+    return 0;
+}
+
+static void on_branches_read(redisReply *reply, void *data)
+{
+    struct branches_read *read = data;
+    bool valid = is_branches_reply(reply);
+    size_t count = 0;
+    struct execution_branch_entry *entries = valid ? calloc(reply->elements / 2 + 1, sizeof(*entries)) : NULL;
+    int status = !valid ? -EIO : !entries ? -ENOMEM : branches_from_reply(reply, entries, &count);
+    if (status == -EINVAL)
+        status = -EIO;
+    for (size_t i = 0; status < 0 && i < count; i++)
+        execution_record_free((struct execution_record *)entries[i].record);
+    if (status < 0)
+        count = 0;
+    read->callback(status, status == 0 ? entries : NULL, count, status == 0 && reply->element[0]->integer == 1,
+                   read->data);
+    for (size_t i = 0; i < count; i++)
+        execution_record_free((struct execution_record *)entries[i].record);
+    free(entries);
+    free(read);
+}
+
+int execution_store_read_branches(struct redis_client *client, const char *execution_id, size_t max,
+                                  store_branches_callback callback, void *data)
+{
+    char branches[EXECUTION_STORE_BRANCH_KEY_SIZE], prefix[EXECUTION_STORE_BRANCH_KEY_SIZE], most[24];
+    if (max == 0 || max > EXECUTION_STORE_MAX_READ_BRANCHES)
+        max = EXECUTION_STORE_MAX_READ_BRANCHES;
+    int result = execution_store_branches_key(execution_id, branches, sizeof(branches));
+    if (result == 0)
+        result = prefixed_key(BRANCH_RECORD_KIND, execution_id, "", prefix, sizeof(prefix));
+    if (result < 0)
+        return result;
+    struct branches_read *read = malloc(sizeof(*read));
+    if (!read)
+        return -ENOMEM;
+    *read = (struct branches_read){ callback, data };
+    snprintf(most, sizeof(most), "%zu", max);
+    const char *argv[] = { branches, most, prefix };
+    result = redis_client_eval_strings(client, &read_branches_script, on_branches_read, read, 1, 3, argv);
     if (result < 0)
         free(read);
     return result;

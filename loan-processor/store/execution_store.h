@@ -417,4 +417,32 @@ __attribute__((warn_unused_result)) int execution_store_read_results(struct redi
                                                                      const char *fork_key_part,
                                                                      store_results_callback callback, void *data);
 
+/* Most live branches one execution_store_read_branches() reads. */
+#define EXECUTION_STORE_MAX_READ_BRANCHES 1000
+
+/* One live child branch as execution_store_read_branches() reads it. */
+struct execution_branch_entry {
+    const char *branch_id;
+    const struct execution_record *record; /* the branch's own fields (resting fields, mapIndex, fork counters) */
+};
+
+/*
+ * status 0: the count live child branches of an execution (none when it has
+ * none, or there is no such execution), in the order of their ids, borrowed
+ * for the call; truncated says that more exist than were read. -EIO when
+ * Redis gave no answer, -ENOMEM.
+ */
+typedef void (*store_branches_callback)(int status, const struct execution_branch_entry *branches, size_t count,
+                                        bool truncated, void *data);
+
+/*
+ * Reads the live child branches of an execution and their records, at most
+ * max of them (1-EXECUTION_STORE_MAX_READ_BRANCHES; 0 or more means the
+ * maximum), in one read-only script (scripts/read_branches.lua). Same
+ * contract as execution_store_load(); -ENAMETOOLONG when a key does not fit.
+ */
+__attribute__((warn_unused_result)) int execution_store_read_branches(struct redis_client *client,
+                                                                      const char *execution_id, size_t max,
+                                                                      store_branches_callback callback, void *data);
+
 #endif

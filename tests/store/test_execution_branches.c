@@ -42,6 +42,11 @@ static struct outcome {
     char names[4][16];
     char values[4][64];
     char ids[4][128];
+    char tokens[4][32];
+    char indexes[4][16];
+    char states[4][16];
+    int64_t timers[4];
+    bool truncated;
 } outcome;
 
 static void reset(void)
@@ -103,6 +108,23 @@ static void on_claim(int status, const char *const *ids, size_t count, int64_t n
     outcome.count = count;
     for (size_t i = 0; i < count && i < 4; i++)
         snprintf(outcome.ids[i], sizeof(outcome.ids[i]), "%s", ids[i]);
+}
+
+static void on_branches(int status, const struct execution_branch_entry *branches, size_t count, bool truncated,
+                        void *data)
+{
+    (void)data;
+    finish(status);
+    outcome.count = count;
+    outcome.truncated = truncated;
+    for (size_t i = 0; i < count && i < 4; i++) {
+        const struct execution_record *record = branches[i].record;
+        snprintf(outcome.ids[i], sizeof(outcome.ids[i]), "%s", branches[i].branch_id);
+        snprintf(outcome.tokens[i], sizeof(outcome.tokens[i]), "%s", record->task_token ? record->task_token : "");
+        snprintf(outcome.indexes[i], sizeof(outcome.indexes[i]), "%s", record->map_index ? record->map_index : "");
+        snprintf(outcome.states[i], sizeof(outcome.states[i]), "%s", record->resting ? record->resting : "");
+        outcome.timers[i] = record->timer_due_ms;
+    }
 }
 
 /* Waits for the callback of an operation that returned result. */
@@ -710,6 +732,57 @@ static void test_a_plain_root_commit_is_todays_commit(void)
     ASSERT_EQ_INT(0, live_branches());
 }
 
+static bool read_branches(size_t max)
+{
+    reset();
+    return answered(execution_store_read_branches(client, ID, max, on_branches, NULL)) && outcome.status == 0;
+}
+
+static void test_the_live_branches_are_read_with_their_records(void)
+{
+    ASSERT_TRUE(read_branches(10)); /* no such execution */
+    ASSERT_EQ_INT(0, outcome.count);
+    ASSERT_TRUE(!outcome.truncated);
+    ASSERT_TRUE(create_root());
+    ASSERT_TRUE(read_branches(10)); /* a root without children */
+    ASSERT_EQ_INT(0, outcome.count);
+    ASSERT_TRUE(enter_fork("", 2, 2));        /* 3.0, 3.1 */
+    ASSERT_TRUE(enter_fork(FORK ".0", 4, 1)); /* 3.0/3.0 */
+    ASSERT_TRUE(read_branches(10));
+    ASSERT_EQ_INT(3, outcome.count);
+    ASSERT_TRUE(!outcome.truncated);
+    ASSERT_EQ_STR(FORK ".0", outcome.ids[0]);
+    ASSERT_EQ_STR("fork", outcome.states[0]);
+    ASSERT_EQ_STR("", outcome.tokens[0]);
+    ASSERT_EQ_STR(FORK ".0/" FORK ".0", outcome.ids[1]);
+    ASSERT_EQ_STR("task", outcome.states[1]);
+    ASSERT_EQ_STR("token-0", outcome.tokens[1]);
+    ASSERT_EQ_STR("0", outcome.indexes[1]);
+    ASSERT_EQ_INT(CHILD_TIMER_MS, outcome.timers[1]);
+    ASSERT_EQ_STR(FORK ".1", outcome.ids[2]);
+    ASSERT_EQ_STR("token-1", outcome.tokens[2]);
+    ASSERT_EQ_STR("1", outcome.indexes[2]);
+    ASSERT_TRUE(end_child(FORK ".0", 0, 6));
+    ASSERT_TRUE(read_branches(10));
+    ASSERT_EQ_INT(2, outcome.count); /* an ended child is no longer live */
+    ASSERT_EQ_STR(FORK ".1", outcome.ids[1]);
+}
+
+static void test_a_bounded_read_says_more_branches_exist(void)
+{
+    ASSERT_TRUE(create_root());
+    ASSERT_TRUE(enter_fork("", 2, 3));
+    ASSERT_TRUE(read_branches(2));
+    ASSERT_EQ_INT(2, outcome.count);
+    ASSERT_TRUE(outcome.truncated);
+    ASSERT_EQ_STR(FORK ".1", outcome.ids[1]);
+    ASSERT_TRUE(read_branches(3));
+    ASSERT_EQ_INT(3, outcome.count);
+    ASSERT_TRUE(!outcome.truncated);
+    ASSERT_TRUE(read_branches(0)); /* 0: the maximum */
+    ASSERT_EQ_INT(3, outcome.count);
+}
+
 static int init_store(void *data)
 {
     (void)data;
@@ -731,6 +804,8 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_stale_branch_token_is_task_closed);
     REDIS_SERVER_RUN_FLUSHED(&server, test_child_timer_members_round_trip_through_a_claim);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_plain_root_commit_is_todays_commit);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_the_live_branches_are_read_with_their_records);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_bounded_read_says_more_branches_exist);
     redis_server_close(&server, loop, client);
     return test_done();
 }
