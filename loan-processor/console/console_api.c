@@ -21,13 +21,18 @@
 
 /* Error-topic messages read per execution view: the stream is read from the execution's start, this many at most. */
 #define MAX_TOPIC_MESSAGES_READ 1000
+/* Live branches listed per execution view; the view says when more exist. */
+#define MAX_BRANCHES_LISTED 200
 
 /* One view being built: the request it answers and what the steps so far found. */
 struct view_operation {
     struct http_request *request;
     struct console_api *api;
     struct execution_record *record;
+    cJSON *branches; /* the execution view's live branches, once read */
+    bool branches_truncated;
     char arn[2 * SFN_ARN_PART_SIZE + 64];
+    char execution_id[SFN_ARN_PART_SIZE];
 };
 
 static void reply_unavailable(struct http_request *request)
@@ -66,6 +71,7 @@ static struct view_operation *view_operation_create(struct http_request *request
 static void view_operation_free(struct view_operation *operation)
 {
     execution_store_record_free(operation->record);
+    cJSON_Delete(operation->branches);
     free(operation);
 }
 
@@ -296,6 +302,60 @@ static bool add_waiting(cJSON *view, const struct execution_record *record)
            && add_time_or_null(waiting, "timerDueAt", record->timer_due_ms);
 }
 
+static bool add_time_if_set(cJSON *object, const char *name, int64_t epoch_ms)
+{
+    return epoch_ms <= 0 || cJSON_AddNumberToObject(object, name, (double)epoch_ms) != NULL;
+}
+
+static bool add_string_if_set(cJSON *object, const char *name, const char *value)
+{
+    return !value || cJSON_AddStringToObject(object, name, value) != NULL;
+}
+
+/* A Map iteration's index as a number (the record keeps it as decimal text); nothing for a Parallel branch. */
+static bool add_map_index(cJSON *object, const char *map_index)
+{
+    char *end = NULL;
+    double index = map_index ? strtod(map_index, &end) : 0;
+    if (!map_index)
+        return true;
+    return *end == '\0' && end != map_index ? cJSON_AddNumberToObject(object, "mapIndex", index) != NULL
+                                            : cJSON_AddStringToObject(object, "mapIndex", map_index) != NULL;
+}
+
+/* One live branch: where it rests and what it waits for (the fields it lacks are left out). */
+static cJSON *branch_json(const struct execution_branch_entry *entry)
+{
+    const struct execution_record *record = entry->record;
+    cJSON *branch = cJSON_CreateObject();
+    if (branch && cJSON_AddStringToObject(branch, "branchId", entry->branch_id)
+        && add_string_or_null(branch, "state", record->state) && add_string_or_null(branch, "resting", record->resting)
+        && add_time_if_set(branch, "enteredAt", record->state_entered_ms) && add_map_index(branch, record->map_index)
+        && add_string_if_set(branch, "taskToken", record->task_token)
+        && add_string_if_set(branch, "taskResource", record->task_resource)
+        && add_time_if_set(branch, "timerDue", record->timer_due_ms)
+        && add_time_if_set(branch, "timeoutAt", record->task_timeout_ms)
+        && add_time_if_set(branch, "heartbeatAt", record->heartbeat_due_ms))
+        return branch;
+    cJSON_Delete(branch);
+    return NULL;
+}
+
+/* The live branches as the view lists them, in the order of their ids; NULL when out of memory. */
+static cJSON *branches_json(const struct execution_branch_entry *entries, size_t count)
+{
+    cJSON *branches = cJSON_CreateArray();
+    for (size_t i = 0; branches && i < count; i++) {
+        cJSON *branch = branch_json(&entries[i]);
+        if (!branch || !cJSON_AddItemToArray(branches, branch)) {
+            cJSON_Delete(branch);
+            cJSON_Delete(branches);
+            return NULL;
+        }
+    }
+    return branches;
+}
+
 /* The topic's messages that name execution_arn, oldest first. */
 static cJSON *topic_messages_of(const struct local_topic_entry *entries, size_t count, const char *execution_arn)
 {
@@ -317,14 +377,16 @@ static cJSON *topic_messages_of(const struct local_topic_entry *entries, size_t 
     return messages;
 }
 
-static cJSON *execution_view(const struct console_api *api, const struct execution_record *record,
-                             const struct local_topic_entry *entries, size_t count)
+static cJSON *execution_view(struct view_operation *operation, const struct local_topic_entry *entries, size_t count)
 {
+    const struct console_api *api = operation->api;
+    const struct execution_record *record = operation->record;
     struct sfn_arn arn;
-    char error[256], execution_key[1024], history_key[1024];
+    char error[256], execution_key[1024], history_key[1024], branches_key[1024];
     if (sfn_arn_parse(record->arn, SFN_ARN_EXECUTION, &arn, error, sizeof(error)) < 0
         || execution_store_key(arn.execution_id, execution_key, sizeof(execution_key)) < 0
-        || execution_store_history_key(arn.execution_id, history_key, sizeof(history_key)) < 0)
+        || execution_store_history_key(arn.execution_id, history_key, sizeof(history_key)) < 0
+        || execution_store_branches_key(arn.execution_id, branches_key, sizeof(branches_key)) < 0)
         return NULL;
     cJSON *view = cJSON_CreateObject();
     cJSON *keys = view ? cJSON_CreateObject() : NULL;
@@ -338,11 +400,21 @@ static cJSON *execution_view(const struct console_api *api, const struct executi
     }
     cJSON *messages = NULL;
     if (!cJSON_AddStringToObject(keys, "execution", execution_key)
-        || !cJSON_AddStringToObject(keys, "history", history_key) || !add_waiting(view, record)
+        || !cJSON_AddStringToObject(keys, "history", history_key)
+        || !cJSON_AddStringToObject(keys, "branches", branches_key) || !add_waiting(view, record)
         || !cJSON_AddStringToObject(view, "topic", api->topic_name)
         || !(messages = topic_messages_of(entries, count, record->arn))
         || !cJSON_AddItemToObject(view, "topicMessages", messages)) {
         cJSON_Delete(messages); /* cJSON_AddItemToObject fails only before attaching it */
+        cJSON_Delete(view);
+        return NULL;
+    }
+    if (!cJSON_AddItemToObject(view, "branches", operation->branches)) {
+        cJSON_Delete(view);
+        return NULL;
+    }
+    operation->branches = NULL; /* the view owns them now */
+    if (!cJSON_AddBoolToObject(view, "branchesTruncated", operation->branches_truncated)) {
         cJSON_Delete(view);
         return NULL;
     }
@@ -355,7 +427,7 @@ static void on_topic_read(int status, const struct local_topic_entry *entries, s
     if (status < 0) {
         reply_start_failure(operation->request, status);
     } else {
-        cJSON *view = execution_view(operation->api, operation->record, entries, count);
+        cJSON *view = execution_view(operation, entries, count);
         if (view)
             http_request_reply_json(operation->request, 200, view);
         else
@@ -364,13 +436,31 @@ static void on_topic_read(int status, const struct local_topic_entry *entries, s
     view_operation_free(operation);
 }
 
+static void on_branches_read(int status, const struct execution_branch_entry *entries, size_t count, bool truncated,
+                             void *data)
+{
+    struct view_operation *operation = data;
+    int result = status;
+    if (result == 0 && !(operation->branches = branches_json(entries, count)))
+        result = -ENOMEM;
+    operation->branches_truncated = truncated;
+    /* The execution's messages were published after its start. */
+    if (result == 0)
+        result =
+            local_topic_read(operation->api->redis, operation->api->topic_name, (long long)operation->record->start_ms,
+                             MAX_TOPIC_MESSAGES_READ, on_topic_read, operation);
+    if (result == 0)
+        return;
+    reply_start_failure(operation->request, result);
+    view_operation_free(operation);
+}
+
 static void on_view_execution_loaded(int status, struct execution_record *record, void *data)
 {
     struct view_operation *operation = data;
     if (execution_loaded(operation, status, record)) {
-        /* The execution's messages were published after its start. */
-        int result = local_topic_read(operation->api->redis, operation->api->topic_name, (long long)record->start_ms,
-                                      MAX_TOPIC_MESSAGES_READ, on_topic_read, operation);
+        int result = execution_store_read_branches(operation->api->redis, operation->execution_id, MAX_BRANCHES_LISTED,
+                                                   on_branches_read, operation);
         if (result == 0)
             return;
         reply_start_failure(operation->request, result);
@@ -385,6 +475,7 @@ void console_api_execution(struct http_request *request, struct console_api *api
     struct view_operation *operation = text ? view_operation_create(request, api, text) : NULL;
     if (!operation)
         return;
+    snprintf(operation->execution_id, sizeof(operation->execution_id), "%s", arn.execution_id);
     int result = execution_store_load(api->redis, arn.execution_id, on_view_execution_loaded, operation);
     if (result < 0) {
         reply_start_failure(request, result);
