@@ -5,6 +5,7 @@
 // shows its story as it starts) until the user picks one.
 
 import { ApiError, callAws, callAwsAllPages, getConsoleView } from "./api.mjs";
+import { withRestingBranches } from "./branches.mjs";
 import { byId } from "./dom.mjs";
 import { executionOutcome, valuationReferenceOf } from "./events.mjs";
 import { findExecution, upsertExecution } from "./execution_list.mjs";
@@ -81,10 +82,16 @@ function renderMachines() {
   ui.machineSelect.value = page.machineArn || "";
 }
 
+/** The graph's colours: the history's, and running wherever a live branch rests. */
+function paintedView() {
+  return withRestingBranches(page.view, page.inside && page.inside.branches);
+}
+
 function renderSelected() {
+  const view = paintedView();
   renderExecutionSummary(ui.summary, page.selectedArn, executionOutcome(page.history));
-  paintGraph(ui.graph, page.view, page.selectedState);
-  renderStateDetails(ui.stateDetails, page.selectedState, page.view.states.get(page.selectedState));
+  paintGraph(ui.graph, view, page.selectedState);
+  renderStateDetails(ui.stateDetails, page.selectedState, view.states.get(page.selectedState));
   plumbing.render(page);
   renderTopicMessages(ui.topicMessages, page.inside);
   updateClockTimer();
@@ -200,7 +207,7 @@ async function ensureGraph(arn) {
     const layout = await getConsoleView("graph", parameters);
     if (arn !== page.graphKey) return;
     drawGraph(ui.graph, layout, selectState);
-    paintGraph(ui.graph, page.view, page.selectedState);
+    paintGraph(ui.graph, paintedView(), page.selectedState);
   } catch (error) {
     if (arn !== page.graphKey) return;
     page.graphKey = null;

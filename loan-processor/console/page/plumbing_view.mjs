@@ -1,9 +1,12 @@
 // The callback plumbing (right column): for a waiting task its token
-// (shortened, copyable), the Redis keys, the valuationReference -> token key
+// (shortened, copyable), every live branch of the execution (Parallel
+// branches, Map iterations: what each waits for, its token and the same
+// answer buttons), the Redis keys, the valuationReference -> token key
 // and what the valuation service is about to send, with buttons that answer
 // the task by hand through the AWS API; and the error-topic messages of the
 // execution.
 
+import { answerable, branchesKey, branchLabel, describeBranchWait } from "./branches.mjs";
 import { element, replaceChildren } from "./dom.mjs";
 import { formatDueIn, prettyJson, shortenToken } from "./format.mjs";
 import { topicMessageSummary } from "./events.mjs";
@@ -34,7 +37,8 @@ function tokenLine(token) {
     copy);
 }
 
-function answerForms(waiting, reference, send) {
+/** The answer buttons for the task of token: send(kind, token, fields) on a click. */
+function answerForms(token, reference, send) {
   const output = element("textarea", { rows: 3, spellcheck: "false", "data-testid": "success-output",
     "aria-label": "Output (JSON)" }, JSON.stringify(sampleValuationResponse(reference)));
   const error = element("input", { type: "text", value: "ValuationFailed", "data-testid": "failure-error",
@@ -42,7 +46,7 @@ function answerForms(waiting, reference, send) {
   const cause = element("input", { type: "text", placeholder: "cause (optional)", "data-testid": "failure-cause",
     "aria-label": "Cause" });
   const button = (kind, label, fields) => element("button", {
-    type: "button", "data-testid": `send-${kind}`, onclick: () => send(kind, waiting.taskToken, fields()),
+    type: "button", "data-testid": `send-${kind}`, onclick: () => send(kind, token, fields()),
   }, label);
   return element("div", { class: "answers" },
     element("div", { class: "answer" }, element("label", {}, "Output", output),
@@ -56,7 +60,33 @@ function waitingTask(waiting, reference, send) {
   return element("div", { class: "waiting-task", "data-token": waiting.taskToken },
     element("p", {}, element("strong", {}, waiting.state), " waits for its task token."),
     tokenLine(waiting.taskToken),
-    answerForms(waiting, reference, send));
+    answerForms(waiting.taskToken, reference, send));
+}
+
+function branchRow(branch, reference, send) {
+  const waitsFor = describeBranchWait(branch);
+  return element("li", { class: "branch", "data-testid": "branch", "data-branch-id": branch.branchId,
+    "data-resting": branch.resting || "" },
+  element("p", {}, element("strong", {}, branchLabel(branch)), " rests in ",
+    element("strong", { "data-testid": "branch-state" }, branch.state || "?"), ` and waits for ${waitsFor}.`),
+  answerable(branch) ? [
+    tokenLine(branch.taskToken),
+    element("details", { class: "branch-answer" }, element("summary", {}, "Answer by hand"),
+      answerForms(branch.taskToken, reference, send)),
+  ] : []);
+}
+
+/** The live branches of inside (/console/api/execution's branches), each answerable by hand when it has a token. */
+function branchList(inside, reference, send) {
+  const branches = (inside && inside.branches) || [];
+  if (branches.length === 0) return [];
+  const more = inside.branchesTruncated
+    ? element("p", { class: "subtle", "data-testid": "branches-truncated" }, "More branches are running than listed.")
+    : null;
+  return element("div", { class: "branches", "data-testid": "branches" },
+    element("h3", {}, `Open branches (${branches.length}${inside.branchesTruncated ? "+" : ""})`),
+    element("ol", { class: "branch-list" }, branches.map((branch) => branchRow(branch, reference, send))),
+    more);
 }
 
 function redisKeys(inside) {
@@ -104,14 +134,17 @@ function valuationSection(reference, valuation, waiting) {
  * fields) (a promise: see app.mjs). Returns {reset(), render(data), showResult(text, ok), tick(localNowMs)}:
  * render takes {inside, valuation, reference} (valuation with its
  * clockOffsetMs: local time minus Redis's, the clock of its due times) and
- * keeps the answer forms (and what was typed) while the same task waits.
+ * keeps the answer forms (and what was typed) while the same task waits, and
+ * the branch rows while the same branches rest where they rested.
  */
 export function createPlumbingView(container, send) {
   const taskHost = element("div", { class: "task-host" });
+  const branchHost = element("div", { class: "branch-host" });
   const result = element("p", { class: "result", "data-testid": "send-result", role: "status" });
   const infoHost = element("div", { class: "info-host" });
-  replaceChildren(container, taskHost, result, infoHost);
+  replaceChildren(container, taskHost, branchHost, result, infoHost);
   let shownToken = null;
+  let shownBranches = null;
   let clockOffsetMs = 0;
 
   function tick(localNowMs) {
@@ -131,12 +164,19 @@ export function createPlumbingView(container, send) {
         ? waitingTask(waiting, reference, send)
         : element("p", { class: "subtle", "data-testid": "no-waiting-task" }, "No task is waiting for a token."));
     }
+    const branches = branchesKey(inside && inside.branches) + String(Boolean(inside && inside.branchesTruncated));
+    if (branches !== shownBranches) {
+      shownBranches = branches;
+      replaceChildren(branchHost, branchList(inside, reference, send));
+    }
     replaceChildren(infoHost, redisKeys(inside), valuationSection(reference, valuation, waiting));
     tick(Date.now());
   }
 
   function reset() {
     shownToken = undefined;
+    shownBranches = null;
+    replaceChildren(branchHost);
     result.textContent = "";
     delete result.dataset.outcome;
     replaceChildren(taskHost, element("p", { class: "subtle" }, "Nothing selected."));
