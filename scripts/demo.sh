@@ -184,6 +184,25 @@ print(hmac.new(b"a-guessed-secret", sys.argv[1].encode(), hashlib.sha256).hexdig
   fi
 }
 
+print_story_history() { # DescribeExecution answer, execution ARN: the output or error, then the history as a table
+  python3 - "$1" "$(sfn GetExecutionHistory "{\"executionArn\":\"$2\"}")" <<'PYTHON'
+import datetime, json, sys
+description, history = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+if "output" in description:
+    print("Output:", description["output"])
+if "error" in description:
+    print("Error:", description.get("error"), description.get("cause", ""))
+print()
+print(f"{'ID':>3}  {'Type':<20} {'Timestamp (UTC)':<23} {'Elapsed':>9}  Details")
+start = history["events"][0]["timestamp"]
+for event in history["events"]:
+    details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+    summary = details.get("name") or details.get("output") or details.get("error") or details.get("resource") or ""
+    when = datetime.datetime.fromtimestamp(event["timestamp"], datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+    print(f"{event['id']:>3}  {event['type']:<20} {when:<23} {(event['timestamp'] - start) * 1000:7.0f} ms  {summary[:80]}")
+PYTHON
+}
+
 run_story() { # scenario
   local name_or_number expected application input started arn begin status description elapsed token_key
   local last_id count deadline forged=0
@@ -231,22 +250,7 @@ for event in json.load(sys.stdin)["events"]:
   done
   printf '\r\033[K'
   echo "Status: $status"
-  python3 - "$description" "$(sfn GetExecutionHistory "{\"executionArn\":\"$arn\"}")" <<'PYTHON'
-import datetime, json, sys
-description, history = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-if "output" in description:
-    print("Output:", description["output"])
-if "error" in description:
-    print("Error:", description.get("error"), description.get("cause", ""))
-print()
-print(f"{'ID':>3}  {'Type':<20} {'Timestamp (UTC)':<23} {'Elapsed':>9}  Details")
-start = history["events"][0]["timestamp"]
-for event in history["events"]:
-    details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
-    summary = details.get("name") or details.get("output") or details.get("error") or details.get("resource") or ""
-    when = datetime.datetime.fromtimestamp(event["timestamp"], datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3]
-    print(f"{event['id']:>3}  {event['type']:<20} {when:<23} {(event['timestamp'] - start) * 1000:7.0f} ms  {summary[:80]}")
-PYTHON
+  print_story_history "$description" "$arn"
   echo
   echo "Error topic ($topic) messages of this story:"
   topic_messages_since "$last_id" | python3 -c '
