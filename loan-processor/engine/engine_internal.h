@@ -10,6 +10,7 @@
  *   execution_start.c   StartExecution
  *   execution_change.c  task outcomes, activity changes and due timers
  *   execution_stop.c    SendTaskHeartbeat and StopExecution
+ *   fork_commit.c       what a commit writes for the branches a step forked
  */
 #ifndef ENGINE_INTERNAL_H
 #define ENGINE_INTERNAL_H
@@ -118,6 +119,10 @@ __attribute__((warn_unused_result)) int step_record_events(const struct interpre
 /* The record a step leaves behind: where it rests (and its deadlines), or how it ended. */
 void step_record_describe(const struct engine *engine, const struct interpreter_step *step, struct step_record *next);
 
+/* The same for a step whose batch is another's (a child's, started in its parent's step) stamped now_ms. */
+void step_record_describe_at(const struct engine *engine, const struct interpreter_step *step, int64_t now_ms,
+                             struct step_record *next);
+
 /* A change that only appends events: no field but lastEventId (which the commit sets) changes. */
 void step_record_append_only(struct step_record *next);
 
@@ -180,6 +185,103 @@ __attribute__((warn_unused_result)) int task_start_check_activity(struct engine 
 __attribute__((warn_unused_result)) int task_start_settle_activity_check(int status, char **missing,
                                                                          struct interpreter_step *step,
                                                                          int (*recompute)(void *owner), void *owner);
+
+/* ---- fork_commit.c ---- */
+
+/* Room for a branch id, and for a state number or an index as text. */
+#define FORK_COMMIT_BRANCH_SIZE 128
+#define FORK_COMMIT_NUMBER_SIZE 24
+
+/* A child branch a commit creates. */
+struct fork_commit_child {
+    const struct interpreter_step *step; /* borrowed from the step that started it */
+    struct step_record next;             /* its record */
+    char map_index[FORK_COMMIT_NUMBER_SIZE];
+    char fork_state[FORK_COMMIT_NUMBER_SIZE];
+    char last_event[HISTORY_REF_TEXT_SIZE];
+};
+
+/* A child that ended within its step, as its fork's result. */
+struct fork_commit_result {
+    char owner[FORK_COMMIT_BRANCH_SIZE];
+    char fork_state[FORK_COMMIT_NUMBER_SIZE];
+    char index[FORK_COMMIT_NUMBER_SIZE];
+    char *value; /* owned */
+};
+
+/* What a commit writes for the forks of a step resting at a fork (borrowing from the step: keep it alive). */
+struct fork_commit {
+    struct fork_commit_child *children;
+    struct execution_child *items;
+    size_t child_count;
+    struct fork_commit_result *result_texts;
+    struct execution_result *results;
+    size_t result_count;
+    bool placeholders;                        /* a child's stateEnteredEventId is a placeholder of the batch */
+    long running;                             /* the step's own children still running */
+    char fork_state[FORK_COMMIT_NUMBER_SIZE]; /* the number of the fork the step rests at */
+};
+
+/*
+ * Splits a child's branch id "<parent>/<fork>.<index>" into its parent's
+ * id ("" the root), the fork's state number and the index. 0 or -EINVAL.
+ */
+__attribute__((warn_unused_result)) int fork_commit_split_branch(const char *branch_id,
+                                                                 char parent[FORK_COMMIT_BRANCH_SIZE],
+                                                                 char fork_state[FORK_COMMIT_NUMBER_SIZE],
+                                                                 char index[FORK_COMMIT_NUMBER_SIZE]);
+
+/* A child's result for its fork: its output, or {"Error","Cause"}. A string the caller frees, or NULL (no memory). */
+char *fork_commit_result_text(const struct interpreter_step *step);
+
+/*
+ * Describes what a commit of step, computed in branch branch_id of machine,
+ * writes for its forks (nothing unless the step rests at a fork). known_base:
+ * the id of the event before the batch when known (a start: 0), else -1
+ * (references are then placeholders the commit resolves). 0 or a negative
+ * code; fork_commit_reset() in every case.
+ */
+__attribute__((warn_unused_result)) int fork_commit_describe(const struct engine *engine,
+                                                             const struct state_machine *machine, const char *branch_id,
+                                                             const struct interpreter_step *step, long known_base,
+                                                             struct fork_commit *forks);
+
+/* Sets next's fork fields for a branch entering the fork step rests at (before step_record_fields()). */
+void fork_commit_describe_fork(const struct interpreter_step *step, struct fork_commit *forks,
+                               struct step_record *next);
+
+/* Adds the children and results to commit. */
+void fork_commit_add(const struct fork_commit *forks, struct execution_branch_commit *commit);
+
+/* After the commit: the children's tasks and timers, as task_start_after_commit() for each. */
+void fork_commit_start_tasks(struct engine *engine, const struct fork_commit *forks, const char *execution_arn);
+
+/* Frees what forks owns. */
+void fork_commit_reset(struct fork_commit *forks);
+
+/* The token of a Task attempt in a branch (step_environment.branch_token; context: the execution id). */
+int fork_commit_branch_token(void *context, const char *branch_id, char *out, size_t size);
+
+/* What a fork's continuation knows of its children (owned arrays behind progress). */
+struct fork_results {
+    struct fork_progress progress;
+    char **outputs;
+    bool *failed;
+    char **errors;
+    char **causes;
+};
+
+/*
+ * The progress of the fork record rests at, from the entries of its
+ * results (execution_store_read_results()). 0 or -ENOMEM;
+ * fork_results_free() in every case.
+ */
+__attribute__((warn_unused_result)) int fork_results_build(const struct execution_record *record,
+                                                           const struct execution_hash_entry *entries, size_t count,
+                                                           struct fork_results *results);
+
+/* Frees what results owns and empties it; safe on a zeroed one. */
+void fork_results_free(struct fork_results *results);
 
 /* ---- execution_change.c ---- */
 

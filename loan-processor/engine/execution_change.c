@@ -54,6 +54,14 @@ struct change_operation {
     struct cached_definition *definition; /* the one the record runs, pinned */
     struct interpreter_step step;
     struct step_record next;
+    /* Branches (docs/execution-model.md): the branch changed ("" the root) and what a child's change needs */
+    char branch_id[TASK_TOKEN_BRANCH_ID_SIZE];
+    long stored_events;          /* a child's: the history's length when loaded */
+    bool results_read;           /* a fork's continuation: results holds its ended children */
+    struct fork_results results; /* a fork's continuation: what its children ended with */
+    struct fork_commit forks;    /* the branches the step forked */
+    char *end_result;            /* a child's end: its output or {"Error","Cause"} */
+    char end_parent[FORK_COMMIT_BRANCH_SIZE], end_fork[FORK_COMMIT_NUMBER_SIZE], end_index[FORK_COMMIT_NUMBER_SIZE];
 };
 
 /* Lets go of what one attempt loaded: the step, the record and the definition's pin. */
@@ -65,6 +73,11 @@ static void release_attempt(struct change_operation *operation)
     operation->record = NULL;
     definition_cache_release(&operation->engine->definitions, operation->definition);
     operation->definition = NULL;
+    fork_commit_reset(&operation->forks);
+    fork_results_free(&operation->results);
+    operation->results_read = false;
+    free(operation->end_result);
+    operation->end_result = NULL;
 }
 
 static void change_operation_free(struct change_operation *operation)
@@ -99,6 +112,7 @@ static void finish_change(struct change_operation *operation, int status)
 }
 
 static int load_for_change(struct change_operation *operation);
+static int read_results(struct change_operation *operation);
 
 /*
  * What follows a commit that did not apply: a lost race is computed again
@@ -142,6 +156,9 @@ static void on_change_committed(int status, enum execution_commit_outcome outcom
         log_event(LOG_INFO, "resumed", "Execution %s resumed after its task %s succeeded", operation->record->arn,
                   operation->record->state);
     task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->record->arn);
+    fork_commit_start_tasks(operation->engine, &operation->forks, operation->record->arn);
+    if (operation->end_result || operation->forks.result_count)
+        execution_timers_note_due(operation->engine->timers, wall_clock_now_ms()); /* a fork's continuation */
     finish_change(operation, 0);
 }
 
@@ -194,19 +211,24 @@ static int interpret_change(struct change_operation *operation, const struct sta
 {
     const struct engine_task_report *outcome = &operation->outcome;
     char *fresh_token = NULL;
-    int result = task_token_create(operation->execution_id, &fresh_token);
+    int result = task_token_create_for_branch(operation->execution_id, operation->branch_id, &fresh_token);
     struct step_environment environment = {
         .now_ms = wall_clock_now_ms(),
         .fresh_token = fresh_token,
         .jitter = step_record_random_fraction(),
         .random_bytes = random_id_fill,
         .missing_activity = operation->missing_activity,
+        .branch_token = fork_commit_branch_token,
+        .token_context = operation->execution_id,
     };
     if (result < 0)
         return result;
     if (operation->failing_refused)
         result =
             interpreter_fail_execution(position, "States.Runtime", STORE_REFUSED_CAUSE, &environment, &operation->step);
+    else if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED && position->resting == RESTING_FORK)
+        result = interpreter_fork_continue(machine, facts, position, &operation->results.progress, &environment,
+                                           &operation->step);
     else if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED)
         result = interpreter_timer_due(machine, facts, position, &environment, &operation->step);
     else if (operation->kind == CHANGE_TIMER)
@@ -229,6 +251,41 @@ static void on_timer_restored(int status, enum execution_commit_outcome outcome,
 {
     struct change_operation *operation = data;
     finish_change(operation, status == 0 && outcome == EXECUTION_COMMITTED ? 0 : -EIO);
+}
+
+static void on_branch_timer_restored(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
+{
+    (void)first_event_id;
+    on_timer_restored(status, outcome, data);
+}
+
+/* Commits fields (and events) of the changed branch alone, on its lastEventId (and token, unless NULL). */
+static int commit_branch_fields(struct change_operation *operation, const char *token,
+                                const struct execution_events *events, const struct execution_fields *fields,
+                                store_events_callback callback)
+{
+    if (!operation->branch_id[0])
+        return execution_store_commit(operation->engine->redis, operation->execution_id,
+                                      operation->record->last_event_id, token, events, fields, callback, operation);
+    struct execution_branch_commit commit = {
+        .branch_id = operation->branch_id,
+        .expected_last_event_id = operation->record->last_event_id,
+        .required_token = token,
+        .events = events,
+        .fields = fields,
+        .now_ms = wall_clock_now_ms(),
+    };
+    return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &commit, callback,
+                                         operation);
+}
+
+/* Puts the timer back as the record says. Same returns. */
+static int restore_timer(struct change_operation *operation)
+{
+    if (!operation->branch_id[0])
+        return execution_store_restore_timer(operation->engine->redis, operation->execution_id, on_timer_restored,
+                                             operation);
+    return commit_branch_fields(operation, NULL, NULL, NULL, on_branch_timer_restored);
 }
 
 /* Whether the change only appends events (a submission, a worker taking an activity task): the task still waits. */
@@ -265,8 +322,7 @@ static void change_start_lease(struct change_operation *operation)
         step_record_renew_start_lease(operation->engine, record, wall_clock_now_ms(), next);
     else
         step_record_confirm_start(record, next);
-    if (execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
-                               record->task_token, NULL, step_record_fields(next), on_start_lease_committed, operation)
+    if (commit_branch_fields(operation, record->task_token, NULL, step_record_fields(next), on_start_lease_committed)
         < 0)
         finish_change(operation, -EIO);
 }
@@ -277,6 +333,102 @@ static bool confirms_confirmed_start(const struct change_operation *operation)
     bool confirms = (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == ENGINE_TASK_SUBMITTED)
                     || (operation->kind == CHANGE_ACTIVITY && operation->activity == ACTIVITY_QUEUED);
     return confirms && !operation->record->task_start_due_ms;
+}
+
+static bool rests_at_fork(const struct execution_record *record)
+{
+    return record->resting && strcmp(record->resting, "fork") == 0;
+}
+
+/* Whether the change's step enters, continues or leaves a fork, or ends a child: beyond today's commit. */
+static bool touches_forks(const struct change_operation *operation)
+{
+    const struct interpreter_step *step = &operation->step;
+    return rests_at_fork(operation->record) || (step->status == EXECUTION_RUNNING && step->resting == RESTING_FORK)
+           || (operation->branch_id[0] && step->status != EXECUTION_RUNNING);
+}
+
+/* The fork fields a commit writes (next's record; bits of enum execution_branch_field), the step rests at a fork. */
+static unsigned describe_fork_fields(struct change_operation *operation, bool same_fork)
+{
+    const struct execution_record *record = operation->record;
+    const struct interpreter_step *step = &operation->step;
+    struct execution_record *written = &operation->next.record;
+    if (!same_fork) {
+        fork_commit_describe_fork(step, &operation->forks, &operation->next);
+        return EXECUTION_BRANCH_FIELDS_FORK;
+    }
+    written->fork_state = record->fork_state;
+    written->fork_length = record->fork_length;
+    written->fork_started = step->fork.started;
+    if (step->fork.started < step->fork.length
+        && record->fork_running + operation->forks.running < step->fork.max_concurrency)
+        written->timer_due_ms = step->history.timestamp_ms; /* iterations wait: go on at once */
+    return EXECUTION_BRANCH_FIELD_FORK_STATE | EXECUTION_BRANCH_FIELD_FORK_LENGTH | EXECUTION_BRANCH_FIELD_FORK_STARTED;
+}
+
+/* A child's end, as the commit takes it. 0 or a negative code. */
+static int describe_end(struct change_operation *operation, struct execution_child_end *end)
+{
+    int result = fork_commit_split_branch(operation->branch_id, operation->end_parent, operation->end_fork,
+                                          operation->end_index);
+    if (result < 0)
+        return result;
+    if (!(operation->end_result = fork_commit_result_text(&operation->step)))
+        return -ENOMEM;
+    *end = (struct execution_child_end){ operation->end_parent, operation->end_fork, operation->end_index,
+                                         operation->step.status != EXECUTION_SUCCEEDED, operation->end_result };
+    return 0;
+}
+
+/*
+ * Commits a step that enters, continues or leaves a fork, or ends a child
+ * (execution_store_commit_branch()): its children and results, the fork's
+ * counters, the child's end, the subtree of a fork it left.
+ */
+static int commit_fork_change(struct change_operation *operation)
+{
+    const struct execution_record *record = operation->record;
+    const struct interpreter_step *step = &operation->step;
+    struct step_record *next = &operation->next;
+    bool was_fork = rests_at_fork(record), at_fork = step->status == EXECUTION_RUNNING && step->resting == RESTING_FORK;
+    bool same_fork = was_fork && at_fork && step->state_entered.batch_index <= 0
+                     && step->state_entered.id == record->state_entered_event_id;
+    struct execution_child_end end;
+    struct execution_abort abort = { operation->branch_id, record->fork_state ? record->fork_state : "" };
+    struct execution_branch_commit commit = {
+        .branch_id = operation->branch_id,
+        .expected_last_event_id = record->last_event_id,
+        .required_token = operation->token,
+        .events = &next->events,
+        .now_ms = wall_clock_now_ms(),
+        .continuation = was_fork && operation->kind == CHANGE_TIMER,
+        .expected_fork_signals = record->fork_signals,
+        .abort = was_fork && !same_fork && record->fork_state ? &abort : NULL,
+    };
+    unsigned branch_mask = was_fork ? EXECUTION_BRANCH_FIELDS_FORK : 0; /* a fork left: its fields go */
+    int result = fork_commit_describe(operation->engine, operation->definition->machine, operation->branch_id, step, -1,
+                                      &operation->forks);
+    if (result == 0 && at_fork)
+        branch_mask = describe_fork_fields(operation, same_fork);
+    if (result == 0 && operation->branch_id[0] && step->status != EXECUTION_RUNNING) {
+        result = describe_end(operation, &end);
+        commit.end = &end;
+    }
+    if (result < 0)
+        return result;
+    if (same_fork)
+        commit.fork_running_delta = operation->forks.running;
+    step_record_fields(next);
+    execution_record_branch_fields(&next->record, branch_mask, &next->fields);
+    commit.fields = &next->fields;
+    if (operation->forks.placeholders) {
+        next->events.placeholder_fields |= EXECUTION_FIELD_STATE_ENTERED_EVENT_ID;
+        next->events.has_placeholders = true;
+    }
+    fork_commit_add(&operation->forks, &commit);
+    return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &commit,
+                                         on_change_committed, operation);
 }
 
 /* Commits the computed step; a change that only appends events moves lastEventId on. */
@@ -296,8 +448,9 @@ static int commit_change(struct change_operation *operation)
     int result = step_record_events(&operation->step, next, &events);
     if (result < 0)
         return result;
-    return execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
-                                  operation->token, events, step_record_fields(next), on_change_committed, operation);
+    if (!appends_only(operation) && touches_forks(operation))
+        return commit_fork_change(operation);
+    return commit_branch_fields(operation, operation->token, events, step_record_fields(next), on_change_committed);
 }
 
 /* The state machine's name in an execution id "<stateMachine>:<execution>" (into out). */
@@ -329,7 +482,12 @@ static int interpret_record(struct change_operation *operation)
         .state_entered_ms = record->state_entered_ms,
         .state_input = record->state_input,
         .retry_counts = record->retry_counts,
+        .branch_id = operation->branch_id,
+        .map_index = record->map_index ? strtol(record->map_index, NULL, 10) : -1,
+        .map_item = record->map_item,
     };
+    if (operation->branch_id[0])
+        position.stored_events = operation->stored_events;
     if (interpreter_resting_from_name(record->resting ? record->resting : "task", &position.resting) < 0)
         position.resting = RESTING_TASK;
     return interpret_change(operation, operation->definition->machine, &facts, &position, operation->action);
@@ -385,6 +543,12 @@ static void find_definition_for_change(struct change_operation *operation)
 {
     const struct execution_record *record = operation->record;
     int result = -EIO;
+    if (operation->kind == CHANGE_TIMER && !operation->failing_refused && rests_at_fork(record)
+        && !operation->results_read) {
+        if (!record->fork_state || read_results(operation) < 0)
+            finish_change(operation, -EIO);
+        return;
+    }
     if (!record->definition_hash)
         log_event(LOG_ERROR, "definition-missing", "execution %s records no definition", record->arn);
     else
@@ -409,9 +573,7 @@ static void on_record_for_change(int status, struct execution_record *record, vo
     if (operation->kind == CHANGE_TIMER)
         operation->action = decide_timer(record, wall_clock_now_ms());
     if (operation->action == TIMER_RESTORE) {
-        if (execution_store_restore_timer(operation->engine->redis, operation->execution_id, on_timer_restored,
-                                          operation)
-            < 0)
+        if (restore_timer(operation) < 0)
             finish_change(operation, -EIO);
         return;
     }
@@ -431,8 +593,64 @@ static void on_record_for_change(int status, struct execution_record *record, vo
     find_definition_for_change(operation);
 }
 
+/* A child's record with its execution's identity (taken from execution, which is freed). */
+static struct execution_record *adopt_identity(struct execution_record *branch, struct execution_record *execution)
+{
+    if (branch && execution) {
+        char **fields[] = { &branch->arn,   &branch->state_machine_arn, &branch->name,
+                            &branch->input, &branch->role_arn,          &branch->definition_hash };
+        char **from[] = { &execution->arn,   &execution->state_machine_arn, &execution->name,
+                          &execution->input, &execution->role_arn,          &execution->definition_hash };
+        for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
+            free(*fields[i]);
+            *fields[i] = *from[i];
+            *from[i] = NULL;
+        }
+        branch->start_ms = execution->start_ms;
+    }
+    execution_store_record_free(execution);
+    return branch;
+}
+
+static void on_branch_for_change(int status, struct execution_record *execution, struct execution_record *branch,
+                                 long stored_events, void *data)
+{
+    struct change_operation *operation = data;
+    operation->stored_events = stored_events;
+    if (status == 0 && (!execution || !branch) && operation->kind == CHANGE_TIMER) {
+        execution_store_record_free(execution);
+        execution_store_record_free(branch);
+        finish_change(operation, 0); /* the branch is gone (ended, aborted): its timer with it */
+        return;
+    }
+    on_record_for_change(status, adopt_identity(branch, execution), operation);
+}
+
+/* A fork's continuation: its children's results (read before the definition is pinned). */
+static void on_results_for_change(int status, const struct execution_hash_entry *entries, size_t count, void *data)
+{
+    struct change_operation *operation = data;
+    if (status < 0 || fork_results_build(operation->record, entries, count, &operation->results) < 0) {
+        finish_change(operation, -EIO);
+        return;
+    }
+    operation->results_read = true;
+    find_definition_for_change(operation);
+}
+
+static int read_results(struct change_operation *operation)
+{
+    char part[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    snprintf(part, sizeof(part), "%s/%s", operation->branch_id, operation->record->fork_state);
+    return execution_store_read_results(operation->engine->redis, operation->execution_id, part, on_results_for_change,
+                                        operation);
+}
+
 static int load_for_change(struct change_operation *operation)
 {
+    if (operation->branch_id[0])
+        return execution_store_load_branch(operation->engine->redis, operation->execution_id, operation->branch_id,
+                                           on_branch_for_change, operation);
     return execution_store_load(operation->engine->redis, operation->execution_id, on_record_for_change, operation);
 }
 
@@ -452,7 +670,7 @@ int execution_change_task(struct engine *engine, const char *token, enum change_
     bool failed = false;
     if (!operation)
         return -ENOMEM;
-    if (task_token_parse(token, operation->execution_id) < 0) {
+    if (task_token_parse_branch(token, operation->execution_id, operation->branch_id) < 0) {
         free(operation);
         return -EINVAL;
     }
@@ -484,10 +702,12 @@ void execution_change_timer_due(const char *execution_id, void *data)
     struct engine *engine = data;
     struct change_operation *operation = calloc(1, sizeof(*operation));
     int result = -ENOMEM;
-    if (operation && strlen(execution_id) < sizeof(operation->execution_id)) {
+    if (operation
+        && execution_store_parse_timer_member(execution_id, operation->execution_id, sizeof(operation->execution_id),
+                                              operation->branch_id, sizeof(operation->branch_id))
+               == 0) {
         operation->engine = engine;
         operation->kind = CHANGE_TIMER;
-        strcpy(operation->execution_id, execution_id);
         result = load_for_change(operation);
     }
     if (result < 0) {

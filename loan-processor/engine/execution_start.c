@@ -25,12 +25,14 @@ struct start_operation {
     char *missing_activity;               /* an activity the first step scheduled and found missing */
     struct interpreter_step step;
     struct step_record next;
+    struct fork_commit forks; /* the children the first step forked */
 };
 
 static void start_operation_free(struct start_operation *operation)
 {
     interpreter_step_release(&operation->step);
     step_record_reset(&operation->next);
+    fork_commit_reset(&operation->forks);
     definition_cache_release(&operation->engine->definitions, operation->definition);
     state_machine_store_record_free(operation->machine);
     free(operation->name);
@@ -46,15 +48,51 @@ static void finish_start(struct start_operation *operation, int status, int64_t 
     start_operation_free(operation);
 }
 
+/* The execution exists: answers, and starts the tasks of its first step. */
+static void execution_started(struct start_operation *operation)
+{
+    log_event(LOG_INFO, "execution-started", "Execution %s started with input %s", operation->execution_arn,
+              operation->input);
+    operation->callback(0, operation->execution_arn, operation->start_ms, operation->data);
+    task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->execution_arn);
+    fork_commit_start_tasks(operation->engine, &operation->forks, operation->execution_arn);
+    start_operation_free(operation);
+}
+
+static void on_children_created(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
+{
+    struct start_operation *operation = data;
+    (void)first_event_id;
+    if (status < 0 || outcome != EXECUTION_COMMITTED)
+        log_event(LOG_ERROR, "fork-lost", "the branches the first step of %s forked could not be stored",
+                  operation->execution_arn);
+    execution_started(operation);
+}
+
+/*
+ * The first step forked: its children are created by a second commit, on
+ * the record just created (its ids are known: the batch's first is 1).
+ */
+static int create_children(struct start_operation *operation)
+{
+    struct execution_branch_commit commit = {
+        .branch_id = "",
+        .expected_last_event_id = (long)history_batch_count(&operation->step.history),
+        .now_ms = operation->start_ms,
+    };
+    fork_commit_add(&operation->forks, &commit);
+    return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &commit,
+                                         on_children_created, operation);
+}
+
 static void on_execution_created(int status, bool created, struct execution_record *existing, void *data)
 {
     struct start_operation *operation = data;
-    if (status == 0 && created) {
-        log_event(LOG_INFO, "execution-started", "Execution %s started with input %s", operation->execution_arn,
-                  operation->input);
-        operation->callback(0, operation->execution_arn, operation->start_ms, operation->data);
-        task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->execution_arn);
-        start_operation_free(operation);
+    if (status == 0 && created && (operation->forks.child_count || operation->forks.result_count)) {
+        if (create_children(operation) < 0)
+            on_children_created(-EIO, EXECUTION_MISSING, 0, operation);
+    } else if (status == 0 && created) {
+        execution_started(operation);
     } else if (status == 0 && existing) {
         /* Same name: AWS answers with the original execution if it runs with the same input. */
         bool same = existing && existing->status && strcmp(existing->status, "RUNNING") == 0 && existing->input
@@ -90,6 +128,8 @@ static int interpret_start(struct start_operation *operation)
         .jitter = step_record_random_fraction(),
         .random_bytes = random_id_fill,
         .missing_activity = operation->missing_activity,
+        .branch_token = fork_commit_branch_token,
+        .token_context = operation->execution_id,
     };
     result = interpreter_start(operation->definition->machine, &facts, &environment, &operation->step);
     free(token);
@@ -103,9 +143,15 @@ static int store_execution(struct start_operation *operation)
     struct execution_record *record = &operation->next.record;
     const struct execution_events *events = NULL;
     step_record_describe(operation->engine, &operation->step, &operation->next);
-    int result = step_record_events(&operation->step, &operation->next, &events);
+    fork_commit_reset(&operation->forks);
+    int result = fork_commit_describe(operation->engine, operation->definition->machine, "", &operation->step, 0,
+                                      &operation->forks);
+    if (result == 0)
+        result = step_record_events(&operation->step, &operation->next, &events);
     if (result < 0)
         return result;
+    if (operation->step.status == EXECUTION_RUNNING && operation->step.resting == RESTING_FORK)
+        fork_commit_describe_fork(&operation->step, &operation->forks, &operation->next);
     /* Borrowed, as the step's strings are. */
     record->arn = operation->execution_arn;
     record->state_machine_arn = machine->arn;
@@ -115,8 +161,11 @@ static int store_execution(struct start_operation *operation)
     record->definition_hash = machine->definition_hash;
     record->start_ms = operation->start_ms;
     operation->next.mask = EXECUTION_FIELDS_ALL;
-    return execution_store_create(operation->engine->redis, operation->execution_id, record,
-                                  step_record_fields(&operation->next), events, on_execution_created, operation);
+    step_record_fields(&operation->next);
+    if (operation->step.status == EXECUTION_RUNNING && operation->step.resting == RESTING_FORK)
+        execution_record_branch_fields(record, EXECUTION_BRANCH_FIELDS_FORK, &operation->next.fields);
+    return execution_store_create(operation->engine->redis, operation->execution_id, record, &operation->next.fields,
+                                  events, on_execution_created, operation);
 }
 
 static int recompute_start(void *operation)

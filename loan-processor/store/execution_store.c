@@ -396,6 +396,31 @@ int execution_store_heartbeat(struct redis_client *client, const char *execution
     return run_on_record_and_timers(client, &heartbeat_script, execution_id, extra, 2, callback, data);
 }
 
+int execution_store_heartbeat_branch(struct redis_client *client, const char *execution_id, const char *branch_id,
+                                     const char *token, int64_t now_ms, store_commit_callback callback, void *data)
+{
+    if (!*branch_id)
+        return execution_store_heartbeat(client, execution_id, token, now_ms, callback, data);
+    char record[EXECUTION_STORE_BRANCH_KEY_SIZE], member[EXECUTION_STORE_BRANCH_KEY_SIZE], now[24];
+    struct execution_keys keys;
+    struct store_arguments list = { 0 };
+    const struct commit_request hearer = { callback, NULL, data };
+    int result = execution_keys_of(execution_id, &keys);
+    if (result == 0)
+        result = execution_store_branch_key(execution_id, branch_id, record, sizeof(record));
+    if (result == 0)
+        result = execution_store_timer_member(execution_id, branch_id, member, sizeof(member));
+    if (result < 0)
+        return result;
+    snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+    store_arguments_add(&list, record);
+    store_arguments_add(&list, keys.timers);
+    store_arguments_add(&list, token);
+    store_arguments_add(&list, now);
+    store_arguments_add(&list, member);
+    return run_status_script(client, &heartbeat_script, 2, &list, &hearer);
+}
+
 int execution_store_restore_timer(struct redis_client *client, const char *execution_id, store_commit_callback callback,
                                   void *data)
 {
@@ -966,7 +991,8 @@ int execution_store_load_branch(struct redis_client *client, const char *executi
 static bool is_plain_root_commit(const struct execution_branch_commit *commit)
 {
     return !*commit->branch_id && (!commit->last_event || !*commit->last_event) && commit->child_count == 0
-           && !commit->end && !commit->continuation && commit->fork_running_delta == 0 && !commit->abort;
+           && !commit->end && !commit->continuation && commit->fork_running_delta == 0 && !commit->abort
+           && commit->result_count == 0;
 }
 
 /* Writes "<branch>/<fork state>" (a fork's part of its results key) into out. Same returns. */
@@ -1117,6 +1143,18 @@ static void add_branch_commit_arguments(struct store_arguments *list, const char
         store_arguments_add(list, child->last_event ? child->last_event : "");
         store_arguments_add_number(list, (long long)child->fields->set_count);
         add_set_pairs(list, child->fields);
+    }
+    store_arguments_add_number(list, (long long)commit->result_count);
+    for (size_t i = 0; i < commit->result_count; i++) {
+        const struct execution_result *result = &commit->results[i];
+        char field[64];
+        if (key_result(snprintf(field, sizeof(field), "%s%s", result->failed ? "!" : "", result->index), sizeof(field))
+            < 0)
+            list->failed = true;
+        store_arguments_add(list, result->fork_branch_id);
+        store_arguments_add(list, result->fork_state);
+        store_arguments_add(list, field);
+        store_arguments_add(list, result->value);
     }
 }
 
