@@ -10,7 +10,7 @@ import random
 import threading
 
 import harness
-from harness import ACCOUNT, REGION, StackTestCase, machine_arn, wait_until
+from harness import ACCOUNT, REGION, StackTestCase, machine_arn, property_value, wait_until
 
 ACTIVITY = "forker"
 ACTIVITY_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:activity:{ACTIVITY}"
@@ -51,6 +51,12 @@ MACHINES = {
         "P": {"Type": "Parallel", "End": True, "Branches": [task_branch("T1"), task_branch("T2")],
               "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]},
         "Caught": {"Type": "Pass", "End": True}}},
+    "ValuationMap": {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.applications", "End": True,
+        "ItemProcessor": {"StartAt": "RequestValuation", "States": {"RequestValuation": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "TimeoutSeconds": 30,
+            "Parameters": {"FunctionName": "ValuationRequestFunction",
+                           "Payload": {"taskToken.$": "$$.Task.Token", "loanApplication.$": "$"}},
+            "End": True}}}}}},
     "ActivityMap": activity_map(),
     "ActivityMap2": activity_map(MaxConcurrency=2),
 }
@@ -264,6 +270,22 @@ class MapTest(ForkTestCase):
         self.assertEqual((200, {}), self.succeed(server, second["taskToken"], {"b": 1}))
         description = self.wait_for_status(server, execution, "SUCCEEDED")
         self.assertEqual(2, len(json.loads(description["output"])))
+
+    def test_a_map_of_valuation_callbacks_through_the_valuation_service(self):
+        loan, _ = self.start_stack(extra_state_machines=MACHINES)
+        applications = [{"applicationReference": f"app-{i}", "property": {"nameOrNumber": str(i),
+                                                                             "postcode": "PO1 1CE"}}
+                        for i in range(5)]
+        execution = self.run_machine(loan, "ValuationMap", {"applications": applications})
+        description = self.wait_for_status(loan, execution, "SUCCEEDED", timeout=20)
+        output = json.loads(description["output"])
+        self.assertEqual([property_value(str(i), "PO1 1CE") for i in range(5)],
+                         [item["propertyValue"] for item in output])
+        types = self.types(loan, execution)
+        self.assertEqual(5, types.count("TaskSucceeded"))
+        self.assertEqual(5, types.count("MapIterationSucceeded"))
+        self.assert_dense_history(loan, execution)
+        self.assert_no_branch_left(execution)
 
     def test_kill_9_midway_through_a_map_completes_every_iteration_once(self):
         server = self.start()
