@@ -59,39 +59,10 @@ static void execution_started(struct start_operation *operation)
     start_operation_free(operation);
 }
 
-static void on_children_created(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
-{
-    struct start_operation *operation = data;
-    (void)first_event_id;
-    if (status < 0 || outcome != EXECUTION_COMMITTED)
-        log_event(LOG_ERROR, "fork-lost", "the branches the first step of %s forked could not be stored",
-                  operation->execution_arn);
-    execution_started(operation);
-}
-
-/*
- * The first step forked: its children are created by a second commit, on
- * the record just created (its ids are known: the batch's first is 1).
- */
-static int create_children(struct start_operation *operation)
-{
-    struct execution_branch_commit commit = {
-        .branch_id = "",
-        .expected_last_event_id = (long)history_batch_count(&operation->step.history),
-        .now_ms = operation->start_ms,
-    };
-    fork_commit_add(&operation->forks, &commit);
-    return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &commit,
-                                         on_children_created, operation);
-}
-
 static void on_execution_created(int status, bool created, struct execution_record *existing, void *data)
 {
     struct start_operation *operation = data;
-    if (status == 0 && created && (operation->forks.child_count || operation->forks.result_count)) {
-        if (create_children(operation) < 0)
-            on_children_created(-EIO, EXECUTION_MISSING, 0, operation);
-    } else if (status == 0 && created) {
+    if (status == 0 && created) {
         execution_started(operation);
     } else if (status == 0 && existing) {
         /* Same name: AWS answers with the original execution if it runs with the same input. */
@@ -164,8 +135,10 @@ static int store_execution(struct start_operation *operation)
     step_record_fields(&operation->next);
     if (operation->step.status == EXECUTION_RUNNING && operation->step.resting == RESTING_FORK)
         execution_record_branch_fields(record, EXECUTION_BRANCH_FIELDS_FORK, &operation->next.fields);
-    return execution_store_create(operation->engine->redis, operation->execution_id, record, &operation->next.fields,
-                                  events, on_execution_created, operation);
+    const struct execution_first_forks forks = { operation->forks.items, operation->forks.child_count,
+                                                 operation->forks.results, operation->forks.result_count };
+    return execution_store_create_forked(operation->engine->redis, operation->execution_id, record,
+                                         &operation->next.fields, events, &forks, on_execution_created, operation);
 }
 
 static int recompute_start(void *operation)

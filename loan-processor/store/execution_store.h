@@ -217,6 +217,25 @@ __attribute__((warn_unused_result)) int execution_store_create(struct redis_clie
                                                                const struct execution_events *events,
                                                                store_create_callback callback, void *data);
 
+/* The child branches an execution's first step forked (execution_store_create_forked()). */
+struct execution_first_forks {
+    const struct execution_child *children; /* last_event: digits (the first step's ids are known: 1, 2, ...) */
+    size_t child_count;
+    const struct execution_result *results;
+    size_t result_count;
+};
+
+/*
+ * execution_store_create() of an execution whose first step forked: in the
+ * same script, creates forks' children (records, live branch entries,
+ * timers) and writes their results (forks NULL: none). Same contract.
+ */
+__attribute__((warn_unused_result)) int
+execution_store_create_forked(struct redis_client *client, const char *execution_id,
+                              const struct execution_record *record, const struct execution_fields *fields,
+                              const struct execution_events *events, const struct execution_first_forks *forks,
+                              store_create_callback callback, void *data);
+
 /*
  * Appends events (NULL: none) and writes fields (see
  * execution_record_fields()), atomically, if the record's lastEventId is
