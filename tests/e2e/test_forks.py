@@ -57,6 +57,9 @@ MACHINES = {
             "Parameters": {"FunctionName": "ValuationRequestFunction",
                            "Payload": {"taskToken.$": "$$.Task.Token", "loanApplication.$": "$"}},
             "End": True}}}}}},
+    "NestedMapOfParallels": {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+            task_branch("Work"), pass_branch("Fixed", "fixed")]}}}}}},
     "ActivityMap": activity_map(),
     "ActivityMap2": activity_map(MaxConcurrency=2),
 }
@@ -188,6 +191,17 @@ class MapTest(ForkTestCase):
         self.assertEqual(["MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"], types[-3:])
         self.assert_dense_history(server, execution)
 
+    def test_a_map_of_250_pass_iterations_goes_on_over_several_steps(self):
+        server = self.start()
+        items = list(range(250))
+        execution = self.run_machine(server, "MapMixed", items)
+        description = self.wait_for_status(server, execution, "SUCCEEDED")
+        self.assertEqual(items, json.loads(description["output"]))
+        types = [event["type"] for event in self.assert_dense_history(server, execution)]
+        self.assertEqual(250, types.count("MapIterationSucceeded"))
+        self.assertEqual(1, types.count("MapStateSucceeded"))
+        self.assert_no_branch_left(execution)
+
     def answer_all(self, server, count, threads=2):
         """Takes count tasks (as many as are queued at a time: an inline Map runs 40 iterations at once) and answers
         them in random order from several threads at once; returns the statuses."""
@@ -270,6 +284,21 @@ class MapTest(ForkTestCase):
         self.assertEqual((200, {}), self.succeed(server, second["taskToken"], {"b": 1}))
         description = self.wait_for_status(server, execution, "SUCCEEDED")
         self.assertEqual(2, len(json.loads(description["output"])))
+
+    def test_a_map_of_parallels_joins_each_parallel_then_the_map(self):
+        server = self.start()
+        execution = self.run_machine(server, "NestedMapOfParallels", {"items": [0, 1, 2]})
+        tasks = self.take_tasks(server, 3)
+        random.shuffle(tasks)
+        for task in tasks:
+            self.assertEqual(200, self.succeed(server, task["taskToken"], {"item": json.loads(task["input"])})[0])
+        description = self.wait_for_status(server, execution, "SUCCEEDED")
+        self.assertEqual([[{"item": i}, "fixed"] for i in range(3)], json.loads(description["output"]))
+        types = [event["type"] for event in self.assert_dense_history(server, execution)]
+        self.assertEqual(3, types.count("ParallelStateSucceeded"))
+        self.assertEqual(3, types.count("MapIterationSucceeded"))
+        self.assertEqual(["MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"], types[-3:])
+        self.assert_no_branch_left(execution)
 
     def test_a_map_of_valuation_callbacks_through_the_valuation_service(self):
         loan, _ = self.start_stack(extra_state_machines=MACHINES)
