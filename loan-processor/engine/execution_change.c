@@ -57,6 +57,7 @@ struct change_operation {
     /* Branches (docs/execution-model.md): the branch changed ("" the root) and what a child's change needs */
     char branch_id[TASK_TOKEN_BRANCH_ID_SIZE];
     long stored_events;          /* a child's: the history's length when loaded */
+    long history_length;         /* a fork's continuation: the history's length before its results were read */
     bool results_read;           /* a fork's continuation: results holds its ended children */
     struct fork_results results; /* a fork's continuation: what its children ended with */
     struct fork_commit forks;    /* the branches the step forked */
@@ -113,6 +114,7 @@ static void finish_change(struct change_operation *operation, int status)
 
 static int load_for_change(struct change_operation *operation);
 static int read_results(struct change_operation *operation);
+static int read_length_and_results(struct change_operation *operation);
 
 /*
  * What follows a commit that did not apply: a lost race is computed again
@@ -419,6 +421,9 @@ static int commit_fork_change(struct change_operation *operation)
         return result;
     if (same_fork)
         commit.fork_running_delta = operation->forks.running;
+    if (commit.continuation && next->events.count && !next->step_events[0].previous[0] && operation->history_length)
+        snprintf(next->step_events[0].previous, sizeof(next->step_events[0].previous), "%ld",
+                 operation->history_length);
     step_record_fields(next);
     execution_record_branch_fields(&next->record, branch_mask, &next->fields);
     commit.fields = &next->fields;
@@ -545,7 +550,7 @@ static void find_definition_for_change(struct change_operation *operation)
     int result = -EIO;
     if (operation->kind == CHANGE_TIMER && !operation->failing_refused && rests_at_fork(record)
         && !operation->results_read) {
-        if (!record->fork_state || read_results(operation) < 0)
+        if (!record->fork_state || read_length_and_results(operation) < 0)
             finish_change(operation, -EIO);
         return;
     }
@@ -636,6 +641,24 @@ static void on_results_for_change(int status, const struct execution_hash_entry 
     }
     operation->results_read = true;
     find_definition_for_change(operation);
+}
+
+/* A continuation's history length (its first event follows the history's last: AWS's join follows the last child). */
+static void on_length_for_change(int status, struct execution_record *execution, struct execution_record *branch,
+                                 long stored_events, void *data)
+{
+    struct change_operation *operation = data;
+    execution_store_record_free(execution);
+    execution_store_record_free(branch);
+    operation->history_length = stored_events;
+    if (status < 0 || read_results(operation) < 0)
+        finish_change(operation, -EIO);
+}
+
+static int read_length_and_results(struct change_operation *operation)
+{
+    return execution_store_load_branch(operation->engine->redis, operation->execution_id, operation->branch_id,
+                                       on_length_for_change, operation);
 }
 
 static int read_results(struct change_operation *operation)
