@@ -11,6 +11,7 @@
  *   execution_change.c  task outcomes, activity changes and due timers
  *   execution_stop.c    SendTaskHeartbeat and StopExecution
  *   fork_commit.c       what a commit writes for the branches a step forked
+ *   fork_change.c       the branches' part of a change: forks entered, continued, left; a child's end
  */
 #ifndef ENGINE_INTERNAL_H
 #define ENGINE_INTERNAL_H
@@ -23,6 +24,7 @@
 #include "execution_timers.h"
 #include "interpreter.h"
 #include "state_machine_store.h"
+#include "task_token.h"
 
 /*
  * A change that keeps losing compare-and-set races to other changes of the
@@ -299,6 +301,78 @@ __attribute__((warn_unused_result)) int execution_change_task(struct engine *eng
 
 /* A timer of execution_id is due (execution_timers' callback; data is the engine). */
 void execution_change_timer_due(const char *execution_id, void *data);
+
+/* What a due timer means for the record it belongs to. */
+enum timer_action {
+    TIMER_RESTORE, /* nothing is due yet: put the timer back as the record says */
+    TIMER_TASK_TIMED_OUT,
+    TIMER_HEARTBEAT_MISSED,
+    TIMER_TASK_START_EXPIRED, /* the open task's start was not confirmed within its lease: start it again */
+    TIMER_ELAPSED,            /* a Wait or a Retry interval ended */
+};
+
+struct change_operation {
+    struct engine *engine;
+    enum change_kind kind;
+    enum activity_change activity; /* CHANGE_ACTIVITY */
+    engine_task_callback callback; /* task outcomes and activity changes */
+    void *data;
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
+    char *token;                       /* task outcomes: the token that must still be open */
+    struct engine_task_report outcome; /* its strings owned; for ACTIVITY_STARTED, output is the worker's name */
+    char *missing_activity;            /* an activity the step scheduled and found missing */
+    int attempts;
+    bool failing_refused; /* timers: Redis refused the step; the execution now fails instead (once) */
+    struct execution_record *record;
+    enum timer_action action;             /* timers: what the loaded record says the timer means */
+    struct cached_definition *definition; /* the one the record runs, pinned */
+    struct interpreter_step step;
+    struct step_record next;
+    /* Branches (docs/execution-model.md): the branch changed ("" the root) and what a child's change needs */
+    char branch_id[TASK_TOKEN_BRANCH_ID_SIZE];
+    long stored_events;          /* a child's: the history's length when loaded */
+    long history_length;         /* a fork's continuation: the history's length before its results were read */
+    bool results_read;           /* a fork's continuation: results holds its ended children */
+    struct fork_results results; /* a fork's continuation: what its children ended with */
+    struct fork_commit forks;    /* the branches the step forked */
+    char *end_result;            /* a child's end: its output or {"Error","Cause"} */
+    char end_parent[FORK_COMMIT_BRANCH_SIZE], end_fork[FORK_COMMIT_NUMBER_SIZE], end_index[FORK_COMMIT_NUMBER_SIZE];
+};
+
+/* Reports the end of a change (status 0, -ETIMEDOUT, -EBUSY, -EIO or -EPROTO) and frees it. */
+void execution_change_finish(struct change_operation *operation, int status);
+
+/* What follows a commit of a change's step (a store_events_callback; data is the change). */
+void execution_change_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data);
+
+/* Pins the definition the change's record runs, then computes and commits its step. */
+void execution_change_find_definition(struct change_operation *operation);
+
+/* ---- fork_change.c ---- */
+
+/* Whether record rests at a fork. */
+bool fork_change_rests_at_fork(const struct execution_record *record);
+
+/* Whether the change's step enters, continues or leaves a fork, or ends a child: beyond today's commit. */
+bool fork_change_touches(const struct change_operation *operation);
+
+/*
+ * Commits such a step (execution_store_commit_branch()): its children and
+ * results, the fork's counters, the child's end, the subtree of a fork it
+ * left; execution_change_committed() follows. 0 or a negative code.
+ */
+__attribute__((warn_unused_result)) int fork_change_commit(struct change_operation *operation);
+
+/* A child's record with its execution's identity (taken from execution, which is freed; NULL stays NULL). */
+struct execution_record *fork_change_adopt_identity(struct execution_record *branch,
+                                                    struct execution_record *execution);
+
+/*
+ * A fork's continuation: reads the history's length and the fork's
+ * results into the change, then execution_change_find_definition(). 0, or
+ * a negative code (nothing follows).
+ */
+__attribute__((warn_unused_result)) int fork_change_read_results(struct change_operation *operation);
 
 /* A copy of text (NULL stays NULL); sets *failed when out of memory. */
 char *engine_copy_or_null(const char *text, bool *failed);

@@ -28,43 +28,6 @@
     "The execution's next step could not be stored: Redis refused the change (see the loan-processor's " \
     "store-refused log)"
 
-/* What a due timer means for the record it belongs to. */
-enum timer_action {
-    TIMER_RESTORE, /* nothing is due yet: put the timer back as the record says */
-    TIMER_TASK_TIMED_OUT,
-    TIMER_HEARTBEAT_MISSED,
-    TIMER_TASK_START_EXPIRED, /* the open task's start was not confirmed within its lease: start it again */
-    TIMER_ELAPSED,            /* a Wait or a Retry interval ended */
-};
-
-struct change_operation {
-    struct engine *engine;
-    enum change_kind kind;
-    enum activity_change activity; /* CHANGE_ACTIVITY */
-    engine_task_callback callback; /* task outcomes and activity changes */
-    void *data;
-    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
-    char *token;                       /* task outcomes: the token that must still be open */
-    struct engine_task_report outcome; /* its strings owned; for ACTIVITY_STARTED, output is the worker's name */
-    char *missing_activity;            /* an activity the step scheduled and found missing */
-    int attempts;
-    bool failing_refused; /* timers: Redis refused the step; the execution now fails instead (once) */
-    struct execution_record *record;
-    enum timer_action action;             /* timers: what the loaded record says the timer means */
-    struct cached_definition *definition; /* the one the record runs, pinned */
-    struct interpreter_step step;
-    struct step_record next;
-    /* Branches (docs/execution-model.md): the branch changed ("" the root) and what a child's change needs */
-    char branch_id[TASK_TOKEN_BRANCH_ID_SIZE];
-    long stored_events;          /* a child's: the history's length when loaded */
-    long history_length;         /* a fork's continuation: the history's length before its results were read */
-    bool results_read;           /* a fork's continuation: results holds its ended children */
-    struct fork_results results; /* a fork's continuation: what its children ended with */
-    struct fork_commit forks;    /* the branches the step forked */
-    char *end_result;            /* a child's end: its output or {"Error","Cause"} */
-    char end_parent[FORK_COMMIT_BRANCH_SIZE], end_fork[FORK_COMMIT_NUMBER_SIZE], end_index[FORK_COMMIT_NUMBER_SIZE];
-};
-
 /* Lets go of what one attempt loaded: the step, the record and the definition's pin. */
 static void release_attempt(struct change_operation *operation)
 {
@@ -93,7 +56,7 @@ static void change_operation_free(struct change_operation *operation)
 }
 
 /* Reports the end of a change (status 0, -ETIMEDOUT, -EBUSY, -EIO or -EPROTO) and frees it. */
-static void finish_change(struct change_operation *operation, int status)
+void execution_change_finish(struct change_operation *operation, int status)
 {
     const struct execution_record *record = operation->record;
     if (operation->kind == CHANGE_TIMER) {
@@ -113,8 +76,7 @@ static void finish_change(struct change_operation *operation, int status)
 }
 
 static int load_for_change(struct change_operation *operation);
-static int read_results(struct change_operation *operation);
-static int read_length_and_results(struct change_operation *operation);
+static void on_definition_for_change(int status, struct cached_definition *definition, void *data);
 
 /*
  * What follows a commit that did not apply: a lost race is computed again
@@ -134,21 +96,21 @@ static bool commit_not_applied(struct change_operation *operation, int status, e
         operation->failing_refused = true;
         release_attempt(operation);
         if (load_for_change(operation) < 0)
-            finish_change(operation, -EIO);
+            execution_change_finish(operation, -EIO);
     } else if (status == 0 && outcome == EXECUTION_CHANGED && operation->attempts < ENGINE_MAX_COMMIT_ATTEMPTS) {
         release_attempt(operation);
         if (load_for_change(operation) < 0)
-            finish_change(operation, -EIO);
+            execution_change_finish(operation, -EIO);
     } else {
-        finish_change(operation, status == -EPROTO              ? -EPROTO
-                                 : status < 0                   ? -EIO
-                                 : outcome == EXECUTION_CHANGED ? -EBUSY
-                                                                : -ETIMEDOUT);
+        execution_change_finish(operation, status == -EPROTO              ? -EPROTO
+                                           : status < 0                   ? -EIO
+                                           : outcome == EXECUTION_CHANGED ? -EBUSY
+                                                                          : -ETIMEDOUT);
     }
     return true;
 }
 
-static void on_change_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
+void execution_change_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
 {
     struct change_operation *operation = data;
     (void)first_event_id; /* what follows needs no id: the record and the change channel have them */
@@ -161,7 +123,7 @@ static void on_change_committed(int status, enum execution_commit_outcome outcom
     fork_commit_start_tasks(operation->engine, &operation->forks, operation->record->arn);
     if (operation->end_result || operation->forks.result_count)
         execution_timers_note_due(operation->engine->timers, wall_clock_now_ms()); /* a fork's continuation */
-    finish_change(operation, 0);
+    execution_change_finish(operation, 0);
 }
 
 static bool task_is_open(const struct execution_record *record, const char *token)
@@ -252,7 +214,7 @@ static int interpret_change(struct change_operation *operation, const struct sta
 static void on_timer_restored(int status, enum execution_commit_outcome outcome, void *data)
 {
     struct change_operation *operation = data;
-    finish_change(operation, status == 0 && outcome == EXECUTION_COMMITTED ? 0 : -EIO);
+    execution_change_finish(operation, status == 0 && outcome == EXECUTION_COMMITTED ? 0 : -EIO);
 }
 
 static void on_branch_timer_restored(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
@@ -307,7 +269,7 @@ static void on_start_lease_committed(int status, enum execution_commit_outcome o
         execution_timers_note_due(operation->engine->timers, operation->next.record.timer_due_ms);
         task_start_again(operation->engine, operation->record);
     }
-    finish_change(operation, 0);
+    execution_change_finish(operation, 0);
 }
 
 /*
@@ -326,7 +288,7 @@ static void change_start_lease(struct change_operation *operation)
         step_record_confirm_start(record, next);
     if (commit_branch_fields(operation, record->task_token, NULL, step_record_fields(next), on_start_lease_committed)
         < 0)
-        finish_change(operation, -EIO);
+        execution_change_finish(operation, -EIO);
 }
 
 /* Whether the change confirms the start of a task whose start is already confirmed (a second start's report). */
@@ -335,105 +297,6 @@ static bool confirms_confirmed_start(const struct change_operation *operation)
     bool confirms = (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == ENGINE_TASK_SUBMITTED)
                     || (operation->kind == CHANGE_ACTIVITY && operation->activity == ACTIVITY_QUEUED);
     return confirms && !operation->record->task_start_due_ms;
-}
-
-static bool rests_at_fork(const struct execution_record *record)
-{
-    return record->resting && strcmp(record->resting, "fork") == 0;
-}
-
-/* Whether the change's step enters, continues or leaves a fork, or ends a child: beyond today's commit. */
-static bool touches_forks(const struct change_operation *operation)
-{
-    const struct interpreter_step *step = &operation->step;
-    return rests_at_fork(operation->record) || (step->status == EXECUTION_RUNNING && step->resting == RESTING_FORK)
-           || (operation->branch_id[0] && step->status != EXECUTION_RUNNING);
-}
-
-/* The fork fields a commit writes (next's record; bits of enum execution_branch_field), the step rests at a fork. */
-static unsigned describe_fork_fields(struct change_operation *operation, bool same_fork)
-{
-    const struct execution_record *record = operation->record;
-    const struct interpreter_step *step = &operation->step;
-    struct execution_record *written = &operation->next.record;
-    if (!same_fork) {
-        fork_commit_describe_fork(step, &operation->forks, &operation->next);
-        return EXECUTION_BRANCH_FIELDS_FORK;
-    }
-    written->fork_state = record->fork_state;
-    written->fork_length = record->fork_length;
-    written->fork_started = step->fork.started;
-    if (step->fork.started < step->fork.length
-        && record->fork_running + operation->forks.running < step->fork.max_concurrency)
-        written->timer_due_ms = step->history.timestamp_ms; /* iterations wait: go on at once */
-    return EXECUTION_BRANCH_FIELD_FORK_STATE | EXECUTION_BRANCH_FIELD_FORK_LENGTH | EXECUTION_BRANCH_FIELD_FORK_STARTED;
-}
-
-/* A child's end, as the commit takes it. 0 or a negative code. */
-static int describe_end(struct change_operation *operation, struct execution_child_end *end)
-{
-    int result = fork_commit_split_branch(operation->branch_id, operation->end_parent, operation->end_fork,
-                                          operation->end_index);
-    if (result < 0)
-        return result;
-    if (!(operation->end_result = fork_commit_result_text(&operation->step)))
-        return -ENOMEM;
-    *end = (struct execution_child_end){ operation->end_parent, operation->end_fork, operation->end_index,
-                                         operation->step.status != EXECUTION_SUCCEEDED, operation->end_result };
-    return 0;
-}
-
-/*
- * Commits a step that enters, continues or leaves a fork, or ends a child
- * (execution_store_commit_branch()): its children and results, the fork's
- * counters, the child's end, the subtree of a fork it left.
- */
-static int commit_fork_change(struct change_operation *operation)
-{
-    const struct execution_record *record = operation->record;
-    const struct interpreter_step *step = &operation->step;
-    struct step_record *next = &operation->next;
-    bool was_fork = rests_at_fork(record), at_fork = step->status == EXECUTION_RUNNING && step->resting == RESTING_FORK;
-    bool same_fork = was_fork && at_fork && step->state_entered.batch_index <= 0
-                     && step->state_entered.id == record->state_entered_event_id;
-    struct execution_child_end end;
-    struct execution_abort abort = { operation->branch_id, record->fork_state ? record->fork_state : "" };
-    struct execution_branch_commit commit = {
-        .branch_id = operation->branch_id,
-        .expected_last_event_id = record->last_event_id,
-        .required_token = operation->token,
-        .events = &next->events,
-        .now_ms = wall_clock_now_ms(),
-        .continuation = was_fork && operation->kind == CHANGE_TIMER,
-        .expected_fork_signals = record->fork_signals,
-        .abort = was_fork && !same_fork && record->fork_state ? &abort : NULL,
-    };
-    unsigned branch_mask = was_fork ? EXECUTION_BRANCH_FIELDS_FORK : 0; /* a fork left: its fields go */
-    int result = fork_commit_describe(operation->engine, operation->definition->machine, operation->branch_id, step, -1,
-                                      &operation->forks);
-    if (result == 0 && at_fork)
-        branch_mask = describe_fork_fields(operation, same_fork);
-    if (result == 0 && operation->branch_id[0] && step->status != EXECUTION_RUNNING) {
-        result = describe_end(operation, &end);
-        commit.end = &end;
-    }
-    if (result < 0)
-        return result;
-    if (same_fork)
-        commit.fork_running_delta = operation->forks.running;
-    if (commit.continuation && next->events.count && !next->step_events[0].previous[0] && operation->history_length)
-        snprintf(next->step_events[0].previous, sizeof(next->step_events[0].previous), "%ld",
-                 operation->history_length);
-    step_record_fields(next);
-    execution_record_branch_fields(&next->record, branch_mask, &next->fields);
-    commit.fields = &next->fields;
-    if (operation->forks.placeholders) {
-        next->events.placeholder_fields |= EXECUTION_FIELD_STATE_ENTERED_EVENT_ID;
-        next->events.has_placeholders = true;
-    }
-    fork_commit_add(&operation->forks, &commit);
-    return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &commit,
-                                         on_change_committed, operation);
 }
 
 /* Commits the computed step; a change that only appends events moves lastEventId on. */
@@ -453,9 +316,10 @@ static int commit_change(struct change_operation *operation)
     int result = step_record_events(&operation->step, next, &events);
     if (result < 0)
         return result;
-    if (!appends_only(operation) && touches_forks(operation))
-        return commit_fork_change(operation);
-    return commit_branch_fields(operation, operation->token, events, step_record_fields(next), on_change_committed);
+    if (!appends_only(operation) && fork_change_touches(operation))
+        return fork_change_commit(operation);
+    return commit_branch_fields(operation, operation->token, events, step_record_fields(next),
+                                execution_change_committed);
 }
 
 /* The state machine's name in an execution id "<stateMachine>:<execution>" (into out). */
@@ -501,7 +365,7 @@ static int interpret_record(struct change_operation *operation)
 /* The change failed with result (-EINVAL: it no longer applies, as for a closed task). */
 static void abandon_change(struct change_operation *operation, int result)
 {
-    finish_change(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
+    execution_change_finish(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
 }
 
 static int recompute_change(void *operation)
@@ -538,20 +402,20 @@ static void on_definition_for_change(int status, struct cached_definition *defin
     struct change_operation *operation = data;
     operation->definition = definition;
     if (status < 0)
-        finish_change(operation, -EIO);
+        execution_change_finish(operation, -EIO);
     else
         interpret_and_commit(operation);
 }
 
 /* Pins the definition the record runs (cached, or loaded from Redis), then goes on with the change. */
-static void find_definition_for_change(struct change_operation *operation)
+void execution_change_find_definition(struct change_operation *operation)
 {
     const struct execution_record *record = operation->record;
     int result = -EIO;
-    if (operation->kind == CHANGE_TIMER && !operation->failing_refused && rests_at_fork(record)
+    if (operation->kind == CHANGE_TIMER && !operation->failing_refused && fork_change_rests_at_fork(record)
         && !operation->results_read) {
-        if (!record->fork_state || read_length_and_results(operation) < 0)
-            finish_change(operation, -EIO);
+        if (!record->fork_state || fork_change_read_results(operation) < 0)
+            execution_change_finish(operation, -EIO);
         return;
     }
     if (!record->definition_hash)
@@ -562,7 +426,7 @@ static void find_definition_for_change(struct change_operation *operation)
     if (result == 1)
         interpret_and_commit(operation);
     else if (result < 0)
-        finish_change(operation, -EIO);
+        execution_change_finish(operation, -EIO);
 }
 
 static void on_record_for_change(int status, struct execution_record *record, void *data)
@@ -572,22 +436,22 @@ static void on_record_for_change(int status, struct execution_record *record, vo
     operation->attempts++;
     operation->action = TIMER_ELAPSED;
     if (status < 0) {
-        finish_change(operation, -EIO);
+        execution_change_finish(operation, -EIO);
         return;
     }
     if (operation->kind == CHANGE_TIMER)
         operation->action = decide_timer(record, wall_clock_now_ms());
     if (operation->action == TIMER_RESTORE) {
         if (restore_timer(operation) < 0)
-            finish_change(operation, -EIO);
+            execution_change_finish(operation, -EIO);
         return;
     }
     if (operation->kind != CHANGE_TIMER && !task_is_open(record, operation->token)) {
-        finish_change(operation, -ETIMEDOUT);
+        execution_change_finish(operation, -ETIMEDOUT);
         return;
     }
     if (confirms_confirmed_start(operation)) {
-        finish_change(operation, 0);
+        execution_change_finish(operation, 0);
         return;
     }
     if (operation->action == TIMER_TASK_START_EXPIRED
@@ -595,26 +459,7 @@ static void on_record_for_change(int status, struct execution_record *record, vo
         change_start_lease(operation);
         return;
     }
-    find_definition_for_change(operation);
-}
-
-/* A child's record with its execution's identity (taken from execution, which is freed). */
-static struct execution_record *adopt_identity(struct execution_record *branch, struct execution_record *execution)
-{
-    if (branch && execution) {
-        char **fields[] = { &branch->arn,   &branch->state_machine_arn, &branch->name,
-                            &branch->input, &branch->role_arn,          &branch->definition_hash };
-        char **from[] = { &execution->arn,   &execution->state_machine_arn, &execution->name,
-                          &execution->input, &execution->role_arn,          &execution->definition_hash };
-        for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
-            free(*fields[i]);
-            *fields[i] = *from[i];
-            *from[i] = NULL;
-        }
-        branch->start_ms = execution->start_ms;
-    }
-    execution_store_record_free(execution);
-    return branch;
+    execution_change_find_definition(operation);
 }
 
 static void on_branch_for_change(int status, struct execution_record *execution, struct execution_record *branch,
@@ -625,48 +470,10 @@ static void on_branch_for_change(int status, struct execution_record *execution,
     if (status == 0 && (!execution || !branch) && operation->kind == CHANGE_TIMER) {
         execution_store_record_free(execution);
         execution_store_record_free(branch);
-        finish_change(operation, 0); /* the branch is gone (ended, aborted): its timer with it */
+        execution_change_finish(operation, 0); /* the branch is gone (ended, aborted): its timer with it */
         return;
     }
-    on_record_for_change(status, adopt_identity(branch, execution), operation);
-}
-
-/* A fork's continuation: its children's results (read before the definition is pinned). */
-static void on_results_for_change(int status, const struct execution_hash_entry *entries, size_t count, void *data)
-{
-    struct change_operation *operation = data;
-    if (status < 0 || fork_results_build(operation->record, entries, count, &operation->results) < 0) {
-        finish_change(operation, -EIO);
-        return;
-    }
-    operation->results_read = true;
-    find_definition_for_change(operation);
-}
-
-/* A continuation's history length (its first event follows the history's last: AWS's join follows the last child). */
-static void on_length_for_change(int status, struct execution_record *execution, struct execution_record *branch,
-                                 long stored_events, void *data)
-{
-    struct change_operation *operation = data;
-    execution_store_record_free(execution);
-    execution_store_record_free(branch);
-    operation->history_length = stored_events;
-    if (status < 0 || read_results(operation) < 0)
-        finish_change(operation, -EIO);
-}
-
-static int read_length_and_results(struct change_operation *operation)
-{
-    return execution_store_load_branch(operation->engine->redis, operation->execution_id, operation->branch_id,
-                                       on_length_for_change, operation);
-}
-
-static int read_results(struct change_operation *operation)
-{
-    char part[EXECUTION_STORE_BRANCH_KEY_SIZE];
-    snprintf(part, sizeof(part), "%s/%s", operation->branch_id, operation->record->fork_state);
-    return execution_store_read_results(operation->engine->redis, operation->execution_id, part, on_results_for_change,
-                                        operation);
+    on_record_for_change(status, fork_change_adopt_identity(branch, execution), operation);
 }
 
 static int load_for_change(struct change_operation *operation)
