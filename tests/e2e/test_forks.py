@@ -60,6 +60,10 @@ MACHINES = {
     "NestedMapOfParallels": {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "End": True,
         "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
             task_branch("Work"), pass_branch("Fixed", "fixed")]}}}}}},
+    "MapTaskThenParallel": {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"StartAt": "First", "States": {
+            "First": {"Type": "Task", "Resource": ACTIVITY_ARN, "TimeoutSeconds": 600, "Next": "P"},
+            "P": {"Type": "Parallel", "End": True, "Branches": [task_branch("Second"), pass_branch("Fixed", 0)]}}}}}},
     "ActivityMap": activity_map(),
     "ActivityMap2": activity_map(MaxConcurrency=2),
 }
@@ -298,6 +302,22 @@ class MapTest(ForkTestCase):
         self.assertEqual(3, types.count("ParallelStateSucceeded"))
         self.assertEqual(3, types.count("MapIterationSucceeded"))
         self.assertEqual(["MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"], types[-3:])
+        self.assert_no_branch_left(execution)
+
+    def test_an_iteration_that_forks_after_its_task_joins_its_own_parallel(self):
+        server = self.start()
+        execution = self.run_machine(server, "MapTaskThenParallel", {"items": [10, 20]})
+        for task in self.take_tasks(server, 2):
+            item = json.loads(task["input"])
+            self.assertEqual(200, self.succeed(server, task["taskToken"], {"first": item})[0])
+        inner = self.take_tasks(server, 2)
+        for task in reversed(inner):
+            self.assertEqual(200, self.succeed(server, task["taskToken"], {"second": json.loads(task["input"])})[0])
+        description = self.wait_for_status(server, execution, "SUCCEEDED")
+        self.assertEqual([[{"second": {"first": i}}, 0] for i in (10, 20)], json.loads(description["output"]))
+        types = [event["type"] for event in self.assert_dense_history(server, execution)]
+        self.assertEqual(2, types.count("ParallelStateSucceeded"))
+        self.assertEqual(4, types.count("ActivitySucceeded"))
         self.assert_no_branch_left(execution)
 
     def test_a_map_of_valuation_callbacks_through_the_valuation_service(self):
