@@ -64,6 +64,13 @@ MACHINES = {
         "ItemProcessor": {"StartAt": "First", "States": {
             "First": {"Type": "Task", "Resource": ACTIVITY_ARN, "TimeoutSeconds": 600, "Next": "P"},
             "P": {"Type": "Parallel", "End": True, "Branches": [task_branch("Second"), pass_branch("Fixed", 0)]}}}}}},
+    "ParallelTimers": {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2, "Next": "A"},
+                                    "A": {"Type": "Pass", "Result": "waited", "End": True}}},
+        {"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": ACTIVITY_ARN, "TimeoutSeconds": 1,
+                  "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error", "Next": "B"}], "End": True},
+            "B": {"Type": "Pass", "OutputPath": "$.error.Error", "End": True}}}]}}},
     "ActivityMap": activity_map(),
     "ActivityMap2": activity_map(MaxConcurrency=2),
 }
@@ -152,6 +159,17 @@ class ParallelTest(ForkTestCase):
             self.assertEqual(["ParallelStateSucceeded", "ParallelStateExited"], types[-5:-3])
             self.assert_dense_history(server, execution)
             self.assert_no_branch_left(execution)
+
+    def test_a_wait_and_a_task_timeout_in_branches_fire_on_the_branches_timers(self):
+        server = self.start()
+        execution = self.run_machine(server, "ParallelTimers", {"x": 1})
+        description = self.wait_for_status(server, execution, "SUCCEEDED")
+        self.assertEqual(["waited", "States.Timeout"], json.loads(description["output"]))
+        types = self.types(server, execution)
+        self.assertIn("WaitStateExited", types)
+        self.assertIn("ActivityTimedOut", types)
+        self.assert_dense_history(server, execution)
+        self.assert_no_branch_left(execution)
 
     def test_a_branch_failure_is_caught_at_the_parallel(self):
         server = self.start()
