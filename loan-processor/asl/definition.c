@@ -64,15 +64,20 @@ static int check_express(const struct state_machine *machine, char *error, size_
     return 0;
 }
 
-/* The engine does not run Parallel and Map yet: the one place that refuses them (the parser takes them). */
+/* The engine runs Parallel and inline Map states; a distributed Map (child executions) is refused here. */
 static int check_forks(const struct state_machine *machine, char *error, size_t error_size)
 {
-    const struct state_definition *fork = state_machine_first_fork(machine);
-    if (!fork)
-        return 0;
-    snprintf(error, error_size, "SCHEMA_VALIDATION_FAILED: '%s' states are not supported by this engine yet at %s/Type",
-             state_machine_type_name(fork->type), fork->where);
-    return -EINVAL;
+    for (size_t i = 0; i < machine->all_state_count; i++) {
+        const struct state_definition *state = machine->all_states[i];
+        if (state->type != STATE_MAP || !state->map.distributed)
+            continue;
+        snprintf(error, error_size,
+                 "SCHEMA_VALIDATION_FAILED: a DISTRIBUTED 'Map' state is not supported by this engine yet at "
+                 "%s/ItemProcessor/ProcessorConfig/Mode",
+                 state->where);
+        return -EINVAL;
+    }
+    return 0;
 }
 
 int definition_check(const char *text, enum machine_type type, struct state_machine **machine_out, char *error,

@@ -10,6 +10,8 @@
  *   execution_start.c   StartExecution
  *   execution_change.c  task outcomes, activity changes and due timers
  *   execution_stop.c    SendTaskHeartbeat and StopExecution
+ *   fork_commit.c       what a commit writes for the branches a step forked
+ *   fork_change.c       the branches' part of a change: forks entered, continued, left; a child's end
  */
 #ifndef ENGINE_INTERNAL_H
 #define ENGINE_INTERNAL_H
@@ -22,6 +24,7 @@
 #include "execution_timers.h"
 #include "interpreter.h"
 #include "state_machine_store.h"
+#include "task_token.h"
 
 /*
  * A change that keeps losing compare-and-set races to other changes of the
@@ -118,6 +121,10 @@ __attribute__((warn_unused_result)) int step_record_events(const struct interpre
 /* The record a step leaves behind: where it rests (and its deadlines), or how it ended. */
 void step_record_describe(const struct engine *engine, const struct interpreter_step *step, struct step_record *next);
 
+/* The same for a step whose batch is another's (a child's, started in its parent's step) stamped now_ms. */
+void step_record_describe_at(const struct engine *engine, const struct interpreter_step *step, int64_t now_ms,
+                             struct step_record *next);
+
 /* A change that only appends events: no field but lastEventId (which the commit sets) changes. */
 void step_record_append_only(struct step_record *next);
 
@@ -181,6 +188,103 @@ __attribute__((warn_unused_result)) int task_start_settle_activity_check(int sta
                                                                          struct interpreter_step *step,
                                                                          int (*recompute)(void *owner), void *owner);
 
+/* ---- fork_commit.c ---- */
+
+/* Room for a branch id, and for a state number or an index as text. */
+#define FORK_COMMIT_BRANCH_SIZE 128
+#define FORK_COMMIT_NUMBER_SIZE 24
+
+/* A child branch a commit creates. */
+struct fork_commit_child {
+    const struct interpreter_step *step; /* borrowed from the step that started it */
+    struct step_record next;             /* its record */
+    char map_index[FORK_COMMIT_NUMBER_SIZE];
+    char fork_state[FORK_COMMIT_NUMBER_SIZE];
+    char last_event[HISTORY_REF_TEXT_SIZE];
+};
+
+/* A child that ended within its step, as its fork's result. */
+struct fork_commit_result {
+    char owner[FORK_COMMIT_BRANCH_SIZE];
+    char fork_state[FORK_COMMIT_NUMBER_SIZE];
+    char index[FORK_COMMIT_NUMBER_SIZE];
+    char *value; /* owned */
+};
+
+/* What a commit writes for the forks of a step resting at a fork (borrowing from the step: keep it alive). */
+struct fork_commit {
+    struct fork_commit_child *children;
+    struct execution_child *items;
+    size_t child_count;
+    struct fork_commit_result *result_texts;
+    struct execution_result *results;
+    size_t result_count;
+    bool placeholders;                        /* a child's stateEnteredEventId is a placeholder of the batch */
+    long running;                             /* the step's own children still running */
+    char fork_state[FORK_COMMIT_NUMBER_SIZE]; /* the number of the fork the step rests at */
+};
+
+/*
+ * Splits a child's branch id "<parent>/<fork>.<index>" into its parent's
+ * id ("" the root), the fork's state number and the index. 0 or -EINVAL.
+ */
+__attribute__((warn_unused_result)) int fork_commit_split_branch(const char *branch_id,
+                                                                 char parent[FORK_COMMIT_BRANCH_SIZE],
+                                                                 char fork_state[FORK_COMMIT_NUMBER_SIZE],
+                                                                 char index[FORK_COMMIT_NUMBER_SIZE]);
+
+/* A child's result for its fork: its output, or {"Error","Cause"}. A string the caller frees, or NULL (no memory). */
+char *fork_commit_result_text(const struct interpreter_step *step);
+
+/*
+ * Describes what a commit of step, computed in branch branch_id of machine,
+ * writes for its forks (nothing unless the step rests at a fork). known_base:
+ * the id of the event before the batch when known (a start: 0), else -1
+ * (references are then placeholders the commit resolves). 0 or a negative
+ * code; fork_commit_reset() in every case.
+ */
+__attribute__((warn_unused_result)) int fork_commit_describe(const struct engine *engine,
+                                                             const struct state_machine *machine, const char *branch_id,
+                                                             const struct interpreter_step *step, long known_base,
+                                                             struct fork_commit *forks);
+
+/* Sets next's fork fields for a branch entering the fork step rests at (before step_record_fields()). */
+void fork_commit_describe_fork(const struct interpreter_step *step, struct fork_commit *forks,
+                               struct step_record *next);
+
+/* Adds the children and results to commit. */
+void fork_commit_add(const struct fork_commit *forks, struct execution_branch_commit *commit);
+
+/* After the commit: the children's tasks and timers, as task_start_after_commit() for each. */
+void fork_commit_start_tasks(struct engine *engine, const struct fork_commit *forks, const char *execution_arn);
+
+/* Frees what forks owns. */
+void fork_commit_reset(struct fork_commit *forks);
+
+/* The token of a Task attempt in a branch (step_environment.branch_token; context: the execution id). */
+int fork_commit_branch_token(void *context, const char *branch_id, char *out, size_t size);
+
+/* What a fork's continuation knows of its children (owned arrays behind progress). */
+struct fork_results {
+    struct fork_progress progress;
+    char **outputs;
+    bool *failed;
+    char **errors;
+    char **causes;
+};
+
+/*
+ * The progress of the fork record rests at, from the entries of its
+ * results (execution_store_read_results()). 0 or -ENOMEM;
+ * fork_results_free() in every case.
+ */
+__attribute__((warn_unused_result)) int fork_results_build(const struct execution_record *record,
+                                                           const struct execution_hash_entry *entries, size_t count,
+                                                           struct fork_results *results);
+
+/* Frees what results owns and empties it; safe on a zeroed one. */
+void fork_results_free(struct fork_results *results);
+
 /* ---- execution_change.c ---- */
 
 enum change_kind { CHANGE_TASK_OUTCOME, CHANGE_ACTIVITY, CHANGE_TIMER };
@@ -197,6 +301,78 @@ __attribute__((warn_unused_result)) int execution_change_task(struct engine *eng
 
 /* A timer of execution_id is due (execution_timers' callback; data is the engine). */
 void execution_change_timer_due(const char *execution_id, void *data);
+
+/* What a due timer means for the record it belongs to. */
+enum timer_action {
+    TIMER_RESTORE, /* nothing is due yet: put the timer back as the record says */
+    TIMER_TASK_TIMED_OUT,
+    TIMER_HEARTBEAT_MISSED,
+    TIMER_TASK_START_EXPIRED, /* the open task's start was not confirmed within its lease: start it again */
+    TIMER_ELAPSED,            /* a Wait or a Retry interval ended */
+};
+
+struct change_operation {
+    struct engine *engine;
+    enum change_kind kind;
+    enum activity_change activity; /* CHANGE_ACTIVITY */
+    engine_task_callback callback; /* task outcomes and activity changes */
+    void *data;
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
+    char *token;                       /* task outcomes: the token that must still be open */
+    struct engine_task_report outcome; /* its strings owned; for ACTIVITY_STARTED, output is the worker's name */
+    char *missing_activity;            /* an activity the step scheduled and found missing */
+    int attempts;
+    bool failing_refused; /* timers: Redis refused the step; the execution now fails instead (once) */
+    struct execution_record *record;
+    enum timer_action action;             /* timers: what the loaded record says the timer means */
+    struct cached_definition *definition; /* the one the record runs, pinned */
+    struct interpreter_step step;
+    struct step_record next;
+    /* Branches (docs/execution-model.md): the branch changed ("" the root) and what a child's change needs */
+    char branch_id[TASK_TOKEN_BRANCH_ID_SIZE];
+    long stored_events;          /* a child's: the history's length when loaded */
+    long history_length;         /* a fork's continuation: the history's length before its results were read */
+    bool results_read;           /* a fork's continuation: results holds its ended children */
+    struct fork_results results; /* a fork's continuation: what its children ended with */
+    struct fork_commit forks;    /* the branches the step forked */
+    char *end_result;            /* a child's end: its output or {"Error","Cause"} */
+    char end_parent[FORK_COMMIT_BRANCH_SIZE], end_fork[FORK_COMMIT_NUMBER_SIZE], end_index[FORK_COMMIT_NUMBER_SIZE];
+};
+
+/* Reports the end of a change (status 0, -ETIMEDOUT, -EBUSY, -EIO or -EPROTO) and frees it. */
+void execution_change_finish(struct change_operation *operation, int status);
+
+/* What follows a commit of a change's step (a store_events_callback; data is the change). */
+void execution_change_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data);
+
+/* Pins the definition the change's record runs, then computes and commits its step. */
+void execution_change_find_definition(struct change_operation *operation);
+
+/* ---- fork_change.c ---- */
+
+/* Whether record rests at a fork. */
+bool fork_change_rests_at_fork(const struct execution_record *record);
+
+/* Whether the change's step enters, continues or leaves a fork, or ends a child: beyond today's commit. */
+bool fork_change_touches(const struct change_operation *operation);
+
+/*
+ * Commits such a step (execution_store_commit_branch()): its children and
+ * results, the fork's counters, the child's end, the subtree of a fork it
+ * left; execution_change_committed() follows. 0 or a negative code.
+ */
+__attribute__((warn_unused_result)) int fork_change_commit(struct change_operation *operation);
+
+/* A child's record with its execution's identity (taken from execution, which is freed; NULL stays NULL). */
+struct execution_record *fork_change_adopt_identity(struct execution_record *branch,
+                                                    struct execution_record *execution);
+
+/*
+ * A fork's continuation: reads the history's length and the fork's
+ * results into the change, then execution_change_find_definition(). 0, or
+ * a negative code (nothing follows).
+ */
+__attribute__((warn_unused_result)) int fork_change_read_results(struct change_operation *operation);
 
 /* A copy of text (NULL stays NULL); sets *failed when out of memory. */
 char *engine_copy_or_null(const char *text, bool *failed);

@@ -28,34 +28,6 @@
     "The execution's next step could not be stored: Redis refused the change (see the loan-processor's " \
     "store-refused log)"
 
-/* What a due timer means for the record it belongs to. */
-enum timer_action {
-    TIMER_RESTORE, /* nothing is due yet: put the timer back as the record says */
-    TIMER_TASK_TIMED_OUT,
-    TIMER_HEARTBEAT_MISSED,
-    TIMER_TASK_START_EXPIRED, /* the open task's start was not confirmed within its lease: start it again */
-    TIMER_ELAPSED,            /* a Wait or a Retry interval ended */
-};
-
-struct change_operation {
-    struct engine *engine;
-    enum change_kind kind;
-    enum activity_change activity; /* CHANGE_ACTIVITY */
-    engine_task_callback callback; /* task outcomes and activity changes */
-    void *data;
-    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
-    char *token;                       /* task outcomes: the token that must still be open */
-    struct engine_task_report outcome; /* its strings owned; for ACTIVITY_STARTED, output is the worker's name */
-    char *missing_activity;            /* an activity the step scheduled and found missing */
-    int attempts;
-    bool failing_refused; /* timers: Redis refused the step; the execution now fails instead (once) */
-    struct execution_record *record;
-    enum timer_action action;             /* timers: what the loaded record says the timer means */
-    struct cached_definition *definition; /* the one the record runs, pinned */
-    struct interpreter_step step;
-    struct step_record next;
-};
-
 /* Lets go of what one attempt loaded: the step, the record and the definition's pin. */
 static void release_attempt(struct change_operation *operation)
 {
@@ -65,6 +37,11 @@ static void release_attempt(struct change_operation *operation)
     operation->record = NULL;
     definition_cache_release(&operation->engine->definitions, operation->definition);
     operation->definition = NULL;
+    fork_commit_reset(&operation->forks);
+    fork_results_free(&operation->results);
+    operation->results_read = false;
+    free(operation->end_result);
+    operation->end_result = NULL;
 }
 
 static void change_operation_free(struct change_operation *operation)
@@ -79,7 +56,7 @@ static void change_operation_free(struct change_operation *operation)
 }
 
 /* Reports the end of a change (status 0, -ETIMEDOUT, -EBUSY, -EIO or -EPROTO) and frees it. */
-static void finish_change(struct change_operation *operation, int status)
+void execution_change_finish(struct change_operation *operation, int status)
 {
     const struct execution_record *record = operation->record;
     if (operation->kind == CHANGE_TIMER) {
@@ -99,6 +76,7 @@ static void finish_change(struct change_operation *operation, int status)
 }
 
 static int load_for_change(struct change_operation *operation);
+static void on_definition_for_change(int status, struct cached_definition *definition, void *data);
 
 /*
  * What follows a commit that did not apply: a lost race is computed again
@@ -118,21 +96,21 @@ static bool commit_not_applied(struct change_operation *operation, int status, e
         operation->failing_refused = true;
         release_attempt(operation);
         if (load_for_change(operation) < 0)
-            finish_change(operation, -EIO);
+            execution_change_finish(operation, -EIO);
     } else if (status == 0 && outcome == EXECUTION_CHANGED && operation->attempts < ENGINE_MAX_COMMIT_ATTEMPTS) {
         release_attempt(operation);
         if (load_for_change(operation) < 0)
-            finish_change(operation, -EIO);
+            execution_change_finish(operation, -EIO);
     } else {
-        finish_change(operation, status == -EPROTO              ? -EPROTO
-                                 : status < 0                   ? -EIO
-                                 : outcome == EXECUTION_CHANGED ? -EBUSY
-                                                                : -ETIMEDOUT);
+        execution_change_finish(operation, status == -EPROTO              ? -EPROTO
+                                           : status < 0                   ? -EIO
+                                           : outcome == EXECUTION_CHANGED ? -EBUSY
+                                                                          : -ETIMEDOUT);
     }
     return true;
 }
 
-static void on_change_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
+void execution_change_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
 {
     struct change_operation *operation = data;
     (void)first_event_id; /* what follows needs no id: the record and the change channel have them */
@@ -142,7 +120,10 @@ static void on_change_committed(int status, enum execution_commit_outcome outcom
         log_event(LOG_INFO, "resumed", "Execution %s resumed after its task %s succeeded", operation->record->arn,
                   operation->record->state);
     task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->record->arn);
-    finish_change(operation, 0);
+    fork_commit_start_tasks(operation->engine, &operation->forks, operation->record->arn);
+    if (operation->end_result || operation->forks.result_count)
+        execution_timers_note_due(operation->engine->timers, wall_clock_now_ms()); /* a fork's continuation */
+    execution_change_finish(operation, 0);
 }
 
 static bool task_is_open(const struct execution_record *record, const char *token)
@@ -194,19 +175,24 @@ static int interpret_change(struct change_operation *operation, const struct sta
 {
     const struct engine_task_report *outcome = &operation->outcome;
     char *fresh_token = NULL;
-    int result = task_token_create(operation->execution_id, &fresh_token);
+    int result = task_token_create_for_branch(operation->execution_id, operation->branch_id, &fresh_token);
     struct step_environment environment = {
         .now_ms = wall_clock_now_ms(),
         .fresh_token = fresh_token,
         .jitter = step_record_random_fraction(),
         .random_bytes = random_id_fill,
         .missing_activity = operation->missing_activity,
+        .branch_token = fork_commit_branch_token,
+        .token_context = operation->execution_id,
     };
     if (result < 0)
         return result;
     if (operation->failing_refused)
         result =
             interpreter_fail_execution(position, "States.Runtime", STORE_REFUSED_CAUSE, &environment, &operation->step);
+    else if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED && position->resting == RESTING_FORK)
+        result = interpreter_fork_continue(machine, facts, position, &operation->results.progress, &environment,
+                                           &operation->step);
     else if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED)
         result = interpreter_timer_due(machine, facts, position, &environment, &operation->step);
     else if (operation->kind == CHANGE_TIMER)
@@ -228,7 +214,42 @@ static int interpret_change(struct change_operation *operation, const struct sta
 static void on_timer_restored(int status, enum execution_commit_outcome outcome, void *data)
 {
     struct change_operation *operation = data;
-    finish_change(operation, status == 0 && outcome == EXECUTION_COMMITTED ? 0 : -EIO);
+    execution_change_finish(operation, status == 0 && outcome == EXECUTION_COMMITTED ? 0 : -EIO);
+}
+
+static void on_branch_timer_restored(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
+{
+    (void)first_event_id;
+    on_timer_restored(status, outcome, data);
+}
+
+/* Commits fields (and events) of the changed branch alone, on its lastEventId (and token, unless NULL). */
+static int commit_branch_fields(struct change_operation *operation, const char *token,
+                                const struct execution_events *events, const struct execution_fields *fields,
+                                store_events_callback callback)
+{
+    if (!operation->branch_id[0])
+        return execution_store_commit(operation->engine->redis, operation->execution_id,
+                                      operation->record->last_event_id, token, events, fields, callback, operation);
+    struct execution_branch_commit commit = {
+        .branch_id = operation->branch_id,
+        .expected_last_event_id = operation->record->last_event_id,
+        .required_token = token,
+        .events = events,
+        .fields = fields,
+        .now_ms = wall_clock_now_ms(),
+    };
+    return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &commit, callback,
+                                         operation);
+}
+
+/* Puts the timer back as the record says. Same returns. */
+static int restore_timer(struct change_operation *operation)
+{
+    if (!operation->branch_id[0])
+        return execution_store_restore_timer(operation->engine->redis, operation->execution_id, on_timer_restored,
+                                             operation);
+    return commit_branch_fields(operation, NULL, NULL, NULL, on_branch_timer_restored);
 }
 
 /* Whether the change only appends events (a submission, a worker taking an activity task): the task still waits. */
@@ -248,7 +269,7 @@ static void on_start_lease_committed(int status, enum execution_commit_outcome o
         execution_timers_note_due(operation->engine->timers, operation->next.record.timer_due_ms);
         task_start_again(operation->engine, operation->record);
     }
-    finish_change(operation, 0);
+    execution_change_finish(operation, 0);
 }
 
 /*
@@ -265,10 +286,9 @@ static void change_start_lease(struct change_operation *operation)
         step_record_renew_start_lease(operation->engine, record, wall_clock_now_ms(), next);
     else
         step_record_confirm_start(record, next);
-    if (execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
-                               record->task_token, NULL, step_record_fields(next), on_start_lease_committed, operation)
+    if (commit_branch_fields(operation, record->task_token, NULL, step_record_fields(next), on_start_lease_committed)
         < 0)
-        finish_change(operation, -EIO);
+        execution_change_finish(operation, -EIO);
 }
 
 /* Whether the change confirms the start of a task whose start is already confirmed (a second start's report). */
@@ -296,8 +316,10 @@ static int commit_change(struct change_operation *operation)
     int result = step_record_events(&operation->step, next, &events);
     if (result < 0)
         return result;
-    return execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id,
-                                  operation->token, events, step_record_fields(next), on_change_committed, operation);
+    if (!appends_only(operation) && fork_change_touches(operation))
+        return fork_change_commit(operation);
+    return commit_branch_fields(operation, operation->token, events, step_record_fields(next),
+                                execution_change_committed);
 }
 
 /* The state machine's name in an execution id "<stateMachine>:<execution>" (into out). */
@@ -329,7 +351,12 @@ static int interpret_record(struct change_operation *operation)
         .state_entered_ms = record->state_entered_ms,
         .state_input = record->state_input,
         .retry_counts = record->retry_counts,
+        .branch_id = operation->branch_id,
+        .map_index = record->map_index ? strtol(record->map_index, NULL, 10) : -1,
+        .map_item = record->map_item,
     };
+    if (operation->branch_id[0])
+        position.stored_events = operation->stored_events;
     if (interpreter_resting_from_name(record->resting ? record->resting : "task", &position.resting) < 0)
         position.resting = RESTING_TASK;
     return interpret_change(operation, operation->definition->machine, &facts, &position, operation->action);
@@ -338,7 +365,7 @@ static int interpret_record(struct change_operation *operation)
 /* The change failed with result (-EINVAL: it no longer applies, as for a closed task). */
 static void abandon_change(struct change_operation *operation, int result)
 {
-    finish_change(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
+    execution_change_finish(operation, result == -EINVAL ? -ETIMEDOUT : -EIO);
 }
 
 static int recompute_change(void *operation)
@@ -375,16 +402,22 @@ static void on_definition_for_change(int status, struct cached_definition *defin
     struct change_operation *operation = data;
     operation->definition = definition;
     if (status < 0)
-        finish_change(operation, -EIO);
+        execution_change_finish(operation, -EIO);
     else
         interpret_and_commit(operation);
 }
 
 /* Pins the definition the record runs (cached, or loaded from Redis), then goes on with the change. */
-static void find_definition_for_change(struct change_operation *operation)
+void execution_change_find_definition(struct change_operation *operation)
 {
     const struct execution_record *record = operation->record;
     int result = -EIO;
+    if (operation->kind == CHANGE_TIMER && !operation->failing_refused && fork_change_rests_at_fork(record)
+        && !operation->results_read) {
+        if (!record->fork_state || fork_change_read_results(operation) < 0)
+            execution_change_finish(operation, -EIO);
+        return;
+    }
     if (!record->definition_hash)
         log_event(LOG_ERROR, "definition-missing", "execution %s records no definition", record->arn);
     else
@@ -393,7 +426,7 @@ static void find_definition_for_change(struct change_operation *operation)
     if (result == 1)
         interpret_and_commit(operation);
     else if (result < 0)
-        finish_change(operation, -EIO);
+        execution_change_finish(operation, -EIO);
 }
 
 static void on_record_for_change(int status, struct execution_record *record, void *data)
@@ -403,24 +436,22 @@ static void on_record_for_change(int status, struct execution_record *record, vo
     operation->attempts++;
     operation->action = TIMER_ELAPSED;
     if (status < 0) {
-        finish_change(operation, -EIO);
+        execution_change_finish(operation, -EIO);
         return;
     }
     if (operation->kind == CHANGE_TIMER)
         operation->action = decide_timer(record, wall_clock_now_ms());
     if (operation->action == TIMER_RESTORE) {
-        if (execution_store_restore_timer(operation->engine->redis, operation->execution_id, on_timer_restored,
-                                          operation)
-            < 0)
-            finish_change(operation, -EIO);
+        if (restore_timer(operation) < 0)
+            execution_change_finish(operation, -EIO);
         return;
     }
     if (operation->kind != CHANGE_TIMER && !task_is_open(record, operation->token)) {
-        finish_change(operation, -ETIMEDOUT);
+        execution_change_finish(operation, -ETIMEDOUT);
         return;
     }
     if (confirms_confirmed_start(operation)) {
-        finish_change(operation, 0);
+        execution_change_finish(operation, 0);
         return;
     }
     if (operation->action == TIMER_TASK_START_EXPIRED
@@ -428,11 +459,28 @@ static void on_record_for_change(int status, struct execution_record *record, vo
         change_start_lease(operation);
         return;
     }
-    find_definition_for_change(operation);
+    execution_change_find_definition(operation);
+}
+
+static void on_branch_for_change(int status, struct execution_record *execution, struct execution_record *branch,
+                                 long stored_events, void *data)
+{
+    struct change_operation *operation = data;
+    operation->stored_events = stored_events;
+    if (status == 0 && (!execution || !branch) && operation->kind == CHANGE_TIMER) {
+        execution_store_record_free(execution);
+        execution_store_record_free(branch);
+        execution_change_finish(operation, 0); /* the branch is gone (ended, aborted): its timer with it */
+        return;
+    }
+    on_record_for_change(status, fork_change_adopt_identity(branch, execution), operation);
 }
 
 static int load_for_change(struct change_operation *operation)
 {
+    if (operation->branch_id[0])
+        return execution_store_load_branch(operation->engine->redis, operation->execution_id, operation->branch_id,
+                                           on_branch_for_change, operation);
     return execution_store_load(operation->engine->redis, operation->execution_id, on_record_for_change, operation);
 }
 
@@ -452,7 +500,7 @@ int execution_change_task(struct engine *engine, const char *token, enum change_
     bool failed = false;
     if (!operation)
         return -ENOMEM;
-    if (task_token_parse(token, operation->execution_id) < 0) {
+    if (task_token_parse_branch(token, operation->execution_id, operation->branch_id) < 0) {
         free(operation);
         return -EINVAL;
     }
@@ -484,10 +532,12 @@ void execution_change_timer_due(const char *execution_id, void *data)
     struct engine *engine = data;
     struct change_operation *operation = calloc(1, sizeof(*operation));
     int result = -ENOMEM;
-    if (operation && strlen(execution_id) < sizeof(operation->execution_id)) {
+    if (operation
+        && execution_store_parse_timer_member(execution_id, operation->execution_id, sizeof(operation->execution_id),
+                                              operation->branch_id, sizeof(operation->branch_id))
+               == 0) {
         operation->engine = engine;
         operation->kind = CHANGE_TIMER;
-        strcpy(operation->execution_id, execution_id);
         result = load_for_change(operation);
     }
     if (result < 0) {

@@ -25,12 +25,14 @@ struct start_operation {
     char *missing_activity;               /* an activity the first step scheduled and found missing */
     struct interpreter_step step;
     struct step_record next;
+    struct fork_commit forks; /* the children the first step forked */
 };
 
 static void start_operation_free(struct start_operation *operation)
 {
     interpreter_step_release(&operation->step);
     step_record_reset(&operation->next);
+    fork_commit_reset(&operation->forks);
     definition_cache_release(&operation->engine->definitions, operation->definition);
     state_machine_store_record_free(operation->machine);
     free(operation->name);
@@ -46,15 +48,22 @@ static void finish_start(struct start_operation *operation, int status, int64_t 
     start_operation_free(operation);
 }
 
+/* The execution exists: answers, and starts the tasks of its first step. */
+static void execution_started(struct start_operation *operation)
+{
+    log_event(LOG_INFO, "execution-started", "Execution %s started with input %s", operation->execution_arn,
+              operation->input);
+    operation->callback(0, operation->execution_arn, operation->start_ms, operation->data);
+    task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->execution_arn);
+    fork_commit_start_tasks(operation->engine, &operation->forks, operation->execution_arn);
+    start_operation_free(operation);
+}
+
 static void on_execution_created(int status, bool created, struct execution_record *existing, void *data)
 {
     struct start_operation *operation = data;
     if (status == 0 && created) {
-        log_event(LOG_INFO, "execution-started", "Execution %s started with input %s", operation->execution_arn,
-                  operation->input);
-        operation->callback(0, operation->execution_arn, operation->start_ms, operation->data);
-        task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->execution_arn);
-        start_operation_free(operation);
+        execution_started(operation);
     } else if (status == 0 && existing) {
         /* Same name: AWS answers with the original execution if it runs with the same input. */
         bool same = existing && existing->status && strcmp(existing->status, "RUNNING") == 0 && existing->input
@@ -90,6 +99,8 @@ static int interpret_start(struct start_operation *operation)
         .jitter = step_record_random_fraction(),
         .random_bytes = random_id_fill,
         .missing_activity = operation->missing_activity,
+        .branch_token = fork_commit_branch_token,
+        .token_context = operation->execution_id,
     };
     result = interpreter_start(operation->definition->machine, &facts, &environment, &operation->step);
     free(token);
@@ -103,9 +114,15 @@ static int store_execution(struct start_operation *operation)
     struct execution_record *record = &operation->next.record;
     const struct execution_events *events = NULL;
     step_record_describe(operation->engine, &operation->step, &operation->next);
-    int result = step_record_events(&operation->step, &operation->next, &events);
+    fork_commit_reset(&operation->forks);
+    int result = fork_commit_describe(operation->engine, operation->definition->machine, "", &operation->step, 0,
+                                      &operation->forks);
+    if (result == 0)
+        result = step_record_events(&operation->step, &operation->next, &events);
     if (result < 0)
         return result;
+    if (operation->step.status == EXECUTION_RUNNING && operation->step.resting == RESTING_FORK)
+        fork_commit_describe_fork(&operation->step, &operation->forks, &operation->next);
     /* Borrowed, as the step's strings are. */
     record->arn = operation->execution_arn;
     record->state_machine_arn = machine->arn;
@@ -115,8 +132,13 @@ static int store_execution(struct start_operation *operation)
     record->definition_hash = machine->definition_hash;
     record->start_ms = operation->start_ms;
     operation->next.mask = EXECUTION_FIELDS_ALL;
-    return execution_store_create(operation->engine->redis, operation->execution_id, record,
-                                  step_record_fields(&operation->next), events, on_execution_created, operation);
+    step_record_fields(&operation->next);
+    if (operation->step.status == EXECUTION_RUNNING && operation->step.resting == RESTING_FORK)
+        execution_record_branch_fields(record, EXECUTION_BRANCH_FIELDS_FORK, &operation->next.fields);
+    const struct execution_first_forks forks = { operation->forks.items, operation->forks.child_count,
+                                                 operation->forks.results, operation->forks.result_count };
+    return execution_store_create_forked(operation->engine->redis, operation->execution_id, record,
+                                         &operation->next.fields, events, &forks, on_execution_created, operation);
 }
 
 static int recompute_start(void *operation)

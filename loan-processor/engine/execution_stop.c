@@ -31,8 +31,8 @@ static void on_heartbeat_recorded(int status, enum execution_commit_outcome outc
 
 int engine_send_task_heartbeat(struct engine *engine, const char *token, engine_task_callback callback, void *data)
 {
-    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
-    if (task_token_parse(token, execution_id) < 0)
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE], branch_id[TASK_TOKEN_BRANCH_ID_SIZE];
+    if (task_token_parse_branch(token, execution_id, branch_id) < 0)
         return -EINVAL;
     if (!redis_client_connected(engine->redis))
         return -ENOTCONN;
@@ -41,8 +41,8 @@ int engine_send_task_heartbeat(struct engine *engine, const char *token, engine_
         return -ENOMEM;
     operation->callback = callback;
     operation->data = data;
-    int result = execution_store_heartbeat(engine->redis, execution_id, token, wall_clock_now_ms(),
-                                           on_heartbeat_recorded, operation);
+    int result = execution_store_heartbeat_branch(engine->redis, execution_id, branch_id, token, wall_clock_now_ms(),
+                                                  on_heartbeat_recorded, operation);
     if (result < 0)
         free(operation);
     return result;
@@ -137,6 +137,30 @@ static void on_stop_committed(int status, enum execution_commit_outcome outcome,
     }
 }
 
+/*
+ * Commits the abort: a root resting at a fork loses its whole subtree in
+ * the same commit (every branch record, timer and result under the fork).
+ */
+static int commit_abort(struct stop_operation *operation, const struct execution_events *events)
+{
+    const struct execution_record *record = operation->record;
+    const struct execution_fields *fields = step_record_fields(&operation->next);
+    if (!record->resting || strcmp(record->resting, "fork") != 0 || !record->fork_state)
+        return execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id, NULL,
+                                      events, fields, on_stop_committed, operation);
+    struct execution_abort abort = { "", record->fork_state };
+    struct execution_branch_commit commit = {
+        .branch_id = "",
+        .expected_last_event_id = record->last_event_id,
+        .events = events,
+        .fields = fields,
+        .abort = &abort,
+        .now_ms = operation->step.history.timestamp_ms,
+    };
+    return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &commit, on_stop_committed,
+                                         operation);
+}
+
 static void on_record_for_stop(int status, struct execution_record *record, void *data)
 {
     struct stop_operation *operation = data;
@@ -155,8 +179,7 @@ static void on_record_for_stop(int status, struct execution_record *record, void
     if (result == 0)
         result = step_record_events(&operation->step, &operation->next, &events);
     if (result == 0)
-        result = execution_store_commit(operation->engine->redis, operation->execution_id, record->last_event_id, NULL,
-                                        events, step_record_fields(&operation->next), on_stop_committed, operation);
+        result = commit_abort(operation, events);
     if (result < 0)
         finish_stop(operation, -EIO, 0);
 }

@@ -71,10 +71,10 @@ static int64_t scaled_ms(const struct engine *engine, int64_t ms)
  * holds its Parameters and a start lease; if the lease runs out first - this
  * process died in between - the timer starts the task again elsewhere.
  */
-static void describe_start_lease(const struct engine *engine, const struct interpreter_step *step,
+static void describe_start_lease(const struct engine *engine, const struct interpreter_step *step, int64_t now,
                                  struct step_record *next)
 {
-    int64_t start_due = step->history.timestamp_ms + engine->config.task_start_lease_ms;
+    int64_t start_due = now + engine->config.task_start_lease_ms;
     next->record.timer_due_ms = earliest(next->record.timer_due_ms, start_due);
     next->record.task_start_due_ms = start_due;
     next->task_parameters = cJSON_PrintUnformatted(step->task.parameters);
@@ -82,11 +82,12 @@ static void describe_start_lease(const struct engine *engine, const struct inter
 }
 
 /* The deadlines of a resting point; the timer is the earliest of them. */
-static void describe_deadlines(const struct engine *engine, const struct interpreter_step *step,
+static void describe_deadlines(const struct engine *engine, const struct interpreter_step *step, int64_t now,
                                struct step_record *next)
 {
     struct execution_record *record = &next->record;
-    int64_t now = step->history.timestamp_ms;
+    if (step->resting == RESTING_FORK)
+        return; /* its children's ends set its timer (fork_commit.c) */
     if (step->resting != RESTING_TASK) {
         record->timer_due_ms = now + scaled_ms(engine, step->delay_ms);
         return;
@@ -99,10 +100,16 @@ static void describe_deadlines(const struct engine *engine, const struct interpr
     }
     record->timer_due_ms = earliest(record->task_timeout_ms, record->heartbeat_due_ms);
     if (step->has_task)
-        describe_start_lease(engine, step, next);
+        describe_start_lease(engine, step, now, next);
 }
 
 void step_record_describe(const struct engine *engine, const struct interpreter_step *step, struct step_record *next)
+{
+    step_record_describe_at(engine, step, step->history.timestamp_ms, next);
+}
+
+void step_record_describe_at(const struct engine *engine, const struct interpreter_step *step, int64_t now_ms,
+                             struct step_record *next)
 {
     struct execution_record *record = &next->record;
     step_record_reset(next);
@@ -122,9 +129,9 @@ void step_record_describe(const struct engine *engine, const struct interpreter_
             record->task_token = step->task.token;
             record->task_resource = (char *)step->task.resource_arn;
         }
-        describe_deadlines(engine, step, next);
+        describe_deadlines(engine, step, now_ms, next);
     } else {
-        record->stop_ms = step->history.timestamp_ms;
+        record->stop_ms = now_ms;
         record->output = step->output;
         record->error = step->error;
         record->cause = step->cause;
@@ -169,7 +176,9 @@ void step_record_restart_heartbeat(const struct execution_record *record, int64_
 
 void step_record_log(const struct interpreter_step *step, const char *execution_arn)
 {
-    if (step->status == EXECUTION_SUCCEEDED)
+    if (step->in_child && step->status != EXECUTION_RUNNING)
+        log_event(LOG_INFO, "branch-ended", "A branch of %s %s", execution_arn, interpreter_status_name(step->status));
+    else if (step->status == EXECUTION_SUCCEEDED)
         log_event(LOG_INFO, "execution-succeeded", "Execution %s SUCCEEDED with output %s", execution_arn,
                   step->output);
     else if (step->status != EXECUTION_RUNNING)

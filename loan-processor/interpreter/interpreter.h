@@ -184,6 +184,7 @@ struct fork_child {
      * the step that holds it.
      */
     struct interpreter_step *step;
+    struct history_ref last_event; /* its newest event in the step's batch: the branch's lastEventId once stored */
 };
 
 struct interpreter_step {

@@ -346,6 +346,7 @@ static int start_child(struct fork *fork, long index, char *detail, size_t detai
     run->run = (struct run){ parent->machine, parent->facts,    parent->environment, child->step,    parent->budget,
                              scope,           child->branch_id, child->map_index,    child->map_item };
     run->last = fork->cursor;
+    child->last_event = run->last;
     run->cursor.state = state_machine_scope_find(scope, scope->start_at);
     fork->started++;
     if (is_map(fork))
@@ -368,6 +369,7 @@ static int take_turn(struct fork *fork, struct child_run *run, int (*what)(struc
         run->last = child->history.next_previous; /* its next event follows another (a joined fork's exit) */
     else if (history_batch_count(&child->history) > before)
         run->last = history_last(&child->history);
+    run->child->last_event = run->last;
     parent->history = child->history;
     memset(&child->history, 0, sizeof(child->history));
     history_set_previous(&parent->history, default_ref);

@@ -248,10 +248,24 @@ static int add_index_entry(struct redis_client *client, const char *state_machin
     return redis_client_command_strings(client, on_indexed, NULL, 5, argv);
 }
 
+static int add_branches_key(struct store_arguments *list, const char *execution_id);
+static void add_first_fork_prefixes(struct store_arguments *list, const char *execution_id);
+static void add_children_and_results(struct store_arguments *list, const struct execution_child *children,
+                                     size_t child_count, const struct execution_result *results, size_t result_count);
+
 int execution_store_create(struct redis_client *client, const char *execution_id, const struct execution_record *record,
                            const struct execution_fields *fields, const struct execution_events *events,
                            store_create_callback callback, void *data)
 {
+    return execution_store_create_forked(client, execution_id, record, fields, events, NULL, callback, data);
+}
+
+int execution_store_create_forked(struct redis_client *client, const char *execution_id,
+                                  const struct execution_record *record, const struct execution_fields *fields,
+                                  const struct execution_events *events, const struct execution_first_forks *forks,
+                                  store_create_callback callback, void *data)
+{
+    static const struct execution_first_forks no_forks = { 0 };
     struct store_arguments list = { 0 };
     events = events_or_none(events);
     struct execution_keys keys;
@@ -265,18 +279,27 @@ int execution_store_create(struct redis_client *client, const char *execution_id
         return -ENOMEM;
     request->callback = callback;
     request->data = data;
+    forks = forks ? forks : &no_forks;
     arguments_add_keys(&list, &keys);
+    result = add_branches_key(&list, execution_id);
     store_arguments_add(&list, execution_id);
     store_arguments_add_number(&list, (long long)events->count);
     arguments_add_placeholders(&list, events);
+    store_arguments_add_number(&list, (long long)fields->set_count);
+    store_arguments_add_number(&list, (long long)forks->child_count);
+    store_arguments_add_number(&list, (long long)forks->result_count);
+    add_first_fork_prefixes(&list, execution_id);
     arguments_add_events(&list, events);
     for (size_t i = 0; i < fields->set_count; i++) {
         store_arguments_add(&list, fields->set[i].name);
         store_arguments_add(&list, fields->set[i].value);
     }
-    result = list.failed ? -ENOMEM : add_index_entry(client, record->state_machine_arn, record->arn, record->start_ms);
+    add_children_and_results(&list, forks->children, forks->child_count, forks->results, forks->result_count);
     if (result == 0)
-        result = store_arguments_eval(client, &create_script, 3, &list, on_created, request);
+        result =
+            list.failed ? -ENOMEM : add_index_entry(client, record->state_machine_arn, record->arn, record->start_ms);
+    if (result == 0)
+        result = store_arguments_eval(client, &create_script, 4, &list, on_created, request);
     else
         store_arguments_release(&list);
     if (result < 0)
@@ -396,6 +419,31 @@ int execution_store_heartbeat(struct redis_client *client, const char *execution
     snprintf(now, sizeof(now), "%lld", (long long)now_ms);
     const char *extra[] = { token, now };
     return run_on_record_and_timers(client, &heartbeat_script, execution_id, extra, 2, callback, data);
+}
+
+int execution_store_heartbeat_branch(struct redis_client *client, const char *execution_id, const char *branch_id,
+                                     const char *token, int64_t now_ms, store_commit_callback callback, void *data)
+{
+    if (!*branch_id)
+        return execution_store_heartbeat(client, execution_id, token, now_ms, callback, data);
+    char record[EXECUTION_STORE_BRANCH_KEY_SIZE], member[EXECUTION_STORE_BRANCH_KEY_SIZE], now[24];
+    struct execution_keys keys;
+    struct store_arguments list = { 0 };
+    const struct commit_request hearer = { callback, NULL, data };
+    int result = execution_keys_of(execution_id, &keys);
+    if (result == 0)
+        result = execution_store_branch_key(execution_id, branch_id, record, sizeof(record));
+    if (result == 0)
+        result = execution_store_timer_member(execution_id, branch_id, member, sizeof(member));
+    if (result < 0)
+        return result;
+    snprintf(now, sizeof(now), "%lld", (long long)now_ms);
+    store_arguments_add(&list, record);
+    store_arguments_add(&list, keys.timers);
+    store_arguments_add(&list, token);
+    store_arguments_add(&list, now);
+    store_arguments_add(&list, member);
+    return run_status_script(client, &heartbeat_script, 2, &list, &hearer);
 }
 
 int execution_store_restore_timer(struct redis_client *client, const char *execution_id, store_commit_callback callback,
@@ -968,7 +1016,8 @@ int execution_store_load_branch(struct redis_client *client, const char *executi
 static bool is_plain_root_commit(const struct execution_branch_commit *commit)
 {
     return !*commit->branch_id && (!commit->last_event || !*commit->last_event) && commit->child_count == 0
-           && !commit->end && !commit->continuation && commit->fork_running_delta == 0 && !commit->abort;
+           && !commit->end && !commit->continuation && commit->fork_running_delta == 0 && !commit->abort
+           && commit->result_count == 0;
 }
 
 /* Writes "<branch>/<fork state>" (a fork's part of its results key) into out. Same returns. */
@@ -1113,13 +1162,53 @@ static void add_branch_commit_arguments(struct store_arguments *list, const char
     add_set_pairs(list, fields);
     for (size_t i = 0; i < fields->delete_count; i++)
         store_arguments_add(list, fields->deletes[i]);
-    for (size_t i = 0; i < commit->child_count; i++) {
-        const struct execution_child *child = &commit->children[i];
+    add_children_and_results(list, commit->children, commit->child_count, NULL, 0);
+    store_arguments_add_number(list, (long long)commit->result_count);
+    add_children_and_results(list, NULL, 0, commit->results, commit->result_count);
+}
+
+/* Appends per child its id, last event, pair count and pairs, then per result its fork, state, field and value. */
+static void add_children_and_results(struct store_arguments *list, const struct execution_child *children,
+                                     size_t child_count, const struct execution_result *results, size_t result_count)
+{
+    for (size_t i = 0; i < child_count; i++) {
+        const struct execution_child *child = &children[i];
         store_arguments_add(list, child->branch_id);
         store_arguments_add(list, child->last_event ? child->last_event : "");
         store_arguments_add_number(list, (long long)child->fields->set_count);
         add_set_pairs(list, child->fields);
     }
+    for (size_t i = 0; i < result_count; i++) {
+        const struct execution_result *result = &results[i];
+        char field[64];
+        if (key_result(snprintf(field, sizeof(field), "%s%s", result->failed ? "!" : "", result->index), sizeof(field))
+            < 0)
+            list->failed = true;
+        store_arguments_add(list, result->fork_branch_id);
+        store_arguments_add(list, result->fork_state);
+        store_arguments_add(list, field);
+        store_arguments_add(list, result->value);
+    }
+}
+
+/* Appends KEYS[4] of create_execution.lua (the live branches). Returns 0 or -ENAMETOOLONG. */
+static int add_branches_key(struct store_arguments *list, const char *execution_id)
+{
+    char branches[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    int result = execution_store_branches_key(execution_id, branches, sizeof(branches));
+    store_arguments_add(list, result == 0 ? branches : "");
+    return result;
+}
+
+/* Appends ARGV [8]-[10] of create_execution.lua: the prefixes of branch records, results and timer members. */
+static void add_first_fork_prefixes(struct store_arguments *list, const char *execution_id)
+{
+    char member[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    add_prefix(list, BRANCH_RECORD_KIND, execution_id);
+    add_prefix(list, RESULTS_KIND, execution_id);
+    if (key_result(snprintf(member, sizeof(member), "%s%c", execution_id, BRANCH_SEPARATOR), sizeof(member)) < 0)
+        list->failed = true;
+    store_arguments_add(list, member);
 }
 
 int execution_store_commit_branch(struct redis_client *client, const char *execution_id,

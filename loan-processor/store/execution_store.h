@@ -217,6 +217,25 @@ __attribute__((warn_unused_result)) int execution_store_create(struct redis_clie
                                                                const struct execution_events *events,
                                                                store_create_callback callback, void *data);
 
+/* The child branches an execution's first step forked (execution_store_create_forked()). */
+struct execution_first_forks {
+    const struct execution_child *children; /* last_event: digits (the first step's ids are known: 1, 2, ...) */
+    size_t child_count;
+    const struct execution_result *results;
+    size_t result_count;
+};
+
+/*
+ * execution_store_create() of an execution whose first step forked: in the
+ * same script, creates forks' children (records, live branch entries,
+ * timers) and writes their results (forks NULL: none). Same contract.
+ */
+__attribute__((warn_unused_result)) int
+execution_store_create_forked(struct redis_client *client, const char *execution_id,
+                              const struct execution_record *record, const struct execution_fields *fields,
+                              const struct execution_events *events, const struct execution_first_forks *forks,
+                              store_create_callback callback, void *data);
+
 /*
  * Appends events (NULL: none) and writes fields (see
  * execution_record_fields()), atomically, if the record's lastEventId is
@@ -238,6 +257,11 @@ __attribute__((warn_unused_result)) int execution_store_commit(struct redis_clie
 __attribute__((warn_unused_result)) int execution_store_heartbeat(struct redis_client *client, const char *execution_id,
                                                                   const char *token, int64_t now_ms,
                                                                   store_commit_callback callback, void *data);
+
+/* The same for the open task of a branch (branch_id "" the root: execution_store_heartbeat()). */
+__attribute__((warn_unused_result)) int
+execution_store_heartbeat_branch(struct redis_client *client, const char *execution_id, const char *branch_id,
+                                 const char *token, int64_t now_ms, store_commit_callback callback, void *data);
 
 /*
  * Claims up to limit timers of one shard due at now_ms, pushing each to
@@ -362,6 +386,16 @@ struct execution_abort {
     const char *fork_state;
 };
 
+/* A child that ended within the commit's step: its result goes into its fork's results, counted in the fork's
+   forkSucceeded or forkFailed (no signal: the step that ended it knows). */
+struct execution_result {
+    const char *fork_branch_id; /* the branch resting at the fork ("" the root) */
+    const char *fork_state;
+    const char *index;
+    bool failed; /* value is {"Error","Cause"}, else the child's output */
+    const char *value;
+};
+
 /* One commit of a branch (execution_store_commit_branch()); NULL or 0 for what it does not do. */
 struct execution_branch_commit {
     const char *branch_id; /* "" the root */
@@ -375,9 +409,11 @@ struct execution_branch_commit {
     const struct execution_child_end *end; /* the branch ends as a child: its record goes */
     bool continuation;                     /* a fork's continuation computed from expected_fork_signals */
     long expected_fork_signals;
-    long fork_running_delta;             /* added to the branch's forkRunning (HINCRBY: never lost) */
-    const struct execution_abort *abort; /* a subtree to delete */
-    int64_t now_ms;                      /* the time of a signal (end, stale continuation) */
+    long fork_running_delta;                /* added to the branch's forkRunning (HINCRBY: never lost) */
+    const struct execution_abort *abort;    /* a subtree to delete */
+    int64_t now_ms;                         /* the time of a signal (end, stale continuation) */
+    const struct execution_result *results; /* written after the children are created */
+    size_t result_count;
 };
 
 /*
@@ -393,8 +429,8 @@ struct execution_branch_commit {
  * rests at this fork: otherwise EXECUTION_ORPHANED and nothing is written).
  * A continuation whose expected_fork_signals is not the branch's
  * forkSignals any more keeps the branch's timer due at now_ms, while it
- * still rests at a fork. Then deletes abort's subtree and creates children
- * (records, live branch entries, timers). A root commit that does none of
+ * still rests at a fork. Then deletes abort's subtree, creates children
+ * (records, live branch entries, timers) and writes results. A root commit that does none of
  * the branch things is execution_store_commit(). Same contract as
  * execution_store_commit(); -ENAMETOOLONG when a key does not fit.
  */

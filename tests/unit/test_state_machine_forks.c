@@ -452,21 +452,28 @@ static void test_map_refusals(void)
     ASSERT_EQ_STR(SVF "Field 'Result' is not supported at /States/M", refusal(MAP(",'Result':{}," PROCESSOR)));
 }
 
-/* The gate: definition_check refuses a machine with a fork, at the first one in document order. */
-static void test_definition_check_refuses_forks_for_now(void)
+/* The gate: definition_check takes Parallel and inline Map states, and refuses a distributed Map. */
+static void test_definition_check_takes_forks(void)
 {
     char error[512];
     char *parallel = quote(parallel_definition);
     char *map =
         quote("{'StartAt':'A','States':{'A':{'Type':'Pass','Next':'M'},'M':{'Type':'Map','End':true," PROCESSOR "}}}");
+    char *distributed = quote("{'StartAt':'M','States':{'M':{'Type':'Map','End':true,'ItemProcessor':{"
+                              "'ProcessorConfig':{'Mode':'DISTRIBUTED','ExecutionType':'STANDARD'},"
+                              "'StartAt':'P','States':{'P':{'Type':'Pass','End':true}}}}}}");
     struct state_machine *machine = NULL;
-    ASSERT_EQ_INT(-EINVAL, definition_check(parallel, MACHINE_STANDARD, &machine, error, sizeof(error)));
-    ASSERT_NULL(machine);
-    ASSERT_EQ_STR(SVF "'Parallel' states are not supported by this engine yet at /States/P/Type", error);
-    ASSERT_EQ_INT(-EINVAL, definition_check(map, MACHINE_EXPRESS, NULL, error, sizeof(error)));
-    ASSERT_EQ_STR(SVF "'Map' states are not supported by this engine yet at /States/M/Type", error);
+    ASSERT_EQ_INT(0, definition_check(parallel, MACHINE_STANDARD, &machine, error, sizeof(error)));
+    ASSERT_NOT_NULL(machine);
+    state_machine_free(machine);
+    ASSERT_EQ_INT(0, definition_check(map, MACHINE_EXPRESS, NULL, error, sizeof(error)));
+    ASSERT_EQ_INT(-EINVAL, definition_check(distributed, MACHINE_STANDARD, NULL, error, sizeof(error)));
+    ASSERT_EQ_STR(SVF "a DISTRIBUTED 'Map' state is not supported by this engine yet at "
+                      "/States/M/ItemProcessor/ProcessorConfig/Mode",
+                  error);
     free(parallel);
     free(map);
+    free(distributed);
 }
 
 int main(void)
@@ -481,6 +488,6 @@ int main(void)
     RUN(test_transitions_stay_in_their_scope);
     RUN(test_names_are_unique_in_the_whole_machine);
     RUN(test_map_refusals);
-    RUN(test_definition_check_refuses_forks_for_now);
+    RUN(test_definition_check_takes_forks);
     return test_done();
 }

@@ -16,7 +16,9 @@
 --       [19] the abort's branch id prefix ('' no abort), [20] the prefix of branch record keys, [21] the prefix
 --       of results keys, [22] the prefix of child timer members; then the events (two entries each, see
 --       append_events), pairs and fields to delete; then per child its branch id, its last event (as [9]), its
---       number of field/value pairs and the pairs (its record is exactly those and lastEventId).
+--       number of field/value pairs and the pairs (its record is exactly those and lastEventId); then the number
+--       of results of children ended within the step and per result its fork's branch id, the fork's state
+--       number, the results field ('<index>' or '!<index>') and its value.
 -- The abort deletes records, timers and results of the subtree's nested forks that it finds in [5]: their keys
 -- are built here from [20]-[22], under the execution's hash tag (the slot of every key above).
 -- Returns the id of the first event appended (the next id when there is none): committed; 0 lastEventId moved
@@ -108,6 +110,12 @@ for c = 1, children do
   local due = redis.call('HGET', KEYS[key], 'timerDue')
   if due then redis.call('ZADD', timers, due, ARGV[22] .. id) end
   key = key + 1
+end
+for r = 1, tonumber(ARGV[at]) do
+  local owner, fork, field = ARGV[at + 4 * r - 3], ARGV[at + 4 * r - 2], ARGV[at + 4 * r - 1]
+  redis.call('HSET', ARGV[21] .. owner .. '/' .. fork, field, ARGV[at + 4 * r])
+  local parent = owner == '' and execution or ARGV[20] .. owner
+  redis.call('HINCRBY', parent, string.sub(field, 1, 1) == '!' and 'forkFailed' or 'forkSucceeded', 1)
 end
 if events > 0 then
   local state = redis.call('HMGET', execution, 'arn', 'status')
