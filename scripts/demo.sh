@@ -18,7 +18,11 @@
 #     forged     someone who learnt the valuationReference sends a forged callback first: 401
 #                InvalidSignature, published to the error topic, the execution still waits; the real,
 #                signed callback then completes it: SUCCEEDED                            ('999')
-#     all        the seven, one after the other
+#     portfolio  issue 16's workflow, several callbacks at once: a loan secured on three properties; a Map
+#                values each through the valuation service with its own callback (three tokens wait in
+#                Redis at once) while an underwriter activity, played by the script, approves in a
+#                parallel branch: SUCCEEDED                    (LoanPortfolioStateMachine)
+#     all        the eight, one after the other
 #   Without --scenario the blog's story runs (the same as prompt).
 #
 # Settings (environment): LOAN_PROCESSOR_PORT (8080), VALUATION_SERVICE_PORT
@@ -58,11 +62,11 @@ scenario_messages() { # how many error-topic messages the story ends with
   esac
 }
 if [ "$scenario" = all ]; then
-  scenarios=(prompt late duplicate none unknown failed forged)
-elif scenario_switch "$scenario" >/dev/null; then
+  scenarios=(prompt late duplicate none unknown failed forged portfolio)
+elif [ "$scenario" = portfolio ] || scenario_switch "$scenario" >/dev/null; then
   scenarios=("$scenario")
 else
-  echo "error: unknown scenario '$scenario': use prompt, late, duplicate, none, unknown, failed, forged or all" >&2
+  echo "error: unknown scenario '$scenario': use prompt, late, duplicate, none, unknown, failed, forged, portfolio or all" >&2
   exit 2
 fi
 
@@ -193,14 +197,69 @@ if "output" in description:
 if "error" in description:
     print("Error:", description.get("error"), description.get("cause", ""))
 print()
-print(f"{'ID':>3}  {'Type':<20} {'Timestamp (UTC)':<23} {'Elapsed':>9}  Details")
+print(f"{'ID':>3}  {'Type':<24} {'Timestamp (UTC)':<23} {'Elapsed':>9}  Details")
 start = history["events"][0]["timestamp"]
 for event in history["events"]:
     details = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
     summary = details.get("name") or details.get("output") or details.get("error") or details.get("resource") or ""
     when = datetime.datetime.fromtimestamp(event["timestamp"], datetime.timezone.utc).strftime("%H:%M:%S.%f")[:-3]
-    print(f"{event['id']:>3}  {event['type']:<20} {when:<23} {(event['timestamp'] - start) * 1000:7.0f} ms  {summary[:80]}")
+    print(f"{event['id']:>3}  {event['type']:<24} {when:<23} {(event['timestamp'] - start) * 1000:7.0f} ms  {summary[:80]}")
 PYTHON
+}
+
+# The portfolio story (issue 16): several callbacks at once. A loan secured on three properties: a Map values each
+# property through the valuation service, each iteration waiting for its own callback under its own token, while an
+# underwriter (an activity worker, played here) takes the credit decision in a parallel branch.
+portfolio_machine="arn:aws:states:us-east-1:123456789012:stateMachine:LoanPortfolioStateMachine"
+underwriter="arn:aws:states:us-east-1:123456789012:activity:LoanUnderwriter"
+waiting_valuation_tokens() { # execution ARN: how many of its valuationReferences still have a token in Redis
+  local reference count=0
+  for reference in $(sfn GetExecutionHistory "{\"executionArn\":\"$1\",\"maxResults\":1000}" | python3 -c '
+import json, sys
+for event in json.load(sys.stdin)["events"]:
+    if event["type"] == "TaskSubmitted" and "Payload" in event["taskSubmittedEventDetails"]["output"]:
+        print(json.loads(event["taskSubmittedEventDetails"]["output"])["Payload"]["valuationReference"])'); do
+    [ "$(redis-cli -u "$REDIS_URL" EXISTS "valuation:$reference")" = 1 ] && count=$((count + 1))
+  done
+  echo "$count"
+}
+run_portfolio_story() {
+  local application input started arn begin status description elapsed waiting task token decided=0
+  echo
+  echo "=== Scenario 'portfolio': three properties valued at once, each with its own callback, and an underwriter ==="
+  sfn CreateActivity "{\"name\":\"LoanUnderwriter\"}" >/dev/null
+  application='{"applicationReference":"app-portfolio","properties":[{"nameOrNumber":"1","postcode":"PO1 1CE"},{"nameOrNumber":"2","postcode":"PO2 2CE"},{"nameOrNumber":"3","postcode":"PO3 3CE"}]}'
+  input=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$application")
+  echo "Submitting the loan application: $application"
+  started=$(sfn StartExecution "{\"stateMachineArn\":\"$portfolio_machine\",\"input\":$input}")
+  arn=$(field "$started" executionArn)
+  echo "Execution: $arn"
+  begin=$(now)
+  status=RUNNING
+  while [ "$status" = RUNNING ]; do
+    description=$(sfn DescribeExecution "{\"executionArn\":\"$arn\"}")
+    status=$(field "$description" status)
+    [ "$status" = RUNNING ] || break
+    elapsed=$(python3 -c "print(f'{$(now) - $begin:4.1f}')")
+    waiting=$(waiting_valuation_tokens "$arn")
+    if [ "$decided" = 0 ]; then
+      task=$(sfn GetActivityTask "{\"activityArn\":\"$underwriter\",\"workerName\":\"demo-underwriter\"}")
+      token=$(field "$task" taskToken)
+      if [ -n "$token" ]; then
+        printf '\r\033[K'
+        echo "  The underwriter took its task (input: $(field "$task" input | cut -c1-80)...)"
+        echo "  Meanwhile $waiting valuation callback token(s) of this execution wait in Redis, each under its valuation:<reference>"
+        sfn SendTaskSuccess "{\"taskToken\":\"$token\",\"output\":\"{\\\"decision\\\":\\\"approved\\\"}\"}" >/dev/null
+        echo "  The underwriter approved: its branch is done; the valuations' branch still waits for callbacks."
+        decided=1
+      fi
+    fi
+    printf '\r\033[K  %s s  RUNNING: %s valuation callback token(s) waiting in Redis   ' "$elapsed" "$waiting"
+    sleep 0.5
+  done
+  printf '\r\033[K'
+  echo "Status: $status"
+  print_story_history "$description" "$arn"
 }
 
 run_story() { # scenario
@@ -265,7 +324,11 @@ if not lines:
 }
 
 for story in "${scenarios[@]}"; do
-  run_story "$story"
+  if [ "$story" = portfolio ]; then
+    run_portfolio_story
+  else
+    run_story "$story"
+  fi
 done
 
 echo

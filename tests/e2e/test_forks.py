@@ -354,6 +354,35 @@ class MapTest(ForkTestCase):
         self.assert_dense_history(loan, execution)
         self.assert_no_branch_left(execution)
 
+    def test_the_shipped_portfolio_story_waits_for_three_callbacks_and_an_underwriter(self):
+        """demo.sh --scenario portfolio: a Map of valuation callbacks beside an activity, in one Parallel."""
+        loan, _ = self.start_stack()
+        status, body = self.sfn(loan, "CreateActivity", {"name": "LoanUnderwriter"})
+        self.assertEqual(200, status, body)
+        properties = [{"nameOrNumber": str(i), "postcode": "PO1 1CE"} for i in (1, 2, 3)]
+        execution = self.start_execution(loan, {"applicationReference": "app-p", "properties": properties},
+                                         name="portfolio", state_machine_arn=machine_arn("LoanPortfolioStateMachine"))
+        # The valuations come back while the underwriter has not answered: the execution waits for its activity.
+        wait_until(lambda: self.types(loan, execution).count("MapIterationSucceeded") == 3, 20,
+                   what="the three valuations")
+        self.assertEqual("RUNNING", self.describe(loan, execution)["status"])
+        types = self.types(loan, execution)
+        self.assertLess(max(i for i, t in enumerate(types) if t == "TaskSubmitted"), types.index("TaskSucceeded"),
+                        "the three valuation requests were all submitted before the first callback")
+        status, task = self.sfn(loan, "GetActivityTask", {
+            "activityArn": f"arn:aws:states:{REGION}:{ACCOUNT}:activity:LoanUnderwriter", "workerName": "u"})
+        self.assertEqual(200, status, task)
+        self.assertEqual(properties, json.loads(task["input"])["properties"])
+        status, body = self.succeed(loan, task["taskToken"], {"decision": "approved"})
+        self.assertEqual(200, status, body)
+        description = self.wait_for_status(loan, execution, "SUCCEEDED", timeout=20)
+        output = json.loads(description["output"])
+        self.assertEqual({"decision": "approved"}, output["decision"])
+        self.assertEqual([property_value(str(i), "PO1 1CE") for i in (1, 2, 3)],
+                         [valuation["propertyValue"] for valuation in output["valuations"]])
+        self.assert_dense_history(loan, execution)
+        self.assert_no_branch_left(execution)
+
     def test_kill_9_midway_through_a_map_completes_every_iteration_once(self):
         server = self.start()
         execution = self.run_machine(server, "ActivityMap", {"items": list(range(20))})
