@@ -212,6 +212,15 @@ PYTHON
 # underwriter (an activity worker, played here) takes the credit decision in a parallel branch.
 portfolio_machine="arn:aws:states:us-east-1:123456789012:stateMachine:LoanPortfolioStateMachine"
 underwriter="arn:aws:states:us-east-1:123456789012:activity:LoanUnderwriter"
+start_story_execution() { # state machine ARN, loan application (JSON): starts an execution; sets arn
+  local input started
+  input=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$2")
+  echo "Submitting the loan application: $2"
+  started=$(sfn StartExecution "{\"stateMachineArn\":\"$1\",\"input\":$input}")
+  arn=$(field "$started" executionArn)
+  echo "Execution: $arn"
+}
+
 waiting_valuation_tokens() { # execution ARN: how many of its valuationReferences still have a token in Redis
   local reference count=0
   for reference in $(sfn GetExecutionHistory "{\"executionArn\":\"$1\",\"maxResults\":1000}" | python3 -c '
@@ -224,16 +233,12 @@ for event in json.load(sys.stdin)["events"]:
   echo "$count"
 }
 run_portfolio_story() {
-  local application input started arn begin status description elapsed waiting task token decided=0
+  local application arn begin status description elapsed waiting task token decided=0
   echo
   echo "=== Scenario 'portfolio': three properties valued at once, each with its own callback, and an underwriter ==="
   sfn CreateActivity "{\"name\":\"LoanUnderwriter\"}" >/dev/null
   application='{"applicationReference":"app-portfolio","properties":[{"nameOrNumber":"1","postcode":"PO1 1CE"},{"nameOrNumber":"2","postcode":"PO2 2CE"},{"nameOrNumber":"3","postcode":"PO3 3CE"}]}'
-  input=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$application")
-  echo "Submitting the loan application: $application"
-  started=$(sfn StartExecution "{\"stateMachineArn\":\"$portfolio_machine\",\"input\":$input}")
-  arn=$(field "$started" executionArn)
-  echo "Execution: $arn"
+  start_story_execution "$portfolio_machine" "$application"
   begin=$(now)
   status=RUNNING
   while [ "$status" = RUNNING ]; do
@@ -263,20 +268,16 @@ run_portfolio_story() {
 }
 
 run_story() { # scenario
-  local name_or_number expected application input started arn begin status description elapsed token_key
+  local name_or_number expected application arn begin status description elapsed token_key
   local last_id count deadline forged=0
   name_or_number=$(scenario_switch "$1")
   expected=$(scenario_messages "$1")
   last_id=$(redis-cli -u "$REDIS_URL" --json XREVRANGE "$topic" + - COUNT 1 |
     python3 -c 'import json,sys; e=json.load(sys.stdin); print(e[0][0] if e else "0-0")')
   application="{\"applicationReference\":\"app-$1\",\"property\":{\"nameOrNumber\":\"$name_or_number\",\"postcode\":\"PO1 1CE\"}}"
-  input=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$application")
   echo
   echo "=== Scenario '$1': the valuation service is asked to value '$name_or_number' ==="
-  echo "Submitting the loan application: $application"
-  started=$(sfn StartExecution "{\"stateMachineArn\":\"$machine\",\"input\":$input}")
-  arn=$(field "$started" executionArn)
-  echo "Execution: $arn"
+  start_story_execution "$machine" "$application"
   begin=$(now)
   status=RUNNING
   while [ "$status" = RUNNING ]; do

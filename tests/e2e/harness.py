@@ -14,6 +14,7 @@ or that printed a sanitizer report, fails the test that started it.
 """
 
 import atexit
+import http.client
 import http.server
 import json
 import os
@@ -78,6 +79,50 @@ def health_limit_s():
             _sanitizer_build = False
     overload = os.getloadavg()[0] / (os.cpu_count() or 1)
     return 0.1 * (4 if _sanitizer_build else 1) * max(1.0, overload)
+
+
+def raw_request(base_url, method, path, body=None, headers=None, timeout=10):
+    """(status, body bytes) of one request on its own connection: nothing decoded, so that a body that is not UTF-8
+    shows."""
+    host, port = base_url.split("//", 1)[1].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def health_seconds(server):
+    """How long server took to answer GET /health (infinity when it did not answer 200)."""
+    started = time.monotonic()
+    status, _ = raw_request(server.base_url, "GET", "/health", timeout=5)
+    elapsed = time.monotonic() - started
+    return elapsed if status == 200 else float("inf")
+
+
+def assert_responsive(test, server, send):
+    """Runs send() while a second client polls server's GET /health; asserts (with test) that every answer, and one
+    after, took less than health_limit_s(). Returns what send() returned."""
+    stop = threading.Event()
+    latencies = []
+
+    def probe():
+        while not stop.is_set():
+            latencies.append(health_seconds(server))
+            time.sleep(0.005)
+    thread = threading.Thread(target=probe)
+    thread.start()
+    try:
+        result = send()
+    finally:
+        stop.set()
+        thread.join(10)
+    latencies.append(health_seconds(server))
+    slow = [f"{seconds * 1000:.0f} ms" for seconds in latencies if seconds > health_limit_s()]
+    test.assertEqual([], slow, f"GET /health took over health_limit_s() ({len(latencies)} probes)")
+    return result
 
 
 def wait_until(condition, timeout, interval=0.02, what="condition"):

@@ -10,10 +10,7 @@ AWS documents no text for invalid UTF-8 in a request; this API answers Serializa
 AWS's JSON reader (Jackson): "Invalid UTF-8 start byte 0x.." / "Invalid UTF-8 middle byte 0x..".
 """
 
-import http.client
 import json
-import threading
-import time
 import urllib.parse
 
 import harness
@@ -41,16 +38,6 @@ INVALID_UTF8 = {
 }
 
 
-def raw_request(base_url, method, path, body=None, headers=None, timeout=10):
-    """(status, body bytes): nothing decoded, so that a body that is not UTF-8 shows."""
-    host, port = base_url.split("//", 1)[1].split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
 
 
 def strict_json(data):
@@ -58,11 +45,6 @@ def strict_json(data):
     return json.loads(data.decode("utf-8"))
 
 
-def health_seconds(server):
-    started = time.monotonic()
-    status, _ = raw_request(server.base_url, "GET", "/health", timeout=5)
-    elapsed = time.monotonic() - started
-    return elapsed if status == 200 else float("inf")
 
 
 class HostileCase(StackTestCase):
@@ -73,32 +55,13 @@ class HostileCase(StackTestCase):
     # ---- helpers ----
 
     def responsive(self, send, server=None):
-        """Runs send() while a second client polls GET /health; asserts each answer (and one after) took less than harness.health_limit_s()."""
-        server = server or self.loan
-        stop = threading.Event()
-        latencies = []
-
-        def probe():
-            while not stop.is_set():
-                latencies.append(health_seconds(server))
-                time.sleep(0.005)
-        thread = threading.Thread(target=probe)
-        thread.start()
-        try:
-            result = send()
-        finally:
-            stop.set()
-            thread.join(10)
-        latencies.append(health_seconds(server))
-        slow = [f"{seconds * 1000:.0f} ms" for seconds in latencies if seconds > harness.health_limit_s()]
-        self.assertEqual([], slow, f"GET /health took over harness.health_limit_s() ({len(latencies)} probes)")
-        return result
+        return harness.assert_responsive(self, server or self.loan, send)
 
     def sfn_raw(self, operation, body, server=None):
         """POSTs body (bytes) as operation; returns (status, strict JSON answer); checks responsiveness."""
         server = server or self.loan
         headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"AWSStepFunctions.{operation}"}
-        status, data = self.responsive(lambda: raw_request(server.base_url, "POST", "/", body, headers), server)
+        status, data = self.responsive(lambda: harness.raw_request(server.base_url, "POST", "/", body, headers), server)
         return status, strict_json(data)
 
     def assert_sfn_error(self, answer, code, message_start=None):
@@ -312,7 +275,7 @@ class LongQuotedValues(HostileCase):
         for path in ["/console/api/graph?stateMachineArn=%FF%FE", "/console/api/graph?executionArn=arn%C3",
                      "/console/api/valuation?reference=%FF"]:
             with self.subTest(path=path):
-                status, data = self.responsive(lambda: raw_request(self.loan.base_url, "GET", path))
+                status, data = self.responsive(lambda: harness.raw_request(self.loan.base_url, "GET", path))
                 body = strict_json(data)
                 self.assertEqual(400, status, body)
                 self.assertTrue(body["error"] and body["message"], body)
@@ -320,7 +283,7 @@ class LongQuotedValues(HostileCase):
 
 class ValuationReferences(HostileCase):
     def callback(self, body):
-        status, data = self.responsive(lambda: raw_request(
+        status, data = self.responsive(lambda: harness.raw_request(
             self.loan.base_url, "POST", "/valuation-callback", body if isinstance(body, bytes) else
             json.dumps(body).encode(), {"Content-Type": "application/json"}))
         return status, strict_json(data)
@@ -331,7 +294,7 @@ class ValuationReferences(HostileCase):
                 status, body = self.callback({"valuationReference": reference, "propertyValue": 1})
                 self.assertEqual(404, status, body)
                 self.assertEqual("UnknownValuationReference", body["error"])
-                status, view = self.responsive(lambda: raw_request(
+                status, view = self.responsive(lambda: harness.raw_request(
                     self.loan.base_url, "GET", f"/console/api/valuation?reference={reference}"))
                 self.assertEqual(200, status, view)
                 self.assertIsNone(strict_json(view)["taskToken"])
@@ -346,7 +309,7 @@ class ValuationReferences(HostileCase):
                 if "\u0000" in reference:
                     continue  # a query value ends at %00
                 path = "/console/api/valuation?reference=" + urllib.parse.quote(reference, safe="")
-                status, data = self.responsive(lambda: raw_request(self.loan.base_url, "GET", path))
+                status, data = self.responsive(lambda: harness.raw_request(self.loan.base_url, "GET", path))
                 self.assertEqual(400, status, data)
                 self.assertEqual("InvalidParameter", strict_json(data)["error"])
         self.assertEqual(set(), self.keys() - before - {f"sns:{harness.ERROR_TOPIC}"})
@@ -378,12 +341,12 @@ class ValuationServiceBodies(StackTestCase):
                   b'{"property":{"nameOrNumber":1e400,"postcode":"X1"},"callbackUrl":"http://127.0.0.1:1/"}']
         for raw in bodies:
             with self.subTest(body=raw):
-                status, data = raw_request(service.base_url, "POST", "/valuation-request", raw,
+                status, data = harness.raw_request(service.base_url, "POST", "/valuation-request", raw,
                                            {"Content-Type": "application/json"})
                 body = strict_json(data)
                 self.assertEqual(400, status, body)
                 self.assertEqual("InvalidJson", body["error"])
-                self.assertLess(health_seconds(service), harness.health_limit_s())
+                self.assertLess(harness.health_seconds(service), harness.health_limit_s())
 
 
 class RedisOutOfMemory(HostileCase):

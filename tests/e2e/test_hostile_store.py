@@ -6,9 +6,7 @@ before anything is stored. Each case checks the status, the JSON error, and that
 second client's GET /health is answered within harness.health_limit_s() while the hostile request runs and after it.
 """
 
-import http.client
 import json
-import threading
 import time
 
 import harness
@@ -43,22 +41,8 @@ def nested(levels):
     return "[" * levels + "]" * levels
 
 
-def raw_request(base_url, method, path, body=None, headers=None, timeout=30):
-    host, port = base_url.split("//", 1)[1].split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
 
 
-def health_seconds(server):
-    started = time.monotonic()
-    status, _ = raw_request(server.base_url, "GET", "/health", timeout=5)
-    elapsed = time.monotonic() - started
-    return elapsed if status == 200 else float("inf")
 
 
 class StoreCase(StackTestCase):
@@ -67,31 +51,12 @@ class StoreCase(StackTestCase):
         self.loan = self.start_loan_processor(extra_state_machines=MACHINES)
 
     def responsive(self, send, server=None):
-        """Runs send() while a second client polls GET /health; asserts every answer took under the limit."""
-        server = server or self.loan
-        stop = threading.Event()
-        latencies = []
-
-        def probe():
-            while not stop.is_set():
-                latencies.append(health_seconds(server))
-                time.sleep(0.005)
-        thread = threading.Thread(target=probe)
-        thread.start()
-        try:
-            result = send()
-        finally:
-            stop.set()
-            thread.join(10)
-        latencies.append(health_seconds(server))
-        slow = [f"{seconds * 1000:.0f} ms" for seconds in latencies if seconds > harness.health_limit_s()]
-        self.assertEqual([], slow, f"GET /health took over harness.health_limit_s() ({len(latencies)} probes)")
-        return result
+        return harness.assert_responsive(self, server or self.loan, send)
 
     def sfn_call(self, operation, body):
         headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": f"AWSStepFunctions.{operation}"}
         status, data = self.responsive(
-            lambda: raw_request(self.loan.base_url, "POST", "/", json.dumps(body).encode(), headers))
+            lambda: harness.raw_request(self.loan.base_url, "POST", "/", json.dumps(body).encode(), headers))
         return status, json.loads(data) if data else None
 
     def assert_sfn_error(self, answer, status, code, *fragments):
@@ -143,7 +108,7 @@ class DeepDocuments(StoreCase):
 
     def test_a_webhook_body_nested_over_the_limit_is_refused(self):
         body = '{"valuationReference":"r","propertyValue":1,"extra":' + nested(MAX_NESTING + 1) + "}"
-        status, data = self.responsive(lambda: raw_request(
+        status, data = self.responsive(lambda: harness.raw_request(
             self.loan.base_url, "POST", "/valuation-callback", body.encode(), {"Content-Type": "application/json"}))
         answer = json.loads(data)
         self.assertEqual(400, status, answer)
