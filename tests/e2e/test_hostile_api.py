@@ -14,8 +14,8 @@ UnknownOperationException for a target that names no operation.
 import json
 
 import harness
-from harness import ACCOUNT, LOAN_MACHINE_ARN, REGION
-from test_hostile_input import HostileCase, raw_request, strict_json
+from harness import ACCOUNT, LOAN_MACHINE_ARN, REGION, raw_request
+from test_hostile_input import HostileCase, strict_json
 
 EXECUTION_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:LoanProcessorStateMachine:nope"
 ACTIVITY_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:activity:Nope"
