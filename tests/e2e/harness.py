@@ -436,7 +436,7 @@ class ServerDidNotStart(AssertionError):
 
     def __init__(self, name, status, logs):
         super().__init__(f"{name} exited with status {status} before it was up:\n{logs[-2000:]}")
-        self.address_in_use = "address in use" in logs
+        self.address_in_use = "address already in use" in logs.lower()   # strerror(EADDRINUSE) in the log
 
 
 class Server:

@@ -77,13 +77,23 @@ MACHINES = {
 
 
 class ForkTestCase(StackTestCase):
-    def start(self, **environment):
+    def launch(self, port=None, **environment):
+        """A loan-processor with MACHINES on this test's Redis (the activity is not created)."""
         settings = {"ACTIVITY_POLL_SECONDS": "2"}
         settings.update(environment)
-        server = self.start_loan_processor(extra_state_machines=MACHINES, **settings)
+        return self.start_loan_processor(port=port, extra_state_machines=MACHINES, **settings)
+
+    def start(self, **environment):
+        server = self.launch(**environment)
         status, body = self.sfn(server, "CreateActivity", {"name": ACTIVITY})
         self.assertEqual(200, status, body)
         return server
+
+    def restart_after_kill_9(self, server, **environment):
+        """Kills server with SIGKILL and starts another on its port and this test's Redis."""
+        server.stop(kill=True)
+        self.servers.remove(server)
+        return self.launch(port=server.port, **environment)
 
     def run_machine(self, server, name, application, execution="run-1"):
         return self.start_execution(server, application, name=execution, state_machine_arn=machine_arn(name))
@@ -100,6 +110,58 @@ class ForkTestCase(StackTestCase):
             self.assertIn("taskToken", task, f"only {len(tasks)} of {count} tasks were queued")
             tasks.append(task)
         return tasks
+
+    def take_open_tasks(self, server, limit, wait_for=1, timeout=20):
+        """Waits (up to timeout s) until wait_for tasks are queued and takes one, then takes every task queued, up to
+        limit in all."""
+        wait_until(lambda: self.redis.command("LLEN", QUEUE_KEY) >= wait_for, timeout, what=f"{wait_for} queued tasks")
+        tasks = [self.take_task(server)]
+        self.assertIn("taskToken", tasks[0])
+        while len(tasks) < limit and self.redis.command("LLEN", QUEUE_KEY):
+            tasks.append(self.take_task(server))
+        return tasks
+
+    def answer_together(self, servers, tasks, threads):
+        """Answers each task with {"done": its input} from threads threads released at once (a barrier), thread i
+        through servers[i % len(servers)]; returns the (status, body) answers."""
+        answers, lock, barrier = [], threading.Lock(), threading.Barrier(threads)
+
+        def answer(number):
+            server = servers[number % len(servers)]
+            barrier.wait()
+            for task in tasks[number::threads]:
+                result = self.succeed(server, task["taskToken"], {"done": json.loads(task["input"])})
+                with lock:
+                    answers.append(result)
+        workers = [threading.Thread(target=answer, args=(number,)) for number in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        return answers
+
+    def answer_all(self, servers, count, threads=2, seed=0, batch=1):
+        """Takes count tasks from servers[0], batch after batch (an inline Map runs 40 iterations at once): each batch
+        is every task queued once min(batch, what is left) are, shuffled by a random seeded with seed and answered
+        with answer_together; returns the (status, body) answers."""
+        shuffler, answers = random.Random(seed), []
+        while len(answers) < count:
+            left = count - len(answers)
+            tasks = self.take_open_tasks(servers[0], left, wait_for=min(batch, left))
+            shuffler.shuffle(tasks)
+            answers += self.answer_together(servers, tasks, threads)
+        return answers
+
+    def assert_map_applied_once(self, server, execution, count, timeout=20):
+        """The execution succeeded with {"done": i} for each of its count items in item order, each iteration's
+        activity and iteration applied once, a dense history and no branch key left."""
+        description = self.wait_for_status(server, execution, "SUCCEEDED", timeout=timeout)
+        self.assertEqual([{"done": i} for i in range(count)], json.loads(description["output"]))
+        types = [event["type"] for event in self.assert_dense_history(server, execution)]
+        self.assertEqual(count, types.count("ActivitySucceeded"))
+        self.assertEqual(count, types.count("MapIterationSucceeded"))
+        self.assertEqual(1, types.count("MapStateSucceeded"))
+        self.assert_no_branch_left(execution)
 
     def succeed(self, server, token, output):
         return self.sfn(server, "SendTaskSuccess", {"taskToken": token, "output": json.dumps(output)})
@@ -224,45 +286,36 @@ class MapTest(ForkTestCase):
         self.assertEqual(1, types.count("MapStateSucceeded"))
         self.assert_no_branch_left(execution)
 
-    def answer_all(self, server, count, threads=2):
-        """Takes count tasks (as many as are queued at a time: an inline Map runs 40 iterations at once) and answers
-        them in random order from several threads at once; returns the statuses."""
-        statuses = []
-        lock = threading.Lock()
-
-        def answer(part):
-            for task in part:
-                index = json.loads(task["input"])
-                status, _ = self.succeed(server, task["taskToken"], {"done": index})
-                with lock:
-                    statuses.append(status)
-
-        while len(statuses) < count:
-            tasks = [self.take_task(server)]
-            self.assertIn("taskToken", tasks[0], f"only {len(statuses)} of {count} tasks were queued")
-            while len(statuses) + len(tasks) < count and self.redis.command("LLEN", QUEUE_KEY):
-                tasks.append(self.take_task(server))
-            random.shuffle(tasks)
-            workers = [threading.Thread(target=answer, args=(tasks[i::threads],)) for i in range(threads)]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
-        return statuses
-
     def test_a_map_of_50_activity_tasks_answered_at_once_applies_each_once(self):
         server = self.start()
         execution = self.run_machine(server, "ActivityMap", {"items": list(range(50))})
-        statuses = self.answer_all(server, 50)
-        self.assertEqual([200] * 50, statuses)
-        description = self.wait_for_status(server, execution, "SUCCEEDED", timeout=20)
-        self.assertEqual([{"done": i} for i in range(50)], json.loads(description["output"]))
-        events = self.assert_dense_history(server, execution)
-        types = [event["type"] for event in events]
-        self.assertEqual(50, types.count("ActivitySucceeded"))
-        self.assertEqual(50, types.count("MapIterationSucceeded"))
-        self.assertEqual(1, types.count("MapStateSucceeded"))
-        self.assert_no_branch_left(execution)
+        self.assertEqual([(200, {})] * 50, self.answer_all([server], 50))
+        self.assert_map_applied_once(server, execution, 50)
+
+    def test_two_instances_answer_the_tasks_of_one_map_concurrently_each_applied_once(self):
+        first, second = self.start(), self.launch()
+        execution = self.run_machine(first, "ActivityMap", {"items": list(range(40))})
+        # Taken from the first instance; one thread answers through the first, the other through the second.
+        self.assertEqual([(200, {})] * 40, self.answer_all([first, second], 40, threads=2, seed=16, batch=40))
+        self.assert_map_applied_once(second, execution, 40)
+
+    def test_200_iterations_whose_40_open_tasks_are_answered_at_once_by_8_threads(self):
+        server = self.start()
+        execution = self.run_machine(server, "ActivityMap", {"items": list(range(200))})
+        self.assertEqual([(200, {})] * 200, self.answer_all([server], 200, threads=8, seed=200, batch=40))
+        self.assert_map_applied_once(server, execution, 200)
+
+    def test_500_iterations_answered_in_random_order_across_a_kill_9_each_complete_once(self):
+        settings = {"TASK_START_LEASE_SECONDS": "3"}   # an iteration whose task start the kill cut is started again
+        server = self.start(**settings)
+        execution = self.run_machine(server, "ActivityMap", {"items": list(range(500))})
+        answers = self.answer_all([server], 250, seed=1)
+        held = self.take_open_tasks(server, 40)                   # taken before the kill, answered after it
+        server = self.restart_after_kill_9(server, **settings)
+        answers += self.answer_together([server], held, 2)
+        answers += self.answer_all([server], 500 - len(answers), seed=2)
+        self.assertEqual([(200, {})] * 500, answers)
+        self.assert_map_applied_once(server, execution, 500, timeout=30)
 
     def test_max_concurrency_2_runs_two_iterations_at_a_time(self):
         server = self.start()
@@ -389,10 +442,7 @@ class MapTest(ForkTestCase):
         tasks = self.take_tasks(server, 20)
         for task in tasks[:10]:
             self.assertEqual(200, self.succeed(server, task["taskToken"], {"i": json.loads(task["input"])})[0])
-        server.stop(kill=True)
-        self.servers.remove(server)
-        server = self.start_loan_processor(port=server.port, extra_state_machines=MACHINES,
-                                           ACTIVITY_POLL_SECONDS="2")
+        server = self.restart_after_kill_9(server)
         for task in tasks[10:]:
             self.assertEqual(200, self.succeed(server, task["taskToken"], {"i": json.loads(task["input"])})[0])
         description = self.wait_for_status(server, execution, "SUCCEEDED", timeout=20)
@@ -401,7 +451,6 @@ class MapTest(ForkTestCase):
         self.assertEqual(20, types.count("MapIterationSucceeded"))
         self.assertEqual(1, types.count("MapStateSucceeded"))
         self.assert_no_branch_left(execution)
-
 
 if __name__ == "__main__":
     harness.main()
