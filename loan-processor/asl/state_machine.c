@@ -405,6 +405,9 @@ int state_machine_parse(const char *definition, size_t length, struct state_mach
     }
     if ((result = check_query_language(machine->document, error, error_size)) < 0
         || (result = state_machine_parse_scope(&parser, machine->document, &machine->root, top_fields)) < 0
+        || (result = state_machine_parse_integer(machine->document, "", "TimeoutSeconds", 1, 99999999,
+                                                 &machine->timeout_seconds, error, error_size))
+               < 0
         || (result = check_unique_names(machine, error, error_size)) < 0)
         goto failed;
     machine->start_at = machine->root.start_at;

@@ -155,6 +155,7 @@ struct state_machine {
     struct state_scope root;
     struct state_definition **all_states;
     size_t all_state_count;
+    long timeout_seconds; /* the top-level TimeoutSeconds: how long an execution may run; 0 when not set */
 };
 
 /*

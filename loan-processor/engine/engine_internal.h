@@ -105,8 +105,18 @@ struct step_record {
 /* Frees what the step record owns and empties it. */
 void step_record_reset(struct step_record *next);
 
-/* The fields to commit (next->fields), from next's record and mask; returns them. */
+/*
+ * The fields to commit (next->fields), from next's record and mask; returns
+ * them. When the record carries the root's execution deadline
+ * (execution_timeout_ms: set it from the loaded record) and the commit
+ * writes the timer of a running execution, the timer is the earlier of the
+ * two, so the top-level TimeoutSeconds fires whatever the execution rests on.
+ */
 const struct execution_fields *step_record_fields(struct step_record *next);
+
+/* When an execution of machine started at start_ms times out (TimeoutSeconds under TIME_SCALE), or 0: never. */
+int64_t step_record_execution_deadline(const struct engine *engine, const struct state_machine *machine,
+                                       int64_t start_ms);
 
 /*
  * The events of step as the commit takes them (next->events, built from
@@ -304,7 +314,8 @@ void execution_change_timer_due(const char *execution_id, void *data);
 
 /* What a due timer means for the record it belongs to. */
 enum timer_action {
-    TIMER_RESTORE, /* nothing is due yet: put the timer back as the record says */
+    TIMER_RESTORE,             /* nothing is due yet: put the timer back as the record says */
+    TIMER_EXECUTION_TIMED_OUT, /* the root ran past the machine's top-level TimeoutSeconds: it ends TIMED_OUT */
     TIMER_TASK_TIMED_OUT,
     TIMER_HEARTBEAT_MISSED,
     TIMER_TASK_START_EXPIRED, /* the open task's start was not confirmed within its lease: start it again */

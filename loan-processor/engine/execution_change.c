@@ -137,6 +137,8 @@ static enum timer_action decide_timer(const struct execution_record *record, int
     bool running = record && record->status && strcmp(record->status, "RUNNING") == 0;
     if (!running || !record->timer_due_ms || record->timer_due_ms > now_ms)
         return TIMER_RESTORE;
+    if (record->execution_timeout_ms && now_ms >= record->execution_timeout_ms)
+        return TIMER_EXECUTION_TIMED_OUT;
     if (!record->resting || strcmp(record->resting, "task") != 0)
         return TIMER_ELAPSED;
     if (record->task_timeout_ms && now_ms >= record->task_timeout_ms)
@@ -190,6 +192,8 @@ static int interpret_change(struct change_operation *operation, const struct sta
     if (operation->failing_refused)
         result =
             interpreter_fail_execution(position, "States.Runtime", STORE_REFUSED_CAUSE, &environment, &operation->step);
+    else if (operation->kind == CHANGE_TIMER && action == TIMER_EXECUTION_TIMED_OUT)
+        result = interpreter_execution_timed_out(position, &environment, &operation->step);
     else if (operation->kind == CHANGE_TIMER && action == TIMER_ELAPSED && position->resting == RESTING_FORK)
         result = interpreter_fork_continue(machine, facts, position, &operation->results.progress, &environment,
                                            &operation->step);
@@ -286,6 +290,7 @@ static void change_start_lease(struct change_operation *operation)
         step_record_renew_start_lease(operation->engine, record, wall_clock_now_ms(), next);
     else
         step_record_confirm_start(record, next);
+    next->record.execution_timeout_ms = record->execution_timeout_ms;
     if (commit_branch_fields(operation, record->task_token, NULL, step_record_fields(next), on_start_lease_committed)
         < 0)
         execution_change_finish(operation, -EIO);
@@ -313,6 +318,7 @@ static int commit_change(struct change_operation *operation)
     } else {
         step_record_describe(operation->engine, &operation->step, next);
     }
+    next->record.execution_timeout_ms = record->execution_timeout_ms; /* the root's deadline stays its timer's bound */
     int result = step_record_events(&operation->step, next, &events);
     if (result < 0)
         return result;
@@ -413,7 +419,7 @@ void execution_change_find_definition(struct change_operation *operation)
     const struct execution_record *record = operation->record;
     int result = -EIO;
     if (operation->kind == CHANGE_TIMER && !operation->failing_refused && fork_change_rests_at_fork(record)
-        && !operation->results_read) {
+        && operation->action != TIMER_EXECUTION_TIMED_OUT && !operation->results_read) {
         if (!record->fork_state || fork_change_read_results(operation) < 0)
             execution_change_finish(operation, -EIO);
         return;

@@ -131,6 +131,8 @@ static int store_execution(struct start_operation *operation)
     record->role_arn = machine->role_arn;
     record->definition_hash = machine->definition_hash;
     record->start_ms = operation->start_ms;
+    record->execution_timeout_ms =
+        step_record_execution_deadline(operation->engine, operation->definition->machine, operation->start_ms);
     operation->next.mask = EXECUTION_FIELDS_ALL;
     step_record_fields(&operation->next);
     if (operation->step.status == EXECUTION_RUNNING && operation->step.resting == RESTING_FORK)

@@ -20,8 +20,31 @@ void step_record_reset(struct step_record *next)
     memset(next, 0, sizeof(*next));
 }
 
+/* The earlier of two deadlines, where 0 means "none". */
+static int64_t earliest(int64_t a, int64_t b)
+{
+    return !a || (b && b < a) ? b : a;
+}
+
+/* A duration of the definition (ms) under TIME_SCALE; at least 1 ms. */
+static int64_t scaled_ms(const struct engine *engine, int64_t ms)
+{
+    double scaled = (double)ms * engine->config.time_scale;
+    return scaled < 1 ? 1 : (int64_t)scaled;
+}
+
+int64_t step_record_execution_deadline(const struct engine *engine, const struct state_machine *machine,
+                                       int64_t start_ms)
+{
+    return machine->timeout_seconds ? start_ms + scaled_ms(engine, (int64_t)machine->timeout_seconds * 1000) : 0;
+}
+
 const struct execution_fields *step_record_fields(struct step_record *next)
 {
+    struct execution_record *record = &next->record;
+    bool running = !(next->mask & EXECUTION_FIELD_STATUS) || (record->status && strcmp(record->status, "RUNNING") == 0);
+    if (running && (next->mask & EXECUTION_FIELD_TIMER_DUE))
+        record->timer_due_ms = earliest(record->timer_due_ms, record->execution_timeout_ms);
     execution_record_fields(&next->record, next->mask, &next->fields);
     if (next->state_entered[0] && (next->mask & EXECUTION_FIELD_STATE_ENTERED_EVENT_ID))
         execution_record_fields_override(&next->fields, EXECUTION_FIELD_STATE_ENTERED_EVENT_ID, next->state_entered);
@@ -50,19 +73,6 @@ int step_record_events(const struct interpreter_step *step, struct step_record *
     next->events.has_placeholders = next->events.placeholder_fields || history_batch_has_placeholders(&step->history);
     *events = &next->events;
     return 0;
-}
-
-/* The earlier of two deadlines, where 0 means "none". */
-static int64_t earliest(int64_t a, int64_t b)
-{
-    return !a || (b && b < a) ? b : a;
-}
-
-/* A duration of the definition (ms) under TIME_SCALE; at least 1 ms. */
-static int64_t scaled_ms(const struct engine *engine, int64_t ms)
-{
-    double scaled = (double)ms * engine->config.time_scale;
-    return scaled < 1 ? 1 : (int64_t)scaled;
 }
 
 /*

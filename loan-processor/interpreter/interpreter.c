@@ -682,6 +682,17 @@ int interpreter_fail_execution(const struct execution_position *position, const 
     return interpreter_end_failed(step, error, cause);
 }
 
+int interpreter_execution_timed_out(const struct execution_position *position,
+                                    const struct step_environment *environment, struct interpreter_step *step)
+{
+    if (interpreter_step_init(step, position->stored_events, environment->now_ms) < 0)
+        return -ENOMEM;
+    if (position->branch_id && position->branch_id[0])
+        return -EINVAL;
+    step->status = EXECUTION_TIMED_OUT;
+    return history_append(&step->history, "ExecutionTimedOut", "executionTimedOutEventDetails", NULL) < 0 ? -ENOMEM : 0;
+}
+
 /* Sets up the step of the fork resting at position; the fork's state, or NULL with *result set. */
 const struct state_definition *
 interpreter_begin_fork_step(const struct state_machine *machine, const struct execution_facts *facts,

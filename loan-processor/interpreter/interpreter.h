@@ -349,6 +349,18 @@ __attribute__((warn_unused_result)) int interpreter_fail_execution(const struct 
                                                                    struct interpreter_step *step);
 
 /*
+ * The execution resting at position ran past its state machine's top-level
+ * TimeoutSeconds: one ExecutionTimedOut event with empty details (AWS
+ * records a timed-out execution with neither error nor cause) and the
+ * execution TIMED_OUT, whatever it was waiting for (the caller closes the
+ * open task and aborts any child branches in the same commit). Returns 0,
+ * -ENOMEM, or -EINVAL when position is a child branch's.
+ */
+__attribute__((warn_unused_result)) int interpreter_execution_timed_out(const struct execution_position *position,
+                                                                        const struct step_environment *environment,
+                                                                        struct interpreter_step *step);
+
+/*
  * The fork resting at position (RESTING_FORK) goes on with progress: when
  * a child failed, the fork fails (MapIterationAborted for the iterations
  * still running, ParallelStateFailed/MapStateFailed, then its Retry, Catch

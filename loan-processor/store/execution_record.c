@@ -42,6 +42,7 @@ static const struct {
     { "heartbeatIntervalMs", FIELD_INT64, offsetof(struct execution_record, heartbeat_interval_ms) },
     { "taskStartDue", FIELD_INT64, offsetof(struct execution_record, task_start_due_ms) },
     { "taskParameters", FIELD_STRING, offsetof(struct execution_record, task_parameters) },
+    { "executionTimeoutDue", FIELD_INT64, offsetof(struct execution_record, execution_timeout_ms) },
     /* the branch fields, in the order of enum execution_branch_field */
     { "mapIndex", FIELD_STRING, offsetof(struct execution_record, map_index) },
     { "mapItem", FIELD_STRING, offsetof(struct execution_record, map_item) },
@@ -54,7 +55,7 @@ static const struct {
     { "forkSignals", FIELD_LONG, offsetof(struct execution_record, fork_signals) },
 };
 
-_Static_assert(EXECUTION_FIELD_TASK_PARAMETERS == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
+_Static_assert(EXECUTION_FIELD_EXECUTION_TIMEOUT == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_record_field");
 _Static_assert(EXECUTION_BRANCH_FIELD_FORK_SIGNALS == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_branch_field");

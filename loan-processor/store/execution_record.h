@@ -37,8 +37,9 @@ struct execution_record {
     int64_t task_timeout_ms;  /* 0 when the open task has no timeout */
     int64_t heartbeat_due_ms; /* 0 when the open task has no heartbeat */
     int64_t heartbeat_interval_ms;
-    int64_t task_start_due_ms; /* the open task's start is unconfirmed until then (0: confirmed) */
-    char *task_parameters;     /* while unconfirmed: the task's resolved Parameters (JSON), to start it again */
+    int64_t task_start_due_ms;    /* the open task's start is unconfirmed until then (0: confirmed) */
+    char *task_parameters;        /* while unconfirmed: the task's resolved Parameters (JSON), to start it again */
+    int64_t execution_timeout_ms; /* the root's: when the machine's top-level TimeoutSeconds ends it (0: never) */
     /* A child branch's own (see docs/execution-model.md; branch fields, outside the mask above): */
     char *map_index; /* an iteration's index, decimal text (index 0 is a value), or NULL */
     char *map_item;  /* an iteration's item (JSON), or NULL */
@@ -81,9 +82,10 @@ enum execution_record_field {
     EXECUTION_FIELD_HEARTBEAT_INTERVAL = 1u << 24,
     EXECUTION_FIELD_TASK_START_DUE = 1u << 25,
     EXECUTION_FIELD_TASK_PARAMETERS = 1u << 26,
+    EXECUTION_FIELD_EXECUTION_TIMEOUT = 1u << 27,
 };
 
-#define EXECUTION_RECORD_FIELD_COUNT 27
+#define EXECUTION_RECORD_FIELD_COUNT 28
 
 /*
  * The fields of branches and forks, as bits of a second mask: they are
@@ -127,7 +129,8 @@ enum execution_branch_field {
 /* The fields set when an execution is created, besides those of its first step. */
 #define EXECUTION_FIELDS_IDENTITY                                                                           \
     (EXECUTION_FIELD_ARN | EXECUTION_FIELD_STATE_MACHINE_ARN | EXECUTION_FIELD_NAME | EXECUTION_FIELD_INPUT \
-     | EXECUTION_FIELD_ROLE_ARN | EXECUTION_FIELD_DEFINITION_HASH | EXECUTION_FIELD_START)
+     | EXECUTION_FIELD_ROLE_ARN | EXECUTION_FIELD_DEFINITION_HASH | EXECUTION_FIELD_START                   \
+     | EXECUTION_FIELD_EXECUTION_TIMEOUT)
 
 /* A field to set: name and NUL-terminated value. */
 struct store_field {

@@ -69,7 +69,7 @@ static bool same_record(const struct execution_record *a, const struct execution
            && a->state_entered_event_id == b->state_entered_event_id && a->state_entered_ms == b->state_entered_ms
            && a->timer_due_ms == b->timer_due_ms && a->task_timeout_ms == b->task_timeout_ms
            && a->heartbeat_due_ms == b->heartbeat_due_ms && a->heartbeat_interval_ms == b->heartbeat_interval_ms
-           && a->task_start_due_ms == b->task_start_due_ms;
+           && a->task_start_due_ms == b->task_start_due_ms && a->execution_timeout_ms == b->execution_timeout_ms;
 }
 
 static struct execution_record running_record(void)
@@ -98,6 +98,7 @@ static struct execution_record running_record(void)
         .heartbeat_interval_ms = 900,
         .task_start_due_ms = 1700000001500,
         .task_parameters = "{\"p\":\"q\"}",
+        .execution_timeout_ms = 1700000005000,
     };
 }
 
@@ -107,7 +108,7 @@ static void test_a_record_survives_fields_and_hash(void)
     struct execution_fields fields;
     struct execution_hash_entry entries[EXECUTION_RECORD_FIELD_COUNT];
     execution_record_fields(&record, EXECUTION_FIELDS_ALL, &fields);
-    ASSERT_EQ_INT(23, (int)fields.set_count);
+    ASSERT_EQ_INT(24, (int)fields.set_count);
     ASSERT_EQ_INT(4, (int)fields.delete_count); /* output, error, cause, stopDate */
     ASSERT_EQ_INT(0, execution_record_from_hash(entries, hash_of(&fields, entries), &read));
     ASSERT_TRUE(same_record(&record, read));

@@ -229,6 +229,33 @@ static void test_release_is_safe_on_a_zeroed_step(void)
 
 /* ---- Wait ------------------------------------------------------------------- */
 
+/* The top-level TimeoutSeconds ran out while a Wait rests: one ExecutionTimedOut, neither error nor cause. */
+static void test_an_execution_times_out_whatever_it_waits_for(void)
+{
+    static const char definition[] = "{\"TimeoutSeconds\":1,\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+                                     "\"Seconds\":10,\"End\":true}}}";
+    struct session session;
+    struct interpreter_step step;
+    struct step_environment environment = { .now_ms = NOW_MS + 1000 };
+    memset(&step, 0, sizeof(step));
+    ASSERT_TRUE(session_open(&session, definition, "{}"));
+    ASSERT_EQ_INT(0, session_start(&session));
+    ASSERT_EQ_INT(0, interpreter_execution_timed_out(&session.position, &environment, &step));
+    ASSERT_EQ_INT(EXECUTION_TIMED_OUT, step.status);
+    ASSERT_EQ_INT(0, render_step(&step));
+    check_history(&step, 3, NOW_MS + 1000, "ExecutionTimedOut");
+    ASSERT_TRUE(
+        printed_equals(cJSON_GetObjectItemCaseSensitive(event_at(&step, 0), "executionTimedOutEventDetails"), "{}"));
+    ASSERT_NULL(step.error);
+    ASSERT_NULL(step.cause);
+    ASSERT_NULL(step.output);
+    interpreter_step_release(&step);
+    session.position.branch_id = "4.0";
+    ASSERT_EQ_INT(-EINVAL, interpreter_execution_timed_out(&session.position, &environment, &step));
+    interpreter_step_release(&step);
+    session_close(&session);
+}
+
 /* Wait state W with fields (each ending with a comma), going on to the Pass state After. */
 #define WAIT_MACHINE(fields) MACHINE("W", "\"W\":{\"Type\":\"Wait\"," fields "\"Next\":\"After\"}," END_PASS("After"))
 
@@ -575,6 +602,7 @@ int main(void)
     RUN(test_status_names);
     RUN(test_resting_names);
     RUN(test_release_is_safe_on_a_zeroed_step);
+    RUN(test_an_execution_times_out_whatever_it_waits_for);
     /* Wait */
     RUN(test_wait_seconds_rests_then_goes_on);
     RUN(test_wait_seconds_path);

@@ -415,6 +415,26 @@ static void test_accepts_an_activity_arn_as_resource(void)
                             "\"arn:aws:states:us-east-1:123456789012:activity:\",\"End\":true}}}");
 }
 
+static void test_parses_the_top_level_timeout(void)
+{
+    char error[256] = "";
+    struct state_machine *machine = NULL;
+    static const char timed[] =
+        "{\"TimeoutSeconds\":5,\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}";
+    static const char untimed[] = "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}";
+    ASSERT_EQ_INT(0, state_machine_parse(timed, strlen(timed), &machine, error, sizeof(error)));
+    ASSERT_EQ_INT(5, (int)machine->timeout_seconds);
+    state_machine_free(machine);
+    machine = NULL;
+    ASSERT_EQ_INT(0, state_machine_parse(untimed, strlen(untimed), &machine, error, sizeof(error)));
+    ASSERT_EQ_INT(0, (int)machine->timeout_seconds);
+    state_machine_free(machine);
+    ASSERT_DEFINITION_ERROR(
+        "SCHEMA_VALIDATION_FAILED: The value for the field 'TimeoutSeconds' must be a positive integer at "
+        "/TimeoutSeconds",
+        "{\"TimeoutSeconds\":0,\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}");
+}
+
 static void test_rejects_bad_timeouts(void)
 {
     ASSERT_DEFINITION_ERROR(
@@ -1076,6 +1096,7 @@ int main(void)
     RUN(test_rejects_task_without_or_with_bad_resource);
     RUN(test_accepts_an_activity_arn_as_resource);
     RUN(test_rejects_bad_timeouts);
+    RUN(test_parses_the_top_level_timeout);
     RUN(test_rejects_bad_paths);
     RUN(test_rejects_a_dollar_key_without_a_path_at_the_field);
     RUN(test_accepts_the_cdk_double_suffix_and_intrinsics_at_definition_time);
