@@ -14,6 +14,7 @@
 #include "interpreter_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,27 @@ static int note_failure(struct fork *fork, long index, const char *error, const 
     return (error && !fork->error) || (cause && !fork->cause) ? -ENOMEM : 0;
 }
 
+/*
+ * The Map's MaxConcurrencyPath, selected from its effective input. A value
+ * that is not a whole number gets AWS's recorded cause, quoting the value
+ * (a string's text, any other value's JSON); a negative one the generic
+ * whole-number text. -EINVAL with detail.
+ */
+static int select_max_concurrency(const char *path, const cJSON *input, long *number, char *detail, size_t detail_size)
+{
+    const cJSON *value = interpreter_select_field(path, "MaxConcurrencyPath", input, detail, detail_size);
+    if (!value)
+        return -EINVAL;
+    if (cJSON_IsNumber(value) && value->valuedouble == floor(value->valuedouble))
+        return interpreter_select_whole_number(path, "MaxConcurrencyPath", 0, input, number, detail, detail_size);
+    char *text = cJSON_IsString(value) ? NULL : interpreter_print_document(value);
+    snprintf(detail, detail_size,
+             "The MaxConcurrencyPath field refers to value \"%s\" which is not a valid integer: %s",
+             cJSON_IsString(value) ? value->valuestring : (text ? text : ""), path);
+    cJSON_free(text);
+    return -EINVAL;
+}
+
 /* A Map's items and MaxConcurrency; -EINVAL with detail when its input does not give them. */
 static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
 {
@@ -228,9 +250,7 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
         return -EINVAL;
     }
     if (map->max_concurrency_path
-        && interpreter_select_whole_number(map->max_concurrency_path, "MaxConcurrencyPath", 0, fork->effective,
-                                           &concurrency, detail, detail_size)
-               < 0)
+        && select_max_concurrency(map->max_concurrency_path, fork->effective, &concurrency, detail, detail_size) < 0)
         return -EINVAL;
     fork->max_concurrency = concurrency <= 0 || concurrency > INTERPRETER_MAX_INLINE_CONCURRENCY
                                 ? INTERPRETER_MAX_INLINE_CONCURRENCY

@@ -339,6 +339,33 @@ static void test_map_items_not_an_array(void)
     state_machine_free(machine);
 }
 
+/* A MaxConcurrencyPath value that is not a whole number: AWS's recorded cause quotes it (test_max_concurrency_path). */
+static void test_map_max_concurrency_path_not_an_integer(void)
+{
+    static const char definition[] =
+        "{\"StartAt\":\"MapState\",\"States\":{\"MapState\":{\"Type\":\"Map\",\"ItemsPath\":\"$.items\","
+        "\"MaxConcurrencyPath\":\"$.m\",\"ItemProcessor\":" HANDLE_ITEM ",\"End\":true}}}";
+    static const struct {
+        const char *input;
+        const char *cause;
+    } cases[] = {
+        { "{\"items\":[1],\"m\":\"NoNumber\"}",
+          "The MaxConcurrencyPath field refers to value \"NoNumber\" which is not a valid integer: $.m" },
+        { "{\"items\":[1],\"m\":{}}",
+          "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: $.m" },
+        { "{\"items\":[1],\"m\":1.5}",
+          "The MaxConcurrencyPath field refers to value \"1.5\" which is not a valid integer: $.m" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct execution_facts with = facts_with(cases[i].input);
+        struct interpreter_step step;
+        struct state_machine *machine = start(definition, &with, &step);
+        check_runtime_failure(&step, "MapState", 2, cases[i].cause);
+        interpreter_step_release(&step);
+        state_machine_free(machine);
+    }
+}
+
 static void test_map_over_too_many_items(void)
 {
     static const char definition[] =
@@ -756,6 +783,7 @@ int main(void)
     RUN(test_map_iteration_failure_caught_by_the_map);
     RUN(test_map_retried_then_failed);
     RUN(test_map_items_not_an_array);
+    RUN(test_map_max_concurrency_path_not_an_integer);
     RUN(test_map_over_too_many_items);
     RUN(test_parallel_with_a_task_branch);
     RUN(test_map_of_callbacks_answered_out_of_order);
