@@ -25,6 +25,8 @@
 -- on, -1 the token is not the open one, -2 no such record, -3 the child's fork was left (nothing written).
 -- include: _append_events.lua
 -- include: _mirror_timer.lua
+-- include: _branches.lua
+-- include: _publish_change.lua
 local record, history, timers, execution, branches = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ending, key = ARGV[14] ~= '', 6
 local now = ARGV[11]
@@ -53,9 +55,8 @@ end
 local sets, removes = take(pairs * 2), take(deletes)
 if ending then
   local parent, results = KEYS[6], KEYS[7]
-  redis.call('HSET', results, ARGV[14], ARGV[15])
+  record_child_result(results, parent, ARGV[14], ARGV[15])
   redis.call('HINCRBY', parent, 'forkRunning', -1)
-  redis.call('HINCRBY', parent, string.sub(ARGV[14], 1, 1) == '!' and 'forkFailed' or 'forkSucceeded', 1)
   redis.call('HINCRBY', parent, 'forkSignals', 1)
   redis.call('HSET', parent, 'timerDue', now)
   redis.call('ZADD', timers, now, ARGV[16])
@@ -73,8 +74,7 @@ else
   if record == execution then
     mirror_timer(record, timers, ARGV[6])
   else
-    local due = redis.call('HGET', record, 'timerDue')
-    if due then redis.call('ZADD', timers, due, ARGV[6]) else redis.call('ZREM', timers, ARGV[6]) end
+    mirror_branch_timer(record, timers, ARGV[6])
   end
   if ARGV[12] ~= '' then
     local state = redis.call('HMGET', record, 'resting', 'forkSignals')
@@ -104,22 +104,13 @@ for c = 1, children do
   if resolve then resolve_fields(fields, ARGV[8], base) end
   fields[#fields + 1] = 'lastEventId'
   fields[#fields + 1] = reference(ref, tostring(base + events))
-  redis.call('DEL', KEYS[key])
-  redis.call('HSET', KEYS[key], unpack(fields))
-  redis.call('ZADD', branches, 0, id)
-  local due = redis.call('HGET', KEYS[key], 'timerDue')
-  if due then redis.call('ZADD', timers, due, ARGV[22] .. id) end
+  create_branch(KEYS[key], branches, timers, id, ARGV[22] .. id, fields)
   key = key + 1
 end
 for r = 1, tonumber(ARGV[at]) do
   local owner, fork, field = ARGV[at + 4 * r - 3], ARGV[at + 4 * r - 2], ARGV[at + 4 * r - 1]
-  redis.call('HSET', ARGV[21] .. owner .. '/' .. fork, field, ARGV[at + 4 * r])
-  local parent = owner == '' and execution or ARGV[20] .. owner
-  redis.call('HINCRBY', parent, string.sub(field, 1, 1) == '!' and 'forkFailed' or 'forkSucceeded', 1)
+  record_child_result(ARGV[21] .. owner .. '/' .. fork, owner == '' and execution or ARGV[20] .. owner, field,
+    ARGV[at + 4 * r])
 end
-if events > 0 then
-  local state = redis.call('HMGET', execution, 'arn', 'status')
-  redis.call('PUBLISH', 'sfn:execution-changes', cjson.encode({executionArn = state[1], status = state[2],
-    lastEventId = base + events}))
-end
+if events > 0 then publish_change(execution, base + events) end
 return base + 1

@@ -31,5 +31,5 @@ if deletes > 0 then
 end
 if events > 0 then redis.call('HSET', KEYS[1], 'lastEventId', tostring(base + events)) end
 mirror_timer(KEYS[1], KEYS[3], ARGV[6])
-if events > 0 then publish_change(KEYS[1]) end
+if events > 0 then publish_change(KEYS[1], base + events) end
 return base + 1

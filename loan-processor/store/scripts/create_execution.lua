@@ -14,6 +14,7 @@
 -- (The state machine's index is in another slot: execution_store_create() writes it before.)
 -- include: _append_events.lua
 -- include: _mirror_timer.lua
+-- include: _branches.lua
 -- include: _publish_change.lua
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local existing = redis.call('HGETALL', KEYS[1])
@@ -38,19 +39,16 @@ for c = 1, tonumber(ARGV[6]) do
   local id, last, count = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2])
   at = at + 3
   local child = take(count * 2)
+  if resolve then resolve_fields(child, ARGV[4], base) end
   child[#child + 1] = 'lastEventId'
   child[#child + 1] = last
-  redis.call('HSET', ARGV[8] .. id, unpack(child))
-  redis.call('ZADD', KEYS[4], 0, id)
-  local due = redis.call('HGET', ARGV[8] .. id, 'timerDue')
-  if due then redis.call('ZADD', KEYS[3], due, ARGV[10] .. id) end
+  create_branch(ARGV[8] .. id, KEYS[4], KEYS[3], id, ARGV[10] .. id, child)
 end
 for r = 1, tonumber(ARGV[7]) do
   local owner, fork, field = ARGV[at], ARGV[at + 1], ARGV[at + 2]
-  redis.call('HSET', ARGV[9] .. owner .. '/' .. fork, field, ARGV[at + 3])
-  local parent = owner == '' and KEYS[1] or ARGV[8] .. owner
-  redis.call('HINCRBY', parent, string.sub(field, 1, 1) == '!' and 'forkFailed' or 'forkSucceeded', 1)
+  record_child_result(ARGV[9] .. owner .. '/' .. fork, owner == '' and KEYS[1] or ARGV[8] .. owner, field,
+    ARGV[at + 3])
   at = at + 4
 end
-publish_change(KEYS[1])
+publish_change(KEYS[1], base + n)
 return {1, base + 1}
