@@ -64,9 +64,9 @@ void execution_change_finish(struct change_operation *operation, int status)
             log_event(LOG_WARN, "timer-deferred", "the timer of %s could not be handled now; it fires again later",
                       operation->execution_id);
         else if (status == -EPROTO)
-            log_event(LOG_ERROR, "timer-refused",
-                      "Redis refused even the failure of %s (see store-refused); its timer fires again later",
-                      operation->execution_id);
+            log_event(
+                LOG_ERROR, "timer-refused", "Redis refused %s of %s (see store-refused); its timer fires again later",
+                operation->failing_refused ? "even the failure" : "the change of a branch", operation->execution_id);
         execution_timers_handled(operation->engine->timers);
     } else {
         const char *execution_status = status == 0 ? interpreter_status_name(operation->step.status) : NULL;
@@ -88,8 +88,12 @@ static bool commit_not_applied(struct change_operation *operation, int status, e
 {
     if (status == 0 && outcome == EXECUTION_COMMITTED)
         return false;
-    if (status == -EPROTO && operation->kind == CHANGE_TIMER && !operation->failing_refused) {
-        /* Refused for good, so refused again at every firing: the execution fails instead of resting for ever. */
+    if (status == -EPROTO && operation->kind == CHANGE_TIMER && !operation->failing_refused
+        && !operation->branch_id[0]) {
+        /*
+         * Refused for good, so refused again at every firing: the execution fails instead of resting for ever.
+         * (Only the root's step can end it; a child branch's refused timer is logged and fires again later.)
+         */
         log_event(LOG_ERROR, "timer-refused",
                   "Redis refused the change the timer of %s makes (see store-refused); the execution fails",
                   operation->execution_id);

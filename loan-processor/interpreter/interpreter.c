@@ -679,6 +679,8 @@ int interpreter_fail_execution(const struct execution_position *position, const 
 {
     if (interpreter_step_init(step, position->stored_events, environment->now_ms) < 0)
         return -ENOMEM;
+    if (position->branch_id && position->branch_id[0])
+        return -EINVAL;
     return interpreter_end_failed(step, error, cause);
 }
 

@@ -341,7 +341,8 @@ interpreter_activity_schedule_failed(const struct state_machine *machine, const 
  * The execution at position fails at once with error and cause (either may
  * be NULL): one ExecutionFailed event. For a change the store refuses for
  * good (the engine cannot record the step the execution would take). Same
- * returns.
+ * returns; -EINVAL for a position in a child branch (only the root's step
+ * can end the execution).
  */
 __attribute__((warn_unused_result)) int interpreter_fail_execution(const struct execution_position *position,
                                                                    const char *error, const char *cause,
