@@ -53,11 +53,15 @@ static const struct {
     { "forkSucceeded", FIELD_LONG, offsetof(struct execution_record, fork_succeeded) },
     { "forkFailed", FIELD_LONG, offsetof(struct execution_record, fork_failed) },
     { "forkSignals", FIELD_LONG, offsetof(struct execution_record, fork_signals) },
+    { "mapRunArn", FIELD_STRING, offsetof(struct execution_record, map_run_arn) },
+    { "historyOf", FIELD_STRING, offsetof(struct execution_record, history_of) },
+    { "childExecution", FIELD_STRING, offsetof(struct execution_record, child_execution) },
+    { "parentExecution", FIELD_STRING, offsetof(struct execution_record, parent_execution) },
 };
 
 _Static_assert(EXECUTION_FIELD_EXECUTION_TIMEOUT == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_record_field");
-_Static_assert(EXECUTION_BRANCH_FIELD_FORK_SIGNALS == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
+_Static_assert(EXECUTION_BRANCH_FIELD_PARENT_EXECUTION == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_branch_field");
 
 /* The address of field i of record. */

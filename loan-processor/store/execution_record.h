@@ -51,6 +51,11 @@ struct execution_record {
     long fork_succeeded;
     long fork_failed;
     long fork_signals; /* children ended since the fork was entered (docs/execution-model.md, "Joins and signals") */
+    /* A distributed Map (docs/execution-model.md, "Distributed Map"): */
+    char *map_run_arn;      /* a branch resting at a distributed Map: its Map Run; a child execution's record: its */
+    char *history_of;       /* a branch in a child execution: that execution's id, whose history it writes */
+    char *child_execution;  /* an iteration of a distributed Map: the id of the child execution it is */
+    char *parent_execution; /* a child execution's record: the id of the execution that started its Map Run */
 };
 
 /* The fields of a record, as bits of a mask. */
@@ -103,14 +108,20 @@ enum execution_branch_field {
     EXECUTION_BRANCH_FIELD_FORK_SUCCEEDED = 1u << 6,
     EXECUTION_BRANCH_FIELD_FORK_FAILED = 1u << 7,
     EXECUTION_BRANCH_FIELD_FORK_SIGNALS = 1u << 8,
+    EXECUTION_BRANCH_FIELD_MAP_RUN_ARN = 1u << 9,
+    EXECUTION_BRANCH_FIELD_HISTORY_OF = 1u << 10,
+    EXECUTION_BRANCH_FIELD_CHILD_EXECUTION = 1u << 11,
+    EXECUTION_BRANCH_FIELD_PARENT_EXECUTION = 1u << 12,
 };
 
-#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 9
+#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 13
 
 /* The branch fields of an iteration, and the fork fields of a branch resting at a fork. */
 #define EXECUTION_BRANCH_FIELDS_ITERATION (EXECUTION_BRANCH_FIELD_MAP_INDEX | EXECUTION_BRANCH_FIELD_MAP_ITEM)
-#define EXECUTION_BRANCH_FIELDS_FORK \
-    ((1u << EXECUTION_RECORD_BRANCH_FIELD_COUNT) - 1 - EXECUTION_BRANCH_FIELDS_ITERATION)
+#define EXECUTION_BRANCH_FIELDS_FORK                                                                              \
+    (EXECUTION_BRANCH_FIELD_FORK_STATE | EXECUTION_BRANCH_FIELD_FORK_LENGTH | EXECUTION_BRANCH_FIELD_FORK_STARTED \
+     | EXECUTION_BRANCH_FIELD_FORK_RUNNING | EXECUTION_BRANCH_FIELD_FORK_SUCCEEDED                                \
+     | EXECUTION_BRANCH_FIELD_FORK_FAILED | EXECUTION_BRANCH_FIELD_FORK_SIGNALS | EXECUTION_BRANCH_FIELD_MAP_RUN_ARN)
 
 /* Every field of both masks. */
 #define EXECUTION_RECORD_ALL_FIELD_COUNT (EXECUTION_RECORD_FIELD_COUNT + EXECUTION_RECORD_BRANCH_FIELD_COUNT)
