@@ -64,29 +64,11 @@ static int check_express(const struct state_machine *machine, char *error, size_
     return 0;
 }
 
-/* The engine runs Parallel and inline Map states; a distributed Map (child executions) is refused here. */
-static int check_forks(const struct state_machine *machine, char *error, size_t error_size)
-{
-    for (size_t i = 0; i < machine->all_state_count; i++) {
-        const struct state_definition *state = machine->all_states[i];
-        if (state->type != STATE_MAP || !state->map.distributed)
-            continue;
-        snprintf(error, error_size,
-                 "SCHEMA_VALIDATION_FAILED: a DISTRIBUTED 'Map' state is not supported by this engine yet at "
-                 "%s/ItemProcessor/ProcessorConfig/Mode",
-                 state->where);
-        return -EINVAL;
-    }
-    return 0;
-}
-
 int definition_check(const char *text, enum machine_type type, struct state_machine **machine_out, char *error,
                      size_t error_size)
 {
     struct state_machine *machine = NULL;
     int result = state_machine_parse(text, strlen(text), &machine, error, error_size);
-    if (result == 0)
-        result = check_forks(machine, error, error_size);
     if (result == 0 && type == MACHINE_EXPRESS)
         result = check_express(machine, error, error_size);
     if (result == 0 && machine_out) {

@@ -204,6 +204,9 @@ __attribute__((warn_unused_result)) int task_start_settle_activity_check(int sta
 #define FORK_COMMIT_BRANCH_SIZE 128
 #define FORK_COMMIT_NUMBER_SIZE 24
 
+/* Room for a child execution's or Map Run's id ("<stateMachine>/<label>:<uuid>"). */
+#define MAP_RUN_ID_SIZE 256
+
 /* A child branch a commit creates. */
 struct fork_commit_child {
     const struct interpreter_step *step; /* borrowed from the step that started it */
@@ -211,6 +214,7 @@ struct fork_commit_child {
     char map_index[FORK_COMMIT_NUMBER_SIZE];
     char fork_state[FORK_COMMIT_NUMBER_SIZE];
     char last_event[HISTORY_REF_TEXT_SIZE];
+    char child_id[MAP_RUN_ID_SIZE]; /* an iteration of a distributed Map: the child execution's id */
 };
 
 /* A child that ended within its step, as its fork's result. */
@@ -220,6 +224,59 @@ struct fork_commit_result {
     char index[FORK_COMMIT_NUMBER_SIZE];
     char *value; /* owned */
 };
+
+/* ---- map_run_commit.c ---- */
+
+/* What a step_environment's map_run callback knows: the execution starting a Map Run. */
+struct map_run_origin {
+    const char *execution_id;
+    const char *state_machine_arn;
+};
+
+/*
+ * The writes a commit makes for a distributed Map (docs/execution-model.md,
+ * "Distributed Map"): its Map Run's record and index, its child executions'
+ * records, first events and index. Owns the writes and the texts they hold.
+ */
+struct map_run_commit {
+    struct store_write *writes;
+    size_t count, capacity;
+    char **texts;
+    size_t text_count, text_capacity;
+};
+
+/*
+ * step_environment.map_run (context: a struct map_run_origin): a new Map
+ * Run's ARN, its uuid drawn until its id falls in the execution's shard. 0,
+ * -EINVAL (the state machine ARN is not one), -ENAMETOOLONG or -EIO.
+ */
+int map_run_commit_arn(void *context, const char *label, char *out, size_t size);
+
+/*
+ * Adds the creation of child, an iteration of the Map Run map_run_arn
+ * started at now_ms by the execution identity (the branch record holding
+ * the parent's identity): its record, its ExecutionStarted, its place in the
+ * Map Run's index and count. Writes its id into child_id. 0 or a negative
+ * errno (nothing added).
+ */
+__attribute__((warn_unused_result)) int map_run_commit_child(struct map_run_commit *commit, const char *map_run_arn,
+                                                             const struct execution_record *identity,
+                                                             const struct fork_child *child, int64_t now_ms,
+                                                             char child_id[MAP_RUN_ID_SIZE]);
+
+/*
+ * Adds what a continuation of the distributed Map that fork (a branch record
+ * resting at it, with its execution's identity) rests at writes for its Map
+ * Run: the record (only if absent) and index entry from the values the step
+ * resolved, and when step ended the Map Run, its status and stop date. 0 or
+ * a negative errno.
+ */
+__attribute__((warn_unused_result)) int map_run_commit_continue(struct map_run_commit *commit,
+                                                                const struct execution_record *fork,
+                                                                const struct interpreter_step *step, int64_t now_ms);
+
+/* Frees what commit owns and empties it; safe on a zeroed one. */
+void map_run_commit_reset(struct map_run_commit *commit);
 
 /* What a commit writes for the forks of a step resting at a fork (borrowing from the step: keep it alive). */
 struct fork_commit {
@@ -232,6 +289,7 @@ struct fork_commit {
     bool placeholders;                        /* a child's stateEnteredEventId is a placeholder of the batch */
     long running;                             /* the step's own children still running */
     char fork_state[FORK_COMMIT_NUMBER_SIZE]; /* the number of the fork the step rests at */
+    struct map_run_commit map_run;            /* a distributed Map's child executions created */
 };
 
 /*
@@ -257,6 +315,18 @@ __attribute__((warn_unused_result)) int fork_commit_describe(const struct engine
                                                              const struct state_machine *machine, const char *branch_id,
                                                              const struct interpreter_step *step, long known_base,
                                                              struct fork_commit *forks);
+
+/*
+ * fork_commit_describe() for the step of branch (its record, with its
+ * execution's identity): children inherit its historyOf, and a distributed
+ * Map's iterations become child executions of its Map Run.
+ */
+__attribute__((warn_unused_result)) int fork_commit_describe_in(const struct engine *engine,
+                                                                const struct state_machine *machine,
+                                                                const struct execution_record *branch,
+                                                                const char *branch_id,
+                                                                const struct interpreter_step *step, long known_base,
+                                                                struct fork_commit *forks);
 
 /* Sets next's fork fields for a branch entering the fork step rests at (before step_record_fields()). */
 void fork_commit_describe_fork(const struct interpreter_step *step, struct fork_commit *forks,

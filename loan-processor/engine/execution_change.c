@@ -181,6 +181,7 @@ static int interpret_change(struct change_operation *operation, const struct sta
 {
     const struct engine_task_report *outcome = &operation->outcome;
     char *fresh_token = NULL;
+    struct map_run_origin origin = { operation->execution_id, facts->state_machine_arn };
     int result = task_token_create_for_branch(operation->execution_id, operation->branch_id, &fresh_token);
     struct step_environment environment = {
         .now_ms = wall_clock_now_ms(),
@@ -190,6 +191,8 @@ static int interpret_change(struct change_operation *operation, const struct sta
         .missing_activity = operation->missing_activity,
         .branch_token = fork_commit_branch_token,
         .token_context = operation->execution_id,
+        .map_run = map_run_commit_arn,
+        .map_run_context = &origin,
     };
     if (result < 0)
         return result;
@@ -246,6 +249,7 @@ static int commit_branch_fields(struct change_operation *operation, const char *
         .events = events,
         .fields = fields,
         .now_ms = wall_clock_now_ms(),
+        .history_of = operation->record->history_of,
     };
     return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &commit, callback,
                                          operation);

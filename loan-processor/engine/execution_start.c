@@ -83,6 +83,7 @@ static int interpret_start(struct start_operation *operation)
     int result = task_token_create(operation->execution_id, &token);
     if (result < 0)
         return result;
+    struct map_run_origin origin = { operation->execution_id, machine->arn };
     struct execution_facts facts = {
         .execution_arn = operation->execution_arn,
         .execution_name = operation->name,
@@ -101,6 +102,8 @@ static int interpret_start(struct start_operation *operation)
         .missing_activity = operation->missing_activity,
         .branch_token = fork_commit_branch_token,
         .token_context = operation->execution_id,
+        .map_run = map_run_commit_arn,
+        .map_run_context = &origin,
     };
     result = interpreter_start(operation->definition->machine, &facts, &environment, &operation->step);
     free(token);

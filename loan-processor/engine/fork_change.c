@@ -86,10 +86,13 @@ int fork_change_commit(struct change_operation *operation)
         .continuation = was_fork && operation->kind == CHANGE_TIMER,
         .expected_fork_signals = record->fork_signals,
         .abort = was_fork && !same_fork && record->fork_state ? &abort : NULL,
+        .history_of = record->history_of,
     };
     unsigned branch_mask = was_fork ? EXECUTION_BRANCH_FIELDS_FORK : 0; /* a fork left: its fields go */
-    int result = fork_commit_describe(operation->engine, operation->definition->machine, operation->branch_id, step, -1,
-                                      &operation->forks);
+    int result = fork_commit_describe_in(operation->engine, operation->definition->machine, record,
+                                         operation->branch_id, step, -1, &operation->forks);
+    if (result == 0 && commit.continuation)
+        result = map_run_commit_continue(&operation->forks.map_run, record, step, commit.now_ms);
     if (result == 0 && at_fork)
         branch_mask = describe_fork_fields(operation, same_fork);
     if (result == 0 && operation->branch_id[0] && step->status != EXECUTION_RUNNING) {
@@ -111,6 +114,8 @@ int fork_change_commit(struct change_operation *operation)
         next->events.has_placeholders = true;
     }
     fork_commit_add(&operation->forks, &commit);
+    commit.writes = operation->forks.map_run.writes;
+    commit.write_count = operation->forks.map_run.count;
     return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &commit,
                                          execution_change_committed, operation);
 }

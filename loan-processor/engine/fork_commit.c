@@ -90,8 +90,10 @@ static void describe_fork(const struct interpreter_step *step, char *fork_state,
     record->fork_succeeded = 0;
     record->fork_failed = 0;
     record->fork_signals = 0;
-    /* iterations wait to be started (the step's budget ran out): its continuation is due at once */
-    if (step->fork.started < step->fork.length && running < step->fork.max_concurrency)
+    record->map_run_arn = step->map_run_arn;
+    /* iterations wait to be started (the step's budget ran out, or a distributed Map's continuation starts them):
+       its continuation is due at once */
+    if ((step->fork.started < step->fork.length && running < step->fork.max_concurrency) || step->map_run_arn)
         record->timer_due_ms = now_ms;
 }
 
@@ -121,9 +123,41 @@ static int add_result(struct fork_commit *forks, const struct fork_child *child)
     return 0;
 }
 
+/* Who creates the children of a commit: the committing branch's record (with its execution's identity), or NULL. */
+struct creator {
+    const struct execution_record *branch;
+};
+
+/*
+ * A child's place among the executions: an iteration of a distributed Map
+ * becomes a child execution (its record, first event and Map Run's count),
+ * which its branch and every branch under it write the history of; any
+ * other child writes where its creator writes. 0 or a negative code.
+ */
+static int place_child(struct fork_commit *forks, const struct creator *creator, const struct fork_child *child,
+                       int64_t now_ms, struct fork_commit_child *entry, unsigned *branch_mask)
+{
+    struct execution_record *record = &entry->next.record;
+    if (child->child_execution) {
+        if (!creator->branch || !creator->branch->map_run_arn)
+            return -EINVAL;
+        int result = map_run_commit_child(&forks->map_run, creator->branch->map_run_arn, creator->branch, child, now_ms,
+                                          entry->child_id);
+        if (result < 0)
+            return result;
+        record->child_execution = entry->child_id;
+        record->history_of = entry->child_id;
+        *branch_mask |= EXECUTION_BRANCH_FIELD_CHILD_EXECUTION | EXECUTION_BRANCH_FIELD_HISTORY_OF;
+        return 0;
+    }
+    record->history_of = creator->branch ? creator->branch->history_of : NULL;
+    *branch_mask |= EXECUTION_BRANCH_FIELD_HISTORY_OF;
+    return 0;
+}
+
 /* Notes a child still running: its record. 0 or a negative code. */
 static int add_running(const struct engine *engine, const struct state_machine *machine, struct fork_commit *forks,
-                       const struct fork_child *child, int64_t now_ms, long known_base)
+                       const struct creator *creator, const struct fork_child *child, int64_t now_ms, long known_base)
 {
     struct fork_commit_child *entry = &forks->children[forks->child_count];
     const struct interpreter_step *step = child->step;
@@ -150,24 +184,30 @@ static int add_running(const struct engine *engine, const struct state_machine *
         describe_fork(step, entry->fork_state, running_children(step), now_ms, &next->record);
         branch_mask |= EXECUTION_BRANCH_FIELDS_FORK;
     }
+    int result = place_child(forks, creator, child, now_ms, entry, &branch_mask);
+    if (result < 0)
+        return result;
     step_record_fields(next);
     execution_record_branch_fields(&next->record, branch_mask, &next->fields);
     format_event(child->last_event, known_base, entry->last_event);
+    if (child->child_execution)
+        snprintf(entry->last_event, sizeof(entry->last_event), "0"); /* after its ExecutionStarted: AWS's 0 */
     forks->items[forks->child_count++] = (struct execution_child){ child->branch_id, entry->last_event, &next->fields };
     return 0;
 }
 
 /* Notes step's children, and theirs. 0 or a negative code. */
 static int add_children(const struct engine *engine, const struct state_machine *machine, struct fork_commit *forks,
-                        const struct interpreter_step *step, int64_t now_ms, long known_base)
+                        const struct creator *creator, const struct interpreter_step *step, int64_t now_ms,
+                        long known_base)
 {
     int result = 0;
     for (size_t i = 0; result == 0 && i < step->child_count; i++) {
         const struct fork_child *child = &step->children[i];
         if (child->step->status != EXECUTION_RUNNING)
             result = add_result(forks, child);
-        else if ((result = add_running(engine, machine, forks, child, now_ms, known_base)) == 0)
-            result = add_children(engine, machine, forks, child->step, now_ms, known_base);
+        else if ((result = add_running(engine, machine, forks, creator, child, now_ms, known_base)) == 0)
+            result = add_children(engine, machine, forks, creator, child->step, now_ms, known_base);
     }
     return result;
 }
@@ -175,6 +215,14 @@ static int add_children(const struct engine *engine, const struct state_machine 
 int fork_commit_describe(const struct engine *engine, const struct state_machine *machine, const char *branch_id,
                          const struct interpreter_step *step, long known_base, struct fork_commit *forks)
 {
+    return fork_commit_describe_in(engine, machine, NULL, branch_id, step, known_base, forks);
+}
+
+int fork_commit_describe_in(const struct engine *engine, const struct state_machine *machine,
+                            const struct execution_record *branch, const char *branch_id,
+                            const struct interpreter_step *step, long known_base, struct fork_commit *forks)
+{
+    const struct creator creator = { branch };
     size_t running = 0, ended = 0;
     int64_t now_ms = step->history.timestamp_ms;
     memset(forks, 0, sizeof(*forks));
@@ -191,7 +239,7 @@ int fork_commit_describe(const struct engine *engine, const struct state_machine
     forks->results = calloc(ended + 1, sizeof(*forks->results));
     if (!forks->children || !forks->items || !forks->result_texts || !forks->results)
         return -ENOMEM;
-    return add_children(engine, machine, forks, step, now_ms, known_base);
+    return add_children(engine, machine, forks, &creator, step, now_ms, known_base);
 }
 
 void fork_commit_describe_fork(const struct interpreter_step *step, struct fork_commit *forks, struct step_record *next)
@@ -223,6 +271,7 @@ void fork_commit_reset(struct fork_commit *forks)
     free(forks->items);
     free(forks->result_texts);
     free(forks->results);
+    map_run_commit_reset(&forks->map_run);
     memset(forks, 0, sizeof(*forks));
 }
 

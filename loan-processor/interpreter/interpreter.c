@@ -58,6 +58,7 @@ void interpreter_step_release(struct interpreter_step *step)
     free(step->state_name);
     free(step->state_input);
     free(step->retry_counts);
+    free(step->map_run_arn);
     cJSON_Delete(step->task.parameters);
     free(step->task.token);
     interpreter_release_children(step);
@@ -442,7 +443,8 @@ static int begin_branch_step(const struct state_machine *machine, const struct e
                          iteration ? position->map_index : -1,
                          iteration ? position->map_item : NULL };
     step->in_child = branch_id[0] != '\0';
-    step->iteration_of = iteration ? scope->fork->name : NULL;
+    step->child_execution = iteration && scope->fork->map.distributed;
+    step->iteration_of = iteration && !step->child_execution ? scope->fork->name : NULL;
     step->map_index = run->map_index;
     return 0;
 }

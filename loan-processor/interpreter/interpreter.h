@@ -71,6 +71,12 @@ enum resting_kind {
 /* Iterations of an inline Map running at once, at most (MaxConcurrency 0 or above it means it). */
 #define INTERPRETER_MAX_INLINE_CONCURRENCY 40
 
+/* Child executions of a distributed Map running at once, at most (MaxConcurrency 0 or above it means it), as at AWS. */
+#define INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY 10000
+
+/* A Map Run's ARN is at most this long, NUL included (its ARN is a state machine's plus a label and a uuid). */
+#define INTERPRETER_MAP_RUN_ARN_SIZE 400
+
 /* A state's input or output, a task's Parameters or result: at most 256 KiB of JSON text, as at AWS. */
 #define INTERPRETER_MAX_PAYLOAD_BYTES 262144
 
@@ -139,6 +145,13 @@ struct step_environment {
      */
     int (*branch_token)(void *context, const char *branch_id, char *out, size_t size);
     void *token_context;
+    /*
+     * The ARN of a new Map Run of a distributed Map labelled label (NULL:
+     * the Map has no Label): writes it into out (size bytes) and returns 0,
+     * or a negative errno. NULL: a distributed Map fails (States.Runtime).
+     */
+    int (*map_run)(void *context, const char *label, char *out, size_t size);
+    void *map_run_context;
 };
 
 /* The Task a step leaves the execution waiting on. */
@@ -176,6 +189,12 @@ struct fork_child {
     long map_index;  /* an iteration: its item's index; -1 for a Parallel's branch */
     char *map_item;  /* an iteration: its item's JSON text; NULL for a Parallel's branch */
     /*
+     * An iteration of a distributed Map: a child execution. It is created
+     * resting (continue) at the processor's StartAt with its input, and has
+     * written no event: the commit creates its execution and history.
+     */
+    bool child_execution;
+    /*
      * Its outcome in the step: RUNNING with its own resting point (and
      * task request, or nested fork and children), SUCCEEDED with output,
      * or FAILED with error and cause. Its events are in the history of
@@ -212,13 +231,27 @@ struct interpreter_step {
      * MapIterationSucceeded or MapIterationFailed).
      */
     bool in_child;
-    const char *iteration_of; /* in_child within a Map: the Map state's name (borrowed); NULL otherwise */
+    const char *iteration_of; /* in_child within an inline Map: the Map state's name (borrowed); NULL otherwise */
+    /* in_child as an iteration of a distributed Map: its end writes ExecutionSucceeded/ExecutionFailed into its own
+       history (the child execution's) */
+    bool child_execution;
     long map_index;           /* iteration_of: the item's index */
     /* FORK: the fork the branch rests at, entered (or continued) in this step, and the children it started in it */
     bool has_fork;
     struct fork_description fork;
     struct fork_child *children;
     size_t child_count;
+    /* A distributed Map entered in this step (has_fork, or joined or failed within it): its Map Run's ARN. Its
+       continuations leave it NULL (the engine keeps it with the fork). */
+    char *map_run_arn;
+    /* The fork joined (MapRunSucceeded) or failed (MapRunFailed) a distributed Map's Map Run in this step. */
+    bool map_run_ended;
+    bool map_run_failed;
+    /* A distributed Map's resolved MaxConcurrency, ToleratedFailureCount and ToleratedFailurePercentage (-1: not
+       set), as its Map Run's record shows them */
+    long map_run_max_concurrency;
+    long map_run_tolerated_count;
+    double map_run_tolerated_percentage;
 };
 
 /*

@@ -152,7 +152,7 @@ int interpreter_end_succeeded(struct interpreter_step *step, const char *output)
     step->output = strdup(output);
     if (!step->output)
         return -ENOMEM;
-    if (step->in_child)
+    if (step->in_child && !step->child_execution)
         return end_child(step, "Succeeded");
     return append_payload_event(step, "ExecutionSucceeded", "executionSucceededEventDetails", NULL, "output", output);
 }
@@ -171,7 +171,7 @@ int interpreter_end_failed_quoting(struct interpreter_step *step, const char *er
     step->cause = cause ? strdup(cause) : NULL;
     if ((error && !step->error) || (cause && !step->cause))
         return -ENOMEM;
-    if (step->in_child)
+    if (step->in_child && !step->child_execution)
         return end_child(step, "Failed");
     cJSON *details = history_details("error", error, "cause", cause, NULL);
     if (!details)

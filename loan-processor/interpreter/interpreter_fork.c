@@ -60,11 +60,18 @@ struct fork {
     struct history_ref failed_last; /* the failed child's last state event (default_ref: not in the batch) */
     struct child_run *runs;         /* the children started in this step */
     size_t run_count;
+    bool entering; /* the step enters the fork (not its continuation) */
 };
 
 static bool is_map(const struct fork *fork)
 {
     return fork->state->type == STATE_MAP;
+}
+
+/* A distributed Map: its iterations are child executions of a Map Run. */
+static bool is_distributed(const struct fork *fork)
+{
+    return is_map(fork) && fork->state->map.distributed;
 }
 
 static void fork_release(struct fork *fork)
@@ -113,17 +120,28 @@ static int evaluate_template(struct fork *fork, const cJSON *template, const cJS
     return status;
 }
 
+static int select_count(const char *path, const char *field, const cJSON *input, long *number, char *detail,
+                        size_t detail_size);
+
 /* ToleratedFailureCount and ToleratedFailurePercentage, or their Paths; -EINVAL with detail on a bad value. */
 static int tolerance(struct fork *fork, char *detail, size_t detail_size)
 {
     const struct map_definition *map = &fork->state->map;
     fork->tolerated_count = map->tolerated_failure_count;
     fork->tolerated_percentage = map->tolerated_failure_percentage;
-    if (map->tolerated_failure_count_path
-        && interpreter_select_whole_number(map->tolerated_failure_count_path, "ToleratedFailureCountPath", 0,
-                                           fork->effective, &fork->tolerated_count, detail, detail_size)
-               < 0)
-        return -EINVAL;
+    if (map->tolerated_failure_count_path) {
+        const cJSON *value = interpreter_select_field(map->tolerated_failure_count_path, "ToleratedFailureCountPath",
+                                                      fork->effective, detail, detail_size);
+        if (cJSON_IsNumber(value) && value->valuedouble < 0) { /* AWS's recorded text */
+            snprintf(detail, detail_size, "ToleratedFailureCount cannot be negative.");
+            return -EINVAL;
+        }
+        if (!value
+            || select_count(map->tolerated_failure_count_path, "ToleratedFailureCountPath", fork->effective,
+                            &fork->tolerated_count, detail, detail_size)
+                   < 0)
+            return -EINVAL;
+    }
     if (!map->tolerated_failure_percentage_path)
         return 0;
     const cJSON *value = interpreter_select_field(
@@ -211,16 +229,16 @@ static int note_failure(struct fork *fork, long index, const char *error, const 
  * (a string's text, any other value's JSON); a negative one the generic
  * whole-number text. -EINVAL with detail.
  */
-static int select_max_concurrency(const char *path, const cJSON *input, long *number, char *detail, size_t detail_size)
+static int select_count(const char *path, const char *field, const cJSON *input, long *number, char *detail,
+                        size_t detail_size)
 {
-    const cJSON *value = interpreter_select_field(path, "MaxConcurrencyPath", input, detail, detail_size);
+    const cJSON *value = interpreter_select_field(path, field, input, detail, detail_size);
     if (!value)
         return -EINVAL;
     if (cJSON_IsNumber(value) && value->valuedouble == floor(value->valuedouble))
-        return interpreter_select_whole_number(path, "MaxConcurrencyPath", 0, input, number, detail, detail_size);
+        return interpreter_select_whole_number(path, field, 0, input, number, detail, detail_size);
     char *text = cJSON_IsString(value) ? NULL : interpreter_print_document(value);
-    snprintf(detail, detail_size,
-             "The MaxConcurrencyPath field refers to value \"%s\" which is not a valid integer: %s",
+    snprintf(detail, detail_size, "The %s field refers to value \"%s\" which is not a valid integer: %s", field,
              cJSON_IsString(value) ? value->valuestring : (text ? text : ""), path);
     cJSON_free(text);
     return -EINVAL;
@@ -244,18 +262,19 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
     }
     fork->length = cJSON_GetArraySize(fork->items);
     if (fork->length > INTERPRETER_MAX_MAP_ITEMS) {
-        snprintf(detail, detail_size,
-                 "The Map state's items number %ld, more than the %d an inline Map may iterate over", fork->length,
-                 INTERPRETER_MAX_MAP_ITEMS);
+        snprintf(detail, detail_size, "The Map state's items number %ld, more than the %d a Map may iterate over",
+                 fork->length, INTERPRETER_MAX_MAP_ITEMS);
         return -EINVAL;
     }
     if (map->max_concurrency_path
-        && select_max_concurrency(map->max_concurrency_path, fork->effective, &concurrency, detail, detail_size) < 0)
+        && select_count(map->max_concurrency_path, "MaxConcurrencyPath", fork->effective, &concurrency, detail,
+                        detail_size)
+               < 0)
         return -EINVAL;
-    fork->max_concurrency = concurrency <= 0 || concurrency > INTERPRETER_MAX_INLINE_CONCURRENCY
-                                ? INTERPRETER_MAX_INLINE_CONCURRENCY
-                                : concurrency;
-    return tolerance(fork, detail, detail_size);
+    long most = is_distributed(fork) ? INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY : INTERPRETER_MAX_INLINE_CONCURRENCY;
+    fork->max_concurrency = concurrency <= 0 || concurrency > most ? most : concurrency;
+    /* entering, AWS reads the tolerance after MapStateStarted (open_tolerance) */
+    return fork->entering ? 0 : tolerance(fork, detail, detail_size);
 }
 
 /*
@@ -436,6 +455,28 @@ static int run_child_through(struct fork *fork, struct child_run *run)
     return result;
 }
 
+/*
+ * A distributed Map's iteration is a child execution: it rests at its first
+ * state (continue, at once) with its input and writes no event here; its own
+ * history starts when the commit creates it.
+ */
+static int rest_child_execution(struct child_run *run)
+{
+    struct interpreter_step *child = run->child->step;
+    char *input = interpreter_print_document(run->cursor.input);
+    run->child->child_execution = true;
+    child->child_execution = true;
+    child->iteration_of = NULL;
+    child->delay_ms = 0;
+    int result = input ? interpreter_rest_at(&run->run, run->cursor.state, history_ref_stored(0),
+                                             child->history.timestamp_ms, input, RESTING_CONTINUE)
+                       : -ENOMEM;
+    cJSON_free(input);
+    run->cursor.state = NULL;
+    run->done = true;
+    return result;
+}
+
 /* Map: iterations one after another, while items, concurrency and the step's budget allow and none failed. */
 static int run_iterations(struct fork *fork, char *detail, size_t detail_size)
 {
@@ -446,6 +487,10 @@ static int run_iterations(struct fork *fork, char *detail, size_t detail_size)
            && budget->iterations_started < INTERPRETER_ITERATIONS_PER_STEP && !interpreter_step_is_full(fork->run)) {
         struct child_run *run = &fork->runs[fork->run_count];
         result = start_child(fork, fork->started, detail, detail_size);
+        if (result == 0 && is_distributed(fork)) {
+            result = rest_child_execution(run);
+            continue;
+        }
         if (result == 0)
             result = take_turn(fork, run, iteration_started);
         if (result == 0)
@@ -506,12 +551,34 @@ static struct execution_position fork_position(const struct fork *fork)
 static int abort_children(struct fork *fork)
 {
     struct interpreter_step *step = fork->run->step;
-    for (long i = 0; is_map(fork) && i < fork->started; i++) {
+    /* a distributed Map's children are executions: the commit aborts them, each in its own history */
+    for (long i = 0; is_map(fork) && !is_distributed(fork) && i < fork->started; i++) {
         if (fork->outputs[i] || fork->failed[i])
             continue;
         if (interpreter_append_iteration_event(step, "Aborted", fork->state->name, i) < 0)
             return -ENOMEM;
     }
+    return 0;
+}
+
+/*
+ * A distributed Map's Map Run ended: MapRunSucceeded, or MapRunFailed with
+ * the fork's error and cause. Nothing for another fork. 0 or -ENOMEM.
+ */
+static int end_map_run(struct fork *fork, bool succeeded)
+{
+    struct interpreter_step *step = fork->run->step;
+    if (!is_distributed(fork))
+        return 0;
+    step->map_run_ended = true;
+    step->map_run_failed = !succeeded;
+    if (succeeded)
+        return history_append(&step->history, "MapRunSucceeded", NULL, NULL) < 0 ? -ENOMEM : 0;
+    cJSON *details = history_details("error", fork->error, "cause", fork->cause, NULL);
+    if (!details || history_append(&step->history, "MapRunFailed", "mapRunFailedEventDetails", details) < 0)
+        return -ENOMEM;
+    if (fork->cause_quotes_batch)
+        history_mark_placeholders(&step->history);
     return 0;
 }
 
@@ -522,7 +589,7 @@ static int fail_fork(struct fork *fork)
     struct execution_position position = fork_position(fork);
     char type[64];
 
-    if (abort_children(fork) < 0)
+    if (abort_children(fork) < 0 || end_map_run(fork, false) < 0)
         return -ENOMEM;
     if (!interpreter_will_retry(fork->state, fork->retry_counts, fork->error)) {
         snprintf(type, sizeof(type), "%sStateFailed", state_machine_type_name(fork->state->type));
@@ -564,6 +631,10 @@ static int join_fork(struct fork *fork, cJSON **output)
     char type[64], detail[4096] = "";
     const char *error = "States.Runtime";
 
+    if (end_map_run(fork, true) < 0)
+        return -ENOMEM;
+    if (is_distributed(fork))
+        before = history_last(&step->history); /* AWS's ...StateExited follows MapRunSucceeded */
     snprintf(type, sizeof(type), "%sStateSucceeded", state_machine_type_name(fork->state->type));
     if (history_append(&step->history, type, NULL, NULL) < 0)
         return -ENOMEM;
@@ -584,16 +655,16 @@ static int join_fork(struct fork *fork, cJSON **output)
     return interpreter_fail_runtime(step, fork->state->name, fork->entered, detail);
 }
 
-/* After the children's turns: fail, join (*output), or rest at the fork. */
-static int settle_fork(struct fork *fork, cJSON **output)
+/* After the children's turns: fail, join (*output), or rest at the fork (always, when it holds). */
+static int settle_fork(struct fork *fork, bool holds, cJSON **output)
 {
     struct interpreter_step *step = fork->run->step;
     /* a fork that fails or joins in the step leaves no child for the caller: their events are all it wrote */
-    if (fork->failing || fork->ended == fork->length)
+    if (!holds && (fork->failing || fork->ended == fork->length))
         interpreter_release_children(step);
-    if (fork->failing)
+    if (!holds && fork->failing)
         return fail_fork(fork);
-    if (fork->ended == fork->length)
+    if (!holds && fork->ended == fork->length)
         return join_fork(fork, output);
     step->has_fork = true;
     step->fork = (struct fork_description){ fork->state->name, fork->state->type, fork->length, fork->max_concurrency,
@@ -607,10 +678,19 @@ static int settle_fork(struct fork *fork, cJSON **output)
 static int run_fork(struct fork *fork, cJSON **output)
 {
     char detail[4096] = "";
+    struct interpreter_step *step = fork->run->step;
+    if (is_distributed(fork)) {
+        step->map_run_max_concurrency =
+            fork->state->map.max_concurrency_path ? fork->max_concurrency : fork->state->map.max_concurrency;
+        step->map_run_tolerated_count = fork->tolerated_count < 0 ? 0 : fork->tolerated_count;
+        step->map_run_tolerated_percentage = fork->tolerated_percentage < 0 ? 0 : fork->tolerated_percentage;
+    }
     int result = reserve_children(fork);
-    if (result == 0 && is_map(fork))
+    /* a distributed Map rests first: its continuation starts the Map Run's children, on any instance */
+    bool holds = is_distributed(fork) && fork->entering;
+    if (result == 0 && is_map(fork) && !holds)
         result = run_iterations(fork, detail, sizeof(detail));
-    else if (result == 0 && fork->started == 0)
+    else if (result == 0 && !is_map(fork) && fork->started == 0)
         result = run_branches(fork, detail, sizeof(detail));
     if (result == -EINVAL)
         return interpreter_fail_runtime(fork->run->step, fork->state->name, fork->entered, detail);
@@ -618,14 +698,12 @@ static int run_fork(struct fork *fork, cJSON **output)
         struct execution_position position = fork_position(fork);
         return interpreter_raise_task_error(fork->run, fork->state, &position, INTRINSIC_FAILURE_ERROR, detail);
     }
-    return result < 0 ? result : settle_fork(fork, output);
+    return result < 0 ? result : settle_fork(fork, holds, output);
 }
 
-/* Reads the fork's input; a runtime error fails the state (*failed). */
-static int open_fork(struct fork *fork, bool *failed)
+/* A runtime error of the fork's input (result -EINVAL or -EDOM, with detail) fails the state (*failed). */
+static int fail_open(struct fork *fork, int result, const char *detail, bool *failed)
 {
-    char detail[4096] = "";
-    int result = prepare_fork(fork, detail, sizeof(detail));
     *failed = result == -EINVAL || result == -EDOM;
     if (result == -EINVAL)
         return interpreter_fail_runtime(fork->run->step, fork->state->name, fork->entered, detail);
@@ -634,6 +712,47 @@ static int open_fork(struct fork *fork, bool *failed)
         return interpreter_raise_task_error(fork->run, fork->state, &position, INTRINSIC_FAILURE_ERROR, detail);
     }
     return result;
+}
+
+/* Reads the fork's input; a runtime error fails the state (*failed). */
+static int open_fork(struct fork *fork, bool *failed)
+{
+    char detail[4096] = "";
+    return fail_open(fork, prepare_fork(fork, detail, sizeof(detail)), detail, failed);
+}
+
+/* Entering a Map: its tolerance, read once MapStateStarted is written; a bad one fails the state (*failed). */
+static int open_tolerance(struct fork *fork, bool *failed)
+{
+    char detail[4096] = "";
+    if (!is_map(fork))
+        return 0;
+    return fail_open(fork, tolerance(fork, detail, sizeof(detail)), detail, failed);
+}
+
+/*
+ * A distributed Map starts its Map Run: MapRunStarted with the ARN the
+ * environment gives (kept in the step for the commit). Without one the
+ * state fails (States.Runtime, *failed). 0 or -ENOMEM.
+ */
+static int start_map_run(struct fork *fork, bool *failed)
+{
+    const struct step_environment *environment = fork->run->environment;
+    struct interpreter_step *step = fork->run->step;
+    char arn[INTERPRETER_MAP_RUN_ARN_SIZE];
+    if (!environment->map_run
+        || environment->map_run(environment->map_run_context, fork->state->map.label, arn, sizeof(arn)) < 0) {
+        *failed = true;
+        return interpreter_fail_runtime(step, fork->state->name, fork->entered, "The Map Run could not be started");
+    }
+    cJSON *details = cJSON_CreateObject();
+    free(step->map_run_arn);
+    step->map_run_arn = strdup(arn);
+    if (!details || !step->map_run_arn || !cJSON_AddStringToObject(details, "mapRunArn", arn)) {
+        cJSON_Delete(details);
+        return -ENOMEM;
+    }
+    return history_append(&step->history, "MapRunStarted", "mapRunStartedEventDetails", details) < 0 ? -ENOMEM : 0;
 }
 
 int interpreter_enter_fork(struct run *run, const struct state_definition *state, struct history_ref entered,
@@ -646,7 +765,8 @@ int interpreter_enter_fork(struct run *run, const struct state_definition *state
                          .input_text = input_text,
                          .retry_counts = retry_counts,
                          .failed_index = -1,
-                         .failed_last = default_ref };
+                         .failed_last = default_ref,
+                         .entering = true };
     struct interpreter_step *step = run->step;
     bool failed = false;
     cJSON *details = NULL;
@@ -662,9 +782,11 @@ int interpreter_enter_fork(struct run *run, const struct state_definition *state
             result = -ENOMEM;
         } else if (history_append(&step->history, type, details ? "mapStateStartedEventDetails" : NULL, details) < 0) {
             result = -ENOMEM;
+        } else if ((result = open_tolerance(&fork, &failed)) == 0 && !failed && is_distributed(&fork)) {
+            result = start_map_run(&fork, &failed);
         }
         fork.cursor = history_last(&step->history);
-        if (result == 0)
+        if (result == 0 && !failed)
             result = run_fork(&fork, output);
     }
     fork_release(&fork);

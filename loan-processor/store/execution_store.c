@@ -1017,7 +1017,7 @@ static bool is_plain_root_commit(const struct execution_branch_commit *commit)
 {
     return !*commit->branch_id && (!commit->last_event || !*commit->last_event) && commit->child_count == 0
            && !commit->end && !commit->continuation && commit->fork_running_delta == 0 && !commit->abort
-           && commit->result_count == 0;
+           && commit->result_count == 0 && !commit->history_of && commit->write_count == 0;
 }
 
 /* Writes "<branch>/<fork state>" (a fork's part of its results key) into out. Same returns. */
@@ -1059,7 +1059,15 @@ static int add_branch_commit_keys(struct store_arguments *list, const char *exec
         result = add_key(list, execution_store_branch_key, execution_id, commit->branch_id);
     if (result < 0)
         return result;
-    store_arguments_add(list, keys.history);
+    if (commit->history_of) {
+        char history[EXECUTION_STORE_KEY_SIZE];
+        result = execution_store_history_key(commit->history_of, history, sizeof(history));
+        if (result < 0)
+            return result;
+        store_arguments_add(list, history);
+    } else {
+        store_arguments_add(list, keys.history);
+    }
     store_arguments_add(list, keys.timers);
     store_arguments_add(list, keys.record);
     store_arguments_add(list, branches);
@@ -1165,6 +1173,16 @@ static void add_branch_commit_arguments(struct store_arguments *list, const char
     add_children_and_results(list, commit->children, commit->child_count, NULL, 0);
     store_arguments_add_number(list, (long long)commit->result_count);
     add_children_and_results(list, NULL, 0, commit->results, commit->result_count);
+    store_arguments_add(list, commit->history_of ? commit->history_of : "");
+    store_arguments_add_number(list, (long long)commit->write_count);
+    for (size_t i = 0; i < commit->write_count; i++) {
+        const struct store_write *write = &commit->writes[i];
+        store_arguments_add(list, write->command);
+        store_arguments_add(list, write->key);
+        store_arguments_add_number(list, (long long)write->argument_count);
+        for (size_t a = 0; a < write->argument_count; a++)
+            store_arguments_add(list, write->arguments[a]);
+    }
 }
 
 /* Appends per child its id, last event, pair count and pairs, then per result its fork, state, field and value. */

@@ -397,6 +397,23 @@ struct execution_result {
 };
 
 /* One commit of a branch (execution_store_commit_branch()); NULL or 0 for what it does not do. */
+/* Most arguments of one store_write. */
+#define EXECUTION_STORE_WRITE_ARGUMENTS 32
+
+/*
+ * A write a branch commit also makes, in the same script (a distributed
+ * Map's Map Run and child executions, docs/execution-model.md): command is
+ * "HSET", "HSETNX*" (sets the pairs only when the hash lacks the first pair's field), "RPUSH",
+ * "ZADD" or "HINCRBY"; key a whole key in the execution's slot; the
+ * arguments are borrowed.
+ */
+struct store_write {
+    const char *command;
+    char key[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    const char *arguments[EXECUTION_STORE_WRITE_ARGUMENTS];
+    size_t argument_count;
+};
+
 struct execution_branch_commit {
     const char *branch_id; /* "" the root */
     long expected_last_event_id;
@@ -414,6 +431,9 @@ struct execution_branch_commit {
     int64_t now_ms;                         /* the time of a signal (end, stale continuation) */
     const struct execution_result *results; /* written after the children are created */
     size_t result_count;
+    const char *history_of; /* a branch of a child execution: that execution's id, whose history it writes; NULL */
+    const struct store_write *writes; /* applied last */
+    size_t write_count;
 };
 
 /*

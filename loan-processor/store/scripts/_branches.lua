@@ -22,3 +22,87 @@ local function record_child_result(results, parent, field, value)
   redis.call('HSET', results, field, value)
   redis.call('HINCRBY', parent, string.sub(field, 1, 1) == '!' and 'forkFailed' or 'forkSucceeded', 1)
 end
+
+-- A distributed Map's child executions (docs/execution-model.md, "Distributed Map"). Their keys share the
+-- execution's hash tag: tag_of(key) is it ('{sfn:NN}'), and the keys are spelled as execution_store.h and
+-- map_run_store.h spell them.
+local function tag_of(key)
+  return string.match(key, '^{[^}]*}')
+end
+
+-- map_run_key(tag, arn): the Map Run record of a Map Run ARN (its id is what follows ':mapRun:').
+local function map_run_key(tag, arn)
+  return tag .. ':maprun:' .. string.match(arn, ':mapRun:(.*)$')
+end
+
+-- end_child_execution(tag, child, last, now, status, details): the child execution child (its id) ends: its
+-- record gets status, stopDate and details (a field/value list), and, when event is given (an aborted child
+-- writes ExecutionAborted here; a child that succeeded or failed wrote its own last event), the event goes to its
+-- history after last. Its Map Run counts it. Nothing when the child already ended.
+local function end_child_execution(tag, child, last, now, status, details, event)
+  local record = tag .. ':execution:' .. child
+  local state = redis.call('HMGET', record, 'status', 'mapRunArn')
+  if state[1] ~= 'RUNNING' then return end
+  redis.call('HSET', record, 'status', status, 'stopDate', now, unpack(details))
+  if event then
+    local history = tag .. ':history:' .. child
+    redis.call('RPUSH', history, '{"id":' .. tostring(redis.call('LLEN', history) + 1) .. ',"previousEventId":'
+      .. (last or '0') .. ',"timestamp":' .. string.format('%.3f', tonumber(now) / 1000) .. ',"type":"'
+      .. event .. '","' .. string.lower(string.sub(event, 1, 1)) .. string.sub(event, 2) .. 'EventDetails":{}}')
+  end
+  if state[2] then
+    local run = map_run_key(tag, state[2])
+    redis.call('HINCRBY', run, 'running', -1)
+    redis.call('HINCRBY', run, string.lower(status), 1)
+  end
+end
+
+-- abort_map_run(tag, arn, now): a Map Run still running is ABORTED (its fork was left: the engine's writes, applied
+-- after, say SUCCEEDED or FAILED when it joined or failed).
+local function abort_map_run(tag, arn, now)
+  local run = map_run_key(tag, arn)
+  if redis.call('HGET', run, 'status') == 'RUNNING' then redis.call('HSET', run, 'status', 'ABORTED', 'stopDate', now) end
+end
+
+-- abort_child_executions(tag, record, now): before a branch record goes in an abort: the child execution it is
+-- (childExecution) is ABORTED, and the Map Run it rests at (mapRunArn) too while it runs.
+local function abort_child_executions(tag, record, now)
+  local fields = redis.call('HMGET', record, 'childExecution', 'lastEventId', 'mapRunArn')
+  if fields[1] then end_child_execution(tag, fields[1], fields[2], now, 'ABORTED', {}, 'ExecutionAborted') end
+  if fields[3] then abort_map_run(tag, fields[3], now) end
+end
+
+-- end_child_of_result(tag, record, now, field, value): a child branch that ends as a child execution (its record
+-- has childExecution): SUCCEEDED with its output, or ('!' field) FAILED with the error and cause of value.
+local function end_child_of_result(tag, record, now, field, value)
+  local child = redis.call('HGET', record, 'childExecution')
+  if not child then return end
+  if string.sub(field, 1, 1) ~= '!' then
+    end_child_execution(tag, child, nil, now, 'SUCCEEDED', {'output', value})
+    return
+  end
+  local failure, details = cjson.decode(value), {}
+  if type(failure.Error) == 'string' then details[#details + 1] = 'error'; details[#details + 1] = failure.Error end
+  if type(failure.Cause) == 'string' then details[#details + 1] = 'cause'; details[#details + 1] = failure.Cause end
+  end_child_execution(tag, child, nil, now, 'FAILED', details)
+end
+
+-- apply_writes(at): the writes the engine built (a Map Run's and its child executions' records, histories and
+-- indexes): ARGV[at] their number, then per write its command, key, number of arguments and the arguments.
+-- 'HSETNX*' sets the pairs only when the hash lacks the first pair's field. Returns the index after them.
+local allowed_writes = {HSET = true, RPUSH = true, ZADD = true, HINCRBY = true}
+local function apply_writes(at)
+  for _ = 1, tonumber(ARGV[at]) do
+    local command, key, count = ARGV[at + 1], ARGV[at + 2], tonumber(ARGV[at + 3])
+    if not count or count < 0 or at + 3 + count > #ARGV then error('apply_writes: malformed writes') end
+    local arguments = {}
+    for i = 1, count do arguments[i] = ARGV[at + 3 + i] end
+    at = at + 3 + count
+    if command == 'HSETNX*' then
+      if redis.call('HEXISTS', key, arguments[1]) == 0 then redis.call('HSET', key, unpack(arguments)) end
+    elseif allowed_writes[command] then
+      redis.call(command, key, unpack(arguments))
+    end
+  end
+  return at + 1
+end

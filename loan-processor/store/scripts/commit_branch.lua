@@ -18,7 +18,9 @@
 --       append_events), pairs and fields to delete; then per child its branch id, its last event (as [9]), its
 --       number of field/value pairs and the pairs (its record is exactly those and lastEventId); then the number
 --       of results of children ended within the step and per result its fork's branch id, the fork's state
---       number, the results field ('<index>' or '!<index>') and its value.
+--       number, the results field ('<index>' or '!<index>') and its value; then the id of the child execution
+--       whose history [2] is ('' the execution's: announced as the change), and the engine's writes (see
+--       apply_writes).
 -- The abort deletes records, timers and results of the subtree's nested forks that it finds in [5]: their keys
 -- are built here from [20]-[22], under the execution's hash tag (the slot of every key above).
 -- Returns the id of the first event appended (the next id when there is none): committed; 0 lastEventId moved
@@ -35,7 +37,7 @@ if ending then
   if at[1] ~= 'fork' or at[2] ~= ARGV[17] then return -3 end
   key = 8
 end
-local last = redis.call('HGET', record, 'lastEventId')
+local last, own_run = unpack(redis.call('HMGET', record, 'lastEventId', 'mapRunArn'))
 if not last then return -2 end
 if ARGV[2] ~= '' and redis.call('HGET', record, 'taskToken') ~= ARGV[2] then return -1 end
 if last ~= ARGV[1] then return 0 end
@@ -53,8 +55,10 @@ local function take(count)
   return list
 end
 local sets, removes = take(pairs * 2), take(deletes)
+local tag = tag_of(execution)
 if ending then
   local parent, results = KEYS[6], KEYS[7]
+  end_child_of_result(tag, record, now, ARGV[14], ARGV[15])
   record_child_result(results, parent, ARGV[14], ARGV[15])
   redis.call('HINCRBY', parent, 'forkRunning', -1)
   redis.call('HINCRBY', parent, 'forkSignals', 1)
@@ -87,8 +91,10 @@ end
 local prefix = ARGV[19]
 local children = tonumber(ARGV[18])
 if prefix ~= '' then
+  if own_run then abort_map_run(tag, own_run, now) end
   for _, id in ipairs(redis.call('ZRANGEBYLEX', branches, '[' .. prefix, '[' .. prefix .. '\255')) do
     local child = ARGV[20] .. id
+    abort_child_executions(tag, child, now)
     local fork = redis.call('HGET', child, 'forkState')
     if fork then redis.call('DEL', ARGV[21] .. id .. '/' .. fork) end
     redis.call('DEL', child)
@@ -107,10 +113,16 @@ for c = 1, children do
   create_branch(KEYS[key], branches, timers, id, ARGV[22] .. id, fields)
   key = key + 1
 end
-for r = 1, tonumber(ARGV[at]) do
+local result_count = tonumber(ARGV[at])
+for r = 1, result_count do
   local owner, fork, field = ARGV[at + 4 * r - 3], ARGV[at + 4 * r - 2], ARGV[at + 4 * r - 1]
   record_child_result(ARGV[21] .. owner .. '/' .. fork, owner == '' and execution or ARGV[20] .. owner, field,
     ARGV[at + 4 * r])
 end
-if events > 0 then publish_change(execution, base + events) end
+at = at + 1 + 4 * result_count
+local history_of = ARGV[at]
+apply_writes(at + 1)
+if events > 0 then
+  publish_change(history_of == '' and execution or tag .. ':execution:' .. history_of, base + events)
+end
 return base + 1
