@@ -489,16 +489,17 @@ static void list_map_run_executions(struct http_request *request, struct sfn_api
 void execution_api_list(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
     struct sfn_arn parsed;
-    const cJSON *map_run = cJSON_GetObjectItemCaseSensitive(body, "mapRunArn");
-    bool has_map_run = map_run && !cJSON_IsNull(map_run);
+    const char *map_run_arn;
+    if (!sfn_request_optional_string(request, body, "mapRunArn", &map_run_arn))
+        return;
     bool has_machine = cJSON_GetObjectItemCaseSensitive(body, "stateMachineArn") != NULL;
-    if (has_map_run && has_machine) {
+    if (map_run_arn && has_machine) {
         sfn_request_reply_error(
             request, 400, "ValidationException",
             "1 validation error detected: Provide either a StateMachine ARN or a MapRun ARN, not both");
         return;
     }
-    if (has_map_run) {
+    if (map_run_arn) {
         list_map_run_executions(request, api, body);
         return;
     }
