@@ -16,6 +16,8 @@
 #include "engine.h"
 #include "execution_store.h"
 #include "json_util.h"
+#include "map_run_api.h"
+#include "map_run_store.h"
 #include "state_machine_store.h"
 
 /* ---- StartExecution ---- */
@@ -147,6 +149,8 @@ static cJSON *describe_record(const struct execution_record *record)
         ok = add_optional_string(response, "output", record->output) && output_details
              && cJSON_AddBoolToObject(output_details, "included", true);
     }
+    if (ok && record->parent_execution) /* a child execution (a parent resting at its Map has one too: not shown) */
+        ok = add_optional_string(response, "mapRunArn", record->map_run_arn);
     ok = ok && add_optional_string(response, "error", record->error)
          && add_optional_string(response, "cause", record->cause)
          && cJSON_AddNumberToObject(response, "redriveCount", 0)
@@ -306,7 +310,9 @@ static const char invalid_page_token[] = "Invalid Token: 'Invalid nextToken'";
 struct list_operation {
     struct http_request *request;
     struct sfn_api *api;
-    char state_machine_arn[SFN_ARN_PART_SIZE];
+    char state_machine_arn[SFN_ARN_PART_SIZE]; /* listed by mapRunArn: the child executions' */
+    char map_run_arn[SFN_ARN_PART_SIZE];       /* "" unless listed by mapRunArn */
+    char map_run_id[SFN_ARN_PART_SIZE];
     size_t max_results;
     const char *status; /* one of the static enum names, or NULL */
     bool redriven_only; /* redriveFilter REDRIVEN: none is */
@@ -319,11 +325,13 @@ static void list_operation_free(struct list_operation *operation)
     free(operation);
 }
 
-static bool add_execution_item(cJSON *executions, const char *state_machine_arn, const struct execution_summary *item)
+static bool add_execution_item(cJSON *executions, const struct list_operation *operation,
+                               const struct execution_summary *item)
 {
     cJSON *entry = cJSON_CreateObject();
     bool ok = entry && cJSON_AddStringToObject(entry, "executionArn", item->arn)
-              && cJSON_AddStringToObject(entry, "stateMachineArn", state_machine_arn)
+              && cJSON_AddStringToObject(entry, "stateMachineArn", operation->state_machine_arn)
+              && (!operation->map_run_arn[0] || cJSON_AddStringToObject(entry, "mapRunArn", operation->map_run_arn))
               && cJSON_AddStringToObject(entry, "name", item->name)
               && cJSON_AddStringToObject(entry, "status", item->status)
               && json_add_epoch_seconds(entry, "startDate", item->start_ms)
@@ -350,7 +358,7 @@ static void on_executions_listed(int status, const struct execution_summary *ite
     cJSON *executions = cJSON_AddArrayToObject(response, "executions");
     bool ok = executions != NULL;
     for (size_t i = 0; ok && i < count; i++)
-        ok = add_execution_item(executions, operation->state_machine_arn, &items[i]);
+        ok = add_execution_item(executions, operation, &items[i]);
     if (ok && next)
         ok = cJSON_AddStringToObject(response, "nextToken", next) != NULL;
     if (!ok) {
@@ -394,7 +402,44 @@ static void on_machine_for_listing(int status, struct state_machine_record *mach
         list_operation_free(operation);
 }
 
-void execution_api_list(struct http_request *request, struct sfn_api *api, const cJSON *body)
+/* The Map Run was read: ResourceNotFound, or its child executions. */
+static void on_map_run_for_listing(int status, struct map_run_record *record, void *data)
+{
+    struct list_operation *operation = data;
+    struct http_request *request = operation->request;
+    char prefix[SFN_ARN_PART_SIZE + 16];
+    int result = 0;
+    if (status < 0) {
+        sfn_request_reply_unavailable(request, operation->api, status);
+    } else if (!record) {
+        map_run_api_reply_not_found(request, operation->map_run_arn);
+    } else if (map_run_api_child_arns(operation->map_run_arn, operation->state_machine_arn,
+                                      sizeof(operation->state_machine_arn), prefix, sizeof(prefix))
+                   < 0
+               || (operation->next_token && !execution_store_cursor_valid(operation->next_token, prefix))) {
+        sfn_request_reply_error(request, 400, "InvalidToken", "%s", invalid_page_token);
+    } else if (operation->redriven_only) {
+        on_executions_listed(0, NULL, 0, NULL, operation); /* none is */
+        operation = NULL;
+    } else {
+        result =
+            map_run_store_list_executions(operation->api->redis, operation->map_run_id, operation->next_token,
+                                          operation->max_results, operation->status, on_executions_listed, operation);
+        if (result == 0)
+            operation = NULL;
+        else
+            sfn_request_reply_unavailable(request, operation->api, result);
+    }
+    map_run_store_record_free(record);
+    if (operation)
+        list_operation_free(operation);
+}
+
+/*
+ * Reads ListExecutions' filters and paging into a new operation; answers
+ * and returns NULL on a bad request.
+ */
+static struct list_operation *begin_list(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
     /* In the order AWS lists them in its message (recorded). */
     static const char *const statuses[] = {
@@ -403,6 +448,46 @@ void execution_api_list(struct http_request *request, struct sfn_api *api, const
     static const char *const redrive_filters[] = { "REDRIVEN", "NOT_REDRIVEN" };
     const char *status, *redrive_filter, *next_token;
     size_t max_results;
+    if (!sfn_request_enum(request, body, "statusFilter", statuses, 6, &status)
+        || !sfn_request_enum(request, body, "redriveFilter", redrive_filters, 2, &redrive_filter)
+        || !sfn_request_page_size(request, body, &max_results)
+        || !sfn_request_page_token(request, body, SFN_MAX_LIST_EXECUTIONS_TOKEN_LENGTH, &next_token))
+        return NULL;
+    struct list_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation || (next_token && !(operation->next_token = strdup(next_token)))) {
+        free(operation);
+        sfn_request_reply_unavailable(request, api, -ENOMEM);
+        return NULL;
+    }
+    operation->request = request;
+    operation->api = api;
+    operation->max_results = max_results;
+    operation->status = status;
+    operation->redriven_only = redrive_filter && strcmp(redrive_filter, "REDRIVEN") == 0;
+    return operation;
+}
+
+/* ListExecutions {mapRunArn}: the Map Run's child executions, each with its mapRunArn. */
+static void list_map_run_executions(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    struct sfn_arn parsed;
+    const char *arn = map_run_api_arn(request, body, "mapRunArn", &parsed);
+    struct list_operation *operation = arn ? begin_list(request, api, body) : NULL;
+    if (!operation)
+        return;
+    snprintf(operation->map_run_arn, sizeof(operation->map_run_arn), "%s", arn);
+    snprintf(operation->map_run_id, sizeof(operation->map_run_id), "%s", parsed.map_run_id);
+    int result = map_run_store_load(api->redis, parsed.map_run_id, on_map_run_for_listing, operation);
+    if (result == -ENAMETOOLONG)
+        map_run_api_reply_not_found(request, arn);
+    else if (result < 0)
+        sfn_request_reply_unavailable(request, api, result);
+    if (result < 0)
+        list_operation_free(operation);
+}
+
+void execution_api_list(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
     struct sfn_arn parsed;
     const char *map_run_arn;
     if (!sfn_request_optional_string(request, body, "mapRunArn", &map_run_arn))
@@ -414,8 +499,8 @@ void execution_api_list(struct http_request *request, struct sfn_api *api, const
             "1 validation error detected: Provide either a StateMachine ARN or a MapRun ARN, not both");
         return;
     }
-    if (map_run_arn) { /* no Map state runs here, so no Map Run exists */
-        sfn_request_reply_error(request, 400, "ResourceNotFound", "Resource not found: '%s'", map_run_arn);
+    if (map_run_arn) {
+        list_map_run_executions(request, api, body);
         return;
     }
     if (!has_machine) {
@@ -424,23 +509,10 @@ void execution_api_list(struct http_request *request, struct sfn_api *api, const
         return;
     }
     const char *arn = sfn_request_arn(request, body, "stateMachineArn", SFN_ARN_STATE_MACHINE, &parsed);
-    if (!arn || !sfn_request_enum(request, body, "statusFilter", statuses, 6, &status)
-        || !sfn_request_enum(request, body, "redriveFilter", redrive_filters, 2, &redrive_filter)
-        || !sfn_request_page_size(request, body, &max_results)
-        || !sfn_request_page_token(request, body, SFN_MAX_LIST_EXECUTIONS_TOKEN_LENGTH, &next_token))
+    struct list_operation *operation = arn ? begin_list(request, api, body) : NULL;
+    if (!operation)
         return;
-    struct list_operation *operation = calloc(1, sizeof(*operation));
-    if (!operation || (next_token && !(operation->next_token = strdup(next_token)))) {
-        free(operation);
-        sfn_request_reply_unavailable(request, api, -ENOMEM);
-        return;
-    }
-    operation->request = request;
-    operation->api = api;
     snprintf(operation->state_machine_arn, sizeof(operation->state_machine_arn), "%s", arn);
-    operation->max_results = max_results;
-    operation->status = status;
-    operation->redriven_only = redrive_filter && strcmp(redrive_filter, "REDRIVEN") == 0;
     int result = state_machine_store_load(api->redis, parsed.state_machine, false, on_machine_for_listing, operation);
     if (result < 0) {
         list_operation_free(operation);
@@ -480,6 +552,13 @@ void execution_api_stop(struct http_request *request, struct sfn_api *api, const
     const char *arn = sfn_request_arn(request, body, "executionArn", SFN_ARN_EXECUTION, &parsed);
     if (!arn)
         return;
+    if (strchr(parsed.state_machine, '/')) { /* "<stateMachine>/<label>": only a Map Run's child has one */
+        sfn_request_reply_error(request, 400, "ValidationException",
+                                "Execution '%s' is a child execution of a Map Run: it cannot be stopped by itself; "
+                                "it stops with its Map Run (stop the execution that started the Map Run)",
+                                arn);
+        return;
+    }
     const char *error, *cause;
     if (!sfn_request_error_and_cause(request, body, &error, &cause))
         return;

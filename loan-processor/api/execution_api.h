@@ -21,10 +21,13 @@ sfn_operation execution_api_describe;
 /* GetExecutionHistory {executionArn, maxResults?, nextToken?, reverseOrder?, includeExecutionData?}: {events}. */
 sfn_operation execution_api_get_history;
 
-/* ListExecutions {stateMachineArn, statusFilter?, redriveFilter?, maxResults?, nextToken?}: {executions}. */
+/*
+ * ListExecutions {stateMachineArn or mapRunArn, statusFilter?, redriveFilter?, maxResults?, nextToken?}:
+ * {executions}; listed by mapRunArn, each carries it.
+ */
 sfn_operation execution_api_list;
 
-/* StopExecution {executionArn, error?, cause?}: {stopDate}. */
+/* StopExecution {executionArn, error?, cause?}: {stopDate}; a Map Run's child execution is refused. */
 sfn_operation execution_api_stop;
 
 #endif

@@ -10,6 +10,7 @@
 #include "activity_api.h"
 #include "execution_api.h"
 #include "json_util.h"
+#include "map_run_api.h"
 #include "state_machine_api.h"
 #include "task_api.h"
 #include "utf8.h"
@@ -38,6 +39,9 @@ static const struct {
     { "ListActivities", activity_api_list },
     { "DeleteActivity", activity_api_delete },
     { "GetActivityTask", activity_api_get_task },
+    { "DescribeMapRun", map_run_api_describe },
+    { "ListMapRuns", map_run_api_list },
+    { "UpdateMapRun", map_run_api_update },
 };
 
 /* The longest part of a refused value quoted in an error message. */

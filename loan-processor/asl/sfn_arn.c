@@ -72,6 +72,21 @@ static bool copy_name(const char *name, char *out)
     return true;
 }
 
+/* mapRun:<stateMachine>/<label>:<uuid>: each part present. */
+static int parse_map_run(const char *text, const char *name, struct sfn_arn *arn, char *error, size_t error_size)
+{
+    const char *slash = strchr(name, '/');
+    const char *colon = slash ? strchr(slash + 1, ':') : NULL;
+    if (!slash || slash == name || !colon || colon == slash + 1 || !colon[1])
+        return invalid_prefix(text, error, error_size);
+    if (!copy_name(name, arn->map_run_id) || (size_t)(slash - name) >= sizeof(arn->state_machine)) {
+        snprintf(error, error_size, "Map Run id too long");
+        return -ENAMETOOLONG;
+    }
+    snprintf(arn->state_machine, sizeof(arn->state_machine), "%.*s", (int)(slash - name), name);
+    return 0;
+}
+
 int sfn_arn_parse(const char *text, enum sfn_arn_type type, struct sfn_arn *arn, char *error, size_t error_size)
 {
     const char *fields[ARN_FIELDS];
@@ -85,7 +100,7 @@ int sfn_arn_parse(const char *text, enum sfn_arn_type type, struct sfn_arn *arn,
     if (!colon || colon == resource)
         return invalid_prefix(text, error, error_size);
     size_t type_length = (size_t)(colon - resource);
-    static const char *const type_names[] = { "stateMachine", "execution", "activity" };
+    static const char *const type_names[] = { "stateMachine", "execution", "activity", "mapRun" };
     const char *expected = type_names[type];
     if (!field_is(resource, type_length, expected)) {
         char resource_type[SFN_ARN_PART_SIZE];
@@ -101,6 +116,8 @@ int sfn_arn_parse(const char *text, enum sfn_arn_type type, struct sfn_arn *arn,
         return copy_name(name, arn->state_machine) ? 0 : invalid_prefix(text, error, error_size);
     if (type == SFN_ARN_ACTIVITY)
         return !strchr(name, ':') && copy_name(name, arn->activity) ? 0 : invalid_prefix(text, error, error_size);
+    if (type == SFN_ARN_MAP_RUN)
+        return parse_map_run(text, name, arn, error, error_size);
     /* execution:<stateMachine>:<execution> */
     const char *separator = strchr(name, ':');
     if (!separator || separator == name || !separator[1] || !copy_name(name, arn->execution_id))

@@ -24,6 +24,7 @@ enum sfn_arn_type {
     SFN_ARN_STATE_MACHINE, /* arn:aws:states:<region>:<account>:stateMachine:<name> */
     SFN_ARN_EXECUTION,     /* arn:aws:states:<region>:<account>:execution:<stateMachine>:<name> */
     SFN_ARN_ACTIVITY,      /* arn:aws:states:<region>:<account>:activity:<name> */
+    SFN_ARN_MAP_RUN,       /* arn:aws:states:<region>:<account>:mapRun:<stateMachine>/<label>:<uuid> */
 };
 
 /* What an ARN names. */
@@ -31,11 +32,16 @@ struct sfn_arn {
     char state_machine[SFN_ARN_PART_SIZE]; /* the state machine's name (may hold ':' for qualified ARNs) */
     char execution_id[SFN_ARN_PART_SIZE];  /* executions: "<stateMachine>:<execution>", the store's id */
     char activity[SFN_ARN_PART_SIZE];      /* activities: the activity's name */
+    char map_run_id[SFN_ARN_PART_SIZE];    /* Map Runs: "<stateMachine>/<label>:<uuid>", the store's id (the
+                                              parent's state machine name in state_machine) */
 };
 
 /*
  * Parses text as an ARN of type. Returns 0 and fills arn, or -EINVAL and
- * writes the InvalidArn detail (always NUL-terminated) into error.
+ * writes the InvalidArn detail (always NUL-terminated) into error. A Map
+ * Run ARN whose id does not fit SFN_ARN_PART_SIZE (the model allows Map Run
+ * ARNs of up to 2000 characters) is -ENAMETOOLONG: well formed, but no Map
+ * Run has one (error then holds nothing useful).
  */
 __attribute__((warn_unused_result)) int sfn_arn_parse(const char *text, enum sfn_arn_type type, struct sfn_arn *arn,
                                                       char *error, size_t error_size);

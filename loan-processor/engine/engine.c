@@ -6,6 +6,7 @@
 
 #include "engine_internal.h"
 #include "log.h"
+#include "map_run_store.h"
 #include "sfn_arn.h"
 
 /* Parsed definitions kept while unused (a few KB each; a deployment runs a handful of machines). */
@@ -35,6 +36,8 @@ int engine_create(struct event_loop *loop, struct redis_client *redis, const str
     int result = execution_store_init(redis);
     if (result == 0)
         result = state_machine_store_init(redis);
+    if (result == 0)
+        result = map_run_store_init(redis);
     if (result == 0)
         result = execution_timers_create(loop, redis, execution_change_timer_due, engine, &engine->timers);
     if (result < 0) {

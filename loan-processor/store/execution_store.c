@@ -799,12 +799,19 @@ static struct listing *listing_new(struct redis_client *client, const char *curs
 int execution_store_list(struct redis_client *client, const char *state_machine_arn, const char *cursor,
                          size_t max_results, const char *status, store_list_callback callback, void *data)
 {
-    char index_key[EXECUTION_STORE_INDEX_KEY_SIZE], limit[24];
-    if (max_results == 0 || max_results > EXECUTION_STORE_MAX_LISTED)
-        max_results = EXECUTION_STORE_MAX_LISTED;
+    char index_key[EXECUTION_STORE_INDEX_KEY_SIZE];
     int result = execution_store_index_key(state_machine_arn, index_key, sizeof(index_key));
     if (result < 0)
         return result;
+    return execution_store_list_index(client, index_key, cursor, max_results, status, callback, data);
+}
+
+int execution_store_list_index(struct redis_client *client, const char *index_key, const char *cursor,
+                               size_t max_results, const char *status, store_list_callback callback, void *data)
+{
+    char limit[24];
+    if (max_results == 0 || max_results > EXECUTION_STORE_MAX_LISTED)
+        max_results = EXECUTION_STORE_MAX_LISTED;
     struct listing *listing = listing_new(client, cursor, max_results, status, callback, data);
     if (!listing)
         return -ENOMEM;
@@ -817,7 +824,7 @@ int execution_store_list(struct redis_client *client, const char *state_machine_
                            "LIMIT",
                            "0",
                            limit };
-    result = redis_client_command_strings(client, on_index_read, listing, 8, argv);
+    int result = redis_client_command_strings(client, on_index_read, listing, 8, argv);
     if (result < 0)
         listing_free(listing);
     return result;

@@ -297,6 +297,16 @@ __attribute__((warn_unused_result)) int execution_store_list(struct redis_client
                                                              store_list_callback callback, void *data);
 
 /*
+ * execution_store_list() of any index of executions: index_key is a sorted
+ * set of execution ARNs scored by their start (ms), as a state machine's
+ * index is (a Map Run's children: map_run_store). Same contract.
+ */
+__attribute__((warn_unused_result)) int execution_store_list_index(struct redis_client *client, const char *index_key,
+                                                                   const char *cursor, size_t max_results,
+                                                                   const char *status, store_list_callback callback,
+                                                                   void *data);
+
+/*
  * Whether cursor has the shape of a listing's next ("<ms>:<executionArn>")
  * for executions whose ARNs start with execution_arn_prefix.
  */

@@ -5,6 +5,7 @@
 #include "test.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #define MACHINE "arn:aws:states:us-east-1:123456789012:stateMachine:LoanProcessorStateMachine"
 #define EXECUTION "arn:aws:states:us-east-1:123456789012:execution:LoanProcessorStateMachine:my-loan"
@@ -103,6 +104,40 @@ static void test_role_arns(void)
     ASSERT_EQ_INT(-EINVAL, sfn_arn_check("arn:aws:iam:role/R", error, sizeof(error)));
 }
 
+#define MAP_RUN_PREFIX "arn:aws:states:us-east-1:123456789012:mapRun:"
+
+static void test_map_run_arns(void)
+{
+    struct sfn_arn arn;
+    char error[512];
+    ASSERT_EQ_INT(0, sfn_arn_parse(MAP_RUN_PREFIX "M/Items:0f5e6c1a-2b3c-4d5e-8f90-123456789abc", SFN_ARN_MAP_RUN, &arn,
+                                   error, sizeof(error)));
+    ASSERT_EQ_STR("M/Items:0f5e6c1a-2b3c-4d5e-8f90-123456789abc", arn.map_run_id);
+    ASSERT_EQ_STR("M", arn.state_machine);
+    static const char *const malformed[] = {
+        MAP_RUN_PREFIX "M",
+        MAP_RUN_PREFIX "M/Items",
+        MAP_RUN_PREFIX "/Items:u",
+        MAP_RUN_PREFIX "M/:u",
+        MAP_RUN_PREFIX "M/Items:",
+        MAP_RUN_PREFIX "M:Items/u",
+        "arn:aws:states:us-east-1:123:mapRun:M/L:u",
+    };
+    char expected[512];
+    for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+        ASSERT_EQ_INT(-EINVAL, sfn_arn_parse(malformed[i], SFN_ARN_MAP_RUN, &arn, error, sizeof(error)));
+        snprintf(expected, sizeof(expected), "Invalid ARN prefix: %s", malformed[i]);
+        ASSERT_EQ_STR(expected, error);
+    }
+    ASSERT_EQ_INT(-EINVAL, sfn_arn_parse(EXECUTION, SFN_ARN_MAP_RUN, &arn, error, sizeof(error)));
+    ASSERT_EQ_STR("Resource type not valid in this context: execution", error);
+    ASSERT_EQ_INT(-EINVAL, sfn_arn_parse(MAP_RUN_PREFIX "M/L:u", SFN_ARN_EXECUTION, &arn, error, sizeof(error)));
+    ASSERT_EQ_STR("Resource type not valid in this context: maprun", error);
+    char long_arn[600];
+    snprintf(long_arn, sizeof(long_arn), MAP_RUN_PREFIX "M/L:%0300d", 7);
+    ASSERT_EQ_INT(-ENAMETOOLONG, sfn_arn_parse(long_arn, SFN_ARN_MAP_RUN, &arn, error, sizeof(error)));
+}
+
 static void test_error_text_is_always_terminated(void)
 {
     struct sfn_arn arn;
@@ -121,6 +156,7 @@ int main(void)
     RUN(test_resource_type_not_valid_in_this_context);
     RUN(test_activity_arns);
     RUN(test_role_arns);
+    RUN(test_map_run_arns);
     RUN(test_error_text_is_always_terminated);
     return test_done();
 }
