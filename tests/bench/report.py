@@ -43,6 +43,8 @@ def machine():
 def number(value):
     if value is None:
         return "–"
+    if isinstance(value, str):  # a yes/no figure
+        return value
     if isinstance(value, float):
         return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
     return f"{value:,}"
