@@ -110,9 +110,11 @@ def server_environment(name, port, redis_url, valuation_url=None):
     A loan-processor runs the shipped state machines and is called back on its own port; without valuation_url it
     is given a valuation service that nobody runs (for scenarios that never request a valuation).
     """
+    # The load comes from this one address (as from a load balancer): the per-address cap of a real deployment
+    # (MAX_CONNECTIONS_PER_ADDRESS, 256) would refuse the 512-application scenario's connections.
     if name == "valuation-service":
-        return {"VALUATION_SERVICE_PORT": str(port), "REDIS_URL": redis_url}
-    return {"LOAN_PROCESSOR_PORT": str(port), "REDIS_URL": redis_url,
+        return {"VALUATION_SERVICE_PORT": str(port), "REDIS_URL": redis_url, "MAX_CONNECTIONS_PER_ADDRESS": "4096"}
+    return {"LOAN_PROCESSOR_PORT": str(port), "REDIS_URL": redis_url, "MAX_CONNECTIONS_PER_ADDRESS": "4096",
             "STATE_MACHINES_DIR": os.path.join(REPOSITORY, "loan-processor", "state-machines"),
             "VALUATION_SERVICE_URL": valuation_url or f"http://127.0.0.1:{harness.free_port()}/valuation-request",
             "CALLBACK_URL": f"http://127.0.0.1:{port}/valuation-callback"}
