@@ -68,6 +68,9 @@ enum resting_kind {
 /* Iterations of an inline Map a step starts, at most; the rest start in the fork's continuations. */
 #define INTERPRETER_ITERATIONS_PER_STEP 100
 
+/* Child executions of a distributed Map a step starts, at most: each is a record and no event, so more fit. */
+#define INTERPRETER_CHILD_EXECUTIONS_PER_STEP 1000
+
 /* Iterations of an inline Map running at once, at most (MaxConcurrency 0 or above it means it). */
 #define INTERPRETER_MAX_INLINE_CONCURRENCY 40
 

@@ -332,14 +332,20 @@ static int child_input(struct fork *fork, long index, const char *item_text, cJS
     return result == -ENOTSUP || result == -ENOENT ? -EINVAL : result;
 }
 
+/* The iterations one step may start: a distributed Map's children write no event, so more of them. */
+static long starts_per_step(const struct fork *fork)
+{
+    return is_distributed(fork) ? INTERPRETER_CHILD_EXECUTIONS_PER_STEP : INTERPRETER_ITERATIONS_PER_STEP;
+}
+
 /* Room for the children this step may start. */
 static int reserve_children(struct fork *fork)
 {
     struct interpreter_step *step = fork->run->step;
     long room = fork->length - fork->started;
     interpreter_release_children(step);
-    if (is_map(fork) && room > INTERPRETER_ITERATIONS_PER_STEP)
-        room = INTERPRETER_ITERATIONS_PER_STEP;
+    if (is_map(fork) && room > starts_per_step(fork))
+        room = starts_per_step(fork);
     step->children = calloc((size_t)room + 1, sizeof(*step->children));
     fork->runs = calloc((size_t)room + 1, sizeof(*fork->runs));
     return step->children && fork->runs ? 0 : -ENOMEM;
@@ -484,7 +490,7 @@ static int run_iterations(struct fork *fork, char *detail, size_t detail_size)
     int result = 0;
     while (result == 0 && !fork->failing && fork->started < fork->length
            && fork->started - fork->ended < fork->max_concurrency
-           && budget->iterations_started < INTERPRETER_ITERATIONS_PER_STEP && !interpreter_step_is_full(fork->run)) {
+           && budget->iterations_started < starts_per_step(fork) && !interpreter_step_is_full(fork->run)) {
         struct child_run *run = &fork->runs[fork->run_count];
         result = start_child(fork, fork->started, detail, detail_size);
         if (result == 0 && is_distributed(fork)) {

@@ -63,66 +63,56 @@ void map_run_store_record_free(struct map_run_record *record)
     free(record);
 }
 
-/* Where each string field of the record goes. */
-static char **string_field(struct map_run_record *record, const char *name)
-{
-    static const struct {
-        const char *name;
-        size_t offset;
-    } strings[] = {
-        { MAP_RUN_FIELD_ARN, offsetof(struct map_run_record, map_run_arn) },
-        { MAP_RUN_FIELD_EXECUTION_ARN, offsetof(struct map_run_record, execution_arn) },
-        { MAP_RUN_FIELD_STATE_MACHINE_ARN, offsetof(struct map_run_record, state_machine_arn) },
-        { MAP_RUN_FIELD_LABEL, offsetof(struct map_run_record, label) },
-        { MAP_RUN_FIELD_STATUS, offsetof(struct map_run_record, status) },
-    };
-    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-        if (strcmp(strings[i].name, name) == 0)
-            return (char **)((char *)record + strings[i].offset);
-    }
-    return NULL;
-}
+enum field_kind { FIELD_TEXT, FIELD_NUMBER, FIELD_DATE, FIELD_FRACTION };
 
-/* Where each whole-number field of the record goes. */
-static long long *number_field(struct map_run_record *record, const char *name)
-{
-    static const struct {
-        const char *name;
-        size_t offset;
-    } numbers[] = {
-        { MAP_RUN_FIELD_MAX_CONCURRENCY, offsetof(struct map_run_record, max_concurrency) },
-        { MAP_RUN_FIELD_TOLERATED_COUNT, offsetof(struct map_run_record, tolerated_failure_count) },
-        { MAP_RUN_FIELD_ITEM_COUNT, offsetof(struct map_run_record, item_count) },
-        { MAP_RUN_FIELD_RUNNING, offsetof(struct map_run_record, running) },
-        { MAP_RUN_FIELD_SUCCEEDED, offsetof(struct map_run_record, succeeded) },
-        { MAP_RUN_FIELD_FAILED, offsetof(struct map_run_record, failed) },
-        { MAP_RUN_FIELD_ABORTED, offsetof(struct map_run_record, aborted) },
-    };
-    for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
-        if (strcmp(numbers[i].name, name) == 0)
-            return (long long *)((char *)record + numbers[i].offset);
-    }
-    return NULL;
-}
+/* Every field of the record: its name in the hash, its kind and where it goes. */
+static const struct {
+    const char *name;
+    enum field_kind kind;
+    size_t offset;
+} record_fields[] = {
+    { MAP_RUN_FIELD_ARN, FIELD_TEXT, offsetof(struct map_run_record, map_run_arn) },
+    { MAP_RUN_FIELD_EXECUTION_ARN, FIELD_TEXT, offsetof(struct map_run_record, execution_arn) },
+    { MAP_RUN_FIELD_STATE_MACHINE_ARN, FIELD_TEXT, offsetof(struct map_run_record, state_machine_arn) },
+    { MAP_RUN_FIELD_LABEL, FIELD_TEXT, offsetof(struct map_run_record, label) },
+    { MAP_RUN_FIELD_STATUS, FIELD_TEXT, offsetof(struct map_run_record, status) },
+    { MAP_RUN_FIELD_MAX_CONCURRENCY, FIELD_NUMBER, offsetof(struct map_run_record, max_concurrency) },
+    { MAP_RUN_FIELD_TOLERATED_COUNT, FIELD_NUMBER, offsetof(struct map_run_record, tolerated_failure_count) },
+    { MAP_RUN_FIELD_ITEM_COUNT, FIELD_NUMBER, offsetof(struct map_run_record, item_count) },
+    { MAP_RUN_FIELD_RUNNING, FIELD_NUMBER, offsetof(struct map_run_record, running) },
+    { MAP_RUN_FIELD_SUCCEEDED, FIELD_NUMBER, offsetof(struct map_run_record, succeeded) },
+    { MAP_RUN_FIELD_FAILED, FIELD_NUMBER, offsetof(struct map_run_record, failed) },
+    { MAP_RUN_FIELD_ABORTED, FIELD_NUMBER, offsetof(struct map_run_record, aborted) },
+    { MAP_RUN_FIELD_START_DATE, FIELD_DATE, offsetof(struct map_run_record, start_ms) },
+    { MAP_RUN_FIELD_STOP_DATE, FIELD_DATE, offsetof(struct map_run_record, stop_ms) },
+    { MAP_RUN_FIELD_TOLERATED_PERCENTAGE, FIELD_FRACTION,
+      offsetof(struct map_run_record, tolerated_failure_percentage) },
+};
 
-/* Takes one HGETALL entry into record; unknown fields are ignored. Returns 0 or -ENOMEM. */
+/* Takes one HGETALL entry (its value NUL-terminated, as hiredis gives it) into record; unknown fields are ignored.
+   Returns 0 or -ENOMEM. */
 static int take_field(struct map_run_record *record, const struct execution_hash_entry *entry)
 {
-    char **text = string_field(record, entry->name);
-    long long *number = number_field(record, entry->name);
-    if (text) {
-        free(*text);
-        *text = strndup(entry->value, entry->value_length);
-        return *text ? 0 : -ENOMEM;
+    for (size_t i = 0; i < sizeof(record_fields) / sizeof(record_fields[0]); i++) {
+        if (strcmp(record_fields[i].name, entry->name) != 0)
+            continue;
+        void *slot = (char *)record + record_fields[i].offset;
+        switch (record_fields[i].kind) {
+        case FIELD_TEXT:
+            free(*(char **)slot);
+            *(char **)slot = strndup(entry->value, entry->value_length);
+            return *(char **)slot ? 0 : -ENOMEM;
+        case FIELD_NUMBER:
+            *(long long *)slot = strtoll(entry->value, NULL, 10);
+            return 0;
+        case FIELD_DATE:
+            *(int64_t *)slot = strtoll(entry->value, NULL, 10);
+            return 0;
+        case FIELD_FRACTION:
+            *(double *)slot = strtod(entry->value, NULL);
+            return 0;
+        }
     }
-    if (number)
-        *number = strtoll(entry->value, NULL, 10);
-    else if (strcmp(entry->name, MAP_RUN_FIELD_START_DATE) == 0)
-        record->start_ms = strtoll(entry->value, NULL, 10);
-    else if (strcmp(entry->name, MAP_RUN_FIELD_STOP_DATE) == 0)
-        record->stop_ms = strtoll(entry->value, NULL, 10);
-    else if (strcmp(entry->name, MAP_RUN_FIELD_TOLERATED_PERCENTAGE) == 0)
-        record->tolerated_failure_percentage = strtod(entry->value, NULL);
     return 0;
 }
 
