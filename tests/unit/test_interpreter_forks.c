@@ -770,16 +770,14 @@ struct map_runs {
     char label[64];
 };
 
-/* Map Run ARNs "<prefix><label or generated>:<call>". */
+/* Map Run ARNs "<prefix><label or generated>:run". */
 static int map_run(void *context, const char *label, char *out, size_t size)
 {
     struct map_runs *runs = context;
     runs->calls++;
     runs->labelled = label != NULL;
     snprintf(runs->label, sizeof(runs->label), "%s", label ? label : "");
-    return snprintf(out, size, MAP_RUN_ARN_PREFIX "%s:%d", label ? label : "generated", runs->calls) < (int)size
-               ? 0
-               : -ENOSPC;
+    return snprintf(out, size, MAP_RUN_ARN_PREFIX "%s:run", label ? label : "generated") < (int)size ? 0 : -ENOSPC;
 }
 
 static struct step_environment distributed_environment(int64_t now_ms, struct map_runs *runs)
@@ -822,9 +820,9 @@ static void test_distributed_map_rests_after_map_run_started(void)
         bool labelled;
         const char *arn;
     } cases[] = {
-        { "\"Label\":\"L\",", "[1,2,3]", true, MAP_RUN_ARN_PREFIX "L:1" },
-        { "", "[1,2,3]", false, MAP_RUN_ARN_PREFIX "generated:1" },
-        { "\"Label\":\"L\",", "[]", true, MAP_RUN_ARN_PREFIX "L:1" },
+        { "\"Label\":\"L\",", "[1,2,3]", true, MAP_RUN_ARN_PREFIX "L:run" },
+        { "", "[1,2,3]", false, MAP_RUN_ARN_PREFIX "generated:run" },
+        { "\"Label\":\"L\",", "[]", true, MAP_RUN_ARN_PREFIX "L:run" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char definition[2048], input[64];
@@ -1131,6 +1129,19 @@ static void test_allocation_failures_in_forks(void)
     check_allocation_failures_in(FAIL_ONLY_ONE, parallel, SMALL_INPUT, start_only, 1);
 }
 
+static void test_allocation_failures_in_distributed_map(void)
+{
+    static struct map_runs runs;
+    static const struct step_call start_only[] = {
+        { .entry = ENTRY_START, .environment = { .map_run = map_run, .map_run_context = &runs } },
+    };
+    CHECK_ALLOCATION_FAILURES(DISTRIBUTED_MAP("\"Label\":\"L\",\"ItemSelector\":{\"v.$\":\"$$.Map.Item.Value\"},"),
+                              "{\"items\":[1,2]}", start_only);
+    CHECK_ALLOCATION_FAILURES(DISTRIBUTED_MAP("\"ToleratedFailureCountPath\":\"$.n\","), "{\"items\":[1],\"n\":-1}",
+                              start_only);
+    check_allocation_failures_in(FAIL_ONLY_ONE, DISTRIBUTED_MAP(""), "{\"items\":[1,2]}", start_only, 1);
+}
+
 int main(void)
 {
     RUN(test_parallel_of_four_pass_branches);
@@ -1164,5 +1175,6 @@ int main(void)
     RUN(test_distributed_map_tolerated_failure_joins);
     RUN(test_distributed_map_tolerated_failure_count_path);
     RUN(test_allocation_failures_in_forks);
+    RUN(test_allocation_failures_in_distributed_map);
     return test_done();
 }
