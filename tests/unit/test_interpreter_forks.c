@@ -909,15 +909,17 @@ static void test_distributed_map_continuation_starts_child_executions(void)
     static const char definition[] = DISTRIBUTED_MAP(
         "\"MaxConcurrency\":2,\"ToleratedFailureCount\":1,\"ItemSelector\":{\"v.$\":\"$$.Map.Item.Value\","
         "\"i.$\":\"$$.Map.Item.Index\",\"t.$\":\"$.tag\"},");
-    static const char *const inputs[] = { "{\"v\":\"a\",\"i\":0,\"t\":\"x\"}", "{\"v\":\"b\",\"i\":1,\"t\":\"x\"}" };
+    static const char *const inputs[] = { "{\"v\":\"a\",\"i\":0,\"t\":\"x\"}", "{\"v\":\"b\",\"i\":1,\"t\":\"x\"}",
+                                          "{\"v\":\"c\",\"i\":2,\"t\":\"x\"}" };
     struct execution_facts with = facts_with("{\"items\":[\"a\",\"b\",\"c\"],\"tag\":\"x\"}");
     struct map_runs runs = { 0 };
-    struct interpreter_step step, next;
+    struct interpreter_step step, next, third;
     struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
     const char *outputs[3] = { NULL, NULL, NULL };
     const bool failed[3] = { false, false, false };
     struct fork_progress progress = { 3, 0, outputs, failed, NULL, NULL };
     memset(&next, 0, sizeof(next));
+    memset(&third, 0, sizeof(third));
     ASSERT_EQ_INT(2, step.map_run_max_concurrency);
     ASSERT_EQ_INT(1, step.map_run_tolerated_count);
     ASSERT_TRUE(step.map_run_tolerated_percentage == 0);
@@ -928,7 +930,13 @@ static void test_distributed_map_continuation_starts_child_executions(void)
     ASSERT_EQ_INT(2, next.fork.max_concurrency);
     ASSERT_EQ_INT(2, next.map_run_max_concurrency);
     ASSERT_EQ_INT(1, next.map_run_tolerated_count);
+    /* child 0 ended: its slot goes to child 2 */
+    outputs[0] = "\"A\"";
+    progress.started = 2;
+    continue_fork(machine, &with, &step, &progress, &third);
+    check_started_children(&third, 2, 1, inputs + 2);
 out:
+    interpreter_step_release(&third);
     interpreter_step_release(&next);
     interpreter_step_release(&step);
     state_machine_free(machine);
