@@ -101,17 +101,20 @@ static struct execution_position child_position(const struct interpreter_step *p
     return position;
 }
 
-/* Starts definition with input into *machine (the caller frees it; NULL when it does not parse), the step rendered. */
+/*
+ * Starts definition with input in environment into *machine (the caller frees it; NULL when it does not parse), the
+ * step rendered.
+ */
 static void start_execution(const char *definition, const struct execution_facts *execution_facts,
-                            struct interpreter_step *step, struct state_machine **machine)
+                            const struct step_environment *environment, struct interpreter_step *step,
+                            struct state_machine **machine)
 {
-    struct step_environment environment = environment_at(NOW_MS);
     *machine = parse_machine(definition);
     memset(step, 0, sizeof(*step));
     ASSERT_NOT_NULL(*machine);
     if (!*machine)
         return;
-    int result = interpreter_start(*machine, execution_facts, &environment, step);
+    int result = interpreter_start(*machine, execution_facts, environment, step);
     ASSERT_EQ_INT(0, result);
     if (result == 0)
         ASSERT_EQ_INT(0, render_step(step));
@@ -120,8 +123,9 @@ static void start_execution(const char *definition, const struct execution_facts
 static struct state_machine *start(const char *definition, const struct execution_facts *execution_facts,
                                    struct interpreter_step *step)
 {
+    struct step_environment environment = environment_at(NOW_MS);
     struct state_machine *machine = NULL;
-    start_execution(definition, execution_facts, step, &machine);
+    start_execution(definition, execution_facts, &environment, step, &machine);
     return machine;
 }
 
@@ -746,6 +750,367 @@ out:
     state_machine_free(machine);
 }
 
+/* ---- distributed Map: a Map Run whose iterations are child executions ---- */
+
+#define MAP_RUN_ARN_PREFIX "arn:aws:states:eu-west-2:123456789012:mapRun:LoanProcessor/"
+#define DISTRIBUTED_PROCESSOR                                                                           \
+    "{\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":\"STANDARD\"},\"StartAt\":\"C\"," \
+    "\"States\":{\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$\",\"NumericEquals\":1,"      \
+    "\"Next\":\"F\"}],\"Default\":\"P\"},\"F\":{\"Type\":\"Fail\",\"Error\":\"E\",\"Cause\":\"C\"},"    \
+    "\"P\":{\"Type\":\"Pass\",\"End\":true}}}"
+/* A distributed Map M over $.items (fields end with a comma): item 1 fails its child execution, others pass. */
+#define DISTRIBUTED_MAP(fields)                                                                \
+    "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemsPath\":\"$.items\"," fields \
+    "\"ItemProcessor\":" DISTRIBUTED_PROCESSOR ",\"End\":true}}}"
+
+/* What the environment's map_run callback was asked. */
+struct map_runs {
+    int calls;
+    bool labelled; /* the last call had a label */
+    char label[64];
+};
+
+/* Map Run ARNs "<prefix><label or generated>:run". */
+static int map_run(void *context, const char *label, char *out, size_t size)
+{
+    struct map_runs *runs = context;
+    runs->calls++;
+    runs->labelled = label != NULL;
+    snprintf(runs->label, sizeof(runs->label), "%s", label ? label : "");
+    return snprintf(out, size, MAP_RUN_ARN_PREFIX "%s:run", label ? label : "generated") < (int)size ? 0 : -ENOSPC;
+}
+
+static struct step_environment distributed_environment(int64_t now_ms, struct map_runs *runs)
+{
+    struct step_environment environment = environment_at(now_ms);
+    environment.map_run = map_run;
+    environment.map_run_context = runs;
+    return environment;
+}
+
+static struct state_machine *start_distributed(const char *definition, const struct execution_facts *execution_facts,
+                                               struct map_runs *runs, struct interpreter_step *step)
+{
+    struct step_environment environment = distributed_environment(NOW_MS, runs);
+    struct state_machine *machine = NULL;
+    start_execution(definition, execution_facts, &environment, step, &machine);
+    return machine;
+}
+
+/* The continuation of the fork step rests at (its history stored: stored events), rendered into next. */
+static void continue_fork(const struct state_machine *machine, const struct execution_facts *with,
+                          const struct interpreter_step *step, const struct fork_progress *progress,
+                          struct interpreter_step *next)
+{
+    struct map_runs runs = { 0 };
+    struct step_environment later = distributed_environment(NOW_MS + 10, &runs);
+    struct execution_position fork = position_after(step);
+    memset(next, 0, sizeof(*next));
+    ASSERT_EQ_INT(0, interpreter_fork_continue(machine, with, &fork, progress, &later, next));
+    ASSERT_EQ_INT(0, render_step(next));
+    ASSERT_EQ_INT(0, runs.calls); /* a continuation starts no Map Run */
+    ASSERT_NULL(next->map_run_arn);
+}
+
+static void test_distributed_map_rests_after_map_run_started(void)
+{
+    static const struct {
+        const char *fields;
+        const char *items;
+        bool labelled;
+        const char *arn;
+    } cases[] = {
+        { "\"Label\":\"L\",", "[1,2,3]", true, MAP_RUN_ARN_PREFIX "L:run" },
+        { "", "[1,2,3]", false, MAP_RUN_ARN_PREFIX "generated:run" },
+        { "\"Label\":\"L\",", "[]", true, MAP_RUN_ARN_PREFIX "L:run" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char definition[2048], input[64];
+        snprintf(definition, sizeof(definition), DISTRIBUTED_MAP("%s"), cases[i].fields);
+        snprintf(input, sizeof(input), "{\"items\":%s}", cases[i].items);
+        struct execution_facts with = facts_with(input);
+        struct map_runs runs = { 0 };
+        struct interpreter_step step;
+        struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
+        long length = strcmp(cases[i].items, "[]") == 0 ? 0 : 3;
+        check_sequence(&step, "1 0 ExecutionStarted\n2 0 MapStateEntered\n3 2 MapStateStarted\n4 3 MapRunStarted\n");
+        ASSERT_EQ_INT(length, (long)detail_number(&step, 2, "mapStateStartedEventDetails", "length"));
+        ASSERT_EQ_STR(cases[i].arn, detail(&step, 3, "mapRunStartedEventDetails", "mapRunArn"));
+        ASSERT_EQ_INT(1, runs.calls);
+        ASSERT_EQ_INT(cases[i].labelled, runs.labelled);
+        ASSERT_EQ_STR(cases[i].labelled ? "L" : "", runs.label);
+        check_rest(&step, "M", 2, RESTING_FORK, 0, NULL);
+        ASSERT_TRUE(step.has_fork && step.fork.kind == STATE_MAP && step.fork.length == length);
+        ASSERT_EQ_INT(0, (long)step.fork.started);
+        ASSERT_EQ_INT(0, (int)step.child_count);
+        ASSERT_EQ_STR(cases[i].arn, step.map_run_arn);
+        ASSERT_TRUE(!step.map_run_ended && !step.map_run_failed);
+        interpreter_step_release(&step);
+        state_machine_free(machine);
+    }
+}
+
+static int refuse_map_run(void *context, const char *label, char *out, size_t size)
+{
+    (void)context;
+    (void)label;
+    (void)out;
+    (void)size;
+    return -EIO;
+}
+
+static void test_distributed_map_without_a_map_run(void)
+{
+    struct execution_facts with = facts_with("{\"items\":[1]}");
+    for (int refusing = 0; refusing < 2; refusing++) {
+        struct step_environment environment = environment_at(NOW_MS);
+        struct state_machine *machine = NULL;
+        struct interpreter_step step;
+        environment.map_run = refusing ? refuse_map_run : NULL;
+        start_execution(DISTRIBUTED_MAP(""), &with, &environment, &step, &machine);
+        check_sequence(&step, "1 0 ExecutionStarted\n2 0 MapStateEntered\n3 2 MapStateStarted\n4 3 ExecutionFailed\n");
+        check_runtime_failure(&step, "M", 2, "The Map Run could not be started");
+        ASSERT_NULL(step.map_run_arn);
+        ASSERT_TRUE(!step.has_fork && step.child_count == 0);
+        interpreter_step_release(&step);
+        state_machine_free(machine);
+    }
+}
+
+/* Checks that the continuation next started children first..first+count-1 as resting child executions. */
+static void check_started_children(const struct interpreter_step *next, long first, long count,
+                                   const char *const *inputs)
+{
+    ASSERT_EQ_INT(0, event_count(next));
+    check_rest(next, "M", 2, RESTING_FORK, 0, NULL);
+    ASSERT_TRUE(next->has_fork);
+    ASSERT_EQ_INT(first + count, next->fork.started);
+    ASSERT_EQ_INT(count, (long)next->child_count);
+    for (size_t i = 0; i < next->child_count && (long)i < count; i++) {
+        const struct fork_child *child = &next->children[i];
+        char branch_id[32];
+        snprintf(branch_id, sizeof(branch_id), "0.%ld", first + (long)i);
+        ASSERT_EQ_STR(branch_id, child->branch_id);
+        ASSERT_EQ_INT(first + (long)i, child->map_index);
+        ASSERT_TRUE(child->child_execution && child->step->child_execution && child->step->in_child);
+        ASSERT_NULL(child->step->iteration_of);
+        ASSERT_EQ_INT(EXECUTION_RUNNING, child->step->status);
+        ASSERT_EQ_INT(RESTING_CONTINUE, child->step->resting);
+        ASSERT_EQ_INT(0, child->step->delay_ms);
+        ASSERT_EQ_STR("C", child->step->state_name);
+        ASSERT_EQ_INT(0, event_count(child->step));
+        if (inputs)
+            ASSERT_EQ_STR(inputs[i], child->step->state_input);
+    }
+}
+
+static void test_distributed_map_continuation_starts_child_executions(void)
+{
+    static const char definition[] = DISTRIBUTED_MAP(
+        "\"MaxConcurrency\":2,\"ToleratedFailureCount\":1,\"ItemSelector\":{\"v.$\":\"$$.Map.Item.Value\","
+        "\"i.$\":\"$$.Map.Item.Index\",\"t.$\":\"$.tag\"},");
+    static const char *const inputs[] = { "{\"v\":\"a\",\"i\":0,\"t\":\"x\"}", "{\"v\":\"b\",\"i\":1,\"t\":\"x\"}",
+                                          "{\"v\":\"c\",\"i\":2,\"t\":\"x\"}" };
+    struct execution_facts with = facts_with("{\"items\":[\"a\",\"b\",\"c\"],\"tag\":\"x\"}");
+    struct map_runs runs = { 0 };
+    struct interpreter_step step, next, third;
+    struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
+    const char *outputs[3] = { NULL, NULL, NULL };
+    const bool failed[3] = { false, false, false };
+    struct fork_progress progress = { 3, 0, outputs, failed, NULL, NULL };
+    memset(&next, 0, sizeof(next));
+    memset(&third, 0, sizeof(third));
+    ASSERT_EQ_INT(2, step.map_run_max_concurrency);
+    ASSERT_EQ_INT(1, step.map_run_tolerated_count);
+    ASSERT_TRUE(step.map_run_tolerated_percentage == 0);
+    if (!machine || !step.has_fork)
+        goto out;
+    continue_fork(machine, &with, &step, &progress, &next);
+    check_started_children(&next, 0, 2, inputs);
+    ASSERT_EQ_INT(2, next.fork.max_concurrency);
+    ASSERT_EQ_INT(2, next.map_run_max_concurrency);
+    ASSERT_EQ_INT(1, next.map_run_tolerated_count);
+    /* child 0 ended: its slot goes to child 2 */
+    outputs[0] = "\"A\"";
+    progress.started = 2;
+    continue_fork(machine, &with, &step, &progress, &third);
+    check_started_children(&third, 2, 1, inputs + 2);
+out:
+    interpreter_step_release(&third);
+    interpreter_step_release(&next);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
+static void test_distributed_map_of_150_starts_100_per_step(void)
+{
+    char input[1024] = "{\"items\":[";
+    for (int i = 0; i < 150; i++)
+        snprintf(input + strlen(input), sizeof(input) - strlen(input), "%s%d", i ? "," : "", 2 + i % 10);
+    strcat(input, "]}");
+    struct execution_facts with = facts_with(input);
+    struct map_runs runs = { 0 };
+    struct interpreter_step step, next, rest;
+    struct state_machine *machine = start_distributed(DISTRIBUTED_MAP(""), &with, &runs, &step);
+    const char *outputs[150] = { NULL };
+    bool failed[150] = { false };
+    struct fork_progress progress = { 150, 0, outputs, failed, NULL, NULL };
+    memset(&next, 0, sizeof(next));
+    memset(&rest, 0, sizeof(rest));
+    ASSERT_EQ_INT(INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY, step.fork.max_concurrency);
+    ASSERT_EQ_INT(0, step.map_run_max_concurrency); /* as the Map Run's record shows it: not set */
+    ASSERT_EQ_INT(0, step.map_run_tolerated_count);
+    if (!machine || !step.has_fork)
+        goto out;
+    continue_fork(machine, &with, &step, &progress, &next);
+    check_started_children(&next, 0, INTERPRETER_ITERATIONS_PER_STEP, NULL);
+    ASSERT_EQ_STR("11", next.child_count == 100 ? next.children[99].step->state_input : "");
+    ASSERT_EQ_INT(INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY, next.fork.max_concurrency);
+    progress.started = INTERPRETER_ITERATIONS_PER_STEP;
+    continue_fork(machine, &with, &step, &progress, &rest);
+    check_started_children(&rest, INTERPRETER_ITERATIONS_PER_STEP, 50, NULL);
+out:
+    interpreter_step_release(&rest);
+    interpreter_step_release(&next);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
+/* Runs the child execution of item index (its ExecutionStarted stored) from its continue point into *ran. */
+static void run_child_execution(const struct state_machine *machine, const struct execution_facts *with,
+                                const struct interpreter_step *next, size_t index, struct interpreter_step *ran)
+{
+    struct execution_position position = child_position(next, &next->children[index], 1);
+    struct step_environment later = environment_at(NOW_MS + 20);
+    memset(ran, 0, sizeof(*ran));
+    ASSERT_EQ_INT(0, interpreter_timer_due(machine, with, &position, &later, ran));
+    ASSERT_EQ_INT(0, render_step(ran));
+    ASSERT_TRUE(ran->in_child && ran->child_execution);
+    ASSERT_NULL(ran->iteration_of);
+}
+
+static void test_distributed_map_child_execution_runs_its_states(void)
+{
+    struct execution_facts with = facts_with("{\"items\":[{\"n\":2},1]}");
+    struct map_runs runs = { 0 };
+    struct interpreter_step step, next, succeeded, failed_child;
+    struct state_machine *machine = start_distributed(DISTRIBUTED_MAP(""), &with, &runs, &step);
+    const char *outputs[2] = { NULL, NULL };
+    const bool failed[2] = { false, false };
+    struct fork_progress progress = { 2, 0, outputs, failed, NULL, NULL };
+    memset(&next, 0, sizeof(next));
+    memset(&succeeded, 0, sizeof(succeeded));
+    memset(&failed_child, 0, sizeof(failed_child));
+    if (!machine || !step.has_fork)
+        goto out;
+    continue_fork(machine, &with, &step, &progress, &next);
+    ASSERT_EQ_INT(2, (int)next.child_count);
+    if (next.child_count != 2)
+        goto out;
+    run_child_execution(machine, &with, &next, 0, &succeeded);
+    check_sequence(&succeeded, "2 1 ChoiceStateEntered\n3 2 ChoiceStateExited\n4 3 PassStateEntered\n"
+                               "5 4 PassStateExited\n6 5 ExecutionSucceeded\n");
+    ASSERT_EQ_INT(-1, find_event(&succeeded, "MapIterationSucceeded", 0));
+    check_succeeded_execution(&succeeded, "{\"n\":2}");
+    run_child_execution(machine, &with, &next, 1, &failed_child);
+    check_sequence(&failed_child, "2 1 ChoiceStateEntered\n3 2 ChoiceStateExited\n4 3 FailStateEntered\n"
+                                  "5 4 ExecutionFailed\n");
+    ASSERT_EQ_INT(-1, find_event(&failed_child, "MapIterationFailed", 0));
+    check_failed_execution(&failed_child, "E", "C");
+out:
+    interpreter_step_release(&failed_child);
+    interpreter_step_release(&succeeded);
+    interpreter_step_release(&next);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
+/* Starts a distributed Map (fields) over two items, then its continuation with the children's outcomes. */
+static void join_two_children(const char *definition, const char *const *outputs, const bool *failed,
+                              const char *const *errors, const char *const *causes, struct interpreter_step *joined)
+{
+    struct execution_facts with = facts_with("{\"items\":[\"a\",\"b\"]}");
+    struct map_runs runs = { 0 };
+    struct interpreter_step step;
+    struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
+    struct fork_progress progress = { 2, 2, outputs, failed, errors, causes };
+    memset(joined, 0, sizeof(*joined));
+    if (machine && step.has_fork)
+        continue_fork(machine, &with, &step, &progress, joined);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
+static void test_distributed_map_joins_when_every_child_ended(void)
+{
+    const char *outputs[2] = { "\"A\"", "\"B\"" };
+    const bool failed[2] = { false, false };
+    struct interpreter_step joined;
+    join_two_children(DISTRIBUTED_MAP(""), outputs, failed, NULL, NULL, &joined);
+    check_sequence(&joined, "5 4 MapRunSucceeded\n6 5 MapStateSucceeded\n7 5 MapStateExited\n"
+                            "8 7 ExecutionSucceeded\n");
+    ASSERT_EQ_STR("[\"A\",\"B\"]", detail(&joined, 2, "stateExitedEventDetails", "output"));
+    check_succeeded_execution(&joined, "[\"A\",\"B\"]");
+    ASSERT_TRUE(joined.map_run_ended && !joined.map_run_failed);
+    ASSERT_EQ_INT(0, (int)joined.child_count);
+    interpreter_step_release(&joined);
+}
+
+static void test_distributed_map_failed_child_fails_the_map_run(void)
+{
+    const char *outputs[2] = { NULL, NULL }, *errors[2] = { NULL, "E" }, *causes[2] = { NULL, "C" };
+    const bool failed[2] = { false, true };
+    struct interpreter_step joined;
+    join_two_children(DISTRIBUTED_MAP(""), outputs, failed, errors, causes, &joined);
+    check_sequence(&joined, "5 4 MapRunFailed\n6 5 MapStateFailed\n7 6 ExecutionFailed\n");
+    ASSERT_EQ_STR("E", detail(&joined, 0, "mapRunFailedEventDetails", "error"));
+    ASSERT_EQ_STR("C", detail(&joined, 0, "mapRunFailedEventDetails", "cause"));
+    ASSERT_EQ_INT(-1, find_event(&joined, "MapIterationAborted", 0)); /* child 0 still runs: the commit aborts it */
+    check_failed_execution(&joined, "E", "C");
+    ASSERT_TRUE(joined.map_run_ended && joined.map_run_failed);
+    ASSERT_EQ_INT(0, (int)joined.child_count);
+    interpreter_step_release(&joined);
+}
+
+static void test_distributed_map_tolerated_failure_joins(void)
+{
+    const char *outputs[2] = { "\"A\"", NULL }, *errors[2] = { NULL, "E" }, *causes[2] = { NULL, "C" };
+    const bool failed[2] = { false, true };
+    struct interpreter_step joined;
+    join_two_children(DISTRIBUTED_MAP("\"ToleratedFailureCount\":1,"), outputs, failed, errors, causes, &joined);
+    check_sequence(&joined, "5 4 MapRunSucceeded\n6 5 MapStateSucceeded\n7 5 MapStateExited\n"
+                            "8 7 ExecutionSucceeded\n");
+    check_succeeded_execution(&joined, "[\"A\",{\"Error\":\"E\",\"Cause\":\"C\"}]");
+    ASSERT_TRUE(joined.map_run_ended && !joined.map_run_failed);
+    interpreter_step_release(&joined);
+}
+
+/* AWS reads ToleratedFailureCountPath once MapStateStarted is written (test_distributed_map tolerance recordings). */
+static void test_distributed_map_tolerated_failure_count_path(void)
+{
+    static const struct {
+        const char *input;
+        const char *detail;
+    } cases[] = {
+        { "{\"items\":[1],\"ToleratedFailureCount\":\"NoNumber\"}",
+          "The ToleratedFailureCountPath field refers to value \"NoNumber\" which is not a valid integer: "
+          "$.ToleratedFailureCount" },
+        { "{\"items\":[1],\"ToleratedFailureCount\":-1}", "ToleratedFailureCount cannot be negative." },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct execution_facts with = facts_with(cases[i].input);
+        struct map_runs runs = { 0 };
+        struct interpreter_step step;
+        struct state_machine *machine = start_distributed(
+            DISTRIBUTED_MAP("\"ToleratedFailureCountPath\":\"$.ToleratedFailureCount\","), &with, &runs, &step);
+        check_sequence(&step, "1 0 ExecutionStarted\n2 0 MapStateEntered\n3 2 MapStateStarted\n4 3 ExecutionFailed\n");
+        check_runtime_failure(&step, "M", 2, cases[i].detail);
+        ASSERT_EQ_INT(0, runs.calls); /* no Map Run */
+        interpreter_step_release(&step);
+        state_machine_free(machine);
+    }
+}
+
 static void test_allocation_failures_in_forks(void)
 {
     static const char parallel[] =
@@ -772,6 +1137,19 @@ static void test_allocation_failures_in_forks(void)
     check_allocation_failures_in(FAIL_ONLY_ONE, parallel, SMALL_INPUT, start_only, 1);
 }
 
+static void test_allocation_failures_in_distributed_map(void)
+{
+    static struct map_runs runs;
+    static const struct step_call start_only[] = {
+        { .entry = ENTRY_START, .environment = { .map_run = map_run, .map_run_context = &runs } },
+    };
+    CHECK_ALLOCATION_FAILURES(DISTRIBUTED_MAP("\"Label\":\"L\",\"ItemSelector\":{\"v.$\":\"$$.Map.Item.Value\"},"),
+                              "{\"items\":[1,2]}", start_only);
+    CHECK_ALLOCATION_FAILURES(DISTRIBUTED_MAP("\"ToleratedFailureCountPath\":\"$.n\","), "{\"items\":[1],\"n\":-1}",
+                              start_only);
+    check_allocation_failures_in(FAIL_ONLY_ONE, DISTRIBUTED_MAP(""), "{\"items\":[1,2]}", start_only, 1);
+}
+
 int main(void)
 {
     RUN(test_parallel_of_four_pass_branches);
@@ -795,6 +1173,16 @@ int main(void)
     RUN(test_failed_child_reported_then_the_fork_fails);
     RUN(test_map_tolerated_failures);
     RUN(test_parallel_branches_yield_and_go_on);
+    RUN(test_distributed_map_rests_after_map_run_started);
+    RUN(test_distributed_map_without_a_map_run);
+    RUN(test_distributed_map_continuation_starts_child_executions);
+    RUN(test_distributed_map_of_150_starts_100_per_step);
+    RUN(test_distributed_map_child_execution_runs_its_states);
+    RUN(test_distributed_map_joins_when_every_child_ended);
+    RUN(test_distributed_map_failed_child_fails_the_map_run);
+    RUN(test_distributed_map_tolerated_failure_joins);
+    RUN(test_distributed_map_tolerated_failure_count_path);
     RUN(test_allocation_failures_in_forks);
+    RUN(test_allocation_failures_in_distributed_map);
     return test_done();
 }
