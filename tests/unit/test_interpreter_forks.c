@@ -942,19 +942,19 @@ out:
     state_machine_free(machine);
 }
 
-static void test_distributed_map_of_150_starts_100_per_step(void)
+static void test_distributed_map_of_1050_starts_1000_per_step(void)
 {
-    char input[1024] = "{\"items\":[";
-    for (int i = 0; i < 150; i++)
+    char input[8192] = "{\"items\":[";
+    for (int i = 0; i < 1050; i++)
         snprintf(input + strlen(input), sizeof(input) - strlen(input), "%s%d", i ? "," : "", 2 + i % 10);
     strcat(input, "]}");
     struct execution_facts with = facts_with(input);
     struct map_runs runs = { 0 };
     struct interpreter_step step, next, rest;
     struct state_machine *machine = start_distributed(DISTRIBUTED_MAP(""), &with, &runs, &step);
-    const char *outputs[150] = { NULL };
-    bool failed[150] = { false };
-    struct fork_progress progress = { 150, 0, outputs, failed, NULL, NULL };
+    const char *outputs[1050] = { NULL };
+    bool failed[1050] = { false };
+    struct fork_progress progress = { 1050, 0, outputs, failed, NULL, NULL };
     memset(&next, 0, sizeof(next));
     memset(&rest, 0, sizeof(rest));
     ASSERT_EQ_INT(INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY, step.fork.max_concurrency);
@@ -963,12 +963,12 @@ static void test_distributed_map_of_150_starts_100_per_step(void)
     if (!machine || !step.has_fork)
         goto out;
     continue_fork(machine, &with, &step, &progress, &next);
-    check_started_children(&next, 0, INTERPRETER_ITERATIONS_PER_STEP, NULL);
-    ASSERT_EQ_STR("11", next.child_count == 100 ? next.children[99].step->state_input : "");
+    check_started_children(&next, 0, INTERPRETER_CHILD_EXECUTIONS_PER_STEP, NULL);
+    ASSERT_EQ_STR("11", next.child_count == 1000 ? next.children[999].step->state_input : "");
     ASSERT_EQ_INT(INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY, next.fork.max_concurrency);
-    progress.started = INTERPRETER_ITERATIONS_PER_STEP;
+    progress.started = INTERPRETER_CHILD_EXECUTIONS_PER_STEP;
     continue_fork(machine, &with, &step, &progress, &rest);
-    check_started_children(&rest, INTERPRETER_ITERATIONS_PER_STEP, 50, NULL);
+    check_started_children(&rest, INTERPRETER_CHILD_EXECUTIONS_PER_STEP, 50, NULL);
 out:
     interpreter_step_release(&rest);
     interpreter_step_release(&next);
@@ -1176,7 +1176,7 @@ int main(void)
     RUN(test_distributed_map_rests_after_map_run_started);
     RUN(test_distributed_map_without_a_map_run);
     RUN(test_distributed_map_continuation_starts_child_executions);
-    RUN(test_distributed_map_of_150_starts_100_per_step);
+    RUN(test_distributed_map_of_1050_starts_1000_per_step);
     RUN(test_distributed_map_child_execution_runs_its_states);
     RUN(test_distributed_map_joins_when_every_child_ended);
     RUN(test_distributed_map_failed_child_fails_the_map_run);
