@@ -429,8 +429,10 @@ int redis_client_eval(struct redis_client *client, struct redis_script *script, 
     if (all && all_lengths) {
         all[0] = key_count_text;
         all_lengths[0] = strlen(key_count_text);
-        memcpy(all + 1, argv, (size_t)argc * sizeof(*argv));
-        memcpy(all_lengths + 1, lengths, (size_t)argc * sizeof(*lengths));
+        if (argc > 0) { /* a script may take no arguments at all: then argv may be NULL */
+            memcpy(all + 1, argv, (size_t)argc * sizeof(*argv));
+            memcpy(all_lengths + 1, lengths, (size_t)argc * sizeof(*lengths));
+        }
         result = remember_arguments(command, argc + 1, all, all_lengths);
     }
     free(all);

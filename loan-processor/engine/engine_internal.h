@@ -321,12 +321,10 @@ __attribute__((warn_unused_result)) int fork_commit_describe(const struct engine
  * execution's identity): children inherit its historyOf, and a distributed
  * Map's iterations become child executions of its Map Run.
  */
-__attribute__((warn_unused_result)) int fork_commit_describe_in(const struct engine *engine,
-                                                                const struct state_machine *machine,
-                                                                const struct execution_record *branch,
-                                                                const char *branch_id,
-                                                                const struct interpreter_step *step, long known_base,
-                                                                struct fork_commit *forks);
+__attribute__((warn_unused_result)) int
+fork_commit_describe_in(const struct engine *engine, const struct state_machine *machine,
+                        const struct execution_record *branch, const char *branch_id,
+                        const struct interpreter_step *step, long known_base, struct fork_commit *forks);
 
 /* Sets next's fork fields for a branch entering the fork step rests at (before step_record_fields()). */
 void fork_commit_describe_fork(const struct interpreter_step *step, struct fork_commit *forks,

@@ -238,7 +238,7 @@ struct interpreter_step {
     /* in_child as an iteration of a distributed Map: its end writes ExecutionSucceeded/ExecutionFailed into its own
        history (the child execution's) */
     bool child_execution;
-    long map_index;           /* iteration_of: the item's index */
+    long map_index; /* iteration_of: the item's index */
     /* FORK: the fork the branch rests at, entered (or continued) in this step, and the children it started in it */
     bool has_fork;
     struct fork_description fork;

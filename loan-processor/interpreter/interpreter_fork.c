@@ -489,8 +489,8 @@ static int run_iterations(struct fork *fork, char *detail, size_t detail_size)
     struct step_budget *budget = fork->run->budget;
     int result = 0;
     while (result == 0 && !fork->failing && fork->started < fork->length
-           && fork->started - fork->ended < fork->max_concurrency
-           && budget->iterations_started < starts_per_step(fork) && !interpreter_step_is_full(fork->run)) {
+           && fork->started - fork->ended < fork->max_concurrency && budget->iterations_started < starts_per_step(fork)
+           && !interpreter_step_is_full(fork->run)) {
         struct child_run *run = &fork->runs[fork->run_count];
         result = start_child(fork, fork->started, detail, detail_size);
         if (result == 0 && is_distributed(fork)) {
