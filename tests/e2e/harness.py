@@ -315,14 +315,19 @@ class Redis:
 
         With may_move (a first start: nobody knows its URL yet), a server that exited at once - another
         process took one of its free ports between free_port() and its bind - is launched again on new ports.
+        Without it (a restart: clients know the URL), it is launched again on the same ports a few times, since
+        another suite's free_port() probe may hold one of them for a moment while the server was down.
         """
-        for _ in range(3):
+        for attempt in range(5):
             wait_until(lambda: self._answers_ping() or self.process.poll() is not None, 10,
                        what=f"redis-server on port {self.port}")
-            if self.process.poll() is None or not may_move:
+            if self.process.poll() is None or (not may_move and attempt == 4):
                 break
-            self.port = free_port()
-            self.cluster_port = free_port() if self.cluster else None
+            if may_move:
+                self.port = free_port()
+                self.cluster_port = free_port() if self.cluster else None
+            else:
+                time.sleep(0.3)
             self.launch(self.appendonly)
         if self.process.poll() is not None:
             raise AssertionError(f"redis-server on port {self.port} exited at start (status {self.process.poll()})")
