@@ -402,6 +402,7 @@ struct change_operation {
     char *missing_activity;            /* an activity the step scheduled and found missing */
     int attempts;
     bool failing_refused; /* timers: Redis refused the step; the execution now fails instead (once) */
+    bool branches_full;   /* the step would open more branches than the execution may have: computed again */
     struct execution_record *record;
     enum timer_action action;             /* timers: what the loaded record says the timer means */
     struct cached_definition *definition; /* the one the record runs, pinned */

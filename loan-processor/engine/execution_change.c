@@ -101,6 +101,12 @@ static bool commit_not_applied(struct change_operation *operation, int status, e
         release_attempt(operation);
         if (load_for_change(operation) < 0)
             execution_change_finish(operation, -EIO);
+    } else if (status == 0 && outcome == EXECUTION_BRANCHES_FULL && !operation->branches_full) {
+        /* the step would open more branches than the execution may have: computed again, the fork fails */
+        operation->branches_full = true;
+        release_attempt(operation);
+        if (load_for_change(operation) < 0)
+            execution_change_finish(operation, -EIO);
     } else if (status == 0 && outcome == EXECUTION_CHANGED && operation->attempts < ENGINE_MAX_COMMIT_ATTEMPTS) {
         release_attempt(operation);
         if (load_for_change(operation) < 0)
@@ -193,6 +199,7 @@ static int interpret_change(struct change_operation *operation, const struct sta
         .token_context = operation->execution_id,
         .map_run = map_run_commit_arn,
         .map_run_context = &origin,
+        .branches_full = operation->branches_full,
     };
     if (result < 0)
         return result;

@@ -18,12 +18,22 @@
 /* Most timers one claim takes from one shard. */
 #define CLAIM_BATCH 128
 
+/* One shard's claim of a round: what its answer needs to know. */
+struct shard_claim {
+    struct execution_timers *timers;
+    unsigned shard;
+};
+
 /*
  * A claim is a round of claims, one per shard, sent together. Each takes at
  * most the round's limit, so that the round cannot take more timers than
  * there is room for in flight; when the room is smaller than the number of
  * shards, a round claims from that many shards only, and the next round
- * starts where this one stopped.
+ * starts where this one stopped. A round after which some shards had more
+ * due than their share (a distributed Map's children all share their
+ * parent's shard) is followed by a focused round, which shares the room
+ * among those shards only; then a sweep of every shard again, so that no
+ * shard waits more than one round.
  */
 struct execution_timers {
     struct event_loop *loop;
@@ -40,6 +50,9 @@ struct execution_timers {
     int64_t round_next_due_ms; /* earliest remaining due time the round's claims saw, -1 for none */
     bool claim_again;          /* a wake-up came while claiming */
     bool stopped;
+    bool focused;                      /* the round claims only the shards found full */
+    bool full[EXECUTION_STORE_SHARDS]; /* the shard's claim took its limit in the last round */
+    struct shard_claim claims[EXECUTION_STORE_SHARDS];
 };
 
 static void claim(struct execution_timers *timers);
@@ -78,8 +91,10 @@ static void round_over(struct execution_timers *timers)
 
 static void on_claimed(int status, const char *const *ids, size_t count, int64_t next_due_ms, void *data)
 {
-    struct execution_timers *timers = data;
+    struct shard_claim *claim = data;
+    struct execution_timers *timers = claim->timers;
     timers->claims_pending--;
+    timers->full[claim->shard] = status == 0 && count == timers->claim_limit;
     if (status == 0) {
         for (size_t i = 0; i < count; i++) {
             timers->in_flight++;
@@ -110,18 +125,29 @@ static void claim(struct execution_timers *timers)
     size_t room = timers->in_flight < MAX_IN_FLIGHT ? MAX_IN_FLIGHT - timers->in_flight : 0;
     if (room == 0)
         return; /* execution_timers_handled() claims again when there is room */
-    size_t shards = room < EXECUTION_STORE_SHARDS ? room : EXECUTION_STORE_SHARDS;
+    size_t full = 0;
+    for (unsigned shard = 0; shard < EXECUTION_STORE_SHARDS; shard++)
+        full += timers->full[shard];
+    timers->focused = !timers->focused && full > 0 && full < EXECUTION_STORE_SHARDS;
+    size_t shards = timers->focused ? full : room < EXECUTION_STORE_SHARDS ? room : EXECUTION_STORE_SHARDS;
+    if (shards > room)
+        shards = room;
     timers->claim_limit = room / shards < CLAIM_BATCH ? room / shards : CLAIM_BATCH;
     timers->round_full = false;
     timers->round_next_due_ms = -1;
-    for (size_t i = 0; i < shards; i++) {
+    for (size_t i = 0, sent = 0; i < EXECUTION_STORE_SHARDS && sent < shards; i++) {
         unsigned shard = (timers->next_shard + (unsigned)i) % EXECUTION_STORE_SHARDS;
+        if (timers->focused && !timers->full[shard])
+            continue;
+        sent++;
+        timers->claims[shard] = (struct shard_claim){ timers, shard };
         if (execution_store_claim_timers(timers->redis, shard, now, CLAIM_LEASE_MS, timers->claim_limit, on_claimed,
-                                         timers)
+                                         &timers->claims[shard])
             == 0)
             timers->claims_pending++;
     }
-    timers->next_shard = (timers->next_shard + (unsigned)shards) % EXECUTION_STORE_SHARDS;
+    if (!timers->focused)
+        timers->next_shard = (timers->next_shard + (unsigned)shards) % EXECUTION_STORE_SHARDS;
     if (timers->claims_pending == 0)
         arm(timers, now + POLL_INTERVAL_MS);
 }

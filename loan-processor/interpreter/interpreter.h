@@ -155,7 +155,18 @@ struct step_environment {
      */
     int (*map_run)(void *context, const char *label, char *out, size_t size);
     void *map_run_context;
+    /*
+     * The execution has as many live branches as it may have (the store
+     * refused the children this step would start): a fork that would start
+     * one fails instead (States.Runtime, INTERPRETER_BRANCHES_FULL_CAUSE).
+     */
+    bool branches_full;
 };
+
+/* The cause of a fork that would open a branch beyond the execution's limit (docs/execution-model.md, Limits). */
+#define INTERPRETER_BRANCHES_FULL_CAUSE                                                                 \
+    "The execution has as many open branches (Parallel branches, Map iterations and child executions, " \
+    "nested ones included) as it may have: 20000"
 
 /* The Task a step leaves the execution waiting on. */
 struct task_request {

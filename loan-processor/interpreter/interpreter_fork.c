@@ -371,8 +371,12 @@ static int start_child(struct fork *fork, long index, char *detail, size_t detai
 {
     struct interpreter_step *step = fork->run->step;
     struct fork_child *child = &step->children[step->child_count];
-    struct child_run *run = &fork->runs[fork->run_count++];
     const struct run *parent = fork->run;
+    if (parent->environment->branches_full) {
+        snprintf(detail, detail_size, "%s", INTERPRETER_BRANCHES_FULL_CAUSE);
+        return -EINVAL;
+    }
+    struct child_run *run = &fork->runs[fork->run_count++];
     const struct state_scope *scope = state_machine_fork_scope(fork->state, (size_t)index);
 
     step->child_count++;

@@ -325,13 +325,14 @@ static enum execution_commit_outcome outcome_of(long long reply)
            : reply == -1 ? EXECUTION_TASK_CLOSED
            : reply == -2 ? EXECUTION_MISSING
            : reply == -3 ? EXECUTION_ORPHANED
+           : reply == -4 ? EXECUTION_BRANCHES_FULL
                          : EXECUTION_CHANGED;
 }
 
 static void on_committed(redisReply *reply, void *data)
 {
     struct commit_request *request = data;
-    bool valid = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= -3;
+    bool valid = reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= -4;
     int status = valid ? 0 : -EIO;
     if (!valid && redis_client_reply_status(reply) == -EPROTO) {
         log_event(LOG_ERROR, "store-refused", "Redis refused a change of an execution: %.300s", reply->str);
@@ -1173,6 +1174,7 @@ static void add_branch_commit_arguments(struct store_arguments *list, const char
     if (key_result(snprintf(member, sizeof(member), "%s%c", execution_id, BRANCH_SEPARATOR), sizeof(member)) < 0)
         list->failed = true;
     store_arguments_add(list, member);
+    store_arguments_add_number(list, EXECUTION_STORE_MAX_LIVE_BRANCHES);
     arguments_add_events(list, events);
     add_set_pairs(list, fields);
     for (size_t i = 0; i < fields->delete_count; i++)

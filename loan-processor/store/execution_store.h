@@ -58,11 +58,21 @@
 /* What a commit (or a heartbeat, or a timer's restoration) found; delivered beside the errno status. */
 enum execution_commit_outcome {
     EXECUTION_COMMITTED,
-    EXECUTION_CHANGED,     /* lastEventId moved on: reload and recompute */
-    EXECUTION_TASK_CLOSED, /* the required token is no longer open */
-    EXECUTION_MISSING,     /* there is no such execution */
-    EXECUTION_ORPHANED,    /* a child's end whose parent no longer rests at its fork: nothing was written */
+    EXECUTION_CHANGED,       /* lastEventId moved on: reload and recompute */
+    EXECUTION_TASK_CLOSED,   /* the required token is no longer open */
+    EXECUTION_MISSING,       /* there is no such execution */
+    EXECUTION_ORPHANED,      /* a child's end whose parent no longer rests at its fork: nothing was written */
+    EXECUTION_BRANCHES_FULL, /* the children it creates would pass EXECUTION_STORE_MAX_LIVE_BRANCHES: nothing written */
 };
+
+/*
+ * The most live child branches one execution may have (Parallel branches,
+ * Map iterations, child executions of its Map Runs, nested ones included):
+ * a commit that would create more writes nothing (EXECUTION_BRANCHES_FULL),
+ * so that one abort of the whole tree stays a short script. A first step
+ * cannot reach it (it runs at most TRANSITIONS_PER_STEP states).
+ */
+#define EXECUTION_STORE_MAX_LIVE_BRANCHES 20000
 
 /* Room for an execution's record or history key; a longer one is -ENAMETOOLONG. */
 #define EXECUTION_STORE_KEY_SIZE 256

@@ -267,7 +267,8 @@ static void child_fields(const char *token, const char *map_index, struct execut
  * Enters fork FORK in branch parent (lastEventId expected) with count children "<prefix>FORK.<i>" (events
  * MapStateEntered, MapStateStarted; every child's lastEventId is the second), child i's token "token-<i>".
  */
-static bool enter_fork(const char *parent, long expected, size_t count)
+/* Commits parent's entry into a fork with count children; true when Redis answered (outcome says how). */
+static bool try_enter_fork(const char *parent, long expected, size_t count)
 {
     static const char *const types[] = { "MapStateEntered", "MapStateStarted" };
     struct execution_event items[2];
@@ -299,8 +300,7 @@ static bool enter_fork(const char *parent, long expected, size_t count)
         .child_count = count,
     };
     reset();
-    ok = ok && answered(execution_store_commit_branch(client, ID, &commit, on_commit, NULL)) && outcome.status == 0
-         && outcome.commit == EXECUTION_COMMITTED;
+    ok = ok && answered(execution_store_commit_branch(client, ID, &commit, on_commit, NULL)) && outcome.status == 0;
     free(child_writes);
     free(children);
     free(ids);
@@ -308,6 +308,12 @@ static bool enter_fork(const char *parent, long expected, size_t count)
     free(indexes);
     return ok;
 }
+
+static bool enter_fork(const char *parent, long expected, size_t count)
+{
+    return try_enter_fork(parent, expected, count) && outcome.commit == EXECUTION_COMMITTED;
+}
+
 
 /* One child's end: its last event and its output {"i":<index>} (or an error when failed). */
 struct child_end {
@@ -783,6 +789,23 @@ static void test_a_bounded_read_says_more_branches_exist(void)
     ASSERT_EQ_INT(3, outcome.count);
 }
 
+/* A commit whose children would pass the execution's bound on live branches writes nothing. */
+static void test_children_beyond_the_live_branch_bound_are_refused(void)
+{
+    ASSERT_TRUE(create_root());
+    ASSERT_TRUE(try_enter_fork("", 2, EXECUTION_STORE_MAX_LIVE_BRANCHES + 1));
+    ASSERT_EQ_INT(EXECUTION_BRANCHES_FULL, outcome.commit);
+    ASSERT_TRUE(read_branches(0));
+    ASSERT_EQ_INT(0, outcome.count);
+    ASSERT_TRUE(load(""));
+    ASSERT_EQ_INT(2, outcome.stored_events); /* no event written */
+    ASSERT_TRUE(outcome.branch != NULL && outcome.branch->resting && strcmp(outcome.branch->resting, "task") == 0);
+    ASSERT_TRUE(enter_fork("", 2, EXECUTION_STORE_MAX_LIVE_BRANCHES)); /* exactly the bound is taken */
+    ASSERT_TRUE(read_branches(0));
+    ASSERT_EQ_INT(EXECUTION_STORE_MAX_READ_BRANCHES, outcome.count);
+    ASSERT_TRUE(outcome.truncated);
+}
+
 static int init_store(void *data)
 {
     (void)data;
@@ -794,6 +817,7 @@ int main(void)
     if (redis_server_open(&server, &loop, &client, init_store, NULL) < 0)
         return 1;
     REDIS_SERVER_RUN_FLUSHED(&server, test_children_created_with_their_fork_load_back);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_children_beyond_the_live_branch_bound_are_refused);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_thousand_children_ending_at_once_on_one_connection);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_thousand_children_ending_at_once_on_two_connections);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_failed_child_is_counted_and_its_error_kept);

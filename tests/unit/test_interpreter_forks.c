@@ -176,6 +176,26 @@ static void test_nested_parallel(void)
     state_machine_free(machine);
 }
 
+/* When the store says the execution has as many branches as it may, a fork that would open one fails. */
+static void test_a_fork_beyond_the_live_branch_bound_fails(void)
+{
+    static const char definition[] =
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"End\":true,\"Branches\":[{\"StartAt\":\"B\","
+        "\"States\":{\"B\":{\"Type\":\"Pass\",\"End\":true}}}]}}}";
+    struct execution_facts with = facts_with("{}");
+    struct step_environment environment = environment_at(NOW_MS);
+    struct state_machine *machine = NULL;
+    struct interpreter_step step;
+    environment.branches_full = true;
+    start_execution(definition, &with, &environment, &step, &machine);
+    check_sequence(&step, "1 0 ExecutionStarted\n2 0 ParallelStateEntered\n3 2 ParallelStateStarted\n"
+                          "4 3 ExecutionFailed\n");
+    check_runtime_failure(&step, "P", 2, INTERPRETER_BRANCHES_FULL_CAUSE);
+    ASSERT_EQ_INT(0, (int)step.child_count);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
 #define ARR "[1,\"Hello\",{},null,3.3,3,4,5]"
 #define MAP_OF(processor, fields)                                                                             \
     "{\"StartAt\":\"StartState\",\"States\":{\"StartState\":{\"Type\":\"Pass\",\"Result\":{\"arr\":" ARR "}," \
@@ -1154,6 +1174,7 @@ int main(void)
 {
     RUN(test_parallel_of_four_pass_branches);
     RUN(test_nested_parallel);
+    RUN(test_a_fork_beyond_the_live_branch_bound_fails);
     RUN(test_nested_fork_resting_on_a_task);
     RUN(test_map_over_eight_mixed_items);
     RUN(test_map_item_selector_reads_the_item_from_the_context);

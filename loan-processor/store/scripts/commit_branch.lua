@@ -14,7 +14,8 @@
 --       [14] with an end the results field ('<index>', '!<index>' when it failed; '' no end), [15] its value,
 --       [16] the parent's timer member, [17] the fork's state number, [18] the number of children created,
 --       [19] the abort's branch id prefix ('' no abort), [20] the prefix of branch record keys, [21] the prefix
---       of results keys, [22] the prefix of child timer members; then the events (two entries each, see
+--       of results keys, [22] the prefix of child timer members, [23] the most live branches the execution may
+--       have (EXECUTION_STORE_MAX_LIVE_BRANCHES); then the events (two entries each, see
 --       append_events), pairs and fields to delete; then per child its branch id, its last event (as [9]), its
 --       number of field/value pairs and the pairs (its record is exactly those and lastEventId); then the number
 --       of results of children ended within the step and per result its fork's branch id, the fork's state
@@ -24,7 +25,8 @@
 -- The abort deletes records, timers and results of the subtree's nested forks that it finds in [5]: their keys
 -- are built here from [20]-[22], under the execution's hash tag (the slot of every key above).
 -- Returns the id of the first event appended (the next id when there is none): committed; 0 lastEventId moved
--- on, -1 the token is not the open one, -2 no such record, -3 the child's fork was left (nothing written).
+-- on, -1 the token is not the open one, -2 no such record, -3 the child's fork was left, -4 the children would
+-- make the execution's live branches more than [23] (nothing written in each case).
 -- include: _append_events.lua
 -- include: _mirror_timer.lua
 -- include: _branches.lua
@@ -41,9 +43,11 @@ local last, own_run = unpack(redis.call('HMGET', record, 'lastEventId', 'mapRunA
 if not last then return -2 end
 if ARGV[2] ~= '' and redis.call('HGET', record, 'taskToken') ~= ARGV[2] then return -1 end
 if last ~= ARGV[1] then return 0 end
+local children = tonumber(ARGV[18])
+if children > 0 and redis.call('ZCARD', branches) + children > tonumber(ARGV[23]) then return -4 end
 local events, pairs, deletes = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local resolve = ARGV[7] == '1'
-local base, at = append_events(history, last, events, 23, resolve)
+local base, at = append_events(history, last, events, 24, resolve)
 local function reference(ref, default)
   if ref == '' then return default end
   if string.sub(ref, 1, 1) == '@' then return tostring(base + tonumber(string.sub(ref, 2))) end
@@ -89,7 +93,6 @@ else
   end
 end
 local prefix = ARGV[19]
-local children = tonumber(ARGV[18])
 if prefix ~= '' then
   if own_run then abort_map_run(tag, own_run, now) end
   for _, id in ipairs(redis.call('ZRANGEBYLEX', branches, '[' .. prefix, '[' .. prefix .. '\255')) do
