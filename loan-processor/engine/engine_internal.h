@@ -265,14 +265,16 @@ __attribute__((warn_unused_result)) int map_run_commit_child(struct map_run_comm
                                                              char child_id[MAP_RUN_ID_SIZE]);
 
 /*
- * Adds what a continuation of the distributed Map that fork (a branch record
- * resting at it, with its execution's identity) rests at writes for its Map
- * Run: the record (only if absent) and index entry from the values the step
- * resolved, and when step ended the Map Run, its status and stop date. 0 or
- * a negative errno.
+ * Adds what a continuation of the distributed Map that fork (the record of
+ * branch branch_id resting at it, with its execution's identity) rests at
+ * writes for its Map Run: the record (only if absent: the values the step
+ * resolved, and where UpdateMapRun signals the fork) and index entry, and
+ * when step ended the Map Run, its status and stop date. 0 or a negative
+ * errno.
  */
 __attribute__((warn_unused_result)) int map_run_commit_continue(struct map_run_commit *commit,
                                                                 const struct execution_record *fork,
+                                                                const char *branch_id,
                                                                 const struct interpreter_step *step, int64_t now_ms);
 
 /* Frees what commit owns and empties it; safe on a zeroed one. */
@@ -410,12 +412,13 @@ struct change_operation {
     struct step_record next;
     /* Branches (docs/execution-model.md): the branch changed ("" the root) and what a child's change needs */
     char branch_id[TASK_TOKEN_BRANCH_ID_SIZE];
-    long stored_events;          /* a child's: the history's length when loaded */
-    long history_length;         /* a fork's continuation: the history's length before its results were read */
-    bool results_read;           /* a fork's continuation: results holds its ended children */
-    struct fork_results results; /* a fork's continuation: what its children ended with */
-    struct fork_commit forks;    /* the branches the step forked */
-    char *end_result;            /* a child's end: its output or {"Error","Cause"} */
+    long stored_events;            /* a child's: the history's length when loaded */
+    long history_length;           /* a fork's continuation: the history's length before its results were read */
+    bool results_read;             /* a fork's continuation: results holds its ended children */
+    struct fork_results results;   /* a fork's continuation: what its children ended with */
+    struct fork_settings settings; /* a distributed Map's continuation: what UpdateMapRun changed */
+    struct fork_commit forks;      /* the branches the step forked */
+    char *end_result;              /* a child's end: its output or {"Error","Cause"} */
     char end_parent[FORK_COMMIT_BRANCH_SIZE], end_fork[FORK_COMMIT_NUMBER_SIZE], end_index[FORK_COMMIT_NUMBER_SIZE];
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "map_run_store.h"
 #include "wall_clock.h"
 
 static int read_results(struct change_operation *operation);
@@ -92,7 +93,7 @@ int fork_change_commit(struct change_operation *operation)
     int result = fork_commit_describe_in(operation->engine, operation->definition->machine, record,
                                          operation->branch_id, step, -1, &operation->forks);
     if (result == 0 && commit.continuation)
-        result = map_run_commit_continue(&operation->forks.map_run, record, step, commit.now_ms);
+        result = map_run_commit_continue(&operation->forks.map_run, record, operation->branch_id, step, commit.now_ms);
     if (result == 0 && at_fork)
         branch_mask = describe_fork_fields(operation, same_fork);
     if (result == 0 && operation->branch_id[0] && step->status != EXECUTION_RUNNING) {
@@ -139,16 +140,46 @@ struct execution_record *fork_change_adopt_identity(struct execution_record *bra
     return branch;
 }
 
+/* A distributed Map's continuation: the settings UpdateMapRun changed, if any (none when its Map Run is gone). */
+static void on_map_run_for_change(int status, struct map_run_record *record, void *data)
+{
+    struct change_operation *operation = data;
+    if (status < 0) {
+        execution_change_finish(operation, -EIO);
+        return;
+    }
+    const struct map_run_update *updated = record ? &record->updated : NULL;
+    if (updated) {
+        operation->settings = (struct fork_settings){
+            updated->has_max_concurrency,
+            (long)updated->max_concurrency,
+            updated->has_tolerated_failure_count,
+            (long)updated->tolerated_failure_count,
+            updated->has_tolerated_failure_percentage,
+            updated->tolerated_failure_percentage,
+        };
+        operation->results.progress.settings = &operation->settings;
+    }
+    map_run_store_record_free(record);
+    execution_change_find_definition(operation);
+}
+
 /* A fork's continuation: its children's results (read before the definition is pinned). */
 static void on_results_for_change(int status, const struct execution_hash_entry *entries, size_t count, void *data)
 {
     struct change_operation *operation = data;
+    const char *map_run = operation->record->map_run_arn ? strstr(operation->record->map_run_arn, ":mapRun:") : NULL;
     if (status < 0 || fork_results_build(operation->record, entries, count, &operation->results) < 0) {
         execution_change_finish(operation, -EIO);
         return;
     }
     operation->results_read = true;
-    execution_change_find_definition(operation);
+    if (!map_run) {
+        execution_change_find_definition(operation);
+        return;
+    }
+    if (map_run_store_load(operation->engine->redis, map_run + 8, on_map_run_for_change, operation) < 0)
+        execution_change_finish(operation, -EIO);
 }
 
 /* A continuation's history length (its first event follows the history's last: AWS's join follows the last child). */

@@ -218,7 +218,27 @@ int map_run_commit_child(struct map_run_commit *commit, const char *map_run_arn,
     return 0;
 }
 
-int map_run_commit_continue(struct map_run_commit *commit, const struct execution_record *fork,
+/* The keys UpdateMapRun signals the fork through: its record's, the shard's timers and its timer member. */
+static int add_fork_keys(struct map_run_commit *commit, struct store_write *record, const char *execution_id,
+                         const char *branch_id)
+{
+    char key[EXECUTION_STORE_BRANCH_KEY_SIZE], timers[64], member[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    int result = branch_id[0] ? execution_store_branch_key(execution_id, branch_id, key, sizeof(key))
+                              : execution_store_key(execution_id, key, sizeof(key));
+    if (result == 0)
+        result = execution_store_timers_key(execution_store_shard(execution_id), timers, sizeof(timers));
+    if (result == 0)
+        result = execution_store_timer_member(execution_id, branch_id, member, sizeof(member));
+    const char *kept_key = result == 0 ? keep(commit, strdup(key)) : NULL;
+    const char *kept_timers = kept_key ? keep(commit, strdup(timers)) : NULL;
+    const char *kept_member = kept_timers ? keep(commit, strdup(member)) : NULL;
+    if (!kept_member)
+        return result < 0 ? result : -ENOMEM;
+    return add_arguments(record, MAP_RUN_FIELD_FORK_RECORD, kept_key, MAP_RUN_FIELD_FORK_TIMERS, kept_timers,
+                         MAP_RUN_FIELD_FORK_TIMER, kept_member, NULL);
+}
+
+int map_run_commit_continue(struct map_run_commit *commit, const struct execution_record *fork, const char *branch_id,
                             const struct interpreter_step *step, int64_t now_ms)
 {
     const char *run_id = map_run_id(fork->map_run_arn);
@@ -243,6 +263,7 @@ int map_run_commit_continue(struct map_run_commit *commit, const struct executio
                          "maxConcurrency", concurrency, "toleratedFailureCount", count, "toleratedFailurePercentage",
                          percentage, NULL)
                < 0
+        || add_fork_keys(commit, record, execution_id, branch_id) < 0
         || add_arguments(index, start, fork->map_run_arn, NULL) < 0)
         return -ENOMEM;
     if (!step->map_run_ended)

@@ -284,6 +284,21 @@ struct fork_progress {
     const bool *failed;
     const char *const *errors;
     const char *const *causes;
+    const struct fork_settings *settings; /* a distributed Map's settings changed while it runs; NULL: none */
+};
+
+/*
+ * A distributed Map's settings changed while it runs (UpdateMapRun): each
+ * replaces what the definition says when its has_ flag is set
+ * (max_concurrency 0: as many as allowed).
+ */
+struct fork_settings {
+    bool has_max_concurrency;
+    long max_concurrency;
+    bool has_tolerated_count;
+    long tolerated_count;
+    bool has_tolerated_percentage;
+    double tolerated_percentage;
 };
 
 /*

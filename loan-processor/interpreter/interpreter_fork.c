@@ -803,12 +803,28 @@ int interpreter_enter_fork(struct run *run, const struct state_definition *state
     return result;
 }
 
+/* A distributed Map's settings changed while it runs (UpdateMapRun) replace the definition's. */
+static void apply_settings(struct fork *fork, const struct fork_settings *settings)
+{
+    if (settings->has_max_concurrency)
+        fork->max_concurrency =
+            settings->max_concurrency <= 0 || settings->max_concurrency > INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY
+                ? INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY
+                : settings->max_concurrency;
+    if (settings->has_tolerated_count)
+        fork->tolerated_count = settings->tolerated_count;
+    if (settings->has_tolerated_percentage)
+        fork->tolerated_percentage = settings->tolerated_percentage;
+}
+
 /* Takes what the engine knows of the children; -EINVAL when it does not fit the fork. */
 static int take_progress(struct fork *fork, const struct fork_progress *progress)
 {
     if (progress->length != fork->length || progress->started < 0 || progress->started > fork->length
         || (!is_map(fork) && progress->started != fork->length) || !progress->outputs || !progress->failed)
         return -EINVAL;
+    if (progress->settings && is_distributed(fork))
+        apply_settings(fork, progress->settings);
     fork->started = progress->started;
     for (long i = 0; i < fork->length; i++) {
         if (progress->failed[i]) {

@@ -89,10 +89,29 @@ static const struct {
       offsetof(struct map_run_record, tolerated_failure_percentage) },
 };
 
+/* Takes a setting UpdateMapRun changed (field, value) into update. Always 0. */
+static int take_update(struct map_run_update *update, const char *field, const char *value)
+{
+    if (strcmp(field, MAP_RUN_FIELD_MAX_CONCURRENCY) == 0) {
+        update->has_max_concurrency = true;
+        update->max_concurrency = strtoll(value, NULL, 10);
+    } else if (strcmp(field, MAP_RUN_FIELD_TOLERATED_COUNT) == 0) {
+        update->has_tolerated_failure_count = true;
+        update->tolerated_failure_count = strtoll(value, NULL, 10);
+    } else if (strcmp(field, MAP_RUN_FIELD_TOLERATED_PERCENTAGE) == 0) {
+        update->has_tolerated_failure_percentage = true;
+        update->tolerated_failure_percentage = strtod(value, NULL);
+    }
+    return 0;
+}
+
 /* Takes one HGETALL entry (its value NUL-terminated, as hiredis gives it) into record; unknown fields are ignored.
    Returns 0 or -ENOMEM. */
 static int take_field(struct map_run_record *record, const struct execution_hash_entry *entry)
 {
+    static const char updated[] = "updated:";
+    if (strncmp(entry->name, updated, sizeof(updated) - 1) == 0)
+        return take_update(&record->updated, entry->name + sizeof(updated) - 1, entry->value);
     for (size_t i = 0; i < sizeof(record_fields) / sizeof(record_fields[0]); i++) {
         if (strcmp(record_fields[i].name, entry->name) != 0)
             continue;

@@ -39,12 +39,27 @@
 #define MAP_RUN_FIELD_SUCCEEDED "succeeded"
 #define MAP_RUN_FIELD_FAILED "failed"
 #define MAP_RUN_FIELD_ABORTED "aborted"
+/* Where UpdateMapRun signals the running fork (the engine writes them): its record's key, its shard's timers key and
+   its timer member */
+#define MAP_RUN_FIELD_FORK_RECORD "forkRecord"
+#define MAP_RUN_FIELD_FORK_TIMERS "forkTimers"
+#define MAP_RUN_FIELD_FORK_TIMER "forkTimer"
 
 /* Room for any of the keys above; a longer one is -ENAMETOOLONG. */
 #define MAP_RUN_STORE_KEY_SIZE 320
 
 /* Most Map Runs one map_run_store_list() returns (the model's PageSize maximum). */
 #define MAP_RUN_STORE_MAX_LISTED 1000
+
+/* UpdateMapRun's changes: only the members whose has_ flag is set are written. */
+struct map_run_update {
+    bool has_max_concurrency;
+    long long max_concurrency;
+    bool has_tolerated_failure_percentage;
+    double tolerated_failure_percentage;
+    bool has_tolerated_failure_count;
+    long long tolerated_failure_count;
+};
 
 /* A Map Run's record. Strings are owned (NULL when absent); numbers are 0 when absent. */
 struct map_run_record {
@@ -63,6 +78,7 @@ struct map_run_record {
     long long succeeded;
     long long failed;
     long long aborted;
+    struct map_run_update updated; /* the settings UpdateMapRun changed (its has_ flags), which the Map applies */
 };
 
 /* One Map Run of a listing; the strings are borrowed for the callback. */
@@ -87,16 +103,6 @@ typedef void (*map_run_list_callback)(int status, const struct map_run_summary *
 
 /* status 0: whether the Map Run existed (and was changed); -EIO or -EPROTO (redis_client_reply_status()). */
 typedef void (*map_run_update_callback)(int status, bool found, void *data);
-
-/* UpdateMapRun's changes: only the members whose has_ flag is set are written. */
-struct map_run_update {
-    bool has_max_concurrency;
-    long long max_concurrency;
-    bool has_tolerated_failure_percentage;
-    double tolerated_failure_percentage;
-    bool has_tolerated_failure_count;
-    long long tolerated_failure_count;
-};
 
 /* Registers the store's Lua scripts with client; call once before use. Returns 0 or -ENOMEM / -ENOSPC. */
 __attribute__((warn_unused_result)) int map_run_store_init(struct redis_client *client);

@@ -8,6 +8,7 @@ is refused on a child. Real redis-server, real loan-processors and valuation-ser
 
 import json
 import re
+import time
 
 import boto3
 from botocore.config import Config
@@ -42,6 +43,7 @@ MACHINES = {
     "DistFail": distributed_map(FAIL_ON_2_PROCESSOR, Label="Checks"),
     "DistTolerant": distributed_map(FAIL_ON_2_PROCESSOR, Label="Checks", ToleratedFailureCount=1),
     "DistValuation": distributed_map(VALUATION_PROCESSOR, Label="Valuations"),
+    "DistValuationOneAtATime": distributed_map(VALUATION_PROCESSOR, Label="OneAtATime", MaxConcurrency=1),
 }
 
 PASS_CHILD_TYPES = ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
@@ -259,6 +261,24 @@ class FailureTest(DistributedMapTestCase):
         self.assertEqual(1, run["toleratedFailureCount"])
         self.assertEqual((3, 2, 1), tuple(run["itemCounts"][k] for k in ("total", "succeeded", "failed")))
         self.failing_child(server, map_run)
+
+
+class UpdateTest(DistributedMapTestCase):
+    def test_update_map_run_raises_the_concurrency_of_the_running_map(self):
+        valuation = self.start_valuation_service(TIME_SCALE="10")
+        loan = self.start_loan_processor(valuation_port=valuation.port, extra_state_machines=MACHINES)
+        execution = self.run_machine(loan, "DistValuationOneAtATime", applications(3))
+        self.wait_for_children(loan, execution, 1, lambda child: "TaskSubmitted" in self.types(loan, child))
+        map_run = self.map_run_arn(loan, execution)
+        time.sleep(0.5)  # MaxConcurrency 1: no second child while the first waits for its callback
+        self.assertEqual(1, len(self.children(loan, map_run)))
+        client = self.client(loan)
+        client.update_map_run(mapRunArn=map_run, maxConcurrency=3)
+        self.assertEqual(3, client.describe_map_run(mapRunArn=map_run)["maxConcurrency"])
+        children = wait_until(lambda: (lambda c: c if len(c) == 3 else None)(self.children(loan, map_run)), 10,
+                              what="three children running once MaxConcurrency is 3")
+        self.assertEqual(["RUNNING"] * 3, [child["status"] for child in children])
+        self.assertEqual("RUNNING", self.describe(loan, execution)["status"])
 
 
 class StopTest(DistributedMapTestCase):

@@ -453,7 +453,7 @@ static void test_parallel_with_a_task_branch(void)
 
     const char *outputs[] = { "{\"t\":0}", "{\"b\":1}" };
     const bool failed[] = { false, false };
-    struct fork_progress progress = { 2, 2, outputs, failed, NULL, NULL };
+    struct fork_progress progress = { 2, 2, outputs, failed, NULL, NULL, NULL };
     struct execution_position fork = position_after(&step);
     fork.stored_events = 10;
     ASSERT_EQ_INT(0, interpreter_fork_continue(machine, &with, &fork, &progress, &later, &joined));
@@ -510,7 +510,7 @@ static void test_map_of_callbacks_answered_out_of_order(void)
         stored += 3;
         interpreter_step_release(&answered);
     }
-    struct fork_progress progress = { 3, 3, outputs, failed, NULL, NULL };
+    struct fork_progress progress = { 3, 3, outputs, failed, NULL, NULL, NULL };
     struct execution_position fork = position_after(&step);
     struct step_environment later = environment_at(NOW_MS + 20);
     fork.stored_events = stored;
@@ -542,7 +542,7 @@ static void test_map_max_concurrency_one(void)
     ASSERT_EQ_INT(0, interpreter_task_succeeded(machine, &with, &position, "0", &later, &answered));
     const char *outputs[2] = { answered.output, NULL };
     const bool failed[2] = { false, false };
-    struct fork_progress progress = { 2, 1, outputs, failed, NULL, NULL };
+    struct fork_progress progress = { 2, 1, outputs, failed, NULL, NULL, NULL };
     struct execution_position fork = position_after(&step);
     fork.stored_events = 10;
     ASSERT_EQ_INT(0, interpreter_fork_continue(machine, &with, &fork, &progress, &later, &next));
@@ -607,7 +607,7 @@ static void test_map_of_150_passes_goes_on_in_continuations(void)
         goto out;
     for (long i = 0; i < step.fork.started; i++)
         outputs[i] = digits[i % 10];
-    struct fork_progress progress = { 150, step.fork.started, outputs, failed, NULL, NULL };
+    struct fork_progress progress = { 150, step.fork.started, outputs, failed, NULL, NULL, NULL };
     struct execution_position fork = position_after(&step);
     struct step_environment later = environment_at(NOW_MS + 10);
     ASSERT_EQ_INT(0, interpreter_fork_continue(machine, &with, &fork, &progress, &later, &joined));
@@ -629,7 +629,7 @@ static void test_fork_continue_needs_a_resting_fork(void)
     struct step_environment now = environment_at(NOW_MS);
     const char *outputs[1] = { NULL };
     const bool failed[1] = { false };
-    struct fork_progress progress = { 1, 1, outputs, failed, NULL, NULL };
+    struct fork_progress progress = { 1, 1, outputs, failed, NULL, NULL, NULL };
     struct interpreter_step step;
     ASSERT_NOT_NULL(machine);
     if (!machine)
@@ -695,7 +695,7 @@ static void test_failed_child_reported_then_the_fork_fails(void)
     const char *outputs[3] = { NULL, NULL, NULL }, *errors[3] = { NULL, "Boom", NULL },
                *causes[3] = { NULL, "it broke", NULL };
     const bool failures[3] = { false, true, false };
-    struct fork_progress progress = { 3, 3, outputs, failures, errors, causes };
+    struct fork_progress progress = { 3, 3, outputs, failures, errors, causes, NULL };
     struct execution_position fork = position_after(&step);
     struct step_environment later = environment_at(NOW_MS + 20);
     fork.stored_events = 17;
@@ -937,7 +937,7 @@ static void test_distributed_map_continuation_starts_child_executions(void)
     struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
     const char *outputs[3] = { NULL, NULL, NULL };
     const bool failed[3] = { false, false, false };
-    struct fork_progress progress = { 3, 0, outputs, failed, NULL, NULL };
+    struct fork_progress progress = { 3, 0, outputs, failed, NULL, NULL, NULL };
     memset(&next, 0, sizeof(next));
     memset(&third, 0, sizeof(third));
     ASSERT_EQ_INT(2, step.map_run_max_concurrency);
@@ -962,6 +962,41 @@ out:
     state_machine_free(machine);
 }
 
+/* UpdateMapRun's settings, given with the progress, replace the definition's in the running Map. */
+static void test_distributed_map_takes_updated_settings(void)
+{
+    static const char definition[] = DISTRIBUTED_MAP("\"MaxConcurrency\":1,");
+    static const char *const inputs[] = { "\"a\"", "\"b\"", "\"c\"" };
+    struct execution_facts with = facts_with("{\"items\":[\"a\",\"b\",\"c\"]}");
+    struct map_runs runs = { 0 };
+    struct interpreter_step step, next, failed_step;
+    struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
+    const char *outputs[3] = { NULL, NULL, NULL };
+    bool failed[3] = { false, false, false };
+    const char *errors[3] = { NULL, "E", NULL };
+    const struct fork_settings settings = { true, 3, true, 1, false, 0 };
+    struct fork_progress progress = { 3, 0, outputs, failed, errors, NULL, &settings };
+    memset(&next, 0, sizeof(next));
+    memset(&failed_step, 0, sizeof(failed_step));
+    if (!machine || !step.has_fork)
+        goto out;
+    continue_fork(machine, &with, &step, &progress, &next);
+    check_started_children(&next, 0, 3, inputs); /* MaxConcurrency 3 now, not 1 */
+    ASSERT_EQ_INT(3, next.fork.max_concurrency);
+    /* ToleratedFailureCount 1 now: one failure is tolerated, the Map goes on */
+    progress.started = 3;
+    failed[1] = true;
+    continue_fork(machine, &with, &step, &progress, &failed_step);
+    ASSERT_EQ_INT(EXECUTION_RUNNING, failed_step.status);
+    ASSERT_EQ_INT(RESTING_FORK, failed_step.resting);
+    ASSERT_EQ_INT(0, event_count(&failed_step));
+out:
+    interpreter_step_release(&failed_step);
+    interpreter_step_release(&next);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
 static void test_distributed_map_of_1050_starts_1000_per_step(void)
 {
     char input[8192] = "{\"items\":[";
@@ -974,7 +1009,7 @@ static void test_distributed_map_of_1050_starts_1000_per_step(void)
     struct state_machine *machine = start_distributed(DISTRIBUTED_MAP(""), &with, &runs, &step);
     const char *outputs[1050] = { NULL };
     bool failed[1050] = { false };
-    struct fork_progress progress = { 1050, 0, outputs, failed, NULL, NULL };
+    struct fork_progress progress = { 1050, 0, outputs, failed, NULL, NULL, NULL };
     memset(&next, 0, sizeof(next));
     memset(&rest, 0, sizeof(rest));
     ASSERT_EQ_INT(INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY, step.fork.max_concurrency);
@@ -1017,7 +1052,7 @@ static void test_distributed_map_child_execution_runs_its_states(void)
     struct state_machine *machine = start_distributed(DISTRIBUTED_MAP(""), &with, &runs, &step);
     const char *outputs[2] = { NULL, NULL };
     const bool failed[2] = { false, false };
-    struct fork_progress progress = { 2, 0, outputs, failed, NULL, NULL };
+    struct fork_progress progress = { 2, 0, outputs, failed, NULL, NULL, NULL };
     memset(&next, 0, sizeof(next));
     memset(&succeeded, 0, sizeof(succeeded));
     memset(&failed_child, 0, sizeof(failed_child));
@@ -1053,7 +1088,7 @@ static void join_two_children(const char *definition, const char *const *outputs
     struct map_runs runs = { 0 };
     struct interpreter_step step;
     struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
-    struct fork_progress progress = { 2, 2, outputs, failed, errors, causes };
+    struct fork_progress progress = { 2, 2, outputs, failed, errors, causes, NULL };
     memset(joined, 0, sizeof(*joined));
     if (machine && step.has_fork)
         continue_fork(machine, &with, &step, &progress, joined);
@@ -1197,6 +1232,7 @@ int main(void)
     RUN(test_distributed_map_rests_after_map_run_started);
     RUN(test_distributed_map_without_a_map_run);
     RUN(test_distributed_map_continuation_starts_child_executions);
+    RUN(test_distributed_map_takes_updated_settings);
     RUN(test_distributed_map_of_1050_starts_1000_per_step);
     RUN(test_distributed_map_child_execution_runs_its_states);
     RUN(test_distributed_map_joins_when_every_child_ended);
