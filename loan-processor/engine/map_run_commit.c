@@ -182,8 +182,9 @@ static int add_child_record(struct map_run_commit *commit, const char *map_run_a
         return -ENOMEM;
     return add_arguments(write, "arn", arn, "stateMachineArn", machine, "name", name_text, "status", "RUNNING", "input",
                          input, "startDate", now, "mapRunArn", map_run_arn, "parentExecution",
-                         identity->arn ? identity->arn : "", identity->role_arn ? "roleArn" : NULL, identity->role_arn,
-                         NULL);
+                         identity->arn ? identity->arn : "", "definitionHash",
+                         identity->definition_hash ? identity->definition_hash : "",
+                         identity->role_arn ? "roleArn" : NULL, identity->role_arn, NULL);
 }
 
 int map_run_commit_child(struct map_run_commit *commit, const char *map_run_arn,

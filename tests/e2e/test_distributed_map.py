@@ -43,6 +43,9 @@ MACHINES = {
     "DistFail": distributed_map(FAIL_ON_2_PROCESSOR, Label="Checks"),
     "DistTolerant": distributed_map(FAIL_ON_2_PROCESSOR, Label="Checks", ToleratedFailureCount=1),
     "DistValuation": distributed_map(VALUATION_PROCESSOR, Label="Valuations"),
+    "DistContext": distributed_map({"StartAt": "Who", "States": {"Who": {
+        "Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id", "input.$": "$$.Execution.Input",
+                                       "machine.$": "$$.StateMachine.Id"}, "End": True}}}, Label="Who"),
     "DistValuationOneAtATime": distributed_map(VALUATION_PROCESSOR, Label="OneAtATime", MaxConcurrency=1),
 }
 
@@ -175,6 +178,20 @@ class PassTest(DistributedMapTestCase):
 
         listed = sdk.list_executions(stateMachineArn=machine_arn("DistPass"))["executions"]
         self.assertEqual([execution], [entry["executionArn"] for entry in listed])
+
+
+class ContextTest(DistributedMapTestCase):
+    def test_a_child_execution_sees_its_own_context_object(self):
+        loan = self.launch()
+        execution = self.run_machine(loan, "DistContext", [10, 20])
+        self.wait_for_status(loan, execution, "SUCCEEDED")
+        children = {child["executionArn"]: child for child in self.children(loan, self.map_run_arn(loan, execution))}
+        outputs = json.loads(self.describe(loan, execution)["output"])
+        self.assertEqual(sorted(children), sorted(output["id"] for output in outputs))
+        self.assertEqual([10, 20], [output["input"] for output in outputs])
+        for output in outputs:
+            self.assertEqual(children[output["id"]]["stateMachineArn"], output["machine"])
+            self.assertTrue(output["machine"].endswith(":stateMachine:DistContext/Who"), output)
 
 
 class CallbackTest(DistributedMapTestCase):
