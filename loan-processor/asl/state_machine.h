@@ -29,8 +29,11 @@ struct choice_state;
 struct state_definition;
 
 /* The static limits of forks (docs/execution-model.md, Limits): refused as definition errors. */
-#define STATE_MACHINE_MAX_NESTING 8    /* Parallel/Map states inside one another */
-#define STATE_MACHINE_MAX_BRANCHES 100 /* entries of one Parallel's Branches */
+#define STATE_MACHINE_MAX_NESTING 8
+
+/* The most bytes of input a batch of a distributed Map's ItemBatcher may have (MaxInputBytesPerBatch): 256 KiB. */
+#define STATE_MACHINE_MAX_BATCH_BYTES 262144 /* Parallel/Map states inside one another */
+#define STATE_MACHINE_MAX_BRANCHES 100       /* entries of one Parallel's Branches */
 
 /*
  * A scope: one table of states with its StartAt. The top level is a scope,
@@ -61,8 +64,14 @@ struct map_definition {
     const char *tolerated_failure_percentage_path;
     long tolerated_failure_count; /* -1 when not set */
     const char *tolerated_failure_count_path;
-    const char *label;         /* or NULL */
-    const cJSON *item_batcher; /* kept as given, or NULL */
+    const char *label; /* or NULL */
+    /* ItemBatcher (DISTRIBUTED only): each child execution takes a batch {"BatchInput": ..., "Items": [...]} */
+    bool batched;
+    long max_items_per_batch; /* 0: not set */
+    const char *max_items_per_batch_path;
+    long max_bytes_per_batch; /* 0: not set (a batch's input stays under 256 KiB) */
+    const char *max_bytes_per_batch_path;
+    const cJSON *batch_input; /* BatchInput, a template, or NULL */
 };
 
 /*

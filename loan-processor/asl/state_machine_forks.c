@@ -18,6 +18,9 @@
 static const char *const branch_fields[] = { "StartAt", "States", "Comment", NULL };
 static const char *const processor_fields[] = { "ProcessorConfig", "StartAt", "States", "Comment", NULL };
 static const char *const processor_config_fields[] = { "Mode", "ExecutionType", NULL };
+static const char *const batcher_fields[] = {
+    "MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", "BatchInput", NULL
+};
 
 /* Sets up a child scope of fork; takes where (NULL: out of memory). */
 static int open_scope(struct state_scope *scope, const struct state_definition *fork, size_t index, char *where)
@@ -245,6 +248,45 @@ static int parse_items_path(const cJSON *state_json, const char *where, struct m
     return result;
 }
 
+/* ItemBatcher: at most so many items, or bytes of input, per child execution, and the BatchInput each one gets. */
+static int parse_item_batcher(const cJSON *batcher, const char *state_where, struct map_definition *map, char *error,
+                              size_t error_size)
+{
+    char where[WHERE_SIZE];
+    int result;
+    snprintf(where, sizeof(where), "%s/ItemBatcher", state_where);
+    map->batched = true;
+    if ((result = state_machine_check_known_fields(batcher, batcher_fields, where, error, error_size)) < 0
+        || (result = state_machine_parse_integer(batcher, where, "MaxItemsPerBatch", 1, 99999999,
+                                                 &map->max_items_per_batch, error, error_size))
+               < 0
+        || (result = state_machine_parse_path(batcher, where, "MaxItemsPerBatchPath", false,
+                                              &map->max_items_per_batch_path, error, error_size))
+               < 0
+        || (result =
+                state_machine_parse_integer(batcher, where, "MaxInputBytesPerBatch", 1, STATE_MACHINE_MAX_BATCH_BYTES,
+                                            &map->max_bytes_per_batch, error, error_size))
+               < 0
+        || (result = state_machine_parse_path(batcher, where, "MaxInputBytesPerBatchPath", false,
+                                              &map->max_bytes_per_batch_path, error, error_size))
+               < 0
+        || (result = state_machine_parse_template(batcher, where, "BatchInput", &map->batch_input, error, error_size))
+               < 0)
+        return result;
+    if (map->max_items_per_batch && map->max_items_per_batch_path)
+        return state_machine_fail_both_forms(error, error_size, "MaxItemsPerBatch", where);
+    if (map->max_bytes_per_batch && map->max_bytes_per_batch_path)
+        return state_machine_fail_both_forms(error, error_size, "MaxInputBytesPerBatch", where);
+    if (!map->max_items_per_batch && !map->max_items_per_batch_path && !map->max_bytes_per_batch
+        && !map->max_bytes_per_batch_path)
+        return state_machine_fail(error, error_size,
+                                  "SCHEMA_VALIDATION_FAILED: At least one of the fields [MaxItemsPerBatch, "
+                                  "MaxItemsPerBatchPath, MaxInputBytesPerBatch, MaxInputBytesPerBatchPath] is "
+                                  "required at %s",
+                                  where);
+    return 0;
+}
+
 int state_machine_parse_map_fields(struct parser *parser, const cJSON *state_json, struct state_definition *state)
 {
     struct map_definition *map = &state->map;
@@ -278,8 +320,14 @@ int state_machine_parse_map_fields(struct parser *parser, const cJSON *state_jso
             "SCHEMA_VALIDATION_FAILED: The value for the field 'ItemBatcher' must be a JSON object at "
             "%s/ItemBatcher",
             state->where);
-    map->item_batcher = batcher;
-    if ((result = parse_fork_common(state_json, state, error, error_size)) < 0)
+    if ((batcher && (result = parse_item_batcher(batcher, state->where, map, error, error_size)) < 0)
+        || (result = parse_fork_common(state_json, state, error, error_size)) < 0
+        || (result = parse_processor(parser, state_json, state)) < 0)
         return result;
-    return parse_processor(parser, state_json, state);
+    if (map->batched && !map->distributed)
+        return state_machine_fail(error, error_size,
+                                  "SCHEMA_VALIDATION_FAILED: Field 'ItemBatcher' is only supported in DISTRIBUTED "
+                                  "mode at %s/ItemBatcher",
+                                  state->where);
+    return 0;
 }

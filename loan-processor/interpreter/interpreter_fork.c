@@ -60,7 +60,9 @@ struct fork {
     struct history_ref failed_last; /* the failed child's last state event (default_ref: not in the batch) */
     struct child_run *runs;         /* the children started in this step */
     size_t run_count;
-    bool entering; /* the step enters the fork (not its continuation) */
+    bool entering;      /* the step enters the fork (not its continuation) */
+    long item_count;    /* a Map's items (its children are batches of them with an ItemBatcher) */
+    long *batch_starts; /* with an ItemBatcher: child i takes the items [batch_starts[i], batch_starts[i + 1]) */
 };
 
 static bool is_map(const struct fork *fork)
@@ -80,6 +82,7 @@ static void fork_release(struct fork *fork)
         free(fork->outputs[i]);
     free(fork->outputs);
     free(fork->failed);
+    free(fork->batch_starts);
     free(fork->error);
     free(fork->cause);
     for (size_t i = 0; fork->runs && i < fork->run_count; i++)
@@ -244,6 +247,51 @@ static int select_count(const char *path, const char *field, const cJSON *input,
     return -EINVAL;
 }
 
+/*
+ * ItemBatcher: groups the items, in order, into batches of at most
+ * MaxItemsPerBatch items and MaxInputBytesPerBatch bytes of items' JSON
+ * (an item larger than that alone); the Map's children are the batches.
+ * -EINVAL with detail on a bad Path value, -ENOMEM.
+ */
+static int batch_items(struct fork *fork, char *detail, size_t detail_size)
+{
+    const struct map_definition *map = &fork->state->map;
+    long most_items = map->max_items_per_batch, most_bytes = map->max_bytes_per_batch, bytes = 0;
+    if ((map->max_items_per_batch_path
+         && select_count(map->max_items_per_batch_path, "MaxItemsPerBatchPath", fork->effective, &most_items, detail,
+                         detail_size)
+                < 0)
+        || (map->max_bytes_per_batch_path
+            && select_count(map->max_bytes_per_batch_path, "MaxInputBytesPerBatchPath", fork->effective, &most_bytes,
+                            detail, detail_size)
+                   < 0))
+        return -EINVAL;
+    if (most_bytes <= 0 || most_bytes > STATE_MACHINE_MAX_BATCH_BYTES)
+        most_bytes = STATE_MACHINE_MAX_BATCH_BYTES;
+    fork->batch_starts = calloc((size_t)fork->item_count + 2, sizeof(*fork->batch_starts));
+    if (!fork->batch_starts)
+        return -ENOMEM;
+    long batches = 0, in_batch = 0;
+    for (long i = 0; i < fork->item_count; i++) {
+        char *text = interpreter_print_document(cJSON_GetArrayItem(fork->items, (int)i));
+        long size = text ? (long)strlen(text) + 1 : 0;
+        cJSON_free(text);
+        if (!text)
+            return -ENOMEM;
+        if (in_batch > 0 && ((most_items > 0 && in_batch == most_items) || bytes + size > most_bytes)) {
+            in_batch = 0;
+            bytes = 0;
+        }
+        if (in_batch == 0)
+            fork->batch_starts[batches++] = i;
+        in_batch++;
+        bytes += size;
+    }
+    fork->batch_starts[batches] = fork->item_count;
+    fork->length = batches;
+    return 0;
+}
+
 /* A Map's items and MaxConcurrency; -EINVAL with detail when its input does not give them. */
 static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
 {
@@ -273,6 +321,9 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
         return -EINVAL;
     long most = is_distributed(fork) ? INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY : INTERPRETER_MAX_INLINE_CONCURRENCY;
     fork->max_concurrency = concurrency <= 0 || concurrency > most ? most : concurrency;
+    fork->item_count = fork->length;
+    if (map->batched && batch_items(fork, detail, detail_size) < 0)
+        return detail[0] ? -EINVAL : -ENOMEM;
     /* entering, AWS reads the tolerance after MapStateStarted (open_tolerance) */
     return fork->entering ? 0 : tolerance(fork, detail, detail_size);
 }
@@ -318,9 +369,55 @@ static int prepare_fork(struct fork *fork, char *detail, size_t detail_size)
     return fork->outputs && fork->failed ? 0 : -ENOMEM;
 }
 
-/* The input of child index: a Parallel's effective input, or a Map's item through ItemSelector. */
+static int item_input(struct fork *fork, long index, const char *item_text, cJSON **input, char *detail,
+                      size_t detail_size);
+
+/* A batch's input: {"BatchInput": ..., "Items": [...]}, each item through ItemSelector. */
+static int batch_input(struct fork *fork, long batch, cJSON **input, char *detail, size_t detail_size)
+{
+    const cJSON *template = fork->state->map.batch_input;
+    cJSON *object = cJSON_CreateObject(), *items = cJSON_CreateArray(), *fixed = NULL;
+    int result = object && items ? 0 : -ENOMEM;
+    if (result == 0 && template) {
+        result = evaluate_template(fork, template, fork->effective, -1, NULL, &fixed, detail, detail_size);
+        if (result == 0 && !cJSON_AddItemToObject(object, "BatchInput", fixed))
+            result = -ENOMEM;
+        if (result < 0)
+            cJSON_Delete(fixed);
+    }
+    for (long i = fork->batch_starts[batch]; result == 0 && i < fork->batch_starts[batch + 1]; i++) {
+        cJSON *item = NULL;
+        char *text = interpreter_print_document(cJSON_GetArrayItem(fork->items, (int)i));
+        result = text ? item_input(fork, i, text, &item, detail, detail_size) : -ENOMEM;
+        cJSON_free(text);
+        if (result == 0 && !cJSON_AddItemToArray(items, item)) {
+            cJSON_Delete(item);
+            result = -ENOMEM;
+        }
+    }
+    if (result == 0 && cJSON_AddItemToObject(object, "Items", items)) {
+        *input = object;
+        return 0;
+    }
+    if (result == 0)
+        result = -ENOMEM;
+    cJSON_Delete(items);
+    cJSON_Delete(object);
+    return result == -ENOTSUP || result == -ENOENT ? -EINVAL : result;
+}
+
+/* The input of child index: a Parallel's effective input, a Map's item through ItemSelector, or a batch. */
 static int child_input(struct fork *fork, long index, const char *item_text, cJSON **input, char *detail,
                        size_t detail_size)
+{
+    if (fork->batch_starts)
+        return batch_input(fork, index, input, detail, detail_size);
+    return item_input(fork, index, item_text, input, detail, detail_size);
+}
+
+/* Item index's input: a Parallel's effective input, or a Map's item through ItemSelector. */
+static int item_input(struct fork *fork, long index, const char *item_text, cJSON **input, char *detail,
+                      size_t detail_size)
 {
     const cJSON *selector = fork->state->map.item_selector;
     if (!is_map(fork) || !selector) {
@@ -385,7 +482,8 @@ static int start_child(struct fork *fork, long index, char *detail, size_t detai
     child->step = calloc(1, sizeof(*child->step));
     if (!child->branch_id || !child->step || !scope)
         return -ENOMEM;
-    if (is_map(fork) && !(child->map_item = interpreter_print_document(cJSON_GetArrayItem(fork->items, (int)index))))
+    long item = fork->batch_starts ? fork->batch_starts[index] : index; /* a batch: its first item */
+    if (is_map(fork) && !(child->map_item = interpreter_print_document(cJSON_GetArrayItem(fork->items, (int)item))))
         return -ENOMEM;
     child->step->status = EXECUTION_RUNNING;
     child->step->in_child = true;
@@ -787,7 +885,7 @@ int interpreter_enter_fork(struct run *run, const struct state_definition *state
         snprintf(type, sizeof(type), "%sStateStarted", state_machine_type_name(state->type));
         if (is_map(&fork) && !(details = cJSON_CreateObject())) {
             result = -ENOMEM;
-        } else if (details && !cJSON_AddNumberToObject(details, "length", (double)fork.length)) {
+        } else if (details && !cJSON_AddNumberToObject(details, "length", (double)fork.item_count)) {
             cJSON_Delete(details);
             result = -ENOMEM;
         } else if (history_append(&step->history, type, details ? "mapStateStartedEventDetails" : NULL, details) < 0) {

@@ -46,6 +46,8 @@ MACHINES = {
     "DistContext": distributed_map({"StartAt": "Who", "States": {"Who": {
         "Type": "Pass", "Parameters": {"id.$": "$$.Execution.Id", "input.$": "$$.Execution.Input",
                                        "machine.$": "$$.StateMachine.Id"}, "End": True}}}, Label="Who"),
+    "DistBatched": distributed_map(PASS_PROCESSOR, Label="Batches",
+                                   ItemBatcher={"MaxItemsPerBatch": 2, "BatchInput": {"fixed": True}}),
     "DistValuationOneAtATime": distributed_map(VALUATION_PROCESSOR, Label="OneAtATime", MaxConcurrency=1),
 }
 
@@ -178,6 +180,22 @@ class PassTest(DistributedMapTestCase):
 
         listed = sdk.list_executions(stateMachineArn=machine_arn("DistPass"))["executions"]
         self.assertEqual([execution], [entry["executionArn"] for entry in listed])
+
+
+class BatchTest(DistributedMapTestCase):
+    def test_an_item_batcher_gives_each_child_a_batch(self):
+        loan = self.launch()
+        execution = self.run_machine(loan, "DistBatched", [1, 2, 3])
+        self.wait_for_status(loan, execution, "SUCCEEDED")
+        batches = [{"BatchInput": {"fixed": True}, "Items": [1, 2]}, {"BatchInput": {"fixed": True}, "Items": [3]}]
+        self.assertEqual(batches, json.loads(self.describe(loan, execution)["output"]))
+        started = [event for event in self.all_events(loan, execution) if event["type"] == "MapStateStarted"]
+        self.assertEqual(3, started[0]["mapStateStartedEventDetails"]["length"])  # the items, not the batches
+        children = self.children(loan, self.map_run_arn(loan, execution))
+        self.assertEqual(2, len(children))
+        self.assertEqual(sorted(json.dumps(batch, sort_keys=True) for batch in batches),
+                         sorted(json.dumps(json.loads(self.describe(loan, child["executionArn"])["input"]),
+                                           sort_keys=True) for child in children))
 
 
 class ContextTest(DistributedMapTestCase):

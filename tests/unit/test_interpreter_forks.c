@@ -997,6 +997,35 @@ out:
     state_machine_free(machine);
 }
 
+/* ItemBatcher: each child execution takes a batch {"BatchInput", "Items"}; MapStateStarted counts the items. */
+static void test_distributed_map_batches_items(void)
+{
+    static const char definition[] =
+        DISTRIBUTED_MAP("\"ItemBatcher\":{\"MaxItemsPerBatch\":2,\"BatchInput\":{\"tag.$\":\"$.tag\"}},"
+                        "\"ItemSelector\":{\"v.$\":\"$$.Map.Item.Value\"},");
+    static const char *const inputs[] = { "{\"BatchInput\":{\"tag\":\"x\"},\"Items\":[{\"v\":\"a\"},{\"v\":\"b\"}]}",
+                                          "{\"BatchInput\":{\"tag\":\"x\"},\"Items\":[{\"v\":\"c\"}]}" };
+    struct execution_facts with = facts_with("{\"items\":[\"a\",\"b\",\"c\"],\"tag\":\"x\"}");
+    struct map_runs runs = { 0 };
+    struct interpreter_step step, next;
+    struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
+    const char *outputs[2] = { NULL, NULL };
+    const bool failed[2] = { false, false };
+    struct fork_progress progress = { 2, 0, outputs, failed, NULL, NULL, NULL };
+    memset(&next, 0, sizeof(next));
+    ASSERT_EQ_INT(3, (int)cJSON_GetNumberValue(cJSON_GetObjectItem(
+                         cJSON_GetObjectItem(event_at(&step, 2), "mapStateStartedEventDetails"), "length")));
+    ASSERT_EQ_INT(2, step.fork.length); /* two batches */
+    if (!machine || !step.has_fork)
+        goto out;
+    continue_fork(machine, &with, &step, &progress, &next);
+    check_started_children(&next, 0, 2, inputs);
+out:
+    interpreter_step_release(&next);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
 static void test_distributed_map_of_1050_starts_1000_per_step(void)
 {
     char input[8192] = "{\"items\":[";
@@ -1233,6 +1262,7 @@ int main(void)
     RUN(test_distributed_map_without_a_map_run);
     RUN(test_distributed_map_continuation_starts_child_executions);
     RUN(test_distributed_map_takes_updated_settings);
+    RUN(test_distributed_map_batches_items);
     RUN(test_distributed_map_of_1050_starts_1000_per_step);
     RUN(test_distributed_map_child_execution_runs_its_states);
     RUN(test_distributed_map_joins_when_every_child_ended);

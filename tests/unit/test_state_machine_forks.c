@@ -148,7 +148,8 @@ static void test_map_fields(void)
     ASSERT_EQ_INT(-1, map->map.tolerated_failure_count);
     ASSERT_EQ_STR("$.n", map->map.tolerated_failure_count_path);
     ASSERT_EQ_STR("L", map->map.label);
-    ASSERT_NOT_NULL(cJSON_GetObjectItemCaseSensitive(map->map.item_batcher, "MaxItemsPerBatch"));
+    ASSERT_TRUE(map->map.batched);
+    ASSERT_EQ_INT(2, map->map.max_items_per_batch);
     ASSERT_TRUE(map->map.distributed && map->map.express);
     ASSERT_NOT_NULL(map->result_selector);
     ASSERT_EQ_INT(1, map->retrier_count);
@@ -287,6 +288,9 @@ static void test_branch_limit(void)
 #define MAP(fields) "{'StartAt':'M','States':{'M':{'Type':'Map','End':true" fields "}}}"
 #define PROCESSOR "'ItemProcessor':{'StartAt':'I','States':{'I':{'Type':'Pass','End':true}}}"
 #define SVF "SCHEMA_VALIDATION_FAILED: "
+#define DISTRIBUTED_PROCESSOR                                                                             \
+    "'ItemProcessor':{'ProcessorConfig':{'Mode':'DISTRIBUTED','ExecutionType':'STANDARD'},'StartAt':'I'," \
+    "'States':{'I':{'Type':'Pass','End':true}}}"
 
 static void test_parallel_refusals(void)
 {
@@ -450,6 +454,18 @@ static void test_map_refusals(void)
     ASSERT_EQ_STR(SVF "The value for the field 'ItemBatcher' must be a JSON object at /States/M/ItemBatcher",
                   refusal(MAP(",'ItemBatcher':3," PROCESSOR)));
     ASSERT_EQ_STR(SVF "Field 'Result' is not supported at /States/M", refusal(MAP(",'Result':{}," PROCESSOR)));
+    ASSERT_EQ_STR(SVF "Field 'ItemBatcher' is only supported in DISTRIBUTED mode at /States/M/ItemBatcher",
+                  refusal(MAP(",'ItemBatcher':{'MaxItemsPerBatch':2}," PROCESSOR)));
+    ASSERT_EQ_STR(SVF "At least one of the fields [MaxItemsPerBatch, MaxItemsPerBatchPath, MaxInputBytesPerBatch, "
+                      "MaxInputBytesPerBatchPath] is required at /States/M/ItemBatcher",
+                  refusal(MAP(",'ItemBatcher':{'BatchInput':{}}," DISTRIBUTED_PROCESSOR)));
+    ASSERT_EQ_STR(SVF "Field 'Size' is not supported at /States/M/ItemBatcher",
+                  refusal(MAP(",'ItemBatcher':{'Size':2}," DISTRIBUTED_PROCESSOR)));
+    ASSERT_NOT_NULL(strstr(
+        refusal(MAP(",'ItemBatcher':{'MaxItemsPerBatch':2,'MaxItemsPerBatchPath':'$.n'}," DISTRIBUTED_PROCESSOR)),
+        "MaxItemsPerBatch"));
+    ASSERT_NOT_NULL(strstr(refusal(MAP(",'ItemBatcher':{'MaxInputBytesPerBatch':300000}," DISTRIBUTED_PROCESSOR)),
+                           "MaxInputBytesPerBatch"));
 }
 
 /* The gate: definition_check takes Parallel, inline and distributed Map states. */
