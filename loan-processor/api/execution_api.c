@@ -369,12 +369,43 @@ static void on_executions_listed(int status, const struct execution_summary *ite
     list_operation_free(operation);
 }
 
+/* The executions of the state machine the operation names (its ARN was checked to be the record's). */
+static int list_by_machine(struct list_operation *operation)
+{
+    return execution_store_list(operation->api->redis, operation->state_machine_arn, operation->next_token,
+                                operation->max_results, operation->status, on_executions_listed, operation);
+}
+
+/* The child executions of the Map Run the operation names. */
+static int list_by_map_run(struct list_operation *operation)
+{
+    return map_run_store_list_executions(operation->api->redis, operation->map_run_id, operation->next_token,
+                                         operation->max_results, operation->status, on_executions_listed, operation);
+}
+
+/*
+ * Starts the listing with list (none when only redriven executions are
+ * asked for: none is). True when the operation now belongs to the listing;
+ * false when it was answered here (503) and is still the caller's.
+ */
+static bool start_listing(struct list_operation *operation, int (*list)(struct list_operation *))
+{
+    if (operation->redriven_only) {
+        on_executions_listed(0, NULL, 0, NULL, operation);
+        return true;
+    }
+    int result = list(operation);
+    if (result == 0)
+        return true;
+    sfn_request_reply_unavailable(operation->request, operation->api, result);
+    return false;
+}
+
 static void on_machine_for_listing(int status, struct state_machine_record *machine, void *data)
 {
     struct list_operation *operation = data;
     struct http_request *request = operation->request;
     char prefix[SFN_ARN_PART_SIZE + 16];
-    int result = 0;
     if (status < 0) {
         sfn_request_reply_unavailable(request, operation->api, status);
     } else if (!machine || strcmp(machine->arn, operation->state_machine_arn) != 0) {
@@ -386,16 +417,8 @@ static void on_machine_for_listing(int status, struct state_machine_record *mach
                && (engine_execution_arn(machine->arn, "", prefix, sizeof(prefix)) < 0
                    || !execution_store_cursor_valid(operation->next_token, prefix))) {
         sfn_request_reply_error(request, 400, "InvalidToken", "%s", invalid_page_token);
-    } else if (operation->redriven_only) {
-        on_executions_listed(0, NULL, 0, NULL, operation);
+    } else if (start_listing(operation, list_by_machine)) {
         operation = NULL;
-    } else {
-        result = execution_store_list(operation->api->redis, machine->arn, operation->next_token,
-                                      operation->max_results, operation->status, on_executions_listed, operation);
-        if (result == 0)
-            operation = NULL;
-        else
-            sfn_request_reply_unavailable(request, operation->api, result);
     }
     state_machine_store_record_free(machine);
     if (operation)
@@ -408,7 +431,6 @@ static void on_map_run_for_listing(int status, struct map_run_record *record, vo
     struct list_operation *operation = data;
     struct http_request *request = operation->request;
     char prefix[SFN_ARN_PART_SIZE + 16];
-    int result = 0;
     if (status < 0) {
         sfn_request_reply_unavailable(request, operation->api, status);
     } else if (!record) {
@@ -418,17 +440,8 @@ static void on_map_run_for_listing(int status, struct map_run_record *record, vo
                    < 0
                || (operation->next_token && !execution_store_cursor_valid(operation->next_token, prefix))) {
         sfn_request_reply_error(request, 400, "InvalidToken", "%s", invalid_page_token);
-    } else if (operation->redriven_only) {
-        on_executions_listed(0, NULL, 0, NULL, operation); /* none is */
+    } else if (start_listing(operation, list_by_map_run)) {
         operation = NULL;
-    } else {
-        result =
-            map_run_store_list_executions(operation->api->redis, operation->map_run_id, operation->next_token,
-                                          operation->max_results, operation->status, on_executions_listed, operation);
-        if (result == 0)
-            operation = NULL;
-        else
-            sfn_request_reply_unavailable(request, operation->api, result);
     }
     map_run_store_record_free(record);
     if (operation)
