@@ -796,6 +796,17 @@ class StackTestCase(unittest.TestCase):
         self.assertEqual(200, status, response)
         return response["events"]
 
+    def all_events(self, server, execution_arn):
+        """Every event of the execution's history, page after page (1,000 a page)."""
+        events, options = [], {"maxResults": 1000}
+        while True:
+            status, page = self.sfn(server, "GetExecutionHistory", dict(executionArn=execution_arn, **options))
+            self.assertEqual(200, status, page)
+            events += page["events"]
+            if not page.get("nextToken"):
+                return events
+            options["nextToken"] = page["nextToken"]
+
     def assert_aws_error(self, status_and_body, code, message=None, status=400):
         actual_status, body = status_and_body
         self.assertEqual(status, actual_status, body)

@@ -71,16 +71,6 @@ class DistributedMapTestCase(StackTestCase):
     def run_machine(self, server, name, items, execution="run-1"):
         return self.start_execution(server, {"items": items}, name=execution, state_machine_arn=machine_arn(name))
 
-    def all_events(self, server, execution):
-        events, options = [], {"maxResults": 1000}
-        while True:
-            status, page = self.sfn(server, "GetExecutionHistory", dict(executionArn=execution, **options))
-            self.assertEqual(200, status, page)
-            events += page["events"]
-            if not page.get("nextToken"):
-                return events
-            options["nextToken"] = page["nextToken"]
-
     def types(self, server, execution):
         return [event["type"] for event in self.all_events(server, execution)]
 

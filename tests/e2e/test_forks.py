@@ -166,16 +166,6 @@ class ForkTestCase(StackTestCase):
     def succeed(self, server, token, output):
         return self.sfn(server, "SendTaskSuccess", {"taskToken": token, "output": json.dumps(output)})
 
-    def all_events(self, server, execution):
-        events, options = [], {"maxResults": 1000}
-        while True:
-            status, page = self.sfn(server, "GetExecutionHistory", dict(executionArn=execution, **options))
-            self.assertEqual(200, status, page)
-            events += page["events"]
-            if not page.get("nextToken"):
-                return events
-            options["nextToken"] = page["nextToken"]
-
     def types(self, server, execution):
         return [event["type"] for event in self.all_events(server, execution)]
 
