@@ -191,17 +191,26 @@ static void on_loaded(redisReply *reply, void *data)
     free(read);
 }
 
+/* The key of the Map Run map_run_id and a new read for data (its callback the caller's to set). 0 or < 0. */
+static int begin_read(const char *map_run_id, char key[MAP_RUN_STORE_KEY_SIZE], void *data, struct map_run_read **read)
+{
+    int result = map_run_store_key(map_run_id, key, MAP_RUN_STORE_KEY_SIZE);
+    if (result < 0)
+        return result;
+    if (!(*read = malloc(sizeof(**read))))
+        return -ENOMEM;
+    (*read)->data = data;
+    return 0;
+}
+
 int map_run_store_load(struct redis_client *client, const char *map_run_id, map_run_load_callback callback, void *data)
 {
     char key[MAP_RUN_STORE_KEY_SIZE];
-    int result = map_run_store_key(map_run_id, key, sizeof(key));
+    struct map_run_read *read = NULL;
+    int result = begin_read(map_run_id, key, data, &read);
     if (result < 0)
         return result;
-    struct map_run_read *read = malloc(sizeof(*read));
-    if (!read)
-        return -ENOMEM;
     read->callback.load = callback;
-    read->data = data;
     const char *argv[] = { "HGETALL", key };
     result = redis_client_command_strings(client, on_loaded, read, 2, argv);
     if (result < 0)
@@ -349,14 +358,11 @@ int map_run_store_update(struct redis_client *client, const char *map_run_id, co
 {
     char key[MAP_RUN_STORE_KEY_SIZE];
     struct store_arguments list = { 0 };
-    int result = map_run_store_key(map_run_id, key, sizeof(key));
+    struct map_run_read *read = NULL;
+    int result = begin_read(map_run_id, key, data, &read);
     if (result < 0)
         return result;
-    struct map_run_read *read = malloc(sizeof(*read));
-    if (!read)
-        return -ENOMEM;
     read->callback.update = callback;
-    read->data = data;
     store_arguments_add(&list, key);
     add_update_arguments(&list, update);
     result = store_arguments_eval(client, &update_script, 1, &list, on_updated, read);

@@ -657,3 +657,28 @@ class ScratchDirectory:
     def __exit__(self, *exception):
         if self.created:
             shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Sampler:
+    """Calls sample() every 50 ms on a thread and keeps (monotonic seconds, *its result) while it answers; a sample
+    that raises OSError, RuntimeError or ValueError (a server busy or gone for a moment) is skipped."""
+
+    def __init__(self, sample):
+        self.sample = sample
+        self.points = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            try:
+                self.points.append((time.monotonic(), *self.sample()))
+            except (OSError, RuntimeError, ValueError):
+                pass
+            self.stopping.wait(0.05)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(5)
+        return self.points

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import tempfile
-import threading
 import time
 
 import bench_harness as bench
@@ -85,29 +84,11 @@ def run_driver(build, stack, samples_path, arguments, deadline):
     return json.loads(finished.stdout.strip().splitlines()[-1]), samples
 
 
-class MemorySampler:
-    """Samples Redis used_memory and the servers' RSS every 50 ms on a thread, with monotonic times."""
-
-    def __init__(self, stack):
-        self.stack = stack
-        self.points = []  # (monotonic seconds, used_memory, {name: rss KiB})
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopping.is_set():
-            try:
-                rss = {name: bench.memory_kib(pid)["rss"] for name, pid in self.stack.processes().items()}
-                self.points.append((time.monotonic(), self.stack.used_memory(), rss))
-            except (OSError, RuntimeError):
-                pass
-            self.stopping.wait(0.05)
-
-    def stop(self):
-        self.stopping.set()
-        self.thread.join(5)
-        return self.points
+def memory_sampler(stack):
+    """Samples Redis used_memory and the servers' RSS every 50 ms: points (monotonic seconds, used_memory,
+    {name: rss KiB})."""
+    return bench.Sampler(lambda: (stack.used_memory(),
+                                  {name: bench.memory_kib(pid)["rss"] for name, pid in stack.processes().items()}))
 
 
 def key_breakdown(stack):
@@ -128,7 +109,7 @@ def scenario_at_scale(build, work, report, quick):
         baseline = stack.used_memory()
         for pid in stack.processes().values():
             bench.reset_peak_rss(pid)
-        sampler = MemorySampler(stack)
+        sampler = memory_sampler(stack)
         summary, samples = run_driver(build, stack, os.path.join(work, "scale-samples.txt"), ["--count", str(count)],
                                       deadline=60)
         points = sampler.stop()

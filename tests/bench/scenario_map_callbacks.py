@@ -24,7 +24,6 @@ import math
 import os
 import re
 import sys
-import threading
 import time
 
 import bench_harness as bench
@@ -106,30 +105,10 @@ def pages(stack, operation, body, key):
             return items
 
 
-class PendingSampler:
-    """Samples, every 50 ms on a thread, the valuation service's pending callbacks (ZCARD of its due set) and
-    Redis used_memory: (monotonic seconds, due, used_memory)."""
-
-    def __init__(self, stack):
-        self.stack = stack
-        self.points = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.stopping.is_set():
-            try:
-                due = int(self.stack.redis.command("ZCARD", "{valuation-service}:due"))
-                self.points.append((time.monotonic(), due, self.stack.used_memory()))
-            except (OSError, RuntimeError, ValueError):
-                pass
-            self.stopping.wait(0.05)
-
-    def stop(self):
-        self.stopping.set()
-        self.thread.join(5)
-        return self.points
+def pending_sampler(stack):
+    """Samples, every 50 ms, the valuation service's pending callbacks (ZCARD of its due set) and Redis
+    used_memory: points (monotonic seconds, due, used_memory)."""
+    return bench.Sampler(lambda: (int(stack.redis.command("ZCARD", "{valuation-service}:due")), stack.used_memory()))
 
 
 def server_log(path):
@@ -188,7 +167,7 @@ def run(build, work, count, mode, time_scale):
     try:
         machine_arn = create_machine(stack, mode)
         baseline = stack.used_memory()
-        sampler = PendingSampler(stack)
+        sampler = pending_sampler(stack)
         start_input = {"applicationReference": "map-bench", "postcode": "PO1 1CE",
                        "properties": [str(index + 1) for index in range(count)]}
         execution_arn = sfn_ok(stack, "StartExecution", {"stateMachineArn": machine_arn, "name": "map-bench",
