@@ -314,7 +314,6 @@ static bool enter_fork(const char *parent, long expected, size_t count)
     return try_enter_fork(parent, expected, count) && outcome.commit == EXECUTION_COMMITTED;
 }
 
-
 /* One child's end: its last event and its output {"i":<index>} (or an error when failed). */
 struct child_end {
     char branch[96];
