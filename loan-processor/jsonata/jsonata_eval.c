@@ -301,8 +301,8 @@ static struct jv *evaluate_group(struct eval_context *context, const struct pair
             struct jv *entry = jv_get(groups, key->u.string);
             if (entry) {
                 if ((size_t)entry->u.array.items[1]->u.number != p)
-                    jerror(context, "D1009", position,
-                           "Multiple key definitions evaluate to same key: \"%s\"", key->u.string);
+                    jerror(context, "D1009", position, "Multiple key definitions evaluate to same key: \"%s\"",
+                           key->u.string);
                 entry->u.array.items[0] = jv_append(context, entry->u.array.items[0], item);
             } else {
                 entry = jv_array(context, 0);
@@ -422,7 +422,8 @@ static struct jv *comparison(struct eval_context *context, const struct node *no
 static struct jv *range(struct eval_context *context, const struct node *node, struct jv *l, struct jv *r)
 {
     if (l && !jv_is_integer(l))
-        jerror(context, "T2003", node->position, "The left side of the range operator (..) must evaluate to an integer");
+        jerror(context, "T2003", node->position,
+               "The left side of the range operator (..) must evaluate to an integer");
     if (r && !jv_is_integer(r))
         jerror(context, "T2004", node->position,
                "The right side of the range operator (..) must evaluate to an integer");
@@ -530,8 +531,7 @@ static struct jv *evaluate_call(struct eval_context *context, const struct node 
     const char *name = procedure_name(node->procedure);
     if (!jv_is_function(procedure) && procedure == NULL && node->procedure->type == N_PATH && name
         && frame_lookup(frame, name))
-        jerror(context, "T1005", node->position,
-               "Attempted to invoke a non-function. Did you mean ${%s}?", name);
+        jerror(context, "T1005", node->position, "Attempted to invoke a non-function. Did you mean ${%s}?", name);
     size_t count = node->list.count + (has_first ? 1 : 0);
     struct jv **args = arena_alloc(&context->arena, (count + 1) * sizeof(*args));
     size_t n = 0;
@@ -551,8 +551,8 @@ static struct jv *evaluate_partial(struct eval_context *context, const struct no
     if (!jv_is_function(procedure)) {
         const char *name = procedure_name(node->procedure);
         if (node->procedure->type == N_PATH && name && frame_lookup(frame, name))
-            jerror(context, "T1007", node->position,
-                   "Attempted to partially apply a non-function. Did you mean ${%s}?", name);
+            jerror(context, "T1007", node->position, "Attempted to partially apply a non-function. Did you mean ${%s}?",
+                   name);
         jerror(context, "T1008", node->position, "Attempted to partially apply a non-function");
     }
     struct jv *partial = jv_new(context, JV_PARTIAL);
@@ -577,7 +577,8 @@ static struct jv *evaluate_apply(struct eval_context *context, const struct node
         return evaluate_call(context, node->rhs, input, frame, left, true);
     struct jv *function = eval(context, node->rhs, input, frame);
     if (!jv_is_function(function))
-        jerror(context, "T2006", node->position, "The right side of the function application operator ~> must be a function");
+        jerror(context, "T2006", node->position,
+               "The right side of the function application operator ~> must be a function");
     if (jv_is_function(left)) {
         struct jv *composition = make_lambda(context, node, jv_array(context, 0), frame);
         jv_push(context, composition->u.lambda.input, left);
@@ -593,7 +594,8 @@ static struct jv *transform(struct eval_context *context, const struct node *nod
     if (!object)
         return NULL;
     if (object->type != JV_OBJECT && object->type != JV_ARRAY)
-        jerror(context, "T0410", node->position, "Argument 1 of function \"transform\" does not match function signature");
+        jerror(context, "T0410", node->position,
+               "Argument 1 of function \"transform\" does not match function signature");
     struct jv *result = jv_deep_copy(context, object);
     struct jv *matches = eval(context, node->lhs, result, frame);
     if (!matches)
@@ -618,8 +620,8 @@ static struct jv *transform(struct eval_context *context, const struct node *nod
         deletions = as_sequence(context, deletions);
         for (size_t k = 0; k < deletions->u.array.count; k++)
             if (!deletions->u.array.items[k] || deletions->u.array.items[k]->type != JV_STRING)
-                jerror(context, "T2012",
-                       node->position, "The delete clause of the transform expression must evaluate to a string or array of strings");
+                jerror(context, "T2012", node->position,
+                       "The delete clause of the transform expression must evaluate to a string or array of strings");
         if (match && match->type == JV_OBJECT)
             for (size_t k = 0; k < deletions->u.array.count; k++)
                 jv_remove(match, deletions->u.array.items[k]->u.string);
@@ -711,7 +713,8 @@ struct jv *eval(struct eval_context *context, const struct node *node, struct jv
     step(context);
     if (++context->depth > context->max_depth)
         jerror(context, "U1001", node->position,
-               "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as tail-recursive.");
+               "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as "
+               "tail-recursive.");
     struct jv *result = eval_node(context, node, input, frame);
     for (size_t i = 0; i < node->predicates.count; i++)
         result = evaluate_filter(context, node->predicates.items[i]->lhs, result, frame);
@@ -740,7 +743,8 @@ static struct jv *apply_lambda(struct eval_context *context, struct jv *lambda, 
     if (node->type == N_TRANSFORM)
         return transform(context, node, lambda->u.lambda.frame, count ? args[0] : NULL);
     if (node->type == N_APPLY) {
-        struct jv *inner = apply_function(context, lambda->u.lambda.input->u.array.items[0], args, count, NULL, position);
+        struct jv *inner =
+            apply_function(context, lambda->u.lambda.input->u.array.items[0], args, count, NULL, position);
         return apply_function(context, lambda->u.lambda.input->u.array.items[1], &inner, 1, NULL, position);
     }
     if (node->signature)
@@ -778,7 +782,8 @@ struct jv *apply_function(struct eval_context *context, struct jv *function, str
 {
     if (++context->depth > context->max_depth)
         jerror(context, "U1001", position,
-               "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as tail-recursive.");
+               "Stack overflow error: Check for non-terminating recursive function. Consider rewriting as "
+               "tail-recursive.");
     struct jv *result = apply_once(context, function, args, count, focus, position);
     while (result && result->type == JV_LAMBDA && result->u.lambda.node->thunk) {
         step(context);

@@ -204,7 +204,7 @@ static struct jv *substring(struct eval_context *context, const char *text, doub
 FN(f_substring)
 {
     (void)focus;
-    if (!ARG(0))
+    if (!ARG(0) || !ARG(1))
         return NULL;
     double length = ARG(2) ? args[2]->u.number : INFINITY;
     return substring(context, args[0]->u.string, args[1]->u.number, length);
@@ -212,8 +212,8 @@ FN(f_substring)
 
 static struct jv *before_after(struct eval_context *context, struct jv **args, size_t count, bool before)
 {
-    if (!ARG(0))
-        return NULL;
+    if (!ARG(0) || !ARG(1))
+        return ARG(0);
     const char *text = args[0]->u.string;
     const char *found = strstr(text, args[1]->u.string);
     if (!found)
@@ -280,7 +280,7 @@ FN(f_trim)
 FN(f_contains)
 {
     (void)focus;
-    if (!ARG(0))
+    if (!ARG(0) || !ARG(1))
         return NULL;
     if (args[1]->type == JV_REGEX)
         return jv_bool(context, regexec(args[1]->u.regex, args[0]->u.string, 0, NULL, 0) == 0);
@@ -290,7 +290,7 @@ FN(f_contains)
 FN(f_split)
 {
     (void)focus;
-    if (!ARG(0))
+    if (!ARG(0) || !ARG(1))
         return NULL;
     if (ARG(2) && args[2]->u.number < 0)
         jerror(context, "D3020", 0, "Third argument of split function must evaluate to a positive number");
@@ -413,7 +413,7 @@ FN(f_round)
 FN(f_power)
 {
     (void)focus;
-    if (!ARG(0))
+    if (!ARG(0) || !ARG(1))
         return NULL;
     double result = pow(args[0]->u.number, args[1]->u.number);
     if (!isfinite(result))
@@ -587,7 +587,7 @@ FN(f_lookup)
     if (jv_is_array(value)) {
         struct jv *result = jv_sequence(context);
         for (size_t i = 0; i < value->u.array.count; i++) {
-            struct jv *found = jv_get(value->u.array.items[i], args[1]->u.string);
+            struct jv *found = ARG(1) ? jv_get(value->u.array.items[i], args[1]->u.string) : NULL;
             if (jv_is_array(found))
                 jv_flatten(context, found, result);
             else if (found)
@@ -595,7 +595,7 @@ FN(f_lookup)
         }
         return result;
     }
-    return jv_get(value, args[1]->u.string);
+    return ARG(1) ? jv_get(value, args[1]->u.string) : NULL;
 }
 
 FN(f_merge)
@@ -637,8 +637,7 @@ FN(f_spread)
     return result;
 }
 
-static struct jv *call_with(struct eval_context *context, struct jv *function, struct jv *a, struct jv *b,
-                            struct jv *c)
+static struct jv *call_with(struct eval_context *context, struct jv *function, struct jv *a, struct jv *b, struct jv *c)
 {
     struct jv *args[3] = { a, b, c };
     int arity = function_arity(function);
@@ -649,7 +648,7 @@ static struct jv *call_with(struct eval_context *context, struct jv *function, s
 FN(f_each)
 {
     (void)focus;
-    if (!ARG(0))
+    if (!ARG(0) || !ARG(1))
         return NULL;
     struct jv *result = jv_sequence(context);
     for (size_t k = 0; k < args[0]->u.object.count; k++) {
@@ -664,7 +663,7 @@ FN(f_each)
 FN(f_sift)
 {
     (void)focus;
-    if (!ARG(0))
+    if (!ARG(0) || !ARG(1))
         return NULL;
     struct jv *result = jv_object(context);
     for (size_t k = 0; k < args[0]->u.object.count; k++) {
@@ -678,11 +677,12 @@ FN(f_sift)
 FN(f_map)
 {
     (void)focus;
-    if (!ARG(0))
+    if (!ARG(0) || !ARG(1))
         return NULL;
     struct jv *result = jv_sequence(context);
     for (size_t i = 0; i < args[0]->u.array.count; i++) {
-        struct jv *value = call_with(context, args[1], args[0]->u.array.items[i], jv_number(context, (double)i), args[0]);
+        struct jv *value =
+            call_with(context, args[1], args[0]->u.array.items[i], jv_number(context, (double)i), args[0]);
         if (value)
             jv_push(context, result, value);
     }
@@ -692,12 +692,12 @@ FN(f_map)
 FN(f_filter)
 {
     (void)focus;
-    if (!ARG(0))
+    if (!ARG(0) || !ARG(1))
         return NULL;
     struct jv *result = jv_sequence(context);
     for (size_t i = 0; i < args[0]->u.array.count; i++)
-        if (jv_truthy(context, call_with(context, args[1], args[0]->u.array.items[i], jv_number(context, (double)i),
-                                         args[0])))
+        if (jv_truthy(context,
+                      call_with(context, args[1], args[0]->u.array.items[i], jv_number(context, (double)i), args[0])))
             jv_push(context, result, args[0]->u.array.items[i]);
     return result;
 }
@@ -714,22 +714,25 @@ FN(f_single)
         if (ARG(1) && !jv_truthy(context, call_with(context, args[1], item, jv_number(context, (double)i), args[0])))
             continue;
         if (any)
-            jerror(context, "D3138", 0, "The $single() function expected exactly 1 matching result.  Instead it matched more.");
+            jerror(context, "D3138", 0,
+                   "The $single() function expected exactly 1 matching result.  Instead it matched more.");
         any = true;
         found = item;
     }
     if (!any)
-        jerror(context, "D3139", 0, "The $single() function expected exactly 1 matching result.  Instead it matched 0.");
+        jerror(context, "D3139", 0,
+               "The $single() function expected exactly 1 matching result.  Instead it matched 0.");
     return found;
 }
 
 FN(f_reduce)
 {
     (void)focus;
-    if (!ARG(0))
+    if (!ARG(0) || !ARG(1))
         return NULL;
     if (function_arity(args[1]) < 2)
-        jerror(context, "D3050", 0, "The second argument of reduce function must be a function with at least two arguments");
+        jerror(context, "D3050", 0,
+               "The second argument of reduce function must be a function with at least two arguments");
     size_t start = 0;
     struct jv *accumulator = ARG(2);
     if (!accumulator && args[0]->u.array.count) {
@@ -750,7 +753,7 @@ FN(f_zip)
     struct jv *result = jv_array(context, 0);
     size_t shortest = (size_t)-1;
     for (size_t i = 0; i < count; i++)
-        shortest = args[i] && args[i]->u.array.count < shortest ? args[i]->u.array.count : shortest;
+        shortest = !args[i] ? 0 : args[i]->u.array.count < shortest ? args[i]->u.array.count : shortest;
     for (size_t i = 0; count && i < shortest; i++) {
         struct jv *tuple = jv_array(context, 0);
         for (size_t j = 0; j < count; j++)
@@ -779,7 +782,7 @@ FN(f_assert)
 FN(f_type)
 {
     (void)focus;
-    static const char *const names[] = { "null", "boolean", "number", "string", "array",
+    static const char *const names[] = { "null",   "boolean",  "number",   "string",   "array",
                                          "object", "function", "function", "function", "function" };
     return ARG(0) ? jv_string(context, names[args[0]->type]) : NULL;
 }
@@ -837,8 +840,8 @@ FN(f_now)
     struct tm tm;
     gmtime_r(&seconds, &tm);
     char text[64];
-    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis % 1000);
+    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, millis % 1000);
     return jv_string(context, text);
 }
 

@@ -30,7 +30,18 @@ char *arena_strndup(struct arena *arena, const char *text, size_t length);
 void arena_on_free(struct arena *arena, void (*release)(void *), void *object);
 void arena_release(struct arena *arena);
 
-enum jv_type { JV_NULL, JV_BOOL, JV_NUMBER, JV_STRING, JV_ARRAY, JV_OBJECT, JV_LAMBDA, JV_NATIVE, JV_PARTIAL, JV_REGEX };
+enum jv_type {
+    JV_NULL,
+    JV_BOOL,
+    JV_NUMBER,
+    JV_STRING,
+    JV_ARRAY,
+    JV_OBJECT,
+    JV_LAMBDA,
+    JV_NATIVE,
+    JV_PARTIAL,
+    JV_REGEX
+};
 
 /* Array flags, JSONata's sequence markers. */
 #define JA_SEQUENCE 1u
@@ -83,7 +94,7 @@ struct jv {
 
 /* A function's signature, "<s-n?:s>": one parameter per entry. */
 struct sig_param {
-    char types[16]; /* symbols accepted; "" none */
+    char types[16];  /* symbols accepted; "" none */
     char quantifier; /* 0, '?', '+' */
     bool context;    /* '-': the focus when missing */
     bool array;      /* type 'a' */
@@ -103,9 +114,36 @@ struct native {
 };
 
 enum node_type {
-    N_PATH, N_BINARY, N_NEGATE, N_ARRAY, N_OBJECT, N_NAME, N_STRING, N_NUMBER, N_VALUE, N_WILDCARD, N_DESCENDANT,
-    N_PARENT, N_CONDITION, N_BLOCK, N_BIND, N_REGEX, N_FUNCTION, N_PARTIAL, N_VARIABLE, N_LAMBDA, N_APPLY,
-    N_TRANSFORM, N_SORT, N_PLACEHOLDER, N_OPERATOR, N_FILTER, N_GROUP_RAW, N_SORT_RAW, N_FOCUS, N_INDEX
+    N_PATH,
+    N_BINARY,
+    N_NEGATE,
+    N_ARRAY,
+    N_OBJECT,
+    N_NAME,
+    N_STRING,
+    N_NUMBER,
+    N_VALUE,
+    N_WILDCARD,
+    N_DESCENDANT,
+    N_PARENT,
+    N_CONDITION,
+    N_BLOCK,
+    N_BIND,
+    N_REGEX,
+    N_FUNCTION,
+    N_PARTIAL,
+    N_VARIABLE,
+    N_LAMBDA,
+    N_APPLY,
+    N_TRANSFORM,
+    N_SORT,
+    N_PLACEHOLDER,
+    N_OPERATOR,
+    N_FILTER,
+    N_GROUP_RAW,
+    N_SORT_RAW,
+    N_FOCUS,
+    N_INDEX
 };
 
 struct node_list {
@@ -122,13 +160,13 @@ struct node {
     enum node_type type;
     long position;
     char op[4];
-    const char *text;    /* name, string, variable, operator */
+    const char *text; /* name, string, variable, operator */
     double number;
-    struct jv *literal;  /* N_VALUE, N_STRING, N_NUMBER: the value */
+    struct jv *literal; /* N_VALUE, N_STRING, N_NUMBER: the value */
     struct node *lhs, *rhs, *third;
     struct node *procedure, *body; /* call, lambda */
-    struct node_list list; /* path steps, array items, block, call arguments, lambda parameters */
-    struct pair_list pairs; /* object constructor */
+    struct node_list list;         /* path steps, array items, block, call arguments, lambda parameters */
+    struct pair_list pairs;        /* object constructor */
     struct pair_list *group;
     struct node_list predicates; /* filters on a non-path step */
     struct node_list stages;     /* filters on a path step */

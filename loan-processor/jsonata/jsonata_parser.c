@@ -31,19 +31,19 @@ struct parser {
 };
 
 static const char *const operators[] = { "..", ":=", "!=", ">=", "<=", "**", "~>", "?:", "??", ".", "[", "]",
-                                         "{",  "}",  "(",  ")",  ",",  "@",  "#",  ";",  ":",  "?",  "+",  "-",
-                                         "*",  "/",  "%",  "|",  "=",  "<",  ">",  "^",  "&",  "!",  "~" };
+                                         "{",  "}",  "(",  ")",  ",",  "@",  "#",  ";",  ":",  "?", "+", "-",
+                                         "*",  "/",  "%",  "|",  "=",  "<",  ">",  "^",  "&",  "!", "~" };
 
 static int binding_power(const char *op)
 {
     static const struct {
         const char *op;
         int power;
-    } table[] = { { ".", 75 },  { "[", 80 },  { "]", 0 },   { "{", 70 },   { "}", 0 },   { "(", 80 },   { ")", 0 },
-                  { ",", 0 },   { "@", 80 },  { "#", 80 },  { ";", 80 },   { ":", 80 },  { "?", 20 },   { "+", 50 },
-                  { "-", 50 },  { "*", 60 },  { "/", 60 },  { "%", 60 },   { "|", 20 },  { "=", 40 },   { "<", 40 },
-                  { ">", 40 },  { "^", 40 },  { "**", 60 }, { "..", 20 },  { ":=", 10 }, { "!=", 40 },  { "<=", 40 },
-                  { ">=", 40 }, { "~>", 40 }, { "?:", 40 }, { "??", 40 },  { "and", 30 }, { "or", 25 }, { "in", 40 },
+    } table[] = { { ".", 75 },  { "[", 80 },  { "]", 0 },   { "{", 70 },  { "}", 0 },    { "(", 80 },  { ")", 0 },
+                  { ",", 0 },   { "@", 80 },  { "#", 80 },  { ";", 80 },  { ":", 80 },   { "?", 20 },  { "+", 50 },
+                  { "-", 50 },  { "*", 60 },  { "/", 60 },  { "%", 60 },  { "|", 20 },   { "=", 40 },  { "<", 40 },
+                  { ">", 40 },  { "^", 40 },  { "**", 60 }, { "..", 20 }, { ":=", 10 },  { "!=", 40 }, { "<=", 40 },
+                  { ">=", 40 }, { "~>", 40 }, { "?:", 40 }, { "??", 40 }, { "and", 30 }, { "or", 25 }, { "in", 40 },
                   { "&", 50 },  { "!", 0 },   { "~", 0 } };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
         if (strcmp(table[i].op, op) == 0)
@@ -164,7 +164,8 @@ static void lex_regex(struct parser *parser)
         char c = s[parser->position];
         if (closing_slash(s, parser->position) && depth == 0) {
             if (parser->position == start)
-                syntax_error(parser, "S0301", (long)parser->position, NULL, "Empty regular expressions are not allowed");
+                syntax_error(parser, "S0301", (long)parser->position, NULL,
+                             "Empty regular expressions are not allowed");
             char *pattern = arena_strndup(&parser->context->arena, s + start, parser->position - start);
             size_t flags_start = ++parser->position;
             while (s[parser->position] == 'i' || s[parser->position] == 'm')

@@ -333,13 +333,15 @@ static int to_cjson(struct eval_context *context, const struct jv *value, int de
         size_t count = is_array ? value->u.array.count : value->u.object.count;
         for (size_t i = 0; json && i < count; i++) {
             cJSON *item;
-            int rc = to_cjson(context, is_array ? value->u.array.items[i] : value->u.object.values[i], depth + 1, &item);
+            int rc =
+                to_cjson(context, is_array ? value->u.array.items[i] : value->u.object.values[i], depth + 1, &item);
             if (rc < 0) {
                 cJSON_Delete(json);
                 return rc;
             }
-            if (item && !(is_array ? cJSON_AddItemToArray(json, item)
-                                   : cJSON_AddItemToObject(json, value->u.object.keys[i], item))) {
+            if (item
+                && !(is_array ? cJSON_AddItemToArray(json, item)
+                              : cJSON_AddItemToObject(json, value->u.object.keys[i], item))) {
                 cJSON_Delete(item);
                 cJSON_Delete(json);
                 json = NULL;

@@ -57,7 +57,6 @@ static void test_lambdas_and_functions(void)
     ASSERT_EQ_STR("6", run("($add := function($a, $b){ $a + $b }; $inc := $add(?, 1); $inc(5))", NULL));
     ASSERT_EQ_STR("\"HELLO\"", run("'hello' ~> $uppercase()", NULL));
     ASSERT_EQ_STR("6", run("$sum([1,2,3])", NULL));
-    ASSERT_EQ_STR("[1,2,3]", run("[3,1,2]^($)", NULL));
 }
 
 static void test_parse_errors(void)
