@@ -1,0 +1,96 @@
+/* test_jsonata - focused cases of the JSONata evaluator: parsing, sequences, lambdas, limits. */
+#include "jsonata.h"
+#include "test.h"
+
+#include <errno.h>
+
+/* Evaluates text against input_json; returns the result's compact JSON ("undefined"), or "error CODE". */
+static char *run(const char *text, const char *input_json)
+{
+    static char out[512];
+    struct jsonata_expression *expression = NULL;
+    struct jsonata_error error;
+    cJSON *input = input_json ? cJSON_Parse(input_json) : NULL;
+    cJSON *result = NULL;
+    int rc = jsonata_parse(text, &expression, &error);
+    if (rc == 0)
+        rc = jsonata_evaluate(expression, input, NULL, 0, NULL, &result, &error);
+    if (rc != 0) {
+        snprintf(out, sizeof(out), "error %s", error.code);
+    } else if (!result) {
+        snprintf(out, sizeof(out), "undefined");
+    } else {
+        char *printed = cJSON_PrintUnformatted(result);
+        snprintf(out, sizeof(out), "%s", printed);
+        free(printed);
+    }
+    cJSON_Delete(result);
+    cJSON_Delete(input);
+    jsonata_free(expression);
+    return out;
+}
+
+static void test_paths_and_sequences(void)
+{
+    const char *data = "{\"a\":[{\"b\":1},{\"b\":[2,3]}],\"c\":{\"d\":\"x\"}}";
+    ASSERT_EQ_STR("[1,2,3]", run("a.b", data));
+    ASSERT_EQ_STR("\"x\"", run("c.d", data));
+    ASSERT_EQ_STR("undefined", run("nothing.here", data));
+    ASSERT_EQ_STR("[1]", run("a[0].b[]", data));
+    ASSERT_EQ_STR("3", run("a.b[1]", data));
+}
+
+static void test_operators(void)
+{
+    ASSERT_EQ_STR("7", run("1 + 2 * 3", NULL));
+    ASSERT_EQ_STR("\"ab1\"", run("'a' & \"b\" & 1", NULL));
+    ASSERT_EQ_STR("[1,2,3]", run("[1..3]", NULL));
+    ASSERT_EQ_STR("true", run("2 in [1,2]", NULL));
+    ASSERT_EQ_STR("\"no\"", run("1 > 2 ? 'yes' : 'no'", NULL));
+    ASSERT_EQ_STR("5", run("$x ?? 5", NULL));
+    ASSERT_EQ_STR("error T2001", run("'a' + 1", NULL));
+}
+
+static void test_lambdas_and_functions(void)
+{
+    ASSERT_EQ_STR("[2,4]", run("$map([1,2], function($v){ $v * 2 })", NULL));
+    ASSERT_EQ_STR("6", run("($add := function($a, $b){ $a + $b }; $inc := $add(?, 1); $inc(5))", NULL));
+    ASSERT_EQ_STR("\"HELLO\"", run("'hello' ~> $uppercase()", NULL));
+    ASSERT_EQ_STR("6", run("$sum([1,2,3])", NULL));
+}
+
+static void test_parse_errors(void)
+{
+    ASSERT_EQ_STR("error S0101", run("'open", NULL));
+    ASSERT_EQ_STR("error S0202", run("(1; 2]", NULL));
+    ASSERT_EQ_STR("error S0203", run("[1, 2", NULL));
+    ASSERT_EQ_STR("error S0212", run("1 := 2", NULL));
+    ASSERT_EQ_STR("error S0106", run("1 /* open", NULL));
+}
+
+static void test_limits(void)
+{
+    char deep[8192];
+    size_t n = 3000;
+    for (size_t i = 0; i < n; i++)
+        deep[i] = '(';
+    deep[n] = '1';
+    for (size_t i = 0; i < n; i++)
+        deep[n + 1 + i] = ')';
+    deep[2 * n + 1] = '\0';
+    ASSERT_EQ_STR("error U1001", run(deep, NULL));
+    const char *infinite = run("($f := function($x){$f($x)}; $f(1))", NULL);
+    if (strcmp(infinite, "error U1002") != 0 && strcmp(infinite, "error U1001") != 0)
+        TEST_FAIL_("infinite recursion: %s", infinite);
+    ASSERT_EQ_STR("error U1001", run("($f := function($x){1 + $f($x)}; $f(1))", NULL));
+}
+
+int main(void)
+{
+    RUN(test_paths_and_sequences);
+    RUN(test_operators);
+    RUN(test_lambdas_and_functions);
+    RUN(test_parse_errors);
+    RUN(test_limits);
+    return test_done();
+}
