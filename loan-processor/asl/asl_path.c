@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 enum path_segment_kind {
@@ -415,4 +416,77 @@ int asl_path_apply_result(cJSON **document, const char *result_path, cJSON *resu
         return 0;
     }
     return place_result(*document, cursor, result);
+}
+
+/* ---- describing a miss ------------------------------------------------- */
+
+/* Appends text to the NUL-terminated buffer, truncating to fit. */
+static void append_text(char *buffer, size_t size, const char *text, size_t length)
+{
+    size_t used = strlen(buffer);
+    size_t room = size - used - 1;
+
+    if (length > room)
+        length = room;
+    memcpy(buffer + used, text, length);
+    buffer[used + length] = '\0';
+}
+
+/* Appends a segment as ['name'] (unescaped) or [index]. */
+static void append_segment(char *buffer, size_t size, const struct path_segment *segment)
+{
+    char index_text[32];
+    const char *raw = segment->raw_name;
+    const char *raw_end = raw + segment->raw_name_length;
+
+    if (segment->kind == PATH_SEGMENT_INDEX) {
+        int length = snprintf(index_text, sizeof(index_text), "[%zu]", segment->array_index);
+        append_text(buffer, size, index_text, (size_t)length);
+        return;
+    }
+    append_text(buffer, size, "['", 2);
+    while (raw < raw_end) {
+        if (*raw == '\\')
+            raw++;
+        append_text(buffer, size, raw++, 1);
+    }
+    append_text(buffer, size, "']", 2);
+}
+
+/*
+ * How many segments of the path at cursor a miss description names: all of them, or (setting
+ * *missing_property) those up to a member missing from an object before the last segment.
+ */
+static size_t miss_extent(const char *cursor, const cJSON *node, bool *missing_property)
+{
+    struct path_segment segment;
+    size_t count = 0;
+
+    *missing_property = false;
+    while (scan_next_segment(&cursor, &segment) > 0) {
+        const cJSON *child = node != NULL ? find_child(node, &segment) : NULL;
+        count++;
+        if (child == NULL && *cursor != '\0' && segment.kind == PATH_SEGMENT_MEMBER && cJSON_IsObject(node)) {
+            *missing_property = true;
+            break;
+        }
+        node = child;
+    }
+    return count;
+}
+
+int asl_path_describe_miss(const char *path, const cJSON *input, const cJSON *context, char *text, size_t size)
+{
+    const char *cursor = NULL;
+    bool is_context_path, missing_property;
+    struct path_segment segment;
+
+    if (text == NULL || size == 0 || asl_path_validate(path) < 0)
+        return -EINVAL;
+    scan_root(path, &cursor, &is_context_path);
+    size_t count = miss_extent(cursor, is_context_path ? context : input, &missing_property);
+    snprintf(text, size, "%s$", missing_property ? "Missing property in path " : "No results for path: ");
+    for (size_t rendered = 0; rendered < count && scan_next_segment(&cursor, &segment) > 0; rendered++)
+        append_segment(text, size, &segment);
+    return 0;
 }

@@ -52,4 +52,14 @@ __attribute__((warn_unused_result)) int asl_path_select(const char *path, const 
  */
 __attribute__((warn_unused_result)) int asl_path_apply_result(cJSON **document, const char *result_path, cJSON *result);
 
+/*
+ * Says why `path` selects nothing in input/context (as asl_path_select reads them), worded as AWS's
+ * JSONPath engine does, members in bracket notation: "Missing property in path $['a']" when a member
+ * before the last one is missing from an object, else "No results for path: $['a'][0]['b']".
+ * Writes a NUL-terminated text into text[size] (truncated to fit). Allocates nothing.
+ * Returns 0, or -EINVAL for bad syntax, text == NULL or size == 0 (text untouched).
+ */
+__attribute__((warn_unused_result)) int asl_path_describe_miss(const char *path, const cJSON *input,
+                                                               const cJSON *context, char *text, size_t size);
+
 #endif

@@ -518,11 +518,9 @@ int state_machine_parse_wait_fields(const cJSON *state_json, struct state_defini
                < 0)
         return result;
     if (state->wait_timestamp && wall_clock_parse_iso8601(state->wait_timestamp, &ignored) < 0)
-        return state_machine_fail(
-            error, error_size,
-            "SCHEMA_VALIDATION_FAILED: The value for the field 'Timestamp' must be an RFC 3339 timestamp at "
-            "%s/Timestamp",
-            where);
+        return state_machine_fail(error, error_size,
+                                  "SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at %s/Timestamp",
+                                  where);
     count = (state->wait_seconds >= 0) + (state->wait_seconds_path != NULL) + (state->wait_timestamp != NULL)
             + (state->wait_timestamp_path != NULL);
     if (count != 1)

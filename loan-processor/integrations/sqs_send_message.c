@@ -14,6 +14,7 @@
 #include "base64.h"
 #include "digest.h"
 #include "json_util.h"
+#include "random_id.h"
 #include "sdk_http_metadata.h"
 
 #define ATTRIBUTE_NAME_MAX 256
@@ -42,7 +43,7 @@ int sqs_queue_name(const char *queue_url, char name[SQS_QUEUE_NAME_SIZE])
     return 0;
 }
 
-/* Writes SQS's reason, ended the way SQS and Step Functions end it, into cause. Returns -EINVAL. */
+/* Writes SQS's reason, ended the way SQS and Step Functions end it (a fresh Request ID), into cause. Returns -EINVAL. */
 static int refuse(char *cause, size_t cause_size, const char *error_code, const char *format, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -53,7 +54,12 @@ static int refuse(char *cause, size_t cause_size, const char *error_code, const 
     va_start(arguments, format);
     vsnprintf(reason, sizeof(reason), format, arguments);
     va_end(arguments);
-    snprintf(cause, cause_size, "%s (Service: AmazonSQS; Status Code: 400; Error Code: %s)", reason, error_code);
+    char request_id[37];
+    if (random_id_uuid(request_id) < 0)
+        strcpy(request_id, "00000000-0000-0000-0000-000000000000");
+    snprintf(cause, cause_size,
+             "%s (Service: AmazonSQS; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", reason,
+             error_code, request_id);
     return -EINVAL;
 }
 

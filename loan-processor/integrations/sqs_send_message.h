@@ -54,8 +54,10 @@ struct sqs_send_message_request {
  * 10 of {"DataType": "String"|"Number"|"Binary"[.label], "StringValue" or
  * "BinaryValue" (base64)}), and computes the MD5 digests SQS answers with.
  * MessageGroupId and MessageDeduplicationId are not read. Returns 0 with
- * request filled in; -EINVAL with SQS's reason in cause (the request holds
- * nothing to release); or -ENOMEM.
+ * request filled in; -EINVAL with SQS's reason in cause, ended as Step
+ * Functions reports it: "(Service: AmazonSQS; Status Code: 400; Error Code:
+ * <code>; Request ID: <fresh uuid>; Proxy: null)" (the request holds nothing
+ * to release); or -ENOMEM.
  */
 __attribute__((warn_unused_result)) int sqs_send_message_parse(const cJSON *parameters,
                                                                struct sqs_send_message_request *request, char *cause,

@@ -103,6 +103,18 @@ static int enter_fail(struct run *run, const struct state_definition *state, str
     return interpreter_end_failed(run->step, error, cause);
 }
 
+/* AWS's cause for a TimestampPath value that is no timestamp (a string quoted as is, any other value as JSON). */
+static int describe_bad_timestamp(const char *path, const cJSON *value, char *detail, size_t detail_size)
+{
+    char *text = cJSON_IsString(value) ? NULL : interpreter_print_document(value);
+    snprintf(detail, detail_size,
+             "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format "
+             "string: %s == %s",
+             path, cJSON_IsString(value) ? value->valuestring : (text ? text : ""));
+    cJSON_free(text);
+    return -EINVAL;
+}
+
 /* How long a Wait state waits from now (ms, may be <= 0); -EINVAL with detail on a runtime error. */
 static int wait_delay(const struct state_definition *state, const cJSON *effective, int64_t now_ms, int64_t *delay_ms,
                       char *detail, size_t detail_size)
@@ -125,9 +137,12 @@ static int wait_delay(const struct state_definition *state, const cJSON *effecti
         if (!value)
             return -EINVAL;
         timestamp = cJSON_GetStringValue(value);
-    }
-    if (!timestamp || wall_clock_parse_iso8601(timestamp, &until_ms) < 0) {
-        snprintf(detail, detail_size, "The value for the field 'TimestampPath' must be an RFC 3339 timestamp");
+        if (!timestamp || wall_clock_parse_iso8601(timestamp, &until_ms) < 0)
+            return describe_bad_timestamp(state->wait_timestamp_path, value, detail, detail_size);
+    } else if (!timestamp || wall_clock_parse_iso8601(timestamp, &until_ms) < 0) {
+        snprintf(detail, detail_size,
+                 "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: %s",
+                 timestamp ? timestamp : "");
         return -EINVAL;
     }
     *delay_ms = until_ms - now_ms;

@@ -273,6 +273,16 @@ char *interpreter_print_document(const cJSON *document)
     return cJSON_PrintUnformatted(document);
 }
 
+/* AWS's words for a reference path field (e.g. InputPath) that selects nothing: "Invalid path '$.x' : No results ...". */
+static void describe_invalid_path(const char *path, const char *field, const cJSON *document, char *detail,
+                                  size_t detail_size)
+{
+    char miss[1024];
+    if (asl_path_describe_miss(path, document, NULL, miss, sizeof(miss)) < 0)
+        snprintf(miss, sizeof(miss), "No results for the field '%s'", field);
+    snprintf(detail, detail_size, "Invalid path '%s' : %s", path, miss);
+}
+
 cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document, char *detail,
                                size_t detail_size)
 {
@@ -280,11 +290,7 @@ cJSON *interpreter_select_path(const struct state_path *path, const char *field,
     if (path->is_null)
         return cJSON_CreateObject();
     if (asl_path_select(path->path, document, NULL, &selected) < 0) {
-        char *text = interpreter_print_document(document);
-        snprintf(detail, detail_size,
-                 "Invalid path '%s' for the field '%s': the JSONPath could not be found in the input '%s'", path->path,
-                 field, text ? text : "");
-        cJSON_free(text);
+        describe_invalid_path(path->path, field, document, detail, detail_size);
         return NULL;
     }
     return cJSON_Duplicate(selected, true);
@@ -441,9 +447,11 @@ const cJSON *interpreter_select_field(const char *path, const char *field, const
 int interpreter_select_whole_number(const char *path, const char *field, long minimum, const cJSON *input, long *number,
                                     char *detail, size_t detail_size)
 {
-    const cJSON *value = interpreter_select_field(path, field, input, detail, detail_size);
-    if (!value)
+    const cJSON *value = NULL;
+    if (asl_path_select(path, input, NULL, &value) < 0) {
+        describe_invalid_path(path, field, input, detail, detail_size);
         return -EINVAL;
+    }
     if (!cJSON_IsNumber(value) || value->valuedouble < (double)minimum || value->valuedouble > 99999999
         || value->valuedouble != floor(value->valuedouble)) {
         snprintf(detail, detail_size, "The value selected by '%s' for the field '%s' must be %s integer", path, field,

@@ -406,11 +406,11 @@ class HostileLanguageNeighbours(LanguageCase):
         cases = [("SecondsPath", 1e300, "must be a non-negative int"), ("SecondsPath", -1, "must be a non-negative int"),
                  ("SecondsPath", "NaN", "must be a non-negative int"), ("SecondsPath", 1.5, "must be a non-negative int"),
                  ("SecondsPath", None, "must be a non-negative int"),
-                 ("TimestampPath", "not a date", "must be an RFC 3339 timestamp"),
-                 ("TimestampPath", 5, "must be an RFC 3339 timestamp"),
-                 ("TimestampPath", "99999-01-01T00:00:00Z", "must be an RFC 3339 timestamp"),
-                 ("TimestampPath", "2024-13-01T00:00:00Z", "must be an RFC 3339 timestamp"),
-                 ("TimestampPath", "2024-02-30T25:61:00Z", "must be an RFC 3339 timestamp")]
+                 ("TimestampPath", "not a date", "does not reference a valid ISO-8601 extended offset date-time"),
+                 ("TimestampPath", 5, "does not reference a valid ISO-8601 extended offset date-time"),
+                 ("TimestampPath", "99999-01-01T00:00:00Z", "does not reference a valid ISO-8601 extended offset date-time"),
+                 ("TimestampPath", "2024-13-01T00:00:00Z", "does not reference a valid ISO-8601 extended offset date-time"),
+                 ("TimestampPath", "2024-02-30T25:61:00Z", "does not reference a valid ISO-8601 extended offset date-time")]
         with HealthWatch(self.loan.base_url) as watch:
             for index, (field, value, why) in enumerate(cases):
                 with self.subTest(field=field, value=value):

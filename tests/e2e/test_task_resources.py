@@ -335,10 +335,12 @@ class TaskResources(harness.StackTestCase):
         })
         caught = self.finished(self.start("NoBody"))
         self.assertEqual("SUCCEEDED", caught["status"])
-        self.assertEqual({"Error": "SQS.AmazonSQSException",
-                          "Cause": "The request must contain the parameter MessageBody. (Service: AmazonSQS; "
-                                   "Status Code: 400; Error Code: MissingParameter)"},
-                         json.loads(caught["output"])["error"])
+        caught_error = json.loads(caught["output"])["error"]
+        self.assertEqual(["Cause", "Error"], sorted(caught_error))
+        self.assertEqual("SQS.AmazonSQSException", caught_error["Error"])
+        self.assertRegex(caught_error["Cause"], r"^The request must contain the parameter MessageBody\. \(Service: "
+                                                r"AmazonSQS; Status Code: 400; Error Code: MissingParameter; Request "
+                                                r"ID: [0-9a-f-]{36}; Proxy: null\)$")
         bad_url = self.finished(self.start("BadUrl"))
         self.assertEqual(("FAILED", "SQS.AmazonSQSException"), (bad_url["status"], bad_url["error"]))
         self.assertIn("The address Orders is not valid for this endpoint", bad_url["cause"])

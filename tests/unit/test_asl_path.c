@@ -427,6 +427,42 @@ static void test_result_path_out_of_memory_is_enomem_and_atomic(void)
     ASSERT_TRUE(eventually_succeeded);
 }
 
+/* ---- describing a miss ---- */
+
+static void expect_miss(const char *path, const char *document_json, const char *wanted)
+{
+    cJSON *document = cJSON_Parse(document_json);
+    char text[128] = "untouched";
+    int rc = asl_path_describe_miss(path, document, document, text, sizeof(text));
+
+    cJSON_Delete(document);
+    ASSERT_EQ_INT(0, rc);
+    ASSERT_EQ_STR(wanted, text);
+}
+
+static void test_describe_miss_in_aws_words(void)
+{
+    expect_miss("$.NoSuchInputPath", "{\"int-literal\":0}", "No results for path: $['NoSuchInputPath']");
+    expect_miss("$.a.b", "{\"a\":{}}", "No results for path: $['a']['b']");
+    expect_miss("$.no.such.result.path", "{\"a\":1}", "Missing property in path $['no']");
+    expect_miss("$.a[3].b", "{\"a\":[1]}", "No results for path: $['a'][3]['b']");
+    expect_miss("$['it\\'s'].x", "{}", "Missing property in path $['it's']");
+    expect_miss("$$.Task.Token", "{\"Execution\":{}}", "Missing property in path $['Task']");
+    expect_miss("$.a.b", "{\"a\":5}", "No results for path: $['a']['b']");
+}
+
+static void test_describe_miss_truncates_and_refuses_bad_input(void)
+{
+    char text[16] = "untouched";
+    ASSERT_EQ_INT(0, asl_path_describe_miss("$.a.b", NULL, NULL, text, sizeof(text)));
+    ASSERT_EQ_STR("No results for ", text);
+    strcpy(text, "untouched");
+    ASSERT_EQ_INT(-EINVAL, asl_path_describe_miss("$.a..b", NULL, NULL, text, sizeof(text)));
+    ASSERT_EQ_INT(-EINVAL, asl_path_describe_miss("$.a", NULL, NULL, text, 0));
+    ASSERT_EQ_INT(-EINVAL, asl_path_describe_miss("$.a", NULL, NULL, NULL, 16));
+    ASSERT_EQ_STR("untouched", text);
+}
+
 int main(void)
 {
     RUN(test_validate_accepts_reference_paths);
@@ -450,5 +486,7 @@ int main(void)
     RUN(test_result_path_on_null_document_is_enotdir);
     RUN(test_result_path_rejects_bad_paths_and_frees_the_result);
     RUN(test_result_path_out_of_memory_is_enomem_and_atomic);
+    RUN(test_describe_miss_in_aws_words);
+    RUN(test_describe_miss_truncates_and_refuses_bad_input);
     return test_done();
 }

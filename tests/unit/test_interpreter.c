@@ -342,16 +342,17 @@ static void test_wait_bad_paths_fail_with_states_runtime(void)
         "The value selected by '$.delay' for the field 'SecondsPath' must be a non-negative integer";
 
     check_runtime_failure_at_start(seconds_path, "{}", "Wait", "W",
-                                   "The JSONPath '$.delay' specified for the field 'SecondsPath' could not be found "
-                                   "in the input '{}'");
+                                   "Invalid path '$.delay' : No results for path: $['delay']");
     check_runtime_failure_at_start(seconds_path, "{\"delay\":\"5\"}", "Wait", "W", not_a_count);
     check_runtime_failure_at_start(seconds_path, "{\"delay\":-1}", "Wait", "W", not_a_count);
     check_runtime_failure_at_start(seconds_path, "{\"delay\":1.5}", "Wait", "W", not_a_count);
     check_runtime_failure_at_start(seconds_path, "{\"delay\":null}", "Wait", "W", not_a_count);
     check_runtime_failure_at_start(timestamp_path, "{\"until\":\"tomorrow\"}", "Wait", "W",
-                                   "The value for the field 'TimestampPath' must be an RFC 3339 timestamp");
+                                   "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+                                   "date-time format string: $.until == tomorrow");
     check_runtime_failure_at_start(timestamp_path, "{\"until\":1712345679}", "Wait", "W",
-                                   "The value for the field 'TimestampPath' must be an RFC 3339 timestamp");
+                                   "The TimestampPath parameter does not reference a valid ISO-8601 extended offset "
+                                   "date-time format string: $.until == 1712345679");
     check_runtime_failure_at_start(timestamp_path, "{}", "Wait", "W",
                                    "The JSONPath '$.until' specified for the field 'TimestampPath' could not be "
                                    "found in the input '{}'");
@@ -440,8 +441,7 @@ static void test_choice_variable_that_selects_nothing_fails_with_states_runtime(
                                    "Invalid path '$.kind': The choice state's condition path references an invalid "
                                    "value.");
     check_runtime_failure_at_start(choice_paths_definition, "{\"amount\":5}", "Choice", "C",
-                                   "Invalid path '$.order' for the field 'InputPath': the JSONPath could not be found "
-                                   "in the input '{\"amount\":5}'");
+                                   "Invalid path '$.order' : No results for path: $['order']");
 }
 
 /* ---- Fail paths ------------------------------------------------------------- */

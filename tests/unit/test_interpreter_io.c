@@ -20,7 +20,7 @@ static void check_output_path_failure(const struct interpreter_step *step)
     ASSERT_EQ_STR("States.Runtime", step->error);
     ASSERT_TRUE(starts_with(
         step->cause, "An error occurred while executing the state 'RequestValuation' (entered at the event id #2). "
-                     "Invalid path '$.missing' for the field 'OutputPath'"));
+                     "Invalid path '$.missing' : No results for path: $['missing']"));
     ASSERT_EQ_STR("States.Runtime", detail(step, 1, "executionFailedEventDetails", "error"));
     ASSERT_EQ_STR(step->cause, detail(step, 1, "executionFailedEventDetails", "cause"));
 }
@@ -111,7 +111,7 @@ static void check_input_path_failure(const struct interpreter_step *step)
     ASSERT_TRUE(starts_with(step->cause, "An error occurred while executing the state '"));
     ASSERT_TRUE(starts_with(
         step->cause, "An error occurred while executing the state 'RequestValuation' (entered at the event id #2). "
-                     "Invalid path '$.missing' for the field 'InputPath'"));
+                     "Invalid path '$.missing' : No results for path: $['missing']"));
     ASSERT_EQ_STR("States.Runtime", detail(step, 2, "executionFailedEventDetails", "error"));
     ASSERT_EQ_STR(step->cause, detail(step, 2, "executionFailedEventDetails", "cause"));
     ASSERT_TRUE(!step->has_task);
@@ -132,7 +132,7 @@ static void check_pass_input_path_failure(const struct interpreter_step *step)
     ASSERT_EQ_INT(EXECUTION_FAILED, step->status);
     ASSERT_EQ_STR("States.Runtime", step->error);
     ASSERT_TRUE(starts_with(step->cause, "An error occurred while executing the state 'P' (entered at the event id "
-                                         "#2). Invalid path '$.missing' for the field 'InputPath'"));
+                                         "#2). Invalid path '$.missing' : No results for path: $['missing']"));
     ASSERT_EQ_INT(3, event_count(step)); /* ExecutionStarted, PassStateEntered, ExecutionFailed */
 }
 

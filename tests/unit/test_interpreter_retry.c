@@ -435,8 +435,7 @@ static void test_bad_timeout_paths_fail_with_states_runtime(void)
                                    "The value selected by '$.limits.heartbeat' for the field 'HeartbeatSecondsPath' "
                                    "must be a positive integer");
     check_runtime_failure_at_start(timeout_paths_definition, "{\"limits\":{\"timeout\":40}}", "Task", "T",
-                                   "The JSONPath '$.limits.heartbeat' specified for the field 'HeartbeatSecondsPath' "
-                                   "could not be found in the input '{\"limits\":{\"timeout\":40}}'");
+                                   "Invalid path '$.limits.heartbeat' : No results for path: $['limits']['heartbeat']");
     check_runtime_failure_at_start(timeout_paths_definition, "{\"limits\":{\"timeout\":40,\"heartbeat\":40}}", "Task",
                                    "T", "The heartbeat (40 s) must be shorter than the timeout (40 s)");
 }

@@ -133,11 +133,13 @@ static void expect_refused(const char *parameters, const char *wanted, const cha
     struct parsed parsed;
     char ending[128];
     parse(&parsed, parameters);
-    snprintf(ending, sizeof(ending), "(Service: AmazonSQS; Status Code: 400; Error Code: %s)", error_code);
+    snprintf(ending, sizeof(ending), "(Service: AmazonSQS; Status Code: 400; Error Code: %s; Request ID: ", error_code);
     bool refused = parsed.result == -EINVAL && !parsed.request.body;
     bool explained = strstr(parsed.cause, wanted) != NULL;
-    size_t cause_length = strlen(parsed.cause), ending_length = strlen(ending);
-    bool like_sqs = cause_length > ending_length && strcmp(parsed.cause + cause_length - ending_length, ending) == 0;
+    static const char proxy[] = "; Proxy: null)";
+    const char *request_id = strstr(parsed.cause, ending);
+    bool like_sqs =
+        request_id && strlen(request_id += strlen(ending)) == 36 + strlen(proxy) && strcmp(request_id + 36, proxy) == 0;
     char cause[sizeof(parsed.cause)];
     strcpy(cause, parsed.cause);
     parsed_release(&parsed);

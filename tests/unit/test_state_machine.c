@@ -889,8 +889,7 @@ static void test_rejects_wait_without_or_with_several_times(void)
 
 static void test_rejects_a_bad_wait_timestamp(void)
 {
-    static const char not_rfc3339[] =
-        SCHEMA_ERROR "The value for the field 'Timestamp' must be an RFC 3339 timestamp at /States/W/Timestamp";
+    static const char not_rfc3339[] = SCHEMA_ERROR "String does not match RFC3339 timestamp at /States/W/Timestamp";
     ASSERT_DEFINITION_ERROR(not_rfc3339, WAIT_WITH("\"Timestamp\":\"tomorrow\","));
     ASSERT_DEFINITION_ERROR(not_rfc3339, WAIT_WITH("\"Timestamp\":\"2016-03-14 01:59:00Z\","));
     ASSERT_DEFINITION_ERROR(not_rfc3339, WAIT_WITH("\"Timestamp\":\"2023-02-30T00:00:00Z\","));
