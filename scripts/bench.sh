@@ -29,7 +29,7 @@ BUILD_DIR=build-bench scripts/build.sh --buildtype=release || { echo "bench: bui
 work=build-bench/bench-work
 status=0
 documents=()
-for scenario in blog_flow webhook peer startup map_callbacks; do
+for scenario in blog_flow webhook peer startup map_callbacks jsonata; do
   program="tests/bench/scenario_$scenario.py"
   [ -f "$program" ] || continue
   echo "== bench: $scenario"
