@@ -129,7 +129,8 @@ static const struct {
 
 struct choice_rule {
     enum rule_kind kind;
-    const char *next; /* top-level rules only */
+    const char *next;     /* top-level rules only */
+    const cJSON *assign;  /* top-level rules only: its Assign, or NULL */
     /* RULE_COMPARISON */
     const char *variable;
     const struct choice_operator *operator;
@@ -143,6 +144,7 @@ struct choice_state {
     struct choice_rule *rules;
     size_t rule_count;
     const char *default_target; /* NULL when not set */
+    const cJSON *assign;        /* the state's Assign (taken with the Default), or NULL */
 };
 
 /* Frees what a rule owns (not the rule itself). Fine on a zeroed or half-built rule. */
@@ -323,7 +325,7 @@ static int validate_operand(const struct choice_operator *operator, const cJSON 
 /* Fields a rule may have besides its operator or combinator (each checked where it matters). */
 static bool is_plain_field(const char *field)
 {
-    static const char *const plain_fields[] = { "Variable", "Next", "Comment" };
+    static const char *const plain_fields[] = { "Variable", "Next", "Comment", "Assign" };
 
     for (size_t i = 0; i < sizeof plain_fields / sizeof plain_fields[0]; i++) {
         if (strcmp(plain_fields[i], field) == 0)
@@ -377,6 +379,7 @@ static int parse_next(const cJSON *rule_json, bool top_level, const struct locat
     if (!is_non_empty_string(next))
         return field_value_error(scope, location, "Next", "a non-empty string");
     rule->next = next->valuestring;
+    rule->assign = cJSON_GetObjectItemCaseSensitive(rule_json, "Assign");
     return 0;
 }
 
@@ -490,6 +493,11 @@ static int parse_default(const cJSON *state_json, const struct location *state_l
     return 0;
 }
 
+static void parse_assign(const cJSON *state_json, struct choice_state *choice)
+{
+    choice->assign = cJSON_GetObjectItemCaseSensitive(state_json, "Assign");
+}
+
 int choice_state_parse(const cJSON *state_json, const char *state_name, struct choice_state **choice, char *error,
                        size_t error_size)
 {
@@ -508,6 +516,7 @@ int choice_state_parse(const cJSON *state_json, const char *state_name, struct c
     rc = parse_choices(state_json, &state_location, &scope, parsed);
     if (rc == 0)
         rc = parse_default(state_json, &state_location, &scope, parsed);
+    parse_assign(state_json, parsed);
     if (rc < 0) {
         choice_state_free(parsed);
         return rc;
@@ -521,6 +530,7 @@ int choice_state_parse(const cJSON *state_json, const char *state_name, struct c
 struct evaluation_scope {
     const cJSON *input;
     const cJSON *context;
+    const cJSON *variables;
     char *detail;
     size_t detail_size;
 };
@@ -705,7 +715,7 @@ static int evaluate_comparison(const struct choice_rule *rule, const struct eval
     bool is_presence_test = operator->family == FAMILY_TYPE_TEST && operator->test == TEST_PRESENT;
     int ordering = 0;
 
-    if (asl_path_select(rule->variable, scope->input, scope->context, &value) < 0 && !is_presence_test)
+    if (asl_path_select_in(rule->variable, scope->input, scope->context, scope->variables, &value) < 0 && !is_presence_test)
         return invalid_path_error(rule->variable, scope);
     if (operator->family == FAMILY_TYPE_TEST) {
         *matched = passes_type_test(operator->test, value) == cJSON_IsTrue(rule->operand);
@@ -715,8 +725,8 @@ static int evaluate_comparison(const struct choice_rule *rule, const struct eval
         *matched = false;
         return cJSON_IsString(value) ? string_matches(value->valuestring, rule->operand->valuestring, matched) : 0;
     }
-    if (operator->source == OPERAND_PATH && asl_path_select(rule->operand->valuestring, scope->input, scope->context,
-                                                            &comparand)
+    if (operator->source == OPERAND_PATH && asl_path_select_in(rule->operand->valuestring, scope->input, scope->context,
+                                                               scope->variables, &comparand)
         < 0)
         return invalid_path_error(rule->operand->valuestring, scope);
     *matched = order_values(operator->family, value, comparand, &ordering)
@@ -765,7 +775,16 @@ static int evaluate_rule(const struct choice_rule *rule, const struct evaluation
 int choice_state_evaluate(const struct choice_state *choice, const cJSON *input, const cJSON *context,
                           const char **next, char *detail, size_t detail_size)
 {
-    const struct evaluation_scope scope = { input, context, detail, detail_size };
+    const cJSON *assign;
+
+    return choice_state_evaluate_in(choice, input, context, NULL, next, &assign, detail, detail_size);
+}
+
+int choice_state_evaluate_in(const struct choice_state *choice, const cJSON *input, const cJSON *context,
+                             const cJSON *variables, const char **next, const cJSON **assign, char *detail,
+                             size_t detail_size)
+{
+    const struct evaluation_scope scope = { input, context, variables, detail, detail_size };
 
     clear_text(detail, detail_size);
     if (choice == NULL || next == NULL)
@@ -778,10 +797,12 @@ int choice_state_evaluate(const struct choice_state *choice, const cJSON *input,
             return rc;
         if (matched) {
             *next = choice->rules[i].next;
+            *assign = choice->rules[i].assign;
             return 0;
         }
     }
     *next = choice->default_target;
+    *assign = choice->assign;
     return 0;
 }
 

@@ -209,8 +209,8 @@ char *interpreter_print_document(const cJSON *document);
  * Applies an InputPath or OutputPath to document, returning a new document
  * (null path: {}), or NULL with detail filled when the path selects nothing.
  */
-cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document, char *detail,
-                               size_t detail_size);
+cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document,
+                               const cJSON *variables, char *detail, size_t detail_size);
 
 /*
  * The context object ($$) while state runs. token is the Task's token
@@ -230,23 +230,24 @@ cJSON *interpreter_place_result(const struct state_path *result_path, const cJSO
 
 /* ResultPath then OutputPath: the output of a state that produced result (owned). */
 cJSON *interpreter_process_result(const struct state_definition *state, const cJSON *state_input, cJSON *result,
-                                  char *detail, size_t detail_size);
+                                  const cJSON *variables, char *detail, size_t detail_size);
 
 /* InputPath then OutputPath, for states that pass their input on (Succeed, Wait, Choice). */
-cJSON *interpreter_pass_through_output(const struct state_definition *state, const cJSON *input, char *detail,
-                                       size_t detail_size);
+cJSON *interpreter_pass_through_output(const struct state_definition *state, const cJSON *input, const cJSON *variables,
+                                       char *detail, size_t detail_size);
 
 /*
  * Selects what path points to in input for field (e.g. SecondsPath).
  * Returns the borrowed node, or NULL with detail filled.
  */
-const cJSON *interpreter_select_field(const char *path, const char *field, const cJSON *input, char *detail,
-                                      size_t detail_size);
+const cJSON *interpreter_select_field(const char *path, const char *field, const cJSON *input, const cJSON *variables,
+                                      char *detail, size_t detail_size);
 
 /* A whole number of at least minimum selected by path for field; -EINVAL with detail otherwise. */
 __attribute__((warn_unused_result)) int interpreter_select_whole_number(const char *path, const char *field,
                                                                         long minimum, const cJSON *input, long *number,
-                                                                        char *detail, size_t detail_size);
+                                                                        const cJSON *variables, char *detail,
+                                                                        size_t detail_size);
 
 /*
  * Ends the step resting in state (entered at the event entered and
