@@ -262,6 +262,11 @@ static cJSON *find_child(const cJSON *node, const struct path_segment *segment)
 
 int asl_path_validate(const char *path)
 {
+    return asl_path_is_variable(path) ? -EINVAL : asl_path_validate_reference(path);
+}
+
+int asl_path_validate_reference(const char *path)
+{
     const char *cursor;
     bool is_context_path;
     const char *variable;
@@ -307,7 +312,7 @@ int asl_path_select_in(const char *path, const cJSON *input, const cJSON *contex
     struct path_segment segment;
     const cJSON *node;
 
-    if (selected == NULL || asl_path_validate(path) < 0)
+    if (selected == NULL || asl_path_validate_reference(path) < 0)
         return -EINVAL;
 
     scan_root_variable(path, &cursor, &is_context_path, &variable, &variable_length);

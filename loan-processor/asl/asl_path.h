@@ -8,7 +8,8 @@
  *     ["name"]        escapes the next character (\' \" \\)
  *     [0]             non-negative decimal array index
  * "$..." paths address the state input, "$$..." paths the context object,
- * "$name..." paths (name: a letter or "_" first) the workflow variable name.
+ * "$name..." paths (name: a letter or "_" first) the workflow variable name,
+ * where the caller allows them (asl_path_validate_reference, asl_path_select_in).
  * Wildcards, filters, slices, negative indexes and "..", are rejected.
  *
  * The module is pure: no I/O, no global state. Memory it allocates comes from
@@ -37,6 +38,9 @@ __attribute__((warn_unused_result)) int asl_path_validate(const char *path);
  */
 __attribute__((warn_unused_result)) int asl_path_select(const char *path, const cJSON *input, const cJSON *context,
                                                         const cJSON **selected);
+
+/* asl_path_validate, and "$name..." (a variable's path) is valid too. */
+__attribute__((warn_unused_result)) int asl_path_validate_reference(const char *path);
 
 /* Whether path's root is a variable ("$name..."). */
 bool asl_path_is_variable(const char *path);

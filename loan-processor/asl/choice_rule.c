@@ -129,8 +129,8 @@ static const struct {
 
 struct choice_rule {
     enum rule_kind kind;
-    const char *next;     /* top-level rules only */
-    const cJSON *assign;  /* top-level rules only: its Assign, or NULL */
+    const char *next;    /* top-level rules only */
+    const cJSON *assign; /* top-level rules only: its Assign, or NULL */
     /* RULE_COMPARISON */
     const char *variable;
     const struct choice_operator *operator;
@@ -275,7 +275,7 @@ static bool is_non_empty_string(const cJSON *value)
 
 static bool is_valid_path(const cJSON *value)
 {
-    return cJSON_IsString(value) && asl_path_validate(value->valuestring) == 0;
+    return cJSON_IsString(value) && asl_path_validate_reference(value->valuestring) == 0;
 }
 
 static bool is_valid_timestamp(const cJSON *value)
@@ -323,9 +323,11 @@ static int validate_operand(const struct choice_operator *operator, const cJSON 
 }
 
 /* Fields a rule may have besides its operator or combinator (each checked where it matters). */
-static bool is_plain_field(const char *field)
+static bool is_plain_field(const char *field, bool top_level)
 {
-    static const char *const plain_fields[] = { "Variable", "Next", "Comment", "Assign" };
+    if (top_level && strcmp(field, "Assign") == 0)
+        return true;
+    static const char *const plain_fields[] = { "Variable", "Next", "Comment" };
 
     for (size_t i = 0; i < sizeof plain_fields / sizeof plain_fields[0]; i++) {
         if (strcmp(plain_fields[i], field) == 0)
@@ -339,8 +341,8 @@ static bool is_plain_field(const char *field)
  * operator or combinator (*decisive_field), storing its kind, and for a
  * comparison its operator, in rule.
  */
-static int classify_rule(const cJSON *rule_json, const struct location *location, const struct parse_scope *scope,
-                         struct choice_rule *rule, const cJSON **decisive_field)
+static int classify_rule(const cJSON *rule_json, bool top_level, const struct location *location,
+                         const struct parse_scope *scope, struct choice_rule *rule, const cJSON **decisive_field)
 {
     const cJSON *field;
     size_t decisive_count = 0;
@@ -350,7 +352,7 @@ static int classify_rule(const cJSON *rule_json, const struct location *location
         const struct choice_operator *operator= find_operator(field->string);
         enum rule_kind kind = RULE_COMPARISON;
 
-        if (is_plain_field(field->string))
+        if (is_plain_field(field->string, top_level))
             continue;
         if (operator== NULL && !is_combinator(field->string, &kind))
             return unsupported_field_error(scope, location, field->string, "a Choice Rule");
@@ -457,7 +459,7 @@ static int parse_rule(const cJSON *rule_json, bool top_level, const struct locat
 
     if (!cJSON_IsObject(rule_json))
         return schema_error(scope, location, "A Choice Rule must be a JSON object");
-    rc = classify_rule(rule_json, location, scope, rule, &decisive_field);
+    rc = classify_rule(rule_json, top_level, location, scope, rule, &decisive_field);
     if (rc == 0)
         rc = parse_next(rule_json, top_level, location, scope, rule);
     if (rc < 0)
@@ -715,7 +717,8 @@ static int evaluate_comparison(const struct choice_rule *rule, const struct eval
     bool is_presence_test = operator->family == FAMILY_TYPE_TEST && operator->test == TEST_PRESENT;
     int ordering = 0;
 
-    if (asl_path_select_in(rule->variable, scope->input, scope->context, scope->variables, &value) < 0 && !is_presence_test)
+    if (asl_path_select_in(rule->variable, scope->input, scope->context, scope->variables, &value) < 0
+        && !is_presence_test)
         return invalid_path_error(rule->variable, scope);
     if (operator->family == FAMILY_TYPE_TEST) {
         *matched = passes_type_test(operator->test, value) == cJSON_IsTrue(rule->operand);

@@ -322,7 +322,7 @@ static int parse_path(struct parser *parser, struct argument *argument)
     memcpy(path, start, (size_t)(end - start));
     path[end - start] = '\0';
     parser->position = end;
-    rc = asl_path_validate(path);
+    rc = asl_path_validate_reference(path);
     if (rc == 0 && parser->evaluation != NULL) {
         const struct intrinsic_scope *scope = parser->evaluation->scope;
         rc = asl_path_select_in(path, scope->input, scope->context, scope->variables, &selected);

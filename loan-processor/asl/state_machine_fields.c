@@ -68,9 +68,8 @@ static const char *const task_fields[] = { "Type",
                                            "Catch",
                                            "Assign",
                                            NULL };
-static const char *const pass_fields[] = { "Type",       "Comment",    "Next",       "End",    "InputPath",
-                                           "OutputPath", "ResultPath", "Parameters", "Result", "Assign",
-                                           NULL };
+static const char *const pass_fields[] = { "Type",       "Comment",    "Next",   "End",    "InputPath", "OutputPath",
+                                           "ResultPath", "Parameters", "Result", "Assign", NULL };
 static const char *const wait_fields[] = { "Type",      "Comment",       "Next",    "End",
                                            "InputPath", "OutputPath",    "Seconds", "SecondsPath",
                                            "Timestamp", "TimestampPath", "Assign",  NULL };
@@ -78,10 +77,9 @@ static const char *const choice_fields[] = { "Type",      "Comment",    "Choices
                                              "InputPath", "OutputPath", "Assign",  NULL };
 static const char *const succeed_fields[] = { "Type", "Comment", "InputPath", "OutputPath", NULL };
 static const char *const fail_fields[] = { "Type", "Comment", "Error", "ErrorPath", "Cause", "CausePath", NULL };
-static const char *const parallel_fields[] = { "Type",      "Comment",    "Next",       "End",
-                                               "InputPath", "OutputPath", "ResultPath", "ResultSelector",
-                                               "Retry",     "Catch",      "Parameters", "Branches",
-                                               "Assign",    NULL };
+static const char *const parallel_fields[] = { "Type",       "Comment",    "Next",           "End",   "InputPath",
+                                               "OutputPath", "ResultPath", "ResultSelector", "Retry", "Catch",
+                                               "Parameters", "Branches",   "Assign",         NULL };
 static const char *const map_fields[] = { "Type",
                                           "Comment",
                                           "Next",
@@ -150,7 +148,11 @@ int state_machine_parse_path(const cJSON *object, const char *where, const char 
     *path = NULL;
     if (!value)
         return 0;
-    if (!cJSON_IsString(value) || asl_path_validate(value->valuestring) < 0
+    /* A ResultPath places a result in the state's input: it cannot name a variable. */
+    bool variable_allowed = strcmp(field, "ResultPath") != 0;
+    if (!cJSON_IsString(value)
+        || (variable_allowed ? asl_path_validate_reference(value->valuestring) : asl_path_validate(value->valuestring))
+               < 0
         || (!context_allowed && strncmp(value->valuestring, "$$", 2) == 0))
         return state_machine_fail(
             error, error_size,
@@ -201,8 +203,7 @@ int state_machine_parse_template(const cJSON *state_json, const char *where, con
     return 0;
 }
 
-int state_machine_parse_assign(const cJSON *state_json, struct state_definition *state, char *error,
-                               size_t error_size)
+int state_machine_parse_assign(const cJSON *state_json, struct state_definition *state, char *error, size_t error_size)
 {
     const cJSON *rule;
     char where[256];

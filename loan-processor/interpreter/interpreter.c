@@ -140,6 +140,27 @@ static int wait_delay(const struct state_definition *state, const cJSON *effecti
     return 0;
 }
 
+/* A Wait's Assign, against its effective input; a failure fails the execution (*failed). 0 or -ENOMEM. */
+static int assign_wait(struct run *run, const struct state_definition *state, const cJSON *input, int64_t entered_ms,
+                       struct history_ref entered, bool *failed)
+{
+    char detail[4096] = "";
+    const char *error = "States.Runtime";
+    *failed = false;
+    if (!state->assign)
+        return 0;
+    cJSON *effective =
+        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, sizeof(detail));
+    int result =
+        effective ? interpreter_assign(run, state, state->assign, effective, entered_ms, &error, detail, sizeof(detail))
+                  : (detail[0] ? -EINVAL : -ENOMEM);
+    cJSON_Delete(effective);
+    if (result != -EINVAL)
+        return result;
+    *failed = true;
+    return interpreter_fail_state(run->step, error, state->name, entered, detail);
+}
+
 /*
  * A Wait state: rests until its time, or (a time already past) passes its
  * input on at once through *output.
@@ -163,6 +184,10 @@ static int enter_wait(struct run *run, const struct state_definition *state, str
         run->step->delay_ms = delay_ms < MAX_DELAY_MS ? delay_ms : MAX_DELAY_MS;
         return interpreter_rest_at(run, state, entered, run->step->history.timestamp_ms, input_text, RESTING_WAIT);
     }
+    bool failed = false;
+    result = assign_wait(run, state, input, run->step->history.timestamp_ms, entered, &failed);
+    if (result < 0 || failed)
+        return result;
     *output = interpreter_pass_through_output(state, input, run->step->variables, detail, sizeof(detail));
     if (!*output)
         return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
@@ -178,9 +203,15 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
     if (!effective)
         return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
     cJSON *context = interpreter_build_context(run, state, run->step->history.timestamp_ms, NULL, 0);
-    int result =
-        context ? choice_state_evaluate(state->choice, effective, context, next, detail, sizeof(detail)) : -ENOMEM;
+    const cJSON *assign = NULL;
+    const char *error = "States.Runtime";
+    int result = context ? choice_state_evaluate_in(state->choice, effective, context, run->step->variables, next,
+                                                    &assign, detail, sizeof(detail))
+                         : -ENOMEM;
     cJSON_Delete(context);
+    if (result == 0 && *next)
+        result = interpreter_assign(run, state, assign, effective, run->step->history.timestamp_ms, &error, detail,
+                                    sizeof(detail));
     if (result == 0 && *next) {
         *output = interpreter_select_path(&state->output_path, "OutputPath", effective, run->step->variables, detail,
                                           sizeof(detail));
@@ -189,7 +220,7 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
     }
     cJSON_Delete(effective);
     if (result == -EINVAL)
-        return interpreter_fail_runtime(run->step, state->name, entered, detail);
+        return interpreter_fail_state(run->step, error, state->name, entered, detail);
     if (result < 0 || *next)
         return result;
     char id[HISTORY_REF_TEXT_SIZE];
@@ -225,6 +256,13 @@ static cJSON *pass_output(struct run *run, const struct state_definition *state,
         result = cJSON_Duplicate(effective, true);
     }
     cJSON_Delete(effective);
+    if (result
+        && interpreter_assign(run, state, state->assign, result, run->step->history.timestamp_ms, error, detail,
+                              detail_size)
+               < 0) {
+        cJSON_Delete(result);
+        return NULL;
+    }
     if (!result)
         return NULL;
     return interpreter_process_result(state, input, result, run->step->variables, detail, detail_size);
@@ -440,7 +478,8 @@ static int begin_branch_step(const struct state_machine *machine, const struct e
     const struct state_scope *scope = state_machine_branch_scope(machine, branch_id);
     bool iteration = scope && scope->fork && scope->fork->type == STATE_MAP;
 
-    if (interpreter_step_init(step, position->stored_events, environment->now_ms) < 0)
+    if (interpreter_step_init(step, position->stored_events, environment->now_ms) < 0
+        || interpreter_load_variables(step, position->variables) < 0)
         return -ENOMEM;
     if (!scope)
         return -EINVAL;
@@ -533,6 +572,13 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
     cJSON *task_result = state_input ? cJSON_Parse(output) : NULL;
     cJSON *selected =
         task_result ? select_result(&run, state, position, task_result, &error, detail, sizeof(detail)) : NULL;
+    if (selected
+        && interpreter_assign(&run, state, state->assign, selected, position->state_entered_ms, &error, detail,
+                              sizeof(detail))
+               < 0) {
+        cJSON_Delete(selected);
+        selected = NULL;
+    }
     cJSON *state_output =
         selected ? interpreter_process_result(state, state_input, selected, step->variables, detail, sizeof(detail))
                  : NULL;
@@ -680,10 +726,17 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
     if (!wait)
         return -EINVAL;
     char detail[4096] = "";
+    bool failed = false;
     cJSON *input = interpreter_parse_stored(position->state_input);
-    cJSON *output =
-        input ? interpreter_pass_through_output(wait, input, step->variables, detail, sizeof(detail)) : NULL;
+    if (!input)
+        return -ENOMEM;
+    result = assign_wait(&run, wait, input, position->state_entered_ms, position->state_entered, &failed);
+    cJSON *output = result == 0 && !failed
+                        ? interpreter_pass_through_output(wait, input, step->variables, detail, sizeof(detail))
+                        : NULL;
     cJSON_Delete(input);
+    if (result < 0 || failed)
+        return result;
     if (!output)
         return detail[0] ? interpreter_fail_runtime(step, wait->name, position->state_entered, detail) : -ENOMEM;
     return interpreter_leave_state(&run, wait, output, wait->next);

@@ -72,7 +72,17 @@ int interpreter_append_state_exited(struct interpreter_step *step, const struct 
 {
     char type[64];
     snprintf(type, sizeof(type), "%sStateExited", state_machine_type_name(state->type));
-    return append_payload_event(step, type, "stateExitedEventDetails", state->name, "output", output);
+    cJSON *details = history_details("name", state->name, NULL);
+    int result = details && history_add_payload(details, "output", output) == 0 ? 0 : -ENOMEM;
+    if (result == 0 && step->assigned)
+        result = interpreter_add_assigned(details, step->assigned);
+    cJSON_Delete(step->assigned);
+    step->assigned = NULL;
+    if (result < 0) {
+        cJSON_Delete(details);
+        return result;
+    }
+    return history_append(&step->history, type, "stateExitedEventDetails", details) < 0 ? -ENOMEM : 0;
 }
 
 bool interpreter_runs_activity(const struct state_definition *state)

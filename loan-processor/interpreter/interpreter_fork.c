@@ -488,6 +488,8 @@ static int start_child(struct fork *fork, long index, char *detail, size_t detai
     long item = fork->batch_starts ? fork->batch_starts[index] : index; /* a batch: its first item */
     if (is_map(fork) && !(child->map_item = interpreter_print_document(cJSON_GetArrayItem(fork->items, (int)item))))
         return -ENOMEM;
+    if (interpreter_inherit_variables(child->step, step) < 0)
+        return -ENOMEM;
     child->step->status = EXECUTION_RUNNING;
     child->step->in_child = true;
     child->step->iteration_of = is_map(fork) ? fork->state->name : NULL;
@@ -752,6 +754,13 @@ static int join_fork(struct fork *fork, cJSON **output)
     if (before.batch_index > 0)
         history_set_previous(&step->history, before);
     cJSON *result = joined_result(fork, &error, detail, sizeof(detail));
+    if (result
+        && interpreter_assign(fork->run, fork->state, fork->state->assign, result, fork->entered_ms, &error, detail,
+                              sizeof(detail))
+               < 0) {
+        cJSON_Delete(result);
+        result = NULL;
+    }
     *output = result ? interpreter_process_result(fork->state, fork->input, result, fork->run->step->variables, detail,
                                                   sizeof(detail))
                      : NULL;

@@ -258,6 +258,26 @@ __attribute__((warn_unused_result)) int interpreter_rest_at(struct run *run, con
                                                             struct history_ref entered, int64_t entered_ms,
                                                             const char *input_text, enum resting_kind resting);
 
+/* ---- interpreter_variables.c ---- */
+/* Loads the variables stored with a position (JSON object text; NULL or "" for none) into step; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_load_variables(struct interpreter_step *step, const char *text);
+/* A child branch starts with a copy of its parent's variables (stored with it: variables_changed); 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_inherit_variables(struct interpreter_step *child,
+                                                                      const struct interpreter_step *parent);
+/*
+ * Evaluates assign (a state's Assign, or a Choice rule's; NULL: nothing to
+ * do) with value as "$", the context of state entered at entered_ms and
+ * the variables as they were before: every key sees the values before the
+ * state. Then sets them in the step's variables and keeps them in
+ * step->assigned for the state's StateExited. Returns 0, -ENOMEM, or
+ * -EINVAL with detail and *error (the error to raise) on a runtime failure.
+ */
+__attribute__((warn_unused_result)) int interpreter_assign(struct run *run, const struct state_definition *state,
+                                                           const cJSON *assign, const cJSON *value, int64_t entered_ms,
+                                                           const char **error, char *detail, size_t detail_size);
+/* Adds assignedVariables (each value as its JSON text) and assignedVariablesDetails to details; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_add_assigned(cJSON *details, const cJSON *assigned);
+
 /* ---- interpreter_task.c ---- */
 
 /* Fails the execution because the activity of state does not exist, in AWS's words. */
