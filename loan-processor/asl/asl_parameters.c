@@ -61,7 +61,7 @@ static bool is_valid_dynamic_value(const cJSON *value)
         return false;
     if (intrinsic_is_call(value->valuestring))
         return intrinsic_validate(value->valuestring) == 0;
-    return asl_path_validate(value->valuestring) == 0;
+    return asl_path_validate_reference(value->valuestring) == 0;
 }
 
 /* ---- validation -------------------------------------------------------- */
@@ -175,7 +175,8 @@ static int evaluate_path(const char *field_key, const char *path, struct evaluat
 {
     const cJSON *selected = NULL;
     cJSON *copy;
-    int rc = asl_path_select(path, scope->values->input, scope->values->context, &selected);
+    int rc =
+        asl_path_select_in(path, scope->values->input, scope->values->context, scope->values->variables, &selected);
 
     if (rc == -ENOENT)
         return write_path_not_found_error(field_key, path, scope);

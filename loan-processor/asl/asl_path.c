@@ -142,15 +142,46 @@ static int scan_next_segment(const char **cursor, struct path_segment *segment)
     return 1;
 }
 
-/* Reads the "$" or "$$" root; *cursor is left on the first segment. */
-static int scan_root(const char *path, const char **cursor, bool *is_context_path)
+/* A variable's name starts with a letter or an underscore (or any non-ASCII byte: a Unicode letter). */
+static bool is_variable_start(unsigned char character)
+{
+    return (character >= 'a' && character <= 'z') || (character >= 'A' && character <= 'Z') || character == '_'
+           || character >= 0x80;
+}
+
+/*
+ * Reads the "$", "$$" or "$name" root; *cursor is left on the first segment.
+ * A variable's root leaves its name in *variable (not NUL-terminated, *variable_length bytes); NULL otherwise.
+ */
+static int scan_root_variable(const char *path, const char **cursor, bool *is_context_path, const char **variable,
+                              size_t *variable_length)
 {
     if (path == NULL || path[0] != '$')
         return -EINVAL;
 
+    *variable = NULL;
+    *variable_length = 0;
     *is_context_path = path[1] == '$';
     *cursor = path + (*is_context_path ? 2 : 1);
+    if (!*is_context_path && is_variable_start((unsigned char)path[1])) {
+        const char *end = path + 1;
+        while (is_dot_member_character((unsigned char)*end))
+            end++;
+        *variable = path + 1;
+        *variable_length = (size_t)(end - *variable);
+        *cursor = end;
+    }
     return 0;
+}
+
+/* Reads the "$" or "$$" root; *cursor is left on the first segment. A variable's root is -EINVAL. */
+static int scan_root(const char *path, const char **cursor, bool *is_context_path)
+{
+    const char *variable;
+    size_t variable_length;
+    int rc = scan_root_variable(path, cursor, is_context_path, &variable, &variable_length);
+
+    return rc < 0 ? rc : variable != NULL ? -EINVAL : 0;
 }
 
 static int check_segments(const char *cursor)
@@ -232,27 +263,61 @@ static cJSON *find_child(const cJSON *node, const struct path_segment *segment)
 
 int asl_path_validate(const char *path)
 {
+    return asl_path_is_variable(path) ? -EINVAL : asl_path_validate_reference(path);
+}
+
+int asl_path_validate_reference(const char *path)
+{
     const char *cursor;
     bool is_context_path;
-    int rc = scan_root(path, &cursor, &is_context_path);
+    const char *variable;
+    size_t variable_length;
+    int rc = scan_root_variable(path, &cursor, &is_context_path, &variable, &variable_length);
 
     if (rc < 0)
         return rc;
     return check_segments(cursor);
 }
 
+bool asl_path_is_variable(const char *path)
+{
+    return path != NULL && path[0] == '$' && is_variable_start((unsigned char)path[1]);
+}
+
+/* The variable named by the path's root, from variables (an object; NULL has none). */
+static const cJSON *find_variable(const cJSON *variables, const char *name, size_t name_length)
+{
+    const cJSON *variable;
+
+    cJSON_ArrayForEach(variable, variables)
+    {
+        if (variable->string != NULL && strncmp(variable->string, name, name_length) == 0
+            && variable->string[name_length] == '\0')
+            return variable;
+    }
+    return NULL;
+}
+
 int asl_path_select(const char *path, const cJSON *input, const cJSON *context, const cJSON **selected)
+{
+    return asl_path_select_in(path, input, context, NULL, selected);
+}
+
+int asl_path_select_in(const char *path, const cJSON *input, const cJSON *context, const cJSON *variables,
+                       const cJSON **selected)
 {
     const char *cursor;
     bool is_context_path;
+    const char *variable;
+    size_t variable_length;
     struct path_segment segment;
     const cJSON *node;
 
-    if (selected == NULL || asl_path_validate(path) < 0)
+    if (selected == NULL || asl_path_validate_reference(path) < 0)
         return -EINVAL;
 
-    scan_root(path, &cursor, &is_context_path);
-    node = is_context_path ? context : input;
+    scan_root_variable(path, &cursor, &is_context_path, &variable, &variable_length);
+    node = variable ? find_variable(variables, variable, variable_length) : is_context_path ? context : input;
     while (node != NULL && scan_next_segment(&cursor, &segment) > 0)
         node = find_child(node, &segment);
 
@@ -404,8 +469,7 @@ int asl_path_apply_result(cJSON **document, const char *result_path, cJSON *resu
         cJSON_Delete(result);
         return -EINVAL;
     }
-    scan_root(result_path, &cursor, &is_context_path);
-    if (is_context_path) {
+    if (scan_root(result_path, &cursor, &is_context_path) < 0 || is_context_path) {
         cJSON_Delete(result);
         return -EINVAL;
     }

@@ -7,7 +7,9 @@
  *     ['name']        bracket member, single or double quotes; a backslash
  *     ["name"]        escapes the next character (\' \" \\)
  *     [0]             non-negative decimal array index
- * "$..." paths address the state input, "$$..." paths the context object.
+ * "$..." paths address the state input, "$$..." paths the context object,
+ * "$name..." paths (name: a letter or "_" first) the workflow variable name,
+ * where the caller allows them (asl_path_validate_reference, asl_path_select_in).
  * Wildcards, filters, slices, negative indexes and "..", are rejected.
  *
  * The module is pure: no I/O, no global state. Memory it allocates comes from
@@ -17,6 +19,7 @@
 #define ASL_PATH_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -35,6 +38,19 @@ __attribute__((warn_unused_result)) int asl_path_validate(const char *path);
  */
 __attribute__((warn_unused_result)) int asl_path_select(const char *path, const cJSON *input, const cJSON *context,
                                                         const cJSON **selected);
+
+/* asl_path_validate, and "$name..." (a variable's path) is valid too. */
+__attribute__((warn_unused_result)) int asl_path_validate_reference(const char *path);
+
+/* Whether path's root is a variable ("$name..."). */
+bool asl_path_is_variable(const char *path);
+
+/*
+ * asl_path_select, and "$name..." paths select in the member name of
+ * variables (an object, borrowed; NULL: no variable, -ENOENT).
+ */
+__attribute__((warn_unused_result)) int asl_path_select_in(const char *path, const cJSON *input, const cJSON *context,
+                                                           const cJSON *variables, const cJSON **selected);
 
 /*
  * Applies a ResultPath: places `result` into *document at `result_path`, a

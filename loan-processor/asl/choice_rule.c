@@ -129,7 +129,8 @@ static const struct {
 
 struct choice_rule {
     enum rule_kind kind;
-    const char *next; /* top-level rules only */
+    const char *next;    /* top-level rules only */
+    const cJSON *assign; /* top-level rules only: its Assign, or NULL */
     /* RULE_COMPARISON */
     const char *variable;
     const struct choice_operator *operator;
@@ -143,6 +144,7 @@ struct choice_state {
     struct choice_rule *rules;
     size_t rule_count;
     const char *default_target; /* NULL when not set */
+    const cJSON *assign;        /* the state's Assign (taken with the Default), or NULL */
 };
 
 /* Frees what a rule owns (not the rule itself). Fine on a zeroed or half-built rule. */
@@ -273,7 +275,7 @@ static bool is_non_empty_string(const cJSON *value)
 
 static bool is_valid_path(const cJSON *value)
 {
-    return cJSON_IsString(value) && asl_path_validate(value->valuestring) == 0;
+    return cJSON_IsString(value) && asl_path_validate_reference(value->valuestring) == 0;
 }
 
 static bool is_valid_timestamp(const cJSON *value)
@@ -321,8 +323,10 @@ static int validate_operand(const struct choice_operator *operator, const cJSON 
 }
 
 /* Fields a rule may have besides its operator or combinator (each checked where it matters). */
-static bool is_plain_field(const char *field)
+static bool is_plain_field(const char *field, bool top_level)
 {
+    if (top_level && strcmp(field, "Assign") == 0)
+        return true;
     static const char *const plain_fields[] = { "Variable", "Next", "Comment" };
 
     for (size_t i = 0; i < sizeof plain_fields / sizeof plain_fields[0]; i++) {
@@ -337,8 +341,8 @@ static bool is_plain_field(const char *field)
  * operator or combinator (*decisive_field), storing its kind, and for a
  * comparison its operator, in rule.
  */
-static int classify_rule(const cJSON *rule_json, const struct location *location, const struct parse_scope *scope,
-                         struct choice_rule *rule, const cJSON **decisive_field)
+static int classify_rule(const cJSON *rule_json, bool top_level, const struct location *location,
+                         const struct parse_scope *scope, struct choice_rule *rule, const cJSON **decisive_field)
 {
     const cJSON *field;
     size_t decisive_count = 0;
@@ -348,7 +352,7 @@ static int classify_rule(const cJSON *rule_json, const struct location *location
         const struct choice_operator *operator= find_operator(field->string);
         enum rule_kind kind = RULE_COMPARISON;
 
-        if (is_plain_field(field->string))
+        if (is_plain_field(field->string, top_level))
             continue;
         if (operator== NULL && !is_combinator(field->string, &kind))
             return unsupported_field_error(scope, location, field->string, "a Choice Rule");
@@ -377,6 +381,7 @@ static int parse_next(const cJSON *rule_json, bool top_level, const struct locat
     if (!is_non_empty_string(next))
         return field_value_error(scope, location, "Next", "a non-empty string");
     rule->next = next->valuestring;
+    rule->assign = cJSON_GetObjectItemCaseSensitive(rule_json, "Assign");
     return 0;
 }
 
@@ -454,7 +459,7 @@ static int parse_rule(const cJSON *rule_json, bool top_level, const struct locat
 
     if (!cJSON_IsObject(rule_json))
         return schema_error(scope, location, "A Choice Rule must be a JSON object");
-    rc = classify_rule(rule_json, location, scope, rule, &decisive_field);
+    rc = classify_rule(rule_json, top_level, location, scope, rule, &decisive_field);
     if (rc == 0)
         rc = parse_next(rule_json, top_level, location, scope, rule);
     if (rc < 0)
@@ -490,6 +495,11 @@ static int parse_default(const cJSON *state_json, const struct location *state_l
     return 0;
 }
 
+static void parse_assign(const cJSON *state_json, struct choice_state *choice)
+{
+    choice->assign = cJSON_GetObjectItemCaseSensitive(state_json, "Assign");
+}
+
 int choice_state_parse(const cJSON *state_json, const char *state_name, struct choice_state **choice, char *error,
                        size_t error_size)
 {
@@ -508,6 +518,7 @@ int choice_state_parse(const cJSON *state_json, const char *state_name, struct c
     rc = parse_choices(state_json, &state_location, &scope, parsed);
     if (rc == 0)
         rc = parse_default(state_json, &state_location, &scope, parsed);
+    parse_assign(state_json, parsed);
     if (rc < 0) {
         choice_state_free(parsed);
         return rc;
@@ -521,6 +532,7 @@ int choice_state_parse(const cJSON *state_json, const char *state_name, struct c
 struct evaluation_scope {
     const cJSON *input;
     const cJSON *context;
+    const cJSON *variables;
     char *detail;
     size_t detail_size;
 };
@@ -705,7 +717,8 @@ static int evaluate_comparison(const struct choice_rule *rule, const struct eval
     bool is_presence_test = operator->family == FAMILY_TYPE_TEST && operator->test == TEST_PRESENT;
     int ordering = 0;
 
-    if (asl_path_select(rule->variable, scope->input, scope->context, &value) < 0 && !is_presence_test)
+    if (asl_path_select_in(rule->variable, scope->input, scope->context, scope->variables, &value) < 0
+        && !is_presence_test)
         return invalid_path_error(rule->variable, scope);
     if (operator->family == FAMILY_TYPE_TEST) {
         *matched = passes_type_test(operator->test, value) == cJSON_IsTrue(rule->operand);
@@ -715,8 +728,8 @@ static int evaluate_comparison(const struct choice_rule *rule, const struct eval
         *matched = false;
         return cJSON_IsString(value) ? string_matches(value->valuestring, rule->operand->valuestring, matched) : 0;
     }
-    if (operator->source == OPERAND_PATH && asl_path_select(rule->operand->valuestring, scope->input, scope->context,
-                                                            &comparand)
+    if (operator->source == OPERAND_PATH && asl_path_select_in(rule->operand->valuestring, scope->input, scope->context,
+                                                               scope->variables, &comparand)
         < 0)
         return invalid_path_error(rule->operand->valuestring, scope);
     *matched = order_values(operator->family, value, comparand, &ordering)
@@ -765,7 +778,16 @@ static int evaluate_rule(const struct choice_rule *rule, const struct evaluation
 int choice_state_evaluate(const struct choice_state *choice, const cJSON *input, const cJSON *context,
                           const char **next, char *detail, size_t detail_size)
 {
-    const struct evaluation_scope scope = { input, context, detail, detail_size };
+    const cJSON *assign;
+
+    return choice_state_evaluate_in(choice, input, context, NULL, next, &assign, detail, detail_size);
+}
+
+int choice_state_evaluate_in(const struct choice_state *choice, const cJSON *input, const cJSON *context,
+                             const cJSON *variables, const char **next, const cJSON **assign, char *detail,
+                             size_t detail_size)
+{
+    const struct evaluation_scope scope = { input, context, variables, detail, detail_size };
 
     clear_text(detail, detail_size);
     if (choice == NULL || next == NULL)
@@ -778,10 +800,12 @@ int choice_state_evaluate(const struct choice_state *choice, const cJSON *input,
             return rc;
         if (matched) {
             *next = choice->rules[i].next;
+            *assign = choice->rules[i].assign;
             return 0;
         }
     }
     *next = choice->default_target;
+    *assign = choice->assign;
     return 0;
 }
 

@@ -74,6 +74,17 @@ __attribute__((warn_unused_result)) int choice_state_evaluate(const struct choic
                                                               const cJSON *context, const char **next, char *detail,
                                                               size_t detail_size);
 
+/*
+ * choice_state_evaluate, with "$name..." paths selecting in variables (an
+ * object, borrowed; may be NULL), and *assign set to the Assign of the rule
+ * that matched, or the state's own Assign when it goes to its Default
+ * (borrowed from the state's JSON; NULL when there is none).
+ */
+__attribute__((warn_unused_result)) int choice_state_evaluate_in(const struct choice_state *choice, const cJSON *input,
+                                                                 const cJSON *context, const cJSON *variables,
+                                                                 const char **next, const cJSON **assign, char *detail,
+                                                                 size_t detail_size);
+
 /* Number of transition targets: one per top-level rule, plus one if Default is set. */
 size_t choice_state_target_count(const struct choice_state *choice);
 

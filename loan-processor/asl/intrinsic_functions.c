@@ -322,10 +322,10 @@ static int parse_path(struct parser *parser, struct argument *argument)
     memcpy(path, start, (size_t)(end - start));
     path[end - start] = '\0';
     parser->position = end;
-    rc = asl_path_validate(path);
+    rc = asl_path_validate_reference(path);
     if (rc == 0 && parser->evaluation != NULL) {
         const struct intrinsic_scope *scope = parser->evaluation->scope;
-        rc = asl_path_select(path, scope->input, scope->context, &selected);
+        rc = asl_path_select_in(path, scope->input, scope->context, scope->variables, &selected);
         if (rc == -ENOENT)
             rc = write_path_not_found(parser->evaluation, path);
         argument->value = selected;

@@ -10,8 +10,8 @@
  *                         any other backslash is an error
  *     -1.5e3              a JSON number
  *     true false null
- *     $.path  $$.path     a reference path (asl_path.h) into the input or the
- *                         context object
+ *     $.path  $$.path     a reference path (asl_path.h) into the input, the
+ *     $name.path          context object or a variable
  *     States.Name(...)    a nested call
  *
  * Functions: States.Format, StringToJson, JsonToString, Array, ArrayPartition,
@@ -68,6 +68,7 @@ struct intrinsic_scope {
      * need it; NULL makes them fail with -ENOTSUP.
      */
     int (*random_bytes)(void *buffer, size_t length);
+    const cJSON *variables; /* "$name..." paths: the workflow variables (an object); may be NULL (none) */
 };
 
 /* True when text is meant as an intrinsic call: it starts with "States.". */

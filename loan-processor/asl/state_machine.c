@@ -225,7 +225,8 @@ static int parse_state(struct parser *parser, struct state_scope *scope, const c
                < 0
         || (result =
                 state_machine_parse_template(state_json, where, "Parameters", &state->parameters, error, error_size))
-               < 0)
+               < 0
+        || (result = state_machine_parse_assign(state_json, state, error, error_size)) < 0)
         return result;
     state->result = cJSON_GetObjectItemCaseSensitive(state_json, "Result");
     switch (state->type) {

@@ -116,6 +116,7 @@ struct state_definition {
     struct state_path result_path;
     const cJSON *parameters; /* Task/Pass/Parallel Parameters, or NULL (a Map's are its map.item_selector) */
     const cJSON *result;     /* Pass Result, or NULL */
+    const cJSON *assign;     /* Assign (Pass, Task, Choice, Wait, Parallel, Map): a payload template, or NULL */
     /* Task */
     const char *resource;         /* arn:aws:states:::<service>:<api>, or an activity's ARN */
     const cJSON *result_selector; /* Task, Parallel, Map; or NULL */

@@ -66,19 +66,20 @@ static const char *const task_fields[] = { "Type",
                                            "HeartbeatSecondsPath",
                                            "Retry",
                                            "Catch",
+                                           "Assign",
                                            NULL };
-static const char *const pass_fields[] = { "Type",       "Comment",    "Next",       "End",    "InputPath",
-                                           "OutputPath", "ResultPath", "Parameters", "Result", NULL };
+static const char *const pass_fields[] = { "Type",       "Comment",    "Next",   "End",    "InputPath", "OutputPath",
+                                           "ResultPath", "Parameters", "Result", "Assign", NULL };
 static const char *const wait_fields[] = { "Type",      "Comment",       "Next",    "End",
                                            "InputPath", "OutputPath",    "Seconds", "SecondsPath",
-                                           "Timestamp", "TimestampPath", NULL };
-static const char *const choice_fields[] = { "Type", "Comment", "Choices", "Default", "InputPath", "OutputPath", NULL };
+                                           "Timestamp", "TimestampPath", "Assign",  NULL };
+static const char *const choice_fields[] = { "Type",      "Comment",    "Choices", "Default",
+                                             "InputPath", "OutputPath", "Assign",  NULL };
 static const char *const succeed_fields[] = { "Type", "Comment", "InputPath", "OutputPath", NULL };
 static const char *const fail_fields[] = { "Type", "Comment", "Error", "ErrorPath", "Cause", "CausePath", NULL };
-static const char *const parallel_fields[] = { "Type",      "Comment",    "Next",       "End",
-                                               "InputPath", "OutputPath", "ResultPath", "ResultSelector",
-                                               "Retry",     "Catch",      "Parameters", "Branches",
-                                               NULL };
+static const char *const parallel_fields[] = { "Type",       "Comment",    "Next",           "End",   "InputPath",
+                                               "OutputPath", "ResultPath", "ResultSelector", "Retry", "Catch",
+                                               "Parameters", "Branches",   "Assign",         NULL };
 static const char *const map_fields[] = { "Type",
                                           "Comment",
                                           "Next",
@@ -104,6 +105,7 @@ static const char *const map_fields[] = { "Type",
                                           "ItemBatcher",
                                           "ItemReader",
                                           "ResultWriter",
+                                          "Assign",
                                           NULL };
 static const char *const *const fields_of_type[] = {
     [STATE_TASK] = task_fields,         [STATE_PASS] = pass_fields, [STATE_SUCCEED] = succeed_fields,
@@ -146,7 +148,11 @@ int state_machine_parse_path(const cJSON *object, const char *where, const char 
     *path = NULL;
     if (!value)
         return 0;
-    if (!cJSON_IsString(value) || asl_path_validate(value->valuestring) < 0
+    /* A ResultPath places a result in the state's input: it cannot name a variable. */
+    bool variable_allowed = strcmp(field, "ResultPath") != 0;
+    if (!cJSON_IsString(value)
+        || (variable_allowed ? asl_path_validate_reference(value->valuestring) : asl_path_validate(value->valuestring))
+               < 0
         || (!context_allowed && strncmp(value->valuestring, "$$", 2) == 0))
         return state_machine_fail(
             error, error_size,
@@ -194,6 +200,26 @@ int state_machine_parse_template(const cJSON *state_json, const char *where, con
         return 0;
     if (asl_parameters_validate(*template_json, detail, sizeof(detail)) < 0)
         return state_machine_fail(error, error_size, "SCHEMA_VALIDATION_FAILED: %s at %s/%s", detail, where, field);
+    return 0;
+}
+
+int state_machine_parse_assign(const cJSON *state_json, struct state_definition *state, char *error, size_t error_size)
+{
+    const cJSON *rule;
+    char where[256];
+    int index = 0;
+    int result = state_machine_parse_template(state_json, state->where, "Assign", &state->assign, error, error_size);
+
+    if (result < 0 || state->type != STATE_CHOICE)
+        return result;
+    cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(state_json, "Choices"))
+    {
+        const cJSON *assign;
+        snprintf(where, sizeof where, "%s/Choices/%d", state->where, index++);
+        if (cJSON_IsObject(rule)
+            && (result = state_machine_parse_template(rule, where, "Assign", &assign, error, error_size)) < 0)
+            return result;
+    }
     return 0;
 }
 

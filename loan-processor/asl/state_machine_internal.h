@@ -84,6 +84,10 @@ __attribute__((warn_unused_result)) int state_machine_parse_optional_string(cons
                                                                             const char *field, const char **value,
                                                                             char *error, size_t error_size);
 
+/* The state's Assign (a payload template) into state->assign, and a Choice's rules' Assign checked too. */
+__attribute__((warn_unused_result)) int
+state_machine_parse_assign(const cJSON *state_json, struct state_definition *state, char *error, size_t error_size);
+
 /* Two fields of which one at most may be set (e.g. ItemSelector and Parameters): returns -EINVAL. */
 int state_machine_fail_exclusive(char *error, size_t error_size, const char *field, const char *other,
                                  const char *where);

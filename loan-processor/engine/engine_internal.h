@@ -95,6 +95,7 @@ struct step_record {
     struct execution_record record;
     unsigned mask;
     char *task_parameters;                     /* owned: the new task's Parameters as JSON text */
+    char *variables;                           /* owned: the branch's variables, when the step changed them */
     char state_entered[HISTORY_REF_TEXT_SIZE]; /* stateEnteredEventId when it is an event of the step */
     struct step_event *step_events;            /* owned, events.count of them */
     struct execution_event *items;             /* owned: events.items */

@@ -375,6 +375,7 @@ static int interpret_record(struct change_operation *operation)
         .branch_id = operation->branch_id,
         .map_index = record->map_index ? strtol(record->map_index, NULL, 10) : -1,
         .map_item = record->map_item,
+        .variables = record->variables,
     };
     if (operation->branch_id[0])
         position.stored_events = operation->stored_events;

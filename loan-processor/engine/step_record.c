@@ -13,6 +13,7 @@
 void step_record_reset(struct step_record *next)
 {
     cJSON_free(next->task_parameters);
+    free(next->variables);
     for (size_t i = 0; next->step_events && i < next->events.count; i++)
         free(next->step_events[i].body);
     free(next->step_events);
@@ -48,6 +49,8 @@ const struct execution_fields *step_record_fields(struct step_record *next)
     execution_record_fields(&next->record, next->mask, &next->fields);
     if (next->state_entered[0] && (next->mask & EXECUTION_FIELD_STATE_ENTERED_EVENT_ID))
         execution_record_fields_override(&next->fields, EXECUTION_FIELD_STATE_ENTERED_EVENT_ID, next->state_entered);
+    if (next->variables)
+        execution_record_branch_fields(&next->record, EXECUTION_BRANCH_FIELD_VARIABLES, &next->fields);
     return &next->fields;
 }
 
@@ -140,6 +143,11 @@ void step_record_describe_at(const struct engine *engine, const struct interpret
             record->task_resource = (char *)step->task.resource_arn;
         }
         describe_deadlines(engine, step, now_ms, next);
+        if (step->variables_changed) {
+            /* out of memory: the variables stay as stored */
+            next->variables = interpreter_variables_text(step);
+            record->variables = next->variables;
+        }
     } else {
         record->stop_ms = now_ms;
         record->output = step->output;

@@ -62,6 +62,8 @@ void interpreter_step_release(struct interpreter_step *step)
     cJSON_Delete(step->task.parameters);
     free(step->task.token);
     interpreter_release_children(step);
+    cJSON_Delete(step->variables);
+    cJSON_Delete(step->assigned);
     memset(step, 0, sizeof(*step));
 }
 
@@ -75,13 +77,13 @@ int interpreter_step_init(struct interpreter_step *step, long stored_events, int
 /* ---- Fail, Wait, Choice, Pass, Succeed ---- */
 
 /* A Fail state's Error or Cause: the fixed text, or the string its Path selects (NULL when neither is set). */
-static int fail_text(const char *fixed, const char *path, const char *field, const cJSON *input, const char **text,
-                     char *detail, size_t detail_size)
+static int fail_text(const char *fixed, const char *path, const char *field, const cJSON *input, const cJSON *variables,
+                     const char **text, char *detail, size_t detail_size)
 {
     *text = fixed;
     if (!path)
         return 0;
-    const cJSON *value = interpreter_select_field(path, field, input, detail, detail_size);
+    const cJSON *value = interpreter_select_field(path, field, input, variables, detail, detail_size);
     if (!value)
         return -EINVAL;
     if (!cJSON_IsString(value)) {
@@ -97,8 +99,12 @@ static int enter_fail(struct run *run, const struct state_definition *state, str
 {
     char detail[4096] = "";
     const char *error = NULL, *cause = NULL;
-    if (fail_text(state->error, state->error_path, "ErrorPath", input, &error, detail, sizeof(detail)) < 0
-        || fail_text(state->cause, state->cause_path, "CausePath", input, &cause, detail, sizeof(detail)) < 0)
+    if (fail_text(state->error, state->error_path, "ErrorPath", input, run->step->variables, &error, detail,
+                  sizeof(detail))
+            < 0
+        || fail_text(state->cause, state->cause_path, "CausePath", input, run->step->variables, &cause, detail,
+                     sizeof(detail))
+               < 0)
         return interpreter_fail_runtime(run->step, state->name, entered, detail);
     return interpreter_end_failed(run->step, error, cause);
 }
@@ -116,14 +122,14 @@ static int describe_bad_timestamp(const char *path, const cJSON *value, char *de
 }
 
 /* How long a Wait state waits from now (ms, may be <= 0); -EINVAL with detail on a runtime error. */
-static int wait_delay(const struct state_definition *state, const cJSON *effective, int64_t now_ms, int64_t *delay_ms,
-                      char *detail, size_t detail_size)
+static int wait_delay(const struct state_definition *state, const cJSON *effective, const cJSON *variables,
+                      int64_t now_ms, int64_t *delay_ms, char *detail, size_t detail_size)
 {
     long seconds = state->wait_seconds;
     int64_t until_ms;
     if (state->wait_seconds_path
-        && interpreter_select_whole_number(state->wait_seconds_path, "SecondsPath", 0, effective, &seconds, detail,
-                                           detail_size)
+        && interpreter_select_whole_number(state->wait_seconds_path, "SecondsPath", 0, effective, &seconds, variables,
+                                           detail, detail_size)
                < 0)
         return -EINVAL;
     if (seconds >= 0) {
@@ -132,8 +138,8 @@ static int wait_delay(const struct state_definition *state, const cJSON *effecti
     }
     const char *timestamp = state->wait_timestamp;
     if (state->wait_timestamp_path) {
-        const cJSON *value =
-            interpreter_select_field(state->wait_timestamp_path, "TimestampPath", effective, detail, detail_size);
+        const cJSON *value = interpreter_select_field(state->wait_timestamp_path, "TimestampPath", effective, variables,
+                                                      detail, detail_size);
         if (!value)
             return -EINVAL;
         timestamp = cJSON_GetStringValue(value);
@@ -149,6 +155,27 @@ static int wait_delay(const struct state_definition *state, const cJSON *effecti
     return 0;
 }
 
+/* A Wait's Assign, against its effective input; a failure fails the execution (*failed). 0 or -ENOMEM. */
+static int assign_wait(struct run *run, const struct state_definition *state, const cJSON *input, int64_t entered_ms,
+                       struct history_ref entered, bool *failed)
+{
+    char detail[4096] = "";
+    const char *error = "States.Runtime";
+    *failed = false;
+    if (!state->assign)
+        return 0;
+    cJSON *effective =
+        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, sizeof(detail));
+    int result =
+        effective ? interpreter_assign(run, state, state->assign, effective, entered_ms, &error, detail, sizeof(detail))
+                  : (detail[0] ? -EINVAL : -ENOMEM);
+    cJSON_Delete(effective);
+    if (result != -EINVAL)
+        return result;
+    *failed = true;
+    return interpreter_fail_state(run->step, error, state->name, entered, detail);
+}
+
 /*
  * A Wait state: rests until its time, or (a time already past) passes its
  * input on at once through *output.
@@ -158,8 +185,10 @@ static int enter_wait(struct run *run, const struct state_definition *state, str
 {
     char detail[4096] = "";
     int64_t delay_ms = 0;
-    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, sizeof(detail));
-    int result = effective ? wait_delay(state, effective, run->environment->now_ms, &delay_ms, detail, sizeof(detail))
+    cJSON *effective =
+        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, sizeof(detail));
+    int result = effective ? wait_delay(state, effective, run->step->variables, run->environment->now_ms, &delay_ms,
+                                        detail, sizeof(detail))
                            : (detail[0] ? -EINVAL : -ENOMEM);
     cJSON_Delete(effective);
     if (result == -EINVAL)
@@ -170,7 +199,11 @@ static int enter_wait(struct run *run, const struct state_definition *state, str
         run->step->delay_ms = delay_ms < MAX_DELAY_MS ? delay_ms : MAX_DELAY_MS;
         return interpreter_rest_at(run, state, entered, run->step->history.timestamp_ms, input_text, RESTING_WAIT);
     }
-    *output = interpreter_pass_through_output(state, input, detail, sizeof(detail));
+    bool failed = false;
+    result = assign_wait(run, state, input, run->step->history.timestamp_ms, entered, &failed);
+    if (result < 0 || failed)
+        return result;
+    *output = interpreter_pass_through_output(state, input, run->step->variables, detail, sizeof(detail));
     if (!*output)
         return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
     return 0;
@@ -180,21 +213,29 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
                         const cJSON *input, cJSON **output, const char **next)
 {
     char detail[4096] = "";
-    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, sizeof(detail));
+    cJSON *effective =
+        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, sizeof(detail));
     if (!effective)
         return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
     cJSON *context = interpreter_build_context(run, state, run->step->history.timestamp_ms, NULL, 0);
-    int result =
-        context ? choice_state_evaluate(state->choice, effective, context, next, detail, sizeof(detail)) : -ENOMEM;
+    const cJSON *assign = NULL;
+    const char *error = "States.Runtime";
+    int result = context ? choice_state_evaluate_in(state->choice, effective, context, run->step->variables, next,
+                                                    &assign, detail, sizeof(detail))
+                         : -ENOMEM;
     cJSON_Delete(context);
+    if (result == 0 && *next)
+        result = interpreter_assign(run, state, assign, effective, run->step->history.timestamp_ms, &error, detail,
+                                    sizeof(detail));
     if (result == 0 && *next) {
-        *output = interpreter_select_path(&state->output_path, "OutputPath", effective, detail, sizeof(detail));
+        *output = interpreter_select_path(&state->output_path, "OutputPath", effective, run->step->variables, detail,
+                                          sizeof(detail));
         if (!*output)
             result = detail[0] ? -EINVAL : -ENOMEM;
     }
     cJSON_Delete(effective);
     if (result == -EINVAL)
-        return interpreter_fail_runtime(run->step, state->name, entered, detail);
+        return interpreter_fail_state(run->step, error, state->name, entered, detail);
     if (result < 0 || *next)
         return result;
     char id[HISTORY_REF_TEXT_SIZE];
@@ -212,7 +253,8 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
 static cJSON *pass_output(struct run *run, const struct state_definition *state, const cJSON *input, const char **error,
                           char *detail, size_t detail_size)
 {
-    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, detail_size);
+    cJSON *effective =
+        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, detail_size);
     cJSON *result = NULL;
     if (!effective)
         return NULL;
@@ -229,9 +271,16 @@ static cJSON *pass_output(struct run *run, const struct state_definition *state,
         result = cJSON_Duplicate(effective, true);
     }
     cJSON_Delete(effective);
+    if (result
+        && interpreter_assign(run, state, state->assign, result, run->step->history.timestamp_ms, error, detail,
+                              detail_size)
+               < 0) {
+        cJSON_Delete(result);
+        return NULL;
+    }
     if (!result)
         return NULL;
-    return interpreter_process_result(state, input, result, detail, detail_size);
+    return interpreter_process_result(state, input, result, run->step->variables, detail, detail_size);
 }
 
 /*
@@ -261,7 +310,7 @@ static int enter_state(struct run *run, const struct state_definition *state, st
         break;
     case STATE_SUCCEED:
         *next = NULL;
-        *output = interpreter_pass_through_output(state, input, detail, sizeof(detail));
+        *output = interpreter_pass_through_output(state, input, run->step->variables, detail, sizeof(detail));
         break;
     case STATE_PARALLEL:
     case STATE_MAP:
@@ -444,7 +493,8 @@ static int begin_branch_step(const struct state_machine *machine, const struct e
     const struct state_scope *scope = state_machine_branch_scope(machine, branch_id);
     bool iteration = scope && scope->fork && scope->fork->type == STATE_MAP;
 
-    if (interpreter_step_init(step, position->stored_events, environment->now_ms) < 0)
+    if (interpreter_step_init(step, position->stored_events, environment->now_ms) < 0
+        || interpreter_load_variables(step, position->variables) < 0)
         return -ENOMEM;
     if (!scope)
         return -EINVAL;
@@ -537,8 +587,16 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
     cJSON *task_result = state_input ? cJSON_Parse(output) : NULL;
     cJSON *selected =
         task_result ? select_result(&run, state, position, task_result, &error, detail, sizeof(detail)) : NULL;
+    if (selected
+        && interpreter_assign(&run, state, state->assign, selected, position->state_entered_ms, &error, detail,
+                              sizeof(detail))
+               < 0) {
+        cJSON_Delete(selected);
+        selected = NULL;
+    }
     cJSON *state_output =
-        selected ? interpreter_process_result(state, state_input, selected, detail, sizeof(detail)) : NULL;
+        selected ? interpreter_process_result(state, state_input, selected, step->variables, detail, sizeof(detail))
+                 : NULL;
     cJSON_Delete(state_input);
     if (!state_output && strcmp(error, "States.DataLimitExceeded") == 0)
         return interpreter_fail_data_limit(step, state);
@@ -683,9 +741,17 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
     if (!wait)
         return -EINVAL;
     char detail[4096] = "";
+    bool failed = false;
     cJSON *input = interpreter_parse_stored(position->state_input);
-    cJSON *output = input ? interpreter_pass_through_output(wait, input, detail, sizeof(detail)) : NULL;
+    if (!input)
+        return -ENOMEM;
+    result = assign_wait(&run, wait, input, position->state_entered_ms, position->state_entered, &failed);
+    cJSON *output = result == 0 && !failed
+                        ? interpreter_pass_through_output(wait, input, step->variables, detail, sizeof(detail))
+                        : NULL;
     cJSON_Delete(input);
+    if (result < 0 || failed)
+        return result;
     if (!output)
         return detail[0] ? interpreter_fail_runtime(step, wait->name, position->state_entered, detail) : -ENOMEM;
     return interpreter_leave_state(&run, wait, output, wait->next);

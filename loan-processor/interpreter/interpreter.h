@@ -127,8 +127,9 @@ struct execution_position {
     const char *retry_counts; /* "1,0": retries made per retrier of the state; NULL for none */
     /* The branch it rests in (docs/execution-model.md, Branches): NULL or "" for the root, "4.0/9.17" for a child. */
     const char *branch_id;
-    long map_index;       /* an iteration of a Map: the item's index (-1, or anything, for another branch) */
-    const char *map_item; /* an iteration of a Map: the item's JSON text ($$.Map.Item.Value); NULL otherwise */
+    long map_index;        /* an iteration of a Map: the item's index (-1, or anything, for another branch) */
+    const char *map_item;  /* an iteration of a Map: the item's JSON text ($$.Map.Item.Value); NULL otherwise */
+    const char *variables; /* the branch's workflow variables (Assign): a JSON object's text; NULL or "" for none */
 };
 
 /* What a step takes from the outside world. */
@@ -266,7 +267,20 @@ struct interpreter_step {
     long map_run_max_concurrency;
     long map_run_tolerated_count;
     double map_run_tolerated_percentage;
+    /*
+     * The branch's workflow variables (an object) as the step leaves them,
+     * NULL when it has none; owned. variables_changed: the step assigned
+     * some, or (a child) starts with its parent's: the commit stores them
+     * (interpreter_variables_text). assigned: the Assign of the state being
+     * exited, until its StateExited records it.
+     */
+    cJSON *variables;
+    bool variables_changed;
+    cJSON *assigned;
 };
+
+/* The step's variables as the commit stores them: a malloc'd JSON text ("{}" for none), NULL when out of memory. */
+char *interpreter_variables_text(const struct interpreter_step *step);
 
 /*
  * What the engine knows of a resting fork's children: length and started

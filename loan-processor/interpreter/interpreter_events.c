@@ -72,7 +72,17 @@ int interpreter_append_state_exited(struct interpreter_step *step, const struct 
 {
     char type[64];
     snprintf(type, sizeof(type), "%sStateExited", state_machine_type_name(state->type));
-    return append_payload_event(step, type, "stateExitedEventDetails", state->name, "output", output);
+    cJSON *details = history_details("name", state->name, NULL);
+    int result = details && history_add_payload(details, "output", output) == 0 ? 0 : -ENOMEM;
+    if (result == 0 && step->assigned)
+        result = interpreter_add_assigned(details, step->assigned);
+    cJSON_Delete(step->assigned);
+    step->assigned = NULL;
+    if (result < 0) {
+        cJSON_Delete(details);
+        return result;
+    }
+    return history_append(&step->history, type, "stateExitedEventDetails", details) < 0 ? -ENOMEM : 0;
 }
 
 bool interpreter_runs_activity(const struct state_definition *state)
@@ -257,7 +267,7 @@ const char *interpreter_template_error(int status)
 
 struct intrinsic_scope interpreter_template_scope(const struct run *run, const cJSON *input, const cJSON *context)
 {
-    struct intrinsic_scope scope = { input, context, run->environment->random_bytes };
+    struct intrinsic_scope scope = { input, context, run->environment->random_bytes, run->step->variables };
     return scope;
 }
 
@@ -283,13 +293,13 @@ static void describe_invalid_path(const char *path, const char *field, const cJS
     snprintf(detail, detail_size, "Invalid path '%s' : %s", path, miss);
 }
 
-cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document, char *detail,
-                               size_t detail_size)
+cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document,
+                               const cJSON *variables, char *detail, size_t detail_size)
 {
     const cJSON *selected = NULL;
     if (path->is_null)
         return cJSON_CreateObject();
-    if (asl_path_select(path->path, document, NULL, &selected) < 0) {
+    if (asl_path_select_in(path->path, document, NULL, variables, &selected) < 0) {
         describe_invalid_path(path->path, field, document, detail, detail_size);
         return NULL;
     }
@@ -410,32 +420,34 @@ cJSON *interpreter_place_result(const struct state_path *result_path, const cJSO
 }
 
 cJSON *interpreter_process_result(const struct state_definition *state, const cJSON *state_input, cJSON *result,
-                                  char *detail, size_t detail_size)
+                                  const cJSON *variables, char *detail, size_t detail_size)
 {
     cJSON *document = interpreter_place_result(&state->result_path, state_input, result, detail, detail_size);
     if (!document)
         return NULL;
-    cJSON *output = interpreter_select_path(&state->output_path, "OutputPath", document, detail, detail_size);
+    cJSON *output =
+        interpreter_select_path(&state->output_path, "OutputPath", document, variables, detail, detail_size);
     cJSON_Delete(document);
     return output;
 }
 
-cJSON *interpreter_pass_through_output(const struct state_definition *state, const cJSON *input, char *detail,
-                                       size_t detail_size)
+cJSON *interpreter_pass_through_output(const struct state_definition *state, const cJSON *input, const cJSON *variables,
+                                       char *detail, size_t detail_size)
 {
-    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, detail_size);
+    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, variables, detail, detail_size);
     if (!effective)
         return NULL;
-    cJSON *output = interpreter_select_path(&state->output_path, "OutputPath", effective, detail, detail_size);
+    cJSON *output =
+        interpreter_select_path(&state->output_path, "OutputPath", effective, variables, detail, detail_size);
     cJSON_Delete(effective);
     return output;
 }
 
-const cJSON *interpreter_select_field(const char *path, const char *field, const cJSON *input, char *detail,
-                                      size_t detail_size)
+const cJSON *interpreter_select_field(const char *path, const char *field, const cJSON *input, const cJSON *variables,
+                                      char *detail, size_t detail_size)
 {
     const cJSON *selected = NULL;
-    if (asl_path_select(path, input, NULL, &selected) == 0)
+    if (asl_path_select_in(path, input, NULL, variables, &selected) == 0)
         return selected;
     char *text = interpreter_print_document(input);
     snprintf(detail, detail_size, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'",
@@ -445,10 +457,10 @@ const cJSON *interpreter_select_field(const char *path, const char *field, const
 }
 
 int interpreter_select_whole_number(const char *path, const char *field, long minimum, const cJSON *input, long *number,
-                                    char *detail, size_t detail_size)
+                                    const cJSON *variables, char *detail, size_t detail_size)
 {
     const cJSON *value = NULL;
-    if (asl_path_select(path, input, NULL, &value) < 0) {
+    if (asl_path_select_in(path, input, NULL, variables, &value) < 0) {
         describe_invalid_path(path, field, input, detail, detail_size);
         return -EINVAL;
     }

@@ -123,8 +123,8 @@ static int evaluate_template(struct fork *fork, const cJSON *template, const cJS
     return status;
 }
 
-static int select_count(const char *path, const char *field, const cJSON *input, long *number, char *detail,
-                        size_t detail_size);
+static int select_count(const char *path, const char *field, const cJSON *input, const cJSON *variables, long *number,
+                        char *detail, size_t detail_size);
 
 /* ToleratedFailureCount and ToleratedFailurePercentage, or their Paths; -EINVAL with detail on a bad value. */
 static int tolerance(struct fork *fork, char *detail, size_t detail_size)
@@ -134,21 +134,22 @@ static int tolerance(struct fork *fork, char *detail, size_t detail_size)
     fork->tolerated_percentage = map->tolerated_failure_percentage;
     if (map->tolerated_failure_count_path) {
         const cJSON *value = interpreter_select_field(map->tolerated_failure_count_path, "ToleratedFailureCountPath",
-                                                      fork->effective, detail, detail_size);
+                                                      fork->effective, fork->run->step->variables, detail, detail_size);
         if (cJSON_IsNumber(value) && value->valuedouble < 0) { /* AWS's recorded text */
             snprintf(detail, detail_size, "ToleratedFailureCount cannot be negative.");
             return -EINVAL;
         }
         if (!value
             || select_count(map->tolerated_failure_count_path, "ToleratedFailureCountPath", fork->effective,
-                            &fork->tolerated_count, detail, detail_size)
+                            fork->run->step->variables, &fork->tolerated_count, detail, detail_size)
                    < 0)
             return -EINVAL;
     }
     if (!map->tolerated_failure_percentage_path)
         return 0;
-    const cJSON *value = interpreter_select_field(
-        map->tolerated_failure_percentage_path, "ToleratedFailurePercentagePath", fork->effective, detail, detail_size);
+    const cJSON *value =
+        interpreter_select_field(map->tolerated_failure_percentage_path, "ToleratedFailurePercentagePath",
+                                 fork->effective, fork->run->step->variables, detail, detail_size);
     if (!value)
         return -EINVAL;
     if (!cJSON_IsNumber(value) || value->valuedouble < 0 || value->valuedouble > 100) {
@@ -232,14 +233,14 @@ static int note_failure(struct fork *fork, long index, const char *error, const 
  * (a string's text, any other value's JSON); a negative one the generic
  * whole-number text. -EINVAL with detail.
  */
-static int select_count(const char *path, const char *field, const cJSON *input, long *number, char *detail,
-                        size_t detail_size)
+static int select_count(const char *path, const char *field, const cJSON *input, const cJSON *variables, long *number,
+                        char *detail, size_t detail_size)
 {
-    const cJSON *value = interpreter_select_field(path, field, input, detail, detail_size);
+    const cJSON *value = interpreter_select_field(path, field, input, variables, detail, detail_size);
     if (!value)
         return -EINVAL;
     if (cJSON_IsNumber(value) && value->valuedouble == floor(value->valuedouble))
-        return interpreter_select_whole_number(path, field, 0, input, number, detail, detail_size);
+        return interpreter_select_whole_number(path, field, 0, input, number, variables, detail, detail_size);
     char *text = cJSON_IsString(value) ? NULL : interpreter_print_document(value);
     snprintf(detail, detail_size, "The %s field refers to value \"%s\" which is not a valid integer: %s", field,
              cJSON_IsString(value) ? value->valuestring : (text ? text : ""), path);
@@ -258,12 +259,12 @@ static int batch_items(struct fork *fork, char *detail, size_t detail_size)
     const struct map_definition *map = &fork->state->map;
     long most_items = map->max_items_per_batch, most_bytes = map->max_bytes_per_batch, bytes = 0;
     if ((map->max_items_per_batch_path
-         && select_count(map->max_items_per_batch_path, "MaxItemsPerBatchPath", fork->effective, &most_items, detail,
-                         detail_size)
+         && select_count(map->max_items_per_batch_path, "MaxItemsPerBatchPath", fork->effective,
+                         fork->run->step->variables, &most_items, detail, detail_size)
                 < 0)
         || (map->max_bytes_per_batch_path
-            && select_count(map->max_bytes_per_batch_path, "MaxInputBytesPerBatchPath", fork->effective, &most_bytes,
-                            detail, detail_size)
+            && select_count(map->max_bytes_per_batch_path, "MaxInputBytesPerBatchPath", fork->effective,
+                            fork->run->step->variables, &most_bytes, detail, detail_size)
                    < 0))
         return -EINVAL;
     if (most_bytes <= 0 || most_bytes > STATE_MACHINE_MAX_BATCH_BYTES)
@@ -297,7 +298,8 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
 {
     const struct map_definition *map = &fork->state->map;
     long concurrency = map->max_concurrency;
-    fork->items = interpreter_select_field(map->items_path, "ItemsPath", fork->effective, detail, detail_size);
+    fork->items = interpreter_select_field(map->items_path, "ItemsPath", fork->effective, fork->run->step->variables,
+                                           detail, detail_size);
     if (!fork->items)
         return -EINVAL;
     if (!cJSON_IsArray(fork->items)) {
@@ -315,8 +317,8 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
         return -EINVAL;
     }
     if (map->max_concurrency_path
-        && select_count(map->max_concurrency_path, "MaxConcurrencyPath", fork->effective, &concurrency, detail,
-                        detail_size)
+        && select_count(map->max_concurrency_path, "MaxConcurrencyPath", fork->effective, fork->run->step->variables,
+                        &concurrency, detail, detail_size)
                < 0)
         return -EINVAL;
     long most = is_distributed(fork) ? INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY : INTERPRETER_MAX_INLINE_CONCURRENCY;
@@ -339,7 +341,8 @@ static int prepare_fork(struct fork *fork, char *detail, size_t detail_size)
     fork->input = interpreter_parse_stored(fork->input_text);
     if (!fork->input)
         return -ENOMEM;
-    fork->effective = interpreter_select_path(&state->input_path, "InputPath", fork->input, detail, detail_size);
+    fork->effective = interpreter_select_path(&state->input_path, "InputPath", fork->input, fork->run->step->variables,
+                                              detail, detail_size);
     if (!fork->effective)
         return detail[0] ? -EINVAL : -ENOMEM;
     int result = 0;
@@ -484,6 +487,8 @@ static int start_child(struct fork *fork, long index, char *detail, size_t detai
         return -ENOMEM;
     long item = fork->batch_starts ? fork->batch_starts[index] : index; /* a batch: its first item */
     if (is_map(fork) && !(child->map_item = interpreter_print_document(cJSON_GetArrayItem(fork->items, (int)item))))
+        return -ENOMEM;
+    if (interpreter_inherit_variables(child->step, step) < 0)
         return -ENOMEM;
     child->step->status = EXECUTION_RUNNING;
     child->step->in_child = true;
@@ -749,7 +754,16 @@ static int join_fork(struct fork *fork, cJSON **output)
     if (before.batch_index > 0)
         history_set_previous(&step->history, before);
     cJSON *result = joined_result(fork, &error, detail, sizeof(detail));
-    *output = result ? interpreter_process_result(fork->state, fork->input, result, detail, sizeof(detail)) : NULL;
+    if (result
+        && interpreter_assign(fork->run, fork->state, fork->state->assign, result, fork->entered_ms, &error, detail,
+                              sizeof(detail))
+               < 0) {
+        cJSON_Delete(result);
+        result = NULL;
+    }
+    *output = result ? interpreter_process_result(fork->state, fork->input, result, fork->run->step->variables, detail,
+                                                  sizeof(detail))
+                     : NULL;
     if (*output)
         return 0;
     if (strcmp(error, "States.DataLimitExceeded") == 0)

@@ -209,8 +209,8 @@ char *interpreter_print_document(const cJSON *document);
  * Applies an InputPath or OutputPath to document, returning a new document
  * (null path: {}), or NULL with detail filled when the path selects nothing.
  */
-cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document, char *detail,
-                               size_t detail_size);
+cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document,
+                               const cJSON *variables, char *detail, size_t detail_size);
 
 /*
  * The context object ($$) while state runs. token is the Task's token
@@ -230,23 +230,24 @@ cJSON *interpreter_place_result(const struct state_path *result_path, const cJSO
 
 /* ResultPath then OutputPath: the output of a state that produced result (owned). */
 cJSON *interpreter_process_result(const struct state_definition *state, const cJSON *state_input, cJSON *result,
-                                  char *detail, size_t detail_size);
+                                  const cJSON *variables, char *detail, size_t detail_size);
 
 /* InputPath then OutputPath, for states that pass their input on (Succeed, Wait, Choice). */
-cJSON *interpreter_pass_through_output(const struct state_definition *state, const cJSON *input, char *detail,
-                                       size_t detail_size);
+cJSON *interpreter_pass_through_output(const struct state_definition *state, const cJSON *input, const cJSON *variables,
+                                       char *detail, size_t detail_size);
 
 /*
  * Selects what path points to in input for field (e.g. SecondsPath).
  * Returns the borrowed node, or NULL with detail filled.
  */
-const cJSON *interpreter_select_field(const char *path, const char *field, const cJSON *input, char *detail,
-                                      size_t detail_size);
+const cJSON *interpreter_select_field(const char *path, const char *field, const cJSON *input, const cJSON *variables,
+                                      char *detail, size_t detail_size);
 
 /* A whole number of at least minimum selected by path for field; -EINVAL with detail otherwise. */
 __attribute__((warn_unused_result)) int interpreter_select_whole_number(const char *path, const char *field,
                                                                         long minimum, const cJSON *input, long *number,
-                                                                        char *detail, size_t detail_size);
+                                                                        const cJSON *variables, char *detail,
+                                                                        size_t detail_size);
 
 /*
  * Ends the step resting in state (entered at the event entered and
@@ -256,6 +257,26 @@ __attribute__((warn_unused_result)) int interpreter_select_whole_number(const ch
 __attribute__((warn_unused_result)) int interpreter_rest_at(struct run *run, const struct state_definition *state,
                                                             struct history_ref entered, int64_t entered_ms,
                                                             const char *input_text, enum resting_kind resting);
+
+/* ---- interpreter_variables.c ---- */
+/* Loads the variables stored with a position (JSON object text; NULL or "" for none) into step; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_load_variables(struct interpreter_step *step, const char *text);
+/* A child branch starts with a copy of its parent's variables (stored with it: variables_changed); 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_inherit_variables(struct interpreter_step *child,
+                                                                      const struct interpreter_step *parent);
+/*
+ * Evaluates assign (a state's Assign, or a Choice rule's; NULL: nothing to
+ * do) with value as "$", the context of state entered at entered_ms and
+ * the variables as they were before: every key sees the values before the
+ * state. Then sets them in the step's variables and keeps them in
+ * step->assigned for the state's StateExited. Returns 0, -ENOMEM, or
+ * -EINVAL with detail and *error (the error to raise) on a runtime failure.
+ */
+__attribute__((warn_unused_result)) int interpreter_assign(struct run *run, const struct state_definition *state,
+                                                           const cJSON *assign, const cJSON *value, int64_t entered_ms,
+                                                           const char **error, char *detail, size_t detail_size);
+/* Adds assignedVariables (each value as its JSON text) and assignedVariablesDetails to details; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_add_assigned(cJSON *details, const cJSON *assigned);
 
 /* ---- interpreter_task.c ---- */
 

@@ -98,7 +98,7 @@ static int check_resolved_parameters(const cJSON *parameters, char *detail, size
 }
 
 /* TimeoutSeconds/HeartbeatSeconds, or their Path forms resolved against the effective input. */
-static int resolve_task_timeouts(const struct state_definition *state, const cJSON *effective,
+static int resolve_task_timeouts(const struct state_definition *state, const cJSON *effective, const cJSON *variables,
                                  struct task_request *task, char *detail, size_t detail_size)
 {
     int result = 0;
@@ -106,10 +106,10 @@ static int resolve_task_timeouts(const struct state_definition *state, const cJS
     task->heartbeat_seconds = state->heartbeat_seconds;
     if (state->timeout_seconds_path)
         result = interpreter_select_whole_number(state->timeout_seconds_path, "TimeoutSecondsPath", 1, effective,
-                                                 &task->timeout_seconds, detail, detail_size);
+                                                 &task->timeout_seconds, variables, detail, detail_size);
     if (result == 0 && state->heartbeat_seconds_path)
         result = interpreter_select_whole_number(state->heartbeat_seconds_path, "HeartbeatSecondsPath", 1, effective,
-                                                 &task->heartbeat_seconds, detail, detail_size);
+                                                 &task->heartbeat_seconds, variables, detail, detail_size);
     if (result == 0 && task->timeout_seconds && task->heartbeat_seconds
         && task->heartbeat_seconds >= task->timeout_seconds) {
         snprintf(detail, detail_size, "The heartbeat (%ld s) must be shorter than the timeout (%ld s)",
@@ -128,7 +128,8 @@ static int build_task_request(struct run *run, const struct state_definition *st
                               const cJSON *input, long retry_count, char *detail, size_t detail_size)
 {
     struct task_request *task = &run->step->task;
-    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, detail_size);
+    cJSON *effective =
+        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, detail_size);
     if (!effective)
         return detail[0] ? -EINVAL : -ENOMEM;
     int result = -ENOMEM;
@@ -157,7 +158,7 @@ static int build_task_request(struct run *run, const struct state_definition *st
     if (result == 0)
         result = check_resolved_parameters(task->parameters, detail, detail_size);
     if (result == 0)
-        result = resolve_task_timeouts(state, effective, task, detail, detail_size);
+        result = resolve_task_timeouts(state, effective, run->step->variables, task, detail, detail_size);
     cJSON_Delete(context);
     cJSON_Delete(effective);
     task->resource_arn = state->resource;

@@ -57,11 +57,12 @@ static const struct {
     { "historyOf", FIELD_STRING, offsetof(struct execution_record, history_of) },
     { "childExecution", FIELD_STRING, offsetof(struct execution_record, child_execution) },
     { "parentExecution", FIELD_STRING, offsetof(struct execution_record, parent_execution) },
+    { "variables", FIELD_STRING, offsetof(struct execution_record, variables) },
 };
 
 _Static_assert(EXECUTION_FIELD_EXECUTION_TIMEOUT == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_record_field");
-_Static_assert(EXECUTION_BRANCH_FIELD_PARENT_EXECUTION == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
+_Static_assert(EXECUTION_BRANCH_FIELD_VARIABLES == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_branch_field");
 
 /* The address of field i of record. */

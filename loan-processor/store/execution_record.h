@@ -56,6 +56,7 @@ struct execution_record {
     char *history_of;       /* a branch in a child execution: that execution's id, whose history it writes */
     char *child_execution;  /* an iteration of a distributed Map: the id of the child execution it is */
     char *parent_execution; /* a child execution's record: the id of the execution that started its Map Run */
+    char *variables;        /* the branch's workflow variables (Assign): a JSON object's text; NULL: none yet */
 };
 
 /* The fields of a record, as bits of a mask. */
@@ -112,9 +113,10 @@ enum execution_branch_field {
     EXECUTION_BRANCH_FIELD_HISTORY_OF = 1u << 10,
     EXECUTION_BRANCH_FIELD_CHILD_EXECUTION = 1u << 11,
     EXECUTION_BRANCH_FIELD_PARENT_EXECUTION = 1u << 12,
+    EXECUTION_BRANCH_FIELD_VARIABLES = 1u << 13, /* written only by a step that changed them (or a child's first) */
 };
 
-#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 13
+#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 14
 
 /* The branch fields of an iteration, and the fork fields of a branch resting at a fork. */
 #define EXECUTION_BRANCH_FIELDS_ITERATION (EXECUTION_BRANCH_FIELD_MAP_INDEX | EXECUTION_BRANCH_FIELD_MAP_ITEM)
@@ -169,7 +171,7 @@ void execution_record_fields(const struct execution_record *record, unsigned mas
  * Adds to fields (as execution_record_fields() filled them) the write of
  * the branch fields in branch_mask (bits of enum execution_branch_field):
  * each one the record has is set, each other deleted. Each field is added
- * once: call it once per fields.
+ * once: pass each field once per fields (in one call or several).
  */
 void execution_record_branch_fields(const struct execution_record *record, unsigned branch_mask,
                                     struct execution_fields *fields);

@@ -321,7 +321,7 @@ static void test_evaluate_uuid_needs_randomness(void)
 {
     struct evaluation_outcome without;
     cJSON *template_document = cJSON_Parse("{\"id.$\":\"States.UUID()\"}");
-    const struct intrinsic_scope scope = { NULL, NULL, fixed_bytes };
+    const struct intrinsic_scope scope = { NULL, NULL, fixed_bytes, NULL };
     cJSON *result = NULL;
     char error[256];
     int rc = asl_parameters_evaluate_in(template_document, &scope, &result, error, sizeof error);

@@ -625,7 +625,7 @@ static void test_fork_continue_needs_a_resting_fork(void)
 {
     struct state_machine *machine = parse_machine(CALLBACK_MAP(""));
     struct execution_facts with = facts_with("[1]");
-    struct execution_position position = { 3, "M", { 2, 0 }, NOW_MS, "[1]", RESTING_TASK, NULL, NULL, -1, NULL };
+    struct execution_position position = { 3, "M", { 2, 0 }, NOW_MS, "[1]", RESTING_TASK, NULL, NULL, -1, NULL, NULL };
     struct step_environment now = environment_at(NOW_MS);
     const char *outputs[1] = { NULL };
     const bool failed[1] = { false };

@@ -31,7 +31,7 @@ static void test_output_path_that_selects_nothing_fails_after_the_task(void)
                                      "\"RequestValuation\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\","
                                      "\"OutputPath\":\"$.missing\",\"End\":true}}}";
     struct execution_position position = {
-        5, "RequestValuation", { 2, 0 }, NOW_MS, LOAN_INPUT, RESTING_TASK, NULL, NULL, -1, NULL
+        5, "RequestValuation", { 2, 0 }, NOW_MS, LOAN_INPUT, RESTING_TASK, NULL, NULL, -1, NULL, NULL
     };
     int rc = succeed_task_and_check(definition, &position, "{\"a\":1}", check_output_path_failure);
 

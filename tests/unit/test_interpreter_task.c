@@ -224,23 +224,26 @@ static void test_task_results_need_a_waiting_task(void)
         WAIT_TASK("RequestValuation", "\"Next\":\"Pause\"") ","
                                                             "\"Pause\":{\"Type\":\"Wait\",\"Seconds\":5,\"Next\":"
                                                             "\"Done\"},\"Done\":{\"Type\":\"Succeed\"}");
-    struct execution_position not_a_task = { 5, "Done", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
-    struct execution_position unknown = { 5, "Nope", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
-    struct execution_position nothing = { 5, NULL, { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
+    struct execution_position not_a_task = {
+        5, "Done", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL, NULL
+    };
+    struct execution_position unknown = { 5, "Nope", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL, NULL };
+    struct execution_position nothing = { 5, NULL, { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL, NULL };
     struct execution_position waiting_task = {
-        5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL
+        5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL, NULL
     };
     struct execution_position retrying_task = {
-        5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, "1", NULL, -1, NULL
+        5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, "1", NULL, -1, NULL, NULL
     };
     struct execution_position task_as_wait = {
-        5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_WAIT, NULL, NULL, -1, NULL
+        5, "RequestValuation", { 2, 0 }, NOW_MS, "{}", RESTING_WAIT, NULL, NULL, -1, NULL, NULL
     };
-    struct execution_position waiting_wait = { 5, "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_WAIT, NULL, NULL, -1, NULL };
-    struct execution_position wait_as_task = { 5, "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
-    struct execution_position wait_as_retry = {
-        5, "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, NULL, NULL, -1, NULL
-    };
+    struct execution_position waiting_wait = { 5,    "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_WAIT,
+                                               NULL, NULL,    -1,       NULL,   NULL };
+    struct execution_position wait_as_task = { 5,    "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_TASK,
+                                               NULL, NULL,    -1,       NULL,   NULL };
+    struct execution_position wait_as_retry = { 5,    "Pause", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY,
+                                                NULL, NULL,    -1,       NULL,   NULL };
 
     ASSERT_EQ_INT(-EINVAL, call_at(definition, ENTRY_TASK_SUCCEEDED, &not_a_task));
     ASSERT_EQ_INT(-EINVAL, call_at(definition, ENTRY_TASK_FAILED, &unknown));
@@ -294,7 +297,7 @@ static void test_task_result_path_then_next_state(void)
                                      "\"ResultPath\":\"$.valuation\",\"Next\":\"Done\"},"
                                      "\"Done\":{\"Type\":\"Succeed\"}}}";
     struct execution_position position = {
-        5, "RequestValuation", { 2, 0 }, NOW_MS, LOAN_INPUT, RESTING_TASK, NULL, NULL, -1, NULL
+        5, "RequestValuation", { 2, 0 }, NOW_MS, LOAN_INPUT, RESTING_TASK, NULL, NULL, -1, NULL, NULL
     };
     int rc =
         succeed_task_and_check(definition, &position, "{\"propertyValue\":250000}", check_result_path_then_succeed);
@@ -335,7 +338,9 @@ static void test_task_succeeded_enters_the_next_task_with_the_fresh_token(void)
         "\"First\":{\"Type\":\"Task\",\"Resource\":\"" WAIT_RESOURCE_ARN "\",\"Next\":\"Notify\"},"
         "\"Notify\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::sqs:sendMessage.waitForTaskToken\","
         "\"Parameters\":{\"token.$\":\"$$.Task.Token\",\"value.$\":\"$.value\"},\"TimeoutSeconds\":300,\"End\":true}}}";
-    struct execution_position position = { 5, "First", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
+    struct execution_position position = {
+        5, "First", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL, NULL
+    };
     int rc = succeed_task_and_check(definition, &position, "{\"value\":7}", check_second_task);
 
     ASSERT_EQ_INT(0, rc);
@@ -543,8 +548,8 @@ static void test_activity_schedule_failure_is_retried_and_caught(void)
 static void test_activity_entry_points_need_a_waiting_activity_task(void)
 {
     const char *service_definition = TASK_THEN_AFTER("");
-    struct execution_position waiting = { 3, "T", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL };
-    struct execution_position retrying = { 3, "T", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, "1", NULL, -1, NULL };
+    struct execution_position waiting = { 3, "T", { 2, 0 }, NOW_MS, "{}", RESTING_TASK, NULL, NULL, -1, NULL, NULL };
+    struct execution_position retrying = { 3, "T", { 2, 0 }, NOW_MS, "{}", RESTING_RETRY, "1", NULL, -1, NULL, NULL };
 
     ASSERT_EQ_INT(-EINVAL, call_at(activity_definition, ENTRY_TASK_SUBMITTED, &waiting));
     ASSERT_EQ_INT(-EINVAL, call_at(service_definition, ENTRY_ACTIVITY_STARTED, &waiting));

@@ -45,7 +45,7 @@ static void evaluate_with(long allocations_allowed, const char *call, const char
 {
     cJSON *input = input_json != NULL ? cJSON_Parse(input_json) : NULL;
     cJSON *context = cJSON_Parse(context_json);
-    const struct intrinsic_scope scope = { input, context, random_bytes };
+    const struct intrinsic_scope scope = { input, context, random_bytes, NULL };
     cJSON sentinel = { 0 };
     cJSON *result = &sentinel;
 
@@ -669,7 +669,7 @@ static void test_is_call(void)
 
 static void test_evaluate_rejects_null_arguments(void)
 {
-    const struct intrinsic_scope scope = { NULL, NULL, NULL };
+    const struct intrinsic_scope scope = { NULL, NULL, NULL, NULL };
     cJSON *result = NULL;
     char error[8];
 
@@ -682,7 +682,7 @@ static void test_evaluate_rejects_null_arguments(void)
 static void test_error_is_truncated(void)
 {
     cJSON *input = cJSON_Parse("{}");
-    const struct intrinsic_scope scope = { input, NULL, NULL };
+    const struct intrinsic_scope scope = { input, NULL, NULL, NULL };
     cJSON *result = NULL;
     char error[16];
 
