@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char fallback_input[] = "{\"a\":\"text\",\"n\":3,\"list\":[1,2,2,\"a\",{\"k\":1}],\"obj\":{\"x\":{\"y\":[1,"
-                                     "{\"z\":2}]}},\"people\":[{\"name\":\"A\",\"age\":3},{\"name\":\"B\",\"age\":1}]}";
+static const char fallback_input[] =
+    "{\"a\":\"text\",\"n\":3,\"list\":[1,2,2,\"a\",{\"k\":1}],\"obj\":{\"x\":{\"y\":[1,"
+    "{\"z\":2}]}},\"people\":[{\"name\":\"A\",\"age\":3},{\"name\":\"B\",\"age\":1}]}";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
