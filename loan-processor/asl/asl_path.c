@@ -25,7 +25,6 @@ enum path_segment_kind {
 
 struct path_segment {
     enum path_segment_kind kind;
-    bool deep; /* preceded by "..": applies to the node and every descendant */
     char quote; /* the quote of a bracket member, 0 for a dot member */
     const char *raw_name; /* member name as written (escapes kept), inside the path */
     size_t raw_name_length;
@@ -237,11 +236,6 @@ static int scan_next_segment(const char **cursor, struct path_segment *segment)
 
     if (*position == '\0')
         return 0;
-    segment->deep = position[0] == '.' && position[1] == '.';
-    if (segment->deep && position[2] == '[')
-        position += 2;
-    else if (segment->deep)
-        position++;
     if (*position == '.')
         rc = scan_dot_member(&position, segment);
     else if (*position == '[')
@@ -268,7 +262,7 @@ static int scan_root(const char *path, const char **cursor, bool *is_context_pat
 
 static bool is_definite_segment(const struct path_segment *segment)
 {
-    return !segment->deep && (segment->kind == PATH_SEGMENT_MEMBER || segment->kind == PATH_SEGMENT_INDEX);
+    return segment->kind == PATH_SEGMENT_MEMBER || segment->kind == PATH_SEGMENT_INDEX;
 }
 
 /* Returns 0 and sets *is_definite when every segment scans, -EINVAL otherwise. */
@@ -383,7 +377,6 @@ static int scan_filter_dot_member(const char **cursor, const char *end, struct p
     if (name_end == *cursor + 1)
         return -EINVAL;
     segment->kind = PATH_SEGMENT_MEMBER;
-    segment->deep = false;
     segment->quote = 0;
     segment->raw_name = *cursor + 1;
     segment->raw_name_length = (size_t)(name_end - segment->raw_name);
@@ -402,7 +395,6 @@ static int scan_filter_subject(const char **cursor, const char *end, const cJSON
         return -EINVAL;
     *value = candidate;
     while (position < end && (*position == '.' || *position == '[')) {
-        step.deep = false;
         rc = *position == '.' ? scan_filter_dot_member(&position, end, &step) : scan_bracket(&position, &step);
         if (rc < 0 || position > end || !is_definite_segment(&step))
             return -EINVAL;
@@ -558,7 +550,7 @@ int asl_path_select(const char *path, const cJSON *input, const cJSON *context, 
     return 0;
 }
 
-/* ---- queries: wildcards, slices, filters and ".." gather every match ----------------------------------------- */
+/* ---- queries: wildcards, slices and filters gather every match ----------------------------------------- */
 
 struct match_collector {
     cJSON *matches; /* the array of copies being built */
@@ -637,7 +629,7 @@ static int collect_filtered(struct match_collector *collector, const cJSON *cand
     return collect_matches(collector, candidate, rest);
 }
 
-/* Applies one segment (without its ".." part) to node, then the rest of the path to what it selects. */
+/* Applies one segment to node, then the rest of the path to what it selects. */
 static int apply_segment(struct match_collector *collector, const cJSON *node, const struct path_segment *segment,
                          const char *rest)
 {
@@ -673,23 +665,6 @@ static int apply_segment(struct match_collector *collector, const cJSON *node, c
     return -EINVAL;
 }
 
-/* "..": the segment applies to node and to every node below it, in document order. */
-static int apply_deep_segment(struct match_collector *collector, const cJSON *node,
-                              const struct path_segment *segment, const char *rest)
-{
-    const cJSON *child;
-    int rc = apply_segment(collector, node, segment, rest);
-
-    if (rc < 0 || (!cJSON_IsArray(node) && !cJSON_IsObject(node)))
-        return rc;
-    cJSON_ArrayForEach(child, node)
-    {
-        if ((rc = apply_deep_segment(collector, child, segment, rest)) < 0)
-            return rc;
-    }
-    return 0;
-}
-
 static int collect_matches(struct match_collector *collector, const cJSON *node, const char *cursor)
 {
     struct path_segment segment;
@@ -697,8 +672,6 @@ static int collect_matches(struct match_collector *collector, const cJSON *node,
 
     if (rc <= 0)
         return rc < 0 ? rc : add_match(collector, node);
-    if (segment.deep)
-        return apply_deep_segment(collector, node, &segment, cursor);
     return apply_segment(collector, node, &segment, cursor);
 }
 

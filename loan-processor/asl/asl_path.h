@@ -17,9 +17,8 @@
  *                     filter holds: "@" and a definite relative path, alone
  *                     (present) or compared (== != < <= > >=) with a number,
  *                     a quoted string, true, false or null
- *     ..name ..* ..[] the segment applied to a node and all its descendants
  * Such a path (an "indefinite" one) yields an array of all the matches, [] when
- * nothing matches. Negative indexes and unions ([0,1]) are rejected.
+ * nothing matches. Negative indexes, unions ([0,1]) and ".." are rejected.
  * Inside quotes a backslash escapes a backslash or the enclosing quote only;
  * before any other character it is literal (AWS: $['a\"b'] names a\"b).
  *

@@ -276,10 +276,13 @@ char *interpreter_print_document(const cJSON *document)
 cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document, char *detail,
                                size_t detail_size)
 {
-    const cJSON *selected = NULL;
+    cJSON *selected = NULL;
     if (path->is_null)
         return cJSON_CreateObject();
-    if (asl_path_select(path->path, document, NULL, &selected) < 0) {
+    int rc = asl_path_query(path->path, document, NULL, &selected);
+    if (rc == -ENOMEM)
+        return NULL;
+    if (rc < 0) {
         char *text = interpreter_print_document(document);
         snprintf(detail, detail_size,
                  "Invalid path '%s' for the field '%s': the JSONPath could not be found in the input '%s'", path->path,
@@ -287,7 +290,7 @@ cJSON *interpreter_select_path(const struct state_path *path, const char *field,
         cJSON_free(text);
         return NULL;
     }
-    return cJSON_Duplicate(selected, true);
+    return selected;
 }
 
 cJSON *interpreter_build_context(const struct run *run, const struct state_definition *state, int64_t entered_ms,
