@@ -15,6 +15,7 @@
 #include "activity_arn.h"
 #include "asl_parameters.h"
 #include "asl_path.h"
+#include "intrinsic_functions.h"
 #include "wall_clock.h"
 
 /* Error names of the States. namespace that a definition may list in ErrorEquals. */
@@ -489,6 +490,18 @@ int state_machine_parse_task_fields(const cJSON *state_json, struct state_defini
     return state_machine_parse_retry_and_catch(state_json, state, error, error_size);
 }
 
+/* A Fail state's ErrorPath or CausePath: a reference path or an intrinsic function call. */
+static int parse_fail_path(const cJSON *state_json, const char *where, const char *field, const char **path,
+                           char *error, size_t error_size)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(state_json, field);
+    if (cJSON_IsString(value) && intrinsic_is_call(value->valuestring) && intrinsic_validate(value->valuestring) == 0) {
+        *path = value->valuestring;
+        return 0;
+    }
+    return state_machine_parse_path(state_json, where, field, false, path, error, error_size);
+}
+
 int state_machine_parse_fail_fields(const cJSON *state_json, struct state_definition *state, char *error,
                                     size_t error_size)
 {
@@ -497,12 +510,8 @@ int state_machine_parse_fail_fields(const cJSON *state_json, struct state_defini
     if ((result = state_machine_parse_optional_string(state_json, where, "Error", &state->error, error, error_size)) < 0
         || (result = state_machine_parse_optional_string(state_json, where, "Cause", &state->cause, error, error_size))
                < 0
-        || (result =
-                state_machine_parse_path(state_json, where, "ErrorPath", false, &state->error_path, error, error_size))
-               < 0
-        || (result =
-                state_machine_parse_path(state_json, where, "CausePath", false, &state->cause_path, error, error_size))
-               < 0)
+        || (result = parse_fail_path(state_json, where, "ErrorPath", &state->error_path, error, error_size)) < 0
+        || (result = parse_fail_path(state_json, where, "CausePath", &state->cause_path, error, error_size)) < 0)
         return result;
     if (state->error && state->error_path)
         return state_machine_fail_both_forms(error, error_size, "Error", where);

@@ -23,6 +23,7 @@
 #include "asl_parameters.h"
 #include "asl_path.h"
 #include "choice_rule.h"
+#include "intrinsic_functions.h"
 #include "wall_clock.h"
 
 const char *interpreter_status_name(enum execution_status status)
@@ -74,16 +75,38 @@ int interpreter_step_init(struct interpreter_step *step, long stored_events, int
 
 /* ---- Fail, Wait, Choice, Pass, Succeed ---- */
 
-/* A Fail state's Error or Cause: the fixed text, or the string its Path selects (NULL when neither is set). */
-static int fail_text(const char *fixed, const char *path, const char *field, const cJSON *input, const char **text,
-                     char *detail, size_t detail_size)
+/* An intrinsic call in a Fail state's ErrorPath or CausePath, evaluated on input; *value is the caller's. */
+static int fail_intrinsic(struct run *run, const struct state_definition *state, const char *call,
+                          const cJSON *input, cJSON **value, char *detail, size_t detail_size)
 {
+    cJSON *context = interpreter_build_context(run, state, run->step->history.timestamp_ms, NULL, 0);
+    struct intrinsic_scope scope = interpreter_template_scope(run, input, context);
+    int rc = context ? intrinsic_evaluate(call, &scope, value, detail, detail_size) : -ENOMEM;
+
+    cJSON_Delete(context);
+    return rc;
+}
+
+/*
+ * A Fail state's Error or Cause: the fixed text, or the string its Path (a path or an intrinsic call) gives
+ * (NULL when neither is set). *owned keeps a computed value alive until the text is used (cJSON_Delete it).
+ */
+static int fail_text(struct run *run, const struct state_definition *state, const char *fixed, const char *path,
+                     const char *field, const cJSON *input, const char **text, cJSON **owned, char *detail,
+                     size_t detail_size)
+{
+    const cJSON *value;
     *text = fixed;
     if (!path)
         return 0;
-    const cJSON *value = interpreter_select_field(path, field, input, detail, detail_size);
-    if (!value)
+    if (intrinsic_is_call(path)) {
+        int rc = fail_intrinsic(run, state, path, input, owned, detail, detail_size);
+        if (rc < 0)
+            return rc;
+        value = *owned;
+    } else if (!(value = interpreter_select_field(path, field, input, detail, detail_size))) {
         return -EINVAL;
+    }
     if (!cJSON_IsString(value)) {
         snprintf(detail, detail_size, "The value selected by '%s' for the field '%s' must be a string", path, field);
         return -EINVAL;
@@ -97,10 +120,19 @@ static int enter_fail(struct run *run, const struct state_definition *state, str
 {
     char detail[4096] = "";
     const char *error = NULL, *cause = NULL;
-    if (fail_text(state->error, state->error_path, "ErrorPath", input, &error, detail, sizeof(detail)) < 0
-        || fail_text(state->cause, state->cause_path, "CausePath", input, &cause, detail, sizeof(detail)) < 0)
-        return interpreter_fail_runtime(run->step, state->name, entered, detail);
-    return interpreter_end_failed(run->step, error, cause);
+    cJSON *error_value = NULL, *cause_value = NULL;
+    int rc = fail_text(run, state, state->error, state->error_path, "ErrorPath", input, &error, &error_value, detail,
+                       sizeof(detail));
+    if (rc == 0)
+        rc = fail_text(run, state, state->cause, state->cause_path, "CausePath", input, &cause, &cause_value, detail,
+                       sizeof(detail));
+    if (rc == 0)
+        rc = interpreter_end_failed(run->step, error, cause);
+    else if (rc != -ENOMEM)
+        rc = interpreter_fail_state(run->step, interpreter_template_error(rc), state->name, entered, detail);
+    cJSON_Delete(error_value);
+    cJSON_Delete(cause_value);
+    return rc;
 }
 
 /* How long a Wait state waits from now (ms, may be <= 0); -EINVAL with detail on a runtime error. */
