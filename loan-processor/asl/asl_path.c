@@ -25,7 +25,7 @@ enum path_segment_kind {
 
 struct path_segment {
     enum path_segment_kind kind;
-    char quote; /* the quote of a bracket member, 0 for a dot member */
+    char quote;           /* the quote of a bracket member, 0 for a dot member */
     const char *raw_name; /* member name as written (escapes kept), inside the path */
     size_t raw_name_length;
     size_t array_index;
@@ -358,7 +358,14 @@ static cJSON *find_child(const cJSON *node, const struct path_segment *segment)
 
 /* ---- filters: "@<relative path>" alone (presence) or compared with a literal --------------------- */
 
-enum filter_operator { FILTER_EQUAL, FILTER_NOT_EQUAL, FILTER_LESS, FILTER_LESS_EQUAL, FILTER_GREATER, FILTER_GREATER_EQUAL };
+enum filter_operator {
+    FILTER_EQUAL,
+    FILTER_NOT_EQUAL,
+    FILTER_LESS,
+    FILTER_LESS_EQUAL,
+    FILTER_GREATER,
+    FILTER_GREATER_EQUAL
+};
 
 static const char *skip_spaces(const char *position, const char *end)
 {
@@ -409,7 +416,7 @@ static int scan_filter_operator(const char **cursor, const char *end, enum filte
     static const struct {
         const char *text;
         enum filter_operator filter_operator;
-    } operators[] = { { "==", FILTER_EQUAL },      { "!=", FILTER_NOT_EQUAL }, { "<=", FILTER_LESS_EQUAL },
+    } operators[] = { { "==", FILTER_EQUAL },         { "!=", FILTER_NOT_EQUAL }, { "<=", FILTER_LESS_EQUAL },
                       { ">=", FILTER_GREATER_EQUAL }, { "<", FILTER_LESS },       { ">", FILTER_GREATER } };
     size_t index;
 
@@ -467,9 +474,9 @@ static int compare_with_literal(const char **cursor, const char *end, const cJSO
     if (*position == '\'' || *position == '"') {
         if (scan_quoted_member(&position, &literal) < 0 || position > end)
             return -EINVAL;
-        *matches = cJSON_IsString(value) ? ordering_holds(compare_member_name(value->valuestring, &literal),
-                                                          filter_operator)
-                                         : unordered_holds(false, filter_operator);
+        *matches = cJSON_IsString(value)
+                       ? ordering_holds(compare_member_name(value->valuestring, &literal), filter_operator)
+                       : unordered_holds(false, filter_operator);
     } else if (keyword_at(position, end, "true") || keyword_at(position, end, "false")) {
         bool expected = *position == 't';
         position += expected ? 4 : 5;
@@ -511,6 +518,7 @@ static int evaluate_filter(const struct path_segment *segment, const cJSON *cand
     position = skip_spaces(position, end);
     if (position >= end || compare_with_literal(&position, end, value, filter_operator, matches) < 0)
         return -EINVAL;
+    *matches = *matches && value != NULL; /* an element without the field never matches */
     return skip_spaces(position, end) == end ? 0 : -EINVAL;
 }
 
@@ -553,7 +561,7 @@ int asl_path_select(const char *path, const cJSON *input, const cJSON *context, 
 /* ---- queries: wildcards, slices and filters gather every match ----------------------------------------- */
 
 struct match_collector {
-    cJSON *matches; /* the array of copies being built */
+    cJSON *matches;     /* the array of copies being built */
     size_t node_budget; /* nodes that may still be copied */
 };
 
