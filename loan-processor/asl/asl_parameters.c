@@ -137,8 +137,8 @@ static size_t selected_size(const cJSON *node, size_t cap)
  */
 static int count_selected(struct evaluation_scope *scope, const cJSON *value)
 {
-    scope->built += value != NULL ? selected_size(value, ASL_PARAMETERS_MAX_BYTES - scope->built)
-                                  : ASL_PARAMETERS_MAX_BYTES + 1;
+    scope->built +=
+        value != NULL ? selected_size(value, ASL_PARAMETERS_MAX_BYTES - scope->built) : ASL_PARAMETERS_MAX_BYTES + 1;
     if (scope->built <= ASL_PARAMETERS_MAX_BYTES)
         return 0;
     write_error(scope->error, scope->error_size, "The values selected exceed the maximum of %d bytes",

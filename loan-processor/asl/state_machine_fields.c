@@ -157,14 +157,13 @@ int state_machine_parse_path(const cJSON *object, const char *where, const char 
     return 0;
 }
 
-/* InputPath and OutputPath may use wildcards, slices and filters; ResultPath stays a reference path. */
-static int parse_query_path(const cJSON *object, const char *where, const char *field, const char **path,
-                            char *error, size_t error_size)
+int state_machine_parse_query_path(const cJSON *object, const char *where, const char *field, bool context_allowed,
+                                   const char **path, char *error, size_t error_size)
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(object, field);
     if (!cJSON_IsString(value) || asl_path_validate(value->valuestring) == 0
         || asl_path_validate_query(value->valuestring) < 0 || strncmp(value->valuestring, "$$", 2) == 0)
-        return state_machine_parse_path(object, where, field, false, path, error, error_size);
+        return state_machine_parse_path(object, where, field, context_allowed, path, error, error_size);
     *path = value->valuestring;
     return 0;
 }
@@ -179,7 +178,7 @@ int state_machine_parse_path_field(const cJSON *state_json, const char *where, c
         return 0;
     int result = strcmp(field, "ResultPath") == 0
                      ? state_machine_parse_path(state_json, where, field, false, &given, error, error_size)
-                     : parse_query_path(state_json, where, field, &given, error, error_size);
+                     : state_machine_parse_query_path(state_json, where, field, false, &given, error, error_size);
     if (given)
         path->path = given;
     return result;

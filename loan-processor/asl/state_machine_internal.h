@@ -61,6 +61,16 @@ __attribute__((warn_unused_result)) int state_machine_parse_path_field(const cJS
                                                                        char *error, size_t error_size);
 
 /*
+ * Like state_machine_parse_path, but the path may also be an indefinite query
+ * path of the input (wildcards, slices, filters: see asl_path.h), as AWS
+ * accepts in InputPath, OutputPath and ItemsPath.
+ */
+__attribute__((warn_unused_result)) int state_machine_parse_query_path(const cJSON *object, const char *where,
+                                                                       const char *field, bool context_allowed,
+                                                                       const char **path, char *error,
+                                                                       size_t error_size);
+
+/*
  * An optional path-valued field (e.g. TimeoutSecondsPath) into *path (NULL
  * when absent): a reference path into the input, which reads the context
  * object ($$) only when context_allowed.

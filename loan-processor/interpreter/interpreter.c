@@ -76,8 +76,8 @@ int interpreter_step_init(struct interpreter_step *step, long stored_events, int
 /* ---- Fail, Wait, Choice, Pass, Succeed ---- */
 
 /* An intrinsic call in a Fail state's ErrorPath or CausePath, evaluated on input; *value is the caller's. */
-static int fail_intrinsic(struct run *run, const struct state_definition *state, const char *call,
-                          const cJSON *input, cJSON **value, char *detail, size_t detail_size)
+static int fail_intrinsic(struct run *run, const struct state_definition *state, const char *call, const cJSON *input,
+                          cJSON **value, char *detail, size_t detail_size)
 {
     cJSON *context = interpreter_build_context(run, state, run->step->history.timestamp_ms, NULL, 0);
     struct intrinsic_scope scope = interpreter_template_scope(run, input, context);
