@@ -156,6 +156,7 @@ static int scan_index_or_slice(const char **cursor, struct path_segment *segment
         }
     }
     segment->kind = PATH_SEGMENT_SLICE;
+    memset(segment->slice_given, 0, sizeof(segment->slice_given));
     for (bound = 0; bound < 3; bound++) {
         segment->slice_given[bound] = *position != ':' && *position != ']';
         if (segment->slice_given[bound] && scan_signed_number(&position, &segment->slice_bound[bound]) < 0)
@@ -166,8 +167,6 @@ static int scan_index_or_slice(const char **cursor, struct path_segment *segment
     }
     if (bound == 0 || bound == 3 || (segment->slice_given[2] && segment->slice_bound[2] <= 0))
         return -EINVAL;
-    if (bound == 1)
-        segment->slice_given[2] = false;
     *cursor = position;
     return 0;
 }
