@@ -178,7 +178,7 @@ int state_machine_parse_path_field(const cJSON *state_json, const char *where, c
         return 0;
     int result = strcmp(field, "ResultPath") == 0
                      ? state_machine_parse_path(state_json, where, field, false, &given, error, error_size)
-                     : state_machine_parse_query_path(state_json, where, field, false, &given, error, error_size);
+                     : state_machine_parse_query_path(state_json, where, field, true, &given, error, error_size);
     if (given)
         path->path = given;
     return result;

@@ -175,7 +175,8 @@ static int enter_wait(struct run *run, const struct state_definition *state, str
 {
     char detail[4096] = "";
     int64_t delay_ms = 0;
-    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, sizeof(detail));
+    cJSON *effective = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->input_path,
+                                               "InputPath", input, detail, sizeof(detail));
     int result = effective ? wait_delay(state, effective, run->environment->now_ms, &delay_ms, detail, sizeof(detail))
                            : (detail[0] ? -EINVAL : -ENOMEM);
     cJSON_Delete(effective);
@@ -187,7 +188,8 @@ static int enter_wait(struct run *run, const struct state_definition *state, str
         run->step->delay_ms = delay_ms < MAX_DELAY_MS ? delay_ms : MAX_DELAY_MS;
         return interpreter_rest_at(run, state, entered, run->step->history.timestamp_ms, input_text, RESTING_WAIT);
     }
-    *output = interpreter_pass_through_output(state, input, detail, sizeof(detail));
+    *output = interpreter_pass_through_output(run, state, run->step->history.timestamp_ms, input, detail,
+                                              sizeof(detail));
     if (!*output)
         return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
     return 0;
@@ -197,7 +199,8 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
                         const cJSON *input, cJSON **output, const char **next)
 {
     char detail[4096] = "";
-    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, sizeof(detail));
+    cJSON *effective = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->input_path,
+                                               "InputPath", input, detail, sizeof(detail));
     if (!effective)
         return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
     cJSON *context = interpreter_build_context(run, state, run->step->history.timestamp_ms, NULL, 0);
@@ -205,7 +208,8 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
         context ? choice_state_evaluate(state->choice, effective, context, next, detail, sizeof(detail)) : -ENOMEM;
     cJSON_Delete(context);
     if (result == 0 && *next) {
-        *output = interpreter_select_path(&state->output_path, "OutputPath", effective, detail, sizeof(detail));
+        *output = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->output_path,
+                                          "OutputPath", effective, detail, sizeof(detail));
         if (!*output)
             result = detail[0] ? -EINVAL : -ENOMEM;
     }
@@ -229,7 +233,8 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
 static cJSON *pass_output(struct run *run, const struct state_definition *state, const cJSON *input, const char **error,
                           char *detail, size_t detail_size)
 {
-    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, detail_size);
+    cJSON *effective = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->input_path,
+                                               "InputPath", input, detail, detail_size);
     cJSON *result = NULL;
     if (!effective)
         return NULL;
@@ -248,7 +253,8 @@ static cJSON *pass_output(struct run *run, const struct state_definition *state,
     cJSON_Delete(effective);
     if (!result)
         return NULL;
-    return interpreter_process_result(state, input, result, detail, detail_size);
+    return interpreter_process_result(run, state, run->step->history.timestamp_ms, input, result, detail,
+                                      detail_size);
 }
 
 /*
@@ -278,7 +284,8 @@ static int enter_state(struct run *run, const struct state_definition *state, st
         break;
     case STATE_SUCCEED:
         *next = NULL;
-        *output = interpreter_pass_through_output(state, input, detail, sizeof(detail));
+        *output = interpreter_pass_through_output(run, state, run->step->history.timestamp_ms, input, detail,
+                                                  sizeof(detail));
         break;
     case STATE_PARALLEL:
     case STATE_MAP:
@@ -555,7 +562,9 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
     cJSON *selected =
         task_result ? select_result(&run, state, position, task_result, &error, detail, sizeof(detail)) : NULL;
     cJSON *state_output =
-        selected ? interpreter_process_result(state, state_input, selected, detail, sizeof(detail)) : NULL;
+        selected ? interpreter_process_result(&run, state, position->state_entered_ms, state_input, selected, detail,
+                                              sizeof(detail))
+                 : NULL;
     cJSON_Delete(state_input);
     if (!state_output && strcmp(error, "States.DataLimitExceeded") == 0)
         return interpreter_fail_data_limit(step, state);
@@ -701,7 +710,9 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
         return -EINVAL;
     char detail[4096] = "";
     cJSON *input = interpreter_parse_stored(position->state_input);
-    cJSON *output = input ? interpreter_pass_through_output(wait, input, detail, sizeof(detail)) : NULL;
+    cJSON *output = input ? interpreter_pass_through_output(&run, wait, position->state_entered_ms, input, detail,
+                                                            sizeof(detail))
+                          : NULL;
     cJSON_Delete(input);
     if (!output)
         return detail[0] ? interpreter_fail_runtime(step, wait->name, position->state_entered, detail) : -ENOMEM;

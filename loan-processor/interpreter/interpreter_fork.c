@@ -350,7 +350,8 @@ static int prepare_fork(struct fork *fork, char *detail, size_t detail_size)
     fork->input = interpreter_parse_stored(fork->input_text);
     if (!fork->input)
         return -ENOMEM;
-    fork->effective = interpreter_select_path(&state->input_path, "InputPath", fork->input, detail, detail_size);
+    fork->effective = interpreter_select_path(fork->run, state, fork->entered_ms, &state->input_path, "InputPath",
+                                              fork->input, detail, detail_size);
     if (!fork->effective)
         return detail[0] ? -EINVAL : -ENOMEM;
     int result = 0;
@@ -760,7 +761,9 @@ static int join_fork(struct fork *fork, cJSON **output)
     if (before.batch_index > 0)
         history_set_previous(&step->history, before);
     cJSON *result = joined_result(fork, &error, detail, sizeof(detail));
-    *output = result ? interpreter_process_result(fork->state, fork->input, result, detail, sizeof(detail)) : NULL;
+    *output = result ? interpreter_process_result(fork->run, fork->state, fork->entered_ms, fork->input, result, detail,
+                                                  sizeof(detail))
+                     : NULL;
     if (*output)
         return 0;
     if (strcmp(error, "States.DataLimitExceeded") == 0)

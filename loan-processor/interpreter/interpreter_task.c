@@ -128,7 +128,8 @@ static int build_task_request(struct run *run, const struct state_definition *st
                               const cJSON *input, long retry_count, char *detail, size_t detail_size)
 {
     struct task_request *task = &run->step->task;
-    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, detail, detail_size);
+    cJSON *effective =
+        interpreter_select_path(run, state, entered_ms, &state->input_path, "InputPath", input, detail, detail_size);
     if (!effective)
         return detail[0] ? -EINVAL : -ENOMEM;
     int result = -ENOMEM;

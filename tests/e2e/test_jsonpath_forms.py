@@ -3,7 +3,7 @@
 Wildcards ([*], .*), slices ([1:], [:1], [1:5], [::2]) and filters ([?(@.status == 0)]) in Parameters and
 ResultSelector values, InputPath, OutputPath and a Map's ItemsPath: such a path yields an array of its matches, []
 when nothing matches (even when the input lacks the field), as AWS's recorded histories show. ResultPath stays a
-reference path. A Fail state's ErrorPath and CausePath may be intrinsic function calls, and a backslash inside a
+reference path. InputPath and OutputPath may read the context object ($$). A Fail state's ErrorPath and CausePath may be intrinsic function calls, and a backslash inside a
 bracket member's quotes escapes only a backslash or that quote ($['Test\\""Name"'] names Test\\""Name").
 """
 
@@ -52,6 +52,12 @@ MACHINES = {
         "Fail": {"Type": "Fail", "ErrorPath": "States.Format('{}', $.Error)",
                  "CausePath": "States.Format('This is a custom error message for {}, caused by {}.', $.Error, "
                               "$.Cause)"}}},
+    "ContextPaths": {"StartAt": "FromContext", "States": {
+        "FromContext": {"Type": "Pass", "InputPath": "$$.Execution.Input", "Parameters": {"copy.$": "$.items[0]"},
+                        "Next": "Name"},
+        "Name": {"Type": "Pass", "OutputPath": "$$.State", "Next": "Whole"},
+        "Whole": {"Type": "Wait", "Seconds": 0, "InputPath": "$$", "OutputPath": "$.StateMachine.Name",
+                  "End": True}}},
     "Escapes": {"StartAt": "Read", "States": {
         "Read": {"Type": "Pass", "Parameters": {"value.$": "$['Test\\\"\"Name\"']", "quote.$": "$['it\\'s']"},
                  "End": True}}},
@@ -134,6 +140,15 @@ class JsonPathForms(harness.StackTestCase):
         self.assertEqual(("FAILED", "States.Runtime"), (done["status"], done["error"]))
         self.assertIn("The JsonPath argument for the field '$.Cause' could not be found", done["cause"])
 
+    def test_context_object_in_input_path_and_output_path(self):
+        arn, done = self.run_machine("ContextPaths", {"items": ITEMS})
+        self.assertEqual(("SUCCEEDED", "ContextPaths"), (done["status"], json.loads(done["output"])), done)
+        events = self.history(self.loan, arn)
+        exited = [json.loads(e["stateExitedEventDetails"]["output"]) for e in events if "stateExitedEventDetails" in e]
+        self.assertEqual({"copy": ITEMS[0]}, exited[0])
+        self.assertEqual("Name", exited[1]["Name"])
+        self.assertRegex(exited[1]["EnteredTime"], r"^\d{4}-\d\d-\d\dT")
+
     def test_escaped_quotes_in_bracket_notation(self):
         _, done = self.run_machine("Escapes", {"Test\\\"\"Name\"": "Value\"\\", "it's": 1})
         self.assertEqual("SUCCEEDED", done["status"], done)
@@ -144,6 +159,8 @@ class JsonPathForms(harness.StackTestCase):
         cases = [
             (pass_with(ResultPath="$.a[*]"), "ResultPath", "/States/P/ResultPath"),
             (pass_with(ResultPath="$.a[1:]"), "ResultPath", "/States/P/ResultPath"),
+            (pass_with(ResultPath="$$.Execution"), "ResultPath", "/States/P/ResultPath"),
+            (pass_with(InputPath="$$.Execution[*]"), "InputPath", "/States/P/InputPath"),
             (pass_with(InputPath="$..a"), "InputPath", "/States/P/InputPath"),
             (pass_with(OutputPath="$.a[?(@.b ==)]"), "OutputPath", "/States/P/OutputPath"),
         ]
