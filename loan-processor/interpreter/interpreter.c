@@ -188,8 +188,8 @@ static int enter_wait(struct run *run, const struct state_definition *state, str
         run->step->delay_ms = delay_ms < MAX_DELAY_MS ? delay_ms : MAX_DELAY_MS;
         return interpreter_rest_at(run, state, entered, run->step->history.timestamp_ms, input_text, RESTING_WAIT);
     }
-    *output = interpreter_pass_through_output(run, state, run->step->history.timestamp_ms, input, detail,
-                                              sizeof(detail));
+    *output =
+        interpreter_pass_through_output(run, state, run->step->history.timestamp_ms, input, detail, sizeof(detail));
     if (!*output)
         return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
     return 0;
@@ -253,8 +253,7 @@ static cJSON *pass_output(struct run *run, const struct state_definition *state,
     cJSON_Delete(effective);
     if (!result)
         return NULL;
-    return interpreter_process_result(run, state, run->step->history.timestamp_ms, input, result, detail,
-                                      detail_size);
+    return interpreter_process_result(run, state, run->step->history.timestamp_ms, input, result, detail, detail_size);
 }
 
 /*
@@ -284,8 +283,8 @@ static int enter_state(struct run *run, const struct state_definition *state, st
         break;
     case STATE_SUCCEED:
         *next = NULL;
-        *output = interpreter_pass_through_output(run, state, run->step->history.timestamp_ms, input, detail,
-                                                  sizeof(detail));
+        *output =
+            interpreter_pass_through_output(run, state, run->step->history.timestamp_ms, input, detail, sizeof(detail));
         break;
     case STATE_PARALLEL:
     case STATE_MAP:
@@ -561,10 +560,9 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
     cJSON *task_result = state_input ? cJSON_Parse(output) : NULL;
     cJSON *selected =
         task_result ? select_result(&run, state, position, task_result, &error, detail, sizeof(detail)) : NULL;
-    cJSON *state_output =
-        selected ? interpreter_process_result(&run, state, position->state_entered_ms, state_input, selected, detail,
-                                              sizeof(detail))
-                 : NULL;
+    cJSON *state_output = selected ? interpreter_process_result(&run, state, position->state_entered_ms, state_input,
+                                                                selected, detail, sizeof(detail))
+                                   : NULL;
     cJSON_Delete(state_input);
     if (!state_output && strcmp(error, "States.DataLimitExceeded") == 0)
         return interpreter_fail_data_limit(step, state);
@@ -710,9 +708,9 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
         return -EINVAL;
     char detail[4096] = "";
     cJSON *input = interpreter_parse_stored(position->state_input);
-    cJSON *output = input ? interpreter_pass_through_output(&run, wait, position->state_entered_ms, input, detail,
-                                                            sizeof(detail))
-                          : NULL;
+    cJSON *output =
+        input ? interpreter_pass_through_output(&run, wait, position->state_entered_ms, input, detail, sizeof(detail))
+              : NULL;
     cJSON_Delete(input);
     if (!output)
         return detail[0] ? interpreter_fail_runtime(step, wait->name, position->state_entered, detail) : -ENOMEM;

@@ -280,8 +280,8 @@ cJSON *interpreter_select_path(const struct run *run, const struct state_definit
     cJSON *selected = NULL;
     if (path->is_null)
         return cJSON_CreateObject();
-    cJSON *context = strncmp(path->path, "$$", 2) == 0 ? interpreter_build_context(run, state, entered_ms, NULL, 0)
-                                                       : NULL;
+    cJSON *context =
+        strncmp(path->path, "$$", 2) == 0 ? interpreter_build_context(run, state, entered_ms, NULL, 0) : NULL;
     int rc = context || strncmp(path->path, "$$", 2) != 0 ? asl_path_query(path->path, document, context, &selected)
                                                           : -ENOMEM;
     cJSON_Delete(context);
@@ -417,14 +417,14 @@ cJSON *interpreter_process_result(const struct run *run, const struct state_defi
     cJSON *document = interpreter_place_result(&state->result_path, state_input, result, detail, detail_size);
     if (!document)
         return NULL;
-    cJSON *output = interpreter_select_path(run, state, entered_ms, &state->output_path, "OutputPath", document,
-                                            detail, detail_size);
+    cJSON *output = interpreter_select_path(run, state, entered_ms, &state->output_path, "OutputPath", document, detail,
+                                            detail_size);
     cJSON_Delete(document);
     return output;
 }
 
-cJSON *interpreter_pass_through_output(const struct run *run, const struct state_definition *state,
-                                       int64_t entered_ms, const cJSON *input, char *detail, size_t detail_size)
+cJSON *interpreter_pass_through_output(const struct run *run, const struct state_definition *state, int64_t entered_ms,
+                                       const cJSON *input, char *detail, size_t detail_size)
 {
     cJSON *effective =
         interpreter_select_path(run, state, entered_ms, &state->input_path, "InputPath", input, detail, detail_size);

@@ -236,8 +236,8 @@ cJSON *interpreter_process_result(const struct run *run, const struct state_defi
                                   const cJSON *state_input, cJSON *result, char *detail, size_t detail_size);
 
 /* InputPath then OutputPath, for states that pass their input on (Succeed, Wait, Choice). */
-cJSON *interpreter_pass_through_output(const struct run *run, const struct state_definition *state,
-                                       int64_t entered_ms, const cJSON *input, char *detail, size_t detail_size);
+cJSON *interpreter_pass_through_output(const struct run *run, const struct state_definition *state, int64_t entered_ms,
+                                       const cJSON *input, char *detail, size_t detail_size);
 
 /*
  * Selects what path points to in input for field (e.g. SecondsPath).
