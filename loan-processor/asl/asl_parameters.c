@@ -61,7 +61,7 @@ static bool is_valid_dynamic_value(const cJSON *value)
         return false;
     if (intrinsic_is_call(value->valuestring))
         return intrinsic_validate(value->valuestring) == 0;
-    return asl_path_validate_reference(value->valuestring) == 0;
+    return asl_path_validate_reference(value->valuestring) == 0 || asl_path_validate_query(value->valuestring) == 0;
 }
 
 /* ---- validation -------------------------------------------------------- */
@@ -131,10 +131,14 @@ static size_t selected_size(const cJSON *node, size_t cap)
     return size;
 }
 
-/* Counts a selected value against ASL_PARAMETERS_MAX_BYTES: -E2BIG (error written) once the total passes it. */
+/*
+ * Counts a selected value against ASL_PARAMETERS_MAX_BYTES: -E2BIG (error written) once the total passes it;
+ * NULL stands for a selection too big to build at all.
+ */
 static int count_selected(struct evaluation_scope *scope, const cJSON *value)
 {
-    scope->built += selected_size(value, ASL_PARAMETERS_MAX_BYTES - scope->built);
+    scope->built +=
+        value != NULL ? selected_size(value, ASL_PARAMETERS_MAX_BYTES - scope->built) : ASL_PARAMETERS_MAX_BYTES + 1;
     if (scope->built <= ASL_PARAMETERS_MAX_BYTES)
         return 0;
     write_error(scope->error, scope->error_size, "The values selected exceed the maximum of %d bytes",
@@ -174,22 +178,28 @@ static int write_path_not_found_error(const char *field_key, const char *path, c
 static int evaluate_path(const char *field_key, const char *path, struct evaluation_scope *scope, cJSON **evaluated)
 {
     const cJSON *selected = NULL;
-    cJSON *copy;
-    int rc =
-        asl_path_select_in(path, scope->values->input, scope->values->context, scope->values->variables, &selected);
+    cJSON *copy = NULL;
+    /* a variable's path is a reference path; any other may be a query (wildcards, slices, filters) */
+    int rc = asl_path_is_variable(path) ? asl_path_select_in(path, scope->values->input, scope->values->context,
+                                                             scope->values->variables, &selected)
+                                        : asl_path_query(path, scope->values->input, scope->values->context, &copy);
+    if (rc == 0 && selected && !(copy = cJSON_Duplicate(selected, true)))
+        rc = -ENOMEM;
 
     if (rc == -ENOENT)
         return write_path_not_found_error(field_key, path, scope);
+    if (rc == -E2BIG)
+        return count_selected(scope, NULL);
     if (rc < 0) {
-        write_invalid_field_error(scope->error, scope->error_size, field_key);
+        if (rc != -ENOMEM)
+            write_invalid_field_error(scope->error, scope->error_size, field_key);
         return rc;
     }
-    rc = count_selected(scope, selected);
-    if (rc < 0)
+    rc = count_selected(scope, copy);
+    if (rc < 0) {
+        cJSON_Delete(copy);
         return rc;
-    copy = cJSON_Duplicate(selected, true);
-    if (copy == NULL)
-        return -ENOMEM;
+    }
     *evaluated = copy;
     return 0;
 }

@@ -13,19 +13,31 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum path_segment_kind {
     PATH_SEGMENT_MEMBER,
     PATH_SEGMENT_INDEX,
+    PATH_SEGMENT_WILDCARD,
+    PATH_SEGMENT_SLICE,
+    PATH_SEGMENT_FILTER,
 };
 
 struct path_segment {
     enum path_segment_kind kind;
+    char quote;           /* the quote of a bracket member, 0 for a dot member */
     const char *raw_name; /* member name as written (escapes kept), inside the path */
     size_t raw_name_length;
     size_t array_index;
+    long slice_bound[3]; /* start, end, step */
+    bool slice_given[3];
+    const char *filter; /* the expression between "[?(" and ")]" */
+    size_t filter_length;
 };
+
+static int scan_next_segment(const char **cursor, struct path_segment *segment);
+static int evaluate_filter(const struct path_segment *segment, const cJSON *candidate, bool *matches);
 
 /* ---- scanning ---------------------------------------------------------- */
 
@@ -46,6 +58,12 @@ static int scan_dot_member(const char **cursor, struct path_segment *segment)
     const char *name_start = *cursor + 1;
     const char *name_end = name_start;
 
+    segment->quote = 0;
+    if (*name_start == '*') {
+        segment->kind = PATH_SEGMENT_WILDCARD;
+        *cursor = name_start + 1;
+        return 0;
+    }
     while (is_dot_member_character((unsigned char)*name_end))
         name_end++;
     if (name_end == name_start)
@@ -74,6 +92,7 @@ static int scan_quoted_member(const char **cursor, struct path_segment *segment)
     }
 
     segment->kind = PATH_SEGMENT_MEMBER;
+    segment->quote = quote;
     segment->raw_name = name_start;
     segment->raw_name_length = (size_t)(position - name_start);
     *cursor = position + 1;
@@ -101,6 +120,88 @@ static int scan_array_index(const char **cursor, struct path_segment *segment)
     return 0;
 }
 
+/* An optionally signed decimal number of at most 9 digits; *cursor is left past it. */
+static int scan_signed_number(const char **cursor, long *value)
+{
+    const char *position = *cursor;
+    bool negative = *position == '-';
+    long magnitude = 0;
+    int digits = 0;
+
+    if (negative)
+        position++;
+    while (is_decimal_digit(*position) && digits < 10) {
+        magnitude = magnitude * 10 + (*position++ - '0');
+        digits++;
+    }
+    if (digits == 0 || digits > 9)
+        return -EINVAL;
+    *value = negative ? -magnitude : magnitude;
+    *cursor = position;
+    return 0;
+}
+
+/* "[7]" (an index) or "[start:end]", "[start:end:step]" with every bound optional and possibly negative. */
+static int scan_index_or_slice(const char **cursor, struct path_segment *segment)
+{
+    const char *position = *cursor;
+    int bound;
+
+    if (is_decimal_digit(*position)) {
+        const char *after_index = position;
+        if (scan_array_index(&after_index, segment) < 0)
+            return -EINVAL;
+        if (*after_index == ']') {
+            *cursor = after_index;
+            return 0;
+        }
+    }
+    segment->kind = PATH_SEGMENT_SLICE;
+    memset(segment->slice_given, 0, sizeof(segment->slice_given));
+    for (bound = 0; bound < 3; bound++) {
+        segment->slice_given[bound] = *position != ':' && *position != ']';
+        if (segment->slice_given[bound] && scan_signed_number(&position, &segment->slice_bound[bound]) < 0)
+            return -EINVAL;
+        if (*position != ':')
+            break;
+        position++;
+    }
+    if (bound == 0 || bound == 3 || (segment->slice_given[2] && segment->slice_bound[2] <= 0))
+        return -EINVAL;
+    *cursor = position;
+    return 0;
+}
+
+/* *cursor points at the "?" of "[?(expression)]"; on success it points at the "]". */
+static int scan_filter(const char **cursor, struct path_segment *segment)
+{
+    const char *position = *cursor + 1;
+    char quote = 0;
+    bool matches;
+
+    if (*position != '(')
+        return -EINVAL;
+    segment->filter = ++position;
+    for (; *position != '\0'; position++) {
+        if (quote != 0 && *position == '\\' && position[1] != '\0')
+            position++;
+        else if (quote != 0 && *position == quote)
+            quote = 0;
+        else if (quote == 0 && (*position == '\'' || *position == '"'))
+            quote = *position;
+        else if (quote == 0 && *position == ')' && position[1] == ']')
+            break;
+    }
+    if (*position == '\0')
+        return -EINVAL;
+    segment->kind = PATH_SEGMENT_FILTER;
+    segment->filter_length = (size_t)(position - segment->filter);
+    if (evaluate_filter(segment, NULL, &matches) < 0)
+        return -EINVAL;
+    *cursor = position + 1;
+    return 0;
+}
+
 static int scan_bracket(const char **cursor, struct path_segment *segment)
 {
     const char *position = *cursor + 1;
@@ -108,8 +209,14 @@ static int scan_bracket(const char **cursor, struct path_segment *segment)
 
     if (*position == '\'' || *position == '"')
         rc = scan_quoted_member(&position, segment);
-    else if (is_decimal_digit(*position))
-        rc = scan_array_index(&position, segment);
+    else if (*position == '*') {
+        segment->kind = PATH_SEGMENT_WILDCARD;
+        position++;
+        rc = 0;
+    } else if (*position == '?')
+        rc = scan_filter(&position, segment);
+    else if (is_decimal_digit(*position) || *position == ':' || *position == '-')
+        rc = scan_index_or_slice(&position, segment);
     else
         rc = -EINVAL;
     if (rc < 0)
@@ -184,32 +291,51 @@ static int scan_root(const char *path, const char **cursor, bool *is_context_pat
     return rc < 0 ? rc : variable != NULL ? -EINVAL : 0;
 }
 
-static int check_segments(const char *cursor)
+static bool is_definite_segment(const struct path_segment *segment)
+{
+    return segment->kind == PATH_SEGMENT_MEMBER || segment->kind == PATH_SEGMENT_INDEX;
+}
+
+/* Returns 0 and sets *is_definite when every segment scans, -EINVAL otherwise. */
+static int check_segments(const char *cursor, bool *is_definite)
 {
     struct path_segment segment;
     int rc;
 
+    *is_definite = true;
     while ((rc = scan_next_segment(&cursor, &segment)) > 0)
-        continue;
+        *is_definite = *is_definite && is_definite_segment(&segment);
     return rc;
 }
 
 /* ---- member names ------------------------------------------------------ */
 
-static bool member_name_equals(const char *key, const struct path_segment *segment)
+/* Inside quotes a backslash escapes only a backslash or the enclosing quote; elsewhere it is literal. */
+static bool is_escape(const struct path_segment *segment, const char *raw)
+{
+    return raw[0] == '\\' && (raw[1] == '\\' || raw[1] == segment->quote);
+}
+
+/* Compares `key` with the (unescaped) member name of `segment`, like strcmp. */
+static int compare_member_name(const char *key, const struct path_segment *segment)
 {
     const char *raw = segment->raw_name;
     const char *raw_end = raw + segment->raw_name_length;
 
     while (raw < raw_end) {
-        if (*raw == '\\')
+        if (is_escape(segment, raw))
             raw++;
         if (*key != *raw)
-            return false;
+            return (unsigned char)*key - (unsigned char)*raw;
         key++;
         raw++;
     }
-    return *key == '\0';
+    return *key == '\0' ? 0 : 1;
+}
+
+static bool member_name_equals(const char *key, const struct path_segment *segment)
+{
+    return compare_member_name(key, segment) == 0;
 }
 
 /* Returns a NUL-terminated, unescaped copy of the member name (cJSON_free it), or NULL. */
@@ -223,7 +349,7 @@ static char *copy_member_name(const struct path_segment *segment)
     if (name == NULL)
         return NULL;
     while (raw < raw_end) {
-        if (*raw == '\\')
+        if (is_escape(segment, raw))
             raw++;
         *output++ = *raw++;
     }
@@ -261,6 +387,172 @@ static cJSON *find_child(const cJSON *node, const struct path_segment *segment)
     return find_object_member(node, segment);
 }
 
+/* ---- filters: "@<relative path>" alone (presence) or compared with a literal --------------------- */
+
+enum filter_operator {
+    FILTER_EQUAL,
+    FILTER_NOT_EQUAL,
+    FILTER_LESS,
+    FILTER_LESS_EQUAL,
+    FILTER_GREATER,
+    FILTER_GREATER_EQUAL
+};
+
+static const char *skip_spaces(const char *position, const char *end)
+{
+    while (position < end && *position == ' ')
+        position++;
+    return position;
+}
+
+/* A dot member inside a filter ends at an operator or a space as well. */
+static int scan_filter_dot_member(const char **cursor, const char *end, struct path_segment *segment)
+{
+    const char *name_end = *cursor + 1;
+
+    while (name_end < end && is_dot_member_character((unsigned char)*name_end) && !strchr("=!<>", *name_end))
+        name_end++;
+    if (name_end == *cursor + 1)
+        return -EINVAL;
+    segment->kind = PATH_SEGMENT_MEMBER;
+    segment->quote = 0;
+    segment->raw_name = *cursor + 1;
+    segment->raw_name_length = (size_t)(name_end - segment->raw_name);
+    *cursor = name_end;
+    return 0;
+}
+
+/* Reads "@" and its definite relative path; *value becomes what it selects in candidate (NULL: nothing). */
+static int scan_filter_subject(const char **cursor, const char *end, const cJSON *candidate, const cJSON **value)
+{
+    const char *position = skip_spaces(*cursor, end);
+    struct path_segment step;
+    int rc;
+
+    if (position >= end || *position++ != '@')
+        return -EINVAL;
+    *value = candidate;
+    while (position < end && (*position == '.' || *position == '[')) {
+        rc = *position == '.' ? scan_filter_dot_member(&position, end, &step) : scan_bracket(&position, &step);
+        if (rc < 0 || position > end || !is_definite_segment(&step))
+            return -EINVAL;
+        *value = *value != NULL ? find_child(*value, &step) : NULL;
+    }
+    *cursor = position;
+    return 0;
+}
+
+static int scan_filter_operator(const char **cursor, const char *end, enum filter_operator *filter_operator)
+{
+    static const struct {
+        const char *text;
+        enum filter_operator filter_operator;
+    } operators[] = { { "==", FILTER_EQUAL },         { "!=", FILTER_NOT_EQUAL }, { "<=", FILTER_LESS_EQUAL },
+                      { ">=", FILTER_GREATER_EQUAL }, { "<", FILTER_LESS },       { ">", FILTER_GREATER } };
+    size_t index;
+
+    for (index = 0; index < sizeof(operators) / sizeof(operators[0]); index++) {
+        size_t length = strlen(operators[index].text);
+        if ((size_t)(end - *cursor) >= length && strncmp(*cursor, operators[index].text, length) == 0) {
+            *filter_operator = operators[index].filter_operator;
+            *cursor += length;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+static bool ordering_holds(int order, enum filter_operator filter_operator)
+{
+    switch (filter_operator) {
+    case FILTER_EQUAL:
+        return order == 0;
+    case FILTER_NOT_EQUAL:
+        return order != 0;
+    case FILTER_LESS:
+        return order < 0;
+    case FILTER_LESS_EQUAL:
+        return order <= 0;
+    case FILTER_GREATER:
+        return order > 0;
+    case FILTER_GREATER_EQUAL:
+        return order >= 0;
+    }
+    return false;
+}
+
+/* Values of different kinds are only ever "!="; true, false and null are not ordered. */
+static bool unordered_holds(bool same, enum filter_operator filter_operator)
+{
+    if (filter_operator == FILTER_EQUAL)
+        return same;
+    return filter_operator == FILTER_NOT_EQUAL && !same;
+}
+
+static bool keyword_at(const char *position, const char *end, const char *keyword)
+{
+    size_t length = strlen(keyword);
+    return (size_t)(end - position) >= length && strncmp(position, keyword, length) == 0;
+}
+
+/* Reads a literal (number, quoted string, true, false, null) and compares value (may be NULL) with it. */
+static int compare_with_literal(const char **cursor, const char *end, const cJSON *value,
+                                enum filter_operator filter_operator, bool *matches)
+{
+    const char *position = *cursor;
+    struct path_segment literal;
+
+    if (*position == '\'' || *position == '"') {
+        if (scan_quoted_member(&position, &literal) < 0 || position > end)
+            return -EINVAL;
+        *matches = cJSON_IsString(value)
+                       ? ordering_holds(compare_member_name(value->valuestring, &literal), filter_operator)
+                       : unordered_holds(false, filter_operator);
+    } else if (keyword_at(position, end, "true") || keyword_at(position, end, "false")) {
+        bool expected = *position == 't';
+        position += expected ? 4 : 5;
+        *matches = unordered_holds(cJSON_IsBool(value) && cJSON_IsTrue(value) == expected, filter_operator);
+    } else if (keyword_at(position, end, "null")) {
+        position += 4;
+        *matches = unordered_holds(cJSON_IsNull(value), filter_operator);
+    } else {
+        char *number_end;
+        double number = strtod(position, &number_end);
+        if (number_end == position || number_end > end || !(*position == '-' || is_decimal_digit(*position)))
+            return -EINVAL;
+        position = number_end;
+        *matches = cJSON_IsNumber(value)
+                       ? ordering_holds((value->valuedouble > number) - (value->valuedouble < number), filter_operator)
+                       : unordered_holds(false, filter_operator);
+    }
+    *cursor = position;
+    return 0;
+}
+
+/* Checks the filter of `segment`; with candidate NULL only its syntax. */
+static int evaluate_filter(const struct path_segment *segment, const cJSON *candidate, bool *matches)
+{
+    const char *position = segment->filter;
+    const char *end = position + segment->filter_length;
+    const cJSON *value;
+    enum filter_operator filter_operator;
+
+    if (scan_filter_subject(&position, end, candidate, &value) < 0)
+        return -EINVAL;
+    position = skip_spaces(position, end);
+    if (position == end) {
+        *matches = value != NULL;
+        return 0;
+    }
+    if (scan_filter_operator(&position, end, &filter_operator) < 0)
+        return -EINVAL;
+    position = skip_spaces(position, end);
+    if (position >= end || compare_with_literal(&position, end, value, filter_operator, matches) < 0)
+        return -EINVAL;
+    *matches = *matches && value != NULL; /* an element without the field never matches */
+    return skip_spaces(position, end) == end ? 0 : -EINVAL;
+}
+
 int asl_path_validate(const char *path)
 {
     return asl_path_is_variable(path) ? -EINVAL : asl_path_validate_reference(path);
@@ -272,11 +564,15 @@ int asl_path_validate_reference(const char *path)
     bool is_context_path;
     const char *variable;
     size_t variable_length;
+    bool is_definite;
     int rc = scan_root_variable(path, &cursor, &is_context_path, &variable, &variable_length);
 
     if (rc < 0)
         return rc;
-    return check_segments(cursor);
+    rc = check_segments(cursor, &is_definite);
+    if (rc < 0)
+        return rc;
+    return is_definite ? 0 : -EINVAL;
 }
 
 bool asl_path_is_variable(const char *path)
@@ -324,6 +620,181 @@ int asl_path_select_in(const char *path, const cJSON *input, const cJSON *contex
     if (node == NULL)
         return -ENOENT;
     *selected = node;
+    return 0;
+}
+
+/* ---- queries: wildcards, slices and filters gather every match ----------------------------------------- */
+
+struct match_collector {
+    cJSON *matches;     /* the array of copies being built */
+    size_t node_budget; /* nodes that may still be copied */
+};
+
+static size_t count_nodes(const cJSON *node, size_t limit)
+{
+    size_t count = 1;
+    const cJSON *child;
+
+    for (child = node->child; child != NULL && count <= limit; child = child->next)
+        count += count_nodes(child, limit - count);
+    return count;
+}
+
+static int add_match(struct match_collector *collector, const cJSON *node)
+{
+    size_t nodes = count_nodes(node, collector->node_budget);
+    cJSON *copy;
+
+    if (nodes > collector->node_budget)
+        return -E2BIG;
+    collector->node_budget -= nodes;
+    copy = cJSON_Duplicate(node, true);
+    if (copy == NULL || !cJSON_AddItemToArray(collector->matches, copy)) {
+        cJSON_Delete(copy);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static int collect_matches(struct match_collector *collector, const cJSON *node, const char *cursor);
+
+/* Python-like slice bounds: a negative bound counts from the end, both are clamped to [0, size]. */
+static long slice_bound(const struct path_segment *segment, int which, long fallback, long size)
+{
+    long bound = segment->slice_given[which] ? segment->slice_bound[which] : fallback;
+
+    if (bound < 0)
+        bound += size;
+    if (bound < 0)
+        return 0;
+    return bound > size ? size : bound;
+}
+
+static int collect_slice(struct match_collector *collector, const cJSON *node, const struct path_segment *segment,
+                         const char *rest)
+{
+    long size = cJSON_GetArraySize(node);
+    long start = slice_bound(segment, 0, 0, size);
+    long end = slice_bound(segment, 1, size, size);
+    long step = segment->slice_given[2] ? segment->slice_bound[2] : 1;
+    long position = 0;
+    const cJSON *child;
+    int rc = 0;
+
+    cJSON_ArrayForEach(child, node)
+    {
+        if (position >= start && position < end && (position - start) % step == 0
+            && (rc = collect_matches(collector, child, rest)) < 0)
+            return rc;
+        position++;
+    }
+    return rc;
+}
+
+static int collect_filtered(struct match_collector *collector, const cJSON *candidate,
+                            const struct path_segment *segment, const char *rest)
+{
+    bool matches = false;
+    int rc = evaluate_filter(segment, candidate, &matches);
+
+    if (rc < 0 || !matches)
+        return rc;
+    return collect_matches(collector, candidate, rest);
+}
+
+/* Applies one segment to node, then the rest of the path to what it selects. */
+static int apply_segment(struct match_collector *collector, const cJSON *node, const struct path_segment *segment,
+                         const char *rest)
+{
+    const cJSON *child;
+    int rc = 0;
+
+    switch (segment->kind) {
+    case PATH_SEGMENT_MEMBER:
+    case PATH_SEGMENT_INDEX:
+        child = find_child(node, segment);
+        return child != NULL ? collect_matches(collector, child, rest) : 0;
+    case PATH_SEGMENT_WILDCARD:
+        if (!cJSON_IsArray(node) && !cJSON_IsObject(node))
+            return 0;
+        cJSON_ArrayForEach(child, node)
+        {
+            if ((rc = collect_matches(collector, child, rest)) < 0)
+                return rc;
+        }
+        return 0;
+    case PATH_SEGMENT_SLICE:
+        return cJSON_IsArray(node) ? collect_slice(collector, node, segment, rest) : 0;
+    case PATH_SEGMENT_FILTER:
+        if (!cJSON_IsArray(node))
+            return cJSON_IsObject(node) ? collect_filtered(collector, node, segment, rest) : 0;
+        cJSON_ArrayForEach(child, node)
+        {
+            if ((rc = collect_filtered(collector, child, segment, rest)) < 0)
+                return rc;
+        }
+        return 0;
+    }
+    return -EINVAL;
+}
+
+static int collect_matches(struct match_collector *collector, const cJSON *node, const char *cursor)
+{
+    struct path_segment segment;
+    int rc = scan_next_segment(&cursor, &segment);
+
+    if (rc <= 0)
+        return rc < 0 ? rc : add_match(collector, node);
+    return apply_segment(collector, node, &segment, cursor);
+}
+
+int asl_path_validate_query(const char *path)
+{
+    const char *cursor;
+    bool is_context_path;
+    bool is_definite;
+    int rc = scan_root(path, &cursor, &is_context_path);
+
+    if (rc < 0)
+        return rc;
+    return check_segments(cursor, &is_definite);
+}
+
+bool asl_path_is_definite(const char *path)
+{
+    return asl_path_validate(path) == 0;
+}
+
+int asl_path_query(const char *path, const cJSON *input, const cJSON *context, cJSON **result)
+{
+    struct match_collector collector = { NULL, ASL_PATH_MAX_MATCH_NODES };
+    const cJSON *selected = NULL;
+    const char *cursor = NULL;
+    bool is_context_path;
+    int rc;
+
+    if (result == NULL || asl_path_validate_query(path) < 0)
+        return -EINVAL;
+    if (asl_path_is_definite(path)) {
+        rc = asl_path_select(path, input, context, &selected);
+        if (rc < 0)
+            return rc;
+        *result = cJSON_Duplicate(selected, true);
+        return *result != NULL ? 0 : -ENOMEM;
+    }
+
+    if (scan_root(path, &cursor, &is_context_path) < 0)
+        return -EINVAL;
+    collector.matches = cJSON_CreateArray();
+    if (collector.matches == NULL)
+        return -ENOMEM;
+    selected = is_context_path ? context : input;
+    rc = selected != NULL ? collect_matches(&collector, selected, cursor) : 0;
+    if (rc < 0) {
+        cJSON_Delete(collector.matches);
+        return rc;
+    }
+    *result = collector.matches;
     return 0;
 }
 

@@ -4,13 +4,25 @@
  * Supported syntax (reference paths only): "$" or "$$" followed by any number
  * of segments, each one of
  *     .name           dot member (no whitespace, none of . [ ] ' " \ * @ ( ) ? ,)
- *     ['name']        bracket member, single or double quotes; a backslash
- *     ["name"]        escapes the next character (\' \" \\)
+ *     ['name']        bracket member, single or double quotes (escapes: below)
+ *     ["name"]
  *     [0]             non-negative decimal array index
  * "$..." paths address the state input, "$$..." paths the context object,
  * "$name..." paths (name: a letter or "_" first) the workflow variable name,
  * where the caller allows them (asl_path_validate_reference, asl_path_select_in).
- * Wildcards, filters, slices, negative indexes and "..", are rejected.
+ *
+ * Query paths (asl_path_validate_query, asl_path_query) may also use
+ *     .* or [*]       every member value of an object / element of an array
+ *     [start:end]     an array slice, [start:end:step] too; bounds optional,
+ *                     negative ones count from the end, step > 0
+ *     [?(@.a.b == 1)] the array elements (or the object itself) for which the
+ *                     filter holds: "@" and a definite relative path, alone
+ *                     (present) or compared (== != < <= > >=) with a number,
+ *                     a quoted string, true, false or null
+ * Such a path (an "indefinite" one) yields an array of all the matches, [] when
+ * nothing matches. Negative indexes, unions ([0,1]) and ".." are rejected.
+ * Inside quotes a backslash escapes a backslash or the enclosing quote only;
+ * before any other character it is literal (AWS: $['a\"b'] names a\"b).
  *
  * The module is pure: no I/O, no global state. Memory it allocates comes from
  * cJSON's allocator (cJSON_malloc / cJSON_free).
@@ -27,6 +39,30 @@
  * Returns 0 if valid, -EINVAL otherwise (including path == NULL).
  */
 __attribute__((warn_unused_result)) int asl_path_validate(const char *path);
+
+/* The most nodes asl_path_query copies into one result (-E2BIG beyond). */
+#define ASL_PATH_MAX_MATCH_NODES 262144
+
+/*
+ * Checks the syntax of a query path: a reference path or any of the forms
+ * above. Allocates nothing. Returns 0 if valid, -EINVAL otherwise.
+ */
+__attribute__((warn_unused_result)) int asl_path_validate_query(const char *path);
+
+/* True when `path` is a valid reference path (selects at most one node). */
+bool asl_path_is_definite(const char *path);
+
+/*
+ * Evaluates a query path ("$..." on input, "$$..." on context; either may be
+ * NULL). On success stores a new value the caller owns (cJSON_Delete) in
+ * *result and returns 0: a copy of the node a definite path selects, or an
+ * array of copies of every match of an indefinite one ([] when none).
+ * Returns -EINVAL for bad syntax or result == NULL, -ENOENT when a definite
+ * path matches nothing, -E2BIG past ASL_PATH_MAX_MATCH_NODES copied nodes,
+ * -ENOMEM; *result is untouched on failure.
+ */
+__attribute__((warn_unused_result)) int asl_path_query(const char *path, const cJSON *input, const cJSON *context,
+                                                       cJSON **result);
 
 /*
  * Selects the node `path` points to: "$..." paths are applied to `input`,

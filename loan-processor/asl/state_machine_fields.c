@@ -15,6 +15,7 @@
 #include "activity_arn.h"
 #include "asl_parameters.h"
 #include "asl_path.h"
+#include "intrinsic_functions.h"
 #include "wall_clock.h"
 
 /* Error names of the States. namespace that a definition may list in ErrorEquals. */
@@ -162,6 +163,17 @@ int state_machine_parse_path(const cJSON *object, const char *where, const char 
     return 0;
 }
 
+int state_machine_parse_query_path(const cJSON *object, const char *where, const char *field, bool context_allowed,
+                                   const char **path, char *error, size_t error_size)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(object, field);
+    if (!cJSON_IsString(value) || asl_path_validate(value->valuestring) == 0
+        || asl_path_validate_query(value->valuestring) < 0 || strncmp(value->valuestring, "$$", 2) == 0)
+        return state_machine_parse_path(object, where, field, context_allowed, path, error, error_size);
+    *path = value->valuestring;
+    return 0;
+}
+
 int state_machine_parse_path_field(const cJSON *state_json, const char *where, const char *field,
                                    struct state_path *path, char *error, size_t error_size)
 {
@@ -170,7 +182,9 @@ int state_machine_parse_path_field(const cJSON *state_json, const char *where, c
     path->is_null = cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(state_json, field));
     if (path->is_null)
         return 0;
-    int result = state_machine_parse_path(state_json, where, field, false, &given, error, error_size);
+    int result = strcmp(field, "ResultPath") == 0
+                     ? state_machine_parse_path(state_json, where, field, false, &given, error, error_size)
+                     : state_machine_parse_query_path(state_json, where, field, true, &given, error, error_size);
     if (given)
         path->path = given;
     return result;
@@ -501,6 +515,18 @@ int state_machine_parse_task_fields(const cJSON *state_json, struct state_defini
     return state_machine_parse_retry_and_catch(state_json, state, error, error_size);
 }
 
+/* A Fail state's ErrorPath or CausePath: a reference path or an intrinsic function call. */
+static int parse_fail_path(const cJSON *state_json, const char *where, const char *field, const char **path,
+                           char *error, size_t error_size)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(state_json, field);
+    if (cJSON_IsString(value) && intrinsic_is_call(value->valuestring) && intrinsic_validate(value->valuestring) == 0) {
+        *path = value->valuestring;
+        return 0;
+    }
+    return state_machine_parse_path(state_json, where, field, false, path, error, error_size);
+}
+
 int state_machine_parse_fail_fields(const cJSON *state_json, struct state_definition *state, char *error,
                                     size_t error_size)
 {
@@ -509,12 +535,8 @@ int state_machine_parse_fail_fields(const cJSON *state_json, struct state_defini
     if ((result = state_machine_parse_optional_string(state_json, where, "Error", &state->error, error, error_size)) < 0
         || (result = state_machine_parse_optional_string(state_json, where, "Cause", &state->cause, error, error_size))
                < 0
-        || (result =
-                state_machine_parse_path(state_json, where, "ErrorPath", false, &state->error_path, error, error_size))
-               < 0
-        || (result =
-                state_machine_parse_path(state_json, where, "CausePath", false, &state->cause_path, error, error_size))
-               < 0)
+        || (result = parse_fail_path(state_json, where, "ErrorPath", &state->error_path, error, error_size)) < 0
+        || (result = parse_fail_path(state_json, where, "CausePath", &state->cause_path, error, error_size)) < 0)
         return result;
     if (state->error && state->error_path)
         return state_machine_fail_both_forms(error, error_size, "Error", where);

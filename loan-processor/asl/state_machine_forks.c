@@ -242,7 +242,8 @@ static int parse_map_limits(const cJSON *state_json, const char *where, struct m
 static int parse_items_path(const cJSON *state_json, const char *where, struct map_definition *map, char *error,
                             size_t error_size)
 {
-    int result = state_machine_parse_path(state_json, where, "ItemsPath", true, &map->items_path, error, error_size);
+    int result =
+        state_machine_parse_query_path(state_json, where, "ItemsPath", true, &map->items_path, error, error_size);
     if (!map->items_path)
         map->items_path = "$";
     return result;

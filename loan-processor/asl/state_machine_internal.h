@@ -55,10 +55,23 @@ __attribute__((warn_unused_result)) int state_machine_check_state_fields(const c
 __attribute__((warn_unused_result)) int
 state_machine_parse_transition(const cJSON *state_json, struct state_definition *state, char *error, size_t error_size);
 
-/* InputPath, OutputPath or ResultPath: absent means "$", JSON null "discard". */
+/*
+ * InputPath, OutputPath or ResultPath: absent means "$", JSON null "discard". InputPath and OutputPath may read
+ * the context object ($$) and be query paths of the input; ResultPath is a reference path into the input.
+ */
 __attribute__((warn_unused_result)) int state_machine_parse_path_field(const cJSON *state_json, const char *where,
                                                                        const char *field, struct state_path *path,
                                                                        char *error, size_t error_size);
+
+/*
+ * Like state_machine_parse_path, but the path may also be an indefinite query
+ * path of the input (wildcards, slices, filters: see asl_path.h; not of $$),
+ * as AWS accepts in InputPath, OutputPath and ItemsPath.
+ */
+__attribute__((warn_unused_result)) int state_machine_parse_query_path(const cJSON *object, const char *where,
+                                                                       const char *field, bool context_allowed,
+                                                                       const char **path, char *error,
+                                                                       size_t error_size);
 
 /*
  * An optional path-valued field (e.g. TimeoutSecondsPath) into *path (NULL

@@ -23,6 +23,7 @@
 #include "asl_parameters.h"
 #include "asl_path.h"
 #include "choice_rule.h"
+#include "intrinsic_functions.h"
 #include "wall_clock.h"
 
 const char *interpreter_status_name(enum execution_status status)
@@ -76,16 +77,38 @@ int interpreter_step_init(struct interpreter_step *step, long stored_events, int
 
 /* ---- Fail, Wait, Choice, Pass, Succeed ---- */
 
-/* A Fail state's Error or Cause: the fixed text, or the string its Path selects (NULL when neither is set). */
-static int fail_text(const char *fixed, const char *path, const char *field, const cJSON *input, const cJSON *variables,
-                     const char **text, char *detail, size_t detail_size)
+/* An intrinsic call in a Fail state's ErrorPath or CausePath, evaluated on input; *value is the caller's. */
+static int fail_intrinsic(struct run *run, const struct state_definition *state, const char *call, const cJSON *input,
+                          cJSON **value, char *detail, size_t detail_size)
 {
+    cJSON *context = interpreter_build_context(run, state, run->step->history.timestamp_ms, NULL, 0);
+    struct intrinsic_scope scope = interpreter_template_scope(run, input, context);
+    int rc = context ? intrinsic_evaluate(call, &scope, value, detail, detail_size) : -ENOMEM;
+
+    cJSON_Delete(context);
+    return rc;
+}
+
+/*
+ * A Fail state's Error or Cause: the fixed text, or the string its Path (a path or an intrinsic call) gives
+ * (NULL when neither is set). *owned keeps a computed value alive until the text is used (cJSON_Delete it).
+ */
+static int fail_text(struct run *run, const struct state_definition *state, const char *fixed, const char *path,
+                     const char *field, const cJSON *input, const char **text, cJSON **owned, char *detail,
+                     size_t detail_size)
+{
+    const cJSON *value;
     *text = fixed;
     if (!path)
         return 0;
-    const cJSON *value = interpreter_select_field(path, field, input, variables, detail, detail_size);
-    if (!value)
+    if (intrinsic_is_call(path)) {
+        int rc = fail_intrinsic(run, state, path, input, owned, detail, detail_size);
+        if (rc < 0)
+            return rc;
+        value = *owned;
+    } else if (!(value = interpreter_select_field(path, field, input, run->step->variables, detail, detail_size))) {
         return -EINVAL;
+    }
     if (!cJSON_IsString(value)) {
         snprintf(detail, detail_size, "The value selected by '%s' for the field '%s' must be a string", path, field);
         return -EINVAL;
@@ -99,14 +122,19 @@ static int enter_fail(struct run *run, const struct state_definition *state, str
 {
     char detail[4096] = "";
     const char *error = NULL, *cause = NULL;
-    if (fail_text(state->error, state->error_path, "ErrorPath", input, run->step->variables, &error, detail,
-                  sizeof(detail))
-            < 0
-        || fail_text(state->cause, state->cause_path, "CausePath", input, run->step->variables, &cause, detail,
-                     sizeof(detail))
-               < 0)
-        return interpreter_fail_runtime(run->step, state->name, entered, detail);
-    return interpreter_end_failed(run->step, error, cause);
+    cJSON *error_value = NULL, *cause_value = NULL;
+    int rc = fail_text(run, state, state->error, state->error_path, "ErrorPath", input, &error, &error_value, detail,
+                       sizeof(detail));
+    if (rc == 0)
+        rc = fail_text(run, state, state->cause, state->cause_path, "CausePath", input, &cause, &cause_value, detail,
+                       sizeof(detail));
+    if (rc == 0)
+        rc = interpreter_end_failed(run->step, error, cause);
+    else if (rc != -ENOMEM)
+        rc = interpreter_fail_state(run->step, interpreter_template_error(rc), state->name, entered, detail);
+    cJSON_Delete(error_value);
+    cJSON_Delete(cause_value);
+    return rc;
 }
 
 /* AWS's cause for a TimestampPath value that is no timestamp (a string quoted as is, any other value as JSON). */
@@ -165,7 +193,7 @@ static int assign_wait(struct run *run, const struct state_definition *state, co
     if (!state->assign)
         return 0;
     cJSON *effective =
-        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, sizeof(detail));
+        interpreter_select_path(run, state, entered_ms, &state->input_path, "InputPath", input, detail, sizeof(detail));
     int result =
         effective ? interpreter_assign(run, state, state->assign, effective, entered_ms, &error, detail, sizeof(detail))
                   : (detail[0] ? -EINVAL : -ENOMEM);
@@ -185,8 +213,8 @@ static int enter_wait(struct run *run, const struct state_definition *state, str
 {
     char detail[4096] = "";
     int64_t delay_ms = 0;
-    cJSON *effective =
-        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, sizeof(detail));
+    cJSON *effective = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->input_path,
+                                               "InputPath", input, detail, sizeof(detail));
     int result = effective ? wait_delay(state, effective, run->step->variables, run->environment->now_ms, &delay_ms,
                                         detail, sizeof(detail))
                            : (detail[0] ? -EINVAL : -ENOMEM);
@@ -203,7 +231,8 @@ static int enter_wait(struct run *run, const struct state_definition *state, str
     result = assign_wait(run, state, input, run->step->history.timestamp_ms, entered, &failed);
     if (result < 0 || failed)
         return result;
-    *output = interpreter_pass_through_output(state, input, run->step->variables, detail, sizeof(detail));
+    *output =
+        interpreter_pass_through_output(run, state, run->step->history.timestamp_ms, input, detail, sizeof(detail));
     if (!*output)
         return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
     return 0;
@@ -213,8 +242,8 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
                         const cJSON *input, cJSON **output, const char **next)
 {
     char detail[4096] = "";
-    cJSON *effective =
-        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, sizeof(detail));
+    cJSON *effective = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->input_path,
+                                               "InputPath", input, detail, sizeof(detail));
     if (!effective)
         return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
     cJSON *context = interpreter_build_context(run, state, run->step->history.timestamp_ms, NULL, 0);
@@ -228,8 +257,8 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
         result = interpreter_assign(run, state, assign, effective, run->step->history.timestamp_ms, &error, detail,
                                     sizeof(detail));
     if (result == 0 && *next) {
-        *output = interpreter_select_path(&state->output_path, "OutputPath", effective, run->step->variables, detail,
-                                          sizeof(detail));
+        *output = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->output_path,
+                                          "OutputPath", effective, detail, sizeof(detail));
         if (!*output)
             result = detail[0] ? -EINVAL : -ENOMEM;
     }
@@ -253,8 +282,8 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
 static cJSON *pass_output(struct run *run, const struct state_definition *state, const cJSON *input, const char **error,
                           char *detail, size_t detail_size)
 {
-    cJSON *effective =
-        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, detail_size);
+    cJSON *effective = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->input_path,
+                                               "InputPath", input, detail, detail_size);
     cJSON *result = NULL;
     if (!effective)
         return NULL;
@@ -280,7 +309,7 @@ static cJSON *pass_output(struct run *run, const struct state_definition *state,
     }
     if (!result)
         return NULL;
-    return interpreter_process_result(state, input, result, run->step->variables, detail, detail_size);
+    return interpreter_process_result(run, state, run->step->history.timestamp_ms, input, result, detail, detail_size);
 }
 
 /*
@@ -310,7 +339,8 @@ static int enter_state(struct run *run, const struct state_definition *state, st
         break;
     case STATE_SUCCEED:
         *next = NULL;
-        *output = interpreter_pass_through_output(state, input, run->step->variables, detail, sizeof(detail));
+        *output =
+            interpreter_pass_through_output(run, state, run->step->history.timestamp_ms, input, detail, sizeof(detail));
         break;
     case STATE_PARALLEL:
     case STATE_MAP:
@@ -594,9 +624,9 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
         cJSON_Delete(selected);
         selected = NULL;
     }
-    cJSON *state_output =
-        selected ? interpreter_process_result(state, state_input, selected, step->variables, detail, sizeof(detail))
-                 : NULL;
+    cJSON *state_output = selected ? interpreter_process_result(&run, state, position->state_entered_ms, state_input,
+                                                                selected, detail, sizeof(detail))
+                                   : NULL;
     cJSON_Delete(state_input);
     if (!state_output && strcmp(error, "States.DataLimitExceeded") == 0)
         return interpreter_fail_data_limit(step, state);
@@ -746,9 +776,9 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
     if (!input)
         return -ENOMEM;
     result = assign_wait(&run, wait, input, position->state_entered_ms, position->state_entered, &failed);
-    cJSON *output = result == 0 && !failed
-                        ? interpreter_pass_through_output(wait, input, step->variables, detail, sizeof(detail))
-                        : NULL;
+    cJSON *output = result == 0 && !failed ? interpreter_pass_through_output(&run, wait, position->state_entered_ms,
+                                                                             input, detail, sizeof(detail))
+                                           : NULL;
     cJSON_Delete(input);
     if (result < 0 || failed)
         return result;

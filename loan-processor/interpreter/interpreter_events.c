@@ -293,17 +293,33 @@ static void describe_invalid_path(const char *path, const char *field, const cJS
     snprintf(detail, detail_size, "Invalid path '%s' : %s", path, miss);
 }
 
-cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document,
-                               const cJSON *variables, char *detail, size_t detail_size)
+cJSON *interpreter_select_path(const struct run *run, const struct state_definition *state, int64_t entered_ms,
+                               const struct state_path *path, const char *field, const cJSON *document, char *detail,
+                               size_t detail_size)
 {
-    const cJSON *selected = NULL;
+    cJSON *selected = NULL;
     if (path->is_null)
         return cJSON_CreateObject();
-    if (asl_path_select_in(path->path, document, NULL, variables, &selected) < 0) {
+    cJSON *context =
+        strncmp(path->path, "$$", 2) == 0 ? interpreter_build_context(run, state, entered_ms, NULL, 0) : NULL;
+    int rc = 0;
+    if (asl_path_is_variable(path->path)) {
+        const cJSON *value = NULL;
+        rc = asl_path_select_in(path->path, document, NULL, run->step->variables, &value);
+        if (rc == 0 && !(selected = cJSON_Duplicate(value, true)))
+            rc = -ENOMEM;
+    } else {
+        rc = context || strncmp(path->path, "$$", 2) != 0 ? asl_path_query(path->path, document, context, &selected)
+                                                          : -ENOMEM;
+    }
+    cJSON_Delete(context);
+    if (rc == -ENOMEM)
+        return NULL;
+    if (rc < 0) {
         describe_invalid_path(path->path, field, document, detail, detail_size);
         return NULL;
     }
-    return cJSON_Duplicate(selected, true);
+    return selected;
 }
 
 cJSON *interpreter_build_context(const struct run *run, const struct state_definition *state, int64_t entered_ms,
@@ -419,26 +435,27 @@ cJSON *interpreter_place_result(const struct state_path *result_path, const cJSO
     return document;
 }
 
-cJSON *interpreter_process_result(const struct state_definition *state, const cJSON *state_input, cJSON *result,
-                                  const cJSON *variables, char *detail, size_t detail_size)
+cJSON *interpreter_process_result(const struct run *run, const struct state_definition *state, int64_t entered_ms,
+                                  const cJSON *state_input, cJSON *result, char *detail, size_t detail_size)
 {
     cJSON *document = interpreter_place_result(&state->result_path, state_input, result, detail, detail_size);
     if (!document)
         return NULL;
-    cJSON *output =
-        interpreter_select_path(&state->output_path, "OutputPath", document, variables, detail, detail_size);
+    cJSON *output = interpreter_select_path(run, state, entered_ms, &state->output_path, "OutputPath", document, detail,
+                                            detail_size);
     cJSON_Delete(document);
     return output;
 }
 
-cJSON *interpreter_pass_through_output(const struct state_definition *state, const cJSON *input, const cJSON *variables,
-                                       char *detail, size_t detail_size)
+cJSON *interpreter_pass_through_output(const struct run *run, const struct state_definition *state, int64_t entered_ms,
+                                       const cJSON *input, char *detail, size_t detail_size)
 {
-    cJSON *effective = interpreter_select_path(&state->input_path, "InputPath", input, variables, detail, detail_size);
+    cJSON *effective =
+        interpreter_select_path(run, state, entered_ms, &state->input_path, "InputPath", input, detail, detail_size);
     if (!effective)
         return NULL;
-    cJSON *output =
-        interpreter_select_path(&state->output_path, "OutputPath", effective, variables, detail, detail_size);
+    cJSON *output = interpreter_select_path(run, state, entered_ms, &state->output_path, "OutputPath", effective,
+                                            detail, detail_size);
     cJSON_Delete(effective);
     return output;
 }

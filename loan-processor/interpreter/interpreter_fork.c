@@ -44,7 +44,8 @@ struct fork {
     const char *retry_counts; /* NULL: none made */
     cJSON *input;             /* parsed input_text */
     cJSON *effective;         /* after InputPath (and a Parallel's Parameters) */
-    const cJSON *items;       /* a Map's items, in effective */
+    const cJSON *items;       /* a Map's items, in effective or owned_items */
+    cJSON *owned_items;       /* the matches of an indefinite ItemsPath ($.a[*].b), NULL otherwise */
     long length, max_concurrency, started, ended;
     char **outputs;              /* [length]: the outputs of the children that succeeded (copies) */
     bool *failed;                /* [length] */
@@ -88,6 +89,7 @@ static void fork_release(struct fork *fork)
     for (size_t i = 0; fork->runs && i < fork->run_count; i++)
         interpreter_cursor_release(&fork->runs[i].cursor);
     free(fork->runs);
+    cJSON_Delete(fork->owned_items);
     cJSON_Delete(fork->effective);
     cJSON_Delete(fork->input);
 }
@@ -298,8 +300,17 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
 {
     const struct map_definition *map = &fork->state->map;
     long concurrency = map->max_concurrency;
-    fork->items = interpreter_select_field(map->items_path, "ItemsPath", fork->effective, fork->run->step->variables,
-                                           detail, detail_size);
+    if (!asl_path_is_variable(map->items_path) && !asl_path_is_definite(map->items_path)) {
+        int rc = asl_path_query(map->items_path, fork->effective, NULL, &fork->owned_items);
+        if (rc == -E2BIG)
+            snprintf(detail, detail_size, "The values selected by the ItemsPath '%s' are too large", map->items_path);
+        if (rc < 0)
+            return rc == -E2BIG ? -EINVAL : rc;
+        fork->items = fork->owned_items;
+    } else {
+        fork->items = interpreter_select_field(map->items_path, "ItemsPath", fork->effective,
+                                               fork->run->step->variables, detail, detail_size);
+    }
     if (!fork->items)
         return -EINVAL;
     if (!cJSON_IsArray(fork->items)) {
@@ -341,8 +352,8 @@ static int prepare_fork(struct fork *fork, char *detail, size_t detail_size)
     fork->input = interpreter_parse_stored(fork->input_text);
     if (!fork->input)
         return -ENOMEM;
-    fork->effective = interpreter_select_path(&state->input_path, "InputPath", fork->input, fork->run->step->variables,
-                                              detail, detail_size);
+    fork->effective = interpreter_select_path(fork->run, state, fork->entered_ms, &state->input_path, "InputPath",
+                                              fork->input, detail, detail_size);
     if (!fork->effective)
         return detail[0] ? -EINVAL : -ENOMEM;
     int result = 0;
@@ -761,7 +772,7 @@ static int join_fork(struct fork *fork, cJSON **output)
         cJSON_Delete(result);
         result = NULL;
     }
-    *output = result ? interpreter_process_result(fork->state, fork->input, result, fork->run->step->variables, detail,
+    *output = result ? interpreter_process_result(fork->run, fork->state, fork->entered_ms, fork->input, result, detail,
                                                   sizeof(detail))
                      : NULL;
     if (*output)

@@ -206,11 +206,14 @@ cJSON *interpreter_parse_stored(const char *text);
 char *interpreter_print_document(const cJSON *document);
 
 /*
- * Applies an InputPath or OutputPath to document, returning a new document
- * (null path: {}), or NULL with detail filled when the path selects nothing.
+ * Applies state's InputPath or OutputPath to document, returning a new
+ * document (null path: {}), or NULL with detail filled when the path selects
+ * nothing (an empty detail: out of memory). A "$$" path reads the context
+ * object of state entered at entered_ms.
  */
-cJSON *interpreter_select_path(const struct state_path *path, const char *field, const cJSON *document,
-                               const cJSON *variables, char *detail, size_t detail_size);
+cJSON *interpreter_select_path(const struct run *run, const struct state_definition *state, int64_t entered_ms,
+                               const struct state_path *path, const char *field, const cJSON *document, char *detail,
+                               size_t detail_size);
 
 /*
  * The context object ($$) while state runs. token is the Task's token
@@ -228,13 +231,13 @@ cJSON *interpreter_build_context(const struct run *run, const struct state_defin
 cJSON *interpreter_place_result(const struct state_path *result_path, const cJSON *state_input, cJSON *result,
                                 char *detail, size_t detail_size);
 
-/* ResultPath then OutputPath: the output of a state that produced result (owned). */
-cJSON *interpreter_process_result(const struct state_definition *state, const cJSON *state_input, cJSON *result,
-                                  const cJSON *variables, char *detail, size_t detail_size);
+/* ResultPath then OutputPath: the output of a state (entered at entered_ms) that produced result (owned). */
+cJSON *interpreter_process_result(const struct run *run, const struct state_definition *state, int64_t entered_ms,
+                                  const cJSON *state_input, cJSON *result, char *detail, size_t detail_size);
 
 /* InputPath then OutputPath, for states that pass their input on (Succeed, Wait, Choice). */
-cJSON *interpreter_pass_through_output(const struct state_definition *state, const cJSON *input, const cJSON *variables,
-                                       char *detail, size_t detail_size);
+cJSON *interpreter_pass_through_output(const struct run *run, const struct state_definition *state, int64_t entered_ms,
+                                       const cJSON *input, char *detail, size_t detail_size);
 
 /*
  * Selects what path points to in input for field (e.g. SecondsPath).

@@ -129,7 +129,7 @@ static int build_task_request(struct run *run, const struct state_definition *st
 {
     struct task_request *task = &run->step->task;
     cJSON *effective =
-        interpreter_select_path(&state->input_path, "InputPath", input, run->step->variables, detail, detail_size);
+        interpreter_select_path(run, state, entered_ms, &state->input_path, "InputPath", input, detail, detail_size);
     if (!effective)
         return detail[0] ? -EINVAL : -ENOMEM;
     int result = -ENOMEM;

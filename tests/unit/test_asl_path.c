@@ -463,6 +463,253 @@ static void test_describe_miss_truncates_and_refuses_bad_input(void)
     ASSERT_EQ_STR("untouched", text);
 }
 
+/* ---- query paths: wildcards, slices, filters ---------------------------- */
+
+static void test_validate_query_accepts_aws_forms(void)
+{
+    const char *paths[] = {
+        "$",
+        "$$.Execution.Input",
+        "$.a['b']",
+        "$[*]",
+        "$.items[*]",
+        "$.items[1:]",
+        "$.items[:1]",
+        "$.item.items[1:5]",
+        "$.items[*].itemValue",
+        "$.items[1:].itemValue",
+        "$.*",
+        "$.a.*.b",
+        "$.a[0:6:2]",
+        "$.a[-2:]",
+        "$.a[::2]",
+        "$.users[?(@.status == 0)]",
+        "$[?(@.year <= 1999)]",
+        "$.a[?(@.name == 'x y')]",
+        "$.a[?(@['k'] != \"v\")]",
+        "$.a[?(@.flag)]",
+        "$.a[?(@.b.c>=-1.5e2)]",
+        "$.a[?(@ == true)]",
+        "$.a[?(@.n == null)]",
+        "$$.Execution.Input[*]",
+        "$.a[?(@.s == 'a)]')]",
+    };
+    int failures = 0;
+
+    for (size_t index = 0; index < sizeof paths / sizeof paths[0]; index++) {
+        if (asl_path_validate_query(paths[index]) != 0) {
+            printf("# refused %s\n", paths[index]);
+            failures++;
+        }
+    }
+    ASSERT_EQ_INT(0, failures);
+}
+
+static void test_validate_query_rejects_bad_forms(void)
+{
+    const char *paths[] = {
+        NULL,
+        "",
+        "$..a",
+        "$..*",
+        "$.a[-1]",
+        "$.a[0,1]",
+        "$.a[?(@.b ==)]",
+        "$.a[?(x)]",
+        "$.a[?@.b]",
+        "$.a[1:2:0]",
+        "$.a[1:2:3:4]",
+        "$.a[?(@.b == 1)",
+        "$.a[?(@.b == 1) ]",
+        "$.a[?(@.b = 1)]",
+        "$.a[?(@.b == 'x)]",
+        "$.a[?(@..b)]",
+        "$.a[?(@[*])]",
+        "$.a[?(@.b == 1 2)]",
+        "$.a[1:x]",
+        "$.a[*",
+        "$.a.",
+        "$.a[9999999999:]",
+    };
+    int failures = 0;
+
+    for (size_t index = 0; index < sizeof paths / sizeof paths[0]; index++) {
+        if (asl_path_validate_query(paths[index]) != -EINVAL) {
+            printf("# accepted %s\n", paths[index] ? paths[index] : "(null)");
+            failures++;
+        }
+    }
+    ASSERT_EQ_INT(0, failures);
+}
+
+static void test_indefinite_paths_are_not_reference_paths(void)
+{
+    const cJSON *selected = NULL;
+    cJSON *input = cJSON_Parse("{\"a\":[1,2]}");
+    int rc = asl_path_select("$.a[*]", input, NULL, &selected);
+
+    cJSON_Delete(input);
+    ASSERT_EQ_INT(-EINVAL, rc);
+    ASSERT_EQ_INT(-EINVAL, asl_path_validate("$.a[1:]"));
+    ASSERT_EQ_INT(-EINVAL, asl_path_validate("$.a[?(@.b)]"));
+    ASSERT_TRUE(asl_path_is_definite("$.a[0].b"));
+    ASSERT_TRUE(!asl_path_is_definite("$.a[*]"));
+    ASSERT_TRUE(!asl_path_is_definite("$.a[0:1]"));
+    ASSERT_TRUE(!asl_path_is_definite("$.a[?(@.b)]"));
+    ASSERT_TRUE(!asl_path_is_definite("$.a["));
+}
+
+/* Runs a query on input_json (and context_text, may be NULL) and compares the printed result with expected. */
+static bool query_prints(const char *path, const char *input_json, const char *context_text, const char *expected)
+{
+    cJSON *input = cJSON_Parse(input_json);
+    cJSON *context = context_text ? cJSON_Parse(context_text) : NULL;
+    cJSON *result = NULL;
+    int rc = asl_path_query(path, input, context, &result);
+    bool equal = rc == 0 && printed_equals(result, expected);
+
+    if (rc != 0)
+        printf("# %s: rc %d\n", path, rc);
+    cJSON_Delete(result);
+    cJSON_Delete(context);
+    cJSON_Delete(input);
+    return equal;
+}
+
+static const char *const items_json =
+    "{\"items\":[{\"itemValue\":1},{\"itemValue\":2},{\"other\":3},{\"itemValue\":4}],"
+    "\"object\":{\"x\":1,\"y\":[2]}}";
+
+static void test_query_wildcards(void)
+{
+    ASSERT_TRUE(query_prints("$.items[*].itemValue", items_json, NULL, "[1,2,4]"));
+    ASSERT_TRUE(query_prints("$.object[*]", items_json, NULL, "[1,[2]]"));
+    ASSERT_TRUE(query_prints("$.object.*", items_json, NULL, "[1,[2]]"));
+    ASSERT_TRUE(query_prints("$[*]", "[\"a\",{\"b\":1}]", NULL, "[\"a\",{\"b\":1}]"));
+    ASSERT_TRUE(query_prints("$.items[*].other", items_json, NULL, "[3]"));
+    ASSERT_TRUE(query_prints("$.object.x[*]", items_json, NULL, "[]"));
+}
+
+static void test_query_slices(void)
+{
+    const char *list = "{\"l\":[0,1,2,3,4,5,6]}";
+
+    ASSERT_TRUE(query_prints("$.l[1:]", list, NULL, "[1,2,3,4,5,6]"));
+    ASSERT_TRUE(query_prints("$.l[:1]", list, NULL, "[0]"));
+    ASSERT_TRUE(query_prints("$.l[1:5]", list, NULL, "[1,2,3,4]"));
+    ASSERT_TRUE(query_prints("$.l[0:7:3]", list, NULL, "[0,3,6]"));
+    ASSERT_TRUE(query_prints("$.l[::2]", list, NULL, "[0,2,4,6]"));
+    ASSERT_TRUE(query_prints("$.l[-2:]", list, NULL, "[5,6]"));
+    ASSERT_TRUE(query_prints("$.l[:-5]", list, NULL, "[0,1]"));
+    ASSERT_TRUE(query_prints("$.l[5:2]", list, NULL, "[]"));
+    ASSERT_TRUE(query_prints("$.l[3:100]", list, NULL, "[3,4,5,6]"));
+    ASSERT_TRUE(query_prints("$.items[1:].itemValue", items_json, NULL, "[2,4]"));
+}
+
+static void test_query_filters(void)
+{
+    const char *users = "{\"users\":[{\"year\":1997,\"status\":0,\"name\":\"a\",\"ok\":true},"
+                        "{\"year\":1998,\"status\":1,\"name\":\"b\",\"ok\":false},"
+                        "{\"year\":1999,\"status\":0,\"nick\":null}]}";
+
+    ASSERT_TRUE(query_prints("$.users[?(@.status == 0)].year", users, NULL, "[1997,1999]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.year<=1998)].name", users, NULL, "[\"a\",\"b\"]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.year > 1998)].year", users, NULL, "[1999]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.year != 1998)].year", users, NULL, "[1997,1999]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.year >= 1998)].year", users, NULL, "[1998,1999]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.year < 1998)].year", users, NULL, "[1997]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.name == 'b')].year", users, NULL, "[1998]"));
+    ASSERT_TRUE(query_prints("$.users[?(@['name'] > \"a\")].year", users, NULL, "[1998]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.ok == true)].year", users, NULL, "[1997]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.nick == null)].year", users, NULL, "[1999]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.name)].year", users, NULL, "[1997,1998]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.name == 1)].year", users, NULL, "[]"));
+    ASSERT_TRUE(query_prints("$.users[?(@.name != 1)].year", users, NULL, "[1997,1998]"));
+    ASSERT_TRUE(query_prints("$[?(@ > 1)]", "[1,2,3]", NULL, "[2,3]"));
+    ASSERT_TRUE(query_prints("$[?(@.a == 1)]", "{\"a\":1}", NULL, "[{\"a\":1}]"));
+}
+
+static void test_query_with_nothing_to_match_is_an_empty_array(void)
+{
+    ASSERT_TRUE(query_prints("$[*]", "{}", NULL, "[]"));
+    ASSERT_TRUE(query_prints("$.items[*]", "{}", NULL, "[]"));
+    ASSERT_TRUE(query_prints("$.item.items[1:5].itemValue", "{}", NULL, "[]"));
+    ASSERT_TRUE(query_prints("$.items[?(@.a == 1)]", "{\"items\":[{\"a\":2}]}", NULL, "[]"));
+    ASSERT_TRUE(query_prints("$.items[*]", "{\"items\":\"text\"}", NULL, "[]"));
+}
+
+static void test_query_definite_paths_copy_the_node(void)
+{
+    cJSON *input = cJSON_Parse(items_json);
+    cJSON *result = NULL;
+    int rc_missing = asl_path_query("$.missing", input, NULL, &result);
+    int rc_syntax = asl_path_query("$.a[", input, NULL, &result);
+    int rc_null = asl_path_query("$", input, NULL, NULL);
+
+    cJSON_Delete(input);
+    ASSERT_TRUE(query_prints("$.object", items_json, NULL, "{\"x\":1,\"y\":[2]}"));
+    ASSERT_TRUE(query_prints("$$.Execution.Input", "{}", context_json, "{\"key\":\"value\"}"));
+    ASSERT_TRUE(query_prints("$$.Execution.Input[*]", "{}", context_json, "[\"value\"]"));
+    ASSERT_TRUE(query_prints("$$", "{}", "{\"a\":1}", "{\"a\":1}"));
+    ASSERT_EQ_INT(-ENOENT, rc_missing);
+    ASSERT_EQ_INT(-EINVAL, rc_syntax);
+    ASSERT_EQ_INT(-EINVAL, rc_null);
+    ASSERT_TRUE(result == NULL);
+}
+
+/* AWS: inside quotes a backslash escapes a backslash or the enclosing quote; before anything else it is literal. */
+static void test_bracket_escapes_as_aws(void)
+{
+    ASSERT_TRUE(query_prints("$['Test\\\"\"Name\"']", "{\"Test\\\\\\\"\\\"Name\\\"\":\"v\"}", NULL, "\"v\""));
+    ASSERT_TRUE(query_prints("$[\"it\\\"s\"]", "{\"it\\\"s\":1}", NULL, "1"));
+    ASSERT_TRUE(query_prints("$['a\\b']", "{\"a\\\\b\":2}", NULL, "2"));
+    ASSERT_TRUE(query_prints("$.l[?(@.k == 'it\\'s')].v", "{\"l\":[{\"k\":\"it's\",\"v\":3}]}", NULL, "[3]"));
+}
+
+static void test_query_stops_past_the_node_budget(void)
+{
+    cJSON *input = cJSON_CreateArray();
+    cJSON *row = NULL;
+    cJSON *result = NULL;
+    int rc;
+
+    for (int index = 0; index < ASL_PATH_MAX_MATCH_NODES / 500 + 2; index++) {
+        row = cJSON_CreateArray();
+        for (int cell = 0; cell < 500; cell++)
+            cJSON_AddItemToArray(row, cJSON_CreateNumber(cell));
+        cJSON_AddItemToArray(input, row);
+    }
+    rc = asl_path_query("$[*]", input, NULL, &result);
+    cJSON_Delete(input);
+    ASSERT_EQ_INT(-E2BIG, rc);
+    ASSERT_TRUE(result == NULL);
+}
+
+/* Every allocation failure in a query gives -ENOMEM and leaks nothing (ASan checks). */
+static void test_query_out_of_memory_is_enomem(void)
+{
+    cJSON *input = cJSON_Parse(items_json);
+    int unexpected_rc = 0;
+    bool succeeded = false;
+
+    for (long allowed = 0; allowed < 100 && !succeeded; allowed++) {
+        cJSON *result = NULL;
+        int rc;
+
+        use_failing_allocator(allowed);
+        rc = asl_path_query("$.items[?(@.itemValue >= 2)]", input, NULL, &result);
+        use_normal_allocator();
+        if (rc == 0)
+            succeeded = true;
+        else if (rc != -ENOMEM)
+            unexpected_rc = rc;
+        cJSON_Delete(result);
+    }
+    cJSON_Delete(input);
+    ASSERT_EQ_INT(0, unexpected_rc);
+    ASSERT_TRUE(succeeded);
+}
+
 int main(void)
 {
     RUN(test_validate_accepts_reference_paths);
@@ -488,5 +735,16 @@ int main(void)
     RUN(test_result_path_out_of_memory_is_enomem_and_atomic);
     RUN(test_describe_miss_in_aws_words);
     RUN(test_describe_miss_truncates_and_refuses_bad_input);
+    RUN(test_validate_query_accepts_aws_forms);
+    RUN(test_validate_query_rejects_bad_forms);
+    RUN(test_indefinite_paths_are_not_reference_paths);
+    RUN(test_query_wildcards);
+    RUN(test_query_slices);
+    RUN(test_query_filters);
+    RUN(test_query_with_nothing_to_match_is_an_empty_array);
+    RUN(test_query_definite_paths_copy_the_node);
+    RUN(test_bracket_escapes_as_aws);
+    RUN(test_query_stops_past_the_node_budget);
+    RUN(test_query_out_of_memory_is_enomem);
     return test_done();
 }
