@@ -151,6 +151,17 @@ struct node_list {
     size_t count;
 };
 
+/* A '%' waiting for the step it names: the tuple key holding that step's input. */
+struct ancestor_slot {
+    const char *label;
+    int level;
+};
+
+struct slot_list {
+    struct ancestor_slot **items;
+    size_t count;
+};
+
 struct pair_list {
     struct node **keys, **values;
     size_t count;
@@ -176,6 +187,9 @@ struct node {
     bool keep_array, keep_singleton_array, consarray, thunk;
     const char *focus_var, *index_var; /* @$v, #$i */
     bool tuple;
+    struct ancestor_slot *slot;     /* N_PARENT */
+    struct ancestor_slot *ancestor; /* a step whose input a '%' refers to */
+    struct slot_list seeking;       /* '%'s inside not yet resolved to a step */
 };
 
 struct jsonata_expression {
