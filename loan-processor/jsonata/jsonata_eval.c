@@ -366,10 +366,12 @@ static struct jv *evaluate_path(struct eval_context *context, const struct node 
                                 struct frame *frame)
 {
     struct jv *sequence;
-    if (jv_is_array(input) && node->list.items[0]->type != N_VARIABLE)
-        sequence = input;
-    else
+    if (node->list.items[0]->type == N_VARIABLE) {
+        sequence = jv_sequence(context);
+        jv_push(context, sequence, input);
+    } else {
         sequence = as_sequence(context, input);
+    }
     struct jv *result = NULL, *tuples = NULL;
     bool tuple_mode = false;
     for (size_t i = 0; i < node->list.count; i++) {
@@ -429,7 +431,7 @@ static struct jv *evaluate_group(struct eval_context *context, const struct pair
 {
     struct jv *result = jv_object(context);
     struct jv *groups = jv_object(context); /* key -> [data, index] */
-    bool reduce = is_tuple_stream(input);
+    bool reduce = is_tuple_stream(input) && input->u.array.count;
     input = as_sequence(context, input);
     size_t count = input->u.array.count ? input->u.array.count : 1;
     for (size_t i = 0; i < count; i++) {

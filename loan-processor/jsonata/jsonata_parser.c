@@ -815,6 +815,7 @@ static struct node *process_focus(struct parser *parser, struct node *node)
                      "A context variable binding must precede the 'order-by' clause on a step");
     step->focus_var = node->rhs->text;
     step->tuple = true;
+    path->keep_singleton_array = path->keep_singleton_array || node->keep_array;
     return path;
 }
 
@@ -840,6 +841,7 @@ static struct node *process_index(struct parser *parser, struct node *node)
         list_push(parser, &step->stages, stage);
     }
     step->tuple = true;
+    result->keep_singleton_array = result->keep_singleton_array || node->keep_array;
     return result;
 }
 
