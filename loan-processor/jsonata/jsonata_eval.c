@@ -1143,6 +1143,7 @@ int jsonata_evaluate(const struct jsonata_expression *expression, const cJSON *i
         data = wrapper;
     }
     frame_bind(context, global, "", data);
+    frame_bind(context, global, "$", data);
     context->global = global;
     struct jv *value = eval(context, expression->root, data, global);
     if (jv_is_sequence(value) && (value->u.array.flags & JA_KEEP_SINGLETON) == 0 && value->u.array.count == 1)
