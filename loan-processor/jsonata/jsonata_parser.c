@@ -692,7 +692,7 @@ static int current_power(struct parser *parser)
     if (parser->token.type != T_OPERATOR)
         return 0;
     const char *op = parser->token.text;
-    if (!strcmp(op, ":") || !strcmp(op, ";") || !strcmp(op, ".."))
+    if (!strcmp(op, ":") || !strcmp(op, ";") || !strcmp(op, "..") || !strcmp(op, "|"))
         return 0;
     int power = binding_power(op);
     return power < 0 ? 0 : power;
