@@ -1073,6 +1073,48 @@ static struct jv **validate(struct eval_context *context, const struct signature
     return validated;
 }
 
+/* Parses text into *root when NULL, else evaluates *root against input; an error it raises becomes code (a limit
+ * error stays what it is). */
+static struct jv *guarded(struct eval_context *context, const char *text, struct node **root, struct jv *input,
+                          const char *code, const char *what)
+{
+    jmp_buf saved;
+    memcpy(saved, context->fail, sizeof(saved));
+    int depth = context->depth;
+    struct jv *volatile result = NULL;
+    if (setjmp(context->fail)) {
+        memcpy(context->fail, saved, sizeof(saved));
+        context->depth = depth;
+        if (context->status != -EINVAL || !context->error)
+            longjmp(context->fail, 1);
+        context->status = 0;
+        char message[sizeof(context->error->message)];
+        snprintf(message, sizeof(message), "%s", context->error->message);
+        jerror(context, code, context->error->position, "%s expression passed to function eval: %s", what, message);
+    }
+    if (*root)
+        result = eval(context, *root, input, context->global);
+    else
+        *root = jsonata_parse_tree(context, text);
+    memcpy(context->fail, saved, sizeof(saved));
+    return result;
+}
+
+struct jv *eval_text(struct eval_context *context, struct jv **args, size_t count, struct jv *focus)
+{
+    if (!args[0])
+        return NULL;
+    struct jv *input = count > 1 && args[1] ? args[1] : focus;
+    struct node *root = NULL;
+    (void)guarded(context, args[0]->u.string, &root, NULL, "D3120", "Syntax error in");
+    if (jv_is_array(input) && !jv_is_sequence(input)) {
+        struct jv *wrapper = jv_array(context, JA_SEQUENCE | JA_OUTER_WRAPPER);
+        jv_push(context, wrapper, input);
+        input = wrapper;
+    }
+    return guarded(context, args[0]->u.string, &root, input, "D3121", "Error evaluating");
+}
+
 static void limits_from(struct eval_context *context, const struct jsonata_limits *limits)
 {
     context->max_depth = limits && limits->max_depth > 0 ? limits->max_depth : JSONATA_DEFAULT_MAX_DEPTH;

@@ -890,6 +890,7 @@ static const struct native natives_template[] = {
     { .name = "error", .signature_text = "<s?:x>", .call = f_error },
     { .name = "assert", .signature_text = "<bs?:x>", .call = f_assert },
     { .name = "type", .signature_text = "<x:s>", .call = f_type },
+    { .name = "eval", .signature_text = "<sx?:x>", .call = eval_text },
     { .name = "random", .signature_text = "<:n>", .call = f_random },
     { .name = "shuffle", .signature_text = "<a:a>", .call = f_shuffle },
     { .name = "millis", .signature_text = "<:n>", .call = f_millis },

@@ -283,6 +283,8 @@ struct jv *apply_function(struct eval_context *context, struct jv *function, str
 struct frame *frame_new(struct eval_context *context, struct frame *parent);
 void frame_bind(struct eval_context *context, struct frame *frame, const char *name, struct jv *value);
 struct jv *frame_lookup(struct frame *frame, const char *name);
+/* $eval(text, input?): parses and evaluates text against input (the focus when absent) in the global frame. */
+struct jv *eval_text(struct eval_context *context, struct jv **args, size_t count, struct jv *focus);
 void step(struct eval_context *context);
 /* Stable merge sort; after(a, b) true when a goes after b. */
 void jv_sort(struct eval_context *context, struct jv **items, size_t count,
