@@ -339,8 +339,8 @@ static struct jv *evaluate_step(struct eval_context *context, const struct node 
     }
     struct jv *collected = jv_sequence(context);
     for (size_t i = 0; i < input->u.array.count; i++) {
-        struct jv *value = evaluate_stages(context, &node->stages, eval(context, node, input->u.array.items[i], frame),
-                                           frame);
+        struct jv *value =
+            evaluate_stages(context, &node->stages, eval(context, node, input->u.array.items[i], frame), frame);
         if (value)
             jv_push(context, collected, value);
     }
@@ -366,7 +366,7 @@ static struct jv *evaluate_path(struct eval_context *context, const struct node 
                                 struct frame *frame)
 {
     struct jv *sequence;
-    if (node->list.items[0]->type == N_VARIABLE) {
+    if (node->list.items[0]->type == N_VARIABLE || !input) {
         sequence = jv_sequence(context);
         jv_push(context, sequence, input);
     } else {
@@ -437,8 +437,9 @@ static struct jv *evaluate_group(struct eval_context *context, const struct pair
     for (size_t i = 0; i < count; i++) {
         struct jv *item = input->u.array.count ? input->u.array.items[i] : NULL;
         for (size_t p = 0; p < pairs->count; p++) {
-            struct jv *key = reduce ? eval(context, pairs->keys[p], jv_get(item, "@"), tuple_frame(context, frame, item))
-                                    : eval(context, pairs->keys[p], item, frame);
+            struct jv *key = reduce
+                                 ? eval(context, pairs->keys[p], jv_get(item, "@"), tuple_frame(context, frame, item))
+                                 : eval(context, pairs->keys[p], item, frame);
             if (!key)
                 continue;
             if (key->type != JV_STRING)
@@ -695,6 +696,7 @@ static struct jv *evaluate_call(struct eval_context *context, const struct node 
         args[n++] = eval(context, node->list.items[i], input, frame);
     if (context->error && name)
         snprintf(context->error->token, sizeof(context->error->token), "%s", name);
+    context->call_frame = frame;
     return apply_function(context, procedure, args, count, input, node->position);
 }
 
@@ -1093,7 +1095,7 @@ static struct jv *guarded(struct eval_context *context, const char *text, struct
         jerror(context, code, context->error->position, "%s expression passed to function eval: %s", what, message);
     }
     if (*root)
-        result = eval(context, *root, input, context->global);
+        result = eval(context, *root, input, context->call_frame ? context->call_frame : context->global);
     else
         *root = jsonata_parse_tree(context, text);
     memcpy(context->fail, saved, sizeof(saved));

@@ -220,6 +220,7 @@ struct eval_context {
     void *random_context;
     unsigned long long seed;
     struct frame *global;
+    struct frame *call_frame; /* where the latest function call was written ($eval's scope) */
 };
 
 _Noreturn void jerror(struct eval_context *context, const char *code, long position, const char *format, ...)
@@ -283,7 +284,7 @@ struct jv *apply_function(struct eval_context *context, struct jv *function, str
 struct frame *frame_new(struct eval_context *context, struct frame *parent);
 void frame_bind(struct eval_context *context, struct frame *frame, const char *name, struct jv *value);
 struct jv *frame_lookup(struct frame *frame, const char *name);
-/* $eval(text, input?): parses and evaluates text against input (the focus when absent) in the global frame. */
+/* $eval(text, input?): parses and evaluates text against input (the focus when absent) in the caller's scope. */
 struct jv *eval_text(struct eval_context *context, struct jv **args, size_t count, struct jv *focus);
 void step(struct eval_context *context);
 /* Stable merge sort; after(a, b) true when a goes after b. */
