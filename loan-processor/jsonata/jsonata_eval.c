@@ -725,6 +725,28 @@ static struct jv *evaluate_partial(struct eval_context *context, const struct no
     return partial;
 }
 
+/* A regex applied to text: JSONata's match object for the first match, undefined when none. */
+static struct jv *regex_match(struct eval_context *context, const struct jv *regex, const struct jv *text)
+{
+    regmatch_t groups[10];
+    if (!text || text->type != JV_STRING || regexec(regex->u.regex, text->u.string, 10, groups, 0) != 0)
+        return NULL;
+    struct jv *match = jv_object(context);
+    const char *s = text->u.string;
+    jv_set(context, match, "match",
+           jv_stringn(context, s + groups[0].rm_so, (size_t)(groups[0].rm_eo - groups[0].rm_so)));
+    jv_set(context, match, "start",
+           jv_number(context, (double)utf8_length(arena_strndup(&context->arena, s, (size_t)groups[0].rm_so))));
+    jv_set(context, match, "end",
+           jv_number(context, (double)utf8_length(arena_strndup(&context->arena, s, (size_t)groups[0].rm_eo))));
+    struct jv *captured = jv_array(context, 0);
+    for (size_t i = 1; i < 10 && groups[i].rm_so >= 0; i++)
+        jv_push(context, captured,
+                jv_stringn(context, s + groups[i].rm_so, (size_t)(groups[i].rm_eo - groups[i].rm_so)));
+    jv_set(context, match, "groups", captured);
+    return match;
+}
+
 static struct jv *evaluate_apply(struct eval_context *context, const struct node *node, struct jv *input,
                                  struct frame *frame)
 {
@@ -732,6 +754,8 @@ static struct jv *evaluate_apply(struct eval_context *context, const struct node
     if (node->rhs->type == N_FUNCTION)
         return evaluate_call(context, node->rhs, input, frame, left, true);
     struct jv *function = eval(context, node->rhs, input, frame);
+    if (function && function->type == JV_REGEX)
+        return regex_match(context, function, left);
     if (!jv_is_function(function))
         jerror(context, "T2006", node->position,
                "The right side of the function application operator ~> must be a function");
