@@ -499,7 +499,10 @@ static struct jv *evaluate_wildcard(struct eval_context *context, struct jv *inp
     struct jv *results = jv_sequence(context);
     if (jv_is_array(input) && (input->u.array.flags & JA_OUTER_WRAPPER) && input->u.array.count)
         input = input->u.array.items[0];
-    if (input && input->type == JV_OBJECT) {
+    if (jv_is_array(input)) {
+        for (size_t i = 0; i < input->u.array.count; i++)
+            jv_flatten(context, input->u.array.items[i], results);
+    } else if (input && input->type == JV_OBJECT) {
         for (size_t i = 0; i < input->u.object.count; i++) {
             struct jv *value = input->u.object.values[i];
             if (jv_is_array(value))

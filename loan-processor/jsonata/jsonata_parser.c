@@ -308,6 +308,8 @@ static void lex(struct parser *parser, bool prefix)
     for (size_t i = 0; i < sizeof(operators) / sizeof(operators[0]); i++) {
         size_t length = strlen(operators[i]);
         if (strncmp(s + parser->position, operators[i], length) == 0) {
+            if (!strcmp(operators[i], "!") || !strcmp(operators[i], "~"))
+                syntax_error(parser, "S0204", (long)parser->position, operators[i], "Unknown operator");
             token->type = T_OPERATOR;
             token->text = operators[i];
             parser->position += length;

@@ -93,6 +93,9 @@ static void test_eval_and_transform(void)
     ASSERT_EQ_STR("3", run("($x := 3; $eval('$x'))", NULL));
     ASSERT_EQ_STR("{\"a\":{\"b\":2}}", run("{'a':{'b':1,'c':3}} ~> |a|{'b':2},'c'|", NULL));
     ASSERT_EQ_STR("\"r\"", run("$$", "\"r\""));
+    ASSERT_EQ_STR("error T1010", run("$split('some text', $uppercase)", NULL));
+    ASSERT_EQ_STR("error S0204", run("[1!2]", NULL));
+    ASSERT_EQ_STR("[5,6]", run("*", "[5,6]"));
 }
 
 static void test_limits(void)
