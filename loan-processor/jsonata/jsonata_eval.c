@@ -109,6 +109,33 @@ static struct jv *lookup_field(struct eval_context *context, struct jv *input, c
     return jv_get(input, key);
 }
 
+static bool is_tuple_stream(const struct jv *value)
+{
+    return jv_is_array(value) && (value->u.array.flags & JA_TUPLE_STREAM);
+}
+
+static struct jv *tuple_stream(struct eval_context *context)
+{
+    return jv_array(context, JA_SEQUENCE | JA_TUPLE_STREAM);
+}
+
+/* A frame binding each name of tuple (its '@' too, which no variable can name). */
+static struct frame *tuple_frame(struct eval_context *context, struct frame *parent, const struct jv *tuple)
+{
+    struct frame *frame = frame_new(context, parent);
+    for (size_t i = 0; i < tuple->u.object.count; i++)
+        frame_bind(context, frame, tuple->u.object.keys[i], tuple->u.object.values[i]);
+    return frame;
+}
+
+static struct jv *tuple_copy(struct eval_context *context, const struct jv *tuple)
+{
+    struct jv *copy = jv_object(context);
+    for (size_t i = 0; i < tuple->u.object.count; i++)
+        jv_set(context, copy, tuple->u.object.keys[i], tuple->u.object.values[i]);
+    return copy;
+}
+
 static bool is_array_of_numbers(const struct jv *value)
 {
     if (!jv_is_array(value))
@@ -122,7 +149,8 @@ static bool is_array_of_numbers(const struct jv *value)
 static struct jv *evaluate_filter(struct eval_context *context, const struct node *predicate, struct jv *input,
                                   struct frame *frame)
 {
-    struct jv *results = jv_sequence(context);
+    bool tuples = is_tuple_stream(input);
+    struct jv *results = tuples ? tuple_stream(context) : jv_sequence(context);
     input = as_sequence(context, input);
     size_t count = input->u.array.count;
     if (predicate->type == N_NUMBER) {
@@ -139,7 +167,8 @@ static struct jv *evaluate_filter(struct eval_context *context, const struct nod
     }
     for (size_t i = 0; i < count; i++) {
         struct jv *item = input->u.array.items[i];
-        struct jv *value = eval(context, predicate, item, frame);
+        struct jv *value = tuples ? eval(context, predicate, jv_get(item, "@"), tuple_frame(context, frame, item))
+                                  : eval(context, predicate, item, frame);
         if (value && value->type == JV_NUMBER) {
             struct jv *wrapped = jv_sequence(context);
             jv_push(context, wrapped, value);
@@ -160,14 +189,26 @@ static struct jv *evaluate_filter(struct eval_context *context, const struct nod
     return results;
 }
 
+struct sort_run {
+    const struct node *sort;
+    struct frame *frame;
+    bool tuples;
+};
+
+static struct jv *sort_key(struct eval_context *context, const struct sort_run *run, size_t term, struct jv *item)
+{
+    if (run->tuples)
+        return eval(context, run->sort->list.items[term], jv_get(item, "@"), tuple_frame(context, run->frame, item));
+    return eval(context, run->sort->list.items[term], item, run->frame);
+}
+
 static bool sort_after(struct eval_context *context, struct jv *a, struct jv *b, void *data)
 {
-    const struct node *sort = data;
-    struct frame *frame = sort->rhs ? (struct frame *)sort->rhs : NULL;
-    (void)frame;
+    const struct sort_run *run = data;
+    const struct node *sort = run->sort;
     for (size_t i = 0; i < sort->list.count; i++) {
-        struct jv *x = eval(context, sort->list.items[i], a, context->global);
-        struct jv *y = eval(context, sort->list.items[i], b, context->global);
+        struct jv *x = sort_key(context, run, i, a);
+        struct jv *y = sort_key(context, run, i, b);
         int comparison;
         if (!x) {
             comparison = y ? 1 : 0;
@@ -200,33 +241,106 @@ static bool sort_after(struct eval_context *context, struct jv *a, struct jv *b,
 static struct jv *evaluate_sort(struct eval_context *context, const struct node *sort, struct jv *input,
                                 struct frame *frame)
 {
-    (void)frame;
     if (!input)
         return NULL;
-    struct jv *result = jv_sequence(context);
+    struct sort_run run = { .sort = sort, .frame = frame, .tuples = is_tuple_stream(input) };
+    struct jv *result = run.tuples ? tuple_stream(context) : jv_sequence(context);
     for (size_t i = 0; i < input->u.array.count; i++)
         jv_push(context, result, input->u.array.items[i]);
-    struct frame *saved = context->global;
-    context->global = frame;
-    jv_sort(context, result->u.array.items, result->u.array.count, sort_after, (void *)sort);
-    context->global = saved;
+    jv_sort(context, result->u.array.items, result->u.array.count, sort_after, &run);
     return result;
+}
+
+/* A step's predicates and '#$i' bindings, in order. */
+static struct jv *evaluate_stages(struct eval_context *context, const struct node_list *stages, struct jv *input,
+                                  struct frame *frame)
+{
+    for (size_t i = 0; i < stages->count; i++) {
+        const struct node *stage = stages->items[i];
+        if (stage->type == N_FILTER) {
+            input = evaluate_filter(context, stage->lhs, input, frame);
+        } else if (is_tuple_stream(input)) {
+            for (size_t k = 0; k < input->u.array.count; k++)
+                jv_set(context, input->u.array.items[k], stage->text, jv_number(context, (double)k));
+        }
+    }
+    return input;
+}
+
+static void push_tuple(struct eval_context *context, const struct node *step, struct jv *result, struct jv *tuple,
+                       struct jv *value, size_t position, bool merge)
+{
+    struct jv *out = tuple_copy(context, tuple);
+    if (merge) {
+        for (size_t i = 0; i < value->u.object.count; i++)
+            jv_set(context, out, value->u.object.keys[i], value->u.object.values[i]);
+    } else {
+        if (step->focus_var)
+            jv_set(context, out, step->focus_var, value);
+        else
+            jv_set(context, out, "@", value);
+        if (step->index_var)
+            jv_set(context, out, step->index_var, jv_number(context, (double)position));
+        if (step->ancestor)
+            jv_set(context, out, step->ancestor->label, jv_get(tuple, "@"));
+    }
+    jv_push(context, result, out);
+}
+
+/* JSONata's evaluateTupleStep: a step over a stream of variable bindings. */
+static struct jv *evaluate_tuple_step(struct eval_context *context, const struct node *step, struct jv *input,
+                                      struct jv *tuples, struct frame *frame)
+{
+    struct jv *result = tuple_stream(context);
+    if (step->type == N_SORT) {
+        if (tuples) {
+            result = evaluate_sort(context, step, tuples, frame);
+        } else {
+            struct jv *sorted = evaluate_sort(context, step, input, frame);
+            for (size_t i = 0; sorted && i < sorted->u.array.count; i++) {
+                struct jv *tuple = jv_object(context);
+                jv_set(context, tuple, "@", sorted->u.array.items[i]);
+                if (step->index_var)
+                    jv_set(context, tuple, step->index_var, jv_number(context, (double)i));
+                jv_push(context, result, tuple);
+            }
+        }
+        return evaluate_stages(context, &step->stages, result, frame);
+    }
+    if (!tuples) {
+        tuples = tuple_stream(context);
+        for (size_t i = 0; i < input->u.array.count; i++) {
+            struct jv *tuple = jv_object(context);
+            jv_set(context, tuple, "@", input->u.array.items[i]);
+            jv_push(context, tuples, tuple);
+        }
+    }
+    for (size_t i = 0; i < tuples->u.array.count; i++) {
+        struct jv *tuple = tuples->u.array.items[i];
+        struct jv *value = eval(context, step, jv_get(tuple, "@"), tuple_frame(context, frame, tuple));
+        if (!value)
+            continue;
+        if (!jv_is_array(value)) {
+            push_tuple(context, step, result, tuple, value, 0, false);
+            continue;
+        }
+        bool merge = is_tuple_stream(value);
+        for (size_t k = 0; k < value->u.array.count; k++)
+            push_tuple(context, step, result, tuple, value->u.array.items[k], k, merge);
+    }
+    return evaluate_stages(context, &step->stages, result, frame);
 }
 
 static struct jv *evaluate_step(struct eval_context *context, const struct node *node, struct jv *input,
                                 struct frame *frame, bool last)
 {
     if (node->type == N_SORT) {
-        struct jv *result = evaluate_sort(context, node, input, frame);
-        for (size_t i = 0; i < node->stages.count; i++)
-            result = evaluate_filter(context, node->stages.items[i]->lhs, result, frame);
-        return result;
+        return evaluate_stages(context, &node->stages, evaluate_sort(context, node, input, frame), frame);
     }
     struct jv *collected = jv_sequence(context);
     for (size_t i = 0; i < input->u.array.count; i++) {
-        struct jv *value = eval(context, node, input->u.array.items[i], frame);
-        for (size_t j = 0; j < node->stages.count; j++)
-            value = evaluate_filter(context, node->stages.items[j]->lhs, value, frame);
+        struct jv *value =
+            evaluate_stages(context, &node->stages, eval(context, node, input->u.array.items[i], frame), frame);
         if (value)
             jv_push(context, collected, value);
     }
@@ -252,21 +366,36 @@ static struct jv *evaluate_path(struct eval_context *context, const struct node 
                                 struct frame *frame)
 {
     struct jv *sequence;
-    if (jv_is_array(input) && node->list.items[0]->type != N_VARIABLE)
-        sequence = input;
-    else
+    if (node->list.items[0]->type == N_VARIABLE || !input) {
+        sequence = jv_sequence(context);
+        jv_push(context, sequence, input);
+    } else {
         sequence = as_sequence(context, input);
-    struct jv *result = NULL;
+    }
+    struct jv *result = NULL, *tuples = NULL;
+    bool tuple_mode = false;
     for (size_t i = 0; i < node->list.count; i++) {
         const struct node *step_node = node->list.items[i];
+        tuple_mode = tuple_mode || step_node->tuple;
         if (i == 0 && step_node->consarray)
             result = eval(context, step_node, sequence, frame);
+        else if (tuple_mode)
+            tuples = evaluate_tuple_step(context, step_node, sequence, tuples, frame);
         else
             result = evaluate_step(context, step_node, sequence, frame, i == node->list.count - 1);
+        if (tuple_mode)
+            continue;
         if (!result || (jv_is_array(result) && result->u.array.count == 0))
             break;
         sequence = as_sequence(context, result);
         result = sequence;
+    }
+    if (tuple_mode && node->tuple) {
+        result = tuples;
+    } else if (tuple_mode) {
+        result = jv_sequence(context);
+        for (size_t i = 0; tuples && i < tuples->u.array.count; i++)
+            jv_push(context, result, jv_get(tuples->u.array.items[i], "@"));
     }
     if (node->keep_singleton_array && result) {
         if (jv_is_array(result) && (result->u.array.flags & JA_CONS) && !jv_is_sequence(result)) {
@@ -278,7 +407,22 @@ static struct jv *evaluate_path(struct eval_context *context, const struct node 
             result->u.array.flags |= JA_KEEP_SINGLETON;
     }
     if (node->group)
-        result = evaluate_group(context, node->group, result, frame, node->position);
+        result = evaluate_group(context, node->group, tuple_mode ? tuples : result, frame, node->position);
+    return result;
+}
+
+/* JSONata's reduceTupleStream: one tuple whose every name holds all the values of the group. */
+static struct jv *reduce_tuples(struct eval_context *context, struct jv *tuples)
+{
+    if (!jv_is_array(tuples))
+        return tuple_copy(context, tuples);
+    struct jv *result = tuple_copy(context, tuples->u.array.items[0]);
+    for (size_t i = 1; i < tuples->u.array.count; i++) {
+        struct jv *tuple = tuples->u.array.items[i];
+        for (size_t k = 0; k < tuple->u.object.count; k++)
+            jv_set(context, result, tuple->u.object.keys[k],
+                   jv_append(context, jv_get(result, tuple->u.object.keys[k]), tuple->u.object.values[k]));
+    }
     return result;
 }
 
@@ -287,12 +431,15 @@ static struct jv *evaluate_group(struct eval_context *context, const struct pair
 {
     struct jv *result = jv_object(context);
     struct jv *groups = jv_object(context); /* key -> [data, index] */
+    bool reduce = is_tuple_stream(input) && input->u.array.count;
     input = as_sequence(context, input);
     size_t count = input->u.array.count ? input->u.array.count : 1;
     for (size_t i = 0; i < count; i++) {
         struct jv *item = input->u.array.count ? input->u.array.items[i] : NULL;
         for (size_t p = 0; p < pairs->count; p++) {
-            struct jv *key = eval(context, pairs->keys[p], item, frame);
+            struct jv *key = reduce
+                                 ? eval(context, pairs->keys[p], jv_get(item, "@"), tuple_frame(context, frame, item))
+                                 : eval(context, pairs->keys[p], item, frame);
             if (!key)
                 continue;
             if (key->type != JV_STRING)
@@ -315,7 +462,15 @@ static struct jv *evaluate_group(struct eval_context *context, const struct pair
     for (size_t g = 0; g < groups->u.object.count; g++) {
         struct jv *entry = groups->u.object.values[g];
         size_t p = (size_t)entry->u.array.items[1]->u.number;
-        struct jv *value = eval(context, pairs->values[p], entry->u.array.items[0], frame);
+        struct jv *data = entry->u.array.items[0];
+        struct frame *inner = frame;
+        if (reduce) {
+            struct jv *tuple = reduce_tuples(context, data);
+            data = jv_get(tuple, "@");
+            jv_remove(tuple, "@");
+            inner = tuple_frame(context, frame, tuple);
+        }
+        struct jv *value = eval(context, pairs->values[p], data, inner);
         if (value)
             jv_set(context, result, groups->u.object.keys[g], value);
     }
@@ -344,7 +499,10 @@ static struct jv *evaluate_wildcard(struct eval_context *context, struct jv *inp
     struct jv *results = jv_sequence(context);
     if (jv_is_array(input) && (input->u.array.flags & JA_OUTER_WRAPPER) && input->u.array.count)
         input = input->u.array.items[0];
-    if (input && input->type == JV_OBJECT) {
+    if (jv_is_array(input)) {
+        for (size_t i = 0; i < input->u.array.count; i++)
+            jv_flatten(context, input->u.array.items[i], results);
+    } else if (input && input->type == JV_OBJECT) {
         for (size_t i = 0; i < input->u.object.count; i++) {
             struct jv *value = input->u.object.values[i];
             if (jv_is_array(value))
@@ -541,6 +699,7 @@ static struct jv *evaluate_call(struct eval_context *context, const struct node 
         args[n++] = eval(context, node->list.items[i], input, frame);
     if (context->error && name)
         snprintf(context->error->token, sizeof(context->error->token), "%s", name);
+    context->call_frame = frame;
     return apply_function(context, procedure, args, count, input, node->position);
 }
 
@@ -569,6 +728,28 @@ static struct jv *evaluate_partial(struct eval_context *context, const struct no
     return partial;
 }
 
+/* A regex applied to text: JSONata's match object for the first match, undefined when none. */
+static struct jv *regex_match(struct eval_context *context, const struct jv *regex, const struct jv *text)
+{
+    regmatch_t groups[10];
+    if (!text || text->type != JV_STRING || regexec(regex->u.regex, text->u.string, 10, groups, 0) != 0)
+        return NULL;
+    struct jv *match = jv_object(context);
+    const char *s = text->u.string;
+    jv_set(context, match, "match",
+           jv_stringn(context, s + groups[0].rm_so, (size_t)(groups[0].rm_eo - groups[0].rm_so)));
+    jv_set(context, match, "start",
+           jv_number(context, (double)utf8_length(arena_strndup(&context->arena, s, (size_t)groups[0].rm_so))));
+    jv_set(context, match, "end",
+           jv_number(context, (double)utf8_length(arena_strndup(&context->arena, s, (size_t)groups[0].rm_eo))));
+    struct jv *captured = jv_array(context, 0);
+    for (size_t i = 1; i < 10 && groups[i].rm_so >= 0; i++)
+        jv_push(context, captured,
+                jv_stringn(context, s + groups[i].rm_so, (size_t)(groups[i].rm_eo - groups[i].rm_so)));
+    jv_set(context, match, "groups", captured);
+    return match;
+}
+
 static struct jv *evaluate_apply(struct eval_context *context, const struct node *node, struct jv *input,
                                  struct frame *frame)
 {
@@ -576,6 +757,8 @@ static struct jv *evaluate_apply(struct eval_context *context, const struct node
     if (node->rhs->type == N_FUNCTION)
         return evaluate_call(context, node->rhs, input, frame, left, true);
     struct jv *function = eval(context, node->rhs, input, frame);
+    if (function && function->type == JV_REGEX)
+        return regex_match(context, function, left);
     if (!jv_is_function(function))
         jerror(context, "T2006", node->position,
                "The right side of the function application operator ~> must be a function");
@@ -701,7 +884,7 @@ static struct jv *eval_node(struct eval_context *context, const struct node *nod
     case N_SORT:
         return evaluate_sort(context, node, as_sequence(context, input), frame);
     case N_PARENT:
-        jerror(context, "S0217", node->position, "The parent operator %% is not supported");
+        return frame_lookup(frame, node->slot->label);
     default:
         jerror(context, "S0206", node->position, "Unknown expression type");
     }
@@ -720,7 +903,7 @@ struct jv *eval(struct eval_context *context, const struct node *node, struct jv
         result = evaluate_filter(context, node->predicates.items[i]->lhs, result, frame);
     if (node->type != N_PATH && node->group)
         result = evaluate_group(context, node->group, result, frame, node->position);
-    if (jv_is_sequence(result)) {
+    if (jv_is_sequence(result) && !is_tuple_stream(result)) {
         if (node->keep_array)
             result->u.array.flags |= JA_KEEP_SINGLETON;
         if (result->u.array.count == 0)
@@ -919,6 +1102,48 @@ static struct jv **validate(struct eval_context *context, const struct signature
     return validated;
 }
 
+/* Parses text into *root when NULL, else evaluates *root against input; an error it raises becomes code (a limit
+ * error stays what it is). */
+static struct jv *guarded(struct eval_context *context, const char *text, struct node **root, struct jv *input,
+                          const char *code, const char *what)
+{
+    jmp_buf saved;
+    memcpy(saved, context->fail, sizeof(saved));
+    int depth = context->depth;
+    struct jv *volatile result = NULL;
+    if (setjmp(context->fail)) {
+        memcpy(context->fail, saved, sizeof(saved));
+        context->depth = depth;
+        if (context->status != -EINVAL || !context->error)
+            longjmp(context->fail, 1);
+        context->status = 0;
+        char message[sizeof(context->error->message)];
+        snprintf(message, sizeof(message), "%s", context->error->message);
+        jerror(context, code, context->error->position, "%s expression passed to function eval: %s", what, message);
+    }
+    if (*root)
+        result = eval(context, *root, input, context->call_frame ? context->call_frame : context->global);
+    else
+        *root = jsonata_parse_tree(context, text);
+    memcpy(context->fail, saved, sizeof(saved));
+    return result;
+}
+
+struct jv *eval_text(struct eval_context *context, struct jv **args, size_t count, struct jv *focus)
+{
+    if (!args[0])
+        return NULL;
+    struct jv *input = count > 1 && args[1] ? args[1] : focus;
+    struct node *root = NULL;
+    (void)guarded(context, args[0]->u.string, &root, NULL, "D3120", "Syntax error in");
+    if (jv_is_array(input) && !jv_is_sequence(input)) {
+        struct jv *wrapper = jv_array(context, JA_SEQUENCE | JA_OUTER_WRAPPER);
+        jv_push(context, wrapper, input);
+        input = wrapper;
+    }
+    return guarded(context, args[0]->u.string, &root, input, "D3121", "Error evaluating");
+}
+
 static void limits_from(struct eval_context *context, const struct jsonata_limits *limits)
 {
     context->max_depth = limits && limits->max_depth > 0 ? limits->max_depth : JSONATA_DEFAULT_MAX_DEPTH;
@@ -989,6 +1214,7 @@ int jsonata_evaluate(const struct jsonata_expression *expression, const cJSON *i
         data = wrapper;
     }
     frame_bind(context, global, "", data);
+    frame_bind(context, global, "$", data);
     context->global = global;
     struct jv *value = eval(context, expression->root, data, global);
     if (jv_is_sequence(value) && (value->u.array.flags & JA_KEEP_SINGLETON) == 0 && value->u.array.count == 1)

@@ -277,11 +277,21 @@ FN(f_trim)
     return jv_string(context, sb_text(&sb));
 }
 
+/* A matcher argument must be a string or a regex: other functions are not matchers here. */
+static void check_matcher(struct eval_context *context, const struct jv *matcher, const char *name)
+{
+    if (matcher->type != JV_STRING && matcher->type != JV_REGEX)
+        jerror(context, "T1010", 0,
+               "The matcher function argument passed to function %s does not return the correct object structure",
+               name);
+}
+
 FN(f_contains)
 {
     (void)focus;
     if (!ARG(0) || !ARG(1))
         return NULL;
+    check_matcher(context, args[1], "contains");
     if (args[1]->type == JV_REGEX)
         return jv_bool(context, regexec(args[1]->u.regex, args[0]->u.string, 0, NULL, 0) == 0);
     return jv_bool(context, strstr(args[0]->u.string, args[1]->u.string) != NULL);
@@ -294,6 +304,7 @@ FN(f_split)
         return NULL;
     if (ARG(2) && args[2]->u.number < 0)
         jerror(context, "D3020", 0, "Third argument of split function must evaluate to a positive number");
+    check_matcher(context, args[1], "split");
     double limit = ARG(2) ? args[2]->u.number : INFINITY;
     struct jv *result = jv_array(context, 0);
     const char *text = args[0]->u.string;
@@ -890,6 +901,7 @@ static const struct native natives_template[] = {
     { .name = "error", .signature_text = "<s?:x>", .call = f_error },
     { .name = "assert", .signature_text = "<bs?:x>", .call = f_assert },
     { .name = "type", .signature_text = "<x:s>", .call = f_type },
+    { .name = "eval", .signature_text = "<sx?:x>", .call = eval_text },
     { .name = "random", .signature_text = "<:n>", .call = f_random },
     { .name = "shuffle", .signature_text = "<a:a>", .call = f_shuffle },
     { .name = "millis", .signature_text = "<:n>", .call = f_millis },

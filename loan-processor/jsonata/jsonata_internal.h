@@ -151,6 +151,17 @@ struct node_list {
     size_t count;
 };
 
+/* A '%' waiting for the step it names: the tuple key holding that step's input. */
+struct ancestor_slot {
+    const char *label;
+    int level;
+};
+
+struct slot_list {
+    struct ancestor_slot **items;
+    size_t count;
+};
+
 struct pair_list {
     struct node **keys, **values;
     size_t count;
@@ -176,6 +187,9 @@ struct node {
     bool keep_array, keep_singleton_array, consarray, thunk;
     const char *focus_var, *index_var; /* @$v, #$i */
     bool tuple;
+    struct ancestor_slot *slot;     /* N_PARENT */
+    struct ancestor_slot *ancestor; /* a step whose input a '%' refers to */
+    struct slot_list seeking;       /* '%'s inside not yet resolved to a step */
 };
 
 struct jsonata_expression {
@@ -206,6 +220,7 @@ struct eval_context {
     void *random_context;
     unsigned long long seed;
     struct frame *global;
+    struct frame *call_frame; /* where the latest function call was written ($eval's scope) */
 };
 
 _Noreturn void jerror(struct eval_context *context, const char *code, long position, const char *format, ...)
@@ -269,6 +284,8 @@ struct jv *apply_function(struct eval_context *context, struct jv *function, str
 struct frame *frame_new(struct eval_context *context, struct frame *parent);
 void frame_bind(struct eval_context *context, struct frame *frame, const char *name, struct jv *value);
 struct jv *frame_lookup(struct frame *frame, const char *name);
+/* $eval(text, input?): parses and evaluates text against input (the focus when absent) in the caller's scope. */
+struct jv *eval_text(struct eval_context *context, struct jv **args, size_t count, struct jv *focus);
 void step(struct eval_context *context);
 /* Stable merge sort; after(a, b) true when a goes after b. */
 void jv_sort(struct eval_context *context, struct jv **items, size_t count,

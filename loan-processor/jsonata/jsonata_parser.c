@@ -28,6 +28,7 @@ struct parser {
     size_t length, position;
     struct token token;
     int depth;
+    int ancestor_labels;
 };
 
 static const char *const operators[] = { "..", ":=", "!=", ">=", "<=", "**", "~>", "?:", "??", ".", "[", "]",
@@ -88,6 +89,92 @@ static void pair_push(struct parser *parser, struct pair_list *list, struct node
     values[list->count++] = value;
     list->keys = keys;
     list->values = values;
+}
+
+static void slots_push(struct parser *parser, struct slot_list *list, struct ancestor_slot *slot)
+{
+    struct ancestor_slot **items = arena_alloc(&parser->context->arena, (list->count + 1) * sizeof(*items));
+    if (list->count)
+        memcpy(items, list->items, list->count * sizeof(*items));
+    items[list->count++] = slot;
+    list->items = items;
+}
+
+/* JSONata's pushAncestry: result inherits the unresolved '%'s of value. */
+static void push_ancestry(struct parser *parser, struct node *result, const struct node *value)
+{
+    if (!value)
+        return;
+    for (size_t i = 0; i < value->seeking.count; i++)
+        slots_push(parser, &result->seeking, value->seeking.items[i]);
+    if (value->type == N_PARENT)
+        slots_push(parser, &result->seeking, value->slot);
+}
+
+_Noreturn static void parent_error(struct parser *parser, const struct node *node)
+{
+    syntax_error(parser, "S0217", node->position, node->type == N_PARENT ? "parent" : "path",
+                 "The object representing the 'parent' cannot be derived from this expression");
+}
+
+/* JSONata's seekParent: walks back from node to the step whose input slot names. */
+static void seek_parent(struct parser *parser, struct node *node, struct ancestor_slot *slot)
+{
+    switch (node->type) {
+    case N_NAME:
+    case N_WILDCARD:
+        if (--slot->level == 0) {
+            if (node->ancestor)
+                slot->label = node->ancestor->label;
+            node->ancestor = slot;
+            node->tuple = true;
+        }
+        break;
+    case N_PARENT:
+        slot->level++;
+        break;
+    case N_BLOCK:
+        if (node->list.count) {
+            node->tuple = true;
+            seek_parent(parser, node->list.items[node->list.count - 1], slot);
+        }
+        break;
+    case N_PATH: {
+        node->tuple = true;
+        size_t index = node->list.count;
+        seek_parent(parser, node->list.items[--index], slot);
+        while (slot->level > 0 && index > 0)
+            seek_parent(parser, node->list.items[--index], slot);
+        break;
+    }
+    default:
+        parent_error(parser, node);
+    }
+}
+
+/* JSONata's resolveAncestry: binds the '%'s of the last step to earlier steps of path. */
+static void resolve_ancestry(struct parser *parser, struct node *path)
+{
+    struct node *last = path->list.items[path->list.count - 1];
+    struct slot_list slots = { 0 };
+    for (size_t i = 0; i < last->seeking.count; i++)
+        slots_push(parser, &slots, last->seeking.items[i]);
+    if (last->type == N_PARENT)
+        slots_push(parser, &slots, last->slot);
+    for (size_t s = 0; s < slots.count; s++) {
+        struct ancestor_slot *slot = slots.items[s];
+        ptrdiff_t index = (ptrdiff_t)path->list.count - 2;
+        while (slot->level > 0) {
+            if (index < 0) {
+                slots_push(parser, &path->seeking, slot);
+                break;
+            }
+            struct node *step = path->list.items[index--];
+            while (index >= 0 && step->focus_var && path->list.items[index]->focus_var)
+                step = path->list.items[index--];
+            seek_parent(parser, step, slot);
+        }
+    }
 }
 
 static unsigned hex_value(struct parser *parser, const char *p)
@@ -221,6 +308,8 @@ static void lex(struct parser *parser, bool prefix)
     for (size_t i = 0; i < sizeof(operators) / sizeof(operators[0]); i++) {
         size_t length = strlen(operators[i]);
         if (strncmp(s + parser->position, operators[i], length) == 0) {
+            if (!strcmp(operators[i], "!") || !strcmp(operators[i], "~"))
+                syntax_error(parser, "S0204", (long)parser->position, operators[i], "Unknown operator");
             token->type = T_OPERATOR;
             token->text = operators[i];
             parser->position += length;
@@ -391,8 +480,15 @@ static struct node *nud(struct parser *parser, struct token token)
         return node_new(parser, N_WILDCARD, token.position);
     if (!strcmp(op, "**"))
         return node_new(parser, N_DESCENDANT, token.position);
-    if (!strcmp(op, "%"))
-        return node_new(parser, N_PARENT, token.position);
+    if (!strcmp(op, "%")) {
+        struct node *parent = node_new(parser, N_PARENT, token.position);
+        parent->slot = arena_alloc(&parser->context->arena, sizeof(*parent->slot));
+        char label[24];
+        snprintf(label, sizeof(label), "!%d", parser->ancestor_labels++);
+        parent->slot->label = arena_strndup(&parser->context->arena, label, strlen(label));
+        parent->slot->level = 1;
+        return parent;
+    }
     if (!strcmp(op, "?"))
         return node_new(parser, N_PLACEHOLDER, token.position);
     if (!strcmp(op, "(")) {
@@ -598,7 +694,7 @@ static int current_power(struct parser *parser)
     if (parser->token.type != T_OPERATOR)
         return 0;
     const char *op = parser->token.text;
-    if (!strcmp(op, ":") || !strcmp(op, ";") || !strcmp(op, ".."))
+    if (!strcmp(op, ":") || !strcmp(op, ";") || !strcmp(op, "..") || !strcmp(op, "|"))
         return 0;
     int power = binding_power(op);
     return power < 0 ? 0 : power;
@@ -650,6 +746,8 @@ static struct node *process_dot(struct parser *parser, struct node *node)
 {
     struct node *left = process(parser, node->lhs);
     struct node *path = as_path(parser, left);
+    if (left->type == N_PARENT)
+        slots_push(parser, &path->seeking, left->slot);
     struct node *rest = process(parser, node->rhs);
     if (rest->type == N_PATH) {
         for (size_t i = 0; i < rest->list.count; i++)
@@ -668,6 +766,7 @@ static struct node *process_dot(struct parser *parser, struct node *node)
                          "The literal value cannot be used as a step within a path expression");
     }
     path_flags(path);
+    resolve_ancestry(parser, path);
     return path;
 }
 
@@ -690,8 +789,61 @@ static struct node *process_predicate(struct parser *parser, struct node *node)
     if (step->group)
         syntax_error(parser, "S0209", node->position, NULL,
                      "A predicate cannot follow a grouping expression in a step");
-    list_push(parser, stages ? &step->stages : &step->predicates,
-              filter_node(parser, process(parser, node->rhs), node->position));
+    struct node *predicate = process(parser, node->rhs);
+    if (predicate->seeking.count) {
+        for (size_t i = 0; i < predicate->seeking.count; i++) {
+            struct ancestor_slot *slot = predicate->seeking.items[i];
+            if (slot->level == 1)
+                seek_parent(parser, step, slot);
+            else
+                slot->level--;
+        }
+        push_ancestry(parser, step, predicate);
+    }
+    list_push(parser, stages ? &step->stages : &step->predicates, filter_node(parser, predicate, node->position));
+    return result;
+}
+
+/* '@$v': binds the step's focus to $v instead of moving the context on. */
+static struct node *process_focus(struct parser *parser, struct node *node)
+{
+    struct node *path = as_path(parser, process(parser, node->lhs));
+    struct node *step = path->list.items[path->list.count - 1];
+    if (step->stages.count || step->predicates.count)
+        syntax_error(parser, "S0215", node->position, NULL,
+                     "A context variable binding must precede any predicates on a step");
+    if (step->type == N_SORT)
+        syntax_error(parser, "S0216", node->position, NULL,
+                     "A context variable binding must precede the 'order-by' clause on a step");
+    step->focus_var = node->rhs->text;
+    step->tuple = true;
+    path->keep_singleton_array = path->keep_singleton_array || node->keep_array;
+    return path;
+}
+
+/* '#$i': binds the position in the step's sequence, after any predicates so far. */
+static struct node *process_index(struct parser *parser, struct node *node)
+{
+    struct node *result = process(parser, node->lhs);
+    struct node *step = result;
+    if (result->type == N_PATH) {
+        step = result->list.items[result->list.count - 1];
+    } else {
+        result = as_path(parser, result);
+        if (step->predicates.count) {
+            step->stages = step->predicates;
+            step->predicates = (struct node_list){ 0 };
+        }
+    }
+    if (!step->stages.count) {
+        step->index_var = node->rhs->text;
+    } else {
+        struct node *stage = node_new(parser, N_INDEX, node->position);
+        stage->text = node->rhs->text;
+        list_push(parser, &step->stages, stage);
+    }
+    step->tuple = true;
+    result->keep_singleton_array = result->keep_singleton_array || node->keep_array;
     return result;
 }
 
@@ -713,6 +865,8 @@ static struct node *process(struct parser *parser, struct node *node)
         } else {
             node->lhs = process(parser, node->lhs);
             node->rhs = process(parser, node->rhs);
+            push_ancestry(parser, node, node->lhs);
+            push_ancestry(parser, node, node->rhs);
         }
         break;
     case N_GROUP_RAW:
@@ -728,56 +882,66 @@ static struct node *process(struct parser *parser, struct node *node)
         struct node *path = as_path(parser, process(parser, node->lhs));
         struct node *sort = node_new(parser, N_SORT, node->position);
         sort->descending = node->descending;
-        for (size_t i = 0; i < node->list.count; i++)
+        for (size_t i = 0; i < node->list.count; i++) {
             list_push(parser, &sort->list, process(parser, node->list.items[i]));
+            push_ancestry(parser, sort, sort->list.items[i]);
+        }
         list_push(parser, &path->list, sort);
+        resolve_ancestry(parser, path);
         result = path;
         break;
     }
     case N_FOCUS:
-    case N_INDEX: {
-        struct node *path = as_path(parser, process(parser, node->lhs));
-        struct node *step = path->list.items[path->list.count - 1];
-        if (node->type == N_FOCUS)
-            step->focus_var = node->rhs->text;
-        else
-            step->index_var = node->rhs->text;
-        step->tuple = true;
-        result = path;
+        result = process_focus(parser, node);
         break;
-    }
+    case N_INDEX:
+        result = process_index(parser, node);
+        break;
     case N_BIND:
         node->rhs = process(parser, node->rhs);
+        push_ancestry(parser, node, node->rhs);
         break;
     case N_NEGATE:
         node->lhs = process(parser, node->lhs);
         if (node->lhs->type == N_NUMBER) {
             result = node->lhs;
             result->number = -result->number;
+        } else {
+            push_ancestry(parser, node, node->lhs);
         }
         break;
     case N_ARRAY:
     case N_BLOCK:
-        for (size_t i = 0; i < node->list.count; i++)
+        for (size_t i = 0; i < node->list.count; i++) {
             node->list.items[i] = process(parser, node->list.items[i]);
+            push_ancestry(parser, node, node->list.items[i]);
+        }
         break;
     case N_OBJECT:
         for (size_t i = 0; i < node->pairs.count; i++) {
             node->pairs.keys[i] = process(parser, node->pairs.keys[i]);
+            push_ancestry(parser, node, node->pairs.keys[i]);
             node->pairs.values[i] = process(parser, node->pairs.values[i]);
+            push_ancestry(parser, node, node->pairs.values[i]);
         }
         break;
     case N_CONDITION:
         node->lhs = process(parser, node->lhs);
+        push_ancestry(parser, node, node->lhs);
         node->rhs = process(parser, node->rhs);
-        if (node->third)
+        push_ancestry(parser, node, node->rhs);
+        if (node->third) {
             node->third = process(parser, node->third);
+            push_ancestry(parser, node, node->third);
+        }
         break;
     case N_FUNCTION:
     case N_PARTIAL:
         node->procedure = process(parser, node->procedure);
-        for (size_t i = 0; i < node->list.count; i++)
+        for (size_t i = 0; i < node->list.count; i++) {
             node->list.items[i] = process(parser, node->list.items[i]);
+            push_ancestry(parser, node, node->list.items[i]);
+        }
         break;
     case N_LAMBDA:
         node->body = process(parser, node->body);
@@ -853,6 +1017,8 @@ struct node *jsonata_parse_tree(struct eval_context *context, const char *text)
         syntax_error(&parser, "S0201", parser.token.position, token_text(&parser), "Syntax error");
     parser.depth = 0;
     root = process(&parser, root);
+    if (root->type == N_PARENT || root->seeking.count)
+        parent_error(&parser, root);
     optimize_lambdas(&parser, root, 0);
     return root;
 }

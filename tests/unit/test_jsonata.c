@@ -68,6 +68,36 @@ static void test_parse_errors(void)
     ASSERT_EQ_STR("error S0106", run("1 /* open", NULL));
 }
 
+static void test_parent_and_bindings(void)
+{
+    const char *data = "{\"a\":{\"n\":\"x\",\"b\":[{\"c\":1},{\"c\":2}]}}";
+    ASSERT_EQ_STR("[\"x\",\"x\"]", run("a.b.c.%.%.n", data));
+    ASSERT_EQ_STR("error S0217", run("%", data));
+    ASSERT_EQ_STR("[\"0:1\",\"1:2\"]", run("a.b#$i.($i & ':' & c)", data));
+    ASSERT_EQ_STR("2", run("a.b@$x.b@$y[$y.c = $x.c + 1].$y.c", data));
+    ASSERT_EQ_STR("{\"x\":[1,2]}", run("a@$p.a.b@$q{$p.n: $q.c}", data));
+    ASSERT_EQ_STR("error S0215", run("a.b[0]@$x", data));
+    ASSERT_EQ_STR("error S0216", run("a.b^(c)@$x", data));
+    ASSERT_EQ_STR("[1,2,3]", run("[3,1,2]^($)", NULL));
+}
+
+static void test_eval_and_transform(void)
+{
+    ASSERT_EQ_STR("3", run("$eval('1 + 2')", NULL));
+    ASSERT_EQ_STR("5", run("$eval('a', {'a': 5})", NULL));
+    ASSERT_EQ_STR("error D3120", run("$eval('[1,#x]')", NULL));
+    ASSERT_EQ_STR("error D3121", run("$eval('[1,x(2)]')", NULL));
+    const char *recursive = run("($f := function(){ $eval('$f()') }; $f())", NULL);
+    if (strcmp(recursive, "error U1002") != 0 && strcmp(recursive, "error U1001") != 0)
+        TEST_FAIL_("recursive $eval: %s", recursive);
+    ASSERT_EQ_STR("3", run("($x := 3; $eval('$x'))", NULL));
+    ASSERT_EQ_STR("{\"a\":{\"b\":2}}", run("{'a':{'b':1,'c':3}} ~> |a|{'b':2},'c'|", NULL));
+    ASSERT_EQ_STR("\"r\"", run("$$", "\"r\""));
+    ASSERT_EQ_STR("error T1010", run("$split('some text', $uppercase)", NULL));
+    ASSERT_EQ_STR("error S0204", run("[1!2]", NULL));
+    ASSERT_EQ_STR("[5,6]", run("*", "[5,6]"));
+}
+
 static void test_limits(void)
 {
     char deep[8192];
@@ -91,6 +121,8 @@ int main(void)
     RUN(test_operators);
     RUN(test_lambdas_and_functions);
     RUN(test_parse_errors);
+    RUN(test_parent_and_bindings);
+    RUN(test_eval_and_transform);
     RUN(test_limits);
     return test_done();
 }
