@@ -17,6 +17,8 @@
 #define MAX_MILLIS 8.64e15
 #define MAX_SEPARATORS 16
 #define NO_WIDTH -1
+#define MAX_WIDTH 64
+#define VALUE_LIMIT 1000000000000LL /* parsed numbers saturate here: far beyond any date */
 
 enum int_primary { IP_DECIMAL, IP_LETTERS, IP_ROMAN, IP_WORDS, IP_SEQUENCE };
 enum text_case { TC_NONE, TC_LOWER, TC_UPPER, TC_TITLE };
@@ -490,7 +492,8 @@ static int parse_width(const char *text, const char *end)
 {
     if (text == end || *text == '*')
         return NO_WIDTH;
-    return atoi(text);
+    long width = strtol(text, NULL, 10);
+    return width < 0 ? 0 : width > MAX_WIDTH ? MAX_WIDTH : (int)width;
 }
 
 static void set_width(struct marker *marker, const char *width)
@@ -684,7 +687,7 @@ static void put_component(struct eval_context *context, struct sb *out, const st
 static int parse_timezone(const char *text)
 {
     long value = strtol(text, NULL, 10);
-    long magnitude = labs(value);
+    long magnitude = value < -9999 || value > 9999 ? 9999 : labs(value);
     long minutes = magnitude / 100 * 60 + magnitude % 100;
     return (int)(value < 0 ? -minutes : minutes);
 }
@@ -809,11 +812,25 @@ static size_t append_marker_pattern(struct eval_context *context, struct sb *reg
     return 0;
 }
 
+static long long push_digit(long long value, long long digit, long long base)
+{
+    return value > (VALUE_LIMIT - digit) / base ? VALUE_LIMIT : value * base + digit;
+}
+
+/* The leading decimal digits of text (saturating). */
+static long long digits_value(const char *text)
+{
+    long long value = 0;
+    for (; isdigit((unsigned char)*text); text++)
+        value = push_digit(value, *text - '0', 10);
+    return value;
+}
+
 static long long letters_value(const char *text)
 {
     long long value = 0;
     for (; *text; text++)
-        value = value * 26 + (tolower((unsigned char)*text) - 'a' + 1);
+        value = push_digit(value, tolower((unsigned char)*text) - 'a' + 1, 26);
     return value;
 }
 
@@ -879,11 +896,11 @@ static long long words_value(const char *text)
             if (value < 0)
                 return -1;
             if (value >= 100) {
-                segments[top] *= value;
+                segments[top] = segments[top] > VALUE_LIMIT / value ? VALUE_LIMIT : segments[top] * value;
             } else {
                 if (segments[top] >= 1000 && top + 1 < COUNT(segments))
                     segments[++top] = 0;
-                segments[top] += value;
+                segments[top] = push_digit(segments[top], value, 1);
             }
         }
         text += length;
@@ -899,7 +916,7 @@ static long long decimal_value(const char *text, const struct int_format *format
     long long value = 0;
     for (; *text; text++)
         if (isdigit((unsigned char)*text))
-            value = value * 10 + (*text - '0');
+            value = push_digit(value, *text - '0', 10);
         else if (format->ordinal && isalpha((unsigned char)*text))
             break;
     return value;
@@ -932,14 +949,14 @@ static long long offset_value(const struct marker *marker, const char *text)
     long long hours, minutes = 0;
     const char *colon = strpbrk(digits, ":.");
     if (colon) {
-        hours = atoll(digits);
-        minutes = atoll(colon + 1);
+        hours = digits_value(digits);
+        minutes = digits_value(colon + 1);
     } else if (strlen(digits) <= 2) {
-        hours = atoll(digits);
+        hours = digits_value(digits);
     } else {
         char hh[3] = { digits[0], digits[1], '\0' };
-        hours = atoll(hh);
-        minutes = atoll(digits + 2);
+        hours = digits_value(hh);
+        minutes = digits_value(digits + 2);
     }
     return sign * (hours * 60 + minutes);
 }
@@ -966,7 +983,7 @@ static long long captured_value(const struct marker *marker, const char *text)
         char millis[4] = "000";
         for (size_t i = 0; i < 3 && isdigit((unsigned char)text[i]); i++)
             millis[i] = text[i];
-        return atoll(millis);
+        return digits_value(millis);
     }
     return decimal_value(text, &marker->integer);
 }
@@ -1096,7 +1113,8 @@ static struct jv *parse_date_time(struct eval_context *context, const char *time
     }
     if (!any)
         return NULL;
-    return jv_number(context, components_millis(context, components));
+    double millis = components_millis(context, components);
+    return isfinite(millis) && fabs(millis) <= MAX_MILLIS ? jv_number(context, millis) : NULL;
 }
 
 /* ---- ISO 8601 ---- */
@@ -1134,7 +1152,7 @@ static bool parse_iso8601(const char *text, double *millis)
     if (*p == '-' && !(take_two(&p, '-', &day, 31) && day >= 1))
         return false;
     if (*p == 'T'
-        && !(take_two(&p, 'T', &hour, 24) && take_two(&p, ':', &minute, 59) && take_two(&p, ':', &second, 60)))
+        && !(take_two(&p, 'T', &hour, 24) && take_two(&p, ':', &minute, 59) && take_two(&p, ':', &second, 59)))
         return false;
     if (*p == '.') {
         p++;
@@ -1155,7 +1173,7 @@ static bool parse_iso8601(const char *text, double *millis)
         if (!take_digits(&p, 2, &oh) || (*p == ':' && !*++p) || !take_digits(&p, 2, &om) || om > 59)
             return false;
     }
-    if (*p)
+    if (*p || (hour == 24 && (minute || second || fraction)))
         return false;
     *millis =
         ((double)days_from_civil(year, month, day) * 86400.0 + (double)(hour * 3600 + minute * 60 + second)) * 1000.0
