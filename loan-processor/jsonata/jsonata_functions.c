@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void signature_parse(struct eval_context *context, const char *text, struct signature *out, long position)
 {
@@ -841,21 +840,6 @@ FN(f_millis)
     return jv_number(context, context->now);
 }
 
-FN(f_now)
-{
-    (void)focus;
-    (void)args;
-    (void)count;
-    long long millis = (long long)context->now;
-    time_t seconds = (time_t)(millis / 1000);
-    struct tm tm;
-    gmtime_r(&seconds, &tm);
-    char text[64];
-    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-             tm.tm_hour, tm.tm_min, tm.tm_sec, millis % 1000);
-    return jv_string(context, text);
-}
-
 static const struct native natives_template[] = {
     { .name = "string", .signature_text = "<x-b?:s>", .call = f_string },
     { .name = "length", .signature_text = "<s-:n>", .call = f_length },
@@ -905,7 +889,9 @@ static const struct native natives_template[] = {
     { .name = "random", .signature_text = "<:n>", .call = f_random },
     { .name = "shuffle", .signature_text = "<a:a>", .call = f_shuffle },
     { .name = "millis", .signature_text = "<:n>", .call = f_millis },
-    { .name = "now", .signature_text = "<s?s?:s>", .call = f_now },
+    { .name = "now", .signature_text = "<s?s?:s>", .call = fn_now },
+    { .name = "fromMillis", .signature_text = "<n-s?s?:s>", .call = fn_from_millis },
+    { .name = "toMillis", .signature_text = "<s-s?:n>", .call = fn_to_millis },
 };
 
 void functions_bind(struct eval_context *context, struct frame *frame)

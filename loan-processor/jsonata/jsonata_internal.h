@@ -298,4 +298,9 @@ struct jv *fn_sort(struct eval_context *context, struct jv *array, struct jv *co
 regex_t *regex_compile(struct eval_context *context, const char *pattern, const char *flags, long position);
 int function_arity(const struct jv *function);
 
+/* Date/time natives (jsonata_dates.c): $fromMillis, $toMillis, $now. */
+struct jv *fn_from_millis(struct eval_context *context, struct jv **args, size_t count, struct jv *focus);
+struct jv *fn_to_millis(struct eval_context *context, struct jv **args, size_t count, struct jv *focus);
+struct jv *fn_now(struct eval_context *context, struct jv **args, size_t count, struct jv *focus);
+
 #endif

@@ -30,6 +30,26 @@ static char *run(const char *text, const char *input_json)
     return out;
 }
 
+/* Evaluates text with $now / $millis at now_millis; the result's compact JSON or "error CODE". */
+static char *run_at(const char *text, double now_millis)
+{
+    static char out[512];
+    struct jsonata_environment environment = { .now_millis = now_millis };
+    struct jsonata_limits limits = { .environment = &environment };
+    struct jsonata_expression *expression = NULL;
+    struct jsonata_error error;
+    cJSON *result = NULL;
+    int rc = jsonata_parse(text, &expression, &error);
+    if (rc == 0)
+        rc = jsonata_evaluate(expression, NULL, NULL, 0, &limits, &result, &error);
+    char *printed = result ? cJSON_PrintUnformatted(result) : NULL;
+    snprintf(out, sizeof(out), "%s%s", rc ? "error " : "", rc ? error.code : printed ? printed : "undefined");
+    free(printed);
+    cJSON_Delete(result);
+    jsonata_free(expression);
+    return out;
+}
+
 static void test_paths_and_sequences(void)
 {
     const char *data = "{\"a\":[{\"b\":1},{\"b\":[2,3]}],\"c\":{\"d\":\"x\"}}";
@@ -115,6 +135,30 @@ static void test_limits(void)
     ASSERT_EQ_STR("error U1001", run("($f := function($x){1 + $f($x)}; $f(1))", NULL));
 }
 
+static void test_dates(void)
+{
+    ASSERT_EQ_STR("\"2017-10-30T16:25:32.935Z\"", run("$fromMillis(1509380732935)", NULL));
+    ASSERT_EQ_STR("\"1969-12-31T23:59:59.999Z\"", run("$fromMillis(-1)", NULL));
+    ASSERT_EQ_STR("\"Friday, 23rd March 2018, 10:33 am\"",
+                  run("$fromMillis(1521801216617, '[FNn], [D1o] [MNn] [Y], [h]:[m01] [P]')", NULL));
+    ASSERT_EQ_STR("\"2018-03-23T05:33:36-05:00\"",
+                  run("$fromMillis(1521801216617, '[Y]-[M01]-[D01]T[H01]:[m]:[s][Z]', '-0500')", NULL));
+    ASSERT_EQ_STR("\"2004-W53-6\"", run("$fromMillis(1104537600000, '[X0001]-W[W01]-[F1]')", NULL));
+    ASSERT_EQ_STR("error D3135", run("$fromMillis(0, '[Y')", NULL));
+    ASSERT_EQ_STR("1517478133123", run("$toMillis('2018-02-01T09:42:13.123+0000')", NULL));
+    ASSERT_EQ_STR("1599624000000", run("$toMillis('2020-09-09T06:00:00+02:00')", NULL));
+    ASSERT_EQ_STR("error D3110", run("$toMillis('2018-13-01')", NULL));
+    ASSERT_EQ_STR("-2777932800000", run("$toMillis('21st 12 1881', '[D1o] [M01] [Y0001]')", NULL));
+    ASSERT_EQ_STR("441763200000", run("$toMillis('nineteen hundred and eighty-four', '[Yw]')", NULL));
+    ASSERT_EQ_STR("error D3136", run("$toMillis('2018-22', '[Y]-[D]')", NULL));
+    /* the current time comes from the environment only */
+    double now = 1521801216617;
+    ASSERT_EQ_STR("\"2018-03-23T10:33:36.617Z\"", run_at("$now()", now));
+    ASSERT_EQ_STR("\"23/03/2018 11:33\"", run_at("$now('[D01]/[M01]/[Y] [H01]:[m]', '+0100')", now));
+    ASSERT_EQ_STR("1521801216617", run_at("$millis()", now));
+    ASSERT_EQ_STR("1521813300000", run_at("$toMillis('13:55', '[H]:[m]')", now));
+}
+
 int main(void)
 {
     RUN(test_paths_and_sequences);
@@ -124,5 +168,6 @@ int main(void)
     RUN(test_parent_and_bindings);
     RUN(test_eval_and_transform);
     RUN(test_limits);
+    RUN(test_dates);
     return test_done();
 }
