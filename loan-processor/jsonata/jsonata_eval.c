@@ -576,7 +576,7 @@ static struct jv *evaluate_apply(struct eval_context *context, const struct node
     if (node->rhs->type == N_FUNCTION)
         return evaluate_call(context, node->rhs, input, frame, left, true);
     struct jv *function = eval(context, node->rhs, input, frame);
-    if (!jv_is_function(function))
+    if (!jv_is_function(function) && !(function && function->type == JV_REGEX))
         jerror(context, "T2006", node->position,
                "The right side of the function application operator ~> must be a function");
     if (jv_is_function(left)) {
@@ -760,6 +760,8 @@ static struct jv *apply_lambda(struct eval_context *context, struct jv *lambda, 
 static struct jv *apply_once(struct eval_context *context, struct jv *function, struct jv **args, size_t count,
                              struct jv *focus, long position)
 {
+    if (function && function->type == JV_REGEX)
+        return format_regex_call(context, function, args, count);
     if (!jv_is_function(function))
         jerror(context, "T1006", position, "Attempted to invoke a non-function");
     if (function->type == JV_LAMBDA)

@@ -294,7 +294,7 @@ FN(f_split)
         return NULL;
     if (ARG(2) && args[2]->u.number < 0)
         jerror(context, "D3020", 0, "Third argument of split function must evaluate to a positive number");
-    double limit = ARG(2) ? args[2]->u.number : INFINITY;
+    double limit = ARG(2) ? floor(args[2]->u.number) : INFINITY;
     struct jv *result = jv_array(context, 0);
     const char *text = args[0]->u.string;
     if (args[1]->type == JV_STRING) {
@@ -896,15 +896,20 @@ static const struct native natives_template[] = {
     { .name = "now", .signature_text = "<s?s?:s>", .call = f_now },
 };
 
-void functions_bind(struct eval_context *context, struct frame *frame)
+void natives_bind(struct eval_context *context, struct frame *frame, const struct native *table, size_t n)
 {
-    size_t n = sizeof(natives_template) / sizeof(natives_template[0]);
     struct native *natives = arena_alloc(&context->arena, n * sizeof(*natives));
     for (size_t i = 0; i < n; i++) {
-        natives[i] = natives_template[i];
+        natives[i] = table[i];
         signature_parse(context, natives[i].signature_text, &natives[i].signature, 0);
         struct jv *value = jv_new(context, JV_NATIVE);
         value->u.native = &natives[i];
         frame_bind(context, frame, natives[i].name, value);
     }
+}
+
+void functions_bind(struct eval_context *context, struct frame *frame)
+{
+    natives_bind(context, frame, natives_template, sizeof(natives_template) / sizeof(natives_template[0]));
+    format_functions_bind(context, frame);
 }

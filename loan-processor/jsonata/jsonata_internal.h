@@ -280,5 +280,12 @@ struct jv *fn_string(struct eval_context *context, struct jv *value, bool pretty
 struct jv *fn_sort(struct eval_context *context, struct jv *array, struct jv *comparator, long position);
 regex_t *regex_compile(struct eval_context *context, const char *pattern, const char *flags, long position);
 int function_arity(const struct jv *function);
+/* Binds the n natives of table (signatures parsed) in frame. */
+void natives_bind(struct eval_context *context, struct frame *frame, const struct native *table, size_t n);
+
+/* Formatting, encodings and regex matchers (jsonata_format.c). */
+void format_functions_bind(struct eval_context *context, struct frame *frame);
+/* A regex literal called as a function (string, offset?): its match object {match, start, end, groups, next}. */
+struct jv *format_regex_call(struct eval_context *context, struct jv *regex, struct jv **args, size_t count);
 
 #endif
