@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ARG(i) ((i) < count ? args[i] : NULL)
 #define FN(name) static struct jv *name(struct eval_context *context, struct jv **args, size_t count, struct jv *focus)
@@ -120,7 +121,7 @@ FN(f_format_base)
     if (!ARG(0))
         return NULL;
     double value = round_half_even(args[0]->u.number, 0);
-    double radix = ARG(1) ? args[1]->u.number : 10;
+    double radix = ARG(1) ? round_half_even(args[1]->u.number, 0) : 10;
     if (radix < 2 || radix > 36)
         jerror(context, "D3100", 0, "The radix of the formatBase function must be between 2 and 36.  It was given %g",
                radix);
@@ -551,6 +552,8 @@ static const char *picture_error(const struct number_symbols *symbols, const str
     struct ustr whole = parts->whole;
     long decimal = ustr_find(whole, symbols->decimal, 0);
     const char *error = NULL;
+    if (parts->active.n == 0)
+        return "D3086";
     if (decimal != ustr_rfind(whole, symbols->decimal))
         error = "D3081";
     if (ustr_find(whole, symbols->percent, 0) != ustr_rfind(whole, symbols->percent))
@@ -792,7 +795,364 @@ FN(f_format_number)
     return jv_string(context, sb_text(&sb));
 }
 
+/* ---- $formatInteger and $parseInteger: the XPath F&O 3.1 format-integer picture ---- */
+
+enum integer_kind { INT_DECIMAL, INT_LETTERS, INT_ROMAN, INT_WORDS, INT_SEQUENCE };
+enum integer_case { CASE_LOWER, CASE_UPPER, CASE_TITLE };
+
+struct grouping_separator {
+    size_t position;
+    uint32_t character;
+};
+
+struct integer_picture {
+    enum integer_kind kind;
+    enum integer_case letter_case;
+    bool ordinal;
+    uint32_t zero;
+    size_t mandatory;
+    struct grouping_separator separators[32];
+    size_t separator_count;
+    size_t regular; /* every regular digits one separators[0].character; 0 when irregular */
+};
+
+static const uint32_t decimal_zeros[] = { 0x30,   0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6,
+                                          0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0,
+                                          0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
+                                          0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900,
+                                          0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10 };
+
+/* The zero of the Unicode decimal digit family of cp, or 0 when cp is no decimal digit. */
+static uint32_t digit_zero(uint32_t cp)
+{
+    for (size_t i = 0; i < sizeof(decimal_zeros) / sizeof(decimal_zeros[0]); i++)
+        if (cp >= decimal_zeros[i] && cp <= decimal_zeros[i] + 9)
+            return decimal_zeros[i];
+    return 0;
+}
+
+static size_t regular_separators(const struct integer_picture *picture)
+{
+    size_t positions[32];
+    for (size_t i = 0; i < picture->separator_count; i++) {
+        if (picture->separators[i].character != picture->separators[0].character)
+            return 0;
+        positions[i] = picture->separators[i].position;
+    }
+    return regular_grouping(positions, picture->separator_count);
+}
+
+static void analyse_decimal_pattern(struct eval_context *context, struct ustr pattern, struct integer_picture *out)
+{
+    size_t position = 0;
+    for (size_t i = pattern.n; i-- > 0;) {
+        uint32_t cp = pattern.cp[i], zero = digit_zero(cp);
+        if (zero) {
+            if (out->zero && zero != out->zero)
+                jerror(context, "D3131", 0,
+                       "In a decimal digit pattern, all digits must be from the same decimal group");
+            out->zero = zero;
+            out->mandatory++;
+            position++;
+        } else if (cp == '#') {
+            position++;
+        } else if (out->separator_count < 32) {
+            out->separators[out->separator_count++] = (struct grouping_separator){ position, cp };
+        }
+    }
+    out->kind = out->mandatory ? INT_DECIMAL : INT_SEQUENCE;
+    out->regular = regular_separators(out);
+}
+
+static void analyse_integer_picture(struct eval_context *context, const char *text, struct integer_picture *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct ustr picture = ustr_of(context, text);
+    long semicolon = ustr_rfind(picture, ';');
+    struct ustr primary = semicolon < 0 ? picture : ustr_sub(picture, 0, (size_t)semicolon);
+    if (semicolon >= 0 && (size_t)semicolon + 1 < picture.n && picture.cp[semicolon + 1] == 'o')
+        out->ordinal = true;
+    static const struct {
+        const char *text;
+        enum integer_kind kind;
+        enum integer_case letter_case;
+    } named[] = { { "A", INT_LETTERS, CASE_UPPER }, { "a", INT_LETTERS, CASE_LOWER }, { "I", INT_ROMAN, CASE_UPPER },
+                  { "i", INT_ROMAN, CASE_LOWER },   { "W", INT_WORDS, CASE_UPPER },   { "Ww", INT_WORDS, CASE_TITLE },
+                  { "w", INT_WORDS, CASE_LOWER } };
+    for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+        size_t length = strlen(named[i].text);
+        if (primary.n == length && primary.cp[0] == (uint32_t)named[i].text[0]
+            && (length == 1 || primary.cp[1] == (uint32_t)named[i].text[1])) {
+            out->kind = named[i].kind;
+            out->letter_case = named[i].letter_case;
+            return;
+        }
+    }
+    analyse_decimal_pattern(context, primary, out);
+}
+
+static const char *const small_words[] = { "zero",    "one",     "two",       "three",    "four",
+                                           "five",    "six",     "seven",     "eight",    "nine",
+                                           "ten",     "eleven",  "twelve",    "thirteen", "fourteen",
+                                           "fifteen", "sixteen", "seventeen", "eighteen", "nineteen" };
+static const char *const small_ordinals[] = { "zeroth",    "first",     "second",      "third",      "fourth",
+                                              "fifth",     "sixth",     "seventh",     "eighth",     "ninth",
+                                              "tenth",     "eleventh",  "twelfth",     "thirteenth", "fourteenth",
+                                              "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth" };
+static const char *const decade_words[] = {
+    "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"
+};
+static const char *const magnitude_words[] = { "thousand", "million", "billion", "trillion" };
+
+static void number_words(struct sb *sb, double number, bool preceded, bool ordinal)
+{
+    if (number <= 19) {
+        sb_puts(sb, preceded ? " and " : "");
+        sb_puts(sb, (ordinal ? small_ordinals : small_words)[(int)number]);
+    } else if (number < 100) {
+        int tens = (int)(number / 10), units = (int)fmod(number, 10);
+        sb_puts(sb, preceded ? " and " : "");
+        const char *decade = decade_words[tens - 2];
+        if (units == 0 && ordinal) {
+            sb_append(sb, decade, strlen(decade) - 1);
+            sb_puts(sb, "ieth");
+            return;
+        }
+        sb_puts(sb, decade);
+        if (units > 0) {
+            sb_putc(sb, '-');
+            number_words(sb, units, false, ordinal);
+        }
+    } else {
+        int magnitude = number < 1000 ? 0 : (int)floor(log10(number) / 3);
+        if (magnitude > 4)
+            magnitude = 4;
+        double factor = magnitude ? pow(10, magnitude * 3) : 100;
+        double head = floor(number / factor), rest = number - head * factor;
+        sb_puts(sb, preceded ? ", " : "");
+        number_words(sb, head, false, false);
+        sb_putc(sb, ' ');
+        sb_puts(sb, magnitude ? magnitude_words[magnitude - 1] : "hundred");
+        if (rest > 0)
+            number_words(sb, rest, true, ordinal);
+        else if (ordinal)
+            sb_puts(sb, "th");
+    }
+}
+
+static void change_words_case(char *text, enum integer_case letter_case)
+{
+    bool word_start = true;
+    for (char *p = text; *p; p++) {
+        bool letter = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z');
+        bool upper = letter_case == CASE_UPPER || (letter_case == CASE_TITLE && word_start && strncmp(p, "and ", 4));
+        if (letter && upper && *p >= 'a')
+            *p = (char)(*p - 'a' + 'A');
+        word_start = !letter;
+    }
+}
+
+static const struct {
+    int value;
+    const char *text;
+} roman_numerals[] = { { 1000, "m" }, { 900, "cm" }, { 500, "d" }, { 400, "cd" }, { 100, "c" },
+                       { 90, "xc" },  { 50, "l" },   { 40, "xl" }, { 10, "x" },   { 9, "ix" },
+                       { 5, "v" },    { 4, "iv" },   { 1, "i" } };
+
+static void roman(struct sb *sb, double number)
+{
+    for (size_t i = 0; i < sizeof(roman_numerals) / sizeof(roman_numerals[0]); i++)
+        for (; number >= roman_numerals[i].value; number -= roman_numerals[i].value)
+            sb_puts(sb, roman_numerals[i].text);
+}
+
+static void letters(struct sb *sb, double number, char a)
+{
+    char buffer[64];
+    size_t n = 0;
+    while (number > 0 && n < sizeof(buffer)) {
+        buffer[n++] = (char)(a + (int)fmod(number - 1, 26));
+        number = floor((number - 1) / 26);
+    }
+    while (n > 0)
+        sb_putc(sb, buffer[--n]);
+}
+
+static void decimal_integer(struct eval_context *context, struct sb *sb, double number,
+                            const struct integer_picture *picture)
+{
+    char buffer[400];
+    int length = snprintf(buffer, sizeof(buffer), "%.0f", number);
+    struct ustr digits = { .cp = arena_alloc(&context->arena, ((size_t)length + picture->mandatory + 64) * 4) };
+    for (size_t i = (size_t)length; i < picture->mandatory; i++)
+        digits.cp[digits.n++] = picture->zero;
+    for (int i = 0; i < length; i++)
+        digits.cp[digits.n++] = picture->zero + (uint32_t)(buffer[i] - '0');
+    if (picture->regular) {
+        for (size_t k = (digits.n - 1) / picture->regular; k > 0; k--)
+            digits = ustr_insert(context, digits, digits.n - k * picture->regular, picture->separators[0].character);
+    } else {
+        for (size_t i = picture->separator_count; i-- > 0;)
+            if (picture->separators[i].position < digits.n)
+                digits = ustr_insert(context, digits, digits.n - picture->separators[i].position,
+                                     picture->separators[i].character);
+    }
+    sb_put_ustr(sb, digits);
+    if (picture->ordinal) {
+        int last = length ? buffer[length - 1] - '0' : 0, tens = length > 1 ? buffer[length - 2] - '0' : 0;
+        sb_puts(sb, tens == 1 || last < 1 || last > 3 ? "th" : last == 1 ? "st" : last == 2 ? "nd" : "rd");
+    }
+}
+
+FN(f_format_integer)
+{
+    (void)focus;
+    if (!ARG(0))
+        return NULL;
+    struct integer_picture picture;
+    analyse_integer_picture(context, args[1]->u.string, &picture);
+    double number = floor(args[0]->u.number);
+    struct sb sb = { .context = context };
+    if (number < 0)
+        sb_putc(&sb, '-');
+    size_t start = sb.length;
+    number = fabs(number);
+    switch (picture.kind) {
+    case INT_LETTERS:
+        letters(&sb, number, picture.letter_case == CASE_UPPER ? 'A' : 'a');
+        break;
+    case INT_ROMAN:
+        roman(&sb, number);
+        break;
+    case INT_WORDS:
+        number_words(&sb, number, false, picture.ordinal);
+        break;
+    case INT_DECIMAL:
+        decimal_integer(context, &sb, number, &picture);
+        break;
+    case INT_SEQUENCE:
+        jerror(context, "D3130", 0, "Formatting or parsing an integer as a sequence starting with %s is not supported",
+               args[1]->u.string);
+    }
+    sb_text(&sb);
+    if (picture.kind != INT_DECIMAL && picture.kind != INT_LETTERS)
+        change_words_case(sb.data + start, picture.letter_case);
+    return jv_string(context, sb_text(&sb));
+}
+
+static double word_value(const char *word, size_t length)
+{
+    for (int i = 0; i < 20; i++)
+        if ((strlen(small_words[i]) == length && !strncasecmp(word, small_words[i], length))
+            || (strlen(small_ordinals[i]) == length && !strncasecmp(word, small_ordinals[i], length)))
+            return i;
+    for (int i = 0; i < 8; i++) {
+        size_t size = strlen(decade_words[i]);
+        bool ordinal = length == size + 3 && !strncasecmp(word, decade_words[i], size - 1)
+                       && !strncasecmp(word + size - 1, "ieth", 4);
+        if ((size == length && !strncasecmp(word, decade_words[i], length)) || ordinal)
+            return (i + 2) * 10;
+    }
+    if (!strncasecmp(word, "hundred", 7) && (length == 7 || (length == 9 && !strncasecmp(word + 7, "th", 2))))
+        return 100;
+    for (int i = 0; i < 4; i++) {
+        size_t size = strlen(magnitude_words[i]);
+        if (!strncasecmp(word, magnitude_words[i], size) && (length == size || (length == size + 2)))
+            return pow(10, (i + 1) * 3);
+    }
+    return NAN;
+}
+
+static double words_to_number(const char *text)
+{
+    double segments[64] = { 0 };
+    size_t n = 1;
+    for (const char *p = text; *p;) {
+        size_t length = strcspn(p, " ,-");
+        if (length == 0 || (length == 3 && !strncasecmp(p, "and", 3))) {
+            p += length ? length : 1;
+            continue;
+        }
+        double value = word_value(p, length);
+        p += length;
+        if (value < 100) {
+            if (segments[n - 1] >= 1000 && n < 64)
+                segments[n++] = 0;
+            segments[n - 1] += value;
+        } else {
+            segments[n - 1] *= value;
+        }
+    }
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += segments[i];
+    return total;
+}
+
+static double roman_to_number(const char *text)
+{
+    double total = 0, max = 1;
+    for (size_t i = strlen(text); i-- > 0;) {
+        static const char symbols[] = "ivxlcdm";
+        static const double values[] = { 1, 5, 10, 50, 100, 500, 1000 };
+        char c = (char)(text[i] | 0x20);
+        const char *at = strchr(symbols, c);
+        double value = at && c ? values[at - symbols] : 0;
+        if (value < max) {
+            total -= value;
+        } else {
+            max = value;
+            total += value;
+        }
+    }
+    return total;
+}
+
+static double letters_to_number(const char *text, char a)
+{
+    double total = 0;
+    for (const char *p = text; *p; p++)
+        total = total * 26 + (*p - a + 1);
+    return total;
+}
+
+static double decimal_to_number(struct eval_context *context, const char *text, const struct integer_picture *picture)
+{
+    struct ustr digits = ustr_of(context, text);
+    double total = 0;
+    for (size_t i = 0; i < digits.n; i++)
+        if (digits.cp[i] >= picture->zero && digits.cp[i] <= picture->zero + 9)
+            total = total * 10 + (digits.cp[i] - picture->zero);
+    return total;
+}
+
+FN(f_parse_integer)
+{
+    (void)focus;
+    if (!ARG(0))
+        return NULL;
+    struct integer_picture picture;
+    analyse_integer_picture(context, args[1]->u.string, &picture);
+    const char *text = args[0]->u.string;
+    switch (picture.kind) {
+    case INT_LETTERS:
+        return jv_number(context, letters_to_number(text, picture.letter_case == CASE_UPPER ? 'A' : 'a'));
+    case INT_ROMAN:
+        return jv_number(context, roman_to_number(text));
+    case INT_WORDS:
+        return jv_number(context, words_to_number(text));
+    case INT_DECIMAL:
+        return jv_number(context, decimal_to_number(context, text, &picture));
+    case INT_SEQUENCE:
+        break;
+    }
+    jerror(context, "D3130", 0, "Formatting or parsing an integer as a sequence starting with %s is not supported",
+           args[1]->u.string);
+}
+
 static const struct native format_natives[] = {
+    { .name = "formatInteger", .signature_text = "<n-s:s>", .call = f_format_integer },
+    { .name = "parseInteger", .signature_text = "<s-s:n>", .call = f_parse_integer },
     { .name = "formatNumber", .signature_text = "<n-so?:s>", .call = f_format_number },
     { .name = "pad", .signature_text = "<s-ns?:s>", .call = f_pad },
     { .name = "formatBase", .signature_text = "<n-n?:s>", .call = f_format_base },
