@@ -331,24 +331,58 @@ struct jv *format_regex_call(struct eval_context *context, struct jv *regex, str
     return regex_match_at(context, regex, args[0], ARG(1) && args[1]->type == JV_NUMBER ? args[1]->u.number : 0);
 }
 
+static double match_field(struct jv *match, const char *key)
+{
+    struct jv *value = jv_get(match, key);
+    return value && value->type == JV_NUMBER ? value->u.number : 0;
+}
+
+/* A matcher function's result: undefined or an object with a string match, a numeric start and a groups array. */
+static struct jv *checked_match(struct eval_context *context, struct jv *match)
+{
+    if (!match)
+        return NULL;
+    struct jv *text = jv_get(match, "match"), *start = jv_get(match, "start");
+    if (match->type != JV_OBJECT || !text || text->type != JV_STRING || !start || start->type != JV_NUMBER)
+        jerror(context, "T1010", 0,
+               "The matcher function argument passed to function does not return the correct "
+               "object structure");
+    return match;
+}
+
 /* Calls a matcher (a regex or a function of the string) on text. */
 static struct jv *first_match(struct eval_context *context, struct jv *matcher, struct jv *text)
 {
     if (matcher->type == JV_REGEX)
         return regex_match_at(context, matcher, text, 0);
-    return apply_function(context, matcher, &text, 1, NULL, 0);
+    return checked_match(context, apply_function(context, matcher, &text, 1, NULL, 0));
 }
 
 static struct jv *next_match(struct eval_context *context, struct jv *match)
 {
     struct jv *next = jv_get(match, "next");
-    return jv_is_function(next) ? apply_function(context, next, NULL, 0, NULL, 0) : NULL;
+    return jv_is_function(next) ? checked_match(context, apply_function(context, next, NULL, 0, NULL, 0)) : NULL;
 }
 
-static double match_field(struct jv *match, const char *key)
+struct jv *format_matcher_contains(struct eval_context *context, struct jv *text, struct jv *matcher)
 {
-    struct jv *value = jv_get(match, key);
-    return value && value->type == JV_NUMBER ? value->u.number : 0;
+    return jv_bool(context, first_match(context, matcher, text) != NULL);
+}
+
+struct jv *format_matcher_split(struct eval_context *context, struct jv *text, struct jv *matcher, double limit)
+{
+    struct jv *result = jv_array(context, 0);
+    const char *string = text->u.string;
+    size_t position = 0;
+    struct jv *match = first_match(context, matcher, text);
+    for (; match && (double)result->u.array.count < limit; match = next_match(context, match)) {
+        size_t start = utf8_offset(string, (size_t)match_field(match, "start"));
+        jv_push(context, result, jv_stringn(context, string + position, start > position ? start - position : 0));
+        position = start + strlen(jv_get(match, "match")->u.string);
+    }
+    if ((double)result->u.array.count < limit)
+        jv_push(context, result, jv_string(context, string + position));
+    return result;
 }
 
 FN(f_match)
@@ -1034,10 +1068,10 @@ FN(f_format_integer)
         jerror(context, "D3130", 0, "Formatting or parsing an integer as a sequence starting with %s is not supported",
                args[1]->u.string);
     }
-    sb_text(&sb);
+    struct jv *result = jv_string(context, sb_text(&sb));
     if (picture.kind != INT_DECIMAL && picture.kind != INT_LETTERS)
-        change_words_case(sb.data + start, picture.letter_case);
-    return jv_string(context, sb_text(&sb));
+        change_words_case((char *)result->u.string + start, picture.letter_case);
+    return result;
 }
 
 static double word_value(const char *word, size_t length)

@@ -284,6 +284,8 @@ FN(f_contains)
         return NULL;
     if (args[1]->type == JV_REGEX)
         return jv_bool(context, regexec(args[1]->u.regex, args[0]->u.string, 0, NULL, 0) == 0);
+    if (args[1]->type != JV_STRING)
+        return format_matcher_contains(context, args[0], args[1]);
     return jv_bool(context, strstr(args[0]->u.string, args[1]->u.string) != NULL);
 }
 
@@ -321,6 +323,8 @@ FN(f_split)
         }
         return result;
     }
+    if (args[1]->type != JV_REGEX)
+        return format_matcher_split(context, args[0], args[1], limit);
     regmatch_t match;
     while ((double)result->u.array.count < limit) {
         if (regexec(args[1]->u.regex, text, 1, &match, 0) != 0 || match.rm_eo == 0) {

@@ -286,6 +286,9 @@ void natives_bind(struct eval_context *context, struct frame *frame, const struc
 /* Formatting, encodings and regex matchers (jsonata_format.c). */
 void format_functions_bind(struct eval_context *context, struct frame *frame);
 /* A regex literal called as a function (string, offset?): its match object {match, start, end, groups, next}. */
+/* $contains and $split with a matcher function (regex or function): the match protocol, "T1010" on a bad match. */
+struct jv *format_matcher_contains(struct eval_context *context, struct jv *text, struct jv *matcher);
+struct jv *format_matcher_split(struct eval_context *context, struct jv *text, struct jv *matcher, double limit);
 struct jv *format_regex_call(struct eval_context *context, struct jv *regex, struct jv **args, size_t count);
 
 #endif
