@@ -291,6 +291,34 @@ static struct jv *regex_next_function(struct eval_context *context, struct jv *r
     return partial;
 }
 
+/*
+ * Narrows matches (leftmost-longest, from regexec at string + offset) to the
+ * shortest match at the same start, JavaScript's reading of a lazy quantifier
+ * when it is the one that decides the length.
+ */
+static void shortest_match(struct eval_context *context, const regex_t *compiled, const char *string, size_t offset,
+                           regmatch_t *matches)
+{
+    size_t start = offset + (size_t)matches[0].rm_so, longest = (size_t)(matches[0].rm_eo - matches[0].rm_so);
+    size_t groups = compiled->re_nsub, total = strlen(string);
+    regmatch_t *shorter = arena_alloc(&context->arena, (groups + 1) * sizeof(*shorter));
+    char *copy = arena_alloc(&context->arena, longest + 1);
+    for (size_t length = 0; length < longest; length++) {
+        step(context);
+        memcpy(copy, string + start, length);
+        copy[length] = '\0';
+        int flags = (start ? REG_NOTBOL : 0) | (start + length < total ? REG_NOTEOL : 0);
+        if (regexec(compiled, copy, groups + 1, shorter, flags) == 0 && shorter[0].rm_so == 0
+            && (size_t)shorter[0].rm_eo == length) {
+            for (size_t i = 0; i <= groups; i++) {
+                matches[i].rm_so = shorter[i].rm_so < 0 ? -1 : shorter[i].rm_so + (regoff_t)(start - offset);
+                matches[i].rm_eo = shorter[i].rm_so < 0 ? -1 : shorter[i].rm_eo + (regoff_t)(start - offset);
+            }
+            return;
+        }
+    }
+}
+
 /* The first match of regex in text at or after code point from: {match, start, end, groups, next}, or NULL. */
 static struct jv *regex_match_at(struct eval_context *context, struct jv *regex, struct jv *text, double from)
 {
@@ -303,6 +331,8 @@ static struct jv *regex_match_at(struct eval_context *context, struct jv *regex,
     regmatch_t *matches = arena_alloc(&context->arena, (groups + 1) * sizeof(*matches));
     if (regexec(compiled, string + offset, groups + 1, matches, offset ? REG_NOTBOL : 0) != 0)
         return NULL;
+    if (((const struct regex_info *)compiled)->lazy)
+        shortest_match(context, compiled, string, offset, matches);
     if (matches[0].rm_eo == matches[0].rm_so)
         jerror(context, "D1004", 0, "Regular expression matches zero length string");
     const char *begin = string + offset + matches[0].rm_so;

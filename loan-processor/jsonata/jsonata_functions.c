@@ -90,6 +90,7 @@ static void release_regex(void *regex)
 regex_t *regex_compile(struct eval_context *context, const char *pattern, const char *flags, long position)
 {
     struct sb sb = { .context = context };
+    bool lazy = false;
     for (const char *p = pattern; *p; p++) {
         if (p[0] == '\\' && p[1]) {
             p++;
@@ -128,11 +129,14 @@ regex_t *regex_compile(struct eval_context *context, const char *pattern, const 
         } else if ((p[0] == '?' || p[0] == '+' || p[0] == '*' || p[0] == '}') && p[1] == '?') {
             sb_putc(&sb, p[0]);
             p++;
+            lazy = true;
         } else {
             sb_putc(&sb, *p);
         }
     }
-    regex_t *regex = arena_alloc(&context->arena, sizeof(*regex));
+    struct regex_info *info = arena_alloc(&context->arena, sizeof(*info));
+    info->lazy = lazy;
+    regex_t *regex = &info->compiled;
     int cflags = REG_EXTENDED | (strchr(flags, 'i') ? REG_ICASE : 0) | (strchr(flags, 'm') ? REG_NEWLINE : 0);
     if (regcomp(regex, sb_text(&sb), cflags) != 0)
         jerror(context, "S0301", position, "Unsupported regular expression: %s", pattern);

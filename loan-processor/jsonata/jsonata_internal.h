@@ -278,6 +278,11 @@ void jv_sort(struct eval_context *context, struct jv **items, size_t count,
 void functions_bind(struct eval_context *context, struct frame *frame);
 struct jv *fn_string(struct eval_context *context, struct jv *value, bool pretty);
 struct jv *fn_sort(struct eval_context *context, struct jv *array, struct jv *comparator, long position);
+/* What regex_compile() allocates; the regex_t * it returns points to compiled. */
+struct regex_info {
+    regex_t compiled;
+    bool lazy; /* has a lazy quantifier (*? +? ?? }?): matched as the shortest match at the leftmost start */
+};
 regex_t *regex_compile(struct eval_context *context, const char *pattern, const char *flags, long position);
 int function_arity(const struct jv *function);
 /* Binds the n natives of table (signatures parsed) in frame. */

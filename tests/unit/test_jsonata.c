@@ -134,6 +134,8 @@ static void test_regex_functions(void)
         run("$match('ab ab', /a(b)/)", NULL));
     ASSERT_EQ_STR("{\"match\":\"b\",\"index\":1,\"groups\":[]}", run("$match('abc', /b/)", NULL));
     ASSERT_EQ_STR("\"bc\"", run("$lookup(/b./('abc'), 'match')", NULL));
+    ASSERT_EQ_STR("\"*c*bra\"", run("$replace('abracadabra', /a.*?a/, '*')", NULL));
+    ASSERT_EQ_STR("error D1004", run("$replace('abc', /.*?/, 'x')", NULL));
     ASSERT_EQ_STR("true", run("$contains('abc', /B/i)", NULL));
     ASSERT_EQ_STR("[\"a\",\"b\",\"c\"]", run("$split('a1b22c', /[0-9]+/)", NULL));
     ASSERT_EQ_STR("error T1010", run("$split('some text', $uppercase)", NULL));
