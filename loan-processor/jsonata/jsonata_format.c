@@ -108,7 +108,7 @@ FN(f_pad)
     struct sb sb = { .context = context };
     if (width > 0)
         sb_puts(&sb, text);
-    for (size_t i = 0; i < (size_t)missing; i++)
+    for (size_t i = 0; i < (size_t)missing; i++, step(context))
         sb_put_ustr(&sb, ustr_sub(fill, i % fill.n, i % fill.n + 1));
     if (width < 0)
         sb_puts(&sb, text);
@@ -125,7 +125,7 @@ FN(f_format_base)
     if (radix < 2 || radix > 36)
         jerror(context, "D3100", 0, "The radix of the formatBase function must be between 2 and 36.  It was given %g",
                radix);
-    char digits[80];
+    char digits[1100]; /* DBL_MAX has 1024 binary digits */
     size_t n = 0;
     double magnitude = fabs(value);
     do {
@@ -1026,7 +1026,7 @@ static const struct {
 static void roman(struct sb *sb, double number)
 {
     for (size_t i = 0; i < sizeof(roman_numerals) / sizeof(roman_numerals[0]); i++)
-        for (; number >= roman_numerals[i].value; number -= roman_numerals[i].value)
+        for (; number >= roman_numerals[i].value; number -= roman_numerals[i].value, step(sb->context))
             sb_puts(sb, roman_numerals[i].text);
 }
 
