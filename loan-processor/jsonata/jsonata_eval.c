@@ -943,6 +943,8 @@ static struct jv *apply_lambda(struct eval_context *context, struct jv *lambda, 
 static struct jv *apply_once(struct eval_context *context, struct jv *function, struct jv **args, size_t count,
                              struct jv *focus, long position)
 {
+    if (function && function->type == JV_REGEX)
+        return format_regex_call(context, function, args, count);
     if (!jv_is_function(function))
         jerror(context, "T1006", position, "Attempted to invoke a non-function");
     if (function->type == JV_LAMBDA)

@@ -89,6 +89,7 @@ static void release_regex(void *regex)
 regex_t *regex_compile(struct eval_context *context, const char *pattern, const char *flags, long position)
 {
     struct sb sb = { .context = context };
+    bool lazy = false;
     for (const char *p = pattern; *p; p++) {
         if (p[0] == '\\' && p[1]) {
             p++;
@@ -127,11 +128,14 @@ regex_t *regex_compile(struct eval_context *context, const char *pattern, const 
         } else if ((p[0] == '?' || p[0] == '+' || p[0] == '*' || p[0] == '}') && p[1] == '?') {
             sb_putc(&sb, p[0]);
             p++;
+            lazy = true;
         } else {
             sb_putc(&sb, *p);
         }
     }
-    regex_t *regex = arena_alloc(&context->arena, sizeof(*regex));
+    struct regex_info *info = arena_alloc(&context->arena, sizeof(*info));
+    info->lazy = lazy;
+    regex_t *regex = &info->compiled;
     int cflags = REG_EXTENDED | (strchr(flags, 'i') ? REG_ICASE : 0) | (strchr(flags, 'm') ? REG_NEWLINE : 0);
     if (regcomp(regex, sb_text(&sb), cflags) != 0)
         jerror(context, "S0301", position, "Unsupported regular expression: %s", pattern);
@@ -293,6 +297,8 @@ FN(f_contains)
     check_matcher(context, args[1], "contains");
     if (args[1]->type == JV_REGEX)
         return jv_bool(context, regexec(args[1]->u.regex, args[0]->u.string, 0, NULL, 0) == 0);
+    if (args[1]->type != JV_STRING)
+        return format_matcher_contains(context, args[0], args[1]);
     return jv_bool(context, strstr(args[0]->u.string, args[1]->u.string) != NULL);
 }
 
@@ -304,7 +310,7 @@ FN(f_split)
     if (ARG(2) && args[2]->u.number < 0)
         jerror(context, "D3020", 0, "Third argument of split function must evaluate to a positive number");
     check_matcher(context, args[1], "split");
-    double limit = ARG(2) ? args[2]->u.number : INFINITY;
+    double limit = ARG(2) ? floor(args[2]->u.number) : INFINITY;
     struct jv *result = jv_array(context, 0);
     const char *text = args[0]->u.string;
     if (args[1]->type == JV_STRING) {
@@ -331,6 +337,8 @@ FN(f_split)
         }
         return result;
     }
+    if (args[1]->type != JV_REGEX)
+        return format_matcher_split(context, args[0], args[1], limit);
     regmatch_t match;
     while ((double)result->u.array.count < limit) {
         if (regexec(args[1]->u.regex, text, 1, &match, 0) != 0 || match.rm_eo == 0) {
@@ -894,15 +902,20 @@ static const struct native natives_template[] = {
     { .name = "toMillis", .signature_text = "<s-s?:n>", .call = fn_to_millis },
 };
 
-void functions_bind(struct eval_context *context, struct frame *frame)
+void natives_bind(struct eval_context *context, struct frame *frame, const struct native *table, size_t n)
 {
-    size_t n = sizeof(natives_template) / sizeof(natives_template[0]);
     struct native *natives = arena_alloc(&context->arena, n * sizeof(*natives));
     for (size_t i = 0; i < n; i++) {
-        natives[i] = natives_template[i];
+        natives[i] = table[i];
         signature_parse(context, natives[i].signature_text, &natives[i].signature, 0);
         struct jv *value = jv_new(context, JV_NATIVE);
         value->u.native = &natives[i];
         frame_bind(context, frame, natives[i].name, value);
     }
+}
+
+void functions_bind(struct eval_context *context, struct frame *frame)
+{
+    natives_bind(context, frame, natives_template, sizeof(natives_template) / sizeof(natives_template[0]));
+    format_functions_bind(context, frame);
 }

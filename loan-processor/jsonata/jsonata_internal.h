@@ -295,8 +295,23 @@ void jv_sort(struct eval_context *context, struct jv **items, size_t count,
 void functions_bind(struct eval_context *context, struct frame *frame);
 struct jv *fn_string(struct eval_context *context, struct jv *value, bool pretty);
 struct jv *fn_sort(struct eval_context *context, struct jv *array, struct jv *comparator, long position);
+/* What regex_compile() allocates; the regex_t * it returns points to compiled. */
+struct regex_info {
+    regex_t compiled;
+    bool lazy; /* has a lazy quantifier (*? +? ?? }?): matched as the shortest match at the leftmost start */
+};
 regex_t *regex_compile(struct eval_context *context, const char *pattern, const char *flags, long position);
 int function_arity(const struct jv *function);
+/* Binds the n natives of table (signatures parsed) in frame. */
+void natives_bind(struct eval_context *context, struct frame *frame, const struct native *table, size_t n);
+
+/* Formatting, encodings and regex matchers (jsonata_format.c). */
+void format_functions_bind(struct eval_context *context, struct frame *frame);
+/* A regex literal called as a function (string, offset?): its match object {match, start, end, groups, next}. */
+/* $contains and $split with a matcher function (regex or function): the match protocol, "T1010" on a bad match. */
+struct jv *format_matcher_contains(struct eval_context *context, struct jv *text, struct jv *matcher);
+struct jv *format_matcher_split(struct eval_context *context, struct jv *text, struct jv *matcher, double limit);
+struct jv *format_regex_call(struct eval_context *context, struct jv *regex, struct jv **args, size_t count);
 
 /* Date/time natives (jsonata_dates.c): $fromMillis, $toMillis, $now. */
 struct jv *fn_from_millis(struct eval_context *context, struct jv **args, size_t count, struct jv *focus);

@@ -159,6 +159,62 @@ static void test_dates(void)
     ASSERT_EQ_STR("1521813300000", run_at("$toMillis('13:55', '[H]:[m]')", now));
 }
 
+static void test_formatting(void)
+{
+    ASSERT_EQ_STR("\"1,234.50\"", run("$formatNumber(1234.5, '#,##0.00')", NULL));
+    ASSERT_EQ_STR("\"-12%\"", run("$formatNumber(-0.12, '0%')", NULL));
+    ASSERT_EQ_STR("\"1.2e3\"", run("$formatNumber(1234, '0.0e0')", NULL));
+    ASSERT_EQ_STR("\"1 234,5\"",
+                  run("$formatNumber(1234.5, '# ##0,0', {'decimal-separator': ',', 'grouping-separator': ' '})", NULL));
+    ASSERT_EQ_STR("error D3081", run("$formatNumber(1, '0.0.0')", NULL));
+    ASSERT_EQ_STR("\"ff\"", run("$formatBase(255, 16)", NULL));
+    ASSERT_EQ_STR("\"-101\"", run("$formatBase(-5, 2)", NULL));
+    ASSERT_EQ_STR("error D3100", run("$formatBase(5, 40)", NULL));
+    ASSERT_EQ_STR("\"1,000,000\"", run("$formatInteger(1000000, '#,##0')", NULL));
+    ASSERT_EQ_STR("\"twenty-first\"", run("$formatInteger(21, 'w;o')", NULL));
+    ASSERT_EQ_STR("\"MMXXVI\"", run("$formatInteger(2026, 'I')", NULL));
+    ASSERT_EQ_STR("\"AB\"", run("$formatInteger(28, 'A')", NULL));
+    ASSERT_EQ_STR("\"22nd\"", run("$formatInteger(22, '0;o')", NULL));
+    ASSERT_EQ_STR("2026", run("$parseInteger('MMXXVI', 'I')", NULL));
+    ASSERT_EQ_STR("342", run("$parseInteger('three hundred and forty-two', 'w')", NULL));
+    ASSERT_EQ_STR("1000000", run("$parseInteger('1,000,000', '#,##0')", NULL));
+    ASSERT_EQ_STR("error D3130", run("$parseInteger('5', '#')", NULL));
+    ASSERT_EQ_STR("\"ab   \"", run("$pad('ab', 5)", NULL));
+    ASSERT_EQ_STR("\"xyxab\"", run("$pad('ab', -5, 'xy')", NULL));
+}
+
+static void test_encodings(void)
+{
+    ASSERT_EQ_STR("\"aGVsbG8=\"", run("$base64encode('hello')", NULL));
+    ASSERT_EQ_STR("\"hello\"", run("$base64decode('aGVsbG8=')", NULL));
+    ASSERT_EQ_STR("\"a%20b%2Fc\"", run("$encodeUrlComponent('a b/c')", NULL));
+    ASSERT_EQ_STR("\"http://x/a%20b?c=d\"", run("$encodeUrl('http://x/a b?c=d')", NULL));
+    ASSERT_EQ_STR("\"a b/c\"", run("$decodeUrlComponent('a%20b%2Fc')", NULL));
+    ASSERT_EQ_STR("\"a b%2Fc\"", run("$decodeUrl('a%20b%2Fc')", NULL));
+    ASSERT_EQ_STR("error D3140", run("$decodeUrl('%E0%A4%A')", NULL));
+}
+
+static void test_regex_functions(void)
+{
+    ASSERT_EQ_STR("\"Smith, John\"", run("$replace('John Smith', /(\\w+)\\s(\\w+)/, '$2, $1')", NULL));
+    ASSERT_EQ_STR("\"xyyxyy\"", run("$replace('xabxab', /ab/, 'yy')", NULL));
+    ASSERT_EQ_STR("\"the cit sat\"", run("$replace('the cat sat', 'at', 'it', 1)", NULL));
+    ASSERT_EQ_STR("\"$265\"", run("$replace('265USD', /([0-9]+)USD/, '$$$1')", NULL));
+    ASSERT_EQ_STR("\"A-B\"", run("$replace('a-b', /[a-z]/, function($m) { $uppercase($lookup($m, 'match')) })", NULL));
+    ASSERT_EQ_STR("error D3012", run("$replace('a', /a/, function($m) { 1 })", NULL));
+    ASSERT_EQ_STR("error D3010", run("$replace('a', '', 'b')", NULL));
+    ASSERT_EQ_STR(
+        "[{\"match\":\"ab\",\"index\":0,\"groups\":[\"b\"]},{\"match\":\"ab\",\"index\":3,\"groups\":[\"b\"]}]",
+        run("$match('ab ab', /a(b)/)", NULL));
+    ASSERT_EQ_STR("{\"match\":\"b\",\"index\":1,\"groups\":[]}", run("$match('abc', /b/)", NULL));
+    ASSERT_EQ_STR("\"bc\"", run("$lookup(/b./('abc'), 'match')", NULL));
+    ASSERT_EQ_STR("\"*c*bra\"", run("$replace('abracadabra', /a.*?a/, '*')", NULL));
+    ASSERT_EQ_STR("error D1004", run("$replace('abc', /.*?/, 'x')", NULL));
+    ASSERT_EQ_STR("true", run("$contains('abc', /B/i)", NULL));
+    ASSERT_EQ_STR("[\"a\",\"b\",\"c\"]", run("$split('a1b22c', /[0-9]+/)", NULL));
+    ASSERT_EQ_STR("error T1010", run("$split('some text', $uppercase)", NULL));
+}
+
 int main(void)
 {
     RUN(test_paths_and_sequences);
@@ -169,5 +225,8 @@ int main(void)
     RUN(test_eval_and_transform);
     RUN(test_limits);
     RUN(test_dates);
+    RUN(test_formatting);
+    RUN(test_encodings);
+    RUN(test_regex_functions);
     return test_done();
 }
