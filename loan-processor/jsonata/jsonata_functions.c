@@ -86,10 +86,64 @@ static void release_regex(void *regex)
     regfree(regex);
 }
 
+/*
+ * What glibc's regcomp is given at most: it copies a repeated part's tree once per repetition (a{1000}, and
+ * each level of (a+)+, a++ ...), so a short hostile pattern can take gigabytes. JavaScript refuses a++ (nothing
+ * to repeat) too. Patterns of state machines are short: these bounds only refuse hostile ones.
+ */
+#define REGEX_MAX_PATTERN 1024
+#define REGEX_MAX_QUANTIFIERS 64
+#define REGEX_MAX_COUNT 1000
+
+/* Refuses (D1004-like S0302) a pattern over the bounds above, or a quantifier that repeats a quantifier. */
+static void check_regex_bounds(struct eval_context *context, const char *pattern, long position)
+{
+    size_t quantifiers = 0;
+    bool after_quantifier = false;
+    if (strlen(pattern) > REGEX_MAX_PATTERN)
+        jerror(context, "S0302", position, "The regular expression is longer than %d characters", REGEX_MAX_PATTERN);
+    for (const char *p = pattern; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            after_quantifier = false;
+            continue;
+        }
+        if (*p == '[') { /* a class: its characters are literal */
+            for (p++; *p && *p != ']'; p++)
+                p += *p == '\\' && p[1];
+            if (!*p)
+                break;
+            after_quantifier = false;
+            continue;
+        }
+        if (*p == '?' && after_quantifier)
+            continue; /* lazy: the repetition it marks may not be repeated either */
+        bool quantifier = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+        if (quantifier && after_quantifier)
+            jerror(context, "S0302", position, "The regular expression repeats a repetition: nothing to repeat");
+        if (*p == '{') {
+            char *end = NULL;
+            long low = strtol(p + 1, &end, 10), high = low;
+            if (end && *end == ',')
+                high = end[1] == '}' ? low : strtol(end + 1, &end, 10);
+            if (low > REGEX_MAX_COUNT || high > REGEX_MAX_COUNT)
+                jerror(context, "S0302", position, "The regular expression repeats more than %d times",
+                       REGEX_MAX_COUNT);
+            const char *close = strchr(p, '}');
+            p = close ? close : p;
+        }
+        if (quantifier && ++quantifiers > REGEX_MAX_QUANTIFIERS)
+            jerror(context, "S0302", position, "The regular expression has more than %d repetitions",
+                   REGEX_MAX_QUANTIFIERS);
+        after_quantifier = quantifier;
+    }
+}
+
 regex_t *regex_compile(struct eval_context *context, const char *pattern, const char *flags, long position)
 {
     struct sb sb = { .context = context };
     bool lazy = false;
+    check_regex_bounds(context, pattern, position);
     for (const char *p = pattern; *p; p++) {
         if (p[0] == '\\' && p[1]) {
             p++;

@@ -159,6 +159,16 @@ static void test_dates(void)
     ASSERT_EQ_STR("1521813300000", run_at("$toMillis('13:55', '[H]:[m]')", now));
 }
 
+/* Patterns that would make glibc's regcomp copy a repetition without bound are refused. */
+static void test_hostile_regexes_are_refused(void)
+{
+    ASSERT_EQ_STR("error S0302", run("$match('aaa', /a++/)", NULL));
+    ASSERT_EQ_STR("error S0302", run("$match('aaa', /a+?+?+/)", NULL));
+    ASSERT_EQ_STR("error S0302", run("$match('aaa', /a{5000}/)", NULL));
+    ASSERT_EQ_STR("\"+\"", run("$match('a+', /[++]/).match", NULL));
+    ASSERT_EQ_STR("\"aa\"", run("$match('aab', /a{1,1000}/).match", NULL));
+}
+
 static void test_formatting(void)
 {
     ASSERT_EQ_STR("\"1,234.50\"", run("$formatNumber(1234.5, '#,##0.00')", NULL));
@@ -225,6 +235,7 @@ int main(void)
     RUN(test_eval_and_transform);
     RUN(test_limits);
     RUN(test_dates);
+    RUN(test_hostile_regexes_are_refused);
     RUN(test_formatting);
     RUN(test_encodings);
     RUN(test_regex_functions);
