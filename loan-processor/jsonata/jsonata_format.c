@@ -514,6 +514,8 @@ FN(f_replace)
     double limit = ARG(3) ? args[3]->u.number : INFINITY;
     const char *text = args[0]->u.string;
     struct sb sb = { .context = context };
+    if (!args[2] || (args[2]->type != JV_STRING && !jv_is_function(args[2])))
+        jerror(context, "D3012", 0, "Attempted to replace a matched string with a non-string value");
     if (args[1]->type == JV_STRING) {
         replace_literal(&sb, text, args[1]->u.string, jv_is_function(args[2]) ? "" : args[2]->u.string, limit);
         return jv_string(context, sb_text(&sb));

@@ -163,6 +163,7 @@ static void test_dates(void)
 static void test_hostile_regexes_are_refused(void)
 {
     ASSERT_EQ_STR("error S0302", run("$match('aaa', /a++/)", NULL));
+    ASSERT_EQ_STR("error D3012", run("$replace('abc', /b/, nothing)", NULL)); /* an undefined replacement */
     ASSERT_EQ_STR("error S0302", run("$match('aaa', /a+?+?+/)", NULL));
     ASSERT_EQ_STR("error S0302", run("$match('aaa', /a{5000}/)", NULL));
     ASSERT_EQ_STR("\"+\"", run("$match('a+', /[++]/).match", NULL));
