@@ -507,6 +507,8 @@ FN(f_replace)
     (void)focus;
     if (!ARG(0))
         return NULL;
+    if (!args[1])
+        jerror(context, "T0410", 0, "Argument 2 of function \"replace\" does not match function signature");
     if (args[1]->type == JV_STRING && !*args[1]->u.string)
         jerror(context, "D3010", 0, "Second argument of replace function cannot be an empty string");
     if (ARG(3) && args[3]->u.number < 0)
