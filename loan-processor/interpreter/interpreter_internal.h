@@ -334,6 +334,12 @@ interpreter_jsonata_whole_number(const struct run *run, const struct state_defin
 /* JSONata's name of a value's type in AWS's texts: "array", "object", "string", "number", "boolean", "null". */
 const char *interpreter_jsonata_type_name(const cJSON *value);
 
+/* Appends EvaluationFailed {cause, error, location, state} for detail, before the error is handled; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_append_evaluation_failed(struct interpreter_step *step,
+                                                                             const char *state_name,
+                                                                             struct history_ref entered,
+                                                                             const char *detail);
+
 /* The error of a JSONata evaluation that failed. */
 #define QUERY_EVALUATION_ERROR "States.QueryEvaluationError"
 

@@ -22,6 +22,7 @@ struct evaluation {
     struct jsonata_binding *bindings;
     size_t binding_count;
     cJSON *states;
+    cJSON *empty; /* {}: the input every expression is evaluated against */
     struct jsonata_environment environment;
     struct jsonata_limits limits;
 };
@@ -40,6 +41,7 @@ static void evaluation_release(struct evaluation *evaluation)
 {
     free(evaluation->bindings);
     cJSON_Delete(evaluation->states);
+    cJSON_Delete(evaluation->empty);
 }
 
 /* $states as a new object whose members reference the given documents (NULL: left out). */
@@ -78,7 +80,8 @@ static int evaluation_init(const struct run *run, const struct state_definition 
 
     memset(evaluation, 0, sizeof *evaluation);
     evaluation->bindings = calloc(count, sizeof *evaluation->bindings);
-    if (!evaluation->bindings || build_states(run, state, states, &evaluation->states) < 0) {
+    evaluation->empty = cJSON_CreateObject();
+    if (!evaluation->bindings || !evaluation->empty || build_states(run, state, states, &evaluation->states) < 0) {
         evaluation_release(evaluation);
         return -ENOMEM;
     }
@@ -105,8 +108,9 @@ static int evaluate_expression(const struct evaluation *evaluation, const char *
     char *source = strndup(text, length);
     int result = source ? jsonata_parse(source, &expression, &problem) : -ENOMEM;
 
+    /* the evaluator yields nothing for a path from a variable ($states.input) without an input: {} stands in */
     if (result == 0)
-        result = jsonata_evaluate(expression, NULL, evaluation->bindings, evaluation->binding_count,
+        result = jsonata_evaluate(expression, evaluation->empty, evaluation->bindings, evaluation->binding_count,
                                   &evaluation->limits, out, &problem);
     jsonata_free(expression);
     if (result == -ENOMEM) {
@@ -263,4 +267,32 @@ const char *interpreter_jsonata_type_name(const cJSON *value)
     if (cJSON_IsBool(value))
         return "boolean";
     return "null";
+}
+
+/* The field a detail of interpreter_jsonata_evaluate() names ("Output/result"), into location. */
+static void detail_location(const char *detail, char *location, size_t size)
+{
+    static const char marker[] = "for the field '";
+    const char *start = strstr(detail, marker);
+    const char *end = start ? strchr(start + sizeof(marker) - 1, '\'') : NULL;
+    location[0] = '\0';
+    if (start && end)
+        snprintf(location, size, "%.*s", (int)(end - start - (sizeof(marker) - 1)), start + sizeof(marker) - 1);
+}
+
+int interpreter_append_evaluation_failed(struct interpreter_step *step, const char *state_name,
+                                         struct history_ref entered, const char *detail)
+{
+    char location[256];
+    char *cause = interpreter_state_error_cause(state_name, entered, detail);
+    detail_location(detail, location, sizeof location);
+    cJSON *details = cause ? history_details("cause", cause, "error", QUERY_EVALUATION_ERROR, "location", location,
+                                             "state", state_name, NULL)
+                           : NULL;
+    free(cause);
+    if (!details || history_append(&step->history, "EvaluationFailed", "evaluationFailedEventDetails", details) < 0)
+        return -ENOMEM;
+    if (entered.batch_index > 0)
+        history_mark_placeholders(&step->history);
+    return 0;
 }

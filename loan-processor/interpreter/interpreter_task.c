@@ -212,6 +212,9 @@ static int build_task_request(struct run *run, const struct state_definition *st
 int interpreter_raise_task_error(struct run *run, const struct state_definition *state,
                                  const struct execution_position *position, const char *error, const char *detail)
 {
+    if (strcmp(error, QUERY_EVALUATION_ERROR) == 0
+        && interpreter_append_evaluation_failed(run->step, state->name, position->state_entered, detail) < 0)
+        return -ENOMEM;
     char *cause = interpreter_state_error_cause(state->name, position->state_entered, detail);
     if (!cause)
         return -ENOMEM;
