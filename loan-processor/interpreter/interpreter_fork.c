@@ -368,7 +368,7 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
             return -ENOMEM;
         snprintf(detail, detail_size, "Map state input must be an array but was: %.1000s", text);
         cJSON_free(text);
-        return -EINVAL;
+        return fork->state->jsonata ? -EPROTO : -EINVAL;
     }
     fork->length = cJSON_GetArraySize(fork->items);
     if (fork->length > INTERPRETER_MAX_MAP_ITEMS) {
@@ -808,6 +808,31 @@ static int fail_fork(struct fork *fork)
                                           fork->cause_quotes_batch);
 }
 
+/*
+ * A JSONata expression of the fork failed (detail): EvaluationFailed,
+ * ...StateFailed (unless a retrier retries), then Retry, Catch or the end.
+ */
+static int fail_evaluation(struct fork *fork, const char *detail)
+{
+    struct interpreter_step *step = fork->run->step;
+    struct execution_position position = fork_position(fork);
+    char type[64];
+    if (interpreter_append_evaluation_failed(step, fork->state->name, fork->entered, detail) < 0)
+        return -ENOMEM;
+    if (!interpreter_will_retry(fork->state, fork->retry_counts, QUERY_EVALUATION_ERROR)) {
+        snprintf(type, sizeof(type), "%sStateFailed", state_machine_type_name(fork->state->type));
+        if (history_append(&step->history, type, NULL, NULL) < 0)
+            return -ENOMEM;
+    }
+    char *cause = interpreter_state_error_cause(fork->state->name, fork->entered, detail);
+    if (!cause)
+        return -ENOMEM;
+    int result = interpreter_handle_state_error(fork->run, fork->state, &position, QUERY_EVALUATION_ERROR, cause, false,
+                                                fork->entered.batch_index > 0);
+    free(cause);
+    return result;
+}
+
 /* The outputs of the children in index order, through ResultSelector; NULL with detail (or out of memory). */
 static cJSON *joined_result(struct fork *fork, const char **error, char *detail, size_t detail_size)
 {
@@ -840,10 +865,7 @@ static int join_jsonata(struct fork *fork, cJSON *result, cJSON **output)
     cJSON_Delete(result);
     if (*output)
         return 0;
-    if (!detail[0])
-        return -ENOMEM;
-    struct execution_position position = fork_position(fork);
-    return interpreter_raise_task_error(fork->run, fork->state, &position, QUERY_EVALUATION_ERROR, detail);
+    return detail[0] ? fail_evaluation(fork, detail) : -ENOMEM;
 }
 
 /* Every child succeeded: ...StateSucceeded, and the fork's output (*output) for its ...StateExited. */
@@ -928,10 +950,11 @@ static int run_fork(struct fork *fork, cJSON **output)
         result = run_branches(fork, detail, sizeof(detail));
     if (result == -EINVAL)
         return interpreter_fail_runtime(fork->run->step, fork->state->name, fork->entered, detail);
-    if (result == -EDOM || result == -EPROTO) {
+    if (result == -EPROTO)
+        return fail_evaluation(fork, detail);
+    if (result == -EDOM) {
         struct execution_position position = fork_position(fork);
-        return interpreter_raise_task_error(fork->run, fork->state, &position,
-                                            result == -EDOM ? INTRINSIC_FAILURE_ERROR : QUERY_EVALUATION_ERROR, detail);
+        return interpreter_raise_task_error(fork->run, fork->state, &position, INTRINSIC_FAILURE_ERROR, detail);
     }
     return result < 0 ? result : settle_fork(fork, holds, output);
 }
@@ -940,10 +963,8 @@ static int run_fork(struct fork *fork, cJSON **output)
 static int fail_open(struct fork *fork, int result, const char *detail, bool *failed)
 {
     *failed = result == -EINVAL || result == -EDOM || result == -EPROTO;
-    if (result == -EPROTO) {
-        struct execution_position position = fork_position(fork);
-        return interpreter_raise_task_error(fork->run, fork->state, &position, QUERY_EVALUATION_ERROR, detail);
-    }
+    if (result == -EPROTO)
+        return fail_evaluation(fork, detail);
     if (result == -EINVAL)
         return interpreter_fail_runtime(fork->run->step, fork->state->name, fork->entered, detail);
     if (result == -EDOM) {

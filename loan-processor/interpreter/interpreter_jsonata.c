@@ -276,7 +276,9 @@ static void detail_location(const char *detail, char *location, size_t size)
     const char *start = strstr(detail, marker);
     const char *end = start ? strchr(start + sizeof(marker) - 1, '\'') : NULL;
     location[0] = '\0';
-    if (start && end)
+    if (strncmp(detail, "The Timestamp field", strlen("The Timestamp field")) == 0)
+        snprintf(location, size, "Timestamp");
+    else if (start && end)
         snprintf(location, size, "%.*s", (int)(end - start - (sizeof(marker) - 1)), start + sizeof(marker) - 1);
 }
 
@@ -286,8 +288,8 @@ int interpreter_append_evaluation_failed(struct interpreter_step *step, const ch
     char location[256];
     char *cause = interpreter_state_error_cause(state_name, entered, detail);
     detail_location(detail, location, sizeof location);
-    cJSON *details = cause ? history_details("cause", cause, "error", QUERY_EVALUATION_ERROR, "location", location,
-                                             "state", state_name, NULL)
+    cJSON *details = cause ? history_details("cause", cause, "error", QUERY_EVALUATION_ERROR, "location",
+                                             location[0] ? location : NULL, "state", state_name, NULL)
                            : NULL;
     free(cause);
     if (!details || history_append(&step->history, "EvaluationFailed", "evaluationFailedEventDetails", details) < 0)
