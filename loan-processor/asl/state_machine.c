@@ -240,6 +240,8 @@ static int parse_state(struct parser *parser, struct state_scope *scope, const c
     case STATE_WAIT:
         return state_machine_parse_wait_fields(state_json, state, error, error_size);
     case STATE_CHOICE: /* it names the state by its location under /States/ */
+        if (!state->jsonata && (result = state_machine_check_jsonpath_choice(state_json, state, error, error_size)) < 0)
+            return result;
         return choice_state_parse(state_json, where + strlen("/States/"), &state->choice, error, error_size);
     case STATE_PARALLEL:
         return state_machine_parse_parallel_fields(parser, state_json, state);

@@ -139,6 +139,11 @@ __attribute__((warn_unused_result)) int state_machine_check_jsonata_state(const 
                                                                           const struct state_definition *state,
                                                                           char *error, size_t error_size);
 
+/* Refuses the JSONata fields of Choice rules (Condition, Output) in a JSONPath Choice state. */
+__attribute__((warn_unused_result)) int state_machine_check_jsonpath_choice(const cJSON *state_json,
+                                                                            const struct state_definition *state,
+                                                                            char *error, size_t error_size);
+
 /* As state_machine_parse_integer() on a state's field, which a JSONata state may give as an expression (left as is). */
 __attribute__((warn_unused_result)) int state_machine_parse_count(const cJSON *object,
                                                                   const struct state_definition *state,

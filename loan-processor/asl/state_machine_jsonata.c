@@ -211,3 +211,23 @@ int state_machine_parse_count(const cJSON *object, const struct state_definition
         return 0;
     return state_machine_parse_integer(object, state->where, field, minimum, maximum, number, error, error_size);
 }
+
+int state_machine_check_jsonpath_choice(const cJSON *state_json, const struct state_definition *state, char *error,
+                                        size_t error_size)
+{
+    static const char *const jsonata_only[] = { "Condition", "Output" };
+    const cJSON *rule;
+    int index = 0;
+    cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(state_json, "Choices"))
+    {
+        for (size_t i = 0; i < sizeof jsonata_only / sizeof jsonata_only[0]; i++) {
+            if (cJSON_IsObject(rule) && cJSON_GetObjectItemCaseSensitive(rule, jsonata_only[i]))
+                return state_machine_fail(error, error_size,
+                                          "SCHEMA_VALIDATION_FAILED: Field '%s' is not supported by a Choice Rule at "
+                                          "%s/Choices/%d/%s",
+                                          jsonata_only[i], state->where, index, jsonata_only[i]);
+        }
+        index++;
+    }
+    return 0;
+}

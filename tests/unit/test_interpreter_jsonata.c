@@ -191,6 +191,10 @@ static void test_definitions_refused(void)
     check_refused(JSONATA_MACHINE("A", "\"A\":{\"Type\":\"Pass\",\"Output\":{\"x.$\":\"$.y\"},\"End\":true}"),
                   "SCHEMA_VALIDATION_FAILED: The field 'x.$' is not supported with the JSONata query language at "
                   "/States/A/Output");
+    check_refused(MACHINE("C", "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Condition\":true,\"Next\":\"E\"}]},"
+                               "\"E\":{\"Type\":\"Succeed\"}"),
+                  "SCHEMA_VALIDATION_FAILED: Field 'Condition' is not supported by a Choice Rule at "
+                  "/States/C/Choices/0/Condition");
     struct state_machine *machine = NULL;
     char error[1024] = "";
     const char *bad = JSONATA_MACHINE("A", "\"A\":{\"Type\":\"Pass\",\"Output\":\"{% 1 + %}\",\"End\":true}");
