@@ -116,6 +116,7 @@ enum rule_kind {
     RULE_AND,
     RULE_OR,
     RULE_NOT,
+    RULE_CONDITION, /* a JSONata state's rule: its Condition, evaluated by the interpreter */
 };
 
 static const struct {
@@ -325,7 +326,7 @@ static int validate_operand(const struct choice_operator *operator, const cJSON 
 /* Fields a rule may have besides its operator or combinator (each checked where it matters). */
 static bool is_plain_field(const char *field, bool top_level)
 {
-    if (top_level && strcmp(field, "Assign") == 0)
+    if (top_level && (strcmp(field, "Assign") == 0 || strcmp(field, "Output") == 0))
         return true;
     static const char *const plain_fields[] = { "Variable", "Next", "Comment" };
 
@@ -354,7 +355,9 @@ static int classify_rule(const cJSON *rule_json, bool top_level, const struct lo
 
         if (is_plain_field(field->string, top_level))
             continue;
-        if (operator== NULL && !is_combinator(field->string, &kind))
+        if (top_level && strcmp(field->string, "Condition") == 0)
+            kind = RULE_CONDITION;
+        else if (operator== NULL && !is_combinator(field->string, &kind))
             return unsupported_field_error(scope, location, field->string, "a Choice Rule");
         if (decisive_count++ == 0) {
             rule->kind = kind;
@@ -467,6 +470,8 @@ static int parse_rule(const cJSON *rule_json, bool top_level, const struct locat
     comment = cJSON_GetObjectItemCaseSensitive(rule_json, "Comment");
     if (comment != NULL && !cJSON_IsString(comment))
         return field_value_error(scope, location, "Comment", "a string");
+    if (rule->kind == RULE_CONDITION)
+        return 0;
     if (rule->kind == RULE_COMPARISON)
         return parse_comparison(rule_json, decisive_field, location, scope, rule);
     return parse_combinator(rule_json, decisive_field, location, scope, rule);
@@ -771,6 +776,9 @@ static int evaluate_rule(const struct choice_rule *rule, const struct evaluation
         rc = evaluate_rule(&rule->children[0], scope, matched);
         *matched = !*matched;
         return rc;
+    case RULE_CONDITION:
+        *matched = false;
+        return 0;
     }
     return -EINVAL;
 }

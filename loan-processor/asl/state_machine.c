@@ -212,7 +212,10 @@ static int parse_state(struct parser *parser, struct state_scope *scope, const c
         return state_machine_fail(error, error_size, "SCHEMA_VALIDATION_FAILED: A state must be a JSON object at %s",
                                   where);
     if ((result = parse_type(state_json, state, error, error_size)) < 0
-        || (result = state_machine_check_state_fields(state_json, state, error, error_size)) < 0
+        || (result = state_machine_parse_query_language(state_json, parser->jsonata, state, error, error_size)) < 0
+        || (result = state->jsonata ? state_machine_check_jsonata_state(state_json, state, error, error_size)
+                                    : state_machine_check_state_fields(state_json, state, error, error_size))
+               < 0
         || (result = state_machine_parse_transition(state_json, state, error, error_size)) < 0
         || (result =
                 state_machine_parse_path_field(state_json, where, "InputPath", &state->input_path, error, error_size))
@@ -237,6 +240,8 @@ static int parse_state(struct parser *parser, struct state_scope *scope, const c
     case STATE_WAIT:
         return state_machine_parse_wait_fields(state_json, state, error, error_size);
     case STATE_CHOICE: /* it names the state by its location under /States/ */
+        if (!state->jsonata && (result = state_machine_check_jsonpath_choice(state_json, state, error, error_size)) < 0)
+            return result;
         return choice_state_parse(state_json, where + strlen("/States/"), &state->choice, error, error_size);
     case STATE_PARALLEL:
         return state_machine_parse_parallel_fields(parser, state_json, state);
@@ -373,15 +378,16 @@ static int check_unique_names(const struct state_machine *machine, char *error, 
                               duplicate->name, duplicate->scope->where);
 }
 
-/* QueryLanguage: JSONPath only. */
-static int check_query_language(const cJSON *document, char *error, size_t error_size)
+/* The machine's QueryLanguage: JSONPath (the default) or JSONata. */
+static int check_query_language(const cJSON *document, bool *jsonata, char *error, size_t error_size)
 {
     const cJSON *field = cJSON_GetObjectItemCaseSensitive(document, "QueryLanguage");
     const char *language = cJSON_GetStringValue(field);
-    if (field && (!language || strcmp(language, "JSONPath")))
-        return state_machine_fail(
-            error, error_size,
-            "SCHEMA_VALIDATION_FAILED: This engine supports the JSONPath query language only at /QueryLanguage");
+    if (field && (!language || (strcmp(language, "JSONPath") != 0 && strcmp(language, "JSONata") != 0)))
+        return state_machine_fail(error, error_size,
+                                  "SCHEMA_VALIDATION_FAILED: The value for the field 'QueryLanguage' must be one of "
+                                  "[JSONPath, JSONata] at /QueryLanguage");
+    *jsonata = language && strcmp(language, "JSONata") == 0;
     return 0;
 }
 
@@ -404,7 +410,7 @@ int state_machine_parse(const char *definition, size_t length, struct state_mach
                                     "SCHEMA_VALIDATION_FAILED: The definition must be a JSON object at /");
         goto failed;
     }
-    if ((result = check_query_language(machine->document, error, error_size)) < 0
+    if ((result = check_query_language(machine->document, &parser.jsonata, error, error_size)) < 0
         || (result = state_machine_parse_scope(&parser, machine->document, &machine->root, top_fields)) < 0
         || (result = state_machine_parse_integer(machine->document, "", "TimeoutSeconds", 1, 99999999,
                                                  &machine->timeout_seconds, error, error_size))

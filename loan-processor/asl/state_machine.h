@@ -107,6 +107,7 @@ struct state_definition {
     const char *name;
     enum state_type type;
     const cJSON *json;               /* the state's object, borrowed from the document */
+    bool jsonata;                    /* QueryLanguage JSONata: its fields are read from json when it runs */
     size_t number;                   /* its index in machine->all_states: document order, nested states included */
     const struct state_scope *scope; /* the scope it belongs to */
     char *where;                     /* its location in error texts: "/States/A", "/States/P/Branches[0]/States/B" */

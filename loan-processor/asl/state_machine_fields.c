@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "activity_arn.h"
+#include "asl_jsonata.h"
 #include "asl_parameters.h"
 #include "asl_path.h"
 #include "intrinsic_functions.h"
@@ -68,19 +69,23 @@ static const char *const task_fields[] = { "Type",
                                            "Retry",
                                            "Catch",
                                            "Assign",
+                                           "QueryLanguage",
                                            NULL };
-static const char *const pass_fields[] = { "Type",       "Comment",    "Next",   "End",    "InputPath", "OutputPath",
-                                           "ResultPath", "Parameters", "Result", "Assign", NULL };
-static const char *const wait_fields[] = { "Type",      "Comment",       "Next",    "End",
-                                           "InputPath", "OutputPath",    "Seconds", "SecondsPath",
-                                           "Timestamp", "TimestampPath", "Assign",  NULL };
-static const char *const choice_fields[] = { "Type",      "Comment",    "Choices", "Default",
-                                             "InputPath", "OutputPath", "Assign",  NULL };
-static const char *const succeed_fields[] = { "Type", "Comment", "InputPath", "OutputPath", NULL };
-static const char *const fail_fields[] = { "Type", "Comment", "Error", "ErrorPath", "Cause", "CausePath", NULL };
-static const char *const parallel_fields[] = { "Type",       "Comment",    "Next",           "End",   "InputPath",
-                                               "OutputPath", "ResultPath", "ResultSelector", "Retry", "Catch",
-                                               "Parameters", "Branches",   "Assign",         NULL };
+static const char *const pass_fields[] = { "Type",      "Comment",    "Next",          "End",
+                                           "InputPath", "OutputPath", "ResultPath",    "Parameters",
+                                           "Result",    "Assign",     "QueryLanguage", NULL };
+static const char *const wait_fields[] = { "Type",       "Comment",       "Next",        "End",       "InputPath",
+                                           "OutputPath", "Seconds",       "SecondsPath", "Timestamp", "TimestampPath",
+                                           "Assign",     "QueryLanguage", NULL };
+static const char *const choice_fields[] = { "Type",       "Comment", "Choices",       "Default", "InputPath",
+                                             "OutputPath", "Assign",  "QueryLanguage", NULL };
+static const char *const succeed_fields[] = { "Type", "Comment", "InputPath", "OutputPath", "QueryLanguage", NULL };
+static const char *const fail_fields[] = { "Type",  "Comment",   "Error",         "ErrorPath",
+                                           "Cause", "CausePath", "QueryLanguage", NULL };
+static const char *const parallel_fields[] = { "Type",      "Comment",       "Next",       "End",
+                                               "InputPath", "OutputPath",    "ResultPath", "ResultSelector",
+                                               "Retry",     "Catch",         "Parameters", "Branches",
+                                               "Assign",    "QueryLanguage", NULL };
 static const char *const map_fields[] = { "Type",
                                           "Comment",
                                           "Next",
@@ -107,6 +112,7 @@ static const char *const map_fields[] = { "Type",
                                           "ItemReader",
                                           "ResultWriter",
                                           "Assign",
+                                          "QueryLanguage",
                                           NULL };
 static const char *const *const fields_of_type[] = {
     [STATE_TASK] = task_fields,         [STATE_PASS] = pass_fields, [STATE_SUCCEED] = succeed_fields,
@@ -487,11 +493,11 @@ int state_machine_parse_task_fields(const cJSON *state_json, struct state_defini
         && !activity_arn_is_activity(state->resource))
         return state_machine_fail(error, error_size,
                                   "SCHEMA_VALIDATION_FAILED: Value is not a valid resource ARN at %s/Resource", where);
-    if ((result = state_machine_parse_integer(state_json, where, "TimeoutSeconds", 1, 99999999, &state->timeout_seconds,
-                                              error, error_size))
+    if ((result = state_machine_parse_count(state_json, state, "TimeoutSeconds", 1, 99999999, &state->timeout_seconds,
+                                            error, error_size))
             < 0
-        || (result = state_machine_parse_integer(state_json, where, "HeartbeatSeconds", 1, 99999999,
-                                                 &state->heartbeat_seconds, error, error_size))
+        || (result = state_machine_parse_count(state_json, state, "HeartbeatSeconds", 1, 99999999,
+                                               &state->heartbeat_seconds, error, error_size))
                < 0
         || (result = state_machine_parse_path(state_json, where, "TimeoutSecondsPath", false,
                                               &state->timeout_seconds_path, error, error_size))
@@ -552,8 +558,8 @@ int state_machine_parse_wait_fields(const cJSON *state_json, struct state_defini
     int64_t ignored;
     int result, count;
     state->wait_seconds = -1;
-    if ((result = state_machine_parse_integer(state_json, where, "Seconds", 0, 99999999, &state->wait_seconds, error,
-                                              error_size))
+    if ((result = state_machine_parse_count(state_json, state, "Seconds", 0, 99999999, &state->wait_seconds, error,
+                                            error_size))
             < 0
         || (result = state_machine_parse_path(state_json, where, "SecondsPath", false, &state->wait_seconds_path, error,
                                               error_size))
@@ -565,12 +571,17 @@ int state_machine_parse_wait_fields(const cJSON *state_json, struct state_defini
                                               error, error_size))
                < 0)
         return result;
-    if (state->wait_timestamp && wall_clock_parse_iso8601(state->wait_timestamp, &ignored) < 0)
+    bool seconds_expression =
+        asl_jsonata_expression(cJSON_GetObjectItemCaseSensitive(state_json, "Seconds"), NULL, NULL);
+    bool timestamp_expression =
+        asl_jsonata_expression(cJSON_GetObjectItemCaseSensitive(state_json, "Timestamp"), NULL, NULL);
+    if (state->wait_timestamp && !(state->jsonata && timestamp_expression)
+        && wall_clock_parse_iso8601(state->wait_timestamp, &ignored) < 0)
         return state_machine_fail(error, error_size,
                                   "SCHEMA_VALIDATION_FAILED: String does not match RFC3339 timestamp at %s/Timestamp",
                                   where);
-    count = (state->wait_seconds >= 0) + (state->wait_seconds_path != NULL) + (state->wait_timestamp != NULL)
-            + (state->wait_timestamp_path != NULL);
+    count = (state->wait_seconds >= 0) + (state->jsonata && seconds_expression) + (state->wait_seconds_path != NULL)
+            + (state->wait_timestamp != NULL) + (state->wait_timestamp_path != NULL);
     if (count != 1)
         return state_machine_fail(
             error, error_size,

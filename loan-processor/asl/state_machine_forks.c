@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asl_jsonata.h"
 #include "json_util.h"
 
 /* The fields of a fork's scopes' objects. */
@@ -189,12 +190,13 @@ static int refuse_s3_fields(const cJSON *state_json, const char *where, char *er
     return 0;
 }
 
-static int parse_tolerated_percentage(const cJSON *state_json, const char *where, struct map_definition *map,
-                                      char *error, size_t error_size)
+static int parse_tolerated_percentage(const cJSON *state_json, const struct state_definition *state,
+                                      struct map_definition *map, char *error, size_t error_size)
 {
+    const char *where = state->where;
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(state_json, "ToleratedFailurePercentage");
     map->tolerated_failure_percentage = -1;
-    if (!value)
+    if (!value || (state->jsonata && asl_jsonata_expression(value, NULL, NULL)))
         return 0;
     if (!cJSON_IsNumber(value) || !(value->valuedouble >= 0 && value->valuedouble <= 100))
         return state_machine_fail(
@@ -207,23 +209,24 @@ static int parse_tolerated_percentage(const cJSON *state_json, const char *where
 }
 
 /* The Map's numbers, each given as a value or as a path into the input. */
-static int parse_map_limits(const cJSON *state_json, const char *where, struct map_definition *map, char *error,
-                            size_t error_size)
+static int parse_map_limits(const cJSON *state_json, const struct state_definition *state, struct map_definition *map,
+                            char *error, size_t error_size)
 {
+    const char *where = state->where;
     int result;
     map->tolerated_failure_count = -1;
-    if ((result = state_machine_parse_integer(state_json, where, "MaxConcurrency", 0, 99999999, &map->max_concurrency,
-                                              error, error_size))
+    if ((result = state_machine_parse_count(state_json, state, "MaxConcurrency", 0, 99999999, &map->max_concurrency,
+                                            error, error_size))
             < 0
         || (result = state_machine_parse_path(state_json, where, "MaxConcurrencyPath", false,
                                               &map->max_concurrency_path, error, error_size))
                < 0
-        || (result = parse_tolerated_percentage(state_json, where, map, error, error_size)) < 0
+        || (result = parse_tolerated_percentage(state_json, state, map, error, error_size)) < 0
         || (result = state_machine_parse_path(state_json, where, "ToleratedFailurePercentagePath", false,
                                               &map->tolerated_failure_percentage_path, error, error_size))
                < 0
-        || (result = state_machine_parse_integer(state_json, where, "ToleratedFailureCount", 0, 99999999,
-                                                 &map->tolerated_failure_count, error, error_size))
+        || (result = state_machine_parse_count(state_json, state, "ToleratedFailureCount", 0, 99999999,
+                                               &map->tolerated_failure_count, error, error_size))
                < 0
         || (result = state_machine_parse_path(state_json, where, "ToleratedFailureCountPath", false,
                                               &map->tolerated_failure_count_path, error, error_size))
@@ -310,7 +313,7 @@ int state_machine_parse_map_fields(struct parser *parser, const cJSON *state_jso
                < 0)
         return result;
     if ((result = parse_items_path(state_json, state->where, map, error, error_size)) < 0
-        || (result = parse_map_limits(state_json, state->where, map, error, error_size)) < 0
+        || (result = parse_map_limits(state_json, state, map, error, error_size)) < 0
         || (result =
                 state_machine_parse_optional_string(state_json, state->where, "Label", &map->label, error, error_size))
                < 0)

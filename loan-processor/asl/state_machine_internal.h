@@ -28,6 +28,7 @@ struct parser {
     struct state_machine *machine;
     char *error;
     size_t error_size;
+    bool jsonata; /* the machine's QueryLanguage is JSONata */
 };
 
 /* Writes a definition error into error, printf-style; returns -EINVAL. */
@@ -137,6 +138,30 @@ state_machine_parse_parallel_fields(struct parser *parser, const cJSON *state_js
 /* A Map's fields into state->map and its ItemProcessor (or Iterator), parsed as a scope. */
 __attribute__((warn_unused_result)) int state_machine_parse_map_fields(struct parser *parser, const cJSON *state_json,
                                                                        struct state_definition *state);
+
+/* ---- state_machine_jsonata.c ---- */
+
+/* The state's QueryLanguage into state->jsonata (machine_jsonata: the machine's is JSONata). */
+__attribute__((warn_unused_result)) int state_machine_parse_query_language(const cJSON *state_json,
+                                                                           bool machine_jsonata,
+                                                                           struct state_definition *state, char *error,
+                                                                           size_t error_size);
+
+/* A JSONata state's fields (known by its type), with every expression in them parsed. */
+__attribute__((warn_unused_result)) int state_machine_check_jsonata_state(const cJSON *state_json,
+                                                                          const struct state_definition *state,
+                                                                          char *error, size_t error_size);
+
+/* Refuses the JSONata fields of Choice rules (Condition, Output) in a JSONPath Choice state. */
+__attribute__((warn_unused_result)) int state_machine_check_jsonpath_choice(const cJSON *state_json,
+                                                                            const struct state_definition *state,
+                                                                            char *error, size_t error_size);
+
+/* As state_machine_parse_integer() on a state's field, which a JSONata state may give as an expression (left as is). */
+__attribute__((warn_unused_result)) int state_machine_parse_count(const cJSON *object,
+                                                                  const struct state_definition *state,
+                                                                  const char *field, long minimum, long maximum,
+                                                                  long *number, char *error, size_t error_size);
 
 /* ---- state_machine_transitions.c ---- */
 

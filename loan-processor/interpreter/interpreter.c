@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "activity_arn.h"
+#include "asl_jsonata.h"
 #include "asl_parameters.h"
 #include "asl_path.h"
 #include "choice_rule.h"
@@ -117,11 +118,43 @@ static int fail_text(struct run *run, const struct state_definition *state, cons
     return 0;
 }
 
+/* A JSONata Fail's Error or Cause (*value NULL when absent), which must evaluate to a string. */
+static int jsonata_fail_text(struct run *run, const struct state_definition *state, const char *field,
+                             const struct jsonata_states *states, cJSON **value, char *detail, size_t detail_size)
+{
+    int result = interpreter_jsonata_field(run, state, state->json, field, states, value, detail, detail_size);
+    if (result == 0 && *value && !cJSON_IsString(*value)) {
+        snprintf(detail, detail_size, "The value of the field '%s' must be a string", field);
+        result = -EINVAL;
+    }
+    return result;
+}
+
+static int enter_jsonata_fail(struct run *run, const struct state_definition *state, struct history_ref entered,
+                              const cJSON *input)
+{
+    char detail[4096] = "";
+    struct jsonata_states states = { .input = input, .entered_ms = run->step->history.timestamp_ms };
+    cJSON *error = NULL, *cause = NULL;
+    int result = jsonata_fail_text(run, state, "Error", &states, &error, detail, sizeof(detail));
+    if (result == 0)
+        result = jsonata_fail_text(run, state, "Cause", &states, &cause, detail, sizeof(detail));
+    if (result == 0)
+        result = interpreter_end_failed(run->step, cJSON_GetStringValue(error), cJSON_GetStringValue(cause));
+    else if (result == -EINVAL)
+        result = interpreter_fail_state(run->step, QUERY_EVALUATION_ERROR, state->name, entered, detail);
+    cJSON_Delete(error);
+    cJSON_Delete(cause);
+    return result;
+}
+
 static int enter_fail(struct run *run, const struct state_definition *state, struct history_ref entered,
                       const cJSON *input)
 {
     char detail[4096] = "";
     const char *error = NULL, *cause = NULL;
+    if (state->jsonata)
+        return enter_jsonata_fail(run, state, entered, input);
     cJSON *error_value = NULL, *cause_value = NULL;
     int rc = fail_text(run, state, state->error, state->error_path, "ErrorPath", input, &error, &error_value, detail,
                        sizeof(detail));
@@ -149,12 +182,28 @@ static int describe_bad_timestamp(const char *path, const cJSON *value, char *de
     return -EINVAL;
 }
 
+/* A JSONata Wait's Seconds or Timestamp, when an expression, into *seconds or *timestamp (owned). */
+static int jsonata_wait_fields(struct run *run, const struct state_definition *state, const cJSON *input, long *seconds,
+                               cJSON **timestamp, char *detail, size_t detail_size)
+{
+    struct jsonata_states states = { .input = input, .entered_ms = run->step->history.timestamp_ms };
+    const cJSON *template = cJSON_GetObjectItemCaseSensitive(state->json, "Timestamp");
+    int result = interpreter_jsonata_whole_number(run, state, "Seconds", &states, 0, seconds, detail, detail_size);
+    if (result == 0 && template)
+        result =
+            interpreter_jsonata_evaluate(run, state, template, "Timestamp", &states, timestamp, detail, detail_size);
+    return result;
+}
+
 /* How long a Wait state waits from now (ms, may be <= 0); -EINVAL with detail on a runtime error. */
 static int wait_delay(const struct state_definition *state, const cJSON *effective, const cJSON *variables,
-                      int64_t now_ms, int64_t *delay_ms, char *detail, size_t detail_size)
+                      int64_t now_ms, long fixed_seconds, const char *fixed_timestamp, int64_t *delay_ms, char *detail,
+                      size_t detail_size)
 {
     long seconds = state->wait_seconds;
     int64_t until_ms;
+    if (state->jsonata && fixed_seconds >= 0)
+        seconds = fixed_seconds;
     if (state->wait_seconds_path
         && interpreter_select_whole_number(state->wait_seconds_path, "SecondsPath", 0, effective, &seconds, variables,
                                            detail, detail_size)
@@ -164,7 +213,7 @@ static int wait_delay(const struct state_definition *state, const cJSON *effecti
         *delay_ms = (int64_t)seconds * 1000;
         return 0;
     }
-    const char *timestamp = state->wait_timestamp;
+    const char *timestamp = fixed_timestamp ? fixed_timestamp : state->wait_timestamp;
     if (state->wait_timestamp_path) {
         const cJSON *value = interpreter_select_field(state->wait_timestamp_path, "TimestampPath", effective, variables,
                                                       detail, detail_size);
@@ -190,7 +239,7 @@ static int assign_wait(struct run *run, const struct state_definition *state, co
     char detail[4096] = "";
     const char *error = "States.Runtime";
     *failed = false;
-    if (!state->assign)
+    if (!state->assign || state->jsonata)
         return 0;
     cJSON *effective =
         interpreter_select_path(run, state, entered_ms, &state->input_path, "InputPath", input, detail, sizeof(detail));
@@ -205,6 +254,36 @@ static int assign_wait(struct run *run, const struct state_definition *state, co
 }
 
 /*
+ * A state that passes its input on (Wait, Succeed): its output, or NULL
+ * with detail (and *error) on a failure. JSONata: its Output and Assign.
+ */
+static cJSON *pass_on(struct run *run, const struct state_definition *state, const cJSON *input, int64_t entered_ms,
+                      const char **error, char *detail, size_t detail_size)
+{
+    struct jsonata_states states = { .input = input, .entered_ms = entered_ms };
+    if (!state->jsonata)
+        return interpreter_pass_through_output(run, state, entered_ms, input, detail, detail_size);
+    *error = QUERY_EVALUATION_ERROR;
+    return interpreter_jsonata_output(run, state, state->json, &states, input, detail, detail_size);
+}
+
+/* A Wait's output once its time has come (its Assign first); a failure fails the execution. 0 or -ENOMEM. */
+static int wait_output(struct run *run, const struct state_definition *state, const cJSON *input, int64_t entered_ms,
+                       struct history_ref entered, cJSON **output)
+{
+    char detail[4096] = "";
+    const char *error = "States.Runtime";
+    bool failed = false;
+    int result = assign_wait(run, state, input, entered_ms, entered, &failed);
+    if (result < 0 || failed)
+        return result;
+    *output = pass_on(run, state, input, entered_ms, &error, detail, sizeof(detail));
+    if (!*output)
+        return detail[0] ? interpreter_fail_state(run->step, error, state->name, entered, detail) : -ENOMEM;
+    return 0;
+}
+
+/*
  * A Wait state: rests until its time, or (a time already past) passes its
  * input on at once through *output.
  */
@@ -213,35 +292,113 @@ static int enter_wait(struct run *run, const struct state_definition *state, str
 {
     char detail[4096] = "";
     int64_t delay_ms = 0;
-    cJSON *effective = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->input_path,
-                                               "InputPath", input, detail, sizeof(detail));
-    int result = effective ? wait_delay(state, effective, run->step->variables, run->environment->now_ms, &delay_ms,
-                                        detail, sizeof(detail))
-                           : (detail[0] ? -EINVAL : -ENOMEM);
+    long seconds = -1;
+    cJSON *timestamp = NULL;
+    int result =
+        state->jsonata ? jsonata_wait_fields(run, state, input, &seconds, &timestamp, detail, sizeof(detail)) : 0;
+    if (result == 0 && timestamp && !cJSON_IsString(timestamp)) {
+        snprintf(detail, sizeof(detail), "The value of the field 'Timestamp' must be a string");
+        result = -EINVAL;
+    }
+    if (result == -EINVAL) {
+        cJSON_Delete(timestamp);
+        return interpreter_fail_state(run->step, QUERY_EVALUATION_ERROR, state->name, entered, detail);
+    }
+    cJSON *effective = result == 0
+                           ? interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->input_path,
+                                                     "InputPath", input, detail, sizeof(detail))
+                           : NULL;
+    result = effective ? wait_delay(state, effective, run->step->variables, run->environment->now_ms, seconds,
+                                    cJSON_GetStringValue(timestamp), &delay_ms, detail, sizeof(detail))
+                       : (detail[0] ? -EINVAL : -ENOMEM);
     cJSON_Delete(effective);
+    cJSON_Delete(timestamp);
     if (result == -EINVAL)
-        return interpreter_fail_runtime(run->step, state->name, entered, detail);
+        return interpreter_fail_state(run->step, state->jsonata ? QUERY_EVALUATION_ERROR : "States.Runtime",
+                                      state->name, entered, detail);
     if (result < 0)
         return result;
     if (delay_ms > 0) {
         run->step->delay_ms = delay_ms < MAX_DELAY_MS ? delay_ms : MAX_DELAY_MS;
         return interpreter_rest_at(run, state, entered, run->step->history.timestamp_ms, input_text, RESTING_WAIT);
     }
-    bool failed = false;
-    result = assign_wait(run, state, input, run->step->history.timestamp_ms, entered, &failed);
-    if (result < 0 || failed)
+    return wait_output(run, state, input, run->step->history.timestamp_ms, entered, output);
+}
+
+/* No rule matched and the Choice has no Default: the execution fails. */
+static int no_choice_matched(struct run *run, const struct state_definition *state, struct history_ref entered)
+{
+    char id[HISTORY_REF_TEXT_SIZE], detail[1024];
+    snprintf(detail, sizeof(detail),
+             "An error occurred while executing the state '%s' (entered at the event id #%s). No Choice Rule matched "
+             "the input and the state has no Default",
+             state->name, history_format_ref(entered, id));
+    return interpreter_end_failed_quoting(run->step, "States.NoChoiceMatched", detail, entered.batch_index > 0);
+}
+
+/* Whether a JSONata Choice rule's Condition holds; -EINVAL with detail when it is no boolean. */
+static int jsonata_condition(struct run *run, const struct state_definition *state, const cJSON *rule,
+                             const struct jsonata_states *states, bool *holds, char *detail, size_t detail_size)
+{
+    const cJSON *template = cJSON_GetObjectItemCaseSensitive(rule, "Condition");
+    cJSON *value = NULL;
+    int result = interpreter_jsonata_evaluate(run, state, template, "Condition", states, &value, detail, detail_size);
+    if (result == 0 && !cJSON_IsBool(value)) {
+        const char *text = "";
+        size_t length = 0;
+        char *printed = interpreter_print_document(value);
+        (void)asl_jsonata_expression(template, &text, &length);
+        snprintf(detail, detail_size,
+                 "The JSONata expression '%.*s' specified for the field 'Condition' returned an unexpected result "
+                 "type. Expected 'boolean', but was '%s' for value: %s",
+                 (int)length, text, interpreter_jsonata_type_name(value), printed ? printed : "");
+        cJSON_free(printed);
+        result = -EINVAL;
+    }
+    *holds = cJSON_IsTrue(value);
+    cJSON_Delete(value);
+    return result;
+}
+
+/* A JSONata Choice: the first rule whose Condition holds, with its Output and Assign (or the state's for Default). */
+static int enter_jsonata_choice(struct run *run, const struct state_definition *state, struct history_ref entered,
+                                const cJSON *input, cJSON **output, const char **next)
+{
+    char detail[4096] = "";
+    struct jsonata_states states = { .input = input, .entered_ms = run->step->history.timestamp_ms };
+    const cJSON *rule, *chosen = NULL;
+    int result = 0;
+    *next = NULL;
+    cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(state->json, "Choices"))
+    {
+        bool holds = false;
+        if ((result = jsonata_condition(run, state, rule, &states, &holds, detail, sizeof(detail))) < 0 || holds)
+            break;
+    }
+    if (result == 0 && rule) {
+        chosen = rule;
+        *next = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rule, "Next"));
+    } else if (result == 0) {
+        chosen = state->json;
+        *next = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(state->json, "Default"));
+    }
+    if (result == 0 && *next) {
+        *output = interpreter_jsonata_output(run, state, chosen, &states, input, detail, sizeof(detail));
+        result = *output ? 0 : detail[0] ? -EINVAL : -ENOMEM;
+    }
+    if (result == -EINVAL)
+        return interpreter_fail_state(run->step, QUERY_EVALUATION_ERROR, state->name, entered, detail);
+    if (result < 0 || *next)
         return result;
-    *output =
-        interpreter_pass_through_output(run, state, run->step->history.timestamp_ms, input, detail, sizeof(detail));
-    if (!*output)
-        return detail[0] ? interpreter_fail_runtime(run->step, state->name, entered, detail) : -ENOMEM;
-    return 0;
+    return no_choice_matched(run, state, entered);
 }
 
 static int enter_choice(struct run *run, const struct state_definition *state, struct history_ref entered,
                         const cJSON *input, cJSON **output, const char **next)
 {
     char detail[4096] = "";
+    if (state->jsonata)
+        return enter_jsonata_choice(run, state, entered, input, output, next);
     cJSON *effective = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->input_path,
                                                "InputPath", input, detail, sizeof(detail));
     if (!effective)
@@ -267,12 +424,7 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
         return interpreter_fail_state(run->step, error, state->name, entered, detail);
     if (result < 0 || *next)
         return result;
-    char id[HISTORY_REF_TEXT_SIZE];
-    snprintf(detail, sizeof(detail),
-             "An error occurred while executing the state '%s' (entered at the event id #%s). No Choice Rule matched "
-             "the input and the state has no Default",
-             state->name, history_format_ref(entered, id));
-    return interpreter_end_failed_quoting(run->step, "States.NoChoiceMatched", detail, entered.batch_index > 0);
+    return no_choice_matched(run, state, entered);
 }
 
 /*
@@ -282,6 +434,8 @@ static int enter_choice(struct run *run, const struct state_definition *state, s
 static cJSON *pass_output(struct run *run, const struct state_definition *state, const cJSON *input, const char **error,
                           char *detail, size_t detail_size)
 {
+    if (state->jsonata)
+        return pass_on(run, state, input, run->step->history.timestamp_ms, error, detail, detail_size);
     cJSON *effective = interpreter_select_path(run, state, run->step->history.timestamp_ms, &state->input_path,
                                                "InputPath", input, detail, detail_size);
     cJSON *result = NULL;
@@ -339,8 +493,7 @@ static int enter_state(struct run *run, const struct state_definition *state, st
         break;
     case STATE_SUCCEED:
         *next = NULL;
-        *output =
-            interpreter_pass_through_output(run, state, run->step->history.timestamp_ms, input, detail, sizeof(detail));
+        *output = pass_on(run, state, input, run->step->history.timestamp_ms, &error, detail, sizeof(detail));
         break;
     case STATE_PARALLEL:
     case STATE_MAP:
@@ -598,6 +751,29 @@ static cJSON *select_result(struct run *run, const struct state_definition *stat
     return selected;
 }
 
+/* A JSONata Task's result: its Output (default: the result) and Assign, then on to its next state. */
+static int jsonata_task_succeeded(struct run *run, const struct state_definition *state,
+                                  const struct execution_position *position, const char *output)
+{
+    char detail[4096] = "";
+    struct retry_counts counts;
+    interpreter_parse_retry_counts(position->retry_counts, state->retrier_count, &counts);
+    cJSON *state_input = interpreter_parse_stored(position->state_input);
+    cJSON *task_result = state_input ? cJSON_Parse(output) : NULL;
+    struct jsonata_states states = { state_input, task_result,  NULL, position->state_entered_ms,
+                                     NULL,        counts.total, NULL };
+    cJSON *state_output =
+        task_result ? interpreter_jsonata_output(run, state, state->json, &states, task_result, detail, sizeof(detail))
+                    : NULL;
+    cJSON_Delete(state_input);
+    cJSON_Delete(task_result);
+    if (!state_output && detail[0])
+        return interpreter_raise_task_error(run, state, position, QUERY_EVALUATION_ERROR, detail);
+    if (!state_output)
+        return -ENOMEM;
+    return interpreter_leave_state(run, state, state_output, state->next);
+}
+
 int interpreter_task_succeeded(const struct state_machine *machine, const struct execution_facts *facts,
                                const struct execution_position *position, const char *output,
                                const struct step_environment *environment, struct interpreter_step *step)
@@ -611,6 +787,8 @@ int interpreter_task_succeeded(const struct state_machine *machine, const struct
     if (interpreter_append_attempt_payload_event(step, state, "Succeeded", output) < 0)
         return -ENOMEM;
 
+    if (state->jsonata)
+        return jsonata_task_succeeded(&run, state, position, output);
     char detail[4096] = "";
     const char *error = "States.Runtime";
     cJSON *state_input = interpreter_parse_stored(position->state_input);
@@ -770,20 +948,14 @@ int interpreter_timer_due(const struct state_machine *machine, const struct exec
         return retry_state(&run, retry, position);
     if (!wait)
         return -EINVAL;
-    char detail[4096] = "";
-    bool failed = false;
+    cJSON *output = NULL;
     cJSON *input = interpreter_parse_stored(position->state_input);
     if (!input)
         return -ENOMEM;
-    result = assign_wait(&run, wait, input, position->state_entered_ms, position->state_entered, &failed);
-    cJSON *output = result == 0 && !failed ? interpreter_pass_through_output(&run, wait, position->state_entered_ms,
-                                                                             input, detail, sizeof(detail))
-                                           : NULL;
+    result = wait_output(&run, wait, input, position->state_entered_ms, position->state_entered, &output);
     cJSON_Delete(input);
-    if (result < 0 || failed)
+    if (result < 0 || !output)
         return result;
-    if (!output)
-        return detail[0] ? interpreter_fail_runtime(step, wait->name, position->state_entered, detail) : -ENOMEM;
     return interpreter_leave_state(&run, wait, output, wait->next);
 }
 

@@ -212,6 +212,9 @@ char *interpreter_cause_as_data(const struct interpreter_step *step, const char 
 int interpreter_fail_state(struct interpreter_step *step, const char *error, const char *state_name,
                            struct history_ref entered, const char *detail)
 {
+    if (strcmp(error, QUERY_EVALUATION_ERROR) == 0
+        && interpreter_append_evaluation_failed(step, state_name, entered, detail) < 0)
+        return -ENOMEM;
     char *cause = interpreter_state_error_cause(state_name, entered, detail);
     if (!cause)
         return -ENOMEM;

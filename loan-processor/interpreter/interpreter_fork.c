@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "asl_jsonata.h"
 #include "asl_parameters.h"
 #include "asl_path.h"
 
@@ -45,7 +46,7 @@ struct fork {
     cJSON *input;             /* parsed input_text */
     cJSON *effective;         /* after InputPath (and a Parallel's Parameters) */
     const cJSON *items;       /* a Map's items, in effective or owned_items */
-    cJSON *owned_items;       /* the matches of an indefinite ItemsPath ($.a[*].b), NULL otherwise */
+    cJSON *owned_items;       /* a JSONata Map's items, or the matches of an indefinite ItemsPath ($.a[*].b); NULL */
     long length, max_concurrency, started, ended;
     char **outputs;              /* [length]: the outputs of the children that succeeded (copies) */
     bool *failed;                /* [length] */
@@ -132,6 +133,8 @@ static int select_count(const char *path, const char *field, const cJSON *input,
 static int tolerance(struct fork *fork, char *detail, size_t detail_size)
 {
     const struct map_definition *map = &fork->state->map;
+    if (fork->state->jsonata)
+        return 0; /* read with its items (jsonata_map_numbers) */
     fork->tolerated_count = map->tolerated_failure_count;
     fork->tolerated_percentage = map->tolerated_failure_percentage;
     if (map->tolerated_failure_count_path) {
@@ -295,19 +298,73 @@ static int batch_items(struct fork *fork, char *detail, size_t detail_size)
     return 0;
 }
 
+/* What a JSONata fork's expressions see: its input (and, for an item, the context's Map.Item). */
+static struct jsonata_states fork_states(const struct fork *fork)
+{
+    struct jsonata_states states = { .input = fork->input, .entered_ms = fork->entered_ms };
+    return states;
+}
+
+/* A JSONata Map's Items (default: its input), which must be an array; -EPROTO with detail otherwise. */
+static int jsonata_items(struct fork *fork, char *detail, size_t detail_size)
+{
+    struct jsonata_states states = fork_states(fork);
+    const cJSON *template = cJSON_GetObjectItemCaseSensitive(fork->state->json, "Items");
+    int result = template ? interpreter_jsonata_evaluate(fork->run, fork->state, template, "Items", &states,
+                                                         &fork->owned_items, detail, detail_size)
+                          : ((fork->owned_items = cJSON_Duplicate(fork->input, true)) ? 0 : -ENOMEM);
+    if (result == 0 && template && !cJSON_IsArray(fork->owned_items)) {
+        const char *text = "";
+        size_t length = 0;
+        char *printed = interpreter_print_document(fork->owned_items);
+        (void)asl_jsonata_expression(template, &text, &length);
+        snprintf(detail, detail_size,
+                 "The JSONata expression '%.*s' specified for the field 'Items' returned an unexpected result type. "
+                 "Expected 'array', but was '%s' for value: %.1000s",
+                 (int)length, text, interpreter_jsonata_type_name(fork->owned_items), printed ? printed : "");
+        cJSON_free(printed);
+        result = -EINVAL;
+    }
+    fork->items = fork->owned_items;
+    return result == -EINVAL ? -EPROTO : result;
+}
+
+/* A JSONata Map's MaxConcurrency and tolerance given as expressions; -EPROTO with detail on a bad value. */
+static int jsonata_map_numbers(struct fork *fork, long *concurrency, char *detail, size_t detail_size)
+{
+    struct jsonata_states states = fork_states(fork);
+    long count = fork->state->map.tolerated_failure_count, percentage = -1;
+    int result = interpreter_jsonata_whole_number(fork->run, fork->state, "MaxConcurrency", &states, 0, concurrency,
+                                                  detail, detail_size);
+    if (result == 0)
+        result = interpreter_jsonata_whole_number(fork->run, fork->state, "ToleratedFailureCount", &states, 0, &count,
+                                                  detail, detail_size);
+    if (result == 0)
+        result = interpreter_jsonata_whole_number(fork->run, fork->state, "ToleratedFailurePercentage", &states, 0,
+                                                  &percentage, detail, detail_size);
+    fork->tolerated_count = count;
+    fork->tolerated_percentage = percentage >= 0 ? (double)percentage : fork->state->map.tolerated_failure_percentage;
+    return result == -EINVAL ? -EPROTO : result;
+}
+
 /* A Map's items and MaxConcurrency; -EINVAL with detail when its input does not give them. */
 static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
 {
     const struct map_definition *map = &fork->state->map;
     long concurrency = map->max_concurrency;
-    if (!asl_path_is_variable(map->items_path) && !asl_path_is_definite(map->items_path)) {
+    int evaluated = fork->state->jsonata ? jsonata_items(fork, detail, detail_size) : 0;
+    if (evaluated == 0 && fork->state->jsonata)
+        evaluated = jsonata_map_numbers(fork, &concurrency, detail, detail_size);
+    if (evaluated < 0)
+        return evaluated;
+    if (!fork->state->jsonata && !asl_path_is_variable(map->items_path) && !asl_path_is_definite(map->items_path)) {
         int rc = asl_path_query(map->items_path, fork->effective, NULL, &fork->owned_items);
         if (rc == -E2BIG)
             snprintf(detail, detail_size, "The values selected by the ItemsPath '%s' are too large", map->items_path);
         if (rc < 0)
             return rc == -E2BIG ? -EINVAL : rc;
         fork->items = fork->owned_items;
-    } else {
+    } else if (!fork->state->jsonata) {
         fork->items = interpreter_select_field(map->items_path, "ItemsPath", fork->effective,
                                                fork->run->step->variables, detail, detail_size);
     }
@@ -319,7 +376,7 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
             return -ENOMEM;
         snprintf(detail, detail_size, "Map state input must be an array but was: %.1000s", text);
         cJSON_free(text);
-        return -EINVAL;
+        return fork->state->jsonata ? -EPROTO : -EINVAL;
     }
     fork->length = cJSON_GetArraySize(fork->items);
     if (fork->length > INTERPRETER_MAX_MAP_ITEMS) {
@@ -338,7 +395,7 @@ static int prepare_map(struct fork *fork, char *detail, size_t detail_size)
     if (map->batched && batch_items(fork, detail, detail_size) < 0)
         return detail[0] ? -EINVAL : -ENOMEM;
     /* entering, AWS reads the tolerance after MapStateStarted (open_tolerance) */
-    return fork->entering ? 0 : tolerance(fork, detail, detail_size);
+    return fork->entering || fork->state->jsonata ? 0 : tolerance(fork, detail, detail_size);
 }
 
 /*
@@ -364,7 +421,18 @@ static int prepare_fork(struct fork *fork, char *detail, size_t detail_size)
         fork->max_concurrency = fork->length;
         fork->tolerated_count = -1;
         fork->tolerated_percentage = -1;
-        if (state->parameters) {
+        if (state->jsonata) {
+            struct jsonata_states states = fork_states(fork);
+            cJSON *arguments = NULL;
+            result = interpreter_jsonata_field(fork->run, state, state->json, "Arguments", &states, &arguments, detail,
+                                               detail_size);
+            if (result == -EINVAL)
+                result = -EPROTO;
+            if (arguments) {
+                cJSON_Delete(fork->effective);
+                fork->effective = arguments;
+            }
+        } else if (state->parameters) {
             cJSON *parameters = NULL;
             result =
                 evaluate_template(fork, state->parameters, fork->effective, -1, NULL, &parameters, detail, detail_size);
@@ -429,11 +497,33 @@ static int child_input(struct fork *fork, long index, const char *item_text, cJS
     return item_input(fork, index, item_text, input, detail, detail_size);
 }
 
+/* A JSONata Map's ItemSelector for item index: $states.context.Map.Item is {"Index", "Value"}. */
+static int jsonata_item_input(struct fork *fork, long index, cJSON **input, char *detail, size_t detail_size)
+{
+    cJSON *item = cJSON_CreateObject();
+    bool ok = item && cJSON_AddNumberToObject(item, "Index", (double)index)
+              && cJSON_AddItemReferenceToObject(item, "Value", cJSON_GetArrayItem(fork->items, (int)index));
+    cJSON *states_input = ok ? cJSON_Duplicate(fork->input, true) : NULL;
+    struct jsonata_states states = fork_states(fork);
+    int result = -ENOMEM;
+    if (states_input) {
+        states.input = states_input;
+        states.map_item = item;
+        result = interpreter_jsonata_evaluate(fork->run, fork->state, fork->state->map.item_selector, "ItemSelector",
+                                              &states, input, detail, detail_size);
+    }
+    cJSON_Delete(states_input);
+    cJSON_Delete(item);
+    return result == -EINVAL ? -EPROTO : result;
+}
+
 /* Item index's input: a Parallel's effective input, or a Map's item through ItemSelector. */
 static int item_input(struct fork *fork, long index, const char *item_text, cJSON **input, char *detail,
                       size_t detail_size)
 {
     const cJSON *selector = fork->state->map.item_selector;
+    if (is_map(fork) && selector && fork->state->jsonata)
+        return jsonata_item_input(fork, index, input, detail, detail_size);
     if (!is_map(fork) || !selector) {
         const cJSON *source = is_map(fork) ? cJSON_GetArrayItem(fork->items, (int)index) : fork->effective;
         *input = cJSON_Duplicate(source, true);
@@ -726,6 +816,31 @@ static int fail_fork(struct fork *fork)
                                           fork->cause_quotes_batch);
 }
 
+/*
+ * A JSONata expression of the fork failed (detail): EvaluationFailed,
+ * ...StateFailed (unless a retrier retries), then Retry, Catch or the end.
+ */
+static int fail_evaluation(struct fork *fork, const char *detail)
+{
+    struct interpreter_step *step = fork->run->step;
+    struct execution_position position = fork_position(fork);
+    char type[64];
+    if (interpreter_append_evaluation_failed(step, fork->state->name, fork->entered, detail) < 0)
+        return -ENOMEM;
+    if (!interpreter_will_retry(fork->state, fork->retry_counts, QUERY_EVALUATION_ERROR)) {
+        snprintf(type, sizeof(type), "%sStateFailed", state_machine_type_name(fork->state->type));
+        if (history_append(&step->history, type, NULL, NULL) < 0)
+            return -ENOMEM;
+    }
+    char *cause = interpreter_state_error_cause(fork->state->name, fork->entered, detail);
+    if (!cause)
+        return -ENOMEM;
+    int result = interpreter_handle_state_error(fork->run, fork->state, &position, QUERY_EVALUATION_ERROR, cause, false,
+                                                fork->entered.batch_index > 0);
+    free(cause);
+    return result;
+}
+
 /* The outputs of the children in index order, through ResultSelector; NULL with detail (or out of memory). */
 static cJSON *joined_result(struct fork *fork, const char **error, char *detail, size_t detail_size)
 {
@@ -747,6 +862,20 @@ static cJSON *joined_result(struct fork *fork, const char **error, char *detail,
     return selected;
 }
 
+/* A JSONata fork's result (owned): its Output (default: the result) and Assign into *output. */
+static int join_jsonata(struct fork *fork, cJSON *result, cJSON **output)
+{
+    char detail[4096] = "";
+    struct jsonata_states states = fork_states(fork);
+    states.result = result;
+    *output =
+        interpreter_jsonata_output(fork->run, fork->state, fork->state->json, &states, result, detail, sizeof(detail));
+    cJSON_Delete(result);
+    if (*output)
+        return 0;
+    return detail[0] ? fail_evaluation(fork, detail) : -ENOMEM;
+}
+
 /* Every child succeeded: ...StateSucceeded, and the fork's output (*output) for its ...StateExited. */
 static int join_fork(struct fork *fork, cJSON **output)
 {
@@ -765,6 +894,8 @@ static int join_fork(struct fork *fork, cJSON **output)
     if (before.batch_index > 0)
         history_set_previous(&step->history, before);
     cJSON *result = joined_result(fork, &error, detail, sizeof(detail));
+    if (result && fork->state->jsonata)
+        return join_jsonata(fork, result, output);
     if (result
         && interpreter_assign(fork->run, fork->state, fork->state->assign, result, fork->entered_ms, &error, detail,
                               sizeof(detail))
@@ -827,6 +958,8 @@ static int run_fork(struct fork *fork, cJSON **output)
         result = run_branches(fork, detail, sizeof(detail));
     if (result == -EINVAL)
         return interpreter_fail_runtime(fork->run->step, fork->state->name, fork->entered, detail);
+    if (result == -EPROTO)
+        return fail_evaluation(fork, detail);
     if (result == -EDOM) {
         struct execution_position position = fork_position(fork);
         return interpreter_raise_task_error(fork->run, fork->state, &position, INTRINSIC_FAILURE_ERROR, detail);
@@ -837,7 +970,9 @@ static int run_fork(struct fork *fork, cJSON **output)
 /* A runtime error of the fork's input (result -EINVAL or -EDOM, with detail) fails the state (*failed). */
 static int fail_open(struct fork *fork, int result, const char *detail, bool *failed)
 {
-    *failed = result == -EINVAL || result == -EDOM;
+    *failed = result == -EINVAL || result == -EDOM || result == -EPROTO;
+    if (result == -EPROTO)
+        return fail_evaluation(fork, detail);
     if (result == -EINVAL)
         return interpreter_fail_runtime(fork->run->step, fork->state->name, fork->entered, detail);
     if (result == -EDOM) {

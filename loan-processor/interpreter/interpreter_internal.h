@@ -278,8 +278,73 @@ __attribute__((warn_unused_result)) int interpreter_inherit_variables(struct int
 __attribute__((warn_unused_result)) int interpreter_assign(struct run *run, const struct state_definition *state,
                                                            const cJSON *assign, const cJSON *value, int64_t entered_ms,
                                                            const char **error, char *detail, size_t detail_size);
+/* Sets assigned (owned: an object) in the step's variables and keeps it for the state's StateExited; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_store_assigned(struct run *run, cJSON *assigned);
 /* Adds assignedVariables (each value as its JSON text) and assignedVariablesDetails to details; 0 or -ENOMEM. */
 __attribute__((warn_unused_result)) int interpreter_add_assigned(cJSON *details, const cJSON *assigned);
+
+/* ---- interpreter_jsonata.c ---- */
+
+/* What $states holds while a JSONata state's field is evaluated (NULL members are left out). */
+struct jsonata_states {
+    const cJSON *input;        /* the state's input */
+    const cJSON *result;       /* a Task's, Parallel's or Map's result */
+    const cJSON *error_output; /* in a Catch: {"Error", "Cause"} */
+    int64_t entered_ms;        /* the context object: when the state was entered */
+    const char *token;         /* the Task's token, or NULL */
+    long retry_count;
+    const cJSON *map_item; /* a Map's ItemSelector: the context's Map.Item {"Index", "Value"}, or NULL */
+};
+
+/*
+ * Evaluates template (a JSON template whose "{% %}" strings are
+ * expressions) for field into *out (owned). Returns 0, -ENOMEM, or -EINVAL
+ * with AWS's detail (the error States.QueryEvaluationError).
+ */
+__attribute__((warn_unused_result)) int interpreter_jsonata_evaluate(const struct run *run,
+                                                                     const struct state_definition *state,
+                                                                     const cJSON *template, const char *field,
+                                                                     const struct jsonata_states *states, cJSON **out,
+                                                                     char *detail, size_t detail_size);
+
+/* As interpreter_jsonata_evaluate() on object's member field; *out NULL when object has none. */
+__attribute__((warn_unused_result)) int interpreter_jsonata_field(const struct run *run,
+                                                                  const struct state_definition *state,
+                                                                  const cJSON *object, const char *field,
+                                                                  const struct jsonata_states *states, cJSON **out,
+                                                                  char *detail, size_t detail_size);
+
+/* object's Assign (a state, a Choice rule, a catcher) evaluated and stored; 0, -ENOMEM, or -EINVAL with detail. */
+__attribute__((warn_unused_result)) int
+interpreter_jsonata_assign(struct run *run, const struct state_definition *state, const cJSON *object,
+                           const struct jsonata_states *states, char *detail, size_t detail_size);
+
+/*
+ * object's Output (default_output when it has none), then its Assign, both
+ * seeing the variables as they were: the state's output, or NULL with
+ * detail (empty when out of memory).
+ */
+cJSON *interpreter_jsonata_output(struct run *run, const struct state_definition *state, const cJSON *object,
+                                  const struct jsonata_states *states, const cJSON *default_output, char *detail,
+                                  size_t detail_size);
+
+/* The state's field given as an expression, a whole number >= minimum, into *number (left as is otherwise). */
+__attribute__((warn_unused_result)) int
+interpreter_jsonata_whole_number(const struct run *run, const struct state_definition *state, const char *field,
+                                 const struct jsonata_states *states, long minimum, long *number, char *detail,
+                                 size_t detail_size);
+
+/* JSONata's name of a value's type in AWS's texts: "array", "object", "string", "number", "boolean", "null". */
+const char *interpreter_jsonata_type_name(const cJSON *value);
+
+/* Appends EvaluationFailed {cause, error, location, state} for detail, before the error is handled; 0 or -ENOMEM. */
+__attribute__((warn_unused_result)) int interpreter_append_evaluation_failed(struct interpreter_step *step,
+                                                                             const char *state_name,
+                                                                             struct history_ref entered,
+                                                                             const char *detail);
+
+/* The error of a JSONata evaluation that failed. */
+#define QUERY_EVALUATION_ERROR "States.QueryEvaluationError"
 
 /* ---- interpreter_task.c ---- */
 

@@ -119,6 +119,45 @@ static int resolve_task_timeouts(const struct state_definition *state, const cJS
     return result;
 }
 
+/* Where the Task's resource goes in its request (task->resource_type and resource). */
+static void set_task_resource(const struct state_definition *state, struct task_request *task)
+{
+    task->resource_arn = state->resource;
+    task->is_activity = interpreter_runs_activity(state);
+    /* state_machine_parse accepted the Resource, so it splits; were it not to, both stay empty. */
+    if (!task->is_activity) {
+        int split = state_machine_split_resource(state->resource, task->resource_type, sizeof(task->resource_type),
+                                                 task->resource, sizeof(task->resource));
+        if (split < 0)
+            task->resource_type[0] = task->resource[0] = '\0';
+    }
+}
+
+/*
+ * A JSONata Task's request: its Arguments (the input when it has none) and
+ * timeouts evaluated; -EPROTO with detail when an expression fails.
+ */
+static int build_jsonata_request(struct run *run, const struct state_definition *state, int64_t entered_ms,
+                                 const cJSON *input, long retry_count, char *detail, size_t detail_size)
+{
+    struct task_request *task = &run->step->task;
+    struct jsonata_states states = { input, NULL, NULL, entered_ms, task->token, retry_count, NULL };
+    int result = interpreter_jsonata_field(run, state, state->json, "Arguments", &states, &task->parameters, detail,
+                                           detail_size);
+    if (result == 0 && !task->parameters && !(task->parameters = cJSON_Duplicate(input, true)))
+        result = -ENOMEM;
+    task->timeout_seconds = state->timeout_seconds;
+    task->heartbeat_seconds = state->heartbeat_seconds;
+    if (result == 0)
+        result = interpreter_jsonata_whole_number(run, state, "TimeoutSeconds", &states, 1, &task->timeout_seconds,
+                                                  detail, detail_size);
+    if (result == 0)
+        result = interpreter_jsonata_whole_number(run, state, "HeartbeatSeconds", &states, 1, &task->heartbeat_seconds,
+                                                  detail, detail_size);
+    set_task_resource(state, task);
+    return result == -EINVAL ? -EPROTO : result;
+}
+
 /*
  * Builds the Task's request (Parameters with a fresh token, timeouts);
  * -EINVAL with detail on a runtime error, -EDOM with detail when an
@@ -145,6 +184,11 @@ static int build_task_request(struct run *run, const struct state_definition *st
         token = branch_token;
     }
     task->token = strdup(token);
+    if (state->jsonata) {
+        cJSON_Delete(effective);
+        return task->token ? build_jsonata_request(run, state, entered_ms, input, retry_count, detail, detail_size)
+                           : -ENOMEM;
+    }
     cJSON *context = interpreter_build_context(run, state, entered_ms, token, retry_count);
     if (task->token && context) {
         struct intrinsic_scope scope = interpreter_template_scope(run, effective, context);
@@ -161,21 +205,16 @@ static int build_task_request(struct run *run, const struct state_definition *st
         result = resolve_task_timeouts(state, effective, run->step->variables, task, detail, detail_size);
     cJSON_Delete(context);
     cJSON_Delete(effective);
-    task->resource_arn = state->resource;
-    task->is_activity = interpreter_runs_activity(state);
-    /* state_machine_parse accepted the Resource, so it splits; were it not to, both stay empty. */
-    if (!task->is_activity) {
-        int split = state_machine_split_resource(state->resource, task->resource_type, sizeof(task->resource_type),
-                                                 task->resource, sizeof(task->resource));
-        if (split < 0)
-            task->resource_type[0] = task->resource[0] = '\0';
-    }
+    set_task_resource(state, task);
     return result;
 }
 
 int interpreter_raise_task_error(struct run *run, const struct state_definition *state,
                                  const struct execution_position *position, const char *error, const char *detail)
 {
+    if (strcmp(error, QUERY_EVALUATION_ERROR) == 0
+        && interpreter_append_evaluation_failed(run->step, state->name, position->state_entered, detail) < 0)
+        return -ENOMEM;
     char *cause = interpreter_state_error_cause(state->name, position->state_entered, detail);
     if (!cause)
         return -ENOMEM;
@@ -188,7 +227,7 @@ int interpreter_raise_task_error(struct run *run, const struct state_definition 
 /* An attempt whose Parameters failed never starts: what its request holds goes, and the error is raised. */
 static int abandon_task_attempt(struct run *run, const struct state_definition *state, struct history_ref entered,
                                 int64_t entered_ms, const char *input_text, const struct retry_counts *counts,
-                                const char *detail)
+                                const char *error, const char *detail)
 {
     struct task_request *task = &run->step->task;
     char *retry_text = interpreter_format_retry_counts(counts, state->retrier_count);
@@ -206,7 +245,7 @@ static int abandon_task_attempt(struct run *run, const struct state_definition *
     cJSON_Delete(task->parameters);
     free(task->token);
     memset(task, 0, sizeof(*task));
-    int result = interpreter_raise_task_error(run, state, &position, INTRINSIC_FAILURE_ERROR, detail);
+    int result = interpreter_raise_task_error(run, state, &position, error, detail);
     free(retry_text);
     return result;
 }
@@ -244,8 +283,9 @@ int interpreter_start_task_attempt(struct run *run, const struct state_definitio
     cJSON_Delete(input);
     if (result == -EINVAL)
         return interpreter_fail_runtime(step, state->name, entered, detail);
-    if (result == -EDOM)
-        return abandon_task_attempt(run, state, entered, entered_ms, input_text, counts, detail);
+    if (result == -EDOM || result == -EPROTO)
+        return abandon_task_attempt(run, state, entered, entered_ms, input_text, counts,
+                                    result == -EDOM ? INTRINSIC_FAILURE_ERROR : QUERY_EVALUATION_ERROR, detail);
     if (result == -E2BIG)
         return interpreter_fail_data_limit(step, state);
     if (result < 0)
@@ -298,18 +338,26 @@ static cJSON *error_output(const char *error, const char *cause)
 static int catch_error(struct run *run, const struct state_definition *state, const struct execution_position *position,
                        const struct catcher *catcher, const char *error, const char *cause, bool cause_quotes_batch)
 {
-    char detail[1024];
+    char detail[4096] = "";
     char *data_cause = cause ? interpreter_cause_as_data(run->step, cause, cause_quotes_batch) : NULL;
     cJSON *input = !cause || data_cause ? interpreter_parse_stored(position->state_input) : NULL;
     cJSON *result = input ? error_output(error, data_cause) : NULL;
     free(data_cause);
-    cJSON *output =
-        result ? interpreter_place_result(&catcher->result_path, input, result, detail, sizeof(detail)) : NULL;
-    if (!result)
-        detail[0] = '\0';
+    cJSON *output = NULL;
+    if (result && state->jsonata) {
+        const cJSON *catcher_json = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(state->json, "Catch"),
+                                                       (int)(catcher - state->catchers));
+        struct jsonata_states states = { input, NULL, result, position->state_entered_ms, NULL, 0, NULL };
+        output = interpreter_jsonata_output(run, state, catcher_json, &states, result, detail, sizeof(detail));
+        cJSON_Delete(result);
+    } else if (result) {
+        output = interpreter_place_result(&catcher->result_path, input, result, detail, sizeof(detail));
+    }
     cJSON_Delete(input);
     if (!output)
-        return detail[0] ? interpreter_fail_runtime(run->step, state->name, position->state_entered, detail) : -ENOMEM;
+        return detail[0] ? interpreter_fail_state(run->step, state->jsonata ? QUERY_EVALUATION_ERROR : "States.Runtime",
+                                                  state->name, position->state_entered, detail)
+                         : -ENOMEM;
     return interpreter_leave_state(run, state, output, catcher->next);
 }
 

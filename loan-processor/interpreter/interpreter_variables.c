@@ -71,11 +71,16 @@ int interpreter_assign(struct run *run, const struct state_definition *state, co
         *error = interpreter_template_error(result);
         return result == -ENOMEM ? result : detail[0] ? -EINVAL : -ENOMEM;
     }
+    return interpreter_store_assigned(run, assigned);
+}
+
+int interpreter_store_assigned(struct run *run, cJSON *assigned)
+{
     if (cJSON_GetArraySize(assigned) == 0) {
         cJSON_Delete(assigned); /* an empty Assign records nothing, as at AWS */
         return 0;
     }
-    result = merge_assigned(run->step, assigned);
+    int result = merge_assigned(run->step, assigned);
     cJSON_Delete(run->step->assigned);
     run->step->assigned = assigned;
     return result;

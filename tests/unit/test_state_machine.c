@@ -340,9 +340,9 @@ static void test_rejects_fields_a_state_type_does_not_support(void)
     ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: Field 'Coment' is not supported at /",
                             "{\"Coment\":\"typo\",\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
                             "\"End\":true}}}");
-    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: This engine supports the JSONPath query language only at "
-                            "/QueryLanguage",
-                            "{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: The value for the field 'QueryLanguage' must be one of "
+                            "[JSONPath, JSONata] at /QueryLanguage",
+                            "{\"QueryLanguage\":\"XPath\",\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
                             "\"End\":true}}}");
 }
 
