@@ -859,7 +859,7 @@ FN(f_type)
     return ARG(0) ? jv_string(context, names[args[0]->type]) : NULL;
 }
 
-static double next_random(struct eval_context *context)
+double functions_next_random(struct eval_context *context)
 {
     if (context->random)
         return context->random(context->random_context);
@@ -874,7 +874,7 @@ FN(f_random)
     (void)focus;
     (void)args;
     (void)count;
-    return jv_number(context, next_random(context));
+    return jv_number(context, functions_next_random(context));
 }
 
 FN(f_shuffle)
@@ -886,7 +886,7 @@ FN(f_shuffle)
     for (size_t i = 0; i < args[0]->u.array.count; i++)
         jv_push(context, result, args[0]->u.array.items[i]);
     for (size_t i = result->u.array.count; i > 1; i--) {
-        size_t j = (size_t)(next_random(context) * (double)i);
+        size_t j = (size_t)(functions_next_random(context) * (double)i);
         struct jv *swap = result->u.array.items[i - 1];
         result->u.array.items[i - 1] = result->u.array.items[j];
         result->u.array.items[j] = swap;
@@ -972,4 +972,5 @@ void functions_bind(struct eval_context *context, struct frame *frame)
 {
     natives_bind(context, frame, natives_template, sizeof(natives_template) / sizeof(natives_template[0]));
     format_functions_bind(context, frame);
+    sfn_functions_bind(context, frame);
 }

@@ -307,6 +307,12 @@ void natives_bind(struct eval_context *context, struct frame *frame, const struc
 
 /* Formatting, encodings and regex matchers (jsonata_format.c). */
 void format_functions_bind(struct eval_context *context, struct frame *frame);
+
+/* Binds what AWS Step Functions adds to JSONata ($partition, $range, $hash, $random with a seed, $uuid, $parse). */
+void sfn_functions_bind(struct eval_context *context, struct frame *frame);
+
+/* A number in [0, 1) from the environment's random source (or the evaluation's fixed pseudo-random sequence). */
+double functions_next_random(struct eval_context *context);
 /* A regex literal called as a function (string, offset?): its match object {match, start, end, groups, next}. */
 /* $contains and $split with a matcher function (regex or function): the match protocol, "T1010" on a bad match. */
 struct jv *format_matcher_contains(struct eval_context *context, struct jv *text, struct jv *matcher);

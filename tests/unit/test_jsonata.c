@@ -170,6 +170,23 @@ static void test_hostile_regexes_are_refused(void)
     ASSERT_EQ_STR("\"aa\"", run("$match('aab', /a{1,1000}/).match", NULL));
 }
 
+/* What Step Functions adds to JSONata. */
+static void test_step_functions_additions(void)
+{
+    ASSERT_EQ_STR("[[1,2],[3,4],[5]]", run("$partition([1,2,3,4,5], 2)", NULL));
+    ASSERT_EQ_STR("[0,3,6,9]", run("$range(0, 10, 3)", NULL));
+    ASSERT_EQ_STR("1", run("$range(1, 9, 9)", NULL)); /* a one-number range is its number, as AWS records it */
+    ASSERT_EQ_STR("[3,2,1]", run("$range(3, 1, -1)", NULL));
+    ASSERT_EQ_STR("error D3052", run("$range(0, 1e12, 1)", NULL));
+    ASSERT_EQ_STR("\"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\"", run("$hash('hello')", NULL));
+    ASSERT_EQ_STR("\"5d41402abc4b2a76b9719d911017c592\"", run("$hash('hello', 'MD5')", NULL));
+    ASSERT_EQ_STR("error D3053", run("$hash('hello', 'CRC')", NULL));
+    ASSERT_EQ_STR("true", run("$random(7) = $random(7) and $random(7) < 1 and $random(7) >= 0", NULL));
+    ASSERT_EQ_STR("true", run("$contains($uuid(), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab]/)", NULL));
+    ASSERT_EQ_STR("{\"a\":[1,2]}", run("$parse('{\"a\":[1,2]}')", NULL));
+    ASSERT_EQ_STR("error D3054", run("$parse('{')", NULL));
+}
+
 static void test_formatting(void)
 {
     ASSERT_EQ_STR("\"1,234.50\"", run("$formatNumber(1234.5, '#,##0.00')", NULL));
@@ -237,6 +254,7 @@ int main(void)
     RUN(test_limits);
     RUN(test_dates);
     RUN(test_hostile_regexes_are_refused);
+    RUN(test_step_functions_additions);
     RUN(test_formatting);
     RUN(test_encodings);
     RUN(test_regex_functions);
