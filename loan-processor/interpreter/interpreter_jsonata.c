@@ -16,6 +16,8 @@
 #include "jsonata.h"
 
 #define JSONATA_STEPS_PER_EXPRESSION 1000000L
+/* The memory one expression's evaluation may use (its values and results; the input's copy included). */
+#define JSONATA_BYTES_PER_EXPRESSION (32L * 1024 * 1024)
 
 /* What one evaluation sees: the bindings and the limits. */
 struct evaluation {
@@ -94,8 +96,10 @@ static int evaluation_init(const struct run *run, const struct state_definition 
     }
     evaluation->environment =
         (struct jsonata_environment){ (double)run->environment->now_ms, step_random, (void *)run->environment, 0 };
-    evaluation->limits =
-        (struct jsonata_limits){ JSONATA_DEFAULT_MAX_DEPTH, JSONATA_STEPS_PER_EXPRESSION, &evaluation->environment };
+    evaluation->limits = (struct jsonata_limits){ .max_depth = JSONATA_DEFAULT_MAX_DEPTH,
+                                                  .max_steps = JSONATA_STEPS_PER_EXPRESSION,
+                                                  .max_bytes = JSONATA_BYTES_PER_EXPRESSION,
+                                                  .environment = &evaluation->environment };
     return 0;
 }
 

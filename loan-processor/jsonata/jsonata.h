@@ -30,6 +30,7 @@
 #define JSONATA_MAX_PARSE_DEPTH 1000
 #define JSONATA_DEFAULT_MAX_DEPTH 500
 #define JSONATA_DEFAULT_MAX_STEPS 10000000L
+#define JSONATA_DEFAULT_MAX_BYTES (1024L * 1024 * 1024)
 
 /* What went wrong: JSONata's error code ("S0201", "T2001", "D3001", "U1001"...), where, and a message. */
 struct jsonata_error {
@@ -56,12 +57,16 @@ struct jsonata_environment {
 
 /*
  * Bounds of one evaluation; a field <= 0 takes its default (depth 500,
- * steps 10,000,000). max_depth is capped at 5000 to bound the C stack.
- * environment may be NULL: time 0, seeded pseudo-random numbers.
+ * steps 10,000,000, 1 GiB of the evaluation's own memory: its values,
+ * bindings and results, the input's copy included). max_depth is capped at
+ * 5000 to bound the C stack. Past max_bytes the evaluation ends with
+ * -E2BIG and code "U1003". environment may be NULL: time 0, seeded
+ * pseudo-random numbers.
  */
 struct jsonata_limits {
     int max_depth;
     long max_steps;
+    long max_bytes;
     const struct jsonata_environment *environment;
 };
 

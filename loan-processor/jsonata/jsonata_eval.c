@@ -1152,6 +1152,7 @@ static void limits_from(struct eval_context *context, const struct jsonata_limit
     if (context->max_depth > 5000)
         context->max_depth = 5000;
     context->max_steps = limits && limits->max_steps > 0 ? limits->max_steps : JSONATA_DEFAULT_MAX_STEPS;
+    context->arena.limit = (size_t)(limits && limits->max_bytes > 0 ? limits->max_bytes : JSONATA_DEFAULT_MAX_BYTES);
     const struct jsonata_environment *environment = limits ? limits->environment : NULL;
     if (environment) {
         context->now = environment->now_millis;
@@ -1203,6 +1204,12 @@ int jsonata_evaluate(const struct jsonata_expression *expression, const cJSON *i
     int rc;
     if (setjmp(context->fail)) {
         rc = context->status ? context->status : -ENOMEM;
+        if (context->arena.over_limit) {
+            rc = -E2BIG;
+            snprintf(context->error->code, sizeof(context->error->code), "U1003");
+            snprintf(context->error->message, sizeof(context->error->message),
+                     "The evaluation used more than its %zu bytes of memory", context->arena.limit);
+        }
         goto done;
     }
     struct frame *global = frame_new(context, NULL);

@@ -23,6 +23,9 @@ struct arena {
     struct arena_block *blocks;
     struct arena_cleanup *cleanups;
     jmp_buf *on_oom;
+    size_t allocated; /* bytes of its blocks */
+    size_t limit;     /* 0: none; past it an allocation jumps to on_oom with over_limit set */
+    bool over_limit;
 };
 
 void *arena_alloc(struct arena *arena, size_t size);

@@ -31,9 +31,14 @@ void *arena_alloc(struct arena *arena, size_t size)
     struct arena_block *block = arena->blocks;
     if (!block || block->size - block->used < size) {
         size_t capacity = size > ARENA_BLOCK_SIZE / 4 ? size : ARENA_BLOCK_SIZE;
+        if (arena->limit && (capacity > arena->limit || arena->allocated > arena->limit - capacity)) {
+            arena->over_limit = true;
+            longjmp(*arena->on_oom, 1);
+        }
         block = malloc(sizeof(*block) + capacity);
         if (!block)
             longjmp(*arena->on_oom, 1);
+        arena->allocated += capacity;
         block->size = capacity;
         block->used = 0;
         if (size > ARENA_BLOCK_SIZE / 4 && arena->blocks) {

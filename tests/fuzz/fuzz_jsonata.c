@@ -1,7 +1,7 @@
 /*
  * fuzz_jsonata - JSONata expressions: jsonata_parse, then jsonata_evaluate
  * over an input document with a fixed time and seed, under tight limits
- * (depth 200, 200,000 steps), so that a slow input is a bug of the limits.
+ * (depth 200, 200,000 steps, 16 MiB), so that a slow or large input is a bug of the limits.
  *
  * Input: the expression, a NUL byte, then the input's JSON text (when it
  * does not parse, a fixed input).
@@ -31,7 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct jsonata_error error;
     if (input && jsonata_parse(text, &expression, &error) == 0) {
         const struct jsonata_environment environment = { .now_millis = 1733470000000.0, .seed = 7 };
-        const struct jsonata_limits limits = { .max_depth = 200, .max_steps = 200000, .environment = &environment };
+        const struct jsonata_limits limits = {
+            .max_depth = 200, .max_steps = 200000, .max_bytes = 16L * 1024 * 1024, .environment = &environment
+        };
         const cJSON one = { .type = cJSON_Number, .valueint = 1, .valuedouble = 1 };
         const struct jsonata_binding bindings[] = { { "one", &one } };
         cJSON *result = NULL;

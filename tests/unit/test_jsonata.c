@@ -163,6 +163,16 @@ static void test_dates(void)
 static void test_hostile_regexes_are_refused(void)
 {
     ASSERT_EQ_STR("error S0302", run("$match('aaa', /a++/)", NULL));
+    /* an evaluation that outgrows its memory ends with U1003 */
+    struct jsonata_expression *expression = NULL;
+    struct jsonata_error error;
+    const struct jsonata_limits small = { .max_bytes = 4L * 1024 * 1024 };
+    cJSON *result = NULL;
+    ASSERT_EQ_INT(0, jsonata_parse("$count([1..2000000].{'k': $string($)})", &expression, &error));
+    ASSERT_EQ_INT(-E2BIG, jsonata_evaluate(expression, NULL, NULL, 0, &small, &result, &error));
+    ASSERT_EQ_STR("U1003", error.code);
+    ASSERT_NULL(result);
+    jsonata_free(expression);
     ASSERT_EQ_STR("error D3012", run("$replace('abc', /b/, nothing)", NULL)); /* an undefined replacement */
     ASSERT_EQ_STR("error S0302", run("$match('aaa', /a+?+?+/)", NULL));
     ASSERT_EQ_STR("error S0302", run("$match('aaa', /a{5000}/)", NULL));
