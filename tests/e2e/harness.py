@@ -41,7 +41,8 @@ REGION = "us-east-1"
 LOAN_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:LoanProcessorStateMachine"
 PART1_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:LoanProcessorPart1StateMachine"
 # The state machines loan-processor/state-machines ships (registered at every start), by name.
-SHIPPED_MACHINES = ["LoanPortfolioStateMachine", "LoanProcessorPart1StateMachine", "LoanProcessorStateMachine"]
+SHIPPED_MACHINES = ["LoanPortfolioStateMachine", "LoanProcessorJsonataStateMachine", "LoanProcessorPart1StateMachine",
+                    "LoanProcessorStateMachine"]
 ERROR_TOPIC = "LoanProcessorErrorTopic"
 SAMPLE_APPLICATION = {"applicationReference": "app-ref", "property": {"nameOrNumber": "999", "postcode": "PO1 1CE"}}
 TASK_CLOSED = "Task Timed Out: 'Provided task does not exist anymore'"

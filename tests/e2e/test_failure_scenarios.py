@@ -1,7 +1,8 @@
 """The six stories of 'Handling Step Function Task Token failures with CDK', end to end.
 
-Each test runs the part-2 loan workflow (the default LoanProcessorStateMachine)
-against the real valuation service with one of its switches, and checks what
+Each test runs the part-2 loan workflow (the default LoanProcessorStateMachine, and
+in FailureScenariosInJsonata its JSONata twin LoanProcessorJsonataStateMachine, which
+must behave the same) against the real valuation service with one of its switches, and checks what
 the post's integration tests check: the execution's status, the error of its
 ExecutionFailed event, and the descriptions published to the error topic.
 With TIME_SCALE 0.05 the 30-second timeout takes 1.5 s and the late
@@ -19,11 +20,13 @@ UNKNOWN = "Unknown valuation reference"
 
 
 class FailureScenarios(harness.StackTestCase):
+    MACHINE_ARN = LOAN_MACHINE_ARN
+
     def run_scenario(self, name_or_number):
         loan, _ = self.start_stack()
         application = {"applicationReference": f"app-{name_or_number}",
                        "property": {"nameOrNumber": name_or_number, "postcode": "PO1 1CE"}}
-        arn = self.start_execution(loan, application)
+        arn = self.start_execution(loan, application, state_machine_arn=self.MACHINE_ARN)
         return loan, arn
 
     def wait_until_finished(self, loan, arn, timeout=10):
@@ -82,7 +85,7 @@ class FailureScenarios(harness.StackTestCase):
         self.assertEqual("ValuationServiceTimedOut", events[12]["stateEnteredEventDetails"]["name"])
 
         message = json.loads(self.topic_messages()[0]["Message"])
-        self.assertEqual({"description": TIMED_OUT, "source": LOAN_MACHINE_ARN, "executionId": arn,
+        self.assertEqual({"description": TIMED_OUT, "source": self.MACHINE_ARN, "executionId": arn,
                           "executionStartTime": message["executionStartTime"]}, message)
         self.assertRegex(message["executionStartTime"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -131,6 +134,11 @@ class FailureScenarios(harness.StackTestCase):
         self.assertEqual("SUCCEEDED", done["status"])
         self.assertGreaterEqual(done["stopDate"] - done["startDate"], 45 * float(self.TIME_SCALE) - 0.05)
         self.assertEqual([], self.topic_descriptions())
+
+
+class FailureScenariosInJsonata(FailureScenarios):
+    """The same six stories on the JSONata twin of the workflow (QueryLanguage JSONata, variables)."""
+    MACHINE_ARN = LOAN_MACHINE_ARN.replace("LoanProcessorStateMachine", "LoanProcessorJsonataStateMachine")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import {
 const LOAN_MACHINE = "LoanProcessorStateMachine";
 const PART1_MACHINE = "LoanProcessorPart1StateMachine";
 const PORTFOLIO_MACHINE = "LoanPortfolioStateMachine";
+const JSONATA_MACHINE = "LoanProcessorJsonataStateMachine";
 const WORKER_TASK = { resourceType: "sns", resource: "publish.waitForTaskToken" };
 const NO_CALLBACK = { applicationReference: "by-hand", property: { nameOrNumber: "No callback", postcode: "PO1 1CE" } };
 
@@ -54,7 +55,7 @@ test("ListStateMachines lists every loaded workflow with Date creation dates", a
   assert.equal($metadata.httpStatusCode, 200);
   assert.equal(nextToken, undefined);
   const names = stateMachines.map((machine) => machine.name).sort();
-  assert.deepEqual(names, [PART1_MACHINE, LOAN_MACHINE, PORTFOLIO_MACHINE, WORKER_MACHINE].sort());
+  assert.deepEqual(names, [PART1_MACHINE, LOAN_MACHINE, PORTFOLIO_MACHINE, JSONATA_MACHINE, WORKER_MACHINE].sort());
   for (const machine of stateMachines) {
     assert.equal(machine.stateMachineArn, machineArn(machine.name));
     assert.equal(machine.type, "STANDARD");
