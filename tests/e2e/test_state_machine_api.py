@@ -228,7 +228,7 @@ class StateMachineApi(StateMachineApiCase):
             if "nextToken" not in page:
                 break
             body = {"maxResults": 2, "nextToken": page["nextToken"]}
-        self.assertEqual([expected[0:2], expected[2:4], expected[4:]], pages)
+        self.assertEqual([expected[i:i + 2] for i in range(0, len(expected), 2)], pages)
 
         self.assert_aws_error(self.sfn(self.loan, "ListStateMachines", {"maxResults": 1001}), "ValidationException",
                               "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy "
