@@ -278,8 +278,17 @@ __attribute__((warn_unused_result)) int interpreter_inherit_variables(struct int
 __attribute__((warn_unused_result)) int interpreter_assign(struct run *run, const struct state_definition *state,
                                                            const cJSON *assign, const cJSON *value, int64_t entered_ms,
                                                            const char **error, char *detail, size_t detail_size);
-/* Sets assigned (owned: an object) in the step's variables and keeps it for the state's StateExited; 0 or -ENOMEM. */
-__attribute__((warn_unused_result)) int interpreter_store_assigned(struct run *run, cJSON *assigned);
+/* AWS's bounds on variables: one variable and one Assign's values 256 KiB of JSON each, all of them 10 MiB. */
+#define INTERPRETER_MAX_VARIABLE_BYTES 262144
+#define INTERPRETER_MAX_VARIABLES_BYTES (10 * 1024 * 1024)
+
+/*
+ * Sets assigned (owned: an object) in the step's variables and keeps it
+ * for the state's StateExited. 0, -ENOMEM, or -E2BIG with detail when a
+ * value, the Assign or all variables pass the bounds above (nothing set).
+ */
+__attribute__((warn_unused_result)) int interpreter_store_assigned(struct run *run, cJSON *assigned, char *detail,
+                                                                   size_t detail_size);
 /* Adds assignedVariables (each value as its JSON text) and assignedVariablesDetails to details; 0 or -ENOMEM. */
 __attribute__((warn_unused_result)) int interpreter_add_assigned(cJSON *details, const cJSON *assigned);
 

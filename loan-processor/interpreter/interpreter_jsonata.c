@@ -207,7 +207,8 @@ int interpreter_jsonata_assign(struct run *run, const struct state_definition *s
         snprintf(detail, detail_size, "The value of the field 'Assign' must be an object");
         return -EINVAL;
     }
-    return interpreter_store_assigned(run, assigned);
+    result = interpreter_store_assigned(run, assigned, detail, detail_size);
+    return result == -E2BIG ? -EINVAL : result; /* a JSONata state raises States.QueryEvaluationError with it */
 }
 
 cJSON *interpreter_jsonata_output(struct run *run, const struct state_definition *state, const cJSON *object,

@@ -5,6 +5,7 @@
 #include "interpreter_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,16 +72,63 @@ int interpreter_assign(struct run *run, const struct state_definition *state, co
         *error = interpreter_template_error(result);
         return result == -ENOMEM ? result : detail[0] ? -EINVAL : -ENOMEM;
     }
-    return interpreter_store_assigned(run, assigned);
+    result = interpreter_store_assigned(run, assigned, detail, detail_size);
+    if (result == -E2BIG) {
+        *error = "States.DataLimitExceeded";
+        return -EINVAL;
+    }
+    return result;
 }
 
-int interpreter_store_assigned(struct run *run, cJSON *assigned)
+/* The size of value's JSON text (0 when it cannot be printed: out of memory). */
+static size_t printed_size(const cJSON *value)
+{
+    char *text = cJSON_PrintUnformatted(value);
+    size_t size = text ? strlen(text) : 0;
+    cJSON_free(text);
+    return size;
+}
+
+/* Checks AWS's bounds on what an Assign adds to variables. 0 or -E2BIG with detail. */
+static int check_variable_sizes(const cJSON *variables, const cJSON *assigned, char *detail, size_t detail_size)
+{
+    const cJSON *member;
+    size_t total = 0, stored = variables ? printed_size(variables) : 0;
+    cJSON_ArrayForEach(member, assigned)
+    {
+        size_t size = printed_size(member);
+        if (size > INTERPRETER_MAX_VARIABLE_BYTES) {
+            snprintf(detail, detail_size, "The variable '%s' has %zu bytes, more than the %d a variable may have",
+                     member->string, size, INTERPRETER_MAX_VARIABLE_BYTES);
+            return -E2BIG;
+        }
+        total += size;
+    }
+    if (total > INTERPRETER_MAX_VARIABLE_BYTES) {
+        snprintf(detail, detail_size, "The Assign field's values have %zu bytes, more than the %d one Assign may set",
+                 total, INTERPRETER_MAX_VARIABLE_BYTES);
+        return -E2BIG;
+    }
+    if (stored + total > INTERPRETER_MAX_VARIABLES_BYTES) {
+        snprintf(detail, detail_size, "The variables would have more than the %d bytes an execution may store",
+                 INTERPRETER_MAX_VARIABLES_BYTES);
+        return -E2BIG;
+    }
+    return 0;
+}
+
+int interpreter_store_assigned(struct run *run, cJSON *assigned, char *detail, size_t detail_size)
 {
     if (cJSON_GetArraySize(assigned) == 0) {
         cJSON_Delete(assigned); /* an empty Assign records nothing, as at AWS */
         return 0;
     }
-    int result = merge_assigned(run->step, assigned);
+    int result = check_variable_sizes(run->step->variables, assigned, detail, detail_size);
+    if (result < 0) {
+        cJSON_Delete(assigned);
+        return result;
+    }
+    result = merge_assigned(run->step, assigned);
     cJSON_Delete(run->step->assigned);
     run->step->assigned = assigned;
     return result;

@@ -258,6 +258,33 @@ static void test_an_undefined_variable_fails(void)
     state_machine_free(machine);
 }
 
+/* An Assign over 256 KiB fails the state with States.DataLimitExceeded; nothing is assigned. */
+static void test_a_variable_over_its_size_fails(void)
+{
+    static const char machine_text[] =
+        MACHINE("Big", "\"Big\":{\"Type\":\"Pass\",\"Assign\":{\"a.$\":\"$.text\",\"b.$\":\"$.text\"},\"End\":true}");
+    size_t size = 150 * 1024; /* each variable fits, the two do not */
+    char *input = malloc(size + 32);
+    ASSERT_NOT_NULL(input);
+    if (!input)
+        return;
+    strcpy(input, "{\"text\":\"");
+    memset(input + strlen(input), 'x', size);
+    strcpy(input + 9 + size, "\"}");
+    struct interpreter_step step;
+    struct state_machine *machine = start(machine_text, input, &step);
+    ASSERT_TRUE(machine != NULL);
+    ASSERT_EQ_INT(EXECUTION_FAILED, step.status);
+    ASSERT_EQ_STR("States.DataLimitExceeded", step.error);
+    ASSERT_EQ_STR("The state/task 'Big' returned a result with a size exceeding the maximum number of bytes "
+                  "service limit.",
+                  step.cause);
+    ASSERT_NULL(step.variables);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+    free(input);
+}
+
 static void test_assign_where_aws_refuses_it(void)
 {
     static const char *const refused[] = {
@@ -283,6 +310,7 @@ int main(void)
     RUN(test_a_resting_branch_carries_its_copy);
     RUN(test_wait_reads_and_assigns);
     RUN(test_an_undefined_variable_fails);
+    RUN(test_a_variable_over_its_size_fails);
     RUN(test_assign_where_aws_refuses_it);
     return test_done();
 }
