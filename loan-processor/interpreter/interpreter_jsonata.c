@@ -77,8 +77,11 @@ static int build_states(const struct run *run, const struct state_definition *st
 static int evaluation_init(const struct run *run, const struct state_definition *state,
                            const struct jsonata_states *states, struct evaluation *evaluation)
 {
+    /* Step Functions' JSONata has no $eval (AWS: "use $parse instead"): the name is bound to null, so calling it
+       fails (T1006, States.QueryEvaluationError) */
+    static const cJSON no_eval = { .type = cJSON_NULL };
     const cJSON *variable;
-    size_t count = 1 + (size_t)cJSON_GetArraySize(run->step->variables);
+    size_t count = 2 + (size_t)cJSON_GetArraySize(run->step->variables);
 
     memset(evaluation, 0, sizeof *evaluation);
     evaluation->bindings = calloc(count, sizeof *evaluation->bindings);
@@ -88,7 +91,8 @@ static int evaluation_init(const struct run *run, const struct state_definition 
         return -ENOMEM;
     }
     evaluation->bindings[0] = (struct jsonata_binding){ "states", evaluation->states };
-    evaluation->binding_count = 1;
+    evaluation->bindings[1] = (struct jsonata_binding){ "eval", &no_eval };
+    evaluation->binding_count = 2;
     cJSON_ArrayForEach(variable, run->step->variables)
     {
         if (evaluation->binding_count < count)

@@ -3,7 +3,8 @@
 A JSONata machine's states read "{% expression %}" fields with $states (input, result, context) and the
 workflow variables: a Pass's Output and Assign, a Choice's Conditions, a Wait's Seconds, a Task's Arguments
 (the blog's valuation request, answered by the real valuation service's callback) and Output, a Map's Items
-and ItemSelector. An expression that fails fails the state with States.QueryEvaluationError after an
+and ItemSelector, a Parallel's Arguments, Output and Catch, a Fail's Error and Cause. $eval is not available
+(as at AWS). An expression that fails fails the state with States.QueryEvaluationError after an
 EvaluationFailed event; a bad expression is refused at CreateStateMachine. Real redis-server, real
 loan-processor and valuation-service, real HTTP.
 """
@@ -49,7 +50,30 @@ UNDEFINED = {
     "QueryLanguage": "JSONata", "StartAt": "Use", "States": {
         "Use": {"Type": "Pass", "Output": {"value": "{% $states.input.missing %}"}, "End": True}}}
 
-MACHINES = {"JsonataValuation": VALUATION, "JsonataMap": MAP, "JsonataUndefined": UNDEFINED}
+PARALLEL = {
+    "QueryLanguage": "JSONata", "StartAt": "Both", "States": {
+        "Both": {"Type": "Parallel", "Arguments": {"n": "{% $states.input.n %}"},
+                 "Branches": [
+                     {"StartAt": "Double", "States": {
+                         "Double": {"Type": "Pass", "Output": "{% $states.input.n * 2 %}", "End": True}}},
+                     {"StartAt": "Check", "States": {
+                         "Check": {"Type": "Choice", "Choices": [
+                             {"Condition": "{% $states.input.n > 2 %}", "Next": "TooBig"}], "Default": "Fine"},
+                         "TooBig": {"Type": "Fail", "Error": "{% 'Too' & 'Big' %}",
+                                    "Cause": "{% 'n=' & $string($states.input.n) %}"},
+                         "Fine": {"Type": "Pass", "Output": "fine", "End": True}}}],
+                 "Output": {"results": "{% $states.result %}"},
+                 "Catch": [{"ErrorEquals": ["TooBig"], "Output": {"caught": "{% $states.errorOutput %}"},
+                            "Next": "Done"}],
+                 "Next": "Done"},
+        "Done": {"Type": "Succeed"}}}
+
+EVAL = {
+    "QueryLanguage": "JSONata", "StartAt": "Use", "States": {
+        "Use": {"Type": "Pass", "Output": "{% $eval('1 + 1') %}", "End": True}}}
+
+MACHINES = {"JsonataValuation": VALUATION, "JsonataMap": MAP, "JsonataUndefined": UNDEFINED,
+            "JsonataParallel": PARALLEL, "JsonataEval": EVAL}
 
 
 class JsonataStates(harness.StackTestCase):
@@ -79,6 +103,20 @@ class JsonataStates(harness.StackTestCase):
     def test_map_items_selector_and_output(self):
         _, done = self.run_to("JsonataMap", {"numbers": [1, 2, 3]}, "SUCCEEDED")
         self.assertEqual({"squares": [1, 5, 11], "total": 17}, json.loads(done["output"]))
+
+    def test_parallel_with_arguments_output_fail_and_catch(self):
+        _, done = self.run_to("JsonataParallel", {"n": 1}, "SUCCEEDED")
+        self.assertEqual({"results": [2, "fine"]}, json.loads(done["output"]))
+        arn, done = self.run_to("JsonataParallel", {"n": 3}, "SUCCEEDED")
+        self.assertEqual({"caught": {"Error": "TooBig", "Cause": "n=3"}}, json.loads(done["output"]))
+        types = [e["type"] for e in self.history(self.loan, arn)]
+        self.assertIn("ParallelStateFailed", types)
+        self.assertEqual("SucceedStateExited", types[-2])
+
+    def test_eval_is_not_available_as_at_aws(self):
+        _, done = self.run_to("JsonataEval", {}, "FAILED")
+        self.assertEqual("States.QueryEvaluationError", done["error"])
+        self.assertIn("$eval('1 + 1')", done["cause"])
 
     def test_a_failing_expression_fails_with_query_evaluation_error(self):
         arn, done = self.run_to("JsonataUndefined", {}, "FAILED")
