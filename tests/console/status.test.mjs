@@ -5,6 +5,7 @@ import test from "node:test";
 import {
   deriveStatuses, END_NODE, nodeStatus, START_NODE, STATUS, transitionKey,
 } from "../../loan-processor/console/page/status.mjs";
+import { assignedValues } from "../../loan-processor/console/page/state_view.mjs";
 import * as histories from "./histories.mjs";
 
 const statusesOf = (events, ...names) => {
@@ -105,4 +106,22 @@ test("each state keeps its input, output and the ids of its entered and exited e
   assert.equal(state.output, '{"Error":"States.Timeout","Cause":null}');
   assert.equal(state.enteredEventId, 2);
   assert.equal(state.exitedEventId, 7);
+});
+
+test("a state's assigned variables are kept from its StateExited event", () => {
+  const events = [
+    histories.event(1, "ExecutionStarted", 0, { input: "{}" }),
+    histories.event(2, "PassStateEntered", 0, { name: "Prepare", input: "{}" }, "stateEnteredEventDetails"),
+    histories.event(3, "PassStateExited", 0, { name: "Prepare", output: "{}",
+      assignedVariables: { reference: "\"app-1\"", limit: "3" } }, "stateExitedEventDetails"),
+  ];
+  const view = deriveStatuses(events);
+  assert.deepEqual(view.states.get("Prepare").assignedVariables, { reference: "\"app-1\"", limit: "3" });
+});
+
+test("assignedValues parses each variable's JSON text (a text that is not JSON stays as it is)", () => {
+  assert.deepEqual(assignedValues({ reference: "\"app-1\"", limit: "3", odd: "{not json" }),
+    { reference: "app-1", limit: 3, odd: "{not json" });
+  assert.equal(assignedValues(undefined), undefined);
+  assert.equal(assignedValues({}), undefined);
 });

@@ -40,6 +40,7 @@ function enterState(view, event, details) {
     type: event.type.slice(0, -"StateEntered".length),
     input: details.input,
     output: undefined,
+    assignedVariables: undefined,
     enteredEventId: event.id,
     exitedEventId: undefined,
   });
@@ -53,6 +54,7 @@ function exitState(view, event, details) {
   if (state) {
     state.status = view.taskError ? STATUS.CAUGHT : STATUS.SUCCEEDED;
     state.output = details.output;
+    state.assignedVariables = details.assignedVariables;
     state.exitedEventId = event.id;
   }
   view.previous = details.name;
