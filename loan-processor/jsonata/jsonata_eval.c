@@ -24,6 +24,15 @@ struct frame *frame_new(struct eval_context *context, struct frame *parent)
     return frame;
 }
 
+void frame_prepend(struct eval_context *context, struct frame *frame, const char *name, struct jv *value)
+{
+    struct binding_entry *entry = arena_alloc(&context->arena, sizeof(*entry));
+    entry->name = name;
+    entry->value = value;
+    entry->next = frame->first;
+    frame->first = entry;
+}
+
 void frame_bind(struct eval_context *context, struct frame *frame, const char *name, struct jv *value)
 {
     for (struct binding_entry *entry = frame->first; entry; entry = entry->next)
@@ -951,7 +960,7 @@ static struct jv *apply_once(struct eval_context *context, struct jv *function, 
         return apply_lambda(context, function, args, count, position);
     if (function->type == JV_NATIVE) {
         const struct native *native = function->u.native;
-        args = validate(context, &native->signature, args, &count, focus, position, native->name);
+        args = validate(context, native_signature(context, native), args, &count, focus, position, native->name);
         return native->call(context, args, count, focus);
     }
     size_t total = function->u.partial.count;

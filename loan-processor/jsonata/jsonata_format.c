@@ -276,7 +276,6 @@ static struct jv *regex_next_function(struct eval_context *context, struct jv *r
 {
     struct native *native = arena_alloc(&context->arena, sizeof(*native));
     *native = (struct native){ .name = "next", .signature_text = "<xxx>", .call = f_regex_next };
-    signature_parse(context, native->signature_text, &native->signature, 0);
     struct jv *target = jv_new(context, JV_NATIVE);
     target->u.native = native;
     struct jv *partial = jv_new(context, JV_PARTIAL);

@@ -197,12 +197,12 @@ regex_t *regex_compile(struct eval_context *context, const char *pattern, const 
     return regex;
 }
 
-int function_arity(const struct jv *function)
+int function_arity(struct eval_context *context, const struct jv *function)
 {
     if (function->type == JV_LAMBDA)
         return (int)function->u.lambda.node->list.count;
     if (function->type == JV_NATIVE)
-        return (int)function->u.native->signature.count;
+        return (int)native_signature(context, function->u.native)->count;
     if (function->type == JV_PARTIAL) {
         int holes = 0;
         for (size_t i = 0; i < function->u.partial.count; i++)
@@ -712,7 +712,7 @@ FN(f_spread)
 static struct jv *call_with(struct eval_context *context, struct jv *function, struct jv *a, struct jv *b, struct jv *c)
 {
     struct jv *args[3] = { a, b, c };
-    int arity = function_arity(function);
+    int arity = function_arity(context, function);
     size_t n = arity < 1 ? 1 : arity > 3 ? 3 : (size_t)arity;
     return apply_function(context, function, args, n, NULL, 0);
 }
@@ -802,7 +802,7 @@ FN(f_reduce)
     (void)focus;
     if (!ARG(0) || !ARG(1))
         return NULL;
-    if (function_arity(args[1]) < 2)
+    if (function_arity(context, args[1]) < 2)
         jerror(context, "D3050", 0,
                "The second argument of reduce function must be a function with at least two arguments");
     size_t start = 0;
@@ -813,7 +813,7 @@ FN(f_reduce)
     }
     for (size_t i = start; i < args[0]->u.array.count; i++) {
         struct jv *call_args[4] = { accumulator, args[0]->u.array.items[i], jv_number(context, (double)i), args[0] };
-        int arity = function_arity(args[1]);
+        int arity = function_arity(context, args[1]);
         accumulator = apply_function(context, args[1], call_args, arity > 4 ? 4 : (size_t)arity, NULL, 0);
     }
     return accumulator;
@@ -956,15 +956,24 @@ static const struct native natives_template[] = {
     { .name = "toMillis", .signature_text = "<s-s?:n>", .call = fn_to_millis },
 };
 
+const struct signature *native_signature(struct eval_context *context, const struct native *native)
+{
+    struct native *bound = (struct native *)native; /* every bound native is the evaluation's own copy */
+    if (!bound->signature_parsed) {
+        signature_parse(context, bound->signature_text, &bound->signature, 0);
+        bound->signature_parsed = true;
+    }
+    return &bound->signature;
+}
+
 void natives_bind(struct eval_context *context, struct frame *frame, const struct native *table, size_t n)
 {
     struct native *natives = arena_alloc(&context->arena, n * sizeof(*natives));
     for (size_t i = 0; i < n; i++) {
         natives[i] = table[i];
-        signature_parse(context, natives[i].signature_text, &natives[i].signature, 0);
         struct jv *value = jv_new(context, JV_NATIVE);
         value->u.native = &natives[i];
-        frame_bind(context, frame, natives[i].name, value);
+        frame_prepend(context, frame, natives[i].name, value); /* a later table's entry shadows an earlier one */
     }
 }
 

@@ -113,8 +113,12 @@ struct native {
     const char *name;
     const char *signature_text;
     struct jv *(*call)(struct eval_context *context, struct jv **args, size_t count, struct jv *focus);
-    struct signature signature;
+    struct signature signature; /* parsed from signature_text on first use (native_signature) */
+    bool signature_parsed;
 };
+
+/* A native's parsed signature: parsed on its first use in the evaluation (most natives bound are never called). */
+const struct signature *native_signature(struct eval_context *context, const struct native *native);
 
 enum node_type {
     N_PATH,
@@ -286,6 +290,8 @@ struct jv *apply_function(struct eval_context *context, struct jv *function, str
                           struct jv *focus, long position);
 struct frame *frame_new(struct eval_context *context, struct frame *parent);
 void frame_bind(struct eval_context *context, struct frame *frame, const char *name, struct jv *value);
+/* Binds name in frame without looking for an earlier binding: it shadows one (lookups find the newest first). */
+void frame_prepend(struct eval_context *context, struct frame *frame, const char *name, struct jv *value);
 struct jv *frame_lookup(struct frame *frame, const char *name);
 /* $eval(text, input?): parses and evaluates text against input (the focus when absent) in the caller's scope. */
 struct jv *eval_text(struct eval_context *context, struct jv **args, size_t count, struct jv *focus);
@@ -304,7 +310,7 @@ struct regex_info {
     bool lazy; /* has a lazy quantifier (*? +? ?? }?): matched as the shortest match at the leftmost start */
 };
 regex_t *regex_compile(struct eval_context *context, const char *pattern, const char *flags, long position);
-int function_arity(const struct jv *function);
+int function_arity(struct eval_context *context, const struct jv *function);
 /* Binds the n natives of table (signatures parsed) in frame. */
 void natives_bind(struct eval_context *context, struct frame *frame, const struct native *table, size_t n);
 
