@@ -19,6 +19,7 @@
 #include "local_queue.h"
 #include "local_topic.h"
 #include "log.h"
+#include "mock_config.h"
 #include "service.h"
 #include "sfn_api.h"
 #include "sns_publish.h"
@@ -38,6 +39,8 @@
 
 /* Largest definition file read at start (the API's own limit is 1 MiB). */
 #define MAX_DEFINITION_BYTES (1024 * 1024)
+/* Largest mock configuration file (SFN_MOCK_CONFIG). */
+#define MAX_MOCK_CONFIG_BYTES (16 * 1024 * 1024)
 
 /* AWS's quota of activities per account and region. */
 #define MAX_ACTIVITIES 10000
@@ -101,6 +104,10 @@ static struct config_option options[] = {
       NULL },
     { "CONSOLE_MAX_STREAMS", "--console-max-streams", "64",
       "Web consoles this process keeps live at once (their GET /console/events streams); more get 503", NULL },
+    { "SFN_MOCK_CONFIG", "--mock-config", "",
+      "A mock configuration file in AWS Step Functions Local's format (docs/mocking.md): executions started as "
+      "<stateMachineArn>#<TestCase> answer its mocked Task states from it (empty: none)",
+      NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
     { "CALLBACK_SIGNING_SECRET", "--callback-signing-secret", "",
       "Comma-separated secrets: POST /valuation-callback then requires an X-Valuation-Signature made with one of "
@@ -135,6 +142,7 @@ struct loan_processor {
     struct console_api console_api;
     struct console_events *console_events;
     struct console_events_config console_events_config;
+    struct mock_config *mocks; /* SFN_MOCK_CONFIG, or NULL */
     char error_topic_arn[SNS_TOPIC_ARN_SIZE];
     char callback_function_arn[256]; /* the "source" of the webhook's error messages */
 };
@@ -326,9 +334,47 @@ static void relay_queued(int status, void *data)
     free(relay);
 }
 
+/* The state machine's name in an execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>). */
+static void machine_of_execution(const char *execution_arn, char *out, size_t size)
+{
+    const char *at = strstr(execution_arn, ":execution:");
+    at = at ? at + strlen(":execution:") : "";
+    snprintf(out, size, "%.*s", (int)strcspn(at, ":"), at);
+}
+
+/*
+ * A task of an execution of a mock test case whose state the test case
+ * mocks: answered now with the mocked Return or Throw, as its integration
+ * would have answered. Returns false when the task is not mocked.
+ */
+static bool answer_mocked_task(struct loan_processor *processor, const struct engine_task *task,
+                               engine_task_report_callback report, void *data)
+{
+    char machine[256];
+    struct mock_answer answer;
+    if (!task->test_case || task->is_activity)
+        return false;
+    machine_of_execution(task->execution_arn, machine, sizeof(machine));
+    if (!mock_config_answer(processor->mocks, machine, task->test_case, task->state_name, task->invocation, &answer))
+        return false;
+    char *output = answer.thrown ? NULL : cJSON_PrintUnformatted(answer.result);
+    struct engine_task_report outcome = { ENGINE_TASK_FAILED, NULL, answer.error, answer.cause };
+    if (!answer.thrown)
+        outcome = output ? (struct engine_task_report){ ENGINE_TASK_SUCCEEDED, output, NULL, NULL }
+                         : (struct engine_task_report){ ENGINE_TASK_NOT_STARTED, NULL, NULL, "out of memory" };
+    log_event(LOG_INFO, "task-mocked", "The task of %s (state %s, invocation %ld) answered from test case %s: %s",
+              task->execution_arn, task->state_name ? task->state_name : "?", task->invocation, task->test_case,
+              answer.thrown ? answer.error : "Return");
+    report(&outcome, data);
+    cJSON_free(output);
+    return true;
+}
+
 static int start_task(void *context, const struct engine_task *task, engine_task_report_callback report, void *data)
 {
     struct loan_processor *processor = context;
+    if (answer_mocked_task(processor, task, report, data))
+        return 0;
     struct task_relay *relay = malloc(sizeof(*relay));
     int result = -ENOMEM;
     if (!relay)
@@ -369,20 +415,47 @@ static const struct http_route routes[] = {
     { "GET", "/console/*", handle_console_file }, /* after the exact console routes: the first match wins */
 };
 
-static char *read_file(const char *path)
+/* The text of the file at path (at most limit bytes; *length set when not NULL), or NULL. */
+static char *read_file(const char *path, size_t limit, size_t *length)
 {
     FILE *file = fopen(path, "rb");
     if (!file)
         return NULL;
-    char *text = malloc(MAX_DEFINITION_BYTES + 1);
-    size_t length = text ? fread(text, 1, MAX_DEFINITION_BYTES + 1, file) : 0;
+    char *text = malloc(limit + 1);
+    size_t read = text ? fread(text, 1, limit + 1, file) : 0;
     fclose(file);
-    if (!text || length > MAX_DEFINITION_BYTES) {
+    if (!text || read > limit) {
         free(text);
         return NULL;
     }
-    text[length] = '\0';
+    text[read] = '\0';
+    if (length)
+        *length = read;
     return text;
+}
+
+/* SFN_MOCK_CONFIG: read and checked now; a bad file refuses the start with its reason on stderr. */
+static int load_mock_config(struct loan_processor *processor)
+{
+    const char *path = option("SFN_MOCK_CONFIG");
+    char error[512];
+    size_t length = 0;
+    if (!path[0])
+        return 0;
+    char *text = read_file(path, MAX_MOCK_CONFIG_BYTES, &length);
+    int result = text ? mock_config_parse(text, length, &processor->mocks, error, sizeof(error)) : -EIO;
+    free(text);
+    if (result == -EIO)
+        fprintf(stderr,
+                "loan-processor: SFN_MOCK_CONFIG %s: cannot read the file (missing, unreadable or over 16 MiB)\n",
+                path);
+    else if (result == -EINVAL)
+        fprintf(stderr, "loan-processor: SFN_MOCK_CONFIG %s: %s\n", path, error);
+    else if (result < 0)
+        fprintf(stderr, "loan-processor: SFN_MOCK_CONFIG %s: %s\n", path, strerror(-result));
+    else
+        log_event(LOG_INFO, "mock-config", "mocked test cases read from %s", path);
+    return result;
 }
 
 /*
@@ -412,7 +485,7 @@ static int load_state_machines(struct engine *engine, const char *directory)
         char path[4096], name[128], error[1024];
         snprintf(path, sizeof(path), "%s/%s", directory, entry->d_name);
         snprintf(name, sizeof(name), "%.*s", (int)(length - (sizeof(suffix) - 1)), entry->d_name);
-        char *definition = read_file(path);
+        char *definition = read_file(path, MAX_DEFINITION_BYTES, NULL);
         int result = definition ? engine_register_state_machine(engine, name, definition, error, sizeof(error)) : -EIO;
         free(definition);
         if (result < 0) {
@@ -566,7 +639,7 @@ static int configure(struct loan_processor *processor, struct service_config *co
         .function_url_timeout_ms = function_url_timeout * 1000,
     };
     processor->queues = (struct local_queues){ .max_messages = queue_max_messages };
-    if (configure_console(processor, config) < 0)
+    if (configure_console(processor, config) < 0 || load_mock_config(processor) < 0)
         return -EINVAL;
     processor->topics = (struct local_topics){
         .region = option("AWS_REGION"),
@@ -590,8 +663,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "loan-processor: %s\n", error);
         return parsed < 0 ? 2 : 0;
     }
-    if (configure(&processor, &config) < 0)
+    if (configure(&processor, &config) < 0) {
+        mock_config_free(processor.mocks);
         return 2;
+    }
     if (service_init(&processor.service, &config) < 0)
         return 1;
     processor.functions.http = processor.service.http;
@@ -621,8 +696,8 @@ int main(int argc, char **argv)
         goto done;
     processor.service.on_drain = stop_background_work;
     processor.service.on_drain_data = &processor;
-    processor.api = (struct sfn_api){ processor.engine, processor.service.redis, processor.activities,
-                                      option("API_TOKEN"), processor.console_token };
+    processor.api = (struct sfn_api){ processor.engine,    processor.service.redis, processor.activities,
+                                      option("API_TOKEN"), processor.console_token, processor.mocks };
     processor.console_api.redis = processor.service.redis;
     if (console_events_create(processor.service.loop, &processor.console_events_config, &processor.console_events) < 0)
         goto done;
@@ -647,5 +722,6 @@ done:
     console_api_clear(&processor.console_api);
     engine_destroy(processor.engine);
     activities_destroy(processor.activities);
+    mock_config_free(processor.mocks);
     return status;
 }

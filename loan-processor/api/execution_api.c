@@ -18,6 +18,7 @@
 #include "json_util.h"
 #include "map_run_api.h"
 #include "map_run_store.h"
+#include "mock_config.h"
 #include "state_machine_store.h"
 
 /* ---- StartExecution ---- */
@@ -82,6 +83,37 @@ static void reply_invalid_input(struct http_request *request, const char *input)
     }
 }
 
+/*
+ * <stateMachineArn>#<case> (Step Functions Local's mocked test cases): the
+ * machine's ARN into machine_arn and the case into *test_case (NULL without
+ * '#'). Returns false, having answered StateMachineDoesNotExist, when
+ * SFN_MOCK_CONFIG has no such test case for the machine.
+ */
+static bool split_test_case(struct http_request *request, const struct sfn_api *api, const char *arn, char *machine_arn,
+                            size_t size, const char **test_case)
+{
+    const char *hash = strchr(arn, '#');
+    snprintf(machine_arn, size, "%.*s", hash ? (int)(hash - arn) : (int)strlen(arn), arn);
+    *test_case = hash ? hash + 1 : NULL;
+    if (!hash)
+        return true;
+    const char *colon = strrchr(machine_arn, ':');
+    const char *machine = colon ? colon + 1 : machine_arn;
+    if (mock_config_has_test_case(api->mocks, machine, *test_case))
+        return true;
+    if (!api->mocks)
+        sfn_request_reply_error(request, 400, "StateMachineDoesNotExist",
+                                "State Machine Does Not Exist: '%s' (no mock configuration: test cases need "
+                                "SFN_MOCK_CONFIG)",
+                                arn);
+    else
+        sfn_request_reply_error(request, 400, "StateMachineDoesNotExist",
+                                "State Machine Does Not Exist: '%s' (SFN_MOCK_CONFIG has no test case '%s' for the "
+                                "state machine '%s')",
+                                arn, *test_case, machine);
+    return false;
+}
+
 void execution_api_start(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
     const char *arn = sfn_request_required_string(request, body, "stateMachineArn");
@@ -104,7 +136,10 @@ void execution_api_start(struct http_request *request, struct sfn_api *api, cons
         reply_invalid_input(request, input);
         return;
     }
-    if (!sfn_request_arn(request, body, "stateMachineArn", SFN_ARN_STATE_MACHINE, &parsed))
+    char machine_arn[SFN_ARN_PART_SIZE];
+    const char *test_case;
+    if (!sfn_request_arn(request, body, "stateMachineArn", SFN_ARN_STATE_MACHINE, &parsed)
+        || !split_test_case(request, api, arn, machine_arn, sizeof(machine_arn), &test_case))
         return;
     struct start_context *context = calloc(1, sizeof(*context));
     if (!context) {
@@ -114,7 +149,9 @@ void execution_api_start(struct http_request *request, struct sfn_api *api, cons
     context->request = request;
     context->api = api;
     snprintf(context->state_machine_arn, sizeof(context->state_machine_arn), "%s", arn);
-    int result = engine_start_execution(api->engine, arn, name, input, on_started, context);
+    int result = test_case
+                     ? engine_start_test_case(api->engine, machine_arn, test_case, name, input, on_started, context)
+                     : engine_start_execution(api->engine, arn, name, input, on_started, context);
     if (result == -ENOENT)
         sfn_request_reply_no_state_machine(request, arn);
     else if (result < 0)

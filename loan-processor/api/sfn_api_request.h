@@ -28,12 +28,15 @@ struct engine;
 struct redis_client;
 
 /* What every operation works with; set by the owner, outlives every request. */
+struct mock_config;
+
 struct sfn_api {
     struct engine *engine;
     struct redis_client *redis;
     struct activities *activities;
     const char *api_token;     /* NULL or empty: open; else POST / requires Authorization: Bearer <api_token> ... */
     const char *console_token; /* ... or the console's cookie token=<console_token> (when that is set) */
+    const struct mock_config *mocks; /* SFN_MOCK_CONFIG's test cases (<stateMachineArn>#<case>), or NULL */
 };
 
 /* One operation: validates body (a JSON object) and answers request, now or from a callback. */

@@ -81,6 +81,9 @@ struct engine_task {
     const char *resource_type; /* "lambda", "sns", "sqs" ("" for an activity) */
     const char *resource;      /* "invoke.waitForTaskToken", ... ("" for an activity) */
     const cJSON *parameters;   /* resolved Parameters (an activity task's input) */
+    const char *state_name;    /* the Task state */
+    long invocation;           /* attempts of this state made before this one (its retries so far) */
+    const char *test_case;     /* the execution's mock test case (started as <arn>#<case>), or NULL */
 };
 
 /* What starts tasks for the engine (main.c joins it to the integrations). */
@@ -224,6 +227,17 @@ __attribute__((warn_unused_result)) int engine_execution_arn(const char *state_m
 __attribute__((warn_unused_result)) int engine_start_execution(struct engine *engine, const char *state_machine_arn,
                                                                const char *name, const char *input,
                                                                engine_start_callback callback, void *data);
+
+/*
+ * The same for an execution of a mock test case (docs/mocking.md): the
+ * execution records test_case (not NULL; the caller checked that the mock
+ * configuration has it), and each task it starts carries it to the task
+ * starter.
+ */
+__attribute__((warn_unused_result)) int engine_start_test_case(struct engine *engine, const char *state_machine_arn,
+                                                               const char *test_case, const char *name,
+                                                               const char *input, engine_start_callback callback,
+                                                               void *data);
 
 /*
  * SendTaskSuccess: completes the task waiting on token with output (JSON

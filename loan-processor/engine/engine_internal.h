@@ -172,9 +172,9 @@ enum activity_change {
     ACTIVITY_QUEUED,          /* it is in its activity's queue: its start is confirmed */
 };
 
-/* What follows a committed step: its log lines, its timer and its task. */
+/* What follows a committed step: its log lines, its timer and its task (of test_case, or NULL). */
 void task_start_after_commit(struct engine *engine, const struct interpreter_step *step, const struct step_record *next,
-                             const char *execution_arn);
+                             const char *execution_arn, const char *test_case);
 
 /* Starts the open task of record again, from what the record kept of it. */
 void task_start_again(struct engine *engine, const struct execution_record *record);
@@ -337,7 +337,8 @@ void fork_commit_describe_fork(const struct interpreter_step *step, struct fork_
 void fork_commit_add(const struct fork_commit *forks, struct execution_branch_commit *commit);
 
 /* After the commit: the children's tasks and timers, as task_start_after_commit() for each. */
-void fork_commit_start_tasks(struct engine *engine, const struct fork_commit *forks, const char *execution_arn);
+void fork_commit_start_tasks(struct engine *engine, const struct fork_commit *forks, const char *execution_arn,
+                             const char *test_case);
 
 /* Frees what forks owns. */
 void fork_commit_reset(struct fork_commit *forks);

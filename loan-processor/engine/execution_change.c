@@ -129,8 +129,9 @@ void execution_change_committed(int status, enum execution_commit_outcome outcom
     if (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == ENGINE_TASK_SUCCEEDED)
         log_event(LOG_INFO, "resumed", "Execution %s resumed after its task %s succeeded", operation->record->arn,
                   operation->record->state);
-    task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->record->arn);
-    fork_commit_start_tasks(operation->engine, &operation->forks, operation->record->arn);
+    const struct execution_record *record = operation->record;
+    task_start_after_commit(operation->engine, &operation->step, &operation->next, record->arn, record->mock_test_case);
+    fork_commit_start_tasks(operation->engine, &operation->forks, record->arn, record->mock_test_case);
     if (operation->end_result || operation->forks.result_count)
         execution_timers_note_due(operation->engine->timers, wall_clock_now_ms()); /* a fork's continuation */
     execution_change_finish(operation, 0);

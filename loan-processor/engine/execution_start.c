@@ -19,6 +19,7 @@ struct start_operation {
     char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
     char *name;
     char *input;
+    char *test_case; /* a mock test case's name, or NULL */
     int64_t start_ms;
     struct state_machine_record *machine; /* as loaded from Redis */
     struct cached_definition *definition; /* pinned while the operation lives */
@@ -37,6 +38,7 @@ static void start_operation_free(struct start_operation *operation)
     state_machine_store_record_free(operation->machine);
     free(operation->name);
     free(operation->input);
+    free(operation->test_case);
     free(operation->missing_activity);
     free(operation);
 }
@@ -54,8 +56,9 @@ static void execution_started(struct start_operation *operation)
     log_event(LOG_INFO, "execution-started", "Execution %s started with input %s", operation->execution_arn,
               operation->input);
     operation->callback(0, operation->execution_arn, operation->start_ms, operation->data);
-    task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->execution_arn);
-    fork_commit_start_tasks(operation->engine, &operation->forks, operation->execution_arn);
+    task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->execution_arn,
+                            operation->test_case);
+    fork_commit_start_tasks(operation->engine, &operation->forks, operation->execution_arn, operation->test_case);
     start_operation_free(operation);
 }
 
@@ -134,6 +137,7 @@ static int store_execution(struct start_operation *operation)
     record->role_arn = machine->role_arn;
     record->definition_hash = machine->definition_hash;
     record->start_ms = operation->start_ms;
+    record->mock_test_case = operation->test_case;
     record->execution_timeout_ms =
         step_record_execution_deadline(operation->engine, operation->definition->machine, operation->start_ms);
     operation->next.mask = EXECUTION_FIELDS_ALL;
@@ -204,6 +208,12 @@ static void on_machine_for_start(int status, struct state_machine_record *machin
 int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name, const char *input,
                            engine_start_callback callback, void *data)
 {
+    return engine_start_test_case(engine, state_machine_arn, NULL, name, input, callback, data);
+}
+
+int engine_start_test_case(struct engine *engine, const char *state_machine_arn, const char *test_case,
+                           const char *name, const char *input, engine_start_callback callback, void *data)
+{
     char machine_name[SFN_ARN_PART_SIZE], generated_name[37];
     if (engine_machine_name_from_arn(engine, state_machine_arn, machine_name, sizeof(machine_name)) < 0)
         return -ENOENT;
@@ -224,7 +234,8 @@ int engine_start_execution(struct engine *engine, const char *state_machine_arn,
     operation->start_ms = wall_clock_now_ms();
     operation->name = strdup(name);
     operation->input = strdup(input);
-    int result = operation->name && operation->input
+    operation->test_case = test_case ? strdup(test_case) : NULL;
+    int result = operation->name && operation->input && (!test_case || operation->test_case)
                      ? state_machine_store_load(engine->redis, machine_name, false, on_machine_for_start, operation)
                      : -ENOMEM;
     if (result < 0)

@@ -125,10 +125,11 @@ int fork_change_commit(struct change_operation *operation)
 struct execution_record *fork_change_adopt_identity(struct execution_record *branch, struct execution_record *execution)
 {
     if (branch && execution) {
-        char **fields[] = { &branch->arn,   &branch->state_machine_arn, &branch->name,
-                            &branch->input, &branch->role_arn,          &branch->definition_hash };
-        char **from[] = { &execution->arn,   &execution->state_machine_arn, &execution->name,
-                          &execution->input, &execution->role_arn,          &execution->definition_hash };
+        char **fields[] = { &branch->arn,      &branch->state_machine_arn, &branch->name,          &branch->input,
+                            &branch->role_arn, &branch->definition_hash,   &branch->mock_test_case };
+        char **from[] = { &execution->arn,           &execution->state_machine_arn, &execution->name,
+                          &execution->input,         &execution->role_arn,          &execution->definition_hash,
+                          &execution->mock_test_case };
         for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++) {
             free(*fields[i]);
             *fields[i] = *from[i];

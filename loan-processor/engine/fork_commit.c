@@ -255,10 +255,11 @@ void fork_commit_add(const struct fork_commit *forks, struct execution_branch_co
     commit->result_count = forks->result_count;
 }
 
-void fork_commit_start_tasks(struct engine *engine, const struct fork_commit *forks, const char *execution_arn)
+void fork_commit_start_tasks(struct engine *engine, const struct fork_commit *forks, const char *execution_arn,
+                             const char *test_case)
 {
     for (size_t i = 0; i < forks->child_count; i++)
-        task_start_after_commit(engine, forks->children[i].step, &forks->children[i].next, execution_arn);
+        task_start_after_commit(engine, forks->children[i].step, &forks->children[i].next, execution_arn, test_case);
 }
 
 void fork_commit_reset(struct fork_commit *forks)

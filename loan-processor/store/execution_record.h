@@ -40,6 +40,7 @@ struct execution_record {
     int64_t task_start_due_ms;    /* the open task's start is unconfirmed until then (0: confirmed) */
     char *task_parameters;        /* while unconfirmed: the task's resolved Parameters (JSON), to start it again */
     int64_t execution_timeout_ms; /* the root's: when the machine's top-level TimeoutSeconds ends it (0: never) */
+    char *mock_test_case;         /* started as <stateMachineArn>#<case>: the mock test case (docs/mocking.md) */
     /* A child branch's own (see docs/execution-model.md; branch fields, outside the mask above): */
     char *map_index; /* an iteration's index, decimal text (index 0 is a value), or NULL */
     char *map_item;  /* an iteration's item (JSON), or NULL */
@@ -89,9 +90,10 @@ enum execution_record_field {
     EXECUTION_FIELD_TASK_START_DUE = 1u << 25,
     EXECUTION_FIELD_TASK_PARAMETERS = 1u << 26,
     EXECUTION_FIELD_EXECUTION_TIMEOUT = 1u << 27,
+    EXECUTION_FIELD_MOCK_TEST_CASE = 1u << 28,
 };
 
-#define EXECUTION_RECORD_FIELD_COUNT 28
+#define EXECUTION_RECORD_FIELD_COUNT 29
 
 /*
  * The fields of branches and forks, as bits of a second mask: they are
@@ -143,7 +145,7 @@ enum execution_branch_field {
 #define EXECUTION_FIELDS_IDENTITY                                                                           \
     (EXECUTION_FIELD_ARN | EXECUTION_FIELD_STATE_MACHINE_ARN | EXECUTION_FIELD_NAME | EXECUTION_FIELD_INPUT \
      | EXECUTION_FIELD_ROLE_ARN | EXECUTION_FIELD_DEFINITION_HASH | EXECUTION_FIELD_START                   \
-     | EXECUTION_FIELD_EXECUTION_TIMEOUT)
+     | EXECUTION_FIELD_EXECUTION_TIMEOUT | EXECUTION_FIELD_MOCK_TEST_CASE)
 
 /* A field to set: name and NUL-terminated value. */
 struct store_field {

@@ -938,8 +938,9 @@ int execution_store_parse_timer_member(const char *member, char *execution_id, s
 
 /* The fields load_branch reads of the execution (see execution_store.h). */
 static const enum execution_record_field identity_fields[] = {
-    EXECUTION_FIELD_ARN,      EXECUTION_FIELD_STATE_MACHINE_ARN, EXECUTION_FIELD_NAME,  EXECUTION_FIELD_INPUT,
-    EXECUTION_FIELD_ROLE_ARN, EXECUTION_FIELD_DEFINITION_HASH,   EXECUTION_FIELD_START, EXECUTION_FIELD_STATUS,
+    EXECUTION_FIELD_ARN,           EXECUTION_FIELD_STATE_MACHINE_ARN, EXECUTION_FIELD_NAME,  EXECUTION_FIELD_INPUT,
+    EXECUTION_FIELD_ROLE_ARN,      EXECUTION_FIELD_DEFINITION_HASH,   EXECUTION_FIELD_START, EXECUTION_FIELD_STATUS,
+    EXECUTION_FIELD_MOCK_TEST_CASE
 };
 #define IDENTITY_FIELD_COUNT (sizeof(identity_fields) / sizeof(identity_fields[0]))
 

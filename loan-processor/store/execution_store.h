@@ -371,7 +371,7 @@ __attribute__((warn_unused_result)) int execution_store_parse_timer_member(const
 /*
  * status 0: execution holds the execution's identity fields (arn,
  * stateMachineArn, name, input, roleArn, definitionHash, startDate,
- * status; NULL when there is no such execution), branch the branch's record
+ * status, mockTestCase; NULL when there is no such execution), branch the branch's record
  * (the whole execution record for the root; NULL when there is no such
  * branch), stored_events the history's length. Both records belong to the
  * callback (execution_store_record_free). -EIO when Redis gave no answer.
