@@ -219,7 +219,10 @@ int mock_config_parse(const char *text, size_t length, struct mock_config **conf
         return refuse(error, error_size, "line %u: invalid JSON", line_of(text, offset));
     }
     if (end && !only_blanks(end, length - (size_t)(end - text))) {
-        unsigned line = line_of(text, (size_t)(end - text));
+        size_t offset = (size_t)(end - text);
+        while (offset < length && strchr(" \t\r\n", text[offset]) && text[offset])
+            offset++;
+        unsigned line = line_of(text, offset);
         cJSON_Delete(document);
         return refuse(error, error_size, "line %u: invalid JSON (more after the configuration's object)", line);
     }

@@ -43,7 +43,8 @@ static bool same_record(const struct execution_record *a, const struct execution
                                       a->task_resource,
                                       a->resting,
                                       a->retry_counts,
-                                      a->task_parameters };
+                                      a->task_parameters,
+                                      a->mock_test_case };
     const char *const strings_b[] = { b->arn,
                                       b->state_machine_arn,
                                       b->name,
@@ -60,7 +61,8 @@ static bool same_record(const struct execution_record *a, const struct execution
                                       b->task_resource,
                                       b->resting,
                                       b->retry_counts,
-                                      b->task_parameters };
+                                      b->task_parameters,
+                                      b->mock_test_case };
     for (size_t i = 0; i < sizeof(strings_a) / sizeof(strings_a[0]); i++) {
         if (!same_string(strings_a[i], strings_b[i]))
             return false;
@@ -99,6 +101,7 @@ static struct execution_record running_record(void)
         .task_start_due_ms = 1700000001500,
         .task_parameters = "{\"p\":\"q\"}",
         .execution_timeout_ms = 1700000005000,
+        .mock_test_case = "HappyPath",
     };
 }
 
@@ -108,7 +111,7 @@ static void test_a_record_survives_fields_and_hash(void)
     struct execution_fields fields;
     struct execution_hash_entry entries[EXECUTION_RECORD_FIELD_COUNT];
     execution_record_fields(&record, EXECUTION_FIELDS_ALL, &fields);
-    ASSERT_EQ_INT(24, (int)fields.set_count);
+    ASSERT_EQ_INT(25, (int)fields.set_count);
     ASSERT_EQ_INT(4, (int)fields.delete_count); /* output, error, cause, stopDate */
     ASSERT_EQ_INT(0, execution_record_from_hash(entries, hash_of(&fields, entries), &read));
     ASSERT_TRUE(same_record(&record, read));
