@@ -89,8 +89,9 @@ struct engine_task {
 /* What starts tasks for the engine (main.c joins it to the integrations). */
 struct engine_task_starter {
     /*
-     * Starts task: returns 0 and later calls report exactly once, or a
-     * negative errno and never calls it.
+     * Starts task: returns 0 and later calls report exactly once (a mocked
+     * task's report may come before it returns), or a negative errno and
+     * never calls it.
      */
     int (*start)(void *context, const struct engine_task *task, engine_task_report_callback report, void *data);
     /*
