@@ -9,11 +9,13 @@
 #include "access_token.h"
 #include "activity_api.h"
 #include "execution_api.h"
+#include "execution_machine_api.h"
 #include "json_util.h"
 #include "map_run_api.h"
 #include "state_machine_api.h"
 #include "task_api.h"
 #include "utf8.h"
+#include "validate_api.h"
 
 #define TARGET_PREFIX "AWSStepFunctions."
 
@@ -42,6 +44,8 @@ static const struct {
     { "DescribeMapRun", map_run_api_describe },
     { "ListMapRuns", map_run_api_list },
     { "UpdateMapRun", map_run_api_update },
+    { "ValidateStateMachineDefinition", validate_api_validate },
+    { "DescribeStateMachineForExecution", execution_machine_api_describe },
 };
 
 /* The longest part of a refused value quoted in an error message. */

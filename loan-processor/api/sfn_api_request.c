@@ -172,8 +172,13 @@ void sfn_request_reply_invalid_value(struct http_request *request, const char *m
 
 bool sfn_request_page_size(struct http_request *request, const cJSON *body, size_t *page_size)
 {
+    return sfn_request_max_results(request, body, SFN_MAX_PAGE_SIZE, page_size);
+}
+
+bool sfn_request_max_results(struct http_request *request, const cJSON *body, size_t maximum, size_t *page_size)
+{
     const cJSON *member = cJSON_GetObjectItemCaseSensitive(body, "maxResults");
-    char value[64];
+    char value[64], constraint[64];
     *page_size = SFN_DEFAULT_PAGE_SIZE;
     if (!member || cJSON_IsNull(member))
         return true;
@@ -182,15 +187,15 @@ bool sfn_request_page_size(struct http_request *request, const cJSON *body, size
         sfn_request_reply_error(request, 400, "SerializationException", "The value of 'maxResults' must be an integer");
         return false;
     }
-    if (number >= 0 && number <= SFN_MAX_PAGE_SIZE) {
+    if (number >= 0 && number <= (double)maximum) {
         if (number >= 1)
             *page_size = (size_t)number;
         return true;
     }
     snprintf(value, sizeof(value), "%.15g", number);
+    snprintf(constraint, sizeof(constraint), "Member must have value less than or equal to %zu", maximum);
     sfn_request_reply_invalid_value(request, "maxResults", value,
-                                    number < 0 ? "Member must have value greater than or equal to 0"
-                                               : "Member must have value less than or equal to 1000");
+                                    number < 0 ? "Member must have value greater than or equal to 0" : constraint);
     return false;
 }
 

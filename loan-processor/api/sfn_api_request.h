@@ -153,6 +153,10 @@ void sfn_request_reply_invalid_value(struct http_request *request, const char *m
 __attribute__((warn_unused_result)) bool sfn_request_page_size(struct http_request *request, const cJSON *body,
                                                                size_t *page_size);
 
+/* The same for a maxResults of 0 to maximum (0 or absent: SFN_DEFAULT_PAGE_SIZE, which must not exceed maximum). */
+__attribute__((warn_unused_result)) bool sfn_request_max_results(struct http_request *request, const cJSON *body,
+                                                                 size_t maximum, size_t *page_size);
+
 /*
  * Reads the optional nextToken (NULL when absent) into token; answers the
  * validation error and returns false when it is not a string of 1 to

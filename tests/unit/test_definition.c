@@ -2,6 +2,7 @@
  * test_definition.c - unit tests for loan-processor/definition.c
  */
 #include "definition.h"
+#include "definition_diagnostics.h"
 #include "test.h"
 
 #include <errno.h>
@@ -78,6 +79,69 @@ static void test_parse_errors_pass_through(void)
     ASSERT_EQ_INT(-EINVAL, definition_check("nope", MACHINE_EXPRESS, NULL, error, sizeof(error)));
 }
 
+static void test_an_error_text_splits_into_code_message_and_location(void)
+{
+    struct definition_diagnostic diagnostic;
+    definition_diagnostic_from_error("MISSING_TRANSITION_TARGET: Missing 'Next' target: X at /States/A/Next",
+                                     &diagnostic);
+    ASSERT_EQ_INT(DEFINITION_ERROR, diagnostic.severity);
+    ASSERT_EQ_STR("MISSING_TRANSITION_TARGET", diagnostic.code);
+    ASSERT_EQ_STR("Missing 'Next' target: X", diagnostic.message);
+    ASSERT_EQ_STR("/States/A/Next", diagnostic.location);
+    /* AWS's two spaces before "at" are not part of the message */
+    definition_diagnostic_from_error("SCHEMA_VALIDATION_FAILED: Express state machine does not support "
+                                     "'.waitForTaskToken' service integration  at /States/P/Resource",
+                                     &diagnostic);
+    ASSERT_EQ_STR("Express state machine does not support '.waitForTaskToken' service integration", diagnostic.message);
+    ASSERT_EQ_STR("/States/P/Resource", diagnostic.location);
+    definition_diagnostic_from_error("INVALID_JSON_DESCRIPTION: The definition is not valid JSON", &diagnostic);
+    ASSERT_EQ_STR("INVALID_JSON_DESCRIPTION", diagnostic.code);
+    ASSERT_EQ_STR("The definition is not valid JSON", diagnostic.message);
+    ASSERT_EQ_STR("", diagnostic.location);
+    definition_diagnostic_from_error("no code here at /States/A", &diagnostic);
+    ASSERT_EQ_STR("SCHEMA_VALIDATION_FAILED", diagnostic.code);
+    ASSERT_EQ_STR("no code here", diagnostic.message);
+}
+
+static void test_diagnose_reports_the_create_error(void)
+{
+    struct definition_diagnostics list = { 0 };
+    ASSERT_EQ_INT(0, definition_diagnose("{\"StartAt\":\"A\"}", MACHINE_STANDARD, true, &list));
+    ASSERT_EQ_INT(1, (long)list.count);
+    ASSERT_EQ_STR("SCHEMA_VALIDATION_FAILED", list.items[0].code);
+    ASSERT_EQ_STR("These fields are required: [States]", list.items[0].message);
+    ASSERT_EQ_STR("/", list.items[0].location);
+    definition_diagnostics_free(&list);
+    ASSERT_EQ_INT(0, definition_diagnose(CALLBACK_TASK("arn:aws:states:::sns:publish.waitForTaskToken"),
+                                         MACHINE_EXPRESS, false, &list));
+    ASSERT_EQ_INT(1, (long)list.count);
+    ASSERT_EQ_STR("/States/Publish/Resource", list.items[0].location);
+    definition_diagnostics_free(&list);
+    ASSERT_EQ_INT(0, definition_diagnose(pass_machine, MACHINE_STANDARD, true, &list));
+    ASSERT_EQ_INT(0, (long)list.count);
+    definition_diagnostics_free(&list);
+}
+
+static void test_diagnose_warns_of_paths_that_are_not_evaluated(void)
+{
+    static const char machine[] = "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Parameters\":{\"list\":[{"
+                                  "\"p\":\"$$.Execution.Id\"}],"
+                                  "\"f\":\"States.Array(1)\",\"s\":\"$ not a path\",\"ok.$\":\"$.x\"},\"Next\":\"B\"},"
+                                  "\"B\":{\"Type\":\"Pass\",\"Result\":{\"in\":{\"v.$\":\"$.x\"}},\"End\":true}}}";
+    struct definition_diagnostics list = { 0 };
+    ASSERT_EQ_INT(0, definition_diagnose(machine, MACHINE_STANDARD, false, &list));
+    ASSERT_EQ_INT(0, (long)list.count);
+    ASSERT_EQ_INT(0, definition_diagnose(machine, MACHINE_STANDARD, true, &list));
+    ASSERT_EQ_INT(3, (long)list.count);
+    ASSERT_EQ_INT(DEFINITION_WARNING, list.items[0].severity);
+    ASSERT_EQ_STR("NO_DOLLAR", list.items[0].code);
+    ASSERT_EQ_STR("/States/A/Parameters/list[0]/p", list.items[0].location);
+    ASSERT_EQ_STR("/States/A/Parameters/f", list.items[1].location);
+    ASSERT_EQ_STR("PASS_RESULT_IS_STATIC", list.items[2].code);
+    ASSERT_EQ_STR("/States/B/Result/in/v.$", list.items[2].location);
+    definition_diagnostics_free(&list);
+}
+
 int main(void)
 {
     RUN(test_type_names);
@@ -86,5 +150,8 @@ int main(void)
     RUN(test_express_machines_refuse_callbacks_with_aws_text);
     RUN(test_express_machines_may_call_request_response_tasks);
     RUN(test_parse_errors_pass_through);
+    RUN(test_an_error_text_splits_into_code_message_and_location);
+    RUN(test_diagnose_reports_the_create_error);
+    RUN(test_diagnose_warns_of_paths_that_are_not_evaluated);
     return test_done();
 }
