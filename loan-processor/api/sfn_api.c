@@ -12,6 +12,7 @@
 #include "json_util.h"
 #include "map_run_api.h"
 #include "state_machine_api.h"
+#include "sync_execution_api.h"
 #include "task_api.h"
 #include "utf8.h"
 
@@ -42,6 +43,7 @@ static const struct {
     { "DescribeMapRun", map_run_api_describe },
     { "ListMapRuns", map_run_api_list },
     { "UpdateMapRun", map_run_api_update },
+    { "StartSyncExecution", sync_execution_api_start },
 };
 
 /* The longest part of a refused value quoted in an error message. */

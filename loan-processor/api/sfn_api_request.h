@@ -24,6 +24,7 @@
 #define SFN_MAX_CAUSE_LENGTH 32768
 
 struct activities;
+struct execution_waiters;
 struct engine;
 struct redis_client;
 
@@ -34,6 +35,7 @@ struct sfn_api {
     struct activities *activities;
     const char *api_token;     /* NULL or empty: open; else POST / requires Authorization: Bearer <api_token> ... */
     const char *console_token; /* ... or the console's cookie token=<console_token> (when that is set) */
+    struct execution_waiters *waiters; /* StartSyncExecution's waits for ends (NULL: it answers 503) */
 };
 
 /* One operation: validates body (a JSON object) and answers request, now or from a callback. */
