@@ -21,7 +21,9 @@
 #include "log.h"
 #include "mock_config.h"
 #include "service.h"
+#include "execution_waiters.h"
 #include "sfn_api.h"
+#include "sync_execution_api.h"
 #include "sns_publish.h"
 #include "task_functions.h"
 #include "valuation_request_function.h"
@@ -141,6 +143,7 @@ struct loan_processor {
     struct local_queues queues;
     struct console_api console_api;
     struct console_events *console_events;
+    struct execution_waiters *waiters; /* StartSyncExecution's */
     struct console_events_config console_events_config;
     struct mock_config *mocks; /* SFN_MOCK_CONFIG, or NULL */
     char error_topic_arn[SNS_TOPIC_ARN_SIZE];
@@ -289,6 +292,7 @@ static void stop_background_work(void *data)
     activities_stop(processor->activities);
     webhook_close(&processor->webhook); /* callbacks waiting for their token get 503 now, not after the drain */
     console_events_close(processor->console_events); /* open streams would hold the drain up to its deadline */
+    execution_waiters_close(processor->waiters);     /* StartSyncExecution's waits get 503 now */
 }
 
 /*
@@ -641,6 +645,10 @@ static int configure(struct loan_processor *processor, struct service_config *co
     processor->queues = (struct local_queues){ .max_messages = queue_max_messages };
     if (configure_console(processor, config) < 0 || load_mock_config(processor) < 0)
         return -EINVAL;
+    uint64_t sync_deadline_ms = (uint64_t)(ENGINE_EXPRESS_MAX_SECONDS * 1000.0 * processor->time_scale)
+                                + SYNC_EXECUTION_MARGIN_MS + POLL_DEADLINE_MARGIN_MS;
+    if (config->http.request_deadline_ms < sync_deadline_ms) /* a StartSyncExecution ends by itself first */
+        config->http.request_deadline_ms = sync_deadline_ms;
     processor->topics = (struct local_topics){
         .region = option("AWS_REGION"),
         .account = option("AWS_ACCOUNT_ID"),
@@ -696,8 +704,18 @@ int main(int argc, char **argv)
         goto done;
     processor.service.on_drain = stop_background_work;
     processor.service.on_drain_data = &processor;
-    processor.api = (struct sfn_api){ processor.engine,    processor.service.redis, processor.activities,
-                                      option("API_TOKEN"), processor.console_token, processor.mocks };
+    processor.api = (struct sfn_api){ processor.engine,
+                                      processor.service.redis,
+                                      processor.activities,
+                                      option("API_TOKEN"),
+                                      processor.console_token,
+                                      processor.mocks,
+                                      NULL };
+    const struct execution_waiters_config waiters_config = { config.redis_url, config.redis_timeout_ms };
+    if (execution_waiters_create(processor.service.loop, processor.service.redis, &waiters_config, &processor.waiters)
+        < 0)
+        goto done;
+    processor.api.waiters = processor.waiters;
     processor.console_api.redis = processor.service.redis;
     if (console_events_create(processor.service.loop, &processor.console_events_config, &processor.console_events) < 0)
         goto done;
@@ -718,6 +736,7 @@ done:
     activities_stop(processor.activities); /* before the server goes: waiting polls end without a task */
     webhook_close(&processor.webhook);     /* before the server goes: callbacks waiting for their token get 503 */
     console_events_destroy(processor.console_events); /* its streams end and its Redis client goes before the loop */
+    execution_waiters_destroy(processor.waiters);     /* its waits end and its Redis client goes before the loop */
     service_cleanup(&processor.service);
     console_api_clear(&processor.console_api);
     engine_destroy(processor.engine);

@@ -113,34 +113,67 @@ static bool split_test_case(struct http_request *request, const struct sfn_api *
                                 arn, *test_case, machine);
     return false;
 }
+/* The optional traceHeader (TraceHeader: 0-256 ASCII); X-Amzn-Trace-Id wins over it, as on AWS. */
+static bool read_trace_header(struct http_request *request, const cJSON *body, const char **trace_header)
+{
+    const char *header = http_request_header(request, "X-Amzn-Trace-Id");
+    if (!sfn_request_optional_string(request, body, "traceHeader", trace_header))
+        return false;
+    if (header && header[0])
+        *trace_header = header;
+    if (!*trace_header)
+        return true;
+    if (!sfn_request_check_length(request, "traceHeader", *trace_header, 0, 256))
+        return false;
+    for (const unsigned char *c = (const unsigned char *)*trace_header; *c; c++) {
+        if (*c > 0x7f) {
+            sfn_request_reply_validation(request, "traceHeader",
+                                         "Member must satisfy regular expression pattern: \\p{ASCII}*");
+            return false;
+        }
+    }
+    return true;
+}
 
-void execution_api_start(struct http_request *request, struct sfn_api *api, const cJSON *body)
+bool execution_api_read_start(struct http_request *request, const struct sfn_api *api, const cJSON *body,
+                              struct engine_start_request *start, char *machine_arn, size_t size)
 {
     const char *arn = sfn_request_required_string(request, body, "stateMachineArn");
-    const char *name, *input;
+    const char *name, *input, *trace_header;
     struct sfn_arn parsed;
     if (!arn || !sfn_request_check_length(request, "stateMachineArn", arn, 1, 256)
         || !sfn_request_optional_string(request, body, "name", &name)
-        || !sfn_request_optional_string(request, body, "input", &input))
-        return;
+        || !sfn_request_optional_string(request, body, "input", &input)
+        || !read_trace_header(request, body, &trace_header))
+        return false;
     if (!input)
         input = "{}";
     if (name && !sfn_request_valid_name(name)) {
         sfn_request_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
-        return;
+        return false;
     }
     if (!sfn_request_check_document(request, "input", input, "InvalidExecutionInput",
                                     "Invalid State Machine Execution Input"))
-        return;
+        return false;
     if (!sfn_request_valid_json(input)) {
         reply_invalid_input(request, input);
-        return;
+        return false;
     }
-    char machine_arn[SFN_ARN_PART_SIZE];
     const char *test_case;
     if (!sfn_request_arn(request, body, "stateMachineArn", SFN_ARN_STATE_MACHINE, &parsed)
-        || !split_test_case(request, api, arn, machine_arn, sizeof(machine_arn), &test_case))
+        || !split_test_case(request, api, arn, machine_arn, size, &test_case))
+        return false;
+    *start = (struct engine_start_request){ machine_arn, name, input, trace_header, false, test_case };
+    return true;
+}
+
+void execution_api_start(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    struct engine_start_request start;
+    char machine_arn[SFN_ARN_PART_SIZE];
+    if (!execution_api_read_start(request, api, body, &start, machine_arn, sizeof(machine_arn)))
         return;
+    const char *arn = start.state_machine_arn;
     struct start_context *context = calloc(1, sizeof(*context));
     if (!context) {
         sfn_request_reply_unavailable(request, api, -ENOMEM);
@@ -149,9 +182,7 @@ void execution_api_start(struct http_request *request, struct sfn_api *api, cons
     context->request = request;
     context->api = api;
     snprintf(context->state_machine_arn, sizeof(context->state_machine_arn), "%s", arn);
-    int result = test_case
-                     ? engine_start_test_case(api->engine, machine_arn, test_case, name, input, on_started, context)
-                     : engine_start_execution(api->engine, arn, name, input, on_started, context);
+    int result = engine_start(api->engine, &start, on_started, context);
     if (result == -ENOENT)
         sfn_request_reply_no_state_machine(request, arn);
     else if (result < 0)
@@ -180,7 +211,8 @@ static cJSON *describe_record(const struct execution_record *record)
               && cJSON_AddStringToObject(response, "status", record->status)
               && json_add_epoch_seconds(response, "startDate", record->start_ms)
               && (record->stop_ms == 0 || json_add_epoch_seconds(response, "stopDate", record->stop_ms))
-              && cJSON_AddStringToObject(response, "input", record->input ? record->input : "{}");
+              && cJSON_AddStringToObject(response, "input", record->input ? record->input : "{}")
+              && add_optional_string(response, "traceHeader", record->trace_header);
     if (ok && succeeded) {
         cJSON *output_details = cJSON_AddObjectToObject(response, "outputDetails");
         ok = add_optional_string(response, "output", record->output) && output_details

@@ -10,10 +10,26 @@
 #ifndef EXECUTION_API_H
 #define EXECUTION_API_H
 
+#include "engine.h"
 #include "sfn_api_request.h"
 
-/* StartExecution {stateMachineArn, name?, input?}: {executionArn, startDate}. */
+/* StartExecution {stateMachineArn, name?, input?, traceHeader?}: {executionArn, startDate}. */
 sfn_operation execution_api_start;
+
+/*
+ * Reads and checks StartExecution's (and StartSyncExecution's) members into
+ * start (express_only false; strings borrowed from body and request): the
+ * name rules, the input's size, nesting and JSON, the ARN, and traceHeader
+ * (the X-Amzn-Trace-Id header, when given, wins over it, as on AWS).
+ * A stateMachineArn of <arn>#<case> names a mock test case (docs/mocking.md):
+ * the ARN without it is copied into machine_arn (size bytes, at least
+ * SFN_ARN_PART_SIZE) and start's state_machine_arn points there.
+ * Answers the error AWS answers and returns false when one is wrong.
+ */
+__attribute__((warn_unused_result)) bool execution_api_read_start(struct http_request *request,
+                                                                  const struct sfn_api *api, const cJSON *body,
+                                                                  struct engine_start_request *start, char *machine_arn,
+                                                                  size_t size);
 
 /* DescribeExecution {executionArn}: the execution's record, or ExecutionDoesNotExist. */
 sfn_operation execution_api_describe;

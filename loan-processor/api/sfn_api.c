@@ -13,6 +13,7 @@
 #include "json_util.h"
 #include "map_run_api.h"
 #include "state_machine_api.h"
+#include "sync_execution_api.h"
 #include "task_api.h"
 #include "utf8.h"
 #include "validate_api.h"
@@ -46,6 +47,7 @@ static const struct {
     { "UpdateMapRun", map_run_api_update },
     { "ValidateStateMachineDefinition", validate_api_validate },
     { "DescribeStateMachineForExecution", execution_machine_api_describe },
+    { "StartSyncExecution", sync_execution_api_start },
 };
 
 /* The longest part of a refused value quoted in an error message. */

@@ -24,6 +24,7 @@
 #define SFN_MAX_CAUSE_LENGTH 32768
 
 struct activities;
+struct execution_waiters;
 struct engine;
 struct redis_client;
 
@@ -36,7 +37,8 @@ struct sfn_api {
     struct activities *activities;
     const char *api_token;     /* NULL or empty: open; else POST / requires Authorization: Bearer <api_token> ... */
     const char *console_token; /* ... or the console's cookie token=<console_token> (when that is set) */
-    const struct mock_config *mocks; /* SFN_MOCK_CONFIG's test cases (<stateMachineArn>#<case>), or NULL */
+    const struct mock_config *mocks;   /* SFN_MOCK_CONFIG's test cases (<stateMachineArn>#<case>), or NULL */
+    struct execution_waiters *waiters; /* StartSyncExecution's waits for ends (NULL: it answers 503) */
 };
 
 /* One operation: validates body (a JSON object) and answers request, now or from a callback. */

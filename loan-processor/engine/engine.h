@@ -208,6 +208,9 @@ __attribute__((warn_unused_result)) int engine_register_state_machine(struct eng
                                                                       const char *definition, char *error,
                                                                       size_t error_size);
 
+/* The factor on every duration of a definition (config.time_scale). */
+double engine_time_scale(const struct engine *engine);
+
 /* Whether every shipped definition is registered (the server is ready). */
 bool engine_ready(const struct engine *engine);
 
@@ -229,16 +232,41 @@ __attribute__((warn_unused_result)) int engine_start_execution(struct engine *en
                                                                const char *name, const char *input,
                                                                engine_start_callback callback, void *data);
 
+/* What StartExecution and StartSyncExecution ask for; everything borrowed for the call. */
+struct engine_start_request {
+    const char *state_machine_arn;
+    const char *name;         /* NULL: a UUID */
+    const char *input;        /* JSON text, already validated */
+    const char *trace_header; /* the X-Ray trace header (kept, shown by DescribeExecution), or NULL */
+    bool express_only;        /* StartSyncExecution: a STANDARD machine is refused (-EOPNOTSUPP), nothing started */
+    const char *test_case;    /* a mock test case (<arn>#<case>, docs/mocking.md; the caller checked that the mock
+                                 configuration has it): the record keeps it and each task carries it to the task
+                                 starter; or NULL */
+};
+
+/* An EXPRESS execution runs at most this long (AWS's limit; scaled by time_scale): then it ends TIMED_OUT. */
+#define ENGINE_EXPRESS_MAX_SECONDS 300
+
 /*
- * The same for an execution of a mock test case (docs/mocking.md): the
- * execution records test_case (not NULL; the caller checked that the mock
- * configuration has it), and each task it starts carries it to the task
- * starter.
+ * engine_start_execution() with every option of request. An execution of
+ * an EXPRESS machine gets an express ARN
+ * (arn:...:express:<machine>:<name>:<uuid>: names may repeat, it is never
+ * idempotent), ends TIMED_OUT after ENGINE_EXPRESS_MAX_SECONDS at the
+ * latest, and is not kept once ended (execution_store.h,
+ * EXECUTION_STORE_EXPRESS_MARKER). The callback may also get -EOPNOTSUPP
+ * (express_only and a STANDARD machine). Same returns as
+ * engine_start_execution().
  */
-__attribute__((warn_unused_result)) int engine_start_test_case(struct engine *engine, const char *state_machine_arn,
-                                                               const char *test_case, const char *name,
-                                                               const char *input, engine_start_callback callback,
-                                                               void *data);
+__attribute__((warn_unused_result)) int engine_start(struct engine *engine, const struct engine_start_request *request,
+                                                     engine_start_callback callback, void *data);
+
+/*
+ * The store's id of the EXPRESS execution execution_arn names
+ * (arn:...:express:<machine>:<name>:<uuid>): "<machine>:<uuid>", into out.
+ * Returns 0, or -EINVAL when it is not an express execution's ARN or does
+ * not fit.
+ */
+__attribute__((warn_unused_result)) int engine_express_execution_id(const char *execution_arn, char *out, size_t size);
 
 /*
  * SendTaskSuccess: completes the task waiting on token with output (JSON

@@ -55,6 +55,14 @@ struct engine {
 __attribute__((warn_unused_result)) int
 engine_machine_name_from_arn(const struct engine *engine, const char *state_machine_arn, char *out, size_t size);
 
+/*
+ * The ARN of the EXPRESS execution named execution_name (uuid: what makes it
+ * unique) of a state machine ARN: arn:...:express:<machine>:<name>:<uuid>.
+ * Returns 0 or -EINVAL.
+ */
+__attribute__((warn_unused_result)) int engine_express_arn(const char *state_machine_arn, const char *execution_name,
+                                                           const char *uuid, char *out, size_t size);
+
 /* ---- machine_registry.c ---- */
 
 /* After a (re)connection to Redis: looks at every shipped definition again. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "execution_store.h"
 #include "sfn_arn.h"
 
 void engine_state_machine_arn(const struct engine *engine, const char *name, char *out, size_t size)
@@ -32,4 +33,34 @@ int engine_machine_name_from_arn(const struct engine *engine, const char *state_
     strcpy(out, parsed.state_machine);
     engine_state_machine_arn(engine, out, expected, sizeof(expected));
     return strcmp(expected, state_machine_arn) == 0 ? 0 : -ENOENT;
+}
+
+int engine_express_arn(const char *state_machine_arn, const char *execution_name, const char *uuid, char *out,
+                       size_t size)
+{
+    static const char marker[] = ":stateMachine:";
+    const char *found = strstr(state_machine_arn, marker);
+    if (!found)
+        return -EINVAL;
+    int length = snprintf(out, size, "%.*s%s%s:%s:%s", (int)(found - state_machine_arn), state_machine_arn,
+                          EXECUTION_STORE_EXPRESS_MARKER, found + sizeof(marker) - 1, execution_name, uuid);
+    return length < 0 || (size_t)length >= size ? -EINVAL : 0;
+}
+
+int engine_express_execution_id(const char *execution_arn, char *out, size_t size)
+{
+    const char *found = strstr(execution_arn, EXECUTION_STORE_EXPRESS_MARKER);
+    if (!found || strncmp(execution_arn, "arn:", 4) != 0)
+        return -EINVAL;
+    const char *machine = found + strlen(EXECUTION_STORE_EXPRESS_MARKER);
+    const char *machine_end = strchr(machine, ':'), *uuid = strrchr(machine, ':');
+    if (!machine_end || machine_end == machine || uuid == machine_end || !uuid[1])
+        return -EINVAL;
+    int length = snprintf(out, size, "%.*s%s", (int)(machine_end - machine), machine, uuid);
+    return length < 0 || (size_t)length >= size ? -EINVAL : 0;
+}
+
+double engine_time_scale(const struct engine *engine)
+{
+    return engine->config.time_scale;
 }

@@ -19,7 +19,10 @@ struct start_operation {
     char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE];
     char *name;
     char *input;
-    char *test_case; /* a mock test case's name, or NULL */
+    char *test_case;    /* a mock test case's name, or NULL */
+    char *trace_header; /* or NULL */
+    bool express_only;  /* StartSyncExecution: refuse a STANDARD machine */
+    bool express;       /* the machine is EXPRESS */
     int64_t start_ms;
     struct state_machine_record *machine; /* as loaded from Redis */
     struct cached_definition *definition; /* pinned while the operation lives */
@@ -39,6 +42,7 @@ static void start_operation_free(struct start_operation *operation)
     free(operation->name);
     free(operation->input);
     free(operation->test_case);
+    free(operation->trace_header);
     free(operation->missing_activity);
     free(operation);
 }
@@ -67,6 +71,8 @@ static void on_execution_created(int status, bool created, struct execution_reco
     struct start_operation *operation = data;
     if (status == 0 && created) {
         execution_started(operation);
+    } else if (status == 0 && existing && operation->express) {
+        finish_start(operation, -EEXIST, existing->start_ms); /* the same uuid twice: never in practice */
     } else if (status == 0 && existing) {
         /* Same name: AWS answers with the original execution if it runs with the same input. */
         bool same = existing && existing->status && strcmp(existing->status, "RUNNING") == 0 && existing->input
@@ -113,6 +119,14 @@ static int interpret_start(struct start_operation *operation)
     return result;
 }
 
+/* deadline (0: none) no later than an EXPRESS execution's limit after start_ms. */
+static int64_t express_deadline(const struct engine *engine, int64_t deadline, int64_t start_ms)
+{
+    double scaled = (double)ENGINE_EXPRESS_MAX_SECONDS * 1000.0 * engine->config.time_scale;
+    int64_t limit = start_ms + (scaled < 1 ? 1 : (int64_t)scaled);
+    return deadline == 0 || deadline > limit ? limit : deadline;
+}
+
 /* Creates the execution in Redis from its first step. Same returns as execution_store_create(). */
 static int store_execution(struct start_operation *operation)
 {
@@ -140,8 +154,14 @@ static int store_execution(struct start_operation *operation)
     record->mock_test_case = operation->test_case;
     record->execution_timeout_ms =
         step_record_execution_deadline(operation->engine, operation->definition->machine, operation->start_ms);
+    if (operation->express)
+        record->execution_timeout_ms =
+            express_deadline(operation->engine, record->execution_timeout_ms, operation->start_ms);
+    record->trace_header = operation->trace_header;
     operation->next.mask = EXECUTION_FIELDS_ALL;
     step_record_fields(&operation->next);
+    if (record->trace_header)
+        execution_record_branch_fields(record, EXECUTION_BRANCH_FIELD_TRACE_HEADER, &operation->next.fields);
     if (operation->step.status == EXECUTION_RUNNING && operation->step.resting == RESTING_FORK)
         execution_record_branch_fields(record, EXECUTION_BRANCH_FIELDS_FORK, &operation->next.fields);
     const struct execution_first_forks forks = { operation->forks.items, operation->forks.child_count,
@@ -184,6 +204,30 @@ static void on_definition_for_start(int status, struct cached_definition *defini
         finish_start(operation, -EIO, 0);
 }
 
+/* The execution's store id and ARN: <machine>:<name> (EXPRESS: <machine>:<uuid>, see engine.h). 0 or a negative code. */
+static int name_execution(struct start_operation *operation)
+{
+    const struct state_machine_record *machine = operation->machine;
+    char uuid[37];
+    int length;
+    if (!operation->express) {
+        length =
+            snprintf(operation->execution_id, sizeof(operation->execution_id), "%s:%s", machine->name, operation->name);
+        return length < 0 || (size_t)length >= sizeof(operation->execution_id)
+                   ? -ENAMETOOLONG
+                   : engine_execution_arn(machine->arn, operation->name, operation->execution_arn,
+                                          sizeof(operation->execution_arn));
+    }
+    int result = random_id_uuid(uuid);
+    if (result < 0)
+        return result;
+    length = snprintf(operation->execution_id, sizeof(operation->execution_id), "%s:%s", machine->name, uuid);
+    if (length < 0 || (size_t)length >= sizeof(operation->execution_id))
+        return -ENAMETOOLONG;
+    return engine_express_arn(machine->arn, operation->name, uuid, operation->execution_arn,
+                              sizeof(operation->execution_arn));
+}
+
 static void on_machine_for_start(int status, struct state_machine_record *machine, void *data)
 {
     struct start_operation *operation = data;
@@ -193,9 +237,12 @@ static void on_machine_for_start(int status, struct state_machine_record *machin
         finish_start(operation, status < 0 ? -EIO : -ENOENT, 0);
         return;
     }
-    snprintf(operation->execution_id, sizeof(operation->execution_id), "%s:%s", machine->name, operation->name);
-    int result =
-        engine_execution_arn(machine->arn, operation->name, operation->execution_arn, sizeof(operation->execution_arn));
+    operation->express = machine->type && strcmp(machine->type, "EXPRESS") == 0;
+    if (operation->express_only && !operation->express) {
+        finish_start(operation, -EOPNOTSUPP, 0);
+        return;
+    }
+    int result = name_execution(operation);
     if (result == 0)
         result = engine_pin_definition(engine, machine->definition_hash, machine->arn, &operation->definition,
                                        on_definition_for_start, operation);
@@ -205,17 +252,12 @@ static void on_machine_for_start(int status, struct state_machine_record *machin
         finish_start(operation, -EIO, 0);
 }
 
-int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name, const char *input,
-                           engine_start_callback callback, void *data)
-{
-    return engine_start_test_case(engine, state_machine_arn, NULL, name, input, callback, data);
-}
-
-int engine_start_test_case(struct engine *engine, const char *state_machine_arn, const char *test_case,
-                           const char *name, const char *input, engine_start_callback callback, void *data)
+int engine_start(struct engine *engine, const struct engine_start_request *request, engine_start_callback callback,
+                 void *data)
 {
     char machine_name[SFN_ARN_PART_SIZE], generated_name[37];
-    if (engine_machine_name_from_arn(engine, state_machine_arn, machine_name, sizeof(machine_name)) < 0)
+    const char *name = request->name;
+    if (engine_machine_name_from_arn(engine, request->state_machine_arn, machine_name, sizeof(machine_name)) < 0)
         return -ENOENT;
     if (!redis_client_connected(engine->redis))
         return -ENOTCONN;
@@ -232,13 +274,23 @@ int engine_start_test_case(struct engine *engine, const char *state_machine_arn,
     operation->callback = callback;
     operation->data = data;
     operation->start_ms = wall_clock_now_ms();
+    operation->express_only = request->express_only;
     operation->name = strdup(name);
-    operation->input = strdup(input);
-    operation->test_case = test_case ? strdup(test_case) : NULL;
-    int result = operation->name && operation->input && (!test_case || operation->test_case)
+    operation->input = strdup(request->input);
+    operation->trace_header = request->trace_header ? strdup(request->trace_header) : NULL;
+    operation->test_case = request->test_case ? strdup(request->test_case) : NULL;
+    int result = operation->name && operation->input && (operation->trace_header || !request->trace_header)
+                         && (operation->test_case || !request->test_case)
                      ? state_machine_store_load(engine->redis, machine_name, false, on_machine_for_start, operation)
                      : -ENOMEM;
     if (result < 0)
         start_operation_free(operation);
     return result;
+}
+
+int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name, const char *input,
+                           engine_start_callback callback, void *data)
+{
+    const struct engine_start_request request = { state_machine_arn, name, input, NULL, false, NULL };
+    return engine_start(engine, &request, callback, data);
 }

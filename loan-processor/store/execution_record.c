@@ -59,11 +59,12 @@ static const struct {
     { "childExecution", FIELD_STRING, offsetof(struct execution_record, child_execution) },
     { "parentExecution", FIELD_STRING, offsetof(struct execution_record, parent_execution) },
     { "variables", FIELD_STRING, offsetof(struct execution_record, variables) },
+    { "traceHeader", FIELD_STRING, offsetof(struct execution_record, trace_header) },
 };
 
 _Static_assert(EXECUTION_FIELD_MOCK_TEST_CASE == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_record_field");
-_Static_assert(EXECUTION_BRANCH_FIELD_VARIABLES == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
+_Static_assert(EXECUTION_BRANCH_FIELD_TRACE_HEADER == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_branch_field");
 
 /* The address of field i of record. */

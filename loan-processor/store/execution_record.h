@@ -58,6 +58,7 @@ struct execution_record {
     char *child_execution;  /* an iteration of a distributed Map: the id of the child execution it is */
     char *parent_execution; /* a child execution's record: the id of the execution that started its Map Run */
     char *variables;        /* the branch's workflow variables (Assign): a JSON object's text; NULL: none yet */
+    char *trace_header;     /* the root's: StartExecution's traceHeader (X-Ray), or NULL; written at the start only */
 };
 
 /* The fields of a record, as bits of a mask. */
@@ -116,9 +117,10 @@ enum execution_branch_field {
     EXECUTION_BRANCH_FIELD_CHILD_EXECUTION = 1u << 11,
     EXECUTION_BRANCH_FIELD_PARENT_EXECUTION = 1u << 12,
     EXECUTION_BRANCH_FIELD_VARIABLES = 1u << 13, /* written only by a step that changed them (or a child's first) */
+    EXECUTION_BRANCH_FIELD_TRACE_HEADER = 1u << 14, /* the root's, written by the start that has one */
 };
 
-#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 14
+#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 15
 
 /* The branch fields of an iteration, and the fork fields of a branch resting at a fork. */
 #define EXECUTION_BRANCH_FIELDS_ITERATION (EXECUTION_BRANCH_FIELD_MAP_INDEX | EXECUTION_BRANCH_FIELD_MAP_ITEM)

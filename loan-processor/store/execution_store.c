@@ -295,9 +295,10 @@ int execution_store_create_forked(struct redis_client *client, const char *execu
         store_arguments_add(&list, fields->set[i].value);
     }
     add_children_and_results(&list, forks->children, forks->child_count, forks->results, forks->result_count);
-    if (result == 0)
-        result =
-            list.failed ? -ENOMEM : add_index_entry(client, record->state_machine_arn, record->arn, record->start_ms);
+    if (result == 0 && list.failed)
+        result = -ENOMEM;
+    else if (result == 0 && !strstr(record->arn, EXECUTION_STORE_EXPRESS_MARKER)) /* an EXPRESS one is not listed */
+        result = add_index_entry(client, record->state_machine_arn, record->arn, record->start_ms);
     if (result == 0)
         result = store_arguments_eval(client, &create_script, 4, &list, on_created, request);
     else

@@ -177,6 +177,15 @@ typedef void (*store_list_callback)(int status, const struct execution_summary *
  */
 #define EXECUTION_STORE_CHANGES_CHANNEL "sfn:execution-changes"
 
+/*
+ * What an EXPRESS execution's ARN holds (arn:...:express:<machine>:<name>:<uuid>). Such an execution is not
+ * kept as a STANDARD one is (AWS keeps its history in CloudWatch Logs only): it is not entered in its state
+ * machine's index (ListExecutions refuses EXPRESS machines), and once it has ended, its record and history expire
+ * 60 s later (the script that ends it sets that: _publish_change.lua), long enough for its StartSyncExecution
+ * caller to read how it ended.
+ */
+#define EXECUTION_STORE_EXPRESS_MARKER ":express:"
+
 /* Registers the store's Lua scripts with client; call once before use. Returns 0 or -ENOMEM. */
 __attribute__((warn_unused_result)) int execution_store_init(struct redis_client *client);
 

@@ -168,7 +168,7 @@ class ApiRequests(HostileCase):
                  ({"X-Amz-Target": "AWSStepFunctions."}, "Unknown operation "),
                  ({"X-Amz-Target": "AWSStepFunctions.NoSuchOperation"}, "Unknown operation NoSuchOperation"),
                  ({"X-Amz-Target": "AWSStepFunctions.listactivities"}, "Unknown operation listactivities"),
-                 ({"X-Amz-Target": "AWSStepFunctions.StartSyncExecution"}, "Unknown operation StartSyncExecution"),
+                 ({"X-Amz-Target": "AWSStepFunctions.startSyncExecution"}, "Unknown operation startSyncExecution"),
                  ({"X-Amz-Target": "AWSStepFunctions." + "A" * 8000}, "Unknown operation AAAA")]
         for headers, message in cases:
             with self.subTest(target=headers.get("X-Amz-Target", "")[:60]):

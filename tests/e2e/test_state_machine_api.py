@@ -166,8 +166,10 @@ class StateMachineApi(StateMachineApiCase):
     def test_an_express_machine_is_described_as_express_and_not_listed_for_executions(self):
         arn = self.created("Quick", PASS_MACHINE, type="EXPRESS")
         self.assertEqual("EXPRESS", self.describe_machine(arn)["type"])
-        execution = self.start_execution(self.loan, {}, state_machine_arn=arn)  # run the STANDARD way
-        self.assertEqual("SUCCEEDED", self.wait_for_status(self.loan, execution, "SUCCEEDED")["status"])
+        execution = self.start_execution(self.loan, {}, state_machine_arn=arn)  # an express execution (issue 18)
+        self.assertIn(":express:Quick:", execution)
+        self.assert_aws_error(self.sfn(self.loan, "DescribeExecution", {"executionArn": execution}), "InvalidArn",
+                              "Invalid Arn: 'Resource type not valid in this context: express'")
         self.assert_aws_error(self.sfn(self.loan, "ListExecutions", {"stateMachineArn": arn}),
                               "StateMachineTypeNotSupported",
                               "This operation is not supported by this type of state machine")

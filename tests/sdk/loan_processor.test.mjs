@@ -474,4 +474,25 @@ test("DescribeExecution and GetExecutionHistory of a malformed ARN: InvalidArn",
   }
 });
 
+// ---- StartSyncExecution (EXPRESS) ----
+
+test("StartSyncExecution runs an EXPRESS machine to its end (disableHostPrefix) and refuses a STANDARD one", async () => {
+  const syncClient = new sdk.SFN({ disableHostPrefix: true }); // the SDK would send it to sync-<host>
+  const definition = JSON.stringify({ StartAt: "Echo", States: { Echo: { Type: "Pass", End: true } } });
+  const roleArn = `arn:aws:iam::123456789012:role/SdkRole`;
+  const { stateMachineArn } = await sfn.createStateMachine({
+    name: uniqueName("express"), definition, roleArn, type: "EXPRESS",
+  });
+  const answer = await syncClient.startSyncExecution({ stateMachineArn, input: JSON.stringify({ n: 7 }) });
+  assert.equal(answer.status, "SUCCEEDED");
+  assert.deepEqual(JSON.parse(answer.output), { n: 7 });
+  assert.match(answer.executionArn, /:express:/);
+  assertDate(answer.startDate, "startDate");
+  assertDate(answer.stopDate, "stopDate");
+  assert.equal(answer.billingDetails.billedMemoryUsedInMB, 64);
+  const standard = await sfn.createStateMachine({ name: uniqueName("standard"), definition, roleArn });
+  await expectError(syncClient.startSyncExecution({ stateMachineArn: standard.stateMachineArn }),
+    "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine");
+});
+
 await run();

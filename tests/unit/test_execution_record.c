@@ -209,10 +209,26 @@ static void test_free_is_safe_on_null(void)
     ASSERT_TRUE(true);
 }
 
+static void test_a_trace_header_is_a_branch_field_written_by_the_start(void)
+{
+    struct execution_record record = running_record(), *read = NULL;
+    record.trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793";
+    struct execution_fields fields;
+    struct execution_hash_entry entries[EXECUTION_RECORD_ALL_FIELD_COUNT];
+    execution_record_fields(&record, EXECUTION_FIELDS_ALL, &fields);
+    size_t without = fields.set_count;
+    execution_record_branch_fields(&record, EXECUTION_BRANCH_FIELD_TRACE_HEADER, &fields);
+    ASSERT_EQ_INT((int)without + 1, (int)fields.set_count);
+    ASSERT_EQ_INT(0, execution_record_from_hash(entries, hash_of(&fields, entries), &read));
+    ASSERT_EQ_STR("Root=1-5759e988-bd862e3fe1be46a994272793", read->trace_header);
+    execution_record_free(read);
+}
+
 int main(void)
 {
     RUN(test_a_record_survives_fields_and_hash);
     RUN(test_an_ended_record_survives_fields_and_hash);
+    RUN(test_a_trace_header_is_a_branch_field_written_by_the_start);
     RUN(test_a_mask_writes_only_its_fields);
     RUN(test_missing_fields_stay_absent_and_unknown_ones_are_ignored);
     RUN(test_an_empty_hash_is_an_empty_record);
