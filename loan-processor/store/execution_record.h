@@ -116,7 +116,7 @@ enum execution_branch_field {
     EXECUTION_BRANCH_FIELD_HISTORY_OF = 1u << 10,
     EXECUTION_BRANCH_FIELD_CHILD_EXECUTION = 1u << 11,
     EXECUTION_BRANCH_FIELD_PARENT_EXECUTION = 1u << 12,
-    EXECUTION_BRANCH_FIELD_VARIABLES = 1u << 13, /* written only by a step that changed them (or a child's first) */
+    EXECUTION_BRANCH_FIELD_VARIABLES = 1u << 13,    /* written only by a step that changed them (or a child's first) */
     EXECUTION_BRANCH_FIELD_TRACE_HEADER = 1u << 14, /* the root's, written by the start that has one */
 };
 
