@@ -13,6 +13,7 @@
 #include "map_run_api.h"
 #include "state_machine_api.h"
 #include "task_api.h"
+#include "test_state_api.h"
 #include "utf8.h"
 
 #define TARGET_PREFIX "AWSStepFunctions."
@@ -42,6 +43,7 @@ static const struct {
     { "DescribeMapRun", map_run_api_describe },
     { "ListMapRuns", map_run_api_list },
     { "UpdateMapRun", map_run_api_update },
+    { "TestState", test_state_api_test },
 };
 
 /* The longest part of a refused value quoted in an error message. */
