@@ -151,7 +151,7 @@ class TestStateApi(harness.StackTestCase):
         self.assertEqual("SUCCEEDED", response["status"], response)
         self.assertIn("MessageId", json.loads(response["output"]))
         record = json.loads(self.redis.command("LPOP", "sqs:Orders"))
-        self.assertEqual("hello", record["Body"] if "Body" in record else record.get("MessageBody"))
+        self.assertEqual("hello", record["Body"])
 
     def test_a_real_task_that_fails_is_caught(self):
         worker = FunctionWorker(answers=((500, '{"message": "down"}'),))
