@@ -7,6 +7,7 @@ without it, and that the loan-processor answers whatever Host it is sent.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -236,6 +237,27 @@ class TestStateApi(harness.StackTestCase):
                               capture_output=True, text=True, timeout=30)
         self.assertEqual("SUCCEEDED", done.stdout.strip(), done.stderr)
 
+
+    def test_the_aws_cli(self):
+        aws = shutil.which("aws")
+        if not aws:
+            self.skipTest("no AWS CLI")
+        environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+        environment.update(AWS_ACCESS_KEY_ID="t", AWS_SECRET_ACCESS_KEY="t", AWS_DEFAULT_REGION="us-east-1",
+                           AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+                           AWS_MAX_ATTEMPTS="1")
+        command = [aws, "stepfunctions", "test-state", "--endpoint-url", self.loan.base_url, "--definition",
+                   json.dumps(TASK), "--input", '{"id": 1}', "--mock", '{"result": "{\\"Payload\\": 1}"}',
+                   "--inspection-level", "DEBUG", "--cli-connect-timeout", "5"]
+        prefixed = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(0, prefixed.returncode)
+        self.assertIn("sync-127.0.0.1", prefixed.stderr)
+        environment["AWS_DISABLE_HOST_PREFIX_INJECTION"] = "true"
+        done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=60)
+        self.assertEqual(0, done.returncode, done.stderr)
+        response = json.loads(done.stdout)
+        self.assertEqual(("SUCCEEDED", "Done"), (response["status"], response["nextState"]))
+        self.assertEqual({"answer": 1}, json.loads(response["inspectionData"]["afterResultSelector"]))
 
 if __name__ == "__main__":
     harness.main()
