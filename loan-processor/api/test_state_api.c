@@ -97,11 +97,13 @@ static bool read_mock(struct http_request *request, const cJSON *body, struct st
     if (!mock || cJSON_IsNull(mock))
         return true;
     const cJSON *error_output = cJSON_GetObjectItemCaseSensitive(mock, "errorOutput");
-    if (!cJSON_IsObject(mock) || !sfn_request_optional_string(request, mock, "result", &test->mock_result)
+    if (!cJSON_IsObject(mock)) {
+        sfn_request_reply_validation(request, "mock", "Member must be an object");
+        return false;
+    }
+    if (!sfn_request_optional_string(request, mock, "result", &test->mock_result)
         || !sfn_request_enum(request, mock, "fieldValidationMode", modes, 3, &mode))
-        return cJSON_IsObject(mock)
-                   ? false
-                   : (sfn_request_reply_validation(request, "mock", "Member must be an object"), false);
+        return false;
     if (error_output && !cJSON_IsObject(error_output)) {
         sfn_request_reply_validation(request, "mock.errorOutput", "Member must be an object");
         return false;
@@ -207,7 +209,6 @@ static const char *region_of(const char *arn, char *out, size_t size)
 static const char *const refusal_codes[] = {
     [STATE_TEST_INVALID_DEFINITION] = "InvalidDefinition",
     [STATE_TEST_VALIDATION] = "ValidationException",
-    [STATE_TEST_INVALID_INPUT] = "InvalidExecutionInput",
 };
 
 void test_state_api_test(struct http_request *request, struct sfn_api *api, const cJSON *body)

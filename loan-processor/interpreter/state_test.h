@@ -28,18 +28,17 @@
 
 enum state_test_level { STATE_TEST_INFO, STATE_TEST_DEBUG, STATE_TEST_TRACE };
 
-/* Why a test was refused: the API's error codes InvalidDefinition, ValidationException, InvalidExecutionInput. */
+/* Why a test was refused: the API's error codes InvalidDefinition and ValidationException. */
 enum state_test_refusal {
     STATE_TEST_INVALID_DEFINITION,
     STATE_TEST_VALIDATION,
-    STATE_TEST_INVALID_INPUT,
 };
 
 /* What to test; everything borrowed for state_test_begin(). */
 struct state_test_request {
     const char *definition; /* a state's definition, or (state_name set) a whole state machine's */
     const char *state_name; /* NULL: definition is one state */
-    const char *input;      /* JSON text; NULL: "{}" */
+    const char *input;      /* JSON text (the caller checked it); NULL: "{}" */
     const char *variables;  /* a JSON object's text; NULL: none */
     enum state_test_level level;
     bool mocked;              /* mock given: exactly one of mock_result and mock_error */

@@ -170,6 +170,16 @@ static void test_real_task_waits_for_its_outcome(void)
     ASSERT_EQ_STR("{\"ok\":true}", member(response, "output"));
     cJSON_Delete(response);
     state_test_release(&test);
+
+    /* A task that runs past its time fails with States.Timeout, which the catcher takes. */
+    ASSERT_EQ_INT(0, state_test_begin(&request, &test, &refusal, message, sizeof(message)));
+    ASSERT_EQ_INT(0, state_test_task_done(&test, NULL, NULL, NULL, true));
+    response = state_test_response(&test);
+    ASSERT_EQ_STR("CAUGHT_ERROR", member(response, "status"));
+    ASSERT_EQ_STR("States.Timeout", member(response, "error"));
+    ASSERT_EQ_INT(-EINVAL, state_test_task_done(&test, "{}", NULL, NULL, false));
+    cJSON_Delete(response);
+    state_test_release(&test);
 }
 
 static void test_fork_needs_a_mock(void)
