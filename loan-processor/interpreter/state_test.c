@@ -593,7 +593,7 @@ static void trace_data_flow(const struct state_test *test, struct run *run, cons
     char detail[512];
     flow->after_input_path = interpreter_select_path(run, state, test->now_ms, &state->input_path, "InputPath", input,
                                                      detail, sizeof(detail));
-    if (!flow->after_input_path)
+    if (!flow->after_input_path || (state->type != STATE_PASS && state->type != STATE_TASK))
         return;
     if (test->task_parameters)
         flow->after_parameters = cJSON_Duplicate(test->task_parameters, true);
@@ -601,8 +601,6 @@ static void trace_data_flow(const struct state_test *test, struct run *run, cons
         flow->after_parameters = evaluate_template(run, state, state->parameters, flow->after_input_path);
     else
         flow->after_parameters = cJSON_Duplicate(flow->after_input_path, true);
-    if (state->type != STATE_PASS && state->type != STATE_TASK)
-        return;
     flow->result = raw_result(test, flow);
     if (!flow->result)
         return;
