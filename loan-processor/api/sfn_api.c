@@ -15,6 +15,7 @@
 #include "state_machine_api.h"
 #include "sync_execution_api.h"
 #include "task_api.h"
+#include "test_state_api.h"
 #include "utf8.h"
 #include "validate_api.h"
 
@@ -48,6 +49,7 @@ static const struct {
     { "ValidateStateMachineDefinition", validate_api_validate },
     { "DescribeStateMachineForExecution", execution_machine_api_describe },
     { "StartSyncExecution", sync_execution_api_start },
+    { "TestState", test_state_api_test },
 };
 
 /* The longest part of a refused value quoted in an error message. */

@@ -214,6 +214,15 @@ double engine_time_scale(const struct engine *engine);
 /* Whether every shipped definition is registered (the server is ready). */
 bool engine_ready(const struct engine *engine);
 
+/*
+ * Starts task through the engine's task starter outside any execution (a
+ * Task that TestState runs once): nothing is recorded and no start lease is
+ * taken. Returns 0 and later calls report exactly once, or a negative errno
+ * and never calls it.
+ */
+__attribute__((warn_unused_result)) int engine_start_lone_task(struct engine *engine, const struct engine_task *task,
+                                                               engine_task_report_callback report, void *data);
+
 /* The ARN a state machine of this name has in this engine's region and account. */
 void engine_state_machine_arn(const struct engine *engine, const char *name, char *out, size_t size);
 

@@ -264,3 +264,9 @@ int task_start_settle_activity_check(int status, char **missing, struct interpre
     interpreter_step_release(step);
     return result == 0 ? recompute(owner) : result;
 }
+
+int engine_start_lone_task(struct engine *engine, const struct engine_task *task, engine_task_report_callback report,
+                           void *data)
+{
+    return engine->config.tasks.start(engine->config.tasks.context, task, report, data);
+}

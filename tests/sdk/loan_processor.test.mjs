@@ -495,4 +495,24 @@ test("StartSyncExecution runs an EXPRESS machine to its end (disableHostPrefix) 
     "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine");
 });
 
+// ---- TestState ----
+
+test("TestState with disableHostPrefix: a mocked Task's output, next state and inspection data", async () => {
+  // The SDK sends TestState to "sync-<host>": disableHostPrefix keeps the endpoint's host (docs/api.md, TestState).
+  const local = new sdk.SFN({ disableHostPrefix: true });
+  const task = {
+    Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: "f", "Payload.$": "$" },
+    ResultPath: "$.answer", Next: "Done",
+  };
+  const response = await local.testState({
+    definition: JSON.stringify(task), input: '{"id":3}', inspectionLevel: "DEBUG", mock: { result: '{"ok":true}' },
+  });
+  assert.equal(response.status, "SUCCEEDED");
+  assert.equal(response.nextState, "Done");
+  assert.deepEqual(JSON.parse(response.output), { id: 3, answer: { ok: true } });
+  assert.deepEqual(JSON.parse(response.inspectionData.afterParameters), { FunctionName: "f", Payload: { id: 3 } });
+  await expectError(local.testState({ definition: JSON.stringify({ Type: "Pass", End: true }), mock: { result: "{}" } }),
+    "ValidationException", "A mock can only be specified for Task, Map, or Parallel states.");
+});
+
 await run();

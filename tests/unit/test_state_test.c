@@ -1,0 +1,253 @@
+/*
+ * Unit tests for state_test: one state run once, as TestState runs it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "state_test.h"
+#include "test.h"
+
+/* The outcome of one test: the response, or the refusal. */
+struct tried {
+    int result;
+    enum state_test_refusal refusal;
+    char message[1024];
+    cJSON *response;
+    const cJSON *inspection;
+};
+
+static const char *member(const cJSON *object, const char *name)
+{
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(object, name);
+    return cJSON_IsString(value) ? value->valuestring : NULL;
+}
+
+static struct state_test_request base_request(const char *definition, const char *input)
+{
+    return (struct state_test_request){
+        .definition = definition,
+        .input = input,
+        .level = STATE_TEST_DEBUG,
+        .retrier_retry_count = -1,
+        .execution_arn = "arn:aws:states:us-east-1:123456789012:execution:TestState:x",
+        .state_machine_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:TestState",
+        .region = "us-east-1",
+        .now_ms = 1700000000000,
+        .token = "token-1",
+    };
+}
+
+/* Runs request to its end (no real task); fills tried. */
+static void run(const struct state_test_request *request, struct tried *tried)
+{
+    struct state_test test = { 0 };
+    *tried = (struct tried){ 0 };
+    tried->result = state_test_begin(request, &test, &tried->refusal, tried->message, sizeof(tried->message));
+    if (tried->result == 0 && !state_test_waits(&test)) {
+        tried->response = state_test_response(&test);
+        tried->inspection = cJSON_GetObjectItemCaseSensitive(tried->response, "inspectionData");
+    }
+    state_test_release(&test);
+}
+
+static void test_pass_with_parameters_and_result_path(void)
+{
+    struct state_test_request request =
+        base_request("{\"Type\":\"Pass\",\"InputPath\":\"$.a\",\"Parameters\":{\"v.$\":\"$.b\"},"
+                     "\"ResultPath\":\"$.out\",\"Next\":\"After\"}",
+                     "{\"a\":{\"b\":7}}");
+    struct tried tried;
+    run(&request, &tried);
+    ASSERT_EQ_INT(0, tried.result);
+    ASSERT_EQ_STR("SUCCEEDED", member(tried.response, "status"));
+    ASSERT_EQ_STR("{\"a\":{\"b\":7},\"out\":{\"v\":7}}", member(tried.response, "output"));
+    ASSERT_EQ_STR("After", member(tried.response, "nextState"));
+    ASSERT_EQ_STR("{\"b\":7}", member(tried.inspection, "afterInputPath"));
+    ASSERT_EQ_STR("{\"v\":7}", member(tried.inspection, "afterParameters"));
+    ASSERT_EQ_STR("{\"v\":7}", member(tried.inspection, "result"));
+    ASSERT_EQ_STR("{\"a\":{\"b\":7},\"out\":{\"v\":7}}", member(tried.inspection, "afterResultPath"));
+    cJSON_Delete(tried.response);
+}
+
+static void test_info_level_has_no_inspection(void)
+{
+    struct state_test_request request = base_request("{\"Type\":\"Pass\",\"End\":true}", NULL);
+    request.level = STATE_TEST_INFO;
+    struct tried tried;
+    run(&request, &tried);
+    ASSERT_EQ_STR("{}", member(tried.response, "output"));
+    ASSERT_TRUE(!tried.inspection);
+    ASSERT_TRUE(!member(tried.response, "nextState"));
+    cJSON_Delete(tried.response);
+}
+
+static void test_choice_and_wait(void)
+{
+    struct state_test_request request = base_request(
+        "{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.n\",\"NumericGreaterThan\":1,\"Next\":\"Big\"}],"
+        "\"Default\":\"Small\"}",
+        "{\"n\":5}");
+    struct tried tried;
+    run(&request, &tried);
+    ASSERT_EQ_STR("Big", member(tried.response, "nextState"));
+    cJSON_Delete(tried.response);
+    request = base_request("{\"Type\":\"Wait\",\"Seconds\":3600,\"Next\":\"Later\"}", "{\"x\":1}");
+    run(&request, &tried);
+    ASSERT_EQ_STR("SUCCEEDED", member(tried.response, "status"));
+    ASSERT_EQ_STR("Later", member(tried.response, "nextState"));
+    ASSERT_EQ_STR("{\"x\":1}", member(tried.response, "output"));
+    cJSON_Delete(tried.response);
+}
+
+static void test_fail_state(void)
+{
+    struct state_test_request request = base_request("{\"Type\":\"Fail\",\"Error\":\"E\",\"Cause\":\"why\"}", NULL);
+    struct tried tried;
+    run(&request, &tried);
+    ASSERT_EQ_STR("FAILED", member(tried.response, "status"));
+    ASSERT_EQ_STR("E", member(tried.response, "error"));
+    ASSERT_EQ_STR("why", member(tried.response, "cause"));
+    cJSON_Delete(tried.response);
+}
+
+static const char task_with_handlers[] =
+    "{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\",\"Parameters\":{\"p.$\":\"$.x\"},"
+    "\"Retry\":[{\"ErrorEquals\":[\"Busy\"],\"MaxAttempts\":2,\"IntervalSeconds\":3}],"
+    "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"ResultPath\":\"$.error\",\"Next\":\"Handle\"}],\"Next\":\"Done\"}";
+
+static void test_mocked_task_result(void)
+{
+    struct state_test_request request = base_request(task_with_handlers, "{\"x\":1}");
+    request.mocked = true;
+    request.mock_result = "{\"Payload\":42}";
+    struct tried tried;
+    run(&request, &tried);
+    ASSERT_EQ_STR("SUCCEEDED", member(tried.response, "status"));
+    ASSERT_EQ_STR("{\"Payload\":42}", member(tried.response, "output"));
+    ASSERT_EQ_STR("Done", member(tried.response, "nextState"));
+    ASSERT_EQ_STR("{\"p\":1}", member(tried.inspection, "afterParameters"));
+    ASSERT_EQ_STR("{\"Payload\":42}", member(tried.inspection, "result"));
+    cJSON_Delete(tried.response);
+}
+
+static void test_mocked_error_retriable_then_caught(void)
+{
+    struct state_test_request request = base_request(task_with_handlers, "{\"x\":1}");
+    request.mocked = true;
+    request.mock_error = "Busy";
+    request.mock_cause = "try later";
+    struct tried tried;
+    run(&request, &tried);
+    ASSERT_EQ_STR("RETRIABLE", member(tried.response, "status"));
+    ASSERT_EQ_STR("Busy", member(tried.response, "error"));
+    const cJSON *details = cJSON_GetObjectItemCaseSensitive(tried.inspection, "errorDetails");
+    ASSERT_EQ_INT(0, cJSON_GetObjectItemCaseSensitive(details, "retryIndex")->valueint);
+    ASSERT_EQ_INT(3, cJSON_GetObjectItemCaseSensitive(details, "retryBackoffIntervalSeconds")->valueint);
+    cJSON_Delete(tried.response);
+
+    request.retrier_retry_count = 2; /* the retrier is spent: the catcher takes the error */
+    run(&request, &tried);
+    ASSERT_EQ_STR("CAUGHT_ERROR", member(tried.response, "status"));
+    ASSERT_EQ_STR("Handle", member(tried.response, "nextState"));
+    ASSERT_EQ_STR("{\"x\":1,\"error\":{\"Error\":\"Busy\",\"Cause\":\"try later\"}}", member(tried.response, "output"));
+    details = cJSON_GetObjectItemCaseSensitive(tried.inspection, "errorDetails");
+    ASSERT_EQ_INT(0, cJSON_GetObjectItemCaseSensitive(details, "catchIndex")->valueint);
+    cJSON_Delete(tried.response);
+}
+
+static void test_real_task_waits_for_its_outcome(void)
+{
+    struct state_test_request request = base_request(task_with_handlers, "{\"x\":1}");
+    struct state_test test = { 0 };
+    enum state_test_refusal refusal;
+    char message[256];
+    ASSERT_EQ_INT(0, state_test_begin(&request, &test, &refusal, message, sizeof(message)));
+    ASSERT_TRUE(state_test_waits(&test));
+    ASSERT_EQ_STR("invoke", state_test_task(&test)->resource);
+    ASSERT_EQ_INT(0, state_test_task_done(&test, "{\"ok\":true}", NULL, NULL, false));
+    ASSERT_TRUE(!state_test_waits(&test));
+    cJSON *response = state_test_response(&test);
+    ASSERT_EQ_STR("{\"ok\":true}", member(response, "output"));
+    cJSON_Delete(response);
+    state_test_release(&test);
+
+    /* A task that runs past its time fails with States.Timeout, which the catcher takes. */
+    ASSERT_EQ_INT(0, state_test_begin(&request, &test, &refusal, message, sizeof(message)));
+    ASSERT_EQ_INT(0, state_test_task_done(&test, NULL, NULL, NULL, true));
+    response = state_test_response(&test);
+    ASSERT_EQ_STR("CAUGHT_ERROR", member(response, "status"));
+    ASSERT_EQ_STR("States.Timeout", member(response, "error"));
+    ASSERT_EQ_INT(-EINVAL, state_test_task_done(&test, "{}", NULL, NULL, false));
+    cJSON_Delete(response);
+    state_test_release(&test);
+}
+
+static void test_fork_needs_a_mock(void)
+{
+    const char *map = "{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+                      "\"End\":true}}},\"End\":true}";
+    struct state_test_request request = base_request(map, "[1,2]");
+    struct tried tried;
+    run(&request, &tried);
+    ASSERT_EQ_INT(-EINVAL, tried.result);
+    ASSERT_EQ_INT(STATE_TEST_VALIDATION, tried.refusal);
+    request.mocked = true;
+    request.mock_result = "[1,2]";
+    run(&request, &tried);
+    ASSERT_EQ_STR("[1,2]", member(tried.response, "output"));
+    cJSON_Delete(tried.response);
+}
+
+static void test_state_name_and_refusals(void)
+{
+    struct state_test_request request =
+        base_request("{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"B\"},\"B\":{\"Type\":\"Pass\","
+                     "\"Result\":1,\"End\":true}}}",
+                     NULL);
+    request.state_name = "B";
+    struct tried tried;
+    run(&request, &tried);
+    ASSERT_EQ_STR("1", member(tried.response, "output"));
+    cJSON_Delete(tried.response);
+    request.state_name = "Nope";
+    run(&request, &tried);
+    ASSERT_EQ_INT(STATE_TEST_VALIDATION, tried.refusal);
+    request = base_request("{\"Type\":\"Pass\",\"Nxt\":\"B\"}", NULL);
+    run(&request, &tried);
+    ASSERT_EQ_INT(-EINVAL, tried.result);
+    ASSERT_EQ_INT(STATE_TEST_INVALID_DEFINITION, tried.refusal);
+    request = base_request("{\"Type\":\"Pass\",\"End\":true}", NULL);
+    request.mocked = true;
+    request.mock_result = "{}";
+    run(&request, &tried);
+    ASSERT_EQ_INT(STATE_TEST_VALIDATION, tried.refusal);
+}
+
+static void test_jsonata_assign_and_variables(void)
+{
+    struct state_test_request request =
+        base_request("{\"Type\":\"Pass\",\"QueryLanguage\":\"JSONata\",\"Assign\":{\"total\":\"{% $states.input.n + "
+                     "$base %}\"},\"Output\":\"{% $base %}\",\"End\":true}",
+                     "{\"n\":2}");
+    request.variables = "{\"base\":40}";
+    struct tried tried;
+    run(&request, &tried);
+    ASSERT_EQ_STR("40", member(tried.response, "output"));
+    ASSERT_EQ_STR("{\"base\":40,\"total\":42}", member(tried.inspection, "variables"));
+    cJSON_Delete(tried.response);
+}
+
+int main(void)
+{
+    RUN(test_pass_with_parameters_and_result_path);
+    RUN(test_info_level_has_no_inspection);
+    RUN(test_choice_and_wait);
+    RUN(test_fail_state);
+    RUN(test_mocked_task_result);
+    RUN(test_mocked_error_retriable_then_caught);
+    RUN(test_real_task_waits_for_its_outcome);
+    RUN(test_fork_needs_a_mock);
+    RUN(test_state_name_and_refusals);
+    RUN(test_jsonata_assign_and_variables);
+    return test_done();
+}
