@@ -14,6 +14,7 @@
 #include "state_machine_api.h"
 #include "task_api.h"
 #include "utf8.h"
+#include "version_api.h"
 
 #define TARGET_PREFIX "AWSStepFunctions."
 
@@ -42,6 +43,14 @@ static const struct {
     { "DescribeMapRun", map_run_api_describe },
     { "ListMapRuns", map_run_api_list },
     { "UpdateMapRun", map_run_api_update },
+    { "PublishStateMachineVersion", version_api_publish },
+    { "ListStateMachineVersions", version_api_list_versions },
+    { "DeleteStateMachineVersion", version_api_delete_version },
+    { "CreateStateMachineAlias", version_api_create_alias },
+    { "DescribeStateMachineAlias", version_api_describe_alias },
+    { "UpdateStateMachineAlias", version_api_update_alias },
+    { "DeleteStateMachineAlias", version_api_delete_alias },
+    { "ListStateMachineAliases", version_api_list_aliases },
 };
 
 /* The longest part of a refused value quoted in an error message. */

@@ -90,6 +90,8 @@ static int interpret_start(struct start_operation *operation)
         .state_machine_arn = machine->arn,
         .state_machine_name = machine->name,
         .role_arn = machine->role_arn,
+        .version_arn = machine->version_arn,
+        .alias_arn = machine->alias_arn,
         .region = operation->engine->config.region,
         .start_ms = operation->start_ms,
         .input = operation->input,
@@ -133,6 +135,8 @@ static int store_execution(struct start_operation *operation)
     record->input = operation->input;
     record->role_arn = machine->role_arn;
     record->definition_hash = machine->definition_hash;
+    record->version_arn = machine->version_arn;
+    record->alias_arn = machine->alias_arn;
     record->start_ms = operation->start_ms;
     record->execution_timeout_ms =
         step_record_execution_deadline(operation->engine, operation->definition->machine, operation->start_ms);
@@ -201,6 +205,21 @@ static void on_machine_for_start(int status, struct state_machine_record *machin
         finish_start(operation, -EIO, 0);
 }
 
+/*
+ * Loads the machine called machine_name, or when it is qualified
+ * (<machine>:<version> or <machine>:<alias>) the version it names, picking
+ * an alias's version by weight. Same returns as state_machine_store_load().
+ */
+static int load_machine(struct engine *engine, char *machine_name, struct start_operation *operation)
+{
+    char *qualifier = strchr(machine_name, ':');
+    if (!qualifier)
+        return state_machine_store_load(engine->redis, machine_name, false, on_machine_for_start, operation);
+    *qualifier++ = '\0';
+    return state_machine_store_load_qualified(engine->redis, machine_name, qualifier, (int)(step_record_random_fraction() * 100),
+                                              on_machine_for_start, operation);
+}
+
 int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name, const char *input,
                            engine_start_callback callback, void *data)
 {
@@ -224,9 +243,7 @@ int engine_start_execution(struct engine *engine, const char *state_machine_arn,
     operation->start_ms = wall_clock_now_ms();
     operation->name = strdup(name);
     operation->input = strdup(input);
-    int result = operation->name && operation->input
-                     ? state_machine_store_load(engine->redis, machine_name, false, on_machine_for_start, operation)
-                     : -ENOMEM;
+    int result = operation->name && operation->input ? load_machine(engine, machine_name, operation) : -ENOMEM;
     if (result < 0)
         start_operation_free(operation);
     return result;

@@ -43,6 +43,8 @@ static const struct {
     { "taskStartDue", FIELD_INT64, offsetof(struct execution_record, task_start_due_ms) },
     { "taskParameters", FIELD_STRING, offsetof(struct execution_record, task_parameters) },
     { "executionTimeoutDue", FIELD_INT64, offsetof(struct execution_record, execution_timeout_ms) },
+    { "stateMachineVersionArn", FIELD_STRING, offsetof(struct execution_record, version_arn) },
+    { "stateMachineAliasArn", FIELD_STRING, offsetof(struct execution_record, alias_arn) },
     /* the branch fields, in the order of enum execution_branch_field */
     { "mapIndex", FIELD_STRING, offsetof(struct execution_record, map_index) },
     { "mapItem", FIELD_STRING, offsetof(struct execution_record, map_item) },
@@ -60,7 +62,7 @@ static const struct {
     { "variables", FIELD_STRING, offsetof(struct execution_record, variables) },
 };
 
-_Static_assert(EXECUTION_FIELD_EXECUTION_TIMEOUT == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
+_Static_assert(EXECUTION_FIELD_ALIAS_ARN == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_record_field");
 _Static_assert(EXECUTION_BRANCH_FIELD_VARIABLES == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_branch_field");

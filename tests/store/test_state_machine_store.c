@@ -51,17 +51,20 @@ static void finish(int status)
     outcome.status = status;
 }
 
-static void on_create(int status, enum state_machine_create_outcome created, int64_t creation_ms, void *data)
+static void on_create(int status, enum state_machine_create_outcome created, int64_t creation_ms,
+                      const char *version_arn, void *data)
 {
     (void)data;
+    (void)version_arn;
     finish(status);
     outcome.created = created;
     outcome.ms = creation_ms;
 }
 
-static void on_update(int status, const char *revision_id, int64_t update_ms, void *data)
+static void on_update(int status, const char *revision_id, int64_t update_ms, const char *version_arn, void *data)
 {
     (void)data;
+    (void)version_arn;
     finish(status);
     outcome.ms = update_ms;
     snprintf(outcome.revision_id, sizeof(outcome.revision_id), "%s", revision_id ? revision_id : "");
