@@ -153,6 +153,8 @@ static cJSON *describe_record(const struct execution_record *record)
         ok = add_optional_string(response, "mapRunArn", record->map_run_arn);
     ok = ok && add_optional_string(response, "error", record->error)
          && add_optional_string(response, "cause", record->cause)
+         && add_optional_string(response, "stateMachineVersionArn", record->version_arn)
+         && add_optional_string(response, "stateMachineAliasArn", record->alias_arn)
          && cJSON_AddNumberToObject(response, "redriveCount", 0)
          && cJSON_AddStringToObject(response, "redriveStatus", running || succeeded ? "NOT_REDRIVABLE" : "REDRIVABLE");
     if (ok && succeeded)

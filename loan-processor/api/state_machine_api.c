@@ -227,7 +227,8 @@ static void on_created(int status, const struct engine_machine_result *result, v
         cJSON *response = cJSON_CreateObject();
         if (!response || !cJSON_AddStringToObject(response, "stateMachineArn", arn)
             || !json_add_epoch_seconds(response, "creationDate", creation_ms)
-            || (result->version_arn && !cJSON_AddStringToObject(response, "stateMachineVersionArn", result->version_arn))) {
+            || (result->version_arn
+                && !cJSON_AddStringToObject(response, "stateMachineVersionArn", result->version_arn))) {
             cJSON_Delete(response);
             response = NULL; /* answered 500: out of memory */
         }
@@ -339,11 +340,11 @@ void state_machine_api_describe(struct http_request *request, struct sfn_api *ap
     char *qualifier = strchr(parsed.state_machine, ':');
     if (qualifier)
         *qualifier++ = '\0';
-    int result = !qualifier ? state_machine_store_load(api->redis, parsed.state_machine, true, on_described, context)
-                 : qualifier[strspn(qualifier, "0123456789")] == '\0'
-                     ? state_machine_store_load_qualified(api->redis, parsed.state_machine, qualifier, -1, on_described,
-                                                          context)
-                     : (on_described(0, NULL, context), 0); /* an alias's ARN names no state machine */
+    int result =
+        !qualifier ? state_machine_store_load(api->redis, parsed.state_machine, true, on_described, context)
+        : qualifier[strspn(qualifier, "0123456789")] == '\0'
+            ? state_machine_store_load_qualified(api->redis, parsed.state_machine, qualifier, -1, on_described, context)
+            : (on_described(0, NULL, context), 0); /* an alias's ARN names no state machine */
     if (result < 0) {
         context_free(context);
         sfn_request_reply_unavailable(request, api, result);

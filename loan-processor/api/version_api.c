@@ -30,7 +30,8 @@ struct version_context {
     struct sfn_api *api;
     answer_function *answer;
     char arn[2 * SFN_ARN_PART_SIZE]; /* the ARN the request named */
-    long offset;                 /* lists: where the page starts */
+    long offset;                     /* lists: where the page starts */
+    bool alias;                      /* an alias operation: a missing machine is ResourceNotFound too */
 };
 
 /* An ARN split: the machine's name and the qualifier after it ("" for none). */
@@ -95,9 +96,9 @@ static void on_script(int status, enum state_machine_version_outcome outcome, co
         sfn_request_reply_unavailable(request, context->api, status);
     else if (outcome == STATE_MACHINE_VERSION_OK)
         context->answer(context, json);
-    else if (outcome == STATE_MACHINE_VERSION_NO_MACHINE)
+    else if (outcome == STATE_MACHINE_VERSION_NO_MACHINE && !context->alias)
         sfn_request_reply_no_state_machine(request, context->arn);
-    else if (outcome == STATE_MACHINE_VERSION_NOT_FOUND)
+    else if (outcome == STATE_MACHINE_VERSION_NOT_FOUND || outcome == STATE_MACHINE_VERSION_NO_MACHINE)
         reply_not_found(request, context->arn);
     else if (outcome == STATE_MACHINE_VERSION_QUOTA)
         sfn_request_reply_error(request, 400, "ServiceQuotaExceededException",
@@ -251,8 +252,8 @@ void version_api_list_versions(struct http_request *request, struct sfn_api *api
     if (!context)
         return;
     context->offset = offset;
-    sent(context, state_machine_store_list_versions(api->redis, machine.name, offset, (size_t)max_results, on_script,
-                                                    context));
+    sent(context,
+         state_machine_store_list_versions(api->redis, machine.name, offset, (size_t)max_results, on_script, context));
 }
 
 void version_api_delete_version(struct http_request *request, struct sfn_api *api, const cJSON *body)
@@ -318,8 +319,9 @@ static bool read_routing(struct http_request *request, struct sfn_api *api, cons
             return false;
         }
         if (!ours || !all_digits(version->qualifier)
-            || (routing->count && (strcmp(version->name, routing->versions[0].name) != 0
-                                   || strcmp(version->qualifier, routing->versions[0].qualifier) == 0))) {
+            || (routing->count
+                && (strcmp(version->name, routing->versions[0].name) != 0
+                    || strcmp(version->qualifier, routing->versions[0].qualifier) == 0))) {
             sfn_request_reply_error(request, 400, "ValidationException",
                                     "Routing configuration must contain distinct versions of the same state machine: "
                                     "'%s'",
@@ -374,6 +376,7 @@ static void put_alias(struct version_context *context, struct state_machine_alia
     for (size_t i = 0; i < routing->count; i++)
         fields->versions[i] = routing->versions[i].qualifier;
     fields->now_ms = wall_clock_now_ms();
+    context->alias = true;
     sent(context, state_machine_store_put_alias(context->api->redis, fields, on_script, context));
 }
 
@@ -395,8 +398,8 @@ void version_api_create_alias(struct http_request *request, struct sfn_api *api,
     char machine_arn[SFN_ARN_PART_SIZE], alias_arn[2 * SFN_ARN_PART_SIZE];
     engine_state_machine_arn(api->engine, routing.versions[0].name, machine_arn, sizeof(machine_arn));
     snprintf(alias_arn, sizeof(alias_arn), "%s:%s", machine_arn, name);
-    struct version_context *context = new_context(request, api, routing.count ? machine_arn : alias_arn,
-                                                  answer_alias_created);
+    struct version_context *context =
+        new_context(request, api, routing.count ? machine_arn : alias_arn, answer_alias_created);
     if (context) {
         struct state_machine_alias_fields fields = {
             .name = routing.versions[0].name, .alias = name, .create = true, .description = description
@@ -451,9 +454,9 @@ void version_api_describe_alias(struct http_request *request, struct sfn_api *ap
     struct qualified_arn alias;
     const char *arn = read_alias_arn(request, api, body, &alias);
     struct version_context *context = arn ? new_context(request, api, arn, answer_alias) : NULL;
-    if (context)
-        sent(context, state_machine_store_read_qualified(api->redis, alias.name, alias.qualifier, -1, on_script,
-                                                         context));
+    if (context && (context->alias = true))
+        sent(context,
+             state_machine_store_read_qualified(api->redis, alias.name, alias.qualifier, -1, on_script, context));
 }
 
 void version_api_update_alias(struct http_request *request, struct sfn_api *api, const cJSON *body)
@@ -518,7 +521,7 @@ void version_api_list_aliases(struct http_request *request, struct sfn_api *api,
     if (!context)
         return;
     context->offset = offset;
-    sent(context, state_machine_store_list_aliases(api->redis, machine.name,
-                                                   machine.qualifier[0] ? machine.qualifier : NULL, offset,
-                                                   (size_t)max_results, on_script, context));
+    sent(context,
+         state_machine_store_list_aliases(api->redis, machine.name, machine.qualifier[0] ? machine.qualifier : NULL,
+                                          offset, (size_t)max_results, on_script, context));
 }

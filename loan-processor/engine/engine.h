@@ -149,9 +149,9 @@ struct engine_machine_spec {
     const char *definition; /* ASL text, checked here */
     const char *role_arn;
     enum machine_type type;
-    const char *logging; /* loggingConfiguration as JSON text; NULL: ENGINE_DEFAULT_LOGGING */
-    const char *tracing; /* tracingConfiguration as JSON text; NULL: ENGINE_DEFAULT_TRACING */
-    bool publish;        /* publish version 1 of it */
+    const char *logging;             /* loggingConfiguration as JSON text; NULL: ENGINE_DEFAULT_LOGGING */
+    const char *tracing;             /* tracingConfiguration as JSON text; NULL: ENGINE_DEFAULT_TRACING */
+    bool publish;                    /* publish version 1 of it */
     const char *version_description; /* with publish; NULL: none */
 };
 

@@ -216,8 +216,9 @@ static int load_machine(struct engine *engine, char *machine_name, struct start_
     if (!qualifier)
         return state_machine_store_load(engine->redis, machine_name, false, on_machine_for_start, operation);
     *qualifier++ = '\0';
-    return state_machine_store_load_qualified(engine->redis, machine_name, qualifier, (int)(step_record_random_fraction() * 100),
-                                              on_machine_for_start, operation);
+    return state_machine_store_load_qualified(engine->redis, machine_name, qualifier,
+                                              (int)(step_record_random_fraction() * 100), on_machine_for_start,
+                                              operation);
 }
 
 int engine_start_execution(struct engine *engine, const char *state_machine_arn, const char *name, const char *input,

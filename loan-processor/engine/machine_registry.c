@@ -40,10 +40,10 @@ static void on_machine_created(int status, enum state_machine_create_outcome out
                                const char *version_arn, void *data)
 {
     struct machine_operation *operation = data;
-    int result = status < 0                                     ? -EIO
-                 : outcome == STATE_MACHINE_CONFLICT          ? -EEXIST
+    int result = status < 0                               ? -EIO
+                 : outcome == STATE_MACHINE_CONFLICT      ? -EEXIST
                  : outcome == STATE_MACHINE_VERSIONS_FULL ? -EDQUOT
-                                                              : 0;
+                                                          : 0;
     if (status == 0 && outcome == STATE_MACHINE_CREATED)
         log_event(LOG_INFO, "state-machine-created", "State machine %s created", operation->arn);
     struct engine_machine_result answer = { operation->arn, NULL, creation_ms, version_arn };

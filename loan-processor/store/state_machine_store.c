@@ -232,9 +232,9 @@ void state_machine_store_record_free(struct state_machine_record *record)
 {
     if (!record)
         return;
-    char *strings[] = { record->name, record->arn,     record->definition, record->definition_hash, record->role_arn,
-                        record->type, record->logging, record->tracing,    record->revision_id,
-                        record->version_arn, record->alias_arn, record->description };
+    char *strings[] = { record->name,        record->arn,         record->definition, record->definition_hash,
+                        record->role_arn,    record->type,        record->logging,    record->tracing,
+                        record->revision_id, record->version_arn, record->alias_arn,  record->description };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(strings[i]);
     free(record);

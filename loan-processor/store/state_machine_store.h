@@ -67,7 +67,7 @@ struct state_machine_fields {
     const char *type;
     const char *logging;
     const char *tracing;
-    bool publish;                   /* publish a version of the result */
+    bool publish;                    /* publish a version of the result */
     const char *version_description; /* with publish: the version's description (NULL: none) */
     int64_t now_ms;
 };
@@ -75,8 +75,8 @@ struct state_machine_fields {
 /* What CreateStateMachine found; delivered beside the errno status. */
 enum state_machine_create_outcome {
     STATE_MACHINE_CREATED,
-    STATE_MACHINE_UNCHANGED, /* the same name, definition, type and configuration: AWS's idempotent answer */
-    STATE_MACHINE_CONFLICT,  /* the name is taken by another definition */
+    STATE_MACHINE_UNCHANGED,     /* the same name, definition, type and configuration: AWS's idempotent answer */
+    STATE_MACHINE_CONFLICT,      /* the name is taken by another definition */
     STATE_MACHINE_VERSIONS_FULL, /* created or unchanged, but publishing would pass 1000 versions */
 };
 
@@ -179,8 +179,8 @@ enum state_machine_version_outcome {
 };
 
 /* status 0 with the outcome and its JSON text (NULL when it has none), or -EIO. */
-typedef void (*state_machine_version_callback)(int status, enum state_machine_version_outcome outcome,
-                                               const char *json, void *data);
+typedef void (*state_machine_version_callback)(int status, enum state_machine_version_outcome outcome, const char *json,
+                                               void *data);
 
 /*
  * PublishStateMachineVersion of the machine called name, unless revision_id
@@ -195,9 +195,8 @@ __attribute__((warn_unused_result)) int state_machine_store_publish(struct redis
                                                                     void *data);
 
 /* ListStateMachineVersions, newest first, from offset. JSON: {"items": [{"arn", "creationDate"}], "more"}. */
-__attribute__((warn_unused_result)) int state_machine_store_list_versions(struct redis_client *client,
-                                                                          const char *name, long offset,
-                                                                          size_t max_results,
+__attribute__((warn_unused_result)) int state_machine_store_list_versions(struct redis_client *client, const char *name,
+                                                                          long offset, size_t max_results,
                                                                           state_machine_version_callback callback,
                                                                           void *data);
 
@@ -213,11 +212,9 @@ __attribute__((warn_unused_result)) int state_machine_store_delete_version(struc
  * none) an alias is resolved to the version its routing gives pick (the
  * version's fields, with "aliasArn").
  */
-__attribute__((warn_unused_result)) int state_machine_store_read_qualified(struct redis_client *client,
-                                                                           const char *name, const char *qualifier,
-                                                                           int pick,
-                                                                           state_machine_version_callback callback,
-                                                                           void *data);
+__attribute__((warn_unused_result)) int
+state_machine_store_read_qualified(struct redis_client *client, const char *name, const char *qualifier, int pick,
+                                   state_machine_version_callback callback, void *data);
 
 /*
  * Loads version or alias qualifier of the machine called name as a record
@@ -226,15 +223,13 @@ __attribute__((warn_unused_result)) int state_machine_store_read_qualified(struc
  * qualifier names one, whose routing gives a version to pick (0-99). The
  * record is NULL when the machine, version or alias does not exist.
  */
-__attribute__((warn_unused_result)) int state_machine_store_load_qualified(struct redis_client *client,
-                                                                           const char *name, const char *qualifier,
-                                                                           int pick,
-                                                                           state_machine_load_callback callback,
-                                                                           void *data);
+__attribute__((warn_unused_result)) int
+state_machine_store_load_qualified(struct redis_client *client, const char *name, const char *qualifier, int pick,
+                                   state_machine_load_callback callback, void *data);
 
 /* An alias as CreateStateMachineAlias or UpdateStateMachineAlias writes it. */
 struct state_machine_alias_fields {
-    const char *name;        /* the machine's */
+    const char *name; /* the machine's */
     const char *alias;
     bool create;             /* else update */
     const char *description; /* update: NULL keeps it */
@@ -255,8 +250,8 @@ __attribute__((warn_unused_result)) int state_machine_store_put_alias(struct red
                                                                       void *data);
 
 /* DeleteStateMachineAlias (OK also when there was none). */
-__attribute__((warn_unused_result)) int state_machine_store_delete_alias(struct redis_client *client,
-                                                                         const char *name, const char *alias,
+__attribute__((warn_unused_result)) int state_machine_store_delete_alias(struct redis_client *client, const char *name,
+                                                                         const char *alias,
                                                                          state_machine_version_callback callback,
                                                                          void *data);
 
@@ -265,11 +260,9 @@ __attribute__((warn_unused_result)) int state_machine_store_delete_alias(struct 
  * version when it is not NULL (NOT_FOUND when it does not exist). JSON as
  * state_machine_store_list_versions().
  */
-__attribute__((warn_unused_result)) int state_machine_store_list_aliases(struct redis_client *client,
-                                                                          const char *name, const char *version,
-                                                                          long offset, size_t max_results,
-                                                                          state_machine_version_callback callback,
-                                                                          void *data);
+__attribute__((warn_unused_result)) int
+state_machine_store_list_aliases(struct redis_client *client, const char *name, const char *version, long offset,
+                                 size_t max_results, state_machine_version_callback callback, void *data);
 
 /* Frees a record; safe on NULL. */
 void state_machine_store_record_free(struct state_machine_record *record);

@@ -25,8 +25,8 @@ static struct redis_script list_aliases_script = { .name = "list-aliases", .sour
 
 int state_machine_versions_init(struct redis_client *client)
 {
-    struct redis_script *const scripts[] = { &publish_script,      &list_versions_script, &delete_version_script,
-                                             &read_qualified_script, &put_alias_script,   &delete_alias_script,
+    struct redis_script *const scripts[] = { &publish_script,        &list_versions_script, &delete_version_script,
+                                             &read_qualified_script, &put_alias_script,     &delete_alias_script,
                                              &list_aliases_script };
     return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
@@ -131,8 +131,13 @@ int state_machine_store_put_alias(struct redis_client *client, const struct stat
     char now[24];
     snprintf(now, sizeof(now), "%lld", (long long)fields->now_ms);
     const char *description = fields->description ? fields->description : fields->create ? "" : "-";
-    const char *rest[] = { fields->alias, fields->create ? "create" : "update", description, fields->routing, now,
-                           fields->versions[0], fields->versions[1] };
+    const char *rest[] = { fields->alias,
+                           fields->create ? "create" : "update",
+                           description,
+                           fields->routing,
+                           now,
+                           fields->versions[0],
+                           fields->versions[1] };
     size_t count = 5 + (fields->versions[0] != NULL) + (fields->versions[0] && fields->versions[1]);
     return run(client, &put_alias_script, fields->name, rest, count, callback, data);
 }
@@ -198,8 +203,9 @@ static int version_record(const char *json, struct state_machine_record **out)
     const cJSON *created = cJSON_GetObjectItemCaseSensitive(object, "creationDate");
     if (result == 0 && cJSON_IsString(created))
         record->creation_ms = strtoll(created->valuestring, NULL, 10);
-    if (result == 0 && (!record->name || !record->arn || !record->definition_hash || !record->role_arn
-                        || !record->type || !record->version_arn))
+    if (result == 0
+        && (!record->name || !record->arn || !record->definition_hash || !record->role_arn || !record->type
+            || !record->version_arn))
         result = -EIO;
     cJSON_Delete(object);
     if (result < 0)
