@@ -99,6 +99,8 @@ static struct execution_record running_record(void)
         .task_start_due_ms = 1700000001500,
         .task_parameters = "{\"p\":\"q\"}",
         .execution_timeout_ms = 1700000005000,
+        .version_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:m:1",
+        .alias_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:m:prod",
     };
 }
 
@@ -108,7 +110,7 @@ static void test_a_record_survives_fields_and_hash(void)
     struct execution_fields fields;
     struct execution_hash_entry entries[EXECUTION_RECORD_FIELD_COUNT];
     execution_record_fields(&record, EXECUTION_FIELDS_ALL, &fields);
-    ASSERT_EQ_INT(24, (int)fields.set_count);
+    ASSERT_EQ_INT(26, (int)fields.set_count);
     ASSERT_EQ_INT(4, (int)fields.delete_count); /* output, error, cause, stopDate */
     ASSERT_EQ_INT(0, execution_record_from_hash(entries, hash_of(&fields, entries), &read));
     ASSERT_TRUE(same_record(&record, read));
