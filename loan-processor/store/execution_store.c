@@ -298,6 +298,11 @@ int execution_store_create_forked(struct redis_client *client, const char *execu
     if (result == 0)
         result =
             list.failed ? -ENOMEM : add_index_entry(client, record->state_machine_arn, record->arn, record->start_ms);
+    /* Started by a version's or alias's ARN: ListExecutions by that ARN lists it too. */
+    if (result == 0 && record->version_arn)
+        result = add_index_entry(client, record->version_arn, record->arn, record->start_ms);
+    if (result == 0 && record->alias_arn)
+        result = add_index_entry(client, record->alias_arn, record->arn, record->start_ms);
     if (result == 0)
         result = store_arguments_eval(client, &create_script, 4, &list, on_created, request);
     else

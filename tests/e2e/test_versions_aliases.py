@@ -114,6 +114,12 @@ class VersionsAliases(harness.StackTestCase):
         self.assertNotIn("stateMachineVersionArn", described)
         self.assert_client_error(lambda: sfn.start_execution(stateMachineArn=PREFIX + "old:9"),
                                  "StateMachineDoesNotExist")
+        # ListExecutions by the version's ARN lists what was started by it; by the machine's, all.
+        by_version = sfn.list_executions(stateMachineArn=PREFIX + "old:1")["executions"]
+        self.assertEqual([started["executionArn"]], [e["executionArn"] for e in by_version])
+        self.assertEqual(2, len(sfn.list_executions(stateMachineArn=PREFIX + "old")["executions"]))
+        self.assert_client_error(lambda: sfn.list_executions(stateMachineArn=PREFIX + "old:9"),
+                                 "StateMachineDoesNotExist")
 
     def test_aliases(self):
         loan, _ = self.start_stack()
@@ -151,6 +157,7 @@ class VersionsAliases(harness.StackTestCase):
             outputs.add(self.output(sfn, sfn.start_execution(stateMachineArn=PREFIX + "al:prod")["executionArn"])[
                 "output"])
         self.assertEqual({'"v1"', '"v2"'}, outputs)
+        self.assertEqual(41, len(sfn.list_executions(stateMachineArn=PREFIX + "al:prod", maxResults=100)["executions"]))
         sfn.create_state_machine_alias(name="beta", routingConfiguration=[half[1] | {"weight": 100}])
         listed = sfn.list_state_machine_aliases(stateMachineArn=PREFIX + "al")["stateMachineAliases"]
         self.assertEqual([PREFIX + "al:beta", PREFIX + "al:prod"], [a["stateMachineAliasArn"] for a in listed])
