@@ -222,6 +222,8 @@ static cJSON *describe_record(const struct execution_record *record)
         ok = add_optional_string(response, "mapRunArn", record->map_run_arn);
     ok = ok && add_optional_string(response, "error", record->error)
          && add_optional_string(response, "cause", record->cause)
+         && add_optional_string(response, "stateMachineVersionArn", record->version_arn)
+         && add_optional_string(response, "stateMachineAliasArn", record->alias_arn)
          && cJSON_AddNumberToObject(response, "redriveCount", 0)
          && cJSON_AddStringToObject(response, "redriveStatus", running || succeeded ? "NOT_REDRIVABLE" : "REDRIVABLE");
     if (ok && succeeded)
@@ -470,6 +472,12 @@ static bool start_listing(struct list_operation *operation, int (*list)(struct l
     return false;
 }
 
+/* The ARN a listing names: the machine's, its version's or its alias's (state_machine_store_load_qualified()). */
+static const char *listed_arn(const struct state_machine_record *machine)
+{
+    return machine->alias_arn ? machine->alias_arn : machine->version_arn ? machine->version_arn : machine->arn;
+}
+
 static void on_machine_for_listing(int status, struct state_machine_record *machine, void *data)
 {
     struct list_operation *operation = data;
@@ -477,7 +485,7 @@ static void on_machine_for_listing(int status, struct state_machine_record *mach
     char prefix[SFN_ARN_PART_SIZE + 16];
     if (status < 0) {
         sfn_request_reply_unavailable(request, operation->api, status);
-    } else if (!machine || strcmp(machine->arn, operation->state_machine_arn) != 0) {
+    } else if (!machine || strcmp(listed_arn(machine), operation->state_machine_arn) != 0) {
         sfn_request_reply_no_state_machine(request, operation->state_machine_arn);
     } else if (strcmp(machine->type, "EXPRESS") == 0) {
         sfn_request_reply_error(request, 400, "StateMachineTypeNotSupported",
@@ -595,7 +603,13 @@ void execution_api_list(struct http_request *request, struct sfn_api *api, const
     if (!operation)
         return;
     snprintf(operation->state_machine_arn, sizeof(operation->state_machine_arn), "%s", arn);
-    int result = state_machine_store_load(api->redis, parsed.state_machine, false, on_machine_for_listing, operation);
+    char *qualifier = strchr(parsed.state_machine, ':'); /* a version's or an alias's ARN */
+    if (qualifier)
+        *qualifier++ = '\0';
+    int result = qualifier ? state_machine_store_load_qualified(api->redis, parsed.state_machine, qualifier, 0,
+                                                                on_machine_for_listing, operation)
+                           : state_machine_store_load(api->redis, parsed.state_machine, false, on_machine_for_listing,
+                                                      operation);
     if (result < 0) {
         list_operation_free(operation);
         sfn_request_reply_unavailable(request, api, result);

@@ -18,6 +18,7 @@
 #include "test_state_api.h"
 #include "utf8.h"
 #include "validate_api.h"
+#include "version_api.h"
 
 #define TARGET_PREFIX "AWSStepFunctions."
 
@@ -50,6 +51,14 @@ static const struct {
     { "DescribeStateMachineForExecution", execution_machine_api_describe },
     { "StartSyncExecution", sync_execution_api_start },
     { "TestState", test_state_api_test },
+    { "PublishStateMachineVersion", version_api_publish },
+    { "ListStateMachineVersions", version_api_list_versions },
+    { "DeleteStateMachineVersion", version_api_delete_version },
+    { "CreateStateMachineAlias", version_api_create_alias },
+    { "DescribeStateMachineAlias", version_api_describe_alias },
+    { "UpdateStateMachineAlias", version_api_update_alias },
+    { "DeleteStateMachineAlias", version_api_delete_alias },
+    { "ListStateMachineAliases", version_api_list_aliases },
 };
 
 /* The longest part of a refused value quoted in an error message. */

@@ -49,6 +49,7 @@ static void context_free(struct machine_context *context)
     free((char *)context->change.role_arn);
     free((char *)context->change.logging);
     free((char *)context->change.tracing);
+    free((char *)context->change.version_description);
     free(context);
 }
 
@@ -110,15 +111,17 @@ static bool read_definition(struct http_request *request, const cJSON *body, boo
     return sfn_request_check_length(request, "definition", *definition, 1, DEFINITION_MAX_LENGTH);
 }
 
-/* Refuses publish: true (versions are not implemented); answers and returns false then. */
-static bool refuse_versions(struct http_request *request, const cJSON *body)
+/*
+ * Reads publish and versionDescription (at most 256 characters, and only
+ * with publish); answers and returns false when they are wrong.
+ */
+static bool read_publish(struct http_request *request, const cJSON *body, bool *publish, const char **description)
 {
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "publish"))) {
-        sfn_request_reply_error(request, 400, "ValidationException",
-                                "publish is not supported by this implementation: it has no state machine versions");
+    *publish = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "publish"));
+    if (!sfn_request_optional_string(request, body, "versionDescription", description)
+        || (*description && !sfn_request_check_length(request, "versionDescription", *description, 0, 256)))
         return false;
-    }
-    if (json_string_member(body, "versionDescription")) {
+    if (*description && !*publish) {
         sfn_request_reply_error(request, 400, "ValidationException",
                                 "Version description can only be set when publish is true");
         return false;
@@ -201,19 +204,31 @@ static bool add_configuration(cJSON *object, const char *member, const char *tex
 
 /* ---- CreateStateMachine ---- */
 
-static void on_created(int status, const char *arn, const char *revision_id, int64_t creation_ms, void *data)
+/* Answers ServiceQuotaExceededException for a publish past 1000 versions. */
+static void reply_versions_full(struct http_request *request, const char *arn)
+{
+    sfn_request_reply_error(request, 400, "ServiceQuotaExceededException",
+                            "Maximum number of versions (1000) reached for state machine: '%s'", arn);
+}
+
+static void on_created(int status, const struct engine_machine_result *result, void *data)
 {
     struct machine_context *context = data;
-    (void)revision_id;
+    const char *arn = result->arn;
+    int64_t creation_ms = result->date_ms;
     if (status == -EEXIST) {
         sfn_request_reply_error(context->request, 400, "StateMachineAlreadyExists",
                                 "State Machine Already Exists: '%s'", arn);
+    } else if (status == -EDQUOT) {
+        reply_versions_full(context->request, arn);
     } else if (status < 0) {
         sfn_request_reply_unavailable(context->request, context->api, status);
     } else {
         cJSON *response = cJSON_CreateObject();
         if (!response || !cJSON_AddStringToObject(response, "stateMachineArn", arn)
-            || !json_add_epoch_seconds(response, "creationDate", creation_ms)) {
+            || !json_add_epoch_seconds(response, "creationDate", creation_ms)
+            || (result->version_arn
+                && !cJSON_AddStringToObject(response, "stateMachineVersionArn", result->version_arn))) {
             cJSON_Delete(response);
             response = NULL; /* answered 500: out of memory */
         }
@@ -226,13 +241,14 @@ void state_machine_api_create(struct http_request *request, struct sfn_api *api,
 {
     static const char *const types[] = { "STANDARD", "EXPRESS" };
     const char *name = sfn_request_required_string(request, body, "name");
-    const char *definition, *role_arn, *type_name;
+    const char *definition, *role_arn, *type_name, *version_description;
     char error[1024];
-    bool failed;
+    bool failed, publish;
     /* The model's constraints first (ValidationException), as AWS checks them, then the names and ARNs. */
     if (!name || !read_definition(request, body, true, &definition) || !read_role_arn(request, body, true, &role_arn)
         || !sfn_request_check_length(request, "name", name, 1, 80)
-        || !sfn_request_enum(request, body, "type", types, 2, &type_name) || !refuse_versions(request, body))
+        || !sfn_request_enum(request, body, "type", types, 2, &type_name)
+        || !read_publish(request, body, &publish, &version_description))
         return;
     if (!sfn_request_valid_name(name)) {
         sfn_request_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
@@ -251,6 +267,8 @@ void state_machine_api_create(struct http_request *request, struct sfn_api *api,
             .type = type_name && strcmp(type_name, "EXPRESS") == 0 ? MACHINE_EXPRESS : MACHINE_STANDARD,
             .logging = logging,
             .tracing = tracing,
+            .publish = publish,
+            .version_description = version_description,
         };
         int result = engine_create_state_machine(api->engine, &spec, error, sizeof(error), on_created, context);
         if (result == -EINVAL)
@@ -269,7 +287,8 @@ void state_machine_api_create(struct http_request *request, struct sfn_api *api,
 static cJSON *describe_machine(const struct state_machine_record *machine, bool metadata_only)
 {
     cJSON *response = cJSON_CreateObject();
-    bool ok = response && cJSON_AddStringToObject(response, "stateMachineArn", machine->arn)
+    const char *arn = machine->version_arn ? machine->version_arn : machine->arn;
+    bool ok = response && cJSON_AddStringToObject(response, "stateMachineArn", arn)
               && cJSON_AddStringToObject(response, "name", machine->name)
               && cJSON_AddStringToObject(response, "status", "ACTIVE")
               && cJSON_AddStringToObject(response, "definition", metadata_only ? "{}" : machine->definition)
@@ -278,7 +297,9 @@ static cJSON *describe_machine(const struct state_machine_record *machine, bool 
               && json_add_epoch_seconds(response, "creationDate", machine->creation_ms)
               && add_configuration(response, "loggingConfiguration", machine->logging, ENGINE_DEFAULT_LOGGING)
               && add_configuration(response, "tracingConfiguration", machine->tracing, ENGINE_DEFAULT_TRACING)
-              && (!machine->revision_id || cJSON_AddStringToObject(response, "revisionId", machine->revision_id));
+              && (!machine->revision_id || cJSON_AddStringToObject(response, "revisionId", machine->revision_id))
+              && (!machine->description || !machine->description[0]
+                  || cJSON_AddStringToObject(response, "description", machine->description));
     if (!ok) {
         cJSON_Delete(response);
         return NULL;
@@ -316,7 +337,14 @@ void state_machine_api_describe(struct http_request *request, struct sfn_api *ap
     if (!context)
         return;
     context->metadata_only = included_data && strcmp(included_data, "METADATA_ONLY") == 0;
-    int result = state_machine_store_load(api->redis, parsed.state_machine, true, on_described, context);
+    char *qualifier = strchr(parsed.state_machine, ':');
+    if (qualifier)
+        *qualifier++ = '\0';
+    int result =
+        !qualifier ? state_machine_store_load(api->redis, parsed.state_machine, true, on_described, context)
+        : qualifier[strspn(qualifier, "0123456789")] == '\0'
+            ? state_machine_store_load_qualified(api->redis, parsed.state_machine, qualifier, -1, on_described, context)
+            : (on_described(0, NULL, context), 0); /* an alias's ARN names no state machine */
     if (result < 0) {
         context_free(context);
         sfn_request_reply_unavailable(request, api, result);
@@ -325,18 +353,20 @@ void state_machine_api_describe(struct http_request *request, struct sfn_api *ap
 
 /* ---- UpdateStateMachine ---- */
 
-static void on_updated(int status, const char *arn, const char *revision_id, int64_t update_ms, void *data)
+static void on_updated(int status, const struct engine_machine_result *result, void *data)
 {
     struct machine_context *context = data;
-    (void)arn;
     if (status == -ENOENT) {
         sfn_request_reply_no_state_machine(context->request, context->arn);
+    } else if (status == -EDQUOT) {
+        reply_versions_full(context->request, context->arn);
     } else if (status < 0) {
         sfn_request_reply_unavailable(context->request, context->api, status);
     } else {
         cJSON *response = cJSON_CreateObject();
-        if (response && json_add_epoch_seconds(response, "updateDate", update_ms))
-            cJSON_AddStringToObject(response, "revisionId", revision_id);
+        if (response && json_add_epoch_seconds(response, "updateDate", result->date_ms)
+            && cJSON_AddStringToObject(response, "revisionId", result->revision_id) && result->version_arn)
+            cJSON_AddStringToObject(response, "stateMachineVersionArn", result->version_arn);
         http_request_reply_json(context->request, 200, response);
     }
     context_free(context);
@@ -368,22 +398,25 @@ static void on_machine_for_update(int status, struct state_machine_record *machi
 }
 
 /* Copies what the update changes into the context; false when out of memory. */
-static bool keep_change(struct machine_context *context, const char *definition, const char *role_arn)
+static bool keep_change(struct machine_context *context, const char *definition, const char *role_arn,
+                        const char *version_description)
 {
     struct engine_machine_change *change = &context->change;
     change->definition = definition ? strdup(definition) : NULL;
     change->role_arn = role_arn ? strdup(role_arn) : NULL;
-    return (!definition || change->definition) && (!role_arn || change->role_arn);
+    change->version_description = version_description ? strdup(version_description) : NULL;
+    return (!definition || change->definition) && (!role_arn || change->role_arn)
+           && (!version_description || change->version_description);
 }
 
 void state_machine_api_update(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
     struct sfn_arn parsed;
-    const char *definition, *role_arn;
-    bool ours, failed;
+    const char *definition, *role_arn, *version_description;
+    bool ours, failed, publish;
     const char *arn = read_machine_arn(request, api, body, &parsed, &ours);
     if (!arn || !read_definition(request, body, false, &definition) || !read_role_arn(request, body, false, &role_arn)
-        || !refuse_versions(request, body) || !check_role_arn(request, role_arn))
+        || !read_publish(request, body, &publish, &version_description) || !check_role_arn(request, role_arn))
         return;
     char *logging = read_logging(request, body, &failed);
     char *tracing = failed ? NULL : read_tracing(request, body, &failed);
@@ -404,7 +437,8 @@ void state_machine_api_update(struct http_request *request, struct sfn_api *api,
     }
     context->change.logging = logging;
     context->change.tracing = tracing;
-    int result = keep_change(context, definition, role_arn)
+    context->change.publish = publish;
+    int result = keep_change(context, definition, role_arn, version_description)
                      ? state_machine_store_load(api->redis, parsed.state_machine, false, on_machine_for_update, context)
                      : -ENOMEM;
     if (result < 0) {

@@ -153,8 +153,10 @@ struct engine_machine_spec {
     const char *definition; /* ASL text, checked here */
     const char *role_arn;
     enum machine_type type;
-    const char *logging; /* loggingConfiguration as JSON text; NULL: ENGINE_DEFAULT_LOGGING */
-    const char *tracing; /* tracingConfiguration as JSON text; NULL: ENGINE_DEFAULT_TRACING */
+    const char *logging;             /* loggingConfiguration as JSON text; NULL: ENGINE_DEFAULT_LOGGING */
+    const char *tracing;             /* tracingConfiguration as JSON text; NULL: ENGINE_DEFAULT_TRACING */
+    bool publish;                    /* publish version 1 of it */
+    const char *version_description; /* with publish; NULL: none */
 };
 
 /* What UpdateStateMachine changes; NULL members are kept. */
@@ -163,17 +165,27 @@ struct engine_machine_change {
     const char *role_arn;
     const char *logging;
     const char *tracing;
+    bool publish;                    /* publish a version of the result */
+    const char *version_description; /* with publish; NULL: none */
+};
+
+/* What a create or update answers beside its status; strings borrowed for the callback. */
+struct engine_machine_result {
+    const char *arn;
+    const char *revision_id; /* update only */
+    int64_t date_ms;         /* creation or update time */
+    const char *version_arn; /* with publish: the published (or latest, same) version; else NULL */
 };
 
 /*
  * Create: status 0 with the machine's ARN and creation time (also when the
  * same machine existed: AWS's idempotent answer), -EEXIST (the name is
- * taken by another definition or configuration), -EIO.
+ * taken by another definition or configuration), -EDQUOT (publish would
+ * pass 1000 versions), -EIO.
  * Update: status 0 with the ARN, the new revisionId and the update time,
- * -ENOENT (no such machine), -EIO.
+ * -ENOENT (no such machine), -EDQUOT (nothing changed), -EIO.
  */
-typedef void (*engine_machine_callback)(int status, const char *arn, const char *revision_id, int64_t date_ms,
-                                        void *data);
+typedef void (*engine_machine_callback)(int status, const struct engine_machine_result *result, void *data);
 
 /*
  * CreateStateMachine: checks spec->definition for spec->type, then stores
@@ -232,7 +244,10 @@ __attribute__((warn_unused_result)) int engine_execution_arn(const char *state_m
 
 /*
  * Starts an execution named name (a UUID when NULL) with input (JSON text,
- * already validated), on the state machine's current definition. Returns 0
+ * already validated), on the state machine's current definition, or on a
+ * version's when state_machine_arn is a version's ARN (<machine>:<n>), or on
+ * one of an alias's versions, picked by weight (<machine>:<alias>); the
+ * execution records the version's and alias's ARNs. Returns 0
  * and later calls callback once; or -ENOENT (an ARN of another region or
  * account), -ENOTCONN/-EAGAIN (Redis unavailable), -ENOMEM, and never
  * calls it.

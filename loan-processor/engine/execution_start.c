@@ -99,6 +99,8 @@ static int interpret_start(struct start_operation *operation)
         .state_machine_arn = machine->arn,
         .state_machine_name = machine->name,
         .role_arn = machine->role_arn,
+        .version_arn = machine->version_arn,
+        .alias_arn = machine->alias_arn,
         .region = operation->engine->config.region,
         .start_ms = operation->start_ms,
         .input = operation->input,
@@ -150,6 +152,8 @@ static int store_execution(struct start_operation *operation)
     record->input = operation->input;
     record->role_arn = machine->role_arn;
     record->definition_hash = machine->definition_hash;
+    record->version_arn = machine->version_arn;
+    record->alias_arn = machine->alias_arn;
     record->start_ms = operation->start_ms;
     record->mock_test_case = operation->test_case;
     record->execution_timeout_ms =
@@ -252,6 +256,22 @@ static void on_machine_for_start(int status, struct state_machine_record *machin
         finish_start(operation, -EIO, 0);
 }
 
+/*
+ * Loads the machine called machine_name, or when it is qualified
+ * (<machine>:<version> or <machine>:<alias>) the version it names, picking
+ * an alias's version by weight. Same returns as state_machine_store_load().
+ */
+static int load_machine(struct engine *engine, char *machine_name, struct start_operation *operation)
+{
+    char *qualifier = strchr(machine_name, ':');
+    if (!qualifier)
+        return state_machine_store_load(engine->redis, machine_name, false, on_machine_for_start, operation);
+    *qualifier++ = '\0';
+    return state_machine_store_load_qualified(engine->redis, machine_name, qualifier,
+                                              (int)(step_record_random_fraction() * 100), on_machine_for_start,
+                                              operation);
+}
+
 int engine_start(struct engine *engine, const struct engine_start_request *request, engine_start_callback callback,
                  void *data)
 {
@@ -281,7 +301,7 @@ int engine_start(struct engine *engine, const struct engine_start_request *reque
     operation->test_case = request->test_case ? strdup(request->test_case) : NULL;
     int result = operation->name && operation->input && (operation->trace_header || !request->trace_header)
                          && (operation->test_case || !request->test_case)
-                     ? state_machine_store_load(engine->redis, machine_name, false, on_machine_for_start, operation)
+                     ? load_machine(engine, machine_name, operation)
                      : -ENOMEM;
     if (result < 0)
         start_operation_free(operation);

@@ -36,23 +36,30 @@ struct machine_operation {
     char arn[SFN_ARN_PART_SIZE];
 };
 
-static void on_machine_created(int status, enum state_machine_create_outcome outcome, int64_t creation_ms, void *data)
+static void on_machine_created(int status, enum state_machine_create_outcome outcome, int64_t creation_ms,
+                               const char *version_arn, void *data)
 {
     struct machine_operation *operation = data;
-    int result = status < 0 ? -EIO : outcome == STATE_MACHINE_CONFLICT ? -EEXIST : 0;
+    int result = status < 0                               ? -EIO
+                 : outcome == STATE_MACHINE_CONFLICT      ? -EEXIST
+                 : outcome == STATE_MACHINE_VERSIONS_FULL ? -EDQUOT
+                                                          : 0;
     if (status == 0 && outcome == STATE_MACHINE_CREATED)
         log_event(LOG_INFO, "state-machine-created", "State machine %s created", operation->arn);
-    operation->callback(result, operation->arn, NULL, creation_ms, operation->data);
+    struct engine_machine_result answer = { operation->arn, NULL, creation_ms, version_arn };
+    operation->callback(result, &answer, operation->data);
     free(operation);
 }
 
-static void on_machine_updated(int status, const char *revision_id, int64_t update_ms, void *data)
+static void on_machine_updated(int status, const char *revision_id, int64_t update_ms, const char *version_arn,
+                               void *data)
 {
     struct machine_operation *operation = data;
     if (status == 0)
         log_event(LOG_INFO, "state-machine-updated", "State machine %s updated to revision %s", operation->arn,
                   revision_id);
-    operation->callback(status, operation->arn, revision_id, update_ms, operation->data);
+    struct engine_machine_result answer = { operation->arn, revision_id, update_ms, version_arn };
+    operation->callback(status, &answer, operation->data);
     free(operation);
 }
 
@@ -89,6 +96,8 @@ int engine_create_state_machine(struct engine *engine, const struct engine_machi
         .type = definition_type_name(spec->type),
         .logging = spec->logging ? spec->logging : ENGINE_DEFAULT_LOGGING,
         .tracing = spec->tracing ? spec->tracing : ENGINE_DEFAULT_TRACING,
+        .publish = spec->publish,
+        .version_description = spec->version_description,
         .now_ms = wall_clock_now_ms(),
     };
     result = state_machine_store_create(engine->redis, &fields, on_machine_created, operation);
@@ -118,6 +127,8 @@ int engine_update_state_machine(struct engine *engine, const char *name, enum ma
         .role_arn = change->role_arn,
         .logging = change->logging,
         .tracing = change->tracing,
+        .publish = change->publish,
+        .version_description = change->version_description,
         .now_ms = wall_clock_now_ms(),
     };
     int result = state_machine_store_update(engine->redis, &fields, on_machine_updated, operation);
@@ -162,12 +173,10 @@ static void finish_registration(struct shipped_machine *shipped, int status, con
     }
 }
 
-static void on_shipped_stored(int status, const char *arn, const char *revision_id, int64_t date_ms, void *data)
+static void on_shipped_stored(int status, const struct engine_machine_result *result, void *data)
 {
-    (void)revision_id;
-    (void)date_ms;
     /* -EEXIST (created elsewhere meanwhile) or -ENOENT (deleted meanwhile): the next attempt looks again. */
-    finish_registration(data, status, arn);
+    finish_registration(data, status, result->arn);
 }
 
 /* Creates the shipped machine, or updates its definition when record (the stored one) differs. */

@@ -649,7 +649,9 @@ int interpreter_start(const struct state_machine *machine, const struct executio
     if (interpreter_step_init(step, 0, environment->now_ms) < 0)
         return -ENOMEM;
     cJSON *details = history_details("roleArn", facts->role_arn, NULL);
-    if (!details || history_add_payload(details, "input", facts->input) < 0) {
+    if (!details || history_add_payload(details, "input", facts->input) < 0
+        || (facts->alias_arn && !cJSON_AddStringToObject(details, "stateMachineAliasArn", facts->alias_arn))
+        || (facts->version_arn && !cJSON_AddStringToObject(details, "stateMachineVersionArn", facts->version_arn))) {
         cJSON_Delete(details);
         return -ENOMEM;
     }

@@ -111,6 +111,8 @@ struct execution_facts {
     const char *state_machine_arn;
     const char *state_machine_name;
     const char *role_arn;
+    const char *version_arn; /* started by a version's or alias's ARN: the version's, else NULL */
+    const char *alias_arn;   /* started by an alias's ARN: the alias's, else NULL */
     const char *region;
     int64_t start_ms;
     const char *input; /* JSON text */

@@ -43,6 +43,8 @@ static const struct {
     { "taskStartDue", FIELD_INT64, offsetof(struct execution_record, task_start_due_ms) },
     { "taskParameters", FIELD_STRING, offsetof(struct execution_record, task_parameters) },
     { "executionTimeoutDue", FIELD_INT64, offsetof(struct execution_record, execution_timeout_ms) },
+    { "stateMachineVersionArn", FIELD_STRING, offsetof(struct execution_record, version_arn) },
+    { "stateMachineAliasArn", FIELD_STRING, offsetof(struct execution_record, alias_arn) },
     { "mockTestCase", FIELD_STRING, offsetof(struct execution_record, mock_test_case) },
     /* the branch fields, in the order of enum execution_branch_field */
     { "mapIndex", FIELD_STRING, offsetof(struct execution_record, map_index) },

@@ -40,6 +40,8 @@ struct execution_record {
     int64_t task_start_due_ms;    /* the open task's start is unconfirmed until then (0: confirmed) */
     char *task_parameters;        /* while unconfirmed: the task's resolved Parameters (JSON), to start it again */
     int64_t execution_timeout_ms; /* the root's: when the machine's top-level TimeoutSeconds ends it (0: never) */
+    char *version_arn;            /* started by a version's or an alias's ARN: the version it runs, else NULL */
+    char *alias_arn;              /* started by an alias's ARN: the alias, else NULL */
     char *mock_test_case;         /* started as <stateMachineArn>#<case>: the mock test case (docs/mocking.md) */
     /* A child branch's own (see docs/execution-model.md; branch fields, outside the mask above): */
     char *map_index; /* an iteration's index, decimal text (index 0 is a value), or NULL */
@@ -91,10 +93,12 @@ enum execution_record_field {
     EXECUTION_FIELD_TASK_START_DUE = 1u << 25,
     EXECUTION_FIELD_TASK_PARAMETERS = 1u << 26,
     EXECUTION_FIELD_EXECUTION_TIMEOUT = 1u << 27,
-    EXECUTION_FIELD_MOCK_TEST_CASE = 1u << 28,
+    EXECUTION_FIELD_VERSION_ARN = 1u << 28,
+    EXECUTION_FIELD_ALIAS_ARN = 1u << 29,
+    EXECUTION_FIELD_MOCK_TEST_CASE = 1u << 30,
 };
 
-#define EXECUTION_RECORD_FIELD_COUNT 29
+#define EXECUTION_RECORD_FIELD_COUNT 31
 
 /*
  * The fields of branches and forks, as bits of a second mask: they are

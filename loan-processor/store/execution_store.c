@@ -295,10 +295,16 @@ int execution_store_create_forked(struct redis_client *client, const char *execu
         store_arguments_add(&list, fields->set[i].value);
     }
     add_children_and_results(&list, forks->children, forks->child_count, forks->results, forks->result_count);
+    bool listed = !strstr(record->arn, EXECUTION_STORE_EXPRESS_MARKER); /* an EXPRESS one is not listed */
     if (result == 0 && list.failed)
         result = -ENOMEM;
-    else if (result == 0 && !strstr(record->arn, EXECUTION_STORE_EXPRESS_MARKER)) /* an EXPRESS one is not listed */
+    else if (result == 0 && listed)
         result = add_index_entry(client, record->state_machine_arn, record->arn, record->start_ms);
+    /* Started by a version's or alias's ARN: ListExecutions by that ARN lists it too. */
+    if (result == 0 && listed && record->version_arn)
+        result = add_index_entry(client, record->version_arn, record->arn, record->start_ms);
+    if (result == 0 && listed && record->alias_arn)
+        result = add_index_entry(client, record->alias_arn, record->arn, record->start_ms);
     if (result == 0)
         result = store_arguments_eval(client, &create_script, 4, &list, on_created, request);
     else

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "state_machine_store_internal.h"
 #include "store_arguments.h"
 #include "store_scripts.h"
 
@@ -26,7 +27,8 @@ static struct redis_script list_script = { .name = "list-state-machines", .sourc
 int state_machine_store_init(struct redis_client *client)
 {
     struct redis_script *const scripts[] = { &create_script, &update_script, &delete_script, &list_script };
-    return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
+    int result = redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
+    return result < 0 ? result : state_machine_versions_init(client);
 }
 
 /* Room for a machine's key and a definition's key; a longer one is -ENAMETOOLONG. */
@@ -112,15 +114,15 @@ static void on_created(redisReply *reply, void *data)
 {
     struct store_request *request = data;
     state_machine_create_callback callback = (state_machine_create_callback)request->callback;
-    long long status = status_array(reply, 2) ? reply->element[0]->integer : -1;
-    if (status >= 0 && status <= 2)
-        callback(0,
-                 status == 2   ? STATE_MACHINE_CREATED
-                 : status == 1 ? STATE_MACHINE_UNCHANGED
-                               : STATE_MACHINE_CONFLICT,
-                 element_ms(reply, 1), request->data);
+    static const enum state_machine_create_outcome outcomes[] = { STATE_MACHINE_CONFLICT, STATE_MACHINE_UNCHANGED,
+                                                                  STATE_MACHINE_CREATED, STATE_MACHINE_VERSIONS_FULL };
+    long long status = status_array(reply, 3) ? reply->element[0]->integer : -1;
+    const char *version_arn = status >= 0 ? element_string(reply, 2) : NULL;
+    if (status >= 0 && status <= 3)
+        callback(0, outcomes[status], element_ms(reply, 1), version_arn && version_arn[0] ? version_arn : NULL,
+                 request->data);
     else
-        callback(-EIO, STATE_MACHINE_CONFLICT, 0, request->data);
+        callback(-EIO, STATE_MACHINE_CONFLICT, 0, NULL, request->data);
     free(request);
 }
 
@@ -145,6 +147,8 @@ int state_machine_store_create(struct redis_client *client, const struct state_m
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
         store_arguments_add(&list, values[i]);
     store_arguments_add_number(&list, fields->now_ms);
+    store_arguments_add(&list, fields->publish ? "1" : "");
+    store_arguments_add(&list, fields->version_description);
     return run(client, &create_script, 3, &list, on_created, new_request((void (*)(void))callback, data));
 }
 
@@ -160,13 +164,17 @@ struct update_request {
 static void on_updated(redisReply *reply, void *data)
 {
     struct update_request *request = data;
-    const char *revision_id = NULL;
+    const char *revision_id = NULL, *version_arn = NULL;
     int status = -EIO;
     if (status_array(reply, 1) && reply->element[0]->integer == 0)
         status = -ENOENT;
-    else if (status_array(reply, 2) && (revision_id = element_string(reply, 1)))
+    else if (status_array(reply, 1) && reply->element[0]->integer == 2)
+        status = -EDQUOT;
+    else if (status_array(reply, 3) && (revision_id = element_string(reply, 1)))
         status = 0;
-    request->callback(status, revision_id, status == 0 ? request->now_ms : 0, request->data);
+    if (status == 0 && (version_arn = element_string(reply, 2)) && !version_arn[0])
+        version_arn = NULL;
+    request->callback(status, revision_id, status == 0 ? request->now_ms : 0, version_arn, request->data);
     free(request);
 }
 
@@ -189,6 +197,9 @@ int state_machine_store_update(struct redis_client *client, const struct state_m
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
         store_arguments_add(&list, values[i]);
     store_arguments_add_number(&list, fields->now_ms);
+    store_arguments_add(&list, fields->publish ? "1" : "");
+    store_arguments_add(&list, fields->version_description);
+    store_arguments_add(&list, fields->name);
     return run(client, &update_script, fields->definition ? 2 : 1, &list, on_updated, request);
 }
 
@@ -221,8 +232,9 @@ void state_machine_store_record_free(struct state_machine_record *record)
 {
     if (!record)
         return;
-    char *strings[] = { record->name, record->arn,     record->definition, record->definition_hash, record->role_arn,
-                        record->type, record->logging, record->tracing,    record->revision_id };
+    char *strings[] = { record->name,        record->arn,         record->definition, record->definition_hash,
+                        record->role_arn,    record->type,        record->logging,    record->tracing,
+                        record->revision_id, record->version_arn, record->alias_arn,  record->description };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(strings[i]);
     free(record);

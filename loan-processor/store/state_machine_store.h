@@ -13,6 +13,18 @@
  *                                content hash (definition.h); kept after
  *                                an update or a delete, because executions
  *                                started on it still run it
+ *   {sfn}:versions:<name>        sorted set: the machine's version numbers,
+ *                                scored by number (the machine's hash counts
+ *                                them in lastVersion: numbers are not reused)
+ *   {sfn}:version:<name>:<n>     hash: arn, machineArn, name, version,
+ *                                definition, definitionHash, roleArn, type,
+ *                                logging, tracing, revisionId, description,
+ *                                creationDate (ms): an immutable snapshot
+ *   {sfn}:aliases:<name>         sorted set: the machine's alias names,
+ *                                scored by creation time (ms)
+ *   {sfn}:alias:<name>:<alias>   hash: arn, name, description, routing (the
+ *                                routingConfiguration as JSON text),
+ *                                creationDate, [updateDate] (ms)
  *
  * Every change is one Lua script, so a state machine, its index entry and
  * its definition always agree.
@@ -39,6 +51,10 @@ struct state_machine_record {
     char *revision_id; /* set by updates only, as AWS does */
     int64_t creation_ms;
     int64_t update_ms; /* 0 until updated */
+    /* A version's (state_machine_store_load_qualified()); NULL for the machine itself: */
+    char *version_arn;
+    char *alias_arn;   /* the alias it was reached through, or NULL */
+    char *description; /* the version's description, or NULL */
 };
 
 /* What CreateStateMachine writes, or what UpdateStateMachine changes (NULL: keep). */
@@ -51,14 +67,17 @@ struct state_machine_fields {
     const char *type;
     const char *logging;
     const char *tracing;
+    bool publish;                    /* publish a version of the result */
+    const char *version_description; /* with publish: the version's description (NULL: none) */
     int64_t now_ms;
 };
 
 /* What CreateStateMachine found; delivered beside the errno status. */
 enum state_machine_create_outcome {
     STATE_MACHINE_CREATED,
-    STATE_MACHINE_UNCHANGED, /* the same name, definition, type and configuration: AWS's idempotent answer */
-    STATE_MACHINE_CONFLICT,  /* the name is taken by another definition */
+    STATE_MACHINE_UNCHANGED,     /* the same name, definition, type and configuration: AWS's idempotent answer */
+    STATE_MACHINE_CONFLICT,      /* the name is taken by another definition */
+    STATE_MACHINE_VERSIONS_FULL, /* created or unchanged, but publishing would pass 1000 versions */
 };
 
 /* One state machine of a listing; strings borrowed for the callback. */
@@ -72,11 +91,19 @@ struct state_machine_summary {
 /* Most state machines one listing returns (the model's PageSize maximum). */
 #define STATE_MACHINE_STORE_MAX_LISTED 1000
 
-/* status 0 with the outcome and the machine's creation time, or -EIO (outcome and time meaningless). */
+/*
+ * status 0 with the outcome, the machine's creation time and, with publish,
+ * the version's ARN (borrowed; NULL without); or -EIO (the rest meaningless).
+ */
 typedef void (*state_machine_create_callback)(int status, enum state_machine_create_outcome outcome,
-                                              int64_t creation_ms, void *data);
-/* status: 0 with the new revisionId (borrowed) and update time, -ENOENT (no such machine), or -EIO. */
-typedef void (*state_machine_update_callback)(int status, const char *revision_id, int64_t update_ms, void *data);
+                                              int64_t creation_ms, const char *version_arn, void *data);
+/*
+ * status: 0 with the new revisionId (borrowed), update time and, with
+ * publish, the version's ARN (borrowed; NULL without); -ENOENT (no such
+ * machine), -EDQUOT (publish would pass 1000 versions: nothing changed), or -EIO.
+ */
+typedef void (*state_machine_update_callback)(int status, const char *revision_id, int64_t update_ms,
+                                              const char *version_arn, void *data);
 /* status: 0 and the record (NULL when there is no such machine; the callback frees it), or -EIO. */
 typedef void (*state_machine_load_callback)(int status, struct state_machine_record *record, void *data);
 /* status: 0 and the text (NULL when not stored; borrowed), or -EIO. */
@@ -112,7 +139,7 @@ __attribute__((warn_unused_result)) int state_machine_store_update(struct redis_
                                                                    const struct state_machine_fields *fields,
                                                                    state_machine_update_callback callback, void *data);
 
-/* DeleteStateMachine: removes the machine and its index entry; its definitions stay. */
+/* DeleteStateMachine: removes the machine, its index entry, its versions and aliases; its definitions stay. */
 __attribute__((warn_unused_result)) int state_machine_store_delete(struct redis_client *client, const char *name,
                                                                    state_machine_delete_callback callback, void *data);
 
@@ -135,6 +162,107 @@ __attribute__((warn_unused_result)) int state_machine_store_load_definition(stru
 __attribute__((warn_unused_result)) int state_machine_store_list(struct redis_client *client, const char *after,
                                                                  size_t max_results,
                                                                  state_machine_list_callback callback, void *data);
+
+/*
+ * ---- versions and aliases (state_machine_versions.c) ----
+ *
+ * Each answers with an outcome and, when it has one, a JSON text (borrowed
+ * for the callback) whose shape the function's comment gives; dates in it
+ * are strings of milliseconds.
+ */
+enum state_machine_version_outcome {
+    STATE_MACHINE_VERSION_OK,
+    STATE_MACHINE_VERSION_NO_MACHINE, /* no such state machine */
+    STATE_MACHINE_VERSION_NOT_FOUND,  /* no such version or alias */
+    STATE_MACHINE_VERSION_CONFLICT,
+    STATE_MACHINE_VERSION_QUOTA, /* 1000 versions or 100 aliases */
+};
+
+/* status 0 with the outcome and its JSON text (NULL when it has none), or -EIO. */
+typedef void (*state_machine_version_callback)(int status, enum state_machine_version_outcome outcome, const char *json,
+                                               void *data);
+
+/*
+ * PublishStateMachineVersion of the machine called name, unless revision_id
+ * (NULL: any) is not its current revision (CONFLICT). The latest version
+ * is answered when it has the current revision already. JSON:
+ * {"arn", "creationDate"}.
+ */
+__attribute__((warn_unused_result)) int state_machine_store_publish(struct redis_client *client, const char *name,
+                                                                    const char *revision_id, const char *description,
+                                                                    int64_t now_ms,
+                                                                    state_machine_version_callback callback,
+                                                                    void *data);
+
+/* ListStateMachineVersions, newest first, from offset. JSON: {"items": [{"arn", "creationDate"}], "more"}. */
+__attribute__((warn_unused_result)) int state_machine_store_list_versions(struct redis_client *client, const char *name,
+                                                                          long offset, size_t max_results,
+                                                                          state_machine_version_callback callback,
+                                                                          void *data);
+
+/* DeleteStateMachineVersion (OK also when there was none); CONFLICT with the JSON list of the aliases using it. */
+__attribute__((warn_unused_result)) int state_machine_store_delete_version(struct redis_client *client,
+                                                                           const char *name, const char *version,
+                                                                           state_machine_version_callback callback,
+                                                                           void *data);
+
+/*
+ * Reads version or alias qualifier (all digits: a version) of the machine
+ * called name; JSON: the stored hash's fields. With pick (0-99; -1 for
+ * none) an alias is resolved to the version its routing gives pick (the
+ * version's fields, with "aliasArn").
+ */
+__attribute__((warn_unused_result)) int
+state_machine_store_read_qualified(struct redis_client *client, const char *name, const char *qualifier, int pick,
+                                   state_machine_version_callback callback, void *data);
+
+/*
+ * Loads version or alias qualifier of the machine called name as a record
+ * of the version (with its definition): its arn and name are the
+ * machine's, version_arn the version's, alias_arn the alias's when
+ * qualifier names one, whose routing gives a version to pick (0-99). The
+ * record is NULL when the machine, version or alias does not exist.
+ */
+__attribute__((warn_unused_result)) int
+state_machine_store_load_qualified(struct redis_client *client, const char *name, const char *qualifier, int pick,
+                                   state_machine_load_callback callback, void *data);
+
+/* An alias as CreateStateMachineAlias or UpdateStateMachineAlias writes it. */
+struct state_machine_alias_fields {
+    const char *name; /* the machine's */
+    const char *alias;
+    bool create;             /* else update */
+    const char *description; /* update: NULL keeps it */
+    const char *routing;     /* routingConfiguration as JSON text; update: NULL keeps it */
+    const char *versions[2]; /* the routing's version numbers (NULL when fewer) */
+    int64_t now_ms;
+};
+
+/*
+ * Creates or updates an alias. JSON: {"arn", "creationDate"} (create; the
+ * existing alias when it is the same) or {"arn", "updateDate"} (update).
+ * NOT_FOUND names the missing version's number in JSON text ("" for the
+ * alias); CONFLICT: the alias exists otherwise; QUOTA: 100 aliases.
+ */
+__attribute__((warn_unused_result)) int state_machine_store_put_alias(struct redis_client *client,
+                                                                      const struct state_machine_alias_fields *fields,
+                                                                      state_machine_version_callback callback,
+                                                                      void *data);
+
+/* DeleteStateMachineAlias (OK also when there was none). */
+__attribute__((warn_unused_result)) int state_machine_store_delete_alias(struct redis_client *client, const char *name,
+                                                                         const char *alias,
+                                                                         state_machine_version_callback callback,
+                                                                         void *data);
+
+/*
+ * ListStateMachineAliases, newest first, from offset; only those routing to
+ * version when it is not NULL (NOT_FOUND when it does not exist). JSON as
+ * state_machine_store_list_versions().
+ */
+__attribute__((warn_unused_result)) int
+state_machine_store_list_aliases(struct redis_client *client, const char *name, const char *version, long offset,
+                                 size_t max_results, state_machine_version_callback callback, void *data);
 
 /* Frees a record; safe on NULL. */
 void state_machine_store_record_free(struct state_machine_record *record);

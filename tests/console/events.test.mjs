@@ -85,3 +85,12 @@ test("topicMessageSummary shows a JSON message's description, else the text", ()
   assert.equal(topicMessageSummary("plain words"), "plain words");
   assert.equal(topicMessageSummary('{"other":1}'), '{"other":1}');
 });
+
+test("executionOutcome names the version and alias an execution was started by", () => {
+  const version = "arn:aws:states:us-east-1:123456789012:stateMachine:M:2";
+  const alias = "arn:aws:states:us-east-1:123456789012:stateMachine:M:prod";
+  const outcome = executionOutcome([histories.event(1, "ExecutionStarted", 0,
+    { input: "{}", stateMachineVersionArn: version, stateMachineAliasArn: alias })]);
+  assert.deepEqual([outcome.versionArn, outcome.aliasArn], [version, alias]);
+  assert.equal(executionOutcome(histories.WAITING).versionArn, undefined);
+});

@@ -153,7 +153,9 @@ class StateMachineApi(StateMachineApiCase):
         self.assert_aws_error(self.create("M", publish, type="EXPRESS"), "InvalidDefinition",
                               "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine "
                               "does not support '.waitForTaskToken' service integration  at /States/Publish/Resource'")
-        self.assert_aws_error(self.create("M", PASS_MACHINE, publish=True), "ValidationException")
+        # publish is supported since issue 18 (test_versions_aliases.py); a versionDescription without it is not.
+        self.assert_aws_error(self.create("M", PASS_MACHINE, versionDescription="x"), "ValidationException",
+                              "Version description can only be set when publish is true")
         self.assert_aws_error(self.create("M", PASS_MACHINE, loggingConfiguration={"level": "ALL"}),
                               "InvalidLoggingConfiguration",
                               "Invalid Logging Configuration: Must specify exactly one Log Destination.")

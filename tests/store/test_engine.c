@@ -109,15 +109,14 @@ static void on_task(int status, const char *execution_arn, const char *execution
              execution_status ? execution_status : "");
 }
 
-static void on_machine(int status, const char *arn, const char *revision_id, int64_t date_ms, void *data)
+static void on_machine(int status, const struct engine_machine_result *result, void *data)
 {
     struct outcome *outcome = data;
-    (void)revision_id;
     outcome->done = true;
     outcome->calls++;
     outcome->status = status;
-    outcome->ms = date_ms;
-    snprintf(outcome->execution_arn, sizeof(outcome->execution_arn), "%s", arn ? arn : "");
+    outcome->ms = result->date_ms;
+    snprintf(outcome->execution_arn, sizeof(outcome->execution_arn), "%s", result->arn ? result->arn : "");
 }
 
 static void on_started(int status, const char *execution_arn, int64_t start_ms, void *data)

@@ -36,6 +36,8 @@ static struct outcome {
     size_t count;
     char next[64];
     bool has_next;
+    enum state_machine_version_outcome version_outcome;
+    char json[512];
 } outcome;
 
 static void reset(void)
@@ -51,17 +53,20 @@ static void finish(int status)
     outcome.status = status;
 }
 
-static void on_create(int status, enum state_machine_create_outcome created, int64_t creation_ms, void *data)
+static void on_create(int status, enum state_machine_create_outcome created, int64_t creation_ms,
+                      const char *version_arn, void *data)
 {
     (void)data;
+    (void)version_arn;
     finish(status);
     outcome.created = created;
     outcome.ms = creation_ms;
 }
 
-static void on_update(int status, const char *revision_id, int64_t update_ms, void *data)
+static void on_update(int status, const char *revision_id, int64_t update_ms, const char *version_arn, void *data)
 {
     (void)data;
+    (void)version_arn;
     finish(status);
     outcome.ms = update_ms;
     snprintf(outcome.revision_id, sizeof(outcome.revision_id), "%s", revision_id ? revision_id : "");
@@ -103,6 +108,14 @@ static void on_list(int status, const struct state_machine_summary *items, size_
 static bool answered(int result)
 {
     return result == 0 && redis_server_run_until_flag(loop, &outcome.done, WAIT_MS) && outcome.calls == 1;
+}
+
+static void on_version(int status, enum state_machine_version_outcome version_outcome, const char *json, void *data)
+{
+    (void)data;
+    finish(status);
+    outcome.version_outcome = version_outcome;
+    snprintf(outcome.json, sizeof(outcome.json), "%s", json ? json : "");
 }
 
 static struct state_machine_fields machine(const char *name, const char *definition, const char *hash, int64_t now_ms)
@@ -371,6 +384,76 @@ static int init_store(void *data)
     return state_machine_store_init(client);
 }
 
+/* ---- versions and aliases ---- */
+
+static bool publish(const char *revision_id, int64_t now_ms)
+{
+    reset();
+    return answered(state_machine_store_publish(client, "M", revision_id, "d", now_ms, on_version, NULL));
+}
+
+static void test_publish_numbers_versions_and_is_idempotent_per_revision(void)
+{
+    ASSERT_TRUE(create("M", DEFINITION_A, "hash-a", 1000));
+    ASSERT_TRUE(publish(NULL, 2000));
+    ASSERT_EQ_INT(STATE_MACHINE_VERSION_OK, outcome.version_outcome);
+    ASSERT_TRUE(strstr(outcome.json, ARN_PREFIX "M:1") != NULL);
+    ASSERT_TRUE(publish(NULL, 3000)); /* the same revision: version 1 again */
+    ASSERT_TRUE(strstr(outcome.json, ARN_PREFIX "M:1") != NULL);
+    ASSERT_EQ_INT(1, redis_server_integer(&server, "ZCARD {sfn}:versions:M"));
+    struct state_machine_fields fields = machine("M", DEFINITION_B, "hash-b", 4000);
+    fields.publish = true;
+    ASSERT_TRUE(update(&fields));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_TRUE(publish("not-the-revision", 5000));
+    ASSERT_EQ_INT(STATE_MACHINE_VERSION_CONFLICT, outcome.version_outcome);
+    ASSERT_EQ_INT(2, redis_server_integer(&server, "ZCARD {sfn}:versions:M"));
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_load_qualified(client, "M", "1", -1, on_load, NULL)));
+    ASSERT_TRUE(outcome.record != NULL);
+    ASSERT_EQ_STR(DEFINITION_A, outcome.record->definition);
+    ASSERT_EQ_STR(ARN_PREFIX "M:1", outcome.record->version_arn);
+    ASSERT_EQ_STR(ARN_PREFIX "M", outcome.record->arn);
+}
+
+static void test_an_alias_routes_by_pick_and_protects_its_versions(void)
+{
+    ASSERT_TRUE(create("M", DEFINITION_A, "hash-a", 1000));
+    ASSERT_TRUE(publish(NULL, 2000));
+    struct state_machine_fields fields = machine("M", DEFINITION_B, "hash-b", 3000);
+    fields.publish = true;
+    ASSERT_TRUE(update(&fields));
+    struct state_machine_alias_fields alias = {
+        .name = "M",
+        .alias = "prod",
+        .create = true,
+        .routing = "[{\"stateMachineVersionArn\":\"" ARN_PREFIX "M:1\",\"weight\":30},"
+                   "{\"stateMachineVersionArn\":\"" ARN_PREFIX "M:2\",\"weight\":70}]",
+        .versions = { "1", "2" },
+        .now_ms = 4000,
+    };
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_put_alias(client, &alias, on_version, NULL)));
+    ASSERT_EQ_INT(STATE_MACHINE_VERSION_OK, outcome.version_outcome);
+    const int picks[] = { 0, 29, 30, 99 };
+    const char *const versions[] = { ARN_PREFIX "M:1", ARN_PREFIX "M:1", ARN_PREFIX "M:2", ARN_PREFIX "M:2" };
+    for (size_t i = 0; i < 4; i++) {
+        reset();
+        ASSERT_TRUE(answered(state_machine_store_load_qualified(client, "M", "prod", picks[i], on_load, NULL)));
+        ASSERT_TRUE(outcome.record != NULL);
+        ASSERT_EQ_STR(versions[i], outcome.record->version_arn);
+        ASSERT_EQ_STR(ARN_PREFIX "M:prod", outcome.record->alias_arn);
+    }
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_delete_version(client, "M", "1", on_version, NULL)));
+    ASSERT_EQ_INT(STATE_MACHINE_VERSION_CONFLICT, outcome.version_outcome);
+    ASSERT_EQ_STR("[\"" ARN_PREFIX "M:prod\"]", outcome.json);
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_delete(client, "M", on_delete, NULL)));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn}:version:M:1 {sfn}:version:M:2 {sfn}:versions:M"));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn}:alias:M:prod {sfn}:aliases:M"));
+}
+
 int main(void)
 {
     if (redis_server_open(&server, &loop, &client, init_store, NULL) < 0)
@@ -387,6 +470,8 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_list_pages_by_name);
     REDIS_SERVER_RUN_FLUSHED(&server, test_delete_keeps_the_definition);
     REDIS_SERVER_RUN_FLUSHED(&server, test_nothing_is_sent_while_redis_is_down);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_publish_numbers_versions_and_is_idempotent_per_revision);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_an_alias_routes_by_pick_and_protects_its_versions);
     redis_server_close(&server, loop, client);
     return test_done();
 }

@@ -44,7 +44,9 @@ static bool same_record(const struct execution_record *a, const struct execution
                                       a->resting,
                                       a->retry_counts,
                                       a->task_parameters,
-                                      a->mock_test_case };
+                                      a->mock_test_case,
+                                      a->version_arn,
+                                      a->alias_arn };
     const char *const strings_b[] = { b->arn,
                                       b->state_machine_arn,
                                       b->name,
@@ -62,7 +64,9 @@ static bool same_record(const struct execution_record *a, const struct execution
                                       b->resting,
                                       b->retry_counts,
                                       b->task_parameters,
-                                      b->mock_test_case };
+                                      b->mock_test_case,
+                                      b->version_arn,
+                                      b->alias_arn };
     for (size_t i = 0; i < sizeof(strings_a) / sizeof(strings_a[0]); i++) {
         if (!same_string(strings_a[i], strings_b[i]))
             return false;
@@ -101,6 +105,8 @@ static struct execution_record running_record(void)
         .task_start_due_ms = 1700000001500,
         .task_parameters = "{\"p\":\"q\"}",
         .execution_timeout_ms = 1700000005000,
+        .version_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:m:1",
+        .alias_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:m:prod",
         .mock_test_case = "HappyPath",
     };
 }
@@ -111,7 +117,7 @@ static void test_a_record_survives_fields_and_hash(void)
     struct execution_fields fields;
     struct execution_hash_entry entries[EXECUTION_RECORD_FIELD_COUNT];
     execution_record_fields(&record, EXECUTION_FIELDS_ALL, &fields);
-    ASSERT_EQ_INT(25, (int)fields.set_count);
+    ASSERT_EQ_INT(27, (int)fields.set_count);
     ASSERT_EQ_INT(4, (int)fields.delete_count); /* output, error, cause, stopDate */
     ASSERT_EQ_INT(0, execution_record_from_hash(entries, hash_of(&fields, entries), &read));
     ASSERT_TRUE(same_record(&record, read));

@@ -129,7 +129,8 @@ export function executionOutcome(events) {
   const last = list[list.length - 1];
   const status = (last && END_STATUSES[last.type]) || "RUNNING";
   const details = status === "RUNNING" ? {} : eventDetails(last);
-  return {
+  const started = first && first.type === "ExecutionStarted" ? eventDetails(first) : {};
+  const outcome = {
     status,
     startDate: first ? first.timestamp : undefined,
     stopDate: status === "RUNNING" ? undefined : last.timestamp,
@@ -137,4 +138,8 @@ export function executionOutcome(events) {
     error: details.error,
     cause: details.cause,
   };
+  // Started by a version's or an alias's ARN: which version (and alias) it runs.
+  if (started.stateMachineVersionArn) outcome.versionArn = started.stateMachineVersionArn;
+  if (started.stateMachineAliasArn) outcome.aliasArn = started.stateMachineAliasArn;
+  return outcome;
 }

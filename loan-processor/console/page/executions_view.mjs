@@ -46,6 +46,11 @@ export function renderExecutionSummary(container, arn, outcome) {
     element("span", { class: "badge", "data-status": outcome.status, "data-testid": "execution-status" },
       outcome.status),
   ];
+  if (outcome.versionArn) {
+    const via = outcome.aliasArn ? ` via alias ${outcome.aliasArn.split(":").pop()}` : "";
+    parts.push(element("span", { class: "subtle", title: outcome.versionArn, "data-testid": "execution-version" },
+      `version ${outcome.versionArn.split(":").pop()}${via}`));
+  }
   if (outcome.startDate !== undefined) {
     parts.push(element("span", { class: "subtle" }, `started ${formatClockTime(outcome.startDate)}`));
   }
