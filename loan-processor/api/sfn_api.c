@@ -13,6 +13,7 @@
 #include "json_util.h"
 #include "map_run_api.h"
 #include "state_machine_api.h"
+#include "tag_api.h"
 #include "task_api.h"
 #include "utf8.h"
 #include "validate_api.h"
@@ -46,6 +47,9 @@ static const struct {
     { "UpdateMapRun", map_run_api_update },
     { "ValidateStateMachineDefinition", validate_api_validate },
     { "DescribeStateMachineForExecution", execution_machine_api_describe },
+    { "TagResource", tag_api_tag },
+    { "UntagResource", tag_api_untag },
+    { "ListTagsForResource", tag_api_list },
 };
 
 /* The longest part of a refused value quoted in an error message. */

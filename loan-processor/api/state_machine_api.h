@@ -7,8 +7,8 @@
  * State machines live in Redis (state_machine_store); creating and
  * updating go through the engine, which checks the definition.
  * Not supported (answered with a ValidationException that says so):
- * publish (versions) and, therefore, versionDescription. Tags and
- * encryptionConfiguration are accepted and not kept.
+ * publish (versions) and, therefore, versionDescription. Tags on create
+ * are kept (tag_api); encryptionConfiguration is accepted and not kept.
  */
 #ifndef STATE_MACHINE_API_H
 #define STATE_MACHINE_API_H

@@ -155,6 +155,8 @@ struct engine_machine_spec {
     enum machine_type type;
     const char *logging; /* loggingConfiguration as JSON text; NULL: ENGINE_DEFAULT_LOGGING */
     const char *tracing; /* tracingConfiguration as JSON text; NULL: ENGINE_DEFAULT_TRACING */
+    const char *const *tags; /* tag_count key, value pairs for a new machine (an existing one keeps its own), or NULL */
+    size_t tag_count;
 };
 
 /* What UpdateStateMachine changes; NULL members are kept. */

@@ -90,6 +90,8 @@ int engine_create_state_machine(struct engine *engine, const struct engine_machi
         .logging = spec->logging ? spec->logging : ENGINE_DEFAULT_LOGGING,
         .tracing = spec->tracing ? spec->tracing : ENGINE_DEFAULT_TRACING,
         .now_ms = wall_clock_now_ms(),
+        .tags = spec->tags,
+        .tag_count = spec->tag_count,
     };
     result = state_machine_store_create(engine->redis, &fields, on_machine_created, operation);
     if (result < 0)

@@ -13,6 +13,8 @@
  *                                content hash (definition.h); kept after
  *                                an update or a delete, because executions
  *                                started on it still run it
+ *   {sfn}:tags:<name>            hash: the machine's tags, key -> value; created
+ *                                and deleted with the machine
  *
  * Every change is one Lua script, so a state machine, its index entry and
  * its definition always agree.
@@ -52,6 +54,8 @@ struct state_machine_fields {
     const char *logging;
     const char *tracing;
     int64_t now_ms;
+    const char *const *tags; /* create only: tag_count key, value pairs (tags[2i], tags[2i+1]), or NULL */
+    size_t tag_count;
 };
 
 /* What CreateStateMachine found; delivered beside the errno status. */
@@ -67,6 +71,13 @@ struct state_machine_summary {
     const char *arn;
     const char *type;
     int64_t creation_ms;
+};
+
+/* What a tag operation found. */
+enum state_machine_tags_outcome {
+    STATE_MACHINE_TAGS_DONE,
+    STATE_MACHINE_TAGS_NO_MACHINE,
+    STATE_MACHINE_TAGS_TOO_MANY, /* tagging would leave more than the most allowed; nothing changed */
 };
 
 /* Most state machines one listing returns (the model's PageSize maximum). */
@@ -87,6 +98,13 @@ typedef void (*state_machine_delete_callback)(int status, void *data);
 typedef void (*state_machine_list_callback)(int status, const struct state_machine_summary *items, size_t count,
                                             const char *next, void *data);
 
+/*
+ * status 0 with the outcome and, for a listing of DONE, count tags as key,
+ * value pairs ordered by key (tags[2i], tags[2i+1], borrowed); or -EIO / -ENOMEM.
+ */
+typedef void (*state_machine_tags_callback)(int status, enum state_machine_tags_outcome outcome,
+                                            const char *const *tags, size_t count, void *data);
+
 /* Registers the store's Lua scripts with client; call once before use. */
 __attribute__((warn_unused_result)) int state_machine_store_init(struct redis_client *client);
 
@@ -97,7 +115,7 @@ __attribute__((warn_unused_result)) int state_machine_store_init(struct redis_cl
  * long) and never call it.
  */
 
-/* CreateStateMachine: writes fields (all set) unless the name is taken. */
+/* CreateStateMachine: writes fields (all set; tags optional) unless the name is taken (the tags are then kept). */
 __attribute__((warn_unused_result)) int state_machine_store_create(struct redis_client *client,
                                                                    const struct state_machine_fields *fields,
                                                                    state_machine_create_callback callback, void *data);
@@ -112,7 +130,7 @@ __attribute__((warn_unused_result)) int state_machine_store_update(struct redis_
                                                                    const struct state_machine_fields *fields,
                                                                    state_machine_update_callback callback, void *data);
 
-/* DeleteStateMachine: removes the machine and its index entry; its definitions stay. */
+/* DeleteStateMachine: removes the machine, its tags and its index entry; its definitions stay. */
 __attribute__((warn_unused_result)) int state_machine_store_delete(struct redis_client *client, const char *name,
                                                                    state_machine_delete_callback callback, void *data);
 
@@ -135,6 +153,24 @@ __attribute__((warn_unused_result)) int state_machine_store_load_definition(stru
 __attribute__((warn_unused_result)) int state_machine_store_list(struct redis_client *client, const char *after,
                                                                  size_t max_results,
                                                                  state_machine_list_callback callback, void *data);
+
+/*
+ * TagResource: sets count tags (key, value pairs; an existing key gets the
+ * new value) on the machine called name, unless it would then have more
+ * than max_tags.
+ */
+__attribute__((warn_unused_result)) int state_machine_store_tag(struct redis_client *client, const char *name,
+                                                                const char *const *tags, size_t count, size_t max_tags,
+                                                                state_machine_tags_callback callback, void *data);
+
+/* UntagResource: removes the count keys from the machine's tags (unknown keys are ignored). */
+__attribute__((warn_unused_result)) int state_machine_store_untag(struct redis_client *client, const char *name,
+                                                                  const char *const *keys, size_t count,
+                                                                  state_machine_tags_callback callback, void *data);
+
+/* ListTagsForResource: the machine's tags. */
+__attribute__((warn_unused_result)) int state_machine_store_list_tags(struct redis_client *client, const char *name,
+                                                                      state_machine_tags_callback callback, void *data);
 
 /* Frees a record; safe on NULL. */
 void state_machine_store_record_free(struct state_machine_record *record);

@@ -1,9 +1,9 @@
 -- CreateStateMachine.
--- KEYS: [1] the machine, [2] the index, [3] the definition.
+-- KEYS: [1] the machine, [2] the index, [3] the definition, [4] the machine's tags.
 -- ARGV: [1] name, [2] arn, [3] definition, [4] definitionHash, [5] roleArn, [6] type, [7] logging,
---       [8] tracing, [9] now (ms).
+--       [8] tracing, [9] now (ms), then the tags as key, value pairs.
 -- Returns {status, creationDate}: 2 created; 1 the same machine exists (the roleArn is not
--- compared: AWS ignores it too); 0 the name is taken.
+-- compared: AWS ignores it too; its tags are kept); 0 the name is taken.
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local m = redis.call('HMGET', KEYS[1], 'definitionHash', 'type', 'logging', 'tracing', 'creationDate')
   local same = m[1] == ARGV[4] and m[2] == ARGV[6] and m[3] == ARGV[7] and m[4] == ARGV[8]
@@ -14,4 +14,6 @@ redis.call('HSET', KEYS[1], 'name', ARGV[1], 'arn', ARGV[2], 'definition', ARGV[
            'definitionHash', ARGV[4], 'roleArn', ARGV[5], 'type', ARGV[6], 'logging', ARGV[7],
            'tracing', ARGV[8], 'creationDate', ARGV[9])
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('DEL', KEYS[4])
+for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1]) end
 return {2, ARGV[9]}
