@@ -289,11 +289,12 @@ void tag_api_tag(struct http_request *request, struct sfn_api *api, const cJSON 
 {
     const char **tags;
     size_t count;
-    struct tag_request *context = new_tag_request(request, api, body);
-    if (!context)
+    /* The model's constraints first (ValidationException), then the ARN. */
+    if (!read_tags(request, body, true, &tags, &count))
         return;
-    if (!read_tags(request, body, true, &tags, &count)) {
-        free(context);
+    struct tag_request *context = new_tag_request(request, api, body);
+    if (!context) {
+        free(tags);
         return;
     }
     const char *const *pairs = tags;
@@ -336,11 +337,11 @@ void tag_api_untag(struct http_request *request, struct sfn_api *api, const cJSO
 {
     const char **keys;
     size_t count;
-    struct tag_request *context = new_tag_request(request, api, body);
-    if (!context)
+    if (!read_tag_keys(request, body, &keys, &count))
         return;
-    if (!read_tag_keys(request, body, &keys, &count)) {
-        free(context);
+    struct tag_request *context = new_tag_request(request, api, body);
+    if (!context) {
+        free(keys);
         return;
     }
     const char *const *list = keys;
