@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "json_util.h"
 #include "sfn_api_request.h"
+#include "tag_api.h"
 
 static void reply_no_such_activity(struct http_request *request, const char *arn)
 {
@@ -113,12 +114,21 @@ void activity_api_create(struct http_request *request, struct sfn_api *api, cons
         sfn_request_reply_error(request, 400, "InvalidName", "Invalid Name: '%s'", name);
         return;
     }
-    struct activity_request *context = new_activity_request(request, api, "");
-    if (!context)
+    char arn[ACTIVITY_ARN_SIZE] = "";
+    const char **tags;
+    size_t tag_count;
+    if (activities_arn(api->activities, name, arn, sizeof(arn)) < 0) {
+        sfn_request_reply_unavailable(request, api, -ENOMEM);
         return;
-    int result = activities_create_activity(api->activities, name, on_activity_created, context);
+    }
+    if (!tag_api_read_create_tags(request, body, arn, &tags, &tag_count))
+        return;
+    struct activity_request *context = new_activity_request(request, api, "");
+    int result =
+        context ? activities_create_tagged(api->activities, name, tags, tag_count, on_activity_created, context) : 0;
     if (result < 0)
         fail_activity_request(context, result);
+    free(tags);
 }
 
 /* ---- DescribeActivity ---- */

@@ -14,6 +14,7 @@
 #include "map_run_api.h"
 #include "state_machine_api.h"
 #include "sync_execution_api.h"
+#include "tag_api.h"
 #include "task_api.h"
 #include "test_state_api.h"
 #include "utf8.h"
@@ -59,6 +60,9 @@ static const struct {
     { "UpdateStateMachineAlias", version_api_update_alias },
     { "DeleteStateMachineAlias", version_api_delete_alias },
     { "ListStateMachineAliases", version_api_list_aliases },
+    { "TagResource", tag_api_tag },
+    { "UntagResource", tag_api_untag },
+    { "ListTagsForResource", tag_api_list },
 };
 
 /* The longest part of a refused value quoted in an error message. */

@@ -17,6 +17,7 @@
 #include "json_util.h"
 #include "sfn_api_request.h"
 #include "state_machine_store.h"
+#include "tag_api.h"
 
 static const char missing_parameter_message[] =
     "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified";
@@ -256,6 +257,12 @@ void state_machine_api_create(struct http_request *request, struct sfn_api *api,
     }
     if (!check_role_arn(request, role_arn))
         return;
+    char arn[SFN_ARN_PART_SIZE];
+    const char **tags;
+    size_t tag_count;
+    engine_state_machine_arn(api->engine, name, arn, sizeof(arn));
+    if (!tag_api_read_create_tags(request, body, arn, &tags, &tag_count))
+        return;
     char *logging = read_logging(request, body, &failed);
     char *tracing = failed ? NULL : read_tracing(request, body, &failed);
     struct machine_context *context = failed ? NULL : new_context(request, api, NULL);
@@ -269,6 +276,8 @@ void state_machine_api_create(struct http_request *request, struct sfn_api *api,
             .tracing = tracing,
             .publish = publish,
             .version_description = version_description,
+            .tags = tags,
+            .tag_count = tag_count,
         };
         int result = engine_create_state_machine(api->engine, &spec, error, sizeof(error), on_created, context);
         if (result == -EINVAL)
@@ -280,6 +289,7 @@ void state_machine_api_create(struct http_request *request, struct sfn_api *api,
     }
     free(logging);
     free(tracing);
+    free(tags);
 }
 
 /* ---- DescribeStateMachine ---- */

@@ -7,8 +7,9 @@
  * State machines live in Redis (state_machine_store); creating and
  * updating go through the engine, which checks the definition.
  * publish and versionDescription publish a version (version_api.h);
- * DescribeStateMachine of a version's ARN describes that version. Tags
- * and encryptionConfiguration are accepted and not kept.
+ * DescribeStateMachine of a version's ARN describes that version. Tags on
+ * create are kept (tag_api); encryptionConfiguration is accepted and not
+ * kept.
  */
 #ifndef STATE_MACHINE_API_H
 #define STATE_MACHINE_API_H

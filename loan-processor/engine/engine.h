@@ -157,6 +157,8 @@ struct engine_machine_spec {
     const char *tracing;             /* tracingConfiguration as JSON text; NULL: ENGINE_DEFAULT_TRACING */
     bool publish;                    /* publish version 1 of it */
     const char *version_description; /* with publish; NULL: none */
+    const char *const *tags; /* tag_count key, value pairs for a new machine (an existing one keeps its own), or NULL */
+    size_t tag_count;
 };
 
 /* What UpdateStateMachine changes; NULL members are kept. */

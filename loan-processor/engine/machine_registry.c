@@ -99,6 +99,8 @@ int engine_create_state_machine(struct engine *engine, const struct engine_machi
         .publish = spec->publish,
         .version_description = spec->version_description,
         .now_ms = wall_clock_now_ms(),
+        .tags = spec->tags,
+        .tag_count = spec->tag_count,
     };
     result = state_machine_store_create(engine->redis, &fields, on_machine_created, operation);
     if (result < 0)

@@ -26,6 +26,9 @@ static struct redis_script create_script = { .name = "create-activity", .source 
 /* scripts/delete_activity.lua */
 static struct redis_script delete_script = { .name = "delete-activity", .source = integrations_delete_activity_lua };
 
+/* scripts/activity_tags.lua */
+static struct redis_script tags_script = { .name = "activity-tags", .source = integrations_activity_tags_lua };
+
 /* scripts/enqueue_activity_task.lua */
 static struct redis_script enqueue_script = { .name = "enqueue-activity-task",
                                               .source = integrations_enqueue_activity_task_lua };
@@ -88,6 +91,11 @@ static void queue_key(const char *name, char *out)
     snprintf(out, KEY_SIZE, KEY_TAG ":tasks:%s", name);
 }
 
+static void tags_key(const char *name, char *out)
+{
+    snprintf(out, KEY_SIZE, KEY_TAG ":tags:%s", name);
+}
+
 int activities_arn(const struct activities *activities, const char *name, char *out, size_t size)
 {
     return activity_arn_format(activities->config.region, activities->config.account, name, out, size);
@@ -99,6 +107,7 @@ struct store_request {
     activity_callback on_activity;
     activity_status_callback on_status;
     activity_list_callback on_list;
+    activity_tags_callback on_tags;
     void *data;
     char name[ACTIVITY_NAME_SIZE];
     char arn[ACTIVITY_ARN_SIZE];
@@ -145,6 +154,27 @@ static int run_script(struct activities *activities, struct redis_script *script
     return redis_client_eval_strings(activities->redis, script, callback, data, key_count, argc, argv);
 }
 
+/* Runs script with the fixed_count arguments of fixed (key_count of them keys), then the count strings of extra. */
+static int run_script_with(struct activities *activities, struct redis_script *script, redis_client_callback callback,
+                           void *data, int key_count, const char *const *fixed, size_t fixed_count,
+                           const char *const *extra, size_t count)
+{
+    size_t argc = fixed_count + count;
+    const char **argv = calloc(argc, sizeof(*argv));
+    size_t *lengths = calloc(argc, sizeof(*lengths));
+    int result = -ENOMEM;
+    if (argv && lengths) {
+        for (size_t i = 0; i < argc; i++) {
+            argv[i] = i < fixed_count ? fixed[i] : extra[i - fixed_count];
+            lengths[i] = strlen(argv[i]);
+        }
+        result = redis_client_eval(activities->redis, script, callback, data, key_count, (int)argc, argv, lengths);
+    }
+    free(argv);
+    free(lengths);
+    return result;
+}
+
 static bool is_integer(const redisReply *reply)
 {
     return reply && reply->type == REDIS_REPLY_INTEGER;
@@ -171,16 +201,24 @@ static void on_created(redisReply *reply, void *data)
 
 int activities_create_activity(struct activities *activities, const char *name, activity_callback callback, void *data)
 {
+    return activities_create_tagged(activities, name, NULL, 0, callback, data);
+}
+
+int activities_create_tagged(struct activities *activities, const char *name, const char *const *tags, size_t tag_count,
+                             activity_callback callback, void *data)
+{
     struct store_request *request = new_request(activities, name, NULL, data);
-    char key[KEY_SIZE], now[24], most[24];
+    char key[KEY_SIZE], tags_at[KEY_SIZE], now[24], most[24];
     if (!request)
         return -ENOMEM;
     request->on_activity = callback;
     activity_key(name, key);
+    tags_key(name, tags_at);
     snprintf(now, sizeof(now), "%lld", (long long)wall_clock_now_ms());
     snprintf(most, sizeof(most), "%lld", activities->config.max_activities);
-    const char *argv[] = { key, INDEX_KEY, request->arn, name, now, most };
-    return sent(request, run_script(activities, &create_script, on_created, request, 2, 6, argv));
+    const char *const argv[] = { key, INDEX_KEY, tags_at, request->arn, name, now, most };
+    return sent(request, run_script_with(activities, &create_script, on_created, request, 3, argv, 7, tags,
+                                         tags ? 2 * tag_count : 0));
 }
 
 static void on_described(redisReply *reply, void *data)
@@ -264,14 +302,70 @@ static void on_status_reply(redisReply *reply, void *data)
 int activities_delete(struct activities *activities, const char *name, activity_status_callback callback, void *data)
 {
     struct store_request *request = new_request(activities, name, NULL, data);
-    char key[KEY_SIZE], queue[KEY_SIZE];
+    char key[KEY_SIZE], queue[KEY_SIZE], tags[KEY_SIZE];
     if (!request)
         return -ENOMEM;
     request->on_status = callback;
     activity_key(name, key);
     queue_key(name, queue);
-    const char *argv[] = { key, queue, INDEX_KEY, name };
-    return sent(request, run_script(activities, &delete_script, on_status_reply, request, 3, 4, argv));
+    tags_key(name, tags);
+    const char *argv[] = { key, queue, INDEX_KEY, tags, name };
+    return sent(request, run_script(activities, &delete_script, on_status_reply, request, 4, 5, argv));
+}
+
+/* ---- TagResource, UntagResource, ListTagsForResource ---- */
+
+static void on_tags(redisReply *reply, void *data)
+{
+    struct store_request *request = data;
+    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 && is_integer(reply->element[0])
+                 && reply->elements % 2 == 1;
+    for (size_t i = 1; valid && i < reply->elements; i++)
+        valid = reply->element[i]->type == REDIS_REPLY_STRING;
+    long long outcome = valid ? reply->element[0]->integer : -1;
+    size_t count = valid ? reply->elements / 2 : 0;
+    const char **tags = outcome == 1 ? calloc(2 * count + 1, sizeof(*tags)) : NULL;
+    for (size_t i = 0; tags && i < 2 * count; i++)
+        tags[i] = reply->element[1 + i]->str;
+    int status = outcome == 0 ? -ENOENT : outcome == 2 ? -E2BIG : outcome != 1 ? -EIO : tags ? 0 : -ENOMEM;
+    request->on_tags(status, tags, status == 0 ? count : 0, request->data);
+    free(tags);
+    free(request);
+}
+
+/* Runs the tags script in mode on activity name with the count strings of extra after first (NULL: none). */
+static int run_tags(struct activities *activities, const char *name, const char *mode, const char *first,
+                    const char *const *extra, size_t count, activity_tags_callback callback, void *data)
+{
+    struct store_request *request = new_request(activities, name, NULL, data);
+    char key[KEY_SIZE], tags[KEY_SIZE];
+    if (!request)
+        return -ENOMEM;
+    request->on_tags = callback;
+    activity_key(name, key);
+    tags_key(name, tags);
+    const char *const argv[] = { key, tags, mode, first };
+    return sent(request,
+                run_script_with(activities, &tags_script, on_tags, request, 2, argv, first ? 4 : 3, extra, count));
+}
+
+int activities_tag(struct activities *activities, const char *name, const char *const *tags, size_t count,
+                   size_t max_tags, activity_tags_callback callback, void *data)
+{
+    char most[24];
+    snprintf(most, sizeof(most), "%zu", max_tags);
+    return run_tags(activities, name, "tag", most, tags, 2 * count, callback, data);
+}
+
+int activities_untag(struct activities *activities, const char *name, const char *const *keys, size_t count,
+                     activity_tags_callback callback, void *data)
+{
+    return run_tags(activities, name, "untag", NULL, keys, count, callback, data);
+}
+
+int activities_list_tags(struct activities *activities, const char *name, activity_tags_callback callback, void *data)
+{
+    return run_tags(activities, name, "list", NULL, NULL, 0, callback, data);
 }
 
 /* ---- the queue ---- */
@@ -680,7 +774,8 @@ int activities_poll(struct activities *activities, const struct activity_poll *p
 int activities_create(struct event_loop *loop, struct redis_client *redis, const struct activities_config *config,
                       struct activities **activities_out)
 {
-    struct redis_script *const scripts[] = { &create_script, &delete_script, &enqueue_script, &take_script };
+    struct redis_script *const scripts[] = { &create_script, &delete_script, &enqueue_script, &take_script,
+                                             &tags_script };
     struct activities *activities = calloc(1, sizeof(*activities));
     if (!activities)
         return -ENOMEM;

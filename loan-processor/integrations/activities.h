@@ -12,6 +12,8 @@
  *                                     {"taskToken","input"} a worker receives; at most
  *                                     max_queued_tasks
  *   {sfn:activities}:index            sorted set: activity names by creation time (ms)
+ *   {sfn:activities}:tags:<name>      hash: the activity's tags, key -> value; created
+ *                                     and deleted with the activity
  * Several loan-processors share them: a task queued by one is handed to a
  * worker polling another.
  *
@@ -60,6 +62,14 @@ typedef void (*activity_status_callback)(int status, void *data);
 /* status 0: count activities from the requested offset, and whether more follow. */
 typedef void (*activity_list_callback)(int status, const struct activity_description *activities, size_t count,
                                        bool more, void *data);
+
+/*
+ * status 0 (for a listing: count tags as key, value pairs ordered by key,
+ * tags[2i] and tags[2i+1], borrowed), -ENOENT (no such activity), -E2BIG
+ * (tagging would leave more than the most allowed; nothing changed), -EIO
+ * or -ENOMEM.
+ */
+typedef void (*activity_tags_callback)(int status, const char *const *tags, size_t count, void *data);
 
 /* How a poller's claim on a task ended: 0 claimed; -ETIMEDOUT the task is closed; other < 0: not recorded. */
 typedef void (*activity_claim_done)(int status, void *context);
@@ -122,6 +132,11 @@ __attribute__((warn_unused_result)) int activities_arn(const struct activities *
 __attribute__((warn_unused_result)) int activities_create_activity(struct activities *activities, const char *name,
                                                                    activity_callback callback, void *data);
 
+/* CreateActivity with tag_count tags (key, value pairs) for a new activity; an existing one keeps its own. */
+__attribute__((warn_unused_result)) int activities_create_tagged(struct activities *activities, const char *name,
+                                                                 const char *const *tags, size_t tag_count,
+                                                                 activity_callback callback, void *data);
+
 /* DescribeActivity: 0 and the activity, or 0 and NULL when it does not exist; -EIO. */
 __attribute__((warn_unused_result)) int activities_describe(struct activities *activities, const char *name,
                                                             activity_callback callback, void *data);
@@ -130,7 +145,24 @@ __attribute__((warn_unused_result)) int activities_describe(struct activities *a
 __attribute__((warn_unused_result)) int activities_list(struct activities *activities, long offset, long limit,
                                                         activity_list_callback callback, void *data);
 
-/* DeleteActivity: deletes the activity and its queued tasks (0 also when there was none); -EIO. */
+/*
+ * TagResource: sets count tags (key, value pairs; an existing key gets the
+ * new value) on activity name, unless it would then have more than max_tags.
+ */
+__attribute__((warn_unused_result)) int activities_tag(struct activities *activities, const char *name,
+                                                       const char *const *tags, size_t count, size_t max_tags,
+                                                       activity_tags_callback callback, void *data);
+
+/* UntagResource: removes the count keys from the activity's tags (unknown keys are ignored). */
+__attribute__((warn_unused_result)) int activities_untag(struct activities *activities, const char *name,
+                                                         const char *const *keys, size_t count,
+                                                         activity_tags_callback callback, void *data);
+
+/* ListTagsForResource: the activity's tags. */
+__attribute__((warn_unused_result)) int activities_list_tags(struct activities *activities, const char *name,
+                                                             activity_tags_callback callback, void *data);
+
+/* DeleteActivity: deletes the activity, its tags and its queued tasks (0 also when there was none); -EIO. */
 __attribute__((warn_unused_result)) int activities_delete(struct activities *activities, const char *name,
                                                           activity_status_callback callback, void *data);
 

@@ -14,6 +14,7 @@
 #define MACHINE_KEY_PREFIX "{sfn}:state-machine:" /* also spelled in scripts/list_state_machines.lua */
 #define INDEX_KEY "{sfn}:state-machines"
 #define DEFINITION_KEY_PREFIX "{sfn}:definition:"
+#define TAGS_KEY_PREFIX "{sfn}:tags:"
 
 /* The Lua scripts; scripts/<name>.lua says what each takes and returns. */
 static struct redis_script create_script = { .name = "create-state-machine", .source = store_create_state_machine_lua };
@@ -24,9 +25,12 @@ static struct redis_script delete_script = { .name = "delete-state-machine", .so
 
 static struct redis_script list_script = { .name = "list-state-machines", .source = store_list_state_machines_lua };
 
+static struct redis_script tags_script = { .name = "state-machine-tags", .source = store_state_machine_tags_lua };
+
 int state_machine_store_init(struct redis_client *client)
 {
-    struct redis_script *const scripts[] = { &create_script, &update_script, &delete_script, &list_script };
+    struct redis_script *const scripts[] = { &create_script, &update_script, &delete_script, &list_script,
+                                             &tags_script };
     int result = redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
     return result < 0 ? result : state_machine_versions_init(client);
 }
@@ -45,6 +49,11 @@ static int build_key(const char *prefix, const char *name, char *out, size_t siz
 static int machine_key(const char *name, char *out)
 {
     return build_key(MACHINE_KEY_PREFIX, name, out, MACHINE_KEY_SIZE);
+}
+
+static int tags_key(const char *name, char *out)
+{
+    return build_key(TAGS_KEY_PREFIX, name, out, MACHINE_KEY_SIZE);
 }
 
 static int definition_key(const char *hash, char *out)
@@ -66,6 +75,13 @@ static struct store_request *new_request(void (*callback)(void), void *data)
         request->data = data;
     }
     return request;
+}
+
+/* Appends count key, value pairs. */
+static void add_pairs(struct store_arguments *list, const char *const *pairs, size_t count)
+{
+    for (size_t i = 0; i < 2 * count; i++)
+        store_arguments_add(list, pairs[i]);
 }
 
 /* Runs a script for request (any request struct); frees request when it cannot be sent. */
@@ -130,12 +146,14 @@ int state_machine_store_create(struct redis_client *client, const struct state_m
                                state_machine_create_callback callback, void *data)
 {
     struct store_arguments list = { 0 };
-    char key[MACHINE_KEY_SIZE], definition[DEFINITION_KEY_SIZE];
-    if (machine_key(fields->name, key) < 0 || definition_key(fields->definition_hash, definition) < 0)
+    char key[MACHINE_KEY_SIZE], definition[DEFINITION_KEY_SIZE], tags[MACHINE_KEY_SIZE];
+    if (machine_key(fields->name, key) < 0 || definition_key(fields->definition_hash, definition) < 0
+        || tags_key(fields->name, tags) < 0)
         return -ENAMETOOLONG;
     const char *values[] = { key,
                              INDEX_KEY,
                              definition,
+                             tags,
                              fields->name,
                              fields->arn,
                              fields->definition,
@@ -149,7 +167,8 @@ int state_machine_store_create(struct redis_client *client, const struct state_m
     store_arguments_add_number(&list, fields->now_ms);
     store_arguments_add(&list, fields->publish ? "1" : "");
     store_arguments_add(&list, fields->version_description);
-    return run(client, &create_script, 3, &list, on_created, new_request((void (*)(void))callback, data));
+    add_pairs(&list, fields->tags, fields->tags ? fields->tag_count : 0);
+    return run(client, &create_script, 4, &list, on_created, new_request((void (*)(void))callback, data));
 }
 
 /* ---- update ---- */
@@ -217,13 +236,87 @@ int state_machine_store_delete(struct redis_client *client, const char *name, st
                                void *data)
 {
     struct store_arguments list = { 0 };
-    char key[MACHINE_KEY_SIZE];
-    if (machine_key(name, key) < 0)
+    char key[MACHINE_KEY_SIZE], tags[MACHINE_KEY_SIZE];
+    if (machine_key(name, key) < 0 || tags_key(name, tags) < 0)
         return -ENAMETOOLONG;
     store_arguments_add(&list, key);
     store_arguments_add(&list, INDEX_KEY);
+    store_arguments_add(&list, tags);
     store_arguments_add(&list, name);
-    return run(client, &delete_script, 2, &list, on_deleted, new_request((void (*)(void))callback, data));
+    return run(client, &delete_script, 3, &list, on_deleted, new_request((void (*)(void))callback, data));
+}
+
+/* ---- tags ---- */
+
+static void on_tags(redisReply *reply, void *data)
+{
+    struct store_request *request = data;
+    state_machine_tags_callback callback = (state_machine_tags_callback)request->callback;
+    long long status = status_array(reply, 1) ? reply->element[0]->integer : -1;
+    size_t count = status == 1 ? (reply->elements - 1) / 2 : 0;
+    bool valid = status >= 0 && status <= 2 && (status != 1 || reply->elements % 2 == 1);
+    for (size_t i = 1; valid && status == 1 && i < reply->elements; i++)
+        valid = reply->element[i]->type == REDIS_REPLY_STRING;
+    const char **tags = valid ? calloc(2 * count + 1, sizeof(*tags)) : NULL;
+    if (!tags) {
+        callback(valid ? -ENOMEM : -EIO, STATE_MACHINE_TAGS_NO_MACHINE, NULL, 0, request->data);
+        free(request);
+        return;
+    }
+    for (size_t i = 0; i < 2 * count; i++)
+        tags[i] = reply->element[1 + i]->str;
+    callback(0,
+             status == 1   ? STATE_MACHINE_TAGS_DONE
+             : status == 2 ? STATE_MACHINE_TAGS_TOO_MANY
+                           : STATE_MACHINE_TAGS_NO_MACHINE,
+             tags, count, request->data);
+    free(tags);
+    free(request);
+}
+
+/* Runs the tags script in mode on the machine called name; list holds the mode's other arguments. */
+static int run_tags(struct redis_client *client, const char *name, const char *mode, struct store_arguments *extra,
+                    state_machine_tags_callback callback, void *data)
+{
+    struct store_arguments list = { 0 };
+    char key[MACHINE_KEY_SIZE], tags[MACHINE_KEY_SIZE];
+    if (machine_key(name, key) < 0 || tags_key(name, tags) < 0) {
+        store_arguments_release(extra);
+        return -ENAMETOOLONG;
+    }
+    store_arguments_add(&list, key);
+    store_arguments_add(&list, tags);
+    store_arguments_add(&list, mode);
+    for (size_t i = 0; i < extra->count; i++)
+        store_arguments_add(&list, extra->values[i]);
+    list.failed |= extra->failed;
+    store_arguments_release(extra);
+    return run(client, &tags_script, 2, &list, on_tags, new_request((void (*)(void))callback, data));
+}
+
+int state_machine_store_tag(struct redis_client *client, const char *name, const char *const *tags, size_t count,
+                            size_t max_tags, state_machine_tags_callback callback, void *data)
+{
+    struct store_arguments extra = { 0 };
+    store_arguments_add_number(&extra, (long long)max_tags);
+    add_pairs(&extra, tags, count);
+    return run_tags(client, name, "tag", &extra, callback, data);
+}
+
+int state_machine_store_untag(struct redis_client *client, const char *name, const char *const *keys, size_t count,
+                              state_machine_tags_callback callback, void *data)
+{
+    struct store_arguments extra = { 0 };
+    for (size_t i = 0; i < count; i++)
+        store_arguments_add(&extra, keys[i]);
+    return run_tags(client, name, "untag", &extra, callback, data);
+}
+
+int state_machine_store_list_tags(struct redis_client *client, const char *name, state_machine_tags_callback callback,
+                                  void *data)
+{
+    struct store_arguments extra = { 0 };
+    return run_tags(client, name, "list", &extra, callback, data);
 }
 
 /* ---- load ---- */

@@ -25,6 +25,8 @@
  *   {sfn}:alias:<name>:<alias>   hash: arn, name, description, routing (the
  *                                routingConfiguration as JSON text),
  *                                creationDate, [updateDate] (ms)
+ *   {sfn}:tags:<name>            hash: the machine's tags, key -> value; created
+ *                                and deleted with the machine
  *
  * Every change is one Lua script, so a state machine, its index entry and
  * its definition always agree.
@@ -70,6 +72,8 @@ struct state_machine_fields {
     bool publish;                    /* publish a version of the result */
     const char *version_description; /* with publish: the version's description (NULL: none) */
     int64_t now_ms;
+    const char *const *tags; /* create only: tag_count key, value pairs (tags[2i], tags[2i+1]), or NULL */
+    size_t tag_count;
 };
 
 /* What CreateStateMachine found; delivered beside the errno status. */
@@ -86,6 +90,13 @@ struct state_machine_summary {
     const char *arn;
     const char *type;
     int64_t creation_ms;
+};
+
+/* What a tag operation found. */
+enum state_machine_tags_outcome {
+    STATE_MACHINE_TAGS_DONE,
+    STATE_MACHINE_TAGS_NO_MACHINE,
+    STATE_MACHINE_TAGS_TOO_MANY, /* tagging would leave more than the most allowed; nothing changed */
 };
 
 /* Most state machines one listing returns (the model's PageSize maximum). */
@@ -114,6 +125,13 @@ typedef void (*state_machine_delete_callback)(int status, void *data);
 typedef void (*state_machine_list_callback)(int status, const struct state_machine_summary *items, size_t count,
                                             const char *next, void *data);
 
+/*
+ * status 0 with the outcome and, for a listing of DONE, count tags as key,
+ * value pairs ordered by key (tags[2i], tags[2i+1], borrowed); or -EIO / -ENOMEM.
+ */
+typedef void (*state_machine_tags_callback)(int status, enum state_machine_tags_outcome outcome,
+                                            const char *const *tags, size_t count, void *data);
+
 /* Registers the store's Lua scripts with client; call once before use. */
 __attribute__((warn_unused_result)) int state_machine_store_init(struct redis_client *client);
 
@@ -124,7 +142,7 @@ __attribute__((warn_unused_result)) int state_machine_store_init(struct redis_cl
  * long) and never call it.
  */
 
-/* CreateStateMachine: writes fields (all set) unless the name is taken. */
+/* CreateStateMachine: writes fields (all set; tags optional) unless the name is taken (the tags are then kept). */
 __attribute__((warn_unused_result)) int state_machine_store_create(struct redis_client *client,
                                                                    const struct state_machine_fields *fields,
                                                                    state_machine_create_callback callback, void *data);
@@ -139,7 +157,7 @@ __attribute__((warn_unused_result)) int state_machine_store_update(struct redis_
                                                                    const struct state_machine_fields *fields,
                                                                    state_machine_update_callback callback, void *data);
 
-/* DeleteStateMachine: removes the machine, its index entry, its versions and aliases; its definitions stay. */
+/* DeleteStateMachine: removes the machine, its tags, its index entry, its versions and aliases; its definitions stay. */
 __attribute__((warn_unused_result)) int state_machine_store_delete(struct redis_client *client, const char *name,
                                                                    state_machine_delete_callback callback, void *data);
 
@@ -263,6 +281,24 @@ __attribute__((warn_unused_result)) int state_machine_store_delete_alias(struct 
 __attribute__((warn_unused_result)) int
 state_machine_store_list_aliases(struct redis_client *client, const char *name, const char *version, long offset,
                                  size_t max_results, state_machine_version_callback callback, void *data);
+
+/*
+ * TagResource: sets count tags (key, value pairs; an existing key gets the
+ * new value) on the machine called name, unless it would then have more
+ * than max_tags.
+ */
+__attribute__((warn_unused_result)) int state_machine_store_tag(struct redis_client *client, const char *name,
+                                                                const char *const *tags, size_t count, size_t max_tags,
+                                                                state_machine_tags_callback callback, void *data);
+
+/* UntagResource: removes the count keys from the machine's tags (unknown keys are ignored). */
+__attribute__((warn_unused_result)) int state_machine_store_untag(struct redis_client *client, const char *name,
+                                                                  const char *const *keys, size_t count,
+                                                                  state_machine_tags_callback callback, void *data);
+
+/* ListTagsForResource: the machine's tags. */
+__attribute__((warn_unused_result)) int state_machine_store_list_tags(struct redis_client *client, const char *name,
+                                                                      state_machine_tags_callback callback, void *data);
 
 /* Frees a record; safe on NULL. */
 void state_machine_store_record_free(struct state_machine_record *record);

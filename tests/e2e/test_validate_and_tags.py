@@ -1,4 +1,4 @@
-"""ValidateStateMachineDefinition and DescribeStateMachineForExecution through boto3."""
+"""ValidateStateMachineDefinition, DescribeStateMachineForExecution and tags through boto3."""
 
 import json
 
@@ -164,6 +164,125 @@ class DescribeStateMachineForExecution(ValidateAndTagsCase):
         self.assertEqual(f"Execution Does Not Exist: '{unknown}'", message)
         self.refused("InvalidArn", self.client.describe_state_machine_for_execution, executionArn="not-an-arn")
         self.refused("ValidationException", self.client.describe_state_machine_for_execution)
+
+
+class Tags(ValidateAndTagsCase):
+    def tags_of(self, arn):
+        return {tag["key"]: tag["value"] for tag in self.client.list_tags_for_resource(resourceArn=arn)["tags"]}
+
+    def machine(self, name, **members):
+        return self.client.create_state_machine(name=name, definition=json.dumps(PASS), roleArn=ROLE,
+                                                **members)["stateMachineArn"]
+
+    def activity(self, name, **members):
+        return self.client.create_activity(name=name, **members)["activityArn"]
+
+    def test_round_trip_overwrite_and_untag_on_a_machine_and_an_activity(self):
+        for arn in (self.machine("Tagged"), self.activity("TaggedActivity")):
+            with self.subTest(arn=arn):
+                self.assertEqual({"tags": []}, {"tags": self.client.list_tags_for_resource(resourceArn=arn)["tags"]})
+                answer = self.client.tag_resource(resourceArn=arn, tags=[{"key": "team", "value": "loans"},
+                                                                         {"key": "stage", "value": "dev"},
+                                                                         {"key": "empty", "value": ""}])
+                answer.pop("ResponseMetadata")
+                self.assertEqual({}, answer)
+                self.assertEqual({"team": "loans", "stage": "dev", "empty": ""}, self.tags_of(arn))
+                self.client.tag_resource(resourceArn=arn, tags=[{"key": "stage", "value": "prod"}])
+                self.assertEqual({"team": "loans", "stage": "prod", "empty": ""}, self.tags_of(arn))
+                answer = self.client.untag_resource(resourceArn=arn, tagKeys=["team", "unknown"])
+                answer.pop("ResponseMetadata")
+                self.assertEqual({}, answer)
+                self.assertEqual({"stage": "prod", "empty": ""}, self.tags_of(arn))
+
+    def test_tags_on_create_and_an_idempotent_create_keeps_them(self):
+        tags = [{"key": "owner", "value": "me"}]
+        for create in (self.machine, self.activity):
+            with self.subTest(create=create.__name__):
+                arn = create("Created" + create.__name__, tags=tags)
+                self.assertEqual({"owner": "me"}, self.tags_of(arn))
+                self.assertEqual(arn, create("Created" + create.__name__, tags=[{"key": "other", "value": "x"}]))
+                self.assertEqual({"owner": "me"}, self.tags_of(arn))
+
+    def test_at_most_50_tags(self):
+        fifty = [{"key": f"k{i}", "value": str(i)} for i in range(50)]
+        for arn in (self.machine("Full"), self.activity("FullActivity")):
+            with self.subTest(arn=arn):
+                self.client.tag_resource(resourceArn=arn, tags=fifty)
+                self.client.tag_resource(resourceArn=arn, tags=[{"key": "k0", "value": "again"}])
+                with self.assertRaises(ClientError) as caught:
+                    self.client.tag_resource(resourceArn=arn, tags=[{"key": "one-more", "value": "x"}])
+                self.assertEqual("TooManyTags", caught.exception.response["Error"]["Code"])
+                self.assertEqual(arn, caught.exception.response["resourceName"])
+                self.assertEqual(50, len(self.tags_of(arn)))
+        many = fifty + [{"key": "k50", "value": "50"}]
+        self.refused("TooManyTags", self.client.create_state_machine, name="TooMany", definition=json.dumps(PASS),
+                     roleArn=ROLE, tags=many)
+        self.refused("TooManyTags", self.client.create_activity, name="TooMany", tags=many)
+        self.refused("StateMachineDoesNotExist", self.client.describe_state_machine,
+                     stateMachineArn=f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:TooMany")
+
+    def test_lengths(self):
+        arn = self.machine("Lengths")
+        message = self.refused("ValidationException", self.client.tag_resource, resourceArn=arn,
+                               tags=[{"key": "ok", "value": "v"}, {"key": "k" * 129, "value": "v"}])
+        self.assertIn("1 validation error detected: Value '" + "k" * 129 + "' at 'tags.2.member.key' failed to "
+                      "satisfy constraint: Member must have length less than or equal to 128", message)
+        message = self.refused("ValidationException", self.client.tag_resource, resourceArn=arn,
+                               tags=[{"key": "", "value": "v"}])
+        self.assertIn("at 'tags.1.member.key' failed to satisfy constraint: Member must have length greater than "
+                      "or equal to 1", message)
+        message = self.refused("ValidationException", self.client.tag_resource, resourceArn=arn,
+                               tags=[{"key": "k", "value": "v" * 257}])
+        self.assertIn("at 'tags.1.member.value' failed to satisfy constraint: Member must have length less than or "
+                      "equal to 256", message)
+        message = self.refused("ValidationException", self.client.untag_resource, resourceArn=arn,
+                               tagKeys=["k" * 129])
+        self.assertIn("at 'tagKeys.1.member' failed to satisfy constraint", message)
+        self.refused("ValidationException", self.client.create_activity, name="LongKey",
+                     tags=[{"key": "k" * 129, "value": "v"}])
+        self.client.tag_resource(resourceArn=arn, tags=[{"key": "k" * 128, "value": "v" * 256}])
+        self.assertEqual({"k" * 128: "v" * 256}, self.tags_of(arn))
+        self.assertEqual([], self.client.list_tags_for_resource(
+            resourceArn=self.client.describe_activity(activityArn=self.activity("Untouched"))["activityArn"])["tags"])
+
+    def test_unknown_resources_and_malformed_arns(self):
+        unknown = [f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:Nobody",
+                   f"arn:aws:states:us-east-1:{ACCOUNT}:activity:Nobody",
+                   f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:Lengths",
+                   f"arn:aws:states:us-east-1:{ACCOUNT}:execution:Nobody:run"]
+        for arn in unknown:
+            for call, members in ((self.client.list_tags_for_resource, {}),
+                                  (self.client.tag_resource, {"tags": [{"key": "k", "value": "v"}]}),
+                                  (self.client.untag_resource, {"tagKeys": ["k"]})):
+                with self.subTest(arn=arn, call=call.__name__):
+                    with self.assertRaises(ClientError) as caught:
+                        call(resourceArn=arn, **members)
+                    error = caught.exception.response["Error"]
+                    self.assertEqual("ResourceNotFound", error["Code"])
+                    self.assertEqual(f"Resource not found: '{arn}'", error["Message"])
+                    self.assertEqual(arn, caught.exception.response["resourceName"])
+        message = self.refused("InvalidArn", self.client.list_tags_for_resource, resourceArn="not-an-arn")
+        self.assertEqual("Invalid Arn: 'Invalid ARN prefix: not-an-arn'", message)
+        self.refused("InvalidArn", self.client.tag_resource, resourceArn="arn:aws:states:x",
+                     tags=[{"key": "k", "value": "v"}])
+        self.refused("ValidationException", self.client.tag_resource,
+                     resourceArn=f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:Nobody")
+        self.refused("ValidationException", self.client.list_tags_for_resource)
+
+    def test_tags_go_with_their_resource(self):
+        for create, delete, member in ((self.machine, self.client.delete_state_machine, "stateMachineArn"),
+                                       (self.activity, self.client.delete_activity, "activityArn")):
+            with self.subTest(create=create.__name__):
+                name = "Again" + create.__name__
+                arn = create(name, tags=[{"key": "created", "value": "first"}])
+                self.client.tag_resource(resourceArn=arn, tags=[{"key": "later", "value": "x"}])
+                delete(**{member: arn})
+                self.refused("ResourceNotFound", self.client.list_tags_for_resource, resourceArn=arn)
+                self.assertEqual(arn, create(name))
+                self.assertEqual({}, self.tags_of(arn))
+                delete(**{member: arn})
+                create(name, tags=[{"key": "created", "value": "second"}])
+                self.assertEqual({"created": "second"}, self.tags_of(arn))
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ static struct outcome {
     bool has_next;
     enum state_machine_version_outcome version_outcome;
     char json[512];
+    enum state_machine_tags_outcome tagged; /* a tag operation's outcome, when status is 0 */
+    char tags[128];                         /* a listing's tags as "key=value," ... */
 } outcome;
 
 static void reset(void)
@@ -102,6 +104,19 @@ static void on_list(int status, const struct state_machine_summary *items, size_
         snprintf(outcome.names[i], sizeof(outcome.names[i]), "%s", items[i].name);
     outcome.has_next = next != NULL;
     snprintf(outcome.next, sizeof(outcome.next), "%s", next ? next : "");
+}
+
+static void on_tags(int status, enum state_machine_tags_outcome tagged, const char *const *tags, size_t count,
+                    void *data)
+{
+    (void)data;
+    finish(status);
+    outcome.tagged = tagged;
+    outcome.tags[0] = '\0';
+    for (size_t i = 0; i < count; i++) {
+        size_t used = strlen(outcome.tags);
+        snprintf(outcome.tags + used, sizeof(outcome.tags) - used, "%s=%s,", tags[2 * i], tags[2 * i + 1]);
+    }
 }
 
 /* Waits for the callback of an operation that returned result; false when it was not sent or not answered. */
@@ -356,6 +371,50 @@ static void test_delete_keeps_the_definition(void)
     ASSERT_EQ_INT(STATE_MACHINE_CREATED, outcome.created);
 }
 
+/* Lists the tags of name into outcome.tags; false when not answered. */
+static bool list_tags(const char *name)
+{
+    reset();
+    return answered(state_machine_store_list_tags(client, name, on_tags, NULL));
+}
+
+static void test_tags_are_set_overwritten_removed_and_deleted_with_the_machine(void)
+{
+    static const char *const first[] = { "team", "loans", "stage", "dev" };
+    static const char *const second[] = { "stage", "prod", "empty", "" };
+    static const char *const removed[] = { "team", "unknown" };
+    static const char *const more[] = { "new", "x" };
+    struct state_machine_fields fields = machine("Alpha", DEFINITION_A, "hash-a", 1700000000123);
+    fields.tags = first;
+    fields.tag_count = 2;
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_create(client, &fields, on_create, NULL)));
+    ASSERT_TRUE(list_tags("Alpha"));
+    ASSERT_EQ_INT(STATE_MACHINE_TAGS_DONE, outcome.tagged);
+    ASSERT_EQ_STR("stage=dev,team=loans,", outcome.tags);
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_tag(client, "Alpha", second, 2, 3, on_tags, NULL)));
+    ASSERT_EQ_INT(STATE_MACHINE_TAGS_DONE, outcome.tagged);
+    ASSERT_TRUE(list_tags("Alpha"));
+    ASSERT_EQ_STR("empty=,stage=prod,team=loans,", outcome.tags);
+    /* A fourth key is one too many for a maximum of 3: nothing changes. */
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_tag(client, "Alpha", more, 1, 3, on_tags, NULL)));
+    ASSERT_EQ_INT(STATE_MACHINE_TAGS_TOO_MANY, outcome.tagged);
+    ASSERT_TRUE(list_tags("Alpha"));
+    ASSERT_EQ_STR("empty=,stage=prod,team=loans,", outcome.tags);
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_untag(client, "Alpha", removed, 2, on_tags, NULL)));
+    ASSERT_EQ_INT(STATE_MACHINE_TAGS_DONE, outcome.tagged);
+    ASSERT_TRUE(list_tags("Alpha"));
+    ASSERT_EQ_STR("empty=,stage=prod,", outcome.tags);
+    reset();
+    ASSERT_TRUE(answered(state_machine_store_delete(client, "Alpha", on_delete, NULL)));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn}:tags:Alpha"));
+    ASSERT_TRUE(list_tags("Alpha"));
+    ASSERT_EQ_INT(STATE_MACHINE_TAGS_NO_MACHINE, outcome.tagged);
+}
+
 static bool disconnected(void *data)
 {
     return !redis_client_connected(data);
@@ -469,6 +528,7 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_load_definition_by_hash);
     REDIS_SERVER_RUN_FLUSHED(&server, test_list_pages_by_name);
     REDIS_SERVER_RUN_FLUSHED(&server, test_delete_keeps_the_definition);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_tags_are_set_overwritten_removed_and_deleted_with_the_machine);
     REDIS_SERVER_RUN_FLUSHED(&server, test_nothing_is_sent_while_redis_is_down);
     REDIS_SERVER_RUN_FLUSHED(&server, test_publish_numbers_versions_and_is_idempotent_per_revision);
     REDIS_SERVER_RUN_FLUSHED(&server, test_an_alias_routes_by_pick_and_protects_its_versions);
