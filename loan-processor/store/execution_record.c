@@ -58,11 +58,14 @@ static const struct {
     { "childExecution", FIELD_STRING, offsetof(struct execution_record, child_execution) },
     { "parentExecution", FIELD_STRING, offsetof(struct execution_record, parent_execution) },
     { "variables", FIELD_STRING, offsetof(struct execution_record, variables) },
+    { "redriveCount", FIELD_LONG, offsetof(struct execution_record, redrive_count) },
+    { "redriveDate", FIELD_INT64, offsetof(struct execution_record, redrive_ms) },
+    { "redriveToken", FIELD_STRING, offsetof(struct execution_record, redrive_token) },
 };
 
 _Static_assert(EXECUTION_FIELD_EXECUTION_TIMEOUT == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_record_field");
-_Static_assert(EXECUTION_BRANCH_FIELD_VARIABLES == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
+_Static_assert(EXECUTION_BRANCH_FIELD_REDRIVE_TOKEN == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_branch_field");
 
 /* The address of field i of record. */

@@ -149,7 +149,16 @@ struct execution_summary {
     const char *name;
     const char *status;
     int64_t start_ms;
-    int64_t stop_ms; /* 0 while running */
+    int64_t stop_ms;    /* 0 while running */
+    long redrive_count; /* 0: never redriven */
+    int64_t redrive_ms; /* when last redriven (0: never) */
+};
+
+/* ListExecutions' redriveFilter. */
+enum execution_redrive_filter {
+    EXECUTION_REDRIVE_ANY,
+    EXECUTION_REDRIVEN,     /* redriven at least once */
+    EXECUTION_NOT_REDRIVEN, /* never redriven */
 };
 
 /*
@@ -315,6 +324,13 @@ __attribute__((warn_unused_result)) int execution_store_list_index(struct redis_
                                                                    const char *cursor, size_t max_results,
                                                                    const char *status, store_list_callback callback,
                                                                    void *data);
+
+/* execution_store_list_index() keeping only the executions redrive lets through. Same contract. */
+__attribute__((warn_unused_result)) int execution_store_list_filtered(struct redis_client *client,
+                                                                      const char *index_key, const char *cursor,
+                                                                      size_t max_results, const char *status,
+                                                                      enum execution_redrive_filter redrive,
+                                                                      store_list_callback callback, void *data);
 
 /*
  * Whether cursor has the shape of a listing's next ("<ms>:<executionArn>")
