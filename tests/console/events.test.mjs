@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import test from "node:test";
 
 import {
-  eventDetails, eventStates, executionOutcome, readableDetails, sinceStartMs, summarizeEvent, topicMessageSummary,
-  truncate, valuationReferenceOf,
+  eventDetails, eventStates, executionOutcome, executionRedrives, readableDetails, sinceStartMs, summarizeEvent,
+  topicMessageSummary, truncate, valuationReferenceOf,
 } from "../../loan-processor/console/page/events.mjs";
 import * as histories from "./histories.mjs";
 
@@ -84,4 +84,10 @@ test("topicMessageSummary shows a JSON message's description, else the text", ()
     "The valuation service timed out");
   assert.equal(topicMessageSummary("plain words"), "plain words");
   assert.equal(topicMessageSummary('{"other":1}'), '{"other":1}');
+});
+
+test("executionRedrives: the count and last date of ExecutionRedriven events", () => {
+  assert.deepEqual(executionRedrives([]), { count: 0, date: undefined });
+  assert.deepEqual(executionRedrives([{ type: "ExecutionStarted", timestamp: 1 },
+    { type: "ExecutionRedriven", timestamp: 5 }, { type: "ExecutionRedriven", timestamp: 9 }]), { count: 2, date: 9 });
 });
