@@ -56,6 +56,41 @@ enum engine_redrive_status engine_redrive_status(const struct execution_record *
     return *reason ? ENGINE_NOT_REDRIVABLE : ENGINE_REDRIVABLE;
 }
 
+/* A Parallel redriven: only its branches without a kept result run again. */
+struct redrive_fork {
+    const struct state_definition *state; /* NULL: the failed state is entered again whole */
+    char **inputs;                        /* per branch: its first state's input */
+    char **results;                       /* per branch: its kept output, or NULL (it runs again) */
+    char number[24];
+    char (*ids)[FORK_COMMIT_BRANCH_SIZE]; /* per branch */
+    char (*indexes)[FORK_COMMIT_NUMBER_SIZE];
+    struct execution_record *records; /* per child */
+    struct execution_fields *fields;  /* per child */
+    struct execution_child *children;
+    struct execution_result *kept;
+    size_t child_count, kept_count;
+};
+
+static void redrive_fork_reset(struct redrive_fork *fork)
+{
+    size_t count = fork->state ? fork->state->branch_count : 0;
+    for (size_t i = 0; i < count; i++) {
+        if (fork->inputs)
+            free(fork->inputs[i]);
+        if (fork->results)
+            free(fork->results[i]);
+    }
+    free(fork->inputs);
+    free(fork->results);
+    free(fork->ids);
+    free(fork->indexes);
+    free(fork->records);
+    free(fork->fields);
+    free(fork->children);
+    free(fork->kept);
+    memset(fork, 0, sizeof(*fork));
+}
+
 struct redrive_operation {
     struct engine *engine;
     engine_redrive_callback callback;
@@ -68,6 +103,8 @@ struct redrive_operation {
     struct cached_definition *definition;
     char *state;       /* the state entered again */
     char *state_input; /* with this input */
+    long entered_id;   /* the id of its last StateEntered (0: none) */
+    struct redrive_fork fork;
     char count_text[24];
     struct history_batch batch;
     bool batch_ready;
@@ -84,6 +121,7 @@ static void redrive_free(struct redrive_operation *operation)
     if (operation->batch_ready)
         history_batch_release(&operation->batch);
     execution_store_record_free(operation->record);
+    redrive_fork_reset(&operation->fork);
     free(operation->client_token);
     free(operation->state);
     free(operation->state_input);
@@ -110,6 +148,7 @@ static void reset_attempt(struct redrive_operation *operation)
     operation->batch_ready = false;
     execution_store_record_free(operation->record);
     operation->record = NULL;
+    redrive_fork_reset(&operation->fork);
     free(operation->state);
     free(operation->state_input);
     free(operation->body);
@@ -177,6 +216,14 @@ static void describe_fields(struct redrive_operation *operation)
     next->redrive_count = operation->record->redrive_count + 1;
     next->redrive_ms = operation->now_ms;
     next->redrive_token = operation->client_token;
+    if (operation->fork.state) { /* resting at the Parallel while its branches without a result run */
+        next->resting = (char *)interpreter_resting_name(RESTING_FORK);
+        next->timer_due_ms = 0;
+        next->state_entered_event_id = operation->entered_id;
+        next->fork_state = operation->fork.number;
+        next->fork_length = next->fork_started = (long)operation->fork.state->branch_count;
+        next->fork_running = (long)operation->fork.child_count;
+    }
     execution_record_fields(next,
                             EXECUTION_FIELD_STATUS | EXECUTION_FIELD_OUTPUT | EXECUTION_FIELD_ERROR
                                 | EXECUTION_FIELD_CAUSE | EXECUTION_FIELD_STOP | EXECUTION_FIELDS_RESTING
@@ -194,8 +241,23 @@ static int commit(struct redrive_operation *operation)
         return result;
     describe_fields(operation);
     struct execution_events events = { .items = &event, .count = 1 };
-    return execution_store_commit(operation->engine->redis, operation->execution_id, operation->record->last_event_id,
-                                  NULL, &events, &operation->fields, on_redrive_committed, operation);
+    if (!operation->fork.state)
+        return execution_store_commit(operation->engine->redis, operation->execution_id,
+                                      operation->record->last_event_id, NULL, &events, &operation->fields,
+                                      on_redrive_committed, operation);
+    struct execution_branch_commit branch_commit = {
+        .branch_id = "",
+        .expected_last_event_id = operation->record->last_event_id,
+        .events = &events,
+        .fields = &operation->fields,
+        .children = operation->fork.children,
+        .child_count = operation->fork.child_count,
+        .now_ms = operation->now_ms,
+        .results = operation->fork.kept,
+        .result_count = operation->fork.kept_count,
+    };
+    return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &branch_commit,
+                                         on_redrive_committed, operation);
 }
 
 /* Whether an event's text may be a StateEntered (a cheap look before parsing it). */
@@ -220,6 +282,7 @@ static int find_failed_state(struct redrive_operation *operation, const char *co
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "name"));
         const char *input = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "input"));
         if (name && state_machine_find(machine, name)) {
+            operation->entered_id = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(event, "id"));
             operation->state = strdup(name);
             operation->state_input = strdup(input ? input : "{}");
             cJSON_Delete(event);
@@ -232,12 +295,171 @@ static int find_failed_state(struct redrive_operation *operation, const char *co
     return operation->state && operation->state_input ? 0 : -ENOMEM;
 }
 
+/* The index of the branch of fork whose StartAt is name, or -1. */
+static long branch_of_start(const struct state_definition *fork, const char *name)
+{
+    for (size_t i = 0; i < fork->branch_count; i++)
+        if (strcmp(fork->branches[i].start_at, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+/*
+ * The input each branch of the failed Parallel started with: the first
+ * StateEntered of its StartAt after the Parallel's. Returns 1 when every
+ * branch has one, 0 when not (the Parallel is entered again whole), -ENOMEM.
+ */
+static int find_branch_inputs(struct redrive_operation *operation, const char *const *events, size_t count)
+{
+    struct redrive_fork *fork = &operation->fork;
+    size_t found = 0;
+    fork->inputs = calloc(fork->state->branch_count, sizeof(*fork->inputs));
+    if (!fork->inputs)
+        return -ENOMEM;
+    for (size_t i = (size_t)operation->entered_id; i < count && found < fork->state->branch_count; i++) {
+        if (!may_be_state_entered(events[i]))
+            continue;
+        cJSON *event = cJSON_Parse(events[i]);
+        const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "stateEnteredEventDetails");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "name"));
+        const char *input = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "input"));
+        long branch = name && input ? branch_of_start(fork->state, name) : -1;
+        if (branch >= 0 && !fork->inputs[branch]) {
+            fork->inputs[branch] = strdup(input);
+            found++;
+            if (!fork->inputs[branch]) {
+                cJSON_Delete(event);
+                return -ENOMEM;
+            }
+        }
+        cJSON_Delete(event);
+    }
+    return found == fork->state->branch_count;
+}
+
+/* A child that runs again: resting before its branch's StartAt with its input, due now. */
+static void describe_child(struct redrive_operation *operation, size_t branch, size_t child)
+{
+    struct redrive_fork *fork = &operation->fork;
+    struct execution_record *record = &fork->records[child];
+    snprintf(fork->ids[child], sizeof(fork->ids[child]), "%s.%zu", fork->number, branch);
+    record->status = "RUNNING";
+    record->state = (char *)fork->state->branches[branch].start_at;
+    record->state_input = fork->inputs[branch];
+    record->resting = (char *)interpreter_resting_name(RESTING_CONTINUE);
+    record->timer_due_ms = operation->now_ms;
+    record->state_entered_ms = operation->now_ms;
+    record->variables = operation->record->variables;
+    execution_record_fields(record, EXECUTION_FIELD_STATUS | EXECUTION_FIELDS_RESTING, &fork->fields[child]);
+    execution_record_branch_fields(record, EXECUTION_BRANCH_FIELD_VARIABLES, &fork->fields[child]);
+    fork->children[child] = (struct execution_child){ fork->ids[child], "@1", &fork->fields[child] };
+}
+
+/* The children and kept results of the fork, from the results an abort kept. 0 or -ENOMEM. */
+static int describe_fork(struct redrive_operation *operation)
+{
+    struct redrive_fork *fork = &operation->fork;
+    size_t n = fork->state->branch_count;
+    fork->ids = calloc(n, sizeof(*fork->ids));
+    fork->indexes = calloc(n, sizeof(*fork->indexes));
+    fork->records = calloc(n, sizeof(*fork->records));
+    fork->fields = calloc(n, sizeof(*fork->fields));
+    fork->children = calloc(n, sizeof(*fork->children));
+    fork->kept = calloc(n, sizeof(*fork->kept));
+    if (!fork->ids || !fork->indexes || !fork->records || !fork->fields || !fork->children || !fork->kept)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!fork->results[i]) {
+            describe_child(operation, i, fork->child_count++);
+            continue;
+        }
+        snprintf(fork->indexes[i], sizeof(fork->indexes[i]), "%zu", i);
+        fork->kept[fork->kept_count++] =
+            (struct execution_result){ "", fork->number, fork->indexes[i], false, fork->results[i] };
+    }
+    return 0;
+}
+
+/*
+ * Keeps the outputs of the branches that succeeded in the visit the
+ * Parallel failed in (entries read back from the kept results). Returns 1
+ * when some branch runs again, 0 when the kept results are not that visit's
+ * or every branch has one (the Parallel is entered again whole), -ENOMEM.
+ */
+static int take_kept_results(struct redrive_operation *operation, const struct execution_hash_entry *entries,
+                             size_t count)
+{
+    struct redrive_fork *fork = &operation->fork;
+    size_t n = fork->state->branch_count, succeeded = 0;
+    bool same_visit = false;
+    fork->results = calloc(n, sizeof(*fork->results));
+    if (!fork->results)
+        return -ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        char *end;
+        if (strcmp(entries[i].name, "#entered") == 0) {
+            same_visit = strtol(entries[i].value, &end, 10) == operation->entered_id;
+            continue;
+        }
+        unsigned long index = strtoul(entries[i].name, &end, 10);
+        if (entries[i].name[0] < '0' || entries[i].name[0] > '9' || *end || index >= n || fork->results[index])
+            continue;
+        if (!(fork->results[index] = strndup(entries[i].value, entries[i].value_length)))
+            return -ENOMEM;
+        succeeded++;
+    }
+    return same_visit && succeeded < n;
+}
+
+/* The whole failed state runs again (no branch is kept). */
+static int enter_whole(struct redrive_operation *operation)
+{
+    redrive_fork_reset(&operation->fork);
+    return commit(operation);
+}
+
+static void on_kept_results(int status, const struct execution_hash_entry *entries, size_t count, void *data)
+{
+    struct redrive_operation *operation = data;
+    int result = status < 0 ? status : take_kept_results(operation, entries, count);
+    if (result == 1)
+        result = describe_fork(operation);
+    else if (result == 0)
+        result = enter_whole(operation);
+    else
+        result = result == -ENOMEM ? -ENOMEM : -EIO;
+    if (result == 0 && operation->fork.state)
+        result = commit(operation);
+    if (result < 0)
+        finish(operation, result == -ENOMEM ? -ENOMEM : -EIO, 0, NULL);
+}
+
+/* A failed Parallel: reads the results its abort kept, to run again only its branches without one. 0 or < 0. */
+static int read_kept_results(struct redrive_operation *operation, const char *const *events, size_t count)
+{
+    struct redrive_fork *fork = &operation->fork;
+    char key_part[64];
+    int found = find_branch_inputs(operation, events, count);
+    if (found <= 0)
+        return found < 0 ? found : enter_whole(operation);
+    snprintf(fork->number, sizeof(fork->number), "%zu", fork->state->number);
+    snprintf(key_part, sizeof(key_part), "/%s%s", fork->number, EXECUTION_STORE_KEPT_RESULTS_SUFFIX);
+    return execution_store_read_results(operation->engine->redis, operation->execution_id, key_part, on_kept_results,
+                                        operation);
+}
+
 static void on_history_for_redrive(int status, const char *const *events, size_t count, void *data)
 {
     struct redrive_operation *operation = data;
     int result = status < 0 ? status : find_failed_state(operation, events, count);
-    if (result == 0)
+    const struct state_definition *failed =
+        result == 0 ? state_machine_find(operation->definition->machine, operation->state) : NULL;
+    if (failed && failed->type == STATE_PARALLEL && operation->entered_id > 0) {
+        operation->fork.state = failed;
+        result = read_kept_results(operation, events, count);
+    } else if (result == 0) {
         result = commit(operation);
+    }
     if (result < 0)
         finish(operation, result == -ENOMEM ? -ENOMEM : -EIO, 0, NULL);
 }

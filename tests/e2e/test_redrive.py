@@ -44,6 +44,17 @@ MACHINES = {
     },
     # Times out while its task waits (TimeoutSeconds 40 is 2 s here).
     "RedriveTimeout": {"TimeoutSeconds": 40, "StartAt": "Work", "States": {"Work": work(End=True)}},
+    # Two branches: Quick succeeds at once, Slow waits for the activity (which fails the first time).
+    "RedriveParallel": {
+        "StartAt": "Before",
+        "States": {
+            "Before": {"Type": "Pass", "Next": "Both"},
+            "Both": {"Type": "Parallel", "End": True, "Branches": [
+                {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Result": "quick", "End": True}}},
+                {"StartAt": "Slow", "States": {"Slow": work(End=True)}},
+            ]},
+        },
+    },
     "RedriveSucceeds": {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}},
 }
 
@@ -167,6 +178,19 @@ class RedriveTest(StackTestCase):
         self.succeed_task()  # the first run's task, closed, is skipped by GetActivityTask
         done = self.wait_status(timed_out, "SUCCEEDED")
         self.assertEqual(1, done["redriveCount"])
+
+    def test_a_parallel_reruns_only_its_failed_branch(self):
+        arn = self.start("RedriveParallel", "parallel")
+        self.fail_task()
+        self.wait_status(arn, "FAILED")
+        self.client.redrive_execution(executionArn=arn)
+        task = self.succeed_task('"slow"')
+        self.assertEqual({"a": 1}, json.loads(task["input"]))
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual(["quick", "slow"], json.loads(done["output"]))
+        self.assertEqual((1, 1, 1, 2), (len(self.entered(arn, "Before")), len(self.entered(arn, "Both")),
+                                        len(self.entered(arn, "Quick")), len(self.entered(arn, "Slow"))),
+                         "only the failed branch runs again")
 
     def test_what_cannot_be_redriven(self):
         arn = self.start("RedriveSucceeds", "succeeded")

@@ -23,7 +23,9 @@
 --       whose history [2] is ('' the execution's: announced as the change), and the engine's writes (see
 --       apply_writes).
 -- The abort deletes records, timers and results of the subtree's nested forks that it finds in [5]: their keys
--- are built here from [20]-[22], under the execution's hash tag (the slot of every key above).
+-- are built here from [20]-[22], under the execution's hash tag (the slot of every key above). A root's abort
+-- renames its fork's results to the same key plus '#redrive' (EXECUTION_STORE_KEPT_RESULTS_SUFFIX), with
+-- '#entered' the stateEnteredEventId of the root (or deletes that key when there are none).
 -- Returns the id of the first event appended (the next id when there is none): committed; 0 lastEventId moved
 -- on, -1 the token is not the open one, -2 no such record, -3 the child's fork was left, -4 the children would
 -- make the execution's live branches more than [23] (nothing written in each case).
@@ -60,6 +62,9 @@ local function take(count)
 end
 local sets, removes = take(pairs * 2), take(deletes)
 local tag = tag_of(execution)
+-- A root's fork left by an abort keeps its results for RedriveExecution (see execution_store.h): with the
+-- stateEnteredEventId of the visit they belong to.
+local kept_entered = ARGV[19] ~= '' and ARGV[10] == '' and redis.call('HGET', record, 'stateEnteredEventId')
 if ending then
   local parent, results = KEYS[6], KEYS[7]
   end_child_of_result(tag, record, now, ARGV[14], ARGV[15])
@@ -104,7 +109,12 @@ if prefix ~= '' then
     redis.call('ZREM', timers, ARGV[22] .. id)
     redis.call('ZREM', branches, id)
   end
-  redis.call('DEL', KEYS[key + children])
+  if kept_entered and redis.call('EXISTS', KEYS[key + children]) == 1 then
+    redis.call('RENAME', KEYS[key + children], KEYS[key + children] .. '#redrive')
+    redis.call('HSET', KEYS[key + children] .. '#redrive', '#entered', kept_entered)
+  else
+    redis.call('DEL', KEYS[key + children], KEYS[key + children] .. '#redrive')
+  end
 end
 for c = 1, children do
   local id, ref, count = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2])
