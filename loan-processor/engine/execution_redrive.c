@@ -438,14 +438,12 @@ static void on_kept_results(int status, const struct execution_hash_entry *entri
 static int read_kept_results(struct redrive_operation *operation, const char *const *events, size_t count)
 {
     struct redrive_fork *fork = &operation->fork;
-    char key_part[64];
     int found = find_branch_inputs(operation, events, count);
     if (found <= 0)
         return found < 0 ? found : enter_whole(operation);
     snprintf(fork->number, sizeof(fork->number), "%zu", fork->state->number);
-    snprintf(key_part, sizeof(key_part), "/%s%s", fork->number, EXECUTION_STORE_KEPT_RESULTS_SUFFIX);
-    return execution_store_read_results(operation->engine->redis, operation->execution_id, key_part, on_kept_results,
-                                        operation);
+    return execution_store_read_kept_results(operation->engine->redis, operation->execution_id, fork->number,
+                                             on_kept_results, operation);
 }
 
 static void on_history_for_redrive(int status, const char *const *events, size_t count, void *data)

@@ -908,6 +908,8 @@ int execution_store_read_history(struct redis_client *client, const char *execut
 #define BRANCH_KEY_FORMAT "{sfn:%02u}:%s:%s%c%s" /* kind ("branch", "results"), execution id, '|', part */
 #define BRANCH_RECORD_KIND "branch"
 #define RESULTS_KIND "results"
+#define KEPT_KIND "kept" /* commit_branch.lua spells it too: ':kept:' for ':results:' */
+#define FORK_STATE_PART_SIZE 24
 #define BRANCHES_KEY_FORMAT "{sfn:%02u}:branches:%s"
 /* What separates an execution id from a branch id in the keys and timer members above. */
 #define BRANCH_SEPARATOR '|'
@@ -1311,19 +1313,34 @@ static void on_results_read(redisReply *reply, void *data)
     free(read);
 }
 
+/* HGETALL of key; same contract as execution_store_read_results(). */
+static int read_results_hash(struct redis_client *client, const char *key, store_results_callback callback, void *data);
+
 int execution_store_read_results(struct redis_client *client, const char *execution_id, const char *fork_key_part,
                                  store_results_callback callback, void *data)
 {
     char key[EXECUTION_STORE_BRANCH_KEY_SIZE];
     int result = execution_store_results_key(execution_id, fork_key_part, key, sizeof(key));
-    if (result < 0)
-        return result;
+    return result < 0 ? result : read_results_hash(client, key, callback, data);
+}
+
+int execution_store_read_kept_results(struct redis_client *client, const char *execution_id, const char *fork_state,
+                                      store_results_callback callback, void *data)
+{
+    char key[EXECUTION_STORE_BRANCH_KEY_SIZE], part[FORK_STATE_PART_SIZE];
+    snprintf(part, sizeof(part), "/%.20s", fork_state);
+    int result = prefixed_key(KEPT_KIND, execution_id, part, key, sizeof(key));
+    return result < 0 ? result : read_results_hash(client, key, callback, data);
+}
+
+static int read_results_hash(struct redis_client *client, const char *key, store_results_callback callback, void *data)
+{
     struct results_read *read = malloc(sizeof(*read));
     if (!read)
         return -ENOMEM;
     *read = (struct results_read){ callback, data };
     const char *argv[] = { "HGETALL", key };
-    result = redis_client_command_strings(client, on_results_read, read, 2, argv);
+    int result = redis_client_command_strings(client, on_results_read, read, 2, argv);
     if (result < 0)
         free(read);
     return result;

@@ -21,8 +21,9 @@
  *   {sfn:NN}:results:<execution>|<branch>/<fork>   hash: the ended children of the fork <fork> (its state
  *                                                  number) of branch <branch> ("" for the root):
  *                                                  <index> -> output JSON, !<index> -> {"Error","Cause"}
- *   {sfn:NN}:results:<execution>|/<fork>#redrive   hash: the results of the root's fork <fork> when an abort
- *                                                  left it (a failure, a stop or a timeout), and #entered: the
+ *   {sfn:NN}:kept:<execution>|/<fork>              hash: the results of the root's fork <fork> when an abort
+ *                                                  left it before all its children succeeded (a failure, a
+ *                                                  stop or a timeout), and #entered: the
  *                                                  stateEnteredEventId of that visit; RedriveExecution reruns
  *                                                  only the branches without a result
  * A branch id is "" for the root, "<fork>.<index>" for a root's child and
@@ -507,8 +508,14 @@ __attribute__((warn_unused_result)) int execution_store_commit_branch(struct red
 typedef void (*store_results_callback)(int status, const struct execution_hash_entry *entries, size_t count,
                                        void *data);
 
-/* Appended to a root fork's key part ("/<fork>"): the results an abort kept for RedriveExecution. */
-#define EXECUTION_STORE_KEPT_RESULTS_SUFFIX "#redrive"
+/*
+ * Reads the results an abort kept of the root's fork fork_state (its state
+ * number; the "kept" key above), for RedriveExecution. Same contract.
+ */
+__attribute__((warn_unused_result)) int execution_store_read_kept_results(struct redis_client *client,
+                                                                          const char *execution_id,
+                                                                          const char *fork_state,
+                                                                          store_results_callback callback, void *data);
 
 /* Reads a fork's results (HGETALL). Same contract as execution_store_load(). */
 __attribute__((warn_unused_result)) int execution_store_read_results(struct redis_client *client,
