@@ -192,6 +192,15 @@ class RedriveTest(StackTestCase):
                                         len(self.entered(arn, "Quick")), len(self.entered(arn, "Slow"))),
                          "only the failed branch runs again")
 
+        stopped = self.start("RedriveParallel", "parallel-stopped")
+        wait_until(lambda: self.entered(stopped, "Slow"), 10, what="Slow entered")
+        self.client.stop_execution(executionArn=stopped)
+        self.wait_status(stopped, "ABORTED")
+        self.client.redrive_execution(executionArn=stopped)
+        self.succeed_task('"again"')
+        self.assertEqual(["quick", "again"], json.loads(self.wait_status(stopped, "SUCCEEDED")["output"]))
+        self.assertEqual((1, 2), (len(self.entered(stopped, "Quick")), len(self.entered(stopped, "Slow"))))
+
     def test_what_cannot_be_redriven(self):
         arn = self.start("RedriveSucceeds", "succeeded")
         self.wait_status(arn, "SUCCEEDED")
