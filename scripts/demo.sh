@@ -73,7 +73,8 @@ if [ "$scenario" = all ]; then
 elif [ "$scenario" = portfolio ] || [ "$scenario" = redrive ] || scenario_switch "$scenario" >/dev/null; then
   scenarios=("$scenario")
 else
-  echo "error: unknown scenario '$scenario': use prompt, late, duplicate, none, unknown, failed, forged, portfolio, redrive or all" >&2
+  echo "error: unknown scenario '$scenario': use prompt, late, duplicate, none, unknown, failed, forged, portfolio," \
+    "redrive or all" >&2
   exit 2
 fi
 
@@ -290,9 +291,9 @@ wait_status() { # execution ARN, status wanted: polls DescribeExecution until th
   echo "$description"
 }
 run_redrive_story() {
-  local definition answer arn description redriven
+  local definition role answer arn description redriven
   echo
-  echo "=== Scenario 'redrive': the valuation service is down, the execution FAILS, the service is fixed, RedriveExecution ==="
+  echo "=== Scenario 'redrive': the valuation service is down, the execution FAILS; fixed, it is redriven ==="
   definition=$(python3 -c '
 import json, sys
 machine = json.load(open(sys.argv[1]))
@@ -301,9 +302,12 @@ request["TimeoutSeconds"] = 10
 request["Catch"] = [c for c in request["Catch"] if c["ErrorEquals"] != ["States.Timeout"]]
 del machine["States"]["PublishValuationServiceTimeoutError"], machine["States"]["ValuationServiceTimedOut"]
 print(json.dumps(json.dumps(machine)))' "$STATE_MACHINES_DIR/LoanProcessorStateMachine.asl.json")
-  answer=$(sfn CreateStateMachine "{\"name\":\"LoanProcessorRedriveDemo\",\"definition\":$definition,\"roleArn\":\"arn:aws:iam::123456789012:role/LoanProcessorRedriveDemoRole\"}")
-  if [[ "$answer" == *StateMachineAlreadyExists* ]]; then
-    answer=$(sfn UpdateStateMachine "{\"stateMachineArn\":\"${machine%:*}:LoanProcessorRedriveDemo\",\"definition\":$definition}")
+  role="arn:aws:iam::123456789012:role/LoanProcessorRedriveDemoRole"
+  answer=$(sfn CreateStateMachine \
+    "{\"name\":\"LoanProcessorRedriveDemo\",\"definition\":$definition,\"roleArn\":\"$role\"}")
+  if [[ "$answer" == *StateMachineAlreadyExists* ]]; then # a Redis kept from an earlier run: the same, updated
+    answer=$(sfn UpdateStateMachine \
+      "{\"stateMachineArn\":\"${machine%:*}:LoanProcessorRedriveDemo\",\"definition\":$definition}")
   fi
   [[ "$answer" != *__type* ]] || { echo "error: LoanProcessorRedriveDemo: $answer" >&2; return 1; }
   echo "The valuation service is stopped (kill $valuation_pid)."
@@ -311,7 +315,8 @@ print(json.dumps(json.dumps(machine)))' "$STATE_MACHINES_DIR/LoanProcessorStateM
   start_story_execution "${machine%:*}:LoanProcessorRedriveDemo" \
     '{"applicationReference":"app-redrive","property":{"nameOrNumber":"999","postcode":"PO1 1CE"}}'
   description=$(wait_status "$arn")
-  echo "Status: $(field "$description" status) ($(field "$description" error)); redriveStatus: $(field "$description" redriveStatus)"
+  echo "Status: $(field "$description" status) ($(field "$description" error));" \
+    "redriveStatus: $(field "$description" redriveStatus)"
   echo "The valuation service is started again."
   start_valuation_service
   wait_for "http://127.0.0.1:${VALUATION_SERVICE_PORT}/health" valuation-service $valuation_pid
