@@ -22,7 +22,14 @@
 #                values each through the valuation service with its own callback (three tokens wait in
 #                Redis at once) while an underwriter activity, played by the script, approves in a
 #                parallel branch: SUCCEEDED                    (LoanPortfolioStateMachine)
-#     all        the eight, one after the other
+#     redrive    issue 18's RedriveExecution: the valuation service is down, no callback comes, the
+#                valuation request times out and the execution ends FAILED at RequestValuation; the service
+#                is started again and the execution is redriven (RedriveExecution): RequestValuation runs
+#                again with the same input, the callback arrives: SUCCEEDED, in one history. It runs a copy
+#                of the blog's machine, LoanProcessorRedriveDemo, whose RequestValuation times out after 10 s
+#                and does not catch States.Timeout (a caught failure ends in a Fail state, which a redrive
+#                would enter again)
+#     all        the nine, one after the other
 #   Without --scenario the blog's story runs (the same as prompt).
 #
 # Settings (environment): LOAN_PROCESSOR_PORT (8080), VALUATION_SERVICE_PORT
@@ -62,11 +69,12 @@ scenario_messages() { # how many error-topic messages the story ends with
   esac
 }
 if [ "$scenario" = all ]; then
-  scenarios=(prompt late duplicate none unknown failed forged portfolio)
-elif [ "$scenario" = portfolio ] || scenario_switch "$scenario" >/dev/null; then
+  scenarios=(prompt late duplicate none unknown failed forged portfolio redrive)
+elif [ "$scenario" = portfolio ] || [ "$scenario" = redrive ] || scenario_switch "$scenario" >/dev/null; then
   scenarios=("$scenario")
 else
-  echo "error: unknown scenario '$scenario': use prompt, late, duplicate, none, unknown, failed, forged, portfolio or all" >&2
+  echo "error: unknown scenario '$scenario': use prompt, late, duplicate, none, unknown, failed, forged, portfolio," \
+    "redrive or all" >&2
   exit 2
 fi
 
@@ -132,9 +140,13 @@ if [ -z "${REDIS_URL:-}" ]; then
   echo "Private Redis on $REDIS_URL (append-only file in demo-data/redis)"
 fi
 
-build/valuation-service/valuation-service >"$logs/valuation-service.log" 2>&1 &
-valuation_pid=$!
-pids+=($valuation_pid)
+start_valuation_service() {
+  build/valuation-service/valuation-service >>"$logs/valuation-service.log" 2>&1 &
+  valuation_pid=$!
+  pids+=($valuation_pid)
+}
+: >"$logs/valuation-service.log"
+start_valuation_service
 build/loan-processor/loan-processor >"$logs/loan-processor.log" 2>&1 &
 loan_pid=$!
 pids+=($loan_pid)
@@ -267,6 +279,54 @@ run_portfolio_story() {
   print_story_history "$description" "$arn"
 }
 
+# The redrive story (issue 18): the valuation service is down, the execution fails; the service comes back and
+# RedriveExecution continues the execution from the failed state.
+wait_status() { # execution ARN, status wanted: polls DescribeExecution until the status is no longer RUNNING
+  local description status=RUNNING
+  while [ "$status" = RUNNING ]; do
+    sleep 0.5
+    description=$(sfn DescribeExecution "{\"executionArn\":\"$1\"}")
+    status=$(field "$description" status)
+  done
+  echo "$description"
+}
+run_redrive_story() {
+  local definition role answer arn description redriven
+  echo
+  echo "=== Scenario 'redrive': the valuation service is down, the execution FAILS; fixed, it is redriven ==="
+  definition=$(python3 -c '
+import json, sys
+machine = json.load(open(sys.argv[1]))
+request = machine["States"]["RequestValuation"]
+request["TimeoutSeconds"] = 10
+request["Catch"] = [c for c in request["Catch"] if c["ErrorEquals"] != ["States.Timeout"]]
+del machine["States"]["PublishValuationServiceTimeoutError"], machine["States"]["ValuationServiceTimedOut"]
+print(json.dumps(json.dumps(machine)))' "$STATE_MACHINES_DIR/LoanProcessorStateMachine.asl.json")
+  role="arn:aws:iam::123456789012:role/LoanProcessorRedriveDemoRole"
+  answer=$(sfn CreateStateMachine \
+    "{\"name\":\"LoanProcessorRedriveDemo\",\"definition\":$definition,\"roleArn\":\"$role\"}")
+  if [[ "$answer" == *StateMachineAlreadyExists* ]]; then # a Redis kept from an earlier run: the same, updated
+    answer=$(sfn UpdateStateMachine \
+      "{\"stateMachineArn\":\"${machine%:*}:LoanProcessorRedriveDemo\",\"definition\":$definition}")
+  fi
+  [[ "$answer" != *__type* ]] || { echo "error: LoanProcessorRedriveDemo: $answer" >&2; return 1; }
+  echo "The valuation service is stopped (kill $valuation_pid)."
+  kill -TERM "$valuation_pid"; wait "$valuation_pid" 2>/dev/null || true
+  start_story_execution "${machine%:*}:LoanProcessorRedriveDemo" \
+    '{"applicationReference":"app-redrive","property":{"nameOrNumber":"999","postcode":"PO1 1CE"}}'
+  description=$(wait_status "$arn")
+  echo "Status: $(field "$description" status) ($(field "$description" error));" \
+    "redriveStatus: $(field "$description" redriveStatus)"
+  echo "The valuation service is started again."
+  start_valuation_service
+  wait_for "http://127.0.0.1:${VALUATION_SERVICE_PORT}/health" valuation-service $valuation_pid
+  redriven=$(sfn RedriveExecution "{\"executionArn\":\"$arn\"}")
+  echo "RedriveExecution: $redriven"
+  description=$(wait_status "$arn")
+  echo "Status: $(field "$description" status); redriveCount: $(field "$description" redriveCount)"
+  print_story_history "$description" "$arn"
+}
+
 run_story() { # scenario
   local name_or_number expected application arn begin status description elapsed token_key
   local last_id count deadline forged=0
@@ -327,6 +387,8 @@ if not lines:
 for story in "${scenarios[@]}"; do
   if [ "$story" = portfolio ]; then
     run_portfolio_story
+  elif [ "$story" = redrive ]; then
+    run_redrive_story
   else
     run_story "$story"
   fi

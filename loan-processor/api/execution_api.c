@@ -20,6 +20,7 @@
 #include "map_run_store.h"
 #include "mock_config.h"
 #include "state_machine_store.h"
+#include "wall_clock.h"
 
 /* ---- StartExecution ---- */
 
@@ -198,12 +199,28 @@ static bool add_optional_string(cJSON *object, const char *name, const char *val
     return !value || cJSON_AddStringToObject(object, name, value);
 }
 
+static const char *const redrive_status_names[] = {
+    [ENGINE_REDRIVABLE] = "REDRIVABLE",
+    [ENGINE_NOT_REDRIVABLE] = "NOT_REDRIVABLE",
+    [ENGINE_REDRIVABLE_BY_MAP_RUN] = "REDRIVABLE_BY_MAP_RUN",
+};
+
+/* redriveCount, redriveDate (once redriven), redriveStatus and redriveStatusReason (when not redrivable). */
+static bool add_redrive_fields(cJSON *response, const struct execution_record *record)
+{
+    const char *reason;
+    enum engine_redrive_status status = engine_redrive_status(record, wall_clock_now_ms(), &reason);
+    return cJSON_AddNumberToObject(response, "redriveCount", (double)record->redrive_count)
+           && (record->redrive_ms == 0 || json_add_epoch_seconds(response, "redriveDate", record->redrive_ms))
+           && cJSON_AddStringToObject(response, "redriveStatus", redrive_status_names[status])
+           && add_optional_string(response, "redriveStatusReason", reason);
+}
+
 static cJSON *describe_record(const struct execution_record *record)
 {
     cJSON *response = cJSON_CreateObject();
     cJSON *input_details = cJSON_AddObjectToObject(response, "inputDetails");
     bool succeeded = record->status && strcmp(record->status, "SUCCEEDED") == 0;
-    bool running = record->status && strcmp(record->status, "RUNNING") == 0;
     bool ok = input_details && cJSON_AddBoolToObject(input_details, "included", true)
               && cJSON_AddStringToObject(response, "executionArn", record->arn)
               && cJSON_AddStringToObject(response, "stateMachineArn", record->state_machine_arn)
@@ -224,11 +241,7 @@ static cJSON *describe_record(const struct execution_record *record)
          && add_optional_string(response, "cause", record->cause)
          && add_optional_string(response, "stateMachineVersionArn", record->version_arn)
          && add_optional_string(response, "stateMachineAliasArn", record->alias_arn)
-         && cJSON_AddNumberToObject(response, "redriveCount", 0)
-         && cJSON_AddStringToObject(response, "redriveStatus", running || succeeded ? "NOT_REDRIVABLE" : "REDRIVABLE");
-    if (ok && succeeded)
-        ok = cJSON_AddStringToObject(response, "redriveStatusReason", "Execution is SUCCEEDED and cannot be redriven")
-             != NULL;
+         && add_redrive_fields(response, record);
     if (!ok) {
         cJSON_Delete(response);
         return NULL;
@@ -385,8 +398,8 @@ struct list_operation {
     char map_run_arn[SFN_ARN_PART_SIZE];       /* "" unless listed by mapRunArn */
     char map_run_id[SFN_ARN_PART_SIZE];
     size_t max_results;
-    const char *status; /* one of the static enum names, or NULL */
-    bool redriven_only; /* redriveFilter REDRIVEN: none is */
+    const char *status;                    /* one of the static enum names, or NULL */
+    enum execution_redrive_filter redrive; /* redriveFilter */
     char *next_token;
 };
 
@@ -407,7 +420,8 @@ static bool add_execution_item(cJSON *executions, const struct list_operation *o
               && cJSON_AddStringToObject(entry, "status", item->status)
               && json_add_epoch_seconds(entry, "startDate", item->start_ms)
               && (item->stop_ms == 0 || json_add_epoch_seconds(entry, "stopDate", item->stop_ms))
-              && cJSON_AddNumberToObject(entry, "redriveCount", 0);
+              && cJSON_AddNumberToObject(entry, "redriveCount", (double)item->redrive_count)
+              && (item->redrive_ms == 0 || json_add_epoch_seconds(entry, "redriveDate", item->redrive_ms));
     if (!ok) {
         cJSON_Delete(entry);
         return false;
@@ -443,8 +457,13 @@ static void on_executions_listed(int status, const struct execution_summary *ite
 /* The executions of the state machine the operation names (its ARN was checked to be the record's). */
 static int list_by_machine(struct list_operation *operation)
 {
-    return execution_store_list(operation->api->redis, operation->state_machine_arn, operation->next_token,
-                                operation->max_results, operation->status, on_executions_listed, operation);
+    char index_key[EXECUTION_STORE_INDEX_KEY_SIZE];
+    int result = execution_store_index_key(operation->state_machine_arn, index_key, sizeof(index_key));
+    if (result < 0)
+        return result;
+    return execution_store_list_filtered(operation->api->redis, index_key, operation->next_token,
+                                         operation->max_results, operation->status, operation->redrive,
+                                         on_executions_listed, operation);
 }
 
 /* The child executions of the Map Run the operation names. */
@@ -455,13 +474,13 @@ static int list_by_map_run(struct list_operation *operation)
 }
 
 /*
- * Starts the listing with list (none when only redriven executions are
- * asked for: none is). True when the operation now belongs to the listing;
+ * Starts the listing with list (none when a Map Run's redriven child
+ * executions are asked for: none is). True when the operation now belongs to the listing;
  * false when it was answered here (503) and is still the caller's.
  */
 static bool start_listing(struct list_operation *operation, int (*list)(struct list_operation *))
 {
-    if (operation->redriven_only) {
+    if (operation->map_run_arn[0] && operation->redrive == EXECUTION_REDRIVEN) {
         on_executions_listed(0, NULL, 0, NULL, operation);
         return true;
     }
@@ -553,7 +572,9 @@ static struct list_operation *begin_list(struct http_request *request, struct sf
     operation->api = api;
     operation->max_results = max_results;
     operation->status = status;
-    operation->redriven_only = redrive_filter && strcmp(redrive_filter, "REDRIVEN") == 0;
+    operation->redrive = !redrive_filter                           ? EXECUTION_REDRIVE_ANY
+                         : strcmp(redrive_filter, "REDRIVEN") == 0 ? EXECUTION_REDRIVEN
+                                                                   : EXECUTION_NOT_REDRIVEN;
     return operation;
 }
 
@@ -671,4 +692,51 @@ void execution_api_stop(struct http_request *request, struct sfn_api *api, const
         free(context);
         sfn_request_reply_unavailable(request, api, result);
     }
+}
+
+/* ---- RedriveExecution ---- */
+
+static void on_redriven(int status, int64_t redrive_ms, const char *reason, void *data)
+{
+    struct stop_context *context = data;
+    if (status == -ENOENT) {
+        sfn_request_reply_no_execution(context->request, context->execution_arn);
+    } else if (status == -EPERM) {
+        sfn_request_reply_error(context->request, 400, "ExecutionNotRedrivable", "%s", reason);
+    } else if (status < 0) {
+        sfn_request_reply_unavailable(context->request, context->api, status);
+    } else {
+        cJSON *response = cJSON_CreateObject();
+        if (response && !json_add_epoch_seconds(response, "redriveDate", redrive_ms)) {
+            cJSON_Delete(response);
+            response = NULL; /* answered 500: out of memory */
+        }
+        http_request_reply_json(context->request, 200, response);
+    }
+    free(context);
+}
+
+void execution_api_redrive(struct http_request *request, struct sfn_api *api, const cJSON *body)
+{
+    struct sfn_arn parsed;
+    const char *client_token;
+    const char *arn = sfn_request_arn(request, body, "executionArn", SFN_ARN_EXECUTION, &parsed);
+    if (!arn || !sfn_request_optional_string(request, body, "clientToken", &client_token)
+        || (client_token && !sfn_request_check_length(request, "clientToken", client_token, 1, 64)))
+        return;
+    struct stop_context *context = calloc(1, sizeof(*context));
+    if (!context) {
+        sfn_request_reply_unavailable(request, api, -ENOMEM);
+        return;
+    }
+    context->request = request;
+    context->api = api;
+    snprintf(context->execution_arn, sizeof(context->execution_arn), "%s", arn);
+    int result = engine_redrive_execution(api->engine, parsed.execution_id, client_token, on_redriven, context);
+    if (result == -EINVAL)
+        sfn_request_reply_no_execution(request, arn);
+    else if (result < 0)
+        sfn_request_reply_unavailable(request, api, result);
+    if (result < 0)
+        free(context);
 }

@@ -1,7 +1,7 @@
 /*
  * execution_api - the Step Functions API's execution operations:
  * StartExecution, DescribeExecution, GetExecutionHistory, ListExecutions
- * and StopExecution, with AWS's shapes, limits, error codes and messages.
+ * StopExecution and RedriveExecution, with AWS's shapes, limits, error codes and messages.
  * Listed in sfn_api.c's operations table.
  *
  * Executions run in the engine; their records and histories are read from
@@ -45,5 +45,11 @@ sfn_operation execution_api_list;
 
 /* StopExecution {executionArn, error?, cause?}: {stopDate}; a Map Run's child execution is refused. */
 sfn_operation execution_api_stop;
+
+/*
+ * RedriveExecution {executionArn, clientToken?}: {redriveDate}; ExecutionNotRedrivable (with AWS's reason) for
+ * an execution that is not FAILED, TIMED_OUT or ABORTED, or past AWS's limits.
+ */
+void execution_api_redrive(struct http_request *request, struct sfn_api *api, const cJSON *body);
 
 #endif

@@ -35,6 +35,7 @@ static const struct {
     { "SendTaskHeartbeat", task_api_heartbeat },
     { "ListExecutions", execution_api_list },
     { "StopExecution", execution_api_stop },
+    { "RedriveExecution", execution_api_redrive },
     { "CreateStateMachine", state_machine_api_create },
     { "DescribeStateMachine", state_machine_api_describe },
     { "UpdateStateMachine", state_machine_api_update },

@@ -45,6 +45,7 @@
 #include <cjson/cJSON.h>
 
 #include "definition.h"
+#include "execution_record.h"
 #include "event_loop.h"
 #include "redis_client.h"
 
@@ -325,6 +326,43 @@ __attribute__((warn_unused_result)) int engine_activity_started(struct engine *e
  */
 __attribute__((warn_unused_result)) int engine_send_task_heartbeat(struct engine *engine, const char *token,
                                                                    engine_task_callback callback, void *data);
+
+/* Whether an execution may be redriven now (DescribeExecution's redriveStatus). */
+enum engine_redrive_status {
+    ENGINE_REDRIVABLE,
+    ENGINE_NOT_REDRIVABLE,        /* reason says why, in AWS's words */
+    ENGINE_REDRIVABLE_BY_MAP_RUN, /* an unsuccessful child execution of a Map Run */
+};
+
+/*
+ * The redrive status of record (an execution's, loaded from the store) at
+ * now_ms, with AWS's reason (a static text) when NOT_REDRIVABLE, else NULL.
+ * Pure. The machine's type is not looked at (see engine_redrive_execution()).
+ */
+enum engine_redrive_status engine_redrive_status(const struct execution_record *record, int64_t now_ms,
+                                                 const char **reason);
+
+/*
+ * status 0: redriven at redrive_ms (or, for a client token that redrove it
+ * before, its last redrive's date); -EPERM: not redrivable (reason: a static
+ * text in AWS's words); -ENOENT (no such execution); -EBUSY (other changes
+ * kept winning); -EIO.
+ */
+typedef void (*engine_redrive_callback)(int status, int64_t redrive_ms, const char *reason, void *data);
+
+/*
+ * RedriveExecution of a FAILED, TIMED_OUT or ABORTED execution of a
+ * STANDARD machine (docs/api.md, "RedriveExecution"): in one compare-and-set
+ * commit, appends ExecutionRedriven, makes it RUNNING and counts the
+ * redrive; its timer then enters the failed state again with the input it
+ * had, on the definition it ran, its TimeoutSeconds counted from now.
+ * client_token (may be NULL) makes a repeated request answer the same.
+ * Returns 0 and later calls callback once; or -EINVAL (id too long),
+ * -ENOTCONN, -ENOMEM and never calls it.
+ */
+__attribute__((warn_unused_result)) int engine_redrive_execution(struct engine *engine, const char *execution_id,
+                                                                 const char *client_token,
+                                                                 engine_redrive_callback callback, void *data);
 
 /*
  * status 0: stopped at stop_ms, or already closed (stop_ms its stopDate);

@@ -10,6 +10,7 @@
  *   execution_start.c   StartExecution
  *   execution_change.c  task outcomes, activity changes and due timers
  *   execution_stop.c    SendTaskHeartbeat and StopExecution
+ *   execution_redrive.c RedriveExecution
  *   fork_commit.c       what a commit writes for the branches a step forked
  *   fork_change.c       the branches' part of a change: forks entered, continued, left; a child's end
  */

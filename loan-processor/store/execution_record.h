@@ -61,6 +61,10 @@ struct execution_record {
     char *parent_execution; /* a child execution's record: the id of the execution that started its Map Run */
     char *variables;        /* the branch's workflow variables (Assign): a JSON object's text; NULL: none yet */
     char *trace_header;     /* the root's: StartExecution's traceHeader (X-Ray), or NULL; written at the start only */
+    /* RedriveExecution (the root's record only; no commit but a redrive writes them): */
+    long redrive_count;  /* times redriven (0: never) */
+    int64_t redrive_ms;  /* when last redriven (0: never) */
+    char *redrive_token; /* the clientToken of the last redrive, or NULL */
 };
 
 /* The fields of a record, as bits of a mask. */
@@ -122,9 +126,16 @@ enum execution_branch_field {
     EXECUTION_BRANCH_FIELD_PARENT_EXECUTION = 1u << 12,
     EXECUTION_BRANCH_FIELD_VARIABLES = 1u << 13,    /* written only by a step that changed them (or a child's first) */
     EXECUTION_BRANCH_FIELD_TRACE_HEADER = 1u << 14, /* the root's, written by the start that has one */
+    EXECUTION_BRANCH_FIELD_REDRIVE_COUNT = 1u << 15,
+    EXECUTION_BRANCH_FIELD_REDRIVE_DATE = 1u << 16,
+    EXECUTION_BRANCH_FIELD_REDRIVE_TOKEN = 1u << 17,
 };
 
-#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 15
+#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 18
+
+/* The fields a redrive writes (and no other commit). */
+#define EXECUTION_BRANCH_FIELDS_REDRIVE \
+    (EXECUTION_BRANCH_FIELD_REDRIVE_COUNT | EXECUTION_BRANCH_FIELD_REDRIVE_DATE | EXECUTION_BRANCH_FIELD_REDRIVE_TOKEN)
 
 /* The branch fields of an iteration, and the fork fields of a branch resting at a fork. */
 #define EXECUTION_BRANCH_FIELDS_ITERATION (EXECUTION_BRANCH_FIELD_MAP_INDEX | EXECUTION_BRANCH_FIELD_MAP_ITEM)

@@ -524,6 +524,9 @@ bool execution_store_cursor_valid(const char *cursor, const char *execution_arn_
 
 /* ---- ListExecutions ---- */
 
+/* The fields fetch_execution_summaries.lua answers per record. */
+#define SUMMARY_FIELDS 6
+
 /* One index entry of a listing and, once looked at, its record's summary (status NULL: no record). */
 struct listed_entry {
     char *arn;   /* the index's member */
@@ -533,6 +536,8 @@ struct listed_entry {
     char *status;
     int64_t start_ms;
     int64_t stop_ms;
+    long redrive_count;
+    int64_t redrive_ms;
 };
 
 /* A listing until its callback is called; entries come from the index, newest first. */
@@ -541,6 +546,7 @@ struct listing {
     store_list_callback callback;
     void *data;
     char *filter; /* the status to keep, or NULL */
+    enum execution_redrive_filter redrive_filter;
     size_t max_results;
     char *cursor; /* the previous page's next, or NULL; split into score and member */
     const char *cursor_member;
@@ -596,6 +602,9 @@ static void listing_finish(struct listing *listing, int status)
 /* Whether an entry whose record has been fetched belongs on the page. */
 static bool entry_listed(const struct listing *listing, const struct listed_entry *entry)
 {
+    bool redriven = entry->redrive_count > 0;
+    if (listing->redrive_filter != EXECUTION_REDRIVE_ANY && redriven != (listing->redrive_filter == EXECUTION_REDRIVEN))
+        return false;
     return entry->status && (!listing->filter || strcmp(entry->status, listing->filter) == 0);
 }
 
@@ -619,6 +628,8 @@ static void round_answered(struct listing *listing)
                 .status = entry->status,
                 .start_ms = entry->start_ms,
                 .stop_ms = entry->stop_ms,
+                .redrive_count = entry->redrive_count,
+                .redrive_ms = entry->redrive_ms,
             };
     }
     if (listing->found == listing->max_results || listing->examined == listing->entry_count)
@@ -634,7 +645,10 @@ struct shard_fetch {
     size_t entries[]; /* indexes into listing->entries */
 };
 
-/* Copies one summary ({name, status, startDate, stopDate}, '' when absent) into entry; false when out of memory. */
+/*
+ * Copies one summary ({name, status, startDate, stopDate, redriveCount, redriveDate}, '' when absent) into entry;
+ * false when out of memory.
+ */
 static bool entry_take_summary(struct listed_entry *entry, redisReply *const *fields)
 {
     if (fields[1]->len == 0)
@@ -643,6 +657,8 @@ static bool entry_take_summary(struct listed_entry *entry, redisReply *const *fi
     entry->status = strndup(fields[1]->str, fields[1]->len);
     entry->start_ms = strtoll(fields[2]->str, NULL, 10);
     entry->stop_ms = strtoll(fields[3]->str, NULL, 10);
+    entry->redrive_count = strtol(fields[4]->str, NULL, 10);
+    entry->redrive_ms = strtoll(fields[5]->str, NULL, 10);
     return entry->name && entry->status;
 }
 
@@ -650,11 +666,11 @@ static void on_summaries_fetched(redisReply *reply, void *data)
 {
     struct shard_fetch *fetch = data;
     struct listing *listing = fetch->listing;
-    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 * fetch->count;
+    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == SUMMARY_FIELDS * fetch->count;
     for (size_t i = 0; valid && i < reply->elements; i++)
         valid = reply->element[i]->type == REDIS_REPLY_STRING;
     for (size_t i = 0; valid && i < fetch->count; i++)
-        valid = entry_take_summary(&listing->entries[fetch->entries[i]], reply->element + 4 * i);
+        valid = entry_take_summary(&listing->entries[fetch->entries[i]], reply->element + SUMMARY_FIELDS * i);
     if (!valid)
         listing->failed = true;
     free(fetch);
@@ -817,12 +833,21 @@ int execution_store_list(struct redis_client *client, const char *state_machine_
 int execution_store_list_index(struct redis_client *client, const char *index_key, const char *cursor,
                                size_t max_results, const char *status, store_list_callback callback, void *data)
 {
+    return execution_store_list_filtered(client, index_key, cursor, max_results, status, EXECUTION_REDRIVE_ANY,
+                                         callback, data);
+}
+
+int execution_store_list_filtered(struct redis_client *client, const char *index_key, const char *cursor,
+                                  size_t max_results, const char *status, enum execution_redrive_filter redrive,
+                                  store_list_callback callback, void *data)
+{
     char limit[24];
     if (max_results == 0 || max_results > EXECUTION_STORE_MAX_LISTED)
         max_results = EXECUTION_STORE_MAX_LISTED;
     struct listing *listing = listing_new(client, cursor, max_results, status, callback, data);
     if (!listing)
         return -ENOMEM;
+    listing->redrive_filter = redrive;
     snprintf(limit, sizeof(limit), "%zu", max_results + LIST_SCAN_EXTRA);
     const char *argv[] = { "ZREVRANGEBYSCORE",
                            index_key,
@@ -890,6 +915,8 @@ int execution_store_read_history(struct redis_client *client, const char *execut
 #define BRANCH_KEY_FORMAT "{sfn:%02u}:%s:%s%c%s" /* kind ("branch", "results"), execution id, '|', part */
 #define BRANCH_RECORD_KIND "branch"
 #define RESULTS_KIND "results"
+#define KEPT_KIND "kept" /* commit_branch.lua spells it too: ':kept:' for ':results:' */
+#define FORK_STATE_PART_SIZE 24
 #define BRANCHES_KEY_FORMAT "{sfn:%02u}:branches:%s"
 /* What separates an execution id from a branch id in the keys and timer members above. */
 #define BRANCH_SEPARATOR '|'
@@ -1294,19 +1321,34 @@ static void on_results_read(redisReply *reply, void *data)
     free(read);
 }
 
+/* HGETALL of key; same contract as execution_store_read_results(). */
+static int read_results_hash(struct redis_client *client, const char *key, store_results_callback callback, void *data);
+
 int execution_store_read_results(struct redis_client *client, const char *execution_id, const char *fork_key_part,
                                  store_results_callback callback, void *data)
 {
     char key[EXECUTION_STORE_BRANCH_KEY_SIZE];
     int result = execution_store_results_key(execution_id, fork_key_part, key, sizeof(key));
-    if (result < 0)
-        return result;
+    return result < 0 ? result : read_results_hash(client, key, callback, data);
+}
+
+int execution_store_read_kept_results(struct redis_client *client, const char *execution_id, const char *fork_state,
+                                      store_results_callback callback, void *data)
+{
+    char key[EXECUTION_STORE_BRANCH_KEY_SIZE], part[FORK_STATE_PART_SIZE];
+    snprintf(part, sizeof(part), "/%.20s", fork_state);
+    int result = prefixed_key(KEPT_KIND, execution_id, part, key, sizeof(key));
+    return result < 0 ? result : read_results_hash(client, key, callback, data);
+}
+
+static int read_results_hash(struct redis_client *client, const char *key, store_results_callback callback, void *data)
+{
     struct results_read *read = malloc(sizeof(*read));
     if (!read)
         return -ENOMEM;
     *read = (struct results_read){ callback, data };
     const char *argv[] = { "HGETALL", key };
-    result = redis_client_command_strings(client, on_results_read, read, 2, argv);
+    int result = redis_client_command_strings(client, on_results_read, read, 2, argv);
     if (result < 0)
         free(read);
     return result;

@@ -21,6 +21,11 @@
  *   {sfn:NN}:results:<execution>|<branch>/<fork>   hash: the ended children of the fork <fork> (its state
  *                                                  number) of branch <branch> ("" for the root):
  *                                                  <index> -> output JSON, !<index> -> {"Error","Cause"}
+ *   {sfn:NN}:kept:<execution>|/<fork>              hash: the results of the root's fork <fork> when an abort
+ *                                                  left it before all its children succeeded (a failure, a
+ *                                                  stop or a timeout), and #entered: the
+ *                                                  stateEnteredEventId of that visit; RedriveExecution reruns
+ *                                                  only the branches without a result
  * A branch id is "" for the root, "<fork>.<index>" for a root's child and
  * "<parent>/<fork>.<index>" deeper down. The root's record is the
  * execution's, and its timer member is the execution id; a child's timer
@@ -149,7 +154,16 @@ struct execution_summary {
     const char *name;
     const char *status;
     int64_t start_ms;
-    int64_t stop_ms; /* 0 while running */
+    int64_t stop_ms;    /* 0 while running */
+    long redrive_count; /* 0: never redriven */
+    int64_t redrive_ms; /* when last redriven (0: never) */
+};
+
+/* ListExecutions' redriveFilter. */
+enum execution_redrive_filter {
+    EXECUTION_REDRIVE_ANY,
+    EXECUTION_REDRIVEN,     /* redriven at least once */
+    EXECUTION_NOT_REDRIVEN, /* never redriven */
 };
 
 /*
@@ -325,6 +339,13 @@ __attribute__((warn_unused_result)) int execution_store_list_index(struct redis_
                                                                    const char *status, store_list_callback callback,
                                                                    void *data);
 
+/* execution_store_list_index() keeping only the executions redrive lets through. Same contract. */
+__attribute__((warn_unused_result)) int execution_store_list_filtered(struct redis_client *client,
+                                                                      const char *index_key, const char *cursor,
+                                                                      size_t max_results, const char *status,
+                                                                      enum execution_redrive_filter redrive,
+                                                                      store_list_callback callback, void *data);
+
 /*
  * Whether cursor has the shape of a listing's next ("<ms>:<executionArn>")
  * for executions whose ARNs start with execution_arn_prefix.
@@ -495,6 +516,15 @@ __attribute__((warn_unused_result)) int execution_store_commit_branch(struct red
  */
 typedef void (*store_results_callback)(int status, const struct execution_hash_entry *entries, size_t count,
                                        void *data);
+
+/*
+ * Reads the results an abort kept of the root's fork fork_state (its state
+ * number; the "kept" key above), for RedriveExecution. Same contract.
+ */
+__attribute__((warn_unused_result)) int execution_store_read_kept_results(struct redis_client *client,
+                                                                          const char *execution_id,
+                                                                          const char *fork_state,
+                                                                          store_results_callback callback, void *data);
 
 /* Reads a fork's results (HGETALL). Same contract as execution_store_load(). */
 __attribute__((warn_unused_result)) int execution_store_read_results(struct redis_client *client,

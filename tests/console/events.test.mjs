@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import test from "node:test";
 
 import {
-  eventDetails, eventStates, executionOutcome, readableDetails, sinceStartMs, summarizeEvent, topicMessageSummary,
-  truncate, valuationReferenceOf,
+  eventDetails, eventStates, executionOutcome, executionRedrives, readableDetails, sinceStartMs, summarizeEvent,
+  topicMessageSummary, truncate, valuationReferenceOf,
 } from "../../loan-processor/console/page/events.mjs";
 import * as histories from "./histories.mjs";
 
@@ -93,4 +93,10 @@ test("executionOutcome names the version and alias an execution was started by",
     { input: "{}", stateMachineVersionArn: version, stateMachineAliasArn: alias })]);
   assert.deepEqual([outcome.versionArn, outcome.aliasArn], [version, alias]);
   assert.equal(executionOutcome(histories.WAITING).versionArn, undefined);
+});
+
+test("executionRedrives: the count and last date of ExecutionRedriven events", () => {
+  assert.deepEqual(executionRedrives([]), { count: 0, date: undefined });
+  assert.deepEqual(executionRedrives([{ type: "ExecutionStarted", timestamp: 1 },
+    { type: "ExecutionRedriven", timestamp: 5 }, { type: "ExecutionRedriven", timestamp: 9 }]), { count: 2, date: 9 });
 });

@@ -7,7 +7,7 @@
 import { ApiError, callAws, callAwsAllPages, getConsoleView } from "./api.mjs";
 import { withRestingBranches } from "./branches.mjs";
 import { byId } from "./dom.mjs";
-import { executionOutcome, valuationReferenceOf } from "./events.mjs";
+import { executionOutcome, executionRedrives, valuationReferenceOf } from "./events.mjs";
 import { findExecution, upsertExecution } from "./execution_list.mjs";
 import { renderExecutionList, renderExecutionSummary } from "./executions_view.mjs";
 import { describeWaitingClock, waitingClock } from "./format.mjs";
@@ -89,7 +89,8 @@ function paintedView() {
 
 function renderSelected() {
   const view = paintedView();
-  renderExecutionSummary(ui.summary, page.selectedArn, executionOutcome(page.history));
+  renderExecutionSummary(ui.summary, page.selectedArn, executionOutcome(page.history),
+    executionRedrives(page.history));
   paintGraph(ui.graph, view, page.selectedState);
   renderStateDetails(ui.stateDetails, page.selectedState, view.states.get(page.selectedState));
   plumbing.render(page);

@@ -119,6 +119,17 @@ const END_STATUSES = {
 };
 
 /**
+ * How often an execution was redriven by its history (its ExecutionRedriven
+ * events): {count, date} (date: the last one's, epoch seconds; undefined when
+ * never).
+ */
+export function executionRedrives(events) {
+  const redrives = (events || []).filter((event) => event.type === "ExecutionRedriven");
+  const last = redrives[redrives.length - 1];
+  return { count: redrives.length, date: last ? last.timestamp : undefined };
+}
+
+/**
  * How an execution stands by its history: {status ("RUNNING" until an end
  * event), startDate, stopDate (epoch seconds or undefined), output, error,
  * cause} (the last three from the end event, when it has them).

@@ -34,9 +34,10 @@ export function renderExecutionList(list, executions, selectedArn, onSelect) {
 /**
  * Shows the selected execution's heading in container: its name, status,
  * start time and duration, and its error or output once it has ended
- * (outcome: events.mjs executionOutcome). A null arn shows the hint to select one.
+ * (outcome: events.mjs executionOutcome), and how often it was redriven
+ * (redrives: events.mjs executionRedrives; optional). A null arn shows the hint to select one.
  */
-export function renderExecutionSummary(container, arn, outcome) {
+export function renderExecutionSummary(container, arn, outcome, redrives) {
   if (!arn) {
     replaceChildren(container, element("p", { class: "subtle" }, "Select an execution, or start one."));
     return;
@@ -57,6 +58,10 @@ export function renderExecutionSummary(container, arn, outcome) {
   if (outcome.stopDate !== undefined) {
     parts.push(element("span", { class: "subtle" },
       `took ${formatSinceStart((outcome.stopDate - outcome.startDate) * 1000)}`));
+  }
+  if (redrives && redrives.count > 0) {
+    parts.push(element("span", { class: "subtle", "data-testid": "execution-redrives" },
+      `redriven ${redrives.count}×, last at ${formatClockTime(redrives.date)}`));
   }
   const outcomeLine = outcome.error || outcome.cause
     ? element("p", { class: "outcome bad", "data-testid": "execution-error" },

@@ -23,7 +23,9 @@
 --       whose history [2] is ('' the execution's: announced as the change), and the engine's writes (see
 --       apply_writes).
 -- The abort deletes records, timers and results of the subtree's nested forks that it finds in [5]: their keys
--- are built here from [20]-[22], under the execution's hash tag (the slot of every key above).
+-- are built here from [20]-[22], under the execution's hash tag (the slot of every key above). A root's abort
+-- of a fork whose children did not all succeed renames its results to the same key with ':kept:' for ':results:'
+-- (execution_store_read_kept_results()), with '#entered' the stateEnteredEventId of the root (else deletes both).
 -- Returns the id of the first event appended (the next id when there is none): committed; 0 lastEventId moved
 -- on, -1 the token is not the open one, -2 no such record, -3 the child's fork was left, -4 the children would
 -- make the execution's live branches more than [23] (nothing written in each case).
@@ -60,6 +62,13 @@ local function take(count)
 end
 local sets, removes = take(pairs * 2), take(deletes)
 local tag = tag_of(execution)
+-- A root's fork left by an abort before all its children succeeded (it failed, or was stopped or timed out) keeps
+-- its results for RedriveExecution (see execution_store.h), with the stateEnteredEventId of that visit.
+local kept_entered = false
+if ARGV[19] ~= '' and ARGV[10] == '' then
+  local fork = redis.call('HMGET', record, 'stateEnteredEventId', 'forkRunning', 'forkFailed')
+  if (tonumber(fork[2] or '0') or 0) > 0 or (tonumber(fork[3] or '0') or 0) > 0 then kept_entered = fork[1] end
+end
 if ending then
   local parent, results = KEYS[6], KEYS[7]
   end_child_of_result(tag, record, now, ARGV[14], ARGV[15])
@@ -104,7 +113,13 @@ if prefix ~= '' then
     redis.call('ZREM', timers, ARGV[22] .. id)
     redis.call('ZREM', branches, id)
   end
-  redis.call('DEL', KEYS[key + children])
+  local kept = string.gsub(KEYS[key + children], ':results:', ':kept:', 1)
+  if kept_entered and redis.call('EXISTS', KEYS[key + children]) == 1 then
+    redis.call('RENAME', KEYS[key + children], kept)
+    redis.call('HSET', kept, '#entered', kept_entered)
+  else
+    redis.call('DEL', KEYS[key + children], kept)
+  end
 end
 for c = 1, children do
   local id, ref, count = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2])

@@ -1,0 +1,573 @@
+/*
+ * execution_redrive - RedriveExecution (see engine.h).
+ *
+ * A redrive is one compare-and-set commit on the ended record's
+ * lastEventId (an ended record changes only by a redrive, which appends an
+ * event, so two racing redrives have one winner): ExecutionRedriven, the
+ * status RUNNING again, the redrive count, and the root resting at a
+ * `continue` point that enters the failed state with the input it was
+ * entered with, its timer due now. The normal timer machinery then runs it:
+ * the state is entered again (its retry counts start over), and the states
+ * before it are not run again.
+ *
+ * The failed state is the last top-level state the history shows entered
+ * (state names are unique in a whole machine, so a branch's states are
+ * never taken for it), with the input of that StateEntered event.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "history.h"
+#include "log.h"
+#include "sfn_arn.h"
+#include "wall_clock.h"
+
+#define REDRIVABLE_PERIOD_MS (14LL * 24 * 3600 * 1000)
+#define MAX_OPEN_MS (365LL * 24 * 3600 * 1000)
+#define MAX_REDRIVES 1000
+/* AWS: the history must hold fewer than 24,999 events (room for ExecutionRedriven and one more). */
+#define MAX_REDRIVE_HISTORY (INTERPRETER_MAX_HISTORY_EVENTS - 1)
+
+enum engine_redrive_status engine_redrive_status(const struct execution_record *record, int64_t now_ms,
+                                                 const char **reason)
+{
+    const char *status = record->status ? record->status : "";
+    bool unsuccessful =
+        strcmp(status, "FAILED") == 0 || strcmp(status, "TIMED_OUT") == 0 || strcmp(status, "ABORTED") == 0;
+    *reason = NULL;
+    if (!unsuccessful) {
+        *reason = strcmp(status, "SUCCEEDED") == 0 ? "Execution is SUCCEEDED and cannot be redriven"
+                                                   : "Execution is RUNNING and cannot be redriven";
+        return ENGINE_NOT_REDRIVABLE;
+    }
+    if (record->parent_execution)
+        return ENGINE_REDRIVABLE_BY_MAP_RUN;
+    if (record->stop_ms && now_ms - record->stop_ms > REDRIVABLE_PERIOD_MS)
+        *reason = "Execution redrivable period exceeded";
+    else if (now_ms - record->start_ms > MAX_OPEN_MS)
+        *reason = "Execution has exceeded the max execution time";
+    else if (record->last_event_id >= MAX_REDRIVE_HISTORY)
+        *reason = "Execution history event limit exceeded";
+    else if (record->redrive_count >= MAX_REDRIVES)
+        *reason = "Execution has been redriven the maximum number of times (1000)";
+    return *reason ? ENGINE_NOT_REDRIVABLE : ENGINE_REDRIVABLE;
+}
+
+/* A Parallel redriven: only its branches without a kept result run again. */
+struct redrive_fork {
+    const struct state_definition *state; /* NULL: the failed state is entered again whole */
+    char **inputs;                        /* per branch: its first state's input */
+    char **results;                       /* per branch: its kept output, or NULL (it runs again) */
+    char number[24];
+    char (*ids)[FORK_COMMIT_BRANCH_SIZE]; /* per branch */
+    char (*indexes)[FORK_COMMIT_NUMBER_SIZE];
+    struct execution_record *records; /* per child */
+    struct execution_fields *fields;  /* per child */
+    struct execution_child *children;
+    struct execution_result *kept;
+    size_t child_count, kept_count;
+};
+
+static void redrive_fork_reset(struct redrive_fork *fork)
+{
+    size_t count = fork->state ? fork->state->branch_count : 0;
+    for (size_t i = 0; i < count; i++) {
+        if (fork->inputs)
+            free(fork->inputs[i]);
+        if (fork->results)
+            free(fork->results[i]);
+    }
+    free(fork->inputs);
+    free(fork->results);
+    free(fork->ids);
+    free(fork->indexes);
+    free(fork->records);
+    free(fork->fields);
+    free(fork->children);
+    free(fork->kept);
+    memset(fork, 0, sizeof(*fork));
+}
+
+struct redrive_operation {
+    struct engine *engine;
+    engine_redrive_callback callback;
+    void *data;
+    char execution_id[SFN_ARN_PART_SIZE];
+    char *client_token;
+    int attempts;
+    int64_t now_ms;
+    struct execution_record *record;
+    struct cached_definition *definition;
+    char *state;       /* the state entered again */
+    char *state_input; /* with this input */
+    long entered_id;   /* the id of its last StateEntered (0: none) */
+    struct redrive_fork fork;
+    char count_text[24];
+    struct history_batch batch;
+    bool batch_ready;
+    char previous[HISTORY_REF_TEXT_SIZE];
+    char *body;
+    struct execution_record next;
+    struct execution_fields fields;
+};
+
+static void redrive_free(struct redrive_operation *operation)
+{
+    if (operation->definition)
+        definition_cache_release(&operation->engine->definitions, operation->definition);
+    if (operation->batch_ready)
+        history_batch_release(&operation->batch);
+    execution_store_record_free(operation->record);
+    redrive_fork_reset(&operation->fork);
+    free(operation->client_token);
+    free(operation->state);
+    free(operation->state_input);
+    free(operation->body);
+    free(operation);
+}
+
+static void finish(struct redrive_operation *operation, int status, int64_t redrive_ms, const char *reason)
+{
+    operation->callback(status, redrive_ms, reason, operation->data);
+    redrive_free(operation);
+}
+
+static int load(struct redrive_operation *operation);
+
+/* Drops what an attempt computed, for another from a fresh load. */
+static void reset_attempt(struct redrive_operation *operation)
+{
+    if (operation->definition)
+        definition_cache_release(&operation->engine->definitions, operation->definition);
+    operation->definition = NULL;
+    if (operation->batch_ready)
+        history_batch_release(&operation->batch);
+    operation->batch_ready = false;
+    execution_store_record_free(operation->record);
+    operation->record = NULL;
+    redrive_fork_reset(&operation->fork);
+    free(operation->state);
+    free(operation->state_input);
+    free(operation->body);
+    operation->state = operation->state_input = operation->body = NULL;
+}
+
+static void on_redrive_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
+{
+    struct redrive_operation *operation = data;
+    (void)first_event_id;
+    if (status == 0 && outcome == EXECUTION_CHANGED && operation->attempts < ENGINE_MAX_COMMIT_ATTEMPTS) {
+        reset_attempt(operation);
+        if (load(operation) < 0)
+            finish(operation, -EIO, 0, NULL);
+        return;
+    }
+    if (status < 0 || outcome != EXECUTION_COMMITTED) {
+        finish(operation,
+               status < 0                     ? status
+               : outcome == EXECUTION_MISSING ? -ENOENT
+               : outcome == EXECUTION_CHANGED ? -EBUSY
+                                              : -EIO,
+               0, NULL);
+        return;
+    }
+    log_event(LOG_INFO, "execution-redriven", "execution %s redriven (%ld) at state %s", operation->record->arn,
+              operation->next.redrive_count, operation->state);
+    execution_timers_note_due(operation->engine->timers, operation->now_ms);
+    finish(operation, 0, operation->now_ms, NULL);
+}
+
+/* The ExecutionRedriven event, as the commit takes it. */
+static int describe_event(struct redrive_operation *operation, struct execution_event *event)
+{
+    cJSON *details = cJSON_CreateObject();
+    if (history_batch_init(&operation->batch, operation->record->last_event_id, operation->now_ms) < 0) {
+        cJSON_Delete(details);
+        return -ENOMEM;
+    }
+    operation->batch_ready = true;
+    if (!details || !cJSON_AddNumberToObject(details, "redriveCount", (double)(operation->record->redrive_count + 1))) {
+        cJSON_Delete(details);
+        return -ENOMEM;
+    }
+    if (history_append(&operation->batch, "ExecutionRedriven", "executionRedrivenEventDetails", details) < 0
+        || history_wire_event(&operation->batch, 0, operation->previous, &operation->body) < 0)
+        return -ENOMEM;
+    *event = (struct execution_event){ operation->previous, operation->body };
+    return 0;
+}
+
+/* The record afterwards: running again, resting before the failed state; its execution clock restarted. */
+static void describe_fields(struct redrive_operation *operation)
+{
+    struct execution_record *next = &operation->next;
+    memset(next, 0, sizeof(*next));
+    next->status = "RUNNING";
+    next->state = operation->state;
+    next->state_input = operation->state_input;
+    next->state_entered_ms = operation->now_ms;
+    next->resting = (char *)interpreter_resting_name(RESTING_CONTINUE);
+    next->timer_due_ms = operation->now_ms;
+    next->execution_timeout_ms =
+        step_record_execution_deadline(operation->engine, operation->definition->machine, operation->now_ms);
+    next->redrive_count = operation->record->redrive_count + 1;
+    next->redrive_ms = operation->now_ms;
+    next->redrive_token = operation->client_token;
+    if (operation->fork.state) { /* resting at the Parallel while its branches without a result run */
+        next->resting = (char *)interpreter_resting_name(RESTING_FORK);
+        next->timer_due_ms = 0;
+        next->state_entered_event_id = operation->entered_id;
+        next->fork_state = operation->fork.number;
+        next->fork_length = next->fork_started = (long)operation->fork.state->branch_count;
+        next->fork_running = (long)operation->fork.child_count;
+    }
+    execution_record_fields(next,
+                            EXECUTION_FIELD_STATUS | EXECUTION_FIELD_OUTPUT | EXECUTION_FIELD_ERROR
+                                | EXECUTION_FIELD_CAUSE | EXECUTION_FIELD_STOP | EXECUTION_FIELDS_RESTING
+                                | EXECUTION_FIELD_EXECUTION_TIMEOUT,
+                            &operation->fields);
+    execution_record_branch_fields(next, EXECUTION_BRANCH_FIELDS_FORK | EXECUTION_BRANCH_FIELDS_REDRIVE,
+                                   &operation->fields);
+}
+
+static int commit(struct redrive_operation *operation)
+{
+    struct execution_event event;
+    int result = describe_event(operation, &event);
+    if (result < 0)
+        return result;
+    describe_fields(operation);
+    struct execution_events events = { .items = &event, .count = 1 };
+    if (!operation->fork.state)
+        return execution_store_commit(operation->engine->redis, operation->execution_id,
+                                      operation->record->last_event_id, NULL, &events, &operation->fields,
+                                      on_redrive_committed, operation);
+    struct execution_branch_commit branch_commit = {
+        .branch_id = "",
+        .expected_last_event_id = operation->record->last_event_id,
+        .events = &events,
+        .fields = &operation->fields,
+        .children = operation->fork.children,
+        .child_count = operation->fork.child_count,
+        .now_ms = operation->now_ms,
+        .results = operation->fork.kept,
+        .result_count = operation->fork.kept_count,
+    };
+    return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &branch_commit,
+                                         on_redrive_committed, operation);
+}
+
+/* Whether an event's text may be a StateEntered (a cheap look before parsing it). */
+static bool may_be_state_entered(const char *text)
+{
+    return strstr(text, "StateEntered\"") != NULL;
+}
+
+/*
+ * The last top-level state the history shows entered, and its input
+ * (copies into the operation); the machine's StartAt and the execution's
+ * input when none was. 0 or -ENOMEM.
+ */
+static int find_failed_state(struct redrive_operation *operation, const char *const *events, size_t count)
+{
+    const struct state_machine *machine = operation->definition->machine;
+    for (size_t i = count; i-- > 0;) {
+        if (!may_be_state_entered(events[i]))
+            continue;
+        cJSON *event = cJSON_Parse(events[i]);
+        const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "stateEnteredEventDetails");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "name"));
+        const char *input = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "input"));
+        if (name && state_machine_find(machine, name)) {
+            operation->entered_id = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(event, "id"));
+            operation->state = strdup(name);
+            operation->state_input = strdup(input ? input : "{}");
+            cJSON_Delete(event);
+            return operation->state && operation->state_input ? 0 : -ENOMEM;
+        }
+        cJSON_Delete(event);
+    }
+    operation->state = strdup(machine->start_at);
+    operation->state_input = strdup(operation->record->input ? operation->record->input : "{}");
+    return operation->state && operation->state_input ? 0 : -ENOMEM;
+}
+
+/* The index of the branch of fork whose StartAt is name, or -1. */
+static long branch_of_start(const struct state_definition *fork, const char *name)
+{
+    for (size_t i = 0; i < fork->branch_count; i++)
+        if (strcmp(fork->branches[i].start_at, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+/*
+ * The input each branch of the failed Parallel started with: the first
+ * StateEntered of its StartAt after the Parallel's. Returns 1 when every
+ * branch has one, 0 when not (the Parallel is entered again whole), -ENOMEM.
+ */
+static int find_branch_inputs(struct redrive_operation *operation, const char *const *events, size_t count)
+{
+    struct redrive_fork *fork = &operation->fork;
+    size_t found = 0;
+    fork->inputs = calloc(fork->state->branch_count, sizeof(*fork->inputs));
+    if (!fork->inputs)
+        return -ENOMEM;
+    for (size_t i = (size_t)operation->entered_id; i < count && found < fork->state->branch_count; i++) {
+        if (!may_be_state_entered(events[i]))
+            continue;
+        cJSON *event = cJSON_Parse(events[i]);
+        const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "stateEnteredEventDetails");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "name"));
+        const char *input = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "input"));
+        long branch = name && input ? branch_of_start(fork->state, name) : -1;
+        if (branch >= 0 && !fork->inputs[branch]) {
+            fork->inputs[branch] = strdup(input);
+            found++;
+            if (!fork->inputs[branch]) {
+                cJSON_Delete(event);
+                return -ENOMEM;
+            }
+        }
+        cJSON_Delete(event);
+    }
+    return found == fork->state->branch_count;
+}
+
+/* A child that runs again: resting before its branch's StartAt with its input, due now. */
+static void describe_child(struct redrive_operation *operation, size_t branch, size_t child)
+{
+    struct redrive_fork *fork = &operation->fork;
+    struct execution_record *record = &fork->records[child];
+    snprintf(fork->ids[child], sizeof(fork->ids[child]), "%s.%zu", fork->number, branch);
+    record->status = "RUNNING";
+    record->state = (char *)fork->state->branches[branch].start_at;
+    record->state_input = fork->inputs[branch];
+    record->resting = (char *)interpreter_resting_name(RESTING_CONTINUE);
+    record->timer_due_ms = operation->now_ms;
+    record->state_entered_ms = operation->now_ms;
+    record->variables = operation->record->variables;
+    execution_record_fields(record, EXECUTION_FIELD_STATUS | EXECUTION_FIELDS_RESTING, &fork->fields[child]);
+    execution_record_branch_fields(record, EXECUTION_BRANCH_FIELD_VARIABLES, &fork->fields[child]);
+    fork->children[child] = (struct execution_child){ fork->ids[child], "@1", &fork->fields[child] };
+}
+
+/* The children and kept results of the fork, from the results an abort kept. 0 or -ENOMEM. */
+static int describe_fork(struct redrive_operation *operation)
+{
+    struct redrive_fork *fork = &operation->fork;
+    size_t n = fork->state->branch_count;
+    fork->ids = calloc(n, sizeof(*fork->ids));
+    fork->indexes = calloc(n, sizeof(*fork->indexes));
+    fork->records = calloc(n, sizeof(*fork->records));
+    fork->fields = calloc(n, sizeof(*fork->fields));
+    fork->children = calloc(n, sizeof(*fork->children));
+    fork->kept = calloc(n, sizeof(*fork->kept));
+    if (!fork->ids || !fork->indexes || !fork->records || !fork->fields || !fork->children || !fork->kept)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!fork->results[i]) {
+            describe_child(operation, i, fork->child_count++);
+            continue;
+        }
+        snprintf(fork->indexes[i], sizeof(fork->indexes[i]), "%zu", i);
+        fork->kept[fork->kept_count++] =
+            (struct execution_result){ "", fork->number, fork->indexes[i], false, fork->results[i] };
+    }
+    return 0;
+}
+
+/*
+ * Keeps the outputs of the branches that succeeded in the visit the
+ * Parallel failed in (entries read back from the kept results). Returns 1
+ * when some branch runs again, 0 when the kept results are not that visit's
+ * or every branch has one (the Parallel is entered again whole), -ENOMEM.
+ */
+static int take_kept_results(struct redrive_operation *operation, const struct execution_hash_entry *entries,
+                             size_t count)
+{
+    struct redrive_fork *fork = &operation->fork;
+    size_t n = fork->state->branch_count, succeeded = 0;
+    bool same_visit = false;
+    fork->results = calloc(n, sizeof(*fork->results));
+    if (!fork->results)
+        return -ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        char *end;
+        if (strcmp(entries[i].name, "#entered") == 0) {
+            same_visit = strtol(entries[i].value, &end, 10) == operation->entered_id;
+            continue;
+        }
+        unsigned long index = strtoul(entries[i].name, &end, 10);
+        if (entries[i].name[0] < '0' || entries[i].name[0] > '9' || *end || index >= n || fork->results[index])
+            continue;
+        if (!(fork->results[index] = strndup(entries[i].value, entries[i].value_length)))
+            return -ENOMEM;
+        succeeded++;
+    }
+    return same_visit && succeeded < n;
+}
+
+/* The whole failed state runs again (no branch is kept). */
+static int enter_whole(struct redrive_operation *operation)
+{
+    redrive_fork_reset(&operation->fork);
+    return commit(operation);
+}
+
+static void on_kept_results(int status, const struct execution_hash_entry *entries, size_t count, void *data)
+{
+    struct redrive_operation *operation = data;
+    int result = status < 0 ? status : take_kept_results(operation, entries, count);
+    if (result == 1)
+        result = describe_fork(operation);
+    else if (result == 0)
+        result = enter_whole(operation);
+    else
+        result = result == -ENOMEM ? -ENOMEM : -EIO;
+    if (result == 0 && operation->fork.state)
+        result = commit(operation);
+    if (result < 0)
+        finish(operation, result == -ENOMEM ? -ENOMEM : -EIO, 0, NULL);
+}
+
+/* A failed Parallel: reads the results its abort kept, to run again only its branches without one. 0 or < 0. */
+static int read_kept_results(struct redrive_operation *operation, const char *const *events, size_t count)
+{
+    struct redrive_fork *fork = &operation->fork;
+    int found = find_branch_inputs(operation, events, count);
+    if (found <= 0)
+        return found < 0 ? found : enter_whole(operation);
+    snprintf(fork->number, sizeof(fork->number), "%zu", fork->state->number);
+    return execution_store_read_kept_results(operation->engine->redis, operation->execution_id, fork->number,
+                                             on_kept_results, operation);
+}
+
+static void on_history_for_redrive(int status, const char *const *events, size_t count, void *data)
+{
+    struct redrive_operation *operation = data;
+    int result = status < 0 ? status : find_failed_state(operation, events, count);
+    const struct state_definition *failed =
+        result == 0 ? state_machine_find(operation->definition->machine, operation->state) : NULL;
+    if (failed && failed->type == STATE_PARALLEL && operation->entered_id > 0) {
+        operation->fork.state = failed;
+        result = read_kept_results(operation, events, count);
+    } else if (result == 0) {
+        result = commit(operation);
+    }
+    if (result < 0)
+        finish(operation, result == -ENOMEM ? -ENOMEM : -EIO, 0, NULL);
+}
+
+static void read_history(struct redrive_operation *operation)
+{
+    int result = execution_store_read_history(operation->engine->redis, operation->execution_id, on_history_for_redrive,
+                                              operation);
+    if (result < 0)
+        finish(operation, -EIO, 0, NULL);
+}
+
+static void on_definition_for_redrive(int status, struct cached_definition *definition, void *data)
+{
+    struct redrive_operation *operation = data;
+    operation->definition = definition;
+    if (status < 0 || !definition)
+        finish(operation, -EIO, 0, NULL);
+    else
+        read_history(operation);
+}
+
+static void pin_definition(struct redrive_operation *operation)
+{
+    const struct execution_record *record = operation->record;
+    int result = -EIO;
+    if (record->definition_hash)
+        result = engine_pin_definition(operation->engine, record->definition_hash, record->arn, &operation->definition,
+                                       on_definition_for_redrive, operation);
+    if (result == 1)
+        read_history(operation);
+    else if (result < 0)
+        finish(operation, -EIO, 0, NULL);
+}
+
+static void on_machine_for_redrive(int status, struct state_machine_record *machine, void *data)
+{
+    struct redrive_operation *operation = data;
+    bool express = machine && machine->type && strcmp(machine->type, "EXPRESS") == 0;
+    state_machine_store_record_free(machine);
+    if (status < 0)
+        finish(operation, -EIO, 0, NULL);
+    else if (express)
+        finish(operation, -EPERM, 0, "Execution of an EXPRESS state machine cannot be redriven");
+    else
+        pin_definition(operation);
+}
+
+/* Whether the record was redriven by a request with the same client token (answered again: idempotent). */
+static bool same_redrive(const struct redrive_operation *operation, const struct execution_record *record)
+{
+    return operation->client_token && record->redrive_token && record->redrive_count > 0
+           && strcmp(operation->client_token, record->redrive_token) == 0;
+}
+
+static void on_record_for_redrive(int status, struct execution_record *record, void *data)
+{
+    struct redrive_operation *operation = data;
+    const char *reason;
+    char name[SFN_ARN_PART_SIZE];
+    operation->record = record;
+    operation->attempts++;
+    operation->now_ms = wall_clock_now_ms();
+    if (status < 0 || !record) {
+        finish(operation, status < 0 ? -EIO : -ENOENT, 0, NULL);
+        return;
+    }
+    if (same_redrive(operation, record)) {
+        finish(operation, 0, record->redrive_ms, NULL);
+        return;
+    }
+    enum engine_redrive_status redrivable = engine_redrive_status(record, operation->now_ms, &reason);
+    if (redrivable == ENGINE_REDRIVABLE_BY_MAP_RUN)
+        reason = "Execution is a child execution of a Map Run: it is redriven by redriving its parent execution";
+    if (redrivable != ENGINE_REDRIVABLE) {
+        finish(operation, -EPERM, 0, reason);
+        return;
+    }
+    int result = engine_machine_name_from_arn(operation->engine, record->state_machine_arn, name, sizeof(name));
+    if (result == 0)
+        result = state_machine_store_load(operation->engine->redis, name, false, on_machine_for_redrive, operation);
+    if (result == -ENOENT)
+        pin_definition(operation);
+    else if (result < 0)
+        finish(operation, -EIO, 0, NULL);
+}
+
+static int load(struct redrive_operation *operation)
+{
+    return execution_store_load(operation->engine->redis, operation->execution_id, on_record_for_redrive, operation);
+}
+
+int engine_redrive_execution(struct engine *engine, const char *execution_id, const char *client_token,
+                             engine_redrive_callback callback, void *data)
+{
+    bool failed = false;
+    if (strlen(execution_id) >= SFN_ARN_PART_SIZE)
+        return -EINVAL;
+    if (!redis_client_connected(engine->redis))
+        return -ENOTCONN;
+    struct redrive_operation *operation = calloc(1, sizeof(*operation));
+    if (!operation)
+        return -ENOMEM;
+    operation->engine = engine;
+    operation->callback = callback;
+    operation->data = data;
+    strcpy(operation->execution_id, execution_id);
+    operation->client_token = engine_copy_or_null(client_token, &failed);
+    int result = failed ? -ENOMEM : load(operation);
+    if (result < 0)
+        redrive_free(operation);
+    return result;
+}

@@ -1,0 +1,246 @@
+"""End-to-end: RedriveExecution, DescribeExecution's redrive fields and ListExecutions' redriveFilter, with boto3.
+
+The Task that fails and then succeeds is an activity's: the test is its worker, and answers SendTaskFailure on
+the first run and SendTaskSuccess after the redrive. Real redis-server, real loan-processor, real HTTP.
+"""
+
+import json
+import time
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+import harness
+from harness import ACCOUNT, REGION, StackTestCase, machine_arn, wait_until
+
+ACTIVITY = "redrive-worker"
+ACTIVITY_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:activity:{ACTIVITY}"
+
+
+def work(**fields):
+    return dict({"Type": "Task", "Resource": ACTIVITY_ARN, "TimeoutSeconds": 600}, **fields)
+
+
+MACHINES = {
+    # Prepare (Pass) -> Work (the activity) -> Done.
+    "RedriveSimple": {
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": {"Type": "Pass", "Result": {"prepared": True}, "ResultPath": "$.prep", "Next": "Work"},
+            "Work": work(Next="Done"),
+            "Done": {"Type": "Succeed"},
+        },
+    },
+    # First's retries are exhausted, it is caught, then Check fails uncaught after one retry of its own.
+    "RedriveRetryCatch": {
+        "StartAt": "First",
+        "States": {
+            "First": work(Retry=[{"ErrorEquals": ["Boom"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+                          Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Check"}],
+                          Next="Check"),
+            "Check": work(Retry=[{"ErrorEquals": ["Boom"], "IntervalSeconds": 1, "MaxAttempts": 1}], End=True),
+        },
+    },
+    # Times out while its task waits (TimeoutSeconds 40 is 2 s here).
+    "RedriveTimeout": {"TimeoutSeconds": 40, "StartAt": "Work", "States": {"Work": work(End=True)}},
+    # Two branches: Quick succeeds at once, Slow waits for the activity (which fails the first time).
+    "RedriveParallel": {
+        "StartAt": "Before",
+        "States": {
+            "Before": {"Type": "Pass", "Next": "Both"},
+            "Both": {"Type": "Parallel", "End": True, "Branches": [
+                {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Result": "quick", "End": True}}},
+                {"StartAt": "Slow", "States": {"Slow": work(End=True)}},
+            ]},
+        },
+    },
+    "RedriveSucceeds": {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}},
+}
+
+
+class RedriveTest(StackTestCase):
+    def setUp(self):
+        super().setUp()
+        self.server = self.start_loan_processor(extra_state_machines=MACHINES, ACTIVITY_POLL_SECONDS="5")
+        self.client = boto3.client("stepfunctions", endpoint_url=self.server.base_url, region_name=REGION,
+                                   aws_access_key_id="test", aws_secret_access_key="test",
+                                   config=Config(retries={"max_attempts": 1}))
+        self.client.create_activity(name=ACTIVITY)
+
+    def start(self, machine, name, application=None):
+        return self.client.start_execution(stateMachineArn=machine_arn(machine), name=name,
+                                           input=json.dumps(application or {"a": 1}))["executionArn"]
+
+    def take_task(self):
+        task = self.client.get_activity_task(activityArn=ACTIVITY_ARN, workerName="w")
+        self.assertIn("taskToken", task, task)
+        return task
+
+    def fail_task(self):
+        self.client.send_task_failure(taskToken=self.take_task()["taskToken"], error="Boom", cause="valuation down")
+
+    def succeed_task(self, output='{"ok":true}'):
+        task = self.take_task()
+        self.client.send_task_success(taskToken=task["taskToken"], output=output)
+        return task
+
+    def wait_status(self, arn, status):
+        return wait_until(lambda: self.client.describe_execution(executionArn=arn)["status"] == status and
+                          self.client.describe_execution(executionArn=arn), 10, what=f"{arn} {status}")
+
+    def events(self, arn):
+        return self.client.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+    def entered(self, arn, state):
+        return [e for e in self.events(arn)
+                if e["type"].endswith("StateEntered") and e["stateEnteredEventDetails"]["name"] == state]
+
+    def assert_not_redrivable(self, arn, message):
+        with self.assertRaises(ClientError) as raised:
+            self.client.redrive_execution(executionArn=arn)
+        error = raised.exception.response["Error"]
+        self.assertEqual(("ExecutionNotRedrivable", message), (error["Code"], error["Message"]))
+
+    def test_failed_execution_redrives_from_the_failed_state_to_success(self):
+        arn = self.start("RedriveSimple", "simple")
+        self.fail_task()
+        failed = self.wait_status(arn, "FAILED")
+        self.assertEqual(("REDRIVABLE", 0), (failed["redriveStatus"], failed["redriveCount"]))
+        self.assertNotIn("redriveDate", failed)
+        before = self.events(arn)
+
+        redriven = self.client.redrive_execution(executionArn=arn, clientToken="token-1")
+        self.assertAlmostEqual(time.time(), redriven["redriveDate"].timestamp(), delta=60)
+        again = self.client.redrive_execution(executionArn=arn, clientToken="token-1")
+        self.assertEqual(redriven["redriveDate"], again["redriveDate"], "the same client token: the same answer")
+        running = self.client.describe_execution(executionArn=arn)
+        self.assertEqual("RUNNING", running["status"])
+        self.assertNotIn("stopDate", running)
+        self.assertEqual(1, running["redriveCount"])
+        self.assertEqual("NOT_REDRIVABLE", running["redriveStatus"])
+        self.assertEqual("Execution is RUNNING and cannot be redriven", running["redriveStatusReason"])
+        self.assert_not_redrivable(arn, "Execution is RUNNING and cannot be redriven")
+
+        task = self.succeed_task()
+        self.assertEqual({"a": 1, "prep": {"prepared": True}}, json.loads(task["input"]), "the same input")
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual((1, "NOT_REDRIVABLE"), (done["redriveCount"], done["redriveStatus"]))
+        self.assertEqual("Execution is SUCCEEDED and cannot be redriven", done["redriveStatusReason"])
+        self.assertEqual(redriven["redriveDate"], done["redriveDate"])
+
+        events = self.events(arn)
+        self.assertEqual([e["id"] for e in before], [e["id"] for e in events[:len(before)]], "earlier events kept")
+        redrive = events[len(before)]
+        self.assertEqual(("ExecutionRedriven", {"redriveCount": 1}, len(before) + 1, len(before)),
+                         (redrive["type"], redrive["executionRedrivenEventDetails"], redrive["id"],
+                          redrive["previousEventId"]))
+        self.assertEqual(("TaskStateEntered", "Work"),
+                         (events[len(before) + 1]["type"], events[len(before) + 1]["stateEnteredEventDetails"]["name"]))
+        self.assertEqual(list(range(1, len(events) + 1)), [e["id"] for e in events], "ids continue")
+        self.assertEqual(1, len(self.entered(arn, "Prepare")), "the successful state is not run again")
+        self.assertEqual(2, len(self.entered(arn, "Work")))
+        self.assertEqual("ExecutionSucceeded", events[-1]["type"])
+        self.assert_not_redrivable(arn, "Execution is SUCCEEDED and cannot be redriven")
+
+    def test_redrive_after_a_failure_inside_retry_and_catch_resets_the_retry_counts(self):
+        arn = self.start("RedriveRetryCatch", "retry-catch")
+        self.fail_task()
+        self.fail_task()  # First's retry: exhausted, caught, on to Check
+        self.fail_task()
+        self.fail_task()  # Check's retry: exhausted, uncaught
+        self.wait_status(arn, "FAILED")
+        self.client.redrive_execution(executionArn=arn)
+        self.fail_task()  # Check again: its retry counts start over, so this failure is retried
+        self.succeed_task()
+        self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual(1, len(self.entered(arn, "First")), "First is not run again")
+        self.assertEqual(2, len(self.entered(arn, "Check")))
+        types = [e["type"] for e in self.events(arn)]
+        after = types[types.index("ExecutionRedriven"):]
+        self.assertEqual(2, after.count("ActivityFailed") + after.count("ActivitySucceeded"), after)
+        self.assertEqual(1, after.count("ActivityFailed"))
+
+    def test_aborted_and_timed_out_executions_redrive(self):
+        stopped = self.start("RedriveSimple", "stopped")
+        wait_until(lambda: self.entered(stopped, "Work"), 10, what="Work entered")
+        self.client.stop_execution(executionArn=stopped)
+        self.assertEqual("REDRIVABLE", self.wait_status(stopped, "ABORTED")["redriveStatus"])
+        self.client.redrive_execution(executionArn=stopped)
+        self.succeed_task()  # the aborted task's token is closed: the one taken now is the redriven one's
+        self.wait_status(stopped, "SUCCEEDED")
+        self.assertEqual(1, len(self.entered(stopped, "Prepare")))
+
+        timed_out = self.start("RedriveTimeout", "timed-out")
+        self.wait_status(timed_out, "TIMED_OUT")
+        self.client.redrive_execution(executionArn=timed_out)
+        self.assertEqual("RUNNING", self.client.describe_execution(executionArn=timed_out)["status"])
+        self.succeed_task()  # the first run's task, closed, is skipped by GetActivityTask
+        done = self.wait_status(timed_out, "SUCCEEDED")
+        self.assertEqual(1, done["redriveCount"])
+
+    def test_a_parallel_reruns_only_its_failed_branch(self):
+        arn = self.start("RedriveParallel", "parallel")
+        self.fail_task()
+        self.wait_status(arn, "FAILED")
+        self.client.redrive_execution(executionArn=arn)
+        task = self.succeed_task('"slow"')
+        self.assertEqual({"a": 1}, json.loads(task["input"]))
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual(["quick", "slow"], json.loads(done["output"]))
+        self.assertEqual((1, 1, 1, 2), (len(self.entered(arn, "Before")), len(self.entered(arn, "Both")),
+                                        len(self.entered(arn, "Quick")), len(self.entered(arn, "Slow"))),
+                         "only the failed branch runs again")
+
+        stopped = self.start("RedriveParallel", "parallel-stopped")
+        wait_until(lambda: self.entered(stopped, "Slow"), 10, what="Slow entered")
+        self.client.stop_execution(executionArn=stopped)
+        self.wait_status(stopped, "ABORTED")
+        self.client.redrive_execution(executionArn=stopped)
+        self.succeed_task('"again"')
+        self.assertEqual(["quick", "again"], json.loads(self.wait_status(stopped, "SUCCEEDED")["output"]))
+        self.assertEqual((1, 2), (len(self.entered(stopped, "Quick")), len(self.entered(stopped, "Slow"))))
+
+    def test_what_cannot_be_redriven(self):
+        arn = self.start("RedriveSucceeds", "succeeded")
+        self.wait_status(arn, "SUCCEEDED")
+        self.assert_not_redrivable(arn, "Execution is SUCCEEDED and cannot be redriven")
+        missing = arn.replace(":succeeded", ":nobody")
+        with self.assertRaises(ClientError) as raised:
+            self.client.redrive_execution(executionArn=missing)
+        self.assertEqual("ExecutionDoesNotExist", raised.exception.response["Error"]["Code"])
+        with self.assertRaises(ClientError) as raised:
+            self.client.redrive_execution(executionArn="not-an-arn")
+        self.assertEqual("InvalidArn", raised.exception.response["Error"]["Code"])
+
+        self.client.create_state_machine(name="Quick", type="EXPRESS", roleArn=f"arn:aws:iam::{ACCOUNT}:role/r",
+                                         definition=json.dumps({"StartAt": "F", "States": {"F": {"Type": "Fail"}}}))
+        express = self.client.start_execution(stateMachineArn=machine_arn("Quick"), name="e")["executionArn"]
+        try:
+            wait_until(lambda: self.client.describe_execution(executionArn=express)["status"] == "FAILED", 10)
+        except ClientError:
+            return  # express executions are not kept: nothing to redrive
+        self.assert_not_redrivable(express, "Execution of an EXPRESS state machine cannot be redriven")
+
+    def test_list_executions_redrive_filter(self):
+        redriven = self.start("RedriveSimple", "one")
+        self.fail_task()
+        self.wait_status(redriven, "FAILED")
+        plain = self.start("RedriveSucceeds", "two")
+        self.wait_status(plain, "SUCCEEDED")
+        self.client.redrive_execution(executionArn=redriven)
+
+        def names(machine, **filters):
+            listed = self.client.list_executions(stateMachineArn=machine_arn(machine), **filters)["executions"]
+            return [(item["name"], item["redriveCount"], "redriveDate" in item) for item in listed]
+
+        self.assertEqual([("one", 1, True)], names("RedriveSimple"))
+        self.assertEqual([("one", 1, True)], names("RedriveSimple", redriveFilter="REDRIVEN"))
+        self.assertEqual([], names("RedriveSimple", redriveFilter="NOT_REDRIVEN"))
+        self.assertEqual([("two", 0, False)], names("RedriveSucceeds", redriveFilter="NOT_REDRIVEN"))
+        self.assertEqual([], names("RedriveSucceeds", redriveFilter="REDRIVEN"))
+        self.assertEqual([("one", 1, True)], names("RedriveSimple", redriveFilter="REDRIVEN", statusFilter="RUNNING"))
+
+
+if __name__ == "__main__":
+    harness.main()
