@@ -448,6 +448,22 @@ int state_test_task_done(struct state_test *test, const char *output, const char
     return take_step(test, TRIGGER_FAILURE, NULL, error, cause);
 }
 
+long state_test_task_deadline_seconds(const struct state_test *test, bool *own)
+{
+    long task_seconds = test->waits ? test->step.task.timeout_seconds : 0;
+    *own = task_seconds > 0 && task_seconds <= STATE_TEST_MAX_SECONDS;
+    return !test->waits ? 0 : *own ? task_seconds : STATE_TEST_MAX_SECONDS;
+}
+
+int state_test_expire(struct state_test *test)
+{
+    if (!test->waits)
+        return -EINVAL;
+    test->waits = false;
+    test->expired = true;
+    return 0;
+}
+
 /* ---- the response ---- */
 
 /* What the events of the last step say happened to the tested state. */
@@ -505,7 +521,11 @@ static struct test_outcome read_outcome(const struct state_test *test)
             outcome.next_state = string_member(details, "name");
         }
     }
-    if (exited) {
+    if (test->expired) {
+        outcome.status = "FAILED";
+        outcome.error = "States.Timeout";
+        outcome.cause = STATE_TEST_EXPIRED_CAUSE;
+    } else if (exited) {
         bool caught = outcome.error || (test->task_error && !test->task_result);
         outcome.status = caught ? "CAUGHT_ERROR" : "SUCCEEDED";
         if (caught && !outcome.error)
