@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import boto3
 import botocore.exceptions
@@ -132,7 +133,10 @@ class TestStateApi(harness.StackTestCase):
         response = self.run_state(waiting, mock={"result": '{"approved": true}'}, inspectionLevel="DEBUG")
         self.assertEqual({"approved": True}, json.loads(response["output"]))
         token = json.loads(response["inspectionData"]["afterParameters"])["MessageBody"]["token"]
-        self.assertTrue(token)
+        self.assertRegex(token, r"^[A-Za-z0-9+/]+=*$")  # a task token's shape, of no execution
+        with self.assertRaises(ClientError) as raised:
+            self.sfn.send_task_success(taskToken=token, output="{}")
+        self.assertEqual("TaskDoesNotExist", raised.exception.response["Error"]["Code"])
 
     # ---- Task run for real ----
 
@@ -161,6 +165,28 @@ class TestStateApi(harness.StackTestCase):
         response = self.run_state(task, input='{"id": 3}')
         self.assertEqual("CAUGHT_ERROR", response["status"], response)
         self.assertEqual("Recover", response["nextState"])
+
+    def test_a_real_task_past_its_timeout_seconds_times_out(self):
+        worker = FunctionWorker(answers=((200, '{"late": true}'),), delay=3)
+        self.addCleanup(worker.close)
+        slow = {**TASK, "TimeoutSeconds": 10, "Parameters": {"FunctionName": worker.url, "Payload": {}}}
+        started = time.monotonic()
+        response = self.run_state(slow, input='{"id": 3}', inspectionLevel="DEBUG")  # 10 s at TIME_SCALE 0.05
+        self.assertLess(time.monotonic() - started, 2.5)
+        self.assertEqual(("CAUGHT_ERROR", "States.Timeout", "Recover"),
+                         (response["status"], response["error"], response["nextState"]), response)
+        self.assertEqual({"catchIndex": 0}, response["inspectionData"]["errorDetails"])
+        self.assertEqual("States.Timeout", json.loads(response["output"])["error"]["Error"])
+        retried = {**slow, "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1}]}
+        response = self.run_state(retried, input='{"id": 3}', inspectionLevel="DEBUG")
+        self.assertEqual(("RETRIABLE", "States.Timeout"), (response["status"], response["error"]), response)
+        path = {**{name: value for name, value in slow.items() if name != "TimeoutSeconds"},
+                "Catch": [], "TimeoutSecondsPath": "$.limit"}
+        response = self.run_state(path, input='{"limit": 4}')
+        self.assertEqual(("FAILED", "States.Timeout"), (response["status"], response["error"]), response)
+        time.sleep(3.5)  # the late answers arrive and are dropped; the server goes on
+        self.assertEqual(3, len(worker.received))
+        self.assertEqual("SUCCEEDED", self.run_state({"Type": "Pass", "End": True})["status"])
 
     # ---- JSONata, variables, stateName ----
 
@@ -258,6 +284,25 @@ class TestStateApi(harness.StackTestCase):
         response = json.loads(done.stdout)
         self.assertEqual(("SUCCEEDED", "Done"), (response["status"], response["nextState"]))
         self.assertEqual({"answer": 1}, json.loads(response["inspectionData"]["afterResultSelector"]))
+
+class TestStateFiveMinutes(harness.StackTestCase):
+    TIME_SCALE = "0.004"  # TestState's five minutes in 1.2 s
+
+    def test_a_task_past_five_minutes_fails_with_states_timeout(self):
+        loan, _ = self.start_stack()
+        worker = FunctionWorker(answers=((200, '{"late": true}'),), delay=4)
+        self.addCleanup(worker.close)
+        slow = {**TASK, "Retry": [], "Parameters": {"FunctionName": worker.url, "Payload": {}}}
+        started = time.monotonic()
+        response = client(loan.base_url).test_state(definition=json.dumps(slow), input='{"id": 3}')
+        self.assertLess(time.monotonic() - started, 3.5)
+        self.assertEqual(("FAILED", "States.Timeout"), (response["status"], response["error"]), response)
+        self.assertEqual("The state ran for more than the five minutes TestState allows", response["cause"])
+        self.assertNotIn("output", response)
+        self.assertEqual({"status": "SUCCEEDED", "output": "{}"},
+                         {name: value for name, value in client(loan.base_url).test_state(
+                             definition='{"Type": "Pass", "End": true}').items() if name != "ResponseMetadata"})
+
 
 if __name__ == "__main__":
     harness.main()
