@@ -109,8 +109,8 @@ static void start_task(struct test_call *call)
         .parameters = task->parameters,
     };
     bool own = false;
-    double deadline_ms = (double)state_test_task_deadline_seconds(&call->test, &own) * 1000.0
-                         * engine_time_scale(call->api->engine);
+    double deadline_ms =
+        (double)state_test_task_deadline_seconds(&call->test, &own) * 1000.0 * engine_time_scale(call->api->engine);
     event_loop_timer_start(engine_loop(call->api->engine), &call->deadline, (uint64_t)deadline_ms, on_deadline, call);
     int result = engine_start_lone_task(call->api->engine, &lone, on_task_report, call);
     if (result == 0)

@@ -34,7 +34,6 @@ enum state_test_level { STATE_TEST_INFO, STATE_TEST_DEBUG, STATE_TEST_TRACE };
 /* The cause of a test that ran past STATE_TEST_MAX_SECONDS. */
 #define STATE_TEST_EXPIRED_CAUSE "The state ran for more than the five minutes TestState allows"
 
-
 /* Why a test was refused: the API's error codes InvalidDefinition and ValidationException. */
 enum state_test_refusal {
     STATE_TEST_INVALID_DEFINITION,
@@ -66,6 +65,8 @@ struct state_test_request {
 struct state_test {
     struct state_machine *machine;
     const struct state_definition *state;
+    struct state_machine *map_machine;  /* a mocked Map as written (for its inspection fields), or NULL */
+    const struct state_definition *map; /* that Map */
     enum state_test_level level;
     char *input;
     char *initial_variables;

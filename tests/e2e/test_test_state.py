@@ -136,7 +136,7 @@ class TestStateApi(harness.StackTestCase):
         self.assertRegex(token, r"^[A-Za-z0-9+/]+=*$")  # a task token's shape, of no execution
         with self.assertRaises(ClientError) as raised:
             self.sfn.send_task_success(taskToken=token, output="{}")
-        self.assertEqual("TaskDoesNotExist", raised.exception.response["Error"]["Code"])
+        self.assertEqual("TaskTimedOut", raised.exception.response["Error"]["Code"])  # as for a closed task
 
     # ---- Task run for real ----
 
@@ -222,6 +222,25 @@ class TestStateApi(harness.StackTestCase):
         self.assertEqual({"items": [1, 2], "results": [10, 20]}, json.loads(response["output"]))
         response = self.run_state(PARALLEL, mock={"result": '["a", "b"]'})
         self.assertEqual({"status": "SUCCEEDED", "output": '["a","b"]', "nextState": "After"}, response)
+
+    def test_mocked_map_inspection_fields(self):
+        mapped = {**MAP, "ItemSelector": {"value.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index",
+                                          "tag.$": "$.tag"},
+                  "MaxConcurrency": 3, "ToleratedFailureCount": 1, "ToleratedFailurePercentage": 50}
+        response = self.run_state(mapped, input='{"items": [5, 6], "tag": "t"}', mock={"result": '[10, 20]'},
+                                  inspectionLevel="DEBUG")
+        data = response["inspectionData"]
+        self.assertEqual([5, 6], json.loads(data["afterItemsPath"]))
+        self.assertEqual([{"value": 5, "index": 0, "tag": "t"}, {"value": 6, "index": 1, "tag": "t"}],
+                         json.loads(data["afterItemSelector"]))
+        self.assertEqual((3, 1, 50.0), (data["maxConcurrency"], data["toleratedFailureCount"],
+                                        data["toleratedFailurePercentage"]))
+        self.assertEqual({"items": [5, 6], "tag": "t", "results": [10, 20]}, json.loads(response["output"]))
+        plain = self.run_state(MAP, input='{"items": [1]}', mock={"result": '[1]'}, inspectionLevel="TRACE")
+        self.assertEqual("[1]", plain["inspectionData"]["afterItemSelector"])
+        self.assertNotIn("maxConcurrency", plain["inspectionData"])
+        broken = {**MAP, "ItemProcessor": {"StartAt": "Missing", "States": {"Each": {"Type": "Pass", "End": True}}}}
+        self.assert_refused("InvalidDefinition", definition=json.dumps(broken), mock={"result": "[]"})
 
     # ---- request errors ----
 

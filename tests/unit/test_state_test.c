@@ -227,6 +227,37 @@ static void test_task_deadlines(void)
     state_test_release(&test);
 }
 
+static void test_mocked_map_inspection(void)
+{
+    const char *map = "{\"Type\":\"Map\",\"InputPath\":\"$.order\",\"ItemsPath\":\"$.lines\","
+                      "\"ItemSelector\":{\"sku.$\":\"$$.Map.Item.Value.sku\",\"at.$\":\"$$.Map.Item.Index\","
+                      "\"id.$\":\"$.id\"},\"MaxConcurrency\":2,\"ToleratedFailurePercentage\":12.5,"
+                      "\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+                      "\"End\":true}}},\"End\":true}";
+    struct state_test_request request =
+        base_request(map, "{\"order\":{\"id\":9,\"lines\":[{\"sku\":\"a\"},{\"sku\":\"b\"}]}}");
+    struct tried tried;
+    request.mocked = true;
+    request.mock_result = "[1,2]";
+    request.level = STATE_TEST_DEBUG;
+    run(&request, &tried);
+    ASSERT_EQ_INT(0, tried.result);
+    ASSERT_EQ_STR("[{\"sku\":\"a\"},{\"sku\":\"b\"}]", member(tried.inspection, "afterItemsPath"));
+    ASSERT_EQ_STR("[{\"sku\":\"a\",\"at\":0,\"id\":9},{\"sku\":\"b\",\"at\":1,\"id\":9}]",
+                  member(tried.inspection, "afterItemSelector"));
+    ASSERT_EQ_INT(2, cJSON_GetObjectItemCaseSensitive(tried.inspection, "maxConcurrency")->valueint);
+    ASSERT_TRUE(cJSON_GetObjectItemCaseSensitive(tried.inspection, "toleratedFailurePercentage")->valuedouble == 12.5);
+    ASSERT_TRUE(!cJSON_GetObjectItemCaseSensitive(tried.inspection, "toleratedFailureCount"));
+    cJSON_Delete(tried.response);
+
+    /* The Map as written is validated, its ItemProcessor included. */
+    request.definition = "{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"Nowhere\",\"States\":{}},"
+                         "\"End\":true}";
+    run(&request, &tried);
+    ASSERT_EQ_INT(-EINVAL, tried.result);
+    ASSERT_EQ_INT(STATE_TEST_INVALID_DEFINITION, tried.refusal);
+}
+
 static void test_fork_needs_a_mock(void)
 {
     const char *map = "{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
@@ -293,6 +324,7 @@ int main(void)
     RUN(test_real_task_waits_for_its_outcome);
     RUN(test_task_deadlines);
     RUN(test_fork_needs_a_mock);
+    RUN(test_mocked_map_inspection);
     RUN(test_state_name_and_refusals);
     RUN(test_jsonata_assign_and_variables);
     return test_done();
