@@ -26,6 +26,7 @@
 #include "sync_execution_api.h"
 #include "sns_publish.h"
 #include "task_functions.h"
+#include "test_state_api.h"
 #include "valuation_request_function.h"
 #include "valuation_tokens.h"
 #include "webhook.h"
@@ -649,6 +650,10 @@ static int configure(struct loan_processor *processor, struct service_config *co
                                 + SYNC_EXECUTION_MARGIN_MS + POLL_DEADLINE_MARGIN_MS;
     if (config->http.request_deadline_ms < sync_deadline_ms) /* a StartSyncExecution ends by itself first */
         config->http.request_deadline_ms = sync_deadline_ms;
+    uint64_t test_state_deadline_ms = (uint64_t)(TEST_STATE_API_MAX_SECONDS * 1000.0 * processor->time_scale)
+                                      + SYNC_EXECUTION_MARGIN_MS + POLL_DEADLINE_MARGIN_MS;
+    if (config->http.request_deadline_ms < test_state_deadline_ms) /* so does a TestState */
+        config->http.request_deadline_ms = test_state_deadline_ms;
     processor->topics = (struct local_topics){
         .region = option("AWS_REGION"),
         .account = option("AWS_ACCOUNT_ID"),

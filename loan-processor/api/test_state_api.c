@@ -3,8 +3,11 @@
  *
  * The request's members are checked here; the state is run by state_test
  * (interpreter/). A Task that is not mocked runs for real through the
- * engine's task starter: the request waits, suspended, for its report (the
- * server's request deadline bounds the wait; the integrations bound theirs).
+ * engine's task starter: the request waits, suspended, for its report or
+ * for the Task's deadline (its TimeoutSeconds, or TestState's five minutes;
+ * scaled by the engine's time scale), whichever comes first. The starter
+ * cannot be stopped, so a call answered by its deadline stays (a tombstone)
+ * until the late report arrives, which then only frees it.
  */
 #include "test_state_api.h"
 
@@ -16,7 +19,10 @@
 #include "engine.h"
 #include "random_id.h"
 #include "state_test.h"
+#include "task_token.h"
 #include "wall_clock.h"
+
+_Static_assert(TEST_STATE_API_MAX_SECONDS == STATE_TEST_MAX_SECONDS, "TestState's limit is spelled twice");
 
 /* The definition's length at most, as the model's Definition says. */
 #define DEFINITION_MAX_LENGTH 1048576
@@ -26,10 +32,13 @@ struct test_call {
     struct http_request *request;
     struct sfn_api *api;
     struct state_test test;
+    struct event_timer deadline; /* armed while the Task runs */
+    bool answered;               /* the deadline answered: the report, when it comes, only frees the call */
 };
 
 static void test_call_free(struct test_call *call)
 {
+    event_loop_timer_stop(engine_loop(call->api->engine), &call->deadline);
     state_test_release(&call->test);
     free(call);
 }
@@ -47,10 +56,34 @@ static void reply_outcome(struct http_request *request, struct sfn_api *api, con
     cJSON_Delete(response);
 }
 
+/* Answers with the test's outcome after result (of state_test_task_done() or state_test_expire()). */
+static void reply_after(struct test_call *call, int result)
+{
+    if (result < 0)
+        sfn_request_reply_unavailable(call->request, call->api, result);
+    else
+        reply_outcome(call->request, call->api, &call->test);
+}
+
+/* The Task ran past its deadline: answers now; the call waits, answered, for the report. */
+static void on_deadline(struct event_timer *timer)
+{
+    struct test_call *call = timer->data;
+    bool own = false;
+    (void)state_test_task_deadline_seconds(&call->test, &own);
+    reply_after(call, own ? state_test_task_done(&call->test, NULL, NULL, NULL, true) : state_test_expire(&call->test));
+    state_test_release(&call->test);
+    call->answered = true;
+}
+
 static void on_task_report(const struct engine_task_report *report, void *data)
 {
     struct test_call *call = data;
     int result;
+    if (call->answered) {
+        test_call_free(call);
+        return;
+    }
     if (report->kind == ENGINE_TASK_SUCCEEDED || report->kind == ENGINE_TASK_SUBMITTED)
         result = state_test_task_done(&call->test, report->output ? report->output : "{}", NULL, NULL, false);
     else if (report->kind == ENGINE_TASK_FAILED)
@@ -58,10 +91,7 @@ static void on_task_report(const struct engine_task_report *report, void *data)
     else
         result = state_test_task_done(&call->test, NULL, "States.TaskFailed",
                                       report->cause ? report->cause : "The task could not be started", false);
-    if (result < 0)
-        sfn_request_reply_unavailable(call->request, call->api, result);
-    else
-        reply_outcome(call->request, call->api, &call->test);
+    reply_after(call, result);
     test_call_free(call);
 }
 
@@ -78,9 +108,14 @@ static void start_task(struct test_call *call)
         .resource = task->resource,
         .parameters = task->parameters,
     };
+    bool own = false;
+    double deadline_ms =
+        (double)state_test_task_deadline_seconds(&call->test, &own) * 1000.0 * engine_time_scale(call->api->engine);
+    event_loop_timer_start(engine_loop(call->api->engine), &call->deadline, (uint64_t)deadline_ms, on_deadline, call);
     int result = engine_start_lone_task(call->api->engine, &lone, on_task_report, call);
     if (result == 0)
         return;
+    event_loop_timer_stop(engine_loop(call->api->engine), &call->deadline);
     if (state_test_task_done(&call->test, NULL, "States.TaskFailed", "The task could not be started", false) == 0)
         reply_outcome(call->request, call->api, &call->test);
     else
@@ -214,12 +249,17 @@ static const char *const refusal_codes[] = {
 void test_state_api_test(struct http_request *request, struct sfn_api *api, const cJSON *body)
 {
     struct state_test_request test = { 0 };
-    char machine_arn[256], execution_arn[384], name[RANDOM_ID_NANOID_SIZE], token[64], region[64], message[1536];
+    char machine_arn[256], execution_arn[384], name[RANDOM_ID_NANOID_SIZE], region[64], message[1536];
+    char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE], *token = NULL;
     enum state_test_refusal refusal = STATE_TEST_VALIDATION;
     if (!read_request(request, body, &test))
         return;
     struct test_call *call = calloc(1, sizeof(*call));
     int result = call ? random_id_nanoid(name) : -ENOMEM;
+    if (result == 0) {
+        snprintf(execution_id, sizeof(execution_id), "TestState:%s", name);
+        result = task_token_create(execution_id, &token);
+    }
     if (result < 0) {
         free(call);
         sfn_request_reply_unavailable(request, api, -ENOMEM);
@@ -229,7 +269,6 @@ void test_state_api_test(struct http_request *request, struct sfn_api *api, cons
     engine_state_machine_arn(api->engine, "TestState", machine_arn, sizeof(machine_arn));
     if (engine_execution_arn(machine_arn, name, execution_arn, sizeof(execution_arn)) < 0)
         execution_arn[0] = '\0';
-    snprintf(token, sizeof(token), "TestState-%s", name);
     test.execution_arn = execution_arn;
     test.state_machine_arn = machine_arn;
     test.region = region_of(machine_arn, region, sizeof(region));
@@ -237,6 +276,7 @@ void test_state_api_test(struct http_request *request, struct sfn_api *api, cons
     test.token = token;
     test.random_bytes = random_id_fill;
     result = state_test_begin(&test, &call->test, &refusal, message, sizeof(message));
+    free(token);
     if (result == -EINVAL)
         sfn_request_reply_error(request, 400, refusal_codes[refusal], "%s", message);
     else if (result < 0)

@@ -226,6 +226,9 @@ __attribute__((warn_unused_result)) int engine_register_state_machine(struct eng
 /* The factor on every duration of a definition (config.time_scale). */
 double engine_time_scale(const struct engine *engine);
 
+/* The event loop the engine runs on (borrowed), for the timers of work it starts for others. */
+struct event_loop *engine_loop(const struct engine *engine);
+
 /* Whether every shipped definition is registered (the server is ready). */
 bool engine_ready(const struct engine *engine);
 

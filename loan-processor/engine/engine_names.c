@@ -64,3 +64,8 @@ double engine_time_scale(const struct engine *engine)
 {
     return engine->config.time_scale;
 }
+
+struct event_loop *engine_loop(const struct engine *engine)
+{
+    return engine->loop;
+}

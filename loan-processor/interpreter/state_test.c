@@ -170,10 +170,11 @@ fail:
 
 /*
  * The document of the machine the test runs (into *document) and its state's name (borrowed from it): the lone
- * state, or the named one of a full definition. 0, -EINVAL with the refusal, or -ENOMEM.
+ * state, or the named one of a full definition; for a mocked Map also the machine of the Map as written (into
+ * *map_document). 0, -EINVAL with the refusal, or -ENOMEM.
  */
-static int test_document(const struct state_test_request *request, cJSON **document, enum state_test_refusal *refusal,
-                         char *message, size_t size)
+static int test_document(const struct state_test_request *request, cJSON **document, cJSON **map_document,
+                         enum state_test_refusal *refusal, char *message, size_t size)
 {
     struct state_machine *full = NULL;
     cJSON *parsed = NULL;
@@ -213,26 +214,31 @@ static int test_document(const struct state_test_request *request, cJSON **docum
         *document = one_state_machine(name, state, query_language, request->mocked);
         result = *document ? 0 : -ENOMEM;
     }
+    const char *type = string_member(state, "Type");
+    if (result == 0 && request->mocked && type && strcmp(type, "Map") == 0) {
+        *map_document = one_state_machine(name, state, query_language, false);
+        result = *map_document ? 0 : -ENOMEM;
+    }
     cJSON_Delete(parsed);
     state_machine_free(full);
     return result;
 }
 
-/* Parses and validates the one-state machine: 0, -EINVAL (InvalidDefinition) or -ENOMEM. */
-static int build_machine(struct state_test *test, const cJSON *document, enum state_test_refusal *refusal,
-                         char *message, size_t size)
+/* Parses and validates a one-state machine and finds its state: 0, -EINVAL (InvalidDefinition) or -ENOMEM. */
+static int build_machine(const cJSON *document, struct state_machine **machine, const struct state_definition **state,
+                         enum state_test_refusal *refusal, char *message, size_t size)
 {
     char detail[1024];
     char *text = cJSON_PrintUnformatted(document);
     if (!text)
         return -ENOMEM;
-    int result = state_machine_parse(text, strlen(text), &test->machine, detail, sizeof(detail));
+    int result = state_machine_parse(text, strlen(text), machine, detail, sizeof(detail));
     cJSON_free(text);
     if (result == -EINVAL)
         return refuse(refusal, STATE_TEST_INVALID_DEFINITION, message, size, "Invalid State Machine Definition: '%s'",
                       detail);
     if (result == 0)
-        test->state = state_machine_find(test->machine, string_member(document, "StartAt"));
+        *state = state_machine_find(*machine, string_member(document, "StartAt"));
     return result;
 }
 
@@ -389,7 +395,7 @@ static int settle(struct state_test *test)
 int state_test_begin(const struct state_test_request *request, struct state_test *test,
                      enum state_test_refusal *refusal, char *message, size_t message_size)
 {
-    cJSON *document = NULL;
+    cJSON *document = NULL, *map_document = NULL;
     int result = keep_request(request, test);
     if (result == 0 && test->initial_variables) {
         cJSON *variables = cJSON_Parse(test->initial_variables);
@@ -400,10 +406,13 @@ int state_test_begin(const struct state_test_request *request, struct state_test
                             "The variables must be a JSON object whose keys are the variable names.");
     }
     if (result == 0)
-        result = test_document(request, &document, refusal, message, message_size);
+        result = test_document(request, &document, &map_document, refusal, message, message_size);
+    if (result == 0 && map_document)
+        result = build_machine(map_document, &test->map_machine, &test->map, refusal, message, message_size);
     if (result == 0)
-        result = build_machine(test, document, refusal, message, message_size);
+        result = build_machine(document, &test->machine, &test->state, refusal, message, message_size);
     cJSON_Delete(document);
+    cJSON_Delete(map_document);
     if (result < 0)
         return result;
     struct execution_position position = {
@@ -446,6 +455,22 @@ int state_test_task_done(struct state_test *test, const char *output, const char
     if (copy_text(error, &test->task_error) < 0 || copy_text(cause, &test->task_cause) < 0)
         return -ENOMEM;
     return take_step(test, TRIGGER_FAILURE, NULL, error, cause);
+}
+
+long state_test_task_deadline_seconds(const struct state_test *test, bool *own)
+{
+    long task_seconds = test->waits ? test->step.task.timeout_seconds : 0;
+    *own = task_seconds > 0 && task_seconds <= STATE_TEST_MAX_SECONDS;
+    return !test->waits ? 0 : *own ? task_seconds : STATE_TEST_MAX_SECONDS;
+}
+
+int state_test_expire(struct state_test *test)
+{
+    if (!test->waits)
+        return -EINVAL;
+    test->waits = false;
+    test->expired = true;
+    return 0;
 }
 
 /* ---- the response ---- */
@@ -505,7 +530,11 @@ static struct test_outcome read_outcome(const struct state_test *test)
             outcome.next_state = string_member(details, "name");
         }
     }
-    if (exited) {
+    if (test->expired) {
+        outcome.status = "FAILED";
+        outcome.error = "States.Timeout";
+        outcome.cause = STATE_TEST_EXPIRED_CAUSE;
+    } else if (exited) {
         bool caught = outcome.error || (test->task_error && !test->task_result);
         outcome.status = caught ? "CAUGHT_ERROR" : "SUCCEEDED";
         if (caught && !outcome.error)
@@ -612,6 +641,69 @@ static void trace_data_flow(const struct state_test *test, struct run *run, cons
             &state->result_path, input, cJSON_Duplicate(flow->after_result_selector, true), detail, sizeof(detail));
 }
 
+/* The input of a Map's iteration index: item through the ItemSelector (with $$.Map.Item), or item itself. */
+static cJSON *iteration_input(const struct run *run, const struct state_definition *map, const cJSON *effective,
+                              long index, const cJSON *item)
+{
+    char detail[512];
+    cJSON *result = NULL;
+    if (!map->map.item_selector)
+        return cJSON_Duplicate(item, true);
+    char *item_text = interpreter_print_document(item);
+    cJSON *context = item_text ? interpreter_build_context(run, map, run->environment->now_ms, NULL, 0) : NULL;
+    if (context && interpreter_add_map_item(context, index, item_text) == 0) {
+        struct intrinsic_scope scope = interpreter_template_scope(run, effective, context);
+        if (asl_parameters_evaluate_in(map->map.item_selector, &scope, &result, detail, sizeof(detail)) < 0)
+            result = NULL;
+    }
+    cJSON_Delete(context);
+    cJSON_free(item_text);
+    return result;
+}
+
+/* A JSONPath Map's afterItemsPath and afterItemSelector (each iteration's input), as far as they evaluate. */
+static int add_map_flow(const struct state_test *test, const struct run *run, const cJSON *input, cJSON *data)
+{
+    const struct state_definition *map = test->map;
+    char detail[512];
+    cJSON *effective =
+        interpreter_select_path(run, map, test->now_ms, &map->input_path, "InputPath", input, detail, sizeof(detail));
+    const cJSON *items = effective ? interpreter_select_field(map->map.items_path, "ItemsPath", effective,
+                                                              run->step->variables, detail, sizeof(detail))
+                                   : NULL;
+    int result = cJSON_IsArray(items) ? add_document(data, "afterItemsPath", cJSON_Duplicate(items, true)) : 0;
+    cJSON *inputs = cJSON_IsArray(items) && result == 0 ? cJSON_CreateArray() : NULL;
+    const cJSON *each = inputs ? items : NULL, *item;
+    long index = 0;
+    cJSON_ArrayForEach(item, each)
+    {
+        cJSON *one = iteration_input(run, map, effective, index++, item);
+        if (!one || !cJSON_AddItemToArray(inputs, one)) {
+            cJSON_Delete(one);
+            cJSON_Delete(inputs);
+            inputs = NULL; /* an ItemSelector that does not evaluate: no afterItemSelector */
+            break;
+        }
+    }
+    if (result == 0)
+        result = add_document(data, "afterItemSelector", inputs);
+    cJSON_Delete(effective);
+    return result;
+}
+
+/* A mocked Map's numbers as its definition writes them: maxConcurrency, toleratedFailureCount and -Percentage. */
+static int add_map_numbers(const struct state_test *test, cJSON *data)
+{
+    static const char *const fields[] = { "MaxConcurrency", "ToleratedFailureCount", "ToleratedFailurePercentage" };
+    static const char *const names[] = { "maxConcurrency", "toleratedFailureCount", "toleratedFailurePercentage" };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        const cJSON *value = cJSON_GetObjectItemCaseSensitive(test->map->json, fields[i]);
+        if (cJSON_IsNumber(value) && !cJSON_AddNumberToObject(data, names[i], value->valuedouble))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 /* The JSONPath stages (afterInputPath, afterParameters, result, afterResultSelector, afterResultPath). */
 static int add_data_flow(const struct state_test *test, cJSON *data)
 {
@@ -628,6 +720,8 @@ static int add_data_flow(const struct state_test *test, cJSON *data)
                      : -ENOMEM;
     if (result == 0)
         trace_data_flow(test, &run, input, &flow);
+    if (result == 0 && test->map)
+        result = add_map_flow(test, &run, input, data);
     cJSON *const stages[] = { flow.after_input_path, flow.after_parameters, flow.result, flow.after_result_selector,
                               flow.after_result_path };
     static const char *const names[] = { "afterInputPath", "afterParameters", "result", "afterResultSelector",
@@ -674,6 +768,8 @@ static int add_inspection(const struct state_test *test, const struct test_outco
     if (!data || !cJSON_AddStringToObject(data, "input", test->input))
         return -ENOMEM;
     int result = test->state->jsonata ? add_jsonata_flow(test, data) : add_data_flow(test, data);
+    if (result == 0 && test->map)
+        result = add_map_numbers(test, data);
     if (result == 0 && test->step.variables) {
         char *variables = interpreter_variables_text(&test->step);
         result = add_text(data, "variables", variables, 0);
@@ -710,6 +806,7 @@ cJSON *state_test_response(const struct state_test *test)
 void state_test_release(struct state_test *test)
 {
     state_machine_free(test->machine);
+    state_machine_free(test->map_machine);
     char *const texts[] = { test->input,         test->initial_variables,
                             test->execution_arn, test->state_machine_arn,
                             test->role_arn,      test->region,

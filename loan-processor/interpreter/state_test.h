@@ -28,6 +28,12 @@
 
 enum state_test_level { STATE_TEST_INFO, STATE_TEST_DEBUG, STATE_TEST_TRACE };
 
+/* How long TestState may run a state (AWS: five minutes; past it the state fails with States.Timeout). */
+#define STATE_TEST_MAX_SECONDS 300
+
+/* The cause of a test that ran past STATE_TEST_MAX_SECONDS. */
+#define STATE_TEST_EXPIRED_CAUSE "The state ran for more than the five minutes TestState allows"
+
 /* Why a test was refused: the API's error codes InvalidDefinition and ValidationException. */
 enum state_test_refusal {
     STATE_TEST_INVALID_DEFINITION,
@@ -59,6 +65,8 @@ struct state_test_request {
 struct state_test {
     struct state_machine *machine;
     const struct state_definition *state;
+    struct state_machine *map_machine;  /* a mocked Map as written (for its inspection fields), or NULL */
+    const struct state_definition *map; /* that Map */
     enum state_test_level level;
     char *input;
     char *initial_variables;
@@ -79,7 +87,8 @@ struct state_test {
     char *task_result;            /* the Task's raw result */
     char *task_error;             /* or its error and cause */
     char *task_cause;
-    bool waits; /* a real Task must run: state_test_task() says which; then state_test_task_done() */
+    bool waits;   /* a real Task must run: state_test_task() says which; then state_test_task_done() */
+    bool expired; /* it ran past STATE_TEST_MAX_SECONDS: FAILED with States.Timeout */
 };
 
 /*
@@ -107,6 +116,22 @@ const struct task_request *state_test_task(const struct state_test *test);
  */
 __attribute__((warn_unused_result)) int state_test_task_done(struct state_test *test, const char *output,
                                                              const char *error, const char *cause, bool timed_out);
+
+/*
+ * How long the waiting Task may run, in seconds (of the definition's time):
+ * its own TimeoutSeconds when that comes first (*own set: then
+ * state_test_task_done() with timed_out, which goes through Retry and
+ * Catch), else STATE_TEST_MAX_SECONDS (then state_test_expire()). 0 when
+ * the test waits for nothing.
+ */
+long state_test_task_deadline_seconds(const struct state_test *test, bool *own);
+
+/*
+ * The waiting Task ran past STATE_TEST_MAX_SECONDS: the test ends FAILED
+ * with States.Timeout (no Retry or Catch: it is TestState's limit, not the
+ * state's). Returns 0, or -EINVAL when the test waits for nothing.
+ */
+__attribute__((warn_unused_result)) int state_test_expire(struct state_test *test);
 
 /*
  * TestState's response for the ended test: {status, output, error, cause,

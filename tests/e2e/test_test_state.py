@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import boto3
 import botocore.exceptions
@@ -132,7 +133,10 @@ class TestStateApi(harness.StackTestCase):
         response = self.run_state(waiting, mock={"result": '{"approved": true}'}, inspectionLevel="DEBUG")
         self.assertEqual({"approved": True}, json.loads(response["output"]))
         token = json.loads(response["inspectionData"]["afterParameters"])["MessageBody"]["token"]
-        self.assertTrue(token)
+        self.assertRegex(token, r"^[A-Za-z0-9+/]+=*$")  # a task token's shape, of no execution
+        with self.assertRaises(ClientError) as raised:
+            self.sfn.send_task_success(taskToken=token, output="{}")
+        self.assertEqual("TaskTimedOut", raised.exception.response["Error"]["Code"])  # as for a closed task
 
     # ---- Task run for real ----
 
@@ -161,6 +165,28 @@ class TestStateApi(harness.StackTestCase):
         response = self.run_state(task, input='{"id": 3}')
         self.assertEqual("CAUGHT_ERROR", response["status"], response)
         self.assertEqual("Recover", response["nextState"])
+
+    def test_a_real_task_past_its_timeout_seconds_times_out(self):
+        worker = FunctionWorker(answers=((200, '{"late": true}'),), delay=3)
+        self.addCleanup(worker.close)
+        slow = {**TASK, "TimeoutSeconds": 10, "Parameters": {"FunctionName": worker.url, "Payload": {}}}
+        started = time.monotonic()
+        response = self.run_state(slow, input='{"id": 3}', inspectionLevel="DEBUG")  # 10 s at TIME_SCALE 0.05
+        self.assertLess(time.monotonic() - started, 2.5)
+        self.assertEqual(("CAUGHT_ERROR", "States.Timeout", "Recover"),
+                         (response["status"], response["error"], response["nextState"]), response)
+        self.assertEqual({"catchIndex": 0}, response["inspectionData"]["errorDetails"])
+        self.assertEqual("States.Timeout", json.loads(response["output"])["error"]["Error"])
+        retried = {**slow, "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1}]}
+        response = self.run_state(retried, input='{"id": 3}', inspectionLevel="DEBUG")
+        self.assertEqual(("RETRIABLE", "States.Timeout"), (response["status"], response["error"]), response)
+        path = {**{name: value for name, value in slow.items() if name != "TimeoutSeconds"},
+                "Catch": [], "TimeoutSecondsPath": "$.limit"}
+        response = self.run_state(path, input='{"limit": 4}')
+        self.assertEqual(("FAILED", "States.Timeout"), (response["status"], response["error"]), response)
+        time.sleep(3.5)  # the late answers arrive and are dropped; the server goes on
+        self.assertEqual(3, len(worker.received))
+        self.assertEqual("SUCCEEDED", self.run_state({"Type": "Pass", "End": True})["status"])
 
     # ---- JSONata, variables, stateName ----
 
@@ -196,6 +222,25 @@ class TestStateApi(harness.StackTestCase):
         self.assertEqual({"items": [1, 2], "results": [10, 20]}, json.loads(response["output"]))
         response = self.run_state(PARALLEL, mock={"result": '["a", "b"]'})
         self.assertEqual({"status": "SUCCEEDED", "output": '["a","b"]', "nextState": "After"}, response)
+
+    def test_mocked_map_inspection_fields(self):
+        mapped = {**MAP, "ItemSelector": {"value.$": "$$.Map.Item.Value", "index.$": "$$.Map.Item.Index",
+                                          "tag.$": "$.tag"},
+                  "MaxConcurrency": 3, "ToleratedFailureCount": 1, "ToleratedFailurePercentage": 50}
+        response = self.run_state(mapped, input='{"items": [5, 6], "tag": "t"}', mock={"result": '[10, 20]'},
+                                  inspectionLevel="DEBUG")
+        data = response["inspectionData"]
+        self.assertEqual([5, 6], json.loads(data["afterItemsPath"]))
+        self.assertEqual([{"value": 5, "index": 0, "tag": "t"}, {"value": 6, "index": 1, "tag": "t"}],
+                         json.loads(data["afterItemSelector"]))
+        self.assertEqual((3, 1, 50.0), (data["maxConcurrency"], data["toleratedFailureCount"],
+                                        data["toleratedFailurePercentage"]))
+        self.assertEqual({"items": [5, 6], "tag": "t", "results": [10, 20]}, json.loads(response["output"]))
+        plain = self.run_state(MAP, input='{"items": [1]}', mock={"result": '[1]'}, inspectionLevel="TRACE")
+        self.assertEqual("[1]", plain["inspectionData"]["afterItemSelector"])
+        self.assertNotIn("maxConcurrency", plain["inspectionData"])
+        broken = {**MAP, "ItemProcessor": {"StartAt": "Missing", "States": {"Each": {"Type": "Pass", "End": True}}}}
+        self.assert_refused("InvalidDefinition", definition=json.dumps(broken), mock={"result": "[]"})
 
     # ---- request errors ----
 
@@ -258,6 +303,25 @@ class TestStateApi(harness.StackTestCase):
         response = json.loads(done.stdout)
         self.assertEqual(("SUCCEEDED", "Done"), (response["status"], response["nextState"]))
         self.assertEqual({"answer": 1}, json.loads(response["inspectionData"]["afterResultSelector"]))
+
+class TestStateFiveMinutes(harness.StackTestCase):
+    TIME_SCALE = "0.004"  # TestState's five minutes in 1.2 s
+
+    def test_a_task_past_five_minutes_fails_with_states_timeout(self):
+        loan, _ = self.start_stack()
+        worker = FunctionWorker(answers=((200, '{"late": true}'),), delay=4)
+        self.addCleanup(worker.close)
+        slow = {**TASK, "Retry": [], "Parameters": {"FunctionName": worker.url, "Payload": {}}}
+        started = time.monotonic()
+        response = client(loan.base_url).test_state(definition=json.dumps(slow), input='{"id": 3}')
+        self.assertLess(time.monotonic() - started, 3.5)
+        self.assertEqual(("FAILED", "States.Timeout"), (response["status"], response["error"]), response)
+        self.assertEqual("The state ran for more than the five minutes TestState allows", response["cause"])
+        self.assertNotIn("output", response)
+        self.assertEqual({"status": "SUCCEEDED", "output": "{}"},
+                         {name: value for name, value in client(loan.base_url).test_state(
+                             definition='{"Type": "Pass", "End": true}').items() if name != "ResponseMetadata"})
+
 
 if __name__ == "__main__":
     harness.main()

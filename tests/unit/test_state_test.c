@@ -182,6 +182,82 @@ static void test_real_task_waits_for_its_outcome(void)
     state_test_release(&test);
 }
 
+static void test_task_deadlines(void)
+{
+    struct state_test_request request = base_request(task_with_handlers, "{\"x\":1}");
+    struct state_test test = { 0 };
+    enum state_test_refusal refusal;
+    char message[256];
+    bool own = true;
+    ASSERT_EQ_INT(0, state_test_begin(&request, &test, &refusal, message, sizeof(message)));
+    ASSERT_EQ_INT(STATE_TEST_MAX_SECONDS, state_test_task_deadline_seconds(&test, &own));
+    ASSERT_TRUE(!own);
+    /* Past TestState's five minutes the state fails, whatever its Catch says. */
+    ASSERT_EQ_INT(0, state_test_expire(&test));
+    ASSERT_EQ_INT(-EINVAL, state_test_expire(&test));
+    ASSERT_EQ_INT(0, state_test_task_deadline_seconds(&test, &own));
+    cJSON *response = state_test_response(&test);
+    ASSERT_EQ_STR("FAILED", member(response, "status"));
+    ASSERT_EQ_STR("States.Timeout", member(response, "error"));
+    ASSERT_EQ_STR(STATE_TEST_EXPIRED_CAUSE, member(response, "cause"));
+    ASSERT_TRUE(!cJSON_GetObjectItemCaseSensitive(response, "output"));
+    cJSON_Delete(response);
+    state_test_release(&test);
+
+    /* The Task's own TimeoutSeconds, or its path, comes first when it is shorter. */
+    request = base_request("{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\","
+                           "\"TimeoutSecondsPath\":\"$.limit\",\"End\":true}",
+                           "{\"limit\":7}");
+    ASSERT_EQ_INT(0, state_test_begin(&request, &test, &refusal, message, sizeof(message)));
+    ASSERT_EQ_INT(7, state_test_task_deadline_seconds(&test, &own));
+    ASSERT_TRUE(own);
+    ASSERT_EQ_INT(0, state_test_task_done(&test, NULL, NULL, NULL, true));
+    response = state_test_response(&test);
+    ASSERT_EQ_STR("FAILED", member(response, "status"));
+    ASSERT_EQ_STR("States.Timeout", member(response, "error"));
+    cJSON_Delete(response);
+    state_test_release(&test);
+
+    request = base_request("{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke\","
+                           "\"TimeoutSeconds\":301,\"End\":true}",
+                           "{}");
+    ASSERT_EQ_INT(0, state_test_begin(&request, &test, &refusal, message, sizeof(message)));
+    ASSERT_EQ_INT(STATE_TEST_MAX_SECONDS, state_test_task_deadline_seconds(&test, &own));
+    ASSERT_TRUE(!own);
+    state_test_release(&test);
+}
+
+static void test_mocked_map_inspection(void)
+{
+    const char *map = "{\"Type\":\"Map\",\"InputPath\":\"$.order\",\"ItemsPath\":\"$.lines\","
+                      "\"ItemSelector\":{\"sku.$\":\"$$.Map.Item.Value.sku\",\"at.$\":\"$$.Map.Item.Index\","
+                      "\"id.$\":\"$.id\"},\"MaxConcurrency\":2,\"ToleratedFailurePercentage\":12.5,"
+                      "\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+                      "\"End\":true}}},\"End\":true}";
+    struct state_test_request request =
+        base_request(map, "{\"order\":{\"id\":9,\"lines\":[{\"sku\":\"a\"},{\"sku\":\"b\"}]}}");
+    struct tried tried;
+    request.mocked = true;
+    request.mock_result = "[1,2]";
+    request.level = STATE_TEST_DEBUG;
+    run(&request, &tried);
+    ASSERT_EQ_INT(0, tried.result);
+    ASSERT_EQ_STR("[{\"sku\":\"a\"},{\"sku\":\"b\"}]", member(tried.inspection, "afterItemsPath"));
+    ASSERT_EQ_STR("[{\"sku\":\"a\",\"at\":0,\"id\":9},{\"sku\":\"b\",\"at\":1,\"id\":9}]",
+                  member(tried.inspection, "afterItemSelector"));
+    ASSERT_EQ_INT(2, cJSON_GetObjectItemCaseSensitive(tried.inspection, "maxConcurrency")->valueint);
+    ASSERT_TRUE(cJSON_GetObjectItemCaseSensitive(tried.inspection, "toleratedFailurePercentage")->valuedouble == 12.5);
+    ASSERT_TRUE(!cJSON_GetObjectItemCaseSensitive(tried.inspection, "toleratedFailureCount"));
+    cJSON_Delete(tried.response);
+
+    /* The Map as written is validated, its ItemProcessor included. */
+    request.definition = "{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"Nowhere\",\"States\":{}},"
+                         "\"End\":true}";
+    run(&request, &tried);
+    ASSERT_EQ_INT(-EINVAL, tried.result);
+    ASSERT_EQ_INT(STATE_TEST_INVALID_DEFINITION, tried.refusal);
+}
+
 static void test_fork_needs_a_mock(void)
 {
     const char *map = "{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
@@ -246,7 +322,9 @@ int main(void)
     RUN(test_mocked_task_result);
     RUN(test_mocked_error_retriable_then_caught);
     RUN(test_real_task_waits_for_its_outcome);
+    RUN(test_task_deadlines);
     RUN(test_fork_needs_a_mock);
+    RUN(test_mocked_map_inspection);
     RUN(test_state_name_and_refusals);
     RUN(test_jsonata_assign_and_variables);
     return test_done();
