@@ -85,6 +85,18 @@ MACHINES = {
                       "Parameters": {"count.$": "$$.Execution.RedriveCount", "time.$": "$$.Execution.RedriveTime"}},
         },
     },
+    # A Map inside a Parallel's branch.
+    "RedriveNested": {
+        "StartAt": "Both",
+        "States": {
+            "Both": {"Type": "Parallel", "End": True, "Branches": [
+                {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Result": "quick", "End": True}}},
+                {"StartAt": "Inner", "States": {"Inner": {
+                    "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "End": True,
+                    "ItemProcessor": {"StartAt": "Item", "States": {"Item": work(End=True)}}}}},
+            ]},
+        },
+    },
     "RedriveSucceeds": {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}},
 }
 
@@ -275,6 +287,19 @@ class RedriveTest(StackTestCase):
         done = self.wait_status(arn, "SUCCEEDED")
         self.assertEqual([10, 20, 30, 40, 50], json.loads(done["output"]))
         self.assertEqual([0, 1, 2, 2, 3, 4], self.iterations(arn))
+
+    def test_a_fork_nested_in_a_branch_runs_again_whole_with_its_branch(self):
+        arn = self.start("RedriveNested", "nested", {"items": [1, 2]})
+        self.succeed_task("10")
+        self.fail_task()
+        self.wait_status(arn, "FAILED")
+        self.client.redrive_execution(executionArn=arn)
+        self.assertEqual(1, json.loads(self.succeed_task("11")["input"]))
+        self.assertEqual(2, json.loads(self.succeed_task("20")["input"]))
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual(["quick", [11, 20]], json.loads(done["output"]))
+        self.assertEqual((1, 1, 2, 4), (len(self.entered(arn, "Both")), len(self.entered(arn, "Quick")),
+                                        len(self.entered(arn, "Inner")), len(self.entered(arn, "Item"))))
 
     def test_the_context_object_shows_the_redrive(self):
         arn = self.start("RedriveContext", "context")
