@@ -97,6 +97,15 @@ MACHINES = {
             ]},
         },
     },
+    # A distributed Map: each item a child execution of a Map Run.
+    "RedriveDistributed": {
+        "StartAt": "Each",
+        "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                     "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                       "StartAt": "Item", "States": {"Item": work(End=True)}}},
+        },
+    },
     "RedriveSucceeds": {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}},
 }
 
@@ -300,6 +309,40 @@ class RedriveTest(StackTestCase):
         self.assertEqual(["quick", [11, 20]], json.loads(done["output"]))
         self.assertEqual((1, 1, 2, 4), (len(self.entered(arn, "Both")), len(self.entered(arn, "Quick")),
                                         len(self.entered(arn, "Inner")), len(self.entered(arn, "Item"))))
+
+    def test_a_distributed_map_is_entered_again_with_a_new_map_run(self):
+        # AWS redrives the failed Map Run and only its failed child executions; here the Map runs again whole.
+        arn = self.start("RedriveDistributed", "distributed", {"items": [1, 2, 3]})
+        tasks = {}
+        for _ in range(3):
+            task = self.take_task()
+            tasks[json.loads(task["input"])] = task["taskToken"]
+        for value in (1, 3):
+            self.client.send_task_success(taskToken=tasks[value], output=json.dumps(value * 10))
+        first_run = wait_until(lambda: self.client.list_map_runs(executionArn=arn)["mapRuns"], 10)[0]["mapRunArn"]
+        wait_until(lambda: self.client.describe_map_run(mapRunArn=first_run)["executionCounts"]["succeeded"] == 2, 10)
+        self.client.send_task_failure(taskToken=tasks[2], error="Boom", cause="item 2")
+        self.wait_status(arn, "FAILED")
+        children = self.client.list_executions(mapRunArn=first_run)["executions"]
+        failed = [c["executionArn"] for c in children if c["status"] == "FAILED"]
+        self.assertEqual(1, len(failed))
+        self.assertEqual("REDRIVABLE_BY_MAP_RUN",
+                         self.client.describe_execution(executionArn=failed[0])["redriveStatus"])
+
+        self.client.redrive_execution(executionArn=arn)
+        for _ in range(3):
+            value = json.loads(self.succeed_task_for_value())
+            self.assertIn(value, (1, 2, 3))
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual([10, 20, 30], json.loads(done["output"]))
+        runs = self.client.list_map_runs(executionArn=arn)["mapRuns"]
+        self.assertEqual(2, len(runs), "a new Map Run")
+        self.assertEqual(0, self.client.describe_map_run(mapRunArn=first_run)["redriveCount"])
+
+    def succeed_task_for_value(self):
+        task = self.take_task()
+        self.client.send_task_success(taskToken=task["taskToken"], output=json.dumps(json.loads(task["input"]) * 10))
+        return task["input"]
 
     def test_the_context_object_shows_the_redrive(self):
         arn = self.start("RedriveContext", "context")
