@@ -365,6 +365,8 @@ static int interpret_record(struct change_operation *operation)
         .region = operation->engine->config.region,
         .start_ms = record->start_ms,
         .input = record->input,
+        .redrive_count = record->redrive_count,
+        .redrive_ms = record->redrive_ms,
     };
     struct execution_position position = {
         .stored_events = record->last_event_id,

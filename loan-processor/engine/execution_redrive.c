@@ -56,11 +56,12 @@ enum engine_redrive_status engine_redrive_status(const struct execution_record *
     return *reason ? ENGINE_NOT_REDRIVABLE : ENGINE_REDRIVABLE;
 }
 
-/* A Parallel redriven: only its branches without a kept result run again. */
+/* A Parallel or inline Map redriven: only its branches or iterations without a kept result run again. */
 struct redrive_fork {
     const struct state_definition *state; /* NULL: the failed state is entered again whole */
-    char **inputs;                        /* per branch: its first state's input */
-    char **results;                       /* per branch: its kept output, or NULL (it runs again) */
+    size_t length;                        /* its branches, or its items */
+    char **inputs;                        /* a Parallel, per branch: its first state's input */
+    char **results;                       /* per child: its kept output, or NULL (it runs again) */
     char number[24];
     char (*ids)[FORK_COMMIT_BRANCH_SIZE]; /* per branch */
     char (*indexes)[FORK_COMMIT_NUMBER_SIZE];
@@ -73,8 +74,7 @@ struct redrive_fork {
 
 static void redrive_fork_reset(struct redrive_fork *fork)
 {
-    size_t count = fork->state ? fork->state->branch_count : 0;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < fork->length; i++) {
         if (fork->inputs)
             free(fork->inputs[i]);
         if (fork->results)
@@ -216,13 +216,17 @@ static void describe_fields(struct redrive_operation *operation)
     next->redrive_count = operation->record->redrive_count + 1;
     next->redrive_ms = operation->now_ms;
     next->redrive_token = operation->client_token;
-    if (operation->fork.state) { /* resting at the Parallel while its branches without a result run */
+    if (operation->fork.state) { /* resting at the fork while its children without a result run */
         next->resting = (char *)interpreter_resting_name(RESTING_FORK);
-        next->timer_due_ms = 0;
         next->state_entered_event_id = operation->entered_id;
         next->fork_state = operation->fork.number;
-        next->fork_length = next->fork_started = (long)operation->fork.state->branch_count;
+        next->fork_length = (long)operation->fork.length;
         next->fork_running = (long)operation->fork.child_count;
+        /* a Parallel's branches are started here; a Map's continuation, due now, starts its iterations
+           without a result in index order within its MaxConcurrency, as the fork's first visit did */
+        next->fork_started = operation->fork.state->type == STATE_PARALLEL ? next->fork_length : 0;
+        if (operation->fork.state->type == STATE_PARALLEL)
+            next->timer_due_ms = 0;
     }
     execution_record_fields(next,
                             EXECUTION_FIELD_STATUS | EXECUTION_FIELD_OUTPUT | EXECUTION_FIELD_ERROR
@@ -313,7 +317,7 @@ static int find_branch_inputs(struct redrive_operation *operation, const char *c
 {
     struct redrive_fork *fork = &operation->fork;
     size_t found = 0;
-    fork->inputs = calloc(fork->state->branch_count, sizeof(*fork->inputs));
+    fork->inputs = calloc(fork->length, sizeof(*fork->inputs));
     if (!fork->inputs)
         return -ENOMEM;
     for (size_t i = (size_t)operation->entered_id; i < count && found < fork->state->branch_count; i++) {
@@ -355,11 +359,14 @@ static void describe_child(struct redrive_operation *operation, size_t branch, s
     fork->children[child] = (struct execution_child){ fork->ids[child], "@1", &fork->fields[child] };
 }
 
-/* The children and kept results of the fork, from the results an abort kept. 0 or -ENOMEM. */
+/*
+ * The children (a Parallel's branches without a result) and kept results
+ * of the fork, from the results an abort kept. 0 or -ENOMEM.
+ */
 static int describe_fork(struct redrive_operation *operation)
 {
     struct redrive_fork *fork = &operation->fork;
-    size_t n = fork->state->branch_count;
+    size_t n = fork->length;
     fork->ids = calloc(n, sizeof(*fork->ids));
     fork->indexes = calloc(n, sizeof(*fork->indexes));
     fork->records = calloc(n, sizeof(*fork->records));
@@ -370,7 +377,8 @@ static int describe_fork(struct redrive_operation *operation)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
         if (!fork->results[i]) {
-            describe_child(operation, i, fork->child_count++);
+            if (fork->state->type == STATE_PARALLEL)
+                describe_child(operation, i, fork->child_count++);
             continue;
         }
         snprintf(fork->indexes[i], sizeof(fork->indexes[i]), "%zu", i);
@@ -381,16 +389,16 @@ static int describe_fork(struct redrive_operation *operation)
 }
 
 /*
- * Keeps the outputs of the branches that succeeded in the visit the
- * Parallel failed in (entries read back from the kept results). Returns 1
- * when some branch runs again, 0 when the kept results are not that visit's
- * or every branch has one (the Parallel is entered again whole), -ENOMEM.
+ * Keeps the outputs of the children that succeeded in the visit the fork
+ * failed in (entries read back from the kept results). Returns 1 when some
+ * child runs again, 0 when the kept results are not that visit's or every
+ * child has one (the fork is entered again whole), -ENOMEM.
  */
 static int take_kept_results(struct redrive_operation *operation, const struct execution_hash_entry *entries,
                              size_t count)
 {
     struct redrive_fork *fork = &operation->fork;
-    size_t n = fork->state->branch_count, succeeded = 0;
+    size_t n = fork->length, succeeded = 0;
     bool same_visit = false;
     fork->results = calloc(n, sizeof(*fork->results));
     if (!fork->results)
@@ -434,11 +442,38 @@ static void on_kept_results(int status, const struct execution_hash_entry *entri
         finish(operation, result == -ENOMEM ? -ENOMEM : -EIO, 0, NULL);
 }
 
-/* A failed Parallel: reads the results its abort kept, to run again only its branches without one. 0 or < 0. */
+/*
+ * The items of the failed Map: the length its MapStateStarted (after its
+ * StateEntered) recorded. Returns 1 when found, 0 when not (the Map is
+ * entered again whole).
+ */
+static int find_map_length(struct redrive_operation *operation, const char *const *events, size_t count)
+{
+    for (size_t i = (size_t)operation->entered_id; i < count; i++) {
+        if (!strstr(events[i], "\"MapStateStarted\""))
+            continue;
+        cJSON *event = cJSON_Parse(events[i]);
+        const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "mapStateStartedEventDetails");
+        double length = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(details, "length"));
+        cJSON_Delete(event);
+        if (!(length > 0) || length > INTERPRETER_MAX_MAP_ITEMS)
+            return 0;
+        operation->fork.length = (size_t)length;
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * A failed Parallel or inline Map: reads the results its abort kept, to run
+ * again only its children without one. 0 or < 0.
+ */
 static int read_kept_results(struct redrive_operation *operation, const char *const *events, size_t count)
 {
     struct redrive_fork *fork = &operation->fork;
-    int found = find_branch_inputs(operation, events, count);
+    fork->length = fork->state->type == STATE_PARALLEL ? fork->state->branch_count : 0;
+    int found = fork->state->type == STATE_PARALLEL ? find_branch_inputs(operation, events, count)
+                                                    : find_map_length(operation, events, count);
     if (found <= 0)
         return found < 0 ? found : enter_whole(operation);
     snprintf(fork->number, sizeof(fork->number), "%zu", fork->state->number);
@@ -452,7 +487,9 @@ static void on_history_for_redrive(int status, const char *const *events, size_t
     int result = status < 0 ? status : find_failed_state(operation, events, count);
     const struct state_definition *failed =
         result == 0 ? state_machine_find(operation->definition->machine, operation->state) : NULL;
-    if (failed && failed->type == STATE_PARALLEL && operation->entered_id > 0) {
+    bool inline_fork =
+        failed && (failed->type == STATE_PARALLEL || (failed->type == STATE_MAP && !failed->map.distributed));
+    if (inline_fork && operation->entered_id > 0) {
         operation->fork.state = failed;
         result = read_kept_results(operation, events, count);
     } else if (result == 0) {

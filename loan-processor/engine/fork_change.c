@@ -136,6 +136,8 @@ struct execution_record *fork_change_adopt_identity(struct execution_record *bra
             *from[i] = NULL;
         }
         branch->start_ms = execution->start_ms;
+        branch->redrive_count = execution->redrive_count;
+        branch->redrive_ms = execution->redrive_ms;
     }
     execution_store_record_free(execution);
     return branch;

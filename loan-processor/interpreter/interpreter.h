@@ -115,7 +115,9 @@ struct execution_facts {
     const char *alias_arn;   /* started by an alias's ARN: the alias's, else NULL */
     const char *region;
     int64_t start_ms;
-    const char *input; /* JSON text */
+    const char *input;  /* JSON text */
+    long redrive_count; /* $$.Execution.RedriveCount: times redriven (0: never) */
+    int64_t redrive_ms; /* $$.Execution.RedriveTime: when last redriven (0: never, and no RedriveTime) */
 };
 
 /* Where a running execution rests, as stored between steps. */

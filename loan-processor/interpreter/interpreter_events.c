@@ -347,11 +347,16 @@ cJSON *interpreter_build_context(const struct run *run, const struct state_defin
               && cJSON_AddStringToObject(execution, "Name", facts->execution_name)
               && cJSON_AddStringToObject(execution, "RoleArn", facts->role_arn)
               && cJSON_AddStringToObject(execution, "StartTime", start_time)
-              && cJSON_AddNumberToObject(execution, "RedriveCount", 0)
+              && cJSON_AddNumberToObject(execution, "RedriveCount", (double)facts->redrive_count)
               && cJSON_AddStringToObject(state_object, "EnteredTime", entered_time)
               && cJSON_AddStringToObject(state_object, "Name", state->name)
               && cJSON_AddStringToObject(machine, "Id", facts->state_machine_arn)
               && cJSON_AddStringToObject(machine, "Name", facts->state_machine_name);
+    if (ok && facts->redrive_ms > 0) {
+        char redrive_time[WALL_CLOCK_ISO8601_SIZE];
+        wall_clock_format_iso8601(facts->redrive_ms, redrive_time);
+        ok = cJSON_AddStringToObject(execution, "RedriveTime", redrive_time) != NULL;
+    }
     if (ok && state->type == STATE_TASK)
         ok = cJSON_AddNumberToObject(state_object, "RetryCount", (double)retry_count) != NULL;
     if (ok && token) {

@@ -691,14 +691,26 @@ static int rest_child_execution(struct child_run *run)
     return result;
 }
 
+/*
+ * Whether an iteration is left to start, passing over those next in line
+ * that already have an output: a redriven Map (its outputs kept from the
+ * visit that failed) starts only the others. In any other run no iteration
+ * not yet started has one.
+ */
+static bool iteration_left(struct fork *fork)
+{
+    while (fork->started < fork->length && fork->outputs[fork->started])
+        fork->started++;
+    return fork->started < fork->length;
+}
+
 /* Map: iterations one after another, while items, concurrency and the step's budget allow and none failed. */
 static int run_iterations(struct fork *fork, char *detail, size_t detail_size)
 {
     struct step_budget *budget = fork->run->budget;
     int result = 0;
-    while (result == 0 && !fork->failing && fork->started < fork->length
-           && fork->started - fork->ended < fork->max_concurrency && budget->iterations_started < starts_per_step(fork)
-           && !interpreter_step_is_full(fork->run)) {
+    while (result == 0 && !fork->failing && iteration_left(fork) && fork->started - fork->ended < fork->max_concurrency
+           && budget->iterations_started < starts_per_step(fork) && !interpreter_step_is_full(fork->run)) {
         struct child_run *run = &fork->runs[fork->run_count];
         result = start_child(fork, fork->started, detail, detail_size);
         if (result == 0 && is_distributed(fork)) {

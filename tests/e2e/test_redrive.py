@@ -4,6 +4,7 @@ The Task that fails and then succeeds is an activity's: the test is its worker, 
 the first run and SendTaskSuccess after the redrive. Real redis-server, real loan-processor, real HTTP.
 """
 
+import datetime
 import json
 import time
 
@@ -53,6 +54,56 @@ MACHINES = {
                 {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Result": "quick", "End": True}}},
                 {"StartAt": "Slow", "States": {"Slow": work(End=True)}},
             ]},
+        },
+    },
+    # Five items, each an iteration waiting for the activity; the iteration's input names its redrive count.
+    "RedriveMap": {
+        "StartAt": "Before",
+        "States": {
+            "Before": {"Type": "Pass", "Next": "Each"},
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                     "ItemSelector": {"value.$": "$$.Map.Item.Value", "redrives.$": "$$.Execution.RedriveCount"},
+                     "ItemProcessor": {"StartAt": "Item", "States": {"Item": work(End=True)}}},
+        },
+    },
+    # The same one at a time: the items after the failed one never start.
+    "RedriveMapSequential": {
+        "StartAt": "Each",
+        "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "End": True,
+                     "ItemProcessor": {"StartAt": "Item", "States": {"Item": work(End=True)}}},
+        },
+    },
+    # The context object's redrive fields, before and after a redrive.
+    "RedriveContext": {
+        "StartAt": "Before",
+        "States": {
+            "Before": {"Type": "Pass", "Parameters": {"count.$": "$$.Execution.RedriveCount"}, "ResultPath": "$.before",
+                       "Next": "Work"},
+            "Work": work(ResultPath=None, Next="After"),
+            "After": {"Type": "Pass", "ResultPath": "$.after", "End": True,
+                      "Parameters": {"count.$": "$$.Execution.RedriveCount", "time.$": "$$.Execution.RedriveTime"}},
+        },
+    },
+    # A Map inside a Parallel's branch.
+    "RedriveNested": {
+        "StartAt": "Both",
+        "States": {
+            "Both": {"Type": "Parallel", "End": True, "Branches": [
+                {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Result": "quick", "End": True}}},
+                {"StartAt": "Inner", "States": {"Inner": {
+                    "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "End": True,
+                    "ItemProcessor": {"StartAt": "Item", "States": {"Item": work(End=True)}}}}},
+            ]},
+        },
+    },
+    # A distributed Map: each item a child execution of a Map Run.
+    "RedriveDistributed": {
+        "StartAt": "Each",
+        "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                     "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                       "StartAt": "Item", "States": {"Item": work(End=True)}}},
         },
     },
     "RedriveSucceeds": {"StartAt": "Only", "States": {"Only": {"Type": "Pass", "End": True}}},
@@ -200,6 +251,109 @@ class RedriveTest(StackTestCase):
         self.succeed_task('"again"')
         self.assertEqual(["quick", "again"], json.loads(self.wait_status(stopped, "SUCCEEDED")["output"]))
         self.assertEqual((1, 2), (len(self.entered(stopped, "Quick")), len(self.entered(stopped, "Slow"))))
+
+    def iterations(self, arn):
+        return [e["mapIterationStartedEventDetails"]["index"] for e in self.events(arn)
+                if e["type"] == "MapIterationStarted"]
+
+    def test_an_inline_map_reruns_only_its_failed_iterations(self):
+        arn = self.start("RedriveMap", "map", {"items": [1, 2, 3, 4, 5]})
+        tasks = {}
+        for _ in range(5):
+            task = self.take_task()
+            tasks[json.loads(task["input"])["value"]] = task["taskToken"]
+        self.assertEqual([1, 2, 3, 4, 5], sorted(tasks))
+        for value in (1, 2, 4, 5):
+            self.client.send_task_success(taskToken=tasks[value], output=json.dumps(value * 10))
+        wait_until(lambda: sum(e["type"] == "ActivitySucceeded" for e in self.events(arn)) == 4, 10)
+        self.client.send_task_failure(taskToken=tasks[3], error="Boom", cause="item 3")
+        self.wait_status(arn, "FAILED")
+
+        self.client.redrive_execution(executionArn=arn)
+        task = self.succeed_task("30")
+        self.assertEqual({"value": 3, "redrives": 1}, json.loads(task["input"]), "its item, in the redriven context")
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual([10, 20, 30, 40, 50], json.loads(done["output"]), "every output, in order")
+        self.assertEqual((1, 1, 6), (len(self.entered(arn, "Before")), len(self.entered(arn, "Each")),
+                                     len(self.entered(arn, "Item"))), "only the failed iteration runs again")
+        self.assertEqual([0, 1, 2, 3, 4, 2], self.iterations(arn))
+        types = [e["type"] for e in self.events(arn)]
+        self.assertEqual(["ExecutionRedriven", "MapIterationStarted"], types[types.index("ExecutionRedriven"):][:2])
+        self.assertEqual(1, types.count("MapStateStarted"), "the Map is not started again")
+
+    def test_a_sequential_map_starts_the_iterations_that_never_started_in_order(self):
+        arn = self.start("RedriveMapSequential", "sequential", {"items": [1, 2, 3, 4, 5]})
+        self.succeed_task("10")
+        self.succeed_task("20")
+        self.fail_task()
+        self.wait_status(arn, "FAILED")
+        self.assertEqual([0, 1, 2], self.iterations(arn), "the items after the failed one never started")
+
+        self.client.redrive_execution(executionArn=arn)
+        for value in (3, 4, 5):
+            task = self.succeed_task(json.dumps(value * 10))
+            self.assertEqual(value, json.loads(task["input"]), "one at a time, in order")
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual([10, 20, 30, 40, 50], json.loads(done["output"]))
+        self.assertEqual([0, 1, 2, 2, 3, 4], self.iterations(arn))
+
+    def test_a_fork_nested_in_a_branch_runs_again_whole_with_its_branch(self):
+        arn = self.start("RedriveNested", "nested", {"items": [1, 2]})
+        self.succeed_task("10")
+        self.fail_task()
+        self.wait_status(arn, "FAILED")
+        self.client.redrive_execution(executionArn=arn)
+        self.assertEqual(1, json.loads(self.succeed_task("11")["input"]))
+        self.assertEqual(2, json.loads(self.succeed_task("20")["input"]))
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual(["quick", [11, 20]], json.loads(done["output"]))
+        self.assertEqual((1, 1, 2, 4), (len(self.entered(arn, "Both")), len(self.entered(arn, "Quick")),
+                                        len(self.entered(arn, "Inner")), len(self.entered(arn, "Item"))))
+
+    def test_a_distributed_map_is_entered_again_with_a_new_map_run(self):
+        # AWS redrives the failed Map Run and only its failed child executions; here the Map runs again whole.
+        arn = self.start("RedriveDistributed", "distributed", {"items": [1, 2, 3]})
+        tasks = {}
+        for _ in range(3):
+            task = self.take_task()
+            tasks[json.loads(task["input"])] = task["taskToken"]
+        for value in (1, 3):
+            self.client.send_task_success(taskToken=tasks[value], output=json.dumps(value * 10))
+        first_run = wait_until(lambda: self.client.list_map_runs(executionArn=arn)["mapRuns"], 10)[0]["mapRunArn"]
+        wait_until(lambda: self.client.describe_map_run(mapRunArn=first_run)["executionCounts"]["succeeded"] == 2, 10)
+        self.client.send_task_failure(taskToken=tasks[2], error="Boom", cause="item 2")
+        self.wait_status(arn, "FAILED")
+        children = self.client.list_executions(mapRunArn=first_run)["executions"]
+        failed = [c["executionArn"] for c in children if c["status"] == "FAILED"]
+        self.assertEqual(1, len(failed))
+        self.assertEqual("REDRIVABLE_BY_MAP_RUN",
+                         self.client.describe_execution(executionArn=failed[0])["redriveStatus"])
+
+        self.client.redrive_execution(executionArn=arn)
+        for _ in range(3):
+            value = json.loads(self.succeed_task_for_value())
+            self.assertIn(value, (1, 2, 3))
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual([10, 20, 30], json.loads(done["output"]))
+        runs = self.client.list_map_runs(executionArn=arn)["mapRuns"]
+        self.assertEqual(2, len(runs), "a new Map Run")
+        self.assertEqual(0, self.client.describe_map_run(mapRunArn=first_run)["redriveCount"])
+
+    def succeed_task_for_value(self):
+        task = self.take_task()
+        self.client.send_task_success(taskToken=task["taskToken"], output=json.dumps(json.loads(task["input"]) * 10))
+        return task["input"]
+
+    def test_the_context_object_shows_the_redrive(self):
+        arn = self.start("RedriveContext", "context")
+        self.fail_task()
+        self.wait_status(arn, "FAILED")
+        redriven = self.client.redrive_execution(executionArn=arn)
+        self.succeed_task()
+        output = json.loads(self.wait_status(arn, "SUCCEEDED")["output"])
+        self.assertEqual(({"count": 0}, 1), (output["before"], output["after"]["count"]))
+        redrive_time = datetime.datetime.fromisoformat(output["after"]["time"].replace("Z", "+00:00"))
+        self.assertAlmostEqual(redriven["redriveDate"].timestamp(), redrive_time.timestamp(), delta=0.002)
 
     def test_what_cannot_be_redriven(self):
         arn = self.start("RedriveSucceeds", "succeeded")

@@ -558,6 +558,32 @@ out:
     state_machine_free(machine);
 }
 
+/* A redriven Map's continuation (counters reset, outputs kept) starts only the iterations without an output. */
+static void test_map_continuation_starts_only_iterations_without_an_output(void)
+{
+    static const char definition[] = CALLBACK_MAP("\"MaxConcurrency\":2,");
+    struct execution_facts with = facts_with("[\"a\",\"b\",\"c\",\"d\",\"e\"]");
+    struct interpreter_step step, next;
+    struct state_machine *machine = start(definition, &with, &step);
+    memset(&next, 0, sizeof(next));
+    if (!machine)
+        goto out;
+    const char *outputs[5] = { "0", NULL, "2", NULL, NULL };
+    const bool failed[5] = { false, false, false, false, false };
+    struct fork_progress progress = { 5, 0, outputs, failed, NULL, NULL, NULL };
+    struct execution_position fork = position_after(&step);
+    struct step_environment later = environment_at(NOW_MS + 10);
+    fork.stored_events = 20;
+    ASSERT_EQ_INT(0, interpreter_fork_continue(machine, &with, &fork, &progress, &later, &next));
+    ASSERT_TRUE(next.has_fork && next.fork.started == 4 && next.child_count == 2);
+    ASSERT_EQ_STR("0.1", next.child_count == 2 ? next.children[0].branch_id : "");
+    ASSERT_EQ_STR("0.3", next.child_count == 2 ? next.children[1].branch_id : "");
+out:
+    interpreter_step_release(&next);
+    interpreter_step_release(&step);
+    state_machine_free(machine);
+}
+
 static void test_map_failed_iteration_aborts_the_running_ones(void)
 {
     static const char definition[] =
@@ -1251,6 +1277,7 @@ int main(void)
     RUN(test_parallel_with_a_task_branch);
     RUN(test_map_of_callbacks_answered_out_of_order);
     RUN(test_map_max_concurrency_one);
+    RUN(test_map_continuation_starts_only_iterations_without_an_output);
     RUN(test_map_failed_iteration_aborts_the_running_ones);
     RUN(test_map_of_150_passes_goes_on_in_continuations);
     RUN(test_fork_continue_needs_a_resting_fork);
