@@ -150,18 +150,22 @@ static int check_state(const struct state_definition *state, struct definition_d
     return state->type == STATE_PASS ? check_member(state, "Result", CHECK_STATIC_RESULT, list) : 0;
 }
 
+static int add_error(void *context, const char *error)
+{
+    struct definition_diagnostic *diagnostic = add_diagnostic(context);
+    if (!diagnostic)
+        return -ENOMEM;
+    definition_diagnostic_from_error(error, diagnostic);
+    return 0;
+}
+
 int definition_diagnose(const char *text, enum machine_type type, bool warnings, struct definition_diagnostics *out)
 {
     struct state_machine *machine = NULL;
-    char error[DEFINITION_MESSAGE_SIZE];
-    int result = definition_check(text, type, warnings ? &machine : NULL, error, sizeof(error));
-    if (result == -EINVAL) {
-        struct definition_diagnostic *diagnostic = add_diagnostic(out);
-        if (!diagnostic)
-            return -ENOMEM;
-        definition_diagnostic_from_error(error, diagnostic);
+    struct state_machine_problems problems = { .report = add_error, .context = out, .limit = DEFINITION_MAX_ERRORS };
+    int result = definition_check_reporting(text, type, warnings ? &machine : NULL, &problems);
+    if (result == -EINVAL)
         return 0;
-    }
     for (size_t i = 0; result == 0 && machine && i < machine->all_state_count; i++)
         result = check_state(machine->all_states[i], out);
     state_machine_free(machine);
