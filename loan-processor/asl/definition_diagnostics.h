@@ -12,7 +12,13 @@
  *   NO_DOLLAR              a payload template field (Parameters, ResultSelector,
  *                          ItemSelector) whose value looks like a path or an
  *                          intrinsic function call, but whose name lacks ".$"
+ *   NO_PATH                a field whose string value is a JSONPath ("$", "$.x",
+ *                          "$$.x", "$[0]") where the state could take the path in
+ *                          a field of the same name ending with "Path": a Fail's
+ *                          Error and Cause, a Choice rule's String comparisons
+ *                          (StringEquals, ...), in nested And, Or and Not too
  *   PASS_RESULT_IS_STATIC  a Pass state's Result with a field named "<x>.$"
+ * Each state's warnings come in this order: NO_DOLLAR, NO_PATH, PASS_RESULT_IS_STATIC.
  */
 #ifndef DEFINITION_DIAGNOSTICS_H
 #define DEFINITION_DIAGNOSTICS_H

@@ -169,6 +169,17 @@ class Validate(ValidateAndTagsCase):
         self.assertEqual(["/States/A/Resource", "/States/B/Resource"],
                          [d["location"] for d in answer["diagnostics"]])
 
+    def test_a_path_in_a_field_that_takes_none(self):
+        definition = {"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Default": "F",
+                  "Choices": [{"Variable": "$.a", "StringEquals": "$.b", "Next": "F"}]},
+            "F": {"Type": "Fail", "Error": "Failed", "Cause": "$.cause"}}}
+        answer = self.validate(definition, severity="WARNING")
+        self.assertEqual("OK", answer["result"])
+        self.assertEqual([("WARNING", "NO_PATH", "/States/C/Choices/0/StringEquals"),
+                          ("WARNING", "NO_PATH", "/States/F/Cause")],
+                         [(d["severity"], d["code"], d["location"]) for d in answer["diagnostics"]])
+
     def test_request_errors(self):
         message = self.refused("ValidationException", self.client.validate_state_machine_definition,
                                definition=json.dumps(PASS), maxResults=101)

@@ -233,6 +233,23 @@ static void test_diagnose_lists_every_express_refusal(void)
     definition_diagnostics_free(&list);
 }
 
+static void test_diagnose_warns_of_paths_in_fields_that_take_none(void)
+{
+    static const char machine[] =
+        "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.a\","
+        "\"StringEquals\":\"$.b\",\"Next\":\"F\"},{\"Not\":{\"Variable\":\"$.a\",\"StringLessThan\":\"$$.x\"},"
+        "\"Next\":\"F\"},{\"Variable\":\"$.a\",\"StringEquals\":\"$ plain\",\"Next\":\"F\"}],\"Default\":\"F\"},"
+        "\"F\":{\"Type\":\"Fail\",\"Error\":\"$.error\",\"Cause\":\"States.Format('x')\"}}}";
+    struct definition_diagnostics list = { 0 };
+    ASSERT_EQ_INT(0, definition_diagnose(machine, MACHINE_STANDARD, true, &list));
+    ASSERT_EQ_INT(3, (long)list.count);
+    ASSERT_EQ_STR("NO_PATH", list.items[0].code);
+    ASSERT_EQ_STR("/States/C/Choices/0/StringEquals", list.items[0].location);
+    ASSERT_EQ_STR("/States/C/Choices/1/Not/StringLessThan", list.items[1].location);
+    ASSERT_EQ_STR("/States/F/Error", list.items[2].location);
+    definition_diagnostics_free(&list);
+}
+
 static int count_problem(void *context, const char *error)
 {
     (void)error;
@@ -271,5 +288,6 @@ int main(void)
     RUN(test_diagnose_reports_a_duplicate_name_once);
     RUN(test_diagnose_lists_every_express_refusal);
     RUN(test_the_parse_stops_at_the_limit);
+    RUN(test_diagnose_warns_of_paths_in_fields_that_take_none);
     return test_done();
 }
