@@ -1,8 +1,10 @@
 /*
  * execution_machine_api - see execution_machine_api.h.
  *
- * Three reads one after the other: the execution, its state machine, the
- * definition under the execution's hash.
+ * Three reads one after the other: the execution, its state machine (or,
+ * for an execution started by a version's or an alias's ARN, the version it
+ * runs), the definition under the execution's hash. The revisionId is the
+ * machine's (or the version's) when the execution runs its definition.
  */
 #include "execution_machine_api.h"
 
@@ -21,7 +23,7 @@ struct machine_for_execution {
     struct sfn_api *api;
     char execution_arn[SFN_ARN_PART_SIZE];
     struct execution_record *execution;
-    struct state_machine_record *machine; /* NULL when the state machine was deleted since */
+    struct state_machine_record *machine; /* or the version; NULL when deleted since */
 };
 
 static void operation_free(struct machine_for_execution *operation)
@@ -120,11 +122,31 @@ static void on_machine(int status, struct state_machine_record *machine, void *d
     }
 }
 
+/*
+ * Loads what the execution runs: the version it was started by (through
+ * its ARN or an alias's), else the state machine. One that cannot be named
+ * (not an ARN of ours any more) is read as a deleted one.
+ */
+static int load_machine(struct machine_for_execution *operation, const struct execution_record *record)
+{
+    struct sfn_arn parsed;
+    char error[256];
+    const char *arn = record->version_arn ? record->version_arn : record->state_machine_arn;
+    if (sfn_arn_parse(arn, SFN_ARN_STATE_MACHINE, &parsed, error, sizeof(error)) < 0)
+        return state_machine_store_load_definition(operation->api->redis, record->definition_hash, on_definition,
+                                                   operation);
+    char *qualifier = strchr(parsed.state_machine, ':');
+    if (qualifier)
+        *qualifier++ = '\0';
+    return qualifier
+               ? state_machine_store_load_qualified(operation->api->redis, parsed.state_machine, qualifier, -1,
+                                                    on_machine, operation)
+               : state_machine_store_load(operation->api->redis, parsed.state_machine, false, on_machine, operation);
+}
+
 static void on_execution(int status, struct execution_record *record, void *data)
 {
     struct machine_for_execution *operation = data;
-    struct sfn_arn parsed;
-    char error[256];
     int result = status;
     operation->execution = record;
     if (result == 0 && (!record || !record->definition_hash || !record->state_machine_arn)) {
@@ -132,16 +154,8 @@ static void on_execution(int status, struct execution_record *record, void *data
         operation_free(operation);
         return;
     }
-    if (result == 0) {
-        /* A machine that cannot be named (not an ARN of ours any more) is read as a deleted one. */
-        if (sfn_arn_parse(record->state_machine_arn, SFN_ARN_STATE_MACHINE, &parsed, error, sizeof(error)) < 0)
-            snprintf(parsed.state_machine, sizeof(parsed.state_machine), "%s", "");
-        result =
-            parsed.state_machine[0]
-                ? state_machine_store_load(operation->api->redis, parsed.state_machine, false, on_machine, operation)
-                : state_machine_store_load_definition(operation->api->redis, record->definition_hash, on_definition,
-                                                      operation);
-    }
+    if (result == 0)
+        result = load_machine(operation, record);
     if (result < 0) {
         sfn_request_reply_unavailable(operation->request, operation->api, result);
         operation_free(operation);

@@ -51,30 +51,45 @@ static const char *express_refusal(const char *resource)
     return NULL;
 }
 
-static int check_express(const struct state_machine *machine, char *error, size_t error_size)
+/* Reports each Task of an EXPRESS machine that calls what it may not, up to problems->limit. */
+static int check_express(const struct state_machine *machine, struct state_machine_problems *problems)
 {
-    for (size_t i = 0; i < machine->all_state_count; i++) {
+    char error[2048];
+    size_t before = problems->count;
+    for (size_t i = 0; i < machine->all_state_count && problems->count < problems->limit; i++) {
         const struct state_definition *state = machine->all_states[i];
         const char *refusal = state->type == STATE_TASK && state->resource ? express_refusal(state->resource) : NULL;
-        if (refusal) {
-            snprintf(error, error_size, "SCHEMA_VALIDATION_FAILED: %s %s/Resource", refusal, state->where);
-            return -EINVAL;
-        }
+        if (!refusal)
+            continue;
+        snprintf(error, sizeof(error), "SCHEMA_VALIDATION_FAILED: %s %s/Resource", refusal, state->where);
+        int result = problems->report(problems->context, error);
+        if (result < 0)
+            return result;
+        problems->count++;
     }
-    return 0;
+    return problems->count > before ? -EINVAL : 0;
 }
 
-int definition_check(const char *text, enum machine_type type, struct state_machine **machine_out, char *error,
-                     size_t error_size)
+int definition_check_reporting(const char *text, enum machine_type type, struct state_machine **machine_out,
+                               struct state_machine_problems *problems)
 {
     struct state_machine *machine = NULL;
-    int result = state_machine_parse(text, strlen(text), &machine, error, error_size);
+    int result = state_machine_parse_reporting(text, strlen(text), &machine, problems);
     if (result == 0 && type == MACHINE_EXPRESS)
-        result = check_express(machine, error, error_size);
+        result = check_express(machine, problems);
     if (result == 0 && machine_out) {
         *machine_out = machine;
         return 0;
     }
     state_machine_free(machine);
     return result;
+}
+
+int definition_check(const char *text, enum machine_type type, struct state_machine **machine, char *error,
+                     size_t error_size)
+{
+    struct state_machine_first_problem first = { .error = error, .error_size = error_size };
+    struct state_machine_problems problems;
+    state_machine_problems_first(&problems, &first);
+    return definition_check_reporting(text, type, machine, &problems);
 }

@@ -45,4 +45,16 @@ __attribute__((warn_unused_result)) int definition_check(const char *text, enum 
                                                          struct state_machine **machine, char *error,
                                                          size_t error_size);
 
+/*
+ * Like definition_check(), but reports every definition error to problems,
+ * as state_machine_parse_reporting() does, then (for an EXPRESS machine
+ * without any) each Task calling what EXPRESS machines may not, in document
+ * order. The first error is the one definition_check() answers. Returns 0
+ * (and the machine, when machine is not NULL), -EINVAL when at least one
+ * error was reported, -ENOMEM (or what report returned).
+ */
+__attribute__((warn_unused_result)) int definition_check_reporting(const char *text, enum machine_type type,
+                                                                   struct state_machine **machine,
+                                                                   struct state_machine_problems *problems);
+
 #endif

@@ -81,13 +81,85 @@ static bool ends_with_dollar(const char *name)
     return length >= 2 && strcmp(name + length - 2, ".$") == 0;
 }
 
-/* Whether a plain string value reads like a JSONPath ("$", "$.x", "$$.x", "$[0]") or an intrinsic call. */
+/* Whether a plain string value reads like a JSONPath: "$", "$.x", "$$", "$$.x", "$[0]". */
+static bool looks_like_path(const char *value)
+{
+    return strcmp(value, "$") == 0 || strcmp(value, "$$") == 0 || strncmp(value, "$.", 2) == 0
+           || strncmp(value, "$$.", 3) == 0 || strncmp(value, "$[", 2) == 0;
+}
+
+/* Whether a plain string value reads like a JSONPath or an intrinsic function call. */
 static bool looks_dynamic(const char *value)
 {
-    if (strcmp(value, "$") == 0 || strcmp(value, "$$") == 0 || strncmp(value, "$.", 2) == 0
-        || strncmp(value, "$$.", 3) == 0 || strncmp(value, "$[", 2) == 0)
+    if (looks_like_path(value))
         return true;
     return strncmp(value, "States.", 7) == 0 && strchr(value, '(') && value[strlen(value) - 1] == ')';
+}
+
+/* NO_PATH: field of object (at location) is a string that looks like a path, where "<field>Path" is the field to use. */
+static int check_no_path(const cJSON *object, const char *location, const char *field,
+                         struct definition_diagnostics *list)
+{
+    const char *value = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(object, field));
+    char where[DEFINITION_LOCATION_SIZE];
+    if (!value || !looks_like_path(value))
+        return 0;
+    snprintf(where, sizeof(where), "%s/%s", location, field);
+    return add_warning(list, "NO_PATH",
+                       "Field value looks like a path, but field name does not end with 'Path': the value is used "
+                       "as a plain string",
+                       where);
+}
+
+/* NO_PATH in a Choice rule (at location) and the rules nested in its And, Or and Not. */
+static int check_rule_paths(const cJSON *rule, const char *location, struct definition_diagnostics *list)
+{
+    static const char *const comparisons[] = { "StringEquals", "StringLessThan", "StringGreaterThan",
+                                               "StringLessThanEquals", "StringGreaterThanEquals" };
+    static const char *const nesting[] = { "And", "Or" };
+    char where[DEFINITION_LOCATION_SIZE];
+    int result = 0;
+    for (size_t i = 0; result == 0 && i < sizeof(comparisons) / sizeof(comparisons[0]); i++)
+        result = check_no_path(rule, location, comparisons[i], list);
+    for (size_t i = 0; result == 0 && i < sizeof(nesting) / sizeof(nesting[0]); i++) {
+        const cJSON *rules = cJSON_GetObjectItemCaseSensitive(rule, nesting[i]), *nested;
+        int index = 0;
+        if (!cJSON_IsArray(rules))
+            continue;
+        cJSON_ArrayForEach(nested, rules)
+        {
+            snprintf(where, sizeof(where), "%s/%s/%d", location, nesting[i], index++);
+            if ((result = check_rule_paths(nested, where, list)) < 0)
+                break;
+        }
+    }
+    const cJSON *negated = cJSON_GetObjectItemCaseSensitive(rule, "Not");
+    if (result == 0 && cJSON_IsObject(negated)) {
+        snprintf(where, sizeof(where), "%s/Not", location);
+        result = check_rule_paths(negated, where, list);
+    }
+    return result;
+}
+
+/* NO_PATH in a Fail's Error and Cause, and in a Choice's rules. */
+static int check_paths(const struct state_definition *state, struct definition_diagnostics *list)
+{
+    char where[DEFINITION_LOCATION_SIZE];
+    int result = 0, index = 0;
+    if (state->type == STATE_FAIL) {
+        result = check_no_path(state->json, state->where, "Error", list);
+        return result < 0 ? result : check_no_path(state->json, state->where, "Cause", list);
+    }
+    const cJSON *rules = cJSON_GetObjectItemCaseSensitive(state->json, "Choices"), *rule;
+    if (state->type != STATE_CHOICE || !cJSON_IsArray(rules))
+        return 0;
+    cJSON_ArrayForEach(rule, rules)
+    {
+        snprintf(where, sizeof(where), "%s/Choices/%d", state->where, index++);
+        if ((result = check_rule_paths(rule, where, list)) < 0)
+            return result;
+    }
+    return 0;
 }
 
 /* What a template walk looks for: NO_DOLLAR in a payload template, PASS_RESULT_IS_STATIC in a Pass's Result. */
@@ -147,21 +219,28 @@ static int check_state(const struct state_definition *state, struct definition_d
         if (result < 0)
             return result;
     }
+    int result = check_paths(state, list);
+    if (result < 0)
+        return result;
     return state->type == STATE_PASS ? check_member(state, "Result", CHECK_STATIC_RESULT, list) : 0;
+}
+
+static int add_error(void *context, const char *error)
+{
+    struct definition_diagnostic *diagnostic = add_diagnostic(context);
+    if (!diagnostic)
+        return -ENOMEM;
+    definition_diagnostic_from_error(error, diagnostic);
+    return 0;
 }
 
 int definition_diagnose(const char *text, enum machine_type type, bool warnings, struct definition_diagnostics *out)
 {
     struct state_machine *machine = NULL;
-    char error[DEFINITION_MESSAGE_SIZE];
-    int result = definition_check(text, type, warnings ? &machine : NULL, error, sizeof(error));
-    if (result == -EINVAL) {
-        struct definition_diagnostic *diagnostic = add_diagnostic(out);
-        if (!diagnostic)
-            return -ENOMEM;
-        definition_diagnostic_from_error(error, diagnostic);
+    struct state_machine_problems problems = { .report = add_error, .context = out, .limit = DEFINITION_MAX_ERRORS };
+    int result = definition_check_reporting(text, type, warnings ? &machine : NULL, &problems);
+    if (result == -EINVAL)
         return 0;
-    }
     for (size_t i = 0; result == 0 && machine && i < machine->all_state_count; i++)
         result = check_state(machine->all_states[i], out);
     state_machine_free(machine);

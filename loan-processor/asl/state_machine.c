@@ -9,6 +9,7 @@
 #include "state_machine_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,24 +287,49 @@ static int index_names(struct state_scope *scope, bool *duplicate)
     return 0;
 }
 
+int state_machine_go_on(struct parser *parser, int result, size_t before)
+{
+    struct state_machine_problems *problems = parser->problems;
+    if (result != -EINVAL)
+        return result;
+    if (problems->count == before) {
+        int reported = problems->report(problems->context, parser->error);
+        if (reported < 0)
+            return reported;
+        problems->count++;
+    }
+    return problems->count >= problems->limit ? -EINVAL : 0;
+}
+
+/* The index-th state of the scope, whose name is already indexed; failed says it had an error. */
+static int parse_named_state(struct parser *parser, struct state_scope *scope, const cJSON *state_json,
+                             const bool *duplicate, size_t index)
+{
+    scope->states[index].json = state_json;
+    if (duplicate[index])
+        return state_machine_fail(parser->error, parser->error_size,
+                                  "DUPLICATE_STATE_NAME: Duplicate State name: %s at %s/States", state_json->string,
+                                  scope->where);
+    if (strlen(state_json->string) == 0 || strlen(state_json->string) > 80)
+        return state_machine_fail(parser->error, parser->error_size,
+                                  "SCHEMA_VALIDATION_FAILED: State names must be 1 to 80 characters long at %s/States",
+                                  scope->where);
+    return parse_state(parser, scope, state_json, &scope->states[index]);
+}
+
+/* Parses each state, going on after one with an error as parser->problems allows; flags those in failed[]. */
 static int parse_each_state(struct parser *parser, struct state_scope *scope, const cJSON *states,
-                            const bool *duplicate)
+                            const bool *duplicate, bool *failed)
 {
     const cJSON *state_json;
     size_t index = 0;
 
     cJSON_ArrayForEach(state_json, states)
     {
-        if (duplicate[index])
-            return state_machine_fail(parser->error, parser->error_size,
-                                      "DUPLICATE_STATE_NAME: Duplicate State name: %s at %s/States", state_json->string,
-                                      scope->where);
-        if (strlen(state_json->string) == 0 || strlen(state_json->string) > 80)
-            return state_machine_fail(
-                parser->error, parser->error_size,
-                "SCHEMA_VALIDATION_FAILED: State names must be 1 to 80 characters long at %s/States", scope->where);
-        int result = parse_state(parser, scope, state_json, &scope->states[index++]);
-        if (result < 0)
+        size_t before = parser->problems->count;
+        int result = parse_named_state(parser, scope, state_json, duplicate, index);
+        failed[index++] = result < 0;
+        if ((result = state_machine_go_on(parser, result, before)) < 0)
             return result;
     }
     return 0;
@@ -312,23 +338,27 @@ static int parse_each_state(struct parser *parser, struct state_scope *scope, co
 /* Names are indexed first (a state's name is its key), so every lookup below is a binary search. */
 static int parse_states(struct parser *parser, struct state_scope *scope, const cJSON *states)
 {
-    size_t count = (size_t)cJSON_GetArraySize(states), index = 0;
+    size_t count = (size_t)cJSON_GetArraySize(states), index = 0, before = parser->problems->count;
     bool *duplicate = calloc(count ? count : 1, sizeof *duplicate);
+    bool *failed = calloc(count ? count : 1, sizeof *failed);
     const cJSON *state_json;
     int result = -ENOMEM;
 
     scope->states = calloc(count ? count : 1, sizeof(*scope->states));
-    if (!scope->states || !duplicate)
+    if (!scope->states || !duplicate || !failed)
         goto done;
     cJSON_ArrayForEach(state_json, states) scope->states[index++].name = state_json->string;
     scope->state_count = count;
     result = index_names(scope, duplicate);
     if (result == 0)
-        result = parse_each_state(parser, scope, states, duplicate);
+        result = parse_each_state(parser, scope, states, duplicate, failed);
     if (result == 0)
-        result = state_machine_check_scope_transitions(scope, parser->error, parser->error_size);
+        result = state_machine_check_scope_transitions(parser, scope, failed);
+    if (result == 0 && parser->problems->count > before)
+        result = -EINVAL;
 done:
     free(duplicate);
+    free(failed);
     return result;
 }
 
@@ -391,11 +421,24 @@ static int check_query_language(const cJSON *document, bool *jsonata, char *erro
     return 0;
 }
 
-int state_machine_parse(const char *definition, size_t length, struct state_machine **machine_out, char *error,
-                        size_t error_size)
+/* A step of the top level failed with result: reports it unless reported, and stops the parse. */
+static int stop(struct parser *parser, int result, size_t before)
 {
+    result = state_machine_go_on(parser, result, before);
+    return result < 0 ? result : -EINVAL;
+}
+
+/* Room for one error text: a location of WHERE_SIZE and a message quoting two names and a value. */
+#define PROBLEM_TEXT_SIZE 4096
+
+int state_machine_parse_reporting(const char *definition, size_t length, struct state_machine **machine_out,
+                                  struct state_machine_problems *problems)
+{
+    char error[PROBLEM_TEXT_SIZE] = "";
+    size_t error_size = sizeof(error);
     struct state_machine *machine = calloc(1, sizeof(*machine));
-    struct parser parser = { .machine = machine, .error = error, .error_size = error_size };
+    struct parser parser = { .machine = machine, .error = error, .error_size = error_size, .problems = problems };
+    size_t before = problems->count;
     int result = -ENOMEM;
     if (!machine)
         return -ENOMEM;
@@ -425,7 +468,30 @@ int state_machine_parse(const char *definition, size_t length, struct state_mach
 
 failed:
     state_machine_free(machine);
-    return result;
+    return stop(&parser, result, before);
+}
+
+static int keep_first(void *context, const char *error)
+{
+    struct state_machine_first_problem *first = context;
+    snprintf(first->error, first->error_size, "%s", error);
+    return 0;
+}
+
+void state_machine_problems_first(struct state_machine_problems *problems, struct state_machine_first_problem *first)
+{
+    *problems = (struct state_machine_problems){ .report = keep_first, .context = first, .limit = 1 };
+    if (first->error_size > 0)
+        first->error[0] = '\0';
+}
+
+int state_machine_parse(const char *definition, size_t length, struct state_machine **machine, char *error,
+                        size_t error_size)
+{
+    struct state_machine_first_problem first = { .error = error, .error_size = error_size };
+    struct state_machine_problems problems;
+    state_machine_problems_first(&problems, &first);
+    return state_machine_parse_reporting(definition, length, machine, &problems);
 }
 
 static void free_scope(struct state_scope *scope);

@@ -179,6 +179,49 @@ __attribute__((warn_unused_result)) int state_machine_parse(const char *definiti
                                                             struct state_machine **machine, char *error,
                                                             size_t error_size);
 
+/*
+ * Where state_machine_parse_reporting() reports definition errors. report
+ * gets each error's text (AWS's "CODE: message at /location", as
+ * state_machine_parse() writes it) and returns 0, or -ENOMEM to stop the
+ * parse. The parser stops once limit (at least 1) errors are reported; count
+ * is how many it has reported so far (the caller sets it to 0).
+ */
+struct state_machine_problems {
+    int (*report)(void *context, const char *error);
+    void *context;
+    size_t limit;
+    size_t count;
+};
+
+/*
+ * Like state_machine_parse(), but reports each definition error to problems
+ * and goes on where it safely can, up to problems->limit errors: with the
+ * other states of a scope once a state has an error (the rest of that state
+ * is not read), the other branches of a Parallel, every transition target
+ * of a scope, and then the states its StartAt does not lead to (a state
+ * with an error counts as leading to every state its Next, Default, Catch
+ * and Choices name). Errors come in the order the parse meets them: a scope's
+ * states in document order (each with the errors of its nested scopes), then
+ * the scope's missing transition targets, then its unreachable states. The
+ * first error is always the one state_machine_parse() refuses the definition
+ * for. Errors of the top level (JSON, QueryLanguage, the top-level fields,
+ * TimeoutSeconds, names duplicated across scopes) stop the parse.
+ * Returns 0 and the machine when there is no error, -EINVAL when at least
+ * one was reported, -ENOMEM (or what report returned) otherwise.
+ */
+__attribute__((warn_unused_result)) int state_machine_parse_reporting(const char *definition, size_t length,
+                                                                      struct state_machine **machine,
+                                                                      struct state_machine_problems *problems);
+
+/* What keeps only the first problem's text, in error (error_size bytes): see state_machine_problems_first(). */
+struct state_machine_first_problem {
+    char *error;
+    size_t error_size;
+};
+
+/* Sets problems up to stop at the first error and keep its text in first->error (which it empties). */
+void state_machine_problems_first(struct state_machine_problems *problems, struct state_machine_first_problem *first);
+
 /* The top-level state called name, or NULL. */
 const struct state_definition *state_machine_find(const struct state_machine *machine, const char *name);
 

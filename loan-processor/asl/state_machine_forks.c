@@ -83,19 +83,23 @@ int state_machine_parse_parallel_fields(struct parser *parser, const cJSON *stat
     if (!state->branches)
         return -ENOMEM;
     state->branch_count = (size_t)cJSON_GetArraySize(branches);
+    size_t before = parser->problems->count;
     cJSON_ArrayForEach(branch, branches)
     {
         struct state_scope *scope = &state->branches[index];
         if ((result = open_scope(scope, state, index, json_format_text("%s/Branches[%zu]", state->where, index))) < 0)
             return result;
         index++;
-        if (!cJSON_IsObject(branch))
-            return state_machine_fail(parser->error, parser->error_size,
-                                      "SCHEMA_VALIDATION_FAILED: A branch must be a JSON object at %s", scope->where);
-        if ((result = state_machine_parse_scope(parser, branch, scope, branch_fields)) < 0)
+        size_t branch_before = parser->problems->count;
+        result = cJSON_IsObject(branch) ? state_machine_parse_scope(parser, branch, scope, branch_fields)
+                                        : state_machine_fail(parser->error, parser->error_size,
+                                                             "SCHEMA_VALIDATION_FAILED: A branch must be a JSON object "
+                                                             "at %s",
+                                                             scope->where);
+        if ((result = state_machine_go_on(parser, result, branch_before)) < 0)
             return result;
     }
-    return 0;
+    return parser->problems->count > before ? -EINVAL : 0;
 }
 
 /* One of the words allowed for field of object (absent: *chosen is left as is). */

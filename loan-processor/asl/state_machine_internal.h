@@ -29,7 +29,16 @@ struct parser {
     char *error;
     size_t error_size;
     bool jsonata; /* the machine's QueryLanguage is JSONata */
+    struct state_machine_problems *problems;
 };
+
+/*
+ * After a step of the parse returned result, with before problems reported
+ * before the step: reports the step's error (in parser->error) unless the
+ * step reported its own (a nested scope does). Returns 0 when the parse may
+ * go on with the next state, branch or target; otherwise what to return.
+ */
+__attribute__((warn_unused_result)) int state_machine_go_on(struct parser *parser, int result, size_t before);
 
 /* Writes a definition error into error, printf-style; returns -EINVAL. */
 __attribute__((format(printf, 3, 4))) int state_machine_fail(char *error, size_t error_size, const char *format, ...);
@@ -170,7 +179,8 @@ __attribute__((warn_unused_result)) int state_machine_parse_count(const cJSON *o
  * names a state of the same scope, and every state is reachable from its
  * StartAt.
  */
-__attribute__((warn_unused_result)) int state_machine_check_scope_transitions(const struct state_scope *scope,
-                                                                              char *error, size_t error_size);
+/* failed[i] says the scope's state i has an error already reported: its transitions are not checked. */
+__attribute__((warn_unused_result)) int
+state_machine_check_scope_transitions(struct parser *parser, const struct state_scope *scope, const bool *failed);
 
 #endif

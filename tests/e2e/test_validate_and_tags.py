@@ -116,6 +116,70 @@ class Validate(ValidateAndTagsCase):
         self.assertTrue(answer["truncated"])
         self.assertEqual(2, len(answer["diagnostics"]))
 
+    def test_every_error_is_listed_the_first_being_create_s(self):
+        # Errors come as the checker meets them: each state in document order (a bad state's other fields are
+        # not read), then the scope's missing transition targets, then its unreachable states.
+        definition = {"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Next": "Nowhere"},
+            "B": {"Type": "Pass", "Next": "Elsewhere"},
+            "C": {"Type": "Pass", "Bogus": 1, "End": True}}}
+        answer = self.validate(definition, severity="WARNING")
+        self.assertEqual("FAIL", answer["result"])
+        self.assertFalse(answer["truncated"])
+        found = [(d["severity"], d["code"], d["location"]) for d in answer["diagnostics"]]
+        self.assertEqual([("ERROR", "SCHEMA_VALIDATION_FAILED", "/States/C"),
+                          ("ERROR", "MISSING_TRANSITION_TARGET", "/States/A/Next"),
+                          ("ERROR", "MISSING_TRANSITION_TARGET", "/States/B/Next"),
+                          ("ERROR", "UNREACHABLE_STATE", "/States/B"),
+                          ("ERROR", "UNREACHABLE_STATE", "/States/C")], found)
+        self.assertEqual("Missing 'Next' target: Nowhere", answer["diagnostics"][1]["message"])
+        first = answer["diagnostics"][0]
+        text = self.refused("InvalidDefinition", self.client.create_state_machine, name="Refused",
+                            definition=json.dumps(definition), roleArn=ROLE)
+        self.assertEqual(f"Invalid State Machine Definition: '{first['code']}: {first['message']} at "
+                         f"{first['location']}'", text)
+        answer = self.validate(definition, maxResults=2)
+        self.assertEqual("FAIL", answer["result"])
+        self.assertTrue(answer["truncated"])
+        self.assertEqual(["/States/C", "/States/A/Next"], [d["location"] for d in answer["diagnostics"]])
+
+    def test_a_bad_state_still_leads_where_its_next_says(self):
+        definition = {"StartAt": "A", "States": {
+            "A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Seconds": 3, "Next": "B"},
+            "B": {"Type": "Pass", "End": True},
+            "Lost": {"Type": "Pass", "End": True},
+            "P": {"Type": "Parallel", "End": True, "Branches": [
+                {"StartAt": "X", "States": {"X": {"Type": "Pass", "Next": "Y"}}},
+                {"StartAt": "Z", "States": {"Z": {"Type": "Sleep", "End": True}}}]}}}
+        answer = self.validate(definition)
+        found = [(d["code"], d["location"]) for d in answer["diagnostics"]]
+        self.assertEqual([("SCHEMA_VALIDATION_FAILED", "/States/A"),
+                          ("MISSING_TRANSITION_TARGET", "/States/P/Branches[0]/States/X/Next"),
+                          ("SCHEMA_VALIDATION_FAILED", "/States/P/Branches[1]/States/Z/Type"),
+                          ("UNREACHABLE_STATE", "/States/Lost"),
+                          ("UNREACHABLE_STATE", "/States/P")], found)
+
+    def test_every_express_refusal_is_listed(self):
+        definition = {"StartAt": "A", "States": {
+            "A": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                  "Parameters": {"QueueUrl": "q", "MessageBody.$": "$$.Task.Token"}, "Next": "B"},
+            "B": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+                  "Parameters": {"StateMachineArn": "arn"}, "End": True}}}
+        answer = self.validate(definition, type="EXPRESS")
+        self.assertEqual(["/States/A/Resource", "/States/B/Resource"],
+                         [d["location"] for d in answer["diagnostics"]])
+
+    def test_a_path_in_a_field_that_takes_none(self):
+        definition = {"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Default": "F",
+                  "Choices": [{"Variable": "$.a", "StringEquals": "$.b", "Next": "F"}]},
+            "F": {"Type": "Fail", "Error": "Failed", "Cause": "$.cause"}}}
+        answer = self.validate(definition, severity="WARNING")
+        self.assertEqual("OK", answer["result"])
+        self.assertEqual([("WARNING", "NO_PATH", "/States/C/Choices/0/StringEquals"),
+                          ("WARNING", "NO_PATH", "/States/F/Cause")],
+                         [(d["severity"], d["code"], d["location"]) for d in answer["diagnostics"]])
+
     def test_request_errors(self):
         message = self.refused("ValidationException", self.client.validate_state_machine_definition,
                                definition=json.dumps(PASS), maxResults=101)
@@ -156,6 +220,29 @@ class DescribeStateMachineForExecution(ValidateAndTagsCase):
         self.assertEqual(updated["updateDate"], answer["updateDate"])
         for execution in (old, new):
             self.client.stop_execution(executionArn=execution)
+
+    def test_an_execution_of_a_version_or_an_alias_runs_the_version(self):
+        first, second, third = waiting_machine("first"), waiting_machine("second"), waiting_machine("third")
+        arn = self.client.create_state_machine(name="Released", definition=json.dumps(first),
+                                               roleArn=ROLE)["stateMachineArn"]
+        one = self.client.update_state_machine(stateMachineArn=arn, definition=json.dumps(second), publish=True)
+        self.client.update_state_machine(stateMachineArn=arn, definition=json.dumps(third), publish=True)
+        version = self.client.describe_state_machine(stateMachineArn=one["stateMachineVersionArn"])
+        self.assertIn("revisionId", version)
+        alias = self.client.create_state_machine_alias(
+            name="live", routingConfiguration=[{"stateMachineVersionArn": one["stateMachineVersionArn"],
+                                                "weight": 100}])["stateMachineAliasArn"]
+        executions = [self.client.start_execution(stateMachineArn=started, name=name)["executionArn"]
+                      for started, name in ((one["stateMachineVersionArn"], "byVersion"), (alias, "byAlias"))]
+        for execution in executions:
+            with self.subTest(execution=execution):
+                answer = self.client.describe_state_machine_for_execution(executionArn=execution)
+                self.assertEqual(second, json.loads(answer["definition"]))
+                self.assertEqual(arn, answer["stateMachineArn"])
+                self.assertEqual("Released", answer["name"])
+                self.assertEqual(version["revisionId"], answer["revisionId"])
+                self.assertEqual(version["creationDate"], answer["updateDate"])
+                self.client.stop_execution(executionArn=execution)
 
     def test_unknown_and_invalid_executions(self):
         unknown = f"arn:aws:states:us-east-1:{ACCOUNT}:execution:Nothing:nobody"

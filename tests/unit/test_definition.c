@@ -6,6 +6,7 @@
 #include "test.h"
 
 #include <errno.h>
+#include <string.h>
 
 #define CALLBACK_TASK(resource)                                                                    \
     "{\"StartAt\":\"Publish\",\"States\":{\"Publish\":{\"Type\":\"Task\",\"Resource\":\"" resource \
@@ -142,6 +143,134 @@ static void test_diagnose_warns_of_paths_that_are_not_evaluated(void)
     definition_diagnostics_free(&list);
 }
 
+/* Diagnoses text into list (the caller frees it): only errors, the first being the one CreateStateMachine answers. */
+static void diagnose_errors(const char *text, enum machine_type type, struct definition_diagnostics *list)
+{
+    struct definition_diagnostic first;
+    char error[1024];
+    ASSERT_EQ_INT(0, definition_diagnose(text, type, true, list));
+    ASSERT_EQ_INT(-EINVAL, definition_check(text, type, NULL, error, sizeof(error)));
+    ASSERT_TRUE(list->count > 0);
+    definition_diagnostic_from_error(error, &first);
+    ASSERT_EQ_STR(first.code, list->items[0].code);
+    ASSERT_EQ_STR(first.message, list->items[0].message);
+    ASSERT_EQ_STR(first.location, list->items[0].location);
+    for (size_t i = 0; i < list->count; i++)
+        ASSERT_EQ_INT(DEFINITION_ERROR, list->items[i].severity);
+}
+
+static void test_diagnose_lists_every_missing_target(void)
+{
+    static const char machine[] = "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"Nowhere\"},"
+                                  "\"B\":{\"Type\":\"Pass\",\"Next\":\"Elsewhere\"}}}";
+    struct definition_diagnostics list = { 0 };
+    diagnose_errors(machine, MACHINE_STANDARD, &list);
+    ASSERT_EQ_INT(3, (long)list.count);
+    ASSERT_EQ_STR("MISSING_TRANSITION_TARGET", list.items[0].code);
+    ASSERT_EQ_STR("Missing 'Next' target: Nowhere", list.items[0].message);
+    ASSERT_EQ_STR("/States/A/Next", list.items[0].location);
+    ASSERT_EQ_STR("MISSING_TRANSITION_TARGET", list.items[1].code);
+    ASSERT_EQ_STR("/States/B/Next", list.items[1].location);
+    ASSERT_EQ_STR("UNREACHABLE_STATE", list.items[2].code);
+    ASSERT_EQ_STR("/States/B", list.items[2].location);
+    definition_diagnostics_free(&list);
+}
+
+static void test_diagnose_goes_on_after_a_bad_state(void)
+{
+    /* A's Bogus field stops A, yet A's Next still makes B reachable; C is not. */
+    static const char machine[] = "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Bogus\":1,\"Next\":\"B\"},"
+                                  "\"B\":{\"Type\":\"Pass\",\"End\":true},\"C\":{\"Type\":\"Pass\",\"End\":true}}}";
+    struct definition_diagnostics list = { 0 };
+    diagnose_errors(machine, MACHINE_STANDARD, &list);
+    ASSERT_EQ_INT(2, (long)list.count);
+    ASSERT_EQ_STR("SCHEMA_VALIDATION_FAILED", list.items[0].code);
+    ASSERT_EQ_STR("UNREACHABLE_STATE", list.items[1].code);
+    ASSERT_EQ_STR("State 'C' is not reachable", list.items[1].message);
+    ASSERT_EQ_STR("/States/C", list.items[1].location);
+    definition_diagnostics_free(&list);
+}
+
+static void test_diagnose_lists_errors_of_each_branch_before_the_scope_s_own(void)
+{
+    static const char machine[] =
+        "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Parallel\",\"Next\":\"Gone\",\"Branches\":["
+        "{\"StartAt\":\"X\",\"States\":{\"X\":{\"Type\":\"Nope\",\"End\":true}}},"
+        "{\"StartAt\":\"Y\",\"States\":{\"Y\":{\"Type\":\"Pass\",\"Next\":\"Z\"}}}]},"
+        "\"D\":{\"Type\":\"Pass\",\"Next\":\"Gone\"}}}";
+    struct definition_diagnostics list = { 0 };
+    diagnose_errors(machine, MACHINE_STANDARD, &list);
+    ASSERT_EQ_INT(4, (long)list.count);
+    ASSERT_EQ_STR("/States/P/Branches[0]/States/X/Type", list.items[0].location);
+    ASSERT_EQ_STR("/States/P/Branches[1]/States/Y/Next", list.items[1].location);
+    ASSERT_EQ_STR("/States/D/Next", list.items[2].location);
+    ASSERT_EQ_STR("/States/D", list.items[3].location);
+    definition_diagnostics_free(&list);
+}
+
+static void test_diagnose_reports_a_duplicate_name_once(void)
+{
+    static const char machine[] = "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"End\":true},"
+                                  "\"A\":{\"Type\":\"Pass\",\"End\":true}}}";
+    struct definition_diagnostics list = { 0 };
+    diagnose_errors(machine, MACHINE_STANDARD, &list);
+    ASSERT_EQ_INT(1, (long)list.count);
+    ASSERT_EQ_STR("DUPLICATE_STATE_NAME", list.items[0].code);
+    definition_diagnostics_free(&list);
+}
+
+static void test_diagnose_lists_every_express_refusal(void)
+{
+    static const char machine[] =
+        "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Task\",\"Resource\":"
+        "\"arn:aws:states:::sqs:sendMessage.waitForTaskToken\",\"Next\":\"B\"},\"B\":{\"Type\":\"Task\","
+        "\"Resource\":\"arn:aws:states:::states:startExecution.sync\",\"End\":true}}}";
+    struct definition_diagnostics list = { 0 };
+    diagnose_errors(machine, MACHINE_EXPRESS, &list);
+    ASSERT_EQ_INT(2, (long)list.count);
+    ASSERT_EQ_STR("/States/A/Resource", list.items[0].location);
+    ASSERT_EQ_STR("/States/B/Resource", list.items[1].location);
+    definition_diagnostics_free(&list);
+}
+
+static void test_diagnose_warns_of_paths_in_fields_that_take_none(void)
+{
+    static const char machine[] =
+        "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.a\","
+        "\"StringEquals\":\"$.b\",\"Next\":\"F\"},{\"Not\":{\"Variable\":\"$.a\",\"StringLessThan\":\"$$.x\"},"
+        "\"Next\":\"F\"},{\"Variable\":\"$.a\",\"StringEquals\":\"$ plain\",\"Next\":\"F\"}],\"Default\":\"F\"},"
+        "\"F\":{\"Type\":\"Fail\",\"Error\":\"$.error\",\"Cause\":\"States.Format('x')\"}}}";
+    struct definition_diagnostics list = { 0 };
+    ASSERT_EQ_INT(0, definition_diagnose(machine, MACHINE_STANDARD, true, &list));
+    ASSERT_EQ_INT(3, (long)list.count);
+    ASSERT_EQ_STR("NO_PATH", list.items[0].code);
+    ASSERT_EQ_STR("/States/C/Choices/0/StringEquals", list.items[0].location);
+    ASSERT_EQ_STR("/States/C/Choices/1/Not/StringLessThan", list.items[1].location);
+    ASSERT_EQ_STR("/States/F/Error", list.items[2].location);
+    definition_diagnostics_free(&list);
+}
+
+static int count_problem(void *context, const char *error)
+{
+    (void)error;
+    ++*(int *)context;
+    return 0;
+}
+
+static void test_the_parse_stops_at_the_limit(void)
+{
+    static const char machine[] =
+        "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Next\":\"N1\"},"
+        "\"B\":{\"Type\":\"Pass\",\"Next\":\"N2\"},\"C\":{\"Type\":\"Pass\",\"Next\":\"N3\"}}}";
+    int reported = 0;
+    struct state_machine_problems problems = { .report = count_problem, .context = &reported, .limit = 2 };
+    struct state_machine *machine_out = NULL;
+    ASSERT_EQ_INT(-EINVAL, state_machine_parse_reporting(machine, strlen(machine), &machine_out, &problems));
+    ASSERT_EQ_INT(2, reported);
+    ASSERT_EQ_INT(2, (long)problems.count);
+    ASSERT_NULL(machine_out);
+}
+
 int main(void)
 {
     RUN(test_type_names);
@@ -153,5 +282,12 @@ int main(void)
     RUN(test_an_error_text_splits_into_code_message_and_location);
     RUN(test_diagnose_reports_the_create_error);
     RUN(test_diagnose_warns_of_paths_that_are_not_evaluated);
+    RUN(test_diagnose_lists_every_missing_target);
+    RUN(test_diagnose_goes_on_after_a_bad_state);
+    RUN(test_diagnose_lists_errors_of_each_branch_before_the_scope_s_own);
+    RUN(test_diagnose_reports_a_duplicate_name_once);
+    RUN(test_diagnose_lists_every_express_refusal);
+    RUN(test_the_parse_stops_at_the_limit);
+    RUN(test_diagnose_warns_of_paths_in_fields_that_take_none);
     return test_done();
 }
