@@ -12,6 +12,9 @@ import json
 import os
 import tempfile
 
+import boto3
+from botocore.config import Config
+
 import harness
 from harness import LOAN_MACHINE_ARN, machine_arn
 
@@ -39,7 +42,30 @@ MACHINES = {
                                 "Retry": [{"ErrorEquals": ["Lambda.TimeoutException"], "IntervalSeconds": 1,
                                            "MaxAttempts": 2}],
                                 "OutputPath": "$.Payload", "End": True}}}}}},
+    # A loop through a Choice: each entry into Charge is the next invocation (a retry is one too).
+    "MockedLoop": {"StartAt": "Charge", "States": {
+        "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                   "Parameters": {"FunctionName": CHARGE_FUNCTION, "Payload.$": "$"},
+                   "Retry": [{"ErrorEquals": ["Lambda.TimeoutException"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+                   "ResultSelector": {"done.$": "$.Payload.done"}, "ResultPath": "$.charge", "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.charge.done", "BooleanEquals": True, "Next": "Done"}],
+                  "Default": "Charge"},
+        "Done": {"Type": "Succeed"}}},
+    "MockedDistributedMap": {"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                 "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                   "StartAt": "Charge", "States": {
+                     "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                "Parameters": {"FunctionName": CHARGE_FUNCTION, "Payload.$": "$"},
+                                "Retry": [{"ErrorEquals": ["Lambda.TimeoutException"], "IntervalSeconds": 1,
+                                           "MaxAttempts": 2}],
+                                "OutputPath": "$.Payload", "End": True}}}}}},
 }
+
+EXPRESS_MACHINE = {"StartAt": "Charge", "States": {
+    "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+               "Parameters": {"FunctionName": CHARGE_FUNCTION, "Payload.$": "$"},
+               "OutputPath": "$.Payload", "End": True}}}
 
 CHARGED = {"StatusCode": 200, "Payload": {"charged": True, "body": "Hello from Lambda!"}}
 PUBLISHED = {"MessageId": "3bcb6e8e-8b51-4375-b0bc-1a59812c6e51"}
@@ -54,6 +80,10 @@ MOCK_CONFIG = {
             "TimeoutPath": {"Charge": "ChargeTimesOut"},
             "HybridPath": {"Charge": "ChargeOk"}}},
         "MockedMap": {"TestCases": {"EachRetriesOnce": {"Charge": "ChargeFlaky"}}},
+        "MockedLoop": {"TestCases": {"LoopsTwice": {"Charge": "ChargeUntilDone"}}},
+        "MockedDistributedMap": {"TestCases": {"EachRetriesOnce": {"Charge": "ChargeFlaky"}}},
+        "MockedExpress": {"TestCases": {"HappyPath": {"Charge": "ChargeOnce"},
+                                        "Declined": {"Charge": "ChargeDeclined"}}},
         "LoanProcessorStateMachine": {"TestCases": {
             "Valued": {"RequestValuation": "ValuationReturned"},
             "ValuationFails": {"RequestValuation": "ValuationFailed"}}},
@@ -69,6 +99,10 @@ MOCK_CONFIG = {
         "ChargeTimesOut": {"0": {"Throw": {"Error": "Lambda.TimeoutException", "Cause": "Lambda timed out."}}},
         "ChargeFlaky": {"0": {"Throw": {"Error": "Lambda.TimeoutException", "Cause": "Lambda timed out."}},
                         "1": {"Return": {"StatusCode": 200, "Payload": "charged"}}},
+        "ChargeOnce": {"0": {"Return": {"StatusCode": 200, "Payload": "charged"}}},
+        "ChargeUntilDone": {"0": {"Throw": {"Error": "Lambda.TimeoutException", "Cause": "Lambda timed out."}},
+                            "1-2": {"Return": {"StatusCode": 200, "Payload": {"done": False}}},
+                            "3": {"Return": {"StatusCode": 200, "Payload": {"done": True}}}},
         "ValuationReturned": {"0": {"Return": VALUATION}},
         "ValuationFailed": {"0": {"Throw": {"Error": "ValuationFailed", "Cause": "The property could not be valued"}}},
     },
@@ -160,6 +194,49 @@ class MockConfig(harness.StackTestCase):
         self.assertEqual(["charged"] * 3, json.loads(description["output"]))
         self.assertEqual(3, sum(1 for event in events if event["type"] == "TaskFailed"))
         self.assertEqual(3, sum(1 for event in events if event["type"] == "TaskSucceeded"))
+
+    def test_a_loop_back_into_a_state_takes_the_next_invocation(self):
+        self.start_with_mocks()
+        _, description, events = self.run_case("MockedLoop", "LoopsTwice", {"n": 1})
+        self.assertEqual({"n": 1, "charge": {"done": True}}, json.loads(description["output"]))
+        tasks = [event["type"] for event in self.task_events(events) if event["type"] != "TaskStarted"]
+        # invocation 0 throws (retried), 1 and 2 loop back through the Choice, 3 ends it
+        self.assertEqual(["TaskScheduled", "TaskFailed"] + ["TaskScheduled", "TaskSucceeded"] * 3, tasks)
+        self.assertEqual(3, sum(1 for event in events if event.get("stateEnteredEventDetails", {}).get("name")
+                                == "Charge"))
+
+    def test_distributed_map_children_answer_from_the_test_case(self):
+        self.start_with_mocks()
+        arn, description, _ = self.run_case("MockedDistributedMap", "EachRetriesOnce", {"items": [1, 2, 3]})
+        self.assertEqual(["charged"] * 3, json.loads(description["output"]))
+        runs = self.sfn(self.loan, "ListMapRuns", {"executionArn": arn})[1]["mapRuns"]
+        children = self.sfn(self.loan, "ListExecutions", {"mapRunArn": runs[0]["mapRunArn"]})[1]["executions"]
+        self.assertEqual(3, len(children))
+        for child in children:
+            types = [event["type"] for event in self.task_events(self.all_events(self.loan, child["executionArn"]))]
+            self.assertEqual(["TaskScheduled", "TaskStarted", "TaskFailed"]
+                             + ["TaskScheduled", "TaskStarted", "TaskSucceeded"], types)
+
+    def express_client(self):
+        return boto3.client("stepfunctions", endpoint_url=self.loan.base_url, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test",
+                            config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, read_timeout=60))
+
+    def test_start_sync_execution_runs_a_test_case_of_an_express_machine(self):
+        self.start_with_mocks()
+        client = self.express_client()
+        arn = client.create_state_machine(name="MockedExpress", definition=json.dumps(EXPRESS_MACHINE),
+                                          roleArn="arn:aws:iam::123456789012:role/StepFunctionsRole",
+                                          type="EXPRESS")["stateMachineArn"]
+        response = client.start_sync_execution(stateMachineArn=f"{arn}#HappyPath", input='{"order": 9}')
+        self.assertEqual("SUCCEEDED", response["status"], response)
+        self.assertEqual("charged", json.loads(response["output"]))
+        self.assertEqual(arn, response["stateMachineArn"])
+        declined = client.start_sync_execution(stateMachineArn=f"{arn}#Declined")
+        self.assertEqual(("FAILED", "Payment.Declined", "Card declined."),
+                         (declined["status"], declined.get("error"), declined.get("cause")))
+        with self.assertRaises(client.exceptions.StateMachineDoesNotExist):
+            client.start_sync_execution(stateMachineArn=f"{arn}#NoSuchCase")
 
     def test_a_mocked_callback_task_answers_at_once(self):
         self.start_with_mocks()   # no valuation service runs: the task must not call it
