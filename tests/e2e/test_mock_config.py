@@ -238,6 +238,15 @@ class MockConfig(harness.StackTestCase):
         with self.assertRaises(client.exceptions.StateMachineDoesNotExist):
             client.start_sync_execution(stateMachineArn=f"{arn}#NoSuchCase")
 
+    def test_the_console_view_names_the_test_case(self):
+        self.start_with_mocks()
+        arn, _, _ = self.run_case("MockedFlow", "HappyPath")
+        status, text = harness.request("GET", f"{self.loan.base_url}/console/api/execution?executionArn={arn}")
+        self.assertEqual((200, "HappyPath"), (status, json.loads(text).get("mockTestCase")))
+        plain = self.start_execution(self.loan, {}, state_machine_arn=machine_arn("MockedFlow"))
+        status, text = harness.request("GET", f"{self.loan.base_url}/console/api/execution?executionArn={plain}")
+        self.assertEqual((200, False), (status, "mockTestCase" in json.loads(text)))
+
     def test_a_mocked_callback_task_answers_at_once(self):
         self.start_with_mocks()   # no valuation service runs: the task must not call it
         _, description, events = self.run_case("LoanProcessorStateMachine", "Valued", harness.SAMPLE_APPLICATION)
