@@ -320,5 +320,39 @@ class MockConfig(harness.StackTestCase):
         self.assertIn(f"SFN_MOCK_CONFIG {missing}: cannot read the file", str(refused.exception))
 
 
+SHIPPED_EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "mock-config",
+                               "MockConfigFile.json")
+# examples/mock-config/README.md's table: each test case's end (status, error, output, error-topic description).
+SHIPPED_CASES = {
+    "HappyPath": ("SUCCEEDED", None, {"valuation": 250000, "currency": "GBP"}, None),
+    "ValuationFails": ("FAILED", "ValuationFailed", None, "The valuation failed"),
+    "ValuationTimesOut": ("FAILED", "ValuationServiceTimedOut", None, "The valuation service timed out"),
+    "RetryThenSuccess": ("SUCCEEDED", None, {"valuation": 180000, "currency": "GBP"}, None),
+}
+
+
+class ShippedExample(harness.StackTestCase):
+    """examples/mock-config: every test case of the shipped file ends as its README says."""
+
+    def test_every_case_of_the_shipped_file_ends_as_documented(self):
+        with open(SHIPPED_EXAMPLE) as file:
+            cases = json.load(file)["StateMachines"]["LoanProcessorStateMachine"]["TestCases"]
+        self.assertEqual(sorted(SHIPPED_CASES), sorted(cases), "a case of the file is missing from the README's table")
+        loan = self.start_loan_processor(SFN_MOCK_CONFIG=SHIPPED_EXAMPLE)   # and no valuation service
+        for case, (wanted, error, output, published) in SHIPPED_CASES.items():
+            with self.subTest(case):
+                arn = self.start_execution(loan, state_machine_arn=f"{LOAN_MACHINE_ARN}#{case}")
+                description = self.wait_for_status(loan, arn, wanted)
+                self.assertEqual(error, description.get("error"))
+                if output is not None:
+                    self.assertEqual(output, json.loads(description["output"]))
+                if published is not None:
+                    self.assertIn(published, self.topic_descriptions())
+                if case == "RetryThenSuccess":
+                    retried = [event for event in self.all_events(loan, arn) if event["type"] == "TaskFailed"]
+                    self.assertEqual(["Lambda.ServiceException", "Lambda.SdkClientException"],
+                                     [event["taskFailedEventDetails"]["error"] for event in retried])
+
+
 if __name__ == "__main__":
     harness.main()
