@@ -339,12 +339,17 @@ static void relay_queued(int status, void *data)
     free(relay);
 }
 
-/* The state machine's name in an execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>). */
+/*
+ * The state machine's name in an execution ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>, or
+ * ...:express:<machine>:<name>:<id>); a distributed Map's child execution (...:execution:<machine>/<label>:<name>)
+ * gives its parent's machine.
+ */
 static void machine_of_execution(const char *execution_arn, char *out, size_t size)
 {
     const char *at = strstr(execution_arn, ":execution:");
-    at = at ? at + strlen(":execution:") : "";
-    snprintf(out, size, "%.*s", (int)strcspn(at, ":"), at);
+    const char *express = strstr(execution_arn, ":express:");
+    at = at ? at + strlen(":execution:") : express ? express + strlen(":express:") : "";
+    snprintf(out, size, "%.*s", (int)strcspn(at, ":/"), at);
 }
 
 /*

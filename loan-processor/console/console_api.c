@@ -392,6 +392,7 @@ static cJSON *execution_view(struct view_operation *operation, const struct loca
     cJSON *keys = view ? cJSON_CreateObject() : NULL;
     if (!keys || !cJSON_AddStringToObject(view, "executionArn", record->arn)
         || !add_string_or_null(view, "status", record->status)
+        || !add_string_if_set(view, "mockTestCase", record->mock_test_case)
         || !cJSON_AddNumberToObject(view, "now", (double)wall_clock_now_ms())
         || !cJSON_AddItemToObject(view, "redisKeys", keys)) {
         cJSON_Delete(keys);

@@ -83,7 +83,7 @@ struct engine_task {
     const char *resource;      /* "invoke.waitForTaskToken", ... ("" for an activity) */
     const cJSON *parameters;   /* resolved Parameters (an activity task's input) */
     const char *state_name;    /* the Task state */
-    long invocation;           /* attempts of this state made before this one (its retries so far) */
+    long invocation;           /* of a test case: the tasks its branch scheduled in this state before this one */
     const char *test_case;     /* the execution's mock test case (started as <arn>#<case>), or NULL */
 };
 

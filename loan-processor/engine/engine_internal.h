@@ -105,6 +105,8 @@ struct step_record {
     unsigned mask;
     char *task_parameters;                     /* owned: the new task's Parameters as JSON text */
     char *variables;                           /* owned: the branch's variables, when the step changed them */
+    char *mock_invocations;                    /* owned: the branch's counts, when the step counted its task */
+    long invocation;                           /* the invocation index of the task the step scheduled (0: first) */
     char state_entered[HISTORY_REF_TEXT_SIZE]; /* stateEnteredEventId when it is an event of the step */
     struct step_event *step_events;            /* owned, events.count of them */
     struct execution_event *items;             /* owned: events.items */
@@ -114,6 +116,21 @@ struct step_record {
 
 /* Frees what the step record owns and empties it. */
 void step_record_reset(struct step_record *next);
+
+/*
+ * In an execution of a mock test case (test_case; NULL: nothing to count),
+ * counts the task step schedules (not an activity's) among the Task states
+ * the branch scheduled before (counts, its record's mockInvocations; NULL:
+ * none): next's invocation becomes the task's invocation index, and the
+ * commit writes the new counts. Call it after the step is described. 0, or
+ * -ENOMEM (next unchanged).
+ */
+__attribute__((warn_unused_result)) int step_record_count_invocation(const struct interpreter_step *step,
+                                                                     const char *counts, const char *test_case,
+                                                                     struct step_record *next);
+
+/* How many tasks of state the counts (a record's mockInvocations; NULL: none) hold. */
+long step_record_invocations(const char *counts, const char *state);
 
 /*
  * The fields to commit (next->fields), from next's record and mask; returns
@@ -320,18 +337,19 @@ char *fork_commit_result_text(const struct interpreter_step *step);
  * Describes what a commit of step, computed in branch branch_id of machine,
  * writes for its forks (nothing unless the step rests at a fork). known_base:
  * the id of the event before the batch when known (a start: 0), else -1
- * (references are then placeholders the commit resolves). 0 or a negative
- * code; fork_commit_reset() in every case.
+ * (references are then placeholders the commit resolves). test_case: the
+ * execution's mock test case (NULL: none), whose children count the tasks
+ * they schedule. 0 or a negative code; fork_commit_reset() in every case.
  */
 __attribute__((warn_unused_result)) int fork_commit_describe(const struct engine *engine,
                                                              const struct state_machine *machine, const char *branch_id,
                                                              const struct interpreter_step *step, long known_base,
-                                                             struct fork_commit *forks);
+                                                             const char *test_case, struct fork_commit *forks);
 
 /*
  * fork_commit_describe() for the step of branch (its record, with its
- * execution's identity): children inherit its historyOf, and a distributed
- * Map's iterations become child executions of its Map Run.
+ * execution's identity): children inherit its historyOf and mock test case,
+ * and a distributed Map's iterations become child executions of its Map Run.
  */
 __attribute__((warn_unused_result)) int
 fork_commit_describe_in(const struct engine *engine, const struct state_machine *machine,

@@ -335,7 +335,11 @@ static int commit_change(struct change_operation *operation)
         step_record_describe(operation->engine, &operation->step, next);
     }
     next->record.execution_timeout_ms = record->execution_timeout_ms; /* the root's deadline stays its timer's bound */
-    int result = step_record_events(&operation->step, next, &events);
+    int result = appends_only(operation) ? 0
+                                         : step_record_count_invocation(&operation->step, record->mock_invocations,
+                                                                        record->mock_test_case, next);
+    if (result == 0)
+        result = step_record_events(&operation->step, next, &events);
     if (result < 0)
         return result;
     if (!appends_only(operation) && fork_change_touches(operation))

@@ -137,8 +137,10 @@ static int store_execution(struct start_operation *operation)
     const struct execution_events *events = NULL;
     step_record_describe(operation->engine, &operation->step, &operation->next);
     fork_commit_reset(&operation->forks);
-    int result = fork_commit_describe(operation->engine, operation->definition->machine, "", &operation->step, 0,
-                                      &operation->forks);
+    int result = step_record_count_invocation(&operation->step, NULL, operation->test_case, &operation->next);
+    if (result == 0)
+        result = fork_commit_describe(operation->engine, operation->definition->machine, "", &operation->step, 0,
+                                      operation->test_case, &operation->forks);
     if (result == 0)
         result = step_record_events(&operation->step, &operation->next, &events);
     if (result < 0)

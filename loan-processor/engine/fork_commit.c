@@ -126,6 +126,7 @@ static int add_result(struct fork_commit *forks, const struct fork_child *child)
 /* Who creates the children of a commit: the committing branch's record (with its execution's identity), or NULL. */
 struct creator {
     const struct execution_record *branch;
+    const char *test_case; /* the execution's mock test case, or NULL */
 };
 
 /*
@@ -165,6 +166,9 @@ static int add_running(const struct engine *engine, const struct state_machine *
     unsigned branch_mask = 0;
     entry->step = step;
     step_record_describe_at(engine, step, now_ms, next);
+    int result = step_record_count_invocation(step, NULL, creator->test_case, next);
+    if (result < 0)
+        return result;
     if (step->state_entered.batch_index > 0 && known_base >= 0) {
         next->record.state_entered_event_id = known_base + step->state_entered.batch_index;
         next->state_entered[0] = '\0';
@@ -178,13 +182,13 @@ static int add_running(const struct engine *engine, const struct state_machine *
         branch_mask |= EXECUTION_BRANCH_FIELDS_ITERATION;
     }
     if (step->resting == RESTING_FORK) {
-        int result = fork_state_of(machine, child->branch_id, step, entry->fork_state);
+        result = fork_state_of(machine, child->branch_id, step, entry->fork_state);
         if (result < 0)
             return result;
         describe_fork(step, entry->fork_state, running_children(step), now_ms, &next->record);
         branch_mask |= EXECUTION_BRANCH_FIELDS_FORK;
     }
-    int result = place_child(forks, creator, child, now_ms, entry, &branch_mask);
+    result = place_child(forks, creator, child, now_ms, entry, &branch_mask);
     if (result < 0)
         return result;
     step_record_fields(next);
@@ -212,17 +216,11 @@ static int add_children(const struct engine *engine, const struct state_machine 
     return result;
 }
 
-int fork_commit_describe(const struct engine *engine, const struct state_machine *machine, const char *branch_id,
-                         const struct interpreter_step *step, long known_base, struct fork_commit *forks)
+/* fork_commit_describe_in() for the children of creator. */
+static int describe_children_of(const struct engine *engine, const struct state_machine *machine,
+                                const struct creator *creator, const char *branch_id,
+                                const struct interpreter_step *step, long known_base, struct fork_commit *forks)
 {
-    return fork_commit_describe_in(engine, machine, NULL, branch_id, step, known_base, forks);
-}
-
-int fork_commit_describe_in(const struct engine *engine, const struct state_machine *machine,
-                            const struct execution_record *branch, const char *branch_id,
-                            const struct interpreter_step *step, long known_base, struct fork_commit *forks)
-{
-    const struct creator creator = { branch };
     size_t running = 0, ended = 0;
     int64_t now_ms = step->history.timestamp_ms;
     memset(forks, 0, sizeof(*forks));
@@ -239,7 +237,23 @@ int fork_commit_describe_in(const struct engine *engine, const struct state_mach
     forks->results = calloc(ended + 1, sizeof(*forks->results));
     if (!forks->children || !forks->items || !forks->result_texts || !forks->results)
         return -ENOMEM;
-    return add_children(engine, machine, forks, &creator, step, now_ms, known_base);
+    return add_children(engine, machine, forks, creator, step, now_ms, known_base);
+}
+
+int fork_commit_describe(const struct engine *engine, const struct state_machine *machine, const char *branch_id,
+                         const struct interpreter_step *step, long known_base, const char *test_case,
+                         struct fork_commit *forks)
+{
+    const struct creator creator = { NULL, test_case };
+    return describe_children_of(engine, machine, &creator, branch_id, step, known_base, forks);
+}
+
+int fork_commit_describe_in(const struct engine *engine, const struct state_machine *machine,
+                            const struct execution_record *branch, const char *branch_id,
+                            const struct interpreter_step *step, long known_base, struct fork_commit *forks)
+{
+    const struct creator creator = { branch, branch ? branch->mock_test_case : NULL };
+    return describe_children_of(engine, machine, &creator, branch_id, step, known_base, forks);
 }
 
 void fork_commit_describe_fork(const struct interpreter_step *step, struct fork_commit *forks, struct step_record *next)

@@ -180,11 +180,14 @@ static int add_child_record(struct map_run_commit *commit, const char *map_run_a
     const char *name_text = keep(commit, strdup(uuid + 1));
     if (!arn || !machine || !name_text)
         return -ENOMEM;
-    return add_arguments(write, "arn", arn, "stateMachineArn", machine, "name", name_text, "status", "RUNNING", "input",
-                         input, "startDate", now, "mapRunArn", map_run_arn, "parentExecution",
-                         identity->arn ? identity->arn : "", "definitionHash",
-                         identity->definition_hash ? identity->definition_hash : "",
-                         identity->role_arn ? "roleArn" : NULL, identity->role_arn, NULL);
+    int result = add_arguments(write, "arn", arn, "stateMachineArn", machine, "name", name_text, "status", "RUNNING",
+                               "input", input, "startDate", now, "mapRunArn", map_run_arn, "parentExecution",
+                               identity->arn ? identity->arn : "", "definitionHash",
+                               identity->definition_hash ? identity->definition_hash : "",
+                               identity->role_arn ? "roleArn" : NULL, identity->role_arn, NULL);
+    if (result == 0 && identity->mock_test_case) /* its Tasks answer from the parent's test case */
+        result = add_arguments(write, "mockTestCase", identity->mock_test_case, NULL);
+    return result;
 }
 
 int map_run_commit_child(struct map_run_commit *commit, const char *map_run_arn,

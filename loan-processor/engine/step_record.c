@@ -14,6 +14,7 @@ void step_record_reset(struct step_record *next)
 {
     cJSON_free(next->task_parameters);
     free(next->variables);
+    cJSON_free(next->mock_invocations);
     for (size_t i = 0; next->step_events && i < next->events.count; i++)
         free(next->step_events[i].body);
     free(next->step_events);
@@ -51,7 +52,49 @@ const struct execution_fields *step_record_fields(struct step_record *next)
         execution_record_fields_override(&next->fields, EXECUTION_FIELD_STATE_ENTERED_EVENT_ID, next->state_entered);
     if (next->variables)
         execution_record_branch_fields(&next->record, EXECUTION_BRANCH_FIELD_VARIABLES, &next->fields);
+    if (next->mock_invocations)
+        execution_record_branch_fields(&next->record, EXECUTION_BRANCH_FIELD_MOCK_INVOCATIONS, &next->fields);
     return &next->fields;
+}
+
+/* The count of state in the parsed counts (any JSON, or NULL). */
+static long count_of(const cJSON *counts, const char *state)
+{
+    const cJSON *count = state ? cJSON_GetObjectItemCaseSensitive(counts, state) : NULL;
+    return cJSON_IsNumber(count) && count->valuedouble > 0 ? (long)count->valuedouble : 0;
+}
+
+long step_record_invocations(const char *counts, const char *state)
+{
+    cJSON *parsed = counts ? cJSON_Parse(counts) : NULL;
+    long value = count_of(parsed, state);
+    cJSON_Delete(parsed);
+    return value;
+}
+
+int step_record_count_invocation(const struct interpreter_step *step, const char *counts, const char *test_case,
+                                 struct step_record *next)
+{
+    if (!test_case || step->status != EXECUTION_RUNNING || !step->has_task || step->task.is_activity)
+        return 0;
+    cJSON *parsed = counts ? cJSON_Parse(counts) : NULL;
+    if (!cJSON_IsObject(parsed)) {
+        cJSON_Delete(parsed);
+        parsed = cJSON_CreateObject();
+    }
+    long invocation = count_of(parsed, step->state_name);
+    cJSON_DeleteItemFromObjectCaseSensitive(parsed, step->state_name);
+    char *text = parsed && cJSON_AddNumberToObject(parsed, step->state_name, (double)invocation + 1)
+                     ? cJSON_PrintUnformatted(parsed)
+                     : NULL;
+    cJSON_Delete(parsed);
+    if (!text)
+        return -ENOMEM;
+    cJSON_free(next->mock_invocations);
+    next->mock_invocations = text;
+    next->record.mock_invocations = text;
+    next->invocation = invocation;
+    return 0;
 }
 
 int step_record_events(const struct interpreter_step *step, struct step_record *next,

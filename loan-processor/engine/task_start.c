@@ -143,24 +143,9 @@ static void start_task(struct engine *engine, const struct engine_task *task)
     }
 }
 
-/* The attempts made before the current one: the sum of the retry counts ("1,0"; NULL: none). */
-static long attempts_before(const char *retry_counts)
-{
-    long sum = 0;
-    for (const char *at = retry_counts; at && *at;) {
-        char *end;
-        long count = strtol(at, &end, 10);
-        if (end == at)
-            break;
-        sum += count > 0 ? count : 0;
-        at = *end == ',' ? end + 1 : end;
-    }
-    return sum;
-}
-
-/* The task a step scheduled, as the task starter takes it, in state (resting with retry_counts) of test_case. */
+/* The task a step scheduled, as the task starter takes it: state's invocation of test_case. */
 static struct engine_task task_of_request(const struct task_request *request, const char *execution_arn,
-                                          const char *state, const char *retry_counts, const char *test_case)
+                                          const char *state, long invocation, const char *test_case)
 {
     return (struct engine_task){
         .execution_arn = execution_arn,
@@ -171,7 +156,7 @@ static struct engine_task task_of_request(const struct task_request *request, co
         .resource = request->resource,
         .parameters = request->parameters,
         .state_name = state,
-        .invocation = attempts_before(retry_counts),
+        .invocation = invocation,
         .test_case = test_case,
     };
 }
@@ -184,7 +169,7 @@ void task_start_after_commit(struct engine *engine, const struct interpreter_ste
         execution_timers_note_due(engine->timers, next->record.timer_due_ms);
     if (step->has_task) {
         struct engine_task task =
-            task_of_request(&step->task, execution_arn, next->record.state, next->record.retry_counts, test_case);
+            task_of_request(&step->task, execution_arn, next->record.state, next->invocation, test_case);
         start_task(engine, &task);
     }
 }
@@ -213,8 +198,9 @@ void task_start_again(struct engine *engine, const struct execution_record *reco
                   "The start of the task of %s (state %s) was not confirmed within its lease (its process may have "
                   "died); starting it again",
                   record->arn, record->state);
-        struct engine_task task =
-            task_of_request(&request, record->arn, record->state, record->retry_counts, record->mock_test_case);
+        long scheduled = step_record_invocations(record->mock_invocations, record->state);
+        struct engine_task task = task_of_request(&request, record->arn, record->state,
+                                                  scheduled > 0 ? scheduled - 1 : 0, record->mock_test_case);
         start_task(engine, &task);
     }
     cJSON_Delete(request.parameters);

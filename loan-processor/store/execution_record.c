@@ -65,11 +65,12 @@ static const struct {
     { "redriveCount", FIELD_LONG, offsetof(struct execution_record, redrive_count) },
     { "redriveDate", FIELD_INT64, offsetof(struct execution_record, redrive_ms) },
     { "redriveToken", FIELD_STRING, offsetof(struct execution_record, redrive_token) },
+    { "mockInvocations", FIELD_STRING, offsetof(struct execution_record, mock_invocations) },
 };
 
 _Static_assert(EXECUTION_FIELD_MOCK_TEST_CASE == 1u << (EXECUTION_RECORD_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_record_field");
-_Static_assert(EXECUTION_BRANCH_FIELD_REDRIVE_TOKEN == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
+_Static_assert(EXECUTION_BRANCH_FIELD_MOCK_INVOCATIONS == 1u << (EXECUTION_RECORD_BRANCH_FIELD_COUNT - 1),
                "one table entry per bit of enum execution_branch_field");
 
 /* The address of field i of record. */

@@ -65,6 +65,8 @@ struct execution_record {
     long redrive_count;  /* times redriven (0: never) */
     int64_t redrive_ms;  /* when last redriven (0: never) */
     char *redrive_token; /* the clientToken of the last redrive, or NULL */
+    /* A branch of a mock test case's execution (docs/mocking.md): */
+    char *mock_invocations; /* the Task states it scheduled, with how often: {"<state>": <count>} (JSON), or NULL */
 };
 
 /* The fields of a record, as bits of a mask. */
@@ -129,9 +131,10 @@ enum execution_branch_field {
     EXECUTION_BRANCH_FIELD_REDRIVE_COUNT = 1u << 15,
     EXECUTION_BRANCH_FIELD_REDRIVE_DATE = 1u << 16,
     EXECUTION_BRANCH_FIELD_REDRIVE_TOKEN = 1u << 17,
+    EXECUTION_BRANCH_FIELD_MOCK_INVOCATIONS = 1u << 18, /* written by a step that schedules a task of a test case */
 };
 
-#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 18
+#define EXECUTION_RECORD_BRANCH_FIELD_COUNT 19
 
 /* The fields a redrive writes (and no other commit). */
 #define EXECUTION_BRANCH_FIELDS_REDRIVE \

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import test from "node:test";
 
 import {
-  describeWaitingClock, formatClockTime, formatDueIn, formatDuration, formatSinceStart, prettyJson, shortenToken,
-  waitingClock,
+  describeWaitingClock, formatClockTime, formatDueIn, formatDuration, formatSinceStart, mockTestCaseLabel, prettyJson,
+  shortenToken, waitingClock,
 } from "../../loan-processor/console/page/format.mjs";
 
 test("time since start: ms under a second, then seconds with milliseconds, then minutes", () => {
@@ -64,4 +64,11 @@ test("prettyJson indents JSON text and objects, leaves other text alone", () => 
   assert.equal(prettyJson({ a: [1] }), '{\n  "a": [\n    1\n  ]\n}');
   assert.equal(prettyJson("not json"), "not json");
   assert.equal(prettyJson(undefined), "");
+});
+
+test("mockTestCaseLabel: the test case an execution was started with, else null", () => {
+  assert.equal(mockTestCaseLabel({ mockTestCase: "HappyPath" }), "mock test case HappyPath");
+  assert.equal(mockTestCaseLabel({ executionArn: "arn" }), null);
+  assert.equal(mockTestCaseLabel({ mockTestCase: "" }), null);
+  assert.equal(mockTestCaseLabel(null), null);
 });

@@ -12,6 +12,9 @@ import json
 import os
 import tempfile
 
+import boto3
+from botocore.config import Config
+
 import harness
 from harness import LOAN_MACHINE_ARN, machine_arn
 
@@ -39,7 +42,30 @@ MACHINES = {
                                 "Retry": [{"ErrorEquals": ["Lambda.TimeoutException"], "IntervalSeconds": 1,
                                            "MaxAttempts": 2}],
                                 "OutputPath": "$.Payload", "End": True}}}}}},
+    # A loop through a Choice: each entry into Charge is the next invocation (a retry is one too).
+    "MockedLoop": {"StartAt": "Charge", "States": {
+        "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                   "Parameters": {"FunctionName": CHARGE_FUNCTION, "Payload.$": "$"},
+                   "Retry": [{"ErrorEquals": ["Lambda.TimeoutException"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+                   "ResultSelector": {"done.$": "$.Payload.done"}, "ResultPath": "$.charge", "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.charge.done", "BooleanEquals": True, "Next": "Done"}],
+                  "Default": "Charge"},
+        "Done": {"Type": "Succeed"}}},
+    "MockedDistributedMap": {"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                 "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                   "StartAt": "Charge", "States": {
+                     "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                                "Parameters": {"FunctionName": CHARGE_FUNCTION, "Payload.$": "$"},
+                                "Retry": [{"ErrorEquals": ["Lambda.TimeoutException"], "IntervalSeconds": 1,
+                                           "MaxAttempts": 2}],
+                                "OutputPath": "$.Payload", "End": True}}}}}},
 }
+
+EXPRESS_MACHINE = {"StartAt": "Charge", "States": {
+    "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+               "Parameters": {"FunctionName": CHARGE_FUNCTION, "Payload.$": "$"},
+               "OutputPath": "$.Payload", "End": True}}}
 
 CHARGED = {"StatusCode": 200, "Payload": {"charged": True, "body": "Hello from Lambda!"}}
 PUBLISHED = {"MessageId": "3bcb6e8e-8b51-4375-b0bc-1a59812c6e51"}
@@ -54,6 +80,10 @@ MOCK_CONFIG = {
             "TimeoutPath": {"Charge": "ChargeTimesOut"},
             "HybridPath": {"Charge": "ChargeOk"}}},
         "MockedMap": {"TestCases": {"EachRetriesOnce": {"Charge": "ChargeFlaky"}}},
+        "MockedLoop": {"TestCases": {"LoopsTwice": {"Charge": "ChargeUntilDone"}}},
+        "MockedDistributedMap": {"TestCases": {"EachRetriesOnce": {"Charge": "ChargeFlaky"}}},
+        "MockedExpress": {"TestCases": {"HappyPath": {"Charge": "ChargeOnce"},
+                                        "Declined": {"Charge": "ChargeDeclined"}}},
         "LoanProcessorStateMachine": {"TestCases": {
             "Valued": {"RequestValuation": "ValuationReturned"},
             "ValuationFails": {"RequestValuation": "ValuationFailed"}}},
@@ -69,6 +99,10 @@ MOCK_CONFIG = {
         "ChargeTimesOut": {"0": {"Throw": {"Error": "Lambda.TimeoutException", "Cause": "Lambda timed out."}}},
         "ChargeFlaky": {"0": {"Throw": {"Error": "Lambda.TimeoutException", "Cause": "Lambda timed out."}},
                         "1": {"Return": {"StatusCode": 200, "Payload": "charged"}}},
+        "ChargeOnce": {"0": {"Return": {"StatusCode": 200, "Payload": "charged"}}},
+        "ChargeUntilDone": {"0": {"Throw": {"Error": "Lambda.TimeoutException", "Cause": "Lambda timed out."}},
+                            "1-2": {"Return": {"StatusCode": 200, "Payload": {"done": False}}},
+                            "3": {"Return": {"StatusCode": 200, "Payload": {"done": True}}}},
         "ValuationReturned": {"0": {"Return": VALUATION}},
         "ValuationFailed": {"0": {"Throw": {"Error": "ValuationFailed", "Cause": "The property could not be valued"}}},
     },
@@ -161,6 +195,58 @@ class MockConfig(harness.StackTestCase):
         self.assertEqual(3, sum(1 for event in events if event["type"] == "TaskFailed"))
         self.assertEqual(3, sum(1 for event in events if event["type"] == "TaskSucceeded"))
 
+    def test_a_loop_back_into_a_state_takes_the_next_invocation(self):
+        self.start_with_mocks()
+        _, description, events = self.run_case("MockedLoop", "LoopsTwice", {"n": 1})
+        self.assertEqual({"n": 1, "charge": {"done": True}}, json.loads(description["output"]))
+        tasks = [event["type"] for event in self.task_events(events) if event["type"] != "TaskStarted"]
+        # invocation 0 throws (retried), 1 and 2 loop back through the Choice, 3 ends it
+        self.assertEqual(["TaskScheduled", "TaskFailed"] + ["TaskScheduled", "TaskSucceeded"] * 3, tasks)
+        self.assertEqual(3, sum(1 for event in events if event.get("stateEnteredEventDetails", {}).get("name")
+                                == "Charge"))
+
+    def test_distributed_map_children_answer_from_the_test_case(self):
+        self.start_with_mocks()
+        arn, description, _ = self.run_case("MockedDistributedMap", "EachRetriesOnce", {"items": [1, 2, 3]})
+        self.assertEqual(["charged"] * 3, json.loads(description["output"]))
+        runs = self.sfn(self.loan, "ListMapRuns", {"executionArn": arn})[1]["mapRuns"]
+        children = self.sfn(self.loan, "ListExecutions", {"mapRunArn": runs[0]["mapRunArn"]})[1]["executions"]
+        self.assertEqual(3, len(children))
+        for child in children:
+            types = [event["type"] for event in self.task_events(self.all_events(self.loan, child["executionArn"]))]
+            self.assertEqual(["TaskScheduled", "TaskStarted", "TaskFailed"]
+                             + ["TaskScheduled", "TaskStarted", "TaskSucceeded"], types)
+
+    def express_client(self):
+        return boto3.client("stepfunctions", endpoint_url=self.loan.base_url, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test",
+                            config=Config(inject_host_prefix=False, retries={"max_attempts": 1}, read_timeout=60))
+
+    def test_start_sync_execution_runs_a_test_case_of_an_express_machine(self):
+        self.start_with_mocks()
+        client = self.express_client()
+        arn = client.create_state_machine(name="MockedExpress", definition=json.dumps(EXPRESS_MACHINE),
+                                          roleArn="arn:aws:iam::123456789012:role/StepFunctionsRole",
+                                          type="EXPRESS")["stateMachineArn"]
+        response = client.start_sync_execution(stateMachineArn=f"{arn}#HappyPath", input='{"order": 9}')
+        self.assertEqual("SUCCEEDED", response["status"], response)
+        self.assertEqual("charged", json.loads(response["output"]))
+        self.assertEqual(arn, response["stateMachineArn"])
+        declined = client.start_sync_execution(stateMachineArn=f"{arn}#Declined")
+        self.assertEqual(("FAILED", "Payment.Declined", "Card declined."),
+                         (declined["status"], declined.get("error"), declined.get("cause")))
+        with self.assertRaises(client.exceptions.StateMachineDoesNotExist):
+            client.start_sync_execution(stateMachineArn=f"{arn}#NoSuchCase")
+
+    def test_the_console_view_names_the_test_case(self):
+        self.start_with_mocks()
+        arn, _, _ = self.run_case("MockedFlow", "HappyPath")
+        status, text = harness.request("GET", f"{self.loan.base_url}/console/api/execution?executionArn={arn}")
+        self.assertEqual((200, "HappyPath"), (status, json.loads(text).get("mockTestCase")))
+        plain = self.start_execution(self.loan, {}, state_machine_arn=machine_arn("MockedFlow"))
+        status, text = harness.request("GET", f"{self.loan.base_url}/console/api/execution?executionArn={plain}")
+        self.assertEqual((200, False), (status, "mockTestCase" in json.loads(text)))
+
     def test_a_mocked_callback_task_answers_at_once(self):
         self.start_with_mocks()   # no valuation service runs: the task must not call it
         _, description, events = self.run_case("LoanProcessorStateMachine", "Valued", harness.SAMPLE_APPLICATION)
@@ -232,6 +318,40 @@ class MockConfig(harness.StackTestCase):
         with self.assertRaises(harness.ServerDidNotStart) as refused:
             self.start_loan_processor(SFN_MOCK_CONFIG=missing)
         self.assertIn(f"SFN_MOCK_CONFIG {missing}: cannot read the file", str(refused.exception))
+
+
+SHIPPED_EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "mock-config",
+                               "MockConfigFile.json")
+# examples/mock-config/README.md's table: each test case's end (status, error, output, error-topic description).
+SHIPPED_CASES = {
+    "HappyPath": ("SUCCEEDED", None, {"valuation": 250000, "currency": "GBP"}, None),
+    "ValuationFails": ("FAILED", "ValuationFailed", None, "The valuation failed"),
+    "ValuationTimesOut": ("FAILED", "ValuationServiceTimedOut", None, "The valuation service timed out"),
+    "RetryThenSuccess": ("SUCCEEDED", None, {"valuation": 180000, "currency": "GBP"}, None),
+}
+
+
+class ShippedExample(harness.StackTestCase):
+    """examples/mock-config: every test case of the shipped file ends as its README says."""
+
+    def test_every_case_of_the_shipped_file_ends_as_documented(self):
+        with open(SHIPPED_EXAMPLE) as file:
+            cases = json.load(file)["StateMachines"]["LoanProcessorStateMachine"]["TestCases"]
+        self.assertEqual(sorted(SHIPPED_CASES), sorted(cases), "a case of the file is missing from the README's table")
+        loan = self.start_loan_processor(SFN_MOCK_CONFIG=SHIPPED_EXAMPLE)   # and no valuation service
+        for case, (wanted, error, output, published) in SHIPPED_CASES.items():
+            with self.subTest(case):
+                arn = self.start_execution(loan, state_machine_arn=f"{LOAN_MACHINE_ARN}#{case}")
+                description = self.wait_for_status(loan, arn, wanted)
+                self.assertEqual(error, description.get("error"))
+                if output is not None:
+                    self.assertEqual(output, json.loads(description["output"]))
+                if published is not None:
+                    self.assertIn(published, self.topic_descriptions())
+                if case == "RetryThenSuccess":
+                    retried = [event for event in self.all_events(loan, arn) if event["type"] == "TaskFailed"]
+                    self.assertEqual(["Lambda.ServiceException", "Lambda.SdkClientException"],
+                                     [event["taskFailedEventDetails"]["error"] for event in retried])
 
 
 if __name__ == "__main__":

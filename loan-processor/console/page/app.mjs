@@ -10,7 +10,7 @@ import { byId } from "./dom.mjs";
 import { executionOutcome, executionRedrives, valuationReferenceOf } from "./events.mjs";
 import { findExecution, upsertExecution } from "./execution_list.mjs";
 import { renderExecutionList, renderExecutionSummary } from "./executions_view.mjs";
-import { describeWaitingClock, waitingClock } from "./format.mjs";
+import { describeWaitingClock, mockTestCaseLabel, waitingClock } from "./format.mjs";
 import { drawGraph, paintGraph, setNodeClock, showGraphMessage } from "./graph_view.mjs";
 import { showHistory } from "./history_view.mjs";
 import { connectLive } from "./live.mjs";
@@ -90,7 +90,7 @@ function paintedView() {
 function renderSelected() {
   const view = paintedView();
   renderExecutionSummary(ui.summary, page.selectedArn, executionOutcome(page.history),
-    executionRedrives(page.history));
+    executionRedrives(page.history), mockTestCaseLabel(page.inside));
   paintGraph(ui.graph, view, page.selectedState);
   renderStateDetails(ui.stateDetails, page.selectedState, view.states.get(page.selectedState));
   plumbing.render(page);

@@ -35,9 +35,10 @@ export function renderExecutionList(list, executions, selectedArn, onSelect) {
  * Shows the selected execution's heading in container: its name, status,
  * start time and duration, and its error or output once it has ended
  * (outcome: events.mjs executionOutcome), and how often it was redriven
- * (redrives: events.mjs executionRedrives; optional). A null arn shows the hint to select one.
+ * (redrives: events.mjs executionRedrives; optional), and the mock test case it runs (testCase: format.mjs
+ * mockTestCaseLabel; optional). A null arn shows the hint to select one.
  */
-export function renderExecutionSummary(container, arn, outcome, redrives) {
+export function renderExecutionSummary(container, arn, outcome, redrives, testCase) {
   if (!arn) {
     replaceChildren(container, element("p", { class: "subtle" }, "Select an execution, or start one."));
     return;
@@ -51,6 +52,9 @@ export function renderExecutionSummary(container, arn, outcome, redrives) {
     const via = outcome.aliasArn ? ` via alias ${outcome.aliasArn.split(":").pop()}` : "";
     parts.push(element("span", { class: "subtle", title: outcome.versionArn, "data-testid": "execution-version" },
       `version ${outcome.versionArn.split(":").pop()}${via}`));
+  }
+  if (testCase) {
+    parts.push(element("span", { class: "subtle", "data-testid": "execution-test-case" }, testCase));
   }
   if (outcome.startDate !== undefined) {
     parts.push(element("span", { class: "subtle" }, `started ${formatClockTime(outcome.startDate)}`));

@@ -78,3 +78,12 @@ export function prettyJson(value) {
     return value;
   }
 }
+
+/**
+ * The label of an execution of a mock test case (the console's execution
+ * view, its mockTestCase; docs/mocking.md), or null for any other execution.
+ */
+export function mockTestCaseLabel(inside) {
+  const name = inside && inside.mockTestCase;
+  return typeof name === "string" && name !== "" ? `mock test case ${name}` : null;
+}
