@@ -199,3 +199,15 @@ char *json_format_text(const char *format, ...)
     }
     return text;
 }
+
+bool json_add_parsed(cJSON *object, const char *member, const char *text, const char *fallback)
+{
+    cJSON *value = NULL;
+    if ((!text || json_parse(text, strlen(text), &value) < 0) && json_parse(fallback, strlen(fallback), &value) < 0)
+        return false;
+    if (!cJSON_AddItemToObject(object, member, value)) {
+        cJSON_Delete(value);
+        return false;
+    }
+    return true;
+}

@@ -17,6 +17,14 @@
 __attribute__((warn_unused_result)) int json_parse(const char *text, size_t length, cJSON **document);
 
 /*
+ * Adds member to object: the JSON document text holds, or, when text is
+ * NULL or not JSON, the one fallback holds (JSON text too). Returns false
+ * when neither parses or memory runs out (object is then unchanged).
+ */
+__attribute__((warn_unused_result)) bool json_add_parsed(cJSON *object, const char *member, const char *text,
+                                                         const char *fallback);
+
+/*
  * Marks, in a document from json_parse_request(), where the request had a
  * \u0000 escape: cJSON's strings end at a NUL, so the escape is decoded as
  * this two-byte sequence instead (the overlong form of U+0000, never valid

@@ -639,6 +639,17 @@ void execution_api_list(struct http_request *request, struct sfn_api *api, const
 
 /* ---- StopExecution ---- */
 
+/* Answers 200 {name: date} (500 when out of memory). */
+static void reply_date(struct http_request *request, const char *name, int64_t date_ms)
+{
+    cJSON *response = cJSON_CreateObject();
+    if (response && !json_add_epoch_seconds(response, name, date_ms)) {
+        cJSON_Delete(response);
+        response = NULL; /* answered 500: out of memory */
+    }
+    http_request_reply_json(request, 200, response);
+}
+
 struct stop_context {
     struct http_request *request;
     struct sfn_api *api;
@@ -653,12 +664,7 @@ static void on_stopped(int status, int64_t stop_ms, void *data)
     } else if (status < 0) {
         sfn_request_reply_unavailable(context->request, context->api, status);
     } else {
-        cJSON *response = cJSON_CreateObject();
-        if (response && !json_add_epoch_seconds(response, "stopDate", stop_ms)) {
-            cJSON_Delete(response);
-            response = NULL; /* answered 500: out of memory */
-        }
-        http_request_reply_json(context->request, 200, response);
+        reply_date(context->request, "stopDate", stop_ms);
     }
     free(context);
 }
@@ -706,12 +712,7 @@ static void on_redriven(int status, int64_t redrive_ms, const char *reason, void
     } else if (status < 0) {
         sfn_request_reply_unavailable(context->request, context->api, status);
     } else {
-        cJSON *response = cJSON_CreateObject();
-        if (response && !json_add_epoch_seconds(response, "redriveDate", redrive_ms)) {
-            cJSON_Delete(response);
-            response = NULL; /* answered 500: out of memory */
-        }
-        http_request_reply_json(context->request, 200, response);
+        reply_date(context->request, "redriveDate", redrive_ms);
     }
     free(context);
 }

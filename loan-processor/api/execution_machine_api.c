@@ -33,14 +33,6 @@ static void operation_free(struct machine_for_execution *operation)
     free(operation);
 }
 
-static bool add_configuration(cJSON *response, const char *member, const char *text, const char *fallback)
-{
-    cJSON *value = NULL;
-    if ((!text || json_parse(text, strlen(text), &value) < 0) && json_parse(fallback, strlen(fallback), &value) < 0)
-        return false;
-    return cJSON_AddItemToObject(response, member, value);
-}
-
 /* The label of a Map Run ARN (...:mapRun:<stateMachine>/<label>:<uuid>), into label; false when it has none. */
 static bool map_run_label(const char *map_run_arn, char *label, size_t size)
 {
@@ -71,10 +63,8 @@ static cJSON *describe(const struct machine_for_execution *operation, const char
                                    : machine && machine->role_arn ? machine->role_arn
                                                                   : "")
         && json_add_epoch_seconds(response, "updateDate", update_ms)
-        && add_configuration(response, "loggingConfiguration", machine ? machine->logging : NULL,
-                             ENGINE_DEFAULT_LOGGING)
-        && add_configuration(response, "tracingConfiguration", machine ? machine->tracing : NULL,
-                             ENGINE_DEFAULT_TRACING)
+        && json_add_parsed(response, "loggingConfiguration", machine ? machine->logging : NULL, ENGINE_DEFAULT_LOGGING)
+        && json_add_parsed(response, "tracingConfiguration", machine ? machine->tracing : NULL, ENGINE_DEFAULT_TRACING)
         && (!current || !machine->revision_id || cJSON_AddStringToObject(response, "revisionId", machine->revision_id));
     if (ok && execution->parent_execution && execution->map_run_arn) {
         ok = cJSON_AddStringToObject(response, "mapRunArn", execution->map_run_arn)

@@ -194,15 +194,6 @@ static char *read_tracing(struct http_request *request, const cJSON *body, bool 
     return text;
 }
 
-/* Adds a stored JSON text member as JSON (the default when it is missing or unreadable). */
-static bool add_configuration(cJSON *object, const char *member, const char *text, const char *fallback)
-{
-    cJSON *value = NULL;
-    if ((!text || json_parse(text, strlen(text), &value) < 0) && json_parse(fallback, strlen(fallback), &value) < 0)
-        return false;
-    return cJSON_AddItemToObject(object, member, value);
-}
-
 /* ---- CreateStateMachine ---- */
 
 /* Answers ServiceQuotaExceededException for a publish past 1000 versions. */
@@ -305,8 +296,8 @@ static cJSON *describe_machine(const struct state_machine_record *machine, bool 
               && cJSON_AddStringToObject(response, "roleArn", machine->role_arn)
               && cJSON_AddStringToObject(response, "type", machine->type)
               && json_add_epoch_seconds(response, "creationDate", machine->creation_ms)
-              && add_configuration(response, "loggingConfiguration", machine->logging, ENGINE_DEFAULT_LOGGING)
-              && add_configuration(response, "tracingConfiguration", machine->tracing, ENGINE_DEFAULT_TRACING)
+              && json_add_parsed(response, "loggingConfiguration", machine->logging, ENGINE_DEFAULT_LOGGING)
+              && json_add_parsed(response, "tracingConfiguration", machine->tracing, ENGINE_DEFAULT_TRACING)
               && (!machine->revision_id || cJSON_AddStringToObject(response, "revisionId", machine->revision_id))
               && (!machine->description || !machine->description[0]
                   || cJSON_AddStringToObject(response, "description", machine->description));

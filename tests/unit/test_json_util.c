@@ -252,6 +252,19 @@ static void test_request_nul_escapes_are_marked(void)
     ASSERT_EQ_INT(-EINVAL, parse_request("{}\0", 3, &has_nul));
 }
 
+static void test_add_parsed_takes_the_text_or_its_fallback(void)
+{
+    cJSON *object = cJSON_CreateObject();
+    ASSERT_TRUE(json_add_parsed(object, "stored", "{\"level\":\"ALL\"}", "{}"));
+    ASSERT_TRUE(json_add_parsed(object, "missing", NULL, "{\"enabled\":false}"));
+    ASSERT_TRUE(json_add_parsed(object, "broken", "{not json", "[1]"));
+    ASSERT_TRUE(!json_add_parsed(object, "neither", "nope", "nope either"));
+    char *text = cJSON_PrintUnformatted(object);
+    ASSERT_EQ_STR("{\"stored\":{\"level\":\"ALL\"},\"missing\":{\"enabled\":false},\"broken\":[1]}", text);
+    free(text);
+    cJSON_Delete(object);
+}
+
 static void test_body_names_the_problem(void)
 {
     cJSON *document = NULL;
@@ -284,5 +297,6 @@ int main(void)
     RUN(test_error_shape);
     RUN(test_add_epoch_seconds);
     RUN(test_text_of_a_value);
+    RUN(test_add_parsed_takes_the_text_or_its_fallback);
     return test_done();
 }
