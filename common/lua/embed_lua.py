@@ -6,12 +6,17 @@ Usage: embed_lua.py OUTPUT.c OUTPUT.h PREFIX SCRIPT.lua...
 
 For each script NAME.lua it defines `const char PREFIX_NAME_lua[]`, the
 script's text, declared in OUTPUT.h. A line `-- include: OTHER.lua` is
-replaced by the text of OTHER.lua (from the same folder), so scripts share
-helper functions; include files themselves (named _*.lua) are not embedded.
+replaced by the text of OTHER.lua (from the same folder, else from this
+tool's folder, common/lua/, for helpers that scripts of several modules
+share), so scripts share helper functions; include files themselves (named
+_*.lua) are not embedded.
 Each included file is inserted once per script.
 """
 import os
 import sys
+
+# Helpers that scripts of several modules include (each module still owns the keys its scripts get).
+SHARED_FOLDER = os.path.dirname(os.path.abspath(__file__))
 
 
 def expand(path, seen=None):
@@ -24,6 +29,8 @@ def expand(path, seen=None):
             if stripped.startswith("-- include:"):
                 name = stripped[len("-- include:"):].strip()
                 included = os.path.join(folder, name)
+                if not os.path.isfile(included):
+                    included = os.path.join(SHARED_FOLDER, name)
                 if not os.path.isfile(included):
                     sys.exit(f"embed_lua.py: {path}: no such include: {name}")
                 if included not in seen:
