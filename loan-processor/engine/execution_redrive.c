@@ -271,6 +271,20 @@ static bool may_be_state_entered(const char *text)
 }
 
 /*
+ * Parses a history event (JSON text) with its stateEnteredEventDetails'
+ * name and input (NULL when absent, or when the text is not JSON). Returns
+ * the parsed event, which the caller frees with cJSON_Delete (NULL too).
+ */
+static cJSON *parse_state_entered(const char *text, const char **name, const char **input)
+{
+    cJSON *event = cJSON_Parse(text);
+    const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "stateEnteredEventDetails");
+    *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "name"));
+    *input = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "input"));
+    return event;
+}
+
+/*
  * The last top-level state the history shows entered, and its input
  * (copies into the operation); the machine's StartAt and the execution's
  * input when none was. 0 or -ENOMEM.
@@ -281,10 +295,8 @@ static int find_failed_state(struct redrive_operation *operation, const char *co
     for (size_t i = count; i-- > 0;) {
         if (!may_be_state_entered(events[i]))
             continue;
-        cJSON *event = cJSON_Parse(events[i]);
-        const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "stateEnteredEventDetails");
-        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "name"));
-        const char *input = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "input"));
+        const char *name, *input;
+        cJSON *event = parse_state_entered(events[i], &name, &input);
         if (name && state_machine_find(machine, name)) {
             operation->entered_id = (long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(event, "id"));
             operation->state = strdup(name);
@@ -323,10 +335,8 @@ static int find_branch_inputs(struct redrive_operation *operation, const char *c
     for (size_t i = (size_t)operation->entered_id; i < count && found < fork->state->branch_count; i++) {
         if (!may_be_state_entered(events[i]))
             continue;
-        cJSON *event = cJSON_Parse(events[i]);
-        const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "stateEnteredEventDetails");
-        const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "name"));
-        const char *input = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "input"));
+        const char *name, *input;
+        cJSON *event = parse_state_entered(events[i], &name, &input);
         long branch = name && input ? branch_of_start(fork->state, name) : -1;
         if (branch >= 0 && !fork->inputs[branch]) {
             fork->inputs[branch] = strdup(input);
