@@ -421,7 +421,9 @@ static bool add_execution_item(cJSON *executions, const struct list_operation *o
               && json_add_epoch_seconds(entry, "startDate", item->start_ms)
               && (item->stop_ms == 0 || json_add_epoch_seconds(entry, "stopDate", item->stop_ms))
               && cJSON_AddNumberToObject(entry, "redriveCount", (double)item->redrive_count)
-              && (item->redrive_ms == 0 || json_add_epoch_seconds(entry, "redriveDate", item->redrive_ms));
+              && (item->redrive_ms == 0 || json_add_epoch_seconds(entry, "redriveDate", item->redrive_ms))
+              && add_optional_string(entry, "stateMachineVersionArn", item->version_arn)
+              && add_optional_string(entry, "stateMachineAliasArn", item->alias_arn);
     if (!ok) {
         cJSON_Delete(entry);
         return false;

@@ -136,10 +136,13 @@ static void on_execution(int status, struct execution_record *record, void *data
         /* A machine that cannot be named (not an ARN of ours any more) is read as a deleted one. */
         if (sfn_arn_parse(record->state_machine_arn, SFN_ARN_STATE_MACHINE, &parsed, error, sizeof(error)) < 0)
             snprintf(parsed.state_machine, sizeof(parsed.state_machine), "%s", "");
-        result =
-            parsed.state_machine[0]
-                ? state_machine_store_load(operation->api->redis, parsed.state_machine, false, on_machine, operation)
-                : state_machine_store_load_definition(operation->api->redis, record->definition_hash, on_definition,
+        /* Started by a version: that version is the machine described (its revisionId; deleted: as a deleted one). */
+        const char *version = record->version_arn ? strrchr(record->version_arn, ':') : NULL;
+        result = !parsed.state_machine[0] ? state_machine_store_load_definition(
+                     operation->api->redis, record->definition_hash, on_definition, operation)
+                 : version ? state_machine_store_load_qualified(operation->api->redis, parsed.state_machine,
+                                                                version + 1, -1, on_machine, operation)
+                           : state_machine_store_load(operation->api->redis, parsed.state_machine, false, on_machine,
                                                       operation);
     }
     if (result < 0) {
