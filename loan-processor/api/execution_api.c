@@ -409,19 +409,32 @@ static void list_operation_free(struct list_operation *operation)
     free(operation);
 }
 
+/* stateMachineArn: the machine's ARN without a version's or alias's qualifier (listed by one, AWS gives the machine's). */
+static bool add_unqualified_arn(cJSON *entry, const char *arn)
+{
+    const char *name = strstr(arn, ":stateMachine:");
+    const char *qualifier = name ? strchr(name + strlen(":stateMachine:"), ':') : NULL;
+    int length = qualifier ? (int)(qualifier - arn) : (int)strlen(arn);
+    char unqualified[SFN_ARN_PART_SIZE];
+    snprintf(unqualified, sizeof(unqualified), "%.*s", length, arn);
+    return cJSON_AddStringToObject(entry, "stateMachineArn", unqualified) != NULL;
+}
+
 static bool add_execution_item(cJSON *executions, const struct list_operation *operation,
                                const struct execution_summary *item)
 {
     cJSON *entry = cJSON_CreateObject();
     bool ok = entry && cJSON_AddStringToObject(entry, "executionArn", item->arn)
-              && cJSON_AddStringToObject(entry, "stateMachineArn", operation->state_machine_arn)
+              && add_unqualified_arn(entry, operation->state_machine_arn)
               && (!operation->map_run_arn[0] || cJSON_AddStringToObject(entry, "mapRunArn", operation->map_run_arn))
               && cJSON_AddStringToObject(entry, "name", item->name)
               && cJSON_AddStringToObject(entry, "status", item->status)
               && json_add_epoch_seconds(entry, "startDate", item->start_ms)
               && (item->stop_ms == 0 || json_add_epoch_seconds(entry, "stopDate", item->stop_ms))
               && cJSON_AddNumberToObject(entry, "redriveCount", (double)item->redrive_count)
-              && (item->redrive_ms == 0 || json_add_epoch_seconds(entry, "redriveDate", item->redrive_ms));
+              && (item->redrive_ms == 0 || json_add_epoch_seconds(entry, "redriveDate", item->redrive_ms))
+              && add_optional_string(entry, "stateMachineVersionArn", item->version_arn)
+              && add_optional_string(entry, "stateMachineAliasArn", item->alias_arn);
     if (!ok) {
         cJSON_Delete(entry);
         return false;

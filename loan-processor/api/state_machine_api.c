@@ -365,8 +365,11 @@ static void on_updated(int status, const struct engine_machine_result *result, v
         sfn_request_reply_unavailable(context->request, context->api, status);
     } else {
         cJSON *response = cJSON_CreateObject();
+        /* An update with nothing but publish keeps the revision: none when the machine was never changed. */
         if (response && json_add_epoch_seconds(response, "updateDate", result->date_ms)
-            && cJSON_AddStringToObject(response, "revisionId", result->revision_id) && result->version_arn)
+            && (!result->revision_id || !result->revision_id[0]
+                || cJSON_AddStringToObject(response, "revisionId", result->revision_id))
+            && result->version_arn)
             cJSON_AddStringToObject(response, "stateMachineVersionArn", result->version_arn);
         http_request_reply_json(context->request, 200, response);
     }
@@ -421,7 +424,7 @@ void state_machine_api_update(struct http_request *request, struct sfn_api *api,
         return;
     char *logging = read_logging(request, body, &failed);
     char *tracing = failed ? NULL : read_tracing(request, body, &failed);
-    if (failed || (!definition && !role_arn && !logging && !tracing)) {
+    if (failed || (!definition && !role_arn && !logging && !tracing && !publish)) {
         if (!failed)
             sfn_request_reply_error(request, 400, "MissingRequiredParameter", "%s", missing_parameter_message);
         free(logging);

@@ -7,12 +7,14 @@
 #include "version_api.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
 #include "json_util.h"
+#include "utf8.h"
 #include "state_machine_store.h"
 #include "wall_clock.h"
 
@@ -24,6 +26,13 @@ struct version_context;
 /* Answers a script's OK with its JSON (NULL when it has none). */
 typedef void answer_function(struct version_context *context, const char *json);
 
+/* What a script's CONFLICT means for the operation. */
+enum version_conflict {
+    CONFLICT_ALIAS,   /* CreateStateMachineAlias: the alias exists with other settings */
+    CONFLICT_PUBLISH, /* PublishStateMachineVersion: a stale revisionId (the script's JSON: the current one) */
+    CONFLICT_DELETE,  /* DeleteStateMachineVersion: aliases route to it (the script's JSON: their names) */
+};
+
 /* A request and what its answer names. */
 struct version_context {
     struct http_request *request;
@@ -32,6 +41,9 @@ struct version_context {
     char arn[2 * SFN_ARN_PART_SIZE]; /* the ARN the request named */
     long offset;                     /* lists: where the page starts */
     bool alias;                      /* an alias operation: a missing machine is ResourceNotFound too */
+    bool update;                     /* UpdateStateMachineAlias: a missing alias has AWS's generic text */
+    enum version_conflict conflict;
+    char revision_id[256]; /* PublishStateMachineVersion: the revisionId the request gave */
 };
 
 /* An ARN split: the machine's name and the qualifier after it ("" for none). */
@@ -87,6 +99,26 @@ static void reply_not_found(struct http_request *request, const char *arn)
     sfn_request_reply_error(request, 400, "ResourceNotFound", "Resource not found: '%s'", arn);
 }
 
+/* Answers a script's CONFLICT in AWS's words for the operation (json: what the script gave with it). */
+static void reply_conflict(const struct version_context *context, const char *json)
+{
+    const char *detail = json ? json : "";
+    if (context->conflict == CONFLICT_PUBLISH)
+        sfn_request_reply_error(context->request, 400, "ConflictException",
+                                "Failed to publish the State Machine version for revision %s. The current State "
+                                "Machine revision is %s.",
+                                context->revision_id, detail);
+    else if (context->conflict == CONFLICT_DELETE)
+        sfn_request_reply_error(context->request, 400, "ConflictException",
+                                "Version to be deleted must not be referenced by an alias. Current list of aliases "
+                                "referencing this version: %s",
+                                detail);
+    else
+        sfn_request_reply_error(context->request, 400, "ConflictException",
+                                "Failed to create alias because an alias with the same name and a different routing "
+                                "configuration already exists.");
+}
+
 /* The callback of every script: errors in AWS's words, OK through the context's answer. */
 static void on_script(int status, enum state_machine_version_outcome outcome, const char *json, void *data)
 {
@@ -98,18 +130,17 @@ static void on_script(int status, enum state_machine_version_outcome outcome, co
         context->answer(context, json);
     else if (outcome == STATE_MACHINE_VERSION_NO_MACHINE && !context->alias)
         sfn_request_reply_no_state_machine(request, context->arn);
+    else if (context->update
+             && (outcome == STATE_MACHINE_VERSION_NO_MACHINE
+                 || (outcome == STATE_MACHINE_VERSION_NOT_FOUND && json && !json[0])))
+        sfn_request_reply_error(request, 400, "ResourceNotFound", "Request references a resource that does not exist.");
     else if (outcome == STATE_MACHINE_VERSION_NOT_FOUND || outcome == STATE_MACHINE_VERSION_NO_MACHINE)
         reply_not_found(request, context->arn);
     else if (outcome == STATE_MACHINE_VERSION_QUOTA)
         sfn_request_reply_error(request, 400, "ServiceQuotaExceededException",
                                 "Maximum number of versions (1000) or aliases (100) reached for: '%s'", context->arn);
-    else if (json) /* a version that aliases use */
-        sfn_request_reply_error(request, 400, "ConflictException",
-                                "Version to be deleted must not be referenced by an alias. Current list of aliases "
-                                "referencing this version: %s",
-                                json);
     else
-        sfn_request_reply_error(request, 400, "ConflictException", "%s", context->arn);
+        reply_conflict(context, json);
     free(context);
 }
 
@@ -226,9 +257,12 @@ void version_api_publish(struct http_request *request, struct sfn_api *api, cons
         return;
     }
     struct version_context *context = new_context(request, api, arn, answer_published);
-    if (context)
-        sent(context, state_machine_store_publish(api->redis, machine.name, revision_id, description,
-                                                  wall_clock_now_ms(), on_script, context));
+    if (!context)
+        return;
+    context->conflict = CONFLICT_PUBLISH;
+    snprintf(context->revision_id, sizeof(context->revision_id), "%s", revision_id ? revision_id : "");
+    sent(context, state_machine_store_publish(api->redis, machine.name, revision_id, description, wall_clock_now_ms(),
+                                              on_script, context));
 }
 
 static void answer_versions(struct version_context *context, const char *json)
@@ -269,9 +303,10 @@ void version_api_delete_version(struct http_request *request, struct sfn_api *ap
         return;
     }
     struct version_context *context = new_context(request, api, arn, answer_empty);
-    if (context)
-        sent(context,
-             state_machine_store_delete_version(api->redis, machine.name, machine.qualifier, on_script, context));
+    if (!context)
+        return;
+    context->conflict = CONFLICT_DELETE;
+    sent(context, state_machine_store_delete_version(api->redis, machine.name, machine.qualifier, on_script, context));
 }
 
 /* ---- aliases ---- */
@@ -283,6 +318,127 @@ struct routing {
     char *text; /* the routing as normalised JSON text (owned) */
 };
 
+/* How AWS quotes the routes in its messages: "[a, b]" of their ARNs, their weights or the items themselves. */
+enum route_rendering { ROUTE_ARNS, ROUTE_WEIGHTS, ROUTE_ITEMS };
+
+/* Appends formatted text to buffer (of size) at *used, cut at its end. */
+__attribute__((format(printf, 4, 5))) static void append(char *buffer, size_t size, size_t *used, const char *format,
+                                                         ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    int length = *used < size ? vsnprintf(buffer + *used, size - *used, format, arguments) : 0;
+    va_end(arguments);
+    if (length > 0)
+        *used = *used + (size_t)length < size ? *used + (size_t)length : size;
+}
+
+static void render_routes(const cJSON *list, enum route_rendering rendering, char *buffer, size_t size)
+{
+    const cJSON *route;
+    size_t used = 0;
+    append(buffer, size, &used, "[");
+    cJSON_ArrayForEach(route, list)
+    {
+        const cJSON *arn = cJSON_GetObjectItemCaseSensitive(route, "stateMachineVersionArn");
+        const cJSON *weight = cJSON_GetObjectItemCaseSensitive(route, "weight");
+        const char *arn_text = cJSON_IsString(arn) ? arn->valuestring : "null";
+        char weight_text[32] = "null";
+        if (cJSON_IsNumber(weight))
+            snprintf(weight_text, sizeof(weight_text), "%.17g", weight->valuedouble);
+        const char *separator = route == list->child ? "" : ", ";
+        if (rendering == ROUTE_ARNS)
+            append(buffer, size, &used, "%s%s", separator, arn_text);
+        else if (rendering == ROUTE_WEIGHTS)
+            append(buffer, size, &used, "%s%s", separator, weight_text);
+        else
+            append(buffer, size, &used, "%sRoutingConfigurationListItem(stateMachineVersionArn=%s, weight=%s)",
+                   separator, arn_text, weight_text);
+    }
+    append(buffer, size, &used, "]");
+}
+
+/* Checks the routing's length (1 or 2) and its weights (0-100), as the model does; false when answered. */
+static bool check_routing_shape(struct http_request *request, const cJSON *list)
+{
+    char text[3072], member[64];
+    int size = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : -1, index = 0;
+    const cJSON *route;
+    if (size < 0) {
+        sfn_request_reply_validation(request, "routingConfiguration", "Member must not be null");
+        return false;
+    }
+    if (size < 1 || size > 2) {
+        render_routes(list, ROUTE_ITEMS, text, sizeof(text));
+        sfn_request_reply_invalid_value(request, "routingConfiguration", text,
+                                        size < 1 ? "Member must have length greater than or equal to 1"
+                                                 : "Member must have length less than or equal to 2");
+        return false;
+    }
+    cJSON_ArrayForEach(route, list)
+    {
+        const cJSON *weight = cJSON_GetObjectItemCaseSensitive(route, "weight");
+        snprintf(member, sizeof(member), "routingConfiguration.%d.member.weight", ++index);
+        if (!cJSON_IsNumber(weight) || weight->valuedouble != (double)(long)weight->valuedouble) {
+            sfn_request_reply_validation(request, member, "Member must not be null");
+            return false;
+        }
+        if (weight->valuedouble < 0 || weight->valuedouble > 100) {
+            snprintf(text, sizeof(text), "%ld", (long)weight->valuedouble);
+            sfn_request_reply_invalid_value(request, member, text,
+                                            weight->valuedouble < 0
+                                                ? "Member must have value greater than or equal to 0"
+                                                : "Member must have value less than or equal to 100");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Answers ValidationException "<message> Received: [<the routes rendered>]". */
+static void reply_routing_error(struct http_request *request, const cJSON *list, enum route_rendering rendering,
+                                const char *message)
+{
+    char text[3072];
+    render_routes(list, rendering, text, sizeof(text));
+    sfn_request_reply_error(request, 400, "ValidationException", "%s Received: %s", message, text);
+}
+
+/*
+ * Checks the routes read into routing against the routing list, in AWS's
+ * order: version ARNs only, distinct, of one machine of ours, weights
+ * summing to 100. False when answered.
+ */
+static bool check_routes(struct http_request *request, const cJSON *list, const struct routing *routing, long total,
+                         bool ours)
+{
+    const struct qualified_arn *versions = routing->versions;
+    for (size_t i = 0; i < routing->count; i++)
+        if (!all_digits(versions[i].qualifier)) {
+            reply_routing_error(request, list, ROUTE_ARNS,
+                                "Routing configuration must contain state machine version ARNs.");
+            return false;
+        }
+    bool two = routing->count == 2;
+    if (two && strcmp(versions[0].name, versions[1].name) == 0
+        && strcmp(versions[0].qualifier, versions[1].qualifier) == 0) {
+        reply_routing_error(request, list, ROUTE_ARNS,
+                            "Routing configuration must contain distinct state machine version ARNs.");
+        return false;
+    }
+    if (!ours || (two && strcmp(versions[0].name, versions[1].name) != 0)) {
+        reply_routing_error(request, list, ROUTE_ARNS,
+                            "Routing configuration must contain versions of the same state machine of this account "
+                            "and region.");
+        return false;
+    }
+    if (total != 100) {
+        reply_routing_error(request, list, ROUTE_WEIGHTS, "Sum of routing configuration weights must equal 100.");
+        return false;
+    }
+    return true;
+}
+
 /*
  * Reads routingConfiguration (1 or 2 routes to versions of one machine of
  * ours, weights 0-100 summing to 100, no version twice). Returns true with
@@ -291,56 +447,33 @@ struct routing {
 static bool read_routing(struct http_request *request, struct sfn_api *api, const cJSON *body, struct routing *routing)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "routingConfiguration"), *route;
-    int size = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : -1;
     long total = 0;
+    bool all_ours = true;
     *routing = (struct routing){ 0 };
-    if (size < 1 || size > 2) {
-        sfn_request_reply_validation(request, "routingConfiguration",
-                                     size < 0 ? "Member must not be null"
-                                              : "Member must have length less than or equal to 2");
+    if (!check_routing_shape(request, list))
         return false;
-    }
     cJSON *normal = cJSON_CreateArray();
     cJSON_ArrayForEach(route, list)
     {
-        struct qualified_arn *version = &routing->versions[routing->count];
-        const cJSON *weight = cJSON_GetObjectItemCaseSensitive(route, "weight");
+        long weight = (long)cJSON_GetObjectItemCaseSensitive(route, "weight")->valuedouble;
         bool ours;
-        const char *arn = read_arn(request, api, route, "stateMachineVersionArn", version, &ours);
+        const char *arn =
+            read_arn(request, api, route, "stateMachineVersionArn", &routing->versions[routing->count], &ours);
         if (!arn) {
             cJSON_Delete(normal);
             return false;
         }
-        if (!cJSON_IsNumber(weight) || weight->valuedouble < 0 || weight->valuedouble > 100
-            || weight->valuedouble != (double)(long)weight->valuedouble) {
-            sfn_request_reply_validation(request, "routingConfiguration.member.weight",
-                                         "Member must have value between 0 and 100");
-            cJSON_Delete(normal);
-            return false;
-        }
-        if (!ours || !all_digits(version->qualifier)
-            || (routing->count
-                && (strcmp(version->name, routing->versions[0].name) != 0
-                    || strcmp(version->qualifier, routing->versions[0].qualifier) == 0))) {
-            sfn_request_reply_error(request, 400, "ValidationException",
-                                    "Routing configuration must contain distinct versions of the same state machine: "
-                                    "'%s'",
-                                    arn);
-            cJSON_Delete(normal);
-            return false;
-        }
-        total += (long)weight->valuedouble;
+        all_ours = all_ours && ours;
+        total += weight;
         cJSON *entry = cJSON_CreateObject();
         if (entry) {
             cJSON_AddStringToObject(entry, "stateMachineVersionArn", arn);
-            cJSON_AddNumberToObject(entry, "weight", (double)(long)weight->valuedouble);
+            cJSON_AddNumberToObject(entry, "weight", (double)weight);
             cJSON_AddItemToArray(normal, entry);
         }
         routing->count++;
     }
-    if (total != 100) {
-        sfn_request_reply_error(request, 400, "ValidationException",
-                                "Sum of routing configuration weights must be equal to 100");
+    if (!check_routes(request, list, routing, total, all_ours)) {
         cJSON_Delete(normal);
         return false;
     }
@@ -385,9 +518,15 @@ void version_api_create_alias(struct http_request *request, struct sfn_api *api,
     const char *name = sfn_request_required_string(request, body, "name");
     const char *description;
     struct routing routing;
-    if (!name || !read_description(request, body, &description)
-        || !sfn_request_check_length(request, "name", name, 1, 80))
+    if (!name || !read_description(request, body, &description))
         return;
+    size_t length = utf8_count_text(name);
+    if (length < 1 || length > 80) {
+        sfn_request_reply_invalid_value(request, "name", name,
+                                        length < 1 ? "Member must have length greater than or equal to 1"
+                                                   : "Member must have length less than or equal to 80");
+        return;
+    }
     if (name[strspn(name, ALIAS_NAME_CHARACTERS)] != '\0' || all_digits(name)) {
         sfn_request_reply_invalid_value(request, "name", name,
                                         "Member must satisfy regular expression pattern: " ALIAS_NAME_PATTERN);
@@ -483,6 +622,7 @@ void version_api_update_alias(struct http_request *request, struct sfn_api *api,
     }
     struct version_context *context = new_context(request, api, arn, answer_alias_updated);
     if (context) {
+        context->update = true;
         struct state_machine_alias_fields fields = {
             .name = alias.name, .alias = alias.qualifier, .create = false, .description = description
         };

@@ -525,7 +525,7 @@ bool execution_store_cursor_valid(const char *cursor, const char *execution_arn_
 /* ---- ListExecutions ---- */
 
 /* The fields fetch_execution_summaries.lua answers per record. */
-#define SUMMARY_FIELDS 6
+#define SUMMARY_FIELDS 8
 
 /* One index entry of a listing and, once looked at, its record's summary (status NULL: no record). */
 struct listed_entry {
@@ -538,6 +538,8 @@ struct listed_entry {
     int64_t stop_ms;
     long redrive_count;
     int64_t redrive_ms;
+    char *version_arn; /* NULL when not started by a version or alias */
+    char *alias_arn;   /* NULL when not started by an alias */
 };
 
 /* A listing until its callback is called; entries come from the index, newest first. */
@@ -569,6 +571,8 @@ static void listing_free(struct listing *listing)
         free(entry->score);
         free(entry->name);
         free(entry->status);
+        free(entry->version_arn);
+        free(entry->alias_arn);
     }
     free(listing->entries);
     free(listing->items);
@@ -630,6 +634,8 @@ static void round_answered(struct listing *listing)
                 .stop_ms = entry->stop_ms,
                 .redrive_count = entry->redrive_count,
                 .redrive_ms = entry->redrive_ms,
+                .version_arn = entry->version_arn,
+                .alias_arn = entry->alias_arn,
             };
     }
     if (listing->found == listing->max_results || listing->examined == listing->entry_count)
@@ -646,7 +652,8 @@ struct shard_fetch {
 };
 
 /*
- * Copies one summary ({name, status, startDate, stopDate, redriveCount, redriveDate}, '' when absent) into entry;
+ * Copies one summary ({name, status, startDate, stopDate, redriveCount, redriveDate, stateMachineVersionArn,
+ * stateMachineAliasArn}, '' when absent) into entry;
  * false when out of memory.
  */
 static bool entry_take_summary(struct listed_entry *entry, redisReply *const *fields)
@@ -659,7 +666,10 @@ static bool entry_take_summary(struct listed_entry *entry, redisReply *const *fi
     entry->stop_ms = strtoll(fields[3]->str, NULL, 10);
     entry->redrive_count = strtol(fields[4]->str, NULL, 10);
     entry->redrive_ms = strtoll(fields[5]->str, NULL, 10);
-    return entry->name && entry->status;
+    entry->version_arn = fields[6]->len ? strndup(fields[6]->str, fields[6]->len) : NULL;
+    entry->alias_arn = fields[7]->len ? strndup(fields[7]->str, fields[7]->len) : NULL;
+    return entry->name && entry->status && (!fields[6]->len || entry->version_arn)
+           && (!fields[7]->len || entry->alias_arn);
 }
 
 static void on_summaries_fetched(redisReply *reply, void *data)

@@ -154,9 +154,11 @@ struct execution_summary {
     const char *name;
     const char *status;
     int64_t start_ms;
-    int64_t stop_ms;    /* 0 while running */
-    long redrive_count; /* 0: never redriven */
-    int64_t redrive_ms; /* when last redriven (0: never) */
+    int64_t stop_ms;         /* 0 while running */
+    long redrive_count;      /* 0: never redriven */
+    int64_t redrive_ms;      /* when last redriven (0: never) */
+    const char *version_arn; /* started by a version's or alias's ARN: the version, else NULL */
+    const char *alias_arn;   /* started by an alias's ARN: the alias, else NULL */
 };
 
 /* ListExecutions' redriveFilter. */

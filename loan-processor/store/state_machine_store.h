@@ -18,7 +18,9 @@
  *                                them in lastVersion: numbers are not reused)
  *   {sfn}:version:<name>:<n>     hash: arn, machineArn, name, version,
  *                                definition, definitionHash, roleArn, type,
- *                                logging, tracing, revisionId, description,
+ *                                logging, tracing, contentRevision (what
+ *                                publishing compares), [revisionId] (the
+ *                                machine's, when it had one), description,
  *                                creationDate (ms): an immutable snapshot
  *   {sfn}:aliases:<name>         sorted set: the machine's alias names,
  *                                scored by creation time (ms)
@@ -202,7 +204,8 @@ typedef void (*state_machine_version_callback)(int status, enum state_machine_ve
 
 /*
  * PublishStateMachineVersion of the machine called name, unless revision_id
- * (NULL: any) is not its current revision (CONFLICT). The latest version
+ * (NULL: any) is not its current revision (CONFLICT, JSON: the current
+ * revision as plain text). The latest version
  * is answered when it has the current revision already. JSON:
  * {"arn", "creationDate"}.
  */
@@ -218,7 +221,10 @@ __attribute__((warn_unused_result)) int state_machine_store_list_versions(struct
                                                                           state_machine_version_callback callback,
                                                                           void *data);
 
-/* DeleteStateMachineVersion (OK also when there was none); CONFLICT with the JSON list of the aliases using it. */
+/*
+ * DeleteStateMachineVersion (OK also when there was none); CONFLICT with the
+ * names of the aliases using it as text: "[a, b]".
+ */
 __attribute__((warn_unused_result)) int state_machine_store_delete_version(struct redis_client *client,
                                                                            const char *name, const char *version,
                                                                            state_machine_version_callback callback,
@@ -274,7 +280,7 @@ __attribute__((warn_unused_result)) int state_machine_store_delete_alias(struct 
                                                                          void *data);
 
 /*
- * ListStateMachineAliases, newest first, from offset; only those routing to
+ * ListStateMachineAliases, oldest first, from offset; only those routing to
  * version when it is not NULL (NOT_FOUND when it does not exist). JSON as
  * state_machine_store_list_versions().
  */

@@ -147,7 +147,7 @@ class VersionsAliases(harness.StackTestCase):
         self.assert_client_error(lambda: sfn.delete_state_machine_version(stateMachineVersionArn=PREFIX + "al:1"),
                                  "ConflictException",
                                  "Version to be deleted must not be referenced by an alias. Current list of aliases "
-                                 f'referencing this version: ["{PREFIX}al:prod"]')
+                                 "referencing this version: [prod]")
         half = [{"stateMachineVersionArn": PREFIX + "al:1", "weight": 50},
                 {"stateMachineVersionArn": PREFIX + "al:2", "weight": 50}]
         updated = sfn.update_state_machine_alias(stateMachineAliasArn=PREFIX + "al:prod", routingConfiguration=half)
@@ -160,7 +160,8 @@ class VersionsAliases(harness.StackTestCase):
         self.assertEqual(41, len(sfn.list_executions(stateMachineArn=PREFIX + "al:prod", maxResults=100)["executions"]))
         sfn.create_state_machine_alias(name="beta", routingConfiguration=[half[1] | {"weight": 100}])
         listed = sfn.list_state_machine_aliases(stateMachineArn=PREFIX + "al")["stateMachineAliases"]
-        self.assertEqual([PREFIX + "al:beta", PREFIX + "al:prod"], [a["stateMachineAliasArn"] for a in listed])
+        # Oldest first, as AWS lists them.
+        self.assertEqual([PREFIX + "al:prod", PREFIX + "al:beta"], [a["stateMachineAliasArn"] for a in listed])
         by_version = sfn.list_state_machine_aliases(stateMachineArn=PREFIX + "al:1")["stateMachineAliases"]
         self.assertEqual([PREFIX + "al:prod"], [a["stateMachineAliasArn"] for a in by_version])
         sfn.delete_state_machine_alias(stateMachineAliasArn=PREFIX + "al:prod")
@@ -199,6 +200,174 @@ class VersionsAliases(harness.StackTestCase):
             "ResourceNotFound")
         self.assert_client_error(lambda: sfn.describe_state_machine_alias(stateMachineAliasArn=PREFIX + "bad:nope"),
                                  "ResourceNotFound")
+
+    # ---- the answers recorded from real AWS (docs/api.md "Versions and aliases") ----
+
+    def test_recorded_publish_answers(self):
+        loan, _ = self.start_stack()
+        sfn = self.client(loan)
+        machine = PREFIX + "rec"
+        self.machine(sfn, "rec")
+        # Publish alone on a machine never changed: a version, no revisionId; again: the same version.
+        for _ in range(2):
+            updated = sfn.update_state_machine(stateMachineArn=machine, publish=True)
+            self.assertEqual(machine + ":1", updated["stateMachineVersionArn"])
+            self.assertIn("updateDate", updated)
+            self.assertNotIn("revisionId", updated)
+        self.assertEqual(machine + ":1", sfn.publish_state_machine_version(stateMachineArn=machine)[
+            "stateMachineVersionArn"])
+        self.assertEqual([machine + ":1"], [v["stateMachineVersionArn"] for v in sfn.list_state_machine_versions(
+            stateMachineArn=machine)["stateMachineVersions"]])
+        described = sfn.describe_state_machine(stateMachineArn=machine + ":1")
+        self.assertEqual(machine + ":1", described["stateMachineArn"])
+        self.assertEqual("ACTIVE", described["status"])
+        self.assertEqual("rec", described["name"])
+        for member in ("creationDate", "definition", "loggingConfiguration", "roleArn", "tracingConfiguration",
+                       "type"):
+            self.assertIn(member, described)
+        self.assertNotIn("description", described)
+        self.assertNotIn("revisionId", described)
+        self.assertNotIn("description", sfn.describe_state_machine(stateMachineArn=machine))
+        revision = sfn.update_state_machine(stateMachineArn=machine, definition=definition("v2"))["revisionId"]
+        self.assert_client_error(
+            lambda: sfn.publish_state_machine_version(stateMachineArn=machine, revisionId="stale"),
+            "ConflictException", "Failed to publish the State Machine version for revision stale. The current State "
+            f"Machine revision is {revision}.")
+        published = sfn.publish_state_machine_version(stateMachineArn=machine, revisionId=revision, description="two")
+        self.assertEqual({"creationDate", "stateMachineVersionArn"}, set(published) - {"ResponseMetadata"})
+        self.assertEqual(machine + ":2", published["stateMachineVersionArn"])
+        described = sfn.describe_state_machine(stateMachineArn=machine + ":2")
+        self.assertEqual(revision, described["revisionId"])
+        self.assertEqual("two", described["description"])
+        self.assertEqual(definition("v2"), described["definition"])
+        self.assertEqual([machine + ":2", machine + ":1"], [v["stateMachineVersionArn"] for v in
+                                                            sfn.list_state_machine_versions(
+                                                                stateMachineArn=machine)["stateMachineVersions"]])
+        # Deleting a version twice, or one that never was: 200; a deleted version does not exist.
+        for arn in (machine + ":2", machine + ":2", machine + ":99"):
+            self.assertEqual({}, {k: v for k, v in sfn.delete_state_machine_version(
+                stateMachineVersionArn=arn).items() if k != "ResponseMetadata"})
+        for call in (lambda: sfn.describe_state_machine(stateMachineArn=machine + ":2"),
+                     lambda: sfn.start_execution(stateMachineArn=machine + ":2")):
+            self.assert_client_error(call, "StateMachineDoesNotExist",
+                                     f"State Machine Does Not Exist: '{machine}:2'")
+        sfn.update_state_machine(stateMachineArn=machine, definition=definition("v3"))
+        self.assertEqual(machine + ":3", sfn.update_state_machine(
+            stateMachineArn=machine, definition=definition("v4"), publish=True)["stateMachineVersionArn"])
+
+    def test_recorded_executions_of_versions(self):
+        loan, _ = self.start_stack()
+        sfn = self.client(loan)
+        machine = PREFIX + "runs"
+        self.machine(sfn, "runs")
+        revision = sfn.update_state_machine(stateMachineArn=machine, definition=definition("v2"),
+                                            publish=True)["revisionId"]
+        sfn.update_state_machine(stateMachineArn=machine, definition=definition("v3"))
+        sfn.create_state_machine_alias(name="live", routingConfiguration=[
+            {"stateMachineVersionArn": machine + ":1", "weight": 100}])
+        by_version = sfn.start_execution(stateMachineArn=machine + ":1", name="by-version")["executionArn"]
+        by_alias = sfn.start_execution(stateMachineArn=machine + ":live", name="by-alias")["executionArn"]
+        plain = sfn.start_execution(stateMachineArn=machine, name="plain")["executionArn"]
+        described = self.output(sfn, by_alias)
+        self.assertEqual(machine, described["stateMachineArn"])
+        self.assertEqual(machine + ":1", described["stateMachineVersionArn"])
+        self.assertEqual(machine + ":live", described["stateMachineAliasArn"])
+        self.assertEqual(0, described["redriveCount"])
+        self.assertEqual("NOT_REDRIVABLE", described["redriveStatus"])
+        self.assertEqual("Execution is SUCCEEDED and cannot be redriven", described["redriveStatusReason"])
+        self.output(sfn, by_version)
+        self.output(sfn, plain)
+        items = {e["name"]: e for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
+        self.assertEqual(machine + ":1", items["by-version"]["stateMachineVersionArn"])
+        self.assertNotIn("stateMachineAliasArn", items["by-version"])
+        self.assertEqual(machine + ":1", items["by-alias"]["stateMachineVersionArn"])
+        self.assertEqual(machine + ":live", items["by-alias"]["stateMachineAliasArn"])
+        self.assertNotIn("stateMachineVersionArn", items["plain"])
+        for item in items.values():
+            self.assertEqual(0, item["redriveCount"])
+        listed = sfn.list_executions(stateMachineArn=machine + ":1")["executions"]
+        self.assertEqual({"by-version", "by-alias"}, {e["name"] for e in listed})
+        for item in listed:
+            self.assertEqual(machine + ":1", item["stateMachineVersionArn"])
+            self.assertEqual(machine, item["stateMachineArn"])  # unqualified, as AWS lists them
+        self.assertEqual(machine + ":live", {e["name"]: e for e in listed}["by-alias"]["stateMachineAliasArn"])
+        # The machine an execution of a version ran: the version's definition and revision, the machine's ARN.
+        for_execution = sfn.describe_state_machine_for_execution(executionArn=by_version)
+        self.assertEqual(machine, for_execution["stateMachineArn"])
+        self.assertEqual(definition("v2"), for_execution["definition"])
+        self.assertEqual(revision, for_execution["revisionId"])
+        self.assertEqual("runs", for_execution["name"])
+        for member in ("loggingConfiguration", "roleArn", "tracingConfiguration", "updateDate"):
+            self.assertIn(member, for_execution)
+        # A machine with an alias can be deleted.
+        sfn.delete_state_machine(stateMachineArn=machine)
+
+    def test_recorded_alias_answers(self):
+        loan, _ = self.start_stack()
+        sfn = self.client(loan)
+        machine = PREFIX + "ali"
+        self.machine(sfn, "ali", publish=True)
+        sfn.update_state_machine(stateMachineArn=machine, definition=definition("v2"), publish=True)
+        sfn.update_state_machine(stateMachineArn=machine, definition=definition("v3"), publish=True)
+        v1, v2, v3 = machine + ":1", machine + ":2", machine + ":3"
+
+        def create(name="x", routes=((v1, 100),), **extra):
+            return sfn.create_state_machine_alias(
+                name=name, routingConfiguration=[{"stateMachineVersionArn": a, "weight": w} for a, w in routes],
+                **extra)
+
+        def invalid(message, name="x", routes=((v1, 100),)):
+            self.assert_client_error(lambda: create(name, routes), "ValidationException", message)
+
+        invalid(f"Routing configuration must contain state machine version ARNs. Received: [{machine}, {v1}]",
+                routes=((machine, 50), (v1, 50)))
+        invalid("1 validation error detected: Value '[RoutingConfigurationListItem(stateMachineVersionArn="
+                f"{v1}, weight=50), RoutingConfigurationListItem(stateMachineVersionArn={v2}, weight=30), "
+                f"RoutingConfigurationListItem(stateMachineVersionArn={v3}, weight=20)]' at 'routingConfiguration' "
+                "failed to satisfy constraint: Member must have length less than or equal to 2",
+                routes=((v1, 50), (v2, 30), (v3, 20)))
+        invalid(f"Routing configuration must contain distinct state machine version ARNs. Received: [{v1}, {v1}]",
+                routes=((v1, 50), (v1, 50)))
+        invalid("1 validation error detected: Value '101' at 'routingConfiguration.1.member.weight' failed to satisfy "
+                "constraint: Member must have value less than or equal to 100", routes=((v1, 101),))
+        invalid("Sum of routing configuration weights must equal 100. Received: [70, 29]",
+                routes=((v1, 70), (v2, 29)))
+        for name in ("123", "INVALID ALIAS", "!INVALID", "ALIAS@"):
+            invalid(f"1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: Member must "
+                    r"satisfy regular expression pattern: ^(?=.*[a-zA-Z_\-\.])[a-zA-Z0-9_\-\.]+$", name=name)
+        invalid(f"1 validation error detected: Value '{'a' * 81}' at 'name' failed to satisfy constraint: Member must "
+                "have length less than or equal to 80", name="a" * 81)
+        # Created in order: listed oldest first.
+        for i in range(3):
+            created = create(f"alias-{i}", description="d")
+            self.assertEqual({"creationDate", "stateMachineAliasArn"}, set(created) - {"ResponseMetadata"})
+            self.assertEqual(created["stateMachineAliasArn"],
+                             create(f"alias-{i}", description="d")["stateMachineAliasArn"])
+        self.assertEqual([f"{machine}:alias-{i}" for i in range(3)], [a["stateMachineAliasArn"] for a in
+                                                                     sfn.list_state_machine_aliases(
+                                                                         stateMachineArn=machine)[
+                                                                         "stateMachineAliases"]])
+        conflict = ("Failed to create alias because an alias with the same name and a different routing "
+                    "configuration already exists.")
+        self.assert_client_error(lambda: create("alias-0", description="other"), "ConflictException", conflict)
+        self.assert_client_error(lambda: create("alias-0", ((v2, 100),), description="d"), "ConflictException",
+                                 conflict)
+        described = sfn.describe_state_machine_alias(stateMachineAliasArn=machine + ":alias-0")
+        self.assertEqual({"creationDate", "description", "name", "routingConfiguration", "stateMachineAliasArn"},
+                         set(described) - {"ResponseMetadata", "updateDate"})
+        self.assertEqual([{"stateMachineVersionArn": v1, "weight": 100}], described["routingConfiguration"])
+        updated = sfn.update_state_machine_alias(stateMachineAliasArn=machine + ":alias-0", description="new")
+        self.assertEqual({"updateDate"}, set(updated) - {"ResponseMetadata"})
+        self.assertIn("updateDate", sfn.describe_state_machine_alias(stateMachineAliasArn=machine + ":alias-0"))
+        self.assert_client_error(lambda: sfn.update_state_machine_alias(stateMachineAliasArn=machine + ":nope",
+                                                                        description="x"),
+                                 "ResourceNotFound", "Request references a resource that does not exist.")
+        self.assert_client_error(lambda: sfn.delete_state_machine_version(stateMachineVersionArn=v1),
+                                 "ConflictException", "Version to be deleted must not be referenced by an alias. "
+                                 "Current list of aliases referencing this version: [alias-0, alias-1, alias-2]")
+        for arn in (machine + ":alias-2", machine + ":alias-2", machine + ":nope"):
+            self.assertEqual({}, {k: v for k, v in sfn.delete_state_machine_alias(
+                stateMachineAliasArn=arn).items() if k != "ResponseMetadata"})
 
 
 if __name__ == "__main__":

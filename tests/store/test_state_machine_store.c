@@ -506,7 +506,7 @@ static void test_an_alias_routes_by_pick_and_protects_its_versions(void)
     reset();
     ASSERT_TRUE(answered(state_machine_store_delete_version(client, "M", "1", on_version, NULL)));
     ASSERT_EQ_INT(STATE_MACHINE_VERSION_CONFLICT, outcome.version_outcome);
-    ASSERT_EQ_STR("[\"" ARN_PREFIX "M:prod\"]", outcome.json);
+    ASSERT_EQ_STR("[prod]", outcome.json); /* AWS's rendering: the aliases' names */
     reset();
     ASSERT_TRUE(answered(state_machine_store_delete(client, "M", on_delete, NULL)));
     ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn}:version:M:1 {sfn}:version:M:2 {sfn}:versions:M"));

@@ -1,6 +1,7 @@
 -- Versions and aliases of a state machine (state_machine_store.h): the shared functions.
 -- A version's contentRevision is the digest UpdateStateMachine's revisionId is made of, so a machine
--- never updated still has a revision to compare.
+-- never updated still has a revision to compare; its revisionId is the machine's, only when it had one (as
+-- on AWS: a machine never updated has none).
 local function version_key(name, n) return '{sfn}:version:' .. name .. ':' .. n end
 local function versions_key(name) return '{sfn}:versions:' .. name end
 local function alias_key(name, alias) return '{sfn}:alias:' .. name .. ':' .. alias end
@@ -18,17 +19,18 @@ local function publish_version(machine, name, description, now)
   local revision = content_revision(machine)
   local latest = redis.call('ZREVRANGE', versions_key(name), 0, 0)[1]
   if latest then
-    local v = redis.call('HMGET', version_key(name, latest), 'revisionId', 'arn', 'creationDate')
-    if v[1] == revision then return {'OK', v[2], v[3]} end
+    local v = redis.call('HMGET', version_key(name, latest), 'contentRevision', 'arn', 'creationDate', 'revisionId')
+    if (v[1] or v[4]) == revision then return {'OK', v[2], v[3]} end
   end
   if redis.call('ZCARD', versions_key(name)) >= 1000 then return {'QUOTA'} end
   local n = redis.call('HINCRBY', machine, 'lastVersion', 1)
   local m = redis.call('HMGET', machine, 'arn', 'definition', 'definitionHash', 'roleArn', 'type', 'logging',
-                       'tracing')
+                       'tracing', 'revisionId')
   local arn = m[1] .. ':' .. n
   redis.call('HSET', version_key(name, n), 'arn', arn, 'machineArn', m[1], 'name', name, 'version', n,
              'definition', m[2], 'definitionHash', m[3], 'roleArn', m[4], 'type', m[5], 'logging', m[6],
-             'tracing', m[7], 'revisionId', revision, 'description', description, 'creationDate', now)
+             'tracing', m[7], 'contentRevision', revision, 'description', description, 'creationDate', now)
+  if m[8] then redis.call('HSET', version_key(name, n), 'revisionId', m[8]) end
   redis.call('ZADD', versions_key(name), n, n)
   return {'OK', arn, now}
 end
@@ -42,15 +44,15 @@ local function read_hash(key)
   return out
 end
 
--- The ARNs of the aliases of name whose routing names version_arn.
+-- The names of the aliases of name whose routing names version_arn, oldest first.
 local function aliases_of_version(name, version_arn)
   local out = {}
-  for _, alias in ipairs(redis.call('ZREVRANGE', aliases_key(name), 0, -1)) do
+  for _, alias in ipairs(redis.call('ZRANGE', aliases_key(name), 0, -1)) do
     local routing = redis.call('HGET', alias_key(name, alias), 'routing')
     if routing then
       for _, route in ipairs(cjson.decode(routing)) do
         if route.stateMachineVersionArn == version_arn then
-          out[#out + 1] = redis.call('HGET', alias_key(name, alias), 'arn')
+          out[#out + 1] = alias
           break
         end
       end

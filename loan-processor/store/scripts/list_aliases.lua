@@ -1,4 +1,4 @@
--- ListStateMachineAliases: newest first, all of the machine's or those routing to one version.
+-- ListStateMachineAliases: oldest first (as AWS lists them), all of the machine's or those routing to one version.
 -- include: _versions.lua
 -- KEYS: [1] the machine. ARGV: [1] name, [2] a version's number ('' for all), [3] offset, [4] most to return.
 -- Returns {'OK', {"items": [{"arn", "creationDate"}...], "more": bool} as JSON}, {'NO_MACHINE'} or
@@ -11,7 +11,7 @@ if ARGV[2] ~= '' then
   if not version_arn then return {'NOT_FOUND'} end
 end
 local matching = {}
-for _, alias in ipairs(redis.call('ZREVRANGE', aliases_key(name), 0, -1)) do
+for _, alias in ipairs(redis.call('ZRANGE', aliases_key(name), 0, -1)) do
   local a = redis.call('HMGET', alias_key(name, alias), 'arn', 'creationDate', 'routing')
   if not version_arn or a[3]:find(version_arn .. '"', 1, true) then
     matching[#matching + 1] = {arn = a[1], creationDate = a[2]}

@@ -8,11 +8,12 @@
 -- description or routing) or {'QUOTA'} (100 aliases).
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'NO_MACHINE'} end
 local name, alias_name, now = ARGV[1], ARGV[2], ARGV[6]
+local key = alias_key(name, alias_name)
+local alias = read_hash(key)
+if ARGV[3] == 'update' and not alias then return {'NOT_FOUND', ''} end
 for i = 7, #ARGV do
   if redis.call('EXISTS', version_key(name, ARGV[i])) == 0 then return {'NOT_FOUND', ARGV[i]} end
 end
-local key = alias_key(name, alias_name)
-local alias = read_hash(key)
 if ARGV[3] == 'create' then
   if alias then
     if alias.description ~= ARGV[4] or alias.routing ~= ARGV[5] then return {'CONFLICT'} end
@@ -25,7 +26,6 @@ if ARGV[3] == 'create' then
   redis.call('ZADD', aliases_key(name), now, alias_name)
   return {'OK', cjson.encode({arn = arn, creationDate = now})}
 end
-if not alias then return {'NOT_FOUND', ''} end
 local fields = {'updateDate', now}
 if ARGV[4] ~= '-' then fields[#fields + 1] = 'description'; fields[#fields + 1] = ARGV[4] end
 if ARGV[5] ~= '' then fields[#fields + 1] = 'routing'; fields[#fields + 1] = ARGV[5] end
