@@ -832,7 +832,8 @@ static int add_inspection(const struct state_test *test, const struct test_outco
         result = add_map_numbers(test, data);
     if (result == 0 && test->step.variables) {
         char *variables = interpreter_variables_text(&test->step);
-        result = add_text(data, "variables", variables, 0);
+        if (variables && strcmp(variables, "{}") != 0) /* AWS shows no variables when there are none */
+            result = add_text(data, "variables", variables, 0);
         free(variables);
         if (!variables)
             result = -ENOMEM;
