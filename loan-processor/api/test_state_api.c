@@ -147,9 +147,19 @@ static bool read_mock(struct http_request *request, const cJSON *body, struct st
         && (!sfn_request_optional_string(request, error_output, "error", &test->mock_error)
             || !sfn_request_optional_string(request, error_output, "cause", &test->mock_cause)))
         return false;
-    if (!test->mock_result == !error_output) {
+    if (test->mock_result && error_output) {
+        sfn_request_reply_error(request, 400, "ValidationException",
+                                "A test mock should have only one of the following fields: [result, errorOutput].");
+        return false;
+    }
+    if (!test->mock_result && !error_output) {
         sfn_request_reply_error(request, 400, "ValidationException",
                                 "A mock must specify exactly one of result and errorOutput.");
+        return false;
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "revealSecrets"))) {
+        sfn_request_reply_error(request, 400, "ValidationException",
+                                "TestState does not support RevealSecrets when a mock is specified.");
         return false;
     }
     if (error_output && !test->mock_error) {

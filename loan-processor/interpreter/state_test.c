@@ -19,6 +19,9 @@ static const char needs_mock_message[] =
     "TestState only supports the following when a mock is specified: Activity tasks, .sync or .waitForTaskToken "
     "service integration patterns, Parallel, or Map states.";
 
+static const char fork_needs_mock_message[] = "TestState API does not support Map or Parallel states. Supported state "
+                                              "types include: [Task, Wait, Pass, Succeed, Fail, Choice]";
+
 /* The members a mocked Map or Parallel keeps when it runs as a Task. */
 static const char *const fork_kept_members[] = {
     "Comment", "QueryLanguage", "InputPath", "OutputPath", "ResultPath", "ResultSelector",
@@ -68,6 +71,36 @@ static bool resource_needs_mock(const char *resource)
                || ends_with(resource, ".waitForTaskToken"));
 }
 
+/* The states a mock cannot be given to, by their Type. */
+static const char *const unmockable_types[] = { "Pass", "Wait", "Choice", "Succeed", "Fail" };
+
+static bool unmockable(const char *type)
+{
+    for (size_t i = 0; type && i < sizeof(unmockable_types) / sizeof(unmockable_types[0]); i++)
+        if (strcmp(type, unmockable_types[i]) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * AWS's refusal of a mocked result that a Map or Parallel cannot have produced (NULL: none): a Map's is an
+ * array (an object with a ResultWriter), a Parallel's an array of one result per branch.
+ */
+static const char *fork_result_refusal(const cJSON *state, const char *mock_result)
+{
+    cJSON *result = cJSON_Parse(mock_result);
+    const cJSON *branches = cJSON_GetObjectItemCaseSensitive(state, "Branches");
+    const char *refusal = NULL;
+    if (strcmp(string_member(state, "Type"), "Map") == 0 && cJSON_GetObjectItemCaseSensitive(state, "ResultWriter"))
+        refusal = cJSON_IsObject(result) ? NULL : "Mocked result must be a JSON object.";
+    else if (!cJSON_IsArray(result))
+        refusal = "Mocked result must be an array.";
+    else if (cJSON_IsArray(branches) && cJSON_GetArraySize(result) != cJSON_GetArraySize(branches))
+        refusal = "Mocked result must contain the same number of items as number of Parallel branches.";
+    cJSON_Delete(result);
+    return refusal;
+}
+
 /* Checks the mock against the state's type: 0, or -EINVAL with the refusal. */
 static int check_mock(const struct state_test_request *request, const cJSON *state, enum state_test_refusal *refusal,
                       char *message, size_t size)
@@ -75,11 +108,16 @@ static int check_mock(const struct state_test_request *request, const cJSON *sta
     const char *type = string_member(state, "Type");
     bool fork = type && (strcmp(type, "Map") == 0 || strcmp(type, "Parallel") == 0);
     bool task = type && strcmp(type, "Task") == 0;
-    if (request->mocked && !fork && !task)
+    const char *fork_refusal = fork && request->mock_result ? fork_result_refusal(state, request->mock_result) : NULL;
+    if (request->mocked && unmockable(type))
         return refuse(refusal, STATE_TEST_VALIDATION, message, size,
-                      "A mock can only be specified for Task, Map, or Parallel states.");
-    if (!request->mocked && (fork || (task && resource_needs_mock(string_member(state, "Resource")))))
+                      "State type '%s' is not supported when a mock is specified", type);
+    if (!request->mocked && fork)
+        return refuse(refusal, STATE_TEST_INVALID_DEFINITION, message, size, "%s", fork_needs_mock_message);
+    if (!request->mocked && task && resource_needs_mock(string_member(state, "Resource")))
         return refuse(refusal, STATE_TEST_VALIDATION, message, size, "%s", needs_mock_message);
+    if (request->mocked && fork_refusal)
+        return refuse(refusal, STATE_TEST_VALIDATION, message, size, "%s", fork_refusal);
     return 0;
 }
 
@@ -641,6 +679,26 @@ static void trace_data_flow(const struct state_test *test, struct run *run, cons
             &state->result_path, input, cJSON_Duplicate(flow->after_result_selector, true), detail, sizeof(detail));
 }
 
+/*
+ * Drops the stages AWS does not show for a Pass: with a Result, afterInputPath and afterParameters (the Result
+ * replaces them); without one, result (afterParameters is what goes on).
+ */
+static void drop_hidden_pass_stages(const struct state_definition *state, struct data_flow *flow)
+{
+    cJSON **hidden[2] = { NULL, NULL };
+    if (state->type == STATE_PASS && state->result) {
+        hidden[0] = &flow->after_input_path;
+        hidden[1] = &flow->after_parameters;
+    } else if (state->type == STATE_PASS) {
+        hidden[0] = &flow->result;
+    }
+    for (size_t i = 0; i < 2; i++)
+        if (hidden[i]) {
+            cJSON_Delete(*hidden[i]);
+            *hidden[i] = NULL;
+        }
+}
+
 /* The input of a Map's iteration index: item through the ItemSelector (with $$.Map.Item), or item itself. */
 static cJSON *iteration_input(const struct run *run, const struct state_definition *map, const cJSON *effective,
                               long index, const cJSON *item)
@@ -718,8 +776,10 @@ static int add_data_flow(const struct state_test *test, cJSON *data)
                          && interpreter_load_variables(&scratch, test->initial_variables) == 0
                      ? 0
                      : -ENOMEM;
-    if (result == 0)
+    if (result == 0) {
         trace_data_flow(test, &run, input, &flow);
+        drop_hidden_pass_stages(test->state, &flow);
+    }
     if (result == 0 && test->map)
         result = add_map_flow(test, &run, input, data);
     cJSON *const stages[] = { flow.after_input_path, flow.after_parameters, flow.result, flow.after_result_selector,
@@ -772,7 +832,8 @@ static int add_inspection(const struct state_test *test, const struct test_outco
         result = add_map_numbers(test, data);
     if (result == 0 && test->step.variables) {
         char *variables = interpreter_variables_text(&test->step);
-        result = add_text(data, "variables", variables, 0);
+        if (variables && strcmp(variables, "{}") != 0) /* AWS shows no variables when there are none */
+            result = add_text(data, "variables", variables, 0);
         free(variables);
         if (!variables)
             result = -ENOMEM;

@@ -35,6 +35,8 @@ PARALLEL = {"Type": "Parallel", "Next": "After", "Branches": [
     {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}]}
 NEEDS_MOCK = ("TestState only supports the following when a mock is specified: Activity tasks, .sync or "
               ".waitForTaskToken service integration patterns, Parallel, or Map states.")
+FORK_NEEDS_MOCK = ("TestState API does not support Map or Parallel states. Supported state types include: "
+                   "[Task, Wait, Pass, Succeed, Fail, Choice]")
 
 
 def client(base_url, inject_host_prefix=False):
@@ -64,6 +66,89 @@ class TestStateApi(harness.StackTestCase):
         if message is not None:
             self.assertEqual(message, error["Message"])
 
+    # ---- the recorded answers of AWS (docs/api.md, TestState), compared whole ----
+
+    def assert_answers(self, state, given, top, inspection, **arguments):
+        """Runs state at INFO, DEBUG and TRACE: top is the answer at INFO (JSON members parsed), inspection the
+        inspectionData at DEBUG and TRACE (its members parsed)."""
+        for level in ("INFO", "DEBUG", "TRACE"):
+            response = self.run_state(state, input=json.dumps(given), inspectionLevel=level, **arguments)
+            data = response.pop("inspectionData", None)
+            if "output" in response:
+                response["output"] = json.loads(response["output"])
+            self.assertEqual(top, response, level)
+            if level == "INFO":
+                self.assertIsNone(data)
+                continue
+            self.assertEqual(inspection, {name: json.loads(value) for name, value in data.items()}, level)
+
+    def test_recorded_pass(self):
+        given = {"a": 1, "b": {"c": [2]}}
+        flow = dict.fromkeys(("input", "afterInputPath", "afterParameters", "afterResultSelector",
+                              "afterResultPath"), given)
+        self.assert_answers({"Type": "Pass", "Next": "NextState"}, given,
+                            {"status": "SUCCEEDED", "output": given, "nextState": "NextState"}, flow)
+        self.assert_answers({"Type": "Pass", "End": True}, given, {"status": "SUCCEEDED", "output": given}, flow)
+
+    def test_recorded_pass_with_result(self):
+        given = {"a": 1}
+        result = {"fixed": "value", "list": [1, 2]}
+        self.assert_answers({"Type": "Pass", "Result": result, "Next": "NextState"}, given,
+                            {"status": "SUCCEEDED", "output": result, "nextState": "NextState"},
+                            {"input": given, "result": result, "afterResultSelector": result,
+                             "afterResultPath": result})
+        placed = {"a": 1, "fixed": result}
+        self.assert_answers({"Type": "Pass", "Result": result, "ResultPath": "$.fixed", "End": True}, given,
+                            {"status": "SUCCEEDED", "output": placed},
+                            {"input": given, "result": result, "afterResultSelector": result,
+                             "afterResultPath": placed})
+
+    def test_recorded_pass_with_input_path_parameters_and_result_path(self):
+        given = {"initialData": {"fieldFromInput": "value from input", "otherField": "other"},
+                 "unrelatedData": {"someOtherField": 1234}}
+        state = {"Type": "Pass", "InputPath": "$.initialData",
+                 "Parameters": {"staticValue": "some value", "inputValue.$": "$.fieldFromInput"},
+                 "ResultPath": "$.modifiedData", "End": True}
+        parameters = {"staticValue": "some value", "inputValue": "value from input"}
+        output = {**given, "modifiedData": parameters}
+        self.assert_answers(state, given, {"status": "SUCCEEDED", "output": output},
+                            {"input": given, "afterInputPath": given["initialData"], "afterParameters": parameters,
+                             "afterResultSelector": parameters, "afterResultPath": output})
+
+    def test_recorded_fail(self):
+        state = {"Type": "Fail", "Error": "SomeFailure",
+                 "Cause": "This state machines raises a 'SomeFailure' failure."}
+        given = {"a": 1}
+        self.assert_answers(state, given, {"status": "FAILED", "error": "SomeFailure",
+                                           "cause": "This state machines raises a 'SomeFailure' failure."},
+                            {"input": given, "afterInputPath": given})
+
+    def test_recorded_succeed(self):
+        given = {"a": 1}
+        self.assert_answers({"Type": "Succeed"}, given, {"status": "SUCCEEDED", "output": given},
+                            {"input": given, "afterInputPath": given})
+
+    def test_recorded_choice(self):
+        state = {"Type": "Choice", "Default": "DefaultState", "Choices": [
+            {"Variable": "$.type", "StringEquals": "Public", "Next": "Public"},
+            {"Variable": "$.value", "NumericEquals": 0, "Next": "ValueIsZero"},
+            {"And": [{"Variable": "$.value", "NumericGreaterThanEquals": 20},
+                     {"Variable": "$.value", "NumericLessThan": 30}], "Next": "ValueInTwenties"}]}
+        given = {"type": "Private", "value": 22}
+        self.assert_answers(state, given, {"status": "SUCCEEDED", "output": given, "nextState": "ValueInTwenties"},
+                            {"input": given, "afterInputPath": given})
+
+    def test_recorded_mocked_lambda_invoke(self):
+        result = {"Payload": "function output", "SdkHttpMetadata": {"HttpStatusCode": 200}}
+        state = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": True,
+                 "Parameters": {"FunctionName": "f", "Payload.$": "$"}}
+        given = {"a": 1}
+        self.assert_answers(state, given, {"status": "SUCCEEDED", "output": result},
+                            {"input": given, "afterInputPath": given,
+                             "afterParameters": {"FunctionName": "f", "Payload": given}, "result": result,
+                             "afterResultSelector": result, "afterResultPath": result},
+                            mock={"result": json.dumps(result)})
+
     # ---- Pass, Choice, Fail, Wait ----
 
     def test_pass_at_each_inspection_level(self):
@@ -78,7 +163,8 @@ class TestStateApi(harness.StackTestCase):
             self.assertEqual(given, data["input"])
             self.assertEqual({"id": 7}, json.loads(data["afterInputPath"]))
             self.assertEqual({"id": 7, "kind": "pass"}, json.loads(data["afterParameters"]))
-            self.assertEqual({"id": 7, "kind": "pass"}, json.loads(data["result"]))
+            self.assertNotIn("result", data)  # AWS shows no result for a Pass without Result
+            self.assertEqual({"id": 7, "kind": "pass"}, json.loads(data["afterResultSelector"]))
             self.assertEqual(output, json.loads(data["afterResultPath"]))
         self.assertEqual({"status": "SUCCEEDED", "output": "{}"}, self.run_state({"Type": "Pass", "End": True}))
 
@@ -217,7 +303,7 @@ class TestStateApi(harness.StackTestCase):
 
     def test_map_and_parallel_need_a_mock(self):
         for state in (MAP, PARALLEL):
-            self.assert_refused("ValidationException", NEEDS_MOCK, definition=json.dumps(state))
+            self.assert_refused("InvalidDefinition", FORK_NEEDS_MOCK, definition=json.dumps(state))
         response = self.run_state(MAP, input='{"items": [1, 2]}', mock={"result": '[10, 20]'})
         self.assertEqual({"items": [1, 2], "results": [10, 20]}, json.loads(response["output"]))
         response = self.run_state(PARALLEL, mock={"result": '["a", "b"]'})
@@ -248,17 +334,46 @@ class TestStateApi(harness.StackTestCase):
         self.assert_refused("InvalidDefinition", definition='{"Type": "Pass", "Nxt": "B"}')
         self.assert_refused("InvalidDefinition", definition="not json")
         self.assert_refused("InvalidExecutionInput", definition=json.dumps(PASS), input="{")
-        self.assert_refused("ValidationException", "A mock can only be specified for Task, Map, or Parallel states.",
-                            definition=json.dumps(PASS), mock={"result": "{}"})
         self.assert_refused("ValidationException", definition=json.dumps(TASK), mock={"result": "not json"})
-        self.assert_refused("ValidationException", definition=json.dumps(TASK),
-                            mock={"result": "{}", "errorOutput": {"error": "E"}})
+        self.assert_refused("ValidationException", definition=json.dumps(TASK), mock={})
         self.assert_refused("ValidationException", definition=json.dumps(PASS), context="{}")
         self.assert_refused("ValidationException", definition=json.dumps(PASS), variables="[1]")
         self.assert_refused("ValidationException", definition=json.dumps(PASS), inspectionLevel="LOUD")
         activity = {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:Review", "End": True}
         self.assert_refused("ValidationException", NEEDS_MOCK, definition=json.dumps(activity))
         self.assertEqual('{"ok":1}', self.run_state(activity, mock={"result": '{"ok":1}'})["output"])
+
+    def test_recorded_request_errors(self):
+        choice = {"Type": "Choice", "Choices": [{"Variable": "$.a", "IsPresent": True, "Next": "A"}], "Default": "B"}
+        unmockable = {"Pass": PASS, "Fail": {"Type": "Fail", "Error": "E"}, "Succeed": {"Type": "Succeed"},
+                      "Choice": choice, "Wait": {"Type": "Wait", "Seconds": 1, "End": True}}
+        for kind, state in unmockable.items():
+            for mock in ({"result": "{}"}, {"errorOutput": {"error": "E", "cause": "C"}}):
+                self.assert_refused("ValidationException", f"State type '{kind}' is not supported when a mock is "
+                                    "specified", definition=json.dumps(state), mock=mock)
+        task_map = {**MAP, "ItemProcessor": {"StartAt": "Each", "States": {"Each": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
+            "End": True}}}}
+        for state in (MAP, task_map, PARALLEL):
+            self.assert_refused("InvalidDefinition", FORK_NEEDS_MOCK, definition=json.dumps(state))
+        self.assert_refused("ValidationException",
+                            "A test mock should have only one of the following fields: [result, errorOutput].",
+                            definition=json.dumps(TASK), mock={"result": "{}", "errorOutput": {"error": "E"}})
+        self.assert_refused("ValidationException", "TestState does not support RevealSecrets when a mock is specified.",
+                            definition=json.dumps(TASK), mock={"result": "{}"}, revealSecrets=True)
+        self.assertEqual("SUCCEEDED", self.run_state(PASS, input='{"order": {"id": 1}}', revealSecrets=True)["status"])
+        self.assert_refused("ValidationException", "Mocked result must be an array.", definition=json.dumps(MAP),
+                            mock={"result": '{"a": 1}'})
+        written = {**MAP, "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                                           "Parameters": {"Bucket": "b", "Prefix": "p"}}}
+        self.assert_refused("ValidationException", "Mocked result must be a JSON object.",
+                            definition=json.dumps(written), mock={"result": "[1]"})
+        self.assert_refused("ValidationException", "Mocked result must be an array.",
+                            definition=json.dumps(PARALLEL), mock={"result": '"a"'})
+        for wrong in ('["a"]', '["a", "b", "c"]', "[]"):
+            self.assert_refused("ValidationException",
+                                "Mocked result must contain the same number of items as number of Parallel branches.",
+                                definition=json.dumps(PARALLEL), mock={"result": wrong})
 
     # ---- the sync- host prefix ----
 

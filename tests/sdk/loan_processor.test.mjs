@@ -512,7 +512,7 @@ test("TestState with disableHostPrefix: a mocked Task's output, next state and i
   assert.deepEqual(JSON.parse(response.output), { id: 3, answer: { ok: true } });
   assert.deepEqual(JSON.parse(response.inspectionData.afterParameters), { FunctionName: "f", Payload: { id: 3 } });
   await expectError(local.testState({ definition: JSON.stringify({ Type: "Pass", End: true }), mock: { result: "{}" } }),
-    "ValidationException", "A mock can only be specified for Task, Map, or Parallel states.");
+    "ValidationException", "State type 'Pass' is not supported when a mock is specified");
 });
 
 await run();

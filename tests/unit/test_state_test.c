@@ -2,6 +2,7 @@
  * Unit tests for state_test: one state run once, as TestState runs it.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "state_test.h"
@@ -20,6 +21,16 @@ static const char *member(const cJSON *object, const char *name)
 {
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(object, name);
     return cJSON_IsString(value) ? value->valuestring : NULL;
+}
+
+/* The names of object's members, comma-separated, into buffer. */
+static const char *keys(const cJSON *object, char *buffer, size_t size)
+{
+    size_t used = 0;
+    buffer[0] = '\0';
+    for (const cJSON *item = object ? object->child : NULL; item && used < size; item = item->next)
+        used += (size_t)snprintf(buffer + used, size - used, "%s%s", used ? "," : "", item->string);
+    return buffer;
 }
 
 static struct state_test_request base_request(const char *definition, const char *input)
@@ -64,9 +75,49 @@ static void test_pass_with_parameters_and_result_path(void)
     ASSERT_EQ_STR("After", member(tried.response, "nextState"));
     ASSERT_EQ_STR("{\"b\":7}", member(tried.inspection, "afterInputPath"));
     ASSERT_EQ_STR("{\"v\":7}", member(tried.inspection, "afterParameters"));
-    ASSERT_EQ_STR("{\"v\":7}", member(tried.inspection, "result"));
+    ASSERT_EQ_STR("{\"v\":7}", member(tried.inspection, "afterResultSelector"));
     ASSERT_EQ_STR("{\"a\":{\"b\":7},\"out\":{\"v\":7}}", member(tried.inspection, "afterResultPath"));
+    char names[256];
+    ASSERT_EQ_STR("input,afterInputPath,afterParameters,afterResultSelector,afterResultPath",
+                  keys(tried.inspection, names, sizeof(names)));
     cJSON_Delete(tried.response);
+}
+
+/* A Pass's Result is its result; AWS then shows no afterInputPath or afterParameters. */
+static void test_pass_with_result(void)
+{
+    struct state_test_request request =
+        base_request("{\"Type\":\"Pass\",\"Result\":{\"r\":1},\"ResultPath\":\"$.out\",\"End\":true}", "{\"a\":2}");
+    struct tried tried;
+    char names[256];
+    run(&request, &tried);
+    ASSERT_EQ_STR("{\"a\":2,\"out\":{\"r\":1}}", member(tried.response, "output"));
+    ASSERT_EQ_STR("input,result,afterResultSelector,afterResultPath", keys(tried.inspection, names, sizeof(names)));
+    ASSERT_EQ_STR("{\"r\":1}", member(tried.inspection, "result"));
+    ASSERT_EQ_STR("{\"r\":1}", member(tried.inspection, "afterResultSelector"));
+    ASSERT_EQ_STR("{\"a\":2,\"out\":{\"r\":1}}", member(tried.inspection, "afterResultPath"));
+    cJSON_Delete(tried.response);
+}
+
+/* Fail, Succeed and Choice show only input and afterInputPath. */
+static void test_inspection_of_flow_states(void)
+{
+    static const char *const definitions[] = {
+        "{\"Type\":\"Fail\",\"Error\":\"E\",\"Cause\":\"why\"}",
+        "{\"Type\":\"Succeed\",\"InputPath\":\"$.v\"}",
+        "{\"Type\":\"Choice\",\"InputPath\":\"$.v\",\"Choices\":[{\"Variable\":\"$\",\"NumericEquals\":1,"
+        "\"Next\":\"One\"}],\"Default\":\"Other\"}",
+    };
+    static const char *const after_input_path[] = { "{\"v\":1}", "1", "1" };
+    for (size_t i = 0; i < sizeof(definitions) / sizeof(definitions[0]); i++) {
+        struct state_test_request request = base_request(definitions[i], "{\"v\":1}");
+        struct tried tried;
+        char names[256];
+        run(&request, &tried);
+        ASSERT_EQ_STR("input,afterInputPath", keys(tried.inspection, names, sizeof(names)));
+        ASSERT_EQ_STR(after_input_path[i], member(tried.inspection, "afterInputPath"));
+        cJSON_Delete(tried.response);
+    }
 }
 
 static void test_info_level_has_no_inspection(void)
@@ -266,12 +317,50 @@ static void test_fork_needs_a_mock(void)
     struct tried tried;
     run(&request, &tried);
     ASSERT_EQ_INT(-EINVAL, tried.result);
-    ASSERT_EQ_INT(STATE_TEST_VALIDATION, tried.refusal);
+    ASSERT_EQ_INT(STATE_TEST_INVALID_DEFINITION, tried.refusal);
+    ASSERT_EQ_STR("TestState API does not support Map or Parallel states. Supported state types include: "
+                  "[Task, Wait, Pass, Succeed, Fail, Choice]",
+                  tried.message);
     request.mocked = true;
     request.mock_result = "[1,2]";
     run(&request, &tried);
     ASSERT_EQ_STR("[1,2]", member(tried.response, "output"));
     cJSON_Delete(tried.response);
+}
+
+/* Runs definition with mock_result and expects AWS's refusal message. */
+static void expect_mock_refused(const char *definition, const char *mock_result, const char *message)
+{
+    struct state_test_request request = base_request(definition, "{}");
+    struct tried tried;
+    request.mocked = true;
+    request.mock_result = mock_result;
+    run(&request, &tried);
+    ASSERT_EQ_INT(-EINVAL, tried.result);
+    ASSERT_EQ_INT(STATE_TEST_VALIDATION, tried.refusal);
+    ASSERT_EQ_STR(message, tried.message);
+}
+
+static void test_mock_refusals(void)
+{
+    static const char map[] = "{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{\"P\":"
+                              "{\"Type\":\"Pass\",\"End\":true}}},%s\"End\":true}";
+    static const char parallel[] = "{\"Type\":\"Parallel\",\"Branches\":[{\"StartAt\":\"A\",\"States\":{\"A\":"
+                                   "{\"Type\":\"Pass\",\"End\":true}}},{\"StartAt\":\"B\",\"States\":{\"B\":"
+                                   "{\"Type\":\"Pass\",\"End\":true}}}],\"End\":true}";
+    char plain_map[256], written_map[320];
+    snprintf(plain_map, sizeof(plain_map), map, "");
+    snprintf(written_map, sizeof(written_map), map,
+             "\"ResultWriter\":{\"Resource\":\"arn:aws:states:::s3:putObject\"},");
+    expect_mock_refused("{\"Type\":\"Pass\",\"End\":true}", "{}",
+                        "State type 'Pass' is not supported when a mock is specified");
+    expect_mock_refused("{\"Type\":\"Wait\",\"Seconds\":1,\"End\":true}", "{}",
+                        "State type 'Wait' is not supported when a mock is specified");
+    expect_mock_refused(plain_map, "{}", "Mocked result must be an array.");
+    expect_mock_refused(written_map, "[]", "Mocked result must be a JSON object.");
+    expect_mock_refused(parallel, "{}", "Mocked result must be an array.");
+    expect_mock_refused(parallel, "[1]",
+                        "Mocked result must contain the same number of items as number of Parallel branches.");
 }
 
 static void test_state_name_and_refusals(void)
@@ -297,6 +386,7 @@ static void test_state_name_and_refusals(void)
     request.mock_result = "{}";
     run(&request, &tried);
     ASSERT_EQ_INT(STATE_TEST_VALIDATION, tried.refusal);
+    ASSERT_EQ_STR("State type 'Pass' is not supported when a mock is specified", tried.message);
 }
 
 static void test_jsonata_assign_and_variables(void)
@@ -316,6 +406,8 @@ static void test_jsonata_assign_and_variables(void)
 int main(void)
 {
     RUN(test_pass_with_parameters_and_result_path);
+    RUN(test_pass_with_result);
+    RUN(test_inspection_of_flow_states);
     RUN(test_info_level_has_no_inspection);
     RUN(test_choice_and_wait);
     RUN(test_fail_state);
@@ -324,6 +416,7 @@ int main(void)
     RUN(test_real_task_waits_for_its_outcome);
     RUN(test_task_deadlines);
     RUN(test_fork_needs_a_mock);
+    RUN(test_mock_refusals);
     RUN(test_mocked_map_inspection);
     RUN(test_state_name_and_refusals);
     RUN(test_jsonata_assign_and_variables);
