@@ -41,8 +41,6 @@ void definition_diagnostic_from_error(const char *error, struct definition_diagn
     }
     const char *at = find_location(message);
     size_t length = at ? (size_t)(at - message) : strlen(message);
-    while (length > 0 && message[length - 1] == ' ')
-        length--;
     snprintf(diagnostic->message, sizeof(diagnostic->message), "%.*s", (int)length, message);
     if (at)
         snprintf(diagnostic->location, sizeof(diagnostic->location), "%s", at + 4);

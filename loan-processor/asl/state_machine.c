@@ -376,7 +376,10 @@ int state_machine_parse_scope(struct parser *parser, const cJSON *scope_json, st
     if (!scope->start_at || !cJSON_IsObject(states) || cJSON_GetArraySize(states) == 0)
         return state_machine_fail(parser->error, parser->error_size,
                                   "SCHEMA_VALIDATION_FAILED: These fields are required: [%s] at %s",
-                                  scope->start_at ? "States" : "StartAt", location);
+                                  scope->start_at                                            ? "States"
+                                  : cJSON_IsObject(states) && cJSON_GetArraySize(states) > 0 ? "StartAt"
+                                                                                             : "States, StartAt",
+                                  location);
     return parse_states(parser, scope, states);
 }
 

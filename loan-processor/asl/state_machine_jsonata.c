@@ -110,8 +110,8 @@ int state_machine_parse_query_language(const cJSON *state_json, bool machine_jso
                                   state->where);
     if (machine_jsonata && strcmp(language, "JSONPath") == 0)
         return state_machine_fail(error, error_size,
-                                  "SCHEMA_VALIDATION_FAILED: The QueryLanguage of a state cannot be JSONPath when the "
-                                  "state machine's QueryLanguage is JSONata at %s/QueryLanguage",
+                                  "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' "
+                                  "for whole state machine at %s",
                                   state->where);
     state->jsonata = strcmp(language, "JSONata") == 0;
     return 0;

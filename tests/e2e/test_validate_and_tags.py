@@ -64,6 +64,12 @@ class Validate(ValidateAndTagsCase):
         cases = [
             ({"States": {"A": {"Type": "Pass", "End": True}}}, "SCHEMA_VALIDATION_FAILED",
              "These fields are required: [StartAt]", "/"),
+            # The next two as AWS answered them (recorded).
+            ({}, "SCHEMA_VALIDATION_FAILED", "These fields are required: [States, StartAt]", "/"),
+            ({"StartAt": "Pass", "QueryLanguage": "JSONata", "States": {"Pass": {"Type": "Pass", "QueryLanguage": "JSONPath",
+                                                                          "End": True}}},
+             "SCHEMA_VALIDATION_FAILED", "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine",
+             "/States/Pass"),
             ({"StartAt": "A", "States": {"A": {"Type": "Sleep", "End": True}}}, "SCHEMA_VALIDATION_FAILED",
              "'Sleep' is not a supported state type", "/States/A/Type"),
             ({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}, "MISSING_TRANSITION_TARGET",
@@ -98,6 +104,9 @@ class Validate(ValidateAndTagsCase):
         self.assertEqual("OK", self.validate(definition)["result"])
         diagnostic = self.only_error(definition, type="EXPRESS")
         self.assertEqual("/States/A/Resource", diagnostic["location"])
+        # AWS's message, trailing space included (recorded).
+        self.assertEqual("Express state machine does not support '.waitForTaskToken' service integration ",
+                         diagnostic["message"])
 
     def test_warnings_only_when_asked_and_truncated(self):
         definition = {"StartAt": "A", "States": {

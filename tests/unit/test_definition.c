@@ -89,11 +89,12 @@ static void test_an_error_text_splits_into_code_message_and_location(void)
     ASSERT_EQ_STR("MISSING_TRANSITION_TARGET", diagnostic.code);
     ASSERT_EQ_STR("Missing 'Next' target: X", diagnostic.message);
     ASSERT_EQ_STR("/States/A/Next", diagnostic.location);
-    /* AWS's two spaces before "at" are not part of the message */
+    /* Of AWS's two spaces before "at", the first is the message's own (recorded: its diagnostic ends in a space) */
     definition_diagnostic_from_error("SCHEMA_VALIDATION_FAILED: Express state machine does not support "
                                      "'.waitForTaskToken' service integration  at /States/P/Resource",
                                      &diagnostic);
-    ASSERT_EQ_STR("Express state machine does not support '.waitForTaskToken' service integration", diagnostic.message);
+    ASSERT_EQ_STR("Express state machine does not support '.waitForTaskToken' service integration ",
+                  diagnostic.message);
     ASSERT_EQ_STR("/States/P/Resource", diagnostic.location);
     definition_diagnostic_from_error("INVALID_JSON_DESCRIPTION: The definition is not valid JSON", &diagnostic);
     ASSERT_EQ_STR("INVALID_JSON_DESCRIPTION", diagnostic.code);

@@ -186,8 +186,8 @@ static void test_definitions_refused(void)
     check_refused(MACHINE("A", "\"A\":{\"Type\":\"Pass\",\"Output\":{},\"End\":true}"),
                   "SCHEMA_VALIDATION_FAILED: Field 'Output' is not supported at /States/A");
     check_refused(JSONATA_MACHINE("A", "\"A\":{\"Type\":\"Pass\",\"QueryLanguage\":\"JSONPath\",\"End\":true}"),
-                  "SCHEMA_VALIDATION_FAILED: The QueryLanguage of a state cannot be JSONPath when the state machine's "
-                  "QueryLanguage is JSONata at /States/A/QueryLanguage");
+                  "SCHEMA_VALIDATION_FAILED: 'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state "
+                  "machine at /States/A");
     check_refused(JSONATA_MACHINE("A", "\"A\":{\"Type\":\"Pass\",\"Output\":{\"x.$\":\"$.y\"},\"End\":true}"),
                   "SCHEMA_VALIDATION_FAILED: The field 'x.$' is not supported with the JSONata query language at "
                   "/States/A/Output");

@@ -286,6 +286,8 @@ static void test_rejects_missing_start_at_or_states(void)
                             "{\"StartAt\":1,\"States\":{\"A\":{\"Type\":\"Succeed\"}}}");
     ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: These fields are required: [States] at /",
                             "{\"StartAt\":\"A\"}");
+    /* AWS names both (recorded: ValidateStateMachineDefinition of "{}"). */
+    ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: These fields are required: [States, StartAt] at /", "{}");
     ASSERT_DEFINITION_ERROR("SCHEMA_VALIDATION_FAILED: These fields are required: [States] at /",
                             "{\"StartAt\":\"A\",\"States\":{}}");
 }
