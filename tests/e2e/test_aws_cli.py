@@ -115,9 +115,13 @@ class CliTestCase(harness.StackTestCase):
         when there is none. host_prefix: it must also honour AWS_DISABLE_HOST_PREFIX_INJECTION."""
         tried = []
         for command, version in candidates():
-            missing = [f"{operation} {' '.join(members)}".strip() for operation, members in needs.items()
-                       if skeleton(command, operation) is None
-                       or any(member not in skeleton(command, operation) for member in members)]
+            missing = []
+            for operation, members in needs.items():
+                known = skeleton(command, operation)
+                if known is None:
+                    missing.append(operation)
+                elif any(member not in known for member in members):
+                    missing.append(f"{operation} {' '.join(m for m in members if m not in known)}")
             if not missing and host_prefix and not self.honours_no_host_prefix(command):
                 missing = ["AWS_DISABLE_HOST_PREFIX_INJECTION"]
             if not missing:
