@@ -10,8 +10,9 @@ AWS_DISABLE_HOST_PREFIX_INJECTION=true, which a call against the test's server s
 is a TAP skip naming the operation and the CLIs tried, never a pass.
 
 Every call gets --endpoint-url, --output json and an environment of dummy credentials (no profile, no config file);
-a success's JSON output is asserted, an error's exit status (the service refused: 254 for v2, 255 for v1) and its code and message on
-stderr, as the CLI prints them: "An error occurred (<code>) when calling the <Operation> operation: <message>".
+a success's JSON output is asserted; an error's exit status (the service refused: 254 for v2, 255 for v1) and its
+code and message on stderr, as the CLI prints them: "An error occurred (<code>) when calling the <Operation>
+operation: <message>".
 """
 
 import functools
@@ -139,17 +140,19 @@ class CliTestCase(harness.StackTestCase):
             _honours_no_host_prefix[command] = "(StateMachineDoesNotExist)" in answer.stderr
         return _honours_no_host_prefix[command]
 
+    def run_operation(self, operation, *arguments):
+        return run_cli(self.cli, "stepfunctions", operation, "--endpoint-url", self.loan.base_url, "--output", "json",
+                       *arguments)
+
     def call(self, operation, *arguments):
         """The parsed JSON output of a call that must succeed ({} when the CLI printed nothing)."""
-        answer = run_cli(self.cli, "stepfunctions", operation, "--endpoint-url", self.loan.base_url, "--output",
-                         "json", *arguments)
+        answer = self.run_operation(operation, *arguments)
         self.assertEqual(0, answer.returncode, f"{' '.join(self.cli)} {operation}: {answer.stderr}")
         return json.loads(answer.stdout) if answer.stdout.strip() else {}
 
     def refused(self, code, message, operation, *arguments):
         """Asserts the call fails as the CLI reports a service error with code and message (exactly)."""
-        answer = run_cli(self.cli, "stepfunctions", operation, "--endpoint-url", self.loan.base_url, "--output",
-                         "json", *arguments)
+        answer = self.run_operation(operation, *arguments)
         major = self.cli_version.removeprefix("aws-cli/")[:1]
         self.assertEqual(SERVICE_ERROR_STATUS.get(major), answer.returncode, f"{self.cli_version}: {answer.stderr}")
         self.assertEqual("", answer.stdout)
@@ -159,12 +162,16 @@ class CliTestCase(harness.StackTestCase):
                          f"(?: \\(reached max retries: \\d+\\))?: {re.escape(message)}$")
 
     def create(self, name, machine, *arguments):
-        return self.call("create-state-machine", "--name", name, "--definition", json.dumps(machine) if isinstance(
-            machine, dict) else machine, "--role-arn", ROLE, *arguments)
+        """create-state-machine of machine (a dict, or its JSON text)."""
+        text = json.dumps(machine) if isinstance(machine, dict) else machine
+        return self.call("create-state-machine", "--name", name, "--definition", text, "--role-arn", ROLE, *arguments)
 
     def status(self, arn, wanted):
-        return wait_until(lambda: (lambda d: d if d["status"] == wanted else None)(
-            self.call("describe-execution", "--execution-arn", arn)), 10, what=f"{arn} {wanted}")
+        """describe-execution of arn once its status is wanted."""
+        def reached():
+            description = self.call("describe-execution", "--execution-arn", arn)
+            return description if description["status"] == wanted else None
+        return wait_until(reached, 10, what=f"{arn} {wanted}")
 
 
 class Cli(CliTestCase):
