@@ -4,7 +4,8 @@ Each tests/sdk/*.test.mjs file runs with Node.js against a stack of its own
 (Redis, the valuation service and the loan-processor, started by the harness
 with the SDK suite's extra state machine), configured only the way an SDK user
 would: AWS_ENDPOINT_URL_SFN, AWS_REGION, AWS_ACCESS_KEY_ID and
-AWS_SECRET_ACCESS_KEY. Every JS case becomes one TAP point here, named
+AWS_SECRET_ACCESS_KEY (the loan-processor reads tests/sdk/mock-config.json as
+its SFN_MOCK_CONFIG). Every JS case becomes one TAP point here, named
 "<file>: <case>"; after each file one more point says the servers shut down
 cleanly with no sanitizer report.
 
@@ -24,6 +25,7 @@ import node_tap
 SDK_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "sdk")
 SDK_FILES = ["loan_processor.test.mjs", "pending_operations.test.mjs"]
 WORKER_MACHINE = "SdkWorkerStateMachine"
+MOCK_CONFIG = os.path.join(SDK_DIR, "mock-config.json")   # the test cases the SFN_MOCK_CONFIG case starts
 NODE_DEADLINE_SECONDS = 120   # per file; every JS case has its own 15 s deadline as well
 
 
@@ -52,7 +54,10 @@ def main():
         worker_definition = json.load(file)
 
     def start(stack):
-        loan, _ = stack.start_stack(extra_state_machines={WORKER_MACHINE: worker_definition})
+        valuation = stack.start_valuation_service()
+        loan = stack.start_loan_processor(valuation_port=valuation.port,
+                                          extra_state_machines={WORKER_MACHINE: worker_definition},
+                                          SFN_MOCK_CONFIG=MOCK_CONFIG)
         return sdk_environment(loan, stack.redis)
 
     for file_name in SDK_FILES:

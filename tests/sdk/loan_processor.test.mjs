@@ -515,4 +515,155 @@ test("TestState with disableHostPrefix: a mocked Task's output, next state and i
     "ValidationException", "State type 'Pass' is not supported when a mock is specified");
 });
 
+// ---- issue 18: validation, tags, versions and aliases, redrive, mocked test cases ----
+
+const ROLE_ARN = "arn:aws:iam::123456789012:role/SdkRole";
+const PASS_DEFINITION = JSON.stringify({ StartAt: "A", States: { A: { Type: "Pass", End: true } } });
+const HOLD_DEFINITION = JSON.stringify({
+  StartAt: "Hold", States: { Hold: { Type: "Wait", Seconds: 3600, End: true } },
+});
+const passResult = (result) => JSON.stringify({
+  StartAt: "P", States: { P: { Type: "Pass", Result: result, End: true } },
+});
+
+test("ValidateStateMachineDefinition: OK, FAIL with a diagnostic, a bad severity is ValidationException", async () => {
+  const ok = await sfn.validateStateMachineDefinition({ definition: PASS_DEFINITION });
+  assert.deepEqual([ok.result, ok.diagnostics, ok.truncated], ["OK", [], false]);
+  const failed = await sfn.validateStateMachineDefinition({
+    definition: JSON.stringify({ StartAt: "A", States: { A: { Type: "Pass", Next: "Nowhere" } } }),
+  });
+  assert.equal(failed.result, "FAIL");
+  assert.deepEqual(failed.diagnostics, [{ severity: "ERROR", code: "MISSING_TRANSITION_TARGET",
+                                          message: "Missing 'Next' target: Nowhere", location: "/States/A/Next" }]);
+  await expectError(sfn.validateStateMachineDefinition({ definition: PASS_DEFINITION, severity: "INFO" }),
+    "ValidationException", "1 validation error detected: Value 'INFO' at 'severity' failed to satisfy constraint: "
+    + "Member must satisfy enum value set: [ERROR, WARNING]");
+});
+
+test("DescribeStateMachineForExecution gives the definition an execution runs; ExecutionDoesNotExist", async () => {
+  const name = uniqueName("hold");
+  const { stateMachineArn } = await sfn.createStateMachine({ name, definition: HOLD_DEFINITION, roleArn: ROLE_ARN });
+  const { executionArn: arn } = await sfn.startExecution({ stateMachineArn });
+  await sfn.updateStateMachine({ stateMachineArn, definition: PASS_DEFINITION });
+  const answer = await sfn.describeStateMachineForExecution({ executionArn: arn });
+  assert.deepEqual([answer.stateMachineArn, answer.name, answer.definition, answer.roleArn],
+                   [stateMachineArn, name, HOLD_DEFINITION, ROLE_ARN]);
+  assertDate(answer.updateDate, "updateDate");
+  await sfn.stopExecution({ executionArn: arn });
+  const missing = executionArn(name, "nobody");
+  await expectError(sfn.describeStateMachineForExecution({ executionArn: missing }), "ExecutionDoesNotExist",
+                    `Execution Does Not Exist: '${missing}'`);
+});
+
+test("TagResource, UntagResource, ListTagsForResource and tags on create; ResourceNotFound", async () => {
+  const { stateMachineArn: arn } = await sfn.createStateMachine({
+    name: uniqueName("tagged"), definition: PASS_DEFINITION, roleArn: ROLE_ARN, tags: [{ key: "owner", value: "me" }],
+  });
+  assert.deepEqual((await sfn.listTagsForResource({ resourceArn: arn })).tags, [{ key: "owner", value: "me" }]);
+  const tagged = await sfn.tagResource({ resourceArn: arn, tags: [{ key: "team", value: "loans" },
+                                                                  { key: "owner", value: "you" }] });
+  assert.deepEqual(Object.keys(tagged), ["$metadata"]);
+  const tags = (await sfn.listTagsForResource({ resourceArn: arn })).tags;
+  assert.deepEqual(Object.fromEntries(tags.map((tag) => [tag.key, tag.value])), { owner: "you", team: "loans" });
+  await sfn.untagResource({ resourceArn: arn, tagKeys: ["owner"] });
+  assert.deepEqual((await sfn.listTagsForResource({ resourceArn: arn })).tags, [{ key: "team", value: "loans" }]);
+  const missing = machineArn(uniqueName("nobody"));
+  const error = await expectError(sfn.tagResource({ resourceArn: missing, tags: [{ key: "k", value: "v" }] }),
+                                  "ResourceNotFound", `Resource not found: '${missing}'`);
+  assert.equal(error.resourceName, missing);
+});
+
+test("versions and aliases: publish, list, route an alias, start by it; an aliased version is a conflict", async () => {
+  const name = uniqueName("versioned");
+  const arn = machineArn(name);
+  const created = await sfn.createStateMachine({ name, definition: passResult("v1"), roleArn: ROLE_ARN, publish: true,
+                                                 versionDescription: "first" });
+  assert.equal(created.stateMachineVersionArn, `${arn}:1`);
+  const updated = await sfn.updateStateMachine({ stateMachineArn: arn, definition: passResult("v2"), publish: true });
+  assert.equal(updated.stateMachineVersionArn, `${arn}:2`);
+  await sfn.updateStateMachine({ stateMachineArn: arn, definition: passResult("v3") });
+  const third = await sfn.publishStateMachineVersion({ stateMachineArn: arn, description: "three" });
+  assert.equal(third.stateMachineVersionArn, `${arn}:3`);
+  assertDate(third.creationDate, "creationDate");
+  const { stateMachineVersions } = await sfn.listStateMachineVersions({ stateMachineArn: arn });
+  assert.deepEqual(stateMachineVersions.map((v) => v.stateMachineVersionArn), [`${arn}:3`, `${arn}:2`, `${arn}:1`]);
+  assert.equal((await sfn.describeStateMachine({ stateMachineArn: `${arn}:1` })).description, "first");
+
+  const one = [{ stateMachineVersionArn: `${arn}:1`, weight: 100 }];
+  const { stateMachineAliasArn: alias } = await sfn.createStateMachineAlias({
+    name: "prod", description: "d", routingConfiguration: one,
+  });
+  assert.equal(alias, `${arn}:prod`);
+  const described = await sfn.describeStateMachineAlias({ stateMachineAliasArn: alias });
+  assert.deepEqual([described.name, described.description, described.routingConfiguration], ["prod", "d", one]);
+  const { executionArn: run1 } = await sfn.startExecution({ stateMachineArn: alias });
+  const done = await waitForStatus(run1, "SUCCEEDED");
+  assert.deepEqual([done.output, done.stateMachineAliasArn, done.stateMachineVersionArn], ['"v1"', alias, `${arn}:1`]);
+  await expectError(sfn.deleteStateMachineVersion({ stateMachineVersionArn: `${arn}:1` }), "ConflictException",
+    `Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: `
+    + `["${alias}"]`);
+  const two = [{ stateMachineVersionArn: `${arn}:2`, weight: 100 }];
+  assertDate((await sfn.updateStateMachineAlias({ stateMachineAliasArn: alias, routingConfiguration: two })).updateDate,
+             "updateDate");
+  assert.deepEqual((await sfn.describeStateMachineAlias({ stateMachineAliasArn: alias })).routingConfiguration, two);
+  const { stateMachineAliases } = await sfn.listStateMachineAliases({ stateMachineArn: arn });
+  assert.deepEqual(stateMachineAliases.map((a) => a.stateMachineAliasArn), [alias]);
+  await sfn.deleteStateMachineAlias({ stateMachineAliasArn: alias });
+  await sfn.deleteStateMachineVersion({ stateMachineVersionArn: `${arn}:1` });
+  const left = (await sfn.listStateMachineVersions({ stateMachineArn: arn })).stateMachineVersions;
+  assert.deepEqual(left.map((v) => v.stateMachineVersionArn), [`${arn}:3`, `${arn}:2`]);
+});
+
+test("RedriveExecution of an ABORTED execution and ListExecutions' redriveFilter; ExecutionNotRedrivable", async () => {
+  const { stateMachineArn } = await sfn.createStateMachine({
+    name: uniqueName("redrive"), definition: HOLD_DEFINITION, roleArn: ROLE_ARN,
+  });
+  const { executionArn: arn } = await sfn.startExecution({ stateMachineArn, name: "stopped" });
+  await sfn.stopExecution({ executionArn: arn });
+  const aborted = await waitForStatus(arn, "ABORTED");
+  assert.deepEqual([aborted.redriveStatus, aborted.redriveCount], ["REDRIVABLE", 0]);
+  assertDate((await sfn.redriveExecution({ executionArn: arn })).redriveDate, "redriveDate");
+  const running = await sfn.describeExecution({ executionArn: arn });
+  assert.deepEqual([running.status, running.redriveCount], ["RUNNING", 1]);
+  assertDate(running.redriveDate, "redriveDate");
+  const redriven = await sfn.listExecutions({ stateMachineArn, redriveFilter: "REDRIVEN" });
+  assert.deepEqual(redriven.executions.map((e) => [e.name, e.redriveCount]), [["stopped", 1]]);
+  assert.deepEqual((await sfn.listExecutions({ stateMachineArn, redriveFilter: "NOT_REDRIVEN" })).executions, []);
+  const events = await historyEvents(arn);
+  assert.deepEqual(events.find((event) => event.type === "ExecutionRedriven").executionRedrivenEventDetails,
+                   { redriveCount: 1 });
+  await sfn.stopExecution({ executionArn: arn });
+
+  const { stateMachineArn: passing } = await sfn.createStateMachine({
+    name: uniqueName("succeeds"), definition: PASS_DEFINITION, roleArn: ROLE_ARN,
+  });
+  const { executionArn: succeeded } = await sfn.startExecution({ stateMachineArn: passing });
+  await waitForStatus(succeeded, "SUCCEEDED");
+  await expectError(sfn.redriveExecution({ executionArn: succeeded }), "ExecutionNotRedrivable",
+                    "Execution is SUCCEEDED and cannot be redriven");
+});
+
+// tests/sdk/mock-config.json (SFN_MOCK_CONFIG, set by test_aws_sdk.py) has the test cases of this machine.
+const MOCKED_MACHINE = "SdkMockedFlow";
+
+test("SFN_MOCK_CONFIG: StartExecution of <arn>#HappyPath answers the Task from the mock; an unknown case", async () => {
+  const { stateMachineArn } = await sfn.createStateMachine({
+    name: MOCKED_MACHINE, roleArn: ROLE_ARN, definition: JSON.stringify({ StartAt: "Charge", States: { Charge: {
+      Type: "Task", Resource: "arn:aws:states:::lambda:invoke", ResultPath: "$.charge", End: true,
+      Parameters: { FunctionName: "arn:aws:lambda:us-east-1:123456789012:function:Charge", "Payload.$": "$" } } } }),
+  });
+  const { executionArn: arn } = await sfn.startExecution({ stateMachineArn: `${stateMachineArn}#HappyPath`,
+                                                           input: '{"order":7}' });
+  const done = await waitForStatus(arn, "SUCCEEDED");
+  assert.equal(done.stateMachineArn, stateMachineArn);
+  assert.deepEqual(JSON.parse(done.output), { order: 7, charge: { StatusCode: 200, Payload: { charged: true } } });
+  const types = (await historyEvents(arn)).map((event) => event.type);
+  assert.deepEqual(types.filter((type) => type.startsWith("Task") && !type.startsWith("TaskState")),
+                   ["TaskScheduled", "TaskStarted", "TaskSucceeded"]);
+  const unknown = `${stateMachineArn}#NoSuchCase`;
+  await expectError(sfn.startExecution({ stateMachineArn: unknown }), "StateMachineDoesNotExist",
+    `State Machine Does Not Exist: '${unknown}' (SFN_MOCK_CONFIG has no test case 'NoSuchCase' for the state machine `
+    + `'${MOCKED_MACHINE}')`);
+});
+
 await run();
