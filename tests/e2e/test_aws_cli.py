@@ -232,7 +232,7 @@ class Cli(CliTestCase):
         self.assertEqual({"id": 3, "answer": {"ok": True}}, json.loads(answer["output"]))
         self.assertEqual({"FunctionName": "f", "Payload": {"id": 3}},
                          json.loads(answer["inspectionData"]["afterParameters"]))
-        self.refused("ValidationException", "A mock can only be specified for Task, Map, or Parallel states.",
+        self.refused("ValidationException", "State type 'Pass' is not supported when a mock is specified",
                      "test-state", "--definition", json.dumps({"Type": "Pass", "End": True}), "--mock",
                      json.dumps({"result": "{}"}))
 
@@ -266,7 +266,7 @@ class Cli(CliTestCase):
         self.assertEqual(('"v1"', alias, f"{arn}:1"),
                          (done["output"], done["stateMachineAliasArn"], done["stateMachineVersionArn"]))
         self.refused("ConflictException", "Version to be deleted must not be referenced by an alias. Current list of "
-                     f'aliases referencing this version: ["{alias}"]', "delete-state-machine-version",
+                     "aliases referencing this version: [prod]", "delete-state-machine-version",
                      "--state-machine-version-arn", f"{arn}:1")
         two = [{"stateMachineVersionArn": f"{arn}:2", "weight": 100}]
         self.call("update-state-machine-alias", "--state-machine-alias-arn", alias, "--routing-configuration",
