@@ -669,6 +669,20 @@ struct stop_context {
     char execution_arn[SFN_ARN_PART_SIZE];
 };
 
+/* The context of a StopExecution or RedriveExecution of arn; NULL (answered 503) when out of memory. */
+static struct stop_context *new_stop_context(struct http_request *request, struct sfn_api *api, const char *arn)
+{
+    struct stop_context *context = calloc(1, sizeof(*context));
+    if (!context) {
+        sfn_request_reply_unavailable(request, api, -ENOMEM);
+        return NULL;
+    }
+    context->request = request;
+    context->api = api;
+    snprintf(context->execution_arn, sizeof(context->execution_arn), "%s", arn);
+    return context;
+}
+
 static void on_stopped(int status, int64_t stop_ms, void *data)
 {
     struct stop_context *context = data;
@@ -698,14 +712,9 @@ void execution_api_stop(struct http_request *request, struct sfn_api *api, const
     const char *error, *cause;
     if (!sfn_request_error_and_cause(request, body, &error, &cause))
         return;
-    struct stop_context *context = calloc(1, sizeof(*context));
-    if (!context) {
-        sfn_request_reply_unavailable(request, api, -ENOMEM);
+    struct stop_context *context = new_stop_context(request, api, arn);
+    if (!context)
         return;
-    }
-    context->request = request;
-    context->api = api;
-    snprintf(context->execution_arn, sizeof(context->execution_arn), "%s", arn);
     int result = engine_stop_execution(api->engine, parsed.execution_id, error, cause, on_stopped, context);
     if (result < 0) {
         free(context);
@@ -738,14 +747,9 @@ void execution_api_redrive(struct http_request *request, struct sfn_api *api, co
     if (!arn || !sfn_request_optional_string(request, body, "clientToken", &client_token)
         || (client_token && !sfn_request_check_length(request, "clientToken", client_token, 1, 64)))
         return;
-    struct stop_context *context = calloc(1, sizeof(*context));
-    if (!context) {
-        sfn_request_reply_unavailable(request, api, -ENOMEM);
+    struct stop_context *context = new_stop_context(request, api, arn);
+    if (!context)
         return;
-    }
-    context->request = request;
-    context->api = api;
-    snprintf(context->execution_arn, sizeof(context->execution_arn), "%s", arn);
     int result = engine_redrive_execution(api->engine, parsed.execution_id, client_token, on_redriven, context);
     if (result == -EINVAL)
         sfn_request_reply_no_execution(request, arn);
