@@ -23,7 +23,7 @@ seconds=${1:-60}
 parallel=${2:-1}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 per_input_timeout=${FUZZ_TIMEOUT:-2}
-all_targets=(definition asl_path intrinsics parameters choice valuation_request http_json api_fields jsonata)
+all_targets=(definition asl_path intrinsics parameters choice valuation_request http_json api_fields jsonata mock_config)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 
 # Inputs up to 256 KiB (the API's payload and the slow paths' size) where the input is JSON or a definition.
@@ -53,6 +53,8 @@ if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false >"$probe/setup.log" 2>&1 \
     || { cat "$probe/setup.log" >&2; echo "1..1"; echo "not ok 1 - fuzzing: meson setup failed"; exit 1; }
 fi
+# An existing build learns of targets added since it was set up (meson compile looks them up before regenerating).
+ninja -C "$build" build.ninja >/dev/null 2>&1 || true
 if ! meson compile -C "$build" "${targets[@]/#/fuzz_}" >"$probe/compile.log" 2>&1; then
   tail -n 40 "$probe/compile.log" >&2
   echo "1..1"

@@ -2,11 +2,13 @@
  * fuzz_definition - a state machine definition as CreateStateMachine takes it:
  * definition_check (state_machine_parse and the type's rules), then what the
  * server does with a definition it accepted: the console's graph layout and
- * the interpreter's first step (StartExecution) on a fixed input.
+ * the interpreter's first step (StartExecution) on a fixed input; and what
+ * ValidateStateMachineDefinition makes of it (definition_diagnose).
  *
  * Input: the definition's text (up to its first NUL byte).
  */
 #include "definition.h"
+#include "definition_diagnostics.h"
 #include "fuzz_input.h"
 #include "graph_layout.h"
 #include "interpreter.h"
@@ -70,6 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (size < EXPRESS_CHECK_MAX_BYTES)
             (void)definition_check(text, MACHINE_EXPRESS, NULL, error, sizeof error);
     }
+    /* ValidateStateMachineDefinition: every problem, and the warnings of a definition without one. */
+    struct definition_diagnostics diagnostics = { 0 };
+    (void)definition_diagnose(text, MACHINE_STANDARD, true, &diagnostics);
+    definition_diagnostics_free(&diagnostics);
     free(block);
     return 0;
 }
