@@ -784,8 +784,8 @@ static int read_kept_results(struct redrive_operation *operation, const char *co
     fork->length = fork->state->type == STATE_PARALLEL ? fork->state->branch_count : 0;
     int found = fork->state->type == STATE_PARALLEL ? find_branch_inputs(operation, events, count)
                                                     : find_map_length(operation, events, count);
-    if (found > 0 && fork->state->type == STATE_MAP && fork->state->map.distributed)
-        found = find_map_run(operation, events, count);
+    if (found > 0 && fork->state->type == STATE_MAP && fork->state->map.distributed) /* batches: entered whole */
+        found = fork->state->map.batched ? 0 : find_map_run(operation, events, count);
     if (found <= 0)
         return found < 0 ? found : enter_whole(operation);
     snprintf(fork->number, sizeof(fork->number), "%zu", fork->state->number);

@@ -81,8 +81,8 @@ struct map_run_record {
     long long succeeded;
     long long failed;
     long long aborted;
-    long long redrive_count; /* 0: never redriven */
-    int64_t redrive_ms;      /* 0: never redriven */
+    long long redrive_count;       /* 0: never redriven */
+    int64_t redrive_ms;            /* 0: never redriven */
     struct map_run_update updated; /* the settings UpdateMapRun changed (its has_ flags), which the Map applies */
 };
 
