@@ -149,7 +149,8 @@ static cJSON *describe_record(const struct map_run_record *record, const char *a
               && cJSON_AddNumberToObject(response, "toleratedFailurePercentage", record->tolerated_failure_percentage)
               && cJSON_AddNumberToObject(response, "toleratedFailureCount", (double)record->tolerated_failure_count)
               && add_counts(response, "itemCounts", record) && add_counts(response, "executionCounts", record)
-              && cJSON_AddNumberToObject(response, "redriveCount", 0);
+              && cJSON_AddNumberToObject(response, "redriveCount", (double)record->redrive_count)
+              && (record->redrive_ms == 0 || json_add_epoch_seconds(response, "redriveDate", record->redrive_ms));
     if (!ok) {
         cJSON_Delete(response);
         return NULL; /* answered 500: out of memory */

@@ -305,6 +305,33 @@ __attribute__((warn_unused_result)) int map_run_commit_continue(struct map_run_c
                                                                 const struct interpreter_step *step, int64_t now_ms);
 
 /* Frees what commit owns and empties it; safe on a zeroed one. */
+/* A child execution of a Map Run that RedriveExecution of its parent redrives. */
+struct map_run_redriven_child {
+    const char *id;     /* the child execution's id */
+    const char *status; /* its ended status: FAILED, ABORTED or TIMED_OUT */
+    long redrive_count; /* its redrive count after this redrive */
+    long last_event_id; /* its history's length before ExecutionRedriven */
+};
+
+/*
+ * Adds the redrive of child, an unsuccessful child execution of the Map Run
+ * map_run_arn: its record RUNNING again with its redrive count and date (no
+ * stopDate, output, error or cause), ExecutionRedriven appended to its
+ * history, and the Map Run counting it running again. Its branch is the
+ * caller's. 0, -EINVAL (not a Map Run ARN) or -ENOMEM.
+ */
+__attribute__((warn_unused_result)) int map_run_commit_redrive_child(struct map_run_commit *commit,
+                                                                     const char *map_run_arn,
+                                                                     const struct map_run_redriven_child *child,
+                                                                     int64_t now_ms);
+
+/*
+ * Adds the redrive of the Map Run map_run_arn: RUNNING again (no stopDate),
+ * its redriveCount incremented and redriveDate now_ms. 0, -EINVAL or -ENOMEM.
+ */
+__attribute__((warn_unused_result)) int map_run_commit_redrive(struct map_run_commit *commit, const char *map_run_arn,
+                                                               int64_t now_ms);
+
 void map_run_commit_reset(struct map_run_commit *commit);
 
 /* What a commit writes for the forks of a step resting at a fork (borrowing from the step: keep it alive). */

@@ -22,6 +22,7 @@
 #include "engine_internal.h"
 #include "history.h"
 #include "log.h"
+#include "map_run_store.h"
 #include "sfn_arn.h"
 #include "wall_clock.h"
 
@@ -56,7 +57,18 @@ enum engine_redrive_status engine_redrive_status(const struct execution_record *
     return *reason ? ENGINE_NOT_REDRIVABLE : ENGINE_REDRIVABLE;
 }
 
-/* A Parallel or inline Map redriven: only its branches or iterations without a kept result run again. */
+/* An unsuccessful child execution of a distributed Map's Map Run, redriven with its parent. */
+struct redrive_child {
+    char id[MAP_RUN_ID_SIZE];
+    char status[16];
+    char *map_index; /* its item's index (decimal text), from its record */
+    char *state;     /* the state it enters again, with this input */
+    char *state_input;
+    char last_text[24]; /* the id of its ExecutionRedriven: its branch's lastEventId */
+    struct map_run_redriven_child redriven;
+};
+
+/* A Parallel, inline Map or distributed Map redriven: only its branches or iterations without a kept result run again. */
 struct redrive_fork {
     const struct state_definition *state; /* NULL: the failed state is entered again whole */
     size_t length;                        /* its branches, or its items */
@@ -70,6 +82,13 @@ struct redrive_fork {
     struct execution_child *children;
     struct execution_result *kept;
     size_t child_count, kept_count;
+    /* a distributed Map: its Map Run, the children it started, those redriven (the first next_child described) */
+    char *map_run_arn;
+    long map_run_redrives; /* the Map Run's redriveCount after this redrive */
+    size_t started;
+    struct redrive_child *redriven;
+    size_t redriven_count, redriven_capacity, next_child;
+    struct map_run_commit writes;
 };
 
 static void redrive_fork_reset(struct redrive_fork *fork)
@@ -88,6 +107,14 @@ static void redrive_fork_reset(struct redrive_fork *fork)
     free(fork->fields);
     free(fork->children);
     free(fork->kept);
+    for (size_t i = 0; i < fork->redriven_count; i++) {
+        free(fork->redriven[i].map_index);
+        free(fork->redriven[i].state);
+        free(fork->redriven[i].state_input);
+    }
+    free(fork->redriven);
+    free(fork->map_run_arn);
+    map_run_commit_reset(&fork->writes);
     memset(fork, 0, sizeof(*fork));
 }
 
@@ -108,8 +135,8 @@ struct redrive_operation {
     char count_text[24];
     struct history_batch batch;
     bool batch_ready;
-    char previous[HISTORY_REF_TEXT_SIZE];
-    char *body;
+    char previous[HISTORY_REF_TEXT_SIZE], run_previous[HISTORY_REF_TEXT_SIZE];
+    char *body, *run_body; /* ExecutionRedriven, and a distributed Map's MapRunRedriven */
     struct execution_record next;
     struct execution_fields fields;
 };
@@ -126,6 +153,7 @@ static void redrive_free(struct redrive_operation *operation)
     free(operation->state);
     free(operation->state_input);
     free(operation->body);
+    free(operation->run_body);
     free(operation);
 }
 
@@ -152,7 +180,8 @@ static void reset_attempt(struct redrive_operation *operation)
     free(operation->state);
     free(operation->state_input);
     free(operation->body);
-    operation->state = operation->state_input = operation->body = NULL;
+    free(operation->run_body);
+    operation->state = operation->state_input = operation->body = operation->run_body = NULL;
 }
 
 static void on_redrive_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
@@ -178,6 +207,21 @@ static void on_redrive_committed(int status, enum execution_commit_outcome outco
               operation->next.redrive_count, operation->state);
     execution_timers_note_due(operation->engine->timers, operation->now_ms);
     finish(operation, 0, operation->now_ms, NULL);
+}
+
+/* A distributed Map's MapRunRedriven event (batch event 1), as the commit takes it. 0 or -ENOMEM. */
+static int describe_map_run_event(struct redrive_operation *operation, struct execution_event *event)
+{
+    cJSON *details = history_details("mapRunArn", operation->fork.map_run_arn, NULL);
+    if (!details || !cJSON_AddNumberToObject(details, "redriveCount", (double)operation->fork.map_run_redrives)) {
+        cJSON_Delete(details);
+        return -ENOMEM;
+    }
+    if (history_append(&operation->batch, "MapRunRedriven", "mapRunRedrivenEventDetails", details) < 0
+        || history_wire_event(&operation->batch, 1, operation->run_previous, &operation->run_body) < 0)
+        return -ENOMEM;
+    *event = (struct execution_event){ operation->run_previous, operation->run_body };
+    return 0;
 }
 
 /* The ExecutionRedriven event, as the commit takes it. */
@@ -225,6 +269,10 @@ static void describe_fields(struct redrive_operation *operation)
         /* a Parallel's branches are started here; a Map's continuation, due now, starts its iterations
            without a result in index order within its MaxConcurrency, as the fork's first visit did */
         next->fork_started = operation->fork.state->type == STATE_PARALLEL ? next->fork_length : 0;
+        if (operation->fork.map_run_arn) { /* its Map Run's children redriven here; the continuation starts the rest */
+            next->fork_started = (long)operation->fork.started;
+            next->map_run_arn = operation->fork.map_run_arn;
+        }
         if (operation->fork.state->type == STATE_PARALLEL)
             next->timer_due_ms = 0;
     }
@@ -239,12 +287,14 @@ static void describe_fields(struct redrive_operation *operation)
 
 static int commit(struct redrive_operation *operation)
 {
-    struct execution_event event;
-    int result = describe_event(operation, &event);
+    struct execution_event event[2];
+    int result = describe_event(operation, &event[0]);
+    if (result == 0 && operation->fork.map_run_arn)
+        result = describe_map_run_event(operation, &event[1]);
     if (result < 0)
         return result;
     describe_fields(operation);
-    struct execution_events events = { .items = &event, .count = 1 };
+    struct execution_events events = { .items = event, .count = operation->fork.map_run_arn ? 2 : 1 };
     if (!operation->fork.state)
         return execution_store_commit(operation->engine->redis, operation->execution_id,
                                       operation->record->last_event_id, NULL, &events, &operation->fields,
@@ -259,6 +309,8 @@ static int commit(struct redrive_operation *operation)
         .now_ms = operation->now_ms,
         .results = operation->fork.kept,
         .result_count = operation->fork.kept_count,
+        .writes = operation->fork.writes.writes,
+        .write_count = operation->fork.writes.count,
     };
     return execution_store_commit_branch(operation->engine->redis, operation->execution_id, &branch_commit,
                                          on_redrive_committed, operation);
@@ -369,6 +421,30 @@ static void describe_child(struct redrive_operation *operation, size_t branch, s
     fork->children[child] = (struct execution_child){ fork->ids[child], "@1", &fork->fields[child] };
 }
 
+/* A child execution redriven: its branch resting before its failed state, due now, writing its own history. */
+static void describe_child_execution(struct redrive_operation *operation, struct redrive_child *redriven, size_t child)
+{
+    struct redrive_fork *fork = &operation->fork;
+    struct execution_record *record = &fork->records[child];
+    snprintf(fork->ids[child], sizeof(fork->ids[child]), "%s.%s", fork->number, redriven->map_index);
+    record->status = "RUNNING";
+    record->state = redriven->state;
+    record->state_input = redriven->state_input;
+    record->resting = (char *)interpreter_resting_name(RESTING_CONTINUE);
+    record->timer_due_ms = operation->now_ms;
+    record->state_entered_ms = operation->now_ms;
+    record->variables = operation->record->variables;
+    record->map_index = redriven->map_index;
+    record->child_execution = redriven->id;
+    record->history_of = redriven->id;
+    execution_record_fields(record, EXECUTION_FIELD_STATUS | EXECUTION_FIELDS_RESTING, &fork->fields[child]);
+    execution_record_branch_fields(record,
+                                   EXECUTION_BRANCH_FIELD_VARIABLES | EXECUTION_BRANCH_FIELD_MAP_INDEX
+                                       | EXECUTION_BRANCH_FIELD_CHILD_EXECUTION | EXECUTION_BRANCH_FIELD_HISTORY_OF,
+                                   &fork->fields[child]);
+    fork->children[child] = (struct execution_child){ fork->ids[child], redriven->last_text, &fork->fields[child] };
+}
+
 /*
  * The children (a Parallel's branches without a result) and kept results
  * of the fork, from the results an abort kept. 0 or -ENOMEM.
@@ -395,6 +471,8 @@ static int describe_fork(struct redrive_operation *operation)
         fork->kept[fork->kept_count++] =
             (struct execution_result){ "", fork->number, fork->indexes[i], false, fork->results[i] };
     }
+    for (size_t i = 0; i < fork->redriven_count && fork->child_count < n; i++)
+        describe_child_execution(operation, &fork->redriven[i], fork->child_count++);
     return 0;
 }
 
@@ -436,10 +514,211 @@ static int enter_whole(struct redrive_operation *operation)
     return commit(operation);
 }
 
+/* The Map Run's writes: it and each redriven child execution running again. 0 or < 0. */
+static int describe_map_run(struct redrive_operation *operation)
+{
+    struct redrive_fork *fork = &operation->fork;
+    int result = map_run_commit_redrive(&fork->writes, fork->map_run_arn, operation->now_ms);
+    for (size_t i = 0; i < fork->redriven_count && result == 0; i++)
+        result = map_run_commit_redrive_child(&fork->writes, fork->map_run_arn, &fork->redriven[i].redriven,
+                                              operation->now_ms);
+    return result;
+}
+
+static void redrive_next_child(struct redrive_operation *operation);
+
+/* Fails the operation for result (< 0). */
+static void fail(struct redrive_operation *operation, int result)
+{
+    finish(operation, result == -ENOMEM ? -ENOMEM : -EIO, 0, NULL);
+}
+
+/*
+ * The state a child execution enters again: the last state of its
+ * iteration's scope its history shows entered, with that input; the
+ * scope's StartAt with the child's input when none was. 0 or -ENOMEM.
+ */
+static int find_child_state(const struct state_scope *scope, const char *const *events, size_t count,
+                            const char *child_input, struct redrive_child *child)
+{
+    for (size_t i = count; i-- > 0;) {
+        if (!may_be_state_entered(events[i]))
+            continue;
+        const char *name, *input;
+        cJSON *event = parse_state_entered(events[i], &name, &input);
+        if (name && state_machine_scope_find(scope, name)) {
+            child->state = strdup(name);
+            child->state_input = strdup(input ? input : "{}");
+            cJSON_Delete(event);
+            return child->state && child->state_input ? 0 : -ENOMEM;
+        }
+        cJSON_Delete(event);
+    }
+    child->state = strdup(scope->start_at);
+    child->state_input = strdup(child_input ? child_input : "{}");
+    return child->state && child->state_input ? 0 : -ENOMEM;
+}
+
+struct child_load {
+    struct redrive_operation *operation;
+    char *input; /* the child execution's input */
+};
+
+static void on_child_history(int status, const char *const *events, size_t count, void *data)
+{
+    struct child_load *load = data;
+    struct redrive_operation *operation = load->operation;
+    struct redrive_child *child = &operation->fork.redriven[operation->fork.next_child];
+    char branch_id[FORK_COMMIT_BRANCH_SIZE];
+    snprintf(branch_id, sizeof(branch_id), "%s.%s", operation->fork.number, child->map_index);
+    const struct state_scope *scope = state_machine_branch_scope(operation->definition->machine, branch_id);
+    int result = status < 0 ? status : !scope ? -EIO : find_child_state(scope, events, count, load->input, child);
+    free(load->input);
+    free(load);
+    if (result < 0) {
+        fail(operation, result);
+        return;
+    }
+    child->redriven.last_event_id = (long)count;
+    snprintf(child->last_text, sizeof(child->last_text), "%zu", count + 1);
+    operation->fork.next_child++;
+    redrive_next_child(operation);
+}
+
+static void on_child_record(int status, struct execution_record *record, void *data)
+{
+    struct redrive_operation *operation = data;
+    struct redrive_fork *fork = &operation->fork;
+    struct redrive_child *child = &fork->redriven[fork->next_child];
+    char *end = NULL;
+    unsigned long index = record && record->map_index ? strtoul(record->map_index, &end, 10) : 0;
+    if (status < 0 || !record || !end || *end || index >= fork->length || fork->results[index]) {
+        execution_store_record_free(record); /* a child of an earlier version keeps no index: the Map runs again */
+        if (status < 0 || enter_whole(operation) < 0)
+            fail(operation, -EIO);
+        return;
+    }
+    struct child_load *load = calloc(1, sizeof(*load));
+    child->map_index = strdup(record->map_index);
+    child->redriven = (struct map_run_redriven_child){ child->id, child->status, record->redrive_count + 1, 0 };
+    if (load) {
+        load->operation = operation;
+        load->input = record->input ? strdup(record->input) : NULL;
+    }
+    execution_store_record_free(record);
+    if (!load || !child->map_index) {
+        free(load);
+        fail(operation, -ENOMEM);
+        return;
+    }
+    if (execution_store_read_history(operation->engine->redis, child->id, on_child_history, load) < 0) {
+        free(load->input);
+        free(load);
+        fail(operation, -EIO);
+    }
+}
+
+/* Loads the next unsuccessful child execution, or commits once every one is described. */
+static void redrive_next_child(struct redrive_operation *operation)
+{
+    struct redrive_fork *fork = &operation->fork;
+    int result;
+    if (fork->next_child < fork->redriven_count) {
+        result = execution_store_load(operation->engine->redis, fork->redriven[fork->next_child].id, on_child_record,
+                                      operation);
+    } else {
+        result = describe_fork(operation);
+        if (result == 0)
+            result = describe_map_run(operation);
+        if (result == 0)
+            result = commit(operation);
+    }
+    if (result < 0)
+        fail(operation, result);
+}
+
+/* Notes an unsuccessful child execution of the listing. 0 or -ENOMEM. */
+static int note_child(struct redrive_fork *fork, const struct execution_summary *item)
+{
+    const char *id = item->arn ? strstr(item->arn, ":execution:") : NULL;
+    if (!id || !item->status || strlen(id + 11) >= MAP_RUN_ID_SIZE || strlen(item->status) >= 16)
+        return 0;
+    if (fork->redriven_count == fork->redriven_capacity) {
+        size_t capacity = fork->redriven_capacity ? fork->redriven_capacity * 2 : 16;
+        struct redrive_child *children = realloc(fork->redriven, capacity * sizeof(*children));
+        if (!children)
+            return -ENOMEM;
+        fork->redriven = children;
+        fork->redriven_capacity = capacity;
+    }
+    struct redrive_child *child = &fork->redriven[fork->redriven_count++];
+    memset(child, 0, sizeof(*child));
+    strcpy(child->id, id + 11);
+    strcpy(child->status, item->status);
+    return 0;
+}
+
+static int list_children(struct redrive_operation *operation, const char *cursor);
+
+static void on_children_listed(int status, const struct execution_summary *items, size_t count, const char *next,
+                               void *data)
+{
+    struct redrive_operation *operation = data;
+    int result = status;
+    for (size_t i = 0; i < count && result == 0; i++) {
+        operation->fork.started++;
+        if (!items[i].status || strcmp(items[i].status, "SUCCEEDED") != 0)
+            result = note_child(&operation->fork, &items[i]);
+    }
+    if (result == 0 && next)
+        result = list_children(operation, next);
+    else if (result == 0)
+        redrive_next_child(operation);
+    if (result < 0)
+        fail(operation, result);
+}
+
+/* Lists the Map Run's child executions (a page from cursor; NULL the first). 0 or < 0. */
+static int list_children(struct redrive_operation *operation, const char *cursor)
+{
+    char key[MAP_RUN_STORE_KEY_SIZE];
+    const char *run_id = strstr(operation->fork.map_run_arn, ":mapRun:");
+    int result = run_id ? map_run_store_executions_key(run_id + 8, key, sizeof(key)) : -EINVAL;
+    if (result == 0)
+        result = execution_store_list_index(operation->engine->redis, key, cursor, 1000, NULL, on_children_listed,
+                                            operation);
+    return result;
+}
+
+static void on_map_run_for_redrive(int status, struct map_run_record *record, void *data)
+{
+    struct redrive_operation *operation = data;
+    int result = status < 0 ? status : !record ? -EIO : 0;
+    if (record)
+        operation->fork.map_run_redrives = (long)record->redrive_count + 1;
+    map_run_store_record_free(record);
+    if (result == 0)
+        result = list_children(operation, NULL);
+    if (result < 0)
+        fail(operation, result);
+}
+
+/* A failed distributed Map: its Map Run and its children are redriven. 0 or < 0. */
+static int redrive_map_run(struct redrive_operation *operation)
+{
+    return map_run_store_load(operation->engine->redis, strstr(operation->fork.map_run_arn, ":mapRun:") + 8,
+                              on_map_run_for_redrive, operation);
+}
+
 static void on_kept_results(int status, const struct execution_hash_entry *entries, size_t count, void *data)
 {
     struct redrive_operation *operation = data;
     int result = status < 0 ? status : take_kept_results(operation, entries, count);
+    if (result == 1 && operation->fork.map_run_arn) {
+        if ((result = redrive_map_run(operation)) < 0)
+            fail(operation, result);
+        return;
+    }
     if (result == 1)
         result = describe_fork(operation);
     else if (result == 0)
@@ -475,6 +754,27 @@ static int find_map_length(struct redrive_operation *operation, const char *cons
 }
 
 /*
+ * The Map Run of the failed distributed Map: its MapRunStarted (after its
+ * StateEntered). 1 when found (a copy in the operation), 0 when not,
+ * -ENOMEM.
+ */
+static int find_map_run(struct redrive_operation *operation, const char *const *events, size_t count)
+{
+    for (size_t i = (size_t)operation->entered_id; i < count; i++) {
+        if (!strstr(events[i], "\"MapRunStarted\""))
+            continue;
+        cJSON *event = cJSON_Parse(events[i]);
+        const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "mapRunStartedEventDetails");
+        const char *arn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(details, "mapRunArn"));
+        bool valid = arn && strstr(arn, ":mapRun:") && strstr(arn, ":mapRun:")[8];
+        operation->fork.map_run_arn = valid ? strdup(arn) : NULL;
+        cJSON_Delete(event);
+        return !valid ? 0 : operation->fork.map_run_arn ? 1 : -ENOMEM;
+    }
+    return 0;
+}
+
+/*
  * A failed Parallel or inline Map: reads the results its abort kept, to run
  * again only its children without one. 0 or < 0.
  */
@@ -484,6 +784,8 @@ static int read_kept_results(struct redrive_operation *operation, const char *co
     fork->length = fork->state->type == STATE_PARALLEL ? fork->state->branch_count : 0;
     int found = fork->state->type == STATE_PARALLEL ? find_branch_inputs(operation, events, count)
                                                     : find_map_length(operation, events, count);
+    if (found > 0 && fork->state->type == STATE_MAP && fork->state->map.distributed) /* batches: entered whole */
+        found = fork->state->map.batched ? 0 : find_map_run(operation, events, count);
     if (found <= 0)
         return found < 0 ? found : enter_whole(operation);
     snprintf(fork->number, sizeof(fork->number), "%zu", fork->state->number);
@@ -497,8 +799,7 @@ static void on_history_for_redrive(int status, const char *const *events, size_t
     int result = status < 0 ? status : find_failed_state(operation, events, count);
     const struct state_definition *failed =
         result == 0 ? state_machine_find(operation->definition->machine, operation->state) : NULL;
-    bool inline_fork =
-        failed && (failed->type == STATE_PARALLEL || (failed->type == STATE_MAP && !failed->map.distributed));
+    bool inline_fork = failed && (failed->type == STATE_PARALLEL || failed->type == STATE_MAP);
     if (inline_fork && operation->entered_id > 0) {
         operation->fork.state = failed;
         result = read_kept_results(operation, events, count);

@@ -166,7 +166,8 @@ static char *started_event(const struct execution_record *identity, const char *
 
 /* The record of a new child execution id of the Map Run map_run_arn. 0 or a negative errno. */
 static int add_child_record(struct map_run_commit *commit, const char *map_run_arn,
-                            const struct execution_record *identity, const char *id, const char *input, const char *now)
+                            const struct execution_record *identity, const char *id, const char *input, const char *now,
+                            long map_index)
 {
     size_t head_length;
     const char *name;
@@ -178,12 +179,13 @@ static int add_child_record(struct map_run_commit *commit, const char *map_run_a
     const char *arn = head ? keep_format(commit, "%s:execution:%s", head, id) : NULL;
     const char *machine = head ? keep_format(commit, "%s:stateMachine:%.*s", head, (int)(uuid - id), id) : NULL;
     const char *name_text = keep(commit, strdup(uuid + 1));
-    if (!arn || !machine || !name_text)
+    const char *index = keep_format(commit, "%ld", map_index);
+    if (!arn || !machine || !name_text || !index)
         return -ENOMEM;
     int result = add_arguments(write, "arn", arn, "stateMachineArn", machine, "name", name_text, "status", "RUNNING",
                                "input", input, "startDate", now, "mapRunArn", map_run_arn, "parentExecution",
                                identity->arn ? identity->arn : "", "definitionHash",
-                               identity->definition_hash ? identity->definition_hash : "",
+                               identity->definition_hash ? identity->definition_hash : "", "mapIndex", index,
                                identity->role_arn ? "roleArn" : NULL, identity->role_arn, NULL);
     if (result == 0 && identity->mock_test_case) /* its Tasks answer from the parent's test case */
         result = add_arguments(write, "mockTestCase", identity->mock_test_case, NULL);
@@ -211,7 +213,7 @@ int map_run_commit_child(struct map_run_commit *commit, const char *map_run_arn,
                           : NULL;
     if (!now || !event || !arn)
         return -ENOMEM;
-    if ((result = add_child_record(commit, map_run_arn, identity, child_id, input, now)) < 0)
+    if ((result = add_child_record(commit, map_run_arn, identity, child_id, input, now, child->map_index)) < 0)
         return result;
     struct store_write *history = add_write(commit, "RPUSH", execution_store_history_key, child_id);
     struct store_write *index = history ? add_write(commit, "ZADD", map_run_store_executions_key, run_id) : NULL;
@@ -274,6 +276,76 @@ int map_run_commit_continue(struct map_run_commit *commit, const struct executio
         return 0;
     struct store_write *end = add_write(commit, "HSET", map_run_store_key, run_id);
     if (!end || add_arguments(end, "status", step->map_run_failed ? "FAILED" : "SUCCEEDED", "stopDate", now, NULL) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* The ExecutionRedriven event of a child execution whose history holds last_event_id events, or NULL. */
+static char *redriven_event(long redrive_count, long last_event_id, int64_t now_ms)
+{
+    cJSON *event = cJSON_CreateObject();
+    cJSON *details = cJSON_CreateObject();
+    char *text = NULL;
+    if (event && details && cJSON_AddNumberToObject(details, "redriveCount", (double)redrive_count)
+        && cJSON_AddNumberToObject(event, "id", (double)(last_event_id + 1))
+        && cJSON_AddNumberToObject(event, "previousEventId", (double)last_event_id)
+        && cJSON_AddNumberToObject(event, "timestamp", (double)now_ms / 1000.0)
+        && cJSON_AddStringToObject(event, "type", "ExecutionRedriven")
+        && cJSON_AddItemToObject(event, "executionRedrivenEventDetails", details)) {
+        details = NULL;
+        text = cJSON_PrintUnformatted(event);
+    }
+    cJSON_Delete(details);
+    cJSON_Delete(event);
+    return text;
+}
+
+/* The lower-case Map Run counter of a child execution's ended status ("failed", "aborted", "timed_out"), or NULL. */
+static const char *counter_of(struct map_run_commit *commit, const char *status)
+{
+    char *counter = strdup(status);
+    for (char *at = counter; at && *at; at++)
+        *at = (char)(*at >= 'A' && *at <= 'Z' ? *at - 'A' + 'a' : *at);
+    return keep(commit, counter);
+}
+
+int map_run_commit_redrive_child(struct map_run_commit *commit, const char *map_run_arn,
+                                 const struct map_run_redriven_child *child, int64_t now_ms)
+{
+    const char *run_id = map_run_id(map_run_arn);
+    const char *count = keep_format(commit, "%ld", child->redrive_count);
+    const char *now = keep_format(commit, "%lld", (long long)now_ms);
+    const char *event = keep(commit, redriven_event(child->redrive_count, child->last_event_id, now_ms));
+    const char *counter = counter_of(commit, child->status);
+    if (!run_id)
+        return -EINVAL;
+    if (!count || !now || !event || !counter)
+        return -ENOMEM;
+    struct store_write *record = add_write(commit, "HSET", execution_store_key, child->id);
+    struct store_write *ended = record ? add_write(commit, "HDEL", execution_store_key, child->id) : NULL;
+    struct store_write *history = ended ? add_write(commit, "RPUSH", execution_store_history_key, child->id) : NULL;
+    struct store_write *running = history ? add_write(commit, "HINCRBY", map_run_store_key, run_id) : NULL;
+    struct store_write *unsuccessful = running ? add_write(commit, "HINCRBY", map_run_store_key, run_id) : NULL;
+    if (!unsuccessful || add_arguments(record, "status", "RUNNING", "redriveCount", count, "redriveDate", now, NULL) < 0
+        || add_arguments(ended, "stopDate", "output", "error", "cause", NULL) < 0
+        || add_arguments(history, event, NULL) < 0 || add_arguments(running, MAP_RUN_FIELD_RUNNING, "1", NULL) < 0
+        || add_arguments(unsuccessful, counter, "-1", NULL) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+int map_run_commit_redrive(struct map_run_commit *commit, const char *map_run_arn, int64_t now_ms)
+{
+    const char *run_id = map_run_id(map_run_arn);
+    const char *now = keep_format(commit, "%lld", (long long)now_ms);
+    if (!run_id)
+        return -EINVAL;
+    struct store_write *record = now ? add_write(commit, "HSET", map_run_store_key, run_id) : NULL;
+    struct store_write *ended = record ? add_write(commit, "HDEL", map_run_store_key, run_id) : NULL;
+    struct store_write *count = ended ? add_write(commit, "HINCRBY", map_run_store_key, run_id) : NULL;
+    if (!count || add_arguments(record, MAP_RUN_FIELD_STATUS, "RUNNING", MAP_RUN_FIELD_REDRIVE_DATE, now, NULL) < 0
+        || add_arguments(ended, MAP_RUN_FIELD_STOP_DATE, NULL) < 0
+        || add_arguments(count, MAP_RUN_FIELD_REDRIVE_COUNT, "1", NULL) < 0)
         return -ENOMEM;
     return 0;
 }

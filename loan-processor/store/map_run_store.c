@@ -85,6 +85,8 @@ static const struct {
     { MAP_RUN_FIELD_ABORTED, FIELD_NUMBER, offsetof(struct map_run_record, aborted) },
     { MAP_RUN_FIELD_START_DATE, FIELD_DATE, offsetof(struct map_run_record, start_ms) },
     { MAP_RUN_FIELD_STOP_DATE, FIELD_DATE, offsetof(struct map_run_record, stop_ms) },
+    { MAP_RUN_FIELD_REDRIVE_COUNT, FIELD_NUMBER, offsetof(struct map_run_record, redrive_count) },
+    { MAP_RUN_FIELD_REDRIVE_DATE, FIELD_DATE, offsetof(struct map_run_record, redrive_ms) },
     { MAP_RUN_FIELD_TOLERATED_PERCENTAGE, FIELD_FRACTION,
       offsetof(struct map_run_record, tolerated_failure_percentage) },
 };

@@ -39,6 +39,9 @@
 #define MAP_RUN_FIELD_SUCCEEDED "succeeded"
 #define MAP_RUN_FIELD_FAILED "failed"
 #define MAP_RUN_FIELD_ABORTED "aborted"
+/* RedriveExecution of the parent: the times the Map Run was redriven (HINCRBY) and the last time (ms) */
+#define MAP_RUN_FIELD_REDRIVE_COUNT "redriveCount"
+#define MAP_RUN_FIELD_REDRIVE_DATE "redriveDate"
 /* Where UpdateMapRun signals the running fork (the engine writes them): its record's key, its shard's timers key and
    its timer member */
 #define MAP_RUN_FIELD_FORK_RECORD "forkRecord"
@@ -78,6 +81,8 @@ struct map_run_record {
     long long succeeded;
     long long failed;
     long long aborted;
+    long long redrive_count;       /* 0: never redriven */
+    int64_t redrive_ms;            /* 0: never redriven */
     struct map_run_update updated; /* the settings UpdateMapRun changed (its has_ flags), which the Map applies */
 };
 

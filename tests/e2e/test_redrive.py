@@ -310,39 +310,58 @@ class RedriveTest(StackTestCase):
         self.assertEqual((1, 1, 2, 4), (len(self.entered(arn, "Both")), len(self.entered(arn, "Quick")),
                                         len(self.entered(arn, "Inner")), len(self.entered(arn, "Item"))))
 
-    def test_a_distributed_map_is_entered_again_with_a_new_map_run(self):
-        # AWS redrives the failed Map Run and only its failed child executions; here the Map runs again whole.
-        arn = self.start("RedriveDistributed", "distributed", {"items": [1, 2, 3]})
+    def test_a_distributed_map_redrives_its_map_run_and_only_its_failed_child_execution(self):
+        arn = self.start("RedriveDistributed", "distributed", {"items": [1, 2, 3, 4, 5]})
         tasks = {}
-        for _ in range(3):
+        for _ in range(5):
             task = self.take_task()
             tasks[json.loads(task["input"])] = task["taskToken"]
-        for value in (1, 3):
+        for value in (1, 3, 4, 5):
             self.client.send_task_success(taskToken=tasks[value], output=json.dumps(value * 10))
-        first_run = wait_until(lambda: self.client.list_map_runs(executionArn=arn)["mapRuns"], 10)[0]["mapRunArn"]
-        wait_until(lambda: self.client.describe_map_run(mapRunArn=first_run)["executionCounts"]["succeeded"] == 2, 10)
+        run = wait_until(lambda: self.client.list_map_runs(executionArn=arn)["mapRuns"], 10)[0]["mapRunArn"]
+        wait_until(lambda: self.client.describe_map_run(mapRunArn=run)["executionCounts"]["succeeded"] == 4, 10)
         self.client.send_task_failure(taskToken=tasks[2], error="Boom", cause="item 2")
         self.wait_status(arn, "FAILED")
-        children = self.client.list_executions(mapRunArn=first_run)["executions"]
+        children = self.client.list_executions(mapRunArn=run)["executions"]
         failed = [c["executionArn"] for c in children if c["status"] == "FAILED"]
-        self.assertEqual(1, len(failed))
-        self.assertEqual("REDRIVABLE_BY_MAP_RUN",
-                         self.client.describe_execution(executionArn=failed[0])["redriveStatus"])
+        succeeded = [c["executionArn"] for c in children if c["status"] == "SUCCEEDED"]
+        self.assertEqual((1, 4), (len(failed), len(succeeded)))
+        self.assertEqual("REDRIVABLE_BY_MAP_RUN", self.client.describe_execution(executionArn=failed[0])["redriveStatus"])
+        self.assert_not_redrivable(failed[0], "Execution is a child execution of a Map Run: it is redriven by "
+                                              "redriving its parent execution")
+        before = {child: self.events(child) for child in succeeded}
+        failed_before = self.events(failed[0])
 
         self.client.redrive_execution(executionArn=arn)
-        for _ in range(3):
-            value = json.loads(self.succeed_task_for_value())
-            self.assertIn(value, (1, 2, 3))
+        task = self.succeed_task("20")
+        self.assertEqual(2, json.loads(task["input"]), "only the failed child runs again")
         done = self.wait_status(arn, "SUCCEEDED")
-        self.assertEqual([10, 20, 30], json.loads(done["output"]))
+        self.assertEqual([10, 20, 30, 40, 50], json.loads(done["output"]), "every result, in order")
         runs = self.client.list_map_runs(executionArn=arn)["mapRuns"]
-        self.assertEqual(2, len(runs), "a new Map Run")
-        self.assertEqual(0, self.client.describe_map_run(mapRunArn=first_run)["redriveCount"])
-
-    def succeed_task_for_value(self):
-        task = self.take_task()
-        self.client.send_task_success(taskToken=task["taskToken"], output=json.dumps(json.loads(task["input"]) * 10))
-        return task["input"]
+        self.assertEqual([run], [r["mapRunArn"] for r in runs], "the same Map Run")
+        described = wait_until(lambda: (lambda d: d["status"] == "SUCCEEDED" and d)(
+            self.client.describe_map_run(mapRunArn=run)), 10)
+        self.assertEqual(1, described["redriveCount"])
+        self.assertAlmostEqual(time.time(), described["redriveDate"].timestamp(), delta=60)
+        counts = described["executionCounts"]
+        self.assertEqual((0, 5, 0, 0, 5), (counts["running"], counts["succeeded"], counts["failed"],
+                                           counts["aborted"], counts["total"]))
+        child = self.client.describe_execution(executionArn=failed[0])
+        self.assertEqual(("SUCCEEDED", 1, "20"), (child["status"], child["redriveCount"], child["output"]))
+        self.assertIn("redriveDate", child)
+        child_events = self.events(failed[0])
+        redriven = child_events[len(failed_before)]
+        self.assertEqual(("ExecutionRedriven", {"redriveCount": 1}, len(failed_before) + 1, len(failed_before)),
+                         (redriven["type"], redriven["executionRedrivenEventDetails"], redriven["id"],
+                          redriven["previousEventId"]))
+        self.assertEqual("TaskStateEntered", child_events[len(failed_before) + 1]["type"])
+        self.assertEqual(child_events[-1]["type"], "ExecutionSucceeded")
+        for succeeded_child in succeeded:
+            self.assertEqual(before[succeeded_child], self.events(succeeded_child), "a succeeded child is not rerun")
+        types = [e["type"] for e in self.events(arn)]
+        self.assertEqual(["ExecutionRedriven", "MapRunRedriven"], types[types.index("ExecutionRedriven"):][:2])
+        self.assertEqual((1, 1, 1), (types.count("MapStateStarted"), types.count("MapRunStarted"),
+                                     types.count("MapRunSucceeded")))
 
     def test_the_context_object_shows_the_redrive(self):
         arn = self.start("RedriveContext", "context")

@@ -90,7 +90,7 @@ end
 -- apply_writes(at): the writes the engine built (a Map Run's and its child executions' records, histories and
 -- indexes): ARGV[at] their number, then per write its command, key, number of arguments and the arguments.
 -- 'HSETNX*' sets the pairs only when the hash lacks the first pair's field. Returns the index after them.
-local allowed_writes = {HSET = true, RPUSH = true, ZADD = true, HINCRBY = true}
+local allowed_writes = {HSET = true, HDEL = true, RPUSH = true, ZADD = true, HINCRBY = true}
 local function apply_writes(at)
   for _ = 1, tonumber(ARGV[at]) do
     local command, key, count = ARGV[at + 1], ARGV[at + 2], tonumber(ARGV[at + 3])
