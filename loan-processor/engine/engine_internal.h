@@ -407,6 +407,7 @@ struct fork_results {
     bool *failed;
     char **errors;
     char **causes;
+    bool *running;
 };
 
 /*

@@ -302,14 +302,22 @@ int fork_commit_branch_token(void *context, const char *branch_id, char *out, si
     return result;
 }
 
-/* Notes one entry of a fork's results ("<index>" -> output, "!<index>" -> {"Error","Cause"}). 0 or -ENOMEM. */
+/*
+ * Notes one entry of a fork's results ("<index>" -> output, "!<index>" ->
+ * {"Error","Cause"}, "~<index>": running again, restored by a redrive). 0 or -ENOMEM.
+ */
 static int take_result(struct fork_results *results, const struct execution_hash_entry *entry)
 {
-    bool failed = entry->name[0] == '!';
+    bool failed = entry->name[0] == '!', running = entry->name[0] == '~';
     char *end = NULL;
-    long index = strtol(entry->name + failed, &end, 10);
-    if (!end || *end || index < 0 || index >= results->progress.length)
+    long index = strtol(entry->name + (failed || running), &end, 10);
+    if (!end || *end || index < 0 || index >= results->progress.length
+        || entry->name[(failed || running)] < '0' || entry->name[(failed || running)] > '9')
         return 0; /* not one of this fork's children */
+    if (running) {
+        results->running[index] = true;
+        return 0;
+    }
     char *value = strndup(entry->value, entry->value_length);
     if (!value)
         return -ENOMEM;
@@ -341,7 +349,8 @@ int fork_results_build(const struct execution_record *record, const struct execu
     results->failed = calloc(length + 1, sizeof(*results->failed));
     results->errors = calloc(length + 1, sizeof(*results->errors));
     results->causes = calloc(length + 1, sizeof(*results->causes));
-    if (!results->outputs || !results->failed || !results->errors || !results->causes)
+    results->running = calloc(length + 1, sizeof(*results->running));
+    if (!results->outputs || !results->failed || !results->errors || !results->causes || !results->running)
         return -ENOMEM;
     for (size_t i = 0; i < count; i++)
         if (take_result(results, &entries[i]) < 0)
@@ -350,6 +359,7 @@ int fork_results_build(const struct execution_record *record, const struct execu
     results->progress.failed = results->failed;
     results->progress.errors = (const char *const *)results->errors;
     results->progress.causes = (const char *const *)results->causes;
+    results->progress.running = results->running;
     return 0;
 }
 
@@ -367,5 +377,6 @@ void fork_results_free(struct fork_results *results)
     free(results->failed);
     free(results->errors);
     free(results->causes);
+    free(results->running);
     memset(results, 0, sizeof(*results));
 }

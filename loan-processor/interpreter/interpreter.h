@@ -303,6 +303,7 @@ struct fork_progress {
     const char *const *errors;
     const char *const *causes;
     const struct fork_settings *settings; /* a distributed Map's settings changed while it runs; NULL: none */
+    const bool *running; /* children running again that a redrive restored (not started again); NULL: none */
 };
 
 /*

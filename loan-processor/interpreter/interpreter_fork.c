@@ -50,6 +50,7 @@ struct fork {
     long length, max_concurrency, started, ended;
     char **outputs;              /* [length]: the outputs of the children that succeeded (copies) */
     bool *failed;                /* [length] */
+    const bool *running;         /* [length] or NULL: children a redrive restored, running (not started again) */
     struct history_ref cursor;   /* what the next child's first event follows */
     long tolerated_count;        /* failures the Map tolerates; -1: not set */
     double tolerated_percentage; /* the same as a percentage of its items; -1: not set */
@@ -699,7 +700,8 @@ static int rest_child_execution(struct child_run *run)
  */
 static bool iteration_left(struct fork *fork)
 {
-    while (fork->started < fork->length && fork->outputs[fork->started])
+    while (fork->started < fork->length
+           && (fork->outputs[fork->started] || (fork->running && fork->running[fork->started])))
         fork->started++;
     return fork->started < fork->length;
 }
@@ -732,8 +734,11 @@ static int run_branches(struct fork *fork, char *detail, size_t detail_size)
 {
     size_t count = 0;
     int result = 0;
-    for (long i = 0; i < fork->length && result == 0; i++, count++)
-        result = start_child(fork, i, detail, detail_size);
+    /* a redriven Parallel (its outputs kept from the visit that failed) starts only the others */
+    for (long i = 0; i < fork->length && result == 0; i++)
+        if (!fork->outputs[i] && (result = start_child(fork, i, detail, detail_size)) == 0)
+            count++;
+    fork->started = fork->length;
     for (bool active = true; result == 0 && active && !fork->failing;) {
         active = false;
         for (size_t i = 0; i < count && result == 0; i++) {
@@ -1091,11 +1096,12 @@ static void apply_settings(struct fork *fork, const struct fork_settings *settin
 static int take_progress(struct fork *fork, const struct fork_progress *progress)
 {
     if (progress->length != fork->length || progress->started < 0 || progress->started > fork->length
-        || (!is_map(fork) && progress->started != fork->length) || !progress->outputs || !progress->failed)
+        || (!is_map(fork) && progress->started != fork->length && progress->started != 0) || !progress->outputs || !progress->failed)
         return -EINVAL;
     if (progress->settings && is_distributed(fork))
         apply_settings(fork, progress->settings);
     fork->started = progress->started;
+    fork->running = progress->running;
     for (long i = 0; i < fork->length; i++) {
         if (progress->failed[i]) {
             if (note_failure(fork, i, progress->errors ? progress->errors[i] : NULL,

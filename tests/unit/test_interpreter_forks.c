@@ -453,7 +453,7 @@ static void test_parallel_with_a_task_branch(void)
 
     const char *outputs[] = { "{\"t\":0}", "{\"b\":1}" };
     const bool failed[] = { false, false };
-    struct fork_progress progress = { 2, 2, outputs, failed, NULL, NULL, NULL };
+    struct fork_progress progress = { 2, 2, outputs, failed, NULL, NULL, NULL, NULL };
     struct execution_position fork = position_after(&step);
     fork.stored_events = 10;
     ASSERT_EQ_INT(0, interpreter_fork_continue(machine, &with, &fork, &progress, &later, &joined));
@@ -510,7 +510,7 @@ static void test_map_of_callbacks_answered_out_of_order(void)
         stored += 3;
         interpreter_step_release(&answered);
     }
-    struct fork_progress progress = { 3, 3, outputs, failed, NULL, NULL, NULL };
+    struct fork_progress progress = { 3, 3, outputs, failed, NULL, NULL, NULL, NULL };
     struct execution_position fork = position_after(&step);
     struct step_environment later = environment_at(NOW_MS + 20);
     fork.stored_events = stored;
@@ -542,7 +542,7 @@ static void test_map_max_concurrency_one(void)
     ASSERT_EQ_INT(0, interpreter_task_succeeded(machine, &with, &position, "0", &later, &answered));
     const char *outputs[2] = { answered.output, NULL };
     const bool failed[2] = { false, false };
-    struct fork_progress progress = { 2, 1, outputs, failed, NULL, NULL, NULL };
+    struct fork_progress progress = { 2, 1, outputs, failed, NULL, NULL, NULL, NULL };
     struct execution_position fork = position_after(&step);
     fork.stored_events = 10;
     ASSERT_EQ_INT(0, interpreter_fork_continue(machine, &with, &fork, &progress, &later, &next));
@@ -570,7 +570,7 @@ static void test_map_continuation_starts_only_iterations_without_an_output(void)
         goto out;
     const char *outputs[5] = { "0", NULL, "2", NULL, NULL };
     const bool failed[5] = { false, false, false, false, false };
-    struct fork_progress progress = { 5, 0, outputs, failed, NULL, NULL, NULL };
+    struct fork_progress progress = { 5, 0, outputs, failed, NULL, NULL, NULL, NULL };
     struct execution_position fork = position_after(&step);
     struct step_environment later = environment_at(NOW_MS + 10);
     fork.stored_events = 20;
@@ -633,7 +633,7 @@ static void test_map_of_150_passes_goes_on_in_continuations(void)
         goto out;
     for (long i = 0; i < step.fork.started; i++)
         outputs[i] = digits[i % 10];
-    struct fork_progress progress = { 150, step.fork.started, outputs, failed, NULL, NULL, NULL };
+    struct fork_progress progress = { 150, step.fork.started, outputs, failed, NULL, NULL, NULL, NULL };
     struct execution_position fork = position_after(&step);
     struct step_environment later = environment_at(NOW_MS + 10);
     ASSERT_EQ_INT(0, interpreter_fork_continue(machine, &with, &fork, &progress, &later, &joined));
@@ -655,7 +655,7 @@ static void test_fork_continue_needs_a_resting_fork(void)
     struct step_environment now = environment_at(NOW_MS);
     const char *outputs[1] = { NULL };
     const bool failed[1] = { false };
-    struct fork_progress progress = { 1, 1, outputs, failed, NULL, NULL, NULL };
+    struct fork_progress progress = { 1, 1, outputs, failed, NULL, NULL, NULL, NULL };
     struct interpreter_step step;
     ASSERT_NOT_NULL(machine);
     if (!machine)
@@ -721,7 +721,7 @@ static void test_failed_child_reported_then_the_fork_fails(void)
     const char *outputs[3] = { NULL, NULL, NULL }, *errors[3] = { NULL, "Boom", NULL },
                *causes[3] = { NULL, "it broke", NULL };
     const bool failures[3] = { false, true, false };
-    struct fork_progress progress = { 3, 3, outputs, failures, errors, causes, NULL };
+    struct fork_progress progress = { 3, 3, outputs, failures, errors, causes, NULL, NULL };
     struct execution_position fork = position_after(&step);
     struct step_environment later = environment_at(NOW_MS + 20);
     fork.stored_events = 17;
@@ -963,7 +963,7 @@ static void test_distributed_map_continuation_starts_child_executions(void)
     struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
     const char *outputs[3] = { NULL, NULL, NULL };
     const bool failed[3] = { false, false, false };
-    struct fork_progress progress = { 3, 0, outputs, failed, NULL, NULL, NULL };
+    struct fork_progress progress = { 3, 0, outputs, failed, NULL, NULL, NULL, NULL };
     memset(&next, 0, sizeof(next));
     memset(&third, 0, sizeof(third));
     ASSERT_EQ_INT(2, step.map_run_max_concurrency);
@@ -1001,7 +1001,7 @@ static void test_distributed_map_takes_updated_settings(void)
     bool failed[3] = { false, false, false };
     const char *errors[3] = { NULL, "E", NULL };
     const struct fork_settings settings = { true, 3, true, 1, false, 0 };
-    struct fork_progress progress = { 3, 0, outputs, failed, errors, NULL, &settings };
+    struct fork_progress progress = { 3, 0, outputs, failed, errors, NULL, &settings, NULL };
     memset(&next, 0, sizeof(next));
     memset(&failed_step, 0, sizeof(failed_step));
     if (!machine || !step.has_fork)
@@ -1037,7 +1037,7 @@ static void test_distributed_map_batches_items(void)
     struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
     const char *outputs[2] = { NULL, NULL };
     const bool failed[2] = { false, false };
-    struct fork_progress progress = { 2, 0, outputs, failed, NULL, NULL, NULL };
+    struct fork_progress progress = { 2, 0, outputs, failed, NULL, NULL, NULL, NULL };
     memset(&next, 0, sizeof(next));
     ASSERT_EQ_INT(3, (int)cJSON_GetNumberValue(cJSON_GetObjectItem(
                          cJSON_GetObjectItem(event_at(&step, 2), "mapStateStartedEventDetails"), "length")));
@@ -1064,7 +1064,7 @@ static void test_distributed_map_of_1050_starts_1000_per_step(void)
     struct state_machine *machine = start_distributed(DISTRIBUTED_MAP(""), &with, &runs, &step);
     const char *outputs[1050] = { NULL };
     bool failed[1050] = { false };
-    struct fork_progress progress = { 1050, 0, outputs, failed, NULL, NULL, NULL };
+    struct fork_progress progress = { 1050, 0, outputs, failed, NULL, NULL, NULL, NULL };
     memset(&next, 0, sizeof(next));
     memset(&rest, 0, sizeof(rest));
     ASSERT_EQ_INT(INTERPRETER_MAX_DISTRIBUTED_CONCURRENCY, step.fork.max_concurrency);
@@ -1107,7 +1107,7 @@ static void test_distributed_map_child_execution_runs_its_states(void)
     struct state_machine *machine = start_distributed(DISTRIBUTED_MAP(""), &with, &runs, &step);
     const char *outputs[2] = { NULL, NULL };
     const bool failed[2] = { false, false };
-    struct fork_progress progress = { 2, 0, outputs, failed, NULL, NULL, NULL };
+    struct fork_progress progress = { 2, 0, outputs, failed, NULL, NULL, NULL, NULL };
     memset(&next, 0, sizeof(next));
     memset(&succeeded, 0, sizeof(succeeded));
     memset(&failed_child, 0, sizeof(failed_child));
@@ -1143,7 +1143,7 @@ static void join_two_children(const char *definition, const char *const *outputs
     struct map_runs runs = { 0 };
     struct interpreter_step step;
     struct state_machine *machine = start_distributed(definition, &with, &runs, &step);
-    struct fork_progress progress = { 2, 2, outputs, failed, errors, causes, NULL };
+    struct fork_progress progress = { 2, 2, outputs, failed, errors, causes, NULL, NULL };
     memset(joined, 0, sizeof(*joined));
     if (machine && step.has_fork)
         continue_fork(machine, &with, &step, &progress, joined);

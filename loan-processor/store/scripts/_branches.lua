@@ -18,7 +18,11 @@ end
 
 -- record_child_result(results, parent, field, value): a child that ended: its output ('<index>') or error
 -- ('!<index>') in its fork's results, counted in the parent's forkSucceeded or forkFailed.
+-- A child that ends drops what an earlier end or a redrive noted of it: '#nested:<index>' (its own fork kept) and
+-- '~<index>' (running again, restored by a redrive).
 local function record_child_result(results, parent, field, value)
+  local index = string.sub(field, 1, 1) == '!' and string.sub(field, 2) or field
+  redis.call('HDEL', results, '#nested:' .. index, '~' .. index)
   redis.call('HSET', results, field, value)
   redis.call('HINCRBY', parent, string.sub(field, 1, 1) == '!' and 'forkFailed' or 'forkSucceeded', 1)
 end
@@ -105,4 +109,25 @@ local function apply_writes(at)
     end
   end
   return at + 1
+end
+
+-- keep_fork_results(results, kept, entered, fields): a child branch's fork left by an abort keeps its results
+-- (results, absent when no child of it ended) as kept for RedriveExecution, with '#entered' the stateEnteredEventId
+-- of that visit and what creates the branch's record again: fields = {mapIndex, mapItem, variables} (each may be
+-- false).
+local function keep_fork_results(results, kept, entered, fields)
+  if redis.call('EXISTS', results) == 1 then redis.call('RENAME', results, kept) else redis.call('DEL', kept) end
+  redis.call('HSET', kept, '#entered', entered or '0')
+  if fields[1] then redis.call('HSET', kept, '#mapIndex', fields[1], '#mapItem', fields[2] or 'null') end
+  if fields[3] then redis.call('HSET', kept, '#variables', fields[3]) end
+end
+
+-- note_nested_kept(results_prefix, id, fork): the kept results of the fork that child branch id rested at are
+-- noted in its parent fork's kept results ('#nested:<index>' -> fork), when those were kept.
+local function note_nested_kept(results_prefix, id, fork)
+  local parent, number, index = string.match(id, '^(.*)/(%d+)%.(%d+)$')
+  if not parent then parent, number, index = '', string.match(id, '^(%d+)%.(%d+)$') end
+  if not number then return end
+  local kept = string.gsub(results_prefix .. parent .. '/' .. number, ':results:', ':kept:', 1)
+  if redis.call('EXISTS', kept) == 1 then redis.call('HSET', kept, '#nested:' .. index, fork) end
 end

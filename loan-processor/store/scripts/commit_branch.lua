@@ -25,7 +25,9 @@
 -- The abort deletes records, timers and results of the subtree's nested forks that it finds in [5]: their keys
 -- are built here from [20]-[22], under the execution's hash tag (the slot of every key above). A root's abort
 -- of a fork whose children did not all succeed renames its results to the same key with ':kept:' for ':results:'
--- (execution_store_read_kept_results()), with '#entered' the stateEnteredEventId of the root (else deletes both).
+-- (execution_store_read_kept_results()), with '#entered' the stateEnteredEventId of the root (else deletes both);
+-- so does a child's end that fails with its fork (its parent's results then note '#nested:<index>' -> the fork),
+-- and such an abort keeps the results of every fork its subtree rested at, each noted in its parent fork's kept.
 -- Returns the id of the first event appended (the next id when there is none): committed; 0 lastEventId moved
 -- on, -1 the token is not the open one, -2 no such record, -3 the child's fork was left, -4 the children would
 -- make the execution's live branches more than [23] (nothing written in each case).
@@ -62,12 +64,14 @@ local function take(count)
 end
 local sets, removes = take(pairs * 2), take(deletes)
 local tag = tag_of(execution)
--- A root's fork left by an abort before all its children succeeded (it failed, or was stopped or timed out) keeps
--- its results for RedriveExecution (see execution_store.h), with the stateEnteredEventId of that visit.
-local kept_entered = false
-if ARGV[19] ~= '' and ARGV[10] == '' then
-  local fork = redis.call('HMGET', record, 'stateEnteredEventId', 'forkRunning', 'forkFailed')
-  if (tonumber(fork[2] or '0') or 0) > 0 or (tonumber(fork[3] or '0') or 0) > 0 then kept_entered = fork[1] end
+-- A fork left by an abort before all its children succeeded (it failed, or was stopped or timed out) keeps its
+-- results for RedriveExecution (see execution_store.h), with the stateEnteredEventId of that visit: the root's fork,
+-- and a child's fork when the child ends failed with it; then so do the forks its subtree rested at.
+local kept_entered, own = false, {}
+if ARGV[19] ~= '' and (ARGV[10] == '' or string.sub(ARGV[14], 1, 1) == '!') then
+  own = redis.call('HMGET', record, 'stateEnteredEventId', 'forkRunning', 'forkFailed', 'mapIndex', 'mapItem',
+    'variables', 'forkState')
+  if (tonumber(own[2] or '0') or 0) > 0 or (tonumber(own[3] or '0') or 0) > 0 then kept_entered = own[1] end
 end
 if ending then
   local parent, results = KEYS[6], KEYS[7]
@@ -104,22 +108,33 @@ end
 local prefix = ARGV[19]
 if prefix ~= '' then
   if own_run then abort_map_run(tag, own_run, now) end
+  local resting = {}
   for _, id in ipairs(redis.call('ZRANGEBYLEX', branches, '[' .. prefix, '[' .. prefix .. '\255')) do
     local child = ARGV[20] .. id
     abort_child_executions(tag, child, now)
-    local fork = redis.call('HGET', child, 'forkState')
-    if fork then redis.call('DEL', ARGV[21] .. id .. '/' .. fork) end
+    local fork = redis.call('HMGET', child, 'forkState', 'stateEnteredEventId', 'mapIndex', 'mapItem', 'variables')
+    if fork[1] and kept_entered then
+      local results = ARGV[21] .. id .. '/' .. fork[1]
+      keep_fork_results(results, string.gsub(results, ':results:', ':kept:', 1), fork[2], {fork[3], fork[4], fork[5]})
+      resting[#resting + 1] = {id, fork[1]}
+    elseif fork[1] then
+      redis.call('DEL', ARGV[21] .. id .. '/' .. fork[1])
+    end
     redis.call('DEL', child)
     redis.call('ZREM', timers, ARGV[22] .. id)
     redis.call('ZREM', branches, id)
   end
   local kept = string.gsub(KEYS[key + children], ':results:', ':kept:', 1)
-  if kept_entered and redis.call('EXISTS', KEYS[key + children]) == 1 then
+  if kept_entered and ARGV[10] ~= '' then
+    keep_fork_results(KEYS[key + children], kept, kept_entered, {own[4], own[5], own[6]})
+    redis.call('HSET', KEYS[7], '#nested:' .. string.sub(ARGV[14], 2), own[7])
+  elseif kept_entered and redis.call('EXISTS', KEYS[key + children]) == 1 then
     redis.call('RENAME', KEYS[key + children], kept)
     redis.call('HSET', kept, '#entered', kept_entered)
   else
     redis.call('DEL', KEYS[key + children], kept)
   end
+  for _, fork in ipairs(resting) do note_nested_kept(ARGV[21], fork[1], fork[2]) end
 end
 for c = 1, children do
   local id, ref, count = ARGV[at], ARGV[at + 1], tonumber(ARGV[at + 2])
