@@ -68,6 +68,37 @@ struct redrive_child {
     struct map_run_redriven_child redriven;
 };
 
+/*
+ * A child of the redriven fork that rests again at the fork nested in it
+ * (a Parallel or inline Map), as the abort that kept its results left it:
+ * only that fork's children without a kept result start again.
+ */
+struct redrive_nested {
+    size_t index;                         /* the child's index in the redriven fork */
+    char branch[FORK_COMMIT_BRANCH_SIZE]; /* the child's branch id */
+    char number[24];                      /* the nested fork's state number */
+    const struct state_definition *state; /* NULL: not found in the history (the child runs again whole) */
+    long entered;                         /* the id of the nested fork's StateEntered */
+    size_t length;                        /* its branches, or its items */
+    char *input, *map_index, *map_item, *variables;
+    char **names, **values; /* its kept outputs: "<index>" -> output */
+    size_t result_count;
+};
+
+static void redrive_nested_reset(struct redrive_nested *nested)
+{
+    for (size_t i = 0; i < nested->result_count; i++) {
+        free(nested->names[i]);
+        free(nested->values[i]);
+    }
+    free(nested->names);
+    free(nested->values);
+    free(nested->input);
+    free(nested->map_index);
+    free(nested->map_item);
+    free(nested->variables);
+}
+
 /* A Parallel, inline Map or distributed Map redriven: only its branches or iterations without a kept result run again. */
 struct redrive_fork {
     const struct state_definition *state; /* NULL: the failed state is entered again whole */
@@ -89,6 +120,10 @@ struct redrive_fork {
     struct redrive_child *redriven;
     size_t redriven_count, redriven_capacity, next_child;
     struct map_run_commit writes;
+    /* its children that rest again at a fork nested in them (the first next_nested read) */
+    struct redrive_nested *nested;
+    size_t nested_count, next_nested, kept_capacity;
+    char (*running)[FORK_COMMIT_NUMBER_SIZE + 1]; /* a Map's "~<index>" of each child resting at its nested fork */
 };
 
 static void redrive_fork_reset(struct redrive_fork *fork)
@@ -113,6 +148,10 @@ static void redrive_fork_reset(struct redrive_fork *fork)
         free(fork->redriven[i].state_input);
     }
     free(fork->redriven);
+    for (size_t i = 0; i < fork->nested_count; i++)
+        redrive_nested_reset(&fork->nested[i]);
+    free(fork->nested);
+    free(fork->running);
     free(fork->map_run_arn);
     map_run_commit_reset(&fork->writes);
     memset(fork, 0, sizeof(*fork));
@@ -445,25 +484,95 @@ static void describe_child_execution(struct redrive_operation *operation, struct
     fork->children[child] = (struct execution_child){ fork->ids[child], redriven->last_text, &fork->fields[child] };
 }
 
+/* Whether child index of the fork was noted as resting at a nested fork. */
+static bool nested_of_index(const struct redrive_fork *fork, size_t index)
+{
+    for (size_t i = 0; i < fork->nested_count; i++)
+        if (fork->nested[i].index == index)
+            return true;
+    return false;
+}
+
+/* The child index of the fork that rests again at its nested fork, or NULL. */
+static struct redrive_nested *nested_of(struct redrive_fork *fork, size_t index)
+{
+    for (size_t i = 0; i < fork->nested_count; i++)
+        if (fork->nested[i].index == index && fork->nested[i].state)
+            return &fork->nested[i];
+    return NULL;
+}
+
 /*
- * The children (a Parallel's branches without a result) and kept results
- * of the fork, from the results an abort kept. 0 or -ENOMEM.
+ * A child that rests again at its nested fork (the restored-th): its record
+ * as the abort left it, resting at the fork with its counters at zero and
+ * its timer due now (the fork's continuation starts only its children
+ * without a kept output, as a top-level fork's does), and the nested fork's
+ * kept outputs; under a Map, "~<index>" in the Map's results, so that its
+ * continuation does not start the iteration again.
+ */
+static void describe_nested(struct redrive_operation *operation, struct redrive_nested *nested, size_t child,
+                            size_t restored)
+{
+    struct redrive_fork *fork = &operation->fork;
+    struct execution_record *record = &fork->records[child];
+    unsigned branch_fields = EXECUTION_BRANCH_FIELD_VARIABLES | EXECUTION_BRANCH_FIELD_FORK_STATE
+                             | EXECUTION_BRANCH_FIELD_FORK_LENGTH | EXECUTION_BRANCH_FIELD_FORK_STARTED
+                             | EXECUTION_BRANCH_FIELD_FORK_RUNNING;
+    snprintf(fork->ids[child], sizeof(fork->ids[child]), "%s", nested->branch);
+    record->status = "RUNNING";
+    record->state = (char *)nested->state->name;
+    record->state_input = nested->input;
+    record->state_entered_event_id = nested->entered;
+    record->state_entered_ms = operation->now_ms;
+    record->resting = (char *)interpreter_resting_name(RESTING_FORK);
+    record->timer_due_ms = operation->now_ms;
+    record->variables = nested->variables ? nested->variables : operation->record->variables;
+    record->fork_state = nested->number;
+    record->fork_length = (long)nested->length;
+    if (nested->map_index) {
+        record->map_index = nested->map_index;
+        record->map_item = nested->map_item;
+        branch_fields |= EXECUTION_BRANCH_FIELDS_ITERATION;
+    }
+    execution_record_fields(record, EXECUTION_FIELD_STATUS | EXECUTION_FIELDS_RESTING, &fork->fields[child]);
+    execution_record_branch_fields(record, branch_fields, &fork->fields[child]);
+    fork->children[child] = (struct execution_child){ fork->ids[child], "@1", &fork->fields[child] };
+    for (size_t i = 0; i < nested->result_count; i++)
+        fork->kept[fork->kept_count++] =
+            (struct execution_result){ nested->branch, nested->number, nested->names[i], false, nested->values[i] };
+    if (fork->state->type != STATE_MAP)
+        return;
+    snprintf(fork->running[restored], sizeof(fork->running[restored]), "~%zu", nested->index);
+    fork->kept[fork->kept_count++] = (struct execution_result){ "", fork->number, fork->running[restored], false, "1" };
+}
+
+/*
+ * The children (a Parallel's branches without a result, those resting at
+ * a nested fork) and kept results of the fork, from the results an abort
+ * kept. 0 or -ENOMEM.
  */
 static int describe_fork(struct redrive_operation *operation)
 {
     struct redrive_fork *fork = &operation->fork;
-    size_t n = fork->length;
+    size_t n = fork->length, capacity = n + fork->nested_count;
+    for (size_t i = 0; i < fork->nested_count; i++)
+        capacity += fork->nested[i].result_count;
     fork->ids = calloc(n, sizeof(*fork->ids));
     fork->indexes = calloc(n, sizeof(*fork->indexes));
     fork->records = calloc(n, sizeof(*fork->records));
     fork->fields = calloc(n, sizeof(*fork->fields));
     fork->children = calloc(n, sizeof(*fork->children));
-    fork->kept = calloc(n, sizeof(*fork->kept));
-    if (!fork->ids || !fork->indexes || !fork->records || !fork->fields || !fork->children || !fork->kept)
+    fork->kept = calloc(capacity, sizeof(*fork->kept));
+    fork->running = calloc(fork->nested_count + 1, sizeof(*fork->running));
+    if (!fork->ids || !fork->indexes || !fork->records || !fork->fields || !fork->children || !fork->kept
+        || !fork->running)
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, restored = 0; i < n; i++) {
         if (!fork->results[i]) {
-            if (fork->state->type == STATE_PARALLEL)
+            struct redrive_nested *nested = nested_of(fork, i);
+            if (nested)
+                describe_nested(operation, nested, fork->child_count++, restored++);
+            else if (fork->state->type == STATE_PARALLEL)
                 describe_child(operation, i, fork->child_count++);
             continue;
         }
@@ -473,6 +582,33 @@ static int describe_fork(struct redrive_operation *operation)
     }
     for (size_t i = 0; i < fork->redriven_count && fork->child_count < n; i++)
         describe_child_execution(operation, &fork->redriven[i], fork->child_count++);
+    return 0;
+}
+
+#define NESTED_MARK "#nested:" /* commit_branch.lua spells it too */
+
+/*
+ * Notes a child of the fork whose own fork's results were kept (the entry
+ * "#nested:<index>" -> that fork's state number). Not a top-level
+ * distributed Map's: its child executions are redriven. 0 or -ENOMEM.
+ */
+static int note_nested(struct redrive_fork *fork, const char *index_text, const char *number)
+{
+    char *end;
+    unsigned long index = strtoul(index_text, &end, 10);
+    if (fork->map_run_arn || index_text[0] < '0' || index_text[0] > '9' || *end || index >= fork->length
+        || strlen(number) >= sizeof(fork->nested->number) || !number[0]
+        || strspn(number, "0123456789") != strlen(number))
+        return 0;
+    if (!fork->nested && !(fork->nested = calloc(fork->length, sizeof(*fork->nested))))
+        return -ENOMEM;
+    if (fork->nested_count == fork->length || nested_of_index(fork, index))
+        return 0;
+    struct redrive_nested *nested = &fork->nested[fork->nested_count++];
+    memset(nested, 0, sizeof(*nested));
+    nested->index = index;
+    snprintf(nested->branch, sizeof(nested->branch), "%zu.%lu", fork->state->number, index);
+    strcpy(nested->number, number);
     return 0;
 }
 
@@ -497,6 +633,11 @@ static int take_kept_results(struct redrive_operation *operation, const struct e
             same_visit = strtol(entries[i].value, &end, 10) == operation->entered_id;
             continue;
         }
+        if (strncmp(entries[i].name, NESTED_MARK, strlen(NESTED_MARK)) == 0) {
+            if (note_nested(fork, entries[i].name + strlen(NESTED_MARK), entries[i].value) < 0)
+                return -ENOMEM;
+            continue;
+        }
         unsigned long index = strtoul(entries[i].name, &end, 10);
         if (entries[i].name[0] < '0' || entries[i].name[0] > '9' || *end || index >= n || fork->results[index])
             continue;
@@ -504,6 +645,14 @@ static int take_kept_results(struct redrive_operation *operation, const struct e
             return -ENOMEM;
         succeeded++;
     }
+    size_t kept = 0; /* a child with a result is not run again: its nested fork neither */
+    for (size_t i = 0; i < fork->nested_count; i++) {
+        if (fork->results[fork->nested[i].index])
+            redrive_nested_reset(&fork->nested[i]);
+        else
+            fork->nested[kept++] = fork->nested[i];
+    }
+    fork->nested_count = kept;
     return same_visit && succeeded < n;
 }
 
@@ -710,6 +859,119 @@ static int redrive_map_run(struct redrive_operation *operation)
                               on_map_run_for_redrive, operation);
 }
 
+static int map_length_after(const char *const *events, size_t count, size_t entered, size_t *length);
+static void read_next_nested(struct redrive_operation *operation);
+
+/*
+ * The nested fork's visit from the history: its StateEntered (the event
+ * the kept results name, after the redriven fork's, of a state of the
+ * child's own branch) with its input, and its length. A nested fork not
+ * found so is dropped: its child runs again whole. 0 or -ENOMEM.
+ */
+static int find_nested_visit(struct redrive_operation *operation, struct redrive_nested *nested,
+                             const char *const *events, size_t count)
+{
+    const struct state_definition *state =
+        state_machine_state_by_number(operation->definition->machine, strtoul(nested->number, NULL, 10));
+    const struct state_scope *scope = state_machine_fork_scope(operation->fork.state, nested->index);
+    bool inline_fork =
+        state && (state->type == STATE_PARALLEL || (state->type == STATE_MAP && !state->map.distributed));
+    if (!inline_fork || !scope || state_machine_scope_find(scope, state->name) != state
+        || nested->entered <= operation->entered_id || nested->entered > (long)count)
+        return 0;
+    const char *name, *input;
+    cJSON *event = parse_state_entered(events[nested->entered - 1], &name, &input);
+    bool found = name && input && strcmp(name, state->name) == 0
+                 && cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(event, "id")) == (double)nested->entered;
+    nested->input = found ? strdup(input) : NULL;
+    cJSON_Delete(event);
+    if (found && !nested->input)
+        return -ENOMEM;
+    if (found && state->type == STATE_PARALLEL)
+        nested->length = state->branch_count;
+    else if (found && map_length_after(events, count, (size_t)nested->entered, &nested->length) <= 0)
+        found = false;
+    nested->state = found ? state : NULL;
+    return 0;
+}
+
+static void on_history_for_nested(int status, const char *const *events, size_t count, void *data)
+{
+    struct redrive_operation *operation = data;
+    int result = status;
+    for (size_t i = 0; i < operation->fork.nested_count && result == 0; i++)
+        result = find_nested_visit(operation, &operation->fork.nested[i], events, count);
+    if (result == 0)
+        result = describe_fork(operation);
+    if (result == 0)
+        result = commit(operation);
+    if (result < 0)
+        fail(operation, result);
+}
+
+/* Takes the kept results of a nested fork: its visit, its child's record fields, its outputs. 0 or -ENOMEM. */
+static int take_nested_results(struct redrive_nested *nested, const struct execution_hash_entry *entries, size_t count)
+{
+    struct {
+        const char *name;
+        char **to;
+    } fields[] = { { "#mapIndex", &nested->map_index },
+                   { "#mapItem", &nested->map_item },
+                   { "#variables", &nested->variables } };
+    nested->names = calloc(count + 1, sizeof(*nested->names));
+    nested->values = calloc(count + 1, sizeof(*nested->values));
+    if (!nested->names || !nested->values)
+        return -ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        const char *name = entries[i].name;
+        char **to = NULL;
+        if (strcmp(name, "#entered") == 0)
+            nested->entered = strtol(entries[i].value, NULL, 10);
+        for (size_t f = 0; f < sizeof(fields) / sizeof(*fields); f++)
+            if (strcmp(name, fields[f].name) == 0)
+                to = fields[f].to;
+        if (!to && name[0] >= '0' && name[0] <= '9' && strspn(name, "0123456789") == strlen(name)) {
+            nested->names[nested->result_count] = strdup(name);
+            to = &nested->values[nested->result_count++];
+        }
+        if (to && !*to && !(*to = strndup(entries[i].value, entries[i].value_length)))
+            return -ENOMEM;
+        if (nested->result_count && !nested->names[nested->result_count - 1])
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static void on_nested_kept(int status, const struct execution_hash_entry *entries, size_t count, void *data)
+{
+    struct redrive_operation *operation = data;
+    int result =
+        status < 0 ? status : take_nested_results(&operation->fork.nested[operation->fork.next_nested], entries, count);
+    if (result < 0) {
+        fail(operation, result);
+        return;
+    }
+    operation->fork.next_nested++;
+    read_next_nested(operation);
+}
+
+/* Reads the next nested fork's kept results, then (all read) the history their visits are found in. */
+static void read_next_nested(struct redrive_operation *operation)
+{
+    struct redrive_fork *fork = &operation->fork;
+    int result;
+    if (fork->next_nested < fork->nested_count) {
+        struct redrive_nested *nested = &fork->nested[fork->next_nested];
+        result = execution_store_read_kept_results(operation->engine->redis, operation->execution_id, nested->branch,
+                                                   nested->number, on_nested_kept, operation);
+    } else {
+        result = execution_store_read_history(operation->engine->redis, operation->execution_id, on_history_for_nested,
+                                              operation);
+    }
+    if (result < 0)
+        fail(operation, result);
+}
+
 static void on_kept_results(int status, const struct execution_hash_entry *entries, size_t count, void *data)
 {
     struct redrive_operation *operation = data;
@@ -717,6 +979,10 @@ static void on_kept_results(int status, const struct execution_hash_entry *entri
     if (result == 1 && operation->fork.map_run_arn) {
         if ((result = redrive_map_run(operation)) < 0)
             fail(operation, result);
+        return;
+    }
+    if (result == 1 && operation->fork.nested_count) {
+        read_next_nested(operation);
         return;
     }
     if (result == 1)
@@ -738,16 +1004,25 @@ static void on_kept_results(int status, const struct execution_hash_entry *entri
  */
 static int find_map_length(struct redrive_operation *operation, const char *const *events, size_t count)
 {
-    for (size_t i = (size_t)operation->entered_id; i < count; i++) {
+    return map_length_after(events, count, (size_t)operation->entered_id, &operation->fork.length);
+}
+
+/*
+ * The items of the Map entered at event id entered: the length of the first
+ * MapStateStarted after it (*length). 1 when found, 0 when not.
+ */
+static int map_length_after(const char *const *events, size_t count, size_t entered, size_t *length)
+{
+    for (size_t i = entered; i < count; i++) {
         if (!strstr(events[i], "\"MapStateStarted\""))
             continue;
         cJSON *event = cJSON_Parse(events[i]);
         const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "mapStateStartedEventDetails");
-        double length = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(details, "length"));
+        double items = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(details, "length"));
         cJSON_Delete(event);
-        if (!(length > 0) || length > INTERPRETER_MAX_MAP_ITEMS)
+        if (!(items > 0) || items > INTERPRETER_MAX_MAP_ITEMS)
             return 0;
-        operation->fork.length = (size_t)length;
+        *length = (size_t)items;
         return 1;
     }
     return 0;
@@ -789,7 +1064,7 @@ static int read_kept_results(struct redrive_operation *operation, const char *co
     if (found <= 0)
         return found < 0 ? found : enter_whole(operation);
     snprintf(fork->number, sizeof(fork->number), "%zu", fork->state->number);
-    return execution_store_read_kept_results(operation->engine->redis, operation->execution_id, fork->number,
+    return execution_store_read_kept_results(operation->engine->redis, operation->execution_id, "", fork->number,
                                              on_kept_results, operation);
 }
 

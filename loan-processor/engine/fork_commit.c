@@ -311,8 +311,8 @@ static int take_result(struct fork_results *results, const struct execution_hash
     bool failed = entry->name[0] == '!', running = entry->name[0] == '~';
     char *end = NULL;
     long index = strtol(entry->name + (failed || running), &end, 10);
-    if (!end || *end || index < 0 || index >= results->progress.length
-        || entry->name[(failed || running)] < '0' || entry->name[(failed || running)] > '9')
+    if (!end || *end || index < 0 || index >= results->progress.length || entry->name[(failed || running)] < '0'
+        || entry->name[(failed || running)] > '9')
         return 0; /* not one of this fork's children */
     if (running) {
         results->running[index] = true;

@@ -1096,7 +1096,8 @@ static void apply_settings(struct fork *fork, const struct fork_settings *settin
 static int take_progress(struct fork *fork, const struct fork_progress *progress)
 {
     if (progress->length != fork->length || progress->started < 0 || progress->started > fork->length
-        || (!is_map(fork) && progress->started != fork->length && progress->started != 0) || !progress->outputs || !progress->failed)
+        || (!is_map(fork) && progress->started != fork->length && progress->started != 0) || !progress->outputs
+        || !progress->failed)
         return -EINVAL;
     if (progress->settings && is_distributed(fork))
         apply_settings(fork, progress->settings);

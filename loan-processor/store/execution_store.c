@@ -926,7 +926,6 @@ int execution_store_read_history(struct redis_client *client, const char *execut
 #define BRANCH_RECORD_KIND "branch"
 #define RESULTS_KIND "results"
 #define KEPT_KIND "kept" /* commit_branch.lua spells it too: ':kept:' for ':results:' */
-#define FORK_STATE_PART_SIZE 24
 #define BRANCHES_KEY_FORMAT "{sfn:%02u}:branches:%s"
 /* What separates an execution id from a branch id in the keys and timer members above. */
 #define BRANCH_SEPARATOR '|'
@@ -1342,12 +1341,13 @@ int execution_store_read_results(struct redis_client *client, const char *execut
     return result < 0 ? result : read_results_hash(client, key, callback, data);
 }
 
-int execution_store_read_kept_results(struct redis_client *client, const char *execution_id, const char *fork_state,
-                                      store_results_callback callback, void *data)
+int execution_store_read_kept_results(struct redis_client *client, const char *execution_id, const char *branch_id,
+                                      const char *fork_state, store_results_callback callback, void *data)
 {
-    char key[EXECUTION_STORE_BRANCH_KEY_SIZE], part[FORK_STATE_PART_SIZE];
-    snprintf(part, sizeof(part), "/%.20s", fork_state);
-    int result = prefixed_key(KEPT_KIND, execution_id, part, key, sizeof(key));
+    char key[EXECUTION_STORE_BRANCH_KEY_SIZE], part[EXECUTION_STORE_BRANCH_KEY_SIZE];
+    int result = fork_key_part(branch_id, fork_state, part, sizeof(part));
+    if (result == 0)
+        result = prefixed_key(KEPT_KIND, execution_id, part, key, sizeof(key));
     return result < 0 ? result : read_results_hash(client, key, callback, data);
 }
 

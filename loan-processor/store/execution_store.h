@@ -21,10 +21,15 @@
  *   {sfn:NN}:results:<execution>|<branch>/<fork>   hash: the ended children of the fork <fork> (its state
  *                                                  number) of branch <branch> ("" for the root):
  *                                                  <index> -> output JSON, !<index> -> {"Error","Cause"}
- *   {sfn:NN}:kept:<execution>|/<fork>              hash: the results of the root's fork <fork> when an abort
- *                                                  left it before all its children succeeded (a failure, a
- *                                                  stop or a timeout), and #entered: the
- *                                                  stateEnteredEventId of that visit; RedriveExecution reruns
+ *   {sfn:NN}:kept:<execution>|<branch>/<fork>      hash: the results of the fork <fork> of branch <branch>
+ *                                                  ("" the root) when an abort left it before all its
+ *                                                  children succeeded (a failure, a stop or a timeout; a
+ *                                                  child's fork when the child failed with it or an abort of
+ *                                                  an ancestor took it), and #entered: the
+ *                                                  stateEnteredEventId of that visit; a child's also
+ *                                                  #mapIndex, #mapItem and #variables of its record, and
+ *                                                  every kept fork #nested:<index> -> the fork its child
+ *                                                  <index> rested at (kept too); RedriveExecution reruns
  *                                                  only the branches without a result
  * A branch id is "" for the root, "<fork>.<index>" for a root's child and
  * "<parent>/<fork>.<index>" deeper down. The root's record is the
@@ -520,11 +525,13 @@ typedef void (*store_results_callback)(int status, const struct execution_hash_e
                                        void *data);
 
 /*
- * Reads the results an abort kept of the root's fork fork_state (its state
- * number; the "kept" key above), for RedriveExecution. Same contract.
+ * Reads the results an abort kept of the fork fork_state (its state
+ * number) of branch branch_id ("" the root; the "kept" key above), for
+ * RedriveExecution. Same contract.
  */
 __attribute__((warn_unused_result)) int execution_store_read_kept_results(struct redis_client *client,
                                                                           const char *execution_id,
+                                                                          const char *branch_id,
                                                                           const char *fork_state,
                                                                           store_results_callback callback, void *data);
 

@@ -97,6 +97,33 @@ MACHINES = {
             ]},
         },
     },
+    # Branch 0 holds a Map of the items (after a Pass); branch 1 succeeds at once.
+    "RedriveParallelOfMap": {
+        "StartAt": "Outer",
+        "States": {
+            "Outer": {"Type": "Parallel", "End": True, "Branches": [
+                {"StartAt": "Lead", "States": {
+                    "Lead": {"Type": "Pass", "Next": "Items"},
+                    "Items": {"Type": "Map", "ItemsPath": "$.items", "End": True,
+                              "ItemProcessor": {"StartAt": "Piece", "States": {"Piece": work(End=True)}}}}},
+                {"StartAt": "Other", "States": {"Other": {"Type": "Pass", "Result": "other", "End": True}}},
+            ]},
+        },
+    },
+    # Each iteration: a Pass, then a Parallel of an activity (Left) and a Pass (Right).
+    "RedriveMapOfParallel": {
+        "StartAt": "Every",
+        "States": {
+            "Every": {"Type": "Map", "ItemsPath": "$.items", "End": True, "ItemProcessor": {
+                "StartAt": "Prep",
+                "States": {
+                    "Prep": {"Type": "Pass", "Next": "Pair"},
+                    "Pair": {"Type": "Parallel", "End": True, "Branches": [
+                        {"StartAt": "Left", "States": {"Left": work(End=True)}},
+                        {"StartAt": "Right", "States": {"Right": {"Type": "Pass", "Result": "right", "End": True}}},
+                    ]}}}},
+        },
+    },
     # A distributed Map: each item a child execution of a Map Run.
     "RedriveDistributed": {
         "StartAt": "Each",
@@ -297,18 +324,76 @@ class RedriveTest(StackTestCase):
         self.assertEqual([10, 20, 30, 40, 50], json.loads(done["output"]))
         self.assertEqual([0, 1, 2, 2, 3, 4], self.iterations(arn))
 
-    def test_a_fork_nested_in_a_branch_runs_again_whole_with_its_branch(self):
+    def test_a_fork_nested_in_a_branch_reruns_only_its_failed_iterations(self):
         arn = self.start("RedriveNested", "nested", {"items": [1, 2]})
         self.succeed_task("10")
         self.fail_task()
         self.wait_status(arn, "FAILED")
         self.client.redrive_execution(executionArn=arn)
-        self.assertEqual(1, json.loads(self.succeed_task("11")["input"]))
-        self.assertEqual(2, json.loads(self.succeed_task("20")["input"]))
+        self.assertEqual(2, json.loads(self.succeed_task("20")["input"]), "the failed iteration only")
         done = self.wait_status(arn, "SUCCEEDED")
-        self.assertEqual(["quick", [11, 20]], json.loads(done["output"]))
-        self.assertEqual((1, 1, 2, 4), (len(self.entered(arn, "Both")), len(self.entered(arn, "Quick")),
+        self.assertEqual(["quick", [10, 20]], json.loads(done["output"]))
+        self.assertEqual((1, 1, 1, 3), (len(self.entered(arn, "Both")), len(self.entered(arn, "Quick")),
                                         len(self.entered(arn, "Inner")), len(self.entered(arn, "Item"))))
+
+    def entered_inputs(self, arn, state):
+        return sorted(e["stateEnteredEventDetails"]["input"] for e in self.entered(arn, state))
+
+    def test_a_map_in_a_parallel_branch_reruns_only_its_failed_item(self):
+        arn = self.start("RedriveParallelOfMap", "parallel-of-map", {"items": [0, 1, 2, 3]})
+        tasks = {}
+        for _ in range(4):
+            task = self.take_task()
+            tasks[json.loads(task["input"])] = task["taskToken"]
+        for value in (0, 1, 3):
+            self.client.send_task_success(taskToken=tasks[value], output=json.dumps(value * 10))
+        wait_until(lambda: sum(e["type"] == "ActivitySucceeded" for e in self.events(arn)) == 3, 10)
+        self.client.send_task_failure(taskToken=tasks[2], error="Boom", cause="item 2")
+        self.wait_status(arn, "FAILED")
+        before = len(self.events(arn))
+
+        self.client.redrive_execution(executionArn=arn)
+        self.assertEqual(2, json.loads(self.succeed_task("20")["input"]), "item 2 only")
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual([[0, 10, 20, 30], "other"], json.loads(done["output"]))
+        self.assertEqual(["0", "1", "2", "2", "3"], self.entered_inputs(arn, "Piece"), "items 0, 1, 3 entered once")
+        self.assertEqual((1, 1, 1, 1), (len(self.entered(arn, "Outer")), len(self.entered(arn, "Lead")),
+                                        len(self.entered(arn, "Items")), len(self.entered(arn, "Other"))),
+                         "branch 1 and what branch 0 did before its Map are not run again")
+        after = self.events(arn)[before:]
+        self.assertEqual(["ExecutionRedriven", "MapIterationStarted"], [e["type"] for e in after[:2]])
+        self.assertEqual([2], [e["mapIterationStartedEventDetails"]["index"] for e in after
+                               if e["type"] == "MapIterationStarted"])
+        types = [e["type"] for e in self.events(arn)]
+        self.assertEqual((1, 1, 1), (types.count("MapStateStarted"), types.count("ParallelStateStarted"),
+                                     types.count("MapStateSucceeded")))
+        self.assertEqual(list(range(1, len(types) + 1)), [e["id"] for e in self.events(arn)], "ids continue")
+
+    def test_a_parallel_in_a_map_iteration_reruns_only_its_failed_branch(self):
+        arn = self.start("RedriveMapOfParallel", "map-of-parallel", {"items": [1, 2, 3]})
+        tasks = {}
+        for _ in range(3):
+            task = self.take_task()
+            tasks[json.loads(task["input"])] = task["taskToken"]
+        for value in (1, 3):
+            self.client.send_task_success(taskToken=tasks[value], output=json.dumps(value * 10))
+        wait_until(lambda: sum(e["type"] == "ActivitySucceeded" for e in self.events(arn)) == 2, 10)
+        self.client.send_task_failure(taskToken=tasks[2], error="Boom", cause="item 2")
+        self.wait_status(arn, "FAILED")
+        before = len(self.events(arn))
+
+        self.client.redrive_execution(executionArn=arn)
+        self.assertEqual(2, json.loads(self.succeed_task("20")["input"]), "the failed branch of item 2 only")
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual([[10, "right"], [20, "right"], [30, "right"]], json.loads(done["output"]))
+        self.assertEqual((1, 3, 3, 3, 4), (len(self.entered(arn, "Every")), len(self.entered(arn, "Prep")),
+                                           len(self.entered(arn, "Pair")), len(self.entered(arn, "Right")),
+                                           len(self.entered(arn, "Left"))), "only item 2's Left runs again")
+        self.assertEqual(["1", "2", "2", "3"], self.entered_inputs(arn, "Left"))
+        after = [e["type"] for e in self.events(arn)[before:]]
+        self.assertEqual("ExecutionRedriven", after[0])
+        self.assertNotIn("MapIterationStarted", after, "the iteration rests at its Parallel: not started again")
+        self.assertNotIn("ParallelStateStarted", after)
 
     def test_a_distributed_map_redrives_its_map_run_and_only_its_failed_child_execution(self):
         arn = self.start("RedriveDistributed", "distributed", {"items": [1, 2, 3, 4, 5]})

@@ -19,8 +19,12 @@ end
 -- record_child_result(results, parent, field, value): a child that ended: its output ('<index>') or error
 -- ('!<index>') in its fork's results, counted in the parent's forkSucceeded or forkFailed.
 -- A child that ends drops what an earlier end or a redrive noted of it: '#nested:<index>' (its own fork kept) and
--- '~<index>' (running again, restored by a redrive).
+-- '~<index>' (running again, restored by a redrive: RedriveExecution writes that field here, counted in nothing).
 local function record_child_result(results, parent, field, value)
+  if string.sub(field, 1, 1) == '~' then
+    redis.call('HSET', results, field, value)
+    return
+  end
   local index = string.sub(field, 1, 1) == '!' and string.sub(field, 2) or field
   redis.call('HDEL', results, '#nested:' .. index, '~' .. index)
   redis.call('HSET', results, field, value)
