@@ -531,8 +531,7 @@ typedef void (*store_results_callback)(int status, const struct execution_hash_e
  */
 __attribute__((warn_unused_result)) int execution_store_read_kept_results(struct redis_client *client,
                                                                           const char *execution_id,
-                                                                          const char *branch_id,
-                                                                          const char *fork_state,
+                                                                          const char *branch_id, const char *fork_state,
                                                                           store_results_callback callback, void *data);
 
 /* Reads a fork's results (HGETALL). Same contract as execution_store_load(). */
