@@ -13,6 +13,11 @@
  * The failed state is the last top-level state the history shows entered
  * (state names are unique in a whole machine, so a branch's states are
  * never taken for it), with the input of that StateEntered event.
+ *
+ * A failed Parallel or inline Map rests again at its fork with the outputs
+ * its abort kept; a child of it that rested at (or failed with) a fork of
+ * its own rests again at that nested fork with that fork's kept outputs,
+ * one level deep (docs/api.md, "RedriveExecution").
  */
 #include <errno.h>
 #include <stdio.h>
