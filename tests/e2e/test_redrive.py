@@ -369,6 +369,31 @@ class RedriveTest(StackTestCase):
                                      types.count("MapStateSucceeded")))
         self.assertEqual(list(range(1, len(types) + 1)), [e["id"] for e in self.events(arn)], "ids continue")
 
+    def test_a_stopped_parallel_keeps_what_its_nested_map_finished(self):
+        arn = self.start("RedriveParallelOfMap", "parallel-of-map-stopped", {"items": [0, 1, 2, 3]})
+        tasks = {}
+        for _ in range(4):
+            task = self.take_task()
+            tasks[json.loads(task["input"])] = task["taskToken"]
+        for value in (0, 1):
+            self.client.send_task_success(taskToken=tasks[value], output=json.dumps(value * 10))
+        wait_until(lambda: sum(e["type"] == "ActivitySucceeded" for e in self.events(arn)) == 2, 10)
+        self.client.stop_execution(executionArn=arn)
+        self.wait_status(arn, "ABORTED")
+
+        self.client.redrive_execution(executionArn=arn)
+        rerun = []
+        for _ in range(2):
+            task = self.take_task()
+            rerun.append(json.loads(task["input"]))
+            self.client.send_task_success(taskToken=task["taskToken"], output=json.dumps(rerun[-1] * 10))
+        self.assertEqual([2, 3], sorted(rerun), "the items that had not finished")
+        done = self.wait_status(arn, "SUCCEEDED")
+        self.assertEqual([[0, 10, 20, 30], "other"], json.loads(done["output"]))
+        self.assertEqual(["0", "1", "2", "2", "3", "3"], self.entered_inputs(arn, "Piece"))
+        self.assertEqual((1, 1, 1), (len(self.entered(arn, "Lead")), len(self.entered(arn, "Items")),
+                                     len(self.entered(arn, "Other"))))
+
     def test_a_parallel_in_a_map_iteration_reruns_only_its_failed_branch(self):
         arn = self.start("RedriveMapOfParallel", "map-of-parallel", {"items": [1, 2, 3]})
         tasks = {}
