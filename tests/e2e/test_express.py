@@ -241,6 +241,22 @@ class ExpressExecutions(ExpressCase):
         index = f"{{sfn}}:executions:{arn}"
         self.assertEqual(0, self.redis.command("ZCARD", index))  # not listed: ListExecutions refuses EXPRESS
 
+    def test_a_failed_fork_of_an_express_execution_leaves_nothing_behind(self):
+        # A STANDARD execution's failed Parallel keeps its branches' results for RedriveExecution; an EXPRESS one
+        # cannot be redriven and expires once ended, so nothing of it may be kept without an expiry.
+        definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+            {"StartAt": "Fine", "States": {"Fine": {"Type": "Pass", "End": True}}},
+            {"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 1, "Next": "Boom"},
+                                          "Boom": {"Type": "Fail", "Error": "Custom.Broken"}}}]}}}
+        arn = self.create("ForkedExpress", definition)
+        answer = self.sfn_client.start_sync_execution(stateMachineArn=arn)
+        self.assertEqual(("FAILED", "Custom.Broken"), (answer["status"], answer["error"]))
+        uuid = answer["executionArn"].rsplit(":", 1)[1]
+        left = self.redis.command("KEYS", f"*ForkedExpress:{uuid}*")
+        self.assertTrue(left, "the record and history live until they expire")
+        for key in left:
+            self.assertGreater(self.redis.command("TTL", key), 0, key)
+
     def test_callbacks_are_refused_in_express_definitions(self):
         self.assert_error("InvalidDefinition",
                           "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not "

@@ -66,9 +66,11 @@ local sets, removes = take(pairs * 2), take(deletes)
 local tag = tag_of(execution)
 -- A fork left by an abort before all its children succeeded (it failed, or was stopped or timed out) keeps its
 -- results for RedriveExecution (see execution_store.h), with the stateEnteredEventId of that visit: the root's fork,
--- and a child's fork when the child ends failed with it; then so do the forks its subtree rested at.
+-- and a child's fork when the child ends failed with it; then so do the forks its subtree rested at. Not for an
+-- EXPRESS execution (it cannot be redriven, and its record and history expire once it ends: see _publish_change).
 local kept_entered, own = false, {}
-if ARGV[19] ~= '' and (ARGV[10] == '' or string.sub(ARGV[14], 1, 1) == '!') then
+if ARGV[19] ~= '' and (ARGV[10] == '' or string.sub(ARGV[14], 1, 1) == '!')
+    and not string.find(redis.call('HGET', execution, 'arn') or '', ':express:', 1, true) then
   own = redis.call('HMGET', record, 'stateEnteredEventId', 'forkRunning', 'forkFailed', 'mapIndex', 'mapItem',
     'variables', 'forkState')
   if (tonumber(own[2] or '0') or 0) > 0 or (tonumber(own[3] or '0') or 0) > 0 then kept_entered = own[1] end
