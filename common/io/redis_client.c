@@ -26,8 +26,6 @@
 #include "redis_cluster.h"
 
 #define MAX_SCRIPTS 32
-/* Most redirections (MOVED, ASK) one command follows: a map in flux settles in one or two. */
-#define MAX_REDIRECTIONS 5
 /* Delay before a command answered TRYAGAIN, or sent to a node still being connected to, is sent again. */
 #define RETRY_DELAY_MS 25
 /* How often the slot map is read while the cluster looks healthy (catches a change nothing redirected yet). */
@@ -450,37 +448,40 @@ static void on_routed_reply(redisReply *reply, void *data)
 {
     struct routed_command *command = data;
     struct redis_client *client = command->client;
-    struct redis_cluster_redirect redirect = { .kind = REDIS_CLUSTER_ERROR_NONE };
-    if (reply && reply->type == REDIS_REPLY_ERROR && client->mode == MODE_CLUSTER && !client->destroying
-        && redis_cluster_parse_error(reply->str, &redirect) < 0)
-        redirect.kind = REDIS_CLUSTER_ERROR_NONE;
-    bool may_redirect = command->redirections < MAX_REDIRECTIONS && event_loop_now_ms() < command->deadline_ms;
-    switch (redirect.kind) {
-    case REDIS_CLUSTER_ERROR_MOVED:
+    struct redis_cluster_reply_facts facts = {
+        .cluster = client->mode == MODE_CLUSTER && !client->destroying,
+        .no_reply = !reply,
+        .error = reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL,
+        .durable_wait =
+            command->script && command->script->durable && client->config.wait_replicas > 0 && !client->destroying,
+        .redirections = command->redirections,
+        .now_ms = event_loop_now_ms(),
+        .deadline_ms = command->deadline_ms,
+        .retry_delay_ms = RETRY_DELAY_MS,
+    };
+    struct redis_cluster_redirect redirect;
+    switch (redis_cluster_next_action(&facts, &redirect)) {
+    case REDIS_CLUSTER_FOLLOW_MOVED:
         command->redirections++;
-        if (may_redirect && follow_moved(command, &redirect))
+        if (follow_moved(command, &redirect))
             return;
         break;
-    case REDIS_CLUSTER_ERROR_ASK:
+    case REDIS_CLUSTER_FOLLOW_ASK:
         command->redirections++;
-        if (may_redirect && follow_ask(command, &redirect))
+        if (follow_ask(command, &redirect))
             return;
         break;
-    case REDIS_CLUSTER_ERROR_TRYAGAIN:
+    case REDIS_CLUSTER_RETRY_LATER:
         if (retry_later(command))
             return;
         break;
-    case REDIS_CLUSTER_ERROR_CLUSTERDOWN:
+    case REDIS_CLUSTER_WAIT_REPLICAS:
+        wait_for_replicas(command, reply);
+        return;
+    case REDIS_CLUSTER_DELIVER_AND_REFRESH:
         request_refresh(client);
         break;
-    case REDIS_CLUSTER_ERROR_NONE:
-        if (!reply && client->mode == MODE_CLUSTER)
-            request_refresh(client); /* the node may be gone */
-        if (reply && reply->type != REDIS_REPLY_ERROR && command->script && command->script->durable
-            && client->config.wait_replicas > 0 && !client->destroying) {
-            wait_for_replicas(command, reply);
-            return;
-        }
+    case REDIS_CLUSTER_DELIVER:
         break;
     }
     deliver(command, reply);

@@ -101,6 +101,31 @@ int redis_cluster_parse_error(const char *text, struct redis_cluster_redirect *o
     return 0;
 }
 
+enum redis_cluster_action redis_cluster_next_action(const struct redis_cluster_reply_facts *facts,
+                                                    struct redis_cluster_redirect *redirect)
+{
+    memset(redirect, 0, sizeof(*redirect));
+    if (facts->cluster && facts->error && redis_cluster_parse_error(facts->error, redirect) < 0)
+        memset(redirect, 0, sizeof(*redirect));
+    bool may_redirect = facts->redirections < REDIS_CLUSTER_MAX_REDIRECTIONS && facts->now_ms < facts->deadline_ms;
+    switch (redirect->kind) {
+    case REDIS_CLUSTER_ERROR_MOVED:
+        return may_redirect ? REDIS_CLUSTER_FOLLOW_MOVED : REDIS_CLUSTER_DELIVER;
+    case REDIS_CLUSTER_ERROR_ASK:
+        return may_redirect ? REDIS_CLUSTER_FOLLOW_ASK : REDIS_CLUSTER_DELIVER;
+    case REDIS_CLUSTER_ERROR_TRYAGAIN:
+        return facts->now_ms + facts->retry_delay_ms < facts->deadline_ms ? REDIS_CLUSTER_RETRY_LATER
+                                                                          : REDIS_CLUSTER_DELIVER;
+    case REDIS_CLUSTER_ERROR_CLUSTERDOWN:
+        return REDIS_CLUSTER_DELIVER_AND_REFRESH;
+    case REDIS_CLUSTER_ERROR_NONE:
+        break;
+    }
+    if (facts->no_reply)
+        return facts->cluster ? REDIS_CLUSTER_DELIVER_AND_REFRESH : REDIS_CLUSTER_DELIVER;
+    return !facts->error && facts->durable_wait ? REDIS_CLUSTER_WAIT_REPLICAS : REDIS_CLUSTER_DELIVER;
+}
+
 /* ---- the slot map ---- */
 
 void redis_cluster_slot_map_init(struct redis_cluster_slot_map *map)

@@ -54,6 +54,42 @@ struct redis_cluster_redirect {
  */
 __attribute__((warn_unused_result)) int redis_cluster_parse_error(const char *text, struct redis_cluster_redirect *out);
 
+/* Most redirections (MOVED, ASK) one command follows: a map in flux settles in one or two. */
+#define REDIS_CLUSTER_MAX_REDIRECTIONS 5
+
+/* What the cluster client does with the reply a routed command got (redis_cluster_next_action()). */
+enum redis_cluster_action {
+    REDIS_CLUSTER_DELIVER,             /* pass the reply (or the error, or NULL) on to the caller */
+    REDIS_CLUSTER_DELIVER_AND_REFRESH, /* pass it on and read the slot map again (CLUSTERDOWN, no reply) */
+    REDIS_CLUSTER_FOLLOW_MOVED,        /* update the map from *redirect and resend there (one more redirection) */
+    REDIS_CLUSTER_FOLLOW_ASK,          /* send ASKING then the command to *redirect's target (one more redirection) */
+    REDIS_CLUSTER_RETRY_LATER,         /* send it again after the retry delay (TRYAGAIN) */
+    REDIS_CLUSTER_WAIT_REPLICAS,       /* hold the reply until WAIT confirmed the replicas (a durable write) */
+};
+
+/* What is known of a routed command when its reply comes. */
+struct redis_cluster_reply_facts {
+    bool cluster;         /* the client routes by slot (a cluster, and not being closed) */
+    bool no_reply;        /* the connection was lost or the deadline passed */
+    const char *error;    /* the text of an error reply (without '-'); NULL: not an error */
+    bool durable_wait;    /* a durable script on a client with wait_replicas > 0, not being closed */
+    int redirections;     /* MOVED and ASK followed so far */
+    uint64_t now_ms;      /* monotonic */
+    uint64_t deadline_ms; /* the command's: no resending at or after it */
+    uint64_t retry_delay_ms;
+};
+
+/*
+ * Decides what to do with a reply (facts), filling *redirect with the cluster error it carries (kind NONE
+ * for none). In a cluster: MOVED and ASK are followed while fewer than REDIS_CLUSTER_MAX_REDIRECTIONS were
+ * and the deadline has not passed, TRYAGAIN is retried when the delay ends before the deadline, and each is
+ * delivered otherwise; CLUSTERDOWN and no reply are delivered with a map refresh; a malformed MOVED or ASK
+ * is an ordinary error. A reply that is not an error, for a durable write, waits for the replicas (also
+ * outside a cluster); everything else is delivered. When following or retrying fails, the caller delivers.
+ */
+enum redis_cluster_action redis_cluster_next_action(const struct redis_cluster_reply_facts *facts,
+                                                    struct redis_cluster_redirect *redirect);
+
 /*
  * Which node serves each slot. The caller owns the structure (about 33 KB: not for a small stack); a node's
  * entry stays in the table until the next redis_cluster_slot_map_init(), even when it serves no slot any

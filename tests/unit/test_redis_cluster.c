@@ -437,6 +437,141 @@ static void test_refused_urls(void)
     ASSERT_EQ_INT(0, redis_cluster_parse_seeds(long_host, &seeds));
 }
 
+/* ---- what to do with a reply ---- */
+
+/* A cluster command 1 s before its deadline, no redirection yet, that got a plain answer. */
+static struct redis_cluster_reply_facts facts_of(const char *error)
+{
+    return (struct redis_cluster_reply_facts){
+        .cluster = true, .error = error, .now_ms = 1000, .deadline_ms = 2000, .retry_delay_ms = 25
+    };
+}
+
+static enum redis_cluster_action action_of(const struct redis_cluster_reply_facts *facts)
+{
+    struct redis_cluster_redirect redirect;
+    return redis_cluster_next_action(facts, &redirect);
+}
+
+static void test_answer_is_delivered(void)
+{
+    struct redis_cluster_reply_facts facts = facts_of(NULL);
+    struct redis_cluster_redirect redirect;
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, redis_cluster_next_action(&facts, &redirect));
+    ASSERT_EQ_INT(REDIS_CLUSTER_ERROR_NONE, redirect.kind);
+    facts = facts_of("WRONGTYPE Operation against a key holding the wrong kind of value");
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, action_of(&facts));
+}
+
+static void test_moved_is_followed(void)
+{
+    struct redis_cluster_reply_facts facts = facts_of("MOVED 3999 127.0.0.1:6381");
+    struct redis_cluster_redirect redirect;
+    ASSERT_EQ_INT(REDIS_CLUSTER_FOLLOW_MOVED, redis_cluster_next_action(&facts, &redirect));
+    ASSERT_EQ_INT(REDIS_CLUSTER_ERROR_MOVED, redirect.kind);
+    ASSERT_EQ_INT(3999, redirect.slot);
+    ASSERT_EQ_STR("127.0.0.1", redirect.target.host);
+    ASSERT_EQ_INT(6381, redirect.target.port);
+}
+
+static void test_ask_is_followed(void)
+{
+    struct redis_cluster_reply_facts facts = facts_of("ASK 12 ::1:7002");
+    struct redis_cluster_redirect redirect;
+    ASSERT_EQ_INT(REDIS_CLUSTER_FOLLOW_ASK, redis_cluster_next_action(&facts, &redirect));
+    ASSERT_EQ_INT(REDIS_CLUSTER_ERROR_ASK, redirect.kind);
+    ASSERT_EQ_INT(12, redirect.slot);
+    ASSERT_EQ_STR("::1", redirect.target.host);
+    ASSERT_EQ_INT(7002, redirect.target.port);
+}
+
+static void test_redirections_stop_at_the_limit(void)
+{
+    struct redis_cluster_reply_facts facts = facts_of("MOVED 1 h:1");
+    facts.redirections = REDIS_CLUSTER_MAX_REDIRECTIONS - 1;
+    ASSERT_EQ_INT(REDIS_CLUSTER_FOLLOW_MOVED, action_of(&facts));
+    facts.redirections = REDIS_CLUSTER_MAX_REDIRECTIONS;
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, action_of(&facts));
+    facts.error = "ASK 1 h:1";
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, action_of(&facts));
+    facts.redirections = REDIS_CLUSTER_MAX_REDIRECTIONS - 1;
+    ASSERT_EQ_INT(REDIS_CLUSTER_FOLLOW_ASK, action_of(&facts));
+}
+
+static void test_redirections_stop_at_the_deadline(void)
+{
+    struct redis_cluster_reply_facts facts = facts_of("MOVED 1 h:1");
+    facts.now_ms = facts.deadline_ms - 1;
+    ASSERT_EQ_INT(REDIS_CLUSTER_FOLLOW_MOVED, action_of(&facts));
+    facts.now_ms = facts.deadline_ms;
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, action_of(&facts));
+    facts.error = "ASK 1 h:1";
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, action_of(&facts));
+}
+
+static void test_tryagain_is_retried_while_the_deadline_allows(void)
+{
+    struct redis_cluster_reply_facts facts = facts_of("TRYAGAIN Multiple keys request during rehashing of slot");
+    ASSERT_EQ_INT(REDIS_CLUSTER_RETRY_LATER, action_of(&facts));
+    facts.redirections = REDIS_CLUSTER_MAX_REDIRECTIONS; /* retries are not redirections */
+    ASSERT_EQ_INT(REDIS_CLUSTER_RETRY_LATER, action_of(&facts));
+    facts.now_ms = facts.deadline_ms - facts.retry_delay_ms - 1;
+    ASSERT_EQ_INT(REDIS_CLUSTER_RETRY_LATER, action_of(&facts));
+    facts.now_ms = facts.deadline_ms - facts.retry_delay_ms;
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, action_of(&facts));
+}
+
+static void test_clusterdown_and_no_reply_refresh_the_map(void)
+{
+    struct redis_cluster_reply_facts facts = facts_of("CLUSTERDOWN The cluster is down");
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER_AND_REFRESH, action_of(&facts));
+    facts = facts_of(NULL);
+    facts.no_reply = true;
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER_AND_REFRESH, action_of(&facts));
+    facts.durable_wait = true; /* nothing to wait for */
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER_AND_REFRESH, action_of(&facts));
+}
+
+static void test_malformed_redirect_is_an_ordinary_error(void)
+{
+    struct redis_cluster_reply_facts facts = facts_of("MOVED 99999 h:1");
+    struct redis_cluster_redirect redirect;
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, redis_cluster_next_action(&facts, &redirect));
+    ASSERT_EQ_INT(REDIS_CLUSTER_ERROR_NONE, redirect.kind);
+    facts.error = "ASK 1 nowhere";
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, action_of(&facts));
+}
+
+static void test_outside_a_cluster_nothing_is_followed(void)
+{
+    const char *errors[] = { "MOVED 1 h:1", "ASK 1 h:1", "TRYAGAIN x", "CLUSTERDOWN x" };
+    struct redis_cluster_reply_facts facts = facts_of(NULL);
+    facts.cluster = false;
+    for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        struct redis_cluster_redirect redirect;
+        facts.error = errors[i];
+        ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, redis_cluster_next_action(&facts, &redirect));
+        ASSERT_EQ_INT(REDIS_CLUSTER_ERROR_NONE, redirect.kind);
+    }
+    facts.error = NULL;
+    facts.no_reply = true;
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, action_of(&facts));
+}
+
+static void test_durable_answer_waits_for_replicas(void)
+{
+    struct redis_cluster_reply_facts facts = facts_of(NULL);
+    facts.durable_wait = true;
+    ASSERT_EQ_INT(REDIS_CLUSTER_WAIT_REPLICAS, action_of(&facts));
+    facts.cluster = false; /* a plain Redis with replicas too */
+    ASSERT_EQ_INT(REDIS_CLUSTER_WAIT_REPLICAS, action_of(&facts));
+    facts.error = "ERR user_script:1: boom"; /* an error wrote nothing to confirm */
+    ASSERT_EQ_INT(REDIS_CLUSTER_DELIVER, action_of(&facts));
+    facts = facts_of("MOVED 1 h:1");
+    facts.durable_wait = true; /* not run yet: followed first */
+    ASSERT_EQ_INT(REDIS_CLUSTER_FOLLOW_MOVED, action_of(&facts));
+}
+
 int main(void)
 {
     RUN(test_crc16_check_value);
@@ -463,5 +598,15 @@ int main(void)
     RUN(test_several_seeds);
     RUN(test_sixteen_seeds_and_no_more);
     RUN(test_refused_urls);
+    RUN(test_answer_is_delivered);
+    RUN(test_moved_is_followed);
+    RUN(test_ask_is_followed);
+    RUN(test_redirections_stop_at_the_limit);
+    RUN(test_redirections_stop_at_the_deadline);
+    RUN(test_tryagain_is_retried_while_the_deadline_allows);
+    RUN(test_clusterdown_and_no_reply_refresh_the_map);
+    RUN(test_malformed_redirect_is_an_ordinary_error);
+    RUN(test_outside_a_cluster_nothing_is_followed);
+    RUN(test_durable_answer_waits_for_replicas);
     return test_done();
 }
