@@ -17,8 +17,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "redis_cluster.h"
+
 #define POLL_STEP_MS 10
 #define START_ATTEMPTS 3
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define CLUSTER_NODE_TIMEOUT STR(REDIS_SERVER_CLUSTER_NODE_TIMEOUT_MS)
+/* How long a new cluster may take to agree on itself (a fresh master says "fail" for about 2 s). */
+#define CLUSTER_SETTLE_MS 15000
+#define CLUSTER_BUS_OFFSET 10000
+#define CLUSTER_MAX_PORT (65535 - CLUSTER_BUS_OFFSET)
 
 static void sleep_ms(long ms)
 {
@@ -39,6 +48,31 @@ int redis_server_free_port(void)
         port = ntohs(address.sin_port);
     close(fd);
     return port;
+}
+
+/* Whether port on 127.0.0.1 can be bound now. */
+static bool port_free(int port)
+{
+    struct sockaddr_in address = { .sin_family = AF_INET,
+                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                                   .sin_port = htons((uint16_t)port) };
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    bool free_now = bind(fd, (struct sockaddr *)&address, sizeof(address)) == 0;
+    close(fd);
+    return free_now;
+}
+
+/* A free port for a cluster node: its bus port, 10000 higher, must be free and valid too; 0 on failure. */
+static int cluster_free_port(void)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int port = redis_server_free_port();
+        if (port > 0 && port <= CLUSTER_MAX_PORT && port_free(port + CLUSTER_BUS_OFFSET))
+            return port;
+    }
+    return 0;
 }
 
 static void close_context(struct redis_server *server)
@@ -68,8 +102,15 @@ static int spawn(struct redis_server *server)
             dup2(fd, STDERR_FILENO);
             close(fd);
         }
-        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", server->dir, "--save",
-               "", "--appendonly", "no", "--daemonize", "no", "--logfile", "redis.log", (char *)NULL);
+        if (server->cluster)
+            execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", server->dir,
+                   "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "redis.log",
+                   "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout",
+                   CLUSTER_NODE_TIMEOUT, "--cluster-require-full-coverage", "no", "--cluster-replica-validity-factor",
+                   "0", (char *)NULL);
+        else
+            execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", server->dir,
+                   "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "redis.log", (char *)NULL);
         _exit(127);
     }
     server->pid = pid;
@@ -180,10 +221,10 @@ static int launch(struct redis_server *server)
     return result;
 }
 
-int redis_server_start(struct redis_server *server)
+static int start(struct redis_server *server, bool cluster)
 {
     int result = -EADDRINUSE;
-    *server = (struct redis_server){ 0 };
+    *server = (struct redis_server){ .cluster = cluster };
     snprintf(server->dir, sizeof(server->dir), "/tmp/store-test-redis-XXXXXX");
     if (!mkdtemp(server->dir)) {
         server->dir[0] = '\0';
@@ -191,7 +232,7 @@ int redis_server_start(struct redis_server *server)
     }
     /* Another process may take the free port before redis-server binds it: try again on another. */
     for (int attempt = 0; attempt < START_ATTEMPTS && result < 0; attempt++) {
-        server->port = redis_server_free_port();
+        server->port = cluster ? cluster_free_port() : redis_server_free_port();
         if (server->port == 0)
             continue;
         snprintf(server->url, sizeof(server->url), "redis://127.0.0.1:%d", server->port);
@@ -200,6 +241,11 @@ int redis_server_start(struct redis_server *server)
     if (result < 0)
         remove_dir(server);
     return result;
+}
+
+int redis_server_start(struct redis_server *server)
+{
+    return start(server, false);
 }
 
 void redis_server_stop(struct redis_server *server)
@@ -427,4 +473,143 @@ void redis_server_capture(redisReply *reply, void *data)
     capture->len = reply->str ? reply->len : 0;
     if (reply->str)
         snprintf(capture->str, sizeof(capture->str), "%.*s", (int)reply->len, reply->str);
+}
+
+/* ---- a Redis Cluster ---- */
+
+/* Whether the text reply of "command argument" on server contains every one of the NULL-terminated needles. */
+static bool reply_contains(struct redis_server *server, const char *command, const char *argument,
+                           const char *const *needles)
+{
+    redisReply *reply = redis_server_command(server, "%s %s", command, argument);
+    bool found = reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS);
+    for (; found && *needles; needles++)
+        found = strstr(reply->str, *needles) != NULL;
+    if (reply)
+        freeReplyObject(reply);
+    return found;
+}
+
+/* Whether every node sees all nodes, all slots, the cluster ok; and every replica is in sync with its master. */
+static bool cluster_settled(struct redis_server_cluster *cluster)
+{
+    char known[48], size[48];
+    snprintf(known, sizeof(known), "cluster_known_nodes:%d\r", cluster->count);
+    snprintf(size, sizeof(size), "cluster_size:%d\r", cluster->masters);
+    const char *const info[] = { "cluster_state:ok", "cluster_slots_assigned:16384", known, size, NULL };
+    const char *const synced[] = { "master_link_status:up", NULL };
+    for (int i = 0; i < cluster->count; i++) {
+        if (!reply_contains(&cluster->nodes[i], "CLUSTER", "INFO", info))
+            return false;
+        if (i >= cluster->masters && !reply_contains(&cluster->nodes[i], "INFO", "replication", synced))
+            return false;
+    }
+    return true;
+}
+
+/* Whether node knows the node id (CLUSTER NODES lists it). */
+static bool knows(struct redis_server *node, const char *id)
+{
+    const char *const needles[] = { id, NULL };
+    return reply_contains(node, "CLUSTER", "NODES", needles);
+}
+
+/* Runs a command that must answer +OK on node; -EIO otherwise. */
+static int expect_ok(struct redis_server *node, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+static int expect_ok(struct redis_server *node, const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    redisReply *reply = vcommand(node, format, arguments);
+    va_end(arguments);
+    int result = reply && reply->type == REDIS_REPLY_STATUS ? 0 : -EIO;
+    if (result < 0)
+        fprintf(stderr, "# redis-server :%d answered %s to %s\n", node->port,
+                reply && reply->str ? reply->str : "nothing", format);
+    if (reply)
+        freeReplyObject(reply);
+    return result;
+}
+
+/* Waits until done(cluster) or the settle deadline. */
+static int wait_cluster(struct redis_server_cluster *cluster, bool (*done)(struct redis_server_cluster *cluster))
+{
+    for (int waited = 0; waited < CLUSTER_SETTLE_MS; waited += 50) {
+        if (done(cluster))
+            return 0;
+        sleep_ms(50);
+    }
+    return -ETIMEDOUT;
+}
+
+static bool replicas_know_masters(struct redis_server_cluster *cluster)
+{
+    for (int i = cluster->masters; i < cluster->count; i++)
+        if (!knows(&cluster->nodes[i], cluster->ids[i - cluster->masters]))
+            return false;
+    return true;
+}
+
+/* Starts the nodes, names each one's slots and epoch, and reads their ids. */
+static int start_nodes(struct redis_server_cluster *cluster)
+{
+    size_t used = (size_t)snprintf(cluster->url, sizeof(cluster->url), "redis://");
+    for (int i = 0; i < cluster->count; i++) {
+        struct redis_server *node = &cluster->nodes[i];
+        int result = start(node, true);
+        if (result < 0)
+            return result;
+        redisReply *id = redis_server_command(node, "CLUSTER MYID");
+        bool ok = id && id->type == REDIS_REPLY_STRING && id->len < sizeof(cluster->ids[i]);
+        if (ok)
+            snprintf(cluster->ids[i], sizeof(cluster->ids[i]), "%s", id->str);
+        if (id)
+            freeReplyObject(id);
+        if (!ok)
+            return -EIO;
+        if (i >= cluster->masters)
+            continue;
+        int first = REDIS_CLUSTER_SLOTS * i / cluster->masters,
+            last = REDIS_CLUSTER_SLOTS * (i + 1) / cluster->masters - 1;
+        result = expect_ok(node, "CLUSTER ADDSLOTSRANGE %d %d", first, last);
+        if (result == 0)
+            result = expect_ok(node, "CLUSTER SET-CONFIG-EPOCH %d", i + 1);
+        if (result < 0)
+            return result;
+        used += (size_t)snprintf(cluster->url + used, sizeof(cluster->url) - used, "%s127.0.0.1:%d", i ? "," : "",
+                                 node->port);
+    }
+    return 0;
+}
+
+int redis_server_cluster_start(struct redis_server_cluster *cluster, int masters, int replicas)
+{
+    *cluster = (struct redis_server_cluster){ .masters = masters, .count = masters + replicas };
+    if (masters < 1 || replicas < 0 || replicas > masters || cluster->count > REDIS_SERVER_CLUSTER_MAX_NODES)
+        return -EINVAL;
+    int result = start_nodes(cluster);
+    for (int i = 1; result == 0 && i < cluster->count; i++)
+        result = expect_ok(&cluster->nodes[i], "CLUSTER MEET 127.0.0.1 %d", cluster->nodes[0].port);
+    if (result == 0)
+        result = wait_cluster(cluster, replicas_know_masters);
+    for (int i = masters; result == 0 && i < cluster->count; i++)
+        result = expect_ok(&cluster->nodes[i], "CLUSTER REPLICATE %s", cluster->ids[i - masters]);
+    if (result == 0)
+        result = wait_cluster(cluster, cluster_settled);
+    if (result < 0) {
+        for (int i = 0; i < cluster->count; i++)
+            if (cluster->nodes[i].pid)
+                print_log(&cluster->nodes[i]);
+        redis_server_cluster_destroy(cluster);
+    }
+    return result;
+}
+
+void redis_server_cluster_destroy(struct redis_server_cluster *cluster)
+{
+    for (int i = 0; i < REDIS_SERVER_CLUSTER_MAX_NODES; i++) {
+        end_process(&cluster->nodes[i], SIGKILL);
+        remove_dir(&cluster->nodes[i]);
+    }
 }

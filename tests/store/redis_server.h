@@ -37,6 +37,7 @@ struct redis_server {
     char dir[64];          /* the temporary directory, --dir */
     char url[64];          /* redis://127.0.0.1:<port>, for redis_client */
     redisContext *context; /* the blocking connection of redis_server_command(), or NULL */
+    bool cluster;          /* a Redis Cluster node (redis_server_cluster_start()) */
 };
 
 /* A TCP port on 127.0.0.1 that nobody listens on right now (the kernel's pick); 0 on failure. */
@@ -155,5 +156,36 @@ struct redis_server_reply {
 
 /* A redis_client_callback that fills the struct redis_server_reply given as data. */
 void redis_server_capture(redisReply *reply, void *data);
+
+/* ---- a Redis Cluster ---- */
+
+#define REDIS_SERVER_CLUSTER_MAX_NODES 8
+/* Its nodes' --cluster-node-timeout: a master silent this long counts as failing. */
+#define REDIS_SERVER_CLUSTER_NODE_TIMEOUT_MS 500
+
+/*
+ * A Redis Cluster of cluster-enabled redis-servers on free ports: nodes[0..masters-1] are masters with the
+ * 16384 slots split evenly in that order, nodes[masters + i] a replica of nodes[i]. Full coverage is not
+ * required (cluster-require-full-coverage no): the slots of live masters stay served when one is lost.
+ */
+struct redis_server_cluster {
+    struct redis_server nodes[REDIS_SERVER_CLUSTER_MAX_NODES];
+    char ids[REDIS_SERVER_CLUSTER_MAX_NODES][48]; /* CLUSTER MYID of each */
+    int masters;
+    int count;     /* masters and replicas */
+    char url[512]; /* redis://<every master>, the seeds of a redis_client */
+};
+
+/*
+ * Starts masters masters (1..) and replicas replicas (0..masters) as above: slots assigned with
+ * CLUSTER ADDSLOTSRANGE, nodes joined with CLUSTER MEET, replicas attached with CLUSTER REPLICATE; waits
+ * until every node sees the cluster ok and each replica is in sync. Returns 0, or a negative errno with
+ * nothing left behind (every process killed, every directory removed).
+ */
+__attribute__((warn_unused_result)) int redis_server_cluster_start(struct redis_server_cluster *cluster, int masters,
+                                                                   int replicas);
+
+/* Kills and removes every node. Safe on a zeroed cluster. */
+void redis_server_cluster_destroy(struct redis_server_cluster *cluster);
 
 #endif
