@@ -503,8 +503,11 @@ static bool follow_ask(struct routed_command *command, struct redis_cluster_redi
     struct redis_client *client = command->client;
     complete_target(command, redirect);
     struct node *node = find_or_add_node(client, redirect->target.host, redirect->target.port);
-    if (!node || !redis_connection_connected(node->connection))
+    if (!node)
         return false;
+    /* A node met just now is still being connected to: ask its slot's owner again soon, within the deadline. */
+    if (!redis_connection_connected(node->connection))
+        return !redis_connection_ever_connected(node->connection) && retry_later(command);
     const char *asking[] = { "ASKING" };
     if (redis_connection_command_strings(node->connection, on_asking_reply, NULL, 1, asking) < 0)
         return false;

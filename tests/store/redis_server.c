@@ -501,7 +501,8 @@ static bool cluster_settled(struct redis_server_cluster *cluster)
     for (int i = 0; i < cluster->count; i++) {
         if (!reply_contains(&cluster->nodes[i], "CLUSTER", "INFO", info))
             return false;
-        if (i >= cluster->masters && !reply_contains(&cluster->nodes[i], "INFO", "replication", synced))
+        if (i >= cluster->masters && i < cluster->masters + cluster->replicas
+            && !reply_contains(&cluster->nodes[i], "INFO", "replication", synced))
             return false;
     }
     return true;
@@ -545,47 +546,63 @@ static int wait_cluster(struct redis_server_cluster *cluster, bool (*done)(struc
 
 static bool replicas_know_masters(struct redis_server_cluster *cluster)
 {
-    for (int i = cluster->masters; i < cluster->count; i++)
+    for (int i = cluster->masters; i < cluster->masters + cluster->replicas; i++)
         if (!knows(&cluster->nodes[i], cluster->ids[i - cluster->masters]))
             return false;
     return true;
 }
 
 /* Starts the nodes, names each one's slots and epoch, and reads their ids. */
+/* Starts node index of the cluster and reads its id. */
+static int start_node(struct redis_server_cluster *cluster, int index)
+{
+    struct redis_server *node = &cluster->nodes[index];
+    int result = start(node, true);
+    if (result < 0)
+        return result;
+    redisReply *id = redis_server_command(node, "CLUSTER MYID");
+    bool ok = id && id->type == REDIS_REPLY_STRING && id->len < sizeof(cluster->ids[index]);
+    if (ok)
+        snprintf(cluster->ids[index], sizeof(cluster->ids[index]), "%s", id->str);
+    if (id)
+        freeReplyObject(id);
+    return ok ? 0 : -EIO;
+}
+
+/* Starts the nodes, names each master's slots and epoch. */
 static int start_nodes(struct redis_server_cluster *cluster)
 {
     size_t used = (size_t)snprintf(cluster->url, sizeof(cluster->url), "redis://");
     for (int i = 0; i < cluster->count; i++) {
-        struct redis_server *node = &cluster->nodes[i];
-        int result = start(node, true);
-        if (result < 0)
-            return result;
-        redisReply *id = redis_server_command(node, "CLUSTER MYID");
-        bool ok = id && id->type == REDIS_REPLY_STRING && id->len < sizeof(cluster->ids[i]);
-        if (ok)
-            snprintf(cluster->ids[i], sizeof(cluster->ids[i]), "%s", id->str);
-        if (id)
-            freeReplyObject(id);
-        if (!ok)
-            return -EIO;
-        if (i >= cluster->masters)
+        int result = start_node(cluster, i);
+        if (result < 0 || i >= cluster->masters) {
+            if (result < 0)
+                return result;
             continue;
+        }
         int first = REDIS_CLUSTER_SLOTS * i / cluster->masters,
             last = REDIS_CLUSTER_SLOTS * (i + 1) / cluster->masters - 1;
-        result = expect_ok(node, "CLUSTER ADDSLOTSRANGE %d %d", first, last);
+        result = expect_ok(&cluster->nodes[i], "CLUSTER ADDSLOTSRANGE %d %d", first, last);
         if (result == 0)
-            result = expect_ok(node, "CLUSTER SET-CONFIG-EPOCH %d", i + 1);
+            result = expect_ok(&cluster->nodes[i], "CLUSTER SET-CONFIG-EPOCH %d", i + 1);
         if (result < 0)
             return result;
         used += (size_t)snprintf(cluster->url + used, sizeof(cluster->url) - used, "%s127.0.0.1:%d", i ? "," : "",
-                                 node->port);
+                                 cluster->nodes[i].port);
     }
     return 0;
 }
 
+static void print_logs(struct redis_server_cluster *cluster)
+{
+    for (int i = 0; i < cluster->count; i++)
+        if (cluster->nodes[i].pid)
+            print_log(&cluster->nodes[i]);
+}
+
 int redis_server_cluster_start(struct redis_server_cluster *cluster, int masters, int replicas)
 {
-    *cluster = (struct redis_server_cluster){ .masters = masters, .count = masters + replicas };
+    *cluster = (struct redis_server_cluster){ .masters = masters, .replicas = replicas, .count = masters + replicas };
     if (masters < 1 || replicas < 0 || replicas > masters || cluster->count > REDIS_SERVER_CLUSTER_MAX_NODES)
         return -EINVAL;
     int result = start_nodes(cluster);
@@ -593,16 +610,34 @@ int redis_server_cluster_start(struct redis_server_cluster *cluster, int masters
         result = expect_ok(&cluster->nodes[i], "CLUSTER MEET 127.0.0.1 %d", cluster->nodes[0].port);
     if (result == 0)
         result = wait_cluster(cluster, replicas_know_masters);
-    for (int i = masters; result == 0 && i < cluster->count; i++)
+    for (int i = masters; result == 0 && i < masters + replicas; i++)
         result = expect_ok(&cluster->nodes[i], "CLUSTER REPLICATE %s", cluster->ids[i - masters]);
     if (result == 0)
         result = wait_cluster(cluster, cluster_settled);
     if (result < 0) {
-        for (int i = 0; i < cluster->count; i++)
-            if (cluster->nodes[i].pid)
-                print_log(&cluster->nodes[i]);
+        print_logs(cluster);
         redis_server_cluster_destroy(cluster);
     }
+    return result;
+}
+
+int redis_server_cluster_add_masters(struct redis_server_cluster *cluster, int count)
+{
+    if (count < 1 || cluster->count + count > REDIS_SERVER_CLUSTER_MAX_NODES)
+        return -EINVAL;
+    int result = 0;
+    for (; result == 0 && count > 0; count--) {
+        result = start_node(cluster, cluster->count);
+        if (result == 0)
+            cluster->count++;
+        if (result == 0)
+            result =
+                expect_ok(&cluster->nodes[cluster->count - 1], "CLUSTER MEET 127.0.0.1 %d", cluster->nodes[0].port);
+    }
+    if (result == 0)
+        result = wait_cluster(cluster, cluster_settled);
+    if (result < 0)
+        print_logs(cluster);
     return result;
 }
 

@@ -165,15 +165,17 @@ void redis_server_capture(redisReply *reply, void *data);
 
 /*
  * A Redis Cluster of cluster-enabled redis-servers on free ports: nodes[0..masters-1] are masters with the
- * 16384 slots split evenly in that order, nodes[masters + i] a replica of nodes[i]. Full coverage is not
- * required (cluster-require-full-coverage no): the slots of live masters stay served when one is lost.
+ * 16384 slots split evenly in that order, nodes[masters + i] a replica of nodes[i], then the masters added
+ * later (without slots). Full coverage is not required (cluster-require-full-coverage no): the slots of live
+ * masters stay served when one is lost.
  */
 struct redis_server_cluster {
     struct redis_server nodes[REDIS_SERVER_CLUSTER_MAX_NODES];
     char ids[REDIS_SERVER_CLUSTER_MAX_NODES][48]; /* CLUSTER MYID of each */
-    int masters;
-    int count;     /* masters and replicas */
-    char url[512]; /* redis://<every master>, the seeds of a redis_client */
+    int masters;                                  /* started with slots */
+    int replicas;                                 /* started */
+    int count;                                    /* all nodes */
+    char url[512];                                /* redis://<every master>, the seeds of a redis_client */
 };
 
 /*
@@ -184,6 +186,13 @@ struct redis_server_cluster {
  */
 __attribute__((warn_unused_result)) int redis_server_cluster_start(struct redis_server_cluster *cluster, int masters,
                                                                    int replicas);
+
+/*
+ * Adds count masters without slots (CLUSTER MEET) and waits until every node sees them and the cluster ok.
+ * Returns 0 or a negative errno (the nodes started stay in the cluster, for redis_server_cluster_destroy()).
+ */
+__attribute__((warn_unused_result)) int redis_server_cluster_add_masters(struct redis_server_cluster *cluster,
+                                                                         int count);
 
 /* Kills and removes every node. Safe on a zeroed cluster. */
 void redis_server_cluster_destroy(struct redis_server_cluster *cluster);

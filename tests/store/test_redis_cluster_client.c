@@ -137,12 +137,12 @@ static bool migrate_key(int from, int to, const char *key)
     return ok_on(from, "MIGRATE 127.0.0.1 %d %s 0 5000", cluster.nodes[to].port, key);
 }
 
-/* Gives slot to node to, telling the target first, then every other live master. */
+/* Gives slot to node to, telling the target first, then every other live master (the replica is one later). */
 static bool end_migration(int slot, int to)
 {
     bool ok = ok_on(to, "CLUSTER SETSLOT %d NODE %s", slot, cluster.ids[to]);
-    for (int i = 0; ok && i < MASTERS; i++)
-        if (i != to && cluster.nodes[i].pid)
+    for (int i = 0; ok && i < cluster.count; i++)
+        if (i != to && i != REPLICA && cluster.nodes[i].pid)
             ok = ok_on(i, "CLUSTER SETSLOT %d NODE %s", slot, cluster.ids[to]);
     return ok;
 }
@@ -280,6 +280,53 @@ static void test_ask_is_followed_during_a_migration(void)
     ASSERT_EQ_STR("asked", reply.str);
     ASSERT_EQ_INT(rejected + 1, gets_on(2, true)); /* answered ASK by the migrating master */
     ASSERT_EQ_INT(served + 1, gets_on(1, false));  /* then run on the importing one after ASKING */
+    ASSERT_TRUE(ended);
+}
+
+/* Masters added to the cluster, which no map the clients read has named yet. */
+#define FRESH_FOR_MOVED (MASTERS + 1)
+#define FRESH_FOR_ASK (MASTERS + 2)
+
+static void test_moved_to_a_master_the_client_never_saw(void)
+{
+    char key[32];
+    key_on(2, "fresh-moved", key, sizeof(key));
+    int slot = slot_of(key);
+    ASSERT_TRUE(set_and_get(client, key, "on a new master"));
+    ASSERT_EQ_INT(0, redis_server_cluster_add_masters(&cluster, 2));
+    ASSERT_TRUE(begin_migration(slot, 2, FRESH_FOR_MOVED));
+    ASSERT_TRUE(migrate_key(2, FRESH_FOR_MOVED, key));
+    ASSERT_TRUE(end_migration(slot, FRESH_FOR_MOVED));
+    const char *get[] = { "GET", key };
+    struct redis_server_reply reply;
+    ASSERT_EQ_INT(0, round_trip(client, 2, get, &reply));
+    ASSERT_EQ_INT(1, reply.calls);
+    ASSERT_TRUE(!reply.null);
+    ASSERT_EQ_INT(REDIS_REPLY_STRING, reply.type);
+    ASSERT_EQ_STR("on a new master", reply.str);
+    ASSERT_EQ_INT(1, gets_on(FRESH_FOR_MOVED, false));
+}
+
+static void test_ask_to_a_master_the_client_never_saw(void)
+{
+    char key[32];
+    key_on(2, "fresh-ask", key, sizeof(key));
+    int slot = slot_of(key);
+    ASSERT_TRUE(set_and_get(client, key, "asked of a new master"));
+    ASSERT_TRUE(cluster.count > FRESH_FOR_ASK);
+    ASSERT_TRUE(begin_migration(slot, 2, FRESH_FOR_ASK));
+    ASSERT_TRUE(migrate_key(2, FRESH_FOR_ASK, key));
+    const char *get[] = { "GET", key };
+    struct redis_server_reply reply;
+    int sent = round_trip(client, 2, get, &reply);
+    bool ended = end_migration(slot, FRESH_FOR_ASK);
+    ASSERT_EQ_INT(0, sent);
+    ASSERT_EQ_INT(1, reply.calls);
+    ASSERT_TRUE(!reply.null);
+    if (reply.type == REDIS_REPLY_ERROR)
+        printf("# answered %s\n", reply.str);
+    ASSERT_EQ_INT(REDIS_REPLY_STRING, reply.type);
+    ASSERT_EQ_STR("asked of a new master", reply.str);
     ASSERT_TRUE(ended);
 }
 
@@ -611,6 +658,8 @@ int main(void)
         RUN(test_ask_is_followed_during_a_migration);
         RUN(test_tryagain_is_passed_on_when_the_migration_outlasts_the_deadline);
         RUN(test_tryagain_is_retried_until_the_migration_ends);
+        RUN(test_moved_to_a_master_the_client_never_saw);
+        RUN(test_ask_to_a_master_the_client_never_saw);
         RUN(test_durable_script_answers_once_a_replica_has_it);
         RUN(test_durable_script_without_enough_replicas_gets_no_reply_at_the_deadline);
         RUN(test_script_not_marked_durable_does_not_wait);
