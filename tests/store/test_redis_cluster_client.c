@@ -88,18 +88,25 @@ static char *value_on(int node, const char *key)
     return redis_server_string(&cluster.nodes[node], "GET %s", key);
 }
 
-/* How many GET commands node ran (rejected: how many it answered with a redirection instead). */
-static long long gets_on(int node, bool rejected)
+/* How many times node ran command (lower case; rejected: how many it answered with a redirection instead). */
+static long long calls_on(int node, const char *command, bool rejected)
 {
+    char name[32];
+    snprintf(name, sizeof(name), "cmdstat_%s:", command);
     redisReply *reply = redis_server_command(&cluster.nodes[node], "INFO commandstats");
     long long count = 0;
-    const char *line = reply && reply->type == REDIS_REPLY_STRING ? strstr(reply->str, "cmdstat_get:") : NULL;
+    const char *line = reply && reply->type == REDIS_REPLY_STRING ? strstr(reply->str, name) : NULL;
     const char *field = line ? strstr(line, rejected ? "rejected_calls=" : "calls=") : NULL;
     if (field)
         count = strtoll(strchr(field, '=') + 1, NULL, 10);
     if (reply)
         freeReplyObject(reply);
     return count;
+}
+
+static long long gets_on(int node, bool rejected)
+{
+    return calls_on(node, "get", rejected);
 }
 
 /* Runs a command that must answer +OK on node. */
@@ -471,7 +478,9 @@ static void test_script_not_marked_durable_does_not_wait(void)
     struct redis_client *waiting = client_with_scripts(2);
     ASSERT_NOT_NULL(waiting);
     struct redis_server_reply reply;
+    long long waits = calls_on(0, "wait", false);
     uint64_t latency = store_on_master_0(waiting, &store_script, "not waited for", &reply);
+    ASSERT_EQ_INT(waits, calls_on(0, "wait", false));
     ASSERT_EQ_INT(1, reply.calls);
     ASSERT_EQ_INT(REDIS_REPLY_STRING, reply.type);
     ASSERT_EQ_STR("stored", reply.str);
@@ -502,6 +511,17 @@ static int probe(const char *key, uint64_t *latency_ms)
     return !reply.null && reply.type == REDIS_REPLY_STATUS && strcmp(reply.str, "OK") == 0;
 }
 
+/* Whether the replica of master 0 has become a master. */
+static bool promoted(void)
+{
+    redisReply *reply = redis_server_command(&cluster.nodes[REPLICA], "ROLE");
+    bool master = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+                  && reply->element[0]->type == REDIS_REPLY_STRING && strcmp(reply->element[0]->str, "master") == 0;
+    if (reply)
+        freeReplyObject(reply);
+    return master;
+}
+
 static void test_failover_serves_the_slots_again(void)
 {
     char key[32];
@@ -511,8 +531,10 @@ static void test_failover_serves_the_slots_again(void)
     uint64_t killed_ms = event_loop_now_ms();
     redis_server_kill(&cluster.nodes[0]);
     int outcome = 0, probes = 0;
-    uint64_t slowest = 0;
+    uint64_t slowest = 0, promoted_ms = 0;
     while (outcome == 0 && event_loop_now_ms() - killed_ms < FAILOVER_WAIT_MS) {
+        if (!promoted_ms && promoted())
+            promoted_ms = event_loop_now_ms() - killed_ms;
         outcome = probe(key, &latency);
         probes++;
         slowest = latency > slowest ? latency : slowest;
@@ -520,10 +542,11 @@ static void test_failover_serves_the_slots_again(void)
             redis_server_run_for(loop, 50);
     }
     uint64_t served_ms = event_loop_now_ms() - killed_ms;
-    printf("# failover: the client served the killed master's slots again %llu ms after the kill "
-           "(%d probes, slowest answer %llu ms)\n",
-           (unsigned long long)served_ms, probes, (unsigned long long)slowest);
+    printf("# failover: the replica was a master %llu ms after the kill, the client served its slots again after "
+           "%llu ms (%d probes 50 ms apart, slowest answer %llu ms)\n",
+           (unsigned long long)promoted_ms, (unsigned long long)served_ms, probes, (unsigned long long)slowest);
     ASSERT_EQ_INT(1, outcome);
+    ASSERT_TRUE(promoted_ms > 0);
     ASSERT_TRUE(slowest <= COMMAND_TIMEOUT_MS + DEADLINE_MARGIN_MS);
     char *on_new_master = value_on(REPLICA, key);
     bool there = on_new_master && strcmp(on_new_master, "probe") == 0;
@@ -611,7 +634,20 @@ static void test_master_without_replica_killed_refuses_its_slots_fast(void)
     key_on(2, "kept", kept, sizeof(kept));
     uint64_t latency;
     ASSERT_EQ_INT(1, probe(lost, &latency));
+    const char *set[] = { "SET", lost, "in flight" };
+    struct redis_server_reply in_flight = { 0 };
+    redis_server_pause(&cluster.nodes[1]);
+    ASSERT_EQ_INT(0, redis_client_command_strings(client, redis_server_capture, &in_flight, 3, set));
+    redis_server_run_for(loop, 50);
+    ASSERT_TRUE(!in_flight.done);
+    uint64_t killed_ms = event_loop_now_ms();
     redis_server_kill(&cluster.nodes[1]);
+    ASSERT_TRUE(redis_server_run_until_flag(loop, &in_flight.done, COMMAND_TIMEOUT_MS + DEADLINE_MARGIN_MS));
+    redis_server_run_for(loop, 10);
+    ASSERT_EQ_INT(1, in_flight.calls);
+    ASSERT_TRUE(in_flight.null);
+    printf("# a command in flight to the killed master got NULL %llu ms after the kill\n",
+           (unsigned long long)(in_flight.at_ms - killed_ms));
     uint64_t slowest = 0;
     for (int i = 0; i < 10; i++) {
         ASSERT_EQ_INT(0, probe(lost, &latency)); /* -ENOTCONN, NULL or an error, never a hang */
