@@ -57,6 +57,7 @@ struct routed_command {
     redis_client_callback callback;
     void *data;
     struct redis_script *script; /* NULL: a plain command */
+    bool durable;                /* its reply waits for config.wait_replicas replicas (WAIT) */
     int key_count;               /* a script's */
     int argc;
     char **argv; /* copies: a plain command's whole argv, a script's keys and arguments */
@@ -476,8 +477,7 @@ static void on_routed_reply(redisReply *reply, void *data)
     case REDIS_CLUSTER_ERROR_NONE:
         if (!reply && client->mode == MODE_CLUSTER)
             request_refresh(client); /* the node may be gone */
-        if (reply && reply->type != REDIS_REPLY_ERROR && command->script && command->script->durable
-            && client->config.wait_replicas > 0 && !client->destroying) {
+        if (reply && reply->type != REDIS_REPLY_ERROR && command->durable && !client->destroying) {
             wait_for_replicas(command, reply);
             return;
         }
@@ -543,20 +543,29 @@ static int send_new(struct routed_command *command)
     return result;
 }
 
-int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
-                         const char **argv, const size_t *lengths)
+/* Sends a plain command, durable or not (see redis_client_durable_command_strings()). */
+static int send_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                        const char **argv, const size_t *lengths, bool durable)
 {
     int result = admit(client);
     if (result < 0)
         return result;
-    if (client->mode == MODE_PLAIN)
+    bool waits = durable && client->config.wait_replicas > 0;
+    if (client->mode == MODE_PLAIN && !waits)
         return redis_connection_command(client->primary, callback, data, argc, argv, lengths);
     struct routed_command *command;
     result = routed_new(client, callback, data, argc, argv, lengths, &command);
     if (result < 0)
         return result;
+    command->durable = waits;
     command->slot = command_slot(argc, argv, lengths);
     return send_new(command);
+}
+
+int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                         const char **argv, const size_t *lengths)
+{
+    return send_command(client, callback, data, argc, argv, lengths, false);
 }
 
 /* Most NUL-terminated arguments the _strings variants take. */
@@ -580,6 +589,14 @@ int redis_client_command_strings(struct redis_client *client, redis_client_callb
     return result < 0 ? result : redis_client_command(client, callback, data, argc, argv, lengths);
 }
 
+int redis_client_durable_command_strings(struct redis_client *client, redis_client_callback callback, void *data,
+                                         int argc, const char **argv)
+{
+    size_t lengths[MAX_STRING_ARGUMENTS];
+    int result = measure_arguments(argc, argv, lengths);
+    return result < 0 ? result : send_command(client, callback, data, argc, argv, lengths, true);
+}
+
 int redis_client_eval(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
                       void *data, int key_count, int argc, const char **argv, const size_t *lengths)
 {
@@ -594,6 +611,7 @@ int redis_client_eval(struct redis_client *client, struct redis_script *script, 
     if (result < 0)
         return result;
     command->script = script;
+    command->durable = waits;
     command->key_count = key_count;
     command->slot = key_count > 0 ? redis_cluster_key_slot(argv[0], lengths[0]) : -1;
     return send_new(command);
