@@ -50,6 +50,7 @@ enum client_mode {
 struct node {
     struct redis_cluster_node address;
     struct redis_connection *connection;
+    uint64_t created_ms; /* monotonic: when the client first met the node */
 };
 
 struct routed_command {
@@ -124,6 +125,24 @@ static int dispatch(struct routed_command *command);
 
 /* ---- connection state ---- */
 
+/*
+ * Up once every master has been connected to, or has been tried for PRIMARY_DOWN_MS (so that the first commands
+ * do not meet masters still being connected to), and while at least one is connected: commands for an
+ * unreachable master's slots are refused one by one meanwhile.
+ */
+static bool cluster_reachable(const struct redis_client *client)
+{
+    uint64_t now = event_loop_now_ms();
+    bool any = false;
+    for (int i = 0; i < client->node_count; i++) {
+        const struct node *node = &client->nodes[i];
+        if (!redis_connection_ever_connected(node->connection) && now - node->created_ms < PRIMARY_DOWN_MS)
+            return false;
+        any = any || redis_connection_connected(node->connection);
+    }
+    return any;
+}
+
 bool redis_client_connected(const struct redis_client *client)
 {
     switch (client->mode) {
@@ -132,12 +151,7 @@ bool redis_client_connected(const struct redis_client *client)
     case MODE_SUBSCRIBER:
         return client->primary && redis_connection_connected(client->primary);
     case MODE_CLUSTER:
-        if (!client->map_loaded)
-            return false;
-        for (int i = 0; i < client->node_count; i++)
-            if (redis_connection_connected(client->nodes[i].connection))
-                return true;
-        return false;
+        return client->map_loaded && cluster_reachable(client);
     default:
         return false;
     }
@@ -225,6 +239,7 @@ static struct node *find_or_add_node(struct redis_client *client, const char *ho
     struct node *node = &client->nodes[client->node_count];
     snprintf(node->address.host, sizeof(node->address.host), "%s", host);
     node->address.port = port;
+    node->created_ms = event_loop_now_ms();
     if (open_connection(client, host, port, NULL, &node->connection) < 0)
         return NULL;
     client->node_count++;
