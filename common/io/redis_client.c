@@ -122,6 +122,7 @@ static void request_refresh(struct redis_client *client);
 static void on_refresh_due(struct event_timer *timer);
 static void deliver(struct routed_command *command, redisReply *reply);
 static int dispatch(struct routed_command *command);
+static int send_to(struct routed_command *command, struct redis_connection *connection);
 
 /* ---- connection state ---- */
 
@@ -271,11 +272,22 @@ static bool takes_no_key(const char *name, size_t length)
     return false;
 }
 
+/* Whether name (length bytes) is one of the commands that run a script: EVAL <script> <numkeys> <key>... */
+static bool runs_script(const char *name, size_t length)
+{
+    return (length == 4 && strncasecmp(name, "EVAL", 4) == 0) || (length == 7 && strncasecmp(name, "EVALSHA", 7) == 0);
+}
+
+/* The slot of a command's first key: argv[1], or a script's first key; -1 for a command without a key. */
 static int command_slot(int argc, const char **argv, const size_t *lengths)
 {
     if (argc < 2 || takes_no_key(argv[0], lengths[0]))
         return -1;
-    return redis_cluster_key_slot(argv[1], lengths[1]);
+    if (!runs_script(argv[0], lengths[0]))
+        return redis_cluster_key_slot(argv[1], lengths[1]);
+    if (argc < 4 || lengths[2] == 0 || argv[2][0] == '0')
+        return -1;
+    return redis_cluster_key_slot(argv[3], lengths[3]);
 }
 
 /* ---- routed commands ---- */
@@ -447,7 +459,8 @@ static bool follow_moved(struct routed_command *command, struct redis_cluster_re
             && strcmp(client->map->nodes[i].host, node->address.host) == 0)
             client->node_of_map[i] = (int)(node - client->nodes);
     request_refresh(client);
-    if (dispatch(command) == 0)
+    command->slot = redirect->slot; /* the node's word for it, whatever the first guess was */
+    if (send_to(command, node->connection) == 0)
         return true;
     /* A node met just now is still being connected to: wait for it, within the deadline. */
     return !redis_connection_ever_connected(node->connection) && retry_later(command);
