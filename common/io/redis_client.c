@@ -48,6 +48,7 @@ enum client_mode {
 struct node {
     struct redis_cluster_node address;
     struct redis_connection *connection;
+    uint64_t created_ms; /* monotonic: when the client first met the node */
 };
 
 struct routed_command {
@@ -55,6 +56,7 @@ struct routed_command {
     redis_client_callback callback;
     void *data;
     struct redis_script *script; /* NULL: a plain command */
+    bool durable;                /* its reply waits for config.wait_replicas replicas (WAIT) */
     int key_count;               /* a script's */
     int argc;
     char **argv; /* copies: a plain command's whole argv, a script's keys and arguments */
@@ -118,8 +120,27 @@ static void request_refresh(struct redis_client *client);
 static void on_refresh_due(struct event_timer *timer);
 static void deliver(struct routed_command *command, redisReply *reply);
 static int dispatch(struct routed_command *command);
+static int send_to(struct routed_command *command, struct redis_connection *connection);
 
 /* ---- connection state ---- */
+
+/*
+ * Up once every master has been connected to, or has been tried for PRIMARY_DOWN_MS (so that the first commands
+ * do not meet masters still being connected to), and while at least one is connected: commands for an
+ * unreachable master's slots are refused one by one meanwhile.
+ */
+static bool cluster_reachable(const struct redis_client *client)
+{
+    uint64_t now = event_loop_now_ms();
+    bool any = false;
+    for (int i = 0; i < client->node_count; i++) {
+        const struct node *node = &client->nodes[i];
+        if (!redis_connection_ever_connected(node->connection) && now - node->created_ms < PRIMARY_DOWN_MS)
+            return false;
+        any = any || redis_connection_connected(node->connection);
+    }
+    return any;
+}
 
 bool redis_client_connected(const struct redis_client *client)
 {
@@ -129,12 +150,7 @@ bool redis_client_connected(const struct redis_client *client)
     case MODE_SUBSCRIBER:
         return client->primary && redis_connection_connected(client->primary);
     case MODE_CLUSTER:
-        if (!client->map_loaded)
-            return false;
-        for (int i = 0; i < client->node_count; i++)
-            if (redis_connection_connected(client->nodes[i].connection))
-                return true;
-        return false;
+        return client->map_loaded && cluster_reachable(client);
     default:
         return false;
     }
@@ -222,6 +238,7 @@ static struct node *find_or_add_node(struct redis_client *client, const char *ho
     struct node *node = &client->nodes[client->node_count];
     snprintf(node->address.host, sizeof(node->address.host), "%s", host);
     node->address.port = port;
+    node->created_ms = event_loop_now_ms();
     if (open_connection(client, host, port, NULL, &node->connection) < 0)
         return NULL;
     client->node_count++;
@@ -253,11 +270,22 @@ static bool takes_no_key(const char *name, size_t length)
     return false;
 }
 
+/* Whether name (length bytes) is one of the commands that run a script: EVAL <script> <numkeys> <key>... */
+static bool runs_script(const char *name, size_t length)
+{
+    return (length == 4 && strncasecmp(name, "EVAL", 4) == 0) || (length == 7 && strncasecmp(name, "EVALSHA", 7) == 0);
+}
+
+/* The slot of a command's first key: argv[1], or a script's first key; -1 for a command without a key. */
 static int command_slot(int argc, const char **argv, const size_t *lengths)
 {
     if (argc < 2 || takes_no_key(argv[0], lengths[0]))
         return -1;
-    return redis_cluster_key_slot(argv[1], lengths[1]);
+    if (!runs_script(argv[0], lengths[0]))
+        return redis_cluster_key_slot(argv[1], lengths[1]);
+    if (argc < 4 || lengths[2] == 0 || argv[2][0] == '0')
+        return -1;
+    return redis_cluster_key_slot(argv[3], lengths[3]);
 }
 
 /* ---- routed commands ---- */
@@ -429,7 +457,8 @@ static bool follow_moved(struct routed_command *command, struct redis_cluster_re
             && strcmp(client->map->nodes[i].host, node->address.host) == 0)
             client->node_of_map[i] = (int)(node - client->nodes);
     request_refresh(client);
-    if (dispatch(command) == 0)
+    command->slot = redirect->slot; /* the node's word for it, whatever the first guess was */
+    if (send_to(command, node->connection) == 0)
         return true;
     /* A node met just now is still being connected to: wait for it, within the deadline. */
     return !redis_connection_ever_connected(node->connection) && retry_later(command);
@@ -452,8 +481,7 @@ static void on_routed_reply(redisReply *reply, void *data)
         .cluster = client->mode == MODE_CLUSTER && !client->destroying,
         .no_reply = !reply,
         .error = reply && reply->type == REDIS_REPLY_ERROR ? reply->str : NULL,
-        .durable_wait =
-            command->script && command->script->durable && client->config.wait_replicas > 0 && !client->destroying,
+        .durable_wait = command->durable && !client->destroying,
         .redirections = command->redirections,
         .now_ms = event_loop_now_ms(),
         .deadline_ms = command->deadline_ms,
@@ -547,20 +575,29 @@ static int send_new(struct routed_command *command)
     return result;
 }
 
-int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
-                         const char **argv, const size_t *lengths)
+/* Sends a plain command, durable or not (see redis_client_durable_command_strings()). */
+static int send_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                        const char **argv, const size_t *lengths, bool durable)
 {
     int result = admit(client);
     if (result < 0)
         return result;
-    if (client->mode == MODE_PLAIN)
+    bool waits = durable && client->config.wait_replicas > 0;
+    if (client->mode == MODE_PLAIN && !waits)
         return redis_connection_command(client->primary, callback, data, argc, argv, lengths);
     struct routed_command *command;
     result = routed_new(client, callback, data, argc, argv, lengths, &command);
     if (result < 0)
         return result;
+    command->durable = waits;
     command->slot = command_slot(argc, argv, lengths);
     return send_new(command);
+}
+
+int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                         const char **argv, const size_t *lengths)
+{
+    return send_command(client, callback, data, argc, argv, lengths, false);
 }
 
 /* Most NUL-terminated arguments the _strings variants take. */
@@ -584,6 +621,14 @@ int redis_client_command_strings(struct redis_client *client, redis_client_callb
     return result < 0 ? result : redis_client_command(client, callback, data, argc, argv, lengths);
 }
 
+int redis_client_durable_command_strings(struct redis_client *client, redis_client_callback callback, void *data,
+                                         int argc, const char **argv)
+{
+    size_t lengths[MAX_STRING_ARGUMENTS];
+    int result = measure_arguments(argc, argv, lengths);
+    return result < 0 ? result : send_command(client, callback, data, argc, argv, lengths, true);
+}
+
 int redis_client_eval(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
                       void *data, int key_count, int argc, const char **argv, const size_t *lengths)
 {
@@ -598,6 +643,7 @@ int redis_client_eval(struct redis_client *client, struct redis_script *script, 
     if (result < 0)
         return result;
     command->script = script;
+    command->durable = waits;
     command->key_count = key_count;
     command->slot = key_count > 0 ? redis_cluster_key_slot(argv[0], lengths[0]) : -1;
     return send_new(command);

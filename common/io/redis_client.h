@@ -142,6 +142,15 @@ __attribute__((warn_unused_result)) int redis_client_command_strings(struct redi
                                                                      int argc, const char **argv);
 
 /*
+ * Like redis_client_command_strings() for a write that matters: with
+ * wait_replicas, its reply is passed on only once that many replicas have
+ * it (as a durable script's).
+ */
+__attribute__((warn_unused_result)) int redis_client_durable_command_strings(struct redis_client *client,
+                                                                             redis_client_callback callback, void *data,
+                                                                             int argc, const char **argv);
+
+/*
  * Runs a registered script with key_count keys followed by the other
  * arguments (argc in all); in a cluster it goes to its first key's master.
  * Same contract as redis_client_command().

@@ -72,7 +72,7 @@ struct redis_cluster_reply_facts {
     bool cluster;         /* the client routes by slot (a cluster, and not being closed) */
     bool no_reply;        /* the connection was lost or the deadline passed */
     const char *error;    /* the text of an error reply (without '-'); NULL: not an error */
-    bool durable_wait;    /* a durable script on a client with wait_replicas > 0, not being closed */
+    bool durable_wait;    /* a durable write (script or command), wait_replicas > 0, client not being closed */
     int redirections;     /* MOVED and ASK followed so far */
     uint64_t now_ms;      /* monotonic */
     uint64_t deadline_ms; /* the command's: no resending at or after it */

@@ -112,10 +112,10 @@ static void ordered_pair_send_second(struct ordered_pair *pair)
 }
 
 /*
- * Sends the first command; the second (copied) follows its reply. Same
- * contract as redis_client_command() for the pair (freed when not sent).
+ * Sends the first command (durable: see redis_client_durable_command_strings()); the second (copied) follows its
+ * reply. Same contract as redis_client_command() for the pair (freed when not sent).
  */
-static int send_ordered_pair(struct ordered_pair *pair, redis_client_callback on_first, int first_argc,
+static int send_ordered_pair(struct ordered_pair *pair, bool durable, redis_client_callback on_first, int first_argc,
                              const char **first_argv, redis_client_callback on_second, int second_argc,
                              const char **second_argv)
 {
@@ -127,7 +127,8 @@ static int send_ordered_pair(struct ordered_pair *pair, redis_client_callback on
             return -ENOMEM;
         }
     }
-    int result = redis_client_command_strings(pair->redis, on_first, pair, first_argc, first_argv);
+    int result = durable ? redis_client_durable_command_strings(pair->redis, on_first, pair, first_argc, first_argv)
+                         : redis_client_command_strings(pair->redis, on_first, pair, first_argc, first_argv);
     if (result < 0)
         ordered_pair_free(pair);
     return result;
@@ -178,7 +179,7 @@ int valuation_tokens_store(struct redis_client *redis, const char *valuation_ref
     snprintf(retention, sizeof(retention), "%lld", retention_seconds);
     const char *set[] = { "SET", key, token, "EX", retention };
     const char *end_registration[] = { "ZREM", VALUATION_TOKENS_IN_FLIGHT_KEY, request_id };
-    return send_ordered_pair(pair, on_token_set, 5, set, on_registration_ended, 3, end_registration);
+    return send_ordered_pair(pair, true, on_token_set, 5, set, on_registration_ended, 3, end_registration);
 }
 
 static void on_released(redisReply *reply, void *data)
@@ -238,7 +239,7 @@ int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_r
     const char *count[] = { "EVAL", valuation_count_valuation_requests_lua, "1", VALUATION_TOKENS_IN_FLIGHT_KEY, lease,
                             arrived };
     const char *get[] = { "GET", key };
-    return send_ordered_pair(pair, on_requests_counted, 6, count, on_token_read, 2, get);
+    return send_ordered_pair(pair, false, on_requests_counted, 6, count, on_token_read, 2, get);
 }
 
 /* ---- reads for the API and the console ---- */

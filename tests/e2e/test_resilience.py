@@ -210,6 +210,9 @@ class ResilienceTest(StackTestCase):
         port = harness.free_port()
         instances = [self.start_loan_processor(port=port, valuation_port=valuation.port, TIME_SCALE="0.5",
                                                REUSE_PORT="1") for _ in range(2)]
+        # /health on the shared port may be answered by the first instance: wait for each one's own readiness.
+        for server in instances:
+            harness.wait_until(lambda: "state-machine-registered" in server.logs(), 10, what="state machines registered")
         arns = self.start_many(instances[0], 60)         # instances[0].port is the shared port
         self.assert_completed_once(instances[0], arns)
         for server in instances:
