@@ -2,9 +2,12 @@
  * test_redis_cluster_client.c - common/io/redis_client against a real Redis
  * Cluster (three masters, the first with a replica; redis_server.h): cluster
  * detection, routing by slot, MOVED, ASK and TRYAGAIN during slot
- * migrations, durable scripts waiting for replicas (REDIS_WAIT_REPLICAS),
- * a failover, a master lost for good, and a subscriber moving to another
- * node. Each case asserts what a user of the client sees.
+ * migrations (also to masters added while the client runs), durable
+ * scripts waiting for replicas (REDIS_WAIT_REPLICAS), a failover, a master
+ * lost for good, and a subscriber moving to another node. Each case asserts
+ * what a user of the client sees: replies, error codes, one callback each.
+ * The order matters: the faults come last, the failover before the loss of
+ * a second master (a replica is elected by a majority of the masters).
  */
 #include <errno.h>
 #include <stdarg.h>
