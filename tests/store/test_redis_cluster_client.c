@@ -340,6 +340,45 @@ static void test_ask_to_a_master_the_client_never_saw(void)
     ASSERT_TRUE(ended);
 }
 
+/* Sends GET key on the main client until it is answered value or refused as expected_refusal; false after WAIT_MS. */
+static bool eventually(const char *key, int expected_refusal, const char *value)
+{
+    const char *get[] = { "GET", key };
+    for (uint64_t deadline = event_loop_now_ms() + WAIT_MS; event_loop_now_ms() < deadline;) {
+        struct redis_server_reply reply;
+        int result = round_trip(client, 2, get, &reply);
+        if (expected_refusal && result == expected_refusal)
+            return true;
+        if (value && result == 0 && reply.type == REDIS_REPLY_STRING && strcmp(reply.str, value) == 0)
+            return true;
+        redis_server_run_for(loop, 50);
+    }
+    return false;
+}
+
+static void test_clusterdown_is_passed_on_and_the_map_read_again(void)
+{
+    char key[32];
+    key_on(2, "down", key, sizeof(key));
+    int slot = slot_of(key);
+    ASSERT_TRUE(set_and_get(client, key, "served again"));
+    for (int i = 0; i < cluster.count; i++)
+        if (i != REPLICA)
+            ASSERT_TRUE(ok_on(i, "CLUSTER DELSLOTS %d", slot));
+    const char *get[] = { "GET", key };
+    struct redis_server_reply reply;
+    ASSERT_EQ_INT(0, round_trip(client, 2, get, &reply));
+    redis_server_run_for(loop, 10);
+    ASSERT_EQ_INT(1, reply.calls);
+    ASSERT_EQ_INT(REDIS_REPLY_ERROR, reply.type);
+    ASSERT_TRUE(strncmp(reply.str, "CLUSTERDOWN", 11) == 0);
+    redisReply error = { .type = REDIS_REPLY_ERROR, .str = reply.str, .len = strlen(reply.str) };
+    ASSERT_EQ_INT(-EIO, redis_client_reply_status(&error));
+    ASSERT_TRUE(eventually(key, -ENOTCONN, NULL)); /* the map read again names no node for the slot */
+    ASSERT_TRUE(ok_on(2, "CLUSTER ADDSLOTS %d", slot));
+    ASSERT_TRUE(eventually(key, 0, "served again"));
+}
+
 struct migration {
     struct event_timer timer;
     int slot, from, to;
@@ -699,6 +738,7 @@ int main(void)
         RUN(test_tryagain_is_retried_until_the_migration_ends);
         RUN(test_moved_to_a_master_the_client_never_saw);
         RUN(test_ask_to_a_master_the_client_never_saw);
+        RUN(test_clusterdown_is_passed_on_and_the_map_read_again);
         RUN(test_durable_script_answers_once_a_replica_has_it);
         RUN(test_durable_script_without_enough_replicas_gets_no_reply_at_the_deadline);
         RUN(test_script_not_marked_durable_does_not_wait);
