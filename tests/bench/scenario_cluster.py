@@ -50,18 +50,22 @@ def redis_pids(stack):
 
 
 def measure(build, work, name, masters, replicas, wait_replicas, seconds):
-    """Runs the load on one configuration: {"rate": flows/s, "servers_ms", "redis_ms": CPU ms per flow,
-    "failed": failed starts, "p50_ms", "p99_ms": StartExecution sent -> SUCCEEDED announced}."""
+    """Runs the load on one configuration: {"rate": flows/s, "servers_ms", "redis_ms", "driver_ms": CPU ms per
+    flow, "busy": the machine's busy fraction, "failed": failed starts, "p50_ms", "p99_ms": StartExecution sent ->
+    SUCCEEDED announced, "ended": flows ended}."""
     stack = start_stack(build, work, masters, replicas, wait_replicas)
     try:
         servers = {"loan-processor": stack.loan.pid, "valuation-service": stack.valuation.pid}
         redis = redis_pids(stack)
         before = bench.cpu_seconds_of({**servers, **redis})
+        driver_before, machine_before = bench.children_cpu_seconds(), bench.machine_cpu_jiffies()
         slug = name.replace(" ", "-").replace("+", "-")
         summary, samples = run_driver(build, stack, os.path.join(work, f"cluster-{slug}.txt"),
                                       ["--concurrency", str(CONCURRENCY), "--seconds", str(seconds)],
                                       deadline=seconds + 60)
         after = bench.cpu_seconds_of({**servers, **redis})
+        driver_cpu = bench.children_cpu_seconds() - driver_before
+        busy = bench.busy_fraction(machine_before, bench.machine_cpu_jiffies())
     finally:
         stack.close()
     ended = [s for s in samples if s[4] == "SUCCEEDED"]
@@ -72,7 +76,8 @@ def measure(build, work, name, masters, replicas, wait_replicas, seconds):
     servers_cpu = sum(after[n] - before[n] for n in servers)
     redis_cpu = sum(after[n] - before[n] for n in redis)
     return {"rate": len(window) / seconds, "servers_ms": servers_cpu * 1000 / len(ended),
-            "redis_ms": redis_cpu * 1000 / len(ended), "failed": summary["failedStarts"],
+            "redis_ms": redis_cpu * 1000 / len(ended), "driver_ms": driver_cpu * 1000 / len(ended), "busy": busy,
+            "failed": summary["failedStarts"],
             "p50_ms": bench.percentile(latencies, 0.5), "p99_ms": bench.percentile(latencies, 0.99),
             "ended": len(ended)}
 
@@ -85,13 +90,15 @@ def report_results(report, results, seconds):
         report.figure(f"full flows per second: {description}", result["rate"], "flows/s", reference=reference,
                       reference_label=None if reference is None else "one plain Redis")
         cpu_ms = result["servers_ms"] + result["redis_ms"]
+        measured_share = result["rate"] * (cpu_ms + result["driver_ms"]) / 1000 / os.cpu_count()
         report.figure(f"CPU per flow: {description} (servers + every redis-server)", cpu_ms, "ms",
                       reference=None if masters is None else plain["servers_ms"] + plain["redis_ms"],
                       reference_label=None if masters is None else "one plain Redis")
         report.note(f"{description}: {result['rate']:,.0f} flows/s; CPU per flow {cpu_ms:.2f} ms "
                     f"(loan-processor + valuation-service {result['servers_ms']:.2f} ms, redis-servers "
-                    f"{result['redis_ms']:.2f} ms); StartExecution sent → SUCCEEDED p50 {result['p50_ms']:.1f} ms, "
-                    f"p99 {result['p99_ms']:.1f} ms; {result['ended']:,} flows ended, {result['failed']} failed "
+                    f"{result['redis_ms']:.2f} ms; the load driver besides: {result['driver_ms']:.2f} ms); "
+                    f"CPUs {result['busy']:.0%} busy, {measured_share:.0%} by these processes; "
+                    f"StartExecution sent → SUCCEEDED p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; {result['ended']:,} flows ended, {result['failed']} failed "
                     "starts")
     without, with_wait = results["3+3 WAIT 0"], results["3+3 WAIT 1"]
     report.figure("cost of REDIS_WAIT_REPLICAS=1: flows per second (3 masters + 3 replicas)", with_wait["rate"],
@@ -103,6 +110,11 @@ def report_results(report, results, seconds):
     report.figure("cost of REDIS_WAIT_REPLICAS=1: end-to-end latency p50 (3 masters + 3 replicas)",
                   with_wait["p50_ms"], "ms", reference=without["p50_ms"],
                   reference_label="the same cluster with REDIS_WAIT_REPLICAS=0")
+    wait_ms = (with_wait["servers_ms"] + with_wait["redis_ms"]) - (without["servers_ms"] + without["redis_ms"])
+    report.note(f"REDIS_WAIT_REPLICAS=1 adds {wait_ms:.2f} ms of CPU per flow on this cluster (the WAIT round trips "
+                "and the replicas' acknowledgements); flows per second at 64 applications move from run to run by "
+                "as much as WAIT costs on this shared machine (other work uses the CPUs too: compare the busy share "
+                "with the measured processes' share above), so CPU per flow is the steadier measure of its cost.")
     report.note(f"Each configuration: {CONCURRENCY} applications at a time for {seconds} s, valuation delay scaled "
                 f"by {VALUATION_TIME_SCALE} (scenario 2's load). Every cluster node, the two servers and the load "
                 f"driver share this machine's {os.cpu_count()} cores: more nodes add work (connections, replication) "
