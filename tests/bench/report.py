@@ -29,12 +29,17 @@ def load(paths):
 
 
 def kept_documents(path, documents):
-    """The scenarios of the results.json at path that documents lack, and the date of that run."""
+    """The scenarios of the results.json at path that documents lack, and [{"scenarios", "date"}]: when each was
+    run (a scenario that file kept from an earlier run keeps that run's date)."""
     with open(path) as file:
         previous = json.load(file)
+    dates = {number: runs["date"] for runs in previous["machine"].get("kept", []) for number in runs["scenarios"]}
     covered = {document["scenario"] for document in documents}
     kept = [document for document in previous["scenarios"] if document["scenario"] not in covered]
-    return kept, previous["machine"]["date"]
+    runs = {}
+    for document in kept:
+        runs.setdefault(dates.get(document["scenario"], previous["machine"]["date"]), []).append(document["scenario"])
+    return kept, [{"scenarios": numbers, "date": date} for date, numbers in runs.items()]
 
 
 def machine():
@@ -67,11 +72,11 @@ def verdict(figure):
 
 
 def markdown(documents, host):
-    kept = host.get("kept")
     written = f"Written by `scripts/bench.sh` on {host['date']}"
-    if kept:
-        written += (f" (scenario{'s' if len(kept['scenarios']) > 1 else ''} "
-                    f"{', '.join(str(number) for number in kept['scenarios'])} as run on {kept['date']})")
+    if host.get("kept"):
+        written += " (" + "; ".join(f"scenario{'s' if len(runs['scenarios']) > 1 else ''} "
+                                    f"{', '.join(str(number) for number in runs['scenarios'])} as run on {runs['date']}"
+                                    for runs in host["kept"]) + ")"
     lines = ["# Benchmark results", "",
              f"{written}: {host['cpus']} CPUs ({host['cpu']}), "
              f"Linux {host['kernel']}, {host['redis']}. Every server, Redis, the load and any peer share these "
@@ -159,10 +164,10 @@ def main():
     documents = load(arguments.documents)
     host = machine()
     if arguments.keep:
-        kept, date = kept_documents(arguments.keep, documents)
+        kept, runs = kept_documents(arguments.keep, documents)
         if kept:
             documents = sorted(documents + kept, key=lambda document: document["scenario"])
-            host["kept"] = {"scenarios": [document["scenario"] for document in kept], "date": date}
+            host["kept"] = runs
     with open(os.path.join(arguments.output_dir, "results.json"), "w") as output:
         json.dump({"machine": host, "scenarios": documents}, output, indent=1)
     plots = plot(documents, arguments.output_dir)
