@@ -4,6 +4,9 @@
 #   scripts/bench.sh           every scenario at full size (about 5 minutes); writes bench/results.md,
 #                              bench/results.json and the plots bench/*.png
 #   scripts/bench.sh --quick   a smoke run with small loads (under a minute); writes build-bench/quick/
+#   scripts/bench.sh [--quick] SCENARIO...
+#                              only the named scenarios (blog_flow, cluster, ...); at full size, the report keeps the
+#                              other scenarios' figures from the committed bench/results.json
 #
 # Installs what it needs (Debian packages; the peer's npm package goes to a scratch folder), builds the
 # servers with optimisation into build-bench, runs each scenario (tests/bench/scenario_*.py) against private
@@ -12,14 +15,26 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+all_scenarios=(blog_flow webhook peer startup map_callbacks jsonata cluster)
 quick=()
 output_dir=bench
 if [ "${1:-}" = "--quick" ]; then
   quick=(--quick)
   output_dir=build-bench/quick
-elif [ -n "${1:-}" ]; then
-  echo "usage: scripts/bench.sh [--quick]" >&2
-  exit 2
+  shift
+fi
+scenarios=("$@")
+keep=()
+for scenario in "${scenarios[@]}"; do
+  if [[ ! " ${all_scenarios[*]} " =~ " $scenario " ]]; then
+    echo "usage: scripts/bench.sh [--quick] [SCENARIO...] (scenarios: ${all_scenarios[*]})" >&2
+    exit 2
+  fi
+done
+if [ ${#scenarios[@]} -eq 0 ]; then
+  scenarios=("${all_scenarios[@]}")
+elif [ ${#quick[@]} -eq 0 ] && [ -f bench/results.json ]; then
+  keep=(--keep bench/results.json)
 fi
 
 scripts/install-deps.sh --bench || exit 1
@@ -29,7 +44,7 @@ BUILD_DIR=build-bench scripts/build.sh --buildtype=release || { echo "bench: bui
 work=build-bench/bench-work
 status=0
 documents=()
-for scenario in blog_flow webhook peer startup map_callbacks jsonata; do
+for scenario in "${scenarios[@]}"; do
   program="tests/bench/scenario_$scenario.py"
   [ -f "$program" ] || continue
   echo "== bench: $scenario"
@@ -42,5 +57,6 @@ for scenario in blog_flow webhook peer startup map_callbacks jsonata; do
     status=1
   fi
 done
-[ ${#documents[@]} -gt 0 ] && python3 tests/bench/report.py --output-dir "$output_dir" "${documents[@]}" || status=1
+[ ${#documents[@]} -gt 0 ] && python3 tests/bench/report.py --output-dir "$output_dir" "${keep[@]}" "${documents[@]}" \
+  || status=1
 exit $status

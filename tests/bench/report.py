@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Turns the scenarios' JSON documents into the benchmark's report.
 
-    report.py --output-dir bench scenario-json...
+    report.py --output-dir bench [--keep previous-results.json] scenario-json...
 
 Writes results.md (one table per scenario: figure, value, reference, ratio, target, met), results.json (every
 document, with the machine it ran on) and, when the scale scenario is there and gnuplot is installed, two
 PNG plots: resume-latency.png (the distribution of the loan-processor's resume latency) and completions.png
-(executions started and SUCCEEDED over time).
+(executions started and SUCCEEDED over time). With --keep, the scenarios of an earlier results.json that the
+given documents do not cover are reported as they were (a run of some scenarios only).
 """
 
 import argparse
@@ -25,6 +26,20 @@ def load(paths):
             content = json.load(file)
         documents.extend(content if isinstance(content, list) else [content])
     return sorted(documents, key=lambda document: document["scenario"])
+
+
+def kept_documents(path, documents):
+    """The scenarios of the results.json at path that documents lack, and [{"scenarios", "date"}]: when each was
+    run (a scenario that file kept from an earlier run keeps that run's date)."""
+    with open(path) as file:
+        previous = json.load(file)
+    dates = {number: runs["date"] for runs in previous["machine"].get("kept", []) for number in runs["scenarios"]}
+    covered = {document["scenario"] for document in documents}
+    kept = [document for document in previous["scenarios"] if document["scenario"] not in covered]
+    runs = {}
+    for document in kept:
+        runs.setdefault(dates.get(document["scenario"], previous["machine"]["date"]), []).append(document["scenario"])
+    return kept, [{"scenarios": numbers, "date": date} for date, numbers in runs.items()]
 
 
 def machine():
@@ -57,8 +72,13 @@ def verdict(figure):
 
 
 def markdown(documents, host):
+    written = f"Written by `scripts/bench.sh` on {host['date']}"
+    if host.get("kept"):
+        written += " (" + "; ".join(f"scenario{'s' if len(runs['scenarios']) > 1 else ''} "
+                                    f"{', '.join(str(number) for number in runs['scenarios'])} as run on {runs['date']}"
+                                    for runs in host["kept"]) + ")"
     lines = ["# Benchmark results", "",
-             f"Written by `scripts/bench.sh` on {host['date']}: {host['cpus']} CPUs ({host['cpu']}), "
+             f"{written}: {host['cpus']} CPUs ({host['cpu']}), "
              f"Linux {host['kernel']}, {host['redis']}. Every server, Redis, the load and any peer share these "
              "CPUs. Absolute figures move from run to run on a shared machine; the reference column is measured "
              "in the same run, and the ratio is value ÷ reference.", ""]
@@ -137,11 +157,17 @@ plot '{timeline_data}' index 0 using 1:2 with lines lw 2 title "started (StartEx
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", required=True)
+    parser.add_argument("--keep", help="an earlier results.json whose other scenarios are reported as they were")
     parser.add_argument("documents", nargs="+")
     arguments = parser.parse_args()
     os.makedirs(arguments.output_dir, exist_ok=True)
     documents = load(arguments.documents)
     host = machine()
+    if arguments.keep:
+        kept, runs = kept_documents(arguments.keep, documents)
+        if kept:
+            documents = sorted(documents + kept, key=lambda document: document["scenario"])
+            host["kept"] = runs
     with open(os.path.join(arguments.output_dir, "results.json"), "w") as output:
         json.dump({"machine": host, "scenarios": documents}, output, indent=1)
     plots = plot(documents, arguments.output_dir)

@@ -26,22 +26,25 @@ MIB = 1024 * 1024
 class Stack:
     """Private Redis, valuation-service and loan-processor of the optimised build, logs in the work folder."""
 
-    def __init__(self, build, work, valuation_time_scale):
+    def __init__(self, build, work, valuation_time_scale, redis=None, environment=None):
         """valuation_time_scale scales the valuation service's six-second delay; the loan-processor runs at
-        TIME_SCALE 1, so that the task's 30 s timeout never fires first."""
+        TIME_SCALE 1, so that the task's 30 s timeout never fires first. redis (anything with a url and a
+        cleanup(), such as bench.start_cluster's) replaces the private Redis, and is cleaned up by close();
+        environment adds settings to both servers'."""
         self.work = work
-        self.redis = bench.start_redis(work)
+        self.redis = redis or bench.start_redis(work)
+        environment = environment or {}
         self.valuation_port, self.loan_port = harness.free_port(), harness.free_port()
         self.valuation, _ = bench.start_and_time_until(
             [bench.binary(build, "valuation-service")],
             dict(bench.server_environment("valuation-service", self.valuation_port, self.redis.url),
-                 TIME_SCALE=str(valuation_time_scale)),
+                 TIME_SCALE=str(valuation_time_scale), **environment),
             bench.health_ok(self.valuation_port), log_path=os.path.join(work, "valuation-service.log"))
         self.loan, _ = bench.start_and_time_until(
             [bench.binary(build, "loan-processor")],
             dict(bench.server_environment("loan-processor", self.loan_port, self.redis.url,
                                           f"http://127.0.0.1:{self.valuation_port}/valuation-request"),
-                 TIME_SCALE="1"),
+                 TIME_SCALE="1", **environment),
             bench.health_ok(self.loan_port), log_path=os.path.join(work, "loan-processor.log"))
 
     @property
