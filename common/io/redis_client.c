@@ -121,6 +121,7 @@ static void on_refresh_due(struct event_timer *timer);
 static void deliver(struct routed_command *command, redisReply *reply);
 static int dispatch(struct routed_command *command);
 static int send_to(struct routed_command *command, struct redis_connection *connection);
+static bool retry_later(struct routed_command *command);
 
 /* ---- connection state ---- */
 
@@ -385,9 +386,16 @@ static void deliver(struct routed_command *command, redisReply *reply)
 static void on_retry_due(struct event_timer *timer)
 {
     struct routed_command *command = timer->data;
-    TAILQ_REMOVE(&command->client->waiting, command, link);
-    if (dispatch(command) < 0)
-        deliver(command, NULL);
+    struct redis_client *client = command->client;
+    TAILQ_REMOVE(&client->waiting, command, link);
+    int result = dispatch(command);
+    if (result == 0)
+        return;
+    /* A node met just now (MOVED or ASK to a new master) may take more than one delay to connect to. */
+    struct redis_connection *target = client->mode == MODE_CLUSTER ? connection_for_slot(client, command->slot) : NULL;
+    if (result == -ENOTCONN && target && !redis_connection_ever_connected(target) && retry_later(command))
+        return;
+    deliver(command, NULL);
 }
 
 /* Sends command again after RETRY_DELAY_MS; false (nothing done) when that would pass its deadline. */
