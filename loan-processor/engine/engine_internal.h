@@ -43,6 +43,9 @@ struct engine {
     struct definition_cache definitions;
     SLIST_HEAD(, shipped_machine) shipped; /* zeroed: empty */
     struct event_timer registration_timer;
+    struct event_timer shards_timer; /* retries settling the shard count */
+    bool shards_known;               /* execution_store_shard_count() is the one Redis holds */
+    bool shards_pending;             /* a settling is in flight */
     bool stopped;
 };
 
