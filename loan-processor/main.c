@@ -96,7 +96,7 @@ static struct config_option options[] = {
       "long - its process died - is started again by any instance; keep it above the slowest start "
       "(FUNCTION_URL_TIMEOUT_SECONDS, 10 s for the valuation request; not scaled by TIME_SCALE)",
       NULL },
-    { "EXECUTION_SHARDS", "--execution-shards", "64",
+    { "EXECUTION_SHARDS", "--execution-shards", "128",
       "Shards executions are spread over (1-1024; their hash tags {sfn:NN} spread them over a cluster's masters). "
       "Fixed per Redis: the first process stores it in {sfn}:settings, later ones use the stored count",
       NULL },

@@ -106,7 +106,7 @@ struct engine_task_starter {
 
 /* EXECUTION_SHARDS: its range and default (execution_store.h's, for the layers above the store). */
 #define ENGINE_MAX_EXECUTION_SHARDS 1024
-#define ENGINE_DEFAULT_EXECUTION_SHARDS 64
+#define ENGINE_DEFAULT_EXECUTION_SHARDS 128
 
 struct engine_config {
     const char *region;               /* "us-east-1" */

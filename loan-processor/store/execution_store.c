@@ -15,7 +15,9 @@
 #define RECORD_KEY_FORMAT "{sfn:%02u}:execution:%s"
 #define HISTORY_KEY_FORMAT "{sfn:%02u}:history:%s"
 #define TIMERS_KEY_FORMAT "{sfn:%02u}:timers"
-#define INDEX_KEY_PREFIX "{sfn}:executions:"
+/* A machine's index of executions: tagged by its name, so that its versions' and aliases' share its slot. */
+#define INDEX_KEY_FORMAT "{sfn:executions:%.*s}:%s"
+#define MACHINE_ARN_MARKER ":stateMachine:"
 /* state_machine_store.c's index of state machines: its presence marks data older than the shard setting. */
 #define STATE_MACHINES_INDEX_KEY "{sfn}:state-machines"
 /* What an execution ARN holds before the execution's id ("<stateMachine>:<execution>"). */
@@ -142,7 +144,10 @@ int execution_store_timers_key(unsigned shard, char *out, size_t size)
 
 int execution_store_index_key(const char *state_machine_arn, char *out, size_t size)
 {
-    return key_result(snprintf(out, size, INDEX_KEY_PREFIX "%s", state_machine_arn), size);
+    const char *name = strstr(state_machine_arn, MACHINE_ARN_MARKER);
+    name = name ? name + strlen(MACHINE_ARN_MARKER) : state_machine_arn;
+    int name_length = (int)strcspn(name, ":");
+    return key_result(snprintf(out, size, INDEX_KEY_FORMAT, name_length, name, state_machine_arn), size);
 }
 
 /* The keys one execution's scripts touch. */

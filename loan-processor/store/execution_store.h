@@ -11,7 +11,10 @@
  *   {sfn:NN}:history:<stateMachine>:<execution>    list: history events (API JSON)
  *   {sfn:NN}:timers                                sorted set: the shard's execution ids by the ms
  *                                                  their timer is due
- *   {sfn}:executions:<stateMachineArn>             sorted set: execution ARNs by start time (ms)
+ *   {sfn:executions:<name>}:<stateMachineArn>     sorted set: execution ARNs by start time (ms); <name> is
+ *                                                  the machine's, so that the indexes of its unqualified,
+ *                                                  version and alias ARNs share one slot, and each machine's
+ *                                                  index its own (ListExecutions reads one per page)
  *   {sfn:NN}:branch:<execution>|<branch>           hash: a child branch's record (docs/execution-model.md):
  *                                                  the resting fields of execution_record.h, its own
  *                                                  lastEventId, an iteration's mapIndex and mapItem, and
@@ -190,7 +193,7 @@ typedef void (*store_list_callback)(int status, const struct execution_summary *
  */
 #define EXECUTION_STORE_MAX_SHARDS 1024
 #define EXECUTION_STORE_LEGACY_SHARDS 16
-#define EXECUTION_STORE_DEFAULT_SHARDS 64
+#define EXECUTION_STORE_DEFAULT_SHARDS 128
 #define EXECUTION_STORE_SETTINGS_KEY "{sfn}:settings"
 
 /*
@@ -250,7 +253,10 @@ __attribute__((warn_unused_result)) int execution_store_history_key(const char *
 /* Writes the key of a shard's timers (shard < execution_store_shard_count()) into out. Same returns. */
 __attribute__((warn_unused_result)) int execution_store_timers_key(unsigned shard, char *out, size_t size);
 
-/* Writes the key of a state machine's index of executions into out. Same returns. */
+/*
+ * Writes the key of a state machine's index of executions into out ({sfn:executions:<name>}:<arn>, the name taken
+ * from the ARN's ":stateMachine:<name>[:<qualifier>]"). Same returns.
+ */
 __attribute__((warn_unused_result)) int execution_store_index_key(const char *state_machine_arn, char *out,
                                                                   size_t size);
 

@@ -16,7 +16,7 @@ from harness import LOAN_MACHINE_ARN
 PREFIX = "arn:aws:states:us-east-1:123456789012:"
 PARENT_ID = "LoanProcessorStateMachine:parent-of-a-map-run"
 PARENT_ARN = PREFIX + "execution:" + PARENT_ID
-SHARDS = 16
+SHARDS = harness.EXECUTION_SHARDS
 
 
 def shard(identifier):

@@ -255,7 +255,7 @@ static void test_create_writes_the_record_history_index_entry_and_timer(void)
     ASSERT_EQ_INT(2, history_length(id));
     ASSERT_EQ_STR("{\"id\":1,\"previousEventId\":0,\"type\":\"ExecutionStarted\"}", stored_event(id, 0));
     ASSERT_EQ_STR("{\"id\":2,\"previousEventId\":1,\"type\":\"TaskStateEntered\"}", stored_event(id, 1));
-    ASSERT_EQ_INT(START_MS, stored_score("{sfn}:executions:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
+    ASSERT_EQ_INT(START_MS, stored_score("{sfn:executions:Machine}:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
     ASSERT_EQ_INT(TIMER_MS, stored_score(timers_key(id), id));
 }
 
@@ -287,7 +287,7 @@ static void test_create_of_a_taken_id_returns_the_existing_record(void)
     ASSERT_EQ_INT(2, history_length(id));
     ASSERT_EQ_INT(TIMER_MS, stored_score(timers_key(id), id));
     /* The index entry keeps the first start (ZADD NX). */
-    ASSERT_EQ_INT(START_MS, stored_score("{sfn}:executions:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
+    ASSERT_EQ_INT(START_MS, stored_score("{sfn:executions:Machine}:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
 }
 
 static void test_load_reads_the_record_back(void)

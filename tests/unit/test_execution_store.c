@@ -75,12 +75,18 @@ static void test_a_set_shard_count_is_used_and_keys_below_100_keep_two_digits(vo
     execution_store_set_shard_count(EXECUTION_STORE_LEGACY_SHARDS);
 }
 
-static void test_index_is_in_the_sfn_slot(void)
+static void test_index_is_in_its_machines_slot_with_its_versions_and_aliases(void)
 {
     char index[320];
     ASSERT_EQ_INT(
         0, execution_store_index_key("arn:aws:states:us-east-1:123456789012:stateMachine:M", index, sizeof(index)));
-    ASSERT_EQ_STR("{sfn}:executions:arn:aws:states:us-east-1:123456789012:stateMachine:M", index);
+    ASSERT_EQ_STR("{sfn:executions:M}:arn:aws:states:us-east-1:123456789012:stateMachine:M", index);
+    ASSERT_EQ_INT(
+        0, execution_store_index_key("arn:aws:states:us-east-1:123456789012:stateMachine:M:7", index, sizeof(index)));
+    ASSERT_EQ_STR("{sfn:executions:M}:arn:aws:states:us-east-1:123456789012:stateMachine:M:7", index);
+    ASSERT_EQ_INT(0, execution_store_index_key("arn:aws:states:us-east-1:123456789012:stateMachine:M:prod", index,
+                                               sizeof(index)));
+    ASSERT_EQ_STR("{sfn:executions:M}:arn:aws:states:us-east-1:123456789012:stateMachine:M:prod", index);
 }
 
 /* A key cut short could alias two executions: a key builder refuses instead. */
@@ -151,7 +157,7 @@ int main(void)
     RUN(test_keys_of_an_execution_share_its_shards_hash_tag);
     RUN(test_timers_keys_have_two_digits);
     RUN(test_a_set_shard_count_is_used_and_keys_below_100_keep_two_digits);
-    RUN(test_index_is_in_the_sfn_slot);
+    RUN(test_index_is_in_its_machines_slot_with_its_versions_and_aliases);
     RUN(test_a_key_too_long_for_its_buffer_is_an_error);
     RUN(test_cursor_shape);
     RUN(test_branch_keys_share_the_executions_hash_tag);
