@@ -62,8 +62,8 @@ static void settle_shards(struct engine *engine)
 {
     if (engine->shards_pending || engine->stopped || !redis_client_connected(engine->redis))
         return;
-    int result = execution_store_settle_shards(engine->redis, engine->config.execution_shards, on_shards_settled,
-                                               engine);
+    int result =
+        execution_store_settle_shards(engine->redis, engine->config.execution_shards, on_shards_settled, engine);
     if (result < 0) {
         event_loop_timer_start(engine->loop, &engine->shards_timer, SHARDS_RETRY_MS, on_shards_timer, engine);
         return;

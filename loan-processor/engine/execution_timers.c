@@ -50,7 +50,7 @@ struct execution_timers {
     int64_t round_next_due_ms; /* earliest remaining due time the round's claims saw, -1 for none */
     bool claim_again;          /* a wake-up came while claiming */
     bool stopped;
-    bool focused;                      /* the round claims only the shards found full */
+    bool focused;                          /* the round claims only the shards found full */
     bool started;                          /* execution_timers_start() was called: the shard count is known */
     bool full[EXECUTION_STORE_MAX_SHARDS]; /* the shard's claim took its limit in the last round */
     struct shard_claim claims[EXECUTION_STORE_MAX_SHARDS];

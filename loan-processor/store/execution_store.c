@@ -57,9 +57,9 @@ static unsigned shard_count = EXECUTION_STORE_LEGACY_SHARDS;
 
 int execution_store_init(struct redis_client *client)
 {
-    struct redis_script *const scripts[] = { &create_script,      &commit_script,        &heartbeat_script,
-                                             &claim_script,       &restore_timer_script, &fetch_summaries_script,
-                                             &load_branch_script, &commit_branch_script, &read_branches_script,
+    struct redis_script *const scripts[] = { &create_script,       &commit_script,        &heartbeat_script,
+                                             &claim_script,        &restore_timer_script, &fetch_summaries_script,
+                                             &load_branch_script,  &commit_branch_script, &read_branches_script,
                                              &settle_shards_script };
     return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
