@@ -52,6 +52,8 @@ static void on_shards_settled(int status, unsigned shards, void *data)
         log_event(LOG_WARN, "execution-shards-stored",
                   "EXECUTION_SHARDS is %u but this Redis holds executions over %u shards (%s): using %u",
                   engine->config.execution_shards, shards, EXECUTION_STORE_SETTINGS_KEY, shards);
+    else
+        log_event(LOG_INFO, "execution-shards", "executions are spread over %u shards", shards);
     execution_store_set_shard_count(shards);
     engine->shards_known = true;
     machine_registry_recheck(engine);
@@ -69,6 +71,11 @@ static void settle_shards(struct engine *engine)
         return;
     }
     engine->shards_pending = true;
+}
+
+bool engine_store_usable(const struct engine *engine)
+{
+    return engine->shards_known && redis_client_connected(engine->redis);
 }
 
 static void on_redis_change(bool connected, void *data)

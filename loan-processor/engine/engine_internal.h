@@ -49,6 +49,11 @@ struct engine {
     bool stopped;
 };
 
+/* ---- engine.c ---- */
+
+/* Whether the engine may read and write executions: Redis is connected and the shard count it holds is known. */
+bool engine_store_usable(const struct engine *engine);
+
 /* ---- engine_names.c ---- */
 
 /*

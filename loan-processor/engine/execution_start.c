@@ -281,7 +281,7 @@ int engine_start(struct engine *engine, const struct engine_start_request *reque
     const char *name = request->name;
     if (engine_machine_name_from_arn(engine, request->state_machine_arn, machine_name, sizeof(machine_name)) < 0)
         return -ENOENT;
-    if (!redis_client_connected(engine->redis) || !engine->shards_known)
+    if (!engine_store_usable(engine))
         return -ENOTCONN;
     if (!name) {
         int result = random_id_uuid(generated_name);

@@ -255,7 +255,8 @@ static void test_create_writes_the_record_history_index_entry_and_timer(void)
     ASSERT_EQ_INT(2, history_length(id));
     ASSERT_EQ_STR("{\"id\":1,\"previousEventId\":0,\"type\":\"ExecutionStarted\"}", stored_event(id, 0));
     ASSERT_EQ_STR("{\"id\":2,\"previousEventId\":1,\"type\":\"TaskStateEntered\"}", stored_event(id, 1));
-    ASSERT_EQ_INT(START_MS, stored_score("{sfn:executions:Machine}:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
+    ASSERT_EQ_INT(START_MS,
+                  stored_score("{sfn:executions:Machine}:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
     ASSERT_EQ_INT(TIMER_MS, stored_score(timers_key(id), id));
 }
 
@@ -287,7 +288,8 @@ static void test_create_of_a_taken_id_returns_the_existing_record(void)
     ASSERT_EQ_INT(2, history_length(id));
     ASSERT_EQ_INT(TIMER_MS, stored_score(timers_key(id), id));
     /* The index entry keeps the first start (ZADD NX). */
-    ASSERT_EQ_INT(START_MS, stored_score("{sfn:executions:Machine}:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
+    ASSERT_EQ_INT(START_MS,
+                  stored_score("{sfn:executions:Machine}:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
 }
 
 static void test_load_reads_the_record_back(void)
@@ -742,8 +744,8 @@ static void test_list_pages_newest_first_and_skips_entries_without_a_record(void
     ASSERT_TRUE(create("Machine:first", START_MS + 1000, 0));
     ASSERT_TRUE(create("Machine:second", START_MS + 2000, TIMER_MS));
     ASSERT_TRUE(create("Machine:third", START_MS + 3000, 0));
-    redisReply *reply = redis_server_command(&server, "ZADD {sfn:executions:Machine}:" MACHINE_ARN " %lld %s", START_MS + 2500,
-                                             EXECUTION_ARN_PREFIX "Machine:never-created");
+    redisReply *reply = redis_server_command(&server, "ZADD {sfn:executions:Machine}:" MACHINE_ARN " %lld %s",
+                                             START_MS + 2500, EXECUTION_ARN_PREFIX "Machine:never-created");
     freeReplyObject(reply);
     struct execution_record next = succeeded();
     ASSERT_TRUE(commit("Machine:second", 2, TOKEN, types, 1, &next, EXECUTION_FIELD_STATUS | EXECUTION_FIELD_STOP));
