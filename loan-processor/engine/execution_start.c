@@ -243,6 +243,14 @@ static void on_machine_for_start(int status, struct state_machine_record *machin
         finish_start(operation, status < 0 ? -EIO : -ENOENT, 0);
         return;
     }
+    /*
+     * The shard count is read (engine.c) as soon as Redis is connected, from the machines' slot ({sfn}), before
+     * any start can load its machine there: it is known by now, unless reading it failed.
+     */
+    if (!engine->shards_known) {
+        finish_start(operation, -EIO, 0);
+        return;
+    }
     operation->express = machine->type && strcmp(machine->type, "EXPRESS") == 0;
     if (operation->express_only && !operation->express) {
         finish_start(operation, -EOPNOTSUPP, 0);
@@ -281,7 +289,7 @@ int engine_start(struct engine *engine, const struct engine_start_request *reque
     const char *name = request->name;
     if (engine_machine_name_from_arn(engine, request->state_machine_arn, machine_name, sizeof(machine_name)) < 0)
         return -ENOENT;
-    if (!engine_store_usable(engine))
+    if (!redis_client_connected(engine->redis))
         return -ENOTCONN;
     if (!name) {
         int result = random_id_uuid(generated_name);
