@@ -33,6 +33,8 @@ static void on_shards_settled(int status, unsigned shards, void *data)
 {
     struct engine *engine = data;
     engine->shards_pending = false;
+    if (status < 0 || engine->stopped)
+        execution_start_resume_waiting(engine, -EIO); /* answered 503: the count may take a while now */
     if (engine->stopped)
         return;
     if (status < 0) {
@@ -56,6 +58,7 @@ static void on_shards_settled(int status, unsigned shards, void *data)
         log_event(LOG_INFO, "execution-shards", "executions are spread over %u shards", shards);
     execution_store_set_shard_count(shards);
     engine->shards_known = true;
+    execution_start_resume_waiting(engine, 0);
     machine_registry_recheck(engine);
     execution_timers_start(engine->timers);
 }
@@ -128,6 +131,7 @@ void engine_stop(struct engine *engine)
     engine->stopped = true;
     event_loop_timer_stop(engine->loop, &engine->registration_timer);
     event_loop_timer_stop(engine->loop, &engine->shards_timer);
+    execution_start_resume_waiting(engine, -EIO);
     execution_timers_stop(engine->timers);
 }
 
