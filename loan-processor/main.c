@@ -96,6 +96,10 @@ static struct config_option options[] = {
       "long - its process died - is started again by any instance; keep it above the slowest start "
       "(FUNCTION_URL_TIMEOUT_SECONDS, 10 s for the valuation request; not scaled by TIME_SCALE)",
       NULL },
+    { "EXECUTION_SHARDS", "--execution-shards", "128",
+      "Shards executions are spread over (1-1024; their hash tags {sfn:NN} spread them over a cluster's masters). "
+      "Fixed per Redis: the first process stores it in {sfn}:settings, later ones use the stored count",
+      NULL },
     { "REDIS_TIMEOUT_MS", "--redis-timeout-ms", "5000",
       "Deadline of every Redis command (and of connecting); past it the connection is dropped and re-made", NULL },
     { "REDIS_WAIT_REPLICAS", "--redis-wait-replicas", "0",
@@ -135,6 +139,7 @@ struct loan_processor {
     struct service service;
     double time_scale;
     int64_t task_start_lease_ms;
+    unsigned execution_shards;
     struct engine *engine;
     struct activities *activities;
     struct activities_config activities_config;
@@ -621,6 +626,12 @@ static int configure(struct loan_processor *processor, struct service_config *co
     }
     if (configure_error_topic(processor) < 0 || configure_task_start_lease(processor, function_url_timeout) < 0)
         return -EINVAL;
+    long long shards;
+    if (config_to_integer(option("EXECUTION_SHARDS"), 1, ENGINE_MAX_EXECUTION_SHARDS, &shards) < 0) {
+        fprintf(stderr, "loan-processor: EXECUTION_SHARDS must be 1-%d\n", ENGINE_MAX_EXECUTION_SHARDS);
+        return -EINVAL;
+    }
+    processor->execution_shards = (unsigned)shards;
     if (access_token_check(option("API_TOKEN")) < 0 || access_token_check(option("CONSOLE_TOKEN")) < 0) {
         fprintf(stderr, "loan-processor: API_TOKEN and CONSOLE_TOKEN must be empty or 16-256 characters of "
                         "A-Z a-z 0-9 - . _ ~ (e.g. openssl rand -hex 32)\n");
@@ -703,6 +714,7 @@ int main(int argc, char **argv)
         .time_scale = processor.time_scale,
         .tasks = { start_task, check_activity, &processor },
         .task_start_lease_ms = processor.task_start_lease_ms,
+        .execution_shards = processor.execution_shards,
     };
     int status = 1;
     if (local_topic_init(&processor.topics) < 0 || local_queue_init(&processor.queues) < 0

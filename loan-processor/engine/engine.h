@@ -104,12 +104,17 @@ struct engine_task_starter {
     void *context;
 };
 
+/* EXECUTION_SHARDS: its range and default (execution_store.h's, for the layers above the store). */
+#define ENGINE_MAX_EXECUTION_SHARDS 1024
+#define ENGINE_DEFAULT_EXECUTION_SHARDS 128
+
 struct engine_config {
     const char *region;               /* "us-east-1" */
     const char *account;              /* "123456789012" */
     double time_scale;                /* factor on every timeout, heartbeat, Wait and retry interval */
     struct engine_task_starter tasks; /* what starts tasks and knows activities */
     int64_t task_start_lease_ms;      /* a task start not confirmed by then is started again (not scaled) */
+    unsigned execution_shards;        /* EXECUTION_SHARDS: stored in Redis by the first process (execution_store.h) */
 };
 
 /*
@@ -132,8 +137,9 @@ typedef void (*engine_task_callback)(int status, const char *execution_arn, cons
 
 /*
  * Creates an engine on loop and redis. Returns 0, -EINVAL (the task starter
- * lacks a function) or -ENOMEM. Its timers start firing once Redis is
- * connected.
+ * lacks a function) or -ENOMEM. Its timers start firing, and executions
+ * can be started, once Redis is connected and the shard count it holds is
+ * known (engine_ready()).
  */
 __attribute__((warn_unused_result)) int engine_create(struct event_loop *loop, struct redis_client *redis,
                                                       const struct engine_config *config, struct engine **engine);
@@ -229,7 +235,7 @@ double engine_time_scale(const struct engine *engine);
 /* The event loop the engine runs on (borrowed), for the timers of work it starts for others. */
 struct event_loop *engine_loop(const struct engine *engine);
 
-/* Whether every shipped definition is registered (the server is ready). */
+/* Whether the shard count Redis holds is known and every shipped definition is registered (the server is ready). */
 bool engine_ready(const struct engine *engine);
 
 /*

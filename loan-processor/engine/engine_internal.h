@@ -34,6 +34,7 @@
 #define ENGINE_MAX_COMMIT_ATTEMPTS 8
 
 struct shipped_machine;
+struct start_operation;
 
 struct engine {
     struct event_loop *loop;
@@ -41,10 +42,24 @@ struct engine {
     struct execution_timers *timers;
     struct engine_config config;
     struct definition_cache definitions;
-    SLIST_HEAD(, shipped_machine) shipped; /* zeroed: empty */
+    SLIST_HEAD(, shipped_machine) shipped;        /* zeroed: empty */
+    SLIST_HEAD(, start_operation) waiting_starts; /* loaded their machine before the shard count was known */
     struct event_timer registration_timer;
+    struct event_timer shards_timer; /* retries settling the shard count */
+    bool shards_known;               /* execution_store_shard_count() is the one Redis holds */
+    bool shards_pending;             /* a settling is in flight */
     bool stopped;
 };
+
+/* ---- engine.c ---- */
+
+/* Whether the engine may read and write executions: Redis is connected and the shard count it holds is known. */
+bool engine_store_usable(const struct engine *engine);
+
+/* ---- execution_start.c ---- */
+
+/* Goes on with the starts that wait for the shard count (status 0), or answers them -EIO (status < 0). */
+void execution_start_resume_waiting(struct engine *engine, int status);
 
 /* ---- engine_names.c ---- */
 

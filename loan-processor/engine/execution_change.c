@@ -533,6 +533,10 @@ int execution_change_task(struct engine *engine, const char *token, enum change_
         free(operation);
         return -EINVAL;
     }
+    if (!engine_store_usable(engine)) {
+        free(operation);
+        return -ENOTCONN;
+    }
     operation->engine = engine;
     operation->kind = kind;
     operation->activity = activity;

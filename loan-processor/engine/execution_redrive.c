@@ -1184,7 +1184,7 @@ int engine_redrive_execution(struct engine *engine, const char *execution_id, co
     bool failed = false;
     if (strlen(execution_id) >= SFN_ARN_PART_SIZE)
         return -EINVAL;
-    if (!redis_client_connected(engine->redis))
+    if (!engine_store_usable(engine))
         return -ENOTCONN;
     struct redrive_operation *operation = calloc(1, sizeof(*operation));
     if (!operation)

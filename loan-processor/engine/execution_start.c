@@ -12,6 +12,7 @@
 #include "wall_clock.h"
 
 struct start_operation {
+    SLIST_ENTRY(start_operation) waiting; /* in engine->waiting_starts */
     struct engine *engine;
     engine_start_callback callback;
     void *data;
@@ -234,6 +235,33 @@ static int name_execution(struct start_operation *operation)
                               sizeof(operation->execution_arn));
 }
 
+/* The machine is loaded and the shard count known: names the execution and creates it. */
+static void name_and_create(struct start_operation *operation)
+{
+    struct engine *engine = operation->engine;
+    const struct state_machine_record *machine = operation->machine;
+    int result = name_execution(operation);
+    if (result == 0)
+        result = engine_pin_definition(engine, machine->definition_hash, machine->arn, &operation->definition,
+                                       on_definition_for_start, operation);
+    if (result == 1)
+        result = create_execution(engine, operation);
+    if (result < 0)
+        finish_start(operation, -EIO, 0);
+}
+
+void execution_start_resume_waiting(struct engine *engine, int status)
+{
+    while (!SLIST_EMPTY(&engine->waiting_starts)) {
+        struct start_operation *operation = SLIST_FIRST(&engine->waiting_starts);
+        SLIST_REMOVE_HEAD(&engine->waiting_starts, waiting);
+        if (status < 0)
+            finish_start(operation, -EIO, 0);
+        else
+            name_and_create(operation);
+    }
+}
+
 static void on_machine_for_start(int status, struct state_machine_record *machine, void *data)
 {
     struct start_operation *operation = data;
@@ -248,14 +276,11 @@ static void on_machine_for_start(int status, struct state_machine_record *machin
         finish_start(operation, -EOPNOTSUPP, 0);
         return;
     }
-    int result = name_execution(operation);
-    if (result == 0)
-        result = engine_pin_definition(engine, machine->definition_hash, machine->arn, &operation->definition,
-                                       on_definition_for_start, operation);
-    if (result == 1)
-        result = create_execution(engine, operation);
-    if (result < 0)
-        finish_start(operation, -EIO, 0);
+    if (!engine->shards_known) { /* read as soon as Redis is connected (engine.c): it comes soon */
+        SLIST_INSERT_HEAD(&engine->waiting_starts, operation, waiting);
+        return;
+    }
+    name_and_create(operation);
 }
 
 /*

@@ -34,7 +34,7 @@ int engine_send_task_heartbeat(struct engine *engine, const char *token, engine_
     char execution_id[TASK_TOKEN_EXECUTION_ID_SIZE], branch_id[TASK_TOKEN_BRANCH_ID_SIZE];
     if (task_token_parse_branch(token, execution_id, branch_id) < 0)
         return -EINVAL;
-    if (!redis_client_connected(engine->redis))
+    if (!engine_store_usable(engine))
         return -ENOTCONN;
     struct heartbeat_operation *operation = malloc(sizeof(*operation));
     if (!operation)
@@ -195,6 +195,8 @@ int engine_stop_execution(struct engine *engine, const char *execution_id, const
     bool failed = false;
     if (strlen(execution_id) >= SFN_ARN_PART_SIZE)
         return -EINVAL;
+    if (!engine_store_usable(engine))
+        return -ENOTCONN;
     struct stop_operation *operation = calloc(1, sizeof(*operation));
     if (!operation)
         return -ENOMEM;

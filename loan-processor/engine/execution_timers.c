@@ -50,9 +50,10 @@ struct execution_timers {
     int64_t round_next_due_ms; /* earliest remaining due time the round's claims saw, -1 for none */
     bool claim_again;          /* a wake-up came while claiming */
     bool stopped;
-    bool focused;                      /* the round claims only the shards found full */
-    bool full[EXECUTION_STORE_SHARDS]; /* the shard's claim took its limit in the last round */
-    struct shard_claim claims[EXECUTION_STORE_SHARDS];
+    bool focused;                          /* the round claims only the shards found full */
+    bool started;                          /* execution_timers_start() was called: the shard count is known */
+    bool full[EXECUTION_STORE_MAX_SHARDS]; /* the shard's claim took its limit in the last round */
+    struct shard_claim claims[EXECUTION_STORE_MAX_SHARDS];
 };
 
 static void claim(struct execution_timers *timers);
@@ -111,7 +112,7 @@ static void on_claimed(int status, const char *const *ids, size_t count, int64_t
 
 static void claim(struct execution_timers *timers)
 {
-    if (timers->stopped)
+    if (timers->stopped || !timers->started)
         return;
     if (timers->claims_pending) {
         timers->claim_again = true;
@@ -125,18 +126,19 @@ static void claim(struct execution_timers *timers)
     size_t room = timers->in_flight < MAX_IN_FLIGHT ? MAX_IN_FLIGHT - timers->in_flight : 0;
     if (room == 0)
         return; /* execution_timers_handled() claims again when there is room */
+    const unsigned count = execution_store_shard_count();
     size_t full = 0;
-    for (unsigned shard = 0; shard < EXECUTION_STORE_SHARDS; shard++)
+    for (unsigned shard = 0; shard < count; shard++)
         full += timers->full[shard];
-    timers->focused = !timers->focused && full > 0 && full < EXECUTION_STORE_SHARDS;
-    size_t shards = timers->focused ? full : room < EXECUTION_STORE_SHARDS ? room : EXECUTION_STORE_SHARDS;
+    timers->focused = !timers->focused && full > 0 && full < count;
+    size_t shards = timers->focused ? full : room < count ? room : count;
     if (shards > room)
         shards = room;
     timers->claim_limit = room / shards < CLAIM_BATCH ? room / shards : CLAIM_BATCH;
     timers->round_full = false;
     timers->round_next_due_ms = -1;
-    for (size_t i = 0, sent = 0; i < EXECUTION_STORE_SHARDS && sent < shards; i++) {
-        unsigned shard = (timers->next_shard + (unsigned)i) % EXECUTION_STORE_SHARDS;
+    for (size_t i = 0, sent = 0; i < count && sent < shards; i++) {
+        unsigned shard = (timers->next_shard + (unsigned)i) % count;
         if (timers->focused && !timers->full[shard])
             continue;
         sent++;
@@ -147,7 +149,7 @@ static void claim(struct execution_timers *timers)
             timers->claims_pending++;
     }
     if (!timers->focused)
-        timers->next_shard = (timers->next_shard + (unsigned)shards) % EXECUTION_STORE_SHARDS;
+        timers->next_shard = (timers->next_shard + (unsigned)shards) % count;
     if (timers->claims_pending == 0)
         arm(timers, now + POLL_INTERVAL_MS);
 }
@@ -164,6 +166,12 @@ int execution_timers_create(struct event_loop *loop, struct redis_client *redis,
     timers->data = data;
     *timers_out = timers;
     return 0;
+}
+
+void execution_timers_start(struct execution_timers *timers)
+{
+    timers->started = true;
+    arm(timers, wall_clock_now_ms());
 }
 
 void execution_timers_wake(struct execution_timers *timers)

@@ -25,12 +25,15 @@ struct execution_timers;
 /* One due timer: execution_id is borrowed for the call. */
 typedef void (*execution_timer_callback)(const char *execution_id, void *data);
 
-/* Creates the timers of one process. Returns 0 or -ENOMEM. Nothing is claimed before execution_timers_wake(). */
+/* Creates the timers of one process. Returns 0 or -ENOMEM. Nothing is claimed before execution_timers_start(). */
 __attribute__((warn_unused_result)) int execution_timers_create(struct event_loop *loop, struct redis_client *redis,
                                                                 execution_timer_callback callback, void *data,
                                                                 struct execution_timers **timers);
 
-/* Claims due timers now (at start and whenever Redis reconnects). */
+/* Lets the timers claim (once execution_store_shard_count() is settled) and claims now. */
+void execution_timers_start(struct execution_timers *timers);
+
+/* Claims due timers now (whenever Redis reconnects); nothing before execution_timers_start(). */
 void execution_timers_wake(struct execution_timers *timers);
 
 /* A timer was set for due_ms (wall-clock ms): wakes up then if that is earlier than planned. */

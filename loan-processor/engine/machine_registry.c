@@ -265,13 +265,15 @@ int engine_register_state_machine(struct engine *engine, const char *name, const
     memcpy(shipped->name, name, name_length + 1);
     definition_hash(definition, shipped->hash);
     SLIST_INSERT_HEAD(&engine->shipped, shipped, link);
-    if (redis_client_connected(engine->redis))
+    if (engine->shards_known && redis_client_connected(engine->redis))
         register_shipped(engine);
     return 0;
 }
 
 bool engine_ready(const struct engine *engine)
 {
+    if (!engine->shards_known)
+        return false;
     const struct shipped_machine *shipped;
     SLIST_FOREACH(shipped, &engine->shipped, link)
     {
@@ -283,6 +285,8 @@ bool engine_ready(const struct engine *engine)
 
 void machine_registry_recheck(struct engine *engine)
 {
+    if (!engine->shards_known)
+        return;
     struct shipped_machine *shipped;
     SLIST_FOREACH(shipped, &engine->shipped, link)
     shipped->checked = false;

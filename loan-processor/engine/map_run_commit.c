@@ -16,7 +16,7 @@
 #include "map_run_store.h"
 #include "random_id.h"
 
-/* Draws of a uuid before giving up on landing in a shard: each lands with probability 1/EXECUTION_STORE_SHARDS. */
+/* Draws of a uuid before giving up on landing in a shard: each lands with probability 1/shard count (<= 1024). */
 #define MAP_RUN_ID_DRAWS 100000
 
 /* Writes "<prefix><uuid>" into id, a uuid drawn until the id's shard is shard. 0, -ENAMETOOLONG or -EIO. */

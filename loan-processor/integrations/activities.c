@@ -14,17 +14,14 @@
 #include "log.h"
 #include "wall_clock.h"
 
-/* Every activity key shares one hash tag (see activities.h). */
-#define KEY_TAG "{sfn:activities}"
-#define INDEX_KEY KEY_TAG ":index"
-/* KEY_TAG ":activity:" + an 80-character name, the longest key */
+/* An activity's keys share its own hash tag; the index has another (see activities.h). */
+#define KEY_FORMAT "{sfn:activity:%s}:%s"
+#define INDEX_KEY "{sfn:activities}:index"
+/* "{sfn:activity:" + an 80-character name + "}:activity", the longest key */
 #define KEY_SIZE 112
 
 /* scripts/create_activity.lua */
 static struct redis_script create_script = { .name = "create-activity", .source = integrations_create_activity_lua };
-
-/* scripts/delete_activity.lua */
-static struct redis_script delete_script = { .name = "delete-activity", .source = integrations_delete_activity_lua };
 
 /* scripts/activity_tags.lua */
 static struct redis_script tags_script = { .name = "activity-tags", .source = integrations_activity_tags_lua };
@@ -84,17 +81,17 @@ struct activities {
 
 static void activity_key(const char *name, char *out)
 {
-    snprintf(out, KEY_SIZE, KEY_TAG ":activity:%s", name);
+    snprintf(out, KEY_SIZE, KEY_FORMAT, name, "activity");
 }
 
 static void queue_key(const char *name, char *out)
 {
-    snprintf(out, KEY_SIZE, KEY_TAG ":tasks:%s", name);
+    snprintf(out, KEY_SIZE, KEY_FORMAT, name, "tasks");
 }
 
 static void tags_key(const char *name, char *out)
 {
-    snprintf(out, KEY_SIZE, KEY_TAG ":tags:%s", name);
+    snprintf(out, KEY_SIZE, KEY_FORMAT, name, "tags");
 }
 
 int activities_arn(const struct activities *activities, const char *name, char *out, size_t size)
@@ -113,6 +110,9 @@ struct store_request {
     char name[ACTIVITY_NAME_SIZE];
     char arn[ACTIVITY_ARN_SIZE];
     long limit;
+    char **tags; /* CreateActivity's tags (key, value pairs, copied), until its script is sent */
+    size_t tag_strings;
+    int64_t created_ms; /* CreateActivity's answer, until the index holds it */
 };
 
 /* A request for the activity name (or, with arn, the activity of that ARN). NULL when out of memory or invalid. */
@@ -141,11 +141,19 @@ static struct store_request *new_request(struct activities *activities, const ch
     return request;
 }
 
+static void request_free(struct store_request *request)
+{
+    for (size_t i = 0; request->tags && i < request->tag_strings; i++)
+        free(request->tags[i]);
+    free(request->tags);
+    free(request);
+}
+
 /* Frees request when sending failed; returns result. */
 static int sent(struct store_request *request, int result)
 {
     if (result < 0)
-        free(request);
+        request_free(request);
     return result;
 }
 
@@ -183,21 +191,83 @@ static bool is_integer(const redisReply *reply)
 
 /* ---- CreateActivity, DescribeActivity, ListActivities, DeleteActivity ---- */
 
+/* Answers a CreateActivity that failed after its first send, and frees it. */
+static void create_failed(struct store_request *request, int status)
+{
+    request->on_activity(status, NULL, request->data);
+    request_free(request);
+}
+
+static void on_indexed(redisReply *reply, void *data)
+{
+    struct store_request *request = data;
+    if (!is_integer(reply)) {
+        create_failed(request, -EIO);
+        return;
+    }
+    struct activity_description activity = { request->arn, request->name, request->created_ms };
+    request->on_activity(0, &activity, request->data);
+    request_free(request);
+}
+
+/* The activity exists: its index entry is (re)written, with its creation date, so a crash before it heals here. */
 static void on_created(redisReply *reply, void *data)
 {
     struct store_request *request = data;
     bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 && is_integer(reply->element[0]);
     if (valid && reply->element[0]->integer == 0) {
-        request->on_activity(-EDQUOT, NULL, request->data);
-    } else if (valid && reply->elements == 3 && reply->element[1]->type == REDIS_REPLY_STRING
-               && reply->element[2]->type == REDIS_REPLY_STRING) {
-        struct activity_description activity = { reply->element[1]->str, request->name,
-                                                 strtoll(reply->element[2]->str, NULL, 10) };
-        request->on_activity(0, &activity, request->data);
-    } else {
-        request->on_activity(-EIO, NULL, request->data);
+        create_failed(request, -EDQUOT);
+        return;
     }
-    free(request);
+    if (!valid || reply->elements != 3 || reply->element[1]->type != REDIS_REPLY_STRING
+        || reply->element[2]->type != REDIS_REPLY_STRING) {
+        create_failed(request, -EIO);
+        return;
+    }
+    snprintf(request->arn, sizeof(request->arn), "%s", reply->element[1]->str);
+    request->created_ms = strtoll(reply->element[2]->str, NULL, 10);
+    char score[24];
+    snprintf(score, sizeof(score), "%lld", (long long)request->created_ms);
+    const char *argv[] = { "ZADD", INDEX_KEY, score, request->name };
+    if (redis_client_command_strings(request->activities->redis, on_indexed, request, 4, argv) < 0)
+        create_failed(request, -EIO);
+}
+
+/* The index's size is known: the activity's own keys are created (or found) in their slot. */
+static void on_counted(redisReply *reply, void *data)
+{
+    struct store_request *request = data;
+    struct activities *activities = request->activities;
+    if (!is_integer(reply)) {
+        create_failed(request, -EIO);
+        return;
+    }
+    char key[KEY_SIZE], tags_at[KEY_SIZE], now[24];
+    activity_key(request->name, key);
+    tags_key(request->name, tags_at);
+    snprintf(now, sizeof(now), "%lld", (long long)wall_clock_now_ms());
+    const char *full = reply->integer >= activities->config.max_activities ? "1" : "0";
+    const char *const argv[] = { key, tags_at, request->arn, request->name, now, full };
+    if (run_script_with(activities, &create_script, on_created, request, 2, argv, 6, (const char *const *)request->tags,
+                        request->tag_strings)
+        < 0)
+        create_failed(request, -EIO);
+}
+
+/* Copies count strings of strings into request (its tags). Returns 0 or -ENOMEM. */
+static int keep_tags(struct store_request *request, const char *const *strings, size_t count)
+{
+    if (count == 0)
+        return 0;
+    request->tags = calloc(count, sizeof(*request->tags));
+    if (!request->tags)
+        return -ENOMEM;
+    request->tag_strings = count;
+    for (size_t i = 0; i < count; i++) {
+        if (!(request->tags[i] = strdup(strings[i])))
+            return -ENOMEM;
+    }
+    return 0;
 }
 
 int activities_create_activity(struct activities *activities, const char *name, activity_callback callback, void *data)
@@ -205,21 +275,25 @@ int activities_create_activity(struct activities *activities, const char *name, 
     return activities_create_tagged(activities, name, NULL, 0, callback, data);
 }
 
+/*
+ * Three steps, as the activity's keys and the index are in two slots: the index's size (the quota: creations
+ * racing at the quota may pass it by a few), the script that creates the activity, then its index entry. A crash
+ * before the last leaves an activity that ListActivities does not show until a CreateActivity of it (idempotent)
+ * or a DeleteActivity; never an index entry without its activity.
+ */
 int activities_create_tagged(struct activities *activities, const char *name, const char *const *tags, size_t tag_count,
                              activity_callback callback, void *data)
 {
     struct store_request *request = new_request(activities, name, NULL, data);
-    char key[KEY_SIZE], tags_at[KEY_SIZE], now[24], most[24];
     if (!request)
         return -ENOMEM;
     request->on_activity = callback;
-    activity_key(name, key);
-    tags_key(name, tags_at);
-    snprintf(now, sizeof(now), "%lld", (long long)wall_clock_now_ms());
-    snprintf(most, sizeof(most), "%lld", activities->config.max_activities);
-    const char *const argv[] = { key, INDEX_KEY, tags_at, request->arn, name, now, most };
-    return sent(request, run_script_with(activities, &create_script, on_created, request, 3, argv, 7, tags,
-                                         tags ? 2 * tag_count : 0));
+    if (keep_tags(request, tags, tags ? 2 * tag_count : 0) < 0) {
+        request_free(request);
+        return -ENOMEM;
+    }
+    const char *argv[] = { "ZCARD", INDEX_KEY };
+    return sent(request, redis_client_command_strings(activities->redis, on_counted, request, 2, argv));
 }
 
 static void on_described(redisReply *reply, void *data)
@@ -300,18 +374,30 @@ static void on_status_reply(redisReply *reply, void *data)
     free(request);
 }
 
+/* Out of the index: the activity's own keys go now (a crash before leaves an unlisted activity a retry deletes). */
+static void on_unlisted(redisReply *reply, void *data)
+{
+    struct store_request *request = data;
+    char key[KEY_SIZE], queue[KEY_SIZE], tags[KEY_SIZE];
+    activity_key(request->name, key);
+    queue_key(request->name, queue);
+    tags_key(request->name, tags);
+    const char *argv[] = { "DEL", key, queue, tags };
+    if (!is_integer(reply)
+        || redis_client_command_strings(request->activities->redis, on_status_reply, request, 4, argv) < 0) {
+        request->on_status(-EIO, request->data);
+        request_free(request);
+    }
+}
+
 int activities_delete(struct activities *activities, const char *name, activity_status_callback callback, void *data)
 {
     struct store_request *request = new_request(activities, name, NULL, data);
-    char key[KEY_SIZE], queue[KEY_SIZE], tags[KEY_SIZE];
     if (!request)
         return -ENOMEM;
     request->on_status = callback;
-    activity_key(name, key);
-    queue_key(name, queue);
-    tags_key(name, tags);
-    const char *argv[] = { key, queue, INDEX_KEY, tags, name };
-    return sent(request, run_script(activities, &delete_script, on_status_reply, request, 4, 5, argv));
+    const char *argv[] = { "ZREM", INDEX_KEY, request->name };
+    return sent(request, redis_client_command_strings(activities->redis, on_unlisted, request, 3, argv));
 }
 
 /* ---- TagResource, UntagResource, ListTagsForResource ---- */
@@ -775,8 +861,7 @@ int activities_poll(struct activities *activities, const struct activity_poll *p
 int activities_create(struct event_loop *loop, struct redis_client *redis, const struct activities_config *config,
                       struct activities **activities_out)
 {
-    struct redis_script *const scripts[] = { &create_script, &delete_script, &enqueue_script, &take_script,
-                                             &tags_script };
+    struct redis_script *const scripts[] = { &create_script, &enqueue_script, &take_script, &tags_script };
     struct activities *activities = calloc(1, sizeof(*activities));
     if (!activities)
         return -ENOMEM;

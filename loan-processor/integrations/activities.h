@@ -3,17 +3,24 @@
  * themselves, the tasks queued for their workers, and the workers waiting
  * for a task (GetActivityTask's long poll).
  *
- * Keys (the braces are a Redis Cluster hash tag: all activity keys share
- * one slot, because CreateActivity checks the quota on the index and adds
- * to it in the script that creates the activity, and DeleteActivity drops
- * both in one step):
- *   {sfn:activities}:activity:<name>  hash: arn, name, creationDate (ms)
- *   {sfn:activities}:tasks:<name>     list: queued tasks, oldest first, each the JSON
- *                                     {"taskToken","input"} a worker receives; at most
- *                                     max_queued_tasks
- *   {sfn:activities}:index            sorted set: activity names by creation time (ms)
- *   {sfn:activities}:tags:<name>      hash: the activity's tags, key -> value; created
- *                                     and deleted with the activity
+ * Keys. An activity's keys share its own Redis Cluster hash tag, so that
+ * activities (their queues above all) spread over a cluster's masters; the
+ * index has a slot of its own:
+ *   {sfn:activity:<name>}:activity  hash: arn, name, creationDate (ms)
+ *   {sfn:activity:<name>}:tasks     list: queued tasks, oldest first, each the JSON
+ *                                   {"taskToken","input"} a worker receives; at most
+ *                                   max_queued_tasks
+ *   {sfn:activity:<name>}:tags      hash: the activity's tags, key -> value; created
+ *                                   and deleted with the activity
+ *   {sfn:activities}:index          sorted set: activity names by creation time (ms)
+ * No script can touch both slots, so CreateActivity and DeleteActivity are
+ * steps in an order that keeps every index entry's activity in existence:
+ * create reads the index's size (the quota), creates the activity's keys,
+ * then adds the index entry; delete removes the index entry, then the keys.
+ * A crash between two steps leaves an activity that exists (Describe,
+ * GetActivityTask and SendTask* work) but is not listed, until a
+ * CreateActivity (idempotent) or DeleteActivity of that name finishes the
+ * job. Creations racing at the quota may pass it by a few.
  * Several loan-processors share them: a task queued by one is handed to a
  * worker polling another.
  *

@@ -15,7 +15,11 @@
 #define RECORD_KEY_FORMAT "{sfn:%02u}:execution:%s"
 #define HISTORY_KEY_FORMAT "{sfn:%02u}:history:%s"
 #define TIMERS_KEY_FORMAT "{sfn:%02u}:timers"
-#define INDEX_KEY_PREFIX "{sfn}:executions:"
+/* A machine's index of executions: tagged by its name, so that its versions' and aliases' share its slot. */
+#define INDEX_KEY_FORMAT "{sfn:executions:%.*s}:%s"
+#define MACHINE_ARN_MARKER ":stateMachine:"
+/* state_machine_store.c's index of state machines: its presence marks data older than the shard setting. */
+#define STATE_MACHINES_INDEX_KEY "{sfn}:state-machines"
 /* What an execution ARN holds before the execution's id ("<stateMachine>:<execution>"). */
 #define EXECUTION_ARN_ID_MARKER ":execution:"
 /* A listing looks at most this many index entries beyond the page it returns (a status filter may skip them). */
@@ -56,12 +60,66 @@ static struct redis_script commit_branch_script = { .name = "commit-branch",
 
 static struct redis_script read_branches_script = { .name = "read-branches", .source = store_read_branches_lua };
 
+static struct redis_script settle_shards_script = { .name = "settle-shards", .source = store_settle_shards_lua };
+
+static unsigned shard_count = EXECUTION_STORE_LEGACY_SHARDS;
+
 int execution_store_init(struct redis_client *client)
 {
-    struct redis_script *const scripts[] = { &create_script,      &commit_script,        &heartbeat_script,
-                                             &claim_script,       &restore_timer_script, &fetch_summaries_script,
-                                             &load_branch_script, &commit_branch_script, &read_branches_script };
+    struct redis_script *const scripts[] = { &create_script,       &commit_script,        &heartbeat_script,
+                                             &claim_script,        &restore_timer_script, &fetch_summaries_script,
+                                             &load_branch_script,  &commit_branch_script, &read_branches_script,
+                                             &settle_shards_script };
     return redis_client_add_scripts(client, scripts, sizeof(scripts) / sizeof(scripts[0]));
+}
+
+unsigned execution_store_shard_count(void)
+{
+    return shard_count;
+}
+
+void execution_store_set_shard_count(unsigned count)
+{
+    if (count >= 1 && count <= EXECUTION_STORE_MAX_SHARDS)
+        shard_count = count;
+}
+
+struct settle_request {
+    store_shards_callback callback;
+    void *data;
+};
+
+static void on_shards_settled(redisReply *reply, void *data)
+{
+    struct settle_request *request = data;
+    int status = -EIO;
+    unsigned shards = 0;
+    if (reply && reply->type == REDIS_REPLY_STRING) {
+        char *end;
+        unsigned long stored = strtoul(reply->str, &end, 10);
+        status = *end || stored < 1 || stored > EXECUTION_STORE_MAX_SHARDS ? -EPROTO : 0;
+        shards = status == 0 ? (unsigned)stored : 0;
+    } else if (reply && reply->type == REDIS_REPLY_ERROR) {
+        status = -EPROTO;
+    }
+    request->callback(status, shards, request->data);
+    free(request);
+}
+
+int execution_store_settle_shards(struct redis_client *client, unsigned wanted, store_shards_callback callback,
+                                  void *data)
+{
+    char count[16];
+    snprintf(count, sizeof(count), "%u", wanted);
+    struct settle_request *request = malloc(sizeof(*request));
+    if (!request)
+        return -ENOMEM;
+    *request = (struct settle_request){ callback, data };
+    const char *argv[] = { EXECUTION_STORE_SETTINGS_KEY, STATE_MACHINES_INDEX_KEY, count };
+    int result = redis_client_eval_strings(client, &settle_shards_script, on_shards_settled, request, 2, 3, argv);
+    if (result < 0)
+        free(request);
+    return result;
 }
 
 unsigned execution_store_shard(const char *execution_id)
@@ -69,7 +127,7 @@ unsigned execution_store_shard(const char *execution_id)
     uint32_t hash = 2166136261u;
     for (const unsigned char *byte = (const unsigned char *)execution_id; *byte; byte++)
         hash = (hash ^ *byte) * 16777619u;
-    return hash % EXECUTION_STORE_SHARDS;
+    return hash % shard_count;
 }
 
 /* The return of a key builder whose snprintf() gave length. */
@@ -95,7 +153,10 @@ int execution_store_timers_key(unsigned shard, char *out, size_t size)
 
 int execution_store_index_key(const char *state_machine_arn, char *out, size_t size)
 {
-    return key_result(snprintf(out, size, INDEX_KEY_PREFIX "%s", state_machine_arn), size);
+    const char *name = strstr(state_machine_arn, MACHINE_ARN_MARKER);
+    name = name ? name + strlen(MACHINE_ARN_MARKER) : state_machine_arn;
+    int name_length = (int)strcspn(name, ":");
+    return key_result(snprintf(out, size, INDEX_KEY_FORMAT, name_length, name, state_machine_arn), size);
 }
 
 /* The keys one execution's scripts touch. */
@@ -740,7 +801,7 @@ static void fetch_round(struct listing *listing)
     size_t from = listing->examined;
     listing->fetched = listing->entry_count - from < wanted ? listing->entry_count : from + wanted;
     listing->awaiting = 1; /* this function's own hold, so that the round ends once, after every send */
-    for (unsigned shard = 0; shard < EXECUTION_STORE_SHARDS; shard++)
+    for (unsigned shard = 0; shard < shard_count; shard++)
         fetch_shard(listing, shard, from, listing->fetched);
     round_answered(listing);
 }

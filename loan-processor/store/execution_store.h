@@ -2,16 +2,19 @@
  * execution_store - where executions live in Redis, and the atomic changes
  * made to them.
  *
- * Keys. Executions are spread over EXECUTION_STORE_SHARDS shards (an
+ * Keys. Executions are spread over execution_store_shard_count() shards (an
  * execution's shard is a hash of its id); the keys of one shard share the
- * Redis Cluster hash tag {sfn:<shard>} (two digits, e.g. {sfn:07}), so one
+ * Redis Cluster hash tag {sfn:<shard>} (at least two digits, e.g. {sfn:07}, {sfn:123}), so one
  * Lua script can change an execution and its shard's timers together, in a
  * cluster too:
  *   {sfn:NN}:execution:<stateMachine>:<execution>  hash: the record (its fields: execution_record.h)
  *   {sfn:NN}:history:<stateMachine>:<execution>    list: history events (API JSON)
  *   {sfn:NN}:timers                                sorted set: the shard's execution ids by the ms
  *                                                  their timer is due
- *   {sfn}:executions:<stateMachineArn>             sorted set: execution ARNs by start time (ms)
+ *   {sfn:executions:<name>}:<stateMachineArn>     sorted set: execution ARNs by start time (ms); <name> is
+ *                                                  the machine's, so that the indexes of its unqualified,
+ *                                                  version and alias ARNs share one slot, and each machine's
+ *                                                  index its own (ListExecutions reads one per page)
  *   {sfn:NN}:branch:<execution>|<branch>           hash: a child branch's record (docs/execution-model.md):
  *                                                  the resting fields of execution_record.h, its own
  *                                                  lastEventId, an iteration's mapIndex and mapItem, and
@@ -182,11 +185,16 @@ typedef void (*store_list_callback)(int status, const struct execution_summary *
                                     void *data);
 
 /*
- * How many shards executions are spread over. Changing it orphans what
- * Redis holds: executions, histories and timers would be looked for under
- * another shard's keys than the ones they were written to.
+ * How many shards executions are spread over is a setting (EXECUTION_SHARDS), fixed per Redis: changing it would
+ * orphan what Redis holds (executions, histories and timers would be looked for under another shard's keys than
+ * the ones they were written to). The first process to start stores its count in {sfn}:settings (field
+ * executionShards); every later one uses the stored count (execution_store_settle_shards()). Data written before
+ * the setting existed used EXECUTION_STORE_LEGACY_SHARDS.
  */
-#define EXECUTION_STORE_SHARDS 16
+#define EXECUTION_STORE_MAX_SHARDS 1024
+#define EXECUTION_STORE_LEGACY_SHARDS 16
+#define EXECUTION_STORE_DEFAULT_SHARDS 128
+#define EXECUTION_STORE_SETTINGS_KEY "{sfn}:settings"
 
 /*
  * The Redis Pub/Sub channel on which every change that adds history events
@@ -210,7 +218,27 @@ typedef void (*store_list_callback)(int status, const struct execution_summary *
 /* Registers the store's Lua scripts with client; call once before use. Returns 0 or -ENOMEM. */
 __attribute__((warn_unused_result)) int execution_store_init(struct redis_client *client);
 
-/* The shard of an execution: FNV-1a (32 bits) of its id, modulo EXECUTION_STORE_SHARDS. */
+/*
+ * The number of shards this process uses (EXECUTION_STORE_LEGACY_SHARDS until set). Set it once, before any
+ * execution is read or written, with the count execution_store_settle_shards() answered; count is 1 to
+ * EXECUTION_STORE_MAX_SHARDS (others are ignored).
+ */
+unsigned execution_store_shard_count(void);
+void execution_store_set_shard_count(unsigned count);
+
+/* shards: the count Redis holds (its first setter's or the legacy one), or 0 when status is not 0. */
+typedef void (*store_shards_callback)(int status, unsigned shards, void *data);
+
+/*
+ * Reads the shard count stored in Redis, storing wanted first when none is (or the legacy count when Redis holds
+ * state machines from before the setting). Same contract as redis_client_command(): returns 0 and later calls
+ * callback once (status -EIO without an answer, -EPROTO for a stored value out of range), or a negative code and
+ * never calls it. It does not change execution_store_shard_count().
+ */
+__attribute__((warn_unused_result)) int execution_store_settle_shards(struct redis_client *client, unsigned wanted,
+                                                                      store_shards_callback callback, void *data);
+
+/* The shard of an execution: FNV-1a (32 bits) of its id, modulo execution_store_shard_count(). */
 unsigned execution_store_shard(const char *execution_id);
 
 /*
@@ -222,10 +250,13 @@ unsigned execution_store_shard(const char *execution_id);
 __attribute__((warn_unused_result)) int execution_store_key(const char *execution_id, char *out, size_t size);
 __attribute__((warn_unused_result)) int execution_store_history_key(const char *execution_id, char *out, size_t size);
 
-/* Writes the key of a shard's timers (shard < EXECUTION_STORE_SHARDS) into out. Same returns. */
+/* Writes the key of a shard's timers (shard < execution_store_shard_count()) into out. Same returns. */
 __attribute__((warn_unused_result)) int execution_store_timers_key(unsigned shard, char *out, size_t size);
 
-/* Writes the key of a state machine's index of executions into out. Same returns. */
+/*
+ * Writes the key of a state machine's index of executions into out ({sfn:executions:<name>}:<arn>, the name taken
+ * from the ARN's ":stateMachine:<name>[:<qualifier>]"). Same returns.
+ */
 __attribute__((warn_unused_result)) int execution_store_index_key(const char *state_machine_arn, char *out,
                                                                   size_t size);
 

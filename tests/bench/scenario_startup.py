@@ -161,7 +161,8 @@ def write_notes(report, servers, reference, settings):
     report.note(
         f"Idle: VmRSS after {settings['idle_seconds']:g} s without requests, then the CPU (/proc/<pid>/schedstat) "
         f"and the context switches (wake-ups) over {settings['idle_cpu_seconds']:g} more seconds. An idle "
-        f"loan-processor still looks for due timers in each of the 16 shards of executions a few times a second "
+        f"loan-processor still looks for due timers in each shard of executions (EXECUTION_SHARDS, 128 by default) "
+        f"four times a second "
         f"(one Lua script per shard each time); redis-server runs its own cron (hz 10).")
     for name, measured in list(servers.items()) + [("redis-server", reference)]:
         report.note(f"{name}: " + breakdown_text(measured) + ".")

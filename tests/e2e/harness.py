@@ -923,17 +923,24 @@ class ScriptedReceiver(Receiver):
 
 # ---- the Redis key layout, written again independently of execution_store.c ----
 
-EXECUTION_SHARDS = 16
+# The loan-processors inherit this environment: EXECUTION_SHARDS set there is theirs, else their default.
+EXECUTION_SHARDS = int(os.environ.get("EXECUTION_SHARDS") or "128")
 
 
 def execution_shard(execution_id):
-    """The shard of an execution ("<stateMachine>:<execution>"): FNV-1a 32 of its id, modulo 16."""
+    """The shard of an execution ("<stateMachine>:<execution>"): FNV-1a 32 of its id, modulo EXECUTION_SHARDS."""
     return fnv1a_32(execution_id.encode()) % EXECUTION_SHARDS
 
 
 def execution_key(execution_id, kind="execution"):
     """The key of an execution's record (kind "execution") or history (kind "history")."""
     return f"{{sfn:{execution_shard(execution_id):02d}}}:{kind}:{execution_id}"
+
+
+def executions_index_key(state_machine_arn):
+    """The key of a state machine's index of executions: tagged by the machine's name (versions and aliases too)."""
+    name = state_machine_arn.split(":stateMachine:", 1)[1].split(":", 1)[0]
+    return f"{{sfn:executions:{name}}}:{state_machine_arn}"
 
 
 def timers_key(execution_id):

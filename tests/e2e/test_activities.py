@@ -46,8 +46,8 @@ MACHINES = {
     },
 }
 
-QUEUE_KEY = f"{{sfn:activities}}:tasks:{ACTIVITY}"
-ACTIVITY_KEY = f"{{sfn:activities}}:activity:{ACTIVITY}"
+QUEUE_KEY = f"{{sfn:activity:{ACTIVITY}}}:tasks"
+ACTIVITY_KEY = f"{{sfn:activity:{ACTIVITY}}}:activity"
 ACTIVITIES_INDEX_KEY = "{sfn:activities}:index"
 
 

@@ -109,7 +109,7 @@ class BlogFlow(harness.StackTestCase):
         self.assertEqual([history], self.redis.command("KEYS", "*:history:*"))
         self.assertEqual(12739, self.redis.key_slot("123456789"))  # CRC16/XMODEM's check value
         self.assertEqual(1, len({self.redis.key_slot(key) for key in (record, history, timers)}))
-        self.assertEqual([arn], self.redis.command("ZRANGE", f"{{sfn}}:executions:{LOAN_MACHINE_ARN}", 0, -1))
+        self.assertEqual([arn], self.redis.command("ZRANGE", harness.executions_index_key(LOAN_MACHINE_ARN), 0, -1))
         self.assertEqual([], self.redis.command("KEYS", "sfn:*"))  # nothing of the old layout
 
     def test_the_story_is_logged_one_line_per_step(self):

@@ -13,7 +13,7 @@ import socket
 import time
 
 import harness
-from harness import ERROR_TOPIC, LOAN_MACHINE_ARN, REGION, ACCOUNT, EventStream, fnv1a_32, request, wait_until
+from harness import ERROR_TOPIC, LOAN_MACHINE_ARN, REGION, ACCOUNT, EventStream, request, wait_until
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/ConsoleTest"
 NO_CALLBACK = {"applicationReference": "app-none", "property": {"nameOrNumber": "No callback", "postcode": "PO1 1CE"}}
@@ -231,7 +231,7 @@ class ConsoleExecutionView(ConsoleCase):
         self.assertEqual(200, status, view)
         self.assertEqual(([], False), (view["branches"], view["branchesTruncated"]))
         execution_id = "LoanProcessorStateMachine:no-forks"
-        shard = fnv1a_32(execution_id.encode()) % 16
+        shard = harness.execution_shard(execution_id)
         self.assertEqual(f"{{sfn:{shard:02d}}}:branches:{execution_id}", view["redisKeys"]["branches"])
         self.wait_for_status(loan, arn, "SUCCEEDED")
 

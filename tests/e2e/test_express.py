@@ -238,7 +238,7 @@ class ExpressExecutions(ExpressCase):
         self.assertLessEqual(self.redis.command("TTL", record[0]), 60)
         history = record[0].replace(":execution:", ":history:")
         self.assertGreater(self.redis.command("TTL", history), 0)
-        index = f"{{sfn}}:executions:{arn}"
+        index = harness.executions_index_key(arn)
         self.assertEqual(0, self.redis.command("ZCARD", index))  # not listed: ListExecutions refuses EXPRESS
 
     def test_a_failed_fork_of_an_express_execution_leaves_nothing_behind(self):

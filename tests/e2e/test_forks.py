@@ -14,7 +14,7 @@ from harness import ACCOUNT, REGION, StackTestCase, machine_arn, property_value,
 
 ACTIVITY = "forker"
 ACTIVITY_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:activity:{ACTIVITY}"
-QUEUE_KEY = f"{{sfn:activities}}:tasks:{ACTIVITY}"
+QUEUE_KEY = f"{{sfn:activity:{ACTIVITY}}}:tasks"
 
 
 def pass_branch(name, result):

@@ -138,7 +138,7 @@ class ParametersSize(StoreCase):
 
 def history_key(machine, name):
     execution_id = f"{machine}:{name}"
-    return f"{{sfn:{harness.fnv1a_32(execution_id.encode()) % 16:02d}}}:history:{machine}:{name}"
+    return harness.execution_key(execution_id, "history")
 
 
 class RefusedChanges(StoreCase):

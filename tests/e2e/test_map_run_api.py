@@ -16,7 +16,7 @@ from harness import LOAN_MACHINE_ARN
 PREFIX = "arn:aws:states:us-east-1:123456789012:"
 PARENT_ID = "LoanProcessorStateMachine:parent-of-a-map-run"
 PARENT_ARN = PREFIX + "execution:" + PARENT_ID
-SHARDS = 16
+SHARDS = harness.EXECUTION_SHARDS
 
 
 def shard(identifier):
@@ -73,7 +73,7 @@ class MapRunApi(harness.StackTestCase):
     def write_child(self, map_run_id, number, status, start_ms):
         """A child execution of the Map Run (record, the Map Run's index entry); returns its ARN."""
         label = map_run_id.split("/")[1].split(":")[0]
-        child_id = id_in_parent_shard(label, number)
+        child_id = id_in_parent_shard(label, number * 100000)  # far apart: each finds its own id, up to 1024 shards
         arn = PREFIX + "execution:" + child_id
         tag = f"{{sfn:{shard(PARENT_ID):02d}}}"
         self.redis.command("HSET", f"{tag}:execution:{child_id}", "arn", arn, "stateMachineArn",

@@ -291,7 +291,7 @@ class StepFunctionsApi(harness.StackTestCase):
             arns.append(self.waiting_execution(loan, f"kept-{number}")[0])
             time.sleep(0.005)  # distinct start times
         self.assertEqual(200, self.sfn(loan, "StopExecution", {"executionArn": arns[1]})[0])
-        index = f"{{sfn}}:executions:{PART1_MACHINE_ARN}"
+        index = harness.executions_index_key(PART1_MACHINE_ARN)
         newest = int(self.redis.command("ZRANGE", index, -1, -1, "WITHSCORES")[1])
         prefix = arns[0].rsplit(":", 1)[0]
         orphans = []  # newer than the real ones, and enough to take several rounds of record look-ups

@@ -169,9 +169,9 @@ static void test_create_activity_stores_it_and_indexes_it(void)
     ASSERT_EQ_STR(ARN_PREFIX "Approve", outcome.arn);
     ASSERT_EQ_STR("Approve", outcome.name);
     ASSERT_TRUE(outcome.created_ms > 1600000000000);
-    char *arn = redis_server_string(&server, "HGET {sfn:activities}:activity:Approve arn");
-    char *name = redis_server_string(&server, "HGET {sfn:activities}:activity:Approve name");
-    char *created = redis_server_string(&server, "HGET {sfn:activities}:activity:Approve creationDate");
+    char *arn = redis_server_string(&server, "HGET {sfn:activity:Approve}:activity arn");
+    char *name = redis_server_string(&server, "HGET {sfn:activity:Approve}:activity name");
+    char *created = redis_server_string(&server, "HGET {sfn:activity:Approve}:activity creationDate");
     char *score = redis_server_string(&server, "ZSCORE {sfn:activities}:index Approve");
     bool stored = arn && strcmp(arn, ARN_PREFIX "Approve") == 0 && name && strcmp(name, "Approve") == 0 && created
                   && strtoll(created, NULL, 10) == outcome.created_ms && score
@@ -200,7 +200,7 @@ static void test_the_quota_of_activities_is_edquot(void)
     ASSERT_TRUE(create("Four"));
     ASSERT_EQ_INT(-EDQUOT, outcome.status);
     ASSERT_TRUE(!outcome.found);
-    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn:activities}:activity:Four"));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn:activity:Four}:activity"));
     ASSERT_EQ_INT(MAX_ACTIVITIES, redis_server_integer(&server, "ZCARD {sfn:activities}:index"));
 }
 
@@ -251,7 +251,7 @@ static void test_enqueue_stores_the_task_a_worker_receives(void)
     ASSERT_TRUE(create("Approve"));
     ASSERT_TRUE(enqueue("Approve", "token-1", "{\"amount\":100}"));
     ASSERT_EQ_INT(0, outcome.status);
-    char *task = redis_server_string(&server, "LINDEX {sfn:activities}:tasks:Approve 0");
+    char *task = redis_server_string(&server, "LINDEX {sfn:activity:Approve}:tasks 0");
     bool shaped = task && strcmp(task, "{\"taskToken\":\"token-1\",\"input\":\"{\\\"amount\\\":100}\"}") == 0;
     if (!shaped)
         printf("# queued: %s\n", task ? task : "(none)");
@@ -266,14 +266,14 @@ static void test_the_queue_bound_is_enospc(void)
     ASSERT_TRUE(enqueue("Approve", "token-2", "{}") && outcome.status == 0);
     ASSERT_TRUE(enqueue("Approve", "token-3", "{}"));
     ASSERT_EQ_INT(-ENOSPC, outcome.status);
-    ASSERT_EQ_INT(MAX_QUEUED_TASKS, redis_server_integer(&server, "LLEN {sfn:activities}:tasks:Approve"));
+    ASSERT_EQ_INT(MAX_QUEUED_TASKS, redis_server_integer(&server, "LLEN {sfn:activity:Approve}:tasks"));
 }
 
 static void test_enqueue_for_a_missing_activity_is_enoent(void)
 {
     ASSERT_TRUE(enqueue("Missing", "token-1", "{}"));
     ASSERT_EQ_INT(-ENOENT, outcome.status);
-    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn:activities}:tasks:Missing"));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn:activity:Missing}:tasks"));
     ASSERT_EQ_INT(-EINVAL, activities_enqueue(activities, "arn:aws:sqs:x", "t", "{}", on_status, NULL));
 }
 
@@ -292,7 +292,7 @@ static void test_a_poll_takes_the_oldest_task_and_claims_it(void)
     ASSERT_EQ_INT(1, poller.claims);
     ASSERT_EQ_STR("token-1", poller.claimed_token);
     ASSERT_EQ_STR("worker-1", poller.claimed_worker);
-    ASSERT_EQ_INT(1, redis_server_integer(&server, "LLEN {sfn:activities}:tasks:Approve"));
+    ASSERT_EQ_INT(1, redis_server_integer(&server, "LLEN {sfn:activity:Approve}:tasks"));
 }
 
 /* A claim hook that reports before it returns must not free the poll's state under the module (ASan checks). */
@@ -307,7 +307,7 @@ static void test_a_claim_answered_at_once_is_served(void)
     ASSERT_EQ_STR("token-1", poller.token);
     ASSERT_EQ_INT(1, poller.claims);
     ASSERT_EQ_INT(1, poller.answers);
-    ASSERT_EQ_INT(0, redis_server_integer(&server, "LLEN {sfn:activities}:tasks:Approve"));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "LLEN {sfn:activity:Approve}:tasks"));
 }
 
 static void test_a_waiting_poll_gets_a_task_queued_by_another_process(void)
@@ -317,7 +317,7 @@ static void test_a_waiting_poll_gets_a_task_queued_by_another_process(void)
     ASSERT_EQ_INT(0, poll_for("Approve", &poller));
     redis_server_run_for(loop, 50);
     ASSERT_TRUE(!poller.answered);
-    redisReply *pushed = redis_server_command(&server, "RPUSH {sfn:activities}:tasks:Approve %s",
+    redisReply *pushed = redis_server_command(&server, "RPUSH {sfn:activity:Approve}:tasks %s",
                                               "{\"taskToken\":\"elsewhere\",\"input\":\"{}\"}");
     freeReplyObject(pushed);
     ASSERT_TRUE(redis_server_run_until_flag(loop, &poller.answered, WAIT_MS));
@@ -348,13 +348,13 @@ static void test_a_closed_task_is_skipped(void)
     ASSERT_EQ_INT(0, poller.status);
     ASSERT_TRUE(!poller.got_task);
     ASSERT_EQ_INT(1, poller.claims);
-    ASSERT_EQ_INT(0, redis_server_integer(&server, "LLEN {sfn:activities}:tasks:Approve"));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "LLEN {sfn:activity:Approve}:tasks"));
 }
 
 static bool task_queued(void *data)
 {
     (void)data;
-    return redis_server_integer(&server, "LLEN {sfn:activities}:tasks:Approve") == 1;
+    return redis_server_integer(&server, "LLEN {sfn:activity:Approve}:tasks") == 1;
 }
 
 static void test_a_task_taken_for_a_vanished_poller_goes_back(void)
@@ -367,7 +367,7 @@ static void test_a_task_taken_for_a_vanished_poller_goes_back(void)
     ASSERT_EQ_INT(-ECANCELED, poller.status);
     ASSERT_EQ_INT(0, poller.claims);
     ASSERT_TRUE(redis_server_run_until(loop, task_queued, NULL, WAIT_MS)); /* the put-back */
-    char *task = redis_server_string(&server, "LINDEX {sfn:activities}:tasks:Approve 0");
+    char *task = redis_server_string(&server, "LINDEX {sfn:activity:Approve}:tasks 0");
     bool back = task && strstr(task, "\"token-1\"");
     free(task);
     ASSERT_TRUE(back);
@@ -381,8 +381,8 @@ static void test_delete_drops_the_activity_and_its_queue(void)
     outcome = (struct outcome){ 0 };
     ASSERT_TRUE(answered(activities_delete(activities, "Approve", on_status, NULL)));
     ASSERT_EQ_INT(0, outcome.status);
-    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn:activities}:activity:Approve"));
-    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn:activities}:tasks:Approve"));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn:activity:Approve}:activity"));
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "EXISTS {sfn:activity:Approve}:tasks"));
     ASSERT_EQ_INT(0, redis_server_integer(&server, "ZCARD {sfn:activities}:index"));
     ASSERT_EQ_INT(0, poll_for("Approve", &poller));
     ASSERT_TRUE(redis_server_run_until_flag(loop, &poller.answered, WAIT_MS));

@@ -510,6 +510,11 @@ static void test_a_task_failure_fails_the_execution_with_its_error_and_cause(voi
     ASSERT_EQ_INT(-ETIMEDOUT, outcome.status);
 }
 
+static bool engine_is_ready(void *data)
+{
+    return engine_ready(data);
+}
+
 static int init_engine(void *config)
 {
     return engine_create(loop, client, config, &engine);
@@ -526,6 +531,10 @@ int main(void)
     };
     if (redis_server_open(&server, &loop, &client, init_engine, &config) < 0) {
         engine_destroy(engine);
+        return 1;
+    }
+    if (!redis_server_run_until(loop, engine_is_ready, engine, WAIT_MS)) { /* the shard count is settled */
+        fprintf(stderr, "the engine did not become ready\n");
         return 1;
     }
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_task_token_completes_its_execution_once);

@@ -255,7 +255,8 @@ static void test_create_writes_the_record_history_index_entry_and_timer(void)
     ASSERT_EQ_INT(2, history_length(id));
     ASSERT_EQ_STR("{\"id\":1,\"previousEventId\":0,\"type\":\"ExecutionStarted\"}", stored_event(id, 0));
     ASSERT_EQ_STR("{\"id\":2,\"previousEventId\":1,\"type\":\"TaskStateEntered\"}", stored_event(id, 1));
-    ASSERT_EQ_INT(START_MS, stored_score("{sfn}:executions:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
+    ASSERT_EQ_INT(START_MS,
+                  stored_score("{sfn:executions:Machine}:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
     ASSERT_EQ_INT(TIMER_MS, stored_score(timers_key(id), id));
 }
 
@@ -287,7 +288,8 @@ static void test_create_of_a_taken_id_returns_the_existing_record(void)
     ASSERT_EQ_INT(2, history_length(id));
     ASSERT_EQ_INT(TIMER_MS, stored_score(timers_key(id), id));
     /* The index entry keeps the first start (ZADD NX). */
-    ASSERT_EQ_INT(START_MS, stored_score("{sfn}:executions:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
+    ASSERT_EQ_INT(START_MS,
+                  stored_score("{sfn:executions:Machine}:" MACHINE_ARN, EXECUTION_ARN_PREFIX "Machine:exec-1"));
 }
 
 static void test_load_reads_the_record_back(void)
@@ -686,14 +688,64 @@ static bool list(const char *cursor, size_t max_results, const char *status)
            && outcome.status == 0;
 }
 
+static void on_shards(int status, unsigned shards, void *data)
+{
+    (void)data;
+    outcome.status = status;
+    outcome.count = shards;
+    outcome.calls++;
+    outcome.done = true;
+}
+
+/* Whether {sfn}:settings holds executionShards expected. */
+static bool stored_shards_are(const char *expected)
+{
+    char *stored = redis_server_string(&server, "HGET {sfn}:settings executionShards");
+    bool same = stored && strcmp(stored, expected) == 0;
+    free(stored);
+    return same;
+}
+
+static bool settle(unsigned wanted)
+{
+    reset();
+    return answered(execution_store_settle_shards(client, wanted, on_shards, NULL)) && outcome.status == 0;
+}
+
+static void test_the_first_process_stores_its_shard_count_and_later_ones_read_it(void)
+{
+    ASSERT_TRUE(settle(128));
+    ASSERT_EQ_INT(128, outcome.count);
+    ASSERT_TRUE(stored_shards_are("128"));
+    ASSERT_TRUE(settle(256));
+    ASSERT_EQ_INT(128, outcome.count);
+    ASSERT_TRUE(stored_shards_are("128"));
+}
+
+static void test_a_redis_with_state_machines_from_before_the_setting_keeps_16_shards(void)
+{
+    freeReplyObject(redis_server_command(&server, "ZADD {sfn}:state-machines 0 Old"));
+    ASSERT_TRUE(settle(128));
+    ASSERT_EQ_INT(16, outcome.count);
+    ASSERT_TRUE(stored_shards_are("16"));
+}
+
+static void test_a_stored_count_out_of_range_is_refused(void)
+{
+    freeReplyObject(redis_server_command(&server, "HSET {sfn}:settings executionShards 5000"));
+    reset();
+    ASSERT_TRUE(answered(execution_store_settle_shards(client, 128, on_shards, NULL)));
+    ASSERT_EQ_INT(-EPROTO, outcome.status);
+}
+
 static void test_list_pages_newest_first_and_skips_entries_without_a_record(void)
 {
     static const char *const types[] = { "ExecutionSucceeded" };
     ASSERT_TRUE(create("Machine:first", START_MS + 1000, 0));
     ASSERT_TRUE(create("Machine:second", START_MS + 2000, TIMER_MS));
     ASSERT_TRUE(create("Machine:third", START_MS + 3000, 0));
-    redisReply *reply = redis_server_command(&server, "ZADD {sfn}:executions:" MACHINE_ARN " %lld %s", START_MS + 2500,
-                                             EXECUTION_ARN_PREFIX "Machine:never-created");
+    redisReply *reply = redis_server_command(&server, "ZADD {sfn:executions:Machine}:" MACHINE_ARN " %lld %s",
+                                             START_MS + 2500, EXECUTION_ARN_PREFIX "Machine:never-created");
     freeReplyObject(reply);
     struct execution_record next = succeeded();
     ASSERT_TRUE(commit("Machine:second", 2, TOKEN, types, 1, &next, EXECUTION_FIELD_STATUS | EXECUTION_FIELD_STOP));
@@ -839,6 +891,9 @@ int main(void)
 {
     if (redis_server_open(&server, &loop, &client, init_store, NULL) < 0)
         return 1;
+    REDIS_SERVER_RUN_FLUSHED(&server, test_the_first_process_stores_its_shard_count_and_later_ones_read_it);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_redis_with_state_machines_from_before_the_setting_keeps_16_shards);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_stored_count_out_of_range_is_refused);
     REDIS_SERVER_RUN_FLUSHED(&server, test_create_writes_the_record_history_index_entry_and_timer);
     REDIS_SERVER_RUN_FLUSHED(&server, test_create_without_a_timer_leaves_no_timer);
     REDIS_SERVER_RUN_FLUSHED(&server, test_create_of_a_taken_id_returns_the_existing_record);

@@ -15,7 +15,7 @@
 /* FNV-1a 32 of the published test vectors, modulo 16. */
 static void test_shard_is_fnv1a_modulo_the_shard_count(void)
 {
-    ASSERT_EQ_INT(16, EXECUTION_STORE_SHARDS);
+    ASSERT_EQ_INT(16, execution_store_shard_count()); /* the legacy count, until set */
     ASSERT_EQ_INT(0x811c9dc5u % 16, execution_store_shard(""));
     ASSERT_EQ_INT(0xe40c292cu % 16, execution_store_shard("a"));
     ASSERT_EQ_INT(0xbf9cf968u % 16, execution_store_shard("foobar"));
@@ -24,15 +24,15 @@ static void test_shard_is_fnv1a_modulo_the_shard_count(void)
 
 static void test_executions_spread_over_every_shard(void)
 {
-    unsigned counts[EXECUTION_STORE_SHARDS] = { 0 };
+    unsigned counts[EXECUTION_STORE_LEGACY_SHARDS] = { 0 };
     char id[64];
     for (int i = 0; i < 1600; i++) {
         snprintf(id, sizeof(id), "LoanProcessorStateMachine:application-%d", i);
         unsigned shard = execution_store_shard(id);
-        ASSERT_TRUE(shard < EXECUTION_STORE_SHARDS);
+        ASSERT_TRUE(shard < execution_store_shard_count());
         counts[shard]++;
     }
-    for (unsigned shard = 0; shard < EXECUTION_STORE_SHARDS; shard++)
+    for (unsigned shard = 0; shard < execution_store_shard_count(); shard++)
         ASSERT_TRUE(counts[shard] > 50 && counts[shard] < 150);
 }
 
@@ -52,16 +52,41 @@ static void test_timers_keys_have_two_digits(void)
     char timers[32];
     ASSERT_EQ_INT(0, execution_store_timers_key(0, timers, sizeof(timers)));
     ASSERT_EQ_STR("{sfn:00}:timers", timers);
-    ASSERT_EQ_INT(0, execution_store_timers_key(EXECUTION_STORE_SHARDS - 1, timers, sizeof(timers)));
+    ASSERT_EQ_INT(0, execution_store_timers_key(execution_store_shard_count() - 1, timers, sizeof(timers)));
     ASSERT_EQ_STR("{sfn:15}:timers", timers);
 }
 
-static void test_index_is_in_the_sfn_slot(void)
+/* Above 99 a shard's tag takes three or four digits; below, keys keep the names they had with 16 shards. */
+static void test_a_set_shard_count_is_used_and_keys_below_100_keep_two_digits(void)
+{
+    char timers[32];
+    execution_store_set_shard_count(1024);
+    ASSERT_EQ_INT(1024, execution_store_shard_count());
+    ASSERT_EQ_INT(0xbf9cf968u % 1024, execution_store_shard("foobar"));
+    ASSERT_EQ_INT(0, execution_store_timers_key(1023, timers, sizeof(timers)));
+    ASSERT_EQ_STR("{sfn:1023}:timers", timers);
+    ASSERT_EQ_INT(0, execution_store_timers_key(7, timers, sizeof(timers)));
+    ASSERT_EQ_STR("{sfn:07}:timers", timers);
+    execution_store_set_shard_count(0);
+    execution_store_set_shard_count(1025);
+    ASSERT_EQ_INT(1024, execution_store_shard_count());
+    execution_store_set_shard_count(1);
+    ASSERT_EQ_INT(0, execution_store_shard("foobar"));
+    execution_store_set_shard_count(EXECUTION_STORE_LEGACY_SHARDS);
+}
+
+static void test_index_is_in_its_machines_slot_with_its_versions_and_aliases(void)
 {
     char index[320];
     ASSERT_EQ_INT(
         0, execution_store_index_key("arn:aws:states:us-east-1:123456789012:stateMachine:M", index, sizeof(index)));
-    ASSERT_EQ_STR("{sfn}:executions:arn:aws:states:us-east-1:123456789012:stateMachine:M", index);
+    ASSERT_EQ_STR("{sfn:executions:M}:arn:aws:states:us-east-1:123456789012:stateMachine:M", index);
+    ASSERT_EQ_INT(
+        0, execution_store_index_key("arn:aws:states:us-east-1:123456789012:stateMachine:M:7", index, sizeof(index)));
+    ASSERT_EQ_STR("{sfn:executions:M}:arn:aws:states:us-east-1:123456789012:stateMachine:M:7", index);
+    ASSERT_EQ_INT(0, execution_store_index_key("arn:aws:states:us-east-1:123456789012:stateMachine:M:prod", index,
+                                               sizeof(index)));
+    ASSERT_EQ_STR("{sfn:executions:M}:arn:aws:states:us-east-1:123456789012:stateMachine:M:prod", index);
 }
 
 /* A key cut short could alias two executions: a key builder refuses instead. */
@@ -131,7 +156,8 @@ int main(void)
     RUN(test_executions_spread_over_every_shard);
     RUN(test_keys_of_an_execution_share_its_shards_hash_tag);
     RUN(test_timers_keys_have_two_digits);
-    RUN(test_index_is_in_the_sfn_slot);
+    RUN(test_a_set_shard_count_is_used_and_keys_below_100_keep_two_digits);
+    RUN(test_index_is_in_its_machines_slot_with_its_versions_and_aliases);
     RUN(test_a_key_too_long_for_its_buffer_is_an_error);
     RUN(test_cursor_shape);
     RUN(test_branch_keys_share_the_executions_hash_tag);
