@@ -275,9 +275,17 @@ static void arguments_add_keys(struct store_arguments *list, const struct execut
     store_arguments_add(list, keys->timers);
 }
 
+/*
+ * A create: the execution's index entries first, then, once Redis has them all, the create script. The index is
+ * in another slot (another node of a cluster), so only waiting for their replies orders the two.
+ */
 struct create_request {
     store_create_callback callback;
     void *data;
+    struct redis_client *client;
+    struct store_arguments list; /* the create script's arguments */
+    int index_pending;           /* index entries sent and not answered */
+    bool index_failed;           /* one of them got no reply or an error */
 };
 
 static void on_created(redisReply *reply, void *data) /* see scripts/create_execution.lua */
@@ -298,15 +306,26 @@ static void on_created(redisReply *reply, void *data) /* see scripts/create_exec
     free(request);
 }
 
-/* The index entry's own reply tells nothing the create script's (which comes after it) does not. */
+/* Sends the create script, or fails the request, once every index entry has answered. */
 static void on_indexed(redisReply *reply, void *data)
 {
-    (void)reply;
-    (void)data;
+    struct create_request *request = data;
+    request->index_failed = request->index_failed || redis_client_reply_status(reply) < 0;
+    if (--request->index_pending > 0)
+        return;
+    int result = -EIO;
+    if (!request->index_failed)
+        result = store_arguments_eval(request->client, &create_script, 4, &request->list, on_created, request);
+    else
+        store_arguments_release(&request->list);
+    if (result == 0)
+        return;
+    request->callback(result == -EPROTO ? -EPROTO : -EIO, false, NULL, request->data);
+    free(request);
 }
 
-/* Sends ZADD NX of the execution's index entry. Same contract as redis_client_command(), no callback. */
-static int add_index_entry(struct redis_client *client, const char *state_machine_arn, const char *arn,
+/* Sends ZADD NX of the execution's index entry, answered to on_indexed(). Same contract as redis_client_command(). */
+static int add_index_entry(struct create_request *request, const char *state_machine_arn, const char *arn,
                            int64_t start_ms)
 {
     char index_key[EXECUTION_STORE_INDEX_KEY_SIZE], score[24];
@@ -315,7 +334,29 @@ static int add_index_entry(struct redis_client *client, const char *state_machin
         return result;
     snprintf(score, sizeof(score), "%lld", (long long)start_ms);
     const char *argv[] = { "ZADD", index_key, "NX", score, arn };
-    return redis_client_command_strings(client, on_indexed, NULL, 5, argv);
+    result = redis_client_command_strings(request->client, on_indexed, request, 5, argv);
+    if (result == 0)
+        request->index_pending++;
+    return result;
+}
+
+/*
+ * Sends the index entries of a listed execution: its machine's, and its version's or alias's when it was started
+ * by one (ListExecutions by that ARN lists it too). Returns how many were sent (0 for none), or what sending the
+ * first refused with; a later one that cannot be sent marks the request failed.
+ */
+static int add_index_entries(struct create_request *request, const struct execution_record *record)
+{
+    const char *const arns[] = { record->state_machine_arn, record->version_arn, record->alias_arn };
+    for (size_t i = 0; i < sizeof(arns) / sizeof(arns[0]); i++) {
+        if (!arns[i])
+            continue;
+        int result = add_index_entry(request, arns[i], record->arn, record->start_ms);
+        if (result < 0 && request->index_pending == 0)
+            return result;
+        request->index_failed = request->index_failed || result < 0;
+    }
+    return request->index_pending;
 }
 
 static int add_branches_key(struct store_arguments *list, const char *execution_id);
@@ -336,7 +377,6 @@ int execution_store_create_forked(struct redis_client *client, const char *execu
                                   store_create_callback callback, void *data)
 {
     static const struct execution_first_forks no_forks = { 0 };
-    struct store_arguments list = { 0 };
     events = events_or_none(events);
     struct execution_keys keys;
     if (!record->arn || !record->state_machine_arn)
@@ -349,7 +389,9 @@ int execution_store_create_forked(struct redis_client *client, const char *execu
         return -ENOMEM;
     request->callback = callback;
     request->data = data;
+    request->client = client;
     forks = forks ? forks : &no_forks;
+    struct store_arguments list = { 0 };
     arguments_add_keys(&list, &keys);
     result = add_branches_key(&list, execution_id);
     store_arguments_add(&list, execution_id);
@@ -368,17 +410,19 @@ int execution_store_create_forked(struct redis_client *client, const char *execu
     bool listed = !strstr(record->arn, EXECUTION_STORE_EXPRESS_MARKER); /* an EXPRESS one is not listed */
     if (result == 0 && list.failed)
         result = -ENOMEM;
-    else if (result == 0 && listed)
-        result = add_index_entry(client, record->state_machine_arn, record->arn, record->start_ms);
-    /* Started by a version's or alias's ARN: ListExecutions by that ARN lists it too. */
-    if (result == 0 && listed && record->version_arn)
-        result = add_index_entry(client, record->version_arn, record->arn, record->start_ms);
-    if (result == 0 && listed && record->alias_arn)
-        result = add_index_entry(client, record->alias_arn, record->arn, record->start_ms);
-    if (result == 0)
-        result = store_arguments_eval(client, &create_script, 4, &list, on_created, request);
-    else
+    if (result < 0) {
         store_arguments_release(&list);
+        free(request);
+        return result;
+    }
+    request->list = list;
+    result = listed ? add_index_entries(request, record) : 0;
+    if (result > 0)
+        return 0; /* on_indexed() sends the create */
+    if (result == 0)
+        result = store_arguments_eval(client, &create_script, 4, &request->list, on_created, request);
+    else
+        store_arguments_release(&request->list);
     if (result < 0)
         free(request);
     return result;

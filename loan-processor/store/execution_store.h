@@ -43,8 +43,8 @@
  * (State machines and their definitions live in state_machine_store, also
  * under {sfn}.) The index of a state machine's executions lives in another
  * slot than the executions, so no script can write both: creating an
- * execution adds its index entry first (ZADD NX) and then runs the script
- * that creates the record. A crash between the two leaves an index entry
+ * execution adds its index entry first (ZADD NX) and, once Redis answered
+ * it, runs the script that creates the record. A crash between the two leaves an index entry
  * without a record, which listings skip; never a record missing from the
  * index.
  *
@@ -276,8 +276,8 @@ __attribute__((warn_unused_result)) int execution_store_load(struct redis_client
  * stateMachineArn and startDate; its lastEventId is set to its last
  * event's id) and its first events (the first follows event 0), in one step, unless
  * one with the same id exists (then the existing record is reported). The
- * two commands go out back to back on the one connection, so Redis runs
- * them in that order. Same contract as above; -EINVAL without an arn or a
+ * script is sent only once the index entries are answered (they may be on
+ * another node of a cluster). Same contract as above; -EINVAL without an arn or a
  * stateMachineArn, -ENAMETOOLONG when a key does not fit. A failure after
  * the index entry was sent leaves that entry alone: listings skip an entry
  * without a record.
