@@ -98,6 +98,10 @@ static struct config_option options[] = {
       NULL },
     { "REDIS_TIMEOUT_MS", "--redis-timeout-ms", "5000",
       "Deadline of every Redis command (and of connecting); past it the connection is dropped and re-made", NULL },
+    { "REDIS_WAIT_REPLICAS", "--redis-wait-replicas", "0",
+      "Replicas a commit that matters (a started execution, a task outcome, a stored token) must reach before it is "
+      "acknowledged (Redis WAIT, within REDIS_TIMEOUT_MS; 0-16; 0: do not wait)",
+      NULL },
     { "REUSE_PORT", "--reuse-port", "0", "1: listen with SO_REUSEPORT, so that several instances share one port",
       NULL },
     { "MAX_CONNECTIONS_PER_ADDRESS", "--max-connections-per-address", "256",

@@ -25,9 +25,10 @@
 /* Failure records kept in FAILED_KEY (the newest); callback_queue_report() shows at most these. */
 #define MAX_FAILURE_RECORDS 1000
 
-/* scripts/schedule_callback.lua */
+/* scripts/schedule_callback.lua; durable: the 201 promises the callback (REDIS_WAIT_REPLICAS) */
 static struct redis_script schedule_script = { .name = "schedule-callback",
-                                               .source = valuation_service_schedule_callback_lua };
+                                               .source = valuation_service_schedule_callback_lua,
+                                               .durable = true };
 
 /* scripts/claim_callbacks.lua */
 static struct redis_script claim_script = { .name = "claim-callbacks",

@@ -34,6 +34,10 @@ static struct config_option options[] = {
       "How long one callback POST may take, connect included (1-600; not scaled by TIME_SCALE)", NULL },
     { "REDIS_TIMEOUT_MS", "--redis-timeout-ms", "5000",
       "Deadline of every Redis command and connection attempt (100-60000 ms; not scaled by TIME_SCALE)", NULL },
+    { "REDIS_WAIT_REPLICAS", "--redis-wait-replicas", "0",
+      "Replicas a scheduled callback must reach before the request is answered 201 (Redis WAIT, within "
+      "REDIS_TIMEOUT_MS; 0-16; 0: do not wait)",
+      NULL },
     { "REUSE_PORT", "--reuse-port", "0",
       "1 to let several instances listen on the same port (SO_REUSEPORT; every one of them must set it)", NULL },
     { "MAX_CONNECTIONS_PER_ADDRESS", "--max-connections-per-address", "256",

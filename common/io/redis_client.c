@@ -1,341 +1,571 @@
 /*
  * redis_client - see redis_client.h.
  *
- * Every command sent is recorded in a FIFO of pending commands. Redis
- * answers in order, so the head is always the oldest command: the watchdog
- * only has to look at the head to enforce the deadline.
+ * The client owns one "primary" connection, to a seed node: it asks that node
+ * what it is (CLUSTER SLOTS), then in a plain Redis carries every command, in
+ * a cluster reads the slot map again when needed and carries commands
+ * without a key, and in a subscriber carries the subscription. In a cluster
+ * every master of the map also gets a connection of its own (nodes[]), made
+ * when a map names it and closed when a map no longer does.
  *
- * hiredis frees its context by itself after a failed connect or a lost
- * connection (and calls every pending callback with NULL first). We clear
- * client->context before any free we start ourselves, so a callback that
- * tries to send during that cascade is refused instead of reaching a dying
- * context.
+ * A command sent in a cluster, or a durable script whose write waits for
+ * replicas, travels in a struct routed_command that keeps a copy of its
+ * arguments, so that a redirection can send it again; every other command
+ * goes to its connection directly.
  */
 #include "redis_client.h"
 
 #include <errno.h>
-#include <hiredis/async.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <strings.h>
 #include <sys/queue.h>
 
-#include "host_lookup.h"
 #include "log.h"
-#include "random_id.h"
+#include "redis_cluster.h"
 
 #define MAX_SCRIPTS 32
-#define WATCHDOG_INTERVAL_MS 100
-#define RECONNECT_FIRST_DELAY_MS 100
-#define RECONNECT_MAX_DELAY_MS 5000
+/* Most redirections (MOVED, ASK) one command follows: a map in flux settles in one or two. */
+#define MAX_REDIRECTIONS 5
+/* Delay before a command answered TRYAGAIN, or sent to a node still being connected to, is sent again. */
+#define RETRY_DELAY_MS 25
+/* How often the slot map is read while the cluster looks healthy (catches a change nothing redirected yet). */
+#define HEALTHY_REFRESH_MS 10000
+/* Most often the slot map is read, however many commands ask for it (each MOVED, each unreachable master). */
+#define MIN_REFRESH_INTERVAL_MS 50
+/* A primary connection down this long is replaced by one to the next known node (cluster and detection only). */
+#define PRIMARY_DOWN_MS 1000
+/* How often detection is tried again after a node answered CLUSTER SLOTS with an error (LOADING, NOAUTH...). */
+#define DETECT_RETRY_MS 200
 
-struct pending_command {
+enum client_mode {
+    MODE_DETECTING, /* connecting to a seed, or waiting for its CLUSTER SLOTS */
+    MODE_PLAIN,     /* one Redis: every command on the primary connection */
+    MODE_CLUSTER,   /* commands routed by slot over nodes[] */
+    MODE_SUBSCRIBER /* only the primary connection, subscribed */
+};
+
+/* A master of the map and the connection to it. */
+struct node {
+    struct redis_cluster_node address;
+    struct redis_connection *connection;
+};
+
+struct routed_command {
     struct redis_client *client;
     redis_client_callback callback;
     void *data;
-    uint64_t sent_ms;
-    /* For an EVALSHA: what is needed to send it again as EVAL on NOSCRIPT. */
-    struct redis_script *script;
+    struct redis_script *script; /* NULL: a plain command */
+    bool durable;                /* its reply waits for config.wait_replicas replicas (WAIT) */
+    int key_count;               /* a script's */
     int argc;
-    char **argv;
+    char **argv; /* copies: a plain command's whole argv, a script's keys and arguments */
     size_t *lengths;
-    TAILQ_ENTRY(pending_command) link; /* in client->pending_commands */
+    int slot;                         /* -1: no key, goes to the primary */
+    uint64_t deadline_ms;             /* monotonic: after this, no more resending */
+    int redirections;                 /* MOVED and ASK followed so far */
+    struct redis_connection *sent_to; /* where the last send went (the connection WAIT must follow) */
+    redisReply *held_reply;           /* a durable script's reply, kept while WAIT runs */
+    struct event_timer retry_timer;   /* armed while the command waits to be sent again */
+    TAILQ_ENTRY(routed_command) link; /* in client->waiting while retry_timer is armed */
 };
 
 struct redis_client {
     struct event_loop *loop;
     struct redis_client_config config;
-    char host[256];                           /* as REDIS_URL names it */
-    char address[HOST_LOOKUP_ADDRESS_LENGTH]; /* what host resolved to last; empty before the first answer */
-    struct host_lookup *lookup;               /* resolving host for the next connection attempt, or NULL */
-    char location[sizeof("[] ()") + 256 + HOST_LOOKUP_ADDRESS_LENGTH + 6]; /* "host:port (address)", for logs */
-    int port;
-    char *password;
-    char database[16];
-    char name[64]; /* CLIENT SETNAME on every connection; empty: none */
-
-    redisAsyncContext *context; /* NULL while disconnected */
-    bool connected;
+    char *url; /* copy of config.url: seeds.password points into it */
+    char name[64];
+    struct redis_cluster_seeds seeds;
+    int next_seed; /* the seed the next replacement primary connects to */
+    enum client_mode mode;
     bool destroying;
-    uint64_t connect_started_ms;
-    uint64_t reconnect_delay_ms;
-    struct event_timer reconnect_timer;
-    struct event_timer watchdog_timer;
-    struct event_watcher watcher;
-    struct event_hook write_hook; /* sends the commands of a loop turn together, see adapter_add_write() */
-    bool write_deferred;          /* commands wait in hiredis's buffer for write_hook */
-    bool writing_deferred;        /* write_hook is writing them */
 
-    uint64_t out_of_memory_ms;           /* monotonic: the last OOM error reply, 0 for none */
-    uint64_t out_of_memory_logged_ms;    /* monotonic: when one was last logged */
-    unsigned long out_of_memory_replies; /* OOM replies since the last log line */
+    struct redis_connection *primary;
+    uint64_t primary_down_since_ms; /* monotonic; 0 while the primary is connected */
+    bool detect_sent;               /* CLUSTER SLOTS of the detection is awaiting its reply */
+    struct event_timer detect_timer;
+    struct event_timer primary_timer; /* checks the primary, PRIMARY_DOWN_MS apart */
 
-    TAILQ_HEAD(, pending_command) pending_commands; /* sent, awaiting a reply; oldest first */
-    size_t pending;
+    struct redis_cluster_slot_map *map; /* cluster only */
+    bool map_loaded;
+    int node_of_map[REDIS_CLUSTER_MAX_NODES]; /* map->nodes[i] -> index in nodes[]; -1: none */
+    struct node nodes[REDIS_CLUSTER_MAX_NODES];
+    int node_count;
+    bool refreshing;                            /* a CLUSTER SLOTS is awaiting its reply */
+    bool refresh_again;                         /* something asked for another while it was */
+    uint64_t refresh_sent_ms;                   /* monotonic: when the last CLUSTER SLOTS went out */
+    char refresh_host[REDIS_CLUSTER_HOST_SIZE]; /* the node it went to */
+    struct event_timer refresh_timer;
+    struct redis_connection *retired[REDIS_CLUSTER_MAX_NODES]; /* connections no map names any more, closed soon */
+    int retired_count;
+    struct event_timer reap_timer;
+
+    TAILQ_HEAD(, routed_command) waiting;
+    uint64_t unconfirmed_logged_ms; /* when a write the replicas did not confirm was last logged */
 
     struct redis_script *scripts[MAX_SCRIPTS];
     size_t script_count;
 
     void (*on_change)(bool connected, void *data);
     void *on_change_data;
+    bool reported_connected;
 
-    /* A subscriber's channels (none for an ordinary client) and what receives their messages. */
-    char *channels[REDIS_CLIENT_MAX_CHANNELS];
+    char *channels[REDIS_CLIENT_MAX_CHANNELS]; /* a subscriber's, for a replacement primary */
     size_t channel_count;
     redis_client_message_callback on_message;
     void *on_message_data;
-    bool subscribed; /* SUBSCRIBE sent on this connection: hiredis takes no other command */
 };
 
-static void connect_now(struct redis_client *client);
-static void drop_connection(struct redis_client *client, const char *reason);
+static void request_refresh(struct redis_client *client);
+static void on_refresh_due(struct event_timer *timer);
+static void deliver(struct routed_command *command, redisReply *reply);
+static int dispatch(struct routed_command *command);
 
-/* ---- event-loop adapter for hiredis (the five hooks of redisAsyncContext.ev) ---- */
+/* ---- connection state ---- */
 
-static void on_socket_event(struct event_watcher *watcher, uint32_t events)
+bool redis_client_connected(const struct redis_client *client)
 {
-    struct redis_client *client = watcher->data;
-    redisAsyncContext *context = client->context;
-    if (!context)
-        return;
-    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-        redisAsyncHandleRead(context);
-    /* The read may have freed the context (connection lost). */
-    if (client->context == context && (events & EPOLLOUT))
-        redisAsyncHandleWrite(context);
-}
-
-static void update_watch(struct redis_client *client, int fd, uint32_t events)
-{
-    if (client->watcher.registered && client->watcher.fd == fd && client->watcher.events == events)
-        return; /* hiredis asks for read interest after every write: nothing to change */
-    if (events == 0) {
-        event_loop_unwatch(client->loop, &client->watcher);
-        return;
+    switch (client->mode) {
+    case MODE_PLAIN:
+        return redis_connection_connected(client->primary);
+    case MODE_SUBSCRIBER:
+        return client->primary && redis_connection_connected(client->primary);
+    case MODE_CLUSTER:
+        if (!client->map_loaded)
+            return false;
+        for (int i = 0; i < client->node_count; i++)
+            if (redis_connection_connected(client->nodes[i].connection))
+                return true;
+        return false;
+    default:
+        return false;
     }
-    if (event_loop_watch(client->loop, &client->watcher, fd, events, on_socket_event, client) < 0)
-        log_event(LOG_ERROR, "redis", "cannot watch the Redis socket");
 }
 
-static void adapter_add_read(void *data)
+bool redis_client_is_cluster(const struct redis_client *client)
 {
-    struct redis_client *client = data;
-    update_watch(client, client->context ? client->context->c.fd : client->watcher.fd,
-                 client->watcher.events | EPOLLIN);
+    return client->mode == MODE_CLUSTER;
 }
 
-static void adapter_del_read(void *data)
+/* Calls on_change when what redis_client_connected() says changed since it last did. */
+static void report_change(struct redis_client *client)
 {
-    struct redis_client *client = data;
-    uint32_t events = client->watcher.registered ? client->watcher.events & ~(uint32_t)EPOLLIN : 0;
-    update_watch(client, client->watcher.fd, events);
+    bool connected = !client->destroying && redis_client_connected(client);
+    if (connected == client->reported_connected)
+        return;
+    client->reported_connected = connected;
+    if (client->on_change)
+        client->on_change(connected, client->on_change_data);
+}
+
+/* ---- connections ---- */
+
+static void on_connection_change(bool connected, void *data);
+
+static int open_connection(struct redis_client *client, const char *host, int port, const char *database,
+                           struct redis_connection **out)
+{
+    struct redis_connection_config config = {
+        .host = host,
+        .port = port,
+        .password = client->seeds.password,
+        .password_length = client->seeds.password_length,
+        .database = database,
+        .name = client->name[0] ? client->name : NULL,
+        .command_timeout_ms = client->config.command_timeout_ms,
+        .max_pending = client->config.max_pending,
+    };
+    struct redis_connection *connection;
+    int result = redis_connection_create(client->loop, &config, &connection);
+    if (result == 0 && client->script_count > 0)
+        result = redis_connection_add_scripts(connection, client->scripts, client->script_count);
+    if (result < 0) {
+        redis_connection_destroy(connection);
+        return result;
+    }
+    redis_connection_on_change(connection, on_connection_change, client);
+    *out = connection;
+    return 0;
+}
+
+static void reap_retired(struct redis_client *client)
+{
+    for (int i = 0; i < client->retired_count; i++)
+        redis_connection_destroy(client->retired[i]);
+    client->retired_count = 0;
+}
+
+static void on_reap(struct event_timer *timer)
+{
+    reap_retired(timer->data);
 }
 
 /*
- * hiredis asks for a writable socket after each command. Watching for
- * EPOLLOUT would cost two epoll_ctl calls and a write per command; instead,
- * while connected, the commands of one loop turn stay in hiredis's buffer
- * and write_hook sends them with one write just before the loop waits.
- * Only what that write cannot take waits for EPOLLOUT. (While connecting,
- * hiredis needs EPOLLOUT to learn that the connection is up.) Commands are
- * sent from event callbacks, timers and check hooks, all of which run
- * before the next turn's prepare hooks; one sent from another prepare hook
- * that runs after this one would wait for the next turn, at most the
- * watchdog's 100 ms away.
+ * Closes connection soon, from a timer: it may be the connection whose reply
+ * is being handled. Its pending commands get no reply then.
  */
-static void adapter_add_write(void *data)
+static void retire_connection(struct redis_client *client, struct redis_connection *connection)
 {
-    struct redis_client *client = data;
-    if (client->connected && !client->writing_deferred) {
-        client->write_deferred = true;
+    if (client->retired_count == REDIS_CLUSTER_MAX_NODES)
+        reap_retired(client); /* cannot happen: at most one map's nodes retire between two reaps */
+    redis_connection_on_change(connection, NULL, NULL);
+    client->retired[client->retired_count++] = connection;
+    event_loop_timer_start(client->loop, &client->reap_timer, 0, on_reap, client);
+}
+
+/* The connection to the node host:port, made now if there is none; NULL when the table is full or out of memory. */
+static struct node *find_or_add_node(struct redis_client *client, const char *host, int port)
+{
+    for (int i = 0; i < client->node_count; i++)
+        if (client->nodes[i].address.port == port && strcmp(client->nodes[i].address.host, host) == 0)
+            return &client->nodes[i];
+    if (client->node_count == REDIS_CLUSTER_MAX_NODES)
+        return NULL;
+    struct node *node = &client->nodes[client->node_count];
+    snprintf(node->address.host, sizeof(node->address.host), "%s", host);
+    node->address.port = port;
+    if (open_connection(client, host, port, NULL, &node->connection) < 0)
+        return NULL;
+    client->node_count++;
+    return node;
+}
+
+/* ---- routing ---- */
+
+/* The connection that serves slot, or NULL when the map names no node for it. */
+static struct redis_connection *connection_for_slot(struct redis_client *client, int slot)
+{
+    if (slot < 0)
+        return client->primary;
+    int map_node = client->map->node_of_slot[slot];
+    if (map_node == 0 || client->node_of_map[map_node - 1] < 0)
+        return NULL;
+    return client->nodes[client->node_of_map[map_node - 1]].connection;
+}
+
+/* Commands that name no key in argv[1]; they go to the primary connection. */
+static bool takes_no_key(const char *name, size_t length)
+{
+    static const char *const keyless[] = { "PING", "INFO",   "CLUSTER",  "SCRIPT",  "CLIENT",   "CONFIG",
+                                           "WAIT", "TIME",   "DBSIZE",   "PUBLISH", "FLUSHALL", "FLUSHDB",
+                                           "ECHO", "MEMORY", "LASTSAVE", "SLOWLOG", "COMMAND",  "ROLE" };
+    for (size_t i = 0; i < sizeof(keyless) / sizeof(keyless[0]); i++)
+        if (strlen(keyless[i]) == length && strncasecmp(name, keyless[i], length) == 0)
+            return true;
+    return false;
+}
+
+static int command_slot(int argc, const char **argv, const size_t *lengths)
+{
+    if (argc < 2 || takes_no_key(argv[0], lengths[0]))
+        return -1;
+    return redis_cluster_key_slot(argv[1], lengths[1]);
+}
+
+/* ---- routed commands ---- */
+
+static void free_reply(redisReply *reply)
+{
+    if (!reply)
         return;
+    for (size_t i = 0; i < reply->elements; i++)
+        free_reply(reply->element[i]);
+    free(reply->element);
+    free(reply->str);
+    free(reply);
+}
+
+/* A deep copy of reply, which hiredis frees when its callback returns; NULL when out of memory. */
+static redisReply *copy_reply(const redisReply *reply)
+{
+    redisReply *copy = calloc(1, sizeof(*copy));
+    if (!copy)
+        return NULL;
+    copy->type = reply->type;
+    copy->integer = reply->integer;
+    if (reply->str) {
+        copy->str = malloc(reply->len + 1);
+        if (!copy->str)
+            goto fail;
+        memcpy(copy->str, reply->str, reply->len);
+        copy->str[reply->len] = '\0';
+        copy->len = reply->len;
     }
-    update_watch(client, client->context ? client->context->c.fd : client->watcher.fd,
-                 client->watcher.events | EPOLLOUT);
-}
-
-static void adapter_del_write(void *data)
-{
-    struct redis_client *client = data;
-    client->write_deferred = false;
-    if (!client->watcher.registered || !(client->watcher.events & EPOLLOUT))
-        return;
-    update_watch(client, client->watcher.fd, client->watcher.events & ~(uint32_t)EPOLLOUT);
-}
-
-static int64_t write_deferred_commands(void *data)
-{
-    struct redis_client *client = data;
-    if (client->write_deferred && client->context) {
-        client->write_deferred = false;
-        client->writing_deferred = true;
-        redisAsyncHandleWrite(client->context); /* may lose the connection, and free the context */
-        client->writing_deferred = false;
+    if (reply->elements > 0) {
+        copy->element = calloc(reply->elements, sizeof(*copy->element));
+        if (!copy->element)
+            goto fail;
+        for (; copy->elements < reply->elements; copy->elements++) {
+            copy->element[copy->elements] = copy_reply(reply->element[copy->elements]);
+            if (!copy->element[copy->elements])
+                goto fail;
+        }
     }
-    return -1;
+    return copy;
+fail:
+    free_reply(copy);
+    return NULL;
 }
 
-static void adapter_cleanup(void *data)
+static void routed_free(struct routed_command *command)
 {
-    struct redis_client *client = data;
-    event_loop_unwatch(client->loop, &client->watcher);
-    client->watcher.events = 0;
-    client->write_deferred = false;
-}
-
-/* ---- pending commands ---- */
-
-static void pending_free(struct pending_command *command)
-{
-    if (command->argv) {
-        for (int i = 0; i < command->argc; i++)
-            free(command->argv[i]);
-    }
+    for (int i = 0; command->argv && i < command->argc; i++)
+        free(command->argv[i]);
     free(command->argv);
     free(command->lengths);
+    free_reply(command->held_reply);
     free(command);
 }
 
-static void pending_unlink(struct redis_client *client, struct pending_command *command)
+static int routed_new(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                      const char **argv, const size_t *lengths, struct routed_command **out)
 {
-    TAILQ_REMOVE(&client->pending_commands, command, link);
-    client->pending--;
-}
-
-static void pending_append(struct redis_client *client, struct pending_command *command)
-{
-    TAILQ_INSERT_TAIL(&client->pending_commands, command, link);
-    client->pending++;
-}
-
-static int send_eval_source(struct pending_command *command);
-
-static bool is_noscript(const redisReply *reply)
-{
-    return reply && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0;
-}
-
-/* Notes (and logs, at most once a second) a command Redis refused because it reached maxmemory. */
-static void note_out_of_memory(struct redis_client *client, const redisReply *reply)
-{
-    /* "OOM command not allowed ...", alone or inside a script's error */
-    if (!reply || reply->type != REDIS_REPLY_ERROR || !strstr(reply->str, "OOM command not allowed"))
-        return;
-    uint64_t now = event_loop_now_ms();
-    client->out_of_memory_ms = now;
-    client->out_of_memory_replies++;
-    if (client->out_of_memory_logged_ms && now - client->out_of_memory_logged_ms < 1000)
-        return;
-    log_event(LOG_ERROR, "redis-out-of-memory",
-              "Redis at %s is out of memory (maxmemory): %lu command(s) refused: %.200s", client->location,
-              client->out_of_memory_replies, reply->str);
-    client->out_of_memory_logged_ms = now;
-    client->out_of_memory_replies = 0;
-}
-
-bool redis_client_out_of_memory(const struct redis_client *client)
-{
-    return client->out_of_memory_ms && event_loop_now_ms() - client->out_of_memory_ms < REDIS_CLIENT_OUT_OF_MEMORY_MS;
-}
-
-/* Error prefixes (as in "ERR Error running script ...: @user_script:1: OOM ..." too) of a Redis that may take the same
- * command later. */
-static const char *const transient_errors[] = { "OOM ",        "BUSY ",     "LOADING ",  "TRYAGAIN ", "CLUSTERDOWN ",
-                                                "MASTERDOWN ", "READONLY ", "MOVED ",    "ASK ",      "NOSCRIPT ",
-                                                "NOREPLICAS ", "BUSYKEY ",  "UNBLOCKED " };
-
-int redis_client_reply_status(const redisReply *reply)
-{
-    if (!reply)
-        return -EIO;
-    if (reply->type != REDIS_REPLY_ERROR)
-        return 0;
-    if (strstr(reply->str, "OOM command not allowed"))
-        return -EIO;
-    for (size_t i = 0; i < sizeof(transient_errors) / sizeof(transient_errors[0]); i++) {
-        size_t length = strlen(transient_errors[i]);
-        if (strncmp(reply->str, transient_errors[i], length) == 0)
-            return -EIO;
-        /* A command a script ran reports its error inside the script's: "... @user_script:12: OOM ..." */
-        const char *inside = strstr(reply->str, ": ");
-        for (; inside; inside = strstr(inside + 2, ": "))
-            if (strncmp(inside + 2, transient_errors[i], length) == 0)
-                return -EIO;
-    }
-    return -EPROTO;
-}
-
-static void on_reply(redisAsyncContext *context, void *reply_pointer, void *privdata)
-{
-    struct pending_command *command = privdata;
-    struct redis_client *client = command->client;
-    redisReply *reply = reply_pointer;
-    (void)context;
-    pending_unlink(client, command);
-    note_out_of_memory(client, reply);
-    if (is_noscript(reply) && command->script && !client->destroying) {
-        /* The server lost its script cache: send the source once, which also caches it again. */
-        if (send_eval_source(command) == 0)
-            return;
-        reply = NULL;
-    }
-    command->callback(reply, command->data);
-    pending_free(command);
-}
-
-static int send_argv(struct redis_client *client, struct pending_command *command, int argc, const char **argv,
-                     const size_t *lengths)
-{
-    if (!client->context || !client->connected)
-        return -ENOTCONN;
-    if (redisAsyncCommandArgv(client->context, on_reply, command, argc, argv, lengths) != REDIS_OK)
-        return -ENOMEM;
-    command->sent_ms = event_loop_now_ms();
-    pending_append(client, command);
-    return 0;
-}
-
-static int admit(const struct redis_client *client)
-{
-    if (client->subscribed)
-        return -EBUSY;
-    if (!client->context || !client->connected)
-        return -ENOTCONN;
-    if (client->pending >= client->config.max_pending)
-        return -EAGAIN;
-    return 0;
-}
-
-/* A new command for callback, once the client can take one: 0, -EBUSY/-ENOTCONN/-EAGAIN (see admit()), -ENOMEM. */
-static int pending_new(struct redis_client *client, redis_client_callback callback, void *data,
-                       struct pending_command **out)
-{
-    int result = admit(client);
-    if (result < 0)
-        return result;
-    struct pending_command *command = calloc(1, sizeof(*command));
+    struct routed_command *command = calloc(1, sizeof(*command));
     if (!command)
         return -ENOMEM;
     command->client = client;
     command->callback = callback;
     command->data = data;
+    command->deadline_ms = event_loop_now_ms() + client->config.command_timeout_ms;
+    if (argc > 0) {
+        command->argv = calloc((size_t)argc, sizeof(*command->argv));
+        command->lengths = calloc((size_t)argc, sizeof(*command->lengths));
+        if (!command->argv || !command->lengths)
+            goto fail;
+    }
+    for (; command->argc < argc; command->argc++) {
+        char *copy = malloc(lengths[command->argc] + 1);
+        if (!copy)
+            goto fail;
+        memcpy(copy, argv[command->argc], lengths[command->argc]);
+        copy[lengths[command->argc]] = '\0';
+        command->argv[command->argc] = copy;
+        command->lengths[command->argc] = lengths[command->argc];
+    }
     *out = command;
     return 0;
+fail:
+    routed_free(command);
+    return -ENOMEM;
+}
+
+/* Passes reply (or NULL) to the command's caller and frees the command. */
+static void deliver(struct routed_command *command, redisReply *reply)
+{
+    command->callback(reply, command->data);
+    routed_free(command);
+}
+
+static void on_retry_due(struct event_timer *timer)
+{
+    struct routed_command *command = timer->data;
+    TAILQ_REMOVE(&command->client->waiting, command, link);
+    if (dispatch(command) < 0)
+        deliver(command, NULL);
+}
+
+/* Sends command again after RETRY_DELAY_MS; false (nothing done) when that would pass its deadline. */
+static bool retry_later(struct routed_command *command)
+{
+    struct redis_client *client = command->client;
+    if (client->destroying || event_loop_now_ms() + RETRY_DELAY_MS >= command->deadline_ms)
+        return false;
+    TAILQ_INSERT_TAIL(&client->waiting, command, link);
+    event_loop_timer_start(client->loop, &command->retry_timer, RETRY_DELAY_MS, on_retry_due, command);
+    return true;
+}
+
+static void on_wait_reply(redisReply *reply, void *data)
+{
+    struct routed_command *command = data;
+    struct redis_client *client = command->client;
+    unsigned wanted = client->config.wait_replicas;
+    if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= (long long)wanted) {
+        deliver(command, command->held_reply);
+        return;
+    }
+    uint64_t now = event_loop_now_ms();
+    if (!client->unconfirmed_logged_ms || now - client->unconfirmed_logged_ms >= 1000) {
+        log_event(LOG_WARN, "redis-unconfirmed",
+                  "a write reached %lld of the %u replica(s) REDIS_WAIT_REPLICAS asks for in time; answered as failed",
+                  reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0, wanted);
+        client->unconfirmed_logged_ms = now;
+    }
+    deliver(command, NULL);
+}
+
+/* A durable script's reply: kept until WAIT says enough replicas have the write. */
+static void wait_for_replicas(struct routed_command *command, const redisReply *reply)
+{
+    struct redis_client *client = command->client;
+    uint64_t now = event_loop_now_ms();
+    char replicas[16], timeout[24];
+    snprintf(replicas, sizeof(replicas), "%u", client->config.wait_replicas);
+    snprintf(timeout, sizeof(timeout), "%llu",
+             (unsigned long long)(command->deadline_ms > now + 1 ? command->deadline_ms - now : 1));
+    command->held_reply = copy_reply(reply);
+    const char *argv[] = { "WAIT", replicas, timeout };
+    if (!command->held_reply || redis_connection_command_strings(command->sent_to, on_wait_reply, command, 3, argv) < 0)
+        deliver(command, NULL);
+}
+
+/* The host a redirection names, or the host of the node that answered when it names none. */
+static void complete_target(struct routed_command *command, struct redis_cluster_redirect *redirect)
+{
+    if (!redirect->target.host[0])
+        snprintf(redirect->target.host, sizeof(redirect->target.host), "%s", redis_connection_host(command->sent_to));
+}
+
+/* Follows a MOVED: the map learns it, the command goes there. False when it cannot be sent. */
+static bool follow_moved(struct routed_command *command, struct redis_cluster_redirect *redirect)
+{
+    struct redis_client *client = command->client;
+    complete_target(command, redirect);
+    if (redis_cluster_slot_map_apply_moved(client->map, redirect) < 0)
+        return false;
+    struct node *node = find_or_add_node(client, redirect->target.host, redirect->target.port);
+    if (!node)
+        return false;
+    for (int i = 0; i < client->map->node_count; i++)
+        if (client->map->nodes[i].port == node->address.port
+            && strcmp(client->map->nodes[i].host, node->address.host) == 0)
+            client->node_of_map[i] = (int)(node - client->nodes);
+    request_refresh(client);
+    if (dispatch(command) == 0)
+        return true;
+    /* A node met just now is still being connected to: wait for it, within the deadline. */
+    return !redis_connection_ever_connected(node->connection) && retry_later(command);
+}
+
+static void on_asking_reply(redisReply *reply, void *data)
+{
+    (void)reply;
+    (void)data;
+}
+
+/* Follows an ASK: ASKING then the command to the importing node, once. False when it cannot be sent. */
+static bool follow_ask(struct routed_command *command, struct redis_cluster_redirect *redirect);
+
+static void on_routed_reply(redisReply *reply, void *data)
+{
+    struct routed_command *command = data;
+    struct redis_client *client = command->client;
+    struct redis_cluster_redirect redirect = { .kind = REDIS_CLUSTER_ERROR_NONE };
+    if (reply && reply->type == REDIS_REPLY_ERROR && client->mode == MODE_CLUSTER && !client->destroying
+        && redis_cluster_parse_error(reply->str, &redirect) < 0)
+        redirect.kind = REDIS_CLUSTER_ERROR_NONE;
+    bool may_redirect = command->redirections < MAX_REDIRECTIONS && event_loop_now_ms() < command->deadline_ms;
+    switch (redirect.kind) {
+    case REDIS_CLUSTER_ERROR_MOVED:
+        command->redirections++;
+        if (may_redirect && follow_moved(command, &redirect))
+            return;
+        break;
+    case REDIS_CLUSTER_ERROR_ASK:
+        command->redirections++;
+        if (may_redirect && follow_ask(command, &redirect))
+            return;
+        break;
+    case REDIS_CLUSTER_ERROR_TRYAGAIN:
+        if (retry_later(command))
+            return;
+        break;
+    case REDIS_CLUSTER_ERROR_CLUSTERDOWN:
+        request_refresh(client);
+        break;
+    case REDIS_CLUSTER_ERROR_NONE:
+        if (!reply && client->mode == MODE_CLUSTER)
+            request_refresh(client); /* the node may be gone */
+        if (reply && reply->type != REDIS_REPLY_ERROR && command->durable && !client->destroying) {
+            wait_for_replicas(command, reply);
+            return;
+        }
+        break;
+    }
+    deliver(command, reply);
+}
+
+/* Sends command to connection: its script by EVALSHA, or its plain arguments. */
+static int send_to(struct routed_command *command, struct redis_connection *connection)
+{
+    command->sent_to = connection;
+    if (!command->script)
+        return redis_connection_command(connection, on_routed_reply, command, command->argc,
+                                        (const char **)command->argv, command->lengths);
+    return redis_connection_eval(connection, command->script, on_routed_reply, command, command->key_count,
+                                 command->argc, (const char **)command->argv, command->lengths);
+}
+
+static bool follow_ask(struct routed_command *command, struct redis_cluster_redirect *redirect)
+{
+    struct redis_client *client = command->client;
+    complete_target(command, redirect);
+    struct node *node = find_or_add_node(client, redirect->target.host, redirect->target.port);
+    if (!node || !redis_connection_connected(node->connection))
+        return false;
+    const char *asking[] = { "ASKING" };
+    if (redis_connection_command_strings(node->connection, on_asking_reply, NULL, 1, asking) < 0)
+        return false;
+    return send_to(command, node->connection) == 0;
+}
+
+/* Sends command to the connection of its slot now. 0, or what the connection refused with (-ENOTCONN, ...). */
+static int dispatch(struct routed_command *command)
+{
+    struct redis_client *client = command->client;
+    struct redis_connection *connection =
+        client->mode == MODE_CLUSTER ? connection_for_slot(client, command->slot) : client->primary;
+    if (!connection)
+        return -ENOTCONN;
+    return send_to(command, connection);
+}
+
+/* Whether the client takes commands now: 0, -EBUSY (a subscriber) or -ENOTCONN. */
+static int admit(const struct redis_client *client)
+{
+    if (client->mode == MODE_SUBSCRIBER)
+        return -EBUSY;
+    if (client->destroying || (client->mode != MODE_PLAIN && client->mode != MODE_CLUSTER))
+        return -ENOTCONN;
+    return 0;
+}
+
+/* Sends a new routed command; on failure it is freed and its callback never called. */
+static int send_new(struct routed_command *command)
+{
+    int result = dispatch(command);
+    if (result < 0) {
+        if (result == -ENOTCONN && command->client->mode == MODE_CLUSTER)
+            request_refresh(command->client);
+        routed_free(command);
+    }
+    return result;
+}
+
+/* Sends a plain command, durable or not (see redis_client_durable_command_strings()). */
+static int send_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
+                        const char **argv, const size_t *lengths, bool durable)
+{
+    int result = admit(client);
+    if (result < 0)
+        return result;
+    bool waits = durable && client->config.wait_replicas > 0;
+    if (client->mode == MODE_PLAIN && !waits)
+        return redis_connection_command(client->primary, callback, data, argc, argv, lengths);
+    struct routed_command *command;
+    result = routed_new(client, callback, data, argc, argv, lengths, &command);
+    if (result < 0)
+        return result;
+    command->durable = waits;
+    command->slot = command_slot(argc, argv, lengths);
+    return send_new(command);
 }
 
 int redis_client_command(struct redis_client *client, redis_client_callback callback, void *data, int argc,
                          const char **argv, const size_t *lengths)
 {
-    struct pending_command *command;
-    int result = pending_new(client, callback, data, &command);
-    if (result < 0)
-        return result;
-    result = send_argv(client, command, argc, argv, lengths);
-    if (result < 0)
-        pending_free(command);
-    return result;
+    return send_command(client, callback, data, argc, argv, lengths, false);
 }
 
 /* Most NUL-terminated arguments the _strings variants take. */
@@ -359,89 +589,32 @@ int redis_client_command_strings(struct redis_client *client, redis_client_callb
     return result < 0 ? result : redis_client_command(client, callback, data, argc, argv, lengths);
 }
 
-/* Keeps a copy of the script's arguments so that NOSCRIPT can be answered with EVAL. */
-static int remember_arguments(struct pending_command *command, int argc, const char **argv, const size_t *lengths)
+int redis_client_durable_command_strings(struct redis_client *client, redis_client_callback callback, void *data,
+                                         int argc, const char **argv)
 {
-    command->argv = calloc((size_t)argc, sizeof(*command->argv));
-    command->lengths = calloc((size_t)argc, sizeof(*command->lengths));
-    if (!command->argv || !command->lengths)
-        return -ENOMEM;
-    command->argc = argc;
-    for (int i = 0; i < argc; i++) {
-        command->argv[i] = malloc(lengths[i] + 1);
-        if (!command->argv[i])
-            return -ENOMEM;
-        memcpy(command->argv[i], argv[i], lengths[i]);
-        command->argv[i][lengths[i]] = '\0';
-        command->lengths[i] = lengths[i];
-    }
-    return 0;
-}
-
-/*
- * Sends command's script as "EVAL|EVALSHA <source|sha> <key_count> args...":
- * argv[0] of the remembered arguments is the key count.
- */
-static int send_script(struct pending_command *command, bool with_source)
-{
-    struct redis_client *client = command->client;
-    int argc = command->argc + 2;
-    const char **argv = calloc((size_t)argc, sizeof(*argv));
-    size_t *lengths = calloc((size_t)argc, sizeof(*lengths));
-    int result = -ENOMEM;
-    if (argv && lengths) {
-        argv[0] = with_source ? "EVAL" : "EVALSHA";
-        argv[1] = with_source ? command->script->source : command->script->sha1;
-        for (int i = 0; i < 2; i++)
-            lengths[i] = strlen(argv[i]);
-        for (int i = 0; i < command->argc; i++) {
-            argv[i + 2] = command->argv[i];
-            lengths[i + 2] = command->lengths[i];
-        }
-        result = send_argv(client, command, argc, argv, lengths);
-    }
-    free(argv);
-    free(lengths);
-    return result;
-}
-
-static int send_eval_source(struct pending_command *command)
-{
-    log_event(LOG_INFO, "redis", "script %s missing from the server's cache (NOSCRIPT): sending its source",
-              command->script->name);
-    return send_script(command, true);
+    size_t lengths[MAX_STRING_ARGUMENTS];
+    int result = measure_arguments(argc, argv, lengths);
+    return result < 0 ? result : send_command(client, callback, data, argc, argv, lengths, true);
 }
 
 int redis_client_eval(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
                       void *data, int key_count, int argc, const char **argv, const size_t *lengths)
 {
-    struct pending_command *command;
-    int result = pending_new(client, callback, data, &command);
+    int result = admit(client);
+    if (result < 0)
+        return result;
+    bool waits = script->durable && client->config.wait_replicas > 0;
+    if (client->mode == MODE_PLAIN && !waits)
+        return redis_connection_eval(client->primary, script, callback, data, key_count, argc, argv, lengths);
+    struct routed_command *command;
+    result = routed_new(client, callback, data, argc, argv, lengths, &command);
     if (result < 0)
         return result;
     command->script = script;
-
-    char key_count_text[16];
-    snprintf(key_count_text, sizeof(key_count_text), "%d", key_count);
-    const char **all = calloc((size_t)argc + 1, sizeof(*all));
-    size_t *all_lengths = calloc((size_t)argc + 1, sizeof(*all_lengths));
-    result = -ENOMEM;
-    if (all && all_lengths) {
-        all[0] = key_count_text;
-        all_lengths[0] = strlen(key_count_text);
-        if (argc > 0) { /* a script may take no arguments at all: then argv may be NULL */
-            memcpy(all + 1, argv, (size_t)argc * sizeof(*argv));
-            memcpy(all_lengths + 1, lengths, (size_t)argc * sizeof(*lengths));
-        }
-        result = remember_arguments(command, argc + 1, all, all_lengths);
-    }
-    free(all);
-    free(all_lengths);
-    if (result == 0)
-        result = send_script(command, script->sha1[0] == '\0');
-    if (result < 0)
-        pending_free(command);
-    return result;
+    command->durable = waits;
+    command->key_count = key_count;
+    command->slot = key_count > 0 ? redis_cluster_key_slot(argv[0], lengths[0]) : -1;
+    return send_new(command);
 }
 
 int redis_client_eval_strings(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
@@ -452,39 +625,385 @@ int redis_client_eval_strings(struct redis_client *client, struct redis_script *
     return result < 0 ? result : redis_client_eval(client, script, callback, data, key_count, argc, argv, lengths);
 }
 
+int redis_client_reply_status(const redisReply *reply)
+{
+    return redis_connection_reply_status(reply);
+}
+
 size_t redis_client_pending(const struct redis_client *client)
 {
-    return client->pending;
+    size_t pending = client->primary ? redis_connection_pending(client->primary) : 0;
+    for (int i = 0; i < client->node_count; i++)
+        pending += redis_connection_pending(client->nodes[i].connection);
+    return pending;
 }
 
-/* ---- subscriptions ---- */
-
-/* hiredis calls this for the SUBSCRIBE confirmation, for every message, and with NULL when the connection goes. */
-static void on_subscription_push(redisAsyncContext *context, void *reply_pointer, void *privdata)
+bool redis_client_out_of_memory(const struct redis_client *client)
 {
-    struct redis_client *client = privdata;
-    redisReply *reply = reply_pointer;
-    (void)context;
-    if (!reply || client->destroying || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
+    if (client->primary && redis_connection_out_of_memory(client->primary))
+        return true;
+    for (int i = 0; i < client->node_count; i++)
+        if (redis_connection_out_of_memory(client->nodes[i].connection))
+            return true;
+    return false;
+}
+
+/* ---- the slot map ---- */
+
+/*
+ * Reads one CLUSTER SLOTS entry, [first, last, [host, port, id, ...], replicas...], into map. A host that is
+ * empty or "?" (a node that does not know its own address) is the host of the node asked.
+ */
+static int read_slot_range(struct redis_cluster_slot_map *map, const redisReply *entry, const char *asked_host)
+{
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 3 || entry->element[0]->type != REDIS_REPLY_INTEGER
+        || entry->element[1]->type != REDIS_REPLY_INTEGER || entry->element[2]->type != REDIS_REPLY_ARRAY)
+        return -EPROTO;
+    const redisReply *master = entry->element[2];
+    if (master->elements < 2 || master->element[0]->type != REDIS_REPLY_STRING
+        || master->element[1]->type != REDIS_REPLY_INTEGER)
+        return -EPROTO;
+    const char *host = master->element[0]->str;
+    if (host[0] == '\0' || strcmp(host, "?") == 0)
+        host = asked_host;
+    int result = redis_cluster_slot_map_assign(map, (int)entry->element[0]->integer, (int)entry->element[1]->integer,
+                                               host, (int)master->element[1]->integer);
+    return result < 0 ? -EPROTO : 0;
+}
+
+static int read_slot_map(struct redis_cluster_slot_map *map, const redisReply *reply, const char *asked_host)
+{
+    if (reply->type != REDIS_REPLY_ARRAY)
+        return -EPROTO;
+    redis_cluster_slot_map_init(map);
+    for (size_t i = 0; i < reply->elements; i++) {
+        int result = read_slot_range(map, reply->element[i], asked_host);
+        if (result < 0)
+            return result;
+    }
+    return 0;
+}
+
+/* Connections to the map's masters (made where missing); connections to nodes it no longer names retire. */
+static void connect_to_masters(struct redis_client *client)
+{
+    bool named[REDIS_CLUSTER_MAX_NODES] = { false };
+    for (int i = 0; i < client->map->node_count; i++) {
+        const struct redis_cluster_node *address = &client->map->nodes[i];
+        struct node *node = find_or_add_node(client, address->host, address->port);
+        client->node_of_map[i] = node ? (int)(node - client->nodes) : -1;
+        if (node)
+            named[node - client->nodes] = true;
+    }
+    int kept = 0;
+    for (int i = 0; i < client->node_count; i++) {
+        if (!named[i]) {
+            retire_connection(client, client->nodes[i].connection);
+            continue;
+        }
+        for (int j = 0; j < client->map->node_count; j++)
+            if (client->node_of_map[j] == i)
+                client->node_of_map[j] = kept;
+        client->nodes[kept++] = client->nodes[i];
+    }
+    client->node_count = kept;
+}
+
+static void describe_map(const struct redis_client *client, char *text, size_t size)
+{
+    size_t used = 0;
+    text[0] = '\0';
+    for (int i = 0; i < client->map->node_count && used + 1 < size; i++) {
+        int slots = 0;
+        for (int slot = 0; slot < REDIS_CLUSTER_SLOTS; slot++)
+            slots += client->map->node_of_slot[slot] == i + 1;
+        int written = snprintf(text + used, size - used, "%s%s:%d (%d slots)", i ? ", " : "",
+                               client->map->nodes[i].host, client->map->nodes[i].port, slots);
+        used += written > 0 ? (size_t)written : 0;
+    }
+}
+
+/* Whether the map's masters differ from those of before (the same nodes in the same order). */
+static bool masters_changed(const struct redis_cluster_slot_map *before, const struct redis_cluster_slot_map *after)
+{
+    if (before->node_count != after->node_count)
+        return true;
+    for (int i = 0; i < before->node_count; i++)
+        if (before->nodes[i].port != after->nodes[i].port || strcmp(before->nodes[i].host, after->nodes[i].host) != 0)
+            return true;
+    return false;
+}
+
+/* Takes the new map from a CLUSTER SLOTS reply. -EPROTO for a reply that is not a slot map. */
+static int apply_slot_map(struct redis_client *client, const redisReply *reply, const char *asked_host)
+{
+    struct redis_cluster_slot_map *map = malloc(sizeof(*map));
+    if (!map)
+        return -ENOMEM;
+    int result = read_slot_map(map, reply, asked_host);
+    if (result < 0) {
+        free(map);
+        return result;
+    }
+    bool changed = !client->map_loaded || masters_changed(client->map, map);
+    free(client->map);
+    client->map = map;
+    client->map_loaded = true;
+    connect_to_masters(client);
+    if (changed) {
+        char text[1024];
+        describe_map(client, text, sizeof(text));
+        log_event(LOG_INFO, "redis-cluster", "Redis Cluster slot map: %d master(s): %s", client->map->node_count, text);
+    }
+    return 0;
+}
+
+/* Whether some master of the map is not reachable now (a failover may be under way). */
+static bool degraded(const struct redis_client *client)
+{
+    if (!client->map_loaded)
+        return true;
+    for (int i = 0; i < client->node_count; i++)
+        if (!redis_connection_connected(client->nodes[i].connection))
+            return true;
+    return false;
+}
+
+static void schedule_refresh(struct redis_client *client)
+{
+    event_loop_timer_start(client->loop, &client->refresh_timer,
+                           degraded(client) ? REDIS_CLIENT_DEGRADED_REFRESH_MS : HEALTHY_REFRESH_MS, on_refresh_due,
+                           client);
+}
+
+static void on_slots_refreshed(redisReply *reply, void *data)
+{
+    struct redis_client *client = data;
+    client->refreshing = false;
+    if (client->destroying)
         return;
-    const redisReply *kind = reply->element[0], *payload = reply->element[2];
-    const redisReply *channel = reply->element[1];
-    if (kind->type == REDIS_REPLY_STRING && strcmp(kind->str, "message") == 0 && payload->type == REDIS_REPLY_STRING
-        && channel->type == REDIS_REPLY_STRING)
-        client->on_message(channel->str, payload->str, payload->len, client->on_message_data);
+    if (reply && reply->type == REDIS_REPLY_ARRAY) {
+        if (apply_slot_map(client, reply, client->refresh_host) < 0)
+            log_event(LOG_WARN, "redis-cluster", "CLUSTER SLOTS answered something that is not a slot map");
+    }
+    report_change(client);
+    if (client->refresh_again) {
+        client->refresh_again = false;
+        request_refresh(client);
+        return;
+    }
+    schedule_refresh(client);
 }
 
-static void send_subscribe(struct redis_client *client)
+/* The connection a refresh asks: the primary if it is up, else any master's that is. */
+static struct redis_connection *refresh_connection(struct redis_client *client)
 {
-    const char *argv[1 + REDIS_CLIENT_MAX_CHANNELS] = { "SUBSCRIBE" };
-    for (size_t i = 0; i < client->channel_count; i++)
-        argv[1 + i] = client->channels[i];
-    if (redisAsyncCommandArgv(client->context, on_subscription_push, client, (int)(1 + client->channel_count), argv,
-                              NULL)
-        == REDIS_OK)
-        client->subscribed = true;
+    if (redis_connection_connected(client->primary))
+        return client->primary;
+    for (int i = 0; i < client->node_count; i++)
+        if (redis_connection_connected(client->nodes[i].connection))
+            return client->nodes[i].connection;
+    return NULL;
+}
+
+/* Reads the slot map again now, or as soon as the one being read arrives. */
+static void request_refresh(struct redis_client *client)
+{
+    if (client->mode != MODE_CLUSTER || client->destroying)
+        return;
+    if (client->refreshing) {
+        client->refresh_again = true;
+        return;
+    }
+    uint64_t now = event_loop_now_ms();
+    if (now - client->refresh_sent_ms < MIN_REFRESH_INTERVAL_MS) {
+        event_loop_timer_start(client->loop, &client->refresh_timer,
+                               MIN_REFRESH_INTERVAL_MS - (now - client->refresh_sent_ms), on_refresh_due, client);
+        return;
+    }
+    struct redis_connection *connection = refresh_connection(client);
+    const char *argv[] = { "CLUSTER", "SLOTS" };
+    if (connection && redis_connection_command_strings(connection, on_slots_refreshed, client, 2, argv) == 0) {
+        client->refreshing = true;
+        client->refresh_sent_ms = now;
+        snprintf(client->refresh_host, sizeof(client->refresh_host), "%s", redis_connection_host(connection));
+        event_loop_timer_stop(client->loop, &client->refresh_timer);
+        return;
+    }
+    schedule_refresh(client);
+}
+
+static void on_refresh_due(struct event_timer *timer)
+{
+    request_refresh(timer->data);
+}
+
+/* ---- detection and the primary connection ---- */
+
+static void detect(struct redis_client *client);
+
+static void on_detect_due(struct event_timer *timer)
+{
+    detect(timer->data);
+}
+
+static void become_cluster(struct redis_client *client, const redisReply *reply)
+{
+    client->mode = MODE_CLUSTER;
+    int result = apply_slot_map(client, reply, redis_connection_host(client->primary));
+    if (result < 0) {
+        log_event(LOG_ERROR, "redis-cluster", "cannot read the cluster's slot map (%s); retrying", strerror(-result));
+        client->mode = MODE_DETECTING;
+        event_loop_timer_start(client->loop, &client->detect_timer, DETECT_RETRY_MS, on_detect_due, client);
+        return;
+    }
+    schedule_refresh(client);
+}
+
+static void on_detected(redisReply *reply, void *data)
+{
+    struct redis_client *client = data;
+    client->detect_sent = false;
+    if (client->destroying || client->mode != MODE_DETECTING)
+        return;
+    if (reply && reply->type == REDIS_REPLY_ERROR && strstr(reply->str, "cluster support disabled")) {
+        client->mode = MODE_PLAIN;
+        log_event(LOG_INFO, "redis-mode", "Redis at %s:%d is a single Redis (not a cluster)",
+                  redis_connection_host(client->primary), redis_connection_port(client->primary));
+    } else if (reply && reply->type == REDIS_REPLY_ARRAY) {
+        become_cluster(client, reply);
+    } else {
+        if (reply && reply->type == REDIS_REPLY_ERROR)
+            log_event(LOG_WARN, "redis-mode", "CLUSTER SLOTS answered %s; asking again", reply->str);
+        event_loop_timer_start(client->loop, &client->detect_timer, DETECT_RETRY_MS, on_detect_due, client);
+    }
+    report_change(client);
+}
+
+/* Asks the primary whether it is a cluster (its slot map) or a plain Redis. */
+static void detect(struct redis_client *client)
+{
+    if (client->mode != MODE_DETECTING || client->detect_sent || !redis_connection_connected(client->primary))
+        return;
+    const char *argv[] = { "CLUSTER", "SLOTS" };
+    if (redis_connection_command_strings(client->primary, on_detected, client, 2, argv) == 0)
+        client->detect_sent = true;
     else
-        drop_connection(client, "cannot send SUBSCRIBE");
+        event_loop_timer_start(client->loop, &client->detect_timer, DETECT_RETRY_MS, on_detect_due, client);
+}
+
+static void on_subscribed_message(const char *channel, const char *message, size_t length, void *data)
+{
+    struct redis_client *client = data;
+    client->on_message(channel, message, length, client->on_message_data);
+}
+
+/* Opens the primary connection to seed index (and subscribes it for a subscriber). */
+static int open_primary(struct redis_client *client, int seed)
+{
+    const struct redis_cluster_node *address = &client->seeds.seeds[seed];
+    int result = open_connection(client, address->host, address->port, client->seeds.database, &client->primary);
+    if (result == 0 && client->channel_count > 0)
+        result = redis_connection_subscribe(client->primary, (const char *const *)client->channels,
+                                            client->channel_count, on_subscribed_message, client);
+    client->next_seed = (seed + 1) % client->seeds.count;
+    client->primary_down_since_ms = event_loop_now_ms();
+    return result;
+}
+
+/*
+ * A primary connection down for PRIMARY_DOWN_MS moves to the next seed (when there are several): its node may be
+ * gone for good. A plain Redis's one node is waited for instead.
+ */
+static void on_primary_check(struct event_timer *timer)
+{
+    struct redis_client *client = timer->data;
+    uint64_t now = event_loop_now_ms();
+    event_loop_timer_start(client->loop, &client->primary_timer, PRIMARY_DOWN_MS / 2, on_primary_check, client);
+    if (client->mode == MODE_PLAIN || client->seeds.count < 2 || redis_connection_connected(client->primary)
+        || now - client->primary_down_since_ms < PRIMARY_DOWN_MS)
+        return;
+    struct redis_connection *old = client->primary;
+    client->primary = NULL;
+    client->detect_sent = false;
+    if (open_primary(client, client->next_seed) < 0) {
+        redis_connection_destroy(client->primary);
+        client->primary = old; /* try again on the next check */
+        return;
+    }
+    log_event(LOG_WARN, "redis-unavailable", "Redis at %s:%d did not answer for %d ms; trying %s:%d",
+              redis_connection_host(old), redis_connection_port(old), PRIMARY_DOWN_MS,
+              redis_connection_host(client->primary), redis_connection_port(client->primary));
+    redis_connection_destroy(old);
+}
+
+static void on_connection_change(bool connected, void *data)
+{
+    struct redis_client *client = data;
+    if (client->destroying)
+        return;
+    if (!connected && client->primary && !redis_connection_connected(client->primary)
+        && client->primary_down_since_ms == 0)
+        client->primary_down_since_ms = event_loop_now_ms();
+    if (client->primary && redis_connection_connected(client->primary))
+        client->primary_down_since_ms = 0;
+    if (client->mode == MODE_DETECTING)
+        detect(client);
+    else if (client->mode == MODE_CLUSTER && !connected)
+        request_refresh(client); /* a master may be gone: find its replacement */
+    report_change(client);
+}
+
+/* ---- set-up and teardown ---- */
+
+int redis_client_create(struct event_loop *loop, const struct redis_client_config *config,
+                        struct redis_client **client_out)
+{
+    struct redis_client *client = calloc(1, sizeof(*client));
+    if (!client)
+        return -ENOMEM;
+    client->loop = loop;
+    client->config = *config;
+    client->config.name = NULL;
+    client->config.url = NULL;
+    TAILQ_INIT(&client->waiting);
+    if (config->name)
+        snprintf(client->name, sizeof(client->name), "%s", config->name);
+    client->url = strdup(config->url ? config->url : "");
+    client->map = calloc(1, sizeof(*client->map));
+    int result = client->url && client->map ? 0 : -ENOMEM;
+    if (result == 0 && redis_cluster_parse_seeds(client->url, &client->seeds) < 0) {
+        log_event(LOG_ERROR, "redis", "REDIS_URL '%s' is not redis://[:password@]host[:port][,host[:port]...][/db]",
+                  config->url);
+        result = -EINVAL;
+    }
+    if (result == 0)
+        result = open_primary(client, 0);
+    if (result < 0) {
+        redis_client_destroy(client);
+        return result;
+    }
+    event_loop_timer_start(loop, &client->primary_timer, PRIMARY_DOWN_MS / 2, on_primary_check, client);
+    *client_out = client;
+    return 0;
+}
+
+void redis_client_on_change(struct redis_client *client, void (*on_change)(bool connected, void *data), void *data)
+{
+    client->on_change = on_change;
+    client->on_change_data = data;
+}
+
+int redis_client_add_scripts(struct redis_client *client, struct redis_script *const *scripts, size_t count)
+{
+    if (client->script_count + count > MAX_SCRIPTS)
+        return -ENOSPC;
+    for (size_t i = 0; i < count; i++)
+        client->scripts[client->script_count++] = scripts[i];
+    int result = redis_connection_add_scripts(client->primary, scripts, count);
+    for (int i = 0; result == 0 && i < client->node_count; i++)
+        result = redis_connection_add_scripts(client->nodes[i].connection, scripts, count);
+    return result;
 }
 
 static void free_channels(struct redis_client *client)
@@ -494,10 +1013,16 @@ static void free_channels(struct redis_client *client)
     client->channel_count = 0;
 }
 
+/*
+ * A subscriber needs a connection of its own (hiredis takes no other command on a subscribed one): the primary is
+ * replaced by a new connection to the same seed, which subscribes as soon as it is up. Connections to a
+ * cluster's masters, if the client found them already, close.
+ */
 int redis_client_subscribe(struct redis_client *client, const char *const *channels, size_t channel_count,
                            redis_client_message_callback on_message, void *data)
 {
-    if (client->channel_count > 0 || client->pending > 0)
+    if (client->destroying || client->mode == MODE_SUBSCRIBER
+        || redis_client_pending(client) > (client->detect_sent ? 1u : 0u))
         return -EBUSY;
     if (channel_count == 0 || channel_count > REDIS_CLIENT_MAX_CHANNELS)
         return -EINVAL;
@@ -510,341 +1035,24 @@ int redis_client_subscribe(struct redis_client *client, const char *const *chann
     }
     client->on_message = on_message;
     client->on_message_data = data;
-    if (client->context && client->connected)
-        send_subscribe(client);
-    return 0;
-}
-
-/* ---- connection life cycle ---- */
-
-static void notify_change(struct redis_client *client, bool connected)
-{
-    if (client->on_change)
-        client->on_change(connected, client->on_change_data);
-}
-
-static void on_reconnect_due(struct event_timer *timer)
-{
-    connect_now(timer->data);
-}
-
-static void schedule_reconnect(struct redis_client *client)
-{
-    if (client->destroying)
-        return;
-    uint64_t delay = client->reconnect_delay_ms;
-    uint32_t jitter = 0;
-    if (random_id_fill(&jitter, sizeof(jitter)) < 0)
-        jitter = 0;                               /* no randomness to be had: wait half the delay */
-    delay = delay / 2 + jitter % (delay / 2 + 1); /* "equal jitter": between half and all of the delay */
-    client->reconnect_delay_ms = client->reconnect_delay_ms * 2 > RECONNECT_MAX_DELAY_MS
-                                     ? RECONNECT_MAX_DELAY_MS
-                                     : client->reconnect_delay_ms * 2;
-    event_loop_timer_start(client->loop, &client->reconnect_timer, delay, on_reconnect_due, client);
-}
-
-/* The context is gone (hiredis freed it, or we are about to). */
-static void connection_lost(struct redis_client *client, const char *reason)
-{
-    bool was_connected = client->connected;
-    client->context = NULL;
-    client->connected = false;
-    client->subscribed = false;
-    if (was_connected && client->destroying) {
-        log_event(LOG_INFO, "redis-closed", "closed the connection to Redis at %s", client->location);
-    } else if (was_connected) {
-        log_event(LOG_WARN, "redis-disconnected", "lost the connection to Redis at %s (%s); reconnecting",
-                  client->location, reason);
-        notify_change(client, false);
-    }
-    schedule_reconnect(client); /* not when destroying */
-}
-
-static void drop_connection(struct redis_client *client, const char *reason)
-{
-    redisAsyncContext *context = client->context;
-    if (!context)
-        return;
-    connection_lost(client, reason);
-    redisAsyncFree(context); /* pending callbacks run with NULL; on_disconnected sees a foreign context */
-}
-
-static void on_script_loaded(redisReply *reply, void *data)
-{
-    struct redis_script *script = data;
-    if (reply && reply->type == REDIS_REPLY_STRING && reply->len == 40) {
-        memcpy(script->sha1, reply->str, 40);
-        script->sha1[40] = '\0';
-    } else if (reply) {
-        log_event(LOG_ERROR, "redis", "cannot load script %s: %s", script->name,
-                  reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-    }
-}
-
-static void on_setup_reply(redisReply *reply, void *data)
-{
-    const char *what = data;
-    if (reply && reply->type == REDIS_REPLY_ERROR)
-        log_event(LOG_ERROR, "redis", "%s failed: %s", what, reply->str);
-}
-
-/* Sends one command of a new connection's set-up; a command that cannot be sent is logged as failed. */
-static void send_setup_command(struct redis_client *client, redis_client_callback callback, void *data,
-                               const char *what, int argc, const char **argv)
-{
-    int result = redis_client_command_strings(client, callback, data, argc, argv);
-    if (result < 0)
-        log_event(LOG_ERROR, "redis", "%s could not be sent: %s", what, strerror(-result));
-}
-
-static void send_setup_commands(struct redis_client *client)
-{
-    if (client->password) {
-        const char *argv[] = { "AUTH", client->password };
-        send_setup_command(client, on_setup_reply, "AUTH", "AUTH", 2, argv);
-    }
-    if (client->database[0]) {
-        const char *argv[] = { "SELECT", client->database };
-        send_setup_command(client, on_setup_reply, "SELECT", "SELECT", 2, argv);
-    }
-    if (client->name[0]) {
-        const char *argv[] = { "CLIENT", "SETNAME", client->name };
-        send_setup_command(client, on_setup_reply, "CLIENT SETNAME", "CLIENT SETNAME", 3, argv);
-    }
-    for (size_t i = 0; i < client->script_count; i++) {
-        const char *argv[] = { "SCRIPT", "LOAD", client->scripts[i]->source };
-        send_setup_command(client, on_script_loaded, client->scripts[i], "SCRIPT LOAD", 3, argv);
-    }
-    if (client->channel_count > 0)
-        send_subscribe(client);
-}
-
-static void on_connected(const redisAsyncContext *context, int status)
-{
-    struct redis_client *client = context->ev.data;
-    if (context != client->context)
-        return;
-    if (status != REDIS_OK) {
-        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s: %s", client->location,
-                  context->errstr);
-        connection_lost(client, context->errstr); /* hiredis frees the context after this returns */
-        return;
-    }
-    client->connected = true;
-    client->reconnect_delay_ms = RECONNECT_FIRST_DELAY_MS;
-    log_event(LOG_INFO, "redis-connected", "connected to Redis at %s", client->location);
-    send_setup_commands(client);
-    notify_change(client, true);
-}
-
-static void on_disconnected(const redisAsyncContext *context, int status)
-{
-    struct redis_client *client = context->ev.data;
-    (void)status;
-    if (context == client->context)
-        connection_lost(client, context->errstr[0] ? context->errstr : "closed by the server");
-}
-
-/* Starts a non-blocking connect to client->address. */
-static void connect_to_address(struct redis_client *client)
-{
-    redisAsyncContext *context = redisAsyncConnect(client->address, client->port);
-    if (!context || context->err) {
-        log_event(LOG_WARN, "redis-unavailable", "cannot connect to Redis at %s: %s", client->location,
-                  context ? context->errstr : "out of memory");
-        if (context)
-            redisAsyncFree(context);
-        schedule_reconnect(client);
-        return;
-    }
-    context->ev.data = client;
-    context->ev.addRead = adapter_add_read;
-    context->ev.delRead = adapter_del_read;
-    context->ev.addWrite = adapter_add_write;
-    context->ev.delWrite = adapter_del_write;
-    context->ev.cleanup = adapter_cleanup;
-    client->context = context;
-    client->connect_started_ms = event_loop_now_ms();
-    redisAsyncSetConnectCallback(context, on_connected);
-    redisAsyncSetDisconnectCallback(context, on_disconnected);
-    /* The non-blocking connect completes when the socket becomes writable. */
-    adapter_add_write(client);
-}
-
-static void describe_location(struct redis_client *client)
-{
-    bool bracket = strchr(client->host, ':') != NULL; /* an IPv6 literal */
-    int length = snprintf(client->location, sizeof(client->location), "%s%s%s:%d", bracket ? "[" : "", client->host,
-                          bracket ? "]" : "", client->port);
-    if (strcmp(client->host, client->address) != 0 && client->address[0] && length > 0)
-        snprintf(client->location + length, sizeof(client->location) - (size_t)length, " (%s)", client->address);
-}
-
-static void on_host_resolved(int result, const char *address, const char *reason, void *data)
-{
-    struct redis_client *client = data;
-    client->lookup = NULL;
+    struct redis_connection *old = client->primary;
+    client->primary = NULL;
+    int seed = (client->next_seed + client->seeds.count - 1) % client->seeds.count; /* the current one */
+    int result = open_primary(client, seed);
     if (result < 0) {
-        log_event(LOG_WARN, "redis-unavailable", "cannot resolve the Redis host '%s': %s; retrying", client->host,
-                  reason);
-        schedule_reconnect(client);
-        return;
-    }
-    if (strcmp(address, client->address) != 0) {
-        if (client->address[0])
-            log_event(LOG_INFO, "redis-address", "the Redis host '%s' now resolves to %s (was %s)", client->host,
-                      address, client->address);
-        snprintf(client->address, sizeof(client->address), "%s", address);
-        describe_location(client);
-    }
-    connect_to_address(client);
-}
-
-/*
- * A connection attempt: a host name is looked up again every time, so that
- * a Redis that moved (a re-created container) is found at its new address.
- */
-static void connect_now(struct redis_client *client)
-{
-    if (client->lookup)
-        return;
-    if (host_lookup_is_numeric(client->host)) {
-        connect_to_address(client);
-        return;
-    }
-    int result = host_lookup_start(client->loop, client->host, client->config.command_timeout_ms, on_host_resolved,
-                                   client, &client->lookup);
-    if (result < 0) {
-        log_event(LOG_WARN, "redis-unavailable", "cannot start resolving the Redis host '%s' (%s); retrying",
-                  client->host, strerror(-result));
-        schedule_reconnect(client);
-    }
-}
-
-static void on_watchdog(struct event_timer *timer)
-{
-    struct redis_client *client = timer->data;
-    uint64_t now = event_loop_now_ms();
-    uint64_t limit = client->config.command_timeout_ms;
-    if (client->context && !client->connected && now - client->connect_started_ms > limit) {
-        log_event(LOG_WARN, "redis-unavailable", "connecting to Redis at %s took over %llu ms; retrying",
-                  client->location, (unsigned long long)limit);
-        drop_connection(client, "connect timed out");
-    } else if (!TAILQ_EMPTY(&client->pending_commands)
-               && now - TAILQ_FIRST(&client->pending_commands)->sent_ms > limit) {
-        drop_connection(client, "a command got no reply in time");
-    }
-    event_loop_timer_start(client->loop, &client->watchdog_timer, WATCHDOG_INTERVAL_MS, on_watchdog, client);
-}
-
-/* ---- set-up and teardown ---- */
-
-/* Splits redis://[:password@]host[:port][/db]; host may be a name, an IPv4 address or an [IPv6] address. */
-static int parse_url(struct redis_client *client, const char *url)
-{
-    const char *prefix = "redis://";
-    if (strncmp(url, prefix, strlen(prefix)) != 0)
-        return -EINVAL;
-    const char *rest = url + strlen(prefix);
-    const char *at = strchr(rest, '@');
-    if (at) {
-        const char *colon = memchr(rest, ':', (size_t)(at - rest));
-        const char *secret = colon ? colon + 1 : rest;
-        client->password = strndup(secret, (size_t)(at - secret));
-        if (!client->password)
-            return -ENOMEM;
-        rest = at + 1;
-    }
-    bool bracketed = *rest == '[';
-    size_t host_length = bracketed ? strcspn(rest + 1, "]") : strcspn(rest, ":/");
-    if (host_length == 0 || host_length >= sizeof(client->host) || (bracketed && rest[1 + host_length] != ']'))
-        return -EINVAL;
-    memcpy(client->host, rest + bracketed, host_length);
-    client->host[host_length] = '\0';
-    if (bracketed && !host_lookup_is_numeric(client->host))
-        return -EINVAL;
-    rest += host_length + (bracketed ? 2 : 0);
-    client->port = 6379;
-    if (*rest == ':') {
-        char *end;
-        long port = strtol(rest + 1, &end, 10);
-        if (end == rest + 1 || port < 1 || port > 65535)
-            return -EINVAL;
-        client->port = (int)port;
-        rest = end;
-    }
-    if (*rest == '/' && rest[1]) {
-        size_t length = strspn(rest + 1, "0123456789");
-        if (length == 0 || length >= sizeof(client->database) || rest[1 + length])
-            return -EINVAL;
-        memcpy(client->database, rest + 1, length);
-    }
-    if (*rest == '/' ? rest[1 + strlen(client->database)] != '\0' : *rest != '\0')
-        return -EINVAL;
-    if (host_lookup_is_numeric(client->host))
-        snprintf(client->address, sizeof(client->address), "%.*s", (int)sizeof(client->address) - 1, client->host);
-    describe_location(client);
-    return 0;
-}
-
-int redis_client_create(struct event_loop *loop, const struct redis_client_config *config,
-                        struct redis_client **client_out)
-{
-    struct redis_client *client = calloc(1, sizeof(*client));
-    if (!client)
-        return -ENOMEM;
-    client->loop = loop;
-    client->config = *config;
-    client->config.name = NULL;
-    TAILQ_INIT(&client->pending_commands);
-    if (config->name)
-        snprintf(client->name, sizeof(client->name), "%s", config->name);
-    client->watcher.fd = -1;
-    client->reconnect_delay_ms = RECONNECT_FIRST_DELAY_MS;
-    int result = parse_url(client, config->url);
-    if (result < 0) {
-        log_event(LOG_ERROR, "redis", "REDIS_URL '%s' is not redis://[:password@]host[:port][/db]", config->url);
-        redis_client_destroy(client);
+        redis_connection_destroy(client->primary);
+        client->primary = old;
+        free_channels(client);
         return result;
     }
-    client->write_hook = (struct event_hook){ .prepare = write_deferred_commands, .data = client };
-    event_loop_add_hook(loop, &client->write_hook);
-    connect_now(client);
-    event_loop_timer_start(loop, &client->watchdog_timer, WATCHDOG_INTERVAL_MS, on_watchdog, client);
-    *client_out = client;
-    return 0;
-}
-
-void redis_client_on_change(struct redis_client *client, void (*on_change)(bool connected, void *data), void *data)
-{
-    client->on_change = on_change;
-    client->on_change_data = data;
-}
-
-bool redis_client_connected(const struct redis_client *client)
-{
-    return client->connected;
-}
-
-static int add_script(struct redis_client *client, struct redis_script *script)
-{
-    if (client->script_count == MAX_SCRIPTS)
-        return -ENOSPC;
-    client->scripts[client->script_count++] = script;
-    if (client->connected) {
-        const char *argv[] = { "SCRIPT", "LOAD", script->source };
-        return redis_client_command_strings(client, on_script_loaded, script, 3, argv);
-    }
-    return 0;
-}
-
-int redis_client_add_scripts(struct redis_client *client, struct redis_script *const *scripts, size_t count)
-{
-    for (size_t i = 0; i < count; i++) {
-        int result = add_script(client, scripts[i]);
-        if (result < 0)
-            return result;
-    }
+    client->mode = MODE_SUBSCRIBER;
+    event_loop_timer_stop(client->loop, &client->detect_timer);
+    event_loop_timer_stop(client->loop, &client->refresh_timer);
+    redis_connection_destroy(old);
+    for (int i = 0; i < client->node_count; i++)
+        redis_connection_destroy(client->nodes[i].connection);
+    client->node_count = 0;
+    report_change(client);
     return 0;
 }
 
@@ -854,11 +1062,18 @@ void redis_client_close(struct redis_client *client)
         return;
     client->destroying = true;
     client->on_change = NULL;
-    event_loop_timer_stop(client->loop, &client->reconnect_timer);
-    event_loop_timer_stop(client->loop, &client->watchdog_timer);
-    host_lookup_cancel(client->lookup);
-    client->lookup = NULL;
-    drop_connection(client, "shutting down");
+    event_loop_timer_stop(client->loop, &client->detect_timer);
+    event_loop_timer_stop(client->loop, &client->primary_timer);
+    event_loop_timer_stop(client->loop, &client->refresh_timer);
+    while (!TAILQ_EMPTY(&client->waiting)) {
+        struct routed_command *command = TAILQ_FIRST(&client->waiting);
+        TAILQ_REMOVE(&client->waiting, command, link);
+        event_loop_timer_stop(client->loop, &command->retry_timer);
+        deliver(command, NULL);
+    }
+    redis_connection_close(client->primary);
+    for (int i = 0; i < client->node_count; i++)
+        redis_connection_close(client->nodes[i].connection);
 }
 
 void redis_client_destroy(struct redis_client *client)
@@ -866,8 +1081,13 @@ void redis_client_destroy(struct redis_client *client)
     if (!client)
         return;
     redis_client_close(client);
-    event_loop_remove_hook(client->loop, &client->write_hook);
-    free(client->password);
+    event_loop_timer_stop(client->loop, &client->reap_timer);
+    reap_retired(client);
+    redis_connection_destroy(client->primary);
+    for (int i = 0; i < client->node_count; i++)
+        redis_connection_destroy(client->nodes[i].connection);
     free_channels(client);
+    free(client->map);
+    free(client->url);
     free(client);
 }

@@ -96,13 +96,15 @@ void service_config_defaults(struct service_config *config, const char *name, co
 
 int service_config_from_options(struct service_config *config, const char *(*option)(const char *name))
 {
-    long long timeout_ms, reuse, per_address, receive_seconds;
+    long long timeout_ms, reuse, per_address, receive_seconds, wait_replicas;
     if (config_to_integer(option("REDIS_TIMEOUT_MS"), 100, 60000, &timeout_ms) < 0
+        || config_to_integer(option("REDIS_WAIT_REPLICAS"), 0, 16, &wait_replicas) < 0
         || config_to_integer(option("REUSE_PORT"), 0, 1, &reuse) < 0
         || config_to_integer(option("MAX_CONNECTIONS_PER_ADDRESS"), 0, 1000000, &per_address) < 0
         || config_to_integer(option("REQUEST_RECEIVE_TIMEOUT_SECONDS"), 1, 3600, &receive_seconds) < 0)
         return -EINVAL;
     config->redis_timeout_ms = (uint64_t)timeout_ms;
+    config->redis_wait_replicas = (unsigned)wait_replicas;
     config->http.reuse_port = reuse == 1;
     config->http.max_connections_per_address = (unsigned)per_address;
     config->http.receive_deadline_seconds = (unsigned)receive_seconds;
@@ -136,6 +138,7 @@ int service_init(struct service *service, const struct service_config *config)
         .command_timeout_ms = config->redis_timeout_ms,
         .max_pending = config->redis_max_pending,
         .name = config->name,
+        .wait_replicas = config->redis_wait_replicas,
     };
     if (result == 0)
         result = redis_client_create(service->loop, &redis, &service->redis);

@@ -45,6 +45,7 @@ struct service_config {
     struct http_client_config client;
     uint64_t redis_timeout_ms;
     size_t redis_max_pending;
+    unsigned redis_wait_replicas; /* REDIS_WAIT_REPLICAS: see redis_client.h */
     uint64_t drain_ms;
 };
 

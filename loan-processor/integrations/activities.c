@@ -29,9 +29,10 @@ static struct redis_script delete_script = { .name = "delete-activity", .source 
 /* scripts/activity_tags.lua */
 static struct redis_script tags_script = { .name = "activity-tags", .source = integrations_activity_tags_lua };
 
-/* scripts/enqueue_activity_task.lua */
+/* scripts/enqueue_activity_task.lua; durable: the task waits in the queue only (REDIS_WAIT_REPLICAS) */
 static struct redis_script enqueue_script = { .name = "enqueue-activity-task",
-                                              .source = integrations_enqueue_activity_task_lua };
+                                              .source = integrations_enqueue_activity_task_lua,
+                                              .durable = true };
 
 /* scripts/take_activity_task.lua */
 static struct redis_script take_script = { .name = "take-activity-task",

@@ -27,10 +27,17 @@
  */
 #define LIST_ROUND_MIN 100
 
-/* The Lua scripts; scripts/<name>.lua says what each takes and returns. */
-static struct redis_script create_script = { .name = "create-execution", .source = store_create_execution_lua };
+/*
+ * The Lua scripts; scripts/<name>.lua says what each takes and returns. Those that create or change an execution
+ * are durable: with REDIS_WAIT_REPLICAS, their writes reach that many replicas before they are acknowledged.
+ */
+static struct redis_script create_script = { .name = "create-execution",
+                                             .source = store_create_execution_lua,
+                                             .durable = true };
 
-static struct redis_script commit_script = { .name = "commit-execution", .source = store_commit_execution_lua };
+static struct redis_script commit_script = { .name = "commit-execution",
+                                             .source = store_commit_execution_lua,
+                                             .durable = true };
 
 static struct redis_script heartbeat_script = { .name = "heartbeat-task", .source = store_heartbeat_task_lua };
 
@@ -43,7 +50,9 @@ static struct redis_script fetch_summaries_script = { .name = "fetch-execution-s
 
 static struct redis_script load_branch_script = { .name = "load-branch", .source = store_load_branch_lua };
 
-static struct redis_script commit_branch_script = { .name = "commit-branch", .source = store_commit_branch_lua };
+static struct redis_script commit_branch_script = { .name = "commit-branch",
+                                                    .source = store_commit_branch_lua,
+                                                    .durable = true };
 
 static struct redis_script read_branches_script = { .name = "read-branches", .source = store_read_branches_lua };
 

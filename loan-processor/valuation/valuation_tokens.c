@@ -66,55 +66,80 @@ int valuation_tokens_register_request(struct redis_client *redis, char request_i
 /* ---- two commands in order ---- */
 
 /*
- * Two single-key commands sent back to back on the one connection: Redis
- * runs them in that order, and answers them in that order, so the first's
- * reply always comes before the second's (both NULL, in order, when the
- * connection is lost). The call is answered once, on the second's reply.
+ * Two single-key commands, the second sent only once the first has answered
+ * as expected: their keys may live on different nodes of a Redis Cluster,
+ * where nothing else orders them. The call is answered once: on the second's
+ * reply, or with -EIO when the first failed or the second could not be sent.
  */
+#define ORDERED_PAIR_MAX_ARGUMENTS 3
+
 struct ordered_pair {
+    struct redis_client *redis;
     valuation_tokens_callback stored;       /* valuation_tokens_store() */
     valuation_tokens_lookup_callback found; /* valuation_tokens_look_up() */
     void *data;
-    bool abandoned;               /* the second could not be sent: the first's reply only frees the pair */
-    bool first_valid;             /* the first's reply was the one expected */
-    long long requests_in_flight; /* look-up: from the count */
+    redis_client_callback on_second;
+    int second_argc;
+    char *second_argv[ORDERED_PAIR_MAX_ARGUMENTS]; /* copies */
+    long long requests_in_flight;                  /* look-up: from the count */
     long long arrived_ms;
 };
 
+static void ordered_pair_free(struct ordered_pair *pair)
+{
+    for (int i = 0; i < pair->second_argc; i++)
+        free(pair->second_argv[i]);
+    free(pair);
+}
+
+/* Answers the pair's caller with -EIO and frees the pair. */
+static void ordered_pair_fail(struct ordered_pair *pair)
+{
+    if (pair->stored)
+        pair->stored(-EIO, pair->data);
+    else
+        pair->found(-EIO, NULL, pair->data);
+    ordered_pair_free(pair);
+}
+
+/* After the first reply was the one expected: sends the second, or fails the pair. */
+static void ordered_pair_send_second(struct ordered_pair *pair)
+{
+    if (redis_client_command_strings(pair->redis, pair->on_second, pair, pair->second_argc,
+                                     (const char **)pair->second_argv)
+        < 0)
+        ordered_pair_fail(pair);
+}
+
 /*
- * Sends both commands; on_first must begin with first_reply_wanted(). Same
- * contract as redis_client_command() for the pair (freed when not sent).
+ * Sends the first command (durable: see redis_client_durable_command_strings()); the second (copied) follows its
+ * reply. Same contract as redis_client_command() for the pair (freed when not sent).
  */
-static int send_ordered_pair(struct redis_client *redis, struct ordered_pair *pair, redis_client_callback on_first,
-                             int first_argc, const char **first_argv, redis_client_callback on_second, int second_argc,
+static int send_ordered_pair(struct ordered_pair *pair, bool durable, redis_client_callback on_first, int first_argc,
+                             const char **first_argv, redis_client_callback on_second, int second_argc,
                              const char **second_argv)
 {
-    int result = redis_client_command_strings(redis, on_first, pair, first_argc, first_argv);
-    if (result < 0) {
-        free(pair);
-        return result;
+    pair->on_second = on_second;
+    for (; pair->second_argc < second_argc; pair->second_argc++) {
+        pair->second_argv[pair->second_argc] = strdup(second_argv[pair->second_argc]);
+        if (!pair->second_argv[pair->second_argc]) {
+            ordered_pair_free(pair);
+            return -ENOMEM;
+        }
     }
-    result = redis_client_command_strings(redis, on_second, pair, second_argc, second_argv);
+    int result = durable ? redis_client_durable_command_strings(pair->redis, on_first, pair, first_argc, first_argv)
+                         : redis_client_command_strings(pair->redis, on_first, pair, first_argc, first_argv);
     if (result < 0)
-        pair->abandoned = true; /* nobody is told; the first's reply frees the pair */
+        ordered_pair_free(pair);
     return result;
 }
 
-/* Whether the first reply still matters; frees an abandoned pair. */
-static bool first_reply_wanted(struct ordered_pair *pair)
+static struct ordered_pair *ordered_pair_new(struct redis_client *redis, valuation_tokens_callback stored,
+                                             valuation_tokens_lookup_callback found, void *data)
 {
-    if (!pair->abandoned)
-        return true;
-    free(pair);
-    return false;
-}
-
-static struct ordered_pair *ordered_pair_new(valuation_tokens_callback stored, valuation_tokens_lookup_callback found,
-                                             void *data)
-{
-    struct ordered_pair *pair = malloc(sizeof(*pair));
+    struct ordered_pair *pair = calloc(1, sizeof(*pair));
     if (pair)
-        *pair = (struct ordered_pair){ .stored = stored, .found = found, .data = data };
+        *pair = (struct ordered_pair){ .redis = redis, .stored = stored, .found = found, .data = data };
     return pair;
 }
 
@@ -123,36 +148,38 @@ static struct ordered_pair *ordered_pair_new(valuation_tokens_callback stored, v
 static void on_token_set(redisReply *reply, void *data)
 {
     struct ordered_pair *pair = data;
-    if (first_reply_wanted(pair))
-        pair->first_valid = reply && reply->type == REDIS_REPLY_STATUS;
+    if (reply && reply->type == REDIS_REPLY_STATUS)
+        ordered_pair_send_second(pair);
+    else
+        ordered_pair_fail(pair);
 }
 
 static void on_registration_ended(redisReply *reply, void *data)
 {
     struct ordered_pair *pair = data;
-    pair->stored(pair->first_valid && reply && reply->type == REDIS_REPLY_INTEGER ? 0 : -EIO, pair->data);
-    free(pair);
+    pair->stored(reply && reply->type == REDIS_REPLY_INTEGER ? 0 : -EIO, pair->data);
+    ordered_pair_free(pair);
 }
 
 /*
  * SET valuation:<reference>, then ZREM of the registration, in that order
  * (see valuation_tokens.h for why the order matters). If the ZREM cannot be
- * sent after the SET was, the call fails and the registration simply
- * expires with its lease.
+ * sent after the SET, the call fails and the registration simply expires
+ * with its lease.
  */
 int valuation_tokens_store(struct redis_client *redis, const char *valuation_reference, const char *token,
                            long long retention_seconds, const char *request_id, valuation_tokens_callback callback,
                            void *data)
 {
     char key[192], retention[32];
-    struct ordered_pair *pair = ordered_pair_new(callback, NULL, data);
+    struct ordered_pair *pair = ordered_pair_new(redis, callback, NULL, data);
     if (!pair)
         return -ENOMEM;
     valuation_tokens_key(valuation_reference, key, sizeof(key));
     snprintf(retention, sizeof(retention), "%lld", retention_seconds);
     const char *set[] = { "SET", key, token, "EX", retention };
     const char *end_registration[] = { "ZREM", VALUATION_TOKENS_IN_FLIGHT_KEY, request_id };
-    return send_ordered_pair(redis, pair, on_token_set, 5, set, on_registration_ended, 3, end_registration);
+    return send_ordered_pair(pair, true, on_token_set, 5, set, on_registration_ended, 3, end_registration);
 }
 
 static void on_released(redisReply *reply, void *data)
@@ -173,28 +200,27 @@ void valuation_tokens_release_request(struct redis_client *redis, const char *re
 static void on_requests_counted(redisReply *reply, void *data)
 {
     struct ordered_pair *pair = data;
-    if (!first_reply_wanted(pair))
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER || reply->element[1]->type != REDIS_REPLY_INTEGER) {
+        ordered_pair_fail(pair);
         return;
-    pair->first_valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
-                        && reply->element[0]->type == REDIS_REPLY_INTEGER
-                        && reply->element[1]->type == REDIS_REPLY_INTEGER;
-    if (pair->first_valid) {
-        pair->requests_in_flight = reply->element[0]->integer;
-        pair->arrived_ms = reply->element[1]->integer;
     }
+    pair->requests_in_flight = reply->element[0]->integer;
+    pair->arrived_ms = reply->element[1]->integer;
+    ordered_pair_send_second(pair);
 }
 
 static void on_token_read(redisReply *reply, void *data)
 {
     struct ordered_pair *pair = data;
-    bool valid = pair->first_valid && reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_NIL);
+    bool valid = reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_NIL);
     struct valuation_token_lookup result = {
         .token = valid && reply->type == REDIS_REPLY_STRING ? reply->str : NULL,
         .requests_in_flight = pair->requests_in_flight,
         .arrived_ms = pair->arrived_ms,
     };
     pair->found(valid ? 0 : -EIO, valid ? &result : NULL, pair->data);
-    free(pair);
+    ordered_pair_free(pair);
 }
 
 /* The count of requests in flight, then GET valuation:<reference>, in that order (see valuation_tokens.h). */
@@ -202,22 +228,18 @@ int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_r
                              valuation_tokens_lookup_callback callback, void *data)
 {
     char key[192], lease[32], arrived[32] = "";
-    struct ordered_pair *pair = ordered_pair_new(NULL, callback, data);
+    struct ordered_pair *pair = ordered_pair_new(redis, NULL, callback, data);
     if (!pair)
         return -ENOMEM;
     valuation_tokens_key(valuation_reference, key, sizeof(key));
     snprintf(lease, sizeof(lease), "%d", VALUATION_REQUEST_LEASE_MS);
     if (arrived_ms > 0)
         snprintf(arrived, sizeof(arrived), "%lld", arrived_ms);
-    /*
-     * Sent whole, with EVAL, not registered for EVALSHA: a NOSCRIPT answer
-     * would make the client send it again after the GET that follows it, and
-     * the look-up relies on the count running first.
-     */
+    /* Sent whole, with EVAL: it runs once per callback, so it is not worth registering. */
     const char *count[] = { "EVAL", valuation_count_valuation_requests_lua, "1", VALUATION_TOKENS_IN_FLIGHT_KEY, lease,
                             arrived };
     const char *get[] = { "GET", key };
-    return send_ordered_pair(redis, pair, on_requests_counted, 6, count, on_token_read, 2, get);
+    return send_ordered_pair(pair, false, on_requests_counted, 6, count, on_token_read, 2, get);
 }
 
 /* ---- reads for the API and the console ---- */

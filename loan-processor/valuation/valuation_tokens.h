@@ -21,8 +21,8 @@
  * for good and can be answered at once.
  *
  * The two keys are in different Redis Cluster slots, so no script touches
- * both; single-key commands in a safe order do instead. Two commands sent
- * back to back on one connection run in that order. Storing is SET
+ * both; single-key commands in a safe order do instead: the second of two
+ * is sent once the first has answered. Storing is SET
  * valuation:R, then ZREM of the registration; a look-up counts the
  * registrations (made by its arrival, not expired), then GETs valuation:R.
  * A look-up can only answer "unknown" (no token, count 0) wrongly if the

@@ -401,7 +401,7 @@ class ResilienceTest(StackTestCase):
                 ended = subprocess.run([harness.LOAN_PROCESSOR], env=environment, capture_output=True, text=True,
                                        timeout=10)
                 self.assertEqual(1, ended.returncode, ended.stderr)
-                self.assertIn(f"REDIS_URL '{url}' is not redis://[:password@]host[:port][/db]", ended.stderr)
+                self.assertIn(f"REDIS_URL '{url}' is not redis://[:password@]host[:port][,host[:port]...][/db]", ended.stderr)
 
     # ---- shutting down ----
 
