@@ -54,17 +54,20 @@ for member in sys.argv[1:]:
 print(value if isinstance(value, str) else json.dumps(value))' "$@"
 }
 
+# A cluster's REDIS_URL names several seed nodes: redis-cli gets the first one, and -c follows the cluster's
+# redirections (a queue's key may live on another node; SUBSCRIBE hears what is published on any node).
+
 # next_queue_message <QueueName>: waits for the oldest message on the local SQS queue, takes it off and prints its
 # record ({"MessageId", "MD5OfBody", "Body", "Attributes", ...}).
 next_queue_message() {
-  redis-cli -u "$REDIS_URL" --raw BLPOP "sqs:$1" 0 | tail -n 1
+  redis-cli -c -u "${REDIS_URL%%,*}" --raw BLPOP "sqs:$1" 0 | tail -n 1
 }
 
 # each_topic_message <TopicName> <handler>: subscribes to the local SNS topic and calls handler with each message
 # published from then on (SNS delivers only to those subscribed when a message is published).
 each_topic_message() {
-  local kind channel message
-  redis-cli -u "$REDIS_URL" --raw SUBSCRIBE "sns:$1" | while read -r kind && read -r channel && read -r message; do
+  local kind channel message seed="${REDIS_URL%%,*}"
+  redis-cli -c -u "$seed" --raw SUBSCRIBE "sns:$1" | while read -r kind && read -r channel && read -r message; do
     if [ "$kind" = message ]; then
       "$2" "$message"
     fi

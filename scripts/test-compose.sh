@@ -18,6 +18,9 @@
 #   DOCKERD_ARGS               extra dockerd flags, e.g. --storage-driver=vfs
 #   DOCKERD_LOG                dockerd log file (default /tmp/dockerd.log)
 #   KEEP_STACK=1               do not tear the stack down (for debugging)
+#   TEST_CLUSTER_PROFILE=1     also the profile "cluster": the six-node Redis Cluster made by
+#                              redis-cluster-create, and the same checks through loan-processor-cluster
+#   TEST_CLUSTER_LOAN_PROCESSOR_PORT, TEST_CLUSTER_VALUATION_SERVICE_PORT (default: the next free ones)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -135,6 +138,12 @@ free_port() {
 lp_port="${TEST_LOAN_PROCESSOR_PORT:-$(free_port 18080)}"
 vs_port="${TEST_VALUATION_SERVICE_PORT:-$(free_port $(( lp_port + 1 )))}"
 export LOAN_PROCESSOR_PORT="$lp_port" VALUATION_SERVICE_PORT="$vs_port" TIME_SCALE="$time_scale"
+if [ "${TEST_CLUSTER_PROFILE:-0}" = 1 ]; then
+  cluster_lp_port="${TEST_CLUSTER_LOAN_PROCESSOR_PORT:-$(free_port $(( vs_port + 1 )))}"
+  cluster_vs_port="${TEST_CLUSTER_VALUATION_SERVICE_PORT:-$(free_port $(( cluster_lp_port + 1 )))}"
+  export CLUSTER_LOAN_PROCESSOR_PORT="$cluster_lp_port" CLUSTER_VALUATION_SERVICE_PORT="$cluster_vs_port"
+  compose+=(--profile cluster)
+fi
 # Signed callbacks with a secret of this run (the compose file's default is a published development value).
 CALLBACK_SIGNING_SECRET="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
 export CALLBACK_SIGNING_SECRET
@@ -187,39 +196,44 @@ sfn() { # sfn ACTION JSON_BODY
     -H 'Content-Type: application/x-amz-json-1.0' \
     -H "X-Amz-Target: AWSStepFunctions.$1" -d "$2"
 }
-input='{"applicationReference":"app-ref","property":{"nameOrNumber":"999","postcode":"PO1 1CE"}}'
-start_body="$(jq -cn --arg input "$input" \
-  '{stateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:LoanProcessorStateMachine", input: $input}')"
-response="$(sfn StartExecution "$start_body")" || fail "StartExecution request failed"
-execution_arn="$(jq -r '.executionArn // empty' <<<"$response" 2>/dev/null)" || true
-[ -n "$execution_arn" ] || fail "StartExecution returned no executionArn: $response"
-log "started $execution_arn"
+# Runs one loan application through the loan-processor at $lp (SUCCEEDED, with a property value; sets
+# valuation_reference) and checks that an unsigned callback is refused.
+happy_path() {
+  input='{"applicationReference":"app-ref","property":{"nameOrNumber":"999","postcode":"PO1 1CE"}}'
+  start_body="$(jq -cn --arg input "$input" \
+    '{stateMachineArn: "arn:aws:states:us-east-1:123456789012:stateMachine:LoanProcessorStateMachine", input: $input}')"
+  response="$(sfn StartExecution "$start_body")" || fail "StartExecution request failed"
+  execution_arn="$(jq -r '.executionArn // empty' <<<"$response" 2>/dev/null)" || true
+  [ -n "$execution_arn" ] || fail "StartExecution returned no executionArn: $response"
+  log "started $execution_arn"
 
-describe_body="$(jq -cn --arg arn "$execution_arn" '{executionArn: $arn}')"
-status=""
-deadline=$(( $(date +%s) + 60 ))
-while :; do
-  description="$(sfn DescribeExecution "$describe_body")" || fail "DescribeExecution request failed"
-  status="$(jq -r '.status // empty' <<<"$description" 2>/dev/null)" || true
-  case "$status" in
-    SUCCEEDED) break ;;
-    RUNNING) ;;
-    *) fail "execution ended with status '${status}': $description" ;;
-  esac
-  [ "$(date +%s)" -lt "$deadline" ] || fail "execution still $status after 60s"
-  sleep 0.5
-done
-output="$(jq -r '.output // empty' <<<"$description")"
-log "SUCCEEDED, output: $output"
-jq -e '.propertyValue != null' <<<"$output" >/dev/null 2>&1 || fail "output has no propertyValue"
-valuation_reference="$(jq -r '.valuationReference // empty' <<<"$output" 2>/dev/null)" || true
-[ -n "$valuation_reference" ] || fail "output has no valuationReference"
+  describe_body="$(jq -cn --arg arn "$execution_arn" '{executionArn: $arn}')"
+  status=""
+  deadline=$(( $(date +%s) + 60 ))
+  while :; do
+    description="$(sfn DescribeExecution "$describe_body")" || fail "DescribeExecution request failed"
+    status="$(jq -r '.status // empty' <<<"$description" 2>/dev/null)" || true
+    case "$status" in
+      SUCCEEDED) break ;;
+      RUNNING) ;;
+      *) fail "execution ended with status '${status}': $description" ;;
+    esac
+    [ "$(date +%s)" -lt "$deadline" ] || fail "execution still $status after 60s"
+    sleep 0.5
+  done
+  output="$(jq -r '.output // empty' <<<"$description")"
+  log "SUCCEEDED, output: $output"
+  jq -e '.propertyValue != null' <<<"$output" >/dev/null 2>&1 || fail "output has no propertyValue"
+  valuation_reference="$(jq -r '.valuationReference // empty' <<<"$output" 2>/dev/null)" || true
+  [ -n "$valuation_reference" ] || fail "output has no valuationReference"
 
-# --- Signed callbacks: the happy path above was signed; an unsigned one is refused ---
-forged_status="$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -X POST "$lp/valuation-callback" \
-  -H 'Content-Type: application/json' -d "{\"valuationReference\":\"$valuation_reference\",\"propertyValue\":1}")"
-[ "$forged_status" = 401 ] || fail "an unsigned callback got HTTP $forged_status, not 401"
-log "an unsigned callback is refused with 401"
+  # --- Signed callbacks: the happy path above was signed; an unsigned one is refused ---
+  forged_status="$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -X POST "$lp/valuation-callback" \
+    -H 'Content-Type: application/json' -d "{\"valuationReference\":\"$valuation_reference\",\"propertyValue\":1}")"
+  [ "$forged_status" = 401 ] || fail "an unsigned callback got HTTP $forged_status, not 401"
+  log "an unsigned callback is refused with 401"
+}
+happy_path
 
 # --- Redis -------------------------------------------------------------------
 redis_cli() { timeout 30 "${compose[@]}" exec -T redis redis-cli "$@" | tr -d '\r'; }
@@ -229,3 +243,28 @@ redis_cli() { timeout 30 "${compose[@]}" exec -T redis redis-cli "$@" | tr -d '\
 key="valuation:$valuation_reference"
 [ "$(redis_cli EXISTS "$key")" = 1 ] || fail "Redis key $key does not exist"
 log "Redis key $key exists (TTL $(redis_cli TTL "$key")s)"
+
+# --- Profile "cluster" ---------------------------------------------------------
+if [ "${TEST_CLUSTER_PROFILE:-0}" = 1 ]; then
+  creator_exited() { [ "$(service_health redis-cluster-create)" = exited ]; }
+  wait_for 120 creator_exited || fail "redis-cluster-create did not finish within 120s"
+  creator="$("${compose[@]}" ps -q redis-cluster-create)"
+  [ "$(docker inspect -f '{{.State.ExitCode}}' "$creator")" = 0 ] || fail "redis-cluster-create failed"
+  for node in 1 2 3 4 5 6; do
+    state="$(timeout 30 "${compose[@]}" exec -T "redis-node-$node" redis-cli cluster info | tr -d '\r' |
+      sed -n 's/^cluster_state://p')"
+    [ "$state" = ok ] || fail "redis-node-$node says cluster_state:$state"
+  done
+  log "the six nodes say cluster_state:ok"
+  cluster_healthy() {
+    [ "$(service_health valuation-service-cluster)" = healthy ] &&
+      [ "$(service_health loan-processor-cluster)" = healthy ]
+  }
+  wait_for 120 cluster_healthy || fail "the cluster profile's servers not healthy within 120s"
+  lp="http://127.0.0.1:$cluster_lp_port"
+  happy_path
+  key="valuation:$valuation_reference"
+  [ "$(timeout 30 "${compose[@]}" exec -T redis-node-1 redis-cli -c EXISTS "$key" | tr -d '\r')" = 1 ] ||
+    fail "Redis key $key does not exist in the cluster"
+  log "the cluster profile ran the happy path; $key is in the cluster"
+fi

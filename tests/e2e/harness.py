@@ -4,9 +4,12 @@ Each test case gets a private redis-server (free port, temporary directory)
 and the two real servers built by meson, started with a small TIME_SCALE.
 Nothing is mocked: the tests speak HTTP to the servers and RESP to Redis.
 
-With E2E_REDIS_CLUSTER=1 in the environment, every redis-server runs in cluster
-mode as a one-node cluster that owns all 16384 slots: it refuses any command or
-script whose keys are in different slots, as a Redis Cluster does.
+With E2E_REDIS_CLUSTER=1 in the environment, each test's Redis is a six-node
+Redis Cluster on loopback ports (3 masters, 3 replicas; class Cluster): the
+servers get a multi-seed REDIS_URL, every command and script must keep its keys
+in one slot, and the keys spread over three masters. A test that only sends
+commands gets the cluster the previous test emptied; one that stops, signals or
+reconfigures it gets a fresh one (fresh_redis()).
 
 Results are printed as TAP ("ok N - name") so meson counts each case.
 Every wait has a deadline; a server that does not exit cleanly on SIGTERM,
@@ -200,16 +203,18 @@ class _LiveConnection:
 
 
 class Subscription(_LiveConnection):
-    """A live SUBSCRIBE on one channel, over its own connection (what redis-cli SUBSCRIBE shows)."""
+    """A live SUBSCRIBE on one channel, over its own connection (what redis-cli SUBSCRIBE shows); with sharded_too
+    also SSUBSCRIBE (Redis 7's sharded pub/sub, on the node serving the channel's slot)."""
 
-    def __init__(self, address, port, channel):
+    def __init__(self, address, port, channel, sharded_too=False):
         self.channel = channel
         self.connection = socket.create_connection((address, port), timeout=5)
-        self.connection.sendall(encode_command("SUBSCRIBE", channel))
         self.reader = self.connection.makefile("rb")
-        confirmation = read_reply(self.reader)
-        if confirmation[:2] != ["subscribe", channel]:
-            raise OSError(f"unexpected SUBSCRIBE answer {confirmation!r}")
+        for kind in ("subscribe", "ssubscribe") if sharded_too else ("subscribe",):
+            self.connection.sendall(encode_command(kind.upper(), channel))
+            confirmation = read_reply(self.reader)
+            if confirmation[:2] != [kind, channel]:
+                raise OSError(f"unexpected {kind.upper()} answer {confirmation!r}")
 
     def next_message(self, timeout=5):
         """The next message published on the channel; fails after timeout seconds."""
@@ -218,7 +223,7 @@ class Subscription(_LiveConnection):
             kind, channel, payload = read_reply(self.reader)
         except socket.timeout:
             raise AssertionError(f"nothing published on {self.channel} within {timeout}s") from None
-        if (kind, channel) != ("message", self.channel):
+        if kind not in ("message", "smessage") or channel != self.channel:
             raise OSError(f"unexpected push {kind!r} on {channel!r}")
         return payload
 
@@ -285,16 +290,17 @@ class EventStream(_LiveConnection):
 class Redis:
     """A private redis-server and a minimal RESP client for assertions.
 
-    In cluster mode (E2E_REDIS_CLUSTER=1) it is a one-node cluster; its nodes.conf
-    lives in its directory, so a restart keeps the slots.
+    As a cluster node (cluster_node=True, see Cluster) its nodes.conf lives in its directory, so a restart keeps
+    its place in the cluster.
     """
 
-    def __init__(self, port=None, directory=None):
+    def __init__(self, port=None, directory=None, cluster_node=False, node_timeout_ms=None):
         self.address = "127.0.0.1"   # a test may move it (another loopback address) between stop() and start()
         self.port = port or free_port()
         self.directory = directory or tempfile.mkdtemp(prefix="e2e-redis-")
         self.process = None
-        self.cluster = REDIS_CLUSTER
+        self.cluster = cluster_node
+        self.node_timeout_ms = node_timeout_ms or CLUSTER_NODE_TIMEOUT_MS
         self.cluster_port = free_port() if self.cluster else None  # the cluster bus (by default port + 10000)
 
     def start(self, appendonly=True):
@@ -306,13 +312,15 @@ class Redis:
         arguments = ["redis-server", "--port", str(self.port), "--bind", self.address, "--dir", self.directory,
                      "--save", "", "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec"]
         if self.cluster:
+            # A replica syncs at once (the default waits 5 s for more replicas before a diskless transfer).
             arguments += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                          "--cluster-port", str(self.cluster_port), "--cluster-node-timeout", "500"]
+                          "--cluster-port", str(self.cluster_port), "--cluster-node-timeout", str(self.node_timeout_ms),
+                          "--repl-diskless-sync-delay", "0"]
         self.process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return self
 
     def wait_ready(self, may_move=False):
-        """Waits until the launched server answers (and, as a cluster node, serves every slot).
+        """Waits until the launched server answers PING.
 
         With may_move (a first start: nobody knows its URL yet), a server that exited at once - another
         process took one of its free ports between free_port() and its bind - is launched again on new ports.
@@ -332,36 +340,22 @@ class Redis:
             self.launch(self.appendonly)
         if self.process.poll() is not None:
             raise AssertionError(f"redis-server on port {self.port} exited at start (status {self.process.poll()})")
-        if self.cluster:
-            self._own_every_slot()
         return self
 
-    def _own_every_slot(self):
-        """Assigns all slots to this node (unless a restart kept them) and waits for cluster_state:ok.
-
-        Redis keeps a master node's cluster state "fail" for 2 s after it starts (CLUSTER_WRITABLE_DELAY,
-        not configurable) and for a node timeout (at least 0.5 s) after it last lacked slots;
-        fresh_redis() hides these waits.
-        """
-        self._claim_slots()
-        wait_until(lambda: self.cluster_info()["cluster_state"] == "ok", 10, what="cluster_state:ok")
-
-    def _claim_slots(self):
-        if self.cluster_info()["cluster_slots_assigned"] == "0":
-            self.command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-
     def claim_slots_if_up(self):
-        """A launched cluster node that answers already gets its slots now (without waiting for anything)."""
-        if self.cluster and self._answers_ping():
-            self._claim_slots()
+        """Nothing to do (kept for the tests written for the one-node cluster: a Cluster's start() waits)."""
 
     def cluster_info(self):
         """CLUSTER INFO as a dict of strings."""
         lines = self.command("CLUSTER", "INFO").splitlines()
         return dict(line.split(":", 1) for line in lines if ":" in line)
 
+    def node_id(self):
+        """This cluster node's id (CLUSTER MYID)."""
+        return self.command("CLUSTER", "MYID")
+
     def key_slot(self, key):
-        """The key's hash slot: Redis's own answer on a cluster, else key_slot() computed here."""
+        """The key's hash slot: Redis's own answer on a cluster node, else key_slot() computed here."""
         return self.command("CLUSTER", "KEYSLOT", key) if self.cluster else key_slot(key)
 
     def _answers_ping(self):
@@ -369,6 +363,9 @@ class Redis:
             return self.command("PING") == "PONG"
         except (OSError, RuntimeError):  # RuntimeError: "LOADING" while it reads its append-only file back
             return False
+
+    def running(self):
+        return self.process is not None and self.process.poll() is None
 
     def stop(self, kill=False):
         if self.process and self.process.poll() is None:
@@ -384,40 +381,506 @@ class Redis:
     def url(self):
         return f"redis://{self.address}:{self.port}"
 
+    @property
+    def endpoint(self):
+        """host:port, as redis-cli --cluster takes it."""
+        return f"{self.address}:{self.port}"
+
     def command(self, *arguments):
+        return self.pipeline(arguments)[-1]
+
+    def pipeline(self, *commands):
+        """Sends several commands (tuples of arguments) on one connection; returns their replies (an error reply
+        raises RuntimeError)."""
         with socket.create_connection((self.address, self.port), timeout=5) as connection:
-            connection.sendall(encode_command(*arguments))
+            connection.sendall(b"".join(encode_command(*arguments) for arguments in commands))
             reader = connection.makefile("rb")
-            return read_reply(reader)
+            return [read_reply(reader) for _ in commands]
+
+    def subscribe(self, channel, sharded_too=False):
+        """A live subscription to channel (use it in a with block)."""
+        return Subscription(self.address, self.port, channel, sharded_too)
+
+
+CLUSTER_NODE_TIMEOUT_MS = 1000   # how long before a silent node counts as failed: a failover takes about 1.5 s
+CLUSTER_SLOTS = 16384
+# Commands without a key whose answer depends on the node that answers; how Cluster.command() spreads each.
+_ON_EVERY_MASTER = {"FLUSHALL", "FLUSHDB"}
+_ON_EVERY_NODE = {"SCRIPT", "CONFIG"}
+
+
+def _parse_cluster_nodes(text):
+    """CLUSTER NODES as a list of dicts: id, port, flags (a set), master (an id or None), slots ([(first, last)])."""
+    nodes = []
+    for line in text.splitlines():
+        fields = line.split()
+        address = fields[1].split(",")[0].split("@")[0]
+        slots = []
+        for part in fields[8:]:
+            if part.startswith("["):
+                continue   # a slot being migrated or imported
+            first, _, last = part.partition("-")
+            slots.append((int(first), int(last or first)))
+        nodes.append({"id": fields[0], "port": int(address.rsplit(":", 1)[1]), "flags": set(fields[2].split(",")),
+                      "master": None if fields[3] == "-" else fields[3], "slots": slots})
+    return nodes
+
+
+class _NodeProcesses:
+    """The processes of a cluster's running nodes, signalled together (what a test does to 'the Redis process')."""
+
+    def __init__(self, nodes):
+        self.processes = [node.process for node in nodes if node.running()]
+
+    def poll(self):
+        return None if any(process.poll() is None for process in self.processes) else 0
+
+    def send_signal(self, number):
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(number)
+
+
+class Cluster:
+    """A Redis Cluster of private redis-servers on loopback ports: `masters` masters, each with `replicas` replicas,
+    and a RESP client that routes each command to the node serving its key's slot (MOVED and ASK followed).
+
+    It offers what the tests use on Redis (url, command(), subscribe(), stop()/start(), process, key_slot(),
+    cluster_info(), port, directory, cleanup()) and what fault tests need (nodes, masters(), replicas(),
+    master_of(), kill_master(), wait_until_served(), reshard(), add_node(), rebalance()).
+
+    A test that did nothing to the cluster but send commands leaves it reusable: cleanup() then empties it
+    (FLUSHALL on every master, replicated before it returns, SCRIPT FLUSH and the CONFIG SET values restored on every
+    node) and hands it to the next test; any other use (stop, signals, kills, slots moved, nodes added) marks it used
+    up, and cleanup() destroys it (see fresh_redis()).
+    """
+
+    def __init__(self, masters=3, replicas=1, node_timeout_ms=CLUSTER_NODE_TIMEOUT_MS):
+        self.directory = tempfile.mkdtemp(prefix="e2e-cluster-")
+        self.address = "127.0.0.1"
+        self.node_timeout_ms = node_timeout_ms
+        self.master_count = masters
+        self.nodes = [self._new_node() for _ in range(masters * (1 + replicas))]
+        self.seeds = self.nodes[:masters]
+        self.used_up = False        # a test did more than commands: not reusable
+        self._slot_map = []         # [(first slot, last slot, node)] as CLUSTER SLOTS last said
+        self._saved_config = {}     # (node port, parameter) -> value before the test's first CONFIG SET
+        self._tools = []            # redis-cli --cluster processes started by reshard() and rebalance()
+        self.cluster = True
+        _all_clusters.append(self)
+
+    def _new_node(self):
+        directory = tempfile.mkdtemp(prefix="node-", dir=self.directory)
+        return Redis(directory=directory, cluster_node=True, node_timeout_ms=self.node_timeout_ms)
+
+    # ---- creation ----
+
+    def launch(self, appendonly=True):
+        """Starts the redis-servers without waiting for them (see wait_ready)."""
+        for node in self.nodes:
+            node.launch(appendonly)
+        return self
+
+    def wait_ready(self, may_move=True):
+        """Waits for the launched servers, makes them a cluster (first the masters with the slots split evenly, then
+        one replica of each in turn) and waits until it serves every slot and every replica is in sync."""
+        for node in self.nodes:
+            node.wait_ready(may_move=may_move)
+        masters, replicas = self.nodes[:self.master_count], self.nodes[self.master_count:]
+        for epoch, node in enumerate(self.nodes, 1):
+            node.command("CLUSTER", "SET-CONFIG-EPOCH", epoch)
+        for index, master in enumerate(masters):
+            first = index * CLUSTER_SLOTS // len(masters)
+            master.command("CLUSTER", "ADDSLOTSRANGE", first, (index + 1) * CLUSTER_SLOTS // len(masters) - 1)
+        meet_point = self.nodes[0]
+        for node in self.nodes[1:]:
+            node.command("CLUSTER", "MEET", meet_point.address, meet_point.port, meet_point.cluster_port)
+        wait_until(lambda: all(self._knows_every_node(node) for node in self.nodes), 10,
+                   what="the cluster nodes to know each other")
+        for index, replica in enumerate(replicas):
+            replica.command("CLUSTER", "REPLICATE", masters[index % len(masters)].node_id())
+        return self.wait_until_served()
+
+    def _knows_every_node(self, node):
+        known = _parse_cluster_nodes(node.command("CLUSTER", "NODES"))
+        return len(known) == len(self.nodes) and not any({"handshake", "noaddr"} & entry["flags"] for entry in known)
+
+    def wait_until_served(self, timeout=20):
+        """Waits until every running node says cluster_state:ok with all slots served, every running replica is in
+        sync with its master and all running nodes agree on who serves which slot (after a failover, a reshard, a
+        restart); refreshes the slot map. Returns the cluster."""
+        def served():
+            try:
+                running = [node for node in self.nodes if node.running()]
+                if not running:
+                    return False
+                for node in running:
+                    info = node.cluster_info()
+                    if info["cluster_state"] != "ok" or info["cluster_slots_ok"] != str(CLUSTER_SLOTS):
+                        return False
+                views = {json.dumps(sorted((first, last, master[1]) for first, last, master, *_
+                                           in node.command("CLUSTER", "SLOTS"))) for node in running}
+                if len(views) != 1:
+                    return False
+                return all("master_link_status:up" in node.command("INFO", "replication")
+                           for node in self.replicas() if node.running())
+            except (OSError, RuntimeError):
+                return False
+        wait_until(served, timeout, 0.05, what="the cluster to serve every slot")
+        self._refresh_slot_map()
+        return self
+
+    # ---- the layout ----
+
+    def _node_at(self, port):
+        return next((node for node in self.nodes if node.port == port), None)
+
+    def _any_running_node(self):
+        return next(node for node in self.nodes if node.running())
+
+    def layout(self):
+        """CLUSTER NODES as a running node sees it: a list of dicts (id, port, flags, master, slots, node: the Redis
+        object or None)."""
+        entries = _parse_cluster_nodes(self._any_running_node().command("CLUSTER", "NODES"))
+        for entry in entries:
+            entry["node"] = self._node_at(entry["port"])
+        return entries
+
+    def masters(self):
+        """The running nodes that serve slots, by first slot."""
+        entries = [entry for entry in self.layout() if "master" in entry["flags"] and entry["slots"]
+                   and "fail" not in entry["flags"] and entry["node"] and entry["node"].running()]
+        return [entry["node"] for entry in sorted(entries, key=lambda entry: entry["slots"][0])]
+
+    def replicas(self):
+        """The nodes the cluster knows as replicas."""
+        return [entry["node"] for entry in self.layout() if "slave" in entry["flags"] and entry["node"]]
+
+    def master_of(self, key):
+        """The node serving key's slot now."""
+        self._refresh_slot_map()
+        return self._owner(key_slot(key))
+
+    def key_slot(self, key):
+        """The key's hash slot, as Redis computes it (CLUSTER KEYSLOT)."""
+        return self._any_running_node().command("CLUSTER", "KEYSLOT", key)
+
+    def cluster_info(self, node=None):
+        """CLUSTER INFO of node (by default the first running one) as a dict of strings."""
+        return (node or self._any_running_node()).cluster_info()
+
+    def _refresh_slot_map(self):
+        for node in self.nodes:
+            if not node.running():
+                continue
+            try:
+                slots = node.command("CLUSTER", "SLOTS")
+            except (OSError, RuntimeError):
+                continue
+            self._slot_map = [(first, last, self._node_at(int(master[1]))) for first, last, master, *_ in slots]
+            return
+
+    def _owner(self, slot):
+        return next((node for first, last, node in self._slot_map if first <= slot <= last), None)
+
+    # ---- commands ----
+
+    def command(self, *arguments):
+        """One command: a keyed one on the master serving its first key's slot (following MOVED and ASK, and
+        retrying for up to 10 s while the cluster is down or a node does not answer); a keyless one where its
+        answer makes sense: KEYS, SCAN (one full pass, cursor 0) and DBSIZE over every master, FLUSHALL on every
+        master, SCRIPT and CONFIG SET on every node, CLIENT LIST and PUBSUB NUMSUB over every node (NUMSUB counting
+        sharded subscribers too), INFO of every master one after the other, anything else on one master."""
+        name = str(arguments[0]).upper()
+        key = self._first_key(name, arguments)
+        if key is not None:
+            return self._routed(key_slot(key), arguments)
+        masters = self.masters()
+        if name == "KEYS":
+            return [key for node in masters for key in node.command(*arguments)]
+        if name == "SCAN":
+            return ["0", [key for node in masters for key in self._scan_node(node, arguments[2:])]]
+        if name == "DBSIZE":
+            return sum(node.command(*arguments) for node in masters)
+        if name == "INFO":
+            return "".join(f"# node {node.endpoint}\r\n{node.command(*arguments)}" for node in masters)
+        subcommand = str(arguments[1]).upper() if len(arguments) > 1 else ""
+        if name == "CONFIG" and subcommand == "SET":
+            self._save_config(arguments[2::2])
+        if name in _ON_EVERY_MASTER or name in _ON_EVERY_NODE and subcommand in ("SET", "FLUSH", "LOAD", "RESETSTAT"):
+            nodes = masters if name in _ON_EVERY_MASTER else [node for node in self.nodes if node.running()]
+            return [node.command(*arguments) for node in nodes][0]
+        if name == "CLIENT" and subcommand == "LIST":
+            return "".join(node.command(*arguments) for node in self.nodes if node.running())
+        if name == "PUBSUB" and subcommand == "NUMSUB":
+            return self._numsub(arguments[2:])
+        return masters[0].command(*arguments)
+
+    @staticmethod
+    def _first_key(name, arguments):
+        if name in ("EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"):
+            return arguments[3] if int(arguments[2]) > 0 else None
+        if name in ("PING", "INFO", "CONFIG", "FLUSHALL", "FLUSHDB", "SCRIPT", "DBSIZE", "KEYS", "SCAN", "CLIENT",
+                    "PUBSUB", "TIME", "CLUSTER", "WAIT", "PUBLISH", "FUNCTION", "MEMORY", "DEBUG", "LASTSAVE") \
+                or len(arguments) < 2:
+            return None
+        return arguments[1]
+
+    def _routed(self, slot, arguments, timeout=10):
+        deadline = time.monotonic() + timeout
+        node, asking = self._owner(slot), False
+        while True:
+            try:
+                if node is None:
+                    raise RuntimeError("CLUSTERDOWN no known node serves the slot")
+                if asking:
+                    return node.pipeline(("ASKING",), arguments)[-1]
+                return node.command(*arguments)
+            except RuntimeError as error:
+                words = str(error).split()
+                if words[0] in ("MOVED", "ASK"):
+                    node, asking = self._node_at(int(words[2].rsplit(":", 1)[1])), words[0] == "ASK"
+                    if words[0] == "MOVED":
+                        self._refresh_slot_map()
+                    continue
+                if words[0] not in ("CLUSTERDOWN", "TRYAGAIN") or time.monotonic() > deadline:
+                    raise
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
+            self._refresh_slot_map()
+            node, asking = self._owner(slot), False
+
+    @staticmethod
+    def _scan_node(node, options):
+        cursor, keys = "0", []
+        while True:
+            cursor, batch = node.command("SCAN", cursor, *options)
+            keys += batch
+            if cursor == "0":
+                return keys
+
+    def _numsub(self, channels):
+        running = [node for node in self.nodes if node.running()]
+        counts = {channel: 0 for channel in channels}
+        for node in running:
+            for kind in ("NUMSUB", "SHARDNUMSUB"):
+                reply = node.command("PUBSUB", kind, *channels)
+                for channel, count in zip(reply[0::2], reply[1::2]):
+                    counts[channel] += count
+        return [item for channel in channels for item in (channel, counts[channel])]
+
+    def _save_config(self, parameters):
+        for node in self.nodes:
+            if node.running():
+                for parameter in parameters:
+                    if (node.port, parameter) not in self._saved_config:
+                        self._saved_config[(node.port, parameter)] = node.command("CONFIG", "GET", parameter)[1]
+
+    def claim_slots_if_up(self):
+        """Nothing to do (kept for the tests written for the one-node cluster: start() waits)."""
 
     def subscribe(self, channel):
-        """A live subscription to channel (use it in a with block)."""
-        return Subscription(self.address, self.port, channel)
+        """A live subscription to channel on the master serving its slot: SUBSCRIBE and SSUBSCRIBE, so that it
+        sees what PUBLISH (sent to any node) and SPUBLISH send."""
+        node = self._owner(key_slot(channel)) or self.masters()[0]
+        return node.subscribe(channel, sharded_too=True)
+
+    # ---- faults ----
+
+    @property
+    def port(self):
+        """The first seed node's port."""
+        return self.seeds[0].port
+
+    @property
+    def url(self):
+        """The multi-seed URL of the nodes that were the masters at creation."""
+        return "redis://" + ",".join(node.endpoint for node in self.seeds)
+
+    @property
+    def process(self):
+        """The running nodes' processes, signalled together (SIGSTOP hangs the whole cluster)."""
+        self.used_up = True
+        return _NodeProcesses(self.nodes)
+
+    def stop(self, kill=False):
+        """Stops every node at once (SIGTERM, or SIGKILL with kill)."""
+        self.used_up = True
+        running = [node for node in self.nodes if node.running()]
+        for node in running:
+            node.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        for node in running:
+            node.stop()
+
+    def start(self, appendonly=True):
+        """Starts the stopped nodes again on their ports (each keeps its nodes.conf and data) and waits until the
+        cluster serves every slot (a restarted master turns writable 2 s after it started)."""
+        self.used_up = True
+        stopped = [node for node in self.nodes if not node.running()]
+        for node in stopped:
+            node.launch(appendonly)
+        for node in stopped:
+            node.wait_ready()
+        return self.wait_until_served()
+
+    def kill_master(self, which=0):
+        """SIGKILLs a master (an index into masters() or a node); returns the node. Its replica takes over after
+        about the node timeout: see wait_until_served()."""
+        self.used_up = True
+        node = self.masters()[which] if isinstance(which, int) else which
+        node.stop(kill=True)
+        return node
+
+    def _cli(self, *arguments):
+        """Starts redis-cli --cluster with arguments; its output goes to a log in the cluster's directory."""
+        log_path = os.path.join(self.directory, f"redis-cli-{len(self._tools)}.log")
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(["redis-cli", "--cluster", *arguments], stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL)
+        process.log_path = log_path
+        self._tools.append(process)
+        return process
+
+    def reshard(self, source, target, slots):
+        """Starts moving slots slots (redis-cli --cluster reshard) from master source to master target (nodes or
+        indexes into masters()); returns its Popen (log_path: its output) without waiting."""
+        self.used_up = True
+        masters = self.masters()
+        source, target = (masters[node] if isinstance(node, int) else node for node in (source, target))
+        return self._cli("reshard", source.endpoint, "--cluster-from", source.node_id(), "--cluster-to",
+                         target.node_id(), "--cluster-slots", str(slots), "--cluster-yes")
+
+    def add_node(self):
+        """Starts a new empty master, joins it (redis-cli --cluster add-node) and waits until every node knows it
+        and it says cluster_state:ok; returns it."""
+        self.used_up = True
+        node = self._new_node().launch().wait_ready(may_move=True)
+        self.nodes.append(node)
+        joined = self._cli("add-node", node.endpoint, self._any_running_node().endpoint)
+        if joined.wait(30) != 0:
+            with open(joined.log_path, errors="replace") as log:
+                raise AssertionError(f"redis-cli --cluster add-node failed:\n{log.read()}")
+        wait_until(lambda: all(self._knows_every_node(other) for other in self.nodes if other.running()), 10,
+                   what="every node to know the added one")
+        self.wait_until_served()   # a new master turns writable (and can take slots) 2 s after it started
+        return node
+
+    def rebalance(self):
+        """Starts spreading the slots evenly over the masters, empty ones included (redis-cli --cluster
+        rebalance --cluster-use-empty-masters); returns its Popen without waiting."""
+        self.used_up = True
+        return self._cli("rebalance", self.masters()[0].endpoint, "--cluster-use-empty-masters")
+
+    # ---- after a test ----
+
+    def cleanup(self):
+        """After a test: hands the cluster to the next test if it is reusable (see the class), else destroys it."""
+        _cluster_pool.give_back(self)
+
+    def reset(self):
+        """Empties a reusable cluster (see the class); False when it is not reusable."""
+        if self.used_up or any(not node.running() for node in self.nodes):
+            return False
+        try:
+            for (port, parameter), value in self._saved_config.items():
+                self._node_at(port).command("CONFIG", "SET", parameter, value)
+            self._saved_config.clear()
+            for node in self.nodes:
+                node.command("SCRIPT", "FLUSH")
+            for master in self.masters():
+                replicas = sum(1 for entry in self.layout() if entry["master"] == master.node_id())
+                if master.pipeline(("FLUSHALL",), ("WAIT", replicas, 5000))[-1] < replicas:
+                    return False
+            self.wait_until_served(5)
+            return True
+        except (OSError, RuntimeError, AssertionError):
+            return False
+
+    def destroy(self):
+        """Stops every node (SIGKILL) and the redis-cli tools, removes the files."""
+        for tool in self._tools:
+            if tool.poll() is None:
+                tool.kill()
+                tool.wait()
+        for node in self.nodes:
+            node.stop(kill=True)
+        shutil.rmtree(self.directory, ignore_errors=True)
+        if self in _all_clusters:
+            _all_clusters.remove(self)
 
 
-# Cluster mode: Redis servers launched ahead of the tests that will use them, so that their 2 s to turn
-# writable pass while earlier tests run. Each test still gets a server of its own.
-SPARE_CLUSTER_NODES = 4
-_spare_redis = []
+class _ClusterPool:
+    """Clusters for the tests of one suite process. A test gets the cluster the previous test left reusable, else
+    the spare one built in the background (started once a first cluster was used up, since such a suite likely
+    uses up more), else one built now."""
+
+    def __init__(self):
+        self.idle = []
+        self.spare = None          # (thread, [cluster]) while a spare is built
+        self.used_up_once = False
+
+    def _build_spare(self):
+        result = []
+        thread = threading.Thread(target=lambda: result.append(Cluster().launch().wait_ready()), daemon=True)
+        thread.start()
+        self.spare = (thread, result)
+
+    def _take_spare(self):
+        thread, result = self.spare
+        self.spare = None
+        thread.join()
+        return result[0] if result else None
+
+    def take(self):
+        cluster = self.idle.pop() if self.idle else None
+        if cluster is None and self.spare:
+            cluster = self._take_spare()
+        if cluster is None:
+            cluster = Cluster().launch().wait_ready()
+        if self.used_up_once and not self.spare:
+            self._build_spare()
+        return cluster
+
+    def give_back(self, cluster):
+        if cluster.reset():
+            self.idle.append(cluster)
+            return
+        cluster.destroy()
+        self.used_up_once = True
+        if not self.spare:
+            self._build_spare()
+
+    def close(self, wait_s=60):
+        """Destroys every cluster, the spare being built included (after waiting up to wait_s for it)."""
+        if self.spare:
+            self.spare[0].join(wait_s)
+        for cluster in list(_all_clusters):
+            cluster.destroy()
 
 
-def _clean_up_spare_redis():
-    for spare in _spare_redis:
-        spare.cleanup()
+_all_clusters = []
+_cluster_pool = _ClusterPool()
+atexit.register(_cluster_pool.close)
 
 
-atexit.register(_clean_up_spare_redis)
+def _exit_on_sigterm(*_):
+    """A SIGTERM (e.g. meson's timeout) leaves no redis-server behind. (sys.exit() would not do: unittest records
+    the SystemExit as the running test's error and goes on.)"""
+    _cluster_pool.close(wait_s=5)
+    os._exit(128 + signal.SIGTERM)
+
+
+if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def fresh_redis():
-    """A started Redis of its own for one test (in cluster mode, one launched a few tests earlier)."""
+    """A started Redis of its own for one test; with E2E_REDIS_CLUSTER=1 a six-node Cluster (see _ClusterPool)."""
     if not REDIS_CLUSTER:
         return Redis().launch().wait_ready(may_move=True)
-    for spare in _spare_redis:
-        spare.claim_slots_if_up()
-    while len(_spare_redis) <= SPARE_CLUSTER_NODES:
-        _spare_redis.append(Redis().launch())
-    return _spare_redis.pop(0).wait_ready(may_move=True)
+    return _cluster_pool.take()
 
 
 def with_hosts_file(path):

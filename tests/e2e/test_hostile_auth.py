@@ -423,7 +423,7 @@ class HostileAuth(harness.StackTestCase):
         receiver = HeaderReceiver()
         self.addCleanup(receiver.close)
         valuation = self.start_valuation_service(CALLBACK_ALLOWED_HOSTS=f"http://127.0.0.1:{receiver.port}")
-        redis_port = urllib.parse.urlsplit(self.redis.url).port
+        redis_port = self.redis.port
         with self.watch(valuation):
             self.assert_not_allowed(self.valuation_request(valuation, f"http://127.0.0.1:{redis_port}/"))
             self.assert_not_allowed(self.valuation_request(valuation, f"https://127.0.0.1:{receiver.port}/hook"))
