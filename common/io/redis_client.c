@@ -48,7 +48,6 @@ enum client_mode {
 struct node {
     struct redis_cluster_node address;
     struct redis_connection *connection;
-    uint64_t created_ms; /* monotonic: when the client first met the node */
 };
 
 struct routed_command {
@@ -109,6 +108,7 @@ struct redis_client {
     void (*on_change)(bool connected, void *data);
     void *on_change_data;
     bool reported_connected;
+    bool ever_ready; /* redis-ready was logged */
 
     char *channels[REDIS_CLIENT_MAX_CHANNELS]; /* a subscriber's, for a replacement primary */
     size_t channel_count;
@@ -126,21 +126,18 @@ static bool retry_later(struct routed_command *command);
 /* ---- connection state ---- */
 
 /*
- * Up once every master has been connected to, or has been tried for PRIMARY_DOWN_MS (so that the first commands
- * do not meet masters still being connected to), and while at least one is connected: commands for an
- * unreachable master's slots are refused one by one meanwhile.
+ * Up while every master of the map is connected: every slot can be served. While one is not (a failover under
+ * way), the client reports down, so that /health says so and the engine catches up when it is back; commands
+ * for the other masters' slots are still sent, and those for the missing master's are refused one by one.
  */
 static bool cluster_reachable(const struct redis_client *client)
 {
-    uint64_t now = event_loop_now_ms();
-    bool any = false;
-    for (int i = 0; i < client->node_count; i++) {
-        const struct node *node = &client->nodes[i];
-        if (!redis_connection_ever_connected(node->connection) && now - node->created_ms < PRIMARY_DOWN_MS)
+    if (client->node_count == 0)
+        return false;
+    for (int i = 0; i < client->node_count; i++)
+        if (!redis_connection_connected(client->nodes[i].connection))
             return false;
-        any = any || redis_connection_connected(node->connection);
-    }
-    return any;
+    return true;
 }
 
 bool redis_client_connected(const struct redis_client *client)
@@ -162,6 +159,19 @@ bool redis_client_is_cluster(const struct redis_client *client)
     return client->mode == MODE_CLUSTER;
 }
 
+/* Logs, once, that the client can take commands (or listens): what a start-up waits for. */
+static void log_ready(struct redis_client *client)
+{
+    const char *who = client->name[0] ? client->name : "redis";
+    client->ever_ready = true;
+    if (client->mode == MODE_CLUSTER)
+        log_event(LOG_INFO, "redis-ready", "%s: ready on a Redis Cluster of %d master(s)", who, client->node_count);
+    else
+        log_event(LOG_INFO, "redis-ready", "%s: ready on %s Redis at %s:%d", who,
+                  client->mode == MODE_SUBSCRIBER ? "(listening)" : "a single", redis_connection_host(client->primary),
+                  redis_connection_port(client->primary));
+}
+
 /* Calls on_change when what redis_client_connected() says changed since it last did. */
 static void report_change(struct redis_client *client)
 {
@@ -169,6 +179,8 @@ static void report_change(struct redis_client *client)
     if (connected == client->reported_connected)
         return;
     client->reported_connected = connected;
+    if (connected && !client->ever_ready)
+        log_ready(client);
     if (client->on_change)
         client->on_change(connected, client->on_change_data);
 }
@@ -239,7 +251,6 @@ static struct node *find_or_add_node(struct redis_client *client, const char *ho
     struct node *node = &client->nodes[client->node_count];
     snprintf(node->address.host, sizeof(node->address.host), "%s", host);
     node->address.port = port;
-    node->created_ms = event_loop_now_ms();
     if (open_connection(client, host, port, NULL, &node->connection) < 0)
         return NULL;
     client->node_count++;

@@ -18,8 +18,9 @@
  *   CLUSTERDOWN  passed on (the caller answers 503), the map read again.
  * A command is resent only on those answers, which say it did not run: a
  * command whose connection was lost gets no reply (NULL) as with one node.
- * While a master does not answer, commands for its slots are refused at once
- * (-ENOTCONN) and the map is read again from any other node every
+ * While a master does not answer, the client reports down, commands for its
+ * slots are refused at once (-ENOTCONN) while the others' still go out, and
+ * the map is read again from any other node every
  * REDIS_CLIENT_DEGRADED_REFRESH_MS until a replica has taken over.
  *
  * A subscriber (redis_client_subscribe()) needs no map: Pub/Sub messages
@@ -80,8 +81,8 @@ redis_client_create(struct event_loop *loop, const struct redis_client_config *c
 
 /*
  * Registers on_change, called on the loop each time the client comes up or
- * goes down: up once it knows what it talks to (a plain Redis, or a cluster's
- * slot map with at least one master reachable; a subscriber: subscribed).
+ * goes down: up while it knows what it talks to and reaches it (a plain
+ * Redis; every master of a cluster's slot map; a subscriber: its node).
  */
 void redis_client_on_change(struct redis_client *client, void (*on_change)(bool connected, void *data), void *data);
 

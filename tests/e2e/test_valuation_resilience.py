@@ -363,6 +363,9 @@ class ValuationResilience(harness.StackTestCase):
         port = free_port()
         first = self.start_valuation_service(port=port, REUSE_PORT="1")
         second = self.start_valuation_service(port=port, REUSE_PORT="1")
+        # /health on the shared port may be answered by the first instance: wait for each one's own readiness.
+        for server in (first, second):
+            wait_until(lambda: "redis-ready" in server.logs(), 10, what="the instance's Redis client ready")
         names = self.request_many([first], receiver.url, 100)  # first.base_url is the shared port
         self.wait_for_posts(receiver, 100)
         self.assert_delivered_once_each(receiver, names)
