@@ -241,13 +241,12 @@ function parseReply(buffer, offset) {
   throw new Error(`unexpected RESP reply type ${JSON.stringify(kind)}`);
 }
 
-/** Sends one command to the stack's Redis (REDIS_URL) and resolves with its reply (3 s deadline). */
-export function redisCommand(...args) {
-  const url = new URL(process.env.REDIS_URL);
+/** Sends one command to the Redis node host:port and resolves with its reply (3 s deadline). */
+function sendCommand(host, port, args) {
   let request = `*${args.length}\r\n`;
   for (const argument of args) request += `$${Buffer.byteLength(String(argument))}\r\n${argument}\r\n`;
   return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(url.port || 6379), url.hostname);
+    const socket = net.connect(port, host);
     let buffer = Buffer.alloc(0);
     const finish = (error, value) => {
       socket.destroy();
@@ -260,9 +259,27 @@ export function redisCommand(...args) {
     socket.on("data", (chunk) => {
       buffer = Buffer.concat([buffer, chunk]);
       const parsed = parseReply(buffer, 0);
-      if (parsed) finish(parsed[0] instanceof Error ? parsed[0] : null, parsed[0]);
+      if (parsed) finish(null, parsed[0]);
     });
   });
+}
+
+/**
+ * Sends one command to the stack's Redis (REDIS_URL: one node, or the seeds of a Redis Cluster, whose first seed
+ * is asked and whose MOVED redirections are followed) and resolves with its reply.
+ */
+export async function redisCommand(...args) {
+  const seed = process.env.REDIS_URL.replace(/^redis:\/\/([^@]*@)?/, "").split(/[,/]/)[0];
+  let [host, port] = [seed.slice(0, seed.lastIndexOf(":")) || seed, Number(seed.split(":").pop()) || 6379];
+  for (let redirections = 0; ; redirections++) {
+    const reply = await sendCommand(host, port, args);
+    const moved = reply instanceof Error && redirections < 5 && /^MOVED \d+ (.*):(\d+)$/.exec(reply.message);
+    if (!moved) {
+      if (reply instanceof Error) throw reply;
+      return reply;
+    }
+    [host, port] = [moved[1] || host, Number(moved[2])];
+  }
 }
 
 /** The messages of local SNS topic, oldest first: one object of stream fields each. */
