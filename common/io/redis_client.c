@@ -48,6 +48,7 @@ enum client_mode {
 struct node {
     struct redis_cluster_node address;
     struct redis_connection *connection;
+    int replicas; /* its replicas that are not failed, as the last slot map said; -1: not known yet */
 };
 
 struct routed_command {
@@ -62,6 +63,7 @@ struct routed_command {
     size_t *lengths;
     int slot;                         /* -1: no key, goes to the primary */
     uint64_t deadline_ms;             /* monotonic: after this, no more resending */
+    unsigned replicas_wanted;         /* what WAIT asks for: see replicas_to_wait_for() */
     int redirections;                 /* MOVED and ASK followed so far */
     struct redis_connection *sent_to; /* where the last send went (the connection WAIT must follow) */
     redisReply *held_reply;           /* a durable script's reply, kept while WAIT runs */
@@ -87,7 +89,8 @@ struct redis_client {
 
     struct redis_cluster_slot_map *map; /* cluster only */
     bool map_loaded;
-    int node_of_map[REDIS_CLUSTER_MAX_NODES]; /* map->nodes[i] -> index in nodes[]; -1: none */
+    int node_of_map[REDIS_CLUSTER_MAX_NODES];     /* map->nodes[i] -> index in nodes[]; -1: none */
+    int replicas_of_map[REDIS_CLUSTER_MAX_NODES]; /* map->nodes[i]'s replicas that are not failed */
     struct node nodes[REDIS_CLUSTER_MAX_NODES];
     int node_count;
     bool refreshing;                            /* a CLUSTER SLOTS is awaiting its reply */
@@ -251,6 +254,7 @@ static struct node *find_or_add_node(struct redis_client *client, const char *ho
     struct node *node = &client->nodes[client->node_count];
     snprintf(node->address.host, sizeof(node->address.host), "%s", host);
     node->address.port = port;
+    node->replicas = -1;
     if (open_connection(client, host, port, NULL, &node->connection) < 0)
         return NULL;
     client->node_count++;
@@ -424,28 +428,51 @@ static void on_wait_reply(redisReply *reply, void *data)
 {
     struct routed_command *command = data;
     struct redis_client *client = command->client;
-    unsigned wanted = client->config.wait_replicas;
+    unsigned wanted = command->replicas_wanted;
     if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer >= (long long)wanted) {
         deliver(command, command->held_reply);
         return;
     }
+    request_refresh(client); /* a replica may have failed: the map says how many are left */
     uint64_t now = event_loop_now_ms();
     if (!client->unconfirmed_logged_ms || now - client->unconfirmed_logged_ms >= 1000) {
         log_event(LOG_WARN, "redis-unconfirmed",
-                  "a write reached %lld of the %u replica(s) REDIS_WAIT_REPLICAS asks for in time; answered as failed",
+                  "a write reached %lld of the %u replica(s) it waits for in time; answered as failed",
                   reply && reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0, wanted);
         client->unconfirmed_logged_ms = now;
     }
     deliver(command, NULL);
 }
 
-/* A durable script's reply: kept until WAIT says enough replicas have the write. */
-static void wait_for_replicas(struct routed_command *command, const redisReply *reply)
+/*
+ * How many replicas a durable write on connection waits for: REDIS_WAIT_REPLICAS, or, in a cluster, as many as
+ * its master has when the slot map names fewer (failed replicas are not named). A master with fewer replicas
+ * than that cannot lose the write to a failover: a replica that attaches later copies everything, and without a
+ * replica there is no failover. So after a failover the new master, which has no replica until one attaches,
+ * takes writes at once instead of refusing them all.
+ */
+static unsigned replicas_to_wait_for(const struct redis_client *client, const struct redis_connection *connection)
+{
+    unsigned wanted = client->config.wait_replicas;
+    for (int i = 0; client->mode == MODE_CLUSTER && i < client->node_count; i++)
+        if (client->nodes[i].connection == connection && client->nodes[i].replicas >= 0
+            && (unsigned)client->nodes[i].replicas < wanted)
+            return (unsigned)client->nodes[i].replicas;
+    return wanted;
+}
+
+/* A durable write's reply: kept until WAIT says enough replicas have the write. */
+static void wait_for_replicas(struct routed_command *command, redisReply *reply)
 {
     struct redis_client *client = command->client;
+    command->replicas_wanted = replicas_to_wait_for(client, command->sent_to);
+    if (command->replicas_wanted == 0) {
+        deliver(command, reply);
+        return;
+    }
     uint64_t now = event_loop_now_ms();
     char replicas[16], timeout[24];
-    snprintf(replicas, sizeof(replicas), "%u", client->config.wait_replicas);
+    snprintf(replicas, sizeof(replicas), "%u", command->replicas_wanted);
     snprintf(timeout, sizeof(timeout), "%llu",
              (unsigned long long)(command->deadline_ms > now + 1 ? command->deadline_ms - now : 1));
     command->held_reply = copy_reply(reply);
@@ -705,7 +732,8 @@ bool redis_client_out_of_memory(const struct redis_client *client)
  * Reads one CLUSTER SLOTS entry, [first, last, [host, port, id, ...], replicas...], into map. A host that is
  * empty or "?" (a node that does not know its own address) is the host of the node asked.
  */
-static int read_slot_range(struct redis_cluster_slot_map *map, const redisReply *entry, const char *asked_host)
+static int read_slot_range(struct redis_cluster_slot_map *map, int replicas_of_map[REDIS_CLUSTER_MAX_NODES],
+                           const redisReply *entry, const char *asked_host)
 {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 3 || entry->element[0]->type != REDIS_REPLY_INTEGER
         || entry->element[1]->type != REDIS_REPLY_INTEGER || entry->element[2]->type != REDIS_REPLY_ARRAY)
@@ -717,22 +745,40 @@ static int read_slot_range(struct redis_cluster_slot_map *map, const redisReply 
     const char *host = master->element[0]->str;
     if (host[0] == '\0' || strcmp(host, "?") == 0)
         host = asked_host;
-    int result = redis_cluster_slot_map_assign(map, (int)entry->element[0]->integer, (int)entry->element[1]->integer,
-                                               host, (int)master->element[1]->integer);
-    return result < 0 ? -EPROTO : 0;
+    int first = (int)entry->element[0]->integer;
+    int result = redis_cluster_slot_map_assign(map, first, (int)entry->element[1]->integer, host,
+                                               (int)master->element[1]->integer);
+    if (result < 0)
+        return -EPROTO;
+    replicas_of_map[map->node_of_slot[first] - 1] = (int)entry->elements - 3; /* the entries after the master */
+    return 0;
 }
 
-static int read_slot_map(struct redis_cluster_slot_map *map, const redisReply *reply, const char *asked_host)
+/* Reads a CLUSTER SLOTS reply into map, and each master's replicas (those not failed) into replicas_of_map. */
+static int read_slot_map(struct redis_cluster_slot_map *map, int replicas_of_map[REDIS_CLUSTER_MAX_NODES],
+                         const redisReply *reply, const char *asked_host)
 {
     if (reply->type != REDIS_REPLY_ARRAY)
         return -EPROTO;
     redis_cluster_slot_map_init(map);
     for (size_t i = 0; i < reply->elements; i++) {
-        int result = read_slot_range(map, reply->element[i], asked_host);
+        int result = read_slot_range(map, replicas_of_map, reply->element[i], asked_host);
         if (result < 0)
             return result;
     }
     return 0;
+}
+
+/* Records a master's replicas from a new map, and says when it has fewer than REDIS_WAIT_REPLICAS asks for. */
+static void note_replicas(struct redis_client *client, struct node *node, int replicas)
+{
+    unsigned wanted = client->config.wait_replicas;
+    if (replicas != node->replicas && (unsigned)replicas < wanted)
+        log_event(LOG_WARN, "redis-replicas",
+                  "the master at %s:%d has %d replica(s) now, fewer than REDIS_WAIT_REPLICAS (%u): its writes wait "
+                  "for %d",
+                  node->address.host, node->address.port, replicas, wanted, replicas);
+    node->replicas = replicas;
 }
 
 /* Connections to the map's masters (made where missing); connections to nodes it no longer names retire. */
@@ -753,8 +799,10 @@ static void connect_to_masters(struct redis_client *client)
             continue;
         }
         for (int j = 0; j < client->map->node_count; j++)
-            if (client->node_of_map[j] == i)
+            if (client->node_of_map[j] == i) {
                 client->node_of_map[j] = kept;
+                note_replicas(client, &client->nodes[i], client->replicas_of_map[j]);
+            }
         client->nodes[kept++] = client->nodes[i];
     }
     client->node_count = kept;
@@ -791,11 +839,13 @@ static int apply_slot_map(struct redis_client *client, const redisReply *reply, 
     struct redis_cluster_slot_map *map = malloc(sizeof(*map));
     if (!map)
         return -ENOMEM;
-    int result = read_slot_map(map, reply, asked_host);
+    int replicas_of_map[REDIS_CLUSTER_MAX_NODES] = { 0 };
+    int result = read_slot_map(map, replicas_of_map, reply, asked_host);
     if (result < 0) {
         free(map);
         return result;
     }
+    memcpy(client->replicas_of_map, replicas_of_map, sizeof(replicas_of_map));
     bool changed = !client->map_loaded || masters_changed(client->map, map);
     free(client->map);
     client->map = map;
@@ -809,14 +859,21 @@ static int apply_slot_map(struct redis_client *client, const redisReply *reply, 
     return 0;
 }
 
-/* Whether some master of the map is not reachable now (a failover may be under way). */
+/*
+ * Whether the map should be read often: a master is not reachable now (a failover may be under way), or has fewer
+ * replicas than REDIS_WAIT_REPLICAS asks for (one that attaches is then waited for at once).
+ */
 static bool degraded(const struct redis_client *client)
 {
     if (!client->map_loaded)
         return true;
-    for (int i = 0; i < client->node_count; i++)
-        if (!redis_connection_connected(client->nodes[i].connection))
+    for (int i = 0; i < client->node_count; i++) {
+        const struct node *node = &client->nodes[i];
+        if (!redis_connection_connected(node->connection))
             return true;
+        if (node->replicas >= 0 && (unsigned)node->replicas < client->config.wait_replicas)
+            return true;
+    }
     return false;
 }
 

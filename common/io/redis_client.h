@@ -28,9 +28,11 @@
  * next seed when that node stays unreachable.
  *
  * With wait_replicas > 0, a reply to a script marked durable is passed on
- * only after WAIT confirmed that many replicas have the write; a write not
- * confirmed within the command's deadline gets no reply (NULL), as a lost
- * connection does: it may or may not survive a failover.
+ * only after WAIT confirmed that many replicas have the write (in a cluster,
+ * at most as many as the slot map says its master has: none for a master
+ * without replicas, which no failover can replace); a write not confirmed
+ * within the command's deadline gets no reply (NULL), as a lost connection
+ * does: it may or may not survive a failover.
  */
 #ifndef REDIS_CLIENT_H
 #define REDIS_CLIENT_H

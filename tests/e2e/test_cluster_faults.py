@@ -239,10 +239,9 @@ class ClusterFaults(harness.StackTestCase):
                 return False
         wait_until(taken_over, 20, 0.05, what=f"a replica to take over the slots of :{victim.port}")
 
-    def kill_during_load(self, loan, victim):
-        """SIGKILLs victim while a Starter runs; waits for the failover, starts the killed node again (it comes back
-        as the new master's replica, which REDIS_WAIT_REPLICAS=1 needs to confirm writes on those slots) and for
-        /health 200; returns (starter, figures)."""
+    def kill_during_load(self, loan, victim, restart_victim=True):
+        """SIGKILLs victim while a Starter runs; waits for the failover, starts the killed node again unless told
+        not to (it comes back as the new master's replica) and for /health 200; returns (starter, figures)."""
         starter = Starter(self, loan, "live").start()
         self.addCleanup(starter.stop)
         wait_until(lambda: len(starter.acknowledged) >= 10, 20, what="10 starts acknowledged before the kill")
@@ -251,7 +250,8 @@ class ClusterFaults(harness.StackTestCase):
         killed_wall, killed = time.time(), time.monotonic()
         self.kill_and_wait_for_takeover(victim)
         promoted = time.monotonic() - killed
-        victim.start()                           # back on its port, as the new master's replica
+        if restart_victim:
+            victim.start()                       # back on its port, as the new master's replica
         self.redis.wait_until_served(30)
         wait_until(loan.healthy, 30, what="the loan-processor's /health 200 after the failover")
         before = len(starter.acknowledged)
@@ -275,7 +275,7 @@ class ClusterFaults(harness.StackTestCase):
         }
         return starter, figures
 
-    def kill_with_flows_waiting(self, wait_replicas):
+    def kill_with_flows_waiting(self, wait_replicas, restart_victim=True):
         """Case 1 with REDIS_WAIT_REPLICAS=wait_replicas: 200 flows waiting, the master holding most of their
         records SIGKILLed while starts go on. Returns (flows' ARNs, starter, loan-processor, figures)."""
         loan, valuation = self.start_blog_stack(wait_replicas)
@@ -285,7 +285,7 @@ class ClusterFaults(harness.StackTestCase):
         due_master = self.redis.master_of(DUE)
         note(f"REDIS_WAIT_REPLICAS={wait_replicas}: killing master :{victim.port}, which holds {held} of the 200 "
              f"waiting executions' records{' and the valuation service key ' + DUE if due_master is victim else ''}")
-        starter, figures = self.kill_during_load(loan, victim)
+        starter, figures = self.kill_during_load(loan, victim, restart_victim)
         for name, value in figures.items():
             note(f"  {name}: {value}")
         return arns, starter, loan, figures
@@ -303,6 +303,20 @@ class ClusterFaults(harness.StackTestCase):
         self.assertEqual({}, lost)
         self.assertEqual({}, {arn: count for arn, count in self.task_succeeded_counts(loan, arns + live).items()
                               if count != 1})
+
+    def test_1c_a_master_killed_and_kept_down_with_wait_replicas_1_loses_nothing_and_blocks_nothing(self):
+        """The promoted replica has no replica of its own while the dead node stays down: its writes are not waited
+        for (nothing can fail over from it, and a replica that attaches later copies everything), so starts and
+        task starts on its slots go on at once instead of each waiting REDIS_TIMEOUT_MS and failing."""
+        arns, starter, loan, _ = self.kill_with_flows_waiting(1, restart_victim=False)
+        self.assert_refusals_documented(starter)
+        live = list(starter.acknowledged.values())
+        states = self.end_states(loan, arns + live)
+        self.assertEqual({}, {arn: state for arn, state in states.items() if state != "SUCCEEDED"})
+        self.assertEqual({}, {arn: count for arn, count in self.task_succeeded_counts(loan, arns + live).items()
+                              if count != 1})
+        self.assertIn("fewer than REDIS_WAIT_REPLICAS (1): its writes wait for 0", loan.logs())
+        self.assertNotIn("redis-unconfirmed", loan.logs())
 
     def test_1b_the_same_kill_without_wait_replicas_measured(self):
         """The same run with REDIS_WAIT_REPLICAS=0: what was lost is reported, not asserted (asynchronous

@@ -456,12 +456,15 @@ static void test_tryagain_is_retried_until_the_migration_ends(void)
 
 /* ---- REDIS_WAIT_REPLICAS ---- */
 
-/* Runs script on a key of master 0 (the one with a replica) through on; the reply in *reply, its latency returned. */
-static uint64_t store_on_master_0(struct redis_client *on, struct redis_script *script, const char *value,
-                                  struct redis_server_reply *reply)
+/*
+ * Runs script on a key of master (0 is the one with a replica) through on; the reply in *reply, its latency
+ * returned.
+ */
+static uint64_t store_on_master(int master, struct redis_client *on, struct redis_script *script, const char *value,
+                                struct redis_server_reply *reply)
 {
     char key[32];
-    key_on(0, "durable", key, sizeof(key));
+    key_on(master, "durable", key, sizeof(key));
     const char *argv[] = { key, value };
     *reply = (struct redis_server_reply){ 0 };
     uint64_t sent_ms = event_loop_now_ms();
@@ -487,7 +490,7 @@ static void test_durable_script_answers_once_a_replica_has_it(void)
     struct redis_client *waiting = client_with_scripts(1);
     ASSERT_NOT_NULL(waiting);
     struct redis_server_reply reply;
-    store_on_master_0(waiting, &durable_store_script, "replicated", &reply);
+    store_on_master(0, waiting, &durable_store_script, "replicated", &reply);
     ASSERT_EQ_INT(1, reply.calls);
     ASSERT_EQ_INT(REDIS_REPLY_STRING, reply.type);
     ASSERT_EQ_STR("stored durably", reply.str);
@@ -501,18 +504,68 @@ static void test_durable_script_answers_once_a_replica_has_it(void)
     ASSERT_TRUE(replicated);
 }
 
-static void test_durable_script_without_enough_replicas_gets_no_reply_at_the_deadline(void)
+static void test_durable_script_waits_for_the_replicas_its_master_has(void)
 {
-    struct redis_client *waiting = client_with_scripts(2);
+    struct redis_client *waiting = client_with_scripts(2); /* master 0 has one replica */
     ASSERT_NOT_NULL(waiting);
     struct redis_server_reply reply;
-    uint64_t latency = store_on_master_0(waiting, &durable_store_script, "unconfirmed", &reply);
+    long long waits = calls_on(0, "wait", false);
+    uint64_t latency = store_on_master(0, waiting, &durable_store_script, "one replica", &reply);
+    ASSERT_EQ_INT(1, reply.calls);
+    ASSERT_EQ_INT(REDIS_REPLY_STRING, reply.type);
+    ASSERT_EQ_STR("stored durably", reply.str);
+    ASSERT_EQ_INT(waits + 1, calls_on(0, "wait", false));
+    ASSERT_TRUE(latency < COMMAND_TIMEOUT_MS / 2);
+}
+
+static void test_master_without_replica_takes_durable_writes_at_once(void)
+{
+    struct redis_client *waiting = client_with_scripts(1);
+    ASSERT_NOT_NULL(waiting);
+    struct redis_server_reply reply;
+    long long waits = calls_on(1, "wait", false);
+    uint64_t latency = store_on_master(1, waiting, &durable_store_script, "no replica", &reply);
+    ASSERT_EQ_INT(1, reply.calls);
+    ASSERT_EQ_INT(REDIS_REPLY_STRING, reply.type);
+    ASSERT_EQ_STR("stored durably", reply.str);
+    ASSERT_EQ_INT(waits, calls_on(1, "wait", false)); /* nothing to wait for: no WAIT sent */
+    ASSERT_TRUE(latency < COMMAND_TIMEOUT_MS / 2);
+}
+
+/* Whether master 0 sees its replica online again and no node flags it as failing. */
+static bool replica_settled(void)
+{
+    char *replication = redis_server_string(&cluster.nodes[0], "INFO replication");
+    char *nodes = redis_server_string(&cluster.nodes[0], "CLUSTER NODES");
+    char port[16];
+    snprintf(port, sizeof(port), ":%d@", cluster.nodes[REPLICA].port);
+    const char *line = nodes ? strstr(nodes, port) : NULL;
+    const char *end = line ? strchr(line, '\n') : NULL;
+    const char *fail = line ? strstr(line, "fail") : NULL;
+    bool settled = replication && strstr(replication, "state=online") && line && (!fail || (end && fail > end));
+    free(replication);
+    free(nodes);
+    return settled;
+}
+
+static void test_durable_write_its_replica_does_not_confirm_gets_no_reply_at_the_deadline(void)
+{
+    struct redis_client *waiting = client_with_scripts(1);
+    ASSERT_NOT_NULL(waiting);
+    struct redis_server_reply reply;
+    redis_server_pause(&cluster.nodes[REPLICA]);
+    uint64_t latency = store_on_master(0, waiting, &durable_store_script, "unconfirmed", &reply);
+    redis_server_resume(&cluster.nodes[REPLICA]);
+    uint64_t started = event_loop_now_ms();
+    while (!replica_settled() && event_loop_now_ms() - started < FAILOVER_WAIT_MS)
+        redis_server_run_for(loop, 50);
     ASSERT_EQ_INT(1, reply.calls);
     ASSERT_TRUE(reply.null);
-    printf("# a durable write short of replicas answered NULL after %llu ms (deadline %d ms)\n",
+    printf("# a durable write its frozen replica did not confirm answered NULL after %llu ms (deadline %d ms)\n",
            (unsigned long long)latency, COMMAND_TIMEOUT_MS);
     ASSERT_TRUE(latency >= COMMAND_TIMEOUT_MS - 50);
     ASSERT_TRUE(latency <= COMMAND_TIMEOUT_MS + DEADLINE_MARGIN_MS);
+    ASSERT_TRUE(replica_settled());
 }
 
 static void test_script_not_marked_durable_does_not_wait(void)
@@ -521,7 +574,7 @@ static void test_script_not_marked_durable_does_not_wait(void)
     ASSERT_NOT_NULL(waiting);
     struct redis_server_reply reply;
     long long waits = calls_on(0, "wait", false);
-    uint64_t latency = store_on_master_0(waiting, &store_script, "not waited for", &reply);
+    uint64_t latency = store_on_master(0, waiting, &store_script, "not waited for", &reply);
     ASSERT_EQ_INT(waits, calls_on(0, "wait", false));
     ASSERT_EQ_INT(1, reply.calls);
     ASSERT_EQ_INT(REDIS_REPLY_STRING, reply.type);
@@ -740,7 +793,9 @@ int main(void)
         RUN(test_ask_to_a_master_the_client_never_saw);
         RUN(test_clusterdown_is_passed_on_and_the_map_read_again);
         RUN(test_durable_script_answers_once_a_replica_has_it);
-        RUN(test_durable_script_without_enough_replicas_gets_no_reply_at_the_deadline);
+        RUN(test_durable_script_waits_for_the_replicas_its_master_has);
+        RUN(test_master_without_replica_takes_durable_writes_at_once);
+        RUN(test_durable_write_its_replica_does_not_confirm_gets_no_reply_at_the_deadline);
         RUN(test_script_not_marked_durable_does_not_wait);
         RUN(test_failover_serves_the_slots_again);
         RUN(test_subscriber_receives_what_another_node_publishes);
