@@ -149,7 +149,7 @@ bool redis_client_connected(const struct redis_client *client)
     case MODE_PLAIN:
         return redis_connection_connected(client->primary);
     case MODE_SUBSCRIBER:
-        return client->primary && redis_connection_connected(client->primary);
+        return client->primary && redis_connection_listening(client->primary);
     case MODE_CLUSTER:
         return client->map_loaded && cluster_reachable(client);
     default:

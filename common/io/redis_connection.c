@@ -89,10 +89,12 @@ struct redis_connection {
     redis_connection_message_callback on_message;
     void *on_message_data;
     bool subscribed; /* SUBSCRIBE sent on this connection: hiredis takes no other command */
+    bool listening;  /* Redis confirmed every channel of the SUBSCRIBE */
 };
 
 static void connect_now(struct redis_connection *connection);
 static void drop_connection(struct redis_connection *connection, const char *reason);
+static void notify_change(struct redis_connection *connection, bool connected);
 
 /* ---- event-loop adapter for hiredis (the five hooks of redisAsyncContext.ev) ---- */
 
@@ -475,9 +477,16 @@ static void on_subscription_push(redisAsyncContext *context, void *reply_pointer
         return;
     const redisReply *kind = reply->element[0], *payload = reply->element[2];
     const redisReply *channel = reply->element[1];
-    if (kind->type == REDIS_REPLY_STRING && strcmp(kind->str, "message") == 0 && payload->type == REDIS_REPLY_STRING
-        && channel->type == REDIS_REPLY_STRING)
+    if (kind->type != REDIS_REPLY_STRING)
+        return;
+    if (strcmp(kind->str, "message") == 0 && payload->type == REDIS_REPLY_STRING && channel->type == REDIS_REPLY_STRING)
         connection->on_message(channel->str, payload->str, payload->len, connection->on_message_data);
+    /* The last channel's confirmation counts them all: from now on nothing published is missed. */
+    if (strcmp(kind->str, "subscribe") == 0 && payload->type == REDIS_REPLY_INTEGER
+        && payload->integer == (long long)connection->channel_count && !connection->listening) {
+        connection->listening = true;
+        notify_change(connection, true);
+    }
 }
 
 static void send_subscribe(struct redis_connection *connection)
@@ -556,12 +565,15 @@ static void connection_lost(struct redis_connection *connection, const char *rea
     connection->context = NULL;
     connection->connected = false;
     connection->subscribed = false;
+    bool was_listening = connection->listening;
+    connection->listening = false;
     if (was_connected && connection->destroying) {
         log_event(LOG_INFO, "redis-closed", "closed the connection to Redis at %s", connection->location);
     } else if (was_connected) {
         log_event(LOG_WARN, "redis-disconnected", "lost the connection to Redis at %s (%s); reconnecting",
                   connection->location, reason);
-        notify_change(connection, false);
+        if (connection->channel_count == 0 || was_listening)
+            notify_change(connection, false);
     }
     schedule_reconnect(connection); /* not when destroying */
 }
@@ -641,7 +653,8 @@ static void on_connected(const redisAsyncContext *context, int status)
     connection->reconnect_delay_ms = RECONNECT_FIRST_DELAY_MS;
     log_event(LOG_INFO, "redis-connected", "connected to Redis at %s", connection->location);
     send_setup_commands(connection);
-    notify_change(connection, true);
+    if (connection->channel_count == 0)
+        notify_change(connection, true); /* a subscriber's comes with the confirmation of its channels */
 }
 
 static void on_disconnected(const redisAsyncContext *context, int status)
@@ -817,6 +830,11 @@ void redis_connection_on_change(struct redis_connection *connection, void (*on_c
 {
     connection->on_change = on_change;
     connection->on_change_data = data;
+}
+
+bool redis_connection_listening(const struct redis_connection *connection)
+{
+    return connection->listening;
 }
 
 bool redis_connection_connected(const struct redis_connection *connection)

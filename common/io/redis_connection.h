@@ -72,11 +72,18 @@ __attribute__((warn_unused_result)) int redis_connection_create(struct event_loo
                                                                 const struct redis_connection_config *config,
                                                                 struct redis_connection **client);
 
-/* Registers on_change, called on the loop each time the connection comes up or goes down. */
+/*
+ * Registers on_change, called on the loop each time the connection comes up or goes down. A subscriber's comes
+ * up once Redis has confirmed all its channels (redis_connection_listening()), so that a catch-up made then
+ * misses nothing published after it.
+ */
 void redis_connection_on_change(struct redis_connection *client, void (*on_change)(bool connected, void *data),
                                 void *data);
 
 bool redis_connection_connected(const struct redis_connection *client);
+
+/* True while a subscriber's SUBSCRIBE is confirmed for every channel (false for a connection that is not one). */
+bool redis_connection_listening(const struct redis_connection *client);
 
 /* How long after Redis refused a command for maxmemory (an "OOM ..." error reply) it counts as out of memory. */
 #define REDIS_CONNECTION_OUT_OF_MEMORY_MS 10000

@@ -310,6 +310,46 @@ static void test_subscriber_gets_published_messages_also_after_a_restart(void)
     ASSERT_TRUE(recovered());
 }
 
+/* What a subscriber's on_change saw: each "up" with whether Redis already counted it among the channel's subscribers. */
+struct subscriber_changes {
+    int up;
+    int up_while_listed; /* ups at which PUBSUB NUMSUB already counted the subscriber */
+};
+
+static void on_subscriber_change(bool connected, void *data)
+{
+    struct subscriber_changes *changes = data;
+    if (!connected)
+        return;
+    changes->up++;
+    changes->up_while_listed += subscribed("store-test:up");
+}
+
+static void test_subscriber_is_up_once_redis_confirmed_its_channels(void)
+{
+    struct redis_client *subscriber = NULL;
+    struct subscriber_changes changes = { 0 };
+    struct received received = { 0 };
+    const char *channels[] = { "store-test:other", "store-test:up" };
+    struct redis_client_config config = { .url = server.url,
+                                          .command_timeout_ms = COMMAND_TIMEOUT_MS,
+                                          .max_pending = 8 };
+    int result = redis_client_create(loop, &config, &subscriber);
+    if (result == 0) {
+        redis_client_on_change(subscriber, on_subscriber_change, &changes);
+        result = redis_client_subscribe(subscriber, channels, 2, on_message, &received);
+    }
+    bool up = result == 0 && redis_server_run_until(loop, subscribed, "store-test:up", WAIT_MS);
+    redis_server_run_for(loop, 50);
+    bool connected = subscriber && redis_client_connected(subscriber);
+    redis_client_destroy(subscriber);
+    ASSERT_EQ_INT(0, result);
+    ASSERT_TRUE(up);
+    ASSERT_TRUE(connected);
+    ASSERT_EQ_INT(1, changes.up);
+    ASSERT_EQ_INT(1, changes.up_while_listed);
+}
+
 int main(void)
 {
     if (redis_server_start(&server) < 0) {
@@ -335,6 +375,7 @@ int main(void)
     RUN(test_close_answers_pending_commands_with_null);
     RUN(test_bad_url_is_refused);
     RUN(test_subscriber_gets_published_messages_also_after_a_restart);
+    RUN(test_subscriber_is_up_once_redis_confirmed_its_channels);
     redis_client_destroy(client);
     event_loop_destroy(loop);
     redis_server_destroy(&server);
