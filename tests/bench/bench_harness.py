@@ -146,87 +146,34 @@ def start_redis(work):
     return redis
 
 
-class ClusterNode(harness.Redis):
-    """One node of a private Redis Cluster (see start_cluster): a harness.Redis launched with --cluster-enabled,
-    append-only as start_redis's, that gets its slots from start_cluster."""
-
-    def __init__(self, directory):
-        super().__init__(directory=directory)
-        self.cluster_port = harness.free_port()
-
-    def launch(self, appendonly=True):
-        self.appendonly = appendonly
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", self.address, "--dir", self.directory, "--save", "",
-             "--appendonly", "yes" if appendonly else "no", "--appendfsync", "everysec", "--cluster-enabled", "yes",
-             "--cluster-config-file", "nodes.conf", "--cluster-port", str(self.cluster_port),
-             "--cluster-node-timeout", "2000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return self
-
-
-class Cluster:
-    """A private Redis Cluster on loopback (see start_cluster): its nodes, masters and REDIS_URL."""
-
-    def __init__(self, nodes):
-        self.nodes = nodes
-        self.masters = []
-
-    @property
-    def url(self):
-        """A multi-seed REDIS_URL naming every master."""
-        return "redis://" + ",".join(f"{node.address}:{node.port}" for node in self.masters)
+class Cluster(harness.Cluster):
+    """A private Redis Cluster for one configuration of a scenario: the test harness's (its nodes on free loopback
+    ports, the slots split over the masters, one replica per master in turn), run as start_redis runs Redis, and
+    destroyed by cleanup() (never reused)."""
 
     def pids(self):
         """{"redis-server <port>": pid} of every node."""
         return {f"redis-server {node.port}": node.process.pid for node in self.nodes}
 
     def cleanup(self):
-        for node in self.nodes:
-            node.cleanup()
+        self.destroy()
 
 
 def start_cluster(work, masters, replicas=0):
-    """A Redis Cluster of masters masters with replicas replicas each, every node on free loopback ports with
-    start_redis's settings (append-only file, SHIPPED_REDIS_SETTINGS); returns it once every node sees
-    cluster_state:ok and every replica's link to its master is up. One master gets all slots itself; more are
-    created with redis-cli --cluster create. Kills every node when it fails."""
-    cluster = Cluster([ClusterNode(os.path.join(work, f"redis-cluster-{harness.free_port()}"))
-                       for _ in range(masters * (1 + replicas))])
+    """A Redis Cluster of masters masters with replicas replicas each, with start_redis's settings (append-only
+    file, SHIPPED_REDIS_SETTINGS on every node); returns it once it serves every slot and every replica is in sync.
+    Its REDIS_URL names every master. Kills every node when it fails. (work is unused: the harness keeps the nodes
+    in a temporary directory of their own.)"""
+    del work
+    cluster = Cluster(masters, replicas, node_timeout_ms=2000)
     try:
+        cluster.launch(appendonly=True).wait_ready()
         for node in cluster.nodes:
-            os.makedirs(node.directory, exist_ok=True)
-            node.launch()
-        for node in cluster.nodes:
-            harness.wait_until(lambda: node._answers_ping() or node.process.poll() is not None, 10,
-                               what=f"cluster node on port {node.port}")
-            if node.process.poll() is not None:
-                raise RuntimeError(f"cluster node on port {node.port} exited at start ({node.process.poll()})")
-        if len(cluster.nodes) == 1:
-            cluster.nodes[0].command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-        else:
-            subprocess.run(["redis-cli", "--cluster", "create", *(f"{n.address}:{n.port}" for n in cluster.nodes),
-                            "--cluster-replicas", str(replicas), "--cluster-yes"],
-                           check=True, capture_output=True, text=True, timeout=60)
-        for node in cluster.nodes:
-            harness.wait_until(lambda: node.cluster_info()["cluster_state"] == "ok", 30,
-                               what=f"cluster_state:ok on port {node.port}")
             node.command("CONFIG", "SET", *SHIPPED_REDIS_SETTINGS)
-        for node in cluster.nodes:
-            harness.wait_until(lambda: _replication_settled(node), 30, what=f"replication of port {node.port}")
-            if redis_info(node, "replication")["role"] == "master":
-                cluster.masters.append(node)
         return cluster
     except BaseException:
-        cluster.cleanup()
+        cluster.destroy()
         raise
-
-
-def _replication_settled(node):
-    """A master with its replicas connected (as many as it will get), or a replica whose link to it is up."""
-    info = redis_info(node, "replication")
-    if info["role"] == "master":
-        return all("state=online" in info[key] for key in info if key.startswith("slave") and key[5:].isdigit())
-    return info.get("master_link_status") == "up"
 
 
 def redis_info(redis, section):
