@@ -306,18 +306,10 @@ static int command_slot(int argc, const char **argv, const size_t *lengths)
 
 /* ---- routed commands ---- */
 
-static void free_reply(redisReply *reply)
-{
-    if (!reply)
-        return;
-    for (size_t i = 0; i < reply->elements; i++)
-        free_reply(reply->element[i]);
-    free(reply->element);
-    free(reply->str);
-    free(reply);
-}
-
-/* A deep copy of reply, which hiredis frees when its callback returns; NULL when out of memory. */
+/*
+ * A deep copy of reply, which hiredis frees when its callback returns; freeReplyObject() frees it (hiredis 0.14
+ * allocates replies with malloc too). NULL when out of memory.
+ */
 static redisReply *copy_reply(const redisReply *reply)
 {
     redisReply *copy = calloc(1, sizeof(*copy));
@@ -345,7 +337,7 @@ static redisReply *copy_reply(const redisReply *reply)
     }
     return copy;
 fail:
-    free_reply(copy);
+    freeReplyObject(copy);
     return NULL;
 }
 
@@ -355,7 +347,7 @@ static void routed_free(struct routed_command *command)
         free(command->argv[i]);
     free(command->argv);
     free(command->lengths);
-    free_reply(command->held_reply);
+    freeReplyObject(command->held_reply);
     free(command);
 }
 
@@ -1020,16 +1012,18 @@ static int open_primary(struct redis_client *client, int seed)
 }
 
 /*
- * A primary connection down for PRIMARY_DOWN_MS moves to the next seed (when there are several): its node may be
- * gone for good. A plain Redis's one node is waited for instead.
+ * A primary connection down for PRIMARY_DOWN_MS moves to the next seed: its node may be gone for good. Checked
+ * only with several seeds, and no more once the first answered that it is a plain Redis, whose one node is waited
+ * for instead (so an idle client of one node has no timer to wake it).
  */
 static void on_primary_check(struct event_timer *timer)
 {
     struct redis_client *client = timer->data;
     uint64_t now = event_loop_now_ms();
+    if (client->mode == MODE_PLAIN)
+        return;
     event_loop_timer_start(client->loop, &client->primary_timer, PRIMARY_DOWN_MS / 2, on_primary_check, client);
-    if (client->mode == MODE_PLAIN || client->seeds.count < 2 || redis_connection_connected(client->primary)
-        || now - client->primary_down_since_ms < PRIMARY_DOWN_MS)
+    if (redis_connection_connected(client->primary) || now - client->primary_down_since_ms < PRIMARY_DOWN_MS)
         return;
     struct redis_connection *old = client->primary;
     client->primary = NULL;
@@ -1091,7 +1085,8 @@ int redis_client_create(struct event_loop *loop, const struct redis_client_confi
         redis_client_destroy(client);
         return result;
     }
-    event_loop_timer_start(loop, &client->primary_timer, PRIMARY_DOWN_MS / 2, on_primary_check, client);
+    if (client->seeds.count > 1)
+        event_loop_timer_start(loop, &client->primary_timer, PRIMARY_DOWN_MS / 2, on_primary_check, client);
     *client_out = client;
     return 0;
 }
