@@ -638,32 +638,19 @@ int redis_client_command(struct redis_client *client, redis_client_callback call
     return send_command(client, callback, data, argc, argv, lengths, false);
 }
 
-/* Most NUL-terminated arguments the _strings variants take. */
-#define MAX_STRING_ARGUMENTS 32
-
-/* Fills lengths with the lengths of argc NUL-terminated arguments; -EINVAL when there are too many. */
-static int measure_arguments(int argc, const char **argv, size_t lengths[MAX_STRING_ARGUMENTS])
-{
-    if (argc < 0 || argc > MAX_STRING_ARGUMENTS)
-        return -EINVAL;
-    for (int i = 0; i < argc; i++)
-        lengths[i] = strlen(argv[i]);
-    return 0;
-}
-
 int redis_client_command_strings(struct redis_client *client, redis_client_callback callback, void *data, int argc,
                                  const char **argv)
 {
-    size_t lengths[MAX_STRING_ARGUMENTS];
-    int result = measure_arguments(argc, argv, lengths);
+    size_t lengths[REDIS_CONNECTION_MAX_STRINGS];
+    int result = redis_connection_measure_arguments(argc, argv, lengths);
     return result < 0 ? result : redis_client_command(client, callback, data, argc, argv, lengths);
 }
 
 int redis_client_durable_command_strings(struct redis_client *client, redis_client_callback callback, void *data,
                                          int argc, const char **argv)
 {
-    size_t lengths[MAX_STRING_ARGUMENTS];
-    int result = measure_arguments(argc, argv, lengths);
+    size_t lengths[REDIS_CONNECTION_MAX_STRINGS];
+    int result = redis_connection_measure_arguments(argc, argv, lengths);
     return result < 0 ? result : send_command(client, callback, data, argc, argv, lengths, true);
 }
 
@@ -690,8 +677,8 @@ int redis_client_eval(struct redis_client *client, struct redis_script *script, 
 int redis_client_eval_strings(struct redis_client *client, struct redis_script *script, redis_client_callback callback,
                               void *data, int key_count, int argc, const char **argv)
 {
-    size_t lengths[MAX_STRING_ARGUMENTS];
-    int result = measure_arguments(argc, argv, lengths);
+    size_t lengths[REDIS_CONNECTION_MAX_STRINGS];
+    int result = redis_connection_measure_arguments(argc, argv, lengths);
     return result < 0 ? result : redis_client_eval(client, script, callback, data, key_count, argc, argv, lengths);
 }
 

@@ -343,13 +343,9 @@ int redis_connection_command(struct redis_connection *connection, redis_connecti
     return result;
 }
 
-/* Most NUL-terminated arguments the _strings variants take. */
-#define MAX_STRING_ARGUMENTS 32
-
-/* Fills lengths with the lengths of argc NUL-terminated arguments; -EINVAL when there are too many. */
-static int measure_arguments(int argc, const char **argv, size_t lengths[MAX_STRING_ARGUMENTS])
+int redis_connection_measure_arguments(int argc, const char **argv, size_t lengths[REDIS_CONNECTION_MAX_STRINGS])
 {
-    if (argc < 0 || argc > MAX_STRING_ARGUMENTS)
+    if (argc < 0 || argc > REDIS_CONNECTION_MAX_STRINGS)
         return -EINVAL;
     for (int i = 0; i < argc; i++)
         lengths[i] = strlen(argv[i]);
@@ -359,8 +355,8 @@ static int measure_arguments(int argc, const char **argv, size_t lengths[MAX_STR
 int redis_connection_command_strings(struct redis_connection *connection, redis_connection_callback callback,
                                      void *data, int argc, const char **argv)
 {
-    size_t lengths[MAX_STRING_ARGUMENTS];
-    int result = measure_arguments(argc, argv, lengths);
+    size_t lengths[REDIS_CONNECTION_MAX_STRINGS];
+    int result = redis_connection_measure_arguments(argc, argv, lengths);
     return result < 0 ? result : redis_connection_command(connection, callback, data, argc, argv, lengths);
 }
 
@@ -454,8 +450,8 @@ int redis_connection_eval_strings(struct redis_connection *connection, struct re
                                   redis_connection_callback callback, void *data, int key_count, int argc,
                                   const char **argv)
 {
-    size_t lengths[MAX_STRING_ARGUMENTS];
-    int result = measure_arguments(argc, argv, lengths);
+    size_t lengths[REDIS_CONNECTION_MAX_STRINGS];
+    int result = redis_connection_measure_arguments(argc, argv, lengths);
     return result < 0 ? result
                       : redis_connection_eval(connection, script, callback, data, key_count, argc, argv, lengths);
 }

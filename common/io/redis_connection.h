@@ -130,6 +130,16 @@ __attribute__((warn_unused_result)) int redis_connection_command(struct redis_co
                                                                  int argc, const char **argv, const size_t *lengths);
 
 /* Like redis_connection_command() with NUL-terminated arguments. */
+/* Most NUL-terminated arguments the _strings variants (here and in redis_client) take. */
+#define REDIS_CONNECTION_MAX_STRINGS 32
+
+/*
+ * Fills lengths with the lengths of argc NUL-terminated arguments, for the _strings variants. Returns 0, or
+ * -EINVAL for more than REDIS_CONNECTION_MAX_STRINGS.
+ */
+__attribute__((warn_unused_result)) int
+redis_connection_measure_arguments(int argc, const char **argv, size_t lengths[REDIS_CONNECTION_MAX_STRINGS]);
+
 __attribute__((warn_unused_result)) int redis_connection_command_strings(struct redis_connection *client,
                                                                          redis_connection_callback callback, void *data,
                                                                          int argc, const char **argv);

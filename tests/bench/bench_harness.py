@@ -159,12 +159,11 @@ class Cluster(harness.Cluster):
         self.destroy()
 
 
-def start_cluster(work, masters, replicas=0):
+def start_cluster(masters, replicas=0):
     """A Redis Cluster of masters masters with replicas replicas each, with start_redis's settings (append-only
     file, SHIPPED_REDIS_SETTINGS on every node); returns it once it serves every slot and every replica is in sync.
-    Its REDIS_URL names every master. Kills every node when it fails. (work is unused: the harness keeps the nodes
-    in a temporary directory of their own.)"""
-    del work
+    Its REDIS_URL names every master; the nodes live in a temporary directory of their own. Kills every node when
+    it fails."""
     cluster = Cluster(masters, replicas, node_timeout_ms=2000)
     try:
         cluster.launch(appendonly=True).wait_ready()

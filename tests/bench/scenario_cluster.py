@@ -33,7 +33,7 @@ def start_stack(build, work, masters, replicas, wait_replicas):
     """The servers on a plain Redis (masters None) or on a new cluster; the cluster is killed if they fail."""
     if masters is None:
         return Stack(build, work, VALUATION_TIME_SCALE)
-    cluster = bench.start_cluster(work, masters, replicas)
+    cluster = bench.start_cluster(masters, replicas)
     try:
         return Stack(build, work, VALUATION_TIME_SCALE, redis=cluster,
                      environment={"REDIS_WAIT_REPLICAS": str(wait_replicas)})
