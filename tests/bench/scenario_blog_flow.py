@@ -137,8 +137,8 @@ def scenario_at_scale(build, work, report, quick):
                   reference_label="applications started", target=f"all {count}", met=len(succeeded) == count)
     start_rate = count / last_answered_s
     report.figure("first start → last SUCCEEDED", last_end_s, "s", reference=6.0,
-                  reference_label="the ideal: the 6 s valuation delay", target="≤ 7.5 s (6 s + 1.5 s)",
-                  met=last_end_s <= 7.5,
+                  reference_label="the ideal: the 6 s valuation delay", target="≤ 7 s (6 s + 1 s)",
+                  met=last_end_s <= 7,
                   limit=f"the start rate: the {count:,} StartExecution calls were answered over {last_answered_s:.2f} s "
                         f"({start_rate:,.0f}/s), and an application's 6 s begin only when its valuation request "
                         f"is made (the last SUCCEEDED came {last_end_s - last_answered_s:.2f} s after the last start "
@@ -163,15 +163,16 @@ def scenario_at_scale(build, work, report, quick):
     for name in ("loan-processor", "valuation-service"):
         report.figure(f"peak RSS of {name}", peaks[name] / 1024, "MiB", reference=peaks["redis-server"] / 1024,
                       reference_label="redis-server's peak RSS", target="≤ 64 MiB", met=peaks[name] <= 64 * 1024)
-    report.figure("Redis memory per waiting application", waiting_bytes, "bytes", target="≤ 2048 bytes",
-                  met=waiting_bytes is not None and waiting_bytes <= 2048, digits=4,
-                  limit="the history is kept as the JSON GetExecutionHistory returns, one list entry per event "
-                        f"(a finished execution's list takes {breakdown.get('{sfn:NN}:history', 0):,} bytes, a "
-                        f"waiting one's five events about 2 KB), and the record takes "
-                        f"{breakdown.get('{sfn:NN}:execution', 0):,} bytes; the token, the valuation service's "
-                        "pending callback and the sorted-set entries add the rest. Under 2 KiB needs a compact "
-                        "history encoding (events rebuilt on read), not done.")
-    report.figure("Redis memory per finished application", (after - baseline) / count, "bytes", digits=4)
+    finished_bytes = (after - baseline) / count
+    memory_limit = ("Redis bytes per key kind after the run (MEMORY USAGE, mean): "
+                    + ", ".join(f"{kind} {size:,}" for kind, size in sorted(breakdown.items(), key=lambda kv: -kv[1])
+                                if kind != "{sfn}")
+                    + "; see bench/results.md's notes on scenario 1 for what each holds")
+    report.figure("Redis memory per waiting application", waiting_bytes, "bytes", target="≤ 1536 bytes (1.5 KiB)",
+                  met=waiting_bytes is not None and waiting_bytes <= 1536, digits=4,
+                  limit=None if waiting_bytes is not None and waiting_bytes <= 1536 else memory_limit)
+    report.figure("Redis memory per finished application", finished_bytes, "bytes", target="≤ 2048 bytes (2 KiB)",
+                  met=finished_bytes <= 2048, digits=4, limit=None if finished_bytes <= 2048 else memory_limit)
     report.note(f"Scenario 1: Redis bytes per key kind after the run (MEMORY USAGE, mean): {json.dumps(breakdown)}")
     report.series("resume_latency_buckets", stats["buckets"])
     report.series("completions", sorted(s[3] / 1e6 for s in succeeded))
