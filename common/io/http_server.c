@@ -52,8 +52,8 @@ struct http_server {
     size_t route_count;
     void *data;
     size_t pending_requests;
-    LIST_HEAD(, http_request) live_requests;  /* every request not yet freed */
-    LIST_HEAD(, http_request) idle_requests;  /* freed requests kept for reuse, at most IDLE_REQUESTS_MAX */
+    LIST_HEAD(, http_request) live_requests; /* every request not yet freed */
+    LIST_HEAD(, http_request) idle_requests; /* freed requests kept for reuse, at most IDLE_REQUESTS_MAX */
     size_t idle_request_count;
     LIST_HEAD(, http_stream) live_streams;    /* every stream MHD has not released yet */
     LIST_HEAD(, http_connection) connections; /* every open connection */
@@ -129,10 +129,13 @@ struct http_stream {
 #define KEPT_BUFFER_MAX (64 * 1024)
 /*
  * MHD's per-connection memory: request head, URL arguments and headers must fit (larger gets MHD's own page):
- * HTTP_HEAD_MAX_BYTES (48 KiB) and MHD's own structures. MHD touches its pool as connections read, so this is
- * resident memory per busy connection: 256 KiB took the blog bench's 10,000 applications to 95 MiB, 96 KiB to 32.
+ * HTTP_HEAD_MAX_BYTES (48 KiB) and MHD's own structures (about 56 bytes per header line or URL argument: 16 KiB
+ * holds some 290 of them; a head within our limits with more gets MHD's own 431). MHD 0.9.75 zeroes the whole
+ * pool at every request of a kept-alive connection, so its size is CPU per request (96 KiB: a fifth of the
+ * loan-processor's instructions per blog flow, 64 KiB: two thirds of that), and resident memory per busy
+ * connection: 256 KiB took the blog bench's 10,000 applications to 95 MiB, 96 KiB to 32.
  */
-#define CONNECTION_MEMORY_LIMIT (96 * 1024)
+#define CONNECTION_MEMORY_LIMIT (64 * 1024)
 
 static struct http_connection *connection_of(struct MHD_Connection *connection)
 {
