@@ -18,6 +18,11 @@
 #include <sys/epoll.h>
 #include <sys/queue.h>
 
+/* Idle transfers kept, with their easy handle and buffers, for the next requests (instead of curl_easy_init). */
+#define IDLE_TRANSFERS_MAX 64
+/* A buffer of a finished transfer larger than this is freed rather than kept for the next one. */
+#define KEPT_BUFFER_MAX (64 * 1024)
+
 struct http_client {
     struct event_loop *loop;
     struct http_client_config config;
@@ -28,6 +33,9 @@ struct http_client {
     size_t queued;
     TAILQ_HEAD(, transfer) queue;  /* waiting for a free connection, oldest first */
     TAILQ_HEAD(, transfer) active; /* transfers handed to curl */
+    TAILQ_HEAD(, transfer) idle;   /* finished transfers kept for reuse, at most IDLE_TRANSFERS_MAX */
+    size_t idle_count;
+    size_t header_count; /* lines in headers */
     bool closed;
 };
 
@@ -41,9 +49,15 @@ struct transfer {
     size_t response_capacity;
     bool response_too_large;
     char error[CURL_ERROR_SIZE];
-    struct curl_slist *headers; /* the client's headers and this request's own; NULL: the client's */
+    char *body; /* the request body (copied), which curl sends from here */
+    size_t body_capacity;
+    /* This request's header lines: the client's lines (not copied) and then its own line, in own_line. */
+    struct curl_slist *header_lines; /* header_count + 1 nodes; only used with a header of its own */
+    char *own_line;
+    size_t own_line_capacity;
+    bool own_header;            /* sends header_lines rather than the client's headers */
     uint64_t deadline_ms;       /* event_loop_now_ms() by which the answer is due, queue time included */
-    TAILQ_ENTRY(transfer) link; /* in the queue, or in the active list */
+    TAILQ_ENTRY(transfer) link; /* in the queue, in the active list, or in the idle list */
 };
 
 struct curl_socket_watch {
@@ -57,9 +71,75 @@ static void transfer_free(struct transfer *transfer)
         return;
     if (transfer->easy)
         curl_easy_cleanup(transfer->easy);
-    curl_slist_free_all(transfer->headers);
     free(transfer->response);
+    free(transfer->body);
+    free(transfer->header_lines);
+    free(transfer->own_line);
     free(transfer);
+}
+
+/* Frees *buffer when it grew past KEPT_BUFFER_MAX, so that one large exchange does not stay allocated. */
+static void trim_buffer(char **buffer, size_t *capacity)
+{
+    if (*capacity <= KEPT_BUFFER_MAX)
+        return;
+    free(*buffer);
+    *buffer = NULL;
+    *capacity = 0;
+}
+
+/* A finished transfer goes to the idle list for reuse (its easy handle still holds its options), or is freed. */
+static void transfer_release(struct transfer *transfer)
+{
+    struct http_client *client = transfer->client;
+    if (client->closed || client->idle_count >= IDLE_TRANSFERS_MAX) {
+        transfer_free(transfer);
+        return;
+    }
+    trim_buffer(&transfer->response, &transfer->response_capacity);
+    trim_buffer(&transfer->body, &transfer->body_capacity);
+    trim_buffer(&transfer->own_line, &transfer->own_line_capacity);
+    TAILQ_INSERT_HEAD(&client->idle, transfer, link);
+    client->idle_count++;
+}
+
+/* An idle transfer made ready for a new request (its easy handle reset), or a new one; NULL when out of memory. */
+static struct transfer *transfer_obtain(struct http_client *client)
+{
+    struct transfer *transfer = TAILQ_FIRST(&client->idle);
+    if (transfer) {
+        TAILQ_REMOVE(&client->idle, transfer, link);
+        client->idle_count--;
+        curl_easy_reset(transfer->easy);
+        transfer->response_length = 0;
+        transfer->response_too_large = false;
+        transfer->error[0] = '\0';
+        transfer->own_header = false;
+        return transfer;
+    }
+    transfer = calloc(1, sizeof(*transfer));
+    if (!transfer)
+        return NULL;
+    transfer->client = client;
+    transfer->easy = curl_easy_init();
+    if (!transfer->easy) {
+        free(transfer);
+        return NULL;
+    }
+    return transfer;
+}
+
+/* Makes *buffer hold at least size bytes; false when out of memory. */
+static bool reserve(char **buffer, size_t *capacity, size_t size)
+{
+    if (size <= *capacity)
+        return true;
+    char *grown = realloc(*buffer, size);
+    if (!grown)
+        return false;
+    *buffer = grown;
+    *capacity = size;
+    return true;
 }
 
 static size_t on_response_data(char *data, size_t size, size_t count, void *closure)
@@ -96,7 +176,7 @@ static void complete(struct transfer *transfer, long status, const char *error, 
         .timed_out = timed_out,
     };
     transfer->callback(&response, transfer->data);
-    transfer_free(transfer);
+    transfer_release(transfer);
 }
 
 /*
@@ -245,6 +325,8 @@ static int append_headers(struct http_client *client)
             return -ENOMEM;
         client->headers = appended;
     }
+    for (const struct curl_slist *line = client->headers; line; line = line->next)
+        client->header_count++;
     return 0;
 }
 
@@ -258,6 +340,7 @@ int http_client_create(struct event_loop *loop, const struct http_client_config 
     client->config = *config;
     TAILQ_INIT(&client->queue);
     TAILQ_INIT(&client->active);
+    TAILQ_INIT(&client->idle);
     client->multi = curl_multi_init();
     if (!client->multi || append_headers(client) < 0) {
         http_client_destroy(client);
@@ -280,34 +363,44 @@ static bool is_http_url(const char *url)
     return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
 }
 
-/* The client's header lines followed by header (one "Name: value" line); NULL when out of memory. */
-static struct curl_slist *headers_with(const struct http_client *client, const char *header)
+/*
+ * Makes the transfer send the client's header lines followed by header (one "Name: value" line, copied). The
+ * list's nodes are the transfer's own and point at the client's lines: curl only reads them. Returns 0 or -ENOMEM.
+ */
+static int set_own_header(struct transfer *transfer, const char *header)
 {
-    struct curl_slist *list = NULL;
-    for (const struct curl_slist *line = client->headers; line; line = line->next) {
-        struct curl_slist *appended = curl_slist_append(list, line->data);
-        if (!appended) {
-            curl_slist_free_all(list);
-            return NULL;
-        }
-        list = appended;
+    const struct http_client *client = transfer->client;
+    size_t length = strlen(header);
+    if (!reserve(&transfer->own_line, &transfer->own_line_capacity, length + 1))
+        return -ENOMEM;
+    memcpy(transfer->own_line, header, length + 1);
+    if (!transfer->header_lines) {
+        transfer->header_lines = calloc(client->header_count + 1, sizeof(*transfer->header_lines));
+        if (!transfer->header_lines)
+            return -ENOMEM;
     }
-    struct curl_slist *appended = curl_slist_append(list, header);
-    if (!appended)
-        curl_slist_free_all(list);
-    return appended;
+    struct curl_slist *node = transfer->header_lines;
+    for (const struct curl_slist *line = client->headers; line; line = line->next, node++)
+        *node = (struct curl_slist){ .data = line->data, .next = node + 1 };
+    *node = (struct curl_slist){ .data = transfer->own_line, .next = NULL };
+    transfer->own_header = true;
+    return 0;
 }
 
 static int configure_easy(struct transfer *transfer, const char *url, const char *body, size_t length)
 {
     CURL *easy = transfer->easy;
-    struct curl_slist *headers = transfer->headers ? transfer->headers : transfer->client->headers;
+    struct curl_slist *headers = transfer->own_header ? transfer->header_lines : transfer->client->headers;
+    if (!reserve(&transfer->body, &transfer->body_capacity, length + 1))
+        return -ENOMEM;
+    memcpy(transfer->body, body, length);
+    transfer->body[length] = '\0';
     bool ok = curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)length) == CURLE_OK
-              && curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, body) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->body) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_response_data) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error) == CURLE_OK
@@ -331,18 +424,14 @@ int http_client_post_json_with_header(struct http_client *client, const char *ur
         return -EINVAL;
     if (client->queued >= client->config.max_queued)
         return -EAGAIN;
-    struct transfer *transfer = calloc(1, sizeof(*transfer));
+    struct transfer *transfer = transfer_obtain(client);
     if (!transfer)
         return -ENOMEM;
-    transfer->client = client;
     transfer->callback = callback;
     transfer->data = data;
     transfer->deadline_ms = event_loop_now_ms() + timeout_ms;
-    transfer->easy = curl_easy_init();
-    if (header)
-        transfer->headers = headers_with(client, header);
-    if (!transfer->easy || (header && !transfer->headers) || configure_easy(transfer, url, body, length) < 0) {
-        transfer_free(transfer);
+    if ((header && set_own_header(transfer, header) < 0) || configure_easy(transfer, url, body, length) < 0) {
+        transfer_release(transfer);
         return -ENOMEM;
     }
     TAILQ_INSERT_TAIL(&client->queue, transfer, link);
@@ -375,6 +464,12 @@ void http_client_close(struct http_client *client)
         complete(transfer, 0, "cancelled: client shut down", false);
     }
     event_loop_timer_stop(client->loop, &client->curl_timer);
+    while (!TAILQ_EMPTY(&client->idle)) {
+        struct transfer *transfer = TAILQ_FIRST(&client->idle);
+        TAILQ_REMOVE(&client->idle, transfer, link);
+        client->idle_count--;
+        transfer_free(transfer);
+    }
 }
 
 void http_client_destroy(struct http_client *client)

@@ -52,7 +52,9 @@ struct http_server {
     size_t route_count;
     void *data;
     size_t pending_requests;
-    LIST_HEAD(, http_request) live_requests;  /* every request not yet freed */
+    LIST_HEAD(, http_request) live_requests; /* every request not yet freed */
+    LIST_HEAD(, http_request) idle_requests; /* freed requests kept for reuse, at most IDLE_REQUESTS_MAX */
+    size_t idle_request_count;
     LIST_HEAD(, http_stream) live_streams;    /* every stream MHD has not released yet */
     LIST_HEAD(, http_connection) connections; /* every open connection */
     struct event_timer sweep;                 /* closes late requests, notices streams whose client left */
@@ -77,8 +79,10 @@ struct http_connection {
 struct http_request {
     struct http_server *server;
     struct MHD_Connection *connection;
-    char *method;
-    char *path;
+    char *method; /* in text */
+    char *path;   /* in text, after method */
+    char *text;
+    size_t text_capacity;
     char *body;
     size_t body_length;
     size_t body_capacity;
@@ -120,12 +124,18 @@ struct http_stream {
 };
 
 #define SWEEP_INTERVAL_MS 500
+/* Answered requests kept, with their buffers, for the next ones; a buffer larger than KEPT_BUFFER_MAX is freed. */
+#define IDLE_REQUESTS_MAX 64
+#define KEPT_BUFFER_MAX (64 * 1024)
 /*
  * MHD's per-connection memory: request head, URL arguments and headers must fit (larger gets MHD's own page):
- * HTTP_HEAD_MAX_BYTES (48 KiB) and MHD's own structures. MHD touches its pool as connections read, so this is
- * resident memory per busy connection: 256 KiB took the blog bench's 10,000 applications to 95 MiB, 96 KiB to 32.
+ * HTTP_HEAD_MAX_BYTES (48 KiB) and MHD's own structures (about 56 bytes per header line or URL argument: 16 KiB
+ * holds some 290 of them; a head within our limits with more gets MHD's own 431). MHD 0.9.75 zeroes the whole
+ * pool at every request of a kept-alive connection, so its size is CPU per request (96 KiB: a fifth of the
+ * loan-processor's instructions per blog flow, 64 KiB: two thirds of that), and resident memory per busy
+ * connection: 256 KiB took the blog bench's 10,000 applications to 95 MiB, 96 KiB to 32.
  */
-#define CONNECTION_MEMORY_LIMIT (96 * 1024)
+#define CONNECTION_MEMORY_LIMIT (64 * 1024)
 
 static struct http_connection *connection_of(struct MHD_Connection *connection)
 {
@@ -238,35 +248,67 @@ static void on_sweep(struct event_timer *timer)
     event_loop_timer_start(server->loop, &server->sweep, SWEEP_INTERVAL_MS, on_sweep, server);
 }
 
-static void request_free(struct http_request *request)
+static void request_destroy(struct http_request *request)
 {
-    if (!request)
-        return;
-    event_loop_timer_stop(request->server->loop, &request->deadline);
-    if (request->response)
-        MHD_destroy_response(request->response);
-    LIST_REMOVE(request, live_link);
-    free(request->method);
-    free(request->path);
+    free(request->text);
     free(request->body);
     free(request);
 }
 
+/* The request is over: it goes to the server's idle list for reuse (its buffers kept), or is freed. */
+static void request_free(struct http_request *request)
+{
+    if (!request)
+        return;
+    struct http_server *server = request->server;
+    event_loop_timer_stop(server->loop, &request->deadline);
+    if (request->response)
+        MHD_destroy_response(request->response);
+    LIST_REMOVE(request, live_link);
+    if (server->idle_request_count >= IDLE_REQUESTS_MAX) {
+        request_destroy(request);
+        return;
+    }
+    if (request->body_capacity > KEPT_BUFFER_MAX) {
+        free(request->body);
+        request->body = NULL;
+        request->body_capacity = 0;
+    }
+    LIST_INSERT_HEAD(&server->idle_requests, request, live_link);
+    server->idle_request_count++;
+}
+
+/* A request object with its method and url copied (an idle one when there is one), or NULL when out of memory. */
 static struct http_request *request_create(struct http_server *server, struct MHD_Connection *connection,
                                            const char *method, const char *url)
 {
-    struct http_request *request = calloc(1, sizeof(*request));
-    if (!request)
+    struct http_request *request = LIST_FIRST(&server->idle_requests);
+    if (request) {
+        LIST_REMOVE(request, live_link);
+        server->idle_request_count--;
+    } else if (!(request = calloc(1, sizeof(*request))))
         return NULL;
-    request->server = server;
-    request->connection = connection;
-    request->method = strdup(method);
-    request->path = strdup(url);
-    LIST_INSERT_HEAD(&server->live_requests, request, live_link);
-    if (!request->method || !request->path) {
-        request_free(request);
-        return NULL;
+    char *text = request->text, *body = request->body;
+    size_t text_capacity = request->text_capacity, body_capacity = request->body_capacity;
+    size_t method_size = strlen(method) + 1, url_size = strlen(url) + 1;
+    if (method_size + url_size > text_capacity) {
+        free(text);
+        text_capacity = method_size + url_size > 256 ? method_size + url_size : 256;
+        if (!(text = malloc(text_capacity))) {
+            free(body);
+            free(request);
+            return NULL;
+        }
     }
+    *request = (struct http_request){ .server = server,
+                                      .connection = connection,
+                                      .text = text,
+                                      .text_capacity = text_capacity,
+                                      .body = body,
+                                      .body_capacity = body_capacity };
+    request->method = memcpy(text, method, method_size);
+    request->path = memcpy(text + method_size, url, url_size);
+    LIST_INSERT_HEAD(&server->live_requests, request, live_link);
     return request;
 }
 
@@ -847,7 +889,7 @@ int http_request_client_address(const struct http_request *request, char *out, s
 const char *http_request_body(const struct http_request *request, size_t *length)
 {
     *length = request->body_length;
-    return request->body ? request->body : "";
+    return request->body_length > 0 ? request->body : ""; /* a reused request's buffer holds an earlier body */
 }
 
 size_t http_server_pending_requests(const struct http_server *server)
@@ -1026,5 +1068,10 @@ void http_server_destroy(struct http_server *server)
     }
     while (!LIST_EMPTY(&server->live_requests))
         request_free(LIST_FIRST(&server->live_requests));
+    while (!LIST_EMPTY(&server->idle_requests)) {
+        struct http_request *idle = LIST_FIRST(&server->idle_requests);
+        LIST_REMOVE(idle, live_link);
+        request_destroy(idle);
+    }
     free(server);
 }
