@@ -63,8 +63,12 @@ static const struct fragment short_fragments[] = {
 #define FORK(type) \
     BARE(type "StateStarted"), BARE(type "StateSucceeded"), BARE(type "StateFailed"), BARE(type "StateAborted")
 
-/* Two bytes each (ESCAPE, FIRST_LONG_INDEX + index): every event type history.c writes, and rarer fragments. */
-static const struct fragment long_fragments[] = {
+/*
+ * Two bytes each (ESCAPE, FIRST_LONG_INDEX + index): every event type history.c writes (each starts with
+ * TYPE_PREFIX), then rarer fragments (extra_fragments, indexes from TYPE_COUNT on).
+ */
+#define TYPE_PREFIX ",\"type\":\""
+static const struct fragment type_fragments[] = {
     ATTEMPT("Scheduled"),
     ATTEMPT("Started"),
     ATTEMPT("Submitted"),
@@ -101,16 +105,17 @@ static const struct fragment long_fragments[] = {
     TYPED("MapRunRedriven", "mapRunRedriven"),
     BARE("MapRunSucceeded"),
     TYPED("EvaluationFailed", "evaluationFailed"),
-    FRAGMENT("\"error\":\""),
-    FRAGMENT("\",\"cause\":\""),
-    FRAGMENT("\"index\":"),
-    FRAGMENT("\\\\\\\""),
-    FRAGMENT("\"redriveCount\":"),
-    FRAGMENT("\"mapRunArn\":\"arn:aws:states:"),
+};
+
+static const struct fragment extra_fragments[] = {
+    FRAGMENT("\"error\":\""), FRAGMENT("\",\"cause\":\""),   FRAGMENT("\"index\":"),
+    FRAGMENT("\\\\\\\""),     FRAGMENT("\"redriveCount\":"), FRAGMENT("\"mapRunArn\":\"arn:aws:states:"),
 };
 
 #define SHORT_COUNT (sizeof(short_fragments) / sizeof(short_fragments[0]))
-#define LONG_COUNT (sizeof(long_fragments) / sizeof(long_fragments[0]))
+#define TYPE_COUNT (sizeof(type_fragments) / sizeof(type_fragments[0]))
+#define EXTRA_COUNT (sizeof(extra_fragments) / sizeof(extra_fragments[0]))
+#define LONG_COUNT (TYPE_COUNT + EXTRA_COUNT)
 
 _Static_assert(FIRST_SHORT_CODE + SHORT_COUNT <= ESCAPE, "one-byte codes end below the escape");
 _Static_assert(FIRST_LONG_INDEX + LONG_COUNT <= 0x7f, "two-byte indexes stay printable");
@@ -126,13 +131,25 @@ static int longest_match(const struct fragment *table, size_t count, const char 
 {
     int best = -1;
     for (size_t i = 0; i < count; i++) {
-        if (table[i].text[0] == text[0] && table[i].length > *best_length
+        if (table[i].text[0] == text[0] && table[i].text[1] == text[1] && table[i].length > *best_length
             && strncmp(text, table[i].text, table[i].length) == 0) {
             best = (int)i;
             *best_length = table[i].length;
         }
     }
     return best;
+}
+
+/* The longest two-byte fragment at text (short_index: the one-byte fragment found there), or -1; its index. */
+static int longest_long_match(const char *text, int short_index, size_t *best_length)
+{
+    if (!may_start_fragment(*text))
+        return -1;
+    int extra = longest_match(extra_fragments, EXTRA_COUNT, text, best_length);
+    if (short_index < 0 || strcmp(short_fragments[short_index].text, TYPE_PREFIX) != 0)
+        return extra < 0 ? -1 : (int)TYPE_COUNT + extra;
+    int type = longest_match(type_fragments, TYPE_COUNT, text, best_length);
+    return type >= 0 ? type : extra < 0 ? -1 : (int)TYPE_COUNT + extra;
 }
 
 int history_codec_encode(const char *body, char **out)
@@ -147,7 +164,7 @@ int history_codec_encode(const char *body, char **out)
         unsigned char c = (unsigned char)*at;
         size_t short_length = 0, long_length = 0;
         int short_index = may_start_fragment(*at) ? longest_match(short_fragments, SHORT_COUNT, at, &short_length) : -1;
-        int long_index = may_start_fragment(*at) ? longest_match(long_fragments, LONG_COUNT, at, &long_length) : -1;
+        int long_index = longest_long_match(at, short_index, &long_length);
         if (long_index >= 0 && long_length > short_length + 1) {
             encoded[written++] = ESCAPE;
             encoded[written++] = (char)(FIRST_LONG_INDEX + long_index);
@@ -184,8 +201,10 @@ static const struct fragment *fragment_of(const unsigned char *code, const unsig
     if (*code != ESCAPE || code + 1 >= end)
         return NULL;
     *code_length = 2;
-    if (code[1] >= FIRST_LONG_INDEX && code[1] < FIRST_LONG_INDEX + LONG_COUNT)
-        return &long_fragments[code[1] - FIRST_LONG_INDEX];
+    if (code[1] >= FIRST_LONG_INDEX && code[1] < FIRST_LONG_INDEX + TYPE_COUNT)
+        return &type_fragments[code[1] - FIRST_LONG_INDEX];
+    if (code[1] >= FIRST_LONG_INDEX + TYPE_COUNT && code[1] < FIRST_LONG_INDEX + LONG_COUNT)
+        return &extra_fragments[code[1] - FIRST_LONG_INDEX - TYPE_COUNT];
     if (code[1] > PLACEHOLDER && code[1] < 0x20) {
         *literal = (struct fragment){ (const char *)code + 1, 1 };
         return literal;
