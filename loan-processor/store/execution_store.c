@@ -1,5 +1,6 @@
 /* execution_store - see execution_store.h. */
 #include "execution_store.h"
+#include "history_codec.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -258,12 +259,15 @@ static void arguments_add_placeholders(struct store_arguments *list, const struc
     store_arguments_add(list, names);
 }
 
-/* Appends each event: its previous reference and its JSON text. */
+/* Appends each event: its previous reference and its body, encoded (history_codec.h). */
 static void arguments_add_events(struct store_arguments *list, const struct execution_events *events)
 {
     for (size_t i = 0; i < events->count; i++) {
+        char *encoded = NULL;
         store_arguments_add(list, events->items[i].previous);
-        store_arguments_add(list, events->items[i].body);
+        if (history_codec_encode(events->items[i].body, &encoded) < 0)
+            list->failed = true;
+        store_arguments_add_owned(list, encoded);
     }
 }
 
@@ -994,23 +998,43 @@ struct history_read {
     void *data;
 };
 
+/*
+ * The events of a history read (LRANGE's reply), decoded into one malloc'd block (*events; the pointers, then the
+ * texts). Returns 0, -EIO (not a list of strings), -EPROTO (an entry that does not decode) or -ENOMEM.
+ */
+static int decode_history(const redisReply *reply, const char ***events)
+{
+    size_t size = (reply->elements ? reply->elements : 1) * sizeof(char *);
+    *events = NULL;
+    for (size_t i = 0; i < reply->elements; i++) {
+        const redisReply *entry = reply->element[i];
+        if (entry->type != REDIS_REPLY_STRING)
+            return -EIO;
+        ssize_t length = history_codec_decoded_length(entry->str, entry->len, (long)i);
+        if (length < 0)
+            return (int)length;
+        size += (size_t)length + 1;
+    }
+    const char **block = malloc(size);
+    if (!block)
+        return -ENOMEM;
+    char *text = (char *)(block + reply->elements);
+    for (size_t i = 0; i < reply->elements; i++) {
+        block[i] = text;
+        text += history_codec_decode(reply->element[i]->str, reply->element[i]->len, (long)i, text) + 1;
+    }
+    *events = block;
+    return 0;
+}
+
 static void on_history_read(redisReply *reply, void *data)
 {
     struct history_read *read = data;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY) {
-        read->callback(-EIO, NULL, 0, read->data);
-        free(read);
-        return;
-    }
-    const char **events = calloc(reply->elements ? reply->elements : 1, sizeof(*events));
-    int status = events ? 0 : -ENOMEM;
-    for (size_t i = 0; status == 0 && i < reply->elements; i++) {
-        if (reply->element[i]->type != REDIS_REPLY_STRING)
-            status = -EIO;
-        else
-            events[i] = reply->element[i]->str;
-    }
-    read->callback(status, status == 0 ? events : NULL, status == 0 ? reply->elements : 0, read->data);
+    const char **events = NULL;
+    int status = reply && reply->type == REDIS_REPLY_ARRAY ? decode_history(reply, &events) : -EIO;
+    if (status == -EPROTO)
+        log_event(LOG_ERROR, "store-history-undecodable", "a history entry is not in a form this version reads");
+    read->callback(status, events, status == 0 ? reply->elements : 0, read->data);
     free(events);
     free(read);
 }

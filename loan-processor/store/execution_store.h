@@ -8,7 +8,8 @@
  * Lua script can change an execution and its shard's timers together, in a
  * cluster too:
  *   {sfn:NN}:execution:<stateMachine>:<execution>  hash: the record (its fields: execution_record.h)
- *   {sfn:NN}:history:<stateMachine>:<execution>    list: history events (API JSON)
+ *   {sfn:NN}:history:<stateMachine>:<execution>    list: history events, compact (history_codec.h); read back
+ *                                                  as API JSON by execution_store_read_history()
  *   {sfn:NN}:timers                                sorted set: the shard's execution ids by the ms
  *                                                  their timer is due
  *   {sfn:executions:<name>}:<stateMachineArn>     sorted set: execution ARNs by start time (ms); <name> is
@@ -397,8 +398,10 @@ void execution_store_record_free(struct execution_record *record);
 
 /*
  * status 0: the count events of an execution's history, oldest first, as
- * JSON texts (the API's HistoryEvent shape) borrowed for the call; count 0
- * when there is no such execution. -EIO when Redis gave no answer, -ENOMEM.
+ * JSON texts (the API's HistoryEvent shape, decoded from the stored form:
+ * history_codec.h) borrowed for the call; count 0 when there is no such
+ * execution. -EIO when Redis gave no answer, -EPROTO when a stored entry
+ * does not decode, -ENOMEM.
  */
 typedef void (*store_history_callback)(int status, const char *const *events, size_t count, void *data);
 

@@ -6,30 +6,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-void store_arguments_add(struct store_arguments *list, const char *value)
+/* Room for one more value. Returns false (and marks the list failed) when out of memory. */
+static bool reserve(struct store_arguments *list)
 {
     if (list->failed)
-        return;
-    if (list->count == list->capacity) {
-        size_t capacity = list->capacity ? list->capacity * 2 : 16;
-        char **values = realloc(list->values, capacity * sizeof(*values));
-        size_t *lengths = values ? realloc(list->lengths, capacity * sizeof(*lengths)) : NULL;
-        if (values)
-            list->values = values;
-        if (!values || !lengths) {
-            list->failed = true;
-            return;
-        }
-        list->lengths = lengths;
-        list->capacity = capacity;
-    }
-    char *copy = strdup(value ? value : "");
-    if (!copy) {
+        return false;
+    if (list->count < list->capacity)
+        return true;
+    size_t capacity = list->capacity ? list->capacity * 2 : 16;
+    char **values = realloc(list->values, capacity * sizeof(*values));
+    size_t *lengths = values ? realloc(list->lengths, capacity * sizeof(*lengths)) : NULL;
+    if (values)
+        list->values = values;
+    if (!values || !lengths) {
         list->failed = true;
+        return false;
+    }
+    list->lengths = lengths;
+    list->capacity = capacity;
+    return true;
+}
+
+void store_arguments_add_owned(struct store_arguments *list, char *value)
+{
+    if (!value)
+        list->failed = true;
+    if (!reserve(list)) {
+        free(value);
         return;
     }
-    list->values[list->count] = copy;
-    list->lengths[list->count++] = strlen(copy);
+    list->values[list->count] = value;
+    list->lengths[list->count++] = strlen(value);
+}
+
+void store_arguments_add(struct store_arguments *list, const char *value)
+{
+    if (!list->failed)
+        store_arguments_add_owned(list, strdup(value ? value : ""));
 }
 
 void store_arguments_add_number(struct store_arguments *list, long long number)

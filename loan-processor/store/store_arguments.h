@@ -23,6 +23,9 @@ struct store_arguments {
 /* Appends a copy of value (NULL is added as ""). */
 void store_arguments_add(struct store_arguments *list, const char *value);
 
+/* Appends value and takes it (malloc'd; NULL marks the list failed). */
+void store_arguments_add_owned(struct store_arguments *list, char *value);
+
 /* Appends number in decimal. */
 void store_arguments_add_number(struct store_arguments *list, long long number);
 

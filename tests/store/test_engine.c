@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "execution_store.h"
 #include "redis_server.h"
+#include "stored_history.h"
 #include "test.h"
 
 #define WAIT_MS 5000
@@ -183,8 +184,11 @@ static cJSON *history(const char *name)
 {
     redisReply *reply = redis_server_command(&server, "LRANGE %s 0 -1", history_key(name));
     cJSON *events = reply && reply->type == REDIS_REPLY_ARRAY ? cJSON_CreateArray() : NULL;
-    for (size_t i = 0; events && i < reply->elements; i++)
-        cJSON_AddItemToArray(events, cJSON_Parse(reply->element[i]->str));
+    for (size_t i = 0; events && i < reply->elements; i++) {
+        char *event = stored_history_event(reply->element[i], (long)i);
+        cJSON_AddItemToArray(events, cJSON_Parse(event ? event : ""));
+        free(event);
+    }
     if (reply)
         freeReplyObject(reply);
     return events;

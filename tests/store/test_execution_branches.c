@@ -12,6 +12,7 @@
 
 #include "execution_store.h"
 #include "redis_server.h"
+#include "stored_history.h"
 #include "test.h"
 
 #define WAIT_MS 10000
@@ -470,9 +471,11 @@ static void end_many_children_at_once(struct redis_client *const *clients, size_
                  : i == 1 ? "1"
                  : i == 2 ? "2"
                           : "3");
-        dense = strncmp(history->element[i]->str, expected, strlen(expected)) == 0;
+        char *event = stored_history_event(history->element[i], (long)i);
+        dense = event && strncmp(event, expected, strlen(expected)) == 0;
         if (!dense)
-            printf("# event %zu: %s\n", i, history->element[i]->str);
+            printf("# event %zu: %s\n", i, event ? event : history->element[i]->str);
+        free(event);
     }
     freeReplyObject(history);
     ASSERT_TRUE(dense);

@@ -9,6 +9,7 @@
 
 #include "execution_store.h"
 #include "redis_server.h"
+#include "stored_history.h"
 #include "test.h"
 
 #define WAIT_MS 5000
@@ -165,9 +166,12 @@ static long long stored_score(const char *key, const char *member)
 static const char *stored_event(const char *id, int index)
 {
     static char value[256];
-    char *text = redis_server_string(&server, "LINDEX %s %d", history_key(id), index);
+    redisReply *entry = redis_server_command(&server, "LINDEX %s %d", history_key(id), index);
+    char *text = stored_history_event(entry, index);
     snprintf(value, sizeof(value), "%s", text ? text : "");
     free(text);
+    if (entry)
+        freeReplyObject(entry);
     return value;
 }
 

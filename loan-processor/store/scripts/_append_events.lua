@@ -2,9 +2,10 @@
 -- returns base (LLEN before) and the index of ARGV after them. The commit numbers the events (see
 -- docs/execution-model.md, "Event ids: assigned by the commit"): event k gets id base + k. Each event is two
 -- ARGV entries from at: its previous event ('' the default: branch_last for the first event, the one before
--- it for the others; '@k' event k of this batch; or an id's digits) and its JSON text without ids, which is
--- stored as {"id":<id>,"previousEventId":<previous>, and the text after its opening brace. With resolve,
--- the placeholders \1k\1 of the texts become the ids of the batch's events (resolve_placeholders).
+-- it for the others; '@k' event k of this batch; or an id's digits) and its body (history_codec.h: its JSON
+-- text without ids, encoded), which is stored as the previous event's id (nothing when it is id - 1), the
+-- separator byte \2 and the body. With resolve, the placeholders \1k\1 of the bodies become the ids of the
+-- batch's events (resolve_placeholders).
 local function resolve_placeholders(text, base)
   return (string.gsub(text, '\1(%d+)\1', function(k) return tostring(base + tonumber(k)) end))
 end
@@ -18,9 +19,9 @@ local function append_events(history, branch_last, count, at, resolve)
     elseif string.sub(previous, 1, 1) == '@' then
       previous = tostring(base + tonumber(string.sub(previous, 2)))
     end
+    if previous == tostring(base + k - 1) then previous = '' end
     if resolve then body = resolve_placeholders(body, base) end
-    redis.call('RPUSH', history, '{"id":' .. tostring(base + k) .. ',"previousEventId":' .. previous .. ','
-      .. string.sub(body, 2))
+    redis.call('RPUSH', history, previous .. '\2' .. body)
   end
   return base, at
 end
