@@ -9,8 +9,12 @@
 local function resolve_placeholders(text, base)
   return (string.gsub(text, '\1(%d+)\1', function(k) return tostring(base + tonumber(k)) end))
 end
+-- The entries go to Redis in RPUSHes of at most APPEND_CHUNK (one for any usual batch: each redis.call costs
+-- about a microsecond, and unpack() is bounded by Lua's C stack).
+local APPEND_CHUNK = 1000
 local function append_events(history, branch_last, count, at, resolve)
   local base = redis.call('LLEN', history)
+  local entries = {}
   for k = 1, count do
     local previous, body = ARGV[at], ARGV[at + 1]
     at = at + 2
@@ -21,7 +25,11 @@ local function append_events(history, branch_last, count, at, resolve)
     end
     if previous == tostring(base + k - 1) then previous = '' end
     if resolve then body = resolve_placeholders(body, base) end
-    redis.call('RPUSH', history, previous .. '\2' .. body)
+    entries[#entries + 1] = previous .. '\2' .. body
+    if #entries == APPEND_CHUNK or k == count then
+      redis.call('RPUSH', history, unpack(entries))
+      entries = {}
+    end
   end
   return base, at
 end

@@ -2,9 +2,9 @@
 -- execution is due at its timerDue while it runs and has one, and absent otherwise. Every script
 -- that changes a record ends with it, so the two never disagree.
 local function mirror_timer(record, timers, member)
-  local due = redis.call('HGET', record, 'timerDue')
-  if due and redis.call('HGET', record, 'status') == 'RUNNING' then
-    redis.call('ZADD', timers, due, member)
+  local state = redis.call('HMGET', record, 'timerDue', 'status')
+  if state[1] and state[2] == 'RUNNING' then
+    redis.call('ZADD', timers, state[1], member)
   else
     redis.call('ZREM', timers, member)
   end

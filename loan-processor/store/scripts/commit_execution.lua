@@ -11,25 +11,28 @@
 -- include: _append_events.lua
 -- include: _mirror_timer.lua
 -- include: _publish_change.lua
-local last = redis.call('HGET', KEYS[1], 'lastEventId')
+local state = redis.call('HMGET', KEYS[1], 'lastEventId', 'taskToken')
+local last = state[1]
 if not last then return -2 end
-if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'taskToken') ~= ARGV[2] then return -1 end
+if ARGV[2] ~= '' and state[2] ~= ARGV[2] then return -1 end
 if last ~= ARGV[1] then return 0 end
 local events, pairs, deletes = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local resolve = ARGV[7] == '1'
 local base, at = append_events(KEYS[2], last, events, 9, resolve)
-if pairs > 0 then
-  local fields = {}
-  for i = 1, pairs * 2 do fields[i] = ARGV[at]; at = at + 1 end
-  if resolve then resolve_fields(fields, ARGV[8], base) end
-  redis.call('HSET', KEYS[1], unpack(fields))
+-- The fields and the new lastEventId in one HSET (lastEventId is never among the deleted fields).
+local fields = {}
+for i = 1, pairs * 2 do fields[i] = ARGV[at]; at = at + 1 end
+if resolve and pairs > 0 then resolve_fields(fields, ARGV[8], base) end
+if events > 0 then
+  fields[#fields + 1] = 'lastEventId'
+  fields[#fields + 1] = tostring(base + events)
 end
+if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
 if deletes > 0 then
-  local fields = {}
-  for i = 1, deletes do fields[i] = ARGV[at]; at = at + 1 end
-  redis.call('HDEL', KEYS[1], unpack(fields))
+  local deleted = {}
+  for i = 1, deletes do deleted[i] = ARGV[at]; at = at + 1 end
+  redis.call('HDEL', KEYS[1], unpack(deleted))
 end
-if events > 0 then redis.call('HSET', KEYS[1], 'lastEventId', tostring(base + events)) end
 mirror_timer(KEYS[1], KEYS[3], ARGV[6])
 if events > 0 then publish_change(KEYS[1], base + events) end
 return base + 1
