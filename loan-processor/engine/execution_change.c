@@ -539,7 +539,7 @@ char *engine_copy_or_null(const char *text, bool *failed)
     return copy;
 }
 
-/* A change of the task waiting on token (see execution_change_task()), not yet started, in *out. 0 or a negative code. */
+/* A change of the task waiting on token (execution_change_task()), not yet started, in *out. 0 or a negative code. */
 static int change_create(struct engine *engine, const char *token, enum change_kind kind, enum activity_change activity,
                          const struct engine_task_report *outcome, engine_task_callback callback, void *data,
                          struct change_operation **out)
