@@ -197,6 +197,18 @@ void step_record_renew_start_lease(const struct engine *engine, const struct exe
  */
 void step_record_restart_heartbeat(const struct execution_record *record, int64_t now_ms, struct step_record *next);
 
+/*
+ * The record a commit leaves in Redis, as a load would read it back: before
+ * (NULL: the commit created the record) with the fields written set and
+ * deleted, the placeholders events names resolved, and lastEventId moved
+ * to the last of events when there are any (first_event_id: the id the
+ * commit gave the first). A deep copy (execution_store_record_free()), or
+ * NULL when out of memory.
+ */
+struct execution_record *step_record_committed(const struct execution_record *before,
+                                               const struct execution_fields *written,
+                                               const struct execution_events *events, long first_event_id);
+
 /* Logs how a committed step left the execution. */
 void step_record_log(const struct interpreter_step *step, const char *execution_arn);
 
@@ -213,9 +225,14 @@ enum activity_change {
     ACTIVITY_QUEUED,          /* it is in its activity's queue: its start is confirmed */
 };
 
-/* What follows a committed step: its log lines, its timer and its task (of test_case, or NULL). */
+/*
+ * What follows a committed step: its log lines, its timer and its task (of
+ * test_case, or NULL). committed (taken; NULL: unknown) is the record as
+ * the commit left it (step_record_committed()): when it allows, the task's
+ * report is committed from it without loading the record again.
+ */
 void task_start_after_commit(struct engine *engine, const struct interpreter_step *step, const struct step_record *next,
-                             const char *execution_arn, const char *test_case);
+                             const char *execution_arn, const char *test_case, struct execution_record *committed);
 
 /* Starts the open task of record again, from what the record kept of it. */
 void task_start_again(struct engine *engine, const struct execution_record *record);
@@ -451,6 +468,18 @@ __attribute__((warn_unused_result)) int execution_change_task(struct engine *eng
                                                               const struct engine_task_report *report,
                                                               engine_task_callback callback, void *data);
 
+/*
+ * execution_change_task() computed first from record (taken, also on
+ * failure), the record as this process just committed it, rather than from
+ * a load; when that commit finds the execution changed or the task closed,
+ * the change goes on as execution_change_task()'s (load, compute again).
+ * The callback may come before it returns. Same returns.
+ */
+__attribute__((warn_unused_result)) int
+execution_change_known_task(struct engine *engine, const char *token, enum change_kind kind,
+                            enum activity_change activity, const struct engine_task_report *report,
+                            struct execution_record *record, engine_task_callback callback, void *data);
+
 /* A timer of execution_id is due (execution_timers' callback; data is the engine). */
 void execution_change_timer_due(const char *execution_id, void *data);
 
@@ -477,6 +506,8 @@ struct change_operation {
     int attempts;
     bool failing_refused; /* timers: Redis refused the step; the execution now fails instead (once) */
     bool branches_full;   /* the step would open more branches than the execution may have: computed again */
+    bool known_record;    /* record is the one this process committed, not loaded: a lost commit loads it */
+    bool plain_commit;    /* the step was committed by execution_store_commit() (the root, no fork touched) */
     struct execution_record *record;
     enum timer_action action;             /* timers: what the loaded record says the timer means */
     struct cached_definition *definition; /* the one the record runs, pinned */

@@ -88,8 +88,13 @@ static bool commit_not_applied(struct change_operation *operation, int status, e
 {
     if (status == 0 && outcome == EXECUTION_COMMITTED)
         return false;
-    if (status == -EPROTO && operation->kind == CHANGE_TIMER && !operation->failing_refused
-        && !operation->branch_id[0]) {
+    if (status == 0 && operation->known_record && (outcome == EXECUTION_CHANGED || outcome == EXECUTION_TASK_CLOSED)) {
+        /* computed from the record this process committed, which has changed since: as any change from now on */
+        release_attempt(operation);
+        if (load_for_change(operation) < 0)
+            execution_change_finish(operation, -EIO);
+    } else if (status == -EPROTO && operation->kind == CHANGE_TIMER && !operation->failing_refused
+               && !operation->branch_id[0]) {
         /*
          * Refused for good, so refused again at every firing: the execution fails instead of resting for ever.
          * (Only the root's step can end it; a child branch's refused timer is logged and fires again later.)
@@ -123,14 +128,18 @@ static bool commit_not_applied(struct change_operation *operation, int status, e
 void execution_change_committed(int status, enum execution_commit_outcome outcome, long first_event_id, void *data)
 {
     struct change_operation *operation = data;
-    (void)first_event_id; /* what follows needs no id: the record and the change channel have them */
     if (commit_not_applied(operation, status, outcome))
         return;
     if (operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind == ENGINE_TASK_SUCCEEDED)
         log_event(LOG_INFO, "resumed", "Execution %s resumed after its task %s succeeded", operation->record->arn,
                   operation->record->state);
     const struct execution_record *record = operation->record;
-    task_start_after_commit(operation->engine, &operation->step, &operation->next, record->arn, record->mock_test_case);
+    struct execution_record *committed =
+        operation->plain_commit && operation->step.has_task
+            ? step_record_committed(record, &operation->next.fields, &operation->next.events, first_event_id)
+            : NULL;
+    task_start_after_commit(operation->engine, &operation->step, &operation->next, record->arn, record->mock_test_case,
+                            committed);
     fork_commit_start_tasks(operation->engine, &operation->forks, record->arn, record->mock_test_case);
     if (operation->end_result || operation->forks.result_count)
         execution_timers_note_due(operation->engine->timers, wall_clock_now_ms()); /* a fork's continuation */
@@ -342,8 +351,10 @@ static int commit_change(struct change_operation *operation)
         result = step_record_events(&operation->step, next, &events);
     if (result < 0)
         return result;
+    operation->plain_commit = false;
     if (!appends_only(operation) && fork_change_touches(operation))
         return fork_change_commit(operation);
+    operation->plain_commit = !operation->branch_id[0];
     return commit_branch_fields(operation, operation->token, events, step_record_fields(next),
                                 execution_change_committed);
 }
@@ -458,11 +469,10 @@ void execution_change_find_definition(struct change_operation *operation)
         execution_change_finish(operation, -EIO);
 }
 
-static void on_record_for_change(int status, struct execution_record *record, void *data)
+/* Goes on with the change from record (taken): loaded (status: the load's) or committed by this process. */
+static void change_from_record(struct change_operation *operation, int status, struct execution_record *record)
 {
-    struct change_operation *operation = data;
     operation->record = record;
-    operation->attempts++;
     operation->action = TIMER_ELAPSED;
     if (status < 0) {
         execution_change_finish(operation, -EIO);
@@ -489,6 +499,14 @@ static void on_record_for_change(int status, struct execution_record *record, vo
         return;
     }
     execution_change_find_definition(operation);
+}
+
+static void on_record_for_change(int status, struct execution_record *record, void *data)
+{
+    struct change_operation *operation = data;
+    operation->attempts++;
+    operation->known_record = false;
+    change_from_record(operation, status, record);
 }
 
 static void on_branch_for_change(int status, struct execution_record *execution, struct execution_record *branch,
@@ -521,9 +539,10 @@ char *engine_copy_or_null(const char *text, bool *failed)
     return copy;
 }
 
-int execution_change_task(struct engine *engine, const char *token, enum change_kind kind,
-                          enum activity_change activity, const struct engine_task_report *outcome,
-                          engine_task_callback callback, void *data)
+/* A change of the task waiting on token (execution_change_task()), not yet started, in *out. 0 or a negative code. */
+static int change_create(struct engine *engine, const char *token, enum change_kind kind, enum activity_change activity,
+                         const struct engine_task_report *outcome, engine_task_callback callback, void *data,
+                         struct change_operation **out)
 {
     struct change_operation *operation = calloc(1, sizeof(*operation));
     bool failed = false;
@@ -547,8 +566,42 @@ int execution_change_task(struct engine *engine, const char *token, enum change_
     operation->outcome.output = engine_copy_or_null(outcome->output, &failed);
     operation->outcome.error = engine_copy_or_null(outcome->error, &failed);
     operation->outcome.cause = engine_copy_or_null(outcome->cause, &failed);
-    int result = failed ? -ENOMEM : load_for_change(operation);
-    if (result < 0)
+    if (failed) {
+        change_operation_free(operation);
+        return -ENOMEM;
+    }
+    *out = operation;
+    return 0;
+}
+
+int execution_change_task(struct engine *engine, const char *token, enum change_kind kind,
+                          enum activity_change activity, const struct engine_task_report *outcome,
+                          engine_task_callback callback, void *data)
+{
+    struct change_operation *operation = NULL;
+    int result = change_create(engine, token, kind, activity, outcome, callback, data, &operation);
+    if (result == 0)
+        result = load_for_change(operation);
+    if (result < 0 && operation)
+        change_operation_free(operation);
+    return result;
+}
+
+int execution_change_known_task(struct engine *engine, const char *token, enum change_kind kind,
+                                enum activity_change activity, const struct engine_task_report *outcome,
+                                struct execution_record *record, engine_task_callback callback, void *data)
+{
+    struct change_operation *operation = NULL;
+    int result = change_create(engine, token, kind, activity, outcome, callback, data, &operation);
+    if (result == 0 && !operation->branch_id[0]) {
+        operation->known_record = true;
+        change_from_record(operation, 0, record);
+        return 0;
+    }
+    execution_store_record_free(record); /* a branch's record is always loaded (see task_start.c) */
+    if (result == 0)
+        result = load_for_change(operation);
+    if (result < 0 && operation)
         change_operation_free(operation);
     return result;
 }

@@ -61,8 +61,11 @@ static void execution_started(struct start_operation *operation)
     log_event(LOG_INFO, "execution-started", "Execution %s started with input %s", operation->execution_arn,
               operation->input);
     operation->callback(0, operation->execution_arn, operation->start_ms, operation->data);
+    struct execution_record *committed =
+        operation->step.has_task ? step_record_committed(NULL, &operation->next.fields, &operation->next.events, 1)
+                                 : NULL; /* a new history: its first event is 1 */
     task_start_after_commit(operation->engine, &operation->step, &operation->next, operation->execution_arn,
-                            operation->test_case);
+                            operation->test_case, committed);
     fork_commit_start_tasks(operation->engine, &operation->forks, operation->execution_arn, operation->test_case);
     start_operation_free(operation);
 }

@@ -273,7 +273,8 @@ void fork_commit_start_tasks(struct engine *engine, const struct fork_commit *fo
                              const char *test_case)
 {
     for (size_t i = 0; i < forks->child_count; i++)
-        task_start_after_commit(engine, forks->children[i].step, &forks->children[i].next, execution_arn, test_case);
+        task_start_after_commit(engine, forks->children[i].step, &forks->children[i].next, execution_arn, test_case,
+                                NULL);
 }
 
 void fork_commit_reset(struct fork_commit *forks)

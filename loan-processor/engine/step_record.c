@@ -3,6 +3,7 @@
  * (see engine_internal.h); the record's field names are execution_record's.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,4 +261,89 @@ double step_record_random_fraction(void)
     if (random_id_fill(&bits, sizeof(bits)) < 0)
         return 0.5; /* no randomness to be had: the middle of the range */
     return (double)bits / 4294967296.0;
+}
+
+/* Room for every field of a record, lastEventId again, and what a commit writes. */
+#define COMMITTED_ENTRIES (2 * EXECUTION_RECORD_ALL_FIELD_COUNT + 1)
+
+/* The hash entries and the resolved texts they point to, while a committed record is built. */
+struct committed_hash {
+    struct execution_hash_entry entries[COMMITTED_ENTRIES];
+    size_t count;
+    char *resolved[EXECUTION_RECORD_ALL_FIELD_COUNT]; /* owned */
+    size_t resolved_count;
+    char last_event[24];
+};
+
+static void committed_add(struct committed_hash *hash, const char *name, const char *value)
+{
+    if (hash->count < COMMITTED_ENTRIES)
+        hash->entries[hash->count++] = (struct execution_hash_entry){ name, value, strlen(value) };
+}
+
+static bool written_by(const struct execution_fields *written, const char *name)
+{
+    for (size_t i = 0; i < written->set_count; i++)
+        if (strcmp(written->set[i].name, name) == 0)
+            return true;
+    for (size_t i = 0; i < written->delete_count; i++)
+        if (strcmp(written->deletes[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Whether the commit resolves the placeholders of field name (as _append_events.lua's resolve_fields does). */
+static bool resolves_field(const struct execution_events *events, const char *name)
+{
+    for (size_t i = 0; events && events->has_placeholders && i < EXECUTION_RECORD_FIELD_COUNT; i++) {
+        const char *field = (events->placeholder_fields & (1u << i)) ? execution_record_field_name(1u << i) : NULL;
+        if (field && strcmp(field, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Adds what the commit sets, resolved at base. 0 or -ENOMEM. */
+static int committed_add_written(struct committed_hash *hash, const struct execution_fields *written,
+                                 const struct execution_events *events, long base)
+{
+    for (size_t i = 0; i < written->set_count; i++) {
+        const char *value = written->set[i].value;
+        if (resolves_field(events, written->set[i].name) && hash->resolved_count < EXECUTION_RECORD_ALL_FIELD_COUNT) {
+            char *text = history_resolve_text(value, base);
+            if (!text)
+                return -ENOMEM;
+            hash->resolved[hash->resolved_count++] = text;
+            value = text;
+        }
+        committed_add(hash, written->set[i].name, value);
+    }
+    return 0;
+}
+
+struct execution_record *step_record_committed(const struct execution_record *before,
+                                               const struct execution_fields *written,
+                                               const struct execution_events *events, long first_event_id)
+{
+    static const struct execution_record empty = { 0 };
+    struct committed_hash hash = { .count = 0 };
+    struct execution_fields kept;
+    struct execution_record *after = NULL;
+    long base = first_event_id - 1;
+    size_t event_count = events ? events->count : 0;
+    execution_record_fields(before ? before : &empty, EXECUTION_FIELDS_ALL, &kept);
+    execution_record_branch_fields(before ? before : &empty, (1u << EXECUTION_RECORD_BRANCH_FIELD_COUNT) - 1, &kept);
+    for (size_t i = 0; i < kept.set_count; i++)
+        if (!written_by(written, kept.set[i].name))
+            committed_add(&hash, kept.set[i].name, kept.set[i].value);
+    int result = committed_add_written(&hash, written, events, base);
+    if (result == 0 && event_count > 0) {
+        snprintf(hash.last_event, sizeof(hash.last_event), "%ld", base + (long)event_count);
+        committed_add(&hash, execution_record_field_name(EXECUTION_FIELD_LAST_EVENT_ID), hash.last_event);
+    }
+    if (result == 0 && execution_record_from_hash(hash.entries, hash.count, &after) < 0)
+        after = NULL;
+    for (size_t i = 0; i < hash.resolved_count; i++)
+        free(hash.resolved[i]);
+    return after;
 }

@@ -21,7 +21,8 @@ struct task_run {
     struct engine *engine;
     char *token;
     char *execution_arn;
-    char *activity_arn; /* an activity task: the activity it is queued for */
+    char *activity_arn;              /* an activity task: the activity it is queued for */
+    struct execution_record *record; /* the record as the commit that scheduled the task left it, or NULL */
 };
 
 static void task_run_free(struct task_run *run)
@@ -31,6 +32,7 @@ static void task_run_free(struct task_run *run)
     free(run->token);
     free(run->execution_arn);
     free(run->activity_arn);
+    execution_store_record_free(run->record);
     free(run);
 }
 
@@ -70,9 +72,17 @@ static void record_report(struct task_run *run, const char *what, enum change_ki
                           const struct engine_task_report *report)
 {
     char *owned = strdup(what);
-    int result =
-        owned ? execution_change_task(run->engine, run->token, kind, activity, report, on_internal_outcome_done, owned)
-              : -ENOMEM;
+    struct execution_record *record = run->record;
+    run->record = NULL; /* the change takes it */
+    int result = -ENOMEM;
+    if (owned && record)
+        result = execution_change_known_task(run->engine, run->token, kind, activity, report, record,
+                                             on_internal_outcome_done, owned);
+    else if (owned)
+        result =
+            execution_change_task(run->engine, run->token, kind, activity, report, on_internal_outcome_done, owned);
+    else
+        execution_store_record_free(record);
     if (result < 0) {
         log_event(LOG_ERROR, "task-outcome-lost", "could not record %s of %s (%s)", what, run->execution_arn,
                   strerror(-result));
@@ -129,10 +139,17 @@ static void on_task_report(const struct engine_task_report *report, void *data)
     task_run_free(run);
 }
 
-/* Starts task through the task starter; its report is committed later. */
-static void start_task(struct engine *engine, const struct engine_task *task)
+/*
+ * Starts task through the task starter; its report is committed later,
+ * from committed (taken; NULL: loaded then) when it is known.
+ */
+static void start_task(struct engine *engine, const struct engine_task *task, struct execution_record *committed)
 {
     struct task_run *run = task_run_create(engine, task);
+    if (run)
+        run->record = committed;
+    else
+        execution_store_record_free(committed);
     const struct engine_task_starter *starter = &engine->config.tasks;
     int result = run ? starter->start(starter->context, task, on_task_report, run) : -ENOMEM;
     if (result < 0) {
@@ -161,16 +178,82 @@ static struct engine_task task_of_request(const struct task_request *request, co
     };
 }
 
+/*
+ * ---- a task's report from the record its start committed ----
+ *
+ * The report of a task this process just scheduled (submitted, succeeded,
+ * failed; an activity task queued) is computed from the record as that
+ * commit left it, and committed on its lastEventId and the task's token,
+ * without loading the record first. Another change since then either
+ * appended events (the commit finds lastEventId moved on: EXECUTION_CHANGED)
+ * or closed the task (EXECUTION_TASK_CLOSED); either way the change loads
+ * the record and is computed again, as every change is (execution_change.c).
+ * What remains are the writes that change a record without an event, so
+ * without moving lastEventId:
+ *
+ * What the change reads of the record: task_is_open() status, taskToken,
+ * state, taskResource; confirms_confirmed_start() and
+ * step_record_confirm_start() taskStartDue, taskTimeoutDate, heartbeatDate;
+ * step_record_restart_heartbeat() heartbeatIntervalMs (a worker taking an
+ * activity task: never a task run's report); the definition by
+ * definitionHash; the interpreter's facts (arn, name, stateMachineArn,
+ * roleArn, startDate, input, redriveCount, redriveDate) and position
+ * (lastEventId, state, stateEnteredEventId, stateEntered, stateInput,
+ * retryCounts, resting, mapIndex, mapItem, variables); mockInvocations and
+ * mockTestCase; executionTimeoutDue (the timer's bound); historyOf.
+ *
+ * The writes without an event (store/scripts/):
+ * - heartbeat_task.lua: heartbeatDate and timerDue, when the task has a
+ *   heartbeatIntervalMs. A SendTaskHeartbeat can arrive before the
+ *   submission (the token is out in the request the task sends), and a
+ *   confirmation computed from the older heartbeatDate would set timerDue
+ *   before the heartbeat's deadline. So a task with HeartbeatSeconds takes
+ *   the loading path; without one the script writes nothing.
+ * - commit_execution.lua with no event (change_start_lease()): another
+ *   process renewing the start lease (taskStartDue, timerDue), or an
+ *   activity task's start confirmed (taskStartDue and taskParameters
+ *   deleted, timerDue). A confirmation from the snapshot writes what one
+ *   from a load would: the lease goes, and timerDue becomes the task's own
+ *   deadline (taskTimeoutDate; no heartbeat, see above), which neither
+ *   writer changes; a second activity confirmation writes the same values
+ *   again. A succeeded or failed task's step writes every resting field
+ *   from the step, reading none of those.
+ * - restore_timer.lua, claim_timers.lua: the shard's timers only; every
+ *   commit mirrors timerDue into them again.
+ * - update_map_run.lua: forkSignals and timerDue of a branch resting at a
+ *   distributed Map, never of a record resting at a task (and timerDue is
+ *   not read by a task's change).
+ * - settle_shards.lua: the settings key only.
+ * No other script writes a record without appending an event (stops,
+ * redrives, steps and children's ends append or touch forks' records).
+ *
+ * Branches (Parallel and Map children, child executions of a Map Run) take
+ * the loading path: their commit's base (the history's length) moves with
+ * every sibling's events, which a branch's lastEventId does not show. So
+ * only the root's record is kept, as left by a creation or a plain commit
+ * (no fork entered or left), and only while it rests at its task.
+ */
+static bool committed_record_usable(const struct execution_record *record, const char *token)
+{
+    return record && !record->history_of && record->heartbeat_interval_ms == 0 && record->task_start_due_ms
+           && record->status && strcmp(record->status, "RUNNING") == 0 && record->resting
+           && strcmp(record->resting, "task") == 0 && record->task_token && strcmp(record->task_token, token) == 0;
+}
+
 void task_start_after_commit(struct engine *engine, const struct interpreter_step *step, const struct step_record *next,
-                             const char *execution_arn, const char *test_case)
+                             const char *execution_arn, const char *test_case, struct execution_record *committed)
 {
     step_record_log(step, execution_arn);
     if (next->record.timer_due_ms)
         execution_timers_note_due(engine->timers, next->record.timer_due_ms);
+    if (!step->has_task || !committed_record_usable(committed, step->task.token)) {
+        execution_store_record_free(committed);
+        committed = NULL;
+    }
     if (step->has_task) {
         struct engine_task task =
             task_of_request(&step->task, execution_arn, next->record.state, next->invocation, test_case);
-        start_task(engine, &task);
+        start_task(engine, &task, committed);
     }
 }
 
@@ -201,7 +284,7 @@ void task_start_again(struct engine *engine, const struct execution_record *reco
         long scheduled = step_record_invocations(record->mock_invocations, record->state);
         struct engine_task task = task_of_request(&request, record->arn, record->state,
                                                   scheduled > 0 ? scheduled - 1 : 0, record->mock_test_case);
-        start_task(engine, &task);
+        start_task(engine, &task, NULL);
     }
     cJSON_Delete(request.parameters);
 }

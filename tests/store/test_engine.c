@@ -51,6 +51,8 @@ static struct started {
 
 /* Whether the starter reports its submissions without an output (engine.h: taken as {}). */
 static bool submit_without_output;
+/* Whether the starter holds its report until the test sends it (release_submission()). */
+static bool hold_submission;
 
 static void on_submit_due(struct event_timer *timer)
 {
@@ -76,7 +78,8 @@ static int start_task(void *context, const struct engine_task *task, engine_task
              cJSON_IsString(token) ? token->valuestring : "");
     started.report = report;
     started.data = data;
-    event_loop_timer_start(loop, &started.timer, 0, on_submit_due, NULL);
+    if (!hold_submission)
+        event_loop_timer_start(loop, &started.timer, 0, on_submit_due, NULL);
     return 0;
 }
 
@@ -273,6 +276,28 @@ static bool start(const char *name)
         || execution.status != 0)
         return false;
     return redis_server_run_until(loop, task_submitted, (void *)name, WAIT_MS) && started.calls == 1;
+}
+
+static bool task_held(void *data)
+{
+    (void)data;
+    return started.report != NULL;
+}
+
+/* start() whose task's submission is held: true once the task was started and its report waits. */
+static bool start_held(const char *name)
+{
+    hold_submission = true;
+    bool held = start(name);
+    hold_submission = false;
+    return !held && started.calls == 1 && redis_server_run_until(loop, task_held, NULL, WAIT_MS);
+}
+
+/* Sends the held submission and lets the engine record it. */
+static void release_submission(void)
+{
+    on_submit_due(&started.timer);
+    redis_server_run_for(loop, 100);
 }
 
 static bool send_success(const char *token, struct outcome *outcome)
@@ -491,6 +516,50 @@ static void test_stop_aborts_a_waiting_execution_and_closes_its_task(void)
     ASSERT_EQ_STR("ABORTED", stored_field("stopped", "status"));
 }
 
+static void test_a_submission_is_committed_from_the_record_its_start_left(void)
+{
+    reset_command_stats();
+    ASSERT_TRUE(start("known"));
+    ASSERT_EQ_INT(0, command_calls("hgetall"));
+    long id = 0, previous = 0;
+    ASSERT_EQ_INT(1, count_events_following("known", "TaskSubmitted", &id, &previous));
+    ASSERT_EQ_INT(history_length("known"), id);
+    ASSERT_EQ_INT(id - 1, previous);
+}
+
+static void test_a_submission_reported_after_a_stop_is_dropped(void)
+{
+    struct outcome outcome = { 0 };
+    ASSERT_TRUE(start_held("stopped-first"));
+    ASSERT_TRUE(answered(engine_stop_execution(engine, MACHINE_NAME ":stopped-first", "Operator.Stop", "not needed",
+                                               on_stopped, &outcome),
+                         &outcome));
+    ASSERT_EQ_INT(0, outcome.status);
+    long long events = history_length("stopped-first");
+    reset_command_stats();
+    release_submission();
+    /* The commit from the start's record finds the task closed; the record is loaded, and the task is closed. */
+    ASSERT_EQ_INT(1, command_calls("hgetall"));
+    ASSERT_EQ_INT(events, history_length("stopped-first"));
+    ASSERT_EQ_INT(0, count_events("stopped-first", "TaskSubmitted", NULL));
+    ASSERT_EQ_STR("ABORTED", stored_field("stopped-first", "status"));
+}
+
+static void test_a_submission_reported_after_another_change_is_computed_again(void)
+{
+    ASSERT_TRUE(start_held("moved-on"));
+    long last = strtol(stored_field("moved-on", "lastEventId"), NULL, 10);
+    ASSERT_EQ_INT(last + 1, redis_server_integer(&server, "HINCRBY %s lastEventId 1", record_key("moved-on")));
+    reset_command_stats();
+    release_submission();
+    ASSERT_EQ_INT(1, command_calls("hgetall"));
+    long id = 0, previous = 0;
+    ASSERT_EQ_INT(1, count_events_following("moved-on", "TaskSubmitted", &id, &previous));
+    ASSERT_EQ_INT(last + 1, previous); /* computed from the reloaded record */
+    ASSERT_EQ_INT(0, redis_server_integer(&server, "HEXISTS %s taskStartDue", record_key("moved-on")));
+    ASSERT_EQ_STR("RUNNING", stored_field("moved-on", "status"));
+}
+
 static void test_a_task_failure_fails_the_execution_with_its_error_and_cause(void)
 {
     struct outcome outcome = { 0 };
@@ -548,6 +617,9 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_change_that_loses_every_race_is_busy_and_applies_nothing);
     REDIS_SERVER_RUN_FLUSHED(&server, test_stop_aborts_a_waiting_execution_and_closes_its_task);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_task_failure_fails_the_execution_with_its_error_and_cause);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_submission_is_committed_from_the_record_its_start_left);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_submission_reported_after_a_stop_is_dropped);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_submission_reported_after_another_change_is_computed_again);
     engine_stop(engine);
     redis_server_run_for(loop, 20);
     redis_client_destroy(client); /* before the engine: its operations in flight are answered */

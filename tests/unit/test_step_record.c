@@ -71,11 +71,53 @@ static void test_unreadable_counts_start_again(void)
     step_record_reset(&next);
 }
 
+static void test_a_committed_record_is_the_one_before_with_the_commits_writes(void)
+{
+    struct execution_record before = { .arn = "arn:1",
+                                       .status = "RUNNING",
+                                       .state = "A",
+                                       .last_event_id = 4,
+                                       .task_start_due_ms = 900,
+                                       .variables = "{\"x\":1}" };
+    struct execution_record next = { .state = "B",
+                                     .cause = "see event \x01"
+                                              "2\x01" };
+    struct execution_fields written;
+    execution_record_fields(&next, EXECUTION_FIELD_STATE | EXECUTION_FIELD_CAUSE | EXECUTION_FIELD_TASK_START_DUE,
+                            &written);
+    execution_record_fields_override(&written, EXECUTION_FIELD_STATE_ENTERED_EVENT_ID,
+                                     "\x01"
+                                     "1\x01");
+    struct execution_event items[2] = { { "", "{}" }, { "", "{}" } };
+    struct execution_events events = { items, 2, true, EXECUTION_FIELD_STATE_ENTERED_EVENT_ID | EXECUTION_FIELD_CAUSE };
+    struct execution_record *after = step_record_committed(&before, &written, &events, 5);
+    ASSERT_TRUE(after != NULL);
+    ASSERT_EQ_STR("arn:1", after->arn);              /* kept */
+    ASSERT_EQ_STR("{\"x\":1}", after->variables);    /* a branch field, kept */
+    ASSERT_EQ_STR("B", after->state);                /* set */
+    ASSERT_EQ_INT(0, after->task_start_due_ms);      /* deleted */
+    ASSERT_EQ_INT(5, after->state_entered_event_id); /* placeholders resolved as the commit does */
+    ASSERT_EQ_STR("see event 6", after->cause);
+    ASSERT_EQ_INT(6, after->last_event_id);
+    execution_record_free(after);
+
+    execution_record_fields(&next, EXECUTION_FIELD_STATE | EXECUTION_FIELD_CAUSE, &written);
+    after = step_record_committed(NULL, &written, NULL, 1); /* no events: lastEventId unchanged (none) */
+    ASSERT_TRUE(after != NULL);
+    ASSERT_EQ_INT(0, after->last_event_id);
+    ASSERT_EQ_STR("see event \x01"
+                  "2\x01",
+                  after->cause); /* nothing to resolve them with */
+    ASSERT_TRUE(after->arn == NULL);
+    execution_record_free(after);
+}
+
 int main(void)
 {
     RUN(test_the_first_task_of_a_state_is_invocation_0);
     RUN(test_counts_go_on_per_state);
     RUN(test_nothing_is_counted_without_a_test_case_or_a_service_task);
     RUN(test_unreadable_counts_start_again);
+    RUN(test_a_committed_record_is_the_one_before_with_the_commits_writes);
     return test_done();
 }
