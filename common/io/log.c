@@ -68,18 +68,26 @@ static void emit(const char *text, size_t length)
     held_length += length;
 }
 
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
 static const char *level_name(enum log_level level)
 {
-    switch (level) {
-    case LOG_DEBUG:
-        return "debug";
-    case LOG_INFO:
-        return "info";
-    case LOG_WARN:
-        return "warn";
-    default:
-        return "error";
-    }
+    return level_names[level];
+}
+
+int log_level_from_name(const char *name, enum log_level *level)
+{
+    for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+        if (strcmp(name, level_names[i]) == 0) {
+            *level = (enum log_level)i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+bool log_enabled(enum log_level level)
+{
+    return level >= log_minimum_level;
 }
 
 static void write_json_line(const char *time, enum log_level level, const char *event, const char *message)
