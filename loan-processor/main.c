@@ -120,6 +120,8 @@ static struct config_option options[] = {
       "<stateMachineArn>#<TestCase> answer its mocked Task states from it (empty: none)",
       NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
+    { "LOG_LEVEL", "--log-level", "info",
+      "debug, info, warn or error: the lowest level logged (info: one line per step of the story)", NULL },
     { "CALLBACK_SIGNING_SECRET", "--callback-signing-secret", "",
       "Comma-separated secrets: POST /valuation-callback then requires an X-Valuation-Signature made with one of "
       "them (empty: callbacks are not checked)",
@@ -609,8 +611,8 @@ static int configure(struct loan_processor *processor, struct service_config *co
 {
     uint16_t port;
     long long retention, topic_max_messages, queue_max_messages, function_url_timeout;
-    if (service_configure_log("loan-processor", option("LOG_FORMAT")) < 0) {
-        fprintf(stderr, "loan-processor: LOG_FORMAT must be text or json\n");
+    if (service_configure_log("loan-processor", option("LOG_FORMAT"), option("LOG_LEVEL")) < 0) {
+        fprintf(stderr, "loan-processor: LOG_FORMAT must be text or json, LOG_LEVEL debug, info, warn or error\n");
         return -EINVAL;
     }
     if (config_to_port(option("LOAN_PROCESSOR_PORT"), &port) < 0

@@ -46,6 +46,8 @@ static struct config_option options[] = {
       "A request (line, headers, body) not fully received this long after it began closes its connection (1-3600)",
       NULL },
     { "LOG_FORMAT", "--log-format", "text", "text or json (one JSON object per line)", NULL },
+    { "LOG_LEVEL", "--log-level", "info",
+      "debug, info, warn or error: the lowest level logged (info: one line per step of the story)", NULL },
     { "CALLBACK_SIGNING_SECRET", "--callback-signing-secret", "",
       "Comma-separated secrets; every callback carries X-Valuation-Signature signed with the first (empty: unsigned)",
       NULL },
@@ -211,8 +213,8 @@ static int configure(struct valuation_service *service, struct service_config *c
     char error[256];
     double deadline;
     long long delivery_timeout_seconds;
-    if (service_configure_log("valuation-service", option("LOG_FORMAT")) < 0) {
-        fprintf(stderr, "valuation-service: LOG_FORMAT must be text or json\n");
+    if (service_configure_log("valuation-service", option("LOG_FORMAT"), option("LOG_LEVEL")) < 0) {
+        fprintf(stderr, "valuation-service: LOG_FORMAT must be text or json, LOG_LEVEL debug, info, warn or error\n");
         return -EINVAL;
     }
     if (config_to_port(option("VALUATION_SERVICE_PORT"), &port) < 0

@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,18 +69,26 @@ static void emit(const char *text, size_t length)
     held_length += length;
 }
 
+static const char *const level_names[] = { "debug", "info", "warn", "error" };
+
 static const char *level_name(enum log_level level)
 {
-    switch (level) {
-    case LOG_DEBUG:
-        return "debug";
-    case LOG_INFO:
-        return "info";
-    case LOG_WARN:
-        return "warn";
-    default:
-        return "error";
-    }
+    return level_names[level];
+}
+
+int log_level_from_name(const char *name, enum log_level *level)
+{
+    for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+        if (strcmp(name, level_names[i]) == 0) {
+            *level = (enum log_level)i;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+bool log_enabled(enum log_level level)
+{
+    return level >= log_minimum_level;
 }
 
 static void write_json_line(const char *time, enum log_level level, const char *event, const char *message)
@@ -98,32 +107,62 @@ static void write_json_line(const char *time, enum log_level level, const char *
     cJSON_Delete(line);
 }
 
+/* The current time as ISO 8601; the date and time of day are formatted again only when the second changes. */
+static void format_now(char out[WALL_CLOCK_ISO8601_SIZE])
+{
+    static char cached[WALL_CLOCK_ISO8601_SIZE];
+    static int64_t cached_second = -1;
+    int64_t now_ms = wall_clock_now_ms();
+    if (now_ms < 0 || now_ms / 1000 != cached_second) {
+        wall_clock_format_iso8601(now_ms, cached);
+        cached_second = now_ms < 0 ? -1 : now_ms / 1000;
+    } else { /* "YYYY-MM-DDTHH:MM:SS.mmmZ": only the milliseconds change */
+        int ms = (int)(now_ms % 1000);
+        cached[20] = (char)('0' + ms / 100);
+        cached[21] = (char)('0' + ms / 10 % 10);
+        cached[22] = (char)('0' + ms % 10);
+    }
+    memcpy(out, cached, WALL_CLOCK_ISO8601_SIZE);
+}
+
+#define LOG_MESSAGE_MAX 2048
+
+/* "<time> <LEVEL> <service> <event>: <message>\n", the message formatted in place (cut to stay one line). */
+static void write_text_line(const char *time, enum log_level level, const char *event, const char *format,
+                            va_list arguments)
+{
+    static const char *const labels[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
+    char line[LOG_MESSAGE_MAX + 256];
+    int prefix = snprintf(line, sizeof(line), "%s %s %s %s: ", time, labels[level], log_service, event);
+    if (prefix < 0 || (size_t)prefix >= sizeof(line) - 1)
+        return;
+    size_t room = sizeof(line) - (size_t)prefix - 1; /* keeps one byte for the newline */
+    if (room > LOG_MESSAGE_MAX)
+        room = LOG_MESSAGE_MAX;
+    int message = vsnprintf(line + prefix, room, format, arguments);
+    if (message < 0)
+        return;
+    size_t length = (size_t)prefix + ((size_t)message < room ? (size_t)message : room - 1);
+    line[length++] = '\n';
+    emit(line, length);
+}
+
 void log_event(enum log_level level, const char *event, const char *format, ...)
 {
     if (level < log_minimum_level)
         return;
     char time[WALL_CLOCK_ISO8601_SIZE];
-    char message[2048];
+    format_now(time);
     va_list arguments;
     va_start(arguments, format);
-    vsnprintf(message, sizeof(message), format, arguments);
-    va_end(arguments);
-    wall_clock_format_iso8601(wall_clock_now_ms(), time);
-
     if (log_json_lines) {
+        char message[LOG_MESSAGE_MAX];
+        vsnprintf(message, sizeof(message), format, arguments);
         write_json_line(time, level, event, message);
     } else {
-        static const char *const labels[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
-        char line[sizeof(message) + 256];
-        int length =
-            snprintf(line, sizeof(line), "%s %s %s %s: %s\n", time, labels[level], log_service, event, message);
-        if ((size_t)length >= sizeof(line)) { /* cut: keep the line a line */
-            length = (int)sizeof(line) - 1;
-            line[length - 1] = '\n';
-        }
-        if (length > 0)
-            emit(line, (size_t)length);
+        write_text_line(time, level, event, format, arguments);
     }
+    va_end(arguments);
     if (level >= LOG_ERROR)
         log_flush();
 }

@@ -13,8 +13,18 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
-/* Sets the service name shown on every line and the format. Call once at start. */
+/*
+ * Sets the service name shown on every line, the format and the lowest
+ * level written (lines below it cost log_event() one comparison: nothing is
+ * formatted). Call once at start.
+ */
 void log_configure(const char *service_name, bool json_lines, enum log_level minimum_level);
+
+/* Reads a level's name (debug, info, warn, error) into *level. Returns 0, or -EINVAL (level untouched). */
+__attribute__((warn_unused_result)) int log_level_from_name(const char *name, enum log_level *level);
+
+/* True when lines of level are written: for a caller with arguments worth building only then. */
+bool log_enabled(enum log_level level);
 
 /*
  * Lines are written (one write(2) each) as they are logged unless
@@ -32,8 +42,9 @@ void log_buffer_lines(void);
 void log_flush(void);
 
 /*
- * Writes one line. event is a short kebab-case name for machines
- * ("token-stored"); the message is printf-formatted text for people.
+ * Writes one line, unless level is below the configured one. event is a
+ * short kebab-case name for machines ("token-stored"); the message is
+ * printf-formatted text for people.
  */
 void log_event(enum log_level level, const char *event, const char *format, ...) __attribute__((format(printf, 3, 4)));
 

@@ -15,12 +15,13 @@
 /* How long exit waits for a Redis host lookup that could not be cancelled (glibc's resolver times out by itself). */
 #define ABANDONED_LOOKUP_WAIT_MS 1000
 
-int service_configure_log(const char *name, const char *log_format)
+int service_configure_log(const char *name, const char *log_format, const char *log_level)
 {
+    enum log_level level;
     bool json = strcmp(log_format, "json") == 0;
-    if (!json && strcmp(log_format, "text") != 0)
+    if ((!json && strcmp(log_format, "text") != 0) || log_level_from_name(log_level, &level) < 0)
         return -EINVAL;
-    log_configure(name, json, LOG_INFO);
+    log_configure(name, json, level);
     return 0;
 }
 

@@ -101,7 +101,11 @@ void service_cleanup(struct service *service);
 /* Answers GET /health: 200 {"status":"ok","redis":"connected"} or 503 while Redis is unavailable. */
 void service_reply_health(struct http_request *request, const struct service *service);
 
-/* Reads LOG_FORMAT ("text" or "json") and configures the log for name. Returns 0 or -EINVAL. */
-__attribute__((warn_unused_result)) int service_configure_log(const char *name, const char *log_format);
+/*
+ * Reads LOG_FORMAT ("text" or "json") and LOG_LEVEL ("debug", "info", "warn" or "error") and configures the log
+ * for name. Returns 0 or -EINVAL (nothing configured).
+ */
+__attribute__((warn_unused_result)) int service_configure_log(const char *name, const char *log_format,
+                                                              const char *log_level);
 
 #endif

@@ -239,7 +239,7 @@ void step_record_restart_heartbeat(const struct execution_record *record, int64_
 void step_record_log(const struct interpreter_step *step, const char *execution_arn)
 {
     if (step->in_child && step->status != EXECUTION_RUNNING)
-        log_event(LOG_INFO, "branch-ended", "A branch of %s %s", execution_arn, interpreter_status_name(step->status));
+        log_event(LOG_DEBUG, "branch-ended", "A branch of %s %s", execution_arn, interpreter_status_name(step->status));
     else if (step->status == EXECUTION_SUCCEEDED)
         log_event(LOG_INFO, "execution-succeeded", "Execution %s SUCCEEDED with output %s", execution_arn,
                   step->output);

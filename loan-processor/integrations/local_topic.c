@@ -38,7 +38,7 @@ static void on_published(redisReply *reply, void *data)
     struct publish_operation *operation = data;
     int status = reply && reply->type == REDIS_REPLY_STRING ? 0 : -EIO;
     if (status == 0)
-        log_event(LOG_INFO, "topic-published", "Message %s published to %s", operation->message_id,
+        log_event(LOG_DEBUG, "topic-published", "Message %s published to %s", operation->message_id,
                   operation->topic_arn);
     else
         log_event(LOG_ERROR, "topic-publish-failed", "Message %s to %s: %s", operation->message_id,

@@ -75,7 +75,7 @@ static void postpone_valuation_request(struct invocation_state *state, const cha
 static void on_token_stored(int status, void *data)
 {
     struct invocation_state *state = data;
-    char key[192];
+    char key[VALUATION_TOKENS_KEY_SIZE];
     if (status < 0) {
         postpone_valuation_request(state, "could not store the task token in Redis");
         return;

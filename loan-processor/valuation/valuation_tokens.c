@@ -12,10 +12,13 @@
 /* scripts/register_valuation_request.lua */
 static struct redis_script register_script = { .name = "register-valuation-request",
                                                .source = valuation_register_valuation_request_lua };
+/* scripts/count_valuation_requests.lua */
+static struct redis_script count_script = { .name = "count-valuation-requests",
+                                            .source = valuation_count_valuation_requests_lua };
 
 int valuation_tokens_init(struct redis_client *redis)
 {
-    struct redis_script *const scripts[] = { &register_script };
+    struct redis_script *const scripts[] = { &register_script, &count_script };
     return redis_client_add_scripts(redis, scripts, sizeof(scripts) / sizeof(scripts[0]));
 }
 
@@ -75,14 +78,11 @@ int valuation_tokens_register_request(struct redis_client *redis, char request_i
 
 struct ordered_pair {
     struct redis_client *redis;
-    valuation_tokens_callback stored;       /* valuation_tokens_store() */
-    valuation_tokens_lookup_callback found; /* valuation_tokens_look_up() */
+    valuation_tokens_callback stored;
     void *data;
     redis_client_callback on_second;
     int second_argc;
     char *second_argv[ORDERED_PAIR_MAX_ARGUMENTS]; /* copies */
-    long long requests_in_flight;                  /* look-up: from the count */
-    long long arrived_ms;
 };
 
 static void ordered_pair_free(struct ordered_pair *pair)
@@ -95,10 +95,7 @@ static void ordered_pair_free(struct ordered_pair *pair)
 /* Answers the pair's caller with -EIO and frees the pair. */
 static void ordered_pair_fail(struct ordered_pair *pair)
 {
-    if (pair->stored)
-        pair->stored(-EIO, pair->data);
-    else
-        pair->found(-EIO, NULL, pair->data);
+    pair->stored(-EIO, pair->data);
     ordered_pair_free(pair);
 }
 
@@ -134,12 +131,11 @@ static int send_ordered_pair(struct ordered_pair *pair, bool durable, redis_clie
     return result;
 }
 
-static struct ordered_pair *ordered_pair_new(struct redis_client *redis, valuation_tokens_callback stored,
-                                             valuation_tokens_lookup_callback found, void *data)
+static struct ordered_pair *ordered_pair_new(struct redis_client *redis, valuation_tokens_callback stored, void *data)
 {
     struct ordered_pair *pair = calloc(1, sizeof(*pair));
     if (pair)
-        *pair = (struct ordered_pair){ .redis = redis, .stored = stored, .found = found, .data = data };
+        *pair = (struct ordered_pair){ .redis = redis, .stored = stored, .data = data };
     return pair;
 }
 
@@ -171,8 +167,8 @@ int valuation_tokens_store(struct redis_client *redis, const char *valuation_ref
                            long long retention_seconds, const char *request_id, valuation_tokens_callback callback,
                            void *data)
 {
-    char key[192], retention[32];
-    struct ordered_pair *pair = ordered_pair_new(redis, callback, NULL, data);
+    char key[VALUATION_TOKENS_KEY_SIZE], retention[32];
+    struct ordered_pair *pair = ordered_pair_new(redis, callback, data);
     if (!pair)
         return -ENOMEM;
     valuation_tokens_key(valuation_reference, key, sizeof(key));
@@ -197,49 +193,119 @@ void valuation_tokens_release_request(struct redis_client *redis, const char *re
 
 /* ---- looking a token up ---- */
 
+/*
+ * GET valuation:<reference>; only when it misses, the count of requests in
+ * flight, then GET again, each sent once the previous one has answered
+ * (their keys may live on different nodes of a Redis Cluster, where nothing
+ * else orders them). A hit of the first GET is the answer: one round trip,
+ * the common case.
+ *
+ * Why a miss of the second GET is as definitive as the count-then-GET of
+ * valuation_tokens.h: the count is taken after the callback arrived (after
+ * the first GET's reply). R's request registered before its POST, so before
+ * the 201 and before the callback's arrival. If the count does not see that
+ * registration, it had ended (or expired) before the count; if it ended by
+ * storing R's token, the writer's SET came before its ZREM, which came
+ * before the count, which came before the second GET: the second GET sees
+ * the token. A miss then means R is unknown. With requests in flight, the
+ * caller gets the count (and whatever the second GET found) and decides.
+ */
+struct lookup_call {
+    struct redis_client *redis;
+    valuation_tokens_lookup_callback found;
+    void *data;
+    long long requests_in_flight; /* from the count; 0 before it */
+    long long arrived_ms;         /* the caller's, or the count's */
+    char key[VALUATION_TOKENS_KEY_SIZE];
+};
+
+static void lookup_fail(struct lookup_call *call)
+{
+    call->found(-EIO, NULL, call->data);
+    free(call);
+}
+
+/* Sends GET valuation:<reference> with on_read; fails the call when it cannot be sent. */
+static void lookup_get(struct lookup_call *call, redis_client_callback on_read)
+{
+    if (redis_client_command_strings(call->redis, on_read, call, 2, (const char *[]){ "GET", call->key }) < 0)
+        lookup_fail(call);
+}
+
+/* Answers the call from a GET's reply (a token, or none with the count) and frees it. */
+static void lookup_answer(struct lookup_call *call, const redisReply *reply)
+{
+    struct valuation_token_lookup result = {
+        .token = reply->type == REDIS_REPLY_STRING ? reply->str : NULL,
+        .requests_in_flight = call->requests_in_flight,
+        .arrived_ms = call->arrived_ms,
+    };
+    call->found(0, &result, call->data);
+    free(call);
+}
+
+static bool is_get_reply(const redisReply *reply)
+{
+    return reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_NIL);
+}
+
+static void on_token_read_again(redisReply *reply, void *data)
+{
+    struct lookup_call *call = data;
+    if (is_get_reply(reply))
+        lookup_answer(call, reply);
+    else
+        lookup_fail(call);
+}
+
 static void on_requests_counted(redisReply *reply, void *data)
 {
-    struct ordered_pair *pair = data;
+    struct lookup_call *call = data;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
         || reply->element[0]->type != REDIS_REPLY_INTEGER || reply->element[1]->type != REDIS_REPLY_INTEGER) {
-        ordered_pair_fail(pair);
+        lookup_fail(call);
         return;
     }
-    pair->requests_in_flight = reply->element[0]->integer;
-    pair->arrived_ms = reply->element[1]->integer;
-    ordered_pair_send_second(pair);
+    call->requests_in_flight = reply->element[0]->integer;
+    call->arrived_ms = reply->element[1]->integer;
+    lookup_get(call, on_token_read_again);
+}
+
+/* Counts the requests registered by the arrival time (now, on the first look-up) and still in flight. */
+static void lookup_count(struct lookup_call *call)
+{
+    char lease[32], arrived[32] = "";
+    snprintf(lease, sizeof(lease), "%d", VALUATION_REQUEST_LEASE_MS);
+    if (call->arrived_ms > 0)
+        snprintf(arrived, sizeof(arrived), "%lld", call->arrived_ms);
+    const char *argv[] = { VALUATION_TOKENS_IN_FLIGHT_KEY, lease, arrived };
+    if (redis_client_eval_strings(call->redis, &count_script, on_requests_counted, call, 1, 3, argv) < 0)
+        lookup_fail(call);
 }
 
 static void on_token_read(redisReply *reply, void *data)
 {
-    struct ordered_pair *pair = data;
-    bool valid = reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_NIL);
-    struct valuation_token_lookup result = {
-        .token = valid && reply->type == REDIS_REPLY_STRING ? reply->str : NULL,
-        .requests_in_flight = pair->requests_in_flight,
-        .arrived_ms = pair->arrived_ms,
-    };
-    pair->found(valid ? 0 : -EIO, valid ? &result : NULL, pair->data);
-    ordered_pair_free(pair);
+    struct lookup_call *call = data;
+    if (!is_get_reply(reply))
+        lookup_fail(call);
+    else if (reply->type == REDIS_REPLY_STRING)
+        lookup_answer(call, reply);
+    else
+        lookup_count(call);
 }
 
-/* The count of requests in flight, then GET valuation:<reference>, in that order (see valuation_tokens.h). */
 int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_reference, long long arrived_ms,
                              valuation_tokens_lookup_callback callback, void *data)
 {
-    char key[192], lease[32], arrived[32] = "";
-    struct ordered_pair *pair = ordered_pair_new(redis, NULL, callback, data);
-    if (!pair)
+    struct lookup_call *call = malloc(sizeof(*call));
+    if (!call)
         return -ENOMEM;
-    valuation_tokens_key(valuation_reference, key, sizeof(key));
-    snprintf(lease, sizeof(lease), "%d", VALUATION_REQUEST_LEASE_MS);
-    if (arrived_ms > 0)
-        snprintf(arrived, sizeof(arrived), "%lld", arrived_ms);
-    /* Sent whole, with EVAL: it runs once per callback, so it is not worth registering. */
-    const char *count[] = { "EVAL", valuation_count_valuation_requests_lua, "1", VALUATION_TOKENS_IN_FLIGHT_KEY, lease,
-                            arrived };
-    const char *get[] = { "GET", key };
-    return send_ordered_pair(pair, false, on_requests_counted, 6, count, on_token_read, 2, get);
+    *call = (struct lookup_call){ .redis = redis, .found = callback, .data = data, .arrived_ms = arrived_ms };
+    valuation_tokens_key(valuation_reference, call->key, sizeof(call->key));
+    int result = redis_client_command_strings(redis, on_token_read, call, 2, (const char *[]){ "GET", call->key });
+    if (result < 0)
+        free(call);
+    return result;
 }
 
 /* ---- reads for the API and the console ---- */
@@ -289,7 +355,7 @@ static void on_ttl_peeked(redisReply *reply, void *data)
 int valuation_tokens_peek(struct redis_client *redis, const char *valuation_reference,
                           valuation_tokens_peek_callback callback, void *data)
 {
-    char key[192];
+    char key[VALUATION_TOKENS_KEY_SIZE];
     struct peek_call *call = calloc(1, sizeof(*call));
     if (!call)
         return -ENOMEM;

@@ -21,13 +21,13 @@
  * for good and can be answered at once.
  *
  * The two keys are in different Redis Cluster slots, so no script touches
- * both; single-key commands in a safe order do instead: the second of two
- * is sent once the first has answered. Storing is SET
- * valuation:R, then ZREM of the registration; a look-up counts the
- * registrations (made by its arrival, not expired), then GETs valuation:R.
- * A look-up can only answer "unknown" (no token, count 0) wrongly if the
- * count missed the registration of R's request and the GET missed R's
- * token. The registration was made before the POST, so before the 201 and
+ * both; single-key commands in a safe order do instead: each is sent once
+ * the previous one has answered. Storing is SET valuation:R, then ZREM of
+ * the registration; a look-up GETs valuation:R and, only when that misses,
+ * counts the registrations (made by its arrival, not expired), then GETs
+ * valuation:R again. A look-up can only answer "unknown" (no token, count 0)
+ * wrongly if the count missed the registration of R's request and the GET
+ * after it missed R's token. The registration was made before the POST, so before the 201 and
  * before any callback for R: it is counted unless it has ended (or its lease
  * expired: the request is over). If it ended by storing R's token, the SET
  * came before the ZREM, which came before the count, which came before the
@@ -50,6 +50,8 @@
 #define VALUATION_REQUEST_ID_SIZE RANDOM_ID_NANOID_SIZE
 /* The longest valuationReference taken from the service and accepted back by the webhook. */
 #define VALUATION_REFERENCE_MAX_LENGTH 100
+/* Room for the Redis key of a valid valuationReference (valuation_tokens_key()). */
+#define VALUATION_TOKENS_KEY_SIZE 192
 
 /* status 0: done; -EIO: Redis gave no answer or refused. */
 typedef void (*valuation_tokens_callback)(int status, void *data);
@@ -101,9 +103,11 @@ __attribute__((warn_unused_result)) int valuation_tokens_store(struct redis_clie
 void valuation_tokens_release_request(struct redis_client *redis, const char *request_id);
 
 /*
- * Counts the requests still in flight that were registered no later than
- * arrived_ms (0 on the first look-up: now), then looks up
- * valuation:<reference> (in that order, see above). Same contract as above.
+ * Looks up valuation:<reference>; when there is no token, counts the
+ * requests still in flight that were registered no later than arrived_ms
+ * (0 on the first look-up: now) and looks it up again (in that order, see
+ * above). A token found at once comes with requests_in_flight 0 and the
+ * arrived_ms given. Same contract as above.
  */
 __attribute__((warn_unused_result)) int valuation_tokens_look_up(struct redis_client *redis,
                                                                  const char *valuation_reference, long long arrived_ms,

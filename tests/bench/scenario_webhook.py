@@ -88,7 +88,7 @@ class Stack:
         return os.path.join(self.work, f"{name}.log")
 
     def empty_log(self, name):
-        """Truncates a server's log (it writes three lines per unknown-reference callback: GBs in a full run)."""
+        """Truncates a server's log (it writes two lines per unknown-reference callback: GBs in a full run)."""
         os.truncate(self.log_path(name), 0)
 
     def pid(self, name):
@@ -417,9 +417,9 @@ def add_figures(report, rounds, valid, started, succeeded, diagnosis, settings):
     report.note("Every answer is checked (status and body): the bare server's 200 hello, the webhook's 404 "
                 "UnknownValuationReference (and the error topic's last message), the valid callbacks' 200 with "
                 "executionStatus SUCCEEDED. The loan-processor runs as shipped: for each unknown-reference callback "
-                "it looks the token up (the in-flight count script, then GET), publishes the error to the error "
-                "topic (a script: XADD and PUBLISH; Redis with its append-only file, fsync every second) and logs "
-                "three lines (callback-received, unknown-reference, topic-published).")
+                "it looks the token up (GET; missing, the in-flight count script, then GET again), publishes the "
+                "error to the error topic (a script: XADD and PUBLISH; Redis with its append-only file, fsync every "
+                "second) and logs two lines at the default LOG_LEVEL (callback-received, unknown-reference).")
     report.note(f"Valid callbacks: {completed} executions of LoanProcessorPart1StateMachine were started beforehand "
                 f"(valuation service switch \"No callback\"; StartExecution by wrk at "
                 f"{started['requests_per_second']:.0f}/s) and left to settle; wrk then posted each one's callback "
