@@ -391,6 +391,22 @@ def perf_stack_shares(data_path, symbols):
 
 
 
+def perf_self_shares(data_path, sort, top):
+    """[(name, share)] of the samples in a perf.data by their own (self) location: sort "dso" (the library) or
+    "sym" (the function), the top ones first. [] when perf report fails."""
+    report = subprocess.run(["perf", "report", "-i", data_path, "--no-children", "--sort", sort, "--stdio", "-g",
+                             "none", "--percent-limit", "0.5"], capture_output=True, text=True, timeout=300)
+    shares = []
+    for line in report.stdout.splitlines():
+        fields = line.split(None, 1)
+        if len(fields) == 2 and fields[0].endswith("%") and not line.startswith("#"):
+            name = fields[1].strip()
+            name = name.split("] ", 1)[-1] if name.startswith("[") and "] " in name else name
+            shares.append((name, float(fields[0].rstrip("%")) / 100))
+    return shares[:top]
+
+
+
 # ---- more processes: readiness, npm packages, drivers' output (scenarios 4 and 5) ----
 
 def start_and_time_until(arguments, environment, ready, deadline_seconds=30, log_path=None, cwd=None):

@@ -190,6 +190,43 @@ def reference_redis_rate(stack, clients, quick):
     return None
 
 
+def profile_text(name, data_path):
+    """One line of where a process's CPU went (perf record's self samples by library and by function)."""
+    libraries = bench.perf_self_shares(data_path, "dso", 6)
+    functions = bench.perf_self_shares(data_path, "sym", 8)
+    if not libraries:
+        return f"{name}: no perf samples"
+    return (f"{name}: by library " + ", ".join(f"{n} {share:.0%}" for n, share in libraries)
+            + "; by function " + ", ".join(f"{n} {share:.1%}" for n, share in functions))
+
+
+def profile_flows(build, stack, work, seconds):
+    """Where the CPU goes at 64 applications, over runs of their own after the measured one (the tools slow the
+    processes they watch): perf record (self samples, not following forks: Redis' append-only file rewrites run
+    in a child) of the loan-processor and redis-server, then strace -c of the loan-processor."""
+    paths = {name: os.path.join(work, f"perf-{name}.data") for name in ("loan-processor", "redis-server")}
+    strace_path = os.path.join(work, "strace-loan-processor.txt")
+    pids = stack.processes()
+    with bench.Attached(["perf", "record", "--no-inherit", "-F", "499", "-o", paths["loan-processor"], "-p",
+                         str(pids["loan-processor"])]) as perf_loan, \
+            bench.Attached(["perf", "record", "--no-inherit", "-F", "499", "-o", paths["redis-server"], "-p",
+                            str(pids["redis-server"])]) as perf_redis:
+        run_driver(build, stack, os.path.join(work, "profiled.txt"),
+                   ["--concurrency", "64", "--seconds", str(seconds)], deadline=seconds + 60)
+    texts = [profile_text(name, paths[name]) for name, usable in
+             (("loan-processor", perf_loan.usable), ("redis-server", perf_redis.usable)) if usable]
+    with bench.Attached(["strace", "-c", "-o", strace_path, "-p", str(pids["loan-processor"])]) as strace:
+        summary, _ = run_driver(build, stack, os.path.join(work, "straced.txt"),
+                                ["--concurrency", "64", "--seconds", str(seconds)], deadline=seconds + 60)
+    flows = max(summary.get("ended", 0), 1)
+    if strace.usable and os.path.exists(strace_path):
+        counts = bench.strace_counts(strace_path)
+        top = sorted(counts.items(), key=lambda item: -item[1])[:7]
+        texts.append(f"loan-processor system calls per flow (strace -c over {flows:,} flows): "
+                     f"{sum(counts.values()) / flows:.1f}, of them " + ", ".join(f"{n} {c / flows:.1f}" for n, c in top))
+    return texts
+
+
 def scenario_throughput(build, work, report, quick):
     seconds = 2 if quick else 20
     for concurrency in (64, 512):
@@ -203,6 +240,7 @@ def scenario_throughput(build, work, report, quick):
             after = stack.cpu_seconds()
             driver_after = bench.children_cpu_seconds()
             reference = reference_redis_rate(stack, concurrency, quick)
+            profile = profile_flows(build, stack, work, 5) if concurrency == 64 and not quick else []
         finally:
             stack.close()
         ended = [s for s in samples if s[4] == "SUCCEEDED"]
@@ -230,6 +268,8 @@ def scenario_throughput(build, work, report, quick):
         report.figure(f"end-to-end latency p99 at {concurrency} (StartExecution sent → SUCCEEDED announced)",
                       bench.percentile(latencies, 0.99), "ms", reference=bench.percentile(latencies, 0.5),
                       reference_label="p50")
+        for text in profile:
+            report.note(f"Scenario 2, where the CPU goes at 64 (a profiled run after the measured one): {text}")
         if summary["failedStarts"]:
             report.note(f"Scenario 2 at {concurrency}: {summary['failedStarts']} StartExecution calls failed")
 
