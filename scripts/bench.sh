@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark (see bench/results.md for the last full run and docs/benchmark.md).
 #
-#   scripts/bench.sh           every scenario at full size (about 5 minutes); writes bench/results.md,
-#                              bench/results.json and the plots bench/*.png
+#   scripts/bench.sh           every scenario at full size (about 8 minutes); writes bench/results.md,
+#                              bench/results.json and the plots bench/*.png, and sets the figures beside those
+#                              of the run it replaces (bench/results.md, "Against the previous run")
 #   scripts/bench.sh --quick   a smoke run with small loads (under a minute); writes build-bench/quick/
 #   scripts/bench.sh [--quick] SCENARIO...
 #                              only the named scenarios (blog_flow, cluster, ...); at full size, the report keeps the
@@ -57,6 +58,11 @@ for scenario in "${scenarios[@]}"; do
     status=1
   fi
 done
-[ ${#documents[@]} -gt 0 ] && python3 tests/bench/report.py --output-dir "$output_dir" "${keep[@]}" "${documents[@]}" \
-  || status=1
+# A full run sets its figures beside those of the run it replaces (bench/results.json as it was).
+previous=()
+if [ ${#quick[@]} -eq 0 ] && [ -f bench/results.json ]; then
+  cp bench/results.json "$work/previous-results.json" && previous=(--previous "$work/previous-results.json")
+fi
+[ ${#documents[@]} -gt 0 ] && python3 tests/bench/report.py --output-dir "$output_dir" "${keep[@]}" "${previous[@]}" \
+  "${documents[@]}" || status=1
 exit $status

@@ -71,7 +71,32 @@ def verdict(figure):
     return "met" if figure["met"] else "**missed**"
 
 
-def markdown(documents, host):
+def comparison(documents, previous_path):
+    """Lines of a section setting each figure of the scenarios run now beside the same figure of the run in
+    previous_path (an earlier results.json, typically the committed one): what changed since, in one place."""
+    with open(previous_path) as file:
+        previous = json.load(file)
+    earlier = {(document["scenario"], figure["figure"]): figure for document in previous["scenarios"]
+               for figure in document["figures"]}
+    rows = []
+    for document in documents:
+        for figure in document["figures"]:
+            before = earlier.get((document["scenario"], figure["figure"]))
+            if not before or not all(isinstance(f["value"], (int, float)) and not isinstance(f["value"], bool)
+                                     for f in (before, figure)):
+                continue
+            ratio = figure["value"] / before["value"] if before["value"] else None
+            rows.append(f"| {document['scenario']} | {figure['figure']} | {number(before['value'])} {before['unit']} | "
+                        f"{number(figure['value'])} {figure['unit']} | {number(ratio)} |")
+    if not rows:
+        return []
+    return [f"## Against the previous run ({previous['machine']['date']})", "",
+            "The same figures in the run this report replaced (both on this shared machine, so a change of less than "
+            "about 15 % in a rate or a latency can be noise; bytes and counts are exact).", "",
+            "| Scenario | Figure | Previous run | This run | This ÷ previous |", "|---|---|---|---|---|"] + rows + [""]
+
+
+def markdown(documents, host, previous_path=None):
     written = f"Written by `scripts/bench.sh` on {host['date']}"
     if host.get("kept"):
         written += " (" + "; ".join(f"scenario{'s' if len(runs['scenarios']) > 1 else ''} "
@@ -103,6 +128,9 @@ def markdown(documents, host):
         if notes:
             lines += ["", "Notes:", ""] + notes
         lines.append("")
+    if previous_path:
+        lines += comparison([document for document in documents if document["scenario"] not in host.get("kept_numbers", [])],
+                            previous_path)
     if any("completions" in document["series"] for document in documents):
         lines += ["## Plots (scenario 1)", "", "![Resume latency](resume-latency.png)", "",
                   "![Completions over time](completions.png)", ""]
@@ -158,6 +186,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output-dir", required=True)
     parser.add_argument("--keep", help="an earlier results.json whose other scenarios are reported as they were")
+    parser.add_argument("--previous", help="an earlier results.json whose figures this run's are set beside")
     parser.add_argument("documents", nargs="+")
     arguments = parser.parse_args()
     os.makedirs(arguments.output_dir, exist_ok=True)
@@ -168,11 +197,12 @@ def main():
         if kept:
             documents = sorted(documents + kept, key=lambda document: document["scenario"])
             host["kept"] = runs
+    kept_numbers = [number for runs in host.get("kept", []) for number in runs["scenarios"]]
     with open(os.path.join(arguments.output_dir, "results.json"), "w") as output:
         json.dump({"machine": host, "scenarios": documents}, output, indent=1)
     plots = plot(documents, arguments.output_dir)
     with open(os.path.join(arguments.output_dir, "results.md"), "w") as output:
-        output.write(markdown(documents, host))
+        output.write(markdown(documents, dict(host, kept_numbers=kept_numbers), arguments.previous))
     missed = sum(1 for document in documents for figure in document["figures"] if figure["met"] is False)
     print(f"bench: wrote {arguments.output_dir}/results.md, results.json" + (f", {', '.join(plots)}" if plots else "")
           + f"; {missed} target(s) missed")
