@@ -88,7 +88,7 @@ static void broadcast(struct console_events *events, const char *name, const cha
 static void broadcast_topic_message(struct console_events *events, const char *message, size_t length)
 {
     if (events->stream_count == 0)
-        return; /* nobody watches: not worth a JSON document per message */
+        return;                      /* nobody watches: not worth a JSON document per message */
     char *text = malloc(length + 1); /* the message is not NUL-terminated */
     cJSON *event = cJSON_CreateObject();
     char *printed = NULL;
