@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -78,7 +77,13 @@ int random_id_uuid(char out[37])
         return result;
     b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
     b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
-             b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) { /* 8-4-4-4-12 hex digits, without printf's cost */
+        *out++ = hex[b[i] >> 4];
+        *out++ = hex[b[i] & 0x0f];
+        if (i == 3 || i == 5 || i == 7 || i == 9)
+            *out++ = '-';
+    }
+    *out = '\0';
     return 0;
 }

@@ -28,11 +28,34 @@ int64_t wall_clock_now_ms(void)
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
+/* Writes value's last count decimal digits, zero-padded. */
+static void put_digits(char *out, int value, int count)
+{
+    for (int i = count - 1; i >= 0; i--, value /= 10)
+        out[i] = (char)('0' + value % 10);
+}
+
 void wall_clock_format_iso8601(int64_t epoch_ms, char out[WALL_CLOCK_ISO8601_SIZE])
 {
     time_t seconds = (time_t)(epoch_ms / 1000);
     struct tm utc;
     gmtime_r(&seconds, &utc);
+    if (epoch_ms >= 0 && utc.tm_year + 1900 <= 9999) { /* the usual case, without printf's cost */
+        put_digits(out, utc.tm_year + 1900, 4);
+        put_digits(out + 5, utc.tm_mon + 1, 2);
+        put_digits(out + 8, utc.tm_mday, 2);
+        put_digits(out + 11, utc.tm_hour, 2);
+        put_digits(out + 14, utc.tm_min, 2);
+        put_digits(out + 17, utc.tm_sec, 2);
+        put_digits(out + 20, (int)(epoch_ms % 1000), 3);
+        out[4] = out[7] = '-';
+        out[10] = 'T';
+        out[13] = out[16] = ':';
+        out[19] = '.';
+        out[23] = 'Z';
+        out[24] = '\0';
+        return;
+    }
     char text[64]; /* roomy enough for any int, so the compiler can prove no truncation */
     snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
              utc.tm_hour, utc.tm_min, utc.tm_sec, (int)(epoch_ms % 1000));

@@ -195,10 +195,8 @@ void valuation_tokens_release_request(struct redis_client *redis, const char *re
 
 /*
  * GET valuation:<reference>; only when it misses, the count of requests in
- * flight, then GET again, each sent once the previous one has answered
- * (their keys may live on different nodes of a Redis Cluster, where nothing
- * else orders them). A hit of the first GET is the answer: one round trip,
- * the common case.
+ * flight, then GET again, the GET running after the count. A hit of the
+ * first GET is the answer: one round trip, the common case.
  *
  * Why a miss of the second GET is as definitive as the count-then-GET of
  * valuation_tokens.h: the count is taken after the callback arrived (after
@@ -209,6 +207,23 @@ void valuation_tokens_release_request(struct redis_client *redis, const char *re
  * before the count, which came before the second GET: the second GET sees
  * the token. A miss then means R is unknown. With requests in flight, the
  * caller gets the count (and whatever the second GET found) and decides.
+ *
+ * How the second GET comes to run after the count:
+ * - In a Redis Cluster the two keys live on different nodes, where nothing
+ *   orders them: the GET is sent once the count has answered (two round
+ *   trips).
+ * - On a plain Redis every command travels over one connection, whose
+ *   commands Redis runs in the order sent and answers in that order: the GET
+ *   is sent right behind the count, without waiting (one round trip). A
+ *   command of that connection is never sent again in another order, with
+ *   one exception: a count answered NOSCRIPT (the script cache was flushed)
+ *   did not run and is sent again as EVAL, so it runs after the GET behind
+ *   it, whose reply then comes first. The replies' order tells: a GET
+ *   answered after the count ran after it; a GET answered before it says
+ *   nothing and is sent again once the count has answered. A lost
+ *   connection answers every command sent on it with no reply (NULL), in
+ *   order, and sends none of them again (redis_connection.c): the look-up
+ *   fails.
  */
 struct lookup_call {
     struct redis_client *redis;
@@ -216,6 +231,9 @@ struct lookup_call {
     void *data;
     long long requests_in_flight; /* from the count; 0 before it */
     long long arrived_ms;         /* the caller's, or the count's */
+    bool get_behind;              /* a GET sent right behind the count awaits its reply */
+    bool counted;                 /* the count has answered */
+    bool count_failed;            /* ... with no usable reply: the GET behind it fails the call */
     char key[VALUATION_TOKENS_KEY_SIZE];
 };
 
@@ -225,10 +243,16 @@ static void lookup_fail(struct lookup_call *call)
     free(call);
 }
 
+/* Sends GET valuation:<reference> with on_read; 0 or what redis_client_command_strings() refused with. */
+static int send_get(struct lookup_call *call, redis_client_callback on_read)
+{
+    return redis_client_command_strings(call->redis, on_read, call, 2, (const char *[]){ "GET", call->key });
+}
+
 /* Sends GET valuation:<reference> with on_read; fails the call when it cannot be sent. */
 static void lookup_get(struct lookup_call *call, redis_client_callback on_read)
 {
-    if (redis_client_command_strings(call->redis, on_read, call, 2, (const char *[]){ "GET", call->key }) < 0)
+    if (send_get(call, on_read) < 0)
         lookup_fail(call);
 }
 
@@ -258,20 +282,41 @@ static void on_token_read_again(redisReply *reply, void *data)
         lookup_fail(call);
 }
 
+/* The reply of a GET sent right behind the count (plain Redis only; see above). */
+static void on_token_read_behind(redisReply *reply, void *data)
+{
+    struct lookup_call *call = data;
+    call->get_behind = false;
+    if (!call->counted)
+        return; /* it ran before the count (sent again after NOSCRIPT): the count's reply sends another GET */
+    if (call->count_failed)
+        lookup_fail(call);
+    else
+        on_token_read_again(reply, call);
+}
+
 static void on_requests_counted(redisReply *reply, void *data)
 {
     struct lookup_call *call = data;
+    call->counted = true;
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
         || reply->element[0]->type != REDIS_REPLY_INTEGER || reply->element[1]->type != REDIS_REPLY_INTEGER) {
-        lookup_fail(call);
+        if (call->get_behind)
+            call->count_failed = true; /* the GET's reply, still due, fails the call */
+        else
+            lookup_fail(call);
         return;
     }
     call->requests_in_flight = reply->element[0]->integer;
     call->arrived_ms = reply->element[1]->integer;
-    lookup_get(call, on_token_read_again);
+    if (!call->get_behind)
+        lookup_get(call, on_token_read_again); /* a cluster, or no GET behind the count that ran after it */
 }
 
-/* Counts the requests registered by the arrival time (now, on the first look-up) and still in flight. */
+/*
+ * Counts the requests registered by the arrival time (now, on the first look-up) and still in flight; on a plain
+ * Redis the second GET follows at once on the same connection (see above).
+ */
 static void lookup_count(struct lookup_call *call)
 {
     char lease[32], arrived[32] = "";
@@ -279,8 +324,13 @@ static void lookup_count(struct lookup_call *call)
     if (call->arrived_ms > 0)
         snprintf(arrived, sizeof(arrived), "%lld", call->arrived_ms);
     const char *argv[] = { VALUATION_TOKENS_IN_FLIGHT_KEY, lease, arrived };
-    if (redis_client_eval_strings(call->redis, &count_script, on_requests_counted, call, 1, 3, argv) < 0)
+    if (redis_client_eval_strings(call->redis, &count_script, on_requests_counted, call, 1, 3, argv) < 0) {
         lookup_fail(call);
+        return;
+    }
+    /* Not sent (too many pending, ...): the count's reply sends it, as in a cluster. */
+    if (!redis_client_is_cluster(call->redis) && send_get(call, on_token_read_behind) == 0)
+        call->get_behind = true;
 }
 
 static void on_token_read(redisReply *reply, void *data)
@@ -302,7 +352,7 @@ int valuation_tokens_look_up(struct redis_client *redis, const char *valuation_r
         return -ENOMEM;
     *call = (struct lookup_call){ .redis = redis, .found = callback, .data = data, .arrived_ms = arrived_ms };
     valuation_tokens_key(valuation_reference, call->key, sizeof(call->key));
-    int result = redis_client_command_strings(redis, on_token_read, call, 2, (const char *[]){ "GET", call->key });
+    int result = send_get(call, on_token_read);
     if (result < 0)
         free(call);
     return result;

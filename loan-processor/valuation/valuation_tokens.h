@@ -22,7 +22,9 @@
  *
  * The two keys are in different Redis Cluster slots, so no script touches
  * both; single-key commands in a safe order do instead: each is sent once
- * the previous one has answered. Storing is SET valuation:R, then ZREM of
+ * the previous one has answered (on a plain Redis, whose one connection runs
+ * commands in the order sent, a look-up's second GET goes right behind the
+ * count: see valuation_tokens.c). Storing is SET valuation:R, then ZREM of
  * the registration; a look-up GETs valuation:R and, only when that misses,
  * counts the registrations (made by its arrival, not expired), then GETs
  * valuation:R again. A look-up can only answer "unknown" (no token, count 0)

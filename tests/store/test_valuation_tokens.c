@@ -168,6 +168,30 @@ static void test_an_unknown_reference_with_nothing_in_flight_is_unknown_at_once(
     ASSERT_EQ_INT(0, outcome.requests_in_flight);
 }
 
+/*
+ * A count answered NOSCRIPT is sent again after the GET that followed it on the connection: that GET's reading
+ * comes before the count and is not taken; another GET follows the count.
+ */
+static void test_a_count_sent_again_after_noscript_is_followed_by_another_read(void)
+{
+    char request_id[VALUATION_REQUEST_ID_SIZE];
+    ASSERT_TRUE(register_request(request_id));
+    redisReply *reply = redis_server_command(&server, "SCRIPT FLUSH");
+    ASSERT_TRUE(reply && reply->type == REDIS_REPLY_STATUS);
+    freeReplyObject(reply);
+    ASSERT_TRUE(look_up("REF-flushed", 0));
+    ASSERT_TRUE(!outcome.found);
+    ASSERT_EQ_INT(1, outcome.requests_in_flight);
+    long long arrived = outcome.arrived_ms;
+    ASSERT_TRUE(store("REF-flushed", "token-flushed", request_id));
+    reply = redis_server_command(&server, "SCRIPT FLUSH");
+    ASSERT_TRUE(reply && reply->type == REDIS_REPLY_STATUS);
+    freeReplyObject(reply);
+    ASSERT_TRUE(look_up("REF-flushed", arrived));
+    ASSERT_TRUE(outcome.found);
+    ASSERT_EQ_STR("token-flushed", outcome.token);
+}
+
 static bool redis_clock_passed(void *data)
 {
     return redis_now_ms() > *(const long long *)data;
@@ -208,6 +232,7 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_an_early_callback_waits_while_a_request_is_in_flight);
     REDIS_SERVER_RUN_FLUSHED(&server, test_an_unknown_reference_with_nothing_in_flight_is_unknown_at_once);
     REDIS_SERVER_RUN_FLUSHED(&server, test_released_and_later_registrations_are_not_counted);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_count_sent_again_after_noscript_is_followed_by_another_read);
     redis_server_close(&server, loop, client);
     return test_done();
 }
