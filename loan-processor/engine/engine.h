@@ -40,6 +40,7 @@
 #define ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -115,6 +116,7 @@ struct engine_config {
     struct engine_task_starter tasks; /* what starts tasks and knows activities */
     int64_t task_start_lease_ms;      /* a task start not confirmed by then is started again (not scaled) */
     unsigned execution_shards;        /* EXECUTION_SHARDS: stored in Redis by the first process (execution_store.h) */
+    size_t resting_records; /* at most this many records kept for task outcomes (0: RECORD_CACHE_MAX_ENTRIES) */
 };
 
 /*
