@@ -308,8 +308,10 @@ __attribute__((warn_unused_result)) int engine_express_execution_id(const char *
 
 /*
  * SendTaskSuccess: completes the task waiting on token with output (JSON
- * text, already validated). Returns 0 and later calls callback once; or
- * -EINVAL (token malformed), -ENOTCONN/-EAGAIN, -ENOMEM, and never calls it.
+ * text, already validated). Returns 0 and calls callback once (later; or
+ * before it returns when computed from a record the engine kept fails at
+ * once: -EIO, -ETIMEDOUT); or -EINVAL (token malformed), -ENOTCONN/-EAGAIN,
+ * -ENOMEM, and never calls it.
  */
 __attribute__((warn_unused_result)) int engine_send_task_success(struct engine *engine, const char *token,
                                                                  const char *output, engine_task_callback callback,
