@@ -67,13 +67,20 @@ static const size_t record_strings[] = {
     offsetof(struct execution_record, mock_invocations),
 };
 
+/* What an allocation of size bytes takes of the heap (glibc: an 8-byte header, 16-byte steps, 32 at least). */
+static size_t heap_bytes(size_t size)
+{
+    size_t chunk = (size + 8 + 15) & ~(size_t)15;
+    return chunk < 32 ? 32 : chunk;
+}
+
 size_t record_cache_record_bytes(const struct execution_record *record)
 {
-    size_t bytes = sizeof(*record);
+    size_t bytes = heap_bytes(sizeof(*record));
     for (size_t i = 0; i < sizeof(record_strings) / sizeof(record_strings[0]); i++) {
         const char *text = *(char *const *)((const char *)record + record_strings[i]);
         if (text)
-            bytes += strlen(text) + 1;
+            bytes += heap_bytes(strlen(text) + 1);
     }
     return bytes;
 }
@@ -159,7 +166,7 @@ void record_cache_put(struct record_cache *cache, const char *execution_id, stru
     uint64_t hash = hash_of(execution_id);
     size_t id_size = strlen(execution_id) + 1;
     record_cache_forget(cache, execution_id);
-    size_t bytes = record ? sizeof(struct record_entry) + id_size + record_cache_record_bytes(record) : 0;
+    size_t bytes = record ? heap_bytes(sizeof(struct record_entry) + id_size) + record_cache_record_bytes(record) : 0;
     struct record_entry *entry = NULL;
     if (record && record->task_token && bytes <= cache->max_bytes)
         entry = malloc(sizeof(*entry) + id_size);
