@@ -587,6 +587,9 @@ static int load_for_change(struct change_operation *operation)
  * resource: all written by commits that append events, none by the writes
  * above; the step it commits writes every resting field from the step
  * (step_record_describe()), reading neither timerDue nor the start lease.
+ * (So even a taskStartDue set again by a renewal that raced an activity's
+ * queueing, and that a worker's ActivityStarted then left in place while
+ * the kept record lacks it, changes nothing an outcome commits.)
  * A submission (a second start's report) is not computed from a kept record:
  * it reads taskStartDue (confirms_confirmed_start()).
  */
