@@ -113,8 +113,12 @@ int engine_create(struct event_loop *loop, struct redis_client *redis, const str
     if (result == 0)
         result = map_run_store_init(redis);
     if (result == 0)
+        result = record_cache_create(config->resting_records ? config->resting_records : RECORD_CACHE_MAX_ENTRIES,
+                                     RECORD_CACHE_MAX_BYTES, &engine->resting);
+    if (result == 0)
         result = execution_timers_create(loop, redis, execution_change_timer_due, engine, &engine->timers);
     if (result < 0) {
+        record_cache_destroy(engine->resting);
         free(engine);
         return result;
     }
@@ -141,6 +145,7 @@ void engine_destroy(struct engine *engine)
         return;
     execution_timers_destroy(engine->timers);
     definition_cache_clear(&engine->definitions);
+    record_cache_destroy(engine->resting);
     machine_registry_free(engine);
     free(engine);
 }

@@ -40,6 +40,7 @@
 #define ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -115,6 +116,7 @@ struct engine_config {
     struct engine_task_starter tasks; /* what starts tasks and knows activities */
     int64_t task_start_lease_ms;      /* a task start not confirmed by then is started again (not scaled) */
     unsigned execution_shards;        /* EXECUTION_SHARDS: stored in Redis by the first process (execution_store.h) */
+    size_t resting_records; /* at most this many records kept for task outcomes (0: RECORD_CACHE_MAX_ENTRIES) */
 };
 
 /*
@@ -306,8 +308,10 @@ __attribute__((warn_unused_result)) int engine_express_execution_id(const char *
 
 /*
  * SendTaskSuccess: completes the task waiting on token with output (JSON
- * text, already validated). Returns 0 and later calls callback once; or
- * -EINVAL (token malformed), -ENOTCONN/-EAGAIN, -ENOMEM, and never calls it.
+ * text, already validated). Returns 0 and calls callback once (later; or
+ * before it returns when computed from a record the engine kept fails at
+ * once: -EIO, -ETIMEDOUT); or -EINVAL (token malformed), -ENOTCONN/-EAGAIN,
+ * -ENOMEM, and never calls it.
  */
 __attribute__((warn_unused_result)) int engine_send_task_success(struct engine *engine, const char *token,
                                                                  const char *output, engine_task_callback callback,

@@ -24,6 +24,7 @@
 #include "execution_store.h"
 #include "execution_timers.h"
 #include "interpreter.h"
+#include "record_cache.h"
 #include "state_machine_store.h"
 #include "task_token.h"
 
@@ -42,7 +43,8 @@ struct engine {
     struct execution_timers *timers;
     struct engine_config config;
     struct definition_cache definitions;
-    SLIST_HEAD(, shipped_machine) shipped;        /* zeroed: empty */
+    struct record_cache *resting;          /* root records this process left resting at a task (execution_change.c) */
+    SLIST_HEAD(, shipped_machine) shipped; /* zeroed: empty */
     SLIST_HEAD(, start_operation) waiting_starts; /* loaded their machine before the shard count was known */
     struct event_timer registration_timer;
     struct event_timer shards_timer; /* retries settling the shard count */

@@ -77,6 +77,8 @@ void execution_change_finish(struct change_operation *operation, int status)
 
 static int load_for_change(struct change_operation *operation);
 static void on_definition_for_change(int status, struct cached_definition *definition, void *data);
+static bool appends_only(const struct change_operation *operation);
+static void keep_resting_record(struct engine *engine, const char *execution_id, struct execution_record *committed);
 
 /*
  * What follows a commit that did not apply: a lost race is computed again
@@ -134,10 +136,16 @@ void execution_change_committed(int status, enum execution_commit_outcome outcom
         log_event(LOG_INFO, "resumed", "Execution %s resumed after its task %s succeeded", operation->record->arn,
                   operation->record->state);
     const struct execution_record *record = operation->record;
+    bool task_waits = !operation->step.has_task && appends_only(operation);
     struct execution_record *committed =
-        operation->plain_commit && operation->step.has_task
+        operation->plain_commit && (operation->step.has_task || task_waits)
             ? step_record_committed(record, &operation->next.fields, &operation->next.events, first_event_id)
             : NULL;
+    record_cache_forget(operation->engine->resting, operation->execution_id); /* moved on */
+    if (task_waits) {
+        keep_resting_record(operation->engine, operation->execution_id, committed);
+        committed = NULL;
+    }
     task_start_after_commit(operation->engine, &operation->step, &operation->next, record->arn, record->mock_test_case,
                             committed);
     fork_commit_start_tasks(operation->engine, &operation->forks, record->arn, record->mock_test_case);
@@ -531,6 +539,85 @@ static int load_for_change(struct change_operation *operation)
     return execution_store_load(operation->engine->redis, operation->execution_id, on_record_for_change, operation);
 }
 
+/*
+ * ---- outcomes from the record this process left ----
+ *
+ * When this process commits the step that leaves a root execution waiting
+ * for its task's outcome (the task's submission, a worker taking an
+ * activity task: the change appends events and the task stays open, its
+ * start confirmed), it keeps the record as that commit left it
+ * (step_record_committed()) in engine->resting. The task's outcome
+ * (SendTaskSuccess/Failure, the webhook's resume, a task's result or
+ * failure) is then computed from that record and committed on its
+ * lastEventId and token, without loading it; a commit finding the
+ * execution changed or the task closed loads the record and computes the
+ * change again, as every change does (commit_not_applied()). Any commit of
+ * this process that moves the execution on drops the entry, and a taken
+ * entry is gone: an entry is used once, and only under the compare-and-set,
+ * so a stale one costs a wasted commit, never a wrong one. A callback
+ * reaching another process (several share one Redis) misses and loads.
+ *
+ * Why a record that waited is as good as a loaded one: task_start.c's
+ * analysis ("a task's report from the record its start committed") holds
+ * for the time between the commit that left the record and the outcome,
+ * for the same records (root, no HeartbeatSeconds, resting at that task),
+ * with its start confirmed (no taskStartDue). Every write of such a record
+ * (store/scripts/) either moves lastEventId or closes the task, or writes
+ * fields an outcome does not read:
+ * - a due timer (the task's TimeoutSeconds, the execution's TimeoutSeconds)
+ *   appends TaskTimedOut or ExecutionTimedOut and ends or moves the task
+ *   (commit_execution.lua): caught. claim_timers.lua and restore_timer.lua
+ *   write the shard's timers only (restore_timer.lua mirrors the record's
+ *   timerDue, never writes the record).
+ * - a start lease renewed (commit_execution.lua, no event) needs a
+ *   taskStartDue, which the kept record's commit deleted: a renewal loaded
+ *   before that commit fails its own compare-and-set (the commit appended
+ *   events), and one loaded after finds nothing to renew. The activity
+ *   task's queueing confirms a start with no event too; its record is not
+ *   kept (the worker's ActivityStarted, which appends, is).
+ * - SendTaskHeartbeat (heartbeat_task.lua) writes nothing without a
+ *   heartbeatIntervalMs, which a kept record has not.
+ * - StopExecution appends ExecutionAborted and deletes taskToken (caught:
+ *   EXECUTION_TASK_CLOSED, then the load answers the task closed, as today).
+ * - RedriveExecution needs an ended execution: its end was an event.
+ * - update_map_run.lua, commit_branch.lua's fork counters: records resting
+ *   at a fork, never at a task. settle_shards.lua: the settings key only.
+ * An outcome reads (interpret_record(), commit_change()) the identity, the
+ * position, mockInvocations, executionTimeoutDue and the task's token and
+ * resource: all written by commits that append events, none by the writes
+ * above; the step it commits writes every resting field from the step
+ * (step_record_describe()), reading neither timerDue nor the start lease.
+ * (So even a taskStartDue set again by a renewal that raced an activity's
+ * queueing, and that a worker's ActivityStarted then left in place while
+ * the kept record lacks it, changes nothing an outcome commits.)
+ * A submission (a second start's report) is not computed from a kept record:
+ * it reads taskStartDue (confirms_confirmed_start()).
+ */
+static bool outcome_record_usable(const struct execution_record *record)
+{
+    return record && !record->history_of && record->heartbeat_interval_ms == 0 && record->task_start_due_ms == 0
+           && record->status && strcmp(record->status, "RUNNING") == 0 && record->resting
+           && strcmp(record->resting, "task") == 0 && record->task_token;
+}
+
+/* Keeps committed (taken; NULL: nothing), the record a commit of this process left, for the outcome of its task. */
+static void keep_resting_record(struct engine *engine, const char *execution_id, struct execution_record *committed)
+{
+    if (outcome_record_usable(committed))
+        record_cache_put(engine->resting, execution_id, committed);
+    else
+        execution_store_record_free(committed);
+}
+
+/* The record kept for the outcome of the change's task (taken from the cache), or NULL: load it. */
+static struct execution_record *kept_record_for(struct change_operation *operation)
+{
+    bool outcome = operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind != ENGINE_TASK_SUBMITTED;
+    if (!outcome || operation->branch_id[0])
+        return NULL;
+    return record_cache_take(operation->engine->resting, operation->execution_id, operation->token);
+}
+
 char *engine_copy_or_null(const char *text, bool *failed)
 {
     char *copy = text ? strdup(text) : NULL;
@@ -580,6 +667,12 @@ int execution_change_task(struct engine *engine, const char *token, enum change_
 {
     struct change_operation *operation = NULL;
     int result = change_create(engine, token, kind, activity, outcome, callback, data, &operation);
+    struct execution_record *kept = result == 0 ? kept_record_for(operation) : NULL;
+    if (kept) {
+        operation->known_record = true;
+        change_from_record(operation, 0, kept);
+        return 0;
+    }
     if (result == 0)
         result = load_for_change(operation);
     if (result < 0 && operation)

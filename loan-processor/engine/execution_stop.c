@@ -125,6 +125,7 @@ static void on_stop_committed(int status, enum execution_commit_outcome outcome,
         return;
     }
     if (status == 0 && outcome == EXECUTION_COMMITTED) {
+        record_cache_forget(operation->engine->resting, operation->execution_id); /* its task is closed */
         step_record_log(&operation->step, operation->record->arn);
         finish_stop(operation, 0, operation->step.history.timestamp_ms);
     } else {

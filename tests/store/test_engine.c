@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "engine_internal.h"
 #include "execution_store.h"
 #include "redis_server.h"
 #include "stored_history.h"
@@ -29,6 +30,8 @@
     "\"Parameters\":{\"FunctionName\":\"Valuation\",\"Payload\":{\"taskToken.$\":\"$$.Task.Token\"}},"   \
     "\"Next\":\"Done\"},"                                                                                \
     "\"Done\":{\"Type\":\"Succeed\"}}}"
+/* The records the test's engine keeps for task outcomes (engine_config.resting_records). */
+#define RESTING_RECORDS 4
 /* How many tries the engine gives a change before -EBUSY (engine.h: "8 tries"). */
 #define COMMIT_ATTEMPTS 8
 
@@ -400,12 +403,19 @@ static int bump_last_event_id(const char *key, struct redis_server_reply *reply)
     return redis_client_command_strings(client, redis_server_capture, reply, 4, argv);
 }
 
+/* The engine forgets the records it kept: the next outcome loads its record, as in a process that did not commit it. */
+static void forget_kept_records(void)
+{
+    record_cache_clear(engine->resting);
+}
+
 static void test_a_commit_that_lost_its_race_is_computed_again_and_applied(void)
 {
     struct outcome outcome = { 0 };
     struct redis_server_reply bumped = { 0 };
     ASSERT_TRUE(start("retried"));
     long last = strtol(stored_field("retried", "lastEventId"), NULL, 10);
+    forget_kept_records();
     reset_command_stats();
     int sent = engine_send_task_success(engine, started.token, "{\"value\":42}", on_task, &outcome);
     /* Runs after the engine's load and before its commit: the commit finds lastEventId moved on. */
@@ -467,6 +477,7 @@ static void test_a_change_that_loses_every_race_is_busy_and_applies_nothing(void
     struct outcome outcome = { 0 };
     ASSERT_TRUE(start("busy"));
     long long events = history_length("busy");
+    forget_kept_records();
     reset_command_stats();
     struct bumper bumper = { .key = record_key("busy"), .stop = &outcome.done };
     int sent = engine_send_task_success(engine, started.token, "{\"value\":42}", on_task, &outcome);
@@ -583,6 +594,118 @@ static void test_a_task_failure_fails_the_execution_with_its_error_and_cause(voi
     ASSERT_EQ_INT(-ETIMEDOUT, outcome.status);
 }
 
+/* name's history as text, each event without its timestamp and with token (the execution's own) as "TOKEN". */
+static char *history_text(const char *name, const char *token)
+{
+    cJSON *events = history(name);
+    cJSON *event;
+    cJSON_ArrayForEach(event, events) cJSON_DeleteItemFromObjectCaseSensitive(event, "timestamp");
+    char *text = events ? cJSON_PrintUnformatted(events) : NULL;
+    cJSON_Delete(events);
+    size_t length = strlen(token);
+    for (char *at = text ? strstr(text, token) : NULL; at; at = strstr(at, token)) {
+        memmove(at + 5, at + length, strlen(at + length) + 1);
+        memcpy(at, "TOKEN", 5);
+    }
+    return text;
+}
+
+static void test_an_outcome_from_the_kept_record_commits_the_history_a_load_does(void)
+{
+    struct outcome outcome;
+    char loaded_token[512];
+    forget_kept_records(); /* those earlier tests left */
+    ASSERT_TRUE(start("loaded"));
+    snprintf(loaded_token, sizeof(loaded_token), "%s", started.token);
+    forget_kept_records();
+    reset_command_stats();
+    ASSERT_TRUE(send_success(loaded_token, &outcome));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(1, command_calls("hgetall"));
+
+    ASSERT_TRUE(start("kept"));
+    ASSERT_EQ_INT(1, (long long)record_cache_count(engine->resting));
+    reset_command_stats();
+    ASSERT_TRUE(send_success(started.token, &outcome));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_STR(EXECUTION_ARN_PREFIX "kept", outcome.execution_arn);
+    ASSERT_EQ_STR("SUCCEEDED", outcome.execution_status);
+    ASSERT_EQ_INT(0, command_calls("hgetall")); /* computed from the record the submission's commit left */
+    ASSERT_EQ_INT(0, (long long)record_cache_count(engine->resting));
+    char *loaded = history_text("loaded", loaded_token), *kept = history_text("kept", started.token);
+    ASSERT_TRUE(loaded && kept);
+    ASSERT_EQ_STR(loaded, kept);
+    free(loaded);
+    free(kept);
+    ASSERT_EQ_STR("SUCCEEDED", stored_field("kept", "status"));
+    ASSERT_EQ_STR(stored_field("loaded", "output"), stored_field("kept", "output"));
+    ASSERT_EQ_STR("", stored_field("kept", "taskToken"));
+}
+
+static void test_an_outcome_after_a_stop_elsewhere_is_refused_from_a_stale_record(void)
+{
+    struct outcome outcome = { 0 };
+    forget_kept_records(); /* those earlier tests left */
+    ASSERT_TRUE(start("stopped-elsewhere"));
+    /* Another process's stop: this one's kept record stays, stale. */
+    struct execution_record *kept =
+        record_cache_take(engine->resting, MACHINE_NAME ":stopped-elsewhere", started.token);
+    ASSERT_TRUE(kept != NULL);
+    ASSERT_TRUE(answered(engine_stop_execution(engine, MACHINE_NAME ":stopped-elsewhere", "Operator.Stop", "not needed",
+                                               on_stopped, &outcome),
+                         &outcome));
+    ASSERT_EQ_INT(0, outcome.status);
+    record_cache_put(engine->resting, MACHINE_NAME ":stopped-elsewhere", kept);
+    long long events = history_length("stopped-elsewhere");
+    reset_command_stats();
+    ASSERT_TRUE(send_success(started.token, &outcome));
+    ASSERT_EQ_INT(-ETIMEDOUT, outcome.status); /* the commit found the task closed; the load says so */
+    ASSERT_EQ_INT(1, command_calls("hgetall"));
+    ASSERT_EQ_INT(events, history_length("stopped-elsewhere"));
+    ASSERT_EQ_INT(0, count_events("stopped-elsewhere", "TaskSucceeded", NULL));
+    ASSERT_EQ_STR("ABORTED", stored_field("stopped-elsewhere", "status"));
+}
+
+static void test_a_stop_here_drops_the_kept_record(void)
+{
+    struct outcome outcome = { 0 };
+    forget_kept_records(); /* those earlier tests left */
+    ASSERT_TRUE(start("stopped-here"));
+    ASSERT_EQ_INT(1, (long long)record_cache_count(engine->resting));
+    ASSERT_TRUE(answered(engine_stop_execution(engine, MACHINE_NAME ":stopped-here", "Operator.Stop", "not needed",
+                                               on_stopped, &outcome),
+                         &outcome));
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_INT(0, (long long)record_cache_count(engine->resting));
+    ASSERT_TRUE(send_success(started.token, &outcome));
+    ASSERT_EQ_INT(-ETIMEDOUT, outcome.status);
+}
+
+static void test_the_kept_records_never_exceed_their_bound(void)
+{
+    struct outcome outcome;
+    char tokens[RESTING_RECORDS + 2][512];
+    char name[32];
+    forget_kept_records(); /* those earlier tests left */
+    for (int i = 0; i < RESTING_RECORDS + 2; i++) {
+        snprintf(name, sizeof(name), "bounded-%d", i);
+        ASSERT_TRUE(start(name));
+        snprintf(tokens[i], sizeof(tokens[i]), "%s", started.token);
+        ASSERT_TRUE(record_cache_count(engine->resting) <= RESTING_RECORDS);
+    }
+    ASSERT_EQ_INT(RESTING_RECORDS, (long long)record_cache_count(engine->resting));
+    reset_command_stats();
+    ASSERT_TRUE(send_success(tokens[0], &outcome)); /* the oldest was evicted: loaded */
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_STR("SUCCEEDED", outcome.execution_status);
+    ASSERT_EQ_INT(1, command_calls("hgetall"));
+    ASSERT_TRUE(send_success(tokens[RESTING_RECORDS + 1], &outcome)); /* the newest is kept */
+    ASSERT_EQ_INT(0, outcome.status);
+    ASSERT_EQ_STR("SUCCEEDED", outcome.execution_status);
+    ASSERT_EQ_INT(1, command_calls("hgetall"));
+    ASSERT_EQ_INT(RESTING_RECORDS - 1, (long long)record_cache_count(engine->resting));
+}
+
 static bool engine_is_ready(void *data)
 {
     return engine_ready(data);
@@ -601,6 +724,7 @@ int main(void)
         .time_scale = 1.0,
         .tasks = { .start = start_task, .check_activity = check_activity },
         .task_start_lease_ms = 60000,
+        .resting_records = RESTING_RECORDS,
     };
     if (redis_server_open(&server, &loop, &client, init_engine, &config) < 0) {
         engine_destroy(engine);
@@ -620,6 +744,10 @@ int main(void)
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_submission_is_committed_from_the_record_its_start_left);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_submission_reported_after_a_stop_is_dropped);
     REDIS_SERVER_RUN_FLUSHED(&server, test_a_submission_reported_after_another_change_is_computed_again);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_an_outcome_from_the_kept_record_commits_the_history_a_load_does);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_an_outcome_after_a_stop_elsewhere_is_refused_from_a_stale_record);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_a_stop_here_drops_the_kept_record);
+    REDIS_SERVER_RUN_FLUSHED(&server, test_the_kept_records_never_exceed_their_bound);
     engine_stop(engine);
     redis_server_run_for(loop, 20);
     redis_client_destroy(client); /* before the engine: its operations in flight are answered */
