@@ -281,13 +281,19 @@ static void committed_add(struct committed_hash *hash, const char *name, const c
         hash->entries[hash->count++] = (struct execution_hash_entry){ name, value, strlen(value) };
 }
 
+/* Whether two field names are the same; they are usually execution_record's own pointers. */
+static bool same_name(const char *a, const char *b)
+{
+    return a == b || (a[0] == b[0] && strcmp(a, b) == 0);
+}
+
 static bool written_by(const struct execution_fields *written, const char *name)
 {
     for (size_t i = 0; i < written->set_count; i++)
-        if (strcmp(written->set[i].name, name) == 0)
+        if (same_name(written->set[i].name, name))
             return true;
     for (size_t i = 0; i < written->delete_count; i++)
-        if (strcmp(written->deletes[i], name) == 0)
+        if (same_name(written->deletes[i], name))
             return true;
     return false;
 }

@@ -190,6 +190,16 @@ static int record_set(struct execution_record *record, size_t i, const struct ex
     return 0;
 }
 
+/*
+ * Whether name is the table's field name: the table's own pointer (what execution_record_fields() hands out) is
+ * recognised without comparing, and a different first byte rules most names out without calling strcmp.
+ */
+static bool is_field_name(const char *name, size_t i)
+{
+    const char *field = fields_table[i].name;
+    return name == field || (name[0] == field[0] && strcmp(name, field) == 0);
+}
+
 int execution_record_from_hash(const struct execution_hash_entry *entries, size_t count,
                                struct execution_record **record_out)
 {
@@ -197,7 +207,7 @@ int execution_record_from_hash(const struct execution_hash_entry *entries, size_
     int result = record ? 0 : -ENOMEM;
     for (size_t entry = 0; entry < count && result == 0; entry++) {
         for (size_t i = 0; i < EXECUTION_RECORD_ALL_FIELD_COUNT; i++) {
-            if (strcmp(entries[entry].name, fields_table[i].name) == 0) {
+            if (is_field_name(entries[entry].name, i)) {
                 result = record_set(record, i, &entries[entry]);
                 break;
             }
