@@ -143,7 +143,9 @@ def scenario_at_scale(build, work, report, quick):
                         f"({start_rate:,.0f}/s), and an application's 6 s begin only when its valuation request "
                         f"is made (the last SUCCEEDED came {last_end_s - last_answered_s:.2f} s after the last start "
                         "was answered). Each start commits the execution, calls the valuation service, stores the "
-                        "token and commits TaskSubmitted; the rate is bound by CPU, as scenario 2 shows.")
+                        "token and commits TaskSubmitted; the rate is bound by CPU, as scenario 2 shows: a full "
+                        "flow costs about 0.4 ms of CPU across the servers and Redis, so two cores start at most "
+                        "about 5,000 a second, and 10,000 within 1 s would take twice that.")
     report.figure("StartExecution calls answered per second", count / last_answered_s, "per s",
                   reference=count / max(last_end_s - first_end_s, 1e-3),
                   reference_label="completions per second (first to last SUCCEEDED)")
@@ -156,8 +158,9 @@ def scenario_at_scale(build, work, report, quick):
                       met=stats[key] <= 5000 if name == "p99" else None,
                       limit=None if name != "p99" or stats[key] <= 5000 else
                       f"queueing: the callbacks come back as fast as the applications were started "
-                      f"({completion_rate:,.0f}/s), and each one's look-up, load and commit (three Redis round "
-                      "trips) wait behind the others' in the one event loop and in Redis; the p50 is "
+                      f"({completion_rate:,.0f}/s), and each one's look-up and commit (two Redis round trips; "
+                      "the record comes from the loan-processor's own cache of the records it left waiting) wait "
+                      "behind the others' in the one event loop and in Redis; the p50 is "
                       f"{stats['p50'] / 1000:.1f} ms, and a lone callback resumes in about 1 ms (scenario 4's "
                       "SendTaskSuccess → SUCCEEDED).")
     for name in ("loan-processor", "valuation-service"):
@@ -259,9 +262,9 @@ def scenario_throughput(build, work, report, quick):
                       f"CPU: a flow costs {servers_cpu * 1000 / len(ended):.2f} ms in the two servers, "
                       f"{redis_cpu * 1000 / len(ended):.2f} ms in Redis and {driver_cpu * 1000 / len(ended):.2f} ms "
                       f"in the load driver, {per_flow_ms:.2f} ms in all: two cores allow at most "
-                      f"{2000 / per_flow_ms:,.0f} flows/s. A flow is three HTTP exchanges and about ten Redis round "
-                      "trips (seven of them Lua scripts); most of the servers' time is the kernel's loopback TCP "
-                      "(see the profiles in scenarios 3 and 4).")
+                      f"{2000 / per_flow_ms:,.0f} flows/s. A flow is three HTTP exchanges, nine Redis round trips "
+                      "from the loan-processor (four of them Lua scripts) and three from the valuation service; "
+                      "the notes below say where each process's time goes (perf and strace of a run of its own).")
         report.figure(f"server CPU per 1,000 flows at {concurrency} (loan-processor + valuation-service)",
                       servers_cpu * 1000 / len(ended), "CPU s", reference=redis_cpu * 1000 / len(ended),
                       reference_label="redis-server's CPU per 1,000 flows")
