@@ -23,7 +23,8 @@ seconds=${1:-60}
 parallel=${2:-1}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 per_input_timeout=${FUZZ_TIMEOUT:-2}
-all_targets=(definition asl_path intrinsics parameters choice valuation_request http_json api_fields jsonata mock_config)
+all_targets=(definition asl_path intrinsics parameters choice valuation_request http_json api_fields jsonata mock_config
+  history_codec)
 read -r -a targets <<<"${FUZZ_TARGETS:-${all_targets[*]}}"
 
 # Inputs up to 256 KiB (the API's payload and the slow paths' size) where the input is JSON or a definition.
