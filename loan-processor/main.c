@@ -612,8 +612,7 @@ static int configure(struct loan_processor *processor, struct service_config *co
     uint16_t port;
     long long retention, topic_max_messages, queue_max_messages, function_url_timeout;
     if (service_configure_log("loan-processor", option("LOG_FORMAT"), option("LOG_LEVEL")) < 0) {
-        fprintf(stderr, "loan-processor: LOG_FORMAT must be text or json, LOG_LEVEL debug, info, warn or error\n");
-        return -EINVAL;
+        return -EINVAL; /* service_configure_log() said why */
     }
     if (config_to_port(option("LOAN_PROCESSOR_PORT"), &port) < 0
         || config_to_positive_number(option("TIME_SCALE"), &processor->time_scale) < 0

@@ -214,8 +214,7 @@ static int configure(struct valuation_service *service, struct service_config *c
     double deadline;
     long long delivery_timeout_seconds;
     if (service_configure_log("valuation-service", option("LOG_FORMAT"), option("LOG_LEVEL")) < 0) {
-        fprintf(stderr, "valuation-service: LOG_FORMAT must be text or json, LOG_LEVEL debug, info, warn or error\n");
-        return -EINVAL;
+        return -EINVAL; /* service_configure_log() said why */
     }
     if (config_to_port(option("VALUATION_SERVICE_PORT"), &port) < 0
         || config_to_positive_number(option("TIME_SCALE"), &service->time_scale) < 0

@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -19,8 +20,14 @@ int service_configure_log(const char *name, const char *log_format, const char *
 {
     enum log_level level;
     bool json = strcmp(log_format, "json") == 0;
-    if ((!json && strcmp(log_format, "text") != 0) || log_level_from_name(log_level, &level) < 0)
+    if (!json && strcmp(log_format, "text") != 0) {
+        fprintf(stderr, "%s: LOG_FORMAT must be text or json, not \"%s\"\n", name, log_format);
         return -EINVAL;
+    }
+    if (log_level_from_name(log_level, &level) < 0) {
+        fprintf(stderr, "%s: LOG_LEVEL must be debug, info, warn or error, not \"%s\"\n", name, log_level);
+        return -EINVAL;
+    }
     log_configure(name, json, level);
     return 0;
 }

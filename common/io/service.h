@@ -103,7 +103,7 @@ void service_reply_health(struct http_request *request, const struct service *se
 
 /*
  * Reads LOG_FORMAT ("text" or "json") and LOG_LEVEL ("debug", "info", "warn" or "error") and configures the log
- * for name. Returns 0 or -EINVAL (nothing configured).
+ * for name. Returns 0, or -EINVAL after saying on standard error which of the two is wrong (nothing configured).
  */
 __attribute__((warn_unused_result)) int service_configure_log(const char *name, const char *log_format,
                                                               const char *log_level);

@@ -1,6 +1,7 @@
 """The AWS Step Functions JSON API: shapes, task-token answers and AWS's error texts."""
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -358,6 +359,15 @@ class StepFunctionsApi(harness.StackTestCase):
         bad = subprocess.run([harness.LOAN_PROCESSOR, "--time-scale", "zero"], capture_output=True, text=True,
                              timeout=10)
         self.assertEqual(2, bad.returncode)
+
+    def test_a_wrong_log_level_or_format_stops_the_server_with_the_reason(self):
+        for name, value, reason in (("LOG_LEVEL", "loud", 'LOG_LEVEL must be debug, info, warn or error, not "loud"'),
+                                    ("LOG_FORMAT", "xml", 'LOG_FORMAT must be text or json, not "xml"')):
+            with self.subTest(name=name):
+                bad = subprocess.run([harness.LOAN_PROCESSOR], capture_output=True, text=True, timeout=10,
+                                     env=dict(os.environ, **{name: value}))
+                self.assertEqual(2, bad.returncode)
+                self.assertIn(f"loan-processor: {reason}", bad.stderr)
 
 
 if __name__ == "__main__":
