@@ -211,3 +211,56 @@ bool json_add_parsed(cJSON *object, const char *member, const char *text, const 
     }
     return true;
 }
+
+size_t json_append_string(char *out, const char *text)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t length = 0;
+    char escaped[6];
+    if (out)
+        out[length] = '"';
+    length++;
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        size_t size = 2;
+        escaped[0] = '\\';
+        switch (*c) {
+        case '"':
+            escaped[1] = '"';
+            break;
+        case '\\':
+            escaped[1] = '\\';
+            break;
+        case '\b':
+            escaped[1] = 'b';
+            break;
+        case '\f':
+            escaped[1] = 'f';
+            break;
+        case '\n':
+            escaped[1] = 'n';
+            break;
+        case '\r':
+            escaped[1] = 'r';
+            break;
+        case '\t':
+            escaped[1] = 't';
+            break;
+        default:
+            if (*c >= 0x20) {
+                escaped[0] = (char)*c;
+                size = 1;
+            } else {
+                memcpy(escaped + 1, "u00", 3);
+                escaped[4] = hex[*c >> 4];
+                escaped[5] = hex[*c & 0x0f];
+                size = 6;
+            }
+        }
+        if (out)
+            memcpy(out + length, escaped, size);
+        length += size;
+    }
+    if (out)
+        out[length] = '"';
+    return length + 1;
+}

@@ -89,4 +89,12 @@ __attribute__((warn_unused_result)) bool json_add_epoch_seconds(cJSON *object, c
  */
 bool json_text_nesting_over(const char *text, size_t length, int limit);
 
+/*
+ * Writes text (up to its NUL) into out as a JSON string, quotes included, escaped exactly as cJSON prints it:
+ * '"', '\\' and the control characters (\b \f \n \r \t by name, the others as \u00xx), every other byte
+ * as it is; no NUL is written. With out NULL it only counts. Returns the bytes written (or that would be): a
+ * JSON text built from parts without a cJSON document to build, print and free.
+ */
+size_t json_append_string(char *out, const char *text);
+
 #endif

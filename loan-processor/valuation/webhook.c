@@ -111,64 +111,6 @@ static void on_rejection_published(int status, const char *message_id, void *dat
 }
 
 /*
- * Appends text (up to its NUL) to out as a JSON string, escaped as cJSON prints it: '"', '\\' and the
- * control characters (\b \f \n \r \t by name, the others as \u00xx), every other byte as it is. With out NULL
- * it only counts. Returns the bytes written (or that would be).
- */
-static size_t append_json_string(char *out, const char *text)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t length = 0;
-    char escaped[6];
-    if (out)
-        out[length] = '"';
-    length++;
-    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-        size_t size = 2;
-        escaped[0] = '\\';
-        switch (*c) {
-        case '"':
-            escaped[1] = '"';
-            break;
-        case '\\':
-            escaped[1] = '\\';
-            break;
-        case '\b':
-            escaped[1] = 'b';
-            break;
-        case '\f':
-            escaped[1] = 'f';
-            break;
-        case '\n':
-            escaped[1] = 'n';
-            break;
-        case '\r':
-            escaped[1] = 'r';
-            break;
-        case '\t':
-            escaped[1] = 't';
-            break;
-        default:
-            if (*c >= 0x20) {
-                escaped[0] = (char)*c;
-                size = 1;
-            } else {
-                memcpy(escaped + 1, "u00", 3);
-                escaped[4] = hex[*c >> 4];
-                escaped[5] = hex[*c & 0x0f];
-                size = 6;
-            }
-        }
-        if (out)
-            memcpy(out + length, escaped, size);
-        length += size;
-    }
-    if (out)
-        out[length] = '"';
-    return length + 1;
-}
-
-/*
  * The blog's error message, {"source","description","eventRequestId","eventBody"}, as cJSON prints it, written
  * directly (no document to build, print and free per rejection); the caller frees it. NULL when out of memory.
  */
@@ -181,14 +123,14 @@ static char *error_message(const struct callback_operation *operation, const cha
                              http_request_body(operation->request, &length) };
     size_t size = sizeof("}");
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        size += strlen(names[i]) + append_json_string(NULL, values[i]);
+        size += strlen(names[i]) + json_append_string(NULL, values[i]);
     char *text = malloc(size);
     if (!text)
         return NULL;
     char *end = text;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         end = stpcpy(end, names[i]);
-        end += append_json_string(end, values[i]);
+        end += json_append_string(end, values[i]);
     }
     memcpy(end, "}", sizeof("}"));
     return text;

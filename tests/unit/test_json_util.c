@@ -281,8 +281,33 @@ static void test_body_names_the_problem(void)
     cJSON_Delete(document);
 }
 
+/* json_append_string() writes what cJSON_PrintUnformatted() prints for a string, for every byte 1-255. */
+static void test_append_string_escapes_as_cjson_prints(void)
+{
+    char text[512];
+    size_t at = 0;
+    for (int byte = 255; byte >= 1; byte--)
+        text[at++] = (char)byte;
+    text[at] = '\0';
+    const char *samples[] = { "", "plain", "quote \" and backslash \\", "tab\tline\nfeed\r\b\f\x01\x1f", text };
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
+        cJSON *string = cJSON_CreateString(samples[i]);
+        char *printed = cJSON_PrintUnformatted(string);
+        size_t length = json_append_string(NULL, samples[i]);
+        char *written = calloc(1, length + 1);
+        ASSERT_TRUE(printed != NULL && written != NULL);
+        ASSERT_EQ_INT((int)strlen(printed), (int)length);
+        ASSERT_EQ_INT((int)length, (int)json_append_string(written, samples[i]));
+        ASSERT_EQ_STR(printed, written);
+        free(written);
+        cJSON_free(printed);
+        cJSON_Delete(string);
+    }
+}
+
 int main(void)
 {
+    RUN(test_append_string_escapes_as_cjson_prints);
     RUN(test_parse_refuses_numbers_beyond_a_double);
     RUN(test_request_must_be_utf8);
     RUN(test_request_nul_escapes_are_marked);
