@@ -211,6 +211,14 @@ struct execution_record *step_record_committed(const struct execution_record *be
                                                const struct execution_fields *written,
                                                const struct execution_events *events, long first_event_id);
 
+/*
+ * Whether record (NULL: no) is a root execution's, RUNNING and resting at a
+ * task with an open token and no HeartbeatSeconds: the records whose next
+ * change a commit of this process may compute without loading them (see
+ * task_start.c and execution_change.c for why these, and what each adds).
+ */
+bool step_record_waits_at_root_task(const struct execution_record *record);
+
 /* Logs how a committed step left the execution. */
 void step_record_log(const struct interpreter_step *step, const char *execution_arn);
 
@@ -463,24 +471,19 @@ enum change_kind { CHANGE_TASK_OUTCOME, CHANGE_ACTIVITY, CHANGE_TIMER };
 /*
  * Starts a change of kind (and activity, for CHANGE_ACTIVITY) to the task
  * waiting on token, with report (copied; for ACTIVITY_STARTED its output is
- * the worker's name). Same contract as engine_send_task_success().
+ * the worker's name), computed from record (taken, also on failure) when
+ * the caller has it as this process just committed it, else from the record
+ * this process kept for a task outcome (execution_change.c), else from a
+ * load. A change computed from a record it did not load that finds the
+ * execution changed or the task closed loads it and is computed again.
+ * Same contract as engine_send_task_success(), except that without a load
+ * the callback may come before it returns.
  */
 __attribute__((warn_unused_result)) int execution_change_task(struct engine *engine, const char *token,
                                                               enum change_kind kind, enum activity_change activity,
                                                               const struct engine_task_report *report,
+                                                              struct execution_record *record,
                                                               engine_task_callback callback, void *data);
-
-/*
- * execution_change_task() computed first from record (taken, also on
- * failure), the record as this process just committed it, rather than from
- * a load; when that commit finds the execution changed or the task closed,
- * the change goes on as execution_change_task()'s (load, compute again).
- * The callback may come before it returns. Same returns.
- */
-__attribute__((warn_unused_result)) int
-execution_change_known_task(struct engine *engine, const char *token, enum change_kind kind,
-                            enum activity_change activity, const struct engine_task_report *report,
-                            struct execution_record *record, engine_task_callback callback, void *data);
 
 /* A timer of execution_id is due (execution_timers' callback; data is the engine). */
 void execution_change_timer_due(const char *execution_id, void *data);

@@ -595,9 +595,7 @@ static int load_for_change(struct change_operation *operation)
  */
 static bool outcome_record_usable(const struct execution_record *record)
 {
-    return record && !record->history_of && record->heartbeat_interval_ms == 0 && record->task_start_due_ms == 0
-           && record->status && strcmp(record->status, "RUNNING") == 0 && record->resting
-           && strcmp(record->resting, "task") == 0 && record->task_token;
+    return step_record_waits_at_root_task(record) && record->task_start_due_ms == 0;
 }
 
 /* Keeps committed (taken; NULL: nothing), the record a commit of this process left, for the outcome of its task. */
@@ -609,11 +607,11 @@ static void keep_resting_record(struct engine *engine, const char *execution_id,
         execution_store_record_free(committed);
 }
 
-/* The record kept for the outcome of the change's task (taken from the cache), or NULL: load it. */
+/* The record kept for the outcome of the (root) change's task (taken from the cache), or NULL: load it. */
 static struct execution_record *kept_record_for(struct change_operation *operation)
 {
     bool outcome = operation->kind == CHANGE_TASK_OUTCOME && operation->outcome.kind != ENGINE_TASK_SUBMITTED;
-    if (!outcome || operation->branch_id[0])
+    if (!outcome)
         return NULL;
     return record_cache_take(operation->engine->resting, operation->execution_id, operation->token);
 }
@@ -663,35 +661,22 @@ static int change_create(struct engine *engine, const char *token, enum change_k
 
 int execution_change_task(struct engine *engine, const char *token, enum change_kind kind,
                           enum activity_change activity, const struct engine_task_report *outcome,
-                          engine_task_callback callback, void *data)
+                          struct execution_record *record, engine_task_callback callback, void *data)
 {
     struct change_operation *operation = NULL;
     int result = change_create(engine, token, kind, activity, outcome, callback, data, &operation);
-    struct execution_record *kept = result == 0 ? kept_record_for(operation) : NULL;
-    if (kept) {
-        operation->known_record = true;
-        change_from_record(operation, 0, kept);
-        return 0;
+    if (result == 0 && operation->branch_id[0]) {
+        execution_store_record_free(record); /* a branch's record is always loaded (see task_start.c) */
+        record = NULL;
+    } else if (result == 0 && !record) {
+        record = kept_record_for(operation);
     }
-    if (result == 0)
-        result = load_for_change(operation);
-    if (result < 0 && operation)
-        change_operation_free(operation);
-    return result;
-}
-
-int execution_change_known_task(struct engine *engine, const char *token, enum change_kind kind,
-                                enum activity_change activity, const struct engine_task_report *outcome,
-                                struct execution_record *record, engine_task_callback callback, void *data)
-{
-    struct change_operation *operation = NULL;
-    int result = change_create(engine, token, kind, activity, outcome, callback, data, &operation);
-    if (result == 0 && !operation->branch_id[0]) {
+    if (result == 0 && record) {
         operation->known_record = true;
         change_from_record(operation, 0, record);
         return 0;
     }
-    execution_store_record_free(record); /* a branch's record is always loaded (see task_start.c) */
+    execution_store_record_free(record);
     if (result == 0)
         result = load_for_change(operation);
     if (result < 0 && operation)
@@ -703,7 +688,7 @@ int engine_activity_started(struct engine *engine, const char *token, const char
                             engine_task_callback callback, void *data)
 {
     struct engine_task_report outcome = { ENGINE_TASK_SUBMITTED, worker_name, NULL, NULL };
-    return execution_change_task(engine, token, CHANGE_ACTIVITY, ACTIVITY_STARTED, &outcome, callback, data);
+    return execution_change_task(engine, token, CHANGE_ACTIVITY, ACTIVITY_STARTED, &outcome, NULL, callback, data);
 }
 
 void execution_change_timer_due(const char *execution_id, void *data)
@@ -731,14 +716,14 @@ int engine_send_task_success(struct engine *engine, const char *token, const cha
                              engine_task_callback callback, void *data)
 {
     struct engine_task_report outcome = { ENGINE_TASK_SUCCEEDED, output, NULL, NULL };
-    return execution_change_task(engine, token, CHANGE_TASK_OUTCOME, ACTIVITY_STARTED /* unused */, &outcome, callback,
-                                 data);
+    return execution_change_task(engine, token, CHANGE_TASK_OUTCOME, ACTIVITY_STARTED /* unused */, &outcome, NULL,
+                                 callback, data);
 }
 
 int engine_send_task_failure(struct engine *engine, const char *token, const char *error, const char *cause,
                              engine_task_callback callback, void *data)
 {
     struct engine_task_report outcome = { ENGINE_TASK_FAILED, NULL, error, cause };
-    return execution_change_task(engine, token, CHANGE_TASK_OUTCOME, ACTIVITY_STARTED /* unused */, &outcome, callback,
-                                 data);
+    return execution_change_task(engine, token, CHANGE_TASK_OUTCOME, ACTIVITY_STARTED /* unused */, &outcome, NULL,
+                                 callback, data);
 }

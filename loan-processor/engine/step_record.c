@@ -353,3 +353,10 @@ struct execution_record *step_record_committed(const struct execution_record *be
         free(hash.resolved[i]);
     return after;
 }
+
+bool step_record_waits_at_root_task(const struct execution_record *record)
+{
+    return record && !record->history_of && record->heartbeat_interval_ms == 0 && record->status
+           && strcmp(record->status, "RUNNING") == 0 && record->resting && strcmp(record->resting, "task") == 0
+           && record->task_token;
+}

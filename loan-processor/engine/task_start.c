@@ -75,12 +75,9 @@ static void record_report(struct task_run *run, const char *what, enum change_ki
     struct execution_record *record = run->record;
     run->record = NULL; /* the change takes it */
     int result = -ENOMEM;
-    if (owned && record)
-        result = execution_change_known_task(run->engine, run->token, kind, activity, report, record,
-                                             on_internal_outcome_done, owned);
-    else if (owned)
-        result =
-            execution_change_task(run->engine, run->token, kind, activity, report, on_internal_outcome_done, owned);
+    if (owned)
+        result = execution_change_task(run->engine, run->token, kind, activity, report, record,
+                                       on_internal_outcome_done, owned);
     else
         execution_store_record_free(record);
     if (result < 0) {
@@ -235,9 +232,8 @@ static struct engine_task task_of_request(const struct task_request *request, co
  */
 static bool committed_record_usable(const struct execution_record *record, const char *token)
 {
-    return record && !record->history_of && record->heartbeat_interval_ms == 0 && record->task_start_due_ms
-           && record->status && strcmp(record->status, "RUNNING") == 0 && record->resting
-           && strcmp(record->resting, "task") == 0 && record->task_token && strcmp(record->task_token, token) == 0;
+    return step_record_waits_at_root_task(record) && record->task_start_due_ms
+           && strcmp(record->task_token, token) == 0;
 }
 
 void task_start_after_commit(struct engine *engine, const struct interpreter_step *step, const struct step_record *next,
