@@ -32,41 +32,6 @@ struct record_cache {
     size_t max_entries, max_bytes;
 };
 
-/* The strings of a record, by their place in it. */
-static const size_t record_strings[] = {
-    offsetof(struct execution_record, arn),
-    offsetof(struct execution_record, state_machine_arn),
-    offsetof(struct execution_record, name),
-    offsetof(struct execution_record, status),
-    offsetof(struct execution_record, input),
-    offsetof(struct execution_record, output),
-    offsetof(struct execution_record, error),
-    offsetof(struct execution_record, cause),
-    offsetof(struct execution_record, role_arn),
-    offsetof(struct execution_record, definition_hash),
-    offsetof(struct execution_record, state),
-    offsetof(struct execution_record, state_input),
-    offsetof(struct execution_record, task_token),
-    offsetof(struct execution_record, task_resource),
-    offsetof(struct execution_record, resting),
-    offsetof(struct execution_record, retry_counts),
-    offsetof(struct execution_record, task_parameters),
-    offsetof(struct execution_record, version_arn),
-    offsetof(struct execution_record, alias_arn),
-    offsetof(struct execution_record, mock_test_case),
-    offsetof(struct execution_record, map_index),
-    offsetof(struct execution_record, map_item),
-    offsetof(struct execution_record, fork_state),
-    offsetof(struct execution_record, map_run_arn),
-    offsetof(struct execution_record, history_of),
-    offsetof(struct execution_record, child_execution),
-    offsetof(struct execution_record, parent_execution),
-    offsetof(struct execution_record, variables),
-    offsetof(struct execution_record, trace_header),
-    offsetof(struct execution_record, redrive_token),
-    offsetof(struct execution_record, mock_invocations),
-};
-
 /* What an allocation of size bytes takes of the heap (glibc: an 8-byte header, 16-byte steps, 32 at least). */
 static size_t heap_bytes(size_t size)
 {
@@ -74,14 +39,15 @@ static size_t heap_bytes(size_t size)
     return chunk < 32 ? 32 : chunk;
 }
 
+static void add_text_bytes(const char *text, void *data)
+{
+    *(size_t *)data += heap_bytes(strlen(text) + 1);
+}
+
 size_t record_cache_record_bytes(const struct execution_record *record)
 {
     size_t bytes = heap_bytes(sizeof(*record));
-    for (size_t i = 0; i < sizeof(record_strings) / sizeof(record_strings[0]); i++) {
-        const char *text = *(char *const *)((const char *)record + record_strings[i]);
-        if (text)
-            bytes += heap_bytes(strlen(text) + 1);
-    }
+    execution_record_each_text(record, add_text_bytes, &bytes);
     return bytes;
 }
 

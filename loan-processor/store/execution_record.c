@@ -221,6 +221,16 @@ int execution_record_from_hash(const struct execution_hash_entry *entries, size_
     return 0;
 }
 
+void execution_record_each_text(const struct execution_record *record, void (*visit)(const char *text, void *data),
+                                void *data)
+{
+    for (size_t i = 0; i < EXECUTION_RECORD_ALL_FIELD_COUNT; i++) {
+        const char *text = fields_table[i].kind == FIELD_STRING ? *(char *const *)const_field_at(record, i) : NULL;
+        if (text)
+            visit(text, data);
+    }
+}
+
 void execution_record_free(struct execution_record *record)
 {
     if (!record)

@@ -224,6 +224,10 @@ struct execution_hash_entry {
 __attribute__((warn_unused_result)) int execution_record_from_hash(const struct execution_hash_entry *entries,
                                                                    size_t count, struct execution_record **record);
 
+/* Calls visit with each text field record holds (those not NULL), e.g. to measure what it takes. */
+void execution_record_each_text(const struct execution_record *record, void (*visit)(const char *text, void *data),
+                                void *data);
+
 /* Frees a record built by execution_record_from_hash(); safe on NULL. */
 void execution_record_free(struct execution_record *record);
 
