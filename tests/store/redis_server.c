@@ -412,7 +412,7 @@ int redis_server_client(struct redis_server *server, struct event_loop *loop, ui
     struct redis_client_config config = {
         .url = server->url,
         .command_timeout_ms = command_timeout_ms ? command_timeout_ms : 1000,
-        .max_pending = max_pending ? max_pending : 64,
+        .max_pending = max_pending ? max_pending : REDIS_SERVER_MAX_PENDING,
     };
     int result = redis_client_create(loop, &config, client);
     if (result < 0)

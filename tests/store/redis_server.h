@@ -114,8 +114,16 @@ bool redis_server_run_until_flag(struct event_loop *loop, const bool *flag, uint
 void redis_server_run_for(struct event_loop *loop, uint64_t duration_ms);
 
 /*
+ * The default bound of a test client's commands awaiting replies. The
+ * engine's timer claims send one command per execution shard at once (up to
+ * EXECUTION_STORE_MAX_SHARDS, 128 by default): a smaller bound would refuse
+ * the commands a test sends while a round of claims waits for its replies.
+ */
+#define REDIS_SERVER_MAX_PENDING 4096
+
+/*
  * Creates a redis_client on the server (command_timeout_ms and max_pending
- * as given; 0: 1000 ms and 64) and runs the loop until it is connected and
+ * as given; 0: 1000 ms and REDIS_SERVER_MAX_PENDING) and runs the loop until it is connected and
  * has nothing pending (its scripts loaded). Returns 0, -ETIMEDOUT, or what
  * redis_client_create() returned; on failure nothing is left allocated.
  */
