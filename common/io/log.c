@@ -86,11 +86,6 @@ int log_level_from_name(const char *name, enum log_level *level)
     return -EINVAL;
 }
 
-bool log_enabled(enum log_level level)
-{
-    return level >= log_minimum_level;
-}
-
 static void write_json_line(const char *time, enum log_level level, const char *event, const char *message)
 {
     cJSON *line = cJSON_CreateObject();

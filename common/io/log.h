@@ -23,9 +23,6 @@ void log_configure(const char *service_name, bool json_lines, enum log_level min
 /* Reads a level's name (debug, info, warn, error) into *level. Returns 0, or -EINVAL (level untouched). */
 __attribute__((warn_unused_result)) int log_level_from_name(const char *name, enum log_level *level);
 
-/* True when lines of level are written: for a caller with arguments worth building only then. */
-bool log_enabled(enum log_level level);
-
 /*
  * Lines are written (one write(2) each) as they are logged unless
  * log_buffer_lines() was called: then they collect in a buffer of
