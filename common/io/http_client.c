@@ -18,10 +18,10 @@
 #include <sys/epoll.h>
 #include <sys/queue.h>
 
+#include "byte_buffer.h"
+
 /* Idle transfers kept, with their easy handle and buffers, for the next requests (instead of curl_easy_init). */
 #define IDLE_TRANSFERS_MAX 64
-/* A buffer of a finished transfer larger than this is freed rather than kept for the next one. */
-#define KEPT_BUFFER_MAX (64 * 1024)
 
 struct http_client {
     struct event_loop *loop;
@@ -44,17 +44,13 @@ struct transfer {
     CURL *easy;
     http_client_callback callback;
     void *data;
-    char *response;
-    size_t response_length;
-    size_t response_capacity;
+    struct byte_buffer response;
     bool response_too_large;
     char error[CURL_ERROR_SIZE];
-    char *body; /* the request body (copied), which curl sends from here */
-    size_t body_capacity;
+    struct byte_buffer body; /* the request body (copied), which curl sends from here */
     /* This request's header lines: the client's lines (not copied) and then its own line, in own_line. */
     struct curl_slist *header_lines; /* header_count + 1 nodes; only used with a header of its own */
-    char *own_line;
-    size_t own_line_capacity;
+    struct byte_buffer own_line;
     bool own_header;            /* sends header_lines rather than the client's headers */
     uint64_t deadline_ms;       /* event_loop_now_ms() by which the answer is due, queue time included */
     TAILQ_ENTRY(transfer) link; /* in the queue, in the active list, or in the idle list */
@@ -71,21 +67,11 @@ static void transfer_free(struct transfer *transfer)
         return;
     if (transfer->easy)
         curl_easy_cleanup(transfer->easy);
-    free(transfer->response);
-    free(transfer->body);
+    byte_buffer_free(&transfer->response);
+    byte_buffer_free(&transfer->body);
     free(transfer->header_lines);
-    free(transfer->own_line);
+    byte_buffer_free(&transfer->own_line);
     free(transfer);
-}
-
-/* Frees *buffer when it grew past KEPT_BUFFER_MAX, so that one large exchange does not stay allocated. */
-static void trim_buffer(char **buffer, size_t *capacity)
-{
-    if (*capacity <= KEPT_BUFFER_MAX)
-        return;
-    free(*buffer);
-    *buffer = NULL;
-    *capacity = 0;
 }
 
 /* A finished transfer goes to the idle list for reuse (its easy handle still holds its options), or is freed. */
@@ -96,9 +82,9 @@ static void transfer_release(struct transfer *transfer)
         transfer_free(transfer);
         return;
     }
-    trim_buffer(&transfer->response, &transfer->response_capacity);
-    trim_buffer(&transfer->body, &transfer->body_capacity);
-    trim_buffer(&transfer->own_line, &transfer->own_line_capacity);
+    byte_buffer_reset(&transfer->response, BYTE_BUFFER_KEEP_MAX);
+    byte_buffer_reset(&transfer->body, BYTE_BUFFER_KEEP_MAX);
+    byte_buffer_reset(&transfer->own_line, BYTE_BUFFER_KEEP_MAX);
     TAILQ_INSERT_HEAD(&client->idle, transfer, link);
     client->idle_count++;
 }
@@ -111,7 +97,6 @@ static struct transfer *transfer_obtain(struct http_client *client)
         TAILQ_REMOVE(&client->idle, transfer, link);
         client->idle_count--;
         curl_easy_reset(transfer->easy);
-        transfer->response_length = 0;
         transfer->response_too_large = false;
         transfer->error[0] = '\0';
         transfer->own_header = false;
@@ -129,49 +114,23 @@ static struct transfer *transfer_obtain(struct http_client *client)
     return transfer;
 }
 
-/* Makes *buffer hold at least size bytes; false when out of memory. */
-static bool reserve(char **buffer, size_t *capacity, size_t size)
-{
-    if (size <= *capacity)
-        return true;
-    char *grown = realloc(*buffer, size);
-    if (!grown)
-        return false;
-    *buffer = grown;
-    *capacity = size;
-    return true;
-}
-
 static size_t on_response_data(char *data, size_t size, size_t count, void *closure)
 {
     struct transfer *transfer = closure;
     size_t length = size * count;
-    if (transfer->response_length + length > transfer->client->config.max_response_bytes) {
+    if (transfer->response.length + length > transfer->client->config.max_response_bytes) {
         transfer->response_too_large = true;
         return 0; /* curl aborts with CURLE_WRITE_ERROR */
     }
-    if (transfer->response_length + length + 1 > transfer->response_capacity) {
-        size_t capacity = transfer->response_capacity ? transfer->response_capacity : 512;
-        while (capacity < transfer->response_length + length + 1)
-            capacity *= 2;
-        char *response = realloc(transfer->response, capacity);
-        if (!response)
-            return 0;
-        transfer->response = response;
-        transfer->response_capacity = capacity;
-    }
-    memcpy(transfer->response + transfer->response_length, data, length);
-    transfer->response_length += length;
-    transfer->response[transfer->response_length] = '\0';
-    return length;
+    return byte_buffer_append(&transfer->response, data, length) == 0 ? length : 0;
 }
 
 static void complete(struct transfer *transfer, long status, const char *error, bool timed_out)
 {
     struct http_response response = {
         .status = status,
-        .body = transfer->response ? transfer->response : "",
-        .body_length = transfer->response_length,
+        .body = transfer->response.length ? transfer->response.data : "", /* a reused buffer holds an earlier one */
+        .body_length = transfer->response.length,
         .error = error,
         .timed_out = timed_out,
     };
@@ -370,10 +329,8 @@ static bool is_http_url(const char *url)
 static int set_own_header(struct transfer *transfer, const char *header)
 {
     const struct http_client *client = transfer->client;
-    size_t length = strlen(header);
-    if (!reserve(&transfer->own_line, &transfer->own_line_capacity, length + 1))
+    if (byte_buffer_set(&transfer->own_line, header, strlen(header)) < 0)
         return -ENOMEM;
-    memcpy(transfer->own_line, header, length + 1);
     if (!transfer->header_lines) {
         transfer->header_lines = calloc(client->header_count + 1, sizeof(*transfer->header_lines));
         if (!transfer->header_lines)
@@ -382,7 +339,7 @@ static int set_own_header(struct transfer *transfer, const char *header)
     struct curl_slist *node = transfer->header_lines;
     for (const struct curl_slist *line = client->headers; line; line = line->next, node++)
         *node = (struct curl_slist){ .data = line->data, .next = node + 1 };
-    *node = (struct curl_slist){ .data = transfer->own_line, .next = NULL };
+    *node = (struct curl_slist){ .data = transfer->own_line.data, .next = NULL };
     transfer->own_header = true;
     return 0;
 }
@@ -391,16 +348,14 @@ static int configure_easy(struct transfer *transfer, const char *url, const char
 {
     CURL *easy = transfer->easy;
     struct curl_slist *headers = transfer->own_header ? transfer->header_lines : transfer->client->headers;
-    if (!reserve(&transfer->body, &transfer->body_capacity, length + 1))
+    if (byte_buffer_set(&transfer->body, body, length) < 0)
         return -ENOMEM;
-    memcpy(transfer->body, body, length);
-    transfer->body[length] = '\0';
     bool ok = curl_easy_setopt(easy, CURLOPT_URL, url) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)length) == CURLE_OK
-              && curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->body) == CURLE_OK
+              && curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->body.data) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_response_data) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer) == CURLE_OK
               && curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error) == CURLE_OK

@@ -33,6 +33,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "byte_buffer.h"
 #include "http_accept.h"
 #include "http_head.h"
 #include "json_util.h"
@@ -79,13 +80,10 @@ struct http_connection {
 struct http_request {
     struct http_server *server;
     struct MHD_Connection *connection;
-    char *method; /* in text */
-    char *path;   /* in text, after method */
-    char *text;
-    size_t text_capacity;
-    char *body;
-    size_t body_length;
-    size_t body_capacity;
+    char *method;            /* in text */
+    char *path;              /* in text, after method */
+    struct byte_buffer text; /* method and path, each with its NUL */
+    struct byte_buffer body;
     bool body_too_large;
     bool dispatched; /* handed to a handler, which owes an answer */
     bool in_handler; /* the handler is running right now */
@@ -124,9 +122,8 @@ struct http_stream {
 };
 
 #define SWEEP_INTERVAL_MS 500
-/* Answered requests kept, with their buffers, for the next ones; a buffer larger than KEPT_BUFFER_MAX is freed. */
+/* Answered requests kept, with their buffers, for the next ones (a buffer over BYTE_BUFFER_KEEP_MAX is freed). */
 #define IDLE_REQUESTS_MAX 64
-#define KEPT_BUFFER_MAX (64 * 1024)
 /*
  * MHD's per-connection memory: request head, URL arguments and headers must fit (larger gets MHD's own page):
  * HTTP_HEAD_MAX_BYTES (48 KiB) and MHD's own structures (about 56 bytes per header line or URL argument: 16 KiB
@@ -250,8 +247,8 @@ static void on_sweep(struct event_timer *timer)
 
 static void request_destroy(struct http_request *request)
 {
-    free(request->text);
-    free(request->body);
+    byte_buffer_free(&request->text);
+    byte_buffer_free(&request->body);
     free(request);
 }
 
@@ -269,11 +266,8 @@ static void request_free(struct http_request *request)
         request_destroy(request);
         return;
     }
-    if (request->body_capacity > KEPT_BUFFER_MAX) {
-        free(request->body);
-        request->body = NULL;
-        request->body_capacity = 0;
-    }
+    byte_buffer_reset(&request->text, BYTE_BUFFER_KEEP_MAX);
+    byte_buffer_reset(&request->body, BYTE_BUFFER_KEEP_MAX);
     LIST_INSERT_HEAD(&server->idle_requests, request, live_link);
     server->idle_request_count++;
 }
@@ -288,26 +282,17 @@ static struct http_request *request_create(struct http_server *server, struct MH
         server->idle_request_count--;
     } else if (!(request = calloc(1, sizeof(*request))))
         return NULL;
-    char *text = request->text, *body = request->body;
-    size_t text_capacity = request->text_capacity, body_capacity = request->body_capacity;
+    struct byte_buffer text = request->text, body = request->body; /* emptied by request_free() */
     size_t method_size = strlen(method) + 1, url_size = strlen(url) + 1;
-    if (method_size + url_size > text_capacity) {
-        free(text);
-        text_capacity = method_size + url_size > 256 ? method_size + url_size : 256;
-        if (!(text = malloc(text_capacity))) {
-            free(body);
-            free(request);
-            return NULL;
-        }
+    if (byte_buffer_append(&text, method, method_size) < 0 || byte_buffer_append(&text, url, url_size) < 0) {
+        byte_buffer_free(&text);
+        byte_buffer_free(&body);
+        free(request);
+        return NULL;
     }
-    *request = (struct http_request){ .server = server,
-                                      .connection = connection,
-                                      .text = text,
-                                      .text_capacity = text_capacity,
-                                      .body = body,
-                                      .body_capacity = body_capacity };
-    request->method = memcpy(text, method, method_size);
-    request->path = memcpy(text + method_size, url, url_size);
+    *request = (struct http_request){ .server = server, .connection = connection, .text = text, .body = body };
+    request->method = text.data;
+    request->path = text.data + method_size;
     LIST_INSERT_HEAD(&server->live_requests, request, live_link);
     return request;
 }
@@ -402,24 +387,11 @@ static const struct http_route *find_route(const struct http_server *server, con
 static enum MHD_Result append_body(struct http_request *request, const char *data, size_t size)
 {
     size_t limit = request->server->config.max_body_bytes;
-    if (request->body_too_large || request->body_length + size > limit) {
+    if (request->body_too_large || request->body.length + size > limit) {
         request->body_too_large = true; /* keep draining; 413 once the body is complete */
         return MHD_YES;
     }
-    if (request->body_length + size + 1 > request->body_capacity) {
-        size_t capacity = request->body_capacity ? request->body_capacity : 1024;
-        while (capacity < request->body_length + size + 1)
-            capacity *= 2;
-        char *body = realloc(request->body, capacity);
-        if (!body)
-            return MHD_NO;
-        request->body = body;
-        request->body_capacity = capacity;
-    }
-    memcpy(request->body + request->body_length, data, size);
-    request->body_length += size;
-    request->body[request->body_length] = '\0';
-    return MHD_YES;
+    return byte_buffer_append(&request->body, data, size) == 0 ? MHD_YES : MHD_NO;
 }
 
 /* What the request's headers say about its framing and size, gathered in one pass. */
@@ -888,8 +860,8 @@ int http_request_client_address(const struct http_request *request, char *out, s
 
 const char *http_request_body(const struct http_request *request, size_t *length)
 {
-    *length = request->body_length;
-    return request->body_length > 0 ? request->body : ""; /* a reused request's buffer holds an earlier body */
+    *length = request->body.length;
+    return request->body.length > 0 ? request->body.data : ""; /* a reused request's buffer holds an earlier body */
 }
 
 size_t http_server_pending_requests(const struct http_server *server)
