@@ -405,6 +405,9 @@ class ClusterFaults(harness.StackTestCase):
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             references = list(pool.map(request_valuation, range(150)))
         arns = self.start_many(loan, "flow", 50)
+        # A start is answered before its task has stored its token: a store caught by the kill postpones that task
+        # to its start lease (90 s), past the flow's timeout. The kill is for callbacks pending, so after the stores.
+        wait_until(lambda: len(self.stored_tokens()) >= 50, 20, what="the flows waiting for their callbacks")
         victim = self.redis.master_of(DUE)
         pending = self.redis.command("ZCARD", DUE)
         self.assertGreater(pending, 0)
